@@ -1,0 +1,109 @@
+# dmm — Distributed Mobility Management for IPv6
+#
+#   make          build libdmm, dmmctl (and later dmmd, dmm-emu)
+#   make check    install test dependencies (as root) and run every test
+#   make demo     run the emulator scenario of RFC 7429 Figure 4
+#   make fuzz     run the fuzzers for FUZZ_SECONDS each
+#   make bench    print benchmark figures
+
+CC      ?= cc
+CLANG   ?= clang
+BUILD   ?= build
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 $(WARN) -Iinclude -MMD -MP
+APPFLAGS := -D_GNU_SOURCE
+SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SECONDS ?= 60
+SMOKE_SECONDS ?= 6
+
+CORE_SRC := $(sort $(wildcard core/*.c core/*/*.c))
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
+CORE_SAN_OBJ := $(CORE_SRC:%.c=$(BUILD)/san/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/san/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+CLI_SRC  := $(sort $(wildcard cli/*.c))
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
+
+.PHONY: all check deps unit purity fuzz-smoke fuzz oracle bench demo format clean
+all: $(BUILD)/libdmm.a $(BUILD)/dmmctl
+
+$(BUILD)/core/%.o: core/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/san/core/%.o: core/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -c $< -o $@
+
+$(BUILD)/libdmm.a: $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BUILD)/san/libdmm.a: $(CORE_SAN_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BUILD)/cli/%.o: cli/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
+
+$(BUILD)/dmmctl: $(CLI_OBJ) $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) -o $@ $^ -ljansson -lpcap
+
+$(BUILD)/san/test_%: tests/unit/test_%.c $(BUILD)/san/libdmm.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) $(SAN) -Itests/unit -o $@ $< $(BUILD)/san/libdmm.a
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
+	@mkdir -p $(@D)
+	$(CLANG) -std=c11 -g -O1 -Iinclude -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $< $(CORE_SRC)
+
+$(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) $(APPFLAGS) -O2 -o $@ $^
+
+deps:
+	@tests/deps.sh
+
+unit: $(UNIT_BIN)
+	@tests/run-unit.sh $(UNIT_BIN)
+
+purity:
+	@tests/purity/check-core.sh core
+	@tests/purity/test-check-core.sh
+
+fuzz-smoke: $(FUZZ_BIN)
+	@tests/fuzz/run.sh $(SMOKE_SECONDS) $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+oracle: all
+	@tests/oracle/run.sh
+
+bench: $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do $$b; done
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory purity
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory oracle
+	@$(MAKE) --no-print-directory fuzz-smoke
+	@echo "make check: all suites passed"
+
+demo:
+	@echo "make demo arrives with the emulator (dmm-emu); see README.md"
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

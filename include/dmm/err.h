@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Error codes. Every function that can fail returns a negative DMM_ERR_*;
+ * each kind of malformed input has its own code so that counters and logs
+ * can tell them apart.
+ */
+#ifndef DMM_ERR_H
+#define DMM_ERR_H
+
+#define DMM_ERRORS(X)                                                              \
+	X(NOBUF, "output buffer too small")                                        \
+	X(INVAL, "invalid argument")                                               \
+	X(NOMEM, "out of preallocated space")                                      \
+	X(NOTFOUND, "not found")                                                   \
+	X(EXISTS, "already exists")                                                \
+	X(TRUNCATED, "message shorter than its header length")                     \
+	X(PAYLOAD_PROTO, "payload proto is not 59 (no next header)")              \
+	X(HDR_LEN, "header length too short for the message type")                 \
+	X(UNKNOWN_TYPE, "unknown mobility header type")                            \
+	X(BR_TYPE, "unknown binding revocation type")                              \
+	X(CHECKSUM, "mobility header checksum mismatch")                           \
+	X(TOO_LONG, "message longer than a mobility header can be")               \
+	X(HA_COUNT, "home agent address count does not fit the message")          \
+	X(OPT_TRUNCATED, "mobility option runs past the end of the message")      \
+	X(OPT_LEN, "mobility option length wrong for its type")                   \
+	X(OPT_ALIGN, "mobility option misaligned")                                 \
+	X(OPT_DUP, "second copy of a mobility option allowed only once")          \
+	X(OPT_NOT_LAST, "authentication option is not the last option")           \
+	X(OPT_TOO_MANY, "too many mobility options")                              \
+	X(OPT_RESERVED, "reserved value in a mobility option")                    \
+	X(PREFIX_LEN, "prefix length above 128")                                   \
+	X(MNID_LEN, "MN identifier length wrong for its subtype")                 \
+	X(MNID_ADDR, "MN identifier IPv6 address not a routable unicast address") \
+	X(MNID_IMSI, "MN identifier IMSI is not BCD digits")                      \
+	X(REDIRECT_FLAGS, "redirect option K and N flags inconsistent")           \
+	X(ADDR_LEN, "address field neither IPv4 nor IPv6 sized")
+
+enum {
+	DMM_OK = 0,
+#define DMM_ERR_ENUM_(n, s) DMM_ERR_##n##_IDX_,
+	DMM_ERR_BASE_ = 0,
+	DMM_ERRORS(DMM_ERR_ENUM_)
+#undef DMM_ERR_ENUM_
+};
+
+/* Negative error codes, -1 ... -N, in the order of DMM_ERRORS. */
+enum dmm_err {
+#define DMM_ERR_NEG_(n, s) DMM_ERR_##n = -DMM_ERR_##n##_IDX_,
+	DMM_ERRORS(DMM_ERR_NEG_)
+#undef DMM_ERR_NEG_
+};
+
+/* A static, human-readable text for err (0 or a DMM_ERR_*). */
+const char *dmm_strerror(int err);
+
+/* The short name of err, e.g. "OPT_LEN"; "OK" for 0; "?" if unknown. */
+const char *dmm_errname(int err);
+
+#endif
