@@ -343,8 +343,9 @@ struct dmm_mh_desc {
 	uint8_t flags;             /* DMM_OPTF_* */
 	uint8_t nfields;
 	const struct dmm_mh_field *fields;
-	/* Semantic check after framing; returns 0 or a DMM_ERR_*. May be NULL. */
-	int (*check)(const void *u);
+	/* Meaning check after framing, given the whole struct dmm_mh_opt or
+	 * struct dmm_mh_msg; returns 0 or a DMM_ERR_*. May be NULL. */
+	int (*check)(const void *obj);
 };
 
 /* Descriptor of a known option type, or NULL. */

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Seeded hashing and the open-addressing index of the state tables.
+ *
+ * SipHash-1-3 (Aumasson, Bernstein) because MN-IDs and prefixes arrive
+ * from the network: with a secret per-table seed a peer cannot build keys
+ * that all land in one probe chain. The seed is an argument; core/ draws
+ * no randomness itself (ARCHITECTURE.md rule 1).
+ */
+#include "dmm/hash.h"
+#include "dmm/err.h"
+
+static inline uint64_t rotl64(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+static inline uint64_t load_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+#define SIPROUND                                                                         \
+	do {                                                                             \
+		v0 += v1;                                                                \
+		v1 = rotl64(v1, 13);                                                     \
+		v1 ^= v0;                                                                \
+		v0 = rotl64(v0, 32);                                                     \
+		v2 += v3;                                                                \
+		v3 = rotl64(v3, 16);                                                     \
+		v3 ^= v2;                                                                \
+		v0 += v3;                                                                \
+		v3 = rotl64(v3, 21);                                                     \
+		v3 ^= v0;                                                                \
+		v2 += v1;                                                                \
+		v1 = rotl64(v1, 17);                                                     \
+		v1 ^= v2;                                                                \
+		v2 = rotl64(v2, 32);                                                     \
+	} while (0)
+
+/*
+ * Two streams: the prefix of bytes a (alen) then b (blen), hashed as one
+ * message, so a subtype octet or a length can lead the key without a copy.
+ */
+static uint64_t siphash13_2(uint64_t seed, const uint8_t *a, size_t alen, const uint8_t *b,
+			    size_t blen)
+{
+	/* A 128-bit key from the 64-bit seed: k1 is a fixed odd multiple. */
+	uint64_t k0 = seed, k1 = rotl64(seed, 29) * 0x9e3779b97f4a7c15ULL + 1;
+	uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
+	uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
+	uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
+	uint64_t v3 = 0x7465646279746573ULL ^ k1;
+	size_t len = alen + blen;
+	uint8_t blk[8];
+	unsigned n = 0;
+	uint64_t m;
+
+	for (size_t i = 0; i < len; i++) {
+		blk[n++] = i < alen ? a[i] : b[i - alen];
+		if (n == 8) {
+			m = load_le64(blk);
+			v3 ^= m;
+			SIPROUND;
+			v0 ^= m;
+			n = 0;
+		}
+	}
+	m = (uint64_t)(len & 0xff) << 56;
+	for (unsigned i = 0; i < n; i++)
+		m |= (uint64_t)blk[i] << (8 * i);
+	v3 ^= m;
+	SIPROUND;
+	v0 ^= m;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t dmm_hash_bytes(uint64_t seed, const void *p, size_t len)
+{
+	return siphash13_2(seed, p, len, NULL, 0);
+}
+
+uint64_t dmm_hash_mnid(uint64_t seed, const struct dmm_mnid *id)
+{
+	return siphash13_2(seed, &id->subtype, 1, id->id, id->len);
+}
+
+uint64_t dmm_hash_prefix(uint64_t seed, const struct dmm_prefix *p)
+{
+	return siphash13_2(seed, &p->len, 1, p->addr.b, 16);
+}
+
+uint64_t dmm_hash_addr(uint64_t seed, const struct dmm_addr *a)
+{
+	return siphash13_2(seed, a->b, 16, NULL, 0);
+}
+
+int dmm_hidx_init(struct dmm_hidx *x, const struct dmm_alloc *a, uint32_t max_refs)
+{
+	uint32_t n = 2;
+
+	x->slot = NULL;
+	x->mask = x->count = x->limit = 0;
+	if (max_refs == 0 || max_refs > (1u << 30))
+		return DMM_ERR_INVAL;
+	/* Load factor <= 0.5 keeps linear-probe chains short. */
+	while (n < 2 * (uint64_t)max_refs)
+		n <<= 1;
+	x->slot = a->zalloc(a->ctx, (size_t)n * sizeof(*x->slot));
+	if (!x->slot)
+		return DMM_ERR_NOMEM;
+	x->mask = n - 1;
+	x->limit = max_refs;
+	return 0;
+}
+
+void dmm_hidx_fini(struct dmm_hidx *x, const struct dmm_alloc *a)
+{
+	if (x->slot)
+		a->free(a->ctx, x->slot);
+	x->slot = NULL;
+	x->mask = x->count = x->limit = 0;
+}
+
+size_t dmm_hidx_bytes(const struct dmm_hidx *x)
+{
+	return x->slot ? ((size_t)x->mask + 1) * sizeof(*x->slot) : 0;
+}
+
+int dmm_hidx_insert(struct dmm_hidx *x, uint32_t hash, uint32_t ref)
+{
+	uint32_t i = hash & x->mask;
+
+	if (x->count >= x->limit)
+		return DMM_ERR_NOMEM;
+	while (x->slot[i].ref1)
+		i = (i + 1) & x->mask;
+	x->slot[i].ref1 = ref + 1;
+	x->slot[i].hash = hash;
+	x->count++;
+	return 0;
+}
+
+int dmm_hidx_remove(struct dmm_hidx *x, uint32_t hash, uint32_t ref)
+{
+	uint32_t i = hash & x->mask, j, home;
+
+	for (;;) {
+		if (!x->slot[i].ref1)
+			return DMM_ERR_NOTFOUND;
+		if (x->slot[i].ref1 == ref + 1 && x->slot[i].hash == hash)
+			break;
+		i = (i + 1) & x->mask;
+	}
+	/*
+	 * Backward-shift deletion: move later members of the cluster into the
+	 * hole when their home slot is not cyclically within (i, j].
+	 */
+	j = i;
+	for (;;) {
+		j = (j + 1) & x->mask;
+		if (!x->slot[j].ref1)
+			break;
+		home = x->slot[j].hash & x->mask;
+		if (((j - home) & x->mask) >= ((j - i) & x->mask)) {
+			x->slot[i] = x->slot[j];
+			i = j;
+		}
+	}
+	x->slot[i].ref1 = 0;
+	x->slot[i].hash = 0;
+	x->count--;
+	return 0;
+}
+
+uint32_t dmm_hidx_next(const struct dmm_hidx *x, uint32_t hash, uint32_t *pos)
+{
+	uint32_t i = *pos & x->mask;
+
+	if (!x->slot)
+		return DMM_HIDX_NONE;
+	while (x->slot[i].ref1) {
+		const struct dmm_hidx_slot *s = &x->slot[i];
+
+		i = (i + 1) & x->mask;
+		if (s->hash == hash) {
+			*pos = i;
+			return s->ref1 - 1;
+		}
+	}
+	*pos = i;
+	return DMM_HIDX_NONE;
+}

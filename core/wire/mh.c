@@ -1,0 +1,618 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Mobility Header messages (RFC 6275 §6.1) and the generic codec that
+ * walks the descriptor tables of messages (here) and options (mh_opt.c).
+ *
+ * Decoding is strict and complete before anything is returned: the
+ * header, the fixed part of the message and every option are checked for
+ * framing and meaning. Encoding enforces the same rules, so whatever
+ * dmm_mh_encode() produces, dmm_mh_decode() accepts and gives back
+ * unchanged; encode(decode(x)) == x for every such x.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "dmm/bytes.h"
+#include "dmm/err.h"
+#include "dmm/mh.h"
+
+/* RFC 6275 §6.1.1: Payload Proto, Header Len, MH Type, Reserved, Checksum. */
+#define MH_HDR 6
+
+#define OFF(m) (uint16_t)(offsetof(struct dmm_mh_msg, u.m) - offsetof(struct dmm_mh_msg, u))
+#define F(n, k, m) {n, DMM_FK_##k, DMM_FH_NONE, OFF(m), 0, NULL}
+#define FB(n, k, m, b) {n, DMM_FK_##k, DMM_FH_NONE, OFF(m), 0, b}
+#define RSV(k) {NULL, DMM_FK_##k, DMM_FH_NONE, 0, 0, NULL}
+#define FIELDS(a) (uint8_t)(sizeof(a) / sizeof((a)[0])), a
+
+static const char *const bu_bits[16] = {"A", "H", "L", "K", "M", "R", "P", "F", "T", "B", "S", "D"};
+static const char *const ba_bits[8] = {"K", "R", "P", "T", "B", "S", "D"};
+static const char *const hb_bits[16] = {[14] = "U", [15] = "R"};
+static const char *const hi_bits[8] = {"S", "U", "P", "F"};
+static const char *const hack_bits[8] = {"U", "P", "F"};
+static const char *const br_bits[16] = {"P", "V", "G"};
+static const char *const upn_bits[16] = {"A", "D"};
+
+static const struct dmm_mh_field m_brr[] = {RSV(RSV16)};
+/* RFC 6275 §6.1.7 */
+static const struct dmm_mh_field m_bu[] = {F("seq", U16, bu.seq), FB("flags", FLAGS16, bu.flags, bu_bits),
+					   F("lifetime", U16, bu.lifetime)};
+/* RFC 6275 §6.1.8 */
+static const struct dmm_mh_field m_ba[] = {F("status", U8, ba.status), FB("flags", FLAGS8, ba.flags, ba_bits),
+					   F("seq", U16, ba.seq), F("lifetime", U16, ba.lifetime)};
+/* RFC 6275 §6.1.9 */
+static const struct dmm_mh_field m_be[] = {F("status", U8, be.status), RSV(RSV8),
+					   F("home_address", ADDR, be.home_addr)};
+/* RFC 5142 §4 */
+static const struct dmm_mh_field m_has[] = {F("num_addresses", U8, has.naddrs), RSV(RSV8),
+					    {"home_agent_addresses", DMM_FK_ADDRS, DMM_FH_NONE, OFF(has.addrs),
+					     OFF(has.naddrs), NULL}};
+/* RFC 5847 §3.3 */
+static const struct dmm_mh_field m_hb[] = {FB("flags", FLAGS16, hb.flags, hb_bits), F("seq", U32, hb.seq)};
+/* RFC 5949 §6.1.1 (HI) and §6.1.2 (HAck) */
+static const struct dmm_mh_field m_hi[] = {F("seq", U16, hi.seq), FB("flags", FLAGS8, hi.flags, hi_bits),
+					   F("code", U8, hi.code)};
+static const struct dmm_mh_field m_hack[] = {F("seq", U16, hi.seq), FB("flags", FLAGS8, hi.flags, hack_bits),
+					     F("code", U8, hi.code)};
+/* RFC 5846 §5.1 (BRI) and §5.2 (BRA) */
+static const struct dmm_mh_field m_bri[] = {F("br_type", U8, br.br_type), F("trigger", U8, br.code),
+					    F("seq", U16, br.seq), FB("flags", FLAGS16, br.flags, br_bits)};
+static const struct dmm_mh_field m_bra[] = {F("br_type", U8, br.br_type), F("status", U8, br.code),
+					    F("seq", U16, br.seq), FB("flags", FLAGS16, br.flags, br_bits)};
+/* RFC 7077 §4.1 and §4.2 */
+static const struct dmm_mh_field m_upn[] = {F("seq", U16, upn.seq), F("reason", U16, upn.reason),
+					    FB("flags", FLAGS16, upn.flags, upn_bits)};
+static const struct dmm_mh_field m_upa[] = {F("seq", U16, upa.seq), F("status", U8, upa.status), RSV(RSV24)};
+
+static const struct dmm_mh_desc msg_descs[] = {
+	{DMM_MH_BRR, 0, "BRR", "Binding Refresh Request (RFC 6275 §6.1.2)", 0, 0, 0, 0, 0, FIELDS(m_brr), NULL},
+	{DMM_MH_BU, 0, "BU", "Binding Update (RFC 6275 §6.1.7, RFC 5213 §8.1)", 0, 0, 0, 0, 0, FIELDS(m_bu), NULL},
+	{DMM_MH_BA, 0, "BA", "Binding Acknowledgement (RFC 6275 §6.1.8, RFC 5213 §8.2)", 0, 0, 0, 0, 0,
+	 FIELDS(m_ba), NULL},
+	{DMM_MH_BE, 0, "BE", "Binding Error (RFC 6275 §6.1.9)", 0, 0, 0, 0, 0, FIELDS(m_be), NULL},
+	{DMM_MH_HAS, 0, "HAS", "Home Agent Switch (RFC 5142 §4)", 0, 0, 0, 0, 0, FIELDS(m_has), NULL},
+	{DMM_MH_HB, 0, "HB", "Heartbeat (RFC 5847 §3.3)", 0, 0, 0, 0, 0, FIELDS(m_hb), NULL},
+	{DMM_MH_HI, 0, "HI", "Handover Initiate (RFC 5949 §6.1.1)", 0, 0, 0, 0, 0, FIELDS(m_hi), NULL},
+	{DMM_MH_HACK, 0, "HACK", "Handover Acknowledge (RFC 5949 §6.1.2)", 0, 0, 0, 0, 0, FIELDS(m_hack), NULL},
+	{DMM_MH_BR, DMM_BR_BRI, "BRI", "Binding Revocation Indication (RFC 5846 §5.1)", 0, 0, 0, 0, 0,
+	 FIELDS(m_bri), NULL},
+	{DMM_MH_BR, DMM_BR_BRA, "BRA", "Binding Revocation Acknowledgement (RFC 5846 §5.2)", 0, 0, 0, 0, 0,
+	 FIELDS(m_bra), NULL},
+	{DMM_MH_UPN, 0, "UPN", "Update Notification (RFC 7077 §4.1)", 0, 0, 0, 0, 0, FIELDS(m_upn), NULL},
+	{DMM_MH_UPA, 0, "UPA", "Update Notification Acknowledgement (RFC 7077 §4.2)", 0, 0, 0, 0, 0,
+	 FIELDS(m_upa), NULL},
+};
+
+#define NMSG (sizeof(msg_descs) / sizeof(msg_descs[0]))
+
+const struct dmm_mh_desc *dmm_mh_msg_desc(uint8_t type, uint8_t sub)
+{
+	for (size_t i = 0; i < NMSG; i++)
+		if (msg_descs[i].type == type && (type != DMM_MH_BR || msg_descs[i].sub == sub))
+			return &msg_descs[i];
+	return NULL;
+}
+
+const struct dmm_mh_desc *dmm_mh_msg_desc_by_name(const char *name)
+{
+	for (size_t i = 0; i < NMSG; i++)
+		if (strcmp(msg_descs[i].name, name) == 0)
+			return &msg_descs[i];
+	return NULL;
+}
+
+const struct dmm_mh_desc *dmm_mh_msg_descs(size_t *n)
+{
+	*n = NMSG;
+	return msg_descs;
+}
+
+/* --- the generic field walker --- */
+
+/* Wire size of a fixed-size field kind; 0 for the variable ones. */
+static size_t fixed_size(uint8_t kind)
+{
+	switch (kind) {
+	case DMM_FK_U8:
+	case DMM_FK_FLAGS8:
+	case DMM_FK_RSV8:
+		return 1;
+	case DMM_FK_U16:
+	case DMM_FK_FLAGS16:
+	case DMM_FK_RSV16:
+		return 2;
+	case DMM_FK_RSV24:
+		return 3;
+	case DMM_FK_U32:
+		return 4;
+	case DMM_FK_U48:
+		return 6;
+	case DMM_FK_U64:
+		return 8;
+	case DMM_FK_ADDR:
+		return 16;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Read fields from p[0..len) into body. Variable fields take what their
+ * kind allows; the caller checks that *used == len where the whole range
+ * must be consumed. Returns 0 or a DMM_ERR_*.
+ */
+static int get_fields(const struct dmm_mh_desc *d, uint8_t *body, const uint8_t *p, size_t len, size_t *used,
+		      int short_err)
+{
+	size_t o = 0;
+
+	for (unsigned i = 0; i < d->nfields; i++) {
+		const struct dmm_mh_field *f = &d->fields[i];
+		uint8_t *m = body + f->off;
+		size_t sz = fixed_size(f->kind);
+
+		if (sz && len - o < sz)
+			return short_err;
+		switch (f->kind) {
+		case DMM_FK_U8:
+		case DMM_FK_FLAGS8:
+			*m = p[o];
+			break;
+		case DMM_FK_U16:
+		case DMM_FK_FLAGS16: {
+			uint16_t v = dmm_get_u16(p + o);
+			memcpy(m, &v, sizeof(v));
+			break;
+		}
+		case DMM_FK_U32: {
+			uint32_t v = dmm_get_u32(p + o);
+			memcpy(m, &v, sizeof(v));
+			break;
+		}
+		case DMM_FK_U48:
+		case DMM_FK_U64: {
+			uint64_t v = f->kind == DMM_FK_U48 ? dmm_get_u48(p + o) : dmm_get_u64(p + o);
+			memcpy(m, &v, sizeof(v));
+			break;
+		}
+		case DMM_FK_RSV8:
+		case DMM_FK_RSV16:
+		case DMM_FK_RSV24:
+			break; /* RFC 6275 §6.1: reserved fields are ignored on receipt */
+		case DMM_FK_ADDR:
+			memcpy(m, p + o, 16);
+			break;
+		case DMM_FK_ADDRS: {
+			uint8_t n = body[f->aux];
+
+			/* RFC 5142 §4: # of Addresses addresses follow. */
+			if (n > DMM_MH_MAX_HA_ADDRS || (len - o) / 16 < n)
+				return DMM_ERR_HA_COUNT;
+			memcpy(m, p + o, (size_t)n * 16);
+			sz = (size_t)n * 16;
+			break;
+		}
+		case DMM_FK_BYTES: {
+			struct dmm_mh_bytes *b = (struct dmm_mh_bytes *)m;
+
+			sz = len - o;
+			b->len = (uint8_t)sz; /* options are at most 255 octets */
+			memcpy(b->b, p + o, sz);
+			break;
+		}
+		case DMM_FK_IPADDR: {
+			struct dmm_mh_ipaddr *a = (struct dmm_mh_ipaddr *)m;
+
+			sz = len - o;
+			if (sz != 0 && sz != 4 && sz != 16)
+				return DMM_ERR_ADDR_LEN;
+			a->len = (uint8_t)sz;
+			memcpy(a->b, p + o, sz);
+			break;
+		}
+		default:
+			return DMM_ERR_INVAL;
+		}
+		o += sz;
+	}
+	*used = o;
+	return 0;
+}
+
+/* Wire size of body's fields, or a DMM_ERR_* if a variable field is out of range. */
+static int fields_size(const struct dmm_mh_desc *d, const uint8_t *body)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < d->nfields; i++) {
+		const struct dmm_mh_field *f = &d->fields[i];
+		const uint8_t *m = body + f->off;
+
+		switch (f->kind) {
+		case DMM_FK_ADDRS:
+			if (body[f->aux] > DMM_MH_MAX_HA_ADDRS)
+				return DMM_ERR_HA_COUNT;
+			n += (size_t)body[f->aux] * 16;
+			break;
+		case DMM_FK_BYTES:
+			n += ((const struct dmm_mh_bytes *)m)->len;
+			break;
+		case DMM_FK_IPADDR: {
+			uint8_t l = ((const struct dmm_mh_ipaddr *)m)->len;
+
+			if (l != 0 && l != 4 && l != 16)
+				return DMM_ERR_ADDR_LEN;
+			n += l;
+			break;
+		}
+		default:
+			n += fixed_size(f->kind);
+		}
+	}
+	return (int)n;
+}
+
+/* Write body's fields to p; the caller has checked the size. */
+static void put_fields(const struct dmm_mh_desc *d, const uint8_t *body, uint8_t *p)
+{
+	size_t o = 0;
+
+	for (unsigned i = 0; i < d->nfields; i++) {
+		const struct dmm_mh_field *f = &d->fields[i];
+		const uint8_t *m = body + f->off;
+		size_t sz = fixed_size(f->kind);
+
+		switch (f->kind) {
+		case DMM_FK_U8:
+		case DMM_FK_FLAGS8:
+			p[o] = *m;
+			break;
+		case DMM_FK_U16:
+		case DMM_FK_FLAGS16: {
+			uint16_t v;
+			memcpy(&v, m, sizeof(v));
+			dmm_put_u16(p + o, v);
+			break;
+		}
+		case DMM_FK_U32: {
+			uint32_t v;
+			memcpy(&v, m, sizeof(v));
+			dmm_put_u32(p + o, v);
+			break;
+		}
+		case DMM_FK_U48:
+		case DMM_FK_U64: {
+			uint64_t v;
+			memcpy(&v, m, sizeof(v));
+			if (f->kind == DMM_FK_U48)
+				dmm_put_u48(p + o, v);
+			else
+				dmm_put_u64(p + o, v);
+			break;
+		}
+		case DMM_FK_RSV8:
+		case DMM_FK_RSV16:
+		case DMM_FK_RSV24:
+			memset(p + o, 0, sz);
+			break;
+		case DMM_FK_ADDR:
+			memcpy(p + o, m, 16);
+			break;
+		case DMM_FK_ADDRS:
+			sz = (size_t)body[f->aux] * 16;
+			memcpy(p + o, m, sz);
+			break;
+		case DMM_FK_BYTES:
+			sz = ((const struct dmm_mh_bytes *)m)->len;
+			memcpy(p + o, ((const struct dmm_mh_bytes *)m)->b, sz);
+			break;
+		case DMM_FK_IPADDR:
+			sz = ((const struct dmm_mh_ipaddr *)m)->len;
+			memcpy(p + o, ((const struct dmm_mh_ipaddr *)m)->b, sz);
+			break;
+		}
+		o += sz;
+	}
+}
+
+static uint8_t *msg_body(struct dmm_mh_msg *m)
+{
+	return (uint8_t *)&m->u;
+}
+
+static uint8_t *opt_body(struct dmm_mh_opt *o)
+{
+	return (uint8_t *)&o->u;
+}
+
+/* --- decode --- */
+
+/* RFC 6275 §6.2.1: options follow the fixed part up to the end of the header. */
+static int decode_opts(struct dmm_mh_msg *out, const uint8_t *buf, size_t off, size_t total)
+{
+	uint8_t seen[32] = {0};
+	bool after_last = false;
+
+	out->nopts = 0;
+	out->unknown_opts = 0;
+	while (off < total) {
+		uint8_t t = buf[off], l;
+		const struct dmm_mh_desc *d;
+		struct dmm_mh_opt *o;
+		size_t used;
+		int err;
+
+		if (t == DMM_OPT_PAD1) { /* §6.2.2: a single octet, no length */
+			off++;
+			continue;
+		}
+		if (total - off < 2 || total - off - 2 < buf[off + 1])
+			return DMM_ERR_OPT_TRUNCATED;
+		l = buf[off + 1];
+		if (t == DMM_OPT_PADN) { /* §6.2.3: content ignored on receipt */
+			off += 2u + l;
+			continue;
+		}
+		/* RFC 6275 §6.2.7, RFC 4285 §5: the authentication option comes last. */
+		if (after_last)
+			return DMM_ERR_OPT_NOT_LAST;
+		d = dmm_mh_opt_desc(t);
+		if (!d) { /* §6.2.1: unknown options are skipped */
+			out->unknown_opts++;
+			off += 2u + l;
+			continue;
+		}
+		if (l < d->min_len || l > d->max_len)
+			return DMM_ERR_OPT_LEN;
+		if (!(d->flags & DMM_OPTF_ALIGN_SOFT) && off % d->align_x != d->align_y)
+			return DMM_ERR_OPT_ALIGN;
+		if (!(d->flags & DMM_OPTF_REPEAT) && (seen[t >> 3] & (1u << (t & 7))))
+			return DMM_ERR_OPT_DUP;
+		if (out->nopts >= DMM_MH_MAX_OPTS)
+			return DMM_ERR_OPT_TOO_MANY;
+		o = &out->opts[out->nopts];
+		o->type = t;
+		err = get_fields(d, opt_body(o), buf + off + 2, l, &used, DMM_ERR_OPT_LEN);
+		if (err)
+			return err;
+		if (used != l)
+			return DMM_ERR_OPT_LEN;
+		if (d->check && (err = d->check(o)) != 0)
+			return err;
+		seen[t >> 3] |= (uint8_t)(1u << (t & 7));
+		if (d->flags & DMM_OPTF_LAST)
+			after_last = true;
+		out->nopts++;
+		off += 2u + l;
+	}
+	return 0;
+}
+
+int dmm_mh_decode(struct dmm_mh_msg *out, const uint8_t *buf, size_t len)
+{
+	const struct dmm_mh_desc *d;
+	size_t total, used;
+	int err;
+
+	if (len < 8)
+		return DMM_ERR_TRUNCATED;
+	/* RFC 6275 §9.2: Payload Proto must be IPPROTO_NONE. */
+	if (buf[0] != DMM_MH_PAYLOAD_PROTO)
+		return DMM_ERR_PAYLOAD_PROTO;
+	total = ((size_t)buf[1] + 1) * 8;
+	if (total > len)
+		return DMM_ERR_TRUNCATED;
+	out->type = buf[2];
+	d = dmm_mh_msg_desc(buf[2], buf[6]);
+	if (!d)
+		return buf[2] == DMM_MH_BR ? DMM_ERR_BR_TYPE : DMM_ERR_UNKNOWN_TYPE;
+	/* §9.2: a Header Len too short for the type is an error, not a truncation. */
+	err = get_fields(d, msg_body(out), buf + MH_HDR, total - MH_HDR, &used, DMM_ERR_HDR_LEN);
+	if (err)
+		return err;
+	err = decode_opts(out, buf, MH_HDR + used, total);
+	if (err)
+		return err;
+	if (d->check && (err = d->check(out)) != 0)
+		return err;
+	return (int)total;
+}
+
+/* One's complement sum of 16-bit words, RFC 1071. */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (; len > 1; p += 2, len -= 2)
+		sum += dmm_get_u16(p);
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+uint16_t dmm_mh_checksum(const uint8_t *buf, size_t len, const struct dmm_addr *src,
+			 const struct dmm_addr *dst)
+{
+	uint8_t ph[8];
+	uint32_t sum = 0;
+
+	/* RFC 6275 §6.1.1 and RFC 8200 §8.1: the IPv6 pseudo-header. */
+	sum = csum_add(sum, src->b, 16);
+	sum = csum_add(sum, dst->b, 16);
+	dmm_put_u32(ph, (uint32_t)len);
+	ph[4] = ph[5] = ph[6] = 0;
+	ph[7] = DMM_IPPROTO_MH;
+	sum = csum_add(sum, ph, 8);
+	if (len >= 6) {
+		sum = csum_add(sum, buf, 4);
+		sum = csum_add(sum, buf + 6, len - 6);
+	} else {
+		sum = csum_add(sum, buf, len < 4 ? len : 4);
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+int dmm_mh_decode_ip6(struct dmm_mh_msg *out, const uint8_t *buf, size_t len,
+		      const struct dmm_addr *src, const struct dmm_addr *dst)
+{
+	size_t total;
+
+	if (len < 8)
+		return DMM_ERR_TRUNCATED;
+	total = ((size_t)buf[1] + 1) * 8;
+	if (total > len)
+		return DMM_ERR_TRUNCATED;
+	if (dmm_mh_checksum(buf, total, src, dst) != dmm_get_u16(buf + 4))
+		return DMM_ERR_CHECKSUM;
+	return dmm_mh_decode(out, buf, len);
+}
+
+/* --- encode --- */
+
+static int put_pad(uint8_t *buf, size_t cap, size_t off, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (cap - off < n)
+		return DMM_ERR_NOBUF;
+	/* RFC 6275 §6.2.2/§6.2.3: Pad1 for one octet, PadN for more. */
+	if (n == 1) {
+		buf[off] = DMM_OPT_PAD1;
+	} else {
+		buf[off] = DMM_OPT_PADN;
+		buf[off + 1] = (uint8_t)(n - 2);
+		memset(buf + off + 2, 0, n - 2);
+	}
+	return 0;
+}
+
+static int encode_opts(uint8_t *buf, size_t cap, size_t *offp, const struct dmm_mh_msg *msg)
+{
+	uint8_t seen[32] = {0};
+	bool after_last = false;
+	size_t off = *offp;
+
+	if (msg->nopts > DMM_MH_MAX_OPTS)
+		return DMM_ERR_OPT_TOO_MANY;
+	for (unsigned i = 0; i < msg->nopts; i++) {
+		const struct dmm_mh_opt *o = &msg->opts[i];
+		const struct dmm_mh_desc *d = dmm_mh_opt_desc(o->type);
+		size_t pad;
+		int l, err;
+
+		if (!d)
+			return DMM_ERR_INVAL;
+		if (after_last)
+			return DMM_ERR_OPT_NOT_LAST;
+		if (!(d->flags & DMM_OPTF_REPEAT) && (seen[o->type >> 3] & (1u << (o->type & 7))))
+			return DMM_ERR_OPT_DUP;
+		l = fields_size(d, (const uint8_t *)&o->u);
+		if (l < 0)
+			return l;
+		if (l < d->min_len || l > d->max_len)
+			return DMM_ERR_OPT_LEN;
+		if (d->check && (err = d->check(o)) != 0)
+			return err;
+		pad = (d->align_y + d->align_x - off % d->align_x) % d->align_x;
+		if ((err = put_pad(buf, cap, off, pad)) != 0)
+			return err;
+		off += pad;
+		if (cap - off < 2u + (size_t)l)
+			return DMM_ERR_NOBUF;
+		buf[off] = o->type;
+		buf[off + 1] = (uint8_t)l;
+		put_fields(d, (const uint8_t *)&o->u, buf + off + 2);
+		off += 2u + (size_t)l;
+		seen[o->type >> 3] |= (uint8_t)(1u << (o->type & 7));
+		after_last = d->flags & DMM_OPTF_LAST;
+	}
+	*offp = off;
+	return 0;
+}
+
+int dmm_mh_encode(uint8_t *buf, size_t cap, const struct dmm_mh_msg *msg)
+{
+	const struct dmm_mh_desc *d = dmm_mh_msg_desc(msg->type, msg->u.br.br_type);
+	size_t off;
+	int n, err;
+
+	if (!d)
+		return DMM_ERR_INVAL;
+	n = fields_size(d, (const uint8_t *)&msg->u);
+	if (n < 0)
+		return n;
+	if (cap < MH_HDR + (size_t)n)
+		return DMM_ERR_NOBUF;
+	if (d->check && (err = d->check(msg)) != 0)
+		return err;
+	buf[0] = DMM_MH_PAYLOAD_PROTO;
+	buf[1] = 0;
+	buf[2] = msg->type;
+	buf[3] = 0;
+	buf[4] = buf[5] = 0;
+	put_fields(d, (const uint8_t *)&msg->u, buf + MH_HDR);
+	off = MH_HDR + (size_t)n;
+	if ((err = encode_opts(buf, cap, &off, msg)) != 0)
+		return err;
+	/* §6.1.1: the header is a multiple of 8 octets long. */
+	if ((err = put_pad(buf, cap, off, (8 - off % 8) % 8)) != 0)
+		return err;
+	off += (8 - off % 8) % 8;
+	if (off > DMM_MH_MAX_LEN)
+		return DMM_ERR_TOO_LONG;
+	buf[1] = (uint8_t)(off / 8 - 1);
+	return (int)off;
+}
+
+int dmm_mh_encode_ip6(uint8_t *buf, size_t cap, const struct dmm_mh_msg *msg, const struct dmm_addr *src,
+		      const struct dmm_addr *dst)
+{
+	int n = dmm_mh_encode(buf, cap, msg);
+
+	if (n < 0)
+		return n;
+	dmm_put_u16(buf + 4, dmm_mh_checksum(buf, (size_t)n, src, dst));
+	return n;
+}
+
+/* --- building and reading --- */
+
+void dmm_mh_init(struct dmm_mh_msg *msg, uint8_t type)
+{
+	memset(&msg->u, 0, sizeof(msg->u));
+	msg->type = type;
+	msg->nopts = 0;
+	msg->unknown_opts = 0;
+}
+
+struct dmm_mh_opt *dmm_mh_add_opt(struct dmm_mh_msg *msg, uint8_t type)
+{
+	struct dmm_mh_opt *o;
+
+	if (msg->nopts >= DMM_MH_MAX_OPTS)
+		return NULL;
+	o = &msg->opts[msg->nopts++];
+	memset(o, 0, sizeof(*o));
+	o->type = type;
+	return o;
+}
+
+const struct dmm_mh_opt *dmm_mh_find_opt(const struct dmm_mh_msg *msg, uint8_t type,
+					 const struct dmm_mh_opt *after)
+{
+	unsigned i = after ? (unsigned)(after - msg->opts) + 1 : 0;
+
+	for (; i < msg->nopts; i++)
+		if (msg->opts[i].type == type)
+			return &msg->opts[i];
+	return NULL;
+}
+
+unsigned dmm_mh_count_opt(const struct dmm_mh_msg *msg, uint8_t type)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < msg->nopts; i++)
+		n += msg->opts[i].type == type;
+	return n;
+}

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Binding cache of an LMA or MAAR: RFC 5213 §5.1 entries, with the
+ * RFC 8885 §3.2 list of previous MAARs.
+ *
+ * The table is allocated once with a fixed capacity and freed whole.
+ * Entries live in a preallocated array and are named across time by a
+ * struct dmm_handle {idx, gen}; deleting an entry bumps the generation of
+ * its slot, so an old handle resolves to NULL (ARCHITECTURE.md rule 4).
+ * A pointer from dmm_bcache_get()/find is valid until that entry is
+ * deleted or the table freed; keep handles, not pointers, across events.
+ *
+ * Lookups are O(1): by MN-ID (several entries may share one MN-ID, one per
+ * interface of a multihomed MN, RFC 5213 §5.4.1) and by home network
+ * prefix (exact match on address and length; a prefix belongs to at most
+ * one entry). The MN-ID and the HNP list are keys: read them, but change
+ * HNPs only through dmm_bcache_add_prefix()/dmm_bcache_del_prefix().
+ */
+#ifndef DMM_BCACHE_H
+#define DMM_BCACHE_H
+
+#include "dmm/alloc.h"
+#include "dmm/hash.h"
+#include "dmm/types.h"
+
+#define DMM_BCE_MAX_HNP 8   /* home network prefixes per entry */
+#define DMM_BCE_MAX_PMAAR 8 /* previous MAARs per entry (RFC 8885 §3.2) */
+
+/* An anchor of a prefix: an (LMA or MAAR address, prefix) pair. */
+struct dmm_anchor {
+	struct dmm_addr addr;
+	struct dmm_prefix prefix;
+};
+
+/* A short list of anchors, oldest first (RFC 8885 P-MAAR list). */
+struct dmm_anchor_list {
+	uint8_t n;
+	struct dmm_anchor a[DMM_BCE_MAX_PMAAR];
+};
+
+/*
+ * Add (addr, prefix) at the end of l; an equal pair already in l is moved
+ * to the end instead. Returns 0 or DMM_ERR_NOMEM when l is full.
+ */
+int dmm_anchor_list_add(struct dmm_anchor_list *l, const struct dmm_addr *addr,
+			const struct dmm_prefix *prefix);
+
+/* Remove the pair (addr, prefix) from l. Returns 0 or DMM_ERR_NOTFOUND. */
+int dmm_anchor_list_del(struct dmm_anchor_list *l, const struct dmm_addr *addr,
+			const struct dmm_prefix *prefix);
+
+/* Index in l of the pair (addr, prefix), or -1. */
+int dmm_anchor_list_find(const struct dmm_anchor_list *l, const struct dmm_addr *addr,
+			 const struct dmm_prefix *prefix);
+
+/*
+ * States of an entry. RFC 5213 §5.3.5: after a de-registration the LMA
+ * keeps the entry MinDelayBeforeBCEDelete (DEREG_WAIT); §5.4.1.3: with an
+ * unknown handoff it waits up to MaxDelayBeforeNewBCEAssign for the old
+ * MAG's de-registration before it assigns new prefixes (HANDOFF_WAIT).
+ */
+enum dmm_bce_state {
+	DMM_BCE_ACTIVE,
+	DMM_BCE_DEREG_WAIT,
+	DMM_BCE_HANDOFF_WAIT,
+	DMM_BCE_NSTATES
+};
+
+struct dmm_bcache_entry {
+	struct dmm_handle handle;   /* read-only */
+	enum dmm_bce_state state;   /* change through dmm_bcache_set_state() */
+	bool proxy;                 /* proxy registration flag (§5.1) */
+	uint8_t att;                /* access technology type (§8.5) */
+	uint8_t hi;                 /* handoff indicator (§8.4) */
+	uint16_t seq;               /* sequence number of the last accepted PBU */
+	uint32_t tunnel_id;         /* bi-directional tunnel to the MAG (dataplane id) */
+	struct dmm_mnid mnid;       /* read-only key */
+	struct dmm_llid llid;       /* MN link-layer identifier (§8.6) */
+	struct dmm_addr mn_lla;     /* MN link-local address (§8.7) */
+	struct dmm_addr pcoa;       /* Proxy-CoA: the MAG's address */
+	uint8_t n_hnp;              /* read-only */
+	struct dmm_prefix hnp[DMM_BCE_MAX_HNP]; /* read-only keys */
+	uint64_t timestamp;         /* last accepted Timestamp option: 48-bit s, 16-bit 1/65536 s */
+	dmm_time_t lifetime;        /* granted lifetime */
+	dmm_time_t expires;         /* when the binding lapses */
+	dmm_time_t created;         /* first registration */
+	dmm_time_t updated;         /* last accepted PBU */
+	dmm_time_t reg_time;        /* last measured registration time (attach → PBA) */
+	uint32_t handovers;         /* Proxy-CoA changes on this entry */
+	struct dmm_anchor_list pmaar; /* RFC 8885 §3.2 previous MAARs */
+};
+
+struct dmm_bcache;
+
+/*
+ * Create a cache for up to capacity entries and up to prefix_capacity HNPs
+ * over all entries (0: same as capacity). seed keys the hashes (draw it at
+ * random). Memory comes from a, which must outlive the cache. Returns NULL
+ * on bad arguments or when a fails.
+ */
+struct dmm_bcache *dmm_bcache_new(const struct dmm_alloc *a, uint32_t capacity,
+				  uint32_t prefix_capacity, uint64_t seed);
+
+/* Free bc and every entry; accepts NULL. Handles and pointers die with it. */
+void dmm_bcache_free(struct dmm_bcache *bc);
+
+/*
+ * Add an entry for mnid in state ACTIVE, all other fields zero, and
+ * return it (the caller fills it in); *out gets its handle when out is not
+ * NULL. Returns NULL when the cache is full or mnid->len is 0.
+ */
+struct dmm_bcache_entry *dmm_bcache_add(struct dmm_bcache *bc, const struct dmm_mnid *mnid,
+					struct dmm_handle *out);
+
+/* Delete e (and its prefixes from the index); its handle goes stale. */
+void dmm_bcache_del(struct dmm_bcache *bc, struct dmm_bcache_entry *e);
+
+/* The entry named by h, or NULL when h is stale or out of range. */
+struct dmm_bcache_entry *dmm_bcache_get(const struct dmm_bcache *bc, struct dmm_handle h);
+
+/* The first entry for mnid, or NULL. */
+struct dmm_bcache_entry *dmm_bcache_find_mnid(const struct dmm_bcache *bc,
+					      const struct dmm_mnid *mnid);
+
+/*
+ * The next entry after cur with the same MN-ID (another interface of a
+ * multihomed MN), or NULL. Valid while the cache is not changed.
+ */
+struct dmm_bcache_entry *dmm_bcache_find_mnid_next(const struct dmm_bcache *bc,
+						   const struct dmm_bcache_entry *cur);
+
+/* The entry that holds exactly prefix (address and length), or NULL. */
+struct dmm_bcache_entry *dmm_bcache_find_prefix(const struct dmm_bcache *bc,
+						const struct dmm_prefix *prefix);
+
+/*
+ * Add prefix to e's HNP list and index. Returns 0, DMM_ERR_PREFIX_LEN (len
+ * above 128), DMM_ERR_EXISTS (the prefix belongs to an entry, e included)
+ * or DMM_ERR_NOMEM (e has DMM_BCE_MAX_HNP, or prefix_capacity reached).
+ */
+int dmm_bcache_add_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e,
+			  const struct dmm_prefix *prefix);
+
+/* Remove prefix from e. Returns 0 or DMM_ERR_NOTFOUND. Order is kept. */
+int dmm_bcache_del_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e,
+			  const struct dmm_prefix *prefix);
+
+/* Move e to state to and keep the per-state counts. Returns the old state. */
+enum dmm_bce_state dmm_bcache_set_state(struct dmm_bcache *bc, struct dmm_bcache_entry *e,
+					enum dmm_bce_state to);
+
+/* "ACTIVE", "DEREG_WAIT", "HANDOFF_WAIT", or "?". */
+const char *dmm_bce_state_name(enum dmm_bce_state s);
+
+/*
+ * Iterate: pass NULL for the first entry, then the previous result; NULL
+ * at the end. Order is slot order. The entry just returned may be deleted
+ * before it is passed back as prev.
+ */
+struct dmm_bcache_entry *dmm_bcache_next(const struct dmm_bcache *bc,
+					 const struct dmm_bcache_entry *prev);
+
+/* Entries in use. */
+uint32_t dmm_bcache_count(const struct dmm_bcache *bc);
+
+/* Entries in state s. */
+uint32_t dmm_bcache_count_state(const struct dmm_bcache *bc, enum dmm_bce_state s);
+
+/* Maximum entries. */
+uint32_t dmm_bcache_capacity(const struct dmm_bcache *bc);
+
+/* Bytes allocated for the table (entries, indexes, header). */
+size_t dmm_bcache_bytes(const struct dmm_bcache *bc);
+
+#endif

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Keys and hash indexes shared by the state tables (bcache, bul, policy,
+ * timers).
+ *
+ * - struct dmm_mnid: the MN identifier (RFC 4283, RFC 8371), the key of
+ *   every per-MN table (ARCHITECTURE.md rule 6).
+ * - dmm_hash_*(): SipHash-1-3 keyed by a seed that the caller supplies, so
+ *   peers cannot pick MN-IDs or prefixes that collide on purpose.
+ * - struct dmm_hidx: an open-addressing (linear probing) index from a
+ *   32-bit hash to a uint32_t reference (a slot number in the owner's
+ *   preallocated array). The index stores no keys: lookups return every
+ *   reference whose hash matches and the owner compares the key. Deletion
+ *   shifts entries back (no tombstones), so churn never slows lookups.
+ *   Duplicate keys are allowed (a multimap); the owner decides.
+ */
+#ifndef DMM_HASH_H
+#define DMM_HASH_H
+
+#include "dmm/alloc.h"
+#include "dmm/types.h"
+
+/* Longest MN identifier: the option length field is one octet. */
+#define DMM_MNID_MAX 255
+
+/* An MN identifier: subtype (DMM_MNID_* in mh.h) and identifier bytes. */
+struct dmm_mnid {
+	uint8_t subtype;
+	uint8_t len;
+	uint8_t id[DMM_MNID_MAX];
+};
+
+/* Longest MN link-layer identifier kept in a table (EUI-64 is 8). */
+#define DMM_LLID_MAX 16
+
+/* An MN link-layer identifier (RFC 5213 §8.6); len 0 when unknown. */
+struct dmm_llid {
+	uint8_t len;
+	uint8_t b[DMM_LLID_MAX];
+};
+
+/* True when a and b have the same subtype and the same bytes. */
+static inline bool dmm_mnid_eq(const struct dmm_mnid *a, const struct dmm_mnid *b)
+{
+	if (a->subtype != b->subtype || a->len != b->len)
+		return false;
+	for (unsigned i = 0; i < a->len; i++)
+		if (a->id[i] != b->id[i])
+			return false;
+	return true;
+}
+
+/* True when a and b are the same (prefix, length); bits beyond len count too. */
+static inline bool dmm_prefix_eq(const struct dmm_prefix *a, const struct dmm_prefix *b)
+{
+	return a->len == b->len && dmm_addr_eq(&a->addr, &b->addr);
+}
+
+/*
+ * SipHash-1-3 of len bytes at p, keyed by seed (any value; the caller
+ * draws it at random once per table). Pure function.
+ */
+uint64_t dmm_hash_bytes(uint64_t seed, const void *p, size_t len);
+
+/* Hash of an MN-ID: subtype and bytes. */
+uint64_t dmm_hash_mnid(uint64_t seed, const struct dmm_mnid *id);
+
+/* Hash of a prefix: the 16 address bytes and the length. */
+uint64_t dmm_hash_prefix(uint64_t seed, const struct dmm_prefix *p);
+
+/* Hash of an address. */
+uint64_t dmm_hash_addr(uint64_t seed, const struct dmm_addr *a);
+
+/* A cheap unkeyed mix of a 64-bit integer, for keys peers do not choose. */
+static inline uint64_t dmm_hash_u64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/* No reference: returned by the dmm_hidx lookups when nothing matches. */
+#define DMM_HIDX_NONE UINT32_MAX
+
+struct dmm_hidx_slot {
+	uint32_t ref1; /* reference + 1; 0 marks an empty slot */
+	uint32_t hash;
+};
+
+struct dmm_hidx {
+	struct dmm_hidx_slot *slot;
+	uint32_t mask;  /* slot count - 1 (a power of two) */
+	uint32_t count; /* references stored */
+	uint32_t limit; /* most references it accepts (load factor <= 0.5) */
+};
+
+/*
+ * Allocate room for up to max_refs references (at least 2 * max_refs
+ * slots, a power of two) from a. Returns 0, DMM_ERR_INVAL (max_refs 0 or
+ * above 2^30) or DMM_ERR_NOMEM. Release with dmm_hidx_fini().
+ */
+int dmm_hidx_init(struct dmm_hidx *x, const struct dmm_alloc *a, uint32_t max_refs);
+
+/* Free the slots of x from a; x may be zeroed or already finished. */
+void dmm_hidx_fini(struct dmm_hidx *x, const struct dmm_alloc *a);
+
+/* Bytes allocated by x. */
+size_t dmm_hidx_bytes(const struct dmm_hidx *x);
+
+/* Add ref under hash. Returns 0 or DMM_ERR_NOMEM when x holds limit refs. */
+int dmm_hidx_insert(struct dmm_hidx *x, uint32_t hash, uint32_t ref);
+
+/* Remove ref stored under hash. Returns 0 or DMM_ERR_NOTFOUND. */
+int dmm_hidx_remove(struct dmm_hidx *x, uint32_t hash, uint32_t ref);
+
+/*
+ * Walk the references stored under hash: start with *pos = hash (any
+ * value works; only the low bits are used) and call dmm_hidx_next() until
+ * it returns DMM_HIDX_NONE. The walk is valid while x is not changed.
+ */
+uint32_t dmm_hidx_next(const struct dmm_hidx *x, uint32_t hash, uint32_t *pos);
+
+/* Start a walk for hash: *pos is set for dmm_hidx_next(); returns the first ref. */
+static inline uint32_t dmm_hidx_first(const struct dmm_hidx *x, uint32_t hash, uint32_t *pos)
+{
+	*pos = hash & x->mask;
+	return dmm_hidx_next(x, hash, pos);
+}
+
+#endif
