@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * All timers of one role instance in one structure (STYLE.md, after
+ * WireGuard timers.c): a binary min-heap of {deadline, kind, handle}.
+ *
+ * A timer names its object by handle, never by pointer; the role resolves
+ * the handle when the timer fires and ignores it when stale. Each object
+ * has at most one timer per kind: setting (kind, handle) again replaces
+ * the old deadline. The (kind, handle.idx) pair is found in O(1) through
+ * a hash index; set, cancel and pop are O(log n). Timers with equal
+ * deadlines fire in the order they were set.
+ *
+ * The role names its kinds; these are the PMIPv6/DMM ones (the rule of
+ * each is in core/state/timers.c).
+ */
+#ifndef DMM_TIMERS_H
+#define DMM_TIMERS_H
+
+#include "dmm/alloc.h"
+#include "dmm/types.h"
+
+enum dmm_timer_kind {
+	DMM_TIMER_BCE_EXPIRE,        /* LMA: binding lifetime ran out */
+	DMM_TIMER_BCE_DEREG_DELAY,   /* LMA: MinDelayBeforeBCEDelete, RFC 5213 §5.3.5 */
+	DMM_TIMER_BCE_HANDOFF_DELAY, /* LMA: MaxDelayBeforeNewBCEAssign, §5.4.1.3 */
+	DMM_TIMER_PBU_RETX,          /* MAG: PBA not received, §6.9.4 */
+	DMM_TIMER_BUL_REFRESH,       /* MAG: re-register before the lifetime ends, §6.9.1.5 */
+	DMM_TIMER_BUL_EXPIRE,        /* MAG: granted lifetime ran out */
+	DMM_TIMER_HEARTBEAT,         /* peer liveness, RFC 5847 §5.1 */
+	DMM_TIMER_NKINDS_BUILTIN,
+};
+
+/* Kinds are small integers; roles may add their own up to this value. */
+#define DMM_TIMER_KIND_MAX 255
+
+struct dmm_timers;
+
+/*
+ * Create a timer set for up to capacity pending timers. Memory comes from
+ * a, which must outlive the set. Returns NULL on bad arguments (capacity
+ * 0 or above 2^30) or when a fails.
+ */
+struct dmm_timers *dmm_timers_new(const struct dmm_alloc *a, uint32_t capacity);
+
+/* Free t and every pending timer; accepts NULL. */
+void dmm_timers_free(struct dmm_timers *t);
+
+/*
+ * Arm the kind timer of the object h at deadline, replacing any timer of
+ * the same (kind, h.idx), whatever its generation (an older generation's
+ * timer is stale anyway). deadline DMM_TIME_NEVER cancels it. Returns 0,
+ * DMM_ERR_INVAL (kind above DMM_TIMER_KIND_MAX) or DMM_ERR_NOMEM (full).
+ */
+int dmm_timers_set(struct dmm_timers *t, unsigned kind, struct dmm_handle h,
+		   dmm_time_t deadline);
+
+/*
+ * Disarm the kind timer of h. A timer armed for another generation of the
+ * same slot is left alone. Returns 0 or DMM_ERR_NOTFOUND.
+ */
+int dmm_timers_cancel(struct dmm_timers *t, unsigned kind, struct dmm_handle h);
+
+/* Deadline of the kind timer of h (same generation), or DMM_TIME_NEVER. */
+dmm_time_t dmm_timers_get(const struct dmm_timers *t, unsigned kind, struct dmm_handle h);
+
+/* The earliest deadline, or DMM_TIME_NEVER when nothing is armed. */
+dmm_time_t dmm_timers_next(const struct dmm_timers *t);
+
+/*
+ * Remove the earliest timer if its deadline is <= now: store its kind and
+ * handle and return 1; else return 0. Call until it returns 0. kind and
+ * h may be NULL.
+ */
+int dmm_timers_pop_expired(struct dmm_timers *t, dmm_time_t now, unsigned *kind,
+			   struct dmm_handle *h);
+
+/* Pending timers. */
+uint32_t dmm_timers_count(const struct dmm_timers *t);
+
+/* Bytes allocated for t. */
+size_t dmm_timers_bytes(const struct dmm_timers *t);
+
+#endif

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Timers: ordering, replace, cancel, pop, checked against a brute-force shadow. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "dmm/err.h"
+#include "dmm/timers.h"
+
+static void *t_zalloc(void *ctx, size_t n)
+{
+	(void)ctx;
+	return calloc(1, n);
+}
+
+static void t_free(void *ctx, void *p)
+{
+	(void)ctx;
+	free(p);
+}
+
+static const struct dmm_alloc A = {t_zalloc, t_free, NULL};
+
+/* xorshift64*: deterministic, so a failure replays. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static struct dmm_handle H(uint32_t idx, uint32_t gen)
+{
+	return (struct dmm_handle){.idx = idx, .gen = gen};
+}
+
+static void test_table(void)
+{
+	/* Ops in order; after each, the expected next deadline. */
+	static const struct {
+		char op; /* s: set, c: cancel */
+		unsigned kind;
+		uint32_t idx, gen;
+		dmm_time_t deadline;
+		int ret;
+		dmm_time_t next;
+	} ops[] = {
+		{'s', DMM_TIMER_BCE_EXPIRE, 1, 1, 50, 0, 50},
+		{'s', DMM_TIMER_PBU_RETX, 1, 1, 30, 0, 30},
+		{'s', DMM_TIMER_BCE_EXPIRE, 2, 1, 10, 0, 10},
+		{'s', DMM_TIMER_BCE_EXPIRE, 2, 1, 70, 0, 30},  /* replace: later */
+		{'s', DMM_TIMER_BCE_EXPIRE, 1, 3, 20, 0, 20},  /* replace, new generation */
+		{'c', DMM_TIMER_BCE_EXPIRE, 1, 1, 0, DMM_ERR_NOTFOUND, 20}, /* old gen */
+		{'c', DMM_TIMER_HEARTBEAT, 1, 1, 0, DMM_ERR_NOTFOUND, 20},
+		{'s', DMM_TIMER_HEARTBEAT, 9, 1, 40, 0, 20},
+		{'c', DMM_TIMER_BCE_EXPIRE, 1, 3, 0, 0, 30},
+		{'s', DMM_TIMER_HEARTBEAT, 9, 1, DMM_TIME_NEVER, 0, 30}, /* NEVER cancels */
+		{'s', 256, 9, 1, 5, DMM_ERR_INVAL, 30},
+		{'s', DMM_TIMER_BUL_REFRESH, 3, 1, 70, 0, 30},
+	};
+	/* Then pops come out in this order (equal deadlines: setting order). */
+	static const struct {
+		unsigned kind;
+		uint32_t idx;
+		dmm_time_t at;
+	} pops[] = {
+		{DMM_TIMER_PBU_RETX, 1, 30},
+		{DMM_TIMER_BCE_EXPIRE, 2, 70},
+		{DMM_TIMER_BUL_REFRESH, 3, 70},
+	};
+	struct dmm_timers *t = dmm_timers_new(&A, 4);
+	unsigned kind;
+	struct dmm_handle h;
+
+	CHECK(t != NULL);
+	CHECK_EQ(dmm_timers_next(t), DMM_TIME_NEVER);
+	CHECK_EQ(dmm_timers_pop_expired(t, 1000, &kind, &h), 0);
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		int r;
+
+		if (ops[i].op == 's')
+			r = dmm_timers_set(t, ops[i].kind, H(ops[i].idx, ops[i].gen),
+					   ops[i].deadline);
+		else
+			r = dmm_timers_cancel(t, ops[i].kind, H(ops[i].idx, ops[i].gen));
+		CHECK_EQ(r, ops[i].ret);
+		CHECK_EQ(dmm_timers_next(t), ops[i].next);
+	}
+	CHECK_EQ(dmm_timers_count(t), 3);
+	CHECK_EQ(dmm_timers_get(t, DMM_TIMER_BCE_EXPIRE, H(2, 1)), 70);
+	CHECK_EQ(dmm_timers_get(t, DMM_TIMER_BCE_EXPIRE, H(2, 2)), DMM_TIME_NEVER);
+	CHECK_EQ(dmm_timers_pop_expired(t, 29, &kind, &h), 0);
+	for (size_t i = 0; i < sizeof(pops) / sizeof(pops[0]); i++) {
+		CHECK_EQ(dmm_timers_pop_expired(t, pops[i].at, &kind, &h), 1);
+		CHECK_EQ(kind, pops[i].kind);
+		CHECK_EQ(h.idx, pops[i].idx);
+	}
+	CHECK_EQ(dmm_timers_pop_expired(t, DMM_TIME_NEVER - 1, NULL, NULL), 0);
+	CHECK_EQ(dmm_timers_count(t), 0);
+
+	/* Full set. */
+	for (uint32_t i = 0; i < 4; i++)
+		CHECK_EQ(dmm_timers_set(t, 0, H(i, 1), 100 + i), 0);
+	CHECK_EQ(dmm_timers_set(t, 0, H(9, 1), 1), DMM_ERR_NOMEM);
+	CHECK_EQ(dmm_timers_set(t, 0, H(3, 1), 1), 0); /* replacing needs no room */
+	CHECK_EQ(dmm_timers_next(t), 1);
+	CHECK(dmm_timers_bytes(t) > 0);
+	dmm_timers_free(t);
+	dmm_timers_free(NULL);
+	CHECK(dmm_timers_new(&A, 0) == NULL);
+}
+
+/* Random ops against a brute-force shadow indexed by (kind, idx). */
+static void test_random(void)
+{
+	enum { KINDS = 4, IDX = 300, OPS = 60000, CAP = KINDS * IDX };
+	static struct {
+		bool armed;
+		uint32_t gen;
+		dmm_time_t deadline;
+		uint64_t order;
+	} sh[KINDS][IDX];
+	struct dmm_timers *t = dmm_timers_new(&A, CAP);
+	dmm_time_t now = 0;
+	uint64_t order = 0;
+	unsigned bad = 0, pops = 0;
+
+	for (int op = 0; op < OPS; op++) {
+		unsigned k = (unsigned)(rnd() % KINDS);
+		uint32_t i = (uint32_t)(rnd() % IDX), gen = 1 + (uint32_t)(rnd() % 3);
+		uint64_t r = rnd() % 100;
+
+		if (r < 55) {
+			/* Few distinct deadlines, so ties are common. */
+			dmm_time_t d = now + rnd() % 64;
+
+			bad += dmm_timers_set(t, k, H(i, gen), d) != 0;
+			sh[k][i].armed = true;
+			sh[k][i].gen = gen;
+			sh[k][i].deadline = d;
+			sh[k][i].order = order++;
+		} else if (r < 70) {
+			int want = sh[k][i].armed && sh[k][i].gen == gen ? 0 : DMM_ERR_NOTFOUND;
+
+			bad += dmm_timers_cancel(t, k, H(i, gen)) != want;
+			if (!want)
+				sh[k][i].armed = false;
+		} else if (r < 75) {
+			dmm_time_t want = sh[k][i].armed && sh[k][i].gen == gen
+						  ? sh[k][i].deadline
+						  : DMM_TIME_NEVER;
+
+			bad += dmm_timers_get(t, k, H(i, gen)) != want;
+		} else {
+			unsigned kind;
+			struct dmm_handle h;
+
+			now += rnd() % 8;
+			for (;;) {
+				int bk = -1, bi = -1;
+
+				for (int a = 0; a < KINDS; a++)
+					for (int b = 0; b < IDX; b++) {
+						if (!sh[a][b].armed || sh[a][b].deadline > now)
+							continue;
+						if (bk < 0 ||
+						    sh[a][b].deadline < sh[bk][bi].deadline ||
+						    (sh[a][b].deadline == sh[bk][bi].deadline &&
+						     sh[a][b].order < sh[bk][bi].order)) {
+							bk = a;
+							bi = b;
+						}
+					}
+				if (bk < 0) {
+					bad += dmm_timers_pop_expired(t, now, &kind, &h) != 0;
+					break;
+				}
+				if (dmm_timers_pop_expired(t, now, &kind, &h) != 1 ||
+				    kind != (unsigned)bk || h.idx != (uint32_t)bi ||
+				    h.gen != sh[bk][bi].gen) {
+					bad++;
+					break;
+				}
+				sh[bk][bi].armed = false;
+				pops++;
+			}
+		}
+		{
+			dmm_time_t min = DMM_TIME_NEVER;
+			uint32_t n = 0;
+
+			for (int a = 0; a < KINDS; a++)
+				for (int b = 0; b < IDX; b++)
+					if (sh[a][b].armed) {
+						n++;
+						if (sh[a][b].deadline < min)
+							min = sh[a][b].deadline;
+					}
+			bad += dmm_timers_next(t) != min || dmm_timers_count(t) != n;
+		}
+		if (bad)
+			break;
+	}
+	CHECK_EQ(bad, 0);
+	CHECK(pops > 1000);
+	dmm_timers_free(t);
+}
+
+/* 2*10^6 timers: set, replace a quarter, cancel a quarter, drain in order. */
+static void test_scale(void)
+{
+	enum { N = 2000000 };
+	struct dmm_timers *t = dmm_timers_new(&A, N);
+	unsigned bad = 0;
+	uint32_t popped = 0;
+	unsigned kind;
+	struct dmm_handle h;
+
+	for (uint32_t i = 0; i < N; i++)
+		bad += dmm_timers_set(t, i & 1, H(i / 2, 1), rnd() % (1000 * DMM_SECOND)) != 0;
+	for (uint32_t i = 0; i < N; i += 4)
+		bad += dmm_timers_set(t, i & 1, H(i / 2, 1), rnd() % (1000 * DMM_SECOND)) != 0;
+	for (uint32_t i = 1; i < N; i += 4)
+		bad += dmm_timers_cancel(t, i & 1, H(i / 2, 1)) != 0;
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(dmm_timers_count(t), N - N / 4);
+	for (dmm_time_t prev = 0, d; (d = dmm_timers_next(t)) != DMM_TIME_NEVER; prev = d) {
+		bad += d < prev;
+		bad += dmm_timers_pop_expired(t, d, &kind, &h) != 1;
+		popped++;
+		if (h.idx * 2 + kind >= N)
+			bad++;
+	}
+	CHECK_EQ(popped, N - N / 4);
+	CHECK_EQ(bad, 0);
+	dmm_timers_free(t);
+}
+
+/* Deadlines come out non-decreasing over a large heap. */
+static void test_order(void)
+{
+	enum { N = 300000 };
+	struct dmm_timers *t = dmm_timers_new(&A, N);
+	unsigned bad = 0;
+	dmm_time_t prev = 0, now;
+
+	for (uint32_t i = 0; i < N; i++)
+		bad += dmm_timers_set(t, 3, H(i, 7), 1 + rnd() % 100000) != 0;
+	for (now = 0; dmm_timers_count(t); now += 50) {
+		unsigned kind;
+		struct dmm_handle h;
+
+		while (dmm_timers_next(t) <= now) {
+			dmm_time_t d = dmm_timers_next(t);
+
+			bad += d < prev;
+			prev = d;
+			bad += dmm_timers_pop_expired(t, now, &kind, &h) != 1 || kind != 3 ||
+			       h.gen != 7;
+		}
+		bad += dmm_timers_pop_expired(t, now, &kind, &h) != 0;
+	}
+	CHECK_EQ(bad, 0);
+	dmm_timers_free(t);
+}
+
+int main(void)
+{
+	test_table();
+	test_random();
+	test_scale();
+	test_order();
+	return check_report("test_timers");
+}
