@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Peer table and heartbeat (RFC 5847). The timer rule, in one place:
+ *
+ *   DMM_TIMER_HEARTBEAT(peer) runs every `interval` while the peer has
+ *   bindings and is not marked NO_HEARTBEAT. When it fires: if the last
+ *   request is still unanswered, missed++; if missed now exceeds
+ *   missing_allowed, the peer goes DOWN (once) and ops->down runs; then a
+ *   new request (seq + 1) goes out and the timer is re-armed. A response
+ *   with the outstanding seq clears missed and brings a DOWN peer UP.
+ */
+#include <string.h>
+
+#include "dmm/err.h"
+#include "dmm/hash.h"
+#include "dmm/peer.h"
+
+struct dmm_peers {
+	struct dmm_alloc alloc;
+	struct dmm_peer *peer; /* peer[i].handle.gen == 0: free */
+	uint32_t *gen;
+	uint32_t capacity;
+	struct dmm_hidx idx;
+	struct dmm_timers *timers;
+	struct dmm_peer_cfg cfg;
+	struct dmm_peer_ops ops;
+	struct dmm_pmip_stats *stats;
+	const struct dmm_log *log;
+	struct dmm_pmip_stats dummy;
+};
+
+static uint32_t addr_hash(const struct dmm_addr *a)
+{
+	return (uint32_t)dmm_hash_bytes(0x5eed, a->b, 16);
+}
+
+struct dmm_peers *dmm_peers_new(const struct dmm_alloc *a, uint32_t capacity, struct dmm_timers *timers,
+				const struct dmm_peer_cfg *cfg, const struct dmm_peer_ops *ops,
+				struct dmm_pmip_stats *stats, const struct dmm_log *log)
+{
+	struct dmm_peers *ps;
+
+	if (!a || !timers || !cfg || !ops || !ops->send || capacity == 0 || capacity > (1u << 20))
+		return NULL;
+	ps = a->zalloc(a->ctx, sizeof(*ps));
+	if (!ps)
+		return NULL;
+	ps->alloc = *a;
+	ps->capacity = capacity;
+	ps->peer = a->zalloc(a->ctx, sizeof(*ps->peer) * capacity);
+	if (!ps->peer)
+		goto err_peer;
+	ps->gen = a->zalloc(a->ctx, sizeof(*ps->gen) * capacity);
+	if (!ps->gen)
+		goto err_gen;
+	if (dmm_hidx_init(&ps->idx, a, capacity) != 0)
+		goto err_idx;
+	ps->timers = timers;
+	ps->cfg = *cfg;
+	ps->ops = *ops;
+	ps->stats = stats ? stats : &ps->dummy;
+	ps->log = log;
+	return ps;
+
+err_idx:
+	a->free(a->ctx, ps->gen);
+err_gen:
+	a->free(a->ctx, ps->peer);
+err_peer:
+	a->free(a->ctx, ps);
+	return NULL;
+}
+
+void dmm_peers_free(struct dmm_peers *ps)
+{
+	if (!ps)
+		return;
+	dmm_hidx_fini(&ps->idx, &ps->alloc);
+	ps->alloc.free(ps->alloc.ctx, ps->gen);
+	ps->alloc.free(ps->alloc.ctx, ps->peer);
+	ps->alloc.free(ps->alloc.ctx, ps);
+}
+
+void dmm_peers_reconfigure(struct dmm_peers *ps, const struct dmm_peer_cfg *cfg)
+{
+	ps->cfg = *cfg;
+}
+
+const char *dmm_peer_state_name(uint8_t state)
+{
+	static const char *const n[] = {"unknown", "up", "down", "no-heartbeat"};
+
+	return state < 4 ? n[state] : "?";
+}
+
+struct dmm_peer *dmm_peers_get(struct dmm_peers *ps, const struct dmm_addr *addr, bool create)
+{
+	uint32_t h = addr_hash(addr), pos, ref;
+	struct dmm_peer *p;
+
+	for (ref = dmm_hidx_first(&ps->idx, h, &pos); ref != DMM_HIDX_NONE; ref = dmm_hidx_next(&ps->idx, h, &pos))
+		if (dmm_addr_eq(&ps->peer[ref].addr, addr))
+			return &ps->peer[ref];
+	if (!create)
+		return NULL;
+	for (uint32_t i = 0; i < ps->capacity; i++) {
+		if (ps->peer[i].handle.gen)
+			continue;
+		if (dmm_hidx_insert(&ps->idx, h, i) != 0)
+			return NULL;
+		p = &ps->peer[i];
+		memset(p, 0, sizeof(*p));
+		if (++ps->gen[i] == 0)
+			ps->gen[i] = 1;
+		p->handle = (struct dmm_handle){i, ps->gen[i]};
+		p->addr = *addr;
+		return p;
+	}
+	return NULL;
+}
+
+struct dmm_peer *dmm_peers_by_handle(struct dmm_peers *ps, struct dmm_handle h)
+{
+	if (h.idx >= ps->capacity || h.gen == 0 || ps->peer[h.idx].handle.gen != h.gen)
+		return NULL;
+	return &ps->peer[h.idx];
+}
+
+struct dmm_peer *dmm_peers_next(struct dmm_peers *ps, struct dmm_peer *prev)
+{
+	uint32_t i = prev ? (uint32_t)(prev - ps->peer) + 1 : 0;
+
+	for (; i < ps->capacity; i++)
+		if (ps->peer[i].handle.gen)
+			return &ps->peer[i];
+	return NULL;
+}
+
+static void send_hb(struct dmm_peers *ps, struct dmm_peer *p, uint16_t flags, uint32_t seq, bool with_rc)
+{
+	struct dmm_mh_msg m;
+	uint8_t buf[64];
+	int n;
+
+	dmm_mh_init(&m, DMM_MH_HB);
+	m.u.hb.flags = flags;
+	m.u.hb.seq = seq;
+	/* RFC 5847 §3.4: the Restart Counter option goes in responses only. */
+	if (with_rc)
+		dmm_mh_add_opt(&m, DMM_OPT_RESTART)->u.restart.counter = ps->cfg.restart_counter;
+	n = dmm_mh_encode(buf, sizeof(buf), &m);
+	if (n < 0)
+		return;
+	ps->stats->tx_by_type[DMM_MH_HB]++;
+	if (flags & DMM_HB_R)
+		ps->stats->hb_resp_sent++;
+	else
+		ps->stats->hb_req_sent++;
+	ps->ops.send(ps->ops.ctx, &ps->cfg.self, &p->addr, buf, (size_t)n);
+}
+
+static void arm(struct dmm_peers *ps, struct dmm_peer *p, dmm_time_t now)
+{
+	dmm_timers_set(ps->timers, DMM_TIMER_HEARTBEAT, p->handle, now + ps->cfg.interval);
+}
+
+void dmm_peers_ref(struct dmm_peers *ps, struct dmm_peer *p, int delta, dmm_time_t now)
+{
+	if (delta > 0) {
+		if (p->bindings++ == 0 && p->state != DMM_PEER_NO_HEARTBEAT && ps->cfg.interval)
+			arm(ps, p, now);
+	} else if (p->bindings > 0) {
+		/* §5.1: heartbeats only while there are bindings with the peer. */
+		if (--p->bindings == 0) {
+			dmm_timers_cancel(ps->timers, DMM_TIMER_HEARTBEAT, p->handle);
+			p->outstanding = false;
+			p->missed = 0;
+		}
+	}
+}
+
+void dmm_peers_timer(struct dmm_peers *ps, struct dmm_handle h, dmm_time_t now)
+{
+	struct dmm_peer *p = dmm_peers_by_handle(ps, h);
+
+	if (!p || p->bindings == 0 || p->state == DMM_PEER_NO_HEARTBEAT)
+		return; /* stale handle or nothing to watch */
+	if (p->outstanding && p->missed < 255)
+		p->missed++;
+	if (p->missed > ps->cfg.missing_allowed && p->state != DMM_PEER_DOWN) {
+		/* RFC 5847 §5.2: the path to the peer is down. */
+		dmm_logf(ps->log, DMM_LOG_WARN, DMM_LC_FSM, "peer %02x%02x..%02x%02x: %s -> down (%u heartbeats missed)",
+			 p->addr.b[0], p->addr.b[1], p->addr.b[14], p->addr.b[15], dmm_peer_state_name(p->state),
+			 p->missed);
+		p->state = DMM_PEER_DOWN;
+		p->downs++;
+		ps->stats->peers_down++;
+		if (ps->ops.down)
+			ps->ops.down(ps->ops.ctx, p, now);
+		p = dmm_peers_by_handle(ps, h); /* the callback may have dropped it */
+		if (!p || p->bindings == 0)
+			return;
+	}
+	p->seq++;
+	p->outstanding = true;
+	send_hb(ps, p, 0, p->seq, false);
+	arm(ps, p, now);
+}
+
+void dmm_peers_announce(struct dmm_peers *ps, struct dmm_peer *p)
+{
+	send_hb(ps, p, DMM_HB_U | DMM_HB_R, 0, true);
+}
+
+static void heard(struct dmm_peers *ps, struct dmm_peer *p, dmm_time_t now)
+{
+	p->last_heard = now;
+	p->missed = 0;
+	if (p->state != DMM_PEER_UP && p->state != DMM_PEER_NO_HEARTBEAT) {
+		uint8_t was = p->state;
+
+		p->state = DMM_PEER_UP;
+		if (was == DMM_PEER_DOWN && ps->ops.up)
+			ps->ops.up(ps->ops.ctx, p, now);
+	}
+}
+
+int dmm_peers_recv(struct dmm_peers *ps, const struct dmm_addr *src, const struct dmm_mh_msg *m, dmm_time_t now)
+{
+	struct dmm_peer *p;
+
+	if (m->type == DMM_MH_BE) {
+		/* RFC 5847 §5.1: status 2 to a heartbeat, the peer does not support it. */
+		p = dmm_peers_get(ps, src, false);
+		if (p && m->u.be.status == DMM_BE_UNKNOWN_MH_TYPE) {
+			p->state = DMM_PEER_NO_HEARTBEAT;
+			dmm_timers_cancel(ps->timers, DMM_TIMER_HEARTBEAT, p->handle);
+		}
+		return 0;
+	}
+	if (m->type != DMM_MH_HB)
+		return DMM_ERR_INVAL;
+	p = dmm_peers_get(ps, src, true);
+	if (!(m->u.hb.flags & DMM_HB_R)) {
+		/* §5.1: always answer a request, with our restart counter. */
+		ps->stats->hb_req_rcvd++;
+		if (p)
+			heard(ps, p, now);
+		if (p)
+			send_hb(ps, p, DMM_HB_R, m->u.hb.seq, true);
+		return 0;
+	}
+	ps->stats->hb_resp_rcvd++;
+	if (!p)
+		return 0;
+	if (!(m->u.hb.flags & DMM_HB_U)) {
+		if (!p->outstanding || m->u.hb.seq != p->seq)
+			return 0; /* a late or foreign response proves nothing */
+		p->outstanding = false;
+	}
+	heard(ps, p, now);
+	{
+		const struct dmm_mh_opt *rc = dmm_mh_find_opt(m, DMM_OPT_RESTART, NULL);
+
+		if (rc) {
+			bool changed = p->rc_known && p->restart_counter != rc->u.restart.counter;
+
+			p->restart_counter = rc->u.restart.counter;
+			p->rc_known = true;
+			if (changed) {
+				/* §5.3: the peer lost its state; the role re-registers or cleans up. */
+				dmm_logf(ps->log, DMM_LOG_WARN, DMM_LC_FSM, "peer restarted (restart counter %u)",
+					 rc->u.restart.counter);
+				p->restarts++;
+				ps->stats->peer_restarts++;
+				if (ps->ops.restarted)
+					ps->ops.restarted(ps->ops.ctx, p, now);
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Forwarding intents: the contract between forwarding control (FM-CP, in
+ * the core roles) and forwarding data (FM-DP, the data plane backends),
+ * ARCHITECTURE.md rule 3, RFC 7429 §3 and GAP1-4.
+ *
+ * An intent has the shape of a PFCP PDR with its FAR (TS 29.244): a match
+ * (destination prefix, or source prefix arriving on an access link) and an
+ * action (encapsulate to a peer, decapsulate from a peer, deliver on an
+ * access link, buffer, drop). The core only emits intents; a backend only
+ * executes them, keeps their packet and byte counters and reports them
+ * back. Every intent belongs to one binding (its owner handle): when the
+ * binding goes, dmm_fm_del_owner() takes all its intents with it.
+ */
+#ifndef DMM_FM_H
+#define DMM_FM_H
+
+#include "dmm/alloc.h"
+#include "dmm/types.h"
+
+enum dmm_fm_match {
+	DMM_FM_DST,    /* packets whose destination is in prefix */
+	DMM_FM_SRC,    /* packets whose source is in prefix, from access link 'link' (0: any) */
+};
+
+enum dmm_fm_action {
+	DMM_FM_ENCAP,   /* IPv6-in-IPv6 (RFC 2473) from 'local' to 'peer' */
+	DMM_FM_DECAP,   /* accept tunnelled packets from 'peer' to 'local' for prefix and forward the inner packet */
+	DMM_FM_DELIVER, /* send on access link 'link' */
+	DMM_FM_BUFFER,  /* hold packets (e.g. during a handover) */
+	DMM_FM_DROP,    /* discard (e.g. MinDelayBeforeBCEDelete, RFC 5213 §5.3.5) */
+};
+
+struct dmm_intent {
+	uint32_t id;              /* assigned by dmm_fm_add(); never 0 */
+	uint8_t match;            /* enum dmm_fm_match */
+	uint8_t action;           /* enum dmm_fm_action */
+	uint16_t precedence;      /* lower wins among equal matches (PDR precedence) */
+	struct dmm_prefix prefix; /* the matched prefix */
+	uint32_t link;            /* access link id for DMM_FM_SRC and DMM_FM_DELIVER */
+	struct dmm_addr local;    /* tunnel end at this node */
+	struct dmm_addr peer;     /* tunnel end at the far node */
+	struct dmm_handle owner;  /* the binding this intent serves */
+	/* Reported by the data plane through dmm_fm_report(). */
+	uint64_t packets, bytes;
+	dmm_time_t last_active;   /* when packets last grew; creation time before that */
+};
+
+/* What a backend does with intents. Both callbacks are required. */
+struct dmm_fm_ops {
+	/* Execute in (a copy; valid during the call). Return 0 or a negative error. */
+	int (*install)(void *ctx, const struct dmm_intent *in);
+	/* Stop executing intent id. */
+	void (*remove)(void *ctx, const struct dmm_intent *in);
+	void *ctx;
+};
+
+struct dmm_fm;
+
+/*
+ * Create an intent table for up to capacity intents, executed through
+ * ops (copied). Memory from a, which must outlive the table. NULL on error.
+ */
+struct dmm_fm *dmm_fm_new(const struct dmm_alloc *a, uint32_t capacity, const struct dmm_fm_ops *ops);
+
+/* Remove every intent (through ops->remove) and free fm; accepts NULL. */
+void dmm_fm_free(struct dmm_fm *fm);
+
+/*
+ * Add a copy of in (its id, counters ignored), install it and return its
+ * new id (> 0), DMM_ERR_NOMEM when full, or the backend's error (the
+ * intent is then not kept).
+ */
+int dmm_fm_add(struct dmm_fm *fm, const struct dmm_intent *in, dmm_time_t now);
+
+/* Remove intent id. Returns 0 or DMM_ERR_NOTFOUND. */
+int dmm_fm_del(struct dmm_fm *fm, uint32_t id);
+
+/* Remove every intent of owner; returns how many went. */
+unsigned dmm_fm_del_owner(struct dmm_fm *fm, struct dmm_handle owner);
+
+/* The intent with this id, or NULL. Valid until it is removed. */
+const struct dmm_intent *dmm_fm_get(const struct dmm_fm *fm, uint32_t id);
+
+/* Iterate: the intent after prev (NULL: the first), or NULL at the end. */
+const struct dmm_intent *dmm_fm_next(const struct dmm_fm *fm, const struct dmm_intent *prev);
+
+/* The first intent of owner after prev (NULL: the first), or NULL. */
+const struct dmm_intent *dmm_fm_next_owned(const struct dmm_fm *fm, struct dmm_handle owner,
+					   const struct dmm_intent *prev);
+
+/*
+ * The data plane reports the absolute counters of intent id; when they
+ * grew, last_active becomes now. Returns 0 or DMM_ERR_NOTFOUND.
+ */
+int dmm_fm_report(struct dmm_fm *fm, uint32_t id, uint64_t packets, uint64_t bytes, dmm_time_t now);
+
+/* Number of intents. */
+uint32_t dmm_fm_count(const struct dmm_fm *fm);
+
+const char *dmm_fm_action_name(uint8_t action);
+const char *dmm_fm_match_name(uint8_t match);
+
+#endif

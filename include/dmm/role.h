@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What every role instance (LMA, MAG, later MAAR, CMD) gets from its
+ * environment, and the one small ops table through which dmmd and
+ * dmm-emu drive any role (STYLE.md, after BIRD's struct protocol).
+ *
+ * A role is a sans-IO state machine (ARCHITECTURE.md rule 1). Inputs:
+ * received Mobility Header bytes with source, destination and `now`,
+ * access-link events (MAG), timer expiry. Outputs go through struct
+ * dmm_env: datagrams to send, forwarding intents (through the fm ops),
+ * MN events for the access side (router advertisements), log records.
+ */
+#ifndef DMM_ROLE_H
+#define DMM_ROLE_H
+
+#include "dmm/alloc.h"
+#include "dmm/fm.h"
+#include "dmm/hash.h"
+#include "dmm/log.h"
+#include "dmm/types.h"
+
+/* Access-side events a MAG reports to io/ (which sends RAs) or the emulator. */
+enum dmm_mn_event_type {
+	DMM_MN_REGISTERED,   /* prefixes granted: advertise them on the access link */
+	DMM_MN_REFUSED,      /* the anchor refused the MN (status in ev->status): no prefix */
+	DMM_MN_DEREGISTERED, /* binding gone: withdraw the prefixes (valid lifetime 0) */
+};
+
+#define DMM_MN_EVENT_MAX_PREFIX 8
+
+struct dmm_mn_event {
+	uint8_t type;   /* enum dmm_mn_event_type */
+	uint8_t status; /* PBA status for DMM_MN_REFUSED */
+	uint32_t link;  /* access link id */
+	const struct dmm_mnid *mnid;
+	uint8_t nprefix;
+	struct dmm_prefix prefix[DMM_MN_EVENT_MAX_PREFIX];
+	uint32_t lifetime_s; /* granted lifetime in seconds */
+	struct dmm_addr anchor; /* the LMA (or anchoring MAAR) */
+};
+
+struct dmm_env {
+	const struct dmm_alloc *alloc; /* tables are allocated at creation only */
+	const struct dmm_log *log;     /* may be NULL */
+	/*
+	 * Send an encoded Mobility Header (checksum field 0) from src to dst.
+	 * io/ picks the transport (raw IPv6 proto 135 lets the kernel fill the
+	 * checksum, RFC 6275 §6.1.1; UDP 5436 keeps it 0, RFC 5844 §4).
+	 */
+	void (*send)(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
+		     size_t len);
+	/* Access-side events (MAG); may be NULL. */
+	void (*mn_event)(void *ctx, const struct dmm_mn_event *ev);
+	void *ctx;
+	struct dmm_fm_ops fm; /* the data plane backend executing the intents */
+	uint64_t seed;        /* randomness from the caller: hash keys, initial sequence numbers */
+	/*
+	 * Wall clock = now + wall_offset, in ns since 1970. Only the Timestamp
+	 * option (RFC 5213 §5.5) uses wall-clock time; io/ measures the offset,
+	 * the emulator fixes it.
+	 */
+	int64_t wall_offset;
+};
+
+/*
+ * The ops table of a role. All entries are required. `cfg` is the role's
+ * own config struct (struct dmm_lma_cfg, struct dmm_mag_cfg, ...).
+ */
+struct dmm_role_ops {
+	const char *name; /* "lma", "mag", ... */
+	/* Create an instance; NULL on bad config or memory. env is copied. */
+	void *(*create)(const struct dmm_env *env, const void *cfg, dmm_time_t now);
+	/* Remove every intent and free the instance; accepts NULL. */
+	void (*destroy)(void *inst);
+	/* Apply a validated config; returns 0 or a DMM_ERR_* and keeps the old one. */
+	int (*reconfigure)(void *inst, const void *cfg, dmm_time_t now);
+	/* A Mobility Header arrived from src to dst (checksum already verified by io/). */
+	void (*recv)(void *inst, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
+		     size_t len, dmm_time_t now);
+	/* Run every timer due at or before now. */
+	void (*expire)(void *inst, dmm_time_t now);
+	/* The earliest pending deadline, or DMM_TIME_NEVER. */
+	dmm_time_t (*next_deadline)(const void *inst);
+};
+
+#endif
