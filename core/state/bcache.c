@@ -82,8 +82,8 @@ int dmm_anchor_list_del(struct dmm_anchor_list *l, const struct dmm_addr *addr,
 	return 0;
 }
 
-struct dmm_bcache *dmm_bcache_new(const struct dmm_alloc *a, uint32_t capacity,
-				  uint32_t prefix_capacity, uint64_t seed)
+struct dmm_bcache *dmm_bcache_new(const struct dmm_alloc *a, uint32_t capacity, uint32_t prefix_capacity,
+				  uint64_t seed)
 {
 	struct dmm_bcache *bc;
 
@@ -197,8 +197,8 @@ struct dmm_bcache_entry *dmm_bcache_get(const struct dmm_bcache *bc, struct dmm_
 	return live(e) && e->handle.gen == h.gen ? e : NULL;
 }
 
-static struct dmm_bcache_entry *mnid_walk(const struct dmm_bcache *bc,
-					  const struct dmm_mnid *mnid, uint32_t h, uint32_t *pos)
+static struct dmm_bcache_entry *mnid_walk(const struct dmm_bcache *bc, const struct dmm_mnid *mnid,
+					  uint32_t h, uint32_t *pos)
 {
 	uint32_t ref;
 
@@ -208,8 +208,7 @@ static struct dmm_bcache_entry *mnid_walk(const struct dmm_bcache *bc,
 	return NULL;
 }
 
-struct dmm_bcache_entry *dmm_bcache_find_mnid(const struct dmm_bcache *bc,
-					      const struct dmm_mnid *mnid)
+struct dmm_bcache_entry *dmm_bcache_find_mnid(const struct dmm_bcache *bc, const struct dmm_mnid *mnid)
 {
 	uint32_t h = mnid_hash(bc, mnid), pos = h;
 
@@ -228,8 +227,7 @@ struct dmm_bcache_entry *dmm_bcache_find_mnid_next(const struct dmm_bcache *bc,
 	return NULL;
 }
 
-struct dmm_bcache_entry *dmm_bcache_find_prefix(const struct dmm_bcache *bc,
-						const struct dmm_prefix *prefix)
+struct dmm_bcache_entry *dmm_bcache_find_prefix(const struct dmm_bcache *bc, const struct dmm_prefix *prefix)
 {
 	uint32_t h = prefix_hash(bc, prefix), pos = h, ref;
 
@@ -243,8 +241,7 @@ struct dmm_bcache_entry *dmm_bcache_find_prefix(const struct dmm_bcache *bc,
 	return NULL;
 }
 
-int dmm_bcache_add_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e,
-			  const struct dmm_prefix *prefix)
+int dmm_bcache_add_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e, const struct dmm_prefix *prefix)
 {
 	int err;
 
@@ -261,8 +258,7 @@ int dmm_bcache_add_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e,
 	return 0;
 }
 
-int dmm_bcache_del_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e,
-			  const struct dmm_prefix *prefix)
+int dmm_bcache_del_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e, const struct dmm_prefix *prefix)
 {
 	for (unsigned i = 0; i < e->n_hnp; i++) {
 		if (!dmm_prefix_eq(&e->hnp[i], prefix))
@@ -300,8 +296,7 @@ const char *dmm_bce_state_name(enum dmm_bce_state s)
 	return (unsigned)s < DMM_BCE_NSTATES ? names[s] : "?";
 }
 
-struct dmm_bcache_entry *dmm_bcache_next(const struct dmm_bcache *bc,
-					 const struct dmm_bcache_entry *prev)
+struct dmm_bcache_entry *dmm_bcache_next(const struct dmm_bcache *bc, const struct dmm_bcache_entry *prev)
 {
 	uint32_t i = prev ? (uint32_t)(prev - bc->e) + 1 : 0;
 

@@ -35,8 +35,8 @@ static inline uint32_t prefix_hash(const struct dmm_bul *bul, const struct dmm_p
 	return (uint32_t)dmm_hash_prefix(bul->seed, p);
 }
 
-struct dmm_bul *dmm_bul_new(const struct dmm_alloc *a, uint32_t capacity,
-				  uint32_t prefix_capacity, uint64_t seed)
+struct dmm_bul *dmm_bul_new(const struct dmm_alloc *a, uint32_t capacity, uint32_t prefix_capacity,
+			    uint64_t seed)
 {
 	struct dmm_bul *bul;
 
@@ -94,8 +94,7 @@ void dmm_bul_free(struct dmm_bul *bul)
 	a.free(a.ctx, bul);
 }
 
-struct dmm_bul_entry *dmm_bul_add(struct dmm_bul *bul, const struct dmm_mnid *mnid,
-					struct dmm_handle *out)
+struct dmm_bul_entry *dmm_bul_add(struct dmm_bul *bul, const struct dmm_mnid *mnid, struct dmm_handle *out)
 {
 	struct dmm_bul_entry *e;
 	uint32_t idx, gen;
@@ -150,8 +149,8 @@ struct dmm_bul_entry *dmm_bul_get(const struct dmm_bul *bul, struct dmm_handle h
 	return live(e) && e->handle.gen == h.gen ? e : NULL;
 }
 
-static struct dmm_bul_entry *mnid_walk(const struct dmm_bul *bul,
-					  const struct dmm_mnid *mnid, uint32_t h, uint32_t *pos)
+static struct dmm_bul_entry *mnid_walk(const struct dmm_bul *bul, const struct dmm_mnid *mnid, uint32_t h,
+				       uint32_t *pos)
 {
 	uint32_t ref;
 
@@ -161,16 +160,14 @@ static struct dmm_bul_entry *mnid_walk(const struct dmm_bul *bul,
 	return NULL;
 }
 
-struct dmm_bul_entry *dmm_bul_find_mnid(const struct dmm_bul *bul,
-					      const struct dmm_mnid *mnid)
+struct dmm_bul_entry *dmm_bul_find_mnid(const struct dmm_bul *bul, const struct dmm_mnid *mnid)
 {
 	uint32_t h = mnid_hash(bul, mnid), pos = h;
 
 	return mnid_walk(bul, mnid, h, &pos);
 }
 
-struct dmm_bul_entry *dmm_bul_find_mnid_next(const struct dmm_bul *bul,
-						   const struct dmm_bul_entry *cur)
+struct dmm_bul_entry *dmm_bul_find_mnid_next(const struct dmm_bul *bul, const struct dmm_bul_entry *cur)
 {
 	uint32_t h = mnid_hash(bul, &cur->mnid), pos = h, ref;
 
@@ -181,8 +178,7 @@ struct dmm_bul_entry *dmm_bul_find_mnid_next(const struct dmm_bul *bul,
 	return NULL;
 }
 
-struct dmm_bul_entry *dmm_bul_find_prefix(const struct dmm_bul *bul,
-						const struct dmm_prefix *prefix)
+struct dmm_bul_entry *dmm_bul_find_prefix(const struct dmm_bul *bul, const struct dmm_prefix *prefix)
 {
 	uint32_t h = prefix_hash(bul, prefix), pos = h, ref;
 
@@ -196,8 +192,7 @@ struct dmm_bul_entry *dmm_bul_find_prefix(const struct dmm_bul *bul,
 	return NULL;
 }
 
-int dmm_bul_add_prefix(struct dmm_bul *bul, struct dmm_bul_entry *e,
-			  const struct dmm_prefix *prefix)
+int dmm_bul_add_prefix(struct dmm_bul *bul, struct dmm_bul_entry *e, const struct dmm_prefix *prefix)
 {
 	int err;
 
@@ -214,8 +209,7 @@ int dmm_bul_add_prefix(struct dmm_bul *bul, struct dmm_bul_entry *e,
 	return 0;
 }
 
-int dmm_bul_del_prefix(struct dmm_bul *bul, struct dmm_bul_entry *e,
-			  const struct dmm_prefix *prefix)
+int dmm_bul_del_prefix(struct dmm_bul *bul, struct dmm_bul_entry *e, const struct dmm_prefix *prefix)
 {
 	for (unsigned i = 0; i < e->n_hnp; i++) {
 		if (!dmm_prefix_eq(&e->hnp[i], prefix))
@@ -229,8 +223,7 @@ int dmm_bul_del_prefix(struct dmm_bul *bul, struct dmm_bul_entry *e,
 	return DMM_ERR_NOTFOUND;
 }
 
-enum dmm_bul_state dmm_bul_set_state(struct dmm_bul *bul, struct dmm_bul_entry *e,
-					enum dmm_bul_state to)
+enum dmm_bul_state dmm_bul_set_state(struct dmm_bul *bul, struct dmm_bul_entry *e, enum dmm_bul_state to)
 {
 	enum dmm_bul_state old = e->state;
 
@@ -254,8 +247,7 @@ const char *dmm_bul_state_name(enum dmm_bul_state s)
 	return (unsigned)s < DMM_BUL_NSTATES ? names[s] : "?";
 }
 
-struct dmm_bul_entry *dmm_bul_next(const struct dmm_bul *bul,
-					 const struct dmm_bul_entry *prev)
+struct dmm_bul_entry *dmm_bul_next(const struct dmm_bul *bul, const struct dmm_bul_entry *prev)
 {
 	uint32_t i = prev ? (uint32_t)(prev - bul->e) + 1 : 0;
 

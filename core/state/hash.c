@@ -24,30 +24,29 @@ static inline uint64_t load_le64(const uint8_t *p)
 	return v;
 }
 
-#define SIPROUND                                                                         \
-	do {                                                                             \
-		v0 += v1;                                                                \
-		v1 = rotl64(v1, 13);                                                     \
-		v1 ^= v0;                                                                \
-		v0 = rotl64(v0, 32);                                                     \
-		v2 += v3;                                                                \
-		v3 = rotl64(v3, 16);                                                     \
-		v3 ^= v2;                                                                \
-		v0 += v3;                                                                \
-		v3 = rotl64(v3, 21);                                                     \
-		v3 ^= v0;                                                                \
-		v2 += v1;                                                                \
-		v1 = rotl64(v1, 17);                                                     \
-		v1 ^= v2;                                                                \
-		v2 = rotl64(v2, 32);                                                     \
+#define SIPROUND                                                                                             \
+	do {                                                                                                 \
+		v0 += v1;                                                                                    \
+		v1 = rotl64(v1, 13);                                                                         \
+		v1 ^= v0;                                                                                    \
+		v0 = rotl64(v0, 32);                                                                         \
+		v2 += v3;                                                                                    \
+		v3 = rotl64(v3, 16);                                                                         \
+		v3 ^= v2;                                                                                    \
+		v0 += v3;                                                                                    \
+		v3 = rotl64(v3, 21);                                                                         \
+		v3 ^= v0;                                                                                    \
+		v2 += v1;                                                                                    \
+		v1 = rotl64(v1, 17);                                                                         \
+		v1 ^= v2;                                                                                    \
+		v2 = rotl64(v2, 32);                                                                         \
 	} while (0)
 
 /*
  * Two streams: the prefix of bytes a (alen) then b (blen), hashed as one
  * message, so a subtype octet or a length can lead the key without a copy.
  */
-static uint64_t siphash13_2(uint64_t seed, const uint8_t *a, size_t alen, const uint8_t *b,
-			    size_t blen)
+static uint64_t siphash13_2(uint64_t seed, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
 	/* A 128-bit key from the 64-bit seed: k1 is a fixed odd multiple. */
 	uint64_t k0 = seed, k1 = rotl64(seed, 29) * 0x9e3779b97f4a7c15ULL + 1;

@@ -65,13 +65,12 @@ static uint32_t find_mag(const struct dmm_policy *pol, const struct dmm_addr *a)
 	return DMM_HIDX_NONE;
 }
 
-struct dmm_policy *dmm_policy_new(const struct dmm_alloc *a, uint32_t capacity,
-				  uint32_t max_mags, uint64_t seed)
+struct dmm_policy *dmm_policy_new(const struct dmm_alloc *a, uint32_t capacity, uint32_t max_mags,
+				  uint64_t seed)
 {
 	struct dmm_policy *pol;
 
-	if (!a || !a->zalloc || !a->free || capacity == 0 || capacity > (1u << 30) ||
-	    max_mags > (1u << 20))
+	if (!a || !a->zalloc || !a->free || capacity == 0 || capacity > (1u << 30) || max_mags > (1u << 20))
 		return NULL;
 	if (max_mags == 0)
 		max_mags = 1;
@@ -193,16 +192,14 @@ int dmm_policy_set_default(struct dmm_policy *pol, const struct dmm_policy_profi
 	return 0;
 }
 
-const struct dmm_policy_profile *dmm_policy_get(const struct dmm_policy *pol,
-						const struct dmm_mnid *mnid)
+const struct dmm_policy_profile *dmm_policy_get(const struct dmm_policy *pol, const struct dmm_mnid *mnid)
 {
 	uint32_t r = find_profile(pol, mnid);
 
 	return r == DMM_HIDX_NONE ? NULL : &pol->prof[r];
 }
 
-const struct dmm_policy_profile *dmm_policy_lookup(const struct dmm_policy *pol,
-						   const struct dmm_mnid *mnid)
+const struct dmm_policy_profile *dmm_policy_lookup(const struct dmm_policy *pol, const struct dmm_mnid *mnid)
 {
 	const struct dmm_policy_profile *p = dmm_policy_get(pol, mnid);
 
@@ -271,8 +268,7 @@ void dmm_policy_set_allow_any_mag(struct dmm_policy *pol, bool allow)
 size_t dmm_policy_bytes(const struct dmm_policy *pol)
 {
 	return sizeof(*pol) +
-	       (size_t)pol->capacity *
-		       (sizeof(*pol->prof) + sizeof(*pol->live) + sizeof(*pol->free_stack)) +
+	       (size_t)pol->capacity * (sizeof(*pol->prof) + sizeof(*pol->live) + sizeof(*pol->free_stack)) +
 	       (size_t)pol->max_mags * (sizeof(*pol->mag) + sizeof(*pol->mag_free)) +
 	       dmm_hidx_bytes(&pol->by_mnid) + dmm_hidx_bytes(&pol->by_mag);
 }

@@ -19,8 +19,8 @@ struct pool_range {
 struct dmm_pool {
 	struct dmm_alloc alloc;
 	uint32_t capacity;
-	uint32_t size;  /* numbers handed to ranges */
-	uint32_t head;  /* ring slot of the oldest free number */
+	uint32_t size; /* numbers handed to ranges */
+	uint32_t head; /* ring slot of the oldest free number */
 	uint32_t nfree;
 	uint8_t plen;
 	unsigned nranges;
@@ -119,8 +119,7 @@ struct dmm_pool *dmm_pool_new(const struct dmm_alloc *a, uint32_t capacity, uint
 {
 	struct dmm_pool *pool;
 
-	if (!a || !a->zalloc || !a->free || capacity == 0 || capacity > (1u << 30) ||
-	    plen == 0 || plen > 128)
+	if (!a || !a->zalloc || !a->free || capacity == 0 || capacity > (1u << 30) || plen == 0 || plen > 128)
 		return NULL;
 	pool = a->zalloc(a->ctx, sizeof(*pool));
 	if (!pool)

@@ -58,7 +58,7 @@ struct timer_rec {
 struct dmm_timers {
 	struct dmm_alloc alloc;
 	uint32_t capacity;
-	uint32_t n;     /* heap size = armed timers */
+	uint32_t n;	/* heap size = armed timers */
 	uint32_t nfree; /* records on the free stack */
 	uint32_t seq;
 	struct heap_node *heap;
@@ -125,8 +125,7 @@ static uint32_t find(const struct dmm_timers *t, unsigned kind, uint32_t idx)
 {
 	uint32_t h = key_hash(kind, idx), pos, r;
 
-	for (r = dmm_hidx_first(&t->idx, h, &pos); r != DMM_HIDX_NONE;
-	     r = dmm_hidx_next(&t->idx, h, &pos))
+	for (r = dmm_hidx_first(&t->idx, h, &pos); r != DMM_HIDX_NONE; r = dmm_hidx_next(&t->idx, h, &pos))
 		if (t->rec[r].kind == kind && t->rec[r].h.idx == idx)
 			return r;
 	return DMM_HIDX_NONE;
@@ -202,8 +201,7 @@ void dmm_timers_free(struct dmm_timers *t)
 	a.free(a.ctx, t);
 }
 
-int dmm_timers_set(struct dmm_timers *t, unsigned kind, struct dmm_handle h,
-		   dmm_time_t deadline)
+int dmm_timers_set(struct dmm_timers *t, unsigned kind, struct dmm_handle h, dmm_time_t deadline)
 {
 	uint32_t r, pos;
 
@@ -266,8 +264,7 @@ dmm_time_t dmm_timers_next(const struct dmm_timers *t)
 	return t->n ? t->heap[0].deadline : DMM_TIME_NEVER;
 }
 
-int dmm_timers_pop_expired(struct dmm_timers *t, dmm_time_t now, unsigned *kind,
-			   struct dmm_handle *h)
+int dmm_timers_pop_expired(struct dmm_timers *t, dmm_time_t now, unsigned *kind, struct dmm_handle *h)
 {
 	uint32_t r;
 
@@ -290,7 +287,6 @@ uint32_t dmm_timers_count(const struct dmm_timers *t)
 size_t dmm_timers_bytes(const struct dmm_timers *t)
 {
 	return sizeof(*t) +
-	       (size_t)t->capacity *
-		       (sizeof(*t->heap) + sizeof(*t->rec) + sizeof(*t->free_stack)) +
+	       (size_t)t->capacity * (sizeof(*t->heap) + sizeof(*t->rec) + sizeof(*t->free_stack)) +
 	       dmm_hidx_bytes(&t->idx);
 }

@@ -59,34 +59,29 @@ int dmm_anchor_list_find(const struct dmm_anchor_list *l, const struct dmm_addr 
  * unknown handoff it waits up to MaxDelayBeforeNewBCEAssign for the old
  * MAG's de-registration before it assigns new prefixes (HANDOFF_WAIT).
  */
-enum dmm_bce_state {
-	DMM_BCE_ACTIVE,
-	DMM_BCE_DEREG_WAIT,
-	DMM_BCE_HANDOFF_WAIT,
-	DMM_BCE_NSTATES
-};
+enum dmm_bce_state { DMM_BCE_ACTIVE, DMM_BCE_DEREG_WAIT, DMM_BCE_HANDOFF_WAIT, DMM_BCE_NSTATES };
 
 struct dmm_bcache_entry {
-	struct dmm_handle handle;   /* read-only */
-	enum dmm_bce_state state;   /* change through dmm_bcache_set_state() */
-	bool proxy;                 /* proxy registration flag (§5.1) */
-	uint8_t att;                /* access technology type (§8.5) */
-	uint8_t hi;                 /* handoff indicator (§8.4) */
-	uint16_t seq;               /* sequence number of the last accepted PBU */
-	uint32_t tunnel_id;         /* bi-directional tunnel to the MAG (dataplane id) */
-	struct dmm_mnid mnid;       /* read-only key */
-	struct dmm_llid llid;       /* MN link-layer identifier (§8.6) */
-	struct dmm_addr mn_lla;     /* MN link-local address (§8.7) */
-	struct dmm_addr pcoa;       /* Proxy-CoA: the MAG's address */
-	uint8_t n_hnp;              /* read-only */
+	struct dmm_handle handle;		/* read-only */
+	enum dmm_bce_state state;		/* change through dmm_bcache_set_state() */
+	bool proxy;				/* proxy registration flag (§5.1) */
+	uint8_t att;				/* access technology type (§8.5) */
+	uint8_t hi;				/* handoff indicator (§8.4) */
+	uint16_t seq;				/* sequence number of the last accepted PBU */
+	uint32_t tunnel_id;			/* bi-directional tunnel to the MAG (dataplane id) */
+	struct dmm_mnid mnid;			/* read-only key */
+	struct dmm_llid llid;			/* MN link-layer identifier (§8.6) */
+	struct dmm_addr mn_lla;			/* MN link-local address (§8.7) */
+	struct dmm_addr pcoa;			/* Proxy-CoA: the MAG's address */
+	uint8_t n_hnp;				/* read-only */
 	struct dmm_prefix hnp[DMM_BCE_MAX_HNP]; /* read-only keys */
-	uint64_t timestamp;         /* last accepted Timestamp option: 48-bit s, 16-bit 1/65536 s */
-	dmm_time_t lifetime;        /* granted lifetime */
-	dmm_time_t expires;         /* when the binding lapses */
-	dmm_time_t created;         /* first registration */
-	dmm_time_t updated;         /* last accepted PBU */
-	dmm_time_t reg_time;        /* last measured registration time (attach → PBA) */
-	uint32_t handovers;         /* Proxy-CoA changes on this entry */
+	uint64_t timestamp;	      /* last accepted Timestamp option: 48-bit s, 16-bit 1/65536 s */
+	dmm_time_t lifetime;	      /* granted lifetime */
+	dmm_time_t expires;	      /* when the binding lapses */
+	dmm_time_t created;	      /* first registration */
+	dmm_time_t updated;	      /* last accepted PBU */
+	dmm_time_t reg_time;	      /* last measured registration time (attach → PBA) */
+	uint32_t handovers;	      /* Proxy-CoA changes on this entry */
 	struct dmm_anchor_list pmaar; /* RFC 8885 §3.2 previous MAARs */
 };
 
@@ -98,8 +93,8 @@ struct dmm_bcache;
  * random). Memory comes from a, which must outlive the cache. Returns NULL
  * on bad arguments or when a fails.
  */
-struct dmm_bcache *dmm_bcache_new(const struct dmm_alloc *a, uint32_t capacity,
-				  uint32_t prefix_capacity, uint64_t seed);
+struct dmm_bcache *dmm_bcache_new(const struct dmm_alloc *a, uint32_t capacity, uint32_t prefix_capacity,
+				  uint64_t seed);
 
 /* Free bc and every entry; accepts NULL. Handles and pointers die with it. */
 void dmm_bcache_free(struct dmm_bcache *bc);
@@ -119,8 +114,7 @@ void dmm_bcache_del(struct dmm_bcache *bc, struct dmm_bcache_entry *e);
 struct dmm_bcache_entry *dmm_bcache_get(const struct dmm_bcache *bc, struct dmm_handle h);
 
 /* The first entry for mnid, or NULL. */
-struct dmm_bcache_entry *dmm_bcache_find_mnid(const struct dmm_bcache *bc,
-					      const struct dmm_mnid *mnid);
+struct dmm_bcache_entry *dmm_bcache_find_mnid(const struct dmm_bcache *bc, const struct dmm_mnid *mnid);
 
 /*
  * The next entry after cur with the same MN-ID (another interface of a
@@ -130,20 +124,17 @@ struct dmm_bcache_entry *dmm_bcache_find_mnid_next(const struct dmm_bcache *bc,
 						   const struct dmm_bcache_entry *cur);
 
 /* The entry that holds exactly prefix (address and length), or NULL. */
-struct dmm_bcache_entry *dmm_bcache_find_prefix(const struct dmm_bcache *bc,
-						const struct dmm_prefix *prefix);
+struct dmm_bcache_entry *dmm_bcache_find_prefix(const struct dmm_bcache *bc, const struct dmm_prefix *prefix);
 
 /*
  * Add prefix to e's HNP list and index. Returns 0, DMM_ERR_PREFIX_LEN (len
  * above 128), DMM_ERR_EXISTS (the prefix belongs to an entry, e included)
  * or DMM_ERR_NOMEM (e has DMM_BCE_MAX_HNP, or prefix_capacity reached).
  */
-int dmm_bcache_add_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e,
-			  const struct dmm_prefix *prefix);
+int dmm_bcache_add_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e, const struct dmm_prefix *prefix);
 
 /* Remove prefix from e. Returns 0 or DMM_ERR_NOTFOUND. Order is kept. */
-int dmm_bcache_del_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e,
-			  const struct dmm_prefix *prefix);
+int dmm_bcache_del_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e, const struct dmm_prefix *prefix);
 
 /* Move e to state to and keep the per-state counts. Returns the old state. */
 enum dmm_bce_state dmm_bcache_set_state(struct dmm_bcache *bc, struct dmm_bcache_entry *e,
@@ -157,8 +148,7 @@ const char *dmm_bce_state_name(enum dmm_bce_state s);
  * at the end. Order is slot order. The entry just returned may be deleted
  * before it is passed back as prev.
  */
-struct dmm_bcache_entry *dmm_bcache_next(const struct dmm_bcache *bc,
-					 const struct dmm_bcache_entry *prev);
+struct dmm_bcache_entry *dmm_bcache_next(const struct dmm_bcache *bc, const struct dmm_bcache_entry *prev);
 
 /* Entries in use. */
 uint32_t dmm_bcache_count(const struct dmm_bcache *bc);

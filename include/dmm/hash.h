@@ -92,7 +92,7 @@ struct dmm_hidx_slot {
 
 struct dmm_hidx {
 	struct dmm_hidx_slot *slot;
-	uint32_t mask;  /* slot count - 1 (a power of two) */
+	uint32_t mask;	/* slot count - 1 (a power of two) */
 	uint32_t count; /* references stored */
 	uint32_t limit; /* most references it accepts (load factor <= 0.5) */
 };

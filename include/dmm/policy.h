@@ -42,8 +42,8 @@ struct dmm_policy;
  * addresses. seed keys the hashes. Memory comes from a, which must
  * outlive the store. Returns NULL on bad arguments or when a fails.
  */
-struct dmm_policy *dmm_policy_new(const struct dmm_alloc *a, uint32_t capacity,
-				  uint32_t max_mags, uint64_t seed);
+struct dmm_policy *dmm_policy_new(const struct dmm_alloc *a, uint32_t capacity, uint32_t max_mags,
+				  uint64_t seed);
 
 /* Free pol; accepts NULL. */
 void dmm_policy_free(struct dmm_policy *pol);
@@ -69,12 +69,10 @@ int dmm_policy_set_default(struct dmm_policy *pol, const struct dmm_policy_profi
  * subtype matches, else NULL (unknown MN: status 152/153 is the role's
  * choice). Borrowed: see the validity rule above.
  */
-const struct dmm_policy_profile *dmm_policy_lookup(const struct dmm_policy *pol,
-						   const struct dmm_mnid *mnid);
+const struct dmm_policy_profile *dmm_policy_lookup(const struct dmm_policy *pol, const struct dmm_mnid *mnid);
 
 /* The profile stored exactly for mnid (the default is not consulted), or NULL. */
-const struct dmm_policy_profile *dmm_policy_get(const struct dmm_policy *pol,
-						const struct dmm_mnid *mnid);
+const struct dmm_policy_profile *dmm_policy_get(const struct dmm_policy *pol, const struct dmm_mnid *mnid);
 
 /*
  * Iterate over stored profiles (not the default): NULL gives the first;

@@ -20,13 +20,13 @@
 #include "dmm/types.h"
 
 enum dmm_timer_kind {
-	DMM_TIMER_BCE_EXPIRE,        /* LMA: binding lifetime ran out */
+	DMM_TIMER_BCE_EXPIRE,	     /* LMA: binding lifetime ran out */
 	DMM_TIMER_BCE_DEREG_DELAY,   /* LMA: MinDelayBeforeBCEDelete, RFC 5213 §5.3.5 */
 	DMM_TIMER_BCE_HANDOFF_DELAY, /* LMA: MaxDelayBeforeNewBCEAssign, §5.4.1.3 */
-	DMM_TIMER_PBU_RETX,          /* MAG: PBA not received, §6.9.4 */
-	DMM_TIMER_BUL_REFRESH,       /* MAG: re-register before the lifetime ends, §6.9.1.5 */
-	DMM_TIMER_BUL_EXPIRE,        /* MAG: granted lifetime ran out */
-	DMM_TIMER_HEARTBEAT,         /* peer liveness, RFC 5847 §5.1 */
+	DMM_TIMER_PBU_RETX,	     /* MAG: PBA not received, §6.9.4 */
+	DMM_TIMER_BUL_REFRESH,	     /* MAG: re-register before the lifetime ends, §6.9.1.5 */
+	DMM_TIMER_BUL_EXPIRE,	     /* MAG: granted lifetime ran out */
+	DMM_TIMER_HEARTBEAT,	     /* peer liveness, RFC 5847 §5.1 */
 	DMM_TIMER_NKINDS_BUILTIN,
 };
 
@@ -51,8 +51,7 @@ void dmm_timers_free(struct dmm_timers *t);
  * timer is stale anyway). deadline DMM_TIME_NEVER cancels it. Returns 0,
  * DMM_ERR_INVAL (kind above DMM_TIMER_KIND_MAX) or DMM_ERR_NOMEM (full).
  */
-int dmm_timers_set(struct dmm_timers *t, unsigned kind, struct dmm_handle h,
-		   dmm_time_t deadline);
+int dmm_timers_set(struct dmm_timers *t, unsigned kind, struct dmm_handle h, dmm_time_t deadline);
 
 /*
  * Disarm the kind timer of h. A timer armed for another generation of the
@@ -71,8 +70,7 @@ dmm_time_t dmm_timers_next(const struct dmm_timers *t);
  * handle and return 1; else return 0. Call until it returns 0. kind and
  * h may be NULL.
  */
-int dmm_timers_pop_expired(struct dmm_timers *t, dmm_time_t now, unsigned *kind,
-			   struct dmm_handle *h);
+int dmm_timers_pop_expired(struct dmm_timers *t, dmm_time_t now, unsigned *kind, struct dmm_handle *h);
 
 /* Pending timers. */
 uint32_t dmm_timers_count(const struct dmm_timers *t);

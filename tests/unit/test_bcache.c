@@ -364,8 +364,7 @@ static void test_churn(void)
 	{
 		uint32_t seen = 0;
 
-		for (struct dmm_bcache_entry *e = dmm_bcache_next(bc, NULL); e;
-		     e = dmm_bcache_next(bc, e))
+		for (struct dmm_bcache_entry *e = dmm_bcache_next(bc, NULL); e; e = dmm_bcache_next(bc, e))
 			seen++;
 		CHECK_EQ(seen, N);
 	}

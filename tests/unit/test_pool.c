@@ -31,8 +31,7 @@ static uint64_t rnd(void)
 }
 
 /* 2001:db8:<a>:<b>::/len */
-static struct dmm_prefix P(uint16_t a, uint16_t b, uint8_t len)
-{
+static struct dmm_prefix P(uint16_t a, uint16_t b, uint8_t len) {
 	struct dmm_prefix p = {.len = len};
 
 	p.addr.b[0] = 0x20;
@@ -46,23 +45,24 @@ static struct dmm_prefix P(uint16_t a, uint16_t b, uint8_t len)
 	return p;
 }
 
-static void test_ranges(void)
+static void
+test_ranges(void)
 {
 	static const struct {
 		uint16_t a, b;
 		uint8_t len;
 		int ret;
 	} rows[] = {
-		{1, 0, 48, 0},                    /* 65536 /64s */
-		{1, 0x100, 56, DMM_ERR_EXISTS},   /* inside the /48 */
-		{0, 0, 32, DMM_ERR_PREFIX_LEN},   /* 2^32 prefixes: too many */
+		{1, 0, 48, 0},			/* 65536 /64s */
+		{1, 0x100, 56, DMM_ERR_EXISTS}, /* inside the /48 */
+		{0, 0, 32, DMM_ERR_PREFIX_LEN}, /* 2^32 prefixes: too many */
 		{0, 0, 16, DMM_ERR_PREFIX_LEN},
-		{2, 0, 65, DMM_ERR_PREFIX_LEN},   /* longer than plen */
-		{2, 1, 48, DMM_ERR_INVAL},        /* bits past the length */
-		{2, 0, 56, 0},                    /* 256 more */
-		{2, 0, 48, DMM_ERR_EXISTS},       /* covers the /56 */
-		{3, 0, 48, DMM_ERR_NOMEM},        /* beyond capacity */
-		{3, 0, 60, 0},                    /* 16 more: exactly full */
+		{2, 0, 65, DMM_ERR_PREFIX_LEN}, /* longer than plen */
+		{2, 1, 48, DMM_ERR_INVAL},	/* bits past the length */
+		{2, 0, 56, 0},			/* 256 more */
+		{2, 0, 48, DMM_ERR_EXISTS},	/* covers the /56 */
+		{3, 0, 48, DMM_ERR_NOMEM},	/* beyond capacity */
+		{3, 0, 60, 0},			/* 16 more: exactly full */
 		{4, 0, 64, DMM_ERR_NOMEM},
 	};
 	struct dmm_pool *pool = dmm_pool_new(&A, 65536 + 256 + 16, 64);

@@ -31,12 +31,12 @@ static uint64_t rnd(void)
 	return rng_state * 0x2545f4914f6cdd1dULL;
 }
 
-static struct dmm_handle H(uint32_t idx, uint32_t gen)
-{
+static struct dmm_handle H(uint32_t idx, uint32_t gen) {
 	return (struct dmm_handle){.idx = idx, .gen = gen};
 }
 
-static void test_table(void)
+static void
+test_table(void)
 {
 	/* Ops in order; after each, the expected next deadline. */
 	static const struct {
@@ -50,8 +50,8 @@ static void test_table(void)
 		{'s', DMM_TIMER_BCE_EXPIRE, 1, 1, 50, 0, 50},
 		{'s', DMM_TIMER_PBU_RETX, 1, 1, 30, 0, 30},
 		{'s', DMM_TIMER_BCE_EXPIRE, 2, 1, 10, 0, 10},
-		{'s', DMM_TIMER_BCE_EXPIRE, 2, 1, 70, 0, 30},  /* replace: later */
-		{'s', DMM_TIMER_BCE_EXPIRE, 1, 3, 20, 0, 20},  /* replace, new generation */
+		{'s', DMM_TIMER_BCE_EXPIRE, 2, 1, 70, 0, 30},		    /* replace: later */
+		{'s', DMM_TIMER_BCE_EXPIRE, 1, 3, 20, 0, 20},		    /* replace, new generation */
 		{'c', DMM_TIMER_BCE_EXPIRE, 1, 1, 0, DMM_ERR_NOTFOUND, 20}, /* old gen */
 		{'c', DMM_TIMER_HEARTBEAT, 1, 1, 0, DMM_ERR_NOTFOUND, 20},
 		{'s', DMM_TIMER_HEARTBEAT, 9, 1, 40, 0, 20},
@@ -81,8 +81,7 @@ static void test_table(void)
 		int r;
 
 		if (ops[i].op == 's')
-			r = dmm_timers_set(t, ops[i].kind, H(ops[i].idx, ops[i].gen),
-					   ops[i].deadline);
+			r = dmm_timers_set(t, ops[i].kind, H(ops[i].idx, ops[i].gen), ops[i].deadline);
 		else
 			r = dmm_timers_cancel(t, ops[i].kind, H(ops[i].idx, ops[i].gen));
 		CHECK_EQ(r, ops[i].ret);
@@ -148,9 +147,8 @@ static void test_random(void)
 			if (!want)
 				sh[k][i].armed = false;
 		} else if (r < 75) {
-			dmm_time_t want = sh[k][i].armed && sh[k][i].gen == gen
-						  ? sh[k][i].deadline
-						  : DMM_TIME_NEVER;
+			dmm_time_t want =
+				sh[k][i].armed && sh[k][i].gen == gen ? sh[k][i].deadline : DMM_TIME_NEVER;
 
 			bad += dmm_timers_get(t, k, H(i, gen)) != want;
 		} else {
@@ -165,8 +163,7 @@ static void test_random(void)
 					for (int b = 0; b < IDX; b++) {
 						if (!sh[a][b].armed || sh[a][b].deadline > now)
 							continue;
-						if (bk < 0 ||
-						    sh[a][b].deadline < sh[bk][bi].deadline ||
+						if (bk < 0 || sh[a][b].deadline < sh[bk][bi].deadline ||
 						    (sh[a][b].deadline == sh[bk][bi].deadline &&
 						     sh[a][b].order < sh[bk][bi].order)) {
 							bk = a;
@@ -177,9 +174,8 @@ static void test_random(void)
 					bad += dmm_timers_pop_expired(t, now, &kind, &h) != 0;
 					break;
 				}
-				if (dmm_timers_pop_expired(t, now, &kind, &h) != 1 ||
-				    kind != (unsigned)bk || h.idx != (uint32_t)bi ||
-				    h.gen != sh[bk][bi].gen) {
+				if (dmm_timers_pop_expired(t, now, &kind, &h) != 1 || kind != (unsigned)bk ||
+				    h.idx != (uint32_t)bi || h.gen != sh[bk][bi].gen) {
 					bad++;
 					break;
 				}
@@ -257,8 +253,7 @@ static void test_order(void)
 
 			bad += d < prev;
 			prev = d;
-			bad += dmm_timers_pop_expired(t, now, &kind, &h) != 1 || kind != 3 ||
-			       h.gen != 7;
+			bad += dmm_timers_pop_expired(t, now, &kind, &h) != 1 || kind != 3 || h.gen != 7;
 		}
 		bad += dmm_timers_pop_expired(t, now, &kind, &h) != 0;
 	}
