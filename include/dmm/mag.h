@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The Mobile Access Gateway of Proxy Mobile IPv6 (RFC 5213 §6) as a
+ * sans-IO state machine: attach and detach events from access links,
+ * PBU with retransmission (§6.9.4: InitialBindackTimeoutFirstReg /
+ * INITIAL_BINDACK_TIMEOUT doubling to MAX_BINDACK_TIMEOUT, bounded
+ * retries), refresh before the lifetime ends, de-registration on detach,
+ * every PBA status handled, BRI answered (RFC 5846 §9.1), heartbeats with
+ * the LMAs (RFC 5847) and re-registration after an LMA restart.
+ */
+#ifndef DMM_MAG_H
+#define DMM_MAG_H
+
+#include "dmm/bul.h"
+#include "dmm/fm.h"
+#include "dmm/peer.h"
+#include "dmm/policy.h"
+#include "dmm/role.h"
+#include "dmm/stats.h"
+
+struct dmm_mag_cfg {
+	struct dmm_addr addr;        /* Proxy-CoA: the MAG's address towards the LMAs */
+	struct dmm_addr default_lma; /* LMA for MNs whose profile names none */
+	struct dmm_policy *policy;   /* borrowed: which MNs may attach and their LMA; NULL: any, default_lma */
+	uint32_t max_mns;            /* binding update list capacity */
+	uint32_t max_peers;
+	uint32_t lifetime_s;         /* lifetime asked for in PBUs, 600 s by default */
+	dmm_time_t initial_bindack_timeout;           /* INITIAL_BINDACK_TIMEOUT, 1 s (RFC 6275 §13) */
+	dmm_time_t initial_bindack_timeout_first_reg; /* 1.5 s (RFC 5213 §6.9.4); 0: use the above */
+	dmm_time_t max_bindack_timeout;               /* MAX_BINDACK_TIMEOUT, 32 s */
+	uint8_t max_retransmissions;                  /* retries before giving up, 5 by default */
+	uint32_t refresh_margin_pct;                  /* refresh when this % of the lifetime is left, 20 */
+	bool timestamp_based;                         /* put a Timestamp option in PBUs, default true */
+	uint8_t att;                                  /* default Access Technology Type, 3 (802.3) */
+	dmm_time_t heartbeat_interval;                /* RFC 5847: 60 s; 0 disables */
+	uint8_t missing_heartbeats_allowed;           /* 3 */
+	uint32_t restart_counter;
+};
+
+void dmm_mag_cfg_defaults(struct dmm_mag_cfg *cfg);
+
+struct dmm_mag;
+
+struct dmm_mag *dmm_mag_new(const struct dmm_env *env, const struct dmm_mag_cfg *cfg, dmm_time_t now);
+void dmm_mag_free(struct dmm_mag *mag);
+int dmm_mag_reconfigure(struct dmm_mag *mag, const struct dmm_mag_cfg *cfg, dmm_time_t now);
+
+/*
+ * An MN attached on access link `link` (RFC 5213 §6.9.1.1: an attach
+ * event such as a Router Solicitation or a link up). ll is its link-layer
+ * address (MN-LLID), att the access technology. Sends the PBU at once.
+ * Returns 0, DMM_ERR_NOMEM (list full) or DMM_ERR_INVAL (policy refuses).
+ * A repeated attach on the same link is a no-op while registering or
+ * registered (it only re-announces DMM_MN_REGISTERED).
+ */
+int dmm_mag_attach(struct dmm_mag *mag, const struct dmm_mnid *mnid, uint32_t link, const uint8_t *ll,
+		   uint8_t ll_len, uint8_t att, dmm_time_t now);
+
+/* The MN left link (§6.9.1.2): de-register with lifetime 0 and remove its intents. */
+int dmm_mag_detach(struct dmm_mag *mag, const struct dmm_mnid *mnid, dmm_time_t now);
+
+void dmm_mag_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_addr *dst,
+		  const uint8_t *buf, size_t len, dmm_time_t now);
+void dmm_mag_expire(struct dmm_mag *mag, dmm_time_t now);
+dmm_time_t dmm_mag_next_deadline(const struct dmm_mag *mag);
+
+const struct dmm_bul *dmm_mag_bul(const struct dmm_mag *mag);
+struct dmm_peers *dmm_mag_peers(struct dmm_mag *mag);
+const struct dmm_fm *dmm_mag_fm(const struct dmm_mag *mag);
+struct dmm_fm *dmm_mag_fm_mut(struct dmm_mag *mag);
+const struct dmm_pmip_stats *dmm_mag_stats(const struct dmm_mag *mag);
+
+extern const struct dmm_role_ops dmm_mag_ops;
+
+#endif
