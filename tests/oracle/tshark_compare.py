@@ -58,12 +58,12 @@ passed = 0
 failed = []
 
 
-def check(frame, what, ours, theirs):
+def check(frame, what, ours, theirs, labels=("ours", "tshark")):
     global passed
     if ours == theirs:
         passed += 1
     else:
-        failed.append(f"frame {frame}: {what}: ours={ours!r} tshark={theirs!r}")
+        failed.append(f"frame {frame}: {what}: {labels[0]}={ours!r} {labels[1]}={theirs!r}")
 
 
 def run(args, stdin=None):
@@ -335,18 +335,21 @@ def pcap_expert(allf, j):
     return sev, malformed
 
 
+RT = ("corpus", "dmmctl")
+
+
 def corpus_roundtrip(fr, src, j):
     """Our decode of our encode must give back the corpus message."""
     for k, v in src.items():
         if k == "options":
             continue
-        check(fr, f"round trip {k}", v, j.get(k))
+        check(fr, f"round trip {k}", v, j.get(k), RT)
     so = src.get("options", [])
     jo = j.get("options", [])
-    check(fr, "round trip option count", len(so), len(jo))
+    check(fr, "round trip option count", len(so), len(jo), RT)
     for a, b in zip(so, jo):
         for k, v in a.items():
-            check(fr, f"round trip opt {a['type']} {k}", v, b.get(k))
+            check(fr, f"round trip opt {a['type']} {k}", v, b.get(k), RT)
 
 
 def run_mode(msgs, udp):
