@@ -25,6 +25,7 @@ summary() { # file prefix -> "passed failed" from the last summary line, or "0 1
 	[ -n "$line" ] || { echo "0 1"; return; }
 	echo "$line" | sed 's/^[^:]*: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/'
 }
+# shellcheck disable=SC2046 # word splitting of "passed failed" is intended
 set -- $(summary "$WORK/tshark.out" tshark) $(summary "$WORK/scapy.out" scapy)
 if [ "$2" -ne 0 ] && [ -s "$WORK/tshark.err" ]; then
 	grep -v -i "running as user \"root\"\|dangerous" "$WORK/tshark.err" >&2 || true
