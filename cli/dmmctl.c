@@ -139,8 +139,8 @@ static void decode_pkt(const struct mh_pkt *p, void *arg)
 	json_object_set_new(o, "transport", json_string(p->udp ? "udp" : "ip6"));
 	if (!p->udp)
 		json_object_set_new(o, "checksum_ok",
-				    json_boolean(dmm_mh_checksum(p->mh, (size_t)used, &p->csum_src, &p->csum_dst) ==
-						 dmm_get_u16(p->mh + 4)));
+				    json_boolean(dmm_mh_checksum(p->mh, (size_t)used, &p->csum_src,
+								 &p->csum_dst) == dmm_get_u16(p->mh + 4)));
 	mh_json_render(o, &msg, (size_t)used, dmm_get_u16(p->mh + 4));
 	print_obj(o);
 }
@@ -214,7 +214,8 @@ static int encode_all(const struct encode_opts *eo, json_t *msgs)
 		fprintf(stderr, "dmmctl encode: %s\n", err);
 		return EXIT_USAGE;
 	}
-	json_array_foreach(msgs, i, v) {
+	json_array_foreach(msgs, i, v)
+	{
 		int n;
 
 		if (mh_json_parse(v, &msg, err, sizeof(err))) {
@@ -228,7 +229,8 @@ static int encode_all(const struct encode_opts *eo, json_t *msgs)
 		else
 			n = dmm_mh_encode_ip6(buf, sizeof(buf), &msg, &eo->src, &eo->dst);
 		if (n < 0) {
-			fprintf(stderr, "dmmctl encode: message %zu: %s: %s\n", i + 1, dmm_errname(n), dmm_strerror(n));
+			fprintf(stderr, "dmmctl encode: message %zu: %s: %s\n", i + 1, dmm_errname(n),
+				dmm_strerror(n));
 			rc = EXIT_BAD;
 			break;
 		}

@@ -24,12 +24,13 @@
 enum form { FORM_HEX, FORM_MAC, FORM_NAI, FORM_IP6, FORM_IMSI };
 
 /* Keys that decode prints but that are not fields; encode ignores them. */
-static const char *const msg_extra[] = {"type",	    "mh_type", "length", "checksum", "lifetime_seconds",
-					"options",  "unknown_options", "frame", "src", "dst",
-					"transport", "checksum_ok", NULL};
+static const char *const msg_extra[] = {
+	"type",	 "mh_type", "length", "checksum",  "lifetime_seconds", "options", "unknown_options",
+	"frame", "src",	    "dst",    "transport", "checksum_ok",      NULL};
 static const char *const opt_extra[] = {"type", "option_type", NULL};
 
-static int fail(char *err, size_t n, const char *path, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t n, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 static int fail(char *err, size_t n, const char *path, const char *fmt, ...)
 {
@@ -303,9 +304,10 @@ void mh_json_render(json_t *o, const struct dmm_mh_msg *msg, size_t len, uint16_
 		render_fields(o, d, (const uint8_t *)&msg->u);
 		/* Lifetimes are 4-second units on the wire (RFC 6275 §6.1.7, §6.1.8). */
 		if ((lt = field_by_name(d, "lifetime")) != NULL)
-			json_object_set_new(o, "lifetime_seconds",
-					    json_integer(4 * (json_int_t)get_uint((const uint8_t *)&msg->u + lt->off,
-										  lt->kind)));
+			json_object_set_new(
+				o, "lifetime_seconds",
+				json_integer(4 * (json_int_t)get_uint((const uint8_t *)&msg->u + lt->off,
+								      lt->kind)));
 	}
 	for (unsigned i = 0; i < msg->nopts && i < DMM_MH_MAX_OPTS; i++) {
 		const struct dmm_mh_opt *op = &msg->opts[i];
@@ -406,19 +408,22 @@ static int parse_uint(const json_t *v, uint8_t kind, uint64_t *out)
 	return *out <= kind_max(kind) ? 0 : -1;
 }
 
-static int parse_flags(const json_t *v, const struct dmm_mh_field *f, uint64_t *out, const char *path, char *err,
-		       size_t n)
+static int parse_flags(const json_t *v, const struct dmm_mh_field *f, uint64_t *out, const char *path,
+		       char *err, size_t n)
 {
 	unsigned nb = f->kind == DMM_FK_FLAGS8 ? 8 : 16;
 	size_t i;
 	json_t *e;
 
 	if (json_is_integer(v))
-		return parse_uint(v, f->kind, out) ? fail(err, n, path, "expected flags 0..%u", (1u << nb) - 1) : 0;
+		return parse_uint(v, f->kind, out)
+			       ? fail(err, n, path, "expected flags 0..%u", (1u << nb) - 1)
+			       : 0;
 	if (!json_is_array(v))
 		return fail(err, n, path, "expected array of flag names");
 	*out = 0;
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		const char *s = json_string_value(e);
 		unsigned b;
 		char tail;
@@ -429,8 +434,8 @@ static int parse_flags(const json_t *v, const struct dmm_mh_field *f, uint64_t *
 		if (s && b == nb && (sscanf(s, "bit%u%c", &b, &tail) != 1 || b >= nb))
 			b = nb;
 		if (!s || b >= nb)
-			return fail(err, n, path, "unknown flag %s%s%s", s ? "\"" : "", s ? s : "(not a string)",
-				    s ? "\"" : "");
+			return fail(err, n, path, "unknown flag %s%s%s", s ? "\"" : "",
+				    s ? s : "(not a string)", s ? "\"" : "");
 		*out |= 1u << (nb - 1 - b);
 	}
 	return 0;
@@ -505,8 +510,8 @@ static const char *const form_what[] = {
 	[FORM_IMSI] = "1 to 15 decimal digits",
 };
 
-static int parse_field(const struct dmm_mh_desc *d, uint8_t *body, const struct dmm_mh_field *f, const json_t *obj,
-		       const json_t *v, const char *path, char *err, size_t n)
+static int parse_field(const struct dmm_mh_desc *d, uint8_t *body, const struct dmm_mh_field *f,
+		       const json_t *obj, const json_t *v, const char *path, char *err, size_t n)
 {
 	uint8_t *m = body + f->off;
 	const char *s = json_string_value(v);
@@ -536,8 +541,10 @@ static int parse_field(const struct dmm_mh_desc *d, uint8_t *body, const struct 
 		json_t *e;
 
 		if (!json_is_array(v) || cnt > DMM_MH_MAX_HA_ADDRS)
-			return fail(err, n, path, "expected array of at most %d IPv6 addresses", DMM_MH_MAX_HA_ADDRS);
-		json_array_foreach(v, i, e) {
+			return fail(err, n, path, "expected array of at most %d IPv6 addresses",
+				    DMM_MH_MAX_HA_ADDRS);
+		json_array_foreach(v, i, e)
+		{
 			if (parse_addr(json_string_value(e), m + 16 * i, NULL))
 				return fail(err, n, path, "element %zu: expected IPv6 address", i);
 		}
@@ -547,7 +554,8 @@ static int parse_field(const struct dmm_mh_desc *d, uint8_t *body, const struct 
 				cf = &d->fields[k];
 		if (cf && json_object_get(obj, cf->name) &&
 		    (given = json_integer_value(json_object_get(obj, cf->name))) != (json_int_t)cnt)
-			return fail(err, n, path, "%zu addresses but %s is %lld", cnt, cf->name, (long long)given);
+			return fail(err, n, path, "%zu addresses but %s is %lld", cnt, cf->name,
+				    (long long)given);
 		body[f->aux] = (uint8_t)cnt;
 		return 0;
 	}
@@ -568,7 +576,8 @@ static int parse_field(const struct dmm_mh_desc *d, uint8_t *body, const struct 
 	}
 	default:
 		if (parse_uint(v, f->kind, &u))
-			return fail(err, n, path, "expected integer 0..%llu", (unsigned long long)kind_max(f->kind));
+			return fail(err, n, path, "expected integer 0..%llu",
+				    (unsigned long long)kind_max(f->kind));
 		set_uint(m, f->kind, u);
 		return 0;
 	}
@@ -582,7 +591,8 @@ static int parse_fields(const struct dmm_mh_desc *d, uint8_t *body, const json_t
 	const char *key;
 	json_t *v;
 
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach((json_t *)obj, key, v)
+	{
 		const struct dmm_mh_field *f = field_by_name(d, key);
 
 		if (!in_list(extra, key) && (!f || f->hint == DMM_FH_PLEN)) {
@@ -626,7 +636,8 @@ int mh_json_parse(const json_t *obj, struct dmm_mh_msg *msg, char *err, size_t n
 	opts = json_object_get(obj, "options");
 	if (opts && !json_is_array(opts))
 		return fail(err, n, "options", "expected array of option objects");
-	json_array_foreach(opts, i, e) {
+	json_array_foreach(opts, i, e)
+	{
 		const char *on = json_string_value(json_object_get(e, "type"));
 		const struct dmm_mh_desc *od;
 		struct dmm_mh_opt *o;
@@ -708,15 +719,15 @@ json_t *mh_json_load_all(const char *text, size_t len, char *err, size_t n)
 			off++;
 		if (off == tlen)
 			break;
-		v = json_loadb(t + off, tlen - off, JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL | JSON_DECODE_ANY, &je);
+		v = json_loadb(t + off, tlen - off, JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL | JSON_DECODE_ANY,
+			       &je);
 		if (!v) {
 			snprintf(err, n, "input: %s", je.text);
 			goto err;
 		}
 		off += (size_t)je.position;
 		if (json_is_array(v)) {
-			json_array_foreach(v, i, e)
-				json_array_append(all, e);
+			json_array_foreach(v, i, e) json_array_append(all, e);
 			json_decref(v);
 		} else if (json_is_object(v)) {
 			json_array_append_new(all, v);

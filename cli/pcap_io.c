@@ -17,7 +17,15 @@
 #define SNAPLEN 65535
 
 /* Link types by their LINKTYPE_ or DLT_ value (pcap_datalink() returns DLT_ values). */
-enum { LT_EN10MB = 1, LT_RAW_12 = 12, LT_RAW_14 = 14, LT_RAW = 101, LT_SLL = 113, LT_IPV6 = 229, LT_SLL2 = 276 };
+enum {
+	LT_EN10MB = 1,
+	LT_RAW_12 = 12,
+	LT_RAW_14 = 14,
+	LT_RAW = 101,
+	LT_SLL = 113,
+	LT_IPV6 = 229,
+	LT_SLL2 = 276
+};
 
 /*
  * Walk the IPv6 header chain of p[0..n) to the MH. Returns true when pkt
@@ -52,14 +60,16 @@ static bool find_mh(const uint8_t *p, size_t n, struct mh_pkt *pkt)
 
 			if (end - off < UDP_HDR)
 				return false;
-			if (dmm_get_u16(p + off) != DMM_MH_UDP_PORT && dmm_get_u16(p + off + 2) != DMM_MH_UDP_PORT)
+			if (dmm_get_u16(p + off) != DMM_MH_UDP_PORT &&
+			    dmm_get_u16(p + off + 2) != DMM_MH_UDP_PORT)
 				return false;
 			ulen = dmm_get_u16(p + off + 4);
 			if (ulen < UDP_HDR)
 				return false;
 			pkt->udp = true;
 			pkt->mh = p + off + UDP_HDR;
-			pkt->len = ulen - UDP_HDR < end - off - UDP_HDR ? ulen - UDP_HDR : end - off - UDP_HDR;
+			pkt->len =
+				ulen - UDP_HDR < end - off - UDP_HDR ? ulen - UDP_HDR : end - off - UDP_HDR;
 			return true;
 		}
 		case 44: /* Fragment: only an atomic fragment (offset 0, M clear) holds a whole MH */
@@ -68,7 +78,7 @@ static bool find_mh(const uint8_t *p, size_t n, struct mh_pkt *pkt)
 			nh = p[off];
 			off += 8;
 			continue;
-		case 0:  /* Hop-by-Hop */
+		case 0:	 /* Hop-by-Hop */
 		case 43: /* Routing */
 		case 60: /* Destination Options */
 		case 51: /* AH, RFC 4302: length in 4-octet units minus 2 */

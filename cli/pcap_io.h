@@ -18,11 +18,11 @@
 
 /* One MH found in a capture; the pointers are valid during the callback only. */
 struct mh_pkt {
-	unsigned frame;                   /* 1-based frame number in the file */
-	struct dmm_addr src, dst;         /* IPv6 header addresses */
+	unsigned frame;			    /* 1-based frame number in the file */
+	struct dmm_addr src, dst;	    /* IPv6 header addresses */
 	struct dmm_addr csum_src, csum_dst; /* pseudo-header: Home Address option, type 2 routing header */
-	bool udp;                         /* MH carried in UDP (RFC 5844) */
-	const uint8_t *mh;                /* the MH and whatever follows it in the packet */
+	bool udp;			    /* MH carried in UDP (RFC 5844) */
+	const uint8_t *mh;		    /* the MH and whatever follows it in the packet */
 	size_t len;
 };
 
