@@ -1298,6 +1298,14 @@ static const struct bad bad[] = {
 	 "00 00 01 00 a0 a1 a2 a3  a4 a5 a6 a7 a8 a9 aa ab"
 	 "17 02 00 01 01 02 00 00",
 	 DMM_ERR_OPT_NOT_LAST},
+	{"bad_opt_align_acoa", /* 12: ACoA at 8n+4 (wants 8n+6) | 30: PadN(2) */
+	 "3b 03 05 00 00 00 12 34  c0 00 00 96 03 10 20 01"
+	 "0d b8 00 00 00 00 00 00  00 00 00 00 00 02 01 00",
+	 DMM_ERR_OPT_ALIGN},
+	{"bad_opt_after_bad", /* 12: PadN(6) | 18: BAD Len 2 | 22: HI (RFC 6275 §6.2.7: BAD is last) */
+	 "3b 03 05 00 00 00 12 34  80 00 00 96 01 04 00 00"
+	 "00 00 05 02 aa bb 17 02  00 01 01 04 00 00 00 00",
+	 DMM_ERR_OPT_NOT_LAST},
 	/* option contents */
 	{"bad_hi_zero", "3b 01 05 00 00 00 00 01  82 00 01 2c 17 02 00 00", DMM_ERR_OPT_RESERVED},
 	{"bad_att_zero", "3b 01 05 00 00 00 00 01  82 00 01 2c 18 02 00 00", DMM_ERR_OPT_RESERVED},
@@ -1590,6 +1598,59 @@ static void check_many_opts(void)
 	CHECK_EQ(dmm_mh_decode(&m, b, n), DMM_ERR_OPT_TOO_MANY);
 }
 
+/* The option descriptor table against the RFC alignment and fixed lengths. */
+static void check_opt_table(void)
+{
+	static const struct {
+		uint8_t type, x, y, min, max, last;
+	} rfc[] = {
+		{DMM_OPT_BRA, 2, 0, 2, 2, 0},		    /* RFC 6275 §6.2.4 */
+		{DMM_OPT_ACOA, 8, 6, 16, 16, 0},	    /* §6.2.5 */
+		{DMM_OPT_NONCE, 2, 0, 4, 4, 0},		    /* §6.2.6 */
+		{DMM_OPT_BAD, 8, 2, 0, 0, 1},		    /* §6.2.7, implicit, last */
+		{DMM_OPT_MNID, 1, 0, 0, 0, 0},		    /* RFC 4283 §3 */
+		{DMM_OPT_AUTH, 4, 1, 0, 0, 1},		    /* RFC 4285 §5 */
+		{DMM_OPT_MESGID, 8, 2, 8, 8, 0},	    /* RFC 4285 §6 */
+		{DMM_OPT_VSM, 4, 2, 0, 0, 0},		    /* RFC 5094 §3 */
+		{DMM_OPT_HNP, 8, 4, 18, 18, 0},		    /* RFC 5213 §8.3 */
+		{DMM_OPT_HI, 1, 0, 2, 2, 0},		    /* §8.4 */
+		{DMM_OPT_ATT, 1, 0, 2, 2, 0},		    /* §8.5 */
+		{DMM_OPT_LLA, 8, 6, 16, 16, 0},		    /* §8.7 */
+		{DMM_OPT_TIMESTAMP, 8, 2, 8, 8, 0},	    /* §8.8 */
+		{DMM_OPT_RESTART, 4, 2, 4, 4, 0},	    /* RFC 5847 §5.2 */
+		{DMM_OPT_REDIR_CAP, 4, 0, 2, 2, 0},	    /* RFC 6463 §4.1 */
+		{DMM_OPT_REDIRECT, 4, 0, 6, 18, 0},	    /* §4.2 */
+		{DMM_OPT_LOAD, 4, 0, 18, 18, 0},	    /* §4.3 */
+		{DMM_OPT_LMA_UPA, 8, 2, 2, 18, 0},	    /* RFC 7389 §4 */
+		{DMM_OPT_ANCHORED_PREFIX, 8, 4, 18, 18, 0}, /* RFC 8885 §4.3 */
+		{DMM_OPT_LOCAL_PREFIX, 8, 4, 18, 18, 0},    /* §4.4 */
+		{DMM_OPT_PREV_MAAR, 8, 4, 34, 34, 0},	    /* §4.5 */
+		{DMM_OPT_SERVING_MAAR, 8, 6, 16, 16, 0},    /* §4.6 */
+		{DMM_OPT_DLIF_LLA, 8, 6, 16, 16, 0},	    /* §4.7 */
+		{DMM_OPT_DLIF_LL, 1, 0, 0, 0, 0},	    /* §4.8 */
+	};
+
+	for (size_t i = 0; i < sizeof(rfc) / sizeof(rfc[0]); i++) {
+		const struct dmm_mh_desc *d = dmm_mh_opt_desc(rfc[i].type);
+
+		CHECK(d != NULL);
+		if (!d)
+			continue;
+		if (d->align_x != rfc[i].x || d->align_y != rfc[i].y)
+			fprintf(stderr, "option %u: alignment %un+%u, RFC says %un+%u\n", rfc[i].type,
+				d->align_x, d->align_y, rfc[i].x, rfc[i].y);
+		CHECK(d->align_x == rfc[i].x && d->align_y == rfc[i].y);
+		if (rfc[i].max) {
+			if (d->min_len != rfc[i].min || d->max_len != rfc[i].max)
+				fprintf(stderr, "option %u: Len %u..%u, RFC says %u..%u\n", rfc[i].type,
+					d->min_len, d->max_len, rfc[i].min, rfc[i].max);
+			CHECK(d->min_len == rfc[i].min && d->max_len == rfc[i].max);
+		}
+		CHECK_EQ(!!(d->flags & DMM_OPTF_LAST), rfc[i].last);
+	}
+	CHECK(dmm_mh_opt_desc(200) == NULL);
+}
+
 static void check_seq(void)
 {
 	CHECK(dmm_seq_lt(0xffff, 0x0000));
@@ -1681,6 +1742,7 @@ int main(int argc, char **argv)
 		check_ip6(&ck_vecs[i]);
 	check_encode_errors();
 	check_many_opts();
+	check_opt_table();
 	check_seq();
 	return check_report("test_mh_golden");
 }
