@@ -29,7 +29,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 
-.PHONY: all check deps unit purity fuzz-smoke fuzz oracle bench demo format clean
+.PHONY: all check deps unit purity fuzz-smoke fuzz oracle cli-test bench demo format format-check clean
 all: $(BUILD)/libdmm.a $(BUILD)/dmmctl
 
 $(BUILD)/core/%.o: core/%.c
@@ -86,6 +86,9 @@ fuzz: $(FUZZ_BIN)
 oracle: all
 	@tests/oracle/run.sh
 
+cli-test: all
+	@tests/cli/test-dmmctl.sh
+
 bench: $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b; done
 
@@ -93,6 +96,7 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory purity
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory cli-test
 	@$(MAKE) --no-print-directory oracle
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@echo "make check: all suites passed"
