@@ -429,7 +429,7 @@ static inline uint32_t dmm_lifetime_seconds(uint16_t units)
 /* Seconds to wire units, rounded up and capped at 0xffff. */
 static inline uint16_t dmm_lifetime_units(uint32_t seconds)
 {
-	uint32_t u = (seconds + 3u) / 4u;
+	uint32_t u = seconds / 4u + (seconds % 4u != 0);
 
 	return u > 0xffffu ? 0xffff : (uint16_t)u;
 }

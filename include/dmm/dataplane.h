@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Data plane backends (FM-DP): they execute forwarding intents (fm.h)
+ * and nothing else. One interface, several backends:
+ *
+ *   kernel  rtnetlink through libmnl: SRv6 encap.red routes with one
+ *           segment (IPv6-in-IPv6 on the wire, RFC 2473), seg6local
+ *           End.DT6 to decapsulate, source-prefix policy rules for the
+ *           uplink; every object it installs carries its marker so it can
+ *           list and remove exactly its own.
+ *   user    a TUN device and a raw IPv6-in-IPv6 socket (protocol 41),
+ *           batched with recvmmsg/sendmmsg; the same bytes on the wire.
+ *   emu     in memory, inside dmm-emu.
+ *
+ * Any mix of backends interoperates because all of them put plain
+ * IPv6-in-IPv6 on the wire (ARCHITECTURE.md rule 2).
+ */
+#ifndef DMM_DATAPLANE_H
+#define DMM_DATAPLANE_H
+
+#include "dmm/fm.h"
+#include "dmm/types.h"
+
+#define DMM_DP_MAX_LINKS 64
+#define DMM_DP_IFNAMSIZ 16
+
+/* An access link: the role's link id and the interface it names. */
+struct dmm_dp_link {
+	uint32_t id;                 /* the id used in intents (DMM_FM_SRC, DMM_FM_DELIVER) */
+	char ifname[DMM_DP_IFNAMSIZ];
+};
+
+struct dmm_dp_cfg {
+	struct dmm_addr local;  /* this node's tunnel address (outer source, decapsulation address) */
+	uint8_t nlinks;
+	struct dmm_dp_link link[DMM_DP_MAX_LINKS];
+	char tun_name[DMM_DP_IFNAMSIZ]; /* user backend: the TUN device to create ("dmm0" if empty) */
+	uint32_t table_base;  /* kernel backend: first routing table id it may use (default 1000) */
+	uint32_t rule_prio;   /* kernel backend: priority of its policy rules (default 1000) */
+	uint8_t rt_proto;     /* kernel backend: rtm_protocol marking its routes (default 0xd3) */
+};
+
+struct dmm_dp;
+
+struct dmm_dp_ops {
+	const char *name; /* "kernel", "user" */
+	/* Set the backend up (and remove leftovers of an earlier run with the same markers). NULL on error, with errno set. */
+	struct dmm_dp *(*open)(const struct dmm_dp_cfg *cfg, char *err, size_t errlen);
+	/* Remove every route, rule and device it installed, then free; accepts NULL. */
+	void (*close)(struct dmm_dp *dp);
+	/* Execute an intent / stop executing it (the fm.h ops). 0 or -errno. */
+	int (*install)(struct dmm_dp *dp, const struct dmm_intent *in);
+	void (*remove)(struct dmm_dp *dp, const struct dmm_intent *in);
+	/* Packet and byte counters of intent id; 0 or -errno (-ENOENT). */
+	int (*counters)(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint64_t *bytes);
+	/* A file descriptor to watch for input (user backend), or -1. */
+	int (*fd)(struct dmm_dp *dp);
+	/* Process what is ready on fd() without blocking; returns packets handled. */
+	int (*poll)(struct dmm_dp *dp);
+};
+
+extern const struct dmm_dp_ops dmm_dp_kernel;
+extern const struct dmm_dp_ops dmm_dp_user;
+
+/* The backend of that name, or NULL. */
+const struct dmm_dp_ops *dmm_dp_find(const char *name);
+
+#endif
