@@ -27,10 +27,17 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+DP_SRC   := $(sort $(wildcard dataplane/*.c dataplane/*/*.c))
+IO_SRC   := $(sort $(wildcard io/*.c))
+DAEMON_SRC := $(sort $(wildcard daemon/*.c))
+DP_OBJ   := $(DP_SRC:%.c=$(BUILD)/%.o)
+IO_OBJ   := $(IO_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 
 .PHONY: all check deps unit purity fuzz-smoke fuzz oracle cli-test bench demo format format-check clean
-all: $(BUILD)/libdmm.a $(BUILD)/dmmctl
+all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
+	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool)
 
 $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(@D)
@@ -51,6 +58,25 @@ $(BUILD)/san/libdmm.a: $(CORE_SAN_OBJ)
 $(BUILD)/cli/%.o: cli/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
+
+# dataplane/, io/, daemon/, tests/dp/: Linux user space, outside the pure core.
+$(BUILD)/dataplane/%.o: dataplane/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
+
+$(BUILD)/io/%.o: io/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
+
+$(BUILD)/daemon/%.o: daemon/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
+
+$(BUILD)/dmmd: $(DAEMON_OBJ) $(IO_OBJ) $(DP_OBJ) $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) -o $@ $^ -lmnl -ljansson
+
+$(BUILD)/dp-tool: tests/dp/dp-tool.c $(DP_OBJ) $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $^ -lmnl
 
 $(BUILD)/dmmctl: $(CLI_OBJ) $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) -o $@ $^ -ljansson -lpcap
