@@ -33,7 +33,32 @@
 	X(MNID_ADDR, "MN identifier IPv6 address not a routable unicast address") \
 	X(MNID_IMSI, "MN identifier IMSI is not BCD digits")                      \
 	X(REDIRECT_FLAGS, "redirect option K and N flags inconsistent")           \
-	X(ADDR_LEN, "address field neither IPv4 nor IPv6 sized")
+	X(ADDR_LEN, "address field neither IPv4 nor IPv6 sized")                   \
+	X(ND_TRUNCATED, "ND message shorter than its fixed part")                 \
+	X(ND_TYPE, "ICMPv6 type is not RS, RA, NS or NA")                         \
+	X(ND_CODE, "ND message code is not 0")                                     \
+	X(ND_OPT_LEN_ZERO, "ND option with length 0")                             \
+	X(ND_OPT_TRUNCATED, "ND option runs past the end of the message")         \
+	X(ND_OPT_DUP, "second copy of an ND option allowed only once")            \
+	X(ND_TOO_MANY, "more ND options of one kind than the codec keeps")        \
+	X(ND_LLA_LEN, "link-layer address option longer than the codec keeps")    \
+	X(ND_MTU_LEN, "MTU option length is not 1")                               \
+	X(ND_PIO_LEN, "prefix information option length is not 4")               \
+	X(ND_PREFIX_LEN, "ND prefix length above 128")                            \
+	X(ND_PIO_LIFETIMES, "prefix preferred lifetime exceeds valid lifetime")   \
+	X(ND_RIO_LEN, "route information option length wrong for prefix length") \
+	X(ND_RIO_PRF, "route preference is the reserved value 10")                \
+	X(ND_RDNSS_LEN, "RDNSS option length below 3 or even")                    \
+	X(ND_PVD_LEN, "PvD option too short for its name, RA header or options")  \
+	X(ND_PVD_FQDN, "PvD ID is not an uncompressed DNS name")                  \
+	X(ND_PVD_NESTED, "PvD option inside a PvD option")                        \
+	X(ND_TARGET_MCAST, "ND target address is multicast")                      \
+	X(ND_HOP_LIMIT, "ND message hop limit is not 255")                        \
+	X(ND_CHECKSUM, "ICMPv6 checksum mismatch")                                 \
+	X(ND_RA_SRC, "router advertisement source is not link-local")            \
+	X(ND_SLLAO_UNSPEC, "source link-layer address option from ::")           \
+	X(ND_NS_DST, "neighbor solicitation from :: not to solicited-node group") \
+	X(ND_NA_SOLICITED, "solicited flag in NA sent to multicast")
 
 enum {
 	DMM_OK = 0,
