@@ -16,6 +16,7 @@
 #include "dmm/mh.h"
 #include "mh_json.h"
 #include "pcap_io.h"
+#include "show.h"
 
 #define EXIT_BAD 1
 #define EXIT_USAGE 2
@@ -32,6 +33,17 @@ static int cmd_decode(int argc, char **argv);
 static int cmd_encode(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
+#define SHOW(w)                                               \
+	static int cmd_show_##w(int argc, char **argv)        \
+	{                                                     \
+		return dmmctl_show(#w, argc, argv);           \
+	}
+SHOW(bindings)
+SHOW(peers)
+SHOW(intents)
+SHOW(stats)
+SHOW(node)
+
 static const struct cmd cmds[] = {
 	{"decode", "--hex HEX | --pcap FILE",
 	 "decode Mobility Header messages given as hex (spaces and colons allowed)\n"
@@ -42,7 +54,16 @@ static const struct cmd cmds[] = {
 	 "print each as hex; --src/--dst fill the checksum, --pcap writes IPv6\n"
 	 "packets (LINKTYPE_RAW), --udp carries the MH in UDP port 5436",
 	 cmd_encode},
-	{"help", "", "show this text", cmd_help},
+	{"show bindings", "[-s SOCKET] [--json]",
+	 "binding cache (LMA) or binding update list (MAG): MN-ID, prefixes,\n"
+	 "peer, state, lifetime left, handovers",
+	 cmd_show_bindings},
+	{"show peers", "[-s SOCKET] [--json]", "mobility peers: heartbeat state, restart counter", cmd_show_peers},
+	{"show intents", "[-s SOCKET] [--json]", "forwarding intents with packet and byte counters",
+	 cmd_show_intents},
+	{"show stats", "[-s SOCKET] [--json]", "counters named after the PMIPv6 MIB (RFC 6475)", cmd_show_stats},
+	{"show node", "[-s SOCKET] [--json]", "role, address, data plane of the daemon", cmd_show_node},
+	{"help", "", "show this text (the socket defaults to $DMMCTL_SOCKET)", cmd_help},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

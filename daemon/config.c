@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dmmd config loader. The file is the JSON encoding of the config part
+ * of yang/dmm.yang (container "dmm:node"). Every field is checked for
+ * type and range, unknown fields are refused, and the first error is
+ * reported as "<json path>: <reason>".
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "dmm/err.h"
+#include "dmm/fmt.h"
+#include "dmm/mh.h"
+
+struct ctx {
+	char *err;
+	size_t errlen;
+	char path[256];
+};
+
+static int fail(struct ctx *c, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(struct ctx *c, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(c->err, c->errlen, "%s%s%s: ", c->path, field ? "/" : "", field ? field : "");
+
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < c->errlen)
+		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Enter a sub-object for error paths; returns the old path length. */
+static size_t push(struct ctx *c, const char *name)
+{
+	size_t n = strlen(c->path);
+
+	snprintf(c->path + n, sizeof(c->path) - n, "/%s", name);
+	return n;
+}
+
+static void pop(struct ctx *c, size_t n)
+{
+	c->path[n] = 0;
+}
+
+/* Refuse keys of obj not in allowed (NULL-terminated). */
+static int only(struct ctx *c, json_t *obj, const char *const *allowed)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(obj, k, v)
+	{
+		bool ok = false;
+
+		for (const char *const *a = allowed; *a; a++)
+			ok |= strcmp(*a, k) == 0;
+		if (!ok)
+			return fail(c, k, "unknown field");
+	}
+	return 0;
+}
+
+static int get_str(struct ctx *c, json_t *o, const char *k, char *out, size_t cap, bool required)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!v)
+		return required ? fail(c, k, "missing") : 0;
+	if (!json_is_string(v))
+		return fail(c, k, "expected a string");
+	if (strlen(json_string_value(v)) >= cap)
+		return fail(c, k, "longer than %zu characters", cap - 1);
+	strcpy(out, json_string_value(v));
+	return 0;
+}
+
+static int get_addr(struct ctx *c, json_t *o, const char *k, struct dmm_addr *out, bool required)
+{
+	char s[64] = "";
+
+	if (get_str(c, o, k, s, sizeof(s), required) < 0)
+		return -1;
+	if (!*s)
+		return 0;
+	if (dmm_addr_parse(s, out) != 0)
+		return fail(c, k, "'%s' is not an IPv6 address", s);
+	return 0;
+}
+
+static int get_u32(struct ctx *c, json_t *o, const char *k, uint32_t *out, uint32_t min, uint32_t max)
+{
+	json_t *v = json_object_get(o, k);
+	json_int_t x;
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v))
+		return fail(c, k, "expected an integer");
+	x = json_integer_value(v);
+	if (x < (json_int_t)min || x > (json_int_t)max)
+		return fail(c, k, "%lld is outside %u..%u", (long long)x, min, max);
+	*out = (uint32_t)x;
+	return 0;
+}
+
+/* A duration in milliseconds into dmm_time_t. */
+static int get_ms(struct ctx *c, json_t *o, const char *k, dmm_time_t *out, uint32_t min, uint32_t max)
+{
+	uint32_t ms = (uint32_t)(*out / DMM_MSEC);
+
+	if (get_u32(c, o, k, &ms, min, max) < 0)
+		return -1;
+	*out = (dmm_time_t)ms * DMM_MSEC;
+	return 0;
+}
+
+static int get_bool(struct ctx *c, json_t *o, const char *k, bool *out)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return fail(c, k, "expected true or false");
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned b[6];
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+static int parse_profile(struct ctx *c, json_t *o, struct dmm_policy_profile *p, bool is_default)
+{
+	static const char *const keys[] = {"mn-id", "mn-id-type", "may-register", "lma", "prefixes", NULL};
+	char s[300];
+	json_t *a, *v;
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	p->may_register = true;
+	p->n_alloc = 1;
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0 || get_bool(c, o, "may-register", &p->may_register) < 0)
+		return -1;
+	if (is_default) {
+		*s = 0;
+		if (get_str(c, o, "mn-id-type", s, sizeof(s), false) < 0)
+			return -1;
+		if (!*s || strcmp(s, "any") == 0)
+			p->mnid.subtype = 0;
+		else if (strcmp(s, "eui48") == 0)
+			p->mnid.subtype = DMM_MNID_EUI48;
+		else if (strcmp(s, "eui64") == 0)
+			p->mnid.subtype = DMM_MNID_EUI64;
+		else if (strcmp(s, "nai") == 0)
+			p->mnid.subtype = DMM_MNID_NAI;
+		else
+			return fail(c, "mn-id-type", "'%s' is not one of any, eui48, eui64, nai", s);
+	} else {
+		struct dmm_mnid id;
+
+		if (get_str(c, o, "mn-id", s, sizeof(s), true) < 0)
+			return -1;
+		if (dmm_mnid_parse(s, &id) != 0)
+			return fail(c, "mn-id", "'%s' is not an MN-ID (nai:..., eui48:..., eui64:..., imsi:...)", s);
+		p->mnid = id;
+	}
+	if ((a = json_object_get(o, "lma")) != NULL) {
+		if (!json_is_array(a) || json_array_size(a) > DMM_POLICY_MAX_LMA)
+			return fail(c, "lma", "expected a list of at most %d addresses", DMM_POLICY_MAX_LMA);
+		json_array_foreach(a, i, v)
+		{
+			if (!json_is_string(v) || dmm_addr_parse(json_string_value(v), &p->lma[i]) != 0)
+				return fail(c, "lma", "entry %zu is not an IPv6 address", i);
+			p->n_lma++;
+		}
+	}
+	if ((a = json_object_get(o, "prefixes")) != NULL) {
+		if (!json_is_array(a) || json_array_size(a) > DMM_POLICY_MAX_PREFIX)
+			return fail(c, "prefixes", "expected a list of at most %d prefixes", DMM_POLICY_MAX_PREFIX);
+		json_array_foreach(a, i, v)
+		{
+			if (!json_is_string(v) || dmm_prefix_parse(json_string_value(v), &p->prefix[i]) != 0)
+				return fail(c, "prefixes", "entry %zu is not a prefix (addr/len)", i);
+			p->n_prefix++;
+		}
+		p->n_alloc = 0;
+	}
+	return 0;
+}
+
+static int parse_profiles(struct ctx *c, json_t *node, struct dmmd_config *cfg)
+{
+	json_t *a = json_object_get(node, "mobile-nodes"), *d = json_object_get(node, "default-profile"), *v;
+	size_t i, n;
+
+	if (a) {
+		if (!json_is_array(a))
+			return fail(c, "mobile-nodes", "expected a list");
+		cfg->profiles = calloc(json_array_size(a) + 1, sizeof(*cfg->profiles));
+		if (!cfg->profiles)
+			return fail(c, "mobile-nodes", "out of memory");
+		json_array_foreach(a, i, v)
+		{
+			char idx[32];
+
+			snprintf(idx, sizeof(idx), "mobile-nodes[%zu]", i);
+			n = push(c, idx);
+			if (parse_profile(c, v, &cfg->profiles[i], false) < 0)
+				return -1;
+			pop(c, n);
+			for (size_t j = 0; j < i; j++)
+				if (dmm_mnid_eq(&cfg->profiles[j].mnid, &cfg->profiles[i].mnid))
+					return fail(c, idx, "duplicate mn-id (also entry %zu)", j);
+			cfg->nprofiles++;
+		}
+	}
+	if (d) {
+		n = push(c, "default-profile");
+		if (parse_profile(c, d, &cfg->default_profile, true) < 0)
+			return -1;
+		pop(c, n);
+		cfg->has_default = true;
+	}
+	return 0;
+}
+
+static int parse_heartbeat(struct ctx *c, json_t *node, dmm_time_t *interval, uint8_t *missing)
+{
+	static const char *const keys[] = {"interval", "missing-allowed", NULL};
+	json_t *h = json_object_get(node, "heartbeat");
+	uint32_t iv = (uint32_t)(*interval / DMM_MSEC), m = *missing;
+	size_t n;
+
+	if (!h)
+		return 0;
+	n = push(c, "heartbeat");
+	if (!json_is_object(h))
+		return fail(c, NULL, "expected an object");
+	/* RFC 5847 §6: 30..3600 s; shorter intervals are allowed for labs (>= 100 ms). 0 disables. */
+	if (only(c, h, keys) < 0 || get_u32(c, h, "interval", &iv, 0, 3600000) < 0 ||
+	    get_u32(c, h, "missing-allowed", &m, 1, 255) < 0)
+		return -1;
+	if (iv && iv < 100)
+		return fail(c, "interval", "%u ms is below 100 ms", iv);
+	pop(c, n);
+	*interval = (dmm_time_t)iv * DMM_MSEC;
+	*missing = (uint8_t)m;
+	return 0;
+}
+
+static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
+{
+	static const char *const keys[] = {"pools", "prefix-length", "max-bindings", "min-delay-before-bce-delete",
+					   "max-delay-before-new-bce-assign", "timestamp-validity-window",
+					   "timestamp-based", "max-lifetime", "authorized-mags", "user-plane-address",
+					   "revoke-on-handoff", NULL};
+	struct dmm_lma_cfg *l = &cfg->lma;
+	json_t *a, *v;
+	size_t i;
+	uint32_t plen = l->hnp_len, maxlife = l->max_lifetime_s, maxb = l->max_bindings;
+
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0 || get_u32(c, o, "prefix-length", &plen, 1, 128) < 0 ||
+	    get_u32(c, o, "max-bindings", &maxb, 1, 10000000) < 0 ||
+	    get_ms(c, o, "min-delay-before-bce-delete", &l->min_delay_before_bce_delete, 0, 3600000) < 0 ||
+	    get_ms(c, o, "max-delay-before-new-bce-assign", &l->max_delay_before_new_bce_assign, 0, 3600000) < 0 ||
+	    get_ms(c, o, "timestamp-validity-window", &l->timestamp_validity_window, 1, 3600000) < 0 ||
+	    get_bool(c, o, "timestamp-based", &l->timestamp_based) < 0 ||
+	    get_u32(c, o, "max-lifetime", &maxlife, 4, 262140) < 0 ||
+	    get_addr(c, o, "user-plane-address", &l->upa, false) < 0 ||
+	    get_bool(c, o, "revoke-on-handoff", &l->revoke_on_handoff) < 0)
+		return -1;
+	l->hnp_len = (uint8_t)plen;
+	l->max_lifetime_s = maxlife;
+	l->max_bindings = maxb;
+	a = json_object_get(o, "pools");
+	if (!a || !json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > 4)
+		return fail(c, "pools", "expected a list of 1 to 4 prefixes");
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v) || dmm_prefix_parse(json_string_value(v), &l->pool[i]) != 0)
+			return fail(c, "pools", "entry %zu is not a prefix (addr/len)", i);
+		if (l->pool[i].len >= l->hnp_len)
+			return fail(c, "pools", "entry %zu (/%u) is not shorter than prefix-length /%u", i,
+				    l->pool[i].len, l->hnp_len);
+		if (l->hnp_len - l->pool[i].len > 24)
+			return fail(c, "pools", "entry %zu holds more than 2^24 prefixes", i);
+		l->npool++;
+	}
+	a = json_object_get(o, "authorized-mags");
+	if (!a || (json_is_string(a) && strcmp(json_string_value(a), "any") == 0)) {
+		cfg->any_mag = true;
+	} else if (json_is_array(a)) {
+		cfg->mags = calloc(json_array_size(a) + 1, sizeof(*cfg->mags));
+		if (!cfg->mags)
+			return fail(c, "authorized-mags", "out of memory");
+		json_array_foreach(a, i, v)
+		{
+			if (!json_is_string(v) || dmm_addr_parse(json_string_value(v), &cfg->mags[i]) != 0)
+				return fail(c, "authorized-mags", "entry %zu is not an IPv6 address", i);
+			cfg->nmags++;
+		}
+	} else {
+		return fail(c, "authorized-mags", "expected \"any\" or a list of addresses");
+	}
+	return 0;
+}
+
+static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
+{
+	static const char *const keys[] = {"lma", "lifetime", "access-interfaces", "link-local-address",
+					   "link-layer-address", "ra-interval", "router-lifetime", "max-mobile-nodes",
+					   "timestamp-based", "initial-bindack-timeout", "max-bindack-timeout",
+					   "max-retransmissions", NULL};
+	struct dmm_mag_cfg *m = &cfg->mag;
+	char mac[32] = "";
+	uint32_t life = m->lifetime_s, maxmn = m->max_mns, retx = m->max_retransmissions;
+	json_t *a, *v;
+	size_t i;
+
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0 || get_addr(c, o, "lma", &m->default_lma, true) < 0 ||
+	    get_u32(c, o, "lifetime", &life, 4, 262140) < 0 || get_u32(c, o, "max-mobile-nodes", &maxmn, 1, 1000000) < 0 ||
+	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 ||
+	    get_ms(c, o, "initial-bindack-timeout", &m->initial_bindack_timeout, 100, 60000) < 0 ||
+	    get_ms(c, o, "max-bindack-timeout", &m->max_bindack_timeout, 100, 600000) < 0 ||
+	    get_u32(c, o, "max-retransmissions", &retx, 0, 32) < 0 ||
+	    get_addr(c, o, "link-local-address", &cfg->access_lla, false) < 0 ||
+	    get_str(c, o, "link-layer-address", mac, sizeof(mac), false) < 0 ||
+	    get_u32(c, o, "ra-interval", &cfg->ra_interval_s, 1, 1800) < 0 ||
+	    get_u32(c, o, "router-lifetime", &cfg->router_lifetime_s, 0, 9000) < 0)
+		return -1;
+	m->lifetime_s = life;
+	m->max_mns = maxmn;
+	m->max_retransmissions = (uint8_t)retx;
+	if (m->max_bindack_timeout < m->initial_bindack_timeout)
+		return fail(c, "max-bindack-timeout", "below initial-bindack-timeout");
+	if (*mac && parse_mac(mac, cfg->access_mac) != 0)
+		return fail(c, "link-layer-address", "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", mac);
+	if (cfg->access_lla.b[0] != 0xfe || (cfg->access_lla.b[1] & 0xc0) != 0x80)
+		return fail(c, "link-local-address", "not a link-local address (fe80::/10)");
+	a = json_object_get(o, "access-interfaces");
+	if (!a || !json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > DMMD_MAX_ACCESS)
+		return fail(c, "access-interfaces", "expected a list of 1 to %d interface name patterns",
+			    DMMD_MAX_ACCESS);
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v) || strlen(json_string_value(v)) >= DMM_DP_IFNAMSIZ ||
+		    !*json_string_value(v))
+			return fail(c, "access-interfaces", "entry %zu is not an interface name pattern", i);
+		strcpy(cfg->access[i], json_string_value(v));
+		cfg->naccess++;
+	}
+	return 0;
+}
+
+static void defaults(struct dmmd_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	dmm_lma_cfg_defaults(&cfg->lma);
+	dmm_mag_cfg_defaults(&cfg->mag);
+	strcpy(cfg->dataplane, "kernel");
+	strcpy(cfg->log_level, "info");
+	strcpy(cfg->tun_name, "dmm0");
+	/* RFC 5213 §6.8: every MAG shows the same link-local address and MAC. */
+	dmm_addr_parse("fe80::1", &cfg->access_lla);
+	memcpy(cfg->access_mac, "\x02\x00\x00\x00\xd3\x01", 6);
+	cfg->ra_interval_s = 10;
+	cfg->router_lifetime_s = 1800;
+}
+
+int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"name", "role", "address", "transport", "dataplane", "control-socket",
+					   "log-level", "heartbeat", "restart-counter", "tun-name", "lma", "mag",
+					   "mobile-nodes", "default-profile", NULL};
+	struct ctx c = {err, errlen, ""};
+	struct dmmd_config cfg;
+	json_error_t je;
+	json_t *root, *node, *sub;
+	char s[32] = "";
+	uint32_t rc = 0;
+	int ret = -1;
+
+	defaults(&cfg);
+	root = json_loads(text, 0, &je);
+	if (!root) {
+		snprintf(err, errlen, "line %d column %d: %s", je.line, je.column, je.text);
+		return -1;
+	}
+	node = json_object_get(root, "dmm:node");
+	if (!json_is_object(root) || !node || !json_is_object(node) || json_object_size(root) != 1) {
+		fail(&c, NULL, "expected one object {\"dmm:node\": {...}}");
+		goto out;
+	}
+	strcpy(c.path, "dmm:node");
+	if (only(&c, node, keys) < 0 || get_str(&c, node, "name", cfg.name, sizeof(cfg.name), false) < 0 ||
+	    get_str(&c, node, "role", s, sizeof(s), true) < 0)
+		goto out;
+	if (strcmp(s, "lma") == 0)
+		cfg.role = DMMD_ROLE_LMA;
+	else if (strcmp(s, "mag") == 0)
+		cfg.role = DMMD_ROLE_MAG;
+	else {
+		fail(&c, "role", "'%s' is not one of lma, mag", s);
+		goto out;
+	}
+	*s = 0;
+	if (get_str(&c, node, "transport", s, sizeof(s), false) < 0)
+		goto out;
+	if (*s && strcmp(s, "ip6") != 0 && strcmp(s, "udp") != 0) {
+		fail(&c, "transport", "'%s' is not one of ip6, udp", s);
+		goto out;
+	}
+	cfg.transport = strcmp(s, "udp") == 0 ? DMMD_TRANSPORT_UDP : DMMD_TRANSPORT_IP6;
+	if (get_addr(&c, node, "address", &cfg.address, true) < 0 ||
+	    get_str(&c, node, "dataplane", cfg.dataplane, sizeof(cfg.dataplane), false) < 0 ||
+	    get_str(&c, node, "control-socket", cfg.ctl_path, sizeof(cfg.ctl_path), false) < 0 ||
+	    get_str(&c, node, "log-level", cfg.log_level, sizeof(cfg.log_level), false) < 0 ||
+	    get_str(&c, node, "tun-name", cfg.tun_name, sizeof(cfg.tun_name), false) < 0 ||
+	    get_u32(&c, node, "restart-counter", &rc, 0, UINT32_MAX) < 0)
+		goto out;
+	if (!dmm_dp_find(cfg.dataplane)) {
+		fail(&c, "dataplane", "'%s' is not one of kernel, user", cfg.dataplane);
+		goto out;
+	}
+	if (strcmp(cfg.log_level, "err") && strcmp(cfg.log_level, "warn") && strcmp(cfg.log_level, "info") &&
+	    strcmp(cfg.log_level, "debug")) {
+		fail(&c, "log-level", "'%s' is not one of err, warn, info, debug", cfg.log_level);
+		goto out;
+	}
+	if (dmm_addr_is_zero(&cfg.address) || cfg.address.b[0] == 0xff) {
+		fail(&c, "address", "not a unicast address");
+		goto out;
+	}
+	if (!*cfg.ctl_path)
+		snprintf(cfg.ctl_path, sizeof(cfg.ctl_path), "/run/dmmd-%s.sock", *cfg.name ? cfg.name : "node");
+	if (parse_heartbeat(&c, node, &cfg.lma.heartbeat_interval, &cfg.lma.missing_heartbeats_allowed) < 0)
+		goto out;
+	cfg.mag.heartbeat_interval = cfg.lma.heartbeat_interval;
+	cfg.mag.missing_heartbeats_allowed = cfg.lma.missing_heartbeats_allowed;
+	cfg.lma.restart_counter = cfg.mag.restart_counter = rc;
+	cfg.lma.addr = cfg.mag.addr = cfg.address;
+	sub = json_object_get(node, cfg.role == DMMD_ROLE_LMA ? "lma" : "mag");
+	if (json_object_get(node, cfg.role == DMMD_ROLE_LMA ? "mag" : "lma")) {
+		fail(&c, cfg.role == DMMD_ROLE_LMA ? "mag" : "lma", "not allowed for role %s",
+		     cfg.role == DMMD_ROLE_LMA ? "lma" : "mag");
+		goto out;
+	}
+	if (!sub) {
+		fail(&c, cfg.role == DMMD_ROLE_LMA ? "lma" : "mag", "missing");
+		goto out;
+	}
+	{
+		size_t n = push(&c, cfg.role == DMMD_ROLE_LMA ? "lma" : "mag");
+
+		if ((cfg.role == DMMD_ROLE_LMA ? parse_lma(&c, sub, &cfg) : parse_mag(&c, sub, &cfg)) < 0)
+			goto out;
+		pop(&c, n);
+	}
+	if (parse_profiles(&c, node, &cfg) < 0)
+		goto out;
+	*out = cfg;
+	ret = 0;
+out:
+	if (ret < 0)
+		dmmd_config_free(&cfg);
+	json_decref(root);
+	return ret;
+}
+
+int dmmd_config_load(const char *path, struct dmmd_config *cfg, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	long n;
+	int ret;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || n > (1 << 24) || fseek(f, 0, SEEK_SET) != 0) {
+		fclose(f);
+		snprintf(err, errlen, "%s: cannot read (or larger than 16 MiB)", path);
+		return -1;
+	}
+	text = calloc(1, (size_t)n + 1);
+	if (!text || fread(text, 1, (size_t)n, f) != (size_t)n) {
+		free(text);
+		fclose(f);
+		snprintf(err, errlen, "%s: read error", path);
+		return -1;
+	}
+	fclose(f);
+	ret = dmmd_config_parse(text, cfg, err, errlen);
+	free(text);
+	return ret;
+}
+
+void dmmd_config_free(struct dmmd_config *cfg)
+{
+	free(cfg->profiles);
+	free(cfg->mags);
+	cfg->profiles = NULL;
+	cfg->mags = NULL;
+	cfg->nprofiles = cfg->nmags = 0;
+}
+
+int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_config *new, char *err,
+			   size_t errlen)
+{
+	const char *what = NULL;
+
+	if (old->role != new->role)
+		what = "role";
+	else if (!dmm_addr_eq(&old->address, &new->address))
+		what = "address";
+	else if (old->transport != new->transport)
+		what = "transport";
+	else if (strcmp(old->dataplane, new->dataplane) != 0)
+		what = "dataplane";
+	else if (strcmp(old->ctl_path, new->ctl_path) != 0)
+		what = "control-socket";
+	else if (old->role == DMMD_ROLE_LMA &&
+		 (old->lma.npool != new->lma.npool || old->lma.hnp_len != new->lma.hnp_len ||
+		  memcmp(old->lma.pool, new->lma.pool, sizeof(old->lma.pool)) != 0 ||
+		  old->lma.max_bindings != new->lma.max_bindings))
+		what = "lma pools or capacity";
+	else if (old->role == DMMD_ROLE_MAG &&
+		 (old->naccess != new->naccess || memcmp(old->access, new->access, sizeof(old->access)) != 0 ||
+		  !dmm_addr_eq(&old->access_lla, &new->access_lla) ||
+		  memcmp(old->access_mac, new->access_mac, 6) != 0 || old->mag.max_mns != new->mag.max_mns))
+		what = "mag access interfaces, addresses or capacity";
+	if (what) {
+		snprintf(err, errlen, "dmm:node: changing %s needs a restart", what);
+		return -1;
+	}
+	return 0;
+}

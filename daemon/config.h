@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dmmd configuration: the JSON encoding (RFC 7951 style names) of the
+ * dmm YANG model's config subtree. Loading validates everything before
+ * anything is applied; an error names the JSON path and the reason.
+ */
+#ifndef DMMD_CONFIG_H
+#define DMMD_CONFIG_H
+
+#include "dmm/dataplane.h"
+#include "dmm/lma.h"
+#include "dmm/mag.h"
+#include "dmm/policy.h"
+
+enum dmmd_role { DMMD_ROLE_LMA, DMMD_ROLE_MAG };
+enum dmmd_transport { DMMD_TRANSPORT_IP6, DMMD_TRANSPORT_UDP };
+
+#define DMMD_MAX_ACCESS 16
+#define DMMD_PATH_MAX 108
+
+struct dmmd_config {
+	char name[64];
+	enum dmmd_role role;
+	enum dmmd_transport transport;
+	char dataplane[16];           /* "kernel" or "user" */
+	char ctl_path[DMMD_PATH_MAX]; /* UNIX control socket */
+	char log_level[8];
+	struct dmm_addr address;
+	struct dmm_lma_cfg lma;       /* role lma; policy pointer filled by the daemon */
+	struct dmm_mag_cfg mag;       /* role mag; policy pointer filled by the daemon */
+	/* Mobile node profiles and the default profile (policy store content). */
+	uint32_t nprofiles;
+	struct dmm_policy_profile *profiles; /* owned, malloc'd */
+	bool has_default;
+	struct dmm_policy_profile default_profile;
+	bool any_mag;
+	uint32_t nmags;
+	struct dmm_addr *mags; /* owned: authorised MAGs (LMA) */
+	/* MAG access side (RFC 5213 §6.8: one link-local address and MAC for every MAG). */
+	uint32_t naccess;
+	char access[DMMD_MAX_ACCESS][DMM_DP_IFNAMSIZ]; /* interface name patterns (fnmatch) */
+	struct dmm_addr access_lla;
+	uint8_t access_mac[6];
+	uint32_t ra_interval_s;       /* unsolicited RA period per registered MN */
+	uint32_t router_lifetime_s;
+	char tun_name[DMM_DP_IFNAMSIZ];
+};
+
+/*
+ * Parse and validate the config file at path into *cfg (which the caller
+ * frees with dmmd_config_free). On error returns -1 and writes "path:
+ * reason" into err; *cfg is then untouched.
+ */
+int dmmd_config_load(const char *path, struct dmmd_config *cfg, char *err, size_t errlen);
+
+/* Same, from a JSON text. */
+int dmmd_config_parse(const char *text, struct dmmd_config *cfg, char *err, size_t errlen);
+
+/* Free what a loaded config owns; accepts a zeroed config. */
+void dmmd_config_free(struct dmmd_config *cfg);
+
+/*
+ * Whether new can replace old in a running daemon (SIGHUP). Fields that
+ * need a restart (role, address, transport, data plane, pools,
+ * capacities, access interfaces) must be equal; otherwise -1 and the
+ * reason in err.
+ */
+int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_config *new, char *err,
+			   size_t errlen);
+
+#endif

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The control socket: a UNIX stream socket; a client writes one command
+ * line ("show bindings") and reads one JSON document until EOF. One
+ * static command table (STYLE.md) maps commands to handlers; dmmctl
+ * renders the replies for people or passes them through with --json.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "dmm/bcache.h"
+#include "dmm/bul.h"
+#include "dmm/fmt.h"
+#include "dmm/lma.h"
+#include "dmm/mag.h"
+#include "dmm/mh.h"
+#include "dmmd.h"
+
+static json_t *j_addr(const struct dmm_addr *a)
+{
+	char s[DMM_ADDR_STRLEN];
+
+	return json_string(dmm_addr_str(a, s));
+}
+
+static json_t *j_prefix(const struct dmm_prefix *p)
+{
+	char s[DMM_PREFIX_STRLEN];
+
+	return json_string(dmm_prefix_str(p, s));
+}
+
+static json_t *j_mnid(const struct dmm_mnid *id)
+{
+	char s[DMM_MNID_STRLEN];
+
+	return json_string(dmm_mnid_str(id, s));
+}
+
+static double secs_left(dmm_time_t t, dmm_time_t now)
+{
+	return t > now ? (double)(t - now) / 1e9 : 0.0;
+}
+
+static json_t *show_bindings(struct dmmd *d)
+{
+	json_t *arr = json_array();
+	dmm_time_t now = dmm_io_now();
+
+	if (d->cfg.role == DMMD_ROLE_LMA) {
+		const struct dmm_bcache *bc = dmm_lma_bcache(d->role);
+
+		for (const struct dmm_bcache_entry *e = dmm_bcache_next(bc, NULL); e; e = dmm_bcache_next(bc, e)) {
+			json_t *o = json_object(), *p = json_array();
+
+			for (unsigned i = 0; i < e->n_hnp; i++)
+				json_array_append_new(p, j_prefix(&e->hnp[i]));
+			json_object_set_new(o, "mn-id", j_mnid(&e->mnid));
+			json_object_set_new(o, "prefixes", p);
+			json_object_set_new(o, "peer", j_addr(&e->pcoa));
+			json_object_set_new(o, "state", json_string(dmm_bce_state_name(e->state)));
+			json_object_set_new(o, "lifetime-left", json_real(secs_left(e->expires, now)));
+			json_object_set_new(o, "handovers", json_integer(e->handovers));
+			json_object_set_new(o, "att", json_integer(e->att));
+			json_object_set_new(o, "seq", json_integer(e->seq));
+			json_array_append_new(arr, o);
+		}
+	} else {
+		const struct dmm_bul *bul = dmm_mag_bul(d->role);
+
+		for (const struct dmm_bul_entry *e = dmm_bul_next(bul, NULL); e; e = dmm_bul_next(bul, e)) {
+			json_t *o = json_object(), *p = json_array();
+
+			for (unsigned i = 0; i < e->n_hnp; i++)
+				json_array_append_new(p, j_prefix(&e->hnp[i]));
+			json_object_set_new(o, "mn-id", j_mnid(&e->mnid));
+			json_object_set_new(o, "prefixes", p);
+			json_object_set_new(o, "peer", j_addr(&e->lmaa));
+			json_object_set_new(o, "state", json_string(dmm_bul_state_name(e->state)));
+			json_object_set_new(o, "lifetime-left", json_real(secs_left(e->expires, now)));
+			json_object_set_new(o, "link", json_integer(e->ifindex));
+			json_object_set_new(o, "seq", json_integer(e->seq));
+			if (e->registered >= e->attached && e->attached)
+				json_object_set_new(o, "registration-ms",
+						    json_real((double)(e->registered - e->attached) / 1e6));
+			json_array_append_new(arr, o);
+		}
+	}
+	return arr;
+}
+
+static json_t *show_peers(struct dmmd *d)
+{
+	struct dmm_peers *ps = d->cfg.role == DMMD_ROLE_LMA ? dmm_lma_peers(d->role) : dmm_mag_peers(d->role);
+	json_t *arr = json_array();
+	dmm_time_t now = dmm_io_now();
+
+	for (struct dmm_peer *p = dmm_peers_next(ps, NULL); p; p = dmm_peers_next(ps, p)) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "address", j_addr(&p->addr));
+		json_object_set_new(o, "state", json_string(dmm_peer_state_name(p->state)));
+		json_object_set_new(o, "restart-counter", p->rc_known ? json_integer(p->restart_counter) : json_null());
+		json_object_set_new(o, "bindings", json_integer(p->bindings));
+		json_object_set_new(o, "missed", json_integer(p->missed));
+		json_object_set_new(o, "restarts", json_integer((json_int_t)p->restarts));
+		json_object_set_new(o, "downs", json_integer((json_int_t)p->downs));
+		json_object_set_new(o, "last-heard-ago", p->last_heard ? json_real((double)(now - p->last_heard) / 1e9)
+								      : json_null());
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+static json_t *show_intents(struct dmmd *d)
+{
+	const struct dmm_fm *fm = d->cfg.role == DMMD_ROLE_LMA ? dmm_lma_fm(d->role) : dmm_mag_fm(d->role);
+	json_t *arr = json_array();
+
+	for (const struct dmm_intent *in = dmm_fm_next(fm, NULL); in; in = dmm_fm_next(fm, in)) {
+		json_t *o = json_object();
+		uint64_t p = in->packets, b = in->bytes;
+
+		/* Fresh counters straight from the data plane where it keeps them. */
+		d->dpo->counters(d->dp, in->id, &p, &b);
+		json_object_set_new(o, "id", json_integer(in->id));
+		json_object_set_new(o, "match", json_string(dmm_fm_match_name(in->match)));
+		json_object_set_new(o, "prefix", j_prefix(&in->prefix));
+		json_object_set_new(o, "action", json_string(dmm_fm_action_name(in->action)));
+		if (in->action == DMM_FM_ENCAP || in->action == DMM_FM_DECAP) {
+			json_object_set_new(o, "local", j_addr(&in->local));
+			json_object_set_new(o, "peer", j_addr(&in->peer));
+		}
+		if (in->match == DMM_FM_SRC || in->action == DMM_FM_DELIVER)
+			json_object_set_new(o, "link", json_integer(in->link));
+		json_object_set_new(o, "packets", json_integer((json_int_t)p));
+		json_object_set_new(o, "bytes", json_integer((json_int_t)b));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+static json_t *show_stats(struct dmmd *d)
+{
+	const struct dmm_pmip_stats *s = d->cfg.role == DMMD_ROLE_LMA ? dmm_lma_stats(d->role) : dmm_mag_stats(d->role);
+	json_t *o = json_object(), *st = json_object(), *mal = json_object(), *rx = json_object(), *tx = json_object();
+	char k[16];
+
+	/* RFC 6475 §4 names where the MIB has them. */
+	json_object_set_new(o, "pmip6InitialBindingRegistrations", json_integer((json_int_t)s->initial_registrations));
+	json_object_set_new(o, "pmip6BindingLifeTimeExtensionNoHandOff",
+			    json_integer((json_int_t)s->lifetime_ext_no_handoff));
+	json_object_set_new(o, "pmip6BindingLifeTimeExtensionAfterHandOff",
+			    json_integer((json_int_t)s->lifetime_ext_after_handoff));
+	json_object_set_new(o, "pmip6BindingDeRegistrations", json_integer((json_int_t)s->deregistrations));
+	json_object_set_new(o, "pmip6BindingBindingAcks", json_integer((json_int_t)s->binding_acks));
+	json_object_set_new(o, "pmip6MissingHandOffIndicatorOption", json_integer((json_int_t)s->ba_status[161]));
+	json_object_set_new(o, "pmip6MissingAccessTechTypeOption", json_integer((json_int_t)s->ba_status[162]));
+	json_object_set_new(o, "pmip6TimestampMismatch", json_integer((json_int_t)s->ba_status[156]));
+	json_object_set_new(o, "pmip6TimestampLowerThanPrevAccepted", json_integer((json_int_t)s->ba_status[157]));
+	json_object_set_new(o, "pmip6MagNotAuthorizedForProxyReg", json_integer((json_int_t)s->ba_status[154]));
+	json_object_set_new(o, "pmip6NotAuthorizedForHomeNetworkPrefix", json_integer((json_int_t)s->ba_status[155]));
+	json_object_set_new(o, "pmip6BcePbuPrefixSetDoNotMatch", json_integer((json_int_t)s->ba_status[159]));
+	for (int i = 0; i < 256; i++) {
+		if (!s->ba_status[i])
+			continue;
+		snprintf(k, sizeof(k), "%d", i);
+		json_object_set_new(st, k, json_integer((json_int_t)s->ba_status[i]));
+	}
+	json_object_set_new(o, "ba-status", st);
+	for (int i = 1; i < DMM_STATS_MAX_ERR; i++)
+		if (s->rx_malformed[i])
+			json_object_set_new(mal, dmm_errname(-i), json_integer((json_int_t)s->rx_malformed[i]));
+	json_object_set_new(o, "rx-malformed", mal);
+	for (int i = 0; i < 32; i++) {
+		const struct dmm_mh_desc *md = dmm_mh_msg_desc((uint8_t)i, 1);
+		const char *n = md ? (i == DMM_MH_BR ? "BR" : md->name) : NULL;
+
+		if (!n)
+			continue;
+		if (s->rx_by_type[i])
+			json_object_set_new(rx, n, json_integer((json_int_t)s->rx_by_type[i]));
+		if (s->tx_by_type[i])
+			json_object_set_new(tx, n, json_integer((json_int_t)s->tx_by_type[i]));
+	}
+	json_object_set_new(o, "rx", rx);
+	json_object_set_new(o, "tx", tx);
+	json_object_set_new(o, "rx-checksum-bad", json_integer((json_int_t)d->mh.rx_checksum_bad));
+	json_object_set_new(o, "rx-unknown-type", json_integer((json_int_t)s->rx_unknown_type));
+	json_object_set_new(o, "rx-unexpected", json_integer((json_int_t)s->rx_unexpected));
+	json_object_set_new(o, "pbu-retransmissions", json_integer((json_int_t)s->pbu_retransmissions));
+	json_object_set_new(o, "pbu-give-ups", json_integer((json_int_t)s->pbu_give_ups));
+	json_object_set_new(o, "handoffs", json_integer((json_int_t)s->handoffs));
+	json_object_set_new(o, "bri-sent", json_integer((json_int_t)s->bri_sent));
+	json_object_set_new(o, "bri-received", json_integer((json_int_t)s->bri_received));
+	json_object_set_new(o, "heartbeat-requests-sent", json_integer((json_int_t)s->hb_req_sent));
+	json_object_set_new(o, "heartbeat-responses-received", json_integer((json_int_t)s->hb_resp_rcvd));
+	json_object_set_new(o, "peers-down", json_integer((json_int_t)s->peers_down));
+	json_object_set_new(o, "peer-restarts", json_integer((json_int_t)s->peer_restarts));
+	json_object_set_new(o, "pmip6HomeTunnelEstablished", json_integer((json_int_t)s->tunnels_established));
+	json_object_set_new(o, "pmip6HomeTunnelReleased", json_integer((json_int_t)s->tunnels_released));
+	json_object_set_new(o, "pool-exhausted", json_integer((json_int_t)s->pool_exhausted));
+	json_object_set_new(o, "config-reloads", json_integer((json_int_t)d->reloads_ok));
+	json_object_set_new(o, "config-reloads-refused", json_integer((json_int_t)d->reloads_refused));
+	json_object_set_new(o, "uptime", json_real((double)(dmm_io_now() - d->started) / 1e9));
+	return o;
+}
+
+static json_t *show_node(struct dmmd *d)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", json_string(d->cfg.name));
+	json_object_set_new(o, "role", json_string(d->ro->name));
+	json_object_set_new(o, "address", j_addr(&d->cfg.address));
+	json_object_set_new(o, "dataplane", json_string(d->dpo->name));
+	json_object_set_new(o, "transport", json_string(d->cfg.transport == DMMD_TRANSPORT_UDP ? "udp" : "ip6"));
+	json_object_set_new(o, "pid", json_integer(getpid()));
+	return o;
+}
+
+static const struct {
+	const char *path;
+	const char *help;
+	json_t *(*handler)(struct dmmd *d);
+} commands[] = {
+	{"show bindings", "binding cache (LMA) or binding update list (MAG)", show_bindings},
+	{"show peers", "mobility peers and their heartbeat state", show_peers},
+	{"show intents", "forwarding intents with the data plane's counters", show_intents},
+	{"show stats", "counters, named after the PMIPv6 MIB (RFC 6475)", show_stats},
+	{"show node", "role, address, data plane", show_node},
+};
+
+static void on_client(void *ctx, int fd, uint32_t ev)
+{
+	struct dmmd *d = ctx;
+	char line[256];
+	int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	ssize_t n;
+	json_t *reply = NULL;
+	char *text;
+
+	(void)ev;
+	if (c < 0)
+		return;
+	/* A short receive timeout: a silent client cannot stall the daemon. */
+	{
+		struct timeval tv = {0, 200000};
+
+		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	n = recv(c, line, sizeof(line) - 1, 0);
+	if (n <= 0) {
+		close(c);
+		return;
+	}
+	line[n] = 0;
+	line[strcspn(line, "\r\n")] = 0;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(line, commands[i].path) == 0)
+			reply = commands[i].handler(d);
+	if (!reply) {
+		json_t *list = json_array();
+
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			json_array_append_new(list, json_pack("{s:s,s:s}", "command", commands[i].path, "help",
+							      commands[i].help));
+		reply = json_pack("{s:s,s:o}", "error", "unknown command", "commands", list);
+	}
+	text = json_dumps(reply, JSON_COMPACT);
+	if (text) {
+		size_t len = strlen(text), off = 0;
+
+		while (off < len) {
+			ssize_t w = send(c, text + off, len - off, MSG_NOSIGNAL);
+
+			if (w <= 0)
+				break;
+			off += (size_t)w;
+		}
+		free(text);
+	}
+	json_decref(reply);
+	close(c);
+}
+
+int dmmd_ctl_open(struct dmmd *d)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	if (strlen(d->cfg.ctl_path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, d->cfg.ctl_path);
+	d->ctl_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (d->ctl_fd < 0)
+		return -1;
+	unlink(sa.sun_path);
+	if (bind(d->ctl_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0600) < 0 ||
+	    listen(d->ctl_fd, 16) < 0 || dmm_loop_add(d->loop, d->ctl_fd, on_client, d) < 0) {
+		int e = errno;
+
+		close(d->ctl_fd);
+		d->ctl_fd = -1;
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+void dmmd_ctl_close(struct dmmd *d)
+{
+	if (d->ctl_fd < 0)
+		return;
+	dmm_loop_del(d->loop, d->ctl_fd);
+	close(d->ctl_fd);
+	unlink(d->cfg.ctl_path);
+	d->ctl_fd = -1;
+}
