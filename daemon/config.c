@@ -221,7 +221,7 @@ static int parse_profiles(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 			return fail(c, "mobile-nodes", "out of memory");
 		json_array_foreach(a, i, v)
 		{
-			char idx[32];
+			char idx[48];
 
 			snprintf(idx, sizeof(idx), "mobile-nodes[%zu]", i);
 			n = push(c, idx);

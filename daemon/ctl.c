@@ -16,6 +16,7 @@
 
 #include "dmm/bcache.h"
 #include "dmm/bul.h"
+#include "dmm/err.h"
 #include "dmm/fmt.h"
 #include "dmm/lma.h"
 #include "dmm/mag.h"

@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The MAG's access links (RFC 5213 §6.8, §6.9.1.1).
+ *
+ * Interfaces whose names match the configured patterns are access links.
+ * When one appears (netlink RTM_NEWLINK) it gets the domain's shared MAC
+ * and link-local address, so a host moving between MAGs sees the same
+ * default router (§6.8), and it is brought up. The first IPv6 frame from
+ * a host on the link (DAD, MLD, a Router Solicitation: whatever comes
+ * first, caught by a packet socket) gives its link-layer address, which
+ * is its MN-ID (EUI-48, RFC 8371) and attaches it: the MAG registers it
+ * at once instead of waiting for the host's RS timers. When the binding
+ * is acknowledged, a Router Advertisement carries the host's prefix (PIO
+ * with L and A) with the MAG as default router; RAs repeat every
+ * ra-interval and answer every RS. A link that disappears or loses its
+ * carrier detaches its host.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/rtnetlink.h>
+#include <netinet/icmp6.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dmm/fmt.h"
+#include "dmm/mag.h"
+#include "dmm/mh.h"
+#include "dmm/nd.h"
+#include "dmmd.h"
+
+#define ACC_MAX_LINKS 256
+
+struct acc_link {
+	int ifindex; /* 0: free slot */
+	char name[IFNAMSIZ];
+	int pkt_fd;  /* AF_PACKET socket on this link */
+	bool up;     /* carrier */
+	bool has_mn;
+	uint8_t mac[6];
+	struct dmm_mnid mnid;
+	bool registered;
+	uint8_t nprefix;
+	struct dmm_prefix prefix[DMM_MN_EVENT_MAX_PREFIX];
+	uint32_t lifetime_s;
+	dmm_time_t next_ra;
+};
+
+struct dmmd_access {
+	struct dmmd *d;
+	struct mnl_socket *nl;     /* link events */
+	struct mnl_socket *nlreq;  /* requests */
+	unsigned seq;
+	int icmp_fd;               /* RA / RS */
+	int tick_fd;
+	struct acc_link link[ACC_MAX_LINKS];
+	uint64_t ra_sent, rs_rcvd, attaches, detaches;
+};
+
+static bool is_access(const struct dmmd_access *a, const char *name)
+{
+	for (uint32_t i = 0; i < a->d->cfg.naccess; i++)
+		if (fnmatch(a->d->cfg.access[i], name, 0) == 0)
+			return true;
+	return false;
+}
+
+static struct acc_link *find_link(struct dmmd_access *a, int ifindex)
+{
+	for (int i = 0; i < ACC_MAX_LINKS; i++)
+		if (a->link[i].ifindex == ifindex)
+			return &a->link[i];
+	return NULL;
+}
+
+/* Send one rtnetlink request and wait for its ack; 0 or -errno. */
+static int nl_request(struct dmmd_access *a, struct nlmsghdr *nlh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	int n;
+
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++a->seq;
+	if (mnl_socket_sendto(a->nlreq, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	n = (int)mnl_socket_recvfrom(a->nlreq, buf, sizeof(buf));
+	if (n < 0)
+		return -errno;
+	n = mnl_cb_run(buf, (size_t)n, a->seq, mnl_socket_get_portid(a->nlreq), NULL, NULL);
+	return n < 0 ? -errno : 0;
+}
+
+/* RFC 5213 §6.8: the shared MAC, the shared link-local address, link up. */
+static int configure_link(struct dmmd_access *a, struct acc_link *l)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	struct ifaddrmsg *ifa;
+	int err;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = l->ifindex;
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, a->d->cfg.access_mac);
+	err = nl_request(a, nlh);
+	if (err < 0)
+		return err;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = 64;
+	ifa->ifa_scope = RT_SCOPE_LINK;
+	ifa->ifa_index = (unsigned)l->ifindex;
+	mnl_attr_put(nlh, IFA_LOCAL, 16, a->d->cfg.access_lla.b);
+	mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	err = nl_request(a, nlh);
+	if (err < 0 && err != -EEXIST)
+		return err;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = l->ifindex;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	return nl_request(a, nlh);
+}
+
+/* Remove the shared link-local address again (dmmd leaves nothing behind). */
+static void unconfigure_link(struct dmmd_access *a, struct acc_link *l)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+
+	nlh->nlmsg_type = RTM_DELADDR;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = 64;
+	ifa->ifa_index = (unsigned)l->ifindex;
+	mnl_attr_put(nlh, IFA_LOCAL, 16, a->d->cfg.access_lla.b);
+	nl_request(a, nlh);
+}
+
+static void send_ra(struct dmmd_access *a, struct acc_link *l, bool withdraw)
+{
+	struct dmmd_config *c = &a->d->cfg;
+	struct dmm_nd_msg m;
+	struct dmm_addr dst;
+	struct sockaddr_in6 to = {.sin6_family = AF_INET6};
+	uint8_t buf[1280];
+	int n;
+
+	/* RFC 4861 §6.2.3 / RFC 5213 §6.7: the MAG is the default router. */
+	dmm_nd_ra_init(&m, 64, withdraw ? 0 : (uint16_t)c->router_lifetime_s, 0);
+	dmm_nd_set_sllao(&m, c->access_mac, 6);
+	dmm_nd_ra_set_mtu(&m, 1500);
+	for (unsigned i = 0; i < l->nprefix; i++) {
+		uint32_t life = withdraw ? 0 : l->lifetime_s;
+
+		dmm_nd_ra_add_pio(&m.opts, &l->prefix[i], DMM_ND_PIO_L | DMM_ND_PIO_A, life, life);
+	}
+	dmm_addr_parse("ff02::1", &dst);
+	n = dmm_nd_encode(buf, sizeof(buf), &m, &c->access_lla, &dst);
+	if (n < 0)
+		return;
+	memcpy(&to.sin6_addr, dst.b, 16);
+	to.sin6_scope_id = (uint32_t)l->ifindex;
+	{
+		/* Source: the shared link-local address on this link. */
+		struct in6_pktinfo pi = {.ipi6_ifindex = (unsigned)l->ifindex};
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(sizeof(pi))];
+		} cb;
+		struct iovec iov = {buf, (size_t)n};
+		struct msghdr mh = {&to, sizeof(to), &iov, 1, cb.b, sizeof(cb.b), 0};
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+		memset(&cb, 0, sizeof(cb));
+		memcpy(&pi.ipi6_addr, c->access_lla.b, 16);
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		if (sendmsg(a->icmp_fd, &mh, 0) >= 0)
+			a->ra_sent++;
+	}
+}
+
+static void attach(struct dmmd_access *a, struct acc_link *l, const uint8_t mac[6])
+{
+	char s[DMM_MNID_STRLEN];
+	int rc;
+
+	memcpy(l->mac, mac, 6);
+	memset(&l->mnid, 0, sizeof(l->mnid));
+	l->mnid.subtype = DMM_MNID_EUI48; /* RFC 8371 §4.3 */
+	l->mnid.len = 6;
+	memcpy(l->mnid.id, mac, 6);
+	l->has_mn = true;
+	a->attaches++;
+	rc = dmm_mag_attach(a->d->role, &l->mnid, (uint32_t)l->ifindex, mac, 6, DMM_ATT_8023, dmm_io_now());
+	dmm_logf(&a->d->log, rc < 0 ? DMM_LOG_WARN : DMM_LOG_INFO, DMM_LC_ND, "mn %s attached on %s%s",
+		 dmm_mnid_str(&l->mnid, s), l->name, rc < 0 ? " but refused by policy" : "");
+	dmmd_rearm(a->d);
+}
+
+static void detach(struct dmmd_access *a, struct acc_link *l, const char *why)
+{
+	char s[DMM_MNID_STRLEN];
+
+	if (!l->has_mn)
+		return;
+	dmm_logf(&a->d->log, DMM_LOG_INFO, DMM_LC_ND, "mn %s detached from %s (%s)", dmm_mnid_str(&l->mnid, s),
+		 l->name, why);
+	dmm_mag_detach(a->d->role, &l->mnid, dmm_io_now());
+	l->has_mn = false;
+	l->registered = false;
+	l->nprefix = 0;
+	a->detaches++;
+	dmmd_rearm(a->d);
+}
+
+static void on_packet(void *ctx, int fd, uint32_t ev)
+{
+	struct dmmd_access *a = ctx;
+	uint8_t frame[2048];
+	struct sockaddr_ll from;
+	socklen_t fl = sizeof(from);
+	ssize_t n;
+	struct acc_link *l = NULL;
+
+	(void)ev;
+	for (int i = 0; i < ACC_MAX_LINKS; i++)
+		if (a->link[i].ifindex && a->link[i].pkt_fd == fd)
+			l = &a->link[i];
+	while ((n = recvfrom(fd, frame, sizeof(frame), MSG_DONTWAIT, (struct sockaddr *)&from, &fl)) > 0) {
+		if (!l || from.sll_pkttype == PACKET_OUTGOING || from.sll_halen != 6)
+			continue;
+		if (memcmp(from.sll_addr, a->d->cfg.access_mac, 6) == 0)
+			continue;
+		if (!l->has_mn || memcmp(l->mac, from.sll_addr, 6) != 0) {
+			if (l->has_mn)
+				detach(a, l, "another host on the link");
+			attach(a, l, from.sll_addr);
+		}
+	}
+}
+
+static void on_icmp(void *ctx, int fd, uint32_t ev)
+{
+	struct dmmd_access *a = ctx;
+	uint8_t buf[1500];
+	struct sockaddr_in6 from;
+	union {
+		struct cmsghdr h;
+		char b[256];
+	} cb;
+	struct iovec iov = {buf, sizeof(buf)};
+	struct msghdr mh = {&from, sizeof(from), &iov, 1, cb.b, sizeof(cb.b), 0};
+	ssize_t n;
+
+	(void)ev;
+	while ((n = recvmsg(fd, &mh, MSG_DONTWAIT)) > 0) {
+		struct dmm_addr src, dst = {{0}};
+		struct dmm_nd_msg m;
+		int hops = -1, ifindex = (int)from.sin6_scope_id;
+		struct acc_link *l;
+
+		memcpy(src.b, &from.sin6_addr, 16);
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level != IPPROTO_IPV6)
+				continue;
+			if (c->cmsg_type == IPV6_HOPLIMIT)
+				memcpy(&hops, CMSG_DATA(c), sizeof(int));
+			if (c->cmsg_type == IPV6_PKTINFO) {
+				struct in6_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				memcpy(dst.b, &pi.ipi6_addr, 16);
+				ifindex = (int)pi.ipi6_ifindex;
+			}
+		}
+		mh.msg_controllen = sizeof(cb.b);
+		mh.msg_namelen = sizeof(from);
+		l = find_link(a, ifindex);
+		/* RFC 4861 §6.1.1: validate before acting (hop limit, checksum, options). */
+		if (!l || hops < 0 || dmm_nd_decode_ip6(&m, buf, (size_t)n, &src, &dst, (uint8_t)hops) < 0 ||
+		    m.type != DMM_ND_RS)
+			continue;
+		a->rs_rcvd++;
+		if (m.opts.has_sllao && m.opts.sllao.len == 6 && (!l->has_mn || memcmp(l->mac, m.opts.sllao.b, 6)))
+			attach(a, l, m.opts.sllao.b);
+		if (l->registered)
+			send_ra(a, l, false); /* RFC 4861 §6.2.6 */
+	}
+}
+
+static void link_gone(struct dmmd_access *a, struct acc_link *l, const char *why)
+{
+	detach(a, l, why);
+	if (l->pkt_fd >= 0) {
+		dmm_loop_del(a->d->loop, l->pkt_fd);
+		close(l->pkt_fd);
+	}
+	memset(l, 0, sizeof(*l));
+	l->pkt_fd = -1;
+}
+
+static void link_seen(struct dmmd_access *a, int ifindex, const char *name, unsigned flags)
+{
+	struct acc_link *l = find_link(a, ifindex);
+	bool carrier = (flags & IFF_LOWER_UP) && (flags & IFF_UP);
+
+	if (!l) {
+		struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IPV6)};
+		int err;
+
+		if (!is_access(a, name) || !(l = find_link(a, 0)))
+			return;
+		memset(l, 0, sizeof(*l));
+		l->ifindex = ifindex;
+		snprintf(l->name, sizeof(l->name), "%s", name);
+		l->pkt_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_IPV6));
+		sll.sll_ifindex = ifindex;
+		if (l->pkt_fd < 0 || bind(l->pkt_fd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
+		    dmm_loop_add(a->d->loop, l->pkt_fd, on_packet, a) < 0) {
+			dmm_logf(&a->d->log, DMM_LOG_ERR, DMM_LC_ND, "access link %s: packet socket: %s", name,
+				 strerror(errno));
+			if (l->pkt_fd >= 0)
+				close(l->pkt_fd);
+			memset(l, 0, sizeof(*l));
+			l->pkt_fd = -1;
+			return;
+		}
+		err = configure_link(a, l);
+		dmm_logf(&a->d->log, err ? DMM_LOG_WARN : DMM_LOG_INFO, DMM_LC_ND, "access link %s (index %d) %s%s%s",
+			 name, ifindex, err ? "not configured: " : "configured", err ? strerror(-err) : "",
+			 carrier ? ", carrier up" : "");
+	}
+	if (l->up && !carrier)
+		detach(a, l, "carrier down");
+	if (!l->up && carrier && l->registered)
+		send_ra(a, l, false); /* the host is back: advertise at once */
+	l->up = carrier;
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dmmd_access *a = data;
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct nlattr *attr;
+	const char *name = NULL;
+
+	mnl_attr_for_each(attr, nlh, sizeof(*ifi))
+	{
+		if (mnl_attr_get_type(attr) == IFLA_IFNAME)
+			name = mnl_attr_get_str(attr);
+	}
+	if (nlh->nlmsg_type == RTM_DELLINK) {
+		struct acc_link *l = find_link(a, ifi->ifi_index);
+
+		if (l)
+			link_gone(a, l, "link removed");
+	} else if (nlh->nlmsg_type == RTM_NEWLINK && name) {
+		link_seen(a, ifi->ifi_index, name, ifi->ifi_flags);
+	}
+	return MNL_CB_OK;
+}
+
+static void on_netlink(void *ctx, int fd, uint32_t ev)
+{
+	struct dmmd_access *a = ctx;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	ssize_t n;
+
+	(void)fd;
+	(void)ev;
+	while ((n = recv(mnl_socket_get_fd(a->nl), buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		mnl_cb_run(buf, (size_t)n, 0, 0, link_cb, a);
+}
+
+static void on_tick(void *ctx, int fd, uint32_t ev)
+{
+	struct dmmd_access *a = ctx;
+	dmm_time_t now = dmm_io_now();
+	uint64_t n;
+
+	(void)ev;
+	if (read(fd, &n, sizeof(n)) < 0)
+		return;
+	for (int i = 0; i < ACC_MAX_LINKS; i++) {
+		struct acc_link *l = &a->link[i];
+
+		if (l->ifindex && l->registered && l->up && now >= l->next_ra) {
+			send_ra(a, l, false);
+			l->next_ra = now + (dmm_time_t)a->d->cfg.ra_interval_s * DMM_SECOND;
+		}
+	}
+}
+
+void dmmd_access_mn_event(struct dmmd_access *a, const struct dmm_mn_event *ev)
+{
+	struct acc_link *l = find_link(a, (int)ev->link);
+	char s[DMM_MNID_STRLEN], p[DMM_PREFIX_STRLEN];
+
+	if (!l)
+		return;
+	switch (ev->type) {
+	case DMM_MN_REGISTERED:
+		l->registered = true;
+		l->nprefix = ev->nprefix;
+		memcpy(l->prefix, ev->prefix, sizeof(ev->prefix[0]) * ev->nprefix);
+		l->lifetime_s = ev->lifetime_s;
+		dmm_logf(&a->d->log, DMM_LOG_INFO, DMM_LC_ND, "mn %s on %s registered, advertising %s",
+			 dmm_mnid_str(ev->mnid, s), l->name, ev->nprefix ? dmm_prefix_str(&ev->prefix[0], p) : "-");
+		send_ra(a, l, false);
+		l->next_ra = dmm_io_now() + (dmm_time_t)a->d->cfg.ra_interval_s * DMM_SECOND;
+		break;
+	case DMM_MN_DEREGISTERED:
+		if (l->registered && l->up)
+			send_ra(a, l, true); /* withdraw: valid lifetime 0 */
+		l->registered = false;
+		break;
+	case DMM_MN_REFUSED:
+		dmm_logf(&a->d->log, DMM_LOG_WARN, DMM_LC_ND, "mn %s on %s refused by the LMA (status %u): no prefix",
+			 dmm_mnid_str(ev->mnid, s), l->name, ev->status);
+		l->registered = false;
+		break;
+	}
+}
+
+struct dmmd_access *dmmd_access_open(struct dmmd *d)
+{
+	struct dmmd_access *a = calloc(1, sizeof(*a));
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct rtgenmsg *rt;
+	struct icmp6_filter filt;
+	struct itimerspec its = {{1, 0}, {1, 0}};
+	int one = 1, hops = 255;
+	ssize_t n;
+
+	if (!a)
+		return NULL;
+	a->d = d;
+	for (int i = 0; i < ACC_MAX_LINKS; i++)
+		a->link[i].pkt_fd = -1;
+	a->icmp_fd = a->tick_fd = -1;
+	a->nl = mnl_socket_open(NETLINK_ROUTE);
+	a->nlreq = mnl_socket_open(NETLINK_ROUTE);
+	if (!a->nl || !a->nlreq || mnl_socket_bind(a->nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_bind(a->nlreq, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto err;
+	a->icmp_fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	if (a->icmp_fd < 0)
+		goto err;
+	ICMP6_FILTER_SETBLOCKALL(&filt);
+	ICMP6_FILTER_SETPASS(ND_ROUTER_SOLICIT, &filt);
+	setsockopt(a->icmp_fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filt, sizeof(filt));
+	setsockopt(a->icmp_fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+	setsockopt(a->icmp_fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one));
+	/* RFC 4861 §6.1.2: RAs leave with hop limit 255. */
+	setsockopt(a->icmp_fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops));
+	setsockopt(a->icmp_fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof(hops));
+	{
+		/* A forwarding node is in ff02::2 on every link, so RSs reach this socket. */
+		int off = 0;
+
+		setsockopt(a->icmp_fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &off, sizeof(off));
+	}
+	a->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (a->tick_fd < 0 || timerfd_settime(a->tick_fd, 0, &its, NULL) < 0)
+		goto err;
+	if (dmm_loop_add(d->loop, mnl_socket_get_fd(a->nl), on_netlink, a) < 0 ||
+	    dmm_loop_add(d->loop, a->icmp_fd, on_icmp, a) < 0 || dmm_loop_add(d->loop, a->tick_fd, on_tick, a) < 0)
+		goto err;
+	/* The links that exist already. */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = ++a->seq;
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt->rtgen_family = AF_UNSPEC;
+	if (mnl_socket_sendto(a->nlreq, nlh, nlh->nlmsg_len) < 0)
+		goto err;
+	while ((n = mnl_socket_recvfrom(a->nlreq, buf, sizeof(buf))) > 0)
+		if (mnl_cb_run(buf, (size_t)n, a->seq, mnl_socket_get_portid(a->nlreq), link_cb, a) <= MNL_CB_STOP)
+			break;
+	return a;
+err:
+	dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_ND, "access links: %s", strerror(errno));
+	dmmd_access_close(a);
+	return NULL;
+}
+
+void dmmd_access_close(struct dmmd_access *a)
+{
+	if (!a)
+		return;
+	for (int i = 0; i < ACC_MAX_LINKS; i++) {
+		struct acc_link *l = &a->link[i];
+
+		if (!l->ifindex)
+			continue;
+		/* Tell the host its prefix is gone before the binding goes (valid lifetime 0). */
+		if (l->registered && l->up)
+			send_ra(a, l, true);
+		unconfigure_link(a, l);
+		if (l->pkt_fd >= 0) {
+			dmm_loop_del(a->d->loop, l->pkt_fd);
+			close(l->pkt_fd);
+		}
+	}
+	if (a->nl) {
+		dmm_loop_del(a->d->loop, mnl_socket_get_fd(a->nl));
+		mnl_socket_close(a->nl);
+	}
+	if (a->nlreq)
+		mnl_socket_close(a->nlreq);
+	if (a->icmp_fd >= 0) {
+		dmm_loop_del(a->d->loop, a->icmp_fd);
+		close(a->icmp_fd);
+	}
+	if (a->tick_fd >= 0) {
+		dmm_loop_del(a->d->loop, a->tick_fd);
+		close(a->tick_fd);
+	}
+	free(a);
+}
