@@ -39,6 +39,26 @@ struct dmm_mag_cfg {
 
 void dmm_mag_cfg_defaults(struct dmm_mag_cfg *cfg);
 
+/*
+ * Status of a DMM_MN_REFUSED event when the LMA never answered (every
+ * retransmission of §6.9.4 went unanswered). No PBA carries 0 in a
+ * refusal, so it cannot be mistaken for an LMA's status.
+ */
+#define DMM_MN_STATUS_NO_ANSWER 0
+
+/* MAG counters that struct dmm_pmip_stats has no field for. */
+struct dmm_mag_counters {
+	uint64_t attach_refused_policy; /* by the profile, or blocked (§6.9.1.2 item 7) */
+	uint64_t attach_refused_full;   /* binding update list full */
+	uint64_t pba_echo_mismatch;     /* HI/ATT/MN-LLID differ from the PBU (§6.9.1.2 item 6) */
+	uint64_t ts_resyncs;            /* retries after status 156/157 */
+	uint64_t seq_resyncs;           /* retries after status 135 */
+	uint64_t intents_failed;        /* the data plane refused an intent, or the table was full */
+	uint64_t rereg_after_restart;   /* PBUs sent because an LMA restarted (RFC 5847 §5.3) */
+	uint64_t bindings_marked_down;  /* bindings whose LMA was declared down (RFC 5847 §5.2) */
+	uint64_t transitions[DMM_BUL_NSTATES][DMM_BUL_NSTATES]; /* BUL state changes, [from][to] */
+};
+
 struct dmm_mag;
 
 struct dmm_mag *dmm_mag_new(const struct dmm_env *env, const struct dmm_mag_cfg *cfg, dmm_time_t now);
@@ -69,6 +89,7 @@ struct dmm_peers *dmm_mag_peers(struct dmm_mag *mag);
 const struct dmm_fm *dmm_mag_fm(const struct dmm_mag *mag);
 struct dmm_fm *dmm_mag_fm_mut(struct dmm_mag *mag);
 const struct dmm_pmip_stats *dmm_mag_stats(const struct dmm_mag *mag);
+const struct dmm_mag_counters *dmm_mag_counters(const struct dmm_mag *mag);
 
 extern const struct dmm_role_ops dmm_mag_ops;
 
