@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dmm-emu: a deterministic discrete-event emulator that drives the
+ * unmodified core roles (struct dmm_lma, struct dmm_mag) over virtual
+ * links, with a virtual clock, an in-memory data plane executing the
+ * forwarding intents, and a model of moving MNs with data streams.
+ *
+ * Determinism: every random draw comes from one seeded xoshiro256**
+ * stream, events with equal times run in insertion order, and no wall
+ * clock enters the simulation or the deterministic part of the report.
+ *
+ * Files: engine.c (PRNG, event heap, durations), topo.c (scenario JSON,
+ * shortest paths), roles.c (struct dmm_env callbacks, role timers,
+ * Mobility Header transport, kills), dp.c (data plane), mn.c (mobility
+ * and traffic), report.c (text, JSON, CSV), main.c (command line).
+ */
+#ifndef DMM_EMU_H
+#define DMM_EMU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dmm/fm.h"
+#include "dmm/hash.h"
+#include "dmm/lma.h"
+#include "dmm/mag.h"
+#include "dmm/policy.h"
+#include "dmm/role.h"
+
+/* ---- PRNG: splitmix64 seeds xoshiro256** (engine.c) ---- */
+
+struct emu_rng {
+	uint64_t s[4];
+};
+
+void emu_rng_seed(struct emu_rng *r, uint64_t seed);
+uint64_t emu_rng_next(struct emu_rng *r);
+/* Uniform in [0, 1). */
+double emu_rng_unit(struct emu_rng *r);
+/* Uniform in [0, n); n > 0. */
+uint64_t emu_rng_below(struct emu_rng *r, uint64_t n);
+
+/* ---- durations: "2ms", "1.5s", "250us", "10ns", "1m"; a bare number is seconds ---- */
+
+int emu_parse_duration(const char *s, dmm_time_t *out);
+
+/* ---- events ---- */
+
+enum emu_ev_type {
+	EV_ROLE_TIMER, /* node, gen */
+	EV_MH,         /* a Mobility Header arrives at node */
+	EV_PKT,        /* a data packet arrives at node */
+	EV_FLUSH,      /* re-run the buffered packets of node */
+	EV_MN_DETACH,  /* mn leaves its MAG */
+	EV_MN_ATTACH,  /* mn attaches to node */
+	EV_DOWNLINK,   /* the CN of mn sends the next packet */
+	EV_UPLINK,     /* mn sends the next packet */
+	EV_KILL,       /* node stops */
+	EV_STOP,
+};
+
+/* A data packet: the inner IPv6 header, and the outer one while tunnelled. */
+struct emu_pkt {
+	struct dmm_addr src, dst;
+	struct dmm_addr osrc, odst;
+	dmm_time_t sent;
+	uint32_t flow;    /* MN index */
+	uint32_t id;      /* sequence number within the flow and direction */
+	uint32_t in_link; /* access link it came in on (uplink at the MAG), else 0 */
+	uint16_t size;    /* inner packet bytes */
+	uint16_t src_node;
+	uint16_t anchor;  /* node that encapsulated it first (the LMA), or UINT16_MAX */
+	uint8_t tunnelled;
+	uint8_t uplink;
+	uint8_t decapped; /* came out of a tunnel at this node */
+};
+
+struct emu_event {
+	uint8_t type;
+	uint32_t node;
+	uint32_t mn;
+	uint64_t gen;
+	union {
+		struct emu_pkt pkt;
+		struct {
+			uint8_t *buf;
+			uint16_t len;
+			uint32_t from; /* sending node */
+			struct dmm_addr src, dst;
+		} mh;
+	} u;
+};
+
+struct emu_heap_ent {
+	dmm_time_t at;
+	uint64_t seq;
+	uint32_t slot;
+};
+
+struct emu_engine {
+	dmm_time_t now;
+	uint64_t seq;
+	uint64_t processed;
+	struct emu_heap_ent *heap;
+	uint32_t n, cap;
+	struct emu_event *slab; /* events by slot */
+	uint32_t *free_slots;
+	uint32_t nfree, slab_cap;
+};
+
+int emu_engine_init(struct emu_engine *e);
+void emu_engine_fini(struct emu_engine *e);
+/* Schedule a copy of ev at time at (not before now). Returns 0 or -1 (memory). */
+int emu_schedule(struct emu_engine *e, dmm_time_t at, const struct emu_event *ev);
+/* Take the earliest event into *out, advance now; false when none is left. */
+bool emu_next(struct emu_engine *e, struct emu_event *out);
+
+/* ---- topology ---- */
+
+enum emu_kind { EMU_LMA, EMU_MAG, EMU_CN, EMU_ROUTER };
+
+struct emu;
+
+/* The emulator's copy of an installed intent, with its counters. */
+struct emu_dp_ent {
+	struct dmm_intent in;
+	uint64_t packets, bytes;
+	uint32_t next, prev; /* chain of the same /64 key, or the "other" list */
+	bool used;
+};
+
+struct emu_dp {
+	struct emu_dp_ent *v;
+	uint32_t cap, count, free_head;
+	/* id -> slot */
+	uint64_t *id_keys;
+	uint32_t *id_vals;
+	uint32_t id_mask;
+	/* upper 64 bits of a /64 -> first slot of the chain */
+	uint64_t *p_keys;
+	uint32_t *p_vals;
+	uint32_t p_mask;
+	uint32_t other_head; /* intents whose prefix is not a /64 */
+	/* BUFFER: packets held until the next install */
+	struct emu_pkt *buf;
+	uint32_t nbuf, buf_cap;
+	bool flush_pending;
+	uint64_t installs, removes;
+};
+
+struct emu_node {
+	struct emu *emu;
+	uint32_t idx;
+	char name[32];
+	uint8_t kind;
+	struct dmm_addr addr;
+	/* role instance */
+	struct dmm_lma *lma;
+	struct dmm_mag *mag;
+	struct dmm_env env;
+	struct dmm_log log;
+	dmm_time_t timer_at;
+	uint64_t timer_gen;
+	bool dead;
+	dmm_time_t killed_at;
+	/* LMA */
+	struct dmm_prefix pool[4];
+	uint8_t npool;
+	struct dmm_policy *policy; /* owned (LMA) */
+	uint32_t bindings_peak;
+	uint32_t homed; /* MNs anchored here */
+	/* MAG */
+	uint32_t default_lma; /* node index or UINT32_MAX */
+	uint64_t peers_down_seen;
+	/* per-node settings from the scenario */
+	dmm_time_t hb_interval;
+	int missing_allowed; /* -1: default */
+	struct emu_dp dp;
+	uint64_t mh_sent, mh_rcvd;
+};
+
+struct emu_link {
+	uint32_t a, b;
+	dmm_time_t delay, jitter;
+	double loss;
+};
+
+/* Shortest paths between every pair of nodes (Dijkstra on base delays). */
+struct emu_paths {
+	uint32_t n;
+	dmm_time_t *delay; /* n*n; DMM_TIME_NEVER when unreachable */
+	uint16_t *hops;    /* n*n */
+	uint32_t *pred_link; /* n*n: last link on the path src -> dst */
+	dmm_time_t max_delay;
+};
+
+/* ---- mobile nodes ---- */
+
+struct emu_mn {
+	uint32_t idx; /* 1-based: also its access link id */
+	uint32_t home_lma; /* node index */
+	uint32_t cn;       /* node index */
+	int32_t mag;       /* node where it is attached (L2 up), or -1 */
+	int32_t last_mag;  /* node it left, or -1 */
+	const uint32_t *path; /* MAG sequence (borrowed), or NULL: random */
+	uint32_t path_len, path_pos;
+	dmm_time_t start;
+	bool moving;       /* between detach and attach */
+	bool registered;   /* REGISTERED seen at the current MAG */
+	bool has_prefix;
+	struct dmm_prefix hnp;
+	struct dmm_addr addr; /* hnp + interface id from the MN-ID */
+	uint32_t prefix_changes;
+	/* streams */
+	bool stream;
+	bool stream_started;
+	uint32_t dl_next_id, ul_next_id;
+	uint64_t *dl_seen; /* bitmap of delivered downlink ids */
+	uint32_t dl_seen_words;
+	uint32_t cur_ho;   /* index of the current handover record, or UINT32_MAX */
+	dmm_time_t attached_at;
+	uint64_t sig_initial; /* MH messages before the first move */
+	bool initial_done;
+};
+
+struct emu_ho {
+	uint32_t mn;
+	uint32_t from, to; /* node indexes */
+	dmm_time_t detach, attach, registered, first_rx;
+	uint32_t id_detach, id_first_rx;
+	uint32_t sig; /* MH messages naming this MN from detach to the next detach */
+	bool has_attach, has_reg, has_rx;
+};
+
+struct emu_kill {
+	uint32_t node;
+	dmm_time_t at;
+	bool done;
+	/* MAGs that had registered bindings with the node when it died */
+	uint32_t *mags;
+	dmm_time_t *detected; /* DMM_TIME_NEVER until the peer went DOWN */
+	uint32_t nmags;
+};
+
+struct emu_dist {
+	double *v;
+	size_t n, cap;
+};
+
+/* Counters of the data plane, by direction. */
+struct emu_flow_stats {
+	uint64_t sent, delivered, bytes_delivered;
+	uint64_t lost_link, lost_not_attached, lost_no_intent, lost_drop, lost_buffer_full, lost_dead,
+		lost_no_route, lost_no_decap;
+	dmm_time_t delay_sum;
+};
+
+struct emu_cfg {
+	char name[64];
+	dmm_time_t duration;
+	/* mobility */
+	bool dwell_exp;
+	dmm_time_t dwell_mean, dwell_min;
+	dmm_time_t l2_gap;
+	dmm_time_t mobility_until; /* no moves start after this; DMM_TIME_NEVER */
+	dmm_time_t initial_spread;
+	/* traffic */
+	double dl_pps, ul_pps, stream_fraction;
+	uint16_t pkt_size;
+	uint32_t buffer_cap;
+	/* defaults applied to links without their own values */
+	dmm_time_t link_delay, link_jitter;
+	double link_loss;
+	double loss_override; /* >= 0: every link gets this loss (--loss) */
+	/* role settings */
+	dmm_time_t hb_interval;
+	int missing_allowed;
+	uint32_t lifetime_s;
+	uint32_t mag_max_mns, lma_max_bindings; /* 0: sized from the MN count */
+};
+
+struct emu {
+	struct emu_engine eng;
+	struct emu_rng rng;
+	uint64_t seed;
+	int verbose;
+	struct emu_cfg cfg;
+	struct emu_node *nodes;
+	uint32_t nnodes;
+	struct emu_link *links;
+	uint32_t nlinks;
+	struct emu_paths paths;
+	/* address -> node */
+	uint64_t *addr_keys;
+	uint32_t *addr_vals;
+	uint32_t addr_mask;
+	struct emu_mn *mns;
+	uint32_t nmns;
+	uint32_t *mag_list; /* node indexes of the MAGs */
+	uint32_t nmags;
+	uint32_t *path_store; /* MAG sequences of the listed MNs */
+	uint32_t npath_store;
+	struct dmm_policy *mag_policy; /* shared by every MAG: MN-ID -> LMA */
+	struct dmm_alloc alloc;
+	struct dmm_log log;
+	/* records */
+	struct emu_ho *ho;
+	uint32_t nho, ho_cap;
+	struct emu_dist init_reg; /* initial attach -> REGISTERED, ns */
+	struct emu_kill *kills;
+	uint32_t nkills;
+	uint64_t mn_registered_events, mn_refused_events, mn_dereg_events;
+	/* signalling */
+	uint64_t mh_total, mh_bytes, mh_lost, mh_unroutable, mh_to_dead;
+	uint64_t mh_by_type[32];
+	uint64_t mh_no_mnid, mh_initial;
+	uint64_t role_timer_stalls;
+	/* data plane */
+	struct emu_flow_stats dl, ul;
+	double stretch_hops_anchor, stretch_hops_direct, stretch_delay_anchor, stretch_delay_direct;
+	double stretch_ratio_sum;
+	uint64_t stretch_n;
+	uint64_t moves;
+	uint64_t attach_failures, detach_failures;
+};
+
+/* topo.c */
+int emu_load(struct emu *e, const char *path, char *err, size_t errlen);
+struct emu_node *emu_node_by_addr(struct emu *e, const struct dmm_addr *a);
+struct emu_node *emu_node_by_name(struct emu *e, const char *name);
+/* The LMA whose pool holds a, or NULL. */
+struct emu_node *emu_anchor_of(struct emu *e, const struct dmm_addr *a);
+int emu_paths_compute(struct emu *e);
+/*
+ * One traversal from node a to node b: the path delay with a jitter draw
+ * per link, or DMM_TIME_NEVER when a loss draw fails on some link or b is
+ * unreachable (*lost_link tells which).
+ */
+dmm_time_t emu_path_draw(struct emu *e, uint32_t a, uint32_t b, bool *lost_link);
+static inline dmm_time_t emu_path_delay(const struct emu *e, uint32_t a, uint32_t b)
+{
+	return e->paths.delay[(size_t)a * e->paths.n + b];
+}
+static inline uint32_t emu_path_hops(const struct emu *e, uint32_t a, uint32_t b)
+{
+	return e->paths.hops[(size_t)a * e->paths.n + b];
+}
+void emu_mn_mnid(uint32_t idx, struct dmm_mnid *id);
+/* The MN index named by an EUI-48 MN-ID of our form, or 0. */
+uint32_t emu_mn_from_mnid(const struct dmm_mnid *id);
+
+/* roles.c */
+int emu_roles_create(struct emu *e);
+void emu_roles_destroy(struct emu *e);
+void emu_role_resched(struct emu *e, struct emu_node *n);
+/* After any input to node n: peaks, kill watch, timer. */
+void emu_role_after_input(struct emu *e, struct emu_node *n);
+void emu_on_role_timer(struct emu *e, const struct emu_event *ev);
+void emu_on_mh(struct emu *e, struct emu_event *ev);
+void emu_on_kill(struct emu *e, const struct emu_event *ev);
+/* After any input to MAG n: watch for peers going DOWN after a kill. */
+void emu_watch_kills(struct emu *e, struct emu_node *n);
+bool emu_mn_registered_both(struct emu *e, const struct emu_mn *m);
+
+/* dp.c */
+int emu_dp_init(struct emu_dp *dp, uint32_t cap, uint32_t buffer_cap);
+void emu_dp_fini(struct emu_dp *dp);
+int emu_dp_install(void *ctx, const struct dmm_intent *in);
+void emu_dp_remove(void *ctx, const struct dmm_intent *in);
+/* A packet arrives at node n (event EV_PKT, or from the MN's access link). */
+void emu_dp_arrive(struct emu *e, struct emu_node *n, struct emu_pkt *p);
+void emu_dp_flush(struct emu *e, struct emu_node *n);
+/* Send a plain packet from node n towards the owner of its destination. */
+void emu_dp_route(struct emu *e, struct emu_node *n, struct emu_pkt *p);
+
+/* mn.c */
+int emu_mns_start(struct emu *e);
+void emu_on_mn_event(void *ctx, const struct dmm_mn_event *ev);
+void emu_on_detach(struct emu *e, const struct emu_event *ev);
+void emu_on_attach(struct emu *e, const struct emu_event *ev);
+void emu_on_downlink(struct emu *e, const struct emu_event *ev);
+void emu_on_uplink(struct emu *e, const struct emu_event *ev);
+void emu_mn_delivered(struct emu *e, struct emu_mn *m, const struct emu_pkt *p, struct emu_node *mag);
+void emu_mn_attribute_mh(struct emu *e, const uint8_t *buf, size_t len);
+void emu_mns_fini(struct emu *e);
+
+/* report.c */
+enum emu_format { EMU_FMT_TEXT, EMU_FMT_JSON, EMU_FMT_CSV };
+int emu_report(struct emu *e, FILE *out, enum emu_format fmt, bool list_handovers);
+void emu_dist_add(struct emu_dist *d, double v);
+
+#endif

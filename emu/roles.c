@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The roles' environment in the emulator: one dmm_lma or dmm_mag per
+ * node, created with a struct dmm_env whose callbacks are ours. Sent
+ * Mobility Headers travel as the encoded bytes the role produced, over
+ * the shortest path with its delay, jitter and loss draws. Each role has
+ * at most one live timer event: after every input its next deadline is
+ * asked again, and a changed deadline supersedes the pending event
+ * (stale ones carry an older generation and are ignored).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dmm/fmt.h"
+#include "dmm/log.h"
+#include "dmm/mh.h"
+#include "emu.h"
+
+#define WALL_OFFSET ((int64_t)1700000000 * 1000000000)
+
+static void *emu_zalloc(void *ctx, size_t n)
+{
+	(void)ctx;
+	return calloc(1, n);
+}
+
+static void emu_free(void *ctx, void *p)
+{
+	(void)ctx;
+	free(p);
+}
+
+static void log_sink(void *ctx, enum dmm_log_level lvl, enum dmm_log_cat cat, const char *msg)
+{
+	struct emu_node *n = ctx;
+	dmm_time_t now = n->emu->eng.now;
+
+	fprintf(stderr, "%4llu.%06llu %-6s %-5s %-4s %s\n", (unsigned long long)(now / DMM_SECOND),
+		(unsigned long long)(now % DMM_SECOND / 1000), n->name, dmm_log_level_name(lvl), dmm_log_cat_name(cat),
+		msg);
+}
+
+static void emu_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
+		     size_t len)
+{
+	struct emu_node *n = ctx, *to;
+	struct emu *e = n->emu;
+	struct emu_event ev;
+	dmm_time_t t;
+	bool lost;
+
+	e->mh_total++;
+	e->mh_bytes += len;
+	n->mh_sent++;
+	if (len >= 3 && buf[2] < 32)
+		e->mh_by_type[buf[2]]++;
+	emu_mn_attribute_mh(e, buf, len);
+	to = emu_node_by_addr(e, dst);
+	if (!to || to->kind > EMU_MAG || len > UINT16_MAX) {
+		e->mh_unroutable++;
+		return;
+	}
+	t = emu_path_draw(e, n->idx, to->idx, &lost);
+	if (t == DMM_TIME_NEVER) {
+		if (lost)
+			e->mh_lost++;
+		else
+			e->mh_unroutable++;
+		return;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_MH;
+	ev.node = to->idx;
+	ev.u.mh.buf = malloc(len);
+	if (!ev.u.mh.buf)
+		return;
+	memcpy(ev.u.mh.buf, buf, len);
+	ev.u.mh.len = (uint16_t)len;
+	ev.u.mh.from = n->idx;
+	ev.u.mh.src = *src;
+	ev.u.mh.dst = *dst;
+	if (emu_schedule(&e->eng, e->eng.now + t, &ev))
+		free(ev.u.mh.buf);
+}
+
+static const struct dmm_alloc emu_alloc = {emu_zalloc, emu_free, NULL};
+
+static uint32_t mag_capacity(const struct emu *e)
+{
+	uint64_t avg = e->nmns / e->nmags + 1;
+	uint64_t c = 2 * avg + 64;
+
+	if (e->cfg.mag_max_mns)
+		return e->cfg.mag_max_mns;
+	return (uint32_t)(c < e->nmns + 8 ? c : e->nmns + 8);
+}
+
+static int create_lma(struct emu *e, struct emu_node *n)
+{
+	struct dmm_lma_cfg cfg;
+	struct dmm_policy_profile def;
+
+	dmm_lma_cfg_defaults(&cfg);
+	cfg.addr = n->addr;
+	cfg.max_bindings = e->cfg.lma_max_bindings ? e->cfg.lma_max_bindings : n->homed + n->homed / 4 + 64;
+	cfg.max_peers = e->nmags + 8;
+	for (unsigned k = 0; k < n->npool; k++)
+		cfg.pool[k] = n->pool[k];
+	cfg.npool = n->npool;
+	cfg.hnp_len = 64;
+	if (n->hb_interval)
+		cfg.heartbeat_interval = n->hb_interval;
+	else if (e->cfg.hb_interval)
+		cfg.heartbeat_interval = e->cfg.hb_interval;
+	if (n->missing_allowed >= 0)
+		cfg.missing_heartbeats_allowed = (uint8_t)n->missing_allowed;
+	else if (e->cfg.missing_allowed >= 0)
+		cfg.missing_heartbeats_allowed = (uint8_t)e->cfg.missing_allowed;
+	if (e->cfg.lifetime_s && cfg.max_lifetime_s < e->cfg.lifetime_s)
+		cfg.max_lifetime_s = e->cfg.lifetime_s;
+	cfg.restart_counter = 1;
+	/* Every MN may register at its LMA and gets one /64 from the pool. */
+	n->policy = dmm_policy_new(&emu_alloc, 4, e->nmags + 8, emu_rng_next(&e->rng));
+	if (!n->policy)
+		return -1;
+	memset(&def, 0, sizeof(def));
+	def.may_register = true;
+	def.n_alloc = 1;
+	if (dmm_policy_set_default(n->policy, &def))
+		return -1;
+	dmm_policy_set_allow_any_mag(n->policy, true);
+	cfg.policy = n->policy;
+	n->lma = dmm_lma_new(&n->env, &cfg, e->eng.now);
+	return n->lma ? 0 : -1;
+}
+
+static int create_mag(struct emu *e, struct emu_node *n)
+{
+	struct dmm_mag_cfg cfg;
+
+	dmm_mag_cfg_defaults(&cfg);
+	cfg.addr = n->addr;
+	cfg.default_lma = e->nodes[n->default_lma].addr;
+	cfg.policy = e->mag_policy;
+	cfg.max_mns = mag_capacity(e);
+	cfg.max_peers = 64;
+	if (e->cfg.lifetime_s)
+		cfg.lifetime_s = e->cfg.lifetime_s;
+	if (n->hb_interval)
+		cfg.heartbeat_interval = n->hb_interval;
+	else if (e->cfg.hb_interval)
+		cfg.heartbeat_interval = e->cfg.hb_interval;
+	if (n->missing_allowed >= 0)
+		cfg.missing_heartbeats_allowed = (uint8_t)n->missing_allowed;
+	else if (e->cfg.missing_allowed >= 0)
+		cfg.missing_heartbeats_allowed = (uint8_t)e->cfg.missing_allowed;
+	cfg.att = DMM_ATT_80211;
+	cfg.restart_counter = 1;
+	n->mag = dmm_mag_new(&n->env, &cfg, e->eng.now);
+	return n->mag ? 0 : -1;
+}
+
+/* The shared MAG policy: RFC 5213 §6.2, each MN-ID names its LMA. */
+static int mag_policy(struct emu *e)
+{
+	struct dmm_policy_profile p, def;
+
+	e->mag_policy = dmm_policy_new(&emu_alloc, e->nmns + 1, e->nmags + 8, emu_rng_next(&e->rng));
+	if (!e->mag_policy)
+		return -1;
+	memset(&def, 0, sizeof(def));
+	def.may_register = true;
+	if (dmm_policy_set_default(e->mag_policy, &def))
+		return -1;
+	memset(&p, 0, sizeof(p));
+	p.may_register = true;
+	p.n_lma = 1;
+	for (uint32_t i = 0; i < e->nmns; i++) {
+		emu_mn_mnid(e->mns[i].idx, &p.mnid);
+		p.lma[0] = e->nodes[e->mns[i].home_lma].addr;
+		if (dmm_policy_set(e->mag_policy, &p))
+			return -1;
+	}
+	return 0;
+}
+
+int emu_roles_create(struct emu *e)
+{
+	if (mag_policy(e))
+		return -1;
+	for (uint32_t i = 0; i < e->nnodes; i++) {
+		struct emu_node *n = &e->nodes[i];
+		uint32_t cap;
+
+		if (n->kind > EMU_MAG)
+			continue;
+		cap = n->kind == EMU_LMA ? 4 * (n->homed + 64) : 4 * mag_capacity(e);
+		if (emu_dp_init(&n->dp, cap, e->cfg.buffer_cap))
+			return -1;
+		n->log.fn = log_sink;
+		n->log.ctx = n;
+		n->log.max_level = e->verbose > 1 ? DMM_LOG_DEBUG : DMM_LOG_INFO;
+		n->env.alloc = &emu_alloc;
+		n->env.log = e->verbose ? &n->log : NULL;
+		n->env.send = emu_send;
+		n->env.mn_event = emu_on_mn_event;
+		n->env.ctx = n;
+		n->env.fm.install = emu_dp_install;
+		n->env.fm.remove = emu_dp_remove;
+		n->env.fm.ctx = n;
+		n->env.seed = emu_rng_next(&e->rng);
+		n->env.wall_offset = WALL_OFFSET;
+		n->timer_at = DMM_TIME_NEVER;
+		if ((n->kind == EMU_LMA ? create_lma(e, n) : create_mag(e, n)) != 0) {
+			fprintf(stderr, "dmm-emu: cannot create %s %s (config or memory)\n",
+				n->kind == EMU_LMA ? "lma" : "mag", n->name);
+			return -1;
+		}
+		emu_role_resched(e, n);
+	}
+	return 0;
+}
+
+void emu_roles_destroy(struct emu *e)
+{
+	for (uint32_t i = 0; i < e->nnodes; i++) {
+		struct emu_node *n = &e->nodes[i];
+
+		dmm_lma_free(n->lma);
+		dmm_mag_free(n->mag);
+		n->lma = NULL;
+		n->mag = NULL;
+		dmm_policy_free(n->policy);
+		emu_dp_fini(&n->dp);
+	}
+	dmm_policy_free(e->mag_policy);
+	e->mag_policy = NULL;
+}
+
+void emu_role_resched(struct emu *e, struct emu_node *n)
+{
+	struct emu_event ev;
+	dmm_time_t d;
+
+	if (n->dead)
+		return;
+	d = n->lma ? dmm_lma_next_deadline(n->lma) : n->mag ? dmm_mag_next_deadline(n->mag) : DMM_TIME_NEVER;
+	if (d == n->timer_at)
+		return;
+	n->timer_at = d;
+	n->timer_gen++;
+	if (d == DMM_TIME_NEVER)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_ROLE_TIMER;
+	ev.node = n->idx;
+	ev.gen = n->timer_gen;
+	emu_schedule(&e->eng, d, &ev);
+}
+
+void emu_role_after_input(struct emu *e, struct emu_node *n)
+{
+	if (n->lma) {
+		uint32_t c = dmm_bcache_count(dmm_lma_bcache(n->lma));
+
+		if (c > n->bindings_peak)
+			n->bindings_peak = c;
+	}
+	if (n->mag)
+		emu_watch_kills(e, n);
+	emu_role_resched(e, n);
+}
+
+void emu_on_role_timer(struct emu *e, const struct emu_event *ev)
+{
+	struct emu_node *n = &e->nodes[ev->node];
+	dmm_time_t now = e->eng.now;
+
+	if (n->dead || ev->gen != n->timer_gen)
+		return;
+	n->timer_at = DMM_TIME_NEVER;
+	if (n->lma)
+		dmm_lma_expire(n->lma, now);
+	else
+		dmm_mag_expire(n->mag, now);
+	emu_role_after_input(e, n);
+	if (n->timer_at <= now && n->timer_at != DMM_TIME_NEVER) {
+		/* A role that keeps asking for the past would stall virtual time. */
+		struct emu_event t = *ev;
+
+		e->role_timer_stalls++;
+		n->timer_gen++;
+		t.gen = n->timer_gen;
+		emu_schedule(&e->eng, now + DMM_USEC, &t);
+	}
+}
+
+void emu_on_mh(struct emu *e, struct emu_event *ev)
+{
+	struct emu_node *n = &e->nodes[ev->node];
+	dmm_time_t now = e->eng.now;
+
+	if (n->dead || e->nodes[ev->u.mh.from].dead) {
+		e->mh_to_dead++;
+		free(ev->u.mh.buf);
+		return;
+	}
+	n->mh_rcvd++;
+	if (n->lma)
+		dmm_lma_recv(n->lma, &ev->u.mh.src, &ev->u.mh.dst, ev->u.mh.buf, ev->u.mh.len, now);
+	else
+		dmm_mag_recv(n->mag, &ev->u.mh.src, &ev->u.mh.dst, ev->u.mh.buf, ev->u.mh.len, now);
+	free(ev->u.mh.buf);
+	emu_role_after_input(e, n);
+}
+
+void emu_on_kill(struct emu *e, const struct emu_event *ev)
+{
+	struct emu_kill *k = &e->kills[ev->mn];
+	struct emu_node *dead = &e->nodes[k->node];
+
+	dead->dead = true;
+	dead->killed_at = e->eng.now;
+	dead->timer_gen++;
+	k->done = true;
+	k->mags = calloc(e->nmags, sizeof(*k->mags));
+	k->detected = calloc(e->nmags, sizeof(*k->detected));
+	if (!k->mags || !k->detected)
+		return;
+	/* The MAGs with a registered binding at the dead node heartbeat it (RFC 5847 §5.1). */
+	for (uint32_t i = 0; i < e->nmags; i++) {
+		struct emu_node *m = &e->nodes[e->mag_list[i]];
+		const struct dmm_bul *bul;
+		struct dmm_bul_entry *b = NULL;
+
+		if (!m->mag || m->dead)
+			continue;
+		bul = dmm_mag_bul(m->mag);
+		while ((b = dmm_bul_next(bul, b)) != NULL) {
+			if (b->state == DMM_BUL_REGISTERED && dmm_addr_eq(&b->lmaa, &dead->addr)) {
+				k->mags[k->nmags] = m->idx;
+				k->detected[k->nmags] = DMM_TIME_NEVER;
+				k->nmags++;
+				m->peers_down_seen = dmm_mag_stats(m->mag)->peers_down;
+				break;
+			}
+		}
+	}
+}
+
+void emu_watch_kills(struct emu *e, struct emu_node *n)
+{
+	for (uint32_t i = 0; i < e->nkills; i++) {
+		struct emu_kill *k = &e->kills[i];
+
+		if (!k->done)
+			continue;
+		for (uint32_t j = 0; j < k->nmags; j++) {
+			struct dmm_peer *p;
+
+			if (k->mags[j] != n->idx || k->detected[j] != DMM_TIME_NEVER)
+				continue;
+			p = dmm_peers_get(dmm_mag_peers(n->mag), &e->nodes[k->node].addr, false);
+			if ((p && p->state == DMM_PEER_DOWN) || dmm_mag_stats(n->mag)->peers_down > n->peers_down_seen)
+				k->detected[j] = e->eng.now;
+		}
+	}
+}
+
+bool emu_mn_registered_both(struct emu *e, const struct emu_mn *m)
+{
+	struct dmm_mnid id;
+	struct emu_node *mag, *lma = &e->nodes[m->home_lma];
+	const struct dmm_bul_entry *b;
+	const struct dmm_bcache_entry *c;
+
+	if (m->mag < 0)
+		return false;
+	mag = &e->nodes[m->mag];
+	emu_mn_mnid(m->idx, &id);
+	b = dmm_bul_find_mnid(dmm_mag_bul(mag->mag), &id);
+	if (!b || b->state != DMM_BUL_REGISTERED || !dmm_addr_eq(&b->lmaa, &lma->addr))
+		return false;
+	c = dmm_bcache_find_mnid(dmm_lma_bcache(lma->lma), &id);
+	return c && c->state == DMM_BCE_ACTIVE && dmm_addr_eq(&c->pcoa, &mag->addr);
+}
