@@ -661,7 +661,7 @@ struct dmm_mag *dmm_mag_new(const struct dmm_env *env, const struct dmm_mag_cfg 
 	if (!mag->peers)
 		goto err_peers;
 	/* Three intents per HNP; room for two HNPs per MN on average. */
-	fm_cap = cfg->max_mns * 6 + 16;
+	fm_cap = cfg->max_mns > (1u << 21) ? 1u << 24 : cfg->max_mns * 6 + 16;
 	mag->fm = dmm_fm_new(a, fm_cap, &env->fm);
 	if (!mag->fm)
 		goto err_fm;

@@ -10,6 +10,7 @@
 #include "check.h"
 #include "dmm/err.h"
 #include "dmm/fmt.h"
+#include "dmm/lma.h"
 #include "dmm/mag.h"
 #include "dmm/mh.h"
 
@@ -1292,6 +1293,243 @@ static void test_ops(void)
 	dmm_mag_ops.destroy(inst);
 }
 
+/* --- against the real LMA (core/role/lma.c): two MAGs, one LMA, a queue between them --- */
+
+#define NET_Q 256
+
+struct net_msg {
+	struct dmm_addr src, dst;
+	uint8_t buf[DMM_MH_MAX_LEN];
+	size_t len;
+};
+
+struct net {
+	struct net_msg q[NET_Q];
+	unsigned head, tail, dropped;
+	bool lma_down; /* drop everything to and from the LMA */
+	struct dmm_lma *lma;
+	struct dmm_mag *mag[2];
+	struct dmm_addr mag_addr[2];
+	unsigned reg[2], dereg[2], refused[2];
+	struct dmm_prefix last_prefix[2];
+	dmm_time_t now;
+};
+
+static struct net N;
+
+static void net_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
+		     size_t len)
+{
+	struct net_msg *m;
+
+	(void)ctx;
+	if (N.tail - N.head >= NET_Q ||
+	    (N.lma_down && (dmm_addr_eq(dst, &LMA1) || dmm_addr_eq(src, &LMA1)))) {
+		N.dropped++;
+		return;
+	}
+	m = &N.q[N.tail++ % NET_Q];
+	m->src = *src;
+	m->dst = *dst;
+	memcpy(m->buf, buf, len);
+	m->len = len;
+}
+
+static void net_event(void *ctx, const struct dmm_mn_event *ev)
+{
+	unsigned i = (unsigned)(uintptr_t)ctx;
+
+	if (ev->type == DMM_MN_REGISTERED) {
+		N.reg[i]++;
+		N.last_prefix[i] = ev->prefix[0];
+	} else if (ev->type == DMM_MN_DEREGISTERED) {
+		N.dereg[i]++;
+	} else {
+		N.refused[i]++;
+	}
+}
+
+static int net_install(void *ctx, const struct dmm_intent *in)
+{
+	(void)ctx;
+	(void)in;
+	return 0;
+}
+
+static void net_remove(void *ctx, const struct dmm_intent *in)
+{
+	(void)ctx;
+	(void)in;
+}
+
+static struct dmm_env net_env(unsigned i)
+{
+	struct dmm_env e = {
+		.alloc = &A,
+		.log = &LOG,
+		.send = net_send,
+		.mn_event = net_event,
+		.ctx = (void *)(uintptr_t)i,
+		.fm = {net_install, net_remove, NULL},
+		.seed = 77 + i,
+		.wall_offset = WALL,
+	};
+
+	return e;
+}
+
+static void net_pump(void)
+{
+	while (N.head != N.tail) {
+		struct net_msg *m = &N.q[N.head++ % NET_Q];
+
+		if (dmm_addr_eq(&m->dst, &LMA1))
+			dmm_lma_recv(N.lma, &m->src, &m->dst, m->buf, m->len, N.now);
+		for (unsigned i = 0; i < 2; i++)
+			if (dmm_addr_eq(&m->dst, &N.mag_addr[i]))
+				dmm_mag_recv(N.mag[i], &m->src, &m->dst, m->buf, m->len, N.now);
+	}
+}
+
+static void net_run_to(dmm_time_t t)
+{
+	for (;;) {
+		dmm_time_t d = dmm_lma_next_deadline(N.lma);
+
+		for (unsigned i = 0; i < 2; i++) {
+			dmm_time_t di = dmm_mag_next_deadline(N.mag[i]);
+
+			d = di < d ? di : d;
+		}
+		if (d == DMM_TIME_NEVER || d > t)
+			break;
+		N.now = d;
+		dmm_lma_expire(N.lma, d);
+		for (unsigned i = 0; i < 2; i++)
+			dmm_mag_expire(N.mag[i], d);
+		net_pump();
+	}
+	N.now = t;
+}
+
+static struct dmm_lma *net_lma(struct dmm_policy *pol, uint32_t restart_counter)
+{
+	struct dmm_lma_cfg lc;
+	struct dmm_env e = net_env(9);
+
+	dmm_lma_cfg_defaults(&lc);
+	lc.addr = LMA1;
+	lc.max_bindings = 64;
+	lc.max_peers = 8;
+	lc.npool = 1;
+	lc.pool[0] = (struct dmm_prefix){.addr = {{0x20, 0x01, 0x0d, 0xb8, 0x80}}, .len = 48};
+	lc.policy = pol;
+	lc.restart_counter = restart_counter;
+	return dmm_lma_new(&e, &lc, N.now);
+}
+
+static void test_with_lma(void)
+{
+	struct dmm_policy *pol = dmm_policy_new(&A, 16, 4, 3);
+	struct dmm_policy_profile def = {.may_register = true};
+	struct dmm_mnid m = mn(1);
+	const struct dmm_bul_entry *e0, *e1;
+	struct dmm_prefix p;
+
+	reset();
+	memset(&N, 0, sizeof(N));
+	CHECK_EQ(dmm_policy_set_default(pol, &def), 0);
+	/*
+	 * MN 1 has a fixed prefix in its profile: the restarted LMA below
+	 * accepts it again only then (a pool-allocated prefix is refused
+	 * with 155 after the LMA lost its pool state).
+	 */
+	{
+		struct dmm_policy_profile fixed = {.may_register = true, .n_prefix = 1};
+
+		fixed.mnid = m;
+		fixed.prefix[0] = hnp(0x77);
+		CHECK_EQ(dmm_policy_set(pol, &fixed), 0);
+	}
+	dmm_policy_set_allow_any_mag(pol, true);
+	N.lma = net_lma(pol, 1);
+	CHECK(N.lma != NULL);
+	if (!N.lma)
+		return;
+	for (unsigned i = 0; i < 2; i++) {
+		struct dmm_mag_cfg c = cfg_default();
+		struct dmm_env e = net_env(i);
+
+		c.addr = N.mag_addr[i] = addr(1, (uint8_t)(1 + i));
+		N.mag[i] = dmm_mag_new(&e, &c, 0);
+	}
+	/* Attach at MAG 0: the LMA assigns a prefix from its pool. */
+	CHECK_EQ(dmm_mag_attach(N.mag[0], &m, 1, LL, 6, 0, N.now), 0);
+	net_pump();
+	e0 = dmm_bul_find_mnid(dmm_mag_bul(N.mag[0]), &m);
+	CHECK(e0 && e0->state == DMM_BUL_REGISTERED);
+	CHECK_EQ(N.reg[0], 1);
+	p = N.last_prefix[0];
+	{
+		struct dmm_prefix want = hnp(0x77);
+
+		CHECK(dmm_prefix_eq(&p, &want));
+	}
+	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(N.lma)), 1);
+	CHECK_EQ(dmm_fm_count(dmm_mag_fm(N.mag[0])), 3);
+	/* Refreshes keep it alive well past the first lifetime, heartbeats answered. */
+	net_run_to(1500 * DMM_SECOND);
+	CHECK(e0->state == DMM_BUL_REGISTERED && e0->expires > 1500 * DMM_SECOND);
+	CHECK(dmm_mag_stats(N.mag[0])->lifetime_ext_no_handoff >= 2);
+	CHECK_EQ(dmm_mag_stats(N.mag[0])->pbu_retransmissions, 0);
+	CHECK(dmm_mag_stats(N.mag[0])->hb_resp_rcvd > 0);
+	CHECK_EQ(N.reg[0], 1 + dmm_mag_stats(N.mag[0])->lifetime_ext_no_handoff);
+	/* Handover to MAG 1 (same MN-LLID and ATT: §5.4.1.2): same prefix, MAG 0 revoked by BRI. */
+	CHECK_EQ(dmm_mag_attach(N.mag[1], &m, 4, LL, 6, 0, N.now), 0);
+	net_pump();
+	e1 = dmm_bul_find_mnid(dmm_mag_bul(N.mag[1]), &m);
+	CHECK(e1 && e1->state == DMM_BUL_REGISTERED);
+	CHECK(dmm_prefix_eq(&N.last_prefix[1], &p));
+	CHECK_EQ(dmm_mag_stats(N.mag[0])->bri_received, 1);
+	CHECK_EQ(dmm_mag_stats(N.mag[0])->bra_sent, 1);
+	CHECK(dmm_bul_find_mnid(dmm_mag_bul(N.mag[0]), &m) == NULL);
+	CHECK_EQ(dmm_fm_count(dmm_mag_fm(N.mag[0])), 0);
+	CHECK_EQ(N.dereg[0], 1);
+	CHECK_EQ(dmm_lma_stats(N.lma)->bra_received, 1);
+	/* The LMA restarts (state lost, restart counter 2): MAG 1 registers the MN again. */
+	net_run_to(N.now + 200 * DMM_SECOND); /* MAG 1 learns restart counter 1 */
+	CHECK(dmm_peers_get(dmm_mag_peers(N.mag[1]), &LMA1, false)->rc_known);
+	dmm_lma_free(N.lma);
+	N.lma = net_lma(pol, 2);
+	net_pump(); /* its unsolicited heartbeat, if it sends one */
+	net_run_to(N.now + 200 * DMM_SECOND);
+	CHECK_EQ(dmm_mag_stats(N.mag[1])->peer_restarts, 1);
+	CHECK_EQ(dmm_mag_counters(N.mag[1])->rereg_after_restart, 1);
+	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(N.lma)), 1);
+	CHECK(e1->state == DMM_BUL_REGISTERED);
+	CHECK_EQ(e1->n_hnp, 1);
+	if (e1->n_hnp)
+		CHECK(dmm_prefix_eq(&e1->hnp[0], &p));
+	/* Detach at MAG 1: de-registration acknowledged, both sides empty. */
+	CHECK_EQ(dmm_mag_detach(N.mag[1], &m, N.now), 0);
+	net_pump();
+	CHECK(dmm_bul_find_mnid(dmm_mag_bul(N.mag[1]), &m) == NULL);
+	CHECK_EQ(dmm_fm_count(dmm_mag_fm(N.mag[1])), 0);
+	net_run_to(N.now + 60 * DMM_SECOND);
+	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(N.lma)), 0);
+	/* The LMA goes silent: a new MN is refused after the retransmissions, status NO_ANSWER. */
+	N.lma_down = true;
+	m = mn(2);
+	CHECK_EQ(dmm_mag_attach(N.mag[1], &m, 4, LL, 6, 0, N.now), 0);
+	net_run_to(N.now + 100 * DMM_SECOND);
+	CHECK_EQ(N.refused[1], 1);
+	CHECK_EQ(dmm_mag_stats(N.mag[1])->pbu_give_ups, 1);
+	for (unsigned i = 0; i < 2; i++)
+		dmm_mag_free(N.mag[i]);
+	dmm_lma_free(N.lma);
+	dmm_policy_free(pol);
+}
+
 int main(void)
 {
 	F.verbose = getenv("DMM_TEST_VERBOSE") != NULL;
@@ -1309,5 +1547,6 @@ int main(void)
 	test_unknown_type();
 	test_policy_and_limits();
 	test_ops();
+	test_with_lma();
 	return check_report("test_mag");
 }
