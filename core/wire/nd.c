@@ -580,7 +580,7 @@ int dmm_nd_decode(struct dmm_nd_msg *out, const uint8_t *buf, size_t len)
 		break;
 	case DMM_ND_NS:
 		memcpy(out->u.ns.target.b, buf + 8, 16); /* octets 4-7 reserved, ignored */
-		if (is_mcast(&out->u.ns.target)) /* §7.1.1 */
+		if (is_mcast(&out->u.ns.target))	 /* §7.1.1 */
 			return DMM_ERR_ND_TARGET_MCAST;
 		break;
 	case DMM_ND_NA:

@@ -30,10 +30,10 @@
 /* Storage bounds; more on the wire is DMM_ERR_ND_TOO_MANY. */
 #define DMM_ND_MAX_PIO 16
 #define DMM_ND_MAX_RIO 16
-#define DMM_ND_MAX_RDNSS 4       /* RDNSS options per message (or per PvD) */
+#define DMM_ND_MAX_RDNSS 4	 /* RDNSS options per message (or per PvD) */
 #define DMM_ND_RDNSS_MAX_ADDRS 8 /* addresses per RDNSS option */
-#define DMM_ND_LLA_MAX 22        /* link-layer address octets: option Length 1 ... 3 */
-#define DMM_ND_FQDN_MAX 255      /* RFC 1035 §3.1 */
+#define DMM_ND_LLA_MAX 22	 /* link-layer address octets: option Length 1 ... 3 */
+#define DMM_ND_FQDN_MAX 255	 /* RFC 1035 §3.1 */
 
 /* ICMPv6 types (RFC 4861 §4). */
 enum dmm_nd_type {
@@ -80,7 +80,9 @@ enum { DMM_ND_PVD_H = 0x4, DMM_ND_PVD_L = 0x2, DMM_ND_PVD_R = 0x1 };
 #define DMM_ND_INFINITY 0xffffffffu /* lifetimes: RFC 4861 §4.6.2 */
 
 /* A link-layer address as carried in an SLLAO/TLLAO: every octet after
- * Type and Length, so Ethernet (option Length 1) has len 6. */
+ * Type and Length, so Ethernet (option Length 1) has len 6. Encode pads
+ * with zeros to 8 octets; decode gives len = Length * 8 - 2, padding
+ * included (the option does not say where the address ends). */
 struct dmm_nd_lla {
 	uint8_t len;
 	uint8_t b[DMM_ND_LLA_MAX];
@@ -89,7 +91,7 @@ struct dmm_nd_lla {
 /* Prefix Information (RFC 4861 §4.6.2). Prefix bits beyond len are carried. */
 struct dmm_nd_pio {
 	struct dmm_prefix prefix;
-	uint8_t flags; /* DMM_ND_PIO_*; reserved bits dropped on decode */
+	uint8_t flags;		   /* DMM_ND_PIO_*; reserved bits dropped on decode */
 	uint32_t valid, preferred; /* seconds; preferred <= valid */
 };
 
@@ -111,10 +113,10 @@ struct dmm_nd_rdnss {
 /* The RA fields after Type, Code, Checksum (RFC 4861 §4.2). */
 struct dmm_nd_ra_hdr {
 	uint8_t cur_hop_limit;
-	uint8_t flags; /* DMM_ND_RA_*; Prf kept as received, reserved bits dropped */
+	uint8_t flags;		  /* DMM_ND_RA_*; Prf kept as received, reserved bits dropped */
 	uint16_t router_lifetime; /* seconds */
 	uint32_t reachable_time;  /* milliseconds */
-	uint32_t retrans_timer;   /* milliseconds */
+	uint32_t retrans_timer;	  /* milliseconds */
 };
 
 /* The options of a message, or of the inside of a PvD option. */
@@ -141,8 +143,8 @@ struct dmm_nd_pvd {
 		uint8_t len; /* octets of the uncompressed DNS wire name, root label included */
 		uint8_t b[DMM_ND_FQDN_MAX];
 	} fqdn;
-	struct dmm_nd_ra_hdr ra;  /* meaningful when flags has DMM_ND_PVD_R */
-	struct dmm_nd_opts opts;  /* nested options; never another PvD */
+	struct dmm_nd_ra_hdr ra; /* meaningful when flags has DMM_ND_PVD_R */
+	struct dmm_nd_opts opts; /* nested options; never another PvD */
 };
 
 /* One decoded ND message. */
@@ -198,8 +200,11 @@ int dmm_nd_decode_ip6(struct dmm_nd_msg *out, const uint8_t *buf, size_t len, co
  * checksum filled (RFC 4443 §2.3). Applies the same rules as the decoder,
  * so whatever it writes dmm_nd_decode accepts: DMM_ERR_INVAL for an
  * unknown type, the ND_* code of the first rule m breaks (e.g.
- * ND_PIO_LIFETIMES, ND_RIO_PRF, ND_LLA_LEN, ND_PVD_LEN when the nested
- * options do not fit in one option), DMM_ERR_NOBUF when cap is too small.
+ * ND_PIO_LIFETIMES, ND_RIO_PRF, ND_LLA_LEN, ND_RDNSS_LEN, ND_TOO_MANY,
+ * ND_PVD_FQDN; ND_PVD_LEN, should a PvD outgrow 255 * 8 octets, cannot
+ * happen within the DMM_ND_MAX_* bounds), DMM_ERR_INVAL also for an
+ * option that means nothing in m->type (a PIO in an NS, a PvD outside an
+ * RA), DMM_ERR_NOBUF when cap is too small (buf[cap..] is never written).
  * m->opts.skipped is ignored. Returns the bytes written. All borrowed.
  */
 int dmm_nd_encode(uint8_t *buf, size_t cap, const struct dmm_nd_msg *m, const struct dmm_addr *src,
