@@ -34,9 +34,11 @@ DP_OBJ   := $(DP_SRC:%.c=$(BUILD)/%.o)
 IO_OBJ   := $(IO_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
+EMU_SRC  := $(sort $(wildcard emu/*.c))
+EMU_OBJ  := $(EMU_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all check deps unit purity fuzz-smoke fuzz oracle cli-test bench demo format format-check clean
-all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
+.PHONY: all check deps unit purity fuzz-smoke fuzz oracle cli-test emu-test bench demo format format-check clean
+all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(BUILD)/dmm-emu $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
 	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool)
 
 $(BUILD)/core/%.o: core/%.c
@@ -123,12 +125,23 @@ check: deps
 	@$(MAKE) --no-print-directory purity
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory cli-test
+	@$(MAKE) --no-print-directory emu-test
 	@$(MAKE) --no-print-directory oracle
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@echo "make check: all suites passed"
 
-demo:
-	@echo "make demo arrives with the emulator (dmm-emu); see README.md"
+$(BUILD)/emu/%.o: emu/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
+
+$(BUILD)/dmm-emu: $(EMU_OBJ) $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) -o $@ $^ -ljansson -lm
+
+emu-test: $(BUILD)/dmm-emu
+	@tests/emu/run.sh $(BUILD)/dmm-emu
+
+demo: $(BUILD)/dmm-emu
+	@$(BUILD)/dmm-emu --handovers emu/scenarios/fig4.json
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

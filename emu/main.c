@@ -33,6 +33,14 @@ static double wall_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void run(struct emu *e)
 {
 	struct emu_event ev;
@@ -95,7 +103,7 @@ int main(int argc, char **argv)
 	const char *out_path = NULL, *dur = NULL;
 	char *kills[16];
 	int nk = 0, c, rc = 1;
-	double loss = -1, t0, wall;
+	double loss = -1, t0, c0, wall, cpu;
 	bool list = false;
 	char err[256];
 	FILE *out = stdout;
@@ -159,6 +167,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	t0 = wall_now();
+	c0 = cpu_now();
 	emu_rng_seed(&e->rng, e->seed);
 	if (emu_engine_init(&e->eng)) {
 		fprintf(stderr, "dmm-emu: out of memory\n");
@@ -209,14 +218,21 @@ int main(int argc, char **argv)
 	}
 	emu_report(e, out, fmt, list);
 	wall = wall_now() - t0;
+	cpu = cpu_now() - c0;
+	/* Not part of the report: these vary from run to run. */
 	if (fmt == EMU_FMT_TEXT && !out_path)
-		fprintf(out, "wall time %.3f s, %.0f events/s\n", wall, (double)e->eng.processed / wall);
+		fprintf(out, "wall time %.3f s (cpu %.3f s), %.0f events/s\n", wall, cpu,
+			(double)e->eng.processed / wall);
 	else
-		fprintf(stderr, "dmm-emu: %llu events, wall time %.3f s, %.0f events/s\n",
-			(unsigned long long)e->eng.processed, wall, (double)e->eng.processed / wall);
+		fprintf(stderr, "dmm-emu: %llu events, wall time %.3f s (cpu %.3f s), %.0f events/s\n",
+			(unsigned long long)e->eng.processed, wall, cpu, (double)e->eng.processed / wall);
 	if (out != stdout)
 		fclose(out);
-	rc = 0;
+	/*
+	 * The process ends here: the OS takes the memory back faster than
+	 * freeing 10^5 bindings one by one would.
+	 */
+	return 0;
 out:
 	emu_roles_destroy(e);
 	emu_mns_fini(e);
