@@ -246,13 +246,14 @@ static bool m_decap(const struct dmm_intent *in, const struct emu_pkt *p)
 
 static bool m_src(const struct dmm_intent *in, const struct emu_pkt *p)
 {
-	return in->match == DMM_FM_SRC && in->action != DMM_FM_DECAP && (in->link == 0 || in->link == p->in_link) &&
-	       dmm_prefix_contains(&in->prefix, &p->src);
+	return in->match == DMM_FM_SRC && in->action != DMM_FM_DECAP &&
+	       (in->link == 0 || in->link == p->in_link) && dmm_prefix_contains(&in->prefix, &p->src);
 }
 
 static bool m_dst(const struct dmm_intent *in, const struct emu_pkt *p)
 {
-	return in->match == DMM_FM_DST && in->action != DMM_FM_DECAP && dmm_prefix_contains(&in->prefix, &p->dst);
+	return in->match == DMM_FM_DST && in->action != DMM_FM_DECAP &&
+	       dmm_prefix_contains(&in->prefix, &p->dst);
 }
 
 static struct emu_flow_stats *fs(struct emu *e, const struct emu_pkt *p)

@@ -49,8 +49,8 @@ int emu_parse_duration(const char *s, dmm_time_t *out);
 
 enum emu_ev_type {
 	EV_ROLE_TIMER, /* node, gen */
-	EV_MH,         /* a Mobility Header arrives at node */
-	EV_PKT,        /* a data packet arrives at node */
+	EV_MH,	       /* a Mobility Header arrives at node */
+	EV_PKT,	       /* a data packet arrives at node */
 	EV_FLUSH,      /* re-run the buffered packets of node */
 	EV_MN_DETACH,  /* mn leaves its MAG */
 	EV_MN_ATTACH,  /* mn attaches to node */
@@ -65,12 +65,12 @@ struct emu_pkt {
 	struct dmm_addr src, dst;
 	struct dmm_addr osrc, odst;
 	dmm_time_t sent;
-	uint32_t flow;    /* MN index */
-	uint32_t id;      /* sequence number within the flow and direction */
+	uint32_t flow;	  /* MN index */
+	uint32_t id;	  /* sequence number within the flow and direction */
 	uint32_t in_link; /* access link it came in on (uplink at the MAG), else 0 */
-	uint16_t size;    /* inner packet bytes */
+	uint16_t size;	  /* inner packet bytes */
 	uint16_t src_node;
-	uint16_t anchor;  /* node that encapsulated it first (the LMA), or UINT16_MAX */
+	uint16_t anchor; /* node that encapsulated it first (the LMA), or UINT16_MAX */
 	uint8_t tunnelled;
 	uint8_t uplink;
 	uint8_t decapped; /* came out of a tunnel at this node */
@@ -189,8 +189,8 @@ struct emu_link {
 /* Shortest paths between every pair of nodes (Dijkstra on base delays). */
 struct emu_paths {
 	uint32_t n;
-	dmm_time_t *delay; /* n*n; DMM_TIME_NEVER when unreachable */
-	uint16_t *hops;    /* n*n */
+	dmm_time_t *delay;   /* n*n; DMM_TIME_NEVER when unreachable */
+	uint16_t *hops;	     /* n*n */
 	uint32_t *pred_link; /* n*n: last link on the path src -> dst */
 	dmm_time_t max_delay;
 };
@@ -198,16 +198,16 @@ struct emu_paths {
 /* ---- mobile nodes ---- */
 
 struct emu_mn {
-	uint32_t idx; /* 1-based: also its access link id */
-	uint32_t home_lma; /* node index */
-	uint32_t cn;       /* node index */
-	int32_t mag;       /* node where it is attached (L2 up), or -1 */
-	int32_t last_mag;  /* node it left, or -1 */
+	uint32_t idx;	      /* 1-based: also its access link id */
+	uint32_t home_lma;    /* node index */
+	uint32_t cn;	      /* node index */
+	int32_t mag;	      /* node where it is attached (L2 up), or -1 */
+	int32_t last_mag;     /* node it left, or -1 */
 	const uint32_t *path; /* MAG sequence (borrowed), or NULL: random */
 	uint32_t path_len, path_pos;
 	dmm_time_t start;
-	bool moving;       /* between detach and attach */
-	bool registered;   /* REGISTERED seen at the current MAG */
+	bool moving;	 /* between detach and attach */
+	bool registered; /* REGISTERED seen at the current MAG */
 	bool has_prefix;
 	struct dmm_prefix hnp;
 	struct dmm_addr addr; /* hnp + interface id from the MN-ID */
@@ -218,7 +218,7 @@ struct emu_mn {
 	uint32_t dl_next_id, ul_next_id;
 	uint64_t *dl_seen; /* bitmap of delivered downlink ids */
 	uint32_t dl_seen_words;
-	uint32_t cur_ho;   /* index of the current handover record, or UINT32_MAX */
+	uint32_t cur_ho; /* index of the current handover record, or UINT32_MAX */
 	dmm_time_t attached_at;
 	uint64_t sig_initial; /* MH messages before the first move */
 	bool initial_done;

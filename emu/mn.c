@@ -67,7 +67,8 @@ int emu_mns_start(struct emu *e)
 			if (e->cfg.initial_spread)
 				at += (dmm_time_t)(emu_rng_unit(&e->rng) * (double)e->cfg.initial_spread);
 		}
-		m->stream = any_stream && (e->cfg.stream_fraction >= 1 || emu_rng_unit(&e->rng) < e->cfg.stream_fraction);
+		m->stream = any_stream &&
+			    (e->cfg.stream_fraction >= 1 || emu_rng_unit(&e->rng) < e->cfg.stream_fraction);
 		schedule(e, at, EV_MN_ATTACH, i, first);
 	}
 	return 0;
@@ -104,8 +105,8 @@ void emu_on_attach(struct emu *e, const struct emu_event *ev)
 		emu_role_after_input(e, n);
 	}
 	next = now + dwell(e);
-	if ((e->cfg.mobility_until == DMM_TIME_NEVER || next < e->cfg.mobility_until) && next < e->cfg.duration &&
-	    e->nmags > 1)
+	if ((e->cfg.mobility_until == DMM_TIME_NEVER || next < e->cfg.mobility_until) &&
+	    next < e->cfg.duration && e->nmags > 1)
 		schedule(e, next, EV_MN_DETACH, ev->mn, n->idx);
 }
 
@@ -332,7 +333,8 @@ void emu_mn_delivered(struct emu *e, struct emu_mn *m, const struct emu_pkt *p, 
 		/* Path stretch: CN -> anchor -> MAG against CN -> MAG directly. */
 		uint32_t cn = p->src_node, a = p->anchor, g = mag->idx;
 		double ha = emu_path_hops(e, cn, a) + emu_path_hops(e, a, g), hd = emu_path_hops(e, cn, g);
-		double da = (double)(emu_path_delay(e, cn, a) + emu_path_delay(e, a, g)), dd = (double)emu_path_delay(e, cn, g);
+		double da = (double)(emu_path_delay(e, cn, a) + emu_path_delay(e, a, g)),
+		       dd = (double)emu_path_delay(e, cn, g);
 
 		e->stretch_hops_anchor += ha;
 		e->stretch_hops_direct += hd;

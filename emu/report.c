@@ -70,8 +70,8 @@ static double r6(double v)
 
 static json_t *summary_json(const struct summary *s)
 {
-	return json_pack("{s:I,s:f,s:f,s:f,s:f,s:f}", "n", (json_int_t)s->n, "min", r6(s->min), "mean", r6(s->mean),
-			 "median", r6(s->median), "p95", r6(s->p95), "max", r6(s->max));
+	return json_pack("{s:I,s:f,s:f,s:f,s:f,s:f}", "n", (json_int_t)s->n, "min", r6(s->min), "mean",
+			 r6(s->mean), "median", r6(s->median), "p95", r6(s->p95), "max", r6(s->max));
 }
 
 static uint32_t lost_in(const struct emu_mn *m, uint32_t from, uint32_t to)
@@ -115,10 +115,12 @@ static void hb_params(struct emu *e, const struct emu_node *n, dmm_time_t *inter
 	struct dmm_mag_cfg d;
 
 	dmm_mag_cfg_defaults(&d);
-	*interval = n->hb_interval ? n->hb_interval : e->cfg.hb_interval ? e->cfg.hb_interval : d.heartbeat_interval;
-	*allowed = n->missing_allowed >= 0 ? (unsigned)n->missing_allowed
+	*interval = n->hb_interval	 ? n->hb_interval
+		    : e->cfg.hb_interval ? e->cfg.hb_interval
+					 : d.heartbeat_interval;
+	*allowed = n->missing_allowed >= 0	 ? (unsigned)n->missing_allowed
 		   : e->cfg.missing_allowed >= 0 ? (unsigned)e->cfg.missing_allowed
-						  : d.missing_heartbeats_allowed;
+						 : d.missing_heartbeats_allowed;
 }
 
 static double sec(dmm_time_t t)
@@ -128,18 +130,19 @@ static double sec(dmm_time_t t)
 
 static json_t *flow_json(const struct emu_flow_stats *f)
 {
-	uint64_t lost = f->lost_link + f->lost_not_attached + f->lost_no_intent + f->lost_drop + f->lost_buffer_full +
-			f->lost_dead + f->lost_no_route + f->lost_no_decap;
+	uint64_t lost = f->lost_link + f->lost_not_attached + f->lost_no_intent + f->lost_drop +
+			f->lost_buffer_full + f->lost_dead + f->lost_no_route + f->lost_no_decap;
 	uint64_t in_flight = f->sent - f->delivered - lost;
 
-	return json_pack("{s:I,s:I,s:I,s:I,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}}", "sent", (json_int_t)f->sent,
-			 "delivered", (json_int_t)f->delivered, "lost", (json_int_t)lost, "in_flight_at_end",
-			 (json_int_t)in_flight, "mean_delay_ms",
-			 f->delivered ? r6((double)f->delay_sum / (double)f->delivered / 1e6) : 0.0, "lost_by_cause",
-			 "link", (json_int_t)f->lost_link, "not_attached", (json_int_t)f->lost_not_attached,
-			 "no_intent", (json_int_t)f->lost_no_intent, "drop_intent", (json_int_t)f->lost_drop,
-			 "buffer_full", (json_int_t)f->lost_buffer_full, "dead_node", (json_int_t)f->lost_dead,
-			 "no_route", (json_int_t)f->lost_no_route, "no_decap", (json_int_t)f->lost_no_decap);
+	return json_pack("{s:I,s:I,s:I,s:I,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}}", "sent",
+			 (json_int_t)f->sent, "delivered", (json_int_t)f->delivered, "lost", (json_int_t)lost,
+			 "in_flight_at_end", (json_int_t)in_flight, "mean_delay_ms",
+			 f->delivered ? r6((double)f->delay_sum / (double)f->delivered / 1e6) : 0.0,
+			 "lost_by_cause", "link", (json_int_t)f->lost_link, "not_attached",
+			 (json_int_t)f->lost_not_attached, "no_intent", (json_int_t)f->lost_no_intent,
+			 "drop_intent", (json_int_t)f->lost_drop, "buffer_full",
+			 (json_int_t)f->lost_buffer_full, "dead_node", (json_int_t)f->lost_dead, "no_route",
+			 (json_int_t)f->lost_no_route, "no_decap", (json_int_t)f->lost_no_decap);
 }
 
 static json_t *build(struct emu *e, bool list_handovers)
@@ -173,11 +176,14 @@ static json_t *build(struct emu *e, bool list_handovers)
 		}
 		if (!list_handovers)
 			continue;
-		row = json_pack("{s:I,s:s,s:s,s:f,s:f,s:f,s:I}", "mn", (json_int_t)h->mn, "from", e->nodes[h->from].name,
-				"to", e->nodes[h->to].name, "detach_s", sec(h->detach), "attach_s", sec(h->attach),
-				"pba_ms", r6((double)(h->registered - h->attach) / 1e6), "signalling", (json_int_t)h->sig);
+		row = json_pack("{s:I,s:s,s:s,s:f,s:f,s:f,s:I}", "mn", (json_int_t)h->mn, "from",
+				e->nodes[h->from].name, "to", e->nodes[h->to].name, "detach_s",
+				sec(h->detach), "attach_s", sec(h->attach), "pba_ms",
+				r6((double)(h->registered - h->attach) / 1e6), "signalling",
+				(json_int_t)h->sig);
 		if (h->has_rx) {
-			json_object_set_new(row, "first_packet_ms", json_real(r6((double)(h->first_rx - h->attach) / 1e6)));
+			json_object_set_new(row, "first_packet_ms",
+					    json_real(r6((double)(h->first_rx - h->attach) / 1e6)));
 			json_object_set_new(row, "lost", json_integer(lost));
 		}
 		json_array_append_new(list, row);
@@ -223,14 +229,15 @@ static json_t *build(struct emu *e, bool list_handovers)
 		}
 		json_object_set_new(bytype, nm, json_integer((json_int_t)e->mh_by_type[t]));
 	}
-	json_object_set_new(
-		root, "signalling",
-		json_pack("{s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "messages", (json_int_t)e->mh_total, "bytes",
-			  (json_int_t)e->mh_bytes, "by_type", bytype, "lost_on_links", (json_int_t)e->mh_lost,
-			  "unroutable", (json_int_t)e->mh_unroutable, "to_or_from_dead", (json_int_t)e->mh_to_dead,
-			  "naming_no_mn", (json_int_t)e->mh_no_mnid, "before_first_move", (json_int_t)e->mh_initial,
-			  "in_handovers", (json_int_t)sig_ho_total, "per_handover",
-			  e->nho ? r6((double)sig_ho_total / (double)e->nho) : 0.0));
+	json_object_set_new(root, "signalling",
+			    json_pack("{s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "messages",
+				      (json_int_t)e->mh_total, "bytes", (json_int_t)e->mh_bytes, "by_type",
+				      bytype, "lost_on_links", (json_int_t)e->mh_lost, "unroutable",
+				      (json_int_t)e->mh_unroutable, "to_or_from_dead",
+				      (json_int_t)e->mh_to_dead, "naming_no_mn", (json_int_t)e->mh_no_mnid,
+				      "before_first_move", (json_int_t)e->mh_initial, "in_handovers",
+				      (json_int_t)sig_ho_total, "per_handover",
+				      e->nho ? r6((double)sig_ho_total / (double)e->nho) : 0.0));
 
 	for (uint32_t i = 0; i < e->nnodes; i++) {
 		struct emu_node *n = &e->nodes[i];
@@ -246,15 +253,16 @@ static json_t *build(struct emu *e, bool list_handovers)
 				pk += in->packets;
 			json_array_append_new(
 				anchors,
-				json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "name", n->name, "homed",
-					  (json_int_t)n->homed, "bindings_end",
-					  (json_int_t)dmm_bcache_count(dmm_lma_bcache(n->lma)), "bindings_peak",
-					  (json_int_t)n->bindings_peak, "pool_used",
-					  (json_int_t)dmm_pool_used(dmm_lma_pool(n->lma)), "initial_registrations",
-					  (json_int_t)st->initial_registrations, "handoffs", (json_int_t)st->handoffs,
-					  "deregistrations", (json_int_t)st->deregistrations, "intents_end",
-					  (json_int_t)dmm_fm_count(fm), "intent_packets_end", (json_int_t)pk, "dead",
-					  n->dead));
+				json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "name", n->name,
+					  "homed", (json_int_t)n->homed, "bindings_end",
+					  (json_int_t)dmm_bcache_count(dmm_lma_bcache(n->lma)),
+					  "bindings_peak", (json_int_t)n->bindings_peak, "pool_used",
+					  (json_int_t)dmm_pool_used(dmm_lma_pool(n->lma)),
+					  "initial_registrations", (json_int_t)st->initial_registrations,
+					  "handoffs", (json_int_t)st->handoffs, "deregistrations",
+					  (json_int_t)st->deregistrations, "intents_end",
+					  (json_int_t)dmm_fm_count(fm), "intent_packets_end", (json_int_t)pk,
+					  "dead", n->dead));
 		} else if (n->mag) {
 			const struct dmm_fm *fm = dmm_mag_fm(n->mag);
 			const struct dmm_bul *bul = dmm_mag_bul(n->mag);
@@ -263,12 +271,13 @@ static json_t *build(struct emu *e, bool list_handovers)
 			while ((in = dmm_fm_next(fm, in)) != NULL)
 				pk += in->packets;
 			json_array_append_new(
-				mags, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "name", n->name, "bul_end",
-						(json_int_t)dmm_bul_count(bul), "registered_end",
-						(json_int_t)dmm_bul_count_state(bul, DMM_BUL_REGISTERED), "pbu_retransmissions",
-						(json_int_t)st->pbu_retransmissions, "pbu_give_ups",
-						(json_int_t)st->pbu_give_ups, "peers_down", (json_int_t)st->peers_down,
-						"intents_end", (json_int_t)dmm_fm_count(fm), "intent_packets_end",
+				mags, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "name", n->name,
+						"bul_end", (json_int_t)dmm_bul_count(bul), "registered_end",
+						(json_int_t)dmm_bul_count_state(bul, DMM_BUL_REGISTERED),
+						"pbu_retransmissions", (json_int_t)st->pbu_retransmissions,
+						"pbu_give_ups", (json_int_t)st->pbu_give_ups, "peers_down",
+						(json_int_t)st->peers_down, "intents_end",
+						(json_int_t)dmm_fm_count(fm), "intent_packets_end",
 						(json_int_t)pk, "dead", n->dead));
 		}
 	}
@@ -276,18 +285,21 @@ static json_t *build(struct emu *e, bool list_handovers)
 	json_object_set_new(root, "mags", mags);
 
 	json_object_set_new(root, "data",
-			    json_pack("{s:f,s:f,s:o,s:o}", "downlink_pps", e->cfg.dl_pps, "uplink_pps", e->cfg.ul_pps,
-				      "downlink", flow_json(&e->dl), "uplink", flow_json(&e->ul)));
+			    json_pack("{s:f,s:f,s:o,s:o}", "downlink_pps", e->cfg.dl_pps, "uplink_pps",
+				      e->cfg.ul_pps, "downlink", flow_json(&e->dl), "uplink",
+				      flow_json(&e->ul)));
 	if (e->stretch_n) {
 		double n = (double)e->stretch_n;
 
-		json_object_set_new(
-			root, "stretch",
-			json_pack("{s:I,s:f,s:f,s:f,s:f,s:f,s:f}", "packets", (json_int_t)e->stretch_n, "hops_via_anchor",
-				  r6(e->stretch_hops_anchor / n), "hops_direct", r6(e->stretch_hops_direct / n), "hop_ratio",
-				  r6(e->stretch_hops_anchor / e->stretch_hops_direct), "delay_via_anchor_ms",
-				  r6(e->stretch_delay_anchor / n / 1e6), "delay_direct_ms",
-				  r6(e->stretch_delay_direct / n / 1e6), "delay_ratio_mean", r6(e->stretch_ratio_sum / n)));
+		json_object_set_new(root, "stretch",
+				    json_pack("{s:I,s:f,s:f,s:f,s:f,s:f,s:f}", "packets",
+					      (json_int_t)e->stretch_n, "hops_via_anchor",
+					      r6(e->stretch_hops_anchor / n), "hops_direct",
+					      r6(e->stretch_hops_direct / n), "hop_ratio",
+					      r6(e->stretch_hops_anchor / e->stretch_hops_direct),
+					      "delay_via_anchor_ms", r6(e->stretch_delay_anchor / n / 1e6),
+					      "delay_direct_ms", r6(e->stretch_delay_direct / n / 1e6),
+					      "delay_ratio_mean", r6(e->stretch_ratio_sum / n)));
 	}
 
 	for (uint32_t i = 0; i < e->nmns; i++) {
@@ -302,14 +314,15 @@ static json_t *build(struct emu *e, bool list_handovers)
 		if (emu_mn_registered_both(e, m))
 			reg_both++;
 	}
-	json_object_set_new(root, "registration",
-			    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "mns", (json_int_t)e->nmns, "attached",
-				      (json_int_t)attached, "moving", (json_int_t)moving, "registered_at_mag_and_lma",
-				      (json_int_t)reg_both, "not_registered", (json_int_t)(attached - reg_both),
-				      "prefix_changes", (json_int_t)prefix_changes, "refused_events",
-				      (json_int_t)e->mn_refused_events, "attach_failures", (json_int_t)e->attach_failures,
-				      "detach_failures", (json_int_t)e->detach_failures, "role_timer_stalls",
-				      (json_int_t)e->role_timer_stalls));
+	json_object_set_new(
+		root, "registration",
+		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "mns", (json_int_t)e->nmns, "attached",
+			  (json_int_t)attached, "moving", (json_int_t)moving, "registered_at_mag_and_lma",
+			  (json_int_t)reg_both, "not_registered", (json_int_t)(attached - reg_both),
+			  "prefix_changes", (json_int_t)prefix_changes, "refused_events",
+			  (json_int_t)e->mn_refused_events, "attach_failures", (json_int_t)e->attach_failures,
+			  "detach_failures", (json_int_t)e->detach_failures, "role_timer_stalls",
+			  (json_int_t)e->role_timer_stalls));
 
 	for (uint32_t i = 0; i < e->nkills; i++) {
 		struct emu_kill *k = &e->kills[i];
@@ -350,11 +363,11 @@ static json_t *build(struct emu *e, bool list_handovers)
 			}
 			json_array_append_new(det, dj);
 		}
-		kj = json_pack("{s:s,s:f,s:b,s:I,s:o,s:f,s:f,s:f,s:b}", "node", e->nodes[k->node].name, "at_s",
-			       sec(k->at), "happened", k->done, "mags_with_bindings", (json_int_t)k->nmags, "detections",
-			       det, "worst_detection_s", sec(worst), "bound_s", sec(bound),
-			       "interval_times_allowed_plus_1_s", sec(rfc_bound), "all_within_bound",
-			       k->done && k->nmags > 0 && all);
+		kj = json_pack("{s:s,s:f,s:b,s:I,s:o,s:f,s:f,s:f,s:b}", "node", e->nodes[k->node].name,
+			       "at_s", sec(k->at), "happened", k->done, "mags_with_bindings",
+			       (json_int_t)k->nmags, "detections", det, "worst_detection_s", sec(worst),
+			       "bound_s", sec(bound), "interval_times_allowed_plus_1_s", sec(rfc_bound),
+			       "all_within_bound", k->done && k->nmags > 0 && all);
 		json_array_append_new(kills, kj);
 	}
 	json_object_set_new(root, "kills", kills);
@@ -377,8 +390,8 @@ static double jd(json_t *o, const char *a, const char *b)
 static void text_summary(FILE *out, const char *label, json_t *s, const char *unit)
 {
 	fprintf(out, "  %-30s n=%-7lld median %.3f%s  p95 %.3f%s  max %.3f%s  mean %.3f%s\n", label,
-		(long long)json_integer_value(json_object_get(s, "n")), jd(s, "median", NULL), unit, jd(s, "p95", NULL),
-		unit, jd(s, "max", NULL), unit, jd(s, "mean", NULL), unit);
+		(long long)json_integer_value(json_object_get(s, "n")), jd(s, "median", NULL), unit,
+		jd(s, "p95", NULL), unit, jd(s, "max", NULL), unit, jd(s, "mean", NULL), unit);
 }
 
 static void text(struct emu *e, FILE *out, json_t *r, bool list_handovers)
@@ -390,25 +403,28 @@ static void text(struct emu *e, FILE *out, json_t *r, bool list_handovers)
 	const char *key;
 	size_t i;
 
-	fprintf(out, "dmm-emu: scenario %s, seed %llu, %u nodes, %u MNs, %.3f s virtual, %llu events\n", e->cfg.name,
-		(unsigned long long)e->seed, e->nnodes, e->nmns, jd(r, "virtual_duration_s", NULL),
-		(unsigned long long)e->eng.processed);
+	fprintf(out, "dmm-emu: scenario %s, seed %llu, %u nodes, %u MNs, %.3f s virtual, %llu events\n",
+		e->cfg.name, (unsigned long long)e->seed, e->nnodes, e->nmns,
+		jd(r, "virtual_duration_s", NULL), (unsigned long long)e->eng.processed);
 	fprintf(out, "handovers: %lld (%lld completed, %lld incomplete at the end)\n",
 		(long long)json_integer_value(json_object_get(ho, "count")),
 		(long long)json_integer_value(json_object_get(ho, "completed")),
 		(long long)json_integer_value(json_object_get(ho, "incomplete")));
 	text_summary(out, "attach -> PBA at new MAG", json_object_get(ho, "attach_to_pba_ms"), " ms");
-	text_summary(out, "attach -> first downlink pkt", json_object_get(ho, "attach_to_first_packet_ms"), " ms");
+	text_summary(out, "attach -> first downlink pkt", json_object_get(ho, "attach_to_first_packet_ms"),
+		     " ms");
 	text_summary(out, "packets lost per handover", json_object_get(ho, "lost_packets"), "");
 	text_summary(out, "MH messages per handover", json_object_get(ho, "signalling_messages"), "");
 	text_summary(out, "initial registration", json_object_get(r, "initial_registration_ms"), " ms");
-	fprintf(out, "signalling: %lld messages, %lld bytes (", (long long)json_integer_value(json_object_get(sg, "messages")),
+	fprintf(out, "signalling: %lld messages, %lld bytes (",
+		(long long)json_integer_value(json_object_get(sg, "messages")),
 		(long long)json_integer_value(json_object_get(sg, "bytes")));
 	i = 0;
 	json_object_foreach(json_object_get(sg, "by_type"), key, v)
 		fprintf(out, "%s%s %lld", i++ ? ", " : "", key, (long long)json_integer_value(v));
 	fprintf(out, "); %lld lost on links; %.2f per handover\n",
-		(long long)json_integer_value(json_object_get(sg, "lost_on_links")), jd(sg, "per_handover", NULL));
+		(long long)json_integer_value(json_object_get(sg, "lost_on_links")),
+		jd(sg, "per_handover", NULL));
 	fprintf(out, "downlink: %lld sent, %lld delivered, %lld lost, mean delay %.3f ms\n",
 		(long long)json_integer_value(json_object_get(dl, "sent")),
 		(long long)json_integer_value(json_object_get(dl, "delivered")),
@@ -417,21 +433,25 @@ static void text(struct emu *e, FILE *out, json_t *r, bool list_handovers)
 		fprintf(out, "uplink: %lld sent, %lld delivered, %lld lost, mean delay %.3f ms\n",
 			(long long)json_integer_value(json_object_get(ul, "sent")),
 			(long long)json_integer_value(json_object_get(ul, "delivered")),
-			(long long)json_integer_value(json_object_get(ul, "lost")), jd(ul, "mean_delay_ms", NULL));
+			(long long)json_integer_value(json_object_get(ul, "lost")),
+			jd(ul, "mean_delay_ms", NULL));
 	if (st)
-		fprintf(out, "stretch via anchor: hops %.2f vs %.2f direct (x%.3f); delay %.3f ms vs %.3f ms (x%.3f mean)\n",
-			jd(st, "hops_via_anchor", NULL), jd(st, "hops_direct", NULL), jd(st, "hop_ratio", NULL),
-			jd(st, "delay_via_anchor_ms", NULL), jd(st, "delay_direct_ms", NULL), jd(st, "delay_ratio_mean", NULL));
+		fprintf(out,
+			"stretch via anchor: hops %.2f vs %.2f direct (x%.3f); delay %.3f ms vs %.3f ms "
+			"(x%.3f mean)\n",
+			jd(st, "hops_via_anchor", NULL), jd(st, "hops_direct", NULL),
+			jd(st, "hop_ratio", NULL), jd(st, "delay_via_anchor_ms", NULL),
+			jd(st, "delay_direct_ms", NULL), jd(st, "delay_ratio_mean", NULL));
 	fprintf(out, "anchors:\n");
-	json_array_foreach(json_object_get(r, "anchors"), i, v)
-		fprintf(out, "  %-8s homed %-7lld bindings end %-7lld peak %-7lld handoffs %-7lld intents %lld%s\n",
-			json_string_value(json_object_get(v, "name")),
-			(long long)json_integer_value(json_object_get(v, "homed")),
-			(long long)json_integer_value(json_object_get(v, "bindings_end")),
-			(long long)json_integer_value(json_object_get(v, "bindings_peak")),
-			(long long)json_integer_value(json_object_get(v, "handoffs")),
-			(long long)json_integer_value(json_object_get(v, "intents_end")),
-			json_is_true(json_object_get(v, "dead")) ? " (killed)" : "");
+	json_array_foreach(json_object_get(r, "anchors"), i, v) fprintf(
+		out, "  %-8s homed %-7lld bindings end %-7lld peak %-7lld handoffs %-7lld intents %lld%s\n",
+		json_string_value(json_object_get(v, "name")),
+		(long long)json_integer_value(json_object_get(v, "homed")),
+		(long long)json_integer_value(json_object_get(v, "bindings_end")),
+		(long long)json_integer_value(json_object_get(v, "bindings_peak")),
+		(long long)json_integer_value(json_object_get(v, "handoffs")),
+		(long long)json_integer_value(json_object_get(v, "intents_end")),
+		json_is_true(json_object_get(v, "dead")) ? " (killed)" : "");
 	if (json_array_size(json_object_get(r, "mags")) <= 12) {
 		fprintf(out, "mags:\n");
 		json_array_foreach(json_object_get(r, "mags"), i, v)
@@ -446,28 +466,31 @@ static void text(struct emu *e, FILE *out, json_t *r, bool list_handovers)
 		(long long)json_integer_value(json_object_get(reg, "registered_at_mag_and_lma")),
 		(long long)json_integer_value(json_object_get(reg, "attached")),
 		(long long)json_integer_value(json_object_get(reg, "moving")));
-	json_array_foreach(json_object_get(r, "kills"), i, v)
-		fprintf(out, "kill %s at %.3f s: %lld MAGs with bindings, worst detection %.3f s, bound %.3f s: %s\n",
-			json_string_value(json_object_get(v, "node")), jd(v, "at_s", NULL),
-			(long long)json_integer_value(json_object_get(v, "mags_with_bindings")),
-			jd(v, "worst_detection_s", NULL), jd(v, "bound_s", NULL),
-			json_is_true(json_object_get(v, "all_within_bound")) ? "all within" : "NOT all within");
+	json_array_foreach(json_object_get(r, "kills"), i, v) fprintf(
+		out, "kill %s at %.3f s: %lld MAGs with bindings, worst detection %.3f s, bound %.3f s: %s\n",
+		json_string_value(json_object_get(v, "node")), jd(v, "at_s", NULL),
+		(long long)json_integer_value(json_object_get(v, "mags_with_bindings")),
+		jd(v, "worst_detection_s", NULL), jd(v, "bound_s", NULL),
+		json_is_true(json_object_get(v, "all_within_bound")) ? "all within" : "NOT all within");
 	if (list_handovers) {
-		fprintf(out, "handover list:\n  %-6s %-6s %-6s %10s %10s %9s %9s %5s %4s\n", "mn", "from", "to", "detach_s",
-			"attach_s", "pba_ms", "first_ms", "lost", "msgs");
+		fprintf(out, "handover list:\n  %-6s %-6s %-6s %10s %10s %9s %9s %5s %4s\n", "mn", "from",
+			"to", "detach_s", "attach_s", "pba_ms", "first_ms", "lost", "msgs");
 		json_array_foreach(json_object_get(ho, "list"), i, v)
 		{
 			json_t *f = json_object_get(v, "first_packet_ms");
 
-			fprintf(out, "  %-6lld %-6s %-6s %10.3f %10.3f %9.3f ", (long long)json_integer_value(json_object_get(v, "mn")),
-				json_string_value(json_object_get(v, "from")), json_string_value(json_object_get(v, "to")),
-				jd(v, "detach_s", NULL), jd(v, "attach_s", NULL), jd(v, "pba_ms", NULL));
+			fprintf(out, "  %-6lld %-6s %-6s %10.3f %10.3f %9.3f ",
+				(long long)json_integer_value(json_object_get(v, "mn")),
+				json_string_value(json_object_get(v, "from")),
+				json_string_value(json_object_get(v, "to")), jd(v, "detach_s", NULL),
+				jd(v, "attach_s", NULL), jd(v, "pba_ms", NULL));
 			if (f)
 				fprintf(out, "%9.3f %5lld", json_number_value(f),
 					(long long)json_integer_value(json_object_get(v, "lost")));
 			else
 				fprintf(out, "%9s %5s", "-", "-");
-			fprintf(out, " %4lld\n", (long long)json_integer_value(json_object_get(v, "signalling")));
+			fprintf(out, " %4lld\n",
+				(long long)json_integer_value(json_object_get(v, "signalling")));
 		}
 	}
 }
@@ -476,15 +499,16 @@ static void csv(FILE *out, json_t *r)
 {
 	json_t *ho = json_object_get(r, "handovers"), *v;
 	size_t i;
-	const char *sums[] = {"attach_to_pba_ms", "attach_to_first_packet_ms", "lost_packets", "signalling_messages"};
+	const char *sums[] = {"attach_to_pba_ms", "attach_to_first_packet_ms", "lost_packets",
+			      "signalling_messages"};
 
 	fprintf(out, "metric,n,min,mean,median,p95,max\n");
 	for (size_t k = 0; k < sizeof(sums) / sizeof(sums[0]); k++) {
 		json_t *s = json_object_get(ho, sums[k]);
 
 		fprintf(out, "%s,%lld,%.6f,%.6f,%.6f,%.6f,%.6f\n", sums[k],
-			(long long)json_integer_value(json_object_get(s, "n")), jd(s, "min", NULL), jd(s, "mean", NULL),
-			jd(s, "median", NULL), jd(s, "p95", NULL), jd(s, "max", NULL));
+			(long long)json_integer_value(json_object_get(s, "n")), jd(s, "min", NULL),
+			jd(s, "mean", NULL), jd(s, "median", NULL), jd(s, "p95", NULL), jd(s, "max", NULL));
 	}
 	fprintf(out, "\nanchor,bindings_end,bindings_peak,handoffs\n");
 	json_array_foreach(json_object_get(r, "anchors"), i, v)
@@ -497,11 +521,14 @@ static void csv(FILE *out, json_t *r)
 	{
 		json_t *f = json_object_get(v, "first_packet_ms");
 
-		fprintf(out, "%lld,%s,%s,%.6f,%.6f,%.6f,", (long long)json_integer_value(json_object_get(v, "mn")),
-			json_string_value(json_object_get(v, "from")), json_string_value(json_object_get(v, "to")),
-			jd(v, "detach_s", NULL), jd(v, "attach_s", NULL), jd(v, "pba_ms", NULL));
+		fprintf(out, "%lld,%s,%s,%.6f,%.6f,%.6f,",
+			(long long)json_integer_value(json_object_get(v, "mn")),
+			json_string_value(json_object_get(v, "from")),
+			json_string_value(json_object_get(v, "to")), jd(v, "detach_s", NULL),
+			jd(v, "attach_s", NULL), jd(v, "pba_ms", NULL));
 		if (f)
-			fprintf(out, "%.6f,%lld,", json_number_value(f), (long long)json_integer_value(json_object_get(v, "lost")));
+			fprintf(out, "%.6f,%lld,", json_number_value(f),
+				(long long)json_integer_value(json_object_get(v, "lost")));
 		else
 			fprintf(out, ",,");
 		fprintf(out, "%lld\n", (long long)json_integer_value(json_object_get(v, "signalling")));

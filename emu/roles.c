@@ -36,8 +36,8 @@ static void log_sink(void *ctx, enum dmm_log_level lvl, enum dmm_log_cat cat, co
 	dmm_time_t now = n->emu->eng.now;
 
 	fprintf(stderr, "%4llu.%06llu %-6s %-5s %-4s %s\n", (unsigned long long)(now / DMM_SECOND),
-		(unsigned long long)(now % DMM_SECOND / 1000), n->name, dmm_log_level_name(lvl), dmm_log_cat_name(cat),
-		msg);
+		(unsigned long long)(now % DMM_SECOND / 1000), n->name, dmm_log_level_name(lvl),
+		dmm_log_cat_name(cat), msg);
 }
 
 static void emu_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
@@ -361,7 +361,8 @@ void emu_watch_kills(struct emu *e, struct emu_node *n)
 			if (k->mags[j] != n->idx || k->detected[j] != DMM_TIME_NEVER)
 				continue;
 			p = dmm_peers_get(dmm_mag_peers(n->mag), &e->nodes[k->node].addr, false);
-			if ((p && p->state == DMM_PEER_DOWN) || dmm_mag_stats(n->mag)->peers_down > n->peers_down_seen)
+			if ((p && p->state == DMM_PEER_DOWN) ||
+			    dmm_mag_stats(n->mag)->peers_down > n->peers_down_seen)
 				k->detected[j] = e->eng.now;
 		}
 	}

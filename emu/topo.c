@@ -31,10 +31,10 @@
 #include "dmm/fmt.h"
 #include "emu.h"
 
-#define ERR(...)                                         \
-	do {                                             \
-		snprintf(err, errlen, __VA_ARGS__);     \
-		goto fail;                               \
+#define ERR(...)                                                                                             \
+	do {                                                                                                 \
+		snprintf(err, errlen, __VA_ARGS__);                                                          \
+		goto fail;                                                                                   \
 	} while (0)
 
 static uint64_t addr_key(const struct dmm_addr *a)
@@ -237,7 +237,8 @@ int emu_load(struct emu *e, const char *path, char *err, size_t errlen)
 		json_t *l = json_object_get(o, "link");
 		double d = -1;
 
-		if (l && (get_duration(l, "delay", &e->cfg.link_delay) || get_duration(l, "jitter", &e->cfg.link_jitter) ||
+		if (l && (get_duration(l, "delay", &e->cfg.link_delay) ||
+			  get_duration(l, "jitter", &e->cfg.link_jitter) ||
 			  get_number(l, "loss", &e->cfg.link_loss)))
 			ERR("defaults.link: bad delay, jitter or loss");
 		if (get_duration(o, "heartbeat_interval", &e->cfg.hb_interval))
@@ -260,7 +261,8 @@ int emu_load(struct emu *e, const char *path, char *err, size_t errlen)
 		if (get_number(o, "mag_max_mns", &d) || (d > 0 && (e->cfg.mag_max_mns = (uint32_t)d, 0)))
 			ERR("defaults.mag_max_mns: not a number");
 		d = -1;
-		if (get_number(o, "lma_max_bindings", &d) || (d > 0 && (e->cfg.lma_max_bindings = (uint32_t)d, 0)))
+		if (get_number(o, "lma_max_bindings", &d) ||
+		    (d > 0 && (e->cfg.lma_max_bindings = (uint32_t)d, 0)))
 			ERR("defaults.lma_max_bindings: not a number");
 	}
 
@@ -274,10 +276,12 @@ int emu_load(struct emu *e, const char *path, char *err, size_t errlen)
 			if (t && strcmp(t, "fixed") && strcmp(t, "exponential"))
 				ERR("mobility.dwell.type: fixed or exponential");
 			e->cfg.dwell_exp = t && !strcmp(t, "exponential");
-			if (get_duration(dw, "mean", &e->cfg.dwell_mean) || get_duration(dw, "min", &e->cfg.dwell_min))
+			if (get_duration(dw, "mean", &e->cfg.dwell_mean) ||
+			    get_duration(dw, "min", &e->cfg.dwell_min))
 				ERR("mobility.dwell: bad mean or min");
 		}
-		if (get_duration(o, "l2_gap", &e->cfg.l2_gap) || get_duration(o, "until", &e->cfg.mobility_until) ||
+		if (get_duration(o, "l2_gap", &e->cfg.l2_gap) ||
+		    get_duration(o, "until", &e->cfg.mobility_until) ||
 		    get_duration(o, "initial_spread", &e->cfg.initial_spread))
 			ERR("mobility: bad l2_gap, until or initial_spread");
 	}
@@ -285,7 +289,8 @@ int emu_load(struct emu *e, const char *path, char *err, size_t errlen)
 	if (o) {
 		double sz = e->cfg.pkt_size;
 
-		if (get_number(o, "downlink_pps", &e->cfg.dl_pps) || get_number(o, "uplink_pps", &e->cfg.ul_pps) ||
+		if (get_number(o, "downlink_pps", &e->cfg.dl_pps) ||
+		    get_number(o, "uplink_pps", &e->cfg.ul_pps) ||
 		    get_number(o, "fraction", &e->cfg.stream_fraction) || get_number(o, "packet_size", &sz))
 			ERR("traffic: bad downlink_pps, uplink_pps, fraction or packet_size");
 		if (sz < 40 || sz > 65535 || e->cfg.dl_pps < 0 || e->cfg.ul_pps < 0)
@@ -596,7 +601,8 @@ int emu_paths_compute(struct emu *e)
 			dmm_time_t worst = 0;
 			uint32_t x = b;
 
-			if (e->nodes[a].kind > EMU_MAG || e->nodes[b].kind > EMU_MAG || p->delay[(size_t)a * n + b] == DMM_TIME_NEVER)
+			if (e->nodes[a].kind > EMU_MAG || e->nodes[b].kind > EMU_MAG ||
+			    p->delay[(size_t)a * n + b] == DMM_TIME_NEVER)
 				continue;
 			while (x != a) {
 				const struct emu_link *l = &e->links[p->pred_link[(size_t)a * n + x]];
