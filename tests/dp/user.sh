@@ -1,0 +1,315 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The user-space data plane (dataplane/user) carrying one PMIPv6 binding,
+# driven by build/dp-tool in the MAG and the LMA:
+#
+#   MN ──mn0──link1── MAG ──core0──core0── LMA ──cn0──cn0── CN
+#   2001:db8:aa::1    fe80::1   2001:db8:1::1   2001:db8:1::2   2001:db8:2::2
+#   (mnprefix 2001:db8:aa::/64)                2001:db8:2::1
+#
+#   LMA: dst mnprefix -> encap peer MAG;  src mnprefix -> decap peer MAG
+#   MAG: src mnprefix link 1 -> encap peer LMA;  dst mnprefix -> decap
+#        peer LMA;  dst mnprefix -> deliver link 1
+#
+# Checks: both ends open, every intent installs, ping both ways, the
+# core link carries IPv6-in-IPv6 (outer MAG <-> LMA, next header 41, hop
+# limit 64, flow label 0, no ICMPv6 errors), counters move, a TCP transfer
+# completes with the same SHA-256 at both ends, tunnelled packets from an
+# unknown peer are dropped, a run killed with SIGKILL is cleaned up by the
+# next open(), and nothing of ours remains after exit.
+#
+#   tests/dp/user.sh [--mag user|kernel] [--lma user|kernel] [--label L] [--bench]
+#
+# --bench also prints ping RTT, iperf3 TCP throughput and UDP packet rates
+# through the tunnel and over plain forwarding in the same namespaces. It
+# prints figures and never fails on them.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/dp/lib.sh
+. tests/dp/lib.sh
+
+MAG_BE=user
+LMA_BE=user
+LABEL=user-dp
+BENCH=0
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--mag) MAG_BE=$2; shift 2 ;;
+	--lma) LMA_BE=$2; shift 2 ;;
+	--label) LABEL=$2; shift 2 ;;
+	--bench) BENCH=1; shift ;;
+	*) echo "usage: $0 [--mag user|kernel] [--lma user|kernel] [--label L] [--bench]" >&2; exit 2 ;;
+	esac
+done
+DP_TOOL=${DP_TOOL:-build/dp-tool}
+PROTO=211 # 0xd3, the backends' default marker
+PFX=2001:db8:aa::/64
+MN_A=2001:db8:aa::1
+MAG_A=2001:db8:1::1
+LMA_A=2001:db8:1::2
+CN_A=2001:db8:2::2
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "$LABEL: needs root (network namespaces)" >&2
+	exit 1
+fi
+if [[ ! -x $DP_TOOL ]]; then
+	echo "$LABEL: $DP_TOOL missing; run make" >&2
+	exit 1
+fi
+
+dp_init "$LABEL"
+echo "$LABEL: MAG=$MAG_BE LMA=$LMA_BE"
+dp_ns MN
+dp_ns MAG
+dp_ns LMA
+dp_ns CN
+dp_link "$MN" mn0 "$MAG" link1
+dp_link "$MAG" core0 "$LMA" core0
+dp_link "$LMA" cn0 "$CN" cn0
+ip -n "$MN" addr add $MN_A/64 dev mn0 nodad
+ip -n "$MAG" addr add fe80::1/64 dev link1 nodad
+ip -n "$MN" route add default via fe80::1 dev mn0
+ip -n "$MAG" addr add $MAG_A/64 dev core0 nodad
+ip -n "$LMA" addr add $LMA_A/64 dev core0 nodad
+ip -n "$LMA" addr add 2001:db8:2::1/64 dev cn0 nodad
+ip -n "$CN" addr add $CN_A/64 dev cn0 nodad
+ip -n "$CN" route add default via 2001:db8:2::1
+
+# A dp-tool per node, commands through a FIFO, replies in a file.
+start_dp() { # NODE-VAR BACKEND LOCAL [ARGS...]
+	local node=$1 be=$2 local_a=$3 ns fd
+	shift 3
+	ns=${!node}
+	rm -f "$DP_TMP/$node.in"
+	mkfifo "$DP_TMP/$node.in"
+	exec {fd}<>"$DP_TMP/$node.in"
+	printf -v "${node}_FD" '%s' "$fd"
+	: >"$DP_TMP/$node.out"
+	# Not dp_bg: bash gives a background command without its own
+	# redirection /dev/null as stdin.
+	ip netns exec "$ns" "$DP_TOOL" "$be" --local "$local_a" "$@" \
+		<"$DP_TMP/$node.in" >"$DP_TMP/$node.out" 2>&1 &
+	DP_PIDS+=("$!")
+	printf -v "${node}_PID" '%s' "$!"
+}
+cmd() { # NODE-VAR LINE
+	local fd_var=${1}_FD
+	echo "$2" >&"${!fd_var}"
+}
+# The packets counter of intent N at NODE, asked fresh.
+count() { # NODE-VAR N
+	local out="$DP_TMP/$1.out" before
+	before=$(wc -l <"$out")
+	cmd "$1" counters
+	for _ in $(seq 40); do
+		[[ $(tail -n +$((before + 1)) "$out" | grep -c '^counters') -ge $3 ]] && break
+		sleep 0.05
+	done
+	tail -n +$((before + 1)) "$out" | sed -n "s/^counters $2 packets=\([0-9]*\).*/\1/p" | tail -1
+}
+stop_dp() { # NODE-VAR: close and wait for the exit
+	local pid_var=${1}_PID
+	cmd "$1" close
+	for _ in $(seq 50); do
+		kill -0 "${!pid_var}" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "${!pid_var}" 2>/dev/null
+}
+ours_left() { # NS: print every route, rule and TUN of ours still there
+	ip -n "$1" -6 route show table all proto $PROTO
+	ip -n "$1" -6 rule show | grep -w "proto $PROTO"
+	ip -n "$1" -d link show | grep -B1 -w tun
+	true
+}
+nothing_left() { [[ -z $(ours_left "$1") ]] || { ours_left "$1"; return 1; }; }
+
+install_binding() {
+	cmd LMA "install lma-dl dst $PFX encap peer $MAG_A"
+	cmd LMA "install lma-ul src $PFX decap peer $MAG_A"
+	cmd MAG "install mag-ul src $PFX encap peer $LMA_A link 1"
+	cmd MAG "install mag-dl dst $PFX decap peer $LMA_A"
+	cmd MAG "install mag-deliver dst $PFX deliver link 1"
+}
+start_both() {
+	start_dp MAG "$MAG_BE" $MAG_A --link 1=link1
+	start_dp LMA "$LMA_BE" $LMA_A
+	dp_check "MAG ($MAG_BE) opens" dp_wait_line "$DP_TMP/MAG.out" '^ok open'
+	dp_check "LMA ($LMA_BE) opens" dp_wait_line "$DP_TMP/LMA.out" '^ok open'
+	install_binding
+	dp_check "LMA installs both intents" dp_wait_line "$DP_TMP/LMA.out" '^ok 2 '
+	dp_check "MAG installs three intents" dp_wait_line "$DP_TMP/MAG.out" '^ok 3 '
+	! grep '^error' "$DP_TMP/MAG.out" "$DP_TMP/LMA.out"
+}
+
+# A stale TUN of the name the user backend will use, as after a crash.
+for n in MAG LMA; do
+	be_var=${n}_BE
+	[[ ${!be_var} == user ]] && ip -n "${!n}" tuntap add dev dmm0 mode tun
+done
+
+start_both
+
+# Settle neighbour discovery, then ping.
+ip netns exec "$MN" ping -c 2 -i 0.2 -W 1 $CN_A >/dev/null 2>&1
+ip netns exec "$LMA" tcpdump -ni core0 -w "$DP_TMP/core.pcap" >/dev/null 2>&1 &
+TCPDUMP=$!
+DP_PIDS+=("$TCPDUMP")
+sleep 1
+dp_check "ping MN -> CN through the tunnel" ip netns exec "$MN" ping -c 5 -i 0.2 -W 2 $CN_A
+dp_check "ping CN -> MN through the tunnel" ip netns exec "$CN" ping -c 5 -i 0.2 -W 2 $MN_A
+
+# Tunnelled packets from an unknown peer (the CN) must not pass the LMA:
+# outer CN -> LMA, inner MN -> CN (what the MAG would send).
+ip netns exec "$CN" tcpdump -ni cn0 -w "$DP_TMP/cn.pcap" >/dev/null 2>&1 &
+TCPDUMP_CN=$!
+DP_PIDS+=("$TCPDUMP_CN")
+SPOOF=0
+if /usr/bin/python3 -c 'import scapy' 2>/dev/null; then
+	sleep 1
+	ip netns exec "$CN" /usr/bin/python3 - "$CN_A" "$LMA_A" "$MN_A" <<'EOF' >/dev/null 2>&1 && SPOOF=1
+import sys
+from scapy.all import IPv6, ICMPv6EchoRequest, send
+cn, lma, mn = sys.argv[1:4]
+send(IPv6(src=cn, dst=lma) / IPv6(src=mn, dst=cn) / ICMPv6EchoRequest(id=0x4242), count=3, verbose=0)
+EOF
+fi
+sleep 1
+kill "$TCPDUMP" "$TCPDUMP_CN" 2>/dev/null
+wait "$TCPDUMP" "$TCPDUMP_CN" 2>/dev/null
+
+pcap() { tcpdump -nr "$DP_TMP/core.pcap" -v 2>/dev/null; }
+outer_ok() { # SRC DST: one IPv6-in-IPv6 packet SRC -> DST, hop limit 64, no flow label, no extension header
+	pcap | grep -E "^[0-9:.]+ IP6 \(hlim 64, next-header IPv6 \(41\) payload length: [0-9]+\) $1 > $2: IP6" |
+		grep -q .
+}
+# A user backend writes the outer header exactly; the kernel's seg6
+# encap.red copies hop limit, traffic class and flow label from the inner
+# packet, so only the addresses and next header are checked for it.
+outer_any() { # SRC DST
+	pcap | grep -E "next-header IPv6 \(41\) payload length: [0-9]+\) $1 > $2: IP6" | grep -q .
+}
+if [[ $MAG_BE == user ]]; then
+	dp_check "core link: IPv6-in-IPv6 MAG -> LMA (nh 41, hlim 64, flow label 0)" outer_ok $MAG_A $LMA_A
+else
+	dp_check "core link: IPv6-in-IPv6 MAG -> LMA (nh 41)" outer_any $MAG_A $LMA_A
+fi
+if [[ $LMA_BE == user ]]; then
+	dp_check "core link: IPv6-in-IPv6 LMA -> MAG (nh 41, hlim 64, flow label 0)" outer_ok $LMA_A $MAG_A
+else
+	dp_check "core link: IPv6-in-IPv6 LMA -> MAG (nh 41)" outer_any $LMA_A $MAG_A
+fi
+dp_check "core link: the inner packets are the MN's echo requests and replies" \
+	bash -c "tcpdump -nr '$DP_TMP/core.pcap' 2>/dev/null | grep -q '$MN_A > $CN_A: ICMP6, echo request' &&
+		tcpdump -nr '$DP_TMP/core.pcap' 2>/dev/null | grep -q '$CN_A > $MN_A: ICMP6, echo reply'"
+dp_check "core link: no ICMPv6 error (unrecognized next header, unreachable)" \
+	bash -c "! tcpdump -nr '$DP_TMP/core.pcap' 'icmp6 and ip6[40] < 128' 2>/dev/null | grep ."
+if [[ $SPOOF == 1 ]]; then
+	dp_check "LMA drops tunnelled packets from an unknown peer" \
+		bash -c "tcpdump -nr '$DP_TMP/cn.pcap' 2>/dev/null | grep -q '$CN_A > $LMA_A: IP6 $MN_A > $CN_A: ICMP6, echo request, id 16962' &&
+			! tcpdump -nr '$DP_TMP/cn.pcap' 2>/dev/null | grep -Eq '^[0-9:.]+ IP6 $MN_A > $CN_A: ICMP6, echo request, id 16962'"
+fi
+
+# Counters: every intent of a user backend moved.
+for n in LMA MAG; do
+	be_var=${n}_BE
+	[[ ${!be_var} == user ]] || continue
+	nint=2
+	[[ $n == MAG ]] && nint=3
+	for i in $(seq $nint); do
+		p=$(count $n "$i" $nint)
+		dp_check "$n counters: intent $i moved (packets=${p:-?})" test "${p:-0}" -ge 10
+	done
+done
+
+# TCP: 4 MB each way, SHA-256 compared.
+head -c 4000000 /dev/urandom >"$DP_TMP/blob"
+want=$(sha256sum <"$DP_TMP/blob" | cut -d' ' -f1)
+tcp_ok() { # FROM-NS TO-NS TO-ADDR
+	local got
+	ip netns exec "$2" timeout 20 iperf3 -s -1 -B "$3" -p 5201 >/dev/null 2>&1 &
+	sleep 0.5
+	ip netns exec "$1" timeout 20 iperf3 -c "$3" -p 5201 -t 2 >"$DP_TMP/iperf.out" 2>&1 || return 1
+	grep receiver "$DP_TMP/iperf.out"
+	ip netns exec "$2" timeout 20 python3 -c '
+import socket, sys, hashlib
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 5202)); s.listen(1); c, _ = s.accept(); h = hashlib.sha256()
+while True:
+    b = c.recv(65536)
+    if not b: break
+    h.update(b)
+print(h.hexdigest())' "$3" >"$DP_TMP/sha.out" &
+	local srv=$!
+	sleep 0.5
+	ip netns exec "$1" timeout 20 python3 -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], 5202)); f = open(sys.argv[2], "rb")
+s.sendall(f.read()); s.shutdown(socket.SHUT_WR); s.recv(1)' "$3" "$DP_TMP/blob" || return 1
+	wait $srv
+	got=$(cat "$DP_TMP/sha.out")
+	echo "sha256 sent $want received $got"
+	[[ $got == "$want" ]]
+}
+dp_check "TCP MN -> CN: iperf3 2 s and 4 MB with matching SHA-256" tcp_ok "$MN" "$CN" $CN_A
+dp_check "TCP CN -> MN: iperf3 2 s and 4 MB with matching SHA-256" tcp_ok "$CN" "$MN" $MN_A
+
+# SIGKILL leaves routes and rules behind; the next open() removes them.
+if [[ $MAG_BE == user ]]; then
+	kill -9 "$MAG_PID"
+	wait "$MAG_PID" 2>/dev/null
+	dp_check "MAG killed: its rule and delivery route are left over" \
+		bash -c "ip -n '$MAG' -6 rule show | grep -qw 'proto $PROTO' && ip -n '$MAG' -6 route show proto $PROTO | grep -q ."
+	start_dp MAG "$MAG_BE" $MAG_A --link 1=link1
+	dp_check "MAG reopens after SIGKILL" dp_wait_line "$DP_TMP/MAG.out" '^ok open'
+	dp_check "MAG: open() removed the leftover rule and route" \
+		bash -c "! ip -n '$MAG' -6 rule show | grep -w 'proto $PROTO' && ! ip -n '$MAG' -6 route show table all proto $PROTO | grep ."
+	cmd MAG "install mag-ul src $PFX encap peer $LMA_A link 1"
+	cmd MAG "install mag-dl dst $PFX decap peer $LMA_A"
+	cmd MAG "install mag-deliver dst $PFX deliver link 1"
+	dp_wait_line "$DP_TMP/MAG.out" '^ok 3 ' >/dev/null
+	dp_check "ping MN -> CN after the restart" ip netns exec "$MN" ping -c 3 -i 0.2 -W 2 $CN_A
+fi
+
+# Remove and re-install: the route goes and comes back (make before break at the LMA).
+cmd LMA "install lma-dl2 dst $PFX encap peer $MAG_A prec 1"
+cmd LMA "remove 1"
+dp_wait_line "$DP_TMP/LMA.out" '^ok removed 1' >/dev/null
+dp_check "LMA: intent replaced in place, ping CN -> MN still works" \
+	ip netns exec "$CN" ping -c 3 -i 0.2 -W 2 $MN_A
+
+bench() {
+	local label=$1 rtt tcp udp
+	rtt=$(ip netns exec "$MN" ping -c 200 -i 0.005 -q $CN_A | sed -n 's/^rtt.* = \([^/]*\)\/\([^/]*\)\/.*/min \1 avg \2 ms/p')
+	ip netns exec "$CN" iperf3 -s -1 -B $CN_A -p 5203 >/dev/null 2>&1 &
+	sleep 0.5
+	tcp=$(ip netns exec "$MN" iperf3 -c $CN_A -p 5203 -t 3 -f m | awk '/receiver/ {print $7, $8}')
+	ip netns exec "$CN" iperf3 -s -1 -B $CN_A -p 5204 >/dev/null 2>&1 &
+	sleep 0.5
+	# 64-byte UDP payloads (112-byte IPv6 packets), offered at 400k pps
+	udp=$(ip netns exec "$MN" iperf3 -c $CN_A -p 5204 -u -l 64 -b 205M -t 3 --json |
+		/usr/bin/python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]["sum"]; print("%d pps received (%.1f%% lost)" % ((e["packets"]-e["lost_packets"])/e["seconds"], e["lost_percent"]))')
+	echo "  bench $label: ping RTT $rtt; TCP MN->CN $tcp; UDP $udp"
+}
+if [[ $BENCH == 1 ]]; then
+	bench "tunnel ($MAG_BE/$LMA_BE)"
+fi
+
+dp_check "MAG closes" stop_dp MAG
+dp_check "LMA closes" stop_dp LMA
+dp_check "MAG: no route, rule or TUN of ours left" nothing_left "$MAG"
+dp_check "LMA: no route, rule or TUN of ours left" nothing_left "$LMA"
+dp_check "no route for the MN prefix at the LMA after close" \
+	bash -c "! ip -n '$LMA' -6 route show $PFX | grep -q ."
+
+if [[ $BENCH == 1 ]]; then
+	# Plain forwarding over the same namespaces and links.
+	ip -n "$MAG" route add default via $LMA_A
+	ip -n "$MAG" route add $PFX dev link1
+	ip -n "$LMA" route add $PFX via $MAG_A
+	bench "plain forwarding"
+fi
+
+dp_summary "$LABEL"
