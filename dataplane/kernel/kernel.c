@@ -1,0 +1,1062 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Kernel data plane: forwarding intents as rtnetlink objects (libmnl).
+ *
+ * Mapping (every route carries rtm_protocol = cfg.rt_proto, every rule
+ * FRA_PROTOCOL = cfg.rt_proto, so a later run can find and remove them):
+ *
+ *   DST P -> ENCAP peer    route P in main, encap seg6 mode encap.red with
+ *                          the single segment peer. With one segment the
+ *                          kernel writes no SRH: plain IPv6-in-IPv6 (RFC
+ *                          2473, next header 41). The outer source is the
+ *                          per-netns seg6 tunnel source, set to cfg.local
+ *                          at open() (this kernel has no per-route source).
+ *   DST P -> DELIVER L     route P dev L (on link).
+ *   DST P -> DROP, BUFFER  route type blackhole P. The kernel cannot hold
+ *                          packets, so BUFFER drops silently (no ICMPv6
+ *                          unreachable, unlike "unreachable"/"prohibit").
+ *   SRC P [iif L] -> X     table T (one per intent, from cfg.table_base+1)
+ *                          holding a default route doing X, and the rule
+ *                          "from P [iif L] lookup T" at cfg.rule_prio.
+ *   * -> DECAP peer        the decapsulation machinery, refcounted over
+ *                          DECAP intents, plus one rule per peer:
+ *       table cfg.table_base:  local/128 encap seg6local End.DT6 table 254
+ *       rule rule_prio-2:      from peer to local/128 ipproto 41 lookup base
+ *       rule rule_prio-1:      lookup local   (moved from priority 0)
+ *     cfg.local also receives the Mobility Header (135) and everything
+ *     else; only protocol 41 from a known peer is decapsulated. The local
+ *     table rule has to move below the decap rule, because at priority 0
+ *     it would deliver the tunnelled packets locally before any other rule
+ *     is consulted (and no ip6tnl exists to take them). The SRC rules stay
+ *     after it, so packets from an MN to the gateway itself are delivered.
+ *     End.DT6 looks up table 254 only: an inner packet addressed to this
+ *     node itself is not delivered (environment.md §1a); gateways forward.
+ *
+ * Counters: plain routes have none in the kernel, and no netfilter tool
+ * is installed; counters() returns -ENOTSUP (see the note there).
+ */
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
+#include <linux/genetlink.h>
+#include <linux/lwtunnel.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/seg6.h>
+#include <linux/seg6_genl.h>
+#include <linux/seg6_iptunnel.h>
+#include <linux/seg6_local.h>
+
+#include "dmm/dataplane.h"
+#include "dmm/fmt.h"
+#include "kernel.h"
+
+#ifndef SEG6_IPTUN_MODE_ENCAP_RED
+#define SEG6_IPTUN_MODE_ENCAP_RED 3 /* Linux 5.19+ */
+#endif
+#ifndef IPV6_SRCRT_TYPE_4
+#define IPV6_SRCRT_TYPE_4 4
+#endif
+
+#define KDP_DEFAULT_TABLE_BASE 1000
+#define KDP_DEFAULT_RULE_PRIO 1000
+#define KDP_DEFAULT_PROTO 0xd3
+#define KDP_MAIN_TABLE RT_TABLE_MAIN
+#define KDP_RXBUF 32768
+
+struct kdp_intent {
+	uint32_t id;
+	uint8_t match, action;
+	struct dmm_prefix prefix; /* masked */
+	struct dmm_addr peer;
+	int ifindex;    /* DELIVER: out link; SRC: in link (0: any) */
+	int out_ifindex; /* DELIVER: the link to send on */
+	uint32_t table; /* SRC: its own table; DST: main */
+	uint32_t metric;
+};
+
+struct kdp_peer {
+	struct dmm_addr addr;
+	uint32_t refs;
+};
+
+struct dmm_dp {
+	struct dmm_dp_cfg cfg;
+	struct mnl_socket *nl;   /* NETLINK_ROUTE */
+	struct mnl_socket *genl; /* NETLINK_GENERIC, for the seg6 tunnel source */
+	uint32_t seq;
+	uint16_t seg6_family;
+	bool tunsrc_set; /* we changed it; restore old_tunsrc at close */
+	struct dmm_addr old_tunsrc;
+	struct kdp_intent *in;
+	size_t nin, capin;
+	uint32_t decap_refs;
+	int decap_ifindex;
+	struct kdp_peer *peers;
+	size_t npeers, cappeers;
+	char lasterr[256];
+	char rx[KDP_RXBUF];
+};
+
+__attribute__((format(printf, 2, 3))) static void set_err(struct dmm_dp *dp, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dp->lasterr, sizeof(dp->lasterr), fmt, ap);
+	va_end(ap);
+}
+
+const char *dmm_dp_kernel_last_error(const struct dmm_dp *dp)
+{
+	return dp->lasterr;
+}
+
+/* ---- netlink request / reply ---- */
+
+struct req {
+	struct dmm_dp *dp;
+	mnl_cb_t cb;
+	void *data;
+};
+
+static int cb_noop(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_OK;
+}
+
+static int cb_done(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_STOP;
+}
+
+/* An ACK (error 0) ends the request; an error keeps the extended ACK text. */
+static int cb_error(const struct nlmsghdr *nlh, void *data)
+{
+	struct req *r = data;
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	size_t off = sizeof(*e);
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (e->error == 0)
+		return MNL_CB_STOP;
+	r->dp->lasterr[0] = '\0';
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+			off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+		mnl_attr_for_each(attr, nlh, off)
+		{
+			if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+			    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+				set_err(r->dp, "%s", mnl_attr_get_str(attr));
+		}
+	}
+	if (!r->dp->lasterr[0])
+		set_err(r->dp, "%s", strerror(-e->error));
+	errno = -e->error;
+	return MNL_CB_ERROR;
+}
+
+static int cb_data(const struct nlmsghdr *nlh, void *data)
+{
+	struct req *r = data;
+
+	return r->cb ? r->cb(nlh, r->data) : MNL_CB_OK;
+}
+
+/*
+ * Send nlh on sk and run cb on every reply until the ACK (or NLMSG_DONE
+ * of a dump). Returns 0 or -errno; the kernel's message is in lasterr.
+ */
+static int nl_talk(struct dmm_dp *dp, struct mnl_socket *sk, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
+		[NLMSG_NOOP] = cb_noop,
+		[NLMSG_ERROR] = cb_error,
+		[NLMSG_DONE] = cb_done,
+		[NLMSG_OVERRUN] = cb_noop,
+	};
+	struct req r = {dp, cb, data};
+	uint32_t portid = mnl_socket_get_portid(sk);
+	ssize_t n;
+	int ret;
+
+	nlh->nlmsg_flags |= NLM_F_REQUEST;
+	if ((nlh->nlmsg_flags & NLM_F_DUMP) != NLM_F_DUMP) /* NLM_F_EXCL shares a bit with it */
+		nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = ++dp->seq;
+	if (mnl_socket_sendto(sk, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		set_err(dp, "netlink send: %s", strerror(errno));
+		return ret;
+	}
+	for (;;) {
+		n = mnl_socket_recvfrom(sk, dp->rx, sizeof(dp->rx));
+		if (n < 0) {
+			ret = -errno;
+			set_err(dp, "netlink receive: %s", strerror(errno));
+			return ret;
+		}
+		ret = mnl_cb_run2(dp->rx, (size_t)n, dp->seq, portid, cb_data, &r, ctl, NLMSG_MIN_TYPE);
+		if (ret == MNL_CB_STOP)
+			return 0;
+		if (ret < 0)
+			return errno ? -errno : -EIO;
+	}
+}
+
+/* ---- message builders ---- */
+
+static void put_prefix(struct nlmsghdr *nlh, uint16_t type, const struct dmm_prefix *p)
+{
+	if (p->len)
+		mnl_attr_put(nlh, type, 16, p->addr.b);
+}
+
+static struct nlmsghdr *route_msg(struct dmm_dp *dp, char *buf, uint16_t type, uint16_t flags, uint32_t table,
+				  const struct dmm_prefix *dst, uint8_t rtype, uint32_t metric)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_dst_len = dst->len;
+	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = dp->cfg.rt_proto;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = rtype;
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	put_prefix(nlh, RTA_DST, dst);
+	if (metric)
+		mnl_attr_put_u32(nlh, RTA_PRIORITY, metric);
+	return nlh;
+}
+
+/* encap seg6 mode encap.red segs <peer>: one segment, so no SRH on the wire. */
+static void put_encap_red(struct nlmsghdr *nlh, const struct dmm_addr *peer)
+{
+	char b[sizeof(struct seg6_iptunnel_encap) + sizeof(struct ipv6_sr_hdr) + 16] = {0};
+	struct seg6_iptunnel_encap *t = (struct seg6_iptunnel_encap *)b;
+	struct ipv6_sr_hdr *srh = t->srh;
+	struct nlattr *nest;
+
+	t->mode = SEG6_IPTUN_MODE_ENCAP_RED;
+	srh->hdrlen = (sizeof(*srh) + 16) / 8 - 1;
+	srh->type = IPV6_SRCRT_TYPE_4;
+	srh->segments_left = 0;
+	srh->first_segment = 0;
+	memcpy(&srh->segments[0], peer->b, 16);
+	nest = mnl_attr_nest_start(nlh, RTA_ENCAP);
+	mnl_attr_put(nlh, SEG6_IPTUNNEL_SRH, sizeof(b), b);
+	mnl_attr_nest_end(nlh, nest);
+	mnl_attr_put_u16(nlh, RTA_ENCAP_TYPE, LWTUNNEL_ENCAP_SEG6);
+}
+
+static void put_end_dt6(struct nlmsghdr *nlh, uint32_t table)
+{
+	struct nlattr *nest = mnl_attr_nest_start(nlh, RTA_ENCAP);
+
+	mnl_attr_put_u32(nlh, SEG6_LOCAL_ACTION, SEG6_LOCAL_ACTION_END_DT6);
+	mnl_attr_put_u32(nlh, SEG6_LOCAL_TABLE, table);
+	mnl_attr_nest_end(nlh, nest);
+	mnl_attr_put_u16(nlh, RTA_ENCAP_TYPE, LWTUNNEL_ENCAP_SEG6_LOCAL);
+}
+
+struct rule_spec {
+	uint32_t prio;
+	uint32_t table;
+	const struct dmm_prefix *src, *dst; /* NULL: any */
+	int iif;                            /* 0: any */
+	uint8_t ipproto;                    /* 0: any */
+	bool marked;                        /* FRA_PROTOCOL = rt_proto */
+};
+
+static struct nlmsghdr *rule_msg(struct dmm_dp *dp, char *buf, uint16_t type, uint16_t flags,
+				 const struct rule_spec *s)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct fib_rule_hdr *frh;
+	char ifname[IF_NAMESIZE];
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+	frh->family = AF_INET6;
+	frh->action = FR_ACT_TO_TBL;
+	frh->table = s->table < 256 ? (uint8_t)s->table : RT_TABLE_UNSPEC;
+	mnl_attr_put_u32(nlh, FRA_TABLE, s->table);
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, s->prio);
+	if (s->src) {
+		frh->src_len = s->src->len;
+		put_prefix(nlh, FRA_SRC, s->src);
+	}
+	if (s->dst) {
+		frh->dst_len = s->dst->len;
+		put_prefix(nlh, FRA_DST, s->dst);
+	}
+	if (s->iif && if_indextoname((unsigned)s->iif, ifname))
+		mnl_attr_put_strz(nlh, FRA_IIFNAME, ifname);
+	if (s->ipproto)
+		mnl_attr_put_u8(nlh, FRA_IP_PROTO, s->ipproto);
+	if (s->marked)
+		mnl_attr_put_u8(nlh, FRA_PROTOCOL, dp->cfg.rt_proto);
+	return nlh;
+}
+
+static int rule_do(struct dmm_dp *dp, uint16_t type, const struct rule_spec *s)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint16_t flags = type == RTM_NEWRULE ? NLM_F_CREATE | NLM_F_EXCL : 0;
+
+	return nl_talk(dp, dp->nl, rule_msg(dp, buf, type, flags, s), NULL, NULL);
+}
+
+/* ---- route lookups ---- */
+
+static int cb_oif(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *attr;
+	int *oif = data;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return MNL_CB_OK;
+	mnl_attr_for_each(attr, nlh, sizeof(struct rtmsg))
+	{
+		if (mnl_attr_get_type(attr) == RTA_OIF && mnl_attr_get_payload_len(attr) == 4)
+			*oif = (int)mnl_attr_get_u32(attr);
+	}
+	return MNL_CB_OK;
+}
+
+/* The interface the kernel would send to addr on; 0 or -errno. */
+static int route_get_oif(struct dmm_dp *dp, const struct dmm_addr *addr, int *oif)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_dst_len = 128;
+	mnl_attr_put(nlh, RTA_DST, 16, addr->b);
+	*oif = 0;
+	return nl_talk(dp, dp->nl, nlh, cb_oif, oif);
+}
+
+/*
+ * A device for a route whose lwtunnel decides where packets go. It must
+ * not be a loopback device: the kernel turns routes via lo into rejects.
+ * The interface holding cfg.local if it is not lo, else the first up,
+ * non-loopback interface.
+ */
+static int pick_dev(const struct dmm_addr *local)
+{
+	struct ifaddrs *ifa, *i;
+	int first = 0, owner = 0;
+
+	if (getifaddrs(&ifa) < 0)
+		return 0;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6 || (i->ifa_flags & IFF_LOOPBACK) ||
+		    !(i->ifa_flags & IFF_UP))
+			continue;
+		if (!first)
+			first = (int)if_nametoindex(i->ifa_name);
+		if (!memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, local->b, 16))
+			owner = (int)if_nametoindex(i->ifa_name);
+	}
+	freeifaddrs(ifa);
+	return owner ? owner : first;
+}
+
+/* ---- seg6 tunnel source (generic netlink family "SEG6") ---- */
+
+static int cb_family(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *attr;
+	uint16_t *id = data;
+
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr))
+	{
+		if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_ID && mnl_attr_get_payload_len(attr) == 2)
+			*id = mnl_attr_get_u16(attr);
+	}
+	return MNL_CB_OK;
+}
+
+static struct nlmsghdr *genl_msg(char *buf, uint16_t family, uint8_t cmd, uint8_t version)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *g;
+
+	nlh->nlmsg_type = family;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = cmd;
+	g->version = version;
+	return nlh;
+}
+
+static int seg6_family(struct dmm_dp *dp)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = genl_msg(buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
+	int ret;
+
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, SEG6_GENL_NAME);
+	ret = nl_talk(dp, dp->genl, nlh, cb_family, &dp->seg6_family);
+	if (ret == 0 && !dp->seg6_family)
+		ret = -ENOENT;
+	return ret;
+}
+
+static int cb_tunsrc(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *attr;
+
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr))
+	{
+		if (mnl_attr_get_type(attr) == SEG6_ATTR_DST && mnl_attr_get_payload_len(attr) == 16)
+			memcpy(data, mnl_attr_get_payload(attr), 16);
+	}
+	return MNL_CB_OK;
+}
+
+static int tunsrc_get(struct dmm_dp *dp, struct dmm_addr *a)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	memset(a, 0, sizeof(*a));
+	return nl_talk(dp, dp->genl, genl_msg(buf, dp->seg6_family, SEG6_CMD_GET_TUNSRC, SEG6_GENL_VERSION),
+		       cb_tunsrc, a->b);
+}
+
+static int tunsrc_set(struct dmm_dp *dp, const struct dmm_addr *a)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = genl_msg(buf, dp->seg6_family, SEG6_CMD_SET_TUNSRC, SEG6_GENL_VERSION);
+
+	mnl_attr_put(nlh, SEG6_ATTR_DST, 16, a->b);
+	return nl_talk(dp, dp->genl, nlh, NULL, NULL);
+}
+
+/* ---- leftovers of an earlier run: dump, collect, delete ---- */
+
+struct collect {
+	struct dmm_dp *dp;
+	char *buf; /* concatenated netlink messages to send back as deletes */
+	size_t len, cap;
+	bool moved_local; /* one of ours was the moved "lookup local" rule */
+};
+
+static int collect_add(struct collect *c, const struct nlmsghdr *nlh)
+{
+	if (c->len + nlh->nlmsg_len > c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16384;
+		char *b;
+
+		while (cap < c->len + nlh->nlmsg_len)
+			cap *= 2;
+		b = realloc(c->buf, cap);
+		if (!b)
+			return MNL_CB_ERROR;
+		c->buf = b;
+		c->cap = cap;
+	}
+	memcpy(c->buf + c->len, nlh, nlh->nlmsg_len);
+	c->len += MNL_ALIGN(nlh->nlmsg_len);
+	return MNL_CB_OK;
+}
+
+static int cb_rule_leftover(const struct nlmsghdr *nlh, void *data)
+{
+	struct collect *c = data;
+	const struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	bool ours = false;
+	uint32_t table = frh->table;
+
+	if (nlh->nlmsg_type != RTM_NEWRULE)
+		return MNL_CB_OK;
+	mnl_attr_for_each(attr, nlh, sizeof(*frh))
+	{
+		if (mnl_attr_get_type(attr) == FRA_PROTOCOL && mnl_attr_get_u8(attr) == c->dp->cfg.rt_proto)
+			ours = true;
+		if (mnl_attr_get_type(attr) == FRA_TABLE)
+			table = mnl_attr_get_u32(attr);
+	}
+	if (!ours)
+		return MNL_CB_OK;
+	if (table == RT_TABLE_LOCAL)
+		c->moved_local = true;
+	return collect_add(c, nlh);
+}
+
+/* Only the keys ip6_route_del() matches on, so no attribute of the dump is misread. */
+static int cb_route_leftover(const struct nlmsghdr *nlh, void *data)
+{
+	struct collect *c = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *del;
+	struct rtmsg *drtm;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_protocol != c->dp->cfg.rt_proto ||
+	    (rtm->rtm_flags & RTM_F_CLONED))
+		return MNL_CB_OK;
+	del = mnl_nlmsg_put_header(buf);
+	del->nlmsg_type = RTM_DELROUTE;
+	drtm = mnl_nlmsg_put_extra_header(del, sizeof(*drtm));
+	*drtm = *rtm;
+	mnl_attr_for_each(attr, nlh, sizeof(*rtm))
+	{
+		switch (mnl_attr_get_type(attr)) {
+		case RTA_TABLE:
+		case RTA_DST:
+		case RTA_SRC:
+		case RTA_PRIORITY:
+		case RTA_OIF:
+			mnl_attr_put(del, mnl_attr_get_type(attr), mnl_attr_get_payload_len(attr),
+				     mnl_attr_get_payload(attr));
+			break;
+		default:
+			break;
+		}
+	}
+	return collect_add(c, del);
+}
+
+static int send_collected(struct dmm_dp *dp, struct collect *c, uint16_t type)
+{
+	size_t off = 0;
+	int n = 0;
+
+	while (off < c->len) {
+		struct nlmsghdr *nlh = (struct nlmsghdr *)(c->buf + off);
+
+		off += MNL_ALIGN(nlh->nlmsg_len);
+		nlh->nlmsg_type = type;
+		nlh->nlmsg_flags = 0;
+		if (nl_talk(dp, dp->nl, nlh, NULL, NULL) == 0)
+			n++;
+	}
+	return n;
+}
+
+static int local_rule_at0(struct dmm_dp *dp, uint16_t type)
+{
+	struct rule_spec s = {.prio = 0, .table = RT_TABLE_LOCAL};
+
+	return rule_do(dp, type, &s);
+}
+
+/* Remove every rule and route that carries our marker. Returns how many went, or -errno. */
+static int sweep(struct dmm_dp *dp)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct collect c = {.dp = dp};
+	struct nlmsghdr *nlh;
+	struct rtgenmsg *g;
+	int ret, n = 0;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETRULE;
+	nlh->nlmsg_flags = NLM_F_DUMP;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(struct fib_rule_hdr));
+	g->rtgen_family = AF_INET6;
+	ret = nl_talk(dp, dp->nl, nlh, cb_rule_leftover, &c);
+	if (ret < 0)
+		goto out;
+	/* Put the local table back at priority 0 before removing our copy of it. */
+	if (c.moved_local) {
+		ret = local_rule_at0(dp, RTM_NEWRULE);
+		if (ret < 0 && ret != -EEXIST)
+			goto out;
+	}
+	n += send_collected(dp, &c, RTM_DELRULE);
+
+	c.len = 0;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_DUMP;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(struct rtmsg));
+	g->rtgen_family = AF_INET6;
+	ret = nl_talk(dp, dp->nl, nlh, cb_route_leftover, &c);
+	if (ret < 0)
+		goto out;
+	n += send_collected(dp, &c, RTM_DELROUTE);
+	ret = n;
+out:
+	free(c.buf);
+	return ret;
+}
+
+/* ---- decapsulation machinery ---- */
+
+static struct dmm_prefix host(const struct dmm_addr *a)
+{
+	struct dmm_prefix p = {.addr = *a, .len = 128};
+
+	return p;
+}
+
+static int decap_route(struct dmm_dp *dp, uint16_t type)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct dmm_prefix l = host(&dp->cfg.local);
+	struct nlmsghdr *nlh = route_msg(dp, buf, type, type == RTM_NEWROUTE ? NLM_F_CREATE | NLM_F_EXCL : 0,
+					 dp->cfg.table_base, &l, RTN_UNICAST, 0);
+
+	if (type == RTM_NEWROUTE) {
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)dp->decap_ifindex);
+		put_end_dt6(nlh, RT_TABLE_MAIN);
+	}
+	return nl_talk(dp, dp->nl, nlh, NULL, NULL);
+}
+
+static int peer_rule(struct dmm_dp *dp, uint16_t type, const struct dmm_addr *peer)
+{
+	struct dmm_prefix l = host(&dp->cfg.local), p = host(peer);
+	struct rule_spec s = {.prio = dp->cfg.rule_prio - 2,
+			      .table = dp->cfg.table_base,
+			      .src = &p,
+			      .dst = &l,
+			      .ipproto = IPPROTO_IPV6,
+			      .marked = true};
+
+	return rule_do(dp, type, &s);
+}
+
+static int local_rule_moved(struct dmm_dp *dp, uint16_t type)
+{
+	struct rule_spec s = {.prio = dp->cfg.rule_prio - 1, .table = RT_TABLE_LOCAL, .marked = true};
+
+	return rule_do(dp, type, &s);
+}
+
+static int decap_up(struct dmm_dp *dp)
+{
+	int ret;
+
+	if (!dp->decap_ifindex)
+		dp->decap_ifindex = pick_dev(&dp->cfg.local);
+	if (!dp->decap_ifindex) {
+		set_err(dp, "no non-loopback interface for the End.DT6 route");
+		return -ENODEV;
+	}
+	ret = decap_route(dp, RTM_NEWROUTE);
+	if (ret < 0)
+		return ret;
+	/* Add the moved copy first, so local delivery never has a gap. */
+	ret = local_rule_moved(dp, RTM_NEWRULE);
+	if (ret < 0)
+		goto err_route;
+	ret = local_rule_at0(dp, RTM_DELRULE);
+	if (ret < 0 && ret != -ENOENT)
+		goto err_rule;
+	return 0;
+err_rule:
+	local_rule_moved(dp, RTM_DELRULE);
+err_route:
+	decap_route(dp, RTM_DELROUTE);
+	return ret;
+}
+
+static void decap_down(struct dmm_dp *dp)
+{
+	int ret = local_rule_at0(dp, RTM_NEWRULE);
+
+	if (ret == 0 || ret == -EEXIST)
+		local_rule_moved(dp, RTM_DELRULE);
+	decap_route(dp, RTM_DELROUTE);
+}
+
+static struct kdp_peer *peer_find(struct dmm_dp *dp, const struct dmm_addr *a)
+{
+	for (size_t i = 0; i < dp->npeers; i++)
+		if (dmm_addr_eq(&dp->peers[i].addr, a))
+			return &dp->peers[i];
+	return NULL;
+}
+
+static int decap_get(struct dmm_dp *dp, const struct dmm_addr *peer)
+{
+	struct kdp_peer *p = peer_find(dp, peer);
+	int ret;
+
+	if (!p && dp->npeers == dp->cappeers) {
+		size_t cap = dp->cappeers ? dp->cappeers * 2 : 8;
+		struct kdp_peer *np = realloc(dp->peers, cap * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		dp->peers = np;
+		dp->cappeers = cap;
+	}
+	if (dp->decap_refs == 0) {
+		ret = decap_up(dp);
+		if (ret < 0)
+			return ret;
+	}
+	if (!p) {
+		ret = peer_rule(dp, RTM_NEWRULE, peer);
+		if (ret < 0) {
+			if (dp->decap_refs == 0)
+				decap_down(dp);
+			return ret;
+		}
+		p = &dp->peers[dp->npeers++];
+		p->addr = *peer;
+		p->refs = 0;
+	}
+	p->refs++;
+	dp->decap_refs++;
+	return 0;
+}
+
+static void decap_put(struct dmm_dp *dp, const struct dmm_addr *peer)
+{
+	struct kdp_peer *p = peer_find(dp, peer);
+
+	if (!p)
+		return;
+	if (--p->refs == 0) {
+		peer_rule(dp, RTM_DELRULE, peer);
+		*p = dp->peers[--dp->npeers];
+	}
+	if (--dp->decap_refs == 0)
+		decap_down(dp);
+}
+
+/* ---- intents ---- */
+
+static struct kdp_intent *intent_find(struct dmm_dp *dp, uint32_t id)
+{
+	for (size_t i = 0; i < dp->nin; i++)
+		if (dp->in[i].id == id)
+			return &dp->in[i];
+	return NULL;
+}
+
+/* The lowest table above table_base that no SRC intent uses. */
+static uint32_t table_alloc(struct dmm_dp *dp)
+{
+	uint32_t t = dp->cfg.table_base + 1;
+
+	for (;;) {
+		bool used = false;
+
+		for (size_t i = 0; i < dp->nin && !used; i++)
+			used = dp->in[i].match == DMM_FM_SRC && dp->in[i].table == t;
+		if (!used)
+			return t;
+		t++;
+	}
+}
+
+static int link_ifindex(struct dmm_dp *dp, uint32_t link, int *ifindex)
+{
+	for (unsigned i = 0; i < dp->cfg.nlinks; i++) {
+		if (dp->cfg.link[i].id != link)
+			continue;
+		*ifindex = (int)if_nametoindex(dp->cfg.link[i].ifname);
+		if (!*ifindex) {
+			set_err(dp, "link %u: no interface %s", link, dp->cfg.link[i].ifname);
+			return -ENODEV;
+		}
+		return 0;
+	}
+	set_err(dp, "link %u is not configured", link);
+	return -ENODEV;
+}
+
+/* The route doing k's action for dst in table (DST: P in main; SRC: ::/0 in its table). */
+static int action_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t type, const struct dmm_prefix *dst)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint8_t rtype = k->action == DMM_FM_DROP || k->action == DMM_FM_BUFFER ? RTN_BLACKHOLE : RTN_UNICAST;
+	struct nlmsghdr *nlh = route_msg(dp, buf, type, type == RTM_NEWROUTE ? NLM_F_CREATE | NLM_F_EXCL : 0,
+					 k->table, dst, rtype, k->metric);
+	int oif = 0, ret;
+
+	if (type == RTM_NEWROUTE && k->action == DMM_FM_ENCAP) {
+		/* The outer packet is routed again after encapsulation; the device only has to be real. */
+		ret = route_get_oif(dp, &k->peer, &oif);
+		if (ret < 0 || !oif)
+			oif = pick_dev(&dp->cfg.local);
+		if (!oif) {
+			set_err(dp, "no route to the tunnel peer");
+			return -ENETUNREACH;
+		}
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+		put_encap_red(nlh, &k->peer);
+	} else if (k->action == DMM_FM_DELIVER) {
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)k->out_ifindex);
+	}
+	return nl_talk(dp, dp->nl, nlh, NULL, NULL);
+}
+
+static int src_rule(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t type)
+{
+	struct rule_spec s = {.prio = dp->cfg.rule_prio,
+			      .table = k->table,
+			      .src = &k->prefix,
+			      .iif = k->ifindex,
+			      .marked = true};
+
+	return rule_do(dp, type, &s);
+}
+
+static int k_install(struct dmm_dp *dp, const struct dmm_intent *in)
+{
+	static const struct dmm_prefix any = {.len = 0};
+	struct kdp_intent k = {0};
+	int ret;
+
+	dp->lasterr[0] = '\0';
+	if (!in->id || in->prefix.len > 128 || in->match > DMM_FM_SRC || in->action > DMM_FM_DROP) {
+		set_err(dp, "invalid intent");
+		return -EINVAL;
+	}
+	if (intent_find(dp, in->id))
+		return -EEXIST;
+	if (in->action == DMM_FM_ENCAP && dmm_addr_is_zero(&in->peer)) {
+		set_err(dp, "encap without a peer");
+		return -EINVAL;
+	}
+	k.id = in->id;
+	k.match = in->match;
+	k.action = in->action;
+	k.prefix = in->prefix;
+	dmm_prefix_mask(&k.prefix);
+	k.peer = in->peer;
+	/* Lower precedence wins, like a lower metric; below the kernel's 256 for connected routes. */
+	k.metric = 1u + in->precedence;
+	if (k.action == DMM_FM_DELIVER) {
+		ret = link_ifindex(dp, in->link, &k.out_ifindex);
+		if (ret < 0)
+			return ret;
+	}
+	if (k.match == DMM_FM_SRC && in->link) {
+		ret = link_ifindex(dp, in->link, &k.ifindex);
+		if (ret < 0)
+			return ret;
+	}
+	if (dp->nin == dp->capin) {
+		size_t cap = dp->capin ? dp->capin * 2 : 16;
+		struct kdp_intent *n = realloc(dp->in, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		dp->in = n;
+		dp->capin = cap;
+	}
+
+	if (k.action == DMM_FM_DECAP) {
+		ret = decap_get(dp, &k.peer);
+	} else if (k.match == DMM_FM_DST) {
+		k.table = KDP_MAIN_TABLE;
+		ret = action_route(dp, &k, RTM_NEWROUTE, &k.prefix);
+	} else {
+		k.table = table_alloc(dp);
+		ret = action_route(dp, &k, RTM_NEWROUTE, &any);
+		if (ret == 0) {
+			ret = src_rule(dp, &k, RTM_NEWRULE);
+			if (ret < 0)
+				action_route(dp, &k, RTM_DELROUTE, &any);
+		}
+	}
+	if (ret < 0)
+		return ret;
+	dp->in[dp->nin++] = k;
+	return 0;
+}
+
+static void k_remove(struct dmm_dp *dp, const struct dmm_intent *in)
+{
+	static const struct dmm_prefix any = {.len = 0};
+	struct kdp_intent *k = intent_find(dp, in->id);
+
+	if (!k)
+		return;
+	if (k->action == DMM_FM_DECAP) {
+		decap_put(dp, &k->peer);
+	} else if (k->match == DMM_FM_DST) {
+		action_route(dp, k, RTM_DELROUTE, &k->prefix);
+	} else {
+		src_rule(dp, k, RTM_DELRULE);
+		action_route(dp, k, RTM_DELROUTE, &any);
+	}
+	*k = dp->in[--dp->nin];
+}
+
+/*
+ * Plain routes and rules keep no packet counters in the kernel, and no
+ * netfilter userspace is installed to count by prefix. Counting needs an
+ * nftables table with per-intent counter rules (libnftnl) or an lwt BPF
+ * program; until then the caller learns that none exist.
+ */
+static int k_counters(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint64_t *bytes)
+{
+	*packets = 0;
+	*bytes = 0;
+	return intent_find(dp, id) ? -ENOTSUP : -ENOENT;
+}
+
+static int k_fd(struct dmm_dp *dp)
+{
+	(void)dp;
+	return -1;
+}
+
+static int k_poll(struct dmm_dp *dp)
+{
+	(void)dp;
+	return 0;
+}
+
+/* ---- open / close ---- */
+
+static struct mnl_socket *nl_open(int bus)
+{
+	struct mnl_socket *sk = mnl_socket_open(bus);
+	int one = 1;
+
+	if (!sk)
+		return NULL;
+	if (mnl_socket_bind(sk, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int e = errno;
+
+		mnl_socket_close(sk);
+		errno = e;
+		return NULL;
+	}
+	/* Extended ACKs carry the kernel's reason; capped ACKs do not echo the request. */
+	mnl_socket_setsockopt(sk, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(sk, NETLINK_CAP_ACK, &one, sizeof(one));
+	return sk;
+}
+
+static void k_close(struct dmm_dp *dp)
+{
+	if (!dp)
+		return;
+	while (dp->nin) {
+		struct dmm_intent in = {.id = dp->in[dp->nin - 1].id};
+
+		k_remove(dp, &in);
+	}
+	if (dp->tunsrc_set)
+		tunsrc_set(dp, &dp->old_tunsrc);
+	if (dp->genl)
+		mnl_socket_close(dp->genl);
+	if (dp->nl)
+		mnl_socket_close(dp->nl);
+	free(dp->in);
+	free(dp->peers);
+	free(dp);
+}
+
+static struct dmm_dp *k_open(const struct dmm_dp_cfg *cfg, char *err, size_t errlen)
+{
+	struct dmm_dp *dp = calloc(1, sizeof(*dp));
+	struct dmm_addr cur;
+	int ret;
+
+	if (!dp) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	dp->cfg = *cfg;
+	if (!dp->cfg.table_base)
+		dp->cfg.table_base = KDP_DEFAULT_TABLE_BASE;
+	if (!dp->cfg.rule_prio)
+		dp->cfg.rule_prio = KDP_DEFAULT_RULE_PRIO;
+	if (!dp->cfg.rt_proto)
+		dp->cfg.rt_proto = KDP_DEFAULT_PROTO;
+	dp->seq = (uint32_t)time(NULL);
+	if (dp->cfg.rule_prio < 2 || dp->cfg.table_base == RT_TABLE_MAIN || dp->cfg.table_base >= 0xfffffff0u ||
+	    dmm_addr_is_zero(&dp->cfg.local)) {
+		snprintf(err, errlen, "kernel dp: needs local, rule_prio >= 2 and a free table_base");
+		ret = -EINVAL;
+		goto err_free;
+	}
+	dp->nl = nl_open(NETLINK_ROUTE);
+	if (!dp->nl) {
+		ret = -errno;
+		snprintf(err, errlen, "kernel dp: rtnetlink socket: %s", strerror(errno));
+		goto err_free;
+	}
+	dp->genl = nl_open(NETLINK_GENERIC);
+	if (!dp->genl) {
+		ret = -errno;
+		snprintf(err, errlen, "kernel dp: generic netlink socket: %s", strerror(errno));
+		goto err_close;
+	}
+	/* A crashed run left objects with our marker behind: remove them first. */
+	ret = sweep(dp);
+	if (ret < 0) {
+		snprintf(err, errlen, "kernel dp: removing leftovers: %s", dp->lasterr);
+		goto err_close;
+	}
+	ret = seg6_family(dp);
+	if (ret == 0)
+		ret = tunsrc_get(dp, &cur);
+	if (ret < 0) {
+		snprintf(err, errlen, "kernel dp: seg6 genetlink: %s", dp->lasterr);
+		goto err_close;
+	}
+	if (!dmm_addr_eq(&cur, &dp->cfg.local)) {
+		ret = tunsrc_set(dp, &dp->cfg.local);
+		if (ret < 0) {
+			snprintf(err, errlen, "kernel dp: setting the seg6 tunnel source: %s", dp->lasterr);
+			goto err_close;
+		}
+		dp->old_tunsrc = cur;
+		dp->tunsrc_set = true;
+	}
+	dp->lasterr[0] = '\0';
+	return dp;
+err_close:
+	k_close(dp);
+	errno = -ret;
+	return NULL;
+err_free:
+	free(dp);
+	errno = -ret;
+	return NULL;
+}
+
+const struct dmm_dp_ops dmm_dp_kernel = {
+	.name = "kernel",
+	.open = k_open,
+	.close = k_close,
+	.install = k_install,
+	.remove = k_remove,
+	.counters = k_counters,
+	.fd = k_fd,
+	.poll = k_poll,
+};

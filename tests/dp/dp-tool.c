@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dp-tool: drive one data plane backend by hand or from a test script.
+ *
+ *   dp-tool BACKEND --local ADDR [--link ID=IFNAME]... [--tun NAME]
+ *           [--table-base N] [--rule-prio N] [--proto N]
+ *
+ * Commands on stdin, one per line; one result line per command:
+ *
+ *   install HINT dst|src PREFIX encap|decap|deliver|drop|buffer
+ *           [peer ADDR] [link N] [prec N]
+ *                       -> "ok N id=N hint=HINT" | "error N: reason"
+ *   remove N            -> "ok removed N" (N: the install order number)
+ *   counters            -> "counters N packets=P bytes=B" or "counters N error=..."
+ *   wait SECONDS        -> serve the backend (poll on fd()) that long, "ok waited"
+ *   close               -> remove everything, "ok closed", exit 0
+ *
+ * On end of input it keeps serving the backend until SIGTERM or SIGINT,
+ * then closes (which removes everything it installed). The intent ids are
+ * the install order numbers: this tool plays the part of the fm table.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dmm/dataplane.h"
+#include "dmm/fm.h"
+#include "dmm/fmt.h"
+#include "../../dataplane/kernel/kernel.h"
+
+#define MAX_INTENTS 4096
+
+static volatile sig_atomic_t stop;
+
+static const struct dmm_dp_ops *ops;
+static struct dmm_dp *dp;
+static struct dmm_intent intents[MAX_INTENTS + 1]; /* by install order number; id 0: none */
+static uint32_t ninstalled;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static const char *why(int err)
+{
+	static char buf[400];
+	const char *extra = ops == &dmm_dp_kernel ? dmm_dp_kernel_last_error(dp) : "";
+
+	snprintf(buf, sizeof(buf), "%s%s%s", strerror(-err), extra[0] ? ": " : "", extra);
+	return buf;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Serve the backend for up to ms milliseconds (or until a signal). */
+static void serve(uint64_t ms)
+{
+	uint64_t end = now_ms() + ms;
+	int fd = ops->fd(dp);
+
+	while (!stop) {
+		uint64_t t = now_ms();
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		if (t >= end)
+			break;
+		if (poll(fd >= 0 ? &p : NULL, fd >= 0 ? 1 : 0, (int)(end - t > 200 ? 200 : end - t)) > 0)
+			ops->poll(dp);
+	}
+}
+
+static int parse_u32(const char *s, uint32_t *v)
+{
+	char *end;
+	unsigned long x;
+
+	errno = 0;
+	x = strtoul(s, &end, 0);
+	if (errno || *end || end == s || x > UINT32_MAX)
+		return -1;
+	*v = (uint32_t)x;
+	return 0;
+}
+
+static int lookup(const char *s, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static void cmd_install(char **tok, int ntok)
+{
+	static const char *const matches[] = {"dst", "src"};
+	static const char *const actions[] = {"encap", "decap", "deliver", "buffer", "drop"};
+	struct dmm_intent in = {0};
+	uint32_t n = ninstalled + 1, v;
+	int m, a, ret;
+
+	if (ntok < 5 || (m = lookup(tok[2], matches, 2)) < 0 || (a = lookup(tok[4], actions, 5)) < 0 ||
+	    dmm_prefix_parse(tok[3], &in.prefix) < 0) {
+		printf("error %u: usage: install HINT dst|src PREFIX encap|decap|deliver|drop|buffer "
+		       "[peer ADDR] [link N] [prec N]\n",
+		       n);
+		return;
+	}
+	if (n > MAX_INTENTS) {
+		printf("error %u: too many intents\n", n);
+		return;
+	}
+	in.match = (uint8_t)m;
+	in.action = (uint8_t)a;
+	for (int i = 5; i < ntok; i += 2) {
+		if (i + 1 >= ntok) {
+			printf("error %u: %s needs a value\n", n, tok[i]);
+			return;
+		}
+		if (strcmp(tok[i], "peer") == 0 && dmm_addr_parse(tok[i + 1], &in.peer) == 0)
+			continue;
+		if (strcmp(tok[i], "link") == 0 && parse_u32(tok[i + 1], &in.link) == 0)
+			continue;
+		if (strcmp(tok[i], "prec") == 0 && parse_u32(tok[i + 1], &v) == 0 && v <= UINT16_MAX) {
+			in.precedence = (uint16_t)v;
+			continue;
+		}
+		printf("error %u: bad %s %s\n", n, tok[i], tok[i + 1]);
+		return;
+	}
+	in.id = n;
+	ret = ops->install(dp, &in);
+	if (ret < 0) {
+		printf("error %u: %s\n", n, why(ret));
+		return;
+	}
+	ninstalled = n;
+	intents[n] = in;
+	printf("ok %u id=%u hint=%s\n", n, in.id, tok[1]);
+}
+
+static void cmd_remove(char **tok, int ntok)
+{
+	uint32_t n;
+
+	if (ntok != 2 || parse_u32(tok[1], &n) < 0 || n == 0 || n > ninstalled || !intents[n].id) {
+		printf("error: remove: no such intent\n");
+		return;
+	}
+	ops->remove(dp, &intents[n]);
+	intents[n].id = 0;
+	printf("ok removed %u\n", n);
+}
+
+static void cmd_counters(void)
+{
+	unsigned shown = 0;
+
+	for (uint32_t n = 1; n <= ninstalled; n++) {
+		uint64_t p, b;
+		int ret;
+
+		if (!intents[n].id)
+			continue;
+		shown++;
+		ret = ops->counters(dp, intents[n].id, &p, &b);
+		if (ret < 0)
+			printf("counters %u error=%s\n", n, strerror(-ret));
+		else
+			printf("counters %u packets=%llu bytes=%llu\n", n, (unsigned long long)p,
+			       (unsigned long long)b);
+	}
+	if (!shown)
+		printf("counters none\n");
+}
+
+/* Run one command line; returns 1 after "close". */
+static int run_line(char *line)
+{
+	char *tok[16];
+	int ntok = 0;
+	double secs;
+
+	for (char *s = strtok(line, " \t\r\n"); s && ntok < 16; s = strtok(NULL, " \t\r\n"))
+		tok[ntok++] = s;
+	if (ntok == 0 || tok[0][0] == '#')
+		return 0;
+	if (strcmp(tok[0], "install") == 0) {
+		cmd_install(tok, ntok);
+	} else if (strcmp(tok[0], "remove") == 0) {
+		cmd_remove(tok, ntok);
+	} else if (strcmp(tok[0], "counters") == 0) {
+		cmd_counters();
+	} else if (strcmp(tok[0], "wait") == 0 && ntok == 2 && (secs = atof(tok[1])) >= 0) {
+		serve((uint64_t)(secs * 1000));
+		printf("ok waited\n");
+	} else if (strcmp(tok[0], "close") == 0) {
+		return 1;
+	} else {
+		printf("error: unknown command %s\n", tok[0]);
+	}
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: dp-tool kernel|user --local ADDR [--link ID=IFNAME]... [--tun NAME]\n"
+			"                [--table-base N] [--rule-prio N] [--proto N]\n");
+	exit(2);
+}
+
+static void parse_args(int argc, char **argv, struct dmm_dp_cfg *cfg)
+{
+	uint32_t v;
+
+	if (argc < 2 || !(ops = dmm_dp_find(argv[1])))
+		usage();
+	for (int i = 2; i < argc; i++) {
+		const char *opt = argv[i], *val = i + 1 < argc ? argv[++i] : NULL;
+
+		if (!val)
+			usage();
+		if (strcmp(opt, "--local") == 0) {
+			if (dmm_addr_parse(val, &cfg->local) < 0)
+				usage();
+		} else if (strcmp(opt, "--link") == 0) {
+			const char *eq = strchr(val, '=');
+			char id[16];
+
+			if (!eq || eq == val || (size_t)(eq - val) >= sizeof(id) || strlen(eq + 1) >= DMM_DP_IFNAMSIZ ||
+			    cfg->nlinks >= DMM_DP_MAX_LINKS)
+				usage();
+			memcpy(id, val, (size_t)(eq - val));
+			id[eq - val] = '\0';
+			if (parse_u32(id, &cfg->link[cfg->nlinks].id) < 0)
+				usage();
+			strcpy(cfg->link[cfg->nlinks++].ifname, eq + 1);
+		} else if (strcmp(opt, "--tun") == 0) {
+			if (strlen(val) >= sizeof(cfg->tun_name))
+				usage();
+			strcpy(cfg->tun_name, val);
+		} else if (strcmp(opt, "--table-base") == 0 && parse_u32(val, &v) == 0) {
+			cfg->table_base = v;
+		} else if (strcmp(opt, "--rule-prio") == 0 && parse_u32(val, &v) == 0) {
+			cfg->rule_prio = v;
+		} else if (strcmp(opt, "--proto") == 0 && parse_u32(val, &v) == 0 && v <= 255) {
+			cfg->rt_proto = (uint8_t)v;
+		} else {
+			usage();
+		}
+	}
+	if (dmm_addr_is_zero(&cfg->local))
+		usage();
+}
+
+int main(int argc, char **argv)
+{
+	struct dmm_dp_cfg cfg = {0};
+	struct sigaction sa = {.sa_handler = on_signal};
+	char buf[4096], err[256] = "";
+	size_t have = 0;
+	int eof = 0, closing = 0;
+
+	parse_args(argc, argv, &cfg);
+	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: poll() returns on a signal */
+	sigaction(SIGINT, &sa, NULL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	dp = ops->open(&cfg, err, sizeof(err));
+	if (!dp) {
+		printf("error open: %s (%s)\n", err, strerror(errno));
+		return 1;
+	}
+	printf("ok open %s\n", ops->name);
+
+	while (!stop && !closing) {
+		struct pollfd p[2] = {{.fd = eof ? -1 : 0, .events = POLLIN}, {.fd = ops->fd(dp), .events = POLLIN}};
+
+		if (poll(p, 2, 200) <= 0)
+			continue;
+		if (p[1].revents & POLLIN)
+			ops->poll(dp);
+		if (!(p[0].revents & (POLLIN | POLLHUP)))
+			continue;
+		ssize_t n = read(0, buf + have, sizeof(buf) - 1 - have);
+
+		if (n <= 0) {
+			eof = 1;
+			continue;
+		}
+		have += (size_t)n;
+		for (char *nl; !closing && (nl = memchr(buf, '\n', have));) {
+			size_t len = (size_t)(nl - buf) + 1;
+
+			*nl = '\0';
+			closing = run_line(buf);
+			memmove(buf, buf + len, have - len);
+			have -= len;
+		}
+		if (have == sizeof(buf) - 1) {
+			printf("error: line too long\n");
+			have = 0;
+		}
+	}
+	ops->close(dp);
+	printf("ok closed\n");
+	return 0;
+}

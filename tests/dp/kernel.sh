@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The kernel data plane (dataplane/kernel) on a PMIPv6-shaped network of
+# namespaces, driven by build/dp-tool with the intents one binding makes.
+#
+#    ┌──────┐ acc      acc ┌───────┐ tr        tr ┌───────┐ cn        cn ┌──────┐
+#    │  MN  │──────────────│  MAG  │══════════════│  LMA  │──────────────│  CN  │
+#    └──────┘              └───────┘  IPv6-in-    └───────┘              └──────┘
+#  2001:db8:100::10/64    fe80::1      IPv6      2001:db8:ff::2        2001:db8:c::2
+#  (HNP 2001:db8:100::/64)  2001:db8:ff::1  (41)  2001:db8:c::1
+#
+# MAG: SRC HNP on link 1 -> ENCAP to LMA; DST HNP -> DECAP from LMA;
+#      DST HNP -> DELIVER on link 1.
+# LMA: DST HNP -> ENCAP to MAG; SRC HNP -> DECAP from MAG.
+# Neither gateway has any other route between MN and CN: only the tunnel
+# connects them. DP_BENCH=1 also prints RTT and iperf3 figures, tunnel
+# against plain forwarding in the same namespaces.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/dp/lib.sh
+. tests/dp/lib.sh
+
+DPTOOL=${DPTOOL:-build/dp-tool}
+HNP=2001:db8:100::/64
+MN_ADDR=2001:db8:100::10
+MAG_ADDR=2001:db8:ff::1
+LMA_ADDR=2001:db8:ff::2
+CN_ADDR=2001:db8:c::2
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "kernel-dp: skipped (needs root for network namespaces)"
+	exit 0
+fi
+[[ -x $DPTOOL ]] || {
+	echo "kernel-dp: $DPTOOL missing (make build/dp-tool)"
+	exit 1
+}
+
+dp_init kernel-dp
+dp_ns MN
+dp_ns MAG
+dp_ns LMA
+dp_ns CN
+dp_link "$MN" acc "$MAG" acc
+dp_link "$MAG" tr "$LMA" tr
+dp_link "$LMA" cn "$CN" cn
+# Room for the 40 bytes of the outer header, as an operator would give it
+# (RFC 2473 §7), so that the tunnel and the plain path carry the same segments.
+ip -n "$MAG" link set tr mtu 1600
+ip -n "$LMA" link set tr mtu 1600
+
+ip -n "$MN" addr add "$MN_ADDR/64" dev acc
+ip -n "$MN" -6 route add default via fe80::1 dev acc
+ip -n "$MAG" addr add fe80::1/64 dev acc
+ip -n "$MAG" addr add "$MAG_ADDR/64" dev tr
+ip -n "$LMA" addr add "$LMA_ADDR/64" dev tr
+ip -n "$LMA" addr add 2001:db8:c::1/64 dev cn
+ip -n "$CN" addr add "$CN_ADDR/64" dev cn
+ip -n "$CN" -6 route add default via 2001:db8:c::1
+
+# start_dp NAME NS ARGS...: dp-tool reading commands from a fifo.
+declare -A DPFD DPPID
+start_dp() {
+	local name=$1 ns=$2 fd pid
+	shift 2
+	rm -f "$DP_TMP/$name.in"
+	mkfifo "$DP_TMP/$name.in"
+	: >"$DP_TMP/$name.out"
+	ip netns exec "$ns" "$DPTOOL" kernel "$@" <"$DP_TMP/$name.in" >>"$DP_TMP/$name.out" 2>&1 &
+	pid=$!
+	DP_PIDS+=("$pid")
+	exec {fd}>"$DP_TMP/$name.in"
+	DPFD[$name]=$fd
+	DPPID[$name]=$pid
+	dp_wait_line "$DP_TMP/$name.out" '^(ok|error) open'
+}
+dp_cmd() {
+	echo "$2" >&"${DPFD[$1]}"
+}
+# stop_dp NAME: close through the command, wait for the process.
+stop_dp() {
+	dp_cmd "$1" close
+	exec {DPFD[$1]}>&-
+	wait "${DPPID[$1]}" 2>/dev/null
+}
+out_has() {
+	dp_wait_line "$DP_TMP/$1.out" "$2"
+}
+
+ping_ok() { # NS DST
+	ip netns exec "$1" ping -6 -c 3 -i 0.2 -W 1 "$2"
+}
+ping_fails() {
+	! ip netns exec "$1" ping -6 -c 2 -i 0.2 -W 1 "$2"
+}
+ours_gone() { # NS: no route or rule with our marker, local table at priority 0
+	local r
+	r=$(ip -n "$1" -6 route show proto 0xd3 table all)
+	[[ -z $r ]] || {
+		echo "routes left: $r"
+		return 1
+	}
+	r=$(ip -n "$1" -6 rule show | grep -E 'proto (211|0xd3)')
+	[[ -z $r ]] || {
+		echo "rules left: $r"
+		return 1
+	}
+	ip -n "$1" -6 rule show | grep -Eq '^0:[[:space:]]+from all lookup local' || {
+		echo "local rule not at priority 0:"
+		ip -n "$1" -6 rule show
+		return 1
+	}
+}
+has_ours() {
+	[[ -n $(ip -n "$1" -6 route show proto 0xd3 table all) ]] &&
+		ip -n "$1" -6 rule show | grep -Eq 'proto (211|0xd3)'
+}
+tunsrc_is() {
+	ip -n "$1" sr tunsrc show | grep -q "tunsrc addr $2\$"
+}
+
+# A Mobility Header message (a BRR, RFC 6275 §6.1.2) from $1 to $3 in $2:
+# the kernel fills in the checksum and the receiver's socket verifies it.
+mh_reaches() { # FROM_NS TO_NS TO_ADDR
+	local pid
+	ip netns exec "$2" /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 135)
+s.settimeout(3)
+d, a = s.recvfrom(100)
+print("MH type", d[2], "from", a[0])
+sys.exit(0 if d[2] == 0 else 1)' >"$DP_TMP/mh.out" 2>&1 &
+	pid=$!
+	sleep 0.3
+	ip netns exec "$1" /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 135)
+s.sendto(bytes([59, 0, 0, 0, 0, 0, 0, 0]), (sys.argv[1], 0))' "$3"
+	wait "$pid"
+	local rc=$?
+	cat "$DP_TMP/mh.out"
+	return $rc
+}
+
+# Capture on the MAG's transit link while pinging MN -> CN.
+capture_ping() {
+	local pid
+	ip netns exec "$MAG" tcpdump -nn -U -i tr -w "$DP_TMP/tr.pcap" ip6 2>"$DP_TMP/tcpdump.err" &
+	pid=$!
+	dp_wait_line "$DP_TMP/tcpdump.err" 'listening on' 5 >/dev/null
+	ip netns exec "$MN" ping -6 -c 3 -i 0.2 -W 1 "$CN_ADDR" >/dev/null
+	sleep 0.2
+	kill -INT "$pid"
+	wait "$pid" 2>/dev/null
+}
+count_pcap() {
+	tcpdump -nn -r "$DP_TMP/tr.pcap" "$1" 2>/dev/null | wc -l
+}
+wire_is_ip6ip6() {
+	local up down srh
+	up=$(count_pcap "ip6 src $MAG_ADDR and ip6 dst $LMA_ADDR and ip6[6] == 41")
+	down=$(count_pcap "ip6 src $LMA_ADDR and ip6 dst $MAG_ADDR and ip6[6] == 41")
+	srh=$(count_pcap "ip6[6] == 43")
+	tcpdump -nn -r "$DP_TMP/tr.pcap" 2>/dev/null | head -n 4
+	echo "uplink ip6ip6 $up, downlink ip6ip6 $down, with a routing header $srh"
+	[[ $up -ge 3 && $down -ge 3 && $srh -eq 0 ]]
+}
+
+echo "kernel-dp: MN=$MN MAG=$MAG LMA=$LMA CN=$CN"
+
+dp_check "MN -> CN unreachable before any intent" ping_fails "$MN" "$CN_ADDR"
+
+start_dp mag "$MAG" --local "$MAG_ADDR" --link 1=acc
+start_dp lma "$LMA" --local "$LMA_ADDR"
+dp_cmd mag "install up src $HNP encap peer $LMA_ADDR link 1"
+dp_cmd mag "install dn dst $HNP decap peer $LMA_ADDR"
+dp_cmd mag "install acc dst $HNP deliver link 1"
+dp_cmd lma "install dn dst $HNP encap peer $MAG_ADDR"
+dp_cmd lma "install up src $HNP decap peer $MAG_ADDR"
+dp_check "MAG installs its three intents" out_has mag '^ok 3 '
+dp_check "LMA installs its two intents" out_has lma '^ok 2 '
+dp_check "tunnel source is the MAG address" tunsrc_is "$MAG" "$MAG_ADDR"
+
+dp_check "ping MN -> CN through the tunnel" ping_ok "$MN" "$CN_ADDR"
+dp_check "ping CN -> MN through the tunnel" ping_ok "$CN" "$MN_ADDR"
+capture_ping
+dp_check "wire: IPv6-in-IPv6 between the tunnel addresses, no SRH" wire_is_ip6ip6
+dp_check "ping LMA -> MAG tunnel address while decap is installed" ping_ok "$LMA" "$MAG_ADDR"
+dp_check "ping MAG -> LMA tunnel address while decap is installed" ping_ok "$MAG" "$LMA_ADDR"
+dp_check "MH LMA -> MAG tunnel address while decap is installed" mh_reaches "$LMA" "$MAG" "$MAG_ADDR"
+dp_check "MH MAG -> LMA tunnel address while decap is installed" mh_reaches "$MAG" "$LMA" "$LMA_ADDR"
+dp_check "ping MN -> MAG itself (SRC rule after local delivery)" ping_ok "$MN" "$MAG_ADDR"
+dp_cmd lma counters
+dp_check "counters answer (ENOTSUP on the kernel backend)" out_has lma '^counters 1 '
+
+if [[ ${DP_BENCH:-0} == 1 ]]; then
+	ip netns exec "$MN" ping -6 -c 200 -i 0.005 -q "$CN_ADDR" | tail -n 1 >"$DP_TMP/rtt.tunnel"
+	ip netns exec "$CN" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+	sleep 0.5
+	ip netns exec "$MN" iperf3 -c "$CN_ADDR" -p 5201 -t 5 -J >"$DP_TMP/iperf.tunnel" 2>&1
+	wait $! 2>/dev/null
+fi
+
+dp_cmd lma "remove 1"
+dp_check "LMA removes the downlink encap" out_has lma '^ok removed 1'
+dp_check "CN -> MN fails without the downlink encap" ping_fails "$CN" "$MN_ADDR"
+
+stop_dp mag
+stop_dp lma
+dp_check "MAG: nothing of ours after close" ours_gone "$MAG"
+dp_check "LMA: nothing of ours after close" ours_gone "$LMA"
+dp_check "MAG: tunnel source restored" tunsrc_is "$MAG" "::"
+dp_check "MN -> CN unreachable after close" ping_fails "$MN" "$CN_ADDR"
+
+# A crash leaves everything behind; the next open() removes it.
+start_dp crash "$LMA" --local "$LMA_ADDR"
+dp_cmd crash "install dn dst $HNP encap peer $MAG_ADDR"
+dp_cmd crash "install up src $HNP decap peer $MAG_ADDR"
+dp_cmd crash "install dr src 2001:db8:200::/64 drop"
+out_has crash '^ok 3 ' >/dev/null
+kill -9 "${DPPID[crash]}"
+wait "${DPPID[crash]}" 2>/dev/null
+exec {DPFD[crash]}>&-
+dp_check "kill -9 leaves routes and rules behind" has_ours "$LMA"
+start_dp again "$LMA" --local "$LMA_ADDR"
+dp_check "restarted dp-tool opens" out_has again '^ok open'
+dp_check "open() removed the leftovers" ours_gone "$LMA"
+dp_cmd again "install up src $HNP decap peer $MAG_ADDR"
+dp_check "restarted dp-tool installs again" out_has again '^ok 1 '
+# End of input: it keeps serving until SIGTERM, then closes.
+exec {DPFD[again]}>&-
+sleep 0.3
+kill -TERM "${DPPID[again]}"
+wait "${DPPID[again]}" 2>/dev/null
+dp_check "SIGTERM closes and removes everything" ours_gone "$LMA"
+
+if [[ ${DP_BENCH:-0} == 1 ]]; then
+	ip -n "$MAG" -6 route add default via "$LMA_ADDR"
+	ip -n "$MAG" -6 route add "$HNP" dev acc
+	ip -n "$LMA" -6 route add "$HNP" via "$MAG_ADDR"
+	ip netns exec "$MN" ping -6 -c 200 -i 0.005 -q "$CN_ADDR" | tail -n 1 >"$DP_TMP/rtt.plain"
+	ip netns exec "$CN" iperf3 -s -1 -p 5202 >/dev/null 2>&1 &
+	sleep 0.5
+	ip netns exec "$MN" iperf3 -c "$CN_ADDR" -p 5202 -t 5 -J >"$DP_TMP/iperf.plain" 2>&1
+	wait $! 2>/dev/null
+	echo "bench: RTT MN->CN tunnel: $(cat "$DP_TMP/rtt.tunnel")"
+	echo "bench: RTT MN->CN plain:  $(cat "$DP_TMP/rtt.plain")"
+	t=$(jq '.end.sum_received.bits_per_second' "$DP_TMP/iperf.tunnel" 2>/dev/null)
+	p=$(jq '.end.sum_received.bits_per_second' "$DP_TMP/iperf.plain" 2>/dev/null)
+	echo "bench: iperf3 MN->CN tunnel $t bit/s, plain $p bit/s, ratio $(awk -v t="$t" -v p="$p" 'BEGIN { if (p > 0) printf "%.3f", t / p; else print "?" }')"
+fi
+
+dp_summary kernel-dp

@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# Shared helpers for the data plane namespace tests (tests/dp/*.sh), in the
+# manner of WireGuard's netns.sh: unique namespace names, one cleanup trap,
+# pass/fail counting. Source it, then call dp_init NAME.
+#
+#   dp_init NAME        per-run suffix, temp dir, "trap dp_cleanup EXIT"
+#   dp_ns VAR           create a namespace, store its name in VAR
+#   dp_link NS1 IF1 NS2 IF2   a veth pair between two namespaces, both up
+#   dp_bg VAR CMD...    start CMD in the background, remember its pid
+#   dp_check NAME CMD...      run CMD, count and print pass or fail
+#   dp_wait_line FILE REGEX [SECONDS]   wait until FILE has a matching line
+#   dp_summary LABEL    print "LABEL: N passed, M failed"; exit 1 on failure
+
+DP_NS=()
+DP_PIDS=()
+DP_PASSED=0
+DP_FAILED=0
+DP_TMP=""
+DP_SUFFIX=""
+
+dp_cleanup() {
+	local pid ns
+	set +e
+	for pid in "${DP_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${DP_PIDS[@]}"; do
+		# Give a backend its chance to remove its routes, then insist.
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	for ns in "${DP_NS[@]}"; do
+		# Deleting the namespace takes its routes, rules and veths with it.
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	[[ -n $DP_TMP ]] && rm -rf "$DP_TMP"
+}
+
+dp_init() {
+	DP_SUFFIX="$(printf '%04x%04x' $RANDOM $RANDOM)"
+	DP_TMP="$(mktemp -d "/tmp/dmm-$1.XXXXXX")"
+	trap dp_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+dp_ns() {
+	local name="dmm-$1-$DP_SUFFIX"
+	ip netns add "$name" || exit 1
+	DP_NS+=("$name")
+	ip -n "$name" link set lo up
+	ip netns exec "$name" sysctl -qw net.ipv6.conf.all.forwarding=1
+	ip netns exec "$name" sysctl -qw net.ipv6.conf.all.accept_dad=0
+	ip netns exec "$name" sysctl -qw net.ipv6.conf.default.accept_dad=0
+	printf -v "$1" '%s' "$name"
+}
+
+dp_link() {
+	ip -n "$1" link add "$2" type veth peer name "$4" netns "$3" || exit 1
+	ip -n "$1" link set "$2" up
+	ip -n "$3" link set "$4" up
+}
+
+dp_bg() {
+	local var=$1
+	shift
+	"$@" &
+	DP_PIDS+=("$!")
+	printf -v "$var" '%s' "$!"
+}
+
+dp_check() {
+	local name=$1
+	shift
+	if "$@" >"$DP_TMP/check.out" 2>&1; then
+		DP_PASSED=$((DP_PASSED + 1))
+		printf '  pass  %s\n' "$name"
+	else
+		DP_FAILED=$((DP_FAILED + 1))
+		printf '  FAIL  %s\n' "$name"
+		sed 's/^/        /' "$DP_TMP/check.out" | tail -n 15
+	fi
+}
+
+dp_wait_line() {
+	local file=$1 re=$2 secs=${3:-5} i
+	for ((i = 0; i < secs * 20; i++)); do
+		grep -Eq -- "$re" "$file" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "timeout waiting for /$re/ in $file:"
+	cat "$file" 2>/dev/null
+	return 1
+}
+
+dp_summary() {
+	echo "$1: $DP_PASSED passed, $DP_FAILED failed"
+	[[ $DP_FAILED -eq 0 ]]
+}
