@@ -146,7 +146,7 @@ s.sendto(bytes([59, 0, 0, 0, 0, 0, 0, 0]), (sys.argv[1], 0))' "$3"
 # Capture on the MAG's transit link while pinging MN -> CN.
 capture_ping() {
 	local pid
-	ip netns exec "$MAG" tcpdump -nn -U -i tr -w "$DP_TMP/tr.pcap" ip6 2>"$DP_TMP/tcpdump.err" &
+	ip netns exec "$MAG" tcpdump -nn -U --immediate-mode -Z root -i tr -w "$DP_TMP/tr.pcap" ip6 2>"$DP_TMP/tcpdump.err" &
 	pid=$!
 	dp_wait_line "$DP_TMP/tcpdump.err" 'listening on' 5 >/dev/null
 	ip netns exec "$MN" ping -6 -c 3 -i 0.2 -W 1 "$CN_ADDR" >/dev/null

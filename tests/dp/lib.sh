@@ -12,6 +12,8 @@
 #   dp_check NAME CMD...      run CMD, count and print pass or fail
 #   dp_wait_line FILE REGEX [SECONDS]   wait until FILE has a matching line
 #   dp_summary LABEL    print "LABEL: N passed, M failed"; exit 1 on failure
+#
+# DP_VERBOSE=1 shows the output of passing checks too.
 
 DP_NS=()
 DP_PIDS=()
@@ -81,6 +83,7 @@ dp_check() {
 	if "$@" >"$DP_TMP/check.out" 2>&1; then
 		DP_PASSED=$((DP_PASSED + 1))
 		printf '  pass  %s\n' "$name"
+		[[ ${DP_VERBOSE:-0} == 1 ]] && sed 's/^/        /' "$DP_TMP/check.out" | tail -n 15
 	else
 		DP_FAILED=$((DP_FAILED + 1))
 		printf '  FAIL  %s\n' "$name"
