@@ -79,9 +79,9 @@ struct kdp_intent {
 	uint8_t match, action;
 	struct dmm_prefix prefix; /* masked */
 	struct dmm_addr peer;
-	int ifindex;    /* DELIVER: out link; SRC: in link (0: any) */
+	int ifindex;	 /* DELIVER: out link; SRC: in link (0: any) */
 	int out_ifindex; /* DELIVER: the link to send on */
-	uint32_t table; /* SRC: its own table; DST: main */
+	uint32_t table;	 /* SRC: its own table; DST: main */
 	uint32_t metric;
 };
 
@@ -92,7 +92,7 @@ struct kdp_peer {
 
 struct dmm_dp {
 	struct dmm_dp_cfg cfg;
-	struct mnl_socket *nl;   /* NETLINK_ROUTE */
+	struct mnl_socket *nl;	 /* NETLINK_ROUTE */
 	struct mnl_socket *genl; /* NETLINK_GENERIC, for the seg6 tunnel source */
 	uint32_t seq;
 	uint16_t seg6_family;
@@ -287,9 +287,9 @@ struct rule_spec {
 	uint32_t prio;
 	uint32_t table;
 	const struct dmm_prefix *src, *dst; /* NULL: any */
-	int iif;                            /* 0: any */
-	uint8_t ipproto;                    /* 0: any */
-	bool marked;                        /* FRA_PROTOCOL = rt_proto */
+	int iif;			    /* 0: any */
+	uint8_t ipproto;		    /* 0: any */
+	bool marked;			    /* FRA_PROTOCOL = rt_proto */
 };
 
 static struct nlmsghdr *rule_msg(struct dmm_dp *dp, char *buf, uint16_t type, uint16_t flags,
@@ -793,7 +793,8 @@ static int link_ifindex(struct dmm_dp *dp, uint32_t link, int *ifindex)
 }
 
 /* The route doing k's action for dst in table (DST: P in main; SRC: ::/0 in its table). */
-static int action_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t type, const struct dmm_prefix *dst)
+static int action_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t type,
+			const struct dmm_prefix *dst)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	uint8_t rtype = k->action == DMM_FM_DROP || k->action == DMM_FM_BUFFER ? RTN_BLACKHOLE : RTN_UNICAST;
@@ -998,8 +999,8 @@ static struct dmm_dp *k_open(const struct dmm_dp_cfg *cfg, char *err, size_t err
 	if (!dp->cfg.rt_proto)
 		dp->cfg.rt_proto = KDP_DEFAULT_PROTO;
 	dp->seq = (uint32_t)time(NULL);
-	if (dp->cfg.rule_prio < 2 || dp->cfg.table_base == RT_TABLE_MAIN || dp->cfg.table_base >= 0xfffffff0u ||
-	    dmm_addr_is_zero(&dp->cfg.local)) {
+	if (dp->cfg.rule_prio < 2 || dp->cfg.table_base == RT_TABLE_MAIN ||
+	    dp->cfg.table_base >= 0xfffffff0u || dmm_addr_is_zero(&dp->cfg.local)) {
 		snprintf(err, errlen, "kernel dp: needs local, rule_prio >= 2 and a free table_base");
 		ret = -EINVAL;
 		goto err_free;

@@ -239,8 +239,8 @@ static void parse_args(int argc, char **argv, struct dmm_dp_cfg *cfg)
 			const char *eq = strchr(val, '=');
 			char id[16];
 
-			if (!eq || eq == val || (size_t)(eq - val) >= sizeof(id) || strlen(eq + 1) >= DMM_DP_IFNAMSIZ ||
-			    cfg->nlinks >= DMM_DP_MAX_LINKS)
+			if (!eq || eq == val || (size_t)(eq - val) >= sizeof(id) ||
+			    strlen(eq + 1) >= DMM_DP_IFNAMSIZ || cfg->nlinks >= DMM_DP_MAX_LINKS)
 				usage();
 			memcpy(id, val, (size_t)(eq - val));
 			id[eq - val] = '\0';
@@ -286,7 +286,8 @@ int main(int argc, char **argv)
 	printf("ok open %s\n", ops->name);
 
 	while (!stop && !closing) {
-		struct pollfd p[2] = {{.fd = eof ? -1 : 0, .events = POLLIN}, {.fd = ops->fd(dp), .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = eof ? -1 : 0, .events = POLLIN},
+				      {.fd = ops->fd(dp), .events = POLLIN}};
 
 		if (poll(p, 2, 200) <= 0)
 			continue;

@@ -75,13 +75,17 @@ start_dp() {
 	DPPID[$name]=$pid
 	dp_wait_line "$DP_TMP/$name.out" '^(ok|error) open'
 }
+close_in() { # NAME: end of input for that dp-tool
+	local fd=${DPFD[$1]}
+	exec {fd}>&-
+}
 dp_cmd() {
 	echo "$2" >&"${DPFD[$1]}"
 }
 # stop_dp NAME: close through the command, wait for the process.
 stop_dp() {
 	dp_cmd "$1" close
-	exec {DPFD[$1]}>&-
+	close_in "$1"
 	wait "${DPPID[$1]}" 2>/dev/null
 }
 out_has() {
@@ -221,7 +225,7 @@ dp_cmd crash "install dr src 2001:db8:200::/64 drop"
 out_has crash '^ok 3 ' >/dev/null
 kill -9 "${DPPID[crash]}"
 wait "${DPPID[crash]}" 2>/dev/null
-exec {DPFD[crash]}>&-
+close_in crash
 dp_check "kill -9 leaves routes and rules behind" has_ours "$LMA"
 start_dp again "$LMA" --local "$LMA_ADDR"
 dp_check "restarted dp-tool opens" out_has again '^ok open'
@@ -229,7 +233,7 @@ dp_check "open() removed the leftovers" ours_gone "$LMA"
 dp_cmd again "install up src $HNP decap peer $MAG_ADDR"
 dp_check "restarted dp-tool installs again" out_has again '^ok 1 '
 # End of input: it keeps serving until SIGTERM, then closes.
-exec {DPFD[again]}>&-
+close_in again
 sleep 0.3
 kill -TERM "${DPPID[again]}"
 wait "${DPPID[again]}" 2>/dev/null
