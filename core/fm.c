@@ -71,12 +71,12 @@ err_slot:
 
 void dmm_fm_free(struct dmm_fm *fm)
 {
-	const struct dmm_intent *in;
-
 	if (!fm)
 		return;
-	while ((in = dmm_fm_next(fm, NULL)) != NULL)
-		dmm_fm_del(fm, in->id);
+	/* One pass over the slots: removing never moves another intent. */
+	for (uint32_t i = 0; i < fm->capacity; i++)
+		if (fm->slot[i].in.id)
+			dmm_fm_del(fm, fm->slot[i].in.id);
 	dmm_hidx_fini(&fm->owners, &fm->alloc);
 	fm->alloc.free(fm->alloc.ctx, fm->gen);
 	fm->alloc.free(fm->alloc.ctx, fm->slot);

@@ -4,7 +4,7 @@
  *
  *   DMM_TIMER_HEARTBEAT(peer) runs every `interval` while the peer has
  *   bindings and is not marked NO_HEARTBEAT. When it fires: if the last
- *   request is still unanswered, missed++; if missed now exceeds
+ *   request is still unanswered, missed++; once missed reaches
  *   missing_allowed, the peer goes DOWN (once) and ops->down runs; then a
  *   new request (seq + 1) goes out and the timer is re-armed. A response
  *   with the outstanding seq clears missed and brings a DOWN peer UP.
@@ -187,7 +187,8 @@ void dmm_peers_timer(struct dmm_peers *ps, struct dmm_handle h, dmm_time_t now)
 		return; /* stale handle or nothing to watch */
 	if (p->outstanding && p->missed < 255)
 		p->missed++;
-	if (p->missed > ps->cfg.missing_allowed && p->state != DMM_PEER_DOWN) {
+	/* §5.2: MISSING_HEARTBEATS_ALLOWED consecutive requests unanswered: the peer is down. */
+	if (p->missed >= ps->cfg.missing_allowed && p->state != DMM_PEER_DOWN) {
 		/* RFC 5847 §5.2: the path to the peer is down. */
 		dmm_logf(ps->log, DMM_LOG_WARN, DMM_LC_FSM, "peer %02x%02x..%02x%02x: %s -> down (%u heartbeats missed)",
 			 p->addr.b[0], p->addr.b[1], p->addr.b[14], p->addr.b[15], dmm_peer_state_name(p->state),
