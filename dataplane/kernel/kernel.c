@@ -169,8 +169,6 @@ static int cb_error(const struct nlmsghdr *nlh, void *data)
 				set_err(r->dp, "%s", mnl_attr_get_str(attr));
 		}
 	}
-	if (!r->dp->lasterr[0])
-		set_err(r->dp, "%s", strerror(-e->error));
 	errno = -e->error;
 	return MNL_CB_ERROR;
 }
