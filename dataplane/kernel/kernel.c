@@ -776,6 +776,17 @@ static uint32_t table_alloc(struct dmm_dp *dp)
 
 static int link_ifindex(struct dmm_dp *dp, uint32_t link, int *ifindex)
 {
+	char name[IF_NAMESIZE];
+
+	/* No link table: link ids are interface indexes (dmmd's access links come and go). */
+	if (dp->cfg.nlinks == 0) {
+		if (!if_indextoname(link, name)) {
+			set_err(dp, "link %u: no interface with that index", link);
+			return -ENODEV;
+		}
+		*ifindex = (int)link;
+		return 0;
+	}
 	for (unsigned i = 0; i < dp->cfg.nlinks; i++) {
 		if (dp->cfg.link[i].id != link)
 			continue;

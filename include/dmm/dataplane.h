@@ -24,7 +24,11 @@
 #define DMM_DP_MAX_LINKS 64
 #define DMM_DP_IFNAMSIZ 16
 
-/* An access link: the role's link id and the interface it names. */
+/*
+ * An access link: the role's link id and the interface it names. With no
+ * links configured (nlinks 0), a link id is the kernel interface index:
+ * dmmd's access links appear and disappear at run time.
+ */
 struct dmm_dp_link {
 	uint32_t id;                 /* the id used in intents (DMM_FM_SRC, DMM_FM_DELIVER) */
 	char ifname[DMM_DP_IFNAMSIZ];
