@@ -723,8 +723,15 @@ static void check_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *
 	/* §5.3.2 step 3: NON_ZERO prefixes must be ours and this MN's. */
 	if (!p->any_zero) {
 		for (unsigned i = 0; i < p->n_hnp; i++) {
-			if (!profile_has_prefix(prof, &p->hnp[i]) || dmm_bcache_find_prefix(lma->bc, &p->hnp[i]) ||
-			    dmm_pool_is_used(lma->pool, &p->hnp[i])) {
+			/*
+			 * RFC 5847 §5.3: after our restart the MAGs re-register the
+			 * prefixes we had handed out. A profile that takes its prefixes
+			 * from the pool may get back a pool prefix that is free.
+			 */
+			bool recovered = prof->n_prefix == 0 && dmm_pool_contains(lma->pool, &p->hnp[i]);
+
+			if ((!recovered && !profile_has_prefix(prof, &p->hnp[i])) ||
+			    dmm_bcache_find_prefix(lma->bc, &p->hnp[i]) || dmm_pool_is_used(lma->pool, &p->hnp[i])) {
 				v->status = DMM_BA_NOT_AUTHORIZED_FOR_HNP;
 				return;
 			}

@@ -335,6 +335,32 @@ static void t_prefix_checks(void)
 	dmm_lma_free(lma);
 }
 
+/*
+ * RFC 5847 §5.3: after an LMA restart its MAGs re-register the prefixes
+ * they hold. A free prefix of the pool is given back to a pool-profile MN;
+ * one in use by another MN, or outside the pool, is still refused (155).
+ */
+static void t_restart_recovery(void)
+{
+	struct dmm_lma *lma = setup(60);
+	struct dmm_prefix p1 = reg(lma, &MAG1, "mn1@x"), back = P("2001:db8:1:7::/64");
+	struct dmm_prefix outside = P("2001:db8:77:1::/64");
+	struct dmm_mh_msg m;
+
+	T += DMM_MSEC;
+	pbu(&m, "mn2@x", &p1, DMM_HI_NO_CHANGE, 2);
+	CHECK_EQ(status_of(lma, &MAG1, &m), DMM_BA_NOT_AUTHORIZED_FOR_HNP);
+	T += DMM_MSEC;
+	pbu(&m, "mn2@x", &outside, DMM_HI_NO_CHANGE, 3);
+	CHECK_EQ(status_of(lma, &MAG1, &m), DMM_BA_NOT_AUTHORIZED_FOR_HNP);
+	T += DMM_MSEC;
+	pbu(&m, "mn2@x", &back, DMM_HI_NO_CHANGE, 4);
+	CHECK_EQ(status_of(lma, &MAG1, &m), DMM_BA_ACCEPTED);
+	CHECK(dmm_bcache_find_prefix(dmm_lma_bcache(lma), &back) != NULL);
+	CHECK(dmm_pool_is_used(dmm_lma_pool(lma), &back));
+	dmm_lma_free(lma);
+}
+
 /* 130: the pool (4 /64s) runs dry; releasing one makes room. */
 static void t_pool_exhausted(void)
 {
@@ -839,6 +865,7 @@ int main(void)
 	t_initial_registration();
 	t_status_paths();
 	t_prefix_checks();
+	t_restart_recovery();
 	t_pool_exhausted();
 	t_timestamp_window();
 	t_seq_wrap();
