@@ -1,0 +1,409 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# RFC 7429 Figure 4 in network namespaces: PMIPv6 with two LMAs, each MN
+# anchored at the LMA its MAGs' policy names, one dmmd per LMA and MAG.
+#
+#                            ┌──────┐ ir      lma1 ┌─────┐
+#   ┌─────┐ ir           ┌───│ LMA1 │═══════╗      │     │ mag1   ir ┌──────┐ mn1   eth0 ┌─────┐
+#   │ CN1 │──────────cn1─┤   └──────┘ pool  ╚══════│     │───────────│ MAG1 │────────────│ MN1 │
+#   └─────┘              │     2001:db8:1::/48     │     │           └──────┘            └─────┘
+#   ┌─────┐ ir           │   ┌──────┐              │ IR  │ mag2   ir ┌──────┐
+#   │ CN2 │──────────cn2─┤   │ LMA2 │══════════════│     │───────────│ MAG2 │   (MN1 and MN2 move:
+#   └─────┘              │   └──────┘ pool         │     │           └──────┘    their veth peer
+#   ┌─────┐ ir           │     2001:db8:2::/48     │     │ mag3   ir ┌──────┐    "mnN" changes
+#   │ CN3 │──────────cn3─┘                         │     │───────────│ MAG3 │────  namespace)
+#   └─────┘                                        └─────┘           └──────┘ mn2   eth0 ┌─────┐
+#                                                                             ─────────│ MN2 │
+#                                                                                      └─────┘
+#   IR—CNi   2001:db8:c:i::/64   (IR ::1, CNi ::2)
+#   IR—LMAi  2001:db8:a:i::/64   (IR ::1, LMAi ::2; MTU 1600 for the tunnel header)
+#   IR—MAGi  2001:db8:b:i::/64   (IR ::1, MAGi ::2; MTU 1600)
+#   IR routes 2001:db8:1::/48 to LMA1 and 2001:db8:2::/48 to LMA2, and drops
+#   packets from either pool that arrive straight from a MAG (ingress
+#   filtering), so MN traffic only reaches a CN through a tunnel.
+#   MN1 (eth0 02:00:00:00:01:01) starts on MAG1 and is anchored at LMA1;
+#   MN2 (eth0 02:00:00:00:02:01) starts on MAG3 and is anchored at LMA2.
+#   MNs are plain Linux hosts: no address, no route, accept_ra on; they get
+#   their prefix by SLAAC from the MAG's Router Advertisement.
+#
+# Run it:   lab/pmip-fig4.sh [--dataplane kernel|user|mixed] [--keep]
+#           (mixed: MAGs kernel, LMAs user). Without --keep it brings the
+#           network up, registers both MNs, pings, and tears everything down.
+# Source it (tests/lab, lab/measure.sh) for the functions:
+#   lab_init NAME             temp dir, unique names, cleanup trap
+#   lab_up DATAPLANE          namespaces, links, dmmd everywhere, MNs registered
+#   lab_exec NODE CMD...      run CMD in NODE's namespace
+#   ctl NODE show WHAT        dmmctl's JSON from NODE's dmmd
+#   handover MN FROM TO       move MN's access link from MAG FROM to MAG TO
+#   wait_registered MN [SECS] MN has a global address from its LMA's pool and
+#                             its LMA's binding points at the MAG it is on
+#   mn_addr MN                MN's global address
+#   lab_bg VAR NODE CMD...    start CMD in NODE's namespace in the background
+#   dmmd_start NODE / dmmd_stop NODE
+set -u
+
+LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DMMD=${DMMD:-$LAB_ROOT/build/dmmd}
+DMMCTL=${DMMCTL:-$LAB_ROOT/build/dmmctl}
+TRAFFIC=${TRAFFIC:-$LAB_ROOT/build/lab-traffic}
+
+LAB_NODES=(ir cn1 cn2 cn3 lma1 lma2 mag1 mag2 mag3 mn1 mn2)
+declare -A NS=() DPID=() ADDR=() MN_AT=() MN_LMA=() MN_MAC=() MN_POOL=() DP_OF=()
+LAB_PIDS=()
+LAB_TMP=""
+LAB_KEEP=0
+LAB_SUFFIX=""
+LAB_HB_MS=${LAB_HB_MS:-1000}
+
+ADDR[lma1]=2001:db8:a:1::2
+ADDR[lma2]=2001:db8:a:2::2
+ADDR[mag1]=2001:db8:b:1::2
+ADDR[mag2]=2001:db8:b:2::2
+ADDR[mag3]=2001:db8:b:3::2
+ADDR[cn1]=2001:db8:c:1::2
+ADDR[cn2]=2001:db8:c:2::2
+ADDR[cn3]=2001:db8:c:3::2
+MN_MAC[mn1]=02:00:00:00:01:01
+MN_MAC[mn2]=02:00:00:00:02:01
+MN_LMA[mn1]=lma1
+MN_LMA[mn2]=lma2
+MN_POOL[mn1]=2001:db8:1:
+MN_POOL[mn2]=2001:db8:2:
+
+lab_log() {
+	printf '[%s] %s\n' "$(date +%T.%3N)" "$*" >&2
+}
+
+# Remember what has to go, in a file, so that --down can tear down a --keep lab.
+lab_state() {
+	[[ -n $LAB_TMP ]] && echo "$*" >>"$LAB_TMP/state"
+}
+
+lab_stop_pid() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# Tear down everything listed in a state file (this run's or a kept one's).
+lab_down_dir() {
+	local dir=$1 kind val
+	[[ -f $dir/state ]] || return 0
+	# dmmd first, so that each removes its own routes, rules and devices.
+	while read -r kind val; do
+		[[ $kind == dmmd || $kind == pid ]] && lab_stop_pid "$val"
+	done <"$dir/state"
+	while read -r kind val; do
+		if [[ $kind == ns ]]; then
+			ip netns pids "$val" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+			ip netns del "$val" 2>/dev/null
+		fi
+	done <"$dir/state"
+	rm -rf -- "$dir"
+}
+
+lab_cleanup() {
+	local rc=$?
+	set +e
+	trap - EXIT
+	if [[ $LAB_KEEP -eq 1 && -n $LAB_TMP ]]; then
+		echo "lab left up (suffix $LAB_SUFFIX): logs and configs in $LAB_TMP"
+		echo "  namespaces: ${NS[*]}"
+		echo "  inspect:    ip netns exec ${NS[lma1]} $DMMCTL show bindings -s $LAB_TMP/lma1.sock"
+		echo "  tear down:  $LAB_ROOT/lab/pmip-fig4.sh --down $LAB_TMP"
+		exit "$rc"
+	fi
+	[[ -n $LAB_TMP ]] && lab_down_dir "$LAB_TMP"
+	exit "$rc"
+}
+
+lab_init() {
+	LAB_SUFFIX=$(printf '%04x%04x' $RANDOM $RANDOM)
+	LAB_TMP=$(mktemp -d "/tmp/dmm-$1.XXXXXX") || exit 1
+	: >"$LAB_TMP/state"
+	: >"$LAB_TMP/handovers"
+	trap lab_cleanup EXIT
+	trap 'exit 130' INT TERM HUP
+}
+
+lab_exec() {
+	local node=$1
+	shift
+	ip netns exec "${NS[$node]}" "$@"
+}
+
+# lab_bg VAR NODE CMD...: CMD in NODE's namespace, in the background; pid in VAR.
+lab_bg() {
+	local var=$1 node=$2
+	shift 2
+	ip netns exec "${NS[$node]}" "$@" &
+	LAB_PIDS+=("$!")
+	lab_state pid "$!"
+	printf -v "$var" '%s' "$!"
+}
+
+ctl() {
+	local node=$1
+	shift
+	"$DMMCTL" "$@" -s "$LAB_TMP/$node.sock" --json
+}
+
+lab_ns_add() {
+	local node=$1 name="dmm-$LAB_SUFFIX-$1"
+	ip netns add "$name" || exit 1
+	NS[$node]=$name
+	lab_state ns "$name"
+	ip -n "$name" link set lo up
+	lab_exec "$node" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+}
+
+# p2p NODE: a veth between IR (named NODE) and NODE (named ir), addresses PFX::1 and PFX::2.
+p2p() {
+	local node=$1 pfx=$2 mtu=$3
+	ip -n "${NS[ir]}" link add "$node" mtu "$mtu" type veth peer name ir mtu "$mtu" netns "${NS[$node]}" || exit 1
+	ip -n "${NS[ir]}" addr add "$pfx::1/64" dev "$node" nodad
+	ip -n "${NS[$node]}" addr add "$pfx::2/64" dev ir nodad
+	ip -n "${NS[ir]}" link set "$node" up
+	ip -n "${NS[$node]}" link set ir up
+	ip -n "${NS[$node]}" -6 route add default via "$pfx::1" dev ir
+}
+
+lab_topology() {
+	local n i p m
+	for n in "${LAB_NODES[@]}"; do
+		lab_ns_add "$n"
+	done
+	for n in ir lma1 lma2 mag1 mag2 mag3; do
+		lab_exec "$n" sysctl -qw net.ipv6.conf.all.forwarding=1
+	done
+	for i in 1 2 3; do
+		p2p "cn$i" "2001:db8:c:$i" 1500
+		p2p "mag$i" "2001:db8:b:$i" 1600
+	done
+	for i in 1 2; do
+		p2p "lma$i" "2001:db8:a:$i" 1600
+		ip -n "${NS[ir]}" -6 route add "2001:db8:$i::/48" via "2001:db8:a:$i::2" dev "lma$i"
+	done
+	# Ingress filtering at IR: MN addresses come out of a MAG only inside a tunnel.
+	for m in mag1 mag2 mag3; do
+		for p in 1 2; do
+			ip -n "${NS[ir]}" -6 rule add from "2001:db8:$p::/48" iif "$m" prohibit pref 100
+		done
+	done
+	# The MNs: an unmodified host stack, only eth0 with its MAC; the MAG's
+	# end of the veth (mn1, mn2) stays down until the MAG's dmmd takes it.
+	for n in mn1 mn2; do
+		lab_exec "$n" sysctl -qw net.ipv6.conf.all.forwarding=0 net.ipv6.conf.default.accept_ra=1 \
+			net.ipv6.conf.default.autoconf=1 net.ipv6.conf.default.accept_dad=1
+	done
+	ip -n "${NS[mn1]}" link add eth0 address "${MN_MAC[mn1]}" type veth peer name mn1 netns "${NS[mag1]}" || exit 1
+	ip -n "${NS[mn2]}" link add eth0 address "${MN_MAC[mn2]}" type veth peer name mn2 netns "${NS[mag3]}" || exit 1
+	MN_AT[mn1]=mag1
+	MN_AT[mn2]=mag3
+	for n in mn1 mn2; do
+		lab_exec "$n" sysctl -qw net.ipv6.conf.eth0.accept_ra=1 net.ipv6.conf.eth0.autoconf=1
+		ip -n "${NS[$n]}" link set eth0 up
+	done
+}
+
+# dmmd configs: JSON encoding of the dmm YANG model (docs/dmmd.md).
+lab_config() {
+	local node=$1 dp=$2 i=${1: -1} auth
+	case $node in
+	lma*)
+		# LMA1 accepts only the domain's MAGs (tests/lab/malformed.sh checks status 154).
+		if [[ $node == lma1 ]]; then
+			auth="[\"${ADDR[mag1]}\", \"${ADDR[mag2]}\", \"${ADDR[mag3]}\"]"
+		else
+			auth='"any"'
+		fi
+		cat <<EOF
+{"dmm:node": {
+  "name": "$node", "role": "lma", "address": "${ADDR[$node]}", "transport": "ip6",
+  "dataplane": "$dp", "tun-name": "dmm$i", "control-socket": "$LAB_TMP/$node.sock", "log-level": "${LAB_LOG_LEVEL:-info}",
+  "heartbeat": {"interval": $LAB_HB_MS, "missing-allowed": 3},
+  "lma": {
+    "pools": ["2001:db8:$i::/48"], "prefix-length": 64, "max-lifetime": 3600,
+    "min-delay-before-bce-delete": 10000, "max-delay-before-new-bce-assign": 1500,
+    "timestamp-validity-window": 300, "authorized-mags": $auth
+  },
+  "default-profile": {"mn-id-type": "eui48", "may-register": true}
+}}
+EOF
+		;;
+	mag*)
+		cat <<EOF
+{"dmm:node": {
+  "name": "$node", "role": "mag", "address": "${ADDR[$node]}", "transport": "ip6",
+  "dataplane": "$dp", "tun-name": "dmm$i", "control-socket": "$LAB_TMP/$node.sock", "log-level": "${LAB_LOG_LEVEL:-info}",
+  "heartbeat": {"interval": $LAB_HB_MS, "missing-allowed": 3},
+  "mag": {
+    "lma": "${ADDR[lma1]}", "lifetime": 600, "access-interfaces": ["mn*"],
+    "link-local-address": "fe80::1", "link-layer-address": "02:00:00:00:d3:01", "ra-interval": 3
+  },
+  "mobile-nodes": [
+    {"mn-id": "eui48:${MN_MAC[mn1]}", "lma": ["${ADDR[lma1]}"]},
+    {"mn-id": "eui48:${MN_MAC[mn2]}", "lma": ["${ADDR[lma2]}"]}
+  ]
+}}
+EOF
+		;;
+	esac
+}
+
+dmmd_alive() {
+	[[ -n ${DPID[$1]:-} ]] && kill -0 "${DPID[$1]}" 2>/dev/null
+}
+
+# dmmd_start NODE: start dmmd with NODE's config, wait until it answers.
+dmmd_start() {
+	local node=$1 i
+	ip netns exec "${NS[$node]}" "$DMMD" -c "$LAB_TMP/$node.json" 2>>"$LAB_TMP/$node.log" &
+	DPID[$node]=$!
+	lab_state dmmd "$!"
+	for ((i = 0; i < 200; i++)); do
+		if ! dmmd_alive "$node"; then
+			lab_log "dmmd on $node exited; its log:"
+			sed 's/^/    /' "$LAB_TMP/$node.log" >&2
+			return 1
+		fi
+		ctl "$node" show node >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	lab_log "dmmd on $node does not answer on $LAB_TMP/$node.sock"
+	return 1
+}
+
+# dmmd_stop NODE: SIGTERM, then wait for the exit (SIGKILL after 10 s); returns dmmd's status.
+dmmd_stop() {
+	local node=$1 pid=${DPID[$1]:-} i rc
+	[[ -n $pid ]] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	DPID[$node]=""
+	return "$rc"
+}
+
+mn_addr() {
+	ip -n "${NS[$1]}" -6 -j addr show dev eth0 scope global 2>/dev/null |
+		jq -r --arg p "${MN_POOL[$1]}" '[.[].addr_info[] | select(.scope == "global" and (.tentative | not)
+			and (.local | startswith($p))) | .local][0] // empty'
+}
+
+# The LMA's binding of MN as JSON (empty if none).
+lma_binding() {
+	ctl "${MN_LMA[$1]}" show bindings 2>/dev/null |
+		jq -c --arg id "eui48:${MN_MAC[$1]}" '.[] | select(."mn-id" == $id)'
+}
+
+# wait_registered MN [SECS]: poll until MN has a global address from its
+# LMA's pool and the LMA's binding for MN points at the MAG MN is on.
+wait_registered() {
+	local mn=$1 secs=${2:-30} i b peer
+	for ((i = 0; i < secs * 10; i++)); do
+		b=$(lma_binding "$mn")
+		peer=$(jq -r '.peer // empty' <<<"$b" 2>/dev/null)
+		if [[ -n $(mn_addr "$mn") && $peer == "${ADDR[${MN_AT[$mn]}]}" ]]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	lab_log "$mn not registered at ${MN_AT[$mn]} after ${secs}s: address '$(mn_addr "$mn")', binding '$b'"
+	return 1
+}
+
+# handover MN FROM TO: the MN's access link moves to another MAG (its carrier flaps).
+handover() {
+	local mn=$1 from=$2 to=$3
+	echo "$(date +%s.%N) $mn $from $to" >>"$LAB_TMP/handovers"
+	ip -n "${NS[$from]}" link set "$mn" netns "${NS[$to]}" || return 1
+	MN_AT[$mn]=$to
+}
+
+# lab_up DATAPLANE: the whole network, dmmd on every LMA and MAG, both MNs registered.
+lab_up() {
+	local dp=$1 n ldp mdp
+	case $dp in
+	kernel | user) ldp=$dp mdp=$dp ;;
+	mixed) ldp=user mdp=kernel ;;
+	*)
+		echo "unknown data plane set-up '$dp' (kernel, user, mixed)" >&2
+		return 1
+		;;
+	esac
+	for n in "$DMMD" "$DMMCTL" "$TRAFFIC"; do
+		[[ -x $n ]] || {
+			echo "$n missing: make all" >&2
+			return 1
+		}
+	done
+	lab_topology
+	for n in lma1 lma2; do
+		DP_OF[$n]=$ldp
+		lab_config "$n" "$ldp" >"$LAB_TMP/$n.json"
+	done
+	for n in mag1 mag2 mag3; do
+		DP_OF[$n]=$mdp
+		lab_config "$n" "$mdp" >"$LAB_TMP/$n.json"
+	done
+	for n in lma1 lma2 mag1 mag2 mag3; do
+		dmmd_start "$n" || return 1
+	done
+	wait_registered mn1 && wait_registered mn2
+}
+
+# Run on its own: bring up, show, ping, tear down (or keep).
+lab_main() {
+	local dp=kernel
+	while [[ $# -gt 0 ]]; do
+		case $1 in
+		--dataplane)
+			dp=${2:-}
+			shift
+			;;
+		--keep) LAB_KEEP=1 ;;
+		--down)
+			lab_down_dir "${2:?--down needs the lab directory}"
+			exit 0
+			;;
+		-h | --help)
+			sed -n '/^# Run it/,/^#   dmmd_start/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+			exit 0
+			;;
+		*)
+			echo "unknown option $1" >&2
+			exit 2
+			;;
+		esac
+		shift
+	done
+	[[ $(id -u) -eq 0 ]] || {
+		echo "pmip-fig4: needs root (network namespaces)" >&2
+		exit 1
+	}
+	lab_init fig4
+	lab_up "$dp" || exit 1
+	echo "MN1 $(mn_addr mn1) via ${MN_AT[mn1]}, anchored at lma1"
+	echo "MN2 $(mn_addr mn2) via ${MN_AT[mn2]}, anchored at lma2"
+	lab_exec mn1 ping -6 -c 3 -i 0.2 -W 2 "${ADDR[cn1]}"
+	lab_exec mn2 ping -6 -c 3 -i 0.2 -W 2 "${ADDR[cn2]}"
+	echo "LMA1 bindings:"
+	"$DMMCTL" show bindings -s "$LAB_TMP/lma1.sock"
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+	lab_main "$@"
+fi

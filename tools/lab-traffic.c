@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * lab-traffic: traffic for the namespace lab, with verdicts a script can
+ * read. IPv6 sockets only; every mode prints one JSON object on stdout.
+ *
+ *   tcp-sink   --port P --bytes N [--timeout S]
+ *       accept one connection, check that the stream is exactly the first
+ *       N bytes of the pattern below; exit 0 when it is.
+ *   tcp-source --to ADDR --port P --bytes N [--rate MBPS] [--timeout S]
+ *       connect and send N bytes of the pattern, paced at MBPS megabit/s
+ *       (0: as fast as possible), then wait for the sink to close; exit
+ *       non-zero on a reset or any other error.
+ *   udp-sink   --port P --duration S
+ *       receive probes for S seconds after the first one; report received,
+ *       lost, duplicated, and every gap between arrivals longer than
+ *       --gap MS (default 5): when it began, how long it lasted, how many
+ *       probes were lost in it. Each gap is one handover's interruption.
+ *   udp-source --to ADDR --port P --pps N --duration S [--size B]
+ *       send N probes a second for S seconds, each with its sequence
+ *       number, its send time and the total that will be sent.
+ *
+ * The TCP pattern depends only on the byte's offset, so the sink can
+ * check any byte on its own: byte i = (i * 2654435761 mod 2^32) >> 24.
+ * Times in the output: "t" fields are wall-clock seconds (CLOCK_REALTIME,
+ * to match daemon logs), durations come from CLOCK_MONOTONIC.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROBE_MAGIC 0x444d4d50u /* "DMMP" */
+#define MAX_GAPS 4096
+
+struct opts {
+	const char *to;
+	unsigned port;
+	uint64_t bytes;
+	double rate_mbps;
+	double duration;
+	double timeout;
+	unsigned pps;
+	unsigned size;
+	double gap_ms;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint8_t pattern(uint64_t i)
+{
+	return (uint8_t)(((uint32_t)i * 2654435761u) >> 24);
+}
+
+static void fill_pattern(uint8_t *buf, size_t n, uint64_t off)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = pattern(off + i);
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static int parse_addr(const char *s, unsigned port, struct sockaddr_in6 *sa)
+{
+	char host[128];
+	const char *pct = strchr(s, '%');
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin6_family = AF_INET6;
+	sa->sin6_port = htons((uint16_t)port);
+	snprintf(host, sizeof(host), "%.*s", pct ? (int)(pct - s) : (int)strlen(s), s);
+	if (inet_pton(AF_INET6, host, &sa->sin6_addr) != 1)
+		return -1;
+	if (pct)
+		sa->sin6_scope_id = (uint32_t)atoi(pct + 1);
+	return 0;
+}
+
+static int listen_on(int type, unsigned port)
+{
+	struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_ANY_INIT};
+	int one = 1, fd = socket(AF_INET6, type | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || (type == SOCK_STREAM && listen(fd, 1) < 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Wait until fd is readable or ms pass; 1 ready, 0 timeout, -1 error. */
+static int wait_in(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int r;
+
+	do
+		r = poll(&p, 1, ms);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+static int tcp_sink(const struct opts *o)
+{
+	int lfd = listen_on(SOCK_STREAM, o->port), fd;
+	uint8_t buf[65536];
+	uint64_t got = 0, bad_at = UINT64_MAX, t0 = 0, t1;
+	int resets = 0, err = 0;
+	ssize_t n;
+
+	if (lfd < 0) {
+		printf("{\"ok\":false,\"error\":\"listen: %s\"}\n", strerror(errno));
+		return 1;
+	}
+	if (wait_in(lfd, (int)(o->timeout * 1000)) <= 0) {
+		printf("{\"bytes\":0,\"ok\":false,\"resets\":0,\"error\":\"no connection\"}\n");
+		return 1;
+	}
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	close(lfd);
+	if (fd < 0) {
+		printf("{\"bytes\":0,\"ok\":false,\"resets\":0,\"error\":\"accept: %s\"}\n", strerror(errno));
+		return 1;
+	}
+	t0 = mono_ns();
+	for (;;) {
+		int r = wait_in(fd, (int)(o->timeout * 1000));
+
+		if (r <= 0) {
+			err = r == 0 ? ETIMEDOUT : errno;
+			break;
+		}
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = errno;
+			if (errno == ECONNRESET)
+				resets = 1;
+			break;
+		}
+		for (ssize_t i = 0; i < n && bad_at == UINT64_MAX; i++)
+			if (buf[i] != pattern(got + (uint64_t)i))
+				bad_at = got + (uint64_t)i;
+		got += (uint64_t)n;
+	}
+	t1 = mono_ns();
+	close(fd);
+	bool ok = !err && got == o->bytes && bad_at == UINT64_MAX;
+	printf("{\"bytes\":%llu,\"expected\":%llu,\"ok\":%s,\"resets\":%d,\"first-mismatch\":%lld,\"seconds\":%.3f",
+	       (unsigned long long)got, (unsigned long long)o->bytes, ok ? "true" : "false", resets,
+	       bad_at == UINT64_MAX ? -1LL : (long long)bad_at, (double)(t1 - t0) / 1e9);
+	if (err)
+		printf(",\"error\":\"%s\"", strerror(err));
+	printf("}\n");
+	return ok ? 0 : 1;
+}
+
+static int tcp_source(const struct opts *o)
+{
+	struct sockaddr_in6 sa;
+	uint8_t buf[16384];
+	uint64_t sent = 0, t0, deadline;
+	int fd = -1, err = 0;
+
+	if (!o->to || parse_addr(o->to, o->port, &sa) < 0) {
+		fprintf(stderr, "lab-traffic: --to needs an IPv6 address\n");
+		return 2;
+	}
+	/* The sink may still be starting: retry a refused connect for a while. */
+	deadline = mono_ns() + (uint64_t)(o->timeout * 1e9);
+	for (;;) {
+		fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		err = errno;
+		close(fd);
+		fd = -1;
+		if (mono_ns() > deadline || (err != ECONNREFUSED && err != ENETUNREACH && err != EADDRNOTAVAIL)) {
+			printf("{\"bytes\":0,\"ok\":false,\"resets\":0,\"error\":\"connect: %s\"}\n", strerror(err));
+			return 1;
+		}
+		usleep(100000);
+	}
+	err = 0;
+	t0 = mono_ns();
+	while (sent < o->bytes) {
+		size_t chunk = sizeof(buf);
+		ssize_t n;
+
+		if (o->rate_mbps > 0) {
+			/* Pace: byte 'sent' is due at t0 + sent*8/rate. */
+			uint64_t due = t0 + (uint64_t)((double)sent * 8.0 / (o->rate_mbps * 1e6) * 1e9);
+			uint64_t now = mono_ns();
+
+			if (due > now) {
+				struct timespec ts = {(time_t)((due - now) / 1000000000u), (long)((due - now) % 1000000000u)};
+
+				nanosleep(&ts, NULL);
+			}
+			chunk = 4096;
+		}
+		if (chunk > o->bytes - sent)
+			chunk = (size_t)(o->bytes - sent);
+		fill_pattern(buf, chunk, sent);
+		n = send(fd, buf, chunk, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = errno;
+			break;
+		}
+		sent += (uint64_t)n;
+	}
+	if (!err) {
+		/* Done sending: wait for the sink to read everything and close. */
+		shutdown(fd, SHUT_WR);
+		for (;;) {
+			int r = wait_in(fd, (int)(o->timeout * 1000));
+			ssize_t n;
+
+			if (r <= 0) {
+				err = r == 0 ? ETIMEDOUT : errno;
+				break;
+			}
+			n = recv(fd, buf, sizeof(buf), 0);
+			if (n == 0)
+				break;
+			if (n < 0 && errno != EINTR) {
+				err = errno;
+				break;
+			}
+		}
+	}
+	close(fd);
+	printf("{\"bytes\":%llu,\"ok\":%s,\"resets\":%d,\"seconds\":%.3f", (unsigned long long)sent,
+	       err ? "false" : "true", err == ECONNRESET || err == EPIPE ? 1 : 0, (double)(mono_ns() - t0) / 1e9);
+	if (err)
+		printf(",\"error\":\"%s\"", strerror(err));
+	printf("}\n");
+	return err ? 1 : 0;
+}
+
+/* Probe: magic, seq, send time (CLOCK_MONOTONIC ns), total planned; 28 bytes + padding. */
+static int udp_source(const struct opts *o)
+{
+	struct sockaddr_in6 sa;
+	uint8_t buf[1500];
+	uint64_t total = (uint64_t)((double)o->pps * o->duration), t0, errors = 0, sent = 0;
+	size_t size = o->size < 28 ? 28 : o->size > sizeof(buf) ? sizeof(buf) : o->size;
+	int fd;
+
+	if (!o->to || parse_addr(o->to, o->port, &sa) < 0 || !o->pps) {
+		fprintf(stderr, "lab-traffic: udp-source needs --to ADDR and --pps N\n");
+		return 2;
+	}
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		perror("socket");
+		return 1;
+	}
+	memset(buf, 0, sizeof(buf));
+	buf[0] = PROBE_MAGIC >> 24;
+	buf[1] = (PROBE_MAGIC >> 16) & 0xff;
+	buf[2] = (PROBE_MAGIC >> 8) & 0xff;
+	buf[3] = PROBE_MAGIC & 0xff;
+	put_u64(buf + 20, total);
+	t0 = mono_ns();
+	for (uint64_t seq = 0; seq < total; seq++) {
+		uint64_t due = t0 + seq * 1000000000u / o->pps, now = mono_ns();
+
+		if (due > now) {
+			struct timespec ts = {(time_t)(due / 1000000000u), (long)(due % 1000000000u)};
+
+			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+				;
+		}
+		put_u64(buf + 4, seq);
+		put_u64(buf + 12, mono_ns());
+		/* A send error (no route or no source address mid-handover) is a lost probe, not the end. */
+		if (sendto(fd, buf, size, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			errors++;
+		else
+			sent++;
+	}
+	close(fd);
+	printf("{\"planned\":%llu,\"sent\":%llu,\"send-errors\":%llu,\"seconds\":%.3f}\n", (unsigned long long)total,
+	       (unsigned long long)sent, (unsigned long long)errors, (double)(mono_ns() - t0) / 1e9);
+	return 0;
+}
+
+struct gap {
+	double t;        /* wall clock of the last arrival before the gap */
+	double ms;       /* arrival gap */
+	uint64_t lost;   /* sequence numbers missing across it */
+	uint64_t after;  /* first sequence number after it */
+};
+
+static int udp_sink(const struct opts *o)
+{
+	int fd = listen_on(SOCK_DGRAM, o->port);
+	uint8_t buf[2048];
+	uint8_t *seen = NULL;
+	uint64_t total = 0, received = 0, dups = 0, reordered = 0, max_seq = 0, last_seq = 0;
+	uint64_t first = 0, last = 0, deadline;
+	double last_wall = 0, max_delay_ms = 0;
+	struct gap *gaps = calloc(MAX_GAPS, sizeof(*gaps));
+	unsigned ngaps = 0;
+	bool any = false;
+
+	if (fd < 0 || !gaps) {
+		printf("{\"ok\":false,\"error\":\"%s\"}\n", strerror(errno));
+		return 1;
+	}
+	/* Wait up to --timeout for the first probe, then --duration more (+1 s of slack). */
+	deadline = mono_ns() + (uint64_t)((o->timeout + o->duration) * 1e9);
+	for (;;) {
+		uint64_t now = mono_ns();
+		ssize_t n;
+
+		if (now >= deadline || (any && total && max_seq + 1 >= total && received >= total))
+			break;
+		if (wait_in(fd, (int)((deadline - now) / 1000000u) + 1) <= 0)
+			continue;
+		n = recv(fd, buf, sizeof(buf), 0);
+		now = mono_ns();
+		if (n < 28 || get_u64(buf) >> 32 != PROBE_MAGIC)
+			continue;
+		uint64_t seq = get_u64(buf + 4), sent_ns = get_u64(buf + 12), tot = get_u64(buf + 20);
+		double wall = wall_s();
+
+		if (!any) {
+			any = true;
+			total = tot;
+			seen = calloc((size_t)(total ? total : 1), 1);
+			if (!seen)
+				return 1;
+			first = now;
+			deadline = now + (uint64_t)((o->duration + 1.0) * 1e9);
+		} else {
+			double ms = (double)(now - last) / 1e6;
+
+			if (ms > o->gap_ms && ngaps < MAX_GAPS) {
+				gaps[ngaps].t = last_wall;
+				gaps[ngaps].ms = ms;
+				gaps[ngaps].lost = seq > last_seq + 1 ? seq - last_seq - 1 : 0;
+				gaps[ngaps].after = seq;
+				ngaps++;
+			}
+		}
+		if (seq >= total)
+			continue;
+		if (seen[seq]) {
+			dups++;
+			continue;
+		}
+		seen[seq] = 1;
+		received++;
+		if (seq < max_seq)
+			reordered++;
+		if (seq > max_seq)
+			max_seq = seq;
+		if (now > sent_ns && (double)(now - sent_ns) / 1e6 > max_delay_ms)
+			max_delay_ms = (double)(now - sent_ns) / 1e6;
+		last = now;
+		last_seq = seq;
+		last_wall = wall;
+	}
+	close(fd);
+	/* Lost probes whose gap ended the run (after the last arrival) count too. */
+	printf("{\"planned\":%llu,\"received\":%llu,\"lost\":%llu,\"duplicates\":%llu,\"reordered\":%llu,"
+	       "\"max-delay-ms\":%.3f,\"seconds\":%.3f,\"gap-threshold-ms\":%.1f,\"gaps\":[",
+	       (unsigned long long)total, (unsigned long long)received,
+	       (unsigned long long)(total > received ? total - received : 0), (unsigned long long)dups,
+	       (unsigned long long)reordered, max_delay_ms, any ? (double)(last - first) / 1e9 : 0.0, o->gap_ms);
+	for (unsigned i = 0; i < ngaps; i++)
+		printf("%s{\"t\":%.3f,\"ms\":%.3f,\"lost\":%llu,\"after-seq\":%llu}", i ? "," : "", gaps[i].t,
+		       gaps[i].ms, (unsigned long long)gaps[i].lost, (unsigned long long)gaps[i].after);
+	printf("]}\n");
+	free(seen);
+	free(gaps);
+	return any ? 0 : 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: lab-traffic tcp-sink   --port P --bytes N [--timeout S]\n"
+		   "       lab-traffic tcp-source --to ADDR --port P --bytes N [--rate MBPS] [--timeout S]\n"
+		   "       lab-traffic udp-sink   --port P --duration S [--gap MS] [--timeout S]\n"
+		   "       lab-traffic udp-source --to ADDR --port P --pps N --duration S [--size B]\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {.port = 5001, .timeout = 30, .pps = 1000, .size = 64, .duration = 10, .gap_ms = 5};
+	const char *mode;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	mode = argv[1];
+	for (int i = 2; i < argc; i++) {
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!v) {
+			usage(stderr);
+			return 2;
+		}
+		if (strcmp(k, "--to") == 0)
+			o.to = v;
+		else if (strcmp(k, "--port") == 0)
+			o.port = (unsigned)strtoul(v, NULL, 10);
+		else if (strcmp(k, "--bytes") == 0)
+			o.bytes = strtoull(v, NULL, 10);
+		else if (strcmp(k, "--rate") == 0)
+			o.rate_mbps = strtod(v, NULL);
+		else if (strcmp(k, "--duration") == 0)
+			o.duration = strtod(v, NULL);
+		else if (strcmp(k, "--timeout") == 0)
+			o.timeout = strtod(v, NULL);
+		else if (strcmp(k, "--pps") == 0)
+			o.pps = (unsigned)strtoul(v, NULL, 10);
+		else if (strcmp(k, "--size") == 0)
+			o.size = (unsigned)strtoul(v, NULL, 10);
+		else if (strcmp(k, "--gap") == 0)
+			o.gap_ms = strtod(v, NULL);
+		else {
+			usage(stderr);
+			return 2;
+		}
+		i++;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (strcmp(mode, "tcp-sink") == 0)
+		return tcp_sink(&o);
+	if (strcmp(mode, "tcp-source") == 0)
+		return tcp_source(&o);
+	if (strcmp(mode, "udp-sink") == 0)
+		return udp_sink(&o);
+	if (strcmp(mode, "udp-source") == 0)
+		return udp_source(&o);
+	usage(stderr);
+	return 2;
+}
