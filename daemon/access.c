@@ -448,6 +448,7 @@ void dmmd_access_mn_event(struct dmmd_access *a, const struct dmm_mn_event *ev)
 struct dmmd_access *dmmd_access_open(struct dmmd *d)
 {
 	struct dmmd_access *a = calloc(1, sizeof(*a));
+	struct mnl_socket *dump = NULL;
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct rtgenmsg *rt;
@@ -490,21 +491,31 @@ struct dmmd_access *dmmd_access_open(struct dmmd *d)
 	if (dmm_loop_add(d->loop, mnl_socket_get_fd(a->nl), on_netlink, a) < 0 ||
 	    dmm_loop_add(d->loop, a->icmp_fd, on_icmp, a) < 0 || dmm_loop_add(d->loop, a->tick_fd, on_tick, a) < 0)
 		goto err;
-	/* The links that exist already. */
+	/*
+	 * The links that exist already. The dump has its own socket: link_cb
+	 * configures access links through nlreq while the dump is still being
+	 * read, and their acks must not interleave with the dump's parts.
+	 */
+	dump = mnl_socket_open(NETLINK_ROUTE);
+	if (!dump || mnl_socket_bind(dump, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto err;
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETLINK;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = ++a->seq;
+	nlh->nlmsg_seq = 1;
 	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
 	rt->rtgen_family = AF_UNSPEC;
-	if (mnl_socket_sendto(a->nlreq, nlh, nlh->nlmsg_len) < 0)
+	if (mnl_socket_sendto(dump, nlh, nlh->nlmsg_len) < 0)
 		goto err;
-	while ((n = mnl_socket_recvfrom(a->nlreq, buf, sizeof(buf))) > 0)
-		if (mnl_cb_run(buf, (size_t)n, a->seq, mnl_socket_get_portid(a->nlreq), link_cb, a) <= MNL_CB_STOP)
+	while ((n = mnl_socket_recvfrom(dump, buf, sizeof(buf))) > 0)
+		if (mnl_cb_run(buf, (size_t)n, 1, mnl_socket_get_portid(dump), link_cb, a) <= MNL_CB_STOP)
 			break;
+	mnl_socket_close(dump);
 	return a;
 err:
 	dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_ND, "access links: %s", strerror(errno));
+	if (dump)
+		mnl_socket_close(dump);
 	dmmd_access_close(a);
 	return NULL;
 }
