@@ -51,7 +51,7 @@ struct acc_link {
 	bool registered;
 	uint8_t nprefix;
 	struct dmm_prefix prefix[DMM_MN_EVENT_MAX_PREFIX];
-	uint32_t lifetime_s;
+	uint32_t valid_s[DMM_MN_EVENT_MAX_PREFIX], preferred_s[DMM_MN_EVENT_MAX_PREFIX];
 	dmm_time_t next_ra;
 };
 
@@ -169,11 +169,10 @@ static void send_ra(struct dmmd_access *a, struct acc_link *l, bool withdraw)
 	dmm_nd_ra_init(&m, 64, withdraw ? 0 : (uint16_t)c->router_lifetime_s, 0);
 	dmm_nd_set_sllao(&m, c->access_mac, 6);
 	dmm_nd_ra_set_mtu(&m, 1500);
-	for (unsigned i = 0; i < l->nprefix; i++) {
-		uint32_t life = withdraw ? 0 : l->lifetime_s;
-
-		dmm_nd_ra_add_pio(&m.opts, &l->prefix[i], DMM_ND_PIO_L | DMM_ND_PIO_A, life, life);
-	}
+	/* RFC 8885 §3.7: the local prefix preferred, older ones deprecated but valid. */
+	for (unsigned i = 0; i < l->nprefix; i++)
+		dmm_nd_ra_add_pio(&m.opts, &l->prefix[i], DMM_ND_PIO_L | DMM_ND_PIO_A, withdraw ? 0 : l->valid_s[i],
+				  withdraw ? 0 : l->preferred_s[i]);
 	dmm_addr_parse("ff02::1", &dst);
 	n = dmm_nd_encode(buf, sizeof(buf), &m, &c->access_lla, &dst);
 	if (n < 0)
@@ -214,7 +213,7 @@ static void attach(struct dmmd_access *a, struct acc_link *l, const uint8_t mac[
 	memcpy(l->mnid.id, mac, 6);
 	l->has_mn = true;
 	a->attaches++;
-	rc = dmm_mag_attach(a->d->role, &l->mnid, (uint32_t)l->ifindex, mac, 6, DMM_ATT_8023, dmm_io_now());
+	rc = a->d->ro->attach(a->d->role, &l->mnid, (uint32_t)l->ifindex, mac, 6, DMM_ATT_8023, dmm_io_now());
 	dmm_logf(&a->d->log, rc < 0 ? DMM_LOG_WARN : DMM_LOG_INFO, DMM_LC_ND, "mn %s attached on %s%s",
 		 dmm_mnid_str(&l->mnid, s), l->name, rc < 0 ? " but refused by policy" : "");
 	dmmd_rearm(a->d);
@@ -228,7 +227,7 @@ static void detach(struct dmmd_access *a, struct acc_link *l, const char *why)
 		return;
 	dmm_logf(&a->d->log, DMM_LOG_INFO, DMM_LC_ND, "mn %s detached from %s (%s)", dmm_mnid_str(&l->mnid, s),
 		 l->name, why);
-	dmm_mag_detach(a->d->role, &l->mnid, dmm_io_now());
+	a->d->ro->detach(a->d->role, &l->mnid, dmm_io_now());
 	l->has_mn = false;
 	l->registered = false;
 	l->nprefix = 0;
@@ -426,11 +425,25 @@ void dmmd_access_mn_event(struct dmmd_access *a, const struct dmm_mn_event *ev)
 		l->registered = true;
 		l->nprefix = ev->nprefix;
 		memcpy(l->prefix, ev->prefix, sizeof(ev->prefix[0]) * ev->nprefix);
-		l->lifetime_s = ev->lifetime_s;
+		memcpy(l->valid_s, ev->valid_s, sizeof(ev->valid_s[0]) * ev->nprefix);
+		memcpy(l->preferred_s, ev->preferred_s, sizeof(ev->preferred_s[0]) * ev->nprefix);
 		dmm_logf(&a->d->log, DMM_LOG_INFO, DMM_LC_ND, "mn %s on %s registered, advertising %s",
 			 dmm_mnid_str(ev->mnid, s), l->name, ev->nprefix ? dmm_prefix_str(&ev->prefix[0], p) : "-");
 		send_ra(a, l, false);
 		l->next_ra = dmm_io_now() + (dmm_time_t)a->d->cfg.ra_interval_s * DMM_SECOND;
+		/* A prefix sent with valid lifetime 0 is withdrawn (GAP2-1): not advertised again. */
+		{
+			uint8_t k = 0;
+
+			for (uint8_t i = 0; i < l->nprefix; i++) {
+				if (!l->valid_s[i])
+					continue;
+				l->prefix[k] = l->prefix[i];
+				l->valid_s[k] = l->valid_s[i];
+				l->preferred_s[k++] = l->preferred_s[i];
+			}
+			l->nprefix = k;
+		}
 		break;
 	case DMM_MN_DEREGISTERED:
 		if (l->registered && l->up)

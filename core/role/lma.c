@@ -1465,5 +1465,13 @@ static dmm_time_t ops_next_deadline(const void *inst)
 }
 
 const struct dmm_role_ops dmm_lma_ops = {
-	"lma", ops_create, ops_destroy, ops_reconfigure, ops_recv, ops_expire, ops_next_deadline,
+	.name = "lma",
+	.create = ops_create,
+	.destroy = ops_destroy,
+	.reconfigure = ops_reconfigure,
+	.recv = ops_recv,
+	.expire = ops_expire,
+	.next_deadline = ops_next_deadline,
+	.attach = NULL, /* the LMA has no access links */
+	.detach = NULL,
 };

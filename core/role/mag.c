@@ -125,10 +125,13 @@ void mag_emit(struct dmm_mag *mag, uint8_t type, uint8_t status, const struct dm
 	ev.link = e->ifindex;
 	ev.mnid = &e->mnid;
 	ev.nprefix = e->n_hnp < DMM_MN_EVENT_MAX_PREFIX ? e->n_hnp : DMM_MN_EVENT_MAX_PREFIX;
-	for (unsigned i = 0; i < ev.nprefix; i++)
-		ev.prefix[i] = e->hnp[i];
 	ev.lifetime_s = type == DMM_MN_REGISTERED ? (uint32_t)(e->lifetime / DMM_SECOND) : 0;
 	ev.anchor = e->lmaa;
+	for (unsigned i = 0; i < ev.nprefix; i++) {
+		ev.prefix[i] = e->hnp[i];
+		ev.valid_s[i] = ev.preferred_s[i] = ev.lifetime_s;
+		ev.anchor_of[i] = e->lmaa;
+	}
 	mag->env.mn_event(mag->env.ctx, &ev);
 }
 
@@ -789,6 +792,17 @@ static dmm_time_t ops_next_deadline(const void *inst)
 	return dmm_mag_next_deadline(inst);
 }
 
+static int ops_attach(void *inst, const struct dmm_mnid *mnid, uint32_t link, const uint8_t *ll, uint8_t ll_len,
+		      uint8_t att, dmm_time_t now)
+{
+	return dmm_mag_attach(inst, mnid, link, ll, ll_len, att, now);
+}
+
+static int ops_detach(void *inst, const struct dmm_mnid *mnid, dmm_time_t now)
+{
+	return dmm_mag_detach(inst, mnid, now);
+}
+
 const struct dmm_role_ops dmm_mag_ops = {
 	.name = "mag",
 	.create = ops_create,
@@ -797,4 +811,6 @@ const struct dmm_role_ops dmm_mag_ops = {
 	.recv = ops_recv,
 	.expire = ops_expire,
 	.next_deadline = ops_next_deadline,
+	.attach = ops_attach,
+	.detach = ops_detach,
 };

@@ -28,6 +28,14 @@ enum dmm_mn_event_type {
 
 #define DMM_MN_EVENT_MAX_PREFIX 8
 
+/*
+ * DMM_MN_REGISTERED carries the whole set of prefixes to advertise on the
+ * link, each with its own lifetimes: the prefix anchored where the MN is
+ * now is preferred; prefixes anchored at previous MAARs are deprecated
+ * (preferred 0, valid > 0, RFC 8885 §3.7); a prefix being released is
+ * sent once more with valid 0 (GAP2-1). A MAG fills preferred = valid =
+ * lifetime_s for every prefix.
+ */
 struct dmm_mn_event {
 	uint8_t type;   /* enum dmm_mn_event_type */
 	uint8_t status; /* PBA status for DMM_MN_REFUSED */
@@ -35,8 +43,11 @@ struct dmm_mn_event {
 	const struct dmm_mnid *mnid;
 	uint8_t nprefix;
 	struct dmm_prefix prefix[DMM_MN_EVENT_MAX_PREFIX];
+	uint32_t valid_s[DMM_MN_EVENT_MAX_PREFIX];     /* PIO valid lifetime per prefix */
+	uint32_t preferred_s[DMM_MN_EVENT_MAX_PREFIX]; /* PIO preferred lifetime per prefix */
+	struct dmm_addr anchor_of[DMM_MN_EVENT_MAX_PREFIX]; /* the node anchoring each prefix */
 	uint32_t lifetime_s; /* granted lifetime in seconds */
-	struct dmm_addr anchor; /* the LMA (or anchoring MAAR) */
+	struct dmm_addr anchor; /* the LMA (or the MAAR anchoring the preferred prefix) */
 };
 
 struct dmm_env {
@@ -81,6 +92,14 @@ struct dmm_role_ops {
 	void (*expire)(void *inst, dmm_time_t now);
 	/* The earliest pending deadline, or DMM_TIME_NEVER. */
 	dmm_time_t (*next_deadline)(const void *inst);
+	/*
+	 * Access-side roles (MAG, MAAR) only, NULL for the others: an MN
+	 * attached on link with link-layer address ll (RFC 5213 §6.9.1.1), or
+	 * left (§6.9.1.2). Return 0 or a DMM_ERR_*.
+	 */
+	int (*attach)(void *inst, const struct dmm_mnid *mnid, uint32_t link, const uint8_t *ll, uint8_t ll_len,
+		      uint8_t att, dmm_time_t now);
+	int (*detach)(void *inst, const struct dmm_mnid *mnid, dmm_time_t now);
 };
 
 #endif
