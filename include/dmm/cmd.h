@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The Central Mobility Database of RFC 8885: location only. Per MN it
+ * keeps the serving MAAR and the list of (anchoring MAAR, prefix) pairs
+ * (§3.2); on a handover it tells the serving MAAR where the old prefixes
+ * are anchored and tells each previous MAAR where the MN is now, as proxy
+ * (answer at once) or relay (gather the previous MAARs' answers), chosen
+ * by config. It also keeps a table of MAARs with their load, capacity
+ * and liveness and chooses an anchor for a MAAR that cannot anchor
+ * (GAP1-3). docs/dmm-protocol.md fixes the flows.
+ */
+#ifndef DMM_CMD_H
+#define DMM_CMD_H
+
+#include "dmm/bcache.h"
+#include "dmm/fm.h"
+#include "dmm/peer.h"
+#include "dmm/policy.h"
+#include "dmm/role.h"
+#include "dmm/stats.h"
+
+enum dmm_cmd_mode { DMM_CMD_PROXY, DMM_CMD_RELAY };
+
+struct dmm_cmd_cfg {
+	struct dmm_addr addr;
+	struct dmm_policy *policy;  /* borrowed: authorised MAARs (dmm_policy_mag_allowed) and MN profiles */
+	enum dmm_cmd_mode mode;
+	dmm_time_t relay_timeout;   /* relay mode: longest wait for the previous MAARs, 1 s */
+	uint32_t max_mns;
+	uint32_t max_maars;
+	uint32_t max_lifetime_s;
+	dmm_time_t initial_bindack_timeout; /* PBUs to previous MAARs: 1 s, doubling */
+	dmm_time_t max_bindack_timeout;     /* 32 s */
+	uint8_t max_retransmissions;        /* 3 */
+	dmm_time_t timestamp_validity_window; /* 300 ms, RFC 5213 §5.5 */
+	bool timestamp_based;
+	dmm_time_t heartbeat_interval;
+	uint8_t missing_heartbeats_allowed;
+	uint32_t restart_counter;
+};
+
+void dmm_cmd_cfg_defaults(struct dmm_cmd_cfg *cfg);
+
+struct dmm_cmd;
+
+struct dmm_cmd *dmm_cmd_new(const struct dmm_env *env, const struct dmm_cmd_cfg *cfg, dmm_time_t now);
+void dmm_cmd_free(struct dmm_cmd *c);
+int dmm_cmd_reconfigure(struct dmm_cmd *c, const struct dmm_cmd_cfg *cfg, dmm_time_t now);
+void dmm_cmd_recv(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
+		  size_t len, dmm_time_t now);
+void dmm_cmd_expire(struct dmm_cmd *c, dmm_time_t now);
+dmm_time_t dmm_cmd_next_deadline(const struct dmm_cmd *c);
+
+/* The MN table: pcoa = serving MAAR, pmaar = every (anchor, prefix) pair, oldest first. */
+const struct dmm_bcache *dmm_cmd_bcache(const struct dmm_cmd *c);
+struct dmm_peers *dmm_cmd_peers(struct dmm_cmd *c);
+const struct dmm_pmip_stats *dmm_cmd_stats(const struct dmm_cmd *c);
+
+/* One MAAR as the CMD sees it (GAP1-3). */
+enum dmm_anchor_state { DMM_ANCHOR_UNKNOWN, DMM_ANCHOR_UP, DMM_ANCHOR_FULL, DMM_ANCHOR_DOWN };
+
+struct dmm_cmd_anchor {
+	struct dmm_addr addr;
+	uint8_t state; /* enum dmm_anchor_state */
+	bool load_known;
+	uint16_t priority;
+	uint32_t sessions_in_use, max_sessions;
+	uint32_t used_capacity, max_capacity;
+	uint32_t serving;  /* MNs attached there now */
+	uint32_t anchored; /* (anchor, prefix) pairs the CMD holds for it */
+	dmm_time_t load_updated;
+	uint64_t chosen;   /* times chosen as anchor for another MAAR */
+};
+
+/* Iterate MAARs: the one after prev (NULL: first), or NULL. */
+const struct dmm_cmd_anchor *dmm_cmd_anchor_next(const struct dmm_cmd *c, const struct dmm_cmd_anchor *prev);
+const char *dmm_anchor_state_name(uint8_t state);
+
+struct dmm_cmd_counters {
+	uint64_t handovers;        /* serving MAAR changed */
+	uint64_t pmaar_updates;    /* PBUs with Serving MAAR sent */
+	uint64_t pmaar_give_ups;   /* previous MAARs that never answered */
+	uint64_t partial_pbas;     /* relay mode: PBAs sent without every previous MAAR */
+	uint64_t releases;         /* prefixes released (GAP2-1) */
+	uint64_t anchor_choices;   /* anchors chosen for another MAAR (GAP1-3) */
+	uint64_t no_anchor;        /* PBA 130: no MAAR could anchor */
+};
+const struct dmm_cmd_counters *dmm_cmd_counters(const struct dmm_cmd *c);
+
+extern const struct dmm_role_ops dmm_cmd_ops;
+
+#endif

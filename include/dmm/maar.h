@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The Mobility Anchor and Access Router of RFC 8885: an access router
+ * that anchors the prefixes it hands out from its own pool and is the
+ * MAG of the hosts attached to it. As serving MAAR (S-MAAR) it registers
+ * its MNs at the CMD with D-flagged PBUs and tunnels the MNs' older
+ * prefixes to the MAARs that anchor them; as previous MAAR (P-MAAR) it
+ * keeps anchoring the prefixes it allocated and tunnels them to the
+ * MN's current S-MAAR. It releases idle old prefixes (GAP2-1) and asks
+ * the CMD for an anchor when its own pool is full (GAP1-3).
+ * docs/dmm-protocol.md fixes the flows.
+ */
+#ifndef DMM_MAAR_H
+#define DMM_MAAR_H
+
+#include "dmm/bcache.h"
+#include "dmm/bul.h"
+#include "dmm/fm.h"
+#include "dmm/peer.h"
+#include "dmm/policy.h"
+#include "dmm/pool.h"
+#include "dmm/role.h"
+#include "dmm/stats.h"
+
+struct dmm_maar_cfg {
+	struct dmm_addr addr;       /* signalling and tunnel address */
+	struct dmm_addr cmd;        /* the CMD */
+	struct dmm_policy *policy;  /* borrowed: which MNs may attach; NULL: any */
+	struct dmm_prefix pool[4];  /* prefixes this MAAR anchors (/64s carved out) */
+	uint8_t npool;
+	uint8_t hnp_len;            /* 64 */
+	bool anchor_locally;        /* false: always ask the CMD for an anchor (HNP ::/0) */
+	uint32_t max_mns;           /* MNs attached here (serving entries) */
+	uint32_t max_anchored;      /* prefixes anchored here; also the advertised Maximum Sessions */
+	uint16_t priority;          /* RFC 6463 Load Information priority (lower is better) */
+	uint32_t lifetime_s;        /* asked for in PBUs, 600 */
+	dmm_time_t initial_bindack_timeout;           /* 1 s */
+	dmm_time_t initial_bindack_timeout_first_reg; /* 1.5 s */
+	dmm_time_t max_bindack_timeout;               /* 32 s */
+	uint8_t max_retransmissions;                  /* 5 */
+	uint32_t refresh_margin_pct;                  /* 20 */
+	dmm_time_t idle_release;    /* GAP2-1: release an old prefix idle this long; 0: never */
+	dmm_time_t idle_check;      /* how often counters are looked at, 1 s */
+	dmm_time_t detach_grace;    /* keep a detached MN's anchor waiting for its next S-MAAR, 10 s */
+	bool timestamp_based;       /* Timestamp option in PBUs, default true */
+	dmm_time_t heartbeat_interval; /* RFC 5847: with the CMD; 0 disables */
+	uint8_t missing_heartbeats_allowed;
+	uint32_t restart_counter;
+};
+
+void dmm_maar_cfg_defaults(struct dmm_maar_cfg *cfg);
+
+struct dmm_maar;
+
+struct dmm_maar *dmm_maar_new(const struct dmm_env *env, const struct dmm_maar_cfg *cfg, dmm_time_t now);
+void dmm_maar_free(struct dmm_maar *m);
+int dmm_maar_reconfigure(struct dmm_maar *m, const struct dmm_maar_cfg *cfg, dmm_time_t now);
+
+/* An MN attached on link (as dmm_mag_attach); registers at the CMD. */
+int dmm_maar_attach(struct dmm_maar *m, const struct dmm_mnid *mnid, uint32_t link, const uint8_t *ll,
+		    uint8_t ll_len, uint8_t att, dmm_time_t now);
+/* The MN left: tunnels of prefixes anchored elsewhere go; local anchors wait detach_grace. */
+int dmm_maar_detach(struct dmm_maar *m, const struct dmm_mnid *mnid, dmm_time_t now);
+
+void dmm_maar_recv(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_addr *dst,
+		   const uint8_t *buf, size_t len, dmm_time_t now);
+void dmm_maar_expire(struct dmm_maar *m, dmm_time_t now);
+dmm_time_t dmm_maar_next_deadline(const struct dmm_maar *m);
+
+/*
+ * Read access. Serving entries (MNs attached here) live in a binding
+ * update list whose anchors field lists the MN's old (anchor, prefix)
+ * pairs; anchored prefixes live in a binding cache whose pcoa is the MN's
+ * current S-MAAR (this MAAR's own address while the MN is here).
+ */
+const struct dmm_bul *dmm_maar_serving(const struct dmm_maar *m);
+const struct dmm_bcache *dmm_maar_anchored(const struct dmm_maar *m);
+struct dmm_peers *dmm_maar_peers(struct dmm_maar *m);
+const struct dmm_fm *dmm_maar_fm(const struct dmm_maar *m);
+struct dmm_fm *dmm_maar_fm_mut(struct dmm_maar *m);
+const struct dmm_pmip_stats *dmm_maar_stats(const struct dmm_maar *m);
+const struct dmm_pool *dmm_maar_pool(const struct dmm_maar *m);
+
+/* DMM-specific counters. */
+struct dmm_maar_counters {
+	uint64_t local_anchors;      /* prefixes allocated here */
+	uint64_t remote_anchor_asks; /* PBUs with HNP ::/0 (own pool full or anchor_locally off) */
+	uint64_t prefixes_released;  /* old prefixes released idle (S-MAAR side) */
+	uint64_t anchors_released;   /* anchored prefixes returned to the pool (P-MAAR side) */
+	uint64_t tunnels_up, tunnels_down;
+};
+const struct dmm_maar_counters *dmm_maar_counters(const struct dmm_maar *m);
+
+extern const struct dmm_role_ops dmm_maar_ops;
+
+#endif
