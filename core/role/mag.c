@@ -116,33 +116,15 @@ void mag_tx(struct dmm_mag *mag, const struct dmm_addr *dst, const struct dmm_mh
 void mag_emit(struct dmm_mag *mag, uint8_t type, uint8_t status, const struct dmm_bul_entry *e)
 {
 	struct dmm_mn_event ev;
+	uint32_t lt = type == DMM_MN_REGISTERED ? (uint32_t)(e->lifetime / DMM_SECOND) : 0;
 
 	if (!mag->env.mn_event)
 		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = type;
-	ev.status = status;
-	ev.link = e->ifindex;
-	ev.mnid = &e->mnid;
-	ev.nprefix = e->n_hnp < DMM_MN_EVENT_MAX_PREFIX ? e->n_hnp : DMM_MN_EVENT_MAX_PREFIX;
-	ev.lifetime_s = type == DMM_MN_REGISTERED ? (uint32_t)(e->lifetime / DMM_SECOND) : 0;
-	ev.anchor = e->lmaa;
-	for (unsigned i = 0; i < ev.nprefix; i++) {
-		ev.prefix[i] = e->hnp[i];
-		ev.valid_s[i] = ev.preferred_s[i] = ev.lifetime_s;
-		ev.anchor_of[i] = e->lmaa;
-	}
+	pmip_mn_event_init(&ev, type, status, e, lt, &e->lmaa);
+	for (unsigned i = 0; i < e->n_hnp; i++)
+		if (!pmip_mn_event_add(&ev, &e->hnp[i], lt, lt, &e->lmaa))
+			break;
 	mag->env.mn_event(mag->env.ctx, &ev);
-}
-
-/* RFC 5213 §8.8: 48-bit seconds since 1970 and 16-bit 1/65536 s, from env's wall clock. */
-static uint64_t wall_timestamp(const struct dmm_mag *mag, dmm_time_t now)
-{
-	int64_t w = (int64_t)now + mag->env.wall_offset;
-	uint64_t ns = w > 0 ? (uint64_t)w : 0;
-	uint64_t sec = ns / DMM_SECOND, frac = (ns % DMM_SECOND) * 65536u / DMM_SECOND;
-
-	return (sec & 0xffffffffffffull) << 16 | frac;
 }
 
 /* --- intents (RFC 5213 §6.10.5, ARCHITECTURE rule 3) --- */
@@ -240,44 +222,11 @@ static void send_pbu(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t no
 {
 	struct mag_x *x = mag_xof(mag, e);
 	struct dmm_mh_msg m;
-	struct dmm_mh_opt *o;
 
-	dmm_mh_init(&m, DMM_MH_BU);
 	e->seq = mag->seq++;
-	m.u.bu.seq = e->seq;
-	m.u.bu.flags = DMM_BU_A | DMM_BU_P;
-	m.u.bu.lifetime =
-		x->kind == PBU_DEREG ? 0 : dmm_lifetime_units((uint32_t)(e->lifetime_req / DMM_SECOND));
-	o = dmm_mh_add_opt(&m, DMM_OPT_MNID);
-	o->u.mnid.subtype = e->mnid.subtype;
-	o->u.mnid.id.len = e->mnid.len;
-	memcpy(o->u.mnid.id.b, e->mnid.id, e->mnid.len);
-	/* §6.9.1.1 item 3: ALL_ZERO asks the LMA to assign; §6.9.1.3/§6.9.1.4 item 2: the known ones. */
-	if (e->n_hnp == 0)
-		dmm_mh_add_opt(&m, DMM_OPT_HNP);
-	for (unsigned i = 0; i < e->n_hnp; i++)
-		dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = e->hnp[i];
-	dmm_mh_add_opt(&m, DMM_OPT_HI)->u.hi.value = e->hi;
-	dmm_mh_add_opt(&m, DMM_OPT_ATT)->u.att.value = e->att;
-	/* §6.9.1.1 item 6 and §6.9.4 item 4: the latest timestamp on every transmission. */
-	if (mag->cfg.timestamp_based) {
-		e->timestamp = wall_timestamp(mag, now);
-		o = dmm_mh_add_opt(&m, DMM_OPT_TIMESTAMP);
-		o->u.timestamp.seconds = e->timestamp >> 16;
-		o->u.timestamp.fraction = (uint16_t)e->timestamp;
-	}
-	/* §6.9.1.1 item 7: MN-LLID only when known and not ALL_ZERO. */
-	if (e->llid.len) {
-		bool zero = true;
-
-		for (unsigned i = 0; i < e->llid.len; i++)
-			zero = zero && e->llid.b[i] == 0;
-		if (!zero) {
-			o = dmm_mh_add_opt(&m, DMM_OPT_MNLLID);
-			o->u.mnllid.len = e->llid.len;
-			memcpy(o->u.mnllid.b, e->llid.b, e->llid.len);
-		}
-	}
+	pmip_pbu_build(&m, e, DMM_BU_A | DMM_BU_P,
+		       x->kind == PBU_DEREG ? 0 : dmm_lifetime_units((uint32_t)(e->lifetime_req / DMM_SECOND)),
+		       e->hnp, e->n_hnp, mag->cfg.timestamp_based, mag->env.wall_offset, now);
 	e->sent = now;
 	mag_tx(mag, &e->lmaa, &m);
 }
@@ -293,9 +242,8 @@ void mag_start_attempt(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t kin
 	e->hi = hi;
 	e->retx = 0;
 	/* §6.9.4 item 1, and §6.9.1.4 for de-registration. */
-	e->backoff = x->first_reg && kind == PBU_REG && mag->cfg.initial_bindack_timeout_first_reg
-			     ? mag->cfg.initial_bindack_timeout_first_reg
-			     : mag->cfg.initial_bindack_timeout;
+	e->backoff = pmip_backoff_first(x->first_reg && kind == PBU_REG, mag->cfg.initial_bindack_timeout_first_reg,
+					mag->cfg.initial_bindack_timeout);
 	send_pbu(mag, e, now);
 	dmm_timers_set(mag->timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
 }
@@ -522,8 +470,7 @@ static void on_retx(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now
 		/* §6.9.4 item 3 (RFC 6275 §11.8): double up to MAX_BINDACK_TIMEOUT. */
 		e->retx++;
 		mag->stats.pbu_retransmissions++;
-		e->backoff = e->backoff * 2 > mag->cfg.max_bindack_timeout ? mag->cfg.max_bindack_timeout
-									   : e->backoff * 2;
+		e->backoff = pmip_backoff_next(e->backoff, mag->cfg.max_bindack_timeout);
 		send_pbu(mag, e, now);
 		dmm_timers_set(mag->timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
 		return;

@@ -13,6 +13,7 @@
 #include "dmm/mag.h"
 #include "dmm/mh.h"
 #include "dmm/timers.h"
+#include "pmip_common.h"
 
 /* What the current PBU of an entry is for. */
 enum mag_pbu_kind { PBU_NONE, PBU_REG, PBU_REFRESH, PBU_DEREG };

@@ -27,19 +27,6 @@ static void revoke(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
 	mag_release(mag, e, now, "binding revoked by the LMA");
 }
 
-static bool mnid_of(const struct dmm_mh_msg *m, struct dmm_mnid *id)
-{
-	const struct dmm_mh_opt *o = dmm_mh_find_opt(m, DMM_OPT_MNID, NULL);
-
-	if (!o)
-		return false;
-	memset(id, 0, sizeof(*id));
-	id->subtype = o->u.mnid.subtype;
-	id->len = o->u.mnid.id.len;
-	memcpy(id->id, o->u.mnid.id.b, id->len);
-	return id->len > 0;
-}
-
 /* Does e (bound to src) hold every HNP of m? */
 static bool holds_hnps(const struct dmm_bul_entry *e, const struct dmm_mh_msg *m)
 {
@@ -61,7 +48,7 @@ void mag_recv_bri(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 	uint16_t flags = m->u.br.flags;
 	uint8_t status = BRA_NO_BINDING;
 	struct dmm_mnid id;
-	bool have_id = mnid_of(m, &id);
+	bool have_id = pmip_mnid_of(m, &id);
 	struct dmm_mh_msg a;
 	struct dmm_bul_entry *e, *next;
 

@@ -9,110 +9,17 @@
 #include "dmm/err.h"
 #include "mag_int.h"
 
-/* --- status table (RFC 5213 §6.9.1.2, §8.9; RFC 6275 §6.1.8) --- */
-
-enum mag_status_action {
-	ST_REFUSE,     /* deny the mobility service (§6.9.1.2 item 11) */
-	ST_BLOCK,      /* deny, and no further PBU for this MN until reconfigured (item 7) */
-	ST_RESYNC_TS,  /* retry once with a fresh timestamp (items 8 and 9, §5.5) */
-	ST_RESYNC_SEQ, /* retry once with the PBA's sequence number + 1 (RFC 6275 §11.7.1) */
-};
-
-struct mag_status {
-	uint8_t status;
-	uint8_t action;
-	const char *name;
-};
-
-/*
- * Every status >= 128 registered with IANA up to 173 has a row; others
- * are refused as "unknown". 155 could be retried with ALL_ZERO (§6.9.1.2
- * item 10), but a new attachment already asks for ALL_ZERO and a refresh
- * that changed the prefix would break the MN's sessions, so it is refused.
- * 156 is retried once at once: the MAG cannot resynchronise a clock it
- * does not own (io/ does), and a fresh timestamp covers a PBU that was
- * merely delayed.
- */
-static const struct mag_status mag_status_table[] = {
-	{128, ST_REFUSE, "REASON_UNSPECIFIED"},
-	{129, ST_REFUSE, "ADMINISTRATIVELY_PROHIBITED"},
-	{130, ST_REFUSE, "INSUFFICIENT_RESOURCES"},
-	{131, ST_REFUSE, "HOME_REGISTRATION_NOT_SUPPORTED"},
-	{132, ST_REFUSE, "NOT_HOME_SUBNET"},
-	{133, ST_REFUSE, "NOT_HOME_AGENT_FOR_THIS_MN"},
-	{134, ST_REFUSE, "DUPLICATE_ADDRESS_DETECTION_FAILED"},
-	{135, ST_RESYNC_SEQ, "SEQUENCE_NUMBER_OUT_OF_WINDOW"},
-	{136, ST_REFUSE, "EXPIRED_HOME_NONCE_INDEX"},
-	{137, ST_REFUSE, "EXPIRED_CARE_OF_NONCE_INDEX"},
-	{138, ST_REFUSE, "EXPIRED_NONCES"},
-	{139, ST_REFUSE, "REGISTRATION_TYPE_CHANGE_DISALLOWED"},
-	{140, ST_REFUSE, "MOBILE_ROUTER_OPERATION_NOT_PERMITTED"},
-	{141, ST_REFUSE, "INVALID_PREFIX"},
-	{142, ST_REFUSE, "NOT_AUTHORIZED_FOR_PREFIX"},
-	{143, ST_REFUSE, "FORWARDING_SETUP_FAILED"},
-	{144, ST_REFUSE, "MIPV6_ID_MISMATCH"},
-	{145, ST_REFUSE, "MIPV6_MESG_ID_REQD"},
-	{146, ST_REFUSE, "MIPV6_AUTH_FAIL"},
-	{147, ST_REFUSE, "PERMANENT_HOME_KEYGEN_TOKEN_UNAVAILABLE"},
-	{148, ST_REFUSE, "CGA_AND_SIGNATURE_VERIFICATION_FAILED"},
-	{149, ST_REFUSE, "PERMANENT_HOME_KEYGEN_TOKEN_EXISTS"},
-	{150, ST_REFUSE, "NON_NULL_HOME_NONCE_INDEX_EXPECTED"},
-	{151, ST_REFUSE, "SERVICE_AUTHORIZATION_FAILED"},
-	{152, ST_BLOCK, "PROXY_REG_NOT_ENABLED"},
-	{153, ST_REFUSE, "NOT_LMA_FOR_THIS_MOBILE_NODE"},
-	{154, ST_REFUSE, "MAG_NOT_AUTHORIZED_FOR_PROXY_REG"},
-	{155, ST_REFUSE, "NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX"},
-	{156, ST_RESYNC_TS, "TIMESTAMP_MISMATCH"},
-	{157, ST_RESYNC_TS, "TIMESTAMP_LOWER_THAN_PREV_ACCEPTED"},
-	{158, ST_REFUSE, "MISSING_HOME_NETWORK_PREFIX_OPTION"},
-	{159, ST_REFUSE, "BCE_PBU_PREFIX_SET_DO_NOT_MATCH"},
-	{160, ST_REFUSE, "MISSING_MN_IDENTIFIER_OPTION"},
-	{161, ST_REFUSE, "MISSING_HANDOFF_INDICATOR_OPTION"},
-	{162, ST_REFUSE, "MISSING_ACCESS_TECH_TYPE_OPTION"},
-	{163, ST_REFUSE, "GRE_KEY_OPTION_REQUIRED"},
-	{164, ST_REFUSE, "MCOA_MALFORMED"},
-	{165, ST_REFUSE, "MCOA_NON_MCOA_BINDING_EXISTS"},
-	{166, ST_REFUSE, "MCOA_PROHIBITED"},
-	{167, ST_REFUSE, "MCOA_UNKNOWN_COA"},
-	{168, ST_REFUSE, "MCOA_BULK_REGISTRATION_PROHIBITED"},
-	{169, ST_REFUSE, "MCOA_SIMULTANEOUS_HOME_AND_FOREIGN_PROHIBITED"},
-	{170, ST_REFUSE, "NOT_AUTHORIZED_FOR_IPV4_MOBILITY_SERVICE"},
-	{171, ST_REFUSE, "NOT_AUTHORIZED_FOR_IPV4_HOME_ADDRESS"},
-	{172, ST_REFUSE, "NOT_AUTHORIZED_FOR_IPV6_MOBILITY_SERVICE"},
-	{173, ST_REFUSE, "MULTIPLE_IPV4_HOME_ADDRESS_ASSIGNMENT_NOT_SUPPORTED"},
-};
-
-static const struct mag_status *status_row(uint8_t status)
-{
-	static const struct mag_status unknown = {0, ST_REFUSE, "unknown"};
-	size_t n = sizeof(mag_status_table) / sizeof(mag_status_table[0]);
-
-	if (status >= 128 && (size_t)(status - 128) < n)
-		return &mag_status_table[status - 128];
-	return &unknown;
-}
-
-/* --- PBA (RFC 5213 §6.9.1.2) --- */
-
-static bool seq_in_attempt(uint16_t seq, uint16_t first, uint16_t last)
-{
-	return (uint16_t)(seq - first) <= (uint16_t)(last - first);
-}
+/* --- PBA (RFC 5213 §6.9.1.2); the status table is pmip_status_row() in pmip_common.c --- */
 
 /* The entry m answers, or NULL (§6.9.1.2 item 5). */
 static struct dmm_bul_entry *pba_match(struct dmm_mag *mag, const struct dmm_addr *src,
 				       const struct dmm_mh_msg *m)
 {
-	const struct dmm_mh_opt *o = dmm_mh_find_opt(m, DMM_OPT_MNID, NULL);
 	struct dmm_mnid id;
 	struct dmm_bul_entry *e;
 
-	if (!o)
+	if (!pmip_mnid_of(m, &id))
 		return NULL;
-	memset(&id, 0, sizeof(id));
-	id.subtype = o->u.mnid.subtype;
-	id.len = o->u.mnid.id.len;
-	memcpy(id.id, o->u.mnid.id.b, id.len);
 	for (e = dmm_bul_find_mnid(mag->bul, &id); e; e = dmm_bul_find_mnid_next(mag->bul, e)) {
 		struct mag_x *x = mag_xof(mag, e);
 
@@ -120,27 +27,10 @@ static struct dmm_bul_entry *pba_match(struct dmm_mag *mag, const struct dmm_add
 			continue;
 		/* 135 carries the LMA's last accepted number, not ours (RFC 6275 §9.5.1). */
 		if (m->u.ba.status == DMM_BA_SEQ_OUT_OF_WINDOW ||
-		    seq_in_attempt(m->u.ba.seq, x->seq_first, e->seq))
+		    pmip_seq_in_attempt(m->u.ba.seq, x->seq_first, e->seq))
 			return e;
 	}
 	return NULL;
-}
-
-/* §6.9.1.2 item 6: echoed HI, ATT and MN-LLID must equal what was sent. */
-static bool pba_echo_ok(const struct dmm_bul_entry *e, const struct dmm_mh_msg *m)
-{
-	const struct dmm_mh_opt *o;
-
-	o = dmm_mh_find_opt(m, DMM_OPT_HI, NULL);
-	if (o && o->u.hi.value != e->hi)
-		return false;
-	o = dmm_mh_find_opt(m, DMM_OPT_ATT, NULL);
-	if (o && o->u.att.value != e->att)
-		return false;
-	o = dmm_mh_find_opt(m, DMM_OPT_MNLLID, NULL);
-	if (o && (o->u.mnllid.len != e->llid.len || memcmp(o->u.mnllid.b, e->llid.b, e->llid.len) != 0))
-		return false;
-	return true;
 }
 
 /* Make e's HNPs equal to the PBA's; true when they changed. */
@@ -177,20 +67,6 @@ static bool sync_prefixes(struct dmm_mag *mag, struct dmm_bul_entry *e, const st
 		}
 	}
 	return true;
-}
-
-/* A PBA is usable for acceptance only with at least one real HNP (§5.3.6, §6.9.1.2 item 14). */
-static bool pba_hnps_ok(const struct dmm_mh_msg *m)
-{
-	const struct dmm_mh_opt *o = NULL;
-	unsigned n = 0;
-
-	while ((o = dmm_mh_find_opt(m, DMM_OPT_HNP, o)) != NULL) {
-		if (o->u.hnp.len == 0 || o->u.hnp.len > 128 || dmm_addr_is_zero(&o->u.hnp.addr))
-			return false;
-		n++;
-	}
-	return n > 0 && n <= DMM_BUL_MAX_HNP;
 }
 
 static void pba_accept(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct dmm_mh_msg *m,
@@ -293,7 +169,7 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 {
 	struct dmm_bul_entry *e;
 	struct mag_x *x;
-	const struct mag_status *row;
+	const struct pmip_status *row;
 	uint8_t status = m->u.ba.status;
 	struct mag_who w;
 
@@ -309,7 +185,7 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 		return;
 	}
 	x = mag_xof(mag, e);
-	if (!pba_echo_ok(e, m)) {
+	if (!pmip_pba_echo_ok(e, m)) {
 		/*
 		 * §6.9.1.2 item 6 says ignore it and stop retransmitting. We
 		 * ignore it but keep retransmitting: without IPsec a forged PBA
@@ -331,7 +207,7 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 		return;
 	}
 	if (status < 128) {
-		if (!pba_hnps_ok(m)) {
+		if (!pmip_pba_hnps_ok(m)) {
 			mag->stats.rx_unexpected++;
 			if (mag_log_on(mag, DMM_LOG_WARN))
 				dmm_logf(mag->env.log, DMM_LOG_WARN, DMM_LC_MH,
@@ -348,12 +224,12 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 		pba_accept(mag, e, m, now);
 		return;
 	}
-	row = status_row(status);
+	row = pmip_status_row(status);
 	if (mag_log_on(mag, DMM_LOG_WARN))
 		dmm_logf(mag->env.log, DMM_LOG_WARN, DMM_LC_FSM, "mag: %s: PBA status %u %s", mag_who(e, &w),
 			 status, row->name);
 	switch (row->action) {
-	case ST_RESYNC_TS:
+	case PMIP_ST_RESYNC_TS:
 		if (!x->ts_resynced) {
 			x->ts_resynced = true;
 			mag->ctr.ts_resyncs++;
@@ -361,7 +237,7 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 			return;
 		}
 		break;
-	case ST_RESYNC_SEQ:
+	case PMIP_ST_RESYNC_SEQ:
 		if (!x->seq_resynced) {
 			x->seq_resynced = true;
 			mag->ctr.seq_resyncs++;
@@ -375,5 +251,5 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 	default:
 		break;
 	}
-	mag_refuse(mag, e, status, row->action == ST_BLOCK, now, row->name);
+	mag_refuse(mag, e, status, row->action == PMIP_ST_BLOCK, now, row->name);
 }
