@@ -34,6 +34,7 @@
 #include "dmm/fmt.h"
 #include "dmm/lma.h"
 #include "dmm/mh.h"
+#include "pmip_common.h"
 
 /* Our own timer kind above the built-in ones (timers.h). */
 enum { LMA_TIMER_BRI_RETX = DMM_TIMER_NKINDS_BUILTIN };
@@ -578,26 +579,10 @@ static bool last_timestamp(const struct dmm_lma *lma, const struct dmm_mnid *id,
 	return any;
 }
 
-/*
- * §5.5 rule 6, first check: within TimestampValidityWindow of our clock.
- * Choice: "within" includes the edge: |ts - clock| <= window is valid.
- * Exact: the request's time is secs + frac/65536 s; we compare without
- * rounding by keeping the remainder of frac * 10^9 / 65536.
- */
+/* §5.5 rule 6, first check: within TimestampValidityWindow of our clock (pmip_common.c). */
 static bool ts_in_window(const struct dmm_lma *lma, const struct dmm_mh_opt *o, dmm_time_t now)
 {
-	uint64_t secs = o->u.timestamp.seconds, w = wall_ns(lma, now), win = lma->cfg.timestamp_validity_window;
-	uint64_t fns = (uint64_t)o->u.timestamp.fraction * DMM_SECOND, t;
-	bool rem = (fns & 0xffff) != 0;
-
-	if (secs > (UINT64_MAX - DMM_SECOND) / DMM_SECOND)
-		return false; /* past year 2554: certainly out of the window */
-	t = secs * DMM_SECOND + (fns >> 16); /* floor of the request's time in ns */
-	if (w > win && t < w - win)
-		return false;
-	if (w + win < w) /* overflow: no upper bound */
-		return true;
-	return t < w + win || (t == w + win && !rem);
+	return pmip_ts_in_window(o, wall_ns(lma, now), lma->cfg.timestamp_validity_window);
 }
 
 /* §5.3.1 steps 4-13 without changing anything. */

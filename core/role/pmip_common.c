@@ -224,3 +224,21 @@ bool pmip_mn_event_add(struct dmm_mn_event *ev, const struct dmm_prefix *p, uint
 }
 
 /* ===== end of the access-side block ===== */
+
+/* ===== Anchor side: LMA, CMD and MAAR as anchor ===== */
+
+bool pmip_ts_in_window(const struct dmm_mh_opt *o, uint64_t wall_ns, dmm_time_t window)
+{
+	uint64_t secs = o->u.timestamp.seconds, w = wall_ns, win = window;
+	uint64_t fns = (uint64_t)o->u.timestamp.fraction * DMM_SECOND, t;
+	bool rem = (fns & 0xffff) != 0; /* the request's time is not a whole ns */
+
+	if (secs > (UINT64_MAX - DMM_SECOND) / DMM_SECOND)
+		return false; /* past year 2554: certainly out of the window */
+	t = secs * DMM_SECOND + (fns >> 16); /* floor of the request's time in ns */
+	if (w > win && t < w - win)
+		return false;
+	if (w + win < w) /* overflow: no upper bound */
+		return true;
+	return t < w + win || (t == w + win && !rem);
+}

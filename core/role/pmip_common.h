@@ -81,4 +81,15 @@ bool pmip_mn_event_add(struct dmm_mn_event *ev, const struct dmm_prefix *p, uint
 
 /* ===== end of the access-side block ===== */
 
+/* ===== Anchor side: LMA (lma.c), CMD (cmd.c) and MAAR as anchor ===== */
+
+/*
+ * RFC 5213 §5.5 rule 6, first check: the Timestamp option o lies within
+ * window of wall_ns (our time of day in ns since 1970). "Within" includes
+ * the edge; the comparison is exact (no rounding of the 1/65536 s part).
+ */
+bool pmip_ts_in_window(const struct dmm_mh_opt *o, uint64_t wall_ns, dmm_time_t window);
+
+/* ===== end of the anchor-side block ===== */
+
 #endif
