@@ -280,6 +280,27 @@ dp_wait_line "$DP_TMP/LMA.out" '^ok removed 1' >/dev/null
 dp_check "LMA: intent replaced in place, ping CN -> MN still works" \
 	ip netns exec "$CN" ping -c 3 -i 0.2 -W 2 $MN_A
 
+# BUFFER holds the downlink and releases it on removal; DROP discards and counts.
+if [[ $LMA_BE == user ]]; then
+	cmd LMA "install lma-buf dst $PFX buffer"
+	dp_wait_line "$DP_TMP/LMA.out" '^ok 4 ' >/dev/null
+	ip netns exec "$CN" ping -c 3 -i 0.2 -W 6 $MN_A >"$DP_TMP/ping-buf.out" 2>&1 &
+	PING=$!
+	sleep 1.5
+	p=$(count LMA 4 3)
+	dp_check "LMA buffer: holds the echo requests (packets=${p:-?})" test "${p:-0}" -eq 3
+	cmd LMA "remove 4"
+	dp_check "LMA buffer: removal releases them, all 3 answered" \
+		bash -c "wait $PING 2>/dev/null; grep -q '3 received' '$DP_TMP/ping-buf.out' || { cat '$DP_TMP/ping-buf.out'; false; }"
+	cmd LMA "install lma-drop dst $PFX drop"
+	dp_wait_line "$DP_TMP/LMA.out" '^ok 5 ' >/dev/null
+	dp_check "LMA drop: no answer while dropping" bash -c "! ip netns exec '$CN' ping -c 3 -i 0.2 -W 1 $MN_A"
+	p=$(count LMA 5 3)
+	dp_check "LMA drop: counted (packets=${p:-?})" test "${p:-0}" -eq 3
+	cmd LMA "remove 5"
+	dp_check "LMA drop removed: ping CN -> MN works again" ip netns exec "$CN" ping -c 2 -i 0.2 -W 2 $MN_A
+fi
+
 bench() {
 	local label=$1 rtt tcp udp
 	rtt=$(ip netns exec "$MN" ping -c 200 -i 0.005 -q $CN_A | sed -n 's/^rtt.* = \([^/]*\)\/\([^/]*\)\/.*/min \1 avg \2 ms/p')
