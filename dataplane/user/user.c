@@ -98,7 +98,8 @@ struct slot {
 	bool used;
 	struct dmm_intent in; /* prefix masked */
 	int ifindex;	      /* link's interface (SRC, DELIVER) */
-	uint64_t seq;	      /* install order: newest wins a tie */
+	char ifname[DMM_DP_IFNAMSIZ];
+	uint64_t seq; /* install order: newest wins a tie */
 	uint64_t packets, bytes;
 	uint32_t pnext;		       /* prefix hash chain */
 	uint32_t inext;		       /* id hash chain */
@@ -594,12 +595,25 @@ static bool to_tun(uint8_t action)
 	return action == DMM_FM_ENCAP || action == DMM_FM_BUFFER || action == DMM_FM_DROP;
 }
 
-static const struct dmm_dp_link *find_link(const struct dmm_dp *dp, uint32_t id)
+/*
+ * The interface of link id: from the link table, or with no table
+ * (nlinks 0) id is the interface index itself (dataplane.h). 0 or -ENODEV.
+ */
+static int link_resolve(const struct dmm_dp *dp, uint32_t id, char ifname[DMM_DP_IFNAMSIZ], int *ifindex)
 {
+	char name[IF_NAMESIZE];
+
 	for (unsigned i = 0; i < dp->cfg.nlinks; i++)
-		if (dp->cfg.link[i].id == id)
-			return &dp->cfg.link[i];
-	return NULL;
+		if (dp->cfg.link[i].id == id) {
+			memcpy(ifname, dp->cfg.link[i].ifname, DMM_DP_IFNAMSIZ);
+			*ifindex = (int)if_nametoindex(ifname);
+			return *ifindex ? 0 : -ENODEV;
+		}
+	if (dp->cfg.nlinks || !id || !if_indextoname(id, name) || strlen(name) >= DMM_DP_IFNAMSIZ)
+		return -ENODEV;
+	memcpy(ifname, name, strlen(name) + 1);
+	*ifindex = (int)id;
+	return 0;
 }
 
 /*
@@ -631,10 +645,9 @@ static int sync_dst_route(struct dmm_dp *dp, const struct dmm_prefix *p)
 }
 
 /* Rule "from p iif link lookup table_base" while a SRC intent needing the TUN uses it. */
-static int sync_src_rule(struct dmm_dp *dp, const struct dmm_prefix *p, uint32_t link, int ifindex,
+static int sync_src_rule(struct dmm_dp *dp, const struct dmm_prefix *p, const char *ifname, int ifindex,
 			 bool adding)
 {
-	const struct dmm_dp_link *l = find_link(dp, link);
 	unsigned users = 0;
 	int r;
 
@@ -647,8 +660,6 @@ static int sync_src_rule(struct dmm_dp *dp, const struct dmm_prefix *p, uint32_t
 		    s->ifindex == ifindex)
 			users++;
 	}
-	if (!l)
-		return -ENODEV;
 	if (adding && users == 1) {
 		if (!dp->table_route) {
 			struct dmm_prefix any = {0};
@@ -658,11 +669,11 @@ static int sync_src_rule(struct dmm_dp *dp, const struct dmm_prefix *p, uint32_t
 				return r;
 			dp->table_route = true;
 		}
-		r = nl_rule(dp, true, p, l->ifname);
+		r = nl_rule(dp, true, p, ifname);
 		return r == -EEXIST ? 0 : r;
 	}
 	if (!adding && users == 0)
-		return nl_rule(dp, false, p, l->ifname);
+		return nl_rule(dp, false, p, ifname);
 	return 0;
 }
 
@@ -862,7 +873,7 @@ static void user_close(struct dmm_dp *dp)
 			    (to_tun(s->in.action) || s->in.action == DMM_FM_DELIVER))
 				nl_route(dp, false, RT_TABLE_MAIN, &s->in.prefix, 0);
 			else if (s->in.match == DMM_FM_SRC && to_tun(s->in.action))
-				nl_rule(dp, false, &s->in.prefix, find_link(dp, s->in.link)->ifname);
+				nl_rule(dp, false, &s->in.prefix, s->ifname);
 		}
 		if (dp->table_route) {
 			struct dmm_prefix any = {0};
@@ -891,7 +902,8 @@ static void user_close(struct dmm_dp *dp)
 static int user_install(struct dmm_dp *dp, const struct dmm_intent *in)
 {
 	struct dmm_intent c = *in;
-	const struct dmm_dp_link *l = NULL;
+	char ifname[DMM_DP_IFNAMSIZ] = "";
+	int ifindex = 0;
 	uint32_t i;
 	struct slot *s;
 	int r = 0;
@@ -906,9 +918,9 @@ static int user_install(struct dmm_dp *dp, const struct dmm_intent *in)
 		return -EOPNOTSUPP;
 	if (in->action == DMM_FM_DELIVER || (in->match == DMM_FM_SRC && to_tun(in->action))) {
 		/* A SRC intent on "any link" (0) would need a rule without iif: not offered. */
-		l = find_link(dp, in->link);
-		if (!l)
-			return -ENODEV;
+		r = link_resolve(dp, in->link, ifname, &ifindex);
+		if (r < 0)
+			return r;
 	}
 	dmm_prefix_mask(&c.prefix);
 	if (dp->nused == dp->cap && (r = table_grow(dp)) < 0)
@@ -920,13 +932,10 @@ static int user_install(struct dmm_dp *dp, const struct dmm_intent *in)
 	s->used = true;
 	s->in = c;
 	s->in.packets = s->in.bytes = 0;
-	s->ifindex = l ? (int)if_nametoindex(l->ifname) : 0;
+	s->ifindex = ifindex;
+	memcpy(s->ifname, ifname, sizeof(s->ifname));
 	s->seq = ++dp->seq;
 	s->bhead = s->btail = NONE;
-	if (l && !s->ifindex) {
-		s->used = false;
-		return -ENODEV;
-	}
 	table_link(dp, i);
 	dp->nused++;
 	if (!dp->lencount[c.match][c.prefix.len]++)
@@ -935,7 +944,7 @@ static int user_install(struct dmm_dp *dp, const struct dmm_intent *in)
 	if (c.match == DMM_FM_DST && (to_tun(c.action) || c.action == DMM_FM_DELIVER))
 		r = sync_dst_route(dp, &c.prefix);
 	else if (c.match == DMM_FM_SRC && to_tun(c.action))
-		r = sync_src_rule(dp, &c.prefix, c.link, s->ifindex, true);
+		r = sync_src_rule(dp, &c.prefix, s->ifname, s->ifindex, true);
 	if (r < 0) {
 		table_unlink(dp, i);
 		s->used = false;
@@ -980,7 +989,7 @@ static void user_remove(struct dmm_dp *dp, const struct dmm_intent *in)
 	if (c.match == DMM_FM_DST && (to_tun(c.action) || c.action == DMM_FM_DELIVER))
 		sync_dst_route(dp, &c.prefix);
 	else if (c.match == DMM_FM_SRC && to_tun(c.action))
-		sync_src_rule(dp, &c.prefix, c.link, s->ifindex, false);
+		sync_src_rule(dp, &c.prefix, s->ifname, s->ifindex, false);
 	if (s->bcount)
 		buf_flush(dp, i);
 }
