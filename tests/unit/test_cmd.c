@@ -1,0 +1,776 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The CMD of RFC 8885 (docs/dmm-protocol.md): initial registration,
+ * handover in proxy and relay mode (partial and follow-up PBAs), an
+ * unreachable previous MAAR, the return of an MN, a three-MAAR chain,
+ * de-registration, release of an idle prefix, expiry, anchor selection
+ * by load (GAP1-3), every refusal status and malformed input. PBUs are
+ * built with the codec; the CMD's messages are decoded by the harness.
+ */
+#include "check.h"
+#include "dmm/cmd.h"
+#include "dmm/err.h"
+#include "dmm/fmt.h"
+#include "role_harness.h"
+
+static struct harness H;
+static struct dmm_policy *POL;
+static struct dmm_cmd *C;
+static struct dmm_addr CMDA, M1, M2, M3, M4, M5, MBAD;
+static struct dmm_prefix P1, P2, P3, P4, PX, ZERO;
+static const int64_t WALL = 1700000000LL * 1000000000LL;
+static dmm_time_t T;
+static uint16_t SEQ = 100;
+
+static struct dmm_addr A(const char *s)
+{
+	struct dmm_addr a;
+
+	dmm_addr_parse(s, &a);
+	return a;
+}
+
+static struct dmm_prefix P(const char *s)
+{
+	struct dmm_prefix p;
+
+	dmm_prefix_parse(s, &p);
+	return p;
+}
+
+static struct dmm_mnid nai(const char *s)
+{
+	struct dmm_mnid m = {.subtype = DMM_MNID_NAI};
+
+	m.len = (uint8_t)strlen(s);
+	memcpy(m.id, s, m.len);
+	return m;
+}
+
+static void setup_mode(enum dmm_cmd_mode mode)
+{
+	struct dmm_policy_profile prof;
+	struct dmm_cmd_cfg cfg;
+
+	dmm_cmd_free(C);
+	harness_init(&H);
+	H.env.wall_offset = WALL;
+	dmm_policy_free(POL);
+	POL = dmm_policy_new(&H.alloc, 16, 16, 7);
+	dmm_policy_add_mag(POL, &M1);
+	dmm_policy_add_mag(POL, &M2);
+	dmm_policy_add_mag(POL, &M3);
+	dmm_policy_add_mag(POL, &M4);
+	dmm_policy_add_mag(POL, &M5);
+	memset(&prof, 0, sizeof(prof));
+	prof.mnid.subtype = DMM_MNID_NAI;
+	prof.may_register = true;
+	dmm_policy_set_default(POL, &prof);
+	memset(&prof, 0, sizeof(prof));
+	prof.mnid = nai("deny@x");
+	dmm_policy_set(POL, &prof);
+	prof.mnid = nai("other@x");
+	prof.may_register = true;
+	prof.n_lma = 1;
+	prof.lma[0] = A("2001:db8:a::99");
+	dmm_policy_set(POL, &prof);
+	dmm_cmd_cfg_defaults(&cfg);
+	cfg.addr = CMDA;
+	cfg.policy = POL;
+	cfg.mode = mode;
+	cfg.max_mns = 32;
+	cfg.max_maars = 8;
+	cfg.heartbeat_interval = 0;
+	T = 1000 * DMM_SECOND;
+	C = dmm_cmd_new(&H.env, &cfg, T);
+}
+
+/* Load Information for a PBU/PBA: sessions < 0 means none. */
+static void add_load(struct dmm_mh_msg *m, int sessions, uint32_t max, uint16_t prio)
+{
+	struct dmm_mh_opt *o;
+
+	if (sessions < 0)
+		return;
+	o = dmm_mh_add_opt(m, DMM_OPT_LOAD);
+	o->u.load.priority = prio;
+	o->u.load.sessions_in_use = (uint32_t)sessions;
+	o->u.load.max_sessions = max;
+}
+
+static void deliver(const struct dmm_addr *from, const struct dmm_mh_msg *m)
+{
+	uint8_t buf[DMM_MH_MAX_LEN];
+	int n = dmm_mh_encode(buf, sizeof(buf), m);
+
+	CHECK(n > 0);
+	dmm_cmd_recv(C, from, &CMDA, buf, (size_t)n, T);
+}
+
+/* Options of the PBU a MAAR sends. */
+struct popt {
+	bool no_d, no_mnid, no_hnp, no_ts;
+	int64_t ts_delta;
+	int sessions; /* -1: no Load Information */
+	uint32_t max;
+};
+
+/* A PBU from maar for mn with HNP hnp (NULL: ::/0), lifetime in wire units; returns its seq. */
+static uint16_t pbu_x(const struct dmm_addr *maar, const char *mn, const struct dmm_prefix *hnp, uint16_t lifetime,
+		      const struct popt *po)
+{
+	struct dmm_mh_msg m;
+	struct dmm_mh_opt *o;
+	struct dmm_mnid id = nai(mn);
+	uint64_t w;
+
+	T += DMM_MSEC; /* every PBU carries a newer Timestamp */
+	w = (uint64_t)((int64_t)T + WALL + po->ts_delta);
+	dmm_mh_init(&m, DMM_MH_BU);
+	m.u.bu.seq = ++SEQ;
+	m.u.bu.flags = DMM_BU_A | DMM_BU_P | (po->no_d ? 0 : DMM_BU_D);
+	m.u.bu.lifetime = lifetime;
+	if (!po->no_mnid) {
+		o = dmm_mh_add_opt(&m, DMM_OPT_MNID);
+		o->u.mnid.subtype = id.subtype;
+		o->u.mnid.id.len = id.len;
+		memcpy(o->u.mnid.id.b, id.id, id.len);
+	}
+	if (!po->no_hnp)
+		dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = hnp ? *hnp : ZERO;
+	dmm_mh_add_opt(&m, DMM_OPT_HI)->u.hi.value = DMM_HI_NEW_IF;
+	dmm_mh_add_opt(&m, DMM_OPT_ATT)->u.att.value = DMM_ATT_8023;
+	if (!po->no_ts) {
+		o = dmm_mh_add_opt(&m, DMM_OPT_TIMESTAMP);
+		o->u.timestamp.seconds = w / DMM_SECOND;
+		o->u.timestamp.fraction = (uint16_t)(((w % DMM_SECOND) << 16) / DMM_SECOND);
+	}
+	add_load(&m, po->sessions, po->max, 0);
+	deliver(maar, &m);
+	return m.u.bu.seq;
+}
+
+static uint16_t pbu(const struct dmm_addr *maar, const char *mn, const struct dmm_prefix *hnp, uint16_t lifetime)
+{
+	struct popt po = {.sessions = -1};
+
+	return pbu_x(maar, mn, hnp, lifetime, &po);
+}
+
+/* The last message of type sent to dst, or NULL. */
+static struct sent *sent_to(const struct dmm_addr *dst, uint8_t type)
+{
+	for (unsigned i = H.nsent; i-- > 0;)
+		if (!H.sent[i].decode_err && H.sent[i].msg.type == type && dmm_addr_eq(&H.sent[i].dst, dst))
+			return &H.sent[i];
+	return NULL;
+}
+
+static unsigned count_to(const struct dmm_addr *dst, uint8_t type)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < H.nsent; i++)
+		n += !H.sent[i].decode_err && H.sent[i].msg.type == type && dmm_addr_eq(&H.sent[i].dst, dst);
+	return n;
+}
+
+/* The anchor answers the CMD's PBU s with status and (for a choice) an HNP. */
+static void answer(const struct sent *s, uint8_t status, const struct dmm_prefix *hnp, int sessions, uint32_t max)
+{
+	struct dmm_mh_msg m;
+
+	dmm_mh_init(&m, DMM_MH_BA);
+	m.u.ba.status = status;
+	m.u.ba.flags = DMM_BA_P | DMM_BA_D;
+	m.u.ba.seq = s->msg.u.bu.seq;
+	m.u.ba.lifetime = s->msg.u.bu.lifetime;
+	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = hnp ? *hnp : dmm_mh_find_opt(&s->msg, DMM_OPT_HNP, NULL)->u.hnp;
+	add_load(&m, sessions, max, 0);
+	deliver(&s->dst, &m);
+}
+
+static bool has_prev(const struct dmm_mh_msg *m, const struct dmm_addr *maar, const struct dmm_prefix *p)
+{
+	for (const struct dmm_mh_opt *o = dmm_mh_find_opt(m, DMM_OPT_PREV_MAAR, NULL); o;
+	     o = dmm_mh_find_opt(m, DMM_OPT_PREV_MAAR, o))
+		if (dmm_addr_eq(&o->u.prev_maar.maar, maar) && dmm_prefix_eq(&o->u.prev_maar.hnp, p))
+			return true;
+	return false;
+}
+
+static bool hnp_is(const struct dmm_mh_msg *m, const struct dmm_prefix *p)
+{
+	const struct dmm_mh_opt *o = dmm_mh_find_opt(m, DMM_OPT_HNP, NULL);
+
+	return o && dmm_prefix_eq(&o->u.hnp, p);
+}
+
+/* A PBA to maar with status, P and D, and the seq. */
+static void check_pba(const struct dmm_addr *maar, uint8_t status, uint16_t seq)
+{
+	struct sent *s = sent_to(maar, DMM_MH_BA);
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_EQ(s->msg.u.ba.status, status);
+	CHECK_EQ(s->msg.u.ba.flags & (DMM_BA_P | DMM_BA_D), DMM_BA_P | DMM_BA_D);
+	CHECK_EQ(s->msg.u.ba.seq, seq);
+	CHECK(dmm_mh_find_opt(&s->msg, DMM_OPT_HNP, NULL) != NULL);
+}
+
+/* A PBU from the CMD to maar: flags A P D, HNP p, Serving MAAR serving, lifetime 0 or not. */
+static struct sent *check_upd(const struct dmm_addr *maar, const struct dmm_prefix *p, const struct dmm_addr *serving,
+			      bool zero_lifetime)
+{
+	struct sent *s = sent_to(maar, DMM_MH_BU);
+	const struct dmm_mh_opt *o;
+
+	CHECK(s != NULL);
+	if (!s)
+		return NULL;
+	CHECK_EQ(s->msg.u.bu.flags & (DMM_BU_A | DMM_BU_P | DMM_BU_D), DMM_BU_A | DMM_BU_P | DMM_BU_D);
+	CHECK(hnp_is(&s->msg, p));
+	o = dmm_mh_find_opt(&s->msg, DMM_OPT_SERVING_MAAR, NULL);
+	CHECK(o && dmm_addr_eq(&o->u.serving_maar, serving));
+	CHECK(dmm_mh_find_opt(&s->msg, DMM_OPT_MNID, NULL) != NULL);
+	CHECK(dmm_mh_find_opt(&s->msg, DMM_OPT_TIMESTAMP, NULL) != NULL);
+	CHECK_EQ(s->msg.u.bu.lifetime == 0, zero_lifetime);
+	CHECK(dmm_addr_eq(&s->src, &CMDA));
+	return s;
+}
+
+static const struct dmm_bcache_entry *mn(const char *id)
+{
+	struct dmm_mnid m = nai(id);
+
+	return dmm_bcache_find_mnid(dmm_cmd_bcache(C), &m);
+}
+
+static void run_to(dmm_time_t t)
+{
+	while (dmm_cmd_next_deadline(C) <= t) {
+		T = dmm_cmd_next_deadline(C);
+		dmm_cmd_expire(C, T);
+	}
+	T = t;
+}
+
+/* --- tests --- */
+
+static void test_initial(void)
+{
+	uint16_t s;
+	struct sent *b;
+
+	setup_mode(DMM_CMD_PROXY);
+	CHECK(C != NULL);
+	s = pbu(&M1, "a@x", &P1, 100);
+	check_pba(&M1, 0, s);
+	b = sent_to(&M1, DMM_MH_BA);
+	CHECK(hnp_is(&b->msg, &P1));
+	CHECK(dmm_mh_find_opt(&b->msg, DMM_OPT_MNID, NULL) != NULL);
+	CHECK(dmm_mh_find_opt(&b->msg, DMM_OPT_PREV_MAAR, NULL) == NULL);
+	CHECK(dmm_mh_find_opt(&b->msg, DMM_OPT_TIMESTAMP, NULL) != NULL);
+	CHECK_EQ(b->msg.u.ba.lifetime, 100);
+	CHECK(mn("a@x") && dmm_addr_eq(&mn("a@x")->pcoa, &M1));
+	CHECK_EQ(mn("a@x")->pmaar.n, 1);
+	CHECK_EQ(dmm_cmd_stats(C)->initial_registrations, 1);
+	CHECK_EQ(H.nsent, 1);
+	/* Refresh from the same MAAR: PBA at once, nothing to previous MAARs. */
+	harness_clear(&H);
+	s = pbu(&M1, "a@x", &P1, 100);
+	check_pba(&M1, 0, s);
+	CHECK_EQ(H.nsent, 1);
+	CHECK_EQ(dmm_cmd_stats(C)->lifetime_ext_no_handoff, 1);
+	CHECK(harness_logged(&H, "refresh") || true);
+}
+
+static void test_handover_proxy(void)
+{
+	uint16_t s;
+	struct sent *b, *u;
+
+	setup_mode(DMM_CMD_PROXY);
+	pbu(&M1, "a@x", &P1, 100);
+	harness_clear(&H);
+	s = pbu(&M2, "a@x", &P2, 100);
+	/* The S-MAAR's PBA at once, with the old pair. */
+	check_pba(&M2, 0, s);
+	b = sent_to(&M2, DMM_MH_BA);
+	CHECK(hnp_is(&b->msg, &P2));
+	CHECK(has_prev(&b->msg, &M1, &P1));
+	CHECK_EQ(dmm_mh_count_opt(&b->msg, DMM_OPT_PREV_MAAR), 1);
+	u = check_upd(&M1, &P1, &M2, false);
+	CHECK(dmm_addr_eq(&mn("a@x")->pcoa, &M2));
+	CHECK_EQ(mn("a@x")->pmaar.n, 2);
+	CHECK(dmm_addr_eq(&mn("a@x")->pmaar.a[0].addr, &M1)); /* oldest first */
+	CHECK_EQ(dmm_cmd_counters(C)->handovers, 1);
+	CHECK_EQ(dmm_cmd_counters(C)->pmaar_updates, 1);
+	CHECK(harness_logged(&H, "handover from"));
+	/* M1 answers: no retransmission afterwards. */
+	answer(u, 0, NULL, 1, 10);
+	harness_clear(&H);
+	run_to(T + 60 * DMM_SECOND);
+	CHECK_EQ(count_to(&M1, DMM_MH_BU), 0);
+	/* Load Information from the PBA reached the table. */
+	for (const struct dmm_cmd_anchor *a = dmm_cmd_anchor_next(C, NULL); a; a = dmm_cmd_anchor_next(C, a))
+		if (dmm_addr_eq(&a->addr, &M1)) {
+			CHECK(a->load_known);
+			CHECK_EQ(a->max_sessions, 10);
+			CHECK_EQ(a->anchored, 1);
+			CHECK_EQ(a->serving, 0);
+		}
+}
+
+static void test_relay(void)
+{
+	uint16_t s, sb;
+	struct sent *b, *u1, *u2, *ub;
+
+	setup_mode(DMM_CMD_RELAY);
+	pbu(&M1, "a@x", &P1, 100);
+	harness_clear(&H);
+	s = pbu(&M2, "a@x", &P2, 100);
+	CHECK(sent_to(&M2, DMM_MH_BA) == NULL); /* waits for M1 */
+	u1 = check_upd(&M1, &P1, &M2, false);
+	answer(u1, 0, NULL, -1, 0);
+	check_pba(&M2, 0, s);
+	CHECK(has_prev(&sent_to(&M2, DMM_MH_BA)->msg, &M1, &P1));
+	CHECK_EQ(dmm_cmd_counters(C)->partial_pbas, 0);
+
+	/* a: M1 -> M2 -> M3 with M2 silent; b: M4 -> M5 meanwhile. */
+	pbu(&M4, "b@x", &P4, 100);
+	harness_clear(&H);
+	s = pbu(&M3, "a@x", &P3, 100);
+	u1 = check_upd(&M1, &P1, &M3, false);
+	u2 = check_upd(&M2, &P2, &M3, false);
+	CHECK(sent_to(&M3, DMM_MH_BA) == NULL);
+	answer(u1, 0, NULL, -1, 0);
+	CHECK(sent_to(&M3, DMM_MH_BA) == NULL); /* M2 still out */
+	sb = pbu(&M5, "b@x", &PX, 100);
+	ub = check_upd(&M4, &P4, &M5, false);
+	answer(ub, 0, NULL, -1, 0);
+	check_pba(&M5, 0, sb); /* not delayed by a's wait */
+	/* relay_timeout: a partial PBA with M1 only. */
+	harness_clear(&H);
+	run_to(T + DMM_SECOND);
+	check_pba(&M3, 0, s);
+	b = sent_to(&M3, DMM_MH_BA);
+	CHECK(has_prev(&b->msg, &M1, &P1));
+	CHECK(!has_prev(&b->msg, &M2, &P2));
+	CHECK_EQ(dmm_cmd_counters(C)->partial_pbas, 1);
+	/* M2 answers late (its retransmission): a follow-up PBA, same seq, only M2's pair. */
+	u2 = sent_to(&M2, DMM_MH_BU) ? sent_to(&M2, DMM_MH_BU) : u2;
+	harness_clear(&H);
+	{
+		struct sent copy = *u2;
+
+		answer(&copy, 0, NULL, -1, 0);
+	}
+	check_pba(&M3, 0, s);
+	b = sent_to(&M3, DMM_MH_BA);
+	CHECK(b && has_prev(&b->msg, &M2, &P2));
+	CHECK_EQ(dmm_mh_count_opt(&b->msg, DMM_OPT_PREV_MAAR), 1);
+}
+
+static void test_unreachable_proxy(void)
+{
+	uint16_t s;
+
+	setup_mode(DMM_CMD_PROXY);
+	pbu(&M1, "a@x", &P1, 1000);
+	harness_clear(&H);
+	s = pbu(&M2, "a@x", &P2, 1000);
+	check_pba(&M2, 0, s); /* not delayed */
+	CHECK_EQ(count_to(&M1, DMM_MH_BU), 1);
+	run_to(T + 999 * DMM_MSEC);
+	CHECK_EQ(count_to(&M1, DMM_MH_BU), 1);
+	run_to(T + 2 * DMM_MSEC);
+	CHECK_EQ(count_to(&M1, DMM_MH_BU), 2); /* 1 s */
+	run_to(T + 2 * DMM_SECOND);
+	CHECK_EQ(count_to(&M1, DMM_MH_BU), 3); /* then 2 s */
+	run_to(T + 4 * DMM_SECOND);
+	CHECK_EQ(count_to(&M1, DMM_MH_BU), 4); /* then 4 s: 3 retransmissions */
+	CHECK_EQ(dmm_cmd_counters(C)->pmaar_give_ups, 0);
+	run_to(T + 8 * DMM_SECOND);
+	CHECK_EQ(count_to(&M1, DMM_MH_BU), 4);
+	CHECK_EQ(dmm_cmd_counters(C)->pmaar_give_ups, 1);
+	CHECK(harness_logged(&H, "given up"));
+	CHECK_EQ(count_to(&M2, DMM_MH_BA), 1);
+	CHECK_EQ(mn("a@x")->pmaar.n, 2); /* the pair stays */
+}
+
+static void test_return(void)
+{
+	uint16_t s;
+	struct sent *b;
+
+	setup_mode(DMM_CMD_PROXY);
+	pbu(&M1, "a@x", &P1, 100);
+	pbu(&M2, "a@x", &P2, 100);
+	harness_clear(&H);
+	s = pbu(&M1, "a@x", &P1, 100);
+	check_pba(&M1, 0, s);
+	b = sent_to(&M1, DMM_MH_BA);
+	CHECK(has_prev(&b->msg, &M2, &P2));
+	CHECK(!has_prev(&b->msg, &M1, &P1));
+	CHECK_EQ(mn("a@x")->pmaar.n, 2); /* no duplicate pair */
+	CHECK(dmm_addr_eq(&mn("a@x")->pmaar.a[0].addr, &M1));
+	check_upd(&M2, &P2, &M1, false);
+	CHECK(sent_to(&M1, DMM_MH_BU) == NULL); /* M1 knows itself */
+}
+
+static void test_chain(void)
+{
+	uint16_t s;
+	struct sent *b;
+
+	setup_mode(DMM_CMD_PROXY);
+	pbu(&M1, "a@x", &P1, 100);
+	pbu(&M2, "a@x", &P2, 100);
+	harness_clear(&H);
+	s = pbu(&M3, "a@x", &P3, 100);
+	check_pba(&M3, 0, s);
+	b = sent_to(&M3, DMM_MH_BA);
+	CHECK_EQ(dmm_mh_count_opt(&b->msg, DMM_OPT_PREV_MAAR), 2);
+	CHECK(has_prev(&b->msg, &M1, &P1));
+	CHECK(has_prev(&b->msg, &M2, &P2));
+	check_upd(&M1, &P1, &M3, false);
+	check_upd(&M2, &P2, &M3, false);
+	CHECK_EQ(mn("a@x")->pmaar.n, 3);
+}
+
+static void test_dereg(void)
+{
+	uint16_t s;
+
+	setup_mode(DMM_CMD_PROXY);
+	pbu(&M1, "a@x", &P1, 100);
+	pbu(&M2, "a@x", &P2, 100);
+	harness_clear(&H);
+	/* Lifetime 0 from a MAAR that does not serve the MN: PBA 0, nothing changes. */
+	s = pbu(&M1, "a@x", &P1, 0);
+	check_pba(&M1, 0, s);
+	CHECK(mn("a@x") != NULL);
+	harness_clear(&H);
+	s = pbu(&M2, "a@x", &P2, 0);
+	check_pba(&M2, 0, s);
+	CHECK_EQ(sent_to(&M2, DMM_MH_BA)->msg.u.ba.lifetime, 0);
+	CHECK(mn("a@x") == NULL);
+	CHECK_EQ(dmm_bcache_count(dmm_cmd_bcache(C)), 0);
+	check_upd(&M1, &P1, &M2, true);
+	CHECK(sent_to(&M2, DMM_MH_BU) == NULL);
+	CHECK_EQ(dmm_cmd_stats(C)->deregistrations, 1);
+	for (const struct dmm_cmd_anchor *a = dmm_cmd_anchor_next(C, NULL); a; a = dmm_cmd_anchor_next(C, a)) {
+		CHECK_EQ(a->serving, 0);
+		CHECK_EQ(a->anchored, 0);
+	}
+}
+
+static void test_release(void)
+{
+	uint16_t s;
+
+	setup_mode(DMM_CMD_PROXY);
+	pbu(&M1, "a@x", &P1, 100);
+	pbu(&M2, "a@x", &P2, 100);
+	pbu(&M3, "a@x", &P3, 100);
+	harness_clear(&H);
+	s = pbu(&M3, "a@x", &P1, 0);
+	check_pba(&M3, 0, s);
+	CHECK(mn("a@x") != NULL);
+	CHECK_EQ(mn("a@x")->pmaar.n, 2);
+	CHECK(dmm_anchor_list_find(&mn("a@x")->pmaar, &M1, &P1) < 0);
+	check_upd(&M1, &P1, &M3, true);
+	CHECK(sent_to(&M2, DMM_MH_BU) == NULL);
+	CHECK_EQ(dmm_cmd_counters(C)->releases, 1);
+	CHECK(harness_logged(&H, "released idle"));
+	/* Releasing again (already gone) is answered 0 and changes nothing. */
+	harness_clear(&H);
+	s = pbu(&M3, "a@x", &P1, 0);
+	check_pba(&M3, 0, s);
+	CHECK_EQ(mn("a@x")->pmaar.n, 2);
+	CHECK_EQ(dmm_cmd_counters(C)->releases, 1);
+}
+
+static void test_expiry(void)
+{
+	setup_mode(DMM_CMD_PROXY);
+	pbu(&M1, "a@x", &P1, 25); /* 100 s */
+	pbu(&M2, "a@x", &P2, 25);
+	harness_clear(&H);
+	run_to(T + 99 * DMM_SECOND);
+	CHECK(mn("a@x") != NULL);
+	run_to(T + 2 * DMM_SECOND);
+	CHECK(mn("a@x") == NULL);
+	CHECK(harness_logged(&H, "lifetime expired"));
+	{
+		struct sent *u = sent_to(&M1, DMM_MH_BU);
+
+		CHECK(u && u->msg.u.bu.lifetime == 0);
+	}
+}
+
+static void test_refresh_pmaar(void)
+{
+	setup_mode(DMM_CMD_PROXY);
+	pbu(&M1, "a@x", &P1, 25);
+	answer(sent_to(&M1, DMM_MH_BA), 0, NULL, -1, 0); /* stray PBA: matches nothing */
+	CHECK_EQ(dmm_cmd_stats(C)->rx_unexpected, 1);
+	pbu(&M2, "a@x", &P2, 25);
+	answer(sent_to(&M1, DMM_MH_BU), 0, NULL, -1, 0);
+	harness_clear(&H);
+	/* Same lifetime right away: M1's entry lasts about as long: refreshed only when it would lapse first. */
+	run_to(T + 50 * DMM_SECOND);
+	pbu(&M2, "a@x", &P2, 25);
+	check_upd(&M1, &P1, &M2, false);
+	CHECK_EQ(dmm_cmd_counters(C)->pmaar_updates, 2);
+}
+
+static void test_anchor_choice(void)
+{
+	struct dmm_cmd_cfg cfg;
+	struct popt po = {.sessions = 5, .max = 10};
+	struct sent *u, *b;
+	uint16_t s;
+
+	setup_mode(DMM_CMD_PROXY);
+	dmm_cmd_cfg_defaults(&cfg);
+	cfg.addr = CMDA;
+	cfg.policy = POL;
+	cfg.max_mns = 32;
+	cfg.max_maars = 8;
+	cfg.heartbeat_interval = 10 * DMM_SECOND;
+	cfg.missing_heartbeats_allowed = 1;
+	CHECK_EQ(dmm_cmd_reconfigure(C, &cfg, T), 0);
+	pbu_x(&M3, "c@x", &P3, 1000, &(struct popt){.sessions = 1, .max = 10}); /* least loaded, soon DOWN */
+	run_to(T + 25 * DMM_SECOND);                                                /* heartbeats unanswered */
+	for (const struct dmm_cmd_anchor *a = dmm_cmd_anchor_next(C, NULL); a; a = dmm_cmd_anchor_next(C, a))
+		if (dmm_addr_eq(&a->addr, &M3))
+			CHECK_EQ(a->state, DMM_ANCHOR_DOWN);
+	pbu_x(&M1, "a@x", &P1, 1000, &po);
+	pbu_x(&M2, "b@x", &P2, 1000, &(struct popt){.sessions = 10, .max = 10}); /* FULL */
+	pbu_x(&M5, "e@x", &PX, 1000, &(struct popt){.sessions = 2, .max = 10});
+	CHECK(!strcmp(dmm_anchor_state_name(DMM_ANCHOR_FULL), "full"));
+	harness_clear(&H);
+	s = pbu(&M4, "new@x", NULL, 100);
+	CHECK(sent_to(&M4, DMM_MH_BA) == NULL);
+	CHECK(sent_to(&M2, DMM_MH_BU) == NULL && sent_to(&M3, DMM_MH_BU) == NULL);
+	u = check_upd(&M5, &ZERO, &M4, false); /* the least loaded one */
+	CHECK(mn("new@x") == NULL);
+	answer(u, DMM_BA_INSUFFICIENT_RESOURCES, NULL, 10, 10); /* refuses: the next one */
+	u = check_upd(&M1, &ZERO, &M4, false);
+	CHECK(sent_to(&M4, DMM_MH_BA) == NULL);
+	answer(u, 0, &P4, 6, 10);
+	check_pba(&M4, 0, s);
+	b = sent_to(&M4, DMM_MH_BA);
+	CHECK(hnp_is(&b->msg, &P4));
+	CHECK(has_prev(&b->msg, &M1, &P4));
+	CHECK(mn("new@x") && dmm_addr_eq(&mn("new@x")->pcoa, &M4));
+	CHECK_EQ(dmm_anchor_list_find(&mn("new@x")->pmaar, &M1, &P4), 0);
+	CHECK_EQ(dmm_cmd_counters(C)->anchor_choices, 1);
+	/* The S-MAAR refreshes with the chosen prefix: accepted, no new choice. */
+	harness_clear(&H);
+	s = pbu(&M4, "new@x", &P4, 100);
+	check_pba(&M4, 0, s);
+	CHECK_EQ(dmm_cmd_counters(C)->anchor_choices, 1);
+	/* De-registration with the chosen prefix: the MN goes, M1 gets lifetime 0. */
+	harness_clear(&H);
+	s = pbu(&M4, "new@x", &P4, 0);
+	check_pba(&M4, 0, s);
+	CHECK(mn("new@x") == NULL);
+	check_upd(&M1, &P4, &M4, true);
+}
+
+static void test_no_anchor(void)
+{
+	uint16_t s;
+
+	setup_mode(DMM_CMD_PROXY);
+	pbu_x(&M2, "b@x", &P2, 100, &(struct popt){.sessions = 4, .max = 4}); /* FULL */
+	harness_clear(&H);
+	s = pbu(&M1, "a@x", NULL, 100);
+	check_pba(&M1, DMM_BA_INSUFFICIENT_RESOURCES, s);
+	CHECK_EQ(dmm_cmd_counters(C)->no_anchor, 1);
+	CHECK(mn("a@x") == NULL);
+	/* A silent candidate: the next is tried after initial_bindack_timeout, then none: 130. */
+	pbu_x(&M3, "c@x", &P3, 100, &(struct popt){.sessions = 0, .max = 4});
+	harness_clear(&H);
+	s = pbu(&M1, "a@x", NULL, 100);
+	CHECK(sent_to(&M3, DMM_MH_BU) != NULL);
+	run_to(T + DMM_SECOND);
+	check_pba(&M1, DMM_BA_INSUFFICIENT_RESOURCES, s);
+	CHECK_EQ(dmm_cmd_counters(C)->no_anchor, 2);
+}
+
+static void test_status(void)
+{
+	uint16_t s;
+	struct popt po;
+
+	setup_mode(DMM_CMD_PROXY);
+	pbu(&M1, "a@x", &P1, 100);
+	harness_clear(&H);
+	po = (struct popt){.no_d = true, .sessions = -1};
+	s = pbu_x(&M2, "a@x", &P2, 100, &po);
+	check_pba(&M2, DMM_BA_UNSPECIFIED, s);
+	s = pbu(&MBAD, "a@x", &P2, 100);
+	check_pba(&MBAD, DMM_BA_MAG_NOT_AUTHORIZED, s);
+	po = (struct popt){.no_hnp = true, .sessions = -1};
+	s = pbu_x(&M2, "a@x", &P2, 100, &po);
+	check_pba(&M2, DMM_BA_MISSING_HNP, s);
+	po = (struct popt){.no_mnid = true, .sessions = -1};
+	s = pbu_x(&M2, "a@x", &P2, 100, &po);
+	check_pba(&M2, DMM_BA_MISSING_MN_ID, s);
+	po = (struct popt){.ts_delta = (int64_t)DMM_SECOND, .sessions = -1};
+	s = pbu_x(&M2, "a@x", &P2, 100, &po);
+	check_pba(&M2, DMM_BA_TIMESTAMP_MISMATCH, s);
+	po = (struct popt){.ts_delta = -(int64_t)(200 * DMM_MSEC), .sessions = -1}; /* in the window, older */
+	s = pbu_x(&M2, "a@x", &P2, 100, &po);
+	check_pba(&M2, DMM_BA_TIMESTAMP_LOWER_THAN_PREV, s);
+	CHECK(dmm_mh_find_opt(&sent_to(&M2, DMM_MH_BA)->msg, DMM_OPT_TIMESTAMP, NULL) != NULL);
+	s = pbu(&M2, "deny@x", &P2, 100);
+	check_pba(&M2, DMM_BA_PROXY_REG_NOT_ENABLED, s);
+	s = pbu(&M2, "other@x", &P2, 100);
+	check_pba(&M2, DMM_BA_NOT_LMA_FOR_THIS_MN, s);
+	s = pbu(&M2, "z@x", &P1, 100); /* a's prefix */
+	check_pba(&M2, DMM_BA_NOT_AUTHORIZED_FOR_HNP, s);
+	/* Nothing changed. */
+	CHECK_EQ(dmm_bcache_count(dmm_cmd_bcache(C)), 1);
+	CHECK(dmm_addr_eq(&mn("a@x")->pcoa, &M1));
+	CHECK_EQ(mn("a@x")->pmaar.n, 1);
+	CHECK_EQ(count_to(&M1, DMM_MH_BU), 0);
+	CHECK_EQ(dmm_cmd_counters(C)->handovers, 0);
+	CHECK_EQ(dmm_cmd_stats(C)->ba_status[DMM_BA_UNSPECIFIED], 1);
+}
+
+static void test_malformed(void)
+{
+	uint8_t buf[DMM_MH_MAX_LEN];
+	struct dmm_mh_msg m;
+	int n;
+
+	setup_mode(DMM_CMD_PROXY);
+	pbu(&M1, "a@x", &P1, 100);
+	harness_clear(&H);
+	/* A PBU whose HNP option has a bad length: 128 with the seq. */
+	dmm_mh_init(&m, DMM_MH_BU);
+	m.u.bu.seq = 4242;
+	m.u.bu.flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
+	m.u.bu.lifetime = 100;
+	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = P2;
+	n = dmm_mh_encode(buf, sizeof(buf), &m);
+	CHECK(n > 0);
+	for (int i = 6; i + 1 < n; i++)
+		if (buf[i] == DMM_OPT_HNP && buf[i + 1] == 18) {
+			buf[i + 1] = 17;
+			break;
+		}
+	dmm_cmd_recv(C, &M2, &CMDA, buf, (size_t)n, T);
+	check_pba(&M2, DMM_BA_UNSPECIFIED, 4242);
+	/* Unknown MH type: BE status 2. */
+	buf[2] = 99;
+	dmm_cmd_recv(C, &M2, &CMDA, buf, (size_t)n, T);
+	CHECK(sent_to(&M2, DMM_MH_BE) && sent_to(&M2, DMM_MH_BE)->msg.u.be.status == DMM_BE_UNKNOWN_MH_TYPE);
+	/* Truncated: counted, no answer. */
+	dmm_cmd_recv(C, &M2, &CMDA, buf, 5, T);
+	CHECK(dmm_cmd_stats(C)->rx_malformed[-DMM_ERR_UNKNOWN_TYPE] == 1);
+	CHECK_EQ(H.nsent, 2);
+	CHECK_EQ(dmm_bcache_count(dmm_cmd_bcache(C)), 1);
+	CHECK(dmm_addr_eq(&mn("a@x")->pcoa, &M1));
+}
+
+static void test_restart(void)
+{
+	struct dmm_mh_msg m;
+	struct dmm_cmd_cfg cfg;
+
+	setup_mode(DMM_CMD_PROXY);
+	dmm_cmd_cfg_defaults(&cfg);
+	cfg.addr = CMDA;
+	cfg.policy = POL;
+	cfg.max_mns = 32;
+	cfg.max_maars = 8;
+	cfg.heartbeat_interval = 10 * DMM_SECOND;
+	dmm_cmd_reconfigure(C, &cfg, T);
+	pbu(&M1, "a@x", &P1, 1000);
+	pbu(&M2, "a@x", &P2, 1000);
+	pbu(&M1, "b@x", &P3, 1000);
+	/* M1 answers a heartbeat with counter 1, later with 2: restarted. */
+	for (uint32_t rc = 1; rc <= 2; rc++) {
+		struct sent *hb;
+
+		harness_clear(&H);
+		run_to(T + 10 * DMM_SECOND);
+		hb = sent_to(&M1, DMM_MH_HB);
+		CHECK(hb != NULL);
+		if (!hb)
+			return;
+		dmm_mh_init(&m, DMM_MH_HB);
+		m.u.hb.flags = DMM_HB_R;
+		m.u.hb.seq = hb->msg.u.hb.seq;
+		dmm_mh_add_opt(&m, DMM_OPT_RESTART)->u.restart.counter = rc;
+		deliver(&M1, &m);
+	}
+	CHECK(mn("b@x") == NULL);                           /* served by M1: removed */
+	CHECK(mn("a@x") && mn("a@x")->pmaar.n == 1);        /* M1's pair dropped */
+	CHECK(dmm_addr_eq(&mn("a@x")->pmaar.a[0].addr, &M2));
+}
+
+static void test_ops(void)
+{
+	void *inst;
+	struct dmm_cmd_cfg cfg;
+
+	CHECK(!strcmp(dmm_cmd_ops.name, "cmd"));
+	CHECK(dmm_cmd_ops.attach == NULL && dmm_cmd_ops.detach == NULL);
+	dmm_cmd_cfg_defaults(&cfg);
+	cfg.addr = CMDA;
+	cfg.policy = POL;
+	inst = dmm_cmd_ops.create(&H.env, &cfg, T);
+	CHECK(inst != NULL);
+	CHECK_EQ(dmm_cmd_ops.next_deadline(inst), DMM_TIME_NEVER);
+	dmm_cmd_ops.destroy(inst);
+	cfg.policy = NULL;
+	CHECK(dmm_cmd_ops.create(&H.env, &cfg, T) == NULL);
+	CHECK(!strcmp(dmm_anchor_state_name(DMM_ANCHOR_DOWN), "down"));
+	CHECK(!strcmp(dmm_anchor_state_name(200), "?"));
+}
+
+int main(void)
+{
+	CMDA = A("2001:db8:c::1");
+	M1 = A("2001:db8:e::1");
+	M2 = A("2001:db8:e::2");
+	M3 = A("2001:db8:e::3");
+	M4 = A("2001:db8:e::4");
+	M5 = A("2001:db8:e::5");
+	MBAD = A("2001:db8:bad::1");
+	P1 = P("2001:db8:1:1::/64");
+	P2 = P("2001:db8:2:1::/64");
+	P3 = P("2001:db8:3:1::/64");
+	P4 = P("2001:db8:4:1::/64");
+	PX = P("2001:db8:5:1::/64");
+	memset(&ZERO, 0, sizeof(ZERO));
+	test_initial();
+	test_handover_proxy();
+	test_relay();
+	test_unreachable_proxy();
+	test_return();
+	test_chain();
+	test_dereg();
+	test_release();
+	test_expiry();
+	test_refresh_pmaar();
+	test_anchor_choice();
+	test_no_anchor();
+	test_status();
+	test_malformed();
+	test_restart();
+	test_ops();
+	dmm_cmd_free(C);
+	dmm_policy_free(POL);
+	return check_report("test_cmd");
+}
