@@ -2,7 +2,7 @@
 /*
  * The Central Mobility Database of RFC 8885, sans-IO: the flows of
  * docs/dmm-protocol.md §1-§6. The table of MAARs and anchor selection
- * are in cmd_anchor.c.
+ * are in cmd_anchor.c; PBAs and the updates to anchors in cmd_upd.c.
  *
  * A PBU is decoded completely, then check_pbu() reads state and ends in
  * a verdict; only an accepted verdict changes anything (rule 5).
@@ -38,11 +38,6 @@
 
 /* --- small helpers --- */
 
-static bool prefix_is_zero(const struct dmm_prefix *p)
-{
-	return dmm_addr_is_zero(&p->addr);
-}
-
 static uint64_t wall_ns(const struct dmm_cmd *c, dmm_time_t now)
 {
 	int64_t w = (int64_t)now + c->env.wall_offset;
@@ -50,281 +45,12 @@ static uint64_t wall_ns(const struct dmm_cmd *c, dmm_time_t now)
 	return w < 0 ? 0 : (uint64_t)w;
 }
 
-static struct cmd_mx *mx_of(struct dmm_cmd *c, const struct dmm_bcache_entry *e)
-{
-	return &c->mx[e->handle.idx];
-}
-
-/* "mn M prefix P maar A: what" at INFO or the given level. */
-static void log_mn(struct dmm_cmd *c, enum dmm_log_level lvl, const struct dmm_mnid *id, const struct dmm_prefix *p,
-		   const struct dmm_addr *maar, const char *what)
-{
-	char m[DMM_MNID_STRLEN], s[DMM_PREFIX_STRLEN], a[DMM_ADDR_STRLEN];
-
-	if (!c->env.log || !c->env.log->fn || lvl > c->env.log->max_level)
-		return;
-	dmm_logf(c->env.log, lvl, DMM_LC_FSM, "mn %s prefix %s maar %s: %s", id ? dmm_mnid_str(id, m) : "-",
-		 p ? dmm_prefix_str(p, s) : "-", maar ? dmm_addr_str(maar, a) : "-", what);
-}
-
-static void send_msg(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst,
-		     const struct dmm_mh_msg *m)
-{
-	int n = dmm_mh_encode(c->buf, sizeof(c->buf), m);
-
-	if (n < 0) {
-		dmm_logf(c->env.log, DMM_LOG_ERR, DMM_LC_MH, "cannot encode MH type %u: %s", m->type,
-			 dmm_strerror(n));
-		return;
-	}
-	c->stats.tx_by_type[m->type & 31]++;
-	c->env.send(c->env.ctx, src, dst, c->buf, (size_t)n);
-}
-
-/* --- PBAs to the S-MAAR --- */
-
-/*
- * RFC 8885 §4.2: flags P and D, the request's seq, MN-ID and HNPs (one
- * ALL_ZERO HNP when it had none), the granted lifetime, the Timestamp
- * (echoed, or our time of day for 156/157, RFC 5213 §5.5), and one
- * Previous MAAR option per pair in prev.
- */
-static void send_pba(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_mnid *mnid, uint8_t status,
-		     uint32_t lifetime_s, const struct dmm_anchor_list *prev, dmm_time_t now)
-{
-	struct dmm_mh_msg *m = &c->tx;
-	struct dmm_mh_opt *o;
-
-	dmm_mh_init(m, DMM_MH_BA);
-	m->u.ba.status = status;
-	m->u.ba.flags = DMM_BA_P | DMM_BA_D;
-	m->u.ba.seq = r->seq;
-	m->u.ba.lifetime = status < 128 ? dmm_lifetime_units(lifetime_s) : 0;
-	if (mnid && mnid->len)
-		pmip_add_mnid(m, mnid);
-	for (unsigned i = 0; i < r->n_hnp; i++)
-		dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = r->hnp[i];
-	if (r->n_hnp == 0)
-		dmm_mh_add_opt(m, DMM_OPT_HNP); /* ::/0 */
-	if (status == DMM_BA_TIMESTAMP_MISMATCH || status == DMM_BA_TIMESTAMP_LOWER_THAN_PREV) {
-		uint64_t t = pmip_wall_timestamp(c->env.wall_offset, now);
-
-		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
-		o->u.timestamp.seconds = t >> 16;
-		o->u.timestamp.fraction = (uint16_t)t;
-	} else if (r->has_ts) {
-		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
-		o->u.timestamp.seconds = r->ts >> 16;
-		o->u.timestamp.fraction = (uint16_t)r->ts;
-	}
-	for (unsigned i = 0; prev && status < 128 && i < prev->n; i++) {
-		o = dmm_mh_add_opt(m, DMM_OPT_PREV_MAAR);
-		if (!o)
-			break;
-		o->u.prev_maar.hnp = prev->a[i].prefix;
-		o->u.prev_maar.maar = prev->a[i].addr;
-	}
-	c->stats.binding_acks++;
-	c->stats.ba_status[status]++;
-	send_msg(c, &r->dst, &r->smaar, m);
-}
-
-/* Every pair of e not anchored at its S-MAAR (the Previous MAAR options of §2.2 proxy mode). */
-static void prev_all(const struct dmm_bcache_entry *e, struct dmm_anchor_list *l)
-{
-	l->n = 0;
-	for (unsigned i = 0; i < e->pmaar.n; i++)
-		if (!dmm_addr_eq(&e->pmaar.a[i].addr, &e->pcoa))
-			l->a[l->n++] = e->pmaar.a[i];
-}
-
-/* --- updates: PBUs from the CMD to MAARs --- */
-
-static uint32_t seq_hash(uint16_t seq)
-{
-	return (uint32_t)dmm_hash_u64(seq);
-}
-
-static uint32_t mnid_hash(const struct dmm_cmd *c, const struct dmm_mnid *id)
-{
-	return (uint32_t)dmm_hash_mnid(c->env.seed, id);
-}
-
-static struct cmd_upd *upd_get(struct dmm_cmd *c, struct dmm_handle h)
-{
-	if (h.gen == 0 || h.idx >= c->upd_cap || c->upd[h.idx].h.gen != h.gen)
-		return NULL;
-	return &c->upd[h.idx];
-}
-
-static struct cmd_upd *upd_new(struct dmm_cmd *c, uint8_t kind, const struct dmm_mnid *mnid)
-{
-	for (uint32_t i = 0; i < c->upd_cap; i++) {
-		struct cmd_upd *u = &c->upd[i];
-
-		if (u->h.gen)
-			continue;
-		memset(u, 0, sizeof(*u));
-		if (++c->upd_gen[i] == 0)
-			c->upd_gen[i] = 1;
-		u->h = (struct dmm_handle){i, c->upd_gen[i]};
-		u->kind = kind;
-		u->mnid = *mnid;
-		u->seq = c->seq++;
-		if (dmm_hidx_insert(&c->upd_idx, seq_hash(u->seq), i) != 0) {
-			u->h.gen = 0;
-			return NULL;
-		}
-		if (kind == UPD_CHOOSE && dmm_hidx_insert(&c->choose_idx, mnid_hash(c, mnid), i) != 0) {
-			dmm_hidx_remove(&c->upd_idx, seq_hash(u->seq), i);
-			u->h.gen = 0;
-			return NULL;
-		}
-		c->upd_used++;
-		return u;
-	}
-	return NULL;
-}
-
-static void upd_free(struct dmm_cmd *c, struct cmd_upd *u)
-{
-	uint32_t i = u->h.idx;
-
-	if (!u->h.gen)
-		return;
-	dmm_hidx_remove(&c->upd_idx, seq_hash(u->seq), i);
-	if (u->kind == UPD_CHOOSE)
-		dmm_hidx_remove(&c->choose_idx, mnid_hash(c, &u->mnid), i);
-	dmm_timers_cancel(c->timers, CMD_TIMER_UPD_RETX, u->h);
-	u->h.gen = 0;
-	c->upd_used--;
-}
-
-/* A new seq for u (a new candidate), re-indexed. */
-static void upd_reseq(struct dmm_cmd *c, struct cmd_upd *u)
-{
-	dmm_hidx_remove(&c->upd_idx, seq_hash(u->seq), u->h.idx);
-	u->seq = c->seq++;
-	(void)dmm_hidx_insert(&c->upd_idx, seq_hash(u->seq), u->h.idx); /* the slot was just freed */
-}
-
-/* The update whose PBU had seq and went to src, or NULL. */
-static struct cmd_upd *upd_match(struct dmm_cmd *c, uint16_t seq, const struct dmm_addr *src)
-{
-	uint32_t h = seq_hash(seq), pos, ref;
-
-	for (ref = dmm_hidx_first(&c->upd_idx, h, &pos); ref != DMM_HIDX_NONE; ref = dmm_hidx_next(&c->upd_idx, h, &pos))
-		if (c->upd[ref].h.gen && c->upd[ref].seq == seq && dmm_addr_eq(&c->upd[ref].maar, src))
-			return &c->upd[ref];
-	return NULL;
-}
-
-/* The pending (not abandoned) anchor choice for mnid, or NULL. */
-static struct cmd_upd *choose_pending(struct dmm_cmd *c, const struct dmm_mnid *mnid)
-{
-	uint32_t h = mnid_hash(c, mnid), pos, ref;
-
-	for (ref = dmm_hidx_first(&c->choose_idx, h, &pos); ref != DMM_HIDX_NONE;
-	     ref = dmm_hidx_next(&c->choose_idx, h, &pos)) {
-		struct cmd_upd *u = &c->upd[ref];
-
-		if (u->h.gen && u->kind == UPD_CHOOSE && !u->abandoned && dmm_mnid_eq(&u->mnid, mnid))
-			return u;
-	}
-	return NULL;
-}
-
-/* RFC 8885 §4.1: flags A P D, MN-ID, HNP, Serving MAAR, lifetime, Timestamp when timestamp_based. */
-static void upd_send(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
-{
-	struct dmm_mh_msg *m = &c->tx;
-	struct dmm_mh_opt *o;
-
-	dmm_mh_init(m, DMM_MH_BU);
-	m->u.bu.seq = u->seq;
-	m->u.bu.flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
-	m->u.bu.lifetime = u->lifetime_units;
-	pmip_add_mnid(m, &u->mnid);
-	dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = u->prefix;
-	dmm_mh_add_opt(m, DMM_OPT_SERVING_MAAR)->u.serving_maar = u->serving;
-	if (c->cfg.timestamp_based) {
-		/* A fresh Timestamp on every transmission: an equal one would be refused (157). */
-		uint64_t t = pmip_wall_timestamp(c->env.wall_offset, now);
-
-		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
-		o->u.timestamp.seconds = t >> 16;
-		o->u.timestamp.fraction = (uint16_t)t;
-	}
-	u->sent++;
-	if (u->sent > 1)
-		c->stats.pbu_retransmissions++;
-	send_msg(c, &c->cfg.addr, &u->maar, m);
-}
-
-/*
- * Tell the anchor of pair i of e that the MN is served by e->pcoa now,
- * for lifetime_s (0: the MN or the prefix is gone). A pending update of
- * the same pair is superseded. Returns false when no update slot is free.
- */
-static bool notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, uint32_t lifetime_s, bool relay,
-			dmm_time_t now)
-{
-	struct cmd_pair_x *px = &mx_of(c, e)->px[i];
-	struct cmd_upd *u = upd_get(c, px->upd);
-
-	if (u)
-		upd_free(c, u);
-	px->upd = (struct dmm_handle){0, 0};
-	u = upd_new(c, lifetime_s ? UPD_SERVING : UPD_DEREG, &e->mnid);
-	if (!u) {
-		log_mn(c, DMM_LOG_ERR, &e->mnid, &e->pmaar.a[i].prefix, &e->pmaar.a[i].addr,
-		       "no room for an update: anchor not told");
-		return false;
-	}
-	u->relay = relay;
-	u->mn = e->handle;
-	u->maar = e->pmaar.a[i].addr;
-	u->prefix = e->pmaar.a[i].prefix;
-	u->serving = e->pcoa;
-	u->lifetime_units = dmm_lifetime_units(lifetime_s);
-	u->delay = c->cfg.initial_bindack_timeout;
-	if (lifetime_s) {
-		px->upd = u->h;
-		px->expires = now + (dmm_time_t)lifetime_s * DMM_SECOND;
-		c->ctr.pmaar_updates++;
-	}
-	log_mn(c, DMM_LOG_INFO, &e->mnid, &u->prefix, &u->maar,
-	       lifetime_s ? "PBU with Serving MAAR to the anchor" : "PBU lifetime 0 to the anchor");
-	upd_send(c, u, now);
-	dmm_timers_set(c->timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
-	return true;
-}
-
-/* A lifetime-0 PBU for (maar, prefix) not tied to a pair any more (a late prefix, a removed MN). */
-static void release_at(struct dmm_cmd *c, const struct dmm_mnid *mnid, const struct dmm_addr *maar,
-		       const struct dmm_prefix *prefix, const struct dmm_addr *serving, dmm_time_t now)
-{
-	struct cmd_upd *u = upd_new(c, UPD_DEREG, mnid);
-
-	if (!u) {
-		log_mn(c, DMM_LOG_ERR, mnid, prefix, maar, "no room for an update: prefix not given back");
-		return;
-	}
-	u->maar = *maar;
-	u->prefix = *prefix;
-	u->serving = *serving;
-	u->delay = c->cfg.initial_bindack_timeout;
-	log_mn(c, DMM_LOG_INFO, mnid, prefix, maar, "PBU lifetime 0 to the anchor");
-	upd_send(c, u, now);
-	dmm_timers_set(c->timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
-}
-
 /* --- pairs (anchor, prefix) of an MN --- */
 
 static int pair_add(struct dmm_cmd *c, struct dmm_bcache_entry *e, const struct dmm_addr *a,
 		    const struct dmm_prefix *p, dmm_time_t expires, dmm_time_t now)
 {
-	struct cmd_mx *x = mx_of(c, e);
+	struct cmd_mx *x = cmd_mx_of(c, e);
 	int r;
 
 	if (dmm_bcache_find_prefix(c->bc, p) == e)
@@ -338,20 +64,20 @@ static int pair_add(struct dmm_cmd *c, struct dmm_bcache_entry *e, const struct 
 	memset(&x->px[e->pmaar.n - 1], 0, sizeof(x->px[0]));
 	x->px[e->pmaar.n - 1].expires = expires;
 	cmd_anchor_adjust(c, a, 0, +1, now);
-	log_mn(c, DMM_LOG_INFO, &e->mnid, p, a, "pair added");
+	cmd_log_mn(c, DMM_LOG_INFO, &e->mnid, p, a, "pair added");
 	return 0;
 }
 
 /* Remove pair i of e with its pending update (no message). */
 void cmd_pair_drop(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, const char *reason, dmm_time_t now)
 {
-	struct cmd_mx *x = mx_of(c, e);
+	struct cmd_mx *x = cmd_mx_of(c, e);
 	struct dmm_anchor pr = e->pmaar.a[i];
-	struct cmd_upd *u = upd_get(c, x->px[i].upd);
+	struct cmd_upd *u = cmd_upd_get(c, x->px[i].upd);
 	char what[96];
 
 	if (u)
-		upd_free(c, u);
+		cmd_upd_free(c, u);
 	if (x->relay_open && x->px[i].relay == RELAY_WAITING && x->relay_waiting)
 		x->relay_waiting--;
 	memmove(&x->px[i], &x->px[i + 1], sizeof(x->px[0]) * (e->pmaar.n - i - 1u));
@@ -364,14 +90,14 @@ void cmd_pair_drop(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, co
 	what[14] = 0;
 	strncat(what, reason, sizeof(what) - 16);
 	strcat(what, ")");
-	log_mn(c, DMM_LOG_INFO, &e->mnid, &pr.prefix, &pr.addr, what);
+	cmd_log_mn(c, DMM_LOG_INFO, &e->mnid, &pr.prefix, &pr.addr, what);
 }
 
 /* --- relay transactions (§2.2 relay mode) --- */
 
 static void relay_close(struct dmm_cmd *c, struct dmm_bcache_entry *e)
 {
-	struct cmd_mx *x = mx_of(c, e);
+	struct cmd_mx *x = cmd_mx_of(c, e);
 
 	x->relay_open = false;
 	x->relay_done = false;
@@ -384,20 +110,20 @@ static void relay_close(struct dmm_cmd *c, struct dmm_bcache_entry *e)
 /* The PBA of the transaction with the pairs that accepted so far. */
 static void relay_pba(struct dmm_cmd *c, struct dmm_bcache_entry *e, dmm_time_t now)
 {
-	struct cmd_mx *x = mx_of(c, e);
+	struct cmd_mx *x = cmd_mx_of(c, e);
 	struct dmm_anchor_list l = {0};
 
 	for (unsigned i = 0; i < e->pmaar.n; i++)
 		if (x->px[i].relay == RELAY_ACCEPTED)
 			l.a[l.n++] = e->pmaar.a[i];
-	send_pba(c, &x->relay_req, &e->mnid, DMM_BA_ACCEPTED, x->relay_req.lifetime_s, &l, now);
+	cmd_send_pba(c, &x->relay_req, &e->mnid, DMM_BA_ACCEPTED, x->relay_req.lifetime_s, &l, now);
 	x->relay_done = true;
 }
 
 /* The anchor of pair i answered (accepted or not) or was given up. */
 static void relay_answer(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, bool accepted, dmm_time_t now)
 {
-	struct cmd_mx *x = mx_of(c, e);
+	struct cmd_mx *x = cmd_mx_of(c, e);
 
 	if (!x->relay_open || x->px[i].relay != RELAY_WAITING)
 		return;
@@ -409,8 +135,8 @@ static void relay_answer(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned
 		struct dmm_anchor_list l = {.n = 1};
 
 		l.a[0] = e->pmaar.a[i];
-		log_mn(c, DMM_LOG_INFO, &e->mnid, &l.a[0].prefix, &l.a[0].addr, "follow-up PBA to the S-MAAR");
-		send_pba(c, &x->relay_req, &e->mnid, DMM_BA_ACCEPTED, x->relay_req.lifetime_s, &l, now);
+		cmd_log_mn(c, DMM_LOG_INFO, &e->mnid, &l.a[0].prefix, &l.a[0].addr, "follow-up PBA to the S-MAAR");
+		cmd_send_pba(c, &x->relay_req, &e->mnid, DMM_BA_ACCEPTED, x->relay_req.lifetime_s, &l, now);
 	} else if (!x->relay_done && x->relay_waiting == 0) {
 		relay_pba(c, e, now);
 	}
@@ -425,12 +151,12 @@ static void relay_timer(struct dmm_cmd *c, struct dmm_handle h, dmm_time_t now)
 
 	if (!e)
 		return;
-	x = mx_of(c, e);
+	x = cmd_mx_of(c, e);
 	if (!x->relay_open || x->relay_done)
 		return;
 	/* §2.2 relay mode: a partial PBA; the late ones follow when they answer. */
 	c->ctr.partial_pbas++;
-	log_mn(c, DMM_LOG_WARN, &e->mnid, x->has_current ? &x->current : NULL, &e->pcoa,
+	cmd_log_mn(c, DMM_LOG_WARN, &e->mnid, x->has_current ? &x->current : NULL, &e->pcoa,
 	       "relay timeout: partial PBA to the S-MAAR");
 	relay_pba(c, e, now);
 }
@@ -441,17 +167,17 @@ void cmd_mn_delete(struct dmm_cmd *c, struct dmm_bcache_entry *e, bool notify, c
 {
 	struct dmm_addr serving = e->pcoa;
 
-	log_mn(c, DMM_LOG_INFO, &e->mnid, mx_of(c, e)->has_current ? &mx_of(c, e)->current : NULL, &serving, reason);
+	cmd_log_mn(c, DMM_LOG_INFO, &e->mnid, cmd_mx_of(c, e)->has_current ? &cmd_mx_of(c, e)->current : NULL, &serving, reason);
 	relay_close(c, e);
 	/* §4: every previous MAAR gets lifetime 0 with Serving MAAR = the S-MAAR. */
 	for (unsigned i = 0; i < e->pmaar.n; i++) {
-		struct cmd_upd *u = upd_get(c, mx_of(c, e)->px[i].upd);
+		struct cmd_upd *u = cmd_upd_get(c, cmd_mx_of(c, e)->px[i].upd);
 
 		if (u)
-			upd_free(c, u);
-		mx_of(c, e)->px[i].upd = (struct dmm_handle){0, 0};
+			cmd_upd_free(c, u);
+		cmd_mx_of(c, e)->px[i].upd = (struct dmm_handle){0, 0};
 		if (notify && !dmm_addr_eq(&e->pmaar.a[i].addr, &serving))
-			release_at(c, &e->mnid, &e->pmaar.a[i].addr, &e->pmaar.a[i].prefix, &serving, now);
+			cmd_release_at(c, &e->mnid, &e->pmaar.a[i].addr, &e->pmaar.a[i].prefix, &serving, now);
 		cmd_anchor_adjust(c, &e->pmaar.a[i].addr, 0, -1, now);
 	}
 	cmd_anchor_adjust(c, &serving, -1, 0, now);
@@ -510,7 +236,7 @@ static void read_pbu(struct dmm_cmd *c, struct pbu *p, const struct dmm_addr *sr
 		if (p->r.n_hnp < DMM_BCE_MAX_HNP)
 			p->r.hnp[p->r.n_hnp++] = o->u.hnp;
 		p->n_hnp++;
-		if (prefix_is_zero(&o->u.hnp))
+		if (cmd_prefix_is_zero(&o->u.hnp))
 			p->n_zero++;
 	}
 }
@@ -604,7 +330,7 @@ static void check_pbu(struct dmm_cmd *c, const struct pbu *p, struct verdict *v,
 	}
 	/* A prefix held by another MN is not this MN's (RFC 5213 §5.4.1.1 step 3). */
 	for (unsigned i = 0; i < p->r.n_hnp; i++) {
-		struct dmm_bcache_entry *o = prefix_is_zero(&p->r.hnp[i]) ? NULL : dmm_bcache_find_prefix(c->bc, &p->r.hnp[i]);
+		struct dmm_bcache_entry *o = cmd_prefix_is_zero(&p->r.hnp[i]) ? NULL : dmm_bcache_find_prefix(c->bc, &p->r.hnp[i]);
 
 		if (o && o != e) {
 			v->status = DMM_BA_NOT_AUTHORIZED_FOR_HNP;
@@ -612,7 +338,7 @@ static void check_pbu(struct dmm_cmd *c, const struct pbu *p, struct verdict *v,
 		}
 	}
 	v->e = e;
-	x = e ? mx_of(c, e) : NULL;
+	x = e ? cmd_mx_of(c, e) : NULL;
 	if (p->lifetime_units == 0) {
 		bool own = false;
 
@@ -628,7 +354,7 @@ static void check_pbu(struct dmm_cmd *c, const struct pbu *p, struct verdict *v,
 		}
 		/* §4 vs §5: its own prefix (or ::/0, or the one chosen for it) de-registers; else a release. */
 		for (unsigned i = 0; i < p->r.n_hnp && !own; i++)
-			own = prefix_is_zero(&p->r.hnp[i]) || anchored_elsewhere(e, &p->r.hnp[i], s) == 0 ||
+			own = cmd_prefix_is_zero(&p->r.hnp[i]) || anchored_elsewhere(e, &p->r.hnp[i], s) == 0 ||
 			      (x->has_current && dmm_prefix_eq(&x->current, &p->r.hnp[i]));
 		if (own) {
 			/* Choice: the MN goes even when update slots are short; those anchors' entries lapse. */
@@ -647,7 +373,7 @@ static void check_pbu(struct dmm_cmd *c, const struct pbu *p, struct verdict *v,
 		v->what = PBU_ABSORB;
 		return;
 	}
-	v->pending = choose_pending(c, &p->mnid);
+	v->pending = cmd_choose_pending(c, &p->mnid);
 	if (v->pending && dmm_addr_eq(&v->pending->req.smaar, s)) {
 		v->what = PBU_ABSORB;
 		return;
@@ -717,19 +443,19 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 		e = dmm_bcache_add(c->bc, mnid, NULL);
 		if (!e)
 			return; /* checked: cannot happen */
-		memset(mx_of(c, e), 0, sizeof(struct cmd_mx));
+		memset(cmd_mx_of(c, e), 0, sizeof(struct cmd_mx));
 		e->proxy = true;
 		e->created = now;
 		e->pcoa = *s;
 		cmd_anchor_adjust(c, s, +1, 0, now);
 		c->stats.initial_registrations++;
-		log_mn(c, DMM_LOG_INFO, mnid, &r->hnp[0], s, "none -> registered (initial registration)");
+		cmd_log_mn(c, DMM_LOG_INFO, mnid, &r->hnp[0], s, "none -> registered (initial registration)");
 	} else if (!dmm_addr_eq(&e->pcoa, s)) {
 		old = e->pcoa;
 		handover = true;
-		if (mx_of(c, e)->relay_open) {
+		if (cmd_mx_of(c, e)->relay_open) {
 			/* The MN moved on during a relay wait: the old S-MAAR gets what is known now. */
-			if (!mx_of(c, e)->relay_done)
+			if (!cmd_mx_of(c, e)->relay_done)
 				relay_pba(c, e, now);
 			relay_close(c, e);
 		}
@@ -744,13 +470,13 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 			char a[DMM_ADDR_STRLEN], what[80] = "handover from ";
 
 			strcat(what, dmm_addr_str(&old, a));
-			log_mn(c, DMM_LOG_INFO, mnid, &r->hnp[0], s, what);
+			cmd_log_mn(c, DMM_LOG_INFO, mnid, &r->hnp[0], s, what);
 		}
 	} else {
 		c->stats.lifetime_ext_no_handoff++;
-		log_mn(c, DMM_LOG_DEBUG, mnid, &r->hnp[0], s, "registered -> registered (refresh)");
+		cmd_log_mn(c, DMM_LOG_DEBUG, mnid, &r->hnp[0], s, "registered -> registered (refresh)");
 	}
-	x = mx_of(c, e);
+	x = cmd_mx_of(c, e);
 	e->seq = r->seq;
 	if (r->has_ts)
 		e->timestamp = r->ts;
@@ -759,7 +485,7 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 	e->updated = now;
 	for (unsigned i = 0; i < r->n_hnp; i++)
 		if (pair_add(c, e, anchor, &r->hnp[i], dmm_addr_eq(anchor, s) ? 0 : chosen_exp, now) != 0)
-			log_mn(c, DMM_LOG_ERR, mnid, &r->hnp[i], anchor, "pair not added");
+			cmd_log_mn(c, DMM_LOG_ERR, mnid, &r->hnp[i], anchor, "pair not added");
 	x->has_current = true;
 	x->current = r->hnp[0];
 	dmm_timers_set(c->timers, DMM_TIMER_BCE_EXPIRE, e->handle, e->expires);
@@ -788,7 +514,7 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 		}
 		if (!handover && x->px[i].expires >= e->expires)
 			continue;
-		if (notify_pair(c, e, i, lifetime_s, relay, now) && relay) {
+		if (cmd_notify_pair(c, e, i, lifetime_s, relay, now) && relay) {
 			x->px[i].relay = RELAY_WAITING;
 			x->relay_waiting++;
 		}
@@ -799,14 +525,14 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 	}
 	if (relay)
 		relay_close(c, e);
-	prev_all(e, &prev);
-	send_pba(c, r, &e->mnid, DMM_BA_ACCEPTED, lifetime_s, &prev, now);
+	cmd_prev_all(e, &prev);
+	cmd_send_pba(c, r, &e->mnid, DMM_BA_ACCEPTED, lifetime_s, &prev, now);
 }
 
 static void apply_dereg(struct dmm_cmd *c, const struct pbu *p, struct dmm_bcache_entry *e, dmm_time_t now)
 {
 	c->stats.deregistrations++;
-	send_pba(c, &p->r, &p->mnid, DMM_BA_ACCEPTED, 0, NULL, now);
+	cmd_send_pba(c, &p->r, &p->mnid, DMM_BA_ACCEPTED, 0, NULL, now);
 	cmd_mn_delete(c, e, true, "registered -> none (de-registration)", now);
 }
 
@@ -823,12 +549,12 @@ static void apply_release(struct dmm_cmd *c, const struct pbu *p, struct dmm_bca
 				continue;
 			/* §5: the anchor gives the prefix back to its pool. */
 			cmd_pair_drop(c, e, i, "released idle", now);
-			release_at(c, &e->mnid, &pr.addr, &pr.prefix, &e->pcoa, now);
+			cmd_release_at(c, &e->mnid, &pr.addr, &pr.prefix, &e->pcoa, now);
 			c->ctr.releases++;
 			break;
 		}
 	}
-	send_pba(c, &p->r, &p->mnid, DMM_BA_ACCEPTED, 0, NULL, now);
+	cmd_send_pba(c, &p->r, &p->mnid, DMM_BA_ACCEPTED, 0, NULL, now);
 }
 
 /* --- anchor choice (§6) --- */
@@ -840,19 +566,19 @@ static void choose_next(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 
 	if (!a) {
 		c->ctr.no_anchor++;
-		log_mn(c, DMM_LOG_WARN, &u->mnid, NULL, &u->req.smaar, "no MAAR can anchor: PBA 130");
-		send_pba(c, &u->req, &u->mnid, DMM_BA_INSUFFICIENT_RESOURCES, 0, NULL, now);
-		upd_free(c, u);
+		cmd_log_mn(c, DMM_LOG_WARN, &u->mnid, NULL, &u->req.smaar, "no MAAR can anchor: PBA 130");
+		cmd_send_pba(c, &u->req, &u->mnid, DMM_BA_INSUFFICIENT_RESOURCES, 0, NULL, now);
+		cmd_upd_free(c, u);
 		return;
 	}
 	u->tried[u->ntried++] = a->pub.addr;
 	if (u->sent)
-		upd_reseq(c, u);
+		cmd_upd_reseq(c, u);
 	u->sent = 0;
 	u->maar = a->pub.addr;
 	u->delay = c->cfg.initial_bindack_timeout;
-	log_mn(c, DMM_LOG_INFO, &u->mnid, &u->prefix, &u->maar, "anchor candidate asked");
-	upd_send(c, u, now);
+	cmd_log_mn(c, DMM_LOG_INFO, &u->mnid, &u->prefix, &u->maar, "anchor candidate asked");
+	cmd_upd_send(c, u, now);
 	dmm_timers_set(c->timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
 }
 
@@ -863,14 +589,14 @@ static void apply_choose(struct dmm_cmd *c, const struct pbu *p, struct verdict 
 	if (v->pending) {
 		/* The MN left the MAAR that asked before: that choice is dropped, a late prefix given back. */
 		v->pending->abandoned = true;
-		dmm_hidx_remove(&c->choose_idx, mnid_hash(c, &v->pending->mnid), v->pending->h.idx);
+		dmm_hidx_remove(&c->choose_idx, cmd_mnid_hash(c, &v->pending->mnid), v->pending->h.idx);
 		v->pending->kind = UPD_DEREG; /* out of the choice index; its answer is handled as abandoned */
 		v->pending->abandoned = true;
 		dmm_timers_set(c->timers, CMD_TIMER_UPD_RETX, v->pending->h, now + c->cfg.max_bindack_timeout);
 	}
-	u = upd_new(c, UPD_CHOOSE, &p->mnid);
+	u = cmd_upd_new(c, UPD_CHOOSE, &p->mnid);
 	if (!u) {
-		send_pba(c, &p->r, &p->mnid, DMM_BA_INSUFFICIENT_RESOURCES, 0, NULL, now);
+		cmd_send_pba(c, &p->r, &p->mnid, DMM_BA_INSUFFICIENT_RESOURCES, 0, NULL, now);
 		return;
 	}
 	u->req = p->r;
@@ -886,16 +612,16 @@ static void choose_answer(struct dmm_cmd *c, struct cmd_upd *u, const struct dmm
 	struct dmm_bcache_entry *e = dmm_bcache_find_mnid(c->bc, &u->mnid);
 	struct cmd_req r = u->req;
 	struct dmm_addr anchor = u->maar;
-	bool ok = m->u.ba.status < 128 && h && !prefix_is_zero(&h->u.hnp) && !dmm_bcache_find_prefix(c->bc, &h->u.hnp);
+	bool ok = m->u.ba.status < 128 && h && !cmd_prefix_is_zero(&h->u.hnp) && !dmm_bcache_find_prefix(c->bc, &h->u.hnp);
 
 	if (ok && e && (e->pmaar.n >= DMM_BCE_MAX_PMAAR || c->upd_cap - c->upd_used + 1 < others(e, &r.smaar)))
 		ok = false;
 	if (ok && !e && dmm_bcache_count(c->bc) >= dmm_bcache_capacity(c->bc))
 		ok = false;
 	if (!ok) {
-		log_mn(c, DMM_LOG_INFO, &u->mnid, h ? &h->u.hnp : NULL, &anchor, "anchor candidate refused");
-		if (m->u.ba.status < 128 && h && !prefix_is_zero(&h->u.hnp))
-			release_at(c, &u->mnid, &anchor, &h->u.hnp, &r.smaar, now); /* not usable: give it back */
+		cmd_log_mn(c, DMM_LOG_INFO, &u->mnid, h ? &h->u.hnp : NULL, &anchor, "anchor candidate refused");
+		if (m->u.ba.status < 128 && h && !cmd_prefix_is_zero(&h->u.hnp))
+			cmd_release_at(c, &u->mnid, &anchor, &h->u.hnp, &r.smaar, now); /* not usable: give it back */
 		choose_next(c, u, now);
 		return;
 	}
@@ -908,27 +634,27 @@ static void choose_answer(struct dmm_cmd *c, struct cmd_upd *u, const struct dmm
 		struct dmm_mnid id = u->mnid;
 		dmm_time_t exp = now + (dmm_time_t)dmm_lifetime_seconds(u->lifetime_units) * DMM_SECOND;
 
-		upd_free(c, u);
-		log_mn(c, DMM_LOG_INFO, &id, &r.hnp[0], &anchor, "chosen as anchor");
+		cmd_upd_free(c, u);
+		cmd_log_mn(c, DMM_LOG_INFO, &id, &r.hnp[0], &anchor, "chosen as anchor");
 		apply_register(c, e, &id, &r, &anchor, exp, now);
 	}
 }
 
 static void choose_timeout(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 {
-	struct cmd_upd *late = upd_new(c, UPD_DEREG, &u->mnid);
+	struct cmd_upd *late = cmd_upd_new(c, UPD_DEREG, &u->mnid);
 
-	log_mn(c, DMM_LOG_WARN, &u->mnid, NULL, &u->maar, "anchor candidate silent: next one");
+	cmd_log_mn(c, DMM_LOG_WARN, &u->mnid, NULL, &u->maar, "anchor candidate silent: next one");
 	if (late) {
 		/* Keep the old seq on a record of its own, so a late prefix is given back. */
 		uint16_t s = late->seq;
 
-		dmm_hidx_remove(&c->upd_idx, seq_hash(late->seq), late->h.idx);
-		dmm_hidx_remove(&c->upd_idx, seq_hash(u->seq), u->h.idx);
+		dmm_hidx_remove(&c->upd_idx, cmd_seq_hash(late->seq), late->h.idx);
+		dmm_hidx_remove(&c->upd_idx, cmd_seq_hash(u->seq), u->h.idx);
 		late->seq = u->seq;
 		u->seq = s;
-		(void)dmm_hidx_insert(&c->upd_idx, seq_hash(late->seq), late->h.idx);
-		(void)dmm_hidx_insert(&c->upd_idx, seq_hash(u->seq), u->h.idx);
+		(void)dmm_hidx_insert(&c->upd_idx, cmd_seq_hash(late->seq), late->h.idx);
+		(void)dmm_hidx_insert(&c->upd_idx, cmd_seq_hash(u->seq), u->h.idx);
 		late->abandoned = true;
 		late->maar = u->maar;
 		late->serving = u->req.smaar;
@@ -946,7 +672,7 @@ static void refuse(struct dmm_cmd *c, const struct pbu *p, uint8_t status, dmm_t
 
 	dmm_logf(c->env.log, DMM_LOG_INFO, DMM_LC_MH, "PBU seq %u mn %s from maar %s refused: status %u", p->r.seq,
 		 p->has_mnid ? dmm_mnid_str(&p->mnid, m) : "-", dmm_addr_str(&p->r.smaar, a), status);
-	send_pba(c, &p->r, p->has_mnid ? &p->mnid : NULL, status, 0, NULL, now);
+	cmd_send_pba(c, &p->r, p->has_mnid ? &p->mnid : NULL, status, 0, NULL, now);
 }
 
 static void recv_pbu(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst, dmm_time_t now)
@@ -963,8 +689,8 @@ static void recv_pbu(struct dmm_cmd *c, const struct dmm_addr *src, const struct
 		refuse(c, &p, v.status, now);
 		return;
 	case PBU_NOOP:
-		log_mn(c, DMM_LOG_DEBUG, &p.mnid, &p.r.hnp[0], src, "lifetime 0 for nothing held: PBA 0, no change");
-		send_pba(c, &p.r, &p.mnid, DMM_BA_ACCEPTED, 0, NULL, now);
+		cmd_log_mn(c, DMM_LOG_DEBUG, &p.mnid, &p.r.hnp[0], src, "lifetime 0 for nothing held: PBA 0, no change");
+		cmd_send_pba(c, &p.r, &p.mnid, DMM_BA_ACCEPTED, 0, NULL, now);
 		return;
 	case PBU_ABSORB:
 		if (v.pending) {
@@ -972,16 +698,16 @@ static void recv_pbu(struct dmm_cmd *c, const struct dmm_addr *src, const struct
 			v.pending->req.has_ts = p.r.has_ts;
 			v.pending->req.ts = p.r.ts;
 		} else {
-			mx_of(c, v.e)->relay_req.seq = p.r.seq;
-			mx_of(c, v.e)->relay_req.has_ts = p.r.has_ts;
-			mx_of(c, v.e)->relay_req.ts = p.r.ts;
+			cmd_mx_of(c, v.e)->relay_req.seq = p.r.seq;
+			cmd_mx_of(c, v.e)->relay_req.has_ts = p.r.has_ts;
+			cmd_mx_of(c, v.e)->relay_req.ts = p.r.ts;
 		}
-		log_mn(c, DMM_LOG_DEBUG, &p.mnid, &p.r.hnp[0], src, "retransmission while the answer is pending");
+		cmd_log_mn(c, DMM_LOG_DEBUG, &p.mnid, &p.r.hnp[0], src, "retransmission while the answer is pending");
 		return;
 	case PBU_REGISTER:
 		if (p.n_zero) {
 			/* ::/0 from the S-MAAR that has a chosen prefix: refresh that one. */
-			p.r.hnp[0] = mx_of(c, v.e)->current;
+			p.r.hnp[0] = cmd_mx_of(c, v.e)->current;
 			apply_register(c, v.e, &p.mnid, &p.r, src, 0, now);
 			return;
 		}
@@ -1004,7 +730,7 @@ static void recv_pbu(struct dmm_cmd *c, const struct dmm_addr *src, const struct
 static void recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t now)
 {
 	const struct dmm_mh_msg *m = &c->rx;
-	struct cmd_upd *u = upd_match(c, m->u.ba.seq, src);
+	struct cmd_upd *u = cmd_upd_match(c, m->u.ba.seq, src);
 	struct dmm_bcache_entry *e;
 	char a[DMM_ADDR_STRLEN];
 	int i;
@@ -1021,9 +747,9 @@ static void recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t n
 		struct dmm_mnid id = u->mnid;
 		struct dmm_addr serving = u->serving;
 
-		upd_free(c, u);
-		if (m->u.ba.status < 128 && h && !prefix_is_zero(&h->u.hnp))
-			release_at(c, &id, src, &h->u.hnp, &serving, now); /* a late anchor: give the prefix back */
+		cmd_upd_free(c, u);
+		if (m->u.ba.status < 128 && h && !cmd_prefix_is_zero(&h->u.hnp))
+			cmd_release_at(c, &id, src, &h->u.hnp, &serving, now); /* a late anchor: give the prefix back */
 		return;
 	}
 	switch (u->kind) {
@@ -1031,18 +757,18 @@ static void recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t n
 		choose_answer(c, u, m, now);
 		return;
 	case UPD_DEREG:
-		log_mn(c, DMM_LOG_DEBUG, &u->mnid, &u->prefix, src, "anchor acknowledged lifetime 0");
-		upd_free(c, u);
+		cmd_log_mn(c, DMM_LOG_DEBUG, &u->mnid, &u->prefix, src, "anchor acknowledged lifetime 0");
+		cmd_upd_free(c, u);
 		return;
 	default:
 		break;
 	}
 	e = dmm_bcache_get(c->bc, u->mn);
 	i = e ? dmm_anchor_list_find(&e->pmaar, &u->maar, &u->prefix) : -1;
-	upd_free(c, u);
+	cmd_upd_free(c, u);
 	if (i < 0)
 		return;
-	mx_of(c, e)->px[i].upd = (struct dmm_handle){0, 0};
+	cmd_mx_of(c, e)->px[i].upd = (struct dmm_handle){0, 0};
 	relay_answer(c, e, (unsigned)i, m->u.ba.status < 128, now);
 	if (m->u.ba.status >= 128) {
 		/* Choice: an anchor that refuses does not anchor the prefix any more: the pair goes. */
@@ -1050,20 +776,20 @@ static void recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t n
 		if (e->pmaar.n == 0)
 			cmd_mn_delete(c, e, false, "no prefix left", now);
 	} else {
-		log_mn(c, DMM_LOG_DEBUG, &e->mnid, &e->pmaar.a[i].prefix, src, "anchor acknowledged the S-MAAR");
+		cmd_log_mn(c, DMM_LOG_DEBUG, &e->mnid, &e->pmaar.a[i].prefix, src, "anchor acknowledged the S-MAAR");
 	}
 }
 
 static void upd_timer(struct dmm_cmd *c, struct dmm_handle h, dmm_time_t now)
 {
-	struct cmd_upd *u = upd_get(c, h);
+	struct cmd_upd *u = cmd_upd_get(c, h);
 	struct dmm_bcache_entry *e;
 	int i;
 
 	if (!u)
 		return;
 	if (u->abandoned) {
-		upd_free(c, u);
+		cmd_upd_free(c, u);
 		return;
 	}
 	if (u->kind == UPD_CHOOSE) {
@@ -1071,19 +797,19 @@ static void upd_timer(struct dmm_cmd *c, struct dmm_handle h, dmm_time_t now)
 		return;
 	}
 	if (u->sent <= c->cfg.max_retransmissions) {
-		upd_send(c, u, now);
+		cmd_upd_send(c, u, now);
 		u->delay = pmip_backoff_next(u->delay, c->cfg.max_bindack_timeout);
 		dmm_timers_set(c->timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
 		return;
 	}
 	/* RFC 6275 §11.8: given up. Choice: the pair stays until the MN goes; the path may come back. */
 	c->ctr.pmaar_give_ups++;
-	log_mn(c, DMM_LOG_WARN, &u->mnid, &u->prefix, &u->maar, "anchor never answered: given up");
+	cmd_log_mn(c, DMM_LOG_WARN, &u->mnid, &u->prefix, &u->maar, "anchor never answered: given up");
 	e = u->kind == UPD_SERVING ? dmm_bcache_get(c->bc, u->mn) : NULL;
 	i = e ? dmm_anchor_list_find(&e->pmaar, &u->maar, &u->prefix) : -1;
-	upd_free(c, u);
+	cmd_upd_free(c, u);
 	if (i >= 0) {
-		mx_of(c, e)->px[i].upd = (struct dmm_handle){0, 0};
+		cmd_mx_of(c, e)->px[i].upd = (struct dmm_handle){0, 0};
 		relay_answer(c, e, (unsigned)i, false, now);
 	}
 }
@@ -1096,7 +822,7 @@ static void send_be(struct dmm_cmd *c, const struct dmm_addr *src, const struct 
 
 	dmm_mh_init(m, DMM_MH_BE);
 	m->u.be.status = status;
-	send_msg(c, dst, src, m);
+	cmd_send_msg(c, dst, src, m);
 }
 
 static void malformed(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
@@ -1131,7 +857,7 @@ static void malformed(struct dmm_cmd *c, const struct dmm_addr *src, const struc
 		r.smaar = *src;
 		r.dst = *dst;
 		r.seq = (uint16_t)(buf[6] << 8 | buf[7]);
-		send_pba(c, &r, NULL, DMM_BA_UNSPECIFIED, 0, NULL, now);
+		cmd_send_pba(c, &r, NULL, DMM_BA_UNSPECIFIED, 0, NULL, now);
 	}
 }
 

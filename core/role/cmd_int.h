@@ -102,6 +102,38 @@ struct dmm_cmd {
 	uint8_t buf[DMM_MH_MAX_LEN];
 };
 
+static inline bool cmd_prefix_is_zero(const struct dmm_prefix *p)
+{
+	return dmm_addr_is_zero(&p->addr);
+}
+
+static inline struct cmd_mx *cmd_mx_of(struct dmm_cmd *c, const struct dmm_bcache_entry *e)
+{
+	return &c->mx[e->handle.idx];
+}
+
+/* cmd_upd.c: messages and updates */
+void cmd_log_mn(struct dmm_cmd *c, enum dmm_log_level lvl, const struct dmm_mnid *id, const struct dmm_prefix *p,
+		const struct dmm_addr *maar, const char *what);
+void cmd_send_msg(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst,
+		  const struct dmm_mh_msg *m);
+void cmd_send_pba(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_mnid *mnid, uint8_t status,
+		  uint32_t lifetime_s, const struct dmm_anchor_list *prev, dmm_time_t now);
+void cmd_prev_all(const struct dmm_bcache_entry *e, struct dmm_anchor_list *l);
+uint32_t cmd_seq_hash(uint16_t seq);
+uint32_t cmd_mnid_hash(const struct dmm_cmd *c, const struct dmm_mnid *id);
+struct cmd_upd *cmd_upd_get(struct dmm_cmd *c, struct dmm_handle h);
+struct cmd_upd *cmd_upd_new(struct dmm_cmd *c, uint8_t kind, const struct dmm_mnid *mnid);
+void cmd_upd_free(struct dmm_cmd *c, struct cmd_upd *u);
+void cmd_upd_reseq(struct dmm_cmd *c, struct cmd_upd *u);
+struct cmd_upd *cmd_upd_match(struct dmm_cmd *c, uint16_t seq, const struct dmm_addr *src);
+struct cmd_upd *cmd_choose_pending(struct dmm_cmd *c, const struct dmm_mnid *mnid);
+void cmd_upd_send(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now);
+bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, uint32_t lifetime_s, bool relay,
+		     dmm_time_t now);
+void cmd_release_at(struct dmm_cmd *c, const struct dmm_mnid *mnid, const struct dmm_addr *maar,
+		    const struct dmm_prefix *prefix, const struct dmm_addr *serving, dmm_time_t now);
+
 /* cmd_anchor.c */
 struct cmd_anchor *cmd_anchor_find(struct dmm_cmd *c, const struct dmm_addr *a);
 bool cmd_anchor_room(struct dmm_cmd *c, const struct dmm_addr *a);

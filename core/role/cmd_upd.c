@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The CMD's messages to MAARs: PBAs to the S-MAAR and the updates (PBUs
+ * from the CMD to anchors) with their index by seq. The rule of their
+ * timer is at the top of cmd.c.
+ */
+#include <string.h>
+
+#include "cmd_int.h"
+#include "dmm/err.h"
+#include "dmm/fmt.h"
+#include "pmip_common.h"
+
+/* "mn M prefix P maar A: what" at INFO or the given level. */
+void cmd_log_mn(struct dmm_cmd *c, enum dmm_log_level lvl, const struct dmm_mnid *id, const struct dmm_prefix *p,
+		   const struct dmm_addr *maar, const char *what)
+{
+	char m[DMM_MNID_STRLEN], s[DMM_PREFIX_STRLEN], a[DMM_ADDR_STRLEN];
+
+	if (!c->env.log || !c->env.log->fn || lvl > c->env.log->max_level)
+		return;
+	dmm_logf(c->env.log, lvl, DMM_LC_FSM, "mn %s prefix %s maar %s: %s", id ? dmm_mnid_str(id, m) : "-",
+		 p ? dmm_prefix_str(p, s) : "-", maar ? dmm_addr_str(maar, a) : "-", what);
+}
+
+void cmd_send_msg(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst,
+		     const struct dmm_mh_msg *m)
+{
+	int n = dmm_mh_encode(c->buf, sizeof(c->buf), m);
+
+	if (n < 0) {
+		dmm_logf(c->env.log, DMM_LOG_ERR, DMM_LC_MH, "cannot encode MH type %u: %s", m->type,
+			 dmm_strerror(n));
+		return;
+	}
+	c->stats.tx_by_type[m->type & 31]++;
+	c->env.send(c->env.ctx, src, dst, c->buf, (size_t)n);
+}
+
+/* --- PBAs to the S-MAAR --- */
+
+/*
+ * RFC 8885 §4.2: flags P and D, the request's seq, MN-ID and HNPs (one
+ * ALL_ZERO HNP when it had none), the granted lifetime, the Timestamp
+ * (echoed, or our time of day for 156/157, RFC 5213 §5.5), and one
+ * Previous MAAR option per pair in prev.
+ */
+void cmd_send_pba(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_mnid *mnid, uint8_t status,
+		     uint32_t lifetime_s, const struct dmm_anchor_list *prev, dmm_time_t now)
+{
+	struct dmm_mh_msg *m = &c->tx;
+	struct dmm_mh_opt *o;
+
+	dmm_mh_init(m, DMM_MH_BA);
+	m->u.ba.status = status;
+	m->u.ba.flags = DMM_BA_P | DMM_BA_D;
+	m->u.ba.seq = r->seq;
+	m->u.ba.lifetime = status < 128 ? dmm_lifetime_units(lifetime_s) : 0;
+	if (mnid && mnid->len)
+		pmip_add_mnid(m, mnid);
+	for (unsigned i = 0; i < r->n_hnp; i++)
+		dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = r->hnp[i];
+	if (r->n_hnp == 0)
+		dmm_mh_add_opt(m, DMM_OPT_HNP); /* ::/0 */
+	if (status == DMM_BA_TIMESTAMP_MISMATCH || status == DMM_BA_TIMESTAMP_LOWER_THAN_PREV) {
+		uint64_t t = pmip_wall_timestamp(c->env.wall_offset, now);
+
+		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
+		o->u.timestamp.seconds = t >> 16;
+		o->u.timestamp.fraction = (uint16_t)t;
+	} else if (r->has_ts) {
+		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
+		o->u.timestamp.seconds = r->ts >> 16;
+		o->u.timestamp.fraction = (uint16_t)r->ts;
+	}
+	for (unsigned i = 0; prev && status < 128 && i < prev->n; i++) {
+		o = dmm_mh_add_opt(m, DMM_OPT_PREV_MAAR);
+		if (!o)
+			break;
+		o->u.prev_maar.hnp = prev->a[i].prefix;
+		o->u.prev_maar.maar = prev->a[i].addr;
+	}
+	c->stats.binding_acks++;
+	c->stats.ba_status[status]++;
+	cmd_send_msg(c, &r->dst, &r->smaar, m);
+}
+
+/* Every pair of e not anchored at its S-MAAR (the Previous MAAR options of §2.2 proxy mode). */
+void cmd_prev_all(const struct dmm_bcache_entry *e, struct dmm_anchor_list *l)
+{
+	l->n = 0;
+	for (unsigned i = 0; i < e->pmaar.n; i++)
+		if (!dmm_addr_eq(&e->pmaar.a[i].addr, &e->pcoa))
+			l->a[l->n++] = e->pmaar.a[i];
+}
+
+/* --- updates: PBUs from the CMD to MAARs --- */
+
+uint32_t cmd_seq_hash(uint16_t seq)
+{
+	return (uint32_t)dmm_hash_u64(seq);
+}
+
+uint32_t cmd_mnid_hash(const struct dmm_cmd *c, const struct dmm_mnid *id)
+{
+	return (uint32_t)dmm_hash_mnid(c->env.seed, id);
+}
+
+struct cmd_upd *cmd_upd_get(struct dmm_cmd *c, struct dmm_handle h)
+{
+	if (h.gen == 0 || h.idx >= c->upd_cap || c->upd[h.idx].h.gen != h.gen)
+		return NULL;
+	return &c->upd[h.idx];
+}
+
+struct cmd_upd *cmd_upd_new(struct dmm_cmd *c, uint8_t kind, const struct dmm_mnid *mnid)
+{
+	for (uint32_t i = 0; i < c->upd_cap; i++) {
+		struct cmd_upd *u = &c->upd[i];
+
+		if (u->h.gen)
+			continue;
+		memset(u, 0, sizeof(*u));
+		if (++c->upd_gen[i] == 0)
+			c->upd_gen[i] = 1;
+		u->h = (struct dmm_handle){i, c->upd_gen[i]};
+		u->kind = kind;
+		u->mnid = *mnid;
+		u->seq = c->seq++;
+		if (dmm_hidx_insert(&c->upd_idx, cmd_seq_hash(u->seq), i) != 0) {
+			u->h.gen = 0;
+			return NULL;
+		}
+		if (kind == UPD_CHOOSE && dmm_hidx_insert(&c->choose_idx, cmd_mnid_hash(c, mnid), i) != 0) {
+			dmm_hidx_remove(&c->upd_idx, cmd_seq_hash(u->seq), i);
+			u->h.gen = 0;
+			return NULL;
+		}
+		c->upd_used++;
+		return u;
+	}
+	return NULL;
+}
+
+void cmd_upd_free(struct dmm_cmd *c, struct cmd_upd *u)
+{
+	uint32_t i = u->h.idx;
+
+	if (!u->h.gen)
+		return;
+	dmm_hidx_remove(&c->upd_idx, cmd_seq_hash(u->seq), i);
+	if (u->kind == UPD_CHOOSE)
+		dmm_hidx_remove(&c->choose_idx, cmd_mnid_hash(c, &u->mnid), i);
+	dmm_timers_cancel(c->timers, CMD_TIMER_UPD_RETX, u->h);
+	u->h.gen = 0;
+	c->upd_used--;
+}
+
+/* A new seq for u (a new candidate), re-indexed. */
+void cmd_upd_reseq(struct dmm_cmd *c, struct cmd_upd *u)
+{
+	dmm_hidx_remove(&c->upd_idx, cmd_seq_hash(u->seq), u->h.idx);
+	u->seq = c->seq++;
+	(void)dmm_hidx_insert(&c->upd_idx, cmd_seq_hash(u->seq), u->h.idx); /* the slot was just freed */
+}
+
+/* The update whose PBU had seq and went to src, or NULL. */
+struct cmd_upd *cmd_upd_match(struct dmm_cmd *c, uint16_t seq, const struct dmm_addr *src)
+{
+	uint32_t h = cmd_seq_hash(seq), pos, ref;
+
+	for (ref = dmm_hidx_first(&c->upd_idx, h, &pos); ref != DMM_HIDX_NONE; ref = dmm_hidx_next(&c->upd_idx, h, &pos))
+		if (c->upd[ref].h.gen && c->upd[ref].seq == seq && dmm_addr_eq(&c->upd[ref].maar, src))
+			return &c->upd[ref];
+	return NULL;
+}
+
+/* The pending (not abandoned) anchor choice for mnid, or NULL. */
+struct cmd_upd *cmd_choose_pending(struct dmm_cmd *c, const struct dmm_mnid *mnid)
+{
+	uint32_t h = cmd_mnid_hash(c, mnid), pos, ref;
+
+	for (ref = dmm_hidx_first(&c->choose_idx, h, &pos); ref != DMM_HIDX_NONE;
+	     ref = dmm_hidx_next(&c->choose_idx, h, &pos)) {
+		struct cmd_upd *u = &c->upd[ref];
+
+		if (u->h.gen && u->kind == UPD_CHOOSE && !u->abandoned && dmm_mnid_eq(&u->mnid, mnid))
+			return u;
+	}
+	return NULL;
+}
+
+/* RFC 8885 §4.1: flags A P D, MN-ID, HNP, Serving MAAR, lifetime, Timestamp when timestamp_based. */
+void cmd_upd_send(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
+{
+	struct dmm_mh_msg *m = &c->tx;
+	struct dmm_mh_opt *o;
+
+	dmm_mh_init(m, DMM_MH_BU);
+	m->u.bu.seq = u->seq;
+	m->u.bu.flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
+	m->u.bu.lifetime = u->lifetime_units;
+	pmip_add_mnid(m, &u->mnid);
+	dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = u->prefix;
+	dmm_mh_add_opt(m, DMM_OPT_SERVING_MAAR)->u.serving_maar = u->serving;
+	if (c->cfg.timestamp_based) {
+		/* A fresh Timestamp on every transmission: an equal one would be refused (157). */
+		uint64_t t = pmip_wall_timestamp(c->env.wall_offset, now);
+
+		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
+		o->u.timestamp.seconds = t >> 16;
+		o->u.timestamp.fraction = (uint16_t)t;
+	}
+	u->sent++;
+	if (u->sent > 1)
+		c->stats.pbu_retransmissions++;
+	cmd_send_msg(c, &c->cfg.addr, &u->maar, m);
+}
+
+/*
+ * Tell the anchor of pair i of e that the MN is served by e->pcoa now,
+ * for lifetime_s (0: the MN or the prefix is gone). A pending update of
+ * the same pair is superseded. Returns false when no update slot is free.
+ */
+bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, uint32_t lifetime_s, bool relay,
+			dmm_time_t now)
+{
+	struct cmd_pair_x *px = &cmd_mx_of(c, e)->px[i];
+	struct cmd_upd *u = cmd_upd_get(c, px->upd);
+
+	if (u)
+		cmd_upd_free(c, u);
+	px->upd = (struct dmm_handle){0, 0};
+	u = cmd_upd_new(c, lifetime_s ? UPD_SERVING : UPD_DEREG, &e->mnid);
+	if (!u) {
+		cmd_log_mn(c, DMM_LOG_ERR, &e->mnid, &e->pmaar.a[i].prefix, &e->pmaar.a[i].addr,
+		       "no room for an update: anchor not told");
+		return false;
+	}
+	u->relay = relay;
+	u->mn = e->handle;
+	u->maar = e->pmaar.a[i].addr;
+	u->prefix = e->pmaar.a[i].prefix;
+	u->serving = e->pcoa;
+	u->lifetime_units = dmm_lifetime_units(lifetime_s);
+	u->delay = c->cfg.initial_bindack_timeout;
+	if (lifetime_s) {
+		px->upd = u->h;
+		px->expires = now + (dmm_time_t)lifetime_s * DMM_SECOND;
+		c->ctr.pmaar_updates++;
+	}
+	cmd_log_mn(c, DMM_LOG_INFO, &e->mnid, &u->prefix, &u->maar,
+	       lifetime_s ? "PBU with Serving MAAR to the anchor" : "PBU lifetime 0 to the anchor");
+	cmd_upd_send(c, u, now);
+	dmm_timers_set(c->timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
+	return true;
+}
+
+/* A lifetime-0 PBU for (maar, prefix) not tied to a pair any more (a late prefix, a removed MN). */
+void cmd_release_at(struct dmm_cmd *c, const struct dmm_mnid *mnid, const struct dmm_addr *maar,
+		       const struct dmm_prefix *prefix, const struct dmm_addr *serving, dmm_time_t now)
+{
+	struct cmd_upd *u = cmd_upd_new(c, UPD_DEREG, mnid);
+
+	if (!u) {
+		cmd_log_mn(c, DMM_LOG_ERR, mnid, prefix, maar, "no room for an update: prefix not given back");
+		return;
+	}
+	u->maar = *maar;
+	u->prefix = *prefix;
+	u->serving = *serving;
+	u->delay = c->cfg.initial_bindack_timeout;
+	cmd_log_mn(c, DMM_LOG_INFO, mnid, prefix, maar, "PBU lifetime 0 to the anchor");
+	cmd_upd_send(c, u, now);
+	dmm_timers_set(c->timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
+}
+
