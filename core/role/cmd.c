@@ -591,7 +591,6 @@ static void apply_choose(struct dmm_cmd *c, const struct pbu *p, struct verdict 
 		v->pending->abandoned = true;
 		dmm_hidx_remove(&c->choose_idx, cmd_mnid_hash(c, &v->pending->mnid), v->pending->h.idx);
 		v->pending->kind = UPD_DEREG; /* out of the choice index; its answer is handled as abandoned */
-		v->pending->abandoned = true;
 		dmm_timers_set(c->timers, CMD_TIMER_UPD_RETX, v->pending->h, now + c->cfg.max_bindack_timeout);
 	}
 	u = cmd_upd_new(c, UPD_CHOOSE, &p->mnid);

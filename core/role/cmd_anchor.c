@@ -275,8 +275,8 @@ void cmd_peer_up(void *ctx, struct dmm_peer *p, dmm_time_t now)
 }
 
 /*
- * RFC 5847 §3 (the §5.3 of the brief): the MAAR restarted without its
- * session state, so its entries here are invalid. Choice:
+ * RFC 5847 §3.2: the MAAR restarted without its session state, so its
+ * entries here are invalid (§3: mark them so). Choice:
  *  - every (MAAR, prefix) pair it anchored is dropped: its pool forgot
  *    the prefix; the S-MAAR's tunnel to it carries nothing and is
  *    released idle (a release of an unknown pair is answered 0);
