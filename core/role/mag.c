@@ -224,8 +224,9 @@ static void send_pbu(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t no
 	struct dmm_mh_msg m;
 
 	e->seq = mag->seq++;
-	pmip_pbu_build(&m, e, DMM_BU_A | DMM_BU_P,
-		       x->kind == PBU_DEREG ? 0 : dmm_lifetime_units((uint32_t)(e->lifetime_req / DMM_SECOND)),
+	pmip_pbu_build(&m, e, e->seq, DMM_BU_A | DMM_BU_P,
+		       x->kind == PBU_DEREG ? 0
+					    : dmm_lifetime_units((uint32_t)(e->lifetime_req / DMM_SECOND)),
 		       e->hnp, e->n_hnp, mag->cfg.timestamp_based, mag->env.wall_offset, now);
 	e->sent = now;
 	mag_tx(mag, &e->lmaa, &m);
@@ -242,7 +243,8 @@ void mag_start_attempt(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t kin
 	e->hi = hi;
 	e->retx = 0;
 	/* §6.9.4 item 1, and §6.9.1.4 for de-registration. */
-	e->backoff = pmip_backoff_first(x->first_reg && kind == PBU_REG, mag->cfg.initial_bindack_timeout_first_reg,
+	e->backoff = pmip_backoff_first(x->first_reg && kind == PBU_REG,
+					mag->cfg.initial_bindack_timeout_first_reg,
 					mag->cfg.initial_bindack_timeout);
 	send_pbu(mag, e, now);
 	dmm_timers_set(mag->timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);

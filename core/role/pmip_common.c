@@ -42,14 +42,14 @@ bool pmip_mnid_of(const struct dmm_mh_msg *m, struct dmm_mnid *id)
 	return id->len > 0;
 }
 
-void pmip_pbu_build(struct dmm_mh_msg *m, struct dmm_bul_entry *e, uint16_t flags, uint16_t lifetime_units,
-		    const struct dmm_prefix *hnp, unsigned n_hnp, bool timestamp, int64_t wall_offset,
-		    dmm_time_t now)
+void pmip_pbu_build(struct dmm_mh_msg *m, struct dmm_bul_entry *e, uint16_t seq, uint16_t flags,
+		    uint16_t lifetime_units, const struct dmm_prefix *hnp, unsigned n_hnp, bool timestamp,
+		    int64_t wall_offset, dmm_time_t now)
 {
 	struct dmm_mh_opt *o;
 
 	dmm_mh_init(m, DMM_MH_BU);
-	m->u.bu.seq = e->seq;
+	m->u.bu.seq = seq;
 	m->u.bu.flags = flags;
 	m->u.bu.lifetime = lifetime_units;
 	pmip_add_mnid(m, &e->mnid);

@@ -26,15 +26,15 @@ bool pmip_mnid_of(const struct dmm_mh_msg *m, struct dmm_mnid *id);
 
 /*
  * Build the PBU of BUL entry e (RFC 5213 §6.9.1.5) into m: sequence
- * number e->seq, the given flags and lifetime (wire units), MN-ID, the
+ * number seq, the given flags and lifetime (wire units), MN-ID, the
  * n_hnp prefixes hnp (one ALL_ZERO HNP when n_hnp is 0, §6.9.1.1 item
  * 3), HI e->hi, ATT e->att, a Timestamp when timestamp is set (stored in
  * e->timestamp, §6.9.1.1 item 6) and MN-LLID when known and not ALL_ZERO
  * (item 7). The caller may append further options.
  */
-void pmip_pbu_build(struct dmm_mh_msg *m, struct dmm_bul_entry *e, uint16_t flags, uint16_t lifetime_units,
-		    const struct dmm_prefix *hnp, unsigned n_hnp, bool timestamp, int64_t wall_offset,
-		    dmm_time_t now);
+void pmip_pbu_build(struct dmm_mh_msg *m, struct dmm_bul_entry *e, uint16_t seq, uint16_t flags,
+		    uint16_t lifetime_units, const struct dmm_prefix *hnp, unsigned n_hnp, bool timestamp,
+		    int64_t wall_offset, dmm_time_t now);
 
 /* The first retransmission timeout of an attempt (RFC 5213 §6.9.4 item 1). */
 dmm_time_t pmip_backoff_first(bool first_reg, dmm_time_t first_reg_timeout, dmm_time_t timeout);
@@ -53,8 +53,8 @@ bool pmip_pba_hnps_ok(const struct dmm_mh_msg *m);
 
 /* What the access side does with a refusing PBA status. */
 enum pmip_status_action {
-	PMIP_ST_REFUSE,     /* deny the mobility service (§6.9.1.2 item 11) */
-	PMIP_ST_BLOCK,      /* deny, and no further PBU for this MN until reconfigured (item 7) */
+	PMIP_ST_REFUSE,	    /* deny the mobility service (§6.9.1.2 item 11) */
+	PMIP_ST_BLOCK,	    /* deny, and no further PBU for this MN until reconfigured (item 7) */
 	PMIP_ST_RESYNC_TS,  /* retry once with a fresh timestamp (items 8 and 9, §5.5) */
 	PMIP_ST_RESYNC_SEQ, /* retry once with the PBA's sequence number + 1 (RFC 6275 §11.7.1) */
 };

@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * MAAR as S-MAAR: the CMD's Proxy Binding Acknowledgements (RFC 8885
+ * §3.1, §3.3; docs/dmm-protocol.md §1.4, §2.4, §6): matching a PBA to the
+ * PBU it answers, accepting a registration (the own prefix delivered on
+ * the link, every Previous MAAR's prefix tunnelled and deprecated, the
+ * MN event), late PBAs of a relaying CMD, and refusals (RFC 5213
+ * §6.9.1.2, the status table in pmip_common.c).
+ */
+#include <string.h>
+
+#include "dmm/err.h"
+#include "maar_int.h"
+
+/*
+ * The serving entry msg answers (§6.9.1.2 item 5), or NULL. *late: it
+ * answers the last attempt, already answered: a relaying CMD's later PBA
+ * with the Previous MAAR options of late P-MAARs (docs/dmm-protocol.md
+ * §2.2, RFC 8885 §3.3).
+ */
+static struct dmm_bul_entry *pba_match(struct dmm_maar *m, const struct dmm_addr *src,
+				       const struct dmm_mh_msg *msg, bool *late)
+{
+	struct dmm_mnid id;
+
+	*late = false;
+	if (!dmm_addr_eq(src, &m->cfg.cmd) || !pmip_mnid_of(msg, &id))
+		return NULL;
+	for (struct dmm_bul_entry *e = dmm_bul_find_mnid(m->bul, &id); e;
+	     e = dmm_bul_find_mnid_next(m->bul, e)) {
+		struct maar_sx *x = maar_sxof(m, e);
+		bool in = pmip_seq_in_attempt(msg->u.ba.seq, x->seq_first, e->seq);
+
+		if (x->outstanding && (in || msg->u.ba.status == DMM_BA_SEQ_OUT_OF_WINDOW))
+			return e;
+		if (!x->outstanding && in && e->state == DMM_BUL_REGISTERED && !x->detached) {
+			*late = true;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static bool released_before(const struct maar_sx *x, const struct dmm_prefix *p)
+{
+	for (unsigned i = 0; i < x->nrel; i++)
+		if (dmm_prefix_eq(&x->rel[i], p))
+			return true;
+	return false;
+}
+
+/*
+ * Take the Previous MAAR options of msg into e: a new (A, Q) is tunnelled
+ * to A (or, anchored here, delivered on the link); a known prefix whose
+ * anchor changed is tunnelled anew. Options only add: a partial PBA and
+ * a later one complete each other. True when something changed.
+ */
+static bool merge_prev(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg,
+		       dmm_time_t now)
+{
+	struct maar_sx *x = maar_sxof(m, e);
+	const struct dmm_mh_opt *o = NULL;
+	bool changed = false;
+
+	while ((o = dmm_mh_find_opt(msg, DMM_OPT_PREV_MAAR, o)) != NULL) {
+		const struct dmm_prefix *q = &o->u.prev_maar.hnp;
+		const struct dmm_addr *a = &o->u.prev_maar.maar;
+		struct maar_sp *own = maar_own(m, e);
+		struct maar_who w;
+		int i;
+
+		if (q->len == 0 || q->len > 128 || dmm_addr_is_zero(&q->addr) || dmm_addr_is_zero(a))
+			continue;
+		if (own && dmm_prefix_eq(&own->p, q))
+			continue;
+		if (released_before(x, q)) {
+			/* The CMD missed our release: say it again, do not take the prefix back. */
+			maar_send_release(m, e, q, now);
+			continue;
+		}
+		i = maar_sp_find(m, e, q);
+		if (i >= 0) {
+			if (dmm_addr_eq(&x->sp[i].anchor, a))
+				continue;
+			maar_sp_del(m, e, (unsigned)i);
+		}
+		if (dmm_addr_eq(a, &m->cfg.addr)) {
+			/* An old prefix anchored here: delivered on the link, no tunnel. */
+			struct dmm_bcache_entry *an = dmm_bcache_find_prefix(m->bc, q);
+
+			if (!an || !dmm_mnid_eq(&an->mnid, &e->mnid)) {
+				dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_MH,
+					 "maar: %s: Previous MAAR option names us, but we do not anchor it",
+					 maar_who(&e->mnid, q, "anchor", a, &w));
+				continue;
+			}
+			maar_anchor_set(m, an, AM_DELIVER, e->ifindex, NULL, now, "MN attached here");
+		}
+		if (maar_sp_add(m, e, q, a, false, now) < 0)
+			continue;
+		changed = true;
+		if (maar_log_on(m, DMM_LOG_INFO))
+			dmm_logf(m->env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: %s: old prefix, deprecated",
+				 maar_who(&e->mnid, q, "anchor", a, &w));
+	}
+	return changed;
+}
+
+static bool pba_has_hnp(const struct dmm_mh_msg *msg, const struct dmm_prefix *p)
+{
+	for (const struct dmm_mh_opt *o = NULL; (o = dmm_mh_find_opt(msg, DMM_OPT_HNP, o)) != NULL;)
+		if (dmm_prefix_eq(&o->u.hnp, p))
+			return true;
+	return false;
+}
+
+/*
+ * GAP1-3 (docs/dmm-protocol.md §6): the CMD chose an anchor for the own
+ * prefix; the PBA's HNP is that prefix and a Previous MAAR option names
+ * its anchor. False when the PBA does not say where it is anchored.
+ */
+static bool take_chosen(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg,
+			dmm_time_t now)
+{
+	const struct dmm_mh_opt *h = dmm_mh_find_opt(msg, DMM_OPT_HNP, NULL);
+	const struct dmm_addr *anchor = NULL;
+	struct maar_who w;
+
+	for (const struct dmm_mh_opt *o = NULL; (o = dmm_mh_find_opt(msg, DMM_OPT_PREV_MAAR, o)) != NULL;)
+		if (dmm_prefix_eq(&o->u.prev_maar.hnp, &h->u.hnp) && !dmm_addr_is_zero(&o->u.prev_maar.maar))
+			anchor = &o->u.prev_maar.maar;
+	if (!anchor) {
+		struct dmm_bcache_entry *a = dmm_bcache_find_prefix(m->bc, &h->u.hnp);
+
+		if (!a || !dmm_mnid_eq(&a->mnid, &e->mnid))
+			return false;
+		anchor = &m->cfg.addr;
+	}
+	if (maar_sp_add(m, e, &h->u.hnp, anchor, true, now) < 0)
+		return false;
+	maar_sxof(m, e)->asked = false;
+	if (maar_log_on(m, DMM_LOG_INFO))
+		dmm_logf(m->env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: %s: anchor chosen by the CMD",
+			 maar_who(&e->mnid, &h->u.hnp, "anchor", anchor, &w));
+	return true;
+}
+
+static void pba_accept(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg,
+		       dmm_time_t now)
+{
+	struct maar_sx *x = maar_sxof(m, e);
+	bool had = !x->first_reg;
+	struct maar_sp *own;
+	struct maar_who w;
+
+	if (x->asked ? !take_chosen(m, e, msg, now) : !(own = maar_own(m, e)) || !pba_has_hnp(msg, &own->p)) {
+		m->stats.rx_unexpected++;
+		if (maar_log_on(m, DMM_LOG_WARN))
+			dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_MH,
+				 "maar: %s: accepting PBA without the prefix asked for (or its anchor): "
+				 "ignored",
+				 maar_who_e(m, e, &w));
+		return;
+	}
+	own = maar_own(m, e);
+	if (own->local) {
+		struct dmm_bcache_entry *a = dmm_bcache_find_prefix(m->bc, &own->p);
+
+		/* docs/dmm-protocol.md §1.4: the own prefix is delivered on the link, no tunnel. */
+		if (a)
+			maar_anchor_set(m, a, AM_DELIVER, e->ifindex, NULL, now, "MN registered here");
+	}
+	merge_prev(m, e, msg, now);
+	x->outstanding = false;
+	x->kind = MPBU_NONE;
+	x->first_reg = false;
+	x->own_fresh = false;
+	x->ts_resynced = x->seq_resynced = false;
+	e->retx = 0;
+	e->lifetime = (dmm_time_t)dmm_lifetime_seconds(msg->u.ba.lifetime) * DMM_SECOND;
+	e->registered = now;
+	e->expires = now + e->lifetime;
+	dmm_timers_cancel(m->timers, DMM_TIMER_PBU_RETX, e->handle);
+	if (!x->peer_ref) {
+		struct dmm_peer *p = dmm_peers_get(m->peers, &e->lmaa, true);
+
+		if (p) {
+			dmm_peers_ref(m->peers, p, +1, now);
+			x->peer_ref = true;
+		}
+	}
+	if (had && e->state == DMM_BUL_REGISTERED) {
+		m->stats.lifetime_ext_no_handoff++;
+		if (maar_log_on(m, DMM_LOG_DEBUG))
+			dmm_logf(m->env.log, DMM_LOG_DEBUG, DMM_LC_FSM, "maar: %s: lifetime extended to %u s",
+				 maar_who_e(m, e, &w), dmm_lifetime_seconds(msg->u.ba.lifetime));
+	} else {
+		if (!had)
+			m->stats.initial_registrations++;
+		else
+			m->stats.lifetime_ext_after_handoff++;
+		maar_set_state(m, e, DMM_BUL_REGISTERED, "PBA accepted");
+		/* Rule 8: attach seen -> registration acknowledged. */
+		if (maar_log_on(m, DMM_LOG_INFO))
+			dmm_logf(m->env.log, DMM_LOG_INFO, DMM_LC_FSM,
+				 "maar: %s: registered %llu us after attach, lifetime %u s, %u old prefixes",
+				 maar_who_e(m, e, &w), (unsigned long long)((now - e->attached) / DMM_USEC),
+				 dmm_lifetime_seconds(msg->u.ba.lifetime), x->nsp - 1u);
+	}
+	dmm_timers_set(m->timers, DMM_TIMER_BUL_REFRESH, e->handle,
+		       now + e->lifetime / 100 * (100 - m->cfg.refresh_margin_pct));
+	dmm_timers_set(m->timers, DMM_TIMER_BUL_EXPIRE, e->handle, e->expires);
+	maar_emit_registered(m, e, NULL);
+}
+
+void maar_refuse(struct dmm_maar *m, struct dmm_bul_entry *e, uint8_t status, dmm_time_t now,
+		 const char *reason)
+{
+	maar_emit(m, DMM_MN_REFUSED, status, e);
+	/* A prefix allocated for this registration goes back to the pool; one tunnelled elsewhere stays. */
+	maar_serving_release(m, e, true, now, reason);
+}
+
+void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
+		   dmm_time_t now)
+{
+	struct dmm_bul_entry *e;
+	struct maar_sx *x;
+	const struct pmip_status *row;
+	uint8_t status = msg->u.ba.status;
+	struct maar_who w;
+	bool late;
+
+	if (!(msg->u.ba.flags & DMM_BA_P)) {
+		m->stats.rx_unexpected++; /* a MIPv6 BA: not for a MAAR */
+		return;
+	}
+	e = pba_match(m, src, msg, &late);
+	if (!e) {
+		struct dmm_mnid id;
+		bool rel = false;
+
+		if (dmm_addr_eq(src, &m->cfg.cmd) && pmip_mnid_of(msg, &id))
+			for (struct dmm_bul_entry *f = dmm_bul_find_mnid(m->bul, &id); f && !rel;
+			     f = dmm_bul_find_mnid_next(m->bul, f))
+				rel = maar_sxof(m, f)->nrel && maar_sxof(m, f)->rel_seq == msg->u.ba.seq;
+		if (!rel)
+			m->stats.rx_unexpected++;
+		dmm_logf(m->env.log, DMM_LOG_DEBUG, DMM_LC_MH, "maar: PBA seq %u status %u %s", msg->u.ba.seq,
+			 status, rel ? "acknowledges a release" : "matches no PBU: ignored");
+		return;
+	}
+	x = maar_sxof(m, e);
+	if (!pmip_pba_echo_ok(e, msg)) {
+		/* As the MAG (mag_pba.c): ignored, and the retransmissions go on. */
+		m->stats.rx_unexpected++;
+		if (maar_log_on(m, DMM_LOG_WARN))
+			dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_MH,
+				 "maar: %s: PBA ignored: HI/ATT/MN-LLID differ from the PBU",
+				 maar_who_e(m, e, &w));
+		return;
+	}
+	m->stats.binding_acks++;
+	m->stats.ba_status[status]++;
+	if (late) {
+		if (status < 128 && merge_prev(m, e, msg, now))
+			maar_emit_registered(m, e, NULL);
+		return;
+	}
+	if (x->kind == MPBU_DEREG) {
+		maar_serving_release(m, e, true, now,
+				     status < 128 ? "de-registration acknowledged"
+						  : "de-registration refused");
+		return;
+	}
+	if (status < 128) {
+		if (!pmip_pba_hnps_ok(msg)) {
+			m->stats.rx_unexpected++;
+			if (maar_log_on(m, DMM_LOG_WARN))
+				dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_MH,
+					 "maar: %s: accepting PBA without a usable HNP: ignored",
+					 maar_who_e(m, e, &w));
+			return;
+		}
+		if (msg->u.ba.lifetime == 0) {
+			maar_emit(m, DMM_MN_DEREGISTERED, 0, e);
+			maar_serving_release(m, e, true, now, "PBA granted lifetime 0");
+			return;
+		}
+		pba_accept(m, e, msg, now);
+		return;
+	}
+	row = pmip_status_row(status);
+	if (maar_log_on(m, DMM_LOG_WARN))
+		dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_FSM, "maar: %s: PBA status %u %s",
+			 maar_who_e(m, e, &w), status, row->name);
+	switch (row->action) {
+	case PMIP_ST_RESYNC_TS:
+		if (!x->ts_resynced) {
+			x->ts_resynced = true;
+			maar_retry_now(m, e, now);
+			return;
+		}
+		break;
+	case PMIP_ST_RESYNC_SEQ:
+		if (!x->seq_resynced) {
+			x->seq_resynced = true;
+			/* RFC 6275 §11.7.1: resend with a number above the CMD's. */
+			if (dmm_seq_lt(m->seq, (uint16_t)(msg->u.ba.seq + 1)))
+				m->seq = (uint16_t)(msg->u.ba.seq + 1);
+			maar_retry_now(m, e, now);
+			return;
+		}
+		break;
+	default:
+		/* 152 (PMIP_ST_BLOCK) refuses like the others: a MAAR keeps no block marker. */
+		break;
+	}
+	maar_refuse(m, e, status, now, row->name);
+}

@@ -1,0 +1,904 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The MAAR role (RFC 8885, docs/dmm-protocol.md) driven by hand: the
+ * harness (role_harness.h) records what the MAAR sends, the intents it
+ * installs and the MN events it reports; the test plays the CMD and
+ * answers each PBU with the PBA it chooses, and sends the PBUs a CMD
+ * sends to an anchor.
+ */
+#include "check.h"
+#include "dmm/err.h"
+#include "dmm/fmt.h"
+#include "dmm/maar.h"
+#include "dmm/mag.h" /* DMM_MN_STATUS_NO_ANSWER */
+#include "dmm/mh.h"
+#include "dmm/pool.h"
+#include "role_harness.h"
+
+static struct harness H;
+static dmm_time_t T;
+static struct dmm_addr MAAR1, MAAR2, MAAR3, CMD, STRANGER;
+
+static struct dmm_addr A(const char *s) {
+	struct dmm_addr a;
+
+	dmm_addr_parse(s, &a);
+	return a;
+}
+
+static struct dmm_prefix
+P(const char *s) {
+	struct dmm_prefix p;
+
+	dmm_prefix_parse(s, &p);
+	return p;
+}
+
+static struct dmm_mnid
+MN(uint8_t n) {
+	struct dmm_mnid m = {.subtype = DMM_MNID_EUI48, .len = 6, .id = {2, 0, 0, 0, 0, n}};
+
+	return m;
+}
+
+static const uint8_t LL[6] = {2, 0, 0, 0, 0, 9};
+
+static struct dmm_maar_cfg cfg(void)
+{
+	struct dmm_maar_cfg c;
+
+	dmm_maar_cfg_defaults(&c);
+	c.addr = MAAR1;
+	c.cmd = CMD;
+	c.pool[0] = P("2001:db8:100::/56");
+	c.npool = 1;
+	c.max_mns = 16;
+	c.priority = 7;
+	return c;
+}
+
+static struct dmm_maar *setup_cfg(const struct dmm_maar_cfg *c)
+{
+	harness_init(&H);
+	T = 1000 * DMM_SECOND;
+	MAAR1 = A("2001:db8:1::1");
+	MAAR2 = A("2001:db8:2::1");
+	MAAR3 = A("2001:db8:3::1");
+	CMD = A("2001:db8:c::1");
+	STRANGER = A("2001:db8:66::1");
+	{
+		struct dmm_maar_cfg cc = *c;
+
+		cc.addr = MAAR1;
+		cc.cmd = CMD;
+		return dmm_maar_new(&H.env, &cc, T);
+	}
+}
+
+static struct dmm_maar *setup(void)
+{
+	MAAR1 = A("2001:db8:1::1");
+	CMD = A("2001:db8:c::1");
+	{
+		struct dmm_maar_cfg c = cfg();
+
+		return setup_cfg(&c);
+	}
+}
+
+/* The last message sent, decoded; NULL if none or not of type. */
+static const struct dmm_mh_msg *last(uint8_t type)
+{
+	struct sent *s = harness_last(&H);
+
+	if (!s || s->decode_err || s->msg.type != type)
+		return NULL;
+	return &s->msg;
+}
+
+static void deliver(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg)
+{
+	uint8_t buf[DMM_MH_MAX_LEN];
+	int n = dmm_mh_encode(buf, sizeof(buf), msg);
+
+	CHECK(n > 0);
+	if (n > 0)
+		dmm_maar_recv(m, src, &MAAR1, buf, (size_t)n, T);
+}
+
+static void add_mnid(struct dmm_mh_msg *m, const struct dmm_mnid *id)
+{
+	struct dmm_mh_opt *o = dmm_mh_add_opt(m, DMM_OPT_MNID);
+
+	o->u.mnid.subtype = id->subtype;
+	o->u.mnid.id.len = id->len;
+	memcpy(o->u.mnid.id.b, id->id, id->len);
+}
+
+/* The CMD's PBA to a PBU (echoing HI, ATT, MN-LLID), with Previous MAAR pairs. */
+static void pba(struct dmm_maar *m, const struct dmm_mh_msg *pbu, uint8_t status,
+		const struct dmm_prefix *hnp, unsigned nprev, const struct dmm_addr *prev_a,
+		const struct dmm_prefix *prev_p)
+{
+	struct dmm_mh_msg r;
+	const struct dmm_mh_opt *o;
+
+	dmm_mh_init(&r, DMM_MH_BA);
+	r.u.ba.status = status;
+	r.u.ba.flags = DMM_BA_P | DMM_BA_D;
+	r.u.ba.seq = pbu->u.bu.seq;
+	r.u.ba.lifetime = status < 128 ? pbu->u.bu.lifetime : 0;
+	*dmm_mh_add_opt(&r, DMM_OPT_MNID) = *dmm_mh_find_opt(pbu, DMM_OPT_MNID, NULL);
+	o = dmm_mh_find_opt(pbu, DMM_OPT_HNP, NULL);
+	dmm_mh_add_opt(&r, DMM_OPT_HNP)->u.hnp = hnp ? *hnp : o->u.hnp;
+	for (uint8_t t = DMM_OPT_HI; t <= DMM_OPT_MNLLID; t++)
+		if ((o = dmm_mh_find_opt(pbu, t, NULL)) != NULL)
+			*dmm_mh_add_opt(&r, t) = *o;
+	for (unsigned i = 0; i < nprev; i++) {
+		struct dmm_mh_opt *pm = dmm_mh_add_opt(&r, DMM_OPT_PREV_MAAR);
+
+		pm->u.prev_maar.maar = prev_a[i];
+		pm->u.prev_maar.hnp = prev_p[i];
+	}
+	deliver(m, &CMD, &r);
+}
+
+/* A PBU as the CMD sends it to an anchor. */
+static void cmd_pbu(struct dmm_mh_msg *u, uint16_t seq, const struct dmm_mnid *id,
+		    const struct dmm_prefix *hnp, const struct dmm_addr *serving, uint32_t lifetime_s)
+{
+	dmm_mh_init(u, DMM_MH_BU);
+	u->u.bu.seq = seq;
+	u->u.bu.flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
+	u->u.bu.lifetime = dmm_lifetime_units(lifetime_s);
+	add_mnid(u, id);
+	if (hnp)
+		dmm_mh_add_opt(u, DMM_OPT_HNP)->u.hnp = *hnp;
+	else
+		dmm_mh_add_opt(u, DMM_OPT_HNP);
+	if (serving)
+		dmm_mh_add_opt(u, DMM_OPT_SERVING_MAAR)->u.serving_maar = *serving;
+}
+
+static const struct dmm_intent *find(uint8_t match, uint8_t action, const struct dmm_prefix *p)
+{
+	return harness_find_intent(&H, match, action, p);
+}
+
+static unsigned intents_of(const struct dmm_prefix *p)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < H.nlive; i++)
+		if (dmm_prefix_eq(&H.live[i].prefix, p))
+			n++;
+	return n;
+}
+
+/* Find the live intent of the fm (not the harness copy) for counters. */
+static const struct dmm_intent *fm_find(struct dmm_maar *m, uint8_t match, uint8_t action,
+					const struct dmm_prefix *p)
+{
+	const struct dmm_fm *fm = dmm_maar_fm(m);
+
+	for (const struct dmm_intent *in = dmm_fm_next(fm, NULL); in; in = dmm_fm_next(fm, in))
+		if (in->match == match && in->action == action && dmm_prefix_eq(&in->prefix, p))
+			return in;
+	return NULL;
+}
+
+static void advance(struct dmm_maar *m, dmm_time_t d)
+{
+	dmm_time_t end = T + d;
+
+	while (dmm_maar_next_deadline(m) <= end) {
+		T = dmm_maar_next_deadline(m);
+		dmm_maar_expire(m, T);
+	}
+	T = end;
+}
+
+/* Attach MN n at MAAR m on link 5 and return the PBU (copied into *u). */
+static bool attach(struct dmm_maar *m, uint8_t n, struct dmm_mh_msg *u)
+{
+	struct dmm_mnid id = MN(n);
+	const struct dmm_mh_msg *b;
+
+	harness_clear(&H);
+	CHECK_EQ(dmm_maar_attach(m, &id, 5, LL, 6, DMM_ATT_80211, T), 0);
+	b = last(DMM_MH_BU);
+	CHECK(b != NULL);
+	if (!b)
+		return false;
+	*u = *b;
+	return true;
+}
+
+static struct dmm_prefix hnp_of(const struct dmm_mh_msg *u)
+{
+	return dmm_mh_find_opt(u, DMM_OPT_HNP, NULL)->u.hnp;
+}
+
+static const struct dmm_prefix *hnpp(const struct dmm_mh_msg *u)
+{
+	return &dmm_mh_find_opt(u, DMM_OPT_HNP, NULL)->u.hnp;
+}
+
+static const struct dmm_mn_event *last_event(void)
+{
+	return H.nevents ? &H.events[H.nevents - 1] : NULL;
+}
+
+/* --- tests --- */
+
+static void t_initial_attach(void)
+{
+	struct dmm_maar *m = setup();
+	struct dmm_mh_msg u;
+	const struct dmm_mh_opt *o;
+	struct dmm_prefix p;
+	const struct dmm_mn_event *ev;
+	const struct dmm_bul_entry *e;
+	struct dmm_mnid id = MN(1);
+
+	CHECK(m != NULL);
+	if (!m || !attach(m, 1, &u))
+		return;
+	CHECK(dmm_addr_eq(&harness_last(&H)->dst, &CMD) && dmm_addr_eq(&harness_last(&H)->src, &MAAR1));
+	CHECK_EQ(u.u.bu.flags, DMM_BU_A | DMM_BU_P | DMM_BU_D);
+	CHECK_EQ(u.u.bu.lifetime, 150);
+	o = dmm_mh_find_opt(&u, DMM_OPT_MNID, NULL);
+	CHECK(o && o->u.mnid.subtype == DMM_MNID_EUI48 && o->u.mnid.id.len == 6);
+	CHECK_EQ(dmm_mh_count_opt(&u, DMM_OPT_HNP), 1);
+	p = hnp_of(&u);
+	CHECK(p.len == 64 && dmm_pool_is_used(dmm_maar_pool(m), &p));
+	CHECK_EQ(dmm_mh_find_opt(&u, DMM_OPT_HI, NULL)->u.hi.value, DMM_HI_NEW_IF);
+	CHECK_EQ(dmm_mh_find_opt(&u, DMM_OPT_ATT, NULL)->u.att.value, DMM_ATT_80211);
+	CHECK(dmm_mh_find_opt(&u, DMM_OPT_MNLLID, NULL) != NULL);
+	CHECK(dmm_mh_find_opt(&u, DMM_OPT_TIMESTAMP, NULL) != NULL);
+	o = dmm_mh_find_opt(&u, DMM_OPT_LOAD, NULL);
+	CHECK(o && o->u.load.priority == 7 && o->u.load.sessions_in_use == 1 &&
+	      o->u.load.max_sessions == 256 && o->u.load.used_capacity == 0 && o->u.load.max_capacity == 0);
+	CHECK_EQ(dmm_bcache_count(dmm_maar_anchored(m)), 1);
+	CHECK_EQ(dmm_maar_counters(m)->local_anchors, 1);
+	CHECK_EQ(H.nlive, 0); /* nothing before the PBA */
+	/* The CMD accepts: the own prefix is delivered on the link, no tunnel. */
+	T += 2 * DMM_MSEC;
+	pba(m, &u, 0, NULL, 0, NULL, NULL);
+	CHECK_EQ(H.nlive, 1);
+	CHECK(find(DMM_FM_DST, DMM_FM_DELIVER, &p) && find(DMM_FM_DST, DMM_FM_DELIVER, &p)->link == 5);
+	CHECK(!find(DMM_FM_DST, DMM_FM_ENCAP, &p) && !find(DMM_FM_SRC, DMM_FM_ENCAP, &p));
+	ev = last_event();
+	CHECK(ev && ev->type == DMM_MN_REGISTERED && ev->nprefix == 1 && ev->link == 5);
+	CHECK(ev && dmm_prefix_eq(&ev->prefix[0], &p) && ev->valid_s[0] == 600 && ev->preferred_s[0] == 600);
+	CHECK(ev && dmm_addr_eq(&ev->anchor_of[0], &MAAR1));
+	e = dmm_bul_find_mnid(dmm_maar_serving(m), &id);
+	CHECK(e && e->state == DMM_BUL_REGISTERED && e->n_hnp == 1 && e->anchors.n == 0);
+	CHECK(harness_logged(&H, "WAIT_PBA -> REGISTERED"));
+	CHECK(harness_logged(&H, "deliver"));
+	/* A repeated attach on the same link only re-announces. */
+	harness_clear(&H);
+	CHECK_EQ(dmm_maar_attach(m, &id, 5, LL, 6, DMM_ATT_80211, T), 0);
+	CHECK(H.nsent == 0 && H.nevents == 1);
+	/* Refresh at 80% of the lifetime: HI 5, the same prefix. */
+	harness_clear(&H);
+	advance(m, 481 * DMM_SECOND);
+	CHECK(last(DMM_MH_BU) && hnp_of(last(DMM_MH_BU)).len == 64 &&
+	      dmm_prefix_eq(&p, &(struct dmm_prefix){hnp_of(last(DMM_MH_BU)).addr, 64}));
+	CHECK(last(DMM_MH_BU) &&
+	      dmm_mh_find_opt(last(DMM_MH_BU), DMM_OPT_HI, NULL)->u.hi.value == DMM_HI_NO_CHANGE);
+	dmm_maar_free(m);
+	CHECK_EQ(H.nlive, 0);
+}
+
+static void t_previous_maars(void)
+{
+	struct dmm_maar *m = setup();
+	struct dmm_mh_msg u;
+	struct dmm_prefix p, q[2] = {P("2001:db8:200::/64"), P("2001:db8:300::/64")};
+	struct dmm_addr a[2];
+	const struct dmm_mn_event *ev;
+	const struct dmm_bul_entry *e;
+	struct dmm_mnid id = MN(1);
+
+	a[0] = MAAR2;
+	a[1] = MAAR3;
+	if (!attach(m, 1, &u))
+		return;
+	p = hnp_of(&u);
+	pba(m, &u, 0, NULL, 2, a, q);
+	CHECK_EQ(H.nlive, 7);
+	CHECK(find(DMM_FM_DST, DMM_FM_DELIVER, &p) != NULL);
+	for (unsigned i = 0; i < 2; i++) {
+		const struct dmm_intent *up = find(DMM_FM_SRC, DMM_FM_ENCAP, &q[i]);
+		const struct dmm_intent *dn = find(DMM_FM_DST, DMM_FM_DECAP, &q[i]);
+		const struct dmm_intent *dl = find(DMM_FM_DST, DMM_FM_DELIVER, &q[i]);
+
+		CHECK(up && up->link == 5 && dmm_addr_eq(&up->local, &MAAR1) &&
+		      dmm_addr_eq(&up->peer, &a[i]));
+		CHECK(dn && dmm_addr_eq(&dn->local, &MAAR1) && dmm_addr_eq(&dn->peer, &a[i]));
+		CHECK(dl && dl->link == 5);
+	}
+	ev = last_event();
+	CHECK(ev && ev->type == DMM_MN_REGISTERED && ev->nprefix == 3);
+	if (ev && ev->nprefix == 3) {
+		CHECK(dmm_prefix_eq(&ev->prefix[0], &p) && ev->preferred_s[0] == 600 &&
+		      ev->valid_s[0] == 600);
+		for (unsigned i = 0; i < 2; i++) {
+			CHECK(dmm_prefix_eq(&ev->prefix[1 + i], &q[i]));
+			CHECK_EQ(ev->preferred_s[1 + i], 0);
+			CHECK_EQ(ev->valid_s[1 + i], 600);
+			CHECK(dmm_addr_eq(&ev->anchor_of[1 + i], &a[i]));
+		}
+	}
+	e = dmm_bul_find_mnid(dmm_maar_serving(m), &id);
+	CHECK(e && e->n_hnp == 3 && e->anchors.n == 2);
+	CHECK_EQ(dmm_maar_counters(m)->tunnels_up, 2);
+	/* A relaying CMD's later PBA (same seq) adds a late P-MAAR; nothing is taken away. */
+	{
+		struct dmm_prefix q4 = P("2001:db8:400::/64");
+		struct dmm_addr a4 = A("2001:db8:4::1");
+
+		harness_clear(&H);
+		pba(m, &u, 0, NULL, 1, &a4, &q4);
+		CHECK(find(DMM_FM_SRC, DMM_FM_ENCAP, &q4) && find(DMM_FM_SRC, DMM_FM_ENCAP, &q[0]));
+		ev = last_event();
+		CHECK(ev && ev->nprefix == 4 && ev->preferred_s[3] == 0);
+		CHECK_EQ(H.nlive, 10);
+	}
+	/* Detach: the tunnels go, the own prefix waits in BUFFER. */
+	harness_clear(&H);
+	CHECK_EQ(dmm_maar_detach(m, &id, T), 0);
+	CHECK_EQ(H.nlive, 1);
+	CHECK(find(DMM_FM_DST, DMM_FM_BUFFER, &p) != NULL);
+	CHECK(last_event() && last_event()->type == DMM_MN_DEREGISTERED);
+	CHECK_EQ(dmm_maar_counters(m)->tunnels_down, 3);
+	dmm_maar_free(m);
+}
+
+/* Anchor side: the CMD names the MN's next S-MAAR; then releases the prefix. */
+static void t_anchor_side(void)
+{
+	struct dmm_maar *m = setup();
+	struct dmm_mh_msg u, c;
+	struct dmm_prefix p;
+	struct dmm_mnid id = MN(1);
+	const struct dmm_mh_msg *r;
+	const struct dmm_mh_opt *o;
+	const struct dmm_bcache_entry *a;
+
+	if (!attach(m, 1, &u))
+		return;
+	p = hnp_of(&u);
+	pba(m, &u, 0, NULL, 0, NULL, NULL);
+	CHECK_EQ(dmm_maar_detach(m, &id, T), 0);
+	CHECK(find(DMM_FM_DST, DMM_FM_BUFFER, &p) && !find(DMM_FM_DST, DMM_FM_DELIVER, &p));
+	/* Refused first: from a stranger (154), without D (129), without MN-ID (160), another prefix (155). */
+	harness_clear(&H);
+	cmd_pbu(&c, 40, &id, &p, &MAAR2, 600);
+	deliver(m, &STRANGER, &c);
+	r = last(DMM_MH_BA);
+	CHECK(r && r->u.ba.status == DMM_BA_MAG_NOT_AUTHORIZED && r->u.ba.seq == 40);
+	CHECK(dmm_addr_eq(&harness_last(&H)->dst, &STRANGER));
+	c.u.bu.flags = DMM_BU_A | DMM_BU_P;
+	deliver(m, &CMD, &c);
+	CHECK(last(DMM_MH_BA) && last(DMM_MH_BA)->u.ba.status == DMM_BA_PROHIBITED);
+	cmd_pbu(&c, 40, &id, &p, &MAAR2, 600);
+	c.opts[0] = c.opts[1];
+	c.opts[1] = c.opts[2];
+	c.nopts = 2;
+	deliver(m, &CMD, &c);
+	CHECK(last(DMM_MH_BA) && last(DMM_MH_BA)->u.ba.status == DMM_BA_MISSING_MN_ID);
+	{
+		struct dmm_prefix other = P("2001:db8:99::/64");
+		struct dmm_mnid id2 = MN(2);
+
+		cmd_pbu(&c, 40, &id, &other, &MAAR2, 600);
+		deliver(m, &CMD, &c);
+		CHECK(last(DMM_MH_BA) && last(DMM_MH_BA)->u.ba.status == DMM_BA_NOT_AUTHORIZED_FOR_HNP);
+		cmd_pbu(&c, 40, &id2, &p, &MAAR2, 600);
+		deliver(m, &CMD, &c);
+		CHECK(last(DMM_MH_BA) && last(DMM_MH_BA)->u.ba.status == DMM_BA_NOT_AUTHORIZED_FOR_HNP);
+	}
+	cmd_pbu(&c, 40, &id, &p, NULL, 600);
+	deliver(m, &CMD, &c);
+	CHECK(last(DMM_MH_BA) && last(DMM_MH_BA)->u.ba.status == DMM_BA_UNSPECIFIED);
+	/* Nothing changed on any refusal. */
+	CHECK(find(DMM_FM_DST, DMM_FM_BUFFER, &p) && H.nlive == 1);
+	CHECK(dmm_bul_find_mnid(dmm_maar_serving(m), &id) != NULL);
+	/* The CMD: MN served at MAAR2. */
+	harness_clear(&H);
+	cmd_pbu(&c, 41, &id, &p, &MAAR2, 600);
+	dmm_mh_add_opt(&c, DMM_OPT_TIMESTAMP)->u.timestamp.seconds = 1234;
+	deliver(m, &CMD, &c);
+	r = last(DMM_MH_BA);
+	CHECK(r && r->u.ba.status == 0 && r->u.ba.seq == 41 && r->u.ba.flags == (DMM_BA_P | DMM_BA_D));
+	CHECK(r && r->u.ba.lifetime == dmm_lifetime_units(600));
+	CHECK(r && dmm_addr_eq(&harness_last(&H)->dst, &CMD));
+	o = r ? dmm_mh_find_opt(r, DMM_OPT_HNP, NULL) : NULL;
+	CHECK(o && dmm_prefix_eq(&o->u.hnp, &p));
+	CHECK(r && dmm_mh_find_opt(r, DMM_OPT_MNID, NULL) != NULL);
+	o = r ? dmm_mh_find_opt(r, DMM_OPT_LOAD, NULL) : NULL;
+	CHECK(o && o->u.load.sessions_in_use == 1 && o->u.load.max_sessions == 256);
+	o = r ? dmm_mh_find_opt(r, DMM_OPT_DLIF_LLA, NULL) : NULL;
+	CHECK(o && o->u.dlif_lla.b[0] == 0xfe && o->u.dlif_lla.b[1] == 0x80 && o->u.dlif_lla.b[15] == 1);
+	o = r ? dmm_mh_find_opt(r, DMM_OPT_TIMESTAMP, NULL) : NULL;
+	CHECK(o && o->u.timestamp.seconds == 1234);
+	CHECK_EQ(H.nlive, 2);
+	CHECK(find(DMM_FM_DST, DMM_FM_ENCAP, &p) &&
+	      dmm_addr_eq(&find(DMM_FM_DST, DMM_FM_ENCAP, &p)->peer, &MAAR2));
+	CHECK(find(DMM_FM_SRC, DMM_FM_DECAP, &p) &&
+	      dmm_addr_eq(&find(DMM_FM_SRC, DMM_FM_DECAP, &p)->peer, &MAAR2));
+	CHECK(!find(DMM_FM_DST, DMM_FM_BUFFER, &p) && !find(DMM_FM_DST, DMM_FM_DELIVER, &p));
+	a = dmm_bcache_find_prefix(dmm_maar_anchored(m), &p);
+	CHECK(a && dmm_addr_eq(&a->pcoa, &MAAR2));
+	/* The MN moved on: its serving entry here ends, and no de-registration follows. */
+	CHECK(dmm_bul_find_mnid(dmm_maar_serving(m), &id) == NULL);
+	harness_clear(&H);
+	advance(m, 60 * DMM_SECOND);
+	CHECK_EQ(harness_count_type(&H, DMM_MH_BU, 0), 0);
+	CHECK(find(DMM_FM_DST, DMM_FM_ENCAP, &p) != NULL); /* no expiry (§3.5) */
+	/* A retransmission of the same PBU changes nothing. */
+	deliver(m, &CMD, &c);
+	CHECK(last(DMM_MH_BA) && last(DMM_MH_BA)->u.ba.status == 0 && H.nlive == 2);
+	CHECK_EQ(dmm_maar_counters(m)->tunnels_up, 1);
+	/* The MN moves on to MAAR3: the tunnel follows. */
+	cmd_pbu(&c, 42, &id, &p, &MAAR3, 600);
+	deliver(m, &CMD, &c);
+	CHECK(find(DMM_FM_DST, DMM_FM_ENCAP, &p) &&
+	      dmm_addr_eq(&find(DMM_FM_DST, DMM_FM_ENCAP, &p)->peer, &MAAR3));
+	CHECK_EQ(H.nlive, 2);
+	/* Released (lifetime 0): entry, intents go; the prefix is back in the pool. */
+	harness_clear(&H);
+	cmd_pbu(&c, 43, &id, &p, &MAAR3, 0);
+	deliver(m, &CMD, &c);
+	CHECK(last(DMM_MH_BA) && last(DMM_MH_BA)->u.ba.status == 0);
+	CHECK_EQ(H.nlive, 0);
+	CHECK_EQ(dmm_bcache_count(dmm_maar_anchored(m)), 0);
+	CHECK(!dmm_pool_is_used(dmm_maar_pool(m), &p));
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(m)), 0);
+	CHECK_EQ(dmm_maar_counters(m)->anchors_released, 1);
+	CHECK(harness_logged(&H, "released by the CMD"));
+	/* Again: already gone, still accepted. */
+	deliver(m, &CMD, &c);
+	CHECK(last(DMM_MH_BA) && last(DMM_MH_BA)->u.ba.status == 0);
+	dmm_maar_free(m);
+}
+
+/* Detach without news: BUFFER, then de-registration after detach_grace. */
+static void t_detach_grace(void)
+{
+	struct dmm_maar *m = setup();
+	struct dmm_mh_msg u;
+	struct dmm_prefix p;
+	struct dmm_mnid id = MN(1);
+	const struct dmm_mh_msg *d;
+
+	if (!attach(m, 1, &u))
+		return;
+	p = hnp_of(&u);
+	pba(m, &u, 0, NULL, 0, NULL, NULL);
+	harness_clear(&H);
+	CHECK_EQ(dmm_maar_detach(m, &id, T), 0);
+	CHECK(find(DMM_FM_DST, DMM_FM_BUFFER, &p) && H.nlive == 1);
+	CHECK_EQ(H.nsent, 0);
+	CHECK_EQ(dmm_maar_detach(m, &id, T), 0); /* twice: no-op */
+	advance(m, 10 * DMM_SECOND - DMM_MSEC);
+	CHECK_EQ(H.nsent, 0);
+	advance(m, DMM_MSEC);
+	d = last(DMM_MH_BU);
+	CHECK(d && d->u.bu.lifetime == 0 && (d->u.bu.flags & DMM_BU_D));
+	CHECK(d &&
+	      dmm_prefix_eq(&p, &(struct dmm_prefix){dmm_mh_find_opt(d, DMM_OPT_HNP, NULL)->u.hnp.addr, 64}));
+	CHECK_EQ(H.nlive, 0);
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(m)), 0);
+	CHECK_EQ(dmm_bcache_count(dmm_maar_anchored(m)), 0);
+	CHECK(dmm_bul_find_mnid(dmm_maar_serving(m), &id) &&
+	      dmm_bul_find_mnid(dmm_maar_serving(m), &id)->state == DMM_BUL_DEREG_WAIT);
+	if (d)
+		pba(m, d, 0, NULL, 0, NULL, NULL);
+	CHECK(dmm_bul_find_mnid(dmm_maar_serving(m), &id) == NULL);
+	CHECK_EQ(dmm_maar_stats(m)->deregistrations, 1);
+	dmm_maar_free(m);
+}
+
+/* The MN comes back to MAAR1 after MAAR2: the same prefix, delivered again. */
+static void t_return(void)
+{
+	struct dmm_maar *m = setup();
+	struct dmm_mh_msg u, c;
+	struct dmm_prefix p, q2 = P("2001:db8:200::/64");
+	struct dmm_mnid id = MN(1);
+	const struct dmm_mn_event *ev;
+
+	if (!attach(m, 1, &u))
+		return;
+	p = hnp_of(&u);
+	pba(m, &u, 0, NULL, 0, NULL, NULL);
+	dmm_maar_detach(m, &id, T);
+	cmd_pbu(&c, 50, &id, &p, &MAAR2, 600);
+	deliver(m, &CMD, &c);
+	CHECK(find(DMM_FM_DST, DMM_FM_ENCAP, &p) != NULL);
+	T += DMM_SECOND;
+	/* Back within the grace period of nothing: a new serving entry, the prefix this MAAR anchors. */
+	if (!attach(m, 1, &u))
+		return;
+	CHECK(dmm_prefix_eq(&p, &(struct dmm_prefix){hnp_of(&u).addr, 64}));
+	CHECK_EQ(dmm_maar_counters(m)->local_anchors, 1);
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(m)), 1);
+	pba(m, &u, 0, NULL, 1, &MAAR2, &q2);
+	CHECK(find(DMM_FM_DST, DMM_FM_DELIVER, &p) && !find(DMM_FM_DST, DMM_FM_ENCAP, &p));
+	CHECK(find(DMM_FM_SRC, DMM_FM_ENCAP, &q2) != NULL);
+	ev = last_event();
+	CHECK(ev && ev->nprefix == 2 && dmm_prefix_eq(&ev->prefix[0], &p) && ev->preferred_s[0] == 600 &&
+	      ev->preferred_s[1] == 0);
+	/* The CMD may also tell the anchor the MN is served here: it stays delivered. */
+	cmd_pbu(&c, 51, &id, &p, &MAAR1, 600);
+	deliver(m, &CMD, &c);
+	CHECK(last(DMM_MH_BA) && last(DMM_MH_BA)->u.ba.status == 0);
+	CHECK(find(DMM_FM_DST, DMM_FM_DELIVER, &p) && !find(DMM_FM_DST, DMM_FM_ENCAP, &p));
+	/* Back within detach_grace (no CMD news): the same entry registers again, HI 5. */
+	dmm_maar_detach(m, &id, T);
+	CHECK(find(DMM_FM_DST, DMM_FM_BUFFER, &p) && !find(DMM_FM_SRC, DMM_FM_ENCAP, &q2));
+	T += DMM_SECOND;
+	if (!attach(m, 1, &u))
+		return;
+	CHECK_EQ(dmm_mh_find_opt(&u, DMM_OPT_HI, NULL)->u.hi.value, DMM_HI_NO_CHANGE);
+	pba(m, &u, 0, NULL, 1, &MAAR2, &q2);
+	CHECK(find(DMM_FM_DST, DMM_FM_DELIVER, &p) && !find(DMM_FM_DST, DMM_FM_BUFFER, &p));
+	CHECK(find(DMM_FM_SRC, DMM_FM_ENCAP, &q2) != NULL);
+	harness_clear(&H);
+	advance(m, 30 * DMM_SECOND);
+	CHECK_EQ(harness_count_type(&H, DMM_MH_BU, 0), 0); /* the grace timer went with the return */
+	dmm_maar_free(m);
+}
+
+/* GAP2-1: fake counters through dmm_fm_report. */
+static void t_idle_release(void)
+{
+	struct dmm_maar_cfg c = cfg();
+	struct dmm_maar *m;
+	struct dmm_mh_msg u;
+	struct dmm_prefix p, q[2] = {P("2001:db8:200::/64"), P("2001:db8:300::/64")};
+	struct dmm_addr a[2];
+	const struct dmm_mn_event *ev;
+	uint64_t pk = 0;
+	bool released_ev = false;
+
+	c.idle_release = 30 * DMM_SECOND;
+	c.idle_check = DMM_SECOND;
+	m = setup_cfg(&c);
+	a[0] = MAAR2;
+	a[1] = MAAR3;
+	if (!attach(m, 1, &u))
+		return;
+	p = hnp_of(&u);
+	pba(m, &u, 0, NULL, 2, a, q);
+	/* q[0] carries traffic every 5 s for 100 s; q[1] none at all. */
+	for (unsigned s = 0; s < 100; s += 5) {
+		const struct dmm_intent *in = fm_find(m, DMM_FM_SRC, DMM_FM_ENCAP, &q[0]);
+
+		harness_clear(&H);
+		if (in) {
+			pk += 3;
+			dmm_fm_report(dmm_maar_fm_mut(m), in->id, pk, pk * 100, T);
+		}
+		advance(m, 5 * DMM_SECOND);
+		for (unsigned i = 0; i < H.nevents; i++)
+			if (H.events[i].nprefix == 3 && dmm_prefix_eq(&H.events[i].prefix[2], &q[1]) &&
+			    H.events[i].valid_s[2] == 0) {
+				released_ev = true;
+				CHECK(T - 5 * DMM_SECOND <= 1030 * DMM_SECOND + 2 * DMM_SECOND);
+				CHECK_EQ(harness_count_type(&H, DMM_MH_BU, 0), 1);
+				CHECK(last(DMM_MH_BU) && last(DMM_MH_BU)->u.bu.lifetime == 0 &&
+				      dmm_prefix_eq(hnpp(last(DMM_MH_BU)), &q[1]) &&
+				      (last(DMM_MH_BU)->u.bu.flags & DMM_BU_D));
+			}
+	}
+	CHECK(released_ev);
+	CHECK_EQ(dmm_maar_counters(m)->prefixes_released, 1);
+	CHECK_EQ(intents_of(&q[1]), 0);
+	CHECK_EQ(intents_of(&q[0]), 3); /* active: never released */
+	CHECK_EQ(intents_of(&p), 1);	/* the own prefix is never released */
+	/* The released prefix is not taken back from a later PBA; the release is said again. */
+	harness_clear(&H);
+	pba(m, &u, 0, NULL, 2, a, q);
+	CHECK_EQ(intents_of(&q[1]), 0);
+	CHECK(last(DMM_MH_BU) && last(DMM_MH_BU)->u.bu.lifetime == 0);
+	/* The CMD's answer to a release is no surprise. */
+	{
+		struct dmm_mh_msg rel = *last(DMM_MH_BU);
+		uint64_t unexpected = dmm_maar_stats(m)->rx_unexpected;
+
+		pba(m, &rel, 0, &q[1], 0, NULL, NULL);
+		CHECK_EQ(dmm_maar_stats(m)->rx_unexpected, unexpected);
+	}
+	/* q[0] goes quiet after one last packet: released idle_release later, with one event of valid 0. */
+	dmm_fm_report(dmm_maar_fm_mut(m), fm_find(m, DMM_FM_DST, DMM_FM_DECAP, &q[0])->id, 1, 100, T);
+	harness_clear(&H);
+	advance(m, 29 * DMM_SECOND);
+	CHECK_EQ(intents_of(&q[0]), 3);
+	advance(m, 7 * DMM_SECOND);
+	CHECK_EQ(intents_of(&q[0]), 0);
+	ev = last_event();
+	CHECK(ev && ev->nprefix == 2 && dmm_prefix_eq(&ev->prefix[1], &q[0]) && ev->valid_s[1] == 0 &&
+	      ev->preferred_s[1] == 0 && ev->valid_s[0] == 600);
+	CHECK_EQ(dmm_maar_counters(m)->prefixes_released, 2);
+	CHECK_EQ(H.nevents, 1);
+	CHECK(harness_logged(&H, "released"));
+	/* Nothing tunnelled any more: the idle timer stops. */
+	advance(m, 10 * DMM_SECOND);
+	CHECK_EQ(H.nevents, 1);
+	dmm_maar_free(m);
+
+	/* A data plane without counters: nothing is ever released. */
+	m = setup_cfg(&c);
+	if (!attach(m, 1, &u))
+		return;
+	pba(m, &u, 0, NULL, 2, a, q);
+	advance(m, 500 * DMM_SECOND);
+	CHECK_EQ(intents_of(&q[0]), 3);
+	CHECK_EQ(intents_of(&q[1]), 3);
+	CHECK_EQ(dmm_maar_counters(m)->prefixes_released, 0);
+	dmm_maar_free(m);
+}
+
+/* GAP1-3 at the S-MAAR: pool full or anchoring off: HNP ::/0; the CMD's choice is preferred. */
+static void t_pool_exhausted(void)
+{
+	struct dmm_maar_cfg c = cfg();
+	struct dmm_maar *m;
+	struct dmm_mh_msg u;
+	struct dmm_prefix chosen = P("2001:db8:200::/64");
+	const struct dmm_mn_event *ev;
+	const struct dmm_mh_opt *o;
+
+	c.max_anchored = 1;
+	m = setup_cfg(&c);
+	if (!attach(m, 1, &u))
+		return;
+	CHECK(!dmm_addr_is_zero(&hnpp(&u)->addr));
+	pba(m, &u, 0, NULL, 0, NULL, NULL);
+	if (!attach(m, 2, &u))
+		return;
+	CHECK_EQ(dmm_mh_count_opt(&u, DMM_OPT_HNP), 1);
+	CHECK(dmm_addr_is_zero(&hnpp(&u)->addr) && hnp_of(&u).len == 0);
+	o = dmm_mh_find_opt(&u, DMM_OPT_LOAD, NULL);
+	CHECK(o && o->u.load.sessions_in_use == 1 && o->u.load.max_sessions == 1);
+	CHECK_EQ(dmm_maar_counters(m)->remote_anchor_asks, 1);
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(m)), 1);
+	/* The CMD chose MAAR2: HNP = its prefix, a Previous MAAR option names the anchor. */
+	pba(m, &u, 0, &chosen, 1, &MAAR2, &chosen);
+	CHECK(find(DMM_FM_SRC, DMM_FM_ENCAP, &chosen) &&
+	      dmm_addr_eq(&find(DMM_FM_SRC, DMM_FM_ENCAP, &chosen)->peer, &MAAR2));
+	CHECK(find(DMM_FM_DST, DMM_FM_DECAP, &chosen) && find(DMM_FM_DST, DMM_FM_DELIVER, &chosen));
+	ev = last_event();
+	CHECK(ev && ev->type == DMM_MN_REGISTERED && ev->nprefix == 1 &&
+	      dmm_prefix_eq(&ev->prefix[0], &chosen) && ev->preferred_s[0] == 600 &&
+	      dmm_addr_eq(&ev->anchor_of[0], &MAAR2));
+	/* Its refresh names the chosen prefix. */
+	harness_clear(&H);
+	advance(m, 481 * DMM_SECOND);
+	CHECK(last(DMM_MH_BU) && dmm_prefix_eq(hnpp(last(DMM_MH_BU)), &chosen));
+	/* No anchor anywhere: 130 refuses the MN. */
+	if (!attach(m, 3, &u))
+		return;
+	pba(m, &u, DMM_BA_INSUFFICIENT_RESOURCES, NULL, 0, NULL, NULL);
+	ev = last_event();
+	CHECK(ev && ev->type == DMM_MN_REFUSED && ev->status == 130);
+	dmm_maar_free(m);
+
+	c = cfg();
+	c.anchor_locally = false;
+	m = setup_cfg(&c);
+	if (!attach(m, 1, &u))
+		return;
+	CHECK(dmm_addr_is_zero(&hnpp(&u)->addr));
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(m)), 0);
+	dmm_maar_free(m);
+}
+
+/* GAP1-3 at the anchor: the CMD asks this MAAR to anchor a prefix for an MN served at MAAR2. */
+static void t_remote_anchoring(void)
+{
+	struct dmm_maar_cfg c = cfg();
+	struct dmm_maar *m;
+	struct dmm_mh_msg u;
+	struct dmm_mnid id = MN(7), id2 = MN(8);
+	const struct dmm_mh_msg *r;
+	struct dmm_prefix p;
+
+	c.max_anchored = 1;
+	m = setup_cfg(&c);
+	harness_clear(&H);
+	cmd_pbu(&u, 60, &id, NULL, &MAAR2, 600);
+	deliver(m, &CMD, &u);
+	r = last(DMM_MH_BA);
+	CHECK(r && r->u.ba.status == 0 && r->u.ba.seq == 60);
+	if (!r)
+		return;
+	p = hnp_of(r);
+	CHECK(p.len == 64 && dmm_pool_is_used(dmm_maar_pool(m), &p));
+	CHECK(find(DMM_FM_DST, DMM_FM_ENCAP, &p) &&
+	      dmm_addr_eq(&find(DMM_FM_DST, DMM_FM_ENCAP, &p)->peer, &MAAR2));
+	CHECK(find(DMM_FM_SRC, DMM_FM_DECAP, &p) != NULL);
+	CHECK(dmm_mh_find_opt(r, DMM_OPT_LOAD, NULL) &&
+	      dmm_mh_find_opt(r, DMM_OPT_LOAD, NULL)->u.load.sessions_in_use == 1);
+	/* A retransmission gets the same prefix. */
+	deliver(m, &CMD, &u);
+	r = last(DMM_MH_BA);
+	CHECK(r && r->u.ba.status == 0 && dmm_prefix_eq(hnpp(r), &p));
+	CHECK_EQ(dmm_bcache_count(dmm_maar_anchored(m)), 1);
+	/* Full: 130, nothing allocated. */
+	cmd_pbu(&u, 61, &id2, NULL, &MAAR2, 600);
+	deliver(m, &CMD, &u);
+	CHECK(last(DMM_MH_BA) && last(DMM_MH_BA)->u.ba.status == DMM_BA_INSUFFICIENT_RESOURCES);
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(m)), 1);
+	/* An anchor for ourselves is not the CMD's to ask. */
+	cmd_pbu(&u, 62, &id2, NULL, &MAAR1, 600);
+	deliver(m, &CMD, &u);
+	CHECK(last(DMM_MH_BA) && last(DMM_MH_BA)->u.ba.status == DMM_BA_UNSPECIFIED);
+	/* Released: back in the pool. */
+	cmd_pbu(&u, 63, &id, &p, &MAAR2, 0);
+	deliver(m, &CMD, &u);
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(m)), 0);
+	CHECK_EQ(H.nlive, 0);
+	dmm_maar_free(m);
+}
+
+/* Refusals and silence at the S-MAAR. */
+static void t_refused_and_retx(void)
+{
+	struct dmm_maar *m = setup();
+	struct dmm_mh_msg u;
+	const struct dmm_mn_event *ev;
+	struct dmm_mnid id = MN(1);
+	dmm_time_t t0;
+
+	if (!attach(m, 1, &u))
+		return;
+	pba(m, &u, DMM_BA_PROHIBITED, NULL, 0, NULL, NULL);
+	ev = last_event();
+	CHECK(ev && ev->type == DMM_MN_REFUSED && ev->status == DMM_BA_PROHIBITED);
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(m)), 0);
+	CHECK_EQ(dmm_bcache_count(dmm_maar_anchored(m)), 0);
+	CHECK(dmm_bul_find_mnid(dmm_maar_serving(m), &id) == NULL);
+	CHECK_EQ(H.nlive, 0);
+	/* 156: retried once at once with a fresh timestamp. */
+	if (!attach(m, 1, &u))
+		return;
+	harness_clear(&H);
+	pba(m, &u, DMM_BA_TIMESTAMP_MISMATCH, NULL, 0, NULL, NULL);
+	CHECK_EQ(harness_count_type(&H, DMM_MH_BU, 0), 1);
+	CHECK(last(DMM_MH_BU) && last(DMM_MH_BU)->u.bu.seq != u.u.bu.seq);
+	/* No answer: 1.5 s, 3, 6, 12, 24, 32 then give up. */
+	harness_clear(&H);
+	t0 = T;
+	advance(m, 200 * DMM_SECOND);
+	CHECK_EQ(harness_count_type(&H, DMM_MH_BU, 0), 5);
+	CHECK(H.nsent >= 2 && T > t0);
+	ev = last_event();
+	CHECK(ev && ev->type == DMM_MN_REFUSED && ev->status == DMM_MN_STATUS_NO_ANSWER);
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(m)), 0);
+	CHECK_EQ(dmm_maar_stats(m)->pbu_give_ups, 1);
+	/* A PBA from anyone but the CMD, or for no PBU, is ignored. */
+	if (!attach(m, 1, &u))
+		return;
+	{
+		struct dmm_mh_msg r;
+
+		dmm_mh_init(&r, DMM_MH_BA);
+		r.u.ba.flags = DMM_BA_P | DMM_BA_D;
+		r.u.ba.seq = u.u.bu.seq;
+		add_mnid(&r, &id);
+		dmm_mh_add_opt(&r, DMM_OPT_HNP)->u.hnp = hnp_of(&u);
+		deliver(m, &STRANGER, &r);
+		CHECK(dmm_bul_find_mnid(dmm_maar_serving(m), &id)->state == DMM_BUL_WAIT_PBA);
+		r.u.ba.seq = (uint16_t)(u.u.bu.seq + 100);
+		deliver(m, &CMD, &r);
+		CHECK(dmm_bul_find_mnid(dmm_maar_serving(m), &id)->state == DMM_BUL_WAIT_PBA);
+		CHECK_EQ(dmm_maar_stats(m)->rx_unexpected, 2);
+	}
+	dmm_maar_free(m);
+}
+
+static void t_malformed(void)
+{
+	struct dmm_maar *m = setup();
+	uint8_t junk[16] = {59, 1, 5, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8};
+	uint8_t unknown[8] = {59, 0, 30, 0, 0, 0, 0, 0};
+
+	harness_clear(&H);
+	dmm_maar_recv(m, &CMD, &MAAR1, junk, 3, T);
+	dmm_maar_recv(m, &CMD, &MAAR1, junk, sizeof(junk), T);
+	CHECK_EQ(H.nsent, 0);
+	dmm_maar_recv(m, &CMD, &MAAR1, unknown, sizeof(unknown), T);
+	CHECK(last(DMM_MH_BE) && last(DMM_MH_BE)->u.be.status == DMM_BE_UNKNOWN_MH_TYPE);
+	CHECK_EQ(dmm_maar_stats(m)->rx_unknown_type, 1);
+	CHECK(dmm_bcache_count(dmm_maar_anchored(m)) == 0 && H.nlive == 0);
+	dmm_maar_free(m);
+}
+
+/* RFC 5847: heartbeats with the CMD; a CMD restart re-registers every MN. */
+static void t_cmd_restart(void)
+{
+	struct dmm_maar_cfg c = cfg();
+	struct dmm_maar *m;
+	struct dmm_mh_msg u, hb;
+	const struct dmm_mh_msg *req;
+
+	c.heartbeat_interval = 10 * DMM_SECOND;
+	m = setup_cfg(&c);
+	if (!attach(m, 1, &u))
+		return;
+	pba(m, &u, 0, NULL, 0, NULL, NULL);
+	harness_clear(&H);
+	advance(m, 10 * DMM_SECOND);
+	req = last(DMM_MH_HB);
+	CHECK(req && !(req->u.hb.flags & DMM_HB_R));
+	if (!req)
+		return;
+	dmm_mh_init(&hb, DMM_MH_HB);
+	hb.u.hb.flags = DMM_HB_R;
+	hb.u.hb.seq = req->u.hb.seq;
+	dmm_mh_add_opt(&hb, DMM_OPT_RESTART)->u.restart.counter = 1;
+	deliver(m, &CMD, &hb);
+	harness_clear(&H);
+	advance(m, 10 * DMM_SECOND);
+	req = last(DMM_MH_HB);
+	CHECK(req != NULL);
+	if (!req)
+		return;
+	hb.u.hb.seq = req->u.hb.seq;
+	hb.opts[0].u.restart.counter = 2;
+	harness_clear(&H);
+	deliver(m, &CMD, &hb);
+	CHECK(last(DMM_MH_BU) && dmm_prefix_eq(hnpp(last(DMM_MH_BU)), hnpp(&u)));
+	dmm_maar_free(m);
+}
+
+static void t_ops(void)
+{
+	struct dmm_maar_cfg c = cfg();
+	void *inst;
+	struct dmm_mnid id = MN(1);
+
+	CHECK(strcmp(dmm_maar_ops.name, "maar") == 0);
+	CHECK(dmm_maar_ops.attach && dmm_maar_ops.detach && dmm_maar_ops.create && dmm_maar_ops.recv);
+	harness_init(&H);
+	c.addr = A("2001:db8:1::1");
+	c.cmd = A("2001:db8:c::1");
+	inst = dmm_maar_ops.create(&H.env, &c, 0);
+	CHECK(inst != NULL);
+	CHECK_EQ(dmm_maar_ops.attach(inst, &id, 1, NULL, 0, 0, 0), 0);
+	CHECK_EQ(H.nsent, 1);
+	CHECK_EQ(dmm_maar_ops.detach(inst, &id, 0), 0);
+	c.max_mns = 1000;
+	CHECK_EQ(dmm_maar_ops.reconfigure(inst, &c, 0), DMM_ERR_INVAL);
+	c.max_mns = 16;
+	c.priority = 3;
+	CHECK_EQ(dmm_maar_ops.reconfigure(inst, &c, 0), 0);
+	dmm_maar_ops.destroy(inst);
+	c.cmd = (struct dmm_addr){{0}};
+	CHECK(dmm_maar_ops.create(&H.env, &c, 0) == NULL);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argv;
+	t_initial_attach();
+	t_previous_maars();
+	t_anchor_side();
+	t_detach_grace();
+	t_return();
+	t_idle_release();
+	t_pool_exhausted();
+	t_remote_anchoring();
+	t_refused_and_retx();
+	t_malformed();
+	t_cmd_restart();
+	t_ops();
+	if (argc > 1)
+		H.print_logs = true;
+	return check_report("test_maar");
+}
