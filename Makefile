@@ -142,6 +142,8 @@ emu-test: $(BUILD)/dmm-emu
 
 demo: $(BUILD)/dmm-emu
 	@$(BUILD)/dmm-emu --handovers emu/scenarios/fig4.json
+	@echo
+	@$(BUILD)/dmm-emu --compare emu/scenarios/dmm-demo.json
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -15,7 +15,10 @@
  *   DELIVER -> to MN 'link' iff it is attached here now, else lost
  *   BUFFER -> held until the next install at this node; DROP -> lost
  *   no intent -> routed on by the graph unless the destination is this
- *                anchor's own pool (then lost: no binding)
+ *                anchor's own pool (then lost: no binding); at a MAG,
+ *                lost; at a MAAR, uplink from its own pool is routed
+ *                (a local prefix needs no tunnel, RFC 8885 §3.1) and
+ *                uplink from another prefix is lost (ingress filtering)
  *
  * Counters per intent are reported back to the role (dmm_fm_report).
  */
@@ -161,6 +164,8 @@ int emu_dp_install(void *ctx, const struct dmm_intent *in)
 	}
 	dp->count++;
 	dp->installs++;
+	if (in->action == DMM_FM_ENCAP)
+		n->emu->encap_now++;
 	/* A new intent may be what buffered packets wait for. */
 	if (dp->nbuf && !dp->flush_pending) {
 		struct emu_event ev;
@@ -200,6 +205,8 @@ void emu_dp_remove(void *ctx, const struct dmm_intent *in)
 	}
 	if (x->next != NONE)
 		dp->v[x->next].prev = x->prev;
+	if (x->in.action == DMM_FM_ENCAP)
+		n->emu->encap_now--;
 	x->used = false;
 	x->next = dp->free_head;
 	dp->free_head = s;
@@ -263,11 +270,13 @@ static struct emu_flow_stats *fs(struct emu *e, const struct emu_pkt *p)
 
 static void count(struct emu *e, struct emu_node *n, struct emu_dp_ent *x, const struct emu_pkt *p)
 {
-	struct dmm_fm *fm = n->lma ? dmm_lma_fm_mut(n->lma) : dmm_mag_fm_mut(n->mag);
+	struct dmm_fm *fm = emu_node_fm(n);
 
 	x->packets++;
 	x->bytes += p->size + (x->in.action == DMM_FM_ENCAP ? 40u : 0u);
-	dmm_fm_report(fm, x->in.id, x->packets, x->bytes, e->eng.now);
+	/* The roles see their counters move: a MAAR's idle release (GAP2-1) depends on it. */
+	if (fm)
+		dmm_fm_report(fm, x->in.id, x->packets, x->bytes, e->eng.now);
 }
 
 /* Send p from node a to node b over the path (it arrives as EV_PKT). */
@@ -306,6 +315,8 @@ void emu_dp_route(struct emu *e, struct emu_node *n, struct emu_pkt *p)
 			e->ul.delivered++;
 			e->ul.bytes_delivered += p->size;
 			e->ul.delay_sum += e->eng.now - p->sent;
+			if (p->sess)
+				emu_sess_delivered(e, p, n);
 		} else {
 			fs(e, p)->lost_no_intent++;
 		}
@@ -334,6 +345,14 @@ static void buffer(struct emu *e, struct emu_node *n, const struct emu_pkt *p)
 	n->dp.buf[n->dp.nbuf++] = *p;
 }
 
+static bool own_pool(const struct emu_node *n, const struct dmm_addr *a)
+{
+	for (unsigned k = 0; k < n->npool; k++)
+		if (dmm_prefix_contains(&n->pool[k], a))
+			return true;
+	return false;
+}
+
 static void forward(struct emu *e, struct emu_node *n, struct emu_pkt *p)
 {
 	struct emu_dp_ent *x;
@@ -345,13 +364,11 @@ static void forward(struct emu *e, struct emu_node *n, struct emu_pkt *p)
 		x = lookup(&n->dp, &p->dst, m_dst, p, NULL);
 	if (!x) {
 		/* No intent. An anchor owns its pool: no binding means no route. */
-		for (unsigned k = 0; k < n->npool; k++) {
-			if (dmm_prefix_contains(&n->pool[k], &p->dst)) {
-				fs(e, p)->lost_no_intent++;
-				return;
-			}
+		if (own_pool(n, &p->dst)) {
+			fs(e, p)->lost_no_intent++;
+			return;
 		}
-		if (p->in_link || n->kind == EMU_MAG) {
+		if (n->kind == EMU_MAG || (p->in_link && !(n->kind == EMU_MAAR && own_pool(n, &p->src)))) {
 			fs(e, p)->lost_no_intent++;
 			return;
 		}
@@ -370,7 +387,8 @@ static void forward(struct emu *e, struct emu_node *n, struct emu_pkt *p)
 		p->odst = x->in.peer;
 		p->tunnelled = 1;
 		p->in_link = 0;
-		if (n->kind == EMU_LMA && p->anchor == UINT16_MAX)
+		if (p->anchor == UINT16_MAX &&
+		    (n->kind == EMU_LMA || (n->kind == EMU_MAAR && own_pool(n, &p->dst))))
 			p->anchor = (uint16_t)n->idx;
 		travel(e, n->idx, peer->idx, p);
 		return;
@@ -395,7 +413,12 @@ void emu_dp_arrive(struct emu *e, struct emu_node *n, struct emu_pkt *p)
 		fs(e, p)->lost_dead++;
 		return;
 	}
-	if (n->kind == EMU_CN || n->kind == EMU_ROUTER) {
+	/* Traffic carried by each anchor: the MN-side address is in its pool. */
+	if (n->npool && own_pool(n, p->uplink ? &p->src : &p->dst)) {
+		n->carried_pkts++;
+		n->carried_bytes += p->size;
+	}
+	if (n->kind == EMU_CN || n->kind == EMU_ROUTER || n->kind == EMU_CMD) {
 		p->tunnelled = 0;
 		emu_dp_route(e, n, p);
 		return;

@@ -23,7 +23,9 @@
 
 #include "dmm/fm.h"
 #include "dmm/hash.h"
+#include "dmm/cmd.h"
 #include "dmm/lma.h"
+#include "dmm/maar.h"
 #include "dmm/mag.h"
 #include "dmm/policy.h"
 #include "dmm/role.h"
@@ -58,6 +60,11 @@ enum emu_ev_type {
 	EV_UPLINK,     /* mn sends the next packet */
 	EV_KILL,       /* node stops */
 	EV_STOP,
+	EV_SESS_START, /* mn opens its next session */
+	EV_SESS_END,   /* session mn (an index into e->sess) ends */
+	EV_SESS_DL,    /* the CN of session mn sends the next packet */
+	EV_SESS_UL,    /* session mn sends the next packet */
+	EV_SAMPLE,     /* count the tunnels alive */
 };
 
 /* A data packet: the inner IPv6 header, and the outer one while tunnelled. */
@@ -66,6 +73,7 @@ struct emu_pkt {
 	struct dmm_addr osrc, odst;
 	dmm_time_t sent;
 	uint32_t flow;	  /* MN index */
+	uint32_t sess;	  /* session index + 1, or 0 for the per-MN streams */
 	uint32_t id;	  /* sequence number within the flow and direction */
 	uint32_t in_link; /* access link it came in on (uplink at the MAG), else 0 */
 	uint16_t size;	  /* inner packet bytes */
@@ -118,7 +126,28 @@ bool emu_next(struct emu_engine *e, struct emu_event *out);
 
 /* ---- topology ---- */
 
-enum emu_kind { EMU_LMA, EMU_MAG, EMU_CN, EMU_ROUTER };
+/* Role kinds first: emu_is_role() is kind <= EMU_CMD. */
+enum emu_kind { EMU_LMA, EMU_MAG, EMU_MAAR, EMU_CMD, EMU_CN, EMU_ROUTER };
+
+static inline bool emu_is_role(unsigned kind)
+{
+	return kind <= EMU_CMD;
+}
+
+/* MNs attach to these. */
+static inline bool emu_is_access(unsigned kind)
+{
+	return kind == EMU_MAG || kind == EMU_MAAR;
+}
+
+/*
+ * Which roles a scenario with MAARs and a CMD runs as: distributed (CMD and
+ * MAARs; an "lma" node is a plain router), or centralized PMIPv6 (one LMA:
+ * the "lma" node, else the CMD re-instantiated as an LMA with the CMD's
+ * "pool"; MAGs where the MAARs are). A scenario without MAARs runs as
+ * written (NATIVE).
+ */
+enum emu_variant { EMU_VAR_NATIVE, EMU_VAR_DMM, EMU_VAR_PMIP };
 
 struct emu;
 
@@ -155,9 +184,14 @@ struct emu_node {
 	char name[32];
 	uint8_t kind;
 	struct dmm_addr addr;
-	/* role instance */
+	uint8_t decl_kind; /* as written in the scenario */
+	/* role instance: driven through ops; the typed pointer is the same object */
+	const struct dmm_role_ops *ops;
+	void *inst;
 	struct dmm_lma *lma;
 	struct dmm_mag *mag;
+	struct dmm_maar *maar;
+	struct dmm_cmd *cmd;
 	struct dmm_env env;
 	struct dmm_log log;
 	dmm_time_t timer_at;
@@ -173,6 +207,17 @@ struct emu_node {
 	/* MAG */
 	uint32_t default_lma; /* node index or UINT32_MAX */
 	uint64_t peers_down_seen;
+	/* MAAR */
+	uint32_t cmd_node; /* the CMD it registers at */
+	uint32_t max_anchored;
+	uint16_t priority;
+	bool anchor_locally;
+	uint32_t anchored_peak; /* prefixes anchored here (pool in use), highest seen */
+	/* CMD */
+	uint8_t cmd_mode; /* enum dmm_cmd_mode */
+	dmm_time_t relay_timeout;
+	/* user traffic whose MN-side address is in this node's pool */
+	uint64_t carried_pkts, carried_bytes;
 	/* per-node settings from the scenario */
 	dmm_time_t hb_interval;
 	int missing_allowed; /* -1: default */
@@ -219,6 +264,20 @@ struct emu_mn {
 	uint64_t *dl_seen; /* bitmap of delivered downlink ids */
 	uint32_t dl_seen_words;
 	uint32_t cur_ho; /* index of the current handover record, or UINT32_MAX */
+	/* the trace: draws of its own, so every variant sees the same moves and sessions */
+	struct emu_rng mob_rng, ses_rng;
+	uint32_t first_ar;   /* index into e->mag_list */
+	uint32_t attach_seq; /* attachments so far */
+	bool reg_seen;	     /* a REGISTERED event since the current attach */
+	/* addresses from the router advertisements (MN events) */
+	struct emu_mn_pfx {
+		struct dmm_prefix p;
+		uint32_t anchor; /* node whose pool holds p, or UINT32_MAX */
+		bool preferred;
+		uint32_t active;      /* sessions using it */
+		dmm_time_t idle_from; /* last session end, or the advertisement at this attach */
+	} pfx[DMM_MN_EVENT_MAX_PREFIX];
+	uint8_t npfx;
 	dmm_time_t attached_at;
 	uint64_t sig_initial; /* MH messages before the first move */
 	bool initial_done;
@@ -231,6 +290,7 @@ struct emu_ho {
 	uint32_t id_detach, id_first_rx;
 	uint32_t sig; /* MH messages naming this MN from detach to the next detach */
 	bool has_attach, has_reg, has_rx;
+	bool involves_dead; /* a prefix of the MN was anchored at a dead node at attach */
 };
 
 struct emu_kill {
@@ -256,6 +316,34 @@ struct emu_flow_stats {
 	dmm_time_t delay_sum;
 };
 
+/* A session (flow) of an MN with one CN, from one source address for its whole life. */
+struct emu_sess {
+	uint32_t mn;	 /* 1-based */
+	uint32_t cn;	 /* node */
+	uint32_t anchor; /* node whose pool holds the source prefix, or UINT32_MAX */
+	uint32_t attach_seq;
+	struct dmm_prefix prefix;
+	struct dmm_addr addr;
+	dmm_time_t start, end;
+	uint32_t dl_next, ul_next;
+	uint64_t dl_delivered, ul_delivered;
+	bool active;
+};
+
+/* A prefix withdrawn with valid lifetime 0 (GAP2-1), seen by its MN. */
+struct emu_release {
+	uint32_t mn, anchor;
+	struct dmm_prefix p;
+	dmm_time_t at, lag; /* lag: since the prefix went idle */
+	uint32_t active;    /* sessions still using it: must be 0 */
+};
+
+/* Path stretch of delivered downlink packets, for one class of sessions. */
+struct emu_stretch {
+	double hops_anchor, hops_direct, delay_anchor, delay_direct, ratio_sum;
+	uint64_t n;
+};
+
 struct emu_cfg {
 	char name[64];
 	dmm_time_t duration;
@@ -278,10 +366,21 @@ struct emu_cfg {
 	int missing_allowed;
 	uint32_t lifetime_s;
 	uint32_t mag_max_mns, lma_max_bindings; /* 0: sized from the MN count */
+	/* DMM */
+	dmm_time_t idle_release, idle_check, detach_grace;
+	bool compare;
+	/* sessions: none when ses_interval is 0 */
+	bool ses_interval_exp, ses_duration_exp;
+	dmm_time_t ses_interval, ses_interval_min, ses_duration, ses_duration_min;
+	double ses_dl_pps, ses_ul_pps;
+	uint16_t ses_pkt_size;
+	dmm_time_t sample_every;
 };
 
 struct emu {
 	struct emu_engine eng;
+	uint8_t variant; /* enum emu_variant */
+	bool has_dmm;	 /* the scenario has MAARs */
 	struct emu_rng rng;
 	uint64_t seed;
 	int verbose;
@@ -323,10 +422,24 @@ struct emu {
 	uint64_t stretch_n;
 	uint64_t moves;
 	uint64_t attach_failures, detach_failures;
+	/* sessions */
+	struct emu_sess *sess;
+	uint32_t nsess, sess_cap;
+	uint64_t sess_no_address, sess_on_released;
+	struct emu_stretch stretch_cls[2]; /* [0] new sessions, [1] old ones */
+	/* tunnels alive: ENCAP intents over all nodes, sampled */
+	uint32_t encap_now;
+	struct emu_dist tunnels;
+	/* GAP2-1 */
+	struct emu_release *rel;
+	uint32_t nrel, rel_cap;
+	dmm_time_t max_any_delay;  /* largest one-way path delay between any two nodes, jitter included */
+	uint32_t cmd_idx, lma_idx; /* UINT32_MAX when none */
 };
 
 /* topo.c */
-int emu_load(struct emu *e, const char *path, char *err, size_t errlen);
+/* Load the scenario as variant (enum emu_variant; NATIVE: DMM when it has MAARs). */
+int emu_load(struct emu *e, const char *path, int variant, char *err, size_t errlen);
 struct emu_node *emu_node_by_addr(struct emu *e, const struct dmm_addr *a);
 struct emu_node *emu_node_by_name(struct emu *e, const char *name);
 /* The LMA whose pool holds a, or NULL. */
@@ -384,10 +497,23 @@ void emu_on_uplink(struct emu *e, const struct emu_event *ev);
 void emu_mn_delivered(struct emu *e, struct emu_mn *m, const struct emu_pkt *p, struct emu_node *mag);
 void emu_mn_attribute_mh(struct emu *e, const uint8_t *buf, size_t len);
 void emu_mns_fini(struct emu *e);
+void emu_on_sess_start(struct emu *e, const struct emu_event *ev);
+void emu_on_sess_end(struct emu *e, const struct emu_event *ev);
+void emu_on_sess_dl(struct emu *e, const struct emu_event *ev);
+void emu_on_sess_ul(struct emu *e, const struct emu_event *ev);
+void emu_on_sample(struct emu *e);
+/* A session packet reached its MN (downlink) or its CN (uplink). */
+void emu_sess_delivered(struct emu *e, const struct emu_pkt *p, struct emu_node *at);
+/* The fm table of a role node with a data plane, or NULL. */
+struct dmm_fm *emu_node_fm(struct emu_node *n);
 
 /* report.c */
 enum emu_format { EMU_FMT_TEXT, EMU_FMT_JSON, EMU_FMT_CSV };
 int emu_report(struct emu *e, FILE *out, enum emu_format fmt, bool list_handovers);
+/* The report as JSON (the caller owns it). */
+struct json_t *emu_report_json(struct emu *e, bool list_handovers);
+/* --compare: the distributed run d and the centralized run c side by side. */
+int emu_report_compare(struct emu *d, struct emu *c, FILE *out, enum emu_format fmt);
 void emu_dist_add(struct emu_dist *d, double v);
 
 #endif

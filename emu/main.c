@@ -3,7 +3,12 @@
  * dmm-emu: run a scenario on the unmodified core roles and print a report.
  *
  *   dmm-emu [--seed N] [--format text|json|csv] [--duration D] [--loss P]
- *           [--kill NODE@TIME]... [--handovers] [-v] SCENARIO.json
+ *           [--kill NODE@TIME]... [--handovers] [--compare] [--pmipv6] [-v] SCENARIO.json
+ *
+ * --compare runs a scenario with MAARs twice on the same topology, mobility
+ * trace and session trace: as DMM (CMD + MAARs) and as centralized PMIPv6
+ * (one LMA at the CMD's position, MAGs at the MAARs'), and prints both side
+ * by side.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -21,6 +26,9 @@ static void usage(FILE *f)
 		   "  --loss P            loss probability 0..1 on every link\n"
 		   "  --kill NODE@TIME    stop an LMA or MAG at TIME, e.g. LMA2@30s (repeatable)\n"
 		   "  --handovers         list every handover\n"
+		   "  --compare           DMM and centralized PMIPv6 on the same traces, side by side\n"
+		   "                      (also the scenario's \"compare\": true)\n"
+		   "  --pmipv6            run a scenario with MAARs as centralized PMIPv6 only\n"
 		   "  -o FILE             write the report to FILE\n"
 		   "  -v                  print the roles' log records on stderr (-vv: debug)\n");
 }
@@ -84,10 +92,95 @@ static void run(struct emu *e)
 		case EV_KILL:
 			emu_on_kill(e, &ev);
 			break;
+		case EV_SESS_START:
+			emu_on_sess_start(e, &ev);
+			break;
+		case EV_SESS_END:
+			emu_on_sess_end(e, &ev);
+			break;
+		case EV_SESS_DL:
+			emu_on_sess_dl(e, &ev);
+			break;
+		case EV_SESS_UL:
+			emu_on_sess_ul(e, &ev);
+			break;
+		case EV_SAMPLE:
+			emu_on_sample(e);
+			break;
 		case EV_STOP:
 			return;
 		}
 	}
+}
+
+struct opts {
+	uint64_t seed;
+	int verbose;
+	const char *dur;
+	double loss;
+	char *kills[16];
+	int nk;
+};
+
+/* Load, set up and run the scenario as variant; NULL with a message on error. */
+static struct emu *simulate(const struct opts *o, const char *path, int variant, int *rc)
+{
+	struct emu *e = calloc(1, sizeof(*e));
+	char err[256];
+
+	*rc = 1;
+	if (!e)
+		return NULL;
+	e->seed = o->seed;
+	e->verbose = o->verbose;
+	emu_rng_seed(&e->rng, e->seed);
+	if (emu_engine_init(&e->eng)) {
+		fprintf(stderr, "dmm-emu: out of memory\n");
+		return NULL;
+	}
+	if (emu_load(e, path, variant, err, sizeof(err))) {
+		fprintf(stderr, "dmm-emu: %s\n", err);
+		return NULL;
+	}
+	if (o->dur && emu_parse_duration(o->dur, &e->cfg.duration)) {
+		fprintf(stderr, "dmm-emu: --duration: not a duration\n");
+		*rc = 2;
+		return NULL;
+	}
+	if (o->loss >= 0)
+		for (uint32_t i = 0; i < e->nlinks; i++)
+			e->links[i].loss = o->loss;
+	for (int i = 0; i < o->nk; i++) {
+		char name[64], *at;
+		struct emu_node *n;
+		dmm_time_t t;
+
+		snprintf(name, sizeof(name), "%s", o->kills[i]);
+		at = strchr(name, '@');
+		*at = 0;
+		n = emu_node_by_name(e, name);
+		if (!n || !emu_is_role(n->kind) || emu_parse_duration(at + 1, &t)) {
+			fprintf(stderr, "dmm-emu: --kill %s: no such LMA, MAG, MAAR or CMD, or a bad time\n",
+				name);
+			*rc = 2;
+			return NULL;
+		}
+		struct emu_kill *nkil = realloc(e->kills, sizeof(*e->kills) * (e->nkills + 1));
+
+		if (!nkil)
+			return NULL;
+		e->kills = nkil;
+		e->kills[e->nkills++] = (struct emu_kill){.node = n->idx, .at = t};
+	}
+	if (emu_paths_compute(e)) {
+		fprintf(stderr, "dmm-emu: out of memory\n");
+		return NULL;
+	}
+	if (emu_roles_create(e) || emu_mns_start(e))
+		return NULL;
+	run(e);
+	*rc = 0;
+	return e;
 }
 
 int main(int argc, char **argv)
@@ -96,25 +189,23 @@ int main(int argc, char **argv)
 		{"seed", required_argument, NULL, 's'},	    {"format", required_argument, NULL, 'f'},
 		{"duration", required_argument, NULL, 'd'}, {"loss", required_argument, NULL, 'l'},
 		{"kill", required_argument, NULL, 'k'},	    {"handovers", no_argument, NULL, 'H'},
+		{"compare", no_argument, NULL, 'C'},	    {"pmipv6", no_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
-	struct emu *e = calloc(1, sizeof(*e));
+	struct opts o = {.seed = 1, .loss = -1};
+	struct emu *e, *c = NULL;
 	enum emu_format fmt = EMU_FMT_TEXT;
-	const char *out_path = NULL, *dur = NULL;
-	char *kills[16];
-	int nk = 0, c, rc = 1;
-	double loss = -1, t0, c0, wall, cpu;
-	bool list = false;
-	char err[256];
+	const char *out_path = NULL;
+	int ch, rc = 1, variant = EMU_VAR_NATIVE;
+	double t0, c0, wall, cpu;
+	bool list = false, compare = false;
+	uint64_t events;
 	FILE *out = stdout;
 
-	if (!e)
-		return 1;
-	e->seed = 1;
-	while ((c = getopt_long(argc, argv, "vho:", opts, NULL)) != -1) {
-		switch (c) {
+	while ((ch = getopt_long(argc, argv, "vho:", opts, NULL)) != -1) {
+		switch (ch) {
 		case 's':
-			e->seed = strtoull(optarg, NULL, 0);
+			o.seed = strtoull(optarg, NULL, 0);
 			break;
 		case 'f':
 			if (!strcmp(optarg, "json"))
@@ -129,30 +220,36 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'd':
-			dur = optarg;
+			o.dur = optarg;
 			break;
 		case 'l':
-			loss = strtod(optarg, NULL);
-			if (loss < 0 || loss > 1) {
+			o.loss = strtod(optarg, NULL);
+			if (o.loss < 0 || o.loss > 1) {
 				fprintf(stderr, "dmm-emu: --loss: a probability 0..1\n");
 				return 2;
 			}
 			break;
 		case 'k':
-			if (nk == 16 || !strchr(optarg, '@')) {
+			if (o.nk == 16 || !strchr(optarg, '@') || strlen(optarg) >= 64) {
 				fprintf(stderr, "dmm-emu: --kill NODE@TIME (at most 16)\n");
 				return 2;
 			}
-			kills[nk++] = optarg;
+			o.kills[o.nk++] = optarg;
 			break;
 		case 'H':
 			list = true;
+			break;
+		case 'C':
+			compare = true;
+			break;
+		case 'P':
+			variant = EMU_VAR_PMIP;
 			break;
 		case 'o':
 			out_path = optarg;
 			break;
 		case 'v':
-			e->verbose++;
+			o.verbose++;
 			break;
 		case 'h':
 			usage(stdout);
@@ -168,64 +265,40 @@ int main(int argc, char **argv)
 	}
 	t0 = wall_now();
 	c0 = cpu_now();
-	emu_rng_seed(&e->rng, e->seed);
-	if (emu_engine_init(&e->eng)) {
-		fprintf(stderr, "dmm-emu: out of memory\n");
-		return 1;
-	}
-	if (emu_load(e, argv[optind], err, sizeof(err))) {
-		fprintf(stderr, "dmm-emu: %s\n", err);
-		return 1;
-	}
-	if (dur && emu_parse_duration(dur, &e->cfg.duration)) {
-		fprintf(stderr, "dmm-emu: --duration: not a duration\n");
-		return 2;
-	}
-	if (loss >= 0)
-		for (uint32_t i = 0; i < e->nlinks; i++)
-			e->links[i].loss = loss;
-	for (int i = 0; i < nk; i++) {
-		char *at = strchr(kills[i], '@');
-		struct emu_node *n;
-		dmm_time_t t;
-
-		*at = 0;
-		n = emu_node_by_name(e, kills[i]);
-		if (!n || n->kind > EMU_MAG || emu_parse_duration(at + 1, &t)) {
-			fprintf(stderr, "dmm-emu: --kill %s: no such LMA or MAG, or a bad time\n", kills[i]);
+	e = simulate(&o, argv[optind], compare ? EMU_VAR_DMM : variant, &rc);
+	if (!e)
+		return rc;
+	if ((compare || e->cfg.compare) && variant != EMU_VAR_PMIP) {
+		if (!e->has_dmm) {
+			fprintf(stderr, "dmm-emu: --compare needs a scenario with MAARs and a CMD\n");
 			return 2;
 		}
-		struct emu_kill *nkil = realloc(e->kills, sizeof(*e->kills) * (e->nkills + 1));
-
-		if (!nkil)
-			return 1;
-		e->kills = nkil;
-		e->kills[e->nkills++] = (struct emu_kill){.node = n->idx, .at = t};
+		compare = true;
+		c = simulate(&o, argv[optind], EMU_VAR_PMIP, &rc);
+		if (!c)
+			return rc;
 	}
-	if (emu_paths_compute(e)) {
-		fprintf(stderr, "dmm-emu: out of memory\n");
-		return 1;
-	}
-	if (emu_roles_create(e) || emu_mns_start(e))
-		goto out;
-	run(e);
 	if (out_path) {
 		out = fopen(out_path, "w");
 		if (!out) {
 			perror(out_path);
-			goto out;
+			return 1;
 		}
 	}
-	emu_report(e, out, fmt, list);
+	if (compare)
+		emu_report_compare(e, c, out, fmt);
+	else
+		emu_report(e, out, fmt, list);
 	wall = wall_now() - t0;
 	cpu = cpu_now() - c0;
+	events = e->eng.processed + (c ? c->eng.processed : 0);
 	/* Not part of the report: these vary from run to run. */
 	if (fmt == EMU_FMT_TEXT && !out_path)
 		fprintf(out, "wall time %.3f s (cpu %.3f s), %.0f events/s\n", wall, cpu,
-			(double)e->eng.processed / wall);
+			(double)events / wall);
 	else
 		fprintf(stderr, "dmm-emu: %llu events, wall time %.3f s (cpu %.3f s), %.0f events/s\n",
-			(unsigned long long)e->eng.processed, wall, cpu, (double)e->eng.processed / wall);
+			(unsigned long long)events, wall, cpu, (double)events / wall);
 	if (out != stdout)
 		fclose(out);
 	/*
@@ -233,9 +306,4 @@ int main(int argc, char **argv)
 	 * freeing 10^5 bindings one by one would.
 	 */
 	return 0;
-out:
-	emu_roles_destroy(e);
-	emu_mns_fini(e);
-	emu_engine_fini(&e->eng);
-	return rc;
 }

@@ -10,6 +10,22 @@
  * detach to the next: attach time, REGISTERED at the new MAG (the PBA
  * accepted there), first downlink packet delivered, and the Mobility
  * Header messages that name the MN in that span.
+ *
+ * MAGs and MAARs are driven alike, through dmm_role_ops attach/detach.
+ * Every draw of the mobility trace and of the session trace comes from
+ * the MN's own two PRNG streams, seeded from the run's seed and the MN's
+ * index: the distributed and the centralized run of --compare see the
+ * same attach and detach times and the same session starts, ends and CNs.
+ *
+ * Sessions: an MN opens one every interval (fixed or exponential) to a
+ * random CN, for the drawn duration. Its source address is the prefix
+ * preferred when it starts (RFC 6724 rule 3: never a deprecated one), kept
+ * for the session's life; in DMM that is the serving MAAR's own prefix,
+ * so an old session's packets go through the tunnel to the anchor of its
+ * prefix. The MN's address set follows the MN events (router
+ * advertisements): a prefix advertised with valid lifetime 0 is released
+ * (GAP2-1); the release is recorded with how long the prefix had been idle
+ * and how many sessions still used it (which must be none).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -25,17 +41,21 @@ static struct emu_mn *mn_of(struct emu *e, uint32_t idx)
 	return idx >= 1 && idx <= e->nmns ? &e->mns[idx - 1] : NULL;
 }
 
-static dmm_time_t dwell(struct emu *e)
+/* min plus an exponential draw that keeps the mean at mean; or mean when fixed. */
+static dmm_time_t draw(struct emu_rng *r, bool exp, dmm_time_t mean, dmm_time_t min)
 {
-	const struct emu_cfg *c = &e->cfg;
+	if (exp) {
+		double span = mean > min ? (double)(mean - min) : 0;
+		double u = emu_rng_unit(r);
 
-	if (c->dwell_exp) {
-		double span = c->dwell_mean > c->dwell_min ? (double)(c->dwell_mean - c->dwell_min) : 0;
-		double u = emu_rng_unit(&e->rng);
-
-		return c->dwell_min + (dmm_time_t)(-span * log1p(-u));
+		return min + (dmm_time_t)(-span * log1p(-u));
 	}
-	return c->dwell_mean;
+	return mean;
+}
+
+static dmm_time_t dwell(struct emu *e, struct emu_mn *m)
+{
+	return draw(&m->mob_rng, e->cfg.dwell_exp, e->cfg.dwell_mean, e->cfg.dwell_min);
 }
 
 static void schedule(struct emu *e, dmm_time_t at, uint8_t type, uint32_t mn, uint32_t node)
@@ -58,19 +78,33 @@ int emu_mns_start(struct emu *e)
 		uint32_t first;
 		dmm_time_t at = m->start;
 
+		/* Two streams per MN, independent of every other draw of the run. */
+		emu_rng_seed(&m->mob_rng,
+			     e->seed ^ (0x6d6f62ULL << 40) ^ ((uint64_t)m->idx * 0x9e3779b97f4a7c15ULL));
+		emu_rng_seed(&m->ses_rng,
+			     e->seed ^ (0x736573ULL << 40) ^ ((uint64_t)m->idx * 0xc2b2ae3d27d4eb4fULL));
 		m->mag = m->last_mag = -1;
 		m->cur_ho = NO_HO;
 		if (m->path) {
 			first = m->path[0];
 		} else {
-			first = e->mag_list[emu_rng_below(&e->rng, e->nmags)];
+			first = e->mag_list[emu_rng_below(&m->mob_rng, e->nmags)];
 			if (e->cfg.initial_spread)
-				at += (dmm_time_t)(emu_rng_unit(&e->rng) * (double)e->cfg.initial_spread);
+				at += (dmm_time_t)(emu_rng_unit(&m->mob_rng) * (double)e->cfg.initial_spread);
 		}
-		m->stream = any_stream &&
-			    (e->cfg.stream_fraction >= 1 || emu_rng_unit(&e->rng) < e->cfg.stream_fraction);
+		m->stream = any_stream && (e->cfg.stream_fraction >= 1 ||
+					   emu_rng_unit(&m->mob_rng) < e->cfg.stream_fraction);
 		schedule(e, at, EV_MN_ATTACH, i, first);
+		if (e->cfg.ses_interval) {
+			dmm_time_t t = at + draw(&m->ses_rng, e->cfg.ses_interval_exp, e->cfg.ses_interval,
+						 e->cfg.ses_interval_min);
+
+			if (t < e->cfg.duration)
+				schedule(e, t, EV_SESS_START, i, 0);
+		}
 	}
+	if (e->cfg.sample_every)
+		schedule(e, 0, EV_SAMPLE, 0, 0);
 	return 0;
 }
 
@@ -78,6 +112,10 @@ void emu_mns_fini(struct emu *e)
 {
 	for (uint32_t i = 0; i < e->nmns; i++)
 		free(e->mns[i].dl_seen);
+	free(e->sess);
+	free(e->rel);
+	e->sess = NULL;
+	e->rel = NULL;
 }
 
 void emu_on_attach(struct emu *e, const struct emu_event *ev)
@@ -90,6 +128,8 @@ void emu_on_attach(struct emu *e, const struct emu_event *ev)
 	m->mag = (int32_t)n->idx;
 	m->moving = false;
 	m->registered = false;
+	m->reg_seen = false;
+	m->attach_seq++;
 	m->attached_at = now;
 	if (m->cur_ho != NO_HO) {
 		struct emu_ho *h = &e->ho[m->cur_ho];
@@ -97,14 +137,17 @@ void emu_on_attach(struct emu *e, const struct emu_event *ev)
 		h->to = n->idx;
 		h->attach = now;
 		h->has_attach = true;
+		for (unsigned k = 0; k < m->npfx; k++)
+			if (m->pfx[k].anchor != UINT32_MAX && e->nodes[m->pfx[k].anchor].dead)
+				h->involves_dead = true;
 	}
 	if (!n->dead) {
 		emu_mn_mnid(m->idx, &id);
-		if (dmm_mag_attach(n->mag, &id, m->idx, id.id, 6, DMM_ATT_80211, now) < 0)
+		if (n->ops->attach(n->inst, &id, m->idx, id.id, 6, DMM_ATT_80211, now) < 0)
 			e->attach_failures++;
 		emu_role_after_input(e, n);
 	}
-	next = now + dwell(e);
+	next = now + dwell(e, m);
 	if ((e->cfg.mobility_until == DMM_TIME_NEVER || next < e->cfg.mobility_until) &&
 	    next < e->cfg.duration && e->nmags > 1)
 		schedule(e, next, EV_MN_DETACH, ev->mn, n->idx);
@@ -121,8 +164,14 @@ static uint32_t next_mag(struct emu *e, struct emu_mn *m, uint32_t cur)
 	for (uint32_t i = 0; i < e->nmags; i++)
 		if (e->mag_list[i] == cur)
 			pos = i;
-	r = (uint32_t)emu_rng_below(&e->rng, e->nmags - 1);
-	return e->mag_list[r >= pos ? r + 1 : r];
+	/* A random other access router; a dead one is skipped (a few more draws). */
+	for (int tries = 0; tries < 16; tries++) {
+		r = (uint32_t)emu_rng_below(&m->mob_rng, e->nmags - 1);
+		r = e->mag_list[r >= pos ? r + 1 : r];
+		if (!e->nodes[r].dead)
+			break;
+	}
+	return r;
 }
 
 void emu_on_detach(struct emu *e, const struct emu_event *ev)
@@ -157,7 +206,7 @@ void emu_on_detach(struct emu *e, const struct emu_event *ev)
 	e->moves++;
 	if (!n->dead) {
 		emu_mn_mnid(m->idx, &id);
-		if (dmm_mag_detach(n->mag, &id, now) < 0)
+		if (n->ops->detach(n->inst, &id, now) < 0)
 			e->detach_failures++;
 		emu_role_after_input(e, n);
 	}
@@ -186,31 +235,123 @@ static void set_addr(struct emu_mn *m, const struct dmm_prefix *p)
 	m->addr.b[15] = id.id[5];
 }
 
+static struct emu_mn_pfx *pfx_find(struct emu_mn *m, const struct dmm_prefix *p)
+{
+	for (unsigned k = 0; k < m->npfx; k++)
+		if (dmm_prefix_eq(&m->pfx[k].p, p))
+			return &m->pfx[k];
+	return NULL;
+}
+
+static void record_release(struct emu *e, struct emu_mn *m, struct emu_mn_pfx *x)
+{
+	dmm_time_t now = e->eng.now;
+
+	if (e->nrel == e->rel_cap) {
+		uint32_t nc = e->rel_cap ? e->rel_cap * 2 : 256;
+		struct emu_release *nr = realloc(e->rel, sizeof(*nr) * nc);
+
+		if (!nr)
+			return;
+		e->rel = nr;
+		e->rel_cap = nc;
+	}
+	e->rel[e->nrel++] = (struct emu_release){
+		.mn = m->idx,
+		.anchor = x->anchor,
+		.p = x->p,
+		.at = now,
+		.lag = x->active ? 0 : now - x->idle_from,
+		.active = x->active,
+	};
+}
+
+/* The router advertisement of ev: the MN's address set follows it. */
+static void update_addresses(struct emu *e, struct emu_mn *m, const struct dmm_mn_event *ev, bool first)
+{
+	dmm_time_t now = e->eng.now;
+	struct emu_node *a;
+
+	/* A new attachment: the serving router's idle clocks start now (its intents are new). */
+	if (first)
+		for (unsigned k = 0; k < m->npfx; k++) {
+			m->pfx[k].preferred = false;
+			if (m->pfx[k].idle_from < now)
+				m->pfx[k].idle_from = now;
+		}
+	for (unsigned i = 0; i < ev->nprefix && i < DMM_MN_EVENT_MAX_PREFIX; i++) {
+		struct emu_mn_pfx *x = pfx_find(m, &ev->prefix[i]);
+
+		if (ev->valid_s[i] == 0) {
+			/* GAP2-1: the prefix goes (RFC 4862 §5.5.3: valid lifetime 0 removes it). */
+			if (x) {
+				record_release(e, m, x);
+				*x = m->pfx[--m->npfx];
+			}
+			continue;
+		}
+		if (!x) {
+			if (m->npfx == DMM_MN_EVENT_MAX_PREFIX)
+				continue;
+			x = &m->pfx[m->npfx++];
+			memset(x, 0, sizeof(*x));
+			x->p = ev->prefix[i];
+			a = emu_anchor_of(e, &x->p.addr);
+			x->anchor = a ? a->idx : UINT32_MAX;
+			x->idle_from = now;
+		}
+		x->preferred = ev->preferred_s[i] > 0;
+	}
+}
+
+/* The preferred prefix (the last one advertised preferred), or NULL. */
+static struct emu_mn_pfx *preferred(struct emu_mn *m)
+{
+	struct emu_mn_pfx *best = NULL;
+
+	for (unsigned k = 0; k < m->npfx; k++)
+		if (m->pfx[k].preferred)
+			best = &m->pfx[k];
+	return best;
+}
+
 void emu_on_mn_event(void *ctx, const struct dmm_mn_event *ev)
 {
 	struct emu_node *n = ctx;
 	struct emu *e = n->emu;
 	struct emu_mn *m = ev->mnid ? mn_of(e, emu_mn_from_mnid(ev->mnid)) : NULL;
 	dmm_time_t now = e->eng.now;
+	struct emu_mn_pfx *pref;
+	bool first;
 
 	if (!m)
 		m = mn_of(e, ev->link);
 	switch (ev->type) {
 	case DMM_MN_REGISTERED:
 		e->mn_registered_events++;
-		if (!m || m->mag != (int32_t)n->idx || m->registered)
+		if (!m || m->mag != (int32_t)n->idx)
 			break;
+		first = !m->reg_seen;
+		m->reg_seen = true;
 		m->registered = true;
-		if (ev->nprefix) {
+		update_addresses(e, m, ev, first);
+		pref = preferred(m);
+		if (pref) {
 			if (!m->has_prefix) {
-				set_addr(m, &ev->prefix[0]);
+				set_addr(m, &pref->p);
 				m->has_prefix = true;
-			} else if (!dmm_prefix_eq(&m->hnp, &ev->prefix[0])) {
-				/* The session's address is gone: RFC 5213 keeps the HNP across MAGs. */
-				m->prefix_changes++;
-				set_addr(m, &ev->prefix[0]);
+			} else if (!dmm_prefix_eq(&m->hnp, &pref->p)) {
+				/*
+				 * PMIPv6: the session's address is gone (RFC 5213 keeps the HNP
+				 * across MAGs). DMM: a new local prefix per MAAR is the design.
+				 */
+				if (n->kind == EMU_MAG)
+					m->prefix_changes++;
+				set_addr(m, &pref->p);
 			}
 		}
+		if (!first)
+			break;
 		if (m->cur_ho != NO_HO) {
 			struct emu_ho *h = &e->ho[m->cur_ho];
 
@@ -315,6 +456,13 @@ void emu_mn_delivered(struct emu *e, struct emu_mn *m, const struct emu_pkt *p, 
 {
 	dmm_time_t now = e->eng.now;
 
+	if (p->sess) {
+		e->dl.delivered++;
+		e->dl.bytes_delivered += p->size;
+		e->dl.delay_sum += now - p->sent;
+		emu_sess_delivered(e, p, mag);
+		return;
+	}
 	if (p->id / 64 < m->dl_seen_words)
 		m->dl_seen[p->id / 64] |= 1ULL << (p->id % 64);
 	e->dl.delivered++;
@@ -373,4 +521,191 @@ void emu_mn_attribute_mh(struct emu *e, const uint8_t *buf, size_t len)
 		m->sig_initial++;
 		e->mh_initial++;
 	}
+}
+
+/* ---- sessions ---- */
+
+static uint32_t random_cn(struct emu *e, struct emu_rng *r)
+{
+	uint32_t ncn = 0, k, i;
+
+	for (i = 0; i < e->nnodes; i++)
+		ncn += e->nodes[i].kind == EMU_CN;
+	k = (uint32_t)emu_rng_below(r, ncn ? ncn : 1);
+	for (i = 0; i < e->nnodes; i++)
+		if (e->nodes[i].kind == EMU_CN && k-- == 0)
+			return i;
+	return 0;
+}
+
+void emu_on_sess_start(struct emu *e, const struct emu_event *ev)
+{
+	struct emu_mn *m = &e->mns[ev->mn];
+	const struct emu_cfg *c = &e->cfg;
+	dmm_time_t now = e->eng.now, dur, next;
+	struct emu_mn_pfx *pref;
+	struct emu_sess *s;
+	struct dmm_mnid id;
+	uint32_t cn;
+
+	/* Every draw happens whatever the state of the MN: the trace stays the same. */
+	dur = draw(&m->ses_rng, c->ses_duration_exp, c->ses_duration, c->ses_duration_min);
+	cn = random_cn(e, &m->ses_rng);
+	next = draw(&m->ses_rng, c->ses_interval_exp, c->ses_interval, c->ses_interval_min);
+	if (now + next < c->duration)
+		schedule(e, now + (next ? next : 1), EV_SESS_START, ev->mn, 0);
+	pref = preferred(m);
+	if (!pref) {
+		e->sess_no_address++;
+		return;
+	}
+	if (e->nsess == e->sess_cap) {
+		uint32_t nc = e->sess_cap ? e->sess_cap * 2 : 1024;
+		struct emu_sess *ns = realloc(e->sess, sizeof(*ns) * nc);
+
+		if (!ns)
+			return;
+		e->sess = ns;
+		e->sess_cap = nc;
+	}
+	s = &e->sess[e->nsess];
+	memset(s, 0, sizeof(*s));
+	s->mn = m->idx;
+	s->cn = cn;
+	s->anchor = pref->anchor;
+	s->attach_seq = m->attach_seq;
+	s->prefix = pref->p;
+	s->addr = pref->p.addr;
+	/* Modified EUI-64 interface identifier, as set_addr(). */
+	emu_mn_mnid(m->idx, &id);
+	s->addr.b[8] = id.id[0] ^ 0x02;
+	s->addr.b[9] = id.id[1];
+	s->addr.b[10] = id.id[2];
+	s->addr.b[11] = 0xff;
+	s->addr.b[12] = 0xfe;
+	s->addr.b[13] = id.id[3];
+	s->addr.b[14] = id.id[4];
+	s->addr.b[15] = id.id[5];
+	s->start = now;
+	s->end = now + dur;
+	s->active = true;
+	pref->active++;
+	if (s->end < c->duration)
+		schedule(e, s->end, EV_SESS_END, e->nsess, 0);
+	if (c->ses_dl_pps > 0)
+		schedule(e, now, EV_SESS_DL, e->nsess, cn);
+	if (c->ses_ul_pps > 0)
+		schedule(e, now, EV_SESS_UL, e->nsess, cn);
+	e->nsess++;
+}
+
+void emu_on_sess_end(struct emu *e, const struct emu_event *ev)
+{
+	struct emu_sess *s = &e->sess[ev->mn];
+	struct emu_mn *m = &e->mns[s->mn - 1];
+	struct emu_mn_pfx *x = pfx_find(m, &s->prefix);
+
+	s->active = false;
+	if (x && x->active && --x->active == 0)
+		x->idle_from = e->eng.now;
+}
+
+void emu_on_sess_dl(struct emu *e, const struct emu_event *ev)
+{
+	struct emu_sess *s = &e->sess[ev->mn];
+	struct emu_node *cn = &e->nodes[s->cn];
+	dmm_time_t now = e->eng.now, gap = (dmm_time_t)(1e9 / e->cfg.ses_dl_pps);
+	struct emu_pkt p;
+
+	if (!s->active)
+		return;
+	memset(&p, 0, sizeof(p));
+	p.src = cn->addr;
+	p.dst = s->addr;
+	p.sent = now;
+	p.flow = s->mn;
+	p.sess = ev->mn + 1;
+	p.id = s->dl_next++;
+	p.size = e->cfg.ses_pkt_size;
+	p.src_node = (uint16_t)cn->idx;
+	p.anchor = UINT16_MAX;
+	e->dl.sent++;
+	emu_dp_arrive(e, cn, &p);
+	if (now + gap < s->end && now + gap < e->cfg.duration)
+		schedule(e, now + (gap ? gap : 1), EV_SESS_DL, ev->mn, ev->node);
+}
+
+void emu_on_sess_ul(struct emu *e, const struct emu_event *ev)
+{
+	struct emu_sess *s = &e->sess[ev->mn];
+	struct emu_mn *m = &e->mns[s->mn - 1];
+	dmm_time_t now = e->eng.now, gap = (dmm_time_t)(1e9 / e->cfg.ses_ul_pps);
+	struct emu_pkt p;
+
+	if (!s->active)
+		return;
+	/* With the link up and the address still valid, the host sends. */
+	if (m->mag >= 0 && pfx_find(m, &s->prefix)) {
+		memset(&p, 0, sizeof(p));
+		p.src = s->addr;
+		p.dst = e->nodes[s->cn].addr;
+		p.sent = now;
+		p.flow = s->mn;
+		p.sess = ev->mn + 1;
+		p.id = s->ul_next++;
+		p.size = e->cfg.ses_pkt_size;
+		p.in_link = m->idx;
+		p.uplink = 1;
+		p.src_node = (uint16_t)m->mag;
+		p.anchor = UINT16_MAX;
+		e->ul.sent++;
+		emu_dp_arrive(e, &e->nodes[m->mag], &p);
+	}
+	if (now + gap < s->end && now + gap < e->cfg.duration)
+		schedule(e, now + (gap ? gap : 1), EV_SESS_UL, ev->mn, ev->node);
+}
+
+void emu_sess_delivered(struct emu *e, const struct emu_pkt *p, struct emu_node *at)
+{
+	struct emu_sess *s = &e->sess[p->sess - 1];
+	struct emu_mn *m = &e->mns[s->mn - 1];
+	struct emu_stretch *st;
+	uint32_t cn = s->cn, a = s->anchor, g = at->idx;
+
+	if (p->uplink) {
+		s->ul_delivered++;
+		return;
+	}
+	s->dl_delivered++;
+	if (m->cur_ho != NO_HO) {
+		struct emu_ho *h = &e->ho[m->cur_ho];
+
+		/* attach -> first packet of a session that was going on across the handover */
+		if (h->has_attach && !h->has_rx && h->to == g && s->start < h->detach) {
+			h->has_rx = true;
+			h->first_rx = e->eng.now;
+		}
+	}
+	if (a == UINT32_MAX)
+		return;
+	/* Path stretch: CN -> anchor of the source prefix -> access router, against CN -> access router. */
+	st = &e->stretch_cls[s->attach_seq == m->attach_seq ? 0 : 1];
+	double ha = emu_path_hops(e, cn, a) + emu_path_hops(e, a, g), hd = emu_path_hops(e, cn, g);
+	double da = (double)(emu_path_delay(e, cn, a) + emu_path_delay(e, a, g)),
+	       dd = (double)emu_path_delay(e, cn, g);
+
+	st->hops_anchor += ha;
+	st->hops_direct += hd;
+	st->delay_anchor += da;
+	st->delay_direct += dd;
+	if (dd > 0)
+		st->ratio_sum += da / dd;
+	st->n++;
+}
+
+void emu_on_sample(struct emu *e)
+{
+	emu_dist_add(&e->tunnels, e->encap_now);
+	if (e->eng.now + e->cfg.sample_every < e->cfg.duration)
+		schedule(e, e->eng.now + e->cfg.sample_every, EV_SAMPLE, 0, 0);
 }

@@ -145,13 +145,97 @@ static json_t *flow_json(const struct emu_flow_stats *f)
 			 (json_int_t)f->lost_no_route, "no_decap", (json_int_t)f->lost_no_decap);
 }
 
+static json_t *stretch_json(const struct emu_stretch *st)
+{
+	double n = st->n ? (double)st->n : 1;
+
+	return json_pack("{s:I,s:f,s:f,s:f,s:f,s:f,s:f}", "packets", (json_int_t)st->n, "hops_via_anchor",
+			 r6(st->hops_anchor / n), "hops_direct", r6(st->hops_direct / n), "hop_ratio",
+			 st->hops_direct > 0 ? r6(st->hops_anchor / st->hops_direct) : 0.0,
+			 "delay_via_anchor_ms", r6(st->delay_anchor / n / 1e6), "delay_direct_ms",
+			 r6(st->delay_direct / n / 1e6), "delay_ratio_mean", r6(st->ratio_sum / n));
+}
+
+static json_t *sessions_json(struct emu *e)
+{
+	uint64_t dl_sent = 0, dl_got = 0, ul_sent = 0, ul_got = 0, active = 0, none = 0, on_old = 0;
+
+	for (uint32_t i = 0; i < e->nsess; i++) {
+		const struct emu_sess *s = &e->sess[i];
+
+		dl_sent += s->dl_next;
+		dl_got += s->dl_delivered;
+		ul_sent += s->ul_next;
+		ul_got += s->ul_delivered;
+		active += s->active;
+		none += s->dl_delivered == 0 && s->ul_delivered == 0 && (s->dl_next > 0 || s->ul_next > 0);
+		on_old += s->attach_seq != e->mns[s->mn - 1].attach_seq;
+	}
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o,s:o}", "started", (json_int_t)e->nsess,
+			 "no_address", (json_int_t)e->sess_no_address, "active_at_end", (json_int_t)active,
+			 "from_an_earlier_attachment_at_end", (json_int_t)on_old, "nothing_delivered",
+			 (json_int_t)none, "downlink_sent", (json_int_t)dl_sent, "downlink_delivered",
+			 (json_int_t)dl_got, "uplink_sent", (json_int_t)ul_sent, "uplink_delivered",
+			 (json_int_t)ul_got, "delivered_ratio",
+			 dl_sent + ul_sent ? r6((double)(dl_got + ul_got) / (double)(dl_sent + ul_sent))
+					   : 0.0,
+			 "stretch_new_sessions", stretch_json(&e->stretch_cls[0]), "stretch_old_sessions",
+			 stretch_json(&e->stretch_cls[1]));
+}
+
+/*
+ * GAP2-1 as the MNs saw it. A release is late when it came more than
+ * idle_release + idle_check + twice the largest path delay (packets in
+ * flight when the last session ended) after the prefix went idle. At the
+ * end, a released prefix must be free in its anchor's pool, or held by
+ * another MN (handed out again); a prefix still bound to the same MN at
+ * its anchor was not given back.
+ */
+static json_t *releases_json(struct emu *e)
+{
+	dmm_time_t bound = e->cfg.idle_release + e->cfg.idle_check + 2 * e->max_any_delay + DMM_MSEC,
+		   worst = 0;
+	uint64_t late = 0, active = 0, kept = 0, checked = 0;
+
+	for (uint32_t i = 0; i < e->nrel; i++) {
+		const struct emu_release *r = &e->rel[i];
+		struct emu_node *a = r->anchor != UINT32_MAX ? &e->nodes[r->anchor] : NULL;
+
+		if (r->active)
+			active++;
+		else if (r->lag > bound)
+			late++;
+		if (!r->active && r->lag > worst)
+			worst = r->lag;
+		/* Give the anchor a second (and the CMD's PBU its path) before looking. */
+		if (a && a->maar && !a->dead && r->at + DMM_SECOND + 2 * e->max_any_delay < e->eng.now) {
+			const struct dmm_bcache_entry *b =
+				dmm_bcache_find_prefix(dmm_maar_anchored(a->maar), &r->p);
+			struct dmm_mnid id;
+
+			checked++;
+			emu_mn_mnid(r->mn, &id);
+			if (b && dmm_mnid_eq(&b->mnid, &id))
+				kept++;
+			else if (!b && dmm_pool_is_used(dmm_maar_pool(a->maar), &r->p))
+				kept++;
+		}
+	}
+	return json_pack("{s:I,s:I,s:I,s:f,s:f,s:I,s:I,s:f,s:f}", "count", (json_int_t)e->nrel,
+			 "with_active_sessions", (json_int_t)active, "late", (json_int_t)late, "worst_lag_s",
+			 sec(worst), "bound_s", sec(bound), "checked_at_anchor", (json_int_t)checked,
+			 "not_returned_to_pool", (json_int_t)kept, "idle_release_s", sec(e->cfg.idle_release),
+			 "idle_check_s", sec(e->cfg.idle_check));
+}
+
 static json_t *build(struct emu *e, bool list_handovers)
 {
-	struct emu_dist pba = {0}, first = {0}, loss = {0}, sig = {0};
+	struct emu_dist pba = {0}, first = {0}, loss = {0}, sig = {0}, pba_dead = {0}, pba_other = {0};
 	uint64_t completed = 0, incomplete = 0, lost_total = 0, sig_ho_total = 0;
 	json_t *root = json_object(), *ho = json_object(), *list = json_array(), *anchors = json_array(),
-	       *mags = json_array(), *kills = json_array(), *bytype = json_object();
-	uint32_t attached = 0, reg_both = 0, moving = 0, prefix_changes = 0;
+	       *mags = json_array(), *kills = json_array(), *bytype = json_object(), *maars = json_array(),
+	       *cmd = NULL;
+	uint32_t attached = 0, reg_both = 0, moving = 0, prefix_changes = 0, at_dead = 0;
 	struct summary s;
 
 	for (uint32_t i = 0; i < e->nho; i++) {
@@ -167,7 +251,10 @@ static json_t *build(struct emu *e, bool list_handovers)
 		}
 		completed++;
 		emu_dist_add(&pba, (double)(h->registered - h->attach));
+		emu_dist_add(h->involves_dead ? &pba_dead : &pba_other, (double)(h->registered - h->attach));
 		emu_dist_add(&sig, h->sig);
+		if (e->cfg.ses_interval && h->has_rx)
+			emu_dist_add(&first, (double)(h->first_rx - h->attach));
 		if (m->stream && e->cfg.dl_pps > 0 && h->has_rx) {
 			emu_dist_add(&first, (double)(h->first_rx - h->attach));
 			lost = lost_in(m, h->id_detach, h->id_first_rx);
@@ -193,7 +280,13 @@ static json_t *build(struct emu *e, bool list_handovers)
 	json_object_set_new(root, "seed", json_integer((json_int_t)e->seed));
 	json_object_set_new(root, "virtual_duration_s", json_real(sec(e->eng.now)));
 	json_object_set_new(root, "events", json_integer((json_int_t)e->eng.processed));
+	json_object_set_new(root, "run",
+			    json_string(e->variant == EMU_VAR_DMM    ? "dmm"
+					: e->variant == EMU_VAR_PMIP ? "pmipv6"
+								     : "as-written"));
 	json_object_set_new(root, "nodes", json_integer(e->nnodes));
+	json_object_set_new(root, "max_role_path_delay_ms", json_real(r6((double)e->paths.max_delay / 1e6)));
+	json_object_set_new(root, "max_path_delay_ms", json_real(r6((double)e->max_any_delay / 1e6)));
 	json_object_set_new(root, "mns", json_integer(e->nmns));
 
 	json_object_set_new(ho, "count", json_integer((json_int_t)e->nho));
@@ -201,6 +294,12 @@ static json_t *build(struct emu *e, bool list_handovers)
 	json_object_set_new(ho, "incomplete", json_integer((json_int_t)incomplete));
 	s = summarize(&pba, 1e-6);
 	json_object_set_new(ho, "attach_to_pba_ms", summary_json(&s));
+	if (e->nkills) {
+		s = summarize(&pba_dead, 1e-6);
+		json_object_set_new(ho, "attach_to_pba_ms_prefix_at_dead_node", summary_json(&s));
+		s = summarize(&pba_other, 1e-6);
+		json_object_set_new(ho, "attach_to_pba_ms_others", summary_json(&s));
+	}
 	s = summarize(&first, 1e-6);
 	json_object_set_new(ho, "attach_to_first_packet_ms", summary_json(&s));
 	s = summarize(&loss, 1);
@@ -263,6 +362,64 @@ static json_t *build(struct emu *e, bool list_handovers)
 					  (json_int_t)st->deregistrations, "intents_end",
 					  (json_int_t)dmm_fm_count(fm), "intent_packets_end", (json_int_t)pk,
 					  "dead", n->dead));
+			json_object_set_new(json_array_get(anchors, json_array_size(anchors) - 1), "carried",
+					    json_pack("{s:I,s:I}", "packets", (json_int_t)n->carried_pkts,
+						      "bytes", (json_int_t)n->carried_bytes));
+		} else if (n->maar) {
+			const struct dmm_fm *fm = dmm_maar_fm(n->maar);
+			const struct dmm_maar_counters *mc = dmm_maar_counters(n->maar);
+
+			st = dmm_maar_stats(n->maar);
+			while ((in = dmm_fm_next(fm, in)) != NULL)
+				pk += in->packets;
+			json_array_append_new(
+				maars,
+				json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,"
+					  "s:{s:I,s:I}}",
+					  "name", n->name, "serving_end",
+					  (json_int_t)dmm_bul_count(dmm_maar_serving(n->maar)),
+					  "registered_end",
+					  (json_int_t)dmm_bul_count_state(dmm_maar_serving(n->maar),
+									  DMM_BUL_REGISTERED),
+					  "anchored_end",
+					  (json_int_t)dmm_bcache_count(dmm_maar_anchored(n->maar)),
+					  "pool_used_end", (json_int_t)dmm_pool_used(dmm_maar_pool(n->maar)),
+					  "pool_used_peak", (json_int_t)n->anchored_peak, "max_anchored",
+					  (json_int_t)n->max_anchored, "local_anchors",
+					  (json_int_t)mc->local_anchors, "remote_anchor_asks",
+					  (json_int_t)mc->remote_anchor_asks, "prefixes_released",
+					  (json_int_t)mc->prefixes_released, "anchors_released",
+					  (json_int_t)mc->anchors_released, "tunnels_up",
+					  (json_int_t)mc->tunnels_up, "tunnels_down",
+					  (json_int_t)mc->tunnels_down, "pbu_retransmissions",
+					  (json_int_t)st->pbu_retransmissions, "intents_end",
+					  (json_int_t)dmm_fm_count(fm), "dead", n->dead, "carried", "packets",
+					  (json_int_t)n->carried_pkts, "bytes",
+					  (json_int_t)n->carried_bytes));
+		} else if (n->cmd) {
+			const struct dmm_cmd_counters *cc = dmm_cmd_counters(n->cmd);
+			const struct dmm_cmd_anchor *an = NULL;
+			json_t *tab = json_array();
+
+			while ((an = dmm_cmd_anchor_next(n->cmd, an)) != NULL) {
+				struct emu_node *x = emu_node_by_addr(e, &an->addr);
+
+				json_array_append_new(
+					tab, json_pack("{s:s,s:s,s:I,s:I,s:I}", "maar", x ? x->name : "?",
+						       "state", dmm_anchor_state_name(an->state),
+						       "sessions_in_use", (json_int_t)an->sessions_in_use,
+						       "max_sessions", (json_int_t)an->max_sessions, "chosen",
+						       (json_int_t)an->chosen));
+			}
+			cmd = json_pack(
+				"{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "name", n->name, "mode",
+				n->cmd_mode == DMM_CMD_RELAY ? "relay" : "proxy", "mns_end",
+				(json_int_t)dmm_bcache_count(dmm_cmd_bcache(n->cmd)), "handovers",
+				(json_int_t)cc->handovers, "pmaar_updates", (json_int_t)cc->pmaar_updates,
+				"pmaar_give_ups", (json_int_t)cc->pmaar_give_ups, "partial_pbas",
+				(json_int_t)cc->partial_pbas, "releases", (json_int_t)cc->releases,
+				"anchor_choices", (json_int_t)cc->anchor_choices, "no_anchor",
+				(json_int_t)cc->no_anchor, "dead", (json_int_t)n->dead, "anchors", tab);
 		} else if (n->mag) {
 			const struct dmm_fm *fm = dmm_mag_fm(n->mag);
 			const struct dmm_bul *bul = dmm_mag_bul(n->mag);
@@ -283,6 +440,31 @@ static json_t *build(struct emu *e, bool list_handovers)
 	}
 	json_object_set_new(root, "anchors", anchors);
 	json_object_set_new(root, "mags", mags);
+	if (e->variant == EMU_VAR_DMM) {
+		json_object_set_new(root, "maars", maars);
+		json_object_set_new(root, "cmd", cmd ? cmd : json_null());
+	} else {
+		json_decref(maars);
+	}
+	if (e->cfg.ses_interval)
+		json_object_set_new(root, "sessions", sessions_json(e));
+	json_object_set_new(root, "releases", releases_json(e));
+	{
+		struct emu_dist t = e->tunnels;
+		struct summary ts;
+
+		/* summarize() sorts in place: copy, the samples stay in time order. */
+		t.v = malloc(sizeof(double) * (t.n ? t.n : 1));
+		if (t.v) {
+			memcpy(t.v, e->tunnels.v, sizeof(double) * t.n);
+			ts = summarize(&t, 1);
+			json_object_set_new(root, "tunnels_alive",
+					    json_pack("{s:f,s:I,s:f,s:f}", "sample_every_s",
+						      sec(e->cfg.sample_every), "samples", (json_int_t)ts.n,
+						      "mean", r6(ts.mean), "max", r6(ts.max)));
+			free(t.v);
+		}
+	}
 
 	json_object_set_new(root, "data",
 			    json_pack("{s:f,s:f,s:o,s:o}", "downlink_pps", e->cfg.dl_pps, "uplink_pps",
@@ -311,6 +493,8 @@ static json_t *build(struct emu *e, bool list_handovers)
 		if (m->mag < 0)
 			continue;
 		attached++;
+		if (e->nodes[m->mag].dead)
+			at_dead++;
 		if (emu_mn_registered_both(e, m))
 			reg_both++;
 	}
@@ -323,6 +507,8 @@ static json_t *build(struct emu *e, bool list_handovers)
 			  (json_int_t)e->mn_refused_events, "attach_failures", (json_int_t)e->attach_failures,
 			  "detach_failures", (json_int_t)e->detach_failures, "role_timer_stalls",
 			  (json_int_t)e->role_timer_stalls));
+	json_object_set_new(json_object_get(root, "registration"), "attached_to_dead_node",
+			    json_integer(at_dead));
 
 	for (uint32_t i = 0; i < e->nkills; i++) {
 		struct emu_kill *k = &e->kills[i];
@@ -361,15 +547,16 @@ static json_t *build(struct emu *e, bool list_handovers)
 			}
 			json_array_append_new(det, dj);
 		}
-		kj = json_pack("{s:s,s:f,s:b,s:I,s:o,s:f,s:f,s:b}", "node", e->nodes[k->node].name,
-			       "at_s", sec(k->at), "happened", k->done, "mags_with_bindings",
-			       (json_int_t)k->nmags, "detections", det, "worst_detection_s", sec(worst),
-			       "bound_s", sec(bound),
+		kj = json_pack("{s:s,s:f,s:b,s:I,s:o,s:f,s:f,s:b}", "node", e->nodes[k->node].name, "at_s",
+			       sec(k->at), "happened", k->done, "mags_with_bindings", (json_int_t)k->nmags,
+			       "detections", det, "worst_detection_s", sec(worst), "bound_s", sec(bound),
 			       "all_within_bound", k->done && k->nmags > 0 && all);
 		json_array_append_new(kills, kj);
 	}
 	json_object_set_new(root, "kills", kills);
 	free(pba.v);
+	free(pba_dead.v);
+	free(pba_other.v);
 	free(first.v);
 	free(loss.v);
 	free(sig.v);
@@ -440,6 +627,74 @@ static void text(struct emu *e, FILE *out, json_t *r, bool list_handovers)
 			jd(st, "hops_via_anchor", NULL), jd(st, "hops_direct", NULL),
 			jd(st, "hop_ratio", NULL), jd(st, "delay_via_anchor_ms", NULL),
 			jd(st, "delay_direct_ms", NULL), jd(st, "delay_ratio_mean", NULL));
+	if ((v = json_object_get(r, "sessions")) != NULL) {
+		json_t *so = json_object_get(v, "stretch_old_sessions"),
+		       *sn = json_object_get(v, "stretch_new_sessions");
+
+		fprintf(out,
+			"sessions: %lld started (%lld without an address), delivered %.4f of their packets; "
+			"%lld active at the end\n",
+			(long long)json_integer_value(json_object_get(v, "started")),
+			(long long)json_integer_value(json_object_get(v, "no_address")),
+			jd(v, "delivered_ratio", NULL),
+			(long long)json_integer_value(json_object_get(v, "active_at_end")));
+		fprintf(out,
+			"  stretch, new sessions: hops %.2f vs %.2f direct (x%.3f), delay x%.3f (%lld "
+			"pkts)\n",
+			jd(sn, "hops_via_anchor", NULL), jd(sn, "hops_direct", NULL),
+			jd(sn, "hop_ratio", NULL), jd(sn, "delay_ratio_mean", NULL),
+			(long long)json_integer_value(json_object_get(sn, "packets")));
+		fprintf(out,
+			"  stretch, old sessions: hops %.2f vs %.2f direct (x%.3f), delay x%.3f (%lld "
+			"pkts)\n",
+			jd(so, "hops_via_anchor", NULL), jd(so, "hops_direct", NULL),
+			jd(so, "hop_ratio", NULL), jd(so, "delay_ratio_mean", NULL),
+			(long long)json_integer_value(json_object_get(so, "packets")));
+	}
+	if ((v = json_object_get(r, "tunnels_alive")) != NULL)
+		fprintf(out, "tunnels alive (ENCAP intents, every %.3f s): mean %.1f, max %.0f\n",
+			jd(v, "sample_every_s", NULL), jd(v, "mean", NULL), jd(v, "max", NULL));
+	if ((v = json_object_get(r, "releases")) != NULL && json_integer_value(json_object_get(v, "count")))
+		fprintf(out,
+			"released prefixes: %lld (with active sessions %lld, late %lld, worst lag %.3f s, "
+			"bound "
+			"%.3f s, not returned %lld)\n",
+			(long long)json_integer_value(json_object_get(v, "count")),
+			(long long)json_integer_value(json_object_get(v, "with_active_sessions")),
+			(long long)json_integer_value(json_object_get(v, "late")), jd(v, "worst_lag_s", NULL),
+			jd(v, "bound_s", NULL),
+			(long long)json_integer_value(json_object_get(v, "not_returned_to_pool")));
+	if ((v = json_object_get(r, "cmd")) != NULL && json_is_object(v))
+		fprintf(out,
+			"cmd %s (%s): %lld MNs, %lld handovers, %lld P-MAAR updates, %lld given up, %lld "
+			"partial "
+			"PBAs, %lld releases, %lld anchor choices\n",
+			json_string_value(json_object_get(v, "name")),
+			json_string_value(json_object_get(v, "mode")),
+			(long long)json_integer_value(json_object_get(v, "mns_end")),
+			(long long)json_integer_value(json_object_get(v, "handovers")),
+			(long long)json_integer_value(json_object_get(v, "pmaar_updates")),
+			(long long)json_integer_value(json_object_get(v, "pmaar_give_ups")),
+			(long long)json_integer_value(json_object_get(v, "partial_pbas")),
+			(long long)json_integer_value(json_object_get(v, "releases")),
+			(long long)json_integer_value(json_object_get(v, "anchor_choices")));
+	if (json_array_size(json_object_get(r, "maars")) &&
+	    json_array_size(json_object_get(r, "maars")) <= 16) {
+		fprintf(out, "maars:\n");
+		json_array_foreach(json_object_get(r, "maars"), i, v)
+			fprintf(out,
+				"  %-8s serving %-5lld anchored %-5lld pool peak %-5lld/%-6lld released "
+				"%-5lld carried "
+				"%lld pkts%s\n",
+				json_string_value(json_object_get(v, "name")),
+				(long long)json_integer_value(json_object_get(v, "serving_end")),
+				(long long)json_integer_value(json_object_get(v, "anchored_end")),
+				(long long)json_integer_value(json_object_get(v, "pool_used_peak")),
+				(long long)json_integer_value(json_object_get(v, "max_anchored")),
+				(long long)json_integer_value(json_object_get(v, "anchors_released")),
+				(long long)jd(v, "carried", "packets"),
+				json_is_true(json_object_get(v, "dead")) ? " (killed)" : "");
+	}
 	fprintf(out, "anchors:\n");
 	json_array_foreach(json_object_get(r, "anchors"), i, v) fprintf(
 		out, "  %-8s homed %-7lld bindings end %-7lld peak %-7lld handoffs %-7lld intents %lld%s\n",
@@ -531,6 +786,168 @@ static void csv(FILE *out, json_t *r)
 			fprintf(out, ",,");
 		fprintf(out, "%lld\n", (long long)json_integer_value(json_object_get(v, "signalling")));
 	}
+}
+
+json_t *emu_report_json(struct emu *e, bool list_handovers)
+{
+	return build(e, list_handovers);
+}
+
+/* ---- --compare ---- */
+
+static json_t *jget(json_t *o, const char *path)
+{
+	char buf[128], *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok && o; tok = strtok_r(NULL, ".", &save))
+		o = json_object_get(o, tok);
+	return o;
+}
+
+/* The figures compared, from one run's report. */
+static json_t *cmp_metrics(struct emu *e, json_t *r)
+{
+	json_t *m = json_object(), *an = json_array();
+	uint64_t total = 0, top = 0;
+
+	for (uint32_t i = 0; i < e->nnodes; i++) {
+		struct emu_node *n = &e->nodes[i];
+
+		if (n->kind != EMU_LMA && n->kind != EMU_MAAR)
+			continue;
+		total += n->carried_pkts;
+		if (n->carried_pkts > top)
+			top = n->carried_pkts;
+		json_array_append_new(an, json_pack("{s:s,s:I,s:I}", "name", n->name, "packets",
+						    (json_int_t)n->carried_pkts, "bytes",
+						    (json_int_t)n->carried_bytes));
+	}
+	json_object_set(m, "stretch_old_sessions", jget(r, "sessions.stretch_old_sessions"));
+	json_object_set(m, "stretch_new_sessions", jget(r, "sessions.stretch_new_sessions"));
+	json_object_set_new(m, "anchors", an);
+	json_object_set_new(m, "busiest_anchor_share",
+			    json_real(total ? r6((double)top / (double)total) : 0.0));
+	json_object_set(m, "attach_to_registration_ms", jget(r, "handovers.attach_to_pba_ms"));
+	json_object_set(m, "attach_to_first_packet_ongoing_ms",
+			jget(r, "handovers.attach_to_first_packet_ms"));
+	json_object_set(m, "signalling_per_handover", jget(r, "signalling.per_handover"));
+	json_object_set(m, "signalling_messages", jget(r, "signalling.messages"));
+	json_object_set(m, "tunnels_alive", jget(r, "tunnels_alive"));
+	json_object_set(m, "released_prefixes", jget(r, "releases.count"));
+	json_object_set(m, "handovers", jget(r, "handovers.count"));
+	json_object_set(m, "sessions_started", jget(r, "sessions.started"));
+	json_object_set(m, "sessions_delivered_ratio", jget(r, "sessions.delivered_ratio"));
+	json_object_set(m, "registered_end", jget(r, "registration.registered_at_mag_and_lma"));
+	json_object_set(m, "attached_end", jget(r, "registration.attached"));
+	return m;
+}
+
+static double num(json_t *o, const char *path)
+{
+	return json_number_value(jget(o, path));
+}
+
+static void row(FILE *out, const char *label, const char *a, const char *b)
+{
+	fprintf(out, "  %-44s %-26s %s\n", label, a, b);
+}
+
+static void row_fmt(FILE *out, const char *label, json_t *d, json_t *c, const char *fmt, const char *p1,
+		    const char *p2, const char *p3)
+{
+	char a[64], b[64];
+
+	snprintf(a, sizeof(a), fmt, num(d, p1), p2 ? num(d, p2) : 0, p3 ? num(d, p3) : 0);
+	snprintf(b, sizeof(b), fmt, num(c, p1), p2 ? num(c, p2) : 0, p3 ? num(c, p3) : 0);
+	row(out, label, a, b);
+}
+
+int emu_report_compare(struct emu *d, struct emu *c, FILE *out, enum emu_format fmt)
+{
+	json_t *rd = build(d, false), *rc = build(c, false), *root, *md, *mc, *v;
+	char *str;
+	size_t i;
+
+	if (!rd || !rc)
+		return -1;
+	md = cmp_metrics(d, rd);
+	mc = cmp_metrics(c, rc);
+	root = json_pack("{s:s,s:I,s:I,s:f,s:{s:o,s:o},s:o,s:o}", "scenario", d->cfg.name, "seed",
+			 (json_int_t)d->seed, "mns", (json_int_t)d->nmns, "virtual_duration_s",
+			 sec(d->cfg.duration), "compare", "dmm", md, "pmipv6", mc, "dmm", rd, "pmipv6", rc);
+	if (fmt == EMU_FMT_JSON) {
+		str = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+		if (str)
+			fprintf(out, "%s\n", str);
+		free(str);
+		json_decref(root);
+		return 0;
+	}
+	fprintf(out,
+		"dmm-emu --compare: scenario %s, seed %llu, %u MNs, %.0f s virtual; same topology, moves and "
+		"sessions\n",
+		d->cfg.name, (unsigned long long)d->seed, d->nmns, sec(d->cfg.duration));
+	row(out, "", "DMM (CMD + MAARs)", "PMIPv6 (one LMA)");
+	row_fmt(out, "path stretch, old sessions: hops", md, mc, "%.2f vs %.2f (x%.3f)",
+		"stretch_old_sessions.hops_via_anchor", "stretch_old_sessions.hops_direct",
+		"stretch_old_sessions.hop_ratio");
+	row_fmt(out, "  delay via anchor vs direct, ms", md, mc, "%.2f vs %.2f (x%.3f)",
+		"stretch_old_sessions.delay_via_anchor_ms", "stretch_old_sessions.delay_direct_ms",
+		"stretch_old_sessions.delay_ratio_mean");
+	row_fmt(out, "  packets", md, mc, "%.0f", "stretch_old_sessions.packets", NULL, NULL);
+	row_fmt(out, "path stretch, new sessions: hops", md, mc, "%.2f vs %.2f (x%.3f)",
+		"stretch_new_sessions.hops_via_anchor", "stretch_new_sessions.hops_direct",
+		"stretch_new_sessions.hop_ratio");
+	row_fmt(out, "  delay via anchor vs direct, ms", md, mc, "%.2f vs %.2f (x%.3f)",
+		"stretch_new_sessions.delay_via_anchor_ms", "stretch_new_sessions.delay_direct_ms",
+		"stretch_new_sessions.delay_ratio_mean");
+	row_fmt(out, "  packets", md, mc, "%.0f", "stretch_new_sessions.packets", NULL, NULL);
+	row_fmt(out, "handovers", md, mc, "%.0f", "handovers", NULL, NULL);
+	row_fmt(out, "attach -> registration, ms (median/p95/max)", md, mc, "%.2f / %.2f / %.2f",
+		"attach_to_registration_ms.median", "attach_to_registration_ms.p95",
+		"attach_to_registration_ms.max");
+	row_fmt(out, "attach -> 1st pkt of ongoing session, ms", md, mc, "%.2f / %.2f / %.2f",
+		"attach_to_first_packet_ongoing_ms.median", "attach_to_first_packet_ongoing_ms.p95",
+		"attach_to_first_packet_ongoing_ms.max");
+	row_fmt(out, "signalling per handover (MH messages)", md, mc, "%.2f", "signalling_per_handover", NULL,
+		NULL);
+	row_fmt(out, "signalling messages in all", md, mc, "%.0f", "signalling_messages", NULL, NULL);
+	row_fmt(out, "tunnels alive (ENCAP intents): mean / max", md, mc, "%.1f / %.0f", "tunnels_alive.mean",
+		"tunnels_alive.max", NULL);
+	row_fmt(out, "released prefixes", md, mc, "%.0f", "released_prefixes", NULL, NULL);
+	row_fmt(out, "sessions started / delivered ratio", md, mc, "%.0f / %.4f", "sessions_started",
+		"sessions_delivered_ratio", NULL);
+	row_fmt(out, "registered at the end / attached", md, mc, "%.0f / %.0f", "registered_end",
+		"attached_end", NULL);
+	row_fmt(out, "busiest anchor's share of the traffic", md, mc, "%.3f", "busiest_anchor_share", NULL,
+		NULL);
+	fprintf(out, "  traffic carried per anchor (packets, MB):\n");
+	for (uint32_t k = 0; k < d->nnodes; k++) {
+		char a[64] = "-", b[64] = "-", label[64];
+		bool any = false;
+
+		json_array_foreach(
+			json_object_get(md, "anchors"), i,
+			v) if (!strcmp(json_string_value(json_object_get(v, "name")), d->nodes[k].name))
+		{
+			snprintf(a, sizeof(a), "%.0f, %.2f", num(v, "packets"), num(v, "bytes") / 1e6);
+			any = true;
+		}
+		json_array_foreach(
+			json_object_get(mc, "anchors"), i,
+			v) if (!strcmp(json_string_value(json_object_get(v, "name")), d->nodes[k].name))
+		{
+			snprintf(b, sizeof(b), "%.0f, %.2f", num(v, "packets"), num(v, "bytes") / 1e6);
+			any = true;
+		}
+		if (!any)
+			continue;
+		snprintf(label, sizeof(label), "  %s", d->nodes[k].name);
+		row(out, label, a, b);
+	}
+	json_decref(root);
+	return 0;
 }
 
 int emu_report(struct emu *e, FILE *out, enum emu_format fmt, bool list_handovers)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The roles' environment in the emulator: one dmm_lma or dmm_mag per
- * node, created with a struct dmm_env whose callbacks are ours. Sent
+ * The roles' environment in the emulator: one dmm_lma, dmm_mag, dmm_maar
+ * or dmm_cmd per node, created and driven through its struct dmm_role_ops
+ * (MAGs and MAARs share every code path here and in mn.c), with a struct
+ * dmm_env whose callbacks are ours. Sent
  * Mobility Headers travel as the encoded bytes the role produced, over
  * the shortest path with its delay, jitter and loss draws. Each role has
  * at most one live timer event: after every input its next deadline is
@@ -56,7 +58,7 @@ static void emu_send(void *ctx, const struct dmm_addr *src, const struct dmm_add
 		e->mh_by_type[buf[2]]++;
 	emu_mn_attribute_mh(e, buf, len);
 	to = emu_node_by_addr(e, dst);
-	if (!to || to->kind > EMU_MAG || len > UINT16_MAX) {
+	if (!to || !emu_is_role(to->kind) || len > UINT16_MAX) {
 		e->mh_unroutable++;
 		return;
 	}
@@ -119,6 +121,7 @@ static int create_lma(struct emu *e, struct emu_node *n)
 	if (e->cfg.lifetime_s && cfg.max_lifetime_s < e->cfg.lifetime_s)
 		cfg.max_lifetime_s = e->cfg.lifetime_s;
 	cfg.restart_counter = 1;
+	n->ops = &dmm_lma_ops;
 	/* Every MN may register at its LMA and gets one /64 from the pool. */
 	n->policy = dmm_policy_new(&emu_alloc, 4, e->nmags + 8, emu_rng_next(&e->rng));
 	if (!n->policy)
@@ -130,7 +133,7 @@ static int create_lma(struct emu *e, struct emu_node *n)
 		return -1;
 	dmm_policy_set_allow_any_mag(n->policy, true);
 	cfg.policy = n->policy;
-	n->lma = dmm_lma_new(&n->env, &cfg, e->eng.now);
+	n->inst = n->lma = n->ops->create(&n->env, &cfg, e->eng.now);
 	return n->lma ? 0 : -1;
 }
 
@@ -156,8 +159,98 @@ static int create_mag(struct emu *e, struct emu_node *n)
 		cfg.missing_heartbeats_allowed = (uint8_t)e->cfg.missing_allowed;
 	cfg.att = DMM_ATT_80211;
 	cfg.restart_counter = 1;
-	n->mag = dmm_mag_new(&n->env, &cfg, e->eng.now);
+	n->ops = &dmm_mag_ops;
+	n->inst = n->mag = n->ops->create(&n->env, &cfg, e->eng.now);
 	return n->mag ? 0 : -1;
+}
+
+static void hb_cfg(struct emu *e, struct emu_node *n, dmm_time_t *interval, uint8_t *allowed)
+{
+	if (n->hb_interval)
+		*interval = n->hb_interval;
+	else if (e->cfg.hb_interval)
+		*interval = e->cfg.hb_interval;
+	if (n->missing_allowed >= 0)
+		*allowed = (uint8_t)n->missing_allowed;
+	else if (e->cfg.missing_allowed >= 0)
+		*allowed = (uint8_t)e->cfg.missing_allowed;
+}
+
+static int create_maar(struct emu *e, struct emu_node *n)
+{
+	struct dmm_maar_cfg cfg;
+	uint32_t size = 0;
+
+	dmm_maar_cfg_defaults(&cfg);
+	cfg.addr = n->addr;
+	cfg.cmd = e->nodes[n->cmd_node].addr;
+	cfg.policy = NULL;
+	for (unsigned k = 0; k < n->npool; k++) {
+		cfg.pool[k] = n->pool[k];
+		size += n->pool[k].len >= 64   ? 1
+			: n->pool[k].len <= 40 ? 1u << 24
+					       : 1u << (64 - n->pool[k].len);
+	}
+	cfg.npool = n->npool;
+	cfg.hnp_len = 64;
+	cfg.anchor_locally = n->anchor_locally;
+	cfg.max_mns = mag_capacity(e);
+	/* Every MN may hold a prefix here: those attached, and those that left. */
+	cfg.max_anchored = n->max_anchored ? n->max_anchored : (size < e->nmns + 64 ? size : e->nmns + 64);
+	n->max_anchored = cfg.max_anchored;
+	cfg.priority = n->priority;
+	if (e->cfg.lifetime_s)
+		cfg.lifetime_s = e->cfg.lifetime_s;
+	cfg.idle_release = e->cfg.idle_release;
+	cfg.idle_check = e->cfg.idle_check;
+	cfg.detach_grace = e->cfg.detach_grace;
+	hb_cfg(e, n, &cfg.heartbeat_interval, &cfg.missing_heartbeats_allowed);
+	cfg.restart_counter = 1;
+	n->ops = &dmm_maar_ops;
+	n->inst = n->maar = n->ops->create(&n->env, &cfg, e->eng.now);
+	return n->maar ? 0 : -1;
+}
+
+static int create_cmd(struct emu *e, struct emu_node *n)
+{
+	struct dmm_cmd_cfg cfg;
+	struct dmm_policy_profile def;
+
+	dmm_cmd_cfg_defaults(&cfg);
+	cfg.addr = n->addr;
+	n->policy = dmm_policy_new(&emu_alloc, 4, e->nmags + 8, emu_rng_next(&e->rng));
+	if (!n->policy)
+		return -1;
+	memset(&def, 0, sizeof(def));
+	def.may_register = true;
+	def.n_alloc = 1;
+	if (dmm_policy_set_default(n->policy, &def))
+		return -1;
+	dmm_policy_set_allow_any_mag(n->policy, true);
+	cfg.policy = n->policy;
+	cfg.mode = n->cmd_mode;
+	if (n->relay_timeout)
+		cfg.relay_timeout = n->relay_timeout;
+	cfg.max_mns = e->nmns + e->nmns / 4 + 64;
+	cfg.max_maars = e->nmags + 8;
+	if (e->cfg.lifetime_s && cfg.max_lifetime_s < e->cfg.lifetime_s)
+		cfg.max_lifetime_s = e->cfg.lifetime_s;
+	hb_cfg(e, n, &cfg.heartbeat_interval, &cfg.missing_heartbeats_allowed);
+	cfg.restart_counter = 1;
+	n->ops = &dmm_cmd_ops;
+	n->inst = n->cmd = n->ops->create(&n->env, &cfg, e->eng.now);
+	return n->cmd ? 0 : -1;
+}
+
+struct dmm_fm *emu_node_fm(struct emu_node *n)
+{
+	if (n->lma)
+		return dmm_lma_fm_mut(n->lma);
+	if (n->mag)
+		return dmm_mag_fm_mut(n->mag);
+	if (n->maar)
+		return dmm_maar_fm_mut(n->maar);
+	return NULL;
 }
 
 /* The shared MAG policy: RFC 5213 §6.2, each MN-ID names its LMA. */
@@ -165,6 +258,8 @@ static int mag_policy(struct emu *e)
 {
 	struct dmm_policy_profile p, def;
 
+	if (e->variant == EMU_VAR_DMM)
+		return 0; /* no MAGs */
 	e->mag_policy = dmm_policy_new(&emu_alloc, e->nmns + 1, e->nmags + 8, emu_rng_next(&e->rng));
 	if (!e->mag_policy)
 		return -1;
@@ -191,11 +286,14 @@ int emu_roles_create(struct emu *e)
 	for (uint32_t i = 0; i < e->nnodes; i++) {
 		struct emu_node *n = &e->nodes[i];
 		uint32_t cap;
+		int rc;
 
-		if (n->kind > EMU_MAG)
+		if (!emu_is_role(n->kind))
 			continue;
-		cap = n->kind == EMU_LMA ? 4 * (n->homed + 64) : 4 * mag_capacity(e);
-		if (emu_dp_init(&n->dp, cap, e->cfg.buffer_cap))
+		cap = n->kind == EMU_LMA    ? 4 * (n->homed + 64)
+		      : n->kind == EMU_MAAR ? 8 * (mag_capacity(e) + e->nmns + 64)
+					    : 4 * mag_capacity(e);
+		if (n->kind != EMU_CMD && emu_dp_init(&n->dp, cap, e->cfg.buffer_cap))
 			return -1;
 		n->log.fn = log_sink;
 		n->log.ctx = n;
@@ -211,9 +309,23 @@ int emu_roles_create(struct emu *e)
 		n->env.seed = emu_rng_next(&e->rng);
 		n->env.wall_offset = WALL_OFFSET;
 		n->timer_at = DMM_TIME_NEVER;
-		if ((n->kind == EMU_LMA ? create_lma(e, n) : create_mag(e, n)) != 0) {
+		switch (n->kind) {
+		case EMU_LMA:
+			rc = create_lma(e, n);
+			break;
+		case EMU_MAG:
+			rc = create_mag(e, n);
+			break;
+		case EMU_MAAR:
+			rc = create_maar(e, n);
+			break;
+		default:
+			rc = create_cmd(e, n);
+			break;
+		}
+		if (rc != 0) {
 			fprintf(stderr, "dmm-emu: cannot create %s %s (config or memory)\n",
-				n->kind == EMU_LMA ? "lma" : "mag", n->name);
+				n->ops ? n->ops->name : "role", n->name);
 			return -1;
 		}
 		emu_role_resched(e, n);
@@ -226,10 +338,13 @@ void emu_roles_destroy(struct emu *e)
 	for (uint32_t i = 0; i < e->nnodes; i++) {
 		struct emu_node *n = &e->nodes[i];
 
-		dmm_lma_free(n->lma);
-		dmm_mag_free(n->mag);
+		if (n->ops && n->inst)
+			n->ops->destroy(n->inst);
+		n->inst = NULL;
 		n->lma = NULL;
 		n->mag = NULL;
+		n->maar = NULL;
+		n->cmd = NULL;
 		dmm_policy_free(n->policy);
 		emu_dp_fini(&n->dp);
 	}
@@ -244,7 +359,7 @@ void emu_role_resched(struct emu *e, struct emu_node *n)
 
 	if (n->dead)
 		return;
-	d = n->lma ? dmm_lma_next_deadline(n->lma) : n->mag ? dmm_mag_next_deadline(n->mag) : DMM_TIME_NEVER;
+	d = n->inst ? n->ops->next_deadline(n->inst) : DMM_TIME_NEVER;
 	if (d == n->timer_at)
 		return;
 	n->timer_at = d;
@@ -266,7 +381,13 @@ void emu_role_after_input(struct emu *e, struct emu_node *n)
 		if (c > n->bindings_peak)
 			n->bindings_peak = c;
 	}
-	if (n->mag)
+	if (n->maar) {
+		uint32_t c = dmm_pool_used(dmm_maar_pool(n->maar));
+
+		if (c > n->anchored_peak)
+			n->anchored_peak = c;
+	}
+	if (n->mag || n->maar)
 		emu_watch_kills(e, n);
 	emu_role_resched(e, n);
 }
@@ -279,10 +400,7 @@ void emu_on_role_timer(struct emu *e, const struct emu_event *ev)
 	if (n->dead || ev->gen != n->timer_gen)
 		return;
 	n->timer_at = DMM_TIME_NEVER;
-	if (n->lma)
-		dmm_lma_expire(n->lma, now);
-	else
-		dmm_mag_expire(n->mag, now);
+	n->ops->expire(n->inst, now);
 	emu_role_after_input(e, n);
 	if (n->timer_at <= now && n->timer_at != DMM_TIME_NEVER) {
 		/* A role that keeps asking for the past would stall virtual time. */
@@ -306,10 +424,7 @@ void emu_on_mh(struct emu *e, struct emu_event *ev)
 		return;
 	}
 	n->mh_rcvd++;
-	if (n->lma)
-		dmm_lma_recv(n->lma, &ev->u.mh.src, &ev->u.mh.dst, ev->u.mh.buf, ev->u.mh.len, now);
-	else
-		dmm_mag_recv(n->mag, &ev->u.mh.src, &ev->u.mh.dst, ev->u.mh.buf, ev->u.mh.len, now);
+	n->ops->recv(n->inst, &ev->u.mh.src, &ev->u.mh.dst, ev->u.mh.buf, ev->u.mh.len, now);
 	free(ev->u.mh.buf);
 	emu_role_after_input(e, n);
 }
@@ -379,6 +494,18 @@ bool emu_mn_registered_both(struct emu *e, const struct emu_mn *m)
 		return false;
 	mag = &e->nodes[m->mag];
 	emu_mn_mnid(m->idx, &id);
+	if (mag->maar) {
+		/* RFC 8885: the S-MAAR holds the MN registered, the CMD names it S-MAAR. */
+		struct emu_node *cmd = &e->nodes[mag->cmd_node];
+
+		b = dmm_bul_find_mnid(dmm_maar_serving(mag->maar), &id);
+		if (!b || b->state != DMM_BUL_REGISTERED || !cmd->cmd)
+			return false;
+		c = dmm_bcache_find_mnid(dmm_cmd_bcache(cmd->cmd), &id);
+		return c && c->state == DMM_BCE_ACTIVE && dmm_addr_eq(&c->pcoa, &mag->addr);
+	}
+	if (!mag->mag)
+		return false;
 	b = dmm_bul_find_mnid(dmm_mag_bul(mag->mag), &id);
 	if (!b || b->state != DMM_BUL_REGISTERED || !dmm_addr_eq(&b->lmaa, &lma->addr))
 		return false;

@@ -20,6 +20,26 @@
  *    "traffic": {"downlink_pps": 100, "uplink_pps": 0, "packet_size": 1000, "fraction": 1},
  *    "events": [{"at": "30s", "kill": "LMA2"}]}
  *
+ * Distributed anchoring (RFC 8885) adds two kinds and a few settings:
+ *
+ *   {"name": "MAAR1", "kind": "maar", "address": "...", "pool": ["2001:db8:11::/48"],
+ *    "max_anchored": 1000, "priority": 1, "anchor_locally": true, "cmd": "CMD"}
+ *   {"name": "CMD", "kind": "cmd", "address": "...", "mode": "proxy" | "relay",
+ *    "relay_timeout": "1s", "pool": ["2001:db8:100::/48"]}
+ *   "defaults": {"idle_release": "10s", "idle_check": "1s", "detach_grace": "10s"},
+ *   "sessions": {"interval": {"type": "exponential", "mean": "20s", "min": "0"},
+ *                "duration": {"type": "exponential", "mean": "30s", "min": "1s"},
+ *                "downlink_pps": 10, "uplink_pps": 2, "packet_size": 500},
+ *   "sample": "1s", "compare": true
+ *
+ * MNs attach to MAARs exactly as to MAGs. A scenario with MAARs runs as
+ * DMM (CMD + MAARs) or, for --compare, as centralized PMIPv6 on the same
+ * topology: the CMD's position holds the LMA (a node of kind "lma" when the
+ * scenario has one, used only then; else the CMD itself with its "pool"),
+ * and a MAG stands where each MAAR stands. Sessions: each MN opens one
+ * every interval, to a random CN, for the drawn duration; its source is
+ * the prefix preferred when it starts.
+ *
  * A listed MN follows its path cyclically; a generated one starts at a
  * random MAG and moves to a random other MAG. Paths between nodes are the
  * shortest by base delay (then by hops), computed once.
@@ -144,6 +164,10 @@ static int node_kind(const char *s)
 		return EMU_CN;
 	if (!strcmp(s, "router"))
 		return EMU_ROUTER;
+	if (!strcmp(s, "maar"))
+		return EMU_MAAR;
+	if (!strcmp(s, "cmd"))
+		return EMU_CMD;
 	if (!strcmp(s, "mn"))
 		return 100;
 	return -1;
@@ -188,6 +212,60 @@ static void cfg_defaults(struct emu_cfg *c)
 	c->link_delay = 1 * DMM_MSEC;
 	c->loss_override = -1;
 	c->missing_allowed = -1;
+	c->idle_release = 10 * DMM_SECOND;
+	c->idle_check = 1 * DMM_SECOND;
+	c->detach_grace = 10 * DMM_SECOND;
+	c->ses_pkt_size = 500;
+	c->sample_every = 1 * DMM_SECOND;
+}
+
+static int get_dist(json_t *o, bool *exp, dmm_time_t *mean, dmm_time_t *min)
+{
+	const char *t;
+
+	if (!o)
+		return 0;
+	if (json_is_string(o) || json_is_number(o)) {
+		json_t *w = json_pack("{s:O}", "mean", o);
+		int rc = get_duration(w, "mean", mean);
+
+		json_decref(w);
+		*exp = false;
+		return rc;
+	}
+	t = get_string(o, "type");
+	if (t && strcmp(t, "fixed") && strcmp(t, "exponential"))
+		return -1;
+	*exp = t && !strcmp(t, "exponential");
+	return get_duration(o, "mean", mean) || get_duration(o, "min", min) ? -1 : 0;
+}
+
+static int load_pool(json_t *o, struct emu_node *n)
+{
+	json_t *pool = json_object_get(o, "pool"), *v;
+	size_t j;
+
+	if (!pool)
+		return 0;
+	if (!json_is_array(pool) || json_array_size(pool) == 0 || json_array_size(pool) > 4)
+		return -1;
+	json_array_foreach(pool, j, v)
+	{
+		if (!json_is_string(v) || dmm_prefix_parse(json_string_value(v), &n->pool[j]))
+			return -1;
+	}
+	n->npool = (uint8_t)json_array_size(pool);
+	return 0;
+}
+
+/* The kind a declared node runs as in this variant. */
+static uint8_t run_kind(uint8_t decl, int variant)
+{
+	if (variant == EMU_VAR_DMM && decl == EMU_LMA)
+		return EMU_ROUTER;
+	if (variant == EMU_VAR_PMIP && decl == EMU_MAAR)
+		return EMU_MAG;
+	return decl;
 }
 
 static int load_mn_path(struct emu *e, json_t *path, struct emu_mn *m, char *err, size_t errlen)
@@ -203,8 +281,8 @@ static int load_mn_path(struct emu *e, json_t *path, struct emu_mn *m, char *err
 	{
 		struct emu_node *n = json_is_string(v) ? emu_node_by_name(e, json_string_value(v)) : NULL;
 
-		if (!n || n->kind != EMU_MAG)
-			ERR("mn %u: path entry %zu is not a MAG", m->idx, i);
+		if (!n || !emu_is_access(n->kind))
+			ERR("mn %u: path entry %zu is not a MAG or MAAR", m->idx, i);
 		e->path_store[e->npath_store++] = n->idx;
 	}
 	return 0;
@@ -212,12 +290,12 @@ fail:
 	return -1;
 }
 
-int emu_load(struct emu *e, const char *path, char *err, size_t errlen)
+int emu_load(struct emu *e, const char *path, int variant, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	json_t *root = json_load_file(path, 0, &jerr), *nodes, *links, *gens, *o, *v;
 	size_t i, nmn = 0, npath = 0;
-	uint32_t nlma = 0, ncn = 0, rr_lma = 0, rr_cn = 0;
+	uint32_t nlma = 0, ncn = 0, rr_lma = 0, rr_cn = 0, ncmd = 0, nmaar = 0, nlma_decl = 0;
 	uint32_t *lmas = NULL, *cns = NULL;
 
 	if (!root) {
@@ -225,8 +303,35 @@ int emu_load(struct emu *e, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	cfg_defaults(&e->cfg);
+	e->cmd_idx = e->lma_idx = UINT32_MAX;
 	if (!json_is_object(root))
 		ERR("%s: the scenario must be a JSON object", path);
+	/* The variant: a scenario with MAARs runs as DMM unless told otherwise. */
+	nodes = json_object_get(root, "nodes");
+	json_array_foreach(nodes, i, o)
+	{
+		const char *k = get_string(o, "kind");
+
+		if (k && !strcmp(k, "maar"))
+			nmaar++;
+		if (k && !strcmp(k, "cmd"))
+			ncmd++;
+		if (k && !strcmp(k, "lma"))
+			nlma_decl++;
+	}
+	if (nmaar && ncmd != 1)
+		ERR("nodes: MAARs need exactly one cmd");
+	e->has_dmm = nmaar > 0;
+	if (!e->has_dmm)
+		variant = EMU_VAR_NATIVE;
+	else if (variant == EMU_VAR_NATIVE)
+		variant = EMU_VAR_DMM;
+	if (variant == EMU_VAR_PMIP && nlma_decl > 1)
+		ERR("nodes: a scenario with MAARs has at most one lma (the centralized anchor)");
+	e->variant = (uint8_t)variant;
+	e->cfg.compare = json_is_true(json_object_get(root, "compare"));
+	if (get_duration(root, "sample", &e->cfg.sample_every))
+		ERR("sample: not a duration");
 	if (get_string(root, "name"))
 		snprintf(e->cfg.name, sizeof(e->cfg.name), "%s", get_string(root, "name"));
 	if (get_duration(root, "duration", &e->cfg.duration))
@@ -258,6 +363,10 @@ int emu_load(struct emu *e, const char *path, char *err, size_t errlen)
 		if (d >= 0)
 			e->cfg.buffer_cap = (uint32_t)d;
 		d = -1;
+		if (get_duration(o, "idle_release", &e->cfg.idle_release) ||
+		    get_duration(o, "idle_check", &e->cfg.idle_check) ||
+		    get_duration(o, "detach_grace", &e->cfg.detach_grace))
+			ERR("defaults: bad idle_release, idle_check or detach_grace");
 		if (get_number(o, "mag_max_mns", &d) || (d > 0 && (e->cfg.mag_max_mns = (uint32_t)d, 0)))
 			ERR("defaults.mag_max_mns: not a number");
 		d = -1;
@@ -298,8 +407,25 @@ int emu_load(struct emu *e, const char *path, char *err, size_t errlen)
 		e->cfg.pkt_size = (uint16_t)sz;
 	}
 
+	o = json_object_get(root, "sessions");
+	if (o) {
+		double sz = e->cfg.ses_pkt_size;
+
+		if (get_dist(json_object_get(o, "interval"), &e->cfg.ses_interval_exp, &e->cfg.ses_interval,
+			     &e->cfg.ses_interval_min) ||
+		    get_dist(json_object_get(o, "duration"), &e->cfg.ses_duration_exp, &e->cfg.ses_duration,
+			     &e->cfg.ses_duration_min))
+			ERR("sessions: bad interval or duration");
+		if (get_number(o, "downlink_pps", &e->cfg.ses_dl_pps) ||
+		    get_number(o, "uplink_pps", &e->cfg.ses_ul_pps) || get_number(o, "packet_size", &sz))
+			ERR("sessions: bad downlink_pps, uplink_pps or packet_size");
+		if (sz < 40 || sz > 65535 || e->cfg.ses_dl_pps < 0 || e->cfg.ses_ul_pps < 0 ||
+		    e->cfg.ses_interval == 0)
+			ERR("sessions: out of range (interval must be > 0)");
+		e->cfg.ses_pkt_size = (uint16_t)sz;
+	}
+
 	/* Nodes first (every kind but mn), then the MNs that name them. */
-	nodes = json_object_get(root, "nodes");
 	if (!json_is_array(nodes))
 		ERR("nodes: must be an array");
 	e->nodes = calloc(json_array_size(nodes) + 1, sizeof(*e->nodes));
@@ -312,7 +438,7 @@ int emu_load(struct emu *e, const char *path, char *err, size_t errlen)
 		struct emu_node *n;
 
 		if (k < 0)
-			ERR("nodes[%zu]: kind must be lma, mag, cn, router or mn", i);
+			ERR("nodes[%zu]: kind must be lma, mag, maar, cmd, cn, router or mn", i);
 		if (!name || strlen(name) >= sizeof(n->name))
 			ERR("nodes[%zu]: name missing or too long", i);
 		if (k == 100) {
@@ -327,7 +453,10 @@ int emu_load(struct emu *e, const char *path, char *err, size_t errlen)
 		n = &e->nodes[e->nnodes];
 		n->emu = e;
 		n->idx = e->nnodes;
-		n->kind = (uint8_t)k;
+		n->decl_kind = (uint8_t)k;
+		n->kind = run_kind((uint8_t)k, variant);
+		n->cmd_node = UINT32_MAX;
+		n->anchor_locally = true;
 		n->default_lma = UINT32_MAX;
 		n->missing_allowed = -1;
 		snprintf(n->name, sizeof(n->name), "%s", name);
@@ -340,27 +469,55 @@ int emu_load(struct emu *e, const char *path, char *err, size_t errlen)
 		v = json_object_get(o, "missing_heartbeats_allowed");
 		if (json_is_integer(v))
 			n->missing_allowed = (int)json_integer_value(v);
-		if (k == EMU_LMA) {
-			json_t *pool = json_object_get(o, "pool");
-			size_t j;
+		if (load_pool(o, n) || ((k == EMU_LMA || k == EMU_MAAR) && n->npool == 0))
+			ERR("%s %s: pool must be an array of 1 to 4 prefixes", get_string(o, "kind"), name);
+		if (k == EMU_MAAR) {
+			double d = 0;
+			json_t *al = json_object_get(o, "anchor_locally");
 
-			if (!json_is_array(pool) || json_array_size(pool) == 0 || json_array_size(pool) > 4)
-				ERR("lma %s: pool must be an array of 1 to 4 prefixes", name);
-			json_array_foreach(pool, j, v)
-			{
-				if (!json_is_string(v) || dmm_prefix_parse(json_string_value(v), &n->pool[j]))
-					ERR("lma %s: pool[%zu] is not a prefix", name, j);
+			if (get_number(o, "max_anchored", &d) || d < 0)
+				ERR("maar %s: max_anchored: a number", name);
+			n->max_anchored = (uint32_t)d;
+			d = 0;
+			if (get_number(o, "priority", &d) || d < 0 || d > 65535)
+				ERR("maar %s: priority: 0 to 65535", name);
+			n->priority = (uint16_t)d;
+			if (al && !json_is_boolean(al))
+				ERR("maar %s: anchor_locally: true or false", name);
+			n->anchor_locally = !al || json_is_true(al);
+		}
+		if (k == EMU_CMD) {
+			const char *mode = get_string(o, "mode");
+
+			if (mode && strcmp(mode, "proxy") && strcmp(mode, "relay"))
+				ERR("cmd %s: mode: proxy or relay", name);
+			n->cmd_mode = mode && !strcmp(mode, "relay") ? DMM_CMD_RELAY : DMM_CMD_PROXY;
+			if (get_duration(o, "relay_timeout", &n->relay_timeout))
+				ERR("cmd %s: relay_timeout: not a duration", name);
+			e->cmd_idx = e->nnodes;
+			if (variant == EMU_VAR_PMIP && nlma_decl == 0) {
+				if (n->npool == 0)
+					ERR("cmd %s: the centralized run needs its pool (or an lma node)",
+					    name);
+				n->kind = EMU_LMA;
+			} else if (variant == EMU_VAR_PMIP) {
+				n->kind = EMU_ROUTER;
 			}
-			n->npool = (uint8_t)json_array_size(pool);
+		}
+		/* Only anchors own their pools in this run. */
+		if (n->kind != EMU_LMA && n->kind != EMU_MAAR)
+			n->npool = 0;
+		if (n->kind == EMU_LMA) {
 			nlma++;
+			e->lma_idx = e->nnodes;
 		}
 		if (k == EMU_CN)
 			ncn++;
 		e->nnodes++;
 	}
-	if (nlma == 0)
+	if (nlma == 0 && e->cmd_idx == UINT32_MAX)
 		ERR("nodes: no lma");
-	lmas = calloc(nlma, sizeof(*lmas));
+	lmas = calloc(nlma + 1, sizeof(*lmas));
 	cns = calloc(ncn + 1, sizeof(*cns));
 	e->mag_list = calloc(e->nnodes, sizeof(*e->mag_list));
 	if (!lmas || !cns || !e->mag_list)
@@ -371,11 +528,14 @@ int emu_load(struct emu *e, const char *path, char *err, size_t errlen)
 			lmas[nlma++] = n;
 		if (e->nodes[n].kind == EMU_CN)
 			cns[ncn++] = n;
-		if (e->nodes[n].kind == EMU_MAG)
+		/* Access routers in declaration order: MAARs and the MAGs standing in for them alike. */
+		if (emu_is_access(e->nodes[n].kind))
 			e->mag_list[e->nmags++] = n;
 	}
+	if (nlma == 0)
+		lmas[nlma++] = e->cmd_idx; /* the MNs' "home" in DMM: the CMD */
 	if (e->nmags == 0)
-		ERR("nodes: no mag");
+		ERR("nodes: no mag or maar");
 	switch (addr_index(e)) {
 	case -1:
 		ERR("out of memory");
@@ -384,12 +544,22 @@ int emu_load(struct emu *e, const char *path, char *err, size_t errlen)
 	}
 	json_array_foreach(nodes, i, o)
 	{
-		const char *dl = get_string(o, "default_lma");
+		const char *dl = get_string(o, "default_lma"), *cs = get_string(o, "cmd");
 		struct emu_node *n = emu_node_by_name(e, get_string(o, "name"));
 
+		if (n && n->kind == EMU_MAAR) {
+			struct emu_node *c = cs ? emu_node_by_name(e, cs) : &e->nodes[e->cmd_idx];
+
+			if (!c || c->kind != EMU_CMD)
+				ERR("maar %s: cmd %s is not a cmd", n->name, cs);
+			n->cmd_node = c->idx;
+			continue;
+		}
 		if (!n || n->kind != EMU_MAG)
 			continue;
-		if (dl) {
+		if (n->decl_kind == EMU_MAAR) {
+			n->default_lma = lmas[0];
+		} else if (dl) {
 			struct emu_node *l = emu_node_by_name(e, dl);
 
 			if (!l || l->kind != EMU_LMA)
@@ -454,7 +624,9 @@ int emu_load(struct emu *e, const char *path, char *err, size_t errlen)
 		m = &e->mns[e->nmns];
 		m->idx = ++e->nmns;
 		h = hs ? emu_node_by_name(e, hs) : NULL;
-		if (!h || h->kind != EMU_LMA)
+		if (e->has_dmm)
+			h = &e->nodes[lmas[0]]; /* the CMD, or the centralized LMA */
+		else if (!h || h->kind != EMU_LMA)
 			ERR("mn %s: home_lma must name an lma", get_string(o, "name"));
 		m->home_lma = h->idx;
 		cn = cs ? emu_node_by_name(e, cs) : (ncn ? &e->nodes[cns[0]] : NULL);
@@ -470,10 +642,11 @@ int emu_load(struct emu *e, const char *path, char *err, size_t errlen)
 	{
 		size_t count = (size_t)json_number_value(json_object_get(o, "mn_count"));
 		const char *hs = get_string(o, "home_lma"), *cs = get_string(o, "cn");
-		struct emu_node *h = hs && strcmp(hs, "round-robin") ? emu_node_by_name(e, hs) : NULL;
+		struct emu_node *h =
+			hs && strcmp(hs, "round-robin") && !e->has_dmm ? emu_node_by_name(e, hs) : NULL;
 		struct emu_node *cn = cs && strcmp(cs, "round-robin") ? emu_node_by_name(e, cs) : NULL;
 
-		if (hs && strcmp(hs, "round-robin") && (!h || h->kind != EMU_LMA))
+		if (hs && strcmp(hs, "round-robin") && !e->has_dmm && (!h || h->kind != EMU_LMA))
 			ERR("generators[%zu].home_lma: round-robin or an lma", i);
 		if (cs && strcmp(cs, "round-robin") && (!cn || cn->kind != EMU_CN))
 			ERR("generators[%zu].cn: round-robin or a cn", i);
@@ -502,8 +675,8 @@ int emu_load(struct emu *e, const char *path, char *err, size_t errlen)
 		struct emu_node *n = ks ? emu_node_by_name(e, ks) : NULL;
 		dmm_time_t at = DMM_TIME_NEVER;
 
-		if (!n || (n->kind != EMU_LMA && n->kind != EMU_MAG))
-			ERR("events[%zu].kill: must name an lma or a mag", i);
+		if (!n || !emu_is_role(n->kind))
+			ERR("events[%zu].kill: must name an lma, mag, maar or cmd", i);
 		if (get_duration(v, "at", &at) || at == DMM_TIME_NEVER)
 			ERR("events[%zu].at: a duration is needed", i);
 		e->kills[e->nkills++] = (struct emu_kill){.node = n->idx, .at = at};
@@ -601,8 +774,7 @@ int emu_paths_compute(struct emu *e)
 			dmm_time_t worst = 0;
 			uint32_t x = b;
 
-			if (e->nodes[a].kind > EMU_MAG || e->nodes[b].kind > EMU_MAG ||
-			    p->delay[(size_t)a * n + b] == DMM_TIME_NEVER)
+			if (p->delay[(size_t)a * n + b] == DMM_TIME_NEVER)
 				continue;
 			while (x != a) {
 				const struct emu_link *l = &e->links[p->pred_link[(size_t)a * n + x]];
@@ -610,7 +782,10 @@ int emu_paths_compute(struct emu *e)
 				worst += l->delay + l->jitter;
 				x = l->a == x ? l->b : l->a;
 			}
-			if (worst > p->max_delay)
+			if (worst > e->max_any_delay)
+				e->max_any_delay = worst;
+			if (emu_is_role(e->nodes[a].kind) && emu_is_role(e->nodes[b].kind) &&
+			    worst > p->max_delay)
 				p->max_delay = worst;
 		}
 	}

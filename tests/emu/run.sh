@@ -7,7 +7,19 @@
 #       (BUL REGISTERED) and at its LMA (BCE ACTIVE pointing at that MAG);
 #   (b) when an LMA is killed, every MAG that held bindings with it
 #       declares it down (RFC 5847) within the heartbeat bound;
-#   (c) the same seed gives a byte-identical report, another seed does not.
+#   (c) the same seed gives a byte-identical report, another seed does not;
+#   (d) DMM (RFC 8885) in proxy and in relay mode: every MN ends registered
+#       at its serving MAAR and at the CMD, sessions are delivered, new
+#       sessions take the direct path;
+#   (e) an unreachable previous MAAR (killed): other MNs' handovers are not
+#       delayed, the serving MAAR still registers (relay: within
+#       relay_timeout);
+#   (f) a full MAAR: the CMD chooses another anchor and never a full one;
+#   (g) idle release (GAP2-1): idle old prefixes are released within
+#       idle_release + idle_check (+ path delays) and go back to their
+#       anchor's pool; a prefix with an ongoing session never is;
+#   (h) --compare: the same mobility and session trace in both runs,
+#       deterministic JSON.
 #
 # usage: tests/emu/run.sh build/dmm-emu
 set -u
@@ -82,6 +94,98 @@ if cmp -s "$tmp/s5a.json" "$tmp/s6.json"; then bad "different seeds, identical r
 run "$tmp/f1.json" --seed 1 "$top/emu/scenarios/fig4.json"
 run "$tmp/f2.json" --seed 2 "$top/emu/scenarios/fig4.json"
 if cmp -s "$tmp/f1.json" "$tmp/f2.json"; then bad "fig4: seeds 1 and 2 gave identical reports"; else ok; fi
+
+# --- (d) DMM: proxy and relay mode ---
+small=$top/tests/emu/dmm-small.json
+# relay TIMEOUT > FILE: the small scenario with the CMD in relay mode
+relay() {
+	jq --arg t "$1" '.nodes |= map(if .kind == "cmd" then .mode = "relay" | .relay_timeout = $t else . end)' "$small"
+}
+relay 500ms >"$tmp/relay-scen.json"
+for mode in proxy relay; do
+	if [ $mode = proxy ]; then scen=$small; else scen=$tmp/relay-scen.json; fi
+	run "$tmp/$mode.json" "$scen"
+	f=$tmp/$mode.json
+	check "$mode: the run is DMM" "$f" ".run == \"dmm\" and .cmd.mode == \"$mode\""
+	check "$mode: all 40 MNs attached" "$f" '.registration.attached == 40'
+	check "$mode: every MN registered at its S-MAAR and the CMD" "$f" '.registration.registered_at_mag_and_lma == 40'
+	check "$mode: every handover completed" "$f" '.handovers.count > 100 and .handovers.completed == .handovers.count'
+	check "$mode: the CMD saw the handovers and updated P-MAARs" "$f" '.cmd.handovers > 100 and .cmd.pmaar_updates > 0'
+	check "$mode: sessions started and delivered" "$f" '.sessions.started > 200 and .sessions.delivered_ratio > 0.95'
+	check "$mode: old sessions went through tunnels" "$f" '.sessions.stretch_old_sessions.packets > 0 and .sessions.stretch_old_sessions.hop_ratio > 1'
+	# New sessions started between the attach and the router advertisement still use the
+	# previous (then preferred) prefix: nearly all, not all, take the direct path.
+	check "$mode: new sessions took the direct path" "$f" '.sessions.stretch_new_sessions.packets > 0 and .sessions.stretch_new_sessions.hop_ratio < 1.05'
+	check "$mode: every MAAR anchored prefixes and carried traffic" "$f" '[.maars[] | select(.local_anchors > 0 and .carried.packets > 0)] | length == 4'
+	check "$mode: tunnels were alive" "$f" '.tunnels_alive.max > 0'
+	check "$mode: no role timer stalled" "$f" '.registration.role_timer_stalls == 0'
+done
+check "relay: no P-MAAR given up without a fault" "$tmp/relay.json" '.cmd.pmaar_give_ups == 0'
+
+# --- (e) an unreachable previous MAAR ---
+for mode in proxy relay; do
+	if [ $mode = proxy ]; then scen=$small; else scen=$tmp/relay-scen.json; fi
+	run "$tmp/kill-$mode.json" --kill MAAR1@20s "$scen"
+	f=$tmp/kill-$mode.json
+	check "$mode kill: MAAR1 died" "$f" '.kills[0].happened and ([.maars[] | select(.name == "MAAR1" and .dead)] | length == 1)'
+	check "$mode kill: handovers with a prefix at MAAR1 happened" "$f" '.handovers.attach_to_pba_ms_prefix_at_dead_node.n > 0'
+	check "$mode kill: they all registered" "$f" '.handovers.completed == .handovers.count'
+	check "$mode kill: every MN not at MAAR1 registered" "$f" '.registration.registered_at_mag_and_lma + .registration.attached_to_dead_node == .registration.attached'
+	check "$mode kill: other MNs' handovers not delayed (two round trips)" "$f" '.handovers.attach_to_pba_ms_others.max <= 4 * .max_role_path_delay_ms + 0.01'
+done
+check "proxy kill: the S-MAAR is not delayed by the dead P-MAAR" "$tmp/kill-proxy.json" '.handovers.attach_to_pba_ms_prefix_at_dead_node.max <= 4 * .max_role_path_delay_ms + 0.01'
+check "relay kill: the S-MAAR registers within relay_timeout" "$tmp/kill-relay.json" '.handovers.attach_to_pba_ms_prefix_at_dead_node.max <= 500 + 2 * .max_role_path_delay_ms + 0.01'
+check "relay kill: the CMD sent partial PBAs" "$tmp/kill-relay.json" '.cmd.partial_pbas > 0'
+
+# --- (f) a full MAAR, and one that never anchors ---
+jq '.nodes |= map(if .name == "MAAR1" then .max_anchored = 3 elif .name == "MAAR2" then .anchor_locally = false else . end)' "$small" >"$tmp/full.json"
+run "$tmp/full.json.out" "$tmp/full.json"
+f=$tmp/full.json.out
+check "full: MAAR1 filled up and asked the CMD" "$f" '.maars[] | select(.name == "MAAR1") | .pool_used_peak == 3 and .remote_anchor_asks > 0'
+check "full: no MAAR ever above its maximum" "$f" '[.maars[] | select(.pool_used_peak > .max_anchored)] | length == 0'
+check "full: MAAR2 (anchor_locally false) asked for anchors" "$f" '.maars[] | select(.name == "MAAR2") | .remote_anchor_asks > 0'
+check "full: MAAR2 anchored only where the CMD chose it" "$f" '([.maars[] | select(.name == "MAAR2")][0].local_anchors) == ([.cmd.anchors[] | select(.maar == "MAAR2")][0].chosen)'
+check "full: the CMD chose anchors" "$f" '.cmd.anchor_choices > 0 and .cmd.no_anchor == 0'
+check "full: the CMD's table never above a maximum" "$f" '[.cmd.anchors[] | select(.sessions_in_use > .max_sessions)] | length == 0'
+check "full: every MN registered" "$f" '.registration.registered_at_mag_and_lma == 40'
+check "full: sessions delivered" "$f" '.sessions.delivered_ratio > 0.95'
+
+# --- (g) idle release ---
+f=$tmp/proxy.json
+check "release: idle prefixes released" "$f" '.releases.count > 20 and .cmd.releases > 0'
+check "release: never a prefix with an ongoing session" "$f" '.releases.with_active_sessions == 0'
+check "release: within idle_release + idle_check + path delays" "$f" '.releases.late == 0 and .releases.worst_lag_s <= .releases.bound_s'
+check "release: back in the anchor's pool" "$f" '.releases.checked_at_anchor > 0 and .releases.not_returned_to_pool == 0'
+check "release (relay): the same rules" "$tmp/relay.json" '.releases.count > 20 and .releases.with_active_sessions == 0 and .releases.late == 0 and .releases.not_returned_to_pool == 0'
+# Sessions that never end: their prefixes stay.
+jq '.sessions.duration = "1000s" | .sessions.interval = "3s"' "$small" >"$tmp/long.json"
+run "$tmp/long.json.out" "$tmp/long.json"
+check "release: busy prefixes kept" "$tmp/long.json.out" '.releases.with_active_sessions == 0 and .sessions.active_at_end == .sessions.started and .sessions.delivered_ratio > 0.95'
+jq '.defaults.idle_release = "0s"' "$small" >"$tmp/norel.json"
+run "$tmp/norel.json.out" "$tmp/norel.json"
+check "release: idle_release 0 releases nothing" "$tmp/norel.json.out" '.releases.count == 0'
+
+# --- (h) --compare and determinism of DMM runs ---
+run "$tmp/c1.json" --compare "$top/emu/scenarios/dmm-demo.json"
+run "$tmp/c1b.json" --compare "$top/emu/scenarios/dmm-demo.json"
+run "$tmp/c2.json" --compare --seed 2 "$top/emu/scenarios/dmm-demo.json"
+f=$tmp/c1.json
+check "compare: both runs" "$f" '.dmm.run == "dmm" and .pmipv6.run == "pmipv6"'
+check "compare: the same moves" "$f" '.dmm.handovers.count == .pmipv6.handovers.count and .dmm.handovers.count > 0'
+check "compare: the same session trace" "$f" '(.dmm.sessions.started + .dmm.sessions.no_address) == (.pmipv6.sessions.started + .pmipv6.sessions.no_address)'
+check "compare: every MN registered in both" "$f" '.compare.dmm.registered_end == .compare.dmm.attached_end and .compare.pmipv6.registered_end == .compare.pmipv6.attached_end'
+check "compare: one anchor in PMIPv6, nine in DMM" "$f" '(.compare.pmipv6.anchors | length) == 1 and ([.compare.dmm.anchors[] | select(.packets > 0)] | length) == 9'
+check "compare: new sessions (nearly) direct in DMM only" "$f" '.compare.dmm.stretch_new_sessions.hop_ratio < 1.05 and .compare.pmipv6.stretch_new_sessions.hop_ratio > 1.5'
+check "compare: DMM releases prefixes, PMIPv6 none" "$f" '.compare.dmm.released_prefixes > 0 and .compare.pmipv6.released_prefixes == 0'
+if cmp -s "$tmp/c1.json" "$tmp/c1b.json"; then ok; else bad "compare: same seed, different reports"; fi
+if cmp -s "$tmp/c1.json" "$tmp/c2.json"; then bad "compare: different seeds, identical reports"; else ok; fi
+run "$tmp/d5a.json" --seed 5 "$small"
+run "$tmp/d5b.json" --seed 5 "$small"
+run "$tmp/d6.json" --seed 6 "$small"
+if cmp -s "$tmp/d5a.json" "$tmp/d5b.json"; then ok; else bad "dmm: same seed, different reports"; fi
+if cmp -s "$tmp/d5a.json" "$tmp/d6.json"; then bad "dmm: different seeds, identical reports"; else ok; fi
+if "$emu" --compare "$top/emu/scenarios/dmm-demo.json" | grep -q 'path stretch, old sessions'; then ok; else bad "compare: text table"; fi
+if "$emu" --compare "$top/emu/scenarios/fig4.json" >/dev/null 2>&1; then bad "--compare without MAARs was accepted"; else ok; fi
 
 # --- formats and bad input ---
 if "$emu" --format csv "$top/emu/scenarios/fig4.json" 2>/dev/null | head -n 1 | grep -q '^metric,n,min,mean,median,p95,max$'; then ok; else
