@@ -403,6 +403,9 @@ void maar_serving_release(struct dmm_maar *m, struct dmm_bul_entry *e, bool drop
 {
 	struct maar_sx *x = maar_sxof(m, e);
 
+	if (e->state != DMM_BUL_IDLE)
+		maar_set_state(m, e, DMM_BUL_IDLE,
+			       reason); /* logged while the entry still names its prefix */
 	while (x->nsp) {
 		struct maar_sp *sp = &x->sp[x->nsp - 1];
 
@@ -417,8 +420,6 @@ void maar_serving_release(struct dmm_maar *m, struct dmm_bul_entry *e, bool drop
 	}
 	timers_cancel_all(m, e);
 	peer_unref(m, e, now);
-	if (e->state != DMM_BUL_IDLE)
-		maar_set_state(m, e, DMM_BUL_IDLE, reason);
 	memset(x, 0, sizeof(*x));
 	dmm_bul_del(m->bul, e);
 }
