@@ -75,10 +75,10 @@ $(BUILD)/daemon/%.o: daemon/%.c
 	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
 
 $(BUILD)/dmmd: $(DAEMON_OBJ) $(IO_OBJ) $(DP_OBJ) $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) -o $@ $^ -lmnl -ljansson
+	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson
 
 $(BUILD)/dp-tool: tests/dp/dp-tool.c $(DP_OBJ) $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $^ -lmnl
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $^ -lmnl -lnftables
 
 $(BUILD)/dmmctl: $(CLI_OBJ) $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) -o $@ $^ -ljansson -lpcap

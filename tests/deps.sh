@@ -4,6 +4,7 @@
 # missing; otherwise it names the missing packages and stops.
 set -u
 pkgs="build-essential clang libclang-rt-14-dev libjansson-dev libpcap-dev libmnl-dev
+libnftables-dev libnftables1 nftables
 tshark python3-scapy tcpdump iproute2 iputils-ping iperf3 procps jq"
 missing=
 for p in $pkgs; do

@@ -32,8 +32,11 @@
  *     End.DT6 looks up table 254 only: an inner packet addressed to this
  *     node itself is not delivered (environment.md §1a); gateways forward.
  *
- * Counters: plain routes have none in the kernel, and no netfilter tool
- * is installed; counters() returns -ENOTSUP (see the note there).
+ * Counters: plain routes and rules have none in the kernel, so each
+ * intent also gets a counting-only nftables rule in a table of the
+ * backend's own, "inet dmm_<rt_proto>" (nft.c says where each one counts).
+ * Without nf_tables the backend still forwards, and counters() returns
+ * -ENOTSUP.
  */
 #include <errno.h>
 #include <ifaddrs.h>
@@ -60,6 +63,7 @@
 #include "dmm/dataplane.h"
 #include "dmm/fmt.h"
 #include "kernel.h"
+#include "nft.h"
 
 #ifndef SEG6_IPTUN_MODE_ENCAP_RED
 #define SEG6_IPTUN_MODE_ENCAP_RED 3 /* Linux 5.19+ */
@@ -83,6 +87,7 @@ struct kdp_intent {
 	int out_ifindex; /* DELIVER: the link to send on */
 	uint32_t table;	 /* SRC: its own table; DST: main */
 	uint32_t metric;
+	int nft_err; /* 0, or why it has no counting rule */
 };
 
 struct kdp_peer {
@@ -104,6 +109,9 @@ struct dmm_dp {
 	int decap_ifindex;
 	struct kdp_peer *peers;
 	size_t npeers, cappeers;
+	struct kdp_nft *nft; /* NULL: no counters */
+	bool closing;
+	char nft_why[256];   /* why there is no nft */
 	char lasterr[256];
 	char rx[KDP_RXBUF];
 };
@@ -839,6 +847,38 @@ static int src_rule(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t type
 	return rule_do(dp, type, &s);
 }
 
+/*
+ * The counting rule of k. Its failure does not stop forwarding: counters()
+ * then reports the error for that intent rather than a count that never grows.
+ */
+static void count_add(struct dmm_dp *dp, struct kdp_intent *k)
+{
+	char iif[IF_NAMESIZE], oif[IF_NAMESIZE];
+	struct kdp_nft_spec s = {.id = k->id,
+				 .match = k->match,
+				 .action = k->action,
+				 .prefix = k->prefix,
+				 .local = dp->cfg.local,
+				 .peer = k->peer};
+
+	if (!dp->nft) {
+		k->nft_err = -ENOTSUP;
+		return;
+	}
+	if (k->ifindex && if_indextoname((unsigned)k->ifindex, iif))
+		s.iif = iif;
+	if (k->out_ifindex && if_indextoname((unsigned)k->out_ifindex, oif))
+		s.oif = oif;
+	k->nft_err = kdp_nft_add(dp->nft, &s);
+}
+
+static void count_del(struct dmm_dp *dp, const struct kdp_intent *k)
+{
+	/* At close, deleting the table takes every rule at once. */
+	if (dp->nft && !k->nft_err && !dp->closing)
+		kdp_nft_del(dp->nft, k->id, k->action);
+}
+
 static int k_install(struct dmm_dp *dp, const struct dmm_intent *in)
 {
 	static const struct dmm_prefix any = {.len = 0};
@@ -884,6 +924,8 @@ static int k_install(struct dmm_dp *dp, const struct dmm_intent *in)
 		dp->capin = cap;
 	}
 
+	/* Count from the first packet the intent handles. */
+	count_add(dp, &k);
 	if (k.action == DMM_FM_DECAP) {
 		ret = decap_get(dp, &k.peer);
 	} else if (k.match == DMM_FM_DST) {
@@ -898,8 +940,10 @@ static int k_install(struct dmm_dp *dp, const struct dmm_intent *in)
 				action_route(dp, &k, RTM_DELROUTE, &any);
 		}
 	}
-	if (ret < 0)
+	if (ret < 0) {
+		count_del(dp, &k);
 		return ret;
+	}
 	dp->in[dp->nin++] = k;
 	return 0;
 }
@@ -919,20 +963,33 @@ static void k_remove(struct dmm_dp *dp, const struct dmm_intent *in)
 		src_rule(dp, k, RTM_DELRULE);
 		action_route(dp, k, RTM_DELROUTE, &any);
 	}
+	count_del(dp, k);
 	*k = dp->in[--dp->nin];
 }
 
-/*
- * Plain routes and rules keep no packet counters in the kernel, and no
- * netfilter userspace is installed to count by prefix. Counting needs an
- * nftables table with per-intent counter rules (libnftnl) or an lwt BPF
- * program; until then the caller learns that none exist.
- */
+/* The counts of the intent's nftables rule (one listing serves the calls of KDP_NFT_CACHE_MS). */
 static int k_counters(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint64_t *bytes)
 {
+	const struct kdp_intent *k = intent_find(dp, id);
+	int ret;
+
 	*packets = 0;
 	*bytes = 0;
-	return intent_find(dp, id) ? -ENOTSUP : -ENOENT;
+	dp->lasterr[0] = '\0';
+	if (!k)
+		return -ENOENT;
+	if (!dp->nft) {
+		set_err(dp, "%s", dp->nft_why);
+		return -ENOTSUP;
+	}
+	if (k->nft_err) {
+		set_err(dp, "intent %u has no counting rule", id);
+		return k->nft_err;
+	}
+	ret = kdp_nft_read(dp->nft, k->id, k->action, packets, bytes);
+	if (ret < 0)
+		set_err(dp, "%s", kdp_nft_error(dp->nft));
+	return ret;
 }
 
 static int k_fd(struct dmm_dp *dp)
@@ -973,11 +1030,13 @@ static void k_close(struct dmm_dp *dp)
 {
 	if (!dp)
 		return;
+	dp->closing = true;
 	while (dp->nin) {
 		struct dmm_intent in = {.id = dp->in[dp->nin - 1].id};
 
 		k_remove(dp, &in);
 	}
+	kdp_nft_close(dp->nft);
 	if (dp->tunsrc_set)
 		tunsrc_set(dp, &dp->old_tunsrc);
 	if (dp->genl)
@@ -1048,6 +1107,8 @@ static struct dmm_dp *k_open(const struct dmm_dp_cfg *cfg, char *err, size_t err
 		dp->old_tunsrc = cur;
 		dp->tunsrc_set = true;
 	}
+	/* Counters are extra: without nf_tables the intents still forward. */
+	dp->nft = kdp_nft_open(dp->cfg.rt_proto, dp->nft_why, sizeof(dp->nft_why));
 	dp->lasterr[0] = '\0';
 	return dp;
 err_close:

@@ -147,6 +147,46 @@ s.sendto(bytes([59, 0, 0, 0, 0, 0, 0, 0]), (sys.argv[1], 0))' "$3"
 	return $rc
 }
 
+# counters_of NAME N: "packets=P bytes=B" of intent N from a fresh "counters".
+counters_of() {
+	local f=$DP_TMP/$1.out start line i
+	start=$(wc -l <"$f")
+	dp_cmd "$1" counters
+	for ((i = 0; i < 100; i++)); do
+		line=$(tail -n +"$((start + 1))" "$f" | grep -E "^counters $2 " | head -n 1)
+		[[ -n $line ]] && {
+			echo "${line#counters "$2" }"
+			return 0
+		}
+		sleep 0.05
+	done
+	echo "no counters line for intent $2:"
+	tail -n +"$((start + 1))" "$f"
+	return 1
+}
+counters_are() { # NAME N PACKETS BYTES
+	local got
+	got=$(counters_of "$1" "$2") || {
+		echo "$got"
+		return 1
+	}
+	echo "$1 intent $2: $got (want packets=$3 bytes=$4)"
+	[[ $got == "packets=$3 bytes=$4" ]]
+}
+NFT_TABLE="inet dmm_211"
+nft_table_gone() { # NS
+	local t
+	t=$(ip netns exec "$1" nft list tables 2>&1)
+	echo "tables: $t"
+	[[ $t != *dmm_* ]]
+}
+nft_table_there() { # NS
+	ip netns exec "$1" nft list table $NFT_TABLE >/dev/null
+}
+nft_no_comment() { # NS COMMENT: no rule in our table carries it
+	! ip netns exec "$1" nft list table $NFT_TABLE | grep -F "comment \"$2\""
+}
+
 # Capture on the MAG's transit link while pinging MN -> CN.
 capture_ping() {
 	local pid
@@ -188,6 +228,13 @@ dp_check "tunnel source is the MAG address" tunsrc_is "$MAG" "$MAG_ADDR"
 
 dp_check "ping MN -> CN through the tunnel" ping_ok "$MN" "$CN_ADDR"
 dp_check "ping CN -> MN through the tunnel" ping_ok "$CN" "$MN_ADDR"
+# Both pings: 3 requests and 3 replies each way, 104-byte IPv6 packets
+# (40 + 8 ICMPv6 + 56 data); tunnelled bytes are counted without the outer header.
+dp_check "counters: MAG SRC ENCAP = 6 uplink packets" counters_are mag 1 6 624
+dp_check "counters: MAG DST DECAP = 6 downlink packets" counters_are mag 2 6 624
+dp_check "counters: MAG DST DELIVER = 6 downlink packets" counters_are mag 3 6 624
+dp_check "counters: LMA DST ENCAP = 6 downlink packets" counters_are lma 1 6 624
+dp_check "counters: LMA SRC DECAP = 6 uplink packets" counters_are lma 2 6 624
 capture_ping
 dp_check "wire: IPv6-in-IPv6 between the tunnel addresses, no SRH" wire_is_ip6ip6
 dp_check "ping LMA -> MAG tunnel address while decap is installed" ping_ok "$LMA" "$MAG_ADDR"
@@ -195,8 +242,11 @@ dp_check "ping MAG -> LMA tunnel address while decap is installed" ping_ok "$MAG
 dp_check "MH LMA -> MAG tunnel address while decap is installed" mh_reaches "$LMA" "$MAG" "$MAG_ADDR"
 dp_check "MH MAG -> LMA tunnel address while decap is installed" mh_reaches "$MAG" "$LMA" "$LMA_ADDR"
 dp_check "ping MN -> MAG itself (SRC rule after local delivery)" ping_ok "$MN" "$MAG_ADDR"
-dp_cmd lma counters
-dp_check "counters answer (ENOTSUP on the kernel backend)" out_has lma '^counters 1 '
+# Since then: 3 more each way in capture_ping, none for the gateways' own
+# pings and MH or the MN's ping to the MAG (neither tunnelled nor forwarded).
+dp_check "counters: MAG SRC ENCAP counts the captured pings only" counters_are mag 1 9 936
+dp_check "counters: MAG DST DELIVER counts the captured pings only" counters_are mag 3 9 936
+dp_check "counters: LMA DST ENCAP counts the captured pings only" counters_are lma 1 9 936
 
 if [[ ${DP_BENCH:-0} == 1 ]]; then
 	ip netns exec "$MN" ping -6 -c 200 -i 0.005 -q "$CN_ADDR" | tail -n 1 >"$DP_TMP/rtt.tunnel"
@@ -208,6 +258,8 @@ fi
 
 dp_cmd lma "remove 1"
 dp_check "LMA removes the downlink encap" out_has lma '^ok removed 1'
+dp_check "LMA: its counting rule went with it" nft_no_comment "$LMA" "dmm 1"
+dp_check "LMA: the uplink counter is untouched by the removal" counters_are lma 2 9 936
 dp_check "CN -> MN fails without the downlink encap" ping_fails "$CN" "$MN_ADDR"
 
 stop_dp mag
@@ -215,6 +267,8 @@ stop_dp lma
 dp_check "MAG: nothing of ours after close" ours_gone "$MAG"
 dp_check "LMA: nothing of ours after close" ours_gone "$LMA"
 dp_check "MAG: tunnel source restored" tunsrc_is "$MAG" "::"
+dp_check "MAG: counter table gone after close" nft_table_gone "$MAG"
+dp_check "LMA: counter table gone after close" nft_table_gone "$LMA"
 dp_check "MN -> CN unreachable after close" ping_fails "$MN" "$CN_ADDR"
 
 # A crash leaves everything behind; the next open() removes it.
@@ -227,11 +281,15 @@ kill -9 "${DPPID[crash]}"
 wait "${DPPID[crash]}" 2>/dev/null
 close_in crash
 dp_check "kill -9 leaves routes and rules behind" has_ours "$LMA"
+# The table is owned by the process's netlink socket: the kernel removed it.
+dp_check "kill -9 leaves no counter table behind" nft_table_gone "$LMA"
 start_dp again "$LMA" --local "$LMA_ADDR"
 dp_check "restarted dp-tool opens" out_has again '^ok open'
 dp_check "open() removed the leftovers" ours_gone "$LMA"
 dp_cmd again "install up src $HNP decap peer $MAG_ADDR"
 dp_check "restarted dp-tool installs again" out_has again '^ok 1 '
+dp_check "restarted dp-tool counts again" nft_table_there "$LMA"
+dp_check "counters of the new intent start at 0" counters_are again 1 0 0
 # End of input: it keeps serving until SIGTERM, then closes.
 close_in again
 sleep 0.3

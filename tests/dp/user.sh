@@ -231,7 +231,7 @@ tcp_ok() { # FROM-NS TO-NS TO-ADDR
 	local got
 	ip netns exec "$2" timeout 20 iperf3 -s -1 -B "$3" -p 5201 >/dev/null 2>&1 &
 	sleep 0.5
-	ip netns exec "$1" timeout 20 iperf3 -c "$3" -p 5201 -t 2 >"$DP_TMP/iperf.out" 2>&1 || return 1
+	ip netns exec "$1" timeout 20 iperf3 -c "$3" -p 5201 -t 2 >"$DP_TMP/iperf.out" 2>&1 || { tail -5 "$DP_TMP/iperf.out"; return 1; }
 	grep receiver "$DP_TMP/iperf.out"
 	ip netns exec "$2" timeout 20 python3 -c '
 import socket, sys, hashlib
@@ -253,6 +253,9 @@ s.sendall(f.read()); s.shutdown(socket.SHUT_WR); s.recv(1)' "$3" "$DP_TMP/blob" 
 	echo "sha256 sent $want received $got"
 	[[ $got == "$want" ]]
 }
+# 1460-byte packets fit the tunnel; 1500-byte ones draw a Packet Too Big
+# (mtu 1460) and then pass as fragments (path MTU discovery works).
+dp_check "large packets MN -> CN (1460 bytes; 1500 after Packet Too Big)" bash -c "ip netns exec $MN ping -c 2 -i 0.2 -W 2 -s 1412 $CN_A && ip netns exec $MN ping -c 5 -i 0.3 -W 2 -s 1452 -M dont $CN_A"
 dp_check "TCP MN -> CN: iperf3 2 s and 4 MB with matching SHA-256" tcp_ok "$MN" "$CN" $CN_A
 dp_check "TCP CN -> MN: iperf3 2 s and 4 MB with matching SHA-256" tcp_ok "$CN" "$MN" $MN_A
 
