@@ -47,6 +47,11 @@
  * it with --echo to learn the handle at once would make libnftables fetch
  * the whole ruleset first: an install (route and rule) took 5 ms at 1000
  * intents and 27 ms at 4000 that way, 0.17 ms and 0.38 ms without it.
+ *
+ * Limit: a chain's rules are walked one by one for every packet. With
+ * 1000 more intents on each gateway of tests/dp/kernel.sh the flood-ping
+ * RTT MN -> CN went from 6 us to 0.18 ms (3000: 0.57 ms). Sets with a
+ * counter per element (interval keys) would make the walk a lookup.
  */
 #include <errno.h>
 #include <inttypes.h>
