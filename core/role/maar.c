@@ -165,7 +165,7 @@ static uint32_t granted_s(const struct dmm_bul_entry *e)
 }
 
 void maar_emit_registered(struct dmm_maar *m, const struct dmm_bul_entry *e,
-			  const struct dmm_prefix *released)
+			  const struct dmm_prefix *released, unsigned nreleased)
 {
 	const struct maar_sx *x = &m->sx[e->handle.idx];
 	struct dmm_mn_event ev;
@@ -184,8 +184,8 @@ void maar_emit_registered(struct dmm_maar *m, const struct dmm_bul_entry *e,
 	for (unsigned i = 0; i < x->nsp; i++)
 		if (!x->sp[i].own)
 			pmip_mn_event_add(&ev, &x->sp[i].p, lt, 0, &x->sp[i].anchor);
-	if (released)
-		pmip_mn_event_add(&ev, released, 0, 0, NULL); /* GAP2-1: once, valid 0 */
+	for (unsigned i = 0; i < nreleased; i++)
+		pmip_mn_event_add(&ev, &released[i], 0, 0, NULL); /* GAP2-1: once, valid 0 */
 	m->env.mn_event(m->env.ctx, &ev);
 }
 
@@ -317,6 +317,28 @@ void maar_sp_del(struct dmm_maar *m, struct dmm_bul_entry *e, unsigned i)
 
 /* --- PBUs to the CMD --- */
 
+/*
+ * The CMD refuses a Timestamp not above the last it accepted for the MN
+ * (RFC 5213 §5.5, 157): two PBUs of one MN in the same clock tick (a
+ * registration and a release) get strictly increasing values.
+ */
+static void stamp(struct dmm_maar *m, struct dmm_bul_entry *e, struct dmm_mh_msg *msg)
+{
+	struct maar_sx *x = maar_sxof(m, e);
+	struct dmm_mh_opt *o = NULL;
+
+	for (unsigned i = 0; i < msg->nopts && !o; i++)
+		if (msg->opts[i].type == DMM_OPT_TIMESTAMP)
+			o = &msg->opts[i];
+	if (!o)
+		return;
+	if (e->timestamp <= x->last_ts)
+		e->timestamp = x->last_ts + 1;
+	x->last_ts = e->timestamp;
+	o->u.timestamp.seconds = e->timestamp >> 16;
+	o->u.timestamp.fraction = (uint16_t)e->timestamp;
+}
+
 static void send_pbu(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
 {
 	struct maar_sx *x = maar_sxof(m, e);
@@ -329,6 +351,7 @@ static void send_pbu(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now
 	/* docs/dmm-protocol.md §1.2, §6: HNP = the own prefix, or ::/0 to ask for an anchor. */
 	pmip_pbu_build(msg, e, e->seq, DMM_BU_A | DMM_BU_P | DMM_BU_D, lt, own ? &own->p : NULL, own ? 1 : 0,
 		       m->cfg.timestamp_based, m->env.wall_offset, now);
+	stamp(m, e, msg);
 	maar_add_load(m, msg);
 	e->sent = now;
 	maar_tx(m, &e->lmaa, msg);
@@ -359,18 +382,17 @@ void maar_retry_now(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
 	dmm_timers_set(m->timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
 }
 
-void maar_send_release(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_prefix *p,
+void maar_send_release(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_prefix *p, unsigned n,
 		       dmm_time_t now)
 {
 	struct maar_sx *x = maar_sxof(m, e);
 	struct dmm_mh_msg *msg = &m->tx;
-	uint64_t ts = e->timestamp;
 
-	/* docs/dmm-protocol.md §5 step 3: flags A P D, lifetime 0, HNP = the old prefix. */
+	/* docs/dmm-protocol.md §5 step 3: flags A P D, lifetime 0, one HNP per released prefix. */
 	x->rel_seq = m->seq++;
-	pmip_pbu_build(msg, e, x->rel_seq, DMM_BU_A | DMM_BU_P | DMM_BU_D, 0, p, 1, m->cfg.timestamp_based,
+	pmip_pbu_build(msg, e, x->rel_seq, DMM_BU_A | DMM_BU_P | DMM_BU_D, 0, p, n, m->cfg.timestamp_based,
 		       m->env.wall_offset, now);
-	e->timestamp = ts; /* the registration's own timestamp stays */
+	stamp(m, e, msg);
 	maar_add_load(m, msg);
 	maar_tx(m, &e->lmaa, msg);
 }
@@ -510,7 +532,7 @@ int dmm_maar_attach(struct dmm_maar *m, const struct dmm_mnid *mnid, uint32_t li
 	    (e->state == DMM_BUL_WAIT_PBA || e->state == DMM_BUL_REGISTERED)) {
 		/* A repeated attach (another RS): nothing to signal. */
 		if (e->state == DMM_BUL_REGISTERED)
-			maar_emit_registered(m, e, NULL);
+			maar_emit_registered(m, e, NULL, 0);
 		return 0;
 	}
 	again = e != NULL;
@@ -620,27 +642,36 @@ static bool dp_counts(struct dmm_maar *m)
 	return m->dp_counts;
 }
 
-/* Release old prefix i of e: advertise it once with valid 0, remove its intents, tell the CMD. */
-static void release_old(struct dmm_maar *m, struct dmm_bul_entry *e, unsigned i, dmm_time_t now)
+/*
+ * Release the n old prefixes of e at indexes idx (descending): advertise
+ * them once with valid 0, remove their intents, tell the CMD in one PBU.
+ */
+static void release_old(struct dmm_maar *m, struct dmm_bul_entry *e, const unsigned *idx, unsigned n,
+			dmm_time_t now)
 {
 	struct maar_sx *x = maar_sxof(m, e);
-	struct dmm_prefix p = x->sp[i].p;
-	struct dmm_addr anchor = x->sp[i].anchor;
+	struct dmm_prefix p[DMM_BUL_MAX_HNP];
 	struct maar_who w;
 
-	maar_sp_del(m, e, i);
-	maar_emit_registered(m, e, &p);
-	if (x->nrel == MAAR_MAX_RELEASED) {
-		memmove(&x->rel[0], &x->rel[1], sizeof(x->rel[0]) * (MAAR_MAX_RELEASED - 1));
-		x->nrel--;
+	for (unsigned k = 0; k < n; k++) {
+		struct dmm_addr anchor = x->sp[idx[k]].anchor;
+
+		p[k] = x->sp[idx[k]].p;
+		maar_sp_del(m, e, idx[k]);
+		if (x->nrel == MAAR_MAX_RELEASED) {
+			memmove(&x->rel[0], &x->rel[1], sizeof(x->rel[0]) * (MAAR_MAX_RELEASED - 1));
+			x->nrel--;
+		}
+		x->rel[x->nrel++] = p[k];
+		m->ctr.prefixes_released++;
+		if (maar_log_on(m, DMM_LOG_INFO))
+			dmm_logf(m->env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: %s: idle for %llu s: released",
+				 maar_who(&e->mnid, &p[k], "anchor", &anchor, &w),
+				 (unsigned long long)(m->cfg.idle_release / DMM_SECOND));
 	}
-	x->rel[x->nrel++] = p;
-	maar_send_release(m, e, &p, now);
-	m->ctr.prefixes_released++;
-	if (maar_log_on(m, DMM_LOG_INFO))
-		dmm_logf(m->env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: %s: idle for %llu s: released",
-			 maar_who(&e->mnid, &p, "anchor", &anchor, &w),
-			 (unsigned long long)(m->cfg.idle_release / DMM_SECOND));
+	maar_emit_registered(m, e, p, n);
+	x->rel_retried = false;
+	maar_send_release(m, e, p, n, now);
 }
 
 static void on_idle(struct dmm_maar *m, dmm_time_t now)
@@ -652,6 +683,8 @@ static void on_idle(struct dmm_maar *m, dmm_time_t now)
 
 		if (x->detached || e->state != DMM_BUL_REGISTERED)
 			continue;
+		unsigned idx[DMM_BUL_MAX_HNP], n = 0;
+
 		for (unsigned i = x->nsp; i-- > 0;) {
 			struct maar_sp *sp = &x->sp[i];
 			dmm_time_t last = 0;
@@ -665,10 +698,12 @@ static void on_idle(struct dmm_maar *m, dmm_time_t now)
 					last = in->last_active;
 			}
 			if (counts && now >= last && now - last >= m->cfg.idle_release)
-				release_old(m, e, i, now);
+				idx[n++] = i;
 			else
 				any = true;
 		}
+		if (n)
+			release_old(m, e, idx, n, now);
 	}
 	if (any)
 		maar_idle_arm(m, now);

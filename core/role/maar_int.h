@@ -30,7 +30,7 @@ enum maar_pbu_kind { MPBU_NONE, MPBU_REG, MPBU_REFRESH, MPBU_DEREG };
 #define MAAR_OWNER_SERVING 0x80000000u
 #define MAAR_INTENT_PRECEDENCE 100
 #define MAAR_RL_PER_SECOND 10
-#define MAAR_MAX_RELEASED 4
+#define MAAR_MAX_RELEASED DMM_BUL_MAX_HNP
 
 /* One prefix an MN attached here gets (struct maar_sx.sp). */
 struct maar_sp {
@@ -58,6 +58,8 @@ struct maar_sx {
 	uint8_t nrel; /* old prefixes released idle, newest last: not taken back */
 	struct dmm_prefix rel[MAAR_MAX_RELEASED];
 	uint16_t rel_seq; /* sequence number of the last release PBU */
+	bool rel_retried; /* that release was refused once and sent again */
+	uint64_t last_ts; /* Timestamp of the last PBU sent for the MN */
 };
 
 /* What an anchored prefix's intents do. */
@@ -124,9 +126,9 @@ void maar_tx(struct dmm_maar *m, const struct dmm_addr *dst, const struct dmm_mh
 /* RFC 6463 §4.3 Load Information: prefixes anchored here out of max_anchored. */
 void maar_add_load(struct dmm_maar *m, struct dmm_mh_msg *msg);
 int maar_intent_add(struct dmm_maar *m, const struct dmm_intent *in, dmm_time_t now);
-/* DMM_MN_REGISTERED with every prefix of e; released (may be NULL) added once with valid 0. */
+/* DMM_MN_REGISTERED with every prefix of e; the nreleased prefixes released added once with valid 0. */
 void maar_emit_registered(struct dmm_maar *m, const struct dmm_bul_entry *e,
-			  const struct dmm_prefix *released);
+			  const struct dmm_prefix *released, unsigned nreleased);
 /* DMM_MN_REFUSED or DMM_MN_DEREGISTERED: every prefix of e with lifetimes 0. */
 void maar_emit(struct dmm_maar *m, uint8_t type, uint8_t status, const struct dmm_bul_entry *e);
 /* The own prefix of e, or NULL. */
@@ -139,8 +141,8 @@ void maar_sp_del(struct dmm_maar *m, struct dmm_bul_entry *e, unsigned i);
 void maar_start_attempt(struct dmm_maar *m, struct dmm_bul_entry *e, uint8_t kind, uint8_t hi,
 			dmm_time_t now);
 void maar_retry_now(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now);
-/* Send a release PBU (lifetime 0, HNP p) for e, outside e's registration attempt (GAP2-1). */
-void maar_send_release(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_prefix *p,
+/* Send a release PBU (lifetime 0, HNPs p[0..n)) for e, outside e's registration attempt (GAP2-1). */
+void maar_send_release(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_prefix *p, unsigned n,
 		       dmm_time_t now);
 /*
  * Delete serving entry e with its tunnels, timers and heartbeat

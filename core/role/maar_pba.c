@@ -75,7 +75,7 @@ static bool merge_prev(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 			continue;
 		if (released_before(x, q)) {
 			/* The CMD missed our release: say it again, do not take the prefix back. */
-			maar_send_release(m, e, q, now);
+			maar_send_release(m, e, q, 1, now);
 			continue;
 		}
 		i = maar_sp_find(m, e, q);
@@ -210,7 +210,7 @@ static void pba_accept(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 	dmm_timers_set(m->timers, DMM_TIMER_BUL_REFRESH, e->handle,
 		       now + e->lifetime / 100 * (100 - m->cfg.refresh_margin_pct));
 	dmm_timers_set(m->timers, DMM_TIMER_BUL_EXPIRE, e->handle, e->expires);
-	maar_emit_registered(m, e, NULL);
+	maar_emit_registered(m, e, NULL, 0);
 }
 
 void maar_refuse(struct dmm_maar *m, struct dmm_bul_entry *e, uint8_t status, dmm_time_t now,
@@ -219,6 +219,52 @@ void maar_refuse(struct dmm_maar *m, struct dmm_bul_entry *e, uint8_t status, dm
 	maar_emit(m, DMM_MN_REFUSED, status, e);
 	/* A prefix allocated for this registration goes back to the pool; one tunnelled elsewhere stays. */
 	maar_serving_release(m, e, true, now, reason);
+}
+
+/*
+ * A PBA that answers no registration: the answer to a release (GAP2-1),
+ * or nothing we sent. A refused release is sent once more, with fresh
+ * numbers, for every prefix released lately (a 156/157 or a lost race).
+ */
+static void recv_release_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
+			     dmm_time_t now)
+{
+	struct dmm_mnid id;
+	struct dmm_bul_entry *e = NULL;
+	struct maar_sx *x;
+	uint8_t status = msg->u.ba.status;
+
+	if (dmm_addr_eq(src, &m->cfg.cmd) && pmip_mnid_of(msg, &id))
+		for (e = dmm_bul_find_mnid(m->bul, &id); e; e = dmm_bul_find_mnid_next(m->bul, e))
+			if (maar_sxof(m, e)->nrel && maar_sxof(m, e)->rel_seq == msg->u.ba.seq)
+				break;
+	if (!e) {
+		m->stats.rx_unexpected++;
+		dmm_logf(m->env.log, DMM_LOG_DEBUG, DMM_LC_MH,
+			 "maar: PBA seq %u status %u matches no PBU: ignored", msg->u.ba.seq, status);
+		return;
+	}
+	x = maar_sxof(m, e);
+	m->stats.binding_acks++;
+	m->stats.ba_status[status]++;
+	if (status < 128) {
+		dmm_logf(m->env.log, DMM_LOG_DEBUG, DMM_LC_MH, "maar: PBA seq %u acknowledges a release",
+			 msg->u.ba.seq);
+		return;
+	}
+	if (maar_log_on(m, DMM_LOG_WARN)) {
+		struct maar_who w;
+
+		dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_FSM, "maar: %s: release refused, status %u %s%s",
+			 maar_who_e(m, e, &w), status, pmip_status_row(status)->name,
+			 x->rel_retried ? "" : ": sent again");
+	}
+	if (x->rel_retried)
+		return;
+	x->rel_retried = true;
+	if (status == DMM_BA_SEQ_OUT_OF_WINDOW && dmm_seq_lt(m->seq, (uint16_t)(msg->u.ba.seq + 1)))
+		m->seq = (uint16_t)(msg->u.ba.seq + 1);
+	maar_send_release(m, e, x->rel, x->nrel, now);
 }
 
 void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
@@ -237,17 +283,7 @@ void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 	}
 	e = pba_match(m, src, msg, &late);
 	if (!e) {
-		struct dmm_mnid id;
-		bool rel = false;
-
-		if (dmm_addr_eq(src, &m->cfg.cmd) && pmip_mnid_of(msg, &id))
-			for (struct dmm_bul_entry *f = dmm_bul_find_mnid(m->bul, &id); f && !rel;
-			     f = dmm_bul_find_mnid_next(m->bul, f))
-				rel = maar_sxof(m, f)->nrel && maar_sxof(m, f)->rel_seq == msg->u.ba.seq;
-		if (!rel)
-			m->stats.rx_unexpected++;
-		dmm_logf(m->env.log, DMM_LOG_DEBUG, DMM_LC_MH, "maar: PBA seq %u status %u %s", msg->u.ba.seq,
-			 status, rel ? "acknowledges a release" : "matches no PBU: ignored");
+		recv_release_pba(m, src, msg, now);
 		return;
 	}
 	x = maar_sxof(m, e);
@@ -264,7 +300,7 @@ void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 	m->stats.ba_status[status]++;
 	if (late) {
 		if (status < 128 && merge_prev(m, e, msg, now))
-			maar_emit_registered(m, e, NULL);
+			maar_emit_registered(m, e, NULL, 0);
 		return;
 	}
 	if (x->kind == MPBU_DEREG) {

@@ -643,6 +643,54 @@ static void t_idle_release(void)
 	dmm_maar_free(m);
 }
 
+/* Two old prefixes idle at once: one release PBU with both HNPs; a refused release is sent once more. */
+static void t_release_batch(void)
+{
+	struct dmm_maar_cfg c = cfg();
+	struct dmm_maar *m;
+	struct dmm_mh_msg u, rel;
+	struct dmm_prefix q[2] = {P("2001:db8:200::/64"), P("2001:db8:300::/64")};
+	struct dmm_addr a[2];
+	const struct dmm_mn_event *ev;
+	const struct dmm_intent *own;
+
+	c.idle_release = 10 * DMM_SECOND;
+	m = setup_cfg(&c);
+	a[0] = MAAR2;
+	a[1] = MAAR3;
+	if (!attach(m, 1, &u))
+		return;
+	pba(m, &u, 0, NULL, 2, a, q);
+	own = fm_find(m, DMM_FM_DST, DMM_FM_DELIVER, hnpp(&u));
+	if (own)
+		dmm_fm_report(dmm_maar_fm_mut(m), own->id, 5, 500, T); /* the data plane counts */
+	harness_clear(&H);
+	advance(m, 11 * DMM_SECOND);
+	CHECK_EQ(harness_count_type(&H, DMM_MH_BU, 0), 1);
+	CHECK(last(DMM_MH_BU) && dmm_mh_count_opt(last(DMM_MH_BU), DMM_OPT_HNP) == 2 &&
+	      last(DMM_MH_BU)->u.bu.lifetime == 0);
+	ev = last_event();
+	CHECK(ev && ev->nprefix == 3 && ev->valid_s[1] == 0 && ev->valid_s[2] == 0 && ev->valid_s[0] == 600);
+	CHECK_EQ(dmm_maar_counters(m)->prefixes_released, 2);
+	if (!last(DMM_MH_BU))
+		return;
+	rel = *last(DMM_MH_BU);
+	/* Its timestamp is above the registration's, even in the same clock tick. */
+	CHECK(dmm_mh_find_opt(&rel, DMM_OPT_TIMESTAMP, NULL)->u.timestamp.seconds >=
+	      dmm_mh_find_opt(&u, DMM_OPT_TIMESTAMP, NULL)->u.timestamp.seconds);
+	harness_clear(&H);
+	pba(m, &rel, DMM_BA_TIMESTAMP_LOWER_THAN_PREV, NULL, 0, NULL, NULL);
+	CHECK_EQ(harness_count_type(&H, DMM_MH_BU, 0), 1);
+	CHECK(last(DMM_MH_BU) && dmm_mh_count_opt(last(DMM_MH_BU), DMM_OPT_HNP) == 2 &&
+	      last(DMM_MH_BU)->u.bu.seq != rel.u.bu.seq);
+	if (last(DMM_MH_BU))
+		rel = *last(DMM_MH_BU);
+	harness_clear(&H);
+	pba(m, &rel, DMM_BA_TIMESTAMP_LOWER_THAN_PREV, NULL, 0, NULL, NULL);
+	CHECK_EQ(H.nsent, 0); /* once only */
+	dmm_maar_free(m);
+}
+
 /* GAP1-3 at the S-MAAR: pool full or anchoring off: HNP ::/0; the CMD's choice is preferred. */
 static void t_pool_exhausted(void)
 {
@@ -892,6 +940,7 @@ int main(int argc, char **argv)
 	t_detach_grace();
 	t_return();
 	t_idle_release();
+	t_release_batch();
 	t_pool_exhausted();
 	t_remote_anchoring();
 	t_refused_and_retx();
