@@ -256,7 +256,15 @@ static void on_client(void *ctx, int fd, uint32_t ev)
 
 		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
-	n = recv(c, line, sizeof(line) - 1, 0);
+	/* Read up to the newline: a client may write the command and its newline separately. */
+	n = 0;
+	while ((size_t)n < sizeof(line) - 1 && !memchr(line, '\n', (size_t)n)) {
+		ssize_t r = recv(c, line + n, sizeof(line) - 1 - (size_t)n, 0);
+
+		if (r <= 0)
+			break;
+		n += r;
+	}
 	if (n <= 0) {
 		close(c);
 		return;

@@ -208,6 +208,8 @@ static void reload(struct dmmd *d)
 	char err[512];
 	int rc;
 
+	/* A load that fails leaves nc untouched: the check below must see NULLs, not stack garbage. */
+	memset(&nc, 0, sizeof(nc));
 	if (dmmd_config_load(d->cfg_path, &nc, err, sizeof(err)) < 0 ||
 	    dmmd_config_reloadable(&d->cfg, &nc, err, sizeof(err)) < 0) {
 		if (nc.profiles || nc.mags)
