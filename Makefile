@@ -37,9 +37,9 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 EMU_SRC  := $(sort $(wildcard emu/*.c))
 EMU_OBJ  := $(EMU_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all check deps unit purity fuzz-smoke fuzz oracle cli-test emu-test bench demo format format-check clean
+.PHONY: all check lab deps unit purity fuzz-smoke fuzz oracle cli-test emu-test bench demo format format-check clean
 all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(BUILD)/dmm-emu $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
-	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool)
+	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool) $(BUILD)/lab-traffic
 
 $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(@D)
@@ -117,6 +117,14 @@ oracle: all
 cli-test: all
 	@tests/cli/test-dmmctl.sh
 
+$(BUILD)/lab-traffic: tools/lab-traffic.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
+
+# The namespace lab (root): dmmd on RFC 7429 Figure 4, three data plane set-ups.
+lab: all
+	@tests/lab/run.sh
+
 bench: $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b; done
 
@@ -124,6 +132,7 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory purity
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory lab
 	@$(MAKE) --no-print-directory cli-test
 	@$(MAKE) --no-print-directory emu-test
 	@$(MAKE) --no-print-directory oracle

@@ -15,6 +15,7 @@
  *       lost, duplicated, and every gap between arrivals longer than
  *       --gap MS (default 5): when it began, how long it lasted, how many
  *       probes were lost in it. Each gap is one handover's interruption.
+ *       SIGINT or SIGTERM ends the run early, with the report.
  *   udp-source --to ADDR --port P --pps N --duration S [--size B]
  *       send N probes a second for S seconds, each with its sequence
  *       number, its send time and the total that will be sent.
@@ -30,6 +31,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -330,6 +332,14 @@ static int udp_source(const struct opts *o)
 	return 0;
 }
 
+static volatile sig_atomic_t stop_now;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_now = 1;
+}
+
 struct gap {
 	double t;        /* wall clock of the last arrival before the gap */
 	double ms;       /* arrival gap */
@@ -353,13 +363,20 @@ static int udp_sink(const struct opts *o)
 		printf("{\"ok\":false,\"error\":\"%s\"}\n", strerror(errno));
 		return 1;
 	}
+	/* SIGINT/SIGTERM end the run early, with the report. */
+	{
+		struct sigaction sa = {.sa_handler = on_stop};
+
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	/* Wait up to --timeout for the first probe, then --duration more (+1 s of slack). */
 	deadline = mono_ns() + (uint64_t)((o->timeout + o->duration) * 1e9);
 	for (;;) {
 		uint64_t now = mono_ns();
 		ssize_t n;
 
-		if (now >= deadline || (any && total && max_seq + 1 >= total && received >= total))
+		if (stop_now || now >= deadline || (any && total && max_seq + 1 >= total && received >= total))
 			break;
 		if (wait_in(fd, (int)((deadline - now) / 1000000u) + 1) <= 0)
 			continue;
@@ -408,12 +425,15 @@ static int udp_sink(const struct opts *o)
 		last_wall = wall;
 	}
 	close(fd);
-	/* Lost probes whose gap ended the run (after the last arrival) count too. */
+	/* Stopped early, probes after the last arrival may still be on their way: not counted as lost. */
+	uint64_t expected = stop_now ? (any ? max_seq + 1 : 0) : total;
 	printf("{\"planned\":%llu,\"received\":%llu,\"lost\":%llu,\"duplicates\":%llu,\"reordered\":%llu,"
-	       "\"max-delay-ms\":%.3f,\"seconds\":%.3f,\"gap-threshold-ms\":%.1f,\"gaps\":[",
+	       "\"max-delay-ms\":%.3f,\"seconds\":%.3f,\"max-seq\":%llu,\"last-t\":%.3f,\"gap-threshold-ms\":%.1f,"
+	       "\"gaps\":[",
 	       (unsigned long long)total, (unsigned long long)received,
-	       (unsigned long long)(total > received ? total - received : 0), (unsigned long long)dups,
-	       (unsigned long long)reordered, max_delay_ms, any ? (double)(last - first) / 1e9 : 0.0, o->gap_ms);
+	       (unsigned long long)(expected > received ? expected - received : 0), (unsigned long long)dups,
+	       (unsigned long long)reordered, max_delay_ms, any ? (double)(last - first) / 1e9 : 0.0, (unsigned long long)max_seq, last_wall,
+	       o->gap_ms);
 	for (unsigned i = 0; i < ngaps; i++)
 		printf("%s{\"t\":%.3f,\"ms\":%.3f,\"lost\":%llu,\"after-seq\":%llu}", i ? "," : "", gaps[i].t,
 		       gaps[i].ms, (unsigned long long)gaps[i].lost, (unsigned long long)gaps[i].after);

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# dmmd on RFC 7429 Figure 4 (lab/pmip-fig4.sh has the picture), with one
+# data plane set-up: kernel, user, or mixed (MAGs kernel, LMAs user).
+#
+#   - each MN gets its prefix by SLAAC, from its own LMA's pool;
+#   - MN1 -> CN1 and MN2 -> CN2 ping through their tunnels;
+#   - a paced TCP stream MN1 -> CN1 survives MAG1 -> MAG2 -> MAG3 -> MAG1,
+#     every byte checked, while 1000 probes/s CN1 -> MN1 time each
+#     handover's interruption and loss (reported, never a verdict);
+#   - tshark decodes a capture on the IR-LMA1 link as PBU/PBA with the P
+#     flag, and user traffic as IPv6-in-IPv6;
+#   - SIGHUP with a broken config keeps the old one running;
+#   - SIGTERM leaves no route (proto 0xd3), rule or TUN device behind.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/lab/lib.sh
+. tests/lab/lib.sh
+
+DP=${1:-kernel}
+NAME="pmip-$DP"
+TCP_BYTES=${TCP_BYTES:-4000000}
+TCP_MBPS=${TCP_MBPS:-4}
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "$NAME: skipped (needs root for network namespaces)"
+	exit 0
+fi
+
+lab_init "lab-$DP"
+trap 'dump_logs_on_failure; lab_cleanup' EXIT
+echo "$NAME: RFC 7429 Figure 4, $DP data plane"
+if ! lab_up "$DP"; then
+	FAILED=$((FAILED + 1))
+	echo "  FAIL  bring-up: both MNs registered"
+	dump_logs_on_failure
+	summary "$NAME"
+	exit 1
+fi
+
+# --- SLAAC from the right pool ---------------------------------------------
+slaac_ok() {
+	local mn=$1 a r
+	a=$(mn_addr "$mn")
+	echo "$mn: address '$a', want ${MN_POOL[$mn]}:/48"
+	[[ -n $a ]] || return 1
+	# The default route is the MAG's shared link-local address, learnt from the RA.
+	r=$(ip -n "${NS[$mn]}" -6 route show default)
+	echo "$mn: $r"
+	[[ $r == *"via fe80::1 dev eth0 proto ra"* ]]
+}
+check "MN1 has a SLAAC address from LMA1's pool 2001:db8:1::/48" slaac_ok mn1
+check "MN2 has a SLAAC address from LMA2's pool 2001:db8:2::/48" slaac_ok mn2
+check "LMA1 binds MN1 at MAG1, LMA2 binds MN2 at MAG3" \
+	eval '[[ $(lma_binding mn1 | jq -r .peer) == "${ADDR[mag1]}" && $(lma_binding mn2 | jq -r .peer) == "${ADDR[mag3]}" ]]'
+
+# --- ping through the tunnels ------------------------------------------------
+check "ping MN1 -> CN1" lab_exec mn1 ping -6 -c 3 -i 0.2 -w 10 "${ADDR[cn1]}"
+check "ping MN2 -> CN2" lab_exec mn2 ping -6 -c 3 -i 0.2 -w 10 "${ADDR[cn2]}"
+
+# --- capture on IR's link to LMA1 ------------------------------------------
+lab_bg CAP_PID ir tcpdump -i lma1 -n -U -s 256 -w "$LAB_TMP/ir-lma1.pcap" 2>"$LAB_TMP/tcpdump.err"
+for ((i = 0; i < 100; i++)); do
+	grep -q listening "$LAB_TMP/tcpdump.err" && break
+	sleep 0.05
+done
+
+# --- TCP stream and UDP probes across three handovers ---------------------
+MN1=$(mn_addr mn1)
+lab_bg SINK_PID cn1 "$TRAFFIC" tcp-sink --port 5001 --bytes "$TCP_BYTES" --timeout 60 >"$LAB_TMP/tcp-sink.json"
+lab_bg USINK_PID mn1 "$TRAFFIC" udp-sink --port 5002 --duration 30 --timeout 30 >"$LAB_TMP/udp-sink.json"
+sleep 0.3
+lab_bg SRC_PID mn1 "$TRAFFIC" tcp-source --to "${ADDR[cn1]}" --port 5001 --bytes "$TCP_BYTES" --rate "$TCP_MBPS" \
+	--timeout 60 >"$LAB_TMP/tcp-source.json"
+lab_bg USRC_PID cn1 "$TRAFFIC" udp-source --to "$MN1" --port 5002 --pps 1000 --duration 30 >"$LAB_TMP/udp-source.json"
+
+ho_ok=0
+for hop in "mag1 mag2" "mag2 mag3" "mag3 mag1"; do
+	read -r from to <<<"$hop"
+	sleep 1.5
+	handover mn1 "$from" "$to" && wait_registered mn1 60 && ho_ok=$((ho_ok + 1))
+done
+check "MN1 re-registered after each of 3 handovers (MAG1 -> MAG2 -> MAG3 -> MAG1)" test "$ho_ok" -eq 3
+wait "$SRC_PID"
+src_rc=$?
+wait "$SINK_PID"
+sink_rc=$?
+check "TCP MN1 -> CN1 across the handovers: source finished without reset" \
+	eval "cat $LAB_TMP/tcp-source.json; [[ $src_rc -eq 0 ]] && jq -e '.ok and .resets == 0' $LAB_TMP/tcp-source.json"
+check "TCP MN1 -> CN1: all $TCP_BYTES bytes received and verified, no reset" \
+	eval "cat $LAB_TMP/tcp-sink.json; [[ $sink_rc -eq 0 ]] && jq -e '.ok and .resets == 0 and .bytes == $TCP_BYTES' $LAB_TMP/tcp-sink.json"
+HO_DONE=$(date +%s.%N)
+# Let the probes run on a little after the last handover, then stop them.
+sleep 1
+kill "$USRC_PID" 2>/dev/null
+wait "$USRC_PID" 2>/dev/null
+kill -INT "$USINK_PID" 2>/dev/null
+wait "$USINK_PID" 2>/dev/null
+if [[ ! -s $LAB_TMP/udp-sink.json ]]; then
+	info "UDP probe report missing"
+fi
+check "UDP probes CN1 -> MN1 arrive after the last handover" \
+	eval "jq -e --argjson t $HO_DONE '.\"last-t\" > \$t' $LAB_TMP/udp-sink.json"
+if [[ -s $LAB_TMP/udp-sink.json ]]; then
+	jq -r '"probes: \(.received) received, \(.lost) lost (of the \(.received + .lost) sent before the sink stopped)"' \
+		"$LAB_TMP/udp-sink.json" | while read -r l; do info "$l"; done
+	jq -r '.gaps[] | "interruption \(.ms) ms, \(.lost) probes lost"' "$LAB_TMP/udp-sink.json" |
+		while read -r l; do info "$l"; done
+fi
+for n in mag1 mag2 mag3; do
+	ms=$(ctl "$n" show bindings | jq -r '.[] | ."registration-ms" // empty' | head -n 1)
+	[[ -n $ms ]] && info "$n: MN registration took $ms ms after attach"
+done
+
+kill -TERM "$CAP_PID" 2>/dev/null
+wait "$CAP_PID" 2>/dev/null
+CAP=$LAB_TMP/ir-lma1.pcap
+check "tshark: PBU (Binding Update with P flag) on the IR-LMA1 link" \
+	eval "tshark -r $CAP -Y 'mip6.mhtype == 5 && mip6.bu.p_flag == 1' 2>/dev/null | grep -m1 'Binding Update'"
+check "tshark: PBA (Binding Acknowledgement with P flag, status 0)" \
+	eval "tshark -r $CAP -Y 'mip6.mhtype == 6 && mip6.ba.p_flag == 1 && mip6.ba.status == 0' 2>/dev/null | grep -m1 'Binding Acknowledgement'"
+check "tshark: user traffic is IPv6-in-IPv6 (two IPv6 headers, inner from MN1)" \
+	eval "tshark -r $CAP -Y 'ipv6.nxt == 41 && ipv6.src == $MN1' -T fields -e ipv6.src -e ipv6.dst 2>/dev/null | head -n 3 | tee /dev/stderr | grep -q ','"
+
+# --- SIGHUP with a broken config ----------------------------------------------
+cp "$LAB_TMP/lma1.json" "$LAB_TMP/lma1.json.good"
+echo '{"dmm:node": {"name": "lma1", "role": "lma", ' >"$LAB_TMP/lma1.json"
+kill -HUP "${DPID[lma1]}"
+refused() {
+	local i v
+	for ((i = 0; i < 100; i++)); do
+		v=$(ctl lma1 show stats | jq -r '."config-reloads-refused"')
+		[[ $v == 1 ]] && return 0
+		sleep 0.1
+	done
+	echo "config-reloads-refused = $v"
+	grep CFG "$LAB_TMP/lma1.log" | tail -n 3
+	return 1
+}
+check "SIGHUP with a broken config: refused (config-reloads-refused = 1)" refused
+check "SIGHUP with a broken config: dmmd still runs and answers" \
+	eval 'dmmd_alive lma1 && ctl lma1 show node | jq -e ".name == \"lma1\""'
+check "SIGHUP with a broken config: MN1's binding is still there" \
+	eval '[[ $(lma_binding mn1 | jq -r .state) == ACTIVE ]]'
+cp "$LAB_TMP/lma1.json.good" "$LAB_TMP/lma1.json"
+
+# --- SIGTERM leaves nothing behind ----------------------------------------------
+for n in mag1 mag2 mag3 lma1 lma2; do
+	check "SIGTERM $n: dmmd exits with status 0" dmmd_stop "$n"
+done
+leftovers() {
+	local n out=0
+	for n in lma1 lma2 mag1 mag2 mag3; do
+		if [[ -n $(ip -n "${NS[$n]}" -6 route show table all proto 0xd3) ]]; then
+			echo "$n: routes left:"
+			ip -n "${NS[$n]}" -6 route show table all proto 0xd3
+			out=1
+		fi
+		# Only the kernel's own rules (local, main) may remain.
+		if [[ $(ip -n "${NS[$n]}" -6 rule show | grep -cv -e '^0:.*lookup local' -e '^32766:.*lookup main') -ne 0 ]]; then
+			echo "$n: rules left:"
+			ip -n "${NS[$n]}" -6 rule show
+			out=1
+		fi
+		if [[ -n $(ip -n "${NS[$n]}" -d link show type tun) ]]; then
+			echo "$n: TUN device left:"
+			ip -n "${NS[$n]}" -d link show type tun
+			out=1
+		fi
+		if [[ -n $(ip -n "${NS[$n]}" -d link show | grep -E 'seg6|ip6tnl|dmm[0-9]') ]]; then
+			echo "$n: tunnel device left:"
+			ip -n "${NS[$n]}" -d link show | grep -E 'seg6|ip6tnl|dmm[0-9]'
+			out=1
+		fi
+	done
+	return $out
+}
+check "after SIGTERM: no proto 0xd3 route, no rule, no TUN device in any namespace" leftovers
+
+dump_logs_on_failure
+trap lab_cleanup EXIT
+summary "$NAME"
