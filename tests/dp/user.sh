@@ -76,6 +76,18 @@ ip -n "$LMA" addr add $LMA_A/64 dev core0 nodad
 ip -n "$LMA" addr add 2001:db8:2::1/64 dev cn0 nodad
 ip -n "$CN" addr add $CN_A/64 dev cn0 nodad
 ip -n "$CN" route add default via 2001:db8:2::1
+# The kernel backend encapsulates on the input path (seg6 lwtunnel input
+# redirect), where the kernel checks the path MTU against the outer
+# packet, whose source is the gateway itself: an inner packet too big for
+# the tunnel is dropped with a Packet Too Big sent to the gateway, not to
+# the host. A kernel-backend gateway therefore needs a transit MTU of at
+# least 1540 for 1500-byte inner packets (as transport networks usually
+# have); dmmd also advertises 1460 to the hosts in its RAs. The user
+# backend's TUN (MTU 1460) sends a proper Packet Too Big to the host.
+if [[ $MAG_BE == kernel || $LMA_BE == kernel ]]; then
+	ip -n "$MAG" link set core0 mtu 1600
+	ip -n "$LMA" link set core0 mtu 1600
+fi
 
 # A dp-tool per node, commands through a FIFO, replies in a file.
 start_dp() { # NODE-VAR BACKEND LOCAL [ARGS...]
