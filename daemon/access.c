@@ -168,7 +168,11 @@ static void send_ra(struct dmmd_access *a, struct acc_link *l, bool withdraw)
 	/* RFC 4861 §6.2.3 / RFC 5213 §6.7: the MAG is the default router. */
 	dmm_nd_ra_init(&m, 64, withdraw ? 0 : (uint16_t)c->router_lifetime_s, 0);
 	dmm_nd_set_sllao(&m, c->access_mac, 6);
-	dmm_nd_ra_set_mtu(&m, 1500);
+	/*
+	 * RFC 4861 §4.6.4: the hosts' MTU is the tunnel's, so their packets fit
+	 * it without relying on Packet Too Big from a tunnel entry point.
+	 */
+	dmm_nd_ra_set_mtu(&m, c->ra_mtu);
 	/* RFC 8885 §3.7: the local prefix preferred, older ones deprecated but valid. */
 	for (unsigned i = 0; i < l->nprefix; i++)
 		dmm_nd_ra_add_pio(&m.opts, &l->prefix[i], DMM_ND_PIO_L | DMM_ND_PIO_A, withdraw ? 0 : l->valid_s[i],

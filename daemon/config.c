@@ -332,7 +332,7 @@ static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	static const char *const keys[] = {"lma", "lifetime", "access-interfaces", "link-local-address",
 					   "link-layer-address", "ra-interval", "router-lifetime", "max-mobile-nodes",
 					   "timestamp-based", "initial-bindack-timeout", "max-bindack-timeout",
-					   "max-retransmissions", NULL};
+					   "max-retransmissions", "ra-mtu", NULL};
 	struct dmm_mag_cfg *m = &cfg->mag;
 	char mac[32] = "";
 	uint32_t life = m->lifetime_s, maxmn = m->max_mns, retx = m->max_retransmissions;
@@ -350,7 +350,8 @@ static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_addr(c, o, "link-local-address", &cfg->access_lla, false) < 0 ||
 	    get_str(c, o, "link-layer-address", mac, sizeof(mac), false) < 0 ||
 	    get_u32(c, o, "ra-interval", &cfg->ra_interval_s, 1, 1800) < 0 ||
-	    get_u32(c, o, "router-lifetime", &cfg->router_lifetime_s, 0, 9000) < 0)
+	    get_u32(c, o, "router-lifetime", &cfg->router_lifetime_s, 0, 9000) < 0 ||
+	    get_u32(c, o, "ra-mtu", &cfg->ra_mtu, 1280, 65535) < 0)
 		return -1;
 	m->lifetime_s = life;
 	m->max_mns = maxmn;
@@ -389,6 +390,8 @@ static void defaults(struct dmmd_config *cfg)
 	memcpy(cfg->access_mac, "\x02\x00\x00\x00\xd3\x01", 6);
 	cfg->ra_interval_s = 10;
 	cfg->router_lifetime_s = 1800;
+	/* RFC 2473 §7: 1500 on the access link minus the 40-octet tunnel header. */
+	cfg->ra_mtu = 1460;
 }
 
 int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size_t errlen)

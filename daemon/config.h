@@ -43,6 +43,7 @@ struct dmmd_config {
 	uint8_t access_mac[6];
 	uint32_t ra_interval_s;       /* unsolicited RA period per registered MN */
 	uint32_t router_lifetime_s;
+	uint32_t ra_mtu;              /* MTU option in RAs: the tunnel's, 1460 by default */
 	char tun_name[DMM_DP_IFNAMSIZ];
 };
 
