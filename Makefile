@@ -37,7 +37,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 EMU_SRC  := $(sort $(wildcard emu/*.c))
 EMU_OBJ  := $(EMU_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all check lab deps unit purity fuzz-smoke fuzz oracle cli-test emu-test bench demo format format-check clean
+.PHONY: all check lab dp-test deps unit purity fuzz-smoke fuzz oracle cli-test emu-test bench demo format format-check clean
 all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(BUILD)/dmm-emu $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
 	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool) $(BUILD)/lab-traffic
 
@@ -121,6 +121,10 @@ $(BUILD)/lab-traffic: tools/lab-traffic.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
 
+# The data plane backends in namespaces (root): kernel, user, and the two mixed set-ups.
+dp-test: all
+	@tests/dp/run.sh
+
 # The namespace lab (root): dmmd on RFC 7429 Figure 4, three data plane set-ups.
 lab: all
 	@tests/lab/run.sh
@@ -132,6 +136,7 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory purity
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory dp-test
 	@$(MAKE) --no-print-directory lab
 	@$(MAKE) --no-print-directory cli-test
 	@$(MAKE) --no-print-directory emu-test
