@@ -20,12 +20,20 @@
  *       send N probes a second for S seconds, each with its sequence
  *       number, its send time and the total that will be sent.
  *
+ *   tx-csum-off IFNAME
+ *       turn transmit checksum offload off on IFNAME (ethtool -K IFNAME tx
+ *       off): a veth otherwise hands over TCP/UDP packets whose checksum is
+ *       still to be filled in, which a host on a real NIC never sends.
+ *
  * The TCP pattern depends only on the byte's offset, so the sink can
  * check any byte on its own: byte i = (i * 2654435761 mod 2^32) >> 24.
  * Times in the output: "t" fields are wall-clock seconds (CLOCK_REALTIME,
  * to match daemon logs), durations come from CLOCK_MONOTONIC.
  */
 #include <arpa/inet.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -37,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -443,12 +452,32 @@ static int udp_sink(const struct opts *o)
 	return any ? 0 : 1;
 }
 
+static int tx_csum_off(const char *ifname)
+{
+	struct ethtool_value ev = {.cmd = ETHTOOL_STXCSUM, .data = 0};
+	struct ifreq ifr;
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (char *)&ev;
+	if (fd < 0 || ioctl(fd, SIOCETHTOOL, &ifr) < 0) {
+		fprintf(stderr, "lab-traffic: %s: tx checksum offload: %s\n", ifname, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: lab-traffic tcp-sink   --port P --bytes N [--timeout S]\n"
 		   "       lab-traffic tcp-source --to ADDR --port P --bytes N [--rate MBPS] [--timeout S]\n"
 		   "       lab-traffic udp-sink   --port P --duration S [--gap MS] [--timeout S]\n"
-		   "       lab-traffic udp-source --to ADDR --port P --pps N --duration S [--size B]\n");
+		   "       lab-traffic udp-source --to ADDR --port P --pps N --duration S [--size B]\n"
+		   "       lab-traffic tx-csum-off IFNAME\n");
 }
 
 int main(int argc, char **argv)
@@ -461,6 +490,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	mode = argv[1];
+	if (strcmp(mode, "tx-csum-off") == 0)
+		return argc == 3 ? tx_csum_off(argv[2]) : 2;
 	for (int i = 2; i < argc; i++) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
