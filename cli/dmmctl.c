@@ -43,6 +43,7 @@ SHOW(peers)
 SHOW(intents)
 SHOW(stats)
 SHOW(node)
+SHOW(anchors)
 
 static const struct cmd cmds[] = {
 	{"decode", "--hex HEX | --pcap FILE",
@@ -63,6 +64,8 @@ static const struct cmd cmds[] = {
 	 cmd_show_intents},
 	{"show stats", "[-s SOCKET] [--json]", "counters named after the PMIPv6 MIB (RFC 6475)", cmd_show_stats},
 	{"show node", "[-s SOCKET] [--json]", "role, address, data plane of the daemon", cmd_show_node},
+	{"show anchors", "[-s SOCKET] [--json]", "CMD: the MAARs with load, capacity and liveness (GAP1-3)",
+	 cmd_show_anchors},
 	{"help", "", "show this text (the socket defaults to $DMMCTL_SOCKET)", cmd_help},
 };
 

@@ -268,6 +268,8 @@ static int parse_heartbeat(struct ctx *c, json_t *node, dmm_time_t *interval, ui
 	return 0;
 }
 
+static int parse_pools(struct ctx *c, json_t *o, struct dmm_prefix *pool, uint8_t *npool, uint8_t plen);
+
 static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
 	static const char *const keys[] = {"pools", "prefix-length", "max-bindings", "min-delay-before-bce-delete",
@@ -294,20 +296,8 @@ static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	l->hnp_len = (uint8_t)plen;
 	l->max_lifetime_s = maxlife;
 	l->max_bindings = maxb;
-	a = json_object_get(o, "pools");
-	if (!a || !json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > 4)
-		return fail(c, "pools", "expected a list of 1 to 4 prefixes");
-	json_array_foreach(a, i, v)
-	{
-		if (!json_is_string(v) || dmm_prefix_parse(json_string_value(v), &l->pool[i]) != 0)
-			return fail(c, "pools", "entry %zu is not a prefix (addr/len)", i);
-		if (l->pool[i].len >= l->hnp_len)
-			return fail(c, "pools", "entry %zu (/%u) is not shorter than prefix-length /%u", i,
-				    l->pool[i].len, l->hnp_len);
-		if (l->hnp_len - l->pool[i].len > 24)
-			return fail(c, "pools", "entry %zu holds more than 2^24 prefixes", i);
-		l->npool++;
-	}
+	if (parse_pools(c, o, l->pool, &l->npool, l->hnp_len) < 0)
+		return -1;
 	a = json_object_get(o, "authorized-mags");
 	if (!a || (json_is_string(a) && strcmp(json_string_value(a), "any") == 0)) {
 		cfg->any_mag = true;
@@ -327,37 +317,19 @@ static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	return 0;
 }
 
-static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
+/* Access-link fields shared by MAG and MAAR (RFC 5213 §6.8, RFC 4861 §6.2.1). */
+static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
-	static const char *const keys[] = {"lma", "lifetime", "access-interfaces", "link-local-address",
-					   "link-layer-address", "ra-interval", "router-lifetime", "max-mobile-nodes",
-					   "timestamp-based", "initial-bindack-timeout", "max-bindack-timeout",
-					   "max-retransmissions", "ra-mtu", NULL};
-	struct dmm_mag_cfg *m = &cfg->mag;
 	char mac[32] = "";
-	uint32_t life = m->lifetime_s, maxmn = m->max_mns, retx = m->max_retransmissions;
 	json_t *a, *v;
 	size_t i;
 
-	if (!json_is_object(o))
-		return fail(c, NULL, "expected an object");
-	if (only(c, o, keys) < 0 || get_addr(c, o, "lma", &m->default_lma, true) < 0 ||
-	    get_u32(c, o, "lifetime", &life, 4, 262140) < 0 || get_u32(c, o, "max-mobile-nodes", &maxmn, 1, 1000000) < 0 ||
-	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 ||
-	    get_ms(c, o, "initial-bindack-timeout", &m->initial_bindack_timeout, 100, 60000) < 0 ||
-	    get_ms(c, o, "max-bindack-timeout", &m->max_bindack_timeout, 100, 600000) < 0 ||
-	    get_u32(c, o, "max-retransmissions", &retx, 0, 32) < 0 ||
-	    get_addr(c, o, "link-local-address", &cfg->access_lla, false) < 0 ||
+	if (get_addr(c, o, "link-local-address", &cfg->access_lla, false) < 0 ||
 	    get_str(c, o, "link-layer-address", mac, sizeof(mac), false) < 0 ||
 	    get_u32(c, o, "ra-interval", &cfg->ra_interval_s, 1, 1800) < 0 ||
 	    get_u32(c, o, "router-lifetime", &cfg->router_lifetime_s, 0, 9000) < 0 ||
 	    get_u32(c, o, "ra-mtu", &cfg->ra_mtu, 1280, 65535) < 0)
 		return -1;
-	m->lifetime_s = life;
-	m->max_mns = maxmn;
-	m->max_retransmissions = (uint8_t)retx;
-	if (m->max_bindack_timeout < m->initial_bindack_timeout)
-		return fail(c, "max-bindack-timeout", "below initial-bindack-timeout");
 	if (*mac && parse_mac(mac, cfg->access_mac) != 0)
 		return fail(c, "link-layer-address", "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", mac);
 	if (cfg->access_lla.b[0] != 0xfe || (cfg->access_lla.b[1] & 0xc0) != 0x80)
@@ -377,11 +349,137 @@ static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	return 0;
 }
 
+#define ACCESS_KEYS "access-interfaces", "link-local-address", "link-layer-address", "ra-interval", \
+		"router-lifetime", "ra-mtu"
+
+static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
+{
+	static const char *const keys[] = {"lma", "lifetime", "max-mobile-nodes", "timestamp-based",
+					   "initial-bindack-timeout", "max-bindack-timeout", "max-retransmissions",
+					   ACCESS_KEYS, NULL};
+	struct dmm_mag_cfg *m = &cfg->mag;
+	uint32_t life = m->lifetime_s, maxmn = m->max_mns, retx = m->max_retransmissions;
+
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0 || get_addr(c, o, "lma", &m->default_lma, true) < 0 ||
+	    get_u32(c, o, "lifetime", &life, 4, 262140) < 0 ||
+	    get_u32(c, o, "max-mobile-nodes", &maxmn, 1, 1000000) < 0 ||
+	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 ||
+	    get_ms(c, o, "initial-bindack-timeout", &m->initial_bindack_timeout, 100, 60000) < 0 ||
+	    get_ms(c, o, "max-bindack-timeout", &m->max_bindack_timeout, 100, 600000) < 0 ||
+	    get_u32(c, o, "max-retransmissions", &retx, 0, 32) < 0 || parse_access(c, o, cfg) < 0)
+		return -1;
+	m->lifetime_s = life;
+	m->max_mns = maxmn;
+	m->max_retransmissions = (uint8_t)retx;
+	if (m->max_bindack_timeout < m->initial_bindack_timeout)
+		return fail(c, "max-bindack-timeout", "below initial-bindack-timeout");
+	return 0;
+}
+
+/* A list of 1 to 4 prefixes, each shorter than plen, into pool[]. */
+static int parse_pools(struct ctx *c, json_t *o, struct dmm_prefix *pool, uint8_t *npool, uint8_t plen)
+{
+	json_t *a = json_object_get(o, "pools"), *v;
+	size_t i;
+
+	if (!a || !json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > 4)
+		return fail(c, "pools", "expected a list of 1 to 4 prefixes");
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v) || dmm_prefix_parse(json_string_value(v), &pool[i]) != 0)
+			return fail(c, "pools", "entry %zu is not a prefix (addr/len)", i);
+		if (pool[i].len >= plen)
+			return fail(c, "pools", "entry %zu (/%u) is not shorter than prefix-length /%u", i, pool[i].len,
+				    plen);
+		if (plen - pool[i].len > 24)
+			return fail(c, "pools", "entry %zu holds more than 2^24 prefixes", i);
+		(*npool)++;
+	}
+	return 0;
+}
+
+/* RFC 8885 MAAR: an access router anchoring its own pool. */
+static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
+{
+	static const char *const keys[] = {"cmd", "pools", "prefix-length", "anchor-locally", "max-mobile-nodes",
+					   "max-anchored", "priority", "lifetime", "idle-release", "idle-check",
+					   "detach-grace", "timestamp-based", ACCESS_KEYS, NULL};
+	struct dmm_maar_cfg *m = &cfg->maar;
+	uint32_t plen = m->hnp_len, maxmn = m->max_mns, life = m->lifetime_s, prio = m->priority;
+
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0 || get_addr(c, o, "cmd", &m->cmd, true) < 0 ||
+	    get_u32(c, o, "prefix-length", &plen, 1, 128) < 0 ||
+	    get_bool(c, o, "anchor-locally", &m->anchor_locally) < 0 ||
+	    get_u32(c, o, "max-mobile-nodes", &maxmn, 1, 1000000) < 0 ||
+	    get_u32(c, o, "max-anchored", &m->max_anchored, 0, 16777216) < 0 ||
+	    get_u32(c, o, "priority", &prio, 0, 65535) < 0 || get_u32(c, o, "lifetime", &life, 4, 262140) < 0 ||
+	    get_ms(c, o, "idle-release", &m->idle_release, 0, 86400000) < 0 ||
+	    get_ms(c, o, "idle-check", &m->idle_check, 100, 3600000) < 0 ||
+	    get_ms(c, o, "detach-grace", &m->detach_grace, 0, 3600000) < 0 ||
+	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 || parse_access(c, o, cfg) < 0)
+		return -1;
+	m->hnp_len = (uint8_t)plen;
+	m->max_mns = maxmn;
+	m->lifetime_s = life;
+	m->priority = (uint16_t)prio;
+	return parse_pools(c, o, m->pool, &m->npool, m->hnp_len);
+}
+
+/* RFC 8885 CMD: location only. */
+static int parse_cmd(struct ctx *c, json_t *o, struct dmmd_config *cfg)
+{
+	static const char *const keys[] = {"mode", "relay-timeout", "max-mobile-nodes", "max-maars", "max-lifetime",
+					   "authorized-maars", "timestamp-based", NULL};
+	struct dmm_cmd_cfg *m = &cfg->cmd;
+	uint32_t maxmn = m->max_mns, maxm = m->max_maars, life = m->max_lifetime_s;
+	char mode[16] = "";
+	json_t *a, *v;
+	size_t i;
+
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0 || get_str(c, o, "mode", mode, sizeof(mode), false) < 0 ||
+	    get_ms(c, o, "relay-timeout", &m->relay_timeout, 10, 60000) < 0 ||
+	    get_u32(c, o, "max-mobile-nodes", &maxmn, 1, 4000000) < 0 ||
+	    get_u32(c, o, "max-maars", &maxm, 1, 65536) < 0 || get_u32(c, o, "max-lifetime", &life, 4, 262140) < 0 ||
+	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0)
+		return -1;
+	if (*mode && strcmp(mode, "proxy") != 0 && strcmp(mode, "relay") != 0)
+		return fail(c, "mode", "'%s' is not one of proxy, relay", mode);
+	m->mode = strcmp(mode, "relay") == 0 ? DMM_CMD_RELAY : DMM_CMD_PROXY;
+	m->max_mns = maxmn;
+	m->max_maars = maxm;
+	m->max_lifetime_s = life;
+	a = json_object_get(o, "authorized-maars");
+	if (!a || (json_is_string(a) && strcmp(json_string_value(a), "any") == 0)) {
+		cfg->any_mag = true;
+		return 0;
+	}
+	if (!json_is_array(a))
+		return fail(c, "authorized-maars", "expected \"any\" or a list of addresses");
+	cfg->mags = calloc(json_array_size(a) + 1, sizeof(*cfg->mags));
+	if (!cfg->mags)
+		return fail(c, "authorized-maars", "out of memory");
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v) || dmm_addr_parse(json_string_value(v), &cfg->mags[i]) != 0)
+			return fail(c, "authorized-maars", "entry %zu is not an IPv6 address", i);
+		cfg->nmags++;
+	}
+	return 0;
+}
+
 static void defaults(struct dmmd_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	dmm_lma_cfg_defaults(&cfg->lma);
 	dmm_mag_cfg_defaults(&cfg->mag);
+	dmm_maar_cfg_defaults(&cfg->maar);
+	dmm_cmd_cfg_defaults(&cfg->cmd);
 	strcpy(cfg->dataplane, "kernel");
 	strcpy(cfg->log_level, "info");
 	strcpy(cfg->tun_name, "dmm0");
@@ -397,7 +495,7 @@ static void defaults(struct dmmd_config *cfg)
 int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"name", "role", "address", "transport", "dataplane", "control-socket",
-					   "log-level", "heartbeat", "restart-counter", "tun-name", "lma", "mag",
+					   "log-level", "heartbeat", "restart-counter", "tun-name", "lma", "mag", "maar", "cmd",
 					   "mobile-nodes", "default-profile", NULL};
 	struct ctx c = {err, errlen, ""};
 	struct dmmd_config cfg;
@@ -422,12 +520,11 @@ int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size
 	if (only(&c, node, keys) < 0 || get_str(&c, node, "name", cfg.name, sizeof(cfg.name), false) < 0 ||
 	    get_str(&c, node, "role", s, sizeof(s), true) < 0)
 		goto out;
-	if (strcmp(s, "lma") == 0)
-		cfg.role = DMMD_ROLE_LMA;
-	else if (strcmp(s, "mag") == 0)
-		cfg.role = DMMD_ROLE_MAG;
-	else {
-		fail(&c, "role", "'%s' is not one of lma, mag", s);
+	for (int r = DMMD_ROLE_LMA; r <= DMMD_ROLE_CMD; r++)
+		if (strcmp(s, dmmd_role_name((enum dmmd_role)r)) == 0)
+			cfg.role = (enum dmmd_role)r, *s = 0;
+	if (*s) {
+		fail(&c, "role", "'%s' is not one of lma, mag, maar, cmd", s);
 		goto out;
 	}
 	*s = 0;
@@ -462,24 +559,31 @@ int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size
 		snprintf(cfg.ctl_path, sizeof(cfg.ctl_path), "/run/dmmd-%s.sock", *cfg.name ? cfg.name : "node");
 	if (parse_heartbeat(&c, node, &cfg.lma.heartbeat_interval, &cfg.lma.missing_heartbeats_allowed) < 0)
 		goto out;
-	cfg.mag.heartbeat_interval = cfg.lma.heartbeat_interval;
-	cfg.mag.missing_heartbeats_allowed = cfg.lma.missing_heartbeats_allowed;
-	cfg.lma.restart_counter = cfg.mag.restart_counter = rc;
-	cfg.lma.addr = cfg.mag.addr = cfg.address;
-	sub = json_object_get(node, cfg.role == DMMD_ROLE_LMA ? "lma" : "mag");
-	if (json_object_get(node, cfg.role == DMMD_ROLE_LMA ? "mag" : "lma")) {
-		fail(&c, cfg.role == DMMD_ROLE_LMA ? "mag" : "lma", "not allowed for role %s",
-		     cfg.role == DMMD_ROLE_LMA ? "lma" : "mag");
-		goto out;
+	cfg.mag.heartbeat_interval = cfg.maar.heartbeat_interval = cfg.cmd.heartbeat_interval =
+		cfg.lma.heartbeat_interval;
+	cfg.mag.missing_heartbeats_allowed = cfg.maar.missing_heartbeats_allowed =
+		cfg.cmd.missing_heartbeats_allowed = cfg.lma.missing_heartbeats_allowed;
+	cfg.lma.restart_counter = cfg.mag.restart_counter = cfg.maar.restart_counter = cfg.cmd.restart_counter = rc;
+	cfg.lma.addr = cfg.mag.addr = cfg.maar.addr = cfg.cmd.addr = cfg.address;
+	for (int r = DMMD_ROLE_LMA; r <= DMMD_ROLE_CMD; r++) {
+		const char *name = dmmd_role_name((enum dmmd_role)r);
+
+		if ((enum dmmd_role)r != cfg.role && json_object_get(node, name)) {
+			fail(&c, name, "not allowed for role %s", dmmd_role_name(cfg.role));
+			goto out;
+		}
 	}
+	sub = json_object_get(node, dmmd_role_name(cfg.role));
 	if (!sub) {
-		fail(&c, cfg.role == DMMD_ROLE_LMA ? "lma" : "mag", "missing");
+		fail(&c, dmmd_role_name(cfg.role), "missing");
 		goto out;
 	}
 	{
-		size_t n = push(&c, cfg.role == DMMD_ROLE_LMA ? "lma" : "mag");
+		static int (*const parse[])(struct ctx *, json_t *, struct dmmd_config *) = {parse_lma, parse_mag,
+											       parse_maar, parse_cmd};
+		size_t n = push(&c, dmmd_role_name(cfg.role));
 
-		if ((cfg.role == DMMD_ROLE_LMA ? parse_lma(&c, sub, &cfg) : parse_mag(&c, sub, &cfg)) < 0)
+		if (parse[cfg.role](&c, sub, &cfg) < 0)
 			goto out;
 		pop(&c, n);
 	}
@@ -492,6 +596,13 @@ out:
 		dmmd_config_free(&cfg);
 	json_decref(root);
 	return ret;
+}
+
+const char *dmmd_role_name(enum dmmd_role r)
+{
+	static const char *const n[] = {"lma", "mag", "maar", "cmd"};
+
+	return (unsigned)r < 4 ? n[r] : "?";
 }
 
 int dmmd_config_load(const char *path, struct dmmd_config *cfg, char *err, size_t errlen)
@@ -552,11 +663,19 @@ int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_conf
 		  memcmp(old->lma.pool, new->lma.pool, sizeof(old->lma.pool)) != 0 ||
 		  old->lma.max_bindings != new->lma.max_bindings))
 		what = "lma pools or capacity";
-	else if (old->role == DMMD_ROLE_MAG &&
+	else if (old->role == DMMD_ROLE_MAAR &&
+		 (old->maar.npool != new->maar.npool || old->maar.hnp_len != new->maar.hnp_len ||
+		  memcmp(old->maar.pool, new->maar.pool, sizeof(old->maar.pool)) != 0 ||
+		  !dmm_addr_eq(&old->maar.cmd, &new->maar.cmd) || old->maar.max_mns != new->maar.max_mns))
+		what = "maar pools, cmd or capacity";
+	else if (old->role == DMMD_ROLE_CMD &&
+		 (old->cmd.max_mns != new->cmd.max_mns || old->cmd.max_maars != new->cmd.max_maars))
+		what = "cmd capacities";
+	else if (dmmd_role_has_access(old->role) &&
 		 (old->naccess != new->naccess || memcmp(old->access, new->access, sizeof(old->access)) != 0 ||
 		  !dmm_addr_eq(&old->access_lla, &new->access_lla) ||
 		  memcmp(old->access_mac, new->access_mac, 6) != 0 || old->mag.max_mns != new->mag.max_mns))
-		what = "mag access interfaces, addresses or capacity";
+		what = "access interfaces, addresses or capacity";
 	if (what) {
 		snprintf(err, errlen, "dmm:node: changing %s needs a restart", what);
 		return -1;

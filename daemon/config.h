@@ -7,12 +7,14 @@
 #ifndef DMMD_CONFIG_H
 #define DMMD_CONFIG_H
 
+#include "dmm/cmd.h"
 #include "dmm/dataplane.h"
 #include "dmm/lma.h"
+#include "dmm/maar.h"
 #include "dmm/mag.h"
 #include "dmm/policy.h"
 
-enum dmmd_role { DMMD_ROLE_LMA, DMMD_ROLE_MAG };
+enum dmmd_role { DMMD_ROLE_LMA, DMMD_ROLE_MAG, DMMD_ROLE_MAAR, DMMD_ROLE_CMD };
 enum dmmd_transport { DMMD_TRANSPORT_IP6, DMMD_TRANSPORT_UDP };
 
 #define DMMD_MAX_ACCESS 16
@@ -28,6 +30,8 @@ struct dmmd_config {
 	struct dmm_addr address;
 	struct dmm_lma_cfg lma;       /* role lma; policy pointer filled by the daemon */
 	struct dmm_mag_cfg mag;       /* role mag; policy pointer filled by the daemon */
+	struct dmm_maar_cfg maar;     /* role maar (RFC 8885) */
+	struct dmm_cmd_cfg cmd;       /* role cmd (RFC 8885) */
 	/* Mobile node profiles and the default profile (policy store content). */
 	uint32_t nprofiles;
 	struct dmm_policy_profile *profiles; /* owned, malloc'd */
@@ -36,7 +40,7 @@ struct dmmd_config {
 	bool any_mag;
 	uint32_t nmags;
 	struct dmm_addr *mags; /* owned: authorised MAGs (LMA) */
-	/* MAG access side (RFC 5213 §6.8: one link-local address and MAC for every MAG). */
+	/* MAG and MAAR access side (RFC 5213 §6.8: one link-local address and MAC for every MAG). */
 	uint32_t naccess;
 	char access[DMMD_MAX_ACCESS][DMM_DP_IFNAMSIZ]; /* interface name patterns (fnmatch) */
 	struct dmm_addr access_lla;
@@ -56,6 +60,15 @@ int dmmd_config_load(const char *path, struct dmmd_config *cfg, char *err, size_
 
 /* Same, from a JSON text. */
 int dmmd_config_parse(const char *text, struct dmmd_config *cfg, char *err, size_t errlen);
+
+/* The role's name as in the config ("lma", "mag", "maar", "cmd"). */
+const char *dmmd_role_name(enum dmmd_role r);
+
+/* True for the roles with access links (MAG, MAAR). */
+static inline bool dmmd_role_has_access(enum dmmd_role r)
+{
+	return r == DMMD_ROLE_MAG || r == DMMD_ROLE_MAAR;
+}
 
 /* Free what a loaded config owns; accepts a zeroed config. */
 void dmmd_config_free(struct dmmd_config *cfg);

@@ -16,9 +16,11 @@
 
 #include "dmm/bcache.h"
 #include "dmm/bul.h"
+#include "dmm/cmd.h"
 #include "dmm/err.h"
 #include "dmm/fmt.h"
 #include "dmm/lma.h"
+#include "dmm/maar.h"
 #include "dmm/mag.h"
 #include "dmm/mh.h"
 #include "dmmd.h"
@@ -49,56 +51,118 @@ static double secs_left(dmm_time_t t, dmm_time_t now)
 	return t > now ? (double)(t - now) / 1e9 : 0.0;
 }
 
+static json_t *j_anchors(const struct dmm_anchor_list *l)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < l->n; i++) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "anchor", j_addr(&l->a[i].addr));
+		json_object_set_new(o, "prefix", j_prefix(&l->a[i].prefix));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* Binding cache entries: an LMA's bindings, a MAAR's anchored prefixes, a CMD's MNs. */
+static void bcache_rows(json_t *arr, const struct dmm_bcache *bc, const char *kind, dmm_time_t now)
+{
+	for (const struct dmm_bcache_entry *e = dmm_bcache_next(bc, NULL); e; e = dmm_bcache_next(bc, e)) {
+		json_t *o = json_object(), *p = json_array();
+
+		for (unsigned i = 0; i < e->n_hnp; i++)
+			json_array_append_new(p, j_prefix(&e->hnp[i]));
+		if (kind)
+			json_object_set_new(o, "kind", json_string(kind));
+		json_object_set_new(o, "mn-id", j_mnid(&e->mnid));
+		json_object_set_new(o, "prefixes", p);
+		json_object_set_new(o, "peer", j_addr(&e->pcoa));
+		json_object_set_new(o, "state", json_string(dmm_bce_state_name(e->state)));
+		json_object_set_new(o, "lifetime-left", json_real(secs_left(e->expires, now)));
+		json_object_set_new(o, "handovers", json_integer(e->handovers));
+		if (e->pmaar.n)
+			json_object_set_new(o, "anchors", j_anchors(&e->pmaar));
+		json_array_append_new(arr, o);
+	}
+}
+
+/* Binding update list entries: a MAG's MNs, a MAAR's serving MNs. */
+static void bul_rows(json_t *arr, const struct dmm_bul *bul, const char *kind, dmm_time_t now)
+{
+	for (const struct dmm_bul_entry *e = dmm_bul_next(bul, NULL); e; e = dmm_bul_next(bul, e)) {
+		json_t *o = json_object(), *p = json_array();
+
+		for (unsigned i = 0; i < e->n_hnp; i++)
+			json_array_append_new(p, j_prefix(&e->hnp[i]));
+		if (kind)
+			json_object_set_new(o, "kind", json_string(kind));
+		json_object_set_new(o, "mn-id", j_mnid(&e->mnid));
+		json_object_set_new(o, "prefixes", p);
+		json_object_set_new(o, "peer", j_addr(&e->lmaa));
+		json_object_set_new(o, "state", json_string(dmm_bul_state_name(e->state)));
+		json_object_set_new(o, "lifetime-left", json_real(secs_left(e->expires, now)));
+		json_object_set_new(o, "link", json_integer(e->ifindex));
+		json_object_set_new(o, "seq", json_integer(e->seq));
+		if (e->anchors.n)
+			json_object_set_new(o, "anchors", j_anchors(&e->anchors));
+		if (e->registered >= e->attached && e->attached)
+			json_object_set_new(o, "registration-ms", json_real((double)(e->registered - e->attached) / 1e6));
+		json_array_append_new(arr, o);
+	}
+}
+
 static json_t *show_bindings(struct dmmd *d)
 {
 	json_t *arr = json_array();
 	dmm_time_t now = dmm_io_now();
 
-	if (d->cfg.role == DMMD_ROLE_LMA) {
-		const struct dmm_bcache *bc = dmm_lma_bcache(d->role);
+	switch (d->cfg.role) {
+	case DMMD_ROLE_LMA:
+		bcache_rows(arr, dmm_lma_bcache(d->role), NULL, now);
+		break;
+	case DMMD_ROLE_MAG:
+		bul_rows(arr, dmm_mag_bul(d->role), NULL, now);
+		break;
+	case DMMD_ROLE_MAAR:
+		/* RFC 8885: MNs served here, then prefixes anchored here (peer = the MN's S-MAAR). */
+		bul_rows(arr, dmm_maar_serving(d->role), "serving", now);
+		bcache_rows(arr, dmm_maar_anchored(d->role), "anchored", now);
+		break;
+	case DMMD_ROLE_CMD:
+		bcache_rows(arr, dmm_cmd_bcache(d->role), NULL, now);
+		break;
+	}
+	return arr;
+}
 
-		for (const struct dmm_bcache_entry *e = dmm_bcache_next(bc, NULL); e; e = dmm_bcache_next(bc, e)) {
-			json_t *o = json_object(), *p = json_array();
+/* GAP1-3: the MAARs as the CMD sees them. */
+static json_t *show_anchors(struct dmmd *d)
+{
+	json_t *arr = json_array();
 
-			for (unsigned i = 0; i < e->n_hnp; i++)
-				json_array_append_new(p, j_prefix(&e->hnp[i]));
-			json_object_set_new(o, "mn-id", j_mnid(&e->mnid));
-			json_object_set_new(o, "prefixes", p);
-			json_object_set_new(o, "peer", j_addr(&e->pcoa));
-			json_object_set_new(o, "state", json_string(dmm_bce_state_name(e->state)));
-			json_object_set_new(o, "lifetime-left", json_real(secs_left(e->expires, now)));
-			json_object_set_new(o, "handovers", json_integer(e->handovers));
-			json_object_set_new(o, "att", json_integer(e->att));
-			json_object_set_new(o, "seq", json_integer(e->seq));
-			json_array_append_new(arr, o);
-		}
-	} else {
-		const struct dmm_bul *bul = dmm_mag_bul(d->role);
+	if (d->cfg.role != DMMD_ROLE_CMD)
+		return json_pack("{s:s}", "error", "show anchors: only a cmd keeps the anchor table");
+	for (const struct dmm_cmd_anchor *a = dmm_cmd_anchor_next(d->role, NULL); a;
+	     a = dmm_cmd_anchor_next(d->role, a)) {
+		json_t *o = json_object();
 
-		for (const struct dmm_bul_entry *e = dmm_bul_next(bul, NULL); e; e = dmm_bul_next(bul, e)) {
-			json_t *o = json_object(), *p = json_array();
-
-			for (unsigned i = 0; i < e->n_hnp; i++)
-				json_array_append_new(p, j_prefix(&e->hnp[i]));
-			json_object_set_new(o, "mn-id", j_mnid(&e->mnid));
-			json_object_set_new(o, "prefixes", p);
-			json_object_set_new(o, "peer", j_addr(&e->lmaa));
-			json_object_set_new(o, "state", json_string(dmm_bul_state_name(e->state)));
-			json_object_set_new(o, "lifetime-left", json_real(secs_left(e->expires, now)));
-			json_object_set_new(o, "link", json_integer(e->ifindex));
-			json_object_set_new(o, "seq", json_integer(e->seq));
-			if (e->registered >= e->attached && e->attached)
-				json_object_set_new(o, "registration-ms",
-						    json_real((double)(e->registered - e->attached) / 1e6));
-			json_array_append_new(arr, o);
-		}
+		json_object_set_new(o, "address", j_addr(&a->addr));
+		json_object_set_new(o, "state", json_string(dmm_anchor_state_name(a->state)));
+		json_object_set_new(o, "priority", a->load_known ? json_integer(a->priority) : json_null());
+		json_object_set_new(o, "sessions-in-use", a->load_known ? json_integer(a->sessions_in_use) : json_null());
+		json_object_set_new(o, "max-sessions", a->load_known ? json_integer(a->max_sessions) : json_null());
+		json_object_set_new(o, "serving", json_integer(a->serving));
+		json_object_set_new(o, "anchored", json_integer(a->anchored));
+		json_object_set_new(o, "chosen", json_integer((json_int_t)a->chosen));
+		json_array_append_new(arr, o);
 	}
 	return arr;
 }
 
 static json_t *show_peers(struct dmmd *d)
 {
-	struct dmm_peers *ps = d->cfg.role == DMMD_ROLE_LMA ? dmm_lma_peers(d->role) : dmm_mag_peers(d->role);
+	struct dmm_peers *ps = dmmd_role_peers(d);
 	json_t *arr = json_array();
 	dmm_time_t now = dmm_io_now();
 
@@ -121,8 +185,11 @@ static json_t *show_peers(struct dmmd *d)
 
 static json_t *show_intents(struct dmmd *d)
 {
-	const struct dmm_fm *fm = d->cfg.role == DMMD_ROLE_LMA ? dmm_lma_fm(d->role) : dmm_mag_fm(d->role);
+	const struct dmm_fm *fm = dmmd_role_fm(d);
 	json_t *arr = json_array();
+
+	if (!fm)
+		return arr;
 
 	for (const struct dmm_intent *in = dmm_fm_next(fm, NULL); in; in = dmm_fm_next(fm, in)) {
 		json_t *o = json_object();
@@ -149,7 +216,7 @@ static json_t *show_intents(struct dmmd *d)
 
 static json_t *show_stats(struct dmmd *d)
 {
-	const struct dmm_pmip_stats *s = d->cfg.role == DMMD_ROLE_LMA ? dmm_lma_stats(d->role) : dmm_mag_stats(d->role);
+	const struct dmm_pmip_stats *s = dmmd_role_stats(d);
 	json_t *o = json_object(), *st = json_object(), *mal = json_object(), *rx = json_object(), *tx = json_object();
 	char k[16];
 
@@ -210,6 +277,25 @@ static json_t *show_stats(struct dmmd *d)
 	json_object_set_new(o, "config-reloads", json_integer((json_int_t)d->reloads_ok));
 	json_object_set_new(o, "config-reloads-refused", json_integer((json_int_t)d->reloads_refused));
 	json_object_set_new(o, "uptime", json_real((double)(dmm_io_now() - d->started) / 1e9));
+	if (d->cfg.role == DMMD_ROLE_MAAR) {
+		const struct dmm_maar_counters *m = dmm_maar_counters(d->role);
+
+		json_object_set_new(o, "dmm",
+				    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "local-anchors", (json_int_t)m->local_anchors,
+					      "remote-anchor-asks", (json_int_t)m->remote_anchor_asks,
+					      "prefixes-released", (json_int_t)m->prefixes_released,
+					      "anchors-released", (json_int_t)m->anchors_released, "tunnels-up",
+					      (json_int_t)m->tunnels_up, "tunnels-down", (json_int_t)m->tunnels_down));
+	} else if (d->cfg.role == DMMD_ROLE_CMD) {
+		const struct dmm_cmd_counters *m = dmm_cmd_counters(d->role);
+
+		json_object_set_new(o, "dmm",
+				    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "handovers", (json_int_t)m->handovers,
+					      "pmaar-updates", (json_int_t)m->pmaar_updates, "pmaar-give-ups",
+					      (json_int_t)m->pmaar_give_ups, "partial-pbas", (json_int_t)m->partial_pbas,
+					      "releases", (json_int_t)m->releases, "anchor-choices",
+					      (json_int_t)m->anchor_choices, "no-anchor", (json_int_t)m->no_anchor));
+	}
 	return o;
 }
 
@@ -235,6 +321,7 @@ static const struct {
 	{"show peers", "mobility peers and their heartbeat state", show_peers},
 	{"show intents", "forwarding intents with the data plane's counters", show_intents},
 	{"show stats", "counters, named after the PMIPv6 MIB (RFC 6475)", show_stats},
+	{"show anchors", "the MAARs as the CMD sees them: load, capacity, liveness (GAP1-3)", show_anchors},
 	{"show node", "role, address, data plane", show_node},
 };
 

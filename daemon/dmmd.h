@@ -11,6 +11,7 @@
 #include "dmm/log.h"
 #include "dmm/policy.h"
 #include "dmm/role.h"
+#include "dmm/stats.h"
 
 struct dmmd_access;
 
@@ -34,6 +35,11 @@ struct dmmd {
 	uint64_t reloads_ok, reloads_refused;
 	dmm_time_t started;
 };
+
+/* The running role's tables, whatever the role. */
+struct dmm_fm *dmmd_role_fm(struct dmmd *d);
+struct dmm_peers *dmmd_role_peers(struct dmmd *d);
+const struct dmm_pmip_stats *dmmd_role_stats(struct dmmd *d);
 
 /* Re-arm the loop's timer for the role's next deadline. */
 void dmmd_rearm(struct dmmd *d);

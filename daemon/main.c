@@ -23,7 +23,9 @@
 
 #include "dmm/err.h"
 #include "dmm/fmt.h"
+#include "dmm/cmd.h"
 #include "dmm/lma.h"
+#include "dmm/maar.h"
 #include "dmm/mag.h"
 #include "dmmd.h"
 
@@ -131,20 +133,80 @@ fail:
 /* The role's config struct with the policy filled in. */
 static const void *role_cfg(struct dmmd_config *cfg, struct dmm_policy *pol)
 {
-	if (cfg->role == DMMD_ROLE_LMA) {
+	switch (cfg->role) {
+	case DMMD_ROLE_LMA:
 		cfg->lma.policy = pol;
 		return &cfg->lma;
+	case DMMD_ROLE_MAG:
+		cfg->mag.policy = pol;
+		return &cfg->mag;
+	case DMMD_ROLE_MAAR:
+		cfg->maar.policy = pol;
+		return &cfg->maar;
+	case DMMD_ROLE_CMD:
+	default:
+		cfg->cmd.policy = pol;
+		return &cfg->cmd;
 	}
-	cfg->mag.policy = pol;
-	return &cfg->mag;
+}
+
+static const struct dmm_role_ops *role_ops(enum dmmd_role r)
+{
+	static const struct dmm_role_ops *const ops[] = {&dmm_lma_ops, &dmm_mag_ops, &dmm_maar_ops, &dmm_cmd_ops};
+
+	return ops[r];
+}
+
+struct dmm_fm *dmmd_role_fm(struct dmmd *d)
+{
+	switch (d->cfg.role) {
+	case DMMD_ROLE_LMA:
+		return dmm_lma_fm_mut(d->role);
+	case DMMD_ROLE_MAG:
+		return dmm_mag_fm_mut(d->role);
+	case DMMD_ROLE_MAAR:
+		return dmm_maar_fm_mut(d->role);
+	default:
+		return NULL; /* the CMD forwards nothing */
+	}
+}
+
+struct dmm_peers *dmmd_role_peers(struct dmmd *d)
+{
+	switch (d->cfg.role) {
+	case DMMD_ROLE_LMA:
+		return dmm_lma_peers(d->role);
+	case DMMD_ROLE_MAG:
+		return dmm_mag_peers(d->role);
+	case DMMD_ROLE_MAAR:
+		return dmm_maar_peers(d->role);
+	default:
+		return dmm_cmd_peers(d->role);
+	}
+}
+
+const struct dmm_pmip_stats *dmmd_role_stats(struct dmmd *d)
+{
+	switch (d->cfg.role) {
+	case DMMD_ROLE_LMA:
+		return dmm_lma_stats(d->role);
+	case DMMD_ROLE_MAG:
+		return dmm_mag_stats(d->role);
+	case DMMD_ROLE_MAAR:
+		return dmm_maar_stats(d->role);
+	default:
+		return dmm_cmd_stats(d->role);
+	}
 }
 
 static void sync_counters(struct dmmd *d, dmm_time_t now)
 {
-	struct dmm_fm *fm = d->cfg.role == DMMD_ROLE_LMA ? dmm_lma_fm_mut(d->role) : dmm_mag_fm_mut(d->role);
+	struct dmm_fm *fm = dmmd_role_fm(d);
 	const struct dmm_intent *in;
 	uint64_t p, b;
 
+	if (!fm)
+		return;
 	for (in = dmm_fm_next(fm, NULL); in; in = dmm_fm_next(fm, in))
 		if (d->dpo->counters(d->dp, in->id, &p, &b) == 0)
 			dmm_fm_report(fm, in->id, p, b, now);
@@ -363,14 +425,14 @@ int main(int argc, char **argv)
 				 .fm = {dp_install, dp_remove, &d},
 				 .seed = (uint64_t)dmm_io_now() ^ ((uint64_t)getpid() << 32),
 				 .wall_offset = dmm_io_wall_offset()};
-	d.ro = d.cfg.role == DMMD_ROLE_LMA ? &dmm_lma_ops : &dmm_mag_ops;
+	d.ro = role_ops(d.cfg.role);
 	d.role = d.ro->create(&d.env, role_cfg(&d.cfg, d.policy), dmm_io_now());
 	if (!d.role) {
 		fprintf(stderr, "dmmd: cannot create the %s role (config or memory)\n", d.ro->name);
 		rc = 1;
 		goto out;
 	}
-	if (d.cfg.role == DMMD_ROLE_MAG) {
+	if (dmmd_role_has_access(d.cfg.role)) {
 		d.access = dmmd_access_open(&d);
 		if (!d.access) {
 			fprintf(stderr, "dmmd: cannot open the access links\n");
