@@ -11,7 +11,9 @@
 # uplink) while MN1 moves MAG1 -> MAG2 -> MAG3 -> MAG1 ... N times. Each
 # handover's interruption is the probe gap around it (lab-traffic udp-sink),
 # split with dmmd's own log lines (millisecond wall clock) into
-#   attach detection  link moved -> "mn ... attached" at the new MAG
+#   attach detection  link moved -> "mn ... attached" at the new MAG (of which
+#                     link moved -> "access link ... configured": the kernel
+#                     moving the veth, the RTM_NEWLINK, dmmd setting it up)
 #   signalling        attach -> PBA accepted ("registered N us after attach")
 #   first packet      registration -> first probe after the gap
 # (detection and first packet are at millisecond resolution).
@@ -51,7 +53,7 @@ sod_epoch() { awk -v t="$1" 'BEGIN { printf "%.3f", t - int(t / 86400) * 86400 }
 
 # One data plane set-up, in a subshell with its own lab (and its own cleanup).
 measure_one() (
-	local dp=$1 i from to hops=(mag1 mag2 mag3) PIDS MN1 dur
+	local dp=$1 i from to hops=(mag1 mag2 mag3) MN1 dur
 	lab_init "measure-$dp"
 	lab_up "$dp" || exit 1
 	MN1=$(mn_addr mn1)
@@ -77,16 +79,17 @@ measure_one() (
 	# Per handover: t0 (link moved), attach and registration times from the new MAG's log.
 	: >"$LAB_TMP/ho.tsv"
 	while read -r t mn from to; do
-		local t0 att reg_us
+		local t0 att reg_us cfg
 		t0=$(sod_epoch "$t")
 		# The first attach of MN1 at the new MAG after t0, and the registration that follows it.
-		read -r att reg_us < <(awk -v t0="$t0" '
+		read -r att reg_us cfg < <(awk -v t0="$t0" '
 			function sod(s,  a) { split(s, a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
+			/access link mn1 .* configured/ && !cfg && sod($1) >= t0 - 0.002 { cfg = sod($1) }
 			/attached on mn1/ && !att && sod($1) >= t0 - 0.002 { att = sod($1) }
 			att && /registered [0-9]+ us after attach/ && !reg {
 				for (i = 1; i <= NF; i++) if ($i == "registered") reg = $(i + 1) }
-			END { printf "%.3f %s\n", att, reg }' "$LAB_TMP/$to.log")
-		printf '%s\t%s\t%s\t%s\n' "$t0" "$att" "$reg_us" "$to" >>"$LAB_TMP/ho.tsv"
+			END { printf "%.3f %s %.3f\n", att, reg, cfg }' "$LAB_TMP/$to.log")
+		printf '%s\t%s\t%s\t%s\n' "$t0" "$att" "$reg_us" "$cfg" >>"$LAB_TMP/ho.tsv"
 	done <"$LAB_TMP/handovers"
 
 	# Match each handover with the probe gap that contains it, in each direction.
@@ -96,7 +99,7 @@ measure_one() (
 				printf '%s\t%s\t%s\n' "$(sod_epoch "$gt")" "$gms" "$glost"
 			done >"$LAB_TMP/$dir.gaps"
 		awk -F'\t' -v dir="$dir" -v dp="$dp" '
-			FNR == NR { t0[NR] = $1; att[NR] = $2; reg[NR] = $3 / 1000; n = NR; next }
+			FNR == NR { t0[NR] = $1; att[NR] = $2; reg[NR] = $3 / 1000; cfg[NR] = $4; n = NR; next }
 			{ gs[++g] = $1; gms[g] = $2; gl[g] = $3 }
 			END {
 				for (i = 1; i <= n; i++) {
@@ -107,7 +110,7 @@ measure_one() (
 					gend = gs[best] + gms[best] / 1000
 					det = (att[i] - t0[i]) * 1000
 					first = (gend - att[i]) * 1000 - reg[i]
-					printf "%s\t%s\t%d\t%.1f\t%d\t%.1f\t%.3f\t%.1f\n", dp, dir, i, gms[best], gl[best], det, reg[i], first
+					printf "%s\t%s\t%d\t%.1f\t%d\t%.1f\t%.3f\t%.1f\t%.1f\n", dp, dir, i, gms[best], gl[best], det, reg[i], first, (cfg[i] - t0[i]) * 1000
 				}
 			}' "$LAB_TMP/ho.tsv" "$LAB_TMP/$dir.gaps"
 	done >"$LAB_TMP/result.tsv"
@@ -129,11 +132,11 @@ measure_one() (
 	ip -n "${NS[ir]}" -6 rule add iif lma1 to 2001:db8:f1::/64 lookup 101 pref 90
 	ip -n "${NS[ir]}" -6 rule add iif mag1 from 2001:db8:f1::/64 lookup 102 pref 90
 	ip -n "${NS[lma1]}" -6 route add 2001:db8:f1::/64 via 2001:db8:a:1::1 dev ir
-	lab_bg P5 cn1 iperf3 -s -1 -p 5201
+	lab_bg P5 cn1 iperf3 -s -1 -p 5201 >/dev/null 2>&1
 	sleep 0.5
 	lab_exec mn1 iperf3 -c "${ADDR[cn1]}" -p 5201 -t "$SECS" -B "$MN1" -J >"$LAB_TMP/tun.json" 2>/dev/null
 	wait "$P5" 2>/dev/null
-	lab_bg P6 cn1 iperf3 -s -1 -p 5202
+	lab_bg P6 cn1 iperf3 -s -1 -p 5202 >/dev/null 2>&1
 	sleep 0.5
 	lab_exec mn1 iperf3 -c "${ADDR[cn1]}" -p 5202 -t "$SECS" -B 2001:db8:f1::2 -J >"$LAB_TMP/plain.json" 2>/dev/null
 	wait "$P6" 2>/dev/null
@@ -154,7 +157,7 @@ maxof() { sort -g | tail -n 1; }
 
 echo "## Handover (MN1 cycling MAG1 -> MAG2 -> MAG3, probes at 1000/s)"
 echo
-echo "| data plane | direction | handovers | interruption median / max (ms) | lost median / max | attach detection median (ms) | signalling median (ms) | first packet median (ms) |"
+echo "| data plane | direction | handovers | interruption median / max (ms) | lost median / max | attach detection median (ms) (of which: link up at the new MAG) | signalling median (ms) | first packet median (ms) |"
 echo "|---|---|---|---|---|---|---|---|"
 for dp in $DPS; do
 	for dir in down up; do
@@ -162,11 +165,12 @@ for dp in $DPS; do
 		n=$(grep -c . <<<"$rows")
 		[[ -n $rows ]] || n=0
 		nogap=$(awk -F'\t' -v dp="$dp" -v d="$dir" '$1 == dp && $2 == d && $4 == "nogap"' "$OUT/handovers.tsv" | grep -c .)
-		printf '| %s | %s | %s%s | %s / %s | %s / %s | %s | %s | %s |\n' "$dp" "$dir" "$n" \
+		printf '| %s | %s | %s%s | %s / %s | %s / %s | %s (%s) | %s | %s |\n' "$dp" "$dir" "$n" \
 			"$([[ $nogap -gt 0 ]] && echo " (+$nogap without a gap)")" \
 			"$(cut -f4 <<<"$rows" | median)" "$(cut -f4 <<<"$rows" | maxof)" \
 			"$(cut -f5 <<<"$rows" | median)" "$(cut -f5 <<<"$rows" | maxof)" \
-			"$(cut -f6 <<<"$rows" | median)" "$(cut -f7 <<<"$rows" | median)" "$(cut -f8 <<<"$rows" | median)"
+			"$(cut -f6 <<<"$rows" | median)" "$(cut -f9 <<<"$rows" | median)" \
+			"$(cut -f7 <<<"$rows" | median)" "$(cut -f8 <<<"$rows" | median)"
 	done
 done
 echo
@@ -179,6 +183,6 @@ while IFS=$'\t' read -r dp tun plain; do
 done <"$OUT/throughput.tsv"
 if [[ -n ${MEASURE_RAW:-} ]]; then
 	# MEASURE_RAW=FILE keeps the per-handover rows: dp, direction, n, interruption ms, lost,
-	# detection ms, signalling ms, first packet ms.
+	# detection ms, signalling ms, first packet ms, link configured ms.
 	cp "$OUT/handovers.tsv" "$MEASURE_RAW"
 fi

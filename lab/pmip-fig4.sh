@@ -49,7 +49,7 @@ DMMCTL=${DMMCTL:-$LAB_ROOT/build/dmmctl}
 TRAFFIC=${TRAFFIC:-$LAB_ROOT/build/lab-traffic}
 
 LAB_NODES=(ir cn1 cn2 cn3 lma1 lma2 mag1 mag2 mag3 mn1 mn2)
-declare -A NS=() DPID=() ADDR=() MN_AT=() MN_LMA=() MN_MAC=() MN_POOL=() DP_OF=()
+declare -A NS=() DPID=() ADDR=() MN_AT=() MN_LMA=() MN_MAC=() MN_POOL=()
 LAB_PIDS=()
 LAB_TMP=""
 LAB_KEEP=0
@@ -364,11 +364,9 @@ lab_up() {
 	done
 	lab_topology
 	for n in lma1 lma2; do
-		DP_OF[$n]=$ldp
 		lab_config "$n" "$ldp" >"$LAB_TMP/$n.json"
 	done
 	for n in mag1 mag2 mag3; do
-		DP_OF[$n]=$mdp
 		lab_config "$n" "$mdp" >"$LAB_TMP/$n.json"
 	done
 	for n in lma1 lma2 mag1 mag2 mag3; do

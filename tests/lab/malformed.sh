@@ -42,6 +42,7 @@ fi
 norm_bindings() {
 	ctl lma1 show bindings | jq -S 'map({"mn-id", prefixes, peer, state}) | sort_by(."mn-id")'
 }
+# shellcheck disable=SC2034 # read inside the eval'd checks below
 BEFORE=$(norm_bindings)
 
 # A well-formed PBU for MN1 (dmmctl's encoder), as the hex of the Mobility Header.
@@ -128,6 +129,7 @@ check "unknown MH type answered with a Binding Error, status 2" \
 check "PBU from an unauthorised MAG answered with a PBA, status 154" \
 	jq -e '[.replies[] | select(.type == 6 and .status == 154)] | length > 0' "$LAB_TMP/inject.json"
 check "LMA1's dmmd still runs and answers" eval 'dmmd_alive lma1 && ctl lma1 show node >/dev/null'
+# shellcheck disable=SC2016 # expanded by eval, at check time
 check "LMA1 lists exactly the bindings it had before" eval '[[ "$(norm_bindings)" == "$BEFORE" ]] || { echo "before: $BEFORE"; echo "after: $(norm_bindings)"; false; }'
 check "MN1 still reaches CN1 through LMA1" lab_exec mn1 ping -6 -c 2 -i 0.2 -w 10 "${ADDR[cn1]}"
 info "LMA1 counted: $(ctl lma1 show stats | jq -c '{"rx-malformed", "rx-unknown-type", "rx-checksum-bad", "ba-status"}')"

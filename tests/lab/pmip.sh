@@ -52,6 +52,7 @@ slaac_ok() {
 }
 check "MN1 has a SLAAC address from LMA1's pool 2001:db8:1::/48" slaac_ok mn1
 check "MN2 has a SLAAC address from LMA2's pool 2001:db8:2::/48" slaac_ok mn2
+# shellcheck disable=SC2016 # expanded by eval, at check time
 check "LMA1 binds MN1 at MAG1, LMA2 binds MN2 at MAG3" \
 	eval '[[ $(lma_binding mn1 | jq -r .peer) == "${ADDR[mag1]}" && $(lma_binding mn2 | jq -r .peer) == "${ADDR[mag3]}" ]]'
 
@@ -141,6 +142,7 @@ refused() {
 check "SIGHUP with a broken config: refused (config-reloads-refused = 1)" refused
 check "SIGHUP with a broken config: dmmd still runs and answers" \
 	eval 'dmmd_alive lma1 && ctl lma1 show node | jq -e ".name == \"lma1\""'
+# shellcheck disable=SC2016 # expanded by eval, at check time
 check "SIGHUP with a broken config: MN1's binding is still there" \
 	eval '[[ $(lma_binding mn1 | jq -r .state) == ACTIVE ]]'
 cp "$LAB_TMP/lma1.json.good" "$LAB_TMP/lma1.json"
@@ -168,7 +170,7 @@ leftovers() {
 			ip -n "${NS[$n]}" -d link show type tun
 			out=1
 		fi
-		if [[ -n $(ip -n "${NS[$n]}" -d link show | grep -E 'seg6|ip6tnl|dmm[0-9]') ]]; then
+		if ip -n "${NS[$n]}" -d link show | grep -qE 'seg6|ip6tnl|dmm[0-9]'; then
 			echo "$n: tunnel device left:"
 			ip -n "${NS[$n]}" -d link show | grep -E 'seg6|ip6tnl|dmm[0-9]'
 			out=1
