@@ -1,0 +1,227 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# Functions shared by namespace lab scripts that have no topology of their
+# own here (lab/dmm.sh and tests/lab/dmm.sh). A script sets LAB_NODES and
+# ADDR[] for its own nodes, writes $LAB_TMP/NODE.json, and uses:
+#
+#   lab_init NAME             temp dir, unique names (suffix), cleanup trap
+#   lab_ns_add NODE           a namespace for NODE, lo up, no DAD on routers
+#   lab_exec NODE CMD...      run CMD in NODE's namespace
+#   lab_bg VAR NODE CMD...    CMD in NODE's namespace in the background, pid in VAR
+#   lab_stop_pid PID          SIGTERM, wait (SIGKILL after 5 s)
+#   lab_p2p A B PFX MTU       a veth A (named B) <-> B (named A), PFX::1 on A, PFX::2 on B
+#   ctl NODE ARGS...          dmmctl ARGS --json against NODE's dmmd
+#   dmmd_start NODE / dmmd_stop NODE / dmmd_alive NODE
+#   wait_for SECS CMD...      poll CMD every 0.1 s until it succeeds; status 1 on timeout
+#   cap_start VAR NODE IF FILE / cap_stop PID   tcpdump, waits until it listens
+#   check NAME CMD... / info TEXT / summary LABEL   verdicts and figures
+#
+# Everything created is written to $LAB_TMP/state, so that the EXIT trap (or
+# "--down DIR" for a lab kept with --keep) removes it: dmmd processes first
+# (each removes its own routes, rules and devices), then the namespaces.
+set -u
+
+LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DMMD=${DMMD:-$LAB_ROOT/build/dmmd}
+DMMCTL=${DMMCTL:-$LAB_ROOT/build/dmmctl}
+TRAFFIC=${TRAFFIC:-$LAB_ROOT/build/lab-traffic}
+
+# shellcheck disable=SC2034 # ADDR: each node's address, filled and read by the scripts
+declare -A NS=() DPID=() ADDR=()
+LAB_TMP=""
+LAB_KEEP=0
+LAB_SUFFIX=""
+PASSED=0
+FAILED=0
+
+lab_log() {
+	printf '[%s] %s\n' "$(date +%T.%3N)" "$*" >&2
+}
+
+lab_state() {
+	[[ -n $LAB_TMP ]] && echo "$*" >>"$LAB_TMP/state"
+}
+
+lab_stop_pid() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# Tear down everything listed in a state file (this run's or a kept one's).
+lab_down_dir() {
+	local dir=$1 kind val
+	[[ -f $dir/state ]] || return 0
+	while read -r kind val; do
+		[[ $kind == dmmd || $kind == pid ]] && lab_stop_pid "$val"
+	done <"$dir/state"
+	while read -r kind val; do
+		if [[ $kind == ns ]]; then
+			ip netns pids "$val" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+			ip netns del "$val" 2>/dev/null
+		fi
+	done <"$dir/state"
+	rm -rf -- "$dir"
+}
+
+# A script may define lab_keep_hint to print how to inspect a kept lab.
+lab_cleanup() {
+	local rc=$?
+	set +e
+	trap - EXIT
+	if [[ $LAB_KEEP -eq 1 && -n $LAB_TMP ]]; then
+		echo "lab left up (suffix $LAB_SUFFIX): logs and configs in $LAB_TMP"
+		echo "  namespaces: ${NS[*]}"
+		declare -F lab_keep_hint >/dev/null && lab_keep_hint
+		exit "$rc"
+	fi
+	[[ -n $LAB_TMP ]] && lab_down_dir "$LAB_TMP"
+	exit "$rc"
+}
+
+lab_init() {
+	LAB_SUFFIX=$(printf '%04x%04x' $RANDOM $RANDOM)
+	LAB_TMP=$(mktemp -d "/tmp/dmm-$1.XXXXXX") || exit 1
+	: >"$LAB_TMP/state"
+	trap lab_cleanup EXIT
+	trap 'exit 130' INT TERM HUP
+}
+
+lab_exec() {
+	local node=$1
+	shift
+	ip netns exec "${NS[$node]}" "$@"
+}
+
+lab_bg() {
+	local var=$1 node=$2
+	shift 2
+	ip netns exec "${NS[$node]}" "$@" &
+	lab_state pid "$!"
+	printf -v "$var" '%s' "$!"
+}
+
+lab_ns_add() {
+	local node=$1 name="dmm-$LAB_SUFFIX-$1"
+	ip netns add "$name" || exit 1
+	NS[$node]=$name
+	lab_state ns "$name"
+	ip -n "$name" link set lo up
+	lab_exec "$node" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+}
+
+# lab_p2p A B PFX MTU: veth between A (device named B) and B (device named A).
+lab_p2p() {
+	local a=$1 b=$2 pfx=$3 mtu=$4
+	ip -n "${NS[$a]}" link add "$b" mtu "$mtu" type veth peer name "$a" mtu "$mtu" netns "${NS[$b]}" || exit 1
+	ip -n "${NS[$a]}" addr add "$pfx::1/64" dev "$b" nodad
+	ip -n "${NS[$b]}" addr add "$pfx::2/64" dev "$a" nodad
+	ip -n "${NS[$a]}" link set "$b" up
+	ip -n "${NS[$b]}" link set "$a" up
+}
+
+ctl() {
+	local node=$1
+	shift
+	"$DMMCTL" "$@" -s "$LAB_TMP/$node.sock" --json
+}
+
+dmmd_alive() {
+	[[ -n ${DPID[$1]:-} ]] && kill -0 "${DPID[$1]}" 2>/dev/null
+}
+
+# dmmd_start NODE: dmmd with $LAB_TMP/NODE.json, log in NODE.log; waits until it answers.
+dmmd_start() {
+	local node=$1 i
+	ip netns exec "${NS[$node]}" "$DMMD" -c "$LAB_TMP/$node.json" 2>>"$LAB_TMP/$node.log" &
+	DPID[$node]=$!
+	lab_state dmmd "$!"
+	for ((i = 0; i < 200; i++)); do
+		if ! dmmd_alive "$node"; then
+			lab_log "dmmd on $node exited; its log:"
+			sed 's/^/    /' "$LAB_TMP/$node.log" >&2
+			return 1
+		fi
+		ctl "$node" show node >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	lab_log "dmmd on $node does not answer on $LAB_TMP/$node.sock"
+	return 1
+}
+
+# dmmd_stop NODE: SIGTERM, wait for the exit (SIGKILL after 10 s); dmmd's status.
+dmmd_stop() {
+	local node=$1 pid=${DPID[$1]:-} i rc
+	[[ -n $pid ]] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	DPID[$node]=""
+	return "$rc"
+}
+
+wait_for() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# cap_start VAR NODE IFNAME FILE [FILTER...]: tcpdump in the background, once it listens.
+cap_start() {
+	local var=$1 node=$2 dev=$3 file=$4 i
+	shift 4
+	lab_bg "$var" "$node" tcpdump -i "$dev" -n -U -s 256 -w "$file" "$@" 2>"$file.err"
+	for ((i = 0; i < 100; i++)); do
+		grep -q listening "$file.err" && return 0
+		sleep 0.05
+	done
+	lab_log "tcpdump on $node/$dev does not listen: $(cat "$file.err")"
+	return 1
+}
+
+cap_stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# check NAME CMD...: run CMD, count and print pass or FAIL (with the end of its output).
+check() {
+	local name=$1 out
+	shift
+	out=$(mktemp "$LAB_TMP/check.XXXXXX")
+	if "$@" >"$out" 2>&1; then
+		PASSED=$((PASSED + 1))
+		printf '  pass  %s\n' "$name"
+	else
+		FAILED=$((FAILED + 1))
+		printf '  FAIL  %s\n' "$name"
+		tail -n 20 "$out" | sed 's/^/        /'
+	fi
+	rm -f "$out"
+}
+
+info() {
+	printf '  info  %s\n' "$*"
+}
+
+summary() {
+	echo "$1: $PASSED passed, $FAILED failed"
+	[[ $FAILED -eq 0 ]]
+}
