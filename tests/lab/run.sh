@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The namespace lab: tests/lab/pmip.sh with the three data plane set-ups
-# (kernel, user, mixed: MAGs kernel, LMAs user) and tests/lab/malformed.sh.
+# (kernel, user, mixed: MAGs kernel, LMAs user), tests/lab/malformed.sh and
+# tests/lab/dmm.sh (RFC 8885: kernel data plane with a proxy CMD, user data
+# plane with a relay CMD; LAB_DMM="kernel:relay ..." picks others).
 # Prints "lab: N passed, M failed" over all of them; exits 1 on a failure.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -34,6 +36,9 @@ for dp in ${LAB_DATAPLANES:-kernel user mixed}; do
 	run tests/lab/pmip.sh "$dp"
 done
 run tests/lab/malformed.sh
+for dm in ${LAB_DMM:-kernel:proxy user:relay}; do
+	run tests/lab/dmm.sh "${dm%%:*}" "${dm##*:}"
+done
 
 echo "lab: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
