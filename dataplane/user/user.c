@@ -47,6 +47,28 @@
  * and handed to the kernel for that prefix. counters(id 0) gives the
  * packets and bytes the backend dropped for any other reason.
  *
+ * Checksum and segmentation offload. A peer's kernel may hand us packets
+ * whose inner TCP or UDP checksum is not finished: a packet sent with
+ * checksum offload over veth (CHECKSUM_PARTIAL) and encapsulated by a
+ * kernel (seg6, ip6tnl) stays partial on the wire between namespaces,
+ * and a raw socket copies it as it is, with only the pseudo-header sum in
+ * the checksum field; GRO on the receiving interface produces the same
+ * state. Such a packet may also be a GSO/GRO super-packet of up to 64 KB
+ * (TSO over veth, or GRO merging tunnelled TCP segments). The raw socket
+ * says neither, so each decapsulated TCP or UDP packet is looked at:
+ *   - a checksum field holding exactly the pseudo-header sum of a packet
+ *     whose checksum does not verify is finished here (any other bad
+ *     checksum is left for the receiver to reject);
+ *   - a TCP packet longer than the TUN MTU is written to the TUN as one
+ *     GSO packet (IFF_VNET_HDR: virtio_net_hdr with NEEDS_CSUM, GSO TCPV6,
+ *     segments of the TUN MTU): the kernel segments it, or passes it on
+ *     to a device that takes GSO, and finishes the checksums;
+ *   - a partial UDP packet longer than DP_SEG_MAX is a UDP GSO
+ *     super-packet whose datagram boundaries the raw socket lost: dropped
+ *     and counted under id 0 rather than delivered as one merged datagram.
+ * The TUN offers no offloads to the kernel (no TUNSETOFFLOAD), so what we
+ * read from it is segmented and checksummed already and fits DP_TUN_MTU.
+ *
  * No allocation per packet: batch buffers and the buffer pool are
  * allocated at open(); the intent table grows on install.
  */
@@ -57,6 +79,7 @@
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -86,6 +109,7 @@
 #define DP_POLL_BUDGET 1024  /* packets per poll() call, both directions */
 #define DP_HDR 40	     /* outer IPv6 header */
 #define DP_TUN_MTU 1460	     /* 1500 on the underlay minus the outer header */
+#define DP_SEG_MAX 1500	     /* the largest inner packet an ordinary host link sends */
 #define DP_TX_BUF 2048	     /* headroom + one TUN packet (MTU DP_TUN_MTU) */
 #define DP_RX_BUF 65536	     /* one raw datagram: anything a peer may send */
 #define DP_BUF_PACKETS 1024  /* buffer pool, shared by all BUFFER intents */
@@ -783,11 +807,19 @@ static struct dmm_dp *user_open(const struct dmm_dp_cfg *cfg, char *err, size_t 
 		seterr(err, errlen, "/dev/net/tun: %s", strerror(errno));
 		goto err;
 	}
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
 	memcpy(ifr.ifr_name, dp->cfg.tun_name, sizeof(ifr.ifr_name) - 1);
 	if (ioctl(dp->tun, TUNSETIFF, &ifr) < 0) {
 		seterr(err, errlen, "TUNSETIFF %s: %s", dp->cfg.tun_name, strerror(errno));
 		goto err;
+	}
+	{
+		int hsz = (int)sizeof(struct virtio_net_hdr);
+
+		if (ioctl(dp->tun, TUNSETVNETHDRSZ, &hsz) < 0) {
+			seterr(err, errlen, "TUNSETVNETHDRSZ %s: %s", dp->cfg.tun_name, strerror(errno));
+			goto err;
+		}
 	}
 	dp->tun_ifindex = (int)if_nametoindex(dp->cfg.tun_name);
 	if (!dp->tun_ifindex || (r = tun_setup(dp)) < 0) {
@@ -1023,6 +1055,116 @@ static bool ipv6_ok(const uint8_t *p, size_t len)
 	return len >= DP_HDR && (p[0] >> 4) == 6 && (size_t)((p[4] << 8) | p[5]) + DP_HDR <= len;
 }
 
+/*
+ * Write one packet to the TUN behind its virtio_net_hdr (vh NULL: a plain
+ * packet, checksums complete). True when all of it went.
+ */
+static bool tun_write(struct dmm_dp *dp, const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t len)
+{
+	static const struct virtio_net_hdr plain = {.gso_type = VIRTIO_NET_HDR_GSO_NONE};
+	struct iovec iov[2] = {
+		{.iov_base = (void *)(vh ? vh : &plain), .iov_len = sizeof(*vh)},
+		{.iov_base = (void *)pkt, .iov_len = len},
+	};
+
+	return writev(dp->tun, iov, 2) == (ssize_t)(sizeof(*vh) + len);
+}
+
+/* Ones' complement sum of len bytes (big-endian 16-bit words), added to sum. */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	uint64_t s = sum;
+
+	for (; len >= 2; p += 2, len -= 2)
+		s += (uint32_t)(p[0] << 8 | p[1]);
+	if (len)
+		s += (uint32_t)(p[0] << 8);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint32_t)s;
+}
+
+static uint16_t csum_fold16(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+enum { L4_PASS, L4_GSO, L4_DROP };
+
+/*
+ * Look at the TCP or UDP packet inside a decapsulated packet (see the
+ * header comment): finish a checksum left partial by the sender's offload,
+ * or set vh up to have the kernel segment a TCP super-packet. L4_PASS
+ * (written as it is now), L4_GSO (written with vh) or L4_DROP.
+ */
+static int l4_fixup(uint8_t *p, size_t len, struct virtio_net_hdr *vh)
+{
+	size_t off = DP_HDR, l4len, coff;
+	uint8_t nh = p[6];
+	uint32_t pseudo;
+	uint16_t field, psum;
+	bool partial;
+
+	/* Hop-by-hop and destination options only: a routing header changes
+	 * the pseudo-header's destination, a fragment has no whole L4 header. */
+	while (nh == IPPROTO_HOPOPTS || nh == IPPROTO_DSTOPTS) {
+		if (off + 8 > len)
+			return L4_PASS;
+		nh = p[off];
+		off += ((size_t)p[off + 1] + 1) * 8;
+	}
+	if (off >= len || (nh != IPPROTO_TCP && nh != IPPROTO_UDP))
+		return L4_PASS;
+	l4len = len - off;
+	coff = off + (nh == IPPROTO_TCP ? 16 : 6);
+	if (l4len < (nh == IPPROTO_TCP ? 20u : 8u))
+		return L4_PASS;
+	pseudo = csum_add(0, p + 8, 32);
+	pseudo += (uint32_t)(l4len >> 16) + (uint32_t)(l4len & 0xffff) + nh;
+	psum = csum_fold16(pseudo);
+	field = (uint16_t)(p[coff] << 8 | p[coff + 1]);
+
+	if (nh == IPPROTO_TCP && len > DP_TUN_MTU) {
+		size_t thl = (size_t)(p[off + 12] >> 4) * 4;
+
+		if (thl < 20 || off + thl >= len || off + thl + 8 > DP_TUN_MTU)
+			return L4_PASS;
+		/* The kernel computes every segment's checksum from the
+		 * pseudo-header sum, as a CHECKSUM_PARTIAL packet carries it. */
+		p[coff] = (uint8_t)(psum >> 8);
+		p[coff + 1] = (uint8_t)psum;
+		memset(vh, 0, sizeof(*vh));
+		vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+		if (p[off + 13] & 0x80) /* CWR: on the first segment only */
+			vh->gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+		vh->hdr_len = (uint16_t)(off + thl);
+		vh->gso_size = (uint16_t)(DP_TUN_MTU - off - thl);
+		vh->csum_start = (uint16_t)off;
+		vh->csum_offset = 16;
+		return L4_GSO;
+	}
+	/* Partial: the field holds the pseudo-header sum (0 and 0xffff are
+	 * the same number) and the whole does not verify. */
+	partial = field % 0xffff == psum % 0xffff &&
+		  csum_fold16(csum_add(pseudo, p + off, l4len)) != 0xffff;
+	if (!partial)
+		return L4_PASS;
+	if (nh == IPPROTO_UDP && len > DP_SEG_MAX)
+		return L4_DROP;
+	{
+		uint16_t c = (uint16_t)~csum_fold16(csum_add(0, p + off, l4len));
+
+		if (nh == IPPROTO_UDP && c == 0)
+			c = 0xffff;
+		p[coff] = (uint8_t)(c >> 8);
+		p[coff + 1] = (uint8_t)c;
+	}
+	return L4_PASS;
+}
+
 static void outer_header(uint8_t *h, const struct dmm_addr *src, const struct dmm_addr *dst, size_t inner)
 {
 	h[0] = 0x60; /* version 6, traffic class 0, flow label 0 */
@@ -1107,7 +1249,7 @@ static void classify_and_send_one(struct dmm_dp *dp, const uint8_t *pkt, size_t 
 		/* Destination now delivered here: the kernel's route takes it. */
 		memcpy(dst.b, pkt + 24, 16);
 		si = lookup(dp, DMM_FM_DST, &dst, deliver, NULL);
-		if (si != NONE && write(dp->tun, pkt, len) == (ssize_t)len) {
+		if (si != NONE && tun_write(dp, NULL, pkt, len)) {
 			dp->slot[si].packets++;
 			dp->slot[si].bytes += len;
 		} else {
@@ -1138,12 +1280,24 @@ static int tun_round(struct dmm_dp *dp)
 
 	while (nread < DP_BATCH) {
 		uint8_t *buf = dp->txbuf[nq];
-		ssize_t n = read(dp->tun, buf + DP_HDR, DP_TX_BUF - DP_HDR);
+		struct virtio_net_hdr vh;
+		struct iovec iov[2] = {
+			{.iov_base = &vh, .iov_len = sizeof(vh)},
+			{.iov_base = buf + DP_HDR, .iov_len = DP_TX_BUF - DP_HDR},
+		};
+		ssize_t n = readv(dp->tun, iov, 2);
 		uint32_t si;
 
 		if (n < 0)
 			break; /* EAGAIN, or the device went */
 		nread++;
+		/* No offloads offered: never GSO, never a partial checksum. */
+		if (n < (ssize_t)sizeof(vh) || vh.gso_type != VIRTIO_NET_HDR_GSO_NONE ||
+		    (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+			drop(dp, n > (ssize_t)sizeof(vh) ? (size_t)n - sizeof(vh) : 0);
+			continue;
+		}
+		n -= (ssize_t)sizeof(vh);
 		if (!ipv6_ok(buf + DP_HDR, (size_t)n)) {
 			drop(dp, (size_t)n);
 			continue;
@@ -1189,10 +1343,12 @@ static int raw_round(struct dmm_dp *dp)
 	if (n <= 0)
 		return 0;
 	for (int i = 0; i < n; i++) {
-		const uint8_t *p = dp->rxbuf[i];
+		uint8_t *p = dp->rxbuf[i];
 		size_t len = dp->rxmsg[i].msg_len;
 		struct dmm_addr peer, src, dst;
+		struct virtio_net_hdr vh;
 		uint32_t si;
+		int how;
 
 		if ((dp->rxmsg[i].msg_hdr.msg_flags & MSG_TRUNC) || !ipv6_ok(p, len)) {
 			drop(dp, len);
@@ -1205,7 +1361,12 @@ static int raw_round(struct dmm_dp *dp)
 		si = lookup(dp, DMM_FM_DST, &dst, decap, &peer);
 		if (si == NONE)
 			si = lookup(dp, DMM_FM_SRC, &src, decap, &peer);
-		if (si == NONE || write(dp->tun, p, len) != (ssize_t)len) {
+		if (si == NONE) {
+			drop(dp, len);
+			continue;
+		}
+		how = l4_fixup(p, len, &vh);
+		if (how == L4_DROP || !tun_write(dp, how == L4_GSO ? &vh : NULL, p, len)) {
 			drop(dp, len);
 			continue;
 		}

@@ -15,7 +15,8 @@
 # Checks: both ends open, every intent installs, ping both ways, the
 # core link carries IPv6-in-IPv6 (outer MAG <-> LMA, next header 41, hop
 # limit 64, flow label 0, no ICMPv6 errors), counters move, a TCP transfer
-# completes with the same SHA-256 at both ends, tunnelled packets from an
+# completes with the same SHA-256 at both ends and no TCP or UDP checksum
+# error at the MN or the CN, tunnelled packets from an
 # unknown peer are dropped, a run killed with SIGKILL is cleaned up by the
 # next open(), and nothing of ours remains after exit.
 #
@@ -270,6 +271,25 @@ s.sendall(f.read()); s.shutdown(socket.SHUT_WR); s.recv(1)' "$3" "$DP_TMP/blob" 
 dp_check "large packets MN -> CN (1460 bytes; 1500 after Packet Too Big)" bash -c "ip netns exec $MN ping -c 2 -i 0.2 -W 2 -s 1412 $CN_A && ip netns exec $MN ping -c 5 -i 0.3 -W 2 -s 1452 -M dont $CN_A"
 dp_check "TCP MN -> CN: iperf3 2 s and 4 MB with matching SHA-256" tcp_ok "$MN" "$CN" $CN_A
 dp_check "TCP CN -> MN: iperf3 2 s and 4 MB with matching SHA-256" tcp_ok "$CN" "$MN" $MN_A
+# A peer's offloads must not leak: a kernel encapsulating a packet whose
+# checksum was left to offload (CHECKSUM_PARTIAL on veth) sends it on
+# unfinished, and a user backend must finish it before its TUN.
+csum_errors() { # NS: the sum of Tcp InCsumErrors and Udp InCsumErrors
+	ip netns exec "$1" awk '
+		$1 == "Tcp:" || $1 == "Udp:" {
+			if (!($1 in col)) { for (i = 2; i <= NF; i++) if ($i == "InCsumErrors") col[$1] = i; next }
+			if (col[$1]) n += $(col[$1])
+		}
+		END { print n + 0 }' /proc/net/snmp
+}
+no_csum_errors() {
+	local mn cn
+	mn=$(csum_errors "$MN")
+	cn=$(csum_errors "$CN")
+	echo "InCsumErrors: MN $mn CN $cn"
+	[[ $mn == 0 && $cn == 0 ]]
+}
+dp_check "no TCP or UDP checksum errors at the MN and the CN" no_csum_errors
 
 # SIGKILL leaves routes and rules behind; the next open() removes them.
 if [[ $MAG_BE == user ]]; then
@@ -305,8 +325,10 @@ if [[ $LMA_BE == user ]]; then
 	p=$(count LMA 4 3)
 	dp_check "LMA buffer: holds the echo requests (packets=${p:-?})" test "${p:-0}" -eq 3
 	cmd LMA "remove 4"
+	# The ping is a child of this shell, not of the check's: wait here.
+	wait "$PING" 2>/dev/null
 	dp_check "LMA buffer: removal releases them, all 3 answered" \
-		bash -c "wait $PING 2>/dev/null; grep -q '3 received' '$DP_TMP/ping-buf.out' || { cat '$DP_TMP/ping-buf.out'; false; }"
+		bash -c "grep -q '3 received' '$DP_TMP/ping-buf.out' || { cat '$DP_TMP/ping-buf.out'; false; }"
 	cmd LMA "install lma-drop dst $PFX drop"
 	dp_wait_line "$DP_TMP/LMA.out" '^ok 5 ' >/dev/null
 	dp_check "LMA drop: no answer while dropping" bash -c "! ip netns exec '$CN' ping -c 3 -i 0.2 -W 1 $MN_A"
