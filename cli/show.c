@@ -25,7 +25,7 @@ static char *request(const char *path, const char *cmd)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	size_t cap = 65536, len = 0;
-	char *buf;
+	char *buf, line[128];
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -40,7 +40,9 @@ static char *request(const char *path, const char *cmd)
 			close(fd);
 		return NULL;
 	}
-	if (send(fd, cmd, strlen(cmd), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
+	/* One write: the command and its newline arrive together. */
+	snprintf(line, sizeof(line), "%s\n", cmd);
+	if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0) {
 		fprintf(stderr, "dmmctl: %s\n", strerror(errno));
 		close(fd);
 		return NULL;

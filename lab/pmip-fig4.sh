@@ -211,18 +211,6 @@ lab_topology() {
 		lab_exec "$n" sysctl -qw net.ipv6.conf.eth0.accept_ra=1 net.ipv6.conf.eth0.autoconf=1
 		ip -n "${NS[$n]}" link set eth0 up
 	done
-	# Hosts send complete checksums, as a real NIC would: a veth otherwise hands
-	# TCP/UDP over with the checksum still to be filled in, which a user-space
-	# anchor reading the tunnel from a raw socket cannot know (LAB_VETH_OFFLOAD=1
-	# keeps the veth default, to see that).
-	if [[ ${LAB_VETH_OFFLOAD:-0} != 1 ]]; then
-		for n in mn1 mn2; do
-			lab_exec "$n" "$TRAFFIC" tx-csum-off eth0 || exit 1
-		done
-		for n in cn1 cn2 cn3; do
-			lab_exec "$n" "$TRAFFIC" tx-csum-off ir || exit 1
-		done
-	fi
 }
 
 # dmmd configs: JSON encoding of the dmm YANG model (docs/dmmd.md).
