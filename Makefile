@@ -117,6 +117,9 @@ oracle: all
 cli-test: all
 	@tests/cli/test-dmmctl.sh
 
+$(BUILD)/mh-load: tools/mh-load.c $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ tools/mh-load.c $(BUILD)/libdmm.a
+
 $(BUILD)/lab-traffic: tools/lab-traffic.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<

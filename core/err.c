@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "dmm/err.h"
+#include "dmm/stats.h"
 
 #define DMM_ERR_STR_(n, s) s,
 #define DMM_ERR_NAME_(n, s) #n,
@@ -23,3 +24,6 @@ const char *dmm_errname(int err)
 		return "?";
 	return err_name[i];
 }
+
+_Static_assert(sizeof(err_name) / sizeof(err_name[0]) <= DMM_STATS_MAX_ERR,
+	       "struct dmm_pmip_stats counts malformed input by error code");

@@ -86,8 +86,16 @@ static void env_send(void *ctx, const struct dmm_addr *src, const struct dmm_add
 static int dp_install(void *ctx, const struct dmm_intent *in)
 {
 	struct dmmd *d = ctx;
+	char p[DMM_PREFIX_STRLEN];
+	int rc = d->dpo->install(d->dp, in);
 
-	return d->dpo->install(d->dp, in);
+	if (rc == 0)
+		return 0;
+	/* The backend speaks errno; the core gets one code of its own for this. */
+	dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_DP, "%s data plane: intent %s %s %s: %s", d->dpo->name,
+		 dmm_fm_match_name(in->match), dmm_prefix_str(&in->prefix, p), dmm_fm_action_name(in->action),
+		 strerror(-rc));
+	return DMM_ERR_DATAPLANE;
 }
 
 static void dp_remove(void *ctx, const struct dmm_intent *in)

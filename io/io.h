@@ -36,11 +36,18 @@ int dmm_loop_run_once(struct dmm_loop *l, int timeout_ms);
 
 enum dmm_mh_transport { DMM_MH_RAW_IP6, DMM_MH_UDP };
 
+#define DMM_MHSOCK_PORTS 1024
+
 struct dmm_mhsock {
 	int fd;
 	enum dmm_mh_transport transport;
 	struct dmm_addr local;
 	uint64_t rx_checksum_bad, rx_errors, tx_errors;
+	/* UDP: the source port each peer last sent from (RFC 5844 §4: answers go there). */
+	struct {
+		struct dmm_addr addr;
+		uint16_t port; /* 0: free */
+	} ports[DMM_MHSOCK_PORTS];
 };
 
 /*

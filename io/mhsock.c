@@ -63,6 +63,19 @@ void dmm_mhsock_close(struct dmm_mhsock *s)
 	s->fd = -1;
 }
 
+/* The slot of addr in the port table: its own, or where it would go. */
+static unsigned port_slot(const struct dmm_mhsock *s, const struct dmm_addr *a)
+{
+	unsigned h = 2166136261u;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ a->b[i]) * 16777619u;
+	for (unsigned i = 0, k = h % DMM_MHSOCK_PORTS; i < DMM_MHSOCK_PORTS; i++, k = (k + 1) % DMM_MHSOCK_PORTS)
+		if (!s->ports[k].port || dmm_addr_eq(&s->ports[k].addr, a))
+			return k;
+	return h % DMM_MHSOCK_PORTS; /* full: overwrite */
+}
+
 int dmm_mhsock_send(struct dmm_mhsock *s, const struct dmm_addr *dst, uint8_t *buf, size_t len)
 {
 	struct sockaddr_in6 to = {.sin6_family = AF_INET6};
@@ -78,7 +91,11 @@ int dmm_mhsock_send(struct dmm_mhsock *s, const struct dmm_addr *dst, uint8_t *b
 	memset(&cb, 0, sizeof(cb));
 	memcpy(&to.sin6_addr, dst->b, 16);
 	if (s->transport == DMM_MH_UDP) {
-		to.sin6_port = htons(DMM_MH_UDP_PORT);
+		unsigned k = port_slot(s, dst);
+
+		/* RFC 5844 §4: to the port the peer sent from, 5436 for a peer not heard yet. */
+		to.sin6_port = htons(s->ports[k].port && dmm_addr_eq(&s->ports[k].addr, dst) ? s->ports[k].port
+											    : DMM_MH_UDP_PORT);
 		buf[4] = buf[5] = 0; /* RFC 5844 §4: the MH checksum is 0 over UDP */
 	} else if (len >= 6) {
 		dmm_put_u16(buf + 4, dmm_mh_checksum(buf, len, &s->local, dst));
@@ -115,6 +132,12 @@ int dmm_mhsock_recv(struct dmm_mhsock *s, uint8_t *buf, size_t cap, struct dmm_a
 	}
 	memcpy(src->b, &from.sin6_addr, 16);
 	*dst = s->local;
+	if (s->transport == DMM_MH_UDP) {
+		unsigned k = port_slot(s, src);
+
+		s->ports[k].addr = *src;
+		s->ports[k].port = ntohs(from.sin6_port);
+	}
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
 			struct in6_pktinfo pi;

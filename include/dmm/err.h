@@ -58,7 +58,8 @@
 	X(ND_RA_SRC, "router advertisement source is not link-local")            \
 	X(ND_SLLAO_UNSPEC, "source link-layer address option from ::")           \
 	X(ND_NS_DST, "neighbor solicitation from :: not to solicited-node group") \
-	X(ND_NA_SOLICITED, "solicited flag in NA sent to multicast")
+	X(ND_NA_SOLICITED, "solicited flag in NA sent to multicast")                \
+	X(DATAPLANE, "the data plane refused the forwarding intent")
 
 enum {
 	DMM_OK = 0,
