@@ -39,7 +39,7 @@
 # Run it:   lab/dmm.sh [--dataplane kernel|user] [--mode proxy|relay] [--keep]
 #           lab/dmm.sh --down DIR   (tear down a lab kept with --keep)
 #           Brings the network up, registers the MN at MAAR1, moves it to
-#           MAAR2 and MAAR3 with a ping to CN1 from each address, prints the
+#           MAAR2 and MAAR3 with a ping to CN1 from each MAAR, prints the
 #           CMD's bindings and anchors, and tears everything down.
 # Source it (tests/lab/dmm.sh) for lab/lib.sh's functions and:
 #   dmm_up DATAPLANE MODE     namespaces, links, dmmd on the CMD and MAARs, MN at MAAR1
