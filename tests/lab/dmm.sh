@@ -31,8 +31,8 @@ MODE=${2:-proxy}
 NAME=dmm-lab
 RATE=${TCP_MBPS:-4}
 # At 4 Mbit/s (0.5 MB/s): A spans both handovers, B outlasts A's release, C is short.
-A_BYTES=${A_BYTES:-4000000}
-B_BYTES=${B_BYTES:-8000000}
+A_BYTES=${A_BYTES:-5000000}
+B_BYTES=${B_BYTES:-10000000}
 C_BYTES=${C_BYTES:-1500000}
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -252,12 +252,14 @@ check "dmmctl decode: the PBAs carry the D flag" dflag BA
 	for to in maar2 maar3; do
 		t0=${HO_T0[$to]:-}
 		[[ -n $t0 ]] || continue
-		# The MAAR logs the first registration after the attach (show bindings'
-		# registration-ms counts from the last refresh's PBA).
+		# The MAAR logs the attach (ms wall clock) and the first registration
+		# after it (show bindings' registration-ms counts from the last refresh).
+		att=$(sed -n 's/^\([0-9:.]*\) .* attached on mn1.*/\1/p' "$LAB_TMP/$to.log" | tail -n 1)
+		att=$(ms "$t0" "$(date -d "$(date +%F) $att" +%s.%N 2>/dev/null || echo "$t0")")
 		reg=$(sed -n 's/.* registered \([0-9]*\) us after attach.*/\1/p' "$LAB_TMP/$to.log" | tail -n 1)
 		reg=$(awk -v u="${reg:-0}" 'BEGIN { printf "%.1f", u / 1000 }')
 		echo "handover to $to: new prefix usable by new sessions after ${HO_READY[$to]} ms" \
-			"(attach -> PBA $reg ms, then RA, SLAAC and DAD)"
+			"(link moved -> attach $att ms, attach -> PBA $reg ms, then RA, SLAAC and DAD)"
 		for x in A B; do
 			[[ -s $LAB_TMP/probe-$x.json ]] || continue
 			# The probe gap that begins within 1 s before the link moved (or right after).
