@@ -405,7 +405,7 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
 	static const char *const keys[] = {"cmd", "pools", "prefix-length", "anchor-locally", "max-mobile-nodes",
 					   "max-anchored", "priority", "lifetime", "idle-release", "idle-check",
-					   "detach-grace", "timestamp-based", ACCESS_KEYS, NULL};
+					   "detach-grace", "timestamp-based", "prefix-valid-lifetime", ACCESS_KEYS, NULL};
 	struct dmm_maar_cfg *m = &cfg->maar;
 	uint32_t plen = m->hnp_len, maxmn = m->max_mns, life = m->lifetime_s, prio = m->priority;
 
@@ -420,6 +420,7 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_ms(c, o, "idle-release", &m->idle_release, 0, 86400000) < 0 ||
 	    get_ms(c, o, "idle-check", &m->idle_check, 100, 3600000) < 0 ||
 	    get_ms(c, o, "detach-grace", &m->detach_grace, 0, 3600000) < 0 ||
+	    get_u32(c, o, "prefix-valid-lifetime", &m->prefix_valid_s, 0, 262140) < 0 ||
 	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 || parse_access(c, o, cfg) < 0)
 		return -1;
 	m->hnp_len = (uint8_t)plen;
@@ -479,6 +480,8 @@ static void defaults(struct dmmd_config *cfg)
 	dmm_lma_cfg_defaults(&cfg->lma);
 	dmm_mag_cfg_defaults(&cfg->mag);
 	dmm_maar_cfg_defaults(&cfg->maar);
+	/* Hosts must be able to lose a released prefix soon (RFC 4862 §5.5.3 e): 60 s, renewed by RAs. */
+	cfg->maar.prefix_valid_s = 60;
 	dmm_cmd_cfg_defaults(&cfg->cmd);
 	strcpy(cfg->dataplane, "kernel");
 	strcpy(cfg->log_level, "info");

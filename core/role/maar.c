@@ -169,21 +169,24 @@ void maar_emit_registered(struct dmm_maar *m, const struct dmm_bul_entry *e,
 {
 	const struct maar_sx *x = &m->sx[e->handle.idx];
 	struct dmm_mn_event ev;
-	uint32_t lt = granted_s(e);
+	uint32_t lt = granted_s(e), adv = lt;
 	const struct maar_sp *own = NULL;
 
 	if (!m->env.mn_event)
 		return;
+	/* What the RAs advertise: short, so a released prefix leaves the host (RFC 4862 §5.5.3 e). */
+	if (m->cfg.prefix_valid_s && m->cfg.prefix_valid_s < adv)
+		adv = m->cfg.prefix_valid_s;
 	for (unsigned i = 0; i < x->nsp && !own; i++)
 		if (x->sp[i].own)
 			own = &x->sp[i];
 	pmip_mn_event_init(&ev, DMM_MN_REGISTERED, 0, e, lt, own ? &own->anchor : &m->cfg.addr);
 	/* RFC 8885 §3.3, §3.7: the own prefix preferred, the old ones deprecated. */
 	if (own)
-		pmip_mn_event_add(&ev, &own->p, lt, lt, &own->anchor);
+		pmip_mn_event_add(&ev, &own->p, adv, adv, &own->anchor);
 	for (unsigned i = 0; i < x->nsp; i++)
 		if (!x->sp[i].own)
-			pmip_mn_event_add(&ev, &x->sp[i].p, lt, 0, &x->sp[i].anchor);
+			pmip_mn_event_add(&ev, &x->sp[i].p, adv, 0, &x->sp[i].anchor);
 	for (unsigned i = 0; i < nreleased; i++)
 		pmip_mn_event_add(&ev, &released[i], 0, 0, NULL); /* GAP2-1: once, valid 0 */
 	m->env.mn_event(m->env.ctx, &ev);
@@ -952,6 +955,7 @@ void dmm_maar_cfg_defaults(struct dmm_maar_cfg *cfg)
 	cfg->max_bindack_timeout = 32 * DMM_SECOND;
 	cfg->max_retransmissions = 5;
 	cfg->refresh_margin_pct = 20;
+	cfg->prefix_valid_s = 0; /* the binding lifetime; dmmd sets a short one for real hosts */
 	cfg->idle_release = 0; /* GAP2-1 release off unless configured */
 	cfg->idle_check = 1 * DMM_SECOND;
 	cfg->detach_grace = 10 * DMM_SECOND;

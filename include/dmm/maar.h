@@ -39,6 +39,13 @@ struct dmm_maar_cfg {
 	dmm_time_t max_bindack_timeout;               /* 32 s */
 	uint8_t max_retransmissions;                  /* 5 */
 	uint32_t refresh_margin_pct;                  /* 20 */
+	/*
+	 * Valid lifetime advertised for every prefix (RAs repeat it). Short, so
+	 * a released prefix really goes: RFC 4862 §5.5.3 (e) lets a host ignore
+	 * a valid lifetime of 0 while more than 2 hours are not left, so only
+	 * letting the address run out removes it. 0: the binding lifetime.
+	 */
+	uint32_t prefix_valid_s;
 	dmm_time_t idle_release;    /* GAP2-1: release an old prefix idle this long; 0: never */
 	dmm_time_t idle_check;      /* how often counters are looked at, 1 s */
 	dmm_time_t detach_grace;    /* keep a detached MN's anchor waiting for its next S-MAAR, 10 s */

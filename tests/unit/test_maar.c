@@ -291,6 +291,31 @@ static void t_initial_attach(void)
 	CHECK_EQ(H.nlive, 0);
 }
 
+/*
+ * prefix_valid_s caps the advertised valid lifetime of every prefix (and the
+ * own prefix's preferred one), so a released prefix leaves the host within
+ * that time: RFC 4862 §5.5.3 (e) lets a host ignore a valid lifetime of 0.
+ */
+static void t_prefix_valid(void)
+{
+	struct dmm_maar_cfg c = cfg();
+	struct dmm_maar *m;
+	struct dmm_mh_msg u;
+	const struct dmm_mn_event *ev;
+
+	c.prefix_valid_s = 60;
+	m = setup_cfg(&c);
+	CHECK(m != NULL);
+	if (!m || !attach(m, 1, &u))
+		return;
+	T += 2 * DMM_MSEC;
+	pba(m, &u, 0, NULL, 0, NULL, NULL);
+	ev = last_event();
+	CHECK(ev && ev->type == DMM_MN_REGISTERED && ev->nprefix == 1);
+	CHECK(ev && ev->valid_s[0] == 60 && ev->preferred_s[0] == 60 && ev->lifetime_s == 600);
+	dmm_maar_free(m);
+}
+
 static void t_previous_maars(void)
 {
 	struct dmm_maar *m = setup();
@@ -935,6 +960,7 @@ int main(int argc, char **argv)
 {
 	(void)argv;
 	t_initial_attach();
+	t_prefix_valid();
 	t_previous_maars();
 	t_anchor_side();
 	t_detach_grace();
