@@ -37,7 +37,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 EMU_SRC  := $(sort $(wildcard emu/*.c))
 EMU_OBJ  := $(EMU_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all check lab dp-test deps unit purity fuzz-smoke fuzz oracle cli-test emu-test bench demo format format-check clean
+.PHONY: all check lab dp-test deps unit purity fuzz-smoke fuzz oracle cli-test emu-test yang-test bench demo format format-check clean
 all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(BUILD)/dmm-emu $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
 	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool) $(BUILD)/lab-traffic
 
@@ -117,6 +117,10 @@ oracle: all
 cli-test: all
 	@tests/cli/test-dmmctl.sh
 
+# The YANG model (yang/dmm.yang) against dmmd's config loader.
+yang-test: $(BUILD)/dmmd
+	@tests/yang/run.sh $(BUILD)/dmmd
+
 $(BUILD)/mh-load: tools/mh-load.c $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ tools/mh-load.c $(BUILD)/libdmm.a
 
@@ -143,6 +147,7 @@ check: deps
 	@$(MAKE) --no-print-directory lab
 	@$(MAKE) --no-print-directory cli-test
 	@$(MAKE) --no-print-directory emu-test
+	@$(MAKE) --no-print-directory yang-test
 	@$(MAKE) --no-print-directory oracle
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@echo "make check: all suites passed"

@@ -5,7 +5,8 @@
 set -u
 pkgs="build-essential clang libclang-rt-14-dev libjansson-dev libpcap-dev libmnl-dev
 libnftables-dev libnftables1 nftables
-tshark python3-scapy tcpdump iproute2 iputils-ping iperf3 procps jq"
+tshark python3-scapy tcpdump iproute2 iputils-ping iperf3 procps jq
+libyang2-tools"
 missing=
 for p in $pkgs; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
