@@ -5,6 +5,7 @@
  * type and range, unknown fields are refused, and the first error is
  * reported as "<json path>: <reason>".
  */
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -77,6 +78,8 @@ static int get_str(struct ctx *c, json_t *o, const char *k, char *out, size_t ca
 		return required ? fail(c, k, "missing") : 0;
 	if (!json_is_string(v))
 		return fail(c, k, "expected a string");
+	if (!*json_string_value(v))
+		return fail(c, k, "empty (leave the field out for its default)");
 	if (strlen(json_string_value(v)) >= cap)
 		return fail(c, k, "longer than %zu characters", cap - 1);
 	strcpy(out, json_string_value(v));
@@ -135,21 +138,42 @@ static int get_bool(struct ctx *c, json_t *o, const char *k, bool *out)
 	return 0;
 }
 
+/* xx:xx:xx:xx:xx:xx, two hex digits an octet. */
 static int parse_mac(const char *s, uint8_t mac[6])
 {
-	unsigned b[6];
-	char tail;
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+	if (strlen(s) != 17)
 		return -1;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
+	for (int i = 0; i < 6; i++) {
+		unsigned v = 0;
+
+		for (int k = 0; k < 2; k++) {
+			char ch = s[3 * i + k];
+
+			if (!isxdigit((unsigned char)ch))
+				return -1;
+			v = v << 4 | (unsigned)(isdigit((unsigned char)ch) ? ch - '0' : (tolower((unsigned char)ch) - 'a' + 10));
+		}
+		if (i < 5 && s[3 * i + 2] != ':')
+			return -1;
+		mac[i] = (uint8_t)v;
+	}
 	return 0;
+}
+
+/* A prefix in text form whose length has no leading zero (RFC 4291 §2.3). */
+static int parse_prefix_strict(const char *t, struct dmm_prefix *p)
+{
+	const char *slash = strchr(t, '/');
+
+	if (slash && slash[1] == '0' && slash[2])
+		return -1;
+	return dmm_prefix_parse(t, p) == 0 ? 0 : -1;
 }
 
 static int parse_profile(struct ctx *c, json_t *o, struct dmm_policy_profile *p, bool is_default)
 {
-	static const char *const keys[] = {"mn-id", "mn-id-type", "may-register", "lma", "prefixes", NULL};
+	static const char *const node_keys[] = {"mn-id", "may-register", "lma", "prefixes", NULL};
+	static const char *const default_keys[] = {"mn-id-type", "may-register", "lma", "prefixes", NULL};
 	char s[300];
 	json_t *a, *v;
 	size_t i;
@@ -159,7 +183,7 @@ static int parse_profile(struct ctx *c, json_t *o, struct dmm_policy_profile *p,
 	p->n_alloc = 1;
 	if (!json_is_object(o))
 		return fail(c, NULL, "expected an object");
-	if (only(c, o, keys) < 0 || get_bool(c, o, "may-register", &p->may_register) < 0)
+	if (only(c, o, is_default ? default_keys : node_keys) < 0 || get_bool(c, o, "may-register", &p->may_register) < 0)
 		return -1;
 	if (is_default) {
 		*s = 0;
@@ -195,11 +219,11 @@ static int parse_profile(struct ctx *c, json_t *o, struct dmm_policy_profile *p,
 		}
 	}
 	if ((a = json_object_get(o, "prefixes")) != NULL) {
-		if (!json_is_array(a) || json_array_size(a) > DMM_POLICY_MAX_PREFIX)
-			return fail(c, "prefixes", "expected a list of at most %d prefixes", DMM_POLICY_MAX_PREFIX);
+		if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > DMM_POLICY_MAX_PREFIX)
+			return fail(c, "prefixes", "expected a list of 1 to %d prefixes", DMM_POLICY_MAX_PREFIX);
 		json_array_foreach(a, i, v)
 		{
-			if (!json_is_string(v) || dmm_prefix_parse(json_string_value(v), &p->prefix[i]) != 0)
+			if (!json_is_string(v) || parse_prefix_strict(json_string_value(v), &p->prefix[i]) != 0)
 				return fail(c, "prefixes", "entry %zu is not a prefix (addr/len)", i);
 			p->n_prefix++;
 		}
@@ -256,7 +280,7 @@ static int parse_heartbeat(struct ctx *c, json_t *node, dmm_time_t *interval, ui
 	n = push(c, "heartbeat");
 	if (!json_is_object(h))
 		return fail(c, NULL, "expected an object");
-	/* RFC 5847 §6: 30..3600 s; shorter intervals are allowed for labs (>= 100 ms). 0 disables. */
+	/* RFC 5847 §5: 30..3600 s; shorter intervals are allowed for labs (>= 100 ms). 0 disables. */
 	if (only(c, h, keys) < 0 || get_u32(c, h, "interval", &iv, 0, 3600000) < 0 ||
 	    get_u32(c, h, "missing-allowed", &m, 1, 255) < 0)
 		return -1;
@@ -298,8 +322,9 @@ static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	l->max_bindings = maxb;
 	if (parse_pools(c, o, l->pool, &l->npool, l->hnp_len) < 0)
 		return -1;
+	/* Absent: any MAG may register (RFC 7951 has no other encoding for "all" of a leaf-list). */
 	a = json_object_get(o, "authorized-mags");
-	if (!a || (json_is_string(a) && strcmp(json_string_value(a), "any") == 0)) {
+	if (!a) {
 		cfg->any_mag = true;
 	} else if (json_is_array(a)) {
 		cfg->mags = calloc(json_array_size(a) + 1, sizeof(*cfg->mags));
@@ -312,7 +337,7 @@ static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 			cfg->nmags++;
 		}
 	} else {
-		return fail(c, "authorized-mags", "expected \"any\" or a list of addresses");
+		return fail(c, "authorized-mags", "expected a list of addresses (leave it out: any MAG)");
 	}
 	return 0;
 }
@@ -388,8 +413,11 @@ static int parse_pools(struct ctx *c, json_t *o, struct dmm_prefix *pool, uint8_
 		return fail(c, "pools", "expected a list of 1 to 4 prefixes");
 	json_array_foreach(a, i, v)
 	{
-		if (!json_is_string(v) || dmm_prefix_parse(json_string_value(v), &pool[i]) != 0)
+		if (!json_is_string(v) || parse_prefix_strict(json_string_value(v), &pool[i]) != 0)
 			return fail(c, "pools", "entry %zu is not a prefix (addr/len)", i);
+		for (size_t j = 0; j < i; j++)
+			if (dmm_prefix_eq(&pool[j], &pool[i]))
+				return fail(c, "pools", "entry %zu repeats entry %zu", i, j);
 		if (pool[i].len >= plen)
 			return fail(c, "pools", "entry %zu (/%u) is not shorter than prefix-length /%u", i, pool[i].len,
 				    plen);
@@ -456,12 +484,12 @@ static int parse_cmd(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	m->max_maars = maxm;
 	m->max_lifetime_s = life;
 	a = json_object_get(o, "authorized-maars");
-	if (!a || (json_is_string(a) && strcmp(json_string_value(a), "any") == 0)) {
-		cfg->any_mag = true;
+	if (!a) {
+		cfg->any_mag = true; /* absent: any MAAR */
 		return 0;
 	}
 	if (!json_is_array(a))
-		return fail(c, "authorized-maars", "expected \"any\" or a list of addresses");
+		return fail(c, "authorized-maars", "expected a list of addresses (leave it out: any MAAR)");
 	cfg->mags = calloc(json_array_size(a) + 1, sizeof(*cfg->mags));
 	if (!cfg->mags)
 		return fail(c, "authorized-maars", "out of memory");
@@ -509,7 +537,7 @@ int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size
 	int ret = -1;
 
 	defaults(&cfg);
-	root = json_loads(text, 0, &je);
+	root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
 		snprintf(err, errlen, "line %d column %d: %s", je.line, je.column, je.text);
 		return -1;

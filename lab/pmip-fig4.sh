@@ -219,10 +219,10 @@ lab_config() {
 	case $node in
 	lma*)
 		# LMA1 accepts only the domain's MAGs (tests/lab/malformed.sh checks status 154).
+		# The others leave authorized-mags out: any MAG.
+		auth=
 		if [[ $node == lma1 ]]; then
-			auth="[\"${ADDR[mag1]}\", \"${ADDR[mag2]}\", \"${ADDR[mag3]}\"]"
-		else
-			auth='"any"'
+			auth=", \"authorized-mags\": [\"${ADDR[mag1]}\", \"${ADDR[mag2]}\", \"${ADDR[mag3]}\"]"
 		fi
 		cat <<EOF
 {"dmm:node": {
@@ -232,7 +232,7 @@ lab_config() {
   "lma": {
     "pools": ["2001:db8:$i::/48"], "prefix-length": 64, "max-lifetime": 3600,
     "min-delay-before-bce-delete": 10000, "max-delay-before-new-bce-assign": 1500,
-    "timestamp-validity-window": 300, "authorized-mags": $auth
+    "timestamp-validity-window": 300$auth
   },
   "default-profile": {"mn-id-type": "eui48", "may-register": true}
 }}

@@ -939,7 +939,7 @@ void dmm_cmd_cfg_defaults(struct dmm_cmd_cfg *cfg)
 	cfg->max_retransmissions = 3;
 	cfg->timestamp_validity_window = 300 * DMM_MSEC; /* RFC 5213 §9.1 */
 	cfg->timestamp_based = true;
-	cfg->heartbeat_interval = 60 * DMM_SECOND; /* RFC 5847 §6 */
+	cfg->heartbeat_interval = 60 * DMM_SECOND; /* RFC 5847 §5 */
 	cfg->missing_heartbeats_allowed = 3;
 }
 

@@ -1247,7 +1247,7 @@ void dmm_lma_cfg_defaults(struct dmm_lma_cfg *cfg)
 	cfg->timestamp_validity_window = 300 * DMM_MSEC;        /* §9.1 */
 	cfg->timestamp_based = true;                            /* §9.3 */
 	cfg->max_lifetime_s = LMA_MAX_LIFETIME_S;
-	cfg->heartbeat_interval = 60 * DMM_SECOND; /* RFC 5847 §6 */
+	cfg->heartbeat_interval = 60 * DMM_SECOND; /* RFC 5847 §5 */
 	cfg->missing_heartbeats_allowed = 3;
 	cfg->revoke_on_handoff = true;
 }

@@ -960,7 +960,7 @@ void dmm_maar_cfg_defaults(struct dmm_maar_cfg *cfg)
 	cfg->idle_check = 1 * DMM_SECOND;
 	cfg->detach_grace = 10 * DMM_SECOND;
 	cfg->timestamp_based = true;
-	cfg->heartbeat_interval = 60 * DMM_SECOND; /* RFC 5847 §6 */
+	cfg->heartbeat_interval = 60 * DMM_SECOND; /* RFC 5847 §5 */
 	cfg->missing_heartbeats_allowed = 3;
 	cfg->restart_counter = 1;
 }

@@ -555,7 +555,7 @@ void dmm_mag_cfg_defaults(struct dmm_mag_cfg *cfg)
 	cfg->refresh_margin_pct = 20;
 	cfg->timestamp_based = true; /* RFC 5213 §9 */
 	cfg->att = DMM_ATT_8023;
-	cfg->heartbeat_interval = 60 * DMM_SECOND; /* RFC 5847 §6 */
+	cfg->heartbeat_interval = 60 * DMM_SECOND; /* RFC 5847 §5 */
 	cfg->missing_heartbeats_allowed = 3;
 	cfg->restart_counter = 1;
 }

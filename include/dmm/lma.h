@@ -40,7 +40,7 @@ struct dmm_lma_cfg {
 	uint32_t max_sessions_advertised;           /* for the Load Information option (RFC 6463); 0: off */
 };
 
-/* Defaults of RFC 5213 §9 and RFC 5847 §6 for the fields that have them. */
+/* Defaults of RFC 5213 §9 and RFC 5847 §5 for the fields that have them. */
 void dmm_lma_cfg_defaults(struct dmm_lma_cfg *cfg);
 
 struct dmm_lma;

@@ -463,7 +463,7 @@ static void f_has_bra(struct dmm_mh_msg *m)
 	opt_new(m, DMM_OPT_BRA)->u.bra.interval = 15;
 }
 
-/* Heartbeat request, RFC 5847 §6.1: Reserved+U+R(16) = 0, seq 1. */
+/* Heartbeat request, RFC 5847 §3.3: Reserved+U+R(16) = 0, seq 1. */
 static const char V_HB_REQ[] = "3b 01 0d 00 00 00 00 00"  /*  0: type 13 | 6: flags 0 */
 			       "00 00 00 01 01 02 00 00"; /*  8: seq 1 | 12: PadN(4) */
 static void f_hb_req(struct dmm_mh_msg *m)
