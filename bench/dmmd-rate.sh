@@ -37,13 +37,18 @@ cat >"$TMP/lma.json" <<JSON
 {"dmm:node": {"name": "rate", "role": "lma", "address": "2001:db8:ffff::1", "transport": "udp",
   "dataplane": "$DP", "control-socket": "$TMP/ctl.sock", "log-level": "${LOGLEVEL:-err}",
   "heartbeat": {"interval": 0},
-  "lma": {"pools": ["2001:db8:1000::/44"], "max-bindings": $((MNS * 2)), "authorized-mags": "any",
+  "lma": {"pools": ["2001:db8:1000::/44"], "max-bindings": $((MNS * 2)),
           "timestamp-validity-window": 2000},
   "default-profile": {"mn-id-type": "eui48"}}}
 JSON
 ip netns exec "$NS" "$B/dmmd" -c "$TMP/lma.json" 2>"$TMP/dmmd.log" &
 D_PID=$!
 for _ in $(seq 50); do [[ -S $TMP/ctl.sock ]] && break; sleep 0.1; done
+if ! kill -0 "$D_PID" 2>/dev/null; then
+	echo "dmmd-rate: dmmd did not start:" >&2
+	cat "$TMP/dmmd.log" >&2
+	exit 1
+fi
 # Register every MN once, then measure (lifetime extensions: RFC 5213 §5.3.3).
 ip netns exec "$NS" "$B/mh-load" pbu --to 2001:db8:ffff::1 --mns "$MNS" --seconds 1 --window "$WINDOW" >/dev/null
 pbu=$(ip netns exec "$NS" "$B/mh-load" pbu --to 2001:db8:ffff::1 --mns "$MNS" --seconds "$SECS" --window "$WINDOW" \
