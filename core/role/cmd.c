@@ -27,6 +27,7 @@
  * Decisions where RFC 8885 or the flows page leave a choice are marked
  * "Choice:".
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "cmd_int.h"
@@ -34,13 +35,16 @@
 #include "dmm/fmt.h"
 #include "pmip_common.h"
 
+/* base.h: the peer hooks and cmd_timer() get the base as the CMD. */
+_Static_assert(offsetof(struct dmm_cmd, base) == 0, "the role base must be the first member");
+
 #define CMD_MAX_LIFETIME_S (0xffffu * 4u)
 
 /* --- small helpers --- */
 
 static uint64_t wall_ns(const struct dmm_cmd *c, dmm_time_t now)
 {
-	int64_t w = (int64_t)now + c->env.wall_offset;
+	int64_t w = (int64_t)now + c->base.env.wall_offset;
 
 	return w < 0 ? 0 : (uint64_t)w;
 }
@@ -104,7 +108,7 @@ static void relay_close(struct dmm_cmd *c, struct dmm_bcache_entry *e)
 	x->relay_waiting = 0;
 	for (unsigned i = 0; i < e->pmaar.n; i++)
 		x->px[i].relay = RELAY_NONE;
-	dmm_timers_cancel(c->timers, CMD_TIMER_RELAY, e->handle);
+	dmm_timers_cancel(c->base.timers, CMD_TIMER_RELAY, e->handle);
 }
 
 /* The PBA of the transaction with the pairs that accepted so far. */
@@ -181,7 +185,7 @@ void cmd_mn_delete(struct dmm_cmd *c, struct dmm_bcache_entry *e, bool notify, c
 		cmd_anchor_adjust(c, &e->pmaar.a[i].addr, 0, -1, now);
 	}
 	cmd_anchor_adjust(c, &serving, -1, 0, now);
-	dmm_timers_cancel(c->timers, DMM_TIMER_BCE_EXPIRE, e->handle);
+	dmm_timers_cancel(c->base.timers, DMM_TIMER_BCE_EXPIRE, e->handle);
 	dmm_bcache_del(c->bc, e);
 }
 
@@ -448,7 +452,7 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 		e->created = now;
 		e->pcoa = *s;
 		cmd_anchor_adjust(c, s, +1, 0, now);
-		c->stats.initial_registrations++;
+		c->base.stats.initial_registrations++;
 		cmd_log_mn(c, DMM_LOG_INFO, mnid, &r->hnp[0], s, "none -> registered (initial registration)");
 	} else if (!dmm_addr_eq(&e->pcoa, s)) {
 		old = e->pcoa;
@@ -463,8 +467,8 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 		e->handovers++;
 		cmd_anchor_adjust(c, s, +1, 0, now);
 		cmd_anchor_adjust(c, &old, -1, 0, now);
-		c->stats.handoffs++;
-		c->stats.lifetime_ext_after_handoff++;
+		c->base.stats.handoffs++;
+		c->base.stats.lifetime_ext_after_handoff++;
 		c->ctr.handovers++;
 		{
 			char a[DMM_ADDR_STRLEN], what[80] = "handover from ";
@@ -473,7 +477,7 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 			cmd_log_mn(c, DMM_LOG_INFO, mnid, &r->hnp[0], s, what);
 		}
 	} else {
-		c->stats.lifetime_ext_no_handoff++;
+		c->base.stats.lifetime_ext_no_handoff++;
 		cmd_log_mn(c, DMM_LOG_DEBUG, mnid, &r->hnp[0], s, "registered -> registered (refresh)");
 	}
 	x = cmd_mx_of(c, e);
@@ -488,7 +492,7 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 			cmd_log_mn(c, DMM_LOG_ERR, mnid, &r->hnp[i], anchor, "pair not added");
 	x->has_current = true;
 	x->current = r->hnp[0];
-	dmm_timers_set(c->timers, DMM_TIMER_BCE_EXPIRE, e->handle, e->expires);
+	dmm_timers_set(c->base.timers, DMM_TIMER_BCE_EXPIRE, e->handle, e->expires);
 	/*
 	 * §2.2: on a handover every other anchor learns the new S-MAAR. §3:
 	 * on a refresh only those whose entry would lapse before the MN's.
@@ -520,7 +524,7 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 		}
 	}
 	if (relay && x->relay_waiting) {
-		dmm_timers_set(c->timers, CMD_TIMER_RELAY, e->handle, now + c->cfg.relay_timeout);
+		dmm_timers_set(c->base.timers, CMD_TIMER_RELAY, e->handle, now + c->cfg.relay_timeout);
 		return;
 	}
 	if (relay)
@@ -531,7 +535,7 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 
 static void apply_dereg(struct dmm_cmd *c, const struct pbu *p, struct dmm_bcache_entry *e, dmm_time_t now)
 {
-	c->stats.deregistrations++;
+	c->base.stats.deregistrations++;
 	cmd_send_pba(c, &p->r, &p->mnid, DMM_BA_ACCEPTED, 0, NULL, now);
 	cmd_mn_delete(c, e, true, "registered -> none (de-registration)", now);
 }
@@ -579,7 +583,7 @@ static void choose_next(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 	u->delay = c->cfg.initial_bindack_timeout;
 	cmd_log_mn(c, DMM_LOG_INFO, &u->mnid, &u->prefix, &u->maar, "anchor candidate asked");
 	cmd_upd_send(c, u, now);
-	dmm_timers_set(c->timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
+	dmm_timers_set(c->base.timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
 }
 
 static void apply_choose(struct dmm_cmd *c, const struct pbu *p, struct verdict *v, dmm_time_t now)
@@ -591,7 +595,8 @@ static void apply_choose(struct dmm_cmd *c, const struct pbu *p, struct verdict 
 		v->pending->abandoned = true;
 		dmm_hidx_remove(&c->choose_idx, cmd_mnid_hash(c, &v->pending->mnid), v->pending->h.idx);
 		v->pending->kind = UPD_DEREG; /* out of the choice index; its answer is handled as abandoned */
-		dmm_timers_set(c->timers, CMD_TIMER_UPD_RETX, v->pending->h, now + c->cfg.max_bindack_timeout);
+		dmm_timers_set(c->base.timers, CMD_TIMER_UPD_RETX, v->pending->h,
+			       now + c->cfg.max_bindack_timeout);
 	}
 	u = cmd_upd_new(c, UPD_CHOOSE, &p->mnid);
 	if (!u) {
@@ -657,7 +662,7 @@ static void choose_timeout(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 		late->abandoned = true;
 		late->maar = u->maar;
 		late->serving = u->req.smaar;
-		dmm_timers_set(c->timers, CMD_TIMER_UPD_RETX, late->h, now + c->cfg.max_bindack_timeout);
+		dmm_timers_set(c->base.timers, CMD_TIMER_UPD_RETX, late->h, now + c->cfg.max_bindack_timeout);
 		u->sent = 0; /* already has a fresh seq */
 	}
 	choose_next(c, u, now);
@@ -669,8 +674,9 @@ static void refuse(struct dmm_cmd *c, const struct pbu *p, uint8_t status, dmm_t
 {
 	char m[DMM_MNID_STRLEN], a[DMM_ADDR_STRLEN];
 
-	dmm_logf(c->env.log, DMM_LOG_INFO, DMM_LC_MH, "PBU seq %u mn %s from maar %s refused: status %u", p->r.seq,
-		 p->has_mnid ? dmm_mnid_str(&p->mnid, m) : "-", dmm_addr_str(&p->r.smaar, a), status);
+	dmm_logf(c->base.env.log, DMM_LOG_INFO, DMM_LC_MH, "PBU seq %u mn %s from maar %s refused: status %u",
+		 p->r.seq, p->has_mnid ? dmm_mnid_str(&p->mnid, m) : "-", dmm_addr_str(&p->r.smaar, a),
+		 status);
 	cmd_send_pba(c, &p->r, p->has_mnid ? &p->mnid : NULL, status, 0, NULL, now);
 }
 
@@ -735,9 +741,9 @@ static void recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t n
 	int i;
 
 	if (!u) {
-		c->stats.rx_unexpected++;
-		dmm_logf(c->env.log, DMM_LOG_DEBUG, DMM_LC_MH, "PBA seq %u from %s matches no PBU", m->u.ba.seq,
-			 dmm_addr_str(src, a));
+		c->base.stats.rx_unexpected++;
+		dmm_logf(c->base.env.log, DMM_LOG_DEBUG, DMM_LC_MH, "PBA seq %u from %s matches no PBU",
+			 m->u.ba.seq, dmm_addr_str(src, a));
 		return;
 	}
 	cmd_anchor_heard(c, src, m, now);
@@ -798,7 +804,7 @@ static void upd_timer(struct dmm_cmd *c, struct dmm_handle h, dmm_time_t now)
 	if (u->sent <= c->cfg.max_retransmissions) {
 		cmd_upd_send(c, u, now);
 		u->delay = pmip_backoff_next(u->delay, c->cfg.max_bindack_timeout);
-		dmm_timers_set(c->timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
+		dmm_timers_set(c->base.timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
 		return;
 	}
 	/* RFC 6275 §11.8: given up. Choice: the pair stays until the MN goes; the path may come back. */
@@ -830,12 +836,12 @@ static void malformed(struct dmm_cmd *c, const struct dmm_addr *src, const struc
 	char a[DMM_ADDR_STRLEN];
 
 	if (-err > 0 && -err < DMM_STATS_MAX_ERR)
-		c->stats.rx_malformed[-err]++;
-	dmm_logf(c->env.log, DMM_LOG_WARN, DMM_LC_MH, "malformed MH (type %d, %zu bytes) from %s: %s",
+		c->base.stats.rx_malformed[-err]++;
+	dmm_logf(c->base.env.log, DMM_LOG_WARN, DMM_LC_MH, "malformed MH (type %d, %zu bytes) from %s: %s",
 		 len > 2 ? buf[2] : -1, len, dmm_addr_str(src, a), dmm_strerror(err));
 	switch (err) {
 	case DMM_ERR_UNKNOWN_TYPE:
-		c->stats.rx_unknown_type++;
+		c->base.stats.rx_unknown_type++;
 		send_be(c, src, dst, DMM_BE_UNKNOWN_MH_TYPE); /* RFC 6275 §9.2 */
 		return;
 	case DMM_ERR_PAYLOAD_PROTO:
@@ -871,7 +877,7 @@ void dmm_cmd_recv(struct dmm_cmd *c, const struct dmm_addr *src, const struct dm
 		malformed(c, src, dst, buf, len, n, now);
 		return;
 	}
-	c->stats.rx_by_type[c->rx.type & 31]++;
+	c->base.stats.rx_by_type[c->rx.type & 31]++;
 	switch (c->rx.type) {
 	case DMM_MH_BU:
 		recv_pbu(c, src, dst, now);
@@ -881,47 +887,46 @@ void dmm_cmd_recv(struct dmm_cmd *c, const struct dmm_addr *src, const struct dm
 		return;
 	case DMM_MH_HB:
 	case DMM_MH_BE:
-		dmm_peers_recv(c->peers, src, &c->rx, now);
+		dmm_peers_recv(c->base.peers, src, &c->rx, now);
 		return;
 	default:
 		break;
 	}
-	c->stats.rx_unexpected++;
-	dmm_logf(c->env.log, DMM_LOG_DEBUG, DMM_LC_MH, "MH type %u not handled by a CMD", c->rx.type);
+	c->base.stats.rx_unexpected++;
+	dmm_logf(c->base.env.log, DMM_LOG_DEBUG, DMM_LC_MH, "MH type %u not handled by a CMD", c->rx.type);
+}
+
+/* A timer of an MN or of an update (heartbeats are run by base.c). */
+static void cmd_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle h, dmm_time_t now)
+{
+	struct dmm_cmd *c = (struct dmm_cmd *)b;
+	struct dmm_bcache_entry *e;
+
+	switch (kind) {
+	case DMM_TIMER_BCE_EXPIRE:
+		e = dmm_bcache_get(c->bc, h);
+		if (e)
+			cmd_mn_delete(c, e, true, "registered -> none (lifetime expired)", now);
+		break;
+	case CMD_TIMER_RELAY:
+		relay_timer(c, h, now);
+		break;
+	case CMD_TIMER_UPD_RETX:
+		upd_timer(c, h, now);
+		break;
+	default:
+		break;
+	}
 }
 
 void dmm_cmd_expire(struct dmm_cmd *c, dmm_time_t now)
 {
-	unsigned kind;
-	struct dmm_handle h;
-
-	while (dmm_timers_pop_expired(c->timers, now, &kind, &h)) {
-		struct dmm_bcache_entry *e;
-
-		switch (kind) {
-		case DMM_TIMER_BCE_EXPIRE:
-			e = dmm_bcache_get(c->bc, h);
-			if (e)
-				cmd_mn_delete(c, e, true, "registered -> none (lifetime expired)", now);
-			break;
-		case CMD_TIMER_RELAY:
-			relay_timer(c, h, now);
-			break;
-		case CMD_TIMER_UPD_RETX:
-			upd_timer(c, h, now);
-			break;
-		case DMM_TIMER_HEARTBEAT:
-			dmm_peers_timer(c->peers, h, now);
-			break;
-		default:
-			break;
-		}
-	}
+	dmm_role_base_expire(&c->base, now, cmd_timer);
 }
 
 dmm_time_t dmm_cmd_next_deadline(const struct dmm_cmd *c)
 {
-	return dmm_timers_next(c->timers);
+	return dmm_role_base_next_deadline(&c->base);
 }
 
 /* --- creation --- */
@@ -953,18 +958,16 @@ static bool cfg_ok(const struct dmm_cmd_cfg *cfg)
 
 static void peer_cfg(const struct dmm_cmd_cfg *cfg, struct dmm_peer_cfg *pc)
 {
-	memset(pc, 0, sizeof(*pc));
-	pc->self = cfg->addr;
-	pc->interval = cfg->heartbeat_interval;
-	pc->missing_allowed = cfg->missing_heartbeats_allowed;
-	pc->restart_counter = cfg->restart_counter;
+	*pc = dmm_role_peer_cfg(&cfg->addr, cfg->heartbeat_interval, cfg->missing_heartbeats_allowed,
+				cfg->restart_counter);
 }
 
 struct dmm_cmd *dmm_cmd_new(const struct dmm_env *env, const struct dmm_cmd_cfg *cfg, dmm_time_t now)
 {
 	const struct dmm_alloc *a = env ? env->alloc : NULL;
-	struct dmm_peer_ops pops = {cmd_peer_send, cmd_peer_down, cmd_peer_restarted, cmd_peer_up, NULL};
+	struct dmm_peer_ops pops = {NULL, cmd_peer_down, cmd_peer_restarted, cmd_peer_up, NULL};
 	struct dmm_peer_cfg pc;
+	struct dmm_role_caps caps;
 	struct dmm_cmd *c;
 	uint32_t cap;
 
@@ -975,7 +978,6 @@ struct dmm_cmd *dmm_cmd_new(const struct dmm_env *env, const struct dmm_cmd_cfg 
 	c = a->zalloc(a->ctx, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->env = *env;
 	c->cfg = *cfg;
 	c->seq = (uint16_t)(env->seed >> 24); /* a fresh start for our sequence numbers */
 	/*
@@ -989,14 +991,12 @@ struct dmm_cmd *dmm_cmd_new(const struct dmm_env *env, const struct dmm_cmd_cfg 
 	c->mx = a->zalloc(a->ctx, sizeof(*c->mx) * cap);
 	if (!c->mx)
 		goto err_mx;
-	c->timers = dmm_timers_new(a, 2 * cap + c->upd_cap + cfg->max_maars + 16);
-	if (!c->timers)
-		goto err_timers;
-	pops.ctx = c;
+	caps.timers = 2 * cap + c->upd_cap + cfg->max_maars + 16;
+	caps.peers = cfg->max_maars;
+	caps.intents = 0; /* location only: no data plane */
 	peer_cfg(cfg, &pc);
-	c->peers = dmm_peers_new(a, cfg->max_maars, c->timers, &pc, &pops, &c->stats, env->log);
-	if (!c->peers)
-		goto err_peers;
+	if (dmm_role_base_init(&c->base, env, &caps, &pc, &pops) != 0)
+		goto err_base;
 	c->anchor = a->zalloc(a->ctx, sizeof(*c->anchor) * cfg->max_maars);
 	if (!c->anchor)
 		goto err_anchor;
@@ -1025,10 +1025,8 @@ err_upd:
 err_aidx:
 	a->free(a->ctx, c->anchor);
 err_anchor:
-	dmm_peers_free(c->peers);
-err_peers:
-	dmm_timers_free(c->timers);
-err_timers:
+	dmm_role_base_fini(&c->base);
+err_base:
 	a->free(a->ctx, c->mx);
 err_mx:
 	dmm_bcache_free(c->bc);
@@ -1043,15 +1041,14 @@ void dmm_cmd_free(struct dmm_cmd *c)
 
 	if (!c)
 		return;
-	a = c->env.alloc;
+	a = c->base.env.alloc;
 	dmm_hidx_fini(&c->choose_idx, a);
 	dmm_hidx_fini(&c->upd_idx, a);
 	a->free(a->ctx, c->upd_gen);
 	a->free(a->ctx, c->upd);
 	dmm_hidx_fini(&c->anchor_idx, a);
 	a->free(a->ctx, c->anchor);
-	dmm_peers_free(c->peers);
-	dmm_timers_free(c->timers);
+	dmm_role_base_fini(&c->base);
 	a->free(a->ctx, c->mx);
 	dmm_bcache_free(c->bc);
 	a->free(a->ctx, c);
@@ -1066,7 +1063,7 @@ int dmm_cmd_reconfigure(struct dmm_cmd *c, const struct dmm_cmd_cfg *cfg, dmm_ti
 		return DMM_ERR_INVAL; /* capacities are fixed at creation */
 	c->cfg = *cfg;
 	peer_cfg(cfg, &pc);
-	dmm_peers_reconfigure(c->peers, &pc);
+	dmm_peers_reconfigure(c->base.peers, &pc);
 	return 0;
 }
 
@@ -1077,12 +1074,12 @@ const struct dmm_bcache *dmm_cmd_bcache(const struct dmm_cmd *c)
 
 struct dmm_peers *dmm_cmd_peers(struct dmm_cmd *c)
 {
-	return c->peers;
+	return c->base.peers;
 }
 
 const struct dmm_pmip_stats *dmm_cmd_stats(const struct dmm_cmd *c)
 {
-	return &c->stats;
+	return &c->base.stats;
 }
 
 const struct dmm_cmd_counters *dmm_cmd_counters(const struct dmm_cmd *c)

@@ -24,7 +24,7 @@
 
 static uint32_t addr_hash(const struct dmm_cmd *c, const struct dmm_addr *a)
 {
-	return (uint32_t)dmm_hash_addr(c->env.seed ^ 0xa5c4, a);
+	return (uint32_t)dmm_hash_addr(c->base.env.seed ^ 0xa5c4, a);
 }
 
 const char *dmm_anchor_state_name(uint8_t state)
@@ -40,7 +40,7 @@ static void set_state(struct dmm_cmd *c, struct cmd_anchor *x, uint8_t to, const
 
 	if (x->pub.state == to)
 		return;
-	dmm_logf(c->env.log, to == DMM_ANCHOR_DOWN ? DMM_LOG_WARN : DMM_LOG_INFO, DMM_LC_FSM,
+	dmm_logf(c->base.env.log, to == DMM_ANCHOR_DOWN ? DMM_LOG_WARN : DMM_LOG_INFO, DMM_LC_FSM,
 		 "maar %s: %s -> %s (%s)", dmm_addr_str(&x->pub.addr, a), dmm_anchor_state_name(x->pub.state),
 		 dmm_anchor_state_name(to), reason);
 	x->pub.state = to;
@@ -93,7 +93,7 @@ static int64_t free_slot(const struct dmm_cmd *c)
 /* True when a has a row or one can be made, and a heartbeat peer exists or can be made. */
 bool cmd_anchor_room(struct dmm_cmd *c, const struct dmm_addr *a)
 {
-	if (!dmm_peers_get(c->peers, a, false) && !dmm_peers_get(c->peers, a, true))
+	if (!dmm_peers_get(c->base.peers, a, false) && !dmm_peers_get(c->base.peers, a, true))
 		return false;
 	return cmd_anchor_find(c, a) || free_slot(c) >= 0;
 }
@@ -111,7 +111,7 @@ static struct cmd_anchor *get_or_add(struct dmm_cmd *c, const struct dmm_addr *a
 		return NULL;
 	x = &c->anchor[i];
 	if (x->used) {
-		dmm_logf(c->env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar %s: row reused (idle)",
+		dmm_logf(c->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar %s: row reused (idle)",
 			 dmm_addr_str(&x->pub.addr, s));
 		dmm_hidx_remove(&c->anchor_idx, addr_hash(c, &x->pub.addr), (uint32_t)i);
 	}
@@ -170,11 +170,11 @@ void cmd_anchor_adjust(struct dmm_cmd *c, const struct dmm_addr *a, int dserving
 	need = x->pub.serving + x->pub.anchored > 0;
 	if (need == x->held)
 		return;
-	p = dmm_peers_get(c->peers, a, true);
+	p = dmm_peers_get(c->base.peers, a, true);
 	if (!p)
 		return;
 	x->held = need;
-	dmm_peers_ref(c->peers, p, need ? +1 : -1, now);
+	dmm_peers_ref(c->base.peers, p, need ? +1 : -1, now);
 }
 
 /*
@@ -236,14 +236,6 @@ const struct dmm_cmd_anchor *dmm_cmd_anchor_next(const struct dmm_cmd *c, const 
 }
 
 /* --- heartbeat events (RFC 5847) --- */
-
-void cmd_peer_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
-		   size_t len)
-{
-	struct dmm_cmd *c = ctx;
-
-	c->env.send(c->env.ctx, src, dst, buf, len);
-}
 
 /*
  * §5.2: unreachable. Choice: the MNs and pairs stay (the path may come
@@ -307,6 +299,6 @@ void cmd_peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now)
 		if (e->pmaar.n == 0)
 			cmd_mn_delete(c, e, false, "no prefix left", now);
 	}
-	dmm_logf(c->env.log, DMM_LOG_WARN, DMM_LC_FSM, "maar %s restarted: %u MNs removed, %u pairs dropped",
-		 dmm_addr_str(&maar, a), mns, pairs);
+	dmm_logf(c->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
+		 "maar %s restarted: %u MNs removed, %u pairs dropped", dmm_addr_str(&maar, a), mns, pairs);
 }

@@ -7,6 +7,7 @@
 #ifndef DMM_CORE_ROLE_CMD_INT_H
 #define DMM_CORE_ROLE_CMD_INT_H
 
+#include "base.h"
 #include "dmm/cmd.h"
 #include "dmm/mh.h"
 #include "dmm/timers.h"
@@ -81,14 +82,11 @@ struct cmd_anchor {
 };
 
 struct dmm_cmd {
-	struct dmm_env env;
+	struct dmm_role_base base; /* first: env, timers, peers, stats (base.h); no intents */
 	struct dmm_cmd_cfg cfg;
-	struct dmm_pmip_stats stats;
 	struct dmm_cmd_counters ctr;
 	struct dmm_bcache *bc;
 	struct cmd_mx *mx;
-	struct dmm_timers *timers;
-	struct dmm_peers *peers;
 	struct cmd_anchor *anchor;
 	struct dmm_hidx anchor_idx; /* address -> anchor slot */
 	struct cmd_upd *upd;
@@ -145,8 +143,6 @@ struct cmd_anchor *cmd_anchor_best(struct dmm_cmd *c, const struct dmm_addr *exc
 void cmd_peer_down(void *ctx, struct dmm_peer *p, dmm_time_t now);
 void cmd_peer_up(void *ctx, struct dmm_peer *p, dmm_time_t now);
 void cmd_peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now);
-void cmd_peer_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
-		   size_t len);
 
 /* cmd.c, for cmd_anchor.c */
 void cmd_mn_delete(struct dmm_cmd *c, struct dmm_bcache_entry *e, bool notify, const char *reason, dmm_time_t now);

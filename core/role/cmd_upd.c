@@ -17,24 +17,17 @@ void cmd_log_mn(struct dmm_cmd *c, enum dmm_log_level lvl, const struct dmm_mnid
 {
 	char m[DMM_MNID_STRLEN], s[DMM_PREFIX_STRLEN], a[DMM_ADDR_STRLEN];
 
-	if (!c->env.log || !c->env.log->fn || lvl > c->env.log->max_level)
+	if (!c->base.env.log || !c->base.env.log->fn || lvl > c->base.env.log->max_level)
 		return;
-	dmm_logf(c->env.log, lvl, DMM_LC_FSM, "mn %s prefix %s maar %s: %s", id ? dmm_mnid_str(id, m) : "-",
-		 p ? dmm_prefix_str(p, s) : "-", maar ? dmm_addr_str(maar, a) : "-", what);
+	dmm_logf(c->base.env.log, lvl, DMM_LC_FSM, "mn %s prefix %s maar %s: %s",
+		 id ? dmm_mnid_str(id, m) : "-", p ? dmm_prefix_str(p, s) : "-",
+		 maar ? dmm_addr_str(maar, a) : "-", what);
 }
 
 void cmd_send_msg(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst,
 		     const struct dmm_mh_msg *m)
 {
-	int n = dmm_mh_encode(c->buf, sizeof(c->buf), m);
-
-	if (n < 0) {
-		dmm_logf(c->env.log, DMM_LOG_ERR, DMM_LC_MH, "cannot encode MH type %u: %s", m->type,
-			 dmm_strerror(n));
-		return;
-	}
-	c->stats.tx_by_type[m->type & 31]++;
-	c->env.send(c->env.ctx, src, dst, c->buf, (size_t)n);
+	dmm_role_base_send(&c->base, c->buf, sizeof(c->buf), "", src, dst, m);
 }
 
 /* --- PBAs to the S-MAAR --- */
@@ -63,7 +56,7 @@ void cmd_send_pba(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_m
 	if (r->n_hnp == 0)
 		dmm_mh_add_opt(m, DMM_OPT_HNP); /* ::/0 */
 	if (status == DMM_BA_TIMESTAMP_MISMATCH || status == DMM_BA_TIMESTAMP_LOWER_THAN_PREV) {
-		uint64_t t = pmip_wall_timestamp(c->env.wall_offset, now);
+		uint64_t t = pmip_wall_timestamp(c->base.env.wall_offset, now);
 
 		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
 		o->u.timestamp.seconds = t >> 16;
@@ -80,8 +73,8 @@ void cmd_send_pba(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_m
 		o->u.prev_maar.hnp = prev->a[i].prefix;
 		o->u.prev_maar.maar = prev->a[i].addr;
 	}
-	c->stats.binding_acks++;
-	c->stats.ba_status[status]++;
+	c->base.stats.binding_acks++;
+	c->base.stats.ba_status[status]++;
 	cmd_send_msg(c, &r->dst, &r->smaar, m);
 }
 
@@ -103,7 +96,7 @@ uint32_t cmd_seq_hash(uint16_t seq)
 
 uint32_t cmd_mnid_hash(const struct dmm_cmd *c, const struct dmm_mnid *id)
 {
-	return (uint32_t)dmm_hash_mnid(c->env.seed, id);
+	return (uint32_t)dmm_hash_mnid(c->base.env.seed, id);
 }
 
 struct cmd_upd *cmd_upd_get(struct dmm_cmd *c, struct dmm_handle h)
@@ -151,7 +144,7 @@ void cmd_upd_free(struct dmm_cmd *c, struct cmd_upd *u)
 	dmm_hidx_remove(&c->upd_idx, cmd_seq_hash(u->seq), i);
 	if (u->kind == UPD_CHOOSE)
 		dmm_hidx_remove(&c->choose_idx, cmd_mnid_hash(c, &u->mnid), i);
-	dmm_timers_cancel(c->timers, CMD_TIMER_UPD_RETX, u->h);
+	dmm_timers_cancel(c->base.timers, CMD_TIMER_UPD_RETX, u->h);
 	u->h.gen = 0;
 	c->upd_used--;
 }
@@ -205,7 +198,7 @@ void cmd_upd_send(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 	dmm_mh_add_opt(m, DMM_OPT_SERVING_MAAR)->u.serving_maar = u->serving;
 	if (c->cfg.timestamp_based) {
 		/* A fresh Timestamp on every transmission: an equal one would be refused (157). */
-		uint64_t t = pmip_wall_timestamp(c->env.wall_offset, now);
+		uint64_t t = pmip_wall_timestamp(c->base.env.wall_offset, now);
 
 		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
 		o->u.timestamp.seconds = t >> 16;
@@ -213,7 +206,7 @@ void cmd_upd_send(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 	}
 	u->sent++;
 	if (u->sent > 1)
-		c->stats.pbu_retransmissions++;
+		c->base.stats.pbu_retransmissions++;
 	cmd_send_msg(c, &c->cfg.addr, &u->maar, m);
 }
 
@@ -252,7 +245,7 @@ bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, 
 	cmd_log_mn(c, DMM_LOG_INFO, &e->mnid, &u->prefix, &u->maar,
 	       lifetime_s ? "PBU with Serving MAAR to the anchor" : "PBU lifetime 0 to the anchor");
 	cmd_upd_send(c, u, now);
-	dmm_timers_set(c->timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
+	dmm_timers_set(c->base.timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
 	return true;
 }
 
@@ -272,6 +265,6 @@ void cmd_release_at(struct dmm_cmd *c, const struct dmm_mnid *mnid, const struct
 	u->delay = c->cfg.initial_bindack_timeout;
 	cmd_log_mn(c, DMM_LOG_INFO, mnid, prefix, maar, "PBU lifetime 0 to the anchor");
 	cmd_upd_send(c, u, now);
-	dmm_timers_set(c->timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
+	dmm_timers_set(c->base.timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
 }
 

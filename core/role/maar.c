@@ -63,10 +63,14 @@
  * not per intent, so that a prefix that carried no packet at all after
  * the move is released too, which is the point of GAP2-1.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "dmm/err.h"
 #include "maar_int.h"
+
+/* base.h: the peer hooks and on_timer() get the base as the MAAR. */
+_Static_assert(offsetof(struct dmm_maar, base) == 0, "the role base must be the first member");
 
 /* --- small helpers --- */
 
@@ -114,21 +118,13 @@ void maar_set_state(struct dmm_maar *m, struct dmm_bul_entry *e, enum dmm_bul_st
 	struct maar_who w;
 
 	if (maar_log_on(m, DMM_LOG_INFO))
-		dmm_logf(m->env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: %s: %s -> %s (%s)",
+		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: %s: %s -> %s (%s)",
 			 maar_who_e(m, e, &w), dmm_bul_state_name(from), dmm_bul_state_name(to), reason);
 }
 
 void maar_tx(struct dmm_maar *m, const struct dmm_addr *dst, const struct dmm_mh_msg *msg)
 {
-	int n = dmm_mh_encode(m->buf, sizeof(m->buf), msg);
-
-	if (n < 0) {
-		dmm_logf(m->env.log, DMM_LOG_ERR, DMM_LC_MH, "maar: cannot encode MH type %u: %s", msg->type,
-			 dmm_strerror(n));
-		return;
-	}
-	m->stats.tx_by_type[msg->type & 31]++;
-	m->env.send(m->env.ctx, &m->cfg.addr, dst, m->buf, (size_t)n);
+	dmm_role_base_send(&m->base, m->buf, sizeof(m->buf), "maar: ", &m->cfg.addr, dst, msg);
 }
 
 void maar_add_load(struct dmm_maar *m, struct dmm_mh_msg *msg)
@@ -145,12 +141,12 @@ void maar_add_load(struct dmm_maar *m, struct dmm_mh_msg *msg)
 
 int maar_intent_add(struct dmm_maar *m, const struct dmm_intent *in, dmm_time_t now)
 {
-	int r = dmm_fm_add(m->fm, in, now);
+	int r = dmm_fm_add(m->base.fm, in, now);
 
 	if (r < 0) {
 		char ps[DMM_PREFIX_STRLEN];
 
-		dmm_logf(m->env.log, DMM_LOG_ERR, DMM_LC_DP, "maar: prefix %s: intent %s/%s refused: %s",
+		dmm_logf(m->base.env.log, DMM_LOG_ERR, DMM_LC_DP, "maar: prefix %s: intent %s/%s refused: %s",
 			 dmm_prefix_str(&in->prefix, ps), dmm_fm_match_name(in->match),
 			 dmm_fm_action_name(in->action), dmm_strerror(r));
 	}
@@ -172,7 +168,7 @@ void maar_emit_registered(struct dmm_maar *m, const struct dmm_bul_entry *e,
 	uint32_t lt = granted_s(e), adv = lt;
 	const struct maar_sp *own = NULL;
 
-	if (!m->env.mn_event)
+	if (!m->base.env.mn_event)
 		return;
 	/* What the RAs advertise: short, so a released prefix leaves the host (RFC 4862 §5.5.3 e). */
 	if (m->cfg.prefix_valid_s && m->cfg.prefix_valid_s < adv)
@@ -189,7 +185,7 @@ void maar_emit_registered(struct dmm_maar *m, const struct dmm_bul_entry *e,
 			pmip_mn_event_add(&ev, &x->sp[i].p, adv, 0, &x->sp[i].anchor);
 	for (unsigned i = 0; i < nreleased; i++)
 		pmip_mn_event_add(&ev, &released[i], 0, 0, NULL); /* GAP2-1: once, valid 0 */
-	m->env.mn_event(m->env.ctx, &ev);
+	m->base.env.mn_event(m->base.env.ctx, &ev);
 }
 
 void maar_emit(struct dmm_maar *m, uint8_t type, uint8_t status, const struct dmm_bul_entry *e)
@@ -197,12 +193,12 @@ void maar_emit(struct dmm_maar *m, uint8_t type, uint8_t status, const struct dm
 	const struct maar_sx *x = &m->sx[e->handle.idx];
 	struct dmm_mn_event ev;
 
-	if (!m->env.mn_event)
+	if (!m->base.env.mn_event)
 		return;
 	pmip_mn_event_init(&ev, type, status, e, 0, &m->cfg.addr);
 	for (unsigned i = 0; i < x->nsp; i++)
 		pmip_mn_event_add(&ev, &x->sp[i].p, 0, 0, &x->sp[i].anchor);
-	m->env.mn_event(m->env.ctx, &ev);
+	m->base.env.mn_event(m->base.env.ctx, &ev);
 }
 
 struct maar_sp *maar_own(struct dmm_maar *m, const struct dmm_bul_entry *e)
@@ -230,10 +226,10 @@ static void sp_tunnel_del(struct dmm_maar *m, struct maar_sp *sp)
 	if (!sp->nid)
 		return;
 	for (unsigned k = 0; k < sp->nid; k++)
-		dmm_fm_del(m->fm, sp->id[k]);
+		dmm_fm_del(m->base.fm, sp->id[k]);
 	sp->nid = 0;
 	m->ctr.tunnels_down++;
-	m->stats.tunnels_released++;
+	m->base.stats.tunnels_released++;
 }
 
 /*
@@ -270,7 +266,7 @@ static void sp_tunnel_add(struct dmm_maar *m, const struct dmm_bul_entry *e, str
 			sp->id[sp->nid++] = (uint32_t)r;
 	}
 	m->ctr.tunnels_up++;
-	m->stats.tunnels_established++;
+	m->base.stats.tunnels_established++;
 	maar_idle_arm(m, now);
 }
 
@@ -287,7 +283,7 @@ int maar_sp_add(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_pr
 	if (r < 0 && r != DMM_ERR_EXISTS) {
 		char ps[DMM_PREFIX_STRLEN];
 
-		dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_BC, "maar: prefix %s not kept: %s",
+		dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_BC, "maar: prefix %s not kept: %s",
 			 dmm_prefix_str(p, ps), dmm_strerror(r));
 		return -1;
 	}
@@ -353,7 +349,7 @@ static void send_pbu(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now
 	e->seq = m->seq++;
 	/* docs/dmm-protocol.md §1.2, §6: HNP = the own prefix, or ::/0 to ask for an anchor. */
 	pmip_pbu_build(msg, e, e->seq, DMM_BU_A | DMM_BU_P | DMM_BU_D, lt, own ? &own->p : NULL, own ? 1 : 0,
-		       m->cfg.timestamp_based, m->env.wall_offset, now);
+		       m->cfg.timestamp_based, m->base.env.wall_offset, now);
 	stamp(m, e, msg);
 	maar_add_load(m, msg);
 	e->sent = now;
@@ -373,7 +369,7 @@ void maar_start_attempt(struct dmm_maar *m, struct dmm_bul_entry *e, uint8_t kin
 		pmip_backoff_first(x->first_reg && kind == MPBU_REG, m->cfg.initial_bindack_timeout_first_reg,
 				   m->cfg.initial_bindack_timeout);
 	send_pbu(m, e, now);
-	dmm_timers_set(m->timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
+	dmm_timers_set(m->base.timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
 }
 
 void maar_retry_now(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
@@ -382,7 +378,7 @@ void maar_retry_now(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
 
 	x->seq_first = m->seq;
 	send_pbu(m, e, now);
-	dmm_timers_set(m->timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
+	dmm_timers_set(m->base.timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
 }
 
 void maar_send_release(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_prefix *p, unsigned n,
@@ -394,7 +390,7 @@ void maar_send_release(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 	/* docs/dmm-protocol.md §5 step 3: flags A P D, lifetime 0, one HNP per released prefix. */
 	x->rel_seq = m->seq++;
 	pmip_pbu_build(msg, e, x->rel_seq, DMM_BU_A | DMM_BU_P | DMM_BU_D, 0, p, n, m->cfg.timestamp_based,
-		       m->env.wall_offset, now);
+		       m->base.env.wall_offset, now);
 	stamp(m, e, msg);
 	maar_add_load(m, msg);
 	maar_tx(m, &e->lmaa, msg);
@@ -404,10 +400,10 @@ void maar_send_release(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 
 static void timers_cancel_all(struct dmm_maar *m, const struct dmm_bul_entry *e)
 {
-	dmm_timers_cancel(m->timers, DMM_TIMER_PBU_RETX, e->handle);
-	dmm_timers_cancel(m->timers, DMM_TIMER_BUL_REFRESH, e->handle);
-	dmm_timers_cancel(m->timers, DMM_TIMER_BUL_EXPIRE, e->handle);
-	dmm_timers_cancel(m->timers, MAAR_TIMER_GRACE, e->handle);
+	dmm_timers_cancel(m->base.timers, DMM_TIMER_PBU_RETX, e->handle);
+	dmm_timers_cancel(m->base.timers, DMM_TIMER_BUL_REFRESH, e->handle);
+	dmm_timers_cancel(m->base.timers, DMM_TIMER_BUL_EXPIRE, e->handle);
+	dmm_timers_cancel(m->base.timers, MAAR_TIMER_GRACE, e->handle);
 }
 
 static void peer_unref(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
@@ -417,9 +413,9 @@ static void peer_unref(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t n
 
 	if (!x->peer_ref)
 		return;
-	p = dmm_peers_get(m->peers, &e->lmaa, false);
+	p = dmm_peers_get(m->base.peers, &e->lmaa, false);
 	if (p)
-		dmm_peers_ref(m->peers, p, -1, now);
+		dmm_peers_ref(m->base.peers, p, -1, now);
 	x->peer_ref = false;
 }
 
@@ -465,7 +461,7 @@ static int attach_new(struct dmm_maar *m, const struct dmm_mnid *mnid, struct dm
 
 		if (!pr || !pr->may_register) {
 			if (maar_log_on(m, DMM_LOG_WARN))
-				dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_FSM,
+				dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
 					 "maar: mn %s: attach refused by policy", dmm_mnid_str(mnid, ms));
 			return DMM_ERR_INVAL;
 		}
@@ -473,7 +469,7 @@ static int attach_new(struct dmm_maar *m, const struct dmm_mnid *mnid, struct dm
 	e = dmm_bul_add(m->bul, mnid, NULL);
 	if (!e) {
 		if (maar_log_on(m, DMM_LOG_WARN))
-			dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_FSM,
+			dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
 				 "maar: mn %s: attach refused: serving table full", dmm_mnid_str(mnid, ms));
 		return DMM_ERR_NOMEM;
 	}
@@ -504,7 +500,7 @@ static int attach_new(struct dmm_maar *m, const struct dmm_mnid *mnid, struct dm
 				maar_sp_add(m, e, &p, &m->cfg.addr, true, now);
 			}
 		} else if (m->cfg.anchor_locally) {
-			m->stats.pool_exhausted++;
+			m->base.stats.pool_exhausted++;
 		}
 		if (!a) {
 			x->asked = true;
@@ -553,8 +549,8 @@ int dmm_maar_attach(struct dmm_maar *m, const struct dmm_mnid *mnid, uint32_t li
 		for (unsigned i = xx->nsp; i-- > 0;)
 			if (!xx->sp[i].own)
 				maar_sp_del(m, e, i);
-		dmm_timers_cancel(m->timers, MAAR_TIMER_GRACE, e->handle);
-		dmm_timers_cancel(m->timers, DMM_TIMER_BUL_REFRESH, e->handle);
+		dmm_timers_cancel(m->base.timers, MAAR_TIMER_GRACE, e->handle);
+		dmm_timers_cancel(m->base.timers, DMM_TIMER_BUL_REFRESH, e->handle);
 		xx->detached = false;
 	}
 	x = maar_sxof(m, e);
@@ -613,12 +609,12 @@ int dmm_maar_detach(struct dmm_maar *m, const struct dmm_mnid *mnid, dmm_time_t 
 	}
 	x->outstanding = false;
 	x->kind = MPBU_NONE;
-	dmm_timers_cancel(m->timers, DMM_TIMER_PBU_RETX, e->handle);
-	dmm_timers_cancel(m->timers, DMM_TIMER_BUL_REFRESH, e->handle);
+	dmm_timers_cancel(m->base.timers, DMM_TIMER_PBU_RETX, e->handle);
+	dmm_timers_cancel(m->base.timers, DMM_TIMER_BUL_REFRESH, e->handle);
 	x->detached = true;
-	dmm_timers_set(m->timers, MAAR_TIMER_GRACE, e->handle, now + m->cfg.detach_grace);
+	dmm_timers_set(m->base.timers, MAAR_TIMER_GRACE, e->handle, now + m->cfg.detach_grace);
 	if (maar_log_on(m, DMM_LOG_INFO))
-		dmm_logf(m->env.log, DMM_LOG_INFO, DMM_LC_FSM,
+		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
 			 "maar: %s: detached, waiting up to %llu ms for the next S-MAAR",
 			 maar_who_e(m, e, &w), (unsigned long long)(m->cfg.detach_grace / DMM_MSEC));
 	return 0;
@@ -632,15 +628,15 @@ void maar_idle_arm(struct dmm_maar *m, dmm_time_t now)
 
 	if (!m->cfg.idle_release || !m->cfg.idle_check)
 		return;
-	if (dmm_timers_get(m->timers, MAAR_TIMER_IDLE, h) == DMM_TIME_NEVER)
-		dmm_timers_set(m->timers, MAAR_TIMER_IDLE, h, now + m->cfg.idle_check);
+	if (dmm_timers_get(m->base.timers, MAAR_TIMER_IDLE, h) == DMM_TIME_NEVER)
+		dmm_timers_set(m->base.timers, MAAR_TIMER_IDLE, h, now + m->cfg.idle_check);
 }
 
 static bool dp_counts(struct dmm_maar *m)
 {
 	if (!m->dp_counts)
-		for (const struct dmm_intent *in = dmm_fm_next(m->fm, NULL); in && !m->dp_counts;
-		     in = dmm_fm_next(m->fm, in))
+		for (const struct dmm_intent *in = dmm_fm_next(m->base.fm, NULL); in && !m->dp_counts;
+		     in = dmm_fm_next(m->base.fm, in))
 			m->dp_counts = in->packets > 0;
 	return m->dp_counts;
 }
@@ -668,7 +664,8 @@ static void release_old(struct dmm_maar *m, struct dmm_bul_entry *e, const unsig
 		x->rel[x->nrel++] = p[k];
 		m->ctr.prefixes_released++;
 		if (maar_log_on(m, DMM_LOG_INFO))
-			dmm_logf(m->env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: %s: idle for %llu s: released",
+			dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
+				 "maar: %s: idle for %llu s: released",
 				 maar_who(&e->mnid, &p[k], "anchor", &anchor, &w),
 				 (unsigned long long)(m->cfg.idle_release / DMM_SECOND));
 	}
@@ -695,7 +692,7 @@ static void on_idle(struct dmm_maar *m, dmm_time_t now)
 			if (sp->own || sp->local || sp->nid == 0)
 				continue;
 			for (unsigned k = 0; k < sp->nid; k++) {
-				const struct dmm_intent *in = dmm_fm_get(m->fm, sp->id[k]);
+				const struct dmm_intent *in = dmm_fm_get(m->base.fm, sp->id[k]);
 
 				if (in && in->last_active > last)
 					last = in->last_active;
@@ -734,9 +731,9 @@ void dmm_maar_recv(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 	if (n == DMM_ERR_UNKNOWN_TYPE) {
 		struct dmm_mh_msg *be = &m->tx;
 
-		m->stats.rx_unknown_type++;
+		m->base.stats.rx_unknown_type++;
 		if (rl_allow(m, now))
-			dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_MH,
+			dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
 				 "maar: unknown MH type %u from %s: BE 2", len > 2 ? buf[2] : 0,
 				 dmm_addr_str(src, as));
 		/* RFC 6275 §9.2 */
@@ -747,13 +744,13 @@ void dmm_maar_recv(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 	}
 	if (n < 0) {
 		if (-n < DMM_STATS_MAX_ERR)
-			m->stats.rx_malformed[-n]++;
+			m->base.stats.rx_malformed[-n]++;
 		if (rl_allow(m, now))
-			dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_MH, "maar: malformed MH from %s: %s",
+			dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_MH, "maar: malformed MH from %s: %s",
 				 dmm_addr_str(src, as), dmm_strerror(n));
 		return;
 	}
-	m->stats.rx_by_type[m->rx.type & 31]++;
+	m->base.stats.rx_by_type[m->rx.type & 31]++;
 	switch (m->rx.type) {
 	case DMM_MH_BU:
 		maar_recv_pbu(m, src, dst, now);
@@ -763,11 +760,11 @@ void dmm_maar_recv(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 		break;
 	case DMM_MH_HB:
 	case DMM_MH_BE:
-		dmm_peers_recv(m->peers, src, &m->rx, now);
+		dmm_peers_recv(m->base.peers, src, &m->rx, now);
 		break;
 	default:
-		m->stats.rx_unexpected++;
-		dmm_logf(m->env.log, DMM_LOG_DEBUG, DMM_LC_MH, "maar: MH type %u from %s not handled",
+		m->base.stats.rx_unexpected++;
+		dmm_logf(m->base.env.log, DMM_LOG_DEBUG, DMM_LC_MH, "maar: MH type %u from %s not handled",
 			 m->rx.type, dmm_addr_str(src, as));
 		break;
 	}
@@ -788,18 +785,18 @@ static void on_retx(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
 	}
 	if (e->retx < m->cfg.max_retransmissions) {
 		e->retx++;
-		m->stats.pbu_retransmissions++;
+		m->base.stats.pbu_retransmissions++;
 		e->backoff = pmip_backoff_next(e->backoff, m->cfg.max_bindack_timeout);
 		send_pbu(m, e, now);
-		dmm_timers_set(m->timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
+		dmm_timers_set(m->base.timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
 		return;
 	}
-	m->stats.pbu_give_ups++;
+	m->base.stats.pbu_give_ups++;
 	x->outstanding = false;
 	x->kind = MPBU_NONE;
 	if (maar_log_on(m, DMM_LOG_WARN))
-		dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_FSM, "maar: %s: no PBA after %u retransmissions",
-			 maar_who_e(m, e, &w), e->retx);
+		dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
+			 "maar: %s: no PBA after %u retransmissions", maar_who_e(m, e, &w), e->retx);
 	if (e->state == DMM_BUL_REGISTERED)
 		return; /* the granted registration stands until BUL_EXPIRE */
 	maar_refuse(m, e, DMM_MN_STATUS_NO_ANSWER, now, "no PBA");
@@ -830,8 +827,8 @@ static void on_grace(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now
 
 	if (!x->detached || e->state != DMM_BUL_REGISTERED)
 		return;
-	dmm_timers_cancel(m->timers, DMM_TIMER_BUL_EXPIRE, e->handle);
-	m->stats.deregistrations++;
+	dmm_timers_cancel(m->base.timers, DMM_TIMER_BUL_EXPIRE, e->handle);
+	m->base.stats.deregistrations++;
 	maar_set_state(m, e, DMM_BUL_DEREG_WAIT, "no next S-MAAR within detach grace");
 	/* §4: only the S-MAAR de-registers: lifetime 0, HNP = its own prefix; one timeout, no retry. */
 	maar_start_attempt(m, e, MPBU_DEREG, DMM_HI_UNKNOWN, now);
@@ -847,58 +844,48 @@ static void on_grace(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now
 	}
 }
 
+/* The idle check, or a timer of a serving entry (heartbeats are run by base.c). */
+static void on_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle h, dmm_time_t now)
+{
+	struct dmm_maar *m = (struct dmm_maar *)b;
+	struct dmm_bul_entry *e;
+
+	if (kind == MAAR_TIMER_IDLE) {
+		on_idle(m, now);
+		return;
+	}
+	e = dmm_bul_get(m->bul, h);
+	if (!e)
+		return; /* stale: the entry went */
+	switch (kind) {
+	case DMM_TIMER_PBU_RETX:
+		on_retx(m, e, now);
+		break;
+	case DMM_TIMER_BUL_REFRESH:
+		on_refresh(m, e, now);
+		break;
+	case DMM_TIMER_BUL_EXPIRE:
+		on_expire(m, e, now);
+		break;
+	case MAAR_TIMER_GRACE:
+		on_grace(m, e, now);
+		break;
+	default:
+		break;
+	}
+}
+
 void dmm_maar_expire(struct dmm_maar *m, dmm_time_t now)
 {
-	unsigned kind;
-	struct dmm_handle h;
-
-	while (dmm_timers_pop_expired(m->timers, now, &kind, &h)) {
-		struct dmm_bul_entry *e;
-
-		if (kind == DMM_TIMER_HEARTBEAT) {
-			dmm_peers_timer(m->peers, h, now);
-			continue;
-		}
-		if (kind == MAAR_TIMER_IDLE) {
-			on_idle(m, now);
-			continue;
-		}
-		e = dmm_bul_get(m->bul, h);
-		if (!e)
-			continue; /* stale: the entry went */
-		switch (kind) {
-		case DMM_TIMER_PBU_RETX:
-			on_retx(m, e, now);
-			break;
-		case DMM_TIMER_BUL_REFRESH:
-			on_refresh(m, e, now);
-			break;
-		case DMM_TIMER_BUL_EXPIRE:
-			on_expire(m, e, now);
-			break;
-		case MAAR_TIMER_GRACE:
-			on_grace(m, e, now);
-			break;
-		default:
-			break;
-		}
-	}
+	dmm_role_base_expire(&m->base, now, on_timer);
 }
 
 dmm_time_t dmm_maar_next_deadline(const struct dmm_maar *m)
 {
-	return dmm_timers_next(m->timers);
+	return dmm_role_base_next_deadline(&m->base);
 }
 
 /* --- heartbeat events (RFC 5847) --- */
-
-static void peer_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
-		      size_t len)
-{
-	struct dmm_maar *m = ctx;
-
-	m->env.send(m->env.ctx, src, dst, buf, len);
-}
 
 static void peer_down(void *ctx, struct dmm_peer *p, dmm_time_t now)
 {
@@ -907,7 +894,7 @@ static void peer_down(void *ctx, struct dmm_peer *p, dmm_time_t now)
 
 	(void)now;
 	/* §5.2: registrations stand; they refresh (and retry) when the CMD answers again. */
-	dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_FSM, "maar: peer %s down", dmm_addr_str(&p->addr, as));
+	dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_FSM, "maar: peer %s down", dmm_addr_str(&p->addr, as));
 }
 
 static void peer_up(void *ctx, struct dmm_peer *p, dmm_time_t now)
@@ -916,7 +903,8 @@ static void peer_up(void *ctx, struct dmm_peer *p, dmm_time_t now)
 	char as[DMM_ADDR_STRLEN];
 
 	(void)now;
-	dmm_logf(m->env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: peer %s up again", dmm_addr_str(&p->addr, as));
+	dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: peer %s up again",
+		 dmm_addr_str(&p->addr, as));
 }
 
 /* §5.3: the CMD lost its state: register every MN attached here again, at once. */
@@ -936,7 +924,7 @@ static void peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now)
 		maar_start_attempt(m, e, MPBU_REG, DMM_HI_NO_CHANGE, now);
 		n++;
 	}
-	dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_FSM, "maar: CMD %s restarted: %u MNs registered again",
+	dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_FSM, "maar: CMD %s restarted: %u MNs registered again",
 		 dmm_addr_str(&p->addr, as), n);
 }
 
@@ -990,14 +978,8 @@ static uint32_t pool_capacity(const struct dmm_maar_cfg *c)
 
 static struct dmm_peer_cfg peer_cfg(const struct dmm_maar_cfg *c)
 {
-	struct dmm_peer_cfg pc = {
-		.self = c->addr,
-		.interval = c->heartbeat_interval,
-		.missing_allowed = c->missing_heartbeats_allowed,
-		.restart_counter = c->restart_counter,
-	};
-
-	return pc;
+	return dmm_role_peer_cfg(&c->addr, c->heartbeat_interval, c->missing_heartbeats_allowed,
+				 c->restart_counter);
 }
 
 struct dmm_maar *dmm_maar_new(const struct dmm_env *env, const struct dmm_maar_cfg *cfg, dmm_time_t now)
@@ -1005,7 +987,8 @@ struct dmm_maar *dmm_maar_new(const struct dmm_env *env, const struct dmm_maar_c
 	const struct dmm_alloc *a;
 	struct dmm_maar *m;
 	struct dmm_peer_cfg pc;
-	struct dmm_peer_ops po = {peer_send, peer_down, peer_restarted, peer_up, NULL};
+	struct dmm_peer_ops po = {NULL, peer_down, peer_restarted, peer_up, NULL};
+	struct dmm_role_caps caps;
 	uint32_t cap;
 
 	if (!env || !env->alloc || !env->send || !env->fm.install || !env->fm.remove || !cfg_ok(cfg))
@@ -1014,7 +997,6 @@ struct dmm_maar *dmm_maar_new(const struct dmm_env *env, const struct dmm_maar_c
 	m = a->zalloc(a->ctx, sizeof(*m));
 	if (!m)
 		return NULL;
-	m->env = *env;
 	m->cfg = *cfg;
 	cap = pool_capacity(cfg);
 	m->pool = dmm_pool_new(a, cap, cfg->hnp_len);
@@ -1041,34 +1023,25 @@ struct dmm_maar *dmm_maar_new(const struct dmm_env *env, const struct dmm_maar_c
 	m->ax = a->zalloc(a->ctx, sizeof(*m->ax) * cap);
 	if (!m->ax)
 		goto err_ax;
-	m->timers = dmm_timers_new(a, cfg->max_mns * 4 + 64 + 8);
-	if (!m->timers)
-		goto err_timers;
-	pc = peer_cfg(cfg);
-	po.ctx = m;
-	m->peers = dmm_peers_new(a, 64, m->timers, &pc, &po, &m->stats, env->log);
-	if (!m->peers)
-		goto err_peers;
+	caps.timers = cfg->max_mns * 4 + 64 + 8;
+	caps.peers = 64;
 	/* Three intents per old prefix, three old prefixes per MN on average; two per anchored prefix. */
-	m->fm = dmm_fm_new(a, cfg->max_mns * 9 + cap * 2 + 16, &env->fm);
-	if (!m->fm)
-		goto err_fm;
+	caps.intents = cfg->max_mns * 9 + cap * 2 + 16;
+	pc = peer_cfg(cfg);
+	if (dmm_role_base_init(&m->base, env, &caps, &pc, &po) != 0)
+		goto err_base;
 	m->seq = (uint16_t)dmm_hash_u64(env->seed ^ 0x6d61617200000000ull);
 	m->rl_start = now;
 	/* RFC 5847 §5.3: after our own restart, tell the CMD at once. */
 	if (cfg->restart_counter > 1 && cfg->heartbeat_interval) {
-		struct dmm_peer *p = dmm_peers_get(m->peers, &cfg->cmd, true);
+		struct dmm_peer *p = dmm_peers_get(m->base.peers, &cfg->cmd, true);
 
 		if (p)
-			dmm_peers_announce(m->peers, p);
+			dmm_peers_announce(m->base.peers, p);
 	}
 	return m;
 
-err_fm:
-	dmm_peers_free(m->peers);
-err_peers:
-	dmm_timers_free(m->timers);
-err_timers:
+err_base:
 	a->free(a->ctx, m->ax);
 err_ax:
 	dmm_bcache_free(m->bc);
@@ -1089,10 +1062,8 @@ void dmm_maar_free(struct dmm_maar *m)
 
 	if (!m)
 		return;
-	a = m->env.alloc;
-	dmm_fm_free(m->fm); /* removes every intent through the data plane */
-	dmm_peers_free(m->peers);
-	dmm_timers_free(m->timers);
+	a = m->base.env.alloc;
+	dmm_role_base_fini(&m->base); /* removes every intent through the data plane */
 	a->free(a->ctx, m->ax);
 	dmm_bcache_free(m->bc);
 	a->free(a->ctx, m->sx);
@@ -1116,7 +1087,7 @@ int dmm_maar_reconfigure(struct dmm_maar *m, const struct dmm_maar_cfg *cfg, dmm
 			return DMM_ERR_INVAL;
 	m->cfg = *cfg;
 	pc = peer_cfg(cfg);
-	dmm_peers_reconfigure(m->peers, &pc);
+	dmm_peers_reconfigure(m->base.peers, &pc);
 	return 0;
 }
 
@@ -1132,22 +1103,22 @@ const struct dmm_bcache *dmm_maar_anchored(const struct dmm_maar *m)
 
 struct dmm_peers *dmm_maar_peers(struct dmm_maar *m)
 {
-	return m->peers;
+	return m->base.peers;
 }
 
 const struct dmm_fm *dmm_maar_fm(const struct dmm_maar *m)
 {
-	return m->fm;
+	return m->base.fm;
 }
 
 struct dmm_fm *dmm_maar_fm_mut(struct dmm_maar *m)
 {
-	return m->fm;
+	return m->base.fm;
 }
 
 const struct dmm_pmip_stats *dmm_maar_stats(const struct dmm_maar *m)
 {
-	return &m->stats;
+	return &m->base.stats;
 }
 
 const struct dmm_pool *dmm_maar_pool(const struct dmm_maar *m)

@@ -64,7 +64,7 @@ static void intents_del(struct dmm_maar *m, struct dmm_bcache_entry *a)
 	struct maar_ax *x = maar_axof(m, a);
 
 	for (unsigned k = 0; k < x->nid; k++)
-		dmm_fm_del(m->fm, x->id[k]);
+		dmm_fm_del(m->base.fm, x->id[k]);
 	x->nid = 0;
 }
 
@@ -107,7 +107,7 @@ void maar_anchor_set(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t mod
 	intents_del(m, a);
 	if (from == AM_TUNNEL) {
 		m->ctr.tunnels_down++;
-		m->stats.tunnels_released++;
+		m->base.stats.tunnels_released++;
 	}
 	x->mode = mode;
 	x->link = mode == AM_DELIVER ? link : 0;
@@ -121,7 +121,7 @@ void maar_anchor_set(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t mod
 		intent(m, a, DMM_FM_DST, DMM_FM_ENCAP, now);
 		intent(m, a, DMM_FM_SRC, DMM_FM_DECAP, now);
 		m->ctr.tunnels_up++;
-		m->stats.tunnels_established++;
+		m->base.stats.tunnels_established++;
 		a->handovers++;
 		break;
 	case AM_BUFFER:
@@ -132,7 +132,7 @@ void maar_anchor_set(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t mod
 		break;
 	}
 	if (maar_log_on(m, DMM_LOG_INFO))
-		dmm_logf(m->env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: anchor %s: %s -> %s (%s)",
+		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: anchor %s: %s -> %s (%s)",
 			 maar_who(&a->mnid, &a->hnp[0], "serving", &a->pcoa, &w), maar_anchor_mode_name(from),
 			 maar_anchor_mode_name(mode), reason);
 }
@@ -147,10 +147,10 @@ void maar_anchor_release(struct dmm_maar *m, struct dmm_bcache_entry *a, dmm_tim
 	intents_del(m, a);
 	if (x->mode == AM_TUNNEL) {
 		m->ctr.tunnels_down++;
-		m->stats.tunnels_released++;
+		m->base.stats.tunnels_released++;
 	}
 	if (maar_log_on(m, DMM_LOG_INFO))
-		dmm_logf(m->env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: anchor %s: %s -> released (%s)",
+		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: anchor %s: %s -> released (%s)",
 			 maar_who(&a->mnid, &p, "serving", &a->pcoa, &w), maar_anchor_mode_name(x->mode),
 			 reason);
 	memset(x, 0, sizeof(*x));
@@ -201,8 +201,8 @@ static void send_apba(struct dmm_maar *m, const struct apbu *p, uint8_t status, 
 		o->u.dlif_lla.b[1] = 0x80;
 		memcpy(o->u.dlif_lla.b + 8, m->cfg.addr.b + 8, 8);
 	}
-	m->stats.binding_acks++;
-	m->stats.ba_status[status]++;
+	m->base.stats.binding_acks++;
+	m->base.stats.ba_status[status]++;
 	maar_tx(m, p->src, msg);
 }
 
@@ -249,8 +249,9 @@ static void anchor_for_other(struct dmm_maar *m, const struct apbu *p, dmm_time_
 			break;
 	if (!a) {
 		if (dmm_bcache_count(m->bc) >= m->max_anchored || dmm_pool_alloc(m->pool, &pf) != 0) {
-			m->stats.pool_exhausted++;
-			dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_FSM, "maar: %s: cannot anchor: pool full",
+			m->base.stats.pool_exhausted++;
+			dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
+				 "maar: %s: cannot anchor: pool full",
 				 maar_who(&p->mnid, NULL, "serving", s, &w));
 			send_apba(m, p, DMM_BA_INSUFFICIENT_RESOURCES, NULL);
 			return;
@@ -283,7 +284,7 @@ void maar_recv_pbu(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 		dmm_mh_init(msg, DMM_MH_BA);
 		msg->u.ba.status = DMM_BA_PROHIBITED;
 		msg->u.ba.seq = m->rx.u.bu.seq;
-		m->stats.ba_status[DMM_BA_PROHIBITED]++;
+		m->base.stats.ba_status[DMM_BA_PROHIBITED]++;
 		maar_tx(m, src, msg);
 		return;
 	}
@@ -294,7 +295,8 @@ void maar_recv_pbu(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 	if (!p.status && !a && p.lifetime_s && !dmm_addr_is_zero(&p.hnp->u.hnp.addr))
 		p.status = DMM_BA_NOT_AUTHORIZED_FOR_HNP; /* not anchored here */
 	if (p.status) {
-		dmm_logf(m->env.log, DMM_LOG_INFO, DMM_LC_MH, "maar: PBU seq %u %s refused: status %u", p.seq,
+		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_MH, "maar: PBU seq %u %s refused: status %u",
+			 p.seq,
 			 maar_who(p.has_mnid ? &p.mnid : NULL, p.hnp ? &p.hnp->u.hnp : NULL, "from", src, &w),
 			 p.status);
 		send_apba(m, &p, p.status, NULL);

@@ -14,6 +14,7 @@
 #include "dmm/mag.h" /* DMM_MN_STATUS_NO_ANSWER */
 #include "dmm/mh.h"
 #include "dmm/timers.h"
+#include "base.h"
 #include "pmip_common.h"
 
 /* Timer kinds of our own (timers.h): per serving entry, and one for the whole MAAR. */
@@ -75,20 +76,16 @@ struct maar_ax {
 };
 
 struct dmm_maar {
-	struct dmm_env env;
+	struct dmm_role_base base; /* first: env, timers, peers, intents, stats (base.h) */
 	struct dmm_maar_cfg cfg;
 	struct dmm_bul *bul; /* serving entries */
 	struct maar_sx *sx;
 	struct dmm_bcache *bc; /* anchored prefixes, one entry each */
 	struct maar_ax *ax;
 	struct dmm_pool *pool;
-	struct dmm_timers *timers;
-	struct dmm_peers *peers;
-	struct dmm_fm *fm;
 	uint32_t max_anchored; /* effective: cfg.max_anchored capped by the pool */
 	uint16_t seq;	       /* next sequence number of our PBUs */
 	bool dp_counts;	       /* the data plane has shown a packet count (GAP2-1 rule, maar.c) */
-	struct dmm_pmip_stats stats;
 	struct dmm_maar_counters ctr;
 	dmm_time_t rl_start; /* rate limit of malformed-input log lines */
 	uint32_t rl_count;
@@ -99,7 +96,7 @@ struct dmm_maar {
 
 static inline bool maar_log_on(const struct dmm_maar *m, enum dmm_log_level lvl)
 {
-	return m->env.log && m->env.log->fn && lvl <= m->env.log->max_level;
+	return dmm_role_base_log_on(&m->base, lvl);
 }
 
 static inline struct maar_sx *maar_sxof(struct dmm_maar *m, const struct dmm_bul_entry *e)

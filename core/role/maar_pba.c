@@ -89,7 +89,7 @@ static bool merge_prev(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 			struct dmm_bcache_entry *an = dmm_bcache_find_prefix(m->bc, q);
 
 			if (!an || !dmm_mnid_eq(&an->mnid, &e->mnid)) {
-				dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_MH,
+				dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
 					 "maar: %s: Previous MAAR option names us, but we do not anchor it",
 					 maar_who(&e->mnid, q, "anchor", a, &w));
 				continue;
@@ -100,8 +100,8 @@ static bool merge_prev(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 			continue;
 		changed = true;
 		if (maar_log_on(m, DMM_LOG_INFO))
-			dmm_logf(m->env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: %s: old prefix, deprecated",
-				 maar_who(&e->mnid, q, "anchor", a, &w));
+			dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
+				 "maar: %s: old prefix, deprecated", maar_who(&e->mnid, q, "anchor", a, &w));
 	}
 	return changed;
 }
@@ -140,7 +140,7 @@ static bool take_chosen(struct dmm_maar *m, struct dmm_bul_entry *e, const struc
 		return false;
 	maar_sxof(m, e)->asked = false;
 	if (maar_log_on(m, DMM_LOG_INFO))
-		dmm_logf(m->env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: %s: anchor chosen by the CMD",
+		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: %s: anchor chosen by the CMD",
 			 maar_who(&e->mnid, &h->u.hnp, "anchor", anchor, &w));
 	return true;
 }
@@ -154,9 +154,9 @@ static void pba_accept(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 	struct maar_who w;
 
 	if (x->asked ? !take_chosen(m, e, msg, now) : !(own = maar_own(m, e)) || !pba_has_hnp(msg, &own->p)) {
-		m->stats.rx_unexpected++;
+		m->base.stats.rx_unexpected++;
 		if (maar_log_on(m, DMM_LOG_WARN))
-			dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_MH,
+			dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
 				 "maar: %s: accepting PBA without the prefix asked for (or its anchor): "
 				 "ignored",
 				 maar_who_e(m, e, &w));
@@ -180,36 +180,37 @@ static void pba_accept(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 	e->lifetime = (dmm_time_t)dmm_lifetime_seconds(msg->u.ba.lifetime) * DMM_SECOND;
 	e->registered = now;
 	e->expires = now + e->lifetime;
-	dmm_timers_cancel(m->timers, DMM_TIMER_PBU_RETX, e->handle);
+	dmm_timers_cancel(m->base.timers, DMM_TIMER_PBU_RETX, e->handle);
 	if (!x->peer_ref) {
-		struct dmm_peer *p = dmm_peers_get(m->peers, &e->lmaa, true);
+		struct dmm_peer *p = dmm_peers_get(m->base.peers, &e->lmaa, true);
 
 		if (p) {
-			dmm_peers_ref(m->peers, p, +1, now);
+			dmm_peers_ref(m->base.peers, p, +1, now);
 			x->peer_ref = true;
 		}
 	}
 	if (had && e->state == DMM_BUL_REGISTERED) {
-		m->stats.lifetime_ext_no_handoff++;
+		m->base.stats.lifetime_ext_no_handoff++;
 		if (maar_log_on(m, DMM_LOG_DEBUG))
-			dmm_logf(m->env.log, DMM_LOG_DEBUG, DMM_LC_FSM, "maar: %s: lifetime extended to %u s",
-				 maar_who_e(m, e, &w), dmm_lifetime_seconds(msg->u.ba.lifetime));
+			dmm_logf(m->base.env.log, DMM_LOG_DEBUG, DMM_LC_FSM,
+				 "maar: %s: lifetime extended to %u s", maar_who_e(m, e, &w),
+				 dmm_lifetime_seconds(msg->u.ba.lifetime));
 	} else {
 		if (!had)
-			m->stats.initial_registrations++;
+			m->base.stats.initial_registrations++;
 		else
-			m->stats.lifetime_ext_after_handoff++;
+			m->base.stats.lifetime_ext_after_handoff++;
 		maar_set_state(m, e, DMM_BUL_REGISTERED, "PBA accepted");
 		/* Rule 8: attach seen -> registration acknowledged. */
 		if (maar_log_on(m, DMM_LOG_INFO))
-			dmm_logf(m->env.log, DMM_LOG_INFO, DMM_LC_FSM,
+			dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
 				 "maar: %s: registered %llu us after attach, lifetime %u s, %u old prefixes",
 				 maar_who_e(m, e, &w), (unsigned long long)((now - e->attached) / DMM_USEC),
 				 dmm_lifetime_seconds(msg->u.ba.lifetime), x->nsp - 1u);
 	}
-	dmm_timers_set(m->timers, DMM_TIMER_BUL_REFRESH, e->handle,
+	dmm_timers_set(m->base.timers, DMM_TIMER_BUL_REFRESH, e->handle,
 		       now + e->lifetime / 100 * (100 - m->cfg.refresh_margin_pct));
-	dmm_timers_set(m->timers, DMM_TIMER_BUL_EXPIRE, e->handle, e->expires);
+	dmm_timers_set(m->base.timers, DMM_TIMER_BUL_EXPIRE, e->handle, e->expires);
 	maar_emit_registered(m, e, NULL, 0);
 }
 
@@ -239,25 +240,25 @@ static void recv_release_pba(struct dmm_maar *m, const struct dmm_addr *src, con
 			if (maar_sxof(m, e)->nrel && maar_sxof(m, e)->rel_seq == msg->u.ba.seq)
 				break;
 	if (!e) {
-		m->stats.rx_unexpected++;
-		dmm_logf(m->env.log, DMM_LOG_DEBUG, DMM_LC_MH,
+		m->base.stats.rx_unexpected++;
+		dmm_logf(m->base.env.log, DMM_LOG_DEBUG, DMM_LC_MH,
 			 "maar: PBA seq %u status %u matches no PBU: ignored", msg->u.ba.seq, status);
 		return;
 	}
 	x = maar_sxof(m, e);
-	m->stats.binding_acks++;
-	m->stats.ba_status[status]++;
+	m->base.stats.binding_acks++;
+	m->base.stats.ba_status[status]++;
 	if (status < 128) {
-		dmm_logf(m->env.log, DMM_LOG_DEBUG, DMM_LC_MH, "maar: PBA seq %u acknowledges a release",
+		dmm_logf(m->base.env.log, DMM_LOG_DEBUG, DMM_LC_MH, "maar: PBA seq %u acknowledges a release",
 			 msg->u.ba.seq);
 		return;
 	}
 	if (maar_log_on(m, DMM_LOG_WARN)) {
 		struct maar_who w;
 
-		dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_FSM, "maar: %s: release refused, status %u %s%s",
-			 maar_who_e(m, e, &w), status, pmip_status_row(status)->name,
-			 x->rel_retried ? "" : ": sent again");
+		dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
+			 "maar: %s: release refused, status %u %s%s", maar_who_e(m, e, &w), status,
+			 pmip_status_row(status)->name, x->rel_retried ? "" : ": sent again");
 	}
 	if (x->rel_retried)
 		return;
@@ -278,7 +279,7 @@ void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 	bool late;
 
 	if (!(msg->u.ba.flags & DMM_BA_P)) {
-		m->stats.rx_unexpected++; /* a MIPv6 BA: not for a MAAR */
+		m->base.stats.rx_unexpected++; /* a MIPv6 BA: not for a MAAR */
 		return;
 	}
 	e = pba_match(m, src, msg, &late);
@@ -289,15 +290,15 @@ void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 	x = maar_sxof(m, e);
 	if (!pmip_pba_echo_ok(e, msg)) {
 		/* As the MAG (mag_pba.c): ignored, and the retransmissions go on. */
-		m->stats.rx_unexpected++;
+		m->base.stats.rx_unexpected++;
 		if (maar_log_on(m, DMM_LOG_WARN))
-			dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_MH,
+			dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
 				 "maar: %s: PBA ignored: HI/ATT/MN-LLID differ from the PBU",
 				 maar_who_e(m, e, &w));
 		return;
 	}
-	m->stats.binding_acks++;
-	m->stats.ba_status[status]++;
+	m->base.stats.binding_acks++;
+	m->base.stats.ba_status[status]++;
 	if (late) {
 		if (status < 128 && merge_prev(m, e, msg, now))
 			maar_emit_registered(m, e, NULL, 0);
@@ -311,9 +312,9 @@ void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 	}
 	if (status < 128) {
 		if (!pmip_pba_hnps_ok(msg)) {
-			m->stats.rx_unexpected++;
+			m->base.stats.rx_unexpected++;
 			if (maar_log_on(m, DMM_LOG_WARN))
-				dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_MH,
+				dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
 					 "maar: %s: accepting PBA without a usable HNP: ignored",
 					 maar_who_e(m, e, &w));
 			return;
@@ -328,7 +329,7 @@ void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 	}
 	row = pmip_status_row(status);
 	if (maar_log_on(m, DMM_LOG_WARN))
-		dmm_logf(m->env.log, DMM_LOG_WARN, DMM_LC_FSM, "maar: %s: PBA status %u %s",
+		dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_FSM, "maar: %s: PBA status %u %s",
 			 maar_who_e(m, e, &w), status, row->name);
 	switch (row->action) {
 	case PMIP_ST_RESYNC_TS:

@@ -55,10 +55,14 @@
  * in the current attempt (the first PBU and its retransmissions,
  * §6.9.1.2 item 5); anything else is ignored and counted as unexpected.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "dmm/err.h"
 #include "mag_int.h"
+
+/* base.h: the peer hooks and on_timer() get the base as the MAG. */
+_Static_assert(offsetof(struct dmm_mag, base) == 0, "the role base must be the first member");
 
 /* --- small helpers --- */
 
@@ -94,23 +98,15 @@ void mag_set_state(struct dmm_mag *mag, struct dmm_bul_entry *e, enum dmm_bul_st
 
 	mag->ctr.transitions[from][to]++;
 	if (mag_log_on(mag, DMM_LOG_INFO))
-		dmm_logf(mag->env.log, DMM_LOG_INFO, DMM_LC_FSM, "mag: %s: %s -> %s (%s)", mag_who(e, &w),
-			 dmm_bul_state_name(from), dmm_bul_state_name(to), reason);
+		dmm_logf(mag->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "mag: %s: %s -> %s (%s)",
+			 mag_who(e, &w), dmm_bul_state_name(from), dmm_bul_state_name(to), reason);
 }
 
 void mag_tx(struct dmm_mag *mag, const struct dmm_addr *dst, const struct dmm_mh_msg *m)
 {
 	uint8_t buf[DMM_MH_MAX_LEN];
-	int n = dmm_mh_encode(buf, sizeof(buf), m);
 
-	if (n < 0) {
-		dmm_logf(mag->env.log, DMM_LOG_ERR, DMM_LC_MH, "mag: cannot encode MH type %u: %s", m->type,
-			 dmm_strerror(n));
-		return;
-	}
-	if (m->type < 32)
-		mag->stats.tx_by_type[m->type]++;
-	mag->env.send(mag->env.ctx, &mag->cfg.addr, dst, buf, (size_t)n);
+	dmm_role_base_send(&mag->base, buf, sizeof(buf), "mag: ", &mag->cfg.addr, dst, m);
 }
 
 void mag_emit(struct dmm_mag *mag, uint8_t type, uint8_t status, const struct dmm_bul_entry *e)
@@ -118,13 +114,13 @@ void mag_emit(struct dmm_mag *mag, uint8_t type, uint8_t status, const struct dm
 	struct dmm_mn_event ev;
 	uint32_t lt = type == DMM_MN_REGISTERED ? (uint32_t)(e->lifetime / DMM_SECOND) : 0;
 
-	if (!mag->env.mn_event)
+	if (!mag->base.env.mn_event)
 		return;
 	pmip_mn_event_init(&ev, type, status, e, lt, &e->lmaa);
 	for (unsigned i = 0; i < e->n_hnp; i++)
 		if (!pmip_mn_event_add(&ev, &e->hnp[i], lt, lt, &e->lmaa))
 			break;
-	mag->env.mn_event(mag->env.ctx, &ev);
+	mag->base.env.mn_event(mag->base.env.ctx, &ev);
 }
 
 /* --- intents (RFC 5213 §6.10.5, ARCHITECTURE rule 3) --- */
@@ -135,18 +131,18 @@ void mag_intents_del(struct dmm_mag *mag, struct dmm_bul_entry *e)
 
 	if (!x->intents)
 		return;
-	dmm_fm_del_owner(mag->fm, e->handle);
+	dmm_fm_del_owner(mag->base.fm, e->handle);
 	x->intents = false;
-	mag->stats.tunnels_released++;
+	mag->base.stats.tunnels_released++;
 }
 
 static void intent_add(struct dmm_mag *mag, const struct dmm_intent *in, dmm_time_t now)
 {
-	int r = dmm_fm_add(mag->fm, in, now);
+	int r = dmm_fm_add(mag->base.fm, in, now);
 
 	if (r < 0) {
 		mag->ctr.intents_failed++;
-		dmm_logf(mag->env.log, DMM_LOG_ERR, DMM_LC_DP, "mag: intent %s/%s refused: %s",
+		dmm_logf(mag->base.env.log, DMM_LOG_ERR, DMM_LC_DP, "mag: intent %s/%s refused: %s",
 			 dmm_fm_match_name(in->match), dmm_fm_action_name(in->action), dmm_strerror(r));
 	}
 }
@@ -186,16 +182,16 @@ void mag_intents_install(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_
 		intent_add(mag, &in, now);
 	}
 	x->intents = true;
-	mag->stats.tunnels_established++;
+	mag->base.stats.tunnels_established++;
 }
 
 /* --- entries --- */
 
 void mag_timers_cancel_all(struct dmm_mag *mag, const struct dmm_bul_entry *e)
 {
-	dmm_timers_cancel(mag->timers, DMM_TIMER_PBU_RETX, e->handle);
-	dmm_timers_cancel(mag->timers, DMM_TIMER_BUL_REFRESH, e->handle);
-	dmm_timers_cancel(mag->timers, DMM_TIMER_BUL_EXPIRE, e->handle);
+	dmm_timers_cancel(mag->base.timers, DMM_TIMER_PBU_RETX, e->handle);
+	dmm_timers_cancel(mag->base.timers, DMM_TIMER_BUL_REFRESH, e->handle);
+	dmm_timers_cancel(mag->base.timers, DMM_TIMER_BUL_EXPIRE, e->handle);
 }
 
 /* Delete e with everything it holds: intents, timers, its heartbeat reference. */
@@ -206,10 +202,10 @@ void mag_release(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now, c
 	mag_intents_del(mag, e);
 	mag_timers_cancel_all(mag, e);
 	if (x->peer_ref) {
-		struct dmm_peer *p = dmm_peers_get(mag->peers, &e->lmaa, false);
+		struct dmm_peer *p = dmm_peers_get(mag->base.peers, &e->lmaa, false);
 
 		if (p)
-			dmm_peers_ref(mag->peers, p, -1, now);
+			dmm_peers_ref(mag->base.peers, p, -1, now);
 	}
 	if (e->state != DMM_BUL_IDLE)
 		mag_set_state(mag, e, DMM_BUL_IDLE, reason);
@@ -227,7 +223,7 @@ static void send_pbu(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t no
 	pmip_pbu_build(&m, e, e->seq, DMM_BU_A | DMM_BU_P,
 		       x->kind == PBU_DEREG ? 0
 					    : dmm_lifetime_units((uint32_t)(e->lifetime_req / DMM_SECOND)),
-		       e->hnp, e->n_hnp, mag->cfg.timestamp_based, mag->env.wall_offset, now);
+		       e->hnp, e->n_hnp, mag->cfg.timestamp_based, mag->base.env.wall_offset, now);
 	e->sent = now;
 	mag_tx(mag, &e->lmaa, &m);
 }
@@ -247,7 +243,7 @@ void mag_start_attempt(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t kin
 					mag->cfg.initial_bindack_timeout_first_reg,
 					mag->cfg.initial_bindack_timeout);
 	send_pbu(mag, e, now);
-	dmm_timers_set(mag->timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
+	dmm_timers_set(mag->base.timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
 }
 
 /* A retry after 135/156/157 continues the same attempt with fresh numbers. */
@@ -257,7 +253,7 @@ void mag_retry_now(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
 
 	x->seq_first = mag->seq;
 	send_pbu(mag, e, now);
-	dmm_timers_set(mag->timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
+	dmm_timers_set(mag->base.timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
 }
 
 /* --- attach / detach --- */
@@ -276,7 +272,7 @@ int dmm_mag_attach(struct dmm_mag *mag, const struct dmm_mnid *mnid, uint32_t li
 	if (e && mag_xof(mag, e)->blocked) {
 		mag->ctr.attach_refused_policy++;
 		if (mag_log_on(mag, DMM_LOG_WARN))
-			dmm_logf(mag->env.log, DMM_LOG_WARN, DMM_LC_FSM,
+			dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
 				 "mag: %s: attach refused (LMA answered PROXY_REG_NOT_ENABLED, §6.9.1.2 item "
 				 "7)",
 				 dmm_mnid_str(mnid, ms));
@@ -296,7 +292,7 @@ int dmm_mag_attach(struct dmm_mag *mag, const struct dmm_mnid *mnid, uint32_t li
 			if (!pr || !pr->may_register) {
 				mag->ctr.attach_refused_policy++;
 				if (mag_log_on(mag, DMM_LOG_WARN))
-					dmm_logf(mag->env.log, DMM_LOG_WARN, DMM_LC_FSM,
+					dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
 						 "mag: %s: attach refused by policy (%s)",
 						 dmm_mnid_str(mnid, ms),
 						 pr ? "may not register" : "no profile");
@@ -307,7 +303,7 @@ int dmm_mag_attach(struct dmm_mag *mag, const struct dmm_mnid *mnid, uint32_t li
 		}
 		if (dmm_addr_is_zero(&lma)) {
 			mag->ctr.attach_refused_policy++;
-			dmm_logf(mag->env.log, DMM_LOG_WARN, DMM_LC_FSM,
+			dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
 				 "mag: attach refused: no LMA configured");
 			return DMM_ERR_INVAL;
 		}
@@ -315,7 +311,7 @@ int dmm_mag_attach(struct dmm_mag *mag, const struct dmm_mnid *mnid, uint32_t li
 		if (!e) {
 			mag->ctr.attach_refused_full++;
 			if (mag_log_on(mag, DMM_LOG_WARN))
-				dmm_logf(mag->env.log, DMM_LOG_WARN, DMM_LC_FSM,
+				dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
 					 "mag: %s: attach refused: binding update list full",
 					 dmm_mnid_str(mnid, ms));
 			return DMM_ERR_NOMEM;
@@ -366,10 +362,10 @@ int dmm_mag_detach(struct dmm_mag *mag, const struct dmm_mnid *mnid, dmm_time_t 
 	if (e->state == DMM_BUL_DEREG_WAIT || e->state == DMM_BUL_IDLE)
 		return 0; /* already leaving, or a blocked marker */
 	mag_intents_del(mag, e);
-	dmm_timers_cancel(mag->timers, DMM_TIMER_BUL_REFRESH, e->handle);
-	dmm_timers_cancel(mag->timers, DMM_TIMER_BUL_EXPIRE, e->handle);
+	dmm_timers_cancel(mag->base.timers, DMM_TIMER_BUL_REFRESH, e->handle);
+	dmm_timers_cancel(mag->base.timers, DMM_TIMER_BUL_EXPIRE, e->handle);
 	mag_emit(mag, DMM_MN_DEREGISTERED, 0, e);
-	mag->stats.deregistrations++;
+	mag->base.stats.deregistrations++;
 	if (e->n_hnp == 0) {
 		/*
 		 * Never granted a prefix: there is nothing to name in a
@@ -417,9 +413,9 @@ void dmm_mag_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 	/* Rule 5: decode and validate the whole message before any state changes. */
 	n = dmm_mh_decode(&m, buf, len);
 	if (n == DMM_ERR_UNKNOWN_TYPE) {
-		mag->stats.rx_unknown_type++;
+		mag->base.stats.rx_unknown_type++;
 		if (rl_allow(mag, now))
-			dmm_logf(mag->env.log, DMM_LOG_WARN, DMM_LC_MH,
+			dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
 				 "mag: unknown MH type %u from %s: BE 2", len > 2 ? buf[2] : 0,
 				 dmm_addr_str(src, as));
 		send_be(mag, src);
@@ -427,30 +423,30 @@ void dmm_mag_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 	}
 	if (n < 0) {
 		if (-n < DMM_STATS_MAX_ERR)
-			mag->stats.rx_malformed[-n]++;
+			mag->base.stats.rx_malformed[-n]++;
 		if (rl_allow(mag, now))
-			dmm_logf(mag->env.log, DMM_LOG_WARN, DMM_LC_MH, "mag: malformed MH from %s: %s",
+			dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_MH, "mag: malformed MH from %s: %s",
 				 dmm_addr_str(src, as), dmm_strerror(n));
 		return;
 	}
 	if (m.type < 32)
-		mag->stats.rx_by_type[m.type]++;
+		mag->base.stats.rx_by_type[m.type]++;
 	switch (m.type) {
 	case DMM_MH_BA:
 		mag_recv_pba(mag, src, &m, now);
 		break;
 	case DMM_MH_HB:
 	case DMM_MH_BE:
-		dmm_peers_recv(mag->peers, src, &m, now);
+		dmm_peers_recv(mag->base.peers, src, &m, now);
 		break;
 	case DMM_MH_BR:
 		if (m.u.br.br_type == DMM_BR_BRI)
 			mag_recv_bri(mag, src, &m, now);
 		else
-			mag->stats.rx_unexpected++; /* a MAG sends no BRI, so expects no BRA */
+			mag->base.stats.rx_unexpected++; /* a MAG sends no BRI, so expects no BRA */
 		break;
 	default:
-		mag->stats.rx_unexpected++;
+		mag->base.stats.rx_unexpected++;
 		break;
 	}
 }
@@ -471,18 +467,18 @@ static void on_retx(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now
 	if (e->retx < mag->cfg.max_retransmissions) {
 		/* §6.9.4 item 3 (RFC 6275 §11.8): double up to MAX_BINDACK_TIMEOUT. */
 		e->retx++;
-		mag->stats.pbu_retransmissions++;
+		mag->base.stats.pbu_retransmissions++;
 		e->backoff = pmip_backoff_next(e->backoff, mag->cfg.max_bindack_timeout);
 		send_pbu(mag, e, now);
-		dmm_timers_set(mag->timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
+		dmm_timers_set(mag->base.timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
 		return;
 	}
-	mag->stats.pbu_give_ups++;
+	mag->base.stats.pbu_give_ups++;
 	x->outstanding = false;
 	x->kind = PBU_NONE;
 	if (mag_log_on(mag, DMM_LOG_WARN))
-		dmm_logf(mag->env.log, DMM_LOG_WARN, DMM_LC_FSM, "mag: %s: no PBA after %u retransmissions",
-			 mag_who(e, &w), e->retx);
+		dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
+			 "mag: %s: no PBA after %u retransmissions", mag_who(e, &w), e->retx);
 	if (e->state == DMM_BUL_REGISTERED)
 		return; /* the granted binding stands until BUL_EXPIRE */
 	mag_refuse(mag, e, DMM_MN_STATUS_NO_ANSWER, false, now, "no PBA");
@@ -504,40 +500,37 @@ static void on_expire(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t n
 	mag_release(mag, e, now, "lifetime expired");
 }
 
+/* A timer of a BUL entry (heartbeats are run by base.c). */
+static void on_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle h, dmm_time_t now)
+{
+	struct dmm_mag *mag = (struct dmm_mag *)b;
+	struct dmm_bul_entry *e = dmm_bul_get(mag->bul, h);
+
+	if (!e)
+		return; /* stale: the entry went */
+	switch (kind) {
+	case DMM_TIMER_PBU_RETX:
+		on_retx(mag, e, now);
+		break;
+	case DMM_TIMER_BUL_REFRESH:
+		on_refresh(mag, e, now);
+		break;
+	case DMM_TIMER_BUL_EXPIRE:
+		on_expire(mag, e, now);
+		break;
+	default:
+		break;
+	}
+}
+
 void dmm_mag_expire(struct dmm_mag *mag, dmm_time_t now)
 {
-	unsigned kind;
-	struct dmm_handle h;
-
-	while (dmm_timers_pop_expired(mag->timers, now, &kind, &h)) {
-		struct dmm_bul_entry *e;
-
-		if (kind == DMM_TIMER_HEARTBEAT) {
-			dmm_peers_timer(mag->peers, h, now);
-			continue;
-		}
-		e = dmm_bul_get(mag->bul, h);
-		if (!e)
-			continue; /* stale: the entry went */
-		switch (kind) {
-		case DMM_TIMER_PBU_RETX:
-			on_retx(mag, e, now);
-			break;
-		case DMM_TIMER_BUL_REFRESH:
-			on_refresh(mag, e, now);
-			break;
-		case DMM_TIMER_BUL_EXPIRE:
-			on_expire(mag, e, now);
-			break;
-		default:
-			break;
-		}
-	}
+	dmm_role_base_expire(&mag->base, now, on_timer);
 }
 
 dmm_time_t dmm_mag_next_deadline(const struct dmm_mag *mag)
 {
-	return dmm_timers_next(mag->timers);
+	return dmm_role_base_next_deadline(&mag->base);
 }
 
 /* --- life cycle --- */
@@ -571,14 +564,8 @@ static bool cfg_ok(const struct dmm_mag_cfg *c)
 
 static struct dmm_peer_cfg peer_cfg(const struct dmm_mag_cfg *c)
 {
-	struct dmm_peer_cfg pc = {
-		.self = c->addr,
-		.interval = c->heartbeat_interval,
-		.missing_allowed = c->missing_heartbeats_allowed,
-		.restart_counter = c->restart_counter,
-	};
-
-	return pc;
+	return dmm_role_peer_cfg(&c->addr, c->heartbeat_interval, c->missing_heartbeats_allowed,
+				 c->restart_counter);
 }
 
 struct dmm_mag *dmm_mag_new(const struct dmm_env *env, const struct dmm_mag_cfg *cfg, dmm_time_t now)
@@ -586,8 +573,8 @@ struct dmm_mag *dmm_mag_new(const struct dmm_env *env, const struct dmm_mag_cfg 
 	const struct dmm_alloc *a;
 	struct dmm_mag *mag;
 	struct dmm_peer_cfg pc;
-	struct dmm_peer_ops po = {mag_peer_send, mag_peer_down, mag_peer_restarted, mag_peer_up, NULL};
-	uint32_t fm_cap;
+	struct dmm_peer_ops po = {NULL, mag_peer_down, mag_peer_restarted, mag_peer_up, NULL};
+	struct dmm_role_caps caps;
 
 	if (!env || !env->alloc || !env->send || !env->fm.install || !env->fm.remove || !cfg_ok(cfg))
 		return NULL;
@@ -595,7 +582,6 @@ struct dmm_mag *dmm_mag_new(const struct dmm_env *env, const struct dmm_mag_cfg 
 	mag = a->zalloc(a->ctx, sizeof(*mag));
 	if (!mag)
 		return NULL;
-	mag->env = *env;
 	mag->cfg = *cfg;
 	/* A policy store's lifetime is the caller's; only the pointer is kept. */
 	mag->bul = dmm_bul_new(a, cfg->max_mns, cfg->max_mns * 2, env->seed ^ 0x6d6167);
@@ -604,19 +590,13 @@ struct dmm_mag *dmm_mag_new(const struct dmm_env *env, const struct dmm_mag_cfg 
 	mag->x = a->zalloc(a->ctx, sizeof(*mag->x) * cfg->max_mns);
 	if (!mag->x)
 		goto err_x;
-	mag->timers = dmm_timers_new(a, cfg->max_mns * 3 + cfg->max_peers + 8);
-	if (!mag->timers)
-		goto err_timers;
-	pc = peer_cfg(cfg);
-	po.ctx = mag;
-	mag->peers = dmm_peers_new(a, cfg->max_peers, mag->timers, &pc, &po, &mag->stats, env->log);
-	if (!mag->peers)
-		goto err_peers;
+	caps.timers = cfg->max_mns * 3 + cfg->max_peers + 8;
+	caps.peers = cfg->max_peers;
 	/* Three intents per HNP; room for two HNPs per MN on average. */
-	fm_cap = cfg->max_mns > (1u << 21) ? 1u << 24 : cfg->max_mns * 6 + 16;
-	mag->fm = dmm_fm_new(a, fm_cap, &env->fm);
-	if (!mag->fm)
-		goto err_fm;
+	caps.intents = cfg->max_mns > (1u << 21) ? 1u << 24 : cfg->max_mns * 6 + 16;
+	pc = peer_cfg(cfg);
+	if (dmm_role_base_init(&mag->base, env, &caps, &pc, &po) != 0)
+		goto err_base;
 	mag->seq = (uint16_t)dmm_hash_u64(env->seed ^ 0x7365710000000000ull);
 	mag->rl_start = now;
 	/*
@@ -624,18 +604,14 @@ struct dmm_mag *dmm_mag_new(const struct dmm_env *env, const struct dmm_mag_cfg 
 	 * so it can clean up; other LMAs learn it from our next response.
 	 */
 	if (cfg->restart_counter > 1 && cfg->heartbeat_interval && !dmm_addr_is_zero(&cfg->default_lma)) {
-		struct dmm_peer *p = dmm_peers_get(mag->peers, &cfg->default_lma, true);
+		struct dmm_peer *p = dmm_peers_get(mag->base.peers, &cfg->default_lma, true);
 
 		if (p)
-			dmm_peers_announce(mag->peers, p);
+			dmm_peers_announce(mag->base.peers, p);
 	}
 	return mag;
 
-err_fm:
-	dmm_peers_free(mag->peers);
-err_peers:
-	dmm_timers_free(mag->timers);
-err_timers:
+err_base:
 	a->free(a->ctx, mag->x);
 err_x:
 	dmm_bul_free(mag->bul);
@@ -650,10 +626,8 @@ void dmm_mag_free(struct dmm_mag *mag)
 
 	if (!mag)
 		return;
-	a = mag->env.alloc;
-	dmm_fm_free(mag->fm); /* removes every intent through the data plane */
-	dmm_peers_free(mag->peers);
-	dmm_timers_free(mag->timers);
+	a = mag->base.env.alloc;
+	dmm_role_base_fini(&mag->base); /* removes every intent through the data plane */
 	a->free(a->ctx, mag->x);
 	dmm_bul_free(mag->bul);
 	a->free(a->ctx, mag);
@@ -668,7 +642,7 @@ int dmm_mag_reconfigure(struct dmm_mag *mag, const struct dmm_mag_cfg *cfg, dmm_
 		return DMM_ERR_INVAL; /* capacities and the Proxy-CoA are fixed for the instance's life */
 	mag->cfg = *cfg;
 	pc = peer_cfg(cfg);
-	dmm_peers_reconfigure(mag->peers, &pc);
+	dmm_peers_reconfigure(mag->base.peers, &pc);
 	/* A new configuration is the administrative action that lifts 152 blocks (§6.9.1.2 item 7). */
 	for (struct dmm_bul_entry *e = dmm_bul_next(mag->bul, NULL), *next; e; e = next) {
 		next = dmm_bul_next(mag->bul, e);
@@ -685,22 +659,22 @@ const struct dmm_bul *dmm_mag_bul(const struct dmm_mag *mag)
 
 struct dmm_peers *dmm_mag_peers(struct dmm_mag *mag)
 {
-	return mag->peers;
+	return mag->base.peers;
 }
 
 const struct dmm_fm *dmm_mag_fm(const struct dmm_mag *mag)
 {
-	return mag->fm;
+	return mag->base.fm;
 }
 
 struct dmm_fm *dmm_mag_fm_mut(struct dmm_mag *mag)
 {
-	return mag->fm;
+	return mag->base.fm;
 }
 
 const struct dmm_pmip_stats *dmm_mag_stats(const struct dmm_mag *mag)
 {
-	return &mag->stats;
+	return &mag->base.stats;
 }
 
 const struct dmm_mag_counters *dmm_mag_counters(const struct dmm_mag *mag)

@@ -13,6 +13,7 @@
 #include "dmm/mag.h"
 #include "dmm/mh.h"
 #include "dmm/timers.h"
+#include "base.h"
 #include "pmip_common.h"
 
 /* What the current PBU of an entry is for. */
@@ -34,15 +35,11 @@ struct mag_x {
 };
 
 struct dmm_mag {
-	struct dmm_env env;
+	struct dmm_role_base base; /* first: env, timers, peers, intents, stats (base.h) */
 	struct dmm_mag_cfg cfg;
 	struct dmm_bul *bul;
 	struct mag_x *x;
-	struct dmm_timers *timers;
-	struct dmm_peers *peers;
-	struct dmm_fm *fm;
 	uint16_t seq; /* next sequence number */
-	struct dmm_pmip_stats stats;
 	struct dmm_mag_counters ctr;
 	dmm_time_t rl_start; /* rate limit of malformed-input log lines */
 	uint32_t rl_count;
@@ -53,7 +50,7 @@ struct dmm_mag {
 
 static inline bool mag_log_on(const struct dmm_mag *mag, enum dmm_log_level lvl)
 {
-	return mag->env.log && mag->env.log->fn && lvl <= mag->env.log->max_level;
+	return dmm_role_base_log_on(&mag->base, lvl);
 }
 
 static inline struct mag_x *mag_xof(struct dmm_mag *mag, const struct dmm_bul_entry *e)
@@ -94,8 +91,6 @@ void mag_refuse(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t status, bo
 /* mag_lma.c */
 void mag_recv_bri(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
 		  dmm_time_t now);
-void mag_peer_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
-		   size_t len);
 void mag_peer_down(void *ctx, struct dmm_peer *p, dmm_time_t now);
 void mag_peer_up(void *ctx, struct dmm_peer *p, dmm_time_t now);
 void mag_peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now);

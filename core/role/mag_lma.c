@@ -52,7 +52,7 @@ void mag_recv_bri(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 	struct dmm_mh_msg a;
 	struct dmm_bul_entry *e, *next;
 
-	mag->stats.bri_received++;
+	mag->base.stats.bri_received++;
 	if (!(flags & DMM_BR_P)) {
 		status = BRA_FUNCTION_NOT_SUPPORTED; /* a MAG has no MIPv6 bindings to revoke */
 	} else if (flags & DMM_BR_G) {
@@ -101,7 +101,7 @@ void mag_recv_bri(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 	if (mag_log_on(mag, DMM_LOG_INFO)) {
 		char as[DMM_ADDR_STRLEN], ms[DMM_MNID_STRLEN];
 
-		dmm_logf(mag->env.log, DMM_LOG_INFO, DMM_LC_FSM,
+		dmm_logf(mag->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
 			 "mag: BRI seq %u trigger %u for %s from %s: BRA %u", m->u.br.seq, m->u.br.code,
 			 have_id ? dmm_mnid_str(&id, ms) : "-", dmm_addr_str(src, as), status);
 	}
@@ -118,19 +118,11 @@ void mag_recv_bri(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 		o->u.mnid.id.len = id.len;
 		memcpy(o->u.mnid.id.b, id.id, id.len);
 	}
-	mag->stats.bra_sent++;
+	mag->base.stats.bra_sent++;
 	mag_tx(mag, src, &a);
 }
 
 /* --- heartbeat callbacks (RFC 5847) --- */
-
-void mag_peer_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
-		   size_t len)
-{
-	struct dmm_mag *mag = ctx;
-
-	mag->env.send(mag->env.ctx, src, dst, buf, len);
-}
 
 /* §5.2: the path to the LMA is down. Bindings are marked, not deleted: they may come back. */
 void mag_peer_down(void *ctx, struct dmm_peer *p, dmm_time_t now)
@@ -147,7 +139,7 @@ void mag_peer_down(void *ctx, struct dmm_peer *p, dmm_time_t now)
 		n++;
 	}
 	mag->ctr.bindings_marked_down += n;
-	dmm_logf(mag->env.log, DMM_LOG_WARN, DMM_LC_FSM, "mag: LMA %s down: %u bindings marked",
+	dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM, "mag: LMA %s down: %u bindings marked",
 		 dmm_addr_str(&p->addr, as), n);
 }
 
@@ -160,7 +152,8 @@ void mag_peer_up(void *ctx, struct dmm_peer *p, dmm_time_t now)
 	for (struct dmm_bul_entry *e = dmm_bul_next(mag->bul, NULL); e; e = dmm_bul_next(mag->bul, e))
 		if (dmm_addr_eq(&e->lmaa, &p->addr))
 			mag_xof(mag, e)->lma_down = false;
-	dmm_logf(mag->env.log, DMM_LOG_INFO, DMM_LC_FSM, "mag: LMA %s up again", dmm_addr_str(&p->addr, as));
+	dmm_logf(mag->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "mag: LMA %s up again",
+		 dmm_addr_str(&p->addr, as));
 }
 
 /* §5.3: the LMA lost its bindings; register every MN it served again, at once. */
@@ -180,6 +173,6 @@ void mag_peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now)
 		n++;
 	}
 	mag->ctr.rereg_after_restart += n;
-	dmm_logf(mag->env.log, DMM_LOG_WARN, DMM_LC_FSM, "mag: LMA %s restarted: %u MNs registered again",
-		 dmm_addr_str(&p->addr, as), n);
+	dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
+		 "mag: LMA %s restarted: %u MNs registered again", dmm_addr_str(&p->addr, as), n);
 }

@@ -62,8 +62,9 @@ static bool sync_prefixes(struct dmm_mag *mag, struct dmm_bul_entry *e, const st
 		if (r < 0) {
 			char ps[DMM_PREFIX_STRLEN];
 
-			dmm_logf(mag->env.log, DMM_LOG_WARN, DMM_LC_BC, "mag: HNP %s from PBA not kept: %s",
-				 dmm_prefix_str(&o->u.hnp, ps), dmm_strerror(r));
+			dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_BC,
+				 "mag: HNP %s from PBA not kept: %s", dmm_prefix_str(&o->u.hnp, ps),
+				 dmm_strerror(r));
 		}
 	}
 	return true;
@@ -98,39 +99,39 @@ static void pba_accept(struct dmm_mag *mag, struct dmm_bul_entry *e, const struc
 	e->lifetime = (dmm_time_t)dmm_lifetime_seconds(m->u.ba.lifetime) * DMM_SECOND;
 	e->registered = now;
 	e->expires = now + e->lifetime;
-	dmm_timers_cancel(mag->timers, DMM_TIMER_PBU_RETX, e->handle);
+	dmm_timers_cancel(mag->base.timers, DMM_TIMER_PBU_RETX, e->handle);
 	if (!x->intents || changed || upa_changed)
 		mag_intents_install(mag, e, now);
 	if (!x->peer_ref) {
-		struct dmm_peer *p = dmm_peers_get(mag->peers, &e->lmaa, true);
+		struct dmm_peer *p = dmm_peers_get(mag->base.peers, &e->lmaa, true);
 
 		if (p) {
-			dmm_peers_ref(mag->peers, p, +1, now);
+			dmm_peers_ref(mag->base.peers, p, +1, now);
 			x->peer_ref = true;
 		}
 	}
 	if (had_binding && e->state == DMM_BUL_REGISTERED) {
-		mag->stats.lifetime_ext_no_handoff++;
+		mag->base.stats.lifetime_ext_no_handoff++;
 		if (mag_log_on(mag, DMM_LOG_DEBUG))
-			dmm_logf(mag->env.log, DMM_LOG_DEBUG, DMM_LC_FSM,
+			dmm_logf(mag->base.env.log, DMM_LOG_DEBUG, DMM_LC_FSM,
 				 "mag: %s: lifetime extended to %u s", mag_who(e, &w),
 				 dmm_lifetime_seconds(m->u.ba.lifetime));
 	} else {
 		if (!had_binding)
-			mag->stats.initial_registrations++;
+			mag->base.stats.initial_registrations++;
 		else
-			mag->stats.lifetime_ext_after_handoff++;
+			mag->base.stats.lifetime_ext_after_handoff++;
 		mag_set_state(mag, e, DMM_BUL_REGISTERED, "PBA accepted");
 		/* Rule 8: attach seen -> registration acknowledged. */
 		if (mag_log_on(mag, DMM_LOG_INFO))
-			dmm_logf(mag->env.log, DMM_LOG_INFO, DMM_LC_FSM,
+			dmm_logf(mag->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
 				 "mag: %s: registered %llu us after attach, lifetime %u s", mag_who(e, &w),
 				 (unsigned long long)((now - e->attached) / DMM_USEC),
 				 dmm_lifetime_seconds(m->u.ba.lifetime));
 	}
-	dmm_timers_set(mag->timers, DMM_TIMER_BUL_REFRESH, e->handle,
+	dmm_timers_set(mag->base.timers, DMM_TIMER_BUL_REFRESH, e->handle,
 		       now + e->lifetime / 100 * (100 - mag->cfg.refresh_margin_pct));
-	dmm_timers_set(mag->timers, DMM_TIMER_BUL_EXPIRE, e->handle, e->expires);
+	dmm_timers_set(mag->base.timers, DMM_TIMER_BUL_EXPIRE, e->handle, e->expires);
 	mag_emit(mag, DMM_MN_REGISTERED, 0, e);
 }
 
@@ -154,10 +155,10 @@ void mag_refuse(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t status, bo
 		dmm_bul_del_prefix(mag->bul, e, &p);
 	}
 	if (x->peer_ref) {
-		struct dmm_peer *p = dmm_peers_get(mag->peers, &e->lmaa, false);
+		struct dmm_peer *p = dmm_peers_get(mag->base.peers, &e->lmaa, false);
 
 		if (p)
-			dmm_peers_ref(mag->peers, p, -1, now);
+			dmm_peers_ref(mag->base.peers, p, -1, now);
 		x->peer_ref = false;
 	}
 	x->outstanding = false;
@@ -174,13 +175,13 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 	struct mag_who w;
 
 	if (!(m->u.ba.flags & DMM_BA_P)) {
-		mag->stats.rx_unexpected++; /* a MIPv6 BA: not for a MAG */
+		mag->base.stats.rx_unexpected++; /* a MIPv6 BA: not for a MAG */
 		return;
 	}
 	e = pba_match(mag, src, m);
 	if (!e) {
-		mag->stats.rx_unexpected++;
-		dmm_logf(mag->env.log, DMM_LOG_DEBUG, DMM_LC_MH,
+		mag->base.stats.rx_unexpected++;
+		dmm_logf(mag->base.env.log, DMM_LOG_DEBUG, DMM_LC_MH,
 			 "mag: PBA seq %u status %u matches no PBU: ignored", m->u.ba.seq, status);
 		return;
 	}
@@ -192,14 +193,14 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 		 * would otherwise stop a registration.
 		 */
 		mag->ctr.pba_echo_mismatch++;
-		mag->stats.rx_unexpected++;
+		mag->base.stats.rx_unexpected++;
 		if (mag_log_on(mag, DMM_LOG_WARN))
-			dmm_logf(mag->env.log, DMM_LOG_WARN, DMM_LC_MH,
+			dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
 				 "mag: %s: PBA ignored: HI/ATT/MN-LLID differ from the PBU", mag_who(e, &w));
 		return;
 	}
-	mag->stats.binding_acks++;
-	mag->stats.ba_status[status]++;
+	mag->base.stats.binding_acks++;
+	mag->base.stats.ba_status[status]++;
 	if (x->kind == PBU_DEREG) {
 		/* §6.9.1.4: the answer (whatever its status) completes the de-registration. */
 		mag_release(mag, e, now,
@@ -208,9 +209,9 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 	}
 	if (status < 128) {
 		if (!pmip_pba_hnps_ok(m)) {
-			mag->stats.rx_unexpected++;
+			mag->base.stats.rx_unexpected++;
 			if (mag_log_on(mag, DMM_LOG_WARN))
-				dmm_logf(mag->env.log, DMM_LOG_WARN, DMM_LC_MH,
+				dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
 					 "mag: %s: accepting PBA without a usable HNP: ignored",
 					 mag_who(e, &w));
 			return;
@@ -226,8 +227,8 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 	}
 	row = pmip_status_row(status);
 	if (mag_log_on(mag, DMM_LOG_WARN))
-		dmm_logf(mag->env.log, DMM_LOG_WARN, DMM_LC_FSM, "mag: %s: PBA status %u %s", mag_who(e, &w),
-			 status, row->name);
+		dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM, "mag: %s: PBA status %u %s",
+			 mag_who(e, &w), status, row->name);
 	switch (row->action) {
 	case PMIP_ST_RESYNC_TS:
 		if (!x->ts_resynced) {

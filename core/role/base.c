@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The part every role instance holds alike (base.h): environment, timers,
+ * peer table, intent table, counters, and the timer loop that serves the
+ * heartbeats of all of them.
+ */
+#include <string.h>
+
+#include "base.h"
+#include "dmm/err.h"
+#include "dmm/log.h"
+#include "dmm/mh.h"
+
+/* Heartbeats leave through the role's environment like every other message. */
+static void base_peer_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst,
+			   const uint8_t *buf, size_t len)
+{
+	struct dmm_role_base *b = ctx;
+
+	b->env.send(b->env.ctx, src, dst, buf, len);
+}
+
+int dmm_role_base_init(struct dmm_role_base *b, const struct dmm_env *env, const struct dmm_role_caps *caps,
+		       const struct dmm_peer_cfg *cfg, const struct dmm_peer_ops *ops)
+{
+	const struct dmm_alloc *a = env->alloc;
+	struct dmm_peer_ops po = *ops;
+
+	b->env = *env;
+	po.send = base_peer_send;
+	po.ctx = b;
+	b->timers = dmm_timers_new(a, caps->timers);
+	if (!b->timers)
+		goto err_timers;
+	b->peers = dmm_peers_new(a, caps->peers, b->timers, cfg, &po, &b->stats, env->log);
+	if (!b->peers)
+		goto err_peers;
+	if (caps->intents) {
+		b->fm = dmm_fm_new(a, caps->intents, &env->fm);
+		if (!b->fm)
+			goto err_fm;
+	}
+	return 0;
+
+err_fm:
+	dmm_peers_free(b->peers);
+	b->peers = NULL;
+err_peers:
+	dmm_timers_free(b->timers);
+	b->timers = NULL;
+err_timers:
+	return DMM_ERR_NOMEM;
+}
+
+void dmm_role_base_fini(struct dmm_role_base *b)
+{
+	dmm_fm_free(b->fm); /* removes every intent through the data plane */
+	dmm_peers_free(b->peers);
+	dmm_timers_free(b->timers);
+	b->fm = NULL;
+	b->peers = NULL;
+	b->timers = NULL;
+}
+
+void dmm_role_base_expire(struct dmm_role_base *b, dmm_time_t now, dmm_role_timer_fn fn)
+{
+	unsigned kind;
+	struct dmm_handle h;
+
+	while (dmm_timers_pop_expired(b->timers, now, &kind, &h)) {
+		if (kind == DMM_TIMER_HEARTBEAT)
+			dmm_peers_timer(b->peers, h, now);
+		else
+			fn(b, kind, h, now);
+	}
+}
+
+dmm_time_t dmm_role_base_next_deadline(const struct dmm_role_base *b)
+{
+	return dmm_timers_next(b->timers);
+}
+
+struct dmm_peer_cfg dmm_role_peer_cfg(const struct dmm_addr *self, dmm_time_t interval,
+				      uint8_t missing_allowed, uint32_t restart_counter)
+{
+	struct dmm_peer_cfg pc;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.self = *self;
+	pc.interval = interval;
+	pc.missing_allowed = missing_allowed;
+	pc.restart_counter = restart_counter;
+	return pc;
+}
+
+void dmm_role_base_send(struct dmm_role_base *b, uint8_t *buf, size_t cap, const char *prefix,
+			const struct dmm_addr *src, const struct dmm_addr *dst, const struct dmm_mh_msg *m)
+{
+	int n = dmm_mh_encode(buf, cap, m);
+
+	if (n < 0) {
+		dmm_logf(b->env.log, DMM_LOG_ERR, DMM_LC_MH, "%scannot encode MH type %u: %s", prefix,
+			 m->type, dmm_strerror(n));
+		return;
+	}
+	b->stats.tx_by_type[m->type & 31]++;
+	b->env.send(b->env.ctx, src, dst, buf, (size_t)n);
+}

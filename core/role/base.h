@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What every role instance (LMA, MAG, MAAR, CMD) holds in the same way:
+ * its copy of the environment, its timers, its peer table (RFC 5847
+ * heartbeats), its forwarding intents and its counters. Not a public
+ * header: the roles embed struct dmm_role_base and keep their own
+ * tables beside it.
+ *
+ * The base is the role's first member. The peer table calls the role's
+ * down/restarted/up hooks with the base as ctx, which therefore is also a
+ * pointer to the role (C11 6.7.2.1: a struct and its first member share
+ * an address); each role checks the offset with a static assertion.
+ */
+#ifndef DMM_CORE_ROLE_BASE_H
+#define DMM_CORE_ROLE_BASE_H
+
+#include "dmm/fm.h"
+#include "dmm/peer.h"
+#include "dmm/role.h"
+#include "dmm/stats.h"
+#include "dmm/timers.h"
+
+struct dmm_role_base {
+	struct dmm_env env;
+	struct dmm_timers *timers;
+	struct dmm_peers *peers;
+	struct dmm_fm *fm; /* NULL for a role without a data plane (the CMD) */
+	struct dmm_pmip_stats stats;
+};
+
+struct dmm_role_caps {
+	uint32_t timers;  /* pending timers */
+	uint32_t peers;	  /* peer table */
+	uint32_t intents; /* forwarding intents; 0: no intent table */
+};
+
+/*
+ * Set up b, which the caller zeroed: copy env, create the timers, the peer
+ * table with cfg and the hooks of ops (ops->send and ops->ctx are ignored:
+ * heartbeats go out through env->send, the hooks get b as ctx) and, when
+ * caps->intents is not 0, the intent table on env->fm. Returns 0 or
+ * DMM_ERR_NOMEM, having freed what it made.
+ */
+int dmm_role_base_init(struct dmm_role_base *b, const struct dmm_env *env, const struct dmm_role_caps *caps,
+		       const struct dmm_peer_cfg *cfg, const struct dmm_peer_ops *ops);
+
+/* Remove every intent through the data plane, then free the peers and the timers. */
+void dmm_role_base_fini(struct dmm_role_base *b);
+
+/* What the role does with a timer of its own kind (anything but DMM_TIMER_HEARTBEAT). */
+typedef void (*dmm_role_timer_fn)(struct dmm_role_base *b, unsigned kind, struct dmm_handle h,
+				  dmm_time_t now);
+
+/*
+ * Run every timer due at or before now, in deadline order: heartbeats go
+ * to the peer table (RFC 5847 §5.1), every other kind to fn.
+ */
+void dmm_role_base_expire(struct dmm_role_base *b, dmm_time_t now, dmm_role_timer_fn fn);
+
+/* The earliest pending deadline, or DMM_TIME_NEVER. */
+dmm_time_t dmm_role_base_next_deadline(const struct dmm_role_base *b);
+
+/* A peer config from the role's address and heartbeat settings (RFC 5847 §6). */
+struct dmm_peer_cfg dmm_role_peer_cfg(const struct dmm_addr *self, dmm_time_t interval,
+				      uint8_t missing_allowed, uint32_t restart_counter);
+
+/*
+ * Encode m into buf (cap bytes), count it and send it from src to dst
+ * through env.send. An encoding failure is logged, with prefix before the
+ * message ("" or "mag: "), and nothing is sent.
+ */
+void dmm_role_base_send(struct dmm_role_base *b, uint8_t *buf, size_t cap, const char *prefix,
+			const struct dmm_addr *src, const struct dmm_addr *dst, const struct dmm_mh_msg *m);
+
+/* True when a log line at lvl would be written. */
+static inline bool dmm_role_base_log_on(const struct dmm_role_base *b, enum dmm_log_level lvl)
+{
+	return b->env.log && b->env.log->fn && lvl <= b->env.log->max_level;
+}
+
+#endif

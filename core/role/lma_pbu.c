@@ -1,0 +1,801 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * PBU processing at the LMA (RFC 5213 §5.3): read, check, apply, answer.
+ *
+ * read_pbu() takes what the decoded message says; check_pbu() reads the
+ * state but never writes it and ends in a verdict (status, binding, which
+ * of §5.3.2-§5.3.5 applies); only an accepted verdict reaches apply_pbu(),
+ * which changes the binding cache, the pool, the intents and the timers
+ * through the helpers of lma.c (lma_int.h). Malformed input that still
+ * names a PBU gets a PBA with status 128 (lma_malformed()).
+ *
+ * Decisions where RFC 5213 leaves a choice are marked "Choice:".
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "dmm/bytes.h"
+#include "dmm/err.h"
+#include "lma_int.h"
+
+/* --- small helpers --- */
+
+static bool prefix_is_zero(const struct dmm_prefix *p)
+{
+	return dmm_addr_is_zero(&p->addr);
+}
+
+static void mnid_from_opt(struct dmm_mnid *m, const struct dmm_mh_opt *o)
+{
+	m->subtype = o->u.mnid.subtype;
+	m->len = o->u.mnid.id.len;
+	memcpy(m->id, o->u.mnid.id.b, m->len);
+}
+
+/* The LMA's time of day in ns since 1970 (role.h: now + wall_offset). */
+static uint64_t wall_ns(const struct dmm_lma *lma, dmm_time_t now)
+{
+	int64_t w = (int64_t)now + lma->base.env.wall_offset;
+
+	return w < 0 ? 0 : (uint64_t)w;
+}
+
+/* The 64-bit Timestamp form of §8.8 (48-bit seconds, 16-bit 1/65536 s) of a time in ns. */
+static uint64_t ts_from_ns(uint64_t ns)
+{
+	uint64_t s = ns / DMM_SECOND, frac = ((ns % DMM_SECOND) << 16) / DMM_SECOND;
+
+	return (s & 0xffffffffffffull) << 16 | frac;
+}
+
+/* --- PBU processing (RFC 5213 §5.3.1) --- */
+
+enum pbu_case {
+	PBU_REFUSE,  /* reply with the status, change nothing */
+	PBU_IGNORE,  /* no reply at all (§5.3.5 step 1, §5.4.1.x lifetime 0 without a session) */
+	PBU_NEW,     /* §5.3.2 */
+	PBU_EXTEND,  /* §5.3.3 */
+	PBU_HANDOFF, /* §5.3.4 */
+	PBU_DEREG,   /* §5.3.5 */
+};
+
+/* A PBU as read from the decoded message: pointers into lma->rx. */
+struct pbu {
+	const struct dmm_addr *src, *dst, *pcoa;
+	uint16_t seq, flags, lifetime_units;
+	const struct dmm_mh_opt *mnid_opt, *hi, *att, *ts, *llid, *lla;
+	struct dmm_mnid mnid;
+	uint8_t n_hnp; /* HNP options in the request */
+	bool any_zero; /* at least one ALL_ZERO HNP */
+	struct dmm_prefix hnp[DMM_MH_MAX_OPTS];
+};
+
+/* The outcome of check_pbu(). */
+struct verdict {
+	enum pbu_case what;
+	uint8_t status;
+	struct dmm_bcache_entry *e; /* the binding concerned, or NULL */
+	const struct dmm_policy_profile *prof;
+	uint64_t ts; /* the request's Timestamp, §8.8 form */
+	/* PBU_NEW: the prefixes to assign and which of them come from the pool. */
+	uint8_t n_new;
+	struct dmm_prefix newp[DMM_BCE_MAX_HNP];
+	bool from_pool;
+	uint32_t lifetime_s; /* granted */
+};
+
+static void read_pbu(struct dmm_lma *lma, struct pbu *p, const struct dmm_addr *src,
+		     const struct dmm_addr *dst)
+{
+	const struct dmm_mh_msg *m = &lma->rx;
+	const struct dmm_mh_opt *acoa = dmm_mh_find_opt(m, DMM_OPT_ACOA, NULL);
+
+	memset(p, 0, offsetof(struct pbu, hnp));
+	p->src = src;
+	p->dst = dst;
+	/* §5.3.1 step 13: the Alternate Care-of Address, when present, is the Proxy-CoA. */
+	p->pcoa = acoa ? &acoa->u.acoa : src;
+	p->seq = m->u.bu.seq;
+	p->flags = m->u.bu.flags;
+	p->lifetime_units = m->u.bu.lifetime;
+	p->mnid_opt = dmm_mh_find_opt(m, DMM_OPT_MNID, NULL);
+	if (p->mnid_opt)
+		mnid_from_opt(&p->mnid, p->mnid_opt);
+	p->hi = dmm_mh_find_opt(m, DMM_OPT_HI, NULL);
+	p->att = dmm_mh_find_opt(m, DMM_OPT_ATT, NULL);
+	p->ts = dmm_mh_find_opt(m, DMM_OPT_TIMESTAMP, NULL);
+	p->llid = dmm_mh_find_opt(m, DMM_OPT_MNLLID, NULL);
+	p->lla = dmm_mh_find_opt(m, DMM_OPT_LLA, NULL);
+	for (const struct dmm_mh_opt *o = dmm_mh_find_opt(m, DMM_OPT_HNP, NULL); o;
+	     o = dmm_mh_find_opt(m, DMM_OPT_HNP, o)) {
+		p->hnp[p->n_hnp++] = o->u.hnp;
+		if (prefix_is_zero(&o->u.hnp))
+			p->any_zero = true;
+	}
+}
+
+static bool llid_eq(const struct dmm_llid *l, const struct dmm_mh_opt *o)
+{
+	return l->len == o->u.mnllid.len && memcmp(l->b, o->u.mnllid.b, l->len) == 0;
+}
+
+static bool llid_zero(const struct dmm_llid *l)
+{
+	for (unsigned i = 0; i < l->len; i++)
+		if (l->b[i])
+			return false;
+	return true;
+}
+
+/* True when the request's HNPs are exactly e's (§5.4.1.1 step 4: same set, same count). */
+static bool prefix_set_eq(const struct pbu *p, const struct dmm_bcache_entry *e)
+{
+	if (p->n_hnp != e->n_hnp)
+		return false;
+	for (unsigned i = 0; i < p->n_hnp; i++) {
+		bool found = false;
+
+		for (unsigned j = 0; j < e->n_hnp && !found; j++)
+			found = dmm_prefix_eq(&p->hnp[i], &e->hnp[j]);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* How many bindings carry this MN-ID, and the first of them. */
+static unsigned count_mnid(const struct dmm_lma *lma, const struct dmm_mnid *id,
+			   struct dmm_bcache_entry **first)
+{
+	struct dmm_bcache_entry *e = dmm_bcache_find_mnid(lma->bc, id);
+	unsigned n = 0;
+
+	*first = e;
+	for (; e; e = dmm_bcache_find_mnid_next(lma->bc, e))
+		n++;
+	return n;
+}
+
+/* lookup_bce(): a new session was asked for with prefixes another session holds. */
+#define LOOKUP_NEW_BUT_HELD 255
+
+/*
+ * §5.4.1: which existing binding (if any) the request updates. Returns
+ * the entry, NULL for a new mobility session; *status is set (155 or
+ * 159) when the lookup itself refuses the request.
+ */
+static struct dmm_bcache_entry *lookup_bce(struct dmm_lma *lma, const struct pbu *p, uint8_t *status)
+{
+	struct dmm_bcache_entry *e = NULL, *first;
+	uint8_t hi = p->hi->u.hi.value, att = p->att->u.att.value;
+	unsigned n;
+
+	*status = 0;
+	/* §5.4.1.1: a NON_ZERO HNP is the lookup key. */
+	for (unsigned i = 0; i < p->n_hnp && !e; i++)
+		if (!prefix_is_zero(&p->hnp[i]))
+			e = dmm_bcache_find_prefix(lma->bc, &p->hnp[i]);
+	if (e) {
+		if (!dmm_mnid_eq(&e->mnid, &p->mnid)) { /* step 3 */
+			*status = DMM_BA_NOT_AUTHORIZED_FOR_HNP;
+			return NULL;
+		}
+		if (!prefix_set_eq(p, e)) { /* step 4 */
+			*status = DMM_BA_BCE_PBU_PREFIX_SET_MISMATCH;
+			return NULL;
+		}
+		/* Step 5: any one of these makes it an update of e. */
+		if (p->llid && llid_eq(&e->llid, p->llid) && e->att == att)
+			return e;
+		if (hi == DMM_HI_BETWEEN_IFS)
+			return e;
+		if (!p->llid && llid_zero(&e->llid) && e->att == att && hi == DMM_HI_BETWEEN_MAGS)
+			return e;
+		if (dmm_addr_eq(&e->pcoa, p->pcoa) && e->att == att)
+			return e;
+		/*
+		 * Step 6: a new session, or with lifetime 0 silently ignored.
+		 * Choice: the new session's prefixes belong to e, so it could
+		 * only be refused: check_pbu() answers 155 at once.
+		 */
+		*status = LOOKUP_NEW_BUT_HELD;
+		return NULL;
+	}
+	if (p->n_hnp && !p->any_zero) {
+		/* §5.4.1.1 step 2: NON_ZERO prefixes held by no binding: a new session (checked in §5.3.2). */
+		return NULL;
+	}
+	n = count_mnid(lma, &p->mnid, &first);
+	if (p->llid) {
+		/* §5.4.1.2: MN-ID + ATT + MN-LLID. */
+		for (e = first; e; e = dmm_bcache_find_mnid_next(lma->bc, e))
+			if (e->att == att && llid_eq(&e->llid, p->llid))
+				return e;
+		if (n == 1 && (hi == DMM_HI_BETWEEN_IFS || hi == DMM_HI_UNKNOWN))
+			return first; /* steps 3 and 4 (4: see the choice below) */
+		return NULL;
+	}
+	/* §5.4.1.3: MN-ID alone, when there is exactly one binding. */
+	if (n != 1)
+		return NULL;
+	if (hi == DMM_HI_BETWEEN_IFS || hi == DMM_HI_BETWEEN_MAGS)
+		return first; /* step 2 */
+	/*
+	 * Choice (step 3, HI 4): the RFC waits up to MaxDelayBeforeNewBCEAssign
+	 * for the old MAG's de-registration and then creates a new session
+	 * with new prefixes. We do not hold PBUs: a handoff-unknown request
+	 * for the MN's only binding is taken as a handoff of that binding
+	 * (its prefixes stay, the old MAG gets a BRI with trigger 4,
+	 * RFC 5846 §8.1); max_delay_before_new_bce_assign is unused.
+	 */
+	if (hi == DMM_HI_UNKNOWN)
+		return first;
+	/*
+	 * Choice (HI 5, no change): a re-registration from the MAG that holds
+	 * the binding updates it. Step 4 would start a new session, which
+	 * would hand the same MN a second prefix set on the same interface.
+	 */
+	if (hi == DMM_HI_NO_CHANGE && dmm_addr_eq(&first->pcoa, p->pcoa))
+		return first;
+	return NULL;
+}
+
+static bool profile_has_prefix(const struct dmm_policy_profile *prof, const struct dmm_prefix *pf)
+{
+	for (unsigned i = 0; i < prof->n_prefix; i++)
+		if (dmm_prefix_eq(&prof->prefix[i], pf))
+			return true;
+	return false;
+}
+
+/* The newest Timestamp accepted for any binding of this MN (§5.5 rule 6). */
+static bool last_timestamp(const struct dmm_lma *lma, const struct dmm_mnid *id, uint64_t *ts)
+{
+	bool any = false;
+
+	*ts = 0;
+	for (struct dmm_bcache_entry *e = dmm_bcache_find_mnid(lma->bc, id); e;
+	     e = dmm_bcache_find_mnid_next(lma->bc, e)) {
+		if (e->timestamp > *ts)
+			*ts = e->timestamp;
+		any = true;
+	}
+	return any;
+}
+
+/* §5.5 rule 6, first check: within TimestampValidityWindow of our clock (pmip_common.c). */
+static bool ts_in_window(const struct dmm_lma *lma, const struct dmm_mh_opt *o, dmm_time_t now)
+{
+	return pmip_ts_in_window(o, wall_ns(lma, now), lma->cfg.timestamp_validity_window);
+}
+
+/* §5.3.1 steps 4-13 without changing anything. */
+static void check_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)
+{
+	const struct dmm_policy_profile *prof;
+	struct dmm_bcache_entry *e;
+	uint8_t st;
+	bool lma_listed;
+
+	memset(v, 0, sizeof(*v));
+	v->what = PBU_REFUSE;
+	/* Step 4: the MN-ID option identifies the MN. */
+	if (!p->mnid_opt) {
+		v->status = DMM_BA_MISSING_MN_ID;
+		return;
+	}
+	/* Steps 5-6 (§4): the MAG must be trusted to send PBUs. */
+	if (!dmm_policy_mag_allowed(lma->cfg.policy, p->pcoa)) {
+		v->status = DMM_BA_MAG_NOT_AUTHORIZED;
+		return;
+	}
+	/*
+	 * Steps 7-8. Choice: no profile at all, or a profile that names other
+	 * LMAs, is 153 (we are not this MN's LMA); a profile with
+	 * may_register false is 152 (known, but network-based mobility is not
+	 * enabled for it).
+	 */
+	prof = dmm_policy_lookup(lma->cfg.policy, &p->mnid);
+	lma_listed = prof && prof->n_lma == 0;
+	for (unsigned i = 0; prof && i < prof->n_lma && !lma_listed; i++)
+		lma_listed = dmm_addr_eq(&prof->lma[i], &lma->cfg.addr);
+	if (!prof || !lma_listed) {
+		v->status = DMM_BA_NOT_LMA_FOR_THIS_MN;
+		return;
+	}
+	if (!prof->may_register) {
+		v->status = DMM_BA_PROXY_REG_NOT_ENABLED;
+		return;
+	}
+	v->prof = prof;
+	/* Step 9, §5.5: Timestamp when present (the seq is then ignored, rule 5), else the seq. */
+	if (p->ts) {
+		uint64_t last;
+
+		v->ts = p->ts->u.timestamp.seconds << 16 | p->ts->u.timestamp.fraction;
+		if (!ts_in_window(lma, p->ts, now)) {
+			v->status = DMM_BA_TIMESTAMP_MISMATCH; /* rule 9 */
+			return;
+		}
+		if (last_timestamp(lma, &p->mnid, &last) && v->ts <= last) {
+			v->status =
+				DMM_BA_TIMESTAMP_LOWER_THAN_PREV; /* rule 8: not greater than all accepted */
+			return;
+		}
+	}
+	/* Steps 10-12. */
+	if (p->n_hnp == 0) {
+		v->status = DMM_BA_MISSING_HNP;
+		return;
+	}
+	if (!p->hi) {
+		v->status = DMM_BA_MISSING_HI;
+		return;
+	}
+	if (!p->att) {
+		v->status = DMM_BA_MISSING_ATT;
+		return;
+	}
+	/* Step 13: §5.4.1 lookup. */
+	e = lookup_bce(lma, p, &st);
+	if (st == LOOKUP_NEW_BUT_HELD) {
+		if (p->lifetime_units == 0) {
+			v->what = PBU_IGNORE; /* §5.4.1.1 step 6 */
+			return;
+		}
+		st = DMM_BA_NOT_AUTHORIZED_FOR_HNP;
+	}
+	if (st) {
+		v->status = st;
+		return;
+	}
+	v->e = e;
+	/*
+	 * Step 9 for the Sequence-Number-based approach (§5.5; RFC 6275
+	 * §9.5.1): without a Timestamp the seq must be newer, modulo 2^16,
+	 * than the last accepted for this session. It is checked here, after
+	 * the lookup, because the binding holds the last seq. Choice: a
+	 * refused seq is reported with 135 (the RFC 6275 code) before the
+	 * missing-option checks of later steps would have been, which only
+	 * matters for a PBU that is wrong twice.
+	 */
+	if (!p->ts && e && !dmm_seq_lt(e->seq, p->seq)) {
+		v->status = DMM_BA_SEQ_OUT_OF_WINDOW;
+		return;
+	}
+	v->lifetime_s = dmm_lifetime_seconds(p->lifetime_units);
+	if (v->lifetime_s > lma->cfg.max_lifetime_s)
+		v->lifetime_s = lma->cfg.max_lifetime_s;
+	if (e) {
+		if (p->lifetime_units == 0) {
+			/* §5.3.5 step 1: only the MAG that holds the binding may remove it. */
+			v->what = dmm_addr_eq(&e->pcoa, p->pcoa) ? PBU_DEREG : PBU_IGNORE;
+			v->lifetime_s = 0;
+			return;
+		}
+		/* §5.3.1 step 13: same Proxy-CoA, no handoff; else a handoff. */
+		if (!dmm_peers_get(lma->base.peers, p->pcoa, true)) {
+			v->status = DMM_BA_INSUFFICIENT_RESOURCES; /* no room to watch another MAG */
+			return;
+		}
+		if (dmm_fm_count(lma->base.fm) + 2u * e->n_hnp > lma->fm_cap) {
+			v->status = DMM_BA_INSUFFICIENT_RESOURCES;
+			return;
+		}
+		v->what = dmm_addr_eq(&e->pcoa, p->pcoa) ? PBU_EXTEND : PBU_HANDOFF;
+		return;
+	}
+	/* New mobility session. §5.4.1.x: a lifetime-0 request without a session is ignored. */
+	if (p->lifetime_units == 0) {
+		v->what = PBU_IGNORE;
+		return;
+	}
+	/* §5.3.2 step 3: NON_ZERO prefixes must be ours and this MN's. */
+	if (!p->any_zero) {
+		for (unsigned i = 0; i < p->n_hnp; i++) {
+			/*
+			 * RFC 5847 §5.3: after our restart the MAGs re-register the
+			 * prefixes we had handed out. A profile that takes its prefixes
+			 * from the pool may get back a pool prefix that is free.
+			 */
+			bool recovered = prof->n_prefix == 0 && dmm_pool_contains(lma->pool, &p->hnp[i]);
+
+			if ((!recovered && !profile_has_prefix(prof, &p->hnp[i])) ||
+			    dmm_bcache_find_prefix(lma->bc, &p->hnp[i]) ||
+			    dmm_pool_is_used(lma->pool, &p->hnp[i])) {
+				v->status = DMM_BA_NOT_AUTHORIZED_FOR_HNP;
+				return;
+			}
+		}
+		if (p->n_hnp > DMM_BCE_MAX_HNP) {
+			v->status = DMM_BA_INSUFFICIENT_RESOURCES;
+			return;
+		}
+		v->n_new = p->n_hnp;
+		memcpy(v->newp, p->hnp, sizeof(v->newp[0]) * p->n_hnp);
+	} else if (prof->n_prefix) {
+		/*
+		 * §5.3.2 step 1 with a per-MN policy: the profile's fixed
+		 * prefixes. Choice: they serve one session at a time (a second
+		 * interface asking for ALL_ZERO gets 130).
+		 */
+		for (unsigned i = 0; i < prof->n_prefix; i++) {
+			if (dmm_bcache_find_prefix(lma->bc, &prof->prefix[i]) ||
+			    dmm_pool_is_used(lma->pool, &prof->prefix[i])) {
+				v->status = DMM_BA_INSUFFICIENT_RESOURCES;
+				return;
+			}
+			v->newp[v->n_new++] = prof->prefix[i];
+		}
+	} else {
+		/* §5.3.2 steps 1-2: from the pool; n_alloc prefixes (at least one). */
+		unsigned want = prof->n_alloc ? prof->n_alloc : 1;
+
+		if (want > DMM_BCE_MAX_HNP)
+			want = DMM_BCE_MAX_HNP;
+		if (dmm_pool_size(lma->pool) - dmm_pool_used(lma->pool) < want) {
+			lma->base.stats.pool_exhausted++;
+			v->status = DMM_BA_INSUFFICIENT_RESOURCES;
+			return;
+		}
+		v->n_new = (uint8_t)want;
+		v->from_pool = true;
+	}
+	if (dmm_bcache_count(lma->bc) >= dmm_bcache_capacity(lma->bc) ||
+	    !dmm_peers_get(lma->base.peers, p->pcoa, true) ||
+	    dmm_fm_count(lma->base.fm) + 2u * v->n_new > lma->fm_cap) {
+		v->status = DMM_BA_INSUFFICIENT_RESOURCES;
+		return;
+	}
+	v->what = PBU_NEW;
+}
+
+/* --- the reply (RFC 5213 §5.3.6) --- */
+
+static void add_mnid_opt(struct dmm_mh_msg *m, const struct dmm_mnid *id)
+{
+	struct dmm_mh_opt *o = dmm_mh_add_opt(m, DMM_OPT_MNID);
+
+	o->u.mnid.subtype = id->subtype;
+	o->u.mnid.id.len = id->len;
+	memcpy(o->u.mnid.id.b, id->id, id->len);
+}
+
+static void count_ba(struct dmm_lma *lma, uint8_t status)
+{
+	lma->base.stats.binding_acks++;
+	lma->base.stats.ba_status[status]++;
+}
+
+/*
+ * Build and send the PBA for p with status; e is the binding after an
+ * accepted request (NULL when refused). Choices: the codec refuses a
+ * zero-length MN-ID and HI/ATT value 0 (reserved, §8.4, §8.5), so where
+ * §5.3.6 asks for those "empty" forms the option is left out.
+ */
+static void send_pba(struct dmm_lma *lma, const struct pbu *p, uint8_t status,
+		     const struct dmm_bcache_entry *e, uint32_t lifetime_s, dmm_time_t now)
+{
+	struct dmm_mh_msg *m = &lma->tx;
+	struct dmm_mh_opt *o;
+
+	dmm_mh_init(m, DMM_MH_BA);
+	m->u.ba.status = status;
+	m->u.ba.flags = DMM_BA_P;
+	m->u.ba.seq = p->seq;
+	if (status == DMM_BA_SEQ_OUT_OF_WINDOW && e)
+		m->u.ba.seq = e->seq; /* RFC 6275 §9.5.1: the last accepted, so the MAG can resync */
+	m->u.ba.lifetime = status < 128 ? dmm_lifetime_units(lifetime_s) : 0;
+	if (p->mnid_opt)
+		add_mnid_opt(m, &p->mnid);
+	if (status < 128 && e) {
+		for (unsigned i = 0; i < e->n_hnp; i++)
+			dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = e->hnp[i];
+	} else if (p->n_hnp) {
+		for (unsigned i = 0; i < p->n_hnp && m->nopts < DMM_MH_MAX_OPTS - 8; i++)
+			dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = p->hnp[i];
+	} else {
+		dmm_mh_add_opt(m, DMM_OPT_HNP); /* one ALL_ZERO prefix, ::/0 */
+	}
+	if (p->hi)
+		dmm_mh_add_opt(m, DMM_OPT_HI)->u.hi.value = p->hi->u.hi.value;
+	if (p->att)
+		dmm_mh_add_opt(m, DMM_OPT_ATT)->u.att.value = p->att->u.att.value;
+	if (status == DMM_BA_TIMESTAMP_MISMATCH || status == DMM_BA_TIMESTAMP_LOWER_THAN_PREV) {
+		/* §5.5 rules 8 and 9: our own time of day. */
+		uint64_t t = ts_from_ns(wall_ns(lma, now));
+
+		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
+		o->u.timestamp.seconds = t >> 16;
+		o->u.timestamp.fraction = (uint16_t)t;
+	} else if (p->ts) {
+		/* §5.5 rule 7: the same value back. */
+		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
+		o->u.timestamp = p->ts->u.timestamp;
+	}
+	if (p->llid)
+		*dmm_mh_add_opt(m, DMM_OPT_MNLLID) = *p->llid;
+	if (p->lla) {
+		/*
+		 * §5.3.6: refused: the request's address; accepted with ALL_ZERO:
+		 * the binding's. Choice: we do not generate a link-local address
+		 * when the binding has none; the MAG then gets :: back.
+		 */
+		o = dmm_mh_add_opt(m, DMM_OPT_LLA);
+		o->u.lla = status < 128 && e && dmm_addr_is_zero(&p->lla->u.lla) ? e->mn_lla : p->lla->u.lla;
+	}
+	if (status < 128 && !dmm_addr_is_zero(&lma->cfg.upa) && !dmm_addr_eq(&lma->cfg.upa, &lma->cfg.addr)) {
+		/* RFC 7389 §4: tell the MAG where user-plane traffic goes. */
+		o = dmm_mh_add_opt(m, DMM_OPT_LMA_UPA);
+		o->u.lma_upa.len = 16;
+		memcpy(o->u.lma_upa.b, lma->cfg.upa.b, 16);
+	}
+	if (lma->cfg.max_sessions_advertised) {
+		/* RFC 6463 §4.3: sessions in use are our bindings. */
+		o = dmm_mh_add_opt(m, DMM_OPT_LOAD);
+		o->u.load.sessions_in_use = dmm_bcache_count(lma->bc);
+		o->u.load.max_sessions = lma->cfg.max_sessions_advertised;
+	}
+	count_ba(lma, status);
+	/* §5.3.6: from the PBU's destination to its source. */
+	lma_send_msg(lma, p->dst, p->src, m);
+}
+
+/* --- acting on an accepted PBU --- */
+
+static void bce_fill(struct dmm_lma *lma, struct dmm_bcache_entry *e, const struct pbu *p,
+		     const struct verdict *v, dmm_time_t now)
+{
+	(void)lma;
+	e->proxy = true;
+	e->att = p->att->u.att.value;
+	e->hi = p->hi->u.hi.value;
+	e->seq = p->seq;
+	if (p->ts)
+		e->timestamp = v->ts;
+	if (p->llid) {
+		uint8_t n = p->llid->u.mnllid.len > DMM_LLID_MAX ? DMM_LLID_MAX : p->llid->u.mnllid.len;
+
+		e->llid.len = n;
+		memcpy(e->llid.b, p->llid->u.mnllid.b, n);
+	}
+	if (p->lla && !dmm_addr_is_zero(&p->lla->u.lla))
+		e->mn_lla = p->lla->u.lla;
+	e->pcoa = *p->pcoa;
+	e->lifetime = (dmm_time_t)v->lifetime_s * DMM_SECOND;
+	e->expires = now + e->lifetime;
+	e->updated = now;
+}
+
+static struct dmm_bcache_entry *apply_new(struct dmm_lma *lma, const struct pbu *p, struct verdict *v,
+					  dmm_time_t now)
+{
+	struct dmm_bcache_entry *e = dmm_bcache_add(lma->bc, &p->mnid, NULL);
+
+	if (!e)
+		return NULL; /* checked: cannot happen */
+	for (unsigned i = 0; i < v->n_new; i++) {
+		struct dmm_prefix pf;
+
+		if (v->from_pool) {
+			if (dmm_pool_alloc(lma->pool, &pf) != 0)
+				break; /* checked: cannot happen */
+		} else {
+			pf = v->newp[i];
+			(void)dmm_pool_reserve(lma->pool, &pf); /* NOTFOUND for a prefix outside the pool */
+		}
+		if (dmm_bcache_add_prefix(lma->bc, e, &pf) != 0)
+			(void)dmm_pool_release(lma->pool, &pf);
+	}
+	memset(&lma->bx[e->handle.idx], 0, sizeof(lma->bx[0]));
+	bce_fill(lma, e, p, v, now);
+	e->created = now;
+	/* §5.3.2 steps 4-6: the entry, the tunnel, the routes. */
+	lma_peer_hold(lma, e, now);
+	lma_set_intents(lma, e, now);
+	dmm_timers_set(lma->base.timers, DMM_TIMER_BCE_EXPIRE, e->handle, e->expires);
+	lma->base.stats.initial_registrations++;
+	lma_log_bce(lma, DMM_LOG_INFO, e, "none", dmm_bce_state_name(e->state), "initial registration");
+	return e;
+}
+
+static void apply_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)
+{
+	struct dmm_bcache_entry *e = v->e;
+	struct dmm_addr prev;
+	uint8_t prev_att;
+	bool revived;
+
+	switch (v->what) {
+	case PBU_NEW:
+		e = apply_new(lma, p, v, now);
+		send_pba(lma, p, DMM_BA_ACCEPTED, e, v->lifetime_s, now);
+		return;
+	case PBU_DEREG:
+		/* §5.3.5 step 2: accept, drop the MN's traffic, delete after MinDelayBeforeBCEDelete. */
+		e->seq = p->seq;
+		if (p->ts)
+			e->timestamp = v->ts;
+		e->updated = now;
+		if (e->state != DMM_BCE_DEREG_WAIT) {
+			lma->base.stats.deregistrations++;
+			lma_peer_release(lma, e, now);
+			dmm_timers_cancel(lma->base.timers, DMM_TIMER_BCE_EXPIRE, e->handle);
+			lma_set_state(lma, e, DMM_BCE_DEREG_WAIT, "de-registration");
+			lma_set_intents(lma, e, now);
+			dmm_timers_set(lma->base.timers, DMM_TIMER_BCE_DEREG_DELAY, e->handle,
+				       now + lma->cfg.min_delay_before_bce_delete);
+		}
+		/* A repeated de-registration keeps the first deadline. */
+		send_pba(lma, p, DMM_BA_ACCEPTED, e, 0, now);
+		return;
+	case PBU_EXTEND:
+	case PBU_HANDOFF:
+		prev = e->pcoa;
+		prev_att = e->att;
+		revived = e->state == DMM_BCE_DEREG_WAIT;
+		bce_fill(lma, e, p, v, now);
+		if (revived) {
+			lma_peer_hold(lma, e, now); /* released at the de-registration */
+		} else if (v->what == PBU_HANDOFF) {
+			struct dmm_handle old = lma->bx[e->handle.idx].peer;
+
+			lma_peer_hold(lma, e, now); /* the new MAG first: no needless tunnel teardown */
+			lma_peer_unref(lma, old, now);
+		}
+		if (revived) {
+			/* §5.3.5: a PBU during the wait ends it and keeps the entry. */
+			dmm_timers_cancel(lma->base.timers, DMM_TIMER_BCE_DEREG_DELAY, e->handle);
+			lma_set_state(lma, e, DMM_BCE_ACTIVE,
+				      v->what == PBU_HANDOFF ? "handoff during de-registration wait"
+							     : "re-registration during de-registration wait");
+		}
+		dmm_timers_set(lma->base.timers, DMM_TIMER_BCE_EXPIRE, e->handle, e->expires);
+		if (v->what == PBU_EXTEND) {
+			/* §5.3.3 */
+			lma->base.stats.lifetime_ext_no_handoff++;
+			if (revived)
+				lma_set_intents(lma, e, now);
+			else
+				lma_log_bce(lma, DMM_LOG_DEBUG, e, "ACTIVE", "ACTIVE", "lifetime extension");
+		} else {
+			/* §5.3.4 steps 1-4: move the routes and the tunnel to the new MAG. */
+			char a[DMM_ADDR_STRLEN], b[DMM_ADDR_STRLEN];
+
+			lma->base.stats.lifetime_ext_after_handoff++;
+			lma->base.stats.handoffs++;
+			e->handovers++;
+			lma_set_intents(lma, e, now);
+			dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
+				 "handoff: mag %s -> %s (hi %u, att %u -> %u)", dmm_addr_str(&prev, a),
+				 dmm_addr_str(&e->pcoa, b), e->hi, prev_att, e->att);
+			if (!revived)
+				lma_log_bce(lma, DMM_LOG_INFO, e, "ACTIVE", "ACTIVE", "handoff");
+			/*
+			 * RFC 5846 §8.1: revoke at the previous MAG, unless it has
+			 * already de-registered (then it holds nothing to revoke).
+			 */
+			if (lma->cfg.revoke_on_handoff && !revived)
+				lma_bri_start(lma, e, &prev,
+					      e->hi == DMM_HI_UNKNOWN ? BRI_TRIGGER_UNKNOWN
+					      : e->att == prev_att    ? BRI_TRIGGER_SAME_ATT
+								      : BRI_TRIGGER_OTHER_ATT,
+					      now);
+		}
+		send_pba(lma, p, DMM_BA_ACCEPTED, e, v->lifetime_s, now);
+		return;
+	case PBU_IGNORE:
+		dmm_logf(lma->base.env.log, DMM_LOG_DEBUG, DMM_LC_MH,
+			 "PBU seq %u with lifetime 0 ignored (§5.3.5, §5.4.1)", p->seq);
+		return;
+	case PBU_REFUSE:
+		break;
+	}
+}
+
+static void refuse(struct dmm_lma *lma, const struct pbu *p, const struct verdict *v, dmm_time_t now)
+{
+	char m[DMM_MNID_STRLEN], a[DMM_ADDR_STRLEN];
+
+	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_MH,
+		 "PBU seq %u mn %s from mag %s refused: status %u", p->seq,
+		 p->mnid_opt ? dmm_mnid_str(&p->mnid, m) : "-", dmm_addr_str(p->pcoa, a), v->status);
+	send_pba(lma, p, v->status, v->e, 0, now);
+}
+
+/*
+ * A BU without the P flag asks for Mobile IPv6 service, which this LMA
+ * does not give. Choice: a home registration (H set) gets 131 (home
+ * registration not supported, RFC 6275 §10.3.1), anything else 129
+ * (administratively prohibited). The BA carries no options and no P flag.
+ */
+static void plain_bu(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst)
+{
+	struct dmm_mh_msg *m = &lma->tx;
+	uint8_t st = (lma->rx.u.bu.flags & DMM_BU_H) ? DMM_BA_HOME_REG_NOT_SUPPORTED : DMM_BA_PROHIBITED;
+	uint16_t seq = lma->rx.u.bu.seq;
+
+	dmm_mh_init(m, DMM_MH_BA);
+	m->u.ba.status = st;
+	m->u.ba.seq = seq;
+	count_ba(lma, st);
+	lma_send_msg(lma, dst, src, m);
+}
+
+void lma_recv_pbu(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst, dmm_time_t now)
+{
+	struct pbu p;
+	struct verdict v;
+
+	if (!(lma->rx.u.bu.flags & DMM_BU_P)) {
+		plain_bu(lma, src, dst);
+		return;
+	}
+	read_pbu(lma, &p, src, dst);
+	check_pbu(lma, &p, &v, now);
+	if (v.what == PBU_REFUSE)
+		refuse(lma, &p, &v, now);
+	else
+		apply_pbu(lma, &p, &v, now);
+}
+
+/* --- malformed input (rule 5) --- */
+
+static void send_be(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst,
+		    uint8_t status)
+{
+	struct dmm_mh_msg *m = &lma->tx;
+
+	dmm_mh_init(m, DMM_MH_BE);
+	m->u.be.status = status; /* home address stays :: (no Home Address option here) */
+	lma_send_msg(lma, dst, src, m);
+}
+
+void lma_malformed(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst,
+		   const uint8_t *buf, size_t len, int err, dmm_time_t now)
+{
+	char a[DMM_ADDR_STRLEN];
+
+	if (-err > 0 && -err < DMM_STATS_MAX_ERR)
+		lma->base.stats.rx_malformed[-err]++;
+	dmm_logf(lma->base.env.log, DMM_LOG_WARN, DMM_LC_MH, "malformed MH (type %d, %zu bytes) from %s: %s",
+		 len > 2 ? buf[2] : -1, len, dmm_addr_str(src, a), dmm_strerror(err));
+	switch (err) {
+	case DMM_ERR_UNKNOWN_TYPE:
+		/* RFC 6275 §9.2: Binding Error, status 2. */
+		lma->base.stats.rx_unknown_type++;
+		send_be(lma, src, dst, DMM_BE_UNKNOWN_MH_TYPE);
+		return;
+	case DMM_ERR_PAYLOAD_PROTO:
+	case DMM_ERR_HDR_LEN:
+		/* RFC 6275 §9.2: io/ answers with an ICMPv6 Parameter Problem; counted here. */
+		return;
+	case DMM_ERR_TRUNCATED:
+	case DMM_ERR_TOO_LONG:
+	case DMM_ERR_BR_TYPE:
+	case DMM_ERR_CHECKSUM:
+		return;
+	default:
+		break;
+	}
+	/*
+	 * The header and the fixed part decoded but an option did not: for a
+	 * PBU we can still answer with the seq (status 128, reason
+	 * unspecified), so the MAG stops retransmitting the same bad message.
+	 * The options are not trusted: the PBA carries none of them but the
+	 * mandatory ALL_ZERO HNP.
+	 */
+	if (len >= 12 && buf[2] == DMM_MH_BU && ((size_t)buf[1] + 1) * 8 >= 12 &&
+	    (dmm_get_u16(buf + 8) & DMM_BU_P)) {
+		struct pbu p;
+		struct verdict v;
+
+		memset(&p, 0, offsetof(struct pbu, hnp));
+		memset(&v, 0, sizeof(v));
+		p.src = p.pcoa = src;
+		p.dst = dst;
+		p.seq = dmm_get_u16(buf + 6);
+		v.status = DMM_BA_UNSPECIFIED;
+		refuse(lma, &p, &v, now);
+	}
+}
