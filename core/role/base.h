@@ -60,7 +60,7 @@ void dmm_role_base_expire(struct dmm_role_base *b, dmm_time_t now, dmm_role_time
 /* The earliest pending deadline, or DMM_TIME_NEVER. */
 dmm_time_t dmm_role_base_next_deadline(const struct dmm_role_base *b);
 
-/* A peer config from the role's address and heartbeat settings (RFC 5847 §6). */
+/* A peer config from the role's address and heartbeat settings (RFC 5847 §5). */
 struct dmm_peer_cfg dmm_role_peer_cfg(const struct dmm_addr *self, dmm_time_t interval,
 				      uint8_t missing_allowed, uint32_t restart_counter);
 
