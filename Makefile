@@ -142,6 +142,7 @@ bench: $(BENCH_BIN)
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory purity
+	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory dp-test
 	@$(MAKE) --no-print-directory lab
@@ -169,6 +170,13 @@ demo: $(BUILD)/dmm-emu
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# The tree follows .clang-format (STYLE.md).
+format-check:
+	@out=$$(clang-format --dry-run $$(git ls-files '*.c' '*.h') 2>&1 | grep -c 'warning:'); \
+	if [ "$$out" -ne 0 ]; then clang-format --dry-run $$(git ls-files '*.c' '*.h') 2>&1 | grep 'warning:' | \
+		cut -d: -f1 | sort | uniq -c; echo "format-check: $$out lines differ from .clang-format (make format)"; exit 1; fi; \
+	echo "format-check: the tree follows .clang-format"
 
 clean:
 	rm -rf $(BUILD)

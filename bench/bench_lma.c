@@ -47,7 +47,8 @@ static size_t sent_len;
 static uint8_t sent_buf[DMM_MH_MAX_LEN];
 static uint64_t nsent;
 
-static void b_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf, size_t len)
+static void b_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
+		   size_t len)
 {
 	(void)ctx, (void)src, (void)dst;
 	nsent++;
@@ -188,9 +189,11 @@ int main(void)
 	}
 	printf("bench_lma: %u initial registrations: %.0f ns/PBU, %.0f PBU/s\n", N_REG, t_reg / N_REG,
 	       1e9 * N_REG / t_reg);
-	printf("bench_lma: %u refreshes over %u MNs: %.0f ns/PBU, %.0f PBU/s; baseline (codec only: decode PBU, "
+	printf("bench_lma: %u refreshes over %u MNs: %.0f ns/PBU, %.0f PBU/s; baseline (codec only: decode "
+	       "PBU, "
 	       "encode+decode PBA) %.0f ns; ratio %.2f\n",
-	       N_REFRESH, N_REG, t_ref / N_REFRESH, 1e9 * N_REFRESH / t_ref, t_base / N_REFRESH, t_ref / t_base);
+	       N_REFRESH, N_REG, t_ref / N_REFRESH, 1e9 * N_REFRESH / t_ref, t_base / N_REFRESH,
+	       t_ref / t_base);
 	if (dmm_lma_stats(lma)->lifetime_ext_no_handoff != N_REFRESH)
 		fprintf(stderr, "bench_lma: only %llu refreshes accepted\n",
 			(unsigned long long)dmm_lma_stats(lma)->lifetime_ext_no_handoff);
@@ -213,8 +216,9 @@ int main(void)
 		printf("bench_lma: %u bindings: %u in the cache; all tables %.0f MB = %.0f bytes/binding "
 		       "(binding cache %.0f, pool %.0f, the rest: intents, timers, per-binding LMA state); "
 		       "allocated at creation, nothing after (%zu bytes more)\n",
-		       N_MEM, dmm_bcache_count(dmm_lma_bcache(lma)), at_create / 1e6, (double)at_create / N_MEM,
-		       (double)bc / N_MEM, (double)dmm_pool_bytes(dmm_lma_pool(lma)) / N_MEM, allocated - at_create);
+		       N_MEM, dmm_bcache_count(dmm_lma_bcache(lma)), at_create / 1e6,
+		       (double)at_create / N_MEM, (double)bc / N_MEM,
+		       (double)dmm_pool_bytes(dmm_lma_pool(lma)) / N_MEM, allocated - at_create);
 	}
 	dmm_lma_free(lma);
 	dmm_policy_free(pol);

@@ -49,18 +49,18 @@ static void build(struct dmm_mh_msg *m, bool pba)
 }
 
 /* Runs fn for about 0.3 s and returns operations per second. */
-#define RATE(expr)                                                  \
-	({                                                          \
-		long n_ = 0;                                        \
-		double t0_ = now_s(), t_;                           \
-		do {                                                \
-			for (int i_ = 0; i_ < 1000; i_++) {         \
-				expr;                               \
-				__asm__ volatile("" ::: "memory");  \
-			}                                           \
-			n_ += 1000;                                 \
-		} while ((t_ = now_s() - t0_) < 0.3);               \
-		(double)n_ / t_;                                    \
+#define RATE(expr)                                                                                           \
+	({                                                                                                   \
+		long n_ = 0;                                                                                 \
+		double t0_ = now_s(), t_;                                                                    \
+		do {                                                                                         \
+			for (int i_ = 0; i_ < 1000; i_++) {                                                  \
+				expr;                                                                        \
+				__asm__ volatile("" ::: "memory");                                           \
+			}                                                                                    \
+			n_ += 1000;                                                                          \
+		} while ((t_ = now_s() - t0_) < 0.3);                                                        \
+		(double)n_ / t_;                                                                             \
 	})
 
 int main(void)
@@ -69,8 +69,8 @@ int main(void)
 	static uint8_t buf[DMM_MH_MAX_LEN], copy[DMM_MH_MAX_LEN];
 	const char *names[2] = {"PBU", "PBA"};
 
-	printf("%-4s %5s %14s %14s %14s %9s %9s\n", "msg", "bytes", "decode/s", "encode/s", "memcpy/s", "dec/cpy",
-	       "enc/cpy");
+	printf("%-4s %5s %14s %14s %14s %9s %9s\n", "msg", "bytes", "decode/s", "encode/s", "memcpy/s",
+	       "dec/cpy", "enc/cpy");
 	for (int k = 0; k < 2; k++) {
 		int n;
 		double dec, enc, cpy;

@@ -33,10 +33,10 @@ static int cmd_decode(int argc, char **argv);
 static int cmd_encode(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
-#define SHOW(w)                                               \
-	static int cmd_show_##w(int argc, char **argv)        \
-	{                                                     \
-		return dmmctl_show(#w, argc, argv);           \
+#define SHOW(w)                                                                                              \
+	static int cmd_show_##w(int argc, char **argv)                                                       \
+	{                                                                                                    \
+		return dmmctl_show(#w, argc, argv);                                                          \
 	}
 SHOW(bindings)
 SHOW(peers)
@@ -59,10 +59,12 @@ static const struct cmd cmds[] = {
 	 "binding cache (LMA) or binding update list (MAG): MN-ID, prefixes,\n"
 	 "peer, state, lifetime left, handovers",
 	 cmd_show_bindings},
-	{"show peers", "[-s SOCKET] [--json]", "mobility peers: heartbeat state, restart counter", cmd_show_peers},
+	{"show peers", "[-s SOCKET] [--json]", "mobility peers: heartbeat state, restart counter",
+	 cmd_show_peers},
 	{"show intents", "[-s SOCKET] [--json]", "forwarding intents with packet and byte counters",
 	 cmd_show_intents},
-	{"show stats", "[-s SOCKET] [--json]", "counters named after the PMIPv6 MIB (RFC 6475)", cmd_show_stats},
+	{"show stats", "[-s SOCKET] [--json]", "counters named after the PMIPv6 MIB (RFC 6475)",
+	 cmd_show_stats},
 	{"show node", "[-s SOCKET] [--json]", "role, address, data plane of the daemon", cmd_show_node},
 	{"show anchors", "[-s SOCKET] [--json]", "CMD: the MAARs with load, capacity and liveness (GAP1-3)",
 	 cmd_show_anchors},

@@ -3,8 +3,7 @@
 
 #include "dmm/log.h"
 
-void dmm_logf(const struct dmm_log *log, enum dmm_log_level lvl, enum dmm_log_cat cat,
-	      const char *fmt, ...)
+void dmm_logf(const struct dmm_log *log, enum dmm_log_level lvl, enum dmm_log_cat cat, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;

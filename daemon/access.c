@@ -43,8 +43,8 @@
 struct acc_link {
 	int ifindex; /* 0: free slot */
 	char name[IFNAMSIZ];
-	int pkt_fd;  /* AF_PACKET socket on this link */
-	bool up;     /* carrier */
+	int pkt_fd; /* AF_PACKET socket on this link */
+	bool up;    /* carrier */
 	bool has_mn;
 	uint8_t mac[6];
 	struct dmm_mnid mnid;
@@ -57,10 +57,10 @@ struct acc_link {
 
 struct dmmd_access {
 	struct dmmd *d;
-	struct mnl_socket *nl;     /* link events */
-	struct mnl_socket *nlreq;  /* requests */
+	struct mnl_socket *nl;	  /* link events */
+	struct mnl_socket *nlreq; /* requests */
 	unsigned seq;
-	int icmp_fd;               /* RA / RS */
+	int icmp_fd; /* RA / RS */
 	int tick_fd;
 	struct acc_link link[ACC_MAX_LINKS];
 	uint64_t ra_sent, rs_rcvd, attaches, detaches;
@@ -175,8 +175,8 @@ static void send_ra(struct dmmd_access *a, struct acc_link *l, bool withdraw)
 	dmm_nd_ra_set_mtu(&m, c->ra_mtu);
 	/* RFC 8885 §3.7: the local prefix preferred, older ones deprecated but valid. */
 	for (unsigned i = 0; i < l->nprefix; i++)
-		dmm_nd_ra_add_pio(&m.opts, &l->prefix[i], DMM_ND_PIO_L | DMM_ND_PIO_A, withdraw ? 0 : l->valid_s[i],
-				  withdraw ? 0 : l->preferred_s[i]);
+		dmm_nd_ra_add_pio(&m.opts, &l->prefix[i], DMM_ND_PIO_L | DMM_ND_PIO_A,
+				  withdraw ? 0 : l->valid_s[i], withdraw ? 0 : l->preferred_s[i]);
 	dmm_addr_parse("ff02::1", &dst);
 	n = dmm_nd_encode(buf, sizeof(buf), &m, &c->access_lla, &dst);
 	if (n < 0)
@@ -229,8 +229,8 @@ static void detach(struct dmmd_access *a, struct acc_link *l, const char *why)
 
 	if (!l->has_mn)
 		return;
-	dmm_logf(&a->d->log, DMM_LOG_INFO, DMM_LC_ND, "mn %s detached from %s (%s)", dmm_mnid_str(&l->mnid, s),
-		 l->name, why);
+	dmm_logf(&a->d->log, DMM_LOG_INFO, DMM_LC_ND, "mn %s detached from %s (%s)",
+		 dmm_mnid_str(&l->mnid, s), l->name, why);
 	a->d->ro->detach(a->d->role, &l->mnid, dmm_io_now());
 	l->has_mn = false;
 	l->registered = false;
@@ -307,7 +307,8 @@ static void on_icmp(void *ctx, int fd, uint32_t ev)
 		    m.type != DMM_ND_RS)
 			continue;
 		a->rs_rcvd++;
-		if (m.opts.has_sllao && m.opts.sllao.len == 6 && (!l->has_mn || memcmp(l->mac, m.opts.sllao.b, 6)))
+		if (m.opts.has_sllao && m.opts.sllao.len == 6 &&
+		    (!l->has_mn || memcmp(l->mac, m.opts.sllao.b, 6)))
 			attach(a, l, m.opts.sllao.b);
 		if (l->registered)
 			send_ra(a, l, false); /* RFC 4861 §6.2.6 */
@@ -343,8 +344,8 @@ static void link_seen(struct dmmd_access *a, int ifindex, const char *name, unsi
 		sll.sll_ifindex = ifindex;
 		if (l->pkt_fd < 0 || bind(l->pkt_fd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
 		    dmm_loop_add(a->d->loop, l->pkt_fd, on_packet, a) < 0) {
-			dmm_logf(&a->d->log, DMM_LOG_ERR, DMM_LC_ND, "access link %s: packet socket: %s", name,
-				 strerror(errno));
+			dmm_logf(&a->d->log, DMM_LOG_ERR, DMM_LC_ND, "access link %s: packet socket: %s",
+				 name, strerror(errno));
 			if (l->pkt_fd >= 0)
 				close(l->pkt_fd);
 			memset(l, 0, sizeof(*l));
@@ -352,8 +353,9 @@ static void link_seen(struct dmmd_access *a, int ifindex, const char *name, unsi
 			return;
 		}
 		err = configure_link(a, l);
-		dmm_logf(&a->d->log, err ? DMM_LOG_WARN : DMM_LOG_INFO, DMM_LC_ND, "access link %s (index %d) %s%s%s",
-			 name, ifindex, err ? "not configured: " : "configured", err ? strerror(-err) : "",
+		dmm_logf(&a->d->log, err ? DMM_LOG_WARN : DMM_LOG_INFO, DMM_LC_ND,
+			 "access link %s (index %d) %s%s%s", name, ifindex,
+			 err ? "not configured: " : "configured", err ? strerror(-err) : "",
 			 carrier ? ", carrier up" : "");
 	}
 	if (l->up && !carrier)
@@ -432,7 +434,8 @@ void dmmd_access_mn_event(struct dmmd_access *a, const struct dmm_mn_event *ev)
 		memcpy(l->valid_s, ev->valid_s, sizeof(ev->valid_s[0]) * ev->nprefix);
 		memcpy(l->preferred_s, ev->preferred_s, sizeof(ev->preferred_s[0]) * ev->nprefix);
 		dmm_logf(&a->d->log, DMM_LOG_INFO, DMM_LC_ND, "mn %s on %s registered, advertising %s",
-			 dmm_mnid_str(ev->mnid, s), l->name, ev->nprefix ? dmm_prefix_str(&ev->prefix[0], p) : "-");
+			 dmm_mnid_str(ev->mnid, s), l->name,
+			 ev->nprefix ? dmm_prefix_str(&ev->prefix[0], p) : "-");
 		send_ra(a, l, false);
 		l->next_ra = dmm_io_now() + (dmm_time_t)a->d->cfg.ra_interval_s * DMM_SECOND;
 		/* A prefix sent with valid lifetime 0 is withdrawn (GAP2-1): not advertised again. */
@@ -455,8 +458,9 @@ void dmmd_access_mn_event(struct dmmd_access *a, const struct dmm_mn_event *ev)
 		l->registered = false;
 		break;
 	case DMM_MN_REFUSED:
-		dmm_logf(&a->d->log, DMM_LOG_WARN, DMM_LC_ND, "mn %s on %s refused by the LMA (status %u): no prefix",
-			 dmm_mnid_str(ev->mnid, s), l->name, ev->status);
+		dmm_logf(&a->d->log, DMM_LOG_WARN, DMM_LC_ND,
+			 "mn %s on %s refused by the LMA (status %u): no prefix", dmm_mnid_str(ev->mnid, s),
+			 l->name, ev->status);
 		l->registered = false;
 		break;
 	}
@@ -506,7 +510,8 @@ struct dmmd_access *dmmd_access_open(struct dmmd *d)
 	if (a->tick_fd < 0 || timerfd_settime(a->tick_fd, 0, &its, NULL) < 0)
 		goto err;
 	if (dmm_loop_add(d->loop, mnl_socket_get_fd(a->nl), on_netlink, a) < 0 ||
-	    dmm_loop_add(d->loop, a->icmp_fd, on_icmp, a) < 0 || dmm_loop_add(d->loop, a->tick_fd, on_tick, a) < 0)
+	    dmm_loop_add(d->loop, a->icmp_fd, on_icmp, a) < 0 ||
+	    dmm_loop_add(d->loop, a->tick_fd, on_tick, a) < 0)
 		goto err;
 	/*
 	 * The links that exist already. The dump has its own socket: link_cb

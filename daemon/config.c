@@ -151,7 +151,9 @@ static int parse_mac(const char *s, uint8_t mac[6])
 
 			if (!isxdigit((unsigned char)ch))
 				return -1;
-			v = v << 4 | (unsigned)(isdigit((unsigned char)ch) ? ch - '0' : (tolower((unsigned char)ch) - 'a' + 10));
+			v = v << 4 |
+			    (unsigned)(isdigit((unsigned char)ch) ? ch - '0'
+								  : (tolower((unsigned char)ch) - 'a' + 10));
 		}
 		if (i < 5 && s[3 * i + 2] != ':')
 			return -1;
@@ -183,7 +185,8 @@ static int parse_profile(struct ctx *c, json_t *o, struct dmm_policy_profile *p,
 	p->n_alloc = 1;
 	if (!json_is_object(o))
 		return fail(c, NULL, "expected an object");
-	if (only(c, o, is_default ? default_keys : node_keys) < 0 || get_bool(c, o, "may-register", &p->may_register) < 0)
+	if (only(c, o, is_default ? default_keys : node_keys) < 0 ||
+	    get_bool(c, o, "may-register", &p->may_register) < 0)
 		return -1;
 	if (is_default) {
 		*s = 0;
@@ -205,7 +208,8 @@ static int parse_profile(struct ctx *c, json_t *o, struct dmm_policy_profile *p,
 		if (get_str(c, o, "mn-id", s, sizeof(s), true) < 0)
 			return -1;
 		if (dmm_mnid_parse(s, &id) != 0)
-			return fail(c, "mn-id", "'%s' is not an MN-ID (nai:..., eui48:..., eui64:..., imsi:...)", s);
+			return fail(c, "mn-id",
+				    "'%s' is not an MN-ID (nai:..., eui48:..., eui64:..., imsi:...)", s);
 		p->mnid = id;
 	}
 	if ((a = json_object_get(o, "lma")) != NULL) {
@@ -219,11 +223,14 @@ static int parse_profile(struct ctx *c, json_t *o, struct dmm_policy_profile *p,
 		}
 	}
 	if ((a = json_object_get(o, "prefixes")) != NULL) {
-		if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > DMM_POLICY_MAX_PREFIX)
-			return fail(c, "prefixes", "expected a list of 1 to %d prefixes", DMM_POLICY_MAX_PREFIX);
+		if (!json_is_array(a) || json_array_size(a) == 0 ||
+		    json_array_size(a) > DMM_POLICY_MAX_PREFIX)
+			return fail(c, "prefixes", "expected a list of 1 to %d prefixes",
+				    DMM_POLICY_MAX_PREFIX);
 		json_array_foreach(a, i, v)
 		{
-			if (!json_is_string(v) || parse_prefix_strict(json_string_value(v), &p->prefix[i]) != 0)
+			if (!json_is_string(v) ||
+			    parse_prefix_strict(json_string_value(v), &p->prefix[i]) != 0)
 				return fail(c, "prefixes", "entry %zu is not a prefix (addr/len)", i);
 			p->n_prefix++;
 		}
@@ -296,10 +303,18 @@ static int parse_pools(struct ctx *c, json_t *o, struct dmm_prefix *pool, uint8_
 
 static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
-	static const char *const keys[] = {"pools", "prefix-length", "max-bindings", "min-delay-before-bce-delete",
-					   "max-delay-before-new-bce-assign", "timestamp-validity-window",
-					   "timestamp-based", "max-lifetime", "authorized-mags", "user-plane-address",
-					   "revoke-on-handoff", NULL};
+	static const char *const keys[] = {"pools",
+					   "prefix-length",
+					   "max-bindings",
+					   "min-delay-before-bce-delete",
+					   "max-delay-before-new-bce-assign",
+					   "timestamp-validity-window",
+					   "timestamp-based",
+					   "max-lifetime",
+					   "authorized-mags",
+					   "user-plane-address",
+					   "revoke-on-handoff",
+					   NULL};
 	struct dmm_lma_cfg *l = &cfg->lma;
 	json_t *a, *v;
 	size_t i;
@@ -310,7 +325,8 @@ static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	if (only(c, o, keys) < 0 || get_u32(c, o, "prefix-length", &plen, 1, 128) < 0 ||
 	    get_u32(c, o, "max-bindings", &maxb, 1, 10000000) < 0 ||
 	    get_ms(c, o, "min-delay-before-bce-delete", &l->min_delay_before_bce_delete, 0, 3600000) < 0 ||
-	    get_ms(c, o, "max-delay-before-new-bce-assign", &l->max_delay_before_new_bce_assign, 0, 3600000) < 0 ||
+	    get_ms(c, o, "max-delay-before-new-bce-assign", &l->max_delay_before_new_bce_assign, 0, 3600000) <
+		    0 ||
 	    get_ms(c, o, "timestamp-validity-window", &l->timestamp_validity_window, 1, 3600000) < 0 ||
 	    get_bool(c, o, "timestamp-based", &l->timestamp_based) < 0 ||
 	    get_u32(c, o, "max-lifetime", &maxlife, 4, 262140) < 0 ||
@@ -374,14 +390,21 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	return 0;
 }
 
-#define ACCESS_KEYS "access-interfaces", "link-local-address", "link-layer-address", "ra-interval", \
-		"router-lifetime", "ra-mtu"
+#define ACCESS_KEYS                                                                                          \
+	"access-interfaces", "link-local-address", "link-layer-address", "ra-interval", "router-lifetime",   \
+		"ra-mtu"
 
 static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
-	static const char *const keys[] = {"lma", "lifetime", "max-mobile-nodes", "timestamp-based",
-					   "initial-bindack-timeout", "max-bindack-timeout", "max-retransmissions",
-					   ACCESS_KEYS, NULL};
+	static const char *const keys[] = {"lma",
+					   "lifetime",
+					   "max-mobile-nodes",
+					   "timestamp-based",
+					   "initial-bindack-timeout",
+					   "max-bindack-timeout",
+					   "max-retransmissions",
+					   ACCESS_KEYS,
+					   NULL};
 	struct dmm_mag_cfg *m = &cfg->mag;
 	uint32_t life = m->lifetime_s, maxmn = m->max_mns, retx = m->max_retransmissions;
 
@@ -419,8 +442,8 @@ static int parse_pools(struct ctx *c, json_t *o, struct dmm_prefix *pool, uint8_
 			if (dmm_prefix_eq(&pool[j], &pool[i]))
 				return fail(c, "pools", "entry %zu repeats entry %zu", i, j);
 		if (pool[i].len >= plen)
-			return fail(c, "pools", "entry %zu (/%u) is not shorter than prefix-length /%u", i, pool[i].len,
-				    plen);
+			return fail(c, "pools", "entry %zu (/%u) is not shorter than prefix-length /%u", i,
+				    pool[i].len, plen);
 		if (plen - pool[i].len > 24)
 			return fail(c, "pools", "entry %zu holds more than 2^24 prefixes", i);
 		(*npool)++;
@@ -431,9 +454,21 @@ static int parse_pools(struct ctx *c, json_t *o, struct dmm_prefix *pool, uint8_
 /* RFC 8885 MAAR: an access router anchoring its own pool. */
 static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
-	static const char *const keys[] = {"cmd", "pools", "prefix-length", "anchor-locally", "max-mobile-nodes",
-					   "max-anchored", "priority", "lifetime", "idle-release", "idle-check",
-					   "detach-grace", "timestamp-based", "prefix-valid-lifetime", ACCESS_KEYS, NULL};
+	static const char *const keys[] = {"cmd",
+					   "pools",
+					   "prefix-length",
+					   "anchor-locally",
+					   "max-mobile-nodes",
+					   "max-anchored",
+					   "priority",
+					   "lifetime",
+					   "idle-release",
+					   "idle-check",
+					   "detach-grace",
+					   "timestamp-based",
+					   "prefix-valid-lifetime",
+					   ACCESS_KEYS,
+					   NULL};
 	struct dmm_maar_cfg *m = &cfg->maar;
 	uint32_t plen = m->hnp_len, maxmn = m->max_mns, life = m->lifetime_s, prio = m->priority;
 
@@ -444,7 +479,8 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_bool(c, o, "anchor-locally", &m->anchor_locally) < 0 ||
 	    get_u32(c, o, "max-mobile-nodes", &maxmn, 1, 1000000) < 0 ||
 	    get_u32(c, o, "max-anchored", &m->max_anchored, 0, 16777216) < 0 ||
-	    get_u32(c, o, "priority", &prio, 0, 65535) < 0 || get_u32(c, o, "lifetime", &life, 4, 262140) < 0 ||
+	    get_u32(c, o, "priority", &prio, 0, 65535) < 0 ||
+	    get_u32(c, o, "lifetime", &life, 4, 262140) < 0 ||
 	    get_ms(c, o, "idle-release", &m->idle_release, 0, 86400000) < 0 ||
 	    get_ms(c, o, "idle-check", &m->idle_check, 100, 3600000) < 0 ||
 	    get_ms(c, o, "detach-grace", &m->detach_grace, 0, 3600000) < 0 ||
@@ -461,8 +497,9 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 /* RFC 8885 CMD: location only. */
 static int parse_cmd(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
-	static const char *const keys[] = {"mode", "relay-timeout", "max-mobile-nodes", "max-maars", "max-lifetime",
-					   "authorized-maars", "timestamp-based", NULL};
+	static const char *const keys[] = {
+		"mode",		"relay-timeout",    "max-mobile-nodes", "max-maars",
+		"max-lifetime", "authorized-maars", "timestamp-based",	NULL};
 	struct dmm_cmd_cfg *m = &cfg->cmd;
 	uint32_t maxmn = m->max_mns, maxm = m->max_maars, life = m->max_lifetime_s;
 	char mode[16] = "";
@@ -474,7 +511,8 @@ static int parse_cmd(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	if (only(c, o, keys) < 0 || get_str(c, o, "mode", mode, sizeof(mode), false) < 0 ||
 	    get_ms(c, o, "relay-timeout", &m->relay_timeout, 10, 60000) < 0 ||
 	    get_u32(c, o, "max-mobile-nodes", &maxmn, 1, 4000000) < 0 ||
-	    get_u32(c, o, "max-maars", &maxm, 1, 65536) < 0 || get_u32(c, o, "max-lifetime", &life, 4, 262140) < 0 ||
+	    get_u32(c, o, "max-maars", &maxm, 1, 65536) < 0 ||
+	    get_u32(c, o, "max-lifetime", &life, 4, 262140) < 0 ||
 	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0)
 		return -1;
 	if (*mode && strcmp(mode, "proxy") != 0 && strcmp(mode, "relay") != 0)
@@ -525,9 +563,10 @@ static void defaults(struct dmmd_config *cfg)
 
 int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size_t errlen)
 {
-	static const char *const keys[] = {"name", "role", "address", "transport", "dataplane", "control-socket",
-					   "log-level", "heartbeat", "restart-counter", "tun-name", "lma", "mag", "maar", "cmd",
-					   "mobile-nodes", "default-profile", NULL};
+	static const char *const keys[] = {
+		"name",	     "role",	  "address",	     "transport",	"dataplane", "control-socket",
+		"log-level", "heartbeat", "restart-counter", "tun-name",	"lma",	     "mag",
+		"maar",	     "cmd",	  "mobile-nodes",    "default-profile", NULL};
 	struct ctx c = {err, errlen, ""};
 	struct dmmd_config cfg;
 	json_error_t je;
@@ -587,14 +626,16 @@ int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size
 		goto out;
 	}
 	if (!*cfg.ctl_path)
-		snprintf(cfg.ctl_path, sizeof(cfg.ctl_path), "/run/dmmd-%s.sock", *cfg.name ? cfg.name : "node");
+		snprintf(cfg.ctl_path, sizeof(cfg.ctl_path), "/run/dmmd-%s.sock",
+			 *cfg.name ? cfg.name : "node");
 	if (parse_heartbeat(&c, node, &cfg.lma.heartbeat_interval, &cfg.lma.missing_heartbeats_allowed) < 0)
 		goto out;
 	cfg.mag.heartbeat_interval = cfg.maar.heartbeat_interval = cfg.cmd.heartbeat_interval =
 		cfg.lma.heartbeat_interval;
 	cfg.mag.missing_heartbeats_allowed = cfg.maar.missing_heartbeats_allowed =
 		cfg.cmd.missing_heartbeats_allowed = cfg.lma.missing_heartbeats_allowed;
-	cfg.lma.restart_counter = cfg.mag.restart_counter = cfg.maar.restart_counter = cfg.cmd.restart_counter = rc;
+	cfg.lma.restart_counter = cfg.mag.restart_counter = cfg.maar.restart_counter =
+		cfg.cmd.restart_counter = rc;
 	cfg.lma.addr = cfg.mag.addr = cfg.maar.addr = cfg.cmd.addr = cfg.address;
 	for (int r = DMMD_ROLE_LMA; r <= DMMD_ROLE_CMD; r++) {
 		const char *name = dmmd_role_name((enum dmmd_role)r);
@@ -610,8 +651,8 @@ int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size
 		goto out;
 	}
 	{
-		static int (*const parse[])(struct ctx *, json_t *, struct dmmd_config *) = {parse_lma, parse_mag,
-											       parse_maar, parse_cmd};
+		static int (*const parse[])(struct ctx *, json_t *, struct dmmd_config *) = {
+			parse_lma, parse_mag, parse_maar, parse_cmd};
 		size_t n = push(&c, dmmd_role_name(cfg.role));
 
 		if (parse[cfg.role](&c, sub, &cfg) < 0)
@@ -703,7 +744,8 @@ int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_conf
 		 (old->cmd.max_mns != new->cmd.max_mns || old->cmd.max_maars != new->cmd.max_maars))
 		what = "cmd capacities";
 	else if (dmmd_role_has_access(old->role) &&
-		 (old->naccess != new->naccess || memcmp(old->access, new->access, sizeof(old->access)) != 0 ||
+		 (old->naccess != new->naccess ||
+		  memcmp(old->access, new->access, sizeof(old->access)) != 0 ||
 		  !dmm_addr_eq(&old->access_lla, &new->access_lla) ||
 		  memcmp(old->access_mac, new->access_mac, 6) != 0 || old->mag.max_mns != new->mag.max_mns))
 		what = "access interfaces, addresses or capacity";

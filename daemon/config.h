@@ -24,14 +24,14 @@ struct dmmd_config {
 	char name[64];
 	enum dmmd_role role;
 	enum dmmd_transport transport;
-	char dataplane[16];           /* "kernel" or "user" */
+	char dataplane[16];	      /* "kernel" or "user" */
 	char ctl_path[DMMD_PATH_MAX]; /* UNIX control socket */
 	char log_level[8];
 	struct dmm_addr address;
-	struct dmm_lma_cfg lma;       /* role lma; policy pointer filled by the daemon */
-	struct dmm_mag_cfg mag;       /* role mag; policy pointer filled by the daemon */
-	struct dmm_maar_cfg maar;     /* role maar (RFC 8885) */
-	struct dmm_cmd_cfg cmd;       /* role cmd (RFC 8885) */
+	struct dmm_lma_cfg lma;	  /* role lma; policy pointer filled by the daemon */
+	struct dmm_mag_cfg mag;	  /* role mag; policy pointer filled by the daemon */
+	struct dmm_maar_cfg maar; /* role maar (RFC 8885) */
+	struct dmm_cmd_cfg cmd;	  /* role cmd (RFC 8885) */
 	/* Mobile node profiles and the default profile (policy store content). */
 	uint32_t nprofiles;
 	struct dmm_policy_profile *profiles; /* owned, malloc'd */
@@ -45,9 +45,9 @@ struct dmmd_config {
 	char access[DMMD_MAX_ACCESS][DMM_DP_IFNAMSIZ]; /* interface name patterns (fnmatch) */
 	struct dmm_addr access_lla;
 	uint8_t access_mac[6];
-	uint32_t ra_interval_s;       /* unsolicited RA period per registered MN */
+	uint32_t ra_interval_s; /* unsolicited RA period per registered MN */
 	uint32_t router_lifetime_s;
-	uint32_t ra_mtu;              /* MTU option in RAs: the tunnel's, 1460 by default */
+	uint32_t ra_mtu; /* MTU option in RAs: the tunnel's, 1460 by default */
 	char tun_name[DMM_DP_IFNAMSIZ];
 };
 

@@ -107,7 +107,8 @@ static void bul_rows(json_t *arr, const struct dmm_bul *bul, const char *kind, d
 		if (e->anchors.n)
 			json_object_set_new(o, "anchors", j_anchors(&e->anchors));
 		if (e->registered >= e->attached && e->attached)
-			json_object_set_new(o, "registration-ms", json_real((double)(e->registered - e->attached) / 1e6));
+			json_object_set_new(o, "registration-ms",
+					    json_real((double)(e->registered - e->attached) / 1e6));
 		json_array_append_new(arr, o);
 	}
 }
@@ -150,8 +151,10 @@ static json_t *show_anchors(struct dmmd *d)
 		json_object_set_new(o, "address", j_addr(&a->addr));
 		json_object_set_new(o, "state", json_string(dmm_anchor_state_name(a->state)));
 		json_object_set_new(o, "priority", a->load_known ? json_integer(a->priority) : json_null());
-		json_object_set_new(o, "sessions-in-use", a->load_known ? json_integer(a->sessions_in_use) : json_null());
-		json_object_set_new(o, "max-sessions", a->load_known ? json_integer(a->max_sessions) : json_null());
+		json_object_set_new(o, "sessions-in-use",
+				    a->load_known ? json_integer(a->sessions_in_use) : json_null());
+		json_object_set_new(o, "max-sessions",
+				    a->load_known ? json_integer(a->max_sessions) : json_null());
 		json_object_set_new(o, "serving", json_integer(a->serving));
 		json_object_set_new(o, "anchored", json_integer(a->anchored));
 		json_object_set_new(o, "chosen", json_integer((json_int_t)a->chosen));
@@ -171,13 +174,15 @@ static json_t *show_peers(struct dmmd *d)
 
 		json_object_set_new(o, "address", j_addr(&p->addr));
 		json_object_set_new(o, "state", json_string(dmm_peer_state_name(p->state)));
-		json_object_set_new(o, "restart-counter", p->rc_known ? json_integer(p->restart_counter) : json_null());
+		json_object_set_new(o, "restart-counter",
+				    p->rc_known ? json_integer(p->restart_counter) : json_null());
 		json_object_set_new(o, "bindings", json_integer(p->bindings));
 		json_object_set_new(o, "missed", json_integer(p->missed));
 		json_object_set_new(o, "restarts", json_integer((json_int_t)p->restarts));
 		json_object_set_new(o, "downs", json_integer((json_int_t)p->downs));
-		json_object_set_new(o, "last-heard-ago", p->last_heard ? json_real((double)(now - p->last_heard) / 1e9)
-								      : json_null());
+		json_object_set_new(o, "last-heard-ago",
+				    p->last_heard ? json_real((double)(now - p->last_heard) / 1e9)
+						  : json_null());
 		json_array_append_new(arr, o);
 	}
 	return arr;
@@ -217,23 +222,30 @@ static json_t *show_intents(struct dmmd *d)
 static json_t *show_stats(struct dmmd *d)
 {
 	const struct dmm_pmip_stats *s = dmmd_role_stats(d);
-	json_t *o = json_object(), *st = json_object(), *mal = json_object(), *rx = json_object(), *tx = json_object();
+	json_t *o = json_object(), *st = json_object(), *mal = json_object(), *rx = json_object(),
+	       *tx = json_object();
 	char k[16];
 
 	/* RFC 6475 §4 names where the MIB has them. */
-	json_object_set_new(o, "pmip6InitialBindingRegistrations", json_integer((json_int_t)s->initial_registrations));
+	json_object_set_new(o, "pmip6InitialBindingRegistrations",
+			    json_integer((json_int_t)s->initial_registrations));
 	json_object_set_new(o, "pmip6BindingLifeTimeExtensionNoHandOff",
 			    json_integer((json_int_t)s->lifetime_ext_no_handoff));
 	json_object_set_new(o, "pmip6BindingLifeTimeExtensionAfterHandOff",
 			    json_integer((json_int_t)s->lifetime_ext_after_handoff));
 	json_object_set_new(o, "pmip6BindingDeRegistrations", json_integer((json_int_t)s->deregistrations));
 	json_object_set_new(o, "pmip6BindingBindingAcks", json_integer((json_int_t)s->binding_acks));
-	json_object_set_new(o, "pmip6MissingHandOffIndicatorOption", json_integer((json_int_t)s->ba_status[161]));
-	json_object_set_new(o, "pmip6MissingAccessTechTypeOption", json_integer((json_int_t)s->ba_status[162]));
+	json_object_set_new(o, "pmip6MissingHandOffIndicatorOption",
+			    json_integer((json_int_t)s->ba_status[161]));
+	json_object_set_new(o, "pmip6MissingAccessTechTypeOption",
+			    json_integer((json_int_t)s->ba_status[162]));
 	json_object_set_new(o, "pmip6TimestampMismatch", json_integer((json_int_t)s->ba_status[156]));
-	json_object_set_new(o, "pmip6TimestampLowerThanPrevAccepted", json_integer((json_int_t)s->ba_status[157]));
-	json_object_set_new(o, "pmip6MagNotAuthorizedForProxyReg", json_integer((json_int_t)s->ba_status[154]));
-	json_object_set_new(o, "pmip6NotAuthorizedForHomeNetworkPrefix", json_integer((json_int_t)s->ba_status[155]));
+	json_object_set_new(o, "pmip6TimestampLowerThanPrevAccepted",
+			    json_integer((json_int_t)s->ba_status[157]));
+	json_object_set_new(o, "pmip6MagNotAuthorizedForProxyReg",
+			    json_integer((json_int_t)s->ba_status[154]));
+	json_object_set_new(o, "pmip6NotAuthorizedForHomeNetworkPrefix",
+			    json_integer((json_int_t)s->ba_status[155]));
 	json_object_set_new(o, "pmip6BcePbuPrefixSetDoNotMatch", json_integer((json_int_t)s->ba_status[159]));
 	for (int i = 0; i < 256; i++) {
 		if (!s->ba_status[i])
@@ -244,7 +256,8 @@ static json_t *show_stats(struct dmmd *d)
 	json_object_set_new(o, "ba-status", st);
 	for (int i = 1; i < DMM_STATS_MAX_ERR; i++)
 		if (s->rx_malformed[i])
-			json_object_set_new(mal, dmm_errname(-i), json_integer((json_int_t)s->rx_malformed[i]));
+			json_object_set_new(mal, dmm_errname(-i),
+					    json_integer((json_int_t)s->rx_malformed[i]));
 	json_object_set_new(o, "rx-malformed", mal);
 	for (int i = 0; i < 32; i++) {
 		const struct dmm_mh_desc *md = dmm_mh_msg_desc((uint8_t)i, 1);
@@ -271,7 +284,8 @@ static json_t *show_stats(struct dmmd *d)
 	json_object_set_new(o, "heartbeat-responses-received", json_integer((json_int_t)s->hb_resp_rcvd));
 	json_object_set_new(o, "peers-down", json_integer((json_int_t)s->peers_down));
 	json_object_set_new(o, "peer-restarts", json_integer((json_int_t)s->peer_restarts));
-	json_object_set_new(o, "pmip6HomeTunnelEstablished", json_integer((json_int_t)s->tunnels_established));
+	json_object_set_new(o, "pmip6HomeTunnelEstablished",
+			    json_integer((json_int_t)s->tunnels_established));
 	json_object_set_new(o, "pmip6HomeTunnelReleased", json_integer((json_int_t)s->tunnels_released));
 	json_object_set_new(o, "pool-exhausted", json_integer((json_int_t)s->pool_exhausted));
 	json_object_set_new(o, "config-reloads", json_integer((json_int_t)d->reloads_ok));
@@ -280,21 +294,23 @@ static json_t *show_stats(struct dmmd *d)
 	if (d->cfg.role == DMMD_ROLE_MAAR) {
 		const struct dmm_maar_counters *m = dmm_maar_counters(d->role);
 
-		json_object_set_new(o, "dmm",
-				    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "local-anchors", (json_int_t)m->local_anchors,
-					      "remote-anchor-asks", (json_int_t)m->remote_anchor_asks,
-					      "prefixes-released", (json_int_t)m->prefixes_released,
-					      "anchors-released", (json_int_t)m->anchors_released, "tunnels-up",
-					      (json_int_t)m->tunnels_up, "tunnels-down", (json_int_t)m->tunnels_down));
+		json_object_set_new(
+			o, "dmm",
+			json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "local-anchors", (json_int_t)m->local_anchors,
+				  "remote-anchor-asks", (json_int_t)m->remote_anchor_asks,
+				  "prefixes-released", (json_int_t)m->prefixes_released, "anchors-released",
+				  (json_int_t)m->anchors_released, "tunnels-up", (json_int_t)m->tunnels_up,
+				  "tunnels-down", (json_int_t)m->tunnels_down));
 	} else if (d->cfg.role == DMMD_ROLE_CMD) {
 		const struct dmm_cmd_counters *m = dmm_cmd_counters(d->role);
 
-		json_object_set_new(o, "dmm",
-				    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "handovers", (json_int_t)m->handovers,
-					      "pmaar-updates", (json_int_t)m->pmaar_updates, "pmaar-give-ups",
-					      (json_int_t)m->pmaar_give_ups, "partial-pbas", (json_int_t)m->partial_pbas,
-					      "releases", (json_int_t)m->releases, "anchor-choices",
-					      (json_int_t)m->anchor_choices, "no-anchor", (json_int_t)m->no_anchor));
+		json_object_set_new(
+			o, "dmm",
+			json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "handovers", (json_int_t)m->handovers,
+				  "pmaar-updates", (json_int_t)m->pmaar_updates, "pmaar-give-ups",
+				  (json_int_t)m->pmaar_give_ups, "partial-pbas", (json_int_t)m->partial_pbas,
+				  "releases", (json_int_t)m->releases, "anchor-choices",
+				  (json_int_t)m->anchor_choices, "no-anchor", (json_int_t)m->no_anchor));
 	}
 	return o;
 }
@@ -307,7 +323,8 @@ static json_t *show_node(struct dmmd *d)
 	json_object_set_new(o, "role", json_string(d->ro->name));
 	json_object_set_new(o, "address", j_addr(&d->cfg.address));
 	json_object_set_new(o, "dataplane", json_string(d->dpo->name));
-	json_object_set_new(o, "transport", json_string(d->cfg.transport == DMMD_TRANSPORT_UDP ? "udp" : "ip6"));
+	json_object_set_new(o, "transport",
+			    json_string(d->cfg.transport == DMMD_TRANSPORT_UDP ? "udp" : "ip6"));
 	json_object_set_new(o, "pid", json_integer(getpid()));
 	return o;
 }
@@ -365,8 +382,8 @@ static void on_client(void *ctx, int fd, uint32_t ev)
 		json_t *list = json_array();
 
 		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-			json_array_append_new(list, json_pack("{s:s,s:s}", "command", commands[i].path, "help",
-							      commands[i].help));
+			json_array_append_new(list, json_pack("{s:s,s:s}", "command", commands[i].path,
+							      "help", commands[i].help));
 		reply = json_pack("{s:s,s:o}", "error", "unknown command", "commands", list);
 	}
 	text = json_dumps(reply, JSON_COMPACT);

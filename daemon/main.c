@@ -55,8 +55,8 @@ static void log_sink(void *ctx, enum dmm_log_level lvl, enum dmm_log_cat cat, co
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(t, sizeof(t), "%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ld dmmd[%s] %s %s %s\n", t, ts.tv_nsec / 1000000, *d->cfg.name ? d->cfg.name : "-",
-		dmm_log_level_name(lvl), dmm_log_cat_name(cat), msg);
+	fprintf(stderr, "%s.%03ld dmmd[%s] %s %s %s\n", t, ts.tv_nsec / 1000000,
+		*d->cfg.name ? d->cfg.name : "-", dmm_log_level_name(lvl), dmm_log_cat_name(cat), msg);
 }
 
 static enum dmm_log_level level_of(const char *s)
@@ -116,7 +116,8 @@ static void env_mn_event(void *ctx, const struct dmm_mn_event *ev)
 struct dmm_policy *dmmd_policy_build(const struct dmmd_config *cfg, const struct dmm_alloc *a, char *err,
 				     size_t errlen)
 {
-	struct dmm_policy *p = dmm_policy_new(a, cfg->nprofiles + 16, cfg->nmags + 16, (uint64_t)dmm_io_now());
+	struct dmm_policy *p =
+		dmm_policy_new(a, cfg->nprofiles + 16, cfg->nmags + 16, (uint64_t)dmm_io_now());
 
 	if (!p) {
 		snprintf(err, errlen, "policy store: out of memory");
@@ -160,7 +161,8 @@ static const void *role_cfg(struct dmmd_config *cfg, struct dmm_policy *pol)
 
 static const struct dmm_role_ops *role_ops(enum dmmd_role r)
 {
-	static const struct dmm_role_ops *const ops[] = {&dmm_lma_ops, &dmm_mag_ops, &dmm_maar_ops, &dmm_cmd_ops};
+	static const struct dmm_role_ops *const ops[] = {&dmm_lma_ops, &dmm_mag_ops, &dmm_maar_ops,
+							 &dmm_cmd_ops};
 
 	return ops[r];
 }
@@ -300,8 +302,8 @@ static void reload(struct dmmd *d)
 		dmm_policy_free(np);
 		dmmd_config_free(&nc);
 		d->reloads_refused++;
-		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused by the role (%s), running config kept",
-			 dmm_strerror(rc));
+		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG,
+			 "reload refused by the role (%s), running config kept", dmm_strerror(rc));
 		return;
 	}
 	dmm_policy_free(d->policy);
@@ -453,8 +455,9 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	dmm_logf(&d.log, DMM_LOG_INFO, DMM_LC_CFG, "%s started: %s data plane, %s transport, control %s", d.ro->name,
-		 d.dpo->name, d.cfg.transport == DMMD_TRANSPORT_UDP ? "udp 5436" : "ip6 135", d.cfg.ctl_path);
+	dmm_logf(&d.log, DMM_LOG_INFO, DMM_LC_CFG, "%s started: %s data plane, %s transport, control %s",
+		 d.ro->name, d.dpo->name, d.cfg.transport == DMMD_TRANSPORT_UDP ? "udp 5436" : "ip6 135",
+		 d.cfg.ctl_path);
 	next_sync = dmm_io_now() + COUNTER_SYNC;
 	dmmd_rearm(&d);
 	while (!d.stop)

@@ -66,6 +66,7 @@ int dmm_mhsock_send(struct dmm_mhsock *s, const struct dmm_addr *dst, uint8_t *b
  * datagram was consumed but must be ignored (bad checksum: counted,
  * RFC 6275 §9.2 says drop silently); -EAGAIN when nothing is waiting.
  */
-int dmm_mhsock_recv(struct dmm_mhsock *s, uint8_t *buf, size_t cap, struct dmm_addr *src, struct dmm_addr *dst);
+int dmm_mhsock_recv(struct dmm_mhsock *s, uint8_t *buf, size_t cap, struct dmm_addr *src,
+		    struct dmm_addr *dst);
 
 #endif

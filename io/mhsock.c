@@ -46,14 +46,13 @@ int dmm_mhsock_open(struct dmm_mhsock *s, enum dmm_mh_transport t, const struct 
 	if (bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto err;
 	return 0;
-err:
-	{
-		int e = -errno;
+err : {
+	int e = -errno;
 
-		close(s->fd);
-		s->fd = -1;
-		return e;
-	}
+	close(s->fd);
+	s->fd = -1;
+	return e;
+}
 }
 
 void dmm_mhsock_close(struct dmm_mhsock *s)
@@ -70,7 +69,8 @@ static unsigned port_slot(const struct dmm_mhsock *s, const struct dmm_addr *a)
 
 	for (int i = 0; i < 16; i++)
 		h = (h ^ a->b[i]) * 16777619u;
-	for (unsigned i = 0, k = h % DMM_MHSOCK_PORTS; i < DMM_MHSOCK_PORTS; i++, k = (k + 1) % DMM_MHSOCK_PORTS)
+	for (unsigned i = 0, k = h % DMM_MHSOCK_PORTS; i < DMM_MHSOCK_PORTS;
+	     i++, k = (k + 1) % DMM_MHSOCK_PORTS)
 		if (!s->ports[k].port || dmm_addr_eq(&s->ports[k].addr, a))
 			return k;
 	return h % DMM_MHSOCK_PORTS; /* full: overwrite */
@@ -94,8 +94,9 @@ int dmm_mhsock_send(struct dmm_mhsock *s, const struct dmm_addr *dst, uint8_t *b
 		unsigned k = port_slot(s, dst);
 
 		/* RFC 5844 §4: to the port the peer sent from, 5436 for a peer not heard yet. */
-		to.sin6_port = htons(s->ports[k].port && dmm_addr_eq(&s->ports[k].addr, dst) ? s->ports[k].port
-											    : DMM_MH_UDP_PORT);
+		to.sin6_port =
+			htons(s->ports[k].port && dmm_addr_eq(&s->ports[k].addr, dst) ? s->ports[k].port
+										      : DMM_MH_UDP_PORT);
 		buf[4] = buf[5] = 0; /* RFC 5844 §4: the MH checksum is 0 over UDP */
 	} else if (len >= 6) {
 		dmm_put_u16(buf + 4, dmm_mh_checksum(buf, len, &s->local, dst));
@@ -114,7 +115,8 @@ int dmm_mhsock_send(struct dmm_mhsock *s, const struct dmm_addr *dst, uint8_t *b
 	return 0;
 }
 
-int dmm_mhsock_recv(struct dmm_mhsock *s, uint8_t *buf, size_t cap, struct dmm_addr *src, struct dmm_addr *dst)
+int dmm_mhsock_recv(struct dmm_mhsock *s, uint8_t *buf, size_t cap, struct dmm_addr *src,
+		    struct dmm_addr *dst)
 {
 	struct sockaddr_in6 from;
 	union {

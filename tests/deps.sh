@@ -3,7 +3,7 @@
 # root it runs apt-get update once and apt-get install for what is
 # missing; otherwise it names the missing packages and stops.
 set -u
-pkgs="build-essential clang libclang-rt-14-dev libjansson-dev libpcap-dev libmnl-dev
+pkgs="build-essential clang clang-format libclang-rt-14-dev libjansson-dev libpcap-dev libmnl-dev
 libnftables-dev libnftables1 nftables
 tshark python3-scapy tcpdump iproute2 iputils-ping iperf3 procps jq
 libyang2-tools"

@@ -125,7 +125,8 @@ static int parse_addr(const char *s, unsigned port, struct sockaddr_in6 *sa)
 
 static int listen_on(int type, unsigned port)
 {
-	struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_ANY_INIT};
+	struct sockaddr_in6 sa = {
+		.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_ANY_INIT};
 	int one = 1, fd = socket(AF_INET6, type | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
@@ -199,7 +200,8 @@ static int tcp_sink(const struct opts *o)
 	t1 = mono_ns();
 	close(fd);
 	bool ok = !err && got == o->bytes && bad_at == UINT64_MAX;
-	printf("{\"bytes\":%llu,\"expected\":%llu,\"ok\":%s,\"resets\":%d,\"first-mismatch\":%lld,\"seconds\":%.3f",
+	printf("{\"bytes\":%llu,\"expected\":%llu,\"ok\":%s,\"resets\":%d,\"first-mismatch\":%lld,"
+	       "\"seconds\":%.3f",
 	       (unsigned long long)got, (unsigned long long)o->bytes, ok ? "true" : "false", resets,
 	       bad_at == UINT64_MAX ? -1LL : (long long)bad_at, (double)(t1 - t0) / 1e9);
 	if (err)
@@ -228,8 +230,10 @@ static int tcp_source(const struct opts *o)
 		err = errno;
 		close(fd);
 		fd = -1;
-		if (mono_ns() > deadline || (err != ECONNREFUSED && err != ENETUNREACH && err != EADDRNOTAVAIL)) {
-			printf("{\"bytes\":0,\"ok\":false,\"resets\":0,\"error\":\"connect: %s\"}\n", strerror(err));
+		if (mono_ns() > deadline ||
+		    (err != ECONNREFUSED && err != ENETUNREACH && err != EADDRNOTAVAIL)) {
+			printf("{\"bytes\":0,\"ok\":false,\"resets\":0,\"error\":\"connect: %s\"}\n",
+			       strerror(err));
 			return 1;
 		}
 		usleep(100000);
@@ -246,7 +250,8 @@ static int tcp_source(const struct opts *o)
 			uint64_t now = mono_ns();
 
 			if (due > now) {
-				struct timespec ts = {(time_t)((due - now) / 1000000000u), (long)((due - now) % 1000000000u)};
+				struct timespec ts = {(time_t)((due - now) / 1000000000u),
+						      (long)((due - now) % 1000000000u)};
 
 				nanosleep(&ts, NULL);
 			}
@@ -286,7 +291,8 @@ static int tcp_source(const struct opts *o)
 	}
 	close(fd);
 	printf("{\"bytes\":%llu,\"ok\":%s,\"resets\":%d,\"seconds\":%.3f", (unsigned long long)sent,
-	       err ? "false" : "true", err == ECONNRESET || err == EPIPE ? 1 : 0, (double)(mono_ns() - t0) / 1e9);
+	       err ? "false" : "true", err == ECONNRESET || err == EPIPE ? 1 : 0,
+	       (double)(mono_ns() - t0) / 1e9);
 	if (err)
 		printf(",\"error\":\"%s\"", strerror(err));
 	printf("}\n");
@@ -336,8 +342,9 @@ static int udp_source(const struct opts *o)
 			sent++;
 	}
 	close(fd);
-	printf("{\"planned\":%llu,\"sent\":%llu,\"send-errors\":%llu,\"seconds\":%.3f}\n", (unsigned long long)total,
-	       (unsigned long long)sent, (unsigned long long)errors, (double)(mono_ns() - t0) / 1e9);
+	printf("{\"planned\":%llu,\"sent\":%llu,\"send-errors\":%llu,\"seconds\":%.3f}\n",
+	       (unsigned long long)total, (unsigned long long)sent, (unsigned long long)errors,
+	       (double)(mono_ns() - t0) / 1e9);
 	return 0;
 }
 
@@ -350,10 +357,10 @@ static void on_stop(int sig)
 }
 
 struct gap {
-	double t;        /* wall clock of the last arrival before the gap */
-	double ms;       /* arrival gap */
-	uint64_t lost;   /* sequence numbers missing across it */
-	uint64_t after;  /* first sequence number after it */
+	double t;	/* wall clock of the last arrival before the gap */
+	double ms;	/* arrival gap */
+	uint64_t lost;	/* sequence numbers missing across it */
+	uint64_t after; /* first sequence number after it */
 };
 
 static int udp_sink(const struct opts *o)
@@ -385,7 +392,8 @@ static int udp_sink(const struct opts *o)
 		uint64_t now = mono_ns();
 		ssize_t n;
 
-		if (stop_now || now >= deadline || (any && total && max_seq + 1 >= total && received >= total))
+		if (stop_now || now >= deadline ||
+		    (any && total && max_seq + 1 >= total && received >= total))
 			break;
 		if (wait_in(fd, (int)((deadline - now) / 1000000u) + 1) <= 0)
 			continue;
@@ -437,12 +445,13 @@ static int udp_sink(const struct opts *o)
 	/* Stopped early, probes after the last arrival may still be on their way: not counted as lost. */
 	uint64_t expected = stop_now ? (any ? max_seq + 1 : 0) : total;
 	printf("{\"planned\":%llu,\"received\":%llu,\"lost\":%llu,\"duplicates\":%llu,\"reordered\":%llu,"
-	       "\"max-delay-ms\":%.3f,\"seconds\":%.3f,\"max-seq\":%llu,\"last-t\":%.3f,\"gap-threshold-ms\":%.1f,"
+	       "\"max-delay-ms\":%.3f,\"seconds\":%.3f,\"max-seq\":%llu,\"last-t\":%.3f,\"gap-threshold-ms\":"
+	       "%.1f,"
 	       "\"gaps\":[",
 	       (unsigned long long)total, (unsigned long long)received,
 	       (unsigned long long)(expected > received ? expected - received : 0), (unsigned long long)dups,
-	       (unsigned long long)reordered, max_delay_ms, any ? (double)(last - first) / 1e9 : 0.0, (unsigned long long)max_seq, last_wall,
-	       o->gap_ms);
+	       (unsigned long long)reordered, max_delay_ms, any ? (double)(last - first) / 1e9 : 0.0,
+	       (unsigned long long)max_seq, last_wall, o->gap_ms);
 	for (unsigned i = 0; i < ngaps; i++)
 		printf("%s{\"t\":%.3f,\"ms\":%.3f,\"lost\":%llu,\"after-seq\":%llu}", i ? "," : "", gaps[i].t,
 		       gaps[i].ms, (unsigned long long)gaps[i].lost, (unsigned long long)gaps[i].after);

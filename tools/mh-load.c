@@ -173,7 +173,8 @@ static int run_pbu(int argc, char **argv)
 		}
 	}
 	t = now_s() - t0;
-	printf("{\"sent\":%llu,\"acked\":%llu,\"accepted\":%llu,\"timeouts\":%llu,\"seconds\":%.3f,\"rate\":%.0f}\n",
+	printf("{\"sent\":%llu,\"acked\":%llu,\"accepted\":%llu,\"timeouts\":%llu,\"seconds\":%.3f,\"rate\":%"
+	       ".0f}\n",
 	       (unsigned long long)sent, (unsigned long long)acked, (unsigned long long)accepted,
 	       (unsigned long long)timeouts, t, (double)acked / t);
 	(void)out_mn;
@@ -217,7 +218,8 @@ static int run_echo(int argc, char **argv)
 	uint64_t sent = 0, acked = 0;
 	int outstanding = 0;
 
-	if (size < 2 || size > 2048 || reply < 2 || reply > 2048 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (size < 2 || size > 2048 || reply < 2 || reply > 2048 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return 2;
 	buf[0] = (uint8_t)(reply >> 8);
 	buf[1] = (uint8_t)reply;
@@ -259,6 +261,7 @@ int main(int argc, char **argv)
 		return run_echo(argc, argv);
 	fprintf(stderr, "usage: mh-load pbu --to ADDR [--port 5436] [--mns N] [--seconds S] [--window W]\n"
 			"       mh-load echo-server [--port P]\n"
-			"       mh-load echo --to ADDR [--port P] [--size B] [--reply B] [--seconds S] [--window W]\n");
+			"       mh-load echo --to ADDR [--port P] [--size B] [--reply B] [--seconds S] "
+			"[--window W]\n");
 	return 2;
 }

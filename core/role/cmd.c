@@ -73,7 +73,8 @@ static int pair_add(struct dmm_cmd *c, struct dmm_bcache_entry *e, const struct 
 }
 
 /* Remove pair i of e with its pending update (no message). */
-void cmd_pair_drop(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, const char *reason, dmm_time_t now)
+void cmd_pair_drop(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, const char *reason,
+		   dmm_time_t now)
 {
 	struct cmd_mx *x = cmd_mx_of(c, e);
 	struct dmm_anchor pr = e->pmaar.a[i];
@@ -125,7 +126,8 @@ static void relay_pba(struct dmm_cmd *c, struct dmm_bcache_entry *e, dmm_time_t 
 }
 
 /* The anchor of pair i answered (accepted or not) or was given up. */
-static void relay_answer(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, bool accepted, dmm_time_t now)
+static void relay_answer(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, bool accepted,
+			 dmm_time_t now)
 {
 	struct cmd_mx *x = cmd_mx_of(c, e);
 
@@ -139,7 +141,8 @@ static void relay_answer(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned
 		struct dmm_anchor_list l = {.n = 1};
 
 		l.a[0] = e->pmaar.a[i];
-		cmd_log_mn(c, DMM_LOG_INFO, &e->mnid, &l.a[0].prefix, &l.a[0].addr, "follow-up PBA to the S-MAAR");
+		cmd_log_mn(c, DMM_LOG_INFO, &e->mnid, &l.a[0].prefix, &l.a[0].addr,
+			   "follow-up PBA to the S-MAAR");
 		cmd_send_pba(c, &x->relay_req, &e->mnid, DMM_BA_ACCEPTED, x->relay_req.lifetime_s, &l, now);
 	} else if (!x->relay_done && x->relay_waiting == 0) {
 		relay_pba(c, e, now);
@@ -161,17 +164,19 @@ static void relay_timer(struct dmm_cmd *c, struct dmm_handle h, dmm_time_t now)
 	/* §2.2 relay mode: a partial PBA; the late ones follow when they answer. */
 	c->ctr.partial_pbas++;
 	cmd_log_mn(c, DMM_LOG_WARN, &e->mnid, x->has_current ? &x->current : NULL, &e->pcoa,
-	       "relay timeout: partial PBA to the S-MAAR");
+		   "relay timeout: partial PBA to the S-MAAR");
 	relay_pba(c, e, now);
 }
 
 /* --- MN lifecycle --- */
 
-void cmd_mn_delete(struct dmm_cmd *c, struct dmm_bcache_entry *e, bool notify, const char *reason, dmm_time_t now)
+void cmd_mn_delete(struct dmm_cmd *c, struct dmm_bcache_entry *e, bool notify, const char *reason,
+		   dmm_time_t now)
 {
 	struct dmm_addr serving = e->pcoa;
 
-	cmd_log_mn(c, DMM_LOG_INFO, &e->mnid, cmd_mx_of(c, e)->has_current ? &cmd_mx_of(c, e)->current : NULL, &serving, reason);
+	cmd_log_mn(c, DMM_LOG_INFO, &e->mnid, cmd_mx_of(c, e)->has_current ? &cmd_mx_of(c, e)->current : NULL,
+		   &serving, reason);
 	relay_close(c, e);
 	/* §4: every previous MAAR gets lifetime 0 with Serving MAAR = the S-MAAR. */
 	for (unsigned i = 0; i < e->pmaar.n; i++) {
@@ -181,7 +186,8 @@ void cmd_mn_delete(struct dmm_cmd *c, struct dmm_bcache_entry *e, bool notify, c
 			cmd_upd_free(c, u);
 		cmd_mx_of(c, e)->px[i].upd = (struct dmm_handle){0, 0};
 		if (notify && !dmm_addr_eq(&e->pmaar.a[i].addr, &serving))
-			cmd_release_at(c, &e->mnid, &e->pmaar.a[i].addr, &e->pmaar.a[i].prefix, &serving, now);
+			cmd_release_at(c, &e->mnid, &e->pmaar.a[i].addr, &e->pmaar.a[i].prefix, &serving,
+				       now);
 		cmd_anchor_adjust(c, &e->pmaar.a[i].addr, 0, -1, now);
 	}
 	cmd_anchor_adjust(c, &serving, -1, 0, now);
@@ -246,7 +252,8 @@ static void read_pbu(struct dmm_cmd *c, struct pbu *p, const struct dmm_addr *sr
 }
 
 /* Is prefix pf of MN e anchored at a MAAR other than s? -1: not a pair of e. */
-static int anchored_elsewhere(const struct dmm_bcache_entry *e, const struct dmm_prefix *pf, const struct dmm_addr *s)
+static int anchored_elsewhere(const struct dmm_bcache_entry *e, const struct dmm_prefix *pf,
+			      const struct dmm_addr *s)
 {
 	for (unsigned i = 0; i < e->pmaar.n; i++)
 		if (dmm_prefix_eq(&e->pmaar.a[i].prefix, pf))
@@ -334,7 +341,8 @@ static void check_pbu(struct dmm_cmd *c, const struct pbu *p, struct verdict *v,
 	}
 	/* A prefix held by another MN is not this MN's (RFC 5213 §5.4.1.1 step 3). */
 	for (unsigned i = 0; i < p->r.n_hnp; i++) {
-		struct dmm_bcache_entry *o = cmd_prefix_is_zero(&p->r.hnp[i]) ? NULL : dmm_bcache_find_prefix(c->bc, &p->r.hnp[i]);
+		struct dmm_bcache_entry *o =
+			cmd_prefix_is_zero(&p->r.hnp[i]) ? NULL : dmm_bcache_find_prefix(c->bc, &p->r.hnp[i]);
 
 		if (o && o != e) {
 			v->status = DMM_BA_NOT_AUTHORIZED_FOR_HNP;
@@ -358,7 +366,8 @@ static void check_pbu(struct dmm_cmd *c, const struct pbu *p, struct verdict *v,
 		}
 		/* §4 vs §5: its own prefix (or ::/0, or the one chosen for it) de-registers; else a release. */
 		for (unsigned i = 0; i < p->r.n_hnp && !own; i++)
-			own = cmd_prefix_is_zero(&p->r.hnp[i]) || anchored_elsewhere(e, &p->r.hnp[i], s) == 0 ||
+			own = cmd_prefix_is_zero(&p->r.hnp[i]) ||
+			      anchored_elsewhere(e, &p->r.hnp[i], s) == 0 ||
 			      (x->has_current && dmm_prefix_eq(&x->current, &p->r.hnp[i]));
 		if (own) {
 			/* Choice: the MN goes even when update slots are short; those anchors' entries lapse. */
@@ -392,7 +401,8 @@ static void check_pbu(struct dmm_cmd *c, const struct pbu *p, struct verdict *v,
 			v->what = PBU_REGISTER;
 			return;
 		}
-		if (c->upd_used >= c->upd_cap || (!e && dmm_bcache_count(c->bc) >= dmm_bcache_capacity(c->bc))) {
+		if (c->upd_used >= c->upd_cap ||
+		    (!e && dmm_bcache_count(c->bc) >= dmm_bcache_capacity(c->bc))) {
 			v->status = DMM_BA_INSUFFICIENT_RESOURCES;
 			return;
 		}
@@ -566,7 +576,8 @@ static void apply_release(struct dmm_cmd *c, const struct pbu *p, struct dmm_bca
 /* Send the choice of u to the next candidate, or answer 130 when none is left. */
 static void choose_next(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 {
-	struct cmd_anchor *a = u->ntried < CMD_MAX_TRIES ? cmd_anchor_best(c, &u->req.smaar, u->tried, u->ntried) : NULL;
+	struct cmd_anchor *a =
+		u->ntried < CMD_MAX_TRIES ? cmd_anchor_best(c, &u->req.smaar, u->tried, u->ntried) : NULL;
 
 	if (!a) {
 		c->ctr.no_anchor++;
@@ -594,7 +605,8 @@ static void apply_choose(struct dmm_cmd *c, const struct pbu *p, struct verdict 
 		/* The MN left the MAAR that asked before: that choice is dropped, a late prefix given back. */
 		v->pending->abandoned = true;
 		dmm_hidx_remove(&c->choose_idx, cmd_mnid_hash(c, &v->pending->mnid), v->pending->h.idx);
-		v->pending->kind = UPD_DEREG; /* out of the choice index; its answer is handled as abandoned */
+		v->pending->kind =
+			UPD_DEREG; /* out of the choice index; its answer is handled as abandoned */
 		dmm_timers_set(c->base.timers, CMD_TIMER_UPD_RETX, v->pending->h,
 			       now + c->cfg.max_bindack_timeout);
 	}
@@ -616,16 +628,20 @@ static void choose_answer(struct dmm_cmd *c, struct cmd_upd *u, const struct dmm
 	struct dmm_bcache_entry *e = dmm_bcache_find_mnid(c->bc, &u->mnid);
 	struct cmd_req r = u->req;
 	struct dmm_addr anchor = u->maar;
-	bool ok = m->u.ba.status < 128 && h && !cmd_prefix_is_zero(&h->u.hnp) && !dmm_bcache_find_prefix(c->bc, &h->u.hnp);
+	bool ok = m->u.ba.status < 128 && h && !cmd_prefix_is_zero(&h->u.hnp) &&
+		  !dmm_bcache_find_prefix(c->bc, &h->u.hnp);
 
-	if (ok && e && (e->pmaar.n >= DMM_BCE_MAX_PMAAR || c->upd_cap - c->upd_used + 1 < others(e, &r.smaar)))
+	if (ok && e &&
+	    (e->pmaar.n >= DMM_BCE_MAX_PMAAR || c->upd_cap - c->upd_used + 1 < others(e, &r.smaar)))
 		ok = false;
 	if (ok && !e && dmm_bcache_count(c->bc) >= dmm_bcache_capacity(c->bc))
 		ok = false;
 	if (!ok) {
-		cmd_log_mn(c, DMM_LOG_INFO, &u->mnid, h ? &h->u.hnp : NULL, &anchor, "anchor candidate refused");
+		cmd_log_mn(c, DMM_LOG_INFO, &u->mnid, h ? &h->u.hnp : NULL, &anchor,
+			   "anchor candidate refused");
 		if (m->u.ba.status < 128 && h && !cmd_prefix_is_zero(&h->u.hnp))
-			cmd_release_at(c, &u->mnid, &anchor, &h->u.hnp, &r.smaar, now); /* not usable: give it back */
+			cmd_release_at(c, &u->mnid, &anchor, &h->u.hnp, &r.smaar,
+				       now); /* not usable: give it back */
 		choose_next(c, u, now);
 		return;
 	}
@@ -680,7 +696,8 @@ static void refuse(struct dmm_cmd *c, const struct pbu *p, uint8_t status, dmm_t
 	cmd_send_pba(c, &p->r, p->has_mnid ? &p->mnid : NULL, status, 0, NULL, now);
 }
 
-static void recv_pbu(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst, dmm_time_t now)
+static void recv_pbu(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst,
+		     dmm_time_t now)
 {
 	struct pbu p;
 	struct verdict v;
@@ -694,7 +711,8 @@ static void recv_pbu(struct dmm_cmd *c, const struct dmm_addr *src, const struct
 		refuse(c, &p, v.status, now);
 		return;
 	case PBU_NOOP:
-		cmd_log_mn(c, DMM_LOG_DEBUG, &p.mnid, &p.r.hnp[0], src, "lifetime 0 for nothing held: PBA 0, no change");
+		cmd_log_mn(c, DMM_LOG_DEBUG, &p.mnid, &p.r.hnp[0], src,
+			   "lifetime 0 for nothing held: PBA 0, no change");
 		cmd_send_pba(c, &p.r, &p.mnid, DMM_BA_ACCEPTED, 0, NULL, now);
 		return;
 	case PBU_ABSORB:
@@ -707,7 +725,8 @@ static void recv_pbu(struct dmm_cmd *c, const struct dmm_addr *src, const struct
 			cmd_mx_of(c, v.e)->relay_req.has_ts = p.r.has_ts;
 			cmd_mx_of(c, v.e)->relay_req.ts = p.r.ts;
 		}
-		cmd_log_mn(c, DMM_LOG_DEBUG, &p.mnid, &p.r.hnp[0], src, "retransmission while the answer is pending");
+		cmd_log_mn(c, DMM_LOG_DEBUG, &p.mnid, &p.r.hnp[0], src,
+			   "retransmission while the answer is pending");
 		return;
 	case PBU_REGISTER:
 		if (p.n_zero) {
@@ -754,7 +773,8 @@ static void recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t n
 
 		cmd_upd_free(c, u);
 		if (m->u.ba.status < 128 && h && !cmd_prefix_is_zero(&h->u.hnp))
-			cmd_release_at(c, &id, src, &h->u.hnp, &serving, now); /* a late anchor: give the prefix back */
+			cmd_release_at(c, &id, src, &h->u.hnp, &serving,
+				       now); /* a late anchor: give the prefix back */
 		return;
 	}
 	switch (u->kind) {
@@ -781,7 +801,8 @@ static void recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t n
 		if (e->pmaar.n == 0)
 			cmd_mn_delete(c, e, false, "no prefix left", now);
 	} else {
-		cmd_log_mn(c, DMM_LOG_DEBUG, &e->mnid, &e->pmaar.a[i].prefix, src, "anchor acknowledged the S-MAAR");
+		cmd_log_mn(c, DMM_LOG_DEBUG, &e->mnid, &e->pmaar.a[i].prefix, src,
+			   "anchor acknowledged the S-MAAR");
 	}
 }
 
@@ -830,8 +851,8 @@ static void send_be(struct dmm_cmd *c, const struct dmm_addr *src, const struct 
 	cmd_send_msg(c, dst, src, m);
 }
 
-static void malformed(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
-		      size_t len, int err, dmm_time_t now)
+static void malformed(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst,
+		      const uint8_t *buf, size_t len, int err, dmm_time_t now)
 {
 	char a[DMM_ADDR_STRLEN];
 
@@ -868,8 +889,8 @@ static void malformed(struct dmm_cmd *c, const struct dmm_addr *src, const struc
 
 /* --- entry points --- */
 
-void dmm_cmd_recv(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
-		  size_t len, dmm_time_t now)
+void dmm_cmd_recv(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst,
+		  const uint8_t *buf, size_t len, dmm_time_t now)
 {
 	int n = dmm_mh_decode(&c->rx, buf, len);
 
@@ -950,9 +971,9 @@ void dmm_cmd_cfg_defaults(struct dmm_cmd_cfg *cfg)
 
 static bool cfg_ok(const struct dmm_cmd_cfg *cfg)
 {
-	return cfg->policy && !dmm_addr_is_zero(&cfg->addr) && cfg->max_mns > 0 && cfg->max_mns <= (1u << 22) &&
-	       cfg->max_maars > 0 && cfg->max_maars <= (1u << 16) && cfg->initial_bindack_timeout > 0 &&
-	       cfg->max_bindack_timeout >= cfg->initial_bindack_timeout &&
+	return cfg->policy && !dmm_addr_is_zero(&cfg->addr) && cfg->max_mns > 0 &&
+	       cfg->max_mns <= (1u << 22) && cfg->max_maars > 0 && cfg->max_maars <= (1u << 16) &&
+	       cfg->initial_bindack_timeout > 0 && cfg->max_bindack_timeout >= cfg->initial_bindack_timeout &&
 	       (cfg->mode == DMM_CMD_PROXY || (cfg->mode == DMM_CMD_RELAY && cfg->relay_timeout > 0));
 }
 

@@ -157,7 +157,8 @@ struct cmd_anchor *cmd_anchor_heard(struct dmm_cmd *c, const struct dmm_addr *a,
  * Change the counts of MAAR a and keep one heartbeat reference on it
  * while it serves or anchors anything (RFC 5847 §5.1).
  */
-void cmd_anchor_adjust(struct dmm_cmd *c, const struct dmm_addr *a, int dserving, int danchored, dmm_time_t now)
+void cmd_anchor_adjust(struct dmm_cmd *c, const struct dmm_addr *a, int dserving, int danchored,
+		       dmm_time_t now)
 {
 	struct cmd_anchor *x = get_or_add(c, a);
 	struct dmm_peer *p;
@@ -203,8 +204,8 @@ static bool better(const struct cmd_anchor *x, const struct cmd_anchor *y)
 	return memcmp(x->pub.addr.b, y->pub.addr.b, 16) < 0;
 }
 
-struct cmd_anchor *cmd_anchor_best(struct dmm_cmd *c, const struct dmm_addr *exclude, const struct dmm_addr *tried,
-				   unsigned ntried)
+struct cmd_anchor *cmd_anchor_best(struct dmm_cmd *c, const struct dmm_addr *exclude,
+				   const struct dmm_addr *tried, unsigned ntried)
 {
 	struct cmd_anchor *best = NULL;
 

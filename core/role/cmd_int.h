@@ -15,7 +15,7 @@
 /* Our own timer kinds above the built-in ones (timers.h). */
 enum {
 	CMD_TIMER_UPD_RETX = DMM_TIMER_NKINDS_BUILTIN, /* per update: retransmit, next candidate, or forget */
-	CMD_TIMER_RELAY,                               /* per MN: relay_timeout of the relay transaction */
+	CMD_TIMER_RELAY,			       /* per MN: relay_timeout of the relay transaction */
 };
 
 #define CMD_MAX_TRIES 8 /* anchor candidates tried for one HNP ::/0 request */
@@ -36,8 +36,9 @@ enum { RELAY_NONE, RELAY_WAITING, RELAY_ACCEPTED, RELAY_FAILED };
 
 /* Per pair of e->pmaar, same index. */
 struct cmd_pair_x {
-	dmm_time_t expires;    /* when the anchor's entry lapses (last lifetime we sent it); 0: it is the S-MAAR's own */
-	uint8_t relay;         /* RELAY_* */
+	dmm_time_t
+		expires; /* when the anchor's entry lapses (last lifetime we sent it); 0: it is the S-MAAR's own */
+	uint8_t relay;	       /* RELAY_* */
 	struct dmm_handle upd; /* the pending update to the anchor; gen 0: none */
 };
 
@@ -56,9 +57,9 @@ enum { UPD_SERVING, UPD_DEREG, UPD_CHOOSE };
 
 struct cmd_upd {
 	struct dmm_handle h; /* gen 0: free */
-	uint8_t kind;        /* UPD_* */
-	bool relay;          /* part of the MN's relay transaction */
-	bool abandoned;      /* CHOOSE: the candidate timed out; a late prefix is given back */
+	uint8_t kind;	     /* UPD_* */
+	bool relay;	     /* part of the MN's relay transaction */
+	bool abandoned;	     /* CHOOSE: the candidate timed out; a late prefix is given back */
 	uint8_t sent;
 	uint16_t seq, lifetime_units;
 	dmm_time_t delay;
@@ -76,8 +77,8 @@ struct cmd_upd {
 struct cmd_anchor {
 	struct dmm_cmd_anchor pub;
 	bool used;
-	bool held;             /* holds one heartbeat reference on its peer */
-	bool down;             /* heartbeat says DOWN */
+	bool held; /* holds one heartbeat reference on its peer */
+	bool down; /* heartbeat says DOWN */
 	dmm_time_t last_heard;
 };
 
@@ -111,8 +112,8 @@ static inline struct cmd_mx *cmd_mx_of(struct dmm_cmd *c, const struct dmm_bcach
 }
 
 /* cmd_upd.c: messages and updates */
-void cmd_log_mn(struct dmm_cmd *c, enum dmm_log_level lvl, const struct dmm_mnid *id, const struct dmm_prefix *p,
-		const struct dmm_addr *maar, const char *what);
+void cmd_log_mn(struct dmm_cmd *c, enum dmm_log_level lvl, const struct dmm_mnid *id,
+		const struct dmm_prefix *p, const struct dmm_addr *maar, const char *what);
 void cmd_send_msg(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst,
 		  const struct dmm_mh_msg *m);
 void cmd_send_pba(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_mnid *mnid, uint8_t status,
@@ -127,8 +128,8 @@ void cmd_upd_reseq(struct dmm_cmd *c, struct cmd_upd *u);
 struct cmd_upd *cmd_upd_match(struct dmm_cmd *c, uint16_t seq, const struct dmm_addr *src);
 struct cmd_upd *cmd_choose_pending(struct dmm_cmd *c, const struct dmm_mnid *mnid);
 void cmd_upd_send(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now);
-bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, uint32_t lifetime_s, bool relay,
-		     dmm_time_t now);
+bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, uint32_t lifetime_s,
+		     bool relay, dmm_time_t now);
 void cmd_release_at(struct dmm_cmd *c, const struct dmm_mnid *mnid, const struct dmm_addr *maar,
 		    const struct dmm_prefix *prefix, const struct dmm_addr *serving, dmm_time_t now);
 
@@ -137,15 +138,18 @@ struct cmd_anchor *cmd_anchor_find(struct dmm_cmd *c, const struct dmm_addr *a);
 bool cmd_anchor_room(struct dmm_cmd *c, const struct dmm_addr *a);
 struct cmd_anchor *cmd_anchor_heard(struct dmm_cmd *c, const struct dmm_addr *a, const struct dmm_mh_msg *m,
 				    dmm_time_t now);
-void cmd_anchor_adjust(struct dmm_cmd *c, const struct dmm_addr *a, int dserving, int danchored, dmm_time_t now);
-struct cmd_anchor *cmd_anchor_best(struct dmm_cmd *c, const struct dmm_addr *exclude, const struct dmm_addr *tried,
-				   unsigned ntried);
+void cmd_anchor_adjust(struct dmm_cmd *c, const struct dmm_addr *a, int dserving, int danchored,
+		       dmm_time_t now);
+struct cmd_anchor *cmd_anchor_best(struct dmm_cmd *c, const struct dmm_addr *exclude,
+				   const struct dmm_addr *tried, unsigned ntried);
 void cmd_peer_down(void *ctx, struct dmm_peer *p, dmm_time_t now);
 void cmd_peer_up(void *ctx, struct dmm_peer *p, dmm_time_t now);
 void cmd_peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now);
 
 /* cmd.c, for cmd_anchor.c */
-void cmd_mn_delete(struct dmm_cmd *c, struct dmm_bcache_entry *e, bool notify, const char *reason, dmm_time_t now);
-void cmd_pair_drop(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, const char *reason, dmm_time_t now);
+void cmd_mn_delete(struct dmm_cmd *c, struct dmm_bcache_entry *e, bool notify, const char *reason,
+		   dmm_time_t now);
+void cmd_pair_drop(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, const char *reason,
+		   dmm_time_t now);
 
 #endif

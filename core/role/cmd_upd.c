@@ -12,8 +12,8 @@
 #include "pmip_common.h"
 
 /* "mn M prefix P maar A: what" at INFO or the given level. */
-void cmd_log_mn(struct dmm_cmd *c, enum dmm_log_level lvl, const struct dmm_mnid *id, const struct dmm_prefix *p,
-		   const struct dmm_addr *maar, const char *what)
+void cmd_log_mn(struct dmm_cmd *c, enum dmm_log_level lvl, const struct dmm_mnid *id,
+		const struct dmm_prefix *p, const struct dmm_addr *maar, const char *what)
 {
 	char m[DMM_MNID_STRLEN], s[DMM_PREFIX_STRLEN], a[DMM_ADDR_STRLEN];
 
@@ -25,7 +25,7 @@ void cmd_log_mn(struct dmm_cmd *c, enum dmm_log_level lvl, const struct dmm_mnid
 }
 
 void cmd_send_msg(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst,
-		     const struct dmm_mh_msg *m)
+		  const struct dmm_mh_msg *m)
 {
 	dmm_role_base_send(&c->base, c->buf, sizeof(c->buf), "", src, dst, m);
 }
@@ -39,7 +39,7 @@ void cmd_send_msg(struct dmm_cmd *c, const struct dmm_addr *src, const struct dm
  * Previous MAAR option per pair in prev.
  */
 void cmd_send_pba(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_mnid *mnid, uint8_t status,
-		     uint32_t lifetime_s, const struct dmm_anchor_list *prev, dmm_time_t now)
+		  uint32_t lifetime_s, const struct dmm_anchor_list *prev, dmm_time_t now)
 {
 	struct dmm_mh_msg *m = &c->tx;
 	struct dmm_mh_opt *o;
@@ -162,7 +162,8 @@ struct cmd_upd *cmd_upd_match(struct dmm_cmd *c, uint16_t seq, const struct dmm_
 {
 	uint32_t h = cmd_seq_hash(seq), pos, ref;
 
-	for (ref = dmm_hidx_first(&c->upd_idx, h, &pos); ref != DMM_HIDX_NONE; ref = dmm_hidx_next(&c->upd_idx, h, &pos))
+	for (ref = dmm_hidx_first(&c->upd_idx, h, &pos); ref != DMM_HIDX_NONE;
+	     ref = dmm_hidx_next(&c->upd_idx, h, &pos))
 		if (c->upd[ref].h.gen && c->upd[ref].seq == seq && dmm_addr_eq(&c->upd[ref].maar, src))
 			return &c->upd[ref];
 	return NULL;
@@ -215,8 +216,8 @@ void cmd_upd_send(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
  * for lifetime_s (0: the MN or the prefix is gone). A pending update of
  * the same pair is superseded. Returns false when no update slot is free.
  */
-bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, uint32_t lifetime_s, bool relay,
-			dmm_time_t now)
+bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, uint32_t lifetime_s,
+		     bool relay, dmm_time_t now)
 {
 	struct cmd_pair_x *px = &cmd_mx_of(c, e)->px[i];
 	struct cmd_upd *u = cmd_upd_get(c, px->upd);
@@ -227,7 +228,7 @@ bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, 
 	u = cmd_upd_new(c, lifetime_s ? UPD_SERVING : UPD_DEREG, &e->mnid);
 	if (!u) {
 		cmd_log_mn(c, DMM_LOG_ERR, &e->mnid, &e->pmaar.a[i].prefix, &e->pmaar.a[i].addr,
-		       "no room for an update: anchor not told");
+			   "no room for an update: anchor not told");
 		return false;
 	}
 	u->relay = relay;
@@ -243,7 +244,7 @@ bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, 
 		c->ctr.pmaar_updates++;
 	}
 	cmd_log_mn(c, DMM_LOG_INFO, &e->mnid, &u->prefix, &u->maar,
-	       lifetime_s ? "PBU with Serving MAAR to the anchor" : "PBU lifetime 0 to the anchor");
+		   lifetime_s ? "PBU with Serving MAAR to the anchor" : "PBU lifetime 0 to the anchor");
 	cmd_upd_send(c, u, now);
 	dmm_timers_set(c->base.timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
 	return true;
@@ -251,12 +252,13 @@ bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, 
 
 /* A lifetime-0 PBU for (maar, prefix) not tied to a pair any more (a late prefix, a removed MN). */
 void cmd_release_at(struct dmm_cmd *c, const struct dmm_mnid *mnid, const struct dmm_addr *maar,
-		       const struct dmm_prefix *prefix, const struct dmm_addr *serving, dmm_time_t now)
+		    const struct dmm_prefix *prefix, const struct dmm_addr *serving, dmm_time_t now)
 {
 	struct cmd_upd *u = cmd_upd_new(c, UPD_DEREG, mnid);
 
 	if (!u) {
-		cmd_log_mn(c, DMM_LOG_ERR, mnid, prefix, maar, "no room for an update: prefix not given back");
+		cmd_log_mn(c, DMM_LOG_ERR, mnid, prefix, maar,
+			   "no room for an update: prefix not given back");
 		return;
 	}
 	u->maar = *maar;
@@ -267,4 +269,3 @@ void cmd_release_at(struct dmm_cmd *c, const struct dmm_mnid *mnid, const struct
 	cmd_upd_send(c, u, now);
 	dmm_timers_set(c->base.timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
 }
-

@@ -41,8 +41,8 @@ _Static_assert(offsetof(struct dmm_lma, base) == 0, "the role base must be the f
 /* Our own timer kind above the built-in ones (timers.h). */
 enum { LMA_TIMER_BRI_RETX = DMM_TIMER_NKINDS_BUILTIN };
 
-#define LMA_BRI_RETRIES 2                /* retransmissions after the first BRI */
-#define LMA_BRI_DELAY DMM_SECOND         /* InitMINDelayBRIs, RFC 5846 §11 */
+#define LMA_BRI_RETRIES 2		   /* retransmissions after the first BRI */
+#define LMA_BRI_DELAY DMM_SECOND	   /* InitMINDelayBRIs, RFC 5846 §11 */
 #define LMA_BRI_MAX_DELAY (2 * DMM_SECOND) /* MAX_BRACK_TIMEOUT */
 #define LMA_INTENT_PRECEDENCE 100
 #define LMA_MAX_LIFETIME_S (0xffffu * 4u) /* what the wire can carry */
@@ -428,10 +428,10 @@ void dmm_lma_cfg_defaults(struct dmm_lma_cfg *cfg)
 	cfg->max_bindings = 1024;
 	cfg->max_peers = 64;
 	cfg->hnp_len = 64;
-	cfg->min_delay_before_bce_delete = 10 * DMM_SECOND;     /* RFC 5213 §9.1 (10000 ms) */
+	cfg->min_delay_before_bce_delete = 10 * DMM_SECOND;	/* RFC 5213 §9.1 (10000 ms) */
 	cfg->max_delay_before_new_bce_assign = 1500 * DMM_MSEC; /* §9.1 */
-	cfg->timestamp_validity_window = 300 * DMM_MSEC;        /* §9.1 */
-	cfg->timestamp_based = true;                            /* §9.3 */
+	cfg->timestamp_validity_window = 300 * DMM_MSEC;	/* §9.1 */
+	cfg->timestamp_based = true;				/* §9.3 */
 	cfg->max_lifetime_s = LMA_MAX_LIFETIME_S;
 	cfg->heartbeat_interval = 60 * DMM_SECOND; /* RFC 5847 §5 */
 	cfg->missing_heartbeats_allowed = 3;
@@ -446,8 +446,9 @@ static void peer_cfg(const struct dmm_lma_cfg *cfg, struct dmm_peer_cfg *pc)
 
 static bool cfg_ok(const struct dmm_lma_cfg *cfg)
 {
-	return cfg->policy && cfg->max_bindings > 0 && cfg->max_bindings <= (1u << 24) && cfg->max_peers > 0 &&
-	       cfg->npool <= 4 && cfg->hnp_len >= 1 && cfg->hnp_len <= 128 && !dmm_addr_is_zero(&cfg->addr);
+	return cfg->policy && cfg->max_bindings > 0 && cfg->max_bindings <= (1u << 24) &&
+	       cfg->max_peers > 0 && cfg->npool <= 4 && cfg->hnp_len >= 1 && cfg->hnp_len <= 128 &&
+	       !dmm_addr_is_zero(&cfg->addr);
 }
 
 /* Prefixes in the configured ranges (each capped as the pool caps it). */

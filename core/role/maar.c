@@ -944,7 +944,7 @@ void dmm_maar_cfg_defaults(struct dmm_maar_cfg *cfg)
 	cfg->max_retransmissions = 5;
 	cfg->refresh_margin_pct = 20;
 	cfg->prefix_valid_s = 0; /* the binding lifetime; dmmd sets a short one for real hosts */
-	cfg->idle_release = 0; /* GAP2-1 release off unless configured */
+	cfg->idle_release = 0;	 /* GAP2-1 release off unless configured */
 	cfg->idle_check = 1 * DMM_SECOND;
 	cfg->detach_grace = 10 * DMM_SECOND;
 	cfg->timestamp_based = true;

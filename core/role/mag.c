@@ -715,8 +715,8 @@ static dmm_time_t ops_next_deadline(const void *inst)
 	return dmm_mag_next_deadline(inst);
 }
 
-static int ops_attach(void *inst, const struct dmm_mnid *mnid, uint32_t link, const uint8_t *ll, uint8_t ll_len,
-		      uint8_t att, dmm_time_t now)
+static int ops_attach(void *inst, const struct dmm_mnid *mnid, uint32_t link, const uint8_t *ll,
+		      uint8_t ll_len, uint8_t att, dmm_time_t now)
 {
 	return dmm_mag_attach(inst, mnid, link, ll, ll_len, att, now);
 }

@@ -98,7 +98,8 @@ struct dmm_peer *dmm_peers_get(struct dmm_peers *ps, const struct dmm_addr *addr
 	uint32_t h = addr_hash(addr), pos, ref;
 	struct dmm_peer *p;
 
-	for (ref = dmm_hidx_first(&ps->idx, h, &pos); ref != DMM_HIDX_NONE; ref = dmm_hidx_next(&ps->idx, h, &pos))
+	for (ref = dmm_hidx_first(&ps->idx, h, &pos); ref != DMM_HIDX_NONE;
+	     ref = dmm_hidx_next(&ps->idx, h, &pos))
 		if (dmm_addr_eq(&ps->peer[ref].addr, addr))
 			return &ps->peer[ref];
 	if (!create)
@@ -190,8 +191,9 @@ void dmm_peers_timer(struct dmm_peers *ps, struct dmm_handle h, dmm_time_t now)
 	/* §5.2: MISSING_HEARTBEATS_ALLOWED consecutive requests unanswered: the peer is down. */
 	if (p->missed >= ps->cfg.missing_allowed && p->state != DMM_PEER_DOWN) {
 		/* RFC 5847 §5.2: the path to the peer is down. */
-		dmm_logf(ps->log, DMM_LOG_WARN, DMM_LC_FSM, "peer %02x%02x..%02x%02x: %s -> down (%u heartbeats missed)",
-			 p->addr.b[0], p->addr.b[1], p->addr.b[14], p->addr.b[15], dmm_peer_state_name(p->state),
+		dmm_logf(ps->log, DMM_LOG_WARN, DMM_LC_FSM,
+			 "peer %02x%02x..%02x%02x: %s -> down (%u heartbeats missed)", p->addr.b[0],
+			 p->addr.b[1], p->addr.b[14], p->addr.b[15], dmm_peer_state_name(p->state),
 			 p->missed);
 		p->state = DMM_PEER_DOWN;
 		p->downs++;
@@ -226,7 +228,8 @@ static void heard(struct dmm_peers *ps, struct dmm_peer *p, dmm_time_t now)
 	}
 }
 
-int dmm_peers_recv(struct dmm_peers *ps, const struct dmm_addr *src, const struct dmm_mh_msg *m, dmm_time_t now)
+int dmm_peers_recv(struct dmm_peers *ps, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+		   dmm_time_t now)
 {
 	struct dmm_peer *p;
 
@@ -270,8 +273,8 @@ int dmm_peers_recv(struct dmm_peers *ps, const struct dmm_addr *src, const struc
 			p->rc_known = true;
 			if (changed) {
 				/* §5.3: the peer lost its state; the role re-registers or cleans up. */
-				dmm_logf(ps->log, DMM_LOG_WARN, DMM_LC_FSM, "peer restarted (restart counter %u)",
-					 rc->u.restart.counter);
+				dmm_logf(ps->log, DMM_LOG_WARN, DMM_LC_FSM,
+					 "peer restarted (restart counter %u)", rc->u.restart.counter);
 				p->restarts++;
 				ps->stats->peer_restarts++;
 				if (ps->ops.restarted)

@@ -234,7 +234,7 @@ bool pmip_ts_in_window(const struct dmm_mh_opt *o, uint64_t wall_ns, dmm_time_t 
 	bool rem = (fns & 0xffff) != 0; /* the request's time is not a whole ns */
 
 	if (secs > (UINT64_MAX - DMM_SECOND) / DMM_SECOND)
-		return false; /* past year 2554: certainly out of the window */
+		return false;		     /* past year 2554: certainly out of the window */
 	t = secs * DMM_SECOND + (fns >> 16); /* floor of the request's time in ns */
 	if (w > win && t < w - win)
 		return false;

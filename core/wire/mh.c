@@ -20,10 +20,12 @@
 #define MH_HDR 6
 
 #define OFF(m) (uint16_t)(offsetof(struct dmm_mh_msg, u.m) - offsetof(struct dmm_mh_msg, u))
+/* clang-format off */
 #define F(n, k, m) {n, DMM_FK_##k, DMM_FH_NONE, OFF(m), 0, NULL}
 #define FB(n, k, m, b) {n, DMM_FK_##k, DMM_FH_NONE, OFF(m), 0, b}
 #define RSV(k) {NULL, DMM_FK_##k, DMM_FH_NONE, 0, 0, NULL}
 #define FIELDS(a) (uint8_t)(sizeof(a) / sizeof((a)[0])), a
+/* clang-format on */
 
 static const char *const bu_bits[16] = {"A", "H", "L", "K", "M", "R", "P", "F", "T", "B", "S", "D"};
 static const char *const ba_bits[8] = {"K", "R", "P", "T", "B", "S", "D"};
@@ -44,9 +46,10 @@ static const struct dmm_mh_field m_ba[] = {F("status", U8, ba.status), FB("flags
 static const struct dmm_mh_field m_be[] = {F("status", U8, be.status), RSV(RSV8),
 					   F("home_address", ADDR, be.home_addr)};
 /* RFC 5142 §4 */
-static const struct dmm_mh_field m_has[] = {F("num_addresses", U8, has.naddrs), RSV(RSV8),
-					    {"home_agent_addresses", DMM_FK_ADDRS, DMM_FH_NONE, OFF(has.addrs),
-					     OFF(has.naddrs), NULL}};
+static const struct dmm_mh_field m_has[] = {
+	F("num_addresses", U8, has.naddrs),
+	RSV(RSV8),
+	{"home_agent_addresses", DMM_FK_ADDRS, DMM_FH_NONE, OFF(has.addrs), OFF(has.naddrs), NULL}};
 /* RFC 5847 §3.3 */
 static const struct dmm_mh_field m_hb[] = {FB("flags", FLAGS16, hb.flags, hb_bits), F("seq", U32, hb.seq)};
 /* RFC 5949 §6.1.1 (HI) and §6.1.2 (HAck) */
@@ -65,15 +68,18 @@ static const struct dmm_mh_field m_upn[] = {F("seq", U16, upn.seq), F("reason", 
 static const struct dmm_mh_field m_upa[] = {F("seq", U16, upa.seq), F("status", U8, upa.status), RSV(RSV24)};
 
 static const struct dmm_mh_desc msg_descs[] = {
-	{DMM_MH_BRR, 0, "BRR", "Binding Refresh Request (RFC 6275 §6.1.2)", 0, 0, 0, 0, 0, FIELDS(m_brr), NULL},
-	{DMM_MH_BU, 0, "BU", "Binding Update (RFC 6275 §6.1.7, RFC 5213 §8.1)", 0, 0, 0, 0, 0, FIELDS(m_bu), NULL},
+	{DMM_MH_BRR, 0, "BRR", "Binding Refresh Request (RFC 6275 §6.1.2)", 0, 0, 0, 0, 0, FIELDS(m_brr),
+	 NULL},
+	{DMM_MH_BU, 0, "BU", "Binding Update (RFC 6275 §6.1.7, RFC 5213 §8.1)", 0, 0, 0, 0, 0, FIELDS(m_bu),
+	 NULL},
 	{DMM_MH_BA, 0, "BA", "Binding Acknowledgement (RFC 6275 §6.1.8, RFC 5213 §8.2)", 0, 0, 0, 0, 0,
 	 FIELDS(m_ba), NULL},
 	{DMM_MH_BE, 0, "BE", "Binding Error (RFC 6275 §6.1.9)", 0, 0, 0, 0, 0, FIELDS(m_be), NULL},
 	{DMM_MH_HAS, 0, "HAS", "Home Agent Switch (RFC 5142 §4)", 0, 0, 0, 0, 0, FIELDS(m_has), NULL},
 	{DMM_MH_HB, 0, "HB", "Heartbeat (RFC 5847 §3.3)", 0, 0, 0, 0, 0, FIELDS(m_hb), NULL},
 	{DMM_MH_HI, 0, "HI", "Handover Initiate (RFC 5949 §6.1.1)", 0, 0, 0, 0, 0, FIELDS(m_hi), NULL},
-	{DMM_MH_HACK, 0, "HACK", "Handover Acknowledge (RFC 5949 §6.1.2)", 0, 0, 0, 0, 0, FIELDS(m_hack), NULL},
+	{DMM_MH_HACK, 0, "HACK", "Handover Acknowledge (RFC 5949 §6.1.2)", 0, 0, 0, 0, 0, FIELDS(m_hack),
+	 NULL},
 	{DMM_MH_BR, DMM_BR_BRI, "BRI", "Binding Revocation Indication (RFC 5846 §5.1)", 0, 0, 0, 0, 0,
 	 FIELDS(m_bri), NULL},
 	{DMM_MH_BR, DMM_BR_BRA, "BRA", "Binding Revocation Acknowledgement (RFC 5846 §5.2)", 0, 0, 0, 0, 0,
@@ -452,8 +458,8 @@ uint16_t dmm_mh_checksum(const uint8_t *buf, size_t len, const struct dmm_addr *
 	return (uint16_t)~sum;
 }
 
-int dmm_mh_decode_ip6(struct dmm_mh_msg *out, const uint8_t *buf, size_t len,
-		      const struct dmm_addr *src, const struct dmm_addr *dst)
+int dmm_mh_decode_ip6(struct dmm_mh_msg *out, const uint8_t *buf, size_t len, const struct dmm_addr *src,
+		      const struct dmm_addr *dst)
 {
 	size_t total;
 

@@ -1148,8 +1148,7 @@ static int l4_fixup(uint8_t *p, size_t len, struct virtio_net_hdr *vh)
 	}
 	/* Partial: the field holds the pseudo-header sum (0 and 0xffff are
 	 * the same number) and the whole does not verify. */
-	partial = field % 0xffff == psum % 0xffff &&
-		  csum_fold16(csum_add(pseudo, p + off, l4len)) != 0xffff;
+	partial = field % 0xffff == psum % 0xffff && csum_fold16(csum_add(pseudo, p + off, l4len)) != 0xffff;
 	if (!partial)
 		return L4_PASS;
 	if (nh == IPPROTO_UDP && len > DP_SEG_MAX)

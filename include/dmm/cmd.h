@@ -23,15 +23,15 @@ enum dmm_cmd_mode { DMM_CMD_PROXY, DMM_CMD_RELAY };
 
 struct dmm_cmd_cfg {
 	struct dmm_addr addr;
-	struct dmm_policy *policy;  /* borrowed: authorised MAARs (dmm_policy_mag_allowed) and MN profiles */
+	struct dmm_policy *policy; /* borrowed: authorised MAARs (dmm_policy_mag_allowed) and MN profiles */
 	enum dmm_cmd_mode mode;
-	dmm_time_t relay_timeout;   /* relay mode: longest wait for the previous MAARs, 1 s */
+	dmm_time_t relay_timeout; /* relay mode: longest wait for the previous MAARs, 1 s */
 	uint32_t max_mns;
 	uint32_t max_maars;
 	uint32_t max_lifetime_s;
-	dmm_time_t initial_bindack_timeout; /* PBUs to previous MAARs: 1 s, doubling */
-	dmm_time_t max_bindack_timeout;     /* 32 s */
-	uint8_t max_retransmissions;        /* 3 */
+	dmm_time_t initial_bindack_timeout;   /* PBUs to previous MAARs: 1 s, doubling */
+	dmm_time_t max_bindack_timeout;	      /* 32 s */
+	uint8_t max_retransmissions;	      /* 3 */
 	dmm_time_t timestamp_validity_window; /* 300 ms, RFC 5213 §5.5 */
 	bool timestamp_based;
 	dmm_time_t heartbeat_interval;
@@ -46,8 +46,8 @@ struct dmm_cmd;
 struct dmm_cmd *dmm_cmd_new(const struct dmm_env *env, const struct dmm_cmd_cfg *cfg, dmm_time_t now);
 void dmm_cmd_free(struct dmm_cmd *c);
 int dmm_cmd_reconfigure(struct dmm_cmd *c, const struct dmm_cmd_cfg *cfg, dmm_time_t now);
-void dmm_cmd_recv(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
-		  size_t len, dmm_time_t now);
+void dmm_cmd_recv(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst,
+		  const uint8_t *buf, size_t len, dmm_time_t now);
 void dmm_cmd_expire(struct dmm_cmd *c, dmm_time_t now);
 dmm_time_t dmm_cmd_next_deadline(const struct dmm_cmd *c);
 
@@ -69,7 +69,7 @@ struct dmm_cmd_anchor {
 	uint32_t serving;  /* MNs attached there now */
 	uint32_t anchored; /* (anchor, prefix) pairs the CMD holds for it */
 	dmm_time_t load_updated;
-	uint64_t chosen;   /* times chosen as anchor for another MAAR */
+	uint64_t chosen; /* times chosen as anchor for another MAAR */
 };
 
 /* Iterate MAARs: the one after prev (NULL: first), or NULL. */
@@ -77,13 +77,13 @@ const struct dmm_cmd_anchor *dmm_cmd_anchor_next(const struct dmm_cmd *c, const 
 const char *dmm_anchor_state_name(uint8_t state);
 
 struct dmm_cmd_counters {
-	uint64_t handovers;        /* serving MAAR changed */
-	uint64_t pmaar_updates;    /* PBUs with Serving MAAR sent */
-	uint64_t pmaar_give_ups;   /* previous MAARs that never answered */
-	uint64_t partial_pbas;     /* relay mode: PBAs sent without every previous MAAR */
-	uint64_t releases;         /* prefixes released (GAP2-1) */
-	uint64_t anchor_choices;   /* anchors chosen for another MAAR (GAP1-3) */
-	uint64_t no_anchor;        /* PBA 130: no MAAR could anchor */
+	uint64_t handovers;	 /* serving MAAR changed */
+	uint64_t pmaar_updates;	 /* PBUs with Serving MAAR sent */
+	uint64_t pmaar_give_ups; /* previous MAARs that never answered */
+	uint64_t partial_pbas;	 /* relay mode: PBAs sent without every previous MAAR */
+	uint64_t releases;	 /* prefixes released (GAP2-1) */
+	uint64_t anchor_choices; /* anchors chosen for another MAAR (GAP1-3) */
+	uint64_t no_anchor;	 /* PBA 130: no MAAR could anchor */
 };
 const struct dmm_cmd_counters *dmm_cmd_counters(const struct dmm_cmd *c);
 

@@ -30,18 +30,18 @@
  * dmmd's access links appear and disappear at run time.
  */
 struct dmm_dp_link {
-	uint32_t id;                 /* the id used in intents (DMM_FM_SRC, DMM_FM_DELIVER) */
+	uint32_t id; /* the id used in intents (DMM_FM_SRC, DMM_FM_DELIVER) */
 	char ifname[DMM_DP_IFNAMSIZ];
 };
 
 struct dmm_dp_cfg {
-	struct dmm_addr local;  /* this node's tunnel address (outer source, decapsulation address) */
+	struct dmm_addr local; /* this node's tunnel address (outer source, decapsulation address) */
 	uint8_t nlinks;
 	struct dmm_dp_link link[DMM_DP_MAX_LINKS];
 	char tun_name[DMM_DP_IFNAMSIZ]; /* user backend: the TUN device to create ("dmm0" if empty) */
-	uint32_t table_base;  /* kernel backend: first routing table id it may use (default 1000) */
-	uint32_t rule_prio;   /* kernel backend: priority of its policy rules (default 1000) */
-	uint8_t rt_proto;     /* kernel backend: rtm_protocol marking its routes (default 0xd3) */
+	uint32_t table_base;		/* kernel backend: first routing table id it may use (default 1000) */
+	uint32_t rule_prio;		/* kernel backend: priority of its policy rules (default 1000) */
+	uint8_t rt_proto;		/* kernel backend: rtm_protocol marking its routes (default 0xd3) */
 };
 
 struct dmm_dp;

@@ -7,6 +7,7 @@
 #ifndef DMM_ERR_H
 #define DMM_ERR_H
 
+/* clang-format off */
 #define DMM_ERRORS(X)                                                              \
 	X(NOBUF, "output buffer too small")                                        \
 	X(INVAL, "invalid argument")                                               \
@@ -60,6 +61,7 @@
 	X(ND_NS_DST, "neighbor solicitation from :: not to solicited-node group") \
 	X(ND_NA_SOLICITED, "solicited flag in NA sent to multicast")                \
 	X(DATAPLANE, "the data plane refused the forwarding intent")
+/* clang-format on */
 
 enum {
 	DMM_OK = 0,

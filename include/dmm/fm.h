@@ -19,31 +19,31 @@
 #include "dmm/types.h"
 
 enum dmm_fm_match {
-	DMM_FM_DST,    /* packets whose destination is in prefix */
-	DMM_FM_SRC,    /* packets whose source is in prefix, from access link 'link' (0: any) */
+	DMM_FM_DST, /* packets whose destination is in prefix */
+	DMM_FM_SRC, /* packets whose source is in prefix, from access link 'link' (0: any) */
 };
 
 enum dmm_fm_action {
-	DMM_FM_ENCAP,   /* IPv6-in-IPv6 (RFC 2473) from 'local' to 'peer' */
-	DMM_FM_DECAP,   /* accept tunnelled packets from 'peer' to 'local' for prefix and forward the inner packet */
+	DMM_FM_ENCAP, /* IPv6-in-IPv6 (RFC 2473) from 'local' to 'peer' */
+	DMM_FM_DECAP, /* accept tunnelled packets from 'peer' to 'local' for prefix and forward the inner packet */
 	DMM_FM_DELIVER, /* send on access link 'link' */
-	DMM_FM_BUFFER,  /* hold packets (e.g. during a handover) */
-	DMM_FM_DROP,    /* discard (e.g. MinDelayBeforeBCEDelete, RFC 5213 §5.3.5) */
+	DMM_FM_BUFFER,	/* hold packets (e.g. during a handover) */
+	DMM_FM_DROP,	/* discard (e.g. MinDelayBeforeBCEDelete, RFC 5213 §5.3.5) */
 };
 
 struct dmm_intent {
-	uint32_t id;              /* assigned by dmm_fm_add(); never 0 */
-	uint8_t match;            /* enum dmm_fm_match */
-	uint8_t action;           /* enum dmm_fm_action */
-	uint16_t precedence;      /* lower wins among equal matches (PDR precedence) */
+	uint32_t id;		  /* assigned by dmm_fm_add(); never 0 */
+	uint8_t match;		  /* enum dmm_fm_match */
+	uint8_t action;		  /* enum dmm_fm_action */
+	uint16_t precedence;	  /* lower wins among equal matches (PDR precedence) */
 	struct dmm_prefix prefix; /* the matched prefix */
-	uint32_t link;            /* access link id for DMM_FM_SRC and DMM_FM_DELIVER */
-	struct dmm_addr local;    /* tunnel end at this node */
-	struct dmm_addr peer;     /* tunnel end at the far node */
+	uint32_t link;		  /* access link id for DMM_FM_SRC and DMM_FM_DELIVER */
+	struct dmm_addr local;	  /* tunnel end at this node */
+	struct dmm_addr peer;	  /* tunnel end at the far node */
 	struct dmm_handle owner;  /* the binding this intent serves */
 	/* Reported by the data plane through dmm_fm_report(). */
 	uint64_t packets, bytes;
-	dmm_time_t last_active;   /* when packets last grew; creation time before that */
+	dmm_time_t last_active; /* when packets last grew; creation time before that */
 };
 
 /* What a backend does with intents. Both callbacks are required. */

@@ -20,24 +20,24 @@
 #include "dmm/stats.h"
 
 struct dmm_lma_cfg {
-	struct dmm_addr addr;         /* LMAA: the address MAGs send PBUs to */
-	struct dmm_addr upa;          /* user-plane (tunnel) address; :: = addr (RFC 7389) */
-	uint32_t max_bindings;        /* binding cache capacity */
-	uint32_t max_peers;           /* MAGs */
-	struct dmm_prefix pool[4];    /* HNP ranges to allocate /64s from */
+	struct dmm_addr addr;	   /* LMAA: the address MAGs send PBUs to */
+	struct dmm_addr upa;	   /* user-plane (tunnel) address; :: = addr (RFC 7389) */
+	uint32_t max_bindings;	   /* binding cache capacity */
+	uint32_t max_peers;	   /* MAGs */
+	struct dmm_prefix pool[4]; /* HNP ranges to allocate /64s from */
 	uint8_t npool;
-	uint8_t hnp_len;              /* allocated prefix length, 64 by default */
-	struct dmm_policy *policy;    /* borrowed: MN profiles and authorised MAGs; must outlive the LMA */
-	dmm_time_t min_delay_before_bce_delete;     /* 10 s (§9.1) */
+	uint8_t hnp_len;	   /* allocated prefix length, 64 by default */
+	struct dmm_policy *policy; /* borrowed: MN profiles and authorised MAGs; must outlive the LMA */
+	dmm_time_t min_delay_before_bce_delete;	    /* 10 s (§9.1) */
 	dmm_time_t max_delay_before_new_bce_assign; /* 1.5 s */
-	dmm_time_t timestamp_validity_window;       /* 300 ms */
-	bool timestamp_based;                       /* TimestampBasedApproachInUse, default true */
-	uint32_t max_lifetime_s;                    /* cap on the granted lifetime */
-	dmm_time_t heartbeat_interval;              /* RFC 5847: 60 s; 0 disables */
-	uint8_t missing_heartbeats_allowed;         /* 3 */
-	uint32_t restart_counter;                   /* ours, bumped by the caller at every start */
-	bool revoke_on_handoff;                     /* send a BRI to the previous MAG (RFC 5846), default true */
-	uint32_t max_sessions_advertised;           /* for the Load Information option (RFC 6463); 0: off */
+	dmm_time_t timestamp_validity_window;	    /* 300 ms */
+	bool timestamp_based;			    /* TimestampBasedApproachInUse, default true */
+	uint32_t max_lifetime_s;		    /* cap on the granted lifetime */
+	dmm_time_t heartbeat_interval;		    /* RFC 5847: 60 s; 0 disables */
+	uint8_t missing_heartbeats_allowed;	    /* 3 */
+	uint32_t restart_counter;		    /* ours, bumped by the caller at every start */
+	bool revoke_on_handoff;		  /* send a BRI to the previous MAG (RFC 5846), default true */
+	uint32_t max_sessions_advertised; /* for the Load Information option (RFC 6463); 0: off */
 };
 
 /* Defaults of RFC 5213 §9 and RFC 5847 §5 for the fields that have them. */

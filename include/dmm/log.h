@@ -24,8 +24,8 @@ struct dmm_log {
 };
 
 /* Format and pass a record to log's sink; log may be NULL. */
-void dmm_logf(const struct dmm_log *log, enum dmm_log_level lvl, enum dmm_log_cat cat,
-	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void dmm_logf(const struct dmm_log *log, enum dmm_log_level lvl, enum dmm_log_cat cat, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Names for printing: "ERR", "MH", ... */
 const char *dmm_log_level_name(enum dmm_log_level lvl);

@@ -23,22 +23,22 @@
 #include "dmm/stats.h"
 
 struct dmm_maar_cfg {
-	struct dmm_addr addr;       /* signalling and tunnel address */
-	struct dmm_addr cmd;        /* the CMD */
-	struct dmm_policy *policy;  /* borrowed: which MNs may attach; NULL: any */
-	struct dmm_prefix pool[4];  /* prefixes this MAAR anchors (/64s carved out) */
+	struct dmm_addr addr;	   /* signalling and tunnel address */
+	struct dmm_addr cmd;	   /* the CMD */
+	struct dmm_policy *policy; /* borrowed: which MNs may attach; NULL: any */
+	struct dmm_prefix pool[4]; /* prefixes this MAAR anchors (/64s carved out) */
 	uint8_t npool;
-	uint8_t hnp_len;            /* 64 */
-	bool anchor_locally;        /* false: always ask the CMD for an anchor (HNP ::/0) */
-	uint32_t max_mns;           /* MNs attached here (serving entries) */
-	uint32_t max_anchored;      /* prefixes anchored here; also the advertised Maximum Sessions */
-	uint16_t priority;          /* RFC 6463 Load Information priority (lower is better) */
-	uint32_t lifetime_s;        /* asked for in PBUs, 600 */
-	dmm_time_t initial_bindack_timeout;           /* 1 s */
+	uint8_t hnp_len;		    /* 64 */
+	bool anchor_locally;		    /* false: always ask the CMD for an anchor (HNP ::/0) */
+	uint32_t max_mns;		    /* MNs attached here (serving entries) */
+	uint32_t max_anchored;		    /* prefixes anchored here; also the advertised Maximum Sessions */
+	uint16_t priority;		    /* RFC 6463 Load Information priority (lower is better) */
+	uint32_t lifetime_s;		    /* asked for in PBUs, 600 */
+	dmm_time_t initial_bindack_timeout; /* 1 s */
 	dmm_time_t initial_bindack_timeout_first_reg; /* 1.5 s */
-	dmm_time_t max_bindack_timeout;               /* 32 s */
-	uint8_t max_retransmissions;                  /* 5 */
-	uint32_t refresh_margin_pct;                  /* 20 */
+	dmm_time_t max_bindack_timeout;		      /* 32 s */
+	uint8_t max_retransmissions;		      /* 5 */
+	uint32_t refresh_margin_pct;		      /* 20 */
 	/*
 	 * Valid lifetime advertised for every prefix (RAs repeat it). Short, so
 	 * a released prefix really goes: RFC 4862 §5.5.3 (e) lets a host ignore
@@ -46,10 +46,10 @@ struct dmm_maar_cfg {
 	 * letting the address run out removes it. 0: the binding lifetime.
 	 */
 	uint32_t prefix_valid_s;
-	dmm_time_t idle_release;    /* GAP2-1: release an old prefix idle this long; 0: never */
-	dmm_time_t idle_check;      /* how often counters are looked at, 1 s */
-	dmm_time_t detach_grace;    /* keep a detached MN's anchor waiting for its next S-MAAR, 10 s */
-	bool timestamp_based;       /* Timestamp option in PBUs, default true */
+	dmm_time_t idle_release;       /* GAP2-1: release an old prefix idle this long; 0: never */
+	dmm_time_t idle_check;	       /* how often counters are looked at, 1 s */
+	dmm_time_t detach_grace;       /* keep a detached MN's anchor waiting for its next S-MAAR, 10 s */
+	bool timestamp_based;	       /* Timestamp option in PBUs, default true */
 	dmm_time_t heartbeat_interval; /* RFC 5847: with the CMD; 0 disables */
 	uint8_t missing_heartbeats_allowed;
 	uint32_t restart_counter;
@@ -90,7 +90,7 @@ const struct dmm_pool *dmm_maar_pool(const struct dmm_maar *m);
 
 /* DMM-specific counters. */
 struct dmm_maar_counters {
-	uint64_t local_anchors;      /* prefixes allocated here */
+	uint64_t local_anchors;	     /* prefixes allocated here */
 	uint64_t remote_anchor_asks; /* PBUs with HNP ::/0 (own pool full or anchor_locally off) */
 	uint64_t prefixes_released;  /* old prefixes released idle (S-MAAR side) */
 	uint64_t anchors_released;   /* anchored prefixes returned to the pool (P-MAAR side) */

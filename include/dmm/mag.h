@@ -19,21 +19,21 @@
 #include "dmm/stats.h"
 
 struct dmm_mag_cfg {
-	struct dmm_addr addr;        /* Proxy-CoA: the MAG's address towards the LMAs */
+	struct dmm_addr addr;	     /* Proxy-CoA: the MAG's address towards the LMAs */
 	struct dmm_addr default_lma; /* LMA for MNs whose profile names none */
-	struct dmm_policy *policy;   /* borrowed: which MNs may attach and their LMA; NULL: any, default_lma */
-	uint32_t max_mns;            /* binding update list capacity */
+	struct dmm_policy *policy; /* borrowed: which MNs may attach and their LMA; NULL: any, default_lma */
+	uint32_t max_mns;	   /* binding update list capacity */
 	uint32_t max_peers;
-	uint32_t lifetime_s;         /* lifetime asked for in PBUs, 600 s by default */
-	dmm_time_t initial_bindack_timeout;           /* INITIAL_BINDACK_TIMEOUT, 1 s (RFC 6275 §13) */
+	uint32_t lifetime_s;			      /* lifetime asked for in PBUs, 600 s by default */
+	dmm_time_t initial_bindack_timeout;	      /* INITIAL_BINDACK_TIMEOUT, 1 s (RFC 6275 §13) */
 	dmm_time_t initial_bindack_timeout_first_reg; /* 1.5 s (RFC 5213 §6.9.4); 0: use the above */
-	dmm_time_t max_bindack_timeout;               /* MAX_BINDACK_TIMEOUT, 32 s */
-	uint8_t max_retransmissions;                  /* retries before giving up, 5 by default */
-	uint32_t refresh_margin_pct;                  /* refresh when this % of the lifetime is left, 20 */
-	bool timestamp_based;                         /* put a Timestamp option in PBUs, default true */
-	uint8_t att;                                  /* default Access Technology Type, 3 (802.3) */
-	dmm_time_t heartbeat_interval;                /* RFC 5847: 60 s; 0 disables */
-	uint8_t missing_heartbeats_allowed;           /* 3 */
+	dmm_time_t max_bindack_timeout;		      /* MAX_BINDACK_TIMEOUT, 32 s */
+	uint8_t max_retransmissions;		      /* retries before giving up, 5 by default */
+	uint32_t refresh_margin_pct;		      /* refresh when this % of the lifetime is left, 20 */
+	bool timestamp_based;			      /* put a Timestamp option in PBUs, default true */
+	uint8_t att;				      /* default Access Technology Type, 3 (802.3) */
+	dmm_time_t heartbeat_interval;		      /* RFC 5847: 60 s; 0 disables */
+	uint8_t missing_heartbeats_allowed;	      /* 3 */
 	uint32_t restart_counter;
 };
 
@@ -49,13 +49,13 @@ void dmm_mag_cfg_defaults(struct dmm_mag_cfg *cfg);
 /* MAG counters that struct dmm_pmip_stats has no field for. */
 struct dmm_mag_counters {
 	uint64_t attach_refused_policy; /* by the profile, or blocked (§6.9.1.2 item 7) */
-	uint64_t attach_refused_full;   /* binding update list full */
-	uint64_t pba_echo_mismatch;     /* HI/ATT/MN-LLID differ from the PBU (§6.9.1.2 item 6) */
-	uint64_t ts_resyncs;            /* retries after status 156/157 */
-	uint64_t seq_resyncs;           /* retries after status 135 */
-	uint64_t intents_failed;        /* the data plane refused an intent, or the table was full */
-	uint64_t rereg_after_restart;   /* PBUs sent because an LMA restarted (RFC 5847 §5.3) */
-	uint64_t bindings_marked_down;  /* bindings whose LMA was declared down (RFC 5847 §5.2) */
+	uint64_t attach_refused_full;	/* binding update list full */
+	uint64_t pba_echo_mismatch;	/* HI/ATT/MN-LLID differ from the PBU (§6.9.1.2 item 6) */
+	uint64_t ts_resyncs;		/* retries after status 156/157 */
+	uint64_t seq_resyncs;		/* retries after status 135 */
+	uint64_t intents_failed;	/* the data plane refused an intent, or the table was full */
+	uint64_t rereg_after_restart;	/* PBUs sent because an LMA restarted (RFC 5847 §5.3) */
+	uint64_t bindings_marked_down;	/* bindings whose LMA was declared down (RFC 5847 §5.2) */
 	uint64_t transitions[DMM_BUL_NSTATES][DMM_BUL_NSTATES]; /* BUL state changes, [from][to] */
 };
 

@@ -34,10 +34,10 @@ enum dmm_mh_type {
 	DMM_MH_BA = 6,
 	DMM_MH_BE = 7,
 	DMM_MH_HAS = 12,  /* Home Agent Switch, RFC 5142 */
-	DMM_MH_HB = 13,   /* Heartbeat, RFC 5847 */
-	DMM_MH_HI = 14,   /* Handover Initiate, RFC 5568/5949 */
+	DMM_MH_HB = 13,	  /* Heartbeat, RFC 5847 */
+	DMM_MH_HI = 14,	  /* Handover Initiate, RFC 5568/5949 */
 	DMM_MH_HACK = 15, /* Handover Acknowledge */
-	DMM_MH_BR = 16,   /* Binding Revocation, RFC 5846 */
+	DMM_MH_BR = 16,	  /* Binding Revocation, RFC 5846 */
 	DMM_MH_UPN = 19,  /* Update Notification, RFC 7077 */
 	DMM_MH_UPA = 20,  /* Update Notification Acknowledgement */
 };
@@ -72,12 +72,12 @@ enum {
 	DMM_BA_D = 0x02,
 };
 
-enum { DMM_HB_U = 0x0002, DMM_HB_R = 0x0001 };                         /* RFC 5847 */
+enum { DMM_HB_U = 0x0002, DMM_HB_R = 0x0001 };				     /* RFC 5847 */
 enum { DMM_HI_S = 0x80, DMM_HI_U = 0x40, DMM_HI_P = 0x20, DMM_HI_F = 0x10 }; /* RFC 5949 */
 enum { DMM_HACK_U = 0x80, DMM_HACK_P = 0x40, DMM_HACK_F = 0x20 };
 enum { DMM_BR_P = 0x8000, DMM_BR_V = 0x4000, DMM_BR_G = 0x2000 }; /* RFC 5846 */
-enum { DMM_UPN_A = 0x8000, DMM_UPN_D = 0x4000 };                  /* RFC 7077 */
-enum { DMM_REDIRECT_K = 0x8000, DMM_REDIRECT_N = 0x4000 };        /* RFC 6463 */
+enum { DMM_UPN_A = 0x8000, DMM_UPN_D = 0x4000 };		  /* RFC 7077 */
+enum { DMM_REDIRECT_K = 0x8000, DMM_REDIRECT_N = 0x4000 };	  /* RFC 6463 */
 
 /* BA status codes (RFC 6275 §6.1.8, RFC 4285, RFC 5213 §8.9). */
 enum dmm_ba_status {
@@ -113,12 +113,12 @@ enum { DMM_BE_UNKNOWN_HAO = 1, DMM_BE_UNKNOWN_MH_TYPE = 2 };
 enum dmm_mh_opt_type {
 	DMM_OPT_PAD1 = 0,
 	DMM_OPT_PADN = 1,
-	DMM_OPT_BRA = 2,   /* Binding Refresh Advice */
-	DMM_OPT_ACOA = 3,  /* Alternate Care-of Address */
-	DMM_OPT_NONCE = 4, /* Nonce Indices */
-	DMM_OPT_BAD = 5,   /* Binding Authorization Data */
-	DMM_OPT_MNID = 8,  /* RFC 4283, RFC 8371 */
-	DMM_OPT_AUTH = 9,  /* RFC 4285 */
+	DMM_OPT_BRA = 2,     /* Binding Refresh Advice */
+	DMM_OPT_ACOA = 3,    /* Alternate Care-of Address */
+	DMM_OPT_NONCE = 4,   /* Nonce Indices */
+	DMM_OPT_BAD = 5,     /* Binding Authorization Data */
+	DMM_OPT_MNID = 8,    /* RFC 4283, RFC 8371 */
+	DMM_OPT_AUTH = 9,    /* RFC 4285 */
 	DMM_OPT_MESGID = 10, /* RFC 4285 Replay Protection */
 	DMM_OPT_VSM = 19,    /* Vendor-Specific, RFC 5094 */
 	DMM_OPT_HNP = 22,    /* RFC 5213 §8.3 */
@@ -127,11 +127,11 @@ enum dmm_mh_opt_type {
 	DMM_OPT_MNLLID = 25,
 	DMM_OPT_LLA = 26,
 	DMM_OPT_TIMESTAMP = 27,
-	DMM_OPT_RESTART = 28, /* RFC 5847 */
+	DMM_OPT_RESTART = 28,	/* RFC 5847 */
 	DMM_OPT_REDIR_CAP = 46, /* RFC 6463 */
 	DMM_OPT_REDIRECT = 47,
 	DMM_OPT_LOAD = 48,
-	DMM_OPT_LMA_UPA = 59, /* RFC 7389 */
+	DMM_OPT_LMA_UPA = 59,	      /* RFC 7389 */
 	DMM_OPT_ANCHORED_PREFIX = 65, /* RFC 8885 */
 	DMM_OPT_LOCAL_PREFIX = 66,
 	DMM_OPT_PREV_MAAR = 67,
@@ -215,7 +215,7 @@ struct dmm_mh_opt {
 		struct dmm_mh_bytes mnllid;
 		struct dmm_addr lla;
 		struct {
-			uint64_t seconds; /* 48 bits since 1970 */
+			uint64_t seconds;  /* 48 bits since 1970 */
 			uint16_t fraction; /* 1/65536 s */
 		} timestamp;
 		struct {
@@ -300,47 +300,47 @@ enum dmm_mh_fkind {
 	DMM_FK_U64,
 	DMM_FK_FLAGS8,
 	DMM_FK_FLAGS16,
-	DMM_FK_RSV8,  /* reserved: written 0, ignored on receipt */
+	DMM_FK_RSV8, /* reserved: written 0, ignored on receipt */
 	DMM_FK_RSV16,
 	DMM_FK_RSV24,
-	DMM_FK_ADDR,     /* struct dmm_addr */
-	DMM_FK_ADDRS,    /* struct dmm_addr[], count in the U8 field at aux */
-	DMM_FK_BYTES,    /* struct dmm_mh_bytes, the rest of the option */
-	DMM_FK_IPADDR,   /* struct dmm_mh_ipaddr, the rest: 0, 4 or 16 octets */
+	DMM_FK_ADDR,   /* struct dmm_addr */
+	DMM_FK_ADDRS,  /* struct dmm_addr[], count in the U8 field at aux */
+	DMM_FK_BYTES,  /* struct dmm_mh_bytes, the rest of the option */
+	DMM_FK_IPADDR, /* struct dmm_mh_ipaddr, the rest: 0, 4 or 16 octets */
 };
 
 /* Rendering hints for dmmctl; the codec ignores them. */
 enum dmm_mh_fhint {
 	DMM_FH_NONE,
-	DMM_FH_PLEN,   /* prefix length belonging to the next ADDR field */
-	DMM_FH_MNID,   /* identifier rendered according to the subtype field */
+	DMM_FH_PLEN, /* prefix length belonging to the next ADDR field */
+	DMM_FH_MNID, /* identifier rendered according to the subtype field */
 	DMM_FH_HEX,
-	DMM_FH_MAC,    /* link-layer address, colon-separated hex */
+	DMM_FH_MAC, /* link-layer address, colon-separated hex */
 };
 
 struct dmm_mh_field {
-	const char *name; /* JSON name; NULL for reserved fields */
-	uint8_t kind;     /* enum dmm_mh_fkind */
-	uint8_t hint;     /* enum dmm_mh_fhint */
-	uint16_t off;     /* offset in the union member */
-	uint16_t aux;     /* DMM_FK_ADDRS: offset of the count */
+	const char *name;	 /* JSON name; NULL for reserved fields */
+	uint8_t kind;		 /* enum dmm_mh_fkind */
+	uint8_t hint;		 /* enum dmm_mh_fhint */
+	uint16_t off;		 /* offset in the union member */
+	uint16_t aux;		 /* DMM_FK_ADDRS: offset of the count */
 	const char *const *bits; /* flag names, most significant bit first; NULL = unnamed */
 };
 
 enum {
 	DMM_OPTF_REPEAT = 1 << 0,     /* may appear more than once */
-	DMM_OPTF_LAST = 1 << 1,       /* must be the last option */
+	DMM_OPTF_LAST = 1 << 1,	      /* must be the last option */
 	DMM_OPTF_ALIGN_SOFT = 1 << 2, /* aligned on encode, not checked on decode */
 };
 
 struct dmm_mh_desc {
-	uint8_t type;      /* MH type or option type */
-	uint8_t sub;       /* for MH 16: B.R. type; else 0 */
-	const char *name;  /* short name, e.g. "BU", "HNP" */
-	const char *title; /* RFC title */
+	uint8_t type;		  /* MH type or option type */
+	uint8_t sub;		  /* for MH 16: B.R. type; else 0 */
+	const char *name;	  /* short name, e.g. "BU", "HNP" */
+	const char *title;	  /* RFC title */
 	uint8_t min_len, max_len; /* options: Length field bounds */
 	uint8_t align_x, align_y; /* options: alignment xn+y; x = 1 for none */
-	uint8_t flags;             /* DMM_OPTF_* */
+	uint8_t flags;		  /* DMM_OPTF_* */
 	uint8_t nfields;
 	const struct dmm_mh_field *fields;
 	/* Meaning check after framing, given the whole struct dmm_mh_opt or
@@ -374,8 +374,8 @@ int dmm_mh_decode(struct dmm_mh_msg *out, const uint8_t *buf, size_t len);
  * Decode a Mobility Header received as an IPv6 extension header between
  * src and dst: verifies the checksum (DMM_ERR_CHECKSUM), then decodes.
  */
-int dmm_mh_decode_ip6(struct dmm_mh_msg *out, const uint8_t *buf, size_t len,
-		      const struct dmm_addr *src, const struct dmm_addr *dst);
+int dmm_mh_decode_ip6(struct dmm_mh_msg *out, const uint8_t *buf, size_t len, const struct dmm_addr *src,
+		      const struct dmm_addr *dst);
 
 /*
  * Encode msg into buf with the checksum field 0, which is the form for
@@ -387,8 +387,8 @@ int dmm_mh_decode_ip6(struct dmm_mh_msg *out, const uint8_t *buf, size_t len,
 int dmm_mh_encode(uint8_t *buf, size_t cap, const struct dmm_mh_msg *msg);
 
 /* As dmm_mh_encode, then fill the checksum for src -> dst (RFC 6275 §6.1.1). */
-int dmm_mh_encode_ip6(uint8_t *buf, size_t cap, const struct dmm_mh_msg *msg,
-		      const struct dmm_addr *src, const struct dmm_addr *dst);
+int dmm_mh_encode_ip6(uint8_t *buf, size_t cap, const struct dmm_mh_msg *msg, const struct dmm_addr *src,
+		      const struct dmm_addr *dst);
 
 /* The MH checksum of buf[0..len) for src -> dst, computed with the checksum field taken as 0. */
 uint16_t dmm_mh_checksum(const uint8_t *buf, size_t len, const struct dmm_addr *src,

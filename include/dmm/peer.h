@@ -29,27 +29,27 @@ struct dmm_peer {
 	uint8_t state; /* enum dmm_peer_state */
 	bool rc_known;
 	uint32_t restart_counter; /* the peer's, from its last response */
-	uint32_t seq;             /* last request sent */
-	bool outstanding;         /* a request is waiting for its response */
+	uint32_t seq;		  /* last request sent */
+	bool outstanding;	  /* a request is waiting for its response */
 	uint8_t missed;
-	uint32_t bindings;        /* heartbeats run while this is above 0 */
+	uint32_t bindings; /* heartbeats run while this is above 0 */
 	dmm_time_t last_heard;
 	uint64_t restarts, downs;
 };
 
 struct dmm_peer_cfg {
-	struct dmm_addr self;       /* our address, the source of heartbeats */
-	dmm_time_t interval;        /* HEARTBEAT_INTERVAL, 60 s by default (§6) */
-	uint8_t missing_allowed;    /* MISSING_HEARTBEATS_ALLOWED, 3 by default */
-	uint32_t restart_counter;   /* ours: bumped by the caller on every start */
+	struct dmm_addr self;	  /* our address, the source of heartbeats */
+	dmm_time_t interval;	  /* HEARTBEAT_INTERVAL, 60 s by default (§6) */
+	uint8_t missing_allowed;  /* MISSING_HEARTBEATS_ALLOWED, 3 by default */
+	uint32_t restart_counter; /* ours: bumped by the caller on every start */
 };
 
 struct dmm_peer_ops {
 	void (*send)(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
 		     size_t len);
-	void (*down)(void *ctx, struct dmm_peer *p, dmm_time_t now);      /* §5.2 */
+	void (*down)(void *ctx, struct dmm_peer *p, dmm_time_t now);	  /* §5.2 */
 	void (*restarted)(void *ctx, struct dmm_peer *p, dmm_time_t now); /* §5.3 */
-	void (*up)(void *ctx, struct dmm_peer *p, dmm_time_t now);        /* heard again after down */
+	void (*up)(void *ctx, struct dmm_peer *p, dmm_time_t now);	  /* heard again after down */
 	void *ctx;
 };
 
@@ -83,7 +83,8 @@ void dmm_peers_ref(struct dmm_peers *ps, struct dmm_peer *p, int delta, dmm_time
  * requests, matches responses, detects restarts. Returns 0, or
  * DMM_ERR_INVAL if m is neither.
  */
-int dmm_peers_recv(struct dmm_peers *ps, const struct dmm_addr *src, const struct dmm_mh_msg *m, dmm_time_t now);
+int dmm_peers_recv(struct dmm_peers *ps, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+		   dmm_time_t now);
 
 /* The DMM_TIMER_HEARTBEAT timer of peer h fired. */
 void dmm_peers_timer(struct dmm_peers *ps, struct dmm_handle h, dmm_time_t now);

@@ -22,7 +22,7 @@
 /* Access-side events a MAG reports to io/ (which sends RAs) or the emulator. */
 enum dmm_mn_event_type {
 	DMM_MN_REGISTERED,   /* prefixes granted: advertise them on the access link */
-	DMM_MN_REFUSED,      /* the anchor refused the MN (status in ev->status): no prefix */
+	DMM_MN_REFUSED,	     /* the anchor refused the MN (status in ev->status): no prefix */
 	DMM_MN_DEREGISTERED, /* binding gone: withdraw the prefixes (valid lifetime 0) */
 };
 
@@ -37,16 +37,16 @@ enum dmm_mn_event_type {
  * lifetime_s for every prefix.
  */
 struct dmm_mn_event {
-	uint8_t type;   /* enum dmm_mn_event_type */
+	uint8_t type;	/* enum dmm_mn_event_type */
 	uint8_t status; /* PBA status for DMM_MN_REFUSED */
-	uint32_t link;  /* access link id */
+	uint32_t link;	/* access link id */
 	const struct dmm_mnid *mnid;
 	uint8_t nprefix;
 	struct dmm_prefix prefix[DMM_MN_EVENT_MAX_PREFIX];
-	uint32_t valid_s[DMM_MN_EVENT_MAX_PREFIX];     /* PIO valid lifetime per prefix */
-	uint32_t preferred_s[DMM_MN_EVENT_MAX_PREFIX]; /* PIO preferred lifetime per prefix */
+	uint32_t valid_s[DMM_MN_EVENT_MAX_PREFIX];	    /* PIO valid lifetime per prefix */
+	uint32_t preferred_s[DMM_MN_EVENT_MAX_PREFIX];	    /* PIO preferred lifetime per prefix */
 	struct dmm_addr anchor_of[DMM_MN_EVENT_MAX_PREFIX]; /* the node anchoring each prefix */
-	uint32_t lifetime_s; /* granted lifetime in seconds */
+	uint32_t lifetime_s;				    /* granted lifetime in seconds */
 	struct dmm_addr anchor; /* the LMA (or the MAAR anchoring the preferred prefix) */
 };
 
@@ -64,7 +64,7 @@ struct dmm_env {
 	void (*mn_event)(void *ctx, const struct dmm_mn_event *ev);
 	void *ctx;
 	struct dmm_fm_ops fm; /* the data plane backend executing the intents */
-	uint64_t seed;        /* randomness from the caller: hash keys, initial sequence numbers */
+	uint64_t seed;	      /* randomness from the caller: hash keys, initial sequence numbers */
 	/*
 	 * Wall clock = now + wall_offset, in ns since 1970. Only the Timestamp
 	 * option (RFC 5213 §5.5) uses wall-clock time; io/ measures the offset,
@@ -97,8 +97,8 @@ struct dmm_role_ops {
 	 * attached on link with link-layer address ll (RFC 5213 §6.9.1.1), or
 	 * left (§6.9.1.2). Return 0 or a DMM_ERR_*.
 	 */
-	int (*attach)(void *inst, const struct dmm_mnid *mnid, uint32_t link, const uint8_t *ll, uint8_t ll_len,
-		      uint8_t att, dmm_time_t now);
+	int (*attach)(void *inst, const struct dmm_mnid *mnid, uint32_t link, const uint8_t *ll,
+		      uint8_t ll_len, uint8_t att, dmm_time_t now);
 	int (*detach)(void *inst, const struct dmm_mnid *mnid, dmm_time_t now);
 };
 

@@ -170,12 +170,12 @@ static inline unsigned harness_count_type(const struct harness *h, uint8_t type,
 }
 
 /* The live intent matching (match, action, prefix), or NULL. */
-static inline const struct dmm_intent *harness_find_intent(const struct harness *h, uint8_t match, uint8_t action,
-							   const struct dmm_prefix *p)
+static inline const struct dmm_intent *harness_find_intent(const struct harness *h, uint8_t match,
+							   uint8_t action, const struct dmm_prefix *p)
 {
 	for (unsigned i = 0; i < h->nlive; i++)
-		if (h->live[i].match == match && h->live[i].action == action && h->live[i].prefix.len == p->len &&
-		    memcmp(h->live[i].prefix.addr.b, p->addr.b, 16) == 0)
+		if (h->live[i].match == match && h->live[i].action == action &&
+		    h->live[i].prefix.len == p->len && memcmp(h->live[i].prefix.addr.b, p->addr.b, 16) == 0)
 			return &h->live[i];
 	return NULL;
 }

@@ -22,23 +22,23 @@ static const int64_t WALL = 1700000000LL * 1000000000LL;
 static dmm_time_t T;
 static uint16_t SEQ = 100;
 
-static struct dmm_addr A(const char *s)
-{
+static struct dmm_addr A(const char *s) {
 	struct dmm_addr a;
 
 	dmm_addr_parse(s, &a);
 	return a;
 }
 
-static struct dmm_prefix P(const char *s)
-{
+static struct dmm_prefix
+P(const char *s) {
 	struct dmm_prefix p;
 
 	dmm_prefix_parse(s, &p);
 	return p;
 }
 
-static struct dmm_mnid nai(const char *s)
+static struct dmm_mnid
+nai(const char *s)
 {
 	struct dmm_mnid m = {.subtype = DMM_MNID_NAI};
 
@@ -116,8 +116,8 @@ struct popt {
 };
 
 /* A PBU from maar for mn with HNP hnp (NULL: ::/0), lifetime in wire units; returns its seq. */
-static uint16_t pbu_x(const struct dmm_addr *maar, const char *mn, const struct dmm_prefix *hnp, uint16_t lifetime,
-		      const struct popt *po)
+static uint16_t pbu_x(const struct dmm_addr *maar, const char *mn, const struct dmm_prefix *hnp,
+		      uint16_t lifetime, const struct popt *po)
 {
 	struct dmm_mh_msg m;
 	struct dmm_mh_opt *o;
@@ -150,7 +150,8 @@ static uint16_t pbu_x(const struct dmm_addr *maar, const char *mn, const struct 
 	return m.u.bu.seq;
 }
 
-static uint16_t pbu(const struct dmm_addr *maar, const char *mn, const struct dmm_prefix *hnp, uint16_t lifetime)
+static uint16_t pbu(const struct dmm_addr *maar, const char *mn, const struct dmm_prefix *hnp,
+		    uint16_t lifetime)
 {
 	struct popt po = {.sessions = -1};
 
@@ -176,7 +177,8 @@ static unsigned count_to(const struct dmm_addr *dst, uint8_t type)
 }
 
 /* The anchor answers the CMD's PBU s with status and (for a choice) an HNP. */
-static void answer(const struct sent *s, uint8_t status, const struct dmm_prefix *hnp, int sessions, uint32_t max)
+static void answer(const struct sent *s, uint8_t status, const struct dmm_prefix *hnp, int sessions,
+		   uint32_t max)
 {
 	struct dmm_mh_msg m;
 
@@ -185,7 +187,8 @@ static void answer(const struct sent *s, uint8_t status, const struct dmm_prefix
 	m.u.ba.flags = DMM_BA_P | DMM_BA_D;
 	m.u.ba.seq = s->msg.u.bu.seq;
 	m.u.ba.lifetime = s->msg.u.bu.lifetime;
-	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = hnp ? *hnp : dmm_mh_find_opt(&s->msg, DMM_OPT_HNP, NULL)->u.hnp;
+	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp =
+		hnp ? *hnp : dmm_mh_find_opt(&s->msg, DMM_OPT_HNP, NULL)->u.hnp;
 	add_load(&m, sessions, max, 0);
 	deliver(&s->dst, &m);
 }
@@ -221,8 +224,8 @@ static void check_pba(const struct dmm_addr *maar, uint8_t status, uint16_t seq)
 }
 
 /* A PBU from the CMD to maar: flags A P D, HNP p, Serving MAAR serving, lifetime 0 or not. */
-static struct sent *check_upd(const struct dmm_addr *maar, const struct dmm_prefix *p, const struct dmm_addr *serving,
-			      bool zero_lifetime)
+static struct sent *check_upd(const struct dmm_addr *maar, const struct dmm_prefix *p,
+			      const struct dmm_addr *serving, bool zero_lifetime)
 {
 	struct sent *s = sent_to(maar, DMM_MH_BU);
 	const struct dmm_mh_opt *o;
@@ -462,7 +465,8 @@ static void test_dereg(void)
 	check_upd(&M1, &P1, &M2, true);
 	CHECK(sent_to(&M2, DMM_MH_BU) == NULL);
 	CHECK_EQ(dmm_cmd_stats(C)->deregistrations, 1);
-	for (const struct dmm_cmd_anchor *a = dmm_cmd_anchor_next(C, NULL); a; a = dmm_cmd_anchor_next(C, a)) {
+	for (const struct dmm_cmd_anchor *a = dmm_cmd_anchor_next(C, NULL); a;
+	     a = dmm_cmd_anchor_next(C, a)) {
 		CHECK_EQ(a->serving, 0);
 		CHECK_EQ(a->anchored, 0);
 	}
@@ -545,7 +549,7 @@ static void test_anchor_choice(void)
 	cfg.missing_heartbeats_allowed = 1;
 	CHECK_EQ(dmm_cmd_reconfigure(C, &cfg, T), 0);
 	pbu_x(&M3, "c@x", &P3, 1000, &(struct popt){.sessions = 1, .max = 10}); /* least loaded, soon DOWN */
-	run_to(T + 25 * DMM_SECOND);                                                /* heartbeats unanswered */
+	run_to(T + 25 * DMM_SECOND);						/* heartbeats unanswered */
 	for (const struct dmm_cmd_anchor *a = dmm_cmd_anchor_next(C, NULL); a; a = dmm_cmd_anchor_next(C, a))
 		if (dmm_addr_eq(&a->addr, &M3))
 			CHECK_EQ(a->state, DMM_ANCHOR_DOWN);
@@ -713,8 +717,8 @@ static void test_restart(void)
 		dmm_mh_add_opt(&m, DMM_OPT_RESTART)->u.restart.counter = rc;
 		deliver(&M1, &m);
 	}
-	CHECK(mn("b@x") == NULL);                           /* served by M1: removed */
-	CHECK(mn("a@x") && mn("a@x")->pmaar.n == 1);        /* M1's pair dropped */
+	CHECK(mn("b@x") == NULL);		     /* served by M1: removed */
+	CHECK(mn("a@x") && mn("a@x")->pmaar.n == 1); /* M1's pair dropped */
 	CHECK(dmm_addr_eq(&mn("a@x")->pmaar.a[0].addr, &M2));
 }
 

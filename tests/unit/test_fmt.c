@@ -69,9 +69,10 @@ int main(void)
 	pf.len = 0;
 	CHECK(dmm_prefix_contains(&pf, &x));
 
-	static const char *const forms[] = {"nai:mn1@example.com", "eui48:02:00:00:00:00:01",
-					    "eui64:02:00:00:ff:fe:00:00:01", "ipv6:2001:db8::7",
-					    "imsi:001010123456789", "imsi:12345678", "004:0a0b0c0d", "008:0001aabbcc"};
+	static const char *const forms[] = {
+		"nai:mn1@example.com", "eui48:02:00:00:00:00:01", "eui64:02:00:00:ff:fe:00:00:01",
+		"ipv6:2001:db8::7",    "imsi:001010123456789",	  "imsi:12345678",
+		"004:0a0b0c0d",	       "008:0001aabbcc"};
 	for (unsigned i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		CHECK_EQ(dmm_mnid_parse(forms[i], &id), 0);
 		CHECK_EQ(strcmp(dmm_mnid_str(&id, m), forms[i]), 0);

@@ -18,25 +18,25 @@ static struct harness H;
 static struct dmm_policy *POL;
 static struct dmm_addr LMAA, MAG1, MAG2, MAG_BAD;
 static const int64_t WALL = 1700000000LL * 1000000000LL; /* wall clock at now = 0 */
-static dmm_time_t T;                                    /* the test's clock */
+static dmm_time_t T;					 /* the test's clock */
 
-static struct dmm_addr A(const char *s)
-{
+static struct dmm_addr A(const char *s) {
 	struct dmm_addr a;
 
 	dmm_addr_parse(s, &a);
 	return a;
 }
 
-static struct dmm_prefix P(const char *s)
-{
+static struct dmm_prefix
+P(const char *s) {
 	struct dmm_prefix p;
 
 	dmm_prefix_parse(s, &p);
 	return p;
 }
 
-static struct dmm_mnid nai(const char *s)
+static struct dmm_mnid
+nai(const char *s)
 {
 	struct dmm_mnid m = {.subtype = DMM_MNID_NAI};
 
@@ -146,7 +146,8 @@ static void deliver(struct dmm_lma *lma, const struct dmm_addr *from, const stru
 }
 
 /* Send m from `from`; return the PBA (status in ->u.ba.status) or NULL when nothing came back. */
-static const struct dmm_mh_msg *xact(struct dmm_lma *lma, const struct dmm_addr *from, const struct dmm_mh_msg *m)
+static const struct dmm_mh_msg *xact(struct dmm_lma *lma, const struct dmm_addr *from,
+				     const struct dmm_mh_msg *m)
 {
 	struct sent *s;
 
@@ -285,7 +286,8 @@ static void t_status_paths(void)
 	del_opt(&m, DMM_OPT_HNP);
 	r = xact(lma, &MAG1, &m);
 	CHECK(r && r->u.ba.status == DMM_BA_MISSING_HNP);
-	CHECK(r && dmm_mh_count_opt(r, DMM_OPT_HNP) == 1 && dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp.len == 0);
+	CHECK(r && dmm_mh_count_opt(r, DMM_OPT_HNP) == 1 &&
+	      dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp.len == 0);
 	pbu(&m, "mn1@x", NULL, 1, 1);
 	del_opt(&m, DMM_OPT_HI);
 	CHECK_EQ(status_of(lma, &MAG1, &m), DMM_BA_MISSING_HI);
@@ -778,7 +780,8 @@ static void t_malformed(void)
 	harness_clear(&H);
 	dmm_lma_recv(lma, &MAG2, &LMAA, buf, (size_t)n, T);
 	s = harness_last(&H);
-	CHECK(s && s->msg.type == DMM_MH_BA && s->msg.u.ba.status == DMM_BA_UNSPECIFIED && s->msg.u.ba.seq == 0x4242);
+	CHECK(s && s->msg.type == DMM_MH_BA && s->msg.u.ba.status == DMM_BA_UNSPECIFIED &&
+	      s->msg.u.ba.seq == 0x4242);
 	CHECK(s && dmm_addr_eq(&s->dst, &MAG2));
 	CHECK_EQ(dmm_lma_stats(lma)->rx_malformed[-DMM_ERR_OPT_LEN], 1);
 	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);

@@ -108,8 +108,8 @@ static void fix_opt(struct dmm_mh_opt *o)
 		o->u.auth.subtype = 1 + (uint8_t)(rnd() % 2);
 		break;
 	case DMM_OPT_MNID: {
-		static const uint8_t sub[] = {DMM_MNID_NAI, DMM_MNID_EUI48, DMM_MNID_EUI64, DMM_MNID_PTMSI,
-					      DMM_MNID_GUTI, DMM_MNID_IPV6};
+		static const uint8_t sub[] = {DMM_MNID_NAI,   DMM_MNID_EUI48, DMM_MNID_EUI64,
+					      DMM_MNID_PTMSI, DMM_MNID_GUTI,  DMM_MNID_IPV6};
 		static const uint8_t len[] = {20, 6, 8, 4, 10, 16};
 		unsigned k = rnd() % 6;
 		o->u.mnid.subtype = sub[k];
@@ -158,7 +158,8 @@ static void test_random_roundtrip(void)
 {
 	static struct dmm_mh_msg m, m2;
 	uint8_t b1[DMM_MH_MAX_LEN], b2[DMM_MH_MAX_LEN];
-	struct dmm_addr src = {{0x20, 0x01, 0x0d, 0xb8, [15] = 1}}, dst = {{0x20, 0x01, 0x0d, 0xb8, [15] = 2}};
+	struct dmm_addr src = {{0x20, 0x01, 0x0d, 0xb8, [15] = 1}},
+			dst = {{0x20, 0x01, 0x0d, 0xb8, [15] = 2}};
 	unsigned ok = 0, bad = 0;
 
 	for (int i = 0; i < 20000; i++) {
