@@ -33,8 +33,10 @@
  *     node itself is not delivered (environment.md §1a); gateways forward.
  *
  * Counters: plain routes and rules have none in the kernel, so each
- * intent also gets a counting-only nftables rule in a table of the
- * backend's own, "inet dmm_<rt_proto>" (nft.c says where each one counts).
+ * intent also gets a counter in a table of the backend's own, "inet
+ * dmm_<rt_proto>": an element of an nftables set, so that a packet costs
+ * a few set lookups however many intents there are (nft.c says where
+ * each one counts).
  * Without nf_tables the backend still forwards, and counters() returns
  * -ENOTSUP.
  */
@@ -87,7 +89,7 @@ struct kdp_intent {
 	int out_ifindex; /* DELIVER: the link to send on */
 	uint32_t table;	 /* SRC: its own table; DST: main */
 	uint32_t metric;
-	int nft_err; /* 0, or why it has no counting rule */
+	int nft_err; /* 0, or why it has no counter */
 };
 
 struct kdp_peer {
@@ -111,7 +113,7 @@ struct dmm_dp {
 	size_t npeers, cappeers;
 	struct kdp_nft *nft; /* NULL: no counters */
 	bool closing;
-	char nft_why[256];   /* why there is no nft */
+	char nft_why[256]; /* why there is no nft */
 	char lasterr[256];
 	char rx[KDP_RXBUF];
 };
@@ -848,7 +850,7 @@ static int src_rule(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t type
 }
 
 /*
- * The counting rule of k. Its failure does not stop forwarding: counters()
+ * The counter of k. Its failure does not stop forwarding: counters()
  * then reports the error for that intent rather than a count that never grows.
  */
 static void count_add(struct dmm_dp *dp, struct kdp_intent *k)
@@ -967,7 +969,7 @@ static void k_remove(struct dmm_dp *dp, const struct dmm_intent *in)
 	*k = dp->in[--dp->nin];
 }
 
-/* The counts of the intent's nftables rule (one listing serves the calls of KDP_NFT_CACHE_MS). */
+/* The counts of the intent's nftables counter (one listing serves the calls of KDP_NFT_CACHE_MS). */
 static int k_counters(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint64_t *bytes)
 {
 	const struct kdp_intent *k = intent_find(dp, id);
@@ -983,7 +985,7 @@ static int k_counters(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint64_
 		return -ENOTSUP;
 	}
 	if (k->nft_err) {
-		set_err(dp, "intent %u has no counting rule", id);
+		set_err(dp, "intent %u has no counter", id);
 		return k->nft_err;
 	}
 	ret = kdp_nft_read(dp->nft, k->id, k->action, packets, bytes);

@@ -7,33 +7,46 @@
  *     chain pre  { type filter hook prerouting priority -300 }
  *     chain transit  { type filter hook forward priority 300 }
  *     chain post { type filter hook postrouting priority 300 }
+ *     set <kind>_<len> { ...; counter; }   one per kind and prefix length in use
  *   }
  *
- * Every rule only counts (no verdict: the packet goes on to the next rule
- * and the chains accept); forwarding stays with the routes. One rule per
- * intent, where the packet the intent acts on can be told apart from all
- * others:
+ * Nothing here has a verdict: the chains only count and accept;
+ * forwarding stays with the routes. An intent is one element, with a
+ * counter of its own and the comment "dmm <id>", of a hash set keyed on
+ * its prefix (and peer or link); one rule per set looks the packet up in
+ * it, with the packet's address masked to the set's prefix length. A
+ * packet therefore costs one lookup per kind and prefix length in use, not
+ * one rule per intent. What each kind looks up, and where:
  *
- *   ENCAP    post: the outer packet, after the seg6 encap.red output:
- *            ip6 saddr local ip6 daddr peer ip6 nexthdr 41 and the inner
- *            destination (DST) or source (SRC) in the prefix, read as raw
- *            bits of the inner header (@nh,512 and @nh,384). Forwarded and
- *            locally sent packets alike; the inner packet itself passes no
- *            postrouting hook (the lwtunnel output takes it first).
- *   DECAP    pre: the outer packet before End.DT6, the same match with
- *            saddr peer and daddr local. Counting the inner packet in the
- *            forward hook instead could not tell it from a packet for the
- *            same prefix that arrived untunnelled.
- *   DELIVER  transit: oifname link, ip6 daddr (DST) or saddr (SRC) in prefix:
- *            the packets forwarded to the link, also those End.DT6 has
- *            just decapsulated; not the node's own (Neighbor Discovery
- *            probes to the mobile node would make an idle prefix look busy).
- *   DROP, BUFFER  pre: ip6 daddr (DST) or [iifname link] ip6 saddr (SRC) in
- *            prefix: packets that arrive for the blackhole route (which
- *            drops them before any later hook), also when a route of
- *            better precedence forwards them instead.
+ *   ENCAP    post, the outer packet after the seg6 encap.red output:
+ *            ip6 nexthdr 41 ip6 saddr local, then ip6 daddr (the peer)
+ *            . the inner destination (DST) or source (SRC), read as raw
+ *            bits of the inner header (@nh,512,128 and @nh,384,128).
+ *            Forwarded and locally sent packets alike; the inner packet
+ *            itself passes no postrouting hook (the lwtunnel output, or
+ *            for forwarded packets the lwtunnel input, takes it first).
+ *   DECAP    pre, the outer packet before End.DT6: ip6 nexthdr 41 ip6
+ *            daddr local, then ip6 saddr (the peer) . the inner address.
+ *            Counting the inner packet in the forward hook instead could
+ *            not tell it from a packet for the same prefix that arrived
+ *            untunnelled.
+ *   DELIVER  transit: oifname . ip6 daddr (DST) or saddr (SRC): the
+ *            packets forwarded to the link, also those End.DT6 has just
+ *            decapsulated; not the node's own (Neighbor Discovery probes
+ *            to the mobile node would make an idle prefix look busy).
+ *   DROP, BUFFER  pre: ip6 daddr (DST), ip6 saddr or iifname . ip6 saddr
+ *            (SRC with an access link): packets that arrive for the
+ *            blackhole route (which drops them before any later hook),
+ *            also when a route of better precedence forwards them instead.
  *
- * A SRC ENCAP rule cannot also check the access link: postrouting has no
+ * Every intent whose packets match is counted, as with one rule each:
+ * overlapping prefixes of different lengths sit in different sets, each
+ * looked up. Two intents of one kind with the same key (prefix, length,
+ * peer or link) cannot share an element; the later one, and an intent of
+ * prefix length 0, gets a counting rule of its own (comment "dmm <id>")
+ * at the end of the chain instead, walked by every packet of that hook.
+ *
+ * A SRC ENCAP intent cannot also check the access link: postrouting has no
  * input interface. The routing rule does check it, so only packets from
  * that link are encapsulated to the peer.
  *
@@ -42,16 +55,12 @@
  * also deletes a table of that name left by anything else.
  *
  * Counters: one "list table" per KDP_NFT_CACHE_MS serves every read
- * (dmmd reads each intent once a second). A rule is found by its comment,
- * "dmm <intent id>", and deleted by the handle that listing shows: adding
- * it with --echo to learn the handle at once would make libnftables fetch
- * the whole ruleset first: an install (route and rule) took 5 ms at 1000
- * intents and 27 ms at 4000 that way, 0.17 ms and 0.38 ms without it.
- *
- * Limit: a chain's rules are walked one by one for every packet. With
- * 1000 more intents on each gateway of tests/dp/kernel.sh the flood-ping
- * RTT MN -> CN went from 6 us to 0.18 ms (3000: 0.57 ms). Sets with a
- * counter per element (interval keys) would make the walk a lookup.
+ * (dmmd reads each intent once a second). Elements are deleted by their
+ * key, kept here per intent; a fallback rule by the handle a listing
+ * shows: adding it with --echo to learn the handle at once would make
+ * libnftables fetch the whole ruleset first. The sets are hashes, not
+ * interval sets: adding an element to an interval set makes libnftables
+ * fetch every element of it first (80 ms per add at 10,000 elements).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -69,21 +78,75 @@
 #include "nft.h"
 
 #define OUTER_HDR 40 /* an IPv6 header without extension headers: encap.red with one segment */
+#define KEY_MAX 128  /* an element key as nft text */
+
+/* The kinds of set: one per (hook, what is looked up). */
+enum kind {
+	K_ENCAP_DST,
+	K_ENCAP_SRC,
+	K_DECAP_DST,
+	K_DECAP_SRC,
+	K_DELIVER_DST,
+	K_DELIVER_SRC,
+	K_DROP_DST,
+	K_DROP_SRC,
+	K_DROP_SRC_IIF,
+	K_N
+};
+
+static const struct {
+	const char *name, *chain;
+	const char *type;   /* the set's key, as "typeof" or "type" */
+	bool raw;	    /* the masked address is a raw 128-bit payload (inner header) */
+	const char *lookup; /* the rule, before the mask; %s: the local address */
+} kinds[K_N] = {
+	[K_ENCAP_DST] = {"encap_dst", "post", "typeof ip6 daddr . @nh,512,128", true,
+			 "ip6 nexthdr 41 ip6 saddr %s ip6 daddr . @nh,512,128"},
+	[K_ENCAP_SRC] = {"encap_src", "post", "typeof ip6 daddr . @nh,384,128", true,
+			 "ip6 nexthdr 41 ip6 saddr %s ip6 daddr . @nh,384,128"},
+	[K_DECAP_DST] = {"decap_dst", "pre", "typeof ip6 saddr . @nh,512,128", true,
+			 "ip6 nexthdr 41 ip6 daddr %s ip6 saddr . @nh,512,128"},
+	[K_DECAP_SRC] = {"decap_src", "pre", "typeof ip6 saddr . @nh,384,128", true,
+			 "ip6 nexthdr 41 ip6 daddr %s ip6 saddr . @nh,384,128"},
+	[K_DELIVER_DST] = {"deliver_dst", "transit", "typeof oifname . ip6 daddr", false,
+			   "oifname . ip6 daddr"},
+	[K_DELIVER_SRC] = {"deliver_src", "transit", "typeof oifname . ip6 saddr", false,
+			   "oifname . ip6 saddr"},
+	[K_DROP_DST] = {"drop_dst", "pre", "type ipv6_addr", false, "ip6 daddr"},
+	[K_DROP_SRC] = {"drop_src", "pre", "type ipv6_addr", false, "ip6 saddr"},
+	[K_DROP_SRC_IIF] = {"drop_srcif", "pre", "typeof iifname . ip6 saddr", false, "iifname . ip6 saddr"},
+};
+
+/* Where an intent is counted. */
+struct slot {
+	uint32_t id;
+	int8_t kind;	 /* enum kind, or -1: a rule of its own */
+	uint8_t len;	 /* the set's prefix length */
+	uint8_t action;	 /* a rule: which chain */
+	uint64_t hash;	 /* of kind, len and key */
+	uint64_t handle; /* a rule: its handle once a listing showed it, else 0 */
+	char key[KEY_MAX];
+};
 
 struct counted {
-	uint32_t id; /* the intent, from the rule's comment */
-	uint64_t handle, packets, bytes;
+	uint32_t id;			 /* the intent, from the comment */
+	uint64_t handle, packets, bytes; /* handle: 0 for an element */
 };
 
 struct kdp_nft {
 	struct nft_ctx *ctx;
 	char table[32];
 	char cmd[1024];
-	struct counted *cache; /* sorted by id */
+	struct slot *slots; /* sorted by id */
+	size_t nslots, capslots;
+	uint8_t made[K_N][129]; /* set kind_len and its rule exist */
+	bool have_local[K_N];
+	struct dmm_addr local[K_N]; /* in the rules of that kind */
+	struct counted *cache;	    /* sorted by id */
 	size_t ncache, capcache;
-	uint64_t cache_ms;   /* when it was listed */
-	uint64_t cache_gen;  /* gen at that listing */
-	uint64_t gen;	     /* rules added so far */
+	uint64_t cache_ms;  /* when it was listed */
+	uint64_t cache_gen; /* gen at that listing */
+	uint64_t gen;	    /* counters added so far */
 	bool cache_valid;
 	char lasterr[256];
 };
@@ -170,6 +233,7 @@ void kdp_nft_close(struct kdp_nft *n)
 	snprintf(n->cmd, sizeof(n->cmd), "delete table %s", n->table);
 	run(n, n->cmd, 0, "deleting the table");
 	nft_ctx_free(n->ctx);
+	free(n->slots);
 	free(n->cache);
 	free(n);
 }
@@ -203,6 +267,25 @@ static int put_raw_prefix(char *b, size_t sz, unsigned off, const struct dmm_pre
 	return 0;
 }
 
+/* a as 32 hex digits with 0x: a raw 128-bit payload value. */
+static char *hex128(const struct dmm_addr *a, char *b)
+{
+	b[0] = '0';
+	b[1] = 'x';
+	for (int i = 0; i < 16; i++)
+		snprintf(b + 2 + 2 * i, 3, "%02x", a->b[i]);
+	return b;
+}
+
+static struct dmm_addr mask_of(unsigned len)
+{
+	struct dmm_addr m = {{0}};
+
+	for (unsigned i = 0; i < len; i++)
+		m.b[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+	return m;
+}
+
 /* ENCAP counts the outer packet on its way out, DELIVER forwarded packets, the others on arrival. */
 static const char *chain_of(uint8_t action)
 {
@@ -214,14 +297,156 @@ static bool ifname_ok(const char *s)
 	return s && s[0] && !strpbrk(s, "\"\\ \t\n");
 }
 
-int kdp_nft_add(struct kdp_nft *n, const struct kdp_nft_spec *s)
+static int kind_of(const struct kdp_nft_spec *s)
+{
+	bool dst = s->match == DMM_FM_DST;
+
+	switch (s->action) {
+	case DMM_FM_ENCAP:
+		return dst ? K_ENCAP_DST : K_ENCAP_SRC;
+	case DMM_FM_DECAP:
+		return dst ? K_DECAP_DST : K_DECAP_SRC;
+	case DMM_FM_DELIVER:
+		return dst ? K_DELIVER_DST : K_DELIVER_SRC;
+	default:
+		return dst ? K_DROP_DST : s->iif ? K_DROP_SRC_IIF : K_DROP_SRC;
+	}
+}
+
+/* FNV-1a over kind, len and key. */
+static uint64_t key_hash(int kind, unsigned len, const char *key)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	h = (h ^ (uint64_t)kind) * 0x100000001b3ull;
+	h = (h ^ len) * 0x100000001b3ull;
+	for (const char *c = key; *c; c++)
+		h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+	return h;
+}
+
+static size_t slot_pos(const struct kdp_nft *n, uint32_t id)
+{
+	size_t lo = 0, hi = n->nslots;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (n->slots[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct slot *slot_find(struct kdp_nft *n, uint32_t id)
+{
+	size_t i = slot_pos(n, id);
+
+	return i < n->nslots && n->slots[i].id == id ? &n->slots[i] : NULL;
+}
+
+static bool key_used(const struct kdp_nft *n, int kind, unsigned len, const char *key, uint64_t hash)
+{
+	for (size_t i = 0; i < n->nslots; i++) {
+		const struct slot *o = &n->slots[i];
+
+		if (o->hash == hash && o->kind == kind && o->len == len && strcmp(o->key, key) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Room for one more slot. 0 or -ENOMEM. */
+static int slot_room(struct kdp_nft *n)
+{
+	if (n->nslots == n->capslots) {
+		size_t cap = n->capslots ? n->capslots * 2 : 64;
+		struct slot *ns = realloc(n->slots, cap * sizeof(*ns));
+
+		if (!ns)
+			return -ENOMEM;
+		n->slots = ns;
+		n->capslots = cap;
+	}
+	return 0;
+}
+
+/* After slot_room(). */
+static void slot_insert(struct kdp_nft *n, const struct slot *s)
+{
+	size_t i = slot_pos(n, s->id);
+
+	memmove(&n->slots[i + 1], &n->slots[i], (n->nslots - i) * sizeof(*n->slots));
+	n->slots[i] = *s;
+	n->nslots++;
+}
+
+/*
+ * The element key of s in a set of kind k (no comment), or -errno.
+ * Keys are written from the masked prefix: the lookup masks the packet's
+ * address the same way.
+ */
+static int element_key(int k, const struct kdp_nft_spec *s, char *key, size_t sz)
+{
+	char a[DMM_ADDR_STRLEN], h[40];
+	int w;
+
+	switch (k) {
+	case K_ENCAP_DST:
+	case K_ENCAP_SRC:
+	case K_DECAP_DST:
+	case K_DECAP_SRC:
+		w = snprintf(key, sz, "%s . %s", dmm_addr_str(&s->peer, a), hex128(&s->prefix.addr, h));
+		break;
+	case K_DELIVER_DST:
+	case K_DELIVER_SRC:
+		if (!ifname_ok(s->oif))
+			return -EINVAL;
+		w = snprintf(key, sz, "\"%s\" . %s", s->oif, dmm_addr_str(&s->prefix.addr, a));
+		break;
+	case K_DROP_SRC_IIF:
+		if (!ifname_ok(s->iif))
+			return -EINVAL;
+		w = snprintf(key, sz, "\"%s\" . %s", s->iif, dmm_addr_str(&s->prefix.addr, a));
+		break;
+	default:
+		w = snprintf(key, sz, "%s", dmm_addr_str(&s->prefix.addr, a));
+		break;
+	}
+	return w < 0 || (size_t)w >= sz ? -ENAMETOOLONG : 0;
+}
+
+/* Create set kind_len and the rule looking packets up in it, once. */
+static int make_set(struct kdp_nft *n, int k, unsigned len, const struct dmm_addr *local)
+{
+	char a[DMM_ADDR_STRLEN], m[40], look[160];
+	struct dmm_addr mask = mask_of(len);
+	int ret;
+
+	if (n->made[k][len])
+		return 0;
+	snprintf(look, sizeof(look), kinds[k].lookup, dmm_addr_str(local, a));
+	snprintf(n->cmd, sizeof(n->cmd),
+		 "add set %s %s_%u { %s; counter; }\n"
+		 "add rule %s %s %s & %s @%s_%u\n",
+		 n->table, kinds[k].name, len, kinds[k].type, n->table, kinds[k].chain, look,
+		 kinds[k].raw ? hex128(&mask, m) : dmm_addr_str(&mask, m), kinds[k].name, len);
+	ret = run(n, n->cmd, 0, "adding a set");
+	if (ret == 0)
+		n->made[k][len] = 1;
+	return ret;
+}
+
+/* The counting rule of s, for an intent its set cannot take. */
+static int add_rule(struct kdp_nft *n, const struct kdp_nft_spec *s)
 {
 	char a1[DMM_ADDR_STRLEN], a2[DMM_ADDR_STRLEN], pfx[DMM_PREFIX_STRLEN], raw[160], sel[256];
 	char dev[64] = "";
-	const char *chain = chain_of(s->action), *dir = s->match == DMM_FM_DST ? "daddr" : "saddr";
+	const char *dir = s->match == DMM_FM_DST ? "daddr" : "saddr";
 	int ret = 0, w;
 
-	n->lasterr[0] = '\0';
 	if (s->prefix.len)
 		snprintf(sel, sizeof(sel), " ip6 %s %s", dir, dmm_prefix_str(&s->prefix, pfx));
 	else
@@ -262,16 +487,60 @@ int kdp_nft_add(struct kdp_nft *n, const struct kdp_nft_spec *s)
 		}
 		break;
 	}
+	if (ret < 0)
+		return ret;
+	snprintf(n->cmd, sizeof(n->cmd), "add rule %s %s%s%s counter comment \"dmm %u\"", n->table,
+		 chain_of(s->action), dev, sel, s->id);
+	return run(n, n->cmd, 0, "adding a counter");
+}
+
+/*
+ * An element of the intent's set when its key is free there, else a rule
+ * of its own. An element that nftables refuses falls back to a rule too.
+ */
+int kdp_nft_add(struct kdp_nft *n, const struct kdp_nft_spec *s)
+{
+	struct slot sl = {.id = s->id, .kind = -1, .len = s->prefix.len, .action = s->action};
+	int k = kind_of(s), ret;
+	bool local_ok;
+
+	n->lasterr[0] = '\0';
+	if (slot_find(n, s->id))
+		return -EEXIST;
+	ret = slot_room(n);
 	if (ret < 0) {
-		snprintf(n->lasterr, sizeof(n->lasterr), "nftables: no counting rule for intent %u", s->id);
+		snprintf(n->lasterr, sizeof(n->lasterr), "out of memory");
 		return ret;
 	}
-	snprintf(n->cmd, sizeof(n->cmd), "add rule %s %s%s%s counter comment \"dmm %u\"", n->table, chain, dev, sel,
-		 s->id);
-	ret = run(n, n->cmd, 0, "adding a counter");
-	if (ret == 0)
-		n->gen++;
-	return ret;
+	/* The tunnel kinds' rules match this node's address: one per kind. */
+	local_ok =
+		!kinds[k].raw || !n->have_local[k] || memcmp(&n->local[k], &s->local, sizeof(s->local)) == 0;
+	if (local_ok && s->prefix.len && s->prefix.len <= 128 &&
+	    element_key(k, s, sl.key, sizeof(sl.key)) == 0) {
+		sl.hash = key_hash(k, sl.len, sl.key);
+		if (!key_used(n, k, sl.len, sl.key, sl.hash) && make_set(n, k, sl.len, &s->local) == 0) {
+			n->have_local[k] = true;
+			n->local[k] = s->local;
+			snprintf(n->cmd, sizeof(n->cmd), "add element %s %s_%u { %s comment \"dmm %u\" }",
+				 n->table, kinds[k].name, sl.len, sl.key, s->id);
+			if (run(n, n->cmd, 0, "adding a counter") == 0)
+				sl.kind = (int8_t)k;
+		}
+	}
+	if (sl.kind < 0) {
+		sl.key[0] = '\0';
+		n->lasterr[0] = '\0';
+		ret = add_rule(n, s);
+		if (ret < 0) {
+			if (!n->lasterr[0])
+				snprintf(n->lasterr, sizeof(n->lasterr), "nftables: no counter for intent %u",
+					 s->id);
+			return ret;
+		}
+	}
+	slot_insert(n, &sl);
+	n->gen++;
+	return 0;
 }
 
 static int cmp_counted(const void *a, const void *b)
@@ -288,10 +557,15 @@ static struct counted *cached(struct kdp_nft *n, uint32_t id)
 	return n->ncache ? bsearch(&key, n->cache, n->ncache, sizeof(*n->cache), cmp_counted) : NULL;
 }
 
-/* One listing of the table: every rule's intent id, handle, packets and bytes. */
+/*
+ * One listing of the table: every element's and rule's intent id and
+ * counts, and a rule's handle. Both read
+ *   ... counter packets P bytes B comment "dmm ID"[ # handle H]
+ */
 static int list(struct kdp_nft *n)
 {
-	const char *out, *line, *c, *h, *m;
+	static const char ctr[] = "counter packets ", cmt[] = " comment \"dmm ", hdl[] = "\" # handle ";
+	const char *out, *c;
 	int ret;
 
 	snprintf(n->cmd, sizeof(n->cmd), "list table %s", n->table);
@@ -300,20 +574,23 @@ static int list(struct kdp_nft *n)
 		return ret;
 	n->ncache = 0;
 	out = nft_ctx_get_output_buffer(n->ctx);
-	for (line = out; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-		const char *eol = strchr(line, '\n');
-		struct counted k;
+	for (c = out ? strstr(out, ctr) : NULL; c; c = strstr(c, ctr)) {
+		struct counted k = {0};
+		char *e;
 
-		c = strstr(line, " counter packets ");
-		if (!c || (eol && c > eol))
+		c += sizeof(ctr) - 1;
+		k.packets = strtoull(c, &e, 10);
+		if (strncmp(e, " bytes ", 7) != 0)
 			continue;
-		m = strstr(c, " comment \"dmm ");
-		h = strstr(c, "# handle ");
-		if (!h || !m || (eol && (h > eol || m > eol)))
+		k.bytes = strtoull(e + 7, &e, 10);
+		if (strncmp(e, cmt, sizeof(cmt) - 1) != 0)
 			continue;
-		if (sscanf(c, " counter packets %" SCNu64 " bytes %" SCNu64, &k.packets, &k.bytes) != 2 ||
-		    sscanf(m, " comment \"dmm %" SCNu32, &k.id) != 1 || sscanf(h, "# handle %" SCNu64, &k.handle) != 1)
+		k.id = (uint32_t)strtoul(e + sizeof(cmt) - 1, &e, 10);
+		if (strncmp(e, hdl, sizeof(hdl) - 1) == 0)
+			k.handle = strtoull(e + sizeof(hdl) - 1, &e, 10);
+		else if (*e != '"')
 			continue;
+		c = e;
 		if (n->ncache == n->capcache) {
 			size_t cap = n->capcache ? n->capcache * 2 : 64;
 			struct counted *nc = realloc(n->cache, cap * sizeof(*nc));
@@ -333,21 +610,35 @@ static int list(struct kdp_nft *n)
 }
 
 /*
- * Handles do not change: any listing since the rule was added will do.
- * The deleted rule's entry stays in the cache with handle 0 (the kernel
- * never gives out 0), so that an intent id used again is listed afresh.
+ * An element goes by its key. A rule by its handle, which does not
+ * change: any listing since the rule was added shows it.
  */
 void kdp_nft_del(struct kdp_nft *n, uint32_t id, uint8_t action)
 {
-	struct counted *k = cached(n, id);
+	struct slot *sl = slot_find(n, id);
 
-	if ((!k || !k->handle) && list(n) == 0)
-		k = cached(n, id);
-	if (!k || !k->handle)
+	(void)action;
+	if (!sl)
 		return;
-	snprintf(n->cmd, sizeof(n->cmd), "delete rule %s %s handle %" PRIu64, n->table, chain_of(action), k->handle);
-	run(n, n->cmd, 0, "deleting a counter");
-	k->handle = 0;
+	if (sl->kind >= 0) {
+		snprintf(n->cmd, sizeof(n->cmd), "delete element %s %s_%u { %s }", n->table,
+			 kinds[sl->kind].name, sl->len, sl->key);
+		run(n, n->cmd, 0, "deleting a counter");
+	} else {
+		struct counted *k = NULL;
+
+		if (!sl->handle && list(n) == 0 && (k = cached(n, id)) && k->handle)
+			sl->handle = k->handle;
+		if (sl->handle) {
+			snprintf(n->cmd, sizeof(n->cmd), "delete rule %s %s handle %" PRIu64, n->table,
+				 chain_of(sl->action), sl->handle);
+			run(n, n->cmd, 0, "deleting a counter");
+		}
+	}
+	memmove(sl, sl + 1, (size_t)(&n->slots[n->nslots] - (sl + 1)) * sizeof(*sl));
+	n->nslots--;
+	/* An id used again must not find this one's counts. */
+	n->cache_valid = false;
 }
 
 int kdp_nft_read(struct kdp_nft *n, uint32_t id, uint8_t action, uint64_t *packets, uint64_t *bytes)
@@ -363,14 +654,14 @@ int kdp_nft_read(struct kdp_nft *n, uint32_t id, uint8_t action, uint64_t *packe
 		if (ret < 0)
 			return ret;
 	}
-	k = cached(n, id);
-	if (!k || !k->handle) {
-		snprintf(n->lasterr, sizeof(n->lasterr), "nftables: the counting rule of intent %u is gone", id);
+	k = slot_find(n, id) ? cached(n, id) : NULL;
+	if (!k) {
+		snprintf(n->lasterr, sizeof(n->lasterr), "nftables: the counter of intent %u is gone", id);
 		return -ESTALE;
 	}
 	*packets = k->packets;
 	*bytes = k->bytes;
-	/* The rule saw the outer packet: take its header off again. */
+	/* The outer packet was counted: take its header off again. */
 	if (action == DMM_FM_ENCAP || action == DMM_FM_DECAP)
 		*bytes = k->bytes >= OUTER_HDR * k->packets ? k->bytes - OUTER_HDR * k->packets : 0;
 	return 0;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Per-intent packet and byte counters of the kernel data plane: one
- * nftables table of its own, one counting-only rule per intent
- * (libnftables). Internal to dataplane/kernel.
+ * nftables table of its own, an element with a counter per intent in a
+ * set per kind and prefix length (libnftables; nft.c has the layout).
+ * Internal to dataplane/kernel.
  */
 #ifndef DMM_DP_KERNEL_NFT_H
 #define DMM_DP_KERNEL_NFT_H
@@ -14,7 +15,7 @@
 
 struct kdp_nft;
 
-/* What one counting rule matches: the intent's match and action, and its addresses. */
+/* What one counter counts: the intent's match and action, and its addresses. */
 struct kdp_nft_spec {
 	uint32_t id;
 	uint8_t match, action;	  /* enum dmm_fm_match, enum dmm_fm_action */
@@ -33,18 +34,22 @@ struct kdp_nft *kdp_nft_open(uint8_t proto, char *err, size_t errlen);
 /* Delete the table with every counter and free n; accepts NULL. */
 void kdp_nft_close(struct kdp_nft *n);
 
-/* Add the counting rule of s (comment "dmm <id>"). 0 or -errno (message in kdp_nft_error()). */
+/*
+ * Add the counter of s (comment "dmm <id>"): a set element, or a rule of
+ * its own when its set already holds another intent's key. 0 or -errno
+ * (message in kdp_nft_error()).
+ */
 int kdp_nft_add(struct kdp_nft *n, const struct kdp_nft_spec *s);
 
-/* Delete the rule of intent id (added for an intent with that action). */
+/* Delete the counter of intent id (added for an intent with that action). */
 void kdp_nft_del(struct kdp_nft *n, uint32_t id, uint8_t action);
 
 /*
- * Packets and bytes counted by the rule of intent id, from one listing of the
+ * Packets and bytes counted for intent id, from one listing of the
  * table shared by every call within KDP_NFT_CACHE_MS. Bytes are those of
  * the packet as the mobile node sent or receives it: the 40-byte outer
  * header of a tunnelled packet is not included. 0, or -ESTALE when the
- * rule is gone (someone deleted it), or another -errno.
+ * counter is gone (someone deleted it), or another -errno.
  */
 int kdp_nft_read(struct kdp_nft *n, uint32_t id, uint8_t action, uint64_t *packets, uint64_t *bytes);
 

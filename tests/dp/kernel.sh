@@ -248,6 +248,36 @@ dp_check "counters: MAG SRC ENCAP counts the captured pings only" counters_are m
 dp_check "counters: MAG DST DELIVER counts the captured pings only" counters_are mag 3 9 936
 dp_check "counters: LMA DST ENCAP counts the captured pings only" counters_are lma 1 9 936
 
+# Counters are set elements; a second intent with the same key (kind,
+# prefix) gets a rule of its own. Both count what arrives for the prefix.
+nft_elem_has() { # NS SET COMMENT
+	ip netns exec "$1" nft list set $NFT_TABLE "$2" | grep -F "comment \"$3\""
+}
+nft_rules_are() { # NS N: that many counting rules of their own in the table
+	local n
+	n=$(ip netns exec "$1" nft list table $NFT_TABLE | grep -c ' counter packets .* comment "dmm [0-9]*" *$')
+	echo "counting rules: $n (want $2)"
+	[[ $n -eq $2 ]]
+}
+BH=2001:db8:300::/64
+dp_cmd lma "install d1 dst $BH drop prec 10"
+dp_cmd lma "install d2 dst $BH buffer prec 20"
+dp_check "LMA installs a DROP and a BUFFER of the same prefix" out_has lma '^ok 4 '
+dp_check "LMA: the ENCAP, DECAP and DROP counters are set elements" \
+	eval 'nft_elem_has "$LMA" encap_dst_64 "dmm 1" && nft_elem_has "$LMA" decap_src_64 "dmm 2" && nft_elem_has "$LMA" drop_dst_64 "dmm 3"'
+dp_check "LMA: only the BUFFER of the same key has a rule of its own" nft_rules_are "$LMA" 1
+dp_check "CN -> blackholed prefix fails" ping_fails "$CN" 2001:db8:300::1
+dp_check "counters: LMA DST DROP (element) = 2 packets" counters_are lma 3 2 208
+dp_check "counters: LMA DST BUFFER (rule) = 2 packets" counters_are lma 4 2 208
+dp_cmd lma "remove 3"
+dp_check "LMA removes the DROP" out_has lma '^ok removed 3'
+dp_check "LMA: its element went with it" eval '! nft_elem_has "$LMA" drop_dst_64 "dmm 3"'
+dp_check "CN -> blackholed prefix still fails" ping_fails "$CN" 2001:db8:300::1
+dp_check "counters: LMA DST BUFFER (rule) = 4 packets" counters_are lma 4 4 416
+dp_cmd lma "remove 4"
+dp_check "LMA removes the BUFFER" out_has lma '^ok removed 4'
+dp_check "LMA: its rule went with it" nft_rules_are "$LMA" 0
+
 if [[ ${DP_BENCH:-0} == 1 ]]; then
 	ip netns exec "$MN" ping -6 -c 200 -i 0.005 -q "$CN_ADDR" | tail -n 1 >"$DP_TMP/rtt.tunnel"
 	ip netns exec "$CN" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
@@ -261,7 +291,7 @@ UL_BEFORE="packets=9 bytes=936"
 [[ ${DP_BENCH:-0} == 1 ]] && UL_BEFORE=$(counters_of lma 2)
 dp_cmd lma "remove 1"
 dp_check "LMA removes the downlink encap" out_has lma '^ok removed 1'
-dp_check "LMA: its counting rule went with it" nft_no_comment "$LMA" "dmm 1"
+dp_check "LMA: its counter went with it" nft_no_comment "$LMA" "dmm 1"
 # shellcheck disable=SC2086 # two words on purpose
 dp_check "LMA: the uplink counter is untouched by the removal" \
 	counters_are lma 2 $(echo "$UL_BEFORE" | sed -E 's/packets=([0-9]+) bytes=([0-9]+)/\1 \2/')
