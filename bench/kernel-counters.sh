@@ -108,5 +108,6 @@ t0=$(ms)
 echo counters >&"${FD[mag]}"
 dp_wait_line "$DP_TMP/mag.out" "^counters $((3 + 3 * EXTRA)) " 60 >/dev/null
 t1=$(ms)
-echo "  one counters sweep over the MAG's $((3 + 3 * EXTRA)) intents: $((t1 - t0)) ms"
+echo "  one counters sweep over the MAG's $((3 + 3 * EXTRA)) intents: $((t1 - t0)) ms," \
+	"$(grep -c '^counters [0-9]* packets=' "$DP_TMP/mag.out") read, $(grep -c '^counters [0-9]* error' "$DP_TMP/mag.out") errors"
 grep -E '^counters [13] ' "$DP_TMP/mag.out" | sed 's/^/  MAG /'
