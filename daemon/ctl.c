@@ -107,8 +107,7 @@ static void bul_rows(json_t *arr, const struct dmm_bul *bul, const char *kind, d
 		if (e->anchors.n)
 			json_object_set_new(o, "anchors", j_anchors(&e->anchors));
 		if (e->registered >= e->attached && e->attached)
-			json_object_set_new(o, "registration-ms",
-					    json_real((double)(e->registered - e->attached) / 1e6));
+			json_object_set_new(o, "registration-ms", json_real((double)e->reg_time / 1e6));
 		json_array_append_new(arr, o);
 	}
 }

@@ -97,6 +97,9 @@ static void pba_accept(struct dmm_mag *mag, struct dmm_bul_entry *e, const struc
 	x->ts_resynced = x->seq_resynced = false;
 	e->retx = 0;
 	e->lifetime = (dmm_time_t)dmm_lifetime_seconds(m->u.ba.lifetime) * DMM_SECOND;
+	/* ARCHITECTURE rule 8: the software measures attach -> registration itself. */
+	if (e->registered < e->attached)
+		e->reg_time = now - e->attached;
 	e->registered = now;
 	e->expires = now + e->lifetime;
 	dmm_timers_cancel(mag->base.timers, DMM_TIMER_PBU_RETX, e->handle);

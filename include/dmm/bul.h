@@ -48,6 +48,7 @@ struct dmm_bul_entry {
 	dmm_time_t attached;			/* MN attach seen (handover timing, rule 8) */
 	dmm_time_t sent;			/* last PBU sent */
 	dmm_time_t registered;			/* last PBA accepted */
+	dmm_time_t reg_time;			/* attach -> first PBA accepted after it (rule 8) */
 	dmm_time_t expires;			/* granted lifetime runs out */
 	uint8_t retx;				/* retransmissions of the current PBU */
 	dmm_time_t backoff;			/* current retransmission timeout (§6.9.4) */

@@ -253,7 +253,7 @@ check "dmmctl decode: the PBAs carry the D flag" dflag BA
 		t0=${HO_T0[$to]:-}
 		[[ -n $t0 ]] || continue
 		# The MAAR logs the attach (ms wall clock) and the first registration
-		# after it (show bindings' registration-ms counts from the last refresh).
+		# after it.
 		att=$(sed -n 's/^\([0-9:.]*\) .* attached on mn1.*/\1/p' "$LAB_TMP/$to.log" | tail -n 1)
 		att=$(ms "$t0" "$(date -d "$(date +%F) $att" +%s.%N 2>/dev/null || echo "$t0")")
 		reg=$(sed -n 's/.* registered \([0-9]*\) us after attach.*/\1/p' "$LAB_TMP/$to.log" | tail -n 1)

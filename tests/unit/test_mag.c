@@ -777,6 +777,9 @@ static void test_refresh(void)
 	CHECK_EQ(F.installs, 3); /* intents untouched by a refresh */
 	CHECK_EQ(F.removes, 0);
 	CHECK_EQ(count_ev(DMM_MN_REGISTERED), 2);
+	/* Rule 8: attach -> first PBA (answered at once here) is kept; the refresh 480 s later does not change it. */
+	CHECK_EQ(e->reg_time, 0);
+	CHECK(e->registered - e->attached >= 480 * DMM_SECOND);
 	/* The next refresh is unanswered: retransmissions, give-up, the binding lapses at its end. */
 	{
 		dmm_time_t reg = F.now;
