@@ -139,7 +139,15 @@ static int listen_on(int type, unsigned port)
 	return fd;
 }
 
-/* Wait until fd is readable or ms pass; 1 ready, 0 timeout, -1 error. */
+static volatile sig_atomic_t stop_now;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_now = 1;
+}
+
+/* Wait until fd is readable or ms pass; 1 ready, 0 timeout or a stop signal, -1 error. */
 static int wait_in(int fd, int ms)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -147,8 +155,8 @@ static int wait_in(int fd, int ms)
 
 	do
 		r = poll(&p, 1, ms);
-	while (r < 0 && errno == EINTR);
-	return r;
+	while (r < 0 && errno == EINTR && !stop_now);
+	return r < 0 && stop_now ? 0 : r;
 }
 
 static int tcp_sink(const struct opts *o)
@@ -346,14 +354,6 @@ static int udp_source(const struct opts *o)
 	       (unsigned long long)total, (unsigned long long)sent, (unsigned long long)errors,
 	       (double)(mono_ns() - t0) / 1e9);
 	return 0;
-}
-
-static volatile sig_atomic_t stop_now;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_now = 1;
 }
 
 struct gap {
