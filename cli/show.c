@@ -19,7 +19,7 @@
 #include "show.h"
 
 #define MAX_COLS 16
-#define CELL 64
+#define CELL 160
 
 static char *request(const char *path, const char *cmd)
 {
@@ -96,8 +96,20 @@ static void cell(json_t *v, char *out)
 
 			json_array_foreach(v, i, e)
 			{
-				n += (size_t)snprintf(out + n, n < CELL ? CELL - n : 0, "%s%s", i ? "," : "",
-						      json_is_string(e) ? json_string_value(e) : "?");
+				if (json_is_object(e)) {
+					/* {"anchor": A, "prefix": P} prints as P@A */
+					json_t *p = json_object_get(e, "prefix"),
+					       *a = json_object_get(e, "anchor");
+
+					n += (size_t)snprintf(out + n, n < CELL ? CELL - n : 0, "%s%s@%s",
+							      i ? "," : "",
+							      json_is_string(p) ? json_string_value(p) : "?",
+							      json_is_string(a) ? json_string_value(a) : "?");
+				} else {
+					n += (size_t)snprintf(out + n, n < CELL ? CELL - n : 0, "%s%s",
+							      i ? "," : "",
+							      json_is_string(e) ? json_string_value(e) : "?");
+				}
 				if (n >= CELL)
 					break;
 			}
