@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "dmm/bytes.h"
+#include "dmm/csum.h"
 #include "dmm/err.h"
 #include "dmm/mh.h"
 
@@ -424,38 +425,11 @@ int dmm_mh_decode(struct dmm_mh_msg *out, const uint8_t *buf, size_t len)
 	return (int)total;
 }
 
-/* One's complement sum of 16-bit words, RFC 1071. */
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	for (; len > 1; p += 2, len -= 2)
-		sum += dmm_get_u16(p);
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
 uint16_t dmm_mh_checksum(const uint8_t *buf, size_t len, const struct dmm_addr *src,
 			 const struct dmm_addr *dst)
 {
-	uint8_t ph[8];
-	uint32_t sum = 0;
-
-	/* RFC 6275 §6.1.1 and RFC 8200 §8.1: the IPv6 pseudo-header. */
-	sum = csum_add(sum, src->b, 16);
-	sum = csum_add(sum, dst->b, 16);
-	dmm_put_u32(ph, (uint32_t)len);
-	ph[4] = ph[5] = ph[6] = 0;
-	ph[7] = DMM_IPPROTO_MH;
-	sum = csum_add(sum, ph, 8);
-	if (len >= 6) {
-		sum = csum_add(sum, buf, 4);
-		sum = csum_add(sum, buf + 6, len - 6);
-	} else {
-		sum = csum_add(sum, buf, len < 4 ? len : 4);
-	}
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	/* RFC 6275 §6.1.1: the checksum field is octets 4-5 of the Mobility Header. */
+	return dmm_csum_ipv6(buf, len, src, dst, DMM_IPPROTO_MH, 4);
 }
 
 int dmm_mh_decode_ip6(struct dmm_mh_msg *out, const uint8_t *buf, size_t len, const struct dmm_addr *src,

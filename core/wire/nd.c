@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "dmm/bytes.h"
+#include "dmm/csum.h"
 #include "dmm/err.h"
 #include "dmm/nd.h"
 
@@ -597,35 +598,11 @@ int dmm_nd_decode(struct dmm_nd_msg *out, const uint8_t *buf, size_t len)
 	return (int)len;
 }
 
-/* One's complement sum of 16-bit words, RFC 1071. */
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	for (; len > 1; p += 2, len -= 2)
-		sum += dmm_get_u16(p);
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
 uint16_t dmm_nd_checksum(const uint8_t *buf, size_t len, const struct dmm_addr *src,
 			 const struct dmm_addr *dst)
 {
-	uint8_t ph[8];
-	uint32_t sum = 0;
-
-	/* RFC 4443 §2.3, RFC 8200 §8.1: source, destination, upper-layer length, next header 58. */
-	sum = csum_add(sum, src->b, 16);
-	sum = csum_add(sum, dst->b, 16);
-	dmm_put_u32(ph, (uint32_t)len);
-	ph[4] = ph[5] = ph[6] = 0;
-	ph[7] = DMM_IPPROTO_ICMPV6;
-	sum = csum_add(sum, ph, 8);
-	sum = csum_add(sum, buf, len < 2 ? len : 2);
-	if (len > 4) /* octets 2-3, the Checksum field, count as 0 */
-		sum = csum_add(sum, buf + 4, len - 4);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	/* RFC 4443 §2.3: the checksum field is octets 2-3 of the ICMPv6 message. */
+	return dmm_csum_ipv6(buf, len, src, dst, DMM_IPPROTO_ICMPV6, 2);
 }
 
 int dmm_nd_decode_ip6(struct dmm_nd_msg *out, const uint8_t *buf, size_t len, const struct dmm_addr *src,
