@@ -53,6 +53,7 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LAB_NODES=(ir cmd cn1 cn2 cn3 maar1 maar2 maar3 mn)
+LAB_DAEMONS=(cmd maar1 maar2 maar3)
 MN_MAC=02:00:00:00:01:01
 MN_ID=eui48:$MN_MAC
 MN_AT=""
@@ -83,18 +84,15 @@ dmm_topology() {
 		lab_exec "$n" sysctl -qw net.ipv6.conf.all.forwarding=1
 	done
 	for i in 1 2 3; do
-		lab_p2p ir "cn$i" "2001:db8:c:$i" 1500
-		lab_p2p ir "maar$i" "2001:db8:a:$i" "$mtu"
+		lab_p2p ir "cn$i" "2001:db8:c:$i" 1500 route
+		lab_p2p ir "maar$i" "2001:db8:a:$i" "$mtu" route
 		ip -n "${NS[ir]}" -6 route add "${POOL[$i]}:/48" via "2001:db8:a:$i::2" dev "maar$i"
 		for j in 1 2 3; do
 			[[ $i == "$j" ]] && continue
 			ip -n "${NS[ir]}" -6 rule add from "${POOL[$i]}:/48" iif "maar$j" prohibit pref 100
 		done
 	done
-	lab_p2p ir cmd 2001:db8:d 1500
-	for n in cmd cn1 cn2 cn3 maar1 maar2 maar3; do
-		ip -n "${NS[$n]}" -6 route add default via "${ADDR[$n]%::2}::1" dev ir
-	done
+	lab_p2p ir cmd 2001:db8:d 1500 route
 	# The MN: an unmodified host stack with DAD, SLAAC and RFC 6724 source selection.
 	lab_exec mn sysctl -qw net.ipv6.conf.all.forwarding=0 net.ipv6.conf.default.accept_ra=1 \
 		net.ipv6.conf.default.autoconf=1 net.ipv6.conf.default.accept_dad=1
@@ -113,30 +111,21 @@ dmm_topology() {
 	fi
 }
 
-# dmmd configs: JSON encoding of the dmm YANG model (docs/dmmd.md, daemon/config.c).
+# dmmd configs (lab_node_json).
 dmm_config() {
 	local node=$1 dp=$2 mode=$3 i=${1: -1}
 	case $node in
 	cmd)
-		cat <<EOF
-{"dmm:node": {
-  "name": "cmd", "role": "cmd", "address": "${ADDR[cmd]}", "transport": "ip6",
-  "control-socket": "$LAB_TMP/cmd.sock", "log-level": "${LAB_LOG_LEVEL:-info}",
-  "heartbeat": {"interval": $DMM_HB_MS, "missing-allowed": 3},
+		lab_node_json cmd cmd "$DMM_HB_MS" <<EOF
   "cmd": {
     "mode": "$mode", "relay-timeout": $DMM_RELAY_MS, "max-lifetime": 3600,
     "authorized-maars": ["${ADDR[maar1]}", "${ADDR[maar2]}", "${ADDR[maar3]}"]
   },
   "default-profile": {"mn-id-type": "eui48", "may-register": true}
-}}
 EOF
 		;;
 	maar*)
-		cat <<EOF
-{"dmm:node": {
-  "name": "$node", "role": "maar", "address": "${ADDR[$node]}", "transport": "ip6",
-  "dataplane": "$dp", "tun-name": "dmm$i", "control-socket": "$LAB_TMP/$node.sock", "log-level": "${LAB_LOG_LEVEL:-info}",
-  "heartbeat": {"interval": $DMM_HB_MS, "missing-allowed": 3},
+		lab_node_json "$node" maar "$DMM_HB_MS" "$dp" <<EOF
   "maar": {
     "cmd": "${ADDR[cmd]}", "pools": ["${POOL[$i]}:/48"], "prefix-length": 64, "priority": $i,
     "lifetime": $DMM_LIFETIME_S, "idle-release": $DMM_IDLE_MS, "idle-check": $DMM_IDLE_CHECK_MS,
@@ -145,7 +134,6 @@ EOF
     "link-layer-address": "02:00:00:00:d3:01", "ra-interval": $DMM_RA_S
   },
   "default-profile": {"mn-id-type": "eui48", "may-register": true}
-}}
 EOF
 		;;
 	esac
@@ -198,13 +186,7 @@ dmm_up() {
 		return 1
 		;;
 	esac
-	for n in "$DMMD" "$DMMCTL" "$TRAFFIC"; do
-		[[ -x $n ]] || {
-			echo "$n missing: make all" >&2
-			return 1
-		}
-	done
-	: >"$LAB_TMP/handovers"
+	lab_need_tools || return 1
 	dmm_topology "$dp"
 	for n in cmd maar1 maar2 maar3; do
 		dmm_config "$n" "$dp" "$mode" >"$LAB_TMP/$n.json"
@@ -232,26 +214,11 @@ dmm_main() {
 			mode=${2:-}
 			shift
 			;;
-		--keep) LAB_KEEP=1 ;;
-		--down)
-			lab_down_dir "${2:?--down needs the lab directory}"
-			exit 0
-			;;
-		-h | --help)
-			sed -n '/^# Run it/,/^#   cmd_binding/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-			exit 0
-			;;
-		*)
-			echo "unknown option $1" >&2
-			exit 2
-			;;
+		*) lab_opt "$@" ;;
 		esac
 		shift
 	done
-	[[ $(id -u) -eq 0 ]] || {
-		echo "dmm: needs root (network namespaces)" >&2
-		exit 1
-	}
+	lab_need_root dmm
 	lab_init dmm
 	dmm_up "$dp" "$mode" || exit 1
 	for i in 1 2 3; do

@@ -1,21 +1,32 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 #
-# Functions shared by namespace lab scripts that have no topology of their
-# own here (lab/dmm.sh and tests/lab/dmm.sh). A script sets LAB_NODES and
-# ADDR[] for its own nodes, writes $LAB_TMP/NODE.json, and uses:
+# The functions of the namespace labs, shared by the scenario scripts
+# (lab/pmip-fig4.sh, lab/dmm.sh) and the tests and measurements that source
+# them (tests/lab/*.sh, lab/measure.sh). A scenario sets LAB_NODES, ADDR[]
+# and LAB_DAEMONS (its dmmd nodes), writes $LAB_TMP/NODE.json, and uses:
 #
-#   lab_init NAME             temp dir, unique names (suffix), cleanup trap
+#   lab_init NAME             temp dir, unique names (suffix), cleanup trap,
+#                             an empty $LAB_TMP/handovers
+#   lab_opt ARGS...           the options every scenario script takes (--keep,
+#                             --down DIR, --help); exits on an unknown one
+#   lab_need_root NAME        exit 1 with a message unless root
+#   lab_need_tools            status 1 with a message unless dmmd, dmmctl and
+#                             lab-traffic are built
 #   lab_ns_add NODE           a namespace for NODE, lo up, no DAD on routers
 #   lab_exec NODE CMD...      run CMD in NODE's namespace
 #   lab_bg VAR NODE CMD...    CMD in NODE's namespace in the background, pid in VAR
 #   lab_stop_pid PID          SIGTERM, wait (SIGKILL after 5 s)
 #   lab_p2p A B PFX MTU       a veth A (named B) <-> B (named A), PFX::1 on A, PFX::2 on B
+#   lab_node_json NODE ROLE HB_MS [DP] <BODY   NODE's dmmd config
 #   ctl NODE ARGS...          dmmctl ARGS --json against NODE's dmmd
 #   dmmd_start NODE / dmmd_stop NODE / dmmd_alive NODE
 #   wait_for SECS CMD...      poll CMD every 0.1 s until it succeeds; status 1 on timeout
 #   cap_start VAR NODE IF FILE / cap_stop PID   tcpdump, waits until it listens
 #   check NAME CMD... / info TEXT / summary LABEL   verdicts and figures
+#   dump_logs_on_failure      the end of each LAB_DAEMONS log, once a check failed
+#   lab_leftovers             no proto 0xd3 route, rule, TUN or tunnel device
+#                             in a LAB_DAEMONS namespace (after dmmd_stop)
 #
 # Everything created is written to $LAB_TMP/state, so that the EXIT trap (or
 # "--down DIR" for a lab kept with --keep) removes it: dmmd processes first
@@ -29,6 +40,7 @@ TRAFFIC=${TRAFFIC:-$LAB_ROOT/build/lab-traffic}
 
 # shellcheck disable=SC2034 # ADDR: each node's address, filled and read by the scripts
 declare -A NS=() DPID=() ADDR=()
+LAB_DAEMONS=()
 LAB_TMP=""
 LAB_KEEP=0
 LAB_SUFFIX=""
@@ -90,8 +102,46 @@ lab_init() {
 	LAB_SUFFIX=$(printf '%04x%04x' $RANDOM $RANDOM)
 	LAB_TMP=$(mktemp -d "/tmp/dmm-$1.XXXXXX") || exit 1
 	: >"$LAB_TMP/state"
+	: >"$LAB_TMP/handovers"
 	trap lab_cleanup EXIT
 	trap 'exit 130' INT TERM HUP
+}
+
+# lab_opt ARGS...: one of the options every scenario script takes, in $1
+# (the script's own options come first in its case); help is the script's
+# comment block from "# Run it" on.
+lab_opt() {
+	case $1 in
+	--keep) LAB_KEEP=1 ;;
+	--down)
+		lab_down_dir "${2:?--down needs the lab directory}"
+		exit 0
+		;;
+	-h | --help)
+		sed -n '/^# Run it/,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+		exit 0
+		;;
+	*)
+		echo "unknown option $1" >&2
+		exit 2
+		;;
+	esac
+}
+
+lab_need_root() {
+	[[ $(id -u) -eq 0 ]] && return 0
+	echo "$1: needs root (network namespaces)" >&2
+	exit 1
+}
+
+lab_need_tools() {
+	local n
+	for n in "$DMMD" "$DMMCTL" "$TRAFFIC"; do
+		[[ -x $n ]] || {
+			echo "$n missing: make all" >&2
+			return 1
+		}
+	done
 }
 
 lab_exec() {
@@ -117,14 +167,36 @@ lab_ns_add() {
 	lab_exec "$node" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 }
 
-# lab_p2p A B PFX MTU: veth between A (device named B) and B (device named A).
+# lab_p2p A B PFX MTU [route]: veth between A (device named B) and B (device
+# named A); with "route", B's default route goes via A (PFX::1).
 lab_p2p() {
-	local a=$1 b=$2 pfx=$3 mtu=$4
+	local a=$1 b=$2 pfx=$3 mtu=$4 route=${5:-}
 	ip -n "${NS[$a]}" link add "$b" mtu "$mtu" type veth peer name "$a" mtu "$mtu" netns "${NS[$b]}" || exit 1
 	ip -n "${NS[$a]}" addr add "$pfx::1/64" dev "$b" nodad
 	ip -n "${NS[$b]}" addr add "$pfx::2/64" dev "$a" nodad
 	ip -n "${NS[$a]}" link set "$b" up
 	ip -n "${NS[$b]}" link set "$a" up
+	if [[ $route == route ]]; then
+		ip -n "${NS[$b]}" -6 route add default via "$pfx::1" dev "$a"
+	fi
+}
+
+# lab_node_json NODE ROLE HB_MS [DATAPLANE] <BODY: NODE's dmmd config, the
+# JSON encoding of the dmm YANG model (docs/dmmd.md, daemon/config.c): the
+# leaves every node has (with a data plane: its TUN device dmmN, N the last
+# character of NODE), then BODY from stdin (the role's container and what
+# follows it, inside the node).
+lab_node_json() {
+	local node=$1 role=$2 hb=$3 dp=${4:-} dpl=""
+	[[ -n $dp ]] && dpl="\"dataplane\": \"$dp\", \"tun-name\": \"dmm${node: -1}\", "
+	cat <<EOF
+{"dmm:node": {
+  "name": "$node", "role": "$role", "address": "${ADDR[$node]}", "transport": "ip6",
+  $dpl"control-socket": "$LAB_TMP/$node.sock", "log-level": "${LAB_LOG_LEVEL:-info}",
+  "heartbeat": {"interval": $hb, "missing-allowed": 3},
+EOF
+	cat
+	echo "}}"
 }
 
 ctl() {
@@ -224,4 +296,44 @@ info() {
 summary() {
 	echo "$1: $PASSED passed, $FAILED failed"
 	[[ $FAILED -eq 0 ]]
+}
+
+# Show the daemons' logs when something failed (to the test's output).
+dump_logs_on_failure() {
+	local n
+	[[ $FAILED -gt 0 && -n $LAB_TMP ]] || return 0
+	for n in "${LAB_DAEMONS[@]}"; do
+		[[ -s $LAB_TMP/$n.log ]] || continue
+		echo "  --- $n.log (last 25 lines)"
+		tail -n 25 "$LAB_TMP/$n.log" | sed 's/^/      /'
+	done
+}
+
+# What a stopped dmmd must not leave in its namespace; lists what it finds.
+lab_leftovers() {
+	local n out=0
+	for n in "${LAB_DAEMONS[@]}"; do
+		if [[ -n $(ip -n "${NS[$n]}" -6 route show table all proto 0xd3) ]]; then
+			echo "$n: routes left:"
+			ip -n "${NS[$n]}" -6 route show table all proto 0xd3
+			out=1
+		fi
+		# Only the kernel's own rules (local, main) may remain.
+		if [[ $(ip -n "${NS[$n]}" -6 rule show | grep -cv -e '^0:.*lookup local' -e '^32766:.*lookup main') -ne 0 ]]; then
+			echo "$n: rules left:"
+			ip -n "${NS[$n]}" -6 rule show
+			out=1
+		fi
+		if [[ -n $(ip -n "${NS[$n]}" -d link show type tun) ]]; then
+			echo "$n: TUN device left:"
+			ip -n "${NS[$n]}" -d link show type tun
+			out=1
+		fi
+		if ip -n "${NS[$n]}" -d link show | grep -qE 'tun |seg6|ip6tnl|dmm[0-9]'; then
+			echo "$n: tunnel device left:"
+			ip -n "${NS[$n]}" -d link show | grep -E 'tun |seg6|ip6tnl|dmm[0-9]'
+			out=1
+		fi
+	done
+	return $out
 }

@@ -30,30 +30,20 @@
 # Run it:   lab/pmip-fig4.sh [--dataplane kernel|user|mixed] [--keep]
 #           (mixed: MAGs kernel, LMAs user). Without --keep it brings the
 #           network up, registers both MNs, pings, and tears everything down.
-# Source it (tests/lab, lab/measure.sh) for the functions:
-#   lab_init NAME             temp dir, unique names, cleanup trap
+# Source it (tests/lab, lab/measure.sh) for lab/lib.sh's functions and:
 #   lab_up DATAPLANE          namespaces, links, dmmd everywhere, MNs registered
-#   lab_exec NODE CMD...      run CMD in NODE's namespace
-#   ctl NODE show WHAT        dmmctl's JSON from NODE's dmmd
 #   handover MN FROM TO       move MN's access link from MAG FROM to MAG TO
 #   wait_registered MN [SECS] MN has a global address from its LMA's pool and
 #                             its LMA's binding points at the MAG it is on
 #   mn_addr MN                MN's global address
-#   lab_bg VAR NODE CMD...    start CMD in NODE's namespace in the background
-#   dmmd_start NODE / dmmd_stop NODE
+#   lma_binding MN            MN's binding at its LMA (JSON)
 set -u
-
-LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-DMMD=${DMMD:-$LAB_ROOT/build/dmmd}
-DMMCTL=${DMMCTL:-$LAB_ROOT/build/dmmctl}
-TRAFFIC=${TRAFFIC:-$LAB_ROOT/build/lab-traffic}
+# shellcheck source=lab/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LAB_NODES=(ir cn1 cn2 cn3 lma1 lma2 mag1 mag2 mag3 mn1 mn2)
-declare -A NS=() DPID=() ADDR=() MN_AT=() MN_LMA=() MN_MAC=() MN_POOL=()
-LAB_PIDS=()
-LAB_TMP=""
-LAB_KEEP=0
-LAB_SUFFIX=""
+LAB_DAEMONS=(lma1 lma2 mag1 mag2 mag3)
+declare -A MN_AT=() MN_LMA=() MN_MAC=() MN_POOL=()
 LAB_HB_MS=${LAB_HB_MS:-1000}
 
 ADDR[lma1]=2001:db8:a:1::2
@@ -71,108 +61,9 @@ MN_LMA[mn2]=lma2
 MN_POOL[mn1]=2001:db8:1:
 MN_POOL[mn2]=2001:db8:2:
 
-lab_log() {
-	printf '[%s] %s\n' "$(date +%T.%3N)" "$*" >&2
-}
-
-# Remember what has to go, in a file, so that --down can tear down a --keep lab.
-lab_state() {
-	[[ -n $LAB_TMP ]] && echo "$*" >>"$LAB_TMP/state"
-}
-
-lab_stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
-
-# Tear down everything listed in a state file (this run's or a kept one's).
-lab_down_dir() {
-	local dir=$1 kind val
-	[[ -f $dir/state ]] || return 0
-	# dmmd first, so that each removes its own routes, rules and devices.
-	while read -r kind val; do
-		[[ $kind == dmmd || $kind == pid ]] && lab_stop_pid "$val"
-	done <"$dir/state"
-	while read -r kind val; do
-		if [[ $kind == ns ]]; then
-			ip netns pids "$val" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-			ip netns del "$val" 2>/dev/null
-		fi
-	done <"$dir/state"
-	rm -rf -- "$dir"
-}
-
-lab_cleanup() {
-	local rc=$?
-	set +e
-	trap - EXIT
-	if [[ $LAB_KEEP -eq 1 && -n $LAB_TMP ]]; then
-		echo "lab left up (suffix $LAB_SUFFIX): logs and configs in $LAB_TMP"
-		echo "  namespaces: ${NS[*]}"
-		echo "  inspect:    ip netns exec ${NS[lma1]} $DMMCTL show bindings -s $LAB_TMP/lma1.sock"
-		echo "  tear down:  $LAB_ROOT/lab/pmip-fig4.sh --down $LAB_TMP"
-		exit "$rc"
-	fi
-	[[ -n $LAB_TMP ]] && lab_down_dir "$LAB_TMP"
-	exit "$rc"
-}
-
-lab_init() {
-	LAB_SUFFIX=$(printf '%04x%04x' $RANDOM $RANDOM)
-	LAB_TMP=$(mktemp -d "/tmp/dmm-$1.XXXXXX") || exit 1
-	: >"$LAB_TMP/state"
-	: >"$LAB_TMP/handovers"
-	trap lab_cleanup EXIT
-	trap 'exit 130' INT TERM HUP
-}
-
-lab_exec() {
-	local node=$1
-	shift
-	ip netns exec "${NS[$node]}" "$@"
-}
-
-# lab_bg VAR NODE CMD...: CMD in NODE's namespace, in the background; pid in VAR.
-lab_bg() {
-	local var=$1 node=$2
-	shift 2
-	ip netns exec "${NS[$node]}" "$@" &
-	LAB_PIDS+=("$!")
-	lab_state pid "$!"
-	printf -v "$var" '%s' "$!"
-}
-
-ctl() {
-	local node=$1
-	shift
-	"$DMMCTL" "$@" -s "$LAB_TMP/$node.sock" --json
-}
-
-lab_ns_add() {
-	local node=$1 name="dmm-$LAB_SUFFIX-$1"
-	ip netns add "$name" || exit 1
-	NS[$node]=$name
-	lab_state ns "$name"
-	ip -n "$name" link set lo up
-	lab_exec "$node" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-}
-
-# p2p NODE: a veth between IR (named NODE) and NODE (named ir), addresses PFX::1 and PFX::2.
-p2p() {
-	local node=$1 pfx=$2 mtu=$3
-	ip -n "${NS[ir]}" link add "$node" mtu "$mtu" type veth peer name ir mtu "$mtu" netns "${NS[$node]}" || exit 1
-	ip -n "${NS[ir]}" addr add "$pfx::1/64" dev "$node" nodad
-	ip -n "${NS[$node]}" addr add "$pfx::2/64" dev ir nodad
-	ip -n "${NS[ir]}" link set "$node" up
-	ip -n "${NS[$node]}" link set ir up
-	ip -n "${NS[$node]}" -6 route add default via "$pfx::1" dev ir
+lab_keep_hint() {
+	echo "  inspect:    ip netns exec ${NS[lma1]} $DMMCTL show bindings -s $LAB_TMP/lma1.sock"
+	echo "  tear down:  $LAB_ROOT/lab/pmip-fig4.sh --down $LAB_TMP"
 }
 
 lab_topology() {
@@ -184,11 +75,11 @@ lab_topology() {
 		lab_exec "$n" sysctl -qw net.ipv6.conf.all.forwarding=1
 	done
 	for i in 1 2 3; do
-		p2p "cn$i" "2001:db8:c:$i" 1500
-		p2p "mag$i" "2001:db8:b:$i" 1600
+		lab_p2p ir "cn$i" "2001:db8:c:$i" 1500 route
+		lab_p2p ir "mag$i" "2001:db8:b:$i" 1600 route
 	done
 	for i in 1 2; do
-		p2p "lma$i" "2001:db8:a:$i" 1600
+		lab_p2p ir "lma$i" "2001:db8:a:$i" 1600 route
 		ip -n "${NS[ir]}" -6 route add "2001:db8:$i::/48" via "2001:db8:a:$i::2" dev "lma$i"
 	done
 	# Ingress filtering at IR: MN addresses come out of a MAG only inside a tunnel.
@@ -213,7 +104,7 @@ lab_topology() {
 	done
 }
 
-# dmmd configs: JSON encoding of the dmm YANG model (docs/dmmd.md).
+# dmmd configs (lab_node_json).
 lab_config() {
 	local node=$1 dp=$2 i=${1: -1} auth
 	case $node in
@@ -224,26 +115,17 @@ lab_config() {
 		if [[ $node == lma1 ]]; then
 			auth=", \"authorized-mags\": [\"${ADDR[mag1]}\", \"${ADDR[mag2]}\", \"${ADDR[mag3]}\"]"
 		fi
-		cat <<EOF
-{"dmm:node": {
-  "name": "$node", "role": "lma", "address": "${ADDR[$node]}", "transport": "ip6",
-  "dataplane": "$dp", "tun-name": "dmm$i", "control-socket": "$LAB_TMP/$node.sock", "log-level": "${LAB_LOG_LEVEL:-info}",
-  "heartbeat": {"interval": $LAB_HB_MS, "missing-allowed": 3},
+		lab_node_json "$node" lma "$LAB_HB_MS" "$dp" <<EOF
   "lma": {
     "pools": ["2001:db8:$i::/48"], "prefix-length": 64, "max-lifetime": 3600,
     "min-delay-before-bce-delete": 10000, "max-delay-before-new-bce-assign": 1500,
     "timestamp-validity-window": 300$auth
   },
   "default-profile": {"mn-id-type": "eui48", "may-register": true}
-}}
 EOF
 		;;
 	mag*)
-		cat <<EOF
-{"dmm:node": {
-  "name": "$node", "role": "mag", "address": "${ADDR[$node]}", "transport": "ip6",
-  "dataplane": "$dp", "tun-name": "dmm$i", "control-socket": "$LAB_TMP/$node.sock", "log-level": "${LAB_LOG_LEVEL:-info}",
-  "heartbeat": {"interval": $LAB_HB_MS, "missing-allowed": 3},
+		lab_node_json "$node" mag "$LAB_HB_MS" "$dp" <<EOF
   "mag": {
     "lma": "${ADDR[lma1]}", "lifetime": 600, "access-interfaces": ["mn*"],
     "link-local-address": "fe80::1", "link-layer-address": "02:00:00:00:d3:01", "ra-interval": 3
@@ -252,49 +134,9 @@ EOF
     {"mn-id": "eui48:${MN_MAC[mn1]}", "lma": ["${ADDR[lma1]}"]},
     {"mn-id": "eui48:${MN_MAC[mn2]}", "lma": ["${ADDR[lma2]}"]}
   ]
-}}
 EOF
 		;;
 	esac
-}
-
-dmmd_alive() {
-	[[ -n ${DPID[$1]:-} ]] && kill -0 "${DPID[$1]}" 2>/dev/null
-}
-
-# dmmd_start NODE: start dmmd with NODE's config, wait until it answers.
-dmmd_start() {
-	local node=$1 i
-	ip netns exec "${NS[$node]}" "$DMMD" -c "$LAB_TMP/$node.json" 2>>"$LAB_TMP/$node.log" &
-	DPID[$node]=$!
-	lab_state dmmd "$!"
-	for ((i = 0; i < 200; i++)); do
-		if ! dmmd_alive "$node"; then
-			lab_log "dmmd on $node exited; its log:"
-			sed 's/^/    /' "$LAB_TMP/$node.log" >&2
-			return 1
-		fi
-		ctl "$node" show node >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	lab_log "dmmd on $node does not answer on $LAB_TMP/$node.sock"
-	return 1
-}
-
-# dmmd_stop NODE: SIGTERM, then wait for the exit (SIGKILL after 10 s); returns dmmd's status.
-dmmd_stop() {
-	local node=$1 pid=${DPID[$1]:-} i rc
-	[[ -n $pid ]] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for ((i = 0; i < 200; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid"
-	rc=$?
-	DPID[$node]=""
-	return "$rc"
 }
 
 mn_addr() {
@@ -344,12 +186,7 @@ lab_up() {
 		return 1
 		;;
 	esac
-	for n in "$DMMD" "$DMMCTL" "$TRAFFIC"; do
-		[[ -x $n ]] || {
-			echo "$n missing: make all" >&2
-			return 1
-		}
-	done
+	lab_need_tools || return 1
 	lab_topology
 	for n in lma1 lma2; do
 		lab_config "$n" "$ldp" >"$LAB_TMP/$n.json"
@@ -372,26 +209,11 @@ lab_main() {
 			dp=${2:-}
 			shift
 			;;
-		--keep) LAB_KEEP=1 ;;
-		--down)
-			lab_down_dir "${2:?--down needs the lab directory}"
-			exit 0
-			;;
-		-h | --help)
-			sed -n '/^# Run it/,/^#   dmmd_start/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-			exit 0
-			;;
-		*)
-			echo "unknown option $1" >&2
-			exit 2
-			;;
+		*) lab_opt "$@" ;;
 		esac
 		shift
 	done
-	[[ $(id -u) -eq 0 ]] || {
-		echo "pmip-fig4: needs root (network namespaces)" >&2
-		exit 1
-	}
+	lab_need_root pmip-fig4
 	lab_init fig4
 	lab_up "$dp" || exit 1
 	echo "MN1 $(mn_addr mn1) via ${MN_AT[mn1]}, anchored at lma1"

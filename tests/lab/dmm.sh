@@ -46,16 +46,6 @@ for t in tcpdump tshark jq ss; do
 	fi
 done
 
-dump_logs_on_failure() {
-	local n
-	[[ $FAILED -gt 0 && -n $LAB_TMP ]] || return 0
-	for n in cmd maar1 maar2 maar3; do
-		[[ -s $LAB_TMP/$n.log ]] || continue
-		echo "  --- $n.log (last 25 lines)"
-		tail -n 25 "$LAB_TMP/$n.log" | sed 's/^/      /'
-	done
-}
-
 lab_init "dmm-$DP-$MODE"
 trap 'dump_logs_on_failure; lab_cleanup' EXIT
 echo "$NAME: CMD ($MODE mode) and three MAARs, $DP data plane"
@@ -281,28 +271,7 @@ info "A's prefix released $REL_MS ms after A ended; its address gone from the MN
 for n in maar1 maar2 maar3 cmd; do
 	check "SIGTERM $n: dmmd exits with status 0" dmmd_stop "$n"
 done
-leftovers() {
-	local n out=0
-	for n in cmd maar1 maar2 maar3; do
-		if [[ -n $(ip -n "${NS[$n]}" -6 route show table all proto 0xd3) ]]; then
-			echo "$n: routes left:"
-			ip -n "${NS[$n]}" -6 route show table all proto 0xd3
-			out=1
-		fi
-		if [[ $(ip -n "${NS[$n]}" -6 rule show | grep -cv -e '^0:.*lookup local' -e '^32766:.*lookup main') -ne 0 ]]; then
-			echo "$n: rules left:"
-			ip -n "${NS[$n]}" -6 rule show
-			out=1
-		fi
-		if ip -n "${NS[$n]}" -d link show | grep -qE 'tun |seg6|ip6tnl|dmm[0-9]'; then
-			echo "$n: tunnel device left:"
-			ip -n "${NS[$n]}" -d link show | grep -E 'tun |seg6|ip6tnl|dmm[0-9]'
-			out=1
-		fi
-	done
-	return $out
-}
-check "after SIGTERM: no proto 0xd3 route, no rule, no tunnel device on the CMD or a MAAR" leftovers
+check "after SIGTERM: no proto 0xd3 route, no rule, no tunnel device on the CMD or a MAAR" lab_leftovers
 
 dump_logs_on_failure
 trap lab_cleanup EXIT

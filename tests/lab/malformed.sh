@@ -14,8 +14,8 @@
 #   it had before. Python and scapy are the oracle here, not the product.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-# shellcheck source=tests/lab/lib.sh
-. tests/lab/lib.sh
+# shellcheck source=lab/pmip-fig4.sh
+. lab/pmip-fig4.sh
 
 NAME=malformed
 PY=${PYTHON:-/usr/bin/python3}

@@ -15,8 +15,8 @@
 #   - SIGTERM leaves no route (proto 0xd3), rule or TUN device behind.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-# shellcheck source=tests/lab/lib.sh
-. tests/lab/lib.sh
+# shellcheck source=lab/pmip-fig4.sh
+. lab/pmip-fig4.sh
 
 DP=${1:-kernel}
 NAME="pmip-$DP"
@@ -61,11 +61,7 @@ check "ping MN1 -> CN1" lab_exec mn1 ping -6 -c 3 -i 0.2 -w 10 "${ADDR[cn1]}"
 check "ping MN2 -> CN2" lab_exec mn2 ping -6 -c 3 -i 0.2 -w 10 "${ADDR[cn2]}"
 
 # --- capture on IR's link to LMA1 ------------------------------------------
-lab_bg CAP_PID ir tcpdump -i lma1 -n -U -s 256 -w "$LAB_TMP/ir-lma1.pcap" 2>"$LAB_TMP/tcpdump.err"
-for ((i = 0; i < 100; i++)); do
-	grep -q listening "$LAB_TMP/tcpdump.err" && break
-	sleep 0.05
-done
+cap_start CAP_PID ir lma1 "$LAB_TMP/ir-lma1.pcap"
 
 # --- TCP stream and UDP probes across three handovers ---------------------
 MN1=$(mn_addr mn1)
@@ -114,8 +110,7 @@ for n in mag1 mag2 mag3; do
 	[[ -n $ms ]] && info "$n: MN registration took $ms ms after attach"
 done
 
-kill -TERM "$CAP_PID" 2>/dev/null
-wait "$CAP_PID" 2>/dev/null
+cap_stop "$CAP_PID"
 CAP=$LAB_TMP/ir-lma1.pcap
 check "tshark: PBU (Binding Update with P flag) on the IR-LMA1 link" \
 	eval "tshark -r $CAP -Y 'mip6.mhtype == 5 && mip6.bu.p_flag == 1' 2>/dev/null | grep -m1 'Binding Update'"
@@ -151,34 +146,7 @@ cp "$LAB_TMP/lma1.json.good" "$LAB_TMP/lma1.json"
 for n in mag1 mag2 mag3 lma1 lma2; do
 	check "SIGTERM $n: dmmd exits with status 0" dmmd_stop "$n"
 done
-leftovers() {
-	local n out=0
-	for n in lma1 lma2 mag1 mag2 mag3; do
-		if [[ -n $(ip -n "${NS[$n]}" -6 route show table all proto 0xd3) ]]; then
-			echo "$n: routes left:"
-			ip -n "${NS[$n]}" -6 route show table all proto 0xd3
-			out=1
-		fi
-		# Only the kernel's own rules (local, main) may remain.
-		if [[ $(ip -n "${NS[$n]}" -6 rule show | grep -cv -e '^0:.*lookup local' -e '^32766:.*lookup main') -ne 0 ]]; then
-			echo "$n: rules left:"
-			ip -n "${NS[$n]}" -6 rule show
-			out=1
-		fi
-		if [[ -n $(ip -n "${NS[$n]}" -d link show type tun) ]]; then
-			echo "$n: TUN device left:"
-			ip -n "${NS[$n]}" -d link show type tun
-			out=1
-		fi
-		if ip -n "${NS[$n]}" -d link show | grep -qE 'seg6|ip6tnl|dmm[0-9]'; then
-			echo "$n: tunnel device left:"
-			ip -n "${NS[$n]}" -d link show | grep -E 'seg6|ip6tnl|dmm[0-9]'
-			out=1
-		fi
-	done
-	return $out
-}
-check "after SIGTERM: no proto 0xd3 route, no rule, no TUN device in any namespace" leftovers
+check "after SIGTERM: no proto 0xd3 route, no rule, no TUN device in any namespace" lab_leftovers
 
 dump_logs_on_failure
 trap lab_cleanup EXIT

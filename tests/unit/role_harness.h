@@ -23,6 +23,7 @@
 #include "dmm/fm.h"
 #include "dmm/mh.h"
 #include "dmm/role.h"
+#include "helpers.h"
 
 #define HARNESS_MAX_SENT 64
 #define HARNESS_MAX_INTENTS 4096
@@ -54,18 +55,6 @@ struct harness {
 	unsigned nlogs;
 	bool print_logs; /* echo log lines to stderr */
 };
-
-static inline void *harness_zalloc(void *ctx, size_t n)
-{
-	(void)ctx;
-	return calloc(1, n);
-}
-
-static inline void harness_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
 
 static inline void harness_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst,
 				const uint8_t *buf, size_t len)
@@ -132,7 +121,7 @@ static inline void harness_log(void *ctx, enum dmm_log_level lvl, enum dmm_log_c
 static inline void harness_init(struct harness *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->alloc = (struct dmm_alloc){harness_zalloc, harness_free, NULL};
+	h->alloc = (struct dmm_alloc){t_zalloc, t_free, NULL};
 	h->log = (struct dmm_log){harness_log, h, DMM_LOG_DEBUG};
 	h->env.alloc = &h->alloc;
 	h->env.log = &h->log;

@@ -5,18 +5,7 @@
 #include "check.h"
 #include "dmm/bcache.h"
 #include "dmm/err.h"
-
-static void *t_zalloc(void *ctx, size_t n)
-{
-	(void)ctx;
-	return calloc(1, n);
-}
-
-static void t_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
+#include "helpers.h"
 
 /* Fails after ctx's countdown reaches zero, to test the unwind ladder. */
 static void *t_zalloc_limited(void *ctx, size_t n)
@@ -29,51 +18,6 @@ static void *t_zalloc_limited(void *ctx, size_t n)
 }
 
 static const struct dmm_alloc A = {t_zalloc, t_free, NULL};
-
-static struct dmm_mnid nai(const char *s)
-{
-	struct dmm_mnid m = {.subtype = 1};
-
-	m.len = (uint8_t)strlen(s);
-	memcpy(m.id, s, m.len);
-	return m;
-}
-
-static struct dmm_mnid eui48(uint32_t n)
-{
-	struct dmm_mnid m = {.subtype = 5, .len = 6};
-
-	m.id[0] = 0x02;
-	m.id[2] = (uint8_t)(n >> 24);
-	m.id[3] = (uint8_t)(n >> 16);
-	m.id[4] = (uint8_t)(n >> 8);
-	m.id[5] = (uint8_t)n;
-	return m;
-}
-
-/* 2001:db8:X:Y::/len with X:Y = n. */
-static struct dmm_prefix pfx(uint32_t n, uint8_t len)
-{
-	struct dmm_prefix p = {.len = len};
-
-	p.addr.b[0] = 0x20;
-	p.addr.b[1] = 0x01;
-	p.addr.b[2] = 0x0d;
-	p.addr.b[3] = 0xb8;
-	p.addr.b[4] = (uint8_t)(n >> 24);
-	p.addr.b[5] = (uint8_t)(n >> 16);
-	p.addr.b[6] = (uint8_t)(n >> 8);
-	p.addr.b[7] = (uint8_t)n;
-	return p;
-}
-
-static struct dmm_addr addr(uint8_t last)
-{
-	struct dmm_addr a = {{0x20, 0x01, 0x0d, 0xb8}};
-
-	a.b[15] = last;
-	return a;
-}
 
 static void test_basic(void)
 {
@@ -97,7 +41,7 @@ static void test_basic(void)
 	CHECK(dmm_bcache_bytes(bc) >= 8 * sizeof(struct dmm_bcache_entry));
 	for (size_t i = 0; i < n; i++) {
 		struct dmm_mnid m = nai(rows[i].nai);
-		struct dmm_prefix p = pfx(rows[i].prefix, 64);
+		struct dmm_prefix p = prefix_n(rows[i].prefix, 64);
 
 		e = dmm_bcache_add(bc, &m, &h[i]);
 		CHECK(e != NULL);
@@ -110,8 +54,8 @@ static void test_basic(void)
 	CHECK_EQ(dmm_bcache_count(bc), n);
 	for (size_t i = 0; i < n; i++) {
 		struct dmm_mnid m = nai(rows[i].nai);
-		struct dmm_prefix p = pfx(rows[i].prefix, 64);
-		struct dmm_prefix p48 = pfx(rows[i].prefix, 48);
+		struct dmm_prefix p = prefix_n(rows[i].prefix, 64);
+		struct dmm_prefix p48 = prefix_n(rows[i].prefix, 48);
 
 		e = dmm_bcache_find_mnid(bc, &m);
 		CHECK(e != NULL && e == dmm_bcache_get(bc, h[i]));
@@ -134,24 +78,24 @@ static void test_basic(void)
 	/* Prefix rules. */
 	e = dmm_bcache_get(bc, h[0]);
 	{
-		struct dmm_prefix p2 = pfx(2, 64), bad = pfx(9, 129), p;
+		struct dmm_prefix p2 = prefix_n(2, 64), bad = prefix_n(9, 129), p;
 
 		CHECK_EQ(dmm_bcache_add_prefix(bc, e, &p2), DMM_ERR_EXISTS);
 		CHECK_EQ(dmm_bcache_add_prefix(bc, e, &bad), DMM_ERR_PREFIX_LEN);
 		for (uint32_t i = 0; i < DMM_BCE_MAX_HNP - 1; i++) {
-			p = pfx(100 + i, 64);
+			p = prefix_n(100 + i, 64);
 			CHECK_EQ(dmm_bcache_add_prefix(bc, e, &p), 0);
 		}
 		CHECK_EQ(e->n_hnp, DMM_BCE_MAX_HNP);
-		p = pfx(200, 64);
+		p = prefix_n(200, 64);
 		CHECK_EQ(dmm_bcache_add_prefix(bc, e, &p), DMM_ERR_NOMEM);
-		p = pfx(103, 64);
+		p = prefix_n(103, 64);
 		CHECK(dmm_bcache_find_prefix(bc, &p) == e);
 		CHECK_EQ(dmm_bcache_del_prefix(bc, e, &p), 0);
 		CHECK_EQ(dmm_bcache_del_prefix(bc, e, &p), DMM_ERR_NOTFOUND);
 		CHECK(dmm_bcache_find_prefix(bc, &p) == NULL);
 		CHECK_EQ(e->n_hnp, DMM_BCE_MAX_HNP - 1);
-		p = pfx(104, 64);
+		p = prefix_n(104, 64);
 		CHECK(dmm_prefix_eq(&e->hnp[4], &p)); /* order kept */
 	}
 
@@ -168,7 +112,7 @@ static void test_basic(void)
 	CHECK_EQ(dmm_bcache_count_state(bc, DMM_BCE_DEREG_WAIT), 0);
 	{
 		struct dmm_mnid m = nai(rows[0].nai);
-		struct dmm_prefix p = pfx(100, 64);
+		struct dmm_prefix p = prefix_n(100, 64);
 		struct dmm_handle h2;
 
 		CHECK(dmm_bcache_find_mnid(bc, &m) == NULL);
@@ -242,7 +186,7 @@ static void test_prefix_capacity(void)
 	struct dmm_bcache *bc = dmm_bcache_new(&A, 4, 2, 7);
 	struct dmm_mnid m = eui48(1);
 	struct dmm_bcache_entry *e = dmm_bcache_add(bc, &m, NULL);
-	struct dmm_prefix p1 = pfx(1, 64), p2 = pfx(2, 64), p3 = pfx(3, 64);
+	struct dmm_prefix p1 = prefix_n(1, 64), p2 = prefix_n(2, 64), p3 = prefix_n(3, 64);
 
 	CHECK_EQ(dmm_bcache_add_prefix(bc, e, &p1), 0);
 	CHECK_EQ(dmm_bcache_add_prefix(bc, e, &p2), 0);
@@ -257,8 +201,8 @@ static void test_prefix_capacity(void)
 static void test_pmaar(void)
 {
 	struct dmm_anchor_list l = {0};
-	struct dmm_addr m1 = addr(1), m2 = addr(2);
-	struct dmm_prefix p1 = pfx(1, 64), p2 = pfx(2, 64);
+	struct dmm_addr m1 = addr_last(1), m2 = addr_last(2);
+	struct dmm_prefix p1 = prefix_n(1, 64), p2 = prefix_n(2, 64);
 
 	CHECK_EQ(dmm_anchor_list_add(&l, &m1, &p1), 0);
 	CHECK_EQ(dmm_anchor_list_add(&l, &m2, &p2), 0);
@@ -272,7 +216,7 @@ static void test_pmaar(void)
 	CHECK_EQ(dmm_anchor_list_del(&l, &m2, &p2), DMM_ERR_NOTFOUND);
 	CHECK_EQ(l.n, 1);
 	for (uint8_t i = 0; i < DMM_BCE_MAX_PMAAR - 1; i++) {
-		struct dmm_addr a = addr(10 + i);
+		struct dmm_addr a = addr_last(10 + i);
 
 		CHECK_EQ(dmm_anchor_list_add(&l, &a, &p1), 0);
 	}
@@ -311,7 +255,7 @@ static void test_churn(void)
 
 	for (uint32_t i = 0; i < N; i++) {
 		struct dmm_mnid m = eui48(i);
-		struct dmm_prefix p = pfx(i, 64);
+		struct dmm_prefix p = prefix_n(i, 64);
 		struct dmm_bcache_entry *e = dmm_bcache_add(bc, &m, &h[i]);
 
 		if (!e || dmm_bcache_add_prefix(bc, e, &p))
@@ -326,7 +270,7 @@ static void test_churn(void)
 	CHECK_EQ(dmm_bcache_count(bc), N / 2);
 	for (uint32_t i = 0; i < N; i++) {
 		struct dmm_mnid m = eui48(i);
-		struct dmm_prefix p = pfx(i, 64);
+		struct dmm_prefix p = prefix_n(i, 64);
 		struct dmm_bcache_entry *a = dmm_bcache_find_mnid(bc, &m);
 		struct dmm_bcache_entry *b = dmm_bcache_find_prefix(bc, &p);
 		struct dmm_bcache_entry *c = dmm_bcache_get(bc, h[i]);
@@ -339,7 +283,7 @@ static void test_churn(void)
 	CHECK_EQ(bad, 0);
 	for (uint32_t i = 0; i < N; i += 2) {
 		struct dmm_mnid m = eui48(i);
-		struct dmm_prefix p = pfx(i + N, 64);
+		struct dmm_prefix p = prefix_n(i + N, 64);
 		struct dmm_handle old = h[i];
 		struct dmm_bcache_entry *e = dmm_bcache_add(bc, &m, &h[i]);
 
@@ -352,7 +296,7 @@ static void test_churn(void)
 	CHECK_EQ(dmm_bcache_count(bc), N);
 	for (uint32_t i = 0; i < N; i++) {
 		struct dmm_mnid m = eui48(i);
-		struct dmm_prefix p = pfx(i % 2 ? i : i + N, 64), gone = pfx(i, 64);
+		struct dmm_prefix p = prefix_n(i % 2 ? i : i + N, 64), gone = prefix_n(i, 64);
 		struct dmm_bcache_entry *a = dmm_bcache_find_mnid(bc, &m);
 
 		bad += !a || a != dmm_bcache_find_prefix(bc, &p) || a != dmm_bcache_get(bc, h[i]) ||

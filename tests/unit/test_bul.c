@@ -5,43 +5,9 @@
 #include "check.h"
 #include "dmm/bul.h"
 #include "dmm/err.h"
-
-static void *t_zalloc(void *ctx, size_t n)
-{
-	(void)ctx;
-	return calloc(1, n);
-}
-
-static void t_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
+#include "helpers.h"
 
 static const struct dmm_alloc A = {t_zalloc, t_free, NULL};
-
-static struct dmm_mnid eui48(uint32_t n)
-{
-	struct dmm_mnid m = {.subtype = 5, .len = 6};
-
-	m.id[0] = 0x02;
-	m.id[2] = (uint8_t)(n >> 24);
-	m.id[3] = (uint8_t)(n >> 16);
-	m.id[4] = (uint8_t)(n >> 8);
-	m.id[5] = (uint8_t)n;
-	return m;
-}
-
-static struct dmm_prefix pfx(uint32_t n, uint8_t len)
-{
-	struct dmm_prefix p = {.len = len, .addr = {{0x20, 0x01, 0x0d, 0xb8}}};
-
-	p.addr.b[4] = (uint8_t)(n >> 24);
-	p.addr.b[5] = (uint8_t)(n >> 16);
-	p.addr.b[6] = (uint8_t)(n >> 8);
-	p.addr.b[7] = (uint8_t)n;
-	return p;
-}
 
 static void test_basic(void)
 {
@@ -65,7 +31,7 @@ static void test_basic(void)
 	CHECK_EQ(dmm_bul_capacity(bul), 8);
 	for (int i = 0; i < N; i++) {
 		struct dmm_mnid m = eui48(rows[i].mn);
-		struct dmm_prefix p = pfx(rows[i].prefix, 64);
+		struct dmm_prefix p = prefix_n(rows[i].prefix, 64);
 
 		e = dmm_bul_add(bul, &m, &h[i]);
 		CHECK(e != NULL);
@@ -79,7 +45,7 @@ static void test_basic(void)
 	CHECK_EQ(dmm_bul_count_state(bul, DMM_BUL_IDLE), 0);
 	CHECK(strcmp(dmm_bul_state_name(DMM_BUL_WAIT_PBA), "WAIT_PBA") == 0);
 	for (int i = 0; i < N; i++) {
-		struct dmm_prefix p = pfx(rows[i].prefix, 64), p56 = pfx(rows[i].prefix, 56);
+		struct dmm_prefix p = prefix_n(rows[i].prefix, 64), p56 = prefix_n(rows[i].prefix, 56);
 
 		e = dmm_bul_find_prefix(bul, &p);
 		CHECK(e != NULL && e == dmm_bul_get(bul, h[i]));
@@ -100,23 +66,23 @@ static void test_basic(void)
 		CHECK(dmm_bul_find_mnid(bul, &m) == NULL);
 	}
 	{
-		struct dmm_prefix p = pfx(20, 64);
+		struct dmm_prefix p = prefix_n(20, 64);
 
 		e = dmm_bul_get(bul, h[1]);
 		CHECK_EQ(dmm_bul_add_prefix(bul, e, &p), DMM_ERR_EXISTS);
-		p = pfx(21, 64);
+		p = prefix_n(21, 64);
 		CHECK_EQ(dmm_bul_add_prefix(bul, e, &p), 0);
 		CHECK_EQ(dmm_bul_del_prefix(bul, e, &p), 0);
 		CHECK_EQ(dmm_bul_del_prefix(bul, e, &p), DMM_ERR_NOTFOUND);
 		dmm_bul_del(bul, e);
 		CHECK(dmm_bul_get(bul, h[1]) == NULL);
-		p = pfx(20, 64);
+		p = prefix_n(20, 64);
 		CHECK(dmm_bul_find_prefix(bul, &p) == NULL);
 		CHECK_EQ(dmm_bul_count_state(bul, DMM_BUL_REGISTERED), 1);
 	}
 	/* Anchor list (DMM). */
 	{
-		struct dmm_prefix p = pfx(30, 64);
+		struct dmm_prefix p = prefix_n(30, 64);
 
 		e = dmm_bul_get(bul, h[2]);
 		CHECK_EQ(dmm_anchor_list_add(&e->anchors, &e->lmaa, &p), 0);
@@ -148,7 +114,7 @@ static void test_churn(void)
 	for (int round = 0; round < 2; round++) {
 		for (uint32_t i = 0; i < N; i++) {
 			struct dmm_mnid m = eui48(i);
-			struct dmm_prefix p = pfx(i + (round && i % 2 == 0 ? N : 0), 64);
+			struct dmm_prefix p = prefix_n(i + (round && i % 2 == 0 ? N : 0), 64);
 			struct dmm_bul_entry *e;
 
 			if (round && i % 2)
@@ -170,7 +136,7 @@ static void test_churn(void)
 	CHECK_EQ(dmm_bul_count(bul), N);
 	for (uint32_t i = 0; i < N; i++) {
 		struct dmm_mnid m = eui48(i);
-		struct dmm_prefix p = pfx(i % 2 ? i : i + N, 64), gone = pfx(i, 64);
+		struct dmm_prefix p = prefix_n(i % 2 ? i : i + N, 64), gone = prefix_n(i, 64);
 		struct dmm_bul_entry *e = dmm_bul_find_mnid(bul, &m);
 
 		bad += !e || e != dmm_bul_find_prefix(bul, &p) || e != dmm_bul_get(bul, h[i]) ||

@@ -11,6 +11,7 @@
 #include "dmm/cmd.h"
 #include "dmm/err.h"
 #include "dmm/fmt.h"
+#include "helpers.h"
 #include "role_harness.h"
 
 static struct harness H;
@@ -21,31 +22,6 @@ static struct dmm_prefix P1, P2, P3, P4, PX, ZERO;
 static const int64_t WALL = 1700000000LL * 1000000000LL;
 static dmm_time_t T;
 static uint16_t SEQ = 100;
-
-static struct dmm_addr A(const char *s) {
-	struct dmm_addr a;
-
-	dmm_addr_parse(s, &a);
-	return a;
-}
-
-static struct dmm_prefix
-P(const char *s) {
-	struct dmm_prefix p;
-
-	dmm_prefix_parse(s, &p);
-	return p;
-}
-
-static struct dmm_mnid
-nai(const char *s)
-{
-	struct dmm_mnid m = {.subtype = DMM_MNID_NAI};
-
-	m.len = (uint8_t)strlen(s);
-	memcpy(m.id, s, m.len);
-	return m;
-}
 
 static void setup_mode(enum dmm_cmd_mode mode)
 {
@@ -72,7 +48,7 @@ static void setup_mode(enum dmm_cmd_mode mode)
 	prof.mnid = nai("other@x");
 	prof.may_register = true;
 	prof.n_lma = 1;
-	prof.lma[0] = A("2001:db8:a::99");
+	prof.lma[0] = addr_of("2001:db8:a::99");
 	dmm_policy_set(POL, &prof);
 	dmm_cmd_cfg_defaults(&cfg);
 	cfg.addr = CMDA;
@@ -744,18 +720,18 @@ static void test_ops(void)
 
 int main(void)
 {
-	CMDA = A("2001:db8:c::1");
-	M1 = A("2001:db8:e::1");
-	M2 = A("2001:db8:e::2");
-	M3 = A("2001:db8:e::3");
-	M4 = A("2001:db8:e::4");
-	M5 = A("2001:db8:e::5");
-	MBAD = A("2001:db8:bad::1");
-	P1 = P("2001:db8:1:1::/64");
-	P2 = P("2001:db8:2:1::/64");
-	P3 = P("2001:db8:3:1::/64");
-	P4 = P("2001:db8:4:1::/64");
-	PX = P("2001:db8:5:1::/64");
+	CMDA = addr_of("2001:db8:c::1");
+	M1 = addr_of("2001:db8:e::1");
+	M2 = addr_of("2001:db8:e::2");
+	M3 = addr_of("2001:db8:e::3");
+	M4 = addr_of("2001:db8:e::4");
+	M5 = addr_of("2001:db8:e::5");
+	MBAD = addr_of("2001:db8:bad::1");
+	P1 = prefix_of("2001:db8:1:1::/64");
+	P2 = prefix_of("2001:db8:2:1::/64");
+	P3 = prefix_of("2001:db8:3:1::/64");
+	P4 = prefix_of("2001:db8:4:1::/64");
+	PX = prefix_of("2001:db8:5:1::/64");
 	memset(&ZERO, 0, sizeof(ZERO));
 	test_initial();
 	test_handover_proxy();

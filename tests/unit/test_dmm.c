@@ -16,6 +16,7 @@
 #include "dmm/mh.h"
 #include "dmm/policy.h"
 #include "dmm/pool.h"
+#include "helpers.h"
 
 #define MAX_NODES 5
 #define MAX_LIVE 512
@@ -53,19 +54,7 @@ static bool VERBOSE;
 static struct dmm_policy *POL;
 static const int64_t WALL = 1700000000LL * 1000000000LL;
 
-static void *z(void *ctx, size_t n)
-{
-	(void)ctx;
-	return calloc(1, n);
-}
-
-static void f(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
-
-static const struct dmm_alloc ALLOC = {z, f, NULL};
+static const struct dmm_alloc ALLOC = {t_zalloc, t_free, NULL};
 
 static void lg(void *ctx, enum dmm_log_level lvl, enum dmm_log_cat cat, const char *msg)
 {
@@ -135,29 +124,14 @@ static void dp_remove(void *ctx, const struct dmm_intent *in)
 		}
 }
 
-static struct dmm_addr A(const char *s) {
-	struct dmm_addr a;
-
-	dmm_addr_parse(s, &a);
-	return a;
-}
-
-static struct dmm_prefix
-PF(const char *s) {
-	struct dmm_prefix p;
-
-	dmm_prefix_parse(s, &p);
-	return p;
-}
-
-static struct node *
-add_node(const char *name, const char *addr, const struct dmm_role_ops *ops, const void *cfg)
+static struct node *add_node(const char *name, const char *addr, const struct dmm_role_ops *ops,
+			     const void *cfg)
 {
 	struct node *n = &N[NN];
 
 	memset(n, 0, sizeof(*n));
 	n->name = name;
-	n->addr = A(addr);
+	n->addr = addr_of(addr);
 	n->ops = ops;
 	LOGS[NN] = (struct dmm_log){lg, n, DMM_LOG_DEBUG};
 	n->env.alloc = &ALLOC;
@@ -247,7 +221,7 @@ static void setup(enum dmm_cmd_mode mode, bool m3_anchors)
 	T = 1000 * DMM_SECOND;
 	POL = dmm_policy_new(&ALLOC, 8, 8, 1);
 	for (unsigned i = 0; i < 3; i++) {
-		struct dmm_addr a = A(addr[i]);
+		struct dmm_addr a = addr_of(addr[i]);
 
 		dmm_policy_add_mag(POL, &a);
 	}
@@ -255,7 +229,7 @@ static void setup(enum dmm_cmd_mode mode, bool m3_anchors)
 	prof.may_register = true;
 	dmm_policy_set_default(POL, &prof);
 	dmm_cmd_cfg_defaults(&cc);
-	cc.addr = A("2001:db8:c::1");
+	cc.addr = addr_of("2001:db8:c::1");
 	cc.policy = POL;
 	cc.mode = mode;
 	cc.max_mns = 16;
@@ -263,9 +237,9 @@ static void setup(enum dmm_cmd_mode mode, bool m3_anchors)
 	CMDN = add_node("cmd", "2001:db8:c::1", &dmm_cmd_ops, &cc);
 	for (unsigned i = 0; i < 3; i++) {
 		dmm_maar_cfg_defaults(&mc);
-		mc.addr = A(addr[i]);
+		mc.addr = addr_of(addr[i]);
 		mc.cmd = cc.addr;
-		mc.pool[0] = PF(pool[i]);
+		mc.pool[0] = prefix_of(pool[i]);
 		mc.npool = 1;
 		mc.max_mns = 16;
 		mc.idle_release = 30 * DMM_SECOND;

@@ -12,6 +12,7 @@
 #include "dmm/fmt.h"
 #include "dmm/lma.h"
 #include "dmm/pool.h"
+#include "helpers.h"
 #include "role_harness.h"
 
 static struct harness H;
@@ -19,31 +20,6 @@ static struct dmm_policy *POL;
 static struct dmm_addr LMAA, MAG1, MAG2, MAG_BAD;
 static const int64_t WALL = 1700000000LL * 1000000000LL; /* wall clock at now = 0 */
 static dmm_time_t T;					 /* the test's clock */
-
-static struct dmm_addr A(const char *s) {
-	struct dmm_addr a;
-
-	dmm_addr_parse(s, &a);
-	return a;
-}
-
-static struct dmm_prefix
-P(const char *s) {
-	struct dmm_prefix p;
-
-	dmm_prefix_parse(s, &p);
-	return p;
-}
-
-static struct dmm_mnid
-nai(const char *s)
-{
-	struct dmm_mnid m = {.subtype = DMM_MNID_NAI};
-
-	m.len = (uint8_t)strlen(s);
-	memcpy(m.id, s, m.len);
-	return m;
-}
 
 /* A fresh LMA with a pool of 2^(64 - pool_len) /64s. */
 static struct dmm_lma *setup_cfg(uint8_t pool_len, struct dmm_lma_cfg *cfg)
@@ -66,13 +42,13 @@ static struct dmm_lma *setup_cfg(uint8_t pool_len, struct dmm_lma_cfg *cfg)
 	prof.mnid = nai("other@x");
 	prof.may_register = true;
 	prof.n_lma = 1;
-	prof.lma[0] = A("2001:db8:a::99"); /* served by another LMA: 153 */
+	prof.lma[0] = addr_of("2001:db8:a::99"); /* served by another LMA: 153 */
 	dmm_policy_set(POL, &prof);
 	memset(&prof, 0, sizeof(prof));
 	prof.mnid = nai("fixed@x");
 	prof.may_register = true;
 	prof.n_prefix = 1;
-	prof.prefix[0] = P("2001:db8:99::/64");
+	prof.prefix[0] = prefix_of("2001:db8:99::/64");
 	dmm_policy_set(POL, &prof);
 
 	dmm_lma_cfg_defaults(cfg);
@@ -80,7 +56,7 @@ static struct dmm_lma *setup_cfg(uint8_t pool_len, struct dmm_lma_cfg *cfg)
 	cfg->max_bindings = 64;
 	cfg->max_peers = 8;
 	cfg->npool = 1;
-	cfg->pool[0] = P("2001:db8:1::/64");
+	cfg->pool[0] = prefix_of("2001:db8:1::/64");
 	cfg->pool[0].len = pool_len;
 	cfg->policy = POL;
 	cfg->heartbeat_interval = 0;
@@ -252,7 +228,7 @@ static void t_status_paths(void)
 	struct dmm_lma *lma = setup(60);
 	struct dmm_mh_msg m;
 	const struct dmm_mh_msg *r;
-	struct dmm_prefix foreign = P("2001:db8:77::/64");
+	struct dmm_prefix foreign = prefix_of("2001:db8:77::/64");
 
 	T += DMM_MSEC;
 	/* BU without P: a plain MIPv6 home registration, not served: 131. */
@@ -320,7 +296,7 @@ static void t_prefix_checks(void)
 	CHECK_EQ(status_of(lma, &MAG1, &m), DMM_BA_NOT_AUTHORIZED_FOR_HNP);
 	T += DMM_MSEC;
 	pbu(&m, "mn2@x", &p2, DMM_HI_NO_CHANGE, 2);
-	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = P("2001:db8:1:f::/64");
+	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = prefix_of("2001:db8:1:f::/64");
 	r = xact(lma, &MAG1, &m);
 	CHECK(r && r->u.ba.status == DMM_BA_BCE_PBU_PREFIX_SET_MISMATCH);
 	CHECK(r && dmm_mh_count_opt(r, DMM_OPT_HNP) == 2);
@@ -330,7 +306,7 @@ static void t_prefix_checks(void)
 	CHECK_EQ(H.nlive, 4);
 	/* A profile's fixed prefix: given for ALL_ZERO, and accepted when asked for by name. */
 	{
-		struct dmm_prefix fx = P("2001:db8:99::/64"), got = reg(lma, &MAG1, "fixed@x");
+		struct dmm_prefix fx = prefix_of("2001:db8:99::/64"), got = reg(lma, &MAG1, "fixed@x");
 
 		CHECK(dmm_prefix_eq(&got, &fx));
 	}
@@ -345,8 +321,8 @@ static void t_prefix_checks(void)
 static void t_restart_recovery(void)
 {
 	struct dmm_lma *lma = setup(60);
-	struct dmm_prefix p1 = reg(lma, &MAG1, "mn1@x"), back = P("2001:db8:1:7::/64");
-	struct dmm_prefix outside = P("2001:db8:77:1::/64");
+	struct dmm_prefix p1 = reg(lma, &MAG1, "mn1@x"), back = prefix_of("2001:db8:1:7::/64");
+	struct dmm_prefix outside = prefix_of("2001:db8:77:1::/64");
 	struct dmm_mh_msg m;
 
 	T += DMM_MSEC;
@@ -560,7 +536,7 @@ static void t_no_revoke(void)
 	struct dmm_mh_msg m;
 
 	cfg.revoke_on_handoff = false;
-	cfg.upa = A("2001:db8:a::2");
+	cfg.upa = addr_of("2001:db8:a::2");
 	cfg.max_sessions_advertised = 1000;
 	CHECK_EQ(dmm_lma_reconfigure(lma, &cfg, T), 0);
 	p = reg(lma, &MAG1, "mn1@x");
@@ -861,10 +837,10 @@ static void t_ops_and_config(void)
 
 int main(void)
 {
-	LMAA = A("2001:db8:a::1");
-	MAG1 = A("2001:db8:f::1");
-	MAG2 = A("2001:db8:f::2");
-	MAG_BAD = A("2001:db8:f::99");
+	LMAA = addr_of("2001:db8:a::1");
+	MAG1 = addr_of("2001:db8:f::1");
+	MAG2 = addr_of("2001:db8:f::2");
+	MAG_BAD = addr_of("2001:db8:f::99");
 	t_initial_registration();
 	t_status_paths();
 	t_prefix_checks();

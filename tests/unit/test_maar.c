@@ -13,29 +13,14 @@
 #include "dmm/mag.h" /* DMM_MN_STATUS_NO_ANSWER */
 #include "dmm/mh.h"
 #include "dmm/pool.h"
+#include "helpers.h"
 #include "role_harness.h"
 
 static struct harness H;
 static dmm_time_t T;
 static struct dmm_addr MAAR1, MAAR2, MAAR3, CMD, STRANGER;
 
-static struct dmm_addr A(const char *s) {
-	struct dmm_addr a;
-
-	dmm_addr_parse(s, &a);
-	return a;
-}
-
-static struct dmm_prefix
-P(const char *s) {
-	struct dmm_prefix p;
-
-	dmm_prefix_parse(s, &p);
-	return p;
-}
-
-static struct dmm_mnid
-MN(uint8_t n) {
+static struct dmm_mnid MN(uint8_t n) {
 	struct dmm_mnid m = {.subtype = DMM_MNID_EUI48, .len = 6, .id = {2, 0, 0, 0, 0, n}};
 
 	return m;
@@ -50,7 +35,7 @@ static struct dmm_maar_cfg cfg(void)
 	dmm_maar_cfg_defaults(&c);
 	c.addr = MAAR1;
 	c.cmd = CMD;
-	c.pool[0] = P("2001:db8:100::/56");
+	c.pool[0] = prefix_of("2001:db8:100::/56");
 	c.npool = 1;
 	c.max_mns = 16;
 	c.priority = 7;
@@ -61,11 +46,11 @@ static struct dmm_maar *setup_cfg(const struct dmm_maar_cfg *c)
 {
 	harness_init(&H);
 	T = 1000 * DMM_SECOND;
-	MAAR1 = A("2001:db8:1::1");
-	MAAR2 = A("2001:db8:2::1");
-	MAAR3 = A("2001:db8:3::1");
-	CMD = A("2001:db8:c::1");
-	STRANGER = A("2001:db8:66::1");
+	MAAR1 = addr_of("2001:db8:1::1");
+	MAAR2 = addr_of("2001:db8:2::1");
+	MAAR3 = addr_of("2001:db8:3::1");
+	CMD = addr_of("2001:db8:c::1");
+	STRANGER = addr_of("2001:db8:66::1");
 	{
 		struct dmm_maar_cfg cc = *c;
 
@@ -77,8 +62,8 @@ static struct dmm_maar *setup_cfg(const struct dmm_maar_cfg *c)
 
 static struct dmm_maar *setup(void)
 {
-	MAAR1 = A("2001:db8:1::1");
-	CMD = A("2001:db8:c::1");
+	MAAR1 = addr_of("2001:db8:1::1");
+	CMD = addr_of("2001:db8:c::1");
 	{
 		struct dmm_maar_cfg c = cfg();
 
@@ -320,7 +305,7 @@ static void t_previous_maars(void)
 {
 	struct dmm_maar *m = setup();
 	struct dmm_mh_msg u;
-	struct dmm_prefix p, q[2] = {P("2001:db8:200::/64"), P("2001:db8:300::/64")};
+	struct dmm_prefix p, q[2] = {prefix_of("2001:db8:200::/64"), prefix_of("2001:db8:300::/64")};
 	struct dmm_addr a[2];
 	const struct dmm_mn_event *ev;
 	const struct dmm_bul_entry *e;
@@ -361,8 +346,8 @@ static void t_previous_maars(void)
 	CHECK_EQ(dmm_maar_counters(m)->tunnels_up, 2);
 	/* A relaying CMD's later PBA (same seq) adds a late P-MAAR; nothing is taken away. */
 	{
-		struct dmm_prefix q4 = P("2001:db8:400::/64");
-		struct dmm_addr a4 = A("2001:db8:4::1");
+		struct dmm_prefix q4 = prefix_of("2001:db8:400::/64");
+		struct dmm_addr a4 = addr_of("2001:db8:4::1");
 
 		harness_clear(&H);
 		pba(m, &u, 0, NULL, 1, &a4, &q4);
@@ -415,7 +400,7 @@ static void t_anchor_side(void)
 	deliver(m, &CMD, &c);
 	CHECK(last(DMM_MH_BA) && last(DMM_MH_BA)->u.ba.status == DMM_BA_MISSING_MN_ID);
 	{
-		struct dmm_prefix other = P("2001:db8:99::/64");
+		struct dmm_prefix other = prefix_of("2001:db8:99::/64");
 		struct dmm_mnid id2 = MN(2);
 
 		cmd_pbu(&c, 40, &id, &other, &MAAR2, 600);
@@ -532,7 +517,7 @@ static void t_return(void)
 {
 	struct dmm_maar *m = setup();
 	struct dmm_mh_msg u, c;
-	struct dmm_prefix p, q2 = P("2001:db8:200::/64");
+	struct dmm_prefix p, q2 = prefix_of("2001:db8:200::/64");
 	struct dmm_mnid id = MN(1);
 	const struct dmm_mn_event *ev;
 
@@ -584,7 +569,7 @@ static void t_idle_release(void)
 	struct dmm_maar_cfg c = cfg();
 	struct dmm_maar *m;
 	struct dmm_mh_msg u;
-	struct dmm_prefix p, q[2] = {P("2001:db8:200::/64"), P("2001:db8:300::/64")};
+	struct dmm_prefix p, q[2] = {prefix_of("2001:db8:200::/64"), prefix_of("2001:db8:300::/64")};
 	struct dmm_addr a[2];
 	const struct dmm_mn_event *ev;
 	uint64_t pk = 0;
@@ -674,7 +659,7 @@ static void t_release_batch(void)
 	struct dmm_maar_cfg c = cfg();
 	struct dmm_maar *m;
 	struct dmm_mh_msg u, rel;
-	struct dmm_prefix q[2] = {P("2001:db8:200::/64"), P("2001:db8:300::/64")};
+	struct dmm_prefix q[2] = {prefix_of("2001:db8:200::/64"), prefix_of("2001:db8:300::/64")};
 	struct dmm_addr a[2];
 	const struct dmm_mn_event *ev;
 	const struct dmm_intent *own;
@@ -722,7 +707,7 @@ static void t_pool_exhausted(void)
 	struct dmm_maar_cfg c = cfg();
 	struct dmm_maar *m;
 	struct dmm_mh_msg u;
-	struct dmm_prefix chosen = P("2001:db8:200::/64");
+	struct dmm_prefix chosen = prefix_of("2001:db8:200::/64");
 	const struct dmm_mn_event *ev;
 	const struct dmm_mh_opt *o;
 
@@ -939,8 +924,8 @@ static void t_ops(void)
 	CHECK(strcmp(dmm_maar_ops.name, "maar") == 0);
 	CHECK(dmm_maar_ops.attach && dmm_maar_ops.detach && dmm_maar_ops.create && dmm_maar_ops.recv);
 	harness_init(&H);
-	c.addr = A("2001:db8:1::1");
-	c.cmd = A("2001:db8:c::1");
+	c.addr = addr_of("2001:db8:1::1");
+	c.cmd = addr_of("2001:db8:c::1");
 	inst = dmm_maar_ops.create(&H.env, &c, 0);
 	CHECK(inst != NULL);
 	CHECK_EQ(dmm_maar_ops.attach(inst, &id, 1, NULL, 0, 0, 0), 0);

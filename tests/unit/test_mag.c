@@ -13,6 +13,7 @@
 #include "dmm/lma.h"
 #include "dmm/mag.h"
 #include "dmm/mh.h"
+#include "helpers.h"
 
 /* --- fake environment --- */
 
@@ -44,18 +45,6 @@ struct fake {
 };
 
 static struct fake F;
-
-static void *t_zalloc(void *ctx, size_t n)
-{
-	(void)ctx;
-	return calloc(1, n);
-}
-
-static void t_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
 
 static const struct dmm_alloc A = {t_zalloc, t_free, NULL};
 

@@ -12,22 +12,7 @@
 #include "dmm/bytes.h"
 #include "dmm/err.h"
 #include "dmm/mh.h"
-
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint32_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 16);
-}
-
-static void rnd_bytes(uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)rnd();
-}
+#include "helpers.h"
 
 /* Fill the fields of d at body with random values of the right width. */
 static void rnd_fields(const struct dmm_mh_desc *d, uint8_t *body, unsigned max_tail)
@@ -39,22 +24,22 @@ static void rnd_fields(const struct dmm_mh_desc *d, uint8_t *body, unsigned max_
 		switch (f->kind) {
 		case DMM_FK_U8:
 		case DMM_FK_FLAGS8:
-			*m = (uint8_t)rnd();
+			*m = (uint8_t)rnd32();
 			break;
 		case DMM_FK_U16:
 		case DMM_FK_FLAGS16: {
-			uint16_t v = (uint16_t)rnd();
+			uint16_t v = (uint16_t)rnd32();
 			memcpy(m, &v, 2);
 			break;
 		}
 		case DMM_FK_U32: {
-			uint32_t v = rnd();
+			uint32_t v = rnd32();
 			memcpy(m, &v, 4);
 			break;
 		}
 		case DMM_FK_U48:
 		case DMM_FK_U64: {
-			uint64_t v = (uint64_t)rnd() << 32 | rnd();
+			uint64_t v = (uint64_t)rnd32() << 32 | rnd32();
 			if (f->kind == DMM_FK_U48)
 				v &= 0xffffffffffffull;
 			memcpy(m, &v, 8);
@@ -65,14 +50,14 @@ static void rnd_fields(const struct dmm_mh_desc *d, uint8_t *body, unsigned max_
 			break;
 		case DMM_FK_BYTES: {
 			struct dmm_mh_bytes *b = (void *)m;
-			b->len = (uint8_t)(1 + rnd() % max_tail);
+			b->len = (uint8_t)(1 + rnd32() % max_tail);
 			rnd_bytes(b->b, b->len);
 			break;
 		}
 		case DMM_FK_IPADDR: {
 			static const uint8_t lens[] = {0, 4, 16};
 			struct dmm_mh_ipaddr *a = (void *)m;
-			a->len = lens[rnd() % 3];
+			a->len = lens[rnd32() % 3];
 			rnd_bytes(a->b, a->len);
 			break;
 		}
@@ -105,13 +90,13 @@ static void fix_opt(struct dmm_mh_opt *o)
 		o->u.att.value |= 1;
 		break;
 	case DMM_OPT_AUTH:
-		o->u.auth.subtype = 1 + (uint8_t)(rnd() % 2);
+		o->u.auth.subtype = 1 + (uint8_t)(rnd32() % 2);
 		break;
 	case DMM_OPT_MNID: {
 		static const uint8_t sub[] = {DMM_MNID_NAI,   DMM_MNID_EUI48, DMM_MNID_EUI64,
 					      DMM_MNID_PTMSI, DMM_MNID_GUTI,  DMM_MNID_IPV6};
 		static const uint8_t len[] = {20, 6, 8, 4, 10, 16};
-		unsigned k = rnd() % 6;
+		unsigned k = rnd32() % 6;
 		o->u.mnid.subtype = sub[k];
 		o->u.mnid.id.len = len[k];
 		if (sub[k] == DMM_MNID_IPV6)
@@ -119,7 +104,7 @@ static void fix_opt(struct dmm_mh_opt *o)
 		break;
 	}
 	case DMM_OPT_REDIRECT:
-		o->u.redirect.r2lma.len = rnd() % 2 ? 16 : 4;
+		o->u.redirect.r2lma.len = rnd32() % 2 ? 16 : 4;
 		o->u.redirect.flags = o->u.redirect.r2lma.len == 16 ? DMM_REDIRECT_K : DMM_REDIRECT_N;
 		break;
 	default:
@@ -131,8 +116,8 @@ static void rnd_msg(struct dmm_mh_msg *m)
 {
 	size_t nm, no;
 	const struct dmm_mh_desc *md = dmm_mh_msg_descs(&nm), *od = dmm_mh_opt_descs(&no);
-	const struct dmm_mh_desc *d = &md[rnd() % nm];
-	unsigned nopts = rnd() % 8;
+	const struct dmm_mh_desc *d = &md[rnd32() % nm];
+	unsigned nopts = rnd32() % 8;
 	bool last = false;
 
 	dmm_mh_init(m, d->type);
@@ -140,9 +125,9 @@ static void rnd_msg(struct dmm_mh_msg *m)
 	if (d->type == DMM_MH_BR)
 		m->u.br.br_type = d->sub;
 	if (d->type == DMM_MH_HAS)
-		m->u.has.naddrs = (uint8_t)(rnd() % 4);
+		m->u.has.naddrs = (uint8_t)(rnd32() % 4);
 	for (unsigned i = 0; i < nopts && !last; i++) {
-		const struct dmm_mh_desc *o = &od[rnd() % no];
+		const struct dmm_mh_desc *o = &od[rnd32() % no];
 		struct dmm_mh_opt *op;
 
 		if (!(o->flags & DMM_OPTF_REPEAT) && dmm_mh_find_opt(m, o->type, NULL))

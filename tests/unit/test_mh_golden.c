@@ -24,51 +24,15 @@
  * every vector (positive and negative) as <name>.bin and then runs the
  * checks as usual. The corpus in the tree is exactly that output.
  */
-#include <errno.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #include "check.h"
 #include "dmm/err.h"
 #include "dmm/mh.h"
+#include "helpers.h"
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
-
-/* Parse hex digits, skipping spaces and '|'; returns the octet count. */
-static size_t unhex(uint8_t *out, size_t cap, const char *hex)
-{
-	size_t n = 0;
-	int hi = -1;
-
-	for (const char *p = hex; *p; p++) {
-		int v;
-
-		if (*p >= '0' && *p <= '9')
-			v = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			v = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'F')
-			v = *p - 'A' + 10;
-		else
-			continue;
-		if (hi < 0) {
-			hi = v;
-			continue;
-		}
-		if (n >= cap) {
-			fprintf(stderr, "unhex: vector longer than %zu octets\n", cap);
-			abort();
-		}
-		out[n++] = (uint8_t)(hi << 4 | v);
-		hi = -1;
-	}
-	if (hi >= 0) {
-		fprintf(stderr, "unhex: odd number of hex digits in \"%s\"\n", hex);
-		abort();
-	}
-	return n;
-}
 
 /* Fill exactly n octets from hex (aborts on a count mismatch). */
 static void hexb(uint8_t *dst, size_t n, const char *hex)
@@ -111,14 +75,6 @@ static struct dmm_mh_opt *opt_new(struct dmm_mh_msg *m, uint8_t type)
 	memset(o, 0, sizeof(*o));
 	o->type = type;
 	return o;
-}
-
-static void print_hex(const char *what, const uint8_t *b, size_t n)
-{
-	fprintf(stderr, "  %s (%zu):", what, n);
-	for (size_t i = 0; i < n; i++)
-		fprintf(stderr, "%s%02x", i % 8 ? " " : (i ? "\n      " : " "), b[i]);
-	fprintf(stderr, "\n");
 }
 
 /* Addresses used by the vectors (hex, 16 octets). */
@@ -1672,67 +1628,25 @@ static void check_seq(void)
 
 /* ------------------------------------------------------------------ */
 
-static int write_one(const char *dir, const char *name, const char *hex)
-{
-	uint8_t wire[DMM_MH_MAX_LEN];
-	size_t n = unhex(wire, sizeof(wire), hex);
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s.bin", dir, name);
-	f = fopen(path, "wb");
-	if (!f) {
-		perror(path);
-		return -1;
-	}
-	if (fwrite(wire, 1, n, f) != n) {
-		perror(path);
-		fclose(f);
-		return -1;
-	}
-	return fclose(f);
-}
-
 static int write_seeds(const char *dir)
 {
-	int rc = 0;
+	int rc = seed_mkdir(dir);
 
-	char path[512];
-
-	/* mkdir -p */
-	snprintf(path, sizeof(path), "%s", dir);
-	for (char *p = path + 1;; p++) {
-		char c = *p;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-			perror(path);
-			return -1;
-		}
-		*p = c;
-		if (c == '\0')
-			break;
-	}
+	if (rc != 0)
+		return rc;
 	for (size_t i = 0; i < NGOLDEN; i++)
-		rc |= write_one(dir, golden[i].name, golden[i].hex);
+		rc |= seed_write(dir, golden[i].name, golden[i].hex);
 	for (size_t i = 0; i < NBAD; i++)
-		rc |= write_one(dir, bad[i].name, bad[i].hex);
+		rc |= seed_write(dir, bad[i].name, bad[i].hex);
 	for (size_t i = 0; i < sizeof(ck_vecs) / sizeof(ck_vecs[0]); i++)
-		rc |= write_one(dir, ck_vecs[i].name, ck_vecs[i].hex);
+		rc |= seed_write(dir, ck_vecs[i].name, ck_vecs[i].hex);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0) {
-		if (write_seeds(argv[2]) != 0)
-			return 2;
-	} else if (argc != 1) {
-		fprintf(stderr, "usage: %s [--write-seeds DIR]\n", argv[0]);
+	if (seed_args(argc, argv, write_seeds) != 0)
 		return 2;
-	}
 
 	for (size_t i = 0; i < NGOLDEN; i++)
 		check_golden(&golden[i]);

@@ -21,53 +21,18 @@
  * Fuzz seeds: `test_nd --write-seeds tests/fuzz/corpus/nd` writes every
  * vector as <name>.bin and then runs the checks as usual.
  */
-#include <errno.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #include "check.h"
 #include "dmm/bytes.h"
 #include "dmm/err.h"
 #include "dmm/nd.h"
+#include "helpers.h"
 
 #define BUFSZ 4096
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
-
-static size_t unhex(uint8_t *out, size_t cap, const char *hex)
-{
-	size_t n = 0;
-	int hi = -1;
-
-	for (const char *p = hex; *p; p++) {
-		int v;
-
-		if (*p >= '0' && *p <= '9')
-			v = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			v = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'F')
-			v = *p - 'A' + 10;
-		else
-			continue;
-		if (hi < 0) {
-			hi = v;
-			continue;
-		}
-		if (n >= cap) {
-			fprintf(stderr, "unhex: vector longer than %zu octets\n", cap);
-			abort();
-		}
-		out[n++] = (uint8_t)(hi << 4 | v);
-		hi = -1;
-	}
-	if (hi >= 0) {
-		fprintf(stderr, "unhex: odd number of hex digits in \"%s\"\n", hex);
-		abort();
-	}
-	return n;
-}
 
 static struct dmm_addr addr_hex(const char *hex32)
 {
@@ -83,14 +48,6 @@ static struct dmm_prefix pfx_hex(const char *hex32, uint8_t len)
 	struct dmm_prefix p = {addr_hex(hex32), len};
 
 	return p;
-}
-
-static void print_hex(const char *what, const uint8_t *b, size_t n)
-{
-	fprintf(stderr, "  %s (%zu):", what, n);
-	for (size_t i = 0; i < n; i++)
-		fprintf(stderr, "%s%02x", i % 8 ? " " : (i ? "\n      " : " "), b[i]);
-	fprintf(stderr, "\n");
 }
 
 #define LL_MAG "fe800000000000000000000000000001"
@@ -767,22 +724,6 @@ static void check_encode_errors(void)
 /* ------------------------------------------------------------------ */
 /* random round trips                                                  */
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint32_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 16);
-}
-
-static void rnd_bytes(uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)rnd();
-}
-
 static struct dmm_addr rnd_unicast(void)
 {
 	struct dmm_addr a;
@@ -797,7 +738,7 @@ static void rnd_lla(struct dmm_nd_msg *m, bool target)
 {
 	static const size_t lens[] = {6, 14, 22}; /* Ethernet, EUI-64 (Length 2), Length 3 */
 	uint8_t b[DMM_ND_LLA_MAX];
-	size_t n = lens[rnd() % 3];
+	size_t n = lens[rnd32() % 3];
 
 	rnd_bytes(b, n);
 	if (target)
@@ -808,52 +749,52 @@ static void rnd_lla(struct dmm_nd_msg *m, bool target)
 
 static void rnd_ra_hdr(struct dmm_nd_ra_hdr *h)
 {
-	h->cur_hop_limit = (uint8_t)rnd();
-	h->flags = (uint8_t)rnd() & DMM_ND_RA_FLAGS;
-	h->router_lifetime = (uint16_t)rnd();
-	h->reachable_time = rnd();
-	h->retrans_timer = rnd();
+	h->cur_hop_limit = (uint8_t)rnd32();
+	h->flags = (uint8_t)rnd32() & DMM_ND_RA_FLAGS;
+	h->router_lifetime = (uint16_t)rnd32();
+	h->reachable_time = rnd32();
+	h->retrans_timer = rnd32();
 }
 
 static void rnd_ra_opts(struct dmm_nd_msg *m, struct dmm_nd_opts *o, bool inner)
 {
-	unsigned npio = rnd() % (inner ? 5 : DMM_ND_MAX_PIO + 1);
-	unsigned nrio = rnd() % (inner ? 5 : DMM_ND_MAX_RIO + 1);
-	unsigned nrdnss = rnd() % (inner ? 2 : DMM_ND_MAX_RDNSS + 1);
+	unsigned npio = rnd32() % (inner ? 5 : DMM_ND_MAX_PIO + 1);
+	unsigned nrio = rnd32() % (inner ? 5 : DMM_ND_MAX_RIO + 1);
+	unsigned nrdnss = rnd32() % (inner ? 2 : DMM_ND_MAX_RDNSS + 1);
 
-	if (!inner && rnd() % 2)
+	if (!inner && rnd32() % 2)
 		rnd_lla(m, false);
-	if (inner && rnd() % 4 == 0) {
+	if (inner && rnd32() % 4 == 0) {
 		o->has_sllao = true;
 		o->sllao.len = 6;
 		rnd_bytes(o->sllao.b, 6);
 	}
-	if (rnd() % 2) {
+	if (rnd32() % 2) {
 		o->has_mtu = true;
-		o->mtu = rnd();
+		o->mtu = rnd32();
 	}
 	for (unsigned i = 0; i < npio; i++) {
-		struct dmm_prefix p = {rnd_unicast(), (uint8_t)(rnd() % 129)};
-		uint32_t valid = rnd() % 4 ? rnd() : DMM_ND_INFINITY;
-		uint32_t pref = rnd() % 4 ? (valid ? rnd() % valid : 0) : valid;
+		struct dmm_prefix p = {rnd_unicast(), (uint8_t)(rnd32() % 129)};
+		uint32_t valid = rnd32() % 4 ? rnd32() : DMM_ND_INFINITY;
+		uint32_t pref = rnd32() % 4 ? (valid ? rnd32() % valid : 0) : valid;
 
-		CHECK_EQ(dmm_nd_ra_add_pio(o, &p, (uint8_t)rnd(), valid, pref), 0);
+		CHECK_EQ(dmm_nd_ra_add_pio(o, &p, (uint8_t)rnd32(), valid, pref), 0);
 	}
 	for (unsigned i = 0; i < nrio; i++) {
-		struct dmm_prefix p = {rnd_unicast(), (uint8_t)(rnd() % 129)};
-		uint8_t prf = (uint8_t)(rnd() % 3);
+		struct dmm_prefix p = {rnd_unicast(), (uint8_t)(rnd32() % 129)};
+		uint8_t prf = (uint8_t)(rnd32() % 3);
 
 		if (prf == DMM_ND_PRF_RESERVED)
 			prf = DMM_ND_PRF_LOW;
-		CHECK_EQ(dmm_nd_ra_add_rio(o, &p, prf, rnd()), 0);
+		CHECK_EQ(dmm_nd_ra_add_rio(o, &p, prf, rnd32()), 0);
 	}
 	for (unsigned i = 0; i < nrdnss; i++) {
 		struct dmm_addr a[DMM_ND_RDNSS_MAX_ADDRS];
-		size_t n = 1 + rnd() % DMM_ND_RDNSS_MAX_ADDRS;
+		size_t n = 1 + rnd32() % DMM_ND_RDNSS_MAX_ADDRS;
 
 		for (size_t j = 0; j < n; j++)
 			a[j] = rnd_unicast();
-		CHECK_EQ(dmm_nd_ra_add_rdnss(o, rnd(), a, n), 0);
+		CHECK_EQ(dmm_nd_ra_add_rdnss(o, rnd32(), a, n), 0);
 	}
 }
 
@@ -862,19 +803,19 @@ static void rnd_msg(struct dmm_nd_msg *m)
 	static const char *const names[] = {"example.org", "pvd.example.com.", "a", "x.y.z.w",
 					    "a-rather-long-label-for-a-provisioning-domain.example.net"};
 
-	switch (rnd() % 4) {
+	switch (rnd32() % 4) {
 	case 0:
 		dmm_nd_init(m, DMM_ND_RS);
-		if (rnd() % 2)
+		if (rnd32() % 2)
 			rnd_lla(m, false);
 		break;
 	case 1:
 		dmm_nd_init(m, DMM_ND_RA);
 		rnd_ra_hdr(&m->u.ra);
 		rnd_ra_opts(m, &m->opts, false);
-		if (rnd() % 2) {
-			CHECK_EQ(dmm_nd_ra_set_pvd(m, names[rnd() % 5], (uint8_t)(rnd() % 8),
-						   (uint8_t)(rnd() % 16), (uint16_t)rnd()),
+		if (rnd32() % 2) {
+			CHECK_EQ(dmm_nd_ra_set_pvd(m, names[rnd32() % 5], (uint8_t)(rnd32() % 8),
+						   (uint8_t)(rnd32() % 16), (uint16_t)rnd32()),
 				 0);
 			if (m->pvd.flags & DMM_ND_PVD_R)
 				rnd_ra_hdr(&m->pvd.ra);
@@ -884,14 +825,14 @@ static void rnd_msg(struct dmm_nd_msg *m)
 	case 2:
 		dmm_nd_init(m, DMM_ND_NS);
 		m->u.ns.target = rnd_unicast();
-		if (rnd() % 2)
+		if (rnd32() % 2)
 			rnd_lla(m, false);
 		break;
 	default:
 		dmm_nd_init(m, DMM_ND_NA);
-		m->u.na.flags = (uint8_t)rnd() & DMM_ND_NA_FLAGS;
+		m->u.na.flags = (uint8_t)rnd32() & DMM_ND_NA_FLAGS;
 		m->u.na.target = rnd_unicast();
-		if (rnd() % 2)
+		if (rnd32() % 2)
 			rnd_lla(m, true);
 		break;
 	}
@@ -908,7 +849,7 @@ static void check_random(unsigned iters)
 		int n1, n2, rc;
 		const char *d;
 
-		src.b[15] = (uint8_t)rnd();
+		src.b[15] = (uint8_t)rnd32();
 		rnd_msg(&m);
 		if (m.type == DMM_ND_NA)
 			dst = addr_hex(LL_HOST); /* a solicited NA is unicast (RFC 4861 §7.1.2) */
@@ -937,7 +878,7 @@ static void check_random(unsigned iters)
 		}
 		/* every proper prefix decodes to an error or, when cut on an option
 		 * boundary, to a shorter valid message; ASan watches the reads */
-		for (int cut = 0; cut < n1; cut += 1 + (int)(rnd() % 8)) {
+		for (int cut = 0; cut < n1; cut += 1 + (int)(rnd32() % 8)) {
 			rc = dmm_nd_decode(&got, b1, (size_t)cut);
 			CHECK(rc < 0 || rc == cut);
 		}
@@ -948,63 +889,23 @@ static void check_random(unsigned iters)
 
 /* ------------------------------------------------------------------ */
 
-static int write_one(const char *dir, const char *name, const char *hex)
-{
-	uint8_t wire[BUFSZ];
-	size_t n = unhex(wire, sizeof(wire), hex);
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s.bin", dir, name);
-	f = fopen(path, "wb");
-	if (!f) {
-		perror(path);
-		return -1;
-	}
-	if (fwrite(wire, 1, n, f) != n) {
-		perror(path);
-		fclose(f);
-		return -1;
-	}
-	return fclose(f);
-}
-
 static int write_seeds(const char *dir)
 {
-	char path[512];
-	int rc = 0;
+	int rc = seed_mkdir(dir);
 
-	snprintf(path, sizeof(path), "%s", dir);
-	for (char *p = path + 1;; p++) {
-		char c = *p;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-			perror(path);
-			return -1;
-		}
-		*p = c;
-		if (c == '\0')
-			break;
-	}
+	if (rc != 0)
+		return rc;
 	for (size_t i = 0; i < NGOLDEN; i++)
-		rc |= write_one(dir, golden[i].name, golden[i].hex);
+		rc |= seed_write(dir, golden[i].name, golden[i].hex);
 	for (size_t i = 0; i < NBAD; i++)
-		rc |= write_one(dir, bad[i].name, bad[i].hex);
+		rc |= seed_write(dir, bad[i].name, bad[i].hex);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0) {
-		if (write_seeds(argv[2]) != 0)
-			return 2;
-	} else if (argc != 1) {
-		fprintf(stderr, "usage: %s [--write-seeds DIR]\n", argv[0]);
+	if (seed_args(argc, argv, write_seeds) != 0)
 		return 2;
-	}
 	for (size_t i = 0; i < NGOLDEN; i++)
 		check_golden(&golden[i]);
 	check_golden_meaning();

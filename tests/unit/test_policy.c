@@ -5,39 +5,11 @@
 #include "check.h"
 #include "dmm/err.h"
 #include "dmm/policy.h"
-
-static void *t_zalloc(void *ctx, size_t n)
-{
-	(void)ctx;
-	return calloc(1, n);
-}
-
-static void t_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
+#include "helpers.h"
 
 static const struct dmm_alloc A = {t_zalloc, t_free, NULL};
 
 enum { NAI = 1, EUI48 = 5 };
-
-static struct dmm_mnid mnid(uint8_t subtype, const char *s)
-{
-	struct dmm_mnid m = {.subtype = subtype};
-
-	m.len = (uint8_t)strlen(s);
-	memcpy(m.id, s, m.len);
-	return m;
-}
-
-static struct dmm_addr addr(uint8_t last)
-{
-	struct dmm_addr a = {{0x20, 0x01, 0x0d, 0xb8}};
-
-	a.b[15] = last;
-	return a;
-}
 
 static void test_profiles(void)
 {
@@ -47,23 +19,23 @@ static void test_profiles(void)
 	struct dmm_mnid m;
 
 	CHECK(pol != NULL);
-	p.lma[0] = addr(1);
-	p.lma[1] = addr(2);
-	p.mnid = mnid(NAI, "alice@example.net");
+	p.lma[0] = addr_last(1);
+	p.lma[1] = addr_last(2);
+	p.mnid = mnid_str(NAI, "alice@example.net");
 	CHECK_EQ(dmm_policy_set(pol, &p), 0);
-	p.mnid = mnid(NAI, "bob@example.net");
+	p.mnid = mnid_str(NAI, "bob@example.net");
 	p.may_register = false;
 	p.n_prefix = 1;
 	p.prefix[0].len = 64;
-	p.prefix[0].addr = addr(0);
+	p.prefix[0].addr = addr_last(0);
 	CHECK_EQ(dmm_policy_set(pol, &p), 0);
 	CHECK_EQ(dmm_policy_count(pol), 2);
 
-	m = mnid(NAI, "alice@example.net");
+	m = mnid_str(NAI, "alice@example.net");
 	q = dmm_policy_lookup(pol, &m);
 	CHECK(q && q->may_register && q->n_lma == 2 && q->n_prefix == 0 && q->n_alloc == 1);
 	CHECK(q && dmm_addr_eq(&q->lma[1], &p.lma[1]));
-	m = mnid(NAI, "bob@example.net");
+	m = mnid_str(NAI, "bob@example.net");
 	q = dmm_policy_lookup(pol, &m);
 	CHECK(q && !q->may_register && q->n_prefix == 1);
 
@@ -82,19 +54,19 @@ static void test_profiles(void)
 	CHECK_EQ(dmm_policy_set(pol, &p), DMM_ERR_INVAL);
 
 	/* Unknown MN without a default: NULL. Same bytes, other subtype: unknown. */
-	m = mnid(EUI48, "\x02\x11\x22\x33\x44\x01");
+	m = mnid_str(EUI48, "\x02\x11\x22\x33\x44\x01");
 	CHECK(dmm_policy_lookup(pol, &m) == NULL);
-	m = mnid(EUI48, "alice@example.net");
+	m = mnid_str(EUI48, "alice@example.net");
 	CHECK(dmm_policy_lookup(pol, &m) == NULL);
 
 	/* Full, delete, room again. */
-	p.mnid = mnid(NAI, "c");
+	p.mnid = mnid_str(NAI, "c");
 	CHECK_EQ(dmm_policy_set(pol, &p), 0);
-	p.mnid = mnid(NAI, "d");
+	p.mnid = mnid_str(NAI, "d");
 	CHECK_EQ(dmm_policy_set(pol, &p), 0);
-	p.mnid = mnid(NAI, "e");
+	p.mnid = mnid_str(NAI, "e");
 	CHECK_EQ(dmm_policy_set(pol, &p), DMM_ERR_NOMEM);
-	m = mnid(NAI, "c");
+	m = mnid_str(NAI, "c");
 	CHECK_EQ(dmm_policy_del(pol, &m), 0);
 	CHECK_EQ(dmm_policy_del(pol, &m), DMM_ERR_NOTFOUND);
 	CHECK(dmm_policy_get(pol, &m) == NULL);
@@ -131,10 +103,10 @@ static void test_default(void)
 	struct dmm_policy *pol = dmm_policy_new(&A, 16, 4, 6);
 	struct dmm_policy_profile own = {.may_register = true}, def = {.may_register = true};
 
-	own.mnid = mnid(NAI, "alice@example.net");
+	own.mnid = mnid_str(NAI, "alice@example.net");
 	CHECK_EQ(dmm_policy_set(pol, &own), 0);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct dmm_mnid m = mnid(rows[i].subtype, rows[i].id);
+		struct dmm_mnid m = mnid_str(rows[i].subtype, rows[i].id);
 		const struct dmm_policy_profile *q;
 
 		if (rows[i].def_subtype == 0xff) {
@@ -153,7 +125,7 @@ static void test_default(void)
 static void test_mags(void)
 {
 	struct dmm_policy *pol = dmm_policy_new(&A, 1, 2, 7);
-	struct dmm_addr m1 = addr(1), m2 = addr(2), m3 = addr(3);
+	struct dmm_addr m1 = addr_last(1), m2 = addr_last(2), m3 = addr_last(3);
 
 	CHECK(!dmm_policy_mag_allowed(pol, &m1));
 	CHECK_EQ(dmm_policy_add_mag(pol, &m1), 0);

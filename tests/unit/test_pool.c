@@ -5,18 +5,7 @@
 #include "check.h"
 #include "dmm/err.h"
 #include "dmm/pool.h"
-
-static void *t_zalloc(void *ctx, size_t n)
-{
-	(void)ctx;
-	return calloc(1, n);
-}
-
-static void t_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
+#include "helpers.h"
 
 static const struct dmm_alloc A = {t_zalloc, t_free, NULL};
 
@@ -24,10 +13,7 @@ static uint64_t rng_state = 0x0123456789abcdefULL;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
+	return xorshift64s(&rng_state);
 }
 
 /* 2001:db8:<a>:<b>::/len */
