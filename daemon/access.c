@@ -21,6 +21,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/if_ether.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <linux/rtnetlink.h>
 #include <netinet/icmp6.h>
@@ -205,12 +206,47 @@ static void send_ra(struct dmmd_access *a, struct acc_link *l, bool withdraw)
 	}
 }
 
+/*
+ * The packet socket exists to see a host's first frame. A classic BPF
+ * filter keeps it from copying the host's traffic into dmmd afterwards:
+ * it passes nothing the node sends, and, once a host is known (mac not
+ * NULL), nothing from that host either.
+ */
+static void set_filter(struct acc_link *l, const uint8_t *mac)
+{
+	uint32_t hi =
+		mac ? (uint32_t)mac[0] << 24 | (uint32_t)mac[1] << 16 | (uint32_t)mac[2] << 8 | mac[3] : 0;
+	uint32_t lo = mac ? (uint32_t)mac[4] << 8 | mac[5] : 0;
+	struct sock_filter known[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 4, 0),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_LL_OFF + 6)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, hi, 0, 3),
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, (uint32_t)(SKF_LL_OFF + 10)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, lo, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+	};
+	struct sock_filter any[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+	};
+	struct sock_fprog prog = mac ? (struct sock_fprog){sizeof(known) / sizeof(known[0]), known}
+				     : (struct sock_fprog){sizeof(any) / sizeof(any[0]), any};
+
+	if (l->pkt_fd >= 0)
+		setsockopt(l->pkt_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+}
+
 static void attach(struct dmmd_access *a, struct acc_link *l, const uint8_t mac[6])
 {
 	char s[DMM_MNID_STRLEN];
 	int rc;
 
 	memcpy(l->mac, mac, 6);
+	set_filter(l, mac);
 	memset(&l->mnid, 0, sizeof(l->mnid));
 	l->mnid.subtype = DMM_MNID_EUI48; /* RFC 8371 §4.3 */
 	l->mnid.len = 6;
@@ -235,6 +271,7 @@ static void detach(struct dmmd_access *a, struct acc_link *l, const char *why)
 	l->has_mn = false;
 	l->registered = false;
 	l->nprefix = 0;
+	set_filter(l, NULL);
 	a->detaches++;
 	dmmd_rearm(a->d);
 }
@@ -340,8 +377,11 @@ static void link_seen(struct dmmd_access *a, int ifindex, const char *name, unsi
 		memset(l, 0, sizeof(*l));
 		l->ifindex = ifindex;
 		snprintf(l->name, sizeof(l->name), "%s", name);
-		l->pkt_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_IPV6));
+		/* Protocol 0 until bound: no frames from other links in between. */
+		l->pkt_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		sll.sll_ifindex = ifindex;
+		if (l->pkt_fd >= 0)
+			set_filter(l, NULL);
 		if (l->pkt_fd < 0 || bind(l->pkt_fd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
 		    dmm_loop_add(a->d->loop, l->pkt_fd, on_packet, a) < 0) {
 			dmm_logf(&a->d->log, DMM_LOG_ERR, DMM_LC_ND, "access link %s: packet socket: %s",
