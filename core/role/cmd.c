@@ -277,7 +277,6 @@ static void check_pbu(struct dmm_cmd *c, const struct pbu *p, struct verdict *v,
 	const struct dmm_policy_profile *prof;
 	struct dmm_bcache_entry *e;
 	struct cmd_mx *x;
-	bool listed;
 
 	memset(v, 0, sizeof(*v));
 	v->what = PBU_REFUSE;
@@ -290,23 +289,10 @@ static void check_pbu(struct dmm_cmd *c, const struct pbu *p, struct verdict *v,
 		v->status = DMM_BA_MISSING_MN_ID; /* RFC 5213 §5.3.1 step 4 */
 		return;
 	}
-	if (!dmm_policy_mag_allowed(c->cfg.policy, s)) {
-		v->status = DMM_BA_MAG_NOT_AUTHORIZED; /* steps 5-6: the MAAR is not trusted */
+	/* Steps 5-8 as the LMA does them; the MAAR is the peer. */
+	v->status = pmip_authorize(c->cfg.policy, &c->cfg.addr, s, &p->mnid, &prof);
+	if (v->status)
 		return;
-	}
-	/* Steps 7-8 as the LMA: no profile, or one naming other anchors: 153; may_register false: 152. */
-	prof = dmm_policy_lookup(c->cfg.policy, &p->mnid);
-	listed = prof && prof->n_lma == 0;
-	for (unsigned i = 0; prof && i < prof->n_lma && !listed; i++)
-		listed = dmm_addr_eq(&prof->lma[i], &c->cfg.addr);
-	if (!prof || !listed) {
-		v->status = DMM_BA_NOT_LMA_FOR_THIS_MN;
-		return;
-	}
-	if (!prof->may_register) {
-		v->status = DMM_BA_PROXY_REG_NOT_ENABLED;
-		return;
-	}
 	e = dmm_bcache_find_mnid(c->bc, &p->mnid);
 	/* Step 9, RFC 5213 §5.5. Without a Timestamp: the seq, against the same S-MAAR only. */
 	if (c->cfg.timestamp_based && p->ts) {

@@ -275,7 +275,6 @@ static void check_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *
 	const struct dmm_policy_profile *prof;
 	struct dmm_bcache_entry *e;
 	uint8_t st;
-	bool lma_listed;
 
 	memset(v, 0, sizeof(*v));
 	v->what = PBU_REFUSE;
@@ -284,29 +283,10 @@ static void check_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *
 		v->status = DMM_BA_MISSING_MN_ID;
 		return;
 	}
-	/* Steps 5-6 (§4): the MAG must be trusted to send PBUs. */
-	if (!dmm_policy_mag_allowed(lma->cfg.policy, p->pcoa)) {
-		v->status = DMM_BA_MAG_NOT_AUTHORIZED;
+	/* Steps 5-8: the MAG is trusted, we serve this MN, its mobility is enabled. */
+	v->status = pmip_authorize(lma->cfg.policy, &lma->cfg.addr, p->pcoa, &p->mnid, &prof);
+	if (v->status)
 		return;
-	}
-	/*
-	 * Steps 7-8. Choice: no profile at all, or a profile that names other
-	 * LMAs, is 153 (we are not this MN's LMA); a profile with
-	 * may_register false is 152 (known, but network-based mobility is not
-	 * enabled for it).
-	 */
-	prof = dmm_policy_lookup(lma->cfg.policy, &p->mnid);
-	lma_listed = prof && prof->n_lma == 0;
-	for (unsigned i = 0; prof && i < prof->n_lma && !lma_listed; i++)
-		lma_listed = dmm_addr_eq(&prof->lma[i], &lma->cfg.addr);
-	if (!prof || !lma_listed) {
-		v->status = DMM_BA_NOT_LMA_FOR_THIS_MN;
-		return;
-	}
-	if (!prof->may_register) {
-		v->status = DMM_BA_PROXY_REG_NOT_ENABLED;
-		return;
-	}
 	v->prof = prof;
 	/* Step 9, §5.5: Timestamp when present (the seq is then ignored, rule 5), else the seq. */
 	if (p->ts) {

@@ -242,3 +242,29 @@ bool pmip_ts_in_window(const struct dmm_mh_opt *o, uint64_t wall_ns, dmm_time_t 
 		return true;
 	return t < w + win || (t == w + win && !rem);
 }
+
+uint8_t pmip_authorize(const struct dmm_policy *pol, const struct dmm_addr *self, const struct dmm_addr *peer,
+		       const struct dmm_mnid *mnid, const struct dmm_policy_profile **prof)
+{
+	const struct dmm_policy_profile *pf;
+	bool listed;
+
+	/* Steps 5-6 (§4): the peer must be trusted to send PBUs. */
+	if (!dmm_policy_mag_allowed(pol, peer))
+		return DMM_BA_MAG_NOT_AUTHORIZED;
+	/*
+	 * Steps 7-8. Choice: no profile at all, or a profile that names other
+	 * anchors, is 153 (we do not serve this MN); a profile with
+	 * may_register false is 152 (known, but mobility is not enabled for it).
+	 */
+	pf = dmm_policy_lookup(pol, mnid);
+	listed = pf && pf->n_lma == 0;
+	for (unsigned i = 0; pf && i < pf->n_lma && !listed; i++)
+		listed = dmm_addr_eq(&pf->lma[i], self);
+	if (!pf || !listed)
+		return DMM_BA_NOT_LMA_FOR_THIS_MN;
+	if (!pf->may_register)
+		return DMM_BA_PROXY_REG_NOT_ENABLED;
+	*prof = pf;
+	return 0;
+}

@@ -10,6 +10,7 @@
 #include "dmm/bul.h"
 #include "dmm/hash.h"
 #include "dmm/mh.h"
+#include "dmm/policy.h"
 #include "dmm/role.h"
 #include "dmm/types.h"
 
@@ -89,6 +90,15 @@ bool pmip_mn_event_add(struct dmm_mn_event *ev, const struct dmm_prefix *p, uint
  * the edge; the comparison is exact (no rounding of the 1/65536 s part).
  */
 bool pmip_ts_in_window(const struct dmm_mh_opt *o, uint64_t wall_ns, dmm_time_t window);
+
+/*
+ * RFC 5213 §5.3.1 steps 5-8 at an anchor (LMA or CMD) named self, for a
+ * PBU about mnid from peer: 154 when the peer is not authorised; 153 when
+ * the MN has no profile or its profile names other anchors; 152 when the
+ * profile does not allow registration. 0 when all pass, with *prof set.
+ */
+uint8_t pmip_authorize(const struct dmm_policy *pol, const struct dmm_addr *self, const struct dmm_addr *peer,
+		       const struct dmm_mnid *mnid, const struct dmm_policy_profile **prof);
 
 /* ===== end of the anchor-side block ===== */
 
