@@ -65,21 +65,32 @@ static json_t *j_anchors(const struct dmm_anchor_list *l)
 	return a;
 }
 
+/* The fields every binding row has, whichever table it comes from. */
+static json_t *binding_row(const char *kind, const struct dmm_mnid *mnid, const struct dmm_prefix *hnp,
+			   unsigned n, const struct dmm_addr *peer, const char *state, dmm_time_t expires,
+			   dmm_time_t now)
+{
+	json_t *o = json_object(), *p = json_array();
+
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(p, j_prefix(&hnp[i]));
+	if (kind)
+		json_object_set_new(o, "kind", json_string(kind));
+	json_object_set_new(o, "mn-id", j_mnid(mnid));
+	json_object_set_new(o, "prefixes", p);
+	json_object_set_new(o, "peer", j_addr(peer));
+	json_object_set_new(o, "state", json_string(state));
+	json_object_set_new(o, "lifetime-left", json_real(secs_left(expires, now)));
+	return o;
+}
+
 /* Binding cache entries: an LMA's bindings, a MAAR's anchored prefixes, a CMD's MNs. */
 static void bcache_rows(json_t *arr, const struct dmm_bcache *bc, const char *kind, dmm_time_t now)
 {
 	for (const struct dmm_bcache_entry *e = dmm_bcache_next(bc, NULL); e; e = dmm_bcache_next(bc, e)) {
-		json_t *o = json_object(), *p = json_array();
+		json_t *o = binding_row(kind, &e->mnid, e->hnp, e->n_hnp, &e->pcoa,
+					dmm_bce_state_name(e->state), e->expires, now);
 
-		for (unsigned i = 0; i < e->n_hnp; i++)
-			json_array_append_new(p, j_prefix(&e->hnp[i]));
-		if (kind)
-			json_object_set_new(o, "kind", json_string(kind));
-		json_object_set_new(o, "mn-id", j_mnid(&e->mnid));
-		json_object_set_new(o, "prefixes", p);
-		json_object_set_new(o, "peer", j_addr(&e->pcoa));
-		json_object_set_new(o, "state", json_string(dmm_bce_state_name(e->state)));
-		json_object_set_new(o, "lifetime-left", json_real(secs_left(e->expires, now)));
 		json_object_set_new(o, "handovers", json_integer(e->handovers));
 		if (e->pmaar.n)
 			json_object_set_new(o, "anchors", j_anchors(&e->pmaar));
@@ -91,17 +102,9 @@ static void bcache_rows(json_t *arr, const struct dmm_bcache *bc, const char *ki
 static void bul_rows(json_t *arr, const struct dmm_bul *bul, const char *kind, dmm_time_t now)
 {
 	for (const struct dmm_bul_entry *e = dmm_bul_next(bul, NULL); e; e = dmm_bul_next(bul, e)) {
-		json_t *o = json_object(), *p = json_array();
+		json_t *o = binding_row(kind, &e->mnid, e->hnp, e->n_hnp, &e->lmaa,
+					dmm_bul_state_name(e->state), e->expires, now);
 
-		for (unsigned i = 0; i < e->n_hnp; i++)
-			json_array_append_new(p, j_prefix(&e->hnp[i]));
-		if (kind)
-			json_object_set_new(o, "kind", json_string(kind));
-		json_object_set_new(o, "mn-id", j_mnid(&e->mnid));
-		json_object_set_new(o, "prefixes", p);
-		json_object_set_new(o, "peer", j_addr(&e->lmaa));
-		json_object_set_new(o, "state", json_string(dmm_bul_state_name(e->state)));
-		json_object_set_new(o, "lifetime-left", json_real(secs_left(e->expires, now)));
 		json_object_set_new(o, "link", json_integer(e->ifindex));
 		json_object_set_new(o, "seq", json_integer(e->seq));
 		if (e->anchors.n)
