@@ -47,6 +47,13 @@ uint64_t emu_rng_below(struct emu_rng *r, uint64_t n);
 
 int emu_parse_duration(const char *s, dmm_time_t *out);
 
+/*
+ * Room for one more element in a growing array of elements of size elem
+ * holding *cap (starting at first): the same array or a larger copy, with
+ * *cap updated; NULL (and *cap unchanged) when memory runs out.
+ */
+void *emu_grow(void *arr, size_t *cap, size_t elem, size_t first);
+
 /* ---- events ---- */
 
 enum emu_ev_type {
@@ -405,7 +412,8 @@ struct emu {
 	struct dmm_log log;
 	/* records */
 	struct emu_ho *ho;
-	uint32_t nho, ho_cap;
+	uint32_t nho;
+	size_t ho_cap;
 	struct emu_dist init_reg; /* initial attach -> REGISTERED, ns */
 	struct emu_kill *kills;
 	uint32_t nkills;
@@ -424,7 +432,8 @@ struct emu {
 	uint64_t attach_failures, detach_failures;
 	/* sessions */
 	struct emu_sess *sess;
-	uint32_t nsess, sess_cap;
+	uint32_t nsess;
+	size_t sess_cap;
 	uint64_t sess_no_address, sess_on_released;
 	struct emu_stretch stretch_cls[2]; /* [0] new sessions, [1] old ones */
 	/* tunnels alive: ENCAP intents over all nodes, sampled */
@@ -432,7 +441,8 @@ struct emu {
 	struct emu_dist tunnels;
 	/* GAP2-1 */
 	struct emu_release *rel;
-	uint32_t nrel, rel_cap;
+	uint32_t nrel;
+	size_t rel_cap;
 	dmm_time_t max_any_delay;  /* largest one-way path delay between any two nodes, jitter included */
 	uint32_t cmd_idx, lma_idx; /* UINT32_MAX when none */
 };

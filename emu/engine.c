@@ -70,6 +70,16 @@ uint64_t emu_rng_below(struct emu_rng *r, uint64_t n)
 	return (uint64_t)(m >> 64);
 }
 
+void *emu_grow(void *arr, size_t *cap, size_t elem, size_t first)
+{
+	size_t nc = *cap ? *cap * 2 : first;
+	void *na = realloc(arr, elem * nc);
+
+	if (na)
+		*cap = nc;
+	return na;
+}
+
 int emu_parse_duration(const char *s, dmm_time_t *out)
 {
 	char *end;

@@ -186,13 +186,11 @@ void emu_on_detach(struct emu *e, const struct emu_event *ev)
 		return;
 	n = &e->nodes[m->mag];
 	if (e->nho == e->ho_cap) {
-		uint32_t nc = e->ho_cap ? e->ho_cap * 2 : 1024;
-		struct emu_ho *nh = realloc(e->ho, sizeof(*nh) * nc);
+		struct emu_ho *nh = emu_grow(e->ho, &e->ho_cap, sizeof(*nh), 1024);
 
 		if (!nh)
 			return;
 		e->ho = nh;
-		e->ho_cap = nc;
 	}
 	/* The record exists before the detach so its de-registration counts. */
 	h = &e->ho[e->nho];
@@ -248,13 +246,11 @@ static void record_release(struct emu *e, struct emu_mn *m, struct emu_mn_pfx *x
 	dmm_time_t now = e->eng.now;
 
 	if (e->nrel == e->rel_cap) {
-		uint32_t nc = e->rel_cap ? e->rel_cap * 2 : 256;
-		struct emu_release *nr = realloc(e->rel, sizeof(*nr) * nc);
+		struct emu_release *nr = emu_grow(e->rel, &e->rel_cap, sizeof(*nr), 256);
 
 		if (!nr)
 			return;
 		e->rel = nr;
-		e->rel_cap = nc;
 	}
 	e->rel[e->nrel++] = (struct emu_release){
 		.mn = m->idx,
@@ -560,13 +556,11 @@ void emu_on_sess_start(struct emu *e, const struct emu_event *ev)
 		return;
 	}
 	if (e->nsess == e->sess_cap) {
-		uint32_t nc = e->sess_cap ? e->sess_cap * 2 : 1024;
-		struct emu_sess *ns = realloc(e->sess, sizeof(*ns) * nc);
+		struct emu_sess *ns = emu_grow(e->sess, &e->sess_cap, sizeof(*ns), 1024);
 
 		if (!ns)
 			return;
 		e->sess = ns;
-		e->sess_cap = nc;
 	}
 	s = &e->sess[e->nsess];
 	memset(s, 0, sizeof(*s));

@@ -19,13 +19,11 @@
 void emu_dist_add(struct emu_dist *d, double v)
 {
 	if (d->n == d->cap) {
-		size_t nc = d->cap ? d->cap * 2 : 256;
-		double *nv = realloc(d->v, sizeof(*nv) * nc);
+		double *nv = emu_grow(d->v, &d->cap, sizeof(*nv), 256);
 
 		if (!nv)
 			return;
 		d->v = nv;
-		d->cap = nc;
 	}
 	d->v[d->n++] = v;
 }
