@@ -1,43 +1,30 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Binding cache (RFC 5213 §5.1, RFC 8885 §3.2).
- *
- * Layout: one array of entries allocated at creation, a stack of free
- * slot numbers, and two dmm_hidx indexes (MN-ID → slot, HNP → slot) sized
- * for a load factor of at most 0.5. A slot is live while its generation
- * is odd: adding and deleting each bump it, so handles of a deleted entry
- * never match again (until the 32-bit counter wraps, 2^31 reuses later).
+ * Binding cache (RFC 5213 §5.1) with the RFC 8885 §3.2 list of previous
+ * MAARs (the anchor list functions below).
+ * The table itself (slots, handles, MN-ID and prefix indexes) is the
+ * shared keyed table of keyed.c; this file adds the entry type and the
+ * per-state counts.
  */
+#include <stddef.h>
+
 #include "dmm/bcache.h"
 #include "dmm/err.h"
+#include "keyed.h"
 
 struct dmm_bcache {
-	struct dmm_alloc alloc;
-	uint64_t seed;
-	uint32_t capacity;
-	uint32_t count;
-	uint32_t nfree;
+	struct keyed k;
 	uint32_t state_count[DMM_BCE_NSTATES];
-	struct dmm_bcache_entry *e;
-	uint32_t *free_stack;
-	struct dmm_hidx by_mnid;
-	struct dmm_hidx by_prefix;
 };
 
-static inline bool live(const struct dmm_bcache_entry *e)
-{
-	return e->handle.gen & 1;
-}
-
-static inline uint32_t mnid_hash(const struct dmm_bcache *bc, const struct dmm_mnid *id)
-{
-	return (uint32_t)dmm_hash_mnid(bc->seed, id);
-}
-
-static inline uint32_t prefix_hash(const struct dmm_bcache *bc, const struct dmm_prefix *p)
-{
-	return (uint32_t)dmm_hash_prefix(bc->seed, p);
-}
+static const struct keyed_layout layout = {
+	.size = sizeof(struct dmm_bcache_entry),
+	.off_handle = offsetof(struct dmm_bcache_entry, handle),
+	.off_mnid = offsetof(struct dmm_bcache_entry, mnid),
+	.off_nhnp = offsetof(struct dmm_bcache_entry, n_hnp),
+	.off_hnp = offsetof(struct dmm_bcache_entry, hnp),
+	.max_hnp = DMM_BCE_MAX_HNP,
+};
 
 int dmm_anchor_list_find(const struct dmm_anchor_list *l, const struct dmm_addr *addr,
 			 const struct dmm_prefix *prefix)
@@ -85,202 +72,89 @@ int dmm_anchor_list_del(struct dmm_anchor_list *l, const struct dmm_addr *addr,
 struct dmm_bcache *dmm_bcache_new(const struct dmm_alloc *a, uint32_t capacity, uint32_t prefix_capacity,
 				  uint64_t seed)
 {
-	struct dmm_bcache *bc;
+	struct dmm_bcache *t;
 
-	if (!a || !a->zalloc || !a->free || capacity == 0 || capacity > (1u << 30))
+	if (!a || !a->zalloc || !a->free)
 		return NULL;
-	if (prefix_capacity == 0)
-		prefix_capacity = capacity;
-	bc = a->zalloc(a->ctx, sizeof(*bc));
-	if (!bc)
-		goto err_bc;
-	bc->alloc = *a;
-	bc->seed = seed;
-	bc->capacity = capacity;
-	bc->e = a->zalloc(a->ctx, (size_t)capacity * sizeof(*bc->e));
-	if (!bc->e)
-		goto err_entries;
-	bc->free_stack = a->zalloc(a->ctx, (size_t)capacity * sizeof(*bc->free_stack));
-	if (!bc->free_stack)
-		goto err_stack;
-	if (dmm_hidx_init(&bc->by_mnid, a, capacity))
-		goto err_mnid;
-	if (dmm_hidx_init(&bc->by_prefix, a, prefix_capacity))
-		goto err_prefix;
-	/* Pop order 0, 1, 2, ... so a fresh table fills from the front. */
-	for (uint32_t i = 0; i < capacity; i++) {
-		bc->free_stack[i] = capacity - 1 - i;
-		bc->e[i].handle.idx = i;
+	t = a->zalloc(a->ctx, sizeof(*t));
+	if (!t)
+		return NULL;
+	if (keyed_init(&t->k, a, capacity, prefix_capacity, seed, &layout) != 0) {
+		a->free(a->ctx, t);
+		return NULL;
 	}
-	bc->nfree = capacity;
-	return bc;
-
-err_prefix:
-	dmm_hidx_fini(&bc->by_mnid, a);
-err_mnid:
-	a->free(a->ctx, bc->free_stack);
-err_stack:
-	a->free(a->ctx, bc->e);
-err_entries:
-	a->free(a->ctx, bc);
-err_bc:
-	return NULL;
+	return t;
 }
 
-void dmm_bcache_free(struct dmm_bcache *bc)
+void dmm_bcache_free(struct dmm_bcache *t)
 {
 	struct dmm_alloc a;
 
-	if (!bc)
+	if (!t)
 		return;
-	a = bc->alloc;
-	dmm_hidx_fini(&bc->by_prefix, &a);
-	dmm_hidx_fini(&bc->by_mnid, &a);
-	a.free(a.ctx, bc->free_stack);
-	a.free(a.ctx, bc->e);
-	a.free(a.ctx, bc);
+	a = t->k.alloc;
+	keyed_fini(&t->k);
+	a.free(a.ctx, t);
 }
 
-struct dmm_bcache_entry *dmm_bcache_add(struct dmm_bcache *bc, const struct dmm_mnid *mnid,
+struct dmm_bcache_entry *dmm_bcache_add(struct dmm_bcache *t, const struct dmm_mnid *mnid,
 					struct dmm_handle *out)
 {
-	struct dmm_bcache_entry *e;
-	uint32_t idx, gen;
+	struct dmm_bcache_entry *e = keyed_add(&t->k, mnid, out);
 
-	if (!mnid->len || bc->nfree == 0)
-		return NULL;
-	idx = bc->free_stack[bc->nfree - 1];
-	/* Cannot fail: the index holds up to capacity references. */
-	if (dmm_hidx_insert(&bc->by_mnid, mnid_hash(bc, mnid), idx))
-		return NULL;
-	bc->nfree--;
-	e = &bc->e[idx];
-	gen = e->handle.gen + 1;
-	*e = (struct dmm_bcache_entry){0};
-	e->handle.idx = idx;
-	e->handle.gen = gen;
-	e->state = DMM_BCE_ACTIVE;
-	e->mnid.subtype = mnid->subtype;
-	e->mnid.len = mnid->len;
-	for (unsigned i = 0; i < mnid->len; i++)
-		e->mnid.id[i] = mnid->id[i];
-	bc->count++;
-	bc->state_count[DMM_BCE_ACTIVE]++;
-	if (out)
-		*out = e->handle;
+	if (e)
+		t->state_count[DMM_BCE_ACTIVE]++; /* zeroed: state DMM_BCE_ACTIVE */
 	return e;
 }
 
-void dmm_bcache_del(struct dmm_bcache *bc, struct dmm_bcache_entry *e)
+void dmm_bcache_del(struct dmm_bcache *t, struct dmm_bcache_entry *e)
 {
-	uint32_t idx = e->handle.idx;
-
-	if (!live(e))
+	if (!keyed_live(&t->k, e))
 		return;
-	for (unsigned i = 0; i < e->n_hnp; i++)
-		dmm_hidx_remove(&bc->by_prefix, prefix_hash(bc, &e->hnp[i]), idx);
-	dmm_hidx_remove(&bc->by_mnid, mnid_hash(bc, &e->mnid), idx);
-	bc->state_count[e->state]--;
-	bc->count--;
-	e->handle.gen++;
-	e->n_hnp = 0;
-	bc->free_stack[bc->nfree++] = idx;
+	t->state_count[e->state]--;
+	keyed_del(&t->k, e);
 }
 
-struct dmm_bcache_entry *dmm_bcache_get(const struct dmm_bcache *bc, struct dmm_handle h)
+struct dmm_bcache_entry *dmm_bcache_get(const struct dmm_bcache *t, struct dmm_handle h)
 {
-	struct dmm_bcache_entry *e;
-
-	if (h.idx >= bc->capacity)
-		return NULL;
-	e = &bc->e[h.idx];
-	return live(e) && e->handle.gen == h.gen ? e : NULL;
+	return keyed_get(&t->k, h);
 }
 
-static struct dmm_bcache_entry *mnid_walk(const struct dmm_bcache *bc, const struct dmm_mnid *mnid,
-					  uint32_t h, uint32_t *pos)
+struct dmm_bcache_entry *dmm_bcache_find_mnid(const struct dmm_bcache *t, const struct dmm_mnid *mnid)
 {
-	uint32_t ref;
-
-	while ((ref = dmm_hidx_next(&bc->by_mnid, h, pos)) != DMM_HIDX_NONE)
-		if (dmm_mnid_eq(&bc->e[ref].mnid, mnid))
-			return &bc->e[ref];
-	return NULL;
+	return keyed_find_mnid(&t->k, mnid);
 }
 
-struct dmm_bcache_entry *dmm_bcache_find_mnid(const struct dmm_bcache *bc, const struct dmm_mnid *mnid)
-{
-	uint32_t h = mnid_hash(bc, mnid), pos = h;
-
-	return mnid_walk(bc, mnid, h, &pos);
-}
-
-struct dmm_bcache_entry *dmm_bcache_find_mnid_next(const struct dmm_bcache *bc,
+struct dmm_bcache_entry *dmm_bcache_find_mnid_next(const struct dmm_bcache *t,
 						   const struct dmm_bcache_entry *cur)
 {
-	uint32_t h = mnid_hash(bc, &cur->mnid), pos = h, ref;
-
-	/* Find cur in its probe chain, then continue after it. */
-	while ((ref = dmm_hidx_next(&bc->by_mnid, h, &pos)) != DMM_HIDX_NONE)
-		if (ref == cur->handle.idx)
-			return mnid_walk(bc, &cur->mnid, h, &pos);
-	return NULL;
+	return keyed_find_mnid_next(&t->k, cur);
 }
 
-struct dmm_bcache_entry *dmm_bcache_find_prefix(const struct dmm_bcache *bc, const struct dmm_prefix *prefix)
+struct dmm_bcache_entry *dmm_bcache_find_prefix(const struct dmm_bcache *t, const struct dmm_prefix *prefix)
 {
-	uint32_t h = prefix_hash(bc, prefix), pos = h, ref;
-
-	while ((ref = dmm_hidx_next(&bc->by_prefix, h, &pos)) != DMM_HIDX_NONE) {
-		const struct dmm_bcache_entry *e = &bc->e[ref];
-
-		for (unsigned i = 0; i < e->n_hnp; i++)
-			if (dmm_prefix_eq(&e->hnp[i], prefix))
-				return &bc->e[ref];
-	}
-	return NULL;
+	return keyed_find_prefix(&t->k, prefix);
 }
 
-int dmm_bcache_add_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e, const struct dmm_prefix *prefix)
+int dmm_bcache_add_prefix(struct dmm_bcache *t, struct dmm_bcache_entry *e, const struct dmm_prefix *prefix)
 {
-	int err;
-
-	if (prefix->len > 128)
-		return DMM_ERR_PREFIX_LEN;
-	if (dmm_bcache_find_prefix(bc, prefix))
-		return DMM_ERR_EXISTS;
-	if (e->n_hnp >= DMM_BCE_MAX_HNP)
-		return DMM_ERR_NOMEM;
-	err = dmm_hidx_insert(&bc->by_prefix, prefix_hash(bc, prefix), e->handle.idx);
-	if (err)
-		return err;
-	e->hnp[e->n_hnp++] = *prefix;
-	return 0;
+	return keyed_add_prefix(&t->k, e, prefix);
 }
 
-int dmm_bcache_del_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e, const struct dmm_prefix *prefix)
+int dmm_bcache_del_prefix(struct dmm_bcache *t, struct dmm_bcache_entry *e, const struct dmm_prefix *prefix)
 {
-	for (unsigned i = 0; i < e->n_hnp; i++) {
-		if (!dmm_prefix_eq(&e->hnp[i], prefix))
-			continue;
-		dmm_hidx_remove(&bc->by_prefix, prefix_hash(bc, prefix), e->handle.idx);
-		for (; i + 1 < e->n_hnp; i++)
-			e->hnp[i] = e->hnp[i + 1];
-		e->n_hnp--;
-		return 0;
-	}
-	return DMM_ERR_NOTFOUND;
+	return keyed_del_prefix(&t->k, e, prefix);
 }
 
-enum dmm_bce_state dmm_bcache_set_state(struct dmm_bcache *bc, struct dmm_bcache_entry *e,
+enum dmm_bce_state dmm_bcache_set_state(struct dmm_bcache *t, struct dmm_bcache_entry *e,
 					enum dmm_bce_state to)
 {
 	enum dmm_bce_state old = e->state;
 
 	if ((unsigned)to >= DMM_BCE_NSTATES)
 		return old;
-	bc->state_count[old]--;
-	bc->state_count[to]++;
+	t->state_count[old]--;
+	t->state_count[to]++;
 	e->state = to;
 	return old;
 }
@@ -296,33 +170,27 @@ const char *dmm_bce_state_name(enum dmm_bce_state s)
 	return (unsigned)s < DMM_BCE_NSTATES ? names[s] : "?";
 }
 
-struct dmm_bcache_entry *dmm_bcache_next(const struct dmm_bcache *bc, const struct dmm_bcache_entry *prev)
+struct dmm_bcache_entry *dmm_bcache_next(const struct dmm_bcache *t, const struct dmm_bcache_entry *prev)
 {
-	uint32_t i = prev ? (uint32_t)(prev - bc->e) + 1 : 0;
-
-	for (; i < bc->capacity; i++)
-		if (live(&bc->e[i]))
-			return &bc->e[i];
-	return NULL;
+	return keyed_next(&t->k, prev);
 }
 
-uint32_t dmm_bcache_count(const struct dmm_bcache *bc)
+uint32_t dmm_bcache_count(const struct dmm_bcache *t)
 {
-	return bc->count;
+	return t->k.count;
 }
 
-uint32_t dmm_bcache_count_state(const struct dmm_bcache *bc, enum dmm_bce_state s)
+uint32_t dmm_bcache_count_state(const struct dmm_bcache *t, enum dmm_bce_state s)
 {
-	return (unsigned)s < DMM_BCE_NSTATES ? bc->state_count[s] : 0;
+	return (unsigned)s < DMM_BCE_NSTATES ? t->state_count[s] : 0;
 }
 
-uint32_t dmm_bcache_capacity(const struct dmm_bcache *bc)
+uint32_t dmm_bcache_capacity(const struct dmm_bcache *t)
 {
-	return bc->capacity;
+	return t->k.capacity;
 }
 
-size_t dmm_bcache_bytes(const struct dmm_bcache *bc)
+size_t dmm_bcache_bytes(const struct dmm_bcache *t)
 {
-	return sizeof(*bc) + (size_t)bc->capacity * (sizeof(*bc->e) + sizeof(*bc->free_stack)) +
-	       dmm_hidx_bytes(&bc->by_mnid) + dmm_hidx_bytes(&bc->by_prefix);
+	return sizeof(*t) + keyed_bytes(&t->k);
 }
