@@ -106,3 +106,19 @@ void dmm_role_base_send(struct dmm_role_base *b, uint8_t *buf, size_t cap, const
 	b->stats.tx_by_type[m->type & 31]++;
 	b->env.send(b->env.ctx, src, dst, buf, (size_t)n);
 }
+
+/* The base is the first member of every role (base.h), so inst points at it. */
+const struct dmm_pmip_stats *dmm_role_stats(const void *inst)
+{
+	return &((const struct dmm_role_base *)inst)->stats;
+}
+
+struct dmm_peers *dmm_role_peers(void *inst)
+{
+	return ((struct dmm_role_base *)inst)->peers;
+}
+
+struct dmm_fm *dmm_role_fm(void *inst)
+{
+	return ((struct dmm_role_base *)inst)->fm;
+}

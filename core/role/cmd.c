@@ -1127,6 +1127,58 @@ static dmm_time_t ops_next_deadline(const void *inst)
 	return dmm_cmd_next_deadline(inst);
 }
 
+static size_t ops_tables(const void *inst, struct dmm_role_table *out, size_t max)
+{
+	if (max < 1)
+		return 0;
+	out[0] = (struct dmm_role_table){.bcache = dmm_cmd_bcache(inst)};
+	return 1;
+}
+
+static size_t ops_counters(const void *inst, struct dmm_role_counter *out, size_t max)
+{
+	const struct dmm_cmd_counters *m = dmm_cmd_counters(inst);
+	const struct dmm_role_counter all[] = {
+		{"handovers", m->handovers},
+		{"pmaar-updates", m->pmaar_updates},
+		{"pmaar-give-ups", m->pmaar_give_ups},
+		{"partial-pbas", m->partial_pbas},
+		{"releases", m->releases},
+		{"anchor-choices", m->anchor_choices},
+		{"no-anchor", m->no_anchor},
+	};
+	size_t n = sizeof(all) / sizeof(all[0]) < max ? sizeof(all) / sizeof(all[0]) : max;
+
+	memcpy(out, all, n * sizeof(all[0]));
+	return n;
+}
+
+/* GAP1-3: the MAARs as the CMD sees them (dmmctl show anchors). */
+static size_t ops_rows(const void *inst, const void **cursor, struct dmm_role_field *out, size_t max)
+{
+	const struct dmm_cmd_anchor *a = dmm_cmd_anchor_next(inst, *cursor);
+	const struct dmm_role_field f[] = {
+		{.name = "state", .is_str = true, .known = true},
+		{.name = "priority", .num = a ? a->priority : 0, .known = a && a->load_known},
+		{.name = "sessions-in-use", .num = a ? a->sessions_in_use : 0, .known = a && a->load_known},
+		{.name = "max-sessions", .num = a ? a->max_sessions : 0, .known = a && a->load_known},
+		{.name = "serving", .num = a ? a->serving : 0, .known = true},
+		{.name = "anchored", .num = a ? a->anchored : 0, .known = true},
+		{.name = "chosen", .num = a ? (int64_t)a->chosen : 0, .known = true},
+	};
+	size_t n = 1 + sizeof(f) / sizeof(f[0]);
+	const char *st = a ? dmm_anchor_state_name(a->state) : "";
+
+	if (!a || max < n)
+		return 0;
+	*cursor = a;
+	out[0] = (struct dmm_role_field){.name = "address", .is_str = true, .known = true};
+	dmm_addr_str(&a->addr, out[0].str);
+	memcpy(out + 1, f, sizeof(f));
+	memcpy(out[1].str, st, strlen(st) + 1); /* a short static name */
+	return n;
+}
+
 const struct dmm_role_ops dmm_cmd_ops = {
 	.name = "cmd",
 	.create = ops_create,
@@ -1137,4 +1189,8 @@ const struct dmm_role_ops dmm_cmd_ops = {
 	.next_deadline = ops_next_deadline,
 	.attach = NULL, /* the CMD has no access links */
 	.detach = NULL,
+	.tables = ops_tables,
+	.counters = ops_counters,
+	.rows = ops_rows,
+	.rows_name = "anchors",
 };

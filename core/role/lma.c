@@ -623,6 +623,22 @@ static dmm_time_t ops_next_deadline(const void *inst)
 	return dmm_lma_next_deadline(inst);
 }
 
+static size_t ops_tables(const void *inst, struct dmm_role_table *out, size_t max)
+{
+	if (max < 1)
+		return 0;
+	out[0] = (struct dmm_role_table){.bcache = dmm_lma_bcache(inst)};
+	return 1;
+}
+
+static size_t ops_counters(const void *inst, struct dmm_role_counter *out, size_t max)
+{
+	(void)inst;
+	(void)out;
+	(void)max;
+	return 0;
+}
+
 const struct dmm_role_ops dmm_lma_ops = {
 	.name = "lma",
 	.create = ops_create,
@@ -633,4 +649,6 @@ const struct dmm_role_ops dmm_lma_ops = {
 	.next_deadline = ops_next_deadline,
 	.attach = NULL, /* the LMA has no access links */
 	.detach = NULL,
+	.tables = ops_tables,
+	.counters = ops_counters,
 };

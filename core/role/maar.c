@@ -1175,6 +1175,33 @@ static int ops_detach(void *inst, const struct dmm_mnid *mnid, dmm_time_t now)
 	return dmm_maar_detach(inst, mnid, now);
 }
 
+static size_t ops_tables(const void *inst, struct dmm_role_table *out, size_t max)
+{
+	/* RFC 8885: MNs served here, then prefixes anchored here (peer = the MN's S-MAAR). */
+	if (max < 2)
+		return 0;
+	out[0] = (struct dmm_role_table){.kind = "serving", .bul = dmm_maar_serving(inst)};
+	out[1] = (struct dmm_role_table){.kind = "anchored", .bcache = dmm_maar_anchored(inst)};
+	return 2;
+}
+
+static size_t ops_counters(const void *inst, struct dmm_role_counter *out, size_t max)
+{
+	const struct dmm_maar_counters *m = dmm_maar_counters(inst);
+	const struct dmm_role_counter all[] = {
+		{"local-anchors", m->local_anchors},
+		{"remote-anchor-asks", m->remote_anchor_asks},
+		{"prefixes-released", m->prefixes_released},
+		{"anchors-released", m->anchors_released},
+		{"tunnels-up", m->tunnels_up},
+		{"tunnels-down", m->tunnels_down},
+	};
+	size_t n = sizeof(all) / sizeof(all[0]) < max ? sizeof(all) / sizeof(all[0]) : max;
+
+	memcpy(out, all, n * sizeof(all[0]));
+	return n;
+}
+
 const struct dmm_role_ops dmm_maar_ops = {
 	.name = "maar",
 	.create = ops_create,
@@ -1185,4 +1212,6 @@ const struct dmm_role_ops dmm_maar_ops = {
 	.next_deadline = ops_next_deadline,
 	.attach = ops_attach,
 	.detach = ops_detach,
+	.tables = ops_tables,
+	.counters = ops_counters,
 };

@@ -726,6 +726,22 @@ static int ops_detach(void *inst, const struct dmm_mnid *mnid, dmm_time_t now)
 	return dmm_mag_detach(inst, mnid, now);
 }
 
+static size_t ops_tables(const void *inst, struct dmm_role_table *out, size_t max)
+{
+	if (max < 1)
+		return 0;
+	out[0] = (struct dmm_role_table){.bul = dmm_mag_bul(inst)};
+	return 1;
+}
+
+static size_t ops_counters(const void *inst, struct dmm_role_counter *out, size_t max)
+{
+	(void)inst;
+	(void)out;
+	(void)max;
+	return 0;
+}
+
 const struct dmm_role_ops dmm_mag_ops = {
 	.name = "mag",
 	.create = ops_create,
@@ -736,4 +752,6 @@ const struct dmm_role_ops dmm_mag_ops = {
 	.next_deadline = ops_next_deadline,
 	.attach = ops_attach,
 	.detach = ops_detach,
+	.tables = ops_tables,
+	.counters = ops_counters,
 };

@@ -73,6 +73,33 @@ struct dmm_env {
 	int64_t wall_offset;
 };
 
+struct dmm_bcache;
+struct dmm_bul;
+struct dmm_peers;
+struct dmm_pmip_stats;
+
+/* One table of bindings a role shows (dmmctl show bindings). */
+struct dmm_role_table {
+	const char *kind;		 /* label of its rows ("serving", "anchored"), or NULL */
+	const struct dmm_bcache *bcache; /* exactly one of bcache and bul is set */
+	const struct dmm_bul *bul;
+};
+
+/* A role's own counter beside the common ones (dmmctl show stats: "dmm"). */
+struct dmm_role_counter {
+	const char *name; /* static string */
+	uint64_t value;
+};
+
+/* One row of a role's own table (dmmctl show anchors): name/value pairs, strings or numbers. */
+struct dmm_role_field {
+	const char *name; /* static string */
+	bool is_str;	  /* the value is the string str, else the number num */
+	char str[48];
+	int64_t num;
+	bool known; /* false: the value is not known (shown as null) */
+};
+
 /*
  * The ops table of a role. All entries are required. `cfg` is the role's
  * own config struct (struct dmm_lma_cfg, struct dmm_mag_cfg, ...).
@@ -100,6 +127,29 @@ struct dmm_role_ops {
 	int (*attach)(void *inst, const struct dmm_mnid *mnid, uint32_t link, const uint8_t *ll,
 		      uint8_t ll_len, uint8_t att, dmm_time_t now);
 	int (*detach)(void *inst, const struct dmm_mnid *mnid, dmm_time_t now);
+	/* The binding tables to show, at most max into out; returns how many. */
+	size_t (*tables)(const void *inst, struct dmm_role_table *out, size_t max);
+	/* The role's own counters, at most max into out; returns how many (0: none). */
+	size_t (*counters)(const void *inst, struct dmm_role_counter *out, size_t max);
+	/*
+	 * Optional (NULL where the role has none): the rows of the role's own
+	 * table (the CMD's anchors). *cursor is NULL for the first row and is
+	 * advanced by each call; the row's fields go to out (at most max).
+	 * Returns how many, 0 past the last row. Names are static.
+	 */
+	size_t (*rows)(const void *inst, const void **cursor, struct dmm_role_field *out, size_t max);
+	const char *rows_name; /* what rows shows ("anchors"), or NULL */
 };
+
+/*
+ * Every role instance starts with the same base (core/role/base.h), so
+ * these work on any inst that an ops table's create returned.
+ */
+/* The role's counters (RFC 6475 names where there is one). */
+const struct dmm_pmip_stats *dmm_role_stats(const void *inst);
+/* The role's peer table (RFC 5847). */
+struct dmm_peers *dmm_role_peers(void *inst);
+/* The role's intent table, for dmm_fm_report() from the data plane; NULL when it has none (CMD). */
+struct dmm_fm *dmm_role_fm(void *inst);
 
 #endif

@@ -11,6 +11,27 @@
 
 #define DMM_STATS_MAX_ERR 64 /* index: -DMM_ERR_* */
 
+/*
+ * The state machines of a role's objects (STYLE.md: one set_state per
+ * machine that logs and counts). Every change of state, creation and
+ * deletion included, is counted here by dmm_fsm_note() (core/role/fsm.h).
+ */
+enum dmm_fsm_kind {
+	DMM_FSM_BUL,	/* binding update list entries (MAG, serving MAAR): enum dmm_bul_state */
+	DMM_FSM_BCE,	/* binding cache entries (LMA, CMD, anchoring MAAR): enum dmm_bce_state */
+	DMM_FSM_PEER,	/* mobility peers (RFC 5847): enum dmm_peer_state */
+	DMM_FSM_ANCHOR, /* the CMD's anchor table (GAP1-3): enum dmm_anchor_state */
+	DMM_FSM_NKINDS
+};
+
+#define DMM_FSM_MAX_STATES 6 /* states per machine, not counting "none" */
+#define DMM_FSM_NONE (-1)    /* the object does not exist: from NONE is created, to NONE deleted */
+
+/* n[kind][from + 1][to + 1]: index 0 is DMM_FSM_NONE. */
+struct dmm_fsm_counts {
+	uint64_t n[DMM_FSM_NKINDS][DMM_FSM_MAX_STATES + 1][DMM_FSM_MAX_STATES + 1];
+};
+
 struct dmm_pmip_stats {
 	uint64_t initial_registrations;	     /* pmip6InitialBindingRegistrations */
 	uint64_t lifetime_ext_no_handoff;    /* pmip6BindingLifeTimeExtensionNoHandOff */
@@ -31,6 +52,13 @@ struct dmm_pmip_stats {
 	uint64_t peers_down, peer_restarts;
 	uint64_t tunnels_established, tunnels_released; /* pmip6{Mag,Lma}HomeTunnel{Established,Released} */
 	uint64_t pool_exhausted;
+	struct dmm_fsm_counts transitions; /* every state change of the role's objects */
 };
+
+/* "bul", "bce", "peer", "anchor", or "?". */
+const char *dmm_fsm_kind_name(enum dmm_fsm_kind k);
+
+/* The name of state s (DMM_FSM_NONE: "NONE") of machine k, or "?". */
+const char *dmm_fsm_state_name(enum dmm_fsm_kind k, int s);
 
 #endif
