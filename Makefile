@@ -37,7 +37,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 EMU_SRC  := $(sort $(wildcard emu/*.c))
 EMU_OBJ  := $(EMU_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all check lab dp-test deps unit purity fuzz-smoke fuzz oracle cli-test emu-test yang-test bench demo format format-check clean
+.PHONY: all check lab dp-test deps unit purity structure fuzz-smoke fuzz oracle cli-test emu-test yang-test bench demo format format-check clean
 all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(BUILD)/dmm-emu $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
 	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool) $(BUILD)/lab-traffic
 
@@ -105,6 +105,16 @@ purity:
 	@tests/purity/check-core.sh core
 	@tests/purity/test-check-core.sh
 
+# The shape of the code (STYLE.md): no function longer than a screen, and
+# one-way layers: no file of core/role, daemon/ or dataplane/user calls a
+# file that calls it back.
+structure: all
+	@tests/structure/test-structure.sh
+	@tests/structure/fnlen.sh core daemon dataplane emu io cli
+	@tests/structure/cycles.sh $(BUILD)/core/role/*.o
+	@tests/structure/cycles.sh $(BUILD)/daemon/*.o
+	@tests/structure/cycles.sh $(wildcard $(BUILD)/dataplane/user/*.o) $(BUILD)/dataplane/dataplane.o
+
 fuzz-smoke: $(FUZZ_BIN)
 	@tests/fuzz/run.sh $(SMOKE_SECONDS) $(FUZZ_BIN)
 
@@ -142,6 +152,7 @@ bench: $(BENCH_BIN)
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory purity
+	@$(MAKE) --no-print-directory structure
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory dp-test
