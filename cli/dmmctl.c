@@ -56,14 +56,16 @@ static const struct cmd cmds[] = {
 	 "packets (LINKTYPE_RAW), --udp carries the MH in UDP port 5436",
 	 cmd_encode},
 	{"show bindings", "[-s SOCKET] [--json]",
-	 "binding cache (LMA) or binding update list (MAG): MN-ID, prefixes,\n"
-	 "peer, state, lifetime left, handovers",
+	 "binding cache (LMA, CMD, MAAR anchored) or binding update list (MAG,\n"
+	 "MAAR serving): MN-ID, prefixes, peer, state, lifetime left, handovers",
 	 cmd_show_bindings},
 	{"show peers", "[-s SOCKET] [--json]", "mobility peers: heartbeat state, restart counter",
 	 cmd_show_peers},
 	{"show intents", "[-s SOCKET] [--json]", "forwarding intents with packet and byte counters",
 	 cmd_show_intents},
-	{"show stats", "[-s SOCKET] [--json]", "counters named after the PMIPv6 MIB (RFC 6475)",
+	{"show stats", "[-s SOCKET] [--json]",
+	 "counters named after the PMIPv6 MIB (RFC 6475),\n"
+	 "role counters, every state transition",
 	 cmd_show_stats},
 	{"show node", "[-s SOCKET] [--json]", "role, address, data plane of the daemon", cmd_show_node},
 	{"show anchors", "[-s SOCKET] [--json]", "CMD: the MAARs with load, capacity and liveness (GAP1-3)",

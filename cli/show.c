@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * dmmctl show {bindings,peers,intents,stats,node} [-s SOCKET] [--json]:
- * one request on dmmd's UNIX control socket, one JSON reply. --json
- * passes the reply through (iproute2's -j habit); otherwise a list of
- * objects becomes a table with the keys as headers and an object a list
- * of "key: value" lines.
+ * dmmctl show {bindings,peers,intents,stats,node,anchors} [-s SOCKET]
+ * [--json]: one request on dmmd's UNIX control socket, one JSON reply.
+ * --json passes the reply through (iproute2's -j habit); otherwise a list
+ * of objects becomes a table with the keys as headers and an object a
+ * list of "key: value" lines; show stats' state transitions print as
+ * "machine  from -> to  count" lines.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -163,6 +164,43 @@ static void table(json_t *arr)
 		printf("(none)\n");
 }
 
+/*
+ * show stats' "transitions" ({"bul": {"WAIT_PBA->REGISTERED": 3, ...}, ...})
+ * as one aligned line per transition: machine, "from -> to", count.
+ */
+static void transitions(json_t *t)
+{
+	const char *kind, *k;
+	json_t *m, *v;
+	int wk = 0, wt = 0;
+	char c[CELL];
+
+	printf("transitions:\n");
+	json_object_foreach(t, kind, m)
+	{
+		if ((int)strlen(kind) > wk)
+			wk = (int)strlen(kind);
+		json_object_foreach(m, k, v) if ((int)strlen(k) + 2 > wt) wt = (int)strlen(k) + 2;
+	}
+	json_object_foreach(t, kind, m)
+	{
+		json_object_foreach(m, k, v)
+		{
+			const char *arrow = strstr(k, "->");
+			char tr[CELL];
+
+			if (arrow)
+				snprintf(tr, sizeof(tr), "%.*s -> %s", (int)(arrow - k), k, arrow + 2);
+			else
+				snprintf(tr, sizeof(tr), "%s", k);
+			cell(v, c);
+			printf("  %-*s  %-*s  %s\n", wk, kind, wt, tr, c);
+		}
+	}
+	if (json_object_size(t) == 0)
+		printf("  (none)\n");
+}
+
 static void object(json_t *o, int indent)
 {
 	const char *k;
@@ -171,6 +209,10 @@ static void object(json_t *o, int indent)
 
 	json_object_foreach(o, k, v)
 	{
+		if (indent == 0 && strcmp(k, "transitions") == 0 && json_is_object(v)) {
+			transitions(v);
+			continue;
+		}
 		if (json_is_object(v)) {
 			printf("%*s%s:\n", indent, "", k);
 			object(v, indent + 2);

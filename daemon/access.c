@@ -256,7 +256,7 @@ static void attach(struct dmmd_access *a, struct acc_link *l, const uint8_t mac[
 	rc = a->d->ro->attach(a->d->role, &l->mnid, (uint32_t)l->ifindex, mac, 6, DMM_ATT_8023, dmm_io_now());
 	dmm_logf(&a->d->log, rc < 0 ? DMM_LOG_WARN : DMM_LOG_INFO, DMM_LC_ND, "mn %s attached on %s%s",
 		 dmm_mnid_str(&l->mnid, s), l->name, rc < 0 ? " but refused by policy" : "");
-	dmmd_rearm(a->d);
+	a->d->rearm(a->d); /* the role has a new deadline */
 }
 
 static void detach(struct dmmd_access *a, struct acc_link *l, const char *why)
@@ -273,7 +273,7 @@ static void detach(struct dmmd_access *a, struct acc_link *l, const char *why)
 	l->nprefix = 0;
 	set_filter(l, NULL);
 	a->detaches++;
-	dmmd_rearm(a->d);
+	a->d->rearm(a->d); /* the role has a new deadline */
 }
 
 static void on_packet(void *ctx, int fd, uint32_t ev)

@@ -561,6 +561,102 @@ static void defaults(struct dmmd_config *cfg)
 	cfg->ra_mtu = 1460;
 }
 
+/* The role: one of lma, mag, maar, cmd. */
+static int parse_role(struct ctx *c, json_t *node, struct dmmd_config *cfg)
+{
+	char s[32] = "";
+
+	if (get_str(c, node, "role", s, sizeof(s), true) < 0)
+		return -1;
+	for (int r = DMMD_ROLE_LMA; r <= DMMD_ROLE_CMD; r++)
+		if (strcmp(s, dmmd_role_name((enum dmmd_role)r)) == 0) {
+			cfg->role = (enum dmmd_role)r;
+			return 0;
+		}
+	return fail(c, "role", "'%s' is not one of lma, mag, maar, cmd", s);
+}
+
+/*
+ * The leaves of dmm:node every role has: name, transport, address, data
+ * plane, paths, log level, restart counter (kept in cfg->lma until
+ * parse_shared copies it to every role's config).
+ */
+static int parse_node(struct ctx *c, json_t *node, struct dmmd_config *cfg)
+{
+	char s[32] = "";
+
+	if (get_str(c, node, "name", cfg->name, sizeof(cfg->name), false) < 0 ||
+	    parse_role(c, node, cfg) < 0 || get_str(c, node, "transport", s, sizeof(s), false) < 0)
+		return -1;
+	if (*s && strcmp(s, "ip6") != 0 && strcmp(s, "udp") != 0)
+		return fail(c, "transport", "'%s' is not one of ip6, udp", s);
+	cfg->transport = strcmp(s, "udp") == 0 ? DMMD_TRANSPORT_UDP : DMMD_TRANSPORT_IP6;
+	if (get_addr(c, node, "address", &cfg->address, true) < 0 ||
+	    get_str(c, node, "dataplane", cfg->dataplane, sizeof(cfg->dataplane), false) < 0 ||
+	    get_str(c, node, "control-socket", cfg->ctl_path, sizeof(cfg->ctl_path), false) < 0 ||
+	    get_str(c, node, "log-level", cfg->log_level, sizeof(cfg->log_level), false) < 0 ||
+	    get_str(c, node, "tun-name", cfg->tun_name, sizeof(cfg->tun_name), false) < 0 ||
+	    get_u32(c, node, "restart-counter", &cfg->lma.restart_counter, 0, UINT32_MAX) < 0)
+		return -1;
+	if (!dmm_dp_find(cfg->dataplane))
+		return fail(c, "dataplane", "'%s' is not one of kernel, user", cfg->dataplane);
+	if (strcmp(cfg->log_level, "err") && strcmp(cfg->log_level, "warn") &&
+	    strcmp(cfg->log_level, "info") && strcmp(cfg->log_level, "debug"))
+		return fail(c, "log-level", "'%s' is not one of err, warn, info, debug", cfg->log_level);
+	if (dmm_addr_is_zero(&cfg->address) || cfg->address.b[0] == 0xff)
+		return fail(c, "address", "not a unicast address");
+	if (!*cfg->ctl_path)
+		snprintf(cfg->ctl_path, sizeof(cfg->ctl_path), "/run/dmmd-%s.sock",
+			 *cfg->name ? cfg->name : "node");
+	return 0;
+}
+
+/* Node-wide leaves every role's config carries a copy of: heartbeat, restart counter, address. */
+static int parse_shared(struct ctx *c, json_t *node, struct dmmd_config *cfg)
+{
+	uint32_t rc = cfg->lma.restart_counter;
+
+	if (parse_heartbeat(c, node, &cfg->lma.heartbeat_interval, &cfg->lma.missing_heartbeats_allowed) < 0)
+		return -1;
+	cfg->mag.heartbeat_interval = cfg->maar.heartbeat_interval = cfg->cmd.heartbeat_interval =
+		cfg->lma.heartbeat_interval;
+	cfg->mag.missing_heartbeats_allowed = cfg->maar.missing_heartbeats_allowed =
+		cfg->cmd.missing_heartbeats_allowed = cfg->lma.missing_heartbeats_allowed;
+	cfg->lma.restart_counter = cfg->mag.restart_counter = cfg->maar.restart_counter =
+		cfg->cmd.restart_counter = rc;
+	cfg->lma.addr = cfg->mag.addr = cfg->maar.addr = cfg->cmd.addr = cfg->address;
+	return 0;
+}
+
+/* The role's own container (and no other role's). */
+static int parse_role_container(struct ctx *c, json_t *node, struct dmmd_config *cfg)
+{
+	static int (*const parse[])(struct ctx *, json_t *, struct dmmd_config *) = {
+		[DMMD_ROLE_LMA] = parse_lma,
+		[DMMD_ROLE_MAG] = parse_mag,
+		[DMMD_ROLE_MAAR] = parse_maar,
+		[DMMD_ROLE_CMD] = parse_cmd,
+	};
+	const char *own = dmmd_role_name(cfg->role);
+	json_t *sub;
+	size_t n;
+
+	for (int r = DMMD_ROLE_LMA; r <= DMMD_ROLE_CMD; r++) {
+		const char *name = dmmd_role_name((enum dmmd_role)r);
+
+		if ((enum dmmd_role)r != cfg->role && json_object_get(node, name))
+			return fail(c, name, "not allowed for role %s", own);
+	}
+	sub = json_object_get(node, own);
+	if (!sub)
+		return fail(c, own, "missing");
+	n = push(c, own);
+	if (parse[cfg->role](c, sub, cfg) < 0)
+		return -1;
+	pop(c, n);
+	return 0;
+}
+
 int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size_t errlen)
 {
 	static const char *const keys[] = {
@@ -570,9 +666,7 @@ int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size
 	struct ctx c = {err, errlen, ""};
 	struct dmmd_config cfg;
 	json_error_t je;
-	json_t *root, *node, *sub;
-	char s[32] = "";
-	uint32_t rc = 0;
+	json_t *root, *node;
 	int ret = -1;
 
 	defaults(&cfg);
@@ -587,79 +681,8 @@ int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size
 		goto out;
 	}
 	strcpy(c.path, "dmm:node");
-	if (only(&c, node, keys) < 0 || get_str(&c, node, "name", cfg.name, sizeof(cfg.name), false) < 0 ||
-	    get_str(&c, node, "role", s, sizeof(s), true) < 0)
-		goto out;
-	for (int r = DMMD_ROLE_LMA; r <= DMMD_ROLE_CMD; r++)
-		if (strcmp(s, dmmd_role_name((enum dmmd_role)r)) == 0)
-			cfg.role = (enum dmmd_role)r, *s = 0;
-	if (*s) {
-		fail(&c, "role", "'%s' is not one of lma, mag, maar, cmd", s);
-		goto out;
-	}
-	*s = 0;
-	if (get_str(&c, node, "transport", s, sizeof(s), false) < 0)
-		goto out;
-	if (*s && strcmp(s, "ip6") != 0 && strcmp(s, "udp") != 0) {
-		fail(&c, "transport", "'%s' is not one of ip6, udp", s);
-		goto out;
-	}
-	cfg.transport = strcmp(s, "udp") == 0 ? DMMD_TRANSPORT_UDP : DMMD_TRANSPORT_IP6;
-	if (get_addr(&c, node, "address", &cfg.address, true) < 0 ||
-	    get_str(&c, node, "dataplane", cfg.dataplane, sizeof(cfg.dataplane), false) < 0 ||
-	    get_str(&c, node, "control-socket", cfg.ctl_path, sizeof(cfg.ctl_path), false) < 0 ||
-	    get_str(&c, node, "log-level", cfg.log_level, sizeof(cfg.log_level), false) < 0 ||
-	    get_str(&c, node, "tun-name", cfg.tun_name, sizeof(cfg.tun_name), false) < 0 ||
-	    get_u32(&c, node, "restart-counter", &rc, 0, UINT32_MAX) < 0)
-		goto out;
-	if (!dmm_dp_find(cfg.dataplane)) {
-		fail(&c, "dataplane", "'%s' is not one of kernel, user", cfg.dataplane);
-		goto out;
-	}
-	if (strcmp(cfg.log_level, "err") && strcmp(cfg.log_level, "warn") && strcmp(cfg.log_level, "info") &&
-	    strcmp(cfg.log_level, "debug")) {
-		fail(&c, "log-level", "'%s' is not one of err, warn, info, debug", cfg.log_level);
-		goto out;
-	}
-	if (dmm_addr_is_zero(&cfg.address) || cfg.address.b[0] == 0xff) {
-		fail(&c, "address", "not a unicast address");
-		goto out;
-	}
-	if (!*cfg.ctl_path)
-		snprintf(cfg.ctl_path, sizeof(cfg.ctl_path), "/run/dmmd-%s.sock",
-			 *cfg.name ? cfg.name : "node");
-	if (parse_heartbeat(&c, node, &cfg.lma.heartbeat_interval, &cfg.lma.missing_heartbeats_allowed) < 0)
-		goto out;
-	cfg.mag.heartbeat_interval = cfg.maar.heartbeat_interval = cfg.cmd.heartbeat_interval =
-		cfg.lma.heartbeat_interval;
-	cfg.mag.missing_heartbeats_allowed = cfg.maar.missing_heartbeats_allowed =
-		cfg.cmd.missing_heartbeats_allowed = cfg.lma.missing_heartbeats_allowed;
-	cfg.lma.restart_counter = cfg.mag.restart_counter = cfg.maar.restart_counter =
-		cfg.cmd.restart_counter = rc;
-	cfg.lma.addr = cfg.mag.addr = cfg.maar.addr = cfg.cmd.addr = cfg.address;
-	for (int r = DMMD_ROLE_LMA; r <= DMMD_ROLE_CMD; r++) {
-		const char *name = dmmd_role_name((enum dmmd_role)r);
-
-		if ((enum dmmd_role)r != cfg.role && json_object_get(node, name)) {
-			fail(&c, name, "not allowed for role %s", dmmd_role_name(cfg.role));
-			goto out;
-		}
-	}
-	sub = json_object_get(node, dmmd_role_name(cfg.role));
-	if (!sub) {
-		fail(&c, dmmd_role_name(cfg.role), "missing");
-		goto out;
-	}
-	{
-		static int (*const parse[])(struct ctx *, json_t *, struct dmmd_config *) = {
-			parse_lma, parse_mag, parse_maar, parse_cmd};
-		size_t n = push(&c, dmmd_role_name(cfg.role));
-
-		if (parse[cfg.role](&c, sub, &cfg) < 0)
-			goto out;
-		pop(&c, n);
-	}
-	if (parse_profiles(&c, node, &cfg) < 0)
+	if (only(&c, node, keys) < 0 || parse_node(&c, node, &cfg) < 0 || parse_shared(&c, node, &cfg) < 0 ||
+	    parse_role_container(&c, node, &cfg) < 0 || parse_profiles(&c, node, &cfg) < 0)
 		goto out;
 	*out = cfg;
 	ret = 0;
@@ -668,6 +691,14 @@ out:
 		dmmd_config_free(&cfg);
 	json_decref(root);
 	return ret;
+}
+
+struct dmm_addr dmmd_config_dp_local(const struct dmmd_config *cfg)
+{
+	/* An LMA may carry user traffic on an address of its own (the LMA-UPA, RFC 6463 §5.2). */
+	if (cfg->role == DMMD_ROLE_LMA && !dmm_addr_is_zero(&cfg->lma.upa))
+		return cfg->lma.upa;
+	return cfg->address;
 }
 
 const char *dmmd_role_name(enum dmmd_role r)

@@ -70,6 +70,9 @@ static inline bool dmmd_role_has_access(enum dmmd_role r)
 	return r == DMMD_ROLE_MAG || r == DMMD_ROLE_MAAR;
 }
 
+/* The data plane's local address: an LMA's user-plane address if it has one, else the node address. */
+struct dmm_addr dmmd_config_dp_local(const struct dmmd_config *cfg);
+
 /* Free what a loaded config owns; accepts a zeroed config. */
 void dmmd_config_free(struct dmmd_config *cfg);
 

@@ -16,12 +16,8 @@
 
 #include "dmm/bcache.h"
 #include "dmm/bul.h"
-#include "dmm/cmd.h"
 #include "dmm/err.h"
 #include "dmm/fmt.h"
-#include "dmm/lma.h"
-#include "dmm/maar.h"
-#include "dmm/mag.h"
 #include "dmm/mh.h"
 #include "dmmd.h"
 
@@ -115,51 +111,50 @@ static void bul_rows(json_t *arr, const struct dmm_bul *bul, const char *kind, d
 	}
 }
 
+#define MAX_TABLES 4	/* binding tables per role (a MAAR has two) */
+#define MAX_COUNTERS 32 /* role counters per role */
+#define MAX_FIELDS 16	/* fields per row of a role's own table */
+
+/* Every binding table the role shows, in its order (a MAAR: serving, then anchored). */
 static json_t *show_bindings(struct dmmd *d)
 {
+	struct dmm_role_table t[MAX_TABLES];
+	size_t n = d->ro->tables(d->role, t, MAX_TABLES);
 	json_t *arr = json_array();
 	dmm_time_t now = dmm_io_now();
 
-	switch (d->cfg.role) {
-	case DMMD_ROLE_LMA:
-		bcache_rows(arr, dmm_lma_bcache(d->role), NULL, now);
-		break;
-	case DMMD_ROLE_MAG:
-		bul_rows(arr, dmm_mag_bul(d->role), NULL, now);
-		break;
-	case DMMD_ROLE_MAAR:
-		/* RFC 8885: MNs served here, then prefixes anchored here (peer = the MN's S-MAAR). */
-		bul_rows(arr, dmm_maar_serving(d->role), "serving", now);
-		bcache_rows(arr, dmm_maar_anchored(d->role), "anchored", now);
-		break;
-	case DMMD_ROLE_CMD:
-		bcache_rows(arr, dmm_cmd_bcache(d->role), NULL, now);
-		break;
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].bcache)
+			bcache_rows(arr, t[i].bcache, t[i].kind, now);
+		else if (t[i].bul)
+			bul_rows(arr, t[i].bul, t[i].kind, now);
 	}
 	return arr;
 }
 
-/* GAP1-3: the MAARs as the CMD sees them. */
+static json_t *role_field(const struct dmm_role_field *f)
+{
+	if (!f->known)
+		return json_null();
+	return f->is_str ? json_string(f->str) : json_integer((json_int_t)f->num);
+}
+
+/* GAP1-3: the MAARs as the CMD sees them, the rows of the role's "anchors" table. */
 static json_t *show_anchors(struct dmmd *d)
 {
-	json_t *arr = json_array();
+	struct dmm_role_field f[MAX_FIELDS];
+	const void *cursor = NULL;
+	json_t *arr;
+	size_t n;
 
-	if (d->cfg.role != DMMD_ROLE_CMD)
+	if (!d->ro->rows || !d->ro->rows_name || strcmp(d->ro->rows_name, "anchors") != 0)
 		return json_pack("{s:s}", "error", "show anchors: only a cmd keeps the anchor table");
-	for (const struct dmm_cmd_anchor *a = dmm_cmd_anchor_next(d->role, NULL); a;
-	     a = dmm_cmd_anchor_next(d->role, a)) {
+	arr = json_array();
+	while ((n = d->ro->rows(d->role, &cursor, f, MAX_FIELDS)) > 0) {
 		json_t *o = json_object();
 
-		json_object_set_new(o, "address", j_addr(&a->addr));
-		json_object_set_new(o, "state", json_string(dmm_anchor_state_name(a->state)));
-		json_object_set_new(o, "priority", a->load_known ? json_integer(a->priority) : json_null());
-		json_object_set_new(o, "sessions-in-use",
-				    a->load_known ? json_integer(a->sessions_in_use) : json_null());
-		json_object_set_new(o, "max-sessions",
-				    a->load_known ? json_integer(a->max_sessions) : json_null());
-		json_object_set_new(o, "serving", json_integer(a->serving));
-		json_object_set_new(o, "anchored", json_integer(a->anchored));
-		json_object_set_new(o, "chosen", json_integer((json_int_t)a->chosen));
+		for (size_t i = 0; i < n; i++)
+			json_object_set_new(o, f[i].name, role_field(&f[i]));
 		json_array_append_new(arr, o);
 	}
 	return arr;
@@ -167,7 +162,7 @@ static json_t *show_anchors(struct dmmd *d)
 
 static json_t *show_peers(struct dmmd *d)
 {
-	struct dmm_peers *ps = dmmd_role_peers(d);
+	struct dmm_peers *ps = dmm_role_peers(d->role);
 	json_t *arr = json_array();
 	dmm_time_t now = dmm_io_now();
 
@@ -192,7 +187,7 @@ static json_t *show_peers(struct dmmd *d)
 
 static json_t *show_intents(struct dmmd *d)
 {
-	const struct dmm_fm *fm = dmmd_role_fm(d);
+	const struct dmm_fm *fm = dmm_role_fm(d->role);
 	json_t *arr = json_array();
 
 	if (!fm)
@@ -221,45 +216,44 @@ static json_t *show_intents(struct dmmd *d)
 	return arr;
 }
 
-static json_t *show_stats(struct dmmd *d)
+static void set_count(json_t *o, const char *key, uint64_t v)
 {
-	const struct dmm_pmip_stats *s = dmmd_role_stats(d);
-	json_t *o = json_object(), *st = json_object(), *mal = json_object(), *rx = json_object(),
-	       *tx = json_object();
+	json_object_set_new(o, key, json_integer((json_int_t)v));
+}
+
+/* RFC 6475 §4 names where the MIB has them. */
+static void stats_mib(json_t *o, const struct dmm_pmip_stats *s)
+{
+	set_count(o, "pmip6InitialBindingRegistrations", s->initial_registrations);
+	set_count(o, "pmip6BindingLifeTimeExtensionNoHandOff", s->lifetime_ext_no_handoff);
+	set_count(o, "pmip6BindingLifeTimeExtensionAfterHandOff", s->lifetime_ext_after_handoff);
+	set_count(o, "pmip6BindingDeRegistrations", s->deregistrations);
+	set_count(o, "pmip6BindingBindingAcks", s->binding_acks);
+	set_count(o, "pmip6MissingHandOffIndicatorOption", s->ba_status[161]);
+	set_count(o, "pmip6MissingAccessTechTypeOption", s->ba_status[162]);
+	set_count(o, "pmip6TimestampMismatch", s->ba_status[156]);
+	set_count(o, "pmip6TimestampLowerThanPrevAccepted", s->ba_status[157]);
+	set_count(o, "pmip6MagNotAuthorizedForProxyReg", s->ba_status[154]);
+	set_count(o, "pmip6NotAuthorizedForHomeNetworkPrefix", s->ba_status[155]);
+	set_count(o, "pmip6BcePbuPrefixSetDoNotMatch", s->ba_status[159]);
+}
+
+/* PBAs by status, malformed input by error, messages by type: only what is not zero. */
+static void stats_by_kind(json_t *o, const struct dmm_pmip_stats *s)
+{
+	json_t *st = json_object(), *mal = json_object(), *rx = json_object(), *tx = json_object();
 	char k[16];
 
-	/* RFC 6475 §4 names where the MIB has them. */
-	json_object_set_new(o, "pmip6InitialBindingRegistrations",
-			    json_integer((json_int_t)s->initial_registrations));
-	json_object_set_new(o, "pmip6BindingLifeTimeExtensionNoHandOff",
-			    json_integer((json_int_t)s->lifetime_ext_no_handoff));
-	json_object_set_new(o, "pmip6BindingLifeTimeExtensionAfterHandOff",
-			    json_integer((json_int_t)s->lifetime_ext_after_handoff));
-	json_object_set_new(o, "pmip6BindingDeRegistrations", json_integer((json_int_t)s->deregistrations));
-	json_object_set_new(o, "pmip6BindingBindingAcks", json_integer((json_int_t)s->binding_acks));
-	json_object_set_new(o, "pmip6MissingHandOffIndicatorOption",
-			    json_integer((json_int_t)s->ba_status[161]));
-	json_object_set_new(o, "pmip6MissingAccessTechTypeOption",
-			    json_integer((json_int_t)s->ba_status[162]));
-	json_object_set_new(o, "pmip6TimestampMismatch", json_integer((json_int_t)s->ba_status[156]));
-	json_object_set_new(o, "pmip6TimestampLowerThanPrevAccepted",
-			    json_integer((json_int_t)s->ba_status[157]));
-	json_object_set_new(o, "pmip6MagNotAuthorizedForProxyReg",
-			    json_integer((json_int_t)s->ba_status[154]));
-	json_object_set_new(o, "pmip6NotAuthorizedForHomeNetworkPrefix",
-			    json_integer((json_int_t)s->ba_status[155]));
-	json_object_set_new(o, "pmip6BcePbuPrefixSetDoNotMatch", json_integer((json_int_t)s->ba_status[159]));
 	for (int i = 0; i < 256; i++) {
 		if (!s->ba_status[i])
 			continue;
 		snprintf(k, sizeof(k), "%d", i);
-		json_object_set_new(st, k, json_integer((json_int_t)s->ba_status[i]));
+		set_count(st, k, s->ba_status[i]);
 	}
 	json_object_set_new(o, "ba-status", st);
 	for (int i = 1; i < DMM_STATS_MAX_ERR; i++)
 		if (s->rx_malformed[i])
-			json_object_set_new(mal, dmm_errname(-i),
-					    json_integer((json_int_t)s->rx_malformed[i]));
+			set_count(mal, dmm_errname(-i), s->rx_malformed[i]);
 	json_object_set_new(o, "rx-malformed", mal);
 	for (int i = 0; i < 32; i++) {
 		const struct dmm_mh_desc *md = dmm_mh_msg_desc((uint8_t)i, 1);
@@ -268,52 +262,97 @@ static json_t *show_stats(struct dmmd *d)
 		if (!n)
 			continue;
 		if (s->rx_by_type[i])
-			json_object_set_new(rx, n, json_integer((json_int_t)s->rx_by_type[i]));
+			set_count(rx, n, s->rx_by_type[i]);
 		if (s->tx_by_type[i])
-			json_object_set_new(tx, n, json_integer((json_int_t)s->tx_by_type[i]));
+			set_count(tx, n, s->tx_by_type[i]);
 	}
 	json_object_set_new(o, "rx", rx);
 	json_object_set_new(o, "tx", tx);
-	json_object_set_new(o, "rx-checksum-bad", json_integer((json_int_t)d->mh.rx_checksum_bad));
-	json_object_set_new(o, "rx-unknown-type", json_integer((json_int_t)s->rx_unknown_type));
-	json_object_set_new(o, "rx-unexpected", json_integer((json_int_t)s->rx_unexpected));
-	json_object_set_new(o, "pbu-retransmissions", json_integer((json_int_t)s->pbu_retransmissions));
-	json_object_set_new(o, "pbu-give-ups", json_integer((json_int_t)s->pbu_give_ups));
-	json_object_set_new(o, "handoffs", json_integer((json_int_t)s->handoffs));
-	json_object_set_new(o, "bri-sent", json_integer((json_int_t)s->bri_sent));
-	json_object_set_new(o, "bri-received", json_integer((json_int_t)s->bri_received));
-	json_object_set_new(o, "heartbeat-requests-sent", json_integer((json_int_t)s->hb_req_sent));
-	json_object_set_new(o, "heartbeat-responses-received", json_integer((json_int_t)s->hb_resp_rcvd));
-	json_object_set_new(o, "peers-down", json_integer((json_int_t)s->peers_down));
-	json_object_set_new(o, "peer-restarts", json_integer((json_int_t)s->peer_restarts));
-	json_object_set_new(o, "pmip6HomeTunnelEstablished",
-			    json_integer((json_int_t)s->tunnels_established));
-	json_object_set_new(o, "pmip6HomeTunnelReleased", json_integer((json_int_t)s->tunnels_released));
-	json_object_set_new(o, "pool-exhausted", json_integer((json_int_t)s->pool_exhausted));
-	json_object_set_new(o, "config-reloads", json_integer((json_int_t)d->reloads_ok));
-	json_object_set_new(o, "config-reloads-refused", json_integer((json_int_t)d->reloads_refused));
+}
+
+/* The other counters of the role, then the daemon's own. */
+static void stats_rest(json_t *o, const struct dmmd *d, const struct dmm_pmip_stats *s)
+{
+	set_count(o, "rx-checksum-bad", d->mh.rx_checksum_bad);
+	set_count(o, "rx-unknown-type", s->rx_unknown_type);
+	set_count(o, "rx-unexpected", s->rx_unexpected);
+	set_count(o, "pbu-retransmissions", s->pbu_retransmissions);
+	set_count(o, "pbu-give-ups", s->pbu_give_ups);
+	set_count(o, "handoffs", s->handoffs);
+	set_count(o, "bri-sent", s->bri_sent);
+	set_count(o, "bri-received", s->bri_received);
+	set_count(o, "heartbeat-requests-sent", s->hb_req_sent);
+	set_count(o, "heartbeat-responses-received", s->hb_resp_rcvd);
+	set_count(o, "peers-down", s->peers_down);
+	set_count(o, "peer-restarts", s->peer_restarts);
+	set_count(o, "pmip6HomeTunnelEstablished", s->tunnels_established);
+	set_count(o, "pmip6HomeTunnelReleased", s->tunnels_released);
+	set_count(o, "pool-exhausted", s->pool_exhausted);
+	set_count(o, "config-reloads", d->reloads_ok);
+	set_count(o, "config-reloads-refused", d->reloads_refused);
 	json_object_set_new(o, "uptime", json_real((double)(dmm_io_now() - d->started) / 1e9));
-	if (d->cfg.role == DMMD_ROLE_MAAR) {
-		const struct dmm_maar_counters *m = dmm_maar_counters(d->role);
+}
 
-		json_object_set_new(
-			o, "dmm",
-			json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "local-anchors", (json_int_t)m->local_anchors,
-				  "remote-anchor-asks", (json_int_t)m->remote_anchor_asks,
-				  "prefixes-released", (json_int_t)m->prefixes_released, "anchors-released",
-				  (json_int_t)m->anchors_released, "tunnels-up", (json_int_t)m->tunnels_up,
-				  "tunnels-down", (json_int_t)m->tunnels_down));
-	} else if (d->cfg.role == DMMD_ROLE_CMD) {
-		const struct dmm_cmd_counters *m = dmm_cmd_counters(d->role);
+/* The role's own counters (a MAAR's, a CMD's) as "dmm"; nothing for a role without any. */
+static void stats_role(json_t *o, const struct dmmd *d)
+{
+	struct dmm_role_counter c[MAX_COUNTERS];
+	size_t n = d->ro->counters(d->role, c, MAX_COUNTERS);
+	json_t *m;
 
-		json_object_set_new(
-			o, "dmm",
-			json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "handovers", (json_int_t)m->handovers,
-				  "pmaar-updates", (json_int_t)m->pmaar_updates, "pmaar-give-ups",
-				  (json_int_t)m->pmaar_give_ups, "partial-pbas", (json_int_t)m->partial_pbas,
-				  "releases", (json_int_t)m->releases, "anchor-choices",
-				  (json_int_t)m->anchor_choices, "no-anchor", (json_int_t)m->no_anchor));
+	if (!n)
+		return;
+	m = json_object();
+	for (size_t i = 0; i < n; i++)
+		set_count(m, c[i].name, c[i].value);
+	json_object_set_new(o, "dmm", m);
+}
+
+/*
+ * Every state change of the role's objects (ARCHITECTURE.md rule 8) as
+ * {"bul": {"WAIT_PBA->REGISTERED": 3, ...}, ...}: the machines and the
+ * transitions that happened, none that did not.
+ */
+static json_t *stats_transitions(const struct dmm_fsm_counts *t)
+{
+	json_t *o = json_object();
+	char k[64];
+
+	for (int kind = 0; kind < DMM_FSM_NKINDS; kind++) {
+		json_t *m = json_object();
+
+		for (int from = DMM_FSM_NONE; from < DMM_FSM_MAX_STATES; from++)
+			for (int to = DMM_FSM_NONE; to < DMM_FSM_MAX_STATES; to++) {
+				uint64_t n = t->n[kind][from + 1][to + 1];
+				json_t *had;
+
+				if (!n)
+					continue;
+				snprintf(k, sizeof(k), "%s->%s",
+					 dmm_fsm_state_name((enum dmm_fsm_kind)kind, from),
+					 dmm_fsm_state_name((enum dmm_fsm_kind)kind, to));
+				/* States without a name ("?") share a key: add them up. */
+				had = json_object_get(m, k);
+				set_count(m, k, n + (had ? (uint64_t)json_integer_value(had) : 0));
+			}
+		if (json_object_size(m))
+			json_object_set_new(o, dmm_fsm_kind_name((enum dmm_fsm_kind)kind), m);
+		else
+			json_decref(m);
 	}
+	return o;
+}
+
+static json_t *show_stats(struct dmmd *d)
+{
+	const struct dmm_pmip_stats *s = dmm_role_stats(d->role);
+	json_t *o = json_object();
+
+	stats_mib(o, s);
+	stats_by_kind(o, s);
+	stats_rest(o, d, s);
+	stats_role(o, d);
+	json_object_set_new(o, "transitions", stats_transitions(&s->transitions));
 	return o;
 }
 
@@ -336,7 +375,7 @@ static const struct {
 	const char *help;
 	json_t *(*handler)(struct dmmd *d);
 } commands[] = {
-	{"show bindings", "binding cache (LMA) or binding update list (MAG)", show_bindings},
+	{"show bindings", "the role's binding cache and binding update list entries", show_bindings},
 	{"show peers", "mobility peers and their heartbeat state", show_peers},
 	{"show intents", "forwarding intents with the data plane's counters", show_intents},
 	{"show stats", "counters, named after the PMIPv6 MIB (RFC 6475)", show_stats},

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* dmmd: one process per node, running one role (LMA or MAG). */
+/*
+ * dmmd: one process per node, running one role (LMA, MAG, MAAR or CMD).
+ * main.c owns the loop and calls access.c and ctl.c, which never call
+ * back: they reach the role through d->ro and the accessors of
+ * dmm/role.h, and access.c asks for a new deadline through d->rearm.
+ */
 #ifndef DMMD_H
 #define DMMD_H
 
@@ -24,39 +29,34 @@ struct dmmd {
 	struct dmm_dp *dp;
 	struct dmm_policy *policy;
 	const struct dmm_role_ops *ro;
-	void *role; /* struct dmm_lma * or struct dmm_mag * */
+	void *role; /* the instance d->ro->create returned */
 	struct dmm_env env;
 	struct dmm_alloc alloc;
 	struct dmm_log log;
 	int ctl_fd;
 	int sig_fd;
-	struct dmmd_access *access; /* MAG only */
+	struct dmmd_access *access; /* access-side roles only (MAG, MAAR) */
+	/* Set by main.c: re-arm the loop's timer after the role was driven from outside it. */
+	void (*rearm)(struct dmmd *d);
 	bool stop;
 	uint64_t reloads_ok, reloads_refused;
 	dmm_time_t started;
 };
 
-/* The running role's tables, whatever the role. */
-struct dmm_fm *dmmd_role_fm(struct dmmd *d);
-struct dmm_peers *dmmd_role_peers(struct dmmd *d);
-const struct dmm_pmip_stats *dmmd_role_stats(struct dmmd *d);
-
-/* Re-arm the loop's timer for the role's next deadline. */
-void dmmd_rearm(struct dmmd *d);
-
-/* Build a policy store from cfg. NULL on error (message in err). */
-struct dmm_policy *dmmd_policy_build(const struct dmmd_config *cfg, const struct dmm_alloc *a, char *err,
-				     size_t errlen);
-
-/* Control socket (daemon/ctl.c). */
+/*
+ * Control socket (daemon/ctl.c): open d->cfg.ctl_path and serve it in
+ * d->loop; 0, or -1 with errno. Close accepts a socket never opened.
+ */
 int dmmd_ctl_open(struct dmmd *d);
 void dmmd_ctl_close(struct dmmd *d);
 
-/* MAG access links (daemon/access.c): RS in, RA out, attach and detach. */
+/*
+ * Access links of a MAG or MAAR (daemon/access.c): RS in, RA out, attach
+ * and detach. Open returns NULL on error (logged); close accepts NULL.
+ * mn_event hands the role's access-side events (dmm_env.mn_event) over.
+ */
 struct dmmd_access *dmmd_access_open(struct dmmd *d);
 void dmmd_access_close(struct dmmd_access *a);
 void dmmd_access_mn_event(struct dmmd_access *a, const struct dmm_mn_event *ev);
-/* Append the access links' state as JSON text (for show commands). */
-struct json_t;
 
 #endif

@@ -2,8 +2,14 @@
 /*
  * dmmd: the mobility daemon of one node. It loads and validates the
  * config, opens the data plane and the Mobility Header socket, creates
- * the role (LMA or MAG) from the pure core, and runs an epoll loop that
- * feeds the role received messages, access-link events and timer expiry.
+ * the role (LMA, MAG, MAAR or CMD) from the pure core, and runs an epoll
+ * loop that feeds the role received messages, access-link events and
+ * timer expiry.
+ *
+ * This file owns the loop. The access links (access.c) and the control
+ * socket (ctl.c) are called from here and never call back: what they
+ * need of the role comes from its ops table and the generic accessors of
+ * dmm/role.h, and access.c asks for a new deadline through d->rearm.
  *
  * Signals: SIGTERM/SIGINT shut down cleanly (every intent, route, rule
  * and device the daemon installed is removed); SIGHUP reloads the config,
@@ -113,8 +119,9 @@ static void env_mn_event(void *ctx, const struct dmm_mn_event *ev)
 		dmmd_access_mn_event(d->access, ev);
 }
 
-struct dmm_policy *dmmd_policy_build(const struct dmmd_config *cfg, const struct dmm_alloc *a, char *err,
-				     size_t errlen)
+/* Build a policy store from cfg. NULL on error (message in err). */
+static struct dmm_policy *policy_build(const struct dmmd_config *cfg, const struct dmm_alloc *a, char *err,
+				       size_t errlen)
 {
 	struct dmm_policy *p =
 		dmm_policy_new(a, cfg->nprofiles + 16, cfg->nmags + 16, (uint64_t)dmm_io_now());
@@ -139,79 +146,55 @@ fail:
 	return NULL;
 }
 
+/*
+ * The config -> role mapping, one row per enum dmmd_role: the role's ops
+ * table and a function that hands it its own config struct with the
+ * policy store filled in. Everything else about a role goes through the
+ * ops table and the generic accessors of dmm/role.h.
+ */
+static const void *lma_cfg(struct dmmd_config *cfg, struct dmm_policy *pol)
+{
+	cfg->lma.policy = pol;
+	return &cfg->lma;
+}
+
+static const void *mag_cfg(struct dmmd_config *cfg, struct dmm_policy *pol)
+{
+	cfg->mag.policy = pol;
+	return &cfg->mag;
+}
+
+static const void *maar_cfg(struct dmmd_config *cfg, struct dmm_policy *pol)
+{
+	cfg->maar.policy = pol;
+	return &cfg->maar;
+}
+
+static const void *cmd_cfg(struct dmmd_config *cfg, struct dmm_policy *pol)
+{
+	cfg->cmd.policy = pol;
+	return &cfg->cmd;
+}
+
+static const struct {
+	const struct dmm_role_ops *ops;
+	const void *(*cfg)(struct dmmd_config *cfg, struct dmm_policy *pol);
+} roles[] = {
+	[DMMD_ROLE_LMA] = {&dmm_lma_ops, lma_cfg},
+	[DMMD_ROLE_MAG] = {&dmm_mag_ops, mag_cfg},
+	[DMMD_ROLE_MAAR] = {&dmm_maar_ops, maar_cfg},
+	[DMMD_ROLE_CMD] = {&dmm_cmd_ops, cmd_cfg},
+};
+
 /* The role's config struct with the policy filled in. */
 static const void *role_cfg(struct dmmd_config *cfg, struct dmm_policy *pol)
 {
-	switch (cfg->role) {
-	case DMMD_ROLE_LMA:
-		cfg->lma.policy = pol;
-		return &cfg->lma;
-	case DMMD_ROLE_MAG:
-		cfg->mag.policy = pol;
-		return &cfg->mag;
-	case DMMD_ROLE_MAAR:
-		cfg->maar.policy = pol;
-		return &cfg->maar;
-	case DMMD_ROLE_CMD:
-	default:
-		cfg->cmd.policy = pol;
-		return &cfg->cmd;
-	}
-}
-
-static const struct dmm_role_ops *role_ops(enum dmmd_role r)
-{
-	static const struct dmm_role_ops *const ops[] = {&dmm_lma_ops, &dmm_mag_ops, &dmm_maar_ops,
-							 &dmm_cmd_ops};
-
-	return ops[r];
-}
-
-struct dmm_fm *dmmd_role_fm(struct dmmd *d)
-{
-	switch (d->cfg.role) {
-	case DMMD_ROLE_LMA:
-		return dmm_lma_fm_mut(d->role);
-	case DMMD_ROLE_MAG:
-		return dmm_mag_fm_mut(d->role);
-	case DMMD_ROLE_MAAR:
-		return dmm_maar_fm_mut(d->role);
-	default:
-		return NULL; /* the CMD forwards nothing */
-	}
-}
-
-struct dmm_peers *dmmd_role_peers(struct dmmd *d)
-{
-	switch (d->cfg.role) {
-	case DMMD_ROLE_LMA:
-		return dmm_lma_peers(d->role);
-	case DMMD_ROLE_MAG:
-		return dmm_mag_peers(d->role);
-	case DMMD_ROLE_MAAR:
-		return dmm_maar_peers(d->role);
-	default:
-		return dmm_cmd_peers(d->role);
-	}
-}
-
-const struct dmm_pmip_stats *dmmd_role_stats(struct dmmd *d)
-{
-	switch (d->cfg.role) {
-	case DMMD_ROLE_LMA:
-		return dmm_lma_stats(d->role);
-	case DMMD_ROLE_MAG:
-		return dmm_mag_stats(d->role);
-	case DMMD_ROLE_MAAR:
-		return dmm_maar_stats(d->role);
-	default:
-		return dmm_cmd_stats(d->role);
-	}
+	return roles[cfg->role].cfg(cfg, pol);
 }
 
 static void sync_counters(struct dmmd *d, dmm_time_t now)
 {
-	struct dmm_fm *fm = dmmd_role_fm(d);
+	struct dmm_fm *fm = dmm_role_fm(d->role);
 	const struct dmm_intent *in;
 	uint64_t p, b;
 
@@ -221,6 +204,8 @@ static void sync_counters(struct dmmd *d, dmm_time_t now)
 		if (d->dpo->counters(d->dp, in->id, &p, &b) == 0)
 			dmm_fm_report(fm, in->id, p, b, now);
 }
+
+static void rearm(struct dmmd *d);
 
 static void on_deadline(void *ctx)
 {
@@ -232,10 +217,11 @@ static void on_deadline(void *ctx)
 		sync_counters(d, now);
 		next_sync = now + COUNTER_SYNC;
 	}
-	dmmd_rearm(d);
+	rearm(d);
 }
 
-void dmmd_rearm(struct dmmd *d)
+/* Re-arm the loop's timer for the role's next deadline (or the next counter sync). */
+static void rearm(struct dmmd *d)
 {
 	dmm_time_t t = d->ro->next_deadline(d->role);
 
@@ -261,7 +247,7 @@ static void on_mh(void *ctx, int fd, uint32_t ev)
 		if (n > 0)
 			d->ro->recv(d->role, &src, &dst, buf, (size_t)n, dmm_io_now());
 	}
-	dmmd_rearm(d);
+	rearm(d);
 }
 
 static void on_dp(void *ctx, int fd, uint32_t ev)
@@ -290,7 +276,7 @@ static void reload(struct dmmd *d)
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused, running config kept: %s", err);
 		return;
 	}
-	np = dmmd_policy_build(&nc, &d->alloc, err, sizeof(err));
+	np = policy_build(&nc, &d->alloc, err, sizeof(err));
 	if (!np) {
 		dmmd_config_free(&nc);
 		d->reloads_refused++;
@@ -313,7 +299,7 @@ static void reload(struct dmmd *d)
 	d->log.max_level = level_of(d->cfg.log_level);
 	d->reloads_ok++;
 	dmm_logf(&d->log, DMM_LOG_INFO, DMM_LC_CFG, "config reloaded from %s", d->cfg_path);
-	dmmd_rearm(d);
+	rearm(d);
 }
 
 static void on_signal(void *ctx, int fd, uint32_t ev)
@@ -338,26 +324,22 @@ static void usage(FILE *f)
 		   "signals: SIGTERM/SIGINT stop and remove everything installed; SIGHUP reloads\n");
 }
 
-int main(int argc, char **argv)
+/* The command line into d->cfg_path and *check_only; -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct dmmd *d, bool *check_only)
 {
 	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
 					     {"check", no_argument, NULL, 'k'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
-	static struct dmmd d;
-	struct dmm_dp_cfg dpc;
-	sigset_t mask;
-	char err[512];
-	bool check_only = false;
-	int c, rc = 1;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			d.cfg_path = optarg;
+			d->cfg_path = optarg;
 			break;
 		case 'k':
-			check_only = true;
+			*check_only = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -367,10 +349,121 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!d.cfg_path) {
+	if (!d->cfg_path) {
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
+
+/* Signals arrive on a signalfd in the loop: SIGTERM/SIGINT stop, SIGHUP reloads. */
+static int open_loop(struct dmmd *d)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	d->loop = dmm_loop_new();
+	if (d->sig_fd < 0 || !d->loop) {
+		fprintf(stderr, "dmmd: %s\n", strerror(errno));
+		return -1;
+	}
+	dmm_loop_add(d->loop, d->sig_fd, on_signal, d);
+	return 0;
+}
+
+/* The data plane backend and the Mobility Header socket, both in the loop. */
+static int open_io(struct dmmd *d)
+{
+	struct dmm_dp_cfg dpc;
+	char err[512];
+	int rc;
+
+	memset(&dpc, 0, sizeof(dpc));
+	dpc.local = dmmd_config_dp_local(&d->cfg);
+	snprintf(dpc.tun_name, sizeof(dpc.tun_name), "%s", d->cfg.tun_name);
+	d->dpo = dmm_dp_find(d->cfg.dataplane);
+	d->dp = d->dpo->open(&dpc, err, sizeof(err));
+	if (!d->dp) {
+		fprintf(stderr, "dmmd: data plane %s: %s\n", d->cfg.dataplane, err);
+		return -1;
+	}
+	if (d->dpo->fd(d->dp) >= 0)
+		dmm_loop_add(d->loop, d->dpo->fd(d->dp), on_dp, d);
+	rc = dmm_mhsock_open(&d->mh, d->cfg.transport == DMMD_TRANSPORT_UDP ? DMM_MH_UDP : DMM_MH_RAW_IP6,
+			     &d->cfg.address);
+	if (rc < 0) {
+		fprintf(stderr, "dmmd: mobility header socket: %s\n", strerror(-rc));
+		return -1;
+	}
+	dmm_loop_add(d->loop, d->mh.fd, on_mh, d);
+	return 0;
+}
+
+/* The role instance with its environment, its access links (if it has any) and the control socket. */
+static int start_role(struct dmmd *d)
+{
+	d->env = (struct dmm_env){.alloc = &d->alloc,
+				  .log = &d->log,
+				  .send = env_send,
+				  .mn_event = env_mn_event,
+				  .ctx = d,
+				  .fm = {dp_install, dp_remove, d},
+				  .seed = (uint64_t)dmm_io_now() ^ ((uint64_t)getpid() << 32),
+				  .wall_offset = dmm_io_wall_offset()};
+	d->ro = roles[d->cfg.role].ops;
+	d->role = d->ro->create(&d->env, role_cfg(&d->cfg, d->policy), dmm_io_now());
+	if (!d->role) {
+		fprintf(stderr, "dmmd: cannot create the %s role (config or memory)\n", d->ro->name);
+		return -1;
+	}
+	/* Access-side roles (MAG, MAAR) are the ones with attach (dmm/role.h). */
+	if (d->ro->attach) {
+		d->access = dmmd_access_open(d);
+		if (!d->access) {
+			fprintf(stderr, "dmmd: cannot open the access links\n");
+			return -1;
+		}
+	}
+	if (dmmd_ctl_open(d) < 0) {
+		fprintf(stderr, "dmmd: control socket %s: %s\n", d->cfg.ctl_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Remove everything in the reverse order of its making; accepts a half-started daemon. */
+static void shut_down(struct dmmd *d)
+{
+	dmmd_ctl_close(d);
+	if (d->access)
+		dmmd_access_close(d->access);
+	if (d->role)
+		d->ro->destroy(d->role); /* removes every intent through the data plane */
+	if (d->dp)
+		d->dpo->close(d->dp); /* removes its routes, rules and devices */
+	dmm_mhsock_close(&d->mh);
+	dmm_policy_free(d->policy);
+	dmmd_config_free(&d->cfg);
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
+	dmm_loop_free(d->loop);
+}
+
+int main(int argc, char **argv)
+{
+	static struct dmmd d;
+	char err[512];
+	bool check_only = false;
+	int rc = parse_args(argc, argv, &d, &check_only);
+
+	if (rc >= 0)
+		return rc;
 	if (dmmd_config_load(d.cfg_path, &d.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dmmd: config refused: %s\n", err);
 		return 1;
@@ -384,100 +477,30 @@ int main(int argc, char **argv)
 	d.mh.fd = -1;
 	d.alloc = (struct dmm_alloc){z_alloc, z_free, NULL};
 	d.log = (struct dmm_log){log_sink, &d, level_of(d.cfg.log_level)};
+	d.rearm = rearm;
 	d.started = dmm_io_now();
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	d.sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	d.loop = dmm_loop_new();
-	if (d.sig_fd < 0 || !d.loop) {
-		fprintf(stderr, "dmmd: %s\n", strerror(errno));
+	rc = 1;
+	if (open_loop(&d) < 0)
 		goto out;
-	}
-	dmm_loop_add(d.loop, d.sig_fd, on_signal, &d);
-
-	d.policy = dmmd_policy_build(&d.cfg, &d.alloc, err, sizeof(err));
+	d.policy = policy_build(&d.cfg, &d.alloc, err, sizeof(err));
 	if (!d.policy) {
 		fprintf(stderr, "dmmd: %s\n", err);
 		goto out;
 	}
-	memset(&dpc, 0, sizeof(dpc));
-	dpc.local = d.cfg.address;
-	if (d.cfg.role == DMMD_ROLE_LMA && !dmm_addr_is_zero(&d.cfg.lma.upa))
-		dpc.local = d.cfg.lma.upa;
-	snprintf(dpc.tun_name, sizeof(dpc.tun_name), "%s", d.cfg.tun_name);
-	d.dpo = dmm_dp_find(d.cfg.dataplane);
-	d.dp = d.dpo->open(&dpc, err, sizeof(err));
-	if (!d.dp) {
-		fprintf(stderr, "dmmd: data plane %s: %s\n", d.cfg.dataplane, err);
+	if (open_io(&d) < 0 || start_role(&d) < 0)
 		goto out;
-	}
-	if (d.dpo->fd(d.dp) >= 0)
-		dmm_loop_add(d.loop, d.dpo->fd(d.dp), on_dp, &d);
-	rc = dmm_mhsock_open(&d.mh, d.cfg.transport == DMMD_TRANSPORT_UDP ? DMM_MH_UDP : DMM_MH_RAW_IP6,
-			     &d.cfg.address);
-	if (rc < 0) {
-		fprintf(stderr, "dmmd: mobility header socket: %s\n", strerror(-rc));
-		rc = 1;
-		goto out;
-	}
-	dmm_loop_add(d.loop, d.mh.fd, on_mh, &d);
-
-	d.env = (struct dmm_env){.alloc = &d.alloc,
-				 .log = &d.log,
-				 .send = env_send,
-				 .mn_event = env_mn_event,
-				 .ctx = &d,
-				 .fm = {dp_install, dp_remove, &d},
-				 .seed = (uint64_t)dmm_io_now() ^ ((uint64_t)getpid() << 32),
-				 .wall_offset = dmm_io_wall_offset()};
-	d.ro = role_ops(d.cfg.role);
-	d.role = d.ro->create(&d.env, role_cfg(&d.cfg, d.policy), dmm_io_now());
-	if (!d.role) {
-		fprintf(stderr, "dmmd: cannot create the %s role (config or memory)\n", d.ro->name);
-		rc = 1;
-		goto out;
-	}
-	if (dmmd_role_has_access(d.cfg.role)) {
-		d.access = dmmd_access_open(&d);
-		if (!d.access) {
-			fprintf(stderr, "dmmd: cannot open the access links\n");
-			rc = 1;
-			goto out;
-		}
-	}
-	if (dmmd_ctl_open(&d) < 0) {
-		fprintf(stderr, "dmmd: control socket %s: %s\n", d.cfg.ctl_path, strerror(errno));
-		rc = 1;
-		goto out;
-	}
+	/* A role without intents (the CMD keeps location only) has no data plane to speak of. */
 	dmm_logf(&d.log, DMM_LOG_INFO, DMM_LC_CFG, "%s started: %s data plane, %s transport, control %s",
-		 d.ro->name, d.dpo->name, d.cfg.transport == DMMD_TRANSPORT_UDP ? "udp 5436" : "ip6 135",
-		 d.cfg.ctl_path);
+		 d.ro->name, dmm_role_fm(d.role) ? d.dpo->name : "no",
+		 d.cfg.transport == DMMD_TRANSPORT_UDP ? "udp 5436" : "ip6 135", d.cfg.ctl_path);
 	next_sync = dmm_io_now() + COUNTER_SYNC;
-	dmmd_rearm(&d);
+	rearm(&d);
 	while (!d.stop)
 		if (dmm_loop_run_once(d.loop, -1) < 0)
 			break;
 	dmm_logf(&d.log, DMM_LOG_INFO, DMM_LC_CFG, "stopping: removing everything installed");
 	rc = 0;
 out:
-	dmmd_ctl_close(&d);
-	if (d.access)
-		dmmd_access_close(d.access);
-	if (d.role)
-		d.ro->destroy(d.role); /* removes every intent through the data plane */
-	if (d.dp)
-		d.dpo->close(d.dp); /* removes its routes, rules and devices */
-	dmm_mhsock_close(&d.mh);
-	dmm_policy_free(d.policy);
-	dmmd_config_free(&d.cfg);
-	if (d.sig_fd >= 0)
-		close(d.sig_fd);
-	dmm_loop_free(d.loop);
+	shut_down(&d);
 	return rc;
 }
