@@ -37,6 +37,7 @@
 #include "dmm/mag.h"
 #include "dmm/mh.h"
 #include "dmm/nd.h"
+#include "../dataplane/nl.h"
 #include "dmmd.h"
 
 #define ACC_MAX_LINKS 256
@@ -58,10 +59,9 @@ struct acc_link {
 
 struct dmmd_access {
 	struct dmmd *d;
-	struct mnl_socket *nl;	  /* link events */
-	struct mnl_socket *nlreq; /* requests */
-	unsigned seq;
-	int icmp_fd; /* RA / RS */
+	struct mnl_socket *nl; /* link events */
+	struct dmm_nl *nlreq;  /* requests */
+	int icmp_fd;	       /* RA / RS */
 	int tick_fd;
 	struct acc_link link[ACC_MAX_LINKS];
 	uint64_t ra_sent, rs_rcvd, attaches, detaches;
@@ -83,23 +83,6 @@ static struct acc_link *find_link(struct dmmd_access *a, int ifindex)
 	return NULL;
 }
 
-/* Send one rtnetlink request and wait for its ack; 0 or -errno. */
-static int nl_request(struct dmmd_access *a, struct nlmsghdr *nlh)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	int n;
-
-	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = ++a->seq;
-	if (mnl_socket_sendto(a->nlreq, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	n = (int)mnl_socket_recvfrom(a->nlreq, buf, sizeof(buf));
-	if (n < 0)
-		return -errno;
-	n = mnl_cb_run(buf, (size_t)n, a->seq, mnl_socket_get_portid(a->nlreq), NULL, NULL);
-	return n < 0 ? -errno : 0;
-}
-
 /* RFC 5213 §6.8: the shared MAC, the shared link-local address, link up. */
 static int configure_link(struct dmmd_access *a, struct acc_link *l)
 {
@@ -109,18 +92,15 @@ static int configure_link(struct dmmd_access *a, struct acc_link *l)
 	struct ifaddrmsg *ifa;
 	int err;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh = dmm_nl_msg(buf, RTM_NEWLINK, 0);
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = l->ifindex;
 	mnl_attr_put(nlh, IFLA_ADDRESS, 6, a->d->cfg.access_mac);
-	err = nl_request(a, nlh);
+	err = dmm_nl_request(a->nlreq, nlh);
 	if (err < 0)
 		return err;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWADDR;
-	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	nlh = dmm_nl_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = AF_INET6;
 	ifa->ifa_prefixlen = 64;
@@ -128,33 +108,24 @@ static int configure_link(struct dmmd_access *a, struct acc_link *l)
 	ifa->ifa_index = (unsigned)l->ifindex;
 	mnl_attr_put(nlh, IFA_LOCAL, 16, a->d->cfg.access_lla.b);
 	mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
-	err = nl_request(a, nlh);
+	err = dmm_nl_request(a->nlreq, nlh);
 	if (err < 0 && err != -EEXIST)
 		return err;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWLINK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = l->ifindex;
-	ifi->ifi_flags = IFF_UP;
-	ifi->ifi_change = IFF_UP;
-	return nl_request(a, nlh);
+	return dmm_nl_link_up(a->nlreq, l->ifindex);
 }
 
 /* Remove the shared link-local address again (dmmd leaves nothing behind). */
 static void unconfigure_link(struct dmmd_access *a, struct acc_link *l)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifaddrmsg *ifa;
+	struct nlmsghdr *nlh = dmm_nl_msg(buf, RTM_DELADDR, 0);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 
-	nlh->nlmsg_type = RTM_DELADDR;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = AF_INET6;
 	ifa->ifa_prefixlen = 64;
 	ifa->ifa_index = (unsigned)l->ifindex;
 	mnl_attr_put(nlh, IFA_LOCAL, 16, a->d->cfg.access_lla.b);
-	nl_request(a, nlh);
+	dmm_nl_request(a->nlreq, nlh);
 }
 
 static void send_ra(struct dmmd_access *a, struct acc_link *l, bool withdraw)
@@ -509,14 +480,13 @@ void dmmd_access_mn_event(struct dmmd_access *a, const struct dmm_mn_event *ev)
 struct dmmd_access *dmmd_access_open(struct dmmd *d)
 {
 	struct dmmd_access *a = calloc(1, sizeof(*a));
-	struct mnl_socket *dump = NULL;
+	struct dmm_nl *dump = NULL;
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct rtgenmsg *rt;
 	struct icmp6_filter filt;
 	struct itimerspec its = {{1, 0}, {1, 0}};
-	int one = 1, hops = 255;
-	ssize_t n;
+	int one = 1, hops = 255, r;
 
 	if (!a)
 		return NULL;
@@ -525,9 +495,8 @@ struct dmmd_access *dmmd_access_open(struct dmmd *d)
 		a->link[i].pkt_fd = -1;
 	a->icmp_fd = a->tick_fd = -1;
 	a->nl = mnl_socket_open(NETLINK_ROUTE);
-	a->nlreq = mnl_socket_open(NETLINK_ROUTE);
-	if (!a->nl || !a->nlreq || mnl_socket_bind(a->nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_bind(a->nlreq, 0, MNL_SOCKET_AUTOPID) < 0)
+	a->nlreq = dmm_nl_open(NETLINK_ROUTE);
+	if (!a->nl || !a->nlreq || mnl_socket_bind(a->nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0)
 		goto err;
 	a->icmp_fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
 	if (a->icmp_fd < 0)
@@ -558,26 +527,22 @@ struct dmmd_access *dmmd_access_open(struct dmmd *d)
 	 * configures access links through nlreq while the dump is still being
 	 * read, and their acks must not interleave with the dump's parts.
 	 */
-	dump = mnl_socket_open(NETLINK_ROUTE);
-	if (!dump || mnl_socket_bind(dump, 0, MNL_SOCKET_AUTOPID) < 0)
+	dump = dmm_nl_open(NETLINK_ROUTE);
+	if (!dump)
 		goto err;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = 1;
+	nlh = dmm_nl_msg(buf, RTM_GETLINK, 0);
 	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
 	rt->rtgen_family = AF_UNSPEC;
-	if (mnl_socket_sendto(dump, nlh, nlh->nlmsg_len) < 0)
+	r = dmm_nl_dump(dump, nlh, link_cb, a);
+	if (r < 0) {
+		errno = -r;
 		goto err;
-	while ((n = mnl_socket_recvfrom(dump, buf, sizeof(buf))) > 0)
-		if (mnl_cb_run(buf, (size_t)n, 1, mnl_socket_get_portid(dump), link_cb, a) <= MNL_CB_STOP)
-			break;
-	mnl_socket_close(dump);
+	}
+	dmm_nl_close(dump);
 	return a;
 err:
 	dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_ND, "access links: %s", strerror(errno));
-	if (dump)
-		mnl_socket_close(dump);
+	dmm_nl_close(dump);
 	dmmd_access_close(a);
 	return NULL;
 }
@@ -604,8 +569,7 @@ void dmmd_access_close(struct dmmd_access *a)
 		dmm_loop_del(a->d->loop, mnl_socket_get_fd(a->nl));
 		mnl_socket_close(a->nl);
 	}
-	if (a->nlreq)
-		mnl_socket_close(a->nlreq);
+	dmm_nl_close(a->nlreq);
 	if (a->icmp_fd >= 0) {
 		dmm_loop_del(a->d->loop, a->icmp_fd);
 		close(a->icmp_fd);

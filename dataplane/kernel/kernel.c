@@ -64,6 +64,7 @@
 
 #include "dmm/dataplane.h"
 #include "dmm/fmt.h"
+#include "../nl.h"
 #include "kernel.h"
 #include "nft.h"
 
@@ -78,7 +79,6 @@
 #define KDP_DEFAULT_RULE_PRIO 1000
 #define KDP_DEFAULT_PROTO 0xd3
 #define KDP_MAIN_TABLE RT_TABLE_MAIN
-#define KDP_RXBUF 32768
 
 struct kdp_intent {
 	uint32_t id;
@@ -99,9 +99,8 @@ struct kdp_peer {
 
 struct dmm_dp {
 	struct dmm_dp_cfg cfg;
-	struct mnl_socket *nl;	 /* NETLINK_ROUTE */
-	struct mnl_socket *genl; /* NETLINK_GENERIC, for the seg6 tunnel source */
-	uint32_t seq;
+	struct dmm_nl *nl;   /* NETLINK_ROUTE */
+	struct dmm_nl *genl; /* NETLINK_GENERIC, for the seg6 tunnel source */
 	uint16_t seg6_family;
 	bool tunsrc_set; /* we changed it; restore old_tunsrc at close */
 	struct dmm_addr old_tunsrc;
@@ -115,7 +114,6 @@ struct dmm_dp {
 	bool closing;
 	char nft_why[256]; /* why there is no nft */
 	char lasterr[256];
-	char rx[KDP_RXBUF];
 };
 
 __attribute__((format(printf, 2, 3))) static void set_err(struct dmm_dp *dp, const char *fmt, ...)
@@ -134,101 +132,17 @@ const char *dmm_dp_kernel_last_error(const struct dmm_dp *dp)
 
 /* ---- netlink request / reply ---- */
 
-struct req {
-	struct dmm_dp *dp;
-	mnl_cb_t cb;
-	void *data;
-};
-
-static int cb_noop(const struct nlmsghdr *nlh, void *data)
-{
-	(void)nlh;
-	(void)data;
-	return MNL_CB_OK;
-}
-
-static int cb_done(const struct nlmsghdr *nlh, void *data)
-{
-	(void)nlh;
-	(void)data;
-	return MNL_CB_STOP;
-}
-
-/* An ACK (error 0) ends the request; an error keeps the extended ACK text. */
-static int cb_error(const struct nlmsghdr *nlh, void *data)
-{
-	struct req *r = data;
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *attr;
-	size_t off = sizeof(*e);
-
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	if (e->error == 0)
-		return MNL_CB_STOP;
-	r->dp->lasterr[0] = '\0';
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-			off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-		mnl_attr_for_each(attr, nlh, off)
-		{
-			if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-			    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-				set_err(r->dp, "%s", mnl_attr_get_str(attr));
-		}
-	}
-	errno = -e->error;
-	return MNL_CB_ERROR;
-}
-
-static int cb_data(const struct nlmsghdr *nlh, void *data)
-{
-	struct req *r = data;
-
-	return r->cb ? r->cb(nlh, r->data) : MNL_CB_OK;
-}
-
 /*
- * Send nlh on sk and run cb on every reply until the ACK (or NLMSG_DONE
- * of a dump). Returns 0 or -errno; the kernel's message is in lasterr.
+ * dmm_nl_talk() on sk (dp->nl or dp->genl). Returns 0 or -errno; on
+ * failure the kernel's message (or the socket error) is in lasterr.
  */
-static int nl_talk(struct dmm_dp *dp, struct mnl_socket *sk, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+static int nl_talk(struct dmm_dp *dp, struct dmm_nl *sk, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
-	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
-		[NLMSG_NOOP] = cb_noop,
-		[NLMSG_ERROR] = cb_error,
-		[NLMSG_DONE] = cb_done,
-		[NLMSG_OVERRUN] = cb_noop,
-	};
-	struct req r = {dp, cb, data};
-	uint32_t portid = mnl_socket_get_portid(sk);
-	ssize_t n;
-	int ret;
+	int ret = dmm_nl_talk(sk, nlh, cb, data);
 
-	nlh->nlmsg_flags |= NLM_F_REQUEST;
-	if ((nlh->nlmsg_flags & NLM_F_DUMP) != NLM_F_DUMP) /* NLM_F_EXCL shares a bit with it */
-		nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = ++dp->seq;
-	if (mnl_socket_sendto(sk, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		set_err(dp, "netlink send: %s", strerror(errno));
-		return ret;
-	}
-	for (;;) {
-		n = mnl_socket_recvfrom(sk, dp->rx, sizeof(dp->rx));
-		if (n < 0) {
-			ret = -errno;
-			set_err(dp, "netlink receive: %s", strerror(errno));
-			return ret;
-		}
-		ret = mnl_cb_run2(dp->rx, (size_t)n, dp->seq, portid, cb_data, &r, ctl, NLMSG_MIN_TYPE);
-		if (ret == MNL_CB_STOP)
-			return 0;
-		if (ret < 0)
-			return errno ? -errno : -EIO;
-	}
+	if (ret < 0)
+		set_err(dp, "%s", dmm_nl_error(sk));
+	return ret;
 }
 
 /* ---- message builders ---- */
@@ -473,29 +387,9 @@ static int tunsrc_set(struct dmm_dp *dp, const struct dmm_addr *a)
 
 struct collect {
 	struct dmm_dp *dp;
-	char *buf; /* concatenated netlink messages to send back as deletes */
-	size_t len, cap;
-	bool moved_local; /* one of ours was the moved "lookup local" rule */
+	struct dmm_nl_list list; /* netlink messages to send back as deletes */
+	bool moved_local;	 /* one of ours was the moved "lookup local" rule */
 };
-
-static int collect_add(struct collect *c, const struct nlmsghdr *nlh)
-{
-	if (c->len + nlh->nlmsg_len > c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16384;
-		char *b;
-
-		while (cap < c->len + nlh->nlmsg_len)
-			cap *= 2;
-		b = realloc(c->buf, cap);
-		if (!b)
-			return MNL_CB_ERROR;
-		c->buf = b;
-		c->cap = cap;
-	}
-	memcpy(c->buf + c->len, nlh, nlh->nlmsg_len);
-	c->len += MNL_ALIGN(nlh->nlmsg_len);
-	return MNL_CB_OK;
-}
 
 static int cb_rule_leftover(const struct nlmsghdr *nlh, void *data)
 {
@@ -518,7 +412,7 @@ static int cb_rule_leftover(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	if (table == RT_TABLE_LOCAL)
 		c->moved_local = true;
-	return collect_add(c, nlh);
+	return dmm_nl_list_add(&c->list, nlh);
 }
 
 /* Only the keys ip6_route_del() matches on, so no attribute of the dump is misread. */
@@ -553,24 +447,7 @@ static int cb_route_leftover(const struct nlmsghdr *nlh, void *data)
 			break;
 		}
 	}
-	return collect_add(c, del);
-}
-
-static int send_collected(struct dmm_dp *dp, struct collect *c, uint16_t type)
-{
-	size_t off = 0;
-	int n = 0;
-
-	while (off < c->len) {
-		struct nlmsghdr *nlh = (struct nlmsghdr *)(c->buf + off);
-
-		off += MNL_ALIGN(nlh->nlmsg_len);
-		nlh->nlmsg_type = type;
-		nlh->nlmsg_flags = 0;
-		if (nl_talk(dp, dp->nl, nlh, NULL, NULL) == 0)
-			n++;
-	}
-	return n;
+	return dmm_nl_list_add(&c->list, del);
 }
 
 static int local_rule_at0(struct dmm_dp *dp, uint16_t type)
@@ -589,12 +466,10 @@ static int sweep(struct dmm_dp *dp)
 	struct rtgenmsg *g;
 	int ret, n = 0;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETRULE;
-	nlh->nlmsg_flags = NLM_F_DUMP;
+	nlh = dmm_nl_msg(buf, RTM_GETRULE, 0);
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(struct fib_rule_hdr));
 	g->rtgen_family = AF_INET6;
-	ret = nl_talk(dp, dp->nl, nlh, cb_rule_leftover, &c);
+	ret = dmm_nl_dump(dp->nl, nlh, cb_rule_leftover, &c);
 	if (ret < 0)
 		goto out;
 	/* Put the local table back at priority 0 before removing our copy of it. */
@@ -603,21 +478,21 @@ static int sweep(struct dmm_dp *dp)
 		if (ret < 0 && ret != -EEXIST)
 			goto out;
 	}
-	n += send_collected(dp, &c, RTM_DELRULE);
+	n += (int)dmm_nl_list_send(dp->nl, &c.list, RTM_DELRULE);
 
-	c.len = 0;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_DUMP;
+	dmm_nl_list_clear(&c.list);
+	nlh = dmm_nl_msg(buf, RTM_GETROUTE, 0);
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(struct rtmsg));
 	g->rtgen_family = AF_INET6;
-	ret = nl_talk(dp, dp->nl, nlh, cb_route_leftover, &c);
+	ret = dmm_nl_dump(dp->nl, nlh, cb_route_leftover, &c);
 	if (ret < 0)
 		goto out;
-	n += send_collected(dp, &c, RTM_DELROUTE);
+	n += (int)dmm_nl_list_send(dp->nl, &c.list, RTM_DELROUTE);
 	ret = n;
 out:
-	free(c.buf);
+	if (ret < 0)
+		set_err(dp, "%s", dmm_nl_error(dp->nl));
+	dmm_nl_list_free(&c.list);
 	return ret;
 }
 
@@ -1008,26 +883,6 @@ static int k_poll(struct dmm_dp *dp)
 
 /* ---- open / close ---- */
 
-static struct mnl_socket *nl_open(int bus)
-{
-	struct mnl_socket *sk = mnl_socket_open(bus);
-	int one = 1;
-
-	if (!sk)
-		return NULL;
-	if (mnl_socket_bind(sk, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int e = errno;
-
-		mnl_socket_close(sk);
-		errno = e;
-		return NULL;
-	}
-	/* Extended ACKs carry the kernel's reason; capped ACKs do not echo the request. */
-	mnl_socket_setsockopt(sk, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(sk, NETLINK_CAP_ACK, &one, sizeof(one));
-	return sk;
-}
-
 static void k_close(struct dmm_dp *dp)
 {
 	if (!dp)
@@ -1041,10 +896,8 @@ static void k_close(struct dmm_dp *dp)
 	kdp_nft_close(dp->nft);
 	if (dp->tunsrc_set)
 		tunsrc_set(dp, &dp->old_tunsrc);
-	if (dp->genl)
-		mnl_socket_close(dp->genl);
-	if (dp->nl)
-		mnl_socket_close(dp->nl);
+	dmm_nl_close(dp->genl);
+	dmm_nl_close(dp->nl);
 	free(dp->in);
 	free(dp->peers);
 	free(dp);
@@ -1068,20 +921,19 @@ static struct dmm_dp *k_open(const struct dmm_dp_cfg *cfg, char *err, size_t err
 		dp->cfg.rule_prio = KDP_DEFAULT_RULE_PRIO;
 	if (!dp->cfg.rt_proto)
 		dp->cfg.rt_proto = KDP_DEFAULT_PROTO;
-	dp->seq = (uint32_t)time(NULL);
 	if (dp->cfg.rule_prio < 2 || dp->cfg.table_base == RT_TABLE_MAIN ||
 	    dp->cfg.table_base >= 0xfffffff0u || dmm_addr_is_zero(&dp->cfg.local)) {
 		snprintf(err, errlen, "kernel dp: needs local, rule_prio >= 2 and a free table_base");
 		ret = -EINVAL;
 		goto err_free;
 	}
-	dp->nl = nl_open(NETLINK_ROUTE);
+	dp->nl = dmm_nl_open(NETLINK_ROUTE);
 	if (!dp->nl) {
 		ret = -errno;
 		snprintf(err, errlen, "kernel dp: rtnetlink socket: %s", strerror(errno));
 		goto err_free;
 	}
-	dp->genl = nl_open(NETLINK_GENERIC);
+	dp->genl = dmm_nl_open(NETLINK_GENERIC);
 	if (!dp->genl) {
 		ret = -errno;
 		snprintf(err, errlen, "kernel dp: generic netlink socket: %s", strerror(errno));

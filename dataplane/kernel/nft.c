@@ -83,6 +83,7 @@
 
 #include "dmm/fm.h"
 #include "dmm/fmt.h"
+#include "../nl.h"
 #include "nft.h"
 
 #define OUTER_HDR 40 /* an IPv6 header without extension headers: encap.red with one segment */
@@ -143,8 +144,7 @@ struct counted {
 
 struct kdp_nft {
 	struct nft_ctx *ctx;
-	struct mnl_socket *nl; /* NETLINK_NETFILTER, to dump set elements; NULL: list them as text */
-	uint32_t seq;
+	struct dmm_nl *nl;	   /* NETLINK_NETFILTER, to dump set elements; NULL: list them as text */
 	char table[32], tname[16]; /* "inet dmm_<proto>", "dmm_<proto>" */
 	char cmd[1024];
 	struct slot *slots; /* sorted by id */
@@ -230,11 +230,7 @@ struct kdp_nft *kdp_nft_open(uint8_t proto, char *err, size_t errlen)
 		goto fail;
 	}
 	/* Reading only: an owner table refuses changes from any other socket. */
-	n->nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (n->nl && mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		mnl_socket_close(n->nl);
-		n->nl = NULL;
-	}
+	n->nl = dmm_nl_open(NETLINK_NETFILTER);
 	return n;
 fail:
 	if (n->ctx)
@@ -251,8 +247,7 @@ void kdp_nft_close(struct kdp_nft *n)
 	snprintf(n->cmd, sizeof(n->cmd), "delete table %s", n->table);
 	run(n, n->cmd, 0, "deleting the table");
 	nft_ctx_free(n->ctx);
-	if (n->nl)
-		mnl_socket_close(n->nl);
+	dmm_nl_close(n->nl);
 	free(n->slots);
 	free(n->cache);
 	free(n);
@@ -716,30 +711,15 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 static int dump_set(struct kdp_nft *n, const char *name)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct nfgenmsg *g;
-	uint32_t seq = ++n->seq, portid = mnl_socket_get_portid(n->nl);
-	ssize_t len;
-	int ret;
+	struct nlmsghdr *nlh = dmm_nl_msg(buf, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM, 0);
+	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 
-	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->nfgen_family = NFPROTO_INET;
 	g->version = NFNETLINK_V0;
 	g->res_id = 0;
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, n->tname);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, name);
-	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		len = mnl_socket_recvfrom(n->nl, buf, sizeof(buf));
-		if (len < 0)
-			return -errno;
-		ret = mnl_cb_run(buf, (size_t)len, seq, portid, elems_cb, n);
-	} while (ret == MNL_CB_OK);
-	return ret < 0 ? (errno > 0 ? -errno : -EIO) : 0;
+	return dmm_nl_dump(n->nl, nlh, elems_cb, n);
 }
 
 /*

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Netlink requests and dumps (libmnl), shared by the data plane backends
+ * and dmmd: one socket per struct dmm_nl, its own sequence numbers, the
+ * kernel's extended ACK text of the last failure.
+ *
+ * Not for the event sockets that only listen to multicast groups: they
+ * read with mnl_cb_run() themselves.
+ */
+#ifndef DMM_DP_NL_H
+#define DMM_DP_NL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libmnl/libmnl.h>
+
+#define DMM_NL_ERRLEN 256
+
+struct dmm_nl;
+
+/*
+ * Open a netlink socket on bus (NETLINK_ROUTE, NETLINK_GENERIC,
+ * NETLINK_NETFILTER ...), bound to an automatic port id, with extended
+ * ACKs (the kernel's reason for a refusal) and capped ACKs (an error
+ * does not echo the request). NULL on error, errno set. Free with
+ * dmm_nl_close().
+ */
+struct dmm_nl *dmm_nl_open(int bus);
+
+/* Close the socket and free nl; accepts NULL. */
+void dmm_nl_close(struct dmm_nl *nl);
+
+/*
+ * Send nlh (built by the caller, borrowed) and run cb(msg, data) on every
+ * reply that is not a control message, until the ACK or, for a dump, the
+ * NLMSG_DONE. NLM_F_REQUEST and a fresh sequence number are set; NLM_F_ACK
+ * too unless nlh is a dump. cb may be NULL, and may make requests on
+ * another struct dmm_nl (not on nl). Returns 0, or -errno: the kernel's
+ * error, a socket error, or the errno of a cb returning MNL_CB_ERROR
+ * (-EIO without one). On failure dmm_nl_error() holds the kernel's
+ * extended ACK text or a description of the socket error ("" if neither).
+ */
+int dmm_nl_talk(struct dmm_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
+
+/* A request that returns no data: dmm_nl_talk() without a callback. */
+int dmm_nl_request(struct dmm_nl *nl, struct nlmsghdr *nlh);
+
+/* A dump: sets NLM_F_DUMP on nlh, then dmm_nl_talk() with cb per message. */
+int dmm_nl_dump(struct dmm_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
+
+/* The error text of the last failed dmm_nl_talk() on nl; valid until the next call. */
+const char *dmm_nl_error(const struct dmm_nl *nl);
+
+/* Start a message in buf (MNL_SOCKET_BUFFER_SIZE bytes) of that type and flags. */
+struct nlmsghdr *dmm_nl_msg(char *buf, uint16_t type, uint16_t flags);
+
+/* Bring interface ifindex up (RTM_NEWLINK, IFF_UP). 0 or -errno. */
+int dmm_nl_link_up(struct dmm_nl *nl, int ifindex);
+
+/*
+ * Messages kept to be sent later, back to back (a dump's objects to
+ * delete once the dump is over: a socket answers one request at a time).
+ */
+struct dmm_nl_list {
+	char *buf;
+	size_t len, cap;
+	unsigned count;
+};
+
+/* Append a copy of nlh. MNL_CB_OK, or MNL_CB_ERROR (errno ENOMEM): a dump callback's answer. */
+int dmm_nl_list_add(struct dmm_nl_list *l, const struct nlmsghdr *nlh);
+
+/*
+ * Send every message of l as a request of the given type (flags cleared),
+ * one at a time; messages are changed in place. Returns how many the
+ * kernel acknowledged.
+ */
+unsigned dmm_nl_list_send(struct dmm_nl *nl, struct dmm_nl_list *l, uint16_t type);
+
+/* Forget the messages, keep the memory. */
+void dmm_nl_list_clear(struct dmm_nl_list *l);
+
+/* Free the memory of l (not l itself). */
+void dmm_nl_list_free(struct dmm_nl_list *l);
+
+#endif

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The user data plane's kernel state (user.c has the mapping): the routes
+ * and rules that send an intent's packets to the TUN or a link, the
+ * leftovers of an earlier run, and the TUN device's link settings, all
+ * through rtnetlink (../nl.h). Every route and rule carries cfg.rt_proto,
+ * so a later run finds exactly ours.
+ */
+#include <errno.h>
+#include <linux/fib_rules.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <string.h>
+
+#include "user.h"
+
+int dpu_rt_route(struct dmm_dp *dp, bool add, uint32_t table, const struct dmm_prefix *p, int oif)
+{
+	struct nlmsghdr *nlh = dmm_nl_msg(dp->nlbuf, add ? RTM_NEWROUTE : RTM_DELROUTE,
+					  add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_dst_len = p->len;
+	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = dp->cfg.rt_proto;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, RTA_DST, 16, p->addr.b);
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	if (add)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+	return dmm_nl_request(dp->nl, nlh);
+}
+
+int dpu_rt_rule(struct dmm_dp *dp, bool add, const struct dmm_prefix *p, const char *iif)
+{
+	struct nlmsghdr *nlh =
+		dmm_nl_msg(dp->nlbuf, add ? RTM_NEWRULE : RTM_DELRULE, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	struct fib_rule_hdr *fr = mnl_nlmsg_put_extra_header(nlh, sizeof(*fr));
+
+	fr->family = AF_INET6;
+	fr->src_len = p->len;
+	fr->action = FR_ACT_TO_TBL;
+	fr->table = dp->cfg.table_base < 256 ? (uint8_t)dp->cfg.table_base : RT_TABLE_UNSPEC;
+	mnl_attr_put(nlh, FRA_SRC, 16, p->addr.b);
+	mnl_attr_put_strz(nlh, FRA_IIFNAME, iif);
+	mnl_attr_put_u32(nlh, FRA_TABLE, dp->cfg.table_base);
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, dp->cfg.rule_prio);
+	mnl_attr_put_u8(nlh, FRA_PROTOCOL, dp->cfg.rt_proto);
+	return dmm_nl_request(dp->nl, nlh);
+}
+
+struct flush_ctx {
+	struct dmm_dp *dp;
+	uint16_t kind;
+	struct dmm_nl_list list; /* copies of the messages to delete */
+};
+
+static int flush_attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t t = mnl_attr_get_type(a);
+
+	if (t <= FRA_MAX)
+		tb[t] = a;
+	return MNL_CB_OK;
+}
+
+static int flush_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct flush_ctx *fc = data;
+	uint8_t proto;
+
+	if (fc->kind == RTM_GETROUTE) {
+		const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+
+		proto = rtm->rtm_protocol;
+	} else {
+		const struct nlattr *tb[FRA_MAX + 1] = {0};
+
+		mnl_attr_parse(nlh, sizeof(struct fib_rule_hdr), flush_attr_cb, tb);
+		proto = tb[FRA_PROTOCOL] ? mnl_attr_get_u8(tb[FRA_PROTOCOL]) : 0;
+	}
+	if (proto != fc->dp->cfg.rt_proto)
+		return MNL_CB_OK;
+	return dmm_nl_list_add(&fc->list, nlh);
+}
+
+int dpu_rt_flush(struct dmm_dp *dp, uint16_t kind)
+{
+	struct flush_ctx fc = {.dp = dp, .kind = kind};
+	struct nlmsghdr *nlh = dmm_nl_msg(dp->nlbuf, kind, 0);
+	unsigned sent;
+	int r;
+
+	if (kind == RTM_GETROUTE) {
+		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+		rtm->rtm_family = AF_INET6;
+	} else {
+		struct fib_rule_hdr *fr = mnl_nlmsg_put_extra_header(nlh, sizeof(*fr));
+
+		fr->family = AF_INET6;
+	}
+	r = dmm_nl_dump(dp->nl, nlh, flush_cb, &fc);
+	if (r == 0) {
+		sent = dmm_nl_list_send(dp->nl, &fc.list, kind == RTM_GETROUTE ? RTM_DELROUTE : RTM_DELRULE);
+		if (sent != fc.list.count)
+			r = -EIO;
+	}
+	dmm_nl_list_free(&fc.list);
+	return r;
+}
+
+/* IFLA_INFO_KIND inside IFLA_LINKINFO. */
+static int link_kind_cb(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == IFLA_INFO_KIND)
+		*(const char **)data = mnl_attr_get_str(a);
+	return MNL_CB_OK;
+}
+
+struct link_ctx {
+	bool found, is_tun;
+	int ifindex;
+};
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_ctx *lc = data;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+
+	lc->found = true;
+	lc->ifindex = ifi->ifi_index;
+	mnl_attr_for_each(a, nlh, sizeof(*ifi))
+	{
+		if (mnl_attr_get_type(a) == IFLA_LINKINFO) {
+			const char *kind = NULL;
+
+			mnl_attr_parse_nested(a, link_kind_cb, &kind);
+			lc->is_tun = kind && strcmp(kind, "tun") == 0;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+int dpu_rt_remove_stale_tun(struct dmm_dp *dp, const char *name)
+{
+	struct nlmsghdr *nlh = dmm_nl_msg(dp->nlbuf, RTM_GETLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct link_ctx lc = {0};
+	int r;
+
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	r = dmm_nl_talk(dp->nl, nlh, link_cb, &lc);
+	if (r < 0)
+		return r == -ENODEV ? 0 : r;
+	if (!lc.found)
+		return 0;
+	if (!lc.is_tun)
+		return -EEXIST;
+	nlh = dmm_nl_msg(dp->nlbuf, RTM_DELLINK, 0);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = lc.ifindex;
+	return dmm_nl_request(dp->nl, nlh);
+}
+
+int dpu_rt_tun_setup(struct dmm_dp *dp)
+{
+	struct nlmsghdr *nlh = dmm_nl_msg(dp->nlbuf, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlattr *af, *in6;
+	int r;
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = dp->tun_ifindex;
+	mnl_attr_put_u32(nlh, IFLA_MTU, DP_TUN_MTU);
+	mnl_attr_put_u32(nlh, IFLA_TXQLEN, 1000);
+	af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	in6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, in6);
+	mnl_attr_nest_end(nlh, af);
+	r = dmm_nl_request(dp->nl, nlh);
+	if (r < 0)
+		return r;
+	return dmm_nl_link_up(dp->nl, dp->tun_ifindex);
+}
+
+void dpu_rt_remove_all(struct dmm_dp *dp)
+{
+	/* Remove exactly what we installed; shared routes and rules go once. */
+	for (uint32_t i = 0; i < dp->cap; i++) {
+		struct slot *s = &dp->slot[i];
+
+		if (!s->used)
+			continue;
+		if (s->in.match == DMM_FM_DST && (dpu_to_tun(s->in.action) || s->in.action == DMM_FM_DELIVER))
+			dpu_rt_route(dp, false, RT_TABLE_MAIN, &s->in.prefix, 0);
+		else if (s->in.match == DMM_FM_SRC && dpu_to_tun(s->in.action))
+			dpu_rt_rule(dp, false, &s->in.prefix, s->ifname);
+	}
+	if (dp->table_route) {
+		struct dmm_prefix any = {0};
+
+		dpu_rt_route(dp, false, dp->cfg.table_base, &any, 0);
+	}
+}
+
+int dpu_link_resolve(const struct dmm_dp *dp, uint32_t id, char ifname[DMM_DP_IFNAMSIZ], int *ifindex)
+{
+	char name[IF_NAMESIZE];
+
+	for (unsigned i = 0; i < dp->cfg.nlinks; i++)
+		if (dp->cfg.link[i].id == id) {
+			memcpy(ifname, dp->cfg.link[i].ifname, DMM_DP_IFNAMSIZ);
+			*ifindex = (int)if_nametoindex(ifname);
+			return *ifindex ? 0 : -ENODEV;
+		}
+	if (dp->cfg.nlinks || !id || !if_indextoname(id, name) || strlen(name) >= DMM_DP_IFNAMSIZ)
+		return -ENODEV;
+	memcpy(ifname, name, strlen(name) + 1);
+	*ifindex = (int)id;
+	return 0;
+}
+
+int dpu_sync_dst_route(struct dmm_dp *dp, const struct dmm_prefix *p)
+{
+	const struct slot *best = NULL;
+
+	for (uint32_t i = dpu_chain(dp, DMM_FM_DST, p); i != NONE; i = dp->slot[i].pnext) {
+		const struct slot *s = &dp->slot[i];
+
+		if (!dpu_slot_is(s, DMM_FM_DST, p))
+			continue;
+		if ((dpu_to_tun(s->in.action) || s->in.action == DMM_FM_DELIVER) && dpu_better(s, best))
+			best = s;
+	}
+	if (!best) {
+		int r = dpu_rt_route(dp, false, RT_TABLE_MAIN, p, 0);
+
+		return r == -ESRCH || r == -ENOENT ? 0 : r;
+	}
+	return dpu_rt_route(dp, true, RT_TABLE_MAIN, p,
+			    best->in.action == DMM_FM_DELIVER ? best->ifindex : dp->tun_ifindex);
+}
+
+int dpu_sync_src_rule(struct dmm_dp *dp, const struct dmm_prefix *p, const char *ifname, int ifindex,
+		      bool adding)
+{
+	unsigned users = 0;
+	int r;
+
+	for (uint32_t i = dpu_chain(dp, DMM_FM_SRC, p); i != NONE; i = dp->slot[i].pnext) {
+		const struct slot *s = &dp->slot[i];
+
+		if (dpu_slot_is(s, DMM_FM_SRC, p) && dpu_to_tun(s->in.action) && s->ifindex == ifindex)
+			users++;
+	}
+	if (adding && users == 1) {
+		if (!dp->table_route) {
+			struct dmm_prefix any = {0};
+
+			r = dpu_rt_route(dp, true, dp->cfg.table_base, &any, dp->tun_ifindex);
+			if (r < 0)
+				return r;
+			dp->table_route = true;
+		}
+		r = dpu_rt_rule(dp, true, p, ifname);
+		return r == -EEXIST ? 0 : r;
+	}
+	if (!adding && users == 0)
+		return dpu_rt_rule(dp, false, p, ifname);
+	return 0;
+}
