@@ -82,31 +82,12 @@ static uint32_t lost_in(const struct emu_mn *m, uint32_t from, uint32_t to)
 	return lost;
 }
 
-static const char *mh_name(unsigned t)
-{
-	switch (t) {
-	case DMM_MH_BU:
-		return "PBU";
-	case DMM_MH_BA:
-		return "PBA";
-	case DMM_MH_BE:
-		return "BE";
-	case DMM_MH_HB:
-		return "HB";
-	case DMM_MH_BR:
-		return "BR";
-	case DMM_MH_UPN:
-		return "UPN";
-	case DMM_MH_UPA:
-		return "UPA";
-	case DMM_MH_HI:
-		return "HI";
-	case DMM_MH_HACK:
-		return "HAck";
-	default:
-		return NULL;
-	}
-}
+/* The report's names of the MH types (the emulator counts PBUs and PBAs). */
+static const char *const mh_names[32] = {
+	[DMM_MH_BU] = "PBU",  [DMM_MH_BA] = "PBA", [DMM_MH_BE] = "BE",
+	[DMM_MH_HB] = "HB",   [DMM_MH_BR] = "BR",  [DMM_MH_UPN] = "UPN",
+	[DMM_MH_UPA] = "UPA", [DMM_MH_HI] = "HI",  [DMM_MH_HACK] = "HAck",
+};
 
 static void hb_params(struct emu *e, const struct emu_node *n, dmm_time_t *interval, unsigned *allowed)
 {
@@ -332,7 +313,7 @@ static json_t *signalling_json(struct emu *e, uint64_t sig_ho_total)
 	json_t *bytype = json_object();
 
 	for (unsigned t = 0; t < 32; t++) {
-		const char *nm = mh_name(t);
+		const char *nm = mh_names[t];
 		char buf[16];
 
 		if (!e->mh_by_type[t])
@@ -920,11 +901,84 @@ static void row_fmt(FILE *out, const char *label, json_t *d, json_t *c, const ch
 	row(out, label, a, b);
 }
 
+/* The rows of the text comparison: label, format, and up to three figures of cmp_metrics(). */
+static const struct {
+	const char *label, *fmt, *p1, *p2, *p3;
+} cmp_rows[] = {
+	{"path stretch, old sessions: hops", "%.2f vs %.2f (x%.3f)", "stretch_old_sessions.hops_via_anchor",
+	 "stretch_old_sessions.hops_direct", "stretch_old_sessions.hop_ratio"},
+	{"  delay via anchor vs direct, ms", "%.2f vs %.2f (x%.3f)",
+	 "stretch_old_sessions.delay_via_anchor_ms", "stretch_old_sessions.delay_direct_ms",
+	 "stretch_old_sessions.delay_ratio_mean"},
+	{"  packets", "%.0f", "stretch_old_sessions.packets", NULL, NULL},
+	{"path stretch, new sessions: hops", "%.2f vs %.2f (x%.3f)", "stretch_new_sessions.hops_via_anchor",
+	 "stretch_new_sessions.hops_direct", "stretch_new_sessions.hop_ratio"},
+	{"  delay via anchor vs direct, ms", "%.2f vs %.2f (x%.3f)",
+	 "stretch_new_sessions.delay_via_anchor_ms", "stretch_new_sessions.delay_direct_ms",
+	 "stretch_new_sessions.delay_ratio_mean"},
+	{"  packets", "%.0f", "stretch_new_sessions.packets", NULL, NULL},
+	{"handovers", "%.0f", "handovers", NULL, NULL},
+	{"attach -> registration, ms (median/p95/max)", "%.2f / %.2f / %.2f",
+	 "attach_to_registration_ms.median", "attach_to_registration_ms.p95",
+	 "attach_to_registration_ms.max"},
+	{"attach -> 1st pkt of ongoing session, ms", "%.2f / %.2f / %.2f",
+	 "attach_to_first_packet_ongoing_ms.median", "attach_to_first_packet_ongoing_ms.p95",
+	 "attach_to_first_packet_ongoing_ms.max"},
+	{"signalling per handover (MH messages)", "%.2f", "signalling_per_handover", NULL, NULL},
+	{"signalling messages in all", "%.0f", "signalling_messages", NULL, NULL},
+	{"tunnels alive (ENCAP intents): mean / max", "%.1f / %.0f", "tunnels_alive.mean",
+	 "tunnels_alive.max", NULL},
+	{"released prefixes", "%.0f", "released_prefixes", NULL, NULL},
+	{"sessions started / delivered ratio", "%.0f / %.4f", "sessions_started", "sessions_delivered_ratio",
+	 NULL},
+	{"registered at the end / attached", "%.0f / %.0f", "registered_end", "attached_end", NULL},
+	{"busiest anchor's share of the traffic", "%.3f", "busiest_anchor_share", NULL, NULL},
+};
+
+/* What the anchor called name carried in the run of metrics m, as "packets, MB" in buf; false if none. */
+static bool anchor_cell(json_t *m, const char *name, char *buf, size_t len)
+{
+	json_t *v;
+	size_t i;
+	bool any = false;
+
+	json_array_foreach(json_object_get(m, "anchors"), i, v)
+	{
+		if (strcmp(json_string_value(json_object_get(v, "name")), name))
+			continue;
+		snprintf(buf, len, "%.0f, %.2f", num(v, "packets"), num(v, "bytes") / 1e6);
+		any = true;
+	}
+	return any;
+}
+
+static void compare_text(struct emu *d, json_t *md, json_t *mc, FILE *out)
+{
+	fprintf(out,
+		"dmm-emu --compare: scenario %s, seed %llu, %u MNs, %.0f s virtual; same topology, moves and "
+		"sessions\n",
+		d->cfg.name, (unsigned long long)d->seed, d->nmns, sec(d->cfg.duration));
+	row(out, "", "DMM (CMD + MAARs)", "PMIPv6 (one LMA)");
+	for (size_t k = 0; k < sizeof(cmp_rows) / sizeof(cmp_rows[0]); k++)
+		row_fmt(out, cmp_rows[k].label, md, mc, cmp_rows[k].fmt, cmp_rows[k].p1, cmp_rows[k].p2,
+			cmp_rows[k].p3);
+	fprintf(out, "  traffic carried per anchor (packets, MB):\n");
+	for (uint32_t k = 0; k < d->nnodes; k++) {
+		char a[64] = "-", b[64] = "-", label[64];
+		bool in_d = anchor_cell(md, d->nodes[k].name, a, sizeof(a));
+		bool in_c = anchor_cell(mc, d->nodes[k].name, b, sizeof(b));
+
+		if (!in_d && !in_c)
+			continue;
+		snprintf(label, sizeof(label), "  %s", d->nodes[k].name);
+		row(out, label, a, b);
+	}
+}
+
 int emu_report_compare(struct emu *d, struct emu *c, FILE *out, enum emu_format fmt)
 {
-	json_t *rd = build(d, false), *rc = build(c, false), *root, *md, *mc, *v;
+	json_t *rd = build(d, false), *rc = build(c, false), *root, *md, *mc;
 	char *str;
-	size_t i;
 
 	if (!rd || !rc)
 		return -1;
@@ -938,70 +992,8 @@ int emu_report_compare(struct emu *d, struct emu *c, FILE *out, enum emu_format 
 		if (str)
 			fprintf(out, "%s\n", str);
 		free(str);
-		json_decref(root);
-		return 0;
-	}
-	fprintf(out,
-		"dmm-emu --compare: scenario %s, seed %llu, %u MNs, %.0f s virtual; same topology, moves and "
-		"sessions\n",
-		d->cfg.name, (unsigned long long)d->seed, d->nmns, sec(d->cfg.duration));
-	row(out, "", "DMM (CMD + MAARs)", "PMIPv6 (one LMA)");
-	row_fmt(out, "path stretch, old sessions: hops", md, mc, "%.2f vs %.2f (x%.3f)",
-		"stretch_old_sessions.hops_via_anchor", "stretch_old_sessions.hops_direct",
-		"stretch_old_sessions.hop_ratio");
-	row_fmt(out, "  delay via anchor vs direct, ms", md, mc, "%.2f vs %.2f (x%.3f)",
-		"stretch_old_sessions.delay_via_anchor_ms", "stretch_old_sessions.delay_direct_ms",
-		"stretch_old_sessions.delay_ratio_mean");
-	row_fmt(out, "  packets", md, mc, "%.0f", "stretch_old_sessions.packets", NULL, NULL);
-	row_fmt(out, "path stretch, new sessions: hops", md, mc, "%.2f vs %.2f (x%.3f)",
-		"stretch_new_sessions.hops_via_anchor", "stretch_new_sessions.hops_direct",
-		"stretch_new_sessions.hop_ratio");
-	row_fmt(out, "  delay via anchor vs direct, ms", md, mc, "%.2f vs %.2f (x%.3f)",
-		"stretch_new_sessions.delay_via_anchor_ms", "stretch_new_sessions.delay_direct_ms",
-		"stretch_new_sessions.delay_ratio_mean");
-	row_fmt(out, "  packets", md, mc, "%.0f", "stretch_new_sessions.packets", NULL, NULL);
-	row_fmt(out, "handovers", md, mc, "%.0f", "handovers", NULL, NULL);
-	row_fmt(out, "attach -> registration, ms (median/p95/max)", md, mc, "%.2f / %.2f / %.2f",
-		"attach_to_registration_ms.median", "attach_to_registration_ms.p95",
-		"attach_to_registration_ms.max");
-	row_fmt(out, "attach -> 1st pkt of ongoing session, ms", md, mc, "%.2f / %.2f / %.2f",
-		"attach_to_first_packet_ongoing_ms.median", "attach_to_first_packet_ongoing_ms.p95",
-		"attach_to_first_packet_ongoing_ms.max");
-	row_fmt(out, "signalling per handover (MH messages)", md, mc, "%.2f", "signalling_per_handover", NULL,
-		NULL);
-	row_fmt(out, "signalling messages in all", md, mc, "%.0f", "signalling_messages", NULL, NULL);
-	row_fmt(out, "tunnels alive (ENCAP intents): mean / max", md, mc, "%.1f / %.0f", "tunnels_alive.mean",
-		"tunnels_alive.max", NULL);
-	row_fmt(out, "released prefixes", md, mc, "%.0f", "released_prefixes", NULL, NULL);
-	row_fmt(out, "sessions started / delivered ratio", md, mc, "%.0f / %.4f", "sessions_started",
-		"sessions_delivered_ratio", NULL);
-	row_fmt(out, "registered at the end / attached", md, mc, "%.0f / %.0f", "registered_end",
-		"attached_end", NULL);
-	row_fmt(out, "busiest anchor's share of the traffic", md, mc, "%.3f", "busiest_anchor_share", NULL,
-		NULL);
-	fprintf(out, "  traffic carried per anchor (packets, MB):\n");
-	for (uint32_t k = 0; k < d->nnodes; k++) {
-		char a[64] = "-", b[64] = "-", label[64];
-		bool any = false;
-
-		json_array_foreach(
-			json_object_get(md, "anchors"), i,
-			v) if (!strcmp(json_string_value(json_object_get(v, "name")), d->nodes[k].name))
-		{
-			snprintf(a, sizeof(a), "%.0f, %.2f", num(v, "packets"), num(v, "bytes") / 1e6);
-			any = true;
-		}
-		json_array_foreach(
-			json_object_get(mc, "anchors"), i,
-			v) if (!strcmp(json_string_value(json_object_get(v, "name")), d->nodes[k].name))
-		{
-			snprintf(b, sizeof(b), "%.0f, %.2f", num(v, "packets"), num(v, "bytes") / 1e6);
-			any = true;
-		}
-		if (!any)
-			continue;
-		snprintf(label, sizeof(label), "  %s", d->nodes[k].name);
-		row(out, label, a, b);
+	} else {
+		compare_text(d, md, mc, out);
 	}
 	json_decref(root);
 	return 0;
