@@ -183,7 +183,33 @@ static struct emu *simulate(const struct opts *o, const char *path, int variant,
 	return e;
 }
 
-int main(int argc, char **argv)
+/* The command line, parsed. */
+struct args {
+	struct opts o;
+	enum emu_format fmt;
+	const char *out_path, *scenario;
+	int variant; /* enum emu_variant */
+	bool list, compare;
+};
+
+static const struct {
+	const char *name;
+	enum emu_format fmt;
+} formats[] = {{"json", EMU_FMT_JSON}, {"csv", EMU_FMT_CSV}, {"text", EMU_FMT_TEXT}};
+
+static int parse_format(const char *s, enum emu_format *fmt)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (!strcmp(s, formats[i].name)) {
+			*fmt = formats[i].fmt;
+			return 0;
+		}
+	fprintf(stderr, "dmm-emu: --format: text, json or csv\n");
+	return -1;
+}
+
+/* Parse the command line into a; returns -1 to go on, else the exit code (0 after --help). */
+static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 		{"seed", required_argument, NULL, 's'},	    {"format", required_argument, NULL, 'f'},
@@ -192,64 +218,48 @@ int main(int argc, char **argv)
 		{"compare", no_argument, NULL, 'C'},	    {"pmipv6", no_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
-	struct opts o = {.seed = 1, .loss = -1};
-	struct emu *e, *c = NULL;
-	enum emu_format fmt = EMU_FMT_TEXT;
-	const char *out_path = NULL;
-	int ch, rc = 1, variant = EMU_VAR_NATIVE;
-	double t0, c0, wall, cpu;
-	bool list = false, compare = false;
-	uint64_t events;
-	FILE *out = stdout;
+	int ch;
 
 	while ((ch = getopt_long(argc, argv, "vho:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			o.seed = strtoull(optarg, NULL, 0);
+			a->o.seed = strtoull(optarg, NULL, 0);
 			break;
 		case 'f':
-			if (!strcmp(optarg, "json"))
-				fmt = EMU_FMT_JSON;
-			else if (!strcmp(optarg, "csv"))
-				fmt = EMU_FMT_CSV;
-			else if (!strcmp(optarg, "text"))
-				fmt = EMU_FMT_TEXT;
-			else {
-				fprintf(stderr, "dmm-emu: --format: text, json or csv\n");
+			if (parse_format(optarg, &a->fmt))
 				return 2;
-			}
 			break;
 		case 'd':
-			o.dur = optarg;
+			a->o.dur = optarg;
 			break;
 		case 'l':
-			o.loss = strtod(optarg, NULL);
-			if (o.loss < 0 || o.loss > 1) {
+			a->o.loss = strtod(optarg, NULL);
+			if (a->o.loss < 0 || a->o.loss > 1) {
 				fprintf(stderr, "dmm-emu: --loss: a probability 0..1\n");
 				return 2;
 			}
 			break;
 		case 'k':
-			if (o.nk == 16 || !strchr(optarg, '@') || strlen(optarg) >= 64) {
+			if (a->o.nk == 16 || !strchr(optarg, '@') || strlen(optarg) >= 64) {
 				fprintf(stderr, "dmm-emu: --kill NODE@TIME (at most 16)\n");
 				return 2;
 			}
-			o.kills[o.nk++] = optarg;
+			a->o.kills[a->o.nk++] = optarg;
 			break;
 		case 'H':
-			list = true;
+			a->list = true;
 			break;
 		case 'C':
-			compare = true;
+			a->compare = true;
 			break;
 		case 'P':
-			variant = EMU_VAR_PMIP;
+			a->variant = EMU_VAR_PMIP;
 			break;
 		case 'o':
-			out_path = optarg;
+			a->out_path = optarg;
 			break;
 		case 'v':
-			o.verbose++;
+			a->o.verbose++;
 			break;
 		case 'h':
 			usage(stdout);
@@ -263,37 +273,52 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	a->scenario = argv[optind];
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {.o = {.seed = 1, .loss = -1}, .fmt = EMU_FMT_TEXT, .variant = EMU_VAR_NATIVE};
+	struct emu *e, *c = NULL;
+	int rc = parse_args(argc, argv, &a);
+	double t0, c0, wall, cpu;
+	uint64_t events;
+	FILE *out = stdout;
+
+	if (rc >= 0)
+		return rc;
 	t0 = wall_now();
 	c0 = cpu_now();
-	e = simulate(&o, argv[optind], compare ? EMU_VAR_DMM : variant, &rc);
+	e = simulate(&a.o, a.scenario, a.compare ? EMU_VAR_DMM : a.variant, &rc);
 	if (!e)
 		return rc;
-	if ((compare || e->cfg.compare) && variant != EMU_VAR_PMIP) {
+	if ((a.compare || e->cfg.compare) && a.variant != EMU_VAR_PMIP) {
 		if (!e->has_dmm) {
 			fprintf(stderr, "dmm-emu: --compare needs a scenario with MAARs and a CMD\n");
 			return 2;
 		}
-		compare = true;
-		c = simulate(&o, argv[optind], EMU_VAR_PMIP, &rc);
+		a.compare = true;
+		c = simulate(&a.o, a.scenario, EMU_VAR_PMIP, &rc);
 		if (!c)
 			return rc;
 	}
-	if (out_path) {
-		out = fopen(out_path, "w");
+	if (a.out_path) {
+		out = fopen(a.out_path, "w");
 		if (!out) {
-			perror(out_path);
+			perror(a.out_path);
 			return 1;
 		}
 	}
-	if (compare)
-		emu_report_compare(e, c, out, fmt);
+	if (a.compare)
+		emu_report_compare(e, c, out, a.fmt);
 	else
-		emu_report(e, out, fmt, list);
+		emu_report(e, out, a.fmt, a.list);
 	wall = wall_now() - t0;
 	cpu = cpu_now() - c0;
 	events = e->eng.processed + (c ? c->eng.processed : 0);
 	/* Not part of the report: these vary from run to run. */
-	if (fmt == EMU_FMT_TEXT && !out_path)
+	if (a.fmt == EMU_FMT_TEXT && !a.out_path)
 		fprintf(out, "wall time %.3f s (cpu %.3f s), %.0f events/s\n", wall, cpu,
 			(double)events / wall);
 	else

@@ -97,32 +97,24 @@ static uint32_t mag_capacity(const struct emu *e)
 	return (uint32_t)(c < e->nmns + 8 ? c : e->nmns + 8);
 }
 
-static int create_lma(struct emu *e, struct emu_node *n)
+/* Node n's heartbeat settings (RFC 5847): its own, else the scenario's, else the role's default. */
+static void hb_cfg(struct emu *e, struct emu_node *n, dmm_time_t *interval, uint8_t *allowed)
 {
-	struct dmm_lma_cfg cfg;
+	if (n->hb_interval)
+		*interval = n->hb_interval;
+	else if (e->cfg.hb_interval)
+		*interval = e->cfg.hb_interval;
+	if (n->missing_allowed >= 0)
+		*allowed = (uint8_t)n->missing_allowed;
+	else if (e->cfg.missing_allowed >= 0)
+		*allowed = (uint8_t)e->cfg.missing_allowed;
+}
+
+/* An anchor's policy (an LMA, or the CMD): every MN may register, from any MAG, and gets one /64. */
+static int anchor_policy(struct emu *e, struct emu_node *n)
+{
 	struct dmm_policy_profile def;
 
-	dmm_lma_cfg_defaults(&cfg);
-	cfg.addr = n->addr;
-	cfg.max_bindings = e->cfg.lma_max_bindings ? e->cfg.lma_max_bindings : n->homed + n->homed / 4 + 64;
-	cfg.max_peers = e->nmags + 8;
-	for (unsigned k = 0; k < n->npool; k++)
-		cfg.pool[k] = n->pool[k];
-	cfg.npool = n->npool;
-	cfg.hnp_len = 64;
-	if (n->hb_interval)
-		cfg.heartbeat_interval = n->hb_interval;
-	else if (e->cfg.hb_interval)
-		cfg.heartbeat_interval = e->cfg.hb_interval;
-	if (n->missing_allowed >= 0)
-		cfg.missing_heartbeats_allowed = (uint8_t)n->missing_allowed;
-	else if (e->cfg.missing_allowed >= 0)
-		cfg.missing_heartbeats_allowed = (uint8_t)e->cfg.missing_allowed;
-	if (e->cfg.lifetime_s && cfg.max_lifetime_s < e->cfg.lifetime_s)
-		cfg.max_lifetime_s = e->cfg.lifetime_s;
-	cfg.restart_counter = 1;
-	n->ops = &dmm_lma_ops;
-	/* Every MN may register at its LMA and gets one /64 from the pool. */
 	n->policy = dmm_policy_new(&emu_alloc, 4, e->nmags + 8, emu_rng_next(&e->rng));
 	if (!n->policy)
 		return -1;
@@ -132,6 +124,28 @@ static int create_lma(struct emu *e, struct emu_node *n)
 	if (dmm_policy_set_default(n->policy, &def))
 		return -1;
 	dmm_policy_set_allow_any_mag(n->policy, true);
+	return 0;
+}
+
+static int create_lma(struct emu *e, struct emu_node *n)
+{
+	struct dmm_lma_cfg cfg;
+
+	dmm_lma_cfg_defaults(&cfg);
+	cfg.addr = n->addr;
+	cfg.max_bindings = e->cfg.lma_max_bindings ? e->cfg.lma_max_bindings : n->homed + n->homed / 4 + 64;
+	cfg.max_peers = e->nmags + 8;
+	for (unsigned k = 0; k < n->npool; k++)
+		cfg.pool[k] = n->pool[k];
+	cfg.npool = n->npool;
+	cfg.hnp_len = 64;
+	hb_cfg(e, n, &cfg.heartbeat_interval, &cfg.missing_heartbeats_allowed);
+	if (e->cfg.lifetime_s && cfg.max_lifetime_s < e->cfg.lifetime_s)
+		cfg.max_lifetime_s = e->cfg.lifetime_s;
+	cfg.restart_counter = 1;
+	n->ops = &dmm_lma_ops;
+	if (anchor_policy(e, n))
+		return -1;
 	cfg.policy = n->policy;
 	n->inst = n->lma = n->ops->create(&n->env, &cfg, e->eng.now);
 	return n->lma ? 0 : -1;
@@ -149,31 +163,12 @@ static int create_mag(struct emu *e, struct emu_node *n)
 	cfg.max_peers = 64;
 	if (e->cfg.lifetime_s)
 		cfg.lifetime_s = e->cfg.lifetime_s;
-	if (n->hb_interval)
-		cfg.heartbeat_interval = n->hb_interval;
-	else if (e->cfg.hb_interval)
-		cfg.heartbeat_interval = e->cfg.hb_interval;
-	if (n->missing_allowed >= 0)
-		cfg.missing_heartbeats_allowed = (uint8_t)n->missing_allowed;
-	else if (e->cfg.missing_allowed >= 0)
-		cfg.missing_heartbeats_allowed = (uint8_t)e->cfg.missing_allowed;
+	hb_cfg(e, n, &cfg.heartbeat_interval, &cfg.missing_heartbeats_allowed);
 	cfg.att = DMM_ATT_80211;
 	cfg.restart_counter = 1;
 	n->ops = &dmm_mag_ops;
 	n->inst = n->mag = n->ops->create(&n->env, &cfg, e->eng.now);
 	return n->mag ? 0 : -1;
-}
-
-static void hb_cfg(struct emu *e, struct emu_node *n, dmm_time_t *interval, uint8_t *allowed)
-{
-	if (n->hb_interval)
-		*interval = n->hb_interval;
-	else if (e->cfg.hb_interval)
-		*interval = e->cfg.hb_interval;
-	if (n->missing_allowed >= 0)
-		*allowed = (uint8_t)n->missing_allowed;
-	else if (e->cfg.missing_allowed >= 0)
-		*allowed = (uint8_t)e->cfg.missing_allowed;
 }
 
 static int create_maar(struct emu *e, struct emu_node *n)
@@ -214,19 +209,11 @@ static int create_maar(struct emu *e, struct emu_node *n)
 static int create_cmd(struct emu *e, struct emu_node *n)
 {
 	struct dmm_cmd_cfg cfg;
-	struct dmm_policy_profile def;
 
 	dmm_cmd_cfg_defaults(&cfg);
 	cfg.addr = n->addr;
-	n->policy = dmm_policy_new(&emu_alloc, 4, e->nmags + 8, emu_rng_next(&e->rng));
-	if (!n->policy)
+	if (anchor_policy(e, n))
 		return -1;
-	memset(&def, 0, sizeof(def));
-	def.may_register = true;
-	def.n_alloc = 1;
-	if (dmm_policy_set_default(n->policy, &def))
-		return -1;
-	dmm_policy_set_allow_any_mag(n->policy, true);
 	cfg.policy = n->policy;
 	cfg.mode = n->cmd_mode;
 	if (n->relay_timeout)

@@ -45,17 +45,13 @@
  * shortest by base delay (then by hops), computed once.
  */
 #include <jansson.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dmm/fmt.h"
 #include "emu.h"
-
-#define ERR(...)                                                                                             \
-	do {                                                                                                 \
-		snprintf(err, errlen, __VA_ARGS__);                                                          \
-		goto fail;                                                                                   \
-	} while (0)
 
 static uint64_t addr_key(const struct dmm_addr *a)
 {
@@ -152,24 +148,22 @@ static const char *get_string(json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* Not a node kind of the topology: MNs are kept apart (struct emu_mn). */
+#define KIND_MN 100
+
+static const struct {
+	const char *name;
+	int kind;
+} node_kinds[] = {
+	{"lma", EMU_LMA},   {"mag", EMU_MAG}, {"cn", EMU_CN},  {"router", EMU_ROUTER},
+	{"maar", EMU_MAAR}, {"cmd", EMU_CMD}, {"mn", KIND_MN},
+};
+
 static int node_kind(const char *s)
 {
-	if (!s)
-		return -1;
-	if (!strcmp(s, "lma"))
-		return EMU_LMA;
-	if (!strcmp(s, "mag"))
-		return EMU_MAG;
-	if (!strcmp(s, "cn"))
-		return EMU_CN;
-	if (!strcmp(s, "router"))
-		return EMU_ROUTER;
-	if (!strcmp(s, "maar"))
-		return EMU_MAAR;
-	if (!strcmp(s, "cmd"))
-		return EMU_CMD;
-	if (!strcmp(s, "mn"))
-		return 100;
+	for (size_t i = 0; s && i < sizeof(node_kinds) / sizeof(node_kinds[0]); i++)
+		if (!strcmp(s, node_kinds[i].name))
+			return node_kinds[i].kind;
 	return -1;
 }
 
@@ -268,13 +262,37 @@ static uint8_t run_kind(uint8_t decl, int variant)
 	return decl;
 }
 
-static int load_mn_path(struct emu *e, json_t *path, struct emu_mn *m, char *err, size_t errlen)
+/* What emu_load() carries from one section of the scenario file to the next. */
+struct load {
+	json_t *root, *nodes, *gens;
+	int variant;	      /* enum emu_variant, once the scenario's kinds are known */
+	uint32_t nlma_decl;   /* nodes declared with kind "lma" */
+	size_t nmn, npath;    /* MNs listed in "nodes" and their path entries */
+	uint32_t *lmas, *cns; /* indexes of the anchors MNs are homed at, and of the CNs */
+	uint32_t nlma, ncn;
+	uint32_t rr_lma, rr_cn; /* round-robin positions of the generators */
+	char *err;
+	size_t errlen;
+};
+
+/* Write the reason into the caller's buffer; returns -1 for "return fail(...)". */
+__attribute__((format(printf, 2, 3))) static int fail(struct load *ld, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ld->err, ld->errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int load_mn_path(struct emu *e, struct load *ld, json_t *path, struct emu_mn *m)
 {
 	size_t i;
 	json_t *v;
 
 	if (!json_is_array(path) || json_array_size(path) == 0)
-		ERR("mn %u: path must be a non-empty array of MAG names", m->idx);
+		return fail(ld, "mn %u: path must be a non-empty array of MAG names", m->idx);
 	m->path = &e->path_store[e->npath_store];
 	m->path_len = (uint32_t)json_array_size(path);
 	json_array_foreach(path, i, v)
@@ -282,33 +300,20 @@ static int load_mn_path(struct emu *e, json_t *path, struct emu_mn *m, char *err
 		struct emu_node *n = json_is_string(v) ? emu_node_by_name(e, json_string_value(v)) : NULL;
 
 		if (!n || !emu_is_access(n->kind))
-			ERR("mn %u: path entry %zu is not a MAG or MAAR", m->idx, i);
+			return fail(ld, "mn %u: path entry %zu is not a MAG or MAAR", m->idx, i);
 		e->path_store[e->npath_store++] = n->idx;
 	}
 	return 0;
-fail:
-	return -1;
 }
 
-int emu_load(struct emu *e, const char *path, int variant, char *err, size_t errlen)
+/* The variant: a scenario with MAARs runs as DMM unless told otherwise. */
+static int load_variant(struct emu *e, struct load *ld)
 {
-	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr), *nodes, *links, *gens, *o, *v;
-	size_t i, nmn = 0, npath = 0;
-	uint32_t nlma = 0, ncn = 0, rr_lma = 0, rr_cn = 0, ncmd = 0, nmaar = 0, nlma_decl = 0;
-	uint32_t *lmas = NULL, *cns = NULL;
+	uint32_t ncmd = 0, nmaar = 0;
+	size_t i;
+	json_t *o;
 
-	if (!root) {
-		snprintf(err, errlen, "%s:%d: %s", path, jerr.line, jerr.text);
-		return -1;
-	}
-	cfg_defaults(&e->cfg);
-	e->cmd_idx = e->lma_idx = UINT32_MAX;
-	if (!json_is_object(root))
-		ERR("%s: the scenario must be a JSON object", path);
-	/* The variant: a scenario with MAARs runs as DMM unless told otherwise. */
-	nodes = json_object_get(root, "nodes");
-	json_array_foreach(nodes, i, o)
+	json_array_foreach(ld->nodes, i, o)
 	{
 		const char *k = get_string(o, "kind");
 
@@ -317,232 +322,314 @@ int emu_load(struct emu *e, const char *path, int variant, char *err, size_t err
 		if (k && !strcmp(k, "cmd"))
 			ncmd++;
 		if (k && !strcmp(k, "lma"))
-			nlma_decl++;
+			ld->nlma_decl++;
 	}
 	if (nmaar && ncmd != 1)
-		ERR("nodes: MAARs need exactly one cmd");
+		return fail(ld, "nodes: MAARs need exactly one cmd");
 	e->has_dmm = nmaar > 0;
 	if (!e->has_dmm)
-		variant = EMU_VAR_NATIVE;
-	else if (variant == EMU_VAR_NATIVE)
-		variant = EMU_VAR_DMM;
-	if (variant == EMU_VAR_PMIP && nlma_decl > 1)
-		ERR("nodes: a scenario with MAARs has at most one lma (the centralized anchor)");
-	e->variant = (uint8_t)variant;
-	e->cfg.compare = json_is_true(json_object_get(root, "compare"));
-	if (get_duration(root, "sample", &e->cfg.sample_every))
-		ERR("sample: not a duration");
-	if (get_string(root, "name"))
-		snprintf(e->cfg.name, sizeof(e->cfg.name), "%s", get_string(root, "name"));
-	if (get_duration(root, "duration", &e->cfg.duration))
-		ERR("duration: not a duration");
+		ld->variant = EMU_VAR_NATIVE;
+	else if (ld->variant == EMU_VAR_NATIVE)
+		ld->variant = EMU_VAR_DMM;
+	if (ld->variant == EMU_VAR_PMIP && ld->nlma_decl > 1)
+		return fail(ld, "nodes: a scenario with MAARs has at most one lma (the centralized anchor)");
+	e->variant = (uint8_t)ld->variant;
+	return 0;
+}
 
-	o = json_object_get(root, "defaults");
-	if (o) {
-		json_t *l = json_object_get(o, "link");
+/* "name", "duration", "sample", "compare". */
+static int load_top(struct emu *e, struct load *ld)
+{
+	e->cfg.compare = json_is_true(json_object_get(ld->root, "compare"));
+	if (get_duration(ld->root, "sample", &e->cfg.sample_every))
+		return fail(ld, "sample: not a duration");
+	if (get_string(ld->root, "name"))
+		snprintf(e->cfg.name, sizeof(e->cfg.name), "%s", get_string(ld->root, "name"));
+	if (get_duration(ld->root, "duration", &e->cfg.duration))
+		return fail(ld, "duration: not a duration");
+	return 0;
+}
+
+enum { DEF_DUR, DEF_INT, DEF_U32, DEF_U32_POS };
+
+/*
+ * The keys of "defaults" besides "link", in the order they are checked: a
+ * duration, or a number taken when >= 0 (when > 0 for DEF_U32_POS).
+ */
+static const struct {
+	const char *key;
+	uint8_t type; /* DEF_* */
+	size_t off;   /* of the field in struct emu_cfg */
+	const char *bad;
+} def_keys[] = {
+	{"heartbeat_interval", DEF_DUR, offsetof(struct emu_cfg, hb_interval),
+	 "defaults.heartbeat_interval: not a duration"},
+	{"missing_heartbeats_allowed", DEF_INT, offsetof(struct emu_cfg, missing_allowed),
+	 "defaults.missing_heartbeats_allowed: not a number"},
+	{"lifetime", DEF_U32_POS, offsetof(struct emu_cfg, lifetime_s), "defaults.lifetime: not a number"},
+	{"buffer", DEF_U32, offsetof(struct emu_cfg, buffer_cap), "defaults.buffer: not a number"},
+	{"idle_release", DEF_DUR, offsetof(struct emu_cfg, idle_release),
+	 "defaults: bad idle_release, idle_check or detach_grace"},
+	{"idle_check", DEF_DUR, offsetof(struct emu_cfg, idle_check),
+	 "defaults: bad idle_release, idle_check or detach_grace"},
+	{"detach_grace", DEF_DUR, offsetof(struct emu_cfg, detach_grace),
+	 "defaults: bad idle_release, idle_check or detach_grace"},
+	{"mag_max_mns", DEF_U32_POS, offsetof(struct emu_cfg, mag_max_mns),
+	 "defaults.mag_max_mns: not a number"},
+	{"lma_max_bindings", DEF_U32_POS, offsetof(struct emu_cfg, lma_max_bindings),
+	 "defaults.lma_max_bindings: not a number"},
+};
+
+static int load_defaults(struct emu *e, struct load *ld)
+{
+	json_t *o = json_object_get(ld->root, "defaults"), *l = json_object_get(o, "link");
+
+	if (!o)
+		return 0;
+	if (l && (get_duration(l, "delay", &e->cfg.link_delay) ||
+		  get_duration(l, "jitter", &e->cfg.link_jitter) || get_number(l, "loss", &e->cfg.link_loss)))
+		return fail(ld, "defaults.link: bad delay, jitter or loss");
+	for (size_t k = 0; k < sizeof(def_keys) / sizeof(def_keys[0]); k++) {
+		char *f = (char *)&e->cfg + def_keys[k].off;
 		double d = -1;
 
-		if (l && (get_duration(l, "delay", &e->cfg.link_delay) ||
-			  get_duration(l, "jitter", &e->cfg.link_jitter) ||
-			  get_number(l, "loss", &e->cfg.link_loss)))
-			ERR("defaults.link: bad delay, jitter or loss");
-		if (get_duration(o, "heartbeat_interval", &e->cfg.hb_interval))
-			ERR("defaults.heartbeat_interval: not a duration");
-		if (get_number(o, "missing_heartbeats_allowed", &d))
-			ERR("defaults.missing_heartbeats_allowed: not a number");
-		if (d >= 0)
-			e->cfg.missing_allowed = (int)d;
-		d = -1;
-		if (get_number(o, "lifetime", &d))
-			ERR("defaults.lifetime: not a number");
-		if (d > 0)
-			e->cfg.lifetime_s = (uint32_t)d;
-		d = -1;
-		if (get_number(o, "buffer", &d))
-			ERR("defaults.buffer: not a number");
-		if (d >= 0)
-			e->cfg.buffer_cap = (uint32_t)d;
-		d = -1;
-		if (get_duration(o, "idle_release", &e->cfg.idle_release) ||
-		    get_duration(o, "idle_check", &e->cfg.idle_check) ||
-		    get_duration(o, "detach_grace", &e->cfg.detach_grace))
-			ERR("defaults: bad idle_release, idle_check or detach_grace");
-		if (get_number(o, "mag_max_mns", &d) || (d > 0 && (e->cfg.mag_max_mns = (uint32_t)d, 0)))
-			ERR("defaults.mag_max_mns: not a number");
-		d = -1;
-		if (get_number(o, "lma_max_bindings", &d) ||
-		    (d > 0 && (e->cfg.lma_max_bindings = (uint32_t)d, 0)))
-			ERR("defaults.lma_max_bindings: not a number");
-	}
-
-	o = json_object_get(root, "mobility");
-	if (o) {
-		json_t *dw = json_object_get(o, "dwell");
-
-		if (dw) {
-			const char *t = get_string(dw, "type");
-
-			if (t && strcmp(t, "fixed") && strcmp(t, "exponential"))
-				ERR("mobility.dwell.type: fixed or exponential");
-			e->cfg.dwell_exp = t && !strcmp(t, "exponential");
-			if (get_duration(dw, "mean", &e->cfg.dwell_mean) ||
-			    get_duration(dw, "min", &e->cfg.dwell_min))
-				ERR("mobility.dwell: bad mean or min");
+		if (def_keys[k].type == DEF_DUR) {
+			if (get_duration(o, def_keys[k].key, (dmm_time_t *)(void *)f))
+				return fail(ld, "%s", def_keys[k].bad);
+			continue;
 		}
-		if (get_duration(o, "l2_gap", &e->cfg.l2_gap) ||
-		    get_duration(o, "until", &e->cfg.mobility_until) ||
-		    get_duration(o, "initial_spread", &e->cfg.initial_spread))
-			ERR("mobility: bad l2_gap, until or initial_spread");
+		if (get_number(o, def_keys[k].key, &d))
+			return fail(ld, "%s", def_keys[k].bad);
+		if (def_keys[k].type == DEF_INT && d >= 0)
+			*(int *)(void *)f = (int)d;
+		else if ((def_keys[k].type == DEF_U32 && d >= 0) ||
+			 (def_keys[k].type == DEF_U32_POS && d > 0))
+			*(uint32_t *)(void *)f = (uint32_t)d;
 	}
-	o = json_object_get(root, "traffic");
-	if (o) {
-		double sz = e->cfg.pkt_size;
+	return 0;
+}
 
-		if (get_number(o, "downlink_pps", &e->cfg.dl_pps) ||
-		    get_number(o, "uplink_pps", &e->cfg.ul_pps) ||
-		    get_number(o, "fraction", &e->cfg.stream_fraction) || get_number(o, "packet_size", &sz))
-			ERR("traffic: bad downlink_pps, uplink_pps, fraction or packet_size");
-		if (sz < 40 || sz > 65535 || e->cfg.dl_pps < 0 || e->cfg.ul_pps < 0)
-			ERR("traffic: out of range");
-		e->cfg.pkt_size = (uint16_t)sz;
+static int load_mobility(struct emu *e, struct load *ld)
+{
+	json_t *o = json_object_get(ld->root, "mobility"), *dw = json_object_get(o, "dwell");
+
+	if (!o)
+		return 0;
+	if (dw) {
+		const char *t = get_string(dw, "type");
+
+		if (t && strcmp(t, "fixed") && strcmp(t, "exponential"))
+			return fail(ld, "mobility.dwell.type: fixed or exponential");
+		e->cfg.dwell_exp = t && !strcmp(t, "exponential");
+		if (get_duration(dw, "mean", &e->cfg.dwell_mean) ||
+		    get_duration(dw, "min", &e->cfg.dwell_min))
+			return fail(ld, "mobility.dwell: bad mean or min");
 	}
+	if (get_duration(o, "l2_gap", &e->cfg.l2_gap) || get_duration(o, "until", &e->cfg.mobility_until) ||
+	    get_duration(o, "initial_spread", &e->cfg.initial_spread))
+		return fail(ld, "mobility: bad l2_gap, until or initial_spread");
+	return 0;
+}
 
-	o = json_object_get(root, "sessions");
-	if (o) {
-		double sz = e->cfg.ses_pkt_size;
+static int load_traffic(struct emu *e, struct load *ld)
+{
+	json_t *o = json_object_get(ld->root, "traffic");
+	double sz = e->cfg.pkt_size;
 
-		if (get_dist(json_object_get(o, "interval"), &e->cfg.ses_interval_exp, &e->cfg.ses_interval,
-			     &e->cfg.ses_interval_min) ||
-		    get_dist(json_object_get(o, "duration"), &e->cfg.ses_duration_exp, &e->cfg.ses_duration,
-			     &e->cfg.ses_duration_min))
-			ERR("sessions: bad interval or duration");
-		if (get_number(o, "downlink_pps", &e->cfg.ses_dl_pps) ||
-		    get_number(o, "uplink_pps", &e->cfg.ses_ul_pps) || get_number(o, "packet_size", &sz))
-			ERR("sessions: bad downlink_pps, uplink_pps or packet_size");
-		if (sz < 40 || sz > 65535 || e->cfg.ses_dl_pps < 0 || e->cfg.ses_ul_pps < 0 ||
-		    e->cfg.ses_interval == 0)
-			ERR("sessions: out of range (interval must be > 0)");
-		e->cfg.ses_pkt_size = (uint16_t)sz;
+	if (!o)
+		return 0;
+	if (get_number(o, "downlink_pps", &e->cfg.dl_pps) || get_number(o, "uplink_pps", &e->cfg.ul_pps) ||
+	    get_number(o, "fraction", &e->cfg.stream_fraction) || get_number(o, "packet_size", &sz))
+		return fail(ld, "traffic: bad downlink_pps, uplink_pps, fraction or packet_size");
+	if (sz < 40 || sz > 65535 || e->cfg.dl_pps < 0 || e->cfg.ul_pps < 0)
+		return fail(ld, "traffic: out of range");
+	e->cfg.pkt_size = (uint16_t)sz;
+	return 0;
+}
+
+static int load_sessions(struct emu *e, struct load *ld)
+{
+	json_t *o = json_object_get(ld->root, "sessions");
+	struct emu_cfg *c = &e->cfg;
+	double sz = c->ses_pkt_size;
+
+	if (!o)
+		return 0;
+	if (get_dist(json_object_get(o, "interval"), &c->ses_interval_exp, &c->ses_interval,
+		     &c->ses_interval_min) ||
+	    get_dist(json_object_get(o, "duration"), &c->ses_duration_exp, &c->ses_duration,
+		     &c->ses_duration_min))
+		return fail(ld, "sessions: bad interval or duration");
+	if (get_number(o, "downlink_pps", &c->ses_dl_pps) || get_number(o, "uplink_pps", &c->ses_ul_pps) ||
+	    get_number(o, "packet_size", &sz))
+		return fail(ld, "sessions: bad downlink_pps, uplink_pps or packet_size");
+	if (sz < 40 || sz > 65535 || c->ses_dl_pps < 0 || c->ses_ul_pps < 0 || c->ses_interval == 0)
+		return fail(ld, "sessions: out of range (interval must be > 0)");
+	c->ses_pkt_size = (uint16_t)sz;
+	return 0;
+}
+
+/* What a node of kind "maar" adds: its capacity, priority and local anchoring (RFC 8885 §3.2). */
+static int load_maar(struct load *ld, json_t *o, struct emu_node *n)
+{
+	double d = 0;
+	json_t *al = json_object_get(o, "anchor_locally");
+
+	if (get_number(o, "max_anchored", &d) || d < 0)
+		return fail(ld, "maar %s: max_anchored: a number", n->name);
+	n->max_anchored = (uint32_t)d;
+	d = 0;
+	if (get_number(o, "priority", &d) || d < 0 || d > 65535)
+		return fail(ld, "maar %s: priority: 0 to 65535", n->name);
+	n->priority = (uint16_t)d;
+	if (al && !json_is_boolean(al))
+		return fail(ld, "maar %s: anchor_locally: true or false", n->name);
+	n->anchor_locally = !al || json_is_true(al);
+	return 0;
+}
+
+/* What a node of kind "cmd" adds, and what it runs as in the centralized variant. */
+static int load_cmd(struct emu *e, struct load *ld, json_t *o, struct emu_node *n)
+{
+	const char *mode = get_string(o, "mode");
+
+	if (mode && strcmp(mode, "proxy") && strcmp(mode, "relay"))
+		return fail(ld, "cmd %s: mode: proxy or relay", n->name);
+	n->cmd_mode = mode && !strcmp(mode, "relay") ? DMM_CMD_RELAY : DMM_CMD_PROXY;
+	if (get_duration(o, "relay_timeout", &n->relay_timeout))
+		return fail(ld, "cmd %s: relay_timeout: not a duration", n->name);
+	e->cmd_idx = n->idx;
+	if (ld->variant == EMU_VAR_PMIP && ld->nlma_decl == 0) {
+		if (n->npool == 0)
+			return fail(ld, "cmd %s: the centralized run needs its pool (or an lma node)",
+				    n->name);
+		n->kind = EMU_LMA;
+	} else if (ld->variant == EMU_VAR_PMIP) {
+		n->kind = EMU_ROUTER;
 	}
+	return 0;
+}
 
-	/* Nodes first (every kind but mn), then the MNs that name them. */
-	if (!json_is_array(nodes))
-		ERR("nodes: must be an array");
-	e->nodes = calloc(json_array_size(nodes) + 1, sizeof(*e->nodes));
+/* nodes[i], of kind k (not an MN), becomes e->nodes[e->nnodes]. */
+static int load_node(struct emu *e, struct load *ld, size_t i, json_t *o, int k)
+{
+	const char *name = get_string(o, "name"), *addr = get_string(o, "address");
+	struct emu_node *n = &e->nodes[e->nnodes];
+	json_t *v;
+
+	n->emu = e;
+	n->idx = e->nnodes;
+	n->decl_kind = (uint8_t)k;
+	n->kind = run_kind((uint8_t)k, ld->variant);
+	n->cmd_node = UINT32_MAX;
+	n->anchor_locally = true;
+	n->default_lma = UINT32_MAX;
+	n->missing_allowed = -1;
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	if (emu_node_by_name(e, name))
+		return fail(ld, "nodes[%zu]: name %s used twice", i, name);
+	if (!addr || dmm_addr_parse(addr, &n->addr))
+		return fail(ld, "node %s: address missing or not IPv6", name);
+	if (get_duration(o, "heartbeat_interval", &n->hb_interval))
+		return fail(ld, "node %s: heartbeat_interval: not a duration", name);
+	v = json_object_get(o, "missing_heartbeats_allowed");
+	if (json_is_integer(v))
+		n->missing_allowed = (int)json_integer_value(v);
+	if (load_pool(o, n) || ((k == EMU_LMA || k == EMU_MAAR) && n->npool == 0))
+		return fail(ld, "%s %s: pool must be an array of 1 to 4 prefixes", get_string(o, "kind"),
+			    name);
+	if (k == EMU_MAAR && load_maar(ld, o, n))
+		return -1;
+	if (k == EMU_CMD && load_cmd(e, ld, o, n))
+		return -1;
+	/* Only anchors own their pools in this run. */
+	if (n->kind != EMU_LMA && n->kind != EMU_MAAR)
+		n->npool = 0;
+	if (n->kind == EMU_LMA) {
+		ld->nlma++;
+		e->lma_idx = e->nnodes;
+	}
+	if (k == EMU_CN)
+		ld->ncn++;
+	e->nnodes++;
+	return 0;
+}
+
+/* Nodes first (every kind but mn), then the MNs that name them; here MNs are only counted. */
+static int load_nodes(struct emu *e, struct load *ld)
+{
+	size_t i;
+	json_t *o;
+
+	if (!json_is_array(ld->nodes))
+		return fail(ld, "nodes: must be an array");
+	e->nodes = calloc(json_array_size(ld->nodes) + 1, sizeof(*e->nodes));
 	if (!e->nodes)
-		ERR("out of memory");
-	json_array_foreach(nodes, i, o)
+		return fail(ld, "out of memory");
+	json_array_foreach(ld->nodes, i, o)
 	{
 		int k = node_kind(get_string(o, "kind"));
-		const char *name = get_string(o, "name"), *addr = get_string(o, "address");
-		struct emu_node *n;
+		const char *name = get_string(o, "name");
 
 		if (k < 0)
-			ERR("nodes[%zu]: kind must be lma, mag, maar, cmd, cn, router or mn", i);
-		if (!name || strlen(name) >= sizeof(n->name))
-			ERR("nodes[%zu]: name missing or too long", i);
-		if (k == 100) {
+			return fail(ld, "nodes[%zu]: kind must be lma, mag, maar, cmd, cn, router or mn", i);
+		if (!name || strlen(name) >= sizeof(e->nodes[0].name))
+			return fail(ld, "nodes[%zu]: name missing or too long", i);
+		if (k == KIND_MN) {
 			json_t *p = json_object_get(o, "path");
 
-			nmn++;
-			npath += json_is_array(p) ? json_array_size(p) : 0;
+			ld->nmn++;
+			ld->npath += json_is_array(p) ? json_array_size(p) : 0;
 			continue;
 		}
 		if (e->nnodes >= UINT16_MAX - 1)
-			ERR("too many nodes");
-		n = &e->nodes[e->nnodes];
-		n->emu = e;
-		n->idx = e->nnodes;
-		n->decl_kind = (uint8_t)k;
-		n->kind = run_kind((uint8_t)k, variant);
-		n->cmd_node = UINT32_MAX;
-		n->anchor_locally = true;
-		n->default_lma = UINT32_MAX;
-		n->missing_allowed = -1;
-		snprintf(n->name, sizeof(n->name), "%s", name);
-		if (emu_node_by_name(e, name))
-			ERR("nodes[%zu]: name %s used twice", i, name);
-		if (!addr || dmm_addr_parse(addr, &n->addr))
-			ERR("node %s: address missing or not IPv6", name);
-		if (get_duration(o, "heartbeat_interval", &n->hb_interval))
-			ERR("node %s: heartbeat_interval: not a duration", name);
-		v = json_object_get(o, "missing_heartbeats_allowed");
-		if (json_is_integer(v))
-			n->missing_allowed = (int)json_integer_value(v);
-		if (load_pool(o, n) || ((k == EMU_LMA || k == EMU_MAAR) && n->npool == 0))
-			ERR("%s %s: pool must be an array of 1 to 4 prefixes", get_string(o, "kind"), name);
-		if (k == EMU_MAAR) {
-			double d = 0;
-			json_t *al = json_object_get(o, "anchor_locally");
-
-			if (get_number(o, "max_anchored", &d) || d < 0)
-				ERR("maar %s: max_anchored: a number", name);
-			n->max_anchored = (uint32_t)d;
-			d = 0;
-			if (get_number(o, "priority", &d) || d < 0 || d > 65535)
-				ERR("maar %s: priority: 0 to 65535", name);
-			n->priority = (uint16_t)d;
-			if (al && !json_is_boolean(al))
-				ERR("maar %s: anchor_locally: true or false", name);
-			n->anchor_locally = !al || json_is_true(al);
-		}
-		if (k == EMU_CMD) {
-			const char *mode = get_string(o, "mode");
-
-			if (mode && strcmp(mode, "proxy") && strcmp(mode, "relay"))
-				ERR("cmd %s: mode: proxy or relay", name);
-			n->cmd_mode = mode && !strcmp(mode, "relay") ? DMM_CMD_RELAY : DMM_CMD_PROXY;
-			if (get_duration(o, "relay_timeout", &n->relay_timeout))
-				ERR("cmd %s: relay_timeout: not a duration", name);
-			e->cmd_idx = e->nnodes;
-			if (variant == EMU_VAR_PMIP && nlma_decl == 0) {
-				if (n->npool == 0)
-					ERR("cmd %s: the centralized run needs its pool (or an lma node)",
-					    name);
-				n->kind = EMU_LMA;
-			} else if (variant == EMU_VAR_PMIP) {
-				n->kind = EMU_ROUTER;
-			}
-		}
-		/* Only anchors own their pools in this run. */
-		if (n->kind != EMU_LMA && n->kind != EMU_MAAR)
-			n->npool = 0;
-		if (n->kind == EMU_LMA) {
-			nlma++;
-			e->lma_idx = e->nnodes;
-		}
-		if (k == EMU_CN)
-			ncn++;
-		e->nnodes++;
+			return fail(ld, "too many nodes");
+		if (load_node(e, ld, i, o, k))
+			return -1;
 	}
-	if (nlma == 0 && e->cmd_idx == UINT32_MAX)
-		ERR("nodes: no lma");
-	lmas = calloc(nlma + 1, sizeof(*lmas));
-	cns = calloc(ncn + 1, sizeof(*cns));
+	return 0;
+}
+
+/* The anchors MNs are homed at, the CNs and the access routers by index; the address index. */
+static int index_nodes(struct emu *e, struct load *ld)
+{
+	if (ld->nlma == 0 && e->cmd_idx == UINT32_MAX)
+		return fail(ld, "nodes: no lma");
+	ld->lmas = calloc(ld->nlma + 1, sizeof(*ld->lmas));
+	ld->cns = calloc(ld->ncn + 1, sizeof(*ld->cns));
 	e->mag_list = calloc(e->nnodes, sizeof(*e->mag_list));
-	if (!lmas || !cns || !e->mag_list)
-		ERR("out of memory");
-	nlma = ncn = 0;
+	if (!ld->lmas || !ld->cns || !e->mag_list)
+		return fail(ld, "out of memory");
+	ld->nlma = ld->ncn = 0;
 	for (uint32_t n = 0; n < e->nnodes; n++) {
 		if (e->nodes[n].kind == EMU_LMA)
-			lmas[nlma++] = n;
+			ld->lmas[ld->nlma++] = n;
 		if (e->nodes[n].kind == EMU_CN)
-			cns[ncn++] = n;
+			ld->cns[ld->ncn++] = n;
 		/* Access routers in declaration order: MAARs and the MAGs standing in for them alike. */
 		if (emu_is_access(e->nodes[n].kind))
 			e->mag_list[e->nmags++] = n;
 	}
-	if (nlma == 0)
-		lmas[nlma++] = e->cmd_idx; /* the MNs' "home" in DMM: the CMD */
+	if (ld->nlma == 0)
+		ld->lmas[ld->nlma++] = e->cmd_idx; /* the MNs' "home" in DMM: the CMD */
 	if (e->nmags == 0)
-		ERR("nodes: no mag or maar");
+		return fail(ld, "nodes: no mag or maar");
 	switch (addr_index(e)) {
 	case -1:
-		ERR("out of memory");
+		return fail(ld, "out of memory");
 	case -2:
-		ERR("nodes: an address is used twice");
+		return fail(ld, "nodes: an address is used twice");
 	}
-	json_array_foreach(nodes, i, o)
+	return 0;
+}
+
+/* Each MAAR's CMD ("cmd", default: the only one) and each MAG's LMA ("default_lma"). */
+static int load_access_anchors(struct emu *e, struct load *ld)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(ld->nodes, i, o)
 	{
 		const char *dl = get_string(o, "default_lma"), *cs = get_string(o, "cmd");
 		struct emu_node *n = emu_node_by_name(e, get_string(o, "name"));
@@ -551,31 +638,35 @@ int emu_load(struct emu *e, const char *path, int variant, char *err, size_t err
 			struct emu_node *c = cs ? emu_node_by_name(e, cs) : &e->nodes[e->cmd_idx];
 
 			if (!c || c->kind != EMU_CMD)
-				ERR("maar %s: cmd %s is not a cmd", n->name, cs);
+				return fail(ld, "maar %s: cmd %s is not a cmd", n->name, cs);
 			n->cmd_node = c->idx;
 			continue;
 		}
 		if (!n || n->kind != EMU_MAG)
 			continue;
-		if (n->decl_kind == EMU_MAAR) {
-			n->default_lma = lmas[0];
-		} else if (dl) {
+		if (n->decl_kind == EMU_MAAR || !dl) {
+			n->default_lma = ld->lmas[0];
+		} else {
 			struct emu_node *l = emu_node_by_name(e, dl);
 
 			if (!l || l->kind != EMU_LMA)
-				ERR("mag %s: default_lma %s is not an lma", n->name, dl);
+				return fail(ld, "mag %s: default_lma %s is not an lma", n->name, dl);
 			n->default_lma = l->idx;
-		} else {
-			n->default_lma = lmas[0];
 		}
 	}
+	return 0;
+}
 
-	links = json_object_get(root, "links");
+static int load_links(struct emu *e, struct load *ld)
+{
+	json_t *links = json_object_get(ld->root, "links"), *o;
+	size_t i;
+
 	if (!json_is_array(links))
-		ERR("links: must be an array");
+		return fail(ld, "links: must be an array");
 	e->links = calloc(json_array_size(links) + 1, sizeof(*e->links));
 	if (!e->links)
-		ERR("out of memory");
+		return fail(ld, "out of memory");
 	json_array_foreach(links, i, o)
 	{
 		struct emu_link *l = &e->links[e->nlinks];
@@ -583,7 +674,7 @@ int emu_load(struct emu *e, const char *path, int variant, char *err, size_t err
 				*b = emu_node_by_name(e, get_string(o, "b") ? get_string(o, "b") : "");
 
 		if (!a || !b || a == b)
-			ERR("links[%zu]: a and b must name two different nodes", i);
+			return fail(ld, "links[%zu]: a and b must name two different nodes", i);
 		l->a = a->idx;
 		l->b = b->idx;
 		l->delay = e->cfg.link_delay;
@@ -591,84 +682,110 @@ int emu_load(struct emu *e, const char *path, int variant, char *err, size_t err
 		l->loss = e->cfg.link_loss;
 		if (get_duration(o, "delay", &l->delay) || get_duration(o, "jitter", &l->jitter) ||
 		    get_number(o, "loss", &l->loss) || l->loss < 0 || l->loss > 1)
-			ERR("links[%zu]: bad delay, jitter or loss", i);
+			return fail(ld, "links[%zu]: bad delay, jitter or loss", i);
 		e->nlinks++;
 	}
+	return 0;
+}
 
-	/* Mobile nodes: listed ones, then generated ones. */
-	gens = json_object_get(root, "generators");
-	if (gens && !json_is_array(gens))
-		ERR("generators: must be an array");
-	json_array_foreach(gens, i, o)
+/* An entry of kind "mn" in "nodes": its home, its CN, its path and its start. */
+static int load_listed_mn(struct emu *e, struct load *ld, json_t *o)
+{
+	struct emu_mn *m = &e->mns[e->nmns];
+	const char *hs = get_string(o, "home_lma"), *cs = get_string(o, "cn"), *name = get_string(o, "name");
+	struct emu_node *h = hs ? emu_node_by_name(e, hs) : NULL, *cn;
+
+	m->idx = ++e->nmns;
+	if (e->has_dmm)
+		h = &e->nodes[ld->lmas[0]]; /* the CMD, or the centralized LMA */
+	else if (!h || h->kind != EMU_LMA)
+		return fail(ld, "mn %s: home_lma must name an lma", name);
+	m->home_lma = h->idx;
+	cn = cs ? emu_node_by_name(e, cs) : (ld->ncn ? &e->nodes[ld->cns[0]] : NULL);
+	if (!cn || cn->kind != EMU_CN)
+		return fail(ld, "mn %s: cn must name a cn", name);
+	m->cn = cn->idx;
+	if (load_mn_path(e, ld, json_object_get(o, "path"), m))
+		return -1;
+	if (get_duration(o, "start", &m->start))
+		return fail(ld, "mn %s: start: not a duration", name);
+	return 0;
+}
+
+/* generators[i]: mn_count MNs, homed and given a CN by name or round-robin. */
+static int load_generator(struct emu *e, struct load *ld, size_t i, json_t *o)
+{
+	size_t count = (size_t)json_number_value(json_object_get(o, "mn_count"));
+	const char *hs = get_string(o, "home_lma"), *cs = get_string(o, "cn");
+	bool h_named = hs && strcmp(hs, "round-robin") && !e->has_dmm,
+	     cn_named = cs && strcmp(cs, "round-robin");
+	struct emu_node *h = h_named ? emu_node_by_name(e, hs) : NULL;
+	struct emu_node *cn = cn_named ? emu_node_by_name(e, cs) : NULL;
+
+	if (h_named && (!h || h->kind != EMU_LMA))
+		return fail(ld, "generators[%zu].home_lma: round-robin or an lma", i);
+	if (cn_named && (!cn || cn->kind != EMU_CN))
+		return fail(ld, "generators[%zu].cn: round-robin or a cn", i);
+	if (!cn && ld->ncn == 0)
+		return fail(ld, "generators[%zu]: no cn in the topology", i);
+	for (size_t k = 0; k < count; k++) {
+		struct emu_mn *m = &e->mns[e->nmns];
+
+		m->idx = ++e->nmns;
+		m->home_lma = h ? h->idx : ld->lmas[ld->rr_lma++ % ld->nlma];
+		m->cn = cn ? cn->idx : ld->cns[ld->rr_cn++ % ld->ncn];
+	}
+	return 0;
+}
+
+/* Mobile nodes: listed ones, then generated ones. */
+static int load_mns(struct emu *e, struct load *ld)
+{
+	size_t i;
+	json_t *o;
+
+	ld->gens = json_object_get(ld->root, "generators");
+	if (ld->gens && !json_is_array(ld->gens))
+		return fail(ld, "generators: must be an array");
+	json_array_foreach(ld->gens, i, o)
 	{
 		double c = 0;
 
 		if (get_number(o, "mn_count", &c) || c < 0 || c > 1e7)
-			ERR("generators[%zu].mn_count: 0 to 10^7", i);
-		nmn += (size_t)c;
+			return fail(ld, "generators[%zu].mn_count: 0 to 10^7", i);
+		ld->nmn += (size_t)c;
 	}
-	if (nmn == 0)
-		ERR("no mobile nodes: add nodes of kind mn or a generator");
-	e->mns = calloc(nmn, sizeof(*e->mns));
-	e->path_store = calloc(npath + 1, sizeof(*e->path_store));
+	if (ld->nmn == 0)
+		return fail(ld, "no mobile nodes: add nodes of kind mn or a generator");
+	e->mns = calloc(ld->nmn, sizeof(*e->mns));
+	e->path_store = calloc(ld->npath + 1, sizeof(*e->path_store));
 	if (!e->mns || !e->path_store)
-		ERR("out of memory");
-	json_array_foreach(nodes, i, o)
+		return fail(ld, "out of memory");
+	json_array_foreach(ld->nodes, i, o)
 	{
-		struct emu_mn *m;
-		struct emu_node *h, *cn;
-		const char *hs = get_string(o, "home_lma"), *cs = get_string(o, "cn");
-
-		if (node_kind(get_string(o, "kind")) != 100)
-			continue;
-		m = &e->mns[e->nmns];
-		m->idx = ++e->nmns;
-		h = hs ? emu_node_by_name(e, hs) : NULL;
-		if (e->has_dmm)
-			h = &e->nodes[lmas[0]]; /* the CMD, or the centralized LMA */
-		else if (!h || h->kind != EMU_LMA)
-			ERR("mn %s: home_lma must name an lma", get_string(o, "name"));
-		m->home_lma = h->idx;
-		cn = cs ? emu_node_by_name(e, cs) : (ncn ? &e->nodes[cns[0]] : NULL);
-		if (!cn || cn->kind != EMU_CN)
-			ERR("mn %s: cn must name a cn", get_string(o, "name"));
-		m->cn = cn->idx;
-		if (load_mn_path(e, json_object_get(o, "path"), m, err, errlen))
-			goto fail;
-		if (get_duration(o, "start", &m->start))
-			ERR("mn %s: start: not a duration", get_string(o, "name"));
+		if (node_kind(get_string(o, "kind")) == KIND_MN && load_listed_mn(e, ld, o))
+			return -1;
 	}
-	json_array_foreach(gens, i, o)
+	json_array_foreach(ld->gens, i, o)
 	{
-		size_t count = (size_t)json_number_value(json_object_get(o, "mn_count"));
-		const char *hs = get_string(o, "home_lma"), *cs = get_string(o, "cn");
-		struct emu_node *h =
-			hs && strcmp(hs, "round-robin") && !e->has_dmm ? emu_node_by_name(e, hs) : NULL;
-		struct emu_node *cn = cs && strcmp(cs, "round-robin") ? emu_node_by_name(e, cs) : NULL;
-
-		if (hs && strcmp(hs, "round-robin") && !e->has_dmm && (!h || h->kind != EMU_LMA))
-			ERR("generators[%zu].home_lma: round-robin or an lma", i);
-		if (cs && strcmp(cs, "round-robin") && (!cn || cn->kind != EMU_CN))
-			ERR("generators[%zu].cn: round-robin or a cn", i);
-		if (!cn && ncn == 0)
-			ERR("generators[%zu]: no cn in the topology", i);
-		for (size_t k = 0; k < count; k++) {
-			struct emu_mn *m = &e->mns[e->nmns];
-
-			m->idx = ++e->nmns;
-			m->home_lma = h ? h->idx : lmas[rr_lma++ % nlma];
-			m->cn = cn ? cn->idx : cns[rr_cn++ % ncn];
-		}
+		if (load_generator(e, ld, i, o))
+			return -1;
 	}
 	for (uint32_t k = 0; k < e->nmns; k++)
 		e->nodes[e->mns[k].home_lma].homed++;
+	return 0;
+}
 
-	o = json_object_get(root, "events");
+static int load_events(struct emu *e, struct load *ld)
+{
+	json_t *o = json_object_get(ld->root, "events"), *v;
+	size_t i;
+
 	if (o && !json_is_array(o))
-		ERR("events: must be an array");
+		return fail(ld, "events: must be an array");
 	e->kills = calloc(json_array_size(o) + 8, sizeof(*e->kills));
 	if (!e->kills)
-		ERR("out of memory");
+		return fail(ld, "out of memory");
 	json_array_foreach(o, i, v)
 	{
 		const char *ks = get_string(v, "kill");
@@ -676,38 +793,55 @@ int emu_load(struct emu *e, const char *path, int variant, char *err, size_t err
 		dmm_time_t at = DMM_TIME_NEVER;
 
 		if (!n || !emu_is_role(n->kind))
-			ERR("events[%zu].kill: must name an lma, mag, maar or cmd", i);
+			return fail(ld, "events[%zu].kill: must name an lma, mag, maar or cmd", i);
 		if (get_duration(v, "at", &at) || at == DMM_TIME_NEVER)
-			ERR("events[%zu].at: a duration is needed", i);
+			return fail(ld, "events[%zu].at: a duration is needed", i);
 		e->kills[e->nkills++] = (struct emu_kill){.node = n->idx, .at = at};
 	}
-	free(lmas);
-	free(cns);
-	json_decref(root);
 	return 0;
-fail:
-	free(lmas);
-	free(cns);
-	json_decref(root);
-	return -1;
 }
 
-int emu_paths_compute(struct emu *e)
+/* The sections in the order they depend on each other; the first error stops the load. */
+static int (*const load_sections[])(struct emu *, struct load *) = {
+	load_variant, load_top,	   load_defaults,	load_mobility, load_traffic, load_sessions,
+	load_nodes,   index_nodes, load_access_anchors, load_links,    load_mns,     load_events,
+};
+
+int emu_load(struct emu *e, const char *path, int variant, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	struct load ld = {.variant = variant, .err = err, .errlen = errlen};
+	int rc = 0;
+
+	ld.root = json_load_file(path, 0, &jerr);
+	if (!ld.root) {
+		snprintf(err, errlen, "%s:%d: %s", path, jerr.line, jerr.text);
+		return -1;
+	}
+	cfg_defaults(&e->cfg);
+	e->cmd_idx = e->lma_idx = UINT32_MAX;
+	ld.nodes = json_object_get(ld.root, "nodes");
+	if (!json_is_object(ld.root))
+		rc = fail(&ld, "%s: the scenario must be a JSON object", path);
+	for (size_t s = 0; !rc && s < sizeof(load_sections) / sizeof(load_sections[0]); s++)
+		rc = load_sections[s](e, &ld);
+	free(ld.lmas);
+	free(ld.cns);
+	json_decref(ld.root);
+	return rc;
+}
+
+/* Adjacency as link index lists: the links of node u are adj[deg[u]] .. adj[deg[u + 1] - 1]. */
+static int adjacency(struct emu *e, uint32_t **degp, uint32_t **adjp)
 {
 	uint32_t n = e->nnodes;
-	struct emu_paths *p = &e->paths;
-	bool *done = calloc(n, sizeof(*done));
-	/* adjacency as link index lists */
 	uint32_t *deg = calloc(n + 1, sizeof(*deg)), *adj = calloc(2 * (size_t)e->nlinks + 1, sizeof(*adj));
+	uint32_t *fill = calloc(n, sizeof(*fill));
 
-	p->n = n;
-	p->delay = malloc(sizeof(*p->delay) * n * n);
-	p->hops = malloc(sizeof(*p->hops) * n * n);
-	p->pred_link = malloc(sizeof(*p->pred_link) * n * n);
-	if (!done || !deg || !adj || !p->delay || !p->hops || !p->pred_link) {
-		free(done);
-		free(deg);
-		free(adj);
+	*degp = deg;
+	*adjp = adj;
+	if (!deg || !adj || !fill) {
+		free(fill);
 		return -1;
 	}
 	for (uint32_t l = 0; l < e->nlinks; l++) {
@@ -716,59 +850,62 @@ int emu_paths_compute(struct emu *e)
 	}
 	for (uint32_t i = 0; i < n; i++)
 		deg[i + 1] += deg[i];
-	{
-		uint32_t *fill = calloc(n, sizeof(*fill));
-
-		if (!fill) {
-			free(done);
-			free(deg);
-			free(adj);
-			return -1;
-		}
-		for (uint32_t l = 0; l < e->nlinks; l++) {
-			adj[deg[e->links[l].a] + fill[e->links[l].a]++] = l;
-			adj[deg[e->links[l].b] + fill[e->links[l].b]++] = l;
-		}
-		free(fill);
+	for (uint32_t l = 0; l < e->nlinks; l++) {
+		adj[deg[e->links[l].a] + fill[e->links[l].a]++] = l;
+		adj[deg[e->links[l].b] + fill[e->links[l].b]++] = l;
 	}
-	p->max_delay = 0;
-	for (uint32_t s = 0; s < n; s++) {
-		dmm_time_t *d = &p->delay[(size_t)s * n];
-		uint16_t *h = &p->hops[(size_t)s * n];
-		uint32_t *pl = &p->pred_link[(size_t)s * n];
+	free(fill);
+	return 0;
+}
 
-		for (uint32_t i = 0; i < n; i++) {
-			d[i] = DMM_TIME_NEVER;
-			h[i] = UINT16_MAX;
-			pl[i] = UINT32_MAX;
-			done[i] = false;
-		}
-		d[s] = 0;
-		h[s] = 0;
-		for (;;) {
-			uint32_t u = UINT32_MAX;
+/* Dijkstra from s: the least delay to every node, then the fewest hops; row s of the path tables. */
+static void shortest_from(struct emu *e, uint32_t s, const uint32_t *deg, const uint32_t *adj, bool *done)
+{
+	uint32_t n = e->nnodes;
+	struct emu_paths *p = &e->paths;
+	dmm_time_t *d = &p->delay[(size_t)s * n];
+	uint16_t *h = &p->hops[(size_t)s * n];
+	uint32_t *pl = &p->pred_link[(size_t)s * n];
 
-			for (uint32_t i = 0; i < n; i++)
-				if (!done[i] && d[i] != DMM_TIME_NEVER &&
-				    (u == UINT32_MAX || d[i] < d[u] || (d[i] == d[u] && h[i] < h[u])))
-					u = i;
-			if (u == UINT32_MAX)
-				break;
-			done[u] = true;
-			for (uint32_t k = deg[u]; k < deg[u + 1]; k++) {
-				const struct emu_link *l = &e->links[adj[k]];
-				uint32_t w = l->a == u ? l->b : l->a;
-				dmm_time_t nd = d[u] + l->delay;
+	for (uint32_t i = 0; i < n; i++) {
+		d[i] = DMM_TIME_NEVER;
+		h[i] = UINT16_MAX;
+		pl[i] = UINT32_MAX;
+		done[i] = false;
+	}
+	d[s] = 0;
+	h[s] = 0;
+	for (;;) {
+		uint32_t u = UINT32_MAX;
 
-				if (nd < d[w] || (nd == d[w] && (uint16_t)(h[u] + 1) < h[w])) {
-					d[w] = nd;
-					h[w] = (uint16_t)(h[u] + 1);
-					pl[w] = adj[k];
-				}
+		for (uint32_t i = 0; i < n; i++)
+			if (!done[i] && d[i] != DMM_TIME_NEVER &&
+			    (u == UINT32_MAX || d[i] < d[u] || (d[i] == d[u] && h[i] < h[u])))
+				u = i;
+		if (u == UINT32_MAX)
+			break;
+		done[u] = true;
+		for (uint32_t k = deg[u]; k < deg[u + 1]; k++) {
+			const struct emu_link *l = &e->links[adj[k]];
+			uint32_t w = l->a == u ? l->b : l->a;
+			dmm_time_t nd = d[u] + l->delay;
+
+			if (nd < d[w] || (nd == d[w] && (uint16_t)(h[u] + 1) < h[w])) {
+				d[w] = nd;
+				h[w] = (uint16_t)(h[u] + 1);
+				pl[w] = adj[k];
 			}
 		}
 	}
-	/* The largest one-way delay between two role nodes, jitter included. */
+}
+
+/* The largest one-way delay between two role nodes, and between any two nodes, jitter included. */
+static void worst_delays(struct emu *e)
+{
+	struct emu_paths *p = &e->paths;
+	uint32_t n = p->n;
+
+	p->max_delay = 0;
 	for (uint32_t a = 0; a < n; a++) {
 		for (uint32_t b = 0; b < n; b++) {
 			dmm_time_t worst = 0;
@@ -789,10 +926,29 @@ int emu_paths_compute(struct emu *e)
 				p->max_delay = worst;
 		}
 	}
+}
+
+int emu_paths_compute(struct emu *e)
+{
+	uint32_t n = e->nnodes, *deg = NULL, *adj = NULL;
+	struct emu_paths *p = &e->paths;
+	bool *done = calloc(n, sizeof(*done));
+	int rc = -1;
+
+	p->n = n;
+	p->delay = malloc(sizeof(*p->delay) * n * n);
+	p->hops = malloc(sizeof(*p->hops) * n * n);
+	p->pred_link = malloc(sizeof(*p->pred_link) * n * n);
+	if (adjacency(e, &deg, &adj) == 0 && done && p->delay && p->hops && p->pred_link) {
+		for (uint32_t s = 0; s < n; s++)
+			shortest_from(e, s, deg, adj, done);
+		worst_delays(e);
+		rc = 0;
+	}
 	free(done);
 	free(deg);
 	free(adj);
-	return 0;
+	return rc;
 }
 
 dmm_time_t emu_path_draw(struct emu *e, uint32_t a, uint32_t b, bool *lost_link)

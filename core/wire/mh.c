@@ -22,10 +22,10 @@
 
 #define OFF(m) (uint16_t)(offsetof(struct dmm_mh_msg, u.m) - offsetof(struct dmm_mh_msg, u))
 /* clang-format off */
-#define F(n, k, m) {n, DMM_FK_##k, DMM_FH_NONE, OFF(m), 0, NULL}
-#define FB(n, k, m, b) {n, DMM_FK_##k, DMM_FH_NONE, OFF(m), 0, b}
-#define RSV(k) {NULL, DMM_FK_##k, DMM_FH_NONE, 0, 0, NULL}
-#define FIELDS(a) (uint8_t)(sizeof(a) / sizeof((a)[0])), a
+#define F(n, k, m) {.name = n, .kind = DMM_FK_##k, .hint = DMM_FH_NONE, .off = OFF(m)}
+#define FB(n, k, m, b) {.name = n, .kind = DMM_FK_##k, .hint = DMM_FH_NONE, .off = OFF(m), .bits = b}
+#define RSV(k) {.kind = DMM_FK_##k, .hint = DMM_FH_NONE}
+#define FIELDS(a) .nfields = (uint8_t)(sizeof(a) / sizeof((a)[0])), .fields = a
 /* clang-format on */
 
 static const char *const bu_bits[16] = {"A", "H", "L", "K", "M", "R", "P", "F", "T", "B", "S", "D"};
@@ -47,10 +47,13 @@ static const struct dmm_mh_field m_ba[] = {F("status", U8, ba.status), FB("flags
 static const struct dmm_mh_field m_be[] = {F("status", U8, be.status), RSV(RSV8),
 					   F("home_address", ADDR, be.home_addr)};
 /* RFC 5142 §4 */
-static const struct dmm_mh_field m_has[] = {
-	F("num_addresses", U8, has.naddrs),
-	RSV(RSV8),
-	{"home_agent_addresses", DMM_FK_ADDRS, DMM_FH_NONE, OFF(has.addrs), OFF(has.naddrs), NULL}};
+static const struct dmm_mh_field m_has[] = {F("num_addresses", U8, has.naddrs),
+					    RSV(RSV8),
+					    {.name = "home_agent_addresses",
+					     .kind = DMM_FK_ADDRS,
+					     .hint = DMM_FH_NONE,
+					     .off = OFF(has.addrs),
+					     .aux = OFF(has.naddrs)}};
 /* RFC 5847 §3.3 */
 static const struct dmm_mh_field m_hb[] = {FB("flags", FLAGS16, hb.flags, hb_bits), F("seq", U32, hb.seq)};
 /* RFC 5949 §6.1.1 (HI) and §6.1.2 (HAck) */
@@ -69,25 +72,41 @@ static const struct dmm_mh_field m_upn[] = {F("seq", U16, upn.seq), F("reason", 
 static const struct dmm_mh_field m_upa[] = {F("seq", U16, upa.seq), F("status", U8, upa.status), RSV(RSV24)};
 
 static const struct dmm_mh_desc msg_descs[] = {
-	{DMM_MH_BRR, 0, "BRR", "Binding Refresh Request (RFC 6275 §6.1.2)", 0, 0, 0, 0, 0, FIELDS(m_brr),
-	 NULL},
-	{DMM_MH_BU, 0, "BU", "Binding Update (RFC 6275 §6.1.7, RFC 5213 §8.1)", 0, 0, 0, 0, 0, FIELDS(m_bu),
-	 NULL},
-	{DMM_MH_BA, 0, "BA", "Binding Acknowledgement (RFC 6275 §6.1.8, RFC 5213 §8.2)", 0, 0, 0, 0, 0,
-	 FIELDS(m_ba), NULL},
-	{DMM_MH_BE, 0, "BE", "Binding Error (RFC 6275 §6.1.9)", 0, 0, 0, 0, 0, FIELDS(m_be), NULL},
-	{DMM_MH_HAS, 0, "HAS", "Home Agent Switch (RFC 5142 §4)", 0, 0, 0, 0, 0, FIELDS(m_has), NULL},
-	{DMM_MH_HB, 0, "HB", "Heartbeat (RFC 5847 §3.3)", 0, 0, 0, 0, 0, FIELDS(m_hb), NULL},
-	{DMM_MH_HI, 0, "HI", "Handover Initiate (RFC 5949 §6.1.1)", 0, 0, 0, 0, 0, FIELDS(m_hi), NULL},
-	{DMM_MH_HACK, 0, "HACK", "Handover Acknowledge (RFC 5949 §6.1.2)", 0, 0, 0, 0, 0, FIELDS(m_hack),
-	 NULL},
-	{DMM_MH_BR, DMM_BR_BRI, "BRI", "Binding Revocation Indication (RFC 5846 §5.1)", 0, 0, 0, 0, 0,
-	 FIELDS(m_bri), NULL},
-	{DMM_MH_BR, DMM_BR_BRA, "BRA", "Binding Revocation Acknowledgement (RFC 5846 §5.2)", 0, 0, 0, 0, 0,
-	 FIELDS(m_bra), NULL},
-	{DMM_MH_UPN, 0, "UPN", "Update Notification (RFC 7077 §4.1)", 0, 0, 0, 0, 0, FIELDS(m_upn), NULL},
-	{DMM_MH_UPA, 0, "UPA", "Update Notification Acknowledgement (RFC 7077 §4.2)", 0, 0, 0, 0, 0,
-	 FIELDS(m_upa), NULL},
+	{.type = DMM_MH_BRR,
+	 .name = "BRR",
+	 .title = "Binding Refresh Request (RFC 6275 §6.1.2)",
+	 FIELDS(m_brr)},
+	{.type = DMM_MH_BU,
+	 .name = "BU",
+	 .title = "Binding Update (RFC 6275 §6.1.7, RFC 5213 §8.1)",
+	 FIELDS(m_bu)},
+	{.type = DMM_MH_BA,
+	 .name = "BA",
+	 .title = "Binding Acknowledgement (RFC 6275 §6.1.8, RFC 5213 §8.2)",
+	 FIELDS(m_ba)},
+	{.type = DMM_MH_BE, .name = "BE", .title = "Binding Error (RFC 6275 §6.1.9)", FIELDS(m_be)},
+	{.type = DMM_MH_HAS, .name = "HAS", .title = "Home Agent Switch (RFC 5142 §4)", FIELDS(m_has)},
+	{.type = DMM_MH_HB, .name = "HB", .title = "Heartbeat (RFC 5847 §3.3)", FIELDS(m_hb)},
+	{.type = DMM_MH_HI, .name = "HI", .title = "Handover Initiate (RFC 5949 §6.1.1)", FIELDS(m_hi)},
+	{.type = DMM_MH_HACK,
+	 .name = "HACK",
+	 .title = "Handover Acknowledge (RFC 5949 §6.1.2)",
+	 FIELDS(m_hack)},
+	{.type = DMM_MH_BR,
+	 .sub = DMM_BR_BRI,
+	 .name = "BRI",
+	 .title = "Binding Revocation Indication (RFC 5846 §5.1)",
+	 FIELDS(m_bri)},
+	{.type = DMM_MH_BR,
+	 .sub = DMM_BR_BRA,
+	 .name = "BRA",
+	 .title = "Binding Revocation Acknowledgement (RFC 5846 §5.2)",
+	 FIELDS(m_bra)},
+	{.type = DMM_MH_UPN, .name = "UPN", .title = "Update Notification (RFC 7077 §4.1)", FIELDS(m_upn)},
+	{.type = DMM_MH_UPA,
+	 .name = "UPA",
+	 .title = "Update Notification Acknowledgement (RFC 7077 §4.2)",
+	 FIELDS(m_upa)},
 };
 
 #define NMSG (sizeof(msg_descs) / sizeof(msg_descs[0]))

@@ -17,12 +17,12 @@
 
 /* clang-format off */
 /* Field helpers: name, kind, hint, offset within the union. */
-#define F(n, k, m) {n, DMM_FK_##k, DMM_FH_NONE, OFF(m), 0, NULL}
-#define FH(n, k, h, m) {n, DMM_FK_##k, DMM_FH_##h, OFF(m), 0, NULL}
-#define FPLEN(m, addrm) {"prefix_length", DMM_FK_U8, DMM_FH_PLEN, OFF(m), OFF(addrm), NULL}
-#define FB(n, k, m, b) {n, DMM_FK_##k, DMM_FH_NONE, OFF(m), 0, b}
-#define RSV(k) {NULL, DMM_FK_##k, DMM_FH_NONE, 0, 0, NULL}
-#define FIELDS(a) (uint8_t)(sizeof(a) / sizeof((a)[0])), a
+#define F(n, k, m) {.name = n, .kind = DMM_FK_##k, .hint = DMM_FH_NONE, .off = OFF(m)}
+#define FH(n, k, h, m) {.name = n, .kind = DMM_FK_##k, .hint = DMM_FH_##h, .off = OFF(m)}
+#define FPLEN(m, addrm) {.name = "prefix_length", .kind = DMM_FK_U8, .hint = DMM_FH_PLEN, .off = OFF(m), .aux = OFF(addrm)}
+#define FB(n, k, m, b) {.name = n, .kind = DMM_FK_##k, .hint = DMM_FH_NONE, .off = OFF(m), .bits = b}
+#define RSV(k) {.kind = DMM_FK_##k, .hint = DMM_FH_NONE}
+#define FIELDS(a) .nfields = (uint8_t)(sizeof(a) / sizeof((a)[0])), .fields = a
 /* clang-format on */
 
 static const struct dmm_mh_field f_bra[] = {F("refresh_interval", U16, bra.interval)};
@@ -196,84 +196,254 @@ static int chk_lmaupa(const void *obj)
 
 /* Sorted by type. Lengths are the option's Length field (excluding Type and Length). */
 static const struct dmm_mh_desc opt_descs[] = {
-	{DMM_OPT_BRA, 0, "BRA", "Binding Refresh Advice (RFC 6275 §6.2.4)", 2, 2, 2, 0, 0, FIELDS(f_bra),
-	 NULL},
-	{DMM_OPT_ACOA, 0, "ACOA", "Alternate Care-of Address (RFC 6275 §6.2.5)", 16, 16, 8, 6, 0,
-	 FIELDS(f_acoa), NULL},
-	{DMM_OPT_NONCE, 0, "NONCE", "Nonce Indices (RFC 6275 §6.2.6)", 4, 4, 2, 0, 0, FIELDS(f_nonce), NULL},
-	{DMM_OPT_BAD, 0, "BAD", "Binding Authorization Data (RFC 6275 §6.2.7)", 1, 255, 8, 2,
-	 L | DMM_OPTF_ALIGN_SOFT, FIELDS(f_bad), NULL},
-	{DMM_OPT_MNID, 0, "MN-ID", "Mobile Node Identifier (RFC 4283, RFC 8371)", 2, 255, 1, 0, 0,
-	 FIELDS(f_mnid), chk_mnid},
-	{DMM_OPT_AUTH, 0, "AUTH", "Authentication (RFC 4285 §5)", 6, 255, 4, 1, L, FIELDS(f_auth), chk_auth},
-	{DMM_OPT_MESGID, 0, "MESG-ID", "Replay Protection (RFC 4285 §6)", 8, 8, 8, 2, 0, FIELDS(f_mesgid),
-	 NULL},
-	{DMM_OPT_VSM, 0, "VSM", "Vendor-Specific (RFC 5094)", 5, 255, 4, 2, R, FIELDS(f_vsm), NULL},
-	{DMM_OPT_HNP, 0, "HNP", "Home Network Prefix (RFC 5213 §8.3)", 18, 18, 8, 4, R, FIELDS(f_hnp),
-	 chk_hnp},
-	{DMM_OPT_HI, 0, "HI", "Handoff Indicator (RFC 5213 §8.4)", 2, 2, 1, 0, 0, FIELDS(f_hi), chk_hi},
-	{DMM_OPT_ATT, 0, "ATT", "Access Technology Type (RFC 5213 §8.5)", 2, 2, 1, 0, 0, FIELDS(f_att),
-	 chk_att},
-	{DMM_OPT_MNLLID, 0, "MN-LLID", "Mobile Node Link-layer Identifier (RFC 5213 §8.6)", 3, 255, 1, 0, 0,
-	 FIELDS(f_mnllid), NULL},
-	{DMM_OPT_LLA, 0, "LLA", "Link-local Address (RFC 5213 §8.7)", 16, 16, 8, 6, 0, FIELDS(f_lla), NULL},
-	{DMM_OPT_TIMESTAMP, 0, "TIMESTAMP", "Timestamp (RFC 5213 §8.8)", 8, 8, 8, 2, 0, FIELDS(f_ts), NULL},
-	{DMM_OPT_RESTART, 0, "RESTART-COUNTER", "Restart Counter (RFC 5847 §3.4)", 4, 4, 4, 2, 0,
-	 FIELDS(f_restart), NULL},
-	{DMM_OPT_REDIR_CAP, 0, "REDIRECT-CAP", "Redirect-Capability (RFC 6463 §4.1)", 2, 2, 4, 0, 0,
-	 FIELDS(f_redircap), NULL},
-	{DMM_OPT_REDIRECT, 0, "REDIRECT", "Redirect (RFC 6463 §4.2)", 6, 18, 4, 0, 0, FIELDS(f_redirect),
-	 chk_redirect},
-	{DMM_OPT_LOAD, 0, "LOAD-INFO", "Load Information (RFC 6463 §4.3)", 18, 18, 4, 0, 0, FIELDS(f_load),
-	 NULL},
-	{DMM_OPT_LMA_UPA, 0, "LMA-UPA", "LMA User-Plane Address (RFC 7389 §4)", 2, 18, 8, 2, R,
-	 FIELDS(f_lmaupa), chk_lmaupa},
-	{DMM_OPT_ANCHORED_PREFIX, 0, "ANCHORED-PREFIX", "Anchored Prefix (RFC 8885 §4.3)", 18, 18, 8, 4, R,
-	 FIELDS(f_anch), chk_anch},
-	{DMM_OPT_LOCAL_PREFIX, 0, "LOCAL-PREFIX", "Local Prefix (RFC 8885 §4.4)", 18, 18, 8, 4, R,
-	 FIELDS(f_local), chk_local},
-	{DMM_OPT_PREV_MAAR, 0, "PREVIOUS-MAAR", "Previous MAAR (RFC 8885 §4.5)", 34, 34, 8, 4, R,
-	 FIELDS(f_pmaar), chk_pmaar},
-	{DMM_OPT_SERVING_MAAR, 0, "SERVING-MAAR", "Serving MAAR (RFC 8885 §4.6)", 16, 16, 8, 6, 0,
-	 FIELDS(f_smaar), NULL},
-	{DMM_OPT_DLIF_LLA, 0, "DLIF-LLA", "DLIF Link-Local Address (RFC 8885 §4.7)", 16, 16, 8, 6, 0,
-	 FIELDS(f_dlifl), NULL},
-	{DMM_OPT_DLIF_LL, 0, "DLIF-LL", "DLIF Link-Layer Address (RFC 8885 §4.8)", 3, 255, 1, 0, 0,
-	 FIELDS(f_dlifll), NULL},
+	{.type = DMM_OPT_BRA,
+	 .name = "BRA",
+	 .title = "Binding Refresh Advice (RFC 6275 §6.2.4)",
+	 .min_len = 2,
+	 .max_len = 2,
+	 .align_x = 2,
+	 .align_y = 0,
+	 FIELDS(f_bra)},
+	{.type = DMM_OPT_ACOA,
+	 .name = "ACOA",
+	 .title = "Alternate Care-of Address (RFC 6275 §6.2.5)",
+	 .min_len = 16,
+	 .max_len = 16,
+	 .align_x = 8,
+	 .align_y = 6,
+	 FIELDS(f_acoa)},
+	{.type = DMM_OPT_NONCE,
+	 .name = "NONCE",
+	 .title = "Nonce Indices (RFC 6275 §6.2.6)",
+	 .min_len = 4,
+	 .max_len = 4,
+	 .align_x = 2,
+	 .align_y = 0,
+	 FIELDS(f_nonce)},
+	{.type = DMM_OPT_BAD,
+	 .name = "BAD",
+	 .title = "Binding Authorization Data (RFC 6275 §6.2.7)",
+	 .min_len = 1,
+	 .max_len = 255,
+	 .align_x = 8,
+	 .align_y = 2,
+	 .flags = L | DMM_OPTF_ALIGN_SOFT,
+	 FIELDS(f_bad)},
+	{.type = DMM_OPT_MNID,
+	 .name = "MN-ID",
+	 .title = "Mobile Node Identifier (RFC 4283, RFC 8371)",
+	 .min_len = 2,
+	 .max_len = 255,
+	 .align_x = 1,
+	 .align_y = 0,
+	 FIELDS(f_mnid),
+	 .check = chk_mnid},
+	{.type = DMM_OPT_AUTH,
+	 .name = "AUTH",
+	 .title = "Authentication (RFC 4285 §5)",
+	 .min_len = 6,
+	 .max_len = 255,
+	 .align_x = 4,
+	 .align_y = 1,
+	 .flags = L,
+	 FIELDS(f_auth),
+	 .check = chk_auth},
+	{.type = DMM_OPT_MESGID,
+	 .name = "MESG-ID",
+	 .title = "Replay Protection (RFC 4285 §6)",
+	 .min_len = 8,
+	 .max_len = 8,
+	 .align_x = 8,
+	 .align_y = 2,
+	 FIELDS(f_mesgid)},
+	{.type = DMM_OPT_VSM,
+	 .name = "VSM",
+	 .title = "Vendor-Specific (RFC 5094)",
+	 .min_len = 5,
+	 .max_len = 255,
+	 .align_x = 4,
+	 .align_y = 2,
+	 .flags = R,
+	 FIELDS(f_vsm)},
+	{.type = DMM_OPT_HNP,
+	 .name = "HNP",
+	 .title = "Home Network Prefix (RFC 5213 §8.3)",
+	 .min_len = 18,
+	 .max_len = 18,
+	 .align_x = 8,
+	 .align_y = 4,
+	 .flags = R,
+	 FIELDS(f_hnp),
+	 .check = chk_hnp},
+	{.type = DMM_OPT_HI,
+	 .name = "HI",
+	 .title = "Handoff Indicator (RFC 5213 §8.4)",
+	 .min_len = 2,
+	 .max_len = 2,
+	 .align_x = 1,
+	 .align_y = 0,
+	 FIELDS(f_hi),
+	 .check = chk_hi},
+	{.type = DMM_OPT_ATT,
+	 .name = "ATT",
+	 .title = "Access Technology Type (RFC 5213 §8.5)",
+	 .min_len = 2,
+	 .max_len = 2,
+	 .align_x = 1,
+	 .align_y = 0,
+	 FIELDS(f_att),
+	 .check = chk_att},
+	{.type = DMM_OPT_MNLLID,
+	 .name = "MN-LLID",
+	 .title = "Mobile Node Link-layer Identifier (RFC 5213 §8.6)",
+	 .min_len = 3,
+	 .max_len = 255,
+	 .align_x = 1,
+	 .align_y = 0,
+	 FIELDS(f_mnllid)},
+	{.type = DMM_OPT_LLA,
+	 .name = "LLA",
+	 .title = "Link-local Address (RFC 5213 §8.7)",
+	 .min_len = 16,
+	 .max_len = 16,
+	 .align_x = 8,
+	 .align_y = 6,
+	 FIELDS(f_lla)},
+	{.type = DMM_OPT_TIMESTAMP,
+	 .name = "TIMESTAMP",
+	 .title = "Timestamp (RFC 5213 §8.8)",
+	 .min_len = 8,
+	 .max_len = 8,
+	 .align_x = 8,
+	 .align_y = 2,
+	 FIELDS(f_ts)},
+	{.type = DMM_OPT_RESTART,
+	 .name = "RESTART-COUNTER",
+	 .title = "Restart Counter (RFC 5847 §3.4)",
+	 .min_len = 4,
+	 .max_len = 4,
+	 .align_x = 4,
+	 .align_y = 2,
+	 FIELDS(f_restart)},
+	{.type = DMM_OPT_REDIR_CAP,
+	 .name = "REDIRECT-CAP",
+	 .title = "Redirect-Capability (RFC 6463 §4.1)",
+	 .min_len = 2,
+	 .max_len = 2,
+	 .align_x = 4,
+	 .align_y = 0,
+	 FIELDS(f_redircap)},
+	{.type = DMM_OPT_REDIRECT,
+	 .name = "REDIRECT",
+	 .title = "Redirect (RFC 6463 §4.2)",
+	 .min_len = 6,
+	 .max_len = 18,
+	 .align_x = 4,
+	 .align_y = 0,
+	 FIELDS(f_redirect),
+	 .check = chk_redirect},
+	{.type = DMM_OPT_LOAD,
+	 .name = "LOAD-INFO",
+	 .title = "Load Information (RFC 6463 §4.3)",
+	 .min_len = 18,
+	 .max_len = 18,
+	 .align_x = 4,
+	 .align_y = 0,
+	 FIELDS(f_load)},
+	{.type = DMM_OPT_LMA_UPA,
+	 .name = "LMA-UPA",
+	 .title = "LMA User-Plane Address (RFC 7389 §4)",
+	 .min_len = 2,
+	 .max_len = 18,
+	 .align_x = 8,
+	 .align_y = 2,
+	 .flags = R,
+	 FIELDS(f_lmaupa),
+	 .check = chk_lmaupa},
+	{.type = DMM_OPT_ANCHORED_PREFIX,
+	 .name = "ANCHORED-PREFIX",
+	 .title = "Anchored Prefix (RFC 8885 §4.3)",
+	 .min_len = 18,
+	 .max_len = 18,
+	 .align_x = 8,
+	 .align_y = 4,
+	 .flags = R,
+	 FIELDS(f_anch),
+	 .check = chk_anch},
+	{.type = DMM_OPT_LOCAL_PREFIX,
+	 .name = "LOCAL-PREFIX",
+	 .title = "Local Prefix (RFC 8885 §4.4)",
+	 .min_len = 18,
+	 .max_len = 18,
+	 .align_x = 8,
+	 .align_y = 4,
+	 .flags = R,
+	 FIELDS(f_local),
+	 .check = chk_local},
+	{.type = DMM_OPT_PREV_MAAR,
+	 .name = "PREVIOUS-MAAR",
+	 .title = "Previous MAAR (RFC 8885 §4.5)",
+	 .min_len = 34,
+	 .max_len = 34,
+	 .align_x = 8,
+	 .align_y = 4,
+	 .flags = R,
+	 FIELDS(f_pmaar),
+	 .check = chk_pmaar},
+	{.type = DMM_OPT_SERVING_MAAR,
+	 .name = "SERVING-MAAR",
+	 .title = "Serving MAAR (RFC 8885 §4.6)",
+	 .min_len = 16,
+	 .max_len = 16,
+	 .align_x = 8,
+	 .align_y = 6,
+	 FIELDS(f_smaar)},
+	{.type = DMM_OPT_DLIF_LLA,
+	 .name = "DLIF-LLA",
+	 .title = "DLIF Link-Local Address (RFC 8885 §4.7)",
+	 .min_len = 16,
+	 .max_len = 16,
+	 .align_x = 8,
+	 .align_y = 6,
+	 FIELDS(f_dlifl)},
+	{.type = DMM_OPT_DLIF_LL,
+	 .name = "DLIF-LL",
+	 .title = "DLIF Link-Layer Address (RFC 8885 §4.8)",
+	 .min_len = 3,
+	 .max_len = 255,
+	 .align_x = 1,
+	 .align_y = 0,
+	 FIELDS(f_dlifll)},
 };
 
 #undef R
 #undef L
 
-/* Option type -> descriptor, for the decoder's hot path. */
-static const struct dmm_mh_desc *const opt_by_type[256] = {
-#define E(t, i) [t] = &opt_descs[i]
-	E(DMM_OPT_BRA, 0),	     E(DMM_OPT_ACOA, 1),
-	E(DMM_OPT_NONCE, 2),	     E(DMM_OPT_BAD, 3),
-	E(DMM_OPT_MNID, 4),	     E(DMM_OPT_AUTH, 5),
-	E(DMM_OPT_MESGID, 6),	     E(DMM_OPT_VSM, 7),
-	E(DMM_OPT_HNP, 8),	     E(DMM_OPT_HI, 9),
-	E(DMM_OPT_ATT, 10),	     E(DMM_OPT_MNLLID, 11),
-	E(DMM_OPT_LLA, 12),	     E(DMM_OPT_TIMESTAMP, 13),
-	E(DMM_OPT_RESTART, 14),	     E(DMM_OPT_REDIR_CAP, 15),
-	E(DMM_OPT_REDIRECT, 16),     E(DMM_OPT_LOAD, 17),
-	E(DMM_OPT_LMA_UPA, 18),	     E(DMM_OPT_ANCHORED_PREFIX, 19),
-	E(DMM_OPT_LOCAL_PREFIX, 20), E(DMM_OPT_PREV_MAAR, 21),
-	E(DMM_OPT_SERVING_MAAR, 22), E(DMM_OPT_DLIF_LLA, 23),
-	E(DMM_OPT_DLIF_LL, 24),
-#undef E
-};
+#define NOPT (sizeof(opt_descs) / sizeof(opt_descs[0]))
 
-_Static_assert(sizeof(opt_descs) / sizeof(opt_descs[0]) == 25, "opt_by_type must index every descriptor");
-
+/*
+ * The decoder's hot path. opt_descs[] is sorted by type (test_mh checks
+ * it), so a binary search finds any of the 25 types in at most five steps
+ * and no second table has to be kept in step with this one.
+ */
 const struct dmm_mh_desc *dmm_mh_opt_desc(uint8_t type)
 {
-	return opt_by_type[type];
+	size_t lo = 0, hi = NOPT;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (opt_descs[mid].type < type)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < NOPT && opt_descs[lo].type == type ? &opt_descs[lo] : NULL;
 }
 
 const struct dmm_mh_desc *dmm_mh_opt_desc_by_name(const char *name)
 {
-	for (size_t i = 0; i < sizeof(opt_descs) / sizeof(opt_descs[0]); i++)
+	for (size_t i = 0; i < NOPT; i++)
 		if (strcmp(opt_descs[i].name, name) == 0)
 			return &opt_descs[i];
 	return NULL;
@@ -281,6 +451,6 @@ const struct dmm_mh_desc *dmm_mh_opt_desc_by_name(const char *name)
 
 const struct dmm_mh_desc *dmm_mh_opt_descs(size_t *n)
 {
-	*n = sizeof(opt_descs) / sizeof(opt_descs[0]);
+	*n = NOPT;
 	return opt_descs;
 }

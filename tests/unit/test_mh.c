@@ -267,8 +267,32 @@ static void test_truncations(void)
 	CHECK_EQ(crashes, 0);
 }
 
+/*
+ * The option table is sorted by type and dmm_mh_opt_desc() finds each entry
+ * by its type (and by its name); every other type has no descriptor.
+ */
+static void test_opt_lookup(void)
+{
+	size_t n, found = 0;
+	const struct dmm_mh_desc *od = dmm_mh_opt_descs(&n);
+
+	CHECK(n > 0);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			CHECK(od[i - 1].type < od[i].type);
+		CHECK(dmm_mh_opt_desc(od[i].type) == &od[i]);
+		CHECK(dmm_mh_opt_desc_by_name(od[i].name) == &od[i]);
+	}
+	for (unsigned t = 0; t < 256; t++)
+		found += dmm_mh_opt_desc((uint8_t)t) != NULL;
+	CHECK_EQ(found, n);
+	CHECK(dmm_mh_opt_desc(DMM_OPT_PAD1) == NULL);
+	CHECK(dmm_mh_opt_desc(DMM_OPT_PADN) == NULL);
+}
+
 int main(void)
 {
+	test_opt_lookup();
 	test_random_roundtrip();
 	test_checksum_detects_flips();
 	test_builders();
