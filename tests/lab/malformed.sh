@@ -154,6 +154,7 @@ print(json.dumps(out))
 EOF
 
 csum_bad() { ctl lma1 show stats | jq -e '."rx-checksum-bad"'; }
+# shellcheck disable=SC2034 # read inside the eval'd check below
 CSUM_BAD_BEFORE=$(csum_bad)
 lab_exec cn3 "$PY" "$LAB_TMP/inject.py" "${ADDR[cn3]}" "${ADDR[lma1]}" "$PBU_HEX" >"$LAB_TMP/inject.json" 2>"$LAB_TMP/inject.err"
 check "scapy sent every case" eval "jq -e '.sent > 300' $LAB_TMP/inject.json || cat $LAB_TMP/inject.err"
