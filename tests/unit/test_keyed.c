@@ -77,6 +77,29 @@ static void test_basics(void)
 	CHECK(keyed_add(&k, &m2, NULL) == NULL); /* capacity 3 */
 	CHECK_EQ(k.count, 3);
 
+	keyed_fini(&k);
+}
+
+/* Three entries: e1 and e1b under one NAI, e2 under an EUI-48; room for 4 prefixes. */
+static void three(struct keyed *k, struct ent **e1, struct ent **e1b, struct ent **e2, struct dmm_handle *h1)
+{
+	struct dmm_mnid m1 = nai("mn1@example.com"), m2 = eui48(2);
+
+	CHECK_EQ(keyed_init(k, &A, 3, 4, 0xfeed, &L), 0);
+	*e1 = keyed_add(k, &m1, h1);
+	*e1b = keyed_add(k, &m1, NULL);
+	*e2 = keyed_add(k, &m2, NULL);
+	CHECK(*e1 != NULL && *e1b != NULL && *e2 != NULL);
+}
+
+static void test_prefixes(void)
+{
+	struct keyed k;
+	struct dmm_mnid m1 = nai("mn1@example.com"), m2 = eui48(2);
+	struct dmm_handle h1;
+	struct ent *e1, *e2, *e1b;
+
+	three(&k, &e1, &e1b, &e2, &h1);
 	/* Prefixes: one owner each, up to max_hnp per entry, up to prefix_capacity in all. */
 	struct dmm_prefix p[6];
 	for (unsigned i = 0; i < 6; i++)
@@ -209,6 +232,7 @@ static void test_churn(void)
 int main(void)
 {
 	test_basics();
+	test_prefixes();
 	test_churn();
 	return check_report("test_keyed");
 }
