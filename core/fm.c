@@ -2,10 +2,14 @@
 /*
  * The intent table of one role instance (ARCHITECTURE.md rule 3).
  *
- * Intents live in a preallocated slot array. An id carries its slot in
- * the low bits and the slot's generation above them, so an id that was
- * removed never names a later intent. The owner index (a hash multimap
- * from owner handle to slot) lets a binding's intents go with it.
+ * Intents live in a preallocated slot array. An id carries its slot + 1
+ * in the low slot_bits bits and the slot's generation above them, up to
+ * bit 30: the low part is never 0, so no id is 0, and bit 31 stays clear,
+ * so dmm_fm_add() can return every id as a positive int. An id that was
+ * removed names no later intent until its slot has been reused
+ * 2^(31 - slot_bits) times (at least 64, at the largest capacity). The
+ * owner index (a hash multimap from owner handle to slot) lets a
+ * binding's intents go with it.
  */
 #include <string.h>
 
@@ -102,8 +106,11 @@ int dmm_fm_add(struct dmm_fm *fm, const struct dmm_intent *in, dmm_time_t now)
 		return DMM_ERR_NOMEM;
 	s = &fm->slot[i];
 	s->in = *in;
-	/* The generation lives above the slot bits; skip the values that make id 0. */
-	fm->gen[i]++;
+	/*
+	 * The generation lives above the slot bits, masked to stay below bit
+	 * 31; the slot part (i + 1, never 0) keeps every id non-zero.
+	 */
+	fm->gen[i] = (fm->gen[i] + 1) & ((1u << (31 - fm->slot_bits)) - 1);
 	s->in.id = (fm->gen[i] << fm->slot_bits) | (i + 1);
 	s->in.packets = s->in.bytes = 0;
 	s->in.last_active = now;

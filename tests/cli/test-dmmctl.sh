@@ -10,13 +10,20 @@
 #     and as UDP; captures with Ethernet+VLAN, SLL, SLL2, pcapng, extension
 #     headers and a Home Address option are read; other packets are skipped
 #
-# Needs jq; text2pcap and tshark are used when installed.
+# Needs jq, tshark and text2pcap (packages jq, tshark, wireshark-common):
+# without one of them the test fails at once, naming it, rather than
+# dropping its checks.
 set -eu
 
 cd "$(dirname "$0")/../.."
 D=${DMMCTL:-build/dmmctl}
 [ -x "$D" ] || make -s build/dmmctl >/dev/null
-command -v jq >/dev/null || { echo "test-dmmctl: jq is required" >&2; exit 1; }
+for t in jq:jq tshark:tshark text2pcap:wireshark-common xxd:xxd; do
+	command -v "${t%%:*}" >/dev/null || {
+		echo "test-dmmctl: ${t%%:*} missing (apt-get install ${t##*:}, or make deps as root)" >&2
+		exit 1
+	}
+done
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 FAILS=0
@@ -127,73 +134,70 @@ expect "pcap ip6 keys" "$(sed -n 1p "$T/p1" | jq -c '[.frame,.src,.dst,.transpor
 jq -c "$PCAP_KEYS" "$T/p2" | cmp -s - "$T/j1" && pass || fail "pcap (udp) JSON differs"
 expect "pcap udp keys" "$(sed -n 2p "$T/p2" | jq -c '[.frame,.src,.dst,.transport,has("checksum_ok"),.checksum]')" '[2,"2001:db8:1::10","2001:db8:2::20","udp",false,0]'
 
-if command -v tshark >/dev/null; then
-	for f in ip6 udp; do
-		v=$(tshark -r "$T/$f.pcap" -V -o udp.check_checksum:TRUE 2>/dev/null)
-		case $v in *Malformed* | *"[incorrect"* | *"Checksum Status: Bad"*) fail "tshark finds $f.pcap malformed" ;; *) pass ;; esac
-	done
-	expect "tshark sees the BU" "$(echo "$PBU_JSON" | "$D" encode --pcap "$T/pbu.pcap" && tshark -r "$T/pbu.pcap" -T fields -e mip6.bu.seqnr -e mip6.mnid.identifier 2>/dev/null)" "$(printf '4660\tmn1@example.com')"
-fi
+# tshark: a decoder we did not write.
+for f in ip6 udp; do
+	v=$(tshark -r "$T/$f.pcap" -V -o udp.check_checksum:TRUE 2>/dev/null)
+	case $v in *Malformed* | *"[incorrect"* | *"Checksum Status: Bad"*) fail "tshark finds $f.pcap malformed" ;; *) pass ;; esac
+done
+expect "tshark sees the BU" "$(echo "$PBU_JSON" | "$D" encode --pcap "$T/pbu.pcap" && tshark -r "$T/pbu.pcap" -T fields -e mip6.bu.seqnr -e mip6.mnid.identifier 2>/dev/null)" "$(printf '4660\tmn1@example.com')"
 
 # --- link types and extension headers (frames built with text2pcap) --------
-if command -v text2pcap >/dev/null; then
-	# hexpkt FILE LINKTYPE HEX...: one frame per HEX
-	hexpkt() {
-		f=$1 lt=$2
-		shift 2
-		for h; do echo "$h" | xxd -r -p | od -Ax -tx1 -v; done >"$T/t.txt"
-		text2pcap -q -l "$lt" "$T/t.txt" "$f" >/dev/null 2>&1
-	}
-	A1=20010db8000000000000000000000001
-	A2=20010db8000000000000000000000002
-	HOA=20010db8000000000000000000000abc
-	hb='{"type":"HB","flags":["R"],"seq":7}'
-	MH=$(echo "$hb" | "$D" encode --src 2001:db8::1 --dst 2001:db8::2)
-	MH_HOA=$(echo "$hb" | "$D" encode --src 2001:db8::abc --dst 2001:db8::2)
-	MH_UDP=$(echo "$hb" | "$D" encode)
-	len() { printf %04x $(($(printf %s "$1" | wc -c) / 2)); }
-	# ip6 NEXT-HEADER PAYLOAD: an IPv6 header 2001:db8::1 -> 2001:db8::2 and the payload
-	ip6() { echo "60000000$(len "$2")$1""40$A1$A2$2"; }
-	IP6=$(ip6 87 "$MH")
-	# Hop-by-Hop (PadN) -> Destination Options (PadN) -> MH
-	EXT=$(ip6 00 "3c00010400000000""8700010400000000$MH")
-	# Destination Options with a Home Address option: the checksum covers the HoA
-	HAO=$(ip6 3c "870201020000c910$HOA$MH_HOA")
-	UDP=$(ip6 11 "153c153c$(len "0000000000000000$MH_UDP")0000$MH_UDP")
-	DNS=$(ip6 11 "d431003500000000""00000000")
-	# a fragment other than the first
-	FRAG=$(ip6 2c "870000080000002a$MH")
-	WANT='{"transport":"ip6","checksum_ok":true,"type":"HB","seq":7}'
-	pick='{transport,checksum_ok,type,seq}'
+# hexpkt FILE LINKTYPE HEX...: one frame per HEX
+hexpkt() {
+	f=$1 lt=$2
+	shift 2
+	for h; do echo "$h" | xxd -r -p | od -Ax -tx1 -v; done >"$T/t.txt"
+	text2pcap -q -l "$lt" "$T/t.txt" "$f" >/dev/null 2>&1
+}
+A1=20010db8000000000000000000000001
+A2=20010db8000000000000000000000002
+HOA=20010db8000000000000000000000abc
+hb='{"type":"HB","flags":["R"],"seq":7}'
+MH=$(echo "$hb" | "$D" encode --src 2001:db8::1 --dst 2001:db8::2)
+MH_HOA=$(echo "$hb" | "$D" encode --src 2001:db8::abc --dst 2001:db8::2)
+MH_UDP=$(echo "$hb" | "$D" encode)
+len() { printf %04x $(($(printf %s "$1" | wc -c) / 2)); }
+# ip6 NEXT-HEADER PAYLOAD: an IPv6 header 2001:db8::1 -> 2001:db8::2 and the payload
+ip6() { echo "60000000$(len "$2")$1""40$A1$A2$2"; }
+IP6=$(ip6 87 "$MH")
+# Hop-by-Hop (PadN) -> Destination Options (PadN) -> MH
+EXT=$(ip6 00 "3c00010400000000""8700010400000000$MH")
+# Destination Options with a Home Address option: the checksum covers the HoA
+HAO=$(ip6 3c "870201020000c910$HOA$MH_HOA")
+UDP=$(ip6 11 "153c153c$(len "0000000000000000$MH_UDP")0000$MH_UDP")
+DNS=$(ip6 11 "d431003500000000""00000000")
+# a fragment other than the first
+FRAG=$(ip6 2c "870000080000002a$MH")
+WANT='{"transport":"ip6","checksum_ok":true,"type":"HB","seq":7}'
+pick='{transport,checksum_ok,type,seq}'
 
-	hexpkt "$T/raw.pcapng" 101 "$DNS" "$IP6" "$EXT" "$HAO" "$UDP" "$FRAG"
-	"$D" decode --pcap "$T/raw.pcapng" >"$T/p3" && pass || fail "decode raw captures"
-	expect "raw frames found" "$(jq -c '.frame' "$T/p3" | tr '\n' ' ')" "2 3 4 5 "
-	expect "raw plain" "$(sed -n 1p "$T/p3" | jq -c "$pick")" "$WANT"
-	expect "raw ext headers" "$(sed -n 2p "$T/p3" | jq -c "$pick")" "$WANT"
-	expect "raw home address option" "$(sed -n 3p "$T/p3" | jq -c "$pick")" "$WANT"
-	expect "raw udp" "$(sed -n 4p "$T/p3" | jq -c '{transport,checksum,type,seq}')" '{"transport":"udp","checksum":0,"type":"HB","seq":7}'
+hexpkt "$T/raw.pcapng" 101 "$DNS" "$IP6" "$EXT" "$HAO" "$UDP" "$FRAG"
+"$D" decode --pcap "$T/raw.pcapng" >"$T/p3" && pass || fail "decode raw captures"
+expect "raw frames found" "$(jq -c '.frame' "$T/p3" | tr '\n' ' ')" "2 3 4 5 "
+expect "raw plain" "$(sed -n 1p "$T/p3" | jq -c "$pick")" "$WANT"
+expect "raw ext headers" "$(sed -n 2p "$T/p3" | jq -c "$pick")" "$WANT"
+expect "raw home address option" "$(sed -n 3p "$T/p3" | jq -c "$pick")" "$WANT"
+expect "raw udp" "$(sed -n 4p "$T/p3" | jq -c '{transport,checksum,type,seq}')" '{"transport":"udp","checksum":0,"type":"HB","seq":7}'
 
-	hexpkt "$T/eth.pcap" 1 "02000000000202000000000181000064""86dd$IP6" "0200000000020200000000010800""4500"
-	expect "ethernet + vlan" "$("$D" decode --pcap "$T/eth.pcap" | jq -c "$pick")" "$WANT"
-	hexpkt "$T/sll.pcap" 113 "0000000100060200000000010000""86dd$IP6"
-	expect "linux sll" "$("$D" decode --pcap "$T/sll.pcap" | jq -c "$pick")" "$WANT"
-	hexpkt "$T/sll2.pcap" 276 "86dd000000000002000100060200000000010000$IP6"
-	expect "linux sll2" "$("$D" decode --pcap "$T/sll2.pcap" | jq -c "$pick")" "$WANT"
-	hexpkt "$T/ipv6.pcap" 229 "$IP6"
-	expect "linktype ipv6" "$("$D" decode --pcap "$T/ipv6.pcap" | jq -c "$pick")" "$WANT"
+hexpkt "$T/eth.pcap" 1 "02000000000202000000000181000064""86dd$IP6" "0200000000020200000000010800""4500"
+expect "ethernet + vlan" "$("$D" decode --pcap "$T/eth.pcap" | jq -c "$pick")" "$WANT"
+hexpkt "$T/sll.pcap" 113 "0000000100060200000000010000""86dd$IP6"
+expect "linux sll" "$("$D" decode --pcap "$T/sll.pcap" | jq -c "$pick")" "$WANT"
+hexpkt "$T/sll2.pcap" 276 "86dd000000000002000100060200000000010000$IP6"
+expect "linux sll2" "$("$D" decode --pcap "$T/sll2.pcap" | jq -c "$pick")" "$WANT"
+hexpkt "$T/ipv6.pcap" 229 "$IP6"
+expect "linktype ipv6" "$("$D" decode --pcap "$T/ipv6.pcap" | jq -c "$pick")" "$WANT"
 
-	# A wrong checksum is reported, not an error; a bad MH is an error that does not stop the file.
-	BADSUM=$(echo "$IP6" | sed 's/\(.\{88\}\)..../\1ffff/')
-	BADMH=$(echo "$IP6" | sed 's/\(.\{80\}\)3b/\13a/')
-	hexpkt "$T/bad.pcap" 101 "$BADSUM" "$BADMH" "$IP6"
-	rc=0
-	"$D" decode --pcap "$T/bad.pcap" >"$T/p4" || rc=$?
-	expect "bad frames exit" "$rc" 1
-	expect "bad checksum" "$(sed -n 1p "$T/p4" | jq -c '[.frame,.checksum_ok,.checksum]')" '[1,false,65535]'
-	expect "bad MH" "$(sed -n 2p "$T/p4" | jq -c .)" '{"frame":2,"error":"PAYLOAD_PROTO","error_text":"payload proto is not 59 (no next header)"}'
-	expect "after bad MH" "$(sed -n 3p "$T/p4" | jq -c '[.frame,.checksum_ok]')" '[3,true]'
-fi
+# A wrong checksum is reported, not an error; a bad MH is an error that does not stop the file.
+BADSUM=$(echo "$IP6" | sed 's/\(.\{88\}\)..../\1ffff/')
+BADMH=$(echo "$IP6" | sed 's/\(.\{80\}\)3b/\13a/')
+hexpkt "$T/bad.pcap" 101 "$BADSUM" "$BADMH" "$IP6"
+rc=0
+"$D" decode --pcap "$T/bad.pcap" >"$T/p4" || rc=$?
+expect "bad frames exit" "$rc" 1
+expect "bad checksum" "$(sed -n 1p "$T/p4" | jq -c '[.frame,.checksum_ok,.checksum]')" '[1,false,65535]'
+expect "bad MH" "$(sed -n 2p "$T/p4" | jq -c .)" '{"frame":2,"error":"PAYLOAD_PROTO","error_text":"payload proto is not 59 (no next header)"}'
+expect "after bad MH" "$(sed -n 3p "$T/p4" | jq -c '[.frame,.checksum_ok]')" '[3,true]'
 
 echo "test-dmmctl: $((N - FAILS)) passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]

@@ -1,13 +1,35 @@
 #!/bin/bash
 # Runs the data plane tests (kernel, user, mixed) and adds their
-# "name: N passed, M failed" lines into "dp: N passed, M failed".
+# "name: N passed, M failed" lines into "dp: N passed, M failed". A test
+# that skips or ends without a summary counts as failed.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+# A suite that cannot run fails, with the reason (a skip would let
+# "make check" say that every suite passed).
+if [[ $(id -u) -ne 0 ]]; then
+	echo "dp: needs root (network namespaces): run make check as root" >&2
+	exit 1
+fi
+missing=
+for t in ip:iproute2 tcpdump:tcpdump iperf3:iperf3 ping:iputils-ping; do
+	command -v "${t%%:*}" >/dev/null || missing="$missing ${t%%:*} (${t##*:})"
+done
+/usr/bin/python3 -c 'import scapy.all' 2>/dev/null || missing="$missing scapy (python3-scapy)"
+if [[ -n $missing ]]; then
+	echo "dp: missing tools:$missing: run make deps as root" >&2
+	exit 1
+fi
 passed=0
 failed=0
 for t in tests/dp/kernel.sh tests/dp/user.sh tests/dp/mixed.sh; do
 	out=$("$t" 2>&1)
 	line=$(printf '%s\n' "$out" | grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed$' | tail -1)
+	if printf '%s\n' "$out" | grep -qiE '^[a-z-]+: skipped'; then
+		printf '%s\n' "$out" | grep -iE '^[a-z-]+: skipped' | head -n 1
+		echo "$t: skipped, which fails"
+		failed=$((failed + 1))
+		continue
+	fi
 	if [[ -z $line ]]; then
 		printf '%s\n' "$out" | tail -20
 		echo "$t: no summary"

@@ -55,6 +55,18 @@ if [[ $(id -u) -ne 0 ]]; then
 	echo "$LABEL: needs root (network namespaces)" >&2
 	exit 1
 fi
+# Every check below runs or the test fails: a missing tool is no reason to
+# drop a check quietly.
+for t in tcpdump iperf3 ping python3; do
+	command -v "$t" >/dev/null || {
+		echo "$LABEL: $t missing: run make deps as root" >&2
+		exit 1
+	}
+done
+if ! /usr/bin/python3 -c 'import scapy.all' 2>/dev/null; then
+	echo "$LABEL: /usr/bin/python3 has no scapy (python3-scapy): run make deps as root" >&2
+	exit 1
+fi
 if [[ ! -x $DP_TOOL ]]; then
 	echo "$LABEL: $DP_TOOL missing; run make" >&2
 	exit 1
@@ -180,15 +192,13 @@ ip netns exec "$CN" tcpdump -ni cn0 -w "$DP_TMP/cn.pcap" >/dev/null 2>&1 &
 TCPDUMP_CN=$!
 DP_PIDS+=("$TCPDUMP_CN")
 SPOOF=0
-if /usr/bin/python3 -c 'import scapy' 2>/dev/null; then
-	sleep 1
-	ip netns exec "$CN" /usr/bin/python3 - "$CN_A" "$LMA_A" "$MN_A" <<'EOF' >/dev/null 2>&1 && SPOOF=1
+sleep 1
+ip netns exec "$CN" /usr/bin/python3 - "$CN_A" "$LMA_A" "$MN_A" <<'EOF' >"$DP_TMP/spoof.out" 2>&1 && SPOOF=1
 import sys
 from scapy.all import IPv6, ICMPv6EchoRequest, send
 cn, lma, mn = sys.argv[1:4]
 send(IPv6(src=cn, dst=lma) / IPv6(src=mn, dst=cn) / ICMPv6EchoRequest(id=0x4242), count=3, verbose=0)
 EOF
-fi
 sleep 1
 kill "$TCPDUMP" "$TCPDUMP_CN" 2>/dev/null
 wait "$TCPDUMP" "$TCPDUMP_CN" 2>/dev/null
@@ -219,11 +229,11 @@ dp_check "core link: the inner packets are the MN's echo requests and replies" \
 		tcpdump -nr '$DP_TMP/core.pcap' 2>/dev/null | grep -q '$CN_A > $MN_A: ICMP6, echo reply'"
 dp_check "core link: no ICMPv6 error (unrecognized next header, unreachable)" \
 	bash -c "! tcpdump -nr '$DP_TMP/core.pcap' 'icmp6 and ip6[40] < 128' 2>/dev/null | grep ."
-if [[ $SPOOF == 1 ]]; then
-	dp_check "LMA drops tunnelled packets from an unknown peer" \
-		bash -c "tcpdump -nr '$DP_TMP/cn.pcap' 2>/dev/null | grep -q '$CN_A > $LMA_A: IP6 $MN_A > $CN_A: ICMP6, echo request, id 16962' &&
-			! tcpdump -nr '$DP_TMP/cn.pcap' 2>/dev/null | grep -Eq '^[0-9:.]+ IP6 $MN_A > $CN_A: ICMP6, echo request, id 16962'"
-fi
+dp_check "scapy sent the tunnelled packets from an unknown peer" \
+	bash -c "[[ $SPOOF == 1 ]] || { cat '$DP_TMP/spoof.out'; false; }"
+dp_check "LMA drops tunnelled packets from an unknown peer" \
+	bash -c "tcpdump -nr '$DP_TMP/cn.pcap' 2>/dev/null | grep -q '$CN_A > $LMA_A: IP6 $MN_A > $CN_A: ICMP6, echo request, id 16962' &&
+		! tcpdump -nr '$DP_TMP/cn.pcap' 2>/dev/null | grep -Eq '^[0-9:.]+ IP6 $MN_A > $CN_A: ICMP6, echo request, id 16962'"
 
 # Counters: every intent of a user backend moved.
 for n in LMA MAG; do

@@ -26,6 +26,14 @@ set -u
 emu=${1:-build/dmm-emu}
 here=$(dirname "$0")
 top=$here/../..
+command -v jq >/dev/null || {
+	echo "emu: jq missing (apt-get install jq, or make deps as root)" >&2
+	exit 1
+}
+[ -x "$emu" ] || {
+	echo "emu: $emu not built (make all)" >&2
+	exit 1
+}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0
@@ -42,10 +50,13 @@ bad() {
 check() {
 	if jq -e "$3" "$2" >/dev/null 2>&1; then ok; else bad "$1 ($3)"; fi
 }
-run() { # run OUT ARGS...: dmm-emu --format json ARGS > OUT
+# run OUT ARGS...: dmm-emu --format json ARGS > OUT. A run that exits 0
+# is not a check by itself (only the assertions on its report count); one
+# that fails is a failure.
+run() {
 	out=$1
 	shift
-	if "$emu" --format json "$@" >"$out" 2>"$out.err"; then ok; else
+	if ! "$emu" --format json "$@" >"$out" 2>"$out.err"; then
 		bad "dmm-emu $* exited non-zero: $(cat "$out.err")"
 	fi
 }

@@ -6,6 +6,10 @@
 set -u
 secs=$1
 shift
+if [ "$#" -eq 0 ]; then
+	echo "fuzz: no fuzz target given (are tests/fuzz/fuzz_*.c there, and clang?)" >&2
+	exit 1
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 pass=0

@@ -12,6 +12,11 @@
 #   CN3 (answered by a PBA, status 154), and a few hundred random mutations
 #   of that PBU. Afterwards dmmd still runs and lists exactly the bindings
 #   it had before. Python and scapy are the oracle here, not the product.
+#
+#   The bad checksum is sent alone first: it must draw no reply (RFC 6275
+#   §9.2: silently discarded), and LMA1's rx-checksum-bad counter must grow
+#   by exactly the number of cases whose checksum the script finds wrong
+#   (that PBU and the mutations sent without a fresh checksum).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=lab/pmip-fig4.sh
@@ -21,13 +26,17 @@ NAME=malformed
 PY=${PYTHON:-/usr/bin/python3}
 
 if [[ $(id -u) -ne 0 ]]; then
-	echo "$NAME: skipped (needs root for network namespaces)"
-	exit 0
+	echo "$NAME: needs root (network namespaces): run make check as root" >&2
+	exit 1
 fi
 if ! "$PY" -c 'import scapy.all' 2>/dev/null; then
-	echo "$NAME: skipped ($PY has no scapy)"
-	exit 0
+	echo "$NAME: $PY has no scapy: apt-get install python3-scapy (make deps as root)" >&2
+	exit 1
 fi
+command -v jq >/dev/null || {
+	echo "$NAME: jq missing: apt-get install jq (make deps as root)" >&2
+	exit 1
+}
 
 lab_init lab-malformed
 trap 'dump_logs_on_failure; lab_cleanup' EXIT
@@ -93,7 +102,7 @@ cases.append(("no flags (a BU without P to an LMA)", csum(bad)))
 bad = bytearray(pbu); bad[9] |= 0x7f
 cases.append(("reserved flag bits set", csum(bad)))
 bad = bytearray(csum(pbu)); bad[4] ^= 0xff
-cases.append(("bad checksum", bytes(bad)))
+bad_checksum = bytes(bad)
 cases.append(("unknown MH type 60", mh(60, bytes(6))))
 cases.append(("PBU for MN1 from an unauthorised MAG", csum(pbu)))
 rnd = random.Random(7429)
@@ -105,25 +114,60 @@ for i in range(300):
         m = m[: rnd.randrange(1, len(m))]
     cases.append(("mutation %d" % i, csum(m) if rnd.random() < 0.8 else bytes(m)))
 
-sniffer = AsyncSniffer(iface="ir", filter="ip6 and ip6[6] == 135 and src host " + dst, store=True)
-sniffer.start()
-time.sleep(1.0)
-for name, payload in cases:
-    send(IPv6(src=src, dst=dst, nh=135) / Raw(payload), iface="ir")
-    time.sleep(0.002)
-time.sleep(1.5)
-got = sniffer.stop()
-out = {"sent": len(cases), "replies": []}
-for p in got:
-    b = bytes(p[IPv6].payload)
-    if len(b) >= 8:
-        out["replies"].append({"type": b[2], "status": b[6]})
+def checksum_wrong(b):
+    """What dmmd counts as rx-checksum-bad (io/mhsock.c): at least 8 octets,
+    the Header Len inside the packet, and a checksum over those octets
+    that differs from the one in the header."""
+    if len(b) < 8:
+        return False
+    total = (b[1] + 1) * 8
+    if total > len(b):
+        return False
+    m = bytearray(b[:total])
+    m[4:6] = b"\0\0"
+    return in6_chksum(135, IPv6(src=src, dst=dst, nh=135), bytes(m)) != int.from_bytes(b[4:6], "big")
+
+def replies(got):
+    out = []
+    for p in got:
+        b = bytes(p[IPv6].payload)
+        if len(b) >= 8:
+            out.append({"type": b[2], "status": b[6]})
+    return out
+
+def exchange(payloads):
+    sniffer = AsyncSniffer(iface="ir", filter="ip6 and ip6[6] == 135 and src host " + dst, store=True)
+    sniffer.start()
+    time.sleep(1.0)
+    for payload in payloads:
+        send(IPv6(src=src, dst=dst, nh=135) / Raw(payload), iface="ir")
+        time.sleep(0.002)
+    time.sleep(1.5)
+    return replies(sniffer.stop())
+
+# The bad checksum alone, so that a reply to it cannot hide among the others'.
+out = {"bad_checksum_replies": exchange([bad_checksum])}
+out["replies"] = exchange([payload for _, payload in cases])
+out["sent"] = len(cases) + 1
+out["checksum_wrong"] = int(checksum_wrong(bad_checksum)) + sum(checksum_wrong(p) for _, p in cases)
 print(json.dumps(out))
 EOF
 
+csum_bad() { ctl lma1 show stats | jq -e '."rx-checksum-bad"'; }
+# shellcheck disable=SC2034 # read inside the eval'd check below
+CSUM_BAD_BEFORE=$(csum_bad)
 lab_exec cn3 "$PY" "$LAB_TMP/inject.py" "${ADDR[cn3]}" "${ADDR[lma1]}" "$PBU_HEX" >"$LAB_TMP/inject.json" 2>"$LAB_TMP/inject.err"
 check "scapy sent every case" eval "jq -e '.sent > 300' $LAB_TMP/inject.json || cat $LAB_TMP/inject.err"
 info "replies from LMA1: $(jq -c '[.replies[] | "\(if .type == 7 then "BE" elif .type == 6 then "BA" else .type end) \(.status)"] | group_by(.) | map("\(.[0]) x\(length)")' "$LAB_TMP/inject.json" 2>/dev/null)"
+check "bad checksum: the script built it wrong" \
+	eval "jq -e '.checksum_wrong >= 1' $LAB_TMP/inject.json"
+check "bad checksum: silently discarded, no reply (RFC 6275 9.2)" \
+	eval "jq -e '.bad_checksum_replies == []' $LAB_TMP/inject.json || jq -c .bad_checksum_replies $LAB_TMP/inject.json"
+# shellcheck disable=SC2016 # expanded by eval, at check time
+check "rx-checksum-bad grew by every case with a wrong checksum" \
+	eval 'after=$(csum_bad) want=$(jq -e .checksum_wrong "$LAB_TMP/inject.json") &&
+		echo "rx-checksum-bad before $CSUM_BAD_BEFORE after $after, cases with a wrong checksum $want" &&
+		[[ $((after - CSUM_BAD_BEFORE)) -eq $want ]]'
 check "unknown MH type answered with a Binding Error, status 2" \
 	jq -e '[.replies[] | select(.type == 7 and .status == 2)] | length > 0' "$LAB_TMP/inject.json"
 check "PBU from an unauthorised MAG answered with a PBA, status 154" \

@@ -5,13 +5,26 @@
 # (kernel, user, mixed: MAGs kernel, LMAs user), tests/lab/malformed.sh and
 # tests/lab/dmm.sh (RFC 8885: kernel data plane with a proxy CMD, user data
 # plane with a relay CMD; LAB_DMM="kernel:relay ..." picks others).
-# Prints "lab: N passed, M failed" over all of them; exits 1 on a failure.
+# Prints "lab: N passed, M failed" over all of them; exits 1 on a failure,
+# and at once, with the reason, when not root or a tool is missing.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
+# A lab that cannot run fails, with the reason: a skipped suite must not
+# let "make check" say that every suite passed.
 if [[ $(id -u) -ne 0 ]]; then
-	echo "lab: skipped (needs root for network namespaces)"
-	exit 0
+	echo "lab: needs root (network namespaces): run make check as root" >&2
+	exit 1
+fi
+# The tools the lab scripts use (tests/lab/*.sh, lab/*.sh), with their Debian packages.
+missing=
+for t in ip:iproute2 tcpdump:tcpdump tshark:tshark jq:jq ss:iproute2 ping:iputils-ping; do
+	command -v "${t%%:*}" >/dev/null || missing="$missing ${t%%:*} (${t##*:})"
+done
+/usr/bin/python3 -c 'import scapy.all' 2>/dev/null || missing="$missing scapy (python3-scapy)"
+if [[ -n $missing ]]; then
+	echo "lab: missing tools:$missing: run make deps as root" >&2
+	exit 1
 fi
 
 passed=0
@@ -21,7 +34,10 @@ run() {
 	out=$(mktemp /tmp/dmm-lab-run.XXXXXX)
 	"$@" 2>&1 | tee "$out"
 	line=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
-	if [[ -z $line ]]; then
+	if grep -qiE '^[a-z-]+: skipped' "$out"; then
+		echo "  FAIL  $* was skipped: $(grep -iE '^[a-z-]+: skipped' "$out" | head -n 1)"
+		failed=$((failed + 1))
+	elif [[ -z $line ]]; then
 		echo "  FAIL  $* ended without a summary"
 		failed=$((failed + 1))
 	else

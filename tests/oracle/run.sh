@@ -8,9 +8,10 @@ set -u
 DMMCTL=${DMMCTL:-build/dmmctl}
 PY=${ORACLE_PYTHON:-/usr/bin/python3}
 DIR=$(dirname "$0")
-[ -x "$DMMCTL" ] || { echo "oracle: $DMMCTL not built" >&2; exit 2; }
-command -v tshark >/dev/null || { echo "oracle: tshark not installed" >&2; exit 2; }
-"$PY" -c 'import scapy' 2>/dev/null || { echo "oracle: $PY has no scapy (python3-scapy)" >&2; exit 2; }
+# Without a tool the suite fails (exit 2) and says which package to install.
+[ -x "$DMMCTL" ] || { echo "oracle: $DMMCTL not built (make all)" >&2; exit 2; }
+command -v tshark >/dev/null || { echo "oracle: tshark missing (apt-get install tshark, or make deps as root)" >&2; exit 2; }
+"$PY" -c 'import scapy' 2>/dev/null || { echo "oracle: $PY has no scapy (apt-get install python3-scapy, or make deps as root)" >&2; exit 2; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dmm-oracle.XXXXXX") || exit 2
 trap 'rm -rf "$WORK"' EXIT INT TERM

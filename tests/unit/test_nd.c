@@ -337,8 +337,11 @@ static void check_golden(const struct golden *g)
 		CHECK(0);
 	}
 	/* every shorter buffer is NOBUF, never a partial write past cap */
+	struct check_loop nobuf = CHECK_LOOP_INIT("every shorter buffer is NOBUF");
 	for (size_t cap = 0; cap < n; cap++)
-		CHECK_EQ(dmm_nd_encode(enc, cap, &want, &src, &dst), DMM_ERR_NOBUF);
+		if (!CHECK_LOOP(nobuf, dmm_nd_encode(enc, cap, &want, &src, &dst) == DMM_ERR_NOBUF))
+			fprintf(stderr, "%s: cap %zu\n", g->name, cap);
+	CHECK_LOOP_END(nobuf);
 	/* every single-bit flip breaks the checksum (RFC 1071 detects them all) */
 	for (size_t bit = 0; bit < n * 8; bit++) {
 		wire[bit / 8] ^= (uint8_t)(1u << (bit % 8));
@@ -734,6 +737,9 @@ static struct dmm_addr rnd_unicast(void)
 	return a;
 }
 
+/* The builders accept every random option the generators below make: one check. */
+static struct check_loop rnd_build = CHECK_LOOP_INIT("the builders accept every random option");
+
 static void rnd_lla(struct dmm_nd_msg *m, bool target)
 {
 	static const size_t lens[] = {6, 14, 22}; /* Ethernet, EUI-64 (Length 2), Length 3 */
@@ -778,7 +784,7 @@ static void rnd_ra_opts(struct dmm_nd_msg *m, struct dmm_nd_opts *o, bool inner)
 		uint32_t valid = rnd32() % 4 ? rnd32() : DMM_ND_INFINITY;
 		uint32_t pref = rnd32() % 4 ? (valid ? rnd32() % valid : 0) : valid;
 
-		CHECK_EQ(dmm_nd_ra_add_pio(o, &p, (uint8_t)rnd32(), valid, pref), 0);
+		CHECK_LOOP(rnd_build, dmm_nd_ra_add_pio(o, &p, (uint8_t)rnd32(), valid, pref) == 0);
 	}
 	for (unsigned i = 0; i < nrio; i++) {
 		struct dmm_prefix p = {rnd_unicast(), (uint8_t)(rnd32() % 129)};
@@ -786,7 +792,7 @@ static void rnd_ra_opts(struct dmm_nd_msg *m, struct dmm_nd_opts *o, bool inner)
 
 		if (prf == DMM_ND_PRF_RESERVED)
 			prf = DMM_ND_PRF_LOW;
-		CHECK_EQ(dmm_nd_ra_add_rio(o, &p, prf, rnd32()), 0);
+		CHECK_LOOP(rnd_build, dmm_nd_ra_add_rio(o, &p, prf, rnd32()) == 0);
 	}
 	for (unsigned i = 0; i < nrdnss; i++) {
 		struct dmm_addr a[DMM_ND_RDNSS_MAX_ADDRS];
@@ -794,7 +800,7 @@ static void rnd_ra_opts(struct dmm_nd_msg *m, struct dmm_nd_opts *o, bool inner)
 
 		for (size_t j = 0; j < n; j++)
 			a[j] = rnd_unicast();
-		CHECK_EQ(dmm_nd_ra_add_rdnss(o, rnd32(), a, n), 0);
+		CHECK_LOOP(rnd_build, dmm_nd_ra_add_rdnss(o, rnd32(), a, n) == 0);
 	}
 }
 
@@ -814,9 +820,9 @@ static void rnd_msg(struct dmm_nd_msg *m)
 		rnd_ra_hdr(&m->u.ra);
 		rnd_ra_opts(m, &m->opts, false);
 		if (rnd32() % 2) {
-			CHECK_EQ(dmm_nd_ra_set_pvd(m, names[rnd32() % 5], (uint8_t)(rnd32() % 8),
-						   (uint8_t)(rnd32() % 16), (uint16_t)rnd32()),
-				 0);
+			CHECK_LOOP(rnd_build,
+				   dmm_nd_ra_set_pvd(m, names[rnd32() % 5], (uint8_t)(rnd32() % 8),
+						     (uint8_t)(rnd32() % 16), (uint16_t)rnd32()) == 0);
 			if (m->pvd.flags & DMM_ND_PVD_R)
 				rnd_ra_hdr(&m->pvd.ra);
 			rnd_ra_opts(m, &m->pvd.opts, true);
@@ -843,6 +849,7 @@ static void check_random(unsigned iters)
 	static struct dmm_nd_msg m, got;
 	static uint8_t b1[BUFSZ], b2[BUFSZ];
 	unsigned ok = 0;
+	struct check_loop trunc = CHECK_LOOP_INIT("every proper prefix of a message decodes or fails");
 
 	for (unsigned it = 0; it < iters; it++) {
 		struct dmm_addr src = addr_hex(LL_MAG), dst = addr_hex(ALL_NODES);
@@ -880,10 +887,13 @@ static void check_random(unsigned iters)
 		 * boundary, to a shorter valid message; ASan watches the reads */
 		for (int cut = 0; cut < n1; cut += 1 + (int)(rnd32() % 8)) {
 			rc = dmm_nd_decode(&got, b1, (size_t)cut);
-			CHECK(rc < 0 || rc == cut);
+			if (!CHECK_LOOP(trunc, rc < 0 || rc == cut))
+				fprintf(stderr, "random %u: cut %d decodes to %d\n", it, cut, rc);
 		}
 		ok++;
 	}
+	CHECK_LOOP_END(trunc);
+	CHECK_LOOP_END(rnd_build);
 	CHECK_EQ(ok, iters);
 }
 

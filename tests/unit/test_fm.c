@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Forwarding intents (core/fm.c, ARCHITECTURE.md rule 3): add, delete,
+ * lookup and counter reports; ids that are never 0, never reused while
+ * stale and always a positive int; owner handles and dmm_fm_del_owner();
+ * capacity; the backend's install and remove calls and its refusals.
+ */
+#include "check.h"
+#include "dmm/err.h"
+#include "dmm/fm.h"
+#include "helpers.h"
+
+static const struct dmm_alloc A = {t_zalloc, t_free, NULL};
+
+/* A backend that records what it was told and can refuse an install. */
+struct backend {
+	unsigned installs, removes;
+	uint32_t last_installed, last_removed;
+	int refuse; /* returned by the next install when non-zero */
+};
+
+static int be_install(void *ctx, const struct dmm_intent *in)
+{
+	struct backend *b = ctx;
+	int r = b->refuse;
+
+	b->refuse = 0;
+	if (r)
+		return r;
+	b->installs++;
+	b->last_installed = in->id;
+	return 0;
+}
+
+static void be_remove(void *ctx, const struct dmm_intent *in)
+{
+	struct backend *b = ctx;
+
+	b->removes++;
+	b->last_removed = in->id;
+}
+
+static struct dmm_handle H(uint32_t idx, uint32_t gen) {
+	return (struct dmm_handle){.idx = idx, .gen = gen};
+}
+
+static struct dmm_intent
+intent(uint8_t action, struct dmm_handle owner, uint32_t n)
+{
+	struct dmm_intent in = {.match = DMM_FM_DST, .action = action, .owner = owner};
+
+	in.prefix = prefix_n(n, 64);
+	in.peer = addr_last((uint8_t)n);
+	in.id = 77;	/* ignored by add */
+	in.packets = 5; /* ignored */
+	in.bytes = 500; /* ignored */
+	return in;
+}
+
+static void test_new_args(void)
+{
+	static struct backend b;
+	static const struct dmm_fm_ops ops = {be_install, be_remove, &b};
+	static const struct dmm_fm_ops no_remove = {be_install, NULL, &b};
+	static const struct {
+		const struct dmm_alloc *a;
+		uint32_t cap;
+		const struct dmm_fm_ops *ops;
+		bool ok;
+	} rows[] = {
+		{&A, 1, &ops, true},	{&A, 0, &ops, false}, {&A, (1u << 24) + 1, &ops, false},
+		{NULL, 4, &ops, false}, {&A, 4, NULL, false}, {&A, 4, &no_remove, false},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct dmm_fm *fm = dmm_fm_new(rows[i].a, rows[i].cap, rows[i].ops);
+
+		CHECK_EQ(fm != NULL, rows[i].ok);
+		dmm_fm_free(fm);
+	}
+	dmm_fm_free(NULL);
+}
+
+static void test_add_del(void)
+{
+	struct backend b = {0};
+	struct dmm_fm_ops ops = {be_install, be_remove, &b};
+	struct dmm_fm *fm = dmm_fm_new(&A, 3, &ops);
+	struct dmm_intent in = intent(DMM_FM_ENCAP, H(1, 1), 1);
+	const struct dmm_intent *got;
+	int id1, id2, id3;
+
+	CHECK(fm != NULL);
+	id1 = dmm_fm_add(fm, &in, 1000);
+	CHECK(id1 > 0);
+	CHECK_EQ(b.installs, 1);
+	CHECK_EQ(b.last_installed, (uint32_t)id1); /* the backend sees the new id */
+	got = dmm_fm_get(fm, (uint32_t)id1);
+	CHECK(got != NULL);
+	CHECK_EQ(got->id, (uint32_t)id1);
+	CHECK_EQ(got->packets, 0);
+	CHECK_EQ(got->bytes, 0);
+	CHECK_EQ(got->last_active, 1000);
+	CHECK(dmm_prefix_eq(&got->prefix, &in.prefix));
+	CHECK_EQ(got->action, DMM_FM_ENCAP);
+
+	/* A refused install keeps nothing and returns the backend's error. */
+	b.refuse = DMM_ERR_INVAL;
+	CHECK_EQ(dmm_fm_add(fm, &in, 1000), DMM_ERR_INVAL);
+	CHECK_EQ(dmm_fm_count(fm), 1);
+
+	id2 = dmm_fm_add(fm, &in, 1000);
+	id3 = dmm_fm_add(fm, &in, 1000);
+	CHECK(id2 > 0 && id3 > 0 && id2 != id1 && id3 != id1 && id2 != id3);
+	CHECK_EQ(dmm_fm_count(fm), 3);
+	CHECK_EQ(dmm_fm_add(fm, &in, 1000), DMM_ERR_NOMEM); /* capacity 3 */
+	CHECK_EQ(b.installs, 3);
+
+	/* Delete: the backend removes it; a second delete and id 0 are NOTFOUND. */
+	CHECK_EQ(dmm_fm_del(fm, (uint32_t)id2), 0);
+	CHECK_EQ(b.removes, 1);
+	CHECK_EQ(b.last_removed, (uint32_t)id2);
+	CHECK_EQ(dmm_fm_del(fm, (uint32_t)id2), DMM_ERR_NOTFOUND);
+	CHECK_EQ(dmm_fm_del(fm, 0), DMM_ERR_NOTFOUND);
+	CHECK(dmm_fm_get(fm, (uint32_t)id2) == NULL);
+	CHECK(dmm_fm_get(fm, 0) == NULL);
+	CHECK(dmm_fm_get(fm, 0xffffffffu) == NULL);
+	CHECK_EQ(dmm_fm_count(fm), 2);
+
+	/* The slot comes back with a new id; the stale one names nothing. */
+	int id4 = dmm_fm_add(fm, &in, 2000);
+	CHECK(id4 > 0 && id4 != id2);
+	CHECK(dmm_fm_get(fm, (uint32_t)id2) == NULL);
+	CHECK_EQ(dmm_fm_report(fm, (uint32_t)id2, 1, 1, 2000), DMM_ERR_NOTFOUND);
+
+	/* Free removes every intent through the backend. */
+	dmm_fm_free(fm);
+	CHECK_EQ(b.removes, 1 + 3);
+}
+
+static void test_report(void)
+{
+	struct backend b = {0};
+	struct dmm_fm_ops ops = {be_install, be_remove, &b};
+	struct dmm_fm *fm = dmm_fm_new(&A, 2, &ops);
+	struct dmm_intent in = intent(DMM_FM_DECAP, H(2, 1), 2);
+	int id = dmm_fm_add(fm, &in, 100);
+	/* Absolute counters; last_active moves only when packets grew. */
+	static const struct {
+		uint64_t packets, bytes;
+		dmm_time_t now, active;
+	} rows[] = {
+		{0, 0, 200, 100},   {3, 300, 300, 300},
+		{3, 300, 400, 300}, {3, 360, 500, 300}, /* bytes alone are no activity */
+		{9, 900, 600, 600},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct dmm_intent *got;
+
+		CHECK_EQ(dmm_fm_report(fm, (uint32_t)id, rows[i].packets, rows[i].bytes, rows[i].now), 0);
+		got = dmm_fm_get(fm, (uint32_t)id);
+		CHECK(got->packets == rows[i].packets && got->bytes == rows[i].bytes);
+		CHECK_EQ(got->last_active, rows[i].active);
+	}
+	CHECK_EQ(dmm_fm_report(fm, (uint32_t)id + 1, 1, 1, 700), DMM_ERR_NOTFOUND);
+	dmm_fm_free(fm);
+}
+
+static void test_owners(void)
+{
+	struct backend b = {0};
+	struct dmm_fm_ops ops = {be_install, be_remove, &b};
+	struct dmm_fm *fm = dmm_fm_new(&A, 8, &ops);
+	/* Owner of each added intent; H(1, 2) differs from H(1, 1) only by generation. */
+	static const struct {
+		uint32_t idx, gen;
+	} own[] = {{1, 1}, {2, 1}, {1, 1}, {1, 2}, {1, 1}, {3, 5}};
+	int ids[6];
+	const struct dmm_intent *in;
+	unsigned n;
+
+	for (size_t i = 0; i < 6; i++) {
+		struct dmm_intent x = intent(DMM_FM_DELIVER, H(own[i].idx, own[i].gen), (uint32_t)i);
+
+		ids[i] = dmm_fm_add(fm, &x, 0);
+		CHECK(ids[i] > 0);
+	}
+	/* Iteration visits every intent once. */
+	n = 0;
+	for (in = dmm_fm_next(fm, NULL); in; in = dmm_fm_next(fm, in))
+		n++;
+	CHECK_EQ(n, 6);
+	/* next_owned: exactly the three of H(1, 1). */
+	n = 0;
+	for (in = dmm_fm_next_owned(fm, H(1, 1), NULL); in; in = dmm_fm_next_owned(fm, H(1, 1), in)) {
+		CHECK(in->id == (uint32_t)ids[0] || in->id == (uint32_t)ids[2] || in->id == (uint32_t)ids[4]);
+		n++;
+	}
+	CHECK_EQ(n, 3);
+	CHECK(dmm_fm_next_owned(fm, H(9, 9), NULL) == NULL);
+
+	CHECK_EQ(dmm_fm_del_owner(fm, H(1, 1)), 3);
+	CHECK_EQ(b.removes, 3);
+	CHECK_EQ(dmm_fm_count(fm), 3);
+	CHECK(dmm_fm_get(fm, (uint32_t)ids[0]) == NULL);
+	CHECK(dmm_fm_get(fm, (uint32_t)ids[3]) != NULL); /* another generation: not the same binding */
+	CHECK(dmm_fm_get(fm, (uint32_t)ids[1]) != NULL);
+	CHECK_EQ(dmm_fm_del_owner(fm, H(1, 1)), 0);
+	CHECK_EQ(dmm_fm_del_owner(fm, H(1, 2)), 1);
+	CHECK_EQ(dmm_fm_del_owner(fm, H(3, 5)), 1);
+	CHECK_EQ(dmm_fm_count(fm), 1);
+	dmm_fm_free(fm);
+}
+
+/*
+ * One slot reused many times at a large capacity: every id stays a
+ * positive int (dmm_fm_add returns it as one), is never 0, and differs
+ * from the one before. With capacity 65536 the slot part has 17 bits, so
+ * an unmasked generation would reach bit 31 after 16384 reuses.
+ */
+static void test_id_range(void)
+{
+	enum { CAP = 65536, REUSES = 20000 };
+	struct backend b = {0};
+	struct dmm_fm_ops ops = {be_install, be_remove, &b};
+	struct dmm_fm *fm = dmm_fm_new(&A, CAP, &ops);
+	struct dmm_intent in = intent(DMM_FM_DROP, H(1, 1), 1);
+	struct check_loop pos = CHECK_LOOP_INIT("every id of a reused slot is a positive int, new each time");
+	int prev = 0;
+
+	CHECK(fm != NULL);
+	for (unsigned i = 0; i < REUSES; i++) {
+		int id = dmm_fm_add(fm, &in, 0);
+
+		if (!CHECK_LOOP(pos, id > 0 && id != prev && dmm_fm_get(fm, (uint32_t)id) != NULL))
+			fprintf(stderr, "reuse %u: id %d (previous %d)\n", i, id, prev);
+		if (id > 0)
+			dmm_fm_del(fm, (uint32_t)id);
+		prev = id;
+	}
+	CHECK_LOOP_END(pos);
+	CHECK_EQ(dmm_fm_count(fm), 0);
+	dmm_fm_free(fm);
+}
+
+static void test_names(void)
+{
+	static const struct {
+		uint8_t v;
+		const char *action, *match;
+	} rows[] = {
+		{DMM_FM_ENCAP, "encap", "dst"},	  {DMM_FM_DECAP, "decap", "src"},
+		{DMM_FM_DELIVER, "deliver", "?"}, {DMM_FM_BUFFER, "buffer", "?"},
+		{DMM_FM_DROP, "drop", "?"},	  {200, "?", "?"},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		CHECK(strcmp(dmm_fm_action_name(rows[i].v), rows[i].action) == 0);
+		CHECK(strcmp(dmm_fm_match_name(rows[i].v), rows[i].match) == 0);
+	}
+}
+
+int main(void)
+{
+	test_new_args();
+	test_add_del();
+	test_report();
+	test_owners();
+	test_id_range();
+	test_names();
+	return check_report("test_fm");
+}
