@@ -9,7 +9,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 DMMCTL=${DMMCTL:-$PWD/build/dmmctl}
-command -v python3 >/dev/null || { echo "daemon-render: skipped (python3 missing)"; exit 0; }
+command -v python3 >/dev/null || { echo "daemon-render: python3 missing (make deps as root)" >&2; exit 1; }
 T=$(mktemp -d)
 SRV=
 trap '[ -n "$SRV" ] && kill "$SRV" 2>/dev/null; rm -rf "$T"' EXIT
