@@ -36,8 +36,9 @@
  *                      Fires, in REGISTERED: ops->expired (the binding
  *                      lapsed at the peer at the same time: no PBU).
  *
- *   bulc_timers_detached cancels BUL_REFRESH and BUL_EXPIRE; bulc_del and
- *   bulc_timers_cancel_all cancel all three.
+ *   bulc_timers_no_refresh cancels BUL_REFRESH, bulc_timers_detached
+ *   BUL_REFRESH and BUL_EXPIRE; bulc_del and bulc_timers_cancel_all all
+ *   three.
  *
  * Sequence numbers: one role-wide counter (RFC 5213 §6.9.1.1 item 6 asks
  * for one with the Timestamp option; it serves the sequence-number
@@ -53,8 +54,6 @@
 #include "fsm.h"
 #include "bul_client.h"
 #include "pmip_common.h"
-
-#define WHO_LEN (DMM_MNID_STRLEN + DMM_PREFIX_STRLEN + DMM_ADDR_STRLEN + 24)
 
 int bulc_init(struct bulc *c, struct dmm_role_base *b, struct dmm_bul *bul, uint32_t n, uint16_t seq0,
 	      const struct bulc_ops *ops, void *role, dmm_time_t now)
@@ -88,9 +87,9 @@ void bulc_configure(struct bulc *c, const struct bulc_cfg *cfg)
 	c->cfg = *cfg;
 }
 
-const char *bulc_who(const struct bulc *c, const struct dmm_bul_entry *e, char *w, size_t cap)
+const char *bulc_who(const struct bulc *c, const struct dmm_bul_entry *e, struct bulc_who *w)
 {
-	return c->ops->who(c->role, e, w, cap);
+	return c->ops->who(c->role, e, w);
 }
 
 /* --- entries and their state (fsm.h) --- */
@@ -110,7 +109,7 @@ void bulc_set_state(struct bulc *c, struct dmm_bul_entry *e, int to, const char 
 {
 	struct bulc_attempt *at = bulc_at(c, e);
 	int from = at->noted ? (int)e->state : DMM_FSM_NONE;
-	char w[WHO_LEN];
+	struct bulc_who w;
 
 	if (to != DMM_FSM_NONE)
 		(void)dmm_bul_set_state(c->bul, e, (enum dmm_bul_state)to);
@@ -119,7 +118,7 @@ void bulc_set_state(struct bulc *c, struct dmm_bul_entry *e, int to, const char 
 	if (c->matrix && !(to == DMM_FSM_NONE && (from == DMM_FSM_NONE || from == DMM_BUL_IDLE)))
 		c->matrix[from == DMM_FSM_NONE ? DMM_BUL_IDLE : from][to == DMM_FSM_NONE ? DMM_BUL_IDLE : to]++;
 	dmm_fsm_note(&c->base->stats, bulc_log_on(c, DMM_LOG_INFO) ? c->base->env.log : NULL, DMM_FSM_BUL,
-		     from, to, c->ops->name, bulc_log_on(c, DMM_LOG_INFO) ? bulc_who(c, e, w, sizeof(w)) : "",
+		     from, to, c->ops->name, bulc_log_on(c, DMM_LOG_INFO) ? bulc_who(c, e, &w) : "",
 		     reason);
 }
 
@@ -177,9 +176,14 @@ static void timers_lifetime_set(struct bulc *c, const struct dmm_bul_entry *e, d
 	dmm_timers_set(c->base->timers, DMM_TIMER_BUL_EXPIRE, e->handle, e->expires);
 }
 
-void bulc_timers_detached(struct bulc *c, const struct dmm_bul_entry *e)
+void bulc_timers_no_refresh(struct bulc *c, const struct dmm_bul_entry *e)
 {
 	dmm_timers_cancel(c->base->timers, DMM_TIMER_BUL_REFRESH, e->handle);
+}
+
+void bulc_timers_detached(struct bulc *c, const struct dmm_bul_entry *e)
+{
+	bulc_timers_no_refresh(c, e);
 	dmm_timers_cancel(c->base->timers, DMM_TIMER_BUL_EXPIRE, e->handle);
 }
 
@@ -285,13 +289,13 @@ void bulc_registered(struct bulc *c, struct dmm_bul_entry *e, bool had_binding, 
 	struct dmm_pmip_stats *st = &c->base->stats;
 	const struct dmm_log *log = c->base->env.log;
 	unsigned lt = (unsigned)(e->lifetime / DMM_SECOND);
-	char w[WHO_LEN];
+	struct bulc_who w;
 
 	if (had_binding && e->state == DMM_BUL_REGISTERED) {
 		st->lifetime_ext_no_handoff++;
 		if (bulc_log_on(c, DMM_LOG_DEBUG))
 			dmm_logf(log, DMM_LOG_DEBUG, DMM_LC_FSM, "%s: %s: lifetime extended to %u s", c->ops->name,
-				 bulc_who(c, e, w, sizeof(w)), lt);
+				 bulc_who(c, e, &w), lt);
 	} else {
 		if (!had_binding)
 			st->initial_registrations++;
@@ -302,11 +306,11 @@ void bulc_registered(struct bulc *c, struct dmm_bul_entry *e, bool had_binding, 
 		if (bulc_log_on(c, DMM_LOG_INFO) && nold >= 0)
 			dmm_logf(log, DMM_LOG_INFO, DMM_LC_FSM,
 				 "%s: %s: registered %llu us after attach, lifetime %u s, %d old prefixes",
-				 c->ops->name, bulc_who(c, e, w, sizeof(w)),
+				 c->ops->name, bulc_who(c, e, &w),
 				 (unsigned long long)((now - e->attached) / DMM_USEC), lt, nold);
 		else if (bulc_log_on(c, DMM_LOG_INFO))
 			dmm_logf(log, DMM_LOG_INFO, DMM_LC_FSM, "%s: %s: registered %llu us after attach, lifetime %u s",
-				 c->ops->name, bulc_who(c, e, w, sizeof(w)),
+				 c->ops->name, bulc_who(c, e, &w),
 				 (unsigned long long)((now - e->attached) / DMM_USEC), lt);
 	}
 	timers_lifetime_set(c, e, now);
@@ -346,7 +350,7 @@ bool bulc_resync(struct bulc *c, struct dmm_bul_entry *e, const struct dmm_mh_ms
 static void on_retx(struct bulc *c, struct dmm_bul_entry *e, dmm_time_t now)
 {
 	struct bulc_attempt *at = bulc_at(c, e);
-	char w[WHO_LEN];
+	struct bulc_who w;
 
 	if (!at->outstanding)
 		return;
@@ -368,7 +372,7 @@ static void on_retx(struct bulc *c, struct dmm_bul_entry *e, dmm_time_t now)
 	at->kind = BULC_NONE;
 	if (bulc_log_on(c, DMM_LOG_WARN))
 		dmm_logf(c->base->env.log, DMM_LOG_WARN, DMM_LC_FSM, "%s: %s: no PBA after %u retransmissions",
-			 c->ops->name, bulc_who(c, e, w, sizeof(w)), e->retx);
+			 c->ops->name, bulc_who(c, e, &w), e->retx);
 	if (e->state == DMM_BUL_REGISTERED)
 		return; /* the granted binding stands until BUL_EXPIRE */
 	c->ops->give_up(c->role, e, now);

@@ -21,6 +21,7 @@
 #define DMM_CORE_ROLE_BUL_CLIENT_H
 
 #include "dmm/bul.h"
+#include "dmm/fmt.h"
 #include "dmm/mh.h"
 #include "base.h"
 
@@ -56,11 +57,16 @@ struct bulc_cfg {
 	.max_bindack_timeout = (c)->max_bindack_timeout, .max_retransmissions = (c)->max_retransmissions,    \
 	.refresh_margin_pct = (c)->refresh_margin_pct
 
+/* The object of a log line: "MN-ID prefix P via X" (ARCHITECTURE rule 8). */
+struct bulc_who {
+	char s[DMM_MNID_STRLEN + DMM_PREFIX_STRLEN + DMM_ADDR_STRLEN + 24];
+};
+
 /* What the role does differently; role is bulc->role. Every hook but who and send_pbu may be NULL. */
 struct bulc_ops {
 	const char *name; /* "mag", "maar": the start of log lines */
-	/* The object of e's log lines (ARCHITECTURE rule 8), written into buf of cap bytes. */
-	const char *(*who)(void *role, const struct dmm_bul_entry *e, char *buf, size_t cap);
+	/* The object of e's log lines (ARCHITECTURE rule 8), written into w. */
+	const char *(*who)(void *role, const struct dmm_bul_entry *e, struct bulc_who *w);
 	/* Build and send the PBU of e: sequence number e->seq, lifetime_units (0 for a de-registration). */
 	void (*send_pbu)(void *role, struct dmm_bul_entry *e, uint16_t lifetime_units, dmm_time_t now);
 	/* Encode m and send it to dst (the Binding Error of bulc_decode). */
@@ -116,8 +122,8 @@ static inline bool bulc_log_on(const struct bulc *c, enum dmm_log_level lvl)
 	return dmm_role_base_log_on(c->base, lvl);
 }
 
-/* The object of e's log lines, in w (cap bytes). */
-const char *bulc_who(const struct bulc *c, const struct dmm_bul_entry *e, char *w, size_t cap);
+/* The object of e's log lines, in w. */
+const char *bulc_who(const struct bulc *c, const struct dmm_bul_entry *e, struct bulc_who *w);
 
 /* A new entry for mnid, its attempt cleared and first_reg set; NULL when the list is full. */
 struct dmm_bul_entry *bulc_add(struct bulc *c, const struct dmm_mnid *mnid);
@@ -185,7 +191,10 @@ void bulc_registered(struct bulc *c, struct dmm_bul_entry *e, bool had_binding, 
 bool bulc_resync(struct bulc *c, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg, uint64_t *ts_ctr,
 		 uint64_t *seq_ctr, dmm_time_t now);
 
-/* Cancel BUL_REFRESH and BUL_EXPIRE of e (the MN left; the binding is not refreshed any more). */
+/* The MN left, its binding stands until it lapses or ends: no BUL_REFRESH for e. */
+void bulc_timers_no_refresh(struct bulc *c, const struct dmm_bul_entry *e);
+
+/* The MN left and its binding ends now: no BUL_REFRESH, no BUL_EXPIRE for e. */
 void bulc_timers_detached(struct bulc *c, const struct dmm_bul_entry *e);
 
 /* Cancel every timer of e. */

@@ -62,13 +62,8 @@ static inline struct bulc_attempt *mag_at(struct dmm_mag *mag, const struct dmm_
 	return bulc_at(&mag->cl, e);
 }
 
-/* "MN-ID prefix via LMA": the object every log line names (ARCHITECTURE rule 8). */
-struct mag_who {
-	char s[DMM_MNID_STRLEN + DMM_PREFIX_STRLEN + DMM_ADDR_STRLEN + 16];
-};
-
 /* mag_state.c */
-const char *mag_who(const struct dmm_bul_entry *e, struct mag_who *w);
+const char *mag_who(const struct dmm_bul_entry *e, struct bulc_who *w);
 /* What the MAG plugs into its BUL client: PBU contents, give-up, expiry. */
 extern const struct bulc_ops mag_bulc_ops;
 /* Encode m and send it from the MAG's address to dst. */

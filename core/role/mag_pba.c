@@ -81,7 +81,7 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 	struct dmm_bul_entry *e;
 	const struct pmip_status *row;
 	uint8_t status = m->u.ba.status;
-	struct mag_who w;
+	struct bulc_who w;
 
 	if (!(m->u.ba.flags & DMM_BA_P)) {
 		mag->base.stats.rx_unexpected++; /* a MIPv6 BA: not for a MAG */

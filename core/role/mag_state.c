@@ -11,7 +11,7 @@
 #include "dmm/err.h"
 #include "mag_int.h"
 
-const char *mag_who(const struct dmm_bul_entry *e, struct mag_who *w)
+const char *mag_who(const struct dmm_bul_entry *e, struct bulc_who *w)
 {
 	char m[DMM_MNID_STRLEN], p[DMM_PREFIX_STRLEN], a[DMM_ADDR_STRLEN];
 	size_t i = 0;
@@ -153,17 +153,10 @@ void mag_refuse(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t status, bo
 
 /* --- what the BUL client asks of the MAG (bul_client.h) --- */
 
-static const char *ops_who(void *role, const struct dmm_bul_entry *e, char *buf, size_t cap)
+static const char *ops_who(void *role, const struct dmm_bul_entry *e, struct bulc_who *w)
 {
-	struct mag_who w;
-	size_t n;
-
 	(void)role;
-	mag_who(e, &w);
-	n = strlen(w.s) + 1;
-	memcpy(buf, w.s, n < cap ? n : cap);
-	buf[cap - 1] = 0;
-	return buf;
+	return mag_who(e, w);
 }
 
 /* RFC 5213 §6.9.1.5: flags A and P, every HNP the entry holds (none: one ALL_ZERO, §6.9.1.1 item 3). */
