@@ -116,10 +116,10 @@ void bulc_set_state(struct bulc *c, struct dmm_bul_entry *e, int to, const char 
 	at->noted = to != DMM_FSM_NONE;
 	/* For the matrix an entry is IDLE before its creation and after its deletion; IDLE -> deleted is no change. */
 	if (c->matrix && !(to == DMM_FSM_NONE && (from == DMM_FSM_NONE || from == DMM_BUL_IDLE)))
-		c->matrix[from == DMM_FSM_NONE ? DMM_BUL_IDLE : from][to == DMM_FSM_NONE ? DMM_BUL_IDLE : to]++;
+		c->matrix[from == DMM_FSM_NONE ? DMM_BUL_IDLE : from]
+			 [to == DMM_FSM_NONE ? DMM_BUL_IDLE : to]++;
 	dmm_fsm_note(&c->base->stats, bulc_log_on(c, DMM_LOG_INFO) ? c->base->env.log : NULL, DMM_FSM_BUL,
-		     from, to, c->ops->name, bulc_log_on(c, DMM_LOG_INFO) ? bulc_who(c, e, &w) : "",
-		     reason);
+		     from, to, c->ops->name, bulc_log_on(c, DMM_LOG_INFO) ? bulc_who(c, e, &w) : "", reason);
 }
 
 void bulc_peer_release(struct bulc *c, struct dmm_bul_entry *e, dmm_time_t now)
@@ -217,8 +217,9 @@ void bulc_start(struct bulc *c, struct dmm_bul_entry *e, uint8_t kind, uint8_t h
 	e->hi = hi;
 	e->retx = 0;
 	/* §6.9.4 item 1, and §6.9.1.4 for de-registration. */
-	e->backoff = pmip_backoff_first(at->first_reg && kind == BULC_REG, c->cfg.initial_bindack_timeout_first_reg,
-					c->cfg.initial_bindack_timeout);
+	e->backoff =
+		pmip_backoff_first(at->first_reg && kind == BULC_REG,
+				   c->cfg.initial_bindack_timeout_first_reg, c->cfg.initial_bindack_timeout);
 	send_pbu(c, e, now);
 	timers_pbu_sent(c, e, now);
 }
@@ -253,7 +254,8 @@ struct dmm_bul_entry *bulc_pba_match(struct bulc *c, const struct dmm_addr *src,
 
 	if (!pmip_mnid_of(msg, &id))
 		return NULL;
-	for (struct dmm_bul_entry *e = dmm_bul_find_mnid(c->bul, &id); e; e = dmm_bul_find_mnid_next(c->bul, e)) {
+	for (struct dmm_bul_entry *e = dmm_bul_find_mnid(c->bul, &id); e;
+	     e = dmm_bul_find_mnid_next(c->bul, e)) {
 		struct bulc_attempt *at = bulc_at(c, e);
 
 		if (!at->outstanding || !dmm_addr_eq(&e->lmaa, src))
@@ -264,6 +266,40 @@ struct dmm_bul_entry *bulc_pba_match(struct bulc *c, const struct dmm_addr *src,
 			return e;
 	}
 	return NULL;
+}
+
+bool bulc_pba_echo_ok(struct bulc *c, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg,
+		      uint64_t *echo_ctr)
+{
+	struct bulc_who w;
+
+	if (!pmip_pba_echo_ok(e, msg)) {
+		if (echo_ctr)
+			(*echo_ctr)++;
+		c->base->stats.rx_unexpected++;
+		if (bulc_log_on(c, DMM_LOG_WARN))
+			dmm_logf(c->base->env.log, DMM_LOG_WARN, DMM_LC_MH,
+				 "%s: %s: PBA ignored: HI/ATT/MN-LLID differ from the PBU", c->ops->name,
+				 bulc_who(c, e, &w));
+		return false;
+	}
+	c->base->stats.binding_acks++;
+	c->base->stats.ba_status[msg->u.ba.status]++;
+	return true;
+}
+
+bool bulc_pba_hnps_ok(struct bulc *c, const struct dmm_bul_entry *e, const struct dmm_mh_msg *msg)
+{
+	struct bulc_who w;
+
+	if (pmip_pba_hnps_ok(msg))
+		return true;
+	c->base->stats.rx_unexpected++;
+	if (bulc_log_on(c, DMM_LOG_WARN))
+		dmm_logf(c->base->env.log, DMM_LOG_WARN, DMM_LC_MH,
+			 "%s: %s: accepting PBA without a usable HNP: ignored", c->ops->name,
+			 bulc_who(c, e, &w));
+	return false;
 }
 
 void bulc_pba_accepted(struct bulc *c, struct dmm_bul_entry *e, uint16_t lifetime_units, dmm_time_t now)
@@ -294,8 +330,8 @@ void bulc_registered(struct bulc *c, struct dmm_bul_entry *e, bool had_binding, 
 	if (had_binding && e->state == DMM_BUL_REGISTERED) {
 		st->lifetime_ext_no_handoff++;
 		if (bulc_log_on(c, DMM_LOG_DEBUG))
-			dmm_logf(log, DMM_LOG_DEBUG, DMM_LC_FSM, "%s: %s: lifetime extended to %u s", c->ops->name,
-				 bulc_who(c, e, &w), lt);
+			dmm_logf(log, DMM_LOG_DEBUG, DMM_LC_FSM, "%s: %s: lifetime extended to %u s",
+				 c->ops->name, bulc_who(c, e, &w), lt);
 	} else {
 		if (!had_binding)
 			st->initial_registrations++;
@@ -309,19 +345,25 @@ void bulc_registered(struct bulc *c, struct dmm_bul_entry *e, bool had_binding, 
 				 c->ops->name, bulc_who(c, e, &w),
 				 (unsigned long long)((now - e->attached) / DMM_USEC), lt, nold);
 		else if (bulc_log_on(c, DMM_LOG_INFO))
-			dmm_logf(log, DMM_LOG_INFO, DMM_LC_FSM, "%s: %s: registered %llu us after attach, lifetime %u s",
-				 c->ops->name, bulc_who(c, e, &w),
-				 (unsigned long long)((now - e->attached) / DMM_USEC), lt);
+			dmm_logf(log, DMM_LOG_INFO, DMM_LC_FSM,
+				 "%s: %s: registered %llu us after attach, lifetime %u s", c->ops->name,
+				 bulc_who(c, e, &w), (unsigned long long)((now - e->attached) / DMM_USEC),
+				 lt);
 	}
 	timers_lifetime_set(c, e, now);
 }
 
-bool bulc_resync(struct bulc *c, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg, uint64_t *ts_ctr,
-		 uint64_t *seq_ctr, dmm_time_t now)
+bool bulc_pba_refused(struct bulc *c, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg, uint64_t *ts_ctr,
+		      uint64_t *seq_ctr, dmm_time_t now)
 {
 	struct bulc_attempt *at = bulc_at(c, e);
+	const struct pmip_status *row = pmip_status_row(msg->u.ba.status);
+	struct bulc_who w;
 
-	switch (pmip_status_row(msg->u.ba.status)->action) {
+	if (bulc_log_on(c, DMM_LOG_WARN))
+		dmm_logf(c->base->env.log, DMM_LOG_WARN, DMM_LC_FSM, "%s: %s: PBA status %u %s", c->ops->name,
+			 bulc_who(c, e, &w), msg->u.ba.status, row->name);
+	switch (row->action) {
 	case PMIP_ST_RESYNC_TS:
 		if (at->ts_resynced)
 			return false;
@@ -371,8 +413,9 @@ static void on_retx(struct bulc *c, struct dmm_bul_entry *e, dmm_time_t now)
 	at->outstanding = false;
 	at->kind = BULC_NONE;
 	if (bulc_log_on(c, DMM_LOG_WARN))
-		dmm_logf(c->base->env.log, DMM_LOG_WARN, DMM_LC_FSM, "%s: %s: no PBA after %u retransmissions",
-			 c->ops->name, bulc_who(c, e, &w), e->retx);
+		dmm_logf(c->base->env.log, DMM_LOG_WARN, DMM_LC_FSM,
+			 "%s: %s: no PBA after %u retransmissions", c->ops->name, bulc_who(c, e, &w),
+			 e->retx);
 	if (e->state == DMM_BUL_REGISTERED)
 		return; /* the granted binding stands until BUL_EXPIRE */
 	c->ops->give_up(c->role, e, now);
@@ -427,8 +470,9 @@ int bulc_decode(struct bulc *c, struct dmm_mh_msg *msg, struct dmm_mh_msg *be, c
 	if (n == DMM_ERR_UNKNOWN_TYPE) {
 		st->rx_unknown_type++;
 		if (bulc_rl_allow(c, now))
-			dmm_logf(c->base->env.log, DMM_LOG_WARN, DMM_LC_MH, "%s: unknown MH type %u from %s: BE 2",
-				 c->ops->name, len > 2 ? buf[2] : 0, dmm_addr_str(src, as));
+			dmm_logf(c->base->env.log, DMM_LOG_WARN, DMM_LC_MH,
+				 "%s: unknown MH type %u from %s: BE 2", c->ops->name, len > 2 ? buf[2] : 0,
+				 dmm_addr_str(src, as));
 		/* RFC 6275 §9.2 */
 		dmm_mh_init(be, DMM_MH_BE);
 		be->u.be.status = DMM_BE_UNKNOWN_MH_TYPE;

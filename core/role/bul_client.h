@@ -42,8 +42,8 @@ struct bulc_attempt {
 
 /* The role's timing settings (its configuration; copied by bulc_configure). */
 struct bulc_cfg {
-	uint32_t lifetime_s;				/* asked for in PBUs */
-	dmm_time_t initial_bindack_timeout;		/* RFC 6275 §13 */
+	uint32_t lifetime_s;			      /* asked for in PBUs */
+	dmm_time_t initial_bindack_timeout;	      /* RFC 6275 §13 */
 	dmm_time_t initial_bindack_timeout_first_reg; /* RFC 5213 §6.9.4; 0: the above */
 	dmm_time_t max_bindack_timeout;
 	uint8_t max_retransmissions;
@@ -163,7 +163,21 @@ void bulc_seq_above(struct bulc *c, uint16_t seq);
  * sequence number is one of the current attempt (any, for 135, which
  * carries the peer's number). NULL when none.
  */
-struct dmm_bul_entry *bulc_pba_match(struct bulc *c, const struct dmm_addr *src, const struct dmm_mh_msg *msg);
+struct dmm_bul_entry *bulc_pba_match(struct bulc *c, const struct dmm_addr *src,
+				     const struct dmm_mh_msg *msg);
+
+/*
+ * §6.9.1.2 item 6: the PBA msg for e echoes the PBU's HI, ATT and
+ * MN-LLID. When it does not, it is counted (in echo_ctr too, when not
+ * NULL), logged and false returned: the caller ignores it but keeps
+ * retransmitting (without IPsec a forged PBA would otherwise stop a
+ * registration). When it does, it is counted by status and true returned.
+ */
+bool bulc_pba_echo_ok(struct bulc *c, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg,
+		      uint64_t *echo_ctr);
+
+/* §5.3.6: an accepting PBA msg for e has usable HNPs; else counted, logged, false. */
+bool bulc_pba_hnps_ok(struct bulc *c, const struct dmm_bul_entry *e, const struct dmm_mh_msg *msg);
 
 /*
  * A PBA accepted e with lifetime (wire units): the attempt ends, the
@@ -184,12 +198,13 @@ void bulc_peer_hold(struct bulc *c, struct dmm_bul_entry *e, dmm_time_t now);
 void bulc_registered(struct bulc *c, struct dmm_bul_entry *e, bool had_binding, int nold, dmm_time_t now);
 
 /*
- * A handled status of a refusing PBA for e (RFC 5213 §6.9.1.2): the
- * resynchronising ones retry once (true; ts or seq counters bumped when
- * not NULL), every other refuses (false).
+ * A refusing PBA msg for e (RFC 5213 §6.9.1.2), logged with its status:
+ * the resynchronising statuses retry once (true; ts_ctr or seq_ctr
+ * counted when not NULL); every other refuses (false: the caller denies
+ * service).
  */
-bool bulc_resync(struct bulc *c, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg, uint64_t *ts_ctr,
-		 uint64_t *seq_ctr, dmm_time_t now);
+bool bulc_pba_refused(struct bulc *c, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg, uint64_t *ts_ctr,
+		      uint64_t *seq_ctr, dmm_time_t now);
 
 /* The MN left, its binding stands until it lapses or ends: no BUL_REFRESH for e. */
 void bulc_timers_no_refresh(struct bulc *c, const struct dmm_bul_entry *e);

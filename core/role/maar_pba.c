@@ -224,7 +224,6 @@ void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 	struct dmm_bul_entry *e;
 	const struct pmip_status *row;
 	uint8_t status = msg->u.ba.status;
-	struct bulc_who w;
 	bool late = false;
 
 	if (!(msg->u.ba.flags & DMM_BA_P)) {
@@ -239,17 +238,9 @@ void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 		recv_release_pba(m, src, msg, now);
 		return;
 	}
-	if (!pmip_pba_echo_ok(e, msg)) {
-		/* As the MAG (mag_pba.c): ignored, and the retransmissions go on. */
-		m->base.stats.rx_unexpected++;
-		if (maar_log_on(m, DMM_LOG_WARN))
-			dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
-				 "maar: %s: PBA ignored: HI/ATT/MN-LLID differ from the PBU",
-				 maar_who_e(m, e, &w));
+	/* As the MAG (mag_pba.c): ignored, and the retransmissions go on. */
+	if (!bulc_pba_echo_ok(&m->cl, e, msg, NULL))
 		return;
-	}
-	m->base.stats.binding_acks++;
-	m->base.stats.ba_status[status]++;
 	if (late) {
 		if (status < 128 && merge_prev(m, e, msg, now))
 			maar_emit_registered(m, e, NULL, 0);
@@ -262,14 +253,8 @@ void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 		return;
 	}
 	if (status < 128) {
-		if (!pmip_pba_hnps_ok(msg)) {
-			m->base.stats.rx_unexpected++;
-			if (maar_log_on(m, DMM_LOG_WARN))
-				dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
-					 "maar: %s: accepting PBA without a usable HNP: ignored",
-					 maar_who_e(m, e, &w));
+		if (!bulc_pba_hnps_ok(&m->cl, e, msg))
 			return;
-		}
 		if (msg->u.ba.lifetime == 0) {
 			maar_emit(m, DMM_MN_DEREGISTERED, 0, e);
 			maar_serving_release(m, e, true, now, "PBA granted lifetime 0");
@@ -279,11 +264,8 @@ void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 		return;
 	}
 	row = pmip_status_row(status);
-	if (maar_log_on(m, DMM_LOG_WARN))
-		dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_FSM, "maar: %s: PBA status %u %s",
-			 maar_who_e(m, e, &w), status, row->name);
 	/* 152 (PMIP_ST_BLOCK) refuses like the others: a MAAR keeps no block marker. */
-	if (bulc_resync(&m->cl, e, msg, NULL, NULL, now))
+	if (bulc_pba_refused(&m->cl, e, msg, NULL, NULL, now))
 		return;
 	maar_refuse(m, e, status, now, row->name);
 }

@@ -56,7 +56,8 @@ static struct dmm_bul_entry *attach_new(struct dmm_mag *mag, const struct dmm_mn
 	}
 	if (dmm_addr_is_zero(&lma)) {
 		mag->ctr.attach_refused_policy++;
-		dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM, "mag: attach refused: no LMA configured");
+		dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
+			 "mag: attach refused: no LMA configured");
 		return NULL;
 	}
 	e = bulc_add(&mag->cl, mnid);
@@ -279,7 +280,8 @@ struct dmm_mag *dmm_mag_new(const struct dmm_env *env, const struct dmm_mag_cfg 
 	if (dmm_role_base_init(&mag->base, env, &caps, &pc, &po) != 0)
 		goto err_base;
 	if (bulc_init(&mag->cl, &mag->base, mag->bul, cfg->max_mns,
-		      (uint16_t)dmm_hash_u64(env->seed ^ 0x7365710000000000ull), &mag_bulc_ops, mag, now) != 0)
+		      (uint16_t)dmm_hash_u64(env->seed ^ 0x7365710000000000ull), &mag_bulc_ops, mag,
+		      now) != 0)
 		goto err_cl;
 	bulc_configure(&mag->cl, &(struct bulc_cfg){BULC_CFG_OF(cfg)});
 	mag->cl.matrix = mag->ctr.transitions;

@@ -81,7 +81,6 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 	struct dmm_bul_entry *e;
 	const struct pmip_status *row;
 	uint8_t status = m->u.ba.status;
-	struct bulc_who w;
 
 	if (!(m->u.ba.flags & DMM_BA_P)) {
 		mag->base.stats.rx_unexpected++; /* a MIPv6 BA: not for a MAG */
@@ -94,21 +93,9 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 			 "mag: PBA seq %u status %u matches no PBU: ignored", m->u.ba.seq, status);
 		return;
 	}
-	if (!pmip_pba_echo_ok(e, m)) {
-		/*
-		 * §6.9.1.2 item 6 says ignore it and stop retransmitting. We
-		 * ignore it but keep retransmitting: without IPsec a forged PBA
-		 * would otherwise stop a registration.
-		 */
-		mag->ctr.pba_echo_mismatch++;
-		mag->base.stats.rx_unexpected++;
-		if (mag_log_on(mag, DMM_LOG_WARN))
-			dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
-				 "mag: %s: PBA ignored: HI/ATT/MN-LLID differ from the PBU", mag_who(e, &w));
+	/* §6.9.1.2 item 6: a PBA that does not echo the PBU is ignored; the retransmissions go on. */
+	if (!bulc_pba_echo_ok(&mag->cl, e, m, &mag->ctr.pba_echo_mismatch))
 		return;
-	}
-	mag->base.stats.binding_acks++;
-	mag->base.stats.ba_status[status]++;
 	if (mag_at(mag, e)->kind == BULC_DEREG) {
 		/* §6.9.1.4: the answer (whatever its status) completes the de-registration. */
 		mag_release(mag, e, now,
@@ -116,14 +103,8 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 		return;
 	}
 	if (status < 128) {
-		if (!pmip_pba_hnps_ok(m)) {
-			mag->base.stats.rx_unexpected++;
-			if (mag_log_on(mag, DMM_LOG_WARN))
-				dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
-					 "mag: %s: accepting PBA without a usable HNP: ignored",
-					 mag_who(e, &w));
+		if (!bulc_pba_hnps_ok(&mag->cl, e, m))
 			return;
-		}
 		if (m->u.ba.lifetime == 0) {
 			/* Accepted with lifetime 0: the binding is already gone. */
 			mag_emit(mag, DMM_MN_DEREGISTERED, 0, e);
@@ -134,10 +115,7 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 		return;
 	}
 	row = pmip_status_row(status);
-	if (mag_log_on(mag, DMM_LOG_WARN))
-		dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM, "mag: %s: PBA status %u %s",
-			 mag_who(e, &w), status, row->name);
-	if (bulc_resync(&mag->cl, e, m, &mag->ctr.ts_resyncs, &mag->ctr.seq_resyncs, now))
+	if (bulc_pba_refused(&mag->cl, e, m, &mag->ctr.ts_resyncs, &mag->ctr.seq_resyncs, now))
 		return;
 	mag_refuse(mag, e, status, row->action == PMIP_ST_BLOCK, now, row->name);
 }
