@@ -63,6 +63,7 @@ static inline struct bulc_attempt *mag_at(struct dmm_mag *mag, const struct dmm_
 }
 
 /* mag_state.c */
+/* "MN-ID prefix P lma A": the object every log line names (ARCHITECTURE rule 8). */
 const char *mag_who(const struct dmm_bul_entry *e, struct bulc_who *w);
 /* What the MAG plugs into its BUL client: PBU contents, give-up, expiry. */
 extern const struct bulc_ops mag_bulc_ops;
