@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * MAAR as anchor (RFC 8885 §3.3, §3.5; docs/dmm-protocol.md §2.3, §4, §5,
- * §6): the binding cache of prefixes anchored here, one entry per
- * prefix, and what their intents do: deliver on the MN's access link
- * while it is here, tunnel to its S-MAAR when it is elsewhere, buffer in
- * between. PBUs come only from the CMD: they name the MN's S-MAAR
+ * §6): the PBUs from the CMD about the prefixes anchored here (the
+ * anchored entries themselves and their intents are maar_state.c's).
+ * PBUs come only from the CMD: they name the MN's S-MAAR
  * (Serving MAAR option), release a prefix (lifetime 0), or ask this MAAR
  * to anchor a prefix for an MN served elsewhere (HNP ::/0, GAP1-3).
  *
@@ -19,145 +18,6 @@
 
 #include "dmm/err.h"
 #include "maar_int.h"
-
-const char *maar_anchor_mode_name(uint8_t mode)
-{
-	static const char *const n[] = {"none", "deliver", "tunnel", "buffer"};
-
-	return mode < 4 ? n[mode] : "?";
-}
-
-struct dmm_bcache_entry *maar_anchor_new(struct dmm_maar *m, const struct dmm_mnid *id,
-					 const struct dmm_prefix *p, const struct dmm_addr *serving,
-					 bool remote, dmm_time_t now)
-{
-	struct dmm_bcache_entry *a = dmm_bcache_add(m->bc, id, NULL);
-	struct maar_ax *x;
-
-	if (!a)
-		return NULL;
-	if (dmm_bcache_add_prefix(m->bc, a, p) != 0) {
-		dmm_bcache_del(m->bc, a);
-		return NULL;
-	}
-	x = maar_axof(m, a);
-	memset(x, 0, sizeof(*x));
-	x->remote = remote;
-	a->proxy = true;
-	a->pcoa = *serving;
-	a->created = a->updated = now;
-	a->lifetime = (dmm_time_t)m->cfg.lifetime_s * DMM_SECOND;
-	return a;
-}
-
-struct dmm_bcache_entry *maar_anchor_of_mn(struct dmm_maar *m, const struct dmm_mnid *id)
-{
-	for (struct dmm_bcache_entry *a = dmm_bcache_find_mnid(m->bc, id); a;
-	     a = dmm_bcache_find_mnid_next(m->bc, a))
-		if (!maar_axof(m, a)->remote && a->n_hnp)
-			return a;
-	return NULL;
-}
-
-static void intents_del(struct dmm_maar *m, struct dmm_bcache_entry *a)
-{
-	struct maar_ax *x = maar_axof(m, a);
-
-	for (unsigned k = 0; k < x->nid; k++)
-		dmm_fm_del(m->base.fm, x->id[k]);
-	x->nid = 0;
-}
-
-static void intent(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t match, uint8_t action,
-		   dmm_time_t now)
-{
-	struct maar_ax *x = maar_axof(m, a);
-	struct dmm_intent in;
-	int r;
-
-	memset(&in, 0, sizeof(in));
-	in.precedence = MAAR_INTENT_PRECEDENCE;
-	in.prefix = a->hnp[0];
-	in.owner = a->handle;
-	in.match = match;
-	in.action = action;
-	if (action == DMM_FM_DELIVER)
-		in.link = x->link;
-	if (action == DMM_FM_ENCAP || action == DMM_FM_DECAP) {
-		in.local = m->cfg.addr;
-		in.peer = a->pcoa;
-	}
-	r = maar_intent_add(m, &in, now);
-	if (r > 0 && x->nid < 2)
-		x->id[x->nid++] = (uint32_t)r;
-}
-
-void maar_anchor_set(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t mode, uint32_t link,
-		     const struct dmm_addr *serving, dmm_time_t now, const char *reason)
-{
-	struct maar_ax *x = maar_axof(m, a);
-	uint8_t from = x->mode;
-	struct maar_who w;
-
-	const struct dmm_addr *s = mode == AM_TUNNEL ? serving : &m->cfg.addr;
-
-	if (from == mode && dmm_addr_eq(&a->pcoa, s) && (mode != AM_DELIVER || x->link == link))
-		return; /* nothing changes */
-	a->pcoa = *s;
-	intents_del(m, a);
-	if (from == AM_TUNNEL) {
-		m->ctr.tunnels_down++;
-		m->base.stats.tunnels_released++;
-	}
-	x->mode = mode;
-	x->link = mode == AM_DELIVER ? link : 0;
-	switch (mode) {
-	case AM_DELIVER:
-		/* docs/dmm-protocol.md §1.4: a plain router for its own prefix. */
-		intent(m, a, DMM_FM_DST, DMM_FM_DELIVER, now);
-		break;
-	case AM_TUNNEL:
-		/* §2.3: downlink into the tunnel to the S-MAAR, uplink out of it. */
-		intent(m, a, DMM_FM_DST, DMM_FM_ENCAP, now);
-		intent(m, a, DMM_FM_SRC, DMM_FM_DECAP, now);
-		m->ctr.tunnels_up++;
-		m->base.stats.tunnels_established++;
-		a->handovers++;
-		break;
-	case AM_BUFFER:
-		/* §2.5: hold the MN's packets until the CMD names its next S-MAAR. */
-		intent(m, a, DMM_FM_DST, DMM_FM_BUFFER, now);
-		break;
-	default:
-		break;
-	}
-	if (maar_log_on(m, DMM_LOG_INFO))
-		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: anchor %s: %s -> %s (%s)",
-			 maar_who(&a->mnid, &a->hnp[0], "serving", &a->pcoa, &w), maar_anchor_mode_name(from),
-			 maar_anchor_mode_name(mode), reason);
-}
-
-void maar_anchor_release(struct dmm_maar *m, struct dmm_bcache_entry *a, dmm_time_t now, const char *reason)
-{
-	struct maar_ax *x = maar_axof(m, a);
-	struct dmm_prefix p = a->hnp[0];
-	struct maar_who w;
-
-	(void)now;
-	intents_del(m, a);
-	if (x->mode == AM_TUNNEL) {
-		m->ctr.tunnels_down++;
-		m->base.stats.tunnels_released++;
-	}
-	if (maar_log_on(m, DMM_LOG_INFO))
-		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: anchor %s: %s -> released (%s)",
-			 maar_who(&a->mnid, &p, "serving", &a->pcoa, &w), maar_anchor_mode_name(x->mode),
-			 reason);
-	memset(x, 0, sizeof(*x));
-	dmm_bcache_del(m->bc, a);
-	(void)dmm_pool_release(m->pool, &p);
-	m->ctr.anchors_released++;
-}
 
 /* --- PBUs from the CMD --- */
 
@@ -241,11 +101,11 @@ static void anchor_for_other(struct dmm_maar *m, const struct apbu *p, dmm_time_
 	const struct dmm_addr *s = &p->serving->u.serving_maar;
 	struct dmm_bcache_entry *a;
 	struct dmm_prefix pf;
-	struct maar_who w;
+	struct bulc_who w;
 
 	/* A retransmitted request gets the prefix already anchored for it. */
 	for (a = dmm_bcache_find_mnid(m->bc, &p->mnid); a; a = dmm_bcache_find_mnid_next(m->bc, a))
-		if (maar_axof(m, a)->remote && dmm_addr_eq(&a->pcoa, s))
+		if (maar_ax(m, a)->remote && dmm_addr_eq(&a->pcoa, s))
 			break;
 	if (!a) {
 		if (dmm_bcache_count(m->bc) >= m->max_anchored || dmm_pool_alloc(m->pool, &pf) != 0) {
@@ -256,7 +116,7 @@ static void anchor_for_other(struct dmm_maar *m, const struct apbu *p, dmm_time_
 			send_apba(m, p, DMM_BA_INSUFFICIENT_RESOURCES, NULL);
 			return;
 		}
-		a = maar_anchor_new(m, &p->mnid, &pf, s, true, now);
+		a = maar_anchor_new(m, &p->mnid, &pf, s, true, now, "anchored for another S-MAAR");
 		if (!a) {
 			(void)dmm_pool_release(m->pool, &pf);
 			send_apba(m, p, DMM_BA_INSUFFICIENT_RESOURCES, NULL);
@@ -275,7 +135,7 @@ void maar_recv_pbu(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 {
 	struct apbu p;
 	struct dmm_bcache_entry *a;
-	struct maar_who w;
+	struct bulc_who w;
 
 	if (!(m->rx.u.bu.flags & DMM_BU_P)) {
 		/* A Mobile IPv6 BU: not for a MAAR. */
@@ -320,7 +180,7 @@ void maar_recv_pbu(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 		/* §2.3: the MN came back: deliver on its link if it is attached, else hold. */
 		struct dmm_bul_entry *e = dmm_bul_find_mnid(m->bul, &a->mnid);
 
-		if (e && !maar_sxof(m, e)->detached && e->state != DMM_BUL_DEREG_WAIT)
+		if (e && !maar_bx(m, e)->detached && e->state != DMM_BUL_DEREG_WAIT)
 			maar_anchor_set(m, a, AM_DELIVER, e->ifindex, NULL, now, "CMD: MN served here");
 		else
 			maar_anchor_set(m, a, AM_BUFFER, 0, NULL, now,
@@ -331,7 +191,7 @@ void maar_recv_pbu(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 		maar_anchor_set(m, a, AM_TUNNEL, 0, &p.serving->u.serving_maar, now,
 				"CMD: MN served elsewhere");
 		/* The MN left us and has its next S-MAAR: our serving entry ends without a de-registration. */
-		if (e && maar_sxof(m, e)->detached)
+		if (e && maar_bx(m, e)->detached)
 			maar_serving_release(m, e, false, now, "MN moved to its next S-MAAR");
 	}
 	send_apba(m, &p, DMM_BA_ACCEPTED, &a->hnp[0]);

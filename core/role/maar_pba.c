@@ -13,35 +13,29 @@
 #include "maar_int.h"
 
 /*
- * The serving entry msg answers (§6.9.1.2 item 5), or NULL. *late: it
- * answers the last attempt, already answered: a relaying CMD's later PBA
- * with the Previous MAAR options of late P-MAARs (docs/dmm-protocol.md
- * §2.2, RFC 8885 §3.3).
+ * A relaying CMD's later PBA for e, whose last attempt was already
+ * answered: the Previous MAAR options of late P-MAARs
+ * (docs/dmm-protocol.md §2.2, RFC 8885 §3.3). NULL when none.
  */
-static struct dmm_bul_entry *pba_match(struct dmm_maar *m, const struct dmm_addr *src,
-				       const struct dmm_mh_msg *msg, bool *late)
+static struct dmm_bul_entry *pba_match_late(struct dmm_maar *m, const struct dmm_addr *src,
+					    const struct dmm_mh_msg *msg)
 {
 	struct dmm_mnid id;
 
-	*late = false;
 	if (!dmm_addr_eq(src, &m->cfg.cmd) || !pmip_mnid_of(msg, &id))
 		return NULL;
 	for (struct dmm_bul_entry *e = dmm_bul_find_mnid(m->bul, &id); e;
 	     e = dmm_bul_find_mnid_next(m->bul, e)) {
-		struct maar_sx *x = maar_sxof(m, e);
-		bool in = pmip_seq_in_attempt(msg->u.ba.seq, x->seq_first, e->seq);
+		const struct bulc_attempt *at = maar_at(m, e);
 
-		if (x->outstanding && (in || msg->u.ba.status == DMM_BA_SEQ_OUT_OF_WINDOW))
+		if (!at->outstanding && pmip_seq_in_attempt(msg->u.ba.seq, at->seq_first, e->seq) &&
+		    e->state == DMM_BUL_REGISTERED && !maar_bx(m, e)->detached)
 			return e;
-		if (!x->outstanding && in && e->state == DMM_BUL_REGISTERED && !x->detached) {
-			*late = true;
-			return e;
-		}
 	}
 	return NULL;
 }
 
-static bool released_before(const struct maar_sx *x, const struct dmm_prefix *p)
+static bool released_before(const struct maar_bx *x, const struct dmm_prefix *p)
 {
 	for (unsigned i = 0; i < x->nrel; i++)
 		if (dmm_prefix_eq(&x->rel[i], p))
@@ -58,7 +52,7 @@ static bool released_before(const struct maar_sx *x, const struct dmm_prefix *p)
 static bool merge_prev(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg,
 		       dmm_time_t now)
 {
-	struct maar_sx *x = maar_sxof(m, e);
+	struct maar_bx *x = maar_bx(m, e);
 	const struct dmm_mh_opt *o = NULL;
 	bool changed = false;
 
@@ -66,7 +60,7 @@ static bool merge_prev(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 		const struct dmm_prefix *q = &o->u.prev_maar.hnp;
 		const struct dmm_addr *a = &o->u.prev_maar.maar;
 		struct maar_sp *own = maar_own(m, e);
-		struct maar_who w;
+		struct bulc_who w;
 		int i;
 
 		if (q->len == 0 || q->len > 128 || dmm_addr_is_zero(&q->addr) || dmm_addr_is_zero(a))
@@ -124,7 +118,7 @@ static bool take_chosen(struct dmm_maar *m, struct dmm_bul_entry *e, const struc
 {
 	const struct dmm_mh_opt *h = dmm_mh_find_opt(msg, DMM_OPT_HNP, NULL);
 	const struct dmm_addr *anchor = NULL;
-	struct maar_who w;
+	struct bulc_who w;
 
 	for (const struct dmm_mh_opt *o = NULL; (o = dmm_mh_find_opt(msg, DMM_OPT_PREV_MAAR, o)) != NULL;)
 		if (dmm_prefix_eq(&o->u.prev_maar.hnp, &h->u.hnp) && !dmm_addr_is_zero(&o->u.prev_maar.maar))
@@ -138,7 +132,7 @@ static bool take_chosen(struct dmm_maar *m, struct dmm_bul_entry *e, const struc
 	}
 	if (maar_sp_add(m, e, &h->u.hnp, anchor, true, now) < 0)
 		return false;
-	maar_sxof(m, e)->asked = false;
+	maar_bx(m, e)->asked = false;
 	if (maar_log_on(m, DMM_LOG_INFO))
 		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: %s: anchor chosen by the CMD",
 			 maar_who(&e->mnid, &h->u.hnp, "anchor", anchor, &w));
@@ -148,10 +142,10 @@ static bool take_chosen(struct dmm_maar *m, struct dmm_bul_entry *e, const struc
 static void pba_accept(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg,
 		       dmm_time_t now)
 {
-	struct maar_sx *x = maar_sxof(m, e);
-	bool had = !x->first_reg;
+	struct maar_bx *x = maar_bx(m, e);
+	bool had = !maar_at(m, e)->first_reg;
 	struct maar_sp *own;
-	struct maar_who w;
+	struct bulc_who w;
 
 	if (x->asked ? !take_chosen(m, e, msg, now) : !(own = maar_own(m, e)) || !pba_has_hnp(msg, &own->p)) {
 		m->base.stats.rx_unexpected++;
@@ -171,58 +165,11 @@ static void pba_accept(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 			maar_anchor_set(m, a, AM_DELIVER, e->ifindex, NULL, now, "MN registered here");
 	}
 	merge_prev(m, e, msg, now);
-	x->outstanding = false;
-	x->kind = MPBU_NONE;
-	x->first_reg = false;
 	x->own_fresh = false;
-	x->ts_resynced = x->seq_resynced = false;
-	e->retx = 0;
-	e->lifetime = (dmm_time_t)dmm_lifetime_seconds(msg->u.ba.lifetime) * DMM_SECOND;
-	/* ARCHITECTURE rule 8: the software measures attach -> registration itself. */
-	if (e->registered < e->attached)
-		e->reg_time = now - e->attached;
-	e->registered = now;
-	e->expires = now + e->lifetime;
-	dmm_timers_cancel(m->base.timers, DMM_TIMER_PBU_RETX, e->handle);
-	if (!x->peer_ref) {
-		struct dmm_peer *p = dmm_peers_get(m->base.peers, &e->lmaa, true);
-
-		if (p) {
-			dmm_peers_ref(m->base.peers, p, +1, now);
-			x->peer_ref = true;
-		}
-	}
-	if (had && e->state == DMM_BUL_REGISTERED) {
-		m->base.stats.lifetime_ext_no_handoff++;
-		if (maar_log_on(m, DMM_LOG_DEBUG))
-			dmm_logf(m->base.env.log, DMM_LOG_DEBUG, DMM_LC_FSM,
-				 "maar: %s: lifetime extended to %u s", maar_who_e(m, e, &w),
-				 dmm_lifetime_seconds(msg->u.ba.lifetime));
-	} else {
-		if (!had)
-			m->base.stats.initial_registrations++;
-		else
-			m->base.stats.lifetime_ext_after_handoff++;
-		maar_set_state(m, e, DMM_BUL_REGISTERED, "PBA accepted");
-		/* Rule 8: attach seen -> registration acknowledged. */
-		if (maar_log_on(m, DMM_LOG_INFO))
-			dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
-				 "maar: %s: registered %llu us after attach, lifetime %u s, %u old prefixes",
-				 maar_who_e(m, e, &w), (unsigned long long)((now - e->attached) / DMM_USEC),
-				 dmm_lifetime_seconds(msg->u.ba.lifetime), x->nsp - 1u);
-	}
-	dmm_timers_set(m->base.timers, DMM_TIMER_BUL_REFRESH, e->handle,
-		       now + e->lifetime / 100 * (100 - m->cfg.refresh_margin_pct));
-	dmm_timers_set(m->base.timers, DMM_TIMER_BUL_EXPIRE, e->handle, e->expires);
+	bulc_pba_accepted(&m->cl, e, msg->u.ba.lifetime, now);
+	bulc_peer_hold(&m->cl, e, now);
+	bulc_registered(&m->cl, e, had, (int)x->nsp - 1, now);
 	maar_emit_registered(m, e, NULL, 0);
-}
-
-void maar_refuse(struct dmm_maar *m, struct dmm_bul_entry *e, uint8_t status, dmm_time_t now,
-		 const char *reason)
-{
-	maar_emit(m, DMM_MN_REFUSED, status, e);
-	/* A prefix allocated for this registration goes back to the pool; one tunnelled elsewhere stays. */
-	maar_serving_release(m, e, true, now, reason);
 }
 
 /*
@@ -235,12 +182,12 @@ static void recv_release_pba(struct dmm_maar *m, const struct dmm_addr *src, con
 {
 	struct dmm_mnid id;
 	struct dmm_bul_entry *e = NULL;
-	struct maar_sx *x;
+	struct maar_bx *x;
 	uint8_t status = msg->u.ba.status;
 
 	if (dmm_addr_eq(src, &m->cfg.cmd) && pmip_mnid_of(msg, &id))
 		for (e = dmm_bul_find_mnid(m->bul, &id); e; e = dmm_bul_find_mnid_next(m->bul, e))
-			if (maar_sxof(m, e)->nrel && maar_sxof(m, e)->rel_seq == msg->u.ba.seq)
+			if (maar_bx(m, e)->nrel && maar_bx(m, e)->rel_seq == msg->u.ba.seq)
 				break;
 	if (!e) {
 		m->base.stats.rx_unexpected++;
@@ -248,7 +195,7 @@ static void recv_release_pba(struct dmm_maar *m, const struct dmm_addr *src, con
 			 "maar: PBA seq %u status %u matches no PBU: ignored", msg->u.ba.seq, status);
 		return;
 	}
-	x = maar_sxof(m, e);
+	x = maar_bx(m, e);
 	m->base.stats.binding_acks++;
 	m->base.stats.ba_status[status]++;
 	if (status < 128) {
@@ -257,7 +204,7 @@ static void recv_release_pba(struct dmm_maar *m, const struct dmm_addr *src, con
 		return;
 	}
 	if (maar_log_on(m, DMM_LOG_WARN)) {
-		struct maar_who w;
+		struct bulc_who w;
 
 		dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
 			 "maar: %s: release refused, status %u %s%s", maar_who_e(m, e, &w), status,
@@ -266,8 +213,8 @@ static void recv_release_pba(struct dmm_maar *m, const struct dmm_addr *src, con
 	if (x->rel_retried)
 		return;
 	x->rel_retried = true;
-	if (status == DMM_BA_SEQ_OUT_OF_WINDOW && dmm_seq_lt(m->seq, (uint16_t)(msg->u.ba.seq + 1)))
-		m->seq = (uint16_t)(msg->u.ba.seq + 1);
+	if (status == DMM_BA_SEQ_OUT_OF_WINDOW)
+		bulc_seq_above(&m->cl, msg->u.ba.seq);
 	maar_send_release(m, e, x->rel, x->nrel, now);
 }
 
@@ -275,53 +222,39 @@ void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 		   dmm_time_t now)
 {
 	struct dmm_bul_entry *e;
-	struct maar_sx *x;
 	const struct pmip_status *row;
 	uint8_t status = msg->u.ba.status;
-	struct maar_who w;
-	bool late;
+	bool late = false;
 
 	if (!(msg->u.ba.flags & DMM_BA_P)) {
 		m->base.stats.rx_unexpected++; /* a MIPv6 BA: not for a MAAR */
 		return;
 	}
-	e = pba_match(m, src, msg, &late);
+	/* §6.9.1.2 item 5; every serving entry's peer is the CMD. */
+	e = bulc_pba_match(&m->cl, src, msg);
+	if (!e)
+		late = (e = pba_match_late(m, src, msg)) != NULL;
 	if (!e) {
 		recv_release_pba(m, src, msg, now);
 		return;
 	}
-	x = maar_sxof(m, e);
-	if (!pmip_pba_echo_ok(e, msg)) {
-		/* As the MAG (mag_pba.c): ignored, and the retransmissions go on. */
-		m->base.stats.rx_unexpected++;
-		if (maar_log_on(m, DMM_LOG_WARN))
-			dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
-				 "maar: %s: PBA ignored: HI/ATT/MN-LLID differ from the PBU",
-				 maar_who_e(m, e, &w));
+	/* As the MAG (mag_pba.c): ignored, and the retransmissions go on. */
+	if (!bulc_pba_echo_ok(&m->cl, e, msg, NULL))
 		return;
-	}
-	m->base.stats.binding_acks++;
-	m->base.stats.ba_status[status]++;
 	if (late) {
 		if (status < 128 && merge_prev(m, e, msg, now))
 			maar_emit_registered(m, e, NULL, 0);
 		return;
 	}
-	if (x->kind == MPBU_DEREG) {
+	if (maar_at(m, e)->kind == BULC_DEREG) {
 		maar_serving_release(m, e, true, now,
 				     status < 128 ? "de-registration acknowledged"
 						  : "de-registration refused");
 		return;
 	}
 	if (status < 128) {
-		if (!pmip_pba_hnps_ok(msg)) {
-			m->base.stats.rx_unexpected++;
-			if (maar_log_on(m, DMM_LOG_WARN))
-				dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
-					 "maar: %s: accepting PBA without a usable HNP: ignored",
-					 maar_who_e(m, e, &w));
+		if (!bulc_pba_hnps_ok(&m->cl, e, msg))
 			return;
-		}
 		if (msg->u.ba.lifetime == 0) {
 			maar_emit(m, DMM_MN_DEREGISTERED, 0, e);
 			maar_serving_release(m, e, true, now, "PBA granted lifetime 0");
@@ -331,30 +264,8 @@ void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 		return;
 	}
 	row = pmip_status_row(status);
-	if (maar_log_on(m, DMM_LOG_WARN))
-		dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_FSM, "maar: %s: PBA status %u %s",
-			 maar_who_e(m, e, &w), status, row->name);
-	switch (row->action) {
-	case PMIP_ST_RESYNC_TS:
-		if (!x->ts_resynced) {
-			x->ts_resynced = true;
-			maar_retry_now(m, e, now);
-			return;
-		}
-		break;
-	case PMIP_ST_RESYNC_SEQ:
-		if (!x->seq_resynced) {
-			x->seq_resynced = true;
-			/* RFC 6275 §11.7.1: resend with a number above the CMD's. */
-			if (dmm_seq_lt(m->seq, (uint16_t)(msg->u.ba.seq + 1)))
-				m->seq = (uint16_t)(msg->u.ba.seq + 1);
-			maar_retry_now(m, e, now);
-			return;
-		}
-		break;
-	default:
-		/* 152 (PMIP_ST_BLOCK) refuses like the others: a MAAR keeps no block marker. */
-		break;
-	}
+	/* 152 (PMIP_ST_BLOCK) refuses like the others: a MAAR keeps no block marker. */
+	if (bulc_pba_refused(&m->cl, e, msg, NULL, NULL, now))
+		return;
 	maar_refuse(m, e, status, now, row->name);
 }

@@ -1,59 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The Mobile Access Gateway of Proxy Mobile IPv6 (RFC 5213 §6).
- *
- * Files: this one (life cycle, attach/detach, PBU sending, timers,
- * receive dispatch), mag_pba.c (PBA processing, status table),
- * mag_lma.c (BRI and heartbeat events), mag_int.h (shared internals).
+ * The Mobile Access Gateway of Proxy Mobile IPv6 (RFC 5213 §6): the top
+ * layer of the role (the layers are listed in mag_int.h): attach and
+ * detach, receive dispatch, timer dispatch, life cycle and the ops table.
  *
  * One binding update list entry per attached MN (RFC 5213 §6.1), in one of
- * the states of enum dmm_bul_state; next to it, in a parallel array indexed
- * by the entry's slot, what the BUL does not hold (struct mag_x: the first
- * sequence number of the current attempt, resynchronisation flags, the
- * LMA's user-plane address ...).
+ * the states of enum dmm_bul_state; beside it, indexed by the entry's
+ * slot, the BUL client's attempt (struct bulc_attempt: first sequence
+ * number of the current attempt, resynchronisation flags ...) and what
+ * only the MAG keeps (struct mag_bx: intents, the 152 block, the LMA's
+ * user-plane address ...).
  *
- * THE TIMERS (all of them; a timer names its entry by handle, a stale
- * handle is ignored, timers.h):
+ * The timers of the entries (PBU_RETX, BUL_REFRESH, BUL_EXPIRE) and
+ * their rules are bul_client.c's; HEARTBEAT(peer) belongs to peer.c
+ * (RFC 5847 §5.1) and runs while a peer has bindings: one reference per
+ * entry that has been granted a binding, dropped when it is deleted.
  *
- *   PBU_RETX(entry)   armed whenever a PBU goes out and a PBA is awaited
- *                     (x->outstanding). First timeout:
- *                     initial_bindack_timeout_first_reg for the first
- *                     registration of an entry when nonzero, else
- *                     initial_bindack_timeout (RFC 5213 §6.9.4 item 1).
- *                     Fires: in DEREG_WAIT the entry is deleted at once
- *                     (§6.9.1.4: one INITIAL_BINDACK_TIMEOUT, no retry).
- *                     Otherwise, while fewer than max_retransmissions
- *                     retries went out, the PBU is sent again with a new
- *                     sequence number and a fresh timestamp (§6.9.4 item
- *                     4, RFC 6275 §11.8) and the timeout doubles, capped
- *                     at max_bindack_timeout (§6.9.4 item 3). After the
- *                     last retry's timeout: give up (pbu_give_ups). An
- *                     entry that holds a granted binding (a refresh or a
- *                     re-registration after an LMA restart) keeps it until
- *                     BUL_EXPIRE; an entry never granted one is deleted
- *                     and the MN gets DMM_MN_REFUSED with status
- *                     DMM_MN_STATUS_NO_ANSWER. A matching PBA cancels it.
- *   BUL_REFRESH(entry) armed at an accepted PBA to
- *                     registered + lifetime * (100 - refresh_margin_pct)%.
- *                     Fires: a refreshing PBU, HI 5, the known HNPs
- *                     (§6.9.1.3), with its own PBU_RETX.
- *   BUL_EXPIRE(entry) armed at an accepted PBA to registered + lifetime.
- *                     Fires: the binding lapsed; intents go, the MN gets
- *                     DMM_MN_DEREGISTERED, the entry is deleted (no PBU:
- *                     the LMA's binding lapsed at the same time).
- *   HEARTBEAT(peer)   owned by core/role/peer.c (RFC 5847 §5.1), runs
- *                     while a peer has bindings: one reference per entry
- *                     that has been granted a binding, dropped when the
- *                     entry is deleted.
- *
- * Sequence numbers: with the Timestamp option in use, §6.9.1.1 item 6 asks
- * for one MAG-wide increasing counter that only matches replies to
- * requests; the same counter also serves the sequence-number scheme,
- * since it increases for every MN. It starts at a value drawn from
- * env.seed. A PBA matches an entry when its MN-ID names the entry, it
- * comes from the entry's LMA and its sequence number is one of those sent
- * in the current attempt (the first PBU and its retransmissions,
- * §6.9.1.2 item 5); anything else is ignored and counted as unexpected.
+ * A PBA matches an entry when its MN-ID names the entry, it comes from
+ * the entry's LMA and its sequence number is one of those sent in the
+ * current attempt (§6.9.1.2 item 5, bulc_pba_match); anything else is
+ * ignored and counted as unexpected.
  */
 #include <stddef.h>
 #include <string.h>
@@ -64,212 +30,63 @@
 /* base.h: the peer hooks and on_timer() get the base as the MAG. */
 _Static_assert(offsetof(struct dmm_mag, base) == 0, "the role base must be the first member");
 
-/* --- small helpers --- */
-
-const char *mag_who(const struct dmm_bul_entry *e, struct mag_who *w)
-{
-	char m[DMM_MNID_STRLEN], p[DMM_PREFIX_STRLEN], a[DMM_ADDR_STRLEN];
-	size_t i = 0;
-	const char *parts[5];
-
-	dmm_mnid_str(&e->mnid, m);
-	if (e->n_hnp)
-		dmm_prefix_str(&e->hnp[0], p);
-	else
-		memcpy(p, "-", 2);
-	dmm_addr_str(&e->lmaa, a);
-	parts[0] = m;
-	parts[1] = " prefix ";
-	parts[2] = p;
-	parts[3] = " lma ";
-	parts[4] = a;
-	for (int k = 0; k < 5; k++)
-		for (const char *c = parts[k]; *c && i + 1 < sizeof(w->s); c++)
-			w->s[i++] = *c;
-	w->s[i] = 0;
-	return w->s;
-}
-
-/* The one place a BUL entry changes state: log "old -> new (reason)" and count it. */
-void mag_set_state(struct dmm_mag *mag, struct dmm_bul_entry *e, enum dmm_bul_state to, const char *reason)
-{
-	enum dmm_bul_state from = dmm_bul_set_state(mag->bul, e, to);
-	struct mag_who w;
-
-	mag->ctr.transitions[from][to]++;
-	if (mag_log_on(mag, DMM_LOG_INFO))
-		dmm_logf(mag->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "mag: %s: %s -> %s (%s)",
-			 mag_who(e, &w), dmm_bul_state_name(from), dmm_bul_state_name(to), reason);
-}
-
-void mag_tx(struct dmm_mag *mag, const struct dmm_addr *dst, const struct dmm_mh_msg *m)
-{
-	uint8_t buf[DMM_MH_MAX_LEN];
-
-	dmm_role_base_send(&mag->base, buf, sizeof(buf), "mag: ", &mag->cfg.addr, dst, m);
-}
-
-void mag_emit(struct dmm_mag *mag, uint8_t type, uint8_t status, const struct dmm_bul_entry *e)
-{
-	struct dmm_mn_event ev;
-	uint32_t lt = type == DMM_MN_REGISTERED ? (uint32_t)(e->lifetime / DMM_SECOND) : 0;
-
-	if (!mag->base.env.mn_event)
-		return;
-	pmip_mn_event_init(&ev, type, status, e, lt, &e->lmaa);
-	for (unsigned i = 0; i < e->n_hnp; i++)
-		if (!pmip_mn_event_add(&ev, &e->hnp[i], lt, lt, &e->lmaa))
-			break;
-	mag->base.env.mn_event(mag->base.env.ctx, &ev);
-}
-
-/* --- intents (RFC 5213 §6.10.5, ARCHITECTURE rule 3) --- */
-
-void mag_intents_del(struct dmm_mag *mag, struct dmm_bul_entry *e)
-{
-	struct mag_x *x = mag_xof(mag, e);
-
-	if (!x->intents)
-		return;
-	dmm_fm_del_owner(mag->base.fm, e->handle);
-	x->intents = false;
-	mag->base.stats.tunnels_released++;
-}
-
-static void intent_add(struct dmm_mag *mag, const struct dmm_intent *in, dmm_time_t now)
-{
-	int r = dmm_fm_add(mag->base.fm, in, now);
-
-	if (r < 0) {
-		mag->ctr.intents_failed++;
-		dmm_logf(mag->base.env.log, DMM_LOG_ERR, DMM_LC_DP, "mag: intent %s/%s refused: %s",
-			 dmm_fm_match_name(in->match), dmm_fm_action_name(in->action), dmm_strerror(r));
-	}
-}
-
-/*
- * Per HNP P on access link L with LMA tunnel end A (§6.9.1.2 items 12-13,
- * §6.10.5): from the MN, source P on L -> tunnel to A; from the LMA, the
- * tunnel from A carrying P is accepted; destination P -> deliver on L.
- */
-void mag_intents_install(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
-{
-	struct mag_x *x = mag_xof(mag, e);
-	const struct dmm_addr *peer = x->has_upa ? &x->upa : &e->lmaa;
-
-	mag_intents_del(mag, e);
-	for (unsigned i = 0; i < e->n_hnp; i++) {
-		struct dmm_intent in;
-
-		memset(&in, 0, sizeof(in));
-		in.precedence = MAG_INTENT_PRECEDENCE;
-		in.prefix = e->hnp[i];
-		in.owner = e->handle;
-		in.match = DMM_FM_SRC;
-		in.link = e->ifindex;
-		in.action = DMM_FM_ENCAP;
-		in.local = mag->cfg.addr;
-		in.peer = *peer;
-		intent_add(mag, &in, now);
-		in.match = DMM_FM_DST;
-		in.link = 0;
-		in.action = DMM_FM_DECAP;
-		intent_add(mag, &in, now);
-		memset(&in.local, 0, sizeof(in.local));
-		memset(&in.peer, 0, sizeof(in.peer));
-		in.action = DMM_FM_DELIVER;
-		in.link = e->ifindex;
-		intent_add(mag, &in, now);
-	}
-	x->intents = true;
-	mag->base.stats.tunnels_established++;
-}
-
-/* --- entries --- */
-
-void mag_timers_cancel_all(struct dmm_mag *mag, const struct dmm_bul_entry *e)
-{
-	dmm_timers_cancel(mag->base.timers, DMM_TIMER_PBU_RETX, e->handle);
-	dmm_timers_cancel(mag->base.timers, DMM_TIMER_BUL_REFRESH, e->handle);
-	dmm_timers_cancel(mag->base.timers, DMM_TIMER_BUL_EXPIRE, e->handle);
-}
-
-/* Delete e with everything it holds: intents, timers, its heartbeat reference. */
-void mag_release(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now, const char *reason)
-{
-	struct mag_x *x = mag_xof(mag, e);
-
-	mag_intents_del(mag, e);
-	mag_timers_cancel_all(mag, e);
-	if (x->peer_ref) {
-		struct dmm_peer *p = dmm_peers_get(mag->base.peers, &e->lmaa, false);
-
-		if (p)
-			dmm_peers_ref(mag->base.peers, p, -1, now);
-	}
-	if (e->state != DMM_BUL_IDLE)
-		mag_set_state(mag, e, DMM_BUL_IDLE, reason);
-	memset(x, 0, sizeof(*x));
-	dmm_bul_del(mag->bul, e);
-}
-
-/* RFC 5213 §6.9.1.5: build and send the PBU of e with the next sequence number. */
-static void send_pbu(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
-{
-	struct mag_x *x = mag_xof(mag, e);
-	struct dmm_mh_msg m;
-
-	e->seq = mag->seq++;
-	pmip_pbu_build(&m, e, e->seq, DMM_BU_A | DMM_BU_P,
-		       x->kind == PBU_DEREG ? 0
-					    : dmm_lifetime_units((uint32_t)(e->lifetime_req / DMM_SECOND)),
-		       e->hnp, e->n_hnp, mag->cfg.timestamp_based, mag->base.env.wall_offset, now);
-	e->sent = now;
-	mag_tx(mag, &e->lmaa, &m);
-}
-
-/* Start a new attempt (first PBU of a registration, refresh or de-registration). */
-void mag_start_attempt(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t kind, uint8_t hi, dmm_time_t now)
-{
-	struct mag_x *x = mag_xof(mag, e);
-
-	x->kind = kind;
-	x->outstanding = true;
-	x->seq_first = mag->seq;
-	e->hi = hi;
-	e->retx = 0;
-	/* §6.9.4 item 1, and §6.9.1.4 for de-registration. */
-	e->backoff = pmip_backoff_first(x->first_reg && kind == PBU_REG,
-					mag->cfg.initial_bindack_timeout_first_reg,
-					mag->cfg.initial_bindack_timeout);
-	send_pbu(mag, e, now);
-	dmm_timers_set(mag->base.timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
-}
-
-/* A retry after 135/156/157 continues the same attempt with fresh numbers. */
-void mag_retry_now(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
-{
-	struct mag_x *x = mag_xof(mag, e);
-
-	x->seq_first = mag->seq;
-	send_pbu(mag, e, now);
-	dmm_timers_set(mag->base.timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
-}
-
 /* --- attach / detach --- */
+
+/* RFC 5213 §6.2: a new entry for mnid, when its policy profile lets it register; NULL and *err if not. */
+static struct dmm_bul_entry *attach_new(struct dmm_mag *mag, const struct dmm_mnid *mnid, int *err)
+{
+	char ms[DMM_MNID_STRLEN];
+	struct dmm_addr lma = mag->cfg.default_lma;
+	struct dmm_bul_entry *e;
+
+	*err = DMM_ERR_INVAL;
+	if (mag->cfg.policy) {
+		const struct dmm_policy_profile *pr = dmm_policy_lookup(mag->cfg.policy, mnid);
+
+		if (!pr || !pr->may_register) {
+			mag->ctr.attach_refused_policy++;
+			if (mag_log_on(mag, DMM_LOG_WARN))
+				dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
+					 "mag: %s: attach refused by policy (%s)", dmm_mnid_str(mnid, ms),
+					 pr ? "may not register" : "no profile");
+			return NULL;
+		}
+		if (pr->n_lma)
+			lma = pr->lma[0];
+	}
+	if (dmm_addr_is_zero(&lma)) {
+		mag->ctr.attach_refused_policy++;
+		dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
+			 "mag: attach refused: no LMA configured");
+		return NULL;
+	}
+	e = bulc_add(&mag->cl, mnid);
+	if (!e) {
+		mag->ctr.attach_refused_full++;
+		if (mag_log_on(mag, DMM_LOG_WARN))
+			dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
+				 "mag: %s: attach refused: binding update list full", dmm_mnid_str(mnid, ms));
+		*err = DMM_ERR_NOMEM;
+		return NULL;
+	}
+	memset(mag_bx(mag, e), 0, sizeof(struct mag_bx));
+	e->lmaa = lma;
+	e->pcoa = mag->cfg.addr;
+	return e;
+}
 
 int dmm_mag_attach(struct dmm_mag *mag, const struct dmm_mnid *mnid, uint32_t link, const uint8_t *ll,
 		   uint8_t ll_len, uint8_t att, dmm_time_t now)
 {
 	char ms[DMM_MNID_STRLEN];
-	struct dmm_addr lma = mag->cfg.default_lma;
 	struct dmm_bul_entry *e;
-	struct mag_x *x;
+	struct bulc_attempt *at;
+	int err;
 
 	if (!mnid || mnid->len == 0 || ll_len > DMM_LLID_MAX || (ll_len && !ll))
 		return DMM_ERR_INVAL;
 	e = dmm_bul_find_mnid(mag->bul, mnid);
-	if (e && mag_xof(mag, e)->blocked) {
+	if (e && mag_bx(mag, e)->blocked) {
 		mag->ctr.attach_refused_policy++;
 		if (mag_log_on(mag, DMM_LOG_WARN))
 			dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
@@ -285,42 +102,9 @@ int dmm_mag_attach(struct dmm_mag *mag, const struct dmm_mnid *mnid, uint32_t li
 		return 0;
 	}
 	if (!e) {
-		/* RFC 5213 §6.2: the MN's policy profile decides whether and where. */
-		if (mag->cfg.policy) {
-			const struct dmm_policy_profile *pr = dmm_policy_lookup(mag->cfg.policy, mnid);
-
-			if (!pr || !pr->may_register) {
-				mag->ctr.attach_refused_policy++;
-				if (mag_log_on(mag, DMM_LOG_WARN))
-					dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
-						 "mag: %s: attach refused by policy (%s)",
-						 dmm_mnid_str(mnid, ms),
-						 pr ? "may not register" : "no profile");
-				return DMM_ERR_INVAL;
-			}
-			if (pr->n_lma)
-				lma = pr->lma[0];
-		}
-		if (dmm_addr_is_zero(&lma)) {
-			mag->ctr.attach_refused_policy++;
-			dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
-				 "mag: attach refused: no LMA configured");
-			return DMM_ERR_INVAL;
-		}
-		e = dmm_bul_add(mag->bul, mnid, NULL);
-		if (!e) {
-			mag->ctr.attach_refused_full++;
-			if (mag_log_on(mag, DMM_LOG_WARN))
-				dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
-					 "mag: %s: attach refused: binding update list full",
-					 dmm_mnid_str(mnid, ms));
-			return DMM_ERR_NOMEM;
-		}
-		x = mag_xof(mag, e);
-		memset(x, 0, sizeof(*x));
-		x->first_reg = true;
-		e->lmaa = lma;
-		e->pcoa = mag->cfg.addr;
+		e = attach_new(mag, mnid, &err);
+		if (!e)
+			return err;
 	} else {
 		/*
 		 * The MN came back (another link of this MAG, or before its
@@ -328,9 +112,9 @@ int dmm_mag_attach(struct dmm_mag *mag, const struct dmm_mnid *mnid, uint32_t li
 		 * the new link (§6.9.1.1 item 3). The old link's routes go now.
 		 */
 		mag_intents_del(mag, e);
-		mag_timers_cancel_all(mag, e);
+		bulc_timers_cancel_all(&mag->cl, e);
 	}
-	x = mag_xof(mag, e);
+	at = mag_at(mag, e);
 	e->ifindex = link;
 	e->llid.len = ll_len;
 	if (ll_len)
@@ -338,15 +122,15 @@ int dmm_mag_attach(struct dmm_mag *mag, const struct dmm_mnid *mnid, uint32_t li
 	e->att = att ? att : mag->cfg.att;
 	e->lifetime_req = (dmm_time_t)mag->cfg.lifetime_s * DMM_SECOND;
 	e->attached = now; /* rule 8: handover timing starts here */
-	x->ts_resynced = x->seq_resynced = false;
+	at->ts_resynced = at->seq_resynced = false;
 	/*
 	 * §6.9.1.1 items 4-5: the MAG cannot tell a handover from a new
 	 * attachment, so a new entry says 1 (never 3, which could break hosts
 	 * with several interfaces); an entry that already holds prefixes asks
 	 * to keep them with 5.
 	 */
-	mag_set_state(mag, e, DMM_BUL_WAIT_PBA, e->n_hnp ? "MN attached again" : "MN attached");
-	mag_start_attempt(mag, e, PBU_REG, e->n_hnp ? DMM_HI_NO_CHANGE : DMM_HI_NEW_IF, now);
+	bulc_set_state(&mag->cl, e, DMM_BUL_WAIT_PBA, e->n_hnp ? "MN attached again" : "MN attached");
+	bulc_start(&mag->cl, e, BULC_REG, e->n_hnp ? DMM_HI_NO_CHANGE : DMM_HI_NEW_IF, now);
 	return 0;
 }
 
@@ -362,8 +146,7 @@ int dmm_mag_detach(struct dmm_mag *mag, const struct dmm_mnid *mnid, dmm_time_t 
 	if (e->state == DMM_BUL_DEREG_WAIT || e->state == DMM_BUL_IDLE)
 		return 0; /* already leaving, or a blocked marker */
 	mag_intents_del(mag, e);
-	dmm_timers_cancel(mag->base.timers, DMM_TIMER_BUL_REFRESH, e->handle);
-	dmm_timers_cancel(mag->base.timers, DMM_TIMER_BUL_EXPIRE, e->handle);
+	bulc_timers_detached(&mag->cl, e);
 	mag_emit(mag, DMM_MN_DEREGISTERED, 0, e);
 	mag->base.stats.deregistrations++;
 	if (e->n_hnp == 0) {
@@ -376,59 +159,22 @@ int dmm_mag_detach(struct dmm_mag *mag, const struct dmm_mnid *mnid, dmm_time_t 
 		return 0;
 	}
 	/* §6.9.1.4: lifetime 0, the HNPs, HI 4; one timeout and no retry. */
-	mag_set_state(mag, e, DMM_BUL_DEREG_WAIT, "MN detached");
-	mag_start_attempt(mag, e, PBU_DEREG, DMM_HI_UNKNOWN, now);
+	bulc_set_state(&mag->cl, e, DMM_BUL_DEREG_WAIT, "MN detached");
+	bulc_start(&mag->cl, e, BULC_DEREG, DMM_HI_UNKNOWN, now);
 	return 0;
 }
 
 /* --- receive --- */
 
-static bool rl_allow(struct dmm_mag *mag, dmm_time_t now)
-{
-	if (now - mag->rl_start >= DMM_SECOND || now < mag->rl_start) {
-		mag->rl_start = now;
-		mag->rl_count = 0;
-	}
-	return mag->rl_count++ < MAG_RL_PER_SECOND;
-}
-
-/* RFC 6275 §9.2: an unknown MH type is answered with a Binding Error, status 2. */
-static void send_be(struct dmm_mag *mag, const struct dmm_addr *dst)
-{
-	struct dmm_mh_msg be;
-
-	dmm_mh_init(&be, DMM_MH_BE);
-	be.u.be.status = DMM_BE_UNKNOWN_MH_TYPE;
-	mag_tx(mag, dst, &be);
-}
-
 void dmm_mag_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_addr *dst,
 		  const uint8_t *buf, size_t len, dmm_time_t now)
 {
-	struct dmm_mh_msg m;
-	char as[DMM_ADDR_STRLEN];
-	int n;
+	struct dmm_mh_msg m, be;
 
 	(void)dst;
 	/* Rule 5: decode and validate the whole message before any state changes. */
-	n = dmm_mh_decode(&m, buf, len);
-	if (n == DMM_ERR_UNKNOWN_TYPE) {
-		mag->base.stats.rx_unknown_type++;
-		if (rl_allow(mag, now))
-			dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
-				 "mag: unknown MH type %u from %s: BE 2", len > 2 ? buf[2] : 0,
-				 dmm_addr_str(src, as));
-		send_be(mag, src);
+	if (bulc_decode(&mag->cl, &m, &be, src, buf, len, now) < 0)
 		return;
-	}
-	if (n < 0) {
-		if (-n < DMM_STATS_MAX_ERR)
-			mag->base.stats.rx_malformed[-n]++;
-		if (rl_allow(mag, now))
-			dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_MH, "mag: malformed MH from %s: %s",
-				 dmm_addr_str(src, as), dmm_strerror(n));
-		return;
-	}
 	if (m.type < 32)
 		mag->base.stats.rx_by_type[m.type]++;
 	switch (m.type) {
@@ -453,74 +199,10 @@ void dmm_mag_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 
 /* --- timers --- */
 
-static void on_retx(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
-{
-	struct mag_x *x = mag_xof(mag, e);
-	struct mag_who w;
-
-	if (!x->outstanding)
-		return;
-	if (x->kind == PBU_DEREG) {
-		mag_release(mag, e, now, "no PBA for the de-registration");
-		return;
-	}
-	if (e->retx < mag->cfg.max_retransmissions) {
-		/* §6.9.4 item 3 (RFC 6275 §11.8): double up to MAX_BINDACK_TIMEOUT. */
-		e->retx++;
-		mag->base.stats.pbu_retransmissions++;
-		e->backoff = pmip_backoff_next(e->backoff, mag->cfg.max_bindack_timeout);
-		send_pbu(mag, e, now);
-		dmm_timers_set(mag->base.timers, DMM_TIMER_PBU_RETX, e->handle, now + e->backoff);
-		return;
-	}
-	mag->base.stats.pbu_give_ups++;
-	x->outstanding = false;
-	x->kind = PBU_NONE;
-	if (mag_log_on(mag, DMM_LOG_WARN))
-		dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
-			 "mag: %s: no PBA after %u retransmissions", mag_who(e, &w), e->retx);
-	if (e->state == DMM_BUL_REGISTERED)
-		return; /* the granted binding stands until BUL_EXPIRE */
-	mag_refuse(mag, e, DMM_MN_STATUS_NO_ANSWER, false, now, "no PBA");
-}
-
-static void on_refresh(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
-{
-	if (e->state != DMM_BUL_REGISTERED || mag_xof(mag, e)->outstanding)
-		return;
-	e->lifetime_req = (dmm_time_t)mag->cfg.lifetime_s * DMM_SECOND;
-	mag_start_attempt(mag, e, PBU_REFRESH, DMM_HI_NO_CHANGE, now); /* §6.9.1.3 */
-}
-
-static void on_expire(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
-{
-	if (e->state != DMM_BUL_REGISTERED)
-		return;
-	mag_emit(mag, DMM_MN_DEREGISTERED, 0, e);
-	mag_release(mag, e, now, "lifetime expired");
-}
-
 /* A timer of a BUL entry (heartbeats are run by base.c). */
 static void on_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle h, dmm_time_t now)
 {
-	struct dmm_mag *mag = (struct dmm_mag *)b;
-	struct dmm_bul_entry *e = dmm_bul_get(mag->bul, h);
-
-	if (!e)
-		return; /* stale: the entry went */
-	switch (kind) {
-	case DMM_TIMER_PBU_RETX:
-		on_retx(mag, e, now);
-		break;
-	case DMM_TIMER_BUL_REFRESH:
-		on_refresh(mag, e, now);
-		break;
-	case DMM_TIMER_BUL_EXPIRE:
-		on_expire(mag, e, now);
-		break;
-	default:
-		break;
-	}
+	(void)bulc_on_timer(&((struct dmm_mag *)b)->cl, kind, h, now);
 }
 
 void dmm_mag_expire(struct dmm_mag *mag, dmm_time_t now)
@@ -587,9 +269,9 @@ struct dmm_mag *dmm_mag_new(const struct dmm_env *env, const struct dmm_mag_cfg 
 	mag->bul = dmm_bul_new(a, cfg->max_mns, cfg->max_mns * 2, env->seed ^ 0x6d6167);
 	if (!mag->bul)
 		goto err_bul;
-	mag->x = a->zalloc(a->ctx, sizeof(*mag->x) * cfg->max_mns);
-	if (!mag->x)
-		goto err_x;
+	mag->bx = a->zalloc(a->ctx, sizeof(*mag->bx) * cfg->max_mns);
+	if (!mag->bx)
+		goto err_bx;
 	caps.timers = cfg->max_mns * 3 + cfg->max_peers + 8;
 	caps.peers = cfg->max_peers;
 	/* Three intents per HNP; room for two HNPs per MN on average. */
@@ -597,8 +279,12 @@ struct dmm_mag *dmm_mag_new(const struct dmm_env *env, const struct dmm_mag_cfg 
 	pc = peer_cfg(cfg);
 	if (dmm_role_base_init(&mag->base, env, &caps, &pc, &po) != 0)
 		goto err_base;
-	mag->seq = (uint16_t)dmm_hash_u64(env->seed ^ 0x7365710000000000ull);
-	mag->rl_start = now;
+	if (bulc_init(&mag->cl, &mag->base, mag->bul, cfg->max_mns,
+		      (uint16_t)dmm_hash_u64(env->seed ^ 0x7365710000000000ull), &mag_bulc_ops, mag,
+		      now) != 0)
+		goto err_cl;
+	bulc_configure(&mag->cl, &(struct bulc_cfg){BULC_CFG_OF(cfg)});
+	mag->cl.matrix = mag->ctr.transitions;
 	/*
 	 * RFC 5847 §5.3: after our own restart, tell the default LMA at once
 	 * so it can clean up; other LMAs learn it from our next response.
@@ -611,9 +297,11 @@ struct dmm_mag *dmm_mag_new(const struct dmm_env *env, const struct dmm_mag_cfg 
 	}
 	return mag;
 
+err_cl:
+	dmm_role_base_fini(&mag->base);
 err_base:
-	a->free(a->ctx, mag->x);
-err_x:
+	a->free(a->ctx, mag->bx);
+err_bx:
 	dmm_bul_free(mag->bul);
 err_bul:
 	a->free(a->ctx, mag);
@@ -628,7 +316,8 @@ void dmm_mag_free(struct dmm_mag *mag)
 		return;
 	a = mag->base.env.alloc;
 	dmm_role_base_fini(&mag->base); /* removes every intent through the data plane */
-	a->free(a->ctx, mag->x);
+	bulc_fini(&mag->cl);
+	a->free(a->ctx, mag->bx);
 	dmm_bul_free(mag->bul);
 	a->free(a->ctx, mag);
 }
@@ -641,12 +330,13 @@ int dmm_mag_reconfigure(struct dmm_mag *mag, const struct dmm_mag_cfg *cfg, dmm_
 	    !dmm_addr_eq(&cfg->addr, &mag->cfg.addr))
 		return DMM_ERR_INVAL; /* capacities and the Proxy-CoA are fixed for the instance's life */
 	mag->cfg = *cfg;
+	bulc_configure(&mag->cl, &(struct bulc_cfg){BULC_CFG_OF(cfg)});
 	pc = peer_cfg(cfg);
 	dmm_peers_reconfigure(mag->base.peers, &pc);
 	/* A new configuration is the administrative action that lifts 152 blocks (§6.9.1.2 item 7). */
 	for (struct dmm_bul_entry *e = dmm_bul_next(mag->bul, NULL), *next; e; e = next) {
 		next = dmm_bul_next(mag->bul, e);
-		if (mag_xof(mag, e)->blocked)
+		if (mag_bx(mag, e)->blocked)
 			mag_release(mag, e, now, "unblocked by reconfiguration");
 	}
 	return 0;

@@ -135,7 +135,7 @@ void mag_peer_down(void *ctx, struct dmm_peer *p, dmm_time_t now)
 	for (struct dmm_bul_entry *e = dmm_bul_next(mag->bul, NULL); e; e = dmm_bul_next(mag->bul, e)) {
 		if (e->state == DMM_BUL_IDLE || !dmm_addr_eq(&e->lmaa, &p->addr))
 			continue;
-		mag_xof(mag, e)->lma_down = true;
+		mag_bx(mag, e)->lma_down = true;
 		n++;
 	}
 	mag->ctr.bindings_marked_down += n;
@@ -151,7 +151,7 @@ void mag_peer_up(void *ctx, struct dmm_peer *p, dmm_time_t now)
 	(void)now;
 	for (struct dmm_bul_entry *e = dmm_bul_next(mag->bul, NULL); e; e = dmm_bul_next(mag->bul, e))
 		if (dmm_addr_eq(&e->lmaa, &p->addr))
-			mag_xof(mag, e)->lma_down = false;
+			mag_bx(mag, e)->lma_down = false;
 	dmm_logf(mag->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "mag: LMA %s up again",
 		 dmm_addr_str(&p->addr, as));
 }
@@ -168,8 +168,8 @@ void mag_peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now)
 			continue;
 		if (e->state != DMM_BUL_REGISTERED && e->state != DMM_BUL_WAIT_PBA)
 			continue;
-		mag_xof(mag, e)->lma_down = false;
-		mag_start_attempt(mag, e, PBU_REG, e->n_hnp ? DMM_HI_NO_CHANGE : DMM_HI_NEW_IF, now);
+		mag_bx(mag, e)->lma_down = false;
+		bulc_start(&mag->cl, e, BULC_REG, e->n_hnp ? DMM_HI_NO_CHANGE : DMM_HI_NEW_IF, now);
 		n++;
 	}
 	mag->ctr.rereg_after_restart += n;
