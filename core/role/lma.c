@@ -233,6 +233,7 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	peer_cfg(cfg, &pc);
 	if (dmm_role_base_init(&lma->base, env, &caps, &pc, &pops) != 0)
 		goto err_base;
+	dmm_peers_set_role(lma->base.peers, "lma");
 	lma->bx = a->zalloc(a->ctx, sizeof(*lma->bx) * cap);
 	if (!lma->bx)
 		goto err_bx;
