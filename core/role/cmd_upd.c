@@ -64,17 +64,10 @@ void cmd_send_pba(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_m
 		dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = r->hnp[i];
 	if (r->n_hnp == 0)
 		dmm_mh_add_opt(m, DMM_OPT_HNP); /* ::/0 */
-	if (status == DMM_BA_TIMESTAMP_MISMATCH || status == DMM_BA_TIMESTAMP_LOWER_THAN_PREV) {
-		uint64_t t = pmip_wall_timestamp(c->base.env.wall_offset, now);
-
-		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
-		o->u.timestamp.seconds = t >> 16;
-		o->u.timestamp.fraction = (uint16_t)t;
-	} else if (r->has_ts) {
-		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
-		o->u.timestamp.seconds = r->ts >> 16;
-		o->u.timestamp.fraction = (uint16_t)r->ts;
-	}
+	if (status == DMM_BA_TIMESTAMP_MISMATCH || status == DMM_BA_TIMESTAMP_LOWER_THAN_PREV)
+		pmip_add_timestamp(m, pmip_wall_timestamp(c->base.env.wall_offset, now));
+	else if (r->has_ts)
+		pmip_add_timestamp(m, r->ts);
 	for (unsigned i = 0; prev && status < 128 && i < prev->n; i++) {
 		o = dmm_mh_add_opt(m, DMM_OPT_PREV_MAAR);
 		if (!o)
@@ -197,7 +190,6 @@ struct cmd_upd *cmd_choose_pending(struct dmm_cmd *c, const struct dmm_mnid *mni
 void cmd_upd_send(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 {
 	struct dmm_mh_msg *m = &c->tx;
-	struct dmm_mh_opt *o;
 
 	dmm_mh_init(m, DMM_MH_BU);
 	m->u.bu.seq = u->seq;
@@ -206,14 +198,8 @@ void cmd_upd_send(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 	pmip_add_mnid(m, &u->mnid);
 	dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = u->prefix;
 	dmm_mh_add_opt(m, DMM_OPT_SERVING_MAAR)->u.serving_maar = u->serving;
-	if (c->cfg.timestamp_based) {
-		/* A fresh Timestamp on every transmission: an equal one would be refused (157). */
-		uint64_t t = pmip_wall_timestamp(c->base.env.wall_offset, now);
-
-		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
-		o->u.timestamp.seconds = t >> 16;
-		o->u.timestamp.fraction = (uint16_t)t;
-	}
+	if (c->cfg.timestamp_based) /* a fresh Timestamp on every transmission: an equal one gets 157 */
+		pmip_add_timestamp(m, pmip_wall_timestamp(c->base.env.wall_offset, now));
 	u->sent++;
 	if (u->sent > 1)
 		c->base.stats.pbu_retransmissions++;

@@ -476,11 +476,7 @@ static void send_pba(struct dmm_lma *lma, const struct pbu *p, uint8_t status,
 		dmm_mh_add_opt(m, DMM_OPT_ATT)->u.att.value = p->att->u.att.value;
 	if (status == DMM_BA_TIMESTAMP_MISMATCH || status == DMM_BA_TIMESTAMP_LOWER_THAN_PREV) {
 		/* §5.5 rules 8 and 9: our own time of day. */
-		uint64_t t = pmip_wall_timestamp(lma->base.env.wall_offset, now);
-
-		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
-		o->u.timestamp.seconds = t >> 16;
-		o->u.timestamp.fraction = (uint16_t)t;
+		pmip_add_timestamp(m, pmip_wall_timestamp(lma->base.env.wall_offset, now));
 	} else if (p->ts) {
 		/* §5.5 rule 7: the same value back. */
 		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);

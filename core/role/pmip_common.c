@@ -271,6 +271,16 @@ uint8_t pmip_authorize(const struct dmm_policy *pol, const struct dmm_addr *self
 	return 0;
 }
 
+void pmip_add_timestamp(struct dmm_mh_msg *m, uint64_t t)
+{
+	struct dmm_mh_opt *o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
+
+	if (!o)
+		return;
+	o->u.timestamp.seconds = t >> 16;
+	o->u.timestamp.fraction = (uint16_t)t;
+}
+
 uint64_t pmip_wall_ns(int64_t wall_offset, dmm_time_t now)
 {
 	int64_t w = (int64_t)now + wall_offset;

@@ -102,6 +102,9 @@ bool pmip_ts_in_window(const struct dmm_mh_opt *o, uint64_t wall_ns, dmm_time_t 
 uint8_t pmip_authorize(const struct dmm_policy *pol, const struct dmm_addr *self, const struct dmm_addr *peer,
 		       const struct dmm_mnid *mnid, const struct dmm_policy_profile **prof);
 
+/* Append a Timestamp option with t, in the 64-bit form of §8.8 (48-bit s << 16 | 1/65536 s). */
+void pmip_add_timestamp(struct dmm_mh_msg *m, uint64_t t);
+
 /* Our time of day in ns since 1970: now + wall_offset, 0 before 1970 (role.h). */
 uint64_t pmip_wall_ns(int64_t wall_offset, dmm_time_t now);
 
