@@ -28,7 +28,9 @@
  *                               when the update is freed.
  *   DMM_TIMER_HEARTBEAT (peer)  core/role/peer.c (RFC 5847).
  *
- * What happens when a timer fires is in cmd_pbu.c, dispatched by cmd.c.
+ * What happens when a timer fires: cmd.c dispatches; the expiry removes
+ * the MN (cmd_state.c), the others run cmd_relay_timer() and
+ * cmd_upd_timer() (cmd_pbu.c).
  */
 #include "cmd_int.h"
 

@@ -125,8 +125,9 @@ static void peer_up(void *ctx, struct dmm_peer *p, dmm_time_t now)
 	char a[DMM_ADDR_STRLEN];
 
 	(void)now;
-	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "mag %s: down -> up",
-		 dmm_addr_str(&p->addr, a));
+	/* The peer's own transition is logged by peer.c. */
+	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "mag %s: reachable again (%u bindings)",
+		 dmm_addr_str(&p->addr, a), p->bindings);
 }
 
 /* RFC 5847 §5.3: the MAG restarted and lost its state: its bindings here are void. */

@@ -568,88 +568,102 @@ static struct dmm_bcache_entry *apply_new(struct dmm_lma *lma, const struct pbu 
 	return e;
 }
 
-static void apply_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)
+/* §5.3.5 step 2: accept, drop the MN's traffic, delete after MinDelayBeforeBCEDelete. */
+static void apply_dereg(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)
 {
 	struct dmm_bcache_entry *e = v->e;
-	struct dmm_addr prev;
-	uint8_t prev_att;
-	bool revived;
 
+	e->seq = p->seq;
+	if (p->ts)
+		e->timestamp = v->ts;
+	e->updated = now;
+	if (e->state != DMM_BCE_DEREG_WAIT) {
+		lma->base.stats.deregistrations++;
+		lma_peer_release(lma, e, now);
+		lma_timers_dereg_received(lma, e, now);
+		lma_set_state(lma, e, DMM_BCE_DEREG_WAIT, "de-registration");
+		lma_set_intents(lma, e, now);
+	}
+	/* A repeated de-registration keeps the first deadline. */
+	send_pba(lma, p, DMM_BA_ACCEPTED, e, 0, now);
+}
+
+/* §5.3.4 steps 1-4 after the binding moved from prev: routes, logs, and the BRI. */
+static void handoff_done(struct dmm_lma *lma, struct dmm_bcache_entry *e, const struct dmm_addr *prev,
+			 uint8_t prev_att, bool revived, dmm_time_t now)
+{
+	char a[DMM_ADDR_STRLEN], b[DMM_ADDR_STRLEN];
+
+	lma->base.stats.lifetime_ext_after_handoff++;
+	lma->base.stats.handoffs++;
+	e->handovers++;
+	lma_set_intents(lma, e, now);
+	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "handoff: mag %s -> %s (hi %u, att %u -> %u)",
+		 dmm_addr_str(prev, a), dmm_addr_str(&e->pcoa, b), e->hi, prev_att, e->att);
+	if (!revived)
+		lma_log_bce(lma, DMM_LOG_INFO, e, "ACTIVE", "ACTIVE", "handoff");
+	/*
+	 * RFC 5846 §8.1: revoke at the previous MAG, unless it has already
+	 * de-registered (then it holds nothing to revoke).
+	 */
+	if (lma->cfg.revoke_on_handoff && !revived)
+		lma_bri_start(lma, e, prev,
+			      e->hi == DMM_HI_UNKNOWN ? BRI_TRIGGER_UNKNOWN
+			      : e->att == prev_att    ? BRI_TRIGGER_SAME_ATT
+						      : BRI_TRIGGER_OTHER_ATT,
+			      now);
+}
+
+/* §5.3.3 (same MAG) or §5.3.4 (another MAG), also during a de-registration wait (§5.3.5). */
+static void apply_update(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)
+{
+	struct dmm_bcache_entry *e = v->e;
+	struct dmm_addr prev = e->pcoa;
+	uint8_t prev_att = e->att;
+	bool revived = e->state == DMM_BCE_DEREG_WAIT;
+
+	bce_fill(lma, e, p, v, now);
+	if (revived) {
+		lma_peer_hold(lma, e, now); /* released at the de-registration */
+	} else if (v->what == PBU_HANDOFF) {
+		struct dmm_handle old = lma_bx_of(lma, e)->peer;
+
+		lma_peer_hold(lma, e, now); /* the new MAG first: no needless tunnel teardown */
+		lma_peer_unref(lma, old, now);
+	}
+	if (revived) {
+		/* §5.3.5: a PBU during the wait ends it and keeps the entry. */
+		lma_timers_dereg_ended(lma, e);
+		lma_set_state(lma, e, DMM_BCE_ACTIVE,
+			      v->what == PBU_HANDOFF ? "handoff during de-registration wait"
+						     : "re-registration during de-registration wait");
+	}
+	lma_timers_binding_accepted(lma, e);
+	if (v->what == PBU_HANDOFF) {
+		handoff_done(lma, e, &prev, prev_att, revived, now);
+	} else {
+		/* §5.3.3 */
+		lma->base.stats.lifetime_ext_no_handoff++;
+		if (revived)
+			lma_set_intents(lma, e, now);
+		else
+			lma_log_bce(lma, DMM_LOG_DEBUG, e, "ACTIVE", "ACTIVE", "lifetime extension");
+	}
+	send_pba(lma, p, DMM_BA_ACCEPTED, e, v->lifetime_s, now);
+}
+
+static void apply_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)
+{
 	switch (v->what) {
 	case PBU_NEW:
-		e = apply_new(lma, p, v, now);
-		send_pba(lma, p, DMM_BA_ACCEPTED, e, v->lifetime_s, now);
+		send_pba(lma, p, DMM_BA_ACCEPTED, apply_new(lma, p, v, now), v->lifetime_s, now);
 		return;
 	case PBU_DEREG:
-		/* §5.3.5 step 2: accept, drop the MN's traffic, delete after MinDelayBeforeBCEDelete. */
-		e->seq = p->seq;
-		if (p->ts)
-			e->timestamp = v->ts;
-		e->updated = now;
-		if (e->state != DMM_BCE_DEREG_WAIT) {
-			lma->base.stats.deregistrations++;
-			lma_peer_release(lma, e, now);
-			lma_timers_dereg_received(lma, e, now);
-			lma_set_state(lma, e, DMM_BCE_DEREG_WAIT, "de-registration");
-			lma_set_intents(lma, e, now);
-		}
-		/* A repeated de-registration keeps the first deadline. */
-		send_pba(lma, p, DMM_BA_ACCEPTED, e, 0, now);
+		apply_dereg(lma, p, v, now);
 		return;
 	case PBU_EXTEND:
 	case PBU_HANDOFF:
-		prev = e->pcoa;
-		prev_att = e->att;
-		revived = e->state == DMM_BCE_DEREG_WAIT;
-		bce_fill(lma, e, p, v, now);
-		if (revived) {
-			lma_peer_hold(lma, e, now); /* released at the de-registration */
-		} else if (v->what == PBU_HANDOFF) {
-			struct dmm_handle old = lma_bx_of(lma, e)->peer;
-
-			lma_peer_hold(lma, e, now); /* the new MAG first: no needless tunnel teardown */
-			lma_peer_unref(lma, old, now);
-		}
-		if (revived) {
-			/* §5.3.5: a PBU during the wait ends it and keeps the entry. */
-			lma_timers_dereg_ended(lma, e);
-			lma_set_state(lma, e, DMM_BCE_ACTIVE,
-				      v->what == PBU_HANDOFF ? "handoff during de-registration wait"
-							     : "re-registration during de-registration wait");
-		}
-		lma_timers_binding_accepted(lma, e);
-		if (v->what == PBU_EXTEND) {
-			/* §5.3.3 */
-			lma->base.stats.lifetime_ext_no_handoff++;
-			if (revived)
-				lma_set_intents(lma, e, now);
-			else
-				lma_log_bce(lma, DMM_LOG_DEBUG, e, "ACTIVE", "ACTIVE", "lifetime extension");
-		} else {
-			/* §5.3.4 steps 1-4: move the routes and the tunnel to the new MAG. */
-			char a[DMM_ADDR_STRLEN], b[DMM_ADDR_STRLEN];
-
-			lma->base.stats.lifetime_ext_after_handoff++;
-			lma->base.stats.handoffs++;
-			e->handovers++;
-			lma_set_intents(lma, e, now);
-			dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
-				 "handoff: mag %s -> %s (hi %u, att %u -> %u)", dmm_addr_str(&prev, a),
-				 dmm_addr_str(&e->pcoa, b), e->hi, prev_att, e->att);
-			if (!revived)
-				lma_log_bce(lma, DMM_LOG_INFO, e, "ACTIVE", "ACTIVE", "handoff");
-			/*
-			 * RFC 5846 §8.1: revoke at the previous MAG, unless it has
-			 * already de-registered (then it holds nothing to revoke).
-			 */
-			if (lma->cfg.revoke_on_handoff && !revived)
-				lma_bri_start(lma, e, &prev,
-					      e->hi == DMM_HI_UNKNOWN ? BRI_TRIGGER_UNKNOWN
-					      : e->att == prev_att    ? BRI_TRIGGER_SAME_ATT
-								      : BRI_TRIGGER_OTHER_ATT,
-					      now);
-		}
-		send_pba(lma, p, DMM_BA_ACCEPTED, e, v->lifetime_s, now);
+		apply_update(lma, p, v, now);
 		return;
 	case PBU_IGNORE:
 		dmm_logf(lma->base.env.log, DMM_LOG_DEBUG, DMM_LC_MH,

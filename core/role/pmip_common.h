@@ -84,7 +84,7 @@ bool pmip_mn_event_add(struct dmm_mn_event *ev, const struct dmm_prefix *p, uint
 
 /* ===== end of the access-side block ===== */
 
-/* ===== Anchor side: LMA (lma.c), CMD (cmd.c) and MAAR as anchor ===== */
+/* ===== Anchor side: LMA (lma*.c), CMD (cmd*.c) and MAAR as anchor ===== */
 
 /*
  * RFC 5213 §5.5 rule 6, first check: the Timestamp option o lies within
