@@ -5,7 +5,9 @@
  * heartbeat (RFC 5847), counts of MNs served and prefixes anchored, and
  * the choice of an anchor for a MAAR that cannot anchor.
  *
- * States, one set_state() that logs every change:
+ * States, one set_state() through which every change is counted and
+ * logged (dmm_fsm_note(), DMM_FSM_ANCHOR); a row comes from and goes to
+ * DMM_FSM_NONE:
  *   UNKNOWN  never heard (a row exists only once a MAAR was heard, so
  *            this is the state of a row that has not been filled yet)
  *   UP       heard; sessions in use below the maximum (or no load known)
@@ -21,6 +23,7 @@
 #include "cmd_int.h"
 #include "dmm/err.h"
 #include "dmm/fmt.h"
+#include "fsm.h"
 
 static uint32_t addr_hash(const struct dmm_cmd *c, const struct dmm_addr *a)
 {
@@ -29,21 +32,27 @@ static uint32_t addr_hash(const struct dmm_cmd *c, const struct dmm_addr *a)
 
 const char *dmm_anchor_state_name(uint8_t state)
 {
-	static const char *const n[] = {"unknown", "up", "full", "down"};
-
-	return state < 4 ? n[state] : "?";
+	return dmm_fsm_state_name(DMM_FSM_ANCHOR, state); /* the names live in fsm.c */
 }
 
+/* Count and log the change of row x from -> to (DMM_FSM_NONE: the row is made or reused). */
+static void note(struct dmm_cmd *c, const struct cmd_anchor *x, int from, int to, const char *reason)
+{
+	char a[DMM_ADDR_STRLEN], who[DMM_ADDR_STRLEN + 8] = "maar ";
+
+	strcat(who, dmm_addr_str(&x->pub.addr, a));
+	dmm_fsm_note(&c->base.stats, c->base.env.log, DMM_FSM_ANCHOR, from, to, "cmd", who, reason);
+}
+
+/* The one place a row changes state. */
 static void set_state(struct dmm_cmd *c, struct cmd_anchor *x, uint8_t to, const char *reason)
 {
-	char a[DMM_ADDR_STRLEN];
+	uint8_t from = x->pub.state;
 
-	if (x->pub.state == to)
+	if (from == to)
 		return;
-	dmm_logf(c->base.env.log, to == DMM_ANCHOR_DOWN ? DMM_LOG_WARN : DMM_LOG_INFO, DMM_LC_FSM,
-		 "maar %s: %s -> %s (%s)", dmm_addr_str(&x->pub.addr, a), dmm_anchor_state_name(x->pub.state),
-		 dmm_anchor_state_name(to), reason);
 	x->pub.state = to;
+	note(c, x, from, to, reason);
 }
 
 /* UP or FULL from the load; DOWN wins while the heartbeat says so. */
@@ -102,7 +111,6 @@ static struct cmd_anchor *get_or_add(struct dmm_cmd *c, const struct dmm_addr *a
 {
 	struct cmd_anchor *x = cmd_anchor_find(c, a);
 	int64_t i;
-	char s[DMM_ADDR_STRLEN];
 
 	if (x)
 		return x;
@@ -111,8 +119,7 @@ static struct cmd_anchor *get_or_add(struct dmm_cmd *c, const struct dmm_addr *a
 		return NULL;
 	x = &c->anchor[i];
 	if (x->used) {
-		dmm_logf(c->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar %s: row reused (idle)",
-			 dmm_addr_str(&x->pub.addr, s));
+		note(c, x, x->pub.state, DMM_FSM_NONE, "row reused (idle)");
 		dmm_hidx_remove(&c->anchor_idx, addr_hash(c, &x->pub.addr), (uint32_t)i);
 	}
 	if (dmm_hidx_insert(&c->anchor_idx, addr_hash(c, a), (uint32_t)i) != 0) {
@@ -123,6 +130,7 @@ static struct cmd_anchor *get_or_add(struct dmm_cmd *c, const struct dmm_addr *a
 	x->used = true;
 	x->pub.addr = *a;
 	x->pub.state = DMM_ANCHOR_UNKNOWN;
+	note(c, x, DMM_FSM_NONE, DMM_ANCHOR_UNKNOWN, "heard");
 	return x;
 }
 
@@ -265,41 +273,4 @@ void cmd_peer_up(void *ctx, struct dmm_peer *p, dmm_time_t now)
 		return;
 	x->down = false;
 	recompute(c, x, "heartbeat answered");
-}
-
-/*
- * RFC 5847 §3.2: the MAAR restarted without its session state, so its
- * entries here are invalid (§3: mark them so). Choice:
- *  - every (MAAR, prefix) pair it anchored is dropped: its pool forgot
- *    the prefix; the S-MAAR's tunnel to it carries nothing and is
- *    released idle (a release of an unknown pair is answered 0);
- *  - every MN it served is removed as by a de-registration: the
- *    previous MAARs get lifetime 0 and give their prefixes back. When the
- *    MN attaches again, the MAAR registers it afresh.
- */
-void cmd_peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now)
-{
-	struct dmm_cmd *c = ctx;
-	struct dmm_addr maar = p->addr;
-	struct dmm_bcache_entry *e, *next;
-	unsigned mns = 0, pairs = 0;
-	char a[DMM_ADDR_STRLEN];
-
-	for (e = dmm_bcache_next(c->bc, NULL); e; e = next) {
-		next = dmm_bcache_next(c->bc, e);
-		if (dmm_addr_eq(&e->pcoa, &maar)) {
-			cmd_mn_delete(c, e, true, "serving maar restarted", now);
-			mns++;
-			continue;
-		}
-		for (unsigned i = e->pmaar.n; i-- > 0;)
-			if (dmm_addr_eq(&e->pmaar.a[i].addr, &maar)) {
-				cmd_pair_drop(c, e, i, "anchoring maar restarted", now);
-				pairs++;
-			}
-		if (e->pmaar.n == 0)
-			cmd_mn_delete(c, e, false, "no prefix left", now);
-	}
-	dmm_logf(c->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
-		 "maar %s restarted: %u MNs removed, %u pairs dropped", dmm_addr_str(&maar, a), mns, pairs);
 }

@@ -1,16 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The CMD's private structures, shared by cmd.c (MN table, PBU/PBA
- * processing, updates of previous MAARs, relay) and cmd_anchor.c (the
- * table of MAARs, anchor selection, heartbeat events). Not a public header.
+ * The CMD's private structures and the functions its files share. Not a
+ * public header. The layers, bottom up; a file calls only files below it
+ * (no cycles):
+ *   cmd_timers.c  the timer rules, as named hooks
+ *   cmd_anchor.c  the table of MAARs: states, load, choice of an anchor,
+ *                 heartbeat down/up
+ *   cmd_upd.c     log lines, PBAs to the S-MAAR, updates (PBUs to MAARs)
+ *   cmd_state.c   MN entries: creation and removal (counted, logged),
+ *                 (anchor, prefix) pairs, the end of a relay transaction
+ *   cmd_pbu.c     PBU in (check, apply), PBA in, relay and anchor choice,
+ *                 what the timers do when they fire
+ *   cmd.c         receive and timer dispatch, MAAR restarts, life
+ *                 cycle, the ops table
  */
 #ifndef DMM_CORE_ROLE_CMD_INT_H
 #define DMM_CORE_ROLE_CMD_INT_H
 
 #include "base.h"
 #include "dmm/cmd.h"
+#include "dmm/fmt.h"
 #include "dmm/mh.h"
 #include "dmm/timers.h"
+#include "pmip_common.h"
 
 /* Our own timer kinds above the built-in ones (timers.h). */
 enum {
@@ -42,8 +54,8 @@ struct cmd_pair_x {
 	struct dmm_handle upd; /* the pending update to the anchor; gen 0: none */
 };
 
-/* What the CMD keeps per MN beside the cache entry, indexed by handle.idx. */
-struct cmd_mx {
+/* What the CMD keeps per MN beside the cache entry (cmd_bx_of()), indexed by handle.idx. */
+struct cmd_bx {
 	struct cmd_pair_x px[DMM_BCE_MAX_PMAAR];
 	bool has_current;
 	struct dmm_prefix current; /* the prefix the S-MAAR registered (its own, or the one chosen for it) */
@@ -87,7 +99,7 @@ struct dmm_cmd {
 	struct dmm_cmd_cfg cfg;
 	struct dmm_cmd_counters ctr;
 	struct dmm_bcache *bc;
-	struct cmd_mx *mx;
+	struct cmd_bx *bx; /* per MN, cmd_bx_of() */
 	struct cmd_anchor *anchor;
 	struct dmm_hidx anchor_idx; /* address -> anchor slot */
 	struct cmd_upd *upd;
@@ -96,6 +108,7 @@ struct dmm_cmd {
 	struct dmm_hidx upd_idx;    /* seq -> update slot */
 	struct dmm_hidx choose_idx; /* MN-ID -> CHOOSE update slot */
 	uint16_t seq;
+	struct pmip_ratelimit rl; /* malformed-input log lines */
 	/* Scratch space, kept out of the stack: a decoded message is ~9 KB. */
 	struct dmm_mh_msg rx, tx;
 	uint8_t buf[DMM_MH_MAX_LEN];
@@ -106,12 +119,35 @@ static inline bool cmd_prefix_is_zero(const struct dmm_prefix *p)
 	return dmm_addr_is_zero(&p->addr);
 }
 
-static inline struct cmd_mx *cmd_mx_of(struct dmm_cmd *c, const struct dmm_bcache_entry *e)
+static inline struct cmd_bx *cmd_bx_of(struct dmm_cmd *c, const struct dmm_bcache_entry *e)
 {
-	return &c->mx[e->handle.idx];
+	return &c->bx[e->handle.idx];
 }
 
-/* cmd_upd.c: messages and updates */
+/* cmd_timers.c: see the rules at its top. */
+
+/* The S-MAAR's registration of e was accepted: e lives until e->expires. */
+void cmd_timers_mn_registered(struct dmm_cmd *c, const struct dmm_bcache_entry *e);
+/* e is being removed. */
+void cmd_timers_mn_removed(struct dmm_cmd *c, const struct dmm_bcache_entry *e);
+/* The relay transaction of e waits for the anchors' answers (§2.2). */
+void cmd_timers_relay_waiting(struct dmm_cmd *c, const struct dmm_bcache_entry *e, dmm_time_t now);
+/* The relay transaction of e is closed. */
+void cmd_timers_relay_closed(struct dmm_cmd *c, const struct dmm_bcache_entry *e);
+/* The PBU of update u went out: its answer is due within u->delay. */
+void cmd_timers_upd_sent(struct dmm_cmd *c, const struct cmd_upd *u, dmm_time_t now);
+/* u was abandoned: kept max_bindack_timeout for a late answer, then forgotten. */
+void cmd_timers_upd_abandoned(struct dmm_cmd *c, const struct cmd_upd *u, dmm_time_t now);
+/* u is freed. */
+void cmd_timers_upd_freed(struct dmm_cmd *c, const struct cmd_upd *u);
+
+/* cmd_upd.c: log lines, messages and updates */
+
+/* "mn M prefix P maar A" (each "-" when NULL) into who, DMM_CMD_WHO_LEN bytes. */
+#define DMM_CMD_WHO_LEN (DMM_MNID_STRLEN + DMM_PREFIX_STRLEN + DMM_ADDR_STRLEN + 24)
+const char *cmd_who(char *who, const struct dmm_mnid *id, const struct dmm_prefix *p,
+		    const struct dmm_addr *maar);
+/* "mn M prefix P maar A: what" at lvl. */
 void cmd_log_mn(struct dmm_cmd *c, enum dmm_log_level lvl, const struct dmm_mnid *id,
 		const struct dmm_prefix *p, const struct dmm_addr *maar, const char *what);
 void cmd_send_msg(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst,
@@ -144,12 +180,39 @@ struct cmd_anchor *cmd_anchor_best(struct dmm_cmd *c, const struct dmm_addr *exc
 				   const struct dmm_addr *tried, unsigned ntried);
 void cmd_peer_down(void *ctx, struct dmm_peer *p, dmm_time_t now);
 void cmd_peer_up(void *ctx, struct dmm_peer *p, dmm_time_t now);
-void cmd_peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now);
 
-/* cmd.c, for cmd_anchor.c */
+/* cmd_state.c */
+
+/* A new entry for mnid served by S-MAAR s (§2.1), counted and logged "none -> ACTIVE"; NULL: no room. */
+struct dmm_bcache_entry *cmd_mn_add(struct dmm_cmd *c, const struct dmm_mnid *mnid, const struct dmm_addr *s,
+				    const struct dmm_prefix *p, dmm_time_t now);
+/*
+ * Remove e, counted and logged "ACTIVE -> none (reason)": its pending
+ * updates go; with notify, every previous MAAR gets lifetime 0 (§4).
+ */
 void cmd_mn_delete(struct dmm_cmd *c, struct dmm_bcache_entry *e, bool notify, const char *reason,
 		   dmm_time_t now);
+/* Add the pair (a, p) to e, whose anchor's entry lasts until expires (0: the S-MAAR's own). */
+int cmd_pair_add(struct dmm_cmd *c, struct dmm_bcache_entry *e, const struct dmm_addr *a,
+		 const struct dmm_prefix *p, dmm_time_t expires, dmm_time_t now);
+/* Remove pair i of e with its pending update (no message). */
 void cmd_pair_drop(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, const char *reason,
 		   dmm_time_t now);
+/* End e's relay transaction, if one is open. */
+void cmd_relay_close(struct dmm_cmd *c, struct dmm_bcache_entry *e);
+
+/* cmd_pbu.c */
+
+/* The PBU decoded into c->rx, from src to dst (RFC 8885 §4.1, RFC 5213 §5.3.1). */
+void cmd_recv_pbu(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst, dmm_time_t now);
+/* The PBA decoded into c->rx, from src: the answer to one of our updates. */
+void cmd_recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t now);
+/* A BU that did not decode past its fixed part: PBA 128 with its seq (pmip_malformed()). */
+void cmd_pbu_malformed(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst,
+		       uint16_t seq, dmm_time_t now);
+/* CMD_TIMER_RELAY of MN h fired. */
+void cmd_relay_timer(struct dmm_cmd *c, struct dmm_handle h, dmm_time_t now);
+/* CMD_TIMER_UPD_RETX of update h fired. */
+void cmd_upd_timer(struct dmm_cmd *c, struct dmm_handle h, dmm_time_t now);
 
 #endif

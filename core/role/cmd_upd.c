@@ -2,8 +2,9 @@
 /*
  * The CMD's messages to MAARs: PBAs to the S-MAAR and the updates (PBUs
  * from the CMD to anchors) with their index by seq. The rule of their
- * timer is at the top of cmd.c.
+ * timer is at the top of cmd_timers.c.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "cmd_int.h"
@@ -11,17 +12,25 @@
 #include "dmm/fmt.h"
 #include "pmip_common.h"
 
+const char *cmd_who(char *who, const struct dmm_mnid *id, const struct dmm_prefix *p,
+		    const struct dmm_addr *maar)
+{
+	char m[DMM_MNID_STRLEN], s[DMM_PREFIX_STRLEN], a[DMM_ADDR_STRLEN];
+
+	snprintf(who, DMM_CMD_WHO_LEN, "mn %s prefix %s maar %s", id ? dmm_mnid_str(id, m) : "-",
+		 p ? dmm_prefix_str(p, s) : "-", maar ? dmm_addr_str(maar, a) : "-");
+	return who;
+}
+
 /* "mn M prefix P maar A: what" at INFO or the given level. */
 void cmd_log_mn(struct dmm_cmd *c, enum dmm_log_level lvl, const struct dmm_mnid *id,
 		const struct dmm_prefix *p, const struct dmm_addr *maar, const char *what)
 {
-	char m[DMM_MNID_STRLEN], s[DMM_PREFIX_STRLEN], a[DMM_ADDR_STRLEN];
+	char who[DMM_CMD_WHO_LEN];
 
-	if (!c->base.env.log || !c->base.env.log->fn || lvl > c->base.env.log->max_level)
+	if (!dmm_role_base_log_on(&c->base, lvl))
 		return;
-	dmm_logf(c->base.env.log, lvl, DMM_LC_FSM, "mn %s prefix %s maar %s: %s",
-		 id ? dmm_mnid_str(id, m) : "-", p ? dmm_prefix_str(p, s) : "-",
-		 maar ? dmm_addr_str(maar, a) : "-", what);
+	dmm_logf(c->base.env.log, lvl, DMM_LC_FSM, "%s: %s", cmd_who(who, id, p, maar), what);
 }
 
 void cmd_send_msg(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst,
@@ -55,17 +64,10 @@ void cmd_send_pba(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_m
 		dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = r->hnp[i];
 	if (r->n_hnp == 0)
 		dmm_mh_add_opt(m, DMM_OPT_HNP); /* ::/0 */
-	if (status == DMM_BA_TIMESTAMP_MISMATCH || status == DMM_BA_TIMESTAMP_LOWER_THAN_PREV) {
-		uint64_t t = pmip_wall_timestamp(c->base.env.wall_offset, now);
-
-		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
-		o->u.timestamp.seconds = t >> 16;
-		o->u.timestamp.fraction = (uint16_t)t;
-	} else if (r->has_ts) {
-		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
-		o->u.timestamp.seconds = r->ts >> 16;
-		o->u.timestamp.fraction = (uint16_t)r->ts;
-	}
+	if (status == DMM_BA_TIMESTAMP_MISMATCH || status == DMM_BA_TIMESTAMP_LOWER_THAN_PREV)
+		pmip_add_timestamp(m, pmip_wall_timestamp(c->base.env.wall_offset, now));
+	else if (r->has_ts)
+		pmip_add_timestamp(m, r->ts);
 	for (unsigned i = 0; prev && status < 128 && i < prev->n; i++) {
 		o = dmm_mh_add_opt(m, DMM_OPT_PREV_MAAR);
 		if (!o)
@@ -144,7 +146,7 @@ void cmd_upd_free(struct dmm_cmd *c, struct cmd_upd *u)
 	dmm_hidx_remove(&c->upd_idx, cmd_seq_hash(u->seq), i);
 	if (u->kind == UPD_CHOOSE)
 		dmm_hidx_remove(&c->choose_idx, cmd_mnid_hash(c, &u->mnid), i);
-	dmm_timers_cancel(c->base.timers, CMD_TIMER_UPD_RETX, u->h);
+	cmd_timers_upd_freed(c, u);
 	u->h.gen = 0;
 	c->upd_used--;
 }
@@ -188,7 +190,6 @@ struct cmd_upd *cmd_choose_pending(struct dmm_cmd *c, const struct dmm_mnid *mni
 void cmd_upd_send(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 {
 	struct dmm_mh_msg *m = &c->tx;
-	struct dmm_mh_opt *o;
 
 	dmm_mh_init(m, DMM_MH_BU);
 	m->u.bu.seq = u->seq;
@@ -197,14 +198,8 @@ void cmd_upd_send(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 	pmip_add_mnid(m, &u->mnid);
 	dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = u->prefix;
 	dmm_mh_add_opt(m, DMM_OPT_SERVING_MAAR)->u.serving_maar = u->serving;
-	if (c->cfg.timestamp_based) {
-		/* A fresh Timestamp on every transmission: an equal one would be refused (157). */
-		uint64_t t = pmip_wall_timestamp(c->base.env.wall_offset, now);
-
-		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
-		o->u.timestamp.seconds = t >> 16;
-		o->u.timestamp.fraction = (uint16_t)t;
-	}
+	if (c->cfg.timestamp_based) /* a fresh Timestamp on every transmission: an equal one gets 157 */
+		pmip_add_timestamp(m, pmip_wall_timestamp(c->base.env.wall_offset, now));
 	u->sent++;
 	if (u->sent > 1)
 		c->base.stats.pbu_retransmissions++;
@@ -219,7 +214,7 @@ void cmd_upd_send(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, uint32_t lifetime_s,
 		     bool relay, dmm_time_t now)
 {
-	struct cmd_pair_x *px = &cmd_mx_of(c, e)->px[i];
+	struct cmd_pair_x *px = &cmd_bx_of(c, e)->px[i];
 	struct cmd_upd *u = cmd_upd_get(c, px->upd);
 
 	if (u)
@@ -246,7 +241,7 @@ bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, 
 	cmd_log_mn(c, DMM_LOG_INFO, &e->mnid, &u->prefix, &u->maar,
 		   lifetime_s ? "PBU with Serving MAAR to the anchor" : "PBU lifetime 0 to the anchor");
 	cmd_upd_send(c, u, now);
-	dmm_timers_set(c->base.timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
+	cmd_timers_upd_sent(c, u, now);
 	return true;
 }
 
@@ -267,5 +262,5 @@ void cmd_release_at(struct dmm_cmd *c, const struct dmm_mnid *mnid, const struct
 	u->delay = c->cfg.initial_bindack_timeout;
 	cmd_log_mn(c, DMM_LOG_INFO, mnid, prefix, maar, "PBU lifetime 0 to the anchor");
 	cmd_upd_send(c, u, now);
-	dmm_timers_set(c->base.timers, CMD_TIMER_UPD_RETX, u->h, now + u->delay);
+	cmd_timers_upd_sent(c, u, now);
 }

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Internals shared by the files of the LMA role: lma.c (life cycle,
- * receive dispatch, timers, tunnels and peers, intents, revocation,
- * RFC 5846) and lma_pbu.c (PBU processing and the PBA, RFC 5213 §5.3).
- * Not a public header. The timer rules are at the top of lma.c.
+ * Internals shared by the files of the LMA role (the layers are listed
+ * below). Not a public header. The timer rules are at the top of
+ * lma_timers.c.
  */
 #ifndef DMM_CORE_ROLE_LMA_INT_H
 #define DMM_CORE_ROLE_LMA_INT_H
@@ -14,10 +13,13 @@
 #include "dmm/mh.h"
 #include "pmip_common.h"
 
+/* Our own timer kind above the built-in ones (timers.h); its rule is in lma_timers.c. */
+enum { LMA_TIMER_BRI_RETX = DMM_TIMER_NKINDS_BUILTIN };
+
 /* RFC 5846 §5.1 revocation triggers used here. */
 enum { BRI_TRIGGER_SAME_ATT = 2, BRI_TRIGGER_OTHER_ATT = 3, BRI_TRIGGER_UNKNOWN = 4 };
 
-/* What the LMA keeps per binding beside the cache entry, indexed by handle.idx. */
+/* What the LMA keeps per binding beside the cache entry (lma_bx_of()), indexed by handle.idx. */
 struct lma_bx {
 	struct dmm_handle peer; /* the peer this binding holds a reference on; gen 0: none */
 	bool bri_pending;	/* a BRI waits for its BRA */
@@ -38,19 +40,55 @@ struct dmm_lma {
 	struct lma_bx *bx;
 	struct dmm_hidx bri_idx; /* pending BRI seq -> binding slot */
 	uint16_t bri_seq;
+	struct pmip_ratelimit rl; /* malformed-input log lines */
 	/* Scratch space, kept out of the stack: a decoded message is ~9 KB. */
 	struct dmm_mh_msg rx, tx;
 	uint8_t buf[DMM_MH_MAX_LEN];
 };
 
-/* lma.c */
+static inline struct lma_bx *lma_bx_of(struct dmm_lma *lma, const struct dmm_bcache_entry *e)
+{
+	return &lma->bx[e->handle.idx];
+}
 
-/* Log a binding's transition "from -> to (reason)", naming MN-ID, prefix and MAG. */
+/*
+ * The layers, bottom up; a file calls only files below it (no cycles):
+ *   lma_timers.c  the timer rules, as named hooks
+ *   lma_state.c   binding states, logging, peers and tunnels, intents,
+ *                 deletion of a binding
+ *   lma_bri.c     Binding Revocation (RFC 5846): BRI out, BRA in
+ *   lma_pbu.c     PBU in, PBA out (RFC 5213 §5.3)
+ *   lma.c         receive dispatch, timer dispatch, peer events, life
+ *                 cycle, the ops table
+ */
+
+/* lma_timers.c: see the rules at its top. */
+
+/* A PBU for e was accepted (§5.3.2-§5.3.4): e lives until e->expires. */
+void lma_timers_binding_accepted(struct dmm_lma *lma, const struct dmm_bcache_entry *e);
+/* A de-registration of e was accepted (§5.3.5): no expiry, the deletion delay instead. */
+void lma_timers_dereg_received(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now);
+/* A PBU revived e during its deletion delay (§5.3.5). */
+void lma_timers_dereg_ended(struct dmm_lma *lma, const struct dmm_bcache_entry *e);
+/* e is being deleted: its binding timers go (the BRI's go with lma_timers_bri_stopped()). */
+void lma_timers_binding_deleted(struct dmm_lma *lma, const struct dmm_bcache_entry *e);
+/* The BRI of e went out: its next retransmission is due after lma_bx_of(e)->bri_delay. */
+void lma_timers_bri_sent(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now);
+/* The BRI of e is answered or given up. */
+void lma_timers_bri_stopped(struct dmm_lma *lma, const struct dmm_bcache_entry *e);
+
+/* lma_state.c */
+
+/* Log a line about e that changes no state ("ACTIVE -> ACTIVE (handoff)"), naming MN-ID, prefix and MAG. */
 void lma_log_bce(struct dmm_lma *lma, enum dmm_log_level lvl, const struct dmm_bcache_entry *e,
 		 const char *from, const char *to, const char *reason);
-/* The one place a binding changes state: logs "old -> new (reason)". */
+/* The entry e was just added (§5.3.2): counted and logged "none -> ACTIVE (reason)". */
+void lma_bce_created(struct dmm_lma *lma, const struct dmm_bcache_entry *e, const char *reason);
+/* Move e to state to: counted and logged "old -> new (reason)". */
 void lma_set_state(struct dmm_lma *lma, struct dmm_bcache_entry *e, enum dmm_bce_state to,
 		   const char *reason);
+/* Delete e with everything it holds: intents, prefixes, peer reference, BRI, timers. */
+void lma_bce_delete(struct dmm_lma *lma, struct dmm_bcache_entry *e, const char *reason, dmm_time_t now);
 /* Encode m into the scratch buffer and send it from src to dst. */
 void lma_send_msg(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst,
 		  const struct dmm_mh_msg *m);
@@ -62,17 +100,26 @@ void lma_peer_unref(struct dmm_lma *lma, struct dmm_handle h, dmm_time_t now);
 void lma_peer_release(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t now);
 /* Replace every intent of e after its state (RFC 5213 §5.6.2, §5.3.5). */
 void lma_set_intents(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now);
+/* End e's pending BRI, if any: out of the BRI index, its timer cancelled. */
+void lma_bri_stop(struct dmm_lma *lma, const struct dmm_bcache_entry *e);
+
+/* lma_bri.c */
+
 /* Revoke e at the previous MAG prev (RFC 5846 §8.1), with retransmissions. */
 void lma_bri_start(struct dmm_lma *lma, struct dmm_bcache_entry *e, const struct dmm_addr *prev,
 		   uint8_t trigger, dmm_time_t now);
+/* LMA_TIMER_BRI_RETX of binding h fired (RFC 5846 §6.3). */
+void lma_bri_timer(struct dmm_lma *lma, struct dmm_handle h, dmm_time_t now);
+/* A decoded BRA m from src. */
+void lma_recv_bra(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_mh_msg *m);
 
 /* lma_pbu.c */
 
 /* The PBU decoded into lma->rx, from src to dst (RFC 5213 §5.3.1). */
 void lma_recv_pbu(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst,
 		  dmm_time_t now);
-/* A message that did not decode (err): counted, logged, and answered where the RFC says so. */
-void lma_malformed(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst,
-		   const uint8_t *buf, size_t len, int err, dmm_time_t now);
+/* A PBU that did not decode past its fixed part: PBA 128 with its seq (pmip_malformed()). */
+void lma_pbu_malformed(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst,
+		       uint16_t seq, dmm_time_t now);
 
 #endif

@@ -6,15 +6,15 @@
  * state but never writes it and ends in a verdict (status, binding, which
  * of §5.3.2-§5.3.5 applies); only an accepted verdict reaches apply_pbu(),
  * which changes the binding cache, the pool, the intents and the timers
- * through the helpers of lma.c (lma_int.h). Malformed input that still
- * names a PBU gets a PBA with status 128 (lma_malformed()).
+ * through the layers below (lma_state.c, lma_timers.c, lma_bri.c; see
+ * lma_int.h). Malformed input that still names a PBU gets a PBA with
+ * status 128 (pmip_malformed() in malformed.c, then lma_pbu_malformed()).
  *
  * Decisions where RFC 5213 leaves a choice are marked "Choice:".
  */
 #include <stddef.h>
 #include <string.h>
 
-#include "dmm/bytes.h"
 #include "dmm/err.h"
 #include "lma_int.h"
 
@@ -35,17 +35,7 @@ static void mnid_from_opt(struct dmm_mnid *m, const struct dmm_mh_opt *o)
 /* The LMA's time of day in ns since 1970 (role.h: now + wall_offset). */
 static uint64_t wall_ns(const struct dmm_lma *lma, dmm_time_t now)
 {
-	int64_t w = (int64_t)now + lma->base.env.wall_offset;
-
-	return w < 0 ? 0 : (uint64_t)w;
-}
-
-/* The 64-bit Timestamp form of §8.8 (48-bit seconds, 16-bit 1/65536 s) of a time in ns. */
-static uint64_t ts_from_ns(uint64_t ns)
-{
-	uint64_t s = ns / DMM_SECOND, frac = ((ns % DMM_SECOND) << 16) / DMM_SECOND;
-
-	return (s & 0xffffffffffffull) << 16 | frac;
+	return pmip_wall_ns(lma->base.env.wall_offset, now);
 }
 
 /* --- PBU processing (RFC 5213 §5.3.1) --- */
@@ -263,59 +253,149 @@ static bool last_timestamp(const struct dmm_lma *lma, const struct dmm_mnid *id,
 	return any;
 }
 
-/* §5.5 rule 6, first check: within TimestampValidityWindow of our clock (pmip_common.c). */
-static bool ts_in_window(const struct dmm_lma *lma, const struct dmm_mh_opt *o, dmm_time_t now)
+/*
+ * §5.3.1 steps 4-12: the request itself, before the binding cache is
+ * searched. false with v->status set when a step refuses.
+ */
+static bool check_request(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)
 {
-	return pmip_ts_in_window(o, wall_ns(lma, now), lma->cfg.timestamp_validity_window);
+	/* Steps 4-8: MN-ID; the MAG is trusted, we serve this MN, its mobility is enabled. */
+	v->status = pmip_check_mn(lma->cfg.policy, &lma->cfg.addr, p->pcoa, p->mnid_opt ? &p->mnid : NULL,
+				  &v->prof);
+	if (v->status)
+		return false;
+	/* Step 9, §5.5: Timestamp when present (the seq is then ignored, rule 5), else the seq (below). */
+	if (p->ts) {
+		uint64_t last;
+		bool any = last_timestamp(lma, &p->mnid, &last);
+
+		v->ts = pmip_ts_value(p->ts);
+		v->status = pmip_check_ts(p->ts, wall_ns(lma, now), lma->cfg.timestamp_validity_window, any,
+					  last);
+		if (v->status)
+			return false;
+	}
+	/* Steps 10-12. */
+	if (p->n_hnp == 0)
+		v->status = DMM_BA_MISSING_HNP;
+	else if (!p->hi)
+		v->status = DMM_BA_MISSING_HI;
+	else if (!p->att)
+		v->status = DMM_BA_MISSING_ATT;
+	return v->status == 0;
+}
+
+/* True when the tunnel to pcoa and n_hnp more prefixes' intents fit (else status 130). */
+static bool room_for(struct dmm_lma *lma, const struct dmm_addr *pcoa, unsigned n_hnp)
+{
+	return dmm_peers_get(lma->base.peers, pcoa, true) &&
+	       dmm_fm_count(lma->base.fm) + 2u * n_hnp <= lma->fm_cap;
+}
+
+/* Step 13 for a request that updates binding e: §5.3.3, §5.3.4 or §5.3.5. */
+static void check_update(struct dmm_lma *lma, const struct pbu *p, struct verdict *v)
+{
+	struct dmm_bcache_entry *e = v->e;
+
+	if (p->lifetime_units == 0) {
+		/* §5.3.5 step 1: only the MAG that holds the binding may remove it. */
+		v->what = dmm_addr_eq(&e->pcoa, p->pcoa) ? PBU_DEREG : PBU_IGNORE;
+		v->lifetime_s = 0;
+		return;
+	}
+	/* Same Proxy-CoA: no handoff; else a handoff. Room to watch another MAG, and for the routes. */
+	if (!room_for(lma, p->pcoa, e->n_hnp)) {
+		v->status = DMM_BA_INSUFFICIENT_RESOURCES;
+		return;
+	}
+	v->what = dmm_addr_eq(&e->pcoa, p->pcoa) ? PBU_EXTEND : PBU_HANDOFF;
+}
+
+/* §5.3.2 step 3: the NON_ZERO prefixes asked for must be ours, this MN's and free. */
+static uint8_t check_asked_prefixes(struct dmm_lma *lma, const struct pbu *p, struct verdict *v)
+{
+	const struct dmm_policy_profile *prof = v->prof;
+
+	for (unsigned i = 0; i < p->n_hnp; i++) {
+		/*
+		 * RFC 5847 §5.3: after our restart the MAGs re-register the
+		 * prefixes we had handed out. A profile that takes its prefixes
+		 * from the pool may get back a pool prefix that is free.
+		 */
+		bool recovered = prof->n_prefix == 0 && dmm_pool_contains(lma->pool, &p->hnp[i]);
+
+		if ((!recovered && !profile_has_prefix(prof, &p->hnp[i])) ||
+		    dmm_bcache_find_prefix(lma->bc, &p->hnp[i]) || dmm_pool_is_used(lma->pool, &p->hnp[i]))
+			return DMM_BA_NOT_AUTHORIZED_FOR_HNP;
+	}
+	if (p->n_hnp > DMM_BCE_MAX_HNP)
+		return DMM_BA_INSUFFICIENT_RESOURCES;
+	v->n_new = p->n_hnp;
+	memcpy(v->newp, p->hnp, sizeof(v->newp[0]) * p->n_hnp);
+	return 0;
+}
+
+/* §5.3.2 steps 1-2: the prefixes to assign for ALL_ZERO, from the profile or the pool. */
+static uint8_t check_assigned_prefixes(struct dmm_lma *lma, struct verdict *v)
+{
+	const struct dmm_policy_profile *prof = v->prof;
+	unsigned want;
+
+	if (prof->n_prefix) {
+		/*
+		 * With a per-MN policy: the profile's fixed prefixes. Choice:
+		 * they serve one session at a time (a second interface asking
+		 * for ALL_ZERO gets 130).
+		 */
+		for (unsigned i = 0; i < prof->n_prefix; i++) {
+			if (dmm_bcache_find_prefix(lma->bc, &prof->prefix[i]) ||
+			    dmm_pool_is_used(lma->pool, &prof->prefix[i]))
+				return DMM_BA_INSUFFICIENT_RESOURCES;
+			v->newp[v->n_new++] = prof->prefix[i];
+		}
+		return 0;
+	}
+	/* From the pool: n_alloc prefixes (at least one). */
+	want = prof->n_alloc ? prof->n_alloc : 1;
+	if (want > DMM_BCE_MAX_HNP)
+		want = DMM_BCE_MAX_HNP;
+	if (dmm_pool_size(lma->pool) - dmm_pool_used(lma->pool) < want) {
+		lma->base.stats.pool_exhausted++;
+		return DMM_BA_INSUFFICIENT_RESOURCES;
+	}
+	v->n_new = (uint8_t)want;
+	v->from_pool = true;
+	return 0;
+}
+
+/* Step 13 for a request that matches no binding: a new mobility session (§5.3.2). */
+static void check_new(struct dmm_lma *lma, const struct pbu *p, struct verdict *v)
+{
+	/* §5.4.1.x: a lifetime-0 request without a session is ignored. */
+	if (p->lifetime_units == 0) {
+		v->what = PBU_IGNORE;
+		return;
+	}
+	v->status = p->any_zero ? check_assigned_prefixes(lma, v) : check_asked_prefixes(lma, p, v);
+	if (v->status)
+		return;
+	if (dmm_bcache_count(lma->bc) >= dmm_bcache_capacity(lma->bc) || !room_for(lma, p->pcoa, v->n_new)) {
+		v->status = DMM_BA_INSUFFICIENT_RESOURCES;
+		return;
+	}
+	v->what = PBU_NEW;
 }
 
 /* §5.3.1 steps 4-13 without changing anything. */
 static void check_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)
 {
-	const struct dmm_policy_profile *prof;
 	struct dmm_bcache_entry *e;
 	uint8_t st;
 
 	memset(v, 0, sizeof(*v));
 	v->what = PBU_REFUSE;
-	/* Step 4: the MN-ID option identifies the MN. */
-	if (!p->mnid_opt) {
-		v->status = DMM_BA_MISSING_MN_ID;
+	if (!check_request(lma, p, v, now))
 		return;
-	}
-	/* Steps 5-8: the MAG is trusted, we serve this MN, its mobility is enabled. */
-	v->status = pmip_authorize(lma->cfg.policy, &lma->cfg.addr, p->pcoa, &p->mnid, &prof);
-	if (v->status)
-		return;
-	v->prof = prof;
-	/* Step 9, §5.5: Timestamp when present (the seq is then ignored, rule 5), else the seq. */
-	if (p->ts) {
-		uint64_t last;
-
-		v->ts = p->ts->u.timestamp.seconds << 16 | p->ts->u.timestamp.fraction;
-		if (!ts_in_window(lma, p->ts, now)) {
-			v->status = DMM_BA_TIMESTAMP_MISMATCH; /* rule 9 */
-			return;
-		}
-		if (last_timestamp(lma, &p->mnid, &last) && v->ts <= last) {
-			v->status =
-				DMM_BA_TIMESTAMP_LOWER_THAN_PREV; /* rule 8: not greater than all accepted */
-			return;
-		}
-	}
-	/* Steps 10-12. */
-	if (p->n_hnp == 0) {
-		v->status = DMM_BA_MISSING_HNP;
-		return;
-	}
-	if (!p->hi) {
-		v->status = DMM_BA_MISSING_HI;
-		return;
-	}
-	if (!p->att) {
-		v->status = DMM_BA_MISSING_ATT;
-		return;
-	}
 	/* Step 13: §5.4.1 lookup. */
 	e = lookup_bce(lma, p, &st);
 	if (st == LOOKUP_NEW_BUT_HELD) {
@@ -346,100 +426,13 @@ static void check_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *
 	v->lifetime_s = dmm_lifetime_seconds(p->lifetime_units);
 	if (v->lifetime_s > lma->cfg.max_lifetime_s)
 		v->lifetime_s = lma->cfg.max_lifetime_s;
-	if (e) {
-		if (p->lifetime_units == 0) {
-			/* §5.3.5 step 1: only the MAG that holds the binding may remove it. */
-			v->what = dmm_addr_eq(&e->pcoa, p->pcoa) ? PBU_DEREG : PBU_IGNORE;
-			v->lifetime_s = 0;
-			return;
-		}
-		/* §5.3.1 step 13: same Proxy-CoA, no handoff; else a handoff. */
-		if (!dmm_peers_get(lma->base.peers, p->pcoa, true)) {
-			v->status = DMM_BA_INSUFFICIENT_RESOURCES; /* no room to watch another MAG */
-			return;
-		}
-		if (dmm_fm_count(lma->base.fm) + 2u * e->n_hnp > lma->fm_cap) {
-			v->status = DMM_BA_INSUFFICIENT_RESOURCES;
-			return;
-		}
-		v->what = dmm_addr_eq(&e->pcoa, p->pcoa) ? PBU_EXTEND : PBU_HANDOFF;
-		return;
-	}
-	/* New mobility session. §5.4.1.x: a lifetime-0 request without a session is ignored. */
-	if (p->lifetime_units == 0) {
-		v->what = PBU_IGNORE;
-		return;
-	}
-	/* §5.3.2 step 3: NON_ZERO prefixes must be ours and this MN's. */
-	if (!p->any_zero) {
-		for (unsigned i = 0; i < p->n_hnp; i++) {
-			/*
-			 * RFC 5847 §5.3: after our restart the MAGs re-register the
-			 * prefixes we had handed out. A profile that takes its prefixes
-			 * from the pool may get back a pool prefix that is free.
-			 */
-			bool recovered = prof->n_prefix == 0 && dmm_pool_contains(lma->pool, &p->hnp[i]);
-
-			if ((!recovered && !profile_has_prefix(prof, &p->hnp[i])) ||
-			    dmm_bcache_find_prefix(lma->bc, &p->hnp[i]) ||
-			    dmm_pool_is_used(lma->pool, &p->hnp[i])) {
-				v->status = DMM_BA_NOT_AUTHORIZED_FOR_HNP;
-				return;
-			}
-		}
-		if (p->n_hnp > DMM_BCE_MAX_HNP) {
-			v->status = DMM_BA_INSUFFICIENT_RESOURCES;
-			return;
-		}
-		v->n_new = p->n_hnp;
-		memcpy(v->newp, p->hnp, sizeof(v->newp[0]) * p->n_hnp);
-	} else if (prof->n_prefix) {
-		/*
-		 * §5.3.2 step 1 with a per-MN policy: the profile's fixed
-		 * prefixes. Choice: they serve one session at a time (a second
-		 * interface asking for ALL_ZERO gets 130).
-		 */
-		for (unsigned i = 0; i < prof->n_prefix; i++) {
-			if (dmm_bcache_find_prefix(lma->bc, &prof->prefix[i]) ||
-			    dmm_pool_is_used(lma->pool, &prof->prefix[i])) {
-				v->status = DMM_BA_INSUFFICIENT_RESOURCES;
-				return;
-			}
-			v->newp[v->n_new++] = prof->prefix[i];
-		}
-	} else {
-		/* §5.3.2 steps 1-2: from the pool; n_alloc prefixes (at least one). */
-		unsigned want = prof->n_alloc ? prof->n_alloc : 1;
-
-		if (want > DMM_BCE_MAX_HNP)
-			want = DMM_BCE_MAX_HNP;
-		if (dmm_pool_size(lma->pool) - dmm_pool_used(lma->pool) < want) {
-			lma->base.stats.pool_exhausted++;
-			v->status = DMM_BA_INSUFFICIENT_RESOURCES;
-			return;
-		}
-		v->n_new = (uint8_t)want;
-		v->from_pool = true;
-	}
-	if (dmm_bcache_count(lma->bc) >= dmm_bcache_capacity(lma->bc) ||
-	    !dmm_peers_get(lma->base.peers, p->pcoa, true) ||
-	    dmm_fm_count(lma->base.fm) + 2u * v->n_new > lma->fm_cap) {
-		v->status = DMM_BA_INSUFFICIENT_RESOURCES;
-		return;
-	}
-	v->what = PBU_NEW;
+	if (e)
+		check_update(lma, p, v);
+	else
+		check_new(lma, p, v);
 }
 
 /* --- the reply (RFC 5213 §5.3.6) --- */
-
-static void add_mnid_opt(struct dmm_mh_msg *m, const struct dmm_mnid *id)
-{
-	struct dmm_mh_opt *o = dmm_mh_add_opt(m, DMM_OPT_MNID);
-
-	o->u.mnid.subtype = id->subtype;
-	o->u.mnid.id.len = id->len;
-	memcpy(o->u.mnid.id.b, id->id, id->len);
-}
 
 static void count_ba(struct dmm_lma *lma, uint8_t status)
 {
@@ -467,7 +460,7 @@ static void send_pba(struct dmm_lma *lma, const struct pbu *p, uint8_t status,
 		m->u.ba.seq = e->seq; /* RFC 6275 §9.5.1: the last accepted, so the MAG can resync */
 	m->u.ba.lifetime = status < 128 ? dmm_lifetime_units(lifetime_s) : 0;
 	if (p->mnid_opt)
-		add_mnid_opt(m, &p->mnid);
+		pmip_add_mnid(m, &p->mnid);
 	if (status < 128 && e) {
 		for (unsigned i = 0; i < e->n_hnp; i++)
 			dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = e->hnp[i];
@@ -483,11 +476,7 @@ static void send_pba(struct dmm_lma *lma, const struct pbu *p, uint8_t status,
 		dmm_mh_add_opt(m, DMM_OPT_ATT)->u.att.value = p->att->u.att.value;
 	if (status == DMM_BA_TIMESTAMP_MISMATCH || status == DMM_BA_TIMESTAMP_LOWER_THAN_PREV) {
 		/* §5.5 rules 8 and 9: our own time of day. */
-		uint64_t t = ts_from_ns(wall_ns(lma, now));
-
-		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
-		o->u.timestamp.seconds = t >> 16;
-		o->u.timestamp.fraction = (uint16_t)t;
+		pmip_add_timestamp(m, pmip_wall_timestamp(lma->base.env.wall_offset, now));
 	} else if (p->ts) {
 		/* §5.5 rule 7: the same value back. */
 		o = dmm_mh_add_opt(m, DMM_OPT_TIMESTAMP);
@@ -567,102 +556,114 @@ static struct dmm_bcache_entry *apply_new(struct dmm_lma *lma, const struct pbu 
 		if (dmm_bcache_add_prefix(lma->bc, e, &pf) != 0)
 			(void)dmm_pool_release(lma->pool, &pf);
 	}
-	memset(&lma->bx[e->handle.idx], 0, sizeof(lma->bx[0]));
+	memset(lma_bx_of(lma, e), 0, sizeof(struct lma_bx));
 	bce_fill(lma, e, p, v, now);
 	e->created = now;
 	/* §5.3.2 steps 4-6: the entry, the tunnel, the routes. */
 	lma_peer_hold(lma, e, now);
 	lma_set_intents(lma, e, now);
-	dmm_timers_set(lma->base.timers, DMM_TIMER_BCE_EXPIRE, e->handle, e->expires);
+	lma_timers_binding_accepted(lma, e);
 	lma->base.stats.initial_registrations++;
-	lma_log_bce(lma, DMM_LOG_INFO, e, "none", dmm_bce_state_name(e->state), "initial registration");
+	lma_bce_created(lma, e, "initial registration");
 	return e;
+}
+
+/* §5.3.5 step 2: accept, drop the MN's traffic, delete after MinDelayBeforeBCEDelete. */
+static void apply_dereg(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)
+{
+	struct dmm_bcache_entry *e = v->e;
+
+	e->seq = p->seq;
+	if (p->ts)
+		e->timestamp = v->ts;
+	e->updated = now;
+	if (e->state != DMM_BCE_DEREG_WAIT) {
+		lma->base.stats.deregistrations++;
+		lma_peer_release(lma, e, now);
+		lma_timers_dereg_received(lma, e, now);
+		lma_set_state(lma, e, DMM_BCE_DEREG_WAIT, "de-registration");
+		lma_set_intents(lma, e, now);
+	}
+	/* A repeated de-registration keeps the first deadline. */
+	send_pba(lma, p, DMM_BA_ACCEPTED, e, 0, now);
+}
+
+/* §5.3.4 steps 1-4 after the binding moved from prev: routes, logs, and the BRI. */
+static void handoff_done(struct dmm_lma *lma, struct dmm_bcache_entry *e, const struct dmm_addr *prev,
+			 uint8_t prev_att, bool revived, dmm_time_t now)
+{
+	char a[DMM_ADDR_STRLEN], b[DMM_ADDR_STRLEN];
+
+	lma->base.stats.lifetime_ext_after_handoff++;
+	lma->base.stats.handoffs++;
+	e->handovers++;
+	lma_set_intents(lma, e, now);
+	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "handoff: mag %s -> %s (hi %u, att %u -> %u)",
+		 dmm_addr_str(prev, a), dmm_addr_str(&e->pcoa, b), e->hi, prev_att, e->att);
+	if (!revived)
+		lma_log_bce(lma, DMM_LOG_INFO, e, "ACTIVE", "ACTIVE", "handoff");
+	/*
+	 * RFC 5846 §8.1: revoke at the previous MAG, unless it has already
+	 * de-registered (then it holds nothing to revoke).
+	 */
+	if (lma->cfg.revoke_on_handoff && !revived)
+		lma_bri_start(lma, e, prev,
+			      e->hi == DMM_HI_UNKNOWN ? BRI_TRIGGER_UNKNOWN
+			      : e->att == prev_att    ? BRI_TRIGGER_SAME_ATT
+						      : BRI_TRIGGER_OTHER_ATT,
+			      now);
+}
+
+/* §5.3.3 (same MAG) or §5.3.4 (another MAG), also during a de-registration wait (§5.3.5). */
+static void apply_update(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)
+{
+	struct dmm_bcache_entry *e = v->e;
+	struct dmm_addr prev = e->pcoa;
+	uint8_t prev_att = e->att;
+	bool revived = e->state == DMM_BCE_DEREG_WAIT;
+
+	bce_fill(lma, e, p, v, now);
+	if (revived) {
+		lma_peer_hold(lma, e, now); /* released at the de-registration */
+	} else if (v->what == PBU_HANDOFF) {
+		struct dmm_handle old = lma_bx_of(lma, e)->peer;
+
+		lma_peer_hold(lma, e, now); /* the new MAG first: no needless tunnel teardown */
+		lma_peer_unref(lma, old, now);
+	}
+	if (revived) {
+		/* §5.3.5: a PBU during the wait ends it and keeps the entry. */
+		lma_timers_dereg_ended(lma, e);
+		lma_set_state(lma, e, DMM_BCE_ACTIVE,
+			      v->what == PBU_HANDOFF ? "handoff during de-registration wait"
+						     : "re-registration during de-registration wait");
+	}
+	lma_timers_binding_accepted(lma, e);
+	if (v->what == PBU_HANDOFF) {
+		handoff_done(lma, e, &prev, prev_att, revived, now);
+	} else {
+		/* §5.3.3 */
+		lma->base.stats.lifetime_ext_no_handoff++;
+		if (revived)
+			lma_set_intents(lma, e, now);
+		else
+			lma_log_bce(lma, DMM_LOG_DEBUG, e, "ACTIVE", "ACTIVE", "lifetime extension");
+	}
+	send_pba(lma, p, DMM_BA_ACCEPTED, e, v->lifetime_s, now);
 }
 
 static void apply_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)
 {
-	struct dmm_bcache_entry *e = v->e;
-	struct dmm_addr prev;
-	uint8_t prev_att;
-	bool revived;
-
 	switch (v->what) {
 	case PBU_NEW:
-		e = apply_new(lma, p, v, now);
-		send_pba(lma, p, DMM_BA_ACCEPTED, e, v->lifetime_s, now);
+		send_pba(lma, p, DMM_BA_ACCEPTED, apply_new(lma, p, v, now), v->lifetime_s, now);
 		return;
 	case PBU_DEREG:
-		/* §5.3.5 step 2: accept, drop the MN's traffic, delete after MinDelayBeforeBCEDelete. */
-		e->seq = p->seq;
-		if (p->ts)
-			e->timestamp = v->ts;
-		e->updated = now;
-		if (e->state != DMM_BCE_DEREG_WAIT) {
-			lma->base.stats.deregistrations++;
-			lma_peer_release(lma, e, now);
-			dmm_timers_cancel(lma->base.timers, DMM_TIMER_BCE_EXPIRE, e->handle);
-			lma_set_state(lma, e, DMM_BCE_DEREG_WAIT, "de-registration");
-			lma_set_intents(lma, e, now);
-			dmm_timers_set(lma->base.timers, DMM_TIMER_BCE_DEREG_DELAY, e->handle,
-				       now + lma->cfg.min_delay_before_bce_delete);
-		}
-		/* A repeated de-registration keeps the first deadline. */
-		send_pba(lma, p, DMM_BA_ACCEPTED, e, 0, now);
+		apply_dereg(lma, p, v, now);
 		return;
 	case PBU_EXTEND:
 	case PBU_HANDOFF:
-		prev = e->pcoa;
-		prev_att = e->att;
-		revived = e->state == DMM_BCE_DEREG_WAIT;
-		bce_fill(lma, e, p, v, now);
-		if (revived) {
-			lma_peer_hold(lma, e, now); /* released at the de-registration */
-		} else if (v->what == PBU_HANDOFF) {
-			struct dmm_handle old = lma->bx[e->handle.idx].peer;
-
-			lma_peer_hold(lma, e, now); /* the new MAG first: no needless tunnel teardown */
-			lma_peer_unref(lma, old, now);
-		}
-		if (revived) {
-			/* §5.3.5: a PBU during the wait ends it and keeps the entry. */
-			dmm_timers_cancel(lma->base.timers, DMM_TIMER_BCE_DEREG_DELAY, e->handle);
-			lma_set_state(lma, e, DMM_BCE_ACTIVE,
-				      v->what == PBU_HANDOFF ? "handoff during de-registration wait"
-							     : "re-registration during de-registration wait");
-		}
-		dmm_timers_set(lma->base.timers, DMM_TIMER_BCE_EXPIRE, e->handle, e->expires);
-		if (v->what == PBU_EXTEND) {
-			/* §5.3.3 */
-			lma->base.stats.lifetime_ext_no_handoff++;
-			if (revived)
-				lma_set_intents(lma, e, now);
-			else
-				lma_log_bce(lma, DMM_LOG_DEBUG, e, "ACTIVE", "ACTIVE", "lifetime extension");
-		} else {
-			/* §5.3.4 steps 1-4: move the routes and the tunnel to the new MAG. */
-			char a[DMM_ADDR_STRLEN], b[DMM_ADDR_STRLEN];
-
-			lma->base.stats.lifetime_ext_after_handoff++;
-			lma->base.stats.handoffs++;
-			e->handovers++;
-			lma_set_intents(lma, e, now);
-			dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
-				 "handoff: mag %s -> %s (hi %u, att %u -> %u)", dmm_addr_str(&prev, a),
-				 dmm_addr_str(&e->pcoa, b), e->hi, prev_att, e->att);
-			if (!revived)
-				lma_log_bce(lma, DMM_LOG_INFO, e, "ACTIVE", "ACTIVE", "handoff");
-			/*
-			 * RFC 5846 §8.1: revoke at the previous MAG, unless it has
-			 * already de-registered (then it holds nothing to revoke).
-			 */
-			if (lma->cfg.revoke_on_handoff && !revived)
-				lma_bri_start(lma, e, &prev,
-					      e->hi == DMM_HI_UNKNOWN ? BRI_TRIGGER_UNKNOWN
-					      : e->att == prev_att    ? BRI_TRIGGER_SAME_ATT
-								      : BRI_TRIGGER_OTHER_ATT,
-					      now);
-		}
-		send_pba(lma, p, DMM_BA_ACCEPTED, e, v->lifetime_s, now);
+		apply_update(lma, p, v, now);
 		return;
 	case PBU_IGNORE:
 		dmm_logf(lma->base.env.log, DMM_LOG_DEBUG, DMM_LC_MH,
@@ -719,63 +720,25 @@ void lma_recv_pbu(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 		apply_pbu(lma, &p, &v, now);
 }
 
-/* --- malformed input (rule 5) --- */
+/* --- malformed input (rule 5, malformed.c) --- */
 
-static void send_be(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst,
-		    uint8_t status)
+/*
+ * The header and the fixed part of a PBU decoded but an option did not:
+ * status 128 (reason unspecified) with its seq, so the MAG stops
+ * retransmitting the same bad message. The options are not trusted: the
+ * PBA carries none of them but the mandatory ALL_ZERO HNP.
+ */
+void lma_pbu_malformed(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst,
+		       uint16_t seq, dmm_time_t now)
 {
-	struct dmm_mh_msg *m = &lma->tx;
+	struct pbu p;
+	struct verdict v;
 
-	dmm_mh_init(m, DMM_MH_BE);
-	m->u.be.status = status; /* home address stays :: (no Home Address option here) */
-	lma_send_msg(lma, dst, src, m);
-}
-
-void lma_malformed(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst,
-		   const uint8_t *buf, size_t len, int err, dmm_time_t now)
-{
-	char a[DMM_ADDR_STRLEN];
-
-	if (-err > 0 && -err < DMM_STATS_MAX_ERR)
-		lma->base.stats.rx_malformed[-err]++;
-	dmm_logf(lma->base.env.log, DMM_LOG_WARN, DMM_LC_MH, "malformed MH (type %d, %zu bytes) from %s: %s",
-		 len > 2 ? buf[2] : -1, len, dmm_addr_str(src, a), dmm_strerror(err));
-	switch (err) {
-	case DMM_ERR_UNKNOWN_TYPE:
-		/* RFC 6275 §9.2: Binding Error, status 2. */
-		lma->base.stats.rx_unknown_type++;
-		send_be(lma, src, dst, DMM_BE_UNKNOWN_MH_TYPE);
-		return;
-	case DMM_ERR_PAYLOAD_PROTO:
-	case DMM_ERR_HDR_LEN:
-		/* RFC 6275 §9.2: io/ answers with an ICMPv6 Parameter Problem; counted here. */
-		return;
-	case DMM_ERR_TRUNCATED:
-	case DMM_ERR_TOO_LONG:
-	case DMM_ERR_BR_TYPE:
-	case DMM_ERR_CHECKSUM:
-		return;
-	default:
-		break;
-	}
-	/*
-	 * The header and the fixed part decoded but an option did not: for a
-	 * PBU we can still answer with the seq (status 128, reason
-	 * unspecified), so the MAG stops retransmitting the same bad message.
-	 * The options are not trusted: the PBA carries none of them but the
-	 * mandatory ALL_ZERO HNP.
-	 */
-	if (len >= 12 && buf[2] == DMM_MH_BU && ((size_t)buf[1] + 1) * 8 >= 12 &&
-	    (dmm_get_u16(buf + 8) & DMM_BU_P)) {
-		struct pbu p;
-		struct verdict v;
-
-		memset(&p, 0, offsetof(struct pbu, hnp));
-		memset(&v, 0, sizeof(v));
-		p.src = p.pcoa = src;
-		p.dst = dst;
-		p.seq = dmm_get_u16(buf + 6);
-		v.status = DMM_BA_UNSPECIFIED;
-		refuse(lma, &p, &v, now);
-	}
+	memset(&p, 0, offsetof(struct pbu, hnp));
+	memset(&v, 0, sizeof(v));
+	p.src = p.pcoa = src;
+	p.dst = dst;
+	p.seq = seq;
+	v.status = DMM_BA_UNSPECIFIED;
+	refuse(lma, &p, &v, now);
 }

@@ -8,12 +8,21 @@
  *   missing_allowed, the peer goes DOWN (once) and ops->down runs; then a
  *   new request (seq + 1) goes out and the timer is re-armed. A response
  *   with the outstanding seq clears missed and brings a DOWN peer UP.
+ *
+ * States (enum dmm_peer_state; names in fsm.c): a peer is made UNKNOWN,
+ * goes UP when heard, DOWN when the heartbeat says so, NO_HEARTBEAT when
+ * it answers a heartbeat with Binding Error status 2. Every change goes
+ * through set_state(), which counts it and logs it (dmm_fsm_note(),
+ * DMM_FSM_PEER); peers are never deleted.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "dmm/err.h"
+#include "dmm/fmt.h"
 #include "dmm/hash.h"
 #include "dmm/peer.h"
+#include "fsm.h"
 
 struct dmm_peers {
 	struct dmm_alloc alloc;
@@ -26,6 +35,7 @@ struct dmm_peers {
 	struct dmm_peer_ops ops;
 	struct dmm_pmip_stats *stats;
 	const struct dmm_log *log;
+	const char *role; /* the first part of a state line */
 	struct dmm_pmip_stats dummy;
 };
 
@@ -60,6 +70,7 @@ struct dmm_peers *dmm_peers_new(const struct dmm_alloc *a, uint32_t capacity, st
 	ps->ops = *ops;
 	ps->stats = stats ? stats : &ps->dummy;
 	ps->log = log;
+	ps->role = "peers";
 	return ps;
 
 err_idx:
@@ -86,11 +97,34 @@ void dmm_peers_reconfigure(struct dmm_peers *ps, const struct dmm_peer_cfg *cfg)
 	ps->cfg = *cfg;
 }
 
+void dmm_peers_set_role(struct dmm_peers *ps, const char *role)
+{
+	ps->role = role;
+}
+
 const char *dmm_peer_state_name(uint8_t state)
 {
-	static const char *const n[] = {"unknown", "up", "down", "no-heartbeat"};
+	return dmm_fsm_state_name(DMM_FSM_PEER, state); /* the names live in fsm.c */
+}
 
-	return state < 4 ? n[state] : "?";
+/* Count and log "role: peer ADDR: OLD -> NEW (reason)" (from may be DMM_FSM_NONE: created). */
+static void note(struct dmm_peers *ps, const struct dmm_peer *p, int from, int to, const char *reason)
+{
+	char a[DMM_ADDR_STRLEN], who[DMM_ADDR_STRLEN + 8] = "peer ";
+
+	strcat(who, dmm_addr_str(&p->addr, a));
+	dmm_fsm_note(ps->stats, ps->log, DMM_FSM_PEER, from, to, ps->role, who, reason);
+}
+
+/* The one place a peer changes state. */
+static void set_state(struct dmm_peers *ps, struct dmm_peer *p, uint8_t to, const char *reason)
+{
+	uint8_t from = p->state;
+
+	if (from == to)
+		return;
+	p->state = to;
+	note(ps, p, from, to, reason);
 }
 
 struct dmm_peer *dmm_peers_get(struct dmm_peers *ps, const struct dmm_addr *addr, bool create)
@@ -115,6 +149,7 @@ struct dmm_peer *dmm_peers_get(struct dmm_peers *ps, const struct dmm_addr *addr
 			ps->gen[i] = 1;
 		p->handle = (struct dmm_handle){i, ps->gen[i]};
 		p->addr = *addr;
+		note(ps, p, DMM_FSM_NONE, DMM_PEER_UNKNOWN, "created");
 		return p;
 	}
 	return NULL;
@@ -191,11 +226,10 @@ void dmm_peers_timer(struct dmm_peers *ps, struct dmm_handle h, dmm_time_t now)
 	/* §5.2: MISSING_HEARTBEATS_ALLOWED consecutive requests unanswered: the peer is down. */
 	if (p->missed >= ps->cfg.missing_allowed && p->state != DMM_PEER_DOWN) {
 		/* RFC 5847 §5.2: the path to the peer is down. */
-		dmm_logf(ps->log, DMM_LOG_WARN, DMM_LC_FSM,
-			 "peer %02x%02x..%02x%02x: %s -> down (%u heartbeats missed)", p->addr.b[0],
-			 p->addr.b[1], p->addr.b[14], p->addr.b[15], dmm_peer_state_name(p->state),
-			 p->missed);
-		p->state = DMM_PEER_DOWN;
+		char why[40];
+
+		snprintf(why, sizeof(why), "%u heartbeats missed", p->missed);
+		set_state(ps, p, DMM_PEER_DOWN, why);
 		p->downs++;
 		ps->stats->peers_down++;
 		if (ps->ops.down)
@@ -215,14 +249,14 @@ void dmm_peers_announce(struct dmm_peers *ps, struct dmm_peer *p)
 	send_hb(ps, p, DMM_HB_U | DMM_HB_R, 0, true);
 }
 
-static void heard(struct dmm_peers *ps, struct dmm_peer *p, dmm_time_t now)
+static void heard(struct dmm_peers *ps, struct dmm_peer *p, const char *how, dmm_time_t now)
 {
 	p->last_heard = now;
 	p->missed = 0;
 	if (p->state != DMM_PEER_UP && p->state != DMM_PEER_NO_HEARTBEAT) {
 		uint8_t was = p->state;
 
-		p->state = DMM_PEER_UP;
+		set_state(ps, p, DMM_PEER_UP, how);
 		if (was == DMM_PEER_DOWN && ps->ops.up)
 			ps->ops.up(ps->ops.ctx, p, now);
 	}
@@ -237,7 +271,7 @@ int dmm_peers_recv(struct dmm_peers *ps, const struct dmm_addr *src, const struc
 		/* RFC 5847 §5.1: status 2 to a heartbeat, the peer does not support it. */
 		p = dmm_peers_get(ps, src, false);
 		if (p && m->u.be.status == DMM_BE_UNKNOWN_MH_TYPE) {
-			p->state = DMM_PEER_NO_HEARTBEAT;
+			set_state(ps, p, DMM_PEER_NO_HEARTBEAT, "binding error 2: no heartbeat support");
 			dmm_timers_cancel(ps->timers, DMM_TIMER_HEARTBEAT, p->handle);
 		}
 		return 0;
@@ -249,7 +283,7 @@ int dmm_peers_recv(struct dmm_peers *ps, const struct dmm_addr *src, const struc
 		/* §5.1: always answer a request, with our restart counter. */
 		ps->stats->hb_req_rcvd++;
 		if (p)
-			heard(ps, p, now);
+			heard(ps, p, "heartbeat request", now);
 		if (p)
 			send_hb(ps, p, DMM_HB_R, m->u.hb.seq, true);
 		return 0;
@@ -262,7 +296,7 @@ int dmm_peers_recv(struct dmm_peers *ps, const struct dmm_addr *src, const struc
 			return 0; /* a late or foreign response proves nothing */
 		p->outstanding = false;
 	}
-	heard(ps, p, now);
+	heard(ps, p, "heartbeat response", now);
 	{
 		const struct dmm_mh_opt *rc = dmm_mh_find_opt(m, DMM_OPT_RESTART, NULL);
 
@@ -273,8 +307,11 @@ int dmm_peers_recv(struct dmm_peers *ps, const struct dmm_addr *src, const struc
 			p->rc_known = true;
 			if (changed) {
 				/* §5.3: the peer lost its state; the role re-registers or cleans up. */
+				char a[DMM_ADDR_STRLEN];
+
 				dmm_logf(ps->log, DMM_LOG_WARN, DMM_LC_FSM,
-					 "peer restarted (restart counter %u)", rc->u.restart.counter);
+					 "%s: peer %s: restarted (restart counter %u)", ps->role,
+					 dmm_addr_str(&p->addr, a), rc->u.restart.counter);
 				p->restarts++;
 				ps->stats->peer_restarts++;
 				if (ps->ops.restarted)

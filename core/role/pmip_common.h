@@ -9,9 +9,11 @@
 
 #include "dmm/bul.h"
 #include "dmm/hash.h"
+#include "dmm/log.h"
 #include "dmm/mh.h"
 #include "dmm/policy.h"
 #include "dmm/role.h"
+#include "dmm/stats.h"
 #include "dmm/types.h"
 
 /* ===== Access side: MAG (mag*.c) and MAAR as S-MAAR (maar*.c) ===== */
@@ -82,7 +84,7 @@ bool pmip_mn_event_add(struct dmm_mn_event *ev, const struct dmm_prefix *p, uint
 
 /* ===== end of the access-side block ===== */
 
-/* ===== Anchor side: LMA (lma.c), CMD (cmd.c) and MAAR as anchor ===== */
+/* ===== Anchor side: LMA (lma*.c), CMD (cmd*.c) and MAAR as anchor ===== */
 
 /*
  * RFC 5213 §5.5 rule 6, first check: the Timestamp option o lies within
@@ -99,6 +101,74 @@ bool pmip_ts_in_window(const struct dmm_mh_opt *o, uint64_t wall_ns, dmm_time_t 
  */
 uint8_t pmip_authorize(const struct dmm_policy *pol, const struct dmm_addr *self, const struct dmm_addr *peer,
 		       const struct dmm_mnid *mnid, const struct dmm_policy_profile **prof);
+
+/* Append a Timestamp option with t, in the 64-bit form of §8.8 (48-bit s << 16 | 1/65536 s). */
+void pmip_add_timestamp(struct dmm_mh_msg *m, uint64_t t);
+
+/* Our time of day in ns since 1970: now + wall_offset, 0 before 1970 (role.h). */
+uint64_t pmip_wall_ns(int64_t wall_offset, dmm_time_t now);
+
+/* The Timestamp option o in the 64-bit form of §8.8 (48-bit s << 16 | 1/65536 s). */
+uint64_t pmip_ts_value(const struct dmm_mh_opt *o);
+
+/*
+ * RFC 5213 §5.3.1 step 4 and steps 5-8 at an anchor named self: 160
+ * (missing MN-ID) when mnid is NULL, else pmip_authorize().
+ */
+uint8_t pmip_check_mn(const struct dmm_policy *pol, const struct dmm_addr *self, const struct dmm_addr *peer,
+		      const struct dmm_mnid *mnid, const struct dmm_policy_profile **prof);
+
+/*
+ * RFC 5213 §5.3.1 step 9 with a Timestamp option ts (§5.5 rules 8 and 9):
+ * 156 when ts lies outside window of wall_ns; 157 when has_last and ts is
+ * not newer than last (§8.8 form); 0 when it passes.
+ */
+uint8_t pmip_check_ts(const struct dmm_mh_opt *ts, uint64_t wall_ns, dmm_time_t window, bool has_last,
+		      uint64_t last);
+
+/*
+ * The one way a binding cache entry of an anchor changes state (fsm.h):
+ * counts from -> to (states of enum dmm_bce_state, or DMM_FSM_NONE for
+ * creation and deletion) in st and logs "role: who: OLD -> NEW (reason)"
+ * at INFO in category FSM, with "none" for DMM_FSM_NONE. role, who and
+ * reason are borrowed for the call; log may be NULL.
+ */
+void pmip_bce_note(struct dmm_pmip_stats *st, const struct dmm_log *log, const char *role, const char *who,
+		   int from, int to, const char *reason);
+
+/* A budget of log lines per second (rule 5: a bad packet costs a rate-limited log line). */
+struct pmip_ratelimit {
+	dmm_time_t start; /* of the current second */
+	uint32_t count;	  /* lines asked for in it */
+};
+
+/* True when one more line fits the budget of per_second lines in the second of now. */
+bool pmip_ratelimit_allow(struct pmip_ratelimit *rl, dmm_time_t now, uint32_t per_second);
+
+/* ---- malformed.c ---- */
+
+struct dmm_role_base;
+
+/* A message that did not decode: where from, its bytes and the decoder's DMM_ERR_*. */
+struct pmip_bad_rx {
+	const struct dmm_addr *src, *dst;
+	const uint8_t *buf;
+	size_t len;
+	int err;
+};
+
+/*
+ * What an anchor (LMA, CMD) does with a message that did not decode
+ * (ARCHITECTURE.md rule 5): count it by its DMM_ERR_* in b->stats, log a
+ * line within the budget rl, answer an unknown MH type with a Binding
+ * Error status 2 (RFC 6275 §9.2), built in tx and encoded into out (cap
+ * bytes). Returns true when the message is a BU whose fixed part decoded
+ * (with the P flag set, when p_required): the caller then answers it with
+ * a PBA status 128 carrying *seq (RFC 5213 §5.3.1; its options are not
+ * trusted). Everything else is counted and dropped.
+ */
+bool pmip_malformed(struct dmm_role_base *b, struct pmip_ratelimit *rl, struct dmm_mh_msg *tx, uint8_t *out,
+		    size_t cap, const struct pmip_bad_rx *rx, bool p_required, dmm_time_t now, uint16_t *seq);
 
 /* ===== end of the anchor-side block ===== */
 

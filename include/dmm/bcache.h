@@ -55,9 +55,11 @@ int dmm_anchor_list_find(const struct dmm_anchor_list *l, const struct dmm_addr 
 
 /*
  * States of an entry. RFC 5213 §5.3.5: after a de-registration the LMA
- * keeps the entry MinDelayBeforeBCEDelete (DEREG_WAIT); §5.4.1.3: with an
- * unknown handoff it waits up to MaxDelayBeforeNewBCEAssign for the old
- * MAG's de-registration before it assigns new prefixes (HANDOFF_WAIT).
+ * keeps the entry MinDelayBeforeBCEDelete (DEREG_WAIT). HANDOFF_WAIT is
+ * reserved for §5.4.1.3 (wait up to MaxDelayBeforeNewBCEAssign for the
+ * old MAG's de-registration before new prefixes are assigned) and is not
+ * entered yet: the LMA takes an unknown handoff for the MN's only
+ * binding as a handoff of it at once (lookup_bce() in lma_pbu.c).
  */
 enum dmm_bce_state { DMM_BCE_ACTIVE, DMM_BCE_DEREG_WAIT, DMM_BCE_HANDOFF_WAIT, DMM_BCE_NSTATES };
 

@@ -92,6 +92,13 @@ void dmm_peers_timer(struct dmm_peers *ps, struct dmm_handle h, dmm_time_t now);
 /* Send an unsolicited heartbeat response (U=1) to p, after our own restart (§5.3). */
 void dmm_peers_announce(struct dmm_peers *ps, struct dmm_peer *p);
 
+/*
+ * Name the role in the table's state lines ("lma: peer ADDR: up -> down
+ * (...)"); role is borrowed and must outlive the table. "peers" until set.
+ */
+void dmm_peers_set_role(struct dmm_peers *ps, const char *role);
+
+/* "unknown", "up", "down", "no-heartbeat" (fsm.c, DMM_FSM_PEER), or "?". */
 const char *dmm_peer_state_name(uint8_t state);
 
 #endif

@@ -485,6 +485,10 @@ static void test_expiry(void)
 	run_to(T + 2 * DMM_SECOND);
 	CHECK(mn("a@x") == NULL);
 	CHECK(harness_logged(&H, "lifetime expired"));
+	/* The MN's creation and removal are counted as transitions from and to none (fsm.h). */
+	CHECK_EQ(dmm_cmd_stats(C)->transitions.n[DMM_FSM_BCE][0][DMM_BCE_ACTIVE + 1], 1);
+	CHECK_EQ(dmm_cmd_stats(C)->transitions.n[DMM_FSM_BCE][DMM_BCE_ACTIVE + 1][0], 1);
+	CHECK(dmm_cmd_stats(C)->transitions.n[DMM_FSM_ANCHOR][0][DMM_ANCHOR_UNKNOWN + 1] >= 2);
 	{
 		struct sent *u = sent_to(&M1, DMM_MH_BU);
 

@@ -217,6 +217,9 @@ static void t_initial_registration(void)
 	CHECK_EQ(dmm_lma_stats(lma)->ba_status[0], 1);
 	CHECK_EQ(dmm_lma_stats(lma)->tunnels_established, 1);
 	CHECK(harness_logged(&H, "mn nai:mn1@x prefix 2001:db8:1::/64 mag 2001:db8:f::1: none -> ACTIVE"));
+	/* The creation is counted as a transition from none (fsm.h), and so is the new peer. */
+	CHECK_EQ(dmm_lma_stats(lma)->transitions.n[DMM_FSM_BCE][0][DMM_BCE_ACTIVE + 1], 1);
+	CHECK_EQ(dmm_lma_stats(lma)->transitions.n[DMM_FSM_PEER][0][DMM_PEER_UNKNOWN + 1], 1);
 	CHECK_EQ(dmm_lma_next_deadline(lma), T + 400 * DMM_SECOND);
 	dmm_lma_free(lma);
 	CHECK_EQ(H.nlive, 0);
@@ -596,6 +599,9 @@ static void t_deregistration(void)
 	CHECK(!dmm_pool_is_used(dmm_lma_pool(lma), &p));
 	CHECK_EQ(H.nlive, 0);
 	CHECK(harness_logged(&H, "DEREG_WAIT -> none"));
+	CHECK_EQ(dmm_lma_stats(lma)->transitions.n[DMM_FSM_BCE][DMM_BCE_ACTIVE + 1][DMM_BCE_DEREG_WAIT + 1],
+		 1);
+	CHECK_EQ(dmm_lma_stats(lma)->transitions.n[DMM_FSM_BCE][DMM_BCE_DEREG_WAIT + 1][0], 1);
 	/* The prefix is reusable: 4 more MNs take the whole pool, p among them. */
 	T = t0 + 11 * DMM_SECOND;
 	{
@@ -774,7 +780,7 @@ static void t_malformed(void)
 	CHECK(s && s->msg.type == DMM_MH_BE && s->msg.u.be.status == DMM_BE_UNKNOWN_MH_TYPE);
 	CHECK(s && dmm_addr_is_zero(&s->msg.u.be.home_addr) && dmm_addr_eq(&s->dst, &MAG1));
 	CHECK_EQ(dmm_lma_stats(lma)->rx_unknown_type, 1);
-	/* Bad Payload Proto: counted only (io/ sends the ICMPv6 Parameter Problem). */
+	/* Bad Payload Proto: counted and dropped (no ICMPv6 Parameter Problem is sent). */
 	buf[0] = 6;
 	buf[2] = DMM_MH_BU;
 	harness_clear(&H);

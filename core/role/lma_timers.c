@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Every timer of the LMA, in one place (STYLE.md, after WireGuard's
+ * timers.c). The rest of the role calls the named hooks below, never
+ * dmm_timers_set()/cancel() itself. Per binding, keyed by its handle:
+ *
+ *   DMM_TIMER_BCE_EXPIRE       armed at `expires` whenever a PBU is
+ *                              accepted for an ACTIVE binding (§5.3.2-
+ *                              §5.3.4); cancelled by a de-registration or
+ *                              the deletion. Fires: the lifetime ran out,
+ *                              the binding is deleted.
+ *   DMM_TIMER_BCE_DEREG_DELAY  armed MinDelayBeforeBCEDelete after an
+ *                              accepted de-registration (§5.3.5; a repeated
+ *                              one keeps the first deadline); cancelled
+ *                              when a PBU revives the binding or it is
+ *                              deleted. Fires: the binding is deleted.
+ *   LMA_TIMER_BRI_RETX         armed bri_delay after each BRI (RFC 5846
+ *                              §6.3): 1 s (InitMINDelayBRIs), doubled up to
+ *                              MAX_BRACK_TIMEOUT (2 s); cancelled by the
+ *                              BRA, a new BRI or the deletion. Fires: the
+ *                              BRI is resent until 2 retransmissions are
+ *                              spent, then given up.
+ *
+ * Per peer, DMM_TIMER_HEARTBEAT is run by core/role/peer.c (RFC 5847).
+ * What happens when a timer fires is in lma.c (on_timer()).
+ */
+#include "lma_int.h"
+
+void lma_timers_binding_accepted(struct dmm_lma *lma, const struct dmm_bcache_entry *e)
+{
+	dmm_timers_set(lma->base.timers, DMM_TIMER_BCE_EXPIRE, e->handle, e->expires);
+}
+
+void lma_timers_dereg_received(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now)
+{
+	dmm_timers_cancel(lma->base.timers, DMM_TIMER_BCE_EXPIRE, e->handle);
+	dmm_timers_set(lma->base.timers, DMM_TIMER_BCE_DEREG_DELAY, e->handle,
+		       now + lma->cfg.min_delay_before_bce_delete);
+}
+
+void lma_timers_dereg_ended(struct dmm_lma *lma, const struct dmm_bcache_entry *e)
+{
+	dmm_timers_cancel(lma->base.timers, DMM_TIMER_BCE_DEREG_DELAY, e->handle);
+}
+
+void lma_timers_binding_deleted(struct dmm_lma *lma, const struct dmm_bcache_entry *e)
+{
+	dmm_timers_cancel(lma->base.timers, DMM_TIMER_BCE_EXPIRE, e->handle);
+	dmm_timers_cancel(lma->base.timers, DMM_TIMER_BCE_DEREG_DELAY, e->handle);
+}
+
+void lma_timers_bri_sent(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now)
+{
+	dmm_timers_set(lma->base.timers, LMA_TIMER_BRI_RETX, e->handle, now + lma_bx_of(lma, e)->bri_delay);
+}
+
+void lma_timers_bri_stopped(struct dmm_lma *lma, const struct dmm_bcache_entry *e)
+{
+	dmm_timers_cancel(lma->base.timers, LMA_TIMER_BRI_RETX, e->handle);
+}
