@@ -28,7 +28,7 @@ const char *dmm_fsm_state_name(enum dmm_fsm_kind k, int s)
 	static const char *const anchor[] = {"unknown", "up", "full", "down"};
 
 	if (s == DMM_FSM_NONE)
-		return "NONE";
+		return "none";
 	if (s < 0 || s >= DMM_FSM_MAX_STATES)
 		return "?";
 	switch (k) {

@@ -315,15 +315,7 @@ uint8_t pmip_check_ts(const struct dmm_mh_opt *ts, uint64_t wall_ns, dmm_time_t 
 void pmip_bce_note(struct dmm_pmip_stats *st, const struct dmm_log *log, const char *role, const char *who,
 		   int from, int to, const char *reason)
 {
-	/*
-	 * Counted by fsm.c; logged here because the binding lines have always
-	 * said "none" for the entry that does not exist (fsm.c says "NONE").
-	 */
-	dmm_fsm_note(st, NULL, DMM_FSM_BCE, from, to, role, who, reason);
-	if (log && log->fn && DMM_LOG_INFO <= log->max_level)
-		dmm_logf(log, DMM_LOG_INFO, DMM_LC_FSM, "%s: %s: %s -> %s (%s)", role, who,
-			 from == DMM_FSM_NONE ? "none" : dmm_bce_state_name((enum dmm_bce_state)from),
-			 to == DMM_FSM_NONE ? "none" : dmm_bce_state_name((enum dmm_bce_state)to), reason);
+	dmm_fsm_note(st, log, DMM_FSM_BCE, from, to, role, who, reason);
 }
 
 bool pmip_ratelimit_allow(struct pmip_ratelimit *rl, dmm_time_t now, uint32_t per_second)

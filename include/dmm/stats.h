@@ -58,7 +58,7 @@ struct dmm_pmip_stats {
 /* "bul", "bce", "peer", "anchor", or "?". */
 const char *dmm_fsm_kind_name(enum dmm_fsm_kind k);
 
-/* The name of state s (DMM_FSM_NONE: "NONE") of machine k, or "?". */
+/* The name of state s (DMM_FSM_NONE: "none") of machine k, or "?". */
 const char *dmm_fsm_state_name(enum dmm_fsm_kind k, int s);
 
 #endif

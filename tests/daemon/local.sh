@@ -129,8 +129,8 @@ for n in cmd maar; do
 done
 # The roles count their transitions through dmm_fsm_note() (core/role/fsm.h).
 check "MAAR transitions: bul registered" "jq -e '.transitions.bul[\"WAIT_PBA->REGISTERED\"] >= 1' '$OUT/maar-stats.json'"
-check "MAAR transitions: serving entry created" "jq -e '[.transitions.bul | to_entries[] | select(.key | startswith(\"NONE->\"))] | length >= 1' '$OUT/maar-stats.json'"
-check "CMD transitions: binding cache entry created" "jq -e '[.transitions.bce | to_entries[] | select(.key | startswith(\"NONE->\"))] | length >= 1' '$OUT/cmd-stats.json'"
+check "MAAR transitions: serving entry created" "jq -e '[.transitions.bul | to_entries[] | select(.key | startswith(\"none->\"))] | length >= 1' '$OUT/maar-stats.json'"
+check "CMD transitions: binding cache entry created" "jq -e '[.transitions.bce | to_entries[] | select(.key | startswith(\"none->\"))] | length >= 1' '$OUT/cmd-stats.json'"
 check "CMD transitions: the MAAR's peer and anchor states" "jq -e '(.transitions.peer | length) >= 1 and (.transitions.anchor | length) >= 1' '$OUT/cmd-stats.json'"
 check "table rendering names transitions" "grep -q 'WAIT_PBA -> REGISTERED' '$OUT/maar-stats.txt'"
 check "CMD show anchors lists the MAAR" "jq -e '.[0].address == \"2001:db8:a:1::2\" and (.[0] | keys_unsorted) == [\"address\",\"state\",\"priority\",\"sessions-in-use\",\"max-sessions\",\"serving\",\"anchored\",\"chosen\"]' '$OUT/cmd-anchors.json'"

@@ -22,7 +22,7 @@ expect() {
 	fi
 }
 
-REPLY='{"handoffs":0,"dmm":{"local-anchors":1},"transitions":{"bul":{"NONE->IDLE":1,"IDLE->WAIT_PBA":2,"WAIT_PBA->REGISTERED":12},"peer":{"unknown->up":1}}}'
+REPLY='{"handoffs":0,"dmm":{"local-anchors":1},"transitions":{"bul":{"none->IDLE":1,"IDLE->WAIT_PBA":2,"WAIT_PBA->REGISTERED":12},"peer":{"unknown->up":1}}}'
 printf '%s' "$REPLY" >"$T/reply"
 python3 - "$T/sock" "$T/reply" <<'EOF' &
 import os, socket, sys
@@ -43,7 +43,7 @@ expect "show stats table" "$("$DMMCTL" show stats -s "$T/sock")" "handoffs: 0
 dmm:
   local-anchors: 1
 transitions:
-  bul   NONE -> IDLE            1
+  bul   none -> IDLE            1
   bul   IDLE -> WAIT_PBA        2
   bul   WAIT_PBA -> REGISTERED  12
   peer  unknown -> up           1"

@@ -21,6 +21,7 @@ out=$(for f in $files; do
 	# The signature starts at the last line at column 0 before "{" that is
 	# neither blank, a comment, a preprocessor line nor a continuation.
 	/^[A-Za-z_]/ && !in_body { if (!sig_open) { start = NR; name = $0 } sig_open = ($0 !~ /[);][[:space:]]*$/) }
+	/^[}#]/ && !in_body { sig_open = 0 }
 	/^\{$/ && !in_body { in_body = 1; sig_open = 0; next }
 	/^\}$/ && in_body {
 		in_body = 0; len = NR - start + 1
