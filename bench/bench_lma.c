@@ -194,9 +194,9 @@ int main(void)
 	       "encode+decode PBA) %.0f ns; ratio %.2f\n",
 	       N_REFRESH, N_REG, t_ref / N_REFRESH, 1e9 * N_REFRESH / t_ref, t_base / N_REFRESH,
 	       t_ref / t_base);
-	if (dmm_lma_stats(lma)->lifetime_ext_no_handoff != N_REFRESH)
+	if (dmm_role_stats(lma)->lifetime_ext_no_handoff != N_REFRESH)
 		fprintf(stderr, "bench_lma: only %llu refreshes accepted\n",
-			(unsigned long long)dmm_lma_stats(lma)->lifetime_ext_no_handoff);
+			(unsigned long long)dmm_role_stats(lma)->lifetime_ext_no_handoff);
 	dmm_lma_free(lma);
 	dmm_policy_free(pol);
 	free(pfx);

@@ -346,8 +346,8 @@ static uint64_t intent_packets(const struct dmm_fm *fm)
 
 static json_t *lma_json(const struct emu_node *n)
 {
-	const struct dmm_fm *fm = dmm_lma_fm(n->lma);
-	const struct dmm_pmip_stats *st = dmm_lma_stats(n->lma);
+	const struct dmm_fm *fm = dmm_role_fm(n->lma);
+	const struct dmm_pmip_stats *st = dmm_role_stats(n->lma);
 	json_t *j = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "name", n->name, "homed",
 			      (json_int_t)n->homed, "bindings_end",
 			      (json_int_t)dmm_bcache_count(dmm_lma_bcache(n->lma)), "bindings_peak",
@@ -366,9 +366,9 @@ static json_t *lma_json(const struct emu_node *n)
 
 static json_t *maar_json(const struct emu_node *n)
 {
-	const struct dmm_fm *fm = dmm_maar_fm(n->maar);
+	const struct dmm_fm *fm = dmm_role_fm(n->maar);
 	const struct dmm_maar_counters *mc = dmm_maar_counters(n->maar);
-	const struct dmm_pmip_stats *st = dmm_maar_stats(n->maar);
+	const struct dmm_pmip_stats *st = dmm_role_stats(n->maar);
 
 	return json_pack(
 		"{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,"
@@ -414,9 +414,9 @@ static json_t *cmd_json(struct emu *e, const struct emu_node *n)
 
 static json_t *mag_json(const struct emu_node *n)
 {
-	const struct dmm_fm *fm = dmm_mag_fm(n->mag);
+	const struct dmm_fm *fm = dmm_role_fm(n->mag);
 	const struct dmm_bul *bul = dmm_mag_bul(n->mag);
-	const struct dmm_pmip_stats *st = dmm_mag_stats(n->mag);
+	const struct dmm_pmip_stats *st = dmm_role_stats(n->mag);
 
 	return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "name", n->name, "bul_end",
 			 (json_int_t)dmm_bul_count(bul), "registered_end",

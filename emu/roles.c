@@ -232,11 +232,11 @@ static int create_cmd(struct emu *e, struct emu_node *n)
 struct dmm_fm *emu_node_fm(struct emu_node *n)
 {
 	if (n->lma)
-		return dmm_lma_fm_mut(n->lma);
+		return dmm_role_fm(n->lma);
 	if (n->mag)
-		return dmm_mag_fm_mut(n->mag);
+		return dmm_role_fm(n->mag);
 	if (n->maar)
-		return dmm_maar_fm_mut(n->maar);
+		return dmm_role_fm(n->maar);
 	return NULL;
 }
 
@@ -443,7 +443,7 @@ void emu_on_kill(struct emu *e, const struct emu_event *ev)
 				k->mags[k->nmags] = m->idx;
 				k->detected[k->nmags] = DMM_TIME_NEVER;
 				k->nmags++;
-				m->peers_down_seen = dmm_mag_stats(m->mag)->peers_down;
+				m->peers_down_seen = dmm_role_stats(m->mag)->peers_down;
 				break;
 			}
 		}
@@ -462,9 +462,9 @@ void emu_watch_kills(struct emu *e, struct emu_node *n)
 
 			if (k->mags[j] != n->idx || k->detected[j] != DMM_TIME_NEVER)
 				continue;
-			p = dmm_peers_get(dmm_mag_peers(n->mag), &e->nodes[k->node].addr, false);
+			p = dmm_peers_get(dmm_role_peers(n->mag), &e->nodes[k->node].addr, false);
 			if ((p && p->state == DMM_PEER_DOWN) ||
-			    dmm_mag_stats(n->mag)->peers_down > n->peers_down_seen)
+			    dmm_role_stats(n->mag)->peers_down > n->peers_down_seen)
 				k->detected[j] = e->eng.now;
 		}
 	}

@@ -27,6 +27,7 @@ int dmm_role_base_init(struct dmm_role_base *b, const struct dmm_env *env, const
 	struct dmm_peer_ops po = *ops;
 
 	b->env = *env;
+	b->timer = caps->timer;
 	po.send = base_peer_send;
 	po.ctx = b;
 	b->timers = dmm_timers_new(a, caps->timers);
@@ -113,12 +114,33 @@ const struct dmm_pmip_stats *dmm_role_stats(const void *inst)
 	return &((const struct dmm_role_base *)inst)->stats;
 }
 
-struct dmm_peers *dmm_role_peers(void *inst)
+struct dmm_peers *dmm_role_peers(const void *inst)
 {
-	return ((struct dmm_role_base *)inst)->peers;
+	return ((const struct dmm_role_base *)inst)->peers;
 }
 
-struct dmm_fm *dmm_role_fm(void *inst)
+struct dmm_fm *dmm_role_fm(const void *inst)
 {
-	return ((struct dmm_role_base *)inst)->fm;
+	return ((const struct dmm_role_base *)inst)->fm;
+}
+
+size_t dmm_role_counters_copy(struct dmm_role_counter *out, size_t max, const struct dmm_role_counter *all,
+			      size_t n)
+{
+	if (n > max)
+		n = max;
+	memcpy(out, all, n * sizeof(*all));
+	return n;
+}
+
+void dmm_role_expire(void *inst, dmm_time_t now)
+{
+	struct dmm_role_base *b = inst;
+
+	dmm_role_base_expire(b, now, b->timer);
+}
+
+dmm_time_t dmm_role_next_deadline(const void *inst)
+{
+	return dmm_role_base_next_deadline(inst);
 }

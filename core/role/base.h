@@ -20,18 +20,25 @@
 #include "dmm/stats.h"
 #include "dmm/timers.h"
 
+struct dmm_role_base;
+/* What the role does with a timer of its own kind (anything but DMM_TIMER_HEARTBEAT). */
+typedef void (*dmm_role_timer_fn)(struct dmm_role_base *b, unsigned kind, struct dmm_handle h,
+				  dmm_time_t now);
+
 struct dmm_role_base {
 	struct dmm_env env;
 	struct dmm_timers *timers;
 	struct dmm_peers *peers;
 	struct dmm_fm *fm; /* NULL for a role without a data plane (the CMD) */
 	struct dmm_pmip_stats stats;
+	dmm_role_timer_fn timer; /* the role's own timer kinds (dmm_role_expire) */
 };
 
 struct dmm_role_caps {
-	uint32_t timers;  /* pending timers */
-	uint32_t peers;	  /* peer table */
-	uint32_t intents; /* forwarding intents; 0: no intent table */
+	uint32_t timers;	 /* pending timers */
+	uint32_t peers;		 /* peer table */
+	uint32_t intents;	 /* forwarding intents; 0: no intent table */
+	dmm_role_timer_fn timer; /* what the role does with a timer of its own kind */
 };
 
 /*
@@ -46,10 +53,6 @@ int dmm_role_base_init(struct dmm_role_base *b, const struct dmm_env *env, const
 
 /* Remove every intent through the data plane, then free the peers and the timers. */
 void dmm_role_base_fini(struct dmm_role_base *b);
-
-/* What the role does with a timer of its own kind (anything but DMM_TIMER_HEARTBEAT). */
-typedef void (*dmm_role_timer_fn)(struct dmm_role_base *b, unsigned kind, struct dmm_handle h,
-				  dmm_time_t now);
 
 /*
  * Run every timer due at or before now, in deadline order: heartbeats go
@@ -71,6 +74,48 @@ struct dmm_peer_cfg dmm_role_peer_cfg(const struct dmm_addr *self, dmm_time_t in
  */
 void dmm_role_base_send(struct dmm_role_base *b, uint8_t *buf, size_t cap, const char *prefix,
 			const struct dmm_addr *src, const struct dmm_addr *dst, const struct dmm_mh_msg *m);
+
+/*
+ * The ops entries that only adapt a role's typed entry points
+ * (dmm_<role>_new, _free, _reconfigure, _recv,
+ * and _attach, _detach for the access-side roles) to the void * of struct
+ * dmm_role_ops, written once here. A macro writes them because C has no
+ * other way to adapt parameter types: calling through a cast between
+ * function-pointer types is undefined (C11 6.3.2.3 p8).
+ */
+#define DMM_ROLE_OPS_ADAPTERS(role)                                                                          \
+	static void *ops_create(const struct dmm_env *env, const void *cfg, dmm_time_t now)                  \
+	{                                                                                                    \
+		return dmm_##role##_new(env, cfg, now);                                                      \
+	}                                                                                                    \
+	static void ops_destroy(void *inst)                                                                  \
+	{                                                                                                    \
+		dmm_##role##_free(inst);                                                                     \
+	}                                                                                                    \
+	static int ops_reconfigure(void *inst, const void *cfg, dmm_time_t now)                              \
+	{                                                                                                    \
+		return dmm_##role##_reconfigure(inst, cfg, now);                                             \
+	}                                                                                                    \
+	static void ops_recv(void *inst, const struct dmm_addr *src, const struct dmm_addr *dst,             \
+			     const uint8_t *buf, size_t len, dmm_time_t now)                                 \
+	{                                                                                                    \
+		dmm_##role##_recv(inst, src, dst, buf, len, now);                                            \
+	}
+
+#define DMM_ROLE_OPS_ACCESS_ADAPTERS(role)                                                                   \
+	static int ops_attach(void *inst, const struct dmm_mnid *mnid, uint32_t link, const uint8_t *ll,     \
+			      uint8_t ll_len, uint8_t att, dmm_time_t now)                                   \
+	{                                                                                                    \
+		return dmm_##role##_attach(inst, mnid, link, ll, ll_len, att, now);                          \
+	}                                                                                                    \
+	static int ops_detach(void *inst, const struct dmm_mnid *mnid, dmm_time_t now)                       \
+	{                                                                                                    \
+		return dmm_##role##_detach(inst, mnid, now);                                                 \
+	}
+
+/* Copy the first max of a role's n counters all to out (ops->counters); returns how many. */
+size_t dmm_role_counters_copy(struct dmm_role_counter *out, size_t max, const struct dmm_role_counter *all,
+			      size_t n);
 
 /* True when a log line at lvl would be written. */
 static inline bool dmm_role_base_log_on(const struct dmm_role_base *b, enum dmm_log_level lvl)

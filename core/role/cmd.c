@@ -77,16 +77,6 @@ static void cmd_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle 
 	}
 }
 
-void dmm_cmd_expire(struct dmm_cmd *c, dmm_time_t now)
-{
-	dmm_role_base_expire(&c->base, now, cmd_timer);
-}
-
-dmm_time_t dmm_cmd_next_deadline(const struct dmm_cmd *c)
-{
-	return dmm_role_base_next_deadline(&c->base);
-}
-
 /* --- peer events (RFC 5847): down and up are in cmd_anchor.c --- */
 
 /*
@@ -191,6 +181,7 @@ struct dmm_cmd *dmm_cmd_new(const struct dmm_env *env, const struct dmm_cmd_cfg 
 	caps.timers = 2 * cap + c->upd_cap + cfg->max_maars + 16;
 	caps.peers = cfg->max_maars;
 	caps.intents = 0; /* location only: no data plane */
+	caps.timer = cmd_timer;
 	peer_cfg(cfg, &pc);
 	if (dmm_role_base_init(&c->base, env, &caps, &pc, &pops) != 0)
 		goto err_base;
@@ -270,16 +261,6 @@ const struct dmm_bcache *dmm_cmd_bcache(const struct dmm_cmd *c)
 	return c->bc;
 }
 
-struct dmm_peers *dmm_cmd_peers(struct dmm_cmd *c)
-{
-	return c->base.peers;
-}
-
-const struct dmm_pmip_stats *dmm_cmd_stats(const struct dmm_cmd *c)
-{
-	return &c->base.stats;
-}
-
 const struct dmm_cmd_counters *dmm_cmd_counters(const struct dmm_cmd *c)
 {
 	return &c->ctr;
@@ -287,36 +268,7 @@ const struct dmm_cmd_counters *dmm_cmd_counters(const struct dmm_cmd *c)
 
 /* --- the role ops table --- */
 
-static void *ops_create(const struct dmm_env *env, const void *cfg, dmm_time_t now)
-{
-	return dmm_cmd_new(env, cfg, now);
-}
-
-static void ops_destroy(void *inst)
-{
-	dmm_cmd_free(inst);
-}
-
-static int ops_reconfigure(void *inst, const void *cfg, dmm_time_t now)
-{
-	return dmm_cmd_reconfigure(inst, cfg, now);
-}
-
-static void ops_recv(void *inst, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
-		     size_t len, dmm_time_t now)
-{
-	dmm_cmd_recv(inst, src, dst, buf, len, now);
-}
-
-static void ops_expire(void *inst, dmm_time_t now)
-{
-	dmm_cmd_expire(inst, now);
-}
-
-static dmm_time_t ops_next_deadline(const void *inst)
-{
-	return dmm_cmd_next_deadline(inst);
-}
+DMM_ROLE_OPS_ADAPTERS(cmd)
 
 static size_t ops_tables(const void *inst, struct dmm_role_table *out, size_t max)
 {
@@ -338,10 +290,7 @@ static size_t ops_counters(const void *inst, struct dmm_role_counter *out, size_
 		{"anchor-choices", m->anchor_choices},
 		{"no-anchor", m->no_anchor},
 	};
-	size_t n = sizeof(all) / sizeof(all[0]) < max ? sizeof(all) / sizeof(all[0]) : max;
-
-	memcpy(out, all, n * sizeof(all[0]));
-	return n;
+	return dmm_role_counters_copy(out, max, all, sizeof(all) / sizeof(all[0]));
 }
 
 /* GAP1-3: the MAARs as the CMD sees them (dmmctl show anchors). */
@@ -376,8 +325,8 @@ const struct dmm_role_ops dmm_cmd_ops = {
 	.destroy = ops_destroy,
 	.reconfigure = ops_reconfigure,
 	.recv = ops_recv,
-	.expire = ops_expire,
-	.next_deadline = ops_next_deadline,
+	.expire = dmm_role_expire,
+	.next_deadline = dmm_role_next_deadline,
 	.attach = NULL, /* the CMD has no access links */
 	.detach = NULL,
 	.tables = ops_tables,

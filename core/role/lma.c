@@ -91,16 +91,6 @@ static void on_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle h
 	}
 }
 
-void dmm_lma_expire(struct dmm_lma *lma, dmm_time_t now)
-{
-	dmm_role_base_expire(&lma->base, now, on_timer);
-}
-
-dmm_time_t dmm_lma_next_deadline(const struct dmm_lma *lma)
-{
-	return dmm_role_base_next_deadline(&lma->base);
-}
-
 /* --- peer events (RFC 5847) --- */
 
 /*
@@ -231,6 +221,7 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	caps.timers = 2 * cap + cfg->max_peers + 16;
 	caps.peers = cfg->max_peers;
 	caps.intents = lma->fm_cap;
+	caps.timer = on_timer;
 	peer_cfg(cfg, &pc);
 	if (dmm_role_base_init(&lma->base, env, &caps, &pc, &pops) != 0)
 		goto err_base;
@@ -296,26 +287,6 @@ const struct dmm_bcache *dmm_lma_bcache(const struct dmm_lma *lma)
 	return lma->bc;
 }
 
-struct dmm_peers *dmm_lma_peers(struct dmm_lma *lma)
-{
-	return lma->base.peers;
-}
-
-const struct dmm_fm *dmm_lma_fm(const struct dmm_lma *lma)
-{
-	return lma->base.fm;
-}
-
-struct dmm_fm *dmm_lma_fm_mut(struct dmm_lma *lma)
-{
-	return lma->base.fm;
-}
-
-const struct dmm_pmip_stats *dmm_lma_stats(const struct dmm_lma *lma)
-{
-	return &lma->base.stats;
-}
-
 const struct dmm_pool *dmm_lma_pool(const struct dmm_lma *lma)
 {
 	return lma->pool;
@@ -323,36 +294,7 @@ const struct dmm_pool *dmm_lma_pool(const struct dmm_lma *lma)
 
 /* --- the role ops table --- */
 
-static void *ops_create(const struct dmm_env *env, const void *cfg, dmm_time_t now)
-{
-	return dmm_lma_new(env, cfg, now);
-}
-
-static void ops_destroy(void *inst)
-{
-	dmm_lma_free(inst);
-}
-
-static int ops_reconfigure(void *inst, const void *cfg, dmm_time_t now)
-{
-	return dmm_lma_reconfigure(inst, cfg, now);
-}
-
-static void ops_recv(void *inst, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
-		     size_t len, dmm_time_t now)
-{
-	dmm_lma_recv(inst, src, dst, buf, len, now);
-}
-
-static void ops_expire(void *inst, dmm_time_t now)
-{
-	dmm_lma_expire(inst, now);
-}
-
-static dmm_time_t ops_next_deadline(const void *inst)
-{
-	return dmm_lma_next_deadline(inst);
-}
+DMM_ROLE_OPS_ADAPTERS(lma)
 
 static size_t ops_tables(const void *inst, struct dmm_role_table *out, size_t max)
 {
@@ -376,8 +318,8 @@ const struct dmm_role_ops dmm_lma_ops = {
 	.destroy = ops_destroy,
 	.reconfigure = ops_reconfigure,
 	.recv = ops_recv,
-	.expire = ops_expire,
-	.next_deadline = ops_next_deadline,
+	.expire = dmm_role_expire,
+	.next_deadline = dmm_role_next_deadline,
 	.attach = NULL, /* the LMA has no access links */
 	.detach = NULL,
 	.tables = ops_tables,

@@ -363,16 +363,6 @@ static void on_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle h
 		on_grace(m, e, now);
 }
 
-void dmm_maar_expire(struct dmm_maar *m, dmm_time_t now)
-{
-	dmm_role_base_expire(&m->base, now, on_timer);
-}
-
-dmm_time_t dmm_maar_next_deadline(const struct dmm_maar *m)
-{
-	return dmm_role_base_next_deadline(&m->base);
-}
-
 /* --- heartbeat events (RFC 5847) --- */
 
 static void peer_down(void *ctx, struct dmm_peer *p, dmm_time_t now)
@@ -515,6 +505,7 @@ struct dmm_maar *dmm_maar_new(const struct dmm_env *env, const struct dmm_maar_c
 	caps.peers = 64;
 	/* Three intents per old prefix, three old prefixes per MN on average; two per anchored prefix. */
 	caps.intents = cfg->max_mns * 9 + cap * 2 + 16;
+	caps.timer = on_timer;
 	pc = peer_cfg(cfg);
 	if (dmm_role_base_init(&m->base, env, &caps, &pc, &po) != 0)
 		goto err_base;
@@ -595,26 +586,6 @@ const struct dmm_bcache *dmm_maar_anchored(const struct dmm_maar *m)
 	return m->bc;
 }
 
-struct dmm_peers *dmm_maar_peers(struct dmm_maar *m)
-{
-	return m->base.peers;
-}
-
-const struct dmm_fm *dmm_maar_fm(const struct dmm_maar *m)
-{
-	return m->base.fm;
-}
-
-struct dmm_fm *dmm_maar_fm_mut(struct dmm_maar *m)
-{
-	return m->base.fm;
-}
-
-const struct dmm_pmip_stats *dmm_maar_stats(const struct dmm_maar *m)
-{
-	return &m->base.stats;
-}
-
 const struct dmm_pool *dmm_maar_pool(const struct dmm_maar *m)
 {
 	return m->pool;
@@ -627,47 +598,8 @@ const struct dmm_maar_counters *dmm_maar_counters(const struct dmm_maar *m)
 
 /* --- ops table --- */
 
-static void *ops_create(const struct dmm_env *env, const void *cfg, dmm_time_t now)
-{
-	return dmm_maar_new(env, cfg, now);
-}
-
-static void ops_destroy(void *inst)
-{
-	dmm_maar_free(inst);
-}
-
-static int ops_reconfigure(void *inst, const void *cfg, dmm_time_t now)
-{
-	return dmm_maar_reconfigure(inst, cfg, now);
-}
-
-static void ops_recv(void *inst, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
-		     size_t len, dmm_time_t now)
-{
-	dmm_maar_recv(inst, src, dst, buf, len, now);
-}
-
-static void ops_expire(void *inst, dmm_time_t now)
-{
-	dmm_maar_expire(inst, now);
-}
-
-static dmm_time_t ops_next_deadline(const void *inst)
-{
-	return dmm_maar_next_deadline(inst);
-}
-
-static int ops_attach(void *inst, const struct dmm_mnid *mnid, uint32_t link, const uint8_t *ll,
-		      uint8_t ll_len, uint8_t att, dmm_time_t now)
-{
-	return dmm_maar_attach(inst, mnid, link, ll, ll_len, att, now);
-}
-
-static int ops_detach(void *inst, const struct dmm_mnid *mnid, dmm_time_t now)
-{
-	return dmm_maar_detach(inst, mnid, now);
-}
+DMM_ROLE_OPS_ADAPTERS(maar)
+DMM_ROLE_OPS_ACCESS_ADAPTERS(maar)
 
 static size_t ops_tables(const void *inst, struct dmm_role_table *out, size_t max)
 {
@@ -690,10 +622,7 @@ static size_t ops_counters(const void *inst, struct dmm_role_counter *out, size_
 		{"tunnels-up", m->tunnels_up},
 		{"tunnels-down", m->tunnels_down},
 	};
-	size_t n = sizeof(all) / sizeof(all[0]) < max ? sizeof(all) / sizeof(all[0]) : max;
-
-	memcpy(out, all, n * sizeof(all[0]));
-	return n;
+	return dmm_role_counters_copy(out, max, all, sizeof(all) / sizeof(all[0]));
 }
 
 const struct dmm_role_ops dmm_maar_ops = {
@@ -702,8 +631,8 @@ const struct dmm_role_ops dmm_maar_ops = {
 	.destroy = ops_destroy,
 	.reconfigure = ops_reconfigure,
 	.recv = ops_recv,
-	.expire = ops_expire,
-	.next_deadline = ops_next_deadline,
+	.expire = dmm_role_expire,
+	.next_deadline = dmm_role_next_deadline,
 	.attach = ops_attach,
 	.detach = ops_detach,
 	.tables = ops_tables,

@@ -205,16 +205,6 @@ static void on_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle h
 	(void)bulc_on_timer(&((struct dmm_mag *)b)->cl, kind, h, now);
 }
 
-void dmm_mag_expire(struct dmm_mag *mag, dmm_time_t now)
-{
-	dmm_role_base_expire(&mag->base, now, on_timer);
-}
-
-dmm_time_t dmm_mag_next_deadline(const struct dmm_mag *mag)
-{
-	return dmm_role_base_next_deadline(&mag->base);
-}
-
 /* --- life cycle --- */
 
 void dmm_mag_cfg_defaults(struct dmm_mag_cfg *cfg)
@@ -276,6 +266,7 @@ struct dmm_mag *dmm_mag_new(const struct dmm_env *env, const struct dmm_mag_cfg 
 	caps.peers = cfg->max_peers;
 	/* Three intents per HNP; room for two HNPs per MN on average. */
 	caps.intents = cfg->max_mns > (1u << 21) ? 1u << 24 : cfg->max_mns * 6 + 16;
+	caps.timer = on_timer;
 	pc = peer_cfg(cfg);
 	if (dmm_role_base_init(&mag->base, env, &caps, &pc, &po) != 0)
 		goto err_base;
@@ -347,26 +338,6 @@ const struct dmm_bul *dmm_mag_bul(const struct dmm_mag *mag)
 	return mag->bul;
 }
 
-struct dmm_peers *dmm_mag_peers(struct dmm_mag *mag)
-{
-	return mag->base.peers;
-}
-
-const struct dmm_fm *dmm_mag_fm(const struct dmm_mag *mag)
-{
-	return mag->base.fm;
-}
-
-struct dmm_fm *dmm_mag_fm_mut(struct dmm_mag *mag)
-{
-	return mag->base.fm;
-}
-
-const struct dmm_pmip_stats *dmm_mag_stats(const struct dmm_mag *mag)
-{
-	return &mag->base.stats;
-}
-
 const struct dmm_mag_counters *dmm_mag_counters(const struct dmm_mag *mag)
 {
 	return &mag->ctr;
@@ -374,47 +345,8 @@ const struct dmm_mag_counters *dmm_mag_counters(const struct dmm_mag *mag)
 
 /* --- ops table --- */
 
-static void *ops_create(const struct dmm_env *env, const void *cfg, dmm_time_t now)
-{
-	return dmm_mag_new(env, cfg, now);
-}
-
-static void ops_destroy(void *inst)
-{
-	dmm_mag_free(inst);
-}
-
-static int ops_reconfigure(void *inst, const void *cfg, dmm_time_t now)
-{
-	return dmm_mag_reconfigure(inst, cfg, now);
-}
-
-static void ops_recv(void *inst, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
-		     size_t len, dmm_time_t now)
-{
-	dmm_mag_recv(inst, src, dst, buf, len, now);
-}
-
-static void ops_expire(void *inst, dmm_time_t now)
-{
-	dmm_mag_expire(inst, now);
-}
-
-static dmm_time_t ops_next_deadline(const void *inst)
-{
-	return dmm_mag_next_deadline(inst);
-}
-
-static int ops_attach(void *inst, const struct dmm_mnid *mnid, uint32_t link, const uint8_t *ll,
-		      uint8_t ll_len, uint8_t att, dmm_time_t now)
-{
-	return dmm_mag_attach(inst, mnid, link, ll, ll_len, att, now);
-}
-
-static int ops_detach(void *inst, const struct dmm_mnid *mnid, dmm_time_t now)
-{
-	return dmm_mag_detach(inst, mnid, now);
-}
+DMM_ROLE_OPS_ADAPTERS(mag)
+DMM_ROLE_OPS_ACCESS_ADAPTERS(mag)
 
 static size_t ops_tables(const void *inst, struct dmm_role_table *out, size_t max)
 {
@@ -438,8 +370,8 @@ const struct dmm_role_ops dmm_mag_ops = {
 	.destroy = ops_destroy,
 	.reconfigure = ops_reconfigure,
 	.recv = ops_recv,
-	.expire = ops_expire,
-	.next_deadline = ops_next_deadline,
+	.expire = dmm_role_expire,
+	.next_deadline = dmm_role_next_deadline,
 	.attach = ops_attach,
 	.detach = ops_detach,
 	.tables = ops_tables,

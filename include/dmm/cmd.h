@@ -48,13 +48,9 @@ void dmm_cmd_free(struct dmm_cmd *c);
 int dmm_cmd_reconfigure(struct dmm_cmd *c, const struct dmm_cmd_cfg *cfg, dmm_time_t now);
 void dmm_cmd_recv(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst,
 		  const uint8_t *buf, size_t len, dmm_time_t now);
-void dmm_cmd_expire(struct dmm_cmd *c, dmm_time_t now);
-dmm_time_t dmm_cmd_next_deadline(const struct dmm_cmd *c);
 
 /* The MN table: pcoa = serving MAAR, pmaar = every (anchor, prefix) pair, oldest first. */
 const struct dmm_bcache *dmm_cmd_bcache(const struct dmm_cmd *c);
-struct dmm_peers *dmm_cmd_peers(struct dmm_cmd *c);
-const struct dmm_pmip_stats *dmm_cmd_stats(const struct dmm_cmd *c);
 
 /* One MAAR as the CMD sees it (GAP1-3). */
 enum dmm_anchor_state { DMM_ANCHOR_UNKNOWN, DMM_ANCHOR_UP, DMM_ANCHOR_FULL, DMM_ANCHOR_DOWN };

@@ -64,15 +64,9 @@ void dmm_lma_recv(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 		  const uint8_t *buf, size_t len, dmm_time_t now);
 
 /* Run the timers due at now; the earliest deadline left. */
-void dmm_lma_expire(struct dmm_lma *lma, dmm_time_t now);
-dmm_time_t dmm_lma_next_deadline(const struct dmm_lma *lma);
 
 /* Read access for show commands, reports and tests. */
 const struct dmm_bcache *dmm_lma_bcache(const struct dmm_lma *lma);
-struct dmm_peers *dmm_lma_peers(struct dmm_lma *lma);
-const struct dmm_fm *dmm_lma_fm(const struct dmm_lma *lma);
-struct dmm_fm *dmm_lma_fm_mut(struct dmm_lma *lma); /* for dmm_fm_report() from the data plane */
-const struct dmm_pmip_stats *dmm_lma_stats(const struct dmm_lma *lma);
 const struct dmm_pool *dmm_lma_pool(const struct dmm_lma *lma);
 
 extern const struct dmm_role_ops dmm_lma_ops;

@@ -71,8 +71,6 @@ int dmm_maar_detach(struct dmm_maar *m, const struct dmm_mnid *mnid, dmm_time_t 
 
 void dmm_maar_recv(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_addr *dst,
 		   const uint8_t *buf, size_t len, dmm_time_t now);
-void dmm_maar_expire(struct dmm_maar *m, dmm_time_t now);
-dmm_time_t dmm_maar_next_deadline(const struct dmm_maar *m);
 
 /*
  * Read access. Serving entries (MNs attached here) live in a binding
@@ -82,10 +80,6 @@ dmm_time_t dmm_maar_next_deadline(const struct dmm_maar *m);
  */
 const struct dmm_bul *dmm_maar_serving(const struct dmm_maar *m);
 const struct dmm_bcache *dmm_maar_anchored(const struct dmm_maar *m);
-struct dmm_peers *dmm_maar_peers(struct dmm_maar *m);
-const struct dmm_fm *dmm_maar_fm(const struct dmm_maar *m);
-struct dmm_fm *dmm_maar_fm_mut(struct dmm_maar *m);
-const struct dmm_pmip_stats *dmm_maar_stats(const struct dmm_maar *m);
 const struct dmm_pool *dmm_maar_pool(const struct dmm_maar *m);
 
 /* DMM-specific counters. */

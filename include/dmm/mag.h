@@ -81,14 +81,8 @@ int dmm_mag_detach(struct dmm_mag *mag, const struct dmm_mnid *mnid, dmm_time_t 
 
 void dmm_mag_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_addr *dst,
 		  const uint8_t *buf, size_t len, dmm_time_t now);
-void dmm_mag_expire(struct dmm_mag *mag, dmm_time_t now);
-dmm_time_t dmm_mag_next_deadline(const struct dmm_mag *mag);
 
 const struct dmm_bul *dmm_mag_bul(const struct dmm_mag *mag);
-struct dmm_peers *dmm_mag_peers(struct dmm_mag *mag);
-const struct dmm_fm *dmm_mag_fm(const struct dmm_mag *mag);
-struct dmm_fm *dmm_mag_fm_mut(struct dmm_mag *mag);
-const struct dmm_pmip_stats *dmm_mag_stats(const struct dmm_mag *mag);
 const struct dmm_mag_counters *dmm_mag_counters(const struct dmm_mag *mag);
 
 extern const struct dmm_role_ops dmm_mag_ops;

@@ -147,9 +147,20 @@ struct dmm_role_ops {
  */
 /* The role's counters (RFC 6475 names where there is one). */
 const struct dmm_pmip_stats *dmm_role_stats(const void *inst);
-/* The role's peer table (RFC 5847). */
-struct dmm_peers *dmm_role_peers(void *inst);
-/* The role's intent table, for dmm_fm_report() from the data plane; NULL when it has none (CMD). */
-struct dmm_fm *dmm_role_fm(void *inst);
+/*
+ * The role's peer table (RFC 5847) and intent table. Like strchr(), they
+ * take a const instance and return a table the caller may change: the
+ * data plane reports counters into the intents (dmm_fm_report()) and
+ * tests look peers up.
+ */
+struct dmm_peers *dmm_role_peers(const void *inst);
+/* NULL when the role has no data plane (the CMD). */
+struct dmm_fm *dmm_role_fm(const void *inst);
+
+/* Run every timer of the role due at or before now (heartbeats included), in deadline order. */
+void dmm_role_expire(void *inst, dmm_time_t now);
+
+/* The role's earliest pending deadline, or DMM_TIME_NEVER. */
+dmm_time_t dmm_role_next_deadline(const void *inst);
 
 #endif

@@ -229,9 +229,9 @@ static const struct dmm_bcache_entry *mn(const char *id)
 
 static void run_to(dmm_time_t t)
 {
-	while (dmm_cmd_next_deadline(C) <= t) {
-		T = dmm_cmd_next_deadline(C);
-		dmm_cmd_expire(C, T);
+	while (dmm_role_next_deadline(C) <= t) {
+		T = dmm_role_next_deadline(C);
+		dmm_role_expire(C, T);
 	}
 	T = t;
 }
@@ -255,14 +255,14 @@ static void test_initial(void)
 	CHECK_EQ(b->msg.u.ba.lifetime, 100);
 	CHECK(mn("a@x") && dmm_addr_eq(&mn("a@x")->pcoa, &M1));
 	CHECK_EQ(mn("a@x")->pmaar.n, 1);
-	CHECK_EQ(dmm_cmd_stats(C)->initial_registrations, 1);
+	CHECK_EQ(dmm_role_stats(C)->initial_registrations, 1);
 	CHECK_EQ(H.nsent, 1);
 	/* Refresh from the same MAAR: PBA at once, nothing to previous MAARs. */
 	harness_clear(&H);
 	s = pbu(&M1, "a@x", &P1, 100);
 	check_pba(&M1, 0, s);
 	CHECK_EQ(H.nsent, 1);
-	CHECK_EQ(dmm_cmd_stats(C)->lifetime_ext_no_handoff, 1);
+	CHECK_EQ(dmm_role_stats(C)->lifetime_ext_no_handoff, 1);
 }
 
 static void test_handover_proxy(void)
@@ -440,7 +440,7 @@ static void test_dereg(void)
 	CHECK_EQ(dmm_bcache_count(dmm_cmd_bcache(C)), 0);
 	check_upd(&M1, &P1, &M2, true);
 	CHECK(sent_to(&M2, DMM_MH_BU) == NULL);
-	CHECK_EQ(dmm_cmd_stats(C)->deregistrations, 1);
+	CHECK_EQ(dmm_role_stats(C)->deregistrations, 1);
 	for (const struct dmm_cmd_anchor *a = dmm_cmd_anchor_next(C, NULL); a;
 	     a = dmm_cmd_anchor_next(C, a)) {
 		CHECK_EQ(a->serving, 0);
@@ -486,9 +486,9 @@ static void test_expiry(void)
 	CHECK(mn("a@x") == NULL);
 	CHECK(harness_logged(&H, "lifetime expired"));
 	/* The MN's creation and removal are counted as transitions from and to none (fsm.h). */
-	CHECK_EQ(dmm_cmd_stats(C)->transitions.n[DMM_FSM_BCE][0][DMM_BCE_ACTIVE + 1], 1);
-	CHECK_EQ(dmm_cmd_stats(C)->transitions.n[DMM_FSM_BCE][DMM_BCE_ACTIVE + 1][0], 1);
-	CHECK(dmm_cmd_stats(C)->transitions.n[DMM_FSM_ANCHOR][0][DMM_ANCHOR_UNKNOWN + 1] >= 2);
+	CHECK_EQ(dmm_role_stats(C)->transitions.n[DMM_FSM_BCE][0][DMM_BCE_ACTIVE + 1], 1);
+	CHECK_EQ(dmm_role_stats(C)->transitions.n[DMM_FSM_BCE][DMM_BCE_ACTIVE + 1][0], 1);
+	CHECK(dmm_role_stats(C)->transitions.n[DMM_FSM_ANCHOR][0][DMM_ANCHOR_UNKNOWN + 1] >= 2);
 	{
 		struct sent *u = sent_to(&M1, DMM_MH_BU);
 
@@ -501,7 +501,7 @@ static void test_refresh_pmaar(void)
 	setup_mode(DMM_CMD_PROXY);
 	pbu(&M1, "a@x", &P1, 25);
 	answer(sent_to(&M1, DMM_MH_BA), 0, NULL, -1, 0); /* stray PBA: matches nothing */
-	CHECK_EQ(dmm_cmd_stats(C)->rx_unexpected, 1);
+	CHECK_EQ(dmm_role_stats(C)->rx_unexpected, 1);
 	pbu(&M2, "a@x", &P2, 25);
 	answer(sent_to(&M1, DMM_MH_BU), 0, NULL, -1, 0);
 	harness_clear(&H);
@@ -626,7 +626,7 @@ static void test_status(void)
 	CHECK_EQ(mn("a@x")->pmaar.n, 1);
 	CHECK_EQ(count_to(&M1, DMM_MH_BU), 0);
 	CHECK_EQ(dmm_cmd_counters(C)->handovers, 0);
-	CHECK_EQ(dmm_cmd_stats(C)->ba_status[DMM_BA_UNSPECIFIED], 1);
+	CHECK_EQ(dmm_role_stats(C)->ba_status[DMM_BA_UNSPECIFIED], 1);
 }
 
 static void test_malformed(void)
@@ -659,7 +659,7 @@ static void test_malformed(void)
 	CHECK(sent_to(&M2, DMM_MH_BE) && sent_to(&M2, DMM_MH_BE)->msg.u.be.status == DMM_BE_UNKNOWN_MH_TYPE);
 	/* Truncated: counted, no answer. */
 	dmm_cmd_recv(C, &M2, &CMDA, buf, 5, T);
-	CHECK(dmm_cmd_stats(C)->rx_malformed[-DMM_ERR_UNKNOWN_TYPE] == 1);
+	CHECK(dmm_role_stats(C)->rx_malformed[-DMM_ERR_UNKNOWN_TYPE] == 1);
 	CHECK_EQ(H.nsent, 2);
 	CHECK_EQ(dmm_bcache_count(dmm_cmd_bcache(C)), 1);
 	CHECK(dmm_addr_eq(&mn("a@x")->pcoa, &M1));

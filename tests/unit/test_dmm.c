@@ -383,7 +383,7 @@ static void t_idle_release(void)
 	uint64_t pk = 0;
 
 	journey(DMM_CMD_PROXY, p);
-	fm = dmm_maar_fm_mut(maar(M3));
+	fm = dmm_role_fm(maar(M3));
 	/* p[1] (anchored at MAAR2) carries packets every 5 s; p[0] (MAAR1) none. */
 	for (unsigned s = 0; s < 60; s += 5) {
 		for (in = dmm_fm_next(fm, NULL); in; in = dmm_fm_next(fm, in))

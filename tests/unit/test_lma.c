@@ -212,15 +212,15 @@ static void t_initial_registration(void)
 		CHECK(dl && dmm_addr_eq(&dl->peer, &MAG1) && dmm_addr_eq(&dl->local, &LMAA));
 		CHECK(ul && dmm_addr_eq(&ul->peer, &MAG1) && dmm_addr_eq(&ul->local, &LMAA));
 	}
-	CHECK_EQ(dmm_lma_stats(lma)->initial_registrations, 1);
-	CHECK_EQ(dmm_lma_stats(lma)->binding_acks, 1);
-	CHECK_EQ(dmm_lma_stats(lma)->ba_status[0], 1);
-	CHECK_EQ(dmm_lma_stats(lma)->tunnels_established, 1);
+	CHECK_EQ(dmm_role_stats(lma)->initial_registrations, 1);
+	CHECK_EQ(dmm_role_stats(lma)->binding_acks, 1);
+	CHECK_EQ(dmm_role_stats(lma)->ba_status[0], 1);
+	CHECK_EQ(dmm_role_stats(lma)->tunnels_established, 1);
 	CHECK(harness_logged(&H, "mn nai:mn1@x prefix 2001:db8:1::/64 mag 2001:db8:f::1: none -> ACTIVE"));
 	/* The creation is counted as a transition from none (fsm.h), and so is the new peer. */
-	CHECK_EQ(dmm_lma_stats(lma)->transitions.n[DMM_FSM_BCE][0][DMM_BCE_ACTIVE + 1], 1);
-	CHECK_EQ(dmm_lma_stats(lma)->transitions.n[DMM_FSM_PEER][0][DMM_PEER_UNKNOWN + 1], 1);
-	CHECK_EQ(dmm_lma_next_deadline(lma), T + 400 * DMM_SECOND);
+	CHECK_EQ(dmm_role_stats(lma)->transitions.n[DMM_FSM_BCE][0][DMM_BCE_ACTIVE + 1], 1);
+	CHECK_EQ(dmm_role_stats(lma)->transitions.n[DMM_FSM_PEER][0][DMM_PEER_UNKNOWN + 1], 1);
+	CHECK_EQ(dmm_role_next_deadline(lma), T + 400 * DMM_SECOND);
 	dmm_lma_free(lma);
 	CHECK_EQ(H.nlive, 0);
 }
@@ -281,8 +281,8 @@ static void t_status_paths(void)
 	CHECK_EQ(r ? r->u.ba.lifetime : 1, 0);
 	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(lma)), 0);
 	CHECK_EQ(H.nlive, 0);
-	CHECK_EQ(dmm_lma_stats(lma)->ba_status[DMM_BA_MISSING_HI], 1);
-	CHECK_EQ(dmm_lma_stats(lma)->binding_acks, 11);
+	CHECK_EQ(dmm_role_stats(lma)->ba_status[DMM_BA_MISSING_HI], 1);
+	CHECK_EQ(dmm_role_stats(lma)->binding_acks, 11);
 	dmm_lma_free(lma);
 }
 
@@ -356,7 +356,7 @@ static void t_pool_exhausted(void)
 	T += DMM_MSEC;
 	pbu(&m, "mn9@x", NULL, 1, 1);
 	CHECK_EQ(status_of(lma, &MAG1, &m), DMM_BA_INSUFFICIENT_RESOURCES);
-	CHECK_EQ(dmm_lma_stats(lma)->pool_exhausted, 1);
+	CHECK_EQ(dmm_role_stats(lma)->pool_exhausted, 1);
 	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(lma)), 4);
 	dmm_lma_free(lma);
 }
@@ -405,8 +405,8 @@ static void t_timestamp_window(void)
 	m.opts[4].u.timestamp.fraction = 0;
 	T = base - win + 1;
 	CHECK_EQ(status_of(lma, &MAG1, &m), 0);
-	CHECK_EQ(dmm_lma_stats(lma)->ba_status[DMM_BA_TIMESTAMP_MISMATCH], 2);
-	CHECK_EQ(dmm_lma_stats(lma)->ba_status[DMM_BA_TIMESTAMP_LOWER_THAN_PREV], 1);
+	CHECK_EQ(dmm_role_stats(lma)->ba_status[DMM_BA_TIMESTAMP_MISMATCH], 2);
+	CHECK_EQ(dmm_role_stats(lma)->ba_status[DMM_BA_TIMESTAMP_LOWER_THAN_PREV], 1);
 	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(lma)), 3);
 	dmm_lma_free(lma);
 }
@@ -440,7 +440,7 @@ static void t_seq_wrap(void)
 	CHECK(r && r->u.ba.status == DMM_BA_SEQ_OUT_OF_WINDOW && r->u.ba.seq == 0); /* the last accepted */
 	m.u.bu.seq = 1;
 	CHECK_EQ(status_of(lma, &MAG1, &m), 0);
-	CHECK_EQ(dmm_lma_stats(lma)->lifetime_ext_no_handoff, 3);
+	CHECK_EQ(dmm_role_stats(lma)->lifetime_ext_no_handoff, 3);
 	dmm_lma_free(lma);
 }
 
@@ -461,11 +461,11 @@ static void t_handoff_vs_reregistration(void)
 	r = xact(lma, &MAG1, &m);
 	CHECK(r && r->u.ba.status == 0);
 	CHECK_EQ(harness_count_type(&H, DMM_MH_BR, 0), 0);
-	CHECK_EQ(dmm_lma_stats(lma)->lifetime_ext_no_handoff, 1);
-	CHECK_EQ(dmm_lma_stats(lma)->handoffs, 0);
+	CHECK_EQ(dmm_role_stats(lma)->lifetime_ext_no_handoff, 1);
+	CHECK_EQ(dmm_role_stats(lma)->handoffs, 0);
 	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
 	CHECK(e && e->expires == T + 400 * DMM_SECOND);
-	CHECK_EQ(dmm_lma_next_deadline(lma), T + 400 * DMM_SECOND);
+	CHECK_EQ(dmm_role_next_deadline(lma), T + 400 * DMM_SECOND);
 	/* Handoff to MAG2 with HI 3, same ATT: trigger 2. */
 	T += DMM_SECOND;
 	pbu(&m, "mn1@x", &p, DMM_HI_BETWEEN_MAGS, 3);
@@ -489,18 +489,18 @@ static void t_handoff_vs_reregistration(void)
 	dl = harness_find_intent(&H, DMM_FM_DST, DMM_FM_ENCAP, &p);
 	CHECK(dl && dmm_addr_eq(&dl->peer, &MAG2));
 	CHECK_EQ(H.nlive, 2);
-	CHECK_EQ(dmm_lma_stats(lma)->handoffs, 1);
-	CHECK_EQ(dmm_lma_stats(lma)->lifetime_ext_after_handoff, 1);
-	CHECK_EQ(dmm_lma_stats(lma)->tunnels_released, 1);
-	CHECK_EQ(dmm_lma_stats(lma)->tunnels_established, 2);
+	CHECK_EQ(dmm_role_stats(lma)->handoffs, 1);
+	CHECK_EQ(dmm_role_stats(lma)->lifetime_ext_after_handoff, 1);
+	CHECK_EQ(dmm_role_stats(lma)->tunnels_released, 1);
+	CHECK_EQ(dmm_role_stats(lma)->tunnels_established, 2);
 	/* No BRA: retransmitted twice (after 1 s, then 2 s), then given up. */
 	harness_clear(&H);
 	for (int i = 0; i < 10; i++) {
 		T += DMM_SECOND;
-		dmm_lma_expire(lma, T);
+		dmm_role_expire(lma, T);
 	}
 	CHECK_EQ(harness_count_type(&H, DMM_MH_BR, DMM_BR_BRI), 2);
-	CHECK_EQ(dmm_lma_stats(lma)->bri_sent, 3);
+	CHECK_EQ(dmm_role_stats(lma)->bri_sent, 3);
 	for (unsigned i = 0; i < H.nsent; i++)
 		CHECK_EQ(H.sent[i].msg.u.br.seq, bri_seq);
 	/*
@@ -522,10 +522,10 @@ static void t_handoff_vs_reregistration(void)
 	bra.u.br.flags = DMM_BR_P;
 	harness_clear(&H);
 	deliver(lma, &MAG2, &bra);
-	CHECK_EQ(dmm_lma_stats(lma)->bra_received, 1);
+	CHECK_EQ(dmm_role_stats(lma)->bra_received, 1);
 	for (int i = 0; i < 5; i++) {
 		T += DMM_SECOND;
-		dmm_lma_expire(lma, T);
+		dmm_role_expire(lma, T);
 	}
 	CHECK_EQ(harness_count_type(&H, DMM_MH_BR, 0), 0);
 	dmm_lma_free(lma);
@@ -557,7 +557,7 @@ static void t_no_revoke(void)
 	harness_clear(&H);
 	deliver(lma, &MAG2, &m);
 	CHECK_EQ(harness_count_type(&H, DMM_MH_BR, 0), 0);
-	CHECK_EQ(dmm_lma_stats(lma)->handoffs, 1);
+	CHECK_EQ(dmm_role_stats(lma)->handoffs, 1);
 	dmm_lma_free(lma);
 }
 
@@ -588,20 +588,20 @@ static void t_deregistration(void)
 	CHECK(e && e->state == DMM_BCE_DEREG_WAIT);
 	CHECK_EQ(H.nlive, 1);
 	CHECK(harness_find_intent(&H, DMM_FM_DST, DMM_FM_DROP, &p) != NULL);
-	CHECK_EQ(dmm_lma_stats(lma)->deregistrations, 1);
-	CHECK_EQ(dmm_lma_stats(lma)->tunnels_released, 1);
-	CHECK_EQ(dmm_lma_next_deadline(lma), t0 + 10 * DMM_SECOND);
-	dmm_lma_expire(lma, t0 + 10 * DMM_SECOND - 1);
+	CHECK_EQ(dmm_role_stats(lma)->deregistrations, 1);
+	CHECK_EQ(dmm_role_stats(lma)->tunnels_released, 1);
+	CHECK_EQ(dmm_role_next_deadline(lma), t0 + 10 * DMM_SECOND);
+	dmm_role_expire(lma, t0 + 10 * DMM_SECOND - 1);
 	CHECK(dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p) != NULL);
 	CHECK(dmm_pool_is_used(dmm_lma_pool(lma), &p));
-	dmm_lma_expire(lma, t0 + 10 * DMM_SECOND);
+	dmm_role_expire(lma, t0 + 10 * DMM_SECOND);
 	CHECK(dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p) == NULL);
 	CHECK(!dmm_pool_is_used(dmm_lma_pool(lma), &p));
 	CHECK_EQ(H.nlive, 0);
 	CHECK(harness_logged(&H, "DEREG_WAIT -> none"));
-	CHECK_EQ(dmm_lma_stats(lma)->transitions.n[DMM_FSM_BCE][DMM_BCE_ACTIVE + 1][DMM_BCE_DEREG_WAIT + 1],
+	CHECK_EQ(dmm_role_stats(lma)->transitions.n[DMM_FSM_BCE][DMM_BCE_ACTIVE + 1][DMM_BCE_DEREG_WAIT + 1],
 		 1);
-	CHECK_EQ(dmm_lma_stats(lma)->transitions.n[DMM_FSM_BCE][DMM_BCE_DEREG_WAIT + 1][0], 1);
+	CHECK_EQ(dmm_role_stats(lma)->transitions.n[DMM_FSM_BCE][DMM_BCE_DEREG_WAIT + 1][0], 1);
 	/* The prefix is reusable: 4 more MNs take the whole pool, p among them. */
 	T = t0 + 11 * DMM_SECOND;
 	{
@@ -641,9 +641,9 @@ static void t_dereg_revive(void)
 	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(&e->pcoa, &MAG2));
 	CHECK(harness_find_intent(&H, DMM_FM_DST, DMM_FM_ENCAP, &p) != NULL);
 	CHECK(harness_find_intent(&H, DMM_FM_DST, DMM_FM_DROP, &p) == NULL);
-	dmm_lma_expire(lma, T + 20 * DMM_SECOND);
+	dmm_role_expire(lma, T + 20 * DMM_SECOND);
 	CHECK(dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p) != NULL);
-	CHECK_EQ(dmm_lma_stats(lma)->handoffs, 1);
+	CHECK_EQ(dmm_role_stats(lma)->handoffs, 1);
 	dmm_lma_free(lma);
 }
 
@@ -654,14 +654,14 @@ static void t_expiry(void)
 	struct dmm_prefix p = reg(lma, &MAG1, "mn1@x");
 	dmm_time_t exp = T + 400 * DMM_SECOND;
 
-	dmm_lma_expire(lma, exp - 1);
+	dmm_role_expire(lma, exp - 1);
 	CHECK(dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p) != NULL);
-	dmm_lma_expire(lma, exp);
+	dmm_role_expire(lma, exp);
 	CHECK(dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p) == NULL);
 	CHECK(!dmm_pool_is_used(dmm_lma_pool(lma), &p));
 	CHECK_EQ(H.nlive, 0);
-	CHECK_EQ(dmm_lma_stats(lma)->tunnels_released, 1);
-	CHECK_EQ(dmm_lma_next_deadline(lma), DMM_TIME_NEVER);
+	CHECK_EQ(dmm_role_stats(lma)->tunnels_released, 1);
+	CHECK_EQ(dmm_role_next_deadline(lma), DMM_TIME_NEVER);
 	CHECK(harness_logged(&H, "lifetime expired"));
 	dmm_lma_free(lma);
 }
@@ -683,13 +683,13 @@ static void t_heartbeat(void)
 	p1 = reg(lma, &MAG1, "mn1@x");
 	p2 = reg(lma, &MAG1, "mn2@x");
 	p3 = reg(lma, &MAG2, "mn3@x");
-	peer = dmm_peers_get(dmm_lma_peers(lma), &MAG1, false);
+	peer = dmm_peers_get(dmm_role_peers(lma), &MAG1, false);
 	CHECK(peer && peer->bindings == 2);
 	/* Answer MAG2 always, MAG1 never. */
 	for (int i = 1; i <= 4; i++) {
 		T += iv;
 		harness_clear(&H);
-		dmm_lma_expire(lma, T);
+		dmm_role_expire(lma, T);
 		for (unsigned k = 0; k < H.nsent; k++) {
 			s = &H.sent[k];
 			if (s->msg.type != DMM_MH_HB || !dmm_addr_eq(&s->dst, &MAG2))
@@ -704,13 +704,13 @@ static void t_heartbeat(void)
 		 * third unanswered request in a row (MISSING_HEARTBEATS_ALLOWED) means down. */
 		CHECK_EQ(peer->state, i <= 2 ? DMM_PEER_UNKNOWN : DMM_PEER_DOWN);
 	}
-	CHECK_EQ(dmm_lma_stats(lma)->peers_down, 1);
+	CHECK_EQ(dmm_role_stats(lma)->peers_down, 1);
 	/* Bindings are kept while the MAG is down. */
 	CHECK(dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p1) != NULL);
 	/* MAG2 restarts: its next response carries another counter. */
 	T += iv;
 	harness_clear(&H);
-	dmm_lma_expire(lma, T);
+	dmm_role_expire(lma, T);
 	for (unsigned k = 0; k < H.nsent; k++) {
 		s = &H.sent[k];
 		if (s->msg.type != DMM_MH_HB || !dmm_addr_eq(&s->dst, &MAG2))
@@ -721,7 +721,7 @@ static void t_heartbeat(void)
 		dmm_mh_add_opt(&hb, DMM_OPT_RESTART)->u.restart.counter = 6;
 		deliver(lma, &MAG2, &hb);
 	}
-	CHECK_EQ(dmm_lma_stats(lma)->peer_restarts, 1);
+	CHECK_EQ(dmm_role_stats(lma)->peer_restarts, 1);
 	CHECK(dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p3) == NULL);
 	CHECK(dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p1) != NULL);
 	CHECK(dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p2) != NULL);
@@ -765,7 +765,7 @@ static void t_malformed(void)
 	CHECK(s && s->msg.type == DMM_MH_BA && s->msg.u.ba.status == DMM_BA_UNSPECIFIED &&
 	      s->msg.u.ba.seq == 0x4242);
 	CHECK(s && dmm_addr_eq(&s->dst, &MAG2));
-	CHECK_EQ(dmm_lma_stats(lma)->rx_malformed[-DMM_ERR_OPT_LEN], 1);
+	CHECK_EQ(dmm_role_stats(lma)->rx_malformed[-DMM_ERR_OPT_LEN], 1);
 	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
 	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(&e->pcoa, &MAG1) && e->expires == exp);
 	CHECK_EQ(H.nlive, 2);
@@ -779,18 +779,18 @@ static void t_malformed(void)
 	s = harness_last(&H);
 	CHECK(s && s->msg.type == DMM_MH_BE && s->msg.u.be.status == DMM_BE_UNKNOWN_MH_TYPE);
 	CHECK(s && dmm_addr_is_zero(&s->msg.u.be.home_addr) && dmm_addr_eq(&s->dst, &MAG1));
-	CHECK_EQ(dmm_lma_stats(lma)->rx_unknown_type, 1);
+	CHECK_EQ(dmm_role_stats(lma)->rx_unknown_type, 1);
 	/* Bad Payload Proto: counted and dropped (no ICMPv6 Parameter Problem is sent). */
 	buf[0] = 6;
 	buf[2] = DMM_MH_BU;
 	harness_clear(&H);
 	dmm_lma_recv(lma, &MAG1, &LMAA, buf, 16, T);
 	CHECK_EQ(H.nsent, 0);
-	CHECK_EQ(dmm_lma_stats(lma)->rx_malformed[-DMM_ERR_PAYLOAD_PROTO], 1);
+	CHECK_EQ(dmm_role_stats(lma)->rx_malformed[-DMM_ERR_PAYLOAD_PROTO], 1);
 	/* Truncated garbage: counted only. */
 	dmm_lma_recv(lma, &MAG1, &LMAA, buf, 3, T);
 	CHECK_EQ(H.nsent, 0);
-	CHECK_EQ(dmm_lma_stats(lma)->rx_malformed[-DMM_ERR_TRUNCATED], 1);
+	CHECK_EQ(dmm_role_stats(lma)->rx_malformed[-DMM_ERR_TRUNCATED], 1);
 	CHECK(dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p) != NULL);
 	dmm_lma_free(lma);
 }

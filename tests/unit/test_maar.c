@@ -164,7 +164,7 @@ static unsigned intents_of(const struct dmm_prefix *p)
 static const struct dmm_intent *fm_find(struct dmm_maar *m, uint8_t match, uint8_t action,
 					const struct dmm_prefix *p)
 {
-	const struct dmm_fm *fm = dmm_maar_fm(m);
+	const struct dmm_fm *fm = dmm_role_fm(m);
 
 	for (const struct dmm_intent *in = dmm_fm_next(fm, NULL); in; in = dmm_fm_next(fm, in))
 		if (in->match == match && in->action == action && dmm_prefix_eq(&in->prefix, p))
@@ -176,9 +176,9 @@ static void advance(struct dmm_maar *m, dmm_time_t d)
 {
 	dmm_time_t end = T + d;
 
-	while (dmm_maar_next_deadline(m) <= end) {
-		T = dmm_maar_next_deadline(m);
-		dmm_maar_expire(m, T);
+	while (dmm_role_next_deadline(m) <= end) {
+		T = dmm_role_next_deadline(m);
+		dmm_role_expire(m, T);
 	}
 	T = end;
 }
@@ -508,7 +508,7 @@ static void t_detach_grace(void)
 	if (d)
 		pba(m, d, 0, NULL, 0, NULL, NULL);
 	CHECK(dmm_bul_find_mnid(dmm_maar_serving(m), &id) == NULL);
-	CHECK_EQ(dmm_maar_stats(m)->deregistrations, 1);
+	CHECK_EQ(dmm_role_stats(m)->deregistrations, 1);
 	dmm_maar_free(m);
 }
 
@@ -591,7 +591,7 @@ static void t_idle_release(void)
 		harness_clear(&H);
 		if (in) {
 			pk += 3;
-			dmm_fm_report(dmm_maar_fm_mut(m), in->id, pk, pk * 100, T);
+			dmm_fm_report(dmm_role_fm(m), in->id, pk, pk * 100, T);
 		}
 		advance(m, 5 * DMM_SECOND);
 		for (unsigned i = 0; i < H.nevents; i++)
@@ -618,13 +618,13 @@ static void t_idle_release(void)
 	/* The CMD's answer to a release is no surprise. */
 	{
 		struct dmm_mh_msg rel = *last(DMM_MH_BU);
-		uint64_t unexpected = dmm_maar_stats(m)->rx_unexpected;
+		uint64_t unexpected = dmm_role_stats(m)->rx_unexpected;
 
 		pba(m, &rel, 0, &q[1], 0, NULL, NULL);
-		CHECK_EQ(dmm_maar_stats(m)->rx_unexpected, unexpected);
+		CHECK_EQ(dmm_role_stats(m)->rx_unexpected, unexpected);
 	}
 	/* q[0] goes quiet after one last packet: released idle_release later, with one event of valid 0. */
-	dmm_fm_report(dmm_maar_fm_mut(m), fm_find(m, DMM_FM_DST, DMM_FM_DECAP, &q[0])->id, 1, 100, T);
+	dmm_fm_report(dmm_role_fm(m), fm_find(m, DMM_FM_DST, DMM_FM_DECAP, &q[0])->id, 1, 100, T);
 	harness_clear(&H);
 	advance(m, 29 * DMM_SECOND);
 	CHECK_EQ(intents_of(&q[0]), 3);
@@ -673,7 +673,7 @@ static void t_release_batch(void)
 	pba(m, &u, 0, NULL, 2, a, q);
 	own = fm_find(m, DMM_FM_DST, DMM_FM_DELIVER, hnpp(&u));
 	if (own)
-		dmm_fm_report(dmm_maar_fm_mut(m), own->id, 5, 500, T); /* the data plane counts */
+		dmm_fm_report(dmm_role_fm(m), own->id, 5, 500, T); /* the data plane counts */
 	harness_clear(&H);
 	advance(m, 11 * DMM_SECOND);
 	CHECK_EQ(harness_count_type(&H, DMM_MH_BU, 0), 1);
@@ -838,7 +838,7 @@ static void t_refused_and_retx(void)
 	ev = last_event();
 	CHECK(ev && ev->type == DMM_MN_REFUSED && ev->status == DMM_MN_STATUS_NO_ANSWER);
 	CHECK_EQ(dmm_pool_used(dmm_maar_pool(m)), 0);
-	CHECK_EQ(dmm_maar_stats(m)->pbu_give_ups, 1);
+	CHECK_EQ(dmm_role_stats(m)->pbu_give_ups, 1);
 	/* A PBA from anyone but the CMD, or for no PBU, is ignored. */
 	if (!attach(m, 1, &u))
 		return;
@@ -855,7 +855,7 @@ static void t_refused_and_retx(void)
 		r.u.ba.seq = (uint16_t)(u.u.bu.seq + 100);
 		deliver(m, &CMD, &r);
 		CHECK(dmm_bul_find_mnid(dmm_maar_serving(m), &id)->state == DMM_BUL_WAIT_PBA);
-		CHECK_EQ(dmm_maar_stats(m)->rx_unexpected, 2);
+		CHECK_EQ(dmm_role_stats(m)->rx_unexpected, 2);
 	}
 	dmm_maar_free(m);
 }
@@ -872,7 +872,7 @@ static void t_malformed(void)
 	CHECK_EQ(H.nsent, 0);
 	dmm_maar_recv(m, &CMD, &MAAR1, unknown, sizeof(unknown), T);
 	CHECK(last(DMM_MH_BE) && last(DMM_MH_BE)->u.be.status == DMM_BE_UNKNOWN_MH_TYPE);
-	CHECK_EQ(dmm_maar_stats(m)->rx_unknown_type, 1);
+	CHECK_EQ(dmm_role_stats(m)->rx_unknown_type, 1);
 	CHECK(dmm_bcache_count(dmm_maar_anchored(m)) == 0 && H.nlive == 0);
 	dmm_maar_free(m);
 }

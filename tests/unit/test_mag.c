@@ -222,9 +222,9 @@ static void run_to(struct dmm_mag *mag, dmm_time_t t)
 {
 	dmm_time_t d;
 
-	while ((d = dmm_mag_next_deadline(mag)) != DMM_TIME_NEVER && d <= t) {
+	while ((d = dmm_role_next_deadline(mag)) != DMM_TIME_NEVER && d <= t) {
 		F.now = d;
-		dmm_mag_expire(mag, d);
+		dmm_role_expire(mag, d);
 	}
 	F.now = t;
 }
@@ -359,7 +359,7 @@ static void test_attach_pbu(void)
 	}
 	e = dmm_bul_find_mnid(dmm_mag_bul(mag), &m);
 	CHECK(e && e->state == DMM_BUL_WAIT_PBA && e->ifindex == 7 && e->attached == F.now);
-	CHECK_EQ(dmm_mag_next_deadline(mag), F.now + 1500 * DMM_MSEC);
+	CHECK_EQ(dmm_role_next_deadline(mag), F.now + 1500 * DMM_MSEC);
 	/* A repeated attach while waiting sends nothing. */
 	CHECK_EQ(dmm_mag_attach(mag, &m, 7, LL, 6, DMM_ATT_80211, F.now), 0);
 	CHECK_EQ(F.nsent, 1);
@@ -385,7 +385,7 @@ static void test_attach_pbu(void)
 		p2 = last_msg();
 		CHECK_EQ(p2.u.bu.seq, (uint16_t)(pbu.u.bu.seq + 1));
 	}
-	CHECK_EQ(dmm_mag_stats(mag)->tx_by_type[DMM_MH_BU], 2);
+	CHECK_EQ(dmm_role_stats(mag)->tx_by_type[DMM_MH_BU], 2);
 	CHECK_EQ(dmm_mag_attach(mag, NULL, 1, NULL, 0, 0, F.now), DMM_ERR_INVAL);
 	dmm_mag_free(mag);
 }
@@ -412,9 +412,9 @@ static void test_pba_accept(void)
 	CHECK(dmm_prefix_eq(&e->hnp[0], &p));
 	CHECK_EQ(e->lifetime, 600 * DMM_SECOND);
 	CHECK_EQ(e->registered, F.now);
-	CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 3);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 3);
 	CHECK_EQ(F.installs, 3);
-	for (in = dmm_fm_next(dmm_mag_fm(mag), NULL); in; in = dmm_fm_next(dmm_mag_fm(mag), in)) {
+	for (in = dmm_fm_next(dmm_role_fm(mag), NULL); in; in = dmm_fm_next(dmm_role_fm(mag), in)) {
 		CHECK(dmm_prefix_eq(&in->prefix, &p));
 		CHECK(in->owner.idx == e->handle.idx && in->owner.gen == e->handle.gen);
 		if (in->match == DMM_FM_SRC && in->action == DMM_FM_ENCAP) {
@@ -438,13 +438,13 @@ static void test_pba_accept(void)
 	CHECK_EQ(F.ev[0].ev.lifetime_s, 600);
 	CHECK(dmm_addr_eq(&F.ev[0].ev.anchor, &LMA1));
 	CHECK(dmm_mnid_eq(&F.ev[0].mnid, &m));
-	CHECK_EQ(dmm_mag_stats(mag)->initial_registrations, 1);
-	CHECK_EQ(dmm_mag_stats(mag)->ba_status[0], 1);
-	CHECK_EQ(dmm_mag_stats(mag)->tunnels_established, 1);
+	CHECK_EQ(dmm_role_stats(mag)->initial_registrations, 1);
+	CHECK_EQ(dmm_role_stats(mag)->ba_status[0], 1);
+	CHECK_EQ(dmm_role_stats(mag)->tunnels_established, 1);
 	CHECK_EQ(dmm_mag_counters(mag)->transitions[DMM_BUL_WAIT_PBA][DMM_BUL_REGISTERED], 1);
 	/* Heartbeats with the LMA run now that it has a binding (RFC 5847 §5.1). */
 	{
-		struct dmm_peer *pe = dmm_peers_get(dmm_mag_peers(mag), &LMA1, false);
+		struct dmm_peer *pe = dmm_peers_get(dmm_role_peers(mag), &LMA1, false);
 
 		CHECK(pe && pe->bindings == 1);
 	}
@@ -453,7 +453,7 @@ static void test_pba_accept(void)
 		struct dmm_mh_msg pbu = sent_msg(0);
 
 		answer_msg(mag, &pbu, &LMA1, 0, 600, &p, 1);
-		CHECK_EQ(dmm_mag_stats(mag)->rx_unexpected, 1);
+		CHECK_EQ(dmm_role_stats(mag)->rx_unexpected, 1);
 		CHECK_EQ(F.nev, 1);
 	}
 	/* A repeated attach re-announces the prefixes and sends nothing. */
@@ -479,10 +479,10 @@ static void test_pba_accept(void)
 		int len = make_pba(buf, sizeof(buf), &pbu, 0, 600, &p, 1, &upa);
 
 		dmm_mag_recv(mag, &LMA1, &MAG_ADDR, buf, (size_t)len, F.now);
-		for (in = dmm_fm_next(dmm_mag_fm(mag), NULL); in; in = dmm_fm_next(dmm_mag_fm(mag), in))
+		for (in = dmm_fm_next(dmm_role_fm(mag), NULL); in; in = dmm_fm_next(dmm_role_fm(mag), in))
 			if (in->action == DMM_FM_ENCAP || in->action == DMM_FM_DECAP)
 				CHECK(dmm_addr_eq(&in->peer, &upa));
-		CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 3);
+		CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 3);
 	}
 	dmm_mag_free(mag);
 
@@ -494,11 +494,11 @@ static void test_pba_accept(void)
 		struct dmm_mh_msg pbu = last_msg();
 
 		answer_msg(mag, &pbu, &LMA2, 0, 600, &p, 1);
-		CHECK_EQ(dmm_mag_stats(mag)->rx_unexpected, 1);
+		CHECK_EQ(dmm_role_stats(mag)->rx_unexpected, 1);
 		CHECK_EQ(dmm_bul_find_mnid(dmm_mag_bul(mag), &m)->state, DMM_BUL_WAIT_PBA);
 		/* Accepted but without an HNP: ignored, still waiting. */
 		answer_msg(mag, &pbu, &LMA1, 0, 600, NULL, 0);
-		CHECK_EQ(dmm_mag_stats(mag)->rx_unexpected, 2);
+		CHECK_EQ(dmm_role_stats(mag)->rx_unexpected, 2);
 		CHECK_EQ(dmm_bul_find_mnid(dmm_mag_bul(mag), &m)->state, DMM_BUL_WAIT_PBA);
 	}
 	dmm_mag_free(mag);
@@ -536,27 +536,27 @@ static void test_retx_schedule(void)
 			      opt(&prev, DMM_OPT_TIMESTAMP)->u.timestamp.seconds);
 		}
 	}
-	CHECK_EQ(dmm_mag_stats(mag)->pbu_retransmissions, 5);
-	CHECK_EQ(dmm_mag_next_deadline(mag), t0 + give_up);
+	CHECK_EQ(dmm_role_stats(mag)->pbu_retransmissions, 5);
+	CHECK_EQ(dmm_role_next_deadline(mag), t0 + give_up);
 	run_to(mag, t0 + give_up - 1);
-	CHECK_EQ(dmm_mag_stats(mag)->pbu_give_ups, 0);
+	CHECK_EQ(dmm_role_stats(mag)->pbu_give_ups, 0);
 	run_to(mag, t0 + give_up);
 	CHECK_EQ(F.nsent, 6);
-	CHECK_EQ(dmm_mag_stats(mag)->pbu_give_ups, 1);
+	CHECK_EQ(dmm_role_stats(mag)->pbu_give_ups, 1);
 	CHECK(dmm_bul_find_mnid(dmm_mag_bul(mag), &m) == NULL);
 	CHECK_EQ(F.nev, 1);
 	CHECK_EQ(F.ev[0].ev.type, DMM_MN_REFUSED);
 	CHECK_EQ(F.ev[0].ev.status, DMM_MN_STATUS_NO_ANSWER);
 	CHECK_EQ(F.ev[0].ev.nprefix, 0);
-	CHECK_EQ(dmm_mag_next_deadline(mag), DMM_TIME_NEVER);
+	CHECK_EQ(dmm_role_next_deadline(mag), DMM_TIME_NEVER);
 	/* A late answer to any of the PBUs is now unexpected. */
 	{
 		struct dmm_mh_msg pbu = sent_msg(3);
 		struct dmm_prefix p = hnp(1);
 
 		answer_msg(mag, &pbu, &LMA1, 0, 600, &p, 1);
-		CHECK_EQ(dmm_mag_stats(mag)->rx_unexpected, 1);
-		CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 0);
+		CHECK_EQ(dmm_role_stats(mag)->rx_unexpected, 1);
+		CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 0);
 	}
 	dmm_mag_free(mag);
 
@@ -576,7 +576,7 @@ static void test_retx_schedule(void)
 		for (unsigned i = 0; i < 5 && i < F.nsent; i++)
 			CHECK_EQ(F.sent[i].at, at2[i] * DMM_SECOND);
 	}
-	CHECK_EQ(dmm_mag_stats(mag)->pbu_give_ups, 1);
+	CHECK_EQ(dmm_role_stats(mag)->pbu_give_ups, 1);
 	CHECK_EQ(F.ev[0].ev.status, DMM_MN_STATUS_NO_ANSWER);
 	dmm_mag_free(mag);
 
@@ -627,7 +627,7 @@ static void test_all_statuses(void)
 		CHECK_EQ(F.ev[ev0].ev.status, s);
 		CHECK_EQ(F.ev[ev0].ev.nprefix, 0);
 		CHECK(dmm_mnid_eq(&F.ev[ev0].mnid, &m));
-		CHECK_EQ(dmm_mag_stats(mag)->ba_status[s], resync ? 2 : 1);
+		CHECK_EQ(dmm_role_stats(mag)->ba_status[s], resync ? 2 : 1);
 		CHECK(dmm_bul_find_prefix(dmm_mag_bul(mag), &p) == NULL);
 		{
 			const struct dmm_bul_entry *e = dmm_bul_find_mnid(dmm_mag_bul(mag), &m);
@@ -641,10 +641,10 @@ static void test_all_statuses(void)
 	}
 	CHECK_EQ(checked, 128);
 	CHECK_EQ(count_ev(DMM_MN_REGISTERED), 0);
-	CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 0);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 0);
 	CHECK_EQ(F.installs, 0);
 	CHECK_EQ(dmm_bul_count(dmm_mag_bul(mag)), 1);
-	CHECK_EQ(dmm_mag_next_deadline(mag), DMM_TIME_NEVER);
+	CHECK_EQ(dmm_role_next_deadline(mag), DMM_TIME_NEVER);
 
 	/* §6.9.1.2 item 7: no further PBU for the 152 MN until reconfigured. */
 	{
@@ -667,13 +667,13 @@ static void test_all_statuses(void)
 	register_mn(mag, 1, 1);
 	run_to(mag, 480 * DMM_SECOND);
 	answer(mag, DMM_BA_NOT_LMA_FOR_THIS_MN, 0, NULL, 0);
-	CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 0);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 0);
 	CHECK_EQ(F.ev[F.nev - 1].ev.type, DMM_MN_REFUSED);
 	CHECK_EQ(F.ev[F.nev - 1].ev.status, DMM_BA_NOT_LMA_FOR_THIS_MN);
 	CHECK_EQ(F.ev[F.nev - 1].ev.nprefix, 1);
 	CHECK_EQ(dmm_bul_count(dmm_mag_bul(mag)), 0);
 	{
-		struct dmm_peer *pe = dmm_peers_get(dmm_mag_peers(mag), &LMA1, false);
+		struct dmm_peer *pe = dmm_peers_get(dmm_role_peers(mag), &LMA1, false);
 
 		CHECK(pe && pe->bindings == 0);
 	}
@@ -762,7 +762,7 @@ static void test_refresh(void)
 	F.now += 30 * DMM_MSEC;
 	answer(mag, 0, 600, NULL, 0);
 	CHECK_EQ(e->expires, F.now + 600 * DMM_SECOND);
-	CHECK_EQ(dmm_mag_stats(mag)->lifetime_ext_no_handoff, 1);
+	CHECK_EQ(dmm_role_stats(mag)->lifetime_ext_no_handoff, 1);
 	CHECK_EQ(F.installs, 3); /* intents untouched by a refresh */
 	CHECK_EQ(F.removes, 0);
 	CHECK_EQ(count_ev(DMM_MN_REGISTERED), 2);
@@ -774,13 +774,13 @@ static void test_refresh(void)
 		dmm_time_t reg = F.now;
 
 		run_to(mag, reg + 600 * DMM_SECOND - 1);
-		CHECK_EQ(dmm_mag_stats(mag)->pbu_retransmissions, 5);
-		CHECK_EQ(dmm_mag_stats(mag)->pbu_give_ups, 1);
+		CHECK_EQ(dmm_role_stats(mag)->pbu_retransmissions, 5);
+		CHECK_EQ(dmm_role_stats(mag)->pbu_give_ups, 1);
 		CHECK_EQ(e->state, DMM_BUL_REGISTERED);
-		CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 3);
+		CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 3);
 		run_to(mag, reg + 600 * DMM_SECOND);
 		CHECK(dmm_bul_find_mnid(dmm_mag_bul(mag), &m) == NULL);
-		CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 0);
+		CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 0);
 		CHECK_EQ(F.ev[F.nev - 1].ev.type, DMM_MN_DEREGISTERED);
 		CHECK_EQ(F.ev[F.nev - 1].ev.nprefix, 1);
 	}
@@ -818,7 +818,7 @@ static void test_detach(void)
 	unsigned ns;
 
 	e = register_mn(mag, 1, 2);
-	CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 3);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 3);
 	F.now = 5 * DMM_SECOND;
 	ns = F.nsent;
 	CHECK_EQ(dmm_mag_detach(mag, &m, F.now), 0);
@@ -829,7 +829,7 @@ static void test_detach(void)
 	CHECK_EQ(d.u.bu.flags, DMM_BU_A | DMM_BU_P);
 	CHECK_EQ(opt(&d, DMM_OPT_HI)->u.hi.value, DMM_HI_UNKNOWN); /* §6.9.1.4 item 3 */
 	CHECK(dmm_prefix_eq(&opt(&d, DMM_OPT_HNP)->u.hnp, &p));
-	CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 0); /* at once */
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 0); /* at once */
 	CHECK_EQ(F.ev[F.nev - 1].ev.type, DMM_MN_DEREGISTERED);
 	CHECK(dmm_prefix_eq(&F.ev[F.nev - 1].ev.prefix[0], &p));
 	CHECK_EQ(e->state, DMM_BUL_DEREG_WAIT);
@@ -837,9 +837,9 @@ static void test_detach(void)
 	CHECK_EQ(F.nsent, ns + 1);
 	answer(mag, 0, 0, NULL, 0);
 	CHECK(dmm_bul_find_mnid(dmm_mag_bul(mag), &m) == NULL);
-	CHECK_EQ(dmm_mag_stats(mag)->deregistrations, 1);
+	CHECK_EQ(dmm_role_stats(mag)->deregistrations, 1);
 	{
-		struct dmm_peer *pe = dmm_peers_get(dmm_mag_peers(mag), &LMA1, false);
+		struct dmm_peer *pe = dmm_peers_get(dmm_role_peers(mag), &LMA1, false);
 
 		CHECK(pe && pe->bindings == 0);
 	}
@@ -855,7 +855,7 @@ static void test_detach(void)
 	run_to(mag, F.now + 1);
 	CHECK(dmm_bul_find_mnid(dmm_mag_bul(mag), &m) == NULL);
 	CHECK_EQ(F.nsent, ns + 1);
-	CHECK_EQ(dmm_mag_stats(mag)->pbu_retransmissions, 0);
+	CHECK_EQ(dmm_role_stats(mag)->pbu_retransmissions, 0);
 	(void)e;
 
 	/* Detach before any PBA: the entry just goes. */
@@ -879,7 +879,7 @@ static void test_detach(void)
 	answer(mag, 0, 600, NULL, 0);
 	CHECK_EQ(e->state, DMM_BUL_REGISTERED);
 	CHECK_EQ(e->ifindex, 9);
-	CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 3);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 3);
 	dmm_mag_free(mag);
 }
 
@@ -917,7 +917,7 @@ static void test_bri(void)
 
 	register_mn(mag, 1, 1);
 	register_mn(mag, 2, 1);
-	CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 6);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 6);
 	len = make_bri(buf, sizeof(buf), 777, DMM_BR_P, 4, &m, &p);
 	dmm_mag_recv(mag, &LMA1, &MAG_ADDR, buf, (size_t)len, F.now);
 	a = last_msg();
@@ -928,7 +928,7 @@ static void test_bri(void)
 	CHECK_EQ(a.u.br.seq, 777);
 	CHECK_EQ(a.u.br.flags, DMM_BR_P);
 	CHECK(dmm_bul_find_mnid(dmm_mag_bul(mag), &m) == NULL);
-	CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 3);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 3);
 	CHECK_EQ(F.ev[F.nev - 1].ev.type, DMM_MN_DEREGISTERED);
 	CHECK(dmm_prefix_eq(&F.ev[F.nev - 1].ev.prefix[0], &p));
 	/* Again: the binding is gone, BRA 128. */
@@ -945,7 +945,7 @@ static void test_bri(void)
 	len = make_bri(buf, sizeof(buf), 779, DMM_BR_P, 1, &m, &p);
 	dmm_mag_recv(mag, &LMA2, &MAG_ADDR, buf, (size_t)len, F.now);
 	CHECK_EQ(last_msg().u.br.code, 128);
-	CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 3);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 3);
 	/* Global per-peer revocation (trigger 128, G, no options): every binding of that LMA. */
 	len = make_bri(buf, sizeof(buf), 780, DMM_BR_P | DMM_BR_G, 128, NULL, NULL);
 	dmm_mag_recv(mag, &LMA1, &MAG_ADDR, buf, (size_t)len, F.now);
@@ -953,13 +953,13 @@ static void test_bri(void)
 	CHECK_EQ(a.u.br.code, 0);
 	CHECK_EQ(a.u.br.flags, DMM_BR_P | DMM_BR_G);
 	CHECK_EQ(dmm_bul_count(dmm_mag_bul(mag)), 0);
-	CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 0);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 0);
 	/* No P flag: the MAG has no MIPv6 bindings to revoke. */
 	len = make_bri(buf, sizeof(buf), 781, 0, 1, &m, &p);
 	dmm_mag_recv(mag, &LMA1, &MAG_ADDR, buf, (size_t)len, F.now);
 	CHECK_EQ(last_msg().u.br.code, 134);
-	CHECK_EQ(dmm_mag_stats(mag)->bri_received, 6);
-	CHECK_EQ(dmm_mag_stats(mag)->bra_sent, 6);
+	CHECK_EQ(dmm_role_stats(mag)->bri_received, 6);
+	CHECK_EQ(dmm_role_stats(mag)->bra_sent, 6);
 	dmm_mag_free(mag);
 }
 
@@ -1010,26 +1010,26 @@ static void test_heartbeat_loss(void)
 		(void)m;
 	}
 	ns = F.nsent;
-	pe = dmm_peers_get(dmm_mag_peers(mag), &LMA1, false);
+	pe = dmm_peers_get(dmm_role_peers(mag), &LMA1, false);
 	CHECK(pe != NULL);
 	/* Requests every 60 s; missing_allowed 3: RFC 5847 §5.2, down when the third request in a
 	 * row is still unanswered as the fourth is due, i.e. 4 intervals after the binding. */
 	run_to(mag, 60 * DMM_SECOND * 3);
 	CHECK_EQ(count_sent(DMM_MH_HB, &LMA1, ns), 3);
-	CHECK_EQ(dmm_mag_stats(mag)->peers_down, 0);
+	CHECK_EQ(dmm_role_stats(mag)->peers_down, 0);
 	CHECK_EQ(pe->state, DMM_PEER_UNKNOWN);
 	run_to(mag, 60 * DMM_SECOND * 4);
-	CHECK_EQ(dmm_mag_stats(mag)->peers_down, 1);
+	CHECK_EQ(dmm_role_stats(mag)->peers_down, 1);
 	CHECK_EQ(pe->state, DMM_PEER_DOWN);
 	CHECK_EQ(dmm_mag_counters(mag)->bindings_marked_down, 1);
 	/* The binding is kept. */
 	CHECK_EQ(e->state, DMM_BUL_REGISTERED);
-	CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 3);
-	CHECK_EQ(dmm_mag_stats(mag)->hb_req_sent, 4);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 3);
+	CHECK_EQ(dmm_role_stats(mag)->hb_req_sent, 4);
 	/* Heard again: up. */
 	hb_answer(mag, &LMA1, pe->seq, 1);
 	CHECK_EQ(pe->state, DMM_PEER_UP);
-	CHECK_EQ(dmm_mag_stats(mag)->hb_resp_rcvd, 1);
+	CHECK_EQ(dmm_role_stats(mag)->hb_resp_rcvd, 1);
 	dmm_mag_free(mag);
 }
 
@@ -1055,14 +1055,14 @@ static void test_lma_restart(void)
 	register_mn(mag, 3, 1); /* served by LMA2 */
 	CHECK(dmm_addr_eq(&F.sent[F.nsent - 1].dst, &LMA2));
 	CHECK_EQ(dmm_bul_count_state(dmm_mag_bul(mag), DMM_BUL_REGISTERED), 3);
-	pe = dmm_peers_get(dmm_mag_peers(mag), &LMA1, false);
+	pe = dmm_peers_get(dmm_role_peers(mag), &LMA1, false);
 	run_to(mag, 60 * DMM_SECOND);
 	hb_answer(mag, &LMA1, pe->seq, 5);
 	CHECK_EQ(pe->state, DMM_PEER_UP);
 	run_to(mag, 120 * DMM_SECOND);
 	ns = F.nsent;
 	hb_answer(mag, &LMA1, pe->seq, 6); /* restarted */
-	CHECK_EQ(dmm_mag_stats(mag)->peer_restarts, 1);
+	CHECK_EQ(dmm_role_stats(mag)->peer_restarts, 1);
 	CHECK_EQ(count_sent(DMM_MH_BU, &LMA1, ns), 2);
 	CHECK_EQ(count_sent(DMM_MH_BU, NULL, ns), 2);
 	CHECK_EQ(dmm_mag_counters(mag)->rereg_after_restart, 2);
@@ -1074,7 +1074,7 @@ static void test_lma_restart(void)
 		CHECK(opt(&b, DMM_OPT_HNP)->u.hnp.len == 64);
 	}
 	/* The intents stay while the LMA relearns; the answers make them registered again. */
-	CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 9);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 9);
 	{
 		struct dmm_mh_msg b1 = sent_msg(ns), b2 = sent_msg(ns + 1);
 
@@ -1082,9 +1082,9 @@ static void test_lma_restart(void)
 		answer_msg(mag, &b2, &LMA1, 0, 3600, NULL, 0);
 	}
 	CHECK_EQ(dmm_bul_count_state(dmm_mag_bul(mag), DMM_BUL_REGISTERED), 3);
-	CHECK_EQ(dmm_mag_stats(mag)->pbu_retransmissions, 0);
+	CHECK_EQ(dmm_role_stats(mag)->pbu_retransmissions, 0);
 	run_to(mag, 200 * DMM_SECOND);
-	CHECK_EQ(dmm_mag_stats(mag)->pbu_retransmissions, 0);
+	CHECK_EQ(dmm_role_stats(mag)->pbu_retransmissions, 0);
 	dmm_mag_free(mag);
 
 	/* Our own restart: an unsolicited heartbeat response to the default LMA (RFC 5847 §5.3). */
@@ -1128,20 +1128,20 @@ static void test_malformed(void)
 			break;
 		}
 	dmm_mag_recv(mag, &LMA1, &MAG_ADDR, buf, (size_t)len, F.now);
-	CHECK_EQ(dmm_mag_stats(mag)->rx_malformed[-DMM_ERR_OPT_LEN] +
-			 dmm_mag_stats(mag)->rx_malformed[-DMM_ERR_OPT_TRUNCATED] +
-			 dmm_mag_stats(mag)->rx_malformed[-DMM_ERR_OPT_ALIGN],
+	CHECK_EQ(dmm_role_stats(mag)->rx_malformed[-DMM_ERR_OPT_LEN] +
+			 dmm_role_stats(mag)->rx_malformed[-DMM_ERR_OPT_TRUNCATED] +
+			 dmm_role_stats(mag)->rx_malformed[-DMM_ERR_OPT_ALIGN],
 		 1);
 	CHECK(dmm_prefix_eq(&e->hnp[0], &p));
 	CHECK_EQ(e->state, DMM_BUL_REGISTERED);
-	CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 3);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 3);
 	/* Truncated. */
 	dmm_mag_recv(mag, &LMA1, &MAG_ADDR, buf, 7, F.now);
-	CHECK_EQ(dmm_mag_stats(mag)->rx_malformed[-DMM_ERR_TRUNCATED], 1);
+	CHECK_EQ(dmm_role_stats(mag)->rx_malformed[-DMM_ERR_TRUNCATED], 1);
 	/* A refusing PBA with a wrong sequence number: ignored. */
 	pbu.u.bu.seq = (uint16_t)(pbu.u.bu.seq + 100);
 	answer_msg(mag, &pbu, &LMA1, DMM_BA_PROHIBITED, 0, NULL, 0);
-	CHECK_EQ(dmm_mag_stats(mag)->rx_unexpected, 1);
+	CHECK_EQ(dmm_role_stats(mag)->rx_unexpected, 1);
 	CHECK_EQ(e->state, DMM_BUL_REGISTERED);
 	/* Echo mismatch (§6.9.1.2 item 6): HI differs -> ignored. */
 	pbu = last_bu();
@@ -1154,7 +1154,7 @@ static void test_malformed(void)
 		answer_msg(mag, &bad, &LMA1, DMM_BA_PROHIBITED, 0, NULL, 0);
 		CHECK_EQ(dmm_mag_counters(mag)->pba_echo_mismatch, 1);
 		CHECK_EQ(e->state, DMM_BUL_REGISTERED);
-		CHECK_EQ(dmm_fm_count(dmm_mag_fm(mag)), 3);
+		CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 3);
 	}
 	/* A BA without the P flag is not a PBA. */
 	{
@@ -1164,11 +1164,11 @@ static void test_malformed(void)
 		b.u.ba.seq = pbu.u.bu.seq;
 		len = dmm_mh_encode(buf, sizeof(buf), &b);
 		dmm_mag_recv(mag, &LMA1, &MAG_ADDR, buf, (size_t)len, F.now);
-		CHECK_EQ(dmm_mag_stats(mag)->rx_unexpected, 3);
+		CHECK_EQ(dmm_role_stats(mag)->rx_unexpected, 3);
 	}
 	/* The real answer still works. */
 	answer(mag, 0, 600, &p, 1);
-	CHECK_EQ(dmm_mag_stats(mag)->lifetime_ext_no_handoff, 1);
+	CHECK_EQ(dmm_role_stats(mag)->lifetime_ext_no_handoff, 1);
 	CHECK(dmm_mnid_eq(&e->mnid, &m));
 	dmm_mag_free(mag);
 }
@@ -1187,7 +1187,7 @@ static void test_unknown_type(void)
 	CHECK_EQ(be.u.be.status, DMM_BE_UNKNOWN_MH_TYPE);
 	CHECK(dmm_addr_eq(&F.sent[0].dst, &LMA2));
 	CHECK(dmm_addr_eq(&F.sent[0].src, &MAG_ADDR));
-	CHECK_EQ(dmm_mag_stats(mag)->rx_unknown_type, 1);
+	CHECK_EQ(dmm_role_stats(mag)->rx_unknown_type, 1);
 	/* A BU is known but not for a MAG: counted, not answered. */
 	{
 		struct dmm_mh_msg bu;
@@ -1197,7 +1197,7 @@ static void test_unknown_type(void)
 		len = dmm_mh_encode(buf, sizeof(buf), &bu);
 		dmm_mag_recv(mag, &LMA2, &MAG_ADDR, buf, (size_t)len, F.now);
 		CHECK_EQ(F.nsent, 1);
-		CHECK_EQ(dmm_mag_stats(mag)->rx_unexpected, 1);
+		CHECK_EQ(dmm_role_stats(mag)->rx_unexpected, 1);
 	}
 	dmm_mag_free(mag);
 }
@@ -1387,19 +1387,19 @@ static void net_pump(void)
 static void net_run_to(dmm_time_t t)
 {
 	for (;;) {
-		dmm_time_t d = dmm_lma_next_deadline(N.lma);
+		dmm_time_t d = dmm_role_next_deadline(N.lma);
 
 		for (unsigned i = 0; i < 2; i++) {
-			dmm_time_t di = dmm_mag_next_deadline(N.mag[i]);
+			dmm_time_t di = dmm_role_next_deadline(N.mag[i]);
 
 			d = di < d ? di : d;
 		}
 		if (d == DMM_TIME_NEVER || d > t)
 			break;
 		N.now = d;
-		dmm_lma_expire(N.lma, d);
+		dmm_role_expire(N.lma, d);
 		for (unsigned i = 0; i < 2; i++)
-			dmm_mag_expire(N.mag[i], d);
+			dmm_role_expire(N.mag[i], d);
 		net_pump();
 	}
 	N.now = t;
@@ -1469,34 +1469,34 @@ static void test_with_lma(void)
 		CHECK(dmm_prefix_eq(&p, &want));
 	}
 	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(N.lma)), 1);
-	CHECK_EQ(dmm_fm_count(dmm_mag_fm(N.mag[0])), 3);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(N.mag[0])), 3);
 	/* Refreshes keep it alive well past the first lifetime, heartbeats answered. */
 	net_run_to(1500 * DMM_SECOND);
 	CHECK(e0->state == DMM_BUL_REGISTERED && e0->expires > 1500 * DMM_SECOND);
-	CHECK(dmm_mag_stats(N.mag[0])->lifetime_ext_no_handoff >= 2);
-	CHECK_EQ(dmm_mag_stats(N.mag[0])->pbu_retransmissions, 0);
-	CHECK(dmm_mag_stats(N.mag[0])->hb_resp_rcvd > 0);
-	CHECK_EQ(N.reg[0], 1 + dmm_mag_stats(N.mag[0])->lifetime_ext_no_handoff);
+	CHECK(dmm_role_stats(N.mag[0])->lifetime_ext_no_handoff >= 2);
+	CHECK_EQ(dmm_role_stats(N.mag[0])->pbu_retransmissions, 0);
+	CHECK(dmm_role_stats(N.mag[0])->hb_resp_rcvd > 0);
+	CHECK_EQ(N.reg[0], 1 + dmm_role_stats(N.mag[0])->lifetime_ext_no_handoff);
 	/* Handover to MAG 1 (same MN-LLID and ATT: §5.4.1.2): same prefix, MAG 0 revoked by BRI. */
 	CHECK_EQ(dmm_mag_attach(N.mag[1], &m, 4, LL, 6, 0, N.now), 0);
 	net_pump();
 	e1 = dmm_bul_find_mnid(dmm_mag_bul(N.mag[1]), &m);
 	CHECK(e1 && e1->state == DMM_BUL_REGISTERED);
 	CHECK(dmm_prefix_eq(&N.last_prefix[1], &p));
-	CHECK_EQ(dmm_mag_stats(N.mag[0])->bri_received, 1);
-	CHECK_EQ(dmm_mag_stats(N.mag[0])->bra_sent, 1);
+	CHECK_EQ(dmm_role_stats(N.mag[0])->bri_received, 1);
+	CHECK_EQ(dmm_role_stats(N.mag[0])->bra_sent, 1);
 	CHECK(dmm_bul_find_mnid(dmm_mag_bul(N.mag[0]), &m) == NULL);
-	CHECK_EQ(dmm_fm_count(dmm_mag_fm(N.mag[0])), 0);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(N.mag[0])), 0);
 	CHECK_EQ(N.dereg[0], 1);
-	CHECK_EQ(dmm_lma_stats(N.lma)->bra_received, 1);
+	CHECK_EQ(dmm_role_stats(N.lma)->bra_received, 1);
 	/* The LMA restarts (state lost, restart counter 2): MAG 1 registers the MN again. */
 	net_run_to(N.now + 200 * DMM_SECOND); /* MAG 1 learns restart counter 1 */
-	CHECK(dmm_peers_get(dmm_mag_peers(N.mag[1]), &LMA1, false)->rc_known);
+	CHECK(dmm_peers_get(dmm_role_peers(N.mag[1]), &LMA1, false)->rc_known);
 	dmm_lma_free(N.lma);
 	N.lma = net_lma(pol, 2);
 	net_pump(); /* its unsolicited heartbeat, if it sends one */
 	net_run_to(N.now + 200 * DMM_SECOND);
-	CHECK_EQ(dmm_mag_stats(N.mag[1])->peer_restarts, 1);
+	CHECK_EQ(dmm_role_stats(N.mag[1])->peer_restarts, 1);
 	CHECK_EQ(dmm_mag_counters(N.mag[1])->rereg_after_restart, 1);
 	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(N.lma)), 1);
 	CHECK(e1->state == DMM_BUL_REGISTERED);
@@ -1507,7 +1507,7 @@ static void test_with_lma(void)
 	CHECK_EQ(dmm_mag_detach(N.mag[1], &m, N.now), 0);
 	net_pump();
 	CHECK(dmm_bul_find_mnid(dmm_mag_bul(N.mag[1]), &m) == NULL);
-	CHECK_EQ(dmm_fm_count(dmm_mag_fm(N.mag[1])), 0);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(N.mag[1])), 0);
 	net_run_to(N.now + 60 * DMM_SECOND);
 	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(N.lma)), 0);
 	/* The LMA goes silent: a new MN is refused after the retransmissions, status NO_ANSWER. */
@@ -1516,7 +1516,7 @@ static void test_with_lma(void)
 	CHECK_EQ(dmm_mag_attach(N.mag[1], &m, 4, LL, 6, 0, N.now), 0);
 	net_run_to(N.now + 100 * DMM_SECOND);
 	CHECK_EQ(N.refused[1], 1);
-	CHECK_EQ(dmm_mag_stats(N.mag[1])->pbu_give_ups, 1);
+	CHECK_EQ(dmm_role_stats(N.mag[1])->pbu_give_ups, 1);
 	for (unsigned i = 0; i < 2; i++)
 		dmm_mag_free(N.mag[i]);
 	dmm_lma_free(N.lma);
