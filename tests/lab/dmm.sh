@@ -36,13 +36,13 @@ B_BYTES=${B_BYTES:-10000000}
 C_BYTES=${C_BYTES:-1500000}
 
 if [[ $(id -u) -ne 0 ]]; then
-	echo "$NAME: skipped (needs root for network namespaces)"
-	exit 0
+	echo "$NAME: needs root (network namespaces): run make check as root" >&2
+	exit 1
 fi
 for t in tcpdump tshark jq ss; do
 	if ! command -v "$t" >/dev/null; then
-		echo "$NAME: skipped ($t missing)"
-		exit 0
+		echo "$NAME: $t missing: run make deps as root" >&2
+		exit 1
 	fi
 done
 

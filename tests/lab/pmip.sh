@@ -24,8 +24,8 @@ TCP_BYTES=${TCP_BYTES:-4000000}
 TCP_MBPS=${TCP_MBPS:-4}
 
 if [[ $(id -u) -ne 0 ]]; then
-	echo "$NAME: skipped (needs root for network namespaces)"
-	exit 0
+	echo "$NAME: needs root (network namespaces): run make check as root" >&2
+	exit 1
 fi
 
 lab_init "lab-$DP"

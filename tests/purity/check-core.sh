@@ -27,11 +27,14 @@ archive=${2:-}
 #   strcat strncat                log text built in core/role/cmd.c
 #   vsnprintf                     core/log.c formats a record into the
 #                                 caller's buffer; the caller's sink writes
+#   snprintf                      the names of the objects a log line is
+#                                 about (role state files, peer.c), into
+#                                 the caller's buffer
 #   _GLOBAL_OFFSET_TABLE_         not a call: the linker's GOT, referenced
 #                                 by position-independent code
 # __NAME_chk is NAME with _FORTIFY_SOURCE's bounds check (some compilers
 # default to it) and is allowed where NAME is.
-allowed='memcpy memmove memset memcmp strlen strchr strcmp strncmp strcat strncat vsnprintf _GLOBAL_OFFSET_TABLE_'
+allowed='memcpy memmove memset memcmp strlen strchr strcmp strncmp strcat strncat vsnprintf snprintf _GLOBAL_OFFSET_TABLE_'
 status=0
 calls='socket|bind|connect|listen|accept|send|sendto|sendmsg|sendmmsg|recv|recvfrom|recvmsg|recvmmsg|read|write|open|openat|close|ioctl|poll|epoll_wait|epoll_create1|select|fork|exec[lv]p?e?|system|popen|kill|signal|sigaction|sleep|usleep|nanosleep|clock_gettime|gettimeofday|time|clock|rand|random|srand|srandom|drand48|getrandom|arc4random|malloc|calloc|realloc|free|strdup|strndup|aligned_alloc|posix_memalign|printf|fprintf|vprintf|vfprintf|puts|fputs|putchar|fputc|fwrite|perror|fopen|getenv|setenv|exit|abort|assert'
 headers='unistd\.h|sys/socket\.h|sys/time\.h|time\.h|sys/ioctl\.h|fcntl\.h|netinet/|arpa/|poll\.h|sys/epoll\.h|signal\.h|assert\.h|stdlib\.h'
