@@ -562,6 +562,11 @@ int main(int argc, char **argv)
 	dmm_logf(&d.log, DMM_LOG_INFO, DMM_LC_CFG, "%s started: %s data plane, %s transport, control %s",
 		 d.ro->name, dmm_role_fm(d.role) ? d.dpo->name : "no",
 		 d.cfg.transport == DMMD_TRANSPORT_UDP ? "udp 5436" : "ip6 135", d.cfg.ctl_path);
+	/* The commonest first-run surprise: every unlisted host refused (docs/dmmd.md, profiles). */
+	if (!d.cfg.has_default)
+		dmm_logf(&d.log, DMM_LOG_WARN, DMM_LC_CFG,
+			 "no default-profile: only the %u hosts listed in mobile-nodes may register",
+			 d.cfg.nprofiles);
 	next_sync = dmm_io_now() + COUNTER_SYNC;
 	rearm(&d);
 	while (!d.stop)
