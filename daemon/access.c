@@ -7,8 +7,9 @@
  * and link-local address, so a host moving between MAGs sees the same
  * default router (§6.8), and it is brought up. The first IPv6 frame from
  * a host on the link (DAD, MLD, a Router Solicitation: whatever comes
- * first, caught by a packet socket) gives its link-layer address, which
- * is its MN-ID (EUI-48, RFC 8371) and attaches it: the MAG registers it
+ * first, caught by a packet socket) gives its link-layer address, from
+ * which its MN-ID is made (the MAC as EUI-48, RFC 8371, or an NAI
+ * "<mac>@<realm>", RFC 4283, by mn-id-form) and attaches it: the MAG registers it
  * at once instead of waiting for the host's RS timers. When the binding
  * is acknowledged, a Router Advertisement carries the host's prefix (PIO
  * with L and A) with the MAG as default router; RAs repeat every
@@ -218,15 +219,22 @@ static void attach(struct dmmd_access *a, struct acc_link *l, const uint8_t mac[
 
 	memcpy(l->mac, mac, 6);
 	set_filter(l, mac);
-	memset(&l->mnid, 0, sizeof(l->mnid));
-	l->mnid.subtype = DMM_MNID_EUI48; /* RFC 8371 §4.3 */
-	l->mnid.len = 6;
-	memcpy(l->mnid.id, mac, 6);
+	/* EUI-48 (RFC 8371 §4.3) or an NAI built from the MAC (RFC 4283 §3), by mn-id-form. */
+	dmmd_config_mnid_of_mac(&a->d->cfg, mac, &l->mnid);
 	l->has_mn = true;
 	a->attaches++;
 	rc = a->d->ro->attach(a->d->role, &l->mnid, (uint32_t)l->ifindex, mac, 6, DMM_ATT_8023, dmm_io_now());
-	dmm_logf(&a->d->log, rc < 0 ? DMM_LOG_WARN : DMM_LOG_INFO, DMM_LC_ND, "mn %s attached on %s%s",
-		 dmm_mnid_str(&l->mnid, s), l->name, rc < 0 ? " but refused by policy" : "");
+	if (rc < 0)
+		/* Say what to configure: a refusal is most often a config without a profile for the host. */
+		dmm_logf(&a->d->log, DMM_LOG_WARN, DMM_LC_ND,
+			 "mn %s attached on %s but refused (the role's reason is logged above); a host "
+			 "without a profile needs an entry in mobile-nodes or a default-profile whose "
+			 "mn-id-type covers it (%s; docs/dmmd.md)",
+			 dmm_mnid_str(&l->mnid, s), l->name,
+			 a->d->cfg.has_default ? "a default-profile is set" : "no default-profile");
+	else
+		dmm_logf(&a->d->log, DMM_LOG_INFO, DMM_LC_ND, "mn %s attached on %s",
+			 dmm_mnid_str(&l->mnid, s), l->name);
 	a->d->rearm(a->d); /* the role has a new deadline */
 }
 

@@ -299,6 +299,53 @@ static int parse_heartbeat(struct ctx *c, json_t *node, dmm_time_t *interval, ui
 	return 0;
 }
 
+/* One entry of dmm:node/peers: an address and its settings. */
+static int parse_peer(struct ctx *c, json_t *o, struct dmmd_peer_cfg *p)
+{
+	static const char *const keys[] = {"address", "heartbeat", NULL};
+
+	p->heartbeat = true;
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0 || get_addr(c, o, "address", &p->address, true) < 0 ||
+	    get_bool(c, o, "heartbeat", &p->heartbeat) < 0)
+		return -1;
+	if (dmm_addr_is_zero(&p->address) || p->address.b[0] == 0xff)
+		return fail(c, "address", "not a unicast address");
+	return 0;
+}
+
+/*
+ * dmm:node/peers: settings per mobility peer. heartbeat false: never send
+ * that peer Heartbeat Requests (RFC 5847 §5.1 makes heartbeats optional;
+ * some implementations lack them and misbehave when they arrive).
+ */
+static int parse_peers(struct ctx *c, json_t *node, struct dmmd_config *cfg)
+{
+	json_t *a = json_object_get(node, "peers"), *v;
+	size_t i, n;
+
+	if (!a)
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > DMMD_MAX_PEERS)
+		return fail(c, "peers", "expected a list of at most %d peers", DMMD_MAX_PEERS);
+	json_array_foreach(a, i, v)
+	{
+		char idx[32];
+
+		snprintf(idx, sizeof(idx), "peers[%zu]", i);
+		n = push(c, idx);
+		if (parse_peer(c, v, &cfg->peers[i]) < 0)
+			return -1;
+		pop(c, n);
+		for (size_t j = 0; j < i; j++)
+			if (dmm_addr_eq(&cfg->peers[j].address, &cfg->peers[i].address))
+				return fail(c, idx, "duplicate address (also entry %zu)", j);
+		cfg->npeers++;
+	}
+	return 0;
+}
+
 static int parse_pools(struct ctx *c, json_t *o, struct dmm_prefix *pool, uint8_t *npool, uint8_t plen);
 
 static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
@@ -358,6 +405,52 @@ static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	return 0;
 }
 
+/*
+ * A realm of an NAI (RFC 7542 §2.2): labels of letters, digits and
+ * hyphens, not starting or ending with a hyphen, joined by single dots.
+ */
+static bool realm_ok(const char *r)
+{
+	size_t label = 0;
+
+	for (const char *p = r;; p++) {
+		if (*p == '.' || !*p) {
+			if (label == 0 || p[-1] == '-')
+				return false;
+			if (!*p)
+				return true;
+			label = 0;
+		} else if (isalnum((unsigned char)*p) || (*p == '-' && label > 0)) {
+			label++;
+		} else {
+			return false;
+		}
+	}
+}
+
+/* How hosts are named: mn-id-form eui48 (default) or nai with nai-realm (RFC 4283, RFC 8371). */
+static int parse_mnid_form(struct ctx *c, json_t *o, struct dmmd_config *cfg)
+{
+	char form[16] = "";
+
+	if (get_str(c, o, "mn-id-form", form, sizeof(form), false) < 0 ||
+	    get_str(c, o, "nai-realm", cfg->nai_realm, sizeof(cfg->nai_realm), false) < 0)
+		return -1;
+	if (!*form || strcmp(form, "eui48") == 0)
+		cfg->mnid_form = DMMD_MNID_FORM_EUI48;
+	else if (strcmp(form, "nai") == 0)
+		cfg->mnid_form = DMMD_MNID_FORM_NAI;
+	else
+		return fail(c, "mn-id-form", "'%s' is not one of eui48, nai", form);
+	if (*cfg->nai_realm && !realm_ok(cfg->nai_realm))
+		return fail(c, "nai-realm",
+			    "'%s' is not a realm (labels of letters, digits, '-', joined by '.')",
+			    cfg->nai_realm);
+	if (cfg->mnid_form == DMMD_MNID_FORM_NAI && !*cfg->nai_realm)
+		return fail(c, "nai-realm", "missing (mn-id-form nai builds <mac>@<nai-realm>)");
+	return 0;
+}
+
 /* Access-link fields shared by MAG and MAAR (RFC 5213 §6.8, RFC 4861 §6.2.1). */
 static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
@@ -370,6 +463,8 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_u32(c, o, "ra-interval", &cfg->ra_interval_s, 1, 1800) < 0 ||
 	    get_u32(c, o, "router-lifetime", &cfg->router_lifetime_s, 0, 9000) < 0 ||
 	    get_u32(c, o, "ra-mtu", &cfg->ra_mtu, 1280, 65535) < 0)
+		return -1;
+	if (parse_mnid_form(c, o, cfg) < 0)
 		return -1;
 	if (*mac && parse_mac(mac, cfg->access_mac) != 0)
 		return fail(c, "link-layer-address", "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", mac);
@@ -392,7 +487,7 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 
 #define ACCESS_KEYS                                                                                          \
 	"access-interfaces", "link-local-address", "link-layer-address", "ra-interval", "router-lifetime",   \
-		"ra-mtu"
+		"ra-mtu", "mn-id-form", "nai-realm"
 
 static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
@@ -596,7 +691,8 @@ static int parse_node(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 	    get_str(c, node, "control-socket", cfg->ctl_path, sizeof(cfg->ctl_path), false) < 0 ||
 	    get_str(c, node, "log-level", cfg->log_level, sizeof(cfg->log_level), false) < 0 ||
 	    get_str(c, node, "tun-name", cfg->tun_name, sizeof(cfg->tun_name), false) < 0 ||
-	    get_u32(c, node, "restart-counter", &cfg->lma.restart_counter, 0, UINT32_MAX) < 0)
+	    get_u32(c, node, "restart-counter", &cfg->restart_counter_initial, 0, UINT32_MAX) < 0 ||
+	    get_str(c, node, "state-file", cfg->state_file, sizeof(cfg->state_file), false) < 0)
 		return -1;
 	if (!dmm_dp_find(cfg->dataplane))
 		return fail(c, "dataplane", "'%s' is not one of kernel, user", cfg->dataplane);
@@ -608,15 +704,27 @@ static int parse_node(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 	if (!*cfg->ctl_path)
 		snprintf(cfg->ctl_path, sizeof(cfg->ctl_path), "/run/dmmd-%s.sock",
 			 *cfg->name ? cfg->name : "node");
+	/* RFC 5847 §3.2: the Restart Counter is state preserved across reboots. */
+	if (!*cfg->state_file)
+		snprintf(cfg->state_file, sizeof(cfg->state_file), "/var/lib/dmm/%s.state",
+			 *cfg->name ? cfg->name : "node");
+	if (cfg->state_file[strlen(cfg->state_file) - 1] == '/')
+		return fail(c, "state-file", "'%s' names a directory, not a file", cfg->state_file);
 	return 0;
 }
 
-/* Node-wide leaves every role's config carries a copy of: heartbeat, restart counter, address. */
+/*
+ * Node-wide leaves every role's config carries a copy of: heartbeat,
+ * restart counter, address. Until main.c reads the state file the
+ * counter is that of a first start: restart-counter + 1.
+ */
 static int parse_shared(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 {
-	uint32_t rc = cfg->lma.restart_counter;
+	uint32_t rc = cfg->restart_counter_initial + 1u; /* mod 2^32 */
 
-	if (parse_heartbeat(c, node, &cfg->lma.heartbeat_interval, &cfg->lma.missing_heartbeats_allowed) < 0)
+	if (parse_heartbeat(c, node, &cfg->lma.heartbeat_interval, &cfg->lma.missing_heartbeats_allowed) <
+		    0 ||
+	    parse_peers(c, node, cfg) < 0)
 		return -1;
 	cfg->mag.heartbeat_interval = cfg->maar.heartbeat_interval = cfg->cmd.heartbeat_interval =
 		cfg->lma.heartbeat_interval;
@@ -659,10 +767,13 @@ static int parse_role_container(struct ctx *c, json_t *node, struct dmmd_config 
 
 int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size_t errlen)
 {
-	static const char *const keys[] = {
-		"name",	     "role",	  "address",	     "transport",	"dataplane", "control-socket",
-		"log-level", "heartbeat", "restart-counter", "tun-name",	"lma",	     "mag",
-		"maar",	     "cmd",	  "mobile-nodes",    "default-profile", NULL};
+	static const char *const keys[] = {"name",	 "role",	 "address",
+					   "transport",	 "dataplane",	 "control-socket",
+					   "log-level",	 "heartbeat",	 "restart-counter",
+					   "state-file", "peers",	 "tun-name",
+					   "lma",	 "mag",		 "maar",
+					   "cmd",	 "mobile-nodes", "default-profile",
+					   NULL};
 	struct ctx c = {err, errlen, ""};
 	struct dmmd_config cfg;
 	json_error_t je;
@@ -737,6 +848,40 @@ int dmmd_config_load(const char *path, struct dmmd_config *cfg, char *err, size_
 	return ret;
 }
 
+void dmmd_config_set_restart_counter(struct dmmd_config *cfg, uint32_t counter)
+{
+	cfg->lma.restart_counter = cfg->mag.restart_counter = cfg->maar.restart_counter =
+		cfg->cmd.restart_counter = counter;
+}
+
+uint32_t dmmd_config_restart_counter(const struct dmmd_config *cfg)
+{
+	return cfg->lma.restart_counter;
+}
+
+void dmmd_config_mnid_of_mac(const struct dmmd_config *cfg, const uint8_t mac[6], struct dmm_mnid *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t rl = strlen(cfg->nai_realm);
+
+	memset(out, 0, sizeof(*out));
+	if (cfg->mnid_form != DMMD_MNID_FORM_NAI) {
+		out->subtype = DMM_MNID_EUI48; /* RFC 8371 §4.3 */
+		out->len = 6;
+		memcpy(out->id, mac, 6);
+		return;
+	}
+	/* RFC 4283 §3 subtype 1: an NAI (RFC 7542), here "02-00-00-00-01-01@realm". */
+	out->subtype = DMM_MNID_NAI;
+	for (int i = 0; i < 6; i++) {
+		out->id[3 * i] = (uint8_t)hex[mac[i] >> 4];
+		out->id[3 * i + 1] = (uint8_t)hex[mac[i] & 0xf];
+		out->id[3 * i + 2] = i < 5 ? '-' : '@';
+	}
+	memcpy(out->id + 18, cfg->nai_realm, rl); /* rl <= DMMD_REALM_MAX: 18 + rl <= 255 */
+	out->len = (uint8_t)(18 + rl);
+}
+
 void dmmd_config_free(struct dmmd_config *cfg)
 {
 	free(cfg->profiles);
@@ -761,6 +906,8 @@ int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_conf
 		what = "dataplane";
 	else if (strcmp(old->ctl_path, new->ctl_path) != 0)
 		what = "control-socket";
+	else if (strcmp(old->state_file, new->state_file) != 0)
+		what = "state-file";
 	else if (old->role == DMMD_ROLE_LMA &&
 		 (old->lma.npool != new->lma.npool || old->lma.hnp_len != new->lma.hnp_len ||
 		  memcmp(old->lma.pool, new->lma.pool, sizeof(old->lma.pool)) != 0 ||

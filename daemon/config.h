@@ -19,6 +19,22 @@ enum dmmd_transport { DMMD_TRANSPORT_IP6, DMMD_TRANSPORT_UDP };
 
 #define DMMD_MAX_ACCESS 16
 #define DMMD_PATH_MAX 108
+#define DMMD_STATE_PATH_MAX 256
+#define DMMD_MAX_PEERS 64
+/* Longest NAI realm: "xx-xx-xx-xx-xx-xx@" (18 octets) plus the realm fit one MN-ID (255). */
+#define DMMD_REALM_MAX 237
+
+/* How a MAG or MAAR names a host it sees on an access link by its MAC. */
+enum dmmd_mnid_form {
+	DMMD_MNID_FORM_EUI48, /* RFC 8371 subtype 5: the MAC itself */
+	DMMD_MNID_FORM_NAI,   /* RFC 4283 subtype 1: "02-00-00-00-01-01@realm" */
+};
+
+/* Per-peer settings (dmm:node/peers). */
+struct dmmd_peer_cfg {
+	struct dmm_addr address;
+	bool heartbeat; /* false: never send this peer Heartbeat Requests (RFC 5847) */
+};
 
 struct dmmd_config {
 	char name[64];
@@ -49,6 +65,19 @@ struct dmmd_config {
 	uint32_t router_lifetime_s;
 	uint32_t ra_mtu; /* MTU option in RAs: the tunnel's, 1460 by default */
 	char tun_name[DMM_DP_IFNAMSIZ];
+	/* MAG and MAAR: the MN-ID built from a host's MAC. */
+	enum dmmd_mnid_form mnid_form;
+	char nai_realm[DMMD_REALM_MAX + 1];
+	/*
+	 * RFC 5847 §3.2: the Restart Counter persists in state_file. The
+	 * configured restart-counter is the value before the first start
+	 * (used only while state_file does not exist); main.c reads the file,
+	 * adds 1 and hands the result to the role (dmmd_config_set_restart_counter).
+	 */
+	char state_file[DMMD_STATE_PATH_MAX];
+	uint32_t restart_counter_initial;
+	uint32_t npeers;
+	struct dmmd_peer_cfg peers[DMMD_MAX_PEERS];
 };
 
 /*
@@ -72,6 +101,19 @@ static inline bool dmmd_role_has_access(enum dmmd_role r)
 
 /* The data plane's local address: an LMA's user-plane address if it has one, else the node address. */
 struct dmm_addr dmmd_config_dp_local(const struct dmmd_config *cfg);
+
+/* Set the Restart Counter (RFC 5847 §3.2) every role's config carries. */
+void dmmd_config_set_restart_counter(struct dmmd_config *cfg, uint32_t counter);
+
+/* The Restart Counter the role configs carry (the running one once main.c set it). */
+uint32_t dmmd_config_restart_counter(const struct dmmd_config *cfg);
+
+/*
+ * The MN-ID of the host with link-layer address mac, in the form cfg
+ * asks for: EUI-48 (RFC 8371 §4.3) or an NAI (RFC 4283 §3) of the MAC
+ * as six lower-case hex pairs joined by dashes, "@", the realm.
+ */
+void dmmd_config_mnid_of_mac(const struct dmmd_config *cfg, const uint8_t mac[6], struct dmm_mnid *out);
 
 /* Free what a loaded config owns; accepts a zeroed config. */
 void dmmd_config_free(struct dmmd_config *cfg);

@@ -367,6 +367,8 @@ static json_t *show_node(struct dmmd *d)
 	json_object_set_new(o, "transport",
 			    json_string(d->cfg.transport == DMMD_TRANSPORT_UDP ? "udp" : "ip6"));
 	json_object_set_new(o, "pid", json_integer(getpid()));
+	/* RFC 5847 §3.2: the counter this run sends, from the state file. */
+	json_object_set_new(o, "restart-counter", json_integer(dmmd_config_restart_counter(&d->cfg)));
 	return o;
 }
 

@@ -33,7 +33,9 @@
 #include "dmm/lma.h"
 #include "dmm/maar.h"
 #include "dmm/mag.h"
+#include "dmm/peer.h"
 #include "dmmd.h"
+#include "restart.h"
 
 #define COUNTER_SYNC (1 * DMM_SECOND)
 
@@ -259,6 +261,44 @@ static void on_dp(void *ctx, int fd, uint32_t ev)
 	d->dpo->poll(d->dp);
 }
 
+/*
+ * dmm:node/peers: a peer with heartbeat false is never sent Heartbeat
+ * Requests (RFC 5847 §5.1). The peer table skips a peer in state
+ * NO_HEARTBEAT (the state a Binding Error status 2 puts it in, §5.1), so
+ * such a peer gets its slot and that state now, before it has bindings;
+ * requests from it are still answered. A peer whose setting went back to
+ * true (reload) starts over in state UNKNOWN; its heartbeats resume with
+ * its next first binding. old: the settings in force so far, or NULL.
+ */
+static void apply_peer_settings(struct dmmd *d, const struct dmmd_config *old)
+{
+	struct dmm_peers *ps = dmm_role_peers(d->role);
+	char a[DMM_ADDR_STRLEN];
+
+	for (uint32_t i = 0; old && i < old->npeers; i++) {
+		struct dmm_peer *p = dmm_peers_get(ps, &old->peers[i].address, false);
+
+		if (p && !old->peers[i].heartbeat && p->state == DMM_PEER_NO_HEARTBEAT)
+			p->state = DMM_PEER_UNKNOWN;
+	}
+	for (uint32_t i = 0; i < d->cfg.npeers; i++) {
+		struct dmm_peer *p;
+
+		if (d->cfg.peers[i].heartbeat)
+			continue;
+		p = dmm_peers_get(ps, &d->cfg.peers[i].address, true);
+		if (!p) {
+			dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG,
+				 "peer %s: peer table full, heartbeat setting not applied",
+				 dmm_addr_str(&d->cfg.peers[i].address, a));
+			continue;
+		}
+		p->state = DMM_PEER_NO_HEARTBEAT;
+		dmm_logf(&d->log, DMM_LOG_INFO, DMM_LC_CFG, "peer %s: heartbeat off",
+			 dmm_addr_str(&p->addr, a));
+	}
+}
+
 static void reload(struct dmmd *d)
 {
 	struct dmmd_config nc;
@@ -276,6 +316,8 @@ static void reload(struct dmmd *d)
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused, running config kept: %s", err);
 		return;
 	}
+	/* The Restart Counter belongs to this run (RFC 5847 §3.2): a reload keeps it. */
+	dmmd_config_set_restart_counter(&nc, dmmd_config_restart_counter(&d->cfg));
 	np = policy_build(&nc, &d->alloc, err, sizeof(err));
 	if (!np) {
 		dmmd_config_free(&nc);
@@ -294,8 +336,13 @@ static void reload(struct dmmd *d)
 	}
 	dmm_policy_free(d->policy);
 	d->policy = np;
-	dmmd_config_free(&d->cfg);
-	d->cfg = nc;
+	{
+		struct dmmd_config oc = d->cfg;
+
+		d->cfg = nc;
+		apply_peer_settings(d, &oc);
+		dmmd_config_free(&oc);
+	}
 	d->log.max_level = level_of(d->cfg.log_level);
 	d->reloads_ok++;
 	dmm_logf(&d->log, DMM_LOG_INFO, DMM_LC_CFG, "config reloaded from %s", d->cfg_path);
@@ -437,6 +484,27 @@ static int start_role(struct dmmd *d)
 	return 0;
 }
 
+/*
+ * RFC 5847 §3.2: this start's Restart Counter, from the state file and
+ * written back to it before the role exists, so no peer ever sees a
+ * value that a later start could repeat.
+ */
+static int start_counter(struct dmmd *d)
+{
+	char err[512];
+	uint32_t rc;
+
+	if (dmmd_restart_counter_next(d->cfg.state_file, d->cfg.restart_counter_initial, &rc, err,
+				      sizeof(err)) < 0) {
+		fprintf(stderr, "dmmd: restart counter: %s (set dmm:node/state-file to a writable path)\n",
+			err);
+		return -1;
+	}
+	dmmd_config_set_restart_counter(&d->cfg, rc);
+	dmm_logf(&d->log, DMM_LOG_INFO, DMM_LC_CFG, "restart counter %u (%s)", rc, d->cfg.state_file);
+	return 0;
+}
+
 /* Remove everything in the reverse order of its making; accepts a half-started daemon. */
 static void shut_down(struct dmmd *d)
 {
@@ -487,12 +555,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dmmd: %s\n", err);
 		goto out;
 	}
-	if (open_io(&d) < 0 || start_role(&d) < 0)
+	if (start_counter(&d) < 0 || open_io(&d) < 0 || start_role(&d) < 0)
 		goto out;
+	apply_peer_settings(&d, NULL);
 	/* A role without intents (the CMD keeps location only) has no data plane to speak of. */
 	dmm_logf(&d.log, DMM_LOG_INFO, DMM_LC_CFG, "%s started: %s data plane, %s transport, control %s",
 		 d.ro->name, dmm_role_fm(d.role) ? d.dpo->name : "no",
 		 d.cfg.transport == DMMD_TRANSPORT_UDP ? "udp 5436" : "ip6 135", d.cfg.ctl_path);
+	/* The commonest first-run surprise: every unlisted host refused (docs/dmmd.md, profiles). */
+	if (!d.cfg.has_default)
+		dmm_logf(&d.log, DMM_LOG_WARN, DMM_LC_CFG,
+			 "no default-profile: only the %u hosts listed in mobile-nodes may register",
+			 d.cfg.nprofiles);
 	next_sync = dmm_io_now() + COUNTER_SYNC;
 	rearm(&d);
 	while (!d.stop)

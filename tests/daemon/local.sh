@@ -79,14 +79,14 @@ inc ip -6 route add 2001:db8:a:1::2/128 via fe80::a dev t1
 
 cat >"$T/cmd.json" <<EOF
 {"dmm:node": {"name": "cmd", "role": "cmd", "address": "2001:db8:d::2",
-  "control-socket": "$T/cmd.sock", "log-level": "debug",
+  "control-socket": "$T/cmd.sock", "log-level": "debug", "state-file": "$T/cmd.state",
   "heartbeat": {"interval": 1000, "missing-allowed": 3},
   "cmd": {"mode": "proxy", "authorized-maars": ["2001:db8:a:1::2"]},
   "default-profile": {"mn-id-type": "eui48"}}}
 EOF
 cat >"$T/maar.json" <<EOF
 {"dmm:node": {"name": "maar1", "role": "maar", "address": "2001:db8:a:1::2",
-  "dataplane": "kernel", "control-socket": "$T/maar.sock", "log-level": "debug",
+  "dataplane": "kernel", "control-socket": "$T/maar.sock", "log-level": "debug", "state-file": "$T/maar.state",
   "heartbeat": {"interval": 1000, "missing-allowed": 3},
   "maar": {"cmd": "2001:db8:d::2", "pools": ["2001:db8:11::/48"], "priority": 1,
            "access-interfaces": ["mn*"], "ra-interval": 10},
