@@ -37,7 +37,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 EMU_SRC  := $(sort $(wildcard emu/*.c))
 EMU_OBJ  := $(EMU_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all check lab dp-test deps unit purity structure daemon-test fuzz-smoke fuzz oracle cli-test emu-test yang-test bench demo format format-check clean
+.PHONY: all check lab dp-test deps unit purity structure daemon-test docs-test fuzz-smoke fuzz oracle cli-test emu-test yang-test bench demo format format-check clean
 all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(BUILD)/dmm-emu $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
 	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool) $(BUILD)/lab-traffic
 
@@ -128,10 +128,19 @@ oracle: all
 cli-test: all
 	@tests/cli/test-dmmctl.sh
 
-# dmmd as a CMD and a MAAR in private namespaces (root), and dmmctl's rendering of show stats.
+# dmmd in private namespaces (root): a CMD and a MAAR; the restart counter
+# across restarts (RFC 5847); a MAG with NAI MN-IDs at an NAI-only LMA;
+# per-peer heartbeat off; and dmmctl's rendering of show stats.
 daemon-test: all
 	@tests/daemon/render.sh
 	@tests/daemon/local.sh
+	@tests/daemon/restart.sh
+	@tests/daemon/nai.sh
+	@tests/daemon/heartbeat.sh
+
+# Every dmmd config example in the docs is valid and lets a host register.
+docs-test: all
+	@tests/docs/run.sh
 
 # The YANG model (yang/dmm.yang) against dmmd's config loader.
 yang-test: $(BUILD)/dmmd
@@ -165,6 +174,7 @@ check: deps
 	@$(MAKE) --no-print-directory lab
 	@$(MAKE) --no-print-directory cli-test
 	@$(MAKE) --no-print-directory daemon-test
+	@$(MAKE) --no-print-directory docs-test
 	@$(MAKE) --no-print-directory emu-test
 	@$(MAKE) --no-print-directory yang-test
 	@$(MAKE) --no-print-directory oracle

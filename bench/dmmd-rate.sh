@@ -35,7 +35,7 @@ ip -n "$NS" link set v0 up
 ip -n "$NS" link set v1 up
 cat >"$TMP/lma.json" <<JSON
 {"dmm:node": {"name": "rate", "role": "lma", "address": "2001:db8:ffff::1", "transport": "udp",
-  "dataplane": "$DP", "control-socket": "$TMP/ctl.sock", "log-level": "${LOGLEVEL:-err}",
+  "dataplane": "$DP", "control-socket": "$TMP/ctl.sock", "state-file": "$TMP/rate.state", "log-level": "${LOGLEVEL:-err}",
   "heartbeat": {"interval": 0},
   "lma": {"pools": ["2001:db8:1000::/44"], "max-bindings": $((MNS * 2)),
           "timestamp-validity-window": 2000},

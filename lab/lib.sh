@@ -192,7 +192,7 @@ lab_node_json() {
 	cat <<EOF
 {"dmm:node": {
   "name": "$node", "role": "$role", "address": "${ADDR[$node]}", "transport": "ip6",
-  $dpl"control-socket": "$LAB_TMP/$node.sock", "log-level": "${LAB_LOG_LEVEL:-info}",
+  $dpl"control-socket": "$LAB_TMP/$node.sock", "state-file": "$LAB_TMP/$node.state", "log-level": "${LAB_LOG_LEVEL:-info}",
   "heartbeat": {"interval": $hb, "missing-allowed": 3},
 EOF
 	cat
