@@ -469,7 +469,7 @@ static int load_sessions(struct emu *e, struct load *ld)
 	return 0;
 }
 
-/* What a node of kind "maar" adds: its capacity, priority and local anchoring (RFC 8885 §3.2). */
+/* What a node of kind "maar" adds: its capacity, priority and local anchoring (RFC 8885 §3, §3.1). */
 static int load_maar(struct load *ld, json_t *o, struct emu_node *n)
 {
 	double d = 0;
