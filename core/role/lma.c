@@ -156,6 +156,7 @@ void dmm_lma_cfg_defaults(struct dmm_lma_cfg *cfg)
 	cfg->heartbeat_interval = 60 * DMM_SECOND; /* RFC 5847 §5 */
 	cfg->missing_heartbeats_allowed = 3;
 	cfg->revoke_on_handoff = true;
+	cfg->bri_max_retries = 1; /* RFC 5846 §11 */
 }
 
 static void peer_cfg(const struct dmm_lma_cfg *cfg, struct dmm_peer_cfg *pc)
