@@ -839,7 +839,8 @@ static bool opt_eq(const struct dmm_mh_opt *a, const struct dmm_mh_opt *b)
  */
 static bool echoes(const struct dmm_mh_msg *r, const struct dmm_mh_msg *m)
 {
-	static const uint8_t types[] = {DMM_OPT_MNID, DMM_OPT_HI, DMM_OPT_ATT, DMM_OPT_TIMESTAMP, DMM_OPT_MNLLID};
+	static const uint8_t types[] = {DMM_OPT_MNID, DMM_OPT_HI, DMM_OPT_ATT, DMM_OPT_TIMESTAMP,
+					DMM_OPT_MNLLID};
 	const struct dmm_mh_opt *a = NULL, *b = NULL;
 	unsigned n;
 
@@ -1067,7 +1068,8 @@ static void t_acoa_not_authorised(void)
 	dmm_mh_add_opt(&m, DMM_OPT_ACOA)->u.acoa = other;
 	r = xact(lma, &MAG1, &m);
 	CHECK(r && r->u.ba.status == 0);
-	e = r ? dmm_bcache_find_prefix(dmm_lma_bcache(lma), &dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp) : NULL;
+	e = r ? dmm_bcache_find_prefix(dmm_lma_bcache(lma), &dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp)
+	      : NULL;
 	CHECK(e && dmm_addr_eq(&e->pcoa, &other));
 	dmm_lma_free(lma);
 }
@@ -1134,10 +1136,12 @@ static int bra_status(struct dmm_lma *lma, const struct dmm_addr *from, const st
 	harness_clear(&H);
 	deliver(lma, from, m);
 	s = last_of(DMM_MH_BR, DMM_BR_BRA);
-	if (!s || !dmm_addr_eq(&s->dst, from) || !dmm_addr_eq(&s->src, &LMAA) || s->msg.u.br.seq != m->u.br.seq)
+	if (!s || !dmm_addr_eq(&s->dst, from) || !dmm_addr_eq(&s->src, &LMAA) ||
+	    s->msg.u.br.seq != m->u.br.seq)
 		return -1;
 	/* RFC 5846 §6.1.2: P, V and G are echoed. */
-	CHECK_EQ(s->msg.u.br.flags & (DMM_BR_P | DMM_BR_V | DMM_BR_G), m->u.br.flags & (DMM_BR_P | DMM_BR_V | DMM_BR_G));
+	CHECK_EQ(s->msg.u.br.flags & (DMM_BR_P | DMM_BR_V | DMM_BR_G),
+		 m->u.br.flags & (DMM_BR_P | DMM_BR_V | DMM_BR_G));
 	return s->msg.u.br.code;
 }
 
@@ -1267,7 +1271,8 @@ static void t_upa_when_asked(void)
 		CHECK(o && o->u.lma_upa.len == 16 && memcmp(o->u.lma_upa.b, cfg.upa.b, 16) == 0);
 		if (r) {
 			p = dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp;
-			CHECK(dmm_addr_eq(&harness_find_intent(&H, DMM_FM_DST, DMM_FM_ENCAP, &p)->local, &cfg.upa));
+			CHECK(dmm_addr_eq(&harness_find_intent(&H, DMM_FM_DST, DMM_FM_ENCAP, &p)->local,
+					  &cfg.upa));
 		}
 	}
 	dmm_lma_free(lma);
@@ -1305,8 +1310,9 @@ static void t_prefix_room(void)
 	T += DMM_MSEC;
 	pbu(&m, "m1@x", &dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp, DMM_HI_NO_CHANGE, 2);
 	m.u.bu.lifetime = 0;
-	for (const struct dmm_mh_opt *o = dmm_mh_find_opt(r, DMM_OPT_HNP, dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)); o;
-	     o = dmm_mh_find_opt(r, DMM_OPT_HNP, o))
+	for (const struct dmm_mh_opt *o =
+		     dmm_mh_find_opt(r, DMM_OPT_HNP, dmm_mh_find_opt(r, DMM_OPT_HNP, NULL));
+	     o; o = dmm_mh_find_opt(r, DMM_OPT_HNP, o))
 		dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = o->u.hnp;
 	CHECK_EQ(status_of(lma, &MAG1, &m), 0);
 	CHECK_EQ(H.nlive, 4);
@@ -1383,7 +1389,8 @@ static void t_refusal_echo(void)
 		if (cases[i].dflag)
 			m.u.bu.flags |= DMM_BU_D;
 		r = xact(lma, cases[i].bad_mag ? &MAG_BAD : &MAG1, &m);
-		CHECK(r && r->u.ba.status == cases[i].status && r->u.ba.seq == 10 + i && r->u.ba.lifetime == 0);
+		CHECK(r && r->u.ba.status == cases[i].status && r->u.ba.seq == 10 + i &&
+		      r->u.ba.lifetime == 0);
 		CHECK(r && echoes(r, &m));
 	}
 	dmm_lma_free(lma);
@@ -1433,7 +1440,8 @@ static void t_malformed_echo(void)
 	harness_clear(&H);
 	dmm_lma_recv(lma, &MAG1, &LMAA, buf, (size_t)n, T);
 	s = harness_last(&H);
-	CHECK(s && s->msg.type == DMM_MH_BA && s->msg.u.ba.status == DMM_BA_UNSPECIFIED && s->msg.u.ba.seq == 0x77);
+	CHECK(s && s->msg.type == DMM_MH_BA && s->msg.u.ba.status == DMM_BA_UNSPECIFIED &&
+	      s->msg.u.ba.seq == 0x77);
 	del_opt(&m, DMM_OPT_TIMESTAMP);
 	CHECK(s && echoes(&s->msg, &m));
 	CHECK(s && !dmm_mh_find_opt(&s->msg, DMM_OPT_TIMESTAMP, NULL));
