@@ -30,8 +30,16 @@ _Static_assert(offsetof(struct dmm_lma, base) == 0, "the role base must be the f
 void dmm_lma_recv(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst,
 		  const uint8_t *buf, size_t len, dmm_time_t now)
 {
-	int n = dmm_mh_decode(&lma->rx, buf, len);
+	int n;
 
+	/*
+	 * A failed decode leaves the options that decoded before the bad one
+	 * in rx; clear them first so none of an earlier message remains
+	 * (lma_pbu_malformed() echoes them, RFC 5213 §5.3.6).
+	 */
+	lma->rx.type = 0;
+	lma->rx.nopts = 0;
+	n = dmm_mh_decode(&lma->rx, buf, len);
 	if (n < 0) {
 		struct pmip_bad_rx bad = {src, dst, buf, len, n};
 		uint16_t seq;
@@ -52,11 +60,11 @@ void dmm_lma_recv(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 		dmm_peers_recv(lma->base.peers, src, &lma->rx, now);
 		return;
 	case DMM_MH_BR:
-		if (lma->rx.u.br.br_type == DMM_BR_BRA) {
-			lma_recv_bra(lma, src, &lma->rx);
-			return;
-		}
-		break;
+		if (lma->rx.u.br.br_type == DMM_BR_BRA)
+			lma_recv_bra(lma, src, &lma->rx, now);
+		else
+			lma_recv_bri(lma, src, dst, &lma->rx, now);
+		return;
 	default:
 		break;
 	}
@@ -74,8 +82,15 @@ static void on_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle h
 	switch (kind) {
 	case DMM_TIMER_BCE_EXPIRE:
 		e = dmm_bcache_get(lma->bc, h);
-		if (e && e->state == DMM_BCE_ACTIVE)
+		if (e && e->state != DMM_BCE_DEREG_WAIT)
 			lma_bce_delete(lma, e, "lifetime expired", now);
+		break;
+	case DMM_TIMER_BCE_HANDOFF_DELAY:
+		/* RFC 5213 §5.4.1.3 step 3: no de-registration within MaxDelayBeforeNewBCEAssign. */
+		e = dmm_bcache_get(lma->bc, h);
+		if (e)
+			lma_handoff_wait_end(lma, e, true,
+					     "no de-registration within MaxDelayBeforeNewBCEAssign");
 		break;
 	case DMM_TIMER_BCE_DEREG_DELAY:
 		/* §5.3.5: MinDelayBeforeBCEDelete passed without a new PBU. */
@@ -156,6 +171,7 @@ void dmm_lma_cfg_defaults(struct dmm_lma_cfg *cfg)
 	cfg->heartbeat_interval = 60 * DMM_SECOND; /* RFC 5847 §5 */
 	cfg->missing_heartbeats_allowed = 3;
 	cfg->revoke_on_handoff = true;
+	cfg->bri_max_retries = 1; /* RFC 5846 §11 */
 }
 
 static void peer_cfg(const struct dmm_lma_cfg *cfg, struct dmm_peer_cfg *pc)
@@ -217,8 +233,8 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	for (unsigned i = 0; i < cfg->npool; i++)
 		if (dmm_pool_add_range(lma->pool, &cfg->pool[i]) != 0)
 			goto err_range;
-	/* Per binding: expiry or de-registration delay, and a BRI; per peer: a heartbeat. */
-	caps.timers = 2 * cap + cfg->max_peers + 16;
+	/* Per binding: expiry or de-registration delay, a BRI, a handoff wait; per peer: a heartbeat. */
+	caps.timers = 3 * cap + cfg->max_peers + 16;
 	caps.peers = cfg->max_peers;
 	caps.intents = lma->fm_cap;
 	caps.timer = on_timer;

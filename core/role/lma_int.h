@@ -16,8 +16,26 @@
 /* Our own timer kind above the built-in ones (timers.h); its rule is in lma_timers.c. */
 enum { LMA_TIMER_BRI_RETX = DMM_TIMER_NKINDS_BUILTIN };
 
-/* RFC 5846 §5.1 revocation triggers used here. */
-enum { BRI_TRIGGER_SAME_ATT = 2, BRI_TRIGGER_OTHER_ATT = 3, BRI_TRIGGER_UNKNOWN = 4 };
+/* RFC 5846 §5.1 revocation triggers used here (per-MN below 128, global from 128). */
+enum {
+	BRI_TRIGGER_SAME_ATT = 2,
+	BRI_TRIGGER_OTHER_ATT = 3,
+	BRI_TRIGGER_UNKNOWN = 4,
+	BRI_TRIGGER_LAST_PER_MN = 7, /* Possible Out-of-Sync BCE State */
+	BRI_TRIGGER_PER_PEER = 128,
+	BRI_TRIGGER_REALM = 129, /* Revoking Mobility Node Local Policy */
+};
+
+/* RFC 5846 §5.2 BRA status values used here. */
+enum {
+	BRA_SUCCESS = 0,
+	BRA_NO_BINDING = 128,
+	BRA_GLOBAL_NOT_AUTHORIZED = 130,
+	BRA_IDENTITY_REQUIRED = 131,
+	BRA_MN_ATTACHED = 132,
+	BRA_TRIGGER_NOT_SUPPORTED = 133,
+	BRA_FUNCTION_NOT_SUPPORTED = 134,
+};
 
 /* What the LMA keeps per binding beside the cache entry (lma_bx_of()), indexed by handle.idx. */
 struct lma_bx {
@@ -29,6 +47,10 @@ struct lma_bx {
 	struct dmm_addr bri_dst;     /* the previous MAG */
 	struct dmm_handle bri_owner; /* the binding, for a BRA that names only the seq */
 	dmm_time_t bri_delay;	     /* the next retransmission interval */
+	/* RFC 5213 §5.4.1.3 step 3: the MAG whose HI 4 request waits (HANDOFF_WAIT) or waited for this binding. */
+	struct dmm_addr hw_mag;
+	bool hw_over; /* the wait ended without a de-registration: hw_mag gets a new session */
+	bool upa;     /* RFC 7389 §5: the LMA-UPA is in use for this binding */
 };
 
 struct dmm_lma {
@@ -56,7 +78,8 @@ static inline struct lma_bx *lma_bx_of(struct dmm_lma *lma, const struct dmm_bca
  *   lma_timers.c  the timer rules, as named hooks
  *   lma_state.c   binding states, logging, peers and tunnels, intents,
  *                 deletion of a binding
- *   lma_bri.c     Binding Revocation (RFC 5846): BRI out, BRA in
+ *   lma_bri.c     Binding Revocation (RFC 5846): BRI out, BRA in; a
+ *                 MAG's BRI in, BRA out
  *   lma_pbu.c     PBU in, PBA out (RFC 5213 §5.3)
  *   lma.c         receive dispatch, timer dispatch, peer events, life
  *                 cycle, the ops table
@@ -76,6 +99,10 @@ void lma_timers_binding_deleted(struct dmm_lma *lma, const struct dmm_bcache_ent
 void lma_timers_bri_sent(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now);
 /* The BRI of e is answered or given up. */
 void lma_timers_bri_stopped(struct dmm_lma *lma, const struct dmm_bcache_entry *e);
+/* e entered HANDOFF_WAIT (§5.4.1.3 step 3): the wait ends after MaxDelayBeforeNewBCEAssign. */
+void lma_timers_handoff_wait_started(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now);
+/* e left HANDOFF_WAIT. */
+void lma_timers_handoff_wait_ended(struct dmm_lma *lma, const struct dmm_bcache_entry *e);
 
 /* lma_state.c */
 
@@ -98,8 +125,20 @@ void lma_peer_hold(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t n
 void lma_peer_unref(struct dmm_lma *lma, struct dmm_handle h, dmm_time_t now);
 /* Drop e's peer reference, if it holds one. */
 void lma_peer_release(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t now);
-/* Replace every intent of e after its state (RFC 5213 §5.6.2, §5.3.5). */
-void lma_set_intents(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now);
+/* Replace every intent of e after its state (RFC 5213 §5.6.2, §5.3.5); false when the data plane refused one. */
+bool lma_set_intents(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now);
+/*
+ * §5.3.5 step 2: e is de-registered (also a revocation, RFC 5846 §8.1-
+ * §8.2): DEREG_WAIT, traffic dropped, deleted after MinDelayBeforeBCEDelete.
+ * Nothing when e already waits for its deletion.
+ */
+void lma_bce_deregister(struct dmm_lma *lma, struct dmm_bcache_entry *e, const char *reason, dmm_time_t now);
+/*
+ * §5.4.1.3 step 3: e leaves HANDOFF_WAIT back to ACTIVE. in_vain: no
+ * de-registration came, so the waiting MAG's next request is a new
+ * mobility session.
+ */
+void lma_handoff_wait_end(struct dmm_lma *lma, struct dmm_bcache_entry *e, bool in_vain, const char *reason);
 /* End e's pending BRI, if any: out of the BRI index, its timer cancelled. */
 void lma_bri_stop(struct dmm_lma *lma, const struct dmm_bcache_entry *e);
 
@@ -110,15 +149,23 @@ void lma_bri_start(struct dmm_lma *lma, struct dmm_bcache_entry *e, const struct
 		   uint8_t trigger, dmm_time_t now);
 /* LMA_TIMER_BRI_RETX of binding h fired (RFC 5846 §6.3). */
 void lma_bri_timer(struct dmm_lma *lma, struct dmm_handle h, dmm_time_t now);
-/* A decoded BRA m from src. */
-void lma_recv_bra(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_mh_msg *m);
+/* A decoded BRA m from src (RFC 5846 §6.2.2, §8.1). */
+void lma_recv_bra(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+		  dmm_time_t now);
+/* A decoded BRI m from a MAG at src to dst: act on it and answer with a BRA (RFC 5846 §8.2, §6.1.2). */
+void lma_recv_bri(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst,
+		  const struct dmm_mh_msg *m, dmm_time_t now);
 
 /* lma_pbu.c */
 
 /* The PBU decoded into lma->rx, from src to dst (RFC 5213 §5.3.1). */
 void lma_recv_pbu(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst,
 		  dmm_time_t now);
-/* A PBU that did not decode past its fixed part: PBA 128 with its seq (pmip_malformed()). */
+/*
+ * A PBU whose fixed part decoded but an option did not: PBA 128 with its
+ * seq and the options left in lma->rx that decoded before the bad one
+ * (pmip_malformed(); RFC 5213 §5.3.6).
+ */
 void lma_pbu_malformed(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst,
 		       uint16_t seq, dmm_time_t now);
 

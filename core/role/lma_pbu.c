@@ -47,6 +47,7 @@ enum pbu_case {
 	PBU_EXTEND,  /* §5.3.3 */
 	PBU_HANDOFF, /* §5.3.4 */
 	PBU_DEREG,   /* §5.3.5 */
+	PBU_WAIT,    /* §5.4.1.3 step 3: no answer while the previous MAG is asked */
 };
 
 /* A PBU as read from the decoded message: pointers into lma->rx. */
@@ -57,6 +58,7 @@ struct pbu {
 	struct dmm_mnid mnid;
 	uint8_t n_hnp; /* HNP options in the request */
 	bool any_zero; /* at least one ALL_ZERO HNP */
+	bool upa;      /* RFC 7389 §5: the MAG asked for the LMA-UPA */
 	struct dmm_prefix hnp[DMM_MH_MAX_OPTS];
 };
 
@@ -96,6 +98,7 @@ static void read_pbu(struct dmm_lma *lma, struct pbu *p, const struct dmm_addr *
 	p->ts = dmm_mh_find_opt(m, DMM_OPT_TIMESTAMP, NULL);
 	p->llid = dmm_mh_find_opt(m, DMM_OPT_MNLLID, NULL);
 	p->lla = dmm_mh_find_opt(m, DMM_OPT_LLA, NULL);
+	p->upa = dmm_mh_find_opt(m, DMM_OPT_LMA_UPA, NULL) != NULL;
 	for (const struct dmm_mh_opt *o = dmm_mh_find_opt(m, DMM_OPT_HNP, NULL); o;
 	     o = dmm_mh_find_opt(m, DMM_OPT_HNP, o)) {
 		p->hnp[p->n_hnp++] = o->u.hnp;
@@ -148,6 +151,31 @@ static unsigned count_mnid(const struct dmm_lma *lma, const struct dmm_mnid *id,
 
 /* lookup_bce(): a new session was asked for with prefixes another session holds. */
 #define LOOKUP_NEW_BUT_HELD 255
+/* lookup_bce(): HI 4 for the MN's only binding, whose MAG is being waited for. */
+#define LOOKUP_WAIT 254
+
+/*
+ * §5.4.1.2 step 4, §5.4.1.3 step 3: HI 4 (handoff state unknown) for the
+ * MN's only binding e. The LMA waits up to MaxDelayBeforeNewBCEAssign
+ * for e's MAG to de-register it (RFC 5846 §8.1: or to revoke it when
+ * asked by a BRI); until then *status is LOOKUP_WAIT and the request gets
+ * no answer. Returns e when the request updates it, NULL for a new
+ * mobility session.
+ */
+static struct dmm_bcache_entry *hi_unknown(struct dmm_lma *lma, const struct pbu *p,
+					   struct dmm_bcache_entry *e, uint8_t *status)
+{
+	const struct lma_bx *x = lma_bx_of(lma, e);
+
+	/* De-registered already. Choice: from e's own MAG there is nobody to wait for. */
+	if (e->state == DMM_BCE_DEREG_WAIT || dmm_addr_eq(&e->pcoa, p->pcoa))
+		return e;
+	/* The wait for this MAG ended without a de-registration, or the LMA is set not to wait. */
+	if ((x->hw_over && dmm_addr_eq(&x->hw_mag, p->pcoa)) || lma->cfg.max_delay_before_new_bce_assign == 0)
+		return NULL;
+	*status = LOOKUP_WAIT;
+	return e;
+}
 
 /*
  * §5.4.1: which existing binding (if any) the request updates. Returns
@@ -201,8 +229,10 @@ static struct dmm_bcache_entry *lookup_bce(struct dmm_lma *lma, const struct pbu
 		for (e = first; e; e = dmm_bcache_find_mnid_next(lma->bc, e))
 			if (e->att == att && llid_eq(&e->llid, p->llid))
 				return e;
-		if (n == 1 && (hi == DMM_HI_BETWEEN_IFS || hi == DMM_HI_UNKNOWN))
-			return first; /* steps 3 and 4 (4: see the choice below) */
+		if (n == 1 && hi == DMM_HI_BETWEEN_IFS)
+			return first; /* step 3 */
+		if (n == 1 && hi == DMM_HI_UNKNOWN)
+			return hi_unknown(lma, p, first, status); /* step 4 */
 		return NULL;
 	}
 	/* §5.4.1.3: MN-ID alone, when there is exactly one binding. */
@@ -210,16 +240,8 @@ static struct dmm_bcache_entry *lookup_bce(struct dmm_lma *lma, const struct pbu
 		return NULL;
 	if (hi == DMM_HI_BETWEEN_IFS || hi == DMM_HI_BETWEEN_MAGS)
 		return first; /* step 2 */
-	/*
-	 * Choice (step 3, HI 4): the RFC waits up to MaxDelayBeforeNewBCEAssign
-	 * for the old MAG's de-registration and then creates a new session
-	 * with new prefixes. We do not hold PBUs: a handoff-unknown request
-	 * for the MN's only binding is taken as a handoff of that binding
-	 * (its prefixes stay, the old MAG gets a BRI with trigger 4,
-	 * RFC 5846 §8.1); max_delay_before_new_bce_assign is unused.
-	 */
 	if (hi == DMM_HI_UNKNOWN)
-		return first;
+		return hi_unknown(lma, p, first, status); /* step 3 */
 	/*
 	 * Choice (HI 5, no change): a re-registration from the MAG that holds
 	 * the binding updates it. Step 4 would start a new session, which
@@ -259,8 +281,12 @@ static bool last_timestamp(const struct dmm_lma *lma, const struct dmm_mnid *id,
  */
 static bool check_request(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)
 {
-	/* Steps 4-8: MN-ID; the MAG is trusted, we serve this MN, its mobility is enabled. */
-	v->status = pmip_check_mn(lma->cfg.policy, &lma->cfg.addr, p->pcoa, p->mnid_opt ? &p->mnid : NULL,
+	/*
+	 * Steps 4-8: MN-ID; the MAG is trusted, we serve this MN, its
+	 * mobility is enabled. Steps 5-6 (§4): the sender of the PBU is the
+	 * one trusted, not the Alternate Care-of Address it names (issue 9 §2.1).
+	 */
+	v->status = pmip_check_mn(lma->cfg.policy, &lma->cfg.addr, p->src, p->mnid_opt ? &p->mnid : NULL,
 				  &v->prof);
 	if (v->status)
 		return false;
@@ -379,7 +405,9 @@ static void check_new(struct dmm_lma *lma, const struct pbu *p, struct verdict *
 	v->status = p->any_zero ? check_assigned_prefixes(lma, v) : check_asked_prefixes(lma, p, v);
 	if (v->status)
 		return;
-	if (dmm_bcache_count(lma->bc) >= dmm_bcache_capacity(lma->bc) || !room_for(lma, p->pcoa, v->n_new)) {
+	/* Room for the entry, all of its prefixes (a session gets all or none), the tunnel and the routes. */
+	if (dmm_bcache_count(lma->bc) >= dmm_bcache_capacity(lma->bc) ||
+	    dmm_bcache_prefix_room(lma->bc) < v->n_new || !room_for(lma, p->pcoa, v->n_new)) {
 		v->status = DMM_BA_INSUFFICIENT_RESOURCES;
 		return;
 	}
@@ -394,13 +422,29 @@ static void check_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *
 
 	memset(v, 0, sizeof(*v));
 	v->what = PBU_REFUSE;
+	/*
+	 * RFC 8885 §4.1: this LMA does not implement RFC 8885, so a PBU with
+	 * the D flag (from a MAAR or a CMD) is not processed and gets an
+	 * error. Choice: 129 (administratively prohibited, RFC 6275 §6.1.8),
+	 * as for a BU without the P flag (plain_bu()): the service asked for
+	 * is not offered here; 128 would tell the sender nothing.
+	 */
+	if (p->flags & DMM_BU_D) {
+		v->status = DMM_BA_PROHIBITED;
+		return;
+	}
 	if (!check_request(lma, p, v, now))
 		return;
 	/* Step 13: §5.4.1 lookup. */
 	e = lookup_bce(lma, p, &st);
-	if (st == LOOKUP_NEW_BUT_HELD) {
+	if (st == LOOKUP_NEW_BUT_HELD || st == LOOKUP_WAIT) {
 		if (p->lifetime_units == 0) {
-			v->what = PBU_IGNORE; /* §5.4.1.1 step 6 */
+			v->what = PBU_IGNORE; /* §5.4.1.1 step 6, §5.4.1.2 step 5, §5.4.1.3 step 4 */
+			return;
+		}
+		if (st == LOOKUP_WAIT) {
+			v->e = e;
+			v->what = PBU_WAIT;
 			return;
 		}
 		st = DMM_BA_NOT_AUTHORIZED_FOR_HNP;
@@ -441,26 +485,17 @@ static void count_ba(struct dmm_lma *lma, uint8_t status)
 }
 
 /*
- * Build and send the PBA for p with status; e is the binding after an
- * accepted request (NULL when refused). Choices: the codec refuses a
- * zero-length MN-ID and HI/ATT value 0 (reserved, §8.4, §8.5), so where
- * §5.3.6 asks for those "empty" forms the option is left out.
+ * §5.3.6, §8.2: the mandatory options, copied from the PBU as far as it
+ * decoded, or in the empty forms: a zero-length MN-ID, HI 0, ATT 0, one
+ * ALL_ZERO HNP. True when an empty form was added.
  */
-static void send_pba(struct dmm_lma *lma, const struct pbu *p, uint8_t status,
-		     const struct dmm_bcache_entry *e, uint32_t lifetime_s, dmm_time_t now)
+static bool pba_mandatory(struct dmm_mh_msg *m, const struct pbu *p, uint8_t status,
+			  const struct dmm_bcache_entry *e)
 {
-	struct dmm_mh_msg *m = &lma->tx;
-	struct dmm_mh_opt *o;
-
-	dmm_mh_init(m, DMM_MH_BA);
-	m->u.ba.status = status;
-	m->u.ba.flags = DMM_BA_P;
-	m->u.ba.seq = p->seq;
-	if (status == DMM_BA_SEQ_OUT_OF_WINDOW && e)
-		m->u.ba.seq = e->seq; /* RFC 6275 §9.5.1: the last accepted, so the MAG can resync */
-	m->u.ba.lifetime = status < 128 ? dmm_lifetime_units(lifetime_s) : 0;
 	if (p->mnid_opt)
 		pmip_add_mnid(m, &p->mnid);
+	else
+		dmm_mh_add_opt(m, DMM_OPT_MNID)->u.mnid.subtype = DMM_MNID_NAI; /* zero-length identifier */
 	if (status < 128 && e) {
 		for (unsigned i = 0; i < e->n_hnp; i++)
 			dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = e->hnp[i];
@@ -470,10 +505,48 @@ static void send_pba(struct dmm_lma *lma, const struct pbu *p, uint8_t status,
 	} else {
 		dmm_mh_add_opt(m, DMM_OPT_HNP); /* one ALL_ZERO prefix, ::/0 */
 	}
-	if (p->hi)
-		dmm_mh_add_opt(m, DMM_OPT_HI)->u.hi.value = p->hi->u.hi.value;
-	if (p->att)
-		dmm_mh_add_opt(m, DMM_OPT_ATT)->u.att.value = p->att->u.att.value;
+	dmm_mh_add_opt(m, DMM_OPT_HI)->u.hi.value = p->hi ? p->hi->u.hi.value : 0;
+	dmm_mh_add_opt(m, DMM_OPT_ATT)->u.att.value = p->att ? p->att->u.att.value : 0;
+	return !p->mnid_opt || !p->hi || !p->att;
+}
+
+/* Remove from m the empty form of option type (a zero-length MN-ID, HI 0 or ATT 0). */
+static void drop_empty(struct dmm_mh_msg *m, uint8_t type)
+{
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < m->nopts; i++) {
+		const struct dmm_mh_opt *o = &m->opts[i];
+		bool empty = o->type == type && ((type == DMM_OPT_MNID && o->u.mnid.id.len == 0) ||
+						 (type == DMM_OPT_HI && o->u.hi.value == 0) ||
+						 (type == DMM_OPT_ATT && o->u.att.value == 0));
+
+		if (!empty)
+			m->opts[j++] = *o;
+	}
+	m->nopts = (uint8_t)j;
+}
+
+/*
+ * Choice: an empty form the codec cannot encode yet (it refuses a
+ * zero-length MN-ID and the reserved HI and ATT value 0 today) is left
+ * out rather than losing the whole PBA. Costs one trial encode, only for
+ * a PBU that lacked a mandatory option.
+ */
+static void drop_unencodable(struct dmm_lma *lma, struct dmm_mh_msg *m)
+{
+	static const uint8_t order[] = {DMM_OPT_MNID, DMM_OPT_HI, DMM_OPT_ATT};
+
+	for (unsigned k = 0; k < sizeof(order) && dmm_mh_encode(lma->buf, sizeof(lma->buf), m) < 0; k++)
+		drop_empty(m, order[k]);
+}
+
+/* §5.3.6 and §5.5: Timestamp, MN-LLID and Link-local Address, present only when the PBU had them. */
+static void pba_optional(struct dmm_lma *lma, struct dmm_mh_msg *m, const struct pbu *p, uint8_t status,
+			 const struct dmm_bcache_entry *e, dmm_time_t now)
+{
+	struct dmm_mh_opt *o;
+
 	if (status == DMM_BA_TIMESTAMP_MISMATCH || status == DMM_BA_TIMESTAMP_LOWER_THAN_PREV) {
 		/* §5.5 rules 8 and 9: our own time of day. */
 		pmip_add_timestamp(m, pmip_wall_timestamp(lma->base.env.wall_offset, now));
@@ -493,8 +566,31 @@ static void send_pba(struct dmm_lma *lma, const struct pbu *p, uint8_t status,
 		o = dmm_mh_add_opt(m, DMM_OPT_LLA);
 		o->u.lla = status < 128 && e && dmm_addr_is_zero(&p->lla->u.lla) ? e->mn_lla : p->lla->u.lla;
 	}
-	if (status < 128 && !dmm_addr_is_zero(&lma->cfg.upa) && !dmm_addr_eq(&lma->cfg.upa, &lma->cfg.addr)) {
-		/* RFC 7389 §4: tell the MAG where user-plane traffic goes. */
+}
+
+/*
+ * Build and send the PBA for p with status; e is the binding after an
+ * accepted request (NULL when refused).
+ */
+static void send_pba(struct dmm_lma *lma, const struct pbu *p, uint8_t status,
+		     const struct dmm_bcache_entry *e, uint32_t lifetime_s, dmm_time_t now)
+{
+	struct dmm_mh_msg *m = &lma->tx;
+	struct dmm_mh_opt *o;
+	bool empty;
+
+	dmm_mh_init(m, DMM_MH_BA);
+	m->u.ba.status = status;
+	m->u.ba.flags = DMM_BA_P; /* never D: this LMA does not implement RFC 8885 (§4.2) */
+	m->u.ba.seq = p->seq;
+	if (status == DMM_BA_SEQ_OUT_OF_WINDOW && e)
+		m->u.ba.seq = e->seq; /* RFC 6275 §9.5.1: the last accepted, so the MAG can resync */
+	m->u.ba.lifetime = status < 128 ? dmm_lifetime_units(lifetime_s) : 0;
+	empty = pba_mandatory(m, p, status, e);
+	pba_optional(lma, m, p, status, e, now);
+	/* RFC 7389 §5: the LMA-UPA when the MAG asked for it (or the domain supports it, e's flag). */
+	if (status < 128 && e && lma_bx_of(lma, e)->upa && !dmm_addr_is_zero(&lma->cfg.upa) &&
+	    !dmm_addr_eq(&lma->cfg.upa, &lma->cfg.addr)) {
 		o = dmm_mh_add_opt(m, DMM_OPT_LMA_UPA);
 		o->u.lma_upa.len = 16;
 		memcpy(o->u.lma_upa.b, lma->cfg.upa.b, 16);
@@ -505,9 +601,41 @@ static void send_pba(struct dmm_lma *lma, const struct pbu *p, uint8_t status,
 		o->u.load.sessions_in_use = dmm_bcache_count(lma->bc);
 		o->u.load.max_sessions = lma->cfg.max_sessions_advertised;
 	}
+	if (empty)
+		drop_unencodable(lma, m);
 	count_ba(lma, status);
 	/* §5.3.6: from the PBU's destination to its source. */
 	lma_send_msg(lma, p->dst, p->src, m);
+}
+
+static void refuse(struct dmm_lma *lma, const struct pbu *p, const struct verdict *v, dmm_time_t now)
+{
+	char m[DMM_MNID_STRLEN], a[DMM_ADDR_STRLEN];
+
+	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_MH,
+		 "PBU seq %u mn %s from mag %s refused: status %u", p->seq,
+		 p->mnid_opt ? dmm_mnid_str(&p->mnid, m) : "-", dmm_addr_str(p->pcoa, a), v->status);
+	send_pba(lma, p, v->status, v->e, 0, now);
+}
+
+/*
+ * The data plane refused the forwarding state of an accepted request
+ * (§5.3.2 steps 5-6, §5.3.4; e is NULL when the entry is already gone):
+ * the binding cannot serve, so it is deleted and the PBA says 130
+ * (insufficient resources, RFC 6275 §6.1.8): the LMA lacks what it needs
+ * to forward for this MN now, which a MAG may retry or take elsewhere.
+ * Not 128, which says nothing, and not 0, which would be false.
+ */
+static void dataplane_refused(struct dmm_lma *lma, const struct pbu *p, struct dmm_bcache_entry *e,
+			      dmm_time_t now)
+{
+	struct verdict v;
+
+	if (e)
+		lma_bce_delete(lma, e, "data plane refused the forwarding state", now);
+	memset(&v, 0, sizeof(v));
+	v.status = DMM_BA_INSUFFICIENT_RESOURCES;
+	refuse(lma, p, &v, now);
 }
 
 /* --- acting on an accepted PBU --- */
@@ -515,7 +643,6 @@ static void send_pba(struct dmm_lma *lma, const struct pbu *p, uint8_t status,
 static void bce_fill(struct dmm_lma *lma, struct dmm_bcache_entry *e, const struct pbu *p,
 		     const struct verdict *v, dmm_time_t now)
 {
-	(void)lma;
 	e->proxy = true;
 	e->att = p->att->u.att.value;
 	e->hi = p->hi->u.hi.value;
@@ -534,37 +661,58 @@ static void bce_fill(struct dmm_lma *lma, struct dmm_bcache_entry *e, const stru
 	e->lifetime = (dmm_time_t)v->lifetime_s * DMM_SECOND;
 	e->expires = now + e->lifetime;
 	e->updated = now;
+	/* RFC 7389 §5: without the option in the PBU the session does without the LMA-UPA. */
+	lma_bx_of(lma, e)->upa = lma->cfg.domain_wide_lma_upa_support || p->upa;
 }
 
+/* §5.3.2 step 2: the n_new prefixes of v into the new entry e; false when one could not be had. */
+static bool add_new_prefixes(struct dmm_lma *lma, struct dmm_bcache_entry *e, const struct verdict *v)
+{
+	for (unsigned i = 0; i < v->n_new; i++) {
+		struct dmm_prefix pf;
+
+		if (v->from_pool) {
+			if (dmm_pool_alloc(lma->pool, &pf) != 0)
+				return false;
+		} else {
+			pf = v->newp[i];
+			(void)dmm_pool_reserve(lma->pool, &pf); /* NOTFOUND for a prefix outside the pool */
+		}
+		if (dmm_bcache_add_prefix(lma->bc, e, &pf) != 0) {
+			(void)dmm_pool_release(lma->pool, &pf);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* §5.3.2: the new binding, or NULL when it could not be set up completely (nothing is then kept). */
 static struct dmm_bcache_entry *apply_new(struct dmm_lma *lma, const struct pbu *p, struct verdict *v,
 					  dmm_time_t now)
 {
 	struct dmm_bcache_entry *e = dmm_bcache_add(lma->bc, &p->mnid, NULL);
 
 	if (!e)
-		return NULL; /* checked: cannot happen */
-	for (unsigned i = 0; i < v->n_new; i++) {
-		struct dmm_prefix pf;
-
-		if (v->from_pool) {
-			if (dmm_pool_alloc(lma->pool, &pf) != 0)
-				break; /* checked: cannot happen */
-		} else {
-			pf = v->newp[i];
-			(void)dmm_pool_reserve(lma->pool, &pf); /* NOTFOUND for a prefix outside the pool */
-		}
-		if (dmm_bcache_add_prefix(lma->bc, e, &pf) != 0)
-			(void)dmm_pool_release(lma->pool, &pf);
-	}
+		return NULL; /* checked in check_new() */
 	memset(lma_bx_of(lma, e), 0, sizeof(struct lma_bx));
+	if (!add_new_prefixes(lma, e, v)) {
+		/* Checked in check_new(); should it fail anyway, all prefixes or none (issue 9 §2.17). */
+		for (unsigned i = 0; i < e->n_hnp; i++)
+			(void)dmm_pool_release(lma->pool, &e->hnp[i]);
+		dmm_bcache_del(lma->bc, e);
+		return NULL;
+	}
 	bce_fill(lma, e, p, v, now);
 	e->created = now;
 	/* §5.3.2 steps 4-6: the entry, the tunnel, the routes. */
 	lma_peer_hold(lma, e, now);
-	lma_set_intents(lma, e, now);
+	lma_bce_created(lma, e, "initial registration");
+	if (!lma_set_intents(lma, e, now)) {
+		lma_bce_delete(lma, e, "data plane refused the forwarding state", now);
+		return NULL;
+	}
 	lma_timers_binding_accepted(lma, e);
 	lma->base.stats.initial_registrations++;
-	lma_bce_created(lma, e, "initial registration");
 	return e;
 }
 
@@ -577,27 +725,25 @@ static void apply_dereg(struct dmm_lma *lma, const struct pbu *p, struct verdict
 	if (p->ts)
 		e->timestamp = v->ts;
 	e->updated = now;
-	if (e->state != DMM_BCE_DEREG_WAIT) {
-		lma->base.stats.deregistrations++;
-		lma_peer_release(lma, e, now);
-		lma_timers_dereg_received(lma, e, now);
-		lma_set_state(lma, e, DMM_BCE_DEREG_WAIT, "de-registration");
-		lma_set_intents(lma, e, now);
-	}
 	/* A repeated de-registration keeps the first deadline. */
+	lma_bce_deregister(lma, e, "de-registration", now);
 	send_pba(lma, p, DMM_BA_ACCEPTED, e, 0, now);
 }
 
-/* §5.3.4 steps 1-4 after the binding moved from prev: routes, logs, and the BRI. */
-static void handoff_done(struct dmm_lma *lma, struct dmm_bcache_entry *e, const struct dmm_addr *prev,
+/*
+ * §5.3.4 steps 1-4 after the binding moved from prev: routes, logs, and
+ * the BRI. False when the data plane refused the new routes.
+ */
+static bool handoff_done(struct dmm_lma *lma, struct dmm_bcache_entry *e, const struct dmm_addr *prev,
 			 uint8_t prev_att, bool revived, dmm_time_t now)
 {
 	char a[DMM_ADDR_STRLEN], b[DMM_ADDR_STRLEN];
 
+	if (!lma_set_intents(lma, e, now))
+		return false;
 	lma->base.stats.lifetime_ext_after_handoff++;
 	lma->base.stats.handoffs++;
 	e->handovers++;
-	lma_set_intents(lma, e, now);
 	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "handoff: mag %s -> %s (hi %u, att %u -> %u)",
 		 dmm_addr_str(prev, a), dmm_addr_str(&e->pcoa, b), e->hi, prev_att, e->att);
 	if (!revived)
@@ -612,6 +758,7 @@ static void handoff_done(struct dmm_lma *lma, struct dmm_bcache_entry *e, const 
 			      : e->att == prev_att    ? BRI_TRIGGER_SAME_ATT
 						      : BRI_TRIGGER_OTHER_ATT,
 			      now);
+	return true;
 }
 
 /* §5.3.3 (same MAG) or §5.3.4 (another MAG), also during a de-registration wait (§5.3.5). */
@@ -620,8 +767,11 @@ static void apply_update(struct dmm_lma *lma, const struct pbu *p, struct verdic
 	struct dmm_bcache_entry *e = v->e;
 	struct dmm_addr prev = e->pcoa;
 	uint8_t prev_att = e->att;
-	bool revived = e->state == DMM_BCE_DEREG_WAIT;
+	bool revived = e->state == DMM_BCE_DEREG_WAIT, ok = true;
 
+	/* §5.4.1.3 step 3: a handoff the LMA can tell (HI 2 or 3) ends a wait for the previous MAG. */
+	if (v->what == PBU_HANDOFF)
+		lma_handoff_wait_end(lma, e, false, "handoff");
 	bce_fill(lma, e, p, v, now);
 	if (revived) {
 		lma_peer_hold(lma, e, now); /* released at the de-registration */
@@ -640,23 +790,63 @@ static void apply_update(struct dmm_lma *lma, const struct pbu *p, struct verdic
 	}
 	lma_timers_binding_accepted(lma, e);
 	if (v->what == PBU_HANDOFF) {
-		handoff_done(lma, e, &prev, prev_att, revived, now);
+		ok = handoff_done(lma, e, &prev, prev_att, revived, now);
 	} else {
 		/* §5.3.3 */
 		lma->base.stats.lifetime_ext_no_handoff++;
 		if (revived)
-			lma_set_intents(lma, e, now);
+			ok = lma_set_intents(lma, e, now);
 		else
 			lma_log_bce(lma, DMM_LOG_DEBUG, e, "ACTIVE", "ACTIVE", "lifetime extension");
+	}
+	if (!ok) {
+		dataplane_refused(lma, p, e, now);
+		return;
 	}
 	send_pba(lma, p, DMM_BA_ACCEPTED, e, v->lifetime_s, now);
 }
 
+/*
+ * §5.4.1.3 step 3 (§5.4.1.2 step 4): HI 4 from another MAG for the MN's
+ * only binding. The binding waits in HANDOFF_WAIT, still served by its
+ * MAG, for MaxDelayBeforeNewBCEAssign; RFC 5846 §8.1: its MAG is asked
+ * with a BRI (trigger 4) instead of only waiting. Choice: the request is
+ * not answered and not kept (the core holds no PBUs); the MAG
+ * retransmits (§6.9.4, and the note on MaxDelayBeforeNewBCEAssign in
+ * §9.1), and its retransmission finds the outcome: the binding, once
+ * de-registered or revoked, or a new session once the wait ended in vain.
+ */
+static void apply_wait(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)
+{
+	struct dmm_bcache_entry *e = v->e;
+	struct lma_bx *x = lma_bx_of(lma, e);
+	char a[DMM_ADDR_STRLEN];
+
+	if (e->state == DMM_BCE_HANDOFF_WAIT) {
+		dmm_logf(lma->base.env.log, DMM_LOG_DEBUG, DMM_LC_MH,
+			 "PBU seq %u from mag %s: still waiting for the previous mag (§5.4.1.3)", p->seq,
+			 dmm_addr_str(p->pcoa, a));
+		return;
+	}
+	x->hw_mag = *p->pcoa;
+	x->hw_over = false;
+	lma_timers_handoff_wait_started(lma, e, now);
+	lma_set_state(lma, e, DMM_BCE_HANDOFF_WAIT, "handoff state unknown: waiting for the previous mag");
+	if (lma->cfg.revoke_on_handoff)
+		lma_bri_start(lma, e, &e->pcoa, BRI_TRIGGER_UNKNOWN, now);
+}
+
 static void apply_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)
 {
+	struct dmm_bcache_entry *e;
+
 	switch (v->what) {
 	case PBU_NEW:
-		send_pba(lma, p, DMM_BA_ACCEPTED, apply_new(lma, p, v, now), v->lifetime_s, now);
+		e = apply_new(lma, p, v, now);
+		if (e)
+			send_pba(lma, p, DMM_BA_ACCEPTED, e, v->lifetime_s, now);
+		else
+			dataplane_refused(lma, p, NULL, now);
 		return;
 	case PBU_DEREG:
 		apply_dereg(lma, p, v, now);
@@ -665,6 +855,9 @@ static void apply_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *
 	case PBU_HANDOFF:
 		apply_update(lma, p, v, now);
 		return;
+	case PBU_WAIT:
+		apply_wait(lma, p, v, now);
+		return;
 	case PBU_IGNORE:
 		dmm_logf(lma->base.env.log, DMM_LOG_DEBUG, DMM_LC_MH,
 			 "PBU seq %u with lifetime 0 ignored (§5.3.5, §5.4.1)", p->seq);
@@ -672,16 +865,6 @@ static void apply_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *
 	case PBU_REFUSE:
 		break;
 	}
-}
-
-static void refuse(struct dmm_lma *lma, const struct pbu *p, const struct verdict *v, dmm_time_t now)
-{
-	char m[DMM_MNID_STRLEN], a[DMM_ADDR_STRLEN];
-
-	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_MH,
-		 "PBU seq %u mn %s from mag %s refused: status %u", p->seq,
-		 p->mnid_opt ? dmm_mnid_str(&p->mnid, m) : "-", dmm_addr_str(p->pcoa, a), v->status);
-	send_pba(lma, p, v->status, v->e, 0, now);
 }
 
 /*
@@ -725,8 +908,11 @@ void lma_recv_pbu(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 /*
  * The header and the fixed part of a PBU decoded but an option did not:
  * status 128 (reason unspecified) with its seq, so the MAG stops
- * retransmitting the same bad message. The options are not trusted: the
- * PBA carries none of them but the mandatory ALL_ZERO HNP.
+ * retransmitting the same bad message. RFC 5213 §5.3.6: the PBA carries
+ * the options the PBU carried as far as they decoded (each one checked
+ * by the codec; dmm_lma_recv() cleared lma->rx before decoding, so none
+ * is from an earlier message), the empty forms for the rest. Nothing is
+ * acted on; the Proxy-CoA is the sender (an ACoA is not trusted here).
  */
 void lma_pbu_malformed(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst,
 		       uint16_t seq, dmm_time_t now)
@@ -734,11 +920,10 @@ void lma_pbu_malformed(struct dmm_lma *lma, const struct dmm_addr *src, const st
 	struct pbu p;
 	struct verdict v;
 
-	memset(&p, 0, offsetof(struct pbu, hnp));
-	memset(&v, 0, sizeof(v));
-	p.src = p.pcoa = src;
-	p.dst = dst;
+	read_pbu(lma, &p, src, dst);
+	p.pcoa = src;
 	p.seq = seq;
+	memset(&v, 0, sizeof(v));
 	v.status = DMM_BA_UNSPECIFIED;
 	refuse(lma, &p, &v, now);
 }

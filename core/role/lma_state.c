@@ -14,10 +14,10 @@
 
 #define LMA_INTENT_PRECEDENCE 100
 
-static const struct dmm_addr *tunnel_local(const struct dmm_lma *lma)
+static const struct dmm_addr *tunnel_local(struct dmm_lma *lma, const struct dmm_bcache_entry *e)
 {
-	/* RFC 7389: user-plane traffic uses the LMA-UPA when one is set. */
-	return dmm_addr_is_zero(&lma->cfg.upa) ? &lma->cfg.addr : &lma->cfg.upa;
+	/* RFC 7389 §5: user-plane traffic uses the LMA-UPA when one is set and in use for e. */
+	return dmm_addr_is_zero(&lma->cfg.upa) || !lma_bx_of(lma, e)->upa ? &lma->cfg.addr : &lma->cfg.upa;
 }
 
 /* --- states: every change of a binding goes through note() --- */
@@ -117,7 +117,7 @@ void lma_peer_release(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_
 
 /* --- forwarding intents (fm.h) --- */
 
-static void add_intent(struct dmm_lma *lma, const struct dmm_bcache_entry *e, uint8_t match, uint8_t action,
+static bool add_intent(struct dmm_lma *lma, const struct dmm_bcache_entry *e, uint8_t match, uint8_t action,
 		       const struct dmm_prefix *p, dmm_time_t now)
 {
 	struct dmm_intent in;
@@ -130,7 +130,7 @@ static void add_intent(struct dmm_lma *lma, const struct dmm_bcache_entry *e, ui
 	in.prefix = *p;
 	in.owner = e->handle;
 	if (action == DMM_FM_ENCAP || action == DMM_FM_DECAP) {
-		in.local = *tunnel_local(lma);
+		in.local = *tunnel_local(lma, e);
 		in.peer = e->pcoa;
 	}
 	r = dmm_fm_add(lma->base.fm, &in, now);
@@ -141,24 +141,52 @@ static void add_intent(struct dmm_lma *lma, const struct dmm_bcache_entry *e, ui
 			 "prefix %s: intent %s/%s not installed: %s", dmm_prefix_str(p, a),
 			 dmm_fm_match_name(match), dmm_fm_action_name(action), dmm_strerror(r));
 	}
+	return r >= 0;
 }
 
 /*
  * RFC 5213 §5.6.2: downlink packets for the HNPs go into the tunnel to
- * the MAG, uplink packets from the tunnel are decapsulated. §5.3.5:
- * during DEREG_WAIT the MN's traffic is dropped.
+ * the MAG, uplink packets from the tunnel are decapsulated (also in
+ * HANDOFF_WAIT: the old MAG still serves the MN). §5.3.5: during
+ * DEREG_WAIT the MN's traffic is dropped.
  */
-void lma_set_intents(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now)
+bool lma_set_intents(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now)
 {
+	bool ok = true;
+
 	dmm_fm_del_owner(lma->base.fm, e->handle);
 	for (unsigned i = 0; i < e->n_hnp; i++) {
-		if (e->state == DMM_BCE_ACTIVE) {
-			add_intent(lma, e, DMM_FM_DST, DMM_FM_ENCAP, &e->hnp[i], now);
-			add_intent(lma, e, DMM_FM_SRC, DMM_FM_DECAP, &e->hnp[i], now);
+		if (e->state != DMM_BCE_DEREG_WAIT) {
+			ok &= add_intent(lma, e, DMM_FM_DST, DMM_FM_ENCAP, &e->hnp[i], now);
+			ok &= add_intent(lma, e, DMM_FM_SRC, DMM_FM_DECAP, &e->hnp[i], now);
 		} else {
-			add_intent(lma, e, DMM_FM_DST, DMM_FM_DROP, &e->hnp[i], now);
+			ok &= add_intent(lma, e, DMM_FM_DST, DMM_FM_DROP, &e->hnp[i], now);
 		}
 	}
+	return ok;
+}
+
+void lma_bce_deregister(struct dmm_lma *lma, struct dmm_bcache_entry *e, const char *reason, dmm_time_t now)
+{
+	if (e->state == DMM_BCE_DEREG_WAIT)
+		return; /* a repeated de-registration keeps the first deadline */
+	lma->base.stats.deregistrations++;
+	lma_peer_release(lma, e, now);
+	lma_timers_dereg_received(lma, e, now);
+	lma_set_state(lma, e, DMM_BCE_DEREG_WAIT, reason);
+	/* Choice: a DROP intent the data plane refuses is logged (add_intent()); the binding goes anyway. */
+	(void)lma_set_intents(lma, e, now);
+}
+
+void lma_handoff_wait_end(struct dmm_lma *lma, struct dmm_bcache_entry *e, bool in_vain, const char *reason)
+{
+	struct lma_bx *x = lma_bx_of(lma, e);
+
+	if (e->state != DMM_BCE_HANDOFF_WAIT)
+		return;
+	x->hw_over = in_vain;
+	lma_timers_handoff_wait_ended(lma, e);
+	lma_set_state(lma, e, DMM_BCE_ACTIVE, reason);
 }
 
 /* --- the end of a binding --- */
@@ -181,8 +209,8 @@ void lma_bce_delete(struct dmm_lma *lma, struct dmm_bcache_entry *e, const char 
 	/* §5.3.5: the prefixes may now go to other MNs (FIFO pool: after every other free one). */
 	for (unsigned i = 0; i < e->n_hnp; i++)
 		(void)dmm_pool_release(lma->pool, &e->hnp[i]); /* fixed prefixes outside the pool: NOTFOUND */
-	if (e->state == DMM_BCE_ACTIVE)
-		lma_peer_release(lma, e, now);
+	if (e->state != DMM_BCE_DEREG_WAIT)
+		lma_peer_release(lma, e, now); /* ACTIVE and HANDOFF_WAIT hold a reference */
 	lma_bx_of(lma, e)->peer = (struct dmm_handle){0, 0};
 	lma_bri_stop(lma, e);
 	lma_timers_binding_deleted(lma, e);

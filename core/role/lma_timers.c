@@ -18,8 +18,18 @@
  *                              §6.3): 1 s (InitMINDelayBRIs), doubled up to
  *                              MAX_BRACK_TIMEOUT (2 s); cancelled by the
  *                              BRA, a new BRI or the deletion. Fires: the
- *                              BRI is resent until 2 retransmissions are
- *                              spent, then given up.
+ *                              BRI is resent until bri_max_retries
+ *                              (BRIMaxRetriesNumber, §11: 1) retransmissions
+ *                              are spent, then given up.
+ *   DMM_TIMER_BCE_HANDOFF_DELAY
+ *                              armed MaxDelayBeforeNewBCEAssign after a
+ *                              HI 4 request from another MAG put the
+ *                              binding in HANDOFF_WAIT (RFC 5213 §5.4.1.3
+ *                              step 3); cancelled when the wait ends
+ *                              earlier (de-registration, BRA, handoff) or
+ *                              the binding is deleted. Fires: the wait
+ *                              ended in vain, the waiting MAG's next
+ *                              request is a new mobility session.
  *
  * Per peer, DMM_TIMER_HEARTBEAT is run by core/role/peer.c (RFC 5847).
  * What happens when a timer fires is in lma.c (on_timer()).
@@ -34,6 +44,7 @@ void lma_timers_binding_accepted(struct dmm_lma *lma, const struct dmm_bcache_en
 void lma_timers_dereg_received(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now)
 {
 	dmm_timers_cancel(lma->base.timers, DMM_TIMER_BCE_EXPIRE, e->handle);
+	dmm_timers_cancel(lma->base.timers, DMM_TIMER_BCE_HANDOFF_DELAY, e->handle);
 	dmm_timers_set(lma->base.timers, DMM_TIMER_BCE_DEREG_DELAY, e->handle,
 		       now + lma->cfg.min_delay_before_bce_delete);
 }
@@ -47,6 +58,7 @@ void lma_timers_binding_deleted(struct dmm_lma *lma, const struct dmm_bcache_ent
 {
 	dmm_timers_cancel(lma->base.timers, DMM_TIMER_BCE_EXPIRE, e->handle);
 	dmm_timers_cancel(lma->base.timers, DMM_TIMER_BCE_DEREG_DELAY, e->handle);
+	dmm_timers_cancel(lma->base.timers, DMM_TIMER_BCE_HANDOFF_DELAY, e->handle);
 }
 
 void lma_timers_bri_sent(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now)
@@ -57,4 +69,15 @@ void lma_timers_bri_sent(struct dmm_lma *lma, const struct dmm_bcache_entry *e, 
 void lma_timers_bri_stopped(struct dmm_lma *lma, const struct dmm_bcache_entry *e)
 {
 	dmm_timers_cancel(lma->base.timers, LMA_TIMER_BRI_RETX, e->handle);
+}
+
+void lma_timers_handoff_wait_started(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now)
+{
+	dmm_timers_set(lma->base.timers, DMM_TIMER_BCE_HANDOFF_DELAY, e->handle,
+		       now + lma->cfg.max_delay_before_new_bce_assign);
+}
+
+void lma_timers_handoff_wait_ended(struct dmm_lma *lma, const struct dmm_bcache_entry *e)
+{
+	dmm_timers_cancel(lma->base.timers, DMM_TIMER_BCE_HANDOFF_DELAY, e->handle);
 }

@@ -190,6 +190,13 @@ uint32_t dmm_bcache_capacity(const struct dmm_bcache *t)
 	return t->k.capacity;
 }
 
+uint32_t dmm_bcache_prefix_room(const struct dmm_bcache *t)
+{
+	const struct dmm_hidx *x = &t->k.by_prefix;
+
+	return x->limit > x->count ? x->limit - x->count : 0;
+}
+
 size_t dmm_bcache_bytes(const struct dmm_bcache *t)
 {
 	return sizeof(*t) + keyed_bytes(&t->k);

@@ -55,11 +55,10 @@ int dmm_anchor_list_find(const struct dmm_anchor_list *l, const struct dmm_addr 
 
 /*
  * States of an entry. RFC 5213 §5.3.5: after a de-registration the LMA
- * keeps the entry MinDelayBeforeBCEDelete (DEREG_WAIT). HANDOFF_WAIT is
- * reserved for §5.4.1.3 (wait up to MaxDelayBeforeNewBCEAssign for the
- * old MAG's de-registration before new prefixes are assigned) and is not
- * entered yet: the LMA takes an unknown handoff for the MN's only
- * binding as a handoff of it at once (lookup_bce() in lma_pbu.c).
+ * keeps the entry MinDelayBeforeBCEDelete (DEREG_WAIT). §5.4.1.3 step 3:
+ * after a request with HI 4 from another MAG the entry waits up to
+ * MaxDelayBeforeNewBCEAssign for its MAG's de-registration (HANDOFF_WAIT),
+ * still serving that MAG (lma_pbu.c).
  */
 enum dmm_bce_state { DMM_BCE_ACTIVE, DMM_BCE_DEREG_WAIT, DMM_BCE_HANDOFF_WAIT, DMM_BCE_NSTATES };
 
@@ -160,6 +159,9 @@ uint32_t dmm_bcache_count_state(const struct dmm_bcache *bc, enum dmm_bce_state 
 
 /* Maximum entries. */
 uint32_t dmm_bcache_capacity(const struct dmm_bcache *bc);
+
+/* How many more prefixes the table accepts, over all entries (its prefix capacity less those held). */
+uint32_t dmm_bcache_prefix_room(const struct dmm_bcache *bc);
 
 /* Bytes allocated for the table (entries, indexes, header). */
 size_t dmm_bcache_bytes(const struct dmm_bcache *bc);

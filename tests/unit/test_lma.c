@@ -20,6 +20,7 @@ static struct dmm_policy *POL;
 static struct dmm_addr LMAA, MAG1, MAG2, MAG_BAD;
 static const int64_t WALL = 1700000000LL * 1000000000LL; /* wall clock at now = 0 */
 static dmm_time_t T;					 /* the test's clock */
+static uint32_t MAX_BINDINGS = 64;			 /* for the next setup_cfg() */
 
 /* A fresh LMA with a pool of 2^(64 - pool_len) /64s. */
 static struct dmm_lma *setup_cfg(uint8_t pool_len, struct dmm_lma_cfg *cfg)
@@ -53,7 +54,7 @@ static struct dmm_lma *setup_cfg(uint8_t pool_len, struct dmm_lma_cfg *cfg)
 
 	dmm_lma_cfg_defaults(cfg);
 	cfg->addr = LMAA;
-	cfg->max_bindings = 64;
+	cfg->max_bindings = MAX_BINDINGS;
 	cfg->max_peers = 8;
 	cfg->npool = 1;
 	cfg->pool[0] = prefix_of("2001:db8:1::/64");
@@ -447,8 +448,9 @@ static void t_seq_wrap(void)
 /* Same MAG: lifetime extension, no BRI. New MAG: handoff, intents moved, BRI to the old one. */
 static void t_handoff_vs_reregistration(void)
 {
-	struct dmm_lma *lma = setup(60);
-	struct dmm_prefix p = reg(lma, &MAG1, "mn1@x");
+	struct dmm_lma_cfg cfg;
+	struct dmm_lma *lma = setup_cfg(60, &cfg);
+	struct dmm_prefix p;
 	struct dmm_mh_msg m, bra;
 	const struct dmm_mh_msg *r;
 	const struct dmm_bcache_entry *e;
@@ -456,6 +458,9 @@ static void t_handoff_vs_reregistration(void)
 	struct sent *bri = NULL;
 	uint16_t bri_seq;
 
+	cfg.bri_max_retries = 2; /* RFC 5846 §11: configurable (the default, 1, is in t_bri_retries) */
+	CHECK_EQ(dmm_lma_reconfigure(lma, &cfg, T), 0);
+	p = reg(lma, &MAG1, "mn1@x");
 	T += 100 * DMM_SECOND;
 	pbu(&m, "mn1@x", &p, DMM_HI_NO_CHANGE, 2);
 	r = xact(lma, &MAG1, &m);
@@ -540,6 +545,7 @@ static void t_no_revoke(void)
 
 	cfg.revoke_on_handoff = false;
 	cfg.upa = addr_of("2001:db8:a::2");
+	cfg.domain_wide_lma_upa_support = true; /* RFC 7389 §5: the PBA carries the LMA-UPA unasked */
 	cfg.max_sessions_advertised = 1000;
 	CHECK_EQ(dmm_lma_reconfigure(lma, &cfg, T), 0);
 	p = reg(lma, &MAG1, "mn1@x");
@@ -795,29 +801,666 @@ static void t_malformed(void)
 	dmm_lma_free(lma);
 }
 
-/* HI 4 without HNP (ALL_ZERO) from a new MAG: the MN's only binding moves (a documented choice). */
-static void t_hi_unknown(void)
+/* The last message of type (for DMM_MH_BR: of BR type sub) sent since the last harness_clear(), or NULL. */
+static struct sent *last_of(uint8_t type, uint8_t sub)
+{
+	for (unsigned i = H.nsent; i-- > 0;)
+		if (H.sent[i].msg.type == type && (type != DMM_MH_BR || H.sent[i].msg.u.br.br_type == sub))
+			return &H.sent[i];
+	return NULL;
+}
+
+static bool opt_eq(const struct dmm_mh_opt *a, const struct dmm_mh_opt *b)
+{
+	switch (a->type) {
+	case DMM_OPT_MNID:
+		return a->u.mnid.subtype == b->u.mnid.subtype && a->u.mnid.id.len == b->u.mnid.id.len &&
+		       memcmp(a->u.mnid.id.b, b->u.mnid.id.b, a->u.mnid.id.len) == 0;
+	case DMM_OPT_HI:
+		return a->u.hi.value == b->u.hi.value;
+	case DMM_OPT_ATT:
+		return a->u.att.value == b->u.att.value;
+	case DMM_OPT_TIMESTAMP:
+		return a->u.timestamp.seconds == b->u.timestamp.seconds &&
+		       a->u.timestamp.fraction == b->u.timestamp.fraction;
+	case DMM_OPT_MNLLID:
+		return a->u.mnllid.len == b->u.mnllid.len &&
+		       memcmp(a->u.mnllid.b, b->u.mnllid.b, a->u.mnllid.len) == 0;
+	case DMM_OPT_HNP:
+		return dmm_prefix_eq(&a->u.hnp, &b->u.hnp);
+	default:
+		return false;
+	}
+}
+
+/*
+ * RFC 5213 §5.3.6: r carries m's MN-ID, HI, ATT, Timestamp and MN-LLID
+ * (each present in m), and m's HNPs in m's order (status >= 128).
+ */
+static bool echoes(const struct dmm_mh_msg *r, const struct dmm_mh_msg *m)
+{
+	static const uint8_t types[] = {DMM_OPT_MNID, DMM_OPT_HI, DMM_OPT_ATT, DMM_OPT_TIMESTAMP,
+					DMM_OPT_MNLLID};
+	const struct dmm_mh_opt *a = NULL, *b = NULL;
+	unsigned n;
+
+	for (unsigned i = 0; i < sizeof(types); i++) {
+		a = dmm_mh_find_opt(m, types[i], NULL);
+		b = dmm_mh_find_opt(r, types[i], NULL);
+		if (a && (!b || !opt_eq(a, b)))
+			return false;
+	}
+	n = dmm_mh_count_opt(m, DMM_OPT_HNP);
+	if (dmm_mh_count_opt(r, DMM_OPT_HNP) != (n ? n : 1))
+		return false;
+	a = b = NULL;
+	while ((a = dmm_mh_find_opt(m, DMM_OPT_HNP, a)) != NULL) {
+		b = dmm_mh_find_opt(r, DMM_OPT_HNP, b);
+		if (!b || !opt_eq(a, b))
+			return false;
+	}
+	return true;
+}
+
+/* Send a PBU for HI 4 from MAG2 for mn1@x (ALL_ZERO) with seq. */
+static void hi4_from_mag2(struct dmm_lma *lma, uint16_t seq)
+{
+	struct dmm_mh_msg m;
+
+	pbu(&m, "mn1@x", NULL, DMM_HI_UNKNOWN, seq);
+	harness_clear(&H);
+	deliver(lma, &MAG2, &m);
+}
+
+/* A BRA from `from` with seq and status (RFC 5846 §5.2). */
+static void send_bra(struct dmm_lma *lma, const struct dmm_addr *from, uint16_t seq, uint8_t status)
+{
+	struct dmm_mh_msg bra;
+
+	dmm_mh_init(&bra, DMM_MH_BR);
+	bra.u.br.br_type = DMM_BR_BRA;
+	bra.u.br.seq = seq;
+	bra.u.br.code = status;
+	bra.u.br.flags = DMM_BR_P;
+	harness_clear(&H);
+	deliver(lma, from, &bra);
+}
+
+/*
+ * issue 9 §2.6: RFC 5213 §5.4.1.3 step 3, RFC 5846 §8.1. HI 4 from a new
+ * MAG for the MN's only binding: no answer while the LMA waits (up to
+ * MaxDelayBeforeNewBCEAssign) for the old MAG to let go, and a BRI with
+ * trigger 4 to the old MAG. Its successful BRA counts as the
+ * de-registration: the retransmitted PBU then moves the binding.
+ */
+static void t_hi_unknown_bra_success(void)
 {
 	struct dmm_lma *lma = setup(60);
 	struct dmm_prefix p = reg(lma, &MAG1, "mn1@x");
+	const struct dmm_bcache_entry *e;
+	const struct dmm_mh_msg *r;
+	struct sent *bri;
+	uint16_t seq;
+
+	T += DMM_SECOND;
+	hi4_from_mag2(lma, 2);
+	CHECK_EQ(harness_count_type(&H, DMM_MH_BA, 0), 0);
+	bri = last_of(DMM_MH_BR, DMM_BR_BRI);
+	CHECK(bri && bri->msg.u.br.code == 4 && dmm_addr_eq(&bri->dst, &MAG1));
+	seq = bri ? bri->msg.u.br.seq : 0;
+	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
+	CHECK(e && e->state == DMM_BCE_HANDOFF_WAIT && dmm_addr_eq(&e->pcoa, &MAG1));
+	/* Traffic still goes to the old MAG while waiting. */
+	CHECK(harness_find_intent(&H, DMM_FM_DST, DMM_FM_ENCAP, &p) != NULL);
+	/* A retransmission inside the window still waits. */
+	T += 500 * DMM_MSEC;
+	hi4_from_mag2(lma, 3);
+	CHECK_EQ(harness_count_type(&H, DMM_MH_BA, 0), 0);
+	/* The old MAG revokes: as a de-registration (RFC 5846 §8.1, first case). */
+	send_bra(lma, &MAG1, seq, 0);
+	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
+	CHECK(e && e->state == DMM_BCE_DEREG_WAIT);
+	T += 100 * DMM_MSEC;
+	hi4_from_mag2(lma, 4);
+	r = last_of(DMM_MH_BA, 0) ? &last_of(DMM_MH_BA, 0)->msg : NULL;
+	CHECK(r && r->u.ba.status == 0 && dmm_prefix_eq(&dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp, &p));
+	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
+	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(&e->pcoa, &MAG2));
+	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(lma)), 1);
+	dmm_lma_free(lma);
+}
+
+/* issue 9 §2.6: RFC 5213 §5.4.1.3 step 3: no de-registration within MaxDelayBeforeNewBCEAssign: a new session. */
+static void t_hi_unknown_timeout(void)
+{
+	struct dmm_lma *lma = setup(60);
+	struct dmm_prefix p = reg(lma, &MAG1, "mn1@x");
+	const struct dmm_bcache_entry *e;
+	const struct dmm_mh_msg *r;
+	dmm_time_t t0;
+
+	T += DMM_SECOND;
+	hi4_from_mag2(lma, 2);
+	CHECK_EQ(harness_count_type(&H, DMM_MH_BA, 0), 0);
+	t0 = T;
+	dmm_role_expire(lma, t0 + 1500 * DMM_MSEC - 1);
+	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
+	CHECK(e && e->state == DMM_BCE_HANDOFF_WAIT);
+	dmm_role_expire(lma, t0 + 1500 * DMM_MSEC);
+	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
+	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(&e->pcoa, &MAG1));
+	T = t0 + 2 * DMM_SECOND;
+	hi4_from_mag2(lma, 3);
+	r = last_of(DMM_MH_BA, 0) ? &last_of(DMM_MH_BA, 0)->msg : NULL;
+	CHECK(r && r->u.ba.status == 0 && !dmm_prefix_eq(&dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp, &p));
+	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(lma)), 2);
+	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
+	CHECK(e && dmm_addr_eq(&e->pcoa, &MAG1));
+	dmm_lma_free(lma);
+}
+
+/* issue 9 §2.6: RFC 5846 §8.1, second case: BRA 132 (MN is attached) ends the wait: a new session. */
+static void t_hi_unknown_attached(void)
+{
+	struct dmm_lma *lma = setup(60);
+	struct dmm_prefix p = reg(lma, &MAG1, "mn1@x");
+	const struct dmm_bcache_entry *e;
+	const struct dmm_mh_msg *r;
+	struct sent *bri;
+
+	T += DMM_SECOND;
+	hi4_from_mag2(lma, 2);
+	bri = last_of(DMM_MH_BR, DMM_BR_BRI);
+	CHECK(bri != NULL);
+	send_bra(lma, &MAG1, bri ? bri->msg.u.br.seq : 0, 132);
+	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
+	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(&e->pcoa, &MAG1));
+	T += 100 * DMM_MSEC;
+	hi4_from_mag2(lma, 3);
+	r = last_of(DMM_MH_BA, 0) ? &last_of(DMM_MH_BA, 0)->msg : NULL;
+	CHECK(r && r->u.ba.status == 0 && !dmm_prefix_eq(&dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp, &p));
+	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(lma)), 2);
+	dmm_lma_free(lma);
+}
+
+/* issue 9 §2.6: RFC 5213 §5.4.1.3 step 3: the old MAG de-registers during the wait: the binding moves. */
+static void t_hi_unknown_dereg(void)
+{
+	struct dmm_lma *lma = setup(60);
+	struct dmm_prefix p = reg(lma, &MAG1, "mn1@x");
+	const struct dmm_bcache_entry *e;
+	const struct dmm_mh_msg *r;
+	struct dmm_mh_msg m;
+
+	T += DMM_SECOND;
+	hi4_from_mag2(lma, 2);
+	T += 100 * DMM_MSEC;
+	pbu(&m, "mn1@x", &p, DMM_HI_NO_CHANGE, 2);
+	m.u.bu.lifetime = 0;
+	CHECK_EQ(status_of(lma, &MAG1, &m), 0);
+	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
+	CHECK(e && e->state == DMM_BCE_DEREG_WAIT);
+	T += 100 * DMM_MSEC;
+	hi4_from_mag2(lma, 3);
+	r = last_of(DMM_MH_BA, 0) ? &last_of(DMM_MH_BA, 0)->msg : NULL;
+	CHECK(r && r->u.ba.status == 0 && dmm_prefix_eq(&dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp, &p));
+	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
+	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(&e->pcoa, &MAG2));
+	dmm_lma_free(lma);
+}
+
+/*
+ * issue 9 §2.6: RFC 5213 §5.4.1.3 step 3, last sentence: configured not
+ * to wait (MaxDelayBeforeNewBCEAssign 0), HI 4 creates a new session at
+ * once; HI 1 (new interface) always does.
+ */
+static void t_hi_unknown_no_wait(void)
+{
+	struct dmm_lma_cfg cfg;
+	struct dmm_lma *lma = setup_cfg(60, &cfg);
+	struct dmm_prefix p;
 	struct dmm_mh_msg m;
 	const struct dmm_mh_msg *r;
 
+	cfg.max_delay_before_new_bce_assign = 0;
+	CHECK_EQ(dmm_lma_reconfigure(lma, &cfg, T), 0);
+	p = reg(lma, &MAG1, "mn1@x");
 	T += DMM_SECOND;
-	pbu(&m, "mn1@x", NULL, DMM_HI_UNKNOWN, 2);
-	harness_clear(&H);
-	deliver(lma, &MAG2, &m);
-	r = &H.sent[H.nsent - 1].msg;
-	CHECK(r->type == DMM_MH_BA && r->u.ba.status == 0);
-	CHECK(dmm_prefix_eq(&dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp, &p));
-	CHECK_EQ(harness_count_type(&H, DMM_MH_BR, DMM_BR_BRI), 1);
-	CHECK_EQ(H.sent[0].msg.u.br.code, 4);
-	/* HI 1 (new interface) makes a second session with its own prefix. */
+	hi4_from_mag2(lma, 2);
+	r = last_of(DMM_MH_BA, 0) ? &last_of(DMM_MH_BA, 0)->msg : NULL;
+	CHECK(r && r->u.ba.status == 0 && !dmm_prefix_eq(&dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp, &p));
+	CHECK_EQ(harness_count_type(&H, DMM_MH_BR, DMM_BR_BRI), 0);
 	T += DMM_SECOND;
 	pbu(&m, "mn1@x", NULL, DMM_HI_NEW_IF, 3);
 	r = xact(lma, &MAG1, &m);
 	CHECK(r && r->u.ba.status == 0 && !dmm_prefix_eq(&dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp, &p));
-	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(lma)), 2);
+	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(lma)), 3);
+	dmm_lma_free(lma);
+}
+
+/* issue 9 §2.1: RFC 5213 §5.3.1 steps 5-6, §4: the sender is authorised, not the Alternate Care-of Address. */
+static void t_acoa_not_authorised(void)
+{
+	struct dmm_lma *lma = setup(60);
+	struct dmm_prefix p = reg(lma, &MAG1, "mn1@x");
+	struct dmm_addr other = addr_of("2001:db8:f::7");
+	const struct dmm_bcache_entry *e;
+	const struct dmm_mh_msg *r;
+	struct dmm_mh_msg m;
+
+	/* An unauthorised sender naming an authorised MAG: 154, nothing created. */
+	T += DMM_MSEC;
+	pbu(&m, "mn2@x", NULL, DMM_HI_NEW_IF, 1);
+	dmm_mh_add_opt(&m, DMM_OPT_ACOA)->u.acoa = MAG2;
+	CHECK_EQ(status_of(lma, &MAG_BAD, &m), DMM_BA_MAG_NOT_AUTHORIZED);
+	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(lma)), 1);
+	/* Nor may it move another MN's binding. */
+	T += DMM_MSEC;
+	pbu(&m, "mn1@x", &p, DMM_HI_BETWEEN_MAGS, 2);
+	dmm_mh_add_opt(&m, DMM_OPT_ACOA)->u.acoa = MAG2;
+	CHECK_EQ(status_of(lma, &MAG_BAD, &m), DMM_BA_MAG_NOT_AUTHORIZED);
+	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
+	CHECK(e && dmm_addr_eq(&e->pcoa, &MAG1));
+	CHECK_EQ(H.nlive, 2);
+	/* An authorised sender may name another Proxy-CoA (§5.3.1 step 13); the PBA goes to the sender. */
+	T += DMM_MSEC;
+	pbu(&m, "mn3@x", NULL, DMM_HI_NEW_IF, 1);
+	dmm_mh_add_opt(&m, DMM_OPT_ACOA)->u.acoa = other;
+	r = xact(lma, &MAG1, &m);
+	CHECK(r && r->u.ba.status == 0);
+	e = r ? dmm_bcache_find_prefix(dmm_lma_bcache(lma), &dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp)
+	      : NULL;
+	CHECK(e && dmm_addr_eq(&e->pcoa, &other));
+	dmm_lma_free(lma);
+}
+
+/*
+ * issue 9 §2.4: RFC 8885 §4.1: this LMA does not implement RFC 8885, so
+ * a D-flagged PBU is not processed and gets an error: 129
+ * (administratively prohibited), without the D flag, echoing the options.
+ */
+static void t_dmm_flag(void)
+{
+	struct dmm_lma *lma = setup(60);
+	struct dmm_prefix p = reg(lma, &MAG1, "mn2@x");
+	const struct dmm_bcache_entry *e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
+	dmm_time_t exp = e ? e->expires : 0;
+	const struct dmm_mh_msg *r;
+	struct dmm_mh_msg m;
+
+	T += DMM_SECOND;
+	pbu(&m, "mn1@x", NULL, DMM_HI_NEW_IF, 5);
+	m.u.bu.flags |= DMM_BU_D;
+	r = xact(lma, &MAG1, &m);
+	CHECK(r && r->u.ba.status == DMM_BA_PROHIBITED && r->u.ba.seq == 5);
+	CHECK(r && !(r->u.ba.flags & DMM_BA_D) && (r->u.ba.flags & DMM_BA_P));
+	CHECK(r && echoes(r, &m));
+	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(lma)), 1);
+	/* A D-flagged refresh of an existing binding changes nothing. */
+	T += DMM_SECOND;
+	pbu(&m, "mn2@x", &p, DMM_HI_NO_CHANGE, 2);
+	m.u.bu.flags |= DMM_BU_D;
+	CHECK_EQ(status_of(lma, &MAG1, &m), DMM_BA_PROHIBITED);
+	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
+	CHECK(e && e->expires == exp);
+	CHECK_EQ(H.nlive, 2);
+	dmm_lma_free(lma);
+}
+
+/* A BRI (RFC 5846 §5.1): seq, flags, trigger, an MN-ID (NULL: none) and an HNP (NULL: none). */
+static void bri_msg(struct dmm_mh_msg *m, uint16_t seq, uint16_t flags, uint8_t trigger, const char *mn,
+		    const struct dmm_prefix *hnp)
+{
+	dmm_mh_init(m, DMM_MH_BR);
+	m->u.br.br_type = DMM_BR_BRI;
+	m->u.br.seq = seq;
+	m->u.br.flags = flags;
+	m->u.br.code = trigger;
+	if (mn) {
+		struct dmm_mh_opt *o = dmm_mh_add_opt(m, DMM_OPT_MNID);
+		struct dmm_mnid id = nai(mn);
+
+		o->u.mnid.subtype = id.subtype;
+		o->u.mnid.id.len = id.len;
+		memcpy(o->u.mnid.id.b, id.id, id.len);
+	}
+	if (hnp)
+		dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = *hnp;
+}
+
+/* Deliver BRI m from `from`: the BRA's status, or -1 when none came back to `from` with m's seq. */
+static int bra_status(struct dmm_lma *lma, const struct dmm_addr *from, const struct dmm_mh_msg *m)
+{
+	struct sent *s;
+
+	harness_clear(&H);
+	deliver(lma, from, m);
+	s = last_of(DMM_MH_BR, DMM_BR_BRA);
+	if (!s || !dmm_addr_eq(&s->dst, from) || !dmm_addr_eq(&s->src, &LMAA) ||
+	    s->msg.u.br.seq != m->u.br.seq)
+		return -1;
+	/* RFC 5846 §6.1.2: P, V and G are echoed. */
+	CHECK_EQ(s->msg.u.br.flags & (DMM_BR_P | DMM_BR_V | DMM_BR_G),
+		 m->u.br.flags & (DMM_BR_P | DMM_BR_V | DMM_BR_G));
+	return s->msg.u.br.code;
+}
+
+static int state_of(struct dmm_lma *lma, const struct dmm_prefix *p)
+{
+	const struct dmm_bcache_entry *e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), p);
+
+	return e ? (int)e->state : -1;
+}
+
+/* issue 9 §2.10: RFC 5846 §8.2, §6.2.1, §6.1.2: a MAG's per-MN BRI is answered with a BRA. */
+static void t_bri_from_mag(void)
+{
+	struct dmm_lma *lma = setup(60);
+	struct dmm_prefix p1 = reg(lma, &MAG1, "a@x"), p3 = reg(lma, &MAG2, "c@x");
+	struct dmm_mh_msg m;
+
+	/* MN-ID and HNP: that binding is revoked (de-registered, §5.3.5), status 0. */
+	bri_msg(&m, 0x100, DMM_BR_P, 1, "a@x", &p1);
+	CHECK_EQ(bra_status(lma, &MAG1, &m), 0);
+	CHECK_EQ(state_of(lma, &p1), DMM_BCE_DEREG_WAIT);
+	/* Another MAG's binding: 128 (Binding Does NOT Exist), nothing changes. */
+	bri_msg(&m, 0x101, DMM_BR_P, 1, "c@x", &p3);
+	CHECK_EQ(bra_status(lma, &MAG1, &m), 128);
+	CHECK_EQ(state_of(lma, &p3), DMM_BCE_ACTIVE);
+	/* A per-MN trigger with G: 134 (Revocation Function NOT Supported, §6.2.1). */
+	bri_msg(&m, 0x102, DMM_BR_P | DMM_BR_G, 1, "mag1@x", NULL);
+	CHECK_EQ(bra_status(lma, &MAG2, &m), 134);
+	/* A global trigger without G: 134 as well; an unknown trigger: 133. */
+	bri_msg(&m, 0x103, DMM_BR_P, 128, "c@x", NULL);
+	CHECK_EQ(bra_status(lma, &MAG2, &m), 134);
+	bri_msg(&m, 0x104, DMM_BR_P, 99, "c@x", NULL);
+	CHECK_EQ(bra_status(lma, &MAG2, &m), 133);
+	bri_msg(&m, 0x105, DMM_BR_P | DMM_BR_G, 200, "mag2@x", NULL);
+	CHECK_EQ(bra_status(lma, &MAG2, &m), 133);
+	/* V (IPv4 HoA only) is echoed; there is no IPv4 binding: 128. */
+	bri_msg(&m, 0x106, DMM_BR_P | DMM_BR_V, 5, "c@x", NULL);
+	CHECK_EQ(bra_status(lma, &MAG2, &m), 128);
+	/* MN-ID alone: every binding of the MN at this MAG. */
+	bri_msg(&m, 0x107, DMM_BR_P, 5, "c@x", NULL);
+	CHECK_EQ(bra_status(lma, &MAG2, &m), 0);
+	CHECK_EQ(state_of(lma, &p3), DMM_BCE_DEREG_WAIT);
+	CHECK_EQ(dmm_role_stats(lma)->bri_sent, 0);
+	dmm_lma_free(lma);
+}
+
+/* issue 9 §2.10: RFC 5846 §8.2 (Per-Peer Policy), §8.1 (realm): global revocation by a MAG. */
+static void t_bri_global(void)
+{
+	struct dmm_lma *lma = setup(60);
+	struct dmm_prefix pa = reg(lma, &MAG1, "a@example.com"), pb = reg(lma, &MAG1, "b@foo.example.com");
+	struct dmm_prefix pc = reg(lma, &MAG2, "c@example.com"), pd = reg(lma, &MAG1, "d@x");
+	struct dmm_mh_msg m;
+
+	/* Per-Peer Policy without the MAG's identity: 130 (Global Revocation NOT Authorized). */
+	bri_msg(&m, 1, DMM_BR_P | DMM_BR_G, 128, NULL, NULL);
+	CHECK_EQ(bra_status(lma, &MAG1, &m), 130);
+	/* From a MAG that is not authorised: 130 as well. */
+	bri_msg(&m, 2, DMM_BR_P | DMM_BR_G, 128, "bad@x", NULL);
+	CHECK_EQ(bra_status(lma, &MAG_BAD, &m), 130);
+	/* Realm: "@example.com" at MAG1 is a@example.com only (not foo.example.com, not MAG2's). */
+	bri_msg(&m, 3, DMM_BR_P | DMM_BR_G, 129, "@example.com", NULL);
+	CHECK_EQ(bra_status(lma, &MAG1, &m), 0);
+	CHECK_EQ(state_of(lma, &pa), DMM_BCE_DEREG_WAIT);
+	CHECK_EQ(state_of(lma, &pb), DMM_BCE_ACTIVE);
+	CHECK_EQ(state_of(lma, &pc), DMM_BCE_ACTIVE);
+	/* Per-Peer Policy with the MAG's identity: every binding of MAG1. */
+	bri_msg(&m, 4, DMM_BR_P | DMM_BR_G, 128, "mag1@x", NULL);
+	CHECK_EQ(bra_status(lma, &MAG1, &m), 0);
+	CHECK_EQ(state_of(lma, &pb), DMM_BCE_DEREG_WAIT);
+	CHECK_EQ(state_of(lma, &pd), DMM_BCE_DEREG_WAIT);
+	CHECK_EQ(state_of(lma, &pc), DMM_BCE_ACTIVE);
+	dmm_lma_free(lma);
+}
+
+/* issue 9 §2.10: RFC 5846 §6.3, §11: BRIMaxRetriesNumber defaults to 1: one retransmission, then given up. */
+static void t_bri_retries(void)
+{
+	struct dmm_lma *lma = setup(60);
+	struct dmm_prefix p = reg(lma, &MAG1, "mn1@x");
+	struct dmm_mh_msg m;
+
+	T += DMM_SECOND;
+	pbu(&m, "mn1@x", &p, DMM_HI_BETWEEN_MAGS, 3);
+	harness_clear(&H);
+	deliver(lma, &MAG2, &m);
+	CHECK_EQ(harness_count_type(&H, DMM_MH_BR, DMM_BR_BRI), 1);
+	harness_clear(&H);
+	for (int i = 0; i < 10; i++) {
+		T += DMM_SECOND;
+		dmm_role_expire(lma, T);
+	}
+	CHECK_EQ(harness_count_type(&H, DMM_MH_BR, DMM_BR_BRI), 1);
+	CHECK_EQ(dmm_role_stats(lma)->bri_sent, 2);
+	CHECK(harness_logged(&H, "no BRA after 2 transmissions"));
+	dmm_lma_free(lma);
+}
+
+/*
+ * issue 9 §2.14: RFC 7389 §5 (Domain-wide-LMA-UPA-Support 0): the PBA
+ * carries the LMA-UPA, and the tunnel uses it, only when the PBU carried
+ * the option (zero-length or ALL_ZERO).
+ */
+static void t_upa_when_asked(void)
+{
+	struct dmm_lma_cfg cfg;
+	struct dmm_lma *lma = setup_cfg(60, &cfg);
+	const struct dmm_mh_msg *r;
+	struct dmm_mh_msg m;
+	struct dmm_prefix p;
+	struct dmm_mh_opt *o;
+
+	cfg.upa = addr_of("2001:db8:a::2");
+	CHECK_EQ(dmm_lma_reconfigure(lma, &cfg, T), 0);
+	p = reg(lma, &MAG1, "mn1@x");
+	r = &harness_last(&H)->msg;
+	CHECK(dmm_mh_find_opt(r, DMM_OPT_LMA_UPA, NULL) == NULL);
+	CHECK(dmm_addr_eq(&harness_find_intent(&H, DMM_FM_DST, DMM_FM_ENCAP, &p)->local, &LMAA));
+	for (unsigned len = 0; len <= 16; len += 16) {
+		T += DMM_MSEC;
+		pbu(&m, len ? "mn2@x" : "mn3@x", NULL, DMM_HI_NEW_IF, 1);
+		o = dmm_mh_add_opt(&m, DMM_OPT_LMA_UPA);
+		o->u.lma_upa.len = (uint8_t)len; /* zero-length or ALL_ZERO (RFC 7389 §4) */
+		r = xact(lma, &MAG1, &m);
+		CHECK(r && r->u.ba.status == 0);
+		o = r ? (struct dmm_mh_opt *)dmm_mh_find_opt(r, DMM_OPT_LMA_UPA, NULL) : NULL;
+		CHECK(o && o->u.lma_upa.len == 16 && memcmp(o->u.lma_upa.b, cfg.upa.b, 16) == 0);
+		if (r) {
+			p = dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp;
+			CHECK(dmm_addr_eq(&harness_find_intent(&H, DMM_FM_DST, DMM_FM_ENCAP, &p)->local,
+					  &cfg.upa));
+		}
+	}
+	dmm_lma_free(lma);
+}
+
+/*
+ * issue 9 §2.17: RFC 5213 §5.3.2: a new session gets every prefix it is
+ * given or is refused (130); a binding cache without room for them is
+ * found before anything changes.
+ */
+static void t_prefix_room(void)
+{
+	struct dmm_lma *lma;
+	struct dmm_policy_profile prof;
+	const struct dmm_mh_msg *r;
+	struct dmm_mh_msg m;
+
+	MAX_BINDINGS = 3; /* room for 6 prefixes */
+	lma = setup(58);
+	MAX_BINDINGS = 64;
+	memset(&prof, 0, sizeof(prof));
+	prof.may_register = true;
+	prof.n_alloc = 4;
+	prof.mnid = nai("m1@x");
+	dmm_policy_set(POL, &prof);
+	prof.mnid = nai("m2@x");
+	dmm_policy_set(POL, &prof);
+	T += DMM_MSEC;
+	pbu(&m, "m1@x", NULL, DMM_HI_NEW_IF, 1);
+	r = xact(lma, &MAG1, &m);
+	CHECK(r && r->u.ba.status == 0 && dmm_mh_count_opt(r, DMM_OPT_HNP) == 4);
+	if (!r)
+		return;
+	/* m1 de-registers: its 4 prefixes stay (§5.3.5) with one DROP intent each, so intents have room. */
+	T += DMM_MSEC;
+	pbu(&m, "m1@x", &dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp, DMM_HI_NO_CHANGE, 2);
+	m.u.bu.lifetime = 0;
+	for (const struct dmm_mh_opt *o =
+		     dmm_mh_find_opt(r, DMM_OPT_HNP, dmm_mh_find_opt(r, DMM_OPT_HNP, NULL));
+	     o; o = dmm_mh_find_opt(r, DMM_OPT_HNP, o))
+		dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = o->u.hnp;
+	CHECK_EQ(status_of(lma, &MAG1, &m), 0);
+	CHECK_EQ(H.nlive, 4);
+	/* m2 wants 4 more prefixes; the binding cache holds 6: refused, nothing half-done. */
+	T += DMM_MSEC;
+	pbu(&m, "m2@x", NULL, DMM_HI_NEW_IF, 1);
+	r = xact(lma, &MAG1, &m);
+	CHECK(r && r->u.ba.status == DMM_BA_INSUFFICIENT_RESOURCES && echoes(r, &m));
+	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(lma)), 1);
+	CHECK_EQ(dmm_pool_used(dmm_lma_pool(lma)), 4);
+	CHECK_EQ(H.nlive, 4);
+	dmm_lma_free(lma);
+}
+
+/*
+ * issue 9 §2.17: the data plane refused the forwarding state of an
+ * accepted PBU (RFC 5213 §5.3.2 steps 5-6, §5.3.4): the PBA says 130,
+ * not 0, and the binding is not kept.
+ */
+static void t_dataplane_refused(void)
+{
+	struct dmm_lma *lma = setup(60);
+	struct dmm_prefix p;
+	const struct dmm_mh_msg *r;
+	struct dmm_mh_msg m;
+
+	H.install_err = DMM_ERR_INVAL;
+	T += DMM_MSEC;
+	pbu(&m, "mn1@x", NULL, DMM_HI_NEW_IF, 1);
+	r = xact(lma, &MAG1, &m);
+	CHECK(r && r->u.ba.status == DMM_BA_INSUFFICIENT_RESOURCES && echoes(r, &m));
+	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(lma)), 0);
+	CHECK_EQ(dmm_pool_used(dmm_lma_pool(lma)), 0);
+	H.install_err = 0;
+	p = reg(lma, &MAG1, "mn2@x");
+	H.install_err = DMM_ERR_INVAL;
+	T += DMM_SECOND;
+	pbu(&m, "mn2@x", &p, DMM_HI_BETWEEN_MAGS, 2);
+	r = xact(lma, &MAG2, &m);
+	CHECK(r && r->u.ba.status == DMM_BA_INSUFFICIENT_RESOURCES && echoes(r, &m));
+	CHECK(dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p) == NULL);
+	CHECK_EQ(H.nlive, 0);
+	dmm_lma_free(lma);
+}
+
+/*
+ * issue 9 §1: RFC 5213 §5.3.6, §8.2: every refusal echoes the request's
+ * MN-ID, HNPs, HI, ATT, Timestamp and MN-LLID.
+ */
+static void t_refusal_echo(void)
+{
+	struct dmm_lma *lma = setup(64); /* one /64 */
+	struct dmm_prefix foreign = prefix_of("2001:db8:77::/64");
+	static const struct {
+		const char *mn;
+		bool foreign, dflag, bad_mag;
+		int status;
+	} cases[] = {
+		{"mn9@x", false, true, false, DMM_BA_PROHIBITED},
+		{"mn8@x", false, false, false, DMM_BA_INSUFFICIENT_RESOURCES},
+		{"deny@x", false, false, false, DMM_BA_PROXY_REG_NOT_ENABLED},
+		{"other@x", false, false, false, DMM_BA_NOT_LMA_FOR_THIS_MN},
+		{"mn8@x", false, false, true, DMM_BA_MAG_NOT_AUTHORIZED},
+		{"mn8@x", true, false, false, DMM_BA_NOT_AUTHORIZED_FOR_HNP},
+	};
+	const struct dmm_mh_msg *r;
+	struct dmm_mh_msg m;
+
+	reg(lma, &MAG1, "mn1@x"); /* the pool is now empty */
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		T += DMM_MSEC;
+		pbu(&m, cases[i].mn, cases[i].foreign ? &foreign : NULL, DMM_HI_NEW_IF, (uint16_t)(10 + i));
+		dmm_mh_add_opt(&m, DMM_OPT_MNLLID)->u.mnllid = (struct dmm_mh_bytes){6, {2, 0, 0, 0, 0, 9}};
+		if (cases[i].dflag)
+			m.u.bu.flags |= DMM_BU_D;
+		r = xact(lma, cases[i].bad_mag ? &MAG_BAD : &MAG1, &m);
+		CHECK(r && r->u.ba.status == cases[i].status && r->u.ba.seq == 10 + i &&
+		      r->u.ba.lifetime == 0);
+		CHECK(r && echoes(r, &m));
+	}
+	dmm_lma_free(lma);
+}
+
+/* Offset of the first option of type in the encoded MH buf (n bytes) of a BU, or 0. */
+static size_t opt_offset(const uint8_t *buf, size_t n, uint8_t type)
+{
+	size_t off = 12; /* the BU's fixed part ends here (RFC 6275 §6.1.7) */
+
+	while (off + 1 < n) {
+		if (buf[off] == DMM_OPT_PAD1) {
+			off++;
+			continue;
+		}
+		if (buf[off] == type)
+			return off;
+		off += 2u + buf[off + 1];
+	}
+	return 0;
+}
+
+/*
+ * issue 9 §1: RFC 5213 §5.3.6: a PBU that did not decode gets 128 with
+ * every option that decoded before the bad one (here the Timestamp, last:
+ * MN-ID, HNP, HI and ATT come back).
+ */
+static void t_malformed_echo(void)
+{
+	struct dmm_lma *lma = setup(60);
+	struct dmm_prefix p = reg(lma, &MAG1, "mn1@x");
+	uint8_t buf[DMM_MH_MAX_LEN];
+	const struct dmm_mh_opt *o;
+	struct dmm_mh_msg m;
+	struct sent *s;
+	size_t off;
+	int n;
+
+	T += DMM_SECOND;
+	pbu(&m, "mn1@x", &p, DMM_HI_NO_CHANGE, 0x77);
+	n = dmm_mh_encode(buf, sizeof(buf), &m);
+	CHECK(n > 0);
+	off = opt_offset(buf, (size_t)n, DMM_OPT_TIMESTAMP);
+	CHECK(off > 0);
+	if (off)
+		buf[off + 1] = 7; /* the Timestamp is 8 octets (§8.8) */
+	harness_clear(&H);
+	dmm_lma_recv(lma, &MAG1, &LMAA, buf, (size_t)n, T);
+	s = harness_last(&H);
+	CHECK(s && s->msg.type == DMM_MH_BA && s->msg.u.ba.status == DMM_BA_UNSPECIFIED &&
+	      s->msg.u.ba.seq == 0x77);
+	del_opt(&m, DMM_OPT_TIMESTAMP);
+	CHECK(s && echoes(&s->msg, &m));
+	CHECK(s && !dmm_mh_find_opt(&s->msg, DMM_OPT_TIMESTAMP, NULL));
+	/* The HI broken instead: MN-ID and HNP decoded before it and come back. */
+	pbu(&m, "mn1@x", &p, DMM_HI_NO_CHANGE, 0x78);
+	n = dmm_mh_encode(buf, sizeof(buf), &m);
+	off = opt_offset(buf, (size_t)n, DMM_OPT_HI);
+	CHECK(off > 0);
+	if (off)
+		buf[off + 1] = 1;
+	harness_clear(&H);
+	dmm_lma_recv(lma, &MAG1, &LMAA, buf, (size_t)n, T);
+	s = harness_last(&H);
+	CHECK(s && s->msg.type == DMM_MH_BA && s->msg.u.ba.status == DMM_BA_UNSPECIFIED);
+	o = s ? dmm_mh_find_opt(&s->msg, DMM_OPT_MNID, NULL) : NULL;
+	CHECK(o && opt_eq(o, &m.opts[0]));
+	CHECK(s && dmm_mh_count_opt(&s->msg, DMM_OPT_HNP) == 1 &&
+	      dmm_prefix_eq(&dmm_mh_find_opt(&s->msg, DMM_OPT_HNP, NULL)->u.hnp, &p));
+	CHECK(dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p)->expires < T + 400 * DMM_SECOND);
 	dmm_lma_free(lma);
 }
 
@@ -861,7 +1504,21 @@ int main(void)
 	t_expiry();
 	t_heartbeat();
 	t_malformed();
-	t_hi_unknown();
+	t_hi_unknown_bra_success();
+	t_hi_unknown_timeout();
+	t_hi_unknown_attached();
+	t_hi_unknown_dereg();
+	t_hi_unknown_no_wait();
+	t_acoa_not_authorised();
+	t_dmm_flag();
+	t_bri_from_mag();
+	t_bri_global();
+	t_bri_retries();
+	t_upa_when_asked();
+	t_prefix_room();
+	t_dataplane_refused();
+	t_refusal_echo();
+	t_malformed_echo();
 	t_ops_and_config();
 	dmm_policy_free(POL);
 	return check_report("test_lma");
