@@ -251,6 +251,7 @@ void maar_anchor_set(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t mod
 	case AM_DELIVER:
 		/* docs/dmm-protocol.md §1.4: a plain router for its own prefix. */
 		intent(m, a, DMM_FM_DST, DMM_FM_DELIVER, now);
+		maar_timers_anchor_held(m, a); /* the MN's serving entry decides its lifetime now */
 		break;
 	case AM_TUNNEL:
 		/* §2.3: downlink into the tunnel to the S-MAAR, uplink out of it. */
@@ -281,6 +282,7 @@ void maar_anchor_release(struct dmm_maar *m, struct dmm_bcache_entry *a, dmm_tim
 
 	(void)now;
 	intents_del(m, a);
+	maar_timers_anchor_held(m, a);
 	if (x->mode == AM_TUNNEL) {
 		m->ctr.tunnels_down++;
 		m->base.stats.tunnels_released++;
