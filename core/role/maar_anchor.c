@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * MAAR as anchor (RFC 8885 §3.3, §3.5; docs/dmm-protocol.md §2.3, §4, §5,
- * §6): the PBUs from the CMD about the prefixes anchored here (the
- * anchored entries themselves and their intents are maar_state.c's).
- * PBUs come only from the CMD: they name the MN's S-MAAR
+ * MAAR as anchor (RFC 8885 §3.2 steps 2-3, §3.4, §3.5;
+ * docs/dmm-protocol.md §2.3, §4, §5, §6): the PBUs from the CMD about
+ * the prefixes anchored here (the anchored entries themselves and their
+ * intents are maar_state.c's). PBUs come only from the CMD: they name
+ * the MN's S-MAAR
  * (Serving MAAR option), release a prefix (lifetime 0), or ask this MAAR
  * to anchor a prefix for an MN served elsewhere (HNP ::/0, GAP1-3).
  *
