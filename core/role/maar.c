@@ -18,8 +18,8 @@
  * tunnel to the S-MAAR, or buffer while the MN is between MAARs.
  *
  * The timers and their rules: bul_client.c (PBU_RETX, BUL_REFRESH,
- * BUL_EXPIRE of the serving entries) and maar_timers.c (GRACE, IDLE;
- * anchored entries have none).
+ * BUL_EXPIRE of the serving entries) and maar_timers.c (GRACE, IDLE,
+ * and ANCHOR_EXPIRE of the anchored entries whose MN is elsewhere).
  *
  * GAP2-1, the idle rule. A counter that never moves proves nothing when
  * the data plane keeps no counters (dmm_fm_report is never called, or
@@ -160,7 +160,13 @@ int dmm_maar_attach(struct dmm_maar *m, const struct dmm_mnid *mnid, uint32_t li
 	at->ts_resynced = at->seq_resynced = false;
 	/* A local own prefix's intents follow the MN to this link when the PBA comes (maar_pba.c). */
 	bulc_set_state(&m->cl, e, DMM_BUL_WAIT_PBA, again ? "MN attached again" : "MN attached");
-	bulc_start(&m->cl, e, BULC_REG, again ? DMM_HI_NO_CHANGE : DMM_HI_NEW_IF, now);
+	/*
+	 * RFC 5213 §6.9.1.1 item 4: an MN new here may attach for the first
+	 * time or come from another MAAR; the MAAR cannot tell (the CMD can):
+	 * 4, handoff state unknown. Known here (back within detach_grace, or
+	 * on another link): 5.
+	 */
+	bulc_start(&m->cl, e, BULC_REG, again ? DMM_HI_NO_CHANGE : DMM_HI_UNKNOWN, now);
 	return 0;
 }
 
@@ -346,7 +352,15 @@ static void on_grace(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now
 	}
 }
 
-/* The idle check, a timer of the BUL client, or GRACE (heartbeats are run by base.c). */
+/* issue 9 §2.15, RFC 6275 §9.5.2: the lifetime the CMD granted a ran out. */
+static void on_anchor_expire(struct dmm_maar *m, struct dmm_bcache_entry *a, dmm_time_t now)
+{
+	if (maar_ax(m, a)->mode == AM_DELIVER)
+		return; /* the MN is here: its serving entry decides */
+	maar_anchor_release(m, a, now, "lifetime expired");
+}
+
+/* The idle check, a timer of the BUL client, GRACE or ANCHOR_EXPIRE (heartbeats are run by base.c). */
 static void on_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle h, dmm_time_t now)
 {
 	struct dmm_maar *m = (struct dmm_maar *)b;
@@ -354,6 +368,13 @@ static void on_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle h
 
 	if (kind == MAAR_TIMER_IDLE) {
 		on_idle(m, now);
+		return;
+	}
+	if (kind == MAAR_TIMER_ANCHOR_EXPIRE) {
+		struct dmm_bcache_entry *a = dmm_bcache_get(m->bc, h);
+
+		if (a) /* else stale: the entry went */
+			on_anchor_expire(m, a, now);
 		return;
 	}
 	if (bulc_on_timer(&m->cl, kind, h, now) || kind != MAAR_TIMER_GRACE)
@@ -399,7 +420,9 @@ static void peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now)
 
 		if (x->detached || (e->state != DMM_BUL_REGISTERED && e->state != DMM_BUL_WAIT_PBA))
 			continue;
-		bulc_start(&m->cl, e, BULC_REG, DMM_HI_NO_CHANGE, now);
+		/* §6.9.1.1 item 4: as on attach, 4 for an MN never registered here. */
+		bulc_start(&m->cl, e, BULC_REG, maar_at(m, e)->first_reg ? DMM_HI_UNKNOWN : DMM_HI_NO_CHANGE,
+			   now);
 		n++;
 	}
 	dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_FSM, "maar: CMD %s restarted: %u MNs registered again",
@@ -413,6 +436,9 @@ void dmm_maar_cfg_defaults(struct dmm_maar_cfg *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->hnp_len = 64;
 	cfg->anchor_locally = true;
+	cfg->access_lla.b[0] = 0xfe; /* fe80::1, dmmd's default shared link-local address (RFC 5213 §6.8) */
+	cfg->access_lla.b[1] = 0x80;
+	cfg->access_lla.b[15] = 1;
 	cfg->max_mns = 1024;
 	cfg->max_anchored = 0; /* the pool's size */
 	cfg->lifetime_s = 600;
@@ -501,7 +527,7 @@ struct dmm_maar *dmm_maar_new(const struct dmm_env *env, const struct dmm_maar_c
 	m->ax = a->zalloc(a->ctx, sizeof(*m->ax) * cap);
 	if (!m->ax)
 		goto err_ax;
-	caps.timers = cfg->max_mns * 4 + 64 + 8;
+	caps.timers = cfg->max_mns * 4 + cap + 64 + 8; /* cap: one ANCHOR_EXPIRE per anchored entry */
 	caps.peers = 64;
 	/* Three intents per old prefix, three old prefixes per MN on average; two per anchored prefix. */
 	caps.intents = cfg->max_mns * 9 + cap * 2 + 16;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * MAAR as anchor (RFC 8885 §3.3, §3.5; docs/dmm-protocol.md §2.3, §4, §5,
- * §6): the PBUs from the CMD about the prefixes anchored here (the
- * anchored entries themselves and their intents are maar_state.c's).
- * PBUs come only from the CMD: they name the MN's S-MAAR
+ * MAAR as anchor (RFC 8885 §3.2 steps 2-3, §3.4, §3.5;
+ * docs/dmm-protocol.md §2.3, §4, §5, §6): the PBUs from the CMD about
+ * the prefixes anchored here (the anchored entries themselves and their
+ * intents are maar_state.c's). PBUs come only from the CMD: they name
+ * the MN's S-MAAR
  * (Serving MAAR option), release a prefix (lifetime 0), or ask this MAAR
  * to anchor a prefix for an MN served elsewhere (HNP ::/0, GAP1-3).
  *
@@ -11,8 +12,28 @@
  * refused PBU changes nothing but counters and gets a PBA with the
  * status. Choices: a PBU from any address but the configured CMD gets
  * 154 (not authorised for proxy registration), one without the D flag
- * 129; the sequence number is echoed but not ordered (the CMD is the
- * only sender and answers are idempotent).
+ * 129.
+ *
+ * Order (RFC 5213 §5.5, RFC 6275 §9.5.1): the CMD's PBUs about one
+ * anchored prefix (a mobility session: the MN and that prefix) are
+ * applied in the order the CMD sent them, so that a late, older PBU does
+ * not move the tunnel back. With a Timestamp option the timestamp must
+ * be above the last accepted one (§5.5 rules 5-8; the sequence number is
+ * then only echoed), else 157 with our time of day; without one the
+ * sequence number must be above the last accepted one modulo 2^16, else
+ * 135 carrying the last accepted number. Choices: a repeat of the last
+ * accepted PBU (same sequence number and Timestamp) is answered 0 and
+ * changes nothing (a duplicated datagram must not undo a later local
+ * change); the first PBU about an entry is taken whatever its numbers
+ * (RFC 6275 §9.5.1: no binding yet); the Timestamp is not checked
+ * against our clock (no TimestampValidityWindow here: the CMD's clock is
+ * the only one that orders these PBUs).
+ *
+ * Lifetime (RFC 6275 §9.5.2, issue 9 §2.15): an anchored prefix whose MN
+ * is served elsewhere lives as long as the CMD's last PBU granted
+ * (ANCHOR_EXPIRE, maar_timers.c); the CMD refreshes it with the MN's
+ * registration. When it runs out (a release the CMD gave up on) the
+ * prefix goes back to the pool.
  */
 #include <string.h>
 
@@ -29,11 +50,16 @@ struct apbu {
 	bool has_mnid;
 	struct dmm_mnid mnid;
 	const struct dmm_mh_opt *hnp, *serving, *ts;
-	uint8_t status; /* 0: accepted so far */
+	uint8_t status;	 /* 0: accepted so far */
+	uint16_t ba_seq; /* the PBA's sequence number: the PBU's, or the last accepted one for 135 */
 };
 
-/* docs/dmm-protocol.md §2.3: PBA with P and D, the seq, MN-ID, HNP, Load Information, DLIF LLA. */
-static void send_apba(struct dmm_maar *m, const struct apbu *p, uint8_t status, const struct dmm_prefix *hnp)
+/*
+ * docs/dmm-protocol.md §2.3: PBA with P and D, the seq, MN-ID, HNP,
+ * Timestamp, Serving MAAR, Load Information, DLIF LLA.
+ */
+static void send_apba(struct dmm_maar *m, const struct apbu *p, uint8_t status, const struct dmm_prefix *hnp,
+		      dmm_time_t now)
 {
 	struct dmm_mh_msg *msg = &m->tx;
 	struct dmm_mh_opt *o;
@@ -41,7 +67,7 @@ static void send_apba(struct dmm_maar *m, const struct apbu *p, uint8_t status, 
 	dmm_mh_init(msg, DMM_MH_BA);
 	msg->u.ba.status = status;
 	msg->u.ba.flags = DMM_BA_P | DMM_BA_D;
-	msg->u.ba.seq = p->seq;
+	msg->u.ba.seq = p->ba_seq;
 	msg->u.ba.lifetime = status < 128 ? dmm_lifetime_units(p->lifetime_s) : 0;
 	if (p->has_mnid)
 		pmip_add_mnid(msg, &p->mnid);
@@ -50,20 +76,72 @@ static void send_apba(struct dmm_maar *m, const struct apbu *p, uint8_t status, 
 		o->u.hnp = *hnp;
 	else if (p->hnp)
 		o->u.hnp = p->hnp->u.hnp;
-	if (p->ts)
-		*dmm_mh_add_opt(msg, DMM_OPT_TIMESTAMP) = *p->ts; /* RFC 5213 §5.5 rule 7: echoed */
+	if (status == DMM_BA_TIMESTAMP_LOWER_THAN_PREV) /* RFC 5213 §5.5 rule 8: our time of day */
+		pmip_add_timestamp(msg, pmip_wall_timestamp(m->base.env.wall_offset, now));
+	else if (p->ts)
+		*dmm_mh_add_opt(msg, DMM_OPT_TIMESTAMP) = *p->ts; /* rule 7: echoed */
+	/* RFC 8885 §3.2 step 3: the P-MAAR's PBA carries the Serving MAAR option of the PBU. */
+	if (p->serving)
+		*dmm_mh_add_opt(msg, DMM_OPT_SERVING_MAAR) = *p->serving;
 	maar_add_load(m, msg);
-	if (status < 128) {
-		/* RFC 8885 §4.7: our link-local address on the MN's link, fe80::/64 + our interface id. */
-		o = dmm_mh_add_opt(msg, DMM_OPT_DLIF_LLA);
-		memset(&o->u.dlif_lla, 0, sizeof(o->u.dlif_lla));
-		o->u.dlif_lla.b[0] = 0xfe;
-		o->u.dlif_lla.b[1] = 0x80;
-		memcpy(o->u.dlif_lla.b + 8, m->cfg.addr.b + 8, 8);
+	if (status < 128 && !dmm_addr_is_zero(&m->cfg.access_lla)) {
+		/*
+		 * RFC 8885 §4.7, §3.7: the link-local address of the router the MN
+		 * sees on its link, which the S-MAAR shows it in turn: the shared
+		 * one of RFC 5213 §6.8 that every MAAR of the domain uses.
+		 */
+		dmm_mh_add_opt(msg, DMM_OPT_DLIF_LLA)->u.dlif_lla = m->cfg.access_lla;
 	}
 	m->base.stats.binding_acks++;
 	m->base.stats.ba_status[status]++;
 	maar_tx(m, p->src, msg);
+}
+
+/*
+ * RFC 5213 §5.5, RFC 6275 §9.5.1: is p newer than the last PBU accepted
+ * for a? Sets p->status (157, 135 with p->ba_seq the last accepted seq)
+ * when it is older; returns true when p repeats the last accepted PBU.
+ */
+static bool order_check(struct dmm_maar *m, struct apbu *p, const struct dmm_bcache_entry *a)
+{
+	const struct maar_ax *x = maar_ax(m, a);
+
+	if (!x->ordered)
+		return false; /* no PBU from the CMD about a yet: any numbers */
+	if (p->ts) {
+		uint64_t ts = pmip_ts_value(p->ts);
+
+		if (x->has_ts && ts == a->timestamp && p->seq == a->seq)
+			return true;
+		if (x->has_ts && ts <= a->timestamp)
+			p->status = DMM_BA_TIMESTAMP_LOWER_THAN_PREV; /* rules 6 and 8 */
+		return false;
+	}
+	if (!x->has_ts && p->seq == a->seq)
+		return true;
+	if (!dmm_seq_lt(a->seq, p->seq)) {
+		p->status = DMM_BA_SEQ_OUT_OF_WINDOW;
+		p->ba_seq = a->seq; /* RFC 6275 §9.5.1: the last accepted number */
+	}
+	return false;
+}
+
+/* p was accepted for a: its numbers order the next PBUs, its lifetime is a's (RFC 6275 §9.5.2). */
+static void note_accepted(struct dmm_maar *m, const struct apbu *p, struct dmm_bcache_entry *a,
+			  dmm_time_t now)
+{
+	struct maar_ax *x = maar_ax(m, a);
+
+	x->ordered = true;
+	x->has_ts = p->ts != NULL;
+	a->seq = p->seq;
+	if (p->ts)
+		a->timestamp = pmip_ts_value(p->ts);
+	a->lifetime = (dmm_time_t)p->lifetime_s * DMM_SECOND;
+	a->updated = now;
+	/* While the MN is attached here its serving entry decides (maar_anchor_set cancelled it). */
+	if (x->mode != AM_DELIVER)
+		maar_timers_anchor_granted(m, a, now);
 }
 
 static void read_apbu(struct dmm_maar *m, struct apbu *p, const struct dmm_addr *src,
@@ -80,6 +158,7 @@ static void read_apbu(struct dmm_maar *m, struct apbu *p, const struct dmm_addr 
 	p->hnp = dmm_mh_find_opt(msg, DMM_OPT_HNP, NULL);
 	p->serving = dmm_mh_find_opt(msg, DMM_OPT_SERVING_MAAR, NULL);
 	p->ts = dmm_mh_find_opt(msg, DMM_OPT_TIMESTAMP, NULL);
+	p->ba_seq = p->seq;
 	if (!dmm_addr_eq(src, &m->cfg.cmd))
 		p->status = DMM_BA_MAG_NOT_AUTHORIZED; /* only the CMD tells an anchor where the MN is */
 	else if (!(msg->u.bu.flags & DMM_BU_D))
@@ -113,22 +192,43 @@ static void anchor_for_other(struct dmm_maar *m, const struct apbu *p, dmm_time_
 			dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
 				 "maar: %s: cannot anchor: pool full",
 				 maar_who(&p->mnid, NULL, "serving", s, &w));
-			send_apba(m, p, DMM_BA_INSUFFICIENT_RESOURCES, NULL);
+			send_apba(m, p, DMM_BA_INSUFFICIENT_RESOURCES, NULL, now);
 			return;
 		}
 		a = maar_anchor_new(m, &p->mnid, &pf, s, true, now, "anchored for another S-MAAR");
 		if (!a) {
 			(void)dmm_pool_release(m->pool, &pf);
-			send_apba(m, p, DMM_BA_INSUFFICIENT_RESOURCES, NULL);
+			send_apba(m, p, DMM_BA_INSUFFICIENT_RESOURCES, NULL, now);
 			return;
 		}
 		m->ctr.local_anchors++;
 		maar_anchor_set(m, a, AM_TUNNEL, 0, s, now, "anchored for another S-MAAR");
 	}
-	a->seq = p->seq;
-	a->lifetime = (dmm_time_t)p->lifetime_s * DMM_SECOND;
-	a->updated = now;
-	send_apba(m, p, DMM_BA_ACCEPTED, &a->hnp[0]);
+	note_accepted(m, p, a, now);
+	send_apba(m, p, DMM_BA_ACCEPTED, &a->hnp[0], now);
+}
+
+/* §2.3: the CMD names the S-MAAR of a's MN (lifetime > 0); a's intents follow. */
+static void apply_serving(struct dmm_maar *m, const struct apbu *p, struct dmm_bcache_entry *a,
+			  dmm_time_t now)
+{
+	struct dmm_bul_entry *e = dmm_bul_find_mnid(m->bul, &a->mnid);
+
+	if (dmm_addr_eq(&p->serving->u.serving_maar, &m->cfg.addr)) {
+		/* The MN came back: deliver on its link if it is attached, else hold. */
+		if (e && !maar_bx(m, e)->detached && e->state != DMM_BUL_DEREG_WAIT)
+			maar_anchor_set(m, a, AM_DELIVER, e->ifindex, NULL, now, "CMD: MN served here");
+		else
+			maar_anchor_set(m, a, AM_BUFFER, 0, NULL, now,
+					"CMD: MN served here, not attached yet");
+	} else {
+		maar_anchor_set(m, a, AM_TUNNEL, 0, &p->serving->u.serving_maar, now,
+				"CMD: MN served elsewhere");
+		/* The MN left us and has its next S-MAAR: our serving entry ends without a de-registration. */
+		if (e && maar_bx(m, e)->detached)
+			maar_serving_release(m, e, false, now, "MN moved to its next S-MAAR");
+	}
+	note_accepted(m, p, a, now);
 }
 
 void maar_recv_pbu(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_addr *dst, dmm_time_t now)
@@ -136,6 +236,7 @@ void maar_recv_pbu(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 	struct apbu p;
 	struct dmm_bcache_entry *a;
 	struct bulc_who w;
+	bool repeat = false;
 
 	if (!(m->rx.u.bu.flags & DMM_BU_P)) {
 		/* A Mobile IPv6 BU: not for a MAAR. */
@@ -154,45 +255,32 @@ void maar_recv_pbu(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 		p.status = DMM_BA_NOT_AUTHORIZED_FOR_HNP; /* the prefix is another MN's */
 	if (!p.status && !a && p.lifetime_s && !dmm_addr_is_zero(&p.hnp->u.hnp.addr))
 		p.status = DMM_BA_NOT_AUTHORIZED_FOR_HNP; /* not anchored here */
+	if (!p.status && a)
+		repeat = order_check(m, &p, a);
 	if (p.status) {
 		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_MH, "maar: PBU seq %u %s refused: status %u",
 			 p.seq,
 			 maar_who(p.has_mnid ? &p.mnid : NULL, p.hnp ? &p.hnp->u.hnp : NULL, "from", src, &w),
 			 p.status);
-		send_apba(m, &p, p.status, NULL);
+		send_apba(m, &p, p.status, NULL, now);
+		return;
+	}
+	if (repeat) {
+		/* The last accepted PBU again: its answer again, nothing applied twice. */
+		send_apba(m, &p, DMM_BA_ACCEPTED, &a->hnp[0], now);
 		return;
 	}
 	if (p.lifetime_s == 0) {
 		/* §4, §5: de-registration or release: the prefix goes back to the pool. */
 		if (a)
 			maar_anchor_release(m, a, now, "released by the CMD");
-		send_apba(m, &p, DMM_BA_ACCEPTED, NULL);
+		send_apba(m, &p, DMM_BA_ACCEPTED, NULL, now);
 		return;
 	}
 	if (dmm_addr_is_zero(&p.hnp->u.hnp.addr)) {
 		anchor_for_other(m, &p, now);
 		return;
 	}
-	a->seq = p.seq;
-	a->lifetime = (dmm_time_t)p.lifetime_s * DMM_SECOND;
-	a->updated = now;
-	if (dmm_addr_eq(&p.serving->u.serving_maar, &m->cfg.addr)) {
-		/* §2.3: the MN came back: deliver on its link if it is attached, else hold. */
-		struct dmm_bul_entry *e = dmm_bul_find_mnid(m->bul, &a->mnid);
-
-		if (e && !maar_bx(m, e)->detached && e->state != DMM_BUL_DEREG_WAIT)
-			maar_anchor_set(m, a, AM_DELIVER, e->ifindex, NULL, now, "CMD: MN served here");
-		else
-			maar_anchor_set(m, a, AM_BUFFER, 0, NULL, now,
-					"CMD: MN served here, not attached yet");
-	} else {
-		struct dmm_bul_entry *e = dmm_bul_find_mnid(m->bul, &a->mnid);
-
-		maar_anchor_set(m, a, AM_TUNNEL, 0, &p.serving->u.serving_maar, now,
-				"CMD: MN served elsewhere");
-		/* The MN left us and has its next S-MAAR: our serving entry ends without a de-registration. */
-		if (e && maar_bx(m, e)->detached)
-			maar_serving_release(m, e, false, now, "MN moved to its next S-MAAR");
-	}
-	send_apba(m, &p, DMM_BA_ACCEPTED, &a->hnp[0]);
+	apply_serving(m, &p, a, now);
+	send_apba(m, &p, DMM_BA_ACCEPTED, &a->hnp[0], now);
 }

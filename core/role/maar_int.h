@@ -13,7 +13,7 @@
  *                  hooks)
  *   maar_state.c   log names, sending, intents, MN events, and the
  *                  anchored entries (struct maar_ax) with their set_state
- *   maar_timers.c  GRACE and IDLE (their rules at its top)
+ *   maar_timers.c  GRACE, IDLE and ANCHOR_EXPIRE (their rules at its top)
  *   bul_client.c   below all: attempts, retransmission, refresh, expiry,
  *                  the serving entries' set_state and timers
  *
@@ -32,7 +32,7 @@
 #include "pmip_common.h"
 
 /* Timer kinds of our own (timers.h): per serving entry, and one for the whole MAAR. */
-enum { MAAR_TIMER_GRACE = DMM_TIMER_NKINDS_BUILTIN, MAAR_TIMER_IDLE };
+enum { MAAR_TIMER_GRACE = DMM_TIMER_NKINDS_BUILTIN, MAAR_TIMER_IDLE, MAAR_TIMER_ANCHOR_EXPIRE };
 
 /*
  * Intents of serving entries are owned by the entry's handle with this
@@ -79,6 +79,8 @@ struct maar_ax {
 	bool remote;   /* anchored at the CMD's request for another S-MAAR (GAP1-3) */
 	uint32_t link; /* AM_DELIVER: the MN's access link */
 	bool noted;    /* its creation was noted (fsm.h) */
+	bool ordered;  /* a PBU from the CMD was accepted: its seq (and timestamp) order the next */
+	bool has_ts;   /* that PBU carried a Timestamp (the entry's timestamp field) */
 	uint8_t nid;
 	uint32_t id[2];
 };
@@ -127,6 +129,10 @@ void maar_timers_detached(struct dmm_maar *m, const struct dmm_bul_entry *e, dmm
 void maar_timers_attached(struct dmm_maar *m, const struct dmm_bul_entry *e);
 /* A tunnelled old prefix exists: IDLE armed, unless it is, or idle release is off. */
 void maar_timers_idle_arm(struct dmm_maar *m, dmm_time_t now);
+/* The CMD granted a->lifetime to anchored entry a: ANCHOR_EXPIRE to now + a->lifetime. */
+void maar_timers_anchor_granted(struct dmm_maar *m, const struct dmm_bcache_entry *a, dmm_time_t now);
+/* a is delivered here (its MN's serving entry decides) or goes: no ANCHOR_EXPIRE. */
+void maar_timers_anchor_held(struct dmm_maar *m, const struct dmm_bcache_entry *a);
 
 /* maar_state.c */
 const char *maar_who(const struct dmm_mnid *id, const struct dmm_prefix *p, const char *via,

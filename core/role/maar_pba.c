@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * MAAR as S-MAAR: the CMD's Proxy Binding Acknowledgements (RFC 8885
- * §3.1, §3.3; docs/dmm-protocol.md §1.4, §2.4, §6): matching a PBA to the
- * PBU it answers, accepting a registration (the own prefix delivered on
- * the link, every Previous MAAR's prefix tunnelled and deprecated, the
- * MN event), late PBAs of a relaying CMD, and refusals (RFC 5213
- * §6.9.1.2, the status table in pmip_common.c).
+ * §3.1, §3.2 step 4, §3.4; docs/dmm-protocol.md §1.4, §2.4, §6):
+ * matching a PBA to the PBU it answers, accepting a registration (the
+ * own prefix delivered on the link, every Previous MAAR's prefix
+ * tunnelled and deprecated, the MN event), late PBAs of a relaying CMD,
+ * and refusals (RFC 5213 §6.9.1.2, the status table in pmip_common.c).
  */
 #include <string.h>
 
@@ -15,7 +15,7 @@
 /*
  * A relaying CMD's later PBA for e, whose last attempt was already
  * answered: the Previous MAAR options of late P-MAARs
- * (docs/dmm-protocol.md §2.2, RFC 8885 §3.3). NULL when none.
+ * (docs/dmm-protocol.md §2.2, RFC 8885 §3.2). NULL when none.
  */
 static struct dmm_bul_entry *pba_match_late(struct dmm_maar *m, const struct dmm_addr *src,
 					    const struct dmm_mh_msg *msg)

@@ -2,7 +2,7 @@
 /*
  * MAAR, lower layer: the names of log lines, sending, forwarding intents,
  * the MN events of a serving entry, and the anchored entries: the
- * binding cache of prefixes anchored here (RFC 8885 §3.3, §3.5), one
+ * binding cache of prefixes anchored here (RFC 8885 §3.2, §3.4, §3.5), one
  * entry per prefix, with what their intents do (deliver on the MN's
  * access link while it is here, tunnel to its S-MAAR when it is
  * elsewhere, buffer in between) and their one set_state (fsm.h,
@@ -110,7 +110,7 @@ void maar_emit_registered(struct dmm_maar *m, const struct dmm_bul_entry *e,
 		if (x->sp[i].own)
 			own = &x->sp[i];
 	pmip_mn_event_init(&ev, DMM_MN_REGISTERED, 0, e, lt, own ? &own->anchor : &m->cfg.addr);
-	/* RFC 8885 §3.3, §3.7: the own prefix preferred, the old ones deprecated. */
+	/* RFC 8885 §3.7: the own prefix preferred, the old ones deprecated. */
 	if (own)
 		pmip_mn_event_add(&ev, &own->p, adv, adv, &own->anchor);
 	for (unsigned i = 0; i < x->nsp; i++)
@@ -251,6 +251,7 @@ void maar_anchor_set(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t mod
 	case AM_DELIVER:
 		/* docs/dmm-protocol.md §1.4: a plain router for its own prefix. */
 		intent(m, a, DMM_FM_DST, DMM_FM_DELIVER, now);
+		maar_timers_anchor_held(m, a); /* the MN's serving entry decides its lifetime now */
 		break;
 	case AM_TUNNEL:
 		/* §2.3: downlink into the tunnel to the S-MAAR, uplink out of it. */
@@ -281,6 +282,7 @@ void maar_anchor_release(struct dmm_maar *m, struct dmm_bcache_entry *a, dmm_tim
 
 	(void)now;
 	intents_del(m, a);
+	maar_timers_anchor_held(m, a);
 	if (x->mode == AM_TUNNEL) {
 		m->ctr.tunnels_down++;
 		m->base.stats.tunnels_released++;

@@ -24,10 +24,24 @@
  * their rules are). HEARTBEAT(peer) is core/role/peer.c's (RFC 5847),
  * with the CMD while at least one MN is registered through it.
  *
- * Anchored entries have no expiry timer: RFC 8885 §3.5's first solution
- * (docs/dmm-protocol.md §4): once the CMD named a serving MAAR for the
- * prefix, only the CMD (lifetime 0) or our own de-registration ends it;
- * while the MN is here its lifetime is the serving entry's.
+ *   ANCHOR_EXPIRE(anchored)
+ *                        armed when a PBU from the CMD is accepted for an
+ *                        anchored entry whose MN is not delivered here
+ *                        (maar_timers_anchor_granted) to now + the
+ *                        lifetime the PBU granted; cancelled when the
+ *                        entry delivers to its MN here or goes
+ *                        (maar_timers_anchor_held). Fires: the CMD did not
+ *                        refresh it (it refreshes anchors with the MN's
+ *                        registration) and never released it: the entry,
+ *                        its intents and its prefix go (RFC 6275 §9.5.2,
+ *                        issue 9 §2.15). RFC 8885 §3.5's first solution
+ *                        stops the P-MAAR's own timer once the CMD named a
+ *                        serving MAAR; the lifetime the CMD grants keeps
+ *                        running, so a release the CMD gave up on does not
+ *                        hold the prefix forever.
+ *
+ * While the MN is attached here its anchored entry has no timer: its
+ * lifetime is the serving entry's (BUL_EXPIRE, GRACE release it).
  */
 #include "maar_int.h"
 
@@ -49,4 +63,14 @@ void maar_timers_idle_arm(struct dmm_maar *m, dmm_time_t now)
 		return;
 	if (dmm_timers_get(m->base.timers, MAAR_TIMER_IDLE, h) == DMM_TIME_NEVER)
 		dmm_timers_set(m->base.timers, MAAR_TIMER_IDLE, h, now + m->cfg.idle_check);
+}
+
+void maar_timers_anchor_granted(struct dmm_maar *m, const struct dmm_bcache_entry *a, dmm_time_t now)
+{
+	dmm_timers_set(m->base.timers, MAAR_TIMER_ANCHOR_EXPIRE, a->handle, now + a->lifetime);
+}
+
+void maar_timers_anchor_held(struct dmm_maar *m, const struct dmm_bcache_entry *a)
+{
+	dmm_timers_cancel(m->base.timers, MAAR_TIMER_ANCHOR_EXPIRE, a->handle);
 }

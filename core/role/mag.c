@@ -124,13 +124,16 @@ int dmm_mag_attach(struct dmm_mag *mag, const struct dmm_mnid *mnid, uint32_t li
 	e->attached = now; /* rule 8: handover timing starts here */
 	at->ts_resynced = at->seq_resynced = false;
 	/*
-	 * §6.9.1.1 items 4-5: the MAG cannot tell a handover from a new
-	 * attachment, so a new entry says 1 (never 3, which could break hosts
-	 * with several interfaces); an entry that already holds prefixes asks
-	 * to keep them with 5.
+	 * §6.9.1.1 items 4-5: an MN new to this MAG may have attached over a
+	 * new interface (1) or moved here from another MAG (3); an attach
+	 * event shows neither, so a new entry says 4, handoff state unknown
+	 * (never 3, which could break hosts with several interfaces, nor 1,
+	 * which would ask the LMA for a second session). An entry that
+	 * already holds prefixes (the MN is known here) asks to keep them
+	 * with 5.
 	 */
 	bulc_set_state(&mag->cl, e, DMM_BUL_WAIT_PBA, e->n_hnp ? "MN attached again" : "MN attached");
-	bulc_start(&mag->cl, e, BULC_REG, e->n_hnp ? DMM_HI_NO_CHANGE : DMM_HI_NEW_IF, now);
+	bulc_start(&mag->cl, e, BULC_REG, e->n_hnp ? DMM_HI_NO_CHANGE : DMM_HI_UNKNOWN, now);
 	return 0;
 }
 

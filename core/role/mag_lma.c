@@ -43,61 +43,74 @@ static bool holds_hnps(const struct dmm_bul_entry *e, const struct dmm_mh_msg *m
 	return true;
 }
 
-void mag_recv_bri(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m, dmm_time_t now)
+/*
+ * §9.1: act on the BRI m from src and return the BRA status. With V
+ * (revoke only the IPv4 proxy HoA binding) nothing is revoked: this MAG
+ * holds no IPv4 proxy HoA (RFC 5844 is not supported) and the IPv6
+ * binding must stay, so the answer is 128, Binding Does NOT Exist.
+ */
+static uint8_t bri_apply(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+			 const struct dmm_mnid *id, dmm_time_t now)
 {
 	uint16_t flags = m->u.br.flags;
+	bool v = (flags & DMM_BR_V) != 0;
 	uint8_t status = BRA_NO_BINDING;
-	struct dmm_mnid id;
-	bool have_id = pmip_mnid_of(m, &id);
-	struct dmm_mh_msg a;
 	struct dmm_bul_entry *e, *next;
 
-	mag->base.stats.bri_received++;
-	if (!(flags & DMM_BR_P)) {
-		status = BRA_FUNCTION_NOT_SUPPORTED; /* a MAG has no MIPv6 bindings to revoke */
-	} else if (flags & DMM_BR_G) {
+	if (!(flags & DMM_BR_P))
+		return BRA_FUNCTION_NOT_SUPPORTED; /* a MAG has no MIPv6 bindings to revoke */
+	if (flags & DMM_BR_G) {
 		/* Global revocation: every binding with this LMA, or all of one MN. */
 		if (m->u.br.code == BRI_TRIGGER_PER_PEER) {
 			if (m->nopts)
-				status = BRA_GLOBAL_NOT_AUTHORIZED;
-			else {
-				for (e = dmm_bul_next(mag->bul, NULL); e; e = next) {
-					next = dmm_bul_next(mag->bul, e);
-					if (e->state != DMM_BUL_IDLE && dmm_addr_eq(&e->lmaa, src))
-						revoke(mag, e, now);
-				}
-				status = BRA_SUCCESS;
-			}
-		} else if (m->u.br.code == BRI_TRIGGER_MN_LOCAL_POLICY) {
-			status = BRA_MNID_REQUIRED;
-			for (e = have_id ? dmm_bul_find_mnid(mag->bul, &id) : NULL; e; e = next) {
-				next = dmm_bul_find_mnid_next(mag->bul, e);
-				if (e->state != DMM_BUL_IDLE && dmm_addr_eq(&e->lmaa, src)) {
+				return BRA_GLOBAL_NOT_AUTHORIZED;
+			for (e = dmm_bul_next(mag->bul, NULL); e && !v; e = next) {
+				next = dmm_bul_next(mag->bul, e);
+				if (e->state != DMM_BUL_IDLE && dmm_addr_eq(&e->lmaa, src))
 					revoke(mag, e, now);
-					status = BRA_SUCCESS;
-				}
 			}
-		} else {
-			status = BRA_TRIGGER_NOT_SUPPORTED;
+			return v ? BRA_NO_BINDING : BRA_SUCCESS;
 		}
-	} else if (have_id) {
-		/*
-		 * Per-MN revocation. For the inter-MAG handover triggers §9.1
-		 * asks to check that the MN is gone; attachment is io/'s
-		 * knowledge, and the LMA already saw the MN at another MAG, so
-		 * the binding is released.
-		 */
-		for (e = dmm_bul_find_mnid(mag->bul, &id); e; e = next) {
-			next = dmm_bul_find_mnid_next(mag->bul, e);
-			if (e->state != DMM_BUL_IDLE && dmm_addr_eq(&e->lmaa, src) && e->n_hnp &&
-			    holds_hnps(e, m)) {
-				revoke(mag, e, now);
-				status = BRA_SUCCESS;
-			}
-		}
-	} else {
+		if (m->u.br.code != BRI_TRIGGER_MN_LOCAL_POLICY)
+			return BRA_TRIGGER_NOT_SUPPORTED;
 		status = BRA_MNID_REQUIRED;
+		for (e = id ? dmm_bul_find_mnid(mag->bul, id) : NULL; e; e = next) {
+			next = dmm_bul_find_mnid_next(mag->bul, e);
+			if (e->state != DMM_BUL_IDLE && dmm_addr_eq(&e->lmaa, src)) {
+				if (!v)
+					revoke(mag, e, now);
+				status = v ? BRA_NO_BINDING : BRA_SUCCESS;
+			}
+		}
+		return status;
 	}
+	if (!id)
+		return BRA_MNID_REQUIRED;
+	/*
+	 * Per-MN revocation. For the inter-MAG handover triggers §9.1 asks to
+	 * check that the MN is gone; attachment is io/'s knowledge, and the
+	 * LMA already saw the MN at another MAG, so the binding is released.
+	 */
+	for (e = dmm_bul_find_mnid(mag->bul, id); e && !v; e = next) {
+		next = dmm_bul_find_mnid_next(mag->bul, e);
+		if (e->state != DMM_BUL_IDLE && dmm_addr_eq(&e->lmaa, src) && e->n_hnp && holds_hnps(e, m)) {
+			revoke(mag, e, now);
+			status = BRA_SUCCESS;
+		}
+	}
+	return status;
+}
+
+void mag_recv_bri(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m, dmm_time_t now)
+{
+	uint16_t flags = m->u.br.flags;
+	struct dmm_mnid id;
+	bool have_id = pmip_mnid_of(m, &id);
+	uint8_t status;
+	struct dmm_mh_msg a;
+
+	mag->base.stats.bri_received++;
+	status = bri_apply(mag, src, m, have_id ? &id : NULL, now);
 	if (mag_log_on(mag, DMM_LOG_INFO)) {
 		char as[DMM_ADDR_STRLEN], ms[DMM_MNID_STRLEN];
 
@@ -105,12 +118,12 @@ void mag_recv_bri(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 			 "mag: BRI seq %u trigger %u for %s from %s: BRA %u", m->u.br.seq, m->u.br.code,
 			 have_id ? dmm_mnid_str(&id, ms) : "-", dmm_addr_str(src, as), status);
 	}
-	/* RFC 5846 §6.1, §6.2: same sequence number, P (and G) echoed. */
+	/* RFC 5846 §6.1.2: same sequence number, P, G and V echoed. */
 	dmm_mh_init(&a, DMM_MH_BR);
 	a.u.br.br_type = DMM_BR_BRA;
 	a.u.br.code = status;
 	a.u.br.seq = m->u.br.seq;
-	a.u.br.flags = flags & (DMM_BR_P | DMM_BR_G);
+	a.u.br.flags = flags & (DMM_BR_P | DMM_BR_G | DMM_BR_V);
 	if (have_id && !(flags & DMM_BR_G)) {
 		struct dmm_mh_opt *o = dmm_mh_add_opt(&a, DMM_OPT_MNID);
 
@@ -169,7 +182,8 @@ void mag_peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now)
 		if (e->state != DMM_BUL_REGISTERED && e->state != DMM_BUL_WAIT_PBA)
 			continue;
 		mag_bx(mag, e)->lma_down = false;
-		bulc_start(&mag->cl, e, BULC_REG, e->n_hnp ? DMM_HI_NO_CHANGE : DMM_HI_NEW_IF, now);
+		/* §6.9.1.1 item 4: as on attach, 4 while the entry has no prefix. */
+		bulc_start(&mag->cl, e, BULC_REG, e->n_hnp ? DMM_HI_NO_CHANGE : DMM_HI_UNKNOWN, now);
 		n++;
 	}
 	mag->ctr.rereg_after_restart += n;

@@ -86,6 +86,23 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 		mag->base.stats.rx_unexpected++; /* a MIPv6 BA: not for a MAG */
 		return;
 	}
+	/*
+	 * RFC 8885 §4.2: the D flag says the sender is a MAAR or a CMD; a MAG
+	 * without the DMM extensions ignores the PBA. The PMIPv6 messages give
+	 * a MAG no error to send back (a Binding Error's statuses are about
+	 * Home Address options and MH types), so the error is our counter and
+	 * log line; the PBU's retransmissions go on.
+	 */
+	if (m->u.ba.flags & DMM_BA_D) {
+		char as[DMM_ADDR_STRLEN];
+
+		mag->ctr.pba_d_flag++;
+		mag->base.stats.rx_unexpected++;
+		dmm_logf(mag->base.env.log, DMM_LOG_DEBUG, DMM_LC_MH,
+			 "mag: PBA seq %u from %s has the D flag (a MAAR or CMD): ignored", m->u.ba.seq,
+			 dmm_addr_str(src, as));
+		return;
+	}
 	e = bulc_pba_match(&mag->cl, src, m);
 	if (!e) {
 		mag->base.stats.rx_unexpected++;

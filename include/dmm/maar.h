@@ -28,13 +28,19 @@ struct dmm_maar_cfg {
 	struct dmm_policy *policy; /* borrowed: which MNs may attach; NULL: any */
 	struct dmm_prefix pool[4]; /* prefixes this MAAR anchors (/64s carved out) */
 	uint8_t npool;
-	uint8_t hnp_len;		    /* 64 */
-	bool anchor_locally;		    /* false: always ask the CMD for an anchor (HNP ::/0) */
-	uint32_t max_mns;		    /* MNs attached here (serving entries) */
-	uint32_t max_anchored;		    /* prefixes anchored here; also the advertised Maximum Sessions */
-	uint16_t priority;		    /* RFC 6463 Load Information priority (lower is better) */
-	uint32_t lifetime_s;		    /* asked for in PBUs, 600 */
-	dmm_time_t initial_bindack_timeout; /* 1 s */
+	uint8_t hnp_len;       /* 64 */
+	bool anchor_locally;   /* false: always ask the CMD for an anchor (HNP ::/0) */
+	uint32_t max_mns;      /* MNs attached here (serving entries) */
+	uint32_t max_anchored; /* prefixes anchored here; also the advertised Maximum Sessions */
+	uint16_t priority;     /* RFC 6463 Load Information priority (lower is better) */
+	/*
+	 * The link-local address the MN sees as its router on the access link:
+	 * the shared one of RFC 5213 §6.8 (dmmd's link-local-address), sent as
+	 * the DLIF Link-Local Address (RFC 8885 §4.7). fe80::1; zero: not sent.
+	 */
+	struct dmm_addr access_lla;
+	uint32_t lifetime_s;			      /* asked for in PBUs, 600 */
+	dmm_time_t initial_bindack_timeout;	      /* 1 s */
 	dmm_time_t initial_bindack_timeout_first_reg; /* 1.5 s */
 	dmm_time_t max_bindack_timeout;		      /* 32 s */
 	uint8_t max_retransmissions;		      /* 5 */

@@ -51,6 +51,7 @@ struct dmm_mag_counters {
 	uint64_t attach_refused_policy; /* by the profile, or blocked (§6.9.1.2 item 7) */
 	uint64_t attach_refused_full;	/* binding update list full */
 	uint64_t pba_echo_mismatch;	/* HI/ATT/MN-LLID differ from the PBU (§6.9.1.2 item 6) */
+	uint64_t pba_d_flag;		/* PBAs with the D flag, ignored (RFC 8885 §4.2) */
 	uint64_t ts_resyncs;		/* retries after status 156/157 */
 	uint64_t seq_resyncs;		/* retries after status 135 */
 	uint64_t intents_failed;	/* the data plane refused an intent, or the table was full */

@@ -237,7 +237,7 @@ static void t_initial_attach(void)
 	CHECK_EQ(dmm_mh_count_opt(&u, DMM_OPT_HNP), 1);
 	p = hnp_of(&u);
 	CHECK(p.len == 64 && dmm_pool_is_used(dmm_maar_pool(m), &p));
-	CHECK_EQ(dmm_mh_find_opt(&u, DMM_OPT_HI, NULL)->u.hi.value, DMM_HI_NEW_IF);
+	CHECK_EQ(dmm_mh_find_opt(&u, DMM_OPT_HI, NULL)->u.hi.value, DMM_HI_UNKNOWN); /* issue 9 §2.8, was 1 */
 	CHECK_EQ(dmm_mh_find_opt(&u, DMM_OPT_ATT, NULL)->u.att.value, DMM_ATT_80211);
 	CHECK(dmm_mh_find_opt(&u, DMM_OPT_MNLLID, NULL) != NULL);
 	CHECK(dmm_mh_find_opt(&u, DMM_OPT_TIMESTAMP, NULL) != NULL);
@@ -447,7 +447,7 @@ static void t_anchor_side(void)
 	harness_clear(&H);
 	advance(m, 60 * DMM_SECOND);
 	CHECK_EQ(harness_count_type(&H, DMM_MH_BU, 0), 0);
-	CHECK(find(DMM_FM_DST, DMM_FM_ENCAP, &p) != NULL); /* no expiry (§3.5) */
+	CHECK(find(DMM_FM_DST, DMM_FM_ENCAP, &p) != NULL); /* within the lifetime the CMD granted */
 	/* A retransmission of the same PBU changes nothing. */
 	deliver(m, &CMD, &c);
 	CHECK(last(DMM_MH_BA) && last(DMM_MH_BA)->u.ba.status == 0 && H.nlive == 2);
@@ -804,6 +804,293 @@ static void t_remote_anchoring(void)
 	dmm_maar_free(m);
 }
 
+/*
+ * issue 9 §2.8: RFC 5213 §6.9.1.1 item 4. An MN new to this MAAR may be
+ * a first attachment or a handover from another MAAR (the CMD knows
+ * which, the MAAR does not): HI 4, handoff state unknown. Back within
+ * detach_grace the MN is known here: 5.
+ */
+static void t_handoff_indicator(void)
+{
+	static const struct {
+		const char *what;
+		unsigned
+			step; /* 0 attach, 1 retransmission, 2 CMD restart before the PBA, 3 back after detach */
+		uint8_t hi;
+	} cases[] = {
+		{"new MN", 0, DMM_HI_UNKNOWN},
+		{"its retransmission", 1, DMM_HI_UNKNOWN},
+		{"CMD restart, never registered", 2, DMM_HI_UNKNOWN},
+		{"back within detach_grace", 3, DMM_HI_NO_CHANGE},
+	};
+	struct dmm_maar_cfg c = cfg();
+	struct dmm_maar *m;
+	struct dmm_mnid id = MN(1);
+	struct dmm_mh_msg u;
+
+	c.heartbeat_interval = 10 * DMM_SECOND;
+	m = setup_cfg(&c);
+	for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const struct dmm_mh_msg *b = NULL;
+
+		harness_clear(&H);
+		switch (cases[k].step) {
+		case 0:
+			CHECK_EQ(dmm_maar_attach(m, &id, 5, LL, 6, DMM_ATT_80211, T), 0);
+			break;
+		case 1:
+			advance(m, 1500 * DMM_MSEC);
+			break;
+		case 2: {
+			/* A restart counter seen from the CMD, then a higher one: every MN registers again. */
+			struct dmm_mh_msg hb;
+			struct dmm_peer *pe = dmm_peers_get(dmm_role_peers(m), &CMD, true);
+
+			CHECK(pe != NULL);
+			if (!pe)
+				break;
+			dmm_mh_init(&hb, DMM_MH_HB);
+			hb.u.hb.flags = DMM_HB_U | DMM_HB_R;
+			dmm_mh_add_opt(&hb, DMM_OPT_RESTART)->u.restart.counter = 1;
+			deliver(m, &CMD, &hb);
+			hb.opts[0].u.restart.counter = 2;
+			harness_clear(&H);
+			deliver(m, &CMD, &hb);
+			break;
+		}
+		case 3:
+			b = last(DMM_MH_BU);
+			if (b)
+				u = *b;
+			pba(m, &u, 0, NULL, 0, NULL, NULL);
+			CHECK_EQ(dmm_maar_detach(m, &id, T), 0);
+			T += DMM_SECOND;
+			harness_clear(&H);
+			CHECK_EQ(dmm_maar_attach(m, &id, 5, LL, 6, DMM_ATT_80211, T), 0);
+			break;
+		}
+		b = last(DMM_MH_BU);
+		if (cases[k].step == 2)
+			b = NULL;
+		for (unsigned i = 0; cases[k].step == 2 && i < H.nsent; i++)
+			if (!H.sent[i].decode_err && H.sent[i].msg.type == DMM_MH_BU)
+				b = &H.sent[i].msg;
+		CHECK(b != NULL);
+		if (!b)
+			continue;
+		if (!dmm_mh_find_opt(b, DMM_OPT_HI, NULL) ||
+		    dmm_mh_find_opt(b, DMM_OPT_HI, NULL)->u.hi.value != cases[k].hi)
+			fprintf(stderr, "handoff indicator: %s: HI %u, want %u\n", cases[k].what,
+				dmm_mh_find_opt(b, DMM_OPT_HI, NULL)
+					? dmm_mh_find_opt(b, DMM_OPT_HI, NULL)->u.hi.value
+					: 0,
+				cases[k].hi);
+		CHECK(dmm_mh_find_opt(b, DMM_OPT_HI, NULL) &&
+		      dmm_mh_find_opt(b, DMM_OPT_HI, NULL)->u.hi.value == cases[k].hi);
+		u = *b;
+	}
+	dmm_maar_free(m);
+}
+
+/*
+ * issue 9 §2.2: RFC 5213 §5.5 rules 5-8, RFC 6275 §9.5.1. The CMD's PBUs
+ * about one anchored prefix (one mobility session) are applied in the
+ * order they were sent: by Timestamp when they carry one (the sequence
+ * number is then ignored), else by sequence number modulo 2^16. A late,
+ * older PBU changes nothing and gets 157 (with our time of day) or 135
+ * (with the last accepted sequence number); a repeat of the last accepted
+ * PBU is answered 0 and changes nothing.
+ */
+static void t_cmd_order(void)
+{
+	static const struct {
+		uint16_t seq;
+		uint32_t ts;	 /* seconds of the Timestamp; 0: none */
+		uint8_t serving; /* 2: MAAR2, 3: MAAR3 */
+		uint32_t lifetime_s;
+		uint8_t status;
+		uint16_t ba_seq;
+		uint8_t tunnel; /* the anchor's tunnel afterwards: 2, 3; 0: released */
+	} steps[] = {
+		{100, 5000, 2, 600, 0, 100, 2},
+		{102, 5002, 3, 600, 0, 102, 3},
+		{101, 5001, 2, 600, DMM_BA_TIMESTAMP_LOWER_THAN_PREV, 101, 3}, /* late: moved it back */
+		{102, 5002, 3, 600, 0, 102, 3},				       /* the same PBU again */
+		{99, 4000, 2, 0, DMM_BA_TIMESTAMP_LOWER_THAN_PREV, 99, 3},     /* a late release */
+		{103, 0, 2, 600, 0, 103, 2},
+		{101, 0, 3, 600, DMM_BA_SEQ_OUT_OF_WINDOW, 103, 2},
+		{103, 0, 2, 600, 0, 103, 2},
+		{65000, 0, 3, 600, DMM_BA_SEQ_OUT_OF_WINDOW, 103, 2}, /* below 103 modulo 2^16 */
+		{50, 5004, 3, 600, 0, 50, 3},			      /* a Timestamp: the seq is ignored */
+		{51, 0, 3, 0, 0, 51, 0},
+	};
+	struct dmm_maar *m = setup();
+	struct dmm_mh_msg u, c;
+	struct dmm_prefix p;
+	struct dmm_mnid id = MN(1);
+
+	if (!attach(m, 1, &u))
+		return;
+	p = hnp_of(&u);
+	pba(m, &u, 0, NULL, 0, NULL, NULL);
+	CHECK_EQ(dmm_maar_detach(m, &id, T), 0);
+	for (unsigned k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		const struct dmm_addr *s = steps[k].serving == 2 ? &MAAR2 : &MAAR3;
+		const struct dmm_intent *in;
+		const struct dmm_mh_msg *r;
+		const struct dmm_mh_opt *o;
+
+		harness_clear(&H);
+		cmd_pbu(&c, steps[k].seq, &id, &p, s, steps[k].lifetime_s);
+		if (steps[k].ts)
+			dmm_mh_add_opt(&c, DMM_OPT_TIMESTAMP)->u.timestamp.seconds = steps[k].ts;
+		deliver(m, &CMD, &c);
+		r = last(DMM_MH_BA);
+		in = find(DMM_FM_DST, DMM_FM_ENCAP, &p);
+		if (!r || r->u.ba.status != steps[k].status || r->u.ba.seq != steps[k].ba_seq)
+			fprintf(stderr, "cmd order: step %u (seq %u ts %u): status %u seq %u\n", k,
+				steps[k].seq, steps[k].ts, r ? r->u.ba.status : 999, r ? r->u.ba.seq : 0);
+		CHECK(r && r->u.ba.status == steps[k].status && r->u.ba.seq == steps[k].ba_seq);
+		if (steps[k].tunnel)
+			CHECK(in && dmm_addr_eq(&in->peer, steps[k].tunnel == 2 ? &MAAR2 : &MAAR3));
+		else
+			CHECK(!in && dmm_bcache_count(dmm_maar_anchored(m)) == 0);
+		o = r ? dmm_mh_find_opt(r, DMM_OPT_TIMESTAMP, NULL) : NULL;
+		if (steps[k].status == DMM_BA_TIMESTAMP_LOWER_THAN_PREV)
+			CHECK(o && o->u.timestamp.seconds != steps[k].ts); /* §5.5 rule 8: our time of day */
+		else if (steps[k].ts)
+			CHECK(o && o->u.timestamp.seconds == steps[k].ts); /* rule 7: echoed */
+	}
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(m)), 0);
+	dmm_maar_free(m);
+}
+
+/*
+ * issue 9 §2.15: RFC 6275 §9.5.2 (a binding is deleted when its lifetime
+ * runs out), RFC 5213 §5.3.3. An anchored prefix whose MN is served
+ * elsewhere lives as long as the CMD's last PBU granted; a refresh
+ * extends it; when it runs out (a release the CMD gave up on) the entry,
+ * its tunnel and its prefix go. While the MN is attached here its serving
+ * entry decides.
+ */
+static void t_anchor_expiry(void)
+{
+	static const struct {
+		const char *what;
+		bool remote;	   /* anchored for another S-MAAR on request (HNP ::/0) */
+		bool comes_back;   /* the MN registers here again before the lifetime ends */
+		uint32_t lifetime; /* granted by the CMD (a multiple of 4 s, the wire unit) */
+	} cases[] = {
+		{"own prefix, MN at MAAR2", false, false, 100},
+		{"requested by the CMD", true, false, 48},
+		{"own prefix, MN back here", false, true, 100},
+	};
+
+	for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct dmm_maar *m = setup();
+		struct dmm_mh_msg u, c;
+		struct dmm_prefix p;
+		struct dmm_mnid id = MN(1);
+		dmm_time_t life = (dmm_time_t)cases[k].lifetime * DMM_SECOND;
+
+		if (cases[k].remote) {
+			cmd_pbu(&c, 10, &id, NULL, &MAAR2, cases[k].lifetime);
+			deliver(m, &CMD, &c);
+			CHECK(last(DMM_MH_BA) && last(DMM_MH_BA)->u.ba.status == 0);
+			p = last(DMM_MH_BA) ? hnp_of(last(DMM_MH_BA)) : p;
+		} else {
+			if (!attach(m, 1, &u))
+				return;
+			p = hnp_of(&u);
+			pba(m, &u, 0, NULL, 0, NULL, NULL);
+			CHECK_EQ(dmm_maar_detach(m, &id, T), 0);
+			cmd_pbu(&c, 10, &id, &p, &MAAR2, cases[k].lifetime);
+			deliver(m, &CMD, &c);
+		}
+		CHECK(find(DMM_FM_DST, DMM_FM_ENCAP, &p) != NULL);
+		/* A refresh before the end: another lifetime from now. */
+		advance(m, life - DMM_SECOND);
+		CHECK_EQ(dmm_bcache_count(dmm_maar_anchored(m)), 1);
+		cmd_pbu(&c, 11, &id, &p, &MAAR2, cases[k].lifetime);
+		deliver(m, &CMD, &c);
+		advance(m, life - DMM_SECOND);
+		CHECK_EQ(dmm_bcache_count(dmm_maar_anchored(m)), 1);
+		if (cases[k].comes_back) {
+			if (!attach(m, 1, &u))
+				return;
+			pba(m, &u, 0, NULL, 0, NULL, NULL);
+			CHECK(find(DMM_FM_DST, DMM_FM_DELIVER, &p) != NULL);
+		}
+		advance(m, 2 * DMM_SECOND);
+		if (cases[k].comes_back) {
+			CHECK_EQ(dmm_bcache_count(dmm_maar_anchored(m)), 1);
+			CHECK(find(DMM_FM_DST, DMM_FM_DELIVER, &p) != NULL);
+			dmm_maar_free(m);
+			continue;
+		}
+		if (dmm_bcache_count(dmm_maar_anchored(m)) != 0)
+			fprintf(stderr, "anchor expiry: %s: still anchored after its lifetime\n",
+				cases[k].what);
+		CHECK_EQ(dmm_bcache_count(dmm_maar_anchored(m)), 0);
+		CHECK(!dmm_pool_is_used(dmm_maar_pool(m), &p));
+		CHECK_EQ(H.nlive, 0);
+		CHECK_EQ(dmm_maar_counters(m)->anchors_released, 1);
+		CHECK(harness_logged(&H, "lifetime expired"));
+		dmm_maar_free(m);
+	}
+}
+
+/*
+ * issue 9 §2.13: RFC 8885 §4.7 and §3.2 step 3. The P-MAAR's PBA to the
+ * CMD carries the DLIF link-local address the MN sees on the access link
+ * (the shared one of RFC 5213 §6.8, not one derived from our global
+ * address) and the Serving MAAR option of the PBU.
+ */
+static void t_dlif_serving(void)
+{
+	struct dmm_maar_cfg cf = cfg();
+	struct dmm_maar *m;
+	struct dmm_mh_msg u, c;
+	struct dmm_prefix p, other = prefix_of("2001:db8:99::/64");
+	struct dmm_mnid id = MN(1);
+	const struct dmm_mh_msg *r;
+	const struct dmm_mh_opt *o;
+
+	cf.access_lla = addr_of("fe80::d3:1");
+	m = setup_cfg(&cf);
+	if (!attach(m, 1, &u))
+		return;
+	p = hnp_of(&u);
+	pba(m, &u, 0, NULL, 0, NULL, NULL);
+	CHECK_EQ(dmm_maar_detach(m, &id, T), 0);
+	cmd_pbu(&c, 20, &id, &p, &MAAR2, 600);
+	deliver(m, &CMD, &c);
+	r = last(DMM_MH_BA);
+	CHECK(r && r->u.ba.status == 0);
+	o = r ? dmm_mh_find_opt(r, DMM_OPT_DLIF_LLA, NULL) : NULL;
+	CHECK(o && dmm_addr_eq(&o->u.dlif_lla, &cf.access_lla));
+	o = r ? dmm_mh_find_opt(r, DMM_OPT_SERVING_MAAR, NULL) : NULL;
+	CHECK(o && dmm_addr_eq(&o->u.serving_maar, &MAAR2));
+	/* Refused (not anchored here): the Serving MAAR option is echoed, no DLIF. */
+	cmd_pbu(&c, 21, &id, &other, &MAAR3, 600);
+	deliver(m, &CMD, &c);
+	r = last(DMM_MH_BA);
+	CHECK(r && r->u.ba.status == DMM_BA_NOT_AUTHORIZED_FOR_HNP);
+	o = r ? dmm_mh_find_opt(r, DMM_OPT_SERVING_MAAR, NULL) : NULL;
+	CHECK(o && dmm_addr_eq(&o->u.serving_maar, &MAAR3));
+	CHECK(r && !dmm_mh_find_opt(r, DMM_OPT_DLIF_LLA, NULL));
+	/* Anchored for another S-MAAR on request: both too. */
+	cmd_pbu(&c, 22, &id, NULL, &MAAR3, 600);
+	deliver(m, &CMD, &c);
+	r = last(DMM_MH_BA);
+	CHECK(r && r->u.ba.status == 0);
+	o = r ? dmm_mh_find_opt(r, DMM_OPT_SERVING_MAAR, NULL) : NULL;
+	CHECK(o && dmm_addr_eq(&o->u.serving_maar, &MAAR3));
+	o = r ? dmm_mh_find_opt(r, DMM_OPT_DLIF_LLA, NULL) : NULL;
+	CHECK(o && dmm_addr_eq(&o->u.dlif_lla, &cf.access_lla));
+	dmm_maar_free(m);
+}
+
 /* Refusals and silence at the S-MAAR. */
 static void t_refused_and_retx(void)
 {
@@ -954,6 +1241,10 @@ int main(int argc, char **argv)
 	t_release_batch();
 	t_pool_exhausted();
 	t_remote_anchoring();
+	t_handoff_indicator();
+	t_cmd_order();
+	t_anchor_expiry();
+	t_dlif_serving();
 	t_refused_and_retx();
 	t_malformed();
 	t_cmd_restart();

@@ -346,7 +346,7 @@ static void test_attach_pbu(void)
 	o = opt(&pbu, DMM_OPT_HNP);
 	CHECK(o && o->u.hnp.len == 0 && dmm_addr_is_zero(&o->u.hnp.addr));
 	o = opt(&pbu, DMM_OPT_HI);
-	CHECK(o && o->u.hi.value == DMM_HI_NEW_IF);
+	CHECK(o && o->u.hi.value == DMM_HI_UNKNOWN); /* issue 9 §2.8: RFC 5213 §6.9.1.1 item 4, was 1 */
 	o = opt(&pbu, DMM_OPT_ATT);
 	CHECK(o && o->u.att.value == DMM_ATT_80211);
 	o = opt(&pbu, DMM_OPT_MNLLID);
@@ -528,7 +528,7 @@ static void test_retx_schedule(void)
 		CHECK_EQ(F.sent[i].at, t0 + at_ms[i] * DMM_MSEC);
 		CHECK_EQ(a.type, DMM_MH_BU);
 		CHECK_EQ(a.u.bu.seq, (uint16_t)(sent_msg(0).u.bu.seq + i)); /* §6.9.4 item 4: a new number */
-		CHECK_EQ(opt(&a, DMM_OPT_HI)->u.hi.value, DMM_HI_NEW_IF);
+		CHECK_EQ(opt(&a, DMM_OPT_HI)->u.hi.value, DMM_HI_UNKNOWN);  /* issue 9 §2.8, was 1 */
 		if (i) {
 			struct dmm_mh_msg prev = sent_msg(i - 1);
 
@@ -699,7 +699,7 @@ static void test_resync(void)
 		CHECK_EQ(b.u.bu.seq, (uint16_t)(a.u.bu.seq + 1));
 		CHECK(opt(&b, DMM_OPT_TIMESTAMP)->u.timestamp.fraction !=
 		      opt(&a, DMM_OPT_TIMESTAMP)->u.timestamp.fraction);
-		CHECK_EQ(opt(&b, DMM_OPT_HI)->u.hi.value, DMM_HI_NEW_IF);
+		CHECK_EQ(opt(&b, DMM_OPT_HI)->u.hi.value, DMM_HI_UNKNOWN); /* issue 9 §2.8, was 1 */
 		/* The answer to the old PBU no longer matches: a resync starts a new attempt. */
 		answer_msg(mag, &a, &LMA1, 0, 600, &p, 1);
 		CHECK_EQ(dmm_bul_find_mnid(dmm_mag_bul(mag), &m)->state, DMM_BUL_WAIT_PBA);
@@ -989,6 +989,181 @@ static unsigned count_sent(uint8_t type, const struct dmm_addr *dst, unsigned fr
 		k += x.type == type && (!dst || dmm_addr_eq(&F.sent[i].dst, dst));
 	}
 	return k;
+}
+
+/*
+ * issue 9 §2.8: RFC 5213 §6.9.1.1 items 4-5. The MAG sees an MN appear on
+ * its link; whether that is a new interface or a handoff of a session held
+ * elsewhere it cannot tell, so the HI is 4 (unknown), never 1. Only when
+ * the MN is known here (its entry holds prefixes) does it say 5.
+ */
+static void test_handoff_indicator(void)
+{
+	static const struct {
+		const char *what;
+		unsigned step; /* 0 attach, 1 retransmission, 2 other link once registered, 3 LMA restart */
+		uint8_t hi;
+	} cases[] = {
+		{"new MN on the link", 0, DMM_HI_UNKNOWN},
+		{"its retransmission", 1, DMM_HI_UNKNOWN},
+		{"known MN on another link", 2, DMM_HI_NO_CHANGE},
+		{"LMA restart, never granted a prefix", 3, DMM_HI_UNKNOWN},
+	};
+	struct dmm_mag_cfg c = (reset(), cfg_default());
+	struct dmm_mag *mag;
+	struct dmm_mnid m = mn(1), m2 = mn(2);
+	struct dmm_prefix p = hnp(1);
+	struct dmm_peer *pe;
+
+	c.heartbeat_interval = 10 * DMM_SECOND;
+	mag = mag_new(&c);
+	for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct dmm_mh_msg b;
+		unsigned ns = F.nsent;
+
+		switch (cases[k].step) {
+		case 0:
+			CHECK_EQ(dmm_mag_attach(mag, &m, 1, LL, 6, 0, F.now), 0);
+			break;
+		case 1:
+			run_to(mag, F.now + 1500 * DMM_MSEC);
+			break;
+		case 2:
+			answer(mag, 0, 600, &p, 1);
+			CHECK_EQ(dmm_mag_attach(mag, &m, 2, LL, 6, 0, F.now), 0);
+			answer(mag, 0, 600, &p, 1);
+			/* MN 2 attaches and waits while the LMA restarts (case 3). */
+			CHECK_EQ(dmm_mag_attach(mag, &m2, 1, LL, 6, 0, F.now), 0);
+			ns = F.nsent - 2;
+			break;
+		case 3:
+			pe = dmm_peers_get(dmm_role_peers(mag), &LMA1, false);
+			CHECK(pe != NULL);
+			if (!pe)
+				break;
+			run_to(mag, F.now + 10 * DMM_SECOND);
+			hb_answer(mag, &LMA1, pe->seq, 1);
+			run_to(mag, F.now + 10 * DMM_SECOND);
+			ns = F.nsent;
+			hb_answer(mag, &LMA1, pe->seq, 2); /* restarted: both MNs again */
+			for (unsigned i = ns; i < F.nsent; i++) {
+				b = sent_msg(i);
+				if (b.type == DMM_MH_BU && opt(&b, DMM_OPT_HNP)->u.hnp.len == 0)
+					ns = i;
+			}
+			break;
+		}
+		CHECK(F.nsent > ns);
+		if (F.nsent <= ns)
+			continue;
+		b = sent_msg(cases[k].step >= 2 ? ns : last_bu_idx());
+		CHECK_EQ(b.type, DMM_MH_BU);
+		if (!opt(&b, DMM_OPT_HI) || opt(&b, DMM_OPT_HI)->u.hi.value != cases[k].hi)
+			fprintf(stderr, "handoff indicator: %s: HI %u, want %u\n", cases[k].what,
+				opt(&b, DMM_OPT_HI) ? opt(&b, DMM_OPT_HI)->u.hi.value : 0, cases[k].hi);
+		CHECK(opt(&b, DMM_OPT_HI) && opt(&b, DMM_OPT_HI)->u.hi.value == cases[k].hi);
+	}
+	dmm_mag_free(mag);
+}
+
+/*
+ * issue 9 §2.4: RFC 8885 §4.2. This MAG is a plain PMIPv6 MAG: a PBA with
+ * the D flag (from a MAAR or a CMD) is ignored, whatever it says; the
+ * attempt goes on and the PBA is counted.
+ */
+static void test_pba_d_flag(void)
+{
+	static const struct {
+		const char *what;
+		bool registered; /* answer a PBA for a registered MN's detach */
+		uint8_t status;
+	} cases[] = {
+		{"accepting", false, 0},
+		{"refusing", false, DMM_BA_PROHIBITED},
+		{"timestamp resync", false, DMM_BA_TIMESTAMP_LOWER_THAN_PREV},
+		{"de-registration", true, 0},
+	};
+	struct dmm_mag_cfg c = (reset(), cfg_default());
+	struct dmm_mag *mag = mag_new(&c);
+	struct dmm_prefix p = hnp(7);
+
+	for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct dmm_mnid m = mn(20 + k);
+		const struct dmm_bul_entry *e;
+		struct dmm_mh_msg pbu, pba;
+		uint8_t buf[DMM_MH_MAX_LEN];
+		unsigned ns;
+		int len;
+		uint8_t state;
+
+		if (cases[k].registered) {
+			register_mn(mag, 20 + k, 1);
+			CHECK_EQ(dmm_mag_detach(mag, &m, F.now), 0);
+		} else {
+			CHECK_EQ(dmm_mag_attach(mag, &m, 1, LL, 6, 0, F.now), 0);
+		}
+		e = dmm_bul_find_mnid(dmm_mag_bul(mag), &m);
+		state = e ? e->state : 0;
+		pbu = last_bu();
+		len = make_pba(buf, sizeof(buf), &pbu, cases[k].status, 600, &p, 1, NULL);
+		CHECK(len > 0 && dmm_mh_decode(&pba, buf, (size_t)len) > 0);
+		pba.u.ba.flags |= DMM_BA_D;
+		len = dmm_mh_encode(buf, sizeof(buf), &pba);
+		CHECK(len > 0);
+		ns = F.nsent;
+		dmm_mag_recv(mag, &LMA1, &MAG_ADDR, buf, (size_t)len, F.now);
+		e = dmm_bul_find_mnid(dmm_mag_bul(mag), &m);
+		if (!e || e->state != state || F.nsent != ns)
+			fprintf(stderr, "D-flagged PBA, %s: not ignored\n", cases[k].what);
+		CHECK(e && e->state == state);
+		CHECK_EQ(F.nsent, ns); /* no resync, no PBU */
+		CHECK_EQ(dmm_mag_counters(mag)->pba_d_flag, k + 1);
+	}
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 0);
+	dmm_mag_free(mag);
+}
+
+/*
+ * issue 9 §2.10: RFC 5846 §6.1.2 and §9.1. The BRA echoes P, G and V.
+ * With V the LMA revokes only the IPv4 proxy HoA binding, which this MAG
+ * never holds (no RFC 5844): the IPv6 binding stays and the BRA says 128.
+ */
+static void test_bri_v_flag(void)
+{
+	static const struct {
+		uint16_t flags;
+		uint8_t trigger;
+		bool with_id;
+		uint8_t code;
+	} cases[] = {
+		{DMM_BR_P | DMM_BR_V, 1, true, 128},
+		{DMM_BR_P | DMM_BR_V, 4, true, 128},
+		{DMM_BR_P | DMM_BR_V | DMM_BR_G, 129, true, 128},
+		{DMM_BR_P | DMM_BR_V | DMM_BR_G, 128, false, 128},
+		{DMM_BR_V, 1, true, 134},
+	};
+	struct dmm_mag_cfg c = (reset(), cfg_default());
+	struct dmm_mag *mag = mag_new(&c);
+	struct dmm_mnid m = mn(1);
+	struct dmm_prefix p = hnp(1);
+
+	register_mn(mag, 1, 1);
+	for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		uint8_t buf[DMM_MH_MAX_LEN];
+		struct dmm_mh_msg a;
+		int len = make_bri(buf, sizeof(buf), (uint16_t)(900 + k), cases[k].flags, cases[k].trigger,
+				   cases[k].with_id ? &m : NULL, cases[k].with_id ? &p : NULL);
+
+		dmm_mag_recv(mag, &LMA1, &MAG_ADDR, buf, (size_t)len, F.now);
+		a = last_msg();
+		CHECK_EQ(a.type, DMM_MH_BR);
+		CHECK_EQ(a.u.br.seq, 900 + k);
+		CHECK_EQ(a.u.br.flags, cases[k].flags);
+		CHECK_EQ(a.u.br.code, cases[k].code);
+		CHECK(dmm_bul_find_mnid(dmm_mag_bul(mag), &m) != NULL);
+		CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 3);
+	}
+	dmm_mag_free(mag);
 }
 
 static void test_heartbeat_loss(void)
@@ -1534,6 +1709,9 @@ int main(void)
 	test_refresh();
 	test_detach();
 	test_bri();
+	test_bri_v_flag();
+	test_handoff_indicator();
+	test_pba_d_flag();
 	test_heartbeat_loss();
 	test_lma_restart();
 	test_malformed();
