@@ -361,11 +361,14 @@ static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 					   "authorized-mags",
 					   "user-plane-address",
 					   "revoke-on-handoff",
+					   "bri-max-retries",
+					   "domain-wide-lma-upa-support",
 					   NULL};
 	struct dmm_lma_cfg *l = &cfg->lma;
 	json_t *a, *v;
 	size_t i;
 	uint32_t plen = l->hnp_len, maxlife = l->max_lifetime_s, maxb = l->max_bindings;
+	uint32_t bri_retries = l->bri_max_retries;
 
 	if (!json_is_object(o))
 		return fail(c, NULL, "expected an object");
@@ -378,8 +381,11 @@ static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_bool(c, o, "timestamp-based", &l->timestamp_based) < 0 ||
 	    get_u32(c, o, "max-lifetime", &maxlife, 4, 262140) < 0 ||
 	    get_addr(c, o, "user-plane-address", &l->upa, false) < 0 ||
-	    get_bool(c, o, "revoke-on-handoff", &l->revoke_on_handoff) < 0)
+	    get_bool(c, o, "revoke-on-handoff", &l->revoke_on_handoff) < 0 ||
+	    get_u32(c, o, "bri-max-retries", &bri_retries, 0, 10) < 0 ||
+	    get_bool(c, o, "domain-wide-lma-upa-support", &l->domain_wide_lma_upa_support) < 0)
 		return -1;
+	l->bri_max_retries = (uint8_t)bri_retries;
 	l->hnp_len = (uint8_t)plen;
 	l->max_lifetime_s = maxlife;
 	l->max_bindings = maxb;
@@ -470,6 +476,7 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 		return fail(c, "link-layer-address", "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", mac);
 	if (cfg->access_lla.b[0] != 0xfe || (cfg->access_lla.b[1] & 0xc0) != 0x80)
 		return fail(c, "link-local-address", "not a link-local address (fe80::/10)");
+	cfg->maar.access_lla = cfg->access_lla; /* the DLIF option's address (RFC 8885 §4.7) */
 	a = json_object_get(o, "access-interfaces");
 	if (!a || !json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > DMMD_MAX_ACCESS)
 		return fail(c, "access-interfaces", "expected a list of 1 to %d interface name patterns",
