@@ -732,3 +732,52 @@ const char *dmm_mh_note_names(uint16_t notes, char *buf, size_t cap)
 	}
 	return buf;
 }
+
+/* Append a copy of o to m; false when m is full. */
+static bool copy_opt(struct dmm_mh_msg *m, const struct dmm_mh_opt *o)
+{
+	struct dmm_mh_opt *c = dmm_mh_add_opt(m, o->type);
+
+	if (c)
+		*c = *o;
+	return c != NULL;
+}
+
+/* Copy every option of type from pbu, or add the empty form (zeroed, as dmm_mh_add_opt() gives it). */
+static bool echo_type(struct dmm_mh_msg *pba, const struct dmm_mh_msg *pbu, uint8_t type, bool mandatory)
+{
+	const struct dmm_mh_opt *o = dmm_mh_find_opt(pbu, type, NULL);
+	struct dmm_mh_opt *e;
+
+	if (!o) {
+		if (!mandatory)
+			return true;
+		if (!(e = dmm_mh_add_opt(pba, type)))
+			return false;
+		if (type == DMM_OPT_MNID)
+			e->u.mnid.subtype = DMM_MNID_NAI; /* zero-length identifier */
+		return true;
+	}
+	for (; o; o = dmm_mh_find_opt(pbu, type, o))
+		if (!copy_opt(pba, o))
+			return false;
+	return true;
+}
+
+int dmm_mh_pba_echo(struct dmm_mh_msg *pba, const struct dmm_mh_msg *pbu)
+{
+	/* §5.3.6 Figure 6: four mandatory options, then three copied only when present. */
+	static const struct {
+		uint8_t type;
+		bool mandatory;
+	} order[] = {
+		{DMM_OPT_MNID, true}, {DMM_OPT_HNP, true},	  {DMM_OPT_HI, true},
+		{DMM_OPT_ATT, true},  {DMM_OPT_TIMESTAMP, false}, {DMM_OPT_MNLLID, false},
+		{DMM_OPT_LLA, false},
+	};
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (!echo_type(pba, pbu, order[i].type, order[i].mandatory))
+			return DMM_ERR_OPT_TOO_MANY;
+	return 0;
+}

@@ -493,6 +493,21 @@ const struct dmm_mh_opt *dmm_mh_find_opt(const struct dmm_mh_msg *msg, uint8_t t
 unsigned dmm_mh_count_opt(const struct dmm_mh_msg *msg, uint8_t type);
 
 /*
+ * RFC 5213 §5.3.6 for a PBA that refuses (status >= 128): append to pba
+ * the options copied from pbu, in the order of §5.3.6 Figure 6: the
+ * MN-ID, every HNP, HI, ATT, Timestamp, MN-LLID and Link-local Address
+ * that pbu holds. pbu may be a partial decode (dmm_mh_decode() failed at
+ * DMM_MH_DEC_FIXED or later): only its opts[0..nopts) are read. For each
+ * mandatory option it lacks, the empty form §5.3.6 defines: an MN-ID with
+ * a zero-length identifier (subtype NAI), one HNP ALL_ZERO (::/0), HI 0,
+ * ATT 0. The caller sets the fixed part (status, P flag, seq) and, for
+ * status 156/157, replaces the Timestamp (§5.5). Returns 0, or
+ * DMM_ERR_OPT_TOO_MANY when pba ran out of option slots (what fitted
+ * stays; mandatory options come first).
+ */
+int dmm_mh_pba_echo(struct dmm_mh_msg *pba, const struct dmm_mh_msg *pbu);
+
+/*
  * Sequence numbers compare modulo 2^16 (RFC 6275 §9.5.1): true when a is
  * less than b, i.e. b is 1 ... 32767 ahead of a.
  */
