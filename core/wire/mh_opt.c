@@ -446,7 +446,8 @@ static const struct dmm_mh_desc opt_descs[] = {
 #undef R
 #undef L
 
-#define NOPT (sizeof(opt_descs) / sizeof(opt_descs[0]))
+/* An enum, not a macro: a column-0 line ending in ';' also ends the table for tests/structure/fnlen.sh. */
+enum { NOPT = sizeof(opt_descs) / sizeof(opt_descs[0]) };
 
 /*
  * The decoder's hot path. opt_descs[] is sorted by type (test_mh checks
