@@ -3,11 +3,16 @@
  * Mobility Header messages (RFC 6275 §6.1) and the generic codec that
  * walks the descriptor tables of messages (here) and options (mh_opt.c).
  *
- * Decoding is strict and complete before anything is returned: the
- * header, the fixed part of the message and every option are checked for
- * framing and meaning. Encoding enforces the same rules, so whatever
- * dmm_mh_encode() produces, dmm_mh_decode() accepts and gives back
- * unchanged; encode(decode(x)) == x for every such x.
+ * Decoding checks the header, the fixed part of the message and every
+ * option for framing and meaning before it reports success. It is strict
+ * where a mistake could corrupt state (lengths, prefix lengths,
+ * duplicates, truncation, identifiers) and tolerant where the RFC puts
+ * the rule on the sender (alignment, reserved values and bits): those
+ * are accepted and recorded in msg->notes. On failure the struct keeps
+ * what decoded before it, for the echo a reply needs (RFC 5213 §5.3.6).
+ * Encoding enforces the sender's rules (aligned options, Reserved fields
+ * zero), so whatever dmm_mh_encode() produces, dmm_mh_decode() accepts
+ * and gives back unchanged; encode(decode(x)) == x for every such x.
  */
 #include <stddef.h>
 #include <string.h>
@@ -162,13 +167,58 @@ static size_t fixed_size(uint8_t kind)
 	}
 }
 
+/* True when any of p[0..n) is not zero. */
+static bool any_set(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return true;
+	return false;
+}
+
+/* The bits of a flags field that have no name, i.e. are unassigned (the table lists MSB first). */
+static uint16_t unassigned_bits(const struct dmm_mh_field *f)
+{
+	unsigned nbits = f->kind == DMM_FK_FLAGS8 ? 8 : 16;
+	uint16_t mask = 0;
+
+	if (!f->bits)
+		return 0; /* no names at all: nothing is known about the bits */
+	for (unsigned i = 0; i < nbits; i++)
+		if (!f->bits[i])
+			mask |= (uint16_t)(1u << (nbits - 1 - i));
+	return mask;
+}
+
+/*
+ * RFC 6275 §6.1 and every later format: Reserved fields and unassigned
+ * flag bits are set to 0 by the sender and ignored by the receiver.
+ * Returns DMM_MH_NOTE_RESERVED_BITS when the field at p breaks that.
+ */
+static uint16_t reserved_note(const struct dmm_mh_field *f, const uint8_t *p, size_t sz)
+{
+	switch (f->kind) {
+	case DMM_FK_RSV8:
+	case DMM_FK_RSV16:
+	case DMM_FK_RSV24:
+		return any_set(p, sz) ? DMM_MH_NOTE_RESERVED_BITS : 0;
+	case DMM_FK_FLAGS8:
+		return p[0] & unassigned_bits(f) ? DMM_MH_NOTE_RESERVED_BITS : 0;
+	case DMM_FK_FLAGS16:
+		return dmm_get_u16(p) & unassigned_bits(f) ? DMM_MH_NOTE_RESERVED_BITS : 0;
+	default:
+		return 0;
+	}
+}
+
 /*
  * Read fields from p[0..len) into body. Variable fields take what their
  * kind allows; the caller checks that *used == len where the whole range
- * must be consumed. Returns 0 or a DMM_ERR_*.
+ * must be consumed. Nonzero reserved bits are added to *notes. Returns 0
+ * or a DMM_ERR_*.
  */
 static int get_fields(const struct dmm_mh_desc *d, uint8_t *body, const uint8_t *p, size_t len, size_t *used,
-		      int short_err)
+		      int short_err, uint16_t *notes)
 {
 	size_t o = 0;
 
@@ -179,6 +229,8 @@ static int get_fields(const struct dmm_mh_desc *d, uint8_t *body, const uint8_t 
 
 		if (sz && len - o < sz)
 			return short_err;
+		if (sz)
+			*notes |= reserved_note(f, p + o, sz);
 		switch (f->kind) {
 		case DMM_FK_U8:
 		case DMM_FK_FLAGS8:
@@ -353,21 +405,57 @@ static uint8_t *opt_body(struct dmm_mh_opt *o)
 
 /* --- decode --- */
 
+/*
+ * Decode the option of type t and Length l at buf[off] into the next slot
+ * of out; framing is already checked. Returns 0 or a DMM_ERR_*; the
+ * option counts (out->nopts) only when everything about it is right.
+ */
+static int decode_opt(struct dmm_mh_msg *out, const struct dmm_mh_desc *d, const uint8_t *buf, size_t off,
+		      uint8_t l, uint8_t *seen)
+{
+	uint8_t t = buf[off];
+	struct dmm_mh_opt *o;
+	size_t used;
+	int err;
+
+	if (l < d->min_len || l > d->max_len)
+		return DMM_ERR_OPT_LEN;
+	/* RFC 6275 §6.2.1 states alignment as the sender's rule: noted, not refused. */
+	if (!(d->flags & DMM_OPTF_ALIGN_SOFT) && off % d->align_x != d->align_y)
+		out->notes |= DMM_MH_NOTE_MISALIGNED;
+	if (!(d->flags & DMM_OPTF_REPEAT) && (seen[t >> 3] & (1u << (t & 7))))
+		return DMM_ERR_OPT_DUP;
+	if (out->nopts >= DMM_MH_MAX_OPTS)
+		return DMM_ERR_OPT_TOO_MANY;
+	o = &out->opts[out->nopts];
+	memset(o, 0, sizeof(*o));
+	o->type = t;
+	err = get_fields(d, opt_body(o), buf + off + 2, l, &used, DMM_ERR_OPT_LEN, &out->notes);
+	if (err)
+		return err;
+	if (used != l)
+		return DMM_ERR_OPT_LEN;
+	if (d->check && (err = d->check(o, out->type)) < 0)
+		return err;
+	out->notes |= (uint16_t)err;
+	seen[t >> 3] |= (uint8_t)(1u << (t & 7));
+	out->nopts++;
+	return 0;
+}
+
 /* RFC 6275 §6.2.1: options follow the fixed part up to the end of the header. */
 static int decode_opts(struct dmm_mh_msg *out, const uint8_t *buf, size_t off, size_t total)
 {
 	uint8_t seen[32] = {0};
 	bool after_last = false;
 
-	out->nopts = 0;
-	out->unknown_opts = 0;
 	while (off < total) {
 		uint8_t t = buf[off], l;
 		const struct dmm_mh_desc *d;
-		struct dmm_mh_opt *o;
-		size_t used;
 		int err;
 
+		out->err_off = (uint16_t)off;
+		out->err_opt = t;
 		if (t == DMM_OPT_PAD1) { /* §6.2.2: a single octet, no length */
 			off++;
 			continue;
@@ -385,32 +473,18 @@ static int decode_opts(struct dmm_mh_msg *out, const uint8_t *buf, size_t off, s
 		d = dmm_mh_opt_desc(t);
 		if (!d) { /* §6.2.1: unknown options are skipped */
 			out->unknown_opts++;
+			out->notes |= DMM_MH_NOTE_UNKNOWN_OPT;
 			off += 2u + l;
 			continue;
 		}
-		if (l < d->min_len || l > d->max_len)
-			return DMM_ERR_OPT_LEN;
-		if (!(d->flags & DMM_OPTF_ALIGN_SOFT) && off % d->align_x != d->align_y)
-			return DMM_ERR_OPT_ALIGN;
-		if (!(d->flags & DMM_OPTF_REPEAT) && (seen[t >> 3] & (1u << (t & 7))))
-			return DMM_ERR_OPT_DUP;
-		if (out->nopts >= DMM_MH_MAX_OPTS)
-			return DMM_ERR_OPT_TOO_MANY;
-		o = &out->opts[out->nopts];
-		o->type = t;
-		err = get_fields(d, opt_body(o), buf + off + 2, l, &used, DMM_ERR_OPT_LEN);
-		if (err)
+		if ((err = decode_opt(out, d, buf, off, l, seen)) != 0)
 			return err;
-		if (used != l)
-			return DMM_ERR_OPT_LEN;
-		if (d->check && (err = d->check(o)) != 0)
-			return err;
-		seen[t >> 3] |= (uint8_t)(1u << (t & 7));
 		if (d->flags & DMM_OPTF_LAST)
 			after_last = true;
-		out->nopts++;
 		off += 2u + l;
 	}
+	out->err_off = 0;
+	out->err_opt = 0;
 	return 0;
 }
 
@@ -420,6 +494,13 @@ int dmm_mh_decode(struct dmm_mh_msg *out, const uint8_t *buf, size_t len)
 	size_t total, used;
 	int err;
 
+	/* Nothing is valid yet; these stay right whatever fails below. */
+	out->decoded = DMM_MH_DEC_NONE;
+	out->nopts = 0;
+	out->unknown_opts = 0;
+	out->notes = 0;
+	out->err_off = 0;
+	out->err_opt = 0;
 	if (len < 8)
 		return DMM_ERR_TRUNCATED;
 	/* RFC 6275 §9.2: Payload Proto must be IPPROTO_NONE. */
@@ -432,15 +513,22 @@ int dmm_mh_decode(struct dmm_mh_msg *out, const uint8_t *buf, size_t len)
 	d = dmm_mh_msg_desc(buf[2], buf[6]);
 	if (!d)
 		return buf[2] == DMM_MH_BR ? DMM_ERR_BR_TYPE : DMM_ERR_UNKNOWN_TYPE;
+	out->decoded = DMM_MH_DEC_TYPE;
+	if (buf[3]) /* RFC 6275 §6.1.1: Reserved, ignored by the receiver */
+		out->notes |= DMM_MH_NOTE_RESERVED_BITS;
 	/* §9.2: a Header Len too short for the type is an error, not a truncation. */
-	err = get_fields(d, msg_body(out), buf + MH_HDR, total - MH_HDR, &used, DMM_ERR_HDR_LEN);
+	out->err_off = MH_HDR;
+	err = get_fields(d, msg_body(out), buf + MH_HDR, total - MH_HDR, &used, DMM_ERR_HDR_LEN, &out->notes);
 	if (err)
 		return err;
+	out->decoded = DMM_MH_DEC_FIXED;
 	err = decode_opts(out, buf, MH_HDR + used, total);
 	if (err)
 		return err;
-	if (d->check && (err = d->check(out)) != 0)
+	if (d->check && (err = d->check(out, out->type)) < 0)
 		return err;
+	out->notes |= (uint16_t)err;
+	out->decoded = DMM_MH_DEC_ALL;
 	return (int)total;
 }
 
@@ -510,7 +598,8 @@ static int encode_opts(uint8_t *buf, size_t cap, size_t *offp, const struct dmm_
 			return l;
 		if (l < d->min_len || l > d->max_len)
 			return DMM_ERR_OPT_LEN;
-		if (d->check && (err = d->check(o)) != 0)
+		/* Notes (positive) are accepted: the empty forms of §5.3.6 and what we echo. */
+		if (d->check && (err = d->check(o, msg->type)) < 0)
 			return err;
 		pad = (d->align_y + d->align_x - off % d->align_x) % d->align_x;
 		if ((err = put_pad(buf, cap, off, pad)) != 0)
@@ -542,7 +631,7 @@ int dmm_mh_encode(uint8_t *buf, size_t cap, const struct dmm_mh_msg *msg)
 		return n;
 	if (cap < MH_HDR + (size_t)n)
 		return DMM_ERR_NOBUF;
-	if (d->check && (err = d->check(msg)) != 0)
+	if (d->check && (err = d->check(msg, msg->type)) < 0)
 		return err;
 	buf[0] = DMM_MH_PAYLOAD_PROTO;
 	buf[1] = 0;
@@ -582,6 +671,10 @@ void dmm_mh_init(struct dmm_mh_msg *msg, uint8_t type)
 	msg->type = type;
 	msg->nopts = 0;
 	msg->unknown_opts = 0;
+	msg->decoded = DMM_MH_DEC_NONE;
+	msg->err_opt = 0;
+	msg->err_off = 0;
+	msg->notes = 0;
 }
 
 struct dmm_mh_opt *dmm_mh_add_opt(struct dmm_mh_msg *msg, uint8_t type)
@@ -614,4 +707,77 @@ unsigned dmm_mh_count_opt(const struct dmm_mh_msg *msg, uint8_t type)
 	for (unsigned i = 0; i < msg->nopts; i++)
 		n += msg->opts[i].type == type;
 	return n;
+}
+
+const char *dmm_mh_note_names(uint16_t notes, char *buf, size_t cap)
+{
+	static const char *const names[] = {"misaligned", "reserved-value", "reserved-bits", "empty-form",
+					    "unknown-option"};
+	size_t o = 0;
+
+	if (cap == 0)
+		return buf;
+	buf[0] = 0;
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t n = strlen(names[i]);
+
+		if (!(notes & (1u << i)))
+			continue;
+		if (o + (o > 0) + n + 1 > cap)
+			break;
+		if (o > 0)
+			buf[o++] = ',';
+		memcpy(buf + o, names[i], n + 1);
+		o += n;
+	}
+	return buf;
+}
+
+/* Append a copy of o to m; false when m is full. */
+static bool copy_opt(struct dmm_mh_msg *m, const struct dmm_mh_opt *o)
+{
+	struct dmm_mh_opt *c = dmm_mh_add_opt(m, o->type);
+
+	if (c)
+		*c = *o;
+	return c != NULL;
+}
+
+/* Copy every option of type from pbu, or add the empty form (zeroed, as dmm_mh_add_opt() gives it). */
+static bool echo_type(struct dmm_mh_msg *pba, const struct dmm_mh_msg *pbu, uint8_t type, bool mandatory)
+{
+	const struct dmm_mh_opt *o = dmm_mh_find_opt(pbu, type, NULL);
+	struct dmm_mh_opt *e;
+
+	if (!o) {
+		if (!mandatory)
+			return true;
+		if (!(e = dmm_mh_add_opt(pba, type)))
+			return false;
+		if (type == DMM_OPT_MNID)
+			e->u.mnid.subtype = DMM_MNID_NAI; /* zero-length identifier */
+		return true;
+	}
+	for (; o; o = dmm_mh_find_opt(pbu, type, o))
+		if (!copy_opt(pba, o))
+			return false;
+	return true;
+}
+
+int dmm_mh_pba_echo(struct dmm_mh_msg *pba, const struct dmm_mh_msg *pbu)
+{
+	/* §5.3.6 Figure 6: four mandatory options, then three copied only when present. */
+	static const struct {
+		uint8_t type;
+		bool mandatory;
+	} order[] = {
+		{DMM_OPT_MNID, true}, {DMM_OPT_HNP, true},	  {DMM_OPT_HI, true},
+		{DMM_OPT_ATT, true},  {DMM_OPT_TIMESTAMP, false}, {DMM_OPT_MNLLID, false},
+		{DMM_OPT_LLA, false},
+	};
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (!echo_type(pba, pbu, order[i].type, order[i].mandatory))
+			return DMM_ERR_OPT_TOO_MANY;
+	return 0;
 }

@@ -66,42 +66,62 @@ static const struct dmm_mh_field f_dlifl[] = {F("dlif_link_local_address", ADDR,
 static const struct dmm_mh_field f_dlifll[] = {RSV(RSV16),
 					       FH("dlif_link_layer_address", BYTES, MAC, dlif_ll)};
 
-/* --- semantic checks (after framing); obj is the struct dmm_mh_opt --- */
+/*
+ * --- semantic checks (after framing); obj is the struct dmm_mh_opt ---
+ * Each returns 0, a negative DMM_ERR_* or positive DMM_MH_NOTE_* bits
+ * (accepted, noted); msg_type is the MH type the option is in.
+ */
 
 static int check_prefix_len(uint8_t len)
 {
 	return len > 128 ? DMM_ERR_PREFIX_LEN : 0;
 }
 
-static int chk_hnp(const void *obj)
+static int chk_hnp(const void *obj, uint8_t msg_type)
 {
+	(void)msg_type;
 	return check_prefix_len(((const struct dmm_mh_opt *)obj)->u.hnp.len);
 }
 
-static int chk_anch(const void *obj)
+static int chk_anch(const void *obj, uint8_t msg_type)
 {
+	(void)msg_type;
 	return check_prefix_len(((const struct dmm_mh_opt *)obj)->u.anchored_prefix.len);
 }
 
-static int chk_local(const void *obj)
+static int chk_local(const void *obj, uint8_t msg_type)
 {
+	(void)msg_type;
 	return check_prefix_len(((const struct dmm_mh_opt *)obj)->u.local_prefix.len);
 }
 
-static int chk_pmaar(const void *obj)
+static int chk_pmaar(const void *obj, uint8_t msg_type)
 {
+	(void)msg_type;
 	return check_prefix_len(((const struct dmm_mh_opt *)obj)->u.prev_maar.hnp.len);
 }
 
-/* RFC 5213 §8.4, §8.5: value 0 is reserved. */
-static int chk_hi(const void *obj)
+/*
+ * RFC 5213 §8.4: HI 0 is reserved. In a request it would steer the
+ * §5.4.1 handoff decision with a value that means nothing: refused. In a
+ * PBA it is the form §5.3.6 prescribes when the PBU had no HI.
+ */
+static int chk_hi(const void *obj, uint8_t msg_type)
 {
-	return ((const struct dmm_mh_opt *)obj)->u.hi.value == 0 ? DMM_ERR_OPT_RESERVED : 0;
+	if (((const struct dmm_mh_opt *)obj)->u.hi.value != 0)
+		return 0;
+	return msg_type == DMM_MH_BA ? DMM_MH_NOTE_EMPTY_FORM : DMM_ERR_OPT_RESERVED;
 }
 
-static int chk_att(const void *obj)
+/*
+ * RFC 5213 §8.5: ATT 0 is reserved, yet independent MAGs send it and
+ * §5.3.6 puts it in a PBA when the PBU had no ATT. It names no access
+ * technology, which nothing here depends on: accepted and noted.
+ */
+static int chk_att(const void *obj, uint8_t msg_type)
 {
-	return ((const struct dmm_mh_opt *)obj)->u.att.value == 0 ? DMM_ERR_OPT_RESERVED : 0;
+	(void)msg_type;
+	return ((const struct dmm_mh_opt *)obj)->u.att.value == 0 ? DMM_MH_NOTE_RESERVED_VALUE : 0;
 }
 
 /* RFC 8371 §4.2: IMSI is up to 15 BCD digits, high nibble first, 0xf pads the last. */
@@ -132,17 +152,21 @@ static int check_mnid_ipv6(const struct dmm_mh_bytes *id)
 	return 0;
 }
 
-/* RFC 4283 §3 and RFC 8371 §4: the identifier's length follows from its subtype. */
-static int chk_mnid(const void *obj)
+/*
+ * RFC 4283 §3 and RFC 8371 §4: the identifier's length follows from its
+ * subtype. A zero-length identifier names nobody: refused, except in a
+ * PBA, where RFC 5213 §5.3.6 prescribes it when the PBU had no MN-ID.
+ */
+static int chk_mnid(const void *obj, uint8_t msg_type)
 {
 	const struct dmm_mh_opt *o = obj;
 	const struct dmm_mh_bytes *id = &o->u.mnid.id;
 
-	if (id->len == 0)
-		return DMM_ERR_MNID_LEN;
-	switch (o->u.mnid.subtype) {
-	case 0:
+	if (o->u.mnid.subtype == 0)
 		return DMM_ERR_OPT_RESERVED;
+	if (id->len == 0)
+		return msg_type == DMM_MH_BA ? DMM_MH_NOTE_EMPTY_FORM : DMM_ERR_MNID_LEN;
+	switch (o->u.mnid.subtype) {
 	case DMM_MNID_IPV6:
 		return check_mnid_ipv6(id);
 	case DMM_MNID_IMSI:
@@ -164,18 +188,20 @@ static int chk_mnid(const void *obj)
 }
 
 /* RFC 4285 §5: subtype 1 MN-HA, 2 MN-AAA; 0 is reserved. */
-static int chk_auth(const void *obj)
+static int chk_auth(const void *obj, uint8_t msg_type)
 {
+	(void)msg_type;
 	return ((const struct dmm_mh_opt *)obj)->u.auth.subtype == 0 ? DMM_ERR_OPT_RESERVED : 0;
 }
 
 /* RFC 6463 §4.2: exactly one of K (IPv6, Len 18) and N (IPv4, Len 6). */
-static int chk_redirect(const void *obj)
+static int chk_redirect(const void *obj, uint8_t msg_type)
 {
 	const struct dmm_mh_opt *o = obj;
 	uint16_t f = o->u.redirect.flags & (DMM_REDIRECT_K | DMM_REDIRECT_N);
 	uint8_t len = o->u.redirect.r2lma.len;
 
+	(void)msg_type;
 	if (len != 4 && len != 16)
 		return DMM_ERR_ADDR_LEN;
 	if ((f == DMM_REDIRECT_K && len == 16) || (f == DMM_REDIRECT_N && len == 4))
@@ -184,10 +210,11 @@ static int chk_redirect(const void *obj)
 }
 
 /* RFC 7389 §4: empty (or ALL_ZERO) in a PBU, else an IPv4 or IPv6 address. */
-static int chk_lmaupa(const void *obj)
+static int chk_lmaupa(const void *obj, uint8_t msg_type)
 {
 	uint8_t len = ((const struct dmm_mh_opt *)obj)->u.lma_upa.len;
 
+	(void)msg_type;
 	return len == 0 || len == 4 || len == 16 ? 0 : DMM_ERR_ADDR_LEN;
 }
 
@@ -232,7 +259,7 @@ static const struct dmm_mh_desc opt_descs[] = {
 	{.type = DMM_OPT_MNID,
 	 .name = "MN-ID",
 	 .title = "Mobile Node Identifier (RFC 4283, RFC 8371)",
-	 .min_len = 2,
+	 .min_len = 1, /* subtype only: the zero-length identifier of RFC 5213 §5.3.6 */
 	 .max_len = 255,
 	 .align_x = 1,
 	 .align_y = 0,
@@ -419,7 +446,8 @@ static const struct dmm_mh_desc opt_descs[] = {
 #undef R
 #undef L
 
-#define NOPT (sizeof(opt_descs) / sizeof(opt_descs[0]))
+/* An enum, not a macro: a column-0 line ending in ';' also ends the table for tests/structure/fnlen.sh. */
+enum { NOPT = sizeof(opt_descs) / sizeof(opt_descs[0]) };
 
 /*
  * The decoder's hot path. opt_descs[] is sorted by type (test_mh checks

@@ -11,6 +11,23 @@
  * Messages and options are described by const tables of field
  * descriptors (struct dmm_mh_desc). The codec and the JSON rendering in
  * dmmctl walk the same tables, so a field is named in one place only.
+ *
+ * Strict and tolerant (interoperability with independent peers): the
+ * decoder refuses what could corrupt state (lengths, prefix lengths,
+ * duplicates of non-repeatable options, truncation, MN-ID subtype rules,
+ * a Handoff Indicator of 0 in a request) and accepts what the RFCs put on
+ * the sender only: option alignment (RFC 6275 §6.2.1), reserved values
+ * such as Access Technology Type 0 (RFC 5213 §8.5), nonzero Reserved
+ * fields and unassigned flag bits. What it tolerated is recorded in
+ * struct dmm_mh_msg.notes (DMM_MH_NOTE_*) so a role can count it and log
+ * it at debug level. The encoder always writes the sender's form:
+ * aligned options, Reserved fields zero.
+ *
+ * Partial decode: when dmm_mh_decode() fails, *out still holds what
+ * decoded before the failure (see dmm_mh_decode() and `decoded`), so a
+ * role can answer a bad PBU with a PBA that echoes the MN-ID, HNPs, HI,
+ * ATT, Timestamp, MN-LLID and LLA that came before the bad octets
+ * (RFC 5213 §5.3.6).
  */
 #ifndef DMM_MH_H
 #define DMM_MH_H
@@ -243,6 +260,43 @@ struct dmm_mh_opt {
 	} u;
 };
 
+/*
+ * What the decoder tolerated (struct dmm_mh_msg.notes). Each is a
+ * deviation the RFC forbids the sender but not the receiver; none
+ * changes what the message means. Roles count and log them at debug
+ * level; dmm_mh_note_names() names the bits for logs.
+ */
+enum dmm_mh_note {
+	/* An option was not at its xn+y offset (RFC 6275 §6.2.1 states
+	 * alignment as a rule for the sender; options marked
+	 * DMM_OPTF_ALIGN_SOFT are not noted). */
+	DMM_MH_NOTE_MISALIGNED = 1 << 0,
+	/* A field held a value its RFC reserves, accepted as is: Access
+	 * Technology Type 0 (RFC 5213 §8.5). */
+	DMM_MH_NOTE_RESERVED_VALUE = 1 << 1,
+	/* A Reserved field, the MH header's Reserved octet or an unassigned
+	 * flag bit was not zero ("MUST be ignored by the receiver"). Flag
+	 * bits are kept in the flags field (and re-encoded); Reserved fields
+	 * are dropped (and encoded as 0). */
+	DMM_MH_NOTE_RESERVED_BITS = 1 << 2,
+	/* A BA carried an empty form RFC 5213 §5.3.6 defines for a reply to
+	 * a PBU that lacked the option: an MN-ID with a zero-length
+	 * identifier, a Handoff Indicator of 0. Outside a BA these are
+	 * refused (DMM_ERR_MNID_LEN, DMM_ERR_OPT_RESERVED). */
+	DMM_MH_NOTE_EMPTY_FORM = 1 << 3,
+	/* An option of unknown type was skipped (RFC 6275 §6.2.1); the count
+	 * is in unknown_opts. */
+	DMM_MH_NOTE_UNKNOWN_OPT = 1 << 4,
+};
+
+/* How far dmm_mh_decode() got (struct dmm_mh_msg.decoded); each level includes the ones before. */
+enum dmm_mh_decoded {
+	DMM_MH_DEC_NONE = 0,  /* nothing in the struct is valid but nopts (0) */
+	DMM_MH_DEC_TYPE = 1,  /* type (and for BR, u.br.br_type) names a known message */
+	DMM_MH_DEC_FIXED = 2, /* the fixed part (u) decoded; opts[0..nopts) decoded */
+	DMM_MH_DEC_ALL = 3,   /* the whole message decoded (decode returned > 0) */
+};
+
 /* One decoded Mobility Header message. */
 struct dmm_mh_msg {
 	uint8_t type; /* enum dmm_mh_type */
@@ -287,6 +341,11 @@ struct dmm_mh_msg {
 	} u;
 	uint8_t nopts;
 	uint16_t unknown_opts; /* options skipped because their type is unknown */
+	/* Set by dmm_mh_decode(), also when it fails; encode ignores them. */
+	uint8_t decoded;  /* enum dmm_mh_decoded */
+	uint8_t err_opt;  /* on failure inside an option: its type; else 0 */
+	uint16_t err_off; /* on failure: offset of the option or field that failed */
+	uint16_t notes;	  /* DMM_MH_NOTE_* */
 	struct dmm_mh_opt opts[DMM_MH_MAX_OPTS];
 };
 
@@ -330,7 +389,7 @@ struct dmm_mh_field {
 enum {
 	DMM_OPTF_REPEAT = 1 << 0,     /* may appear more than once */
 	DMM_OPTF_LAST = 1 << 1,	      /* must be the last option */
-	DMM_OPTF_ALIGN_SOFT = 1 << 2, /* aligned on encode, not checked on decode */
+	DMM_OPTF_ALIGN_SOFT = 1 << 2, /* aligned on encode; misalignment not even noted on decode */
 };
 
 struct dmm_mh_desc {
@@ -344,8 +403,12 @@ struct dmm_mh_desc {
 	uint8_t nfields;
 	const struct dmm_mh_field *fields;
 	/* Meaning check after framing, given the whole struct dmm_mh_opt or
-	 * struct dmm_mh_msg; returns 0 or a DMM_ERR_*. May be NULL. */
-	int (*check)(const void *obj);
+	 * struct dmm_mh_msg and the MH type of the message it is in (some
+	 * forms are legal only in a reply, RFC 5213 §5.3.6). Returns 0, a
+	 * negative DMM_ERR_* (refused by decode and encode) or a positive
+	 * set of DMM_MH_NOTE_* bits (accepted by both; decode records them
+	 * in notes). May be NULL. */
+	int (*check)(const void *obj, uint8_t msg_type);
 };
 
 /* Descriptor of a known option type, or NULL. */
@@ -365,8 +428,21 @@ const struct dmm_mh_desc *dmm_mh_msg_descs(size_t *n);
 /*
  * Decode one Mobility Header from buf. Checks Payload Proto, Header Len,
  * type, the fixed part and every option; does not check the checksum.
+ * Tolerated deviations are accepted and recorded in out->notes.
  * Returns the number of bytes the header occupies ((Header Len + 1) * 8)
- * or a negative DMM_ERR_*. On error *out is unspecified.
+ * or a negative DMM_ERR_*.
+ *
+ * On error *out keeps what decoded before the failure, so that a reply
+ * can echo it (RFC 5213 §5.3.6, §8.2):
+ *   out->decoded    how far decoding got (enum dmm_mh_decoded); the
+ *                   header fields u.* are valid from DMM_MH_DEC_FIXED on;
+ *   out->opts[0..nopts)  every option that decoded completely and passed
+ *                   its checks, in wire order (find them with
+ *                   dmm_mh_find_opt() as usual); the failing option and
+ *                   everything after it are not there;
+ *   out->err_off, out->err_opt  where it failed, for logs;
+ *   out->notes, out->unknown_opts  for the part decoded.
+ * Decoding stops at the first error: options after a bad one are not read.
  */
 int dmm_mh_decode(struct dmm_mh_msg *out, const uint8_t *buf, size_t len);
 
@@ -394,9 +470,16 @@ int dmm_mh_encode_ip6(uint8_t *buf, size_t cap, const struct dmm_mh_msg *msg, co
 uint16_t dmm_mh_checksum(const uint8_t *buf, size_t len, const struct dmm_addr *src,
 			 const struct dmm_addr *dst);
 
+/*
+ * Names of the DMM_MH_NOTE_* bits in notes, comma-separated ("misaligned,
+ * reserved-value"), into buf of cap octets (always terminated); "" for 0.
+ * Returns buf.
+ */
+const char *dmm_mh_note_names(uint16_t notes, char *buf, size_t cap);
+
 /* --- building and reading messages --- */
 
-/* Reset msg to an empty message of the given type. */
+/* Reset msg to an empty message of the given type (notes and decode state cleared). */
 void dmm_mh_init(struct dmm_mh_msg *msg, uint8_t type);
 
 /* Append an option of the given type, zeroed; NULL when the message is full. */
@@ -408,6 +491,21 @@ const struct dmm_mh_opt *dmm_mh_find_opt(const struct dmm_mh_msg *msg, uint8_t t
 
 /* Number of options of the given type. */
 unsigned dmm_mh_count_opt(const struct dmm_mh_msg *msg, uint8_t type);
+
+/*
+ * RFC 5213 §5.3.6 for a PBA that refuses (status >= 128): append to pba
+ * the options copied from pbu, in the order of §5.3.6 Figure 6: the
+ * MN-ID, every HNP, HI, ATT, Timestamp, MN-LLID and Link-local Address
+ * that pbu holds. pbu may be a partial decode (dmm_mh_decode() failed at
+ * DMM_MH_DEC_FIXED or later): only its opts[0..nopts) are read. For each
+ * mandatory option it lacks, the empty form §5.3.6 defines: an MN-ID with
+ * a zero-length identifier (subtype NAI), one HNP ALL_ZERO (::/0), HI 0,
+ * ATT 0. The caller sets the fixed part (status, P flag, seq) and, for
+ * status 156/157, replaces the Timestamp (§5.5). Returns 0, or
+ * DMM_ERR_OPT_TOO_MANY when pba ran out of option slots (what fitted
+ * stays; mandatory options come first).
+ */
+int dmm_mh_pba_echo(struct dmm_mh_msg *pba, const struct dmm_mh_msg *pbu);
 
 /*
  * Sequence numbers compare modulo 2^16 (RFC 6275 §9.5.1): true when a is

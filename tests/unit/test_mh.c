@@ -267,6 +267,130 @@ static void test_truncations(void)
 	CHECK_EQ(crashes, 0);
 }
 
+/* Octets of d's fixed part in m (the option area starts 6 + this into the header). */
+static size_t fixed_len(const struct dmm_mh_desc *d, const struct dmm_mh_msg *m)
+{
+	static const uint8_t sz[] = {
+		[DMM_FK_U8] = 1,    [DMM_FK_U16] = 2,	 [DMM_FK_U32] = 4,     [DMM_FK_U48] = 6,
+		[DMM_FK_U64] = 8,   [DMM_FK_FLAGS8] = 1, [DMM_FK_FLAGS16] = 2, [DMM_FK_RSV8] = 1,
+		[DMM_FK_RSV16] = 2, [DMM_FK_RSV24] = 3,	 [DMM_FK_ADDR] = 16};
+	size_t n = 0;
+
+	for (unsigned i = 0; i < d->nfields; i++)
+		n += d->fields[i].kind == DMM_FK_ADDRS ? 16u * m->u.has.naddrs : sz[d->fields[i].kind];
+	return n;
+}
+
+/* Offset of the k-th option (Pad1/PadN skipped) in the encoded b, or 0. */
+static size_t opt_offset(const uint8_t *b, size_t n, size_t start, unsigned k)
+{
+	for (size_t o = start; o < n;) {
+		if (b[o] == DMM_OPT_PAD1) {
+			o++;
+			continue;
+		}
+		if (b[o] != DMM_OPT_PADN && k-- == 0)
+			return o;
+		o += 2u + b[o + 1];
+	}
+	return 0;
+}
+
+/*
+ * What decoded before an error is kept (mh.h, for the RFC 5213 §5.3.6
+ * echo): a random message whose k-th option gets Length 0 (below every
+ * option's minimum) fails with DMM_ERR_OPT_LEN, and the struct holds the
+ * fixed part and exactly the k options before it, unchanged.
+ */
+static void test_partial_decode(void)
+{
+	static struct dmm_mh_msg m, out;
+	uint8_t b[DMM_MH_MAX_LEN], b2[DMM_MH_MAX_LEN];
+	struct check_loop l =
+		CHECK_LOOP_INIT("a failed decode keeps the fixed part and the options before the bad one");
+	unsigned tried = 0;
+
+	for (int i = 0; i < 3000; i++) {
+		const struct dmm_mh_desc *d;
+		size_t off;
+		unsigned k;
+		int n, r;
+		bool ok;
+
+		rnd_msg(&m);
+		n = dmm_mh_encode(b, sizeof(b), &m);
+		if (n < 0 || m.nopts == 0)
+			continue;
+		d = dmm_mh_msg_desc(m.type, m.u.br.br_type);
+		k = rnd32() % m.nopts;
+		off = opt_offset(b, (size_t)n, 6 + fixed_len(d, &m), k);
+		if (off == 0 || b[off] != m.opts[k].type)
+			continue;
+		tried++;
+		b[off + 1] = 0;
+		memset(&out, 0,
+		       sizeof(out)); /* the union's bytes past the message's fields stay as they were */
+		r = dmm_mh_decode(&out, b, (size_t)n);
+		ok = r == DMM_ERR_OPT_LEN && out.decoded == DMM_MH_DEC_FIXED && out.type == m.type &&
+		     out.nopts == k && out.err_off == off && out.err_opt == m.opts[k].type;
+		/* The fixed part and the k options are the sent ones: they encode to the same bytes. */
+		m.nopts = (uint8_t)k;
+		n = dmm_mh_encode(b, sizeof(b), &m);
+		ok = ok && n > 0 && dmm_mh_encode(b2, sizeof(b2), &out) == n && memcmp(b, b2, (size_t)n) == 0;
+		if (!CHECK_LOOP(l, ok))
+			fprintf(stderr, "type %u option %u (type %u at %zu): %s, nopts %u, decoded %u\n",
+				m.type, k, m.opts[k].type, off, dmm_errname(r), out.nopts, out.decoded);
+	}
+	CHECK_LOOP_END(l);
+	CHECK(tried > 1000);
+	/* Before the fixed part nothing is valid but nopts. */
+	memset(&out, 0xa5, sizeof(out));
+	CHECK_EQ(dmm_mh_decode(&out, b, 3), DMM_ERR_TRUNCATED);
+	CHECK(out.decoded == DMM_MH_DEC_NONE && out.nopts == 0 && out.notes == 0);
+}
+
+/*
+ * RFC 5213 §5.3.6: a PBA refusing a PBU that lacked them carries an MN-ID
+ * with a zero-length identifier, HI 0 and ATT 0. The encoder writes these
+ * in a BA; in a BU the empty MN-ID and HI 0 stay refused, ATT 0 (echoed
+ * from independent MAGs, §8.5) is written.
+ */
+static void test_empty_forms(void)
+{
+	static struct dmm_mh_msg m, out;
+	uint8_t b[128];
+	char names[96];
+	int n;
+
+	dmm_mh_init(&m, DMM_MH_BA);
+	m.u.ba.status = DMM_BA_UNSPECIFIED;
+	dmm_mh_add_opt(&m, DMM_OPT_MNID)->u.mnid.subtype = DMM_MNID_NAI;
+	dmm_mh_add_opt(&m, DMM_OPT_HNP);
+	dmm_mh_add_opt(&m, DMM_OPT_HI);
+	dmm_mh_add_opt(&m, DMM_OPT_ATT);
+	n = dmm_mh_encode(b, sizeof(b), &m);
+	CHECK(n > 0);
+	CHECK_EQ(dmm_mh_decode(&out, b, (size_t)n), n);
+	CHECK_EQ(out.notes, DMM_MH_NOTE_EMPTY_FORM | DMM_MH_NOTE_RESERVED_VALUE);
+	CHECK(out.nopts == 4 && out.opts[0].u.mnid.id.len == 0 && out.opts[2].u.hi.value == 0);
+	m.type = DMM_MH_BU;
+	CHECK_EQ(dmm_mh_encode(b, sizeof(b), &m), DMM_ERR_MNID_LEN);
+	m.opts[0].u.mnid.id.len = 1;
+	CHECK_EQ(dmm_mh_encode(b, sizeof(b), &m), DMM_ERR_OPT_RESERVED); /* HI 0 */
+	m.opts[2].u.hi.value = DMM_HI_NEW_IF;
+	CHECK(dmm_mh_encode(b, sizeof(b), &m) > 0); /* ATT 0 */
+	m.opts[0].u.mnid.subtype = 0;
+	CHECK_EQ(dmm_mh_encode(b, sizeof(b), &m), DMM_ERR_OPT_RESERVED);
+
+	CHECK(strcmp(dmm_mh_note_names(0, names, sizeof(names)), "") == 0);
+	CHECK(strcmp(dmm_mh_note_names(DMM_MH_NOTE_MISALIGNED | DMM_MH_NOTE_RESERVED_VALUE, names,
+				       sizeof(names)),
+		     "misaligned,reserved-value") == 0);
+	CHECK(strcmp(dmm_mh_note_names(0x1f, names, sizeof(names)),
+		     "misaligned,reserved-value,reserved-bits,empty-form,unknown-option") == 0);
+	CHECK(strcmp(dmm_mh_note_names(0x1f, names, 16), "misaligned") == 0); /* whole names only */
+}
+
 /*
  * The option table is sorted by type and dmm_mh_opt_desc() finds each entry
  * by its type (and by its name); every other type has no descriptor.
@@ -297,5 +421,7 @@ int main(void)
 	test_checksum_detects_flips();
 	test_builders();
 	test_truncations();
+	test_partial_decode();
+	test_empty_forms();
 	return check_report("test_mh");
 }

@@ -19,6 +19,10 @@
  * encoding the decoded struct gives the bytes again. Decode-only vectors
  * (unknown options, non-minimal padding) carry the canonical re-encoding.
  * Negative vectors name the DMM_ERR_* the decoder must return.
+ * Tolerated vectors (misaligned options, reserved values and bits, the
+ * empty forms of RFC 5213 §5.3.6) are positive vectors that also name the
+ * DMM_MH_NOTE_* bits the decoder must report; every other positive vector
+ * decodes without a note (but for the skipped unknown options).
  *
  * Fuzz seeds: `test_mh_golden --write-seeds tests/fuzz/corpus/mh` writes
  * every vector (positive and negative) as <name>.bin and then runs the
@@ -1134,6 +1138,144 @@ static const char V_BU_C000_CANON[] = "3b 01 05 00 00 00 12 34"
 				      "c0 00 00 96 01 02 00 00";
 
 /* ------------------------------------------------------------------ */
+/* tolerated on receipt, noted (RFC 6275 §6.2.1 and the Reserved rules) */
+
+static void pbu_hnp_64(struct dmm_mh_msg *m)
+{
+	pbu_base(m, 1);
+	add_prefix(m, DMM_OPT_HNP, PFX_HNP, 64);
+}
+
+/* RFC 6275 §6.2.1: alignment is the sender's rule. HNP at 8n+6 (wants 8n+4). */
+static const char V_TOL_ALIGN_HNP[] = "3b 04 05 00 00 00 00 01"	 /*  0: BU seq 1 */
+				      "82 00 01 2c 01 00 16 12"	 /*  8: A|P, 300 | 12: PadN(2) | 14: HNP */
+				      "00 40 20 01 0d b8 00 01"	 /* 16: rsvd, PLen 64, 2001:db8:1:1:: */
+				      "00 01 00 00 00 00 00 00"	 /* 24: */
+				      "00 00 01 04 00 00 00 00"; /* 32: (HNP ends 34) | 34: PadN(6) */
+static const char V_TOL_ALIGN_HNP_CANON[] = "3b 03 05 00 00 00 00 01"
+					    "82 00 01 2c 16 12 00 40" /* 12: HNP at 8n+4 */
+					    "20 01 0d b8 00 01 00 01"
+					    "00 00 00 00 00 00 00 00";
+
+/* ACoA at 8n+4 (wants 8n+6). */
+static const char V_TOL_ALIGN_ACOA[] = "3b 03 05 00 00 00 12 34"  /*  0: BU seq 0x1234 */
+				       "c0 00 00 96 03 10 20 01"  /*  8: A|H, 150 | 12: ACoA 2001:db8::2 */
+				       "0d b8 00 00 00 00 00 00"  /* 16: */
+				       "00 00 00 00 00 02 01 00"; /* 24: (ends 30) | 30: PadN(2) */
+static const char V_TOL_ALIGN_ACOA_CANON[] = "3b 03 05 00 00 00 12 34"
+					     "c0 00 00 96 01 00 03 10" /* 12: PadN(2) | 14: ACoA */
+					     "20 01 0d b8 00 00 00 00"
+					     "00 00 00 00 00 00 00 02";
+static void f_tol_align_acoa(struct dmm_mh_msg *m)
+{
+	bu_c000(m);
+	hexb(opt_new(m, DMM_OPT_ACOA)->u.acoa.b, 16, IP_DB8_2);
+}
+
+/* RFC 5213 §8.5: ATT 0 is reserved; independent MAGs send it. Canonical: we echo it as is. */
+static const char V_TOL_ATT_ZERO[] = "3b 01 05 00 00 00 00 01"
+				     "82 00 01 2c 18 02 00 00"; /* 12: ATT Len 2, rsvd, 0 */
+static void f_tol_att_zero(struct dmm_mh_msg *m)
+{
+	pbu_base(m, 1);
+	opt_new(m, DMM_OPT_ATT)->u.att.value = 0;
+}
+
+/*
+ * Reserved octets set: the MH header's (3), the HNP's (14), the HI's
+ * (18); and the BU's unassigned flag bits 0x000f. RFC 6275 §6.1.1,
+ * RFC 5213 §8.3/§8.4: "MUST be ignored by the receiver". The Reserved
+ * octets re-encode as 0; the flag bits stay in flags.
+ */
+static const char V_TOL_RSV[] = "3b 04 05 ff 00 00 00 01"  /*  0: Reserved 0xff */
+				"82 0f 01 2c 16 12 a5 40"  /*  8: A|P + 0x000f | 12: HNP, rsvd 0xa5 */
+				"20 01 0d b8 00 01 00 01"  /* 16: */
+				"00 00 00 00 00 00 00 00"  /* 24: (HNP ends 32) */
+				"17 02 5a 01 01 02 00 00"; /* 32: HI rsvd 0x5a, 1 | 36: PadN(4) */
+static const char V_TOL_RSV_CANON[] = "3b 04 05 00 00 00 00 01"
+				      "82 0f 01 2c 16 12 00 40"
+				      "20 01 0d b8 00 01 00 01"
+				      "00 00 00 00 00 00 00 00"
+				      "17 02 00 01 01 02 00 00";
+static void f_tol_rsv(struct dmm_mh_msg *m)
+{
+	pbu_hnp_64(m);
+	m->u.bu.flags |= 0x000f;
+	opt_new(m, DMM_OPT_HI)->u.hi.value = DMM_HI_NEW_IF;
+}
+
+/*
+ * RFC 5213 §5.3.6: the PBA refusing a PBU that had no MN-ID, HNP, HI or
+ * ATT carries the empty forms: an MN-ID with a zero-length identifier,
+ * one HNP ALL_ZERO, HI 0 and ATT 0. Canonical (our encoder writes them).
+ */
+static const char V_PBA_EMPTY[] =
+	"3b 05 06 00 00 00 80 20"  /*  0: BA | 6: status 128, P */
+	"00 07 00 00 08 01 01 01"  /*  8: seq 7, lifetime 0 | 12: MN-ID Len 1, NAI | 15: PadN(3) */
+	"03 00 00 00 16 12 00 00"  /* 16: | 20: HNP Len 18, PLen 0 */
+	"00 00 00 00 00 00 00 00"  /* 24: :: */
+	"00 00 00 00 00 00 00 00"  /* 32: (HNP ends 40) */
+	"17 02 00 00 18 02 00 00"; /* 40: HI 0 | 44: ATT 0 */
+static void f_pba_empty(struct dmm_mh_msg *m)
+{
+	pba_base(m);
+	m->u.ba.status = DMM_BA_UNSPECIFIED;
+	m->u.ba.seq = 7;
+	m->u.ba.lifetime = 0;
+	opt_new(m, DMM_OPT_MNID)->u.mnid.subtype = DMM_MNID_NAI; /* identifier length 0 */
+	add_prefix(m, DMM_OPT_HNP, PFX_ZERO, 0);
+	opt_new(m, DMM_OPT_HI)->u.hi.value = 0;
+	opt_new(m, DMM_OPT_ATT)->u.att.value = 0;
+}
+
+/*
+ * RFC 5213 §6.9.1.1 and §5.3.6: the PBU's all-zero forms the PBA copies
+ * back when it refuses: HNP ALL_ZERO (::/0, "allocate"), Link-local
+ * Address ALL_ZERO, and an all-zero MN-LLID. Plain values: no note.
+ */
+static const char V_PBU_ZERO_FORMS[] =
+	"3b 08 05 00 00 00 00 02"  /*  0: BU seq 2 */
+	"82 00 01 2c 16 12 00 00"  /*  8: A|P, 300 | 12: HNP ::/0 */
+	"00 00 00 00 00 00 00 00"  /* 16: */
+	"00 00 00 00 00 00 00 00"  /* 24: (ends 32) */
+	"17 02 00 01 18 02 00 03"  /* 32: HI 1 | 36: ATT 3 (802.3) */
+	"19 08 00 00 00 00 00 00"  /* 40: MN-LLID Len 8, rsvd, 00:00:00:00:00:00 */
+	"00 00 01 02 00 00 1a 10"  /* 48: (ends 50) | 50: PadN(4) | 54: LLA Len 16 */
+	"00 00 00 00 00 00 00 00"  /* 56: :: */
+	"00 00 00 00 00 00 00 00"; /* 64: (ends 72) */
+static void f_pbu_zero_forms(struct dmm_mh_msg *m)
+{
+	pbu_base(m, 2);
+	add_prefix(m, DMM_OPT_HNP, PFX_ZERO, 0);
+	opt_new(m, DMM_OPT_HI)->u.hi.value = DMM_HI_NEW_IF;
+	opt_new(m, DMM_OPT_ATT)->u.att.value = DMM_ATT_8023;
+	opt_new(m, DMM_OPT_MNLLID)->u.mnllid.len = 6;
+	opt_new(m, DMM_OPT_LLA);
+}
+
+struct tolerated {
+	const char *name;
+	const char *hex;
+	void (*fill)(struct dmm_mh_msg *m);
+	const char *canon; /* NULL: canonical */
+	uint16_t notes;	   /* DMM_MH_NOTE_* the decoder must report */
+};
+
+static const struct tolerated tolerated[] = {
+	{"tol_opt_align_hnp", V_TOL_ALIGN_HNP, pbu_hnp_64, V_TOL_ALIGN_HNP_CANON, DMM_MH_NOTE_MISALIGNED},
+	{"tol_opt_align_acoa", V_TOL_ALIGN_ACOA, f_tol_align_acoa, V_TOL_ALIGN_ACOA_CANON,
+	 DMM_MH_NOTE_MISALIGNED},
+	{"tol_att_zero", V_TOL_ATT_ZERO, f_tol_att_zero, NULL, DMM_MH_NOTE_RESERVED_VALUE},
+	{"tol_reserved", V_TOL_RSV, f_tol_rsv, V_TOL_RSV_CANON, DMM_MH_NOTE_RESERVED_BITS},
+	{"pba_empty_forms", V_PBA_EMPTY, f_pba_empty, NULL,
+	 DMM_MH_NOTE_EMPTY_FORM | DMM_MH_NOTE_RESERVED_VALUE},
+	{"pbu_zero_forms", V_PBU_ZERO_FORMS, f_pbu_zero_forms, NULL, 0},
+	{"unknown_opt_noted", V_UNKNOWN_OPT, f_unknown_opt, V_UNKNOWN_OPT_CANON, DMM_MH_NOTE_UNKNOWN_OPT},
+};
+
+#define NTOLERATED (sizeof(tolerated) / sizeof(tolerated[0]))
+
+/* ------------------------------------------------------------------ */
 /* the table                                                           */
 
 struct golden {
@@ -1242,11 +1384,6 @@ static const struct bad bad[] = {
 	 DMM_ERR_OPT_LEN},
 	{"bad_opt_len_hi1", /* 12: HI Len 1 | 15: Pad1 */
 	 "3b 01 05 00 00 00 00 01  82 00 01 2c 17 01 04 00", DMM_ERR_OPT_LEN},
-	{"bad_opt_align_hnp", /* 12: PadN(2) | 14: HNP at 8n+6 | 34: PadN(6) */
-	 "3b 04 05 00 00 00 00 01  82 00 01 2c 01 00 16 12"
-	 "00 40 20 01 0d b8 00 01  00 01 00 00 00 00 00 00"
-	 "00 00 01 04 00 00 00 00",
-	 DMM_ERR_OPT_ALIGN},
 	{"bad_opt_dup_hi", /* 12: HI 1 | 16: HI 1 | 20: PadN(4) */
 	 "3b 02 05 00 00 00 00 01  82 00 01 2c 17 02 00 01  17 02 00 01 01 02 00 00", DMM_ERR_OPT_DUP},
 	{"bad_opt_not_last", /* 12: Pad1 | 13: AUTH (ends 32) | 32: HI | 36: PadN(4) */
@@ -1254,17 +1391,19 @@ static const struct bad bad[] = {
 	 "00 00 01 00 a0 a1 a2 a3  a4 a5 a6 a7 a8 a9 aa ab"
 	 "17 02 00 01 01 02 00 00",
 	 DMM_ERR_OPT_NOT_LAST},
-	{"bad_opt_align_acoa", /* 12: ACoA at 8n+4 (wants 8n+6) | 30: PadN(2) */
-	 "3b 03 05 00 00 00 12 34  c0 00 00 96 03 10 20 01"
-	 "0d b8 00 00 00 00 00 00  00 00 00 00 00 02 01 00",
-	 DMM_ERR_OPT_ALIGN},
 	{"bad_opt_after_bad", /* 12: PadN(6) | 18: BAD Len 2 | 22: HI (RFC 6275 §6.2.7: BAD is last) */
 	 "3b 03 05 00 00 00 12 34  80 00 00 96 01 04 00 00"
 	 "00 00 05 02 aa bb 17 02  00 01 01 04 00 00 00 00",
 	 DMM_ERR_OPT_NOT_LAST},
 	/* option contents */
 	{"bad_hi_zero", "3b 01 05 00 00 00 00 01  82 00 01 2c 17 02 00 00", DMM_ERR_OPT_RESERVED},
-	{"bad_att_zero", "3b 01 05 00 00 00 00 01  82 00 01 2c 18 02 00 00", DMM_ERR_OPT_RESERVED},
+	/* RFC 5213 §5.3.6's empty forms belong in a PBA only: in a PBU they would name nobody. */
+	{"bad_mnid_empty_in_bu", /* 12: MN-ID Len 1, NAI, no identifier | 15: Pad1 */
+	 "3b 01 05 00 00 00 00 01  82 00 01 2c 08 01 01 00", DMM_ERR_MNID_LEN},
+	{"bad_mnid_subtype0_empty", /* 12: MN-ID Len 1, subtype 0 (reserved, RFC 4283 §3), in a PBA */
+	 "3b 01 06 00 00 00 80 20  00 01 00 00 08 01 00 00", DMM_ERR_OPT_RESERVED},
+	{"bad_hi_zero_in_bri", /* HI 0 in a BRI is no §5.3.6 empty form: 12: HI 0 */
+	 "3b 01 10 00 00 00 01 00  00 07 80 00 17 02 00 00", DMM_ERR_OPT_RESERVED},
 	{"bad_prefix_len", /* 12: HNP PLen 129 */
 	 "3b 03 05 00 00 00 00 01  82 00 01 2c 16 12 00 81"
 	 "20 01 0d b8 00 01 00 01  00 00 00 00 00 00 00 00",
@@ -1385,6 +1524,21 @@ static void check_golden(const struct golden *g)
 	}
 }
 
+/* A well-formed vector draws no note but "unknown option" where it has one. */
+static void check_no_notes(const struct golden *g)
+{
+	uint8_t wire[DMM_MH_MAX_LEN];
+	struct dmm_mh_msg got;
+	size_t n = unhex(wire, sizeof(wire), g->hex);
+
+	if (dmm_mh_decode(&got, wire, n) != (int)n)
+		return; /* check_golden() reports it */
+	if ((got.notes & ~DMM_MH_NOTE_UNKNOWN_OPT) != 0)
+		fprintf(stderr, "%s: unexpected notes 0x%x\n", g->name, got.notes);
+	CHECK_EQ(got.notes & ~DMM_MH_NOTE_UNKNOWN_OPT, 0);
+	CHECK_EQ(!!(got.notes & DMM_MH_NOTE_UNKNOWN_OPT), got.unknown_opts > 0);
+}
+
 static void check_bad(const struct bad *b)
 {
 	uint8_t wire[DMM_MH_MAX_LEN];
@@ -1396,6 +1550,24 @@ static void check_bad(const struct bad *b)
 		fprintf(stderr, "%s: decode returned %d (%s), expected %s\n", b->name, r, dmm_errname(r),
 			dmm_errname(b->err));
 	CHECK_EQ(r, b->err);
+}
+
+/* A tolerated vector: checked as a golden one, then its notes. */
+static void check_tolerated(const struct tolerated *t)
+{
+	const struct golden g = {t->name, t->hex, t->fill, t->canon};
+	uint8_t wire[DMM_MH_MAX_LEN];
+	struct dmm_mh_msg got;
+	size_t n = unhex(wire, sizeof(wire), t->hex);
+	int r;
+
+	check_golden(&g);
+	r = dmm_mh_decode(&got, wire, n);
+	CHECK_EQ(r, (int)n);
+	CHECK_EQ(got.decoded, DMM_MH_DEC_ALL);
+	if (got.notes != t->notes)
+		fprintf(stderr, "%s: notes 0x%x, expected 0x%x\n", t->name, got.notes, t->notes);
+	CHECK_EQ(got.notes, t->notes);
 }
 
 /*
@@ -1638,6 +1810,8 @@ static int write_seeds(const char *dir)
 		rc |= seed_write(dir, golden[i].name, golden[i].hex);
 	for (size_t i = 0; i < NBAD; i++)
 		rc |= seed_write(dir, bad[i].name, bad[i].hex);
+	for (size_t i = 0; i < NTOLERATED; i++)
+		rc |= seed_write(dir, tolerated[i].name, tolerated[i].hex);
 	for (size_t i = 0; i < sizeof(ck_vecs) / sizeof(ck_vecs[0]); i++)
 		rc |= seed_write(dir, ck_vecs[i].name, ck_vecs[i].hex);
 	return rc;
@@ -1648,10 +1822,14 @@ int main(int argc, char **argv)
 	if (seed_args(argc, argv, write_seeds) != 0)
 		return 2;
 
-	for (size_t i = 0; i < NGOLDEN; i++)
+	for (size_t i = 0; i < NGOLDEN; i++) {
 		check_golden(&golden[i]);
+		check_no_notes(&golden[i]);
+	}
 	for (size_t i = 0; i < NBAD; i++)
 		check_bad(&bad[i]);
+	for (size_t i = 0; i < NTOLERATED; i++)
+		check_tolerated(&tolerated[i]);
 	for (size_t i = 0; i < sizeof(ck_vecs) / sizeof(ck_vecs[0]); i++)
 		check_ip6(&ck_vecs[i]);
 	check_encode_errors();
