@@ -242,12 +242,20 @@ static void t_status_paths(void)
 	CHECK(r && r->u.ba.status == DMM_BA_HOME_REG_NOT_SUPPORTED && !(r->u.ba.flags & DMM_BA_P));
 	m.u.bu.flags &= (uint16_t)~DMM_BU_H;
 	CHECK_EQ(status_of(lma, &MAG1, &m), DMM_BA_PROHIBITED);
-	/* 160: no MN-ID; the PBA has no MN-ID either (zero-length is not encodable). */
+	/*
+	 * 160: no MN-ID; the PBA carries the empty MN-ID option that RFC 5213
+	 * §5.3.6 prescribes when the PBU had none (issue 9 §1: every PBA
+	 * carries the required options, in their empty forms if need be).
+	 */
 	pbu(&m, "mn1@x", NULL, 1, 1);
 	del_opt(&m, DMM_OPT_MNID);
 	r = xact(lma, &MAG1, &m);
 	CHECK(r && r->u.ba.status == DMM_BA_MISSING_MN_ID);
-	CHECK(r && !dmm_mh_find_opt(r, DMM_OPT_MNID, NULL) && dmm_mh_find_opt(r, DMM_OPT_HNP, NULL));
+	{
+		const struct dmm_mh_opt *id = r ? dmm_mh_find_opt(r, DMM_OPT_MNID, NULL) : NULL;
+
+		CHECK(id && id->u.mnid.len == 0 && dmm_mh_find_opt(r, DMM_OPT_HNP, NULL));
+	}
 	/* 154: MAG not authorised. */
 	pbu(&m, "mn1@x", NULL, 1, 1);
 	CHECK_EQ(status_of(lma, &MAG_BAD, &m), DMM_BA_MAG_NOT_AUTHORIZED);
