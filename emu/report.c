@@ -531,11 +531,11 @@ static json_t *kill_json(struct emu *e, const struct emu_kill *k)
 		hb_params(e, m, &iv, &allowed);
 		/*
 		 * peer.c counts a miss when the next request is due and declares the
-		 * peer down once missing_allowed requests in a row went unanswered
-		 * (RFC 5847 §5.2): at most (allowed + 1) intervals after the kill,
+		 * peer down when the misses in a row exceed missing_allowed
+		 * (RFC 5847 §3.1): at most (allowed + 2) intervals after the kill,
 		 * plus the path delay.
 		 */
-		b = iv * (allowed + 1) + e->paths.max_delay;
+		b = iv * (allowed + 2) + e->paths.max_delay;
 		if (b > bound)
 			bound = b;
 		dj = json_pack("{s:s}", "mag", m->name);

@@ -99,10 +99,13 @@ static int64_t free_slot(const struct dmm_cmd *c)
 	return best;
 }
 
-/* True when a has a row or one can be made, and a heartbeat peer exists or can be made. */
+/*
+ * True when a has a row or one can be made, and a heartbeat peer exists or
+ * can be made. Allocates nothing: cmd_anchor_adjust() makes the peer.
+ */
 bool cmd_anchor_room(struct dmm_cmd *c, const struct dmm_addr *a)
 {
-	if (!dmm_peers_get(c->base.peers, a, false) && !dmm_peers_get(c->base.peers, a, true))
+	if (!dmm_peers_has_room(c->base.peers, a))
 		return false;
 	return cmd_anchor_find(c, a) || free_slot(c) >= 0;
 }

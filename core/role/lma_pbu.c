@@ -311,10 +311,14 @@ static bool check_request(struct dmm_lma *lma, const struct pbu *p, struct verdi
 	return v->status == 0;
 }
 
-/* True when the tunnel to pcoa and n_hnp more prefixes' intents fit (else status 130). */
+/*
+ * True when the tunnel to pcoa and n_hnp more prefixes' intents fit (else
+ * status 130). A check allocates nothing: the peer entry is made by
+ * lma_peer_hold() when the binding is applied.
+ */
 static bool room_for(struct dmm_lma *lma, const struct dmm_addr *pcoa, unsigned n_hnp)
 {
-	return dmm_peers_get(lma->base.peers, pcoa, true) &&
+	return dmm_peers_has_room(lma->base.peers, pcoa) &&
 	       dmm_fm_count(lma->base.fm) + 2u * n_hnp <= lma->fm_cap;
 }
 

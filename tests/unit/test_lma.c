@@ -680,7 +680,7 @@ static void t_expiry(void)
 	dmm_lma_free(lma);
 }
 
-/* RFC 5847: down after missing_allowed + 1 unanswered intervals; a new restart counter deletes bindings. */
+/* RFC 5847 §3.1: down when the misses exceed missing_allowed; a new restart counter deletes bindings. */
 static void t_heartbeat(void)
 {
 	struct dmm_lma_cfg cfg;
@@ -715,8 +715,8 @@ static void t_heartbeat(void)
 			deliver(lma, &MAG2, &hb);
 		}
 		/* Requests go out at every interval; misses are counted at the next one, and the
-		 * third unanswered request in a row (MISSING_HEARTBEATS_ALLOWED) means down. */
-		CHECK_EQ(peer->state, i <= 2 ? DMM_PEER_UNKNOWN : DMM_PEER_DOWN);
+		 * third miss in a row exceeds MISSING_HEARTBEATS_ALLOWED (2): down (RFC 5847 §3.1). */
+		CHECK_EQ(peer->state, i <= 3 ? DMM_PEER_UNKNOWN : DMM_PEER_DOWN);
 	}
 	CHECK_EQ(dmm_role_stats(lma)->peers_down, 1);
 	/* Bindings are kept while the MAG is down. */
