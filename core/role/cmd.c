@@ -137,8 +137,8 @@ void dmm_cmd_cfg_defaults(struct dmm_cmd_cfg *cfg)
 	cfg->timestamp_validity_window = 300 * DMM_MSEC; /* RFC 5213 §9.1 */
 	cfg->timestamp_based = true;
 	cfg->min_delay_before_bce_delete = 10 * DMM_SECOND; /* RFC 5213 §9.1 (10000 ms) */
-	cfg->pbu_pacing = DMM_MSEC;			    /* RFC 8885 §3.2 */
-	cfg->max_update_rate = 1000; /* RFC 8885 §3.6; the pacing's rate: RFC 6275's 3 is one MN's limit */
+	cfg->pbu_pacing = 100 * DMM_USEC;		    /* RFC 8885 §3.2 */
+	cfg->max_update_rate = 1000; /* RFC 8885 §3.6; RFC 6275's MAX_UPDATE_RATE (3) is one MN's limit */
 	cfg->heartbeat_interval = 60 * DMM_SECOND; /* RFC 5847 §5 */
 	cfg->missing_heartbeats_allowed = 3;
 }
