@@ -66,6 +66,11 @@ static void cmd_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle 
 		if (e)
 			cmd_mn_delete(c, e, true, "lifetime expired", now);
 		break;
+	case DMM_TIMER_BCE_DEREG_DELAY: /* RFC 5213 §5.3.5 step 2: no new registration in the wait */
+		e = dmm_bcache_get(c->bc, h);
+		if (e)
+			cmd_mn_delete(c, e, true, "de-registration", now);
+		break;
 	case CMD_TIMER_RELAY:
 		cmd_relay_timer(c, h, now);
 		break;
@@ -131,6 +136,9 @@ void dmm_cmd_cfg_defaults(struct dmm_cmd_cfg *cfg)
 	cfg->max_retransmissions = 3;
 	cfg->timestamp_validity_window = 300 * DMM_MSEC; /* RFC 5213 §9.1 */
 	cfg->timestamp_based = true;
+	cfg->min_delay_before_bce_delete = 10 * DMM_SECOND; /* RFC 5213 §9.1 (10000 ms) */
+	cfg->pbu_pacing = 100 * DMM_USEC;		    /* RFC 8885 §3.2 */
+	cfg->max_update_rate = 1000; /* RFC 8885 §3.6; RFC 6275's MAX_UPDATE_RATE (3) is one MN's limit */
 	cfg->heartbeat_interval = 60 * DMM_SECOND; /* RFC 5847 §5 */
 	cfg->missing_heartbeats_allowed = 3;
 }

@@ -32,15 +32,22 @@ enum {
 
 #define CMD_MAX_TRIES 8 /* anchor candidates tried for one HNP ::/0 request */
 
-/* The S-MAAR's request as far as later answers need it. */
+/*
+ * The S-MAAR's request as far as later answers need it: what RFC 5213
+ * §5.3.6 has every PBA copy (HI, ATT, MN-LLID, Timestamp, HNPs; the
+ * MN-ID is passed beside it).
+ */
 struct cmd_req {
 	struct dmm_addr smaar, dst; /* the PBU's source and destination */
 	uint16_t seq;
 	bool has_ts;
+	bool has_hi, has_att; /* the options were there (their values may be reserved ones) */
+	uint8_t hi, att;
 	uint64_t ts; /* §8.8 form: 48-bit s << 16 | 1/65536 s */
 	uint32_t lifetime_s;
 	uint8_t n_hnp;
 	struct dmm_prefix hnp[DMM_BCE_MAX_HNP];
+	struct dmm_llid llid; /* len 0: no MN-LLID (or one longer than DMM_LLID_MAX, not echoed) */
 };
 
 /* Relay state of one (anchor, prefix) pair during a relay transaction. */
@@ -72,7 +79,9 @@ struct cmd_upd {
 	uint8_t kind;	     /* UPD_* */
 	bool relay;	     /* part of the MN's relay transaction */
 	bool abandoned;	     /* CHOOSE: the candidate timed out; a late prefix is given back */
+	bool queued;	     /* its next PBU waits for its slot (pacing, rate limit): the timer sends it */
 	uint8_t sent;
+	uint8_t hi, att; /* RFC 8885 §3.2: the S-MAAR's PBU is forwarded: its HI and ATT */
 	uint16_t seq, lifetime_units;
 	dmm_time_t delay;
 	struct dmm_handle mn;
@@ -92,6 +101,7 @@ struct cmd_anchor {
 	bool held; /* holds one heartbeat reference on its peer */
 	bool down; /* heartbeat says DOWN */
 	dmm_time_t last_heard;
+	dmm_time_t next_pbu; /* RFC 8885 §3.6: no PBU to it before (max_update_rate) */
 };
 
 struct dmm_cmd {
@@ -108,6 +118,7 @@ struct dmm_cmd {
 	struct dmm_hidx upd_idx;    /* seq -> update slot */
 	struct dmm_hidx choose_idx; /* MN-ID -> CHOOSE update slot */
 	uint16_t seq;
+	dmm_time_t next_pbu;	  /* RFC 8885 §3.2 pacing: no PBU to anyone before */
 	struct pmip_ratelimit rl; /* malformed-input log lines */
 	/* Scratch space, kept out of the stack: a decoded message is ~9 KB. */
 	struct dmm_mh_msg rx, tx;
@@ -130,12 +141,16 @@ static inline struct cmd_bx *cmd_bx_of(struct dmm_cmd *c, const struct dmm_bcach
 void cmd_timers_mn_registered(struct dmm_cmd *c, const struct dmm_bcache_entry *e);
 /* e is being removed. */
 void cmd_timers_mn_removed(struct dmm_cmd *c, const struct dmm_bcache_entry *e);
+/* e was de-registered: it goes min_delay_before_bce_delete from now unless registered again (§5.3.5). */
+void cmd_timers_mn_dereg_wait(struct dmm_cmd *c, const struct dmm_bcache_entry *e, dmm_time_t now);
 /* The relay transaction of e waits for the anchors' answers (§2.2). */
 void cmd_timers_relay_waiting(struct dmm_cmd *c, const struct dmm_bcache_entry *e, dmm_time_t now);
 /* The relay transaction of e is closed. */
 void cmd_timers_relay_closed(struct dmm_cmd *c, const struct dmm_bcache_entry *e);
 /* The PBU of update u went out: its answer is due within u->delay. */
 void cmd_timers_upd_sent(struct dmm_cmd *c, const struct cmd_upd *u, dmm_time_t now);
+/* The next PBU of u waits for its slot at `at` (pacing and rate limit, RFC 8885 §3.2, §3.6). */
+void cmd_timers_upd_queued(struct dmm_cmd *c, const struct cmd_upd *u, dmm_time_t at);
 /* u was abandoned: kept max_bindack_timeout for a late answer, then forgotten. */
 void cmd_timers_upd_abandoned(struct dmm_cmd *c, const struct cmd_upd *u, dmm_time_t now);
 /* u is freed. */
@@ -163,11 +178,20 @@ void cmd_upd_free(struct dmm_cmd *c, struct cmd_upd *u);
 void cmd_upd_reseq(struct dmm_cmd *c, struct cmd_upd *u);
 struct cmd_upd *cmd_upd_match(struct dmm_cmd *c, uint16_t seq, const struct dmm_addr *src);
 struct cmd_upd *cmd_choose_pending(struct dmm_cmd *c, const struct dmm_mnid *mnid);
+/*
+ * Send u's PBU now, or when pacing and the rate limit of its MAAR allow
+ * (RFC 8885 §3.2, §3.6): u->queued then, and the timer sends it. Either
+ * way the retransmission timer runs u->delay from the transmission.
+ */
 void cmd_upd_send(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now);
+/* The queued PBU of u goes now (its slot came). */
+void cmd_upd_send_queued(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now);
 bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, uint32_t lifetime_s,
 		     bool relay, dmm_time_t now);
+/* hi, att: what the PBU carries (RFC 8885 §3.2: those of the S-MAAR's request). */
 void cmd_release_at(struct dmm_cmd *c, const struct dmm_mnid *mnid, const struct dmm_addr *maar,
-		    const struct dmm_prefix *prefix, const struct dmm_addr *serving, dmm_time_t now);
+		    const struct dmm_prefix *prefix, const struct dmm_addr *serving, uint8_t hi, uint8_t att,
+		    dmm_time_t now);
 
 /* cmd_anchor.c */
 struct cmd_anchor *cmd_anchor_find(struct dmm_cmd *c, const struct dmm_addr *a);
@@ -186,6 +210,14 @@ void cmd_peer_up(void *ctx, struct dmm_peer *p, dmm_time_t now);
 /* A new entry for mnid served by S-MAAR s (§2.1), counted and logged "none -> ACTIVE"; NULL: no room. */
 struct dmm_bcache_entry *cmd_mn_add(struct dmm_cmd *c, const struct dmm_mnid *mnid, const struct dmm_addr *s,
 				    const struct dmm_prefix *p, dmm_time_t now);
+/*
+ * RFC 5213 §5.3.5 step 2: e was de-registered: "ACTIVE -> DEREG_WAIT",
+ * removed (with notify) after min_delay_before_bce_delete unless
+ * registered again; at once when that delay is 0.
+ */
+void cmd_mn_dereg_wait(struct dmm_cmd *c, struct dmm_bcache_entry *e, dmm_time_t now);
+/* A registration accepted during the wait: "DEREG_WAIT -> ACTIVE" (§5.3.5 step 2). */
+void cmd_mn_reactivate(struct dmm_cmd *c, struct dmm_bcache_entry *e);
 /*
  * Remove e, counted and logged "ACTIVE -> none (reason)": its pending
  * updates go; with notify, every previous MAAR gets lifetime 0 (§4).

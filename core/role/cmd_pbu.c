@@ -85,6 +85,7 @@ void cmd_relay_timer(struct dmm_cmd *c, struct dmm_handle h, dmm_time_t now)
 enum pbu_case {
 	PBU_REFUSE,   /* PBA with the status, nothing changes */
 	PBU_NOOP,     /* PBA 0, nothing changes (lifetime 0 for what is already gone) */
+	PBU_IGNORE,   /* no PBA, nothing changes (RFC 5213 §5.3.5 step 1) */
 	PBU_ABSORB,   /* a retransmission during a pending transaction: only its seq is taken */
 	PBU_REGISTER, /* initial registration, refresh or handover */
 	PBU_DEREG,    /* §4 */
@@ -112,6 +113,7 @@ struct verdict {
 static void read_pbu(struct dmm_cmd *c, struct pbu *p, const struct dmm_addr *src, const struct dmm_addr *dst)
 {
 	const struct dmm_mh_msg *m = &c->rx;
+	const struct dmm_mh_opt *o;
 
 	memset(p, 0, sizeof(*p));
 	p->r.smaar = *src;
@@ -126,8 +128,21 @@ static void read_pbu(struct dmm_cmd *c, struct pbu *p, const struct dmm_addr *sr
 		p->r.has_ts = true;
 		p->r.ts = pmip_ts_value(p->ts);
 	}
-	for (const struct dmm_mh_opt *o = dmm_mh_find_opt(m, DMM_OPT_HNP, NULL); o;
-	     o = dmm_mh_find_opt(m, DMM_OPT_HNP, o)) {
+	if ((o = dmm_mh_find_opt(m, DMM_OPT_HI, NULL)) != NULL) {
+		p->r.has_hi = true;
+		p->r.hi = o->u.hi.value;
+	}
+	if ((o = dmm_mh_find_opt(m, DMM_OPT_ATT, NULL)) != NULL) {
+		p->r.has_att = true;
+		p->r.att = o->u.att.value;
+	}
+	/* Choice: an MN-LLID longer than DMM_LLID_MAX (none in use is) is not kept, so not echoed. */
+	o = dmm_mh_find_opt(m, DMM_OPT_MNLLID, NULL);
+	if (o && o->u.mnllid.len <= DMM_LLID_MAX) {
+		p->r.llid.len = o->u.mnllid.len;
+		memcpy(p->r.llid.b, o->u.mnllid.b, o->u.mnllid.len);
+	}
+	for (o = dmm_mh_find_opt(m, DMM_OPT_HNP, NULL); o; o = dmm_mh_find_opt(m, DMM_OPT_HNP, o)) {
 		if (p->r.n_hnp < DMM_BCE_MAX_HNP)
 			p->r.hnp[p->r.n_hnp++] = o->u.hnp;
 		p->n_hnp++;
@@ -176,8 +191,12 @@ static bool check_request(struct dmm_cmd *c, const struct pbu *p, struct dmm_bca
 	v->status = pmip_check_mn(c->cfg.policy, &c->cfg.addr, s, p->has_mnid ? &p->mnid : NULL, &prof);
 	if (v->status)
 		return false;
-	/* Step 9, RFC 5213 §5.5. Without a Timestamp: the seq, against the same S-MAAR only. */
-	if (c->cfg.timestamp_based && p->ts) {
+	/*
+	 * Step 9, RFC 5213 §5.5: with a Timestamp the seq is ignored (rule 5),
+	 * whatever timestamp_based says of our own PBUs; without one, the
+	 * seq, against the same S-MAAR only.
+	 */
+	if (p->ts) {
 		v->status = pmip_check_ts(p->ts, wall_ns(c, now), c->cfg.timestamp_validity_window, e != NULL,
 					  e ? e->timestamp : 0);
 		if (v->status)
@@ -192,6 +211,10 @@ static bool check_request(struct dmm_cmd *c, const struct pbu *p, struct dmm_bca
 	}
 	if (p->n_hnp == 0)
 		v->status = DMM_BA_MISSING_HNP; /* step 10 */
+	else if (!p->r.has_hi)
+		v->status = DMM_BA_MISSING_HI; /* step 11 */
+	else if (!p->r.has_att)
+		v->status = DMM_BA_MISSING_ATT; /* step 12 */
 	else if (p->n_zero && p->n_hnp > 1)
 		v->status = DMM_BA_UNSPECIFIED; /* Choice: ::/0 asks for an anchor and comes alone */
 	else if (p->n_hnp > DMM_BCE_MAX_HNP)
@@ -221,13 +244,21 @@ static void check_lifetime0(struct dmm_cmd *c, const struct pbu *p, struct verdi
 	bool own = false;
 
 	/*
-	 * Choice: a lifetime-0 PBU for an MN we do not have, or from a
-	 * MAAR that does not serve it (§4: only the S-MAAR
-	 * de-registers), changes nothing but is answered 0: the sender
-	 * holds nothing for the MN as far as the CMD is concerned.
+	 * Choice: a lifetime-0 PBU for an MN we do not have changes nothing
+	 * but is answered 0: the sender holds nothing for the MN as far as
+	 * the CMD is concerned.
 	 */
-	if (!e || !dmm_addr_eq(&e->pcoa, s)) {
+	if (!e) {
 		v->what = PBU_NOOP;
+		return;
+	}
+	/*
+	 * RFC 5213 §5.3.5 step 1 (RFC 8885 §3.5: only the S-MAAR
+	 * de-registers): from a MAAR that does not serve the MN it is
+	 * ignored: no PBA, no status.
+	 */
+	if (!dmm_addr_eq(&e->pcoa, s)) {
+		v->what = PBU_IGNORE;
 		return;
 	}
 	x = cmd_bx_of(c, e);
@@ -390,9 +421,13 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 		cmd_log_mn(c, DMM_LOG_DEBUG, mnid, &r->hnp[0], s, "ACTIVE -> ACTIVE (refresh)");
 	}
 	x = cmd_bx_of(c, e);
+	cmd_mn_reactivate(c, e); /* RFC 5213 §5.3.5 step 2: a registration ends the wait */
 	e->seq = r->seq;
 	if (r->has_ts)
 		e->timestamp = r->ts;
+	e->hi = r->hi;
+	e->att = r->att;
+	e->llid = r->llid;
 	e->lifetime = (dmm_time_t)lifetime_s * DMM_SECOND;
 	e->expires = now + e->lifetime;
 	e->updated = now;
@@ -442,11 +477,17 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 	cmd_send_pba(c, r, &e->mnid, DMM_BA_ACCEPTED, lifetime_s, &prev, now);
 }
 
+/* RFC 5213 §5.3.5 step 2: PBA 0 at once; the entry goes after MinDelayBeforeBCEDelete. */
 static void apply_dereg(struct dmm_cmd *c, const struct pbu *p, struct dmm_bcache_entry *e, dmm_time_t now)
 {
-	c->base.stats.deregistrations++;
 	cmd_send_pba(c, &p->r, &p->mnid, DMM_BA_ACCEPTED, 0, NULL, now);
-	cmd_mn_delete(c, e, true, "de-registration", now);
+	if (e->state == DMM_BCE_DEREG_WAIT)
+		return; /* a retransmission: the wait goes on */
+	c->base.stats.deregistrations++;
+	e->seq = p->r.seq;
+	if (p->r.has_ts)
+		e->timestamp = p->r.ts;
+	cmd_mn_dereg_wait(c, e, now);
 }
 
 static void apply_release(struct dmm_cmd *c, const struct pbu *p, struct dmm_bcache_entry *e, dmm_time_t now)
@@ -462,7 +503,7 @@ static void apply_release(struct dmm_cmd *c, const struct pbu *p, struct dmm_bca
 				continue;
 			/* §5: the anchor gives the prefix back to its pool. */
 			cmd_pair_drop(c, e, i, "released idle", now);
-			cmd_release_at(c, &e->mnid, &pr.addr, &pr.prefix, &e->pcoa, now);
+			cmd_release_at(c, &e->mnid, &pr.addr, &pr.prefix, &e->pcoa, p->r.hi, p->r.att, now);
 			c->ctr.releases++;
 			break;
 		}
@@ -493,7 +534,6 @@ static void choose_next(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 	u->delay = c->cfg.initial_bindack_timeout;
 	cmd_log_mn(c, DMM_LOG_INFO, &u->mnid, &u->prefix, &u->maar, "anchor candidate asked");
 	cmd_upd_send(c, u, now);
-	cmd_timers_upd_sent(c, u, now);
 }
 
 static void apply_choose(struct dmm_cmd *c, const struct pbu *p, struct verdict *v, dmm_time_t now)
@@ -515,6 +555,8 @@ static void apply_choose(struct dmm_cmd *c, const struct pbu *p, struct verdict 
 	}
 	u->req = p->r;
 	u->serving = p->r.smaar;
+	u->hi = p->r.hi;
+	u->att = p->r.att;
 	u->lifetime_units = p->lifetime_units;
 	choose_next(c, u, now);
 }
@@ -538,7 +580,7 @@ static void choose_answer(struct dmm_cmd *c, struct cmd_upd *u, const struct dmm
 		cmd_log_mn(c, DMM_LOG_INFO, &u->mnid, h ? &h->u.hnp : NULL, &anchor,
 			   "anchor candidate refused");
 		if (m->u.ba.status < 128 && h && !cmd_prefix_is_zero(&h->u.hnp))
-			cmd_release_at(c, &u->mnid, &anchor, &h->u.hnp, &r.smaar,
+			cmd_release_at(c, &u->mnid, &anchor, &h->u.hnp, &r.smaar, u->hi, u->att,
 				       now); /* not usable: give it back */
 		choose_next(c, u, now);
 		return;
@@ -576,6 +618,8 @@ static void choose_timeout(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 		late->abandoned = true;
 		late->maar = u->maar;
 		late->serving = u->req.smaar;
+		late->hi = u->hi;
+		late->att = u->att;
 		cmd_timers_upd_abandoned(c, late, now);
 		u->sent = 0; /* already has a fresh seq */
 	}
@@ -601,11 +645,16 @@ void cmd_recv_pbu(struct dmm_cmd *c, const struct dmm_addr *src, const struct dm
 
 	read_pbu(c, &p, src, dst);
 	check_pbu(c, &p, &v, now);
-	if (v.what != PBU_REFUSE)
+	if (v.what != PBU_REFUSE && v.what != PBU_IGNORE)
 		cmd_anchor_heard(c, src, &c->rx, now);
 	switch (v.what) {
 	case PBU_REFUSE:
 		refuse(c, &p, v.status, now);
+		return;
+	case PBU_IGNORE:
+		c->base.stats.rx_unexpected++;
+		cmd_log_mn(c, DMM_LOG_DEBUG, &p.mnid, &p.r.hnp[0], src,
+			   "lifetime 0 from a MAAR that does not serve the MN: ignored");
 		return;
 	case PBU_NOOP:
 		cmd_log_mn(c, DMM_LOG_DEBUG, &p.mnid, &p.r.hnp[0], src,
@@ -667,10 +716,11 @@ void cmd_recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t now)
 		const struct dmm_mh_opt *h = dmm_mh_find_opt(m, DMM_OPT_HNP, NULL);
 		struct dmm_mnid id = u->mnid;
 		struct dmm_addr serving = u->serving;
+		uint8_t hi = u->hi, att = u->att;
 
 		cmd_upd_free(c, u);
 		if (m->u.ba.status < 128 && h && !cmd_prefix_is_zero(&h->u.hnp))
-			cmd_release_at(c, &id, src, &h->u.hnp, &serving,
+			cmd_release_at(c, &id, src, &h->u.hnp, &serving, hi, att,
 				       now); /* a late anchor: give the prefix back */
 		return;
 	}
@@ -715,14 +765,18 @@ void cmd_upd_timer(struct dmm_cmd *c, struct dmm_handle h, dmm_time_t now)
 		cmd_upd_free(c, u);
 		return;
 	}
+	if (u->queued) { /* its slot came (RFC 8885 §3.2, §3.6) */
+		cmd_upd_send_queued(c, u, now);
+		return;
+	}
 	if (u->kind == UPD_CHOOSE) {
 		choose_timeout(c, u, now);
 		return;
 	}
 	if (u->sent <= c->cfg.max_retransmissions) {
-		cmd_upd_send(c, u, now);
+		/* RFC 6275 §11.8: a new PBU (new seq, cmd_upd_send), the timeout doubled. */
 		u->delay = pmip_backoff_next(u->delay, c->cfg.max_bindack_timeout);
-		cmd_timers_upd_sent(c, u, now);
+		cmd_upd_send(c, u, now);
 		return;
 	}
 	/* RFC 6275 §11.8: given up. Choice: the pair stays until the MN goes; the path may come back. */
@@ -739,15 +793,21 @@ void cmd_upd_timer(struct dmm_cmd *c, struct dmm_handle h, dmm_time_t now)
 
 /* --- malformed input (rule 5, malformed.c) --- */
 
-/* The fixed part of a BU decoded but an option did not: 128 with the seq, no options trusted. */
+/*
+ * The fixed part of a BU decoded but an option did not: 128 with the seq
+ * and, RFC 5213 §5.3.6, every option that decoded before the bad one
+ * (the decoder leaves them in c->rx), so that the MAAR can match it.
+ */
 void cmd_pbu_malformed(struct dmm_cmd *c, const struct dmm_addr *src, const struct dmm_addr *dst,
 		       uint16_t seq, dmm_time_t now)
 {
-	struct cmd_req r;
+	struct pbu p;
 
-	memset(&r, 0, sizeof(r));
-	r.smaar = *src;
-	r.dst = *dst;
-	r.seq = seq;
-	cmd_send_pba(c, &r, NULL, DMM_BA_UNSPECIFIED, 0, NULL, now);
+	if (c->rx.type != DMM_MH_BU || c->rx.u.bu.seq != seq) {
+		c->rx.nopts = 0; /* nothing of it is known to have decoded */
+		c->rx.type = DMM_MH_BU;
+		c->rx.u.bu.seq = seq;
+	}
+	read_pbu(c, &p, src, dst);
+	cmd_send_pba(c, &p.r, p.has_mnid ? &p.mnid : NULL, DMM_BA_UNSPECIFIED, 0, NULL, now);
 }

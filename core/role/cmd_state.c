@@ -99,6 +99,32 @@ void cmd_relay_close(struct dmm_cmd *c, struct dmm_bcache_entry *e)
 
 /* --- the end of an MN --- */
 
+void cmd_mn_dereg_wait(struct dmm_cmd *c, struct dmm_bcache_entry *e, dmm_time_t now)
+{
+	struct cmd_bx *x = cmd_bx_of(c, e);
+
+	if (c->cfg.min_delay_before_bce_delete == 0) {
+		cmd_mn_delete(c, e, true, "de-registration", now);
+		return;
+	}
+	cmd_relay_close(c, e);
+	note(c, &e->mnid, x->has_current ? &x->current : NULL, &e->pcoa, (int)e->state, DMM_BCE_DEREG_WAIT,
+	     "de-registration");
+	dmm_bcache_set_state(c->bc, e, DMM_BCE_DEREG_WAIT);
+	cmd_timers_mn_dereg_wait(c, e, now);
+}
+
+void cmd_mn_reactivate(struct dmm_cmd *c, struct dmm_bcache_entry *e)
+{
+	struct cmd_bx *x = cmd_bx_of(c, e);
+
+	if (e->state == DMM_BCE_ACTIVE)
+		return;
+	note(c, &e->mnid, x->has_current ? &x->current : NULL, &e->pcoa, (int)e->state, DMM_BCE_ACTIVE,
+	     "registered again in the wait");
+	dmm_bcache_set_state(c->bc, e, DMM_BCE_ACTIVE);
+}
+
 void cmd_mn_delete(struct dmm_cmd *c, struct dmm_bcache_entry *e, bool notify, const char *reason,
 		   dmm_time_t now)
 {
@@ -116,7 +142,7 @@ void cmd_mn_delete(struct dmm_cmd *c, struct dmm_bcache_entry *e, bool notify, c
 		cmd_bx_of(c, e)->px[i].upd = (struct dmm_handle){0, 0};
 		if (notify && !dmm_addr_eq(&e->pmaar.a[i].addr, &serving))
 			cmd_release_at(c, &e->mnid, &e->pmaar.a[i].addr, &e->pmaar.a[i].prefix, &serving,
-				       now);
+				       e->hi, e->att, now);
 		cmd_anchor_adjust(c, &e->pmaar.a[i].addr, 0, -1, now);
 	}
 	cmd_anchor_adjust(c, &serving, -1, 0, now);

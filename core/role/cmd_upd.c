@@ -42,16 +42,44 @@ void cmd_send_msg(struct dmm_cmd *c, const struct dmm_addr *src, const struct dm
 /* --- PBAs to the S-MAAR --- */
 
 /*
- * RFC 8885 §4.2: flags P and D, the request's seq, MN-ID and HNPs (one
- * ALL_ZERO HNP when it had none), the granted lifetime, the Timestamp
- * (echoed, or our time of day for 156/157, RFC 5213 §5.5), and one
- * Previous MAAR option per pair in prev.
+ * The empty forms of RFC 5213 §5.3.6 (a zero-length MN-ID, HI or ATT 0)
+ * go out only where the codec encodes them (in a BA); where it does not
+ * yet, they are left out rather than losing the whole PBA. false when
+ * m does not encode even without them.
+ */
+static bool drop_empty_forms(struct dmm_cmd *c, struct dmm_mh_msg *m)
+{
+	unsigned k = 0;
+
+	if (dmm_mh_encode(c->buf, sizeof(c->buf), m) > 0)
+		return true;
+	for (unsigned i = 0; i < m->nopts; i++) {
+		const struct dmm_mh_opt *o = &m->opts[i];
+		bool empty = (o->type == DMM_OPT_MNID && o->u.mnid.id.len == 0) ||
+			     (o->type == DMM_OPT_HI && o->u.hi.value == 0) ||
+			     (o->type == DMM_OPT_ATT && o->u.att.value == 0);
+
+		if (!empty)
+			m->opts[k++] = *o;
+	}
+	m->nopts = k;
+	return dmm_mh_encode(c->buf, sizeof(c->buf), m) > 0;
+}
+
+/*
+ * RFC 8885 §4.2 keeps the RFC 5213 §5.3.6 and §8.2 format: flags P and
+ * D, the request's seq; MN-ID (zero-length when the request had none,
+ * step 4), its HNPs (one ALL_ZERO HNP when it had none), HI and ATT
+ * (copied, or 0 when missing), the granted lifetime, the Timestamp
+ * (echoed, or our time of day for 156/157, §5.5), MN-LLID when the
+ * request had one; then one Previous MAAR option per pair in prev.
  */
 void cmd_send_pba(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_mnid *mnid, uint8_t status,
 		  uint32_t lifetime_s, const struct dmm_anchor_list *prev, dmm_time_t now)
 {
 	struct dmm_mh_msg *m = &c->tx;
 	struct dmm_mh_opt *o;
+	bool empty = !mnid || !mnid->len || !r->has_hi || !r->has_att;
 
 	dmm_mh_init(m, DMM_MH_BA);
 	m->u.ba.status = status;
@@ -60,14 +88,22 @@ void cmd_send_pba(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_m
 	m->u.ba.lifetime = status < 128 ? dmm_lifetime_units(lifetime_s) : 0;
 	if (mnid && mnid->len)
 		pmip_add_mnid(m, mnid);
+	else if ((o = dmm_mh_add_opt(m, DMM_OPT_MNID)) != NULL)
+		o->u.mnid.subtype = DMM_MNID_NAI; /* §5.3.6: a zero-length identifier */
 	for (unsigned i = 0; i < r->n_hnp; i++)
 		dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = r->hnp[i];
 	if (r->n_hnp == 0)
 		dmm_mh_add_opt(m, DMM_OPT_HNP); /* ::/0 */
+	dmm_mh_add_opt(m, DMM_OPT_HI)->u.hi.value = r->has_hi ? r->hi : 0;
+	dmm_mh_add_opt(m, DMM_OPT_ATT)->u.att.value = r->has_att ? r->att : 0;
 	if (status == DMM_BA_TIMESTAMP_MISMATCH || status == DMM_BA_TIMESTAMP_LOWER_THAN_PREV)
 		pmip_add_timestamp(m, pmip_wall_timestamp(c->base.env.wall_offset, now));
 	else if (r->has_ts)
 		pmip_add_timestamp(m, r->ts);
+	if (r->llid.len && (o = dmm_mh_add_opt(m, DMM_OPT_MNLLID)) != NULL) {
+		o->u.mnllid.len = r->llid.len;
+		memcpy(o->u.mnllid.b, r->llid.b, r->llid.len);
+	}
 	for (unsigned i = 0; prev && status < 128 && i < prev->n; i++) {
 		o = dmm_mh_add_opt(m, DMM_OPT_PREV_MAAR);
 		if (!o)
@@ -75,6 +111,8 @@ void cmd_send_pba(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_m
 		o->u.prev_maar.hnp = prev->a[i].prefix;
 		o->u.prev_maar.maar = prev->a[i].addr;
 	}
+	if (empty && !drop_empty_forms(c, m))
+		return; /* logged by the send below otherwise; cannot happen */
 	c->base.stats.binding_acks++;
 	c->base.stats.ba_status[status]++;
 	cmd_send_msg(c, &r->dst, &r->smaar, m);
@@ -186,17 +224,27 @@ struct cmd_upd *cmd_choose_pending(struct dmm_cmd *c, const struct dmm_mnid *mni
 	return NULL;
 }
 
-/* RFC 8885 §4.1: flags A P D, MN-ID, HNP, Serving MAAR, lifetime, Timestamp when timestamp_based. */
-void cmd_upd_send(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
+/*
+ * RFC 8885 §4.1 keeps the RFC 5213 §6.9.1.5 format: flags A P D, MN-ID,
+ * HNP, HI and ATT (those of the S-MAAR's PBU, which §3.2 forwards),
+ * Serving MAAR, lifetime, a Timestamp when timestamp_based. Each
+ * transmission is a new PBU with a new seq (RFC 6275 §11.8: a
+ * retransmission has a greater one; RFC 5213 §5.5).
+ */
+static void upd_transmit(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 {
 	struct dmm_mh_msg *m = &c->tx;
 
+	if (u->sent)
+		cmd_upd_reseq(c, u);
 	dmm_mh_init(m, DMM_MH_BU);
 	m->u.bu.seq = u->seq;
 	m->u.bu.flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
 	m->u.bu.lifetime = u->lifetime_units;
 	pmip_add_mnid(m, &u->mnid);
 	dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = u->prefix;
+	dmm_mh_add_opt(m, DMM_OPT_HI)->u.hi.value = u->hi ? u->hi : DMM_HI_UNKNOWN;
+	dmm_mh_add_opt(m, DMM_OPT_ATT)->u.att.value = u->att;
 	dmm_mh_add_opt(m, DMM_OPT_SERVING_MAAR)->u.serving_maar = u->serving;
 	if (c->cfg.timestamp_based) /* a fresh Timestamp on every transmission: an equal one gets 157 */
 		pmip_add_timestamp(m, pmip_wall_timestamp(c->base.env.wall_offset, now));
@@ -204,6 +252,48 @@ void cmd_upd_send(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 	if (u->sent > 1)
 		c->base.stats.pbu_retransmissions++;
 	cmd_send_msg(c, &c->cfg.addr, &u->maar, m);
+	cmd_timers_upd_sent(c, u, now);
+}
+
+/*
+ * The earliest time a PBU to maar may go, from now, and that slot taken:
+ * RFC 8885 §3.2 asks for pacing of the k PBUs one PBU triggers (pbu_pacing
+ * between any two of ours), §3.6 for at most max_update_rate PBUs to one
+ * MAAR in a second (spaced 1/max_update_rate apart, so no second, from
+ * any instant on, holds more). Choice: the limit is per MAAR over all MNs and configurable;
+ * RFC 6275's MAX_UPDATE_RATE (3) is a mobile node's own limit, and a CMD
+ * speaks for many MNs.
+ */
+static dmm_time_t upd_slot(struct dmm_cmd *c, const struct dmm_addr *maar, dmm_time_t now)
+{
+	struct cmd_anchor *a = cmd_anchor_find(c, maar);
+	dmm_time_t t = now > c->next_pbu ? now : c->next_pbu;
+
+	if (a && c->cfg.max_update_rate && a->next_pbu > t)
+		t = a->next_pbu;
+	c->next_pbu = t + c->cfg.pbu_pacing;
+	if (a && c->cfg.max_update_rate)
+		a->next_pbu = t + DMM_SECOND / c->cfg.max_update_rate;
+	return t;
+}
+
+void cmd_upd_send(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
+{
+	dmm_time_t at = upd_slot(c, &u->maar, now);
+
+	if (at <= now) {
+		u->queued = false;
+		upd_transmit(c, u, now);
+		return;
+	}
+	u->queued = true;
+	cmd_timers_upd_queued(c, u, at);
+}
+
+void cmd_upd_send_queued(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
+{
+	u->queued = false;
+	upd_transmit(c, u, now);
 }
 
 /*
@@ -233,6 +323,8 @@ bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, 
 	u->serving = e->pcoa;
 	u->lifetime_units = dmm_lifetime_units(lifetime_s);
 	u->delay = c->cfg.initial_bindack_timeout;
+	u->hi = e->hi;
+	u->att = e->att;
 	if (lifetime_s) {
 		px->upd = u->h;
 		px->expires = now + (dmm_time_t)lifetime_s * DMM_SECOND;
@@ -241,13 +333,13 @@ bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, 
 	cmd_log_mn(c, DMM_LOG_INFO, &e->mnid, &u->prefix, &u->maar,
 		   lifetime_s ? "PBU with Serving MAAR to the anchor" : "PBU lifetime 0 to the anchor");
 	cmd_upd_send(c, u, now);
-	cmd_timers_upd_sent(c, u, now);
 	return true;
 }
 
 /* A lifetime-0 PBU for (maar, prefix) not tied to a pair any more (a late prefix, a removed MN). */
 void cmd_release_at(struct dmm_cmd *c, const struct dmm_mnid *mnid, const struct dmm_addr *maar,
-		    const struct dmm_prefix *prefix, const struct dmm_addr *serving, dmm_time_t now)
+		    const struct dmm_prefix *prefix, const struct dmm_addr *serving, uint8_t hi, uint8_t att,
+		    dmm_time_t now)
 {
 	struct cmd_upd *u = cmd_upd_new(c, UPD_DEREG, mnid);
 
@@ -259,8 +351,9 @@ void cmd_release_at(struct dmm_cmd *c, const struct dmm_mnid *mnid, const struct
 	u->maar = *maar;
 	u->prefix = *prefix;
 	u->serving = *serving;
+	u->hi = hi;
+	u->att = att;
 	u->delay = c->cfg.initial_bindack_timeout;
 	cmd_log_mn(c, DMM_LOG_INFO, mnid, prefix, maar, "PBU lifetime 0 to the anchor");
 	cmd_upd_send(c, u, now);
-	cmd_timers_upd_sent(c, u, now);
 }

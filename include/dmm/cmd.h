@@ -34,6 +34,9 @@ struct dmm_cmd_cfg {
 	uint8_t max_retransmissions;	      /* 3 */
 	dmm_time_t timestamp_validity_window; /* 300 ms, RFC 5213 §5.5 */
 	bool timestamp_based;
+	dmm_time_t min_delay_before_bce_delete; /* RFC 5213 §5.3.5, §9.1: 10 s */
+	dmm_time_t pbu_pacing;	  /* RFC 8885 §3.2: least gap between two PBUs we send, 100 us */
+	uint32_t max_update_rate; /* RFC 8885 §3.6: PBUs per second to one MAAR, 1000; 0: no limit */
 	dmm_time_t heartbeat_interval;
 	uint8_t missing_heartbeats_allowed;
 	uint32_t restart_counter;

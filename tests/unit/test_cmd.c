@@ -85,7 +85,9 @@ static void deliver(const struct dmm_addr *from, const struct dmm_mh_msg *m)
 
 /* Options of the PBU a MAAR sends. */
 struct popt {
-	bool no_d, no_mnid, no_hnp, no_ts;
+	bool no_d, no_mnid, no_hnp, no_ts, no_hi, no_att;
+	uint8_t hi;	  /* 0: DMM_HI_NEW_IF */
+	uint8_t llid_len; /* > 0: an MN-LLID of that many octets 0x5a */
 	int64_t ts_delta;
 	int sessions; /* -1: no Load Information */
 	uint32_t max;
@@ -114,8 +116,15 @@ static uint16_t pbu_x(const struct dmm_addr *maar, const char *mn, const struct 
 	}
 	if (!po->no_hnp)
 		dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = hnp ? *hnp : ZERO;
-	dmm_mh_add_opt(&m, DMM_OPT_HI)->u.hi.value = DMM_HI_NEW_IF;
-	dmm_mh_add_opt(&m, DMM_OPT_ATT)->u.att.value = DMM_ATT_8023;
+	if (!po->no_hi)
+		dmm_mh_add_opt(&m, DMM_OPT_HI)->u.hi.value = po->hi ? po->hi : DMM_HI_NEW_IF;
+	if (!po->no_att)
+		dmm_mh_add_opt(&m, DMM_OPT_ATT)->u.att.value = DMM_ATT_8023;
+	if (po->llid_len) {
+		o = dmm_mh_add_opt(&m, DMM_OPT_MNLLID);
+		o->u.mnllid.len = po->llid_len;
+		memset(o->u.mnllid.b, 0x5a, po->llid_len);
+	}
 	if (!po->no_ts) {
 		o = dmm_mh_add_opt(&m, DMM_OPT_TIMESTAMP);
 		o->u.timestamp.seconds = w / DMM_SECOND;
@@ -215,6 +224,9 @@ static struct sent *check_upd(const struct dmm_addr *maar, const struct dmm_pref
 	CHECK(o && dmm_addr_eq(&o->u.serving_maar, serving));
 	CHECK(dmm_mh_find_opt(&s->msg, DMM_OPT_MNID, NULL) != NULL);
 	CHECK(dmm_mh_find_opt(&s->msg, DMM_OPT_TIMESTAMP, NULL) != NULL);
+	/* issue 9 §2.3: RFC 8885 §4.1 keeps the RFC 5213 §6.9.1.5 format: HI and ATT. */
+	CHECK(dmm_mh_find_opt(&s->msg, DMM_OPT_HI, NULL) != NULL);
+	CHECK(dmm_mh_find_opt(&s->msg, DMM_OPT_ATT, NULL) != NULL);
 	CHECK_EQ(s->msg.u.bu.lifetime == 0, zero_lifetime);
 	CHECK(dmm_addr_eq(&s->src, &CMDA));
 	return s;
@@ -322,6 +334,8 @@ static void test_relay(void)
 	pbu(&M4, "b@x", &P4, 100);
 	harness_clear(&H);
 	s = pbu(&M3, "a@x", &P3, 100);
+	run_to(T +
+	       DMM_MSEC); /* issue 9 §2.5: PBUs paced, at most max_update_rate per MAAR (RFC 8885 §3.2, §3.6) */
 	u1 = check_upd(&M1, &P1, &M3, false);
 	u2 = check_upd(&M2, &P2, &M3, false);
 	CHECK(sent_to(&M3, DMM_MH_BA) == NULL);
@@ -410,6 +424,8 @@ static void test_chain(void)
 	pbu(&M2, "a@x", &P2, 100);
 	harness_clear(&H);
 	s = pbu(&M3, "a@x", &P3, 100);
+	run_to(T +
+	       DMM_MSEC); /* issue 9 §2.5: PBUs paced, at most max_update_rate per MAAR (RFC 8885 §3.2, §3.6) */
 	check_pba(&M3, 0, s);
 	b = sent_to(&M3, DMM_MH_BA);
 	CHECK_EQ(dmm_mh_count_opt(&b->msg, DMM_OPT_PREV_MAAR), 2);
@@ -428,14 +444,19 @@ static void test_dereg(void)
 	pbu(&M1, "a@x", &P1, 100);
 	pbu(&M2, "a@x", &P2, 100);
 	harness_clear(&H);
-	/* Lifetime 0 from a MAAR that does not serve the MN: PBA 0, nothing changes. */
-	s = pbu(&M1, "a@x", &P1, 0);
-	check_pba(&M1, 0, s);
+	/*
+	 * Lifetime 0 from a MAAR that does not serve the MN: ignored, no PBA
+	 * (issue 9 §2.9: RFC 5213 §5.3.5 step 1; the PBA 0 checked here before was wrong).
+	 */
+	pbu(&M1, "a@x", &P1, 0);
+	CHECK(sent_to(&M1, DMM_MH_BA) == NULL);
 	CHECK(mn("a@x") != NULL);
 	harness_clear(&H);
 	s = pbu(&M2, "a@x", &P2, 0);
 	check_pba(&M2, 0, s);
 	CHECK_EQ(sent_to(&M2, DMM_MH_BA)->msg.u.ba.lifetime, 0);
+	/* issue 9 §2.9: RFC 5213 §5.3.5 step 2: removed after MinDelayBeforeBCEDelete, not at once. */
+	run_to(T + 10 * DMM_SECOND + DMM_MSEC);
 	CHECK(mn("a@x") == NULL);
 	CHECK_EQ(dmm_bcache_count(dmm_cmd_bcache(C)), 0);
 	check_upd(&M1, &P1, &M2, true);
@@ -456,6 +477,7 @@ static void test_release(void)
 	pbu(&M1, "a@x", &P1, 100);
 	pbu(&M2, "a@x", &P2, 100);
 	pbu(&M3, "a@x", &P3, 100);
+	run_to(T + 10 * DMM_MSEC); /* issue 9 §2.5: the paced PBUs of the handover go (RFC 8885 §3.2) */
 	harness_clear(&H);
 	s = pbu(&M3, "a@x", &P1, 0);
 	check_pba(&M3, 0, s);
@@ -544,6 +566,7 @@ static void test_anchor_choice(void)
 	u = check_upd(&M5, &ZERO, &M4, false); /* the least loaded one */
 	CHECK(mn("new@x") == NULL);
 	answer(u, DMM_BA_INSUFFICIENT_RESOURCES, NULL, 10, 10); /* refuses: the next one */
+	run_to(T + DMM_MSEC); /* issue 9 §2.5: one pacing interval after the last PBU (RFC 8885 §3.2) */
 	u = check_upd(&M1, &ZERO, &M4, false);
 	CHECK(sent_to(&M4, DMM_MH_BA) == NULL);
 	answer(u, 0, &P4, 6, 10);
@@ -563,6 +586,8 @@ static void test_anchor_choice(void)
 	harness_clear(&H);
 	s = pbu(&M4, "new@x", &P4, 0);
 	check_pba(&M4, 0, s);
+	run_to(T + 10 * DMM_SECOND +
+	       DMM_MSEC); /* issue 9 §2.9: after MinDelayBeforeBCEDelete (RFC 5213 §5.3.5) */
 	CHECK(mn("new@x") == NULL);
 	check_upd(&M1, &P4, &M4, true);
 }
@@ -702,6 +727,362 @@ static void test_restart(void)
 	CHECK(dmm_addr_eq(&mn("a@x")->pmaar.a[0].addr, &M2));
 }
 
+/* --- issue 9: conformance --- */
+
+/* True when the codec encodes the RFC 5213 §5.3.6 empty forms (HI 0, zero-length MN-ID) in a BA. */
+static bool empty_forms_encode(void)
+{
+	uint8_t buf[DMM_MH_MAX_LEN];
+	struct dmm_mh_msg m;
+
+	dmm_mh_init(&m, DMM_MH_BA);
+	m.u.ba.flags = DMM_BA_P;
+	dmm_mh_add_opt(&m, DMM_OPT_MNID)->u.mnid.subtype = DMM_MNID_NAI;
+	dmm_mh_add_opt(&m, DMM_OPT_HI);
+	dmm_mh_add_opt(&m, DMM_OPT_ATT);
+	return dmm_mh_encode(buf, sizeof(buf), &m) > 0;
+}
+
+/*
+ * The PBA to maar (status, seq) echoes what the PBU carried: RFC 5213
+ * §5.3.6 and §8.2 (issue 9 §1): MN-ID (or the zero-length one), every
+ * HNP of the request (or one ::/0), HI and ATT (copied, or 0), Timestamp
+ * and MN-LLID only when the PBU had them.
+ */
+static void check_echo(const struct dmm_addr *maar, uint8_t status, uint16_t seq, const struct popt *po,
+		       const struct dmm_prefix *hnp)
+{
+	struct sent *s = sent_to(maar, DMM_MH_BA);
+	const struct dmm_mh_opt *o;
+	bool empty = empty_forms_encode();
+
+	check_pba(maar, status, seq);
+	if (!s)
+		return;
+	o = dmm_mh_find_opt(&s->msg, DMM_OPT_MNID, NULL);
+	if (po->no_mnid)
+		CHECK(empty ? o && o->u.mnid.id.len == 0 : !o || o->u.mnid.id.len == 0);
+	else
+		CHECK(o && o->u.mnid.id.len > 0);
+	CHECK_EQ(dmm_mh_count_opt(&s->msg, DMM_OPT_HNP), 1);
+	if (status >= 128 || po->no_hnp)
+		CHECK(hnp_is(&s->msg, po->no_hnp ? &ZERO : hnp));
+	o = dmm_mh_find_opt(&s->msg, DMM_OPT_HI, NULL);
+	if (po->no_hi)
+		CHECK(empty ? o && o->u.hi.value == 0 : !o || o->u.hi.value == 0);
+	else
+		CHECK(o && o->u.hi.value == (po->hi ? po->hi : DMM_HI_NEW_IF));
+	o = dmm_mh_find_opt(&s->msg, DMM_OPT_ATT, NULL);
+	if (po->no_att)
+		CHECK(empty ? o && o->u.att.value == 0 : !o || o->u.att.value == 0);
+	else
+		CHECK(o && o->u.att.value == DMM_ATT_8023);
+	if (status != DMM_BA_TIMESTAMP_MISMATCH && status != DMM_BA_TIMESTAMP_LOWER_THAN_PREV)
+		CHECK_EQ(dmm_mh_find_opt(&s->msg, DMM_OPT_TIMESTAMP, NULL) != NULL, !po->no_ts);
+	o = dmm_mh_find_opt(&s->msg, DMM_OPT_MNLLID, NULL);
+	CHECK_EQ(o != NULL, po->llid_len != 0);
+	if (o)
+		CHECK(o->u.mnllid.len == po->llid_len && o->u.mnllid.b[0] == 0x5a);
+}
+
+/* issue 9 §2.3 and §1: RFC 5213 §5.3.1 steps 11-12 (161, 162) and the §5.3.6 echo in every PBA. */
+static void test_echo_statuses(void)
+{
+	static const struct {
+		const char *mn;
+		int maar; /* 1: M1, 2: M2, 9: MBAD */
+		struct popt po;
+		bool p1; /* HNP P1 instead of P2 */
+		uint8_t status;
+	} t[] = {
+		{"a@x", 2, {.hi = DMM_HI_BETWEEN_MAGS, .llid_len = 6, .sessions = -1}, false, 0},
+		{"a@x", 2, {.no_d = true, .llid_len = 8, .sessions = -1}, false, DMM_BA_UNSPECIFIED},
+		{"a@x", 9, {.hi = DMM_HI_UNKNOWN, .sessions = -1}, false, DMM_BA_MAG_NOT_AUTHORIZED},
+		{"a@x", 2, {.no_hnp = true, .sessions = -1}, false, DMM_BA_MISSING_HNP},
+		{"a@x", 2, {.no_mnid = true, .sessions = -1}, false, DMM_BA_MISSING_MN_ID},
+		{"a@x", 2, {.no_hi = true, .llid_len = 6, .sessions = -1}, false, DMM_BA_MISSING_HI},
+		{"a@x", 2, {.no_att = true, .sessions = -1}, false, DMM_BA_MISSING_ATT},
+		{"a@x",
+		 2,
+		 {.ts_delta = (int64_t)DMM_SECOND, .sessions = -1},
+		 false,
+		 DMM_BA_TIMESTAMP_MISMATCH},
+		{"a@x",
+		 2,
+		 {.ts_delta = -(int64_t)(200 * DMM_MSEC), .sessions = -1},
+		 false,
+		 DMM_BA_TIMESTAMP_LOWER_THAN_PREV},
+		{"deny@x", 2, {.no_ts = true, .sessions = -1}, false, DMM_BA_PROXY_REG_NOT_ENABLED},
+		{"other@x", 2, {.llid_len = 16, .sessions = -1}, false, DMM_BA_NOT_LMA_FOR_THIS_MN},
+		{"z@x", 2, {.hi = DMM_HI_NO_CHANGE, .sessions = -1}, true, DMM_BA_NOT_AUTHORIZED_FOR_HNP},
+	};
+
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const struct dmm_addr *maar = t[i].maar == 1 ? &M1 : t[i].maar == 2 ? &M2 : &MBAD;
+		uint16_t s;
+
+		setup_mode(DMM_CMD_PROXY);
+		pbu(&M1, "a@x", &P1, 100);
+		pbu(&M1, "a@x", &P1, 100); /* a newer Timestamp to be lower than */
+		harness_clear(&H);
+		s = pbu_x(maar, t[i].mn, t[i].p1 ? &P1 : &P2, 100, &t[i].po);
+		check_echo(maar, t[i].status, s, &t[i].po, t[i].p1 ? &P1 : &P2);
+		if (t[i].status) {
+			CHECK(dmm_addr_eq(&mn("a@x")->pcoa, &M1)); /* nothing changed */
+			CHECK_EQ(count_to(&M1, DMM_MH_BU), 0);
+		}
+	}
+	/* 130: no MAAR can anchor. */
+	{
+		struct popt po = {.hi = DMM_HI_UNKNOWN, .llid_len = 6, .sessions = -1};
+		uint16_t s;
+
+		setup_mode(DMM_CMD_PROXY);
+		s = pbu_x(&M1, "a@x", NULL, 100, &po);
+		check_echo(&M1, DMM_BA_INSUFFICIENT_RESOURCES, s,
+			   &(struct popt){.hi = DMM_HI_UNKNOWN, .llid_len = 6, .no_hnp = true}, NULL);
+	}
+}
+
+/* issue 9 §2.3: RFC 8885 §3.2, §4.1: the PBU to a P-MAAR carries the S-MAAR's HI and ATT. */
+static void test_upd_hi_att(void)
+{
+	struct popt po = {.hi = DMM_HI_BETWEEN_MAGS, .sessions = -1};
+	const struct dmm_mh_opt *hi, *att;
+	struct sent *u;
+
+	setup_mode(DMM_CMD_PROXY);
+	pbu(&M1, "a@x", &P1, 100);
+	harness_clear(&H);
+	pbu_x(&M2, "a@x", &P2, 100, &po);
+	u = check_upd(&M1, &P1, &M2, false);
+	hi = u ? dmm_mh_find_opt(&u->msg, DMM_OPT_HI, NULL) : NULL;
+	att = u ? dmm_mh_find_opt(&u->msg, DMM_OPT_ATT, NULL) : NULL;
+	CHECK(hi && hi->u.hi.value == DMM_HI_BETWEEN_MAGS);
+	CHECK(att && att->u.att.value == DMM_ATT_8023);
+}
+
+/*
+ * issue 9 §2.9: RFC 5213 §5.3.5 step 1: a lifetime-0 PBU from a MAAR that
+ * is not the serving one is ignored (no PBA, nothing changes); step 2:
+ * the entry stays MinDelayBeforeBCEDelete, and a new registration in the
+ * wait keeps it.
+ */
+static void test_dereg_wait(void)
+{
+	uint16_t s;
+
+	setup_mode(DMM_CMD_PROXY);
+	pbu(&M1, "a@x", &P1, 100);
+	pbu(&M2, "a@x", &P2, 100);
+	answer(sent_to(&M1, DMM_MH_BU), 0, NULL, -1, 0);
+	harness_clear(&H);
+	pbu(&M1, "a@x", &P1, 0);
+	CHECK(sent_to(&M1, DMM_MH_BA) == NULL);
+	CHECK_EQ(H.nsent, 0);
+	CHECK_EQ(dmm_role_stats(C)->rx_unexpected, 1);
+	CHECK(mn("a@x") && dmm_addr_eq(&mn("a@x")->pcoa, &M2) && mn("a@x")->state == DMM_BCE_ACTIVE);
+	/* The S-MAAR de-registers: PBA 0 at once, the entry waits. */
+	s = pbu(&M2, "a@x", &P2, 0);
+	check_pba(&M2, 0, s);
+	CHECK(mn("a@x") && mn("a@x")->state == DMM_BCE_DEREG_WAIT);
+	CHECK_EQ(count_to(&M1, DMM_MH_BU), 0);
+	run_to(T + 10 * DMM_SECOND - DMM_MSEC);
+	CHECK(mn("a@x") != NULL);
+	CHECK_EQ(count_to(&M1, DMM_MH_BU), 0);
+	run_to(T + 2 * DMM_MSEC);
+	CHECK(mn("a@x") == NULL);
+	check_upd(&M1, &P1, &M2, true);
+	CHECK_EQ(dmm_role_stats(C)->deregistrations, 1);
+	/* In the wait the MN shows up at M3: the entry is kept and updated; nothing is released. */
+	setup_mode(DMM_CMD_PROXY);
+	pbu(&M1, "a@x", &P1, 100);
+	pbu(&M2, "a@x", &P2, 0);
+	harness_clear(&H);
+	run_to(T + 5 * DMM_SECOND);
+	s = pbu(&M3, "a@x", &P3, 100);
+	check_pba(&M3, 0, s);
+	CHECK(has_prev(&sent_to(&M3, DMM_MH_BA)->msg, &M1, &P1));
+	CHECK(mn("a@x") && mn("a@x")->state == DMM_BCE_ACTIVE && dmm_addr_eq(&mn("a@x")->pcoa, &M3));
+	run_to(T + 20 * DMM_SECOND);
+	CHECK(mn("a@x") != NULL);
+	CHECK(!sent_to(&M1, DMM_MH_BU) || sent_to(&M1, DMM_MH_BU)->msg.u.bu.lifetime != 0);
+}
+
+/* issue 9 §2.11: RFC 6275 §11.8, RFC 5213 §5.5: a retransmission to a P-MAAR has a new, greater seq. */
+static void test_retx_seq(void)
+{
+	uint16_t seqs[4];
+	unsigned n = 0;
+
+	setup_mode(DMM_CMD_PROXY);
+	pbu(&M1, "a@x", &P1, 1000);
+	harness_clear(&H);
+	pbu(&M2, "a@x", &P2, 1000);
+	for (dmm_time_t t = T; n < 4; t += DMM_SECOND / 2) {
+		run_to(t);
+		if (count_to(&M1, DMM_MH_BU) > n)
+			seqs[n++] = sent_to(&M1, DMM_MH_BU)->msg.u.bu.seq;
+	}
+	for (unsigned i = 1; i < 4; i++)
+		CHECK(dmm_seq_lt(seqs[i - 1], seqs[i]));
+	/* The answer to the last one ends the retransmissions; a late answer to an old one matches nothing. */
+	answer(sent_to(&M1, DMM_MH_BU), 0, NULL, -1, 0);
+	harness_clear(&H);
+	run_to(T + 60 * DMM_SECOND);
+	CHECK_EQ(count_to(&M1, DMM_MH_BU), 0);
+	CHECK_EQ(dmm_cmd_counters(C)->pmaar_give_ups, 0);
+}
+
+/* issue 9 §2.11: RFC 5213 §5.5 rule 5: with a Timestamp the seq is ignored (but copied to the PBA). */
+static void test_ts_ignores_seq(void)
+{
+	struct dmm_cmd_cfg cfg;
+	struct popt po = {.no_ts = true, .sessions = -1};
+	uint16_t s;
+
+	setup_mode(DMM_CMD_PROXY);
+	dmm_cmd_cfg_defaults(&cfg);
+	cfg.addr = CMDA;
+	cfg.policy = POL;
+	cfg.max_mns = 32;
+	cfg.max_maars = 8;
+	cfg.heartbeat_interval = 0;
+	cfg.timestamp_based = false;
+	CHECK_EQ(dmm_cmd_reconfigure(C, &cfg, T), 0);
+	pbu(&M1, "a@x", &P1, 100);
+	SEQ -= 10; /* an older seq, a newer Timestamp */
+	s = pbu(&M1, "a@x", &P1, 100);
+	check_pba(&M1, 0, s);
+	CHECK(dmm_mh_find_opt(&sent_to(&M1, DMM_MH_BA)->msg, DMM_OPT_TIMESTAMP, NULL) != NULL);
+	/* Without a Timestamp the seq counts (RFC 6275 §9.5.1). */
+	SEQ -= 10;
+	s = pbu_x(&M1, "a@x", &P1, 100, &po);
+	check_pba(&M1, DMM_BA_SEQ_OUT_OF_WINDOW, s);
+}
+
+/*
+ * issue 9 §2.5: RFC 8885 §3.2 (pacing: k PBUs out of one PBU are not a
+ * burst) and §3.6 (at most max_update_rate PBUs to one MAAR in a second).
+ */
+static void test_pacing(void)
+{
+	struct dmm_cmd_cfg cfg;
+	char id[8];
+	unsigned n;
+
+	setup_mode(DMM_CMD_PROXY);
+	pbu(&M1, "a@x", &P1, 1000);
+	pbu(&M2, "a@x", &P2, 1000);
+	pbu(&M4, "a@x", &P4, 1000);
+	run_to(T + 10 * DMM_MSEC);
+	harness_clear(&H);
+	pbu(&M3, "a@x", &P3, 1000);
+	/* Three P-MAARs: one PBU goes at once, the others follow one pacing interval apart. */
+	n = count_to(&M1, DMM_MH_BU) + count_to(&M2, DMM_MH_BU) + count_to(&M4, DMM_MH_BU);
+	CHECK_EQ(n, 1);
+	run_to(T + 10 * DMM_MSEC);
+	check_upd(&M1, &P1, &M3, false);
+	check_upd(&M2, &P2, &M3, false);
+	check_upd(&M4, &P4, &M3, false);
+	/* Per MAAR: 6 MNs anchored at M1 move at once; at most max_update_rate (3) PBUs to M1 per second. */
+	setup_mode(DMM_CMD_PROXY);
+	dmm_cmd_cfg_defaults(&cfg);
+	cfg.addr = CMDA;
+	cfg.policy = POL;
+	cfg.max_mns = 32;
+	cfg.max_maars = 8;
+	cfg.heartbeat_interval = 0;
+	cfg.max_update_rate = 3;
+	CHECK_EQ(dmm_cmd_reconfigure(C, &cfg, T), 0);
+	for (int i = 0; i < 6; i++) {
+		struct dmm_prefix p = P1;
+
+		p.addr.b[7] = (uint8_t)(i + 1);
+		snprintf(id, sizeof(id), "m%d@x", i);
+		pbu(&M1, id, &p, 1000);
+	}
+	harness_clear(&H);
+	for (int i = 0; i < 6; i++) {
+		snprintf(id, sizeof(id), "m%d@x", i);
+		pbu(&M2, id, &P2, 1000); /* 1 ms apart */
+		P2.addr.b[7]++;
+	}
+	P2.addr.b[7] = 0;
+	CHECK_EQ(count_to(&M2, DMM_MH_BA), 6); /* the S-MAAR's PBAs are not held back */
+	/* M1 answers each at once; record when each came: no second holds more than 3. */
+	{
+		dmm_time_t at[8], start = T;
+		unsigned seen = 0, done = 0;
+
+		for (dmm_time_t t = T; t < start + 3 * DMM_SECOND; t += DMM_MSEC) {
+			run_to(t);
+			for (unsigned i = done; i < H.nsent; i++, done++)
+				if (H.sent[i].msg.type == DMM_MH_BU && dmm_addr_eq(&H.sent[i].dst, &M1) &&
+				    seen < 8) {
+					struct sent copy = H.sent[i];
+
+					at[seen++] = T;
+					answer(&copy, 0, NULL, -1, 0);
+				}
+		}
+		CHECK_EQ(seen, 6);
+		for (unsigned i = 3; i < seen && i < 8; i++)
+			CHECK(at[i] - at[i - 3] >= DMM_SECOND - 10 * DMM_MSEC); /* seen up to 6 ms late */
+	}
+}
+
+/* issue 9 §2.17: malformed input costs a rate-limited log line, each still answered (RFC 5213 §5.3.1). */
+static unsigned MALFORMED_LINES;
+
+static void count_log(void *ctx, enum dmm_log_level lvl, enum dmm_log_cat cat, const char *msg)
+{
+	if (strstr(msg, "malformed"))
+		MALFORMED_LINES++;
+	harness_log(ctx, lvl, cat, msg);
+}
+
+static void test_malformed_ratelimit(void)
+{
+	uint8_t buf[DMM_MH_MAX_LEN];
+	struct dmm_mh_msg m;
+	struct dmm_mnid id = nai("a@x");
+	int n;
+
+	setup_mode(DMM_CMD_PROXY);
+	H.log.fn = count_log;
+	MALFORMED_LINES = 0;
+	dmm_mh_init(&m, DMM_MH_BU);
+	m.u.bu.seq = 77;
+	m.u.bu.flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
+	m.u.bu.lifetime = 100;
+	{
+		struct dmm_mh_opt *o = dmm_mh_add_opt(&m, DMM_OPT_MNID);
+
+		o->u.mnid.subtype = id.subtype;
+		o->u.mnid.id.len = id.len;
+		memcpy(o->u.mnid.id.b, id.id, id.len);
+	}
+	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = P2;
+	n = dmm_mh_encode(buf, sizeof(buf), &m);
+	for (int i = 6; i + 1 < n; i++)
+		if (buf[i] == DMM_OPT_HNP && buf[i + 1] == 18) {
+			buf[i + 1] = 17;
+			break;
+		}
+	for (int i = 0; i < 100; i++)
+		dmm_cmd_recv(C, &M2, &CMDA, buf, (size_t)n, T);
+	CHECK_EQ(H.nsent_total, 100);
+	CHECK(MALFORMED_LINES >= 1 && MALFORMED_LINES <= 10);
+	/* The 128 echoes the MN-ID that decoded before the bad HNP (RFC 5213 §5.3.6). */
+	check_pba(&M2, DMM_BA_UNSPECIFIED, 77);
+	CHECK(dmm_mh_find_opt(&sent_to(&M2, DMM_MH_BA)->msg, DMM_OPT_MNID, NULL) != NULL);
+	run_to(T + DMM_SECOND);
+	dmm_cmd_recv(C, &M2, &CMDA, buf, (size_t)n, T);
+	CHECK(MALFORMED_LINES >= 2 && MALFORMED_LINES <= 11);
+	H.log.fn = harness_log;
+}
+
 static void test_ops(void)
 {
 	void *inst;
@@ -752,6 +1133,13 @@ int main(void)
 	test_status();
 	test_malformed();
 	test_restart();
+	test_echo_statuses();
+	test_upd_hi_att();
+	test_dereg_wait();
+	test_retx_seq();
+	test_ts_ignores_seq();
+	test_pacing();
+	test_malformed_ratelimit();
 	test_ops();
 	dmm_cmd_free(C);
 	dmm_policy_free(POL);
