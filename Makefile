@@ -183,6 +183,7 @@ check: deps
 	@$(MAKE) --no-print-directory cli-test
 	@$(MAKE) --no-print-directory daemon-test
 	@$(MAKE) --no-print-directory docs-test
+	@$(MAKE) --no-print-directory interop
 	@$(MAKE) --no-print-directory emu-test
 	@$(MAKE) --no-print-directory yang-test
 	@$(MAKE) --no-print-directory oracle

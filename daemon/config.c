@@ -599,11 +599,20 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 /* RFC 8885 CMD: location only. */
 static int parse_cmd(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
-	static const char *const keys[] = {
-		"mode",		"relay-timeout",    "max-mobile-nodes", "max-maars",
-		"max-lifetime", "authorized-maars", "timestamp-based",	NULL};
+	static const char *const keys[] = {"mode",
+					   "relay-timeout",
+					   "max-mobile-nodes",
+					   "max-maars",
+					   "max-lifetime",
+					   "authorized-maars",
+					   "timestamp-based",
+					   "min-delay-before-bce-delete",
+					   "pbu-pacing-us",
+					   "max-update-rate",
+					   NULL};
 	struct dmm_cmd_cfg *m = &cfg->cmd;
 	uint32_t maxmn = m->max_mns, maxm = m->max_maars, life = m->max_lifetime_s;
+	uint32_t pacing_us = (uint32_t)(m->pbu_pacing / DMM_USEC);
 	char mode[16] = "";
 	json_t *a, *v;
 	size_t i;
@@ -615,8 +624,12 @@ static int parse_cmd(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_u32(c, o, "max-mobile-nodes", &maxmn, 1, 4000000) < 0 ||
 	    get_u32(c, o, "max-maars", &maxm, 1, 65536) < 0 ||
 	    get_u32(c, o, "max-lifetime", &life, 4, 262140) < 0 ||
-	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0)
+	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 ||
+	    get_ms(c, o, "min-delay-before-bce-delete", &m->min_delay_before_bce_delete, 0, 3600000) < 0 ||
+	    get_u32(c, o, "pbu-pacing-us", &pacing_us, 0, 1000000) < 0 ||
+	    get_u32(c, o, "max-update-rate", &m->max_update_rate, 0, 1000000) < 0)
 		return -1;
+	m->pbu_pacing = (dmm_time_t)pacing_us * DMM_USEC;
 	if (*mode && strcmp(mode, "proxy") != 0 && strcmp(mode, "relay") != 0)
 		return fail(c, "mode", "'%s' is not one of proxy, relay", mode);
 	m->mode = strcmp(mode, "relay") == 0 ? DMM_CMD_RELAY : DMM_CMD_PROXY;

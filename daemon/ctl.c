@@ -255,6 +255,17 @@ static void stats_by_kind(json_t *o, const struct dmm_pmip_stats *s)
 		if (s->rx_malformed[i])
 			set_count(mal, dmm_errname(-i), s->rx_malformed[i]);
 	json_object_set_new(o, "rx-malformed", mal);
+	/* What the decoder accepted although the sender broke a rule (RFC 6275 §6.2.1, RFC 5213 §8.5). */
+	{
+		json_t *tol = json_object();
+		char name[32];
+
+		for (unsigned i = 0; i < 8; i++)
+			if (s->rx_tolerated[i])
+				set_count(tol, dmm_mh_note_names((uint16_t)(1u << i), name, sizeof(name)),
+					  s->rx_tolerated[i]);
+		json_object_set_new(o, "rx-tolerated", tol);
+	}
 	for (int i = 0; i < 32; i++) {
 		const struct dmm_mh_desc *md = dmm_mh_msg_desc((uint8_t)i, 1);
 		const char *n = md ? (i == DMM_MH_BR ? "BR" : md->name) : NULL;

@@ -270,33 +270,30 @@ static void on_dp(void *ctx, int fd, uint32_t ev)
  * true (reload) starts over in state UNKNOWN; its heartbeats resume with
  * its next first binding. old: the settings in force so far, or NULL.
  */
-static void apply_peer_settings(struct dmmd *d, const struct dmmd_config *old)
+/*
+ * The peers whose heartbeat is off by configuration (RFC 5847 §3: an
+ * implementation that breaks on heartbeats). The peer table keeps the set
+ * apart from its entries, so it holds for peers that appear later too;
+ * a reload replaces it as a whole.
+ */
+static void apply_peer_settings(struct dmmd *d)
 {
-	struct dmm_peers *ps = dmm_role_peers(d->role);
+	struct dmm_addr off[DMMD_MAX_PEERS];
+	uint32_t n = 0;
 	char a[DMM_ADDR_STRLEN];
 
-	for (uint32_t i = 0; old && i < old->npeers; i++) {
-		struct dmm_peer *p = dmm_peers_get(ps, &old->peers[i].address, false);
-
-		if (p && !old->peers[i].heartbeat && p->state == DMM_PEER_NO_HEARTBEAT)
-			p->state = DMM_PEER_UNKNOWN;
+	for (uint32_t i = 0; i < d->cfg.npeers && n < DMMD_MAX_PEERS; i++)
+		if (!d->cfg.peers[i].heartbeat)
+			off[n++] = d->cfg.peers[i].address;
+	if (dmm_peers_set_no_heartbeat(dmm_role_peers(d->role), off, n, dmm_io_now()) != 0) {
+		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG,
+			 "%u peers with heartbeat off: more than the peer table holds, setting not applied",
+			 n);
+		return;
 	}
-	for (uint32_t i = 0; i < d->cfg.npeers; i++) {
-		struct dmm_peer *p;
-
-		if (d->cfg.peers[i].heartbeat)
-			continue;
-		p = dmm_peers_get(ps, &d->cfg.peers[i].address, true);
-		if (!p) {
-			dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG,
-				 "peer %s: peer table full, heartbeat setting not applied",
-				 dmm_addr_str(&d->cfg.peers[i].address, a));
-			continue;
-		}
-		p->state = DMM_PEER_NO_HEARTBEAT;
+	for (uint32_t i = 0; i < n; i++)
 		dmm_logf(&d->log, DMM_LOG_INFO, DMM_LC_CFG, "peer %s: heartbeat off",
-			 dmm_addr_str(&p->addr, a));
-	}
+			 dmm_addr_str(&off[i], a));
 }
 
 static void reload(struct dmmd *d)
@@ -340,7 +337,7 @@ static void reload(struct dmmd *d)
 		struct dmmd_config oc = d->cfg;
 
 		d->cfg = nc;
-		apply_peer_settings(d, &oc);
+		apply_peer_settings(d);
 		dmmd_config_free(&oc);
 	}
 	d->log.max_level = level_of(d->cfg.log_level);
@@ -557,7 +554,7 @@ int main(int argc, char **argv)
 	}
 	if (start_counter(&d) < 0 || open_io(&d) < 0 || start_role(&d) < 0)
 		goto out;
-	apply_peer_settings(&d, NULL);
+	apply_peer_settings(&d);
 	/* A role without intents (the CMD keeps location only) has no data plane to speak of. */
 	dmm_logf(&d.log, DMM_LOG_INFO, DMM_LC_CFG, "%s started: %s data plane, %s transport, control %s",
 		 d.ro->name, dmm_role_fm(d.role) ? d.dpo->name : "no",

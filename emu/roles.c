@@ -429,7 +429,7 @@ void emu_on_kill(struct emu *e, const struct emu_event *ev)
 	k->detected = calloc(e->nmags, sizeof(*k->detected));
 	if (!k->mags || !k->detected)
 		return;
-	/* The MAGs with a registered binding at the dead node heartbeat it (RFC 5847 §5.1). */
+	/* The MAGs with a registered binding at the dead node heartbeat it (RFC 5847 §3). */
 	for (uint32_t i = 0; i < e->nmags; i++) {
 		struct emu_node *m = &e->nodes[e->mag_list[i]];
 		const struct dmm_bul *bul;

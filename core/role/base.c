@@ -9,6 +9,7 @@
 #include "base.h"
 #include "dmm/err.h"
 #include "dmm/log.h"
+#include "dmm/fmt.h"
 #include "dmm/mh.h"
 
 /* Heartbeats leave through the role's environment like every other message. */
@@ -143,4 +144,21 @@ void dmm_role_expire(void *inst, dmm_time_t now)
 dmm_time_t dmm_role_next_deadline(const void *inst)
 {
 	return dmm_role_base_next_deadline(inst);
+}
+
+void dmm_role_base_rx_ok(struct dmm_role_base *b, const char *prefix, const struct dmm_addr *src,
+			 const struct dmm_mh_msg *m)
+{
+	char notes[96], a[DMM_ADDR_STRLEN];
+
+	b->stats.rx_by_type[m->type & 31]++;
+	if (!m->notes)
+		return;
+	for (unsigned i = 0; i < 8; i++)
+		if (m->notes & (1u << i))
+			b->stats.rx_tolerated[i]++;
+	if (dmm_role_base_log_on(b, DMM_LOG_DEBUG))
+		dmm_logf(b->env.log, DMM_LOG_DEBUG, DMM_LC_MH, "%s: MH type %u from %s accepted with: %s",
+			 prefix, m->type, dmm_addr_str(src, a),
+			 dmm_mh_note_names(m->notes, notes, sizeof(notes)));
 }

@@ -56,7 +56,7 @@ void dmm_role_base_fini(struct dmm_role_base *b);
 
 /*
  * Run every timer due at or before now, in deadline order: heartbeats go
- * to the peer table (RFC 5847 §5.1), every other kind to fn.
+ * to the peer table (RFC 5847 §3), every other kind to fn.
  */
 void dmm_role_base_expire(struct dmm_role_base *b, dmm_time_t now, dmm_role_timer_fn fn);
 
@@ -116,6 +116,15 @@ void dmm_role_base_send(struct dmm_role_base *b, uint8_t *buf, size_t cap, const
 /* Copy the first max of a role's n counters all to out (ops->counters); returns how many. */
 size_t dmm_role_counters_copy(struct dmm_role_counter *out, size_t max, const struct dmm_role_counter *all,
 			      size_t n);
+
+/*
+ * A message from src decoded: count it by type, and count and log (at
+ * debug level) what the decoder tolerated (m->notes: misaligned options,
+ * reserved values), which the RFCs put on the sender (RFC 6275 §6.2.1,
+ * RFC 5213 §8.5). prefix names the role in the log line ("lma").
+ */
+void dmm_role_base_rx_ok(struct dmm_role_base *b, const char *prefix, const struct dmm_addr *src,
+			 const struct dmm_mh_msg *m);
 
 /* True when a log line at lvl would be written. */
 static inline bool dmm_role_base_log_on(const struct dmm_role_base *b, enum dmm_log_level lvl)

@@ -35,7 +35,7 @@ void dmm_cmd_recv(struct dmm_cmd *c, const struct dmm_addr *src, const struct dm
 			cmd_pbu_malformed(c, src, dst, seq, now);
 		return;
 	}
-	c->base.stats.rx_by_type[c->rx.type & 31]++;
+	dmm_role_base_rx_ok(&c->base, "cmd", src, &c->rx);
 	switch (c->rx.type) {
 	case DMM_MH_BU:
 		cmd_recv_pbu(c, src, dst, now);

@@ -13,7 +13,7 @@
  *   UP       heard; sessions in use below the maximum (or no load known)
  *   FULL     Load Information says sessions in use >= maximum sessions
  *            (a maximum of 0: configured not to anchor)
- *   DOWN     the heartbeat declared the MAAR unreachable (RFC 5847 §5.2)
+ *   DOWN     the heartbeat declared the MAAR unreachable (RFC 5847 §3.1)
  * Choice: any accepted PBU or matched PBA from a MAAR proves it alive
  * and brings a DOWN row back to UP/FULL at once, without waiting for the
  * next heartbeat response.
@@ -166,7 +166,7 @@ struct cmd_anchor *cmd_anchor_heard(struct dmm_cmd *c, const struct dmm_addr *a,
 
 /*
  * Change the counts of MAAR a and keep one heartbeat reference on it
- * while it serves or anchors anything (RFC 5847 §5.1).
+ * while it serves or anchors anything (RFC 5847 §3).
  */
 void cmd_anchor_adjust(struct dmm_cmd *c, const struct dmm_addr *a, int dserving, int danchored,
 		       dmm_time_t now)

@@ -49,7 +49,7 @@ void dmm_lma_recv(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 			lma_pbu_malformed(lma, src, dst, seq, now);
 		return;
 	}
-	lma->base.stats.rx_by_type[lma->rx.type & 31]++;
+	dmm_role_base_rx_ok(&lma->base, "lma", src, &lma->rx);
 	switch (lma->rx.type) {
 	case DMM_MH_BU:
 		lma_recv_pbu(lma, src, dst, now);
@@ -109,7 +109,7 @@ static void on_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle h
 /* --- peer events (RFC 5847) --- */
 
 /*
- * RFC 5847 §5.2. Choice: a MAG that stops answering keeps its bindings
+ * RFC 5847 §3.1. Choice: a MAG that stops answering keeps its bindings
  * until their lifetimes run out; the path may come back, and the MAG,
  * which owns the MN's attachment, decides. Logged and counted (peer.c).
  */
@@ -135,7 +135,7 @@ static void peer_up(void *ctx, struct dmm_peer *p, dmm_time_t now)
 		 dmm_addr_str(&p->addr, a), p->bindings);
 }
 
-/* RFC 5847 §5.3: the MAG restarted and lost its state: its bindings here are void. */
+/* RFC 5847 §3.2: the MAG restarted and lost its state: its bindings here are void. */
 static void peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now)
 {
 	struct dmm_lma *lma = ctx;

@@ -348,7 +348,7 @@ static uint8_t check_asked_prefixes(struct dmm_lma *lma, const struct pbu *p, st
 
 	for (unsigned i = 0; i < p->n_hnp; i++) {
 		/*
-		 * RFC 5847 §5.3: after our restart the MAGs re-register the
+		 * RFC 5847 §3.2: after our restart the MAGs re-register the
 		 * prefixes we had handed out. A profile that takes its prefixes
 		 * from the pool may get back a pool prefix that is free.
 		 */

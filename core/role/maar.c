@@ -309,7 +309,7 @@ void dmm_maar_recv(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 	/* Rule 5: decode and validate the whole message before any state changes. */
 	if (bulc_decode(&m->cl, &m->rx, &m->tx, src, buf, len, now) < 0)
 		return;
-	m->base.stats.rx_by_type[m->rx.type & 31]++;
+	dmm_role_base_rx_ok(&m->base, "maar", src, &m->rx);
 	switch (m->rx.type) {
 	case DMM_MH_BU:
 		maar_recv_pbu(m, src, dst, now);
@@ -539,7 +539,7 @@ struct dmm_maar *dmm_maar_new(const struct dmm_env *env, const struct dmm_maar_c
 		      (uint16_t)dmm_hash_u64(env->seed ^ 0x6d61617200000000ull), &maar_bulc_ops, m, now) != 0)
 		goto err_cl;
 	bulc_configure(&m->cl, &(struct bulc_cfg){BULC_CFG_OF(cfg)});
-	/* RFC 5847 §5.3: after our own restart, tell the CMD at once. */
+	/* RFC 5847 §3.2: after our own restart, tell the CMD at once. */
 	if (cfg->restart_counter > 1 && cfg->heartbeat_interval) {
 		struct dmm_peer *p = dmm_peers_get(m->base.peers, &cfg->cmd, true);
 

@@ -13,7 +13,7 @@
  *
  * The timers of the entries (PBU_RETX, BUL_REFRESH, BUL_EXPIRE) and
  * their rules are bul_client.c's; HEARTBEAT(peer) belongs to peer.c
- * (RFC 5847 §5.1) and runs while a peer has bindings: one reference per
+ * (RFC 5847 §3) and runs while a peer has bindings: one reference per
  * entry that has been granted a binding, dropped when it is deleted.
  *
  * A PBA matches an entry when its MN-ID names the entry, it comes from
@@ -178,8 +178,7 @@ void dmm_mag_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 	/* Rule 5: decode and validate the whole message before any state changes. */
 	if (bulc_decode(&mag->cl, &m, &be, src, buf, len, now) < 0)
 		return;
-	if (m.type < 32)
-		mag->base.stats.rx_by_type[m.type]++;
+	dmm_role_base_rx_ok(&mag->base, "mag", src, &m);
 	switch (m.type) {
 	case DMM_MH_BA:
 		mag_recv_pba(mag, src, &m, now);
@@ -280,7 +279,7 @@ struct dmm_mag *dmm_mag_new(const struct dmm_env *env, const struct dmm_mag_cfg 
 	bulc_configure(&mag->cl, &(struct bulc_cfg){BULC_CFG_OF(cfg)});
 	mag->cl.matrix = mag->ctr.transitions;
 	/*
-	 * RFC 5847 §5.3: after our own restart, tell the default LMA at once
+	 * RFC 5847 §3.2: after our own restart, tell the default LMA at once
 	 * so it can clean up; other LMAs learn it from our next response.
 	 */
 	if (cfg->restart_counter > 1 && cfg->heartbeat_interval && !dmm_addr_is_zero(&cfg->default_lma)) {

@@ -31,7 +31,7 @@
 struct mag_bx {
 	bool intents;  /* intents installed */
 	bool blocked;  /* 152: no PBU until an administrative action (§6.9.1.2 item 7) */
-	bool lma_down; /* the LMA missed its heartbeats (RFC 5847 §5.2) */
+	bool lma_down; /* the LMA missed its heartbeats (RFC 5847 §3.1) */
 	bool has_upa;
 	struct dmm_addr upa; /* LMA user-plane address (RFC 7389), when given */
 };

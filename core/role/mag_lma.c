@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * MAG: what the LMA starts. Binding Revocation Indications (RFC 5846
- * §9.1) and the heartbeat events of the peer table (RFC 5847 §5.2, §5.3).
+ * §9.1) and the heartbeat events of the peer table (RFC 5847 §3.1, §3.2).
  */
 #include <string.h>
 

@@ -31,7 +31,7 @@
  *   BUL_EXPIRE          MAG, armed at a successful PBA to the granted
  *                       lifetime; fires: the binding is gone, remove the
  *                       entry and its routes.
- *   HEARTBEAT           per peer, RFC 5847 §5.1: send a Heartbeat Request;
+ *   HEARTBEAT           per peer, RFC 5847 §3: send a Heartbeat Request;
  *                       missing responses count towards a failure.
  *
  * Structure: a binary min-heap ordered by (deadline, sequence of setting)

@@ -42,6 +42,8 @@ struct dmm_pmip_stats {
 	uint64_t rx_by_type[32], tx_by_type[32];  /* Mobility Header messages by MH type */
 	uint64_t rx_malformed[DMM_STATS_MAX_ERR]; /* by -DMM_ERR_* */
 	uint64_t rx_checksum_bad;
+	uint64_t
+		rx_tolerated[8]; /* accepted with a DMM_MH_NOTE_* (bit i of notes): misaligned, reserved... */
 	uint64_t rx_unknown_type;     /* answered with a BE, status 2 (RFC 6275 §9.2) */
 	uint64_t rx_unexpected;	      /* well-formed, but not for this role or state */
 	uint64_t pbu_retransmissions; /* MAG: §6.9.4 */

@@ -121,15 +121,18 @@ hex=$(grep '^nai07 ' "$T/vectors" | cut -d' ' -f3)
 # Octets 6-7 are the seq; the HNP follows 4 octets of flags and lifetime and the 10 of the MN-ID.
 bad_hex=$(printf '%s' "$hex" | sed 's/^\(.\{12\}\)1007\(.\{28\}\)1612/\12007\21611/')
 [ "$bad_hex" != "$hex" ] || bad "malformed vector not built"
-send malformed "$bad_hex" "PBA status 128 with the seq" '.type == "BA" and .status == 128 and .seq == 8199'
-# RFC 5213 §5.3.6: the refusing PBA should echo the MN-ID that decoded before the bad HNP
-# (the codec keeps it, dmm_mh_pba_echo()); reported here, asserted once the LMA uses it.
-if jq -e '[.options[] | select(.type == "MN-ID") | .identifier] == ["07@abcd"]' "$OUT/malformed.json" >/dev/null 2>&1; then
-	echo "interop: malformed: MN-ID 07@abcd echoed in the 128 PBA"
-else
-	echo "interop: malformed: note: the 128 PBA does not echo the MN-ID yet (the LMA's malformed path)"
-fi
+# RFC 5213 §5.3.6: the refusing PBA echoes what decoded before the bad HNP (MN-ID, HI, ATT) and
+# the empty HNP form, so the peer can match it.
+send malformed "$bad_hex" "PBA status 128 with the seq, MN-ID, HI and ATT echoed" \
+	'.type == "BA" and .status == 128 and .seq == 8199 and ([.options[] | select(.type == "MN-ID") | .identifier] == ["07@abcd"]) and ([.options[] | select(.type == "HI")] | length == 1) and ([.options[] | select(.type == "ATT")] | length == 1)'
 
+# Tolerated, counted: options off their alignment (RFC 6275 §6.2.1) and ATT 0 (RFC 5213 §8.5).
+"$DMMCTL" show stats -s "$T/lma.sock" --json >"$OUT/stats.json"
+if jq -e '.["rx-tolerated"].misaligned >= 1 and .["rx-tolerated"]["reserved-value"] >= 20' "$OUT/stats.json" >/dev/null; then
+	ok
+else
+	bad "the LMA counts what it tolerated: $(jq -c '.["rx-tolerated"]' "$OUT/stats.json")"
+fi
 "$DMMCTL" show bindings -s "$T/lma.sock" --json >"$OUT/bindings.json"
 if jq -e '[.[] | select(.state == "ACTIVE") | ."mn-id" | select(startswith("nai:"))] | length == 20' "$OUT/bindings.json" >/dev/null; then
 	ok

@@ -254,7 +254,7 @@ static void t_status_paths(void)
 	{
 		const struct dmm_mh_opt *id = r ? dmm_mh_find_opt(r, DMM_OPT_MNID, NULL) : NULL;
 
-		CHECK(id && id->u.mnid.len == 0 && dmm_mh_find_opt(r, DMM_OPT_HNP, NULL));
+		CHECK(id && id->u.mnid.id.len == 0 && dmm_mh_find_opt(r, DMM_OPT_HNP, NULL));
 	}
 	/* 154: MAG not authorised. */
 	pbu(&m, "mn1@x", NULL, 1, 1);
@@ -326,7 +326,7 @@ static void t_prefix_checks(void)
 }
 
 /*
- * RFC 5847 §5.3: after an LMA restart its MAGs re-register the prefixes
+ * RFC 5847 §3.2: after an LMA restart its MAGs re-register the prefixes
  * they hold. A free prefix of the pool is given back to a pool-profile MN;
  * one in use by another MN, or outside the pool, is still refused (155).
  */

@@ -442,7 +442,7 @@ static void test_pba_accept(void)
 	CHECK_EQ(dmm_role_stats(mag)->ba_status[0], 1);
 	CHECK_EQ(dmm_role_stats(mag)->tunnels_established, 1);
 	CHECK_EQ(dmm_mag_counters(mag)->transitions[DMM_BUL_WAIT_PBA][DMM_BUL_REGISTERED], 1);
-	/* Heartbeats with the LMA run now that it has a binding (RFC 5847 §5.1). */
+	/* Heartbeats with the LMA run now that it has a binding (RFC 5847 §3). */
 	{
 		struct dmm_peer *pe = dmm_peers_get(dmm_role_peers(mag), &LMA1, false);
 
@@ -1263,7 +1263,7 @@ static void test_lma_restart(void)
 	CHECK_EQ(dmm_role_stats(mag)->pbu_retransmissions, 0);
 	dmm_mag_free(mag);
 
-	/* Our own restart: an unsolicited heartbeat response to the default LMA (RFC 5847 §5.3). */
+	/* Our own restart: an unsolicited heartbeat response to the default LMA (RFC 5847 §3.2). */
 	reset();
 	c = cfg_default();
 	c.restart_counter = 4;

@@ -1745,7 +1745,7 @@ static void check_opt_table(void)
 		{DMM_OPT_ATT, 1, 0, 2, 2, 0},		    /* §8.5 */
 		{DMM_OPT_LLA, 8, 6, 16, 16, 0},		    /* §8.7 */
 		{DMM_OPT_TIMESTAMP, 8, 2, 8, 8, 0},	    /* §8.8 */
-		{DMM_OPT_RESTART, 4, 2, 4, 4, 0},	    /* RFC 5847 §5.2 */
+		{DMM_OPT_RESTART, 4, 2, 4, 4, 0},	    /* RFC 5847 §3.4 */
 		{DMM_OPT_REDIR_CAP, 4, 0, 2, 2, 0},	    /* RFC 6463 §4.1 */
 		{DMM_OPT_REDIRECT, 4, 0, 6, 18, 0},	    /* §4.2 */
 		{DMM_OPT_LOAD, 4, 0, 18, 18, 0},	    /* §4.3 */
