@@ -294,6 +294,8 @@ static void stats_rest(json_t *o, const struct dmmd *d, const struct dmm_pmip_st
 	set_count(o, "bri-received", s->bri_received);
 	set_count(o, "heartbeat-requests-sent", s->hb_req_sent);
 	set_count(o, "heartbeat-responses-received", s->hb_resp_rcvd);
+	set_count(o, "heartbeat-requests-received", s->hb_req_rcvd);
+	set_count(o, "heartbeat-responses-sent", s->hb_resp_sent);
 	set_count(o, "peers-down", s->peers_down);
 	set_count(o, "peer-restarts", s->peer_restarts);
 	set_count(o, "pmip6HomeTunnelEstablished", s->tunnels_established);

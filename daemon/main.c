@@ -460,8 +460,18 @@ static int start_role(struct dmmd *d)
 				  .fm = {dp_install, dp_remove, d},
 				  .seed = (uint64_t)dmm_io_now() ^ ((uint64_t)getpid() << 32),
 				  .wall_offset = dmm_io_wall_offset()};
+	struct dmm_addr off[DMMD_MAX_PEERS];
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < d->cfg.npeers && n < DMMD_MAX_PEERS; i++)
+		if (!d->cfg.peers[i].heartbeat)
+			off[n++] = d->cfg.peers[i].address;
+	d->env.no_heartbeat = off; /* from the start: not even a restart announcement (RFC 5847 §3) */
+	d->env.n_no_heartbeat = n;
 	d->ro = roles[d->cfg.role].ops;
 	d->role = d->ro->create(&d->env, role_cfg(&d->cfg, d->policy), dmm_io_now());
+	d->env.no_heartbeat = NULL;
+	d->env.n_no_heartbeat = 0;
 	if (!d->role) {
 		fprintf(stderr, "dmmd: cannot create the %s role (config or memory)\n", d->ro->name);
 		return -1;

@@ -26,15 +26,21 @@ int dmm_role_base_init(struct dmm_role_base *b, const struct dmm_env *env, const
 {
 	const struct dmm_alloc *a = env->alloc;
 	struct dmm_peer_ops po = *ops;
+	struct dmm_peer_cfg pc;
 
 	b->env = *env;
+	b->env.no_heartbeat = NULL; /* borrowed for create only (role.h) */
+	b->env.n_no_heartbeat = 0;
 	b->timer = caps->timer;
 	po.send = base_peer_send;
 	po.ctx = b;
 	b->timers = dmm_timers_new(a, caps->timers);
 	if (!b->timers)
 		goto err_timers;
-	b->peers = dmm_peers_new(a, caps->peers, b->timers, cfg, &po, &b->stats, env->log);
+	pc = *cfg;
+	pc.no_heartbeat = env->no_heartbeat;
+	pc.n_no_heartbeat = env->n_no_heartbeat;
+	b->peers = dmm_peers_new(a, caps->peers, b->timers, &pc, &po, &b->stats, env->log);
 	if (!b->peers)
 		goto err_peers;
 	if (caps->intents) {

@@ -71,6 +71,15 @@ struct dmm_env {
 	 * the emulator fixes it.
 	 */
 	int64_t wall_offset;
+	/*
+	 * Peers whose heartbeat is off from the start (RFC 5847 §3: a peer
+	 * that breaks on heartbeats): no request, not even the restart
+	 * announcement a MAG or MAAR sends when it is created. Borrowed for
+	 * create only (the peer table copies it); later changes go through
+	 * dmm_peers_set_no_heartbeat(). May be NULL.
+	 */
+	const struct dmm_addr *no_heartbeat;
+	uint32_t n_no_heartbeat;
 };
 
 struct dmm_bcache;

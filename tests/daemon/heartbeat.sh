@@ -65,6 +65,21 @@ wait_for 10 "[ \"\$(stat lma heartbeat-requests-sent)\" -ge 2 ]"
 check "LMA heartbeats the MAG again" "[ \"\$(stat lma heartbeat-requests-sent)\" -ge 2 ]"
 check "and the MAG is up" "[ \"\$(pstate lma $MAG_A)\" = up ]"
 pl_stop mag
+
+# The MAG with heartbeat off towards its LMA, restarted (its state file
+# says it ran before): no heartbeat message at all, not even the restart
+# announcement (an unsolicited response, RFC 5847 §3.2) it sends to its
+# LMA when it starts, because the setting is in force from the role's
+# creation. The LMA has heartbeats off for the MAG again, so nothing asks
+# the MAG for a response.
+lma_json false
+kill -HUP "$LMAPID"
+sed -i 's|"default-profile"|"peers": [{"address": "'"$LMA_A"'", "heartbeat": false}], "default-profile"|' "$T/mag.json"
+pl_start mag
+sleep 1
+check "restarted MAG, LMA heartbeat off: no announcement, no request" "[ \"\$(stat mag heartbeat-responses-sent)\" = 0 ] && [ \"\$(stat mag heartbeat-requests-sent)\" = 0 ]"
+check "restarted MAG: the LMA is no-heartbeat" "[ \"\$(pstate mag $LMA_A)\" = no-heartbeat ]"
+pl_stop mag
 pl_stop lma
 
 pl_done
