@@ -317,7 +317,7 @@ static int parse_peer(struct ctx *c, json_t *o, struct dmmd_peer_cfg *p)
 
 /*
  * dmm:node/peers: settings per mobility peer. heartbeat false: never send
- * that peer Heartbeat Requests (RFC 5847 §5.1 makes heartbeats optional;
+ * that peer Heartbeat Requests (RFC 5847 §3 makes heartbeats optional;
  * some implementations lack them and misbehave when they arrive).
  */
 static int parse_peers(struct ctx *c, json_t *node, struct dmmd_config *cfg)

@@ -262,15 +262,6 @@ static void on_dp(void *ctx, int fd, uint32_t ev)
 }
 
 /*
- * dmm:node/peers: a peer with heartbeat false is never sent Heartbeat
- * Requests (RFC 5847 §5.1). The peer table skips a peer in state
- * NO_HEARTBEAT (the state a Binding Error status 2 puts it in, §5.1), so
- * such a peer gets its slot and that state now, before it has bindings;
- * requests from it are still answered. A peer whose setting went back to
- * true (reload) starts over in state UNKNOWN; its heartbeats resume with
- * its next first binding. old: the settings in force so far, or NULL.
- */
-/*
  * The peers whose heartbeat is off by configuration (RFC 5847 §3: an
  * implementation that breaks on heartbeats). The peer table keeps the set
  * apart from its entries, so it holds for peers that appear later too;

@@ -55,8 +55,8 @@ struct dmm_mag_counters {
 	uint64_t ts_resyncs;		/* retries after status 156/157 */
 	uint64_t seq_resyncs;		/* retries after status 135 */
 	uint64_t intents_failed;	/* the data plane refused an intent, or the table was full */
-	uint64_t rereg_after_restart;	/* PBUs sent because an LMA restarted (RFC 5847 §5.3) */
-	uint64_t bindings_marked_down;	/* bindings whose LMA was declared down (RFC 5847 §5.2) */
+	uint64_t rereg_after_restart;	/* PBUs sent because an LMA restarted (RFC 5847 §3.2) */
+	uint64_t bindings_marked_down;	/* bindings whose LMA was declared down (RFC 5847 §3.1) */
 	uint64_t transitions[DMM_BUL_NSTATES][DMM_BUL_NSTATES]; /* BUL state changes, [from][to] */
 };
 

@@ -26,7 +26,7 @@ enum dmm_timer_kind {
 	DMM_TIMER_PBU_RETX,	     /* MAG: PBA not received, §6.9.4 */
 	DMM_TIMER_BUL_REFRESH,	     /* MAG: re-register before the lifetime ends, §6.9.1.5 */
 	DMM_TIMER_BUL_EXPIRE,	     /* MAG: granted lifetime ran out */
-	DMM_TIMER_HEARTBEAT,	     /* peer liveness, RFC 5847 §5.1 */
+	DMM_TIMER_HEARTBEAT,	     /* peer liveness, RFC 5847 §3 */
 	DMM_TIMER_NKINDS_BUILTIN,
 };
 
