@@ -168,3 +168,11 @@ void dmm_role_base_rx_ok(struct dmm_role_base *b, const char *prefix, const stru
 			 prefix, m->type, dmm_addr_str(src, a),
 			 dmm_mh_note_names(m->notes, notes, sizeof(notes)));
 }
+
+size_t dmm_role_no_counters(const void *inst, struct dmm_role_counter *out, size_t max)
+{
+	(void)inst;
+	(void)out;
+	(void)max;
+	return 0;
+}

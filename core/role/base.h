@@ -113,6 +113,18 @@ void dmm_role_base_send(struct dmm_role_base *b, uint8_t *buf, size_t cap, const
 		return dmm_##role##_detach(inst, mnid, now);                                                 \
 	}
 
+/*
+ * The entries every ops table has alike: the adapters above, the base's
+ * timer loop, and the role's ops_tables.
+ */
+#define DMM_ROLE_OPS_COMMON(role_name)                                                                       \
+	.name = role_name, .create = ops_create, .destroy = ops_destroy, .reconfigure = ops_reconfigure,     \
+	.recv = ops_recv, .expire = dmm_role_expire, .next_deadline = dmm_role_next_deadline,                \
+	.tables = ops_tables
+
+/* ops->counters of a role that has no counters of its own: 0. */
+size_t dmm_role_no_counters(const void *inst, struct dmm_role_counter *out, size_t max);
+
 /* Copy the first max of a role's n counters all to out (ops->counters); returns how many. */
 size_t dmm_role_counters_copy(struct dmm_role_counter *out, size_t max, const struct dmm_role_counter *all,
 			      size_t n);

@@ -328,17 +328,9 @@ static size_t ops_rows(const void *inst, const void **cursor, struct dmm_role_fi
 }
 
 const struct dmm_role_ops dmm_cmd_ops = {
-	.name = "cmd",
-	.create = ops_create,
-	.destroy = ops_destroy,
-	.reconfigure = ops_reconfigure,
-	.recv = ops_recv,
-	.expire = dmm_role_expire,
-	.next_deadline = dmm_role_next_deadline,
-	.attach = NULL, /* the CMD has no access links */
-	.detach = NULL,
-	.tables = ops_tables,
+	DMM_ROLE_OPS_COMMON("cmd"),
 	.counters = ops_counters,
+	/* no access links; its own table is the anchors (GAP1-3) */
 	.rows = ops_rows,
 	.rows_name = "anchors",
 };

@@ -320,24 +320,7 @@ static size_t ops_tables(const void *inst, struct dmm_role_table *out, size_t ma
 	return 1;
 }
 
-static size_t ops_counters(const void *inst, struct dmm_role_counter *out, size_t max)
-{
-	(void)inst;
-	(void)out;
-	(void)max;
-	return 0;
-}
-
 const struct dmm_role_ops dmm_lma_ops = {
-	.name = "lma",
-	.create = ops_create,
-	.destroy = ops_destroy,
-	.reconfigure = ops_reconfigure,
-	.recv = ops_recv,
-	.expire = dmm_role_expire,
-	.next_deadline = dmm_role_next_deadline,
-	.attach = NULL, /* the LMA has no access links */
-	.detach = NULL,
-	.tables = ops_tables,
-	.counters = ops_counters,
+	DMM_ROLE_OPS_COMMON("lma"), .counters = dmm_role_no_counters,
+	/* no access links: no attach, no detach */
 };

@@ -73,7 +73,7 @@ void lma_bri_timer(struct dmm_lma *lma, struct dmm_handle h, dmm_time_t now)
 			 dmm_addr_str(&x->bri_dst, a), x->bri_sent);
 		lma_bri_stop(lma, e);
 		/* §8.1, third case: a HI 4 request waiting for this answer gets a new session. */
-		if (x->bri_trigger == BRI_TRIGGER_UNKNOWN)
+		if (x->bri_trigger == DMM_BRI_TRIGGER_UNKNOWN)
 			lma_handoff_wait_end(lma, e, true, "no BRA from the previous mag");
 		return;
 	}
@@ -94,7 +94,7 @@ static void bra_for_wait(struct dmm_lma *lma, struct dmm_bcache_entry *e, uint8_
 		return;
 	if (status < 128) {
 		lma_bce_deregister(lma, e, "revoked at the previous mag", now);
-	} else if (status == BRA_MN_ATTACHED) {
+	} else if (status == DMM_BRA_MN_ATTACHED) {
 		lma_handoff_wait_end(lma, e, true, "previous mag: MN is attached");
 	}
 }
@@ -116,7 +116,7 @@ void lma_recv_bra(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 		dmm_logf(lma->base.env.log, DMM_LOG_DEBUG, DMM_LC_MH, "BRA seq %u status %u from %s",
 			 m->u.br.seq, m->u.br.code, dmm_addr_str(src, a));
 		lma_bri_stop(lma, e);
-		if (x->bri_trigger == BRI_TRIGGER_UNKNOWN)
+		if (x->bri_trigger == DMM_BRI_TRIGGER_UNKNOWN)
 			bra_for_wait(lma, e, m->u.br.code, now);
 		return;
 	}
@@ -149,21 +149,22 @@ static uint8_t bri_check(struct dmm_lma *lma, const struct dmm_addr *src, const 
 	uint8_t trig = m->u.br.code;
 	bool global = m->u.br.flags & DMM_BR_G, has_mnid = dmm_mh_find_opt(m, DMM_OPT_MNID, NULL) != NULL;
 
-	if (trig > BRI_TRIGGER_REALM || (trig > BRI_TRIGGER_LAST_PER_MN && trig < BRI_TRIGGER_PER_PEER))
-		return BRA_TRIGGER_NOT_SUPPORTED; /* §6.2.1, second rule */
-	if (global != (trig >= BRI_TRIGGER_PER_PEER))
-		return BRA_FUNCTION_NOT_SUPPORTED; /* third rule: e.g. G with a per-MN trigger */
+	if (trig > DMM_BRI_TRIGGER_REALM ||
+	    (trig > DMM_BRI_TRIGGER_LAST_PER_MN && trig < DMM_BRI_TRIGGER_PER_PEER))
+		return DMM_BRA_TRIGGER_NOT_SUPPORTED; /* §6.2.1, second rule */
+	if (global != (trig >= DMM_BRI_TRIGGER_PER_PEER))
+		return DMM_BRA_FUNCTION_NOT_SUPPORTED; /* third rule: e.g. G with a per-MN trigger */
 	/* §8.2: global revocation needs an authorised MAG that names itself in the MN-ID. */
 	if (global && (!dmm_policy_mag_allowed(lma->cfg.policy, src) || !has_mnid))
-		return BRA_GLOBAL_NOT_AUTHORIZED;
+		return DMM_BRA_GLOBAL_NOT_AUTHORIZED;
 	/*
 	 * RFC 5213 §4 (issue 9 §2.1): only an authorised MAG revokes, and
 	 * only its own bindings; to anyone else there is no such binding.
 	 */
 	if (!dmm_policy_mag_allowed(lma->cfg.policy, src))
-		return BRA_NO_BINDING;
+		return DMM_BRA_NO_BINDING;
 	if (!has_mnid)
-		return BRA_IDENTITY_REQUIRED; /* §5.1: the MN-ID is mandatory with P */
+		return DMM_BRA_IDENTITY_REQUIRED; /* §5.1: the MN-ID is mandatory with P */
 	return 0;
 }
 
@@ -208,7 +209,7 @@ static bool bri_covers(const struct dmm_bcache_entry *e, const struct dmm_mh_msg
 	if (!dmm_addr_eq(&e->pcoa, pcoa) || !(m->u.br.flags & DMM_BR_P) || (m->u.br.flags & DMM_BR_V))
 		return false;
 	if (m->u.br.flags & DMM_BR_G)
-		return m->u.br.code == BRI_TRIGGER_PER_PEER || realm_eq(&e->mnid, id);
+		return m->u.br.code == DMM_BRI_TRIGGER_PER_PEER || realm_eq(&e->mnid, id);
 	if (!dmm_mnid_eq(&e->mnid, id))
 		return false;
 	if (!dmm_mh_find_opt(m, DMM_OPT_HNP, NULL))
@@ -256,7 +257,7 @@ void lma_recv_bri(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 	lma->base.stats.bri_received++;
 	if (st == 0) {
 		n = bri_revoke(lma, src, m, now);
-		st = n ? BRA_SUCCESS : BRA_NO_BINDING; /* §6.2.1, last rule */
+		st = n ? DMM_BRA_SUCCESS : DMM_BRA_NO_BINDING; /* §6.2.1, last rule */
 	}
 	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_MH,
 		 "BRI seq %u trigger %u%s from mag %s: %u bindings revoked, BRA status %u", m->u.br.seq,

@@ -16,27 +16,6 @@
 /* Our own timer kind above the built-in ones (timers.h); its rule is in lma_timers.c. */
 enum { LMA_TIMER_BRI_RETX = DMM_TIMER_NKINDS_BUILTIN };
 
-/* RFC 5846 §5.1 revocation triggers used here (per-MN below 128, global from 128). */
-enum {
-	BRI_TRIGGER_SAME_ATT = 2,
-	BRI_TRIGGER_OTHER_ATT = 3,
-	BRI_TRIGGER_UNKNOWN = 4,
-	BRI_TRIGGER_LAST_PER_MN = 7, /* Possible Out-of-Sync BCE State */
-	BRI_TRIGGER_PER_PEER = 128,
-	BRI_TRIGGER_REALM = 129, /* Revoking Mobility Node Local Policy */
-};
-
-/* RFC 5846 §5.2 BRA status values used here. */
-enum {
-	BRA_SUCCESS = 0,
-	BRA_NO_BINDING = 128,
-	BRA_GLOBAL_NOT_AUTHORIZED = 130,
-	BRA_IDENTITY_REQUIRED = 131,
-	BRA_MN_ATTACHED = 132,
-	BRA_TRIGGER_NOT_SUPPORTED = 133,
-	BRA_FUNCTION_NOT_SUPPORTED = 134,
-};
-
 /* What the LMA keeps per binding beside the cache entry (lma_bx_of()), indexed by handle.idx. */
 struct lma_bx {
 	struct dmm_handle peer; /* the peer this binding holds a reference on; gen 0: none */

@@ -758,9 +758,9 @@ static bool handoff_done(struct dmm_lma *lma, struct dmm_bcache_entry *e, const 
 	 */
 	if (lma->cfg.revoke_on_handoff && !revived)
 		lma_bri_start(lma, e, prev,
-			      e->hi == DMM_HI_UNKNOWN ? BRI_TRIGGER_UNKNOWN
-			      : e->att == prev_att    ? BRI_TRIGGER_SAME_ATT
-						      : BRI_TRIGGER_OTHER_ATT,
+			      e->hi == DMM_HI_UNKNOWN ? DMM_BRI_TRIGGER_UNKNOWN
+			      : e->att == prev_att    ? DMM_BRI_TRIGGER_SAME_ATT
+						      : DMM_BRI_TRIGGER_OTHER_ATT,
 			      now);
 	return true;
 }
@@ -837,7 +837,7 @@ static void apply_wait(struct dmm_lma *lma, const struct pbu *p, struct verdict 
 	lma_timers_handoff_wait_started(lma, e, now);
 	lma_set_state(lma, e, DMM_BCE_HANDOFF_WAIT, "handoff state unknown: waiting for the previous mag");
 	if (lma->cfg.revoke_on_handoff)
-		lma_bri_start(lma, e, &e->pcoa, BRI_TRIGGER_UNKNOWN, now);
+		lma_bri_start(lma, e, &e->pcoa, DMM_BRI_TRIGGER_UNKNOWN, now);
 }
 
 static void apply_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)

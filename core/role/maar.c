@@ -652,15 +652,8 @@ static size_t ops_counters(const void *inst, struct dmm_role_counter *out, size_
 }
 
 const struct dmm_role_ops dmm_maar_ops = {
-	.name = "maar",
-	.create = ops_create,
-	.destroy = ops_destroy,
-	.reconfigure = ops_reconfigure,
-	.recv = ops_recv,
-	.expire = dmm_role_expire,
-	.next_deadline = dmm_role_next_deadline,
+	DMM_ROLE_OPS_COMMON("maar"),
+	.counters = ops_counters,
 	.attach = ops_attach,
 	.detach = ops_detach,
-	.tables = ops_tables,
-	.counters = ops_counters,
 };

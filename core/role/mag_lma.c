@@ -10,16 +10,6 @@
 
 /* --- Binding Revocation (RFC 5846 §9.1) --- */
 
-enum {
-	BRA_SUCCESS = 0,
-	BRA_NO_BINDING = 128,
-	BRA_GLOBAL_NOT_AUTHORIZED = 130,
-	BRA_MNID_REQUIRED = 131,
-	BRA_TRIGGER_NOT_SUPPORTED = 133,
-	BRA_FUNCTION_NOT_SUPPORTED = 134,
-};
-enum { BRI_TRIGGER_PER_PEER = 128, BRI_TRIGGER_MN_LOCAL_POLICY = 129 };
-
 /* Revoke e: its intents and entry go, the MN loses its prefixes. */
 static void revoke(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
 {
@@ -54,38 +44,38 @@ static uint8_t bri_apply(struct dmm_mag *mag, const struct dmm_addr *src, const 
 {
 	uint16_t flags = m->u.br.flags;
 	bool v = (flags & DMM_BR_V) != 0;
-	uint8_t status = BRA_NO_BINDING;
+	uint8_t status = DMM_BRA_NO_BINDING;
 	struct dmm_bul_entry *e, *next;
 
 	if (!(flags & DMM_BR_P))
-		return BRA_FUNCTION_NOT_SUPPORTED; /* a MAG has no MIPv6 bindings to revoke */
+		return DMM_BRA_FUNCTION_NOT_SUPPORTED; /* a MAG has no MIPv6 bindings to revoke */
 	if (flags & DMM_BR_G) {
 		/* Global revocation: every binding with this LMA, or all of one MN. */
-		if (m->u.br.code == BRI_TRIGGER_PER_PEER) {
+		if (m->u.br.code == DMM_BRI_TRIGGER_PER_PEER) {
 			if (m->nopts)
-				return BRA_GLOBAL_NOT_AUTHORIZED;
+				return DMM_BRA_GLOBAL_NOT_AUTHORIZED;
 			for (e = dmm_bul_next(mag->bul, NULL); e && !v; e = next) {
 				next = dmm_bul_next(mag->bul, e);
 				if (e->state != DMM_BUL_IDLE && dmm_addr_eq(&e->lmaa, src))
 					revoke(mag, e, now);
 			}
-			return v ? BRA_NO_BINDING : BRA_SUCCESS;
+			return v ? DMM_BRA_NO_BINDING : DMM_BRA_SUCCESS;
 		}
-		if (m->u.br.code != BRI_TRIGGER_MN_LOCAL_POLICY)
-			return BRA_TRIGGER_NOT_SUPPORTED;
-		status = BRA_MNID_REQUIRED;
+		if (m->u.br.code != DMM_BRI_TRIGGER_REALM)
+			return DMM_BRA_TRIGGER_NOT_SUPPORTED;
+		status = DMM_BRA_IDENTITY_REQUIRED;
 		for (e = id ? dmm_bul_find_mnid(mag->bul, id) : NULL; e; e = next) {
 			next = dmm_bul_find_mnid_next(mag->bul, e);
 			if (e->state != DMM_BUL_IDLE && dmm_addr_eq(&e->lmaa, src)) {
 				if (!v)
 					revoke(mag, e, now);
-				status = v ? BRA_NO_BINDING : BRA_SUCCESS;
+				status = v ? DMM_BRA_NO_BINDING : DMM_BRA_SUCCESS;
 			}
 		}
 		return status;
 	}
 	if (!id)
-		return BRA_MNID_REQUIRED;
+		return DMM_BRA_IDENTITY_REQUIRED;
 	/*
 	 * Per-MN revocation. For the inter-MAG handover triggers §9.1 asks to
 	 * check that the MN is gone; attachment is io/'s knowledge, and the
@@ -95,7 +85,7 @@ static uint8_t bri_apply(struct dmm_mag *mag, const struct dmm_addr *src, const 
 		next = dmm_bul_find_mnid_next(mag->bul, e);
 		if (e->state != DMM_BUL_IDLE && dmm_addr_eq(&e->lmaa, src) && e->n_hnp && holds_hnps(e, m)) {
 			revoke(mag, e, now);
-			status = BRA_SUCCESS;
+			status = DMM_BRA_SUCCESS;
 		}
 	}
 	return status;

@@ -62,6 +62,27 @@ enum dmm_mh_type {
 /* Binding Revocation types (RFC 5846 §5). */
 enum { DMM_BR_BRI = 1, DMM_BR_BRA = 2 };
 
+/* RFC 5846 §5.1: revocation triggers (per MN below 128, global from 128). */
+enum {
+	DMM_BRI_TRIGGER_SAME_ATT = 2,	 /* inter-MAG handover, same access type */
+	DMM_BRI_TRIGGER_OTHER_ATT = 3,	 /* inter-MAG handover, other access type */
+	DMM_BRI_TRIGGER_UNKNOWN = 4,	 /* inter-MAG handover, unknown */
+	DMM_BRI_TRIGGER_LAST_PER_MN = 7, /* Possible Out-of-Sync BCE State */
+	DMM_BRI_TRIGGER_PER_PEER = 128,	 /* Per-Peer Policy */
+	DMM_BRI_TRIGGER_REALM = 129,	 /* Revoking Mobility Node Local Policy */
+};
+
+/* RFC 5846 §5.2 and §8.1: BRA status values. */
+enum {
+	DMM_BRA_SUCCESS = 0,
+	DMM_BRA_NO_BINDING = 128,
+	DMM_BRA_GLOBAL_NOT_AUTHORIZED = 130,
+	DMM_BRA_IDENTITY_REQUIRED = 131,
+	DMM_BRA_MN_ATTACHED = 132,
+	DMM_BRA_TRIGGER_NOT_SUPPORTED = 133,
+	DMM_BRA_FUNCTION_NOT_SUPPORTED = 134,
+};
+
 /* BU flags (RFC 6275 §6.1.7, RFC 5213 P, RFC 8885 D). */
 enum {
 	DMM_BU_A = 0x8000,
