@@ -5,8 +5,11 @@
  * then refreshes of random MNs), and bytes per binding at 10^6 bindings.
  * The baseline, measured in the same run, is the codec work every
  * transaction must do anyway: decode the same PBU and encode+decode the
- * PBA. The ratio says how much the LMA's own logic costs on top. Prints
- * figures; never fails on time.
+ * PBA. The ratio says how much the LMA's own logic costs on top. The
+ * data plane calls (install, remove) made during the refreshes are
+ * counted: a refresh changes no forwarding, so it should make none; a
+ * handoff phase (every MN to a second MAG) shows what a change costs.
+ * Prints figures; never fails on time.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,15 +59,19 @@ static void b_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr 
 	memcpy(sent_buf, buf, len < sizeof(sent_buf) ? len : sizeof(sent_buf));
 }
 
+static uint64_t dp_installs, dp_removes;
+
 static int b_install(void *ctx, const struct dmm_intent *in)
 {
 	(void)ctx, (void)in;
+	dp_installs++;
 	return 0;
 }
 
 static void b_remove(void *ctx, const struct dmm_intent *in)
 {
 	(void)ctx, (void)in;
+	dp_removes++;
 }
 
 static const struct dmm_alloc A = {b_zalloc, b_free, NULL};
@@ -133,6 +140,29 @@ static struct dmm_lma *make(uint32_t cap, struct dmm_policy **pol, struct dmm_ad
 	return dmm_lma_new(&env, &cfg, 0);
 }
 
+/* Every MN moves to a second MAG (HI 3); the time spent in dmm_lma_recv(), data plane calls counted. */
+static double handoffs(struct dmm_lma *lma, const struct dmm_prefix *pfx, const struct dmm_addr *lmaa,
+		       dmm_time_t *t)
+{
+	struct dmm_addr mag2 = {{0x20, 0x01, 0x0f, [15] = 2}};
+	uint8_t buf[DMM_MH_MAX_LEN];
+	double t0, sum = 0;
+	int n;
+
+	dp_installs = dp_removes = 0;
+	for (uint32_t i = 0; i < N_REG; i++) {
+		n = build_pbu(buf, i, &pfx[i], DMM_HI_BETWEEN_MAGS, *t);
+		t0 = now_ns();
+		dmm_lma_recv(lma, &mag2, lmaa, buf, (size_t)n, *t);
+		sum += now_ns() - t0;
+		*t += 20000;
+	}
+	if (dmm_role_stats(lma)->handoffs != N_REG)
+		fprintf(stderr, "bench_lma: only %llu handoffs accepted\n",
+			(unsigned long long)dmm_role_stats(lma)->handoffs);
+	return sum;
+}
+
 int main(void)
 {
 	struct dmm_policy *pol;
@@ -142,7 +172,7 @@ int main(void)
 	uint8_t buf[DMM_MH_MAX_LEN];
 	struct dmm_mh_msg dec;
 	dmm_time_t t = DMM_SECOND;
-	double t0, t_reg, t_ref, t_base, sink = 0;
+	double t0, t_reg, t_ref, t_base, t_ho, sink = 0;
 	uint64_t rng = 88172645463325252ull;
 	int n;
 
@@ -166,6 +196,7 @@ int main(void)
 	}
 	/* Refreshes of random MNs (lifetime extension, same MAG), and the codec-only baseline. */
 	t_ref = t_base = 0;
+	dp_installs = dp_removes = 0;
 	for (uint32_t k = 0; k < N_REFRESH; k++) {
 		uint32_t i;
 
@@ -194,9 +225,16 @@ int main(void)
 	       "encode+decode PBA) %.0f ns; ratio %.2f\n",
 	       N_REFRESH, N_REG, t_ref / N_REFRESH, 1e9 * N_REFRESH / t_ref, t_base / N_REFRESH,
 	       t_ref / t_base);
+	printf("bench_lma: data plane calls during the %u refreshes: %llu installs, %llu removes\n",
+	       N_REFRESH, (unsigned long long)dp_installs, (unsigned long long)dp_removes);
 	if (dmm_role_stats(lma)->lifetime_ext_no_handoff != N_REFRESH)
 		fprintf(stderr, "bench_lma: only %llu refreshes accepted\n",
 			(unsigned long long)dmm_role_stats(lma)->lifetime_ext_no_handoff);
+	t_ho = handoffs(lma, pfx, &lmaa, &t);
+	printf("bench_lma: %u handoffs to another MAG: %.0f ns/PBU, %.0f PBU/s, ratio to the refresh %.2f; "
+	       "data plane calls per handoff: %.2f installs, %.2f removes\n",
+	       N_REG, t_ho / N_REG, 1e9 * N_REG / t_ho, (t_ho / N_REG) / (t_ref / N_REFRESH),
+	       (double)dp_installs / N_REG, (double)dp_removes / N_REG);
 	dmm_lma_free(lma);
 	dmm_policy_free(pol);
 	free(pfx);

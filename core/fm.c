@@ -178,6 +178,74 @@ unsigned dmm_fm_del_owner(struct dmm_fm *fm, struct dmm_handle owner)
 	return n;
 }
 
+static bool same_owner(struct dmm_handle a, struct dmm_handle b)
+{
+	return a.idx == b.idx && a.gen == b.gen;
+}
+
+bool dmm_fm_same(const struct dmm_intent *a, const struct dmm_intent *b)
+{
+	return same_owner(a->owner, b->owner) && a->match == b->match && a->action == b->action &&
+	       a->precedence == b->precedence && a->link == b->link &&
+	       dmm_prefix_eq(&a->prefix, &b->prefix) && dmm_addr_eq(&a->local, &b->local) &&
+	       dmm_addr_eq(&a->peer, &b->peer);
+}
+
+/*
+ * Whether a and b claim the same place in a backend: one route per
+ * destination and precedence (the kernel's NLM_F_EXCL refuses a second
+ * one), while decapsulation is per peer, so two DECAPs from different
+ * peers live side by side.
+ */
+static bool same_place(const struct dmm_intent *a, const struct dmm_intent *b)
+{
+	bool da = a->action == DMM_FM_DECAP, db = b->action == DMM_FM_DECAP;
+
+	return a->match == b->match && a->precedence == b->precedence && da == db &&
+	       dmm_prefix_eq(&a->prefix, &b->prefix) && (!da || dmm_addr_eq(&a->peer, &b->peer));
+}
+
+int dmm_fm_ensure(struct dmm_fm *fm, const struct dmm_intent *in, dmm_time_t now)
+{
+	const struct dmm_intent *old = NULL;
+
+	for (const struct dmm_intent *x = dmm_fm_next_owned(fm, in->owner, NULL); x;
+	     x = dmm_fm_next_owned(fm, in->owner, x)) {
+		if (dmm_fm_same(x, in))
+			return (int)x->id; /* nothing changes: no backend call */
+		if (!old && same_place(x, in))
+			old = x;
+	}
+	if (old)
+		dmm_fm_del(fm, old->id); /* its slot is the next one dmm_fm_add() takes */
+	return dmm_fm_add(fm, in, now);
+}
+
+static bool kept(uint32_t id, const uint32_t *keep, unsigned nkeep)
+{
+	for (unsigned i = 0; i < nkeep; i++)
+		if (keep[i] == id)
+			return true;
+	return false;
+}
+
+unsigned dmm_fm_del_owner_except(struct dmm_fm *fm, struct dmm_handle owner, const uint32_t *keep,
+				 unsigned nkeep)
+{
+	const struct dmm_intent *in = NULL;
+	unsigned n = 0;
+
+	/* Removing never moves another intent, but it may reorder the owner chain: start over. */
+	while ((in = dmm_fm_next_owned(fm, owner, in)) != NULL) {
+		if (kept(in->id, keep, nkeep))
+			continue;
+		dmm_fm_del(fm, in->id);
+		n++;
+		in = NULL;
+	}
+	return n;
+}
+
 const struct dmm_intent *dmm_fm_get(const struct dmm_fm *fm, uint32_t id)
 {
 	struct fm_slot *s = slot_of(fm, id);

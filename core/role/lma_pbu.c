@@ -772,6 +772,7 @@ static void apply_update(struct dmm_lma *lma, const struct pbu *p, struct verdic
 	struct dmm_addr prev = e->pcoa;
 	uint8_t prev_att = e->att;
 	bool revived = e->state == DMM_BCE_DEREG_WAIT, ok = true;
+	bool had_upa = lma_bx_of(lma, e)->upa;
 
 	/* §5.4.1.3 step 3: a handoff the LMA can tell (HI 2 or 3) ends a wait for the previous MAG. */
 	if (v->what == PBU_HANDOFF)
@@ -802,6 +803,13 @@ static void apply_update(struct dmm_lma *lma, const struct pbu *p, struct verdic
 			ok = lma_set_intents(lma, e, now);
 		else
 			lma_log_bce(lma, DMM_LOG_DEBUG, e, "ACTIVE", "ACTIVE", "lifetime extension");
+		/*
+		 * RFC 7389 §5: a refresh that starts or stops asking for the
+		 * LMA-UPA moves the tunnel's end here; any other refresh leaves
+		 * the data plane alone.
+		 */
+		if (!revived && had_upa != lma_bx_of(lma, e)->upa)
+			ok = lma_set_intents(lma, e, now);
 	}
 	if (!ok) {
 		dataplane_refused(lma, p, e, now);

@@ -117,8 +117,9 @@ void lma_peer_release(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_
 
 /* --- forwarding intents (fm.h) --- */
 
-static bool add_intent(struct dmm_lma *lma, const struct dmm_bcache_entry *e, uint8_t match, uint8_t action,
-		       const struct dmm_prefix *p, dmm_time_t now)
+/* Ensure one intent of e (fm.h: no backend call when it is in place already); its id into keep. */
+static bool put_intent(struct dmm_lma *lma, const struct dmm_bcache_entry *e, uint8_t match, uint8_t action,
+		       const struct dmm_prefix *p, dmm_time_t now, uint32_t *keep, unsigned *nkeep)
 {
 	struct dmm_intent in;
 	int r;
@@ -133,36 +134,43 @@ static bool add_intent(struct dmm_lma *lma, const struct dmm_bcache_entry *e, ui
 		in.local = *tunnel_local(lma, e);
 		in.peer = e->pcoa;
 	}
-	r = dmm_fm_add(lma->base.fm, &in, now);
+	r = dmm_fm_ensure(lma->base.fm, &in, now);
 	if (r < 0) {
 		char a[DMM_PREFIX_STRLEN];
 
 		dmm_logf(lma->base.env.log, DMM_LOG_ERR, DMM_LC_DP,
 			 "prefix %s: intent %s/%s not installed: %s", dmm_prefix_str(p, a),
 			 dmm_fm_match_name(match), dmm_fm_action_name(action), dmm_strerror(r));
+		return false;
 	}
-	return r >= 0;
+	keep[(*nkeep)++] = (uint32_t)r;
+	return true;
 }
 
 /*
  * RFC 5213 §5.6.2: downlink packets for the HNPs go into the tunnel to
  * the MAG, uplink packets from the tunnel are decapsulated (also in
  * HANDOFF_WAIT: the old MAG still serves the MN). §5.3.5: during
- * DEREG_WAIT the MN's traffic is dropped.
+ * DEREG_WAIT the MN's traffic is dropped. Only what differs from the
+ * installed intents reaches the data plane: the downlink is replaced in
+ * place, the new uplink is added before the old one goes (§5.3.4: no
+ * instant without forwarding), and an unchanged binding costs no call.
  */
 bool lma_set_intents(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now)
 {
+	uint32_t keep[2 * DMM_BCE_MAX_HNP];
+	unsigned n = 0;
 	bool ok = true;
 
-	dmm_fm_del_owner(lma->base.fm, e->handle);
 	for (unsigned i = 0; i < e->n_hnp; i++) {
 		if (e->state != DMM_BCE_DEREG_WAIT) {
-			ok &= add_intent(lma, e, DMM_FM_DST, DMM_FM_ENCAP, &e->hnp[i], now);
-			ok &= add_intent(lma, e, DMM_FM_SRC, DMM_FM_DECAP, &e->hnp[i], now);
+			ok &= put_intent(lma, e, DMM_FM_DST, DMM_FM_ENCAP, &e->hnp[i], now, keep, &n);
+			ok &= put_intent(lma, e, DMM_FM_SRC, DMM_FM_DECAP, &e->hnp[i], now, keep, &n);
 		} else {
-			ok &= add_intent(lma, e, DMM_FM_DST, DMM_FM_DROP, &e->hnp[i], now);
+			ok &= put_intent(lma, e, DMM_FM_DST, DMM_FM_DROP, &e->hnp[i], now, keep, &n);
 		}
 	}
+	dmm_fm_del_owner_except(lma->base.fm, e->handle, keep, n);
 	return ok;
 }
 
@@ -174,7 +182,7 @@ void lma_bce_deregister(struct dmm_lma *lma, struct dmm_bcache_entry *e, const c
 	lma_peer_release(lma, e, now);
 	lma_timers_dereg_received(lma, e, now);
 	lma_set_state(lma, e, DMM_BCE_DEREG_WAIT, reason);
-	/* Choice: a DROP intent the data plane refuses is logged (add_intent()); the binding goes anyway. */
+	/* Choice: a DROP intent the data plane refuses is logged (put_intent()); the binding goes anyway. */
 	(void)lma_set_intents(lma, e, now);
 }
 

@@ -141,6 +141,7 @@ const char *maar_who_e(const struct dmm_maar *m, const struct dmm_bul_entry *e, 
 void maar_tx(struct dmm_maar *m, const struct dmm_addr *dst, const struct dmm_mh_msg *msg);
 /* RFC 6463 §4.3 Load Information: prefixes anchored here out of max_anchored. */
 void maar_add_load(struct dmm_maar *m, struct dmm_mh_msg *msg);
+/* Ensure intent in (fm.h dmm_fm_ensure: no backend call when in place); its id, or a logged error. */
 int maar_intent_add(struct dmm_maar *m, const struct dmm_intent *in, dmm_time_t now);
 /* DMM_MN_REGISTERED with every prefix of e; the nreleased prefixes released added once with valid 0. */
 void maar_emit_registered(struct dmm_maar *m, const struct dmm_bul_entry *e,

@@ -74,7 +74,7 @@ void maar_add_load(struct dmm_maar *m, struct dmm_mh_msg *msg)
 
 int maar_intent_add(struct dmm_maar *m, const struct dmm_intent *in, dmm_time_t now)
 {
-	int r = dmm_fm_add(m->base.fm, in, now);
+	int r = dmm_fm_ensure(m->base.fm, in, now);
 
 	if (r < 0) {
 		char ps[DMM_PREFIX_STRLEN];
@@ -204,6 +204,11 @@ static void intents_del(struct dmm_maar *m, struct dmm_bcache_entry *a)
 	x->nid = 0;
 }
 
+/*
+ * Ensure one intent of anchor a (fm.h: no backend call when it is in
+ * place already) and note its id in x->id; the ids of the previous
+ * forwarding stay in old until maar_anchor_set() removes what is left.
+ */
 static void intent(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t match, uint8_t action,
 		   dmm_time_t now)
 {
@@ -228,19 +233,42 @@ static void intent(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t match
 		x->id[x->nid++] = (uint32_t)r;
 }
 
+/* The anchor's intents of its previous forwarding that intent() did not keep. */
+static void intents_del_old(struct dmm_maar *m, struct dmm_bcache_entry *a, const uint32_t *old,
+			    unsigned nold)
+{
+	struct maar_ax *x = maar_ax(m, a);
+
+	for (unsigned k = 0; k < nold; k++) {
+		bool kept = false;
+
+		for (unsigned j = 0; j < x->nid; j++)
+			kept |= x->id[j] == old[k];
+		if (!kept)
+			dmm_fm_del(m->base.fm, old[k]); /* NOTFOUND when replaced in place already */
+	}
+}
+
 void maar_anchor_set(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t mode, uint32_t link,
 		     const struct dmm_addr *serving, dmm_time_t now, const char *reason)
 {
 	struct maar_ax *x = maar_ax(m, a);
 	uint8_t from = x->mode;
 	struct bulc_who w;
-
 	const struct dmm_addr *s = mode == AM_TUNNEL ? serving : &m->cfg.addr;
+	uint32_t old[2];
+	unsigned nold = x->nid;
 
 	if (from == mode && dmm_addr_eq(&a->pcoa, s) && (mode != AM_DELIVER || x->link == link))
 		return; /* nothing changes */
 	a->pcoa = *s;
-	intents_del(m, a);
+	/*
+	 * Only what differs reaches the data plane (fm.h dmm_fm_ensure): the
+	 * downlink is replaced in place, a new uplink is accepted before the
+	 * old one goes (docs/dmm-protocol.md §2.3: no instant without a way).
+	 */
+	memcpy(old, x->id, sizeof(old));
+	x->nid = 0;
 	if (from == AM_TUNNEL) {
 		m->ctr.tunnels_down++;
 		m->base.stats.tunnels_released++;
@@ -268,6 +296,7 @@ void maar_anchor_set(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t mod
 	default:
 		break;
 	}
+	intents_del_old(m, a, old, nold);
 	if (maar_log_on(m, DMM_LOG_INFO))
 		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: anchor %s: %s -> %s (%s)",
 			 maar_who(&a->mnid, &a->hnp[0], "serving", &a->pcoa, &w), maar_anchor_mode_name(from),

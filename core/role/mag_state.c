@@ -69,28 +69,37 @@ void mag_intents_del(struct dmm_mag *mag, struct dmm_bul_entry *e)
 	mag->base.stats.tunnels_released++;
 }
 
-static void intent_add(struct dmm_mag *mag, const struct dmm_intent *in, dmm_time_t now)
+/* Ensure one intent (fm.h: no backend call when it is in place already); its id into keep. */
+static void intent_put(struct dmm_mag *mag, const struct dmm_intent *in, dmm_time_t now, uint32_t *keep,
+		       unsigned *nkeep)
 {
-	int r = dmm_fm_add(mag->base.fm, in, now);
+	int r = dmm_fm_ensure(mag->base.fm, in, now);
 
 	if (r < 0) {
 		mag->ctr.intents_failed++;
 		dmm_logf(mag->base.env.log, DMM_LOG_ERR, DMM_LC_DP, "mag: intent %s/%s refused: %s",
 			 dmm_fm_match_name(in->match), dmm_fm_action_name(in->action), dmm_strerror(r));
+		return;
 	}
+	keep[(*nkeep)++] = (uint32_t)r;
 }
 
 /*
  * Per HNP P on access link L with LMA tunnel end A (§6.9.1.2 items 12-13,
  * §6.10.5): from the MN, source P on L -> tunnel to A; from the LMA, the
  * tunnel from A carrying P is accepted; destination P -> deliver on L.
+ * Only what differs from the installed intents reaches the data plane
+ * (fm.h dmm_fm_ensure): a new tunnel end replaces the uplink in place and
+ * accepts the new downlink before the old one goes; the delivery on the
+ * link stays as it is.
  */
 void mag_intents_install(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
 {
 	struct mag_bx *x = mag_bx(mag, e);
 	const struct dmm_addr *peer = x->has_upa ? &x->upa : &e->lmaa;
+	uint32_t keep[3 * DMM_BUL_MAX_HNP];
+	unsigned n = 0;
 
-	mag_intents_del(mag, e);
 	for (unsigned i = 0; i < e->n_hnp; i++) {
 		struct dmm_intent in;
 
@@ -103,17 +112,21 @@ void mag_intents_install(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_
 		in.action = DMM_FM_ENCAP;
 		in.local = mag->cfg.addr;
 		in.peer = *peer;
-		intent_add(mag, &in, now);
+		intent_put(mag, &in, now, keep, &n);
 		in.match = DMM_FM_DST;
 		in.link = 0;
 		in.action = DMM_FM_DECAP;
-		intent_add(mag, &in, now);
+		intent_put(mag, &in, now, keep, &n);
 		memset(&in.local, 0, sizeof(in.local));
 		memset(&in.peer, 0, sizeof(in.peer));
 		in.action = DMM_FM_DELIVER;
 		in.link = e->ifindex;
-		intent_add(mag, &in, now);
+		intent_put(mag, &in, now, keep, &n);
 	}
+	dmm_fm_del_owner_except(mag->base.fm, e->handle, keep, n);
+	/* As before: a change of the intents counts as the tunnel released and set up again. */
+	if (x->intents)
+		mag->base.stats.tunnels_released++;
 	x->intents = true;
 	mag->base.stats.tunnels_established++;
 }

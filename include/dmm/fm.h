@@ -79,6 +79,37 @@ int dmm_fm_del(struct dmm_fm *fm, uint32_t id);
 /* Remove every intent of owner; returns how many went. */
 unsigned dmm_fm_del_owner(struct dmm_fm *fm, struct dmm_handle owner);
 
+/*
+ * True when a and b forward alike: the same owner, match, action,
+ * precedence, prefix, link and tunnel ends (ids and counters aside).
+ */
+bool dmm_fm_same(const struct dmm_intent *a, const struct dmm_intent *b);
+
+/*
+ * Make in (its id, counters ignored) one of the intents of its owner,
+ * calling the backend only for a change of forwarding:
+ *  - an intent of the owner that forwards like in (dmm_fm_same) stays:
+ *    its id is returned and the backend is not called (a refresh);
+ *  - else the owner's intent in the same place is replaced: the same
+ *    match, prefix and precedence, both DECAP with the same peer or both
+ *    something else (a backend keeps one route per destination and
+ *    precedence). It is removed just before in is installed, with no
+ *    other call between (the ops have no atomic replace);
+ *  - else in is added (dmm_fm_add).
+ * An owner is expected to hold at most one intent per place. Returns the
+ * id (> 0), DMM_ERR_NOMEM, or the backend's error; after an error the
+ * replaced intent is gone too.
+ */
+int dmm_fm_ensure(struct dmm_fm *fm, const struct dmm_intent *in, dmm_time_t now);
+
+/*
+ * Remove every intent of owner whose id is not among keep[0..nkeep) (the
+ * ones just ensured): added before, removed after, so a change of peer
+ * never leaves an instant with neither. Returns how many went.
+ */
+unsigned dmm_fm_del_owner_except(struct dmm_fm *fm, struct dmm_handle owner, const uint32_t *keep,
+				 unsigned nkeep);
+
 /* The intent with this id, or NULL. Valid until it is removed. */
 const struct dmm_intent *dmm_fm_get(const struct dmm_fm *fm, uint32_t id);
 

@@ -29,6 +29,13 @@
 #define HARNESS_MAX_INTENTS 4096
 #define HARNESS_MAX_EVENTS 32
 #define HARNESS_LOG_LINES 16
+#define HARNESS_MAX_CALLS 64
+
+/* One call of the data plane, in order: 'i' install (accepted), 'r' remove. */
+struct harness_call {
+	char op;
+	struct dmm_intent in;
+};
 
 struct sent {
 	struct dmm_addr src, dst;
@@ -49,6 +56,9 @@ struct harness {
 	struct dmm_intent live[HARNESS_MAX_INTENTS];
 	unsigned nlive, installs, removes;
 	int install_err; /* when not 0, install() fails with it */
+	/* The data plane calls since harness_calls_reset(), oldest first; beyond HARNESS_MAX_CALLS only ncalls grows. */
+	struct harness_call calls[HARNESS_MAX_CALLS];
+	unsigned ncalls;
 	struct dmm_mn_event events[HARNESS_MAX_EVENTS];
 	unsigned nevents;
 	char logs[HARNESS_LOG_LINES][512];
@@ -93,6 +103,9 @@ static inline int harness_install(void *ctx, const struct dmm_intent *in)
 		return -1;
 	h->live[h->nlive++] = *in;
 	h->installs++;
+	if (h->ncalls < HARNESS_MAX_CALLS)
+		h->calls[h->ncalls] = (struct harness_call){'i', *in};
+	h->ncalls++;
 	return 0;
 }
 
@@ -101,6 +114,9 @@ static inline void harness_remove(void *ctx, const struct dmm_intent *in)
 	struct harness *h = ctx;
 
 	h->removes++;
+	if (h->ncalls < HARNESS_MAX_CALLS)
+		h->calls[h->ncalls] = (struct harness_call){'r', *in};
+	h->ncalls++;
 	for (unsigned i = 0; i < h->nlive; i++)
 		if (h->live[i].id == in->id) {
 			h->live[i] = h->live[--h->nlive];
@@ -138,6 +154,31 @@ static inline void harness_clear(struct harness *h)
 	h->nsent = h->nsent_total = 0;
 	h->nevents = 0;
 	h->nlogs = 0;
+}
+
+/* Forget the recorded data plane calls (the counts installs and removes stay). */
+static inline void harness_calls_reset(struct harness *h)
+{
+	h->ncalls = 0;
+}
+
+/*
+ * The index of the first recorded call op ('i', 'r') of an intent matching
+ * (match, action, prefix) whose peer is peer (NULL: any), or -1.
+ */
+static inline int harness_call_index(const struct harness *h, char op, uint8_t match, uint8_t action,
+				     const struct dmm_prefix *p, const struct dmm_addr *peer)
+{
+	unsigned n = h->ncalls < HARNESS_MAX_CALLS ? h->ncalls : HARNESS_MAX_CALLS;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct dmm_intent *in = &h->calls[i].in;
+
+		if (h->calls[i].op == op && in->match == match && in->action == action &&
+		    dmm_prefix_eq(&in->prefix, p) && (!peer || dmm_addr_eq(&in->peer, peer)))
+			return (int)i;
+	}
+	return -1;
 }
 
 /* The last datagram sent, or NULL. */

@@ -261,6 +261,88 @@ static void test_names(void)
 	}
 }
 
+/*
+ * dmm_fm_ensure(): an intent already in place costs no backend call (a
+ * refresh); another one in the same place (destination, precedence) is
+ * replaced, removed just before its successor is installed; a DECAP from
+ * another peer is added beside the old one, which
+ * dmm_fm_del_owner_except() removes afterwards.
+ */
+static void test_ensure(void)
+{
+	struct backend b = {0};
+	struct dmm_fm_ops ops = {be_install, be_remove, &b};
+	struct dmm_fm *fm = dmm_fm_new(&A, 8, &ops);
+	struct dmm_intent in = intent(DMM_FM_ENCAP, H(1, 1), 1), dc, other;
+	const struct dmm_intent *got;
+	uint32_t keep[2];
+	int id, id2, d1, d2;
+
+	CHECK(fm != NULL);
+	id = dmm_fm_ensure(fm, &in, 1000);
+	CHECK(id > 0);
+	CHECK_EQ(b.installs, 1);
+	/* The same forwarding again, with another id and counters in the copy: nothing. */
+	for (int k = 0; k < 10; k++) {
+		in.id = (uint32_t)k;
+		in.packets = (uint64_t)k;
+		CHECK_EQ(dmm_fm_ensure(fm, &in, 2000), id);
+	}
+	CHECK_EQ(b.installs, 1);
+	CHECK_EQ(b.removes, 0);
+	CHECK_EQ(dmm_fm_get(fm, (uint32_t)id)->last_active, 1000);
+	got = dmm_fm_get(fm, (uint32_t)id);
+	CHECK(got && dmm_fm_same(got, &in));
+	/* Another peer: replaced in place (remove, then install). */
+	in.peer = addr_last(9);
+	CHECK(!dmm_fm_same(got, &in));
+	id2 = dmm_fm_ensure(fm, &in, 3000);
+	CHECK(id2 > 0 && id2 != id);
+	CHECK_EQ(b.removes, 1);
+	CHECK_EQ(b.last_removed, (uint32_t)id);
+	CHECK_EQ(b.installs, 2);
+	CHECK(dmm_fm_get(fm, (uint32_t)id) == NULL);
+	CHECK_EQ(dmm_fm_count(fm), 1);
+	/* Another action in the same place (ENCAP -> DROP): replaced too. */
+	in.action = DMM_FM_DROP;
+	id = dmm_fm_ensure(fm, &in, 3000);
+	CHECK(id > 0 && id != id2 && dmm_fm_count(fm) == 1 && b.removes == 2);
+	/* Another precedence is another place: added beside it. */
+	in.precedence = 5;
+	CHECK(dmm_fm_ensure(fm, &in, 3000) > 0);
+	CHECK_EQ(dmm_fm_count(fm), 2);
+	CHECK_EQ(b.removes, 2);
+	/* DECAPs from two peers live side by side until the old one is let go. */
+	dc = intent(DMM_FM_DECAP, H(2, 1), 1);
+	d1 = dmm_fm_ensure(fm, &dc, 4000);
+	dc.peer = addr_last(7);
+	d2 = dmm_fm_ensure(fm, &dc, 4000);
+	CHECK(d1 > 0 && d2 > 0 && d1 != d2);
+	CHECK_EQ(b.removes, 2);
+	keep[0] = (uint32_t)d2;
+	CHECK_EQ(dmm_fm_del_owner_except(fm, H(2, 1), keep, 1), 1);
+	CHECK_EQ(b.last_removed, (uint32_t)d1);
+	CHECK(dmm_fm_get(fm, (uint32_t)d2) != NULL);
+	CHECK_EQ(dmm_fm_del_owner_except(fm, H(2, 1), keep, 1), 0);
+	/* The same forwarding for another owner is its own intent. */
+	other = dc;
+	other.owner = H(3, 1);
+	CHECK(dmm_fm_ensure(fm, &other, 4000) > 0);
+	CHECK_EQ(dmm_fm_count(fm), 4);
+	/* A refused replacement: the error, and the replaced intent is gone too. */
+	other.peer = addr_last(8);
+	other.action = DMM_FM_ENCAP;
+	CHECK(dmm_fm_ensure(fm, &other, 4000) > 0); /* an ENCAP beside the DECAP */
+	other.peer = addr_last(6);
+	b.refuse = DMM_ERR_INVAL;
+	CHECK_EQ(dmm_fm_ensure(fm, &other, 4000), DMM_ERR_INVAL);
+	CHECK_EQ(dmm_fm_count(fm), 4);
+	/* Nothing kept: every intent of the owner goes. */
+	CHECK_EQ(dmm_fm_del_owner_except(fm, H(1, 1), NULL, 0), 2);
+	CHECK_EQ(dmm_fm_count(fm), 2);
+	dmm_fm_free(fm);
+}
+
 int main(void)
 {
 	test_new_args();
@@ -269,5 +351,6 @@ int main(void)
 	test_owners();
 	test_id_range();
 	test_names();
+	test_ensure();
 	return check_report("test_fm");
 }

@@ -1492,6 +1492,122 @@ static void t_ops_and_config(void)
 	dmm_lma_free(NULL);
 }
 
+/*
+ * A refresh touches no data plane (RFC 5213 §5.3.3: only the lifetime
+ * changes): N lifetime extensions from the same MAG, with the same
+ * prefix, call neither install nor remove. A handoff (§5.3.4) still
+ * moves the forwarding: the downlink is replaced in place (removed just
+ * before its successor is installed, nothing between), and the uplink
+ * from the new MAG is accepted before the old one is dropped.
+ */
+static void t_refresh_no_dataplane(void)
+{
+	struct dmm_lma *lma = setup(60);
+	struct dmm_mh_msg m;
+	struct dmm_prefix p = reg(lma, &MAG1, "mn1@x");
+	unsigned ins = H.installs, rem = H.removes;
+	const struct dmm_intent *dl;
+	int a, b;
+
+	CHECK_EQ(ins, 2);
+	harness_calls_reset(&H);
+	for (uint16_t k = 0; k < 20; k++) {
+		T += 10 * DMM_SECOND;
+		pbu(&m, "mn1@x", k & 1 ? &p : NULL, k & 2 ? DMM_HI_BETWEEN_IFS : DMM_HI_NO_CHANGE,
+		    (uint16_t)(2 + k));
+		CHECK_EQ(status_of(lma, &MAG1, &m), 0);
+	}
+	CHECK_EQ(dmm_role_stats(lma)->lifetime_ext_no_handoff, 20);
+	CHECK_EQ(H.installs, ins);
+	CHECK_EQ(H.removes, rem);
+	CHECK_EQ(H.ncalls, 0);
+	/* Handoff to MAG2: the forwarding changes. */
+	T += DMM_SECOND;
+	pbu(&m, "mn1@x", &p, DMM_HI_BETWEEN_MAGS, 30);
+	CHECK_EQ(status_of(lma, &MAG2, &m), 0);
+	dl = harness_find_intent(&H, DMM_FM_DST, DMM_FM_ENCAP, &p);
+	CHECK(dl && dmm_addr_eq(&dl->peer, &MAG2));
+	dl = harness_find_intent(&H, DMM_FM_SRC, DMM_FM_DECAP, &p);
+	CHECK(dl && dmm_addr_eq(&dl->peer, &MAG2));
+	CHECK_EQ(H.nlive, 2);
+	CHECK_EQ(H.installs, ins + 2);
+	CHECK_EQ(H.removes, rem + 2);
+	a = harness_call_index(&H, 'r', DMM_FM_DST, DMM_FM_ENCAP, &p, &MAG1);
+	b = harness_call_index(&H, 'i', DMM_FM_DST, DMM_FM_ENCAP, &p, &MAG2);
+	CHECK(a >= 0 && b == a + 1); /* replaced in place */
+	a = harness_call_index(&H, 'i', DMM_FM_SRC, DMM_FM_DECAP, &p, &MAG2);
+	b = harness_call_index(&H, 'r', DMM_FM_SRC, DMM_FM_DECAP, &p, &MAG1);
+	CHECK(a >= 0 && b > a); /* the new uplink before the old one goes */
+	/* Refreshes at the new MAG: nothing again. */
+	ins = H.installs, rem = H.removes;
+	for (uint16_t k = 0; k < 5; k++) {
+		T += 10 * DMM_SECOND;
+		pbu(&m, "mn1@x", &p, DMM_HI_NO_CHANGE, (uint16_t)(31 + k));
+		CHECK_EQ(status_of(lma, &MAG2, &m), 0);
+	}
+	CHECK_EQ(H.installs, ins);
+	CHECK_EQ(H.removes, rem);
+	/* De-registration: DROP replaces the tunnel; a re-registration brings it back. */
+	T += DMM_SECOND;
+	pbu(&m, "mn1@x", &p, DMM_HI_NO_CHANGE, 40);
+	m.u.bu.lifetime = 0;
+	CHECK_EQ(status_of(lma, &MAG2, &m), 0);
+	CHECK(harness_find_intent(&H, DMM_FM_DST, DMM_FM_DROP, &p) != NULL);
+	CHECK_EQ(H.nlive, 1);
+	T += DMM_SECOND;
+	pbu(&m, "mn1@x", &p, DMM_HI_NO_CHANGE, 41);
+	CHECK_EQ(status_of(lma, &MAG2, &m), 0);
+	CHECK(harness_find_intent(&H, DMM_FM_DST, DMM_FM_ENCAP, &p) != NULL);
+	CHECK(harness_find_intent(&H, DMM_FM_SRC, DMM_FM_DECAP, &p) != NULL);
+	CHECK_EQ(H.nlive, 2);
+	dmm_lma_free(lma);
+}
+
+/*
+ * RFC 7389 §5: a refresh that stops (or starts) asking for the LMA-UPA
+ * changes the tunnel's end at the LMA: that refresh changes forwarding.
+ */
+static void t_refresh_upa_change(void)
+{
+	struct dmm_lma_cfg cfg;
+	struct dmm_lma *lma = setup_cfg(60, &cfg);
+	struct dmm_mh_msg m;
+	struct dmm_prefix p;
+	const struct dmm_mh_msg *r;
+	const struct dmm_intent *dl;
+	unsigned ins;
+
+	cfg.upa = addr_of("2001:db8:a::2");
+	CHECK_EQ(dmm_lma_reconfigure(lma, &cfg, T), 0);
+	T += DMM_MSEC;
+	pbu(&m, "mn1@x", NULL, DMM_HI_NEW_IF, 1);
+	dmm_mh_add_opt(&m, DMM_OPT_LMA_UPA);
+	r = xact(lma, &MAG1, &m);
+	CHECK(r && r->u.ba.status == 0);
+	if (!r)
+		return;
+	p = dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp;
+	dl = harness_find_intent(&H, DMM_FM_DST, DMM_FM_ENCAP, &p);
+	CHECK(dl && dmm_addr_eq(&dl->local, &cfg.upa));
+	/* The same request again: nothing. */
+	ins = H.installs;
+	T += DMM_SECOND;
+	pbu(&m, "mn1@x", &p, DMM_HI_NO_CHANGE, 2);
+	dmm_mh_add_opt(&m, DMM_OPT_LMA_UPA);
+	CHECK_EQ(status_of(lma, &MAG1, &m), 0);
+	CHECK_EQ(H.installs, ins);
+	/* Without the option: the tunnel ends at the LMA's address again. */
+	T += DMM_SECOND;
+	pbu(&m, "mn1@x", &p, DMM_HI_NO_CHANGE, 3);
+	CHECK_EQ(status_of(lma, &MAG1, &m), 0);
+	dl = harness_find_intent(&H, DMM_FM_DST, DMM_FM_ENCAP, &p);
+	CHECK(dl && dmm_addr_eq(&dl->local, &LMAA));
+	dl = harness_find_intent(&H, DMM_FM_SRC, DMM_FM_DECAP, &p);
+	CHECK(dl && dmm_addr_eq(&dl->local, &LMAA));
+	CHECK_EQ(H.nlive, 2);
+	dmm_lma_free(lma);
+}
+
 int main(void)
 {
 	LMAA = addr_of("2001:db8:a::1");
@@ -1528,6 +1644,8 @@ int main(void)
 	t_refusal_echo();
 	t_malformed_echo();
 	t_ops_and_config();
+	t_refresh_no_dataplane();
+	t_refresh_upa_change();
 	dmm_policy_free(POL);
 	return check_report("test_lma");
 }

@@ -1228,6 +1228,95 @@ static void t_ops(void)
 	CHECK(dmm_maar_ops.create(&H.env, &c, 0) == NULL);
 }
 
+/* Run until the MAAR sends a PBU (at most limit); that PBU, or NULL. */
+static const struct dmm_mh_msg *next_pbu(struct dmm_maar *m, dmm_time_t limit)
+{
+	harness_clear(&H);
+	for (dmm_time_t end = T + limit; T < end;) {
+		advance(m, DMM_SECOND);
+		if (last(DMM_MH_BU))
+			return last(DMM_MH_BU);
+	}
+	return NULL;
+}
+
+/*
+ * A refresh touches no data plane: the serving entry's refreshes (own
+ * prefix delivered, two old prefixes tunnelled, RFC 8885 §3.1) and the
+ * CMD's refreshes at the anchor (same S-MAAR, §3.2) install and remove
+ * nothing. The anchor's handoff to another S-MAAR still moves the
+ * tunnel: the downlink replaced in place, the new uplink accepted before
+ * the old one goes.
+ */
+static void t_refresh_no_dataplane(void)
+{
+	struct dmm_maar_cfg cf = cfg();
+	struct dmm_maar *m;
+	struct dmm_mh_msg u, c;
+	struct dmm_prefix p, q[2] = {prefix_of("2001:db8:200::/64"), prefix_of("2001:db8:300::/64")};
+	struct dmm_addr a[2];
+	struct dmm_mnid id = MN(1);
+	unsigned ins, rem;
+	int x, y;
+
+	cf.idle_release = 0; /* the old prefixes stay for the whole test */
+	m = setup_cfg(&cf);
+	a[0] = MAAR2;
+	a[1] = MAAR3;
+	if (!attach(m, 1, &u))
+		return;
+	p = hnp_of(&u);
+	pba(m, &u, 0, NULL, 2, a, q);
+	CHECK_EQ(H.nlive, 7);
+	ins = H.installs, rem = H.removes;
+	for (unsigned k = 0; k < 5; k++) {
+		const struct dmm_mh_msg *b = next_pbu(m, 700 * DMM_SECOND);
+
+		CHECK(b != NULL);
+		if (!b)
+			break;
+		u = *b;
+		pba(m, &u, 0, NULL, 2, a, q);
+	}
+	CHECK_EQ(dmm_role_stats(m)->lifetime_ext_no_handoff, 5);
+	CHECK_EQ(H.installs, ins);
+	CHECK_EQ(H.removes, rem);
+	CHECK_EQ(H.nlive, 7);
+	/* The MN leaves; the CMD says it is served at MAAR2, then refreshes that. */
+	CHECK_EQ(dmm_maar_detach(m, &id, T), 0);
+	cmd_pbu(&c, 60, &id, &p, &MAAR2, 600);
+	deliver(m, &CMD, &c);
+	CHECK(find(DMM_FM_DST, DMM_FM_ENCAP, &p) != NULL);
+	ins = H.installs, rem = H.removes;
+	for (uint16_t k = 0; k < 5; k++) {
+		T += 100 * DMM_SECOND;
+		cmd_pbu(&c, (uint16_t)(61 + k), &id, &p, &MAAR2, 600);
+		deliver(m, &CMD, &c);
+		CHECK(last(DMM_MH_BA) && last(DMM_MH_BA)->u.ba.status == 0);
+	}
+	CHECK_EQ(H.installs, ins);
+	CHECK_EQ(H.removes, rem);
+	/* Handoff to MAAR3. */
+	harness_calls_reset(&H);
+	cmd_pbu(&c, 70, &id, &p, &MAAR3, 600);
+	deliver(m, &CMD, &c);
+	CHECK(find(DMM_FM_DST, DMM_FM_ENCAP, &p) &&
+	      dmm_addr_eq(&find(DMM_FM_DST, DMM_FM_ENCAP, &p)->peer, &MAAR3));
+	CHECK(find(DMM_FM_SRC, DMM_FM_DECAP, &p) &&
+	      dmm_addr_eq(&find(DMM_FM_SRC, DMM_FM_DECAP, &p)->peer, &MAAR3));
+	CHECK_EQ(intents_of(&p), 2);
+	CHECK_EQ(H.installs, ins + 2);
+	CHECK_EQ(H.removes, rem + 2);
+	x = harness_call_index(&H, 'r', DMM_FM_DST, DMM_FM_ENCAP, &p, &MAAR2);
+	y = harness_call_index(&H, 'i', DMM_FM_DST, DMM_FM_ENCAP, &p, &MAAR3);
+	CHECK(x >= 0 && y == x + 1);
+	x = harness_call_index(&H, 'i', DMM_FM_SRC, DMM_FM_DECAP, &p, &MAAR3);
+	y = harness_call_index(&H, 'r', DMM_FM_SRC, DMM_FM_DECAP, &p, &MAAR2);
+	CHECK(x >= 0 && y > x);
+	CHECK_EQ(dmm_maar_counters(m)->tunnels_up, 4); /* 2 old prefixes + MAAR2 + MAAR3 */
+	dmm_maar_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argv;
@@ -1249,6 +1338,7 @@ int main(int argc, char **argv)
 	t_malformed();
 	t_cmd_restart();
 	t_ops();
+	t_refresh_no_dataplane();
 	if (argc > 1)
 		H.print_logs = true;
 	return check_report("test_maar");

@@ -1699,6 +1699,69 @@ static void test_with_lma(void)
 	dmm_policy_free(pol);
 }
 
+/*
+ * A refresh touches no data plane (RFC 5213 §6.9.1.4: only the lifetime
+ * changes): N refreshes answered with the same prefix install and remove
+ * nothing. A PBA that moves the tunnel's end (RFC 7389 LMA-UPA) changes
+ * the two tunnel intents and leaves the delivery on the link as it is.
+ */
+static void test_refresh_no_dataplane(void)
+{
+	struct dmm_mag_cfg c = (reset(), cfg_default());
+	struct dmm_mag *mag;
+	struct dmm_prefix p = hnp(1);
+	struct dmm_addr upa = addr(0xa, 0x99);
+	const struct dmm_bul_entry *e;
+	const struct dmm_intent *in;
+
+	c.heartbeat_interval = 0;
+	mag = mag_new(&c);
+	e = register_mn(mag, 1, 4);
+	CHECK(e != NULL);
+	CHECK_EQ(F.installs, 3);
+	for (unsigned k = 0; k < 10; k++) {
+		run_to(mag, e->expires - 120 * DMM_SECOND);
+		CHECK_EQ(last_msg().type, DMM_MH_BU);
+		F.now += 10 * DMM_MSEC;
+		answer(mag, 0, 600, &p, 1);
+		CHECK_EQ(e->state, DMM_BUL_REGISTERED);
+	}
+	CHECK_EQ(dmm_role_stats(mag)->lifetime_ext_no_handoff, 10);
+	CHECK_EQ(F.installs, 3);
+	CHECK_EQ(F.removes, 0);
+	/* The LMA names a user-plane address: the tunnel moves, the delivery stays. */
+	run_to(mag, e->expires - 120 * DMM_SECOND);
+	F.now += 10 * DMM_MSEC;
+	{
+		uint8_t buf[DMM_MH_MAX_LEN];
+		struct dmm_mh_msg pbu = last_msg();
+		int len = make_pba(buf, sizeof(buf), &pbu, 0, 600, &p, 1, &upa);
+
+		dmm_mag_recv(mag, &LMA1, &MAG_ADDR, buf, (size_t)len, F.now);
+	}
+	CHECK_EQ(F.installs, 5);
+	CHECK_EQ(F.removes, 2);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 3);
+	for (in = dmm_fm_next(dmm_role_fm(mag), NULL); in; in = dmm_fm_next(dmm_role_fm(mag), in))
+		if (in->action == DMM_FM_ENCAP || in->action == DMM_FM_DECAP)
+			CHECK(dmm_addr_eq(&in->peer, &upa));
+	/* Refreshes with the same address: nothing again. */
+	for (unsigned k = 0; k < 3; k++) {
+		uint8_t buf[DMM_MH_MAX_LEN];
+		struct dmm_mh_msg pbu;
+		int len;
+
+		run_to(mag, e->expires - 120 * DMM_SECOND);
+		F.now += 10 * DMM_MSEC;
+		pbu = last_msg();
+		len = make_pba(buf, sizeof(buf), &pbu, 0, 600, &p, 1, &upa);
+		dmm_mag_recv(mag, &LMA1, &MAG_ADDR, buf, (size_t)len, F.now);
+	}
+	CHECK_EQ(F.installs, 5);
+	CHECK_EQ(F.removes, 2);
+	dmm_mag_free(mag);
+}
+
 int main(void)
 {
 	F.verbose = getenv("DMM_TEST_VERBOSE") != NULL;
@@ -1720,5 +1783,6 @@ int main(void)
 	test_policy_and_limits();
 	test_ops();
 	test_with_lma();
+	test_refresh_no_dataplane();
 	return check_report("test_mag");
 }
