@@ -48,9 +48,7 @@ static struct dmm_dp *table_new(void)
 
 static void table_free(struct dmm_dp *dp)
 {
-	free(dp->slot);
-	free(dp->pbucket);
-	free(dp->ibucket);
+	dpu_table_free(dp);
 	free(dp);
 }
 
@@ -267,6 +265,7 @@ int main(void)
 	struct figures f[3], *b = &f[0];
 
 	semantics();
+	run(sizes[0], &f[0]); /* warm-up: the first figures of a process include its heap's page faults */
 	printf("user data plane intent table (ns/op; x = ratio to 10^3 in this run)\n");
 	printf("%8s %16s %16s %16s %16s %16s %16s\n", "intents", "install", "remove", "classify", "accept",
 	       "counter", "refresh");
