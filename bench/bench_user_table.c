@@ -6,7 +6,11 @@
  * (DECAP lookup by source and peer), per counter read (lookup by id), and
  * per refresh (remove one intent, install its replacement). Each figure
  * stands beside its ratio to the 10^3 figure of the same run: a table
- * that scans shows a ratio that grows with the size. The intents are
+ * that scans shows a ratio that grows with the size. The last column, a
+ * random read of a plain array as large as the slot array, shows what
+ * the memory hierarchy alone adds as the table outgrows the caches. The
+ * same runs again with /128 host addresses, which differ only in their
+ * last octets (a weak prefix hash puts them all in a few buckets). The intents are
  * those an LMA installs per binding (RFC 5213 §5.3: a bidirectional
  * tunnel per home network prefix): DST ENCAP and SRC DECAP on a /64.
  *
@@ -52,15 +56,22 @@ static void table_free(struct dmm_dp *dp)
 	free(dp);
 }
 
-/* 2001:db8:NNNN:NNNN::/64, the n-th binding's home network prefix. */
+static bool host_routes; /* the prefixes: /64 home network prefixes, or /128 host addresses */
+
+/*
+ * The n-th binding's prefix: 2001:db8:NNNN:NNNN::/64 (an LMA's home
+ * network prefixes), or 2001:db8::NNNN:NNNN/128 (a table of host
+ * addresses, which differ only in their last octets).
+ */
 static struct dmm_prefix hnp(uint32_t n)
 {
-	struct dmm_prefix p = {.len = 64, .addr = {{0x20, 0x01, 0x0d, 0xb8}}};
+	struct dmm_prefix p = {.len = host_routes ? 128 : 64, .addr = {{0x20, 0x01, 0x0d, 0xb8}}};
+	unsigned at = host_routes ? 12 : 4;
 
-	p.addr.b[4] = (uint8_t)(n >> 24);
-	p.addr.b[5] = (uint8_t)(n >> 16);
-	p.addr.b[6] = (uint8_t)(n >> 8);
-	p.addr.b[7] = (uint8_t)n;
+	p.addr.b[at] = (uint8_t)(n >> 24);
+	p.addr.b[at + 1] = (uint8_t)(n >> 16);
+	p.addr.b[at + 2] = (uint8_t)(n >> 8);
+	p.addr.b[at + 3] = (uint8_t)n;
 	return p;
 }
 
@@ -160,8 +171,10 @@ static void semantics(void)
 }
 
 struct figures {
-	double install, remove, classify, accept, counter, refresh;
+	double install, remove, classify, accept, counter, refresh, plain;
 };
+
+static volatile uint32_t sink; /* keeps the baseline's reads */
 
 static uint32_t rnd(uint64_t *s)
 {
@@ -194,7 +207,7 @@ static void lookups(struct dmm_dp *dp, uint32_t nb, uint32_t idbase, uint32_t op
 		uint32_t b = rnd(&s) % nb;
 		struct dmm_addr dst = hnp(b).addr, src = {{0x20, 0x01, 0x0d, 0xb8, 0xee, 1}};
 
-		dst.b[15] = 1;
+		dst.b[15] |= host_routes ? 0 : 1;
 		packet(pkt, &src, &dst);
 		CHECK(id_at(dp, dpu_classify(dp, pkt)) == idbase + 2 * b + 1);
 	}
@@ -204,7 +217,7 @@ static void lookups(struct dmm_dp *dp, uint32_t nb, uint32_t idbase, uint32_t op
 		uint32_t b = rnd(&s) % nb;
 		struct dmm_addr src = hnp(b).addr, peer = peer_of(b);
 
-		src.b[15] = 1;
+		src.b[15] |= host_routes ? 0 : 1;
 		CHECK(id_at(dp, dpu_lookup(dp, DMM_FM_SRC, &src, 1u << DMM_FM_DECAP, &peer)) ==
 		      idbase + 2 * b + 2);
 	}
@@ -216,6 +229,14 @@ static void lookups(struct dmm_dp *dp, uint32_t nb, uint32_t idbase, uint32_t op
 		CHECK(id_at(dp, dpu_find_id(dp, id)) == id);
 	}
 	f->counter = (now_ns() - t) / ops;
+	/* The memory baseline: one random read of a plain array as large as the slot array. */
+	t = now_ns();
+	for (uint32_t k = 0; k < ops; k++) {
+		uint32_t i = rnd(&s) % dp->cap;
+
+		sink += dp->slot[i].in.id;
+	}
+	f->plain = (now_ns() - t) / ops;
 }
 
 /* One size: n intents (n/2 bindings). */
@@ -259,24 +280,34 @@ static void run(uint32_t n, struct figures *f)
 	table_free(dp);
 }
 
-int main(void)
+static void table(const char *title)
 {
 	static const uint32_t sizes[] = {1000, 10000, 100000};
 	struct figures f[3], *b = &f[0];
 
-	semantics();
 	run(sizes[0], &f[0]); /* warm-up: the first figures of a process include its heap's page faults */
-	printf("user data plane intent table (ns/op; x = ratio to 10^3 in this run)\n");
-	printf("%8s %16s %16s %16s %16s %16s %16s\n", "intents", "install", "remove", "classify", "accept",
-	       "counter", "refresh");
+	printf("%s (ns/op; x = ratio to 10^3 in this run; plain: a random read of an array of the same "
+	       "size)\n",
+	       title);
+	printf("%8s %16s %16s %16s %16s %16s %16s %16s\n", "intents", "install", "remove", "classify",
+	       "accept", "counter", "refresh", "plain");
 	for (int k = 0; k < 3; k++) {
 		run(sizes[k], &f[k]);
 		printf("%8u %8.1f x%-6.2f %8.1f x%-6.2f %8.1f x%-6.2f %8.1f x%-6.2f %8.1f x%-6.2f %8.1f "
+		       "x%-6.2f %8.1f "
 		       "x%-6.2f\n",
 		       sizes[k], f[k].install, f[k].install / b->install, f[k].remove,
 		       f[k].remove / b->remove, f[k].classify, f[k].classify / b->classify, f[k].accept,
 		       f[k].accept / b->accept, f[k].counter, f[k].counter / b->counter, f[k].refresh,
-		       f[k].refresh / b->refresh);
+		       f[k].refresh / b->refresh, f[k].plain, f[k].plain / b->plain);
 	}
+}
+
+int main(void)
+{
+	semantics();
+	table("user data plane intent table, /64 prefixes");
+	host_routes = true;
+	table("user data plane intent table, /128 host addresses");
 	return 0;
 }

@@ -42,10 +42,16 @@ static uint32_t hash_prefix(uint8_t match, const struct dmm_addr *a, uint8_t len
 	return (uint32_t)mix64(w0 ^ mix64(w1 ^ ((uint64_t)match << 8 | len)));
 }
 
-/* Bucket of an id: the fm table's ids carry a generation in their high bits. */
+/*
+ * Bucket of an id. Multiplying by an odd constant is a bijection on the
+ * low bits, so ids that differ there never share a bucket: the fm table
+ * puts its slot index in the low bits of an id (core/fm.c) and install
+ * order numbers are consecutive, so live ids spread with no collision at
+ * all, and a lookup reads one slot.
+ */
 static uint32_t hash_id(uint32_t id)
 {
-	return (uint32_t)mix64(id);
+	return id * 0x9e3779b1u;
 }
 
 static void mask_addr(struct dmm_addr *out, const struct dmm_addr *a, uint8_t len)
