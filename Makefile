@@ -87,6 +87,11 @@ $(BUILD)/san/test_%: tests/unit/test_%.c $(BUILD)/san/libdmm.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) $(SAN) -Itests/unit -o $@ $< $(BUILD)/san/libdmm.a
 
+# The user data plane's intent table, with its one source file (no TUN device, no system call).
+$(BUILD)/san/test_user_table: tests/unit/test_user_table.c dataplane/user/table.c $(BUILD)/san/libdmm.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) $(SAN) -Itests/unit -o $@ $(filter %.c %.a,$^)
+
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
 	@mkdir -p $(@D)
 	$(CLANG) -std=c11 -g -O1 -Iinclude -fsanitize=fuzzer,address,undefined \
@@ -94,6 +99,10 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
 
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -O2 -o $@ $^
+
+# The user data plane's intent table, without a TUN device (no system calls).
+$(BUILD)/bench_user_table: bench/bench_user_table.c $(BUILD)/dataplane/user/table.o $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) $(APPFLAGS) -O2 -o $@ $(filter %.c %.o %.a,$^)
 
 deps:
 	@tests/deps.sh check

@@ -233,7 +233,7 @@ int dpu_sync_dst_route(struct dmm_dp *dp, const struct dmm_prefix *p)
 {
 	const struct slot *best = NULL;
 
-	for (uint32_t i = dpu_chain(dp, DMM_FM_DST, p); i != NONE; i = dp->slot[i].pnext) {
+	for (uint32_t i = dpu_chain(dp, DMM_FM_DST, p); i != NONE; i = dp->slot[i].next[DPU_BY_PREFIX]) {
 		const struct slot *s = &dp->slot[i];
 
 		if (!dpu_slot_is(s, DMM_FM_DST, p))
@@ -256,7 +256,7 @@ int dpu_sync_src_rule(struct dmm_dp *dp, const struct dmm_prefix *p, const char 
 	unsigned users = 0;
 	int r;
 
-	for (uint32_t i = dpu_chain(dp, DMM_FM_SRC, p); i != NONE; i = dp->slot[i].pnext) {
+	for (uint32_t i = dpu_chain(dp, DMM_FM_SRC, p); i != NONE; i = dp->slot[i].next[DPU_BY_PREFIX]) {
 		const struct slot *s = &dp->slot[i];
 
 		if (dpu_slot_is(s, DMM_FM_SRC, p) && dpu_to_tun(s->in.action) && s->ifindex == ifindex)

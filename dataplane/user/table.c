@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The user data plane's intent table (user.h): slots in one array, two
- * hash indexes (by match and masked prefix, by id), and per match kind
- * the prefix lengths in use, so that a lookup costs one hash probe per
- * length in use, never a walk over the intents (ARCHITECTURE.md: intent
- * tables indexed, never scanned). The array grows on install.
+ * The user data plane's intent table (user.h): slots in one array, a
+ * free list of slots, two hash indexes (by match and masked prefix, by
+ * id) with doubly linked chains, and per match kind the prefix lengths
+ * in use. Install takes the free list's head, remove puts the slot back
+ * and unlinks it without a walk, a lookup by id is one probe, and a
+ * longest-prefix match is one probe per length in use (at most 129),
+ * longest first: no operation walks over the intents (ARCHITECTURE.md:
+ * intent tables indexed, never scanned), whatever their number. The
+ * array doubles when the free list is empty (O(1) per install,
+ * amortized).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,20 +17,38 @@
 
 #include "user.h"
 
-static uint32_t hash_prefix(uint8_t match, const struct dmm_addr *a, uint8_t len)
+/* A 64-bit finalizer (MurmurHash3 fmix64): every input bit reaches every output bit. */
+static uint64_t mix64(uint64_t h)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)match << 8) ^ len;
-
-	for (int i = 0; i < 16; i += 8) {
-		uint64_t w;
-
-		memcpy(&w, a->b + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 33;
-	}
-	return (uint32_t)h;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
 }
 
+/*
+ * Bucket of (match, masked prefix): both halves of the address mixed in
+ * full, so that prefixes differing anywhere (a /64 counter in bytes 4-7,
+ * an interface identifier) spread over every bucket.
+ */
+static uint32_t hash_prefix(uint8_t match, const struct dmm_addr *a, uint8_t len)
+{
+	uint64_t w0, w1;
+
+	memcpy(&w0, a->b, 8);
+	memcpy(&w1, a->b + 8, 8);
+	return (uint32_t)mix64(w0 ^ mix64(w1 ^ ((uint64_t)match << 8 | len)));
+}
+
+/*
+ * Bucket of an id. Multiplying by an odd constant is a bijection on the
+ * low bits, so ids that differ there never share a bucket: the fm table
+ * puts its slot index in the low bits of an id (core/fm.c) and install
+ * order numbers are consecutive, so live ids spread with no collision at
+ * all, and a lookup reads one slot.
+ */
 static uint32_t hash_id(uint32_t id)
 {
 	return id * 0x9e3779b1u;
@@ -40,6 +63,7 @@ static void mask_addr(struct dmm_addr *out, const struct dmm_addr *a, uint8_t le
 	}
 }
 
+/* 129 steps, only when a prefix length comes into use or goes out of use. */
 static void lens_rebuild(struct dmm_dp *dp, int m)
 {
 	dp->nlens[m] = 0;
@@ -48,35 +72,40 @@ static void lens_rebuild(struct dmm_dp *dp, int m)
 			dp->lens[m][dp->nlens[m]++] = (uint8_t)l;
 }
 
-static void table_link(struct dmm_dp *dp, uint32_t i)
+/* The bucket of slot i in index k. */
+static uint32_t *bucket_of(struct dmm_dp *dp, int k, uint32_t i)
 {
-	struct slot *s = &dp->slot[i];
-	uint32_t hb = hash_prefix(s->in.match, &s->in.prefix.addr, s->in.prefix.len) & (dp->nbucket - 1);
-	uint32_t ib = hash_id(s->in.id) & (dp->nbucket - 1);
+	const struct slot *s = &dp->slot[i];
+	uint32_t h = k == DPU_BY_PREFIX ? hash_prefix(s->in.match, &s->in.prefix.addr, s->in.prefix.len)
+					: hash_id(s->in.id);
 
-	s->pnext = dp->pbucket[hb];
-	dp->pbucket[hb] = i;
-	s->inext = dp->ibucket[ib];
-	dp->ibucket[ib] = i;
+	return &dp->bucket[k][h & (dp->nbucket - 1)];
 }
 
-static void table_unlink(struct dmm_dp *dp, uint32_t i)
+/* Put slot i first on its chain of index k. */
+static void chain_link(struct dmm_dp *dp, int k, uint32_t i)
+{
+	uint32_t *head = bucket_of(dp, k, i);
+	struct slot *s = &dp->slot[i];
+
+	s->prev[k] = NONE;
+	s->next[k] = *head;
+	if (*head != NONE)
+		dp->slot[*head].prev[k] = i;
+	*head = i;
+}
+
+/* Take slot i off its chain of index k: no walk, the chain is doubly linked. */
+static void chain_unlink(struct dmm_dp *dp, int k, uint32_t i)
 {
 	struct slot *s = &dp->slot[i];
-	uint32_t hb = hash_prefix(s->in.match, &s->in.prefix.addr, s->in.prefix.len) & (dp->nbucket - 1);
-	uint32_t ib = hash_id(s->in.id) & (dp->nbucket - 1);
-	uint32_t *p;
 
-	for (p = &dp->pbucket[hb]; *p != NONE; p = &dp->slot[*p].pnext)
-		if (*p == i) {
-			*p = s->pnext;
-			break;
-		}
-	for (p = &dp->ibucket[ib]; *p != NONE; p = &dp->slot[*p].inext)
-		if (*p == i) {
-			*p = s->inext;
-			break;
-		}
+	if (s->prev[k] == NONE)
+		*bucket_of(dp, k, i) = s->next[k];
+	else
+		dp->slot[s->prev[k]].next[k] = s->next[k];
+	if (s->next[k] != NONE)
+		dp->slot[s->next[k]].prev[k] = s->prev[k];
 }
 
 int dpu_table_grow(struct dmm_dp *dp)
@@ -96,18 +125,36 @@ int dpu_table_grow(struct dmm_dp *dp)
 		free(ib);
 		return -ENOMEM;
 	}
-	free(dp->pbucket);
-	free(dp->ibucket);
-	dp->pbucket = pb;
-	dp->ibucket = ib;
+	/* The new slots go on the free list, lowest first, ahead of any free slot left. */
+	for (uint32_t i = dp->cap; i < ncap; i++)
+		ns[i].next[DPU_BY_ID] = i + 1 < ncap ? i + 1 : (dp->cap ? dp->free_head : NONE);
+	dp->free_head = dp->cap;
+	free(dp->bucket[DPU_BY_PREFIX]);
+	free(dp->bucket[DPU_BY_ID]);
+	dp->bucket[DPU_BY_PREFIX] = pb;
+	dp->bucket[DPU_BY_ID] = ib;
 	dp->nbucket = 2 * ncap;
 	for (uint32_t b = 0; b < dp->nbucket; b++)
 		pb[b] = ib[b] = NONE;
 	dp->cap = ncap;
+	/* O(cap) once per doubling: O(1) per install, amortized. */
 	for (uint32_t i = 0; i < dp->cap; i++)
-		if (dp->slot[i].used)
-			table_link(dp, i);
+		if (dp->slot[i].used) {
+			chain_link(dp, DPU_BY_PREFIX, i);
+			chain_link(dp, DPU_BY_ID, i);
+		}
 	return 0;
+}
+
+void dpu_table_free(struct dmm_dp *dp)
+{
+	free(dp->slot);
+	free(dp->bucket[DPU_BY_PREFIX]);
+	free(dp->bucket[DPU_BY_ID]);
+	dp->slot = NULL;
+	dp->bucket[DPU_BY_PREFIX] = dp->bucket[DPU_BY_ID] = NULL;
+	dp->cap = dp->nused = dp->nbucket = 0;
+	dp->free_head = NONE;
 }
 
 int dpu_table_add(struct dmm_dp *dp, const struct dmm_intent *c, int ifindex,
@@ -117,11 +164,11 @@ int dpu_table_add(struct dmm_dp *dp, const struct dmm_intent *c, int ifindex,
 	struct slot *s;
 	int r;
 
-	if (dp->nused == dp->cap && (r = dpu_table_grow(dp)) < 0)
+	if ((!dp->cap || dp->free_head == NONE) && (r = dpu_table_grow(dp)) < 0)
 		return r;
-	for (i = dp->free_hint; dp->slot[i].used; i = (i + 1) % dp->cap)
-		;
+	i = dp->free_head;
 	s = &dp->slot[i];
+	dp->free_head = s->next[DPU_BY_ID];
 	memset(s, 0, sizeof(*s));
 	s->used = true;
 	s->in = *c;
@@ -130,7 +177,8 @@ int dpu_table_add(struct dmm_dp *dp, const struct dmm_intent *c, int ifindex,
 	memcpy(s->ifname, ifname, sizeof(s->ifname));
 	s->seq = ++dp->seq;
 	s->bhead = s->btail = NONE;
-	table_link(dp, i);
+	chain_link(dp, DPU_BY_PREFIX, i);
+	chain_link(dp, DPU_BY_ID, i);
 	dp->nused++;
 	if (!dp->lencount[c->match][c->prefix.len]++)
 		lens_rebuild(dp, c->match);
@@ -141,8 +189,11 @@ void dpu_table_del(struct dmm_dp *dp, uint32_t i)
 {
 	struct slot *s = &dp->slot[i];
 
-	table_unlink(dp, i);
+	chain_unlink(dp, DPU_BY_PREFIX, i);
+	chain_unlink(dp, DPU_BY_ID, i);
 	s->used = false;
+	s->next[DPU_BY_ID] = dp->free_head;
+	dp->free_head = i;
 	dp->nused--;
 	if (!--dp->lencount[s->in.match][s->in.prefix.len])
 		lens_rebuild(dp, s->in.match);
@@ -152,7 +203,8 @@ uint32_t dpu_find_id(const struct dmm_dp *dp, uint32_t id)
 {
 	if (!dp->nbucket)
 		return NONE;
-	for (uint32_t i = dp->ibucket[hash_id(id) & (dp->nbucket - 1)]; i != NONE; i = dp->slot[i].inext)
+	for (uint32_t i = dp->bucket[DPU_BY_ID][hash_id(id) & (dp->nbucket - 1)]; i != NONE;
+	     i = dp->slot[i].next[DPU_BY_ID])
 		if (dp->slot[i].in.id == id)
 			return i;
 	return NONE;
@@ -160,7 +212,7 @@ uint32_t dpu_find_id(const struct dmm_dp *dp, uint32_t id)
 
 uint32_t dpu_chain(const struct dmm_dp *dp, uint8_t match, const struct dmm_prefix *p)
 {
-	return dp->pbucket[hash_prefix(match, &p->addr, p->len) & (dp->nbucket - 1)];
+	return dp->bucket[DPU_BY_PREFIX][hash_prefix(match, &p->addr, p->len) & (dp->nbucket - 1)];
 }
 
 bool dpu_better(const struct slot *a, const struct slot *b)
@@ -182,8 +234,8 @@ uint32_t dpu_lookup(const struct dmm_dp *dp, uint8_t match, const struct dmm_add
 		uint32_t besti = NONE;
 
 		mask_addr(&key, addr, len);
-		for (uint32_t i = dp->pbucket[hash_prefix(match, &key, len) & (dp->nbucket - 1)]; i != NONE;
-		     i = dp->slot[i].pnext) {
+		for (uint32_t i = dpu_chain(dp, match, &(struct dmm_prefix){.addr = key, .len = len});
+		     i != NONE; i = dp->slot[i].next[DPU_BY_PREFIX]) {
 			const struct slot *s = &dp->slot[i];
 
 			if (s->in.match != match || s->in.prefix.len != len ||

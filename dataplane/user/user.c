@@ -223,9 +223,7 @@ static void user_close(struct dmm_dp *dp)
 		close(dp->tun); /* not persistent: the device goes with the fd */
 	dmm_nl_close(dp->nl);
 	free(dp->nlbuf);
-	free(dp->slot);
-	free(dp->pbucket);
-	free(dp->ibucket);
+	dpu_table_free(dp);
 	free(dp->txbuf);
 	free(dp->rxbuf);
 	free(dp->pool);
@@ -247,7 +245,8 @@ static int sync_kernel(struct dmm_dp *dp, const struct dmm_intent *c, uint32_t i
 /* A new way out (ENCAP, DELIVER) for prefix c: release what BUFFER intents on it hold. */
 static void release_buffered(struct dmm_dp *dp, const struct dmm_intent *c)
 {
-	for (uint32_t j = dpu_chain(dp, c->match, &c->prefix); j != NONE; j = dp->slot[j].pnext) {
+	for (uint32_t j = dpu_chain(dp, c->match, &c->prefix); j != NONE;
+	     j = dp->slot[j].next[DPU_BY_PREFIX]) {
 		const struct slot *b = &dp->slot[j];
 
 		if (b->in.action == DMM_FM_BUFFER && b->bcount && dpu_slot_is(b, c->match, &c->prefix))
@@ -300,7 +299,6 @@ static void user_remove(struct dmm_dp *dp, const struct dmm_intent *in)
 		return;
 	c = dp->slot[i].in;
 	dpu_table_del(dp, i);
-	dp->free_hint = i;
 	sync_kernel(dp, &c, i, false);
 	if (dp->slot[i].bcount)
 		dpu_buf_release(dp, i);

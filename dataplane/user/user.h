@@ -8,7 +8,7 @@
  *   rtnl.c     the kernel's routes, rules and links (rtnetlink, ../nl.h)
  *   offload.c  finishing checksums and GSO packets of decapsulated packets
  *   buffer.c   the pool of packets held by BUFFER intents
- *   table.c    the intent table: slots, hash chains, longest-prefix lookup
+ *   table.c    the intent table: slots, free list, hash indexes, longest-prefix lookup
  *
  * Internal to dataplane/user.
  */
@@ -41,6 +41,8 @@
 #define DP_HOP_LIMIT 64
 #define NONE UINT32_MAX
 
+enum { DPU_BY_PREFIX, DPU_BY_ID }; /* the two hash indexes of the intent table */
+
 struct slot {
 	bool used;
 	struct dmm_intent in; /* prefix masked */
@@ -48,8 +50,9 @@ struct slot {
 	char ifname[DMM_DP_IFNAMSIZ];
 	uint64_t seq; /* install order: newest wins a tie */
 	uint64_t packets, bytes;
-	uint32_t pnext;		       /* prefix hash chain */
-	uint32_t inext;		       /* id hash chain */
+	/* Hash chains, doubly linked so that removing is O(1): [DPU_BY_PREFIX], [DPU_BY_ID]. NONE ends
+	 * a chain; prev NONE: first in its bucket. A free slot is on the free list by next[DPU_BY_ID]. */
+	uint32_t next[2], prev[2];
 	uint32_t bhead, btail, bcount; /* held packets (pool indices) */
 };
 
@@ -68,9 +71,10 @@ struct dmm_dp {
 	char *nlbuf;
 
 	struct slot *slot;
-	uint32_t cap, nused, free_hint;
-	uint32_t *pbucket, *ibucket; /* 2*cap each */
-	uint32_t nbucket;
+	uint32_t cap, nused;
+	uint32_t free_head;  /* free list of slots (next[DPU_BY_ID]); NONE: full */
+	uint32_t *bucket[2]; /* [DPU_BY_PREFIX], [DPU_BY_ID]: nbucket heads each */
+	uint32_t nbucket;    /* 2*cap, a power of two */
 	uint64_t seq;
 	/* prefix lengths in use per match kind, longest first */
 	uint16_t lencount[2][129];
@@ -136,23 +140,30 @@ static inline bool dpu_slot_is(const struct slot *s, uint8_t match, const struct
 
 /* ---- table.c ---- */
 
-/* Double the slot array and rebuild both hash indexes. 0 or -ENOMEM. */
+/* Double the slot array (the new slots go on the free list) and rebuild both hash indexes. 0 or -ENOMEM. */
 int dpu_table_grow(struct dmm_dp *dp);
 
+/* Free the slot array and the indexes (close). */
+void dpu_table_free(struct dmm_dp *dp);
+
 /*
- * Put intent c (prefix masked, id not in the table) in a free slot, with
- * its link's interface. The slot index, or -ENOMEM.
+ * Put intent c (prefix masked, id not in the table) in a free slot (the
+ * head of the free list), with its link's interface. The slot index, or
+ * -ENOMEM.
  */
 int dpu_table_add(struct dmm_dp *dp, const struct dmm_intent *c, int ifindex,
 		  const char ifname[DMM_DP_IFNAMSIZ]);
 
-/* Take slot i out of the indexes and free it (its held packets stay on it). */
+/*
+ * Take slot i out of the indexes and put it on the free list. Its intent,
+ * interface and held packets stay on it until the next dpu_table_add().
+ */
 void dpu_table_del(struct dmm_dp *dp, uint32_t i);
 
 /* The slot of intent id, or NONE. */
 uint32_t dpu_find_id(const struct dmm_dp *dp, uint32_t id);
 
-/* The first slot on the hash chain (pnext) of match and prefix p; NONE if empty. */
+/* The first slot on the hash chain (next[DPU_BY_PREFIX]) of match and prefix p; NONE if empty. */
 uint32_t dpu_chain(const struct dmm_dp *dp, uint8_t match, const struct dmm_prefix *p);
 
 /* Whether a beats b (NULL: anything does): lower precedence, then newer. */
