@@ -15,18 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmm/hash.h"
 #include "user.h"
-
-/* A 64-bit finalizer (MurmurHash3 fmix64): every input bit reaches every output bit. */
-static uint64_t mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
 
 /*
  * Bucket of (match, masked prefix): both halves of the address mixed in
@@ -39,7 +29,7 @@ static uint32_t hash_prefix(uint8_t match, const struct dmm_addr *a, uint8_t len
 
 	memcpy(&w0, a->b, 8);
 	memcpy(&w1, a->b + 8, 8);
-	return (uint32_t)mix64(w0 ^ mix64(w1 ^ ((uint64_t)match << 8 | len)));
+	return (uint32_t)dmm_hash_u64(w0 ^ dmm_hash_u64(w1 ^ ((uint64_t)match << 8 | len)));
 }
 
 /*
