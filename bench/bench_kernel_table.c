@@ -7,7 +7,10 @@
  * has its size, per remove, per counter read (find by id), per peer
  * lookup, and per refresh (remove an intent, install its replacement),
  * each beside its ratio to the 10^3 figure of the same run: a structure
- * that scans shows a ratio that grows with the size.
+ * that scans shows a ratio that grows with the size. The last two
+ * columns time the walks these replaced, on the same table: the old
+ * find by id (a walk over the intents) and the old choice of a SRC
+ * intent's table (each candidate number checked against every intent).
  * The intents are those an LMA installs per binding: DST ENCAP and SRC
  * DECAP, plus a SRC DELIVER with a table of its own, one peer per 16
  * bindings.
@@ -133,8 +136,17 @@ static void check_semantics(void)
 }
 
 struct fig {
-	double fill, remove, install, read, peer, refresh;
+	double fill, remove, install, read, peer, refresh, old_read, old_table;
 };
+
+/* The old intent_find(): a walk over the intents. */
+static const struct kdp_intent *old_find(const struct kdp_itab *t, uint32_t id)
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		if (t->in[i].id == id)
+			return &t->in[i];
+	return NULL;
+}
 
 static struct fig run(uint32_t n)
 {
@@ -148,6 +160,14 @@ static struct fig run(uint32_t n)
 	for (uint32_t i = 1; i <= n; i++)
 		install(&t, i, i % 2 ? DMM_FM_SRC : DMM_FM_DST);
 	f.fill = (now_ns() - t0) / n;
+	/* The old walks, for comparison: find by id, and the table of the next SRC intent. */
+	t0 = now_ns();
+	for (uint32_t i = 0; i < 2000; i++)
+		CHECK(old_find(&t, 1 + (uint32_t)(rnd() % n)));
+	f.old_read = (now_ns() - t0) / 2000;
+	t0 = now_ns();
+	CHECK(shadow_table(&t) == kdp_itab_table(&t, BASE));
+	f.old_table = now_ns() - t0;
 	t0 = now_ns();
 	for (uint32_t i = 1; i <= n; i++)
 		uninstall(&t, i);
@@ -196,18 +216,20 @@ int main(void)
 	check_semantics();
 	printf("kernel dp bookkeeping, ns/op (ratio to 10^3); fill: the first installs, with every "
 	       "doubling\n");
-	printf("%8s %15s %15s %15s %15s %15s %15s\n", "intents", "fill", "remove", "install", "counter read",
-	       "peer lookup", "refresh");
+	printf("%8s %15s %15s %15s %15s %15s %15s | %17s %19s\n", "intents", "fill", "remove", "install",
+	       "counter read", "peer lookup", "refresh", "old counter read", "old SRC table");
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		struct fig f = run(sizes[i]);
 
 		if (i == 0)
 			base = f;
 		printf("%8u %8.1f (%4.2f) %8.1f (%4.2f) %8.1f (%4.2f) %8.1f (%4.2f) %8.1f (%4.2f) %8.1f "
-		       "(%4.2f)\n",
+		       "(%4.2f) | "
+		       "%8.1f (%6.1f) %10.0f (%6.0f)\n",
 		       sizes[i], f.fill, f.fill / base.fill, f.remove, f.remove / base.remove, f.install,
 		       f.install / base.install, f.read, f.read / base.read, f.peer, f.peer / base.peer,
-		       f.refresh, f.refresh / base.refresh);
+		       f.refresh, f.refresh / base.refresh, f.old_read, f.old_read / base.old_read,
+		       f.old_table, f.old_table / base.old_table);
 	}
 	return 0;
 }
