@@ -104,6 +104,10 @@ $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libdmm.a
 $(BUILD)/bench_user_table: bench/bench_user_table.c $(BUILD)/dataplane/user/table.o $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -O2 -o $@ $(filter %.c %.o %.a,$^)
 
+# The kernel data plane's bookkeeping, without netlink (no system calls).
+$(BUILD)/bench_kernel_table: bench/bench_kernel_table.c $(BUILD)/dataplane/kernel/ktable.o $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) $(APPFLAGS) -O2 -o $@ $(filter %.c %.o %.a,$^)
+
 deps:
 	@tests/deps.sh check
 

@@ -66,6 +66,7 @@
 #include "dmm/fmt.h"
 #include "../nl.h"
 #include "kernel.h"
+#include "ktable.h"
 #include "nft.h"
 
 #ifndef SEG6_IPTUN_MODE_ENCAP_RED
@@ -80,23 +81,6 @@
 #define KDP_DEFAULT_PROTO 0xd3
 #define KDP_MAIN_TABLE RT_TABLE_MAIN
 
-struct kdp_intent {
-	uint32_t id;
-	uint8_t match, action;
-	struct dmm_prefix prefix; /* masked */
-	struct dmm_addr peer;
-	int ifindex;	 /* DELIVER: out link; SRC: in link (0: any) */
-	int out_ifindex; /* DELIVER: the link to send on */
-	uint32_t table;	 /* SRC: its own table; DST: main */
-	uint32_t metric;
-	int nft_err; /* 0, or why it has no counter */
-};
-
-struct kdp_peer {
-	struct dmm_addr addr;
-	uint32_t refs;
-};
-
 struct dmm_dp {
 	struct dmm_dp_cfg cfg;
 	struct dmm_nl *nl;   /* NETLINK_ROUTE */
@@ -104,12 +88,9 @@ struct dmm_dp {
 	uint16_t seg6_family;
 	bool tunsrc_set; /* we changed it; restore old_tunsrc at close */
 	struct dmm_addr old_tunsrc;
-	struct kdp_intent *in;
-	size_t nin, capin;
+	struct kdp_itab t; /* intents by id, SRC tables, peers by address */
 	uint32_t decap_refs;
 	int decap_ifindex;
-	struct kdp_peer *peers;
-	size_t npeers, cappeers;
 	struct kdp_nft *nft; /* NULL: no counters */
 	bool closing;
 	char nft_why[256]; /* why there is no nft */
@@ -576,28 +557,11 @@ static void decap_down(struct dmm_dp *dp)
 	decap_route(dp, RTM_DELROUTE);
 }
 
-static struct kdp_peer *peer_find(struct dmm_dp *dp, const struct dmm_addr *a)
-{
-	for (size_t i = 0; i < dp->npeers; i++)
-		if (dmm_addr_eq(&dp->peers[i].addr, a))
-			return &dp->peers[i];
-	return NULL;
-}
-
 static int decap_get(struct dmm_dp *dp, const struct dmm_addr *peer)
 {
-	struct kdp_peer *p = peer_find(dp, peer);
+	struct kdp_peer *p = kdp_itab_peer(&dp->t, peer);
 	int ret;
 
-	if (!p && dp->npeers == dp->cappeers) {
-		size_t cap = dp->cappeers ? dp->cappeers * 2 : 8;
-		struct kdp_peer *np = realloc(dp->peers, cap * sizeof(*np));
-
-		if (!np)
-			return -ENOMEM;
-		dp->peers = np;
-		dp->cappeers = cap;
-	}
 	if (dp->decap_refs == 0) {
 		ret = decap_up(dp);
 		if (ret < 0)
@@ -610,9 +574,7 @@ static int decap_get(struct dmm_dp *dp, const struct dmm_addr *peer)
 				decap_down(dp);
 			return ret;
 		}
-		p = &dp->peers[dp->npeers++];
-		p->addr = *peer;
-		p->refs = 0;
+		p = kdp_itab_peer_add(&dp->t, peer);
 	}
 	p->refs++;
 	dp->decap_refs++;
@@ -621,43 +583,19 @@ static int decap_get(struct dmm_dp *dp, const struct dmm_addr *peer)
 
 static void decap_put(struct dmm_dp *dp, const struct dmm_addr *peer)
 {
-	struct kdp_peer *p = peer_find(dp, peer);
+	struct kdp_peer *p = kdp_itab_peer(&dp->t, peer);
 
 	if (!p)
 		return;
 	if (--p->refs == 0) {
 		peer_rule(dp, RTM_DELRULE, peer);
-		*p = dp->peers[--dp->npeers];
+		kdp_itab_peer_del(&dp->t, p);
 	}
 	if (--dp->decap_refs == 0)
 		decap_down(dp);
 }
 
 /* ---- intents ---- */
-
-static struct kdp_intent *intent_find(struct dmm_dp *dp, uint32_t id)
-{
-	for (size_t i = 0; i < dp->nin; i++)
-		if (dp->in[i].id == id)
-			return &dp->in[i];
-	return NULL;
-}
-
-/* The lowest table above table_base that no SRC intent uses. */
-static uint32_t table_alloc(struct dmm_dp *dp)
-{
-	uint32_t t = dp->cfg.table_base + 1;
-
-	for (;;) {
-		bool used = false;
-
-		for (size_t i = 0; i < dp->nin && !used; i++)
-			used = dp->in[i].match == DMM_FM_SRC && dp->in[i].table == t;
-		if (!used)
-			return t;
-		t++;
-	}
-}
 
 static int link_ifindex(struct dmm_dp *dp, uint32_t link, int *ifindex)
 {
@@ -756,6 +694,12 @@ static void count_del(struct dmm_dp *dp, const struct kdp_intent *k)
 		kdp_nft_del(dp->nft, k->id, k->action);
 }
 
+/* A SRC intent other than DECAP holds a table of its own. */
+static bool is_src_table(const struct kdp_intent *k)
+{
+	return k->action != DMM_FM_DECAP && k->match == DMM_FM_SRC;
+}
+
 static int k_install(struct dmm_dp *dp, const struct dmm_intent *in)
 {
 	static const struct dmm_prefix any = {.len = 0};
@@ -767,7 +711,7 @@ static int k_install(struct dmm_dp *dp, const struct dmm_intent *in)
 		set_err(dp, "invalid intent");
 		return -EINVAL;
 	}
-	if (intent_find(dp, in->id))
+	if (kdp_itab_find(&dp->t, in->id))
 		return -EEXIST;
 	if (in->action == DMM_FM_ENCAP && dmm_addr_is_zero(&in->peer)) {
 		set_err(dp, "encap without a peer");
@@ -791,15 +735,8 @@ static int k_install(struct dmm_dp *dp, const struct dmm_intent *in)
 		if (ret < 0)
 			return ret;
 	}
-	if (dp->nin == dp->capin) {
-		size_t cap = dp->capin ? dp->capin * 2 : 16;
-		struct kdp_intent *n = realloc(dp->in, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		dp->in = n;
-		dp->capin = cap;
-	}
+	if (kdp_itab_reserve(&dp->t) < 0)
+		return -ENOMEM;
 
 	/* Count from the first packet the intent handles. */
 	count_add(dp, &k);
@@ -809,7 +746,7 @@ static int k_install(struct dmm_dp *dp, const struct dmm_intent *in)
 		k.table = KDP_MAIN_TABLE;
 		ret = action_route(dp, &k, RTM_NEWROUTE, &k.prefix);
 	} else {
-		k.table = table_alloc(dp);
+		k.table = kdp_itab_table(&dp->t, dp->cfg.table_base);
 		ret = action_route(dp, &k, RTM_NEWROUTE, &any);
 		if (ret == 0) {
 			ret = src_rule(dp, &k, RTM_NEWRULE);
@@ -821,14 +758,14 @@ static int k_install(struct dmm_dp *dp, const struct dmm_intent *in)
 		count_del(dp, &k);
 		return ret;
 	}
-	dp->in[dp->nin++] = k;
+	kdp_itab_add(&dp->t, &k, is_src_table(&k), dp->cfg.table_base);
 	return 0;
 }
 
 static void k_remove(struct dmm_dp *dp, const struct dmm_intent *in)
 {
 	static const struct dmm_prefix any = {.len = 0};
-	struct kdp_intent *k = intent_find(dp, in->id);
+	struct kdp_intent *k = kdp_itab_find(&dp->t, in->id);
 
 	if (!k)
 		return;
@@ -841,13 +778,13 @@ static void k_remove(struct dmm_dp *dp, const struct dmm_intent *in)
 		action_route(dp, k, RTM_DELROUTE, &any);
 	}
 	count_del(dp, k);
-	*k = dp->in[--dp->nin];
+	kdp_itab_del(&dp->t, k, is_src_table(k), dp->cfg.table_base);
 }
 
 /* The counts of the intent's nftables counter (one listing serves the calls of KDP_NFT_CACHE_MS). */
 static int k_counters(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint64_t *bytes)
 {
-	const struct kdp_intent *k = intent_find(dp, id);
+	const struct kdp_intent *k = kdp_itab_find(&dp->t, id);
 	int ret;
 
 	*packets = 0;
@@ -888,8 +825,8 @@ static void k_close(struct dmm_dp *dp)
 	if (!dp)
 		return;
 	dp->closing = true;
-	while (dp->nin) {
-		struct dmm_intent in = {.id = dp->in[dp->nin - 1].id};
+	while (dp->t.n) {
+		struct dmm_intent in = {.id = dp->t.in[dp->t.n - 1].id};
 
 		k_remove(dp, &in);
 	}
@@ -898,9 +835,17 @@ static void k_close(struct dmm_dp *dp)
 		tunsrc_set(dp, &dp->old_tunsrc);
 	dmm_nl_close(dp->genl);
 	dmm_nl_close(dp->nl);
-	free(dp->in);
-	free(dp->peers);
+	kdp_itab_fini(&dp->t);
 	free(dp);
+}
+
+/* A seed for the peer hash that differs per run. */
+static uint64_t seed_of(const void *p)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return dmm_hash_u64((uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 30 ^ (uint64_t)(uintptr_t)p);
 }
 
 static struct dmm_dp *k_open(const struct dmm_dp_cfg *cfg, char *err, size_t errlen)
@@ -915,6 +860,7 @@ static struct dmm_dp *k_open(const struct dmm_dp_cfg *cfg, char *err, size_t err
 		return NULL;
 	}
 	dp->cfg = *cfg;
+	kdp_itab_init(&dp->t, seed_of(dp));
 	if (!dp->cfg.table_base)
 		dp->cfg.table_base = KDP_DEFAULT_TABLE_BASE;
 	if (!dp->cfg.rule_prio)

@@ -58,7 +58,12 @@
  * reads each intent once a second): a netlink dump of each set's
  * elements, read here (the table's owner flag only keeps other sockets
  * from changing it), and nft's listing of the chains when some intent has
- * a rule of its own. Elements are deleted by their key, kept here per
+ * a rule of its own. The listing writes each count into its intent's slot
+ * (found by id in a hash index), so a read is one lookup. dmmd reads
+ * every intent in one sweep (counter sync, dmmctl): one dump serves the
+ * whole sweep, O(1) per read and no system call for most of them, where a
+ * NFT_MSG_GETSETELEM per element would cost a netlink round trip per
+ * intent. Elements are deleted by their key, kept here per
  * intent; a rule by the handle a listing shows: adding it with --echo to
  * learn the handle at once would make libnftables fetch the whole ruleset
  * first. The sets are hashes, not interval sets: adding an element to an
@@ -83,6 +88,7 @@
 
 #include "dmm/fm.h"
 #include "dmm/fmt.h"
+#include "dmm/hash.h"
 #include "../nl.h"
 #include "nft.h"
 
@@ -126,17 +132,20 @@ static const struct {
 	[K_DROP_SRC_IIF] = {"drop_srcif", "pre", "typeof iifname . ip6 saddr", false, "iifname . ip6 saddr"},
 };
 
-/* Where an intent is counted. */
+/* Where an intent is counted, and its counts at the last listing that showed it. */
 struct slot {
 	uint32_t id;
 	int8_t kind;	 /* enum kind, or -1: a rule of its own */
 	uint8_t len;	 /* the set's prefix length */
 	uint8_t action;	 /* a rule: which chain */
+	uint32_t seen;	 /* the listing that last showed it (0: none) */
 	uint64_t hash;	 /* of kind, len and key */
 	uint64_t handle; /* a rule: its handle once a listing showed it, else 0 */
+	uint64_t packets, bytes;
 	char key[KEY_MAX];
 };
 
+/* A counter as a listing shows it. */
 struct counted {
 	uint32_t id;			 /* the intent, from the comment */
 	uint64_t handle, packets, bytes; /* handle: 0 for an element */
@@ -147,20 +156,35 @@ struct kdp_nft {
 	struct dmm_nl *nl;	   /* NETLINK_NETFILTER, to dump set elements; NULL: list them as text */
 	char table[32], tname[16]; /* "inet dmm_<proto>", "dmm_<proto>" */
 	char cmd[1024];
-	struct slot *slots; /* sorted by id */
-	size_t nslots, capslots;
+	struct slot *slots; /* dense: slots[0 .. nslots-1] */
+	uint32_t nslots, capslots;
+	struct dmm_hidx byid;	/* id -> slot */
+	struct dmm_hidx bykey;	/* hash of kind, len, key -> slot (elements only) */
 	size_t nrules;		/* slots with a rule of their own */
 	uint8_t made[K_N][129]; /* set kind_len and its rule exist */
 	bool have_local[K_N];
 	struct dmm_addr local[K_N]; /* in the rules of that kind */
-	struct counted *cache;	    /* sorted by id */
-	size_t ncache, capcache;
-	uint64_t cache_ms;  /* when it was listed */
-	uint64_t cache_gen; /* gen at that listing */
-	uint64_t gen;	    /* counters added so far */
+	uint32_t listing;	    /* listings so far: the slots seen by the last have seen == listing */
+	uint64_t cache_ms;	    /* when it was listed */
+	uint64_t cache_gen;	    /* gen at that listing */
+	uint64_t gen;		    /* counters added so far */
 	bool cache_valid;
 	char lasterr[256];
 };
+
+static void *z_alloc(void *ctx, size_t sz)
+{
+	(void)ctx;
+	return calloc(1, sz);
+}
+
+static void z_free(void *ctx, void *p)
+{
+	(void)ctx;
+	free(p);
+}
+
+static const struct dmm_alloc heap = {.zalloc = z_alloc, .free = z_free};
 
 static uint64_t now_ms(void)
 {
@@ -249,7 +273,8 @@ void kdp_nft_close(struct kdp_nft *n)
 	nft_ctx_free(n->ctx);
 	dmm_nl_close(n->nl);
 	free(n->slots);
-	free(n->cache);
+	dmm_hidx_fini(&n->byid, &heap);
+	dmm_hidx_fini(&n->bykey, &heap);
 	free(n);
 }
 
@@ -340,32 +365,33 @@ static uint64_t key_hash(int kind, unsigned len, const char *key)
 	return h;
 }
 
-static size_t slot_pos(const struct kdp_nft *n, uint32_t id)
+static uint32_t id_hash(uint32_t id)
 {
-	size_t lo = 0, hi = n->nslots;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (n->slots[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return (uint32_t)dmm_hash_u64(id);
 }
 
 static struct slot *slot_find(struct kdp_nft *n, uint32_t id)
 {
-	size_t i = slot_pos(n, id);
+	uint32_t h = id_hash(id), pos, r;
 
-	return i < n->nslots && n->slots[i].id == id ? &n->slots[i] : NULL;
+	if (!n->capslots)
+		return NULL;
+	for (r = dmm_hidx_first(&n->byid, h, &pos); r != DMM_HIDX_NONE; r = dmm_hidx_next(&n->byid, h, &pos))
+		if (n->slots[r].id == id)
+			return &n->slots[r];
+	return NULL;
 }
 
+/* An element of that kind, length and key is in place: another intent cannot share it. */
 static bool key_used(const struct kdp_nft *n, int kind, unsigned len, const char *key, uint64_t hash)
 {
-	for (size_t i = 0; i < n->nslots; i++) {
-		const struct slot *o = &n->slots[i];
+	uint32_t pos, r;
+
+	if (!n->capslots)
+		return false;
+	for (r = dmm_hidx_first(&n->bykey, (uint32_t)hash, &pos); r != DMM_HIDX_NONE;
+	     r = dmm_hidx_next(&n->bykey, (uint32_t)hash, &pos)) {
+		const struct slot *o = &n->slots[r];
 
 		if (o->hash == hash && o->kind == kind && o->len == len && strcmp(o->key, key) == 0)
 			return true;
@@ -373,29 +399,75 @@ static bool key_used(const struct kdp_nft *n, int kind, unsigned len, const char
 	return false;
 }
 
-/* Room for one more slot. 0 or -ENOMEM. */
+/* Index slots 0 .. nslots-1 into a fresh x of max refs: by id, or by key (elements only). */
+static int reindex(struct kdp_nft *n, struct dmm_hidx *x, uint32_t max, bool by_key)
+{
+	struct dmm_hidx nx;
+
+	if (dmm_hidx_init(&nx, &heap, max) != 0)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n->nslots; i++) {
+		if (!by_key)
+			dmm_hidx_insert(&nx, id_hash(n->slots[i].id), i);
+		else if (n->slots[i].kind >= 0)
+			dmm_hidx_insert(&nx, (uint32_t)n->slots[i].hash, i);
+	}
+	dmm_hidx_fini(x, &heap);
+	*x = nx;
+	return 0;
+}
+
+/* Room for one more slot: the array and both indexes double when full. 0 or -ENOMEM. */
 static int slot_room(struct kdp_nft *n)
 {
-	if (n->nslots == n->capslots) {
-		size_t cap = n->capslots ? n->capslots * 2 : 64;
-		struct slot *ns = realloc(n->slots, cap * sizeof(*ns));
+	uint32_t cap;
+	struct slot *ns;
 
-		if (!ns)
-			return -ENOMEM;
-		n->slots = ns;
-		n->capslots = cap;
-	}
+	if (n->nslots < n->capslots)
+		return 0;
+	cap = n->capslots ? n->capslots * 2 : 64;
+	if (cap > (1u << 30))
+		return -ENOMEM;
+	ns = realloc(n->slots, cap * sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	n->slots = ns;
+	if (reindex(n, &n->byid, cap, false) < 0 || reindex(n, &n->bykey, cap, true) < 0)
+		return -ENOMEM;
+	n->capslots = cap;
 	return 0;
 }
 
 /* After slot_room(). */
 static void slot_insert(struct kdp_nft *n, const struct slot *s)
 {
-	size_t i = slot_pos(n, s->id);
+	uint32_t i = n->nslots++;
 
-	memmove(&n->slots[i + 1], &n->slots[i], (n->nslots - i) * sizeof(*n->slots));
 	n->slots[i] = *s;
-	n->nslots++;
+	dmm_hidx_insert(&n->byid, id_hash(s->id), i);
+	if (s->kind >= 0)
+		dmm_hidx_insert(&n->bykey, (uint32_t)s->hash, i);
+}
+
+/* Forget sl; the last slot moves into its place. */
+static void slot_remove(struct kdp_nft *n, struct slot *sl)
+{
+	uint32_t i = (uint32_t)(sl - n->slots), last = n->nslots - 1;
+	const struct slot *l = &n->slots[last];
+
+	dmm_hidx_remove(&n->byid, id_hash(sl->id), i);
+	if (sl->kind >= 0)
+		dmm_hidx_remove(&n->bykey, (uint32_t)sl->hash, i);
+	if (i != last) {
+		dmm_hidx_remove(&n->byid, id_hash(l->id), last);
+		dmm_hidx_insert(&n->byid, id_hash(l->id), i);
+		if (l->kind >= 0) {
+			dmm_hidx_remove(&n->bykey, (uint32_t)l->hash, last);
+			dmm_hidx_insert(&n->bykey, (uint32_t)l->hash, i);
+		}
+		*sl = *l;
+	}
+	n->nslots--;
 }
 
 /*
@@ -559,33 +631,18 @@ int kdp_nft_add(struct kdp_nft *n, const struct kdp_nft_spec *s)
 	return 0;
 }
 
-static int cmp_counted(const void *a, const void *b)
+/* A counter of the listing under way: into its intent's slot (a rule's handle too). */
+static void cache_put(struct kdp_nft *n, const struct counted *k)
 {
-	const struct counted *x = a, *y = b;
+	struct slot *sl = slot_find(n, k->id);
 
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static struct counted *cached(struct kdp_nft *n, uint32_t id)
-{
-	struct counted key = {.id = id};
-
-	return n->ncache ? bsearch(&key, n->cache, n->ncache, sizeof(*n->cache), cmp_counted) : NULL;
-}
-
-static int cache_put(struct kdp_nft *n, const struct counted *k)
-{
-	if (n->ncache == n->capcache) {
-		size_t cap = n->capcache ? n->capcache * 2 : 64;
-		struct counted *nc = realloc(n->cache, cap * sizeof(*nc));
-
-		if (!nc)
-			return -ENOMEM;
-		n->cache = nc;
-		n->capcache = cap;
-	}
-	n->cache[n->ncache++] = *k;
-	return 0;
+	if (!sl)
+		return;
+	sl->packets = k->packets;
+	sl->bytes = k->bytes;
+	sl->seen = n->listing;
+	if (k->handle && sl->kind < 0)
+		sl->handle = k->handle;
 }
 
 /*
@@ -614,8 +671,7 @@ static int parse_listing(struct kdp_nft *n, const char *out)
 		else if (*e != '"')
 			continue;
 		c = e;
-		if (cache_put(n, &k) < 0)
-			return -ENOMEM;
+		cache_put(n, &k);
 	}
 	return 0;
 }
@@ -700,8 +756,8 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 					break;
 				}
 			}
-			if (named && counted && cache_put(n, &k) < 0)
-				return MNL_CB_ERROR;
+			if (named && counted)
+				cache_put(n, &k);
 		}
 	}
 	return MNL_CB_OK;
@@ -733,7 +789,9 @@ static int list(struct kdp_nft *n)
 	char name[32];
 	int ret;
 
-	n->ncache = 0;
+	/* A slot the listing does not show keeps an older number: its counter is gone. */
+	if (++n->listing == 0)
+		n->listing = 1;
 	if (!n->nl) {
 		snprintf(n->cmd, sizeof(n->cmd), "list table %s", n->table);
 		ret = run(n, n->cmd, NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_NUMERIC_ALL,
@@ -767,7 +825,6 @@ static int list(struct kdp_nft *n)
 			return ret;
 	}
 done:
-	qsort(n->cache, n->ncache, sizeof(*n->cache), cmp_counted);
 	n->cache_ms = now_ms();
 	n->cache_gen = n->gen;
 	n->cache_valid = true;
@@ -790,10 +847,9 @@ void kdp_nft_del(struct kdp_nft *n, uint32_t id, uint8_t action)
 			 kinds[sl->kind].name, sl->len, sl->key);
 		run(n, n->cmd, 0, "deleting a counter");
 	} else {
-		struct counted *k = NULL;
-
-		if (!sl->handle && list(n) == 0 && (k = cached(n, id)) && k->handle)
-			sl->handle = k->handle;
+		/* The listing puts the handle into the slot. */
+		if (!sl->handle)
+			list(n);
 		if (sl->handle) {
 			snprintf(n->cmd, sizeof(n->cmd), "delete rule %s %s handle %" PRIu64, n->table,
 				 chain_of(sl->action), sl->handle);
@@ -801,15 +857,14 @@ void kdp_nft_del(struct kdp_nft *n, uint32_t id, uint8_t action)
 		}
 	}
 	n->nrules -= sl->kind < 0;
-	memmove(sl, sl + 1, (size_t)(&n->slots[n->nslots] - (sl + 1)) * sizeof(*sl));
-	n->nslots--;
+	slot_remove(n, sl);
 	/* An id used again must not find this one's counts. */
 	n->cache_valid = false;
 }
 
 int kdp_nft_read(struct kdp_nft *n, uint32_t id, uint8_t action, uint64_t *packets, uint64_t *bytes)
 {
-	struct counted *k;
+	struct slot *k;
 	int ret;
 
 	*packets = 0;
@@ -820,8 +875,8 @@ int kdp_nft_read(struct kdp_nft *n, uint32_t id, uint8_t action, uint64_t *packe
 		if (ret < 0)
 			return ret;
 	}
-	k = slot_find(n, id) ? cached(n, id) : NULL;
-	if (!k) {
+	k = slot_find(n, id);
+	if (!k || k->seen != n->listing) {
 		snprintf(n->lasterr, sizeof(n->lasterr), "nftables: the counter of intent %u is gone", id);
 		return -ESTALE;
 	}
