@@ -128,6 +128,7 @@ structure: all
 	@tests/structure/cycles.sh $(BUILD)/core/role/*.o
 	@tests/structure/cycles.sh $(BUILD)/daemon/*.o
 	@tests/structure/cycles.sh $(wildcard $(BUILD)/dataplane/user/*.o) $(BUILD)/dataplane/dataplane.o
+	@tests/structure/cycles.sh $(wildcard $(BUILD)/dataplane/kernel/*.o) $(BUILD)/dataplane/nl.o
 
 fuzz-smoke: $(FUZZ_BIN)
 	@tests/fuzz/run.sh $(SMOKE_SECONDS) $(FUZZ_BIN)
