@@ -98,7 +98,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
 		-fno-sanitize-recover=all -o $@ $< $(CORE_SRC)
 
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) $(APPFLAGS) -O2 -o $@ $^
+	$(CC) $(CFLAGS) $(APPFLAGS) -O2 -o $@ $(filter %.c %.a,$^)
 
 # The user data plane's intent table, without a TUN device (no system calls).
 $(BUILD)/bench_user_table: bench/bench_user_table.c $(BUILD)/dataplane/user/table.o $(BUILD)/libdmm.a

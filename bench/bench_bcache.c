@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
+
 #include "dmm/bcache.h"
 
 static void *b_zalloc(void *ctx, size_t n)
@@ -23,14 +25,6 @@ static void b_free(void *ctx, void *p)
 {
 	(void)ctx;
 	free(p);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
 static struct dmm_mnid eui48(uint32_t n)
@@ -87,15 +81,15 @@ static int run(uint32_t N)
 	}
 
 	/* Baseline write: fill a plain array with the same entries. */
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (uint32_t i = 0; i < N; i++) {
 		base[i].mnid = eui48(i);
 		base[i].hnp[0] = pfx(i);
 		base[i].n_hnp = 1;
 	}
-	b_write = (now_ns() - t0) / N;
+	b_write = (bench_now_ns() - t0) / N;
 
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (uint32_t i = 0; i < N; i++) {
 		struct dmm_mnid m = eui48(i);
 		struct dmm_prefix p = pfx(i);
@@ -104,15 +98,15 @@ static int run(uint32_t N)
 		if (!e || dmm_bcache_add_prefix(bc, e, &p))
 			missing++;
 	}
-	ins = (now_ns() - t0) / N;
+	ins = (bench_now_ns() - t0) / N;
 
 	/* Baseline read: index the plain array in the same random order. */
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (uint32_t i = 0; i < N; i++)
 		sink += base[order[i]].mnid.id[5];
-	b_read = (now_ns() - t0) / N;
+	b_read = (bench_now_ns() - t0) / N;
 
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (uint32_t i = 0; i < N; i++) {
 		struct dmm_mnid m = eui48(order[i]);
 		struct dmm_bcache_entry *e = dmm_bcache_find_mnid(bc, &m);
@@ -122,9 +116,9 @@ static int run(uint32_t N)
 		else
 			missing++;
 	}
-	look_id = (now_ns() - t0) / N;
+	look_id = (bench_now_ns() - t0) / N;
 
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (uint32_t i = 0; i < N; i++) {
 		struct dmm_prefix p = pfx(order[i]);
 		struct dmm_bcache_entry *e = dmm_bcache_find_prefix(bc, &p);
@@ -134,7 +128,7 @@ static int run(uint32_t N)
 		else
 			missing++;
 	}
-	look_pfx = (now_ns() - t0) / N;
+	look_pfx = (bench_now_ns() - t0) / N;
 
 	printf("%9u  %8.1f %6.1f %5.1f   %8.1f %6.1f %5.1f   %8.1f %5.1f   %7.1f\n", N, ins, b_write,
 	       ins / b_write, look_id, b_read, look_id / b_read, look_pfx, look_pfx / b_read,

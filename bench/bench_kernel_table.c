@@ -25,26 +25,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
+
 #include "../dataplane/kernel/ktable.h"
 #include "dmm/fm.h"
 
 #define BASE 1000u
 
-#define CHECK(c)                                                                                             \
-	do {                                                                                                 \
-		if (!(c)) {                                                                                  \
-			fprintf(stderr, "bench_kernel_table: %s:%d: %s\n", __FILE__, __LINE__, #c);          \
-			exit(1);                                                                             \
-		}                                                                                            \
-	} while (0)
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
+#define CHECK(c) BENCH_CHECK("bench_kernel_table", c)
 
 static uint64_t rng = 88172645463325252ull;
 
@@ -156,45 +144,45 @@ static struct fig run(uint32_t n)
 	double t0;
 
 	kdp_itab_init(&t, 7);
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (uint32_t i = 1; i <= n; i++)
 		install(&t, i, i % 2 ? DMM_FM_SRC : DMM_FM_DST);
-	f.fill = (now_ns() - t0) / n;
+	f.fill = (bench_now_ns() - t0) / n;
 	/* The old walks, for comparison: find by id, and the table of the next SRC intent. */
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (uint32_t i = 0; i < 2000; i++)
 		CHECK(old_find(&t, 1 + (uint32_t)(rnd() % n)));
-	f.old_read = (now_ns() - t0) / 2000;
-	t0 = now_ns();
+	f.old_read = (bench_now_ns() - t0) / 2000;
+	t0 = bench_now_ns();
 	CHECK(shadow_table(&t) == kdp_itab_table(&t, BASE));
-	f.old_table = now_ns() - t0;
-	t0 = now_ns();
+	f.old_table = bench_now_ns() - t0;
+	t0 = bench_now_ns();
 	for (uint32_t i = 1; i <= n; i++)
 		uninstall(&t, i);
-	f.remove = (now_ns() - t0) / n;
+	f.remove = (bench_now_ns() - t0) / n;
 	/* Again, now that the arrays and indexes have their size: what one install costs. */
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (uint32_t i = 1; i <= n; i++)
 		install(&t, i, i % 2 ? DMM_FM_SRC : DMM_FM_DST);
-	f.install = (now_ns() - t0) / n;
+	f.install = (bench_now_ns() - t0) / n;
 	/* A peer has a DECAP intent: there are never more peers than intents. */
 	for (uint32_t i = 0; i < npeers; i++) {
 		struct dmm_addr a = peer_of(i);
 
 		kdp_itab_peer_add(&t, &a);
 	}
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (uint32_t i = 0; i < lookups; i++)
 		CHECK(kdp_itab_find(&t, 1 + (uint32_t)(rnd() % n)));
-	f.read = (now_ns() - t0) / lookups;
-	t0 = now_ns();
+	f.read = (bench_now_ns() - t0) / lookups;
+	t0 = bench_now_ns();
 	for (uint32_t i = 0; i < lookups; i++) {
 		struct dmm_addr a = peer_of((uint32_t)(rnd() % npeers));
 
 		CHECK(kdp_itab_peer(&t, &a));
 	}
-	f.peer = (now_ns() - t0) / lookups;
-	t0 = now_ns();
+	f.peer = (bench_now_ns() - t0) / lookups;
+	t0 = bench_now_ns();
 	for (uint32_t i = 0; i < lookups; i++) {
 		struct kdp_intent *k = &t.in[rnd() % t.n];
 		uint32_t id = k->id;
@@ -203,7 +191,7 @@ static struct fig run(uint32_t n)
 		uninstall(&t, id);
 		install(&t, id + n, m); /* ids stay distinct: the old one plus n */
 	}
-	f.refresh = (now_ns() - t0) / lookups;
+	f.refresh = (bench_now_ns() - t0) / lookups;
 	kdp_itab_fini(&t);
 	return f;
 }

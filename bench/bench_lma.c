@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
+
 #include "dmm/bcache.h"
 #include "dmm/lma.h"
 #include "dmm/pool.h"
@@ -36,14 +38,6 @@ static void b_free(void *ctx, void *p)
 {
 	(void)ctx;
 	free(p);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
 static size_t sent_len;
@@ -152,9 +146,9 @@ static double handoffs(struct dmm_lma *lma, const struct dmm_prefix *pfx, const 
 	dp_installs = dp_removes = 0;
 	for (uint32_t i = 0; i < N_REG; i++) {
 		n = build_pbu(buf, i, &pfx[i], DMM_HI_BETWEEN_MAGS, *t);
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		dmm_lma_recv(lma, &mag2, lmaa, buf, (size_t)n, *t);
-		sum += now_ns() - t0;
+		sum += bench_now_ns() - t0;
 		*t += 20000;
 	}
 	if (dmm_role_stats(lma)->handoffs != N_REG)
@@ -184,9 +178,9 @@ int main(void)
 	t_reg = 0;
 	for (uint32_t i = 0; i < N_REG; i++) {
 		n = build_pbu(buf, i, NULL, DMM_HI_NEW_IF, t);
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		dmm_lma_recv(lma, &mag, &lmaa, buf, (size_t)n, t);
-		t_reg += now_ns() - t0;
+		t_reg += bench_now_ns() - t0;
 		if (dmm_mh_decode(&dec, sent_buf, sent_len) < 0 || dec.u.ba.status != 0) {
 			fprintf(stderr, "bench_lma: registration %u refused\n", i);
 			return 1;
@@ -203,18 +197,18 @@ int main(void)
 		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
 		i = (uint32_t)(rng % N_REG);
 		n = build_pbu(buf, i, &pfx[i], DMM_HI_NO_CHANGE, t);
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		dmm_lma_recv(lma, &mag, &lmaa, buf, (size_t)n, t);
-		t_ref += now_ns() - t0;
+		t_ref += bench_now_ns() - t0;
 		/* Baseline: decode the PBU, encode the PBA just sent, decode it. */
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		dmm_mh_decode(&dec, buf, (size_t)n);
 		sink += dec.u.bu.seq;
 		dec.type = DMM_MH_BA;
 		dmm_mh_decode(&dec, sent_buf, sent_len);
 		n = dmm_mh_encode(buf, sizeof(buf), &dec);
 		dmm_mh_decode(&dec, buf, (size_t)n);
-		t_base += now_ns() - t0;
+		t_base += bench_now_ns() - t0;
 		sink += dec.u.ba.status;
 		t += 20000;
 	}

@@ -24,23 +24,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
+
 #include "../dataplane/user/user.h"
 
-#define CHECK(c)                                                                                             \
-	do {                                                                                                 \
-		if (!(c)) {                                                                                  \
-			fprintf(stderr, "bench_user_table: %s:%d: %s\n", __FILE__, __LINE__, #c);            \
-			exit(1);                                                                             \
-		}                                                                                            \
-	} while (0)
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
+#define CHECK(c) BENCH_CHECK("bench_user_table", c)
 
 static struct dmm_dp *table_new(void)
 {
@@ -202,7 +190,7 @@ static void lookups(struct dmm_dp *dp, uint32_t nb, uint32_t idbase, uint32_t op
 	uint8_t pkt[40];
 	double t;
 
-	t = now_ns();
+	t = bench_now_ns();
 	for (uint32_t k = 0; k < ops; k++) {
 		uint32_t b = rnd(&s) % nb;
 		struct dmm_addr dst = hnp(b).addr, src = {{0x20, 0x01, 0x0d, 0xb8, 0xee, 1}};
@@ -211,8 +199,8 @@ static void lookups(struct dmm_dp *dp, uint32_t nb, uint32_t idbase, uint32_t op
 		packet(pkt, &src, &dst);
 		CHECK(id_at(dp, dpu_classify(dp, pkt)) == idbase + 2 * b + 1);
 	}
-	f->classify = (now_ns() - t) / ops;
-	t = now_ns();
+	f->classify = (bench_now_ns() - t) / ops;
+	t = bench_now_ns();
 	for (uint32_t k = 0; k < ops; k++) {
 		uint32_t b = rnd(&s) % nb;
 		struct dmm_addr src = hnp(b).addr, peer = peer_of(b);
@@ -221,22 +209,22 @@ static void lookups(struct dmm_dp *dp, uint32_t nb, uint32_t idbase, uint32_t op
 		CHECK(id_at(dp, dpu_lookup(dp, DMM_FM_SRC, &src, 1u << DMM_FM_DECAP, &peer)) ==
 		      idbase + 2 * b + 2);
 	}
-	f->accept = (now_ns() - t) / ops;
-	t = now_ns();
+	f->accept = (bench_now_ns() - t) / ops;
+	t = bench_now_ns();
 	for (uint32_t k = 0; k < ops; k++) {
 		uint32_t id = idbase + rnd(&s) % (2 * nb) + 1;
 
 		CHECK(id_at(dp, dpu_find_id(dp, id)) == id);
 	}
-	f->counter = (now_ns() - t) / ops;
+	f->counter = (bench_now_ns() - t) / ops;
 	/* The memory baseline: one random read of a plain array as large as the slot array. */
-	t = now_ns();
+	t = bench_now_ns();
 	for (uint32_t k = 0; k < ops; k++) {
 		uint32_t i = rnd(&s) % dp->cap;
 
 		sink += dp->slot[i].in.id;
 	}
-	f->plain = (now_ns() - t) / ops;
+	f->plain = (bench_now_ns() - t) / ops;
 }
 
 /* One size: n intents (n/2 bindings). */
@@ -247,14 +235,14 @@ static void run(uint32_t n, struct figures *f)
 	uint64_t s = 0x2545f4914f6cdd1dull;
 	double t;
 
-	t = now_ns();
+	t = bench_now_ns();
 	for (uint32_t b = 0; b < nb; b++)
 		install_binding(dp, b, 0);
-	f->install = (now_ns() - t) / n;
+	f->install = (bench_now_ns() - t) / n;
 	CHECK(dp->nused == n);
 	lookups(dp, nb, 0, ops, f);
 	/* Refresh: a binding's intents replaced (new ids, new slots), the others kept. */
-	t = now_ns();
+	t = bench_now_ns();
 	for (uint32_t k = 0; k < refresh_ops; k++) {
 		uint32_t b = rnd(&s) % nb, e = dpu_find_id(dp, 2 * b + 1);
 
@@ -264,9 +252,9 @@ static void run(uint32_t n, struct figures *f)
 		dpu_table_del(dp, dpu_find_id(dp, 2 * b + 2));
 		install_binding(dp, b, 0);
 	}
-	f->refresh = (now_ns() - t) / (2.0 * refresh_ops);
+	f->refresh = (bench_now_ns() - t) / (2.0 * refresh_ops);
 	CHECK(dp->nused == n);
-	t = now_ns();
+	t = bench_now_ns();
 	for (uint32_t b = 0; b < nb; b++) {
 		uint32_t b2 = (uint32_t)(((uint64_t)b * 2654435761u) % nb); /* scattered order */
 		uint32_t e = dpu_find_id(dp, 2 * b2 + 1), d = dpu_find_id(dp, 2 * b2 + 2);
@@ -275,7 +263,7 @@ static void run(uint32_t n, struct figures *f)
 		dpu_table_del(dp, e);
 		dpu_table_del(dp, d);
 	}
-	f->remove = (now_ns() - t) / n;
+	f->remove = (bench_now_ns() - t) / n;
 	CHECK(dp->nused == 0);
 	table_free(dp);
 }

@@ -42,31 +42,6 @@ void cmd_send_msg(struct dmm_cmd *c, const struct dmm_addr *src, const struct dm
 /* --- PBAs to the S-MAAR --- */
 
 /*
- * The empty forms of RFC 5213 §5.3.6 (a zero-length MN-ID, HI or ATT 0)
- * go out only where the codec encodes them (in a BA); where it does not
- * yet, they are left out rather than losing the whole PBA. false when
- * m does not encode even without them.
- */
-static bool drop_empty_forms(struct dmm_cmd *c, struct dmm_mh_msg *m)
-{
-	unsigned k = 0;
-
-	if (dmm_mh_encode(c->buf, sizeof(c->buf), m) > 0)
-		return true;
-	for (unsigned i = 0; i < m->nopts; i++) {
-		const struct dmm_mh_opt *o = &m->opts[i];
-		bool empty = (o->type == DMM_OPT_MNID && o->u.mnid.id.len == 0) ||
-			     (o->type == DMM_OPT_HI && o->u.hi.value == 0) ||
-			     (o->type == DMM_OPT_ATT && o->u.att.value == 0);
-
-		if (!empty)
-			m->opts[k++] = *o;
-	}
-	m->nopts = k;
-	return dmm_mh_encode(c->buf, sizeof(c->buf), m) > 0;
-}
-
-/*
  * RFC 8885 §4.2 keeps the RFC 5213 §5.3.6 and §8.2 format: flags P and
  * D, the request's seq; MN-ID (zero-length when the request had none,
  * step 4), its HNPs (one ALL_ZERO HNP when it had none), HI and ATT
@@ -79,7 +54,6 @@ void cmd_send_pba(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_m
 {
 	struct dmm_mh_msg *m = &c->tx;
 	struct dmm_mh_opt *o;
-	bool empty = !mnid || !mnid->len || !r->has_hi || !r->has_att;
 
 	dmm_mh_init(m, DMM_MH_BA);
 	m->u.ba.status = status;
@@ -111,8 +85,6 @@ void cmd_send_pba(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_m
 		o->u.prev_maar.hnp = prev->a[i].prefix;
 		o->u.prev_maar.maar = prev->a[i].addr;
 	}
-	if (empty && !drop_empty_forms(c, m))
-		return; /* logged by the send below otherwise; cannot happen */
 	c->base.stats.binding_acks++;
 	c->base.stats.ba_status[status]++;
 	cmd_send_msg(c, &r->dst, &r->smaar, m);

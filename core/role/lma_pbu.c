@@ -491,9 +491,9 @@ static void count_ba(struct dmm_lma *lma, uint8_t status)
 /*
  * §5.3.6, §8.2: the mandatory options, copied from the PBU as far as it
  * decoded, or in the empty forms: a zero-length MN-ID, HI 0, ATT 0, one
- * ALL_ZERO HNP. True when an empty form was added.
+ * ALL_ZERO HNP.
  */
-static bool pba_mandatory(struct dmm_mh_msg *m, const struct pbu *p, uint8_t status,
+static void pba_mandatory(struct dmm_mh_msg *m, const struct pbu *p, uint8_t status,
 			  const struct dmm_bcache_entry *e)
 {
 	if (p->mnid_opt)
@@ -511,38 +511,6 @@ static bool pba_mandatory(struct dmm_mh_msg *m, const struct pbu *p, uint8_t sta
 	}
 	dmm_mh_add_opt(m, DMM_OPT_HI)->u.hi.value = p->hi ? p->hi->u.hi.value : 0;
 	dmm_mh_add_opt(m, DMM_OPT_ATT)->u.att.value = p->att ? p->att->u.att.value : 0;
-	return !p->mnid_opt || !p->hi || !p->att;
-}
-
-/* Remove from m the empty form of option type (a zero-length MN-ID, HI 0 or ATT 0). */
-static void drop_empty(struct dmm_mh_msg *m, uint8_t type)
-{
-	unsigned j = 0;
-
-	for (unsigned i = 0; i < m->nopts; i++) {
-		const struct dmm_mh_opt *o = &m->opts[i];
-		bool empty = o->type == type && ((type == DMM_OPT_MNID && o->u.mnid.id.len == 0) ||
-						 (type == DMM_OPT_HI && o->u.hi.value == 0) ||
-						 (type == DMM_OPT_ATT && o->u.att.value == 0));
-
-		if (!empty)
-			m->opts[j++] = *o;
-	}
-	m->nopts = (uint8_t)j;
-}
-
-/*
- * Choice: an empty form the codec cannot encode yet (it refuses a
- * zero-length MN-ID and the reserved HI and ATT value 0 today) is left
- * out rather than losing the whole PBA. Costs one trial encode, only for
- * a PBU that lacked a mandatory option.
- */
-static void drop_unencodable(struct dmm_lma *lma, struct dmm_mh_msg *m)
-{
-	static const uint8_t order[] = {DMM_OPT_MNID, DMM_OPT_HI, DMM_OPT_ATT};
-
-	for (unsigned k = 0; k < sizeof(order) && dmm_mh_encode(lma->buf, sizeof(lma->buf), m) < 0; k++)
-		drop_empty(m, order[k]);
 }
 
 /* §5.3.6 and §5.5: Timestamp, MN-LLID and Link-local Address, present only when the PBU had them. */
@@ -581,7 +549,6 @@ static void send_pba(struct dmm_lma *lma, const struct pbu *p, uint8_t status,
 {
 	struct dmm_mh_msg *m = &lma->tx;
 	struct dmm_mh_opt *o;
-	bool empty;
 
 	dmm_mh_init(m, DMM_MH_BA);
 	m->u.ba.status = status;
@@ -590,7 +557,7 @@ static void send_pba(struct dmm_lma *lma, const struct pbu *p, uint8_t status,
 	if (status == DMM_BA_SEQ_OUT_OF_WINDOW && e)
 		m->u.ba.seq = e->seq; /* RFC 6275 §9.5.1: the last accepted, so the MAG can resync */
 	m->u.ba.lifetime = status < 128 ? dmm_lifetime_units(lifetime_s) : 0;
-	empty = pba_mandatory(m, p, status, e);
+	pba_mandatory(m, p, status, e);
 	pba_optional(lma, m, p, status, e, now);
 	/* RFC 7389 §5: the LMA-UPA when the MAG asked for it (or the domain supports it, e's flag). */
 	if (status < 128 && e && lma_bx_of(lma, e)->upa && !dmm_addr_is_zero(&lma->cfg.upa) &&
@@ -605,8 +572,6 @@ static void send_pba(struct dmm_lma *lma, const struct pbu *p, uint8_t status,
 		o->u.load.sessions_in_use = dmm_bcache_count(lma->bc);
 		o->u.load.max_sessions = lma->cfg.max_sessions_advertised;
 	}
-	if (empty)
-		drop_unencodable(lma, m);
 	count_ba(lma, status);
 	/* §5.3.6: from the PBU's destination to its source. */
 	lma_send_msg(lma, p->dst, p->src, m);
