@@ -110,7 +110,7 @@ static struct dmm_lma *make(uint32_t cap, struct dmm_policy **pol, struct dmm_ad
 	memset(&env, 0, sizeof(env));
 	env.alloc = &A;
 	env.send = b_send;
-	env.fm = (struct dmm_fm_ops){b_install, b_remove, NULL};
+	env.fm = (struct dmm_fm_ops){.install = b_install, .remove = b_remove, .ctx = NULL};
 	env.seed = 42;
 	env.wall_offset = WALL;
 	*pol = dmm_policy_new(&A, 4, 4, 1);

@@ -129,20 +129,26 @@ int dmm_fm_add(struct dmm_fm *fm, const struct dmm_intent *in, dmm_time_t now)
 	return (int)s->in.id;
 }
 
-int dmm_fm_del(struct dmm_fm *fm, uint32_t id)
+/* Free s's slot without a backend call. */
+static void drop_slot(struct dmm_fm *fm, struct fm_slot *s)
 {
-	struct fm_slot *s = slot_of(fm, id);
-	uint32_t i;
+	uint32_t i = (uint32_t)(s - fm->slot);
 
-	if (!s)
-		return DMM_ERR_NOTFOUND;
-	i = (uint32_t)(s - fm->slot);
-	fm->ops.remove(fm->ops.ctx, &s->in);
 	dmm_hidx_remove(&fm->owners, owner_hash(s->in.owner), i);
 	s->in.id = 0;
 	s->next_free = fm->free_head;
 	fm->free_head = i;
 	fm->count--;
+}
+
+int dmm_fm_del(struct dmm_fm *fm, uint32_t id)
+{
+	struct fm_slot *s = slot_of(fm, id);
+
+	if (!s)
+		return DMM_ERR_NOTFOUND;
+	fm->ops.remove(fm->ops.ctx, &s->in);
+	drop_slot(fm, s);
 	return 0;
 }
 
@@ -205,6 +211,29 @@ static bool same_place(const struct dmm_intent *a, const struct dmm_intent *b)
 	       dmm_prefix_eq(&a->prefix, &b->prefix) && (!da || dmm_addr_eq(&a->peer, &b->peer));
 }
 
+/*
+ * One backend call swaps old's forwarding for in's: the slot, the id and
+ * the owner chain stay; the counters start again (a new forwarding).
+ */
+static int replace_in_place(struct dmm_fm *fm, const struct dmm_intent *old, const struct dmm_intent *in,
+			    dmm_time_t now)
+{
+	struct fm_slot *s = slot_of(fm, old->id);
+	struct dmm_intent next = *in;
+	int err;
+
+	next.id = old->id;
+	next.packets = next.bytes = 0;
+	next.last_active = now;
+	err = fm->ops.replace(fm->ops.ctx, &s->in, &next);
+	if (err < 0) {
+		drop_slot(fm, s);
+		return err;
+	}
+	s->in = next;
+	return (int)next.id;
+}
+
 int dmm_fm_ensure(struct dmm_fm *fm, const struct dmm_intent *in, dmm_time_t now)
 {
 	const struct dmm_intent *old = NULL;
@@ -216,6 +245,8 @@ int dmm_fm_ensure(struct dmm_fm *fm, const struct dmm_intent *in, dmm_time_t now
 		if (!old && same_place(x, in))
 			old = x;
 	}
+	if (old && fm->ops.replace)
+		return replace_in_place(fm, old, in, now);
 	if (old)
 		dmm_fm_del(fm, old->id); /* its slot is the next one dmm_fm_add() takes */
 	return dmm_fm_add(fm, in, now);

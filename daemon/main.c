@@ -448,7 +448,7 @@ static int start_role(struct dmmd *d)
 				  .send = env_send,
 				  .mn_event = env_mn_event,
 				  .ctx = d,
-				  .fm = {dp_install, dp_remove, d},
+				  .fm = {.install = dp_install, .remove = dp_remove, .ctx = d},
 				  .seed = (uint64_t)dmm_io_now() ^ ((uint64_t)getpid() << 32),
 				  .wall_offset = dmm_io_wall_offset()};
 	struct dmm_addr off[DMMD_MAX_PEERS];

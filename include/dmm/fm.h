@@ -46,12 +46,20 @@ struct dmm_intent {
 	dmm_time_t last_active; /* when packets last grew; creation time before that */
 };
 
-/* What a backend does with intents. Both callbacks are required. */
+/* What a backend does with intents. install and remove are required. */
 struct dmm_fm_ops {
 	/* Execute in (a copy; valid during the call). Return 0 or a negative error. */
 	int (*install)(void *ctx, const struct dmm_intent *in);
 	/* Stop executing intent id. */
 	void (*remove)(void *ctx, const struct dmm_intent *in);
+	/*
+	 * Optional (NULL: remove then install): replace the forwarding of old
+	 * by in, which has the same match, prefix and precedence, in one step
+	 * (netlink NLM_F_REPLACE), so no packet meets a missing route. in->id
+	 * is the id old had, kept. Return 0 or a negative error; after an
+	 * error old is no longer executed.
+	 */
+	int (*replace)(void *ctx, const struct dmm_intent *old, const struct dmm_intent *in);
 	void *ctx;
 };
 
@@ -93,8 +101,9 @@ bool dmm_fm_same(const struct dmm_intent *a, const struct dmm_intent *b);
  *  - else the owner's intent in the same place is replaced: the same
  *    match, prefix and precedence, both DECAP with the same peer or both
  *    something else (a backend keeps one route per destination and
- *    precedence). It is removed just before in is installed, with no
- *    other call between (the ops have no atomic replace);
+ *    precedence). With ops.replace, in one step, keeping its id; without,
+ *    it is removed just before in is installed, with no other call
+ *    between;
  *  - else in is added (dmm_fm_add).
  * An owner is expected to hold at most one intent per place. Returns the
  * id (> 0), DMM_ERR_NOMEM, or the backend's error; after an error the

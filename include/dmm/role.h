@@ -148,6 +148,15 @@ struct dmm_role_ops {
 	 */
 	size_t (*rows)(const void *inst, const void **cursor, struct dmm_role_field *out, size_t max);
 	const char *rows_name; /* what rows shows ("anchors"), or NULL */
+	/*
+	 * Optional (NULL where the role keeps no forwarding): the data plane
+	 * refused an intent of owner after its install had returned 0 (a
+	 * batched backend reports refusals when it commits, before the
+	 * answers go out). The role removes the binding owner names with its
+	 * intents, as if the registration had failed, and counts it. Returns 0
+	 * or DMM_ERR_NOTFOUND (owner is stale).
+	 */
+	int (*refused)(void *inst, struct dmm_handle owner, dmm_time_t now);
 };
 
 /*

@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct dmm_role_ops *ro;
 	struct dmm_env env = {.alloc = &a,
 			      .send = f_send,
-			      .fm = {f_install, f_remove, NULL},
+			      .fm = {.install = f_install, .remove = f_remove, .ctx = NULL},
 			      .seed = 7,
 			      .wall_offset = 1700000000LL * 1000000000LL};
 	struct dmm_policy *pol;

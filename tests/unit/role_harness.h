@@ -144,7 +144,7 @@ static inline void harness_init(struct harness *h)
 	h->env.send = harness_send;
 	h->env.mn_event = harness_mn_event;
 	h->env.ctx = h;
-	h->env.fm = (struct dmm_fm_ops){harness_install, harness_remove, h};
+	h->env.fm = (struct dmm_fm_ops){.install = harness_install, .remove = harness_remove, .ctx = h};
 	h->env.seed = 0x1234567890abcdefull;
 }
 

@@ -139,7 +139,7 @@ static struct node *add_node(const char *name, const char *addr, const struct dm
 	n->env.send = bus_send;
 	n->env.mn_event = on_event;
 	n->env.ctx = n;
-	n->env.fm = (struct dmm_fm_ops){dp_install, dp_remove, n};
+	n->env.fm = (struct dmm_fm_ops){.install = dp_install, .remove = dp_remove, .ctx = n};
 	n->env.seed = 0x1000 + NN;
 	n->env.wall_offset = WALL;
 	n->inst = ops->create(&n->env, cfg, T);

@@ -60,8 +60,8 @@ intent(uint8_t action, struct dmm_handle owner, uint32_t n)
 static void test_new_args(void)
 {
 	static struct backend b;
-	static const struct dmm_fm_ops ops = {be_install, be_remove, &b};
-	static const struct dmm_fm_ops no_remove = {be_install, NULL, &b};
+	static const struct dmm_fm_ops ops = {.install = be_install, .remove = be_remove, .ctx = &b};
+	static const struct dmm_fm_ops no_remove = {.install = be_install, .remove = NULL, .ctx = &b};
 	static const struct {
 		const struct dmm_alloc *a;
 		uint32_t cap;
@@ -84,7 +84,7 @@ static void test_new_args(void)
 static void test_add_del(void)
 {
 	struct backend b = {0};
-	struct dmm_fm_ops ops = {be_install, be_remove, &b};
+	struct dmm_fm_ops ops = {.install = be_install, .remove = be_remove, .ctx = &b};
 	struct dmm_fm *fm = dmm_fm_new(&A, 3, &ops);
 	struct dmm_intent in = intent(DMM_FM_ENCAP, H(1, 1), 1);
 	const struct dmm_intent *got;
@@ -141,7 +141,7 @@ static void test_add_del(void)
 static void test_report(void)
 {
 	struct backend b = {0};
-	struct dmm_fm_ops ops = {be_install, be_remove, &b};
+	struct dmm_fm_ops ops = {.install = be_install, .remove = be_remove, .ctx = &b};
 	struct dmm_fm *fm = dmm_fm_new(&A, 2, &ops);
 	struct dmm_intent in = intent(DMM_FM_DECAP, H(2, 1), 2);
 	int id = dmm_fm_add(fm, &in, 100);
@@ -170,7 +170,7 @@ static void test_report(void)
 static void test_owners(void)
 {
 	struct backend b = {0};
-	struct dmm_fm_ops ops = {be_install, be_remove, &b};
+	struct dmm_fm_ops ops = {.install = be_install, .remove = be_remove, .ctx = &b};
 	struct dmm_fm *fm = dmm_fm_new(&A, 8, &ops);
 	/* Owner of each added intent; H(1, 2) differs from H(1, 1) only by generation. */
 	static const struct {
@@ -223,7 +223,7 @@ static void test_id_range(void)
 {
 	enum { CAP = 65536, REUSES = 20000 };
 	struct backend b = {0};
-	struct dmm_fm_ops ops = {be_install, be_remove, &b};
+	struct dmm_fm_ops ops = {.install = be_install, .remove = be_remove, .ctx = &b};
 	struct dmm_fm *fm = dmm_fm_new(&A, CAP, &ops);
 	struct dmm_intent in = intent(DMM_FM_DROP, H(1, 1), 1);
 	struct check_loop pos = CHECK_LOOP_INIT("every id of a reused slot is a positive int, new each time");
@@ -271,7 +271,7 @@ static void test_names(void)
 static void test_ensure(void)
 {
 	struct backend b = {0};
-	struct dmm_fm_ops ops = {be_install, be_remove, &b};
+	struct dmm_fm_ops ops = {.install = be_install, .remove = be_remove, .ctx = &b};
 	struct dmm_fm *fm = dmm_fm_new(&A, 8, &ops);
 	struct dmm_intent in = intent(DMM_FM_ENCAP, H(1, 1), 1), dc, other;
 	const struct dmm_intent *got;

@@ -125,7 +125,7 @@ static struct dmm_env env(void)
 		.send = f_send,
 		.mn_event = f_event,
 		.ctx = &F,
-		.fm = {f_install, f_remove, &F},
+		.fm = {.install = f_install, .remove = f_remove, .ctx = &F},
 		.seed = 0x1234,
 		.wall_offset = WALL,
 	};
@@ -1539,7 +1539,7 @@ static struct dmm_env net_env(unsigned i)
 		.send = net_send,
 		.mn_event = net_event,
 		.ctx = (void *)(uintptr_t)i,
-		.fm = {net_install, net_remove, NULL},
+		.fm = {.install = net_install, .remove = net_remove, .ctx = NULL},
 		.seed = 77 + i,
 		.wall_offset = WALL,
 	};
