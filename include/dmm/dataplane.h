@@ -55,6 +55,23 @@ struct dmm_dp_ops {
 	/* Execute an intent / stop executing it (the fm.h ops). 0 or -errno. */
 	int (*install)(struct dmm_dp *dp, const struct dmm_intent *in);
 	void (*remove)(struct dmm_dp *dp, const struct dmm_intent *in);
+	/*
+	 * Optional (NULL: remove then install): replace the forwarding of old
+	 * by in, same id, in one step, so that no packet meets a missing route
+	 * (netlink NLM_F_REPLACE; the user backend swaps its table slot). 0 or -errno.
+	 */
+	int (*replace)(struct dmm_dp *dp, const struct dmm_intent *old, const struct dmm_intent *in);
+	/*
+	 * Optional batching (both NULL: every install takes effect before it
+	 * returns). Between begin and commit, install, replace and remove may
+	 * only queue their changes; commit sends them (one system call per
+	 * batch where the backend can) and collects the acknowledgements. For
+	 * each queued install or replace the kernel refused, commit calls
+	 * refused(ctx, id, -errno) before it returns. commit returns 0 or
+	 * -errno for a failure of the batch as a whole.
+	 */
+	void (*begin)(struct dmm_dp *dp);
+	int (*commit)(struct dmm_dp *dp, void (*refused)(void *ctx, uint32_t id, int err), void *ctx);
 	/* Packet and byte counters of intent id; 0 or -errno (-ENOENT). */
 	int (*counters)(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint64_t *bytes);
 	/* A file descriptor to watch for input (user backend), or -1. */
