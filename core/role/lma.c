@@ -320,7 +320,26 @@ static size_t ops_tables(const void *inst, struct dmm_role_table *out, size_t ma
 	return 1;
 }
 
+/*
+ * role.h refused: a batched data plane refused an intent of the binding
+ * owner names after its install had returned 0. As when the refusal comes
+ * at once (lma_pbu.c, RFC 5213 §5.3.2 steps 5-6, §5.3.4): the binding
+ * cannot serve, so it goes with its intents, prefixes and timers. The
+ * PBA, if not yet sent, is the data plane's to hold back.
+ */
+static int ops_refused(void *inst, struct dmm_handle owner, dmm_time_t now)
+{
+	struct dmm_lma *lma = inst;
+	struct dmm_bcache_entry *e = dmm_bcache_get(lma->bc, owner);
+
+	if (!e)
+		return DMM_ERR_NOTFOUND;
+	lma->base.stats.dp_refused++;
+	lma_bce_delete(lma, e, "data plane refused the forwarding state", now);
+	return 0;
+}
+
 const struct dmm_role_ops dmm_lma_ops = {
-	DMM_ROLE_OPS_COMMON("lma"), .counters = dmm_role_no_counters,
+	DMM_ROLE_OPS_COMMON("lma"), .counters = dmm_role_no_counters, .refused = ops_refused,
 	/* no access links: no attach, no detach */
 };

@@ -651,9 +651,46 @@ static size_t ops_counters(const void *inst, struct dmm_role_counter *out, size_
 	return dmm_role_counters_copy(out, max, all, sizeof(all) / sizeof(all[0]));
 }
 
+#define DP_REFUSED "data plane refused the forwarding state"
+
+/*
+ * role.h refused: a batched data plane refused an intent after its install
+ * had returned 0; as if the registration had failed. A serving entry's
+ * tunnel (owner with MAAR_OWNER_SERVING): the MN is refused (130, as an
+ * LMA says for forwarding it cannot set up, RFC 6275 §6.1.8) and its
+ * entry goes, with the prefix it anchors here. An anchored prefix: the
+ * MN's entry here goes the same way when this MAAR serves it, else the
+ * anchored entry alone is released (RFC 8885 §3.5).
+ */
+static int ops_refused(void *inst, struct dmm_handle owner, dmm_time_t now)
+{
+	struct dmm_maar *m = inst;
+	struct dmm_handle h = {owner.idx & ~MAAR_OWNER_SERVING, owner.gen};
+	struct dmm_bul_entry *e = NULL;
+	struct dmm_bcache_entry *a = NULL;
+	char ms[DMM_MNID_STRLEN];
+
+	if (owner.idx & MAAR_OWNER_SERVING) {
+		e = dmm_bul_get(m->bul, h);
+	} else {
+		a = dmm_bcache_get(m->bc, h);
+		e = a && !maar_ax(m, a)->remote ? dmm_bul_find_mnid(m->bul, &a->mnid) : NULL;
+		if (e && (maar_anchor_mine(m, e, &a->hnp[0]) != a || maar_ax(m, a)->mode == AM_TUNNEL))
+			e = NULL;
+	}
+	if (!e && !a)
+		return DMM_ERR_NOTFOUND;
+	m->base.stats.dp_refused++;
+	dmm_logf(m->base.env.log, DMM_LOG_ERR, DMM_LC_DP, "maar: %s %s: " DP_REFUSED,
+		 e ? "serving" : "anchored", dmm_mnid_str(e ? &e->mnid : &a->mnid, ms));
+	if (e)
+		maar_refuse(m, e, DMM_BA_INSUFFICIENT_RESOURCES, now, DP_REFUSED);
+	else
+		maar_anchor_release(m, a, now, DP_REFUSED);
+	return 0;
+}
+
 const struct dmm_role_ops dmm_maar_ops = {
-	DMM_ROLE_OPS_COMMON("maar"),
-	.counters = ops_counters,
-	.attach = ops_attach,
-	.detach = ops_detach,
+	DMM_ROLE_OPS_COMMON("maar"), .counters = ops_counters, .refused = ops_refused,
+	.attach = ops_attach,	     .detach = ops_detach,
 };

@@ -96,7 +96,12 @@ int dmm_mag_attach(struct dmm_mag *mag, const struct dmm_mnid *mnid, uint32_t li
 		return DMM_ERR_INVAL;
 	}
 	if (e && e->ifindex == link && (e->state == DMM_BUL_WAIT_PBA || e->state == DMM_BUL_REGISTERED)) {
-		/* A repeated attach (another RS): nothing to signal. */
+		/*
+		 * A repeated attach (another RS): nothing to signal. Forwarding
+		 * the data plane refused late (ops_refused) is tried again.
+		 */
+		if (e->state == DMM_BUL_REGISTERED && !mag_bx(mag, e)->intents && e->n_hnp)
+			mag_intents_install(mag, e, now);
 		if (e->state == DMM_BUL_REGISTERED)
 			mag_emit(mag, DMM_MN_REGISTERED, 0, e);
 		return 0;
@@ -358,9 +363,35 @@ static size_t ops_tables(const void *inst, struct dmm_role_table *out, size_t ma
 	return 1;
 }
 
+/*
+ * role.h refused: a batched data plane refused an intent of the entry
+ * owner names after its install had returned 0. The MN's forwarding goes
+ * and its status shows the refusal (DMM_MN_REFUSED, 130 as the LMA says
+ * for forwarding it cannot set up, RFC 6275 §6.1.8); the registration at
+ * the LMA stays, and the intents are tried again at the MN's next attach
+ * event (another RS) or the next accepted refresh (mag_pba.c).
+ */
+static int ops_refused(void *inst, struct dmm_handle owner, dmm_time_t now)
+{
+	struct dmm_mag *mag = inst;
+	struct dmm_bul_entry *e = dmm_bul_get(mag->bul, owner);
+	struct bulc_who w;
+
+	(void)now;
+	if (!e || !mag_bx(mag, e)->intents)
+		return DMM_ERR_NOTFOUND;
+	mag->base.stats.dp_refused++;
+	mag->ctr.intents_failed++;
+	dmm_logf(mag->base.env.log, DMM_LOG_ERR, DMM_LC_DP,
+		 "mag: %s: data plane refused the forwarding state: dropped until the next RS or refresh",
+		 mag_who(e, &w));
+	mag_intents_del(mag, e);
+	mag_emit(mag, DMM_MN_REFUSED, DMM_BA_INSUFFICIENT_RESOURCES, e);
+	return 0;
+}
+
 const struct dmm_role_ops dmm_mag_ops = {
-	DMM_ROLE_OPS_COMMON("mag"),
-	.counters = dmm_role_no_counters,
-	.attach = ops_attach,
+	DMM_ROLE_OPS_COMMON("mag"), .counters = dmm_role_no_counters,
+	.refused = ops_refused,	    .attach = ops_attach,
 	.detach = ops_detach,
 };

@@ -54,6 +54,8 @@ struct dmm_pmip_stats {
 	uint64_t peers_down, peer_restarts;
 	uint64_t tunnels_established, tunnels_released; /* pmip6{Mag,Lma}HomeTunnel{Established,Released} */
 	uint64_t pool_exhausted;
+	uint64_t
+		dp_refused; /* a batched data plane refused an intent after install returned 0 (role.h refused) */
 	struct dmm_fsm_counts transitions; /* every state change of the role's objects */
 };
 

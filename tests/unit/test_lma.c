@@ -1608,6 +1608,32 @@ static void t_refresh_upa_change(void)
 	dmm_lma_free(lma);
 }
 
+/*
+ * role.h refused: a batched data plane refused an intent of a binding
+ * after install had returned 0: the binding goes with its intents and
+ * prefix, counted; a stale owner is NOTFOUND.
+ */
+static void t_ops_refused(void)
+{
+	struct dmm_lma *lma = setup(60);
+	struct dmm_prefix p = reg(lma, &MAG1, "mn1@x"), q = reg(lma, &MAG1, "mn2@x");
+	const struct dmm_bcache_entry *e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
+	struct dmm_handle h = e ? e->handle : (struct dmm_handle){0, 0};
+
+	CHECK(e != NULL && dmm_lma_ops.refused != NULL);
+	CHECK_EQ(H.nlive, 4);
+	CHECK_EQ(dmm_lma_ops.refused(lma, h, T), 0);
+	CHECK(dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p) == NULL);
+	CHECK(!dmm_pool_is_used(dmm_lma_pool(lma), &p) && dmm_pool_is_used(dmm_lma_pool(lma), &q));
+	CHECK_EQ(H.nlive, 2);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(lma)), 2);
+	CHECK_EQ(dmm_role_stats(lma)->dp_refused, 1);
+	CHECK_EQ(dmm_lma_ops.refused(lma, h, T), DMM_ERR_NOTFOUND);
+	CHECK_EQ(dmm_role_stats(lma)->dp_refused, 1);
+	CHECK(dmm_lma_ops.next_deadline(lma) != DMM_TIME_NEVER); /* mn2's timers stay */
+	dmm_lma_free(lma);
+}
+
 int main(void)
 {
 	LMAA = addr_of("2001:db8:a::1");
@@ -1641,6 +1667,7 @@ int main(void)
 	t_upa_when_asked();
 	t_prefix_room();
 	t_dataplane_refused();
+	t_ops_refused();
 	t_refusal_echo();
 	t_malformed_echo();
 	t_ops_and_config();

@@ -1317,6 +1317,77 @@ static void t_refresh_no_dataplane(void)
 	dmm_maar_free(m);
 }
 
+/*
+ * role.h refused, anchored side: the DELIVER intent of a prefix anchored
+ * here for an MN served here was refused late: the MN is refused (130),
+ * its serving entry and the anchor go, counted. A stale owner is NOTFOUND.
+ */
+static void t_ops_refused_anchor(void)
+{
+	struct dmm_maar *m = setup();
+	struct dmm_mh_msg u;
+	struct dmm_prefix p;
+	const struct dmm_intent *in;
+	struct dmm_handle h;
+	struct dmm_mnid id = MN(1);
+
+	if (!attach(m, 1, &u))
+		return;
+	p = hnp_of(&u);
+	pba(m, &u, 0, NULL, 0, NULL, NULL);
+	in = find(DMM_FM_DST, DMM_FM_DELIVER, &p);
+	CHECK(in != NULL && dmm_maar_ops.refused != NULL);
+	if (!in)
+		return;
+	h = in->owner;
+	harness_clear(&H);
+	CHECK_EQ(dmm_maar_ops.refused(m, h, T), 0);
+	CHECK_EQ(H.nlive, 0);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(m)), 0);
+	CHECK_EQ(dmm_bcache_count(dmm_maar_anchored(m)), 0);
+	CHECK(dmm_bul_find_mnid(dmm_maar_serving(m), &id) == NULL);
+	CHECK(!dmm_pool_is_used(dmm_maar_pool(m), &p));
+	CHECK(last_event() && last_event()->type == DMM_MN_REFUSED &&
+	      last_event()->status == DMM_BA_INSUFFICIENT_RESOURCES);
+	CHECK_EQ(dmm_role_stats(m)->dp_refused, 1);
+	CHECK_EQ(dmm_maar_ops.refused(m, h, T), DMM_ERR_NOTFOUND);
+	CHECK_EQ(dmm_role_stats(m)->dp_refused, 1);
+	dmm_maar_free(m);
+}
+
+/*
+ * role.h refused, serving side: the tunnel to a previous MAAR was refused
+ * late: the MN's serving entry goes with all its intents, as if its
+ * registration had failed.
+ */
+static void t_ops_refused_serving(void)
+{
+	struct dmm_maar *m = setup();
+	struct dmm_mh_msg u;
+	struct dmm_prefix q = prefix_of("2001:db8:200::/64");
+	struct dmm_addr a = MAAR2;
+	const struct dmm_intent *in;
+	struct dmm_handle h;
+	struct dmm_mnid id = MN(1);
+
+	if (!attach(m, 1, &u))
+		return;
+	pba(m, &u, 0, NULL, 1, &a, &q);
+	CHECK_EQ(H.nlive, 4);
+	in = find(DMM_FM_SRC, DMM_FM_ENCAP, &q);
+	CHECK(in != NULL);
+	if (!in)
+		return;
+	h = in->owner;
+	CHECK_EQ(dmm_maar_ops.refused(m, h, T), 0);
+	CHECK_EQ(H.nlive, 0);
+	CHECK(dmm_bul_find_mnid(dmm_maar_serving(m), &id) == NULL);
+	CHECK_EQ(dmm_bcache_count(dmm_maar_anchored(m)), 0);
+	CHECK_EQ(dmm_role_stats(m)->dp_refused, 1);
+	CHECK_EQ(dmm_maar_ops.refused(m, h, T), DMM_ERR_NOTFOUND);
+	dmm_maar_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argv;
@@ -1338,6 +1409,8 @@ int main(int argc, char **argv)
 	t_malformed();
 	t_cmd_restart();
 	t_ops();
+	t_ops_refused_anchor();
+	t_ops_refused_serving();
 	t_refresh_no_dataplane();
 	if (argc > 1)
 		H.print_logs = true;

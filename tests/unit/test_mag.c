@@ -1762,6 +1762,54 @@ static void test_refresh_no_dataplane(void)
 	dmm_mag_free(mag);
 }
 
+/*
+ * role.h refused: a batched data plane refused the MN's intents after
+ * install had returned 0: the forwarding goes, the MN sees a refusal
+ * (130), the registration stays; another RS installs the intents again.
+ * A stale owner is NOTFOUND.
+ */
+static void test_dp_refused(void)
+{
+	struct dmm_mag_cfg c;
+	struct dmm_mag *mag;
+	const struct dmm_bul_entry *e;
+	struct dmm_handle h;
+	struct dmm_mnid m = mn(1);
+	unsigned removes;
+
+	reset();
+	c = cfg_default();
+	mag = mag_new(&c);
+	e = register_mn(mag, 1, 7);
+	CHECK(e != NULL && dmm_mag_ops.refused != NULL);
+	if (!e)
+		return;
+	h = e->handle;
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 3);
+	removes = F.removes;
+	F.nev = 0;
+	CHECK_EQ(dmm_mag_ops.refused(mag, h, F.now), 0);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 0);
+	CHECK_EQ(F.removes, removes + 3);
+	CHECK_EQ(dmm_role_stats(mag)->dp_refused, 1);
+	CHECK(F.nev == 1 && F.ev[0].ev.type == DMM_MN_REFUSED &&
+	      F.ev[0].ev.status == DMM_BA_INSUFFICIENT_RESOURCES);
+	CHECK(e->state == DMM_BUL_REGISTERED);
+	/* Nothing left to refuse: NOTFOUND, not counted. */
+	CHECK_EQ(dmm_mag_ops.refused(mag, h, F.now), DMM_ERR_NOTFOUND);
+	CHECK_EQ(dmm_role_stats(mag)->dp_refused, 1);
+	/* The next RS tries again. */
+	CHECK_EQ(dmm_mag_attach(mag, &m, 7, LL, 6, 0, F.now), 0);
+	CHECK_EQ(dmm_fm_count(dmm_role_fm(mag)), 3);
+	CHECK_EQ(count_ev(DMM_MN_REGISTERED), 1);
+	/* After the entry is gone its handle is stale. */
+	CHECK_EQ(dmm_mag_detach(mag, &m, F.now), 0);
+	answer(mag, 0, 0, NULL, 0);
+	CHECK(dmm_bul_find_mnid(dmm_mag_bul(mag), &m) == NULL);
+	CHECK_EQ(dmm_mag_ops.refused(mag, h, F.now), DMM_ERR_NOTFOUND);
+	dmm_mag_free(mag);
+}
+
 int main(void)
 {
 	F.verbose = getenv("DMM_TEST_VERBOSE") != NULL;
@@ -1784,5 +1832,6 @@ int main(void)
 	test_ops();
 	test_with_lma();
 	test_refresh_no_dataplane();
+	test_dp_refused();
 	return check_report("test_mag");
 }
