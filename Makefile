@@ -177,6 +177,11 @@ interop: all $(BUILD)/mh-send $(BUILD)/san/test_interop
 scale-test: all $(BUILD)/mh-load
 	@tests/scale/scale-test.sh
 
+# 10^5 bindings refreshed for 2 minutes (root): no PBU unanswered, no binding
+# lost, dmmd's RSS flat (SOAK_MNS, SOAK_SECONDS, SOAK_DATAPLANE).
+soak-test: all $(BUILD)/mh-load
+	@tests/scale/soak.sh
+
 $(BUILD)/lab-traffic: tools/lab-traffic.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
@@ -205,6 +210,7 @@ check: deps
 	@$(MAKE) --no-print-directory docs-test
 	@$(MAKE) --no-print-directory interop
 	@$(MAKE) --no-print-directory scale-test
+	@$(MAKE) --no-print-directory soak-test
 	@$(MAKE) --no-print-directory emu-test
 	@$(MAKE) --no-print-directory yang-test
 	@$(MAKE) --no-print-directory oracle
