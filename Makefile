@@ -37,7 +37,8 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 EMU_SRC  := $(sort $(wildcard emu/*.c))
 EMU_OBJ  := $(EMU_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all check lab dp-test deps unit purity structure daemon-test docs-test fuzz-smoke fuzz oracle cli-test emu-test yang-test bench demo format format-check clean interop
+.PHONY: all check lab dp-test deps unit purity structure daemon-test docs-test fuzz-smoke fuzz oracle cli-test emu-test yang-test bench demo format format-check clean interop \
+	scale-test soak-test bench-scale
 all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(BUILD)/dmm-emu $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
 	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool) $(BUILD)/lab-traffic
 
@@ -171,6 +172,16 @@ $(BUILD)/mh-send: tools/mh-send.c
 interop: all $(BUILD)/mh-send $(BUILD)/san/test_interop
 	@tests/interop/run.sh
 
+# dmmd LMA with 10^4 bindings per data plane, driven by mh-load (root): every
+# MN registered, every PBA status 0, forwarding for a sample, handoff, nothing left.
+scale-test: all $(BUILD)/mh-load
+	@tests/scale/scale-test.sh
+
+# 10^5 bindings refreshed for 2 minutes (root): no PBU unanswered, no binding
+# lost, dmmd's RSS flat (SOAK_MNS, SOAK_SECONDS, SOAK_DATAPLANE).
+soak-test: all $(BUILD)/mh-load
+	@tests/scale/soak.sh
+
 $(BUILD)/lab-traffic: tools/lab-traffic.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
@@ -198,6 +209,8 @@ check: deps
 	@$(MAKE) --no-print-directory daemon-test
 	@$(MAKE) --no-print-directory docs-test
 	@$(MAKE) --no-print-directory interop
+	@$(MAKE) --no-print-directory scale-test
+	@$(MAKE) --no-print-directory soak-test
 	@$(MAKE) --no-print-directory emu-test
 	@$(MAKE) --no-print-directory yang-test
 	@$(MAKE) --no-print-directory oracle

@@ -50,9 +50,11 @@ if ! kill -0 "$D_PID" 2>/dev/null; then
 	exit 1
 fi
 # Register every MN once, then measure (lifetime extensions: RFC 5213 §5.3.3).
-ip netns exec "$NS" "$B/mh-load" pbu --to 2001:db8:ffff::1 --mns "$MNS" --seconds 1 --window "$WINDOW" >/dev/null
-pbu=$(ip netns exec "$NS" "$B/mh-load" pbu --to 2001:db8:ffff::1 --mns "$MNS" --seconds "$SECS" --window "$WINDOW" \
-	--again 1)
+# The MAG is the LMA's own address, as the PBUs come from this namespace.
+ip netns exec "$NS" "$B/mh-load" register --to 2001:db8:ffff::1 --mns "$MNS" --window "$WINDOW" \
+	--mag-base 2001:db8:ffff::1 --hnp-out "$TMP/hnp" >"$TMP/register.json"
+pbu=$(ip netns exec "$NS" "$B/mh-load" refresh --to 2001:db8:ffff::1 --hnp-in "$TMP/hnp" --seconds "$SECS" \
+	--window "$WINDOW")
 bindings=$(DMMCTL_SOCKET=$TMP/ctl.sock ip netns exec "$NS" "$B/dmmctl" show bindings --json | grep -o '"mn-id"' | wc -l)
 ip netns exec "$NS" "$B/mh-load" echo-server --port 5437 &
 E_PID=$!
@@ -62,6 +64,7 @@ echo=$(ip netns exec "$NS" "$B/mh-load" echo --to 2001:db8:ffff::1 --port 5437 -
 	--seconds "$SECS" --window "$WINDOW")
 rate() { sed -E 's/.*"rate":([0-9]+).*/\1/' <<<"$1"; }
 echo "dmmd LMA, $DP data plane, $MNS MNs registered ($bindings bindings), window $WINDOW"
+echo "  register : $(cat "$TMP/register.json")"
 echo "  PBU->PBA : $pbu"
 echo "  UDP echo : $echo"
 awk -v a="$(rate "$pbu")" -v b="$(rate "$echo")" \
