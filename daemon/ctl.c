@@ -289,6 +289,7 @@ static void stats_rest(json_t *o, const struct dmmd *d, const struct dmm_pmip_st
 	set_count(o, "rx-unexpected", s->rx_unexpected);
 	set_count(o, "pbu-retransmissions", s->pbu_retransmissions);
 	set_count(o, "pbu-give-ups", s->pbu_give_ups);
+	set_count(o, "dp-refused", s->dp_refused);
 	set_count(o, "handoffs", s->handoffs);
 	set_count(o, "bri-sent", s->bri_sent);
 	set_count(o, "bri-received", s->bri_received);
