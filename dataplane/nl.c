@@ -12,11 +12,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "nl.h"
 
 #define NL_RXBUF 32768
+/*
+ * The socket's receive buffer: the acknowledgements of a whole batch
+ * send wait there until it is read (each is an skb of its own, about a
+ * kilobyte of the buffer), so it must hold a send's worth of them.
+ */
+#define NL_SO_RCVBUF (4 << 20)
+/* Messages per send at most, so their acknowledgements fit NL_SO_RCVBUF. */
+#define NL_BATCH_MSGS 1024
 
 struct dmm_nl {
 	struct mnl_socket *sk;
@@ -35,6 +44,15 @@ __attribute__((format(printf, 2, 3))) static void set_err(struct dmm_nl *nl, con
 	va_end(ap);
 }
 
+/* Room for a batch's acknowledgements: beyond rmem_max with CAP_NET_ADMIN, else up to it. */
+static void set_rcvbuf(struct dmm_nl *nl)
+{
+	int fd = mnl_socket_get_fd(nl->sk), sz = NL_SO_RCVBUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+}
+
 struct dmm_nl *dmm_nl_open(int bus)
 {
 	struct dmm_nl *nl = calloc(1, sizeof(*nl));
@@ -50,6 +68,7 @@ struct dmm_nl *dmm_nl_open(int bus)
 	/* Extended ACKs carry the kernel's reason; capped ACKs do not echo the request. */
 	mnl_socket_setsockopt(nl->sk, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(nl->sk, NETLINK_CAP_ACK, &one, sizeof(one));
+	set_rcvbuf(nl);
 	nl->portid = mnl_socket_get_portid(nl->sk);
 	/* Replies to an earlier process that had the same port id never match. */
 	nl->seq = (uint32_t)time(NULL);
@@ -98,13 +117,30 @@ static int cb_done(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_STOP;
 }
 
+/* The extended ACK text of the error nlh (a valid NLMSG_ERROR) into nl->err, if it has one. */
+static void keep_ext_ack(struct dmm_nl *nl, const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	size_t off = sizeof(*e);
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	mnl_attr_for_each(attr, nlh, off)
+	{
+		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+			set_err(nl, "%s", mnl_attr_get_str(attr));
+	}
+}
+
 /* An ACK (error 0) ends the request; an error keeps the extended ACK text. */
 static int cb_error(const struct nlmsghdr *nlh, void *data)
 {
 	struct talk *t = data;
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *attr;
-	size_t off = sizeof(*e);
 
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
 		errno = EBADMSG;
@@ -112,16 +148,7 @@ static int cb_error(const struct nlmsghdr *nlh, void *data)
 	}
 	if (e->error == 0)
 		return MNL_CB_STOP;
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-			off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-		mnl_attr_for_each(attr, nlh, off)
-		{
-			if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-			    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-				set_err(t->nl, "%s", mnl_attr_get_str(attr));
-		}
-	}
+	keep_ext_ack(t->nl, nlh);
 	errno = -e->error;
 	return MNL_CB_ERROR;
 }
@@ -255,4 +282,141 @@ void dmm_nl_list_free(struct dmm_nl_list *l)
 	l->buf = NULL;
 	l->len = l->cap = 0;
 	l->count = 0;
+}
+
+int dmm_nl_batch_add(struct dmm_nl_batch *b, const struct nlmsghdr *nlh, uint32_t tag)
+{
+	if (b->n == b->cap) {
+		unsigned cap = b->cap ? b->cap * 2 : 256;
+		struct dmm_nl_bent *e = realloc(b->ent, cap * sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		b->ent = e;
+		b->cap = cap;
+	}
+	b->ent[b->n].off = b->msgs.len;
+	if (dmm_nl_list_add(&b->msgs, nlh) != MNL_CB_OK)
+		return -ENOMEM;
+	b->ent[b->n].tag = tag;
+	b->ent[b->n].err = 0;
+	b->n++;
+	return 0;
+}
+
+struct nlmsghdr *dmm_nl_batch_msg(const struct dmm_nl_batch *b, unsigned i)
+{
+	return (struct nlmsghdr *)(b->msgs.buf + b->ent[i].off);
+}
+
+/* Where message i of b ends (aligned). */
+static size_t msg_end(const struct dmm_nl_batch *b, unsigned i)
+{
+	return i + 1 < b->n ? b->ent[i + 1].off : b->msgs.len;
+}
+
+/*
+ * The acknowledgements in one datagram of n bytes for the messages
+ * first .. first+count-1 (sequence numbers seq0 ..): each sets its
+ * entry's error. Returns how many it answered.
+ */
+static unsigned batch_acks(struct dmm_nl *nl, struct dmm_nl_batch *b, const char *buf, size_t n,
+			   unsigned first, unsigned count, uint32_t seq0)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int len = (int)n;
+	unsigned answered = 0;
+
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+		uint32_t k = nlh->nlmsg_seq - seq0;
+
+		if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != nl->portid || k >= count ||
+		    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+			continue;
+		b->ent[first + k].err = e->error;
+		if (e->error)
+			keep_ext_ack(nl, nlh);
+		answered++;
+	}
+	return answered;
+}
+
+/*
+ * Send messages first .. first+count-1 of b in one datagram and read
+ * their acknowledgements. The kernel handles a netlink send before the
+ * call returns, so every answer is queued by then: reading stops at the
+ * first empty read, and an answer still missing was dropped (-ENOBUFS).
+ */
+static int batch_send_one(struct dmm_nl *nl, struct dmm_nl_batch *b, unsigned first, unsigned count)
+{
+	uint32_t seq0 = nl->seq + 1;
+	size_t off = b->ent[first].off, end = msg_end(b, first + count - 1);
+	unsigned answered = 0;
+
+	for (unsigned i = first; i < first + count; i++) {
+		struct nlmsghdr *nlh = dmm_nl_batch_msg(b, i);
+
+		nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+		nlh->nlmsg_seq = ++nl->seq;
+		b->ent[i].err = -ENOBUFS;
+	}
+	if (mnl_socket_sendto(nl->sk, b->msgs.buf + off, end - off) < 0) {
+		int ret = -errno;
+
+		set_err(nl, "netlink send: %s", strerror(errno));
+		for (unsigned i = first; i < first + count; i++)
+			b->ent[i].err = ret;
+		return ret;
+	}
+	while (answered < count) {
+		ssize_t n = recv(mnl_socket_get_fd(nl->sk), nl->rx, sizeof(nl->rx), MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == ENOBUFS) /* answers were dropped: read the rest */
+			continue;
+		if (n <= 0)
+			break;
+		answered += batch_acks(nl, b, nl->rx, (size_t)n, first, count, seq0);
+	}
+	return 0;
+}
+
+int dmm_nl_batch_send(struct dmm_nl *nl, struct dmm_nl_batch *b)
+{
+	unsigned i = 0;
+	int ret;
+
+	nl->err[0] = '\0';
+	while (i < b->n) {
+		size_t start = b->ent[i].off;
+		unsigned j = i + 1;
+
+		/* As many messages as fit one send (the first always goes). */
+		while (j < b->n && j - i < NL_BATCH_MSGS && msg_end(b, j) - start <= DMM_NL_BATCH_BYTES)
+			j++;
+		ret = batch_send_one(nl, b, i, j - i);
+		if (ret < 0) {
+			for (unsigned k = j; k < b->n; k++)
+				b->ent[k].err = ret;
+			return ret;
+		}
+		i = j;
+	}
+	return 0;
+}
+
+void dmm_nl_batch_clear(struct dmm_nl_batch *b)
+{
+	dmm_nl_list_clear(&b->msgs);
+	b->n = 0;
+}
+
+void dmm_nl_batch_free(struct dmm_nl_batch *b)
+{
+	dmm_nl_list_free(&b->msgs);
+	free(b->ent);
+	b->ent = NULL;
+	b->n = b->cap = 0;
 }

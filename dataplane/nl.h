@@ -84,4 +84,48 @@ void dmm_nl_list_clear(struct dmm_nl_list *l);
 /* Free the memory of l (not l itself). */
 void dmm_nl_list_free(struct dmm_nl_list *l);
 
+/*
+ * A batch of requests, each with a tag of the caller's (e.g. an intent
+ * id), sent back to back in as few sendmsg calls as the socket takes
+ * (up to DMM_NL_BATCH_BYTES each), every one with NLM_F_ACK and its own
+ * sequence number, so each answer finds its request. The kernel handles
+ * every message of a send in turn, a refused one does not stop the
+ * next, and each gets its acknowledgement.
+ */
+#define DMM_NL_BATCH_BYTES (128 * 1024)
+
+struct dmm_nl_bent {
+	uint32_t tag;
+	int err;    /* after dmm_nl_batch_send(): 0 or the kernel's -errno */
+	size_t off; /* of the message in the batch's list */
+};
+
+struct dmm_nl_batch {
+	struct dmm_nl_list msgs;
+	struct dmm_nl_bent *ent;
+	unsigned n, cap;
+};
+
+/* Append a copy of nlh tagged tag. 0 or -ENOMEM. */
+int dmm_nl_batch_add(struct dmm_nl_batch *b, const struct nlmsghdr *nlh, uint32_t tag);
+
+/*
+ * Send every message of b (NLM_F_REQUEST and NLM_F_ACK set, fresh
+ * sequence numbers) and wait for all their acknowledgements: ent[i].err
+ * is then 0 or the kernel's -errno for message i (-ENOBUFS if its answer
+ * was lost). Returns 0, or -errno when the socket failed (the entries
+ * not sent then hold that error). dmm_nl_error() holds the text of the
+ * last refusal.
+ */
+int dmm_nl_batch_send(struct dmm_nl *nl, struct dmm_nl_batch *b);
+
+/* Message i of b (valid until the next add). */
+struct nlmsghdr *dmm_nl_batch_msg(const struct dmm_nl_batch *b, unsigned i);
+
+/* Forget the messages, keep the memory. */
+void dmm_nl_batch_clear(struct dmm_nl_batch *b);
+
+/* Free the memory of b (not b itself). */
+void dmm_nl_batch_free(struct dmm_nl_batch *b);
+
 #endif

@@ -81,6 +81,17 @@
 #define KDP_DEFAULT_PROTO 0xd3
 #define KDP_MAIN_TABLE RT_TABLE_MAIN
 
+/* Tag of a queued message whose failure refuses nothing (a delete). */
+#define KDP_NOTAG UINT32_MAX
+
+/* An install or replace queued in the batch; err: the first refusal of its messages. */
+struct kdp_pend {
+	uint32_t id;
+	bool replace;
+	struct kdp_intent old; /* replace: what was installed before */
+	int err;
+};
+
 struct dmm_dp {
 	struct dmm_dp_cfg cfg;
 	struct dmm_nl *nl;   /* NETLINK_ROUTE */
@@ -93,6 +104,15 @@ struct dmm_dp {
 	int decap_ifindex;
 	struct kdp_nft *nft; /* NULL: no counters */
 	bool closing;
+	/* Between begin and commit: the intents' messages wait in batch, one pending entry per intent. */
+	bool batching;
+	struct dmm_nl_batch batch;
+	struct kdp_pend *pend;
+	uint32_t npend, cappend;
+	uint32_t tag;	/* the pending entry the messages being queued belong to */
+	bool oif_valid; /* oif_peer's device, looked up once per batch */
+	struct dmm_addr oif_peer;
+	int oif;
 	char nft_why[256]; /* why there is no nft */
 	char lasterr[256];
 };
@@ -124,6 +144,22 @@ static int nl_talk(struct dmm_dp *dp, struct dmm_nl *sk, struct nlmsghdr *nlh, m
 	if (ret < 0)
 		set_err(dp, "%s", dmm_nl_error(sk));
 	return ret;
+}
+
+/*
+ * A change for an intent: queued in the batch between begin and commit
+ * (tagged with the current pending entry when a refusal of it refuses
+ * the intent), else sent at once. 0 or -errno.
+ */
+static int req(struct dmm_dp *dp, struct nlmsghdr *nlh, bool tagged)
+{
+	if (!dp->batching)
+		return nl_talk(dp, dp->nl, nlh, NULL, NULL);
+	if (dmm_nl_batch_add(&dp->batch, nlh, tagged ? dp->tag : KDP_NOTAG) < 0) {
+		set_err(dp, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* ---- message builders ---- */
@@ -253,7 +289,7 @@ static int cb_oif(const struct nlmsghdr *nlh, void *data)
 }
 
 /* The interface the kernel would send to addr on; 0 or -errno. */
-static int route_get_oif(struct dmm_dp *dp, const struct dmm_addr *addr, int *oif)
+static int route_get_oif_now(struct dmm_dp *dp, const struct dmm_addr *addr, int *oif)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -266,6 +302,24 @@ static int route_get_oif(struct dmm_dp *dp, const struct dmm_addr *addr, int *oi
 	mnl_attr_put(nlh, RTA_DST, 16, addr->b);
 	*oif = 0;
 	return nl_talk(dp, dp->nl, nlh, cb_oif, oif);
+}
+
+/* route_get_oif_now(), asked once per peer and batch (the lookup is a round trip). */
+static int route_get_oif(struct dmm_dp *dp, const struct dmm_addr *addr, int *oif)
+{
+	int ret;
+
+	if (dp->batching && dp->oif_valid && dmm_addr_eq(&dp->oif_peer, addr)) {
+		*oif = dp->oif;
+		return 0;
+	}
+	ret = route_get_oif_now(dp, addr, oif);
+	if (ret == 0 && dp->batching) {
+		dp->oif_valid = true;
+		dp->oif_peer = *addr;
+		dp->oif = *oif;
+	}
+	return ret;
 }
 
 /*
@@ -624,14 +678,21 @@ static int link_ifindex(struct dmm_dp *dp, uint32_t link, int *ifindex)
 	return -ENODEV;
 }
 
-/* The route doing k's action for dst in table (DST: P in main; SRC: ::/0 in its table). */
-static int action_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t type,
+/*
+ * The route doing k's action for dst in table (DST: P in main; SRC: ::/0
+ * in its table): RTM_DELROUTE, or RTM_NEWROUTE adding it (replace false)
+ * or replacing the route of the same destination and metric in one step
+ * (NLM_F_REPLACE: no instant without a route).
+ */
+static int action_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t type, bool replace,
 			const struct dmm_prefix *dst)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	uint8_t rtype = k->action == DMM_FM_DROP || k->action == DMM_FM_BUFFER ? RTN_BLACKHOLE : RTN_UNICAST;
-	struct nlmsghdr *nlh = route_msg(dp, buf, type, type == RTM_NEWROUTE ? NLM_F_CREATE | NLM_F_EXCL : 0,
-					 k->table, dst, rtype, k->metric);
+	uint16_t flags = type != RTM_NEWROUTE ? 0
+			 : replace	      ? NLM_F_CREATE | NLM_F_REPLACE
+					      : NLM_F_CREATE | NLM_F_EXCL;
+	struct nlmsghdr *nlh = route_msg(dp, buf, type, flags, k->table, dst, rtype, k->metric);
 	int oif = 0, ret;
 
 	if (type == RTM_NEWROUTE && k->action == DMM_FM_ENCAP) {
@@ -648,18 +709,20 @@ static int action_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t 
 	} else if (k->action == DMM_FM_DELIVER) {
 		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)k->out_ifindex);
 	}
-	return nl_talk(dp, dp->nl, nlh, NULL, NULL);
+	return req(dp, nlh, type == RTM_NEWROUTE);
 }
 
 static int src_rule(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t type)
 {
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct rule_spec s = {.prio = dp->cfg.rule_prio,
 			      .table = k->table,
 			      .src = &k->prefix,
 			      .iif = k->ifindex,
 			      .marked = true};
+	uint16_t flags = type == RTM_NEWRULE ? NLM_F_CREATE | NLM_F_EXCL : 0;
 
-	return rule_do(dp, type, &s);
+	return req(dp, rule_msg(dp, buf, type, flags, &s), type == RTM_NEWRULE);
 }
 
 /*
@@ -700,42 +763,81 @@ static bool is_src_table(const struct kdp_intent *k)
 	return k->action != DMM_FM_DECAP && k->match == DMM_FM_SRC;
 }
 
-static int k_install(struct dmm_dp *dp, const struct dmm_intent *in)
+/* The intent in as the backend keeps it (no table yet), after checking it. 0 or -errno. */
+static int fill_intent(struct dmm_dp *dp, const struct dmm_intent *in, struct kdp_intent *k)
 {
-	static const struct dmm_prefix any = {.len = 0};
-	struct kdp_intent k = {0};
 	int ret;
 
-	dp->lasterr[0] = '\0';
+	memset(k, 0, sizeof(*k));
 	if (!in->id || in->prefix.len > 128 || in->match > DMM_FM_SRC || in->action > DMM_FM_DROP) {
 		set_err(dp, "invalid intent");
 		return -EINVAL;
 	}
-	if (kdp_itab_find(&dp->t, in->id))
-		return -EEXIST;
 	if (in->action == DMM_FM_ENCAP && dmm_addr_is_zero(&in->peer)) {
 		set_err(dp, "encap without a peer");
 		return -EINVAL;
 	}
-	k.id = in->id;
-	k.match = in->match;
-	k.action = in->action;
-	k.prefix = in->prefix;
-	dmm_prefix_mask(&k.prefix);
-	k.peer = in->peer;
+	k->id = in->id;
+	k->match = in->match;
+	k->action = in->action;
+	k->prefix = in->prefix;
+	dmm_prefix_mask(&k->prefix);
+	k->peer = in->peer;
 	/* Lower precedence wins, like a lower metric; below the kernel's 256 for connected routes. */
-	k.metric = 1u + in->precedence;
-	if (k.action == DMM_FM_DELIVER) {
-		ret = link_ifindex(dp, in->link, &k.out_ifindex);
+	k->metric = 1u + in->precedence;
+	if (k->action == DMM_FM_DELIVER) {
+		ret = link_ifindex(dp, in->link, &k->out_ifindex);
 		if (ret < 0)
 			return ret;
 	}
-	if (k.match == DMM_FM_SRC && in->link) {
-		ret = link_ifindex(dp, in->link, &k.ifindex);
+	if (k->match == DMM_FM_SRC && in->link) {
+		ret = link_ifindex(dp, in->link, &k->ifindex);
 		if (ret < 0)
 			return ret;
 	}
-	if (kdp_itab_reserve(&dp->t) < 0)
+	return 0;
+}
+
+/* A pending entry for intent id (between begin and commit), made current for the messages that follow. */
+static int pend_add(struct dmm_dp *dp, uint32_t id, const struct kdp_intent *old)
+{
+	if (!dp->batching)
+		return 0;
+	if (dp->npend == dp->cappend) {
+		uint32_t cap = dp->cappend ? dp->cappend * 2 : 256;
+		struct kdp_pend *p = realloc(dp->pend, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		dp->pend = p;
+		dp->cappend = cap;
+	}
+	dp->tag = dp->npend;
+	dp->pend[dp->npend++] = (struct kdp_pend){
+		.id = id, .replace = old != NULL, .old = old ? *old : (struct kdp_intent){0}};
+	return 0;
+}
+
+/* Forget the pending entry just made (the intent failed before anything of it was queued). */
+static void pend_drop(struct dmm_dp *dp)
+{
+	if (dp->batching && dp->npend)
+		dp->npend--;
+}
+
+static int k_install(struct dmm_dp *dp, const struct dmm_intent *in)
+{
+	static const struct dmm_prefix any = {.len = 0};
+	struct kdp_intent k;
+	int ret;
+
+	dp->lasterr[0] = '\0';
+	ret = fill_intent(dp, in, &k);
+	if (ret < 0)
+		return ret;
+	if (kdp_itab_find(&dp->t, in->id))
+		return -EEXIST;
+	if (kdp_itab_reserve(&dp->t) < 0 || pend_add(dp, k.id, NULL) < 0)
 		return -ENOMEM;
 
 	/* Count from the first packet the intent handles. */
@@ -744,41 +846,200 @@ static int k_install(struct dmm_dp *dp, const struct dmm_intent *in)
 		ret = decap_get(dp, &k.peer);
 	} else if (k.match == DMM_FM_DST) {
 		k.table = KDP_MAIN_TABLE;
-		ret = action_route(dp, &k, RTM_NEWROUTE, &k.prefix);
+		ret = action_route(dp, &k, RTM_NEWROUTE, false, &k.prefix);
 	} else {
 		k.table = kdp_itab_table(&dp->t, dp->cfg.table_base);
-		ret = action_route(dp, &k, RTM_NEWROUTE, &any);
+		ret = action_route(dp, &k, RTM_NEWROUTE, false, &any);
 		if (ret == 0) {
 			ret = src_rule(dp, &k, RTM_NEWRULE);
 			if (ret < 0)
-				action_route(dp, &k, RTM_DELROUTE, &any);
+				action_route(dp, &k, RTM_DELROUTE, false, &any);
 		}
 	}
 	if (ret < 0) {
 		count_del(dp, &k);
+		pend_drop(dp);
 		return ret;
 	}
 	kdp_itab_add(&dp->t, &k, is_src_table(&k), dp->cfg.table_base);
 	return 0;
 }
 
-static void k_remove(struct dmm_dp *dp, const struct dmm_intent *in)
+/* Delete the route and rule of k (errors ignored: some may not be there). */
+static void routes_del(struct dmm_dp *dp, const struct kdp_intent *k)
 {
 	static const struct dmm_prefix any = {.len = 0};
+
+	if (k->match == DMM_FM_DST) {
+		action_route(dp, k, RTM_DELROUTE, false, &k->prefix);
+	} else {
+		src_rule(dp, k, RTM_DELRULE);
+		action_route(dp, k, RTM_DELROUTE, false, &any);
+	}
+}
+
+static void k_remove(struct dmm_dp *dp, const struct dmm_intent *in)
+{
 	struct kdp_intent *k = kdp_itab_find(&dp->t, in->id);
 
 	if (!k)
 		return;
-	if (k->action == DMM_FM_DECAP) {
+	if (k->action == DMM_FM_DECAP)
 		decap_put(dp, &k->peer);
-	} else if (k->match == DMM_FM_DST) {
-		action_route(dp, k, RTM_DELROUTE, &k->prefix);
-	} else {
-		src_rule(dp, k, RTM_DELRULE);
-		action_route(dp, k, RTM_DELROUTE, &any);
-	}
+	else
+		routes_del(dp, k);
 	count_del(dp, k);
 	kdp_itab_del(&dp->t, k, is_src_table(k), dp->cfg.table_base);
+}
+
+/*
+ * The route of cur becomes that of k, which has the same id, match,
+ * prefix and precedence: NLM_F_REPLACE, so the destination never lacks a
+ * route; a SRC intent keeps its table, and a rule for another access
+ * link is added before the old one goes. 0 or -errno.
+ */
+static int replace_routes(struct dmm_dp *dp, struct kdp_intent *cur, struct kdp_intent *k)
+{
+	static const struct dmm_prefix any = {.len = 0};
+	int ret;
+
+	k->table = cur->table;
+	if (k->match == DMM_FM_DST)
+		return action_route(dp, k, RTM_NEWROUTE, true, &k->prefix);
+	ret = action_route(dp, k, RTM_NEWROUTE, true, &any);
+	if (ret == 0 && k->ifindex != cur->ifindex) {
+		ret = src_rule(dp, k, RTM_NEWRULE);
+		if (ret == 0)
+			src_rule(dp, cur, RTM_DELRULE);
+	}
+	return ret;
+}
+
+/*
+ * Replace old's forwarding by in's in one step (dataplane.h). Where that
+ * has no single kernel object to swap (a DECAP on either side, another
+ * match), old is removed and in installed. After an error old is gone.
+ */
+static int k_replace(struct dmm_dp *dp, const struct dmm_intent *old, const struct dmm_intent *in)
+{
+	struct kdp_intent *cur = kdp_itab_find(&dp->t, old->id);
+	struct kdp_intent k, was;
+	int ret;
+
+	dp->lasterr[0] = '\0';
+	if (!cur || in->id != old->id || cur->action == DMM_FM_DECAP || in->action == DMM_FM_DECAP ||
+	    cur->match != in->match) {
+		k_remove(dp, old);
+		return k_install(dp, in);
+	}
+	ret = fill_intent(dp, in, &k);
+	if (ret == 0 && (!dmm_prefix_eq(&k.prefix, &cur->prefix) || k.metric != cur->metric)) {
+		/* Another route altogether: nothing to swap in place. */
+		k_remove(dp, old);
+		return k_install(dp, in);
+	}
+	if (ret == 0 && pend_add(dp, k.id, cur) < 0)
+		ret = -ENOMEM;
+	if (ret < 0) {
+		k_remove(dp, old);
+		return ret;
+	}
+	was = *cur;
+	count_del(dp, cur);
+	count_add(dp, &k);
+	ret = replace_routes(dp, cur, &k);
+	*cur = k;
+	if (ret < 0) {
+		pend_drop(dp);
+		routes_del(dp, &was);
+		k_remove(dp, old);
+	}
+	return ret;
+}
+
+/* ---- batches ---- */
+
+static void k_begin(struct dmm_dp *dp)
+{
+	if (dp->batching)
+		return;
+	dp->batching = true;
+	dp->oif_valid = false;
+	dmm_nl_batch_clear(&dp->batch);
+	dp->npend = 0;
+	if (dp->nft)
+		kdp_nft_begin(dp->nft);
+}
+
+/* nftables refused the counter of intent id: it forwards without one. */
+static void nft_failed(void *ctx, uint32_t id, int err)
+{
+	struct dmm_dp *dp = ctx;
+	struct kdp_intent *k = kdp_itab_find(&dp->t, id);
+
+	if (k)
+		k->nft_err = err;
+}
+
+/*
+ * Each pending intent's first refusal. The kernel refuses a seg6 encap
+ * route with ENOMEM when a per-CPU allocation fails under load: such a
+ * message is sent once more on its own (if its intent is still there).
+ */
+static void batch_errors(struct dmm_dp *dp)
+{
+	for (unsigned i = 0; i < dp->batch.n; i++) {
+		struct dmm_nl_bent *e = &dp->batch.ent[i];
+		struct kdp_pend *p;
+
+		if (e->tag == KDP_NOTAG || e->tag >= dp->npend)
+			continue;
+		p = &dp->pend[e->tag];
+		if (e->err == -ENOMEM && kdp_itab_find(&dp->t, p->id))
+			e->err = nl_talk(dp, dp->nl, dmm_nl_batch_msg(&dp->batch, i), NULL, NULL);
+		if (e->err && !p->err)
+			p->err = e->err;
+	}
+}
+
+/* Take back what is left of a refused intent: its bookkeeping, and whatever of it the kernel took. */
+static void undo(struct dmm_dp *dp, const struct kdp_pend *p)
+{
+	struct dmm_intent in = {.id = p->id};
+
+	if (p->replace)
+		routes_del(dp, &p->old);
+	k_remove(dp, &in);
+}
+
+static int k_commit(struct dmm_dp *dp, void (*refused)(void *ctx, uint32_t id, int err), void *ctx)
+{
+	int ret = 0;
+
+	if (!dp->batching)
+		return 0;
+	dp->batching = false;
+	dp->oif_valid = false;
+	if (dp->nft)
+		kdp_nft_commit(dp->nft, nft_failed, dp);
+	if (dp->batch.n)
+		ret = dmm_nl_batch_send(dp->nl, &dp->batch);
+	batch_errors(dp);
+	for (uint32_t i = 0; i < dp->npend; i++) {
+		const struct kdp_pend *p = &dp->pend[i];
+
+		/* An intent removed again in the same batch is nobody's refusal. */
+		if (!p->err || !kdp_itab_find(&dp->t, p->id))
+			continue;
+		undo(dp, p);
+		if (refused)
+			refused(ctx, p->id, p->err);
+	}
+	if (ret < 0)
+		set_err(dp, "%s", dmm_nl_error(dp->nl));
+	dmm_nl_batch_clear(&dp->batch);
+	dp->npend = 0;
+	return ret;
 }
 
 /* The counts of the intent's nftables counter (one listing serves the calls of KDP_NFT_CACHE_MS). */
@@ -824,6 +1085,7 @@ static void k_close(struct dmm_dp *dp)
 {
 	if (!dp)
 		return;
+	k_commit(dp, NULL, NULL);
 	dp->closing = true;
 	while (dp->t.n) {
 		struct dmm_intent in = {.id = dp->t.in[dp->t.n - 1].id};
@@ -836,6 +1098,8 @@ static void k_close(struct dmm_dp *dp)
 	dmm_nl_close(dp->genl);
 	dmm_nl_close(dp->nl);
 	kdp_itab_fini(&dp->t);
+	dmm_nl_batch_free(&dp->batch);
+	free(dp->pend);
 	free(dp);
 }
 
@@ -927,6 +1191,9 @@ const struct dmm_dp_ops dmm_dp_kernel = {
 	.close = k_close,
 	.install = k_install,
 	.remove = k_remove,
+	.replace = k_replace,
+	.begin = k_begin,
+	.commit = k_commit,
 	.counters = k_counters,
 	.fd = k_fd,
 	.poll = k_poll,

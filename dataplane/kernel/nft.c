@@ -151,6 +151,12 @@ struct counted {
 	uint64_t handle, packets, bytes; /* handle: 0 for an element */
 };
 
+/* A queued command: the intent it adds (or 0 for a delete), where its line starts. */
+struct qcmd {
+	uint32_t add_id;
+	size_t off;
+};
+
 struct kdp_nft {
 	struct nft_ctx *ctx;
 	struct dmm_nl *nl;	   /* NETLINK_NETFILTER, to dump set elements; NULL: list them as text */
@@ -170,6 +176,12 @@ struct kdp_nft {
 	uint64_t gen;		    /* counters added so far */
 	bool cache_valid;
 	char lasterr[256];
+	/* Element commands queued between kdp_nft_begin() and kdp_nft_commit(). */
+	bool batching;
+	char *bbuf;
+	size_t blen, bcap;
+	struct qcmd *q;
+	uint32_t nq, capq;
 };
 
 static void *z_alloc(void *ctx, size_t sz)
@@ -272,6 +284,8 @@ void kdp_nft_close(struct kdp_nft *n)
 	run(n, n->cmd, 0, "deleting the table");
 	nft_ctx_free(n->ctx);
 	dmm_nl_close(n->nl);
+	free(n->bbuf);
+	free(n->q);
 	free(n->slots);
 	dmm_hidx_fini(&n->byid, &heap);
 	dmm_hidx_fini(&n->bykey, &heap);
@@ -581,6 +595,84 @@ static int add_rule(struct kdp_nft *n, const struct kdp_nft_spec *s)
 	return run(n, n->cmd, 0, "adding a counter");
 }
 
+/* Queue cmd (one line) for kdp_nft_commit(); add_id: the intent it adds a counter for, or 0. 0 or -ENOMEM. */
+static int queue(struct kdp_nft *n, const char *cmd, uint32_t add_id)
+{
+	size_t len = strlen(cmd);
+
+	if (n->nq == n->capq) {
+		uint32_t cap = n->capq ? n->capq * 2 : 256;
+		struct qcmd *q = realloc(n->q, cap * sizeof(*q));
+
+		if (!q)
+			return -ENOMEM;
+		n->q = q;
+		n->capq = cap;
+	}
+	if (n->blen + len + 2 > n->bcap) {
+		size_t cap = n->bcap ? n->bcap * 2 : 65536;
+		char *b;
+
+		while (cap < n->blen + len + 2)
+			cap *= 2;
+		b = realloc(n->bbuf, cap);
+		if (!b)
+			return -ENOMEM;
+		n->bbuf = b;
+		n->bcap = cap;
+	}
+	n->q[n->nq++] = (struct qcmd){.add_id = add_id, .off = n->blen};
+	memcpy(n->bbuf + n->blen, cmd, len);
+	n->blen += len;
+	n->bbuf[n->blen++] = '\n';
+	n->bbuf[n->blen] = '\0';
+	return 0;
+}
+
+void kdp_nft_begin(struct kdp_nft *n)
+{
+	n->batching = true;
+	n->blen = 0;
+	n->nq = 0;
+}
+
+/* The buffer was refused as a whole (nothing of it applied): run each command alone. */
+static int commit_each(struct kdp_nft *n, void (*fail)(void *ctx, uint32_t id, int err), void *ctx)
+{
+	int first = 0;
+
+	for (uint32_t i = 0; i < n->nq; i++) {
+		char *line = n->bbuf + n->q[i].off;
+		struct slot *sl;
+		int ret;
+
+		line[strcspn(line, "\n")] = '\0';
+		ret = run(n, line, 0, n->q[i].add_id ? "adding a counter" : "deleting a counter");
+		if (ret == 0 || !n->q[i].add_id)
+			continue;
+		first = first ? first : ret;
+		sl = slot_find(n, n->q[i].add_id);
+
+		if (sl && sl->kind >= 0) {
+			slot_remove(n, sl);
+			fail(ctx, n->q[i].add_id, ret);
+		}
+	}
+	return first;
+}
+
+int kdp_nft_commit(struct kdp_nft *n, void (*fail)(void *ctx, uint32_t id, int err), void *ctx)
+{
+	int ret = 0;
+
+	n->batching = false;
+	if (n->nq && run(n, n->bbuf, 0, "adding counters") < 0)
+		ret = commit_each(n, fail, ctx);
+	n->blen = 0;
+	n->nq = 0;
+	return ret;
+}
+
 /*
  * An element of the intent's set when its key is free there, else a rule
  * of its own. An element that nftables refuses falls back to a rule too.
@@ -610,7 +702,8 @@ int kdp_nft_add(struct kdp_nft *n, const struct kdp_nft_spec *s)
 			n->local[k] = s->local;
 			snprintf(n->cmd, sizeof(n->cmd), "add element %s %s_%u { %s comment \"dmm %u\" }",
 				 n->table, kinds[k].name, sl.len, sl.key, s->id);
-			if (run(n, n->cmd, 0, "adding a counter") == 0)
+			if (n->batching ? queue(n, n->cmd, s->id) == 0
+					: run(n, n->cmd, 0, "adding a counter") == 0)
 				sl.kind = (int8_t)k;
 		}
 	}
@@ -845,7 +938,8 @@ void kdp_nft_del(struct kdp_nft *n, uint32_t id, uint8_t action)
 	if (sl->kind >= 0) {
 		snprintf(n->cmd, sizeof(n->cmd), "delete element %s %s_%u { %s }", n->table,
 			 kinds[sl->kind].name, sl->len, sl->key);
-		run(n, n->cmd, 0, "deleting a counter");
+		if (!n->batching || queue(n, n->cmd, 0) < 0)
+			run(n, n->cmd, 0, "deleting a counter");
 	} else {
 		/* The listing puts the handle into the slot. */
 		if (!sl->handle)

@@ -53,6 +53,18 @@ void kdp_nft_del(struct kdp_nft *n, uint32_t id, uint8_t action);
  */
 int kdp_nft_read(struct kdp_nft *n, uint32_t id, uint8_t action, uint64_t *packets, uint64_t *bytes);
 
+/*
+ * Batching: between begin and commit, adding and deleting set elements
+ * only queues their commands; commit runs them all as one command buffer
+ * (one nftables transaction). If nftables refuses the buffer, each
+ * command is run on its own, and fail(ctx, id, -errno) is called for
+ * each counter that could not be added (it is then forgotten). Rules of
+ * their own and new sets are still made at once. commit returns 0 or
+ * the first error.
+ */
+void kdp_nft_begin(struct kdp_nft *n);
+int kdp_nft_commit(struct kdp_nft *n, void (*fail)(void *ctx, uint32_t id, int err), void *ctx);
+
 /* The last error message of n, or "". */
 const char *kdp_nft_error(const struct kdp_nft *n);
 

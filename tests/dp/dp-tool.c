@@ -11,6 +11,12 @@
  *           [peer ADDR] [link N] [prec N]
  *                       -> "ok N id=N hint=HINT" | "error N: reason"
  *   remove N            -> "ok removed N" (N: the install order number)
+ *   replace N HINT dst|src PREFIX ACTION [peer ADDR] [link N] [prec N]
+ *                       -> "ok replaced N hint=HINT" | "error N: reason"
+ *                          (intent N forwards the new way, same id)
+ *   begin               -> "ok begin": installs, replaces and removes are queued
+ *   commit              -> one "refused N: reason" per intent the kernel refused,
+ *                          then "ok committed R" (R refused)
  *   counters            -> "counters N packets=P bytes=B" or "counters N error=..."
  *   wait SECONDS        -> serve the backend (poll on fd()) that long, "ok waited"
  *   close               -> remove everything, "ok closed", exit 0
@@ -103,44 +109,56 @@ static int lookup(const char *s, const char *const *names, int n)
 	return -1;
 }
 
-static void cmd_install(char **tok, int ntok)
+/* tok[2..] as an intent into in; 0, or -1 after printing the error of command n. */
+static int parse_intent(char **tok, int ntok, uint32_t n, struct dmm_intent *in)
 {
 	static const char *const matches[] = {"dst", "src"};
 	static const char *const actions[] = {"encap", "decap", "deliver", "buffer", "drop"};
-	struct dmm_intent in = {0};
-	uint32_t n = ninstalled + 1, v;
-	int m, a, ret;
+	uint32_t v;
+	int m, a;
 
+	memset(in, 0, sizeof(*in));
 	if (ntok < 5 || (m = lookup(tok[2], matches, 2)) < 0 || (a = lookup(tok[4], actions, 5)) < 0 ||
-	    dmm_prefix_parse(tok[3], &in.prefix) < 0) {
-		printf("error %u: usage: install HINT dst|src PREFIX encap|decap|deliver|drop|buffer "
+	    dmm_prefix_parse(tok[3], &in->prefix) < 0) {
+		printf("error %u: usage: %s HINT dst|src PREFIX encap|decap|deliver|drop|buffer "
 		       "[peer ADDR] [link N] [prec N]\n",
-		       n);
-		return;
+		       n, tok[0]);
+		return -1;
 	}
+	in->match = (uint8_t)m;
+	in->action = (uint8_t)a;
+	for (int i = 5; i < ntok; i += 2) {
+		if (i + 1 >= ntok) {
+			printf("error %u: %s needs a value\n", n, tok[i]);
+			return -1;
+		}
+		if (strcmp(tok[i], "peer") == 0 && dmm_addr_parse(tok[i + 1], &in->peer) == 0)
+			continue;
+		if (strcmp(tok[i], "link") == 0 && parse_u32(tok[i + 1], &in->link) == 0)
+			continue;
+		if (strcmp(tok[i], "prec") == 0 && parse_u32(tok[i + 1], &v) == 0 && v <= UINT16_MAX) {
+			in->precedence = (uint16_t)v;
+			continue;
+		}
+		printf("error %u: bad %s %s\n", n, tok[i], tok[i + 1]);
+		return -1;
+	}
+	in->id = n;
+	return 0;
+}
+
+static void cmd_install(char **tok, int ntok)
+{
+	struct dmm_intent in;
+	uint32_t n = ninstalled + 1;
+	int ret;
+
 	if (n > MAX_INTENTS) {
 		printf("error %u: too many intents\n", n);
 		return;
 	}
-	in.match = (uint8_t)m;
-	in.action = (uint8_t)a;
-	for (int i = 5; i < ntok; i += 2) {
-		if (i + 1 >= ntok) {
-			printf("error %u: %s needs a value\n", n, tok[i]);
-			return;
-		}
-		if (strcmp(tok[i], "peer") == 0 && dmm_addr_parse(tok[i + 1], &in.peer) == 0)
-			continue;
-		if (strcmp(tok[i], "link") == 0 && parse_u32(tok[i + 1], &in.link) == 0)
-			continue;
-		if (strcmp(tok[i], "prec") == 0 && parse_u32(tok[i + 1], &v) == 0 && v <= UINT16_MAX) {
-			in.precedence = (uint16_t)v;
-			continue;
-		}
-		printf("error %u: bad %s %s\n", n, tok[i], tok[i + 1]);
+	if (parse_intent(tok, ntok, n, &in) < 0)
 		return;
-	}
-	in.id = n;
 	ret = ops->install(dp, &in);
 	if (ret < 0) {
 		printf("error %u: %s\n", n, why(ret));
@@ -149,6 +167,52 @@ static void cmd_install(char **tok, int ntok)
 	ninstalled = n;
 	intents[n] = in;
 	printf("ok %u id=%u hint=%s\n", n, in.id, tok[1]);
+}
+
+/* replace N HINT ...: tok[1] is N; the rest is parsed as an install from tok[1]. */
+static void cmd_replace(char **tok, int ntok)
+{
+	struct dmm_intent in;
+	uint32_t n;
+	int ret;
+
+	if (ntok < 2 || parse_u32(tok[1], &n) < 0 || n == 0 || n > ninstalled || !intents[n].id) {
+		printf("error: replace: no such intent\n");
+		return;
+	}
+	if (parse_intent(tok + 1, ntok - 1, n, &in) < 0)
+		return;
+	ret = ops->replace ? ops->replace(dp, &intents[n], &in) : -ENOTSUP;
+	if (ret < 0) {
+		intents[n].id = 0; /* after an error the old one is gone too */
+		printf("error %u: %s\n", n, why(ret));
+		return;
+	}
+	intents[n] = in;
+	printf("ok replaced %u hint=%s\n", n, tok[2]);
+}
+
+static unsigned nrefused;
+
+static void on_refused(void *ctx, uint32_t id, int err)
+{
+	(void)ctx;
+	if (id && id <= ninstalled)
+		intents[id].id = 0;
+	nrefused++;
+	printf("refused %u: %s\n", id, strerror(-err));
+}
+
+static void cmd_commit(void)
+{
+	int ret;
+
+	nrefused = 0;
+	ret = ops->commit ? ops->commit(dp, on_refused, NULL) : 0;
+	if (ret < 0)
+		printf("error commit: %s\n", why(ret));
+	else
+		printf("ok committed %u\n", nrefused);
 }
 
 static void cmd_remove(char **tok, int ntok)
@@ -201,6 +265,14 @@ static int run_line(char *line)
 		cmd_install(tok, ntok);
 	} else if (strcmp(tok[0], "remove") == 0) {
 		cmd_remove(tok, ntok);
+	} else if (strcmp(tok[0], "replace") == 0) {
+		cmd_replace(tok, ntok);
+	} else if (strcmp(tok[0], "begin") == 0) {
+		if (ops->begin)
+			ops->begin(dp);
+		printf("ok begin\n");
+	} else if (strcmp(tok[0], "commit") == 0) {
+		cmd_commit();
 	} else if (strcmp(tok[0], "counters") == 0) {
 		cmd_counters();
 	} else if (strcmp(tok[0], "wait") == 0 && ntok == 2 && (secs = atof(tok[1])) >= 0) {
