@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Binding cache at 10^6 entries: ns per insert, per lookup by MN-ID and by
- * prefix, and bytes per entry. Each figure stands beside a baseline
- * measured in the same run (writing / reading a plain array of the same
- * entry size, in the same order), since absolute times on a shared
- * machine mean little. Prints figures; never fails on time.
+ * Binding cache from 10^3 to 10^6 entries, sized as the LMA sizes it
+ * (two HNPs and 32 arena octets per binding on average): ns per insert,
+ * per lookup by MN-ID and by prefix, and bytes per entry. Run twice: with
+ * 6-octet MN-IDs (EUI-48, in the entry) and with 28-octet NAIs (in the
+ * arena). Each figure stands beside a baseline measured in the same run
+ * (writing / reading a plain array of the same entry size, in the same
+ * order), since absolute times on a shared machine mean little. Prints
+ * figures; never fails on time.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +30,20 @@ static void b_free(void *ctx, void *p)
 	free(p);
 }
 
-static struct dmm_mnid eui48(uint32_t n)
+/* MN n: an EUI-48 (6 octets) or, when nai is set, a 28-octet NAI. */
+static struct dmm_mnid mn_id(uint32_t n, bool nai)
 {
+	static const char hex[] = "0123456789abcdef";
 	struct dmm_mnid m = {.subtype = 5, .len = 6};
 
+	if (nai) {
+		memcpy(m.id, "mn-00000000@lma.example.net", 28);
+		for (int i = 0; i < 8; i++)
+			m.id[3 + i] = (uint8_t)hex[(n >> (28 - 4 * i)) & 15];
+		m.subtype = 1;
+		m.len = 28;
+		return m;
+	}
 	m.id[0] = 0x02;
 	m.id[2] = (uint8_t)(n >> 24);
 	m.id[3] = (uint8_t)(n >> 16);
@@ -50,16 +63,78 @@ static struct dmm_prefix pfx(uint32_t n)
 	return p;
 }
 
+/* What the timed lookup passes read. */
+struct lookups {
+	const struct dmm_bcache *bc;
+	const struct dmm_bcache_entry *base;
+	const uint32_t *order;
+	uint32_t N;
+	bool nai;
+	uint64_t sink;
+	unsigned missing;
+};
+
+/* Baseline read: index a plain array of entries in the same random order. */
+static void base_read(struct lookups *L)
+{
+	for (uint32_t i = 0; i < L->N; i++)
+		L->sink += L->base[L->order[i]].seq;
+}
+
+static void lookup_mnid(struct lookups *L)
+{
+	for (uint32_t i = 0; i < L->N; i++) {
+		struct dmm_mnid m = mn_id(L->order[i], L->nai);
+		const struct dmm_bcache_entry *e = dmm_bcache_find_mnid(L->bc, &m);
+
+		if (e)
+			L->sink += e->seq;
+		else
+			L->missing++;
+	}
+}
+
+static void lookup_prefix(struct lookups *L)
+{
+	for (uint32_t i = 0; i < L->N; i++) {
+		struct dmm_prefix p = pfx(L->order[i]);
+		const struct dmm_bcache_entry *e = dmm_bcache_find_prefix(L->bc, &p);
+
+		if (e)
+			L->sink += e->seq;
+		else
+			L->missing++;
+	}
+}
+
+/* ns per lookup of one pass of f, the best of three (the machine is shared). */
+static double best_of(void (*f)(struct lookups *), struct lookups *L)
+{
+	double best = 0;
+
+	for (int r = 0; r < 3; r++) {
+		double t0 = bench_now_ns(), t;
+
+		f(L);
+		t = (bench_now_ns() - t0) / L->N;
+		if (r == 0 || t < best)
+			best = t;
+	}
+	return best;
+}
+
 /* One size: insert N entries, look them all up in a random order, beside a plain array of N. */
-static int run(uint32_t N)
+static int run(uint32_t N, bool nai)
 {
 	const struct dmm_alloc a = {b_zalloc, b_free, NULL};
-	struct dmm_bcache *bc = dmm_bcache_new(&a, N, 0, 0x5eed);
+	const struct dmm_bcache_sizes sz = {N, 2 * N, N, (size_t)N * 32 + 4096, false};
+	struct dmm_bcache *bc = dmm_bcache_new_sized(&a, &sz, 0x5eed);
 	struct dmm_bcache_entry *base = calloc(N, sizeof(*base));
 	uint32_t *order = malloc(N * sizeof(*order));
-	uint64_t rng = 88172645463325252ULL, sink = 0;
+	uint64_t rng = 88172645463325252ULL;
 	double t0, ins, look_id, look_pfx, b_write, b_read;
 	unsigned missing = 0;
+	struct lookups L = {bc, base, order, N, nai, 0, 0};
 
 	if (!bc || !base || !order) {
 		fprintf(stderr, "bench_bcache: out of memory\n");
@@ -83,15 +158,15 @@ static int run(uint32_t N)
 	/* Baseline write: fill a plain array with the same entries. */
 	t0 = bench_now_ns();
 	for (uint32_t i = 0; i < N; i++) {
-		base[i].mnid = eui48(i);
-		base[i].hnp[0] = pfx(i);
+		base[i].seq = (uint16_t)i;
+		base[i].hnp0 = pfx(i);
 		base[i].n_hnp = 1;
 	}
 	b_write = (bench_now_ns() - t0) / N;
 
 	t0 = bench_now_ns();
 	for (uint32_t i = 0; i < N; i++) {
-		struct dmm_mnid m = eui48(i);
+		struct dmm_mnid m = mn_id(i, nai);
 		struct dmm_prefix p = pfx(i);
 		struct dmm_bcache_entry *e = dmm_bcache_add(bc, &m, NULL);
 
@@ -100,35 +175,9 @@ static int run(uint32_t N)
 	}
 	ins = (bench_now_ns() - t0) / N;
 
-	/* Baseline read: index the plain array in the same random order. */
-	t0 = bench_now_ns();
-	for (uint32_t i = 0; i < N; i++)
-		sink += base[order[i]].mnid.id[5];
-	b_read = (bench_now_ns() - t0) / N;
-
-	t0 = bench_now_ns();
-	for (uint32_t i = 0; i < N; i++) {
-		struct dmm_mnid m = eui48(order[i]);
-		struct dmm_bcache_entry *e = dmm_bcache_find_mnid(bc, &m);
-
-		if (e)
-			sink += e->mnid.id[5];
-		else
-			missing++;
-	}
-	look_id = (bench_now_ns() - t0) / N;
-
-	t0 = bench_now_ns();
-	for (uint32_t i = 0; i < N; i++) {
-		struct dmm_prefix p = pfx(order[i]);
-		struct dmm_bcache_entry *e = dmm_bcache_find_prefix(bc, &p);
-
-		if (e)
-			sink += e->mnid.id[5];
-		else
-			missing++;
-	}
-	look_pfx = (bench_now_ns() - t0) / N;
+	b_read = best_of(base_read, &L);
+	look_id = best_of(lookup_mnid, &L);
+	look_pfx = best_of(lookup_prefix, &L);
 
 	printf("%9u  %8.1f %6.1f %5.1f   %8.1f %6.1f %5.1f   %8.1f %5.1f   %7.1f\n", N, ins, b_write,
 	       ins / b_write, look_id, b_read, look_id / b_read, look_pfx, look_pfx / b_read,
@@ -138,7 +187,9 @@ static int run(uint32_t N)
 	dmm_bcache_free(bc);
 	free(base);
 	free(order);
-	return missing || sink == 42 ? 1 : 0; /* sink keeps the lookups from being optimised away */
+	return missing || L.missing || L.sink == 42
+		       ? 1
+		       : 0; /* sink keeps the lookups from being optimised away */
 }
 
 int main(void)
@@ -146,11 +197,14 @@ int main(void)
 	int rc = 0;
 
 	printf("bench_bcache: binding cache (entry struct %zu bytes) beside a plain array of the same size;\n"
-	       "ns per operation, lookups in a random order; ratio = cache / array\n",
+	       "ns per operation, lookups in a random order (best of three passes); ratio = cache / array\n",
 	       sizeof(struct dmm_bcache_entry));
-	printf("%9s  %8s %6s %5s   %8s %6s %5s   %8s %5s   %7s\n", "entries", "insert", "array", "ratio",
-	       "by-mnid", "array", "ratio", "by-pfx", "ratio", "B/entry");
-	for (uint32_t n = 1000; n <= 1000000; n *= 10)
-		rc |= run(n);
+	for (int nai = 0; nai < 2; nai++) {
+		printf("%s\n", nai ? "28-octet NAIs (in the arena)" : "6-octet EUI-48 MN-IDs (in the entry)");
+		printf("%9s  %8s %6s %5s   %8s %6s %5s   %8s %5s   %7s\n", "entries", "insert", "array",
+		       "ratio", "by-mnid", "array", "ratio", "by-pfx", "ratio", "B/entry");
+		for (uint32_t n = 1000; n <= 1000000; n *= 10)
+			rc |= run(n, nai);
+	}
 	return rc;
 }

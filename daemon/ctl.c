@@ -84,12 +84,14 @@ static json_t *binding_row(const char *kind, const struct dmm_mnid *mnid, const 
 static void bcache_rows(json_t *arr, const struct dmm_bcache *bc, const char *kind, dmm_time_t now)
 {
 	for (const struct dmm_bcache_entry *e = dmm_bcache_next(bc, NULL); e; e = dmm_bcache_next(bc, e)) {
-		json_t *o = binding_row(kind, &e->mnid, e->hnp, e->n_hnp, &e->pcoa,
-					dmm_bce_state_name(e->state), e->expires, now);
+		struct dmm_prefix hnp[DMM_BCE_MAX_HNP];
+		unsigned n = dmm_bce_hnps(e, hnp);
+		json_t *o = binding_row(kind, DMM_BCE_MNID(e), hnp, n, &e->pcoa, dmm_bce_state_name(e->state),
+					e->expires, now);
 
 		json_object_set_new(o, "handovers", json_integer(e->handovers));
-		if (e->pmaar.n)
-			json_object_set_new(o, "anchors", j_anchors(&e->pmaar));
+		if (e->pmaar && e->pmaar->n)
+			json_object_set_new(o, "anchors", j_anchors(e->pmaar));
 		json_array_append_new(arr, o);
 	}
 }

@@ -194,7 +194,7 @@ static json_t *releases_json(struct emu *e)
 
 			checked++;
 			emu_mn_mnid(r->mn, &id);
-			if (b && dmm_mnid_eq(&b->mnid, &id))
+			if (b && dmm_bce_mnid_eq(b, &id))
 				kept++;
 			else if (!b && dmm_pool_is_used(dmm_maar_pool(a->maar), &r->p))
 				kept++;

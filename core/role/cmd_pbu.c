@@ -30,10 +30,10 @@ static void relay_pba(struct dmm_cmd *c, struct dmm_bcache_entry *e, dmm_time_t 
 	struct cmd_bx *x = cmd_bx_of(c, e);
 	struct dmm_anchor_list l = {0};
 
-	for (unsigned i = 0; i < e->pmaar.n; i++)
+	for (unsigned i = 0; i < e->pmaar->n; i++)
 		if (x->px[i].relay == RELAY_ACCEPTED)
-			l.a[l.n++] = e->pmaar.a[i];
-	cmd_send_pba(c, &x->relay_req, &e->mnid, DMM_BA_ACCEPTED, x->relay_req.lifetime_s, &l, now);
+			l.a[l.n++] = e->pmaar->a[i];
+	cmd_send_pba(c, &x->relay_req, DMM_BCE_MNID(e), DMM_BA_ACCEPTED, x->relay_req.lifetime_s, &l, now);
 	x->relay_done = true;
 }
 
@@ -52,10 +52,11 @@ static void relay_answer(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned
 		/* §2.2: a late answer: an unsolicited PBA, same seq, with only the late Previous MAAR. */
 		struct dmm_anchor_list l = {.n = 1};
 
-		l.a[0] = e->pmaar.a[i];
-		cmd_log_mn(c, DMM_LOG_INFO, &e->mnid, &l.a[0].prefix, &l.a[0].addr,
+		l.a[0] = e->pmaar->a[i];
+		cmd_log_mn(c, DMM_LOG_INFO, DMM_BCE_MNID(e), &l.a[0].prefix, &l.a[0].addr,
 			   "follow-up PBA to the S-MAAR");
-		cmd_send_pba(c, &x->relay_req, &e->mnid, DMM_BA_ACCEPTED, x->relay_req.lifetime_s, &l, now);
+		cmd_send_pba(c, &x->relay_req, DMM_BCE_MNID(e), DMM_BA_ACCEPTED, x->relay_req.lifetime_s, &l,
+			     now);
 	} else if (!x->relay_done && x->relay_waiting == 0) {
 		relay_pba(c, e, now);
 	}
@@ -75,7 +76,7 @@ void cmd_relay_timer(struct dmm_cmd *c, struct dmm_handle h, dmm_time_t now)
 		return;
 	/* §2.2 relay mode: a partial PBA; the late ones follow when they answer. */
 	c->ctr.partial_pbas++;
-	cmd_log_mn(c, DMM_LOG_WARN, &e->mnid, x->has_current ? &x->current : NULL, &e->pcoa,
+	cmd_log_mn(c, DMM_LOG_WARN, DMM_BCE_MNID(e), x->has_current ? &x->current : NULL, &e->pcoa,
 		   "relay timeout: partial PBA to the S-MAAR");
 	relay_pba(c, e, now);
 }
@@ -155,9 +156,9 @@ static void read_pbu(struct dmm_cmd *c, struct pbu *p, const struct dmm_addr *sr
 static int anchored_elsewhere(const struct dmm_bcache_entry *e, const struct dmm_prefix *pf,
 			      const struct dmm_addr *s)
 {
-	for (unsigned i = 0; i < e->pmaar.n; i++)
-		if (dmm_prefix_eq(&e->pmaar.a[i].prefix, pf))
-			return !dmm_addr_eq(&e->pmaar.a[i].addr, s);
+	for (unsigned i = 0; i < e->pmaar->n; i++)
+		if (dmm_prefix_eq(&e->pmaar->a[i].prefix, pf))
+			return !dmm_addr_eq(&e->pmaar->a[i].addr, s);
 	return -1;
 }
 
@@ -166,8 +167,8 @@ static unsigned others(const struct dmm_bcache_entry *e, const struct dmm_addr *
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < e->pmaar.n; i++)
-		n += !dmm_addr_eq(&e->pmaar.a[i].addr, s);
+	for (unsigned i = 0; i < e->pmaar->n; i++)
+		n += !dmm_addr_eq(&e->pmaar->a[i].addr, s);
 	return n;
 }
 
@@ -305,7 +306,7 @@ static void check_own_prefixes(struct dmm_cmd *c, const struct pbu *p, struct ve
 			return;
 		}
 	}
-	if (e->pmaar.n + add > DMM_BCE_MAX_PMAAR || c->upd_cap - c->upd_used < others(e, s)) {
+	if (e->pmaar->n + add > DMM_BCE_MAX_PMAAR || c->upd_cap - c->upd_used < others(e, s)) {
 		v->status = DMM_BA_INSUFFICIENT_RESOURCES;
 		return;
 	}
@@ -450,11 +451,11 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 		x->relay_req = *r;
 		x->relay_req.lifetime_s = lifetime_s;
 	}
-	for (unsigned i = 0; i < e->pmaar.n; i++) {
-		bool chosen = !dmm_addr_eq(anchor, s) && dmm_addr_eq(&e->pmaar.a[i].addr, anchor) &&
-			      dmm_prefix_eq(&e->pmaar.a[i].prefix, &r->hnp[0]);
+	for (unsigned i = 0; i < e->pmaar->n; i++) {
+		bool chosen = !dmm_addr_eq(anchor, s) && dmm_addr_eq(&e->pmaar->a[i].addr, anchor) &&
+			      dmm_prefix_eq(&e->pmaar->a[i].prefix, &r->hnp[0]);
 
-		if (dmm_addr_eq(&e->pmaar.a[i].addr, s))
+		if (dmm_addr_eq(&e->pmaar->a[i].addr, s))
 			continue;
 		if (chosen) {
 			x->px[i].relay = relay ? RELAY_ACCEPTED : RELAY_NONE;
@@ -474,7 +475,7 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 	if (relay)
 		cmd_relay_close(c, e);
 	cmd_prev_all(e, &prev);
-	cmd_send_pba(c, r, &e->mnid, DMM_BA_ACCEPTED, lifetime_s, &prev, now);
+	cmd_send_pba(c, r, DMM_BCE_MNID(e), DMM_BA_ACCEPTED, lifetime_s, &prev, now);
 }
 
 /* RFC 5213 §5.3.5 step 2: PBA 0 at once; the entry goes after MinDelayBeforeBCEDelete. */
@@ -496,14 +497,15 @@ static void apply_release(struct dmm_cmd *c, const struct pbu *p, struct dmm_bca
 	if (p->r.has_ts)
 		e->timestamp = p->r.ts;
 	for (unsigned k = 0; k < p->r.n_hnp; k++) {
-		for (unsigned i = 0; i < e->pmaar.n; i++) {
-			struct dmm_anchor pr = e->pmaar.a[i];
+		for (unsigned i = 0; i < e->pmaar->n; i++) {
+			struct dmm_anchor pr = e->pmaar->a[i];
 
 			if (!dmm_prefix_eq(&pr.prefix, &p->r.hnp[k]))
 				continue;
 			/* §5: the anchor gives the prefix back to its pool. */
 			cmd_pair_drop(c, e, i, "released idle", now);
-			cmd_release_at(c, &e->mnid, &pr.addr, &pr.prefix, &e->pcoa, p->r.hi, p->r.att, now);
+			cmd_release_at(c, DMM_BCE_MNID(e), &pr.addr, &pr.prefix, &e->pcoa, p->r.hi, p->r.att,
+				       now);
 			c->ctr.releases++;
 			break;
 		}
@@ -572,7 +574,7 @@ static void choose_answer(struct dmm_cmd *c, struct cmd_upd *u, const struct dmm
 		  !dmm_bcache_find_prefix(c->bc, &h->u.hnp);
 
 	if (ok && e &&
-	    (e->pmaar.n >= DMM_BCE_MAX_PMAAR || c->upd_cap - c->upd_used + 1 < others(e, &r.smaar)))
+	    (e->pmaar->n >= DMM_BCE_MAX_PMAAR || c->upd_cap - c->upd_used + 1 < others(e, &r.smaar)))
 		ok = false;
 	if (ok && !e && dmm_bcache_count(c->bc) >= dmm_bcache_capacity(c->bc))
 		ok = false;
@@ -736,7 +738,7 @@ void cmd_recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t now)
 		break;
 	}
 	e = dmm_bcache_get(c->bc, u->mn);
-	i = e ? dmm_anchor_list_find(&e->pmaar, &u->maar, &u->prefix) : -1;
+	i = e ? dmm_anchor_list_find(e->pmaar, &u->maar, &u->prefix) : -1;
 	cmd_upd_free(c, u);
 	if (i < 0)
 		return;
@@ -745,10 +747,10 @@ void cmd_recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t now)
 	if (m->u.ba.status >= 128) {
 		/* Choice: an anchor that refuses does not anchor the prefix any more: the pair goes. */
 		cmd_pair_drop(c, e, (unsigned)i, "anchor refused", now);
-		if (e->pmaar.n == 0)
+		if (e->pmaar->n == 0)
 			cmd_mn_delete(c, e, false, "no prefix left", now);
 	} else {
-		cmd_log_mn(c, DMM_LOG_DEBUG, &e->mnid, &e->pmaar.a[i].prefix, src,
+		cmd_log_mn(c, DMM_LOG_DEBUG, DMM_BCE_MNID(e), &e->pmaar->a[i].prefix, src,
 			   "anchor acknowledged the S-MAAR");
 	}
 }
@@ -783,7 +785,7 @@ void cmd_upd_timer(struct dmm_cmd *c, struct dmm_handle h, dmm_time_t now)
 	c->ctr.pmaar_give_ups++;
 	cmd_log_mn(c, DMM_LOG_WARN, &u->mnid, &u->prefix, &u->maar, "anchor never answered: given up");
 	e = u->kind == UPD_SERVING ? dmm_bcache_get(c->bc, u->mn) : NULL;
-	i = e ? dmm_anchor_list_find(&e->pmaar, &u->maar, &u->prefix) : -1;
+	i = e ? dmm_anchor_list_find(e->pmaar, &u->maar, &u->prefix) : -1;
 	cmd_upd_free(c, u);
 	if (i >= 0) {
 		cmd_bx_of(c, e)->px[i].upd = (struct dmm_handle){0, 0};

@@ -94,9 +94,9 @@ void cmd_send_pba(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_m
 void cmd_prev_all(const struct dmm_bcache_entry *e, struct dmm_anchor_list *l)
 {
 	l->n = 0;
-	for (unsigned i = 0; i < e->pmaar.n; i++)
-		if (!dmm_addr_eq(&e->pmaar.a[i].addr, &e->pcoa))
-			l->a[l->n++] = e->pmaar.a[i];
+	for (unsigned i = 0; i < e->pmaar->n; i++)
+		if (!dmm_addr_eq(&e->pmaar->a[i].addr, &e->pcoa))
+			l->a[l->n++] = e->pmaar->a[i];
 }
 
 /* --- updates: PBUs from the CMD to MAARs --- */
@@ -282,16 +282,16 @@ bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, 
 	if (u)
 		cmd_upd_free(c, u);
 	px->upd = (struct dmm_handle){0, 0};
-	u = cmd_upd_new(c, lifetime_s ? UPD_SERVING : UPD_DEREG, &e->mnid);
+	u = cmd_upd_new(c, lifetime_s ? UPD_SERVING : UPD_DEREG, DMM_BCE_MNID(e));
 	if (!u) {
-		cmd_log_mn(c, DMM_LOG_ERR, &e->mnid, &e->pmaar.a[i].prefix, &e->pmaar.a[i].addr,
+		cmd_log_mn(c, DMM_LOG_ERR, DMM_BCE_MNID(e), &e->pmaar->a[i].prefix, &e->pmaar->a[i].addr,
 			   "no room for an update: anchor not told");
 		return false;
 	}
 	u->relay = relay;
 	u->mn = e->handle;
-	u->maar = e->pmaar.a[i].addr;
-	u->prefix = e->pmaar.a[i].prefix;
+	u->maar = e->pmaar->a[i].addr;
+	u->prefix = e->pmaar->a[i].prefix;
 	u->serving = e->pcoa;
 	u->lifetime_units = dmm_lifetime_units(lifetime_s);
 	u->delay = c->cfg.initial_bindack_timeout;
@@ -302,7 +302,7 @@ bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, 
 		px->expires = now + (dmm_time_t)lifetime_s * DMM_SECOND;
 		c->ctr.pmaar_updates++;
 	}
-	cmd_log_mn(c, DMM_LOG_INFO, &e->mnid, &u->prefix, &u->maar,
+	cmd_log_mn(c, DMM_LOG_INFO, DMM_BCE_MNID(e), &u->prefix, &u->maar,
 		   lifetime_s ? "PBU with Serving MAAR to the anchor" : "PBU lifetime 0 to the anchor");
 	cmd_upd_send(c, u, now);
 	return true;

@@ -207,6 +207,7 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	struct dmm_peer_cfg pc;
 	struct dmm_role_caps caps;
 	struct dmm_lma *lma;
+	struct dmm_bcache_sizes bc_sizes;
 	uint32_t cap, pcap;
 
 	(void)now;
@@ -218,13 +219,20 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	 * (downlink, uplink) per HNP; the fm table holds at most 2^24.
 	 */
 	pcap = cap * 2;
+	/*
+	 * Compact cache: the first HNP of a binding is in its entry, the
+	 * second average one in the pool; MN-IDs of up to 16 octets are in the
+	 * entry, longer ones take 32 octets each on average from the arena
+	 * (plus 4 KiB so that a small LMA still takes a few 255-octet NAIs).
+	 */
+	bc_sizes = (struct dmm_bcache_sizes){cap, pcap, pcap - cap, (size_t)cap * 32 + 4096, false};
 	lma = a->zalloc(a->ctx, sizeof(*lma));
 	if (!lma)
 		return NULL;
 	lma->cfg = *cfg;
 	lma->fm_cap = pcap * 2 > (1u << 24) ? (1u << 24) : pcap * 2;
 	lma->bri_seq = (uint16_t)(env->seed >> 16); /* a fresh start for BRI sequence numbers */
-	lma->bc = dmm_bcache_new(a, cap, pcap, env->seed);
+	lma->bc = dmm_bcache_new_sized(a, &bc_sizes, env->seed);
 	if (!lma->bc)
 		goto err_bc;
 	lma->pool = dmm_pool_new(a, pool_capacity(cfg), cfg->hnp_len);

@@ -23,9 +23,9 @@ static void bri_send(struct dmm_lma *lma, const struct dmm_bcache_entry *e)
 	m->u.br.code = x->bri_trigger;
 	m->u.br.seq = x->bri_seq;
 	m->u.br.flags = DMM_BR_P;
-	pmip_add_mnid(m, &e->mnid);
+	pmip_add_mnid(m, DMM_BCE_MNID(e));
 	for (unsigned i = 0; i < e->n_hnp; i++)
-		dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = e->hnp[i];
+		dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = *dmm_bce_hnp(e, i);
 	x->bri_sent++;
 	lma->base.stats.bri_sent++;
 	lma_send_msg(lma, &lma->cfg.addr, &x->bri_dst, m);
@@ -49,8 +49,8 @@ void lma_bri_start(struct dmm_lma *lma, struct dmm_bcache_entry *e, const struct
 	x->bri_owner = e->handle;
 	x->bri_delay = LMA_BRI_DELAY;
 	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_MH,
-		 "mn %s: BRI seq %u trigger %u to previous mag %s", dmm_mnid_str(&e->mnid, mn), x->bri_seq,
-		 trigger, dmm_addr_str(prev, a));
+		 "mn %s: BRI seq %u trigger %u to previous mag %s", dmm_mnid_str(DMM_BCE_MNID(e), mn),
+		 x->bri_seq, trigger, dmm_addr_str(prev, a));
 	bri_send(lma, e);
 	lma_timers_bri_sent(lma, e, now);
 }
@@ -209,14 +209,14 @@ static bool bri_covers(const struct dmm_bcache_entry *e, const struct dmm_mh_msg
 	if (!dmm_addr_eq(&e->pcoa, pcoa) || !(m->u.br.flags & DMM_BR_P) || (m->u.br.flags & DMM_BR_V))
 		return false;
 	if (m->u.br.flags & DMM_BR_G)
-		return m->u.br.code == DMM_BRI_TRIGGER_PER_PEER || realm_eq(&e->mnid, id);
-	if (!dmm_mnid_eq(&e->mnid, id))
+		return m->u.br.code == DMM_BRI_TRIGGER_PER_PEER || realm_eq(DMM_BCE_MNID(e), id);
+	if (!dmm_bce_mnid_eq(e, id))
 		return false;
 	if (!dmm_mh_find_opt(m, DMM_OPT_HNP, NULL))
 		return true; /* case 1: the MN-ID alone names every binding of the MN */
 	while ((o = dmm_mh_find_opt(m, DMM_OPT_HNP, o)) != NULL) /* cases 2 and 3 */
 		for (unsigned i = 0; i < e->n_hnp; i++)
-			if (dmm_prefix_eq(&o->u.hnp, &e->hnp[i]))
+			if (dmm_prefix_eq(&o->u.hnp, dmm_bce_hnp(e, i)))
 				return true;
 	return false;
 }

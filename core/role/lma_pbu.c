@@ -129,7 +129,7 @@ static bool prefix_set_eq(const struct pbu *p, const struct dmm_bcache_entry *e)
 		bool found = false;
 
 		for (unsigned j = 0; j < e->n_hnp && !found; j++)
-			found = dmm_prefix_eq(&p->hnp[i], &e->hnp[j]);
+			found = dmm_prefix_eq(&p->hnp[i], dmm_bce_hnp(e, j));
 		if (!found)
 			return false;
 	}
@@ -194,7 +194,7 @@ static struct dmm_bcache_entry *lookup_bce(struct dmm_lma *lma, const struct pbu
 		if (!prefix_is_zero(&p->hnp[i]))
 			e = dmm_bcache_find_prefix(lma->bc, &p->hnp[i]);
 	if (e) {
-		if (!dmm_mnid_eq(&e->mnid, &p->mnid)) { /* step 3 */
+		if (!dmm_bce_mnid_eq(e, &p->mnid)) { /* step 3 */
 			*status = DMM_BA_NOT_AUTHORIZED_FOR_HNP;
 			return NULL;
 		}
@@ -502,7 +502,7 @@ static void pba_mandatory(struct dmm_mh_msg *m, const struct pbu *p, uint8_t sta
 		dmm_mh_add_opt(m, DMM_OPT_MNID)->u.mnid.subtype = DMM_MNID_NAI; /* zero-length identifier */
 	if (status < 128 && e) {
 		for (unsigned i = 0; i < e->n_hnp; i++)
-			dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = e->hnp[i];
+			dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = *dmm_bce_hnp(e, i);
 	} else if (p->n_hnp) {
 		for (unsigned i = 0; i < p->n_hnp && m->nopts < DMM_MH_MAX_OPTS - 8; i++)
 			dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = p->hnp[i];
@@ -667,7 +667,7 @@ static struct dmm_bcache_entry *apply_new(struct dmm_lma *lma, const struct pbu 
 	if (!add_new_prefixes(lma, e, v)) {
 		/* Checked in check_new(); should it fail anyway, all prefixes or none (issue 9 §2.17). */
 		for (unsigned i = 0; i < e->n_hnp; i++)
-			(void)dmm_pool_release(lma->pool, &e->hnp[i]);
+			(void)dmm_pool_release(lma->pool, dmm_bce_hnp(e, i));
 		dmm_bcache_del(lma->bc, e);
 		return NULL;
 	}

@@ -27,8 +27,8 @@ static const char *bce_who(const struct dmm_bcache_entry *e, char *who, size_t c
 {
 	char m[DMM_MNID_STRLEN], p[DMM_PREFIX_STRLEN], a[DMM_ADDR_STRLEN];
 
-	snprintf(who, cap, "mn %s prefix %s%s mag %s", dmm_mnid_str(&e->mnid, m),
-		 e->n_hnp ? dmm_prefix_str(&e->hnp[0], p) : "-", e->n_hnp > 1 ? " (+more)" : "",
+	snprintf(who, cap, "mn %s prefix %s%s mag %s", dmm_mnid_str(DMM_BCE_MNID(e), m),
+		 e->n_hnp ? dmm_prefix_str(dmm_bce_hnp(e, 0), p) : "-", e->n_hnp > 1 ? " (+more)" : "",
 		 dmm_addr_str(&e->pcoa, a));
 	return who;
 }
@@ -164,10 +164,10 @@ bool lma_set_intents(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_
 
 	for (unsigned i = 0; i < e->n_hnp; i++) {
 		if (e->state != DMM_BCE_DEREG_WAIT) {
-			ok &= put_intent(lma, e, DMM_FM_DST, DMM_FM_ENCAP, &e->hnp[i], now, keep, &n);
-			ok &= put_intent(lma, e, DMM_FM_SRC, DMM_FM_DECAP, &e->hnp[i], now, keep, &n);
+			ok &= put_intent(lma, e, DMM_FM_DST, DMM_FM_ENCAP, dmm_bce_hnp(e, i), now, keep, &n);
+			ok &= put_intent(lma, e, DMM_FM_SRC, DMM_FM_DECAP, dmm_bce_hnp(e, i), now, keep, &n);
 		} else {
-			ok &= put_intent(lma, e, DMM_FM_DST, DMM_FM_DROP, &e->hnp[i], now, keep, &n);
+			ok &= put_intent(lma, e, DMM_FM_DST, DMM_FM_DROP, dmm_bce_hnp(e, i), now, keep, &n);
 		}
 	}
 	dmm_fm_del_owner_except(lma->base.fm, e->handle, keep, n);
@@ -216,7 +216,8 @@ void lma_bce_delete(struct dmm_lma *lma, struct dmm_bcache_entry *e, const char 
 	dmm_fm_del_owner(lma->base.fm, e->handle);
 	/* §5.3.5: the prefixes may now go to other MNs (FIFO pool: after every other free one). */
 	for (unsigned i = 0; i < e->n_hnp; i++)
-		(void)dmm_pool_release(lma->pool, &e->hnp[i]); /* fixed prefixes outside the pool: NOTFOUND */
+		(void)dmm_pool_release(lma->pool,
+				       dmm_bce_hnp(e, i)); /* fixed prefixes outside the pool: NOTFOUND */
 	if (e->state != DMM_BCE_DEREG_WAIT)
 		lma_peer_release(lma, e, now); /* ACTIVE and HANDOFF_WAIT hold a reference */
 	lma_bx_of(lma, e)->peer = (struct dmm_handle){0, 0};

@@ -81,7 +81,7 @@ static int attach_new(struct dmm_maar *m, const struct dmm_mnid *mnid, struct dm
 	 */
 	a = maar_anchor_of_mn(m, mnid);
 	if (a) {
-		maar_sp_add(m, e, &a->hnp[0], &m->cfg.addr, true, now);
+		maar_sp_add(m, e, dmm_bce_hnp(a, 0), &m->cfg.addr, true, now);
 	} else {
 		struct dmm_prefix p;
 		bool room = m->cfg.anchor_locally && dmm_bcache_count(m->bc) < m->max_anchored;
@@ -521,7 +521,9 @@ struct dmm_maar *dmm_maar_new(const struct dmm_env *env, const struct dmm_maar_c
 	if (!m->bx)
 		goto err_bx;
 	cap = m->max_anchored ? m->max_anchored : 1;
-	m->bc = dmm_bcache_new(a, cap, cap, env->seed ^ 0x616e63686f72);
+	m->bc = dmm_bcache_new_sized(
+		a, &(struct dmm_bcache_sizes){cap, cap, cap, (size_t)cap * 64 + 4096, false},
+		env->seed ^ 0x616e63686f72); /* no P-MAAR lists */
 	if (!m->bc)
 		goto err_bc;
 	m->ax = a->zalloc(a->ctx, sizeof(*m->ax) * cap);

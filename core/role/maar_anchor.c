@@ -205,14 +205,14 @@ static void anchor_for_other(struct dmm_maar *m, const struct apbu *p, dmm_time_
 		maar_anchor_set(m, a, AM_TUNNEL, 0, s, now, "anchored for another S-MAAR");
 	}
 	note_accepted(m, p, a, now);
-	send_apba(m, p, DMM_BA_ACCEPTED, &a->hnp[0], now);
+	send_apba(m, p, DMM_BA_ACCEPTED, dmm_bce_hnp(a, 0), now);
 }
 
 /* §2.3: the CMD names the S-MAAR of a's MN (lifetime > 0); a's intents follow. */
 static void apply_serving(struct dmm_maar *m, const struct apbu *p, struct dmm_bcache_entry *a,
 			  dmm_time_t now)
 {
-	struct dmm_bul_entry *e = dmm_bul_find_mnid(m->bul, &a->mnid);
+	struct dmm_bul_entry *e = dmm_bul_find_mnid(m->bul, DMM_BCE_MNID(a));
 
 	if (dmm_addr_eq(&p->serving->u.serving_maar, &m->cfg.addr)) {
 		/* The MN came back: deliver on its link if it is attached, else hold. */
@@ -251,7 +251,7 @@ void maar_recv_pbu(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 	}
 	read_apbu(m, &p, src, dst);
 	a = p.status ? NULL : dmm_bcache_find_prefix(m->bc, &p.hnp->u.hnp);
-	if (!p.status && a && !dmm_mnid_eq(&a->mnid, &p.mnid))
+	if (!p.status && a && !dmm_bce_mnid_eq(a, &p.mnid))
 		p.status = DMM_BA_NOT_AUTHORIZED_FOR_HNP; /* the prefix is another MN's */
 	if (!p.status && !a && p.lifetime_s && !dmm_addr_is_zero(&p.hnp->u.hnp.addr))
 		p.status = DMM_BA_NOT_AUTHORIZED_FOR_HNP; /* not anchored here */
@@ -267,7 +267,7 @@ void maar_recv_pbu(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 	}
 	if (repeat) {
 		/* The last accepted PBU again: its answer again, nothing applied twice. */
-		send_apba(m, &p, DMM_BA_ACCEPTED, &a->hnp[0], now);
+		send_apba(m, &p, DMM_BA_ACCEPTED, dmm_bce_hnp(a, 0), now);
 		return;
 	}
 	if (p.lifetime_s == 0) {
@@ -282,5 +282,5 @@ void maar_recv_pbu(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 		return;
 	}
 	apply_serving(m, &p, a, now);
-	send_apba(m, &p, DMM_BA_ACCEPTED, &a->hnp[0], now);
+	send_apba(m, &p, DMM_BA_ACCEPTED, dmm_bce_hnp(a, 0), now);
 }

@@ -82,7 +82,7 @@ static bool merge_prev(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 			/* An old prefix anchored here: delivered on the link, no tunnel. */
 			struct dmm_bcache_entry *an = dmm_bcache_find_prefix(m->bc, q);
 
-			if (!an || !dmm_mnid_eq(&an->mnid, &e->mnid)) {
+			if (!an || !dmm_bce_mnid_eq(an, &e->mnid)) {
 				dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
 					 "maar: %s: Previous MAAR option names us, but we do not anchor it",
 					 maar_who(&e->mnid, q, "anchor", a, &w));
@@ -126,7 +126,7 @@ static bool take_chosen(struct dmm_maar *m, struct dmm_bul_entry *e, const struc
 	if (!anchor) {
 		struct dmm_bcache_entry *a = dmm_bcache_find_prefix(m->bc, &h->u.hnp);
 
-		if (!a || !dmm_mnid_eq(&a->mnid, &e->mnid))
+		if (!a || !dmm_bce_mnid_eq(a, &e->mnid))
 			return false;
 		anchor = &m->cfg.addr;
 	}

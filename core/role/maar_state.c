@@ -152,7 +152,7 @@ static void anchor_set_state(struct dmm_maar *m, struct dmm_bcache_entry *a, int
 		(void)dmm_bcache_set_state(m->bc, a, (enum dmm_bce_state)to);
 	x->noted = to != DMM_FSM_NONE;
 	dmm_fsm_note(&m->base.stats, on ? m->base.env.log : NULL, DMM_FSM_BCE, from, to, "maar",
-		     on ? maar_who(&a->mnid, &a->hnp[0], "serving", &a->pcoa, &w) : "", reason);
+		     on ? maar_who(DMM_BCE_MNID(a), dmm_bce_hnp(a, 0), "serving", &a->pcoa, &w) : "", reason);
 }
 
 const char *maar_anchor_mode_name(uint8_t mode)
@@ -218,7 +218,7 @@ static void intent(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t match
 
 	memset(&in, 0, sizeof(in));
 	in.precedence = MAAR_INTENT_PRECEDENCE;
-	in.prefix = a->hnp[0];
+	in.prefix = *dmm_bce_hnp(a, 0);
 	in.owner = a->handle;
 	in.match = match;
 	in.action = action;
@@ -299,14 +299,14 @@ void maar_anchor_set(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t mod
 	intents_del_old(m, a, old, nold);
 	if (maar_log_on(m, DMM_LOG_INFO))
 		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: anchor %s: %s -> %s (%s)",
-			 maar_who(&a->mnid, &a->hnp[0], "serving", &a->pcoa, &w), maar_anchor_mode_name(from),
-			 maar_anchor_mode_name(mode), reason);
+			 maar_who(DMM_BCE_MNID(a), dmm_bce_hnp(a, 0), "serving", &a->pcoa, &w),
+			 maar_anchor_mode_name(from), maar_anchor_mode_name(mode), reason);
 }
 
 void maar_anchor_release(struct dmm_maar *m, struct dmm_bcache_entry *a, dmm_time_t now, const char *reason)
 {
 	struct maar_ax *x = maar_ax(m, a);
-	struct dmm_prefix p = a->hnp[0];
+	struct dmm_prefix p = *dmm_bce_hnp(a, 0);
 	struct bulc_who w;
 
 	(void)now;
@@ -318,8 +318,8 @@ void maar_anchor_release(struct dmm_maar *m, struct dmm_bcache_entry *a, dmm_tim
 	}
 	if (maar_log_on(m, DMM_LOG_INFO))
 		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: anchor %s: %s -> released (%s)",
-			 maar_who(&a->mnid, &p, "serving", &a->pcoa, &w), maar_anchor_mode_name(x->mode),
-			 reason);
+			 maar_who(DMM_BCE_MNID(a), &p, "serving", &a->pcoa, &w),
+			 maar_anchor_mode_name(x->mode), reason);
 	anchor_set_state(m, a, DMM_FSM_NONE, reason);
 	memset(x, 0, sizeof(*x));
 	dmm_bcache_del(m->bc, a);
@@ -332,5 +332,5 @@ struct dmm_bcache_entry *maar_anchor_mine(struct dmm_maar *m, const struct dmm_b
 {
 	struct dmm_bcache_entry *a = dmm_bcache_find_prefix(m->bc, p);
 
-	return a && dmm_mnid_eq(&a->mnid, &e->mnid) ? a : NULL;
+	return a && dmm_bce_mnid_eq(a, &e->mnid) ? a : NULL;
 }

@@ -2,28 +2,49 @@
 /*
  * Binding cache (RFC 5213 §5.1) with the RFC 8885 §3.2 list of previous
  * MAARs (the anchor list functions below).
- * The table itself (slots, handles, MN-ID and prefix indexes) is the
- * shared keyed table of keyed.c; this file adds the entry type and the
- * per-state counts.
+ *
+ * Everything is allocated at creation (dmm_bcache_new_sized()):
+ * - the entries, 192 octets each, in an array aligned to a cache line, and
+ *   a stack of free slots (pop order 0, 1, 2, ... so a fresh table fills
+ *   from the front; a slot is live while its generation is odd);
+ * - two dmm_hidx indexes, MN-ID -> slot and prefix -> slot, which keep a
+ *   32-bit hash tag per slot so a probe reads an entry only on a tag match;
+ * - a pool of nodes for HNPs beyond the first of an entry (the first is in
+ *   the entry), kept on a free list;
+ * - an arena for MN-IDs longer than DMM_BCE_MNID_INLINE octets (arena.h),
+ *   so an entry does not carry 255 octets for the common short IDs;
+ * - optionally, one P-MAAR list per slot (the CMD's cache only).
  */
 #include <stddef.h>
+#include <string.h>
 
+#include "dmm/arena.h"
 #include "dmm/bcache.h"
 #include "dmm/err.h"
-#include "keyed.h"
 
-struct dmm_bcache {
-	struct keyed k;
-	uint32_t state_count[DMM_BCE_NSTATES];
+#define LINE 64 /* entries start on a cache line */
+
+_Static_assert(sizeof(struct dmm_bcache_entry) == 3 * LINE, "an entry is three cache lines");
+_Static_assert(offsetof(struct dmm_bcache_entry, more) + sizeof(void *) <= LINE,
+	       "the keys of an entry are in its first cache line");
+
+struct dmm_bce_more {
+	struct dmm_bce_more *next;
+	struct dmm_prefix p;
 };
 
-static const struct keyed_layout layout = {
-	.size = sizeof(struct dmm_bcache_entry),
-	.off_handle = offsetof(struct dmm_bcache_entry, handle),
-	.off_mnid = offsetof(struct dmm_bcache_entry, mnid),
-	.off_nhnp = offsetof(struct dmm_bcache_entry, n_hnp),
-	.off_hnp = offsetof(struct dmm_bcache_entry, hnp),
-	.max_hnp = DMM_BCE_MAX_HNP,
+struct dmm_bcache {
+	struct dmm_alloc alloc;
+	uint64_t seed;
+	uint32_t capacity, count, nfree, more_cap;
+	uint32_t state_count[DMM_BCE_NSTATES];
+	void *mem;		    /* the entry block as allocated */
+	struct dmm_bcache_entry *e; /* mem rounded up to a cache line */
+	uint32_t *free_stack;
+	struct dmm_hidx by_mnid, by_prefix;
+	struct dmm_bce_more *more, *more_free; /* extra-HNP pool and its free list */
+	struct dmm_anchor_list *lists;	       /* per slot, or NULL */
+	struct dmm_arena *arena;	       /* long MN-IDs, or NULL */
 };
 
 int dmm_anchor_list_find(const struct dmm_anchor_list *l, const struct dmm_addr *addr,
@@ -69,21 +90,129 @@ int dmm_anchor_list_del(struct dmm_anchor_list *l, const struct dmm_addr *addr,
 	return 0;
 }
 
-struct dmm_bcache *dmm_bcache_new(const struct dmm_alloc *a, uint32_t capacity, uint32_t prefix_capacity,
-				  uint64_t seed)
+static bool live(const struct dmm_bcache_entry *e)
+{
+	return e->handle.gen & 1;
+}
+
+static uint32_t mnid_hash(const struct dmm_bcache *t, const struct dmm_mnid *id)
+{
+	return (uint32_t)dmm_hash_mnid(t->seed, id);
+}
+
+static uint32_t entry_mnid_hash(const struct dmm_bcache *t, const struct dmm_bcache_entry *e)
+{
+	return (uint32_t)dmm_hash_mnid_bytes(t->seed, e->mnid_subtype, dmm_bce_mnid_bytes(e), e->mnid_len);
+}
+
+static uint32_t prefix_hash(const struct dmm_bcache *t, const struct dmm_prefix *p)
+{
+	return (uint32_t)dmm_hash_prefix(t->seed, p);
+}
+
+static bool sizes_ok(const struct dmm_bcache_sizes *sz)
+{
+	return sz->entries && sz->entries <= (1u << 30) && sz->prefixes && sz->prefixes <= (1u << 30) &&
+	       sz->more_prefixes <= sz->prefixes;
+}
+
+/* The optional parts: extra-HNP pool, P-MAAR lists, arena. 0 or DMM_ERR_NOMEM. */
+static int alloc_optional(struct dmm_bcache *t, const struct dmm_bcache_sizes *sz)
+{
+	const struct dmm_alloc *a = &t->alloc;
+
+	t->more_cap = sz->more_prefixes;
+	if (t->more_cap) {
+		t->more = a->zalloc(a->ctx, (size_t)t->more_cap * sizeof(*t->more));
+		if (!t->more)
+			return DMM_ERR_NOMEM;
+		for (uint32_t i = t->more_cap; i-- > 0;) {
+			t->more[i].next = t->more_free;
+			t->more_free = &t->more[i];
+		}
+	}
+	if (sz->anchor_lists) {
+		t->lists = a->zalloc(a->ctx, (size_t)t->capacity * sizeof(*t->lists));
+		if (!t->lists)
+			return DMM_ERR_NOMEM;
+	}
+	if (sz->arena_bytes) {
+		t->arena = dmm_arena_new(a, sz->arena_bytes);
+		if (!t->arena)
+			return DMM_ERR_NOMEM;
+	}
+	return 0;
+}
+
+static void free_parts(struct dmm_bcache *t)
+{
+	const struct dmm_alloc *a = &t->alloc;
+
+	dmm_arena_free(t->arena);
+	if (t->lists)
+		a->free(a->ctx, t->lists);
+	if (t->more)
+		a->free(a->ctx, t->more);
+	dmm_hidx_fini(&t->by_prefix, a);
+	dmm_hidx_fini(&t->by_mnid, a);
+	if (t->free_stack)
+		a->free(a->ctx, t->free_stack);
+	if (t->mem)
+		a->free(a->ctx, t->mem);
+}
+
+struct dmm_bcache *dmm_bcache_new_sized(const struct dmm_alloc *a, const struct dmm_bcache_sizes *sz,
+					uint64_t seed)
 {
 	struct dmm_bcache *t;
+	uintptr_t base;
 
-	if (!a || !a->zalloc || !a->free)
+	if (!a || !a->zalloc || !a->free || !sz || !sizes_ok(sz))
 		return NULL;
 	t = a->zalloc(a->ctx, sizeof(*t));
 	if (!t)
 		return NULL;
-	if (keyed_init(&t->k, a, capacity, prefix_capacity, seed, &layout) != 0) {
-		a->free(a->ctx, t);
-		return NULL;
+	t->alloc = *a;
+	t->seed = seed;
+	t->capacity = sz->entries;
+	t->mem = a->zalloc(a->ctx, (size_t)t->capacity * sizeof(*t->e) + LINE - 1);
+	if (!t->mem)
+		goto err;
+	base = ((uintptr_t)t->mem + LINE - 1) & ~(uintptr_t)(LINE - 1);
+	t->e = (struct dmm_bcache_entry *)base;
+	t->free_stack = a->zalloc(a->ctx, (size_t)t->capacity * sizeof(*t->free_stack));
+	if (!t->free_stack)
+		goto err;
+	if (dmm_hidx_init(&t->by_mnid, a, t->capacity) || dmm_hidx_init(&t->by_prefix, a, sz->prefixes))
+		goto err;
+	if (alloc_optional(t, sz))
+		goto err;
+	for (uint32_t i = 0; i < t->capacity; i++) {
+		t->free_stack[i] = t->capacity - 1 - i;
+		t->e[i].handle.idx = i;
 	}
+	t->nfree = t->capacity;
 	return t;
+
+err:
+	/* One step: free_parts() skips what was not allocated (zeroed header). */
+	free_parts(t);
+	a->free(a->ctx, t);
+	return NULL;
+}
+
+struct dmm_bcache *dmm_bcache_new(const struct dmm_alloc *a, uint32_t capacity, uint32_t prefix_capacity,
+				  uint64_t seed)
+{
+	struct dmm_bcache_sizes sz = {
+		.entries = capacity,
+		.prefixes = prefix_capacity ? prefix_capacity : capacity,
+		.arena_bytes = (size_t)capacity * 64 + 16 * DMM_ARENA_MAX,
+		.anchor_lists = true,
+	};
+
+	sz.more_prefixes = sz.prefixes; /* any HNP may be an extra one, as before */
+	return dmm_bcache_new_sized(a, &sz, seed);
 }
 
 void dmm_bcache_free(struct dmm_bcache *t)
@@ -92,58 +221,245 @@ void dmm_bcache_free(struct dmm_bcache *t)
 
 	if (!t)
 		return;
-	a = t->k.alloc;
-	keyed_fini(&t->k);
+	a = t->alloc;
+	free_parts(t);
 	a.free(a.ctx, t);
+}
+
+/* Store mnid's octets in e: inline, or in an arena block. false: no block. */
+static bool mnid_store(struct dmm_bcache *t, struct dmm_bcache_entry *e, const struct dmm_mnid *mnid)
+{
+	uint8_t *dst = e->mnid_id.in;
+
+	if (mnid->len > DMM_BCE_MNID_INLINE) {
+		dst = t->arena ? dmm_arena_get(t->arena, mnid->len) : NULL;
+		if (!dst)
+			return false;
+		e->mnid_id.out = dst;
+	}
+	memcpy(dst, mnid->id, mnid->len);
+	e->mnid_subtype = mnid->subtype;
+	e->mnid_len = mnid->len;
+	return true;
 }
 
 struct dmm_bcache_entry *dmm_bcache_add(struct dmm_bcache *t, const struct dmm_mnid *mnid,
 					struct dmm_handle *out)
 {
-	struct dmm_bcache_entry *e = keyed_add(&t->k, mnid, out);
+	struct dmm_bcache_entry *e;
+	uint32_t idx, gen;
 
-	if (e)
-		t->state_count[DMM_BCE_ACTIVE]++; /* zeroed: state DMM_BCE_ACTIVE */
+	if (!mnid->len || t->nfree == 0)
+		return NULL;
+	idx = t->free_stack[t->nfree - 1];
+	e = &t->e[idx];
+	gen = e->handle.gen + 1;
+	memset(e, 0, sizeof(*e));
+	if (!mnid_store(t, e, mnid)) {
+		e->handle.idx = idx;
+		e->handle.gen = gen - 1; /* still free */
+		return NULL;
+	}
+	/* Cannot fail: the index holds up to capacity references. */
+	(void)dmm_hidx_insert(&t->by_mnid, mnid_hash(t, mnid), idx);
+	t->nfree--;
+	e->handle.idx = idx;
+	e->handle.gen = gen;
+	if (t->lists) {
+		e->pmaar = &t->lists[idx];
+		memset(e->pmaar, 0, sizeof(*e->pmaar));
+	}
+	t->count++;
+	t->state_count[DMM_BCE_ACTIVE]++; /* zeroed: state DMM_BCE_ACTIVE */
+	if (out)
+		*out = e->handle;
 	return e;
 }
 
 void dmm_bcache_del(struct dmm_bcache *t, struct dmm_bcache_entry *e)
 {
-	if (!keyed_live(&t->k, e))
+	uint32_t idx = e->handle.idx;
+	struct dmm_bce_more *m, *next;
+
+	if (!live(e))
 		return;
 	t->state_count[e->state]--;
-	keyed_del(&t->k, e);
+	for (unsigned i = 0; i < e->n_hnp; i++)
+		dmm_hidx_remove(&t->by_prefix, prefix_hash(t, dmm_bce_hnp(e, i)), idx);
+	for (m = e->more; m; m = next) {
+		next = m->next;
+		m->next = t->more_free;
+		t->more_free = m;
+	}
+	dmm_hidx_remove(&t->by_mnid, entry_mnid_hash(t, e), idx);
+	if (e->mnid_len > DMM_BCE_MNID_INLINE)
+		dmm_arena_put(t->arena, e->mnid_id.out, e->mnid_len);
+	e->mnid_id.out = NULL;
+	e->mnid_len = 0;
+	e->more = NULL;
+	e->n_hnp = 0;
+	e->handle.gen++;
+	t->count--;
+	t->free_stack[t->nfree++] = idx;
 }
 
 struct dmm_bcache_entry *dmm_bcache_get(const struct dmm_bcache *t, struct dmm_handle h)
 {
-	return keyed_get(&t->k, h);
+	struct dmm_bcache_entry *e;
+
+	if (h.idx >= t->capacity)
+		return NULL;
+	e = &t->e[h.idx];
+	return live(e) && e->handle.gen == h.gen ? e : NULL;
+}
+
+const struct dmm_mnid *dmm_bce_mnid(const struct dmm_bcache_entry *e, struct dmm_mnid *buf)
+{
+	buf->subtype = e->mnid_subtype;
+	buf->len = e->mnid_len;
+	memcpy(buf->id, dmm_bce_mnid_bytes(e), e->mnid_len);
+	return buf;
+}
+
+bool dmm_bce_mnid_eq(const struct dmm_bcache_entry *e, const struct dmm_mnid *id)
+{
+	return e->mnid_subtype == id->subtype && e->mnid_len == id->len &&
+	       memcmp(dmm_bce_mnid_bytes(e), id->id, id->len) == 0;
+}
+
+static bool bytes_eq_entry(const struct dmm_bcache_entry *a, const struct dmm_bcache_entry *b)
+{
+	return a->mnid_subtype == b->mnid_subtype && a->mnid_len == b->mnid_len &&
+	       memcmp(dmm_bce_mnid_bytes(a), dmm_bce_mnid_bytes(b), a->mnid_len) == 0;
+}
+
+const struct dmm_prefix *dmm_bce_hnp(const struct dmm_bcache_entry *e, unsigned i)
+{
+	const struct dmm_bce_more *m = e->more;
+
+	if (i == 0)
+		return &e->hnp0;
+	if (i >= e->n_hnp)
+		return NULL;
+	while (--i)
+		m = m->next;
+	return &m->p;
+}
+
+unsigned dmm_bce_hnps(const struct dmm_bcache_entry *e, struct dmm_prefix out[DMM_BCE_MAX_HNP])
+{
+	const struct dmm_bce_more *m = e->more;
+
+	if (e->n_hnp)
+		out[0] = e->hnp0;
+	for (unsigned i = 1; i < e->n_hnp; i++, m = m->next)
+		out[i] = m->p;
+	return e->n_hnp;
 }
 
 struct dmm_bcache_entry *dmm_bcache_find_mnid(const struct dmm_bcache *t, const struct dmm_mnid *mnid)
 {
-	return keyed_find_mnid(&t->k, mnid);
+	uint32_t h = mnid_hash(t, mnid), pos, ref;
+
+	for (ref = dmm_hidx_first(&t->by_mnid, h, &pos); ref != DMM_HIDX_NONE;
+	     ref = dmm_hidx_next(&t->by_mnid, h, &pos))
+		if (dmm_bce_mnid_eq(&t->e[ref], mnid))
+			return &t->e[ref];
+	return NULL;
 }
 
 struct dmm_bcache_entry *dmm_bcache_find_mnid_next(const struct dmm_bcache *t,
 						   const struct dmm_bcache_entry *cur)
 {
-	return keyed_find_mnid_next(&t->k, cur);
+	uint32_t h = entry_mnid_hash(t, cur), pos, ref;
+	bool after = false;
+
+	/* Find cur in its probe chain, then the next entry with its MN-ID. */
+	for (ref = dmm_hidx_first(&t->by_mnid, h, &pos); ref != DMM_HIDX_NONE;
+	     ref = dmm_hidx_next(&t->by_mnid, h, &pos)) {
+		if (after && bytes_eq_entry(&t->e[ref], cur))
+			return &t->e[ref];
+		after |= ref == cur->handle.idx;
+	}
+	return NULL;
+}
+
+/* Position of prefix in e's HNP list, or -1. */
+static int hnp_pos(const struct dmm_bcache_entry *e, const struct dmm_prefix *prefix)
+{
+	const struct dmm_bce_more *m = e->more;
+
+	if (e->n_hnp == 0)
+		return -1;
+	if (dmm_prefix_eq(&e->hnp0, prefix))
+		return 0;
+	for (int i = 1; m; i++, m = m->next)
+		if (dmm_prefix_eq(&m->p, prefix))
+			return i;
+	return -1;
 }
 
 struct dmm_bcache_entry *dmm_bcache_find_prefix(const struct dmm_bcache *t, const struct dmm_prefix *prefix)
 {
-	return keyed_find_prefix(&t->k, prefix);
+	uint32_t h = prefix_hash(t, prefix), pos, ref;
+
+	for (ref = dmm_hidx_first(&t->by_prefix, h, &pos); ref != DMM_HIDX_NONE;
+	     ref = dmm_hidx_next(&t->by_prefix, h, &pos))
+		if (hnp_pos(&t->e[ref], prefix) >= 0)
+			return &t->e[ref];
+	return NULL;
 }
 
 int dmm_bcache_add_prefix(struct dmm_bcache *t, struct dmm_bcache_entry *e, const struct dmm_prefix *prefix)
 {
-	return keyed_add_prefix(&t->k, e, prefix);
+	struct dmm_bce_more *m = NULL, **tail;
+	int err;
+
+	if (prefix->len > 128)
+		return DMM_ERR_PREFIX_LEN;
+	if (dmm_bcache_find_prefix(t, prefix))
+		return DMM_ERR_EXISTS;
+	if (e->n_hnp >= DMM_BCE_MAX_HNP || (e->n_hnp && !t->more_free))
+		return DMM_ERR_NOMEM;
+	err = dmm_hidx_insert(&t->by_prefix, prefix_hash(t, prefix), e->handle.idx);
+	if (err)
+		return err;
+	if (e->n_hnp == 0) {
+		e->hnp0 = *prefix;
+	} else {
+		m = t->more_free;
+		t->more_free = m->next;
+		m->next = NULL;
+		m->p = *prefix;
+		for (tail = &e->more; *tail; tail = &(*tail)->next)
+			;
+		*tail = m;
+	}
+	e->n_hnp++;
+	return 0;
 }
 
 int dmm_bcache_del_prefix(struct dmm_bcache *t, struct dmm_bcache_entry *e, const struct dmm_prefix *prefix)
 {
-	return keyed_del_prefix(&t->k, e, prefix);
+	int i = hnp_pos(e, prefix);
+	struct dmm_bce_more **link = &e->more, *m;
+
+	if (i < 0)
+		return DMM_ERR_NOTFOUND;
+	dmm_hidx_remove(&t->by_prefix, prefix_hash(t, prefix), e->handle.idx);
+	/* Order is kept: the second HNP moves into the entry, or the node goes. */
+	if (i == 0 && e->more)
+		e->hnp0 = e->more->p;
+	for (int k = 1; k < i; k++)
+		link = &(*link)->next;
+	m = *link;
+	if (m) {
+		*link = m->next;
+		m->next = t->more_free;
+		t->more_free = m;
+	}
+	e->n_hnp--;
+	return 0;
 }
 
 enum dmm_bce_state dmm_bcache_set_state(struct dmm_bcache *t, struct dmm_bcache_entry *e,
@@ -172,12 +488,17 @@ const char *dmm_bce_state_name(enum dmm_bce_state s)
 
 struct dmm_bcache_entry *dmm_bcache_next(const struct dmm_bcache *t, const struct dmm_bcache_entry *prev)
 {
-	return keyed_next(&t->k, prev);
+	uint32_t i = prev ? prev->handle.idx + 1 : 0;
+
+	for (; i < t->capacity; i++)
+		if (live(&t->e[i]))
+			return &t->e[i];
+	return NULL;
 }
 
 uint32_t dmm_bcache_count(const struct dmm_bcache *t)
 {
-	return t->k.count;
+	return t->count;
 }
 
 uint32_t dmm_bcache_count_state(const struct dmm_bcache *t, enum dmm_bce_state s)
@@ -187,17 +508,25 @@ uint32_t dmm_bcache_count_state(const struct dmm_bcache *t, enum dmm_bce_state s
 
 uint32_t dmm_bcache_capacity(const struct dmm_bcache *t)
 {
-	return t->k.capacity;
+	return t->capacity;
 }
 
 uint32_t dmm_bcache_prefix_room(const struct dmm_bcache *t)
 {
-	const struct dmm_hidx *x = &t->k.by_prefix;
+	const struct dmm_hidx *x = &t->by_prefix;
 
 	return x->limit > x->count ? x->limit - x->count : 0;
 }
 
+size_t dmm_bcache_arena_used(const struct dmm_bcache *t)
+{
+	return t->arena ? dmm_arena_used(t->arena) : 0;
+}
+
 size_t dmm_bcache_bytes(const struct dmm_bcache *t)
 {
-	return sizeof(*t) + keyed_bytes(&t->k);
+	return sizeof(*t) + (size_t)t->capacity * (sizeof(*t->e) + sizeof(*t->free_stack)) + LINE - 1 +
+	       dmm_hidx_bytes(&t->by_mnid) + dmm_hidx_bytes(&t->by_prefix) +
+	       (size_t)t->more_cap * sizeof(*t->more) + (t->lists ? t->capacity * sizeof(*t->lists) : 0) +
+	       (t->arena ? dmm_arena_bytes(t->arena) : 0);
 }

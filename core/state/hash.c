@@ -92,6 +92,11 @@ uint64_t dmm_hash_mnid(uint64_t seed, const struct dmm_mnid *id)
 	return siphash13_2(seed, &id->subtype, 1, id->id, id->len);
 }
 
+uint64_t dmm_hash_mnid_bytes(uint64_t seed, uint8_t subtype, const uint8_t *id, size_t len)
+{
+	return siphash13_2(seed, &subtype, 1, id, len);
+}
+
 uint64_t dmm_hash_prefix(uint64_t seed, const struct dmm_prefix *p)
 {
 	return siphash13_2(seed, &p->len, 1, p->addr.b, 16);

@@ -13,14 +13,20 @@
  * Lookups are O(1): by MN-ID (several entries may share one MN-ID, one per
  * interface of a multihomed MN, RFC 5213 §5.4.1) and by home network
  * prefix (exact match on address and length; a prefix belongs to at most
- * one entry). The MN-ID and the HNP list are keys: read them, but change
- * HNPs only through dmm_bcache_add_prefix()/dmm_bcache_del_prefix().
+ * one entry). Both indexes store a 32-bit hash tag beside each slot
+ * number, so a probe touches an entry only when its tag matches: a
+ * lookup costs the index line and the entry's first line (plus the arena
+ * block for an MN-ID longer than DMM_BCE_MNID_INLINE octets).
+ * The MN-ID and the HNP list are keys: read them through the accessors
+ * below, and change HNPs only through dmm_bcache_add_prefix() and
+ * dmm_bcache_del_prefix().
  */
 #ifndef DMM_BCACHE_H
 #define DMM_BCACHE_H
 
 #include "dmm/alloc.h"
 #include "dmm/hash.h"
+#include "dmm/mnid.h"
 #include "dmm/types.h"
 
 #define DMM_BCE_MAX_HNP 8   /* home network prefixes per entry */
@@ -62,37 +68,119 @@ int dmm_anchor_list_find(const struct dmm_anchor_list *l, const struct dmm_addr 
  */
 enum dmm_bce_state { DMM_BCE_ACTIVE, DMM_BCE_DEREG_WAIT, DMM_BCE_HANDOFF_WAIT, DMM_BCE_NSTATES };
 
+/* MN-IDs up to this many octets live in the entry; longer ones in the cache's arena. */
+#define DMM_BCE_MNID_INLINE 16
+
+struct dmm_bce_more; /* a home network prefix beyond the first (bcache.c) */
+
+/*
+ * One binding, three cache lines. The keys come first so that a lookup
+ * reads only the first line: the handle, the MN-ID (inline up to
+ * DMM_BCE_MNID_INLINE octets, else a pointer into the cache's arena) and
+ * the first HNP (the others hang off more). The mnid_* and hnp0/more
+ * fields are private: read them with dmm_bce_mnid*() and dmm_bce_hnp*().
+ */
 struct dmm_bcache_entry {
-	struct dmm_handle handle;		/* read-only */
-	enum dmm_bce_state state;		/* change through dmm_bcache_set_state() */
-	bool proxy;				/* proxy registration flag (§5.1) */
-	uint8_t att;				/* access technology type (§8.5) */
-	uint8_t hi;				/* handoff indicator (§8.4) */
-	uint16_t seq;				/* sequence number of the last accepted PBU */
-	uint32_t tunnel_id;			/* bi-directional tunnel to the MAG (dataplane id) */
-	struct dmm_mnid mnid;			/* read-only key */
-	struct dmm_llid llid;			/* MN link-layer identifier (§8.6) */
-	struct dmm_addr mn_lla;			/* MN link-local address (§8.7) */
-	struct dmm_addr pcoa;			/* Proxy-CoA: the MAG's address */
-	uint8_t n_hnp;				/* read-only */
-	struct dmm_prefix hnp[DMM_BCE_MAX_HNP]; /* read-only keys */
-	uint64_t timestamp;	      /* last accepted Timestamp option: 48-bit s, 16-bit 1/65536 s */
-	dmm_time_t lifetime;	      /* granted lifetime */
-	dmm_time_t expires;	      /* when the binding lapses */
-	dmm_time_t created;	      /* first registration */
-	dmm_time_t updated;	      /* last accepted PBU */
-	dmm_time_t reg_time;	      /* last measured registration time (attach → PBA) */
-	uint32_t handovers;	      /* Proxy-CoA changes on this entry */
-	struct dmm_anchor_list pmaar; /* RFC 8885 §3.2 previous MAARs */
+	struct dmm_handle handle; /* read-only */
+	uint8_t mnid_subtype;	  /* private */
+	uint8_t mnid_len;	  /* private */
+	uint8_t n_hnp;		  /* read-only: number of HNPs */
+	uint8_t att;		  /* access technology type (§8.5) */
+	uint8_t hi;		  /* handoff indicator (§8.4) */
+	bool proxy;		  /* proxy registration flag (§5.1) */
+	uint16_t seq;		  /* sequence number of the last accepted PBU */
+	union {
+		uint8_t in[DMM_BCE_MNID_INLINE];
+		uint8_t *out;
+	} mnid_id;		   /* private */
+	struct dmm_prefix hnp0;	   /* private: the first HNP */
+	struct dmm_bce_more *more; /* private: HNPs 2..n_hnp */
+	/* Second line and after: what the roles read once the entry is found. */
+	enum dmm_bce_state state; /* change through dmm_bcache_set_state() */
+	uint32_t tunnel_id;	  /* bi-directional tunnel to the MAG (dataplane id) */
+	uint64_t timestamp;	  /* last accepted Timestamp option: 48-bit s, 16-bit 1/65536 s */
+	dmm_time_t lifetime;	  /* granted lifetime */
+	dmm_time_t expires;	  /* when the binding lapses */
+	dmm_time_t created;	  /* first registration */
+	dmm_time_t updated;	  /* last accepted PBU */
+	dmm_time_t reg_time;	  /* last measured registration time (attach → PBA) */
+	uint32_t handovers;	  /* Proxy-CoA changes on this entry */
+	struct dmm_llid llid;	  /* MN link-layer identifier (§8.6) */
+	struct dmm_addr mn_lla;	  /* MN link-local address (§8.7) */
+	struct dmm_addr pcoa;	  /* Proxy-CoA: the MAG's address */
+	/* RFC 8885 §3.2 previous MAARs; NULL unless the cache was made with anchor_lists. */
+	struct dmm_anchor_list *pmaar;
+	uint8_t spare[8]; /* keeps the entry at 192 octets, three cache lines */
 };
+
+/*
+ * The MN-ID of e copied into buf; returns buf. DMM_BCE_MNID(e) does the
+ * same into a temporary that lives until the end of the enclosing block.
+ */
+const struct dmm_mnid *dmm_bce_mnid(const struct dmm_bcache_entry *e, struct dmm_mnid *buf);
+#define DMM_BCE_MNID(e) dmm_bce_mnid((e), &(struct dmm_mnid){0})
+
+/* The identifier octets of e's MN-ID (length: dmm_bce_mnid_len()); valid while e lives. */
+static inline const uint8_t *dmm_bce_mnid_bytes(const struct dmm_bcache_entry *e)
+{
+	return e->mnid_len <= DMM_BCE_MNID_INLINE ? e->mnid_id.in : e->mnid_id.out;
+}
+
+/* Length in octets of e's MN-ID. */
+static inline unsigned dmm_bce_mnid_len(const struct dmm_bcache_entry *e)
+{
+	return e->mnid_len;
+}
+
+/* True when e's MN-ID equals id (subtype and octets). */
+bool dmm_bce_mnid_eq(const struct dmm_bcache_entry *e, const struct dmm_mnid *id);
+
+/*
+ * HNP number i of e (0 <= i < e->n_hnp, in the order added), or NULL.
+ * i == 0 never gives NULL: with no HNP it is the zero prefix or the last
+ * one removed. Valid until e's HNPs change.
+ */
+const struct dmm_prefix *dmm_bce_hnp(const struct dmm_bcache_entry *e, unsigned i);
+
+/* Copy e's HNPs, in order, to out; returns e->n_hnp. */
+unsigned dmm_bce_hnps(const struct dmm_bcache_entry *e, struct dmm_prefix out[DMM_BCE_MAX_HNP]);
 
 struct dmm_bcache;
 
 /*
+ * What a cache holds, all allocated at creation:
+ * - entries: bindings;
+ * - prefixes: HNPs over all entries;
+ * - more_prefixes: HNPs beyond the first of each entry (the first is in
+ *   the entry); at most prefixes;
+ * - arena_bytes: room for MN-IDs longer than DMM_BCE_MNID_INLINE octets,
+ *   each in a power-of-two block of 32 to 256 octets (arena.h); 0 for none;
+ * - anchor_lists: each entry gets an RFC 8885 P-MAAR list (e->pmaar).
+ */
+struct dmm_bcache_sizes {
+	uint32_t entries;
+	uint32_t prefixes;
+	uint32_t more_prefixes;
+	size_t arena_bytes;
+	bool anchor_lists;
+};
+
+/*
+ * Create a cache of the given sizes. seed keys the hashes (draw it at
+ * random). Memory comes from a, which must outlive the cache; nothing is
+ * allocated afterwards. Returns NULL on bad sizes (entries or prefixes 0,
+ * or above 2^30) or when a fails.
+ */
+struct dmm_bcache *dmm_bcache_new_sized(const struct dmm_alloc *a, const struct dmm_bcache_sizes *sz,
+					uint64_t seed);
+
+/*
  * Create a cache for up to capacity entries and up to prefix_capacity HNPs
- * over all entries (0: same as capacity). seed keys the hashes (draw it at
- * random). Memory comes from a, which must outlive the cache. Returns NULL
- * on bad arguments or when a fails.
+ * over all entries (0: same as capacity), any of which may be extra HNPs,
+ * with P-MAAR lists and an arena of 64 octets per entry (plus 4 KiB) for
+ * long MN-IDs. seed keys the hashes (draw it at random). Memory comes from
+ * a, which must outlive the cache. Returns NULL on bad arguments or when
+ * a fails.
  */
 struct dmm_bcache *dmm_bcache_new(const struct dmm_alloc *a, uint32_t capacity, uint32_t prefix_capacity,
 				  uint64_t seed);
@@ -103,7 +191,8 @@ void dmm_bcache_free(struct dmm_bcache *bc);
 /*
  * Add an entry for mnid in state ACTIVE, all other fields zero, and
  * return it (the caller fills it in); *out gets its handle when out is not
- * NULL. Returns NULL when the cache is full or mnid->len is 0.
+ * NULL. Returns NULL when the cache is full, mnid->len is 0, or the
+ * MN-ID is long and the arena has no block for it.
  */
 struct dmm_bcache_entry *dmm_bcache_add(struct dmm_bcache *bc, const struct dmm_mnid *mnid,
 					struct dmm_handle *out);
@@ -130,7 +219,8 @@ struct dmm_bcache_entry *dmm_bcache_find_prefix(const struct dmm_bcache *bc, con
 /*
  * Add prefix to e's HNP list and index. Returns 0, DMM_ERR_PREFIX_LEN (len
  * above 128), DMM_ERR_EXISTS (the prefix belongs to an entry, e included)
- * or DMM_ERR_NOMEM (e has DMM_BCE_MAX_HNP, or prefix_capacity reached).
+ * or DMM_ERR_NOMEM (e has DMM_BCE_MAX_HNP, prefix_capacity reached, or
+ * no room left for more_prefixes). On error e is unchanged.
  */
 int dmm_bcache_add_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e, const struct dmm_prefix *prefix);
 
@@ -163,7 +253,10 @@ uint32_t dmm_bcache_capacity(const struct dmm_bcache *bc);
 /* How many more prefixes the table accepts, over all entries (its prefix capacity less those held). */
 uint32_t dmm_bcache_prefix_room(const struct dmm_bcache *bc);
 
-/* Bytes allocated for the table (entries, indexes, header). */
+/* Octets of the MN-ID arena held by long MN-IDs (whole blocks). */
+size_t dmm_bcache_arena_used(const struct dmm_bcache *bc);
+
+/* Bytes allocated for the table (entries, indexes, pools, arena, header). */
 size_t dmm_bcache_bytes(const struct dmm_bcache *bc);
 
 #endif

@@ -34,6 +34,9 @@ uint64_t dmm_hash_bytes(uint64_t seed, const void *p, size_t len);
 /* Hash of an MN-ID: subtype and bytes. */
 uint64_t dmm_hash_mnid(uint64_t seed, const struct dmm_mnid *id);
 
+/* The same hash as dmm_hash_mnid() for an MN-ID held as (subtype, len bytes at id). */
+uint64_t dmm_hash_mnid_bytes(uint64_t seed, uint8_t subtype, const uint8_t *id, size_t len);
+
 /* Hash of a prefix: the 16 address bytes and the length. */
 uint64_t dmm_hash_prefix(uint64_t seed, const struct dmm_prefix *p);
 

@@ -96,7 +96,7 @@ static void test_basic(void)
 		CHECK(dmm_bcache_find_prefix(bc, &p) == NULL);
 		CHECK_EQ(e->n_hnp, DMM_BCE_MAX_HNP - 1);
 		p = prefix_n(104, 64);
-		CHECK(dmm_prefix_eq(&e->hnp[4], &p)); /* order kept */
+		CHECK(dmm_prefix_eq(dmm_bce_hnp(e, 4), &p)); /* order kept */
 	}
 
 	/* States. */
@@ -227,14 +227,14 @@ static void test_pmaar(void)
 static void test_alloc_failure(void)
 {
 	/* Every failure point of the constructor unwinds without a leak. */
-	for (int ok = 0; ok < 5; ok++) {
+	for (int ok = 0; ok < 9; ok++) {
 		int left = ok;
 		struct dmm_alloc a = {t_zalloc_limited, t_free, &left};
 
 		CHECK(dmm_bcache_new(&a, 16, 0, 1) == NULL);
 	}
 	{
-		int left = 5;
+		int left = 9;
 		struct dmm_alloc a = {t_zalloc_limited, t_free, &left};
 		struct dmm_bcache *bc = dmm_bcache_new(&a, 16, 0, 1);
 
