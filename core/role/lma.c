@@ -334,6 +334,15 @@ const struct dmm_pool *dmm_lma_pool(const struct dmm_lma *lma)
 	return lma->pool;
 }
 
+void dmm_lma_memory(const struct dmm_lma *lma, struct dmm_lma_memory *out)
+{
+	out->bcache = dmm_bcache_bytes(lma->bc);
+	out->intents = dmm_fm_bytes(lma->base.fm);
+	out->timers = dmm_timers_bytes(lma->base.timers);
+	out->pool = dmm_pool_bytes(lma->pool);
+	out->lma = sizeof(*lma) + sizeof(*lma->bx) * lma->cfg.max_bindings + dmm_hidx_bytes(&lma->bri_idx);
+}
+
 /* --- the role ops table --- */
 
 DMM_ROLE_OPS_ADAPTERS(lma)
