@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * LMA throughput and memory: PBU -> PBA transactions per second through
- * dmm_lma_recv() on one core, with N distinct MNs (initial registrations,
- * then refreshes of random MNs), and bytes per binding at 10^6 bindings.
- * The baseline, measured in the same run, is the codec work every
- * transaction must do anyway: decode the same PBU and encode+decode the
- * PBA. The ratio says how much the LMA's own logic costs on top. The
- * data plane calls (install, remove) made during the refreshes are
- * counted: a refresh changes no forwarding, so it should make none; a
- * handoff phase (every MN to a second MAG) shows what a change costs.
- * Prints figures; never fails on time.
+ * LMA throughput and memory at 10^3, 10^4, 10^5 and 10^6 bindings: PBU ->
+ * PBA transactions per second through dmm_lma_recv() on one core
+ * (initial registrations of N distinct MNs, refreshes of random MNs,
+ * handoffs of every MN to another MAG and back), and the bytes per
+ * binding of every table the LMA allocated, so that a cost that grows
+ * with the size shows. The baseline, measured in the same run, is the
+ * codec work every transaction must do anyway: decode the same PBU and
+ * encode+decode the PBA; the ratio says what the LMA's own logic costs on
+ * top. Data plane calls are counted: a refresh changes no forwarding, so
+ * it should make none. Prints figures; never fails on time.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +23,9 @@
 #include "dmm/pool.h"
 #include "dmm/timers.h"
 
-enum { N_REG = 100000, N_REFRESH = 1000000, N_MEM = 1000000 };
+enum { MIN_REFRESH = 200000, MIN_HANDOFF = 100000 };
+
+static const uint32_t SIZES[] = {1000, 10000, 100000, 1000000};
 
 static size_t allocated;
 
@@ -101,11 +103,15 @@ static int build_pbu(uint8_t *buf, uint32_t n, const struct dmm_prefix *hnp, uin
 	return dmm_mh_encode(buf, DMM_MH_MAX_LEN, &m);
 }
 
-static struct dmm_lma *make(uint32_t cap, struct dmm_policy **pol, struct dmm_addr *lmaa)
+static struct dmm_addr LMAA = {{0x20, 0x01, [15] = 1}};
+static struct dmm_addr MAG1 = {{0x20, 0x01, 0x0f, [15] = 1}}, MAG2 = {{0x20, 0x01, 0x0f, [15] = 2}};
+
+/* An LMA for cap bindings with a pool of at least cap /64s. */
+static struct dmm_lma *make(uint32_t cap, struct dmm_policy *pol)
 {
 	struct dmm_env env;
 	struct dmm_lma_cfg cfg;
-	struct dmm_policy_profile prof;
+	unsigned bits = 0;
 
 	memset(&env, 0, sizeof(env));
 	env.alloc = &A;
@@ -113,146 +119,195 @@ static struct dmm_lma *make(uint32_t cap, struct dmm_policy **pol, struct dmm_ad
 	env.fm = (struct dmm_fm_ops){.install = b_install, .remove = b_remove, .ctx = NULL};
 	env.seed = 42;
 	env.wall_offset = WALL;
-	*pol = dmm_policy_new(&A, 4, 4, 1);
-	memset(&prof, 0, sizeof(prof));
-	prof.may_register = true;
-	dmm_policy_set_default(*pol, &prof);
-	dmm_policy_set_allow_any_mag(*pol, true);
 	dmm_lma_cfg_defaults(&cfg);
-	memset(lmaa, 0, sizeof(*lmaa));
-	lmaa->b[0] = 0x20, lmaa->b[1] = 0x01, lmaa->b[15] = 1;
-	cfg.addr = *lmaa;
+	cfg.addr = LMAA;
 	cfg.max_bindings = cap;
 	cfg.max_peers = 16;
 	cfg.npool = 1;
 	memset(&cfg.pool[0], 0, sizeof(cfg.pool[0]));
 	cfg.pool[0].addr.b[0] = 0x20, cfg.pool[0].addr.b[1] = 0x01, cfg.pool[0].addr.b[2] = 0x0d;
-	cfg.pool[0].len = 40; /* 2^24 /64s */
-	cfg.policy = *pol;
+	while ((1u << bits) < cap)
+		bits++;
+	cfg.pool[0].len = (uint8_t)(64 - bits);
+	cfg.policy = pol;
 	cfg.heartbeat_interval = 0;
 	cfg.timestamp_validity_window = 3600 * DMM_SECOND; /* the run's clock is virtual */
 	return dmm_lma_new(&env, &cfg, 0);
 }
 
-/* Every MN moves to a second MAG (HI 3); the time spent in dmm_lma_recv(), data plane calls counted. */
-static double handoffs(struct dmm_lma *lma, const struct dmm_prefix *pfx, const struct dmm_addr *lmaa,
-		       dmm_time_t *t)
-{
-	struct dmm_addr mag2 = {{0x20, 0x01, 0x0f, [15] = 2}};
-	uint8_t buf[DMM_MH_MAX_LEN];
-	double t0, sum = 0;
-	int n;
+/* One size's figures. */
+struct run {
+	uint32_t n, nref, nho;
+	double reg_ns, ref_ns, base_ns, ho_ns; /* total time of each phase */
+	uint64_t ref_installs, ref_removes, ho_installs, ho_removes;
+	size_t alloc, after;
+	struct dmm_lma_memory mem;
+};
 
-	dp_installs = dp_removes = 0;
-	for (uint32_t i = 0; i < N_REG; i++) {
-		n = build_pbu(buf, i, &pfx[i], DMM_HI_BETWEEN_MAGS, *t);
-		t0 = bench_now_ns();
-		dmm_lma_recv(lma, &mag2, lmaa, buf, (size_t)n, *t);
-		sum += bench_now_ns() - t0;
-		*t += 20000;
-	}
-	if (dmm_role_stats(lma)->handoffs != N_REG)
-		fprintf(stderr, "bench_lma: only %llu handoffs accepted\n",
-			(unsigned long long)dmm_role_stats(lma)->handoffs);
-	return sum;
-}
+static uint64_t rng = 88172645463325252ull;
 
-int main(void)
+/* Initial registrations of r->n MNs; their prefixes into pfx. */
+static void registrations(struct dmm_lma *lma, struct run *r, struct dmm_prefix *pfx, dmm_time_t *t)
 {
-	struct dmm_policy *pol;
-	struct dmm_addr lmaa, mag = {{0x20, 0x01, 0x0f, [15] = 1}};
-	struct dmm_lma *lma = make(N_REG, &pol, &lmaa);
-	struct dmm_prefix *pfx = calloc(N_REG, sizeof(*pfx));
 	uint8_t buf[DMM_MH_MAX_LEN];
 	struct dmm_mh_msg dec;
-	dmm_time_t t = DMM_SECOND;
-	double t0, t_reg, t_ref, t_base, t_ho, sink = 0;
-	uint64_t rng = 88172645463325252ull;
+	double t0;
 	int n;
 
-	if (!lma || !pfx) {
-		fprintf(stderr, "bench_lma: setup failed\n");
-		return 1;
-	}
-	/* Initial registrations; the PBU is built outside the timed part. */
-	t_reg = 0;
-	for (uint32_t i = 0; i < N_REG; i++) {
-		n = build_pbu(buf, i, NULL, DMM_HI_NEW_IF, t);
+	for (uint32_t i = 0; i < r->n; i++) {
+		n = build_pbu(buf, i, NULL, DMM_HI_NEW_IF, *t); /* built outside the timed part */
 		t0 = bench_now_ns();
-		dmm_lma_recv(lma, &mag, &lmaa, buf, (size_t)n, t);
-		t_reg += bench_now_ns() - t0;
-		if (dmm_mh_decode(&dec, sent_buf, sent_len) < 0 || dec.u.ba.status != 0) {
-			fprintf(stderr, "bench_lma: registration %u refused\n", i);
-			return 1;
-		}
+		dmm_lma_recv(lma, &MAG1, &LMAA, buf, (size_t)n, *t);
+		r->reg_ns += bench_now_ns() - t0;
+		BENCH_CHECK("bench_lma", dmm_mh_decode(&dec, sent_buf, sent_len) > 0 && dec.u.ba.status == 0);
 		pfx[i] = dmm_mh_find_opt(&dec, DMM_OPT_HNP, NULL)->u.hnp;
-		t += 20000; /* 20 us apart: Timestamps (1/65536 s) increase */
+		*t += 20000; /* 20 us apart: Timestamps (1/65536 s) increase */
 	}
-	/* Refreshes of random MNs (lifetime extension, same MAG), and the codec-only baseline. */
-	t_ref = t_base = 0;
+}
+
+/* Refreshes of random MNs (lifetime extension, same MAG), and the codec-only baseline. */
+static double refreshes(struct dmm_lma *lma, struct run *r, const struct dmm_prefix *pfx, dmm_time_t *t)
+{
+	uint8_t buf[DMM_MH_MAX_LEN];
+	struct dmm_mh_msg dec;
+	uint64_t ext0 = dmm_role_stats(lma)->lifetime_ext_no_handoff;
+	double t0, sink = 0;
+	int n;
+
 	dp_installs = dp_removes = 0;
-	for (uint32_t k = 0; k < N_REFRESH; k++) {
+	for (uint32_t k = 0; k < r->nref; k++) {
 		uint32_t i;
 
 		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-		i = (uint32_t)(rng % N_REG);
-		n = build_pbu(buf, i, &pfx[i], DMM_HI_NO_CHANGE, t);
+		i = (uint32_t)(rng % r->n);
+		n = build_pbu(buf, i, &pfx[i], DMM_HI_NO_CHANGE, *t);
 		t0 = bench_now_ns();
-		dmm_lma_recv(lma, &mag, &lmaa, buf, (size_t)n, t);
-		t_ref += bench_now_ns() - t0;
+		dmm_lma_recv(lma, &MAG1, &LMAA, buf, (size_t)n, *t);
+		r->ref_ns += bench_now_ns() - t0;
 		/* Baseline: decode the PBU, encode the PBA just sent, decode it. */
 		t0 = bench_now_ns();
 		dmm_mh_decode(&dec, buf, (size_t)n);
 		sink += dec.u.bu.seq;
-		dec.type = DMM_MH_BA;
 		dmm_mh_decode(&dec, sent_buf, sent_len);
 		n = dmm_mh_encode(buf, sizeof(buf), &dec);
 		dmm_mh_decode(&dec, buf, (size_t)n);
-		t_base += bench_now_ns() - t0;
+		r->base_ns += bench_now_ns() - t0;
 		sink += dec.u.ba.status;
-		t += 20000;
+		*t += 20000;
 	}
-	printf("bench_lma: %u initial registrations: %.0f ns/PBU, %.0f PBU/s\n", N_REG, t_reg / N_REG,
-	       1e9 * N_REG / t_reg);
-	printf("bench_lma: %u refreshes over %u MNs: %.0f ns/PBU, %.0f PBU/s; baseline (codec only: decode "
-	       "PBU, "
-	       "encode+decode PBA) %.0f ns; ratio %.2f\n",
-	       N_REFRESH, N_REG, t_ref / N_REFRESH, 1e9 * N_REFRESH / t_ref, t_base / N_REFRESH,
-	       t_ref / t_base);
-	printf("bench_lma: data plane calls during the %u refreshes: %llu installs, %llu removes\n",
-	       N_REFRESH, (unsigned long long)dp_installs, (unsigned long long)dp_removes);
-	if (dmm_role_stats(lma)->lifetime_ext_no_handoff != N_REFRESH)
-		fprintf(stderr, "bench_lma: only %llu refreshes accepted\n",
-			(unsigned long long)dmm_role_stats(lma)->lifetime_ext_no_handoff);
-	t_ho = handoffs(lma, pfx, &lmaa, &t);
-	printf("bench_lma: %u handoffs to another MAG: %.0f ns/PBU, %.0f PBU/s, ratio to the refresh %.2f; "
-	       "data plane calls per handoff: %.2f installs, %.2f removes\n",
-	       N_REG, t_ho / N_REG, 1e9 * N_REG / t_ho, (t_ho / N_REG) / (t_ref / N_REFRESH),
-	       (double)dp_installs / N_REG, (double)dp_removes / N_REG);
-	dmm_lma_free(lma);
-	dmm_policy_free(pol);
-	free(pfx);
+	r->ref_installs = dp_installs, r->ref_removes = dp_removes;
+	BENCH_CHECK("bench_lma", dmm_role_stats(lma)->lifetime_ext_no_handoff - ext0 == r->nref);
+	return sink;
+}
 
-	/* Memory at 10^6 bindings. */
-	allocated = 0;
-	lma = make(N_MEM, &pol, &lmaa);
-	{
-		size_t at_create = allocated, bc;
+/* Every MN moves to the other MAG (HI 2), round after round, at least MIN_HANDOFF in all. */
+static void handoffs(struct dmm_lma *lma, struct run *r, const struct dmm_prefix *pfx, dmm_time_t *t)
+{
+	uint8_t buf[DMM_MH_MAX_LEN];
+	uint64_t ho0 = dmm_role_stats(lma)->handoffs;
+	double t0;
+	int n;
 
-		for (uint32_t i = 0; i < N_MEM; i++) {
-			n = build_pbu(buf, i, NULL, DMM_HI_NEW_IF, t);
-			dmm_lma_recv(lma, &mag, &lmaa, buf, (size_t)n, t);
-			t += 20000;
+	dp_installs = dp_removes = 0;
+	r->nho = 0;
+	for (unsigned round = 0; r->nho < MIN_HANDOFF || round == 0; round++) {
+		const struct dmm_addr *to = round % 2 ? &MAG1 : &MAG2;
+
+		for (uint32_t i = 0; i < r->n; i++, r->nho++) {
+			n = build_pbu(buf, i, &pfx[i], DMM_HI_BETWEEN_MAGS, *t);
+			t0 = bench_now_ns();
+			dmm_lma_recv(lma, to, &LMAA, buf, (size_t)n, *t);
+			r->ho_ns += bench_now_ns() - t0;
+			*t += 20000;
 		}
-		bc = dmm_bcache_bytes(dmm_lma_bcache(lma));
-		printf("bench_lma: %u bindings: %u in the cache; all tables %.0f MB = %.0f bytes/binding "
-		       "(binding cache %.0f, pool %.0f, the rest: intents, timers, per-binding LMA state); "
-		       "allocated at creation, nothing after (%zu bytes more)\n",
-		       N_MEM, dmm_bcache_count(dmm_lma_bcache(lma)), at_create / 1e6,
-		       (double)at_create / N_MEM, (double)bc / N_MEM,
-		       (double)dmm_pool_bytes(dmm_lma_pool(lma)) / N_MEM, allocated - at_create);
 	}
+	r->ho_installs = dp_installs, r->ho_removes = dp_removes;
+	BENCH_CHECK("bench_lma", dmm_role_stats(lma)->handoffs - ho0 == r->nho);
+}
+
+static double one_size(struct run *r, struct dmm_policy *pol)
+{
+	struct dmm_prefix *pfx = calloc(r->n, sizeof(*pfx));
+	struct dmm_lma *lma;
+	dmm_time_t t = DMM_SECOND;
+	double sink;
+
+	allocated = 0;
+	lma = make(r->n, pol);
+	BENCH_CHECK("bench_lma", lma && pfx);
+	r->alloc = allocated;
+	dmm_lma_memory(lma, &r->mem);
+	r->nref = r->n < MIN_REFRESH ? MIN_REFRESH : r->n;
+	registrations(lma, r, pfx, &t);
+	sink = refreshes(lma, r, pfx, &t);
+	handoffs(lma, r, pfx, &t);
+	r->after = allocated - r->alloc;
 	dmm_lma_free(lma);
+	free(pfx);
+	return sink;
+}
+
+static void print_rates(const struct run *r)
+{
+	printf("bench_lma: %8u  %10.0f  %10.0f  %10.0f  %6.0f  %6.0f  %6.0f  %6.0f  %5.2f\n", r->n,
+	       1e9 * r->n / r->reg_ns, 1e9 * r->nref / r->ref_ns, 1e9 * r->nho / r->ho_ns, r->reg_ns / r->n,
+	       r->ref_ns / r->nref, r->ho_ns / r->nho, r->base_ns / r->nref, r->ref_ns / r->base_ns);
+}
+
+static void print_bytes(const struct run *r)
+{
+	const struct dmm_lma_memory *m = &r->mem;
+	double n = r->n;
+	size_t other = r->alloc - m->bcache - m->intents - m->timers - m->pool;
+
+	printf("bench_lma: %8u  %7.0f  %7.0f  %7.0f  %7.0f  %7.0f  %7.0f  %7.0f  %zu\n", r->n, m->bcache / n,
+	       m->intents / n, m->timers / n, m->pool / n, other / n, r->alloc / n, (r->alloc - m->pool) / n,
+	       r->after);
+}
+
+/* Usage: bench_lma [largest size] (default 10^6). */
+int main(int argc, char **argv)
+{
+	enum { NMAX = sizeof(SIZES) / sizeof(SIZES[0]) };
+	struct run runs[NMAX];
+	unsigned NS = 0;
+	struct dmm_policy *pol = dmm_policy_new(&A, 4, 4, 1);
+	struct dmm_policy_profile prof;
+	double sink = 0;
+
+	BENCH_CHECK("bench_lma", pol != NULL);
+	memset(&prof, 0, sizeof(prof));
+	prof.may_register = true;
+	dmm_policy_set_default(pol, &prof);
+	dmm_policy_set_allow_any_mag(pol, true);
+	memset(runs, 0, sizeof(runs));
+	while (NS < NMAX && SIZES[NS] <= (argc > 1 ? strtoul(argv[1], NULL, 10) : SIZES[NMAX - 1]))
+		NS++;
+	BENCH_CHECK("bench_lma", NS > 0);
+	for (unsigned k = 0; k < NS; k++) {
+		runs[k].n = SIZES[k];
+		sink += one_size(&runs[k], pol);
+	}
+	printf("bench_lma: PBU -> PBA on one core; refreshes of random MNs (at least %u), handoffs of every "
+	       "MN "
+	       "between two MAGs (at least %u)\n",
+	       MIN_REFRESH, MIN_HANDOFF);
+	printf("bench_lma: bindings   initial/s   refresh/s   handoff/s  ns/ini  ns/ref   ns/ho  codec   "
+	       "ratio\n");
+	for (unsigned k = 0; k < NS; k++)
+		print_rates(&runs[k]);
+	for (unsigned k = 0; k < NS; k++)
+		printf("bench_lma: %8u bindings: data plane calls in %u refreshes: %llu installs, %llu "
+		       "removes "
+		       "(a refresh changes no forwarding: 0); per handoff: %.2f installs, %.2f removes\n",
+		       runs[k].n, runs[k].nref, (unsigned long long)runs[k].ref_installs,
+		       (unsigned long long)runs[k].ref_removes, (double)runs[k].ho_installs / runs[k].nho,
+		       (double)runs[k].ho_removes / runs[k].nho);
+	printf("bench_lma: bytes per binding, allocated at creation (pool: sized to the bindings, a "
+	       "configuration choice; after: bytes allocated later, should be 0)\n");
+	printf("bench_lma: bindings   bcache  intents   timers     pool    other    total  no-pool  after\n");
+	for (unsigned k = 0; k < NS; k++)
+		print_bytes(&runs[k]);
 	dmm_policy_free(pol);
 	return sink < 0;
 }

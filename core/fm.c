@@ -2,14 +2,20 @@
 /*
  * The intent table of one role instance (ARCHITECTURE.md rule 3).
  *
- * Intents live in a preallocated slot array. An id carries its slot + 1
- * in the low slot_bits bits and the slot's generation above them, up to
- * bit 30: the low part is never 0, so no id is 0, and bit 31 stays clear,
- * so dmm_fm_add() can return every id as a positive int. An id that was
- * removed names no later intent until its slot has been reused
- * 2^(31 - slot_bits) times (at least 64, at the largest capacity). The
- * owner index (a hash multimap from owner handle to slot) lets a
- * binding's intents go with it.
+ * Intents live in a preallocated slot array of struct dmm_intent, the
+ * record the backends and dmm_fm_get() see, with nothing beside it but
+ * two links per slot. An id carries its slot + 1 in the low slot_bits
+ * bits and the slot's generation above them, up to bit 30: the low part
+ * is never 0, so no id is 0, and bit 31 stays clear, so dmm_fm_add() can
+ * return every id as a positive int. An id that was removed names no
+ * later intent until its slot has been reused 2^(31 - slot_bits) times
+ * (at least 64, at the largest capacity).
+ *
+ * The intents of one owner form a chain through the links, oldest first
+ * (the head's prev is the tail), and a hash index holds one entry per
+ * owner: its head. So finding an owner's first intent, the next one,
+ * adding and removing are O(1), whatever the number of intents an owner
+ * holds. A free slot's links hold the free list and its last generation.
  */
 #include <string.h>
 
@@ -17,19 +23,22 @@
 #include "dmm/fm.h"
 #include "dmm/hash.h"
 
-struct fm_slot {
-	struct dmm_intent in; /* in.id == 0: free */
-	uint32_t next_free;
+#define FM_NONE UINT32_MAX
+
+/* An intent slot's links: its owner's chain, or (free slot) the free list and the last generation. */
+struct fm_link {
+	uint32_t next; /* the owner's next intent (FM_NONE: the last); free: the next free slot */
+	uint32_t prev; /* the previous intent (at the head: the tail); free: the slot's generation */
 };
 
 struct dmm_fm {
 	struct dmm_alloc alloc;
 	struct dmm_fm_ops ops;
-	struct fm_slot *slot;
+	struct dmm_intent *slot; /* id == 0: free */
+	struct fm_link *link;
 	uint32_t capacity, count, free_head;
-	uint32_t *gen;
 	unsigned slot_bits;
-	struct dmm_hidx owners;
+	struct dmm_hidx owners; /* owner hash -> the slot of its oldest intent */
 };
 
 static uint32_t owner_hash(struct dmm_handle h)
@@ -37,12 +46,20 @@ static uint32_t owner_hash(struct dmm_handle h)
 	return (uint32_t)dmm_hash_u64((uint64_t)h.gen << 32 | h.idx);
 }
 
-struct dmm_fm *dmm_fm_new(const struct dmm_alloc *a, uint32_t capacity, const struct dmm_fm_ops *ops)
+static bool same_owner(struct dmm_handle a, struct dmm_handle b)
+{
+	return a.idx == b.idx && a.gen == b.gen;
+}
+
+struct dmm_fm *dmm_fm_new_owners(const struct dmm_alloc *a, uint32_t capacity, uint32_t max_owners,
+				 const struct dmm_fm_ops *ops)
 {
 	struct dmm_fm *fm;
 
 	if (!a || !ops || !ops->install || !ops->remove || capacity == 0 || capacity > (1u << 24))
 		return NULL;
+	if (max_owners == 0 || max_owners > capacity)
+		max_owners = capacity;
 	fm = a->zalloc(a->ctx, sizeof(*fm));
 	if (!fm)
 		return NULL;
@@ -52,25 +69,30 @@ struct dmm_fm *dmm_fm_new(const struct dmm_alloc *a, uint32_t capacity, const st
 	fm->slot = a->zalloc(a->ctx, sizeof(*fm->slot) * capacity);
 	if (!fm->slot)
 		goto err_slot;
-	fm->gen = a->zalloc(a->ctx, sizeof(*fm->gen) * capacity);
-	if (!fm->gen)
-		goto err_gen;
-	if (dmm_hidx_init(&fm->owners, a, capacity) != 0)
+	fm->link = a->zalloc(a->ctx, sizeof(*fm->link) * capacity);
+	if (!fm->link)
+		goto err_link;
+	if (dmm_hidx_init(&fm->owners, a, max_owners) != 0)
 		goto err_hidx;
 	while ((1u << fm->slot_bits) <= capacity)
 		fm->slot_bits++;
 	for (uint32_t i = 0; i < capacity; i++)
-		fm->slot[i].next_free = i + 1 < capacity ? i + 1 : UINT32_MAX;
+		fm->link[i].next = i + 1 < capacity ? i + 1 : FM_NONE;
 	fm->free_head = 0;
 	return fm;
 
 err_hidx:
-	a->free(a->ctx, fm->gen);
-err_gen:
+	a->free(a->ctx, fm->link);
+err_link:
 	a->free(a->ctx, fm->slot);
 err_slot:
 	a->free(a->ctx, fm);
 	return NULL;
+}
+
+struct dmm_fm *dmm_fm_new(const struct dmm_alloc *a, uint32_t capacity, const struct dmm_fm_ops *ops)
+{
+	return dmm_fm_new_owners(a, capacity, capacity, ops);
 }
 
 void dmm_fm_free(struct dmm_fm *fm)
@@ -79,75 +101,145 @@ void dmm_fm_free(struct dmm_fm *fm)
 		return;
 	/* One pass over the slots: removing never moves another intent. */
 	for (uint32_t i = 0; i < fm->capacity; i++)
-		if (fm->slot[i].in.id)
-			dmm_fm_del(fm, fm->slot[i].in.id);
+		if (fm->slot[i].id)
+			dmm_fm_del(fm, fm->slot[i].id);
 	dmm_hidx_fini(&fm->owners, &fm->alloc);
-	fm->alloc.free(fm->alloc.ctx, fm->gen);
+	fm->alloc.free(fm->alloc.ctx, fm->link);
 	fm->alloc.free(fm->alloc.ctx, fm->slot);
 	fm->alloc.free(fm->alloc.ctx, fm);
 }
 
-static struct fm_slot *slot_of(const struct dmm_fm *fm, uint32_t id)
+size_t dmm_fm_bytes(const struct dmm_fm *fm)
+{
+	return sizeof(*fm) + ((size_t)sizeof(*fm->slot) + sizeof(*fm->link)) * fm->capacity +
+	       dmm_hidx_bytes(&fm->owners);
+}
+
+size_t dmm_fm_bytes_per_intent(const struct dmm_fm *fm)
+{
+	return (dmm_fm_bytes(fm) + fm->capacity - 1) / fm->capacity;
+}
+
+static struct dmm_intent *slot_of(const struct dmm_fm *fm, uint32_t id)
 {
 	uint32_t i = (id & ((1u << fm->slot_bits) - 1)) - 1;
 
-	if (id == 0 || i >= fm->capacity || fm->slot[i].in.id != id)
+	if (id == 0 || i >= fm->capacity || fm->slot[i].id != id)
 		return NULL;
 	return &fm->slot[i];
 }
 
+/* The slot of owner's oldest intent, or FM_NONE. */
+static uint32_t head_of(const struct dmm_fm *fm, struct dmm_handle owner)
+{
+	uint32_t h = owner_hash(owner), pos, ref;
+
+	for (ref = dmm_hidx_first(&fm->owners, h, &pos); ref != DMM_HIDX_NONE;
+	     ref = dmm_hidx_next(&fm->owners, h, &pos))
+		if (same_owner(fm->slot[ref].owner, owner))
+			return ref;
+	return FM_NONE;
+}
+
+/* Append slot i to its owner's chain; DMM_ERR_NOMEM when it is a new owner and there is no room. */
+static int chain_add(struct dmm_fm *fm, uint32_t i)
+{
+	struct dmm_handle owner = fm->slot[i].owner;
+	uint32_t head = head_of(fm, owner), tail;
+
+	fm->link[i].next = FM_NONE;
+	if (head == FM_NONE) {
+		if (dmm_hidx_insert(&fm->owners, owner_hash(owner), i) != 0)
+			return DMM_ERR_NOMEM;
+		fm->link[i].prev = i;
+		return 0;
+	}
+	tail = fm->link[head].prev;
+	fm->link[tail].next = i;
+	fm->link[i].prev = tail;
+	fm->link[head].prev = i;
+	return 0;
+}
+
+/* Take slot i out of its owner's chain (the index follows a new head). */
+static void chain_del(struct dmm_fm *fm, uint32_t i)
+{
+	struct dmm_handle owner = fm->slot[i].owner;
+	uint32_t next = fm->link[i].next, prev = fm->link[i].prev, head;
+
+	if (fm->link[prev].next != i) {
+		/* i is the head: its successor (if any) becomes the head and keeps the tail. */
+		uint32_t h = owner_hash(owner);
+
+		(void)dmm_hidx_remove(&fm->owners, h, i);
+		if (next != FM_NONE) {
+			fm->link[next].prev = prev;
+			(void)dmm_hidx_insert(&fm->owners, h, next); /* room: one was just removed */
+		}
+		return;
+	}
+	fm->link[prev].next = next;
+	if (next != FM_NONE) {
+		fm->link[next].prev = prev;
+		return;
+	}
+	head = head_of(fm, owner); /* i was the tail */
+	fm->link[head].prev = prev;
+}
+
 int dmm_fm_add(struct dmm_fm *fm, const struct dmm_intent *in, dmm_time_t now)
 {
-	uint32_t i = fm->free_head;
-	struct fm_slot *s;
+	uint32_t i = fm->free_head, next_free, gen;
+	struct dmm_intent *s;
 	int err;
 
-	if (i == UINT32_MAX)
+	if (i == FM_NONE)
 		return DMM_ERR_NOMEM;
 	s = &fm->slot[i];
-	s->in = *in;
+	next_free = fm->link[i].next;
 	/*
 	 * The generation lives above the slot bits, masked to stay below bit
 	 * 31; the slot part (i + 1, never 0) keeps every id non-zero.
 	 */
-	fm->gen[i] = (fm->gen[i] + 1) & ((1u << (31 - fm->slot_bits)) - 1);
-	s->in.id = (fm->gen[i] << fm->slot_bits) | (i + 1);
-	s->in.packets = s->in.bytes = 0;
-	s->in.last_active = now;
-	err = fm->ops.install(fm->ops.ctx, &s->in);
+	gen = (fm->link[i].prev + 1) & ((1u << (31 - fm->slot_bits)) - 1);
+	*s = *in;
+	s->id = (gen << fm->slot_bits) | (i + 1);
+	s->packets = s->bytes = 0;
+	s->last_active = now;
+	err = fm->ops.install(fm->ops.ctx, s);
+	if (err >= 0 && chain_add(fm, i) != 0) {
+		fm->ops.remove(fm->ops.ctx, s);
+		err = DMM_ERR_NOMEM;
+	}
 	if (err < 0) {
-		s->in.id = 0;
+		s->id = 0;
+		fm->link[i] = (struct fm_link){next_free, gen};
 		return err;
 	}
-	if (dmm_hidx_insert(&fm->owners, owner_hash(in->owner), i) != 0) {
-		fm->ops.remove(fm->ops.ctx, &s->in);
-		s->in.id = 0;
-		return DMM_ERR_NOMEM;
-	}
-	fm->free_head = s->next_free;
+	fm->free_head = next_free;
 	fm->count++;
-	return (int)s->in.id;
+	return (int)s->id;
 }
 
-/* Free s's slot without a backend call. */
-static void drop_slot(struct dmm_fm *fm, struct fm_slot *s)
+/* Free slot s without a backend call. */
+static void drop_slot(struct dmm_fm *fm, struct dmm_intent *s)
 {
 	uint32_t i = (uint32_t)(s - fm->slot);
 
-	dmm_hidx_remove(&fm->owners, owner_hash(s->in.owner), i);
-	s->in.id = 0;
-	s->next_free = fm->free_head;
+	chain_del(fm, i);
+	fm->link[i] = (struct fm_link){fm->free_head, s->id >> fm->slot_bits};
+	s->id = 0;
 	fm->free_head = i;
 	fm->count--;
 }
 
 int dmm_fm_del(struct dmm_fm *fm, uint32_t id)
 {
-	struct fm_slot *s = slot_of(fm, id);
+	struct dmm_intent *s = slot_of(fm, id);
 
 	if (!s)
 		return DMM_ERR_NOTFOUND;
-	fm->ops.remove(fm->ops.ctx, &s->in);
+	fm->ops.remove(fm->ops.ctx, s);
 	drop_slot(fm, s);
 	return 0;
 }
@@ -155,21 +247,15 @@ int dmm_fm_del(struct dmm_fm *fm, uint32_t id)
 const struct dmm_intent *dmm_fm_next_owned(const struct dmm_fm *fm, struct dmm_handle owner,
 					   const struct dmm_intent *prev)
 {
-	uint32_t h = owner_hash(owner), pos, ref;
-	bool past = prev == NULL;
+	uint32_t i;
 
-	for (ref = dmm_hidx_first(&fm->owners, h, &pos); ref != DMM_HIDX_NONE;
-	     ref = dmm_hidx_next(&fm->owners, h, &pos)) {
-		const struct dmm_intent *in = &fm->slot[ref].in;
-
-		if (in->owner.idx != owner.idx || in->owner.gen != owner.gen)
-			continue;
-		if (past)
-			return in;
-		if (in == prev)
-			past = true;
-	}
-	return NULL;
+	if (!prev)
+		i = head_of(fm, owner);
+	else if (same_owner(prev->owner, owner) && prev->id)
+		i = fm->link[prev - fm->slot].next;
+	else
+		return NULL;
+	return i == FM_NONE ? NULL : &fm->slot[i];
 }
 
 unsigned dmm_fm_del_owner(struct dmm_fm *fm, struct dmm_handle owner)
@@ -177,16 +263,12 @@ unsigned dmm_fm_del_owner(struct dmm_fm *fm, struct dmm_handle owner)
 	const struct dmm_intent *in;
 	unsigned n = 0;
 
+	/* Oldest first; each removal makes the next one the head. */
 	while ((in = dmm_fm_next_owned(fm, owner, NULL)) != NULL) {
 		dmm_fm_del(fm, in->id);
 		n++;
 	}
 	return n;
-}
-
-static bool same_owner(struct dmm_handle a, struct dmm_handle b)
-{
-	return a.idx == b.idx && a.gen == b.gen;
 }
 
 bool dmm_fm_same(const struct dmm_intent *a, const struct dmm_intent *b)
@@ -218,19 +300,19 @@ static bool same_place(const struct dmm_intent *a, const struct dmm_intent *b)
 static int replace_in_place(struct dmm_fm *fm, const struct dmm_intent *old, const struct dmm_intent *in,
 			    dmm_time_t now)
 {
-	struct fm_slot *s = slot_of(fm, old->id);
+	struct dmm_intent *s = slot_of(fm, old->id);
 	struct dmm_intent next = *in;
 	int err;
 
 	next.id = old->id;
 	next.packets = next.bytes = 0;
 	next.last_active = now;
-	err = fm->ops.replace(fm->ops.ctx, &s->in, &next);
+	err = fm->ops.replace(fm->ops.ctx, s, &next);
 	if (err < 0) {
 		drop_slot(fm, s);
 		return err;
 	}
-	s->in = next;
+	*s = next; /* the same owner: the chain stays */
 	return (int)next.id;
 }
 
@@ -263,47 +345,45 @@ static bool kept(uint32_t id, const uint32_t *keep, unsigned nkeep)
 unsigned dmm_fm_del_owner_except(struct dmm_fm *fm, struct dmm_handle owner, const uint32_t *keep,
 				 unsigned nkeep)
 {
-	const struct dmm_intent *in = NULL;
+	const struct dmm_intent *in, *next;
 	unsigned n = 0;
 
-	/* Removing never moves another intent, but it may reorder the owner chain: start over. */
-	while ((in = dmm_fm_next_owned(fm, owner, in)) != NULL) {
+	/* Removing one intent leaves the links of the others in place: the walk goes on from its successor. */
+	for (in = dmm_fm_next_owned(fm, owner, NULL); in; in = next) {
+		next = dmm_fm_next_owned(fm, owner, in);
 		if (kept(in->id, keep, nkeep))
 			continue;
 		dmm_fm_del(fm, in->id);
 		n++;
-		in = NULL;
 	}
 	return n;
 }
 
 const struct dmm_intent *dmm_fm_get(const struct dmm_fm *fm, uint32_t id)
 {
-	struct fm_slot *s = slot_of(fm, id);
-
-	return s ? &s->in : NULL;
+	return slot_of(fm, id);
 }
 
 const struct dmm_intent *dmm_fm_next(const struct dmm_fm *fm, const struct dmm_intent *prev)
 {
-	uint32_t i = prev ? (uint32_t)((const struct fm_slot *)(const void *)prev - fm->slot) + 1 : 0;
+	uint32_t i = prev ? (uint32_t)(prev - fm->slot) + 1 : 0;
 
 	for (; i < fm->capacity; i++)
-		if (fm->slot[i].in.id)
-			return &fm->slot[i].in;
+		if (fm->slot[i].id)
+			return &fm->slot[i];
 	return NULL;
 }
 
 int dmm_fm_report(struct dmm_fm *fm, uint32_t id, uint64_t packets, uint64_t bytes, dmm_time_t now)
 {
-	struct fm_slot *s = slot_of(fm, id);
+	struct dmm_intent *s = slot_of(fm, id);
 
 	if (!s)
 		return DMM_ERR_NOTFOUND;
-	if (packets != s->in.packets)
-		s->in.last_active = now;
-	s->in.packets = packets;
-	s->in.bytes = bytes;
+	if (packets != s->packets)
+		s->last_active = now;
+	s->packets = packets;
+	s->bytes = bytes;
 	return 0;
 }
 

@@ -200,6 +200,34 @@ static uint32_t pool_capacity(const struct dmm_lma_cfg *cfg)
 	return n == 0 ? 1 : n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
+/*
+ * Choice: intents for what a binding uses: two per HNP (downlink ENCAP,
+ * uplink DECAP; one DROP in DEREG_WAIT) for one HNP each, and a shared
+ * overflow of an eighth for bindings with more HNPs and for the moment of
+ * a handoff with two uplinks (lma_set_intents(): the new DECAP before the
+ * old one goes). A request beyond it is refused with 130 (room_for() in
+ * lma_pbu.c). The fm table holds at most 2^24.
+ */
+static uint32_t intent_capacity(uint32_t cap)
+{
+	uint64_t n = 2ull * cap + cap / 8 + 64;
+
+	return n > (1u << 24) ? (1u << 24) : (uint32_t)n;
+}
+
+/*
+ * Timers: one per binding (BCE_EXPIRE, or BCE_DEREG_DELAY in its place),
+ * one per peer (heartbeat), and a shared overflow of a quarter for the
+ * short ones (BRI retransmission, BCE_HANDOFF_DELAY), which lma_timers.c
+ * arms only while every binding keeps room for its lifetime timer.
+ */
+static uint32_t timer_capacity(const struct dmm_lma_cfg *cfg)
+{
+	uint64_t n = (uint64_t)cfg->max_bindings + cfg->max_bindings / 4 + cfg->max_peers + 64;
+
+	return n > (1u << 30) ? (1u << 30) : (uint32_t)n;
+}
+
 struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg *cfg, dmm_time_t now)
 {
 	const struct dmm_alloc *a = env ? env->alloc : NULL;
@@ -214,11 +242,7 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	if (!env || !a || !env->send || !env->fm.install || !env->fm.remove || !cfg || !cfg_ok(cfg))
 		return NULL;
 	cap = cfg->max_bindings;
-	/*
-	 * Choice: room for two HNPs per binding on average, and two intents
-	 * (downlink, uplink) per HNP; the fm table holds at most 2^24.
-	 */
-	pcap = cap * 2;
+	pcap = cap * 2; /* the binding cache's prefixes */
 	/*
 	 * Compact cache: the first HNP of a binding is in its entry, the
 	 * second average one in the pool; MN-IDs of up to 16 octets are in the
@@ -230,7 +254,7 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	if (!lma)
 		return NULL;
 	lma->cfg = *cfg;
-	lma->fm_cap = pcap * 2 > (1u << 24) ? (1u << 24) : pcap * 2;
+	lma->fm_cap = intent_capacity(cap);
 	lma->bri_seq = (uint16_t)(env->seed >> 16); /* a fresh start for BRI sequence numbers */
 	lma->bc = dmm_bcache_new_sized(a, &bc_sizes, env->seed);
 	if (!lma->bc)
@@ -241,14 +265,16 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	for (unsigned i = 0; i < cfg->npool; i++)
 		if (dmm_pool_add_range(lma->pool, &cfg->pool[i]) != 0)
 			goto err_range;
-	/* Per binding: expiry or de-registration delay, a BRI, a handoff wait; per peer: a heartbeat. */
-	caps.timers = 3 * cap + cfg->max_peers + 16;
+	caps.timers = timer_capacity(cfg);
 	caps.peers = cfg->max_peers;
-	caps.intents = lma->fm_cap;
+	caps.intents = 0; /* made below, with one owner index entry per binding */
 	caps.timer = on_timer;
 	peer_cfg(cfg, &pc);
 	if (dmm_role_base_init(&lma->base, env, &caps, &pc, &pops) != 0)
 		goto err_base;
+	lma->base.fm = dmm_fm_new_owners(a, lma->fm_cap, cap, &env->fm); /* freed by dmm_role_base_fini() */
+	if (!lma->base.fm)
+		goto err_bx;
 	dmm_peers_set_role(lma->base.peers, "lma");
 	lma->bx = a->zalloc(a->ctx, sizeof(*lma->bx) * cap);
 	if (!lma->bx)
@@ -314,6 +340,15 @@ const struct dmm_bcache *dmm_lma_bcache(const struct dmm_lma *lma)
 const struct dmm_pool *dmm_lma_pool(const struct dmm_lma *lma)
 {
 	return lma->pool;
+}
+
+void dmm_lma_memory(const struct dmm_lma *lma, struct dmm_lma_memory *out)
+{
+	out->bcache = dmm_bcache_bytes(lma->bc);
+	out->intents = dmm_fm_bytes(lma->base.fm);
+	out->timers = dmm_timers_bytes(lma->base.timers);
+	out->pool = dmm_pool_bytes(lma->pool);
+	out->lma = sizeof(*lma) + sizeof(*lma->bx) * lma->cfg.max_bindings + dmm_hidx_bytes(&lma->bri_idx);
 }
 
 /* --- the role ops table --- */

@@ -61,9 +61,28 @@ void lma_timers_binding_deleted(struct dmm_lma *lma, const struct dmm_bcache_ent
 	dmm_timers_cancel(lma->base.timers, DMM_TIMER_BCE_HANDOFF_DELAY, e->handle);
 }
 
+/*
+ * Whether the short timer kind of e may be armed: it is armed already (a
+ * new deadline takes no room), or the shared overflow has room while every
+ * binding that may still come keeps one for its lifetime timer, and every
+ * peer one for its heartbeat (lma.c sizes the timers so). Else the BRI
+ * goes without retransmission, the handoff wait ends with the binding's
+ * next event or its lifetime.
+ */
+static bool short_timer_room(struct dmm_lma *lma, unsigned kind, const struct dmm_bcache_entry *e)
+{
+	const struct dmm_timers *t = lma->base.timers;
+	uint64_t held = (uint64_t)dmm_timers_count(t) + lma->cfg.max_bindings - dmm_bcache_count(lma->bc) +
+			lma->cfg.max_peers;
+
+	return dmm_timers_get(t, kind, e->handle) != DMM_TIME_NEVER || held < dmm_timers_capacity(t);
+}
+
 void lma_timers_bri_sent(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now)
 {
-	dmm_timers_set(lma->base.timers, LMA_TIMER_BRI_RETX, e->handle, now + lma_bx_of(lma, e)->bri_delay);
+	if (short_timer_room(lma, LMA_TIMER_BRI_RETX, e))
+		dmm_timers_set(lma->base.timers, LMA_TIMER_BRI_RETX, e->handle,
+			       now + lma_bx_of(lma, e)->bri_delay);
 }
 
 void lma_timers_bri_stopped(struct dmm_lma *lma, const struct dmm_bcache_entry *e)
@@ -73,8 +92,9 @@ void lma_timers_bri_stopped(struct dmm_lma *lma, const struct dmm_bcache_entry *
 
 void lma_timers_handoff_wait_started(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now)
 {
-	dmm_timers_set(lma->base.timers, DMM_TIMER_BCE_HANDOFF_DELAY, e->handle,
-		       now + lma->cfg.max_delay_before_new_bce_assign);
+	if (short_timer_room(lma, DMM_TIMER_BCE_HANDOFF_DELAY, e))
+		dmm_timers_set(lma->base.timers, DMM_TIMER_BCE_HANDOFF_DELAY, e->handle,
+			       now + lma->cfg.max_delay_before_new_bce_assign);
 }
 
 void lma_timers_handoff_wait_ended(struct dmm_lma *lma, const struct dmm_bcache_entry *e)

@@ -284,6 +284,11 @@ uint32_t dmm_timers_count(const struct dmm_timers *t)
 	return t->n;
 }
 
+uint32_t dmm_timers_capacity(const struct dmm_timers *t)
+{
+	return t->capacity;
+}
+
 size_t dmm_timers_bytes(const struct dmm_timers *t)
 {
 	return sizeof(*t) +

@@ -71,6 +71,14 @@ struct dmm_fm;
  */
 struct dmm_fm *dmm_fm_new(const struct dmm_alloc *a, uint32_t capacity, const struct dmm_fm_ops *ops);
 
+/*
+ * As dmm_fm_new(), for intents of at most max_owners distinct owners at a
+ * time (0, or above capacity: capacity), which sizes the owner index; an
+ * add for one more owner then fails with DMM_ERR_NOMEM.
+ */
+struct dmm_fm *dmm_fm_new_owners(const struct dmm_alloc *a, uint32_t capacity, uint32_t max_owners,
+				 const struct dmm_fm_ops *ops);
+
 /* Remove every intent (through ops->remove) and free fm; accepts NULL. */
 void dmm_fm_free(struct dmm_fm *fm);
 
@@ -125,7 +133,10 @@ const struct dmm_intent *dmm_fm_get(const struct dmm_fm *fm, uint32_t id);
 /* Iterate: the intent after prev (NULL: the first), or NULL at the end. */
 const struct dmm_intent *dmm_fm_next(const struct dmm_fm *fm, const struct dmm_intent *prev);
 
-/* The first intent of owner after prev (NULL: the first), or NULL. */
+/*
+ * The intent of owner after prev (NULL: its first), oldest first, or
+ * NULL. O(1): prev must be an intent of owner (else NULL).
+ */
 const struct dmm_intent *dmm_fm_next_owned(const struct dmm_fm *fm, struct dmm_handle owner,
 					   const struct dmm_intent *prev);
 
@@ -137,6 +148,12 @@ int dmm_fm_report(struct dmm_fm *fm, uint32_t id, uint64_t packets, uint64_t byt
 
 /* Number of intents. */
 uint32_t dmm_fm_count(const struct dmm_fm *fm);
+
+/* Bytes allocated for fm: the intent records, their owner links and the owner index. */
+size_t dmm_fm_bytes(const struct dmm_fm *fm);
+
+/* dmm_fm_bytes() per intent of capacity, rounded up: what one more intent of room costs. */
+size_t dmm_fm_bytes_per_intent(const struct dmm_fm *fm);
 
 const char *dmm_fm_action_name(uint8_t action);
 const char *dmm_fm_match_name(uint8_t match);

@@ -76,6 +76,17 @@ void dmm_lma_recv(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 const struct dmm_bcache *dmm_lma_bcache(const struct dmm_lma *lma);
 const struct dmm_pool *dmm_lma_pool(const struct dmm_lma *lma);
 
+/* Bytes an LMA allocated, by table (all at creation). */
+struct dmm_lma_memory {
+	size_t bcache;	/* the binding cache */
+	size_t intents; /* the forwarding intent table (fm.h) */
+	size_t timers;	/* every pending timer's room (timers.h) */
+	size_t pool;	/* the HNP pool */
+	size_t lma;	/* the instance and its per-binding state beside the cache */
+};
+
+void dmm_lma_memory(const struct dmm_lma *lma, struct dmm_lma_memory *out);
+
 extern const struct dmm_role_ops dmm_lma_ops;
 
 #endif

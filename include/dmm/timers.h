@@ -75,6 +75,9 @@ int dmm_timers_pop_expired(struct dmm_timers *t, dmm_time_t now, unsigned *kind,
 /* Pending timers. */
 uint32_t dmm_timers_count(const struct dmm_timers *t);
 
+/* Most pending timers (the capacity t was created with). */
+uint32_t dmm_timers_capacity(const struct dmm_timers *t);
+
 /* Bytes allocated for t. */
 size_t dmm_timers_bytes(const struct dmm_timers *t);
 

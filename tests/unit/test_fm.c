@@ -343,6 +343,183 @@ static void test_ensure(void)
 	dmm_fm_free(fm);
 }
 
+/* A backend with the replace op: what it was asked, in order. */
+struct rbackend {
+	struct backend b;
+	unsigned replaces;
+	uint32_t old_id, new_id;
+	struct dmm_intent last_in;
+	int refuse_replace;
+};
+
+static int rbe_replace(void *ctx, const struct dmm_intent *old, const struct dmm_intent *in)
+{
+	struct rbackend *r = ctx;
+	int e = r->refuse_replace;
+
+	r->refuse_replace = 0;
+	r->replaces++;
+	r->old_id = old->id;
+	r->new_id = in->id;
+	r->last_in = *in;
+	return e;
+}
+
+/*
+ * dmm_fm_ops.replace: a change in the same place is one backend call that
+ * keeps the id and the owner's chain, with counters starting again; a
+ * refused replacement returns the error and the intent is gone (the
+ * backend no longer executes it: no remove call).
+ */
+static void test_replace(void)
+{
+	struct rbackend r = {0};
+	struct dmm_fm_ops ops = {
+		.install = be_install, .remove = be_remove, .replace = rbe_replace, .ctx = &r};
+	struct dmm_fm *fm = dmm_fm_new(&A, 8, &ops);
+	struct dmm_intent in = intent(DMM_FM_ENCAP, H(1, 1), 1), dc = intent(DMM_FM_DECAP, H(1, 1), 1);
+	const struct dmm_intent *got;
+	int id, d, id2;
+
+	CHECK(fm != NULL);
+	id = dmm_fm_ensure(fm, &in, 1000);
+	d = dmm_fm_ensure(fm, &dc, 1000);
+	CHECK(id > 0 && d > 0 && r.b.installs == 2);
+	CHECK_EQ(dmm_fm_report(fm, (uint32_t)id, 10, 1000, 1500), 0);
+	in.peer = addr_last(9);
+	id2 = dmm_fm_ensure(fm, &in, 2000);
+	CHECK_EQ(id2, id);
+	CHECK_EQ(r.replaces, 1);
+	CHECK(r.old_id == (uint32_t)id && r.new_id == (uint32_t)id);
+	CHECK(dmm_addr_eq(&r.last_in.peer, &in.peer));
+	CHECK(r.b.installs == 2 && r.b.removes == 0);
+	got = dmm_fm_get(fm, (uint32_t)id);
+	CHECK(got && dmm_fm_same(got, &in) && got->packets == 0 && got->bytes == 0 &&
+	      got->last_active == 2000);
+	/* The chain is intact: both intents of the owner, oldest first. */
+	got = dmm_fm_next_owned(fm, H(1, 1), NULL);
+	CHECK(got && got->id == (uint32_t)id);
+	got = got ? dmm_fm_next_owned(fm, H(1, 1), got) : NULL;
+	CHECK(got && got->id == (uint32_t)d);
+	CHECK(got && dmm_fm_next_owned(fm, H(1, 1), got) == NULL);
+	/* Unchanged: no call at all. */
+	CHECK_EQ(dmm_fm_ensure(fm, &in, 3000), id);
+	CHECK_EQ(r.replaces, 1);
+	/* Refused: the error; the intent is gone without a remove call; the owner keeps the other one. */
+	in.action = DMM_FM_DROP;
+	r.refuse_replace = DMM_ERR_INVAL;
+	CHECK_EQ(dmm_fm_ensure(fm, &in, 4000), DMM_ERR_INVAL);
+	CHECK_EQ(r.replaces, 2);
+	CHECK_EQ(r.b.removes, 0);
+	CHECK(dmm_fm_get(fm, (uint32_t)id) == NULL);
+	CHECK_EQ(dmm_fm_count(fm), 1);
+	got = dmm_fm_next_owned(fm, H(1, 1), NULL);
+	CHECK(got && got->id == (uint32_t)d && dmm_fm_next_owned(fm, H(1, 1), got) == NULL);
+	CHECK_EQ(dmm_fm_del_owner(fm, H(1, 1)), 1);
+	CHECK_EQ(r.b.last_removed, (uint32_t)d);
+	dmm_fm_free(fm);
+}
+
+/* Whether owner's chain holds exactly ids[0..n), in that order. */
+static bool chain_is(const struct dmm_fm *fm, struct dmm_handle owner, const uint32_t *ids, unsigned n)
+{
+	const struct dmm_intent *in = dmm_fm_next_owned(fm, owner, NULL);
+
+	for (unsigned i = 0; i < n; i++, in = dmm_fm_next_owned(fm, owner, in))
+		if (!in || in->id != ids[i])
+			return false;
+	return in == NULL;
+}
+
+/*
+ * The owner chain: many intents of one owner, interleaved with another's,
+ * are found oldest first; removing the head, the tail or one in the
+ * middle keeps the order; dmm_fm_del_owner() removes oldest first.
+ */
+static void test_owner_chain(void)
+{
+	enum { N = 600 };
+	static uint32_t ids[N], other[N];
+	struct backend b = {0};
+	struct dmm_fm_ops ops = {.install = be_install, .remove = be_remove, .ctx = &b};
+	struct dmm_fm *fm = dmm_fm_new(&A, 2 * N, &ops);
+	unsigned n = N;
+
+	CHECK(fm != NULL);
+	for (unsigned i = 0; i < N; i++) {
+		struct dmm_intent x = intent(DMM_FM_ENCAP, H(7, 1), i), y = intent(DMM_FM_ENCAP, H(8, 1), i);
+
+		ids[i] = (uint32_t)dmm_fm_add(fm, &x, 0);
+		other[i] = (uint32_t)dmm_fm_add(fm, &y, 0);
+	}
+	CHECK(chain_is(fm, H(7, 1), ids, N) && chain_is(fm, H(8, 1), other, N));
+	CHECK(dmm_fm_next_owned(fm, H(7, 2), NULL) == NULL); /* another generation: another owner */
+	/* An intent of another owner as prev: nothing. */
+	CHECK(dmm_fm_next_owned(fm, H(7, 1), dmm_fm_get(fm, other[0])) == NULL);
+	/* Head, tail, middle. */
+	CHECK_EQ(dmm_fm_del(fm, ids[0]), 0);
+	CHECK_EQ(dmm_fm_del(fm, ids[N - 1]), 0);
+	CHECK_EQ(dmm_fm_del(fm, ids[N / 2]), 0);
+	memmove(&ids[N / 2], &ids[N / 2 + 1], sizeof(ids[0]) * (N - 2 - N / 2));
+	memmove(&ids[0], &ids[1], sizeof(ids[0]) * (N - 3));
+	n = N - 3;
+	CHECK(chain_is(fm, H(7, 1), ids, n) && chain_is(fm, H(8, 1), other, N));
+	/* A new one goes to the end. */
+	{
+		struct dmm_intent x = intent(DMM_FM_DROP, H(7, 1), 1);
+
+		ids[n++] = (uint32_t)dmm_fm_add(fm, &x, 0);
+	}
+	CHECK(chain_is(fm, H(7, 1), ids, n));
+	b.removes = 0;
+	CHECK_EQ(dmm_fm_del_owner(fm, H(7, 1)), n);
+	CHECK_EQ(b.last_removed, ids[n - 1]);
+	CHECK(chain_is(fm, H(7, 1), NULL, 0) && chain_is(fm, H(8, 1), other, N));
+	CHECK_EQ(dmm_fm_count(fm), N);
+	/* Every other one of the second owner kept. */
+	for (unsigned i = 0; i < N / 2; i++)
+		ids[i] = other[2 * i];
+	CHECK_EQ(dmm_fm_del_owner_except(fm, H(8, 1), ids, N / 2), N / 2);
+	CHECK(chain_is(fm, H(8, 1), ids, N / 2));
+	dmm_fm_free(fm);
+}
+
+/*
+ * dmm_fm_new_owners(): the owner index holds max_owners owners; an intent
+ * of one more owner is refused (NOMEM, removed from the backend again),
+ * one more intent of a known owner is not. The index is what the smaller
+ * table saves, seen in dmm_fm_bytes_per_intent().
+ */
+static void test_max_owners(void)
+{
+	struct backend b = {0};
+	struct dmm_fm_ops ops = {.install = be_install, .remove = be_remove, .ctx = &b};
+	struct dmm_fm *fm = dmm_fm_new_owners(&A, 64, 2, &ops), *full = dmm_fm_new(&A, 64, &ops);
+	struct dmm_intent x = intent(DMM_FM_ENCAP, H(1, 1), 1);
+
+	CHECK(fm != NULL && full != NULL);
+	if (!fm || !full)
+		return;
+	CHECK(dmm_fm_add(fm, &x, 0) > 0);
+	x.owner = H(2, 1);
+	CHECK(dmm_fm_add(fm, &x, 0) > 0);
+	x.owner = H(3, 1);
+	CHECK_EQ(dmm_fm_add(fm, &x, 0), DMM_ERR_NOMEM);
+	CHECK_EQ(b.removes, 1);
+	CHECK_EQ(dmm_fm_count(fm), 2);
+	x.owner = H(2, 1);
+	CHECK(dmm_fm_add(fm, &x, 0) > 0);
+	/* An owner gone makes room for another. */
+	CHECK_EQ(dmm_fm_del_owner(fm, H(1, 1)), 1);
+	x.owner = H(3, 1);
+	CHECK(dmm_fm_add(fm, &x, 0) > 0);
+	CHECK(dmm_fm_bytes_per_intent(fm) >= sizeof(struct dmm_intent));
+	CHECK(dmm_fm_bytes_per_intent(fm) < dmm_fm_bytes_per_intent(full));
+	CHECK(dmm_fm_bytes(full) >= 64 * sizeof(struct dmm_intent));
+	dmm_fm_free(fm);
+	dmm_fm_free(full);
+}
+
 int main(void)
 {
 	test_new_args();
@@ -352,5 +529,8 @@ int main(void)
 	test_id_range();
 	test_names();
 	test_ensure();
+	test_replace();
+	test_owner_chain();
+	test_max_owners();
 	return check_report("test_fm");
 }
