@@ -45,17 +45,26 @@ j() { jq -r "$1" "$2"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 per() { awk -v a="$1" -v n="$2" 'BEGIN { printf "%.0f", (n > 0 ? a * 1024 / n : 0) }'; }
 
+# A phase's refusals, mismatches and timeouts, for the notes column.
+problems() {
+	jq -r --arg p "$1" 'select(.rejected + .mismatch + .timeouts > 0) |
+		"\($p): \(.rejected) refused \(.statuses | del(."0") | tostring), \(.mismatch) mismatched, \(.timeouts) unanswered; "' \
+		"$SC_T/$1.json"
+}
+
 # One line per phase while it runs, for whoever watches.
 phase() {
 	local name=$1
 	shift
 	mns "$B/mh-load" "$name" "$@" --to $LMA_A --transport "$TR" --window "$WINDOW" >"$SC_T/$name.json"
-	printf '  %-9s %s\n' "$name" "$(jq -c '{sent, accepted, timeouts, unsent, seconds, rate, lat_median_us, lat_p99_us}' "$SC_T/$name.json")"
+	problems "$name" >>"$SC_T/notes"
+	printf '  %-9s %s\n' "$name" "$(jq -c '{sent, accepted, rejected, mismatch, timeouts, unsent, statuses, seconds, rate, lat_median_us, lat_p99_us}' "$SC_T/$name.json")"
 }
 
 run_one() {
 	local size=$1 dp=$2 slab0 slab1 rss0 rss1 reached ho echo note=""
 	echo "bench-scale: $size MNs, $dp data plane (phase limit $LIMIT s)"
+	: >"$SC_T/notes"
 	sc_start "$dp" "$TR" $((size + size / 4 + 16))
 	slab0=$(slab_kb)
 	rss0=$(sc_rss)
@@ -83,7 +92,7 @@ run_one() {
 		"$(ratio "$(j .rate "$SC_T/handoff.json")" "$echo")" "$echo" \
 		"$(j .lat_median_us "$SC_T/register.json")" "$(j .lat_p99_us "$SC_T/register.json")" \
 		"$(per "$rss1" "$reached")" "$(per $((rss1 - rss0)) "$reached")" "$(per $((slab1 - slab0)) "$reached")" \
-		"${note}stop ${SC_STOP_S}s |")")
+		"${note}$(cat "$SC_T/notes")stop ${SC_STOP_S}s |")")
 }
 
 for size in $SIZES; do

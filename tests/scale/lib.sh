@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
+# (SC2034: the variables are for the scripts that source this file)
 #
 # Shared by tests/scale/{scale-test,soak}.sh and bench/scale.sh: one dmmd
 # LMA and the MAGs mh-load plays, in three network namespaces of their own
