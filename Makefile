@@ -182,6 +182,11 @@ scale-test: all $(BUILD)/mh-load
 soak-test: all $(BUILD)/mh-load
 	@tests/scale/soak.sh
 
+# Registrations, refreshes and handoffs per second, install latency and memory
+# per binding, for SIZES x DATAPLANES, beside a UDP echo (root; docs/scale.md).
+bench-scale: all $(BUILD)/mh-load
+	@bench/scale.sh
+
 $(BUILD)/lab-traffic: tools/lab-traffic.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<

@@ -59,8 +59,10 @@ bindings=$(DMMCTL_SOCKET=$TMP/ctl.sock ip netns exec "$NS" "$B/dmmctl" show bind
 ip netns exec "$NS" "$B/mh-load" echo-server --port 5437 &
 E_PID=$!
 sleep 0.2
-# Same sizes as the PBU (88 octets with padding) and the PBA.
-echo=$(ip netns exec "$NS" "$B/mh-load" echo --to 2001:db8:ffff::1 --port 5437 --size 88 --reply 96 \
+# Same sizes as the PBU and the PBA (mh-load reports them).
+size() { sed -E "s/.*\"$1\":([0-9]+).*/\1/" <<<"$pbu"; }
+echo=$(ip netns exec "$NS" "$B/mh-load" echo --to 2001:db8:ffff::1 --port 5437 --size "$(size pbu_bytes)" \
+	--reply "$(size pba_bytes)" \
 	--seconds "$SECS" --window "$WINDOW")
 rate() { sed -E 's/.*"rate":([0-9]+).*/\1/' <<<"$1"; }
 echo "dmmd LMA, $DP data plane, $MNS MNs registered ($bindings bindings), window $WINDOW"

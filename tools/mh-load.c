@@ -102,7 +102,8 @@ struct run {
 	uint32_t fifo_head, fifo_tail;
 	uint64_t sent, acked, accepted, rejected, mismatch, timeouts, late, undecodable, other;
 	uint64_t status_count[256];
-	float *lat; /* microseconds */
+	uint32_t pbu_bytes, pba_bytes; /* sizes of the last PBU and PBA (the echo's sizes) */
+	float *lat;		       /* microseconds */
 	uint64_t nlat;
 };
 
@@ -380,6 +381,7 @@ static void send_some(struct run *r, double t)
 
 		if (len < 0)
 			usage_exit("cannot encode a PBU");
+		r->pbu_bytes = (uint32_t)len;
 		r->slot[seq] = (struct slot){idx, t, true};
 		r->fifo[r->fifo_tail++ % NSEQ] = seq;
 		iov[i] = (struct iovec){buf[i], (size_t)len};
@@ -472,6 +474,7 @@ static void on_pba(struct run *r, const uint8_t *buf, size_t len, const struct i
 	s->busy = false;
 	r->outstanding--;
 	r->acked++;
+	r->pba_bytes = (uint32_t)len;
 	r->status_count[pba.u.ba.status]++;
 	record(r, t - s->at);
 	if (pba.u.ba.status != DMM_BA_ACCEPTED) {
@@ -593,8 +596,9 @@ static void report(struct run *r, double secs)
 			printf("%s\"%d\":%llu", first ? "" : ",", s, (unsigned long long)r->status_count[s]);
 			first = 0;
 		}
-	printf("},\"seconds\":%.3f,\"rate\":%.0f,\"lat_median_us\":%.1f,\"lat_p99_us\":%.1f}\n", secs,
-	       secs > 0 ? (double)r->acked / secs : 0, med, p99);
+	printf("},\"seconds\":%.3f,\"rate\":%.0f,\"lat_median_us\":%.1f,\"lat_p99_us\":%.1f,"
+	       "\"pbu_bytes\":%u,\"pba_bytes\":%u}\n",
+	       secs, secs > 0 ? (double)r->acked / secs : 0, med, p99, r->pbu_bytes, r->pba_bytes);
 	fflush(stdout);
 }
 

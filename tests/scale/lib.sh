@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
+# (SC2034: the variables are for the scripts that source this file)
 #
 # Shared by tests/scale/{scale-test,soak}.sh and bench/scale.sh: one dmmd
 # LMA and the MAGs mh-load plays, in three network namespaces of their own
@@ -19,6 +20,7 @@
 #   sc_setup                 the namespaces, links, addresses and routes
 #   sc_start DP TRANSPORT MAXB   dmmd LMA with the data plane, wait for its socket
 #   sc_stop                  SIGTERM, wait; $SC_RC holds dmmd's exit status
+#   sc_stop_within SECS      the same, SIGKILL after SECS seconds
 #   sc_state                 routes, rules, nft tables and links of the LMA ns (for a diff)
 #   sc_rss                   dmmd's resident set in kB
 #   sc_bindings              binding count: the sum of show peers' "bindings"
@@ -101,6 +103,8 @@ sc_setup() {
 	ip -n "$SC_MAG" -6 route add local 2001:db8:aaaa::/64 dev lo
 	ip -n "$SC_MAG" -6 route add local 2001:db8:aaab::/64 dev lo
 	ip -n "$SC_MAG" -6 route add $LMA_A/128 via fe80::1 dev ml
+	# The MAG host's own address: the source of the UDP echo (the baseline).
+	ip -n "$SC_MAG" addr add 2001:db8:aaaa:ffff::1/128 dev lo nodad
 	ip -n "$SC_CN" -6 route add default via 2001:db8:c::1 dev cl
 	# Many bindings: room for the routes and neighbours of a large table.
 	lns sysctl -qw net.ipv6.route.max_size=4194304 2>/dev/null
@@ -136,6 +140,24 @@ sc_stop() {
 	wait "$D_PID"
 	SC_RC=$?
 	D_PID=
+}
+
+# SIGTERM; after SECS seconds SIGKILL (a bench must not hang). $SC_RC, $SC_STOP_S (seconds taken).
+sc_stop_within() {
+	local t0 i
+	SC_RC=0
+	[[ -n $D_PID ]] || return 0
+	t0=$(date +%s.%N)
+	kill -TERM "$D_PID"
+	for ((i = 0; i < $1 * 10; i++)); do
+		kill -0 "$D_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$D_PID" 2>/dev/null && kill -9 "$D_PID"
+	wait "$D_PID"
+	SC_RC=$?
+	D_PID=
+	SC_STOP_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 }
 
 sc_state() {
