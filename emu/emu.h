@@ -113,13 +113,33 @@ struct emu_heap_ent {
 	uint32_t slot;
 };
 
+/*
+ * A calendar queue: time is cut into buckets of 2^EMU_BUCKET_SHIFT ns. The
+ * bucket being run is a binary heap ordered by (time, sequence); the next
+ * EMU_RING buckets are lists of slots in the order scheduled, in a ring (a
+ * bitmap marks the non-empty ones); events further ahead wait in a second
+ * binary heap.
+ */
+#define EMU_BUCKET_SHIFT 20
+#define EMU_RING (1u << 18)
+#define EMU_NO_SLOT UINT32_MAX
+
 struct emu_engine {
 	dmm_time_t now;
 	uint64_t seq;
 	uint64_t processed;
-	struct emu_heap_ent *heap;
+	struct emu_heap_ent *heap; /* the current bucket */
 	uint32_t n, cap;
-	struct emu_event *slab; /* events by slot */
+	uint64_t cur;		  /* absolute index of the current bucket */
+	uint32_t *ring_head;	  /* EMU_RING buckets after cur: first slot, or EMU_NO_SLOT */
+	uint32_t *ring_tail;	  /* last slot */
+	uint64_t *ring_bits;	  /* non-empty ring buckets */
+	uint64_t ring_count;	  /* events in the ring */
+	struct emu_heap_ent *far; /* beyond the ring */
+	uint32_t nfar, far_cap;
+	struct emu_event *slab;	  /* events by slot */
+	struct emu_heap_ent *ent; /* time and sequence by slot, for the ring */
+	uint32_t *link;		  /* next slot in the same ring bucket */
 	uint32_t *free_slots;
 	uint32_t nfree, slab_cap;
 };
