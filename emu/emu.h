@@ -186,17 +186,21 @@ struct emu_dp_ent {
 	bool used;
 };
 
+/* A slot of an open-addressing map from a non-zero 64-bit key. */
+struct emu_map_ent {
+	uint64_t key;
+	uint32_t val;
+};
+
 struct emu_dp {
 	struct emu_dp_ent *v;
 	uint32_t cap, count, free_head;
+	uint32_t hwm; /* slots from here on were never used */
 	/* id -> slot */
-	uint64_t *id_keys;
-	uint32_t *id_vals;
-	uint32_t id_mask;
+	struct emu_map_ent *ids;
 	/* upper 64 bits of a /64 -> first slot of the chain */
-	uint64_t *p_keys;
-	uint32_t *p_vals;
-	uint32_t p_mask;
+	struct emu_map_ent *pfx;
+	uint32_t mask;
 	uint32_t other_head; /* intents whose prefix is not a /64 */
 	/* BUFFER: packets held until the next install */
 	struct emu_pkt *buf;

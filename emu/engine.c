@@ -9,6 +9,7 @@
  * The order is exactly that of one heap over all events. Events live in
  * a slab with a free list; the queues move 24-byte entries, not events.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -271,6 +272,16 @@ static int slab_reserve(struct emu_engine *e)
 	return 0;
 }
 
+/* The bytes of an event of this type that carry something: the head, and the part of u it uses. */
+static size_t ev_size(uint8_t type)
+{
+	if (type == EV_PKT)
+		return offsetof(struct emu_event, u) + sizeof(((struct emu_event *)0)->u.pkt);
+	if (type == EV_MH)
+		return offsetof(struct emu_event, u) + sizeof(((struct emu_event *)0)->u.mh);
+	return offsetof(struct emu_event, u);
+}
+
 int emu_schedule(struct emu_engine *e, dmm_time_t at, const struct emu_event *ev)
 {
 	struct emu_heap_ent x;
@@ -296,7 +307,7 @@ int emu_schedule(struct emu_engine *e, dmm_time_t at, const struct emu_event *ev
 		return -1;
 	e->nfree--;
 	e->seq++;
-	e->slab[x.slot] = *ev;
+	memcpy(&e->slab[x.slot], ev, ev_size(ev->type));
 	return 0;
 }
 
@@ -351,7 +362,7 @@ bool emu_next(struct emu_engine *e, struct emu_event *out)
 	if (e->n == 0 && !advance(e))
 		return false;
 	top = heap_pop(e->heap, &e->n);
-	*out = e->slab[top.slot];
+	memcpy(out, &e->slab[top.slot], ev_size(e->slab[top.slot].type));
 	e->free_slots[e->nfree++] = top.slot;
 	e->now = top.at;
 	e->processed++;
