@@ -52,19 +52,16 @@ int emu_dp_init(struct emu_dp *dp, uint32_t cap, uint32_t buffer_cap)
 	while (size < cap * 2)
 		size <<= 1;
 	dp->cap = cap;
+	/* Zeroed and filled from the front: pages never used stay untouched. */
 	dp->v = calloc(cap, sizeof(*dp->v));
-	dp->id_keys = calloc(size, sizeof(*dp->id_keys));
-	dp->id_vals = calloc(size, sizeof(*dp->id_vals));
-	dp->p_keys = calloc(size, sizeof(*dp->p_keys));
-	dp->p_vals = calloc(size, sizeof(*dp->p_vals));
+	dp->ids = calloc(size, sizeof(*dp->ids));
+	dp->pfx = calloc(size, sizeof(*dp->pfx));
 	dp->buf_cap = buffer_cap;
 	dp->buf = calloc(buffer_cap + 1, sizeof(*dp->buf));
-	if (!dp->v || !dp->id_keys || !dp->id_vals || !dp->p_keys || !dp->p_vals || !dp->buf)
+	if (!dp->v || !dp->ids || !dp->pfx || !dp->buf)
 		return -1;
-	dp->id_mask = dp->p_mask = size - 1;
-	for (uint32_t i = 0; i < cap; i++)
-		dp->v[i].next = i + 1 < cap ? i + 1 : NONE;
-	dp->free_head = 0;
+	dp->mask = size - 1;
+	dp->free_head = NONE;
 	dp->other_head = NONE;
 	return 0;
 }
@@ -72,53 +69,50 @@ int emu_dp_init(struct emu_dp *dp, uint32_t cap, uint32_t buffer_cap)
 void emu_dp_fini(struct emu_dp *dp)
 {
 	free(dp->v);
-	free(dp->id_keys);
-	free(dp->id_vals);
-	free(dp->p_keys);
-	free(dp->p_vals);
+	free(dp->ids);
+	free(dp->pfx);
 	free(dp->buf);
 	memset(dp, 0, sizeof(*dp));
 }
 
 /* Open addressing with backward-shift deletion; keys are never 0. */
-static uint32_t *map_find(uint64_t *keys, uint32_t *vals, uint32_t mask, uint64_t k)
+static uint32_t *map_find(struct emu_map_ent *m, uint32_t mask, uint64_t k)
 {
 	for (uint32_t i = (uint32_t)(k >> 7) & mask;; i = (i + 1) & mask) {
-		if (keys[i] == k)
-			return &vals[i];
-		if (!keys[i])
+		if (m[i].key == k)
+			return &m[i].val;
+		if (!m[i].key)
 			return NULL;
 	}
 }
 
-static void map_put(uint64_t *keys, uint32_t *vals, uint32_t mask, uint64_t k, uint32_t v)
+static void map_put(struct emu_map_ent *m, uint32_t mask, uint64_t k, uint32_t v)
 {
 	uint32_t i = (uint32_t)(k >> 7) & mask;
 
-	while (keys[i] && keys[i] != k)
+	while (m[i].key && m[i].key != k)
 		i = (i + 1) & mask;
-	keys[i] = k;
-	vals[i] = v;
+	m[i].key = k;
+	m[i].val = v;
 }
 
-static void map_del(uint64_t *keys, uint32_t *vals, uint32_t mask, uint64_t k)
+static void map_del(struct emu_map_ent *m, uint32_t mask, uint64_t k)
 {
 	uint32_t i = (uint32_t)(k >> 7) & mask, j;
 
-	while (keys[i] != k) {
-		if (!keys[i])
+	while (m[i].key != k) {
+		if (!m[i].key)
 			return;
 		i = (i + 1) & mask;
 	}
-	keys[i] = 0;
-	for (j = (i + 1) & mask; keys[j]; j = (j + 1) & mask) {
-		uint32_t home = (uint32_t)(keys[j] >> 7) & mask;
+	m[i].key = 0;
+	for (j = (i + 1) & mask; m[j].key; j = (j + 1) & mask) {
+		uint32_t home = (uint32_t)(m[j].key >> 7) & mask;
 
 		/* Move j back to the hole at i unless its home lies in (i, j]. */
 		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
-			keys[i] = keys[j];
-			vals[i] = vals[j];
-			keys[j] = 0;
+			m[i] = m[j];
+			m[j].key = 0;
 			i = j;
 		}
 	}
@@ -138,23 +132,26 @@ int emu_dp_install(void *ctx, const struct dmm_intent *in)
 
 	if (in->match > DMM_FM_SRC || in->action > DMM_FM_DROP || in->prefix.len > 128)
 		return -2; /* DMM_ERR_INVAL */
-	if (s == NONE)
+	if (s == NONE && dp->hwm == dp->cap)
 		return -3; /* DMM_ERR_NOMEM */
+	if (s == NONE)
+		s = dp->hwm++;
+	else
+		dp->free_head = dp->v[s].next;
 	x = &dp->v[s];
-	dp->free_head = x->next;
 	memset(x, 0, sizeof(*x));
 	x->in = *in;
 	x->used = true;
-	map_put(dp->id_keys, dp->id_vals, dp->id_mask, mix(in->id), s);
+	map_put(dp->ids, dp->mask, mix(in->id), s);
 	if (is64(in)) {
 		uint64_t k = mix(upper64(&in->prefix.addr));
 
-		head = map_find(dp->p_keys, dp->p_vals, dp->p_mask, k);
+		head = map_find(dp->pfx, dp->mask, k);
 		x->next = head ? *head : NONE;
 		x->prev = NONE;
 		if (head)
 			dp->v[*head].prev = s;
-		map_put(dp->p_keys, dp->p_vals, dp->p_mask, k, s);
+		map_put(dp->pfx, dp->mask, k, s);
 	} else {
 		x->next = dp->other_head;
 		x->prev = NONE;
@@ -183,23 +180,23 @@ void emu_dp_remove(void *ctx, const struct dmm_intent *in)
 {
 	struct emu_node *n = ctx;
 	struct emu_dp *dp = &n->dp;
-	uint32_t *sp = map_find(dp->id_keys, dp->id_vals, dp->id_mask, mix(in->id)), s;
+	uint32_t *sp = map_find(dp->ids, dp->mask, mix(in->id)), s;
 	struct emu_dp_ent *x;
 
 	if (!sp)
 		return;
 	s = *sp;
 	x = &dp->v[s];
-	map_del(dp->id_keys, dp->id_vals, dp->id_mask, mix(in->id));
+	map_del(dp->ids, dp->mask, mix(in->id));
 	if (x->prev != NONE) {
 		dp->v[x->prev].next = x->next;
 	} else if (is64(&x->in)) {
 		uint64_t k = mix(upper64(&x->in.prefix.addr));
 
 		if (x->next != NONE)
-			map_put(dp->p_keys, dp->p_vals, dp->p_mask, k, x->next);
+			map_put(dp->pfx, dp->mask, k, x->next);
 		else
-			map_del(dp->p_keys, dp->p_vals, dp->p_mask, k);
+			map_del(dp->pfx, dp->mask, k);
 	} else {
 		dp->other_head = x->next;
 	}
@@ -238,7 +235,7 @@ static struct emu_dp_ent *scan(struct emu_dp *dp, uint32_t s, match_fn fn, const
 static struct emu_dp_ent *lookup(struct emu_dp *dp, const struct dmm_addr *key, match_fn fn,
 				 const struct emu_pkt *p, struct emu_dp_ent *best)
 {
-	uint32_t *head = map_find(dp->p_keys, dp->p_vals, dp->p_mask, mix(upper64(key)));
+	uint32_t *head = map_find(dp->pfx, dp->mask, mix(upper64(key)));
 
 	if (head)
 		best = scan(dp, *head, fn, p, best);

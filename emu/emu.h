@@ -113,13 +113,33 @@ struct emu_heap_ent {
 	uint32_t slot;
 };
 
+/*
+ * A calendar queue: time is cut into buckets of 2^EMU_BUCKET_SHIFT ns. The
+ * bucket being run is a binary heap ordered by (time, sequence); the next
+ * EMU_RING buckets are lists of slots in the order scheduled, in a ring (a
+ * bitmap marks the non-empty ones); events further ahead wait in a second
+ * binary heap.
+ */
+#define EMU_BUCKET_SHIFT 20
+#define EMU_RING (1u << 18)
+#define EMU_NO_SLOT UINT32_MAX
+
 struct emu_engine {
 	dmm_time_t now;
 	uint64_t seq;
 	uint64_t processed;
-	struct emu_heap_ent *heap;
+	struct emu_heap_ent *heap; /* the current bucket */
 	uint32_t n, cap;
-	struct emu_event *slab; /* events by slot */
+	uint64_t cur;		  /* absolute index of the current bucket */
+	uint32_t *ring_head;	  /* EMU_RING buckets after cur: first slot, or EMU_NO_SLOT */
+	uint32_t *ring_tail;	  /* last slot */
+	uint64_t *ring_bits;	  /* non-empty ring buckets */
+	uint64_t ring_count;	  /* events in the ring */
+	struct emu_heap_ent *far; /* beyond the ring */
+	uint32_t nfar, far_cap;
+	struct emu_event *slab;	  /* events by slot */
+	struct emu_heap_ent *ent; /* time and sequence by slot, for the ring */
+	uint32_t *link;		  /* next slot in the same ring bucket */
 	uint32_t *free_slots;
 	uint32_t nfree, slab_cap;
 };
@@ -166,17 +186,21 @@ struct emu_dp_ent {
 	bool used;
 };
 
+/* A slot of an open-addressing map from a non-zero 64-bit key. */
+struct emu_map_ent {
+	uint64_t key;
+	uint32_t val;
+};
+
 struct emu_dp {
 	struct emu_dp_ent *v;
 	uint32_t cap, count, free_head;
+	uint32_t hwm; /* slots from here on were never used */
 	/* id -> slot */
-	uint64_t *id_keys;
-	uint32_t *id_vals;
-	uint32_t id_mask;
+	struct emu_map_ent *ids;
 	/* upper 64 bits of a /64 -> first slot of the chain */
-	uint64_t *p_keys;
-	uint32_t *p_vals;
-	uint32_t p_mask;
+	struct emu_map_ent *pfx;
+	uint32_t mask;
 	uint32_t other_head; /* intents whose prefix is not a /64 */
 	/* BUFFER: packets held until the next install */
 	struct emu_pkt *buf;

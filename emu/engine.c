@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The discrete-event engine: a binary min-heap ordered by (time,
- * insertion sequence), so events at equal times run in the order they
- * were scheduled and a run depends on the seed alone. Events live in a
- * slab with a free list; the heap moves 24-byte entries, not events.
+ * The discrete-event engine: events run in (time, insertion sequence)
+ * order, so events at equal times run in the order they were scheduled
+ * and a run depends on the seed alone. A calendar queue holds them: the
+ * bucket of about 1 ms being run is a binary heap, the next EMU_RING
+ * buckets (about 275 s) are unsorted arrays filled by appending, and
+ * events further ahead wait in a second heap until their bucket comes.
+ * The order is exactly that of one heap over all events. Events live in
+ * a slab with a free list; the queues move 24-byte entries, not events.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,10 +121,18 @@ int emu_engine_init(struct emu_engine *e)
 	memset(e, 0, sizeof(*e));
 	e->cap = 1024;
 	e->heap = malloc(sizeof(*e->heap) * e->cap);
+	e->far_cap = 1024;
+	e->far = malloc(sizeof(*e->far) * e->far_cap);
+	e->ring_head = malloc(sizeof(*e->ring_head) * EMU_RING);
+	e->ring_tail = malloc(sizeof(*e->ring_tail) * EMU_RING);
+	e->ring_bits = calloc(EMU_RING / 64, sizeof(*e->ring_bits));
 	e->slab_cap = 1024;
 	e->slab = malloc(sizeof(*e->slab) * e->slab_cap);
+	e->ent = malloc(sizeof(*e->ent) * e->slab_cap);
+	e->link = malloc(sizeof(*e->link) * e->slab_cap);
 	e->free_slots = malloc(sizeof(*e->free_slots) * e->slab_cap);
-	if (!e->heap || !e->slab || !e->free_slots) {
+	if (!e->heap || !e->far || !e->ring_head || !e->ring_tail || !e->ring_bits || !e->slab || !e->ent ||
+	    !e->link || !e->free_slots) {
 		emu_engine_fini(e);
 		return -1;
 	}
@@ -129,17 +142,31 @@ int emu_engine_init(struct emu_engine *e)
 	return 0;
 }
 
+static void free_mh(struct emu_engine *e, uint32_t slot)
+{
+	if (e->slab[slot].type == EV_MH)
+		free(e->slab[slot].u.mh.buf);
+}
+
 void emu_engine_fini(struct emu_engine *e)
 {
 	/* Mobility Header buffers of events never run. */
-	for (uint32_t i = 0; i < e->n; i++) {
-		struct emu_event *ev = &e->slab[e->heap[i].slot];
-
-		if (ev->type == EV_MH)
-			free(ev->u.mh.buf);
-	}
+	for (uint32_t i = 0; e->slab && i < e->n; i++)
+		free_mh(e, e->heap[i].slot);
+	for (uint32_t i = 0; e->slab && i < e->nfar; i++)
+		free_mh(e, e->far[i].slot);
+	for (uint32_t r = 0; e->slab && e->ring_bits && r < EMU_RING; r++)
+		if (e->ring_bits[r / 64] & (1ULL << (r % 64)))
+			for (uint32_t s = e->ring_head[r]; s != EMU_NO_SLOT; s = e->link[s])
+				free_mh(e, s);
 	free(e->heap);
+	free(e->far);
+	free(e->ring_head);
+	free(e->ring_tail);
+	free(e->ring_bits);
 	free(e->slab);
+	free(e->ent);
+	free(e->link);
 	free(e->free_slots);
 	memset(e, 0, sizeof(*e));
 }
@@ -149,76 +176,193 @@ static bool before(const struct emu_heap_ent *a, const struct emu_heap_ent *b)
 	return a->at < b->at || (a->at == b->at && a->seq < b->seq);
 }
 
-int emu_schedule(struct emu_engine *e, dmm_time_t at, const struct emu_event *ev)
+/* Push x onto the binary heap h of *n entries (room for *cap). */
+static int heap_push(struct emu_heap_ent **h, uint32_t *n, uint32_t *cap, struct emu_heap_ent x)
 {
-	uint32_t slot, i;
+	uint32_t i;
 
-	if (at < e->now)
-		at = e->now;
-	if (e->nfree == 0) {
-		uint32_t ncap = e->slab_cap * 2;
-		struct emu_event *ns = realloc(e->slab, sizeof(*ns) * ncap);
-		uint32_t *nf;
-
-		if (!ns)
-			return -1;
-		e->slab = ns;
-		nf = realloc(e->free_slots, sizeof(*nf) * ncap);
-		if (!nf)
-			return -1;
-		e->free_slots = nf;
-		for (uint32_t k = ncap; k > e->slab_cap; k--)
-			e->free_slots[e->nfree++] = k - 1;
-		e->slab_cap = ncap;
-	}
-	if (e->n == e->cap) {
-		struct emu_heap_ent *nh = realloc(e->heap, sizeof(*nh) * e->cap * 2);
+	if (*n == *cap) {
+		struct emu_heap_ent *nh = realloc(*h, sizeof(*nh) * *cap * 2);
 
 		if (!nh)
 			return -1;
-		e->heap = nh;
-		e->cap *= 2;
+		*h = nh;
+		*cap *= 2;
 	}
-	slot = e->free_slots[--e->nfree];
-	e->slab[slot] = *ev;
-	i = e->n++;
-	struct emu_heap_ent x = {at, e->seq++, slot};
+	i = (*n)++;
 	while (i > 0) {
 		uint32_t p = (i - 1) / 2;
 
-		if (!before(&x, &e->heap[p]))
+		if (!before(&x, &(*h)[p]))
 			break;
-		e->heap[i] = e->heap[p];
+		(*h)[i] = (*h)[p];
 		i = p;
 	}
-	e->heap[i] = x;
+	(*h)[i] = x;
 	return 0;
+}
+
+/* Remove and return the top of the binary heap h of *n > 0 entries. */
+static struct emu_heap_ent heap_pop(struct emu_heap_ent *h, uint32_t *n)
+{
+	struct emu_heap_ent top = h[0], last = h[--*n];
+	uint32_t i = 0;
+
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && before(&h[c + 1], &h[c]))
+			c++;
+		if (!before(&h[c], &last))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (*n)
+		h[i] = last;
+	return top;
+}
+
+static void ring_add(struct emu_engine *e, uint64_t b, struct emu_heap_ent x)
+{
+	uint32_t r = (uint32_t)(b & (EMU_RING - 1));
+	uint64_t bit = 1ULL << (r % 64);
+
+	e->ent[x.slot] = x;
+	e->link[x.slot] = EMU_NO_SLOT;
+	if (e->ring_bits[r / 64] & bit)
+		e->link[e->ring_tail[r]] = x.slot;
+	else
+		e->ring_head[r] = x.slot;
+	e->ring_tail[r] = x.slot;
+	e->ring_bits[r / 64] |= bit;
+	e->ring_count++;
+}
+
+static void *grow_to(void *arr, size_t elem, uint32_t n)
+{
+	return realloc(arr, elem * n);
+}
+
+/* Make room for one more event in the slab. */
+static int slab_reserve(struct emu_engine *e)
+{
+	uint32_t ncap = e->slab_cap * 2;
+	void *p;
+
+	if (e->nfree)
+		return 0;
+	if (!(p = grow_to(e->slab, sizeof(*e->slab), ncap)))
+		return -1;
+	e->slab = p;
+	if (!(p = grow_to(e->ent, sizeof(*e->ent), ncap)))
+		return -1;
+	e->ent = p;
+	if (!(p = grow_to(e->link, sizeof(*e->link), ncap)))
+		return -1;
+	e->link = p;
+	if (!(p = grow_to(e->free_slots, sizeof(*e->free_slots), ncap)))
+		return -1;
+	e->free_slots = p;
+	for (uint32_t k = ncap; k > e->slab_cap; k--)
+		e->free_slots[e->nfree++] = k - 1;
+	e->slab_cap = ncap;
+	return 0;
+}
+
+/* The bytes of an event of this type that carry something: the head, and the part of u it uses. */
+static size_t ev_size(uint8_t type)
+{
+	if (type == EV_PKT)
+		return offsetof(struct emu_event, u) + sizeof(((struct emu_event *)0)->u.pkt);
+	if (type == EV_MH)
+		return offsetof(struct emu_event, u) + sizeof(((struct emu_event *)0)->u.mh);
+	return offsetof(struct emu_event, u);
+}
+
+int emu_schedule(struct emu_engine *e, dmm_time_t at, const struct emu_event *ev)
+{
+	struct emu_heap_ent x;
+	uint64_t b;
+	int rc = 0;
+
+	if (at < e->now)
+		at = e->now;
+	if (slab_reserve(e))
+		return -1;
+	x.at = at;
+	x.seq = e->seq;
+	x.slot = e->free_slots[e->nfree - 1];
+	b = at >> EMU_BUCKET_SHIFT;
+	/* now lies in the current bucket, so b >= cur. */
+	if (b <= e->cur)
+		rc = heap_push(&e->heap, &e->n, &e->cap, x);
+	else if (b - e->cur >= EMU_RING)
+		rc = heap_push(&e->far, &e->nfar, &e->far_cap, x);
+	else
+		ring_add(e, b, x);
+	if (rc)
+		return -1;
+	e->nfree--;
+	e->seq++;
+	memcpy(&e->slab[x.slot], ev, ev_size(ev->type));
+	return 0;
+}
+
+/* The first non-empty ring bucket after cur, as an absolute index (the ring holds events). */
+static uint64_t ring_next(const struct emu_engine *e)
+{
+	uint32_t start = (uint32_t)((e->cur + 1) & (EMU_RING - 1)), r = start;
+
+	for (uint32_t seen = 0; seen <= EMU_RING;) {
+		uint64_t w = e->ring_bits[r / 64] >> (r % 64);
+
+		if (w) {
+			r += (uint32_t)__builtin_ctzll(w);
+			return e->cur + 1 + ((r - start) & (EMU_RING - 1));
+		}
+		seen += 64 - r % 64;
+		r = (r - r % 64 + 64) & (EMU_RING - 1);
+	}
+	return UINT64_MAX;
+}
+
+/* The current bucket is empty: move on to the next one holding events. */
+static bool advance(struct emu_engine *e)
+{
+	uint64_t b = e->ring_count ? ring_next(e) : UINT64_MAX;
+	uint32_t r;
+
+	if (e->nfar && (e->far[0].at >> EMU_BUCKET_SHIFT) < b)
+		b = e->far[0].at >> EMU_BUCKET_SHIFT;
+	if (b == UINT64_MAX)
+		return false;
+	e->cur = b;
+	r = (uint32_t)(b & (EMU_RING - 1));
+	if (e->ring_bits[r / 64] & (1ULL << (r % 64))) {
+		for (uint32_t s = e->ring_head[r]; s != EMU_NO_SLOT; s = e->link[s]) {
+			if (heap_push(&e->heap, &e->n, &e->cap, e->ent[s]))
+				return false;
+			e->ring_count--;
+		}
+		e->ring_bits[r / 64] &= ~(1ULL << (r % 64));
+	}
+	while (e->nfar && (e->far[0].at >> EMU_BUCKET_SHIFT) == b)
+		if (heap_push(&e->heap, &e->n, &e->cap, heap_pop(e->far, &e->nfar)))
+			return false;
+	return true;
 }
 
 bool emu_next(struct emu_engine *e, struct emu_event *out)
 {
-	struct emu_heap_ent top, last;
-	uint32_t i = 0;
+	struct emu_heap_ent top;
 
-	if (e->n == 0)
+	if (e->n == 0 && !advance(e))
 		return false;
-	top = e->heap[0];
-	last = e->heap[--e->n];
-	for (;;) {
-		uint32_t c = 2 * i + 1;
-
-		if (c >= e->n)
-			break;
-		if (c + 1 < e->n && before(&e->heap[c + 1], &e->heap[c]))
-			c++;
-		if (!before(&e->heap[c], &last))
-			break;
-		e->heap[i] = e->heap[c];
-		i = c;
-	}
-	if (e->n)
-		e->heap[i] = last;
-	*out = e->slab[top.slot];
+	top = heap_pop(e->heap, &e->n);
+	memcpy(out, &e->slab[top.slot], ev_size(e->slab[top.slot].type));
 	e->free_slots[e->nfree++] = top.slot;
 	e->now = top.at;
 	e->processed++;
