@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The user data plane's intent table (dataplane/user/table.c) at 10^3,
- * 10^4 and 10^5 intents: ns per install, per remove, per classify of a
- * packet from the TUN (dpu_classify), per accept of a decapsulated packet
- * (DECAP lookup by source and peer), per counter read (lookup by id), and
- * per refresh (remove one intent, install its replacement). Each figure
+ * 10^4, 10^5 and 10^6 intents: ns per install, per remove, per counter
+ * read (lookup by id), per classify of a packet from the TUN (longest
+ * prefix match, dpu_classify), per accept of a decapsulated packet (DECAP
+ * lookup by source and peer), per replace (a handoff: an intent's peer
+ * changed, same id) and per refresh (remove one intent, install its
+ * replacement with a new id). Each figure
  * stands beside its ratio to the 10^3 figure of the same run: a table
  * that scans shows a ratio that grows with the size. The last column, a
  * random read of a plain array as large as the slot array, shows what
@@ -159,7 +161,7 @@ static void semantics(void)
 }
 
 struct figures {
-	double install, remove, classify, accept, counter, refresh, plain;
+	double install, remove, classify, accept, counter, replace, refresh, plain;
 };
 
 static volatile uint32_t sink; /* keeps the baseline's reads */
@@ -227,6 +229,22 @@ static void lookups(struct dmm_dp *dp, uint32_t nb, uint32_t idbase, uint32_t op
 	f->plain = (bench_now_ns() - t) / ops;
 }
 
+/*
+ * Handoff: binding b's DST ENCAP intent (id 2b+1) gets a new peer, same
+ * id, in its slot (what dmm_fm_ensure asks of the backend's replace).
+ */
+static void replace_one(struct dmm_dp *dp, uint32_t b, uint32_t round)
+{
+	static const char ifname[DMM_DP_IFNAMSIZ];
+	struct dmm_intent e = intent(2 * b + 1, DMM_FM_DST, DMM_FM_ENCAP, hnp(b), 0);
+	uint32_t i = dpu_find_id(dp, e.id);
+
+	CHECK(i != NONE);
+	e.peer = peer_of(b + round);
+	dpu_table_replace(dp, i, &e, 0, ifname);
+	CHECK(dpu_find_id(dp, e.id) == i && dmm_addr_eq(&dp->slot[i].in.peer, &e.peer));
+}
+
 /* One size: n intents (n/2 bindings). */
 static void run(uint32_t n, struct figures *f)
 {
@@ -255,6 +273,11 @@ static void run(uint32_t n, struct figures *f)
 	f->refresh = (bench_now_ns() - t) / (2.0 * refresh_ops);
 	CHECK(dp->nused == n);
 	t = bench_now_ns();
+	for (uint32_t k = 0; k < refresh_ops; k++)
+		replace_one(dp, rnd(&s) % nb, k + 1);
+	f->replace = (bench_now_ns() - t) / refresh_ops;
+	CHECK(dp->nused == n);
+	t = bench_now_ns();
 	for (uint32_t b = 0; b < nb; b++) {
 		uint32_t b2 = (uint32_t)(((uint64_t)b * 2654435761u) % nb); /* scattered order */
 		uint32_t e = dpu_find_id(dp, 2 * b2 + 1), d = dpu_find_id(dp, 2 * b2 + 2);
@@ -268,26 +291,37 @@ static void run(uint32_t n, struct figures *f)
 	table_free(dp);
 }
 
+/* One figure and its ratio to the same figure at 10^3. */
+static void cell(double v, double base)
+{
+	printf(" %7.1f x%-5.2f", v, v / base);
+}
+
 static void table(const char *title)
 {
-	static const uint32_t sizes[] = {1000, 10000, 100000};
-	struct figures f[3], *b = &f[0];
+	static const uint32_t sizes[] = {1000, 10000, 100000, 1000000};
+	enum { NSIZES = sizeof(sizes) / sizeof(sizes[0]) };
+	struct figures f[NSIZES], *b = &f[0];
 
 	run(sizes[0], &f[0]); /* warm-up: the first figures of a process include its heap's page faults */
 	printf("%s (ns/op; x = ratio to 10^3 in this run; plain: a random read of an array of the same "
 	       "size)\n",
 	       title);
-	printf("%8s %16s %16s %16s %16s %16s %16s %16s\n", "intents", "install", "remove", "classify",
-	       "accept", "counter", "refresh", "plain");
-	for (int k = 0; k < 3; k++) {
+	printf("%8s %14s %14s %14s %14s %14s %14s %14s %14s\n", "intents", "install", "remove", "by-id",
+	       "lpm-classify", "lpm-accept", "replace", "refresh", "plain");
+	for (unsigned k = 0; k < NSIZES; k++) {
 		run(sizes[k], &f[k]);
-		printf("%8u %8.1f x%-6.2f %8.1f x%-6.2f %8.1f x%-6.2f %8.1f x%-6.2f %8.1f x%-6.2f %8.1f "
-		       "x%-6.2f %8.1f "
-		       "x%-6.2f\n",
-		       sizes[k], f[k].install, f[k].install / b->install, f[k].remove,
-		       f[k].remove / b->remove, f[k].classify, f[k].classify / b->classify, f[k].accept,
-		       f[k].accept / b->accept, f[k].counter, f[k].counter / b->counter, f[k].refresh,
-		       f[k].refresh / b->refresh, f[k].plain, f[k].plain / b->plain);
+		printf("%8u", sizes[k]);
+		cell(f[k].install, b->install);
+		cell(f[k].remove, b->remove);
+		cell(f[k].counter, b->counter);
+		cell(f[k].classify, b->classify);
+		cell(f[k].accept, b->accept);
+		cell(f[k].replace, b->replace);
+		cell(f[k].refresh, b->refresh);
+		cell(f[k].plain, b->plain);
+		printf("\n");
+		fflush(stdout);
 	}
 }
 

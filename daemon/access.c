@@ -15,6 +15,13 @@
  * with L and A) with the MAG as default router; RAs repeat every
  * ra-interval and answer every RS. A link that disappears or loses its
  * carrier detaches its host.
+ *
+ * Links are found without a walk, whatever their number (one per host on
+ * a MAG): by interface index through a hash table, a packet socket's
+ * callback gets its link as context, and the links due for a periodic RA
+ * wait in one queue in deadline order (every link has the same interval,
+ * so a link rescheduled goes to the tail), of which a tick takes only the
+ * due head.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,10 +48,14 @@
 #include "../dataplane/nl.h"
 #include "dmmd.h"
 
-#define ACC_MAX_LINKS 256
+struct dmmd_access;
 
 struct acc_link {
-	int ifindex; /* 0: free slot */
+	struct dmmd_access *a;
+	struct acc_link *hnext;		    /* hash chain by ifindex */
+	struct acc_link *ra_prev, *ra_next; /* RA queue, while queued */
+	bool ra_queued;
+	int ifindex;
 	char name[IFNAMSIZ];
 	int pkt_fd; /* AF_PACKET socket on this link */
 	bool up;    /* carrier */
@@ -64,7 +75,9 @@ struct dmmd_access {
 	struct dmm_nl *nlreq;  /* requests */
 	int icmp_fd;	       /* RA / RS */
 	int tick_fd;
-	struct acc_link link[ACC_MAX_LINKS];
+	struct acc_link **bucket; /* by ifindex; nbucket heads, a power of two */
+	uint32_t nbucket, nlinks;
+	struct acc_link *ra_head, *ra_tail; /* registered links by next_ra, earliest first */
 	uint64_t ra_sent, rs_rcvd, attaches, detaches;
 };
 
@@ -76,12 +89,94 @@ static bool is_access(const struct dmmd_access *a, const char *name)
 	return false;
 }
 
+static struct acc_link **bucket_of(struct dmmd_access *a, int ifindex)
+{
+	return &a->bucket[((uint32_t)ifindex * 0x9e3779b1u) & (a->nbucket - 1)];
+}
+
 static struct acc_link *find_link(struct dmmd_access *a, int ifindex)
 {
-	for (int i = 0; i < ACC_MAX_LINKS; i++)
-		if (a->link[i].ifindex == ifindex)
-			return &a->link[i];
+	if (!a->nbucket)
+		return NULL;
+	for (struct acc_link *l = *bucket_of(a, ifindex); l; l = l->hnext)
+		if (l->ifindex == ifindex)
+			return l;
 	return NULL;
+}
+
+/* Rehash into twice the buckets when links outnumber them: O(1) per link, amortized. 0 or -ENOMEM. */
+static int grow_buckets(struct dmmd_access *a)
+{
+	uint32_t old = a->nbucket, n = old ? 2 * old : 64;
+	struct acc_link **ob = a->bucket, **nb = calloc(n, sizeof(*nb));
+
+	if (!nb)
+		return -ENOMEM;
+	a->bucket = nb;
+	a->nbucket = n;
+	for (uint32_t b = 0; b < old; b++)
+		for (struct acc_link *l = ob[b], *next; l; l = next) {
+			struct acc_link **h = bucket_of(a, l->ifindex);
+
+			next = l->hnext;
+			l->hnext = *h;
+			*h = l;
+		}
+	free(ob);
+	return 0;
+}
+
+/* A new link for ifindex, in the hash table. NULL when out of memory. */
+static struct acc_link *new_link(struct dmmd_access *a, int ifindex)
+{
+	struct acc_link *l, **h;
+
+	if (a->nlinks >= a->nbucket && grow_buckets(a) < 0)
+		return NULL;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->a = a;
+	l->ifindex = ifindex;
+	l->pkt_fd = -1;
+	h = bucket_of(a, ifindex);
+	l->hnext = *h;
+	*h = l;
+	a->nlinks++;
+	return l;
+}
+
+/* Take l out of the hash table and free it. */
+static void free_link(struct dmmd_access *a, struct acc_link *l)
+{
+	struct acc_link **h = bucket_of(a, l->ifindex);
+
+	while (*h != l)
+		h = &(*h)->hnext; /* the chain of one bucket: a link or two */
+	*h = l->hnext;
+	a->nlinks--;
+	free(l);
+}
+
+static void ra_dequeue(struct dmmd_access *a, struct acc_link *l)
+{
+	if (!l->ra_queued)
+		return;
+	*(l->ra_prev ? &l->ra_prev->ra_next : &a->ra_head) = l->ra_next;
+	*(l->ra_next ? &l->ra_next->ra_prev : &a->ra_tail) = l->ra_prev;
+	l->ra_prev = l->ra_next = NULL;
+	l->ra_queued = false;
+}
+
+/* The next periodic RA of l at now + ra-interval: the queue's tail, which keeps it in deadline order. */
+static void ra_schedule(struct dmmd_access *a, struct acc_link *l, dmm_time_t now)
+{
+	ra_dequeue(a, l);
+	l->next_ra = now + (dmm_time_t)a->d->cfg.ra_interval_s * DMM_SECOND;
+	l->ra_prev = a->ra_tail;
+	*(a->ra_tail ? &a->ra_tail->ra_next : &a->ra_head) = l;
+	a->ra_tail = l;
+	l->ra_queued = true;
 }
 
 /* RFC 5213 §6.8: the shared MAC, the shared link-local address, link up. */
@@ -249,6 +344,7 @@ static void detach(struct dmmd_access *a, struct acc_link *l, const char *why)
 	a->d->ro->detach(a->d->role, &l->mnid, dmm_io_now());
 	l->has_mn = false;
 	l->registered = false;
+	ra_dequeue(a, l);
 	l->nprefix = 0;
 	set_filter(l, NULL);
 	a->detaches++;
@@ -257,19 +353,16 @@ static void detach(struct dmmd_access *a, struct acc_link *l, const char *why)
 
 static void on_packet(void *ctx, int fd, uint32_t ev)
 {
-	struct dmmd_access *a = ctx;
+	struct acc_link *l = ctx;
+	struct dmmd_access *a = l->a;
 	uint8_t frame[2048];
 	struct sockaddr_ll from;
 	socklen_t fl = sizeof(from);
 	ssize_t n;
-	struct acc_link *l = NULL;
 
 	(void)ev;
-	for (int i = 0; i < ACC_MAX_LINKS; i++)
-		if (a->link[i].ifindex && a->link[i].pkt_fd == fd)
-			l = &a->link[i];
 	while ((n = recvfrom(fd, frame, sizeof(frame), MSG_DONTWAIT, (struct sockaddr *)&from, &fl)) > 0) {
-		if (!l || from.sll_pkttype == PACKET_OUTGOING || from.sll_halen != 6)
+		if (from.sll_pkttype == PACKET_OUTGOING || from.sll_halen != 6)
 			continue;
 		if (memcmp(from.sll_addr, a->d->cfg.access_mac, 6) == 0)
 			continue;
@@ -334,12 +427,45 @@ static void on_icmp(void *ctx, int fd, uint32_t ev)
 static void link_gone(struct dmmd_access *a, struct acc_link *l, const char *why)
 {
 	detach(a, l, why);
+	ra_dequeue(a, l);
 	if (l->pkt_fd >= 0) {
 		dmm_loop_del(a->d->loop, l->pkt_fd);
 		close(l->pkt_fd);
 	}
-	memset(l, 0, sizeof(*l));
-	l->pkt_fd = -1;
+	free_link(a, l);
+}
+
+/* A new access link: its packet socket, then RFC 5213 §6.8's settings. NULL if it could not be watched. */
+static struct acc_link *open_link(struct dmmd_access *a, int ifindex, const char *name, bool carrier)
+{
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IPV6)};
+	struct acc_link *l = new_link(a, ifindex);
+	int err;
+
+	if (!l) {
+		dmm_logf(&a->d->log, DMM_LOG_ERR, DMM_LC_ND, "access link %s: out of memory", name);
+		return NULL;
+	}
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	/* Protocol 0 until bound: no frames from other links in between. */
+	l->pkt_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	sll.sll_ifindex = ifindex;
+	if (l->pkt_fd >= 0)
+		set_filter(l, NULL);
+	if (l->pkt_fd < 0 || bind(l->pkt_fd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
+	    (errno = -dmm_loop_add(a->d->loop, l->pkt_fd, on_packet, l)) != 0) {
+		dmm_logf(&a->d->log, DMM_LOG_ERR, DMM_LC_ND, "access link %s: packet socket: %s", name,
+			 strerror(errno));
+		if (l->pkt_fd >= 0)
+			close(l->pkt_fd);
+		free_link(a, l);
+		return NULL;
+	}
+	err = configure_link(a, l);
+	dmm_logf(&a->d->log, err ? DMM_LOG_WARN : DMM_LOG_INFO, DMM_LC_ND, "access link %s (index %d) %s%s%s",
+		 name, ifindex, err ? "not configured: " : "configured", err ? strerror(-err) : "",
+		 carrier ? ", carrier up" : "");
+	return l;
 }
 
 static void link_seen(struct dmmd_access *a, int ifindex, const char *name, unsigned flags)
@@ -347,40 +473,14 @@ static void link_seen(struct dmmd_access *a, int ifindex, const char *name, unsi
 	struct acc_link *l = find_link(a, ifindex);
 	bool carrier = (flags & IFF_LOWER_UP) && (flags & IFF_UP);
 
-	if (!l) {
-		struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IPV6)};
-		int err;
-
-		if (!is_access(a, name) || !(l = find_link(a, 0)))
-			return;
-		memset(l, 0, sizeof(*l));
-		l->ifindex = ifindex;
-		snprintf(l->name, sizeof(l->name), "%s", name);
-		/* Protocol 0 until bound: no frames from other links in between. */
-		l->pkt_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		sll.sll_ifindex = ifindex;
-		if (l->pkt_fd >= 0)
-			set_filter(l, NULL);
-		if (l->pkt_fd < 0 || bind(l->pkt_fd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
-		    dmm_loop_add(a->d->loop, l->pkt_fd, on_packet, a) < 0) {
-			dmm_logf(&a->d->log, DMM_LOG_ERR, DMM_LC_ND, "access link %s: packet socket: %s",
-				 name, strerror(errno));
-			if (l->pkt_fd >= 0)
-				close(l->pkt_fd);
-			memset(l, 0, sizeof(*l));
-			l->pkt_fd = -1;
-			return;
-		}
-		err = configure_link(a, l);
-		dmm_logf(&a->d->log, err ? DMM_LOG_WARN : DMM_LOG_INFO, DMM_LC_ND,
-			 "access link %s (index %d) %s%s%s", name, ifindex,
-			 err ? "not configured: " : "configured", err ? strerror(-err) : "",
-			 carrier ? ", carrier up" : "");
-	}
+	if (!l && (!is_access(a, name) || !(l = open_link(a, ifindex, name, carrier))))
+		return;
 	if (l->up && !carrier)
 		detach(a, l, "carrier down");
-	if (!l->up && carrier && l->registered)
+	if (!l->up && carrier && l->registered) {
 		send_ra(a, l, false); /* the host is back: advertise at once */
+		ra_schedule(a, l, dmm_io_now());
+	}
 	l->up = carrier;
 }
 
@@ -423,18 +523,20 @@ static void on_tick(void *ctx, int fd, uint32_t ev)
 {
 	struct dmmd_access *a = ctx;
 	dmm_time_t now = dmm_io_now();
+	struct acc_link *l;
 	uint64_t n;
 
 	(void)ev;
 	if (read(fd, &n, sizeof(n)) < 0)
 		return;
-	for (int i = 0; i < ACC_MAX_LINKS; i++) {
-		struct acc_link *l = &a->link[i];
-
-		if (l->ifindex && l->registered && l->up && now >= l->next_ra) {
-			send_ra(a, l, false);
-			l->next_ra = now + (dmm_time_t)a->d->cfg.ra_interval_s * DMM_SECOND;
+	/* Only the due head of the queue: the rest is later still. */
+	while ((l = a->ra_head) && now >= l->next_ra) {
+		if (!l->registered || !l->up) {
+			ra_dequeue(a, l); /* queued again when it is registered and up */
+			continue;
 		}
+		send_ra(a, l, false);
+		ra_schedule(a, l, now);
 	}
 }
 
@@ -456,7 +558,7 @@ void dmmd_access_mn_event(struct dmmd_access *a, const struct dmm_mn_event *ev)
 			 dmm_mnid_str(ev->mnid, s), l->name,
 			 ev->nprefix ? dmm_prefix_str(&ev->prefix[0], p) : "-");
 		send_ra(a, l, false);
-		l->next_ra = dmm_io_now() + (dmm_time_t)a->d->cfg.ra_interval_s * DMM_SECOND;
+		ra_schedule(a, l, dmm_io_now());
 		/* A prefix sent with valid lifetime 0 is withdrawn (GAP2-1): not advertised again. */
 		{
 			uint8_t k = 0;
@@ -475,12 +577,14 @@ void dmmd_access_mn_event(struct dmmd_access *a, const struct dmm_mn_event *ev)
 		if (l->registered && l->up)
 			send_ra(a, l, true); /* withdraw: valid lifetime 0 */
 		l->registered = false;
+		ra_dequeue(a, l);
 		break;
 	case DMM_MN_REFUSED:
 		dmm_logf(&a->d->log, DMM_LOG_WARN, DMM_LC_ND,
 			 "mn %s on %s refused by the LMA (status %u): no prefix", dmm_mnid_str(ev->mnid, s),
 			 l->name, ev->status);
 		l->registered = false;
+		ra_dequeue(a, l);
 		break;
 	}
 }
@@ -499,8 +603,6 @@ struct dmmd_access *dmmd_access_open(struct dmmd *d)
 	if (!a)
 		return NULL;
 	a->d = d;
-	for (int i = 0; i < ACC_MAX_LINKS; i++)
-		a->link[i].pkt_fd = -1;
 	a->icmp_fd = a->tick_fd = -1;
 	a->nl = mnl_socket_open(NETLINK_ROUTE);
 	a->nlreq = dmm_nl_open(NETLINK_ROUTE);
@@ -555,24 +657,29 @@ err:
 	return NULL;
 }
 
+/* Tell the host its prefix is gone before the binding goes (valid lifetime 0), then let the link go. */
+static void close_link(struct dmmd_access *a, struct acc_link *l)
+{
+	if (l->registered && l->up)
+		send_ra(a, l, true);
+	unconfigure_link(a, l);
+	if (l->pkt_fd >= 0) {
+		dmm_loop_del(a->d->loop, l->pkt_fd);
+		close(l->pkt_fd);
+	}
+	free(l);
+}
+
 void dmmd_access_close(struct dmmd_access *a)
 {
 	if (!a)
 		return;
-	for (int i = 0; i < ACC_MAX_LINKS; i++) {
-		struct acc_link *l = &a->link[i];
-
-		if (!l->ifindex)
-			continue;
-		/* Tell the host its prefix is gone before the binding goes (valid lifetime 0). */
-		if (l->registered && l->up)
-			send_ra(a, l, true);
-		unconfigure_link(a, l);
-		if (l->pkt_fd >= 0) {
-			dmm_loop_del(a->d->loop, l->pkt_fd);
-			close(l->pkt_fd);
+	for (uint32_t b = 0; b < a->nbucket; b++)
+		for (struct acc_link *l = a->bucket[b], *next; l; l = next) {
+			next = l->hnext;
+			close_link(a, l);
 		}
-	}
+	free(a->bucket);
 	if (a->nl) {
 		dmm_loop_del(a->d->loop, mnl_socket_get_fd(a->nl));
 		mnl_socket_close(a->nl);

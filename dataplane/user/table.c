@@ -189,6 +189,28 @@ void dpu_table_del(struct dmm_dp *dp, uint32_t i)
 		lens_rebuild(dp, s->in.match);
 }
 
+void dpu_table_replace(struct dmm_dp *dp, uint32_t i, const struct dmm_intent *c, int ifindex,
+		       const char ifname[DMM_DP_IFNAMSIZ])
+{
+	struct slot *s = &dp->slot[i];
+	bool moved = !dpu_slot_is(s, c->match, &c->prefix);
+
+	if (moved) {
+		chain_unlink(dp, DPU_BY_PREFIX, i);
+		if (!--dp->lencount[s->in.match][s->in.prefix.len])
+			lens_rebuild(dp, s->in.match);
+	}
+	s->in = *c;
+	s->in.packets = s->in.bytes = 0;
+	s->ifindex = ifindex;
+	memcpy(s->ifname, ifname, sizeof(s->ifname));
+	if (moved) {
+		chain_link(dp, DPU_BY_PREFIX, i);
+		if (!dp->lencount[c->match][c->prefix.len]++)
+			lens_rebuild(dp, c->match);
+	}
+}
+
 uint32_t dpu_find_id(const struct dmm_dp *dp, uint32_t id)
 {
 	if (!dp->nbucket)

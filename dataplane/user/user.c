@@ -230,14 +230,24 @@ static void user_close(struct dmm_dp *dp)
 	free(dp);
 }
 
+static bool needs_route(const struct dmm_intent *c)
+{
+	return c->match == DMM_FM_DST && (dpu_to_tun(c->action) || c->action == DMM_FM_DELIVER);
+}
+
+static bool needs_rule(const struct dmm_intent *c)
+{
+	return c->match == DMM_FM_SRC && dpu_to_tun(c->action);
+}
+
 /* The kernel route or rule intent c (in slot i) needs, made to follow the table. 0 or -errno. */
 static int sync_kernel(struct dmm_dp *dp, const struct dmm_intent *c, uint32_t i, bool adding)
 {
 	const struct slot *s = &dp->slot[i];
 
-	if (c->match == DMM_FM_DST && (dpu_to_tun(c->action) || c->action == DMM_FM_DELIVER))
+	if (needs_route(c))
 		return dpu_sync_dst_route(dp, &c->prefix);
-	if (c->match == DMM_FM_SRC && dpu_to_tun(c->action))
+	if (needs_rule(c))
 		return dpu_sync_src_rule(dp, &c->prefix, s->ifname, s->ifindex, adding);
 	return 0;
 }
@@ -254,6 +264,22 @@ static void release_buffered(struct dmm_dp *dp, const struct dmm_intent *c)
 	}
 }
 
+/* Whether in can be executed; its link's interface when it needs one. 0 or -errno. */
+static int check_intent(const struct dmm_dp *dp, const struct dmm_intent *in, char ifname[DMM_DP_IFNAMSIZ],
+			int *ifindex)
+{
+	if (in->match > DMM_FM_SRC || in->action > DMM_FM_DROP || in->prefix.len > 128)
+		return -EINVAL;
+	if ((in->action == DMM_FM_ENCAP || in->action == DMM_FM_DECAP) && dmm_addr_is_zero(&in->peer))
+		return -EINVAL;
+	if (in->action == DMM_FM_DELIVER && in->match != DMM_FM_DST)
+		return -EOPNOTSUPP;
+	if (in->action == DMM_FM_DELIVER || (in->match == DMM_FM_SRC && dpu_to_tun(in->action)))
+		/* A SRC intent on "any link" (0) would need a rule without iif: not offered. */
+		return dpu_link_resolve(dp, in->link, ifname, ifindex);
+	return 0;
+}
+
 static int user_install(struct dmm_dp *dp, const struct dmm_intent *in)
 {
 	struct dmm_intent c = *in;
@@ -262,18 +288,9 @@ static int user_install(struct dmm_dp *dp, const struct dmm_intent *in)
 
 	if (!in->id || dpu_find_id(dp, in->id) != NONE)
 		return -EEXIST;
-	if (in->match > DMM_FM_SRC || in->action > DMM_FM_DROP || in->prefix.len > 128)
-		return -EINVAL;
-	if ((in->action == DMM_FM_ENCAP || in->action == DMM_FM_DECAP) && dmm_addr_is_zero(&in->peer))
-		return -EINVAL;
-	if (in->action == DMM_FM_DELIVER && in->match != DMM_FM_DST)
-		return -EOPNOTSUPP;
-	if (in->action == DMM_FM_DELIVER || (in->match == DMM_FM_SRC && dpu_to_tun(in->action))) {
-		/* A SRC intent on "any link" (0) would need a rule without iif: not offered. */
-		r = dpu_link_resolve(dp, in->link, ifname, &ifindex);
-		if (r < 0)
-			return r;
-	}
+	r = check_intent(dp, in, ifname, &ifindex);
+	if (r < 0)
+		return r;
 	dmm_prefix_mask(&c.prefix);
 	i = dpu_table_add(dp, &c, ifindex, ifname);
 	if (i < 0)
@@ -290,18 +307,83 @@ static int user_install(struct dmm_dp *dp, const struct dmm_intent *in)
 	return 0;
 }
 
-static void user_remove(struct dmm_dp *dp, const struct dmm_intent *in)
+/* Take slot i out (its kernel route or rule follows) and send on what it held. */
+static void drop_slot(struct dmm_dp *dp, uint32_t i)
 {
-	uint32_t i = dpu_find_id(dp, in->id);
-	struct dmm_intent c;
+	struct dmm_intent c = dp->slot[i].in;
 
-	if (i == NONE)
-		return;
-	c = dp->slot[i].in;
 	dpu_table_del(dp, i);
 	sync_kernel(dp, &c, i, false);
 	if (dp->slot[i].bcount)
 		dpu_buf_release(dp, i);
+}
+
+/*
+ * The kernel state of slot i after its intent went from was (on the link
+ * wasname/wasindex) to what the slot holds now: the new route or rule
+ * first, then the old one's removal when nothing uses it any more, so
+ * that the kernel never lacks both. A DST route on the same prefix
+ * changes in one RTM_NEWROUTE with NLM_F_REPLACE. 0 or -errno.
+ */
+static int sync_replaced(struct dmm_dp *dp, uint32_t i, const struct dmm_intent *was, const char *wasname,
+			 int wasindex)
+{
+	const struct slot *s = &dp->slot[i];
+	bool same_prefix = dmm_prefix_eq(&was->prefix, &s->in.prefix);
+	int r = sync_kernel(dp, &s->in, i, true);
+
+	if (r < 0)
+		return r;
+	if (needs_route(was) && !(needs_route(&s->in) && same_prefix))
+		return dpu_sync_dst_route(dp, &was->prefix);
+	if (needs_rule(was) && !(needs_rule(&s->in) && same_prefix && s->ifindex == wasindex))
+		return dpu_sync_src_rule(dp, &was->prefix, wasname, wasindex, false);
+	return 0;
+}
+
+/*
+ * A handoff (dataplane.h replace): the slot of old->id takes in's
+ * forwarding in place, keeping its id and counters, so no packet meets a
+ * missing intent; then the kernel follows (sync_replaced). After an
+ * error old is no longer executed either (fm.h).
+ */
+static int user_replace(struct dmm_dp *dp, const struct dmm_intent *old, const struct dmm_intent *in)
+{
+	uint32_t i = dpu_find_id(dp, old->id);
+	struct dmm_intent c = *in, was;
+	char ifname[DMM_DP_IFNAMSIZ] = "", wasname[DMM_DP_IFNAMSIZ];
+	int ifindex = 0, wasindex, r;
+
+	if (i == NONE)
+		return in->id == old->id || dpu_find_id(dp, in->id) == NONE ? user_install(dp, in) : -EEXIST;
+	r = in->id == old->id ? check_intent(dp, in, ifname, &ifindex) : -EINVAL;
+	if (r < 0) {
+		drop_slot(dp, i);
+		return r;
+	}
+	was = dp->slot[i].in;
+	wasindex = dp->slot[i].ifindex;
+	memcpy(wasname, dp->slot[i].ifname, sizeof(wasname));
+	dmm_prefix_mask(&c.prefix);
+	dpu_table_replace(dp, i, &c, ifindex, ifname);
+	r = sync_replaced(dp, i, &was, wasname, wasindex);
+	if (r < 0) {
+		drop_slot(dp, i);
+		return r;
+	}
+	if (dp->slot[i].bcount && c.action != DMM_FM_BUFFER)
+		dpu_buf_release(dp, i); /* BUFFER no more: what it held goes where the intents now say */
+	if (c.action == DMM_FM_ENCAP || c.action == DMM_FM_DELIVER)
+		release_buffered(dp, &c);
+	return 0;
+}
+
+static void user_remove(struct dmm_dp *dp, const struct dmm_intent *in)
+{
+	uint32_t i = dpu_find_id(dp, in->id);
+
+	if (i != NONE)
+		drop_slot(dp, i);
 }
 
 static int user_counters(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint64_t *bytes)
@@ -347,6 +429,7 @@ const struct dmm_dp_ops dmm_dp_user = {
 	.close = user_close,
 	.install = user_install,
 	.remove = user_remove,
+	.replace = user_replace,
 	.counters = user_counters,
 	.fd = user_fd,
 	.poll = user_poll,

@@ -160,6 +160,16 @@ int dpu_table_add(struct dmm_dp *dp, const struct dmm_intent *c, int ifindex,
  */
 void dpu_table_del(struct dmm_dp *dp, uint32_t i);
 
+/*
+ * Swap the forwarding of the intent in slot i for c (same id, prefix
+ * masked), in place: the slot, its counters, its install order and its
+ * held packets stay; only a change of match or prefix moves it between
+ * prefix chains. A lookup meets the old intent or the new one, never
+ * neither.
+ */
+void dpu_table_replace(struct dmm_dp *dp, uint32_t i, const struct dmm_intent *c, int ifindex,
+		       const char ifname[DMM_DP_IFNAMSIZ]);
+
 /* The slot of intent id, or NONE. */
 uint32_t dpu_find_id(const struct dmm_dp *dp, uint32_t id);
 

@@ -7,6 +7,8 @@
  * list holds every free slot once, and a packet is classified (DST before
  * SRC, longest prefix, lowest precedence, newest on a tie) and a
  * decapsulated packet accepted (peer and prefix) as the shadow says.
+ * Some steps replace an intent in place (a handoff: same id, same slot,
+ * install order and counters kept, any match, prefix or action).
  */
 #include <stdlib.h>
 
@@ -90,10 +92,11 @@ static uint32_t id_at(const struct dmm_dp *dp, uint32_t i)
 	return i == NONE ? 0 : dp->slot[i].in.id;
 }
 
-static void install_one(struct dmm_dp *dp, uint32_t id)
+static const char eth0[DMM_DP_IFNAMSIZ] = "eth0";
+
+static struct dmm_intent some_intent(uint32_t id)
 {
 	static const uint8_t lens[] = {0, 48, 56, 60, 64, 64, 64, 127, 128};
-	static const char ifname[DMM_DP_IFNAMSIZ] = "eth0";
 	struct dmm_intent in = {.id = id, .match = (uint8_t)rnd(2), .action = (uint8_t)rnd(5)};
 
 	in.precedence = (uint16_t)rnd(3);
@@ -101,7 +104,14 @@ static void install_one(struct dmm_dp *dp, uint32_t id)
 	in.prefix.len = lens[rnd(sizeof(lens))];
 	in.peer = some_peer();
 	dmm_prefix_mask(&in.prefix);
-	if (dpu_table_add(dp, &in, 1, ifname) < 0)
+	return in;
+}
+
+static void install_one(struct dmm_dp *dp, uint32_t id)
+{
+	struct dmm_intent in = some_intent(id);
+
+	if (dpu_table_add(dp, &in, 1, eth0) < 0)
 		return;
 	sh[nsh].in = in;
 	sh[nsh++].seq = ++shseq;
@@ -116,6 +126,27 @@ static void remove_one(struct dmm_dp *dp)
 		dpu_table_del(dp, i);
 	last_removed = sh[k].in.id;
 	sh[k] = sh[--nsh];
+}
+
+/* A random live intent gets new forwarding in place; the shadow keeps its install order. */
+static bool replace_one(struct dmm_dp *dp)
+{
+	unsigned k = rnd(nsh);
+	uint32_t i = dpu_find_id(dp, sh[k].in.id);
+	struct dmm_intent in = some_intent(sh[k].in.id);
+
+	if (rnd(2)) { /* a handoff proper: same place, new peer or action */
+		in.match = sh[k].in.match;
+		in.prefix = sh[k].in.prefix;
+		in.precedence = sh[k].in.precedence;
+	}
+	if (i == NONE)
+		return false;
+	dpu_count(&dp->slot[i], 100);
+	dpu_table_replace(dp, i, &in, 2, eth0);
+	sh[k].in = in;
+	return dpu_find_id(dp, in.id) == i && dp->slot[i].packets >= 1 && dp->slot[i].bytes >= 100 &&
+	       dp->slot[i].ifindex == 2;
 }
 
 /* Every free slot on the free list once, and nothing else on it. */
@@ -152,6 +183,7 @@ static void test_random(void)
 	struct check_loop ids = CHECK_LOOP_INIT("each live id found, each removed id not");
 	struct check_loop fl = CHECK_LOOP_INIT("the free list holds every free slot once");
 	struct check_loop cl = CHECK_LOOP_INIT("classify and accept answer as the shadow does");
+	struct check_loop rp = CHECK_LOOP_INIT("a replaced intent keeps its id, slot and counters");
 	uint32_t next_id = 1;
 
 	CHECK(dp && dpu_table_grow(dp) == 0);
@@ -159,7 +191,9 @@ static void test_random(void)
 		/* Grow to ~2500 intents (past 256, 512, 1024, 2048 slots), then churn, then drain. */
 		bool grow = step < 8000 ? rnd(4) != 0 : step < 14000 ? rnd(2) == 0 : rnd(8) == 0;
 
-		if ((grow || !nsh) && nsh < MAXI)
+		if (nsh && rnd(5) == 0)
+			CHECK_LOOP(rp, replace_one(dp));
+		else if ((grow || !nsh) && nsh < MAXI)
 			install_one(dp, next_id++);
 		else if (nsh)
 			remove_one(dp);
@@ -179,6 +213,7 @@ static void test_random(void)
 	CHECK_LOOP_END(ids);
 	CHECK_LOOP_END(fl);
 	CHECK_LOOP_END(cl);
+	CHECK_LOOP_END(rp);
 	CHECK(dp->cap >= 2048);
 	while (nsh)
 		remove_one(dp);
@@ -188,8 +223,57 @@ static void test_random(void)
 	free(dp);
 }
 
+/* A handoff in place: the lookup follows the new peer at once, nothing else moves. */
+static void test_replace(void)
+{
+	struct dmm_dp *dp = calloc(1, sizeof(*dp));
+	struct dmm_intent e = {.id = 7, .match = DMM_FM_DST, .action = DMM_FM_ENCAP, .prefix.len = 64};
+	struct dmm_intent d = {.id = 8, .match = DMM_FM_SRC, .action = DMM_FM_DECAP, .prefix.len = 64};
+	struct dmm_addr mag1 = {{0x20, 0x01, 0x0d, 0xb8, 0xff, [15] = 1}}, mag2 = mag1, host;
+	uint8_t pkt[40] = {0x60};
+	uint32_t i;
+
+	CHECK(dp && dpu_table_grow(dp) == 0);
+	mag2.b[15] = 2;
+	dmm_addr_parse("2001:db8:1:2::", &e.prefix.addr);
+	dmm_addr_parse("2001:db8:1:2::9", &host);
+	d.prefix = e.prefix;
+	e.peer = d.peer = mag1;
+	CHECK(dpu_table_add(dp, &e, 0, eth0) >= 0);
+	CHECK(dpu_table_add(dp, &d, 0, eth0) >= 0);
+	i = dpu_find_id(dp, 7);
+	dpu_count(&dp->slot[i], 1000);
+	memcpy(pkt + 24, host.b, 16);
+	e.peer = mag2;
+	dpu_table_replace(dp, i, &e, 0, eth0);
+	CHECK_EQ(dpu_find_id(dp, 7), i);
+	CHECK_EQ(dpu_classify(dp, pkt), i);
+	CHECK(dmm_addr_eq(&dp->slot[i].in.peer, &mag2));
+	CHECK_EQ(dp->slot[i].packets, 1);
+	CHECK_EQ(dp->slot[i].bytes, 1000);
+	CHECK_EQ(dp->nused, 2);
+	/* DECAP now from the new MAG only. */
+	d.peer = mag2;
+	dpu_table_replace(dp, dpu_find_id(dp, 8), &d, 0, eth0);
+	CHECK_EQ(dpu_lookup(dp, DMM_FM_SRC, &host, 1u << DMM_FM_DECAP, &mag1), NONE);
+	CHECK_EQ(dpu_lookup(dp, DMM_FM_SRC, &host, 1u << DMM_FM_DECAP, &mag2), dpu_find_id(dp, 8));
+	/* A new prefix length: the old one leaves the lengths in use, the new one joins. */
+	e.prefix.len = 48;
+	dmm_prefix_mask(&e.prefix);
+	dpu_table_replace(dp, i, &e, 0, eth0);
+	CHECK_EQ(dp->nlens[DMM_FM_DST], 1);
+	CHECK_EQ(dp->lens[DMM_FM_DST][0], 48);
+	CHECK_EQ(dpu_classify(dp, pkt), i);
+	dpu_table_del(dp, i);
+	CHECK_EQ(dp->nlens[DMM_FM_DST], 0);
+	CHECK_EQ(dpu_classify(dp, pkt), NONE);
+	dpu_table_free(dp);
+	free(dp);
+}
+
 int main(void)
 {
+	test_replace();
 	test_random();
 	return check_report("test_user_table");
 }
