@@ -79,7 +79,7 @@ $(BUILD)/dmmd: $(DAEMON_OBJ) $(IO_OBJ) $(DP_OBJ) $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson
 
 $(BUILD)/dp-tool: tests/dp/dp-tool.c $(DP_OBJ) $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $^ -lmnl -lnftables
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lmnl -lnftables
 
 $(BUILD)/dmmctl: $(CLI_OBJ) $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) -o $@ $^ -ljansson -lpcap

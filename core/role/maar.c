@@ -676,15 +676,15 @@ static int ops_refused(void *inst, struct dmm_handle owner, dmm_time_t now)
 		e = dmm_bul_get(m->bul, h);
 	} else {
 		a = dmm_bcache_get(m->bc, h);
-		e = a && !maar_ax(m, a)->remote ? dmm_bul_find_mnid(m->bul, &a->mnid) : NULL;
-		if (e && (maar_anchor_mine(m, e, &a->hnp[0]) != a || maar_ax(m, a)->mode == AM_TUNNEL))
+		e = a && !maar_ax(m, a)->remote ? dmm_bul_find_mnid(m->bul, DMM_BCE_MNID(a)) : NULL;
+		if (e && (maar_anchor_mine(m, e, dmm_bce_hnp(a, 0)) != a || maar_ax(m, a)->mode == AM_TUNNEL))
 			e = NULL;
 	}
 	if (!e && !a)
 		return DMM_ERR_NOTFOUND;
 	m->base.stats.dp_refused++;
 	dmm_logf(m->base.env.log, DMM_LOG_ERR, DMM_LC_DP, "maar: %s %s: " DP_REFUSED,
-		 e ? "serving" : "anchored", dmm_mnid_str(e ? &e->mnid : &a->mnid, ms));
+		 e ? "serving" : "anchored", dmm_mnid_str(e ? &e->mnid : DMM_BCE_MNID(a), ms));
 	if (e)
 		maar_refuse(m, e, DMM_BA_INSUFFICIENT_RESOURCES, now, DP_REFUSED);
 	else
