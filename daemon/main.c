@@ -42,7 +42,11 @@
 #define COUNTER_SYNC (1 * DMM_SECOND)
 /* Intents whose counters one sync reads: a sweep of the table takes count / COUNTER_SLICE seconds. */
 #define COUNTER_SLICE 4096
-/* Replies of one burst held until the data plane has committed its changes. */
+/*
+ * Replies of one burst held until the data plane has committed its
+ * changes (a burst of DMM_MHSOCK_BURST messages answers each once; a
+ * reply beyond these goes out at once, before the commit).
+ */
 #define HOLD_MAX (4 * DMM_MHSOCK_BURST)
 
 static dmm_time_t next_sync;
