@@ -152,6 +152,7 @@ daemon-test: all
 	@tests/daemon/restart.sh
 	@tests/daemon/nai.sh
 	@tests/daemon/heartbeat.sh
+	@tests/daemon/kernel-status.sh
 
 # Every dmmd config example in the docs is valid and lets a host register.
 docs-test: all

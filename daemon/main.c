@@ -27,8 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dmm/bytes.h"
 #include "dmm/err.h"
 #include "dmm/fmt.h"
+#include "dmm/mh.h"
 #include "dmm/cmd.h"
 #include "dmm/lma.h"
 #include "dmm/maar.h"
@@ -38,8 +40,53 @@
 #include "restart.h"
 
 #define COUNTER_SYNC (1 * DMM_SECOND)
+/* Intents whose counters one sync reads: a sweep of the table takes count / COUNTER_SLICE seconds. */
+#define COUNTER_SLICE 4096
+/*
+ * Replies of one burst held until the data plane has committed its
+ * changes (a burst of DMM_MHSOCK_BURST messages answers each once; a
+ * reply beyond these goes out at once, before the commit).
+ */
+#define HOLD_MAX (4 * DMM_MHSOCK_BURST)
 
 static dmm_time_t next_sync;
+
+/* Where the counter sweep is: the last intent read (a place in the table, valid while fm is). */
+static struct {
+	const struct dmm_fm *fm;
+	const struct dmm_intent *at;
+} sweep;
+
+/* A reply produced by message msg of a burst, held until the commit. */
+struct held {
+	struct dmm_addr dst;
+	size_t len;
+	int msg; /* -1: not from a message of the burst */
+	uint8_t buf[DMM_MH_MAX_LEN];
+};
+
+/* Intent id -> the message of the burst that installed it (open addressing, stamped per burst). */
+struct imap_ent {
+	uint32_t id, gen;
+	int msg;
+};
+
+/*
+ * A burst of Mobility Header messages handled as one data plane batch:
+ * on between begin and commit, the message being handled, the replies
+ * held, which messages had an intent refused, and the refused intents.
+ */
+static struct {
+	bool on;
+	int cur;
+	struct held *held;
+	unsigned nheld;
+	bool refused[DMM_MHSOCK_BURST];
+	struct imap_ent *map;
+	uint32_t mapcap, nmap, gen;
+	uint32_t *rids;
+	unsigned nrids, caprids;
+} burst = {.cur = -1};
 
 static void *z_alloc(void *ctx, size_t n)
 {
@@ -87,23 +134,95 @@ static void env_send(void *ctx, const struct dmm_addr *src, const struct dmm_add
 	(void)src; /* the socket sends from the node address */
 	if (len > sizeof(copy))
 		return;
+	if (burst.on && burst.nheld < HOLD_MAX) {
+		struct held *h = &burst.held[burst.nheld++];
+
+		h->dst = *dst;
+		h->len = len;
+		h->msg = burst.cur;
+		memcpy(h->buf, buf, len);
+		return;
+	}
 	memcpy(copy, buf, len);
 	dmm_mhsock_send(&d->mh, dst, copy, len);
+}
+
+static uint32_t imap_slot(uint32_t id, uint32_t cap)
+{
+	return (uint32_t)dmm_hash_u64(id) & (cap - 1);
+}
+
+static void imap_put_at(struct imap_ent *map, uint32_t cap, uint32_t id, uint32_t gen, int msg)
+{
+	uint32_t i = imap_slot(id, cap);
+
+	while (map[i].gen == gen && map[i].id != id)
+		i = (i + 1) & (cap - 1);
+	map[i] = (struct imap_ent){.id = id, .gen = gen, .msg = msg};
+}
+
+/* Intent id was installed by message msg of the burst (the map doubles when half full). */
+static void imap_put(uint32_t id, int msg)
+{
+	if ((burst.nmap + 1) * 2 > burst.mapcap) {
+		uint32_t cap = burst.mapcap ? burst.mapcap * 2 : 1024;
+		struct imap_ent *m = calloc(cap, sizeof(*m));
+
+		if (!m)
+			return;
+		for (uint32_t i = 0; i < burst.mapcap; i++)
+			if (burst.map[i].gen == burst.gen)
+				imap_put_at(m, cap, burst.map[i].id, burst.gen, burst.map[i].msg);
+		free(burst.map);
+		burst.map = m;
+		burst.mapcap = cap;
+	}
+	imap_put_at(burst.map, burst.mapcap, id, burst.gen, msg);
+	burst.nmap++;
+}
+
+/* The message of the burst that installed intent id, or -1. */
+static int imap_get(uint32_t id)
+{
+	if (!burst.mapcap)
+		return -1;
+	for (uint32_t i = imap_slot(id, burst.mapcap); burst.map[i].gen == burst.gen;
+	     i = (i + 1) & (burst.mapcap - 1))
+		if (burst.map[i].id == id)
+			return burst.map[i].msg;
+	return -1;
+}
+
+/* The backend speaks errno; the core gets one code of its own for this. */
+static int dp_result(struct dmmd *d, const struct dmm_intent *in, int rc)
+{
+	char p[DMM_PREFIX_STRLEN];
+
+	if (rc == 0) {
+		/* In a burst the kernel may still refuse it at commit: remember whose it is. */
+		if (burst.on && burst.cur >= 0)
+			imap_put(in->id, burst.cur);
+		return 0;
+	}
+	dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_DP, "%s data plane: intent %s %s %s: %s", d->dpo->name,
+		 dmm_fm_match_name(in->match), dmm_prefix_str(&in->prefix, p), dmm_fm_action_name(in->action),
+		 strerror(-rc));
+	return DMM_ERR_DATAPLANE;
 }
 
 static int dp_install(void *ctx, const struct dmm_intent *in)
 {
 	struct dmmd *d = ctx;
-	char p[DMM_PREFIX_STRLEN];
-	int rc = d->dpo->install(d->dp, in);
 
-	if (rc == 0)
-		return 0;
-	/* The backend speaks errno; the core gets one code of its own for this. */
-	dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_DP, "%s data plane: intent %s %s %s: %s", d->dpo->name,
-		 dmm_fm_match_name(in->match), dmm_prefix_str(&in->prefix, p), dmm_fm_action_name(in->action),
-		 strerror(-rc));
-	return DMM_ERR_DATAPLANE;
+	return dp_result(d, in, d->dpo->install(d->dp, in));
+}
+
+/* A handoff: the backend swaps the forwarding in one step (fm.h). */
+static int dp_replace(void *ctx, const struct dmm_intent *old, const struct dmm_intent *in)
+{
+	struct dmmd *d = ctx;
+
+	return dp_result(d, in, d->dpo->replace(d->dp, old, in));
 }
 
 static void dp_remove(void *ctx, const struct dmm_intent *in)
@@ -194,6 +313,12 @@ static const void *role_cfg(struct dmmd_config *cfg, struct dmm_policy *pol)
 	return roles[cfg->role].cfg(cfg, pol);
 }
 
+/*
+ * The counters of the next COUNTER_SLICE intents of the table, so a sync
+ * costs the same however many intents there are; the sweep goes on where
+ * the last one stopped (a removed intent's place stays a place in the
+ * table) and starts over at the end.
+ */
 static void sync_counters(struct dmmd *d, dmm_time_t now)
 {
 	struct dmm_fm *fm = dmm_role_fm(d->role);
@@ -202,9 +327,18 @@ static void sync_counters(struct dmmd *d, dmm_time_t now)
 
 	if (!fm)
 		return;
-	for (in = dmm_fm_next(fm, NULL); in; in = dmm_fm_next(fm, in))
+	if (sweep.fm != fm) {
+		sweep.fm = fm;
+		sweep.at = NULL;
+	}
+	for (unsigned k = 0; k < COUNTER_SLICE; k++) {
+		in = dmm_fm_next(fm, sweep.at);
+		sweep.at = in;
+		if (!in)
+			break;
 		if (d->dpo->counters(d->dp, in->id, &p, &b) == 0)
 			dmm_fm_report(fm, in->id, p, b, now);
+	}
 }
 
 static void rearm(struct dmmd *d);
@@ -232,22 +366,130 @@ static void rearm(struct dmmd *d)
 	dmm_loop_set_deadline(d->loop, t, on_deadline, d);
 }
 
-static void on_mh(void *ctx, int fd, uint32_t ev)
+/* The data plane refused intent id at commit: noted, handled once commit has returned. */
+static void on_refused(void *ctx, uint32_t id, int err)
 {
 	struct dmmd *d = ctx;
-	uint8_t buf[4096];
-	struct dmm_addr src, dst;
-	int n;
+
+	dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_DP, "%s data plane: intent %u refused: %s", d->dpo->name, id,
+		 strerror(-err));
+	if (burst.nrids == burst.caprids) {
+		unsigned cap = burst.caprids ? burst.caprids * 2 : 64;
+		uint32_t *r = realloc(burst.rids, cap * sizeof(*r));
+
+		if (!r)
+			return;
+		burst.rids = r;
+		burst.caprids = cap;
+	}
+	burst.rids[burst.nrids++] = id;
+}
+
+/*
+ * RFC 5213 §5.3 (and §8.2 for the layout): a PBA with status 0 says the
+ * forwarding is in place. One whose forwarding the kernel refused says
+ * 130 (Insufficient resources) with lifetime 0 instead, as the LMA
+ * answers when the data plane refuses at once (lma_pbu.c).
+ */
+static void pba_refused(uint8_t *buf, size_t len)
+{
+	if (len < 12 || buf[2] != DMM_MH_BA || buf[6] >= 128)
+		return;
+	buf[6] = DMM_BA_INSUFFICIENT_RESOURCES;
+	dmm_put_u16(buf + 10, 0);
+}
+
+/* Start a burst: the data plane queues, the replies are held. */
+static bool burst_begin(struct dmmd *d)
+{
+	if (!d->dpo->begin || !d->dpo->commit || !dmm_role_fm(d->role))
+		return false;
+	if (!burst.held) {
+		burst.held = calloc(HOLD_MAX, sizeof(*burst.held));
+		if (!burst.held)
+			return false;
+	}
+	if (++burst.gen == 0) { /* stamps wrapped: forget them all */
+		memset(burst.map, 0, burst.mapcap * sizeof(*burst.map));
+		burst.gen = 1;
+	}
+	burst.nmap = 0;
+	burst.nheld = 0;
+	burst.nrids = 0;
+	memset(burst.refused, 0, sizeof(burst.refused));
+	d->dpo->begin(d->dp);
+	burst.on = true;
+	return true;
+}
+
+/*
+ * Commit the burst's data plane changes, then tell the role about each
+ * refused intent's binding (role op refused) and send the held replies,
+ * a refused binding's PBA rewritten.
+ */
+static void burst_end(struct dmmd *d)
+{
+	struct dmm_fm *fm = dmm_role_fm(d->role);
+	int rc;
+
+	burst.on = false;
+	burst.cur = -1;
+	rc = d->dpo->commit(d->dp, on_refused, d);
+	if (rc < 0)
+		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_DP, "%s data plane: batch: %s", d->dpo->name,
+			 strerror(-rc));
+	for (unsigned i = 0; i < burst.nrids; i++) {
+		const struct dmm_intent *in = dmm_fm_get(fm, burst.rids[i]);
+		int msg = imap_get(burst.rids[i]);
+
+		if (msg >= 0)
+			burst.refused[msg] = true;
+		if (in && d->ro->refused)
+			d->ro->refused(d->role, in->owner, dmm_io_now());
+	}
+	for (unsigned i = 0; i < burst.nheld; i++) {
+		struct held *h = &burst.held[i];
+
+		if (h->msg >= 0 && burst.refused[h->msg])
+			pba_refused(h->buf, h->len);
+		dmm_mhsock_send(&d->mh, &h->dst, h->buf, h->len);
+	}
+	burst.nheld = 0;
+}
+
+static void on_mh(void *ctx, int fd, uint32_t ev)
+{
+	static uint8_t bufs[DMM_MHSOCK_BURST][4096];
+	struct dmm_mh_rx rx[DMM_MHSOCK_BURST];
+	struct dmmd *d = ctx;
 
 	(void)fd;
 	(void)ev;
-	/* Drain the socket; each message goes to the role whole (rule 5: it parses fully, then acts). */
-	for (int i = 0; i < 256; i++) {
-		n = dmm_mhsock_recv(&d->mh, buf, sizeof(buf), &src, &dst);
-		if (n < 0)
+	for (unsigned i = 0; i < DMM_MHSOCK_BURST; i++)
+		rx[i] = (struct dmm_mh_rx){.buf = bufs[i], .cap = sizeof(bufs[i])};
+	/*
+	 * Drain the socket a burst at a time; each message goes to the role
+	 * whole (rule 5: it parses fully, then acts). The data plane changes
+	 * of a burst go to the kernel together, and its replies after them.
+	 */
+	for (int round = 0; round < 4; round++) {
+		int n = dmm_mhsock_recv_burst(&d->mh, rx, DMM_MHSOCK_BURST);
+		bool batched;
+
+		if (n <= 0)
 			break;
-		if (n > 0)
-			d->ro->recv(d->role, &src, &dst, buf, (size_t)n, dmm_io_now());
+		batched = burst_begin(d);
+		for (int i = 0; i < n; i++) {
+			burst.cur = i;
+			if (rx[i].len > 0)
+				d->ro->recv(d->role, &rx[i].src, &rx[i].dst, rx[i].buf, (size_t)rx[i].len,
+					    dmm_io_now());
+		}
+		burst.cur = -1;
+		if (batched)
+			burst_end(d);
+		if (n < DMM_MHSOCK_BURST)
+			break;
 	}
 	rearm(d);
 }
@@ -448,7 +690,10 @@ static int start_role(struct dmmd *d)
 				  .send = env_send,
 				  .mn_event = env_mn_event,
 				  .ctx = d,
-				  .fm = {.install = dp_install, .remove = dp_remove, .ctx = d},
+				  .fm = {.install = dp_install,
+					 .remove = dp_remove,
+					 .replace = d->dpo->replace ? dp_replace : NULL,
+					 .ctx = d},
 				  .seed = (uint64_t)dmm_io_now() ^ ((uint64_t)getpid() << 32),
 				  .wall_offset = dmm_io_wall_offset()};
 	struct dmm_addr off[DMMD_MAX_PEERS];
@@ -516,6 +761,9 @@ static void shut_down(struct dmmd *d)
 	dmm_mhsock_close(&d->mh);
 	dmm_policy_free(d->policy);
 	dmmd_config_free(&d->cfg);
+	free(burst.held);
+	free(burst.map);
+	free(burst.rids);
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);
 	dmm_loop_free(d->loop);

@@ -24,13 +24,15 @@
  * kilobyte of the buffer), so it must hold a send's worth of them.
  */
 #define NL_SO_RCVBUF (4 << 20)
-/* Messages per send at most, so their acknowledgements fit NL_SO_RCVBUF. */
+/* Messages per send at most, and per 2 KiB of the receive buffer the socket got. */
 #define NL_BATCH_MSGS 1024
+#define NL_BATCH_MIN 16
 
 struct dmm_nl {
 	struct mnl_socket *sk;
 	uint32_t portid;
 	uint32_t seq;
+	unsigned batch_msgs; /* messages per batch send: their acknowledgements fit the receive buffer */
 	char err[DMM_NL_ERRLEN];
 	char rx[NL_RXBUF];
 };
@@ -44,13 +46,25 @@ __attribute__((format(printf, 2, 3))) static void set_err(struct dmm_nl *nl, con
 	va_end(ap);
 }
 
-/* Room for a batch's acknowledgements: beyond rmem_max with CAP_NET_ADMIN, else up to it. */
+/*
+ * Room for a batch's acknowledgements: beyond rmem_max with CAP_NET_ADMIN,
+ * else up to it; a batch send then carries as many messages as the
+ * buffer the socket got holds answers for.
+ */
 static void set_rcvbuf(struct dmm_nl *nl)
 {
 	int fd = mnl_socket_get_fd(nl->sk), sz = NL_SO_RCVBUF;
+	socklen_t len = sizeof(sz);
 
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, &len) < 0)
+		sz = 0;
+	nl->batch_msgs = (unsigned)sz / 2048;
+	if (nl->batch_msgs > NL_BATCH_MSGS)
+		nl->batch_msgs = NL_BATCH_MSGS;
+	if (nl->batch_msgs < NL_BATCH_MIN)
+		nl->batch_msgs = NL_BATCH_MIN;
 }
 
 struct dmm_nl *dmm_nl_open(int bus)
@@ -394,7 +408,7 @@ int dmm_nl_batch_send(struct dmm_nl *nl, struct dmm_nl_batch *b)
 		unsigned j = i + 1;
 
 		/* As many messages as fit one send (the first always goes). */
-		while (j < b->n && j - i < NL_BATCH_MSGS && msg_end(b, j) - start <= DMM_NL_BATCH_BYTES)
+		while (j < b->n && j - i < nl->batch_msgs && msg_end(b, j) - start <= DMM_NL_BATCH_BYTES)
 			j++;
 		ret = batch_send_one(nl, b, i, j - i);
 		if (ret < 0) {

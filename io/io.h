@@ -69,4 +69,21 @@ int dmm_mhsock_send(struct dmm_mhsock *s, const struct dmm_addr *dst, uint8_t *b
 int dmm_mhsock_recv(struct dmm_mhsock *s, uint8_t *buf, size_t cap, struct dmm_addr *src,
 		    struct dmm_addr *dst);
 
+/* One message of a burst: buf and cap are the caller's; len, src and dst are filled. */
+struct dmm_mh_rx {
+	uint8_t *buf;
+	size_t cap;
+	int len; /* as dmm_mhsock_recv() returns it: 0 when the datagram must be ignored */
+	struct dmm_addr src, dst;
+};
+
+#define DMM_MHSOCK_BURST 64
+
+/*
+ * Receive up to n (at most DMM_MHSOCK_BURST) waiting messages with one
+ * recvmmsg: returns how many were taken (m[0 .. ret-1] filled, each
+ * checked as by dmm_mhsock_recv()), or -errno (-EAGAIN: none waiting).
+ */
+int dmm_mhsock_recv_burst(struct dmm_mhsock *s, struct dmm_mh_rx *m, unsigned n);
+
 #endif

@@ -115,6 +115,46 @@ int dmm_mhsock_send(struct dmm_mhsock *s, const struct dmm_addr *dst, uint8_t *b
 	return 0;
 }
 
+/*
+ * What dmm_mhsock_recv() does with a datagram of n bytes received from
+ * `from` into buf (mh: its msghdr after the call): the peer's port, the
+ * destination from IPV6_PKTINFO, truncation and checksum. Returns n, or 0.
+ */
+static int rx_finish(struct dmm_mhsock *s, const uint8_t *buf, size_t n, const struct sockaddr_in6 *from,
+		     struct msghdr *mh, struct dmm_addr *src, struct dmm_addr *dst)
+{
+	memcpy(src->b, &from->sin6_addr, 16);
+	*dst = s->local;
+	if (s->transport == DMM_MH_UDP) {
+		unsigned k = port_slot(s, src);
+
+		s->ports[k].addr = *src;
+		s->ports[k].port = ntohs(from->sin6_port);
+	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memcpy(dst->b, &pi.ipi6_addr, 16);
+		}
+	}
+	if (mh->msg_flags & MSG_TRUNC) {
+		s->rx_errors++;
+		return 0;
+	}
+	/* RFC 6275 §9.2: a bad checksum is dropped silently (but counted here). */
+	if (s->transport == DMM_MH_RAW_IP6 && n >= 8) {
+		size_t total = ((size_t)buf[1] + 1) * 8;
+
+		if (total <= n && dmm_mh_checksum(buf, total, src, dst) != dmm_get_u16(buf + 4)) {
+			s->rx_checksum_bad++;
+			return 0;
+		}
+	}
+	return (int)n;
+}
+
 int dmm_mhsock_recv(struct dmm_mhsock *s, uint8_t *buf, size_t cap, struct dmm_addr *src,
 		    struct dmm_addr *dst)
 {
@@ -132,34 +172,36 @@ int dmm_mhsock_recv(struct dmm_mhsock *s, uint8_t *buf, size_t cap, struct dmm_a
 			s->rx_errors++;
 		return -errno;
 	}
-	memcpy(src->b, &from.sin6_addr, 16);
-	*dst = s->local;
-	if (s->transport == DMM_MH_UDP) {
-		unsigned k = port_slot(s, src);
+	return rx_finish(s, buf, (size_t)n, &from, &mh, src, dst);
+}
 
-		s->ports[k].addr = *src;
-		s->ports[k].port = ntohs(from.sin6_port);
-	}
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-			struct in6_pktinfo pi;
+int dmm_mhsock_recv_burst(struct dmm_mhsock *s, struct dmm_mh_rx *m, unsigned n)
+{
+	struct sockaddr_in6 from[DMM_MHSOCK_BURST];
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + 64];
+	} cb[DMM_MHSOCK_BURST];
+	struct iovec iov[DMM_MHSOCK_BURST];
+	struct mmsghdr mm[DMM_MHSOCK_BURST];
+	int got;
 
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			memcpy(dst->b, &pi.ipi6_addr, 16);
-		}
+	if (n > DMM_MHSOCK_BURST)
+		n = DMM_MHSOCK_BURST;
+	for (unsigned i = 0; i < n; i++) {
+		iov[i] = (struct iovec){m[i].buf, m[i].cap};
+		mm[i].msg_hdr =
+			(struct msghdr){&from[i], sizeof(from[i]), &iov[i], 1, cb[i].b, sizeof(cb[i].b), 0};
+		mm[i].msg_len = 0;
 	}
-	if (mh.msg_flags & MSG_TRUNC) {
-		s->rx_errors++;
-		return 0;
+	got = recvmmsg(s->fd, mm, n, MSG_DONTWAIT, NULL);
+	if (got < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			s->rx_errors++;
+		return -errno;
 	}
-	/* RFC 6275 §9.2: a bad checksum is dropped silently (but counted here). */
-	if (s->transport == DMM_MH_RAW_IP6 && n >= 8) {
-		size_t total = ((size_t)buf[1] + 1) * 8;
-
-		if (total <= (size_t)n && dmm_mh_checksum(buf, total, src, dst) != dmm_get_u16(buf + 4)) {
-			s->rx_checksum_bad++;
-			return 0;
-		}
-	}
-	return (int)n;
+	for (int i = 0; i < got; i++)
+		m[i].len =
+			rx_finish(s, m[i].buf, mm[i].msg_len, &from[i], &mm[i].msg_hdr, &m[i].src, &m[i].dst);
+	return got;
 }

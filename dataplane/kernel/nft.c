@@ -139,6 +139,7 @@ struct slot {
 	uint8_t len;	 /* the set's prefix length */
 	uint8_t action;	 /* a rule: which chain */
 	uint32_t seen;	 /* the listing that last showed it (0: none) */
+	uint64_t born;	 /* gen when it was added */
 	uint64_t hash;	 /* of kind, len and key */
 	uint64_t handle; /* a rule: its handle once a listing showed it, else 0 */
 	uint64_t packets, bytes;
@@ -718,9 +719,10 @@ int kdp_nft_add(struct kdp_nft *n, const struct kdp_nft_spec *s)
 			return ret;
 		}
 	}
+	n->gen++;
+	sl.born = n->gen;
 	slot_insert(n, &sl);
 	n->nrules += sl.kind < 0;
-	n->gen++;
 	return 0;
 }
 
@@ -956,6 +958,24 @@ void kdp_nft_del(struct kdp_nft *n, uint32_t id, uint8_t action)
 	n->cache_valid = false;
 }
 
+/*
+ * The listing still serves reads: younger than KDP_NFT_CACHE_MS, and with
+ * many counters younger than KDP_NFT_CACHE_US_PER microseconds each, so
+ * that reading them all (dmmd sweeps a slice a second) costs a dump of
+ * bounded size per second. A small table is listed again as soon as a
+ * counter was added; a large one shows a new counter as 0 until then.
+ */
+static bool cache_fresh(const struct kdp_nft *n)
+{
+	uint64_t age = now_ms() - n->cache_ms, life = (uint64_t)n->nslots * KDP_NFT_CACHE_US_PER / 1000;
+
+	if (!n->cache_valid)
+		return false;
+	if (n->nslots < KDP_NFT_SMALL)
+		return n->cache_gen == n->gen && age < KDP_NFT_CACHE_MS;
+	return age < (life > KDP_NFT_CACHE_MS ? life : KDP_NFT_CACHE_MS);
+}
+
 int kdp_nft_read(struct kdp_nft *n, uint32_t id, uint8_t action, uint64_t *packets, uint64_t *bytes)
 {
 	struct slot *k;
@@ -963,13 +983,15 @@ int kdp_nft_read(struct kdp_nft *n, uint32_t id, uint8_t action, uint64_t *packe
 
 	*packets = 0;
 	*bytes = 0;
-	if (!n->cache_valid || n->cache_gen != n->gen || now_ms() - n->cache_ms >= KDP_NFT_CACHE_MS) {
+	if (!cache_fresh(n)) {
 		n->cache_valid = false;
 		ret = list(n);
 		if (ret < 0)
 			return ret;
 	}
 	k = slot_find(n, id);
+	if (k && !k->seen && k->born > n->cache_gen)
+		return 0; /* added since the listing: nothing counted yet that it could show */
 	if (!k || k->seen != n->listing) {
 		snprintf(n->lasterr, sizeof(n->lasterr), "nftables: the counter of intent %u is gone", id);
 		return -ESTALE;

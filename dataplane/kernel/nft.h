@@ -46,7 +46,8 @@ void kdp_nft_del(struct kdp_nft *n, uint32_t id, uint8_t action);
 
 /*
  * Packets and bytes counted for intent id, from one listing of the
- * table shared by every call within KDP_NFT_CACHE_MS. Bytes are those of
+ * table shared by every call within KDP_NFT_CACHE_MS (with more than
+ * KDP_NFT_SMALL counters, KDP_NFT_CACHE_US_PER for each). Bytes are those of
  * the packet as the mobile node sent or receives it: the 40-byte outer
  * header of a tunnelled packet is not included. 0, or -ESTALE when the
  * counter is gone (someone deleted it), or another -errno.
@@ -69,5 +70,8 @@ int kdp_nft_commit(struct kdp_nft *n, void (*fail)(void *ctx, uint32_t id, int e
 const char *kdp_nft_error(const struct kdp_nft *n);
 
 #define KDP_NFT_CACHE_MS 100
+/* Above KDP_NFT_SMALL counters, a listing serves reads this long per counter (dmmd's sweep, 4096 a second). */
+#define KDP_NFT_SMALL 4096
+#define KDP_NFT_CACHE_US_PER 250
 
 #endif
