@@ -7,7 +7,8 @@
  * arena). Each figure stands beside a baseline measured in the same run
  * (writing / reading a plain array of the same entry size, in the same
  * order), since absolute times on a shared machine mean little. Prints
- * figures; never fails on time.
+ * figures; never fails on time. An argument (1000 ... 1000000) runs one
+ * size only, e.g. under valgrind --tool=callgrind --cache-sim=yes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,8 +193,9 @@ static int run(uint32_t N, bool nai)
 		       : 0; /* sink keeps the lookups from being optimised away */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	uint32_t only = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 0; /* one size only */
 	int rc = 0;
 
 	printf("bench_bcache: binding cache (entry struct %zu bytes) beside a plain array of the same size;\n"
@@ -204,7 +206,8 @@ int main(void)
 		printf("%9s  %8s %6s %5s   %8s %6s %5s   %8s %5s   %7s\n", "entries", "insert", "array",
 		       "ratio", "by-mnid", "array", "ratio", "by-pfx", "ratio", "B/entry");
 		for (uint32_t n = 1000; n <= 1000000; n *= 10)
-			rc |= run(n, nai);
+			if (!only || n == only)
+				rc |= run(n, nai);
 	}
 	return rc;
 }

@@ -205,7 +205,8 @@ static void test_more_prefixes(void)
 	CHECK(dmm_bcache_find_prefix(bc, &p[1]) == NULL && dmm_bcache_find_prefix(bc, &p[2]) == NULL);
 	CHECK_EQ(dmm_bcache_add_prefix(bc, e2, &p[5]), 0);
 	CHECK_EQ(dmm_bce_hnps(e2, got), 3);
-	CHECK(dmm_prefix_eq(&got[0], &p[3]) && dmm_prefix_eq(&got[1], &p[4]) && dmm_prefix_eq(&got[2], &p[5]));
+	CHECK(dmm_prefix_eq(&got[0], &p[3]) && dmm_prefix_eq(&got[1], &p[4]) &&
+	      dmm_prefix_eq(&got[2], &p[5]));
 	CHECK_EQ(dmm_bcache_del_prefix(bc, e2, &p[4]), 0); /* from the middle */
 	CHECK(e2->n_hnp == 2 && dmm_prefix_eq(dmm_bce_hnp(e2, 1), &p[5]));
 	CHECK(dmm_bcache_find_prefix(bc, &p[5]) == e2 && dmm_bcache_find_prefix(bc, &p[4]) == NULL);
