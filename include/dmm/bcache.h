@@ -154,7 +154,8 @@ struct dmm_bcache;
  * - more_prefixes: HNPs beyond the first of each entry (the first is in
  *   the entry); at most prefixes;
  * - arena_bytes: room for MN-IDs longer than DMM_BCE_MNID_INLINE octets,
- *   each in a power-of-two block of 32 to 256 octets (arena.h); 0 for none;
+ *   each in a block of its length rounded up to 16 octets (arena.h); 0 for
+ *   none;
  * - anchor_lists: each entry gets an RFC 8885 P-MAAR list (e->pmaar).
  */
 struct dmm_bcache_sizes {
