@@ -56,10 +56,10 @@ static void test_layout(void)
 	CHECK_EQ(sizeof(struct dmm_bcache_entry), 192);
 }
 
-/* Lengths around the inline limit, and long IDs that share their first 16 octets. */
+/* Lengths around the inline limit, and long IDs that share their first 20 octets. */
 static void test_long_short(void)
 {
-	static const unsigned lens[] = {1, 6, 15, 16, 17, 20, 32, 33, 100, 254, 255};
+	static const unsigned lens[] = {1, 6, 16, 17, 20, 31, 32, 33, 48, 100, 254, 255};
 	const size_t n = sizeof(lens) / sizeof(lens[0]);
 	struct dmm_bcache_sizes sz = {.entries = 32, .prefixes = 32, .more_prefixes = 0, .arena_bytes = 4096};
 	struct dmm_bcache *bc = dmm_bcache_new_sized(&A, &sz, 0x77);
