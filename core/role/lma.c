@@ -245,9 +245,10 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	pcap = cap * 2; /* the binding cache's prefixes */
 	/*
 	 * Compact cache: the first HNP of a binding is in its entry, the
-	 * second average one in the pool; MN-IDs of up to 16 octets are in the
-	 * entry, longer ones take 32 octets each on average from the arena
-	 * (plus 4 KiB so that a small LMA still takes a few 255-octet NAIs).
+	 * second average one in the pool; MN-IDs of up to 32 octets are in the
+	 * entry, longer ones share an arena of 32 octets per binding (half of
+	 * the bindings may have NAIs of up to 64 octets), plus 4 KiB so that a
+	 * small LMA still takes a few 255-octet NAIs.
 	 */
 	bc_sizes = (struct dmm_bcache_sizes){cap, pcap, pcap - cap, (size_t)cap * 32 + 4096, false};
 	lma = a->zalloc(a->ctx, sizeof(*lma));

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Fixed arena of small byte strings: power-of-two size classes, one free
- * list per class, a bump pointer over the untouched tail, and splitting
- * of larger free blocks when both are empty (arena.h).
+ * Fixed arena of small byte strings: size classes in steps of
+ * DMM_ARENA_MIN, one free list per class, a bump pointer over the
+ * untouched tail, and splitting of larger free blocks when both are empty
+ * (arena.h).
  */
 #include "dmm/arena.h"
 
-#define NCLASS 5 /* 16, 32, 64, 128, 256 */
+#define NCLASS (DMM_ARENA_MAX / DMM_ARENA_MIN) /* 16, 32, 48, ..., 256 */
 
 struct blk {
 	struct blk *next;
@@ -22,18 +23,14 @@ struct dmm_arena {
 /* Class of a request of n octets, or -1 when n is out of range. */
 static int class_of(size_t n)
 {
-	int c = 0;
-
 	if (n == 0 || n > DMM_ARENA_MAX)
 		return -1;
-	while (((size_t)DMM_ARENA_MIN << c) < n)
-		c++;
-	return c;
+	return (int)((n + DMM_ARENA_MIN - 1) / DMM_ARENA_MIN) - 1;
 }
 
 static size_t class_size(int c)
 {
-	return (size_t)DMM_ARENA_MIN << c;
+	return (size_t)DMM_ARENA_MIN * (size_t)(c + 1);
 }
 
 size_t dmm_arena_block(size_t n)
@@ -93,10 +90,10 @@ static void *pop(struct dmm_arena *ar, int c)
 	return b;
 }
 
-/* A block of class c cut from a free block of a larger class, or NULL. */
+/* A block of class c cut from the smallest larger free block, or NULL. */
 static void *split(struct dmm_arena *ar, int c)
 {
-	uint8_t *p = NULL;
+	uint8_t *p;
 	int k = c + 1;
 
 	while (k < NCLASS && !ar->free[k])
@@ -104,9 +101,8 @@ static void *split(struct dmm_arena *ar, int c)
 	if (k == NCLASS)
 		return NULL;
 	p = pop(ar, k);
-	/* Keep the front half at each step, give the back half to class k - 1. */
-	while (k-- > c)
-		push(ar, k, p + class_size(k));
+	/* Keep the front; the rest, class_size(k) - class_size(c) octets, is a free block of its own. */
+	push(ar, k - c - 1, p + class_size(c));
 	return p;
 }
 

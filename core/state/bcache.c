@@ -12,7 +12,8 @@
  * - a pool of nodes for HNPs beyond the first of an entry (the first is in
  *   the entry), kept on a free list;
  * - an arena for MN-IDs longer than DMM_BCE_MNID_INLINE octets (arena.h),
- *   so an entry does not carry 255 octets for the common short IDs;
+ *   so an entry does not carry 255 octets for the common short IDs (the
+ *   entry keeps the block's address in its MN-ID octets);
  * - optionally, one P-MAAR list per slot (the CMD's cache only).
  */
 #include <stddef.h>
@@ -25,7 +26,7 @@
 #define LINE 64 /* entries start on a cache line */
 
 _Static_assert(sizeof(struct dmm_bcache_entry) == 3 * LINE, "an entry is three cache lines");
-_Static_assert(offsetof(struct dmm_bcache_entry, more) + sizeof(void *) <= LINE,
+_Static_assert(offsetof(struct dmm_bcache_entry, hnp0) + sizeof(struct dmm_prefix) <= LINE,
 	       "the keys of an entry are in its first cache line");
 
 struct dmm_bce_more {
@@ -229,13 +230,13 @@ void dmm_bcache_free(struct dmm_bcache *t)
 /* Store mnid's octets in e: inline, or in an arena block. false: no block. */
 static bool mnid_store(struct dmm_bcache *t, struct dmm_bcache_entry *e, const struct dmm_mnid *mnid)
 {
-	uint8_t *dst = e->mnid_id.in;
+	uint8_t *dst = e->mnid_id;
 
 	if (mnid->len > DMM_BCE_MNID_INLINE) {
 		dst = t->arena ? dmm_arena_get(t->arena, mnid->len) : NULL;
 		if (!dst)
 			return false;
-		e->mnid_id.out = dst;
+		memcpy(e->mnid_id, &dst, sizeof(dst));
 	}
 	memcpy(dst, mnid->id, mnid->len);
 	e->mnid_subtype = mnid->subtype;
@@ -293,8 +294,7 @@ void dmm_bcache_del(struct dmm_bcache *t, struct dmm_bcache_entry *e)
 	}
 	dmm_hidx_remove(&t->by_mnid, entry_mnid_hash(t, e), idx);
 	if (e->mnid_len > DMM_BCE_MNID_INLINE)
-		dmm_arena_put(t->arena, e->mnid_id.out, e->mnid_len);
-	e->mnid_id.out = NULL;
+		dmm_arena_put(t->arena, (void *)(uintptr_t)dmm_bce_mnid_bytes(e), e->mnid_len);
 	e->mnid_len = 0;
 	e->more = NULL;
 	e->n_hnp = 0;

@@ -4,14 +4,16 @@
  * binding cache). All memory is taken once at creation; afterwards
  * dmm_arena_get() never allocates.
  *
- * Blocks come in power-of-two size classes from DMM_ARENA_MIN to
- * DMM_ARENA_MAX octets. A request is served, in order, from the free list
- * of its class, from the untouched tail of the arena, or by splitting a
- * free block of a larger class in halves (the halves not used go to the
- * smaller free lists). Freed blocks are not merged again: a workload that
- * moves from short to long strings can see a full arena while small
- * blocks are free, which dmm_arena_get() reports as NULL (the caller
- * refuses the request; nothing already stored is touched).
+ * A string takes a block of its length rounded up to a multiple of
+ * DMM_ARENA_MIN octets (at most DMM_ARENA_MIN - 1 octets lost), up to
+ * DMM_ARENA_MAX. Each block size has a free list. A request is served, in
+ * order, from the free list of its size, from the untouched tail of the
+ * arena, or from the front of the smallest larger free block (the rest
+ * becomes a free block of its own size). Freed blocks are not merged
+ * again: a workload that moves from short to long strings can see a full
+ * arena while small blocks are free, which dmm_arena_get() reports as
+ * NULL (the caller refuses the request; nothing already stored is
+ * touched).
  */
 #ifndef DMM_ARENA_H
 #define DMM_ARENA_H
@@ -19,7 +21,7 @@
 #include "dmm/alloc.h"
 #include "dmm/types.h"
 
-#define DMM_ARENA_MIN 16  /* smallest block, octets */
+#define DMM_ARENA_MIN 16  /* smallest block and block size step, octets */
 #define DMM_ARENA_MAX 256 /* largest block, octets */
 
 struct dmm_arena;

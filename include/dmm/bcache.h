@@ -24,6 +24,8 @@
 #ifndef DMM_BCACHE_H
 #define DMM_BCACHE_H
 
+#include <string.h>
+
 #include "dmm/alloc.h"
 #include "dmm/hash.h"
 #include "dmm/mnid.h"
@@ -68,49 +70,50 @@ int dmm_anchor_list_find(const struct dmm_anchor_list *l, const struct dmm_addr 
  */
 enum dmm_bce_state { DMM_BCE_ACTIVE, DMM_BCE_DEREG_WAIT, DMM_BCE_HANDOFF_WAIT, DMM_BCE_NSTATES };
 
-/* MN-IDs up to this many octets live in the entry; longer ones in the cache's arena. */
-#define DMM_BCE_MNID_INLINE 16
+/*
+ * MN-IDs up to this many octets live in the entry (EUI-48/64, IMSI, IPv6
+ * and most NAIs); longer ones in the cache's arena, named by a pointer
+ * stored in the same octets.
+ */
+#define DMM_BCE_MNID_INLINE 32
 
 struct dmm_bce_more; /* a home network prefix beyond the first (bcache.c) */
 
 /*
- * One binding, three cache lines. The keys come first so that a lookup
- * reads only the first line: the handle, the MN-ID (inline up to
- * DMM_BCE_MNID_INLINE octets, else a pointer into the cache's arena) and
- * the first HNP (the others hang off more). The mnid_* and hnp0/more
- * fields are private: read them with dmm_bce_mnid*() and dmm_bce_hnp*().
+ * One binding, three cache lines. The keys fill the first line, so a
+ * lookup that matches reads only that line (and, for an MN-ID longer than
+ * DMM_BCE_MNID_INLINE octets, its arena block): the handle, the MN-ID and
+ * the first HNP. The mnid_* and hnp0/more fields are private: read them
+ * with dmm_bce_mnid*() and dmm_bce_hnp*().
  */
 struct dmm_bcache_entry {
-	struct dmm_handle handle; /* read-only */
-	uint8_t mnid_subtype;	  /* private */
-	uint8_t mnid_len;	  /* private */
-	uint8_t n_hnp;		  /* read-only: number of HNPs */
-	uint8_t att;		  /* access technology type (§8.5) */
-	uint8_t hi;		  /* handoff indicator (§8.4) */
-	bool proxy;		  /* proxy registration flag (§5.1) */
-	uint16_t seq;		  /* sequence number of the last accepted PBU */
-	union {
-		uint8_t in[DMM_BCE_MNID_INLINE];
-		uint8_t *out;
-	} mnid_id;		   /* private */
-	struct dmm_prefix hnp0;	   /* private: the first HNP */
-	struct dmm_bce_more *more; /* private: HNPs 2..n_hnp */
+	struct dmm_handle handle;	      /* read-only */
+	uint8_t mnid_subtype;		      /* private */
+	uint8_t mnid_len;		      /* private */
+	uint8_t n_hnp;			      /* read-only: number of HNPs */
+	uint8_t mnid_id[DMM_BCE_MNID_INLINE]; /* private: the octets, or a pointer to them */
+	struct dmm_prefix hnp0;		      /* private: the first HNP */
+	uint8_t att;			      /* access technology type (§8.5) */
+	uint8_t hi;			      /* handoff indicator (§8.4) */
+	bool proxy;			      /* proxy registration flag (§5.1) */
+	uint8_t spare;			      /* ends the first cache line */
 	/* Second line and after: what the roles read once the entry is found. */
-	enum dmm_bce_state state; /* change through dmm_bcache_set_state() */
-	uint32_t tunnel_id;	  /* bi-directional tunnel to the MAG (dataplane id) */
-	uint64_t timestamp;	  /* last accepted Timestamp option: 48-bit s, 16-bit 1/65536 s */
-	dmm_time_t lifetime;	  /* granted lifetime */
-	dmm_time_t expires;	  /* when the binding lapses */
-	dmm_time_t created;	  /* first registration */
-	dmm_time_t updated;	  /* last accepted PBU */
-	dmm_time_t reg_time;	  /* last measured registration time (attach → PBA) */
-	uint32_t handovers;	  /* Proxy-CoA changes on this entry */
-	struct dmm_llid llid;	  /* MN link-layer identifier (§8.6) */
-	struct dmm_addr mn_lla;	  /* MN link-local address (§8.7) */
-	struct dmm_addr pcoa;	  /* Proxy-CoA: the MAG's address */
+	uint16_t seq;		   /* sequence number of the last accepted PBU */
+	struct dmm_llid llid;	   /* MN link-layer identifier (§8.6) */
+	enum dmm_bce_state state;  /* change through dmm_bcache_set_state() */
+	uint32_t tunnel_id;	   /* bi-directional tunnel to the MAG (dataplane id) */
+	uint32_t handovers;	   /* Proxy-CoA changes on this entry */
+	uint64_t timestamp;	   /* last accepted Timestamp option: 48-bit s, 16-bit 1/65536 s */
+	dmm_time_t lifetime;	   /* granted lifetime */
+	dmm_time_t expires;	   /* when the binding lapses */
+	dmm_time_t created;	   /* first registration */
+	dmm_time_t updated;	   /* last accepted PBU */
+	dmm_time_t reg_time;	   /* last measured registration time (attach → PBA) */
+	struct dmm_bce_more *more; /* private: HNPs 2..n_hnp */
 	/* RFC 8885 §3.2 previous MAARs; NULL unless the cache was made with anchor_lists. */
 	struct dmm_anchor_list *pmaar;
-	uint8_t spare[8]; /* keeps the entry at 192 octets, three cache lines */
+	struct dmm_addr mn_lla; /* MN link-local address (§8.7) */
+	struct dmm_addr pcoa;	/* Proxy-CoA: the MAG's address */
 };
 
 /*
@@ -123,7 +126,12 @@ const struct dmm_mnid *dmm_bce_mnid(const struct dmm_bcache_entry *e, struct dmm
 /* The identifier octets of e's MN-ID (length: dmm_bce_mnid_len()); valid while e lives. */
 static inline const uint8_t *dmm_bce_mnid_bytes(const struct dmm_bcache_entry *e)
 {
-	return e->mnid_len <= DMM_BCE_MNID_INLINE ? e->mnid_id.in : e->mnid_id.out;
+	const uint8_t *out;
+
+	if (e->mnid_len <= DMM_BCE_MNID_INLINE)
+		return e->mnid_id;
+	memcpy(&out, e->mnid_id, sizeof(out)); /* a pointer into the arena, stored unaligned */
+	return out;
 }
 
 /* Length in octets of e's MN-ID. */
@@ -154,7 +162,8 @@ struct dmm_bcache;
  * - more_prefixes: HNPs beyond the first of each entry (the first is in
  *   the entry); at most prefixes;
  * - arena_bytes: room for MN-IDs longer than DMM_BCE_MNID_INLINE octets,
- *   each in a power-of-two block of 32 to 256 octets (arena.h); 0 for none;
+ *   each in a block of its length rounded up to 16 octets (arena.h); 0 for
+ *   none;
  * - anchor_lists: each entry gets an RFC 8885 P-MAAR list (e->pmaar).
  */
 struct dmm_bcache_sizes {

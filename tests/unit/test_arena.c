@@ -23,8 +23,8 @@ static void test_classes(void)
 	static const struct {
 		size_t n, block;
 	} rows[] = {
-		{0, 0},	    {1, 16},	{16, 16},   {17, 32},	{32, 32}, {33, 64},
-		{100, 128}, {129, 256}, {255, 256}, {256, 256}, {257, 0},
+		{0, 0},	    {1, 16},	{16, 16},   {17, 32},	{32, 32},   {33, 48}, {100, 112},
+		{129, 144}, {240, 240}, {241, 256}, {255, 256}, {256, 256}, {257, 0},
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
@@ -63,7 +63,7 @@ static void test_fill(void)
 	dmm_arena_free(NULL);
 }
 
-/* With the tail used up, a free larger block is split; the halves serve smaller classes. */
+/* With the tail used up, a request is cut from the front of the smallest larger free block. */
 static void test_split(void)
 {
 	struct dmm_arena *ar = dmm_arena_new(&A, 512);
@@ -71,18 +71,20 @@ static void test_split(void)
 
 	CHECK(ar != NULL);
 	a = dmm_arena_get(ar, 256);
-	b = dmm_arena_get(ar, 200);
+	b = dmm_arena_get(ar, 256);
 	CHECK(a && b && a != b);
 	CHECK(dmm_arena_get(ar, 16) == NULL);
 	dmm_arena_put(ar, a, 256);
 	CHECK_EQ(dmm_arena_used(ar), 256);
-	CHECK(dmm_arena_get(ar, 16) == a);
-	CHECK(dmm_arena_get(ar, 16) == a + 16);
-	CHECK(dmm_arena_get(ar, 32) == a + 32);
-	CHECK(dmm_arena_get(ar, 64) == a + 64);
-	CHECK(dmm_arena_get(ar, 128) == a + 128);
+	CHECK(dmm_arena_get(ar, 16) == a);	 /* leaves 240 at a + 16 */
+	CHECK(dmm_arena_get(ar, 10) == a + 16);	 /* leaves 224 at a + 32 */
+	CHECK(dmm_arena_get(ar, 200) == a + 32); /* a 208 block; leaves 16 at a + 240 */
+	CHECK(dmm_arena_get(ar, 17) == NULL);	 /* no block of 32 or more */
+	CHECK(dmm_arena_get(ar, 16) == a + 240);
 	CHECK(dmm_arena_get(ar, 1) == NULL);
 	CHECK_EQ(dmm_arena_used(ar), 512);
+	dmm_arena_put(ar, a + 32, 200);
+	CHECK(dmm_arena_get(ar, 193) == a + 32); /* the same size class again */
 	dmm_arena_free(ar);
 }
 
