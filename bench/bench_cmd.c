@@ -272,17 +272,19 @@ int main(int argc, char **argv)
 	handovers(c, &f, &t);
 	f.after = allocated - f.alloc;
 	/* Every previous MAAR's answer was taken: nothing unexpected, no retransmission pending. */
-	BENCH_CHECK("bench_cmd", dmm_role_stats(c)->rx_unexpected == 0 && dmm_role_next_deadline(c) > t + DMM_SECOND);
+	BENCH_CHECK("bench_cmd",
+		    dmm_role_stats(c)->rx_unexpected == 0 && dmm_role_next_deadline(c) > t + DMM_SECOND);
 	BENCH_CHECK("bench_cmd", dmm_cmd_counters(c)->handovers == f.nho);
 	printf("bench_cmd: %u MNs over %u MAARs, PBU -> PBA on one core (proxy mode)\n", f.n, N_MAAR);
 	printf("bench_cmd: initial %.0f PBU/s (%.0f ns), refresh %.0f PBU/s (%.0f ns), handover %.0f PBU/s "
 	       "(%.0f ns) + the previous MAAR's PBA %.0f ns\n",
-	       1e9 * f.n / f.reg, f.reg / f.n, 1e9 * f.n / f.ref, f.ref / f.n, 1e9 * f.nho / f.ho, f.ho / f.nho,
-	       f.ans / f.nho);
+	       1e9 * f.n / f.reg, f.reg / f.n, 1e9 * f.n / f.ref, f.ref / f.n, 1e9 * f.nho / f.ho,
+	       f.ho / f.nho, f.ans / f.nho);
 	printf("bench_cmd: bytes per MN, allocated at creation: MN table %.0f, pending updates %.0f, timers "
 	       "%.0f, other %.0f, total %.0f; after creation: %zu bytes\n",
 	       (double)f.mem.mns / f.n, (double)f.mem.updates / f.n, (double)f.mem.timers / f.n,
-	       (double)(f.alloc - f.mem.mns - f.mem.updates - f.mem.timers) / f.n, (double)f.alloc / f.n, f.after);
+	       (double)(f.alloc - f.mem.mns - f.mem.updates - f.mem.timers) / f.n, (double)f.alloc / f.n,
+	       f.after);
 	dmm_cmd_free(c);
 	dmm_policy_free(pol);
 	return 0;

@@ -225,14 +225,18 @@ int main(int argc, char **argv)
 	f.after = allocated - f.alloc;
 	printf("bench_maar: %u prefixes anchored here, on one core\n", f.n);
 	printf("bench_maar: attach + the CMD's PBA %.0f/s (%.0f ns), detach %.0f/s (%.0f ns), the CMD's PBU "
-	       "naming the next S-MAAR %.0f/s (%.0f ns); data plane: %.2f installs, %.2f removes per prefix\n",
+	       "naming the next S-MAAR %.0f/s (%.0f ns); data plane: %.2f installs, %.2f removes per "
+	       "prefix\n",
 	       1e9 * f.n / f.attach, f.attach / f.n, 1e9 * f.n / f.detach, f.detach / f.n, 1e9 * f.n / f.away,
 	       f.away / f.n, (double)dp_installs / f.n, (double)dp_removes / f.n);
-	printf("bench_maar: bytes per anchored prefix (serving and anchored tables sized alike), allocated at "
-	       "creation: anchored table %.0f, serving table %.0f, intents %.0f (%zu per intent), total %.0f; "
+	printf("bench_maar: bytes per anchored prefix (serving and anchored tables sized alike), allocated "
+	       "at "
+	       "creation: anchored table %.0f, serving table %.0f, intents %.0f (%zu per intent), total "
+	       "%.0f; "
 	       "after creation: %zu bytes\n",
-	       (double)dmm_bcache_bytes(dmm_maar_anchored(m)) / f.n, (double)dmm_bul_bytes(dmm_maar_serving(m)) / f.n,
-	       (double)f.fm / f.n, dmm_fm_bytes_per_intent(dmm_role_fm(m)), (double)f.alloc / f.n, f.after);
+	       (double)dmm_bcache_bytes(dmm_maar_anchored(m)) / f.n,
+	       (double)dmm_bul_bytes(dmm_maar_serving(m)) / f.n, (double)f.fm / f.n,
+	       dmm_fm_bytes_per_intent(dmm_role_fm(m)), (double)f.alloc / f.n, f.after);
 	dmm_maar_free(m);
 	free(pfx);
 	return 0;
