@@ -149,3 +149,12 @@ void cmd_mn_delete(struct dmm_cmd *c, struct dmm_bcache_entry *e, bool notify, c
 	cmd_timers_mn_removed(c, e);
 	dmm_bcache_del(c->bc, e);
 }
+
+void dmm_cmd_memory(const struct dmm_cmd *c, struct dmm_cmd_memory *out)
+{
+	out->mns = dmm_bcache_bytes(c->bc) + sizeof(*c->bx) * c->cfg.max_mns;
+	out->updates = (sizeof(*c->upd) + sizeof(*c->upd_gen)) * c->upd_cap + dmm_hidx_bytes(&c->upd_idx) +
+		       dmm_hidx_bytes(&c->choose_idx);
+	out->timers = dmm_timers_bytes(c->base.timers);
+	out->other = sizeof(*c) + sizeof(*c->anchor) * c->cfg.max_maars + dmm_hidx_bytes(&c->anchor_idx);
+}

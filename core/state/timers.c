@@ -35,13 +35,15 @@
  *                       missing responses count towards a failure.
  *
  * Structure: a binary min-heap ordered by (deadline, sequence of setting)
- * over a preallocated array of records, plus a dmm_hidx from (kind,
- * idx) to record, so set and cancel find an armed timer in O(1) and move
- * it in O(log n).
+ * over a preallocated array of records (the free ones linked through
+ * their heap position), plus a dmm_hidx from (kind, idx) to record, so
+ * set and cancel find an armed timer in O(1) and move it in O(log n).
  */
 #include "dmm/timers.h"
 #include "dmm/err.h"
 #include "dmm/hash.h"
+
+#define TIMER_NONE UINT32_MAX
 
 struct heap_node {
 	dmm_time_t deadline;
@@ -51,19 +53,18 @@ struct heap_node {
 
 struct timer_rec {
 	struct dmm_handle h;
-	uint32_t pos; /* index in heap */
+	uint32_t pos; /* index in heap; a free record: the next free one */
 	uint32_t kind;
 };
 
 struct dmm_timers {
 	struct dmm_alloc alloc;
 	uint32_t capacity;
-	uint32_t n;	/* heap size = armed timers */
-	uint32_t nfree; /* records on the free stack */
+	uint32_t n;	    /* heap size = armed timers */
+	uint32_t free_head; /* the first free record (its pos links the next), or TIMER_NONE */
 	uint32_t seq;
 	struct heap_node *heap;
 	struct timer_rec *rec;
-	uint32_t *free_stack;
 	struct dmm_hidx idx;
 };
 
@@ -136,7 +137,8 @@ static void remove_rec(struct dmm_timers *t, uint32_t r)
 	uint32_t pos = t->rec[r].pos;
 
 	dmm_hidx_remove(&t->idx, key_hash(t->rec[r].kind, t->rec[r].h.idx), r);
-	t->free_stack[t->nfree++] = r;
+	t->rec[r].pos = t->free_head; /* pos is the free list's link while free */
+	t->free_head = r;
 	t->n--;
 	if (pos != t->n) {
 		uint32_t moved = t->heap[t->n].rec;
@@ -165,19 +167,14 @@ struct dmm_timers *dmm_timers_new(const struct dmm_alloc *a, uint32_t capacity)
 	t->rec = a->zalloc(a->ctx, (size_t)capacity * sizeof(*t->rec));
 	if (!t->rec)
 		goto err_rec;
-	t->free_stack = a->zalloc(a->ctx, (size_t)capacity * sizeof(*t->free_stack));
-	if (!t->free_stack)
-		goto err_stack;
 	if (dmm_hidx_init(&t->idx, a, capacity))
 		goto err_idx;
 	for (uint32_t i = 0; i < capacity; i++)
-		t->free_stack[i] = capacity - 1 - i;
-	t->nfree = capacity;
+		t->rec[i].pos = i + 1 < capacity ? i + 1 : TIMER_NONE;
+	t->free_head = 0;
 	return t;
 
 err_idx:
-	a->free(a->ctx, t->free_stack);
-err_stack:
 	a->free(a->ctx, t->rec);
 err_rec:
 	a->free(a->ctx, t->heap);
@@ -195,7 +192,6 @@ void dmm_timers_free(struct dmm_timers *t)
 		return;
 	a = t->alloc;
 	dmm_hidx_fini(&t->idx, &a);
-	a.free(a.ctx, t->free_stack);
 	a.free(a.ctx, t->rec);
 	a.free(a.ctx, t->heap);
 	a.free(a.ctx, t);
@@ -214,13 +210,13 @@ int dmm_timers_set(struct dmm_timers *t, unsigned kind, struct dmm_handle h, dmm
 		return 0;
 	}
 	if (r == DMM_HIDX_NONE) {
-		if (t->nfree == 0)
+		if (t->free_head == TIMER_NONE)
 			return DMM_ERR_NOMEM;
-		r = t->free_stack[t->nfree - 1];
+		r = t->free_head;
 		/* Cannot fail: the index holds capacity references. */
 		if (dmm_hidx_insert(&t->idx, key_hash(kind, h.idx), r))
 			return DMM_ERR_NOMEM;
-		t->nfree--;
+		t->free_head = t->rec[r].pos;
 		t->rec[r].kind = kind;
 		pos = t->n++;
 	} else {
@@ -291,7 +287,6 @@ uint32_t dmm_timers_capacity(const struct dmm_timers *t)
 
 size_t dmm_timers_bytes(const struct dmm_timers *t)
 {
-	return sizeof(*t) +
-	       (size_t)t->capacity * (sizeof(*t->heap) + sizeof(*t->rec) + sizeof(*t->free_stack)) +
+	return sizeof(*t) + (size_t)t->capacity * (sizeof(*t->heap) + sizeof(*t->rec)) +
 	       dmm_hidx_bytes(&t->idx);
 }

@@ -86,6 +86,16 @@ struct dmm_cmd_counters {
 };
 const struct dmm_cmd_counters *dmm_cmd_counters(const struct dmm_cmd *c);
 
+/* Bytes a CMD allocated, by table (all at creation). */
+struct dmm_cmd_memory {
+	size_t mns;	/* the MN table (binding cache) and the state kept beside it per MN */
+	size_t updates; /* the pending PBUs to MAARs (RFC 8885 §3.2) and their indexes */
+	size_t timers;	/* every pending timer's room (timers.h) */
+	size_t other;	/* the instance and the table of MAARs */
+};
+
+void dmm_cmd_memory(const struct dmm_cmd *c, struct dmm_cmd_memory *out);
+
 extern const struct dmm_role_ops dmm_cmd_ops;
 
 #endif

@@ -91,6 +91,15 @@ test_table(void)
 	CHECK_EQ(dmm_timers_set(t, 0, H(9, 1), 1), DMM_ERR_NOMEM);
 	CHECK_EQ(dmm_timers_set(t, 0, H(3, 1), 1), 0); /* replacing needs no room */
 	CHECK_EQ(dmm_timers_next(t), 1);
+	CHECK_EQ(dmm_timers_capacity(t), 4);
+	/* A cancelled timer's room serves the next one, once. */
+	CHECK_EQ(dmm_timers_cancel(t, 0, H(0, 1)), 0);
+	CHECK_EQ(dmm_timers_set(t, 0, H(9, 1), 2), 0);
+	CHECK_EQ(dmm_timers_set(t, 0, H(10, 1), 3), DMM_ERR_NOMEM);
+	CHECK_EQ(dmm_timers_pop_expired(t, 1, &kind, &h), 1);
+	CHECK(kind == 0 && h.idx == 3);
+	CHECK_EQ(dmm_timers_set(t, 0, H(10, 1), 3), 0);
+	CHECK_EQ(dmm_timers_count(t), 4);
 	CHECK(dmm_timers_bytes(t) > 0);
 	dmm_timers_free(t);
 	dmm_timers_free(NULL);
