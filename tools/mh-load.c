@@ -351,6 +351,9 @@ static uint32_t may_send(const struct run *r, double t)
 
 	if (r->mode == M_REFRESH ? t - r->t0 >= r->seconds : r->next >= r->n)
 		return 0;
+	/* The send-order ring is full behind one old PBU: wait for its answer or its timeout. */
+	if (r->fifo_tail - r->fifo_head > NSEQ - BATCH)
+		return 0;
 	if (r->mode != M_REFRESH && r->n - r->next < k)
 		k = r->n - r->next;
 	if (r->rate > 0) {

@@ -112,7 +112,7 @@ sc_setup() {
 }
 
 sc_start() {
-	local dp=$1 tr=$2 maxb=$3
+	local dp=$1 tr=$2 maxb=$3 i
 	cat >"$SC_T/lma.json" <<JSON
 {"dmm:node": {"name": "scale", "role": "lma", "address": "$LMA_A", "transport": "$tr",
   "dataplane": "$dp", "control-socket": "$SC_T/lma.sock", "state-file": "$SC_T/lma.state",
@@ -125,7 +125,11 @@ JSON
 	rm -f "$SC_T/lma.sock"
 	ip netns exec "$SC_LMA" "$B/dmmd" -c "$SC_T/lma.json" 2>>"$SC_T/dmmd.log" &
 	D_PID=$!
-	for _ in $(seq 100); do [[ -S $SC_T/lma.sock ]] && break; sleep 0.1; done
+	# Start-up allocates for max-bindings: seconds at 10^6 (SC_START_LIMIT, default 120 s).
+	for ((i = 0; i < ${SC_START_LIMIT:-120} * 10; i++)); do
+		[[ -S $SC_T/lma.sock ]] || ! kill -0 "$D_PID" 2>/dev/null && break
+		sleep 0.1
+	done
 	if ! kill -0 "$D_PID" 2>/dev/null || [[ ! -S $SC_T/lma.sock ]]; then
 		echo "$SC_NAME: FAIL dmmd ($dp) did not start:"
 		tail -n 20 "$SC_T/dmmd.log"
