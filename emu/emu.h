@@ -469,6 +469,7 @@ struct emu {
 	size_t rel_cap;
 	dmm_time_t max_any_delay;  /* largest one-way path delay between any two nodes, jitter included */
 	uint32_t cmd_idx, lma_idx; /* UINT32_MAX when none */
+	double cpu_setup, cpu_run; /* CPU seconds: loading and creating, then the events (--cost) */
 };
 
 /* topo.c */
