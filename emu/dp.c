@@ -35,6 +35,17 @@ static uint64_t mix(uint64_t x)
 	return dmm_hash_u64(x) | 1;
 }
 
+/*
+ * The id map's key: the id itself, placed so that its home slot is id &
+ * mask. Ids are never 0; a backend that reuses an id's low bits for the
+ * next intent (fm.c keeps a slot index there) finds that slot still in
+ * the cache.
+ */
+static uint64_t id_key(uint32_t id)
+{
+	return (uint64_t)id << 7;
+}
+
 static uint64_t upper64(const struct dmm_addr *a)
 {
 	uint64_t v = 0;
@@ -142,7 +153,7 @@ int emu_dp_install(void *ctx, const struct dmm_intent *in)
 	memset(x, 0, sizeof(*x));
 	x->in = *in;
 	x->used = true;
-	map_put(dp->ids, dp->mask, mix(in->id), s);
+	map_put(dp->ids, dp->mask, id_key(in->id), s);
 	if (is64(in)) {
 		uint64_t k = mix(upper64(&in->prefix.addr));
 
@@ -180,14 +191,14 @@ void emu_dp_remove(void *ctx, const struct dmm_intent *in)
 {
 	struct emu_node *n = ctx;
 	struct emu_dp *dp = &n->dp;
-	uint32_t *sp = map_find(dp->ids, dp->mask, mix(in->id)), s;
+	uint32_t *sp = map_find(dp->ids, dp->mask, id_key(in->id)), s;
 	struct emu_dp_ent *x;
 
 	if (!sp)
 		return;
 	s = *sp;
 	x = &dp->v[s];
-	map_del(dp->ids, dp->mask, mix(in->id));
+	map_del(dp->ids, dp->mask, id_key(in->id));
 	if (x->prev != NONE) {
 		dp->v[x->prev].next = x->next;
 	} else if (is64(&x->in)) {
