@@ -20,7 +20,10 @@
  *                (a local prefix needs no tunnel, RFC 8885 §3.1) and
  *                uplink from another prefix is lost (ingress filtering)
  *
- * Counters per intent are reported back to the role (dmm_fm_report).
+ * Counters per intent are reported back to the role (dmm_fm_report): at
+ * once at a MAAR, whose idle release (GAP2-1) watches them; at an LMA or
+ * a MAG, which never read them, once at the end of the run
+ * (emu_dp_sync), as a daemon reports them now and then.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -278,13 +281,26 @@ static struct emu_flow_stats *fs(struct emu *e, const struct emu_pkt *p)
 
 static void count(struct emu *e, struct emu_node *n, struct emu_dp_ent *x, const struct emu_pkt *p)
 {
-	struct dmm_fm *fm = emu_node_fm(n);
-
 	x->packets++;
 	x->bytes += p->size + (x->in.action == DMM_FM_ENCAP ? 40u : 0u);
-	/* The roles see their counters move: a MAAR's idle release (GAP2-1) depends on it. */
-	if (fm)
-		dmm_fm_report(fm, x->in.id, x->packets, x->bytes, e->eng.now);
+	/* A MAAR sees its counters move: its idle release (GAP2-1) depends on it. */
+	if (n->maar)
+		dmm_fm_report(dmm_role_fm(n->maar), x->in.id, x->packets, x->bytes, e->eng.now);
+}
+
+void emu_dp_sync(struct emu *e)
+{
+	for (uint32_t i = 0; i < e->nnodes; i++) {
+		struct emu_node *n = &e->nodes[i];
+		struct dmm_fm *fm = n->maar ? NULL : emu_node_fm(n);
+
+		for (uint32_t s = 0; fm && s < n->dp.hwm; s++) {
+			struct emu_dp_ent *x = &n->dp.v[s];
+
+			if (x->used && x->packets)
+				dmm_fm_report(fm, x->in.id, x->packets, x->bytes, e->eng.now);
+		}
+	}
 }
 
 /* Send p from node a to node b over the path (it arrives as EV_PKT). */

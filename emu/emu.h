@@ -525,6 +525,8 @@ void emu_dp_remove(void *ctx, const struct dmm_intent *in);
 /* A packet arrives at node n (event EV_PKT, or from the MN's access link). */
 void emu_dp_arrive(struct emu *e, struct emu_node *n, struct emu_pkt *p);
 void emu_dp_flush(struct emu *e, struct emu_node *n);
+/* Report the counters of every intent of the LMAs and MAGs to their roles (end of the run). */
+void emu_dp_sync(struct emu *e);
 /* Send a plain packet from node n towards the owner of its destination. */
 void emu_dp_route(struct emu *e, struct emu_node *n, struct emu_pkt *p);
 

@@ -185,6 +185,7 @@ static struct emu *simulate(const struct opts *o, const char *path, int variant,
 		return NULL;
 	e->cpu_setup = cpu_now() - c0;
 	run(e);
+	emu_dp_sync(e);
 	e->cpu_run = cpu_now() - c0 - e->cpu_setup;
 	*rc = 0;
 	return e;
