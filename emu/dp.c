@@ -20,7 +20,10 @@
  *                (a local prefix needs no tunnel, RFC 8885 §3.1) and
  *                uplink from another prefix is lost (ingress filtering)
  *
- * Counters per intent are reported back to the role (dmm_fm_report).
+ * Counters per intent are reported back to the role (dmm_fm_report): at
+ * once at a MAAR, whose idle release (GAP2-1) watches them; at an LMA or
+ * a MAG, which never read them, once at the end of the run
+ * (emu_dp_sync), as a daemon reports them now and then.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,17 @@
 static uint64_t mix(uint64_t x)
 {
 	return dmm_hash_u64(x) | 1;
+}
+
+/*
+ * The id map's key: the id itself, placed so that its home slot is id &
+ * mask. Ids are never 0; a backend that reuses an id's low bits for the
+ * next intent (fm.c keeps a slot index there) finds that slot still in
+ * the cache.
+ */
+static uint64_t id_key(uint32_t id)
+{
+	return (uint64_t)id << 7;
 }
 
 static uint64_t upper64(const struct dmm_addr *a)
@@ -142,7 +156,7 @@ int emu_dp_install(void *ctx, const struct dmm_intent *in)
 	memset(x, 0, sizeof(*x));
 	x->in = *in;
 	x->used = true;
-	map_put(dp->ids, dp->mask, mix(in->id), s);
+	map_put(dp->ids, dp->mask, id_key(in->id), s);
 	if (is64(in)) {
 		uint64_t k = mix(upper64(&in->prefix.addr));
 
@@ -180,14 +194,14 @@ void emu_dp_remove(void *ctx, const struct dmm_intent *in)
 {
 	struct emu_node *n = ctx;
 	struct emu_dp *dp = &n->dp;
-	uint32_t *sp = map_find(dp->ids, dp->mask, mix(in->id)), s;
+	uint32_t *sp = map_find(dp->ids, dp->mask, id_key(in->id)), s;
 	struct emu_dp_ent *x;
 
 	if (!sp)
 		return;
 	s = *sp;
 	x = &dp->v[s];
-	map_del(dp->ids, dp->mask, mix(in->id));
+	map_del(dp->ids, dp->mask, id_key(in->id));
 	if (x->prev != NONE) {
 		dp->v[x->prev].next = x->next;
 	} else if (is64(&x->in)) {
@@ -267,13 +281,26 @@ static struct emu_flow_stats *fs(struct emu *e, const struct emu_pkt *p)
 
 static void count(struct emu *e, struct emu_node *n, struct emu_dp_ent *x, const struct emu_pkt *p)
 {
-	struct dmm_fm *fm = emu_node_fm(n);
-
 	x->packets++;
 	x->bytes += p->size + (x->in.action == DMM_FM_ENCAP ? 40u : 0u);
-	/* The roles see their counters move: a MAAR's idle release (GAP2-1) depends on it. */
-	if (fm)
-		dmm_fm_report(fm, x->in.id, x->packets, x->bytes, e->eng.now);
+	/* A MAAR sees its counters move: its idle release (GAP2-1) depends on it. */
+	if (n->maar)
+		dmm_fm_report(dmm_role_fm(n->maar), x->in.id, x->packets, x->bytes, e->eng.now);
+}
+
+void emu_dp_sync(struct emu *e)
+{
+	for (uint32_t i = 0; i < e->nnodes; i++) {
+		struct emu_node *n = &e->nodes[i];
+		struct dmm_fm *fm = n->maar ? NULL : emu_node_fm(n);
+
+		for (uint32_t s = 0; fm && s < n->dp.hwm; s++) {
+			struct emu_dp_ent *x = &n->dp.v[s];
+
+			if (x->used && x->packets)
+				dmm_fm_report(fm, x->in.id, x->packets, x->bytes, e->eng.now);
+		}
+	}
 }
 
 /* Send p from node a to node b over the path (it arrives as EV_PKT). */

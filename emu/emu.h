@@ -116,13 +116,19 @@ struct emu_heap_ent {
 /*
  * A calendar queue: time is cut into buckets of 2^EMU_BUCKET_SHIFT ns. The
  * bucket being run is a binary heap ordered by (time, sequence); the next
- * EMU_RING buckets are lists of slots in the order scheduled, in a ring (a
- * bitmap marks the non-empty ones); events further ahead wait in a second
- * binary heap.
+ * EMU_RING buckets, in a ring, are lists of chunks of entries in the order
+ * scheduled (a bitmap marks the non-empty ones); events further ahead wait
+ * in a second binary heap.
  */
 #define EMU_BUCKET_SHIFT 20
 #define EMU_RING (1u << 18)
-#define EMU_NO_SLOT UINT32_MAX
+#define EMU_CHUNK 10
+#define EMU_NONE UINT32_MAX
+
+struct emu_chunk {
+	struct emu_heap_ent v[EMU_CHUNK];
+	uint32_t n, next; /* entries used; the next chunk of the bucket, or the next free one */
+};
 
 struct emu_engine {
 	dmm_time_t now;
@@ -131,15 +137,15 @@ struct emu_engine {
 	struct emu_heap_ent *heap; /* the current bucket */
 	uint32_t n, cap;
 	uint64_t cur;		  /* absolute index of the current bucket */
-	uint32_t *ring_head;	  /* EMU_RING buckets after cur: first slot, or EMU_NO_SLOT */
-	uint32_t *ring_tail;	  /* last slot */
+	uint32_t *ring_head;	  /* EMU_RING buckets after cur: first chunk, or EMU_NONE */
+	uint32_t *ring_tail;	  /* last chunk */
 	uint64_t *ring_bits;	  /* non-empty ring buckets */
 	uint64_t ring_count;	  /* events in the ring */
+	struct emu_chunk *chunks; /* by index */
+	uint32_t chunk_free, chunk_hwm, chunk_cap;
 	struct emu_heap_ent *far; /* beyond the ring */
 	uint32_t nfar, far_cap;
-	struct emu_event *slab;	  /* events by slot */
-	struct emu_heap_ent *ent; /* time and sequence by slot, for the ring */
-	uint32_t *link;		  /* next slot in the same ring bucket */
+	struct emu_event *slab; /* events by slot */
 	uint32_t *free_slots;
 	uint32_t nfree, slab_cap;
 };
@@ -469,6 +475,7 @@ struct emu {
 	size_t rel_cap;
 	dmm_time_t max_any_delay;  /* largest one-way path delay between any two nodes, jitter included */
 	uint32_t cmd_idx, lma_idx; /* UINT32_MAX when none */
+	double cpu_setup, cpu_run; /* CPU seconds: loading and creating, then the events (--cost) */
 };
 
 /* topo.c */
@@ -518,6 +525,8 @@ void emu_dp_remove(void *ctx, const struct dmm_intent *in);
 /* A packet arrives at node n (event EV_PKT, or from the MN's access link). */
 void emu_dp_arrive(struct emu *e, struct emu_node *n, struct emu_pkt *p);
 void emu_dp_flush(struct emu *e, struct emu_node *n);
+/* Report the counters of every intent of the LMAs and MAGs to their roles (end of the run). */
+void emu_dp_sync(struct emu *e);
 /* Send a plain packet from node n towards the owner of its destination. */
 void emu_dp_route(struct emu *e, struct emu_node *n, struct emu_pkt *p);
 

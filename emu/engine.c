@@ -126,13 +126,14 @@ int emu_engine_init(struct emu_engine *e)
 	e->ring_head = malloc(sizeof(*e->ring_head) * EMU_RING);
 	e->ring_tail = malloc(sizeof(*e->ring_tail) * EMU_RING);
 	e->ring_bits = calloc(EMU_RING / 64, sizeof(*e->ring_bits));
+	e->chunk_cap = 1024;
+	e->chunks = malloc(sizeof(*e->chunks) * e->chunk_cap);
+	e->chunk_free = EMU_NONE;
 	e->slab_cap = 1024;
 	e->slab = malloc(sizeof(*e->slab) * e->slab_cap);
-	e->ent = malloc(sizeof(*e->ent) * e->slab_cap);
-	e->link = malloc(sizeof(*e->link) * e->slab_cap);
 	e->free_slots = malloc(sizeof(*e->free_slots) * e->slab_cap);
-	if (!e->heap || !e->far || !e->ring_head || !e->ring_tail || !e->ring_bits || !e->slab || !e->ent ||
-	    !e->link || !e->free_slots) {
+	if (!e->heap || !e->far || !e->ring_head || !e->ring_tail || !e->ring_bits || !e->chunks ||
+	    !e->slab || !e->free_slots) {
 		emu_engine_fini(e);
 		return -1;
 	}
@@ -142,31 +143,31 @@ int emu_engine_init(struct emu_engine *e)
 	return 0;
 }
 
-static void free_mh(struct emu_engine *e, uint32_t slot)
+/* Mobility Header buffers of events never run. */
+static void free_mh(struct emu_engine *e, const struct emu_heap_ent *v, uint32_t n)
 {
-	if (e->slab[slot].type == EV_MH)
-		free(e->slab[slot].u.mh.buf);
+	for (uint32_t i = 0; i < n; i++)
+		if (e->slab[v[i].slot].type == EV_MH)
+			free(e->slab[v[i].slot].u.mh.buf);
 }
 
 void emu_engine_fini(struct emu_engine *e)
 {
-	/* Mobility Header buffers of events never run. */
-	for (uint32_t i = 0; e->slab && i < e->n; i++)
-		free_mh(e, e->heap[i].slot);
-	for (uint32_t i = 0; e->slab && i < e->nfar; i++)
-		free_mh(e, e->far[i].slot);
+	if (e->slab) {
+		free_mh(e, e->heap, e->n);
+		free_mh(e, e->far, e->nfar);
+	}
 	for (uint32_t r = 0; e->slab && e->ring_bits && r < EMU_RING; r++)
 		if (e->ring_bits[r / 64] & (1ULL << (r % 64)))
-			for (uint32_t s = e->ring_head[r]; s != EMU_NO_SLOT; s = e->link[s])
-				free_mh(e, s);
+			for (uint32_t c = e->ring_head[r]; c != EMU_NONE; c = e->chunks[c].next)
+				free_mh(e, e->chunks[c].v, e->chunks[c].n);
 	free(e->heap);
 	free(e->far);
 	free(e->ring_head);
 	free(e->ring_tail);
 	free(e->ring_bits);
+	free(e->chunks);
 	free(e->slab);
-	free(e->ent);
-	free(e->link);
 	free(e->free_slots);
 	memset(e, 0, sizeof(*e));
 }
@@ -225,47 +226,68 @@ static struct emu_heap_ent heap_pop(struct emu_heap_ent *h, uint32_t *n)
 	return top;
 }
 
-static void ring_add(struct emu_engine *e, uint64_t b, struct emu_heap_ent x)
+/* An empty chunk: a freed one, else a new one. */
+static uint32_t chunk_new(struct emu_engine *e)
 {
-	uint32_t r = (uint32_t)(b & (EMU_RING - 1));
-	uint64_t bit = 1ULL << (r % 64);
+	uint32_t c = e->chunk_free;
 
-	e->ent[x.slot] = x;
-	e->link[x.slot] = EMU_NO_SLOT;
-	if (e->ring_bits[r / 64] & bit)
-		e->link[e->ring_tail[r]] = x.slot;
-	else
-		e->ring_head[r] = x.slot;
-	e->ring_tail[r] = x.slot;
-	e->ring_bits[r / 64] |= bit;
-	e->ring_count++;
+	if (c != EMU_NONE) {
+		e->chunk_free = e->chunks[c].next;
+	} else {
+		if (e->chunk_hwm == e->chunk_cap) {
+			struct emu_chunk *nc = realloc(e->chunks, sizeof(*nc) * e->chunk_cap * 2);
+
+			if (!nc)
+				return EMU_NONE;
+			e->chunks = nc;
+			e->chunk_cap *= 2;
+		}
+		c = e->chunk_hwm++;
+	}
+	e->chunks[c].n = 0;
+	e->chunks[c].next = EMU_NONE;
+	return c;
 }
 
-static void *grow_to(void *arr, size_t elem, uint32_t n)
+static int ring_add(struct emu_engine *e, uint64_t b, struct emu_heap_ent x)
 {
-	return realloc(arr, elem * n);
+	uint32_t r = (uint32_t)(b & (EMU_RING - 1)), c;
+	uint64_t bit = 1ULL << (r % 64);
+
+	if (!(e->ring_bits[r / 64] & bit)) {
+		if ((c = chunk_new(e)) == EMU_NONE)
+			return -1;
+		e->ring_head[r] = e->ring_tail[r] = c;
+		e->ring_bits[r / 64] |= bit;
+	} else if (e->chunks[e->ring_tail[r]].n == EMU_CHUNK) {
+		if ((c = chunk_new(e)) == EMU_NONE)
+			return -1;
+		e->chunks[e->ring_tail[r]].next = c;
+		e->ring_tail[r] = c;
+	}
+	c = e->ring_tail[r];
+	e->chunks[c].v[e->chunks[c].n++] = x;
+	e->ring_count++;
+	return 0;
 }
 
 /* Make room for one more event in the slab. */
 static int slab_reserve(struct emu_engine *e)
 {
 	uint32_t ncap = e->slab_cap * 2;
-	void *p;
+	struct emu_event *ns;
+	uint32_t *nf;
 
 	if (e->nfree)
 		return 0;
-	if (!(p = grow_to(e->slab, sizeof(*e->slab), ncap)))
+	ns = realloc(e->slab, sizeof(*ns) * ncap);
+	if (!ns)
 		return -1;
-	e->slab = p;
-	if (!(p = grow_to(e->ent, sizeof(*e->ent), ncap)))
+	e->slab = ns;
+	nf = realloc(e->free_slots, sizeof(*nf) * ncap);
+	if (!nf)
 		return -1;
-	e->ent = p;
-	if (!(p = grow_to(e->link, sizeof(*e->link), ncap)))
-		return -1;
-	e->link = p;
-	if (!(p = grow_to(e->free_slots, sizeof(*e->free_slots), ncap)))
-		return -1;
-	e->free_slots = p;
+	e->free_slots = nf;
 	for (uint32_t k = ncap; k > e->slab_cap; k--)
 		e->free_slots[e->nfree++] = k - 1;
 	e->slab_cap = ncap;
@@ -302,7 +324,7 @@ int emu_schedule(struct emu_engine *e, dmm_time_t at, const struct emu_event *ev
 	else if (b - e->cur >= EMU_RING)
 		rc = heap_push(&e->far, &e->nfar, &e->far_cap, x);
 	else
-		ring_add(e, b, x);
+		rc = ring_add(e, b, x);
 	if (rc)
 		return -1;
 	e->nfree--;
@@ -342,10 +364,16 @@ static bool advance(struct emu_engine *e)
 	e->cur = b;
 	r = (uint32_t)(b & (EMU_RING - 1));
 	if (e->ring_bits[r / 64] & (1ULL << (r % 64))) {
-		for (uint32_t s = e->ring_head[r]; s != EMU_NO_SLOT; s = e->link[s]) {
-			if (heap_push(&e->heap, &e->n, &e->cap, e->ent[s]))
-				return false;
-			e->ring_count--;
+		uint32_t c = e->ring_head[r], next;
+
+		for (; c != EMU_NONE; c = next) {
+			for (uint32_t i = 0; i < e->chunks[c].n; i++)
+				if (heap_push(&e->heap, &e->n, &e->cap, e->chunks[c].v[i]))
+					return false;
+			e->ring_count -= e->chunks[c].n;
+			next = e->chunks[c].next;
+			e->chunks[c].next = e->chunk_free;
+			e->chunk_free = c;
 		}
 		e->ring_bits[r / 64] &= ~(1ULL << (r % 64));
 	}
@@ -362,6 +390,9 @@ bool emu_next(struct emu_engine *e, struct emu_event *out)
 	if (e->n == 0 && !advance(e))
 		return false;
 	top = heap_pop(e->heap, &e->n);
+	if (e->n)
+		__builtin_prefetch(
+			&e->slab[e->heap[0].slot]); /* the next event: its load overlaps this one's run */
 	memcpy(out, &e->slab[top.slot], ev_size(e->slab[top.slot].type));
 	e->free_slots[e->nfree++] = top.slot;
 	e->now = top.at;

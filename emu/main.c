@@ -3,7 +3,8 @@
  * dmm-emu: run a scenario on the unmodified core roles and print a report.
  *
  *   dmm-emu [--seed N] [--format text|json|csv] [--duration D] [--loss P]
- *           [--kill NODE@TIME]... [--handovers] [--compare] [--pmipv6] [-v] SCENARIO.json
+ *           [--kill NODE@TIME]... [--handovers] [--compare] [--pmipv6] [--cost] [-v]
+ *           SCENARIO.json
  *
  * --compare runs a scenario with MAARs twice on the same topology, mobility
  * trace and session trace: as DMM (CMD + MAARs) and as centralized PMIPv6
@@ -11,6 +12,7 @@
  * by side.
  */
 #include <getopt.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,6 +31,8 @@ static void usage(FILE *f)
 		   "  --compare           DMM and centralized PMIPv6 on the same traces, side by side\n"
 		   "                      (also the scenario's \"compare\": true)\n"
 		   "  --pmipv6            run a scenario with MAARs as centralized PMIPv6 only\n"
+		   "  --cost              print the run's cost on stderr: CPU time of setup and\n"
+		   "                      run, handovers per CPU-second, peak RSS\n"
 		   "  -o FILE             write the report to FILE\n"
 		   "  -v                  print the roles' log records on stderr (-vv: debug)\n");
 }
@@ -127,6 +131,7 @@ static struct emu *simulate(const struct opts *o, const char *path, int variant,
 {
 	struct emu *e = calloc(1, sizeof(*e));
 	char err[256];
+	double c0 = cpu_now();
 
 	*rc = 1;
 	if (!e)
@@ -178,7 +183,10 @@ static struct emu *simulate(const struct opts *o, const char *path, int variant,
 	}
 	if (emu_roles_create(e) || emu_mns_start(e))
 		return NULL;
+	e->cpu_setup = cpu_now() - c0;
 	run(e);
+	emu_dp_sync(e);
+	e->cpu_run = cpu_now() - c0 - e->cpu_setup;
 	*rc = 0;
 	return e;
 }
@@ -189,7 +197,7 @@ struct args {
 	enum emu_format fmt;
 	const char *out_path, *scenario;
 	int variant; /* enum emu_variant */
-	bool list, compare;
+	bool list, compare, cost;
 };
 
 static const struct {
@@ -212,11 +220,17 @@ static int parse_format(const char *s, enum emu_format *fmt)
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
-		{"seed", required_argument, NULL, 's'},	    {"format", required_argument, NULL, 'f'},
-		{"duration", required_argument, NULL, 'd'}, {"loss", required_argument, NULL, 'l'},
-		{"kill", required_argument, NULL, 'k'},	    {"handovers", no_argument, NULL, 'H'},
-		{"compare", no_argument, NULL, 'C'},	    {"pmipv6", no_argument, NULL, 'P'},
-		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
+		{"seed", required_argument, NULL, 's'},
+		{"format", required_argument, NULL, 'f'},
+		{"duration", required_argument, NULL, 'd'},
+		{"loss", required_argument, NULL, 'l'},
+		{"kill", required_argument, NULL, 'k'},
+		{"handovers", no_argument, NULL, 'H'},
+		{"compare", no_argument, NULL, 'C'},
+		{"pmipv6", no_argument, NULL, 'P'},
+		{"cost", no_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	int ch;
 
@@ -255,6 +269,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'P':
 			a->variant = EMU_VAR_PMIP;
 			break;
+		case 'c':
+			a->cost = true;
+			break;
 		case 'o':
 			a->out_path = optarg;
 			break;
@@ -275,6 +292,24 @@ static int parse_args(int argc, char **argv, struct args *a)
 	}
 	a->scenario = argv[optind];
 	return -1;
+}
+
+/* --cost: what the run took (not part of the report; varies from run to run). */
+static void print_cost(const struct emu *e, const struct emu *c, double cpu)
+{
+	struct rusage ru;
+	double setup = e->cpu_setup + (c ? c->cpu_setup : 0), runs = e->cpu_run + (c ? c->cpu_run : 0);
+	uint64_t ho = e->nho + (c ? c->nho : 0);
+
+	memset(&ru, 0, sizeof(ru));
+	getrusage(RUSAGE_SELF, &ru);
+	fprintf(stderr,
+		"dmm-emu: cost: %u MNs, %llu handovers, cpu %.3f s (setup %.3f s, events %.3f s, report %.3f "
+		"s), "
+		"%.0f handovers per cpu-second (%.0f counting the events only), max rss %.1f MiB\n",
+		e->nmns, (unsigned long long)ho, cpu, setup, runs, cpu - setup - runs,
+		cpu > 0 ? (double)ho / cpu : 0, runs > 0 ? (double)ho / runs : 0,
+		(double)ru.ru_maxrss / 1024);
 }
 
 int main(int argc, char **argv)
@@ -324,6 +359,8 @@ int main(int argc, char **argv)
 	else
 		fprintf(stderr, "dmm-emu: %llu events, wall time %.3f s (cpu %.3f s), %.0f events/s\n",
 			(unsigned long long)events, wall, cpu, (double)events / wall);
+	if (a.cost)
+		print_cost(e, c, cpu);
 	if (out != stdout)
 		fclose(out);
 	/*

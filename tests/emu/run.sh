@@ -19,7 +19,12 @@
 #       idle_release + idle_check (+ path delays) and go back to their
 #       anchor's pool; a prefix with an ongoing session never is;
 #   (h) --compare: the same mobility and session trace in both runs,
-#       deterministic JSON.
+#       deterministic JSON;
+#   (i) scale: 10^5 MNs moving for 20 s of a 30 s run: the run ends at
+#       its virtual duration, every handover completes within a bound and
+#       every MN ends attached and registered at its MAG and its LMA;
+#   (j) events far ahead (a fixed 300 s dwell, beyond the calendar
+#       queue's ring): every move happens exactly one dwell after the last.
 #
 # usage: tests/emu/run.sh build/dmm-emu
 set -u
@@ -197,6 +202,25 @@ if cmp -s "$tmp/d5a.json" "$tmp/d5b.json"; then ok; else bad "dmm: same seed, di
 if cmp -s "$tmp/d5a.json" "$tmp/d6.json"; then bad "dmm: different seeds, identical reports"; else ok; fi
 if "$emu" --compare "$top/emu/scenarios/dmm-demo.json" | grep -q 'path stretch, old sessions'; then ok; else bad "compare: text table"; fi
 if "$emu" --compare "$top/emu/scenarios/fig4.json" >/dev/null 2>&1; then bad "--compare without MAARs was accepted"; else ok; fi
+
+# --- (i) 10^5 MNs: bounded virtual time, every MN registered at the end ---
+run "$tmp/100k.json" "$top/tests/emu/scale/100k.json"
+f=$tmp/100k.json
+check "100k: the run ends at its 30 s" "$f" '.virtual_duration_s == 30'
+check "100k: 10^5 MNs, all attached, none moving" "$f" '.registration.mns == 100000 and .registration.attached == 100000 and .registration.moving == 0'
+check "100k: every MN registered at MAG and LMA" "$f" '.registration.registered_at_mag_and_lma == 100000 and .registration.not_registered == 0'
+check "100k: every initial registration within 1 s" "$f" '.initial_registration_ms.n == 100000 and .initial_registration_ms.max < 1000'
+check "100k: many handovers, all completed within 100 ms" "$f" '.handovers.count > 50000 and .handovers.completed == .handovers.count and .handovers.attach_to_pba_ms.max < 100'
+check "100k: one binding per MN at its LMA" "$f" '[.anchors[].bindings_end] | add == 100000'
+check "100k: no refused or failed attachment, no timer stall" "$f" '.registration.refused_events == 0 and .registration.attach_failures == 0 and .registration.detach_failures == 0 and .registration.role_timer_stalls == 0'
+
+# --- (j) events beyond the calendar ring: moves exactly one dwell apart ---
+run "$tmp/far.json" --handovers "$top/tests/emu/scale/far.json"
+f=$tmp/far.json
+check "far: two moves per MN, all completed" "$f" '.handovers.count == 400 and .handovers.completed == 400'
+check "far: first move 300 s after the start" "$f" '[.handovers.list[] | select(.detach_s >= 300 and .detach_s < 302)] | length == 200'
+check "far: second move 300 s after the first attach" "$f" '[.handovers.list[] | select(.detach_s >= 600.05 and .detach_s < 602.05)] | length == 200'
+check "far: every MN registered at the end" "$f" '.registration.registered_at_mag_and_lma == 200'
 
 # --- formats and bad input ---
 if "$emu" --format csv "$top/emu/scenarios/fig4.json" 2>/dev/null | head -n 1 | grep -q '^metric,n,min,mean,median,p95,max$'; then ok; else
