@@ -102,7 +102,7 @@ static void packet(uint8_t pkt[40], const struct dmm_addr *src, const struct dmm
 
 static uint32_t id_at(const struct dmm_dp *dp, uint32_t i)
 {
-	return i == NONE ? 0 : dp->slot[i].in.id;
+	return i == NONE ? 0 : dpu_slot(dp, i)->in.id;
 }
 
 /* Longest prefix, precedence, newest on a tie, DST before SRC, peer match. */
@@ -224,7 +224,7 @@ static void lookups(struct dmm_dp *dp, uint32_t nb, uint32_t idbase, uint32_t op
 	for (uint32_t k = 0; k < ops; k++) {
 		uint32_t i = rnd(&s) % dp->cap;
 
-		sink += dp->slot[i].in.id;
+		sink += dpu_slot(dp, i)->in.id;
 	}
 	f->plain = (bench_now_ns() - t) / ops;
 }
@@ -242,7 +242,7 @@ static void replace_one(struct dmm_dp *dp, uint32_t b, uint32_t round)
 	CHECK(i != NONE);
 	e.peer = peer_of(b + round);
 	dpu_table_replace(dp, i, &e, 0, ifname);
-	CHECK(dpu_find_id(dp, e.id) == i && dmm_addr_eq(&dp->slot[i].in.peer, &e.peer));
+	CHECK(dpu_find_id(dp, e.id) == i && dmm_addr_eq(&dpu_slot(dp, i)->in.peer, &e.peer));
 }
 
 /* One size: n intents (n/2 bindings). */

@@ -45,10 +45,10 @@ void dpu_buf_hold(struct dmm_dp *dp, struct slot *s, const uint8_t *pkt, size_t 
 
 uint32_t dpu_buf_take(struct dmm_dp *dp, uint32_t i)
 {
-	uint32_t b = dp->slot[i].bhead;
+	uint32_t b = dpu_slot(dp, i)->bhead;
 
-	dp->slot[i].bhead = dp->slot[i].btail = NONE;
-	dp->slot[i].bcount = 0;
+	dpu_slot(dp, i)->bhead = dpu_slot(dp, i)->btail = NONE;
+	dpu_slot(dp, i)->bcount = 0;
 	return b;
 }
 

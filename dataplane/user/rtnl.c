@@ -196,7 +196,7 @@ void dpu_rt_remove_all(struct dmm_dp *dp)
 {
 	/* Remove exactly what we installed; shared routes and rules go once. */
 	for (uint32_t i = 0; i < dp->cap; i++) {
-		struct slot *s = &dp->slot[i];
+		struct slot *s = dpu_slot(dp, i);
 
 		if (!s->used)
 			continue;
@@ -233,8 +233,8 @@ int dpu_sync_dst_route(struct dmm_dp *dp, const struct dmm_prefix *p)
 {
 	const struct slot *best = NULL;
 
-	for (uint32_t i = dpu_chain(dp, DMM_FM_DST, p); i != NONE; i = dp->slot[i].next[DPU_BY_PREFIX]) {
-		const struct slot *s = &dp->slot[i];
+	for (uint32_t i = dpu_chain(dp, DMM_FM_DST, p); i != NONE; i = dpu_slot(dp, i)->next[DPU_BY_PREFIX]) {
+		const struct slot *s = dpu_slot(dp, i);
 
 		if (!dpu_slot_is(s, DMM_FM_DST, p))
 			continue;
@@ -256,8 +256,8 @@ int dpu_sync_src_rule(struct dmm_dp *dp, const struct dmm_prefix *p, const char 
 	unsigned users = 0;
 	int r;
 
-	for (uint32_t i = dpu_chain(dp, DMM_FM_SRC, p); i != NONE; i = dp->slot[i].next[DPU_BY_PREFIX]) {
-		const struct slot *s = &dp->slot[i];
+	for (uint32_t i = dpu_chain(dp, DMM_FM_SRC, p); i != NONE; i = dpu_slot(dp, i)->next[DPU_BY_PREFIX]) {
+		const struct slot *s = dpu_slot(dp, i);
 
 		if (dpu_slot_is(s, DMM_FM_SRC, p) && dpu_to_tun(s->in.action) && s->ifindex == ifindex)
 			users++;

@@ -7,9 +7,11 @@
  * and unlinks it without a walk, a lookup by id is one probe, and a
  * longest-prefix match is one probe per length in use (at most 129),
  * longest first: no operation walks over the intents (ARCHITECTURE.md:
- * intent tables indexed, never scanned), whatever their number. The
- * array doubles when the free list is empty (O(1) per install,
- * amortized).
+ * intent tables indexed, never scanned), whatever their number. Slots
+ * come in chunks, so growing adds a chunk and never copies the slots; the
+ * indexes double when the slots outnumber half their buckets, and their
+ * chains then move to the new buckets a few per later change (linear
+ * rehashing), so that no single install pays for all the intents.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -62,88 +64,135 @@ static void lens_rebuild(struct dmm_dp *dp, int m)
 			dp->lens[m][dp->nlens[m]++] = (uint8_t)l;
 }
 
+/* The head of hash h's chain in index k: in the old index until its bucket moved over. */
+static uint32_t *head_of(const struct dmm_dp *dp, int k, uint32_t h)
+{
+	if (dp->old_nbucket && (h & (dp->old_nbucket - 1)) >= dp->moved)
+		return &dp->old_bucket[k][h & (dp->old_nbucket - 1)];
+	return &dp->bucket[k][h & (dp->nbucket - 1)];
+}
+
 /* The bucket of slot i in index k. */
 static uint32_t *bucket_of(struct dmm_dp *dp, int k, uint32_t i)
 {
-	const struct slot *s = &dp->slot[i];
-	uint32_t h = k == DPU_BY_PREFIX ? hash_prefix(s->in.match, &s->in.prefix.addr, s->in.prefix.len)
-					: hash_id(s->in.id);
+	const struct slot *s = dpu_slot(dp, i);
 
-	return &dp->bucket[k][h & (dp->nbucket - 1)];
+	return head_of(dp, k,
+		       k == DPU_BY_PREFIX ? hash_prefix(s->in.match, &s->in.prefix.addr, s->in.prefix.len)
+					  : hash_id(s->in.id));
 }
 
 /* Put slot i first on its chain of index k. */
 static void chain_link(struct dmm_dp *dp, int k, uint32_t i)
 {
 	uint32_t *head = bucket_of(dp, k, i);
-	struct slot *s = &dp->slot[i];
+	struct slot *s = dpu_slot(dp, i);
 
 	s->prev[k] = NONE;
 	s->next[k] = *head;
 	if (*head != NONE)
-		dp->slot[*head].prev[k] = i;
+		dpu_slot(dp, *head)->prev[k] = i;
 	*head = i;
 }
 
 /* Take slot i off its chain of index k: no walk, the chain is doubly linked. */
 static void chain_unlink(struct dmm_dp *dp, int k, uint32_t i)
 {
-	struct slot *s = &dp->slot[i];
+	struct slot *s = dpu_slot(dp, i);
 
 	if (s->prev[k] == NONE)
 		*bucket_of(dp, k, i) = s->next[k];
 	else
-		dp->slot[s->prev[k]].next[k] = s->next[k];
+		dpu_slot(dp, s->prev[k])->next[k] = s->next[k];
 	if (s->next[k] != NONE)
-		dp->slot[s->next[k]].prev[k] = s->prev[k];
+		dpu_slot(dp, s->next[k])->prev[k] = s->prev[k];
 }
 
-int dpu_table_grow(struct dmm_dp *dp)
+/* Move up to n buckets of the old index (both kinds) to the new one; the last frees it. */
+static void migrate(struct dmm_dp *dp, uint32_t n)
 {
-	uint32_t ncap = dp->cap ? dp->cap * 2 : 256;
-	struct slot *ns = realloc(dp->slot, ncap * sizeof(*ns));
-	uint32_t *pb, *ib;
+	while (dp->old_nbucket && n--) {
+		uint32_t b = dp->moved++; /* from now on, head_of() answers the new bucket */
 
-	if (!ns)
-		return -ENOMEM;
-	dp->slot = ns;
-	memset(ns + dp->cap, 0, (ncap - dp->cap) * sizeof(*ns));
-	pb = malloc(2 * ncap * sizeof(*pb));
-	ib = malloc(2 * ncap * sizeof(*ib));
+		for (int k = 0; k < 2; k++)
+			for (uint32_t i = dp->old_bucket[k][b], next; i != NONE; i = next) {
+				next = dpu_slot(dp, i)->next[k];
+				chain_link(dp, k, i);
+			}
+		if (dp->moved == dp->old_nbucket) {
+			free(dp->old_bucket[DPU_BY_PREFIX]);
+			free(dp->old_bucket[DPU_BY_ID]);
+			dp->old_bucket[DPU_BY_PREFIX] = dp->old_bucket[DPU_BY_ID] = NULL;
+			dp->old_nbucket = dp->moved = 0;
+		}
+	}
+}
+
+/* Twice the buckets; the present chains stay in the old index until migrate() moves them. 0 or -ENOMEM. */
+static int double_index(struct dmm_dp *dp)
+{
+	uint32_t n = dp->nbucket ? 2 * dp->nbucket : 2 * DPU_CHUNK;
+	uint32_t *pb = malloc(n * sizeof(*pb)), *ib = malloc(n * sizeof(*ib));
+
 	if (!pb || !ib) {
 		free(pb);
 		free(ib);
 		return -ENOMEM;
 	}
-	/* The new slots go on the free list, lowest first, ahead of any free slot left. */
-	for (uint32_t i = dp->cap; i < ncap; i++)
-		ns[i].next[DPU_BY_ID] = i + 1 < ncap ? i + 1 : (dp->cap ? dp->free_head : NONE);
-	dp->free_head = dp->cap;
-	free(dp->bucket[DPU_BY_PREFIX]);
-	free(dp->bucket[DPU_BY_ID]);
+	for (uint32_t b = 0; b < n; b++)
+		pb[b] = ib[b] = NONE;
+	migrate(dp, UINT32_MAX); /* an earlier doubling not finished yet: finish it first */
+	if (dp->nbucket) {
+		dp->old_bucket[DPU_BY_PREFIX] = dp->bucket[DPU_BY_PREFIX];
+		dp->old_bucket[DPU_BY_ID] = dp->bucket[DPU_BY_ID];
+		dp->old_nbucket = dp->nbucket;
+		dp->moved = 0;
+	}
 	dp->bucket[DPU_BY_PREFIX] = pb;
 	dp->bucket[DPU_BY_ID] = ib;
-	dp->nbucket = 2 * ncap;
-	for (uint32_t b = 0; b < dp->nbucket; b++)
-		pb[b] = ib[b] = NONE;
-	dp->cap = ncap;
-	/* O(cap) once per doubling: O(1) per install, amortized. */
-	for (uint32_t i = 0; i < dp->cap; i++)
-		if (dp->slot[i].used) {
-			chain_link(dp, DPU_BY_PREFIX, i);
-			chain_link(dp, DPU_BY_ID, i);
-		}
+	dp->nbucket = n;
+	return 0;
+}
+
+int dpu_table_grow(struct dmm_dp *dp)
+{
+	struct slot *c;
+
+	if (dp->nchunk == dp->chunk_cap) {
+		uint32_t ncap = dp->chunk_cap ? 2 * dp->chunk_cap : 16;
+		struct slot **nc = realloc(dp->chunk, ncap * sizeof(*nc)); /* pointers only */
+
+		if (!nc)
+			return -ENOMEM;
+		dp->chunk = nc;
+		dp->chunk_cap = ncap;
+	}
+	if (2 * (dp->cap + DPU_CHUNK) > dp->nbucket && double_index(dp) < 0)
+		return -ENOMEM;
+	c = calloc(DPU_CHUNK, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	dp->chunk[dp->nchunk++] = c;
+	/* The new slots go on the free list, lowest first, ahead of any free slot left. */
+	for (uint32_t j = 0; j < DPU_CHUNK; j++)
+		c[j].next[DPU_BY_ID] = j + 1 < DPU_CHUNK ? dp->cap + j + 1 : (dp->cap ? dp->free_head : NONE);
+	dp->free_head = dp->cap;
+	dp->cap += DPU_CHUNK;
 	return 0;
 }
 
 void dpu_table_free(struct dmm_dp *dp)
 {
-	free(dp->slot);
-	free(dp->bucket[DPU_BY_PREFIX]);
-	free(dp->bucket[DPU_BY_ID]);
-	dp->slot = NULL;
-	dp->bucket[DPU_BY_PREFIX] = dp->bucket[DPU_BY_ID] = NULL;
-	dp->cap = dp->nused = dp->nbucket = 0;
+	for (uint32_t c = 0; c < dp->nchunk; c++)
+		free(dp->chunk[c]);
+	free(dp->chunk);
+	for (int k = 0; k < 2; k++) {
+		free(dp->bucket[k]);
+		free(dp->old_bucket[k]);
+		dp->bucket[k] = dp->old_bucket[k] = NULL;
+	}
+	dp->chunk = NULL;
+	dp->nchunk = dp->chunk_cap = dp->cap = dp->nused = dp->nbucket = dp->old_nbucket = dp->moved = 0;
 	dp->free_head = NONE;
 }
 
@@ -156,8 +205,9 @@ int dpu_table_add(struct dmm_dp *dp, const struct dmm_intent *c, int ifindex,
 
 	if ((!dp->cap || dp->free_head == NONE) && (r = dpu_table_grow(dp)) < 0)
 		return r;
+	migrate(dp, DPU_MIGRATE);
 	i = dp->free_head;
-	s = &dp->slot[i];
+	s = dpu_slot(dp, i);
 	dp->free_head = s->next[DPU_BY_ID];
 	memset(s, 0, sizeof(*s));
 	s->used = true;
@@ -177,8 +227,9 @@ int dpu_table_add(struct dmm_dp *dp, const struct dmm_intent *c, int ifindex,
 
 void dpu_table_del(struct dmm_dp *dp, uint32_t i)
 {
-	struct slot *s = &dp->slot[i];
+	struct slot *s = dpu_slot(dp, i);
 
+	migrate(dp, DPU_MIGRATE);
 	chain_unlink(dp, DPU_BY_PREFIX, i);
 	chain_unlink(dp, DPU_BY_ID, i);
 	s->used = false;
@@ -192,9 +243,10 @@ void dpu_table_del(struct dmm_dp *dp, uint32_t i)
 void dpu_table_replace(struct dmm_dp *dp, uint32_t i, const struct dmm_intent *c, int ifindex,
 		       const char ifname[DMM_DP_IFNAMSIZ])
 {
-	struct slot *s = &dp->slot[i];
+	struct slot *s = dpu_slot(dp, i);
 	bool moved = !dpu_slot_is(s, c->match, &c->prefix);
 
+	migrate(dp, DPU_MIGRATE);
 	if (moved) {
 		chain_unlink(dp, DPU_BY_PREFIX, i);
 		if (!--dp->lencount[s->in.match][s->in.prefix.len])
@@ -215,16 +267,16 @@ uint32_t dpu_find_id(const struct dmm_dp *dp, uint32_t id)
 {
 	if (!dp->nbucket)
 		return NONE;
-	for (uint32_t i = dp->bucket[DPU_BY_ID][hash_id(id) & (dp->nbucket - 1)]; i != NONE;
-	     i = dp->slot[i].next[DPU_BY_ID])
-		if (dp->slot[i].in.id == id)
+	for (uint32_t i = *head_of(dp, DPU_BY_ID, hash_id(id)); i != NONE;
+	     i = dpu_slot(dp, i)->next[DPU_BY_ID])
+		if (dpu_slot(dp, i)->in.id == id)
 			return i;
 	return NONE;
 }
 
 uint32_t dpu_chain(const struct dmm_dp *dp, uint8_t match, const struct dmm_prefix *p)
 {
-	return dp->bucket[DPU_BY_PREFIX][hash_prefix(match, &p->addr, p->len) & (dp->nbucket - 1)];
+	return *head_of(dp, DPU_BY_PREFIX, hash_prefix(match, &p->addr, p->len));
 }
 
 bool dpu_better(const struct slot *a, const struct slot *b)
@@ -247,8 +299,8 @@ uint32_t dpu_lookup(const struct dmm_dp *dp, uint8_t match, const struct dmm_add
 
 		mask_addr(&key, addr, len);
 		for (uint32_t i = dpu_chain(dp, match, &(struct dmm_prefix){.addr = key, .len = len});
-		     i != NONE; i = dp->slot[i].next[DPU_BY_PREFIX]) {
-			const struct slot *s = &dp->slot[i];
+		     i != NONE; i = dpu_slot(dp, i)->next[DPU_BY_PREFIX]) {
+			const struct slot *s = dpu_slot(dp, i);
 
 			if (s->in.match != match || s->in.prefix.len != len ||
 			    !dmm_addr_eq(&s->in.prefix.addr, &key) || !(actmask & (1u << s->in.action)))

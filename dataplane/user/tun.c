@@ -135,7 +135,8 @@ static void send_batch(struct dmm_dp *dp, unsigned n)
 			continue;
 		}
 		for (int k = 0; k < r; k++)
-			dpu_count(&dp->slot[dp->txslot[done + (unsigned)k]], dp->txlen[done + (unsigned)k]);
+			dpu_count(dpu_slot(dp, dp->txslot[done + (unsigned)k]),
+				  dp->txlen[done + (unsigned)k]);
 		done += (unsigned)r;
 	}
 }
@@ -144,7 +145,7 @@ static void send_batch(struct dmm_dp *dp, unsigned n)
 static void queue_encap(struct dmm_dp *dp, unsigned k, uint32_t si, size_t len)
 {
 	uint8_t *buf = dp->txbuf[k];
-	struct slot *s = &dp->slot[si];
+	struct slot *s = dpu_slot(dp, si);
 
 	outer_header(buf, &dp->cfg.local, &s->in.peer, len);
 	memset(&dp->txaddr[k], 0, sizeof(dp->txaddr[k]));
@@ -173,22 +174,22 @@ static void classify_and_send_one(struct dmm_dp *dp, const uint8_t *pkt, size_t 
 		memcpy(dst.b, pkt + 24, 16);
 		si = dpu_lookup(dp, DMM_FM_DST, &dst, deliver, NULL);
 		if (si != NONE && tun_write(dp, NULL, pkt, len))
-			dpu_count(&dp->slot[si], len);
+			dpu_count(dpu_slot(dp, si), len);
 		else
 			dpu_drop(dp, len);
 		return;
 	}
-	switch (dp->slot[si].in.action) {
+	switch (dpu_slot(dp, si)->in.action) {
 	case DMM_FM_ENCAP:
 		memcpy(dp->txbuf[0] + DP_HDR, pkt, len);
 		queue_encap(dp, 0, si, len);
 		send_batch(dp, 1);
 		break;
 	case DMM_FM_BUFFER:
-		dpu_buf_hold(dp, &dp->slot[si], pkt, len);
+		dpu_buf_hold(dp, dpu_slot(dp, si), pkt, len);
 		break;
 	default:
-		dpu_count(&dp->slot[si], len);
+		dpu_count(dpu_slot(dp, si), len);
 		break;
 	}
 }
@@ -239,16 +240,16 @@ int dpu_tun_round(struct dmm_dp *dp)
 			dpu_drop(dp, (size_t)n);
 			continue;
 		}
-		switch (dp->slot[si].in.action) {
+		switch (dpu_slot(dp, si)->in.action) {
 		case DMM_FM_ENCAP:
 			queue_encap(dp, nq, si, (size_t)n);
 			nq++;
 			break;
 		case DMM_FM_BUFFER:
-			dpu_buf_hold(dp, &dp->slot[si], buf + DP_HDR, (size_t)n);
+			dpu_buf_hold(dp, dpu_slot(dp, si), buf + DP_HDR, (size_t)n);
 			break;
 		default: /* DROP */
-			dpu_count(&dp->slot[si], (size_t)n);
+			dpu_count(dpu_slot(dp, si), (size_t)n);
 			break;
 		}
 	}
@@ -284,11 +285,11 @@ static void raw_one(struct dmm_dp *dp, uint8_t *p, size_t len, const struct dmm_
 		dpu_drop(dp, len);
 		return;
 	}
-	dpu_count(&dp->slot[si], len);
-	if (dp->slot[si].in.match == DMM_FM_DST) {
+	dpu_count(dpu_slot(dp, si), len);
+	if (dpu_slot(dp, si)->in.match == DMM_FM_DST) {
 		d = dpu_lookup(dp, DMM_FM_DST, &dst, deliver, NULL);
 		if (d != NONE)
-			dpu_count(&dp->slot[d], len);
+			dpu_count(dpu_slot(dp, d), len);
 	}
 }
 

@@ -243,7 +243,7 @@ static bool needs_rule(const struct dmm_intent *c)
 /* The kernel route or rule intent c (in slot i) needs, made to follow the table. 0 or -errno. */
 static int sync_kernel(struct dmm_dp *dp, const struct dmm_intent *c, uint32_t i, bool adding)
 {
-	const struct slot *s = &dp->slot[i];
+	const struct slot *s = dpu_slot(dp, i);
 
 	if (needs_route(c))
 		return dpu_sync_dst_route(dp, &c->prefix);
@@ -256,8 +256,8 @@ static int sync_kernel(struct dmm_dp *dp, const struct dmm_intent *c, uint32_t i
 static void release_buffered(struct dmm_dp *dp, const struct dmm_intent *c)
 {
 	for (uint32_t j = dpu_chain(dp, c->match, &c->prefix); j != NONE;
-	     j = dp->slot[j].next[DPU_BY_PREFIX]) {
-		const struct slot *b = &dp->slot[j];
+	     j = dpu_slot(dp, j)->next[DPU_BY_PREFIX]) {
+		const struct slot *b = dpu_slot(dp, j);
 
 		if (b->in.action == DMM_FM_BUFFER && b->bcount && dpu_slot_is(b, c->match, &c->prefix))
 			dpu_buf_release(dp, j);
@@ -310,11 +310,11 @@ static int user_install(struct dmm_dp *dp, const struct dmm_intent *in)
 /* Take slot i out (its kernel route or rule follows) and send on what it held. */
 static void drop_slot(struct dmm_dp *dp, uint32_t i)
 {
-	struct dmm_intent c = dp->slot[i].in;
+	struct dmm_intent c = dpu_slot(dp, i)->in;
 
 	dpu_table_del(dp, i);
 	sync_kernel(dp, &c, i, false);
-	if (dp->slot[i].bcount)
+	if (dpu_slot(dp, i)->bcount)
 		dpu_buf_release(dp, i);
 }
 
@@ -328,7 +328,7 @@ static void drop_slot(struct dmm_dp *dp, uint32_t i)
 static int sync_replaced(struct dmm_dp *dp, uint32_t i, const struct dmm_intent *was, const char *wasname,
 			 int wasindex)
 {
-	const struct slot *s = &dp->slot[i];
+	const struct slot *s = dpu_slot(dp, i);
 	bool same_prefix = dmm_prefix_eq(&was->prefix, &s->in.prefix);
 	int r = sync_kernel(dp, &s->in, i, true);
 
@@ -361,9 +361,9 @@ static int user_replace(struct dmm_dp *dp, const struct dmm_intent *old, const s
 		drop_slot(dp, i);
 		return r;
 	}
-	was = dp->slot[i].in;
-	wasindex = dp->slot[i].ifindex;
-	memcpy(wasname, dp->slot[i].ifname, sizeof(wasname));
+	was = dpu_slot(dp, i)->in;
+	wasindex = dpu_slot(dp, i)->ifindex;
+	memcpy(wasname, dpu_slot(dp, i)->ifname, sizeof(wasname));
 	dmm_prefix_mask(&c.prefix);
 	dpu_table_replace(dp, i, &c, ifindex, ifname);
 	r = sync_replaced(dp, i, &was, wasname, wasindex);
@@ -371,7 +371,7 @@ static int user_replace(struct dmm_dp *dp, const struct dmm_intent *old, const s
 		drop_slot(dp, i);
 		return r;
 	}
-	if (dp->slot[i].bcount && c.action != DMM_FM_BUFFER)
+	if (dpu_slot(dp, i)->bcount && c.action != DMM_FM_BUFFER)
 		dpu_buf_release(dp, i); /* BUFFER no more: what it held goes where the intents now say */
 	if (c.action == DMM_FM_ENCAP || c.action == DMM_FM_DELIVER)
 		release_buffered(dp, &c);
@@ -398,8 +398,8 @@ static int user_counters(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint
 	i = dpu_find_id(dp, id);
 	if (i == NONE)
 		return -ENOENT;
-	*packets = dp->slot[i].packets;
-	*bytes = dp->slot[i].bytes;
+	*packets = dpu_slot(dp, i)->packets;
+	*bytes = dpu_slot(dp, i)->bytes;
 	return 0;
 }
 

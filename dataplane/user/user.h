@@ -40,6 +40,9 @@
 #define DP_BUF_SIZE DP_TX_BUF
 #define DP_HOP_LIMIT 64
 #define NONE UINT32_MAX
+#define DPU_CHUNK_SHIFT 8 /* slots come in chunks of 256: growing never moves a slot */
+#define DPU_CHUNK (1u << DPU_CHUNK_SHIFT)
+#define DPU_MIGRATE 4 /* buckets of the old index moved to the new one per table change */
 
 enum { DPU_BY_PREFIX, DPU_BY_ID }; /* the two hash indexes of the intent table */
 
@@ -70,11 +73,20 @@ struct dmm_dp {
 	struct dmm_nl *nl;
 	char *nlbuf;
 
-	struct slot *slot;
-	uint32_t cap, nused;
+	struct slot **chunk; /* slot i: chunk[i >> DPU_CHUNK_SHIFT][i % DPU_CHUNK] */
+	uint32_t nchunk, chunk_cap;
+	uint32_t cap, nused; /* cap: nchunk * DPU_CHUNK */
 	uint32_t free_head;  /* free list of slots (next[DPU_BY_ID]); NONE: full */
 	uint32_t *bucket[2]; /* [DPU_BY_PREFIX], [DPU_BY_ID]: nbucket heads each */
-	uint32_t nbucket;    /* 2*cap, a power of two */
+	uint32_t nbucket;    /* at least 2*cap, a power of two */
+	/*
+	 * The index before its last doubling, while its chains move over,
+	 * DPU_MIGRATE buckets per install, replace or remove (old_nbucket 0:
+	 * none). Old buckets below moved are empty: their chains are in the
+	 * new index. No change of the table walks over all of it.
+	 */
+	uint32_t *old_bucket[2];
+	uint32_t old_nbucket, moved;
 	uint64_t seq;
 	/* prefix lengths in use per match kind, longest first */
 	uint16_t lencount[2][129];
@@ -111,6 +123,12 @@ __attribute__((format(printf, 3, 4))) static inline void dpu_seterr(char *err, s
 	va_end(ap);
 }
 
+/* The slot of index i (below cap). */
+static inline struct slot *dpu_slot(const struct dmm_dp *dp, uint32_t i)
+{
+	return &dp->chunk[i >> DPU_CHUNK_SHIFT][i & (DPU_CHUNK - 1)];
+}
+
 /* A packet dropped for no intent's reason: counters(id 0). */
 static inline void dpu_drop(struct dmm_dp *dp, size_t len)
 {
@@ -140,10 +158,15 @@ static inline bool dpu_slot_is(const struct slot *s, uint8_t match, const struct
 
 /* ---- table.c ---- */
 
-/* Double the slot array (the new slots go on the free list) and rebuild both hash indexes. 0 or -ENOMEM. */
+/*
+ * Add a chunk of DPU_CHUNK slots (on the free list; no slot moves), and
+ * double the hash indexes when the slots outnumber half their buckets:
+ * the old index's chains then move over a few buckets per later change
+ * (old_bucket). 0 or -ENOMEM.
+ */
 int dpu_table_grow(struct dmm_dp *dp);
 
-/* Free the slot array and the indexes (close). */
+/* Free the slots and the indexes (close). */
 void dpu_table_free(struct dmm_dp *dp);
 
 /*

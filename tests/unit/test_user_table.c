@@ -89,7 +89,7 @@ static uint32_t shadow_lookup(uint8_t match, const struct dmm_addr *a, unsigned 
 
 static uint32_t id_at(const struct dmm_dp *dp, uint32_t i)
 {
-	return i == NONE ? 0 : dp->slot[i].in.id;
+	return i == NONE ? 0 : dpu_slot(dp, i)->in.id;
 }
 
 static const char eth0[DMM_DP_IFNAMSIZ] = "eth0";
@@ -142,11 +142,11 @@ static bool replace_one(struct dmm_dp *dp)
 	}
 	if (i == NONE)
 		return false;
-	dpu_count(&dp->slot[i], 100);
+	dpu_count(dpu_slot(dp, i), 100);
 	dpu_table_replace(dp, i, &in, 2, eth0);
 	sh[k].in = in;
-	return dpu_find_id(dp, in.id) == i && dp->slot[i].packets >= 1 && dp->slot[i].bytes >= 100 &&
-	       dp->slot[i].ifindex == 2;
+	return dpu_find_id(dp, in.id) == i && dpu_slot(dp, i)->packets >= 1 &&
+	       dpu_slot(dp, i)->bytes >= 100 && dpu_slot(dp, i)->ifindex == 2;
 }
 
 /* Every free slot on the free list once, and nothing else on it. */
@@ -154,8 +154,8 @@ static bool free_list_ok(const struct dmm_dp *dp)
 {
 	uint32_t n = 0;
 
-	for (uint32_t i = dp->free_head; i != NONE; i = dp->slot[i].next[DPU_BY_ID]) {
-		if (i >= dp->cap || dp->slot[i].used || ++n > dp->cap)
+	for (uint32_t i = dp->free_head; i != NONE; i = dpu_slot(dp, i)->next[DPU_BY_ID]) {
+		if (i >= dp->cap || dpu_slot(dp, i)->used || ++n > dp->cap)
 			return false;
 	}
 	return n == dp->cap - dp->nused;
@@ -242,15 +242,15 @@ static void test_replace(void)
 	CHECK(dpu_table_add(dp, &e, 0, eth0) >= 0);
 	CHECK(dpu_table_add(dp, &d, 0, eth0) >= 0);
 	i = dpu_find_id(dp, 7);
-	dpu_count(&dp->slot[i], 1000);
+	dpu_count(dpu_slot(dp, i), 1000);
 	memcpy(pkt + 24, host.b, 16);
 	e.peer = mag2;
 	dpu_table_replace(dp, i, &e, 0, eth0);
 	CHECK_EQ(dpu_find_id(dp, 7), i);
 	CHECK_EQ(dpu_classify(dp, pkt), i);
-	CHECK(dmm_addr_eq(&dp->slot[i].in.peer, &mag2));
-	CHECK_EQ(dp->slot[i].packets, 1);
-	CHECK_EQ(dp->slot[i].bytes, 1000);
+	CHECK(dmm_addr_eq(&dpu_slot(dp, i)->in.peer, &mag2));
+	CHECK_EQ(dpu_slot(dp, i)->packets, 1);
+	CHECK_EQ(dpu_slot(dp, i)->bytes, 1000);
 	CHECK_EQ(dp->nused, 2);
 	/* DECAP now from the new MAG only. */
 	d.peer = mag2;
