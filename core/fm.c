@@ -16,6 +16,8 @@
  * owner: its head. So finding an owner's first intent, the next one,
  * adding and removing are O(1), whatever the number of intents an owner
  * holds. A free slot's links hold the free list and its last generation.
+ * When the owners are the handles of one table (dmm_fm_new_indexed()),
+ * the index is a plain array by the owner's slot instead.
  */
 #include <string.h>
 
@@ -39,6 +41,8 @@ struct dmm_fm {
 	uint32_t capacity, count, free_head;
 	unsigned slot_bits;
 	struct dmm_hidx owners; /* owner hash -> the slot of its oldest intent */
+	uint32_t *head;		/* instead of owners (dmm_fm_new_indexed): owner.idx -> that slot */
+	uint32_t nhead;
 };
 
 static uint32_t owner_hash(struct dmm_handle h)
@@ -90,6 +94,27 @@ err_slot:
 	return NULL;
 }
 
+struct dmm_fm *dmm_fm_new_indexed(const struct dmm_alloc *a, uint32_t capacity, uint32_t owner_slots,
+				  const struct dmm_fm_ops *ops)
+{
+	struct dmm_fm *fm;
+
+	if (owner_slots == 0 || owner_slots > (1u << 30))
+		return NULL;
+	fm = dmm_fm_new_owners(a, capacity, 1, ops); /* an owner index of one entry, unused */
+	if (!fm)
+		return NULL;
+	fm->head = a->zalloc(a->ctx, sizeof(*fm->head) * (size_t)owner_slots);
+	if (!fm->head) {
+		dmm_fm_free(fm);
+		return NULL;
+	}
+	fm->nhead = owner_slots;
+	for (uint32_t i = 0; i < owner_slots; i++)
+		fm->head[i] = FM_NONE;
+	return fm;
+}
+
 struct dmm_fm *dmm_fm_new(const struct dmm_alloc *a, uint32_t capacity, const struct dmm_fm_ops *ops)
 {
 	return dmm_fm_new_owners(a, capacity, capacity, ops);
@@ -104,6 +129,8 @@ void dmm_fm_free(struct dmm_fm *fm)
 		if (fm->slot[i].id)
 			dmm_fm_del(fm, fm->slot[i].id);
 	dmm_hidx_fini(&fm->owners, &fm->alloc);
+	if (fm->head)
+		fm->alloc.free(fm->alloc.ctx, fm->head);
 	fm->alloc.free(fm->alloc.ctx, fm->link);
 	fm->alloc.free(fm->alloc.ctx, fm->slot);
 	fm->alloc.free(fm->alloc.ctx, fm);
@@ -112,7 +139,7 @@ void dmm_fm_free(struct dmm_fm *fm)
 size_t dmm_fm_bytes(const struct dmm_fm *fm)
 {
 	return sizeof(*fm) + ((size_t)sizeof(*fm->slot) + sizeof(*fm->link)) * fm->capacity +
-	       dmm_hidx_bytes(&fm->owners);
+	       dmm_hidx_bytes(&fm->owners) + sizeof(*fm->head) * (size_t)fm->nhead;
 }
 
 size_t dmm_fm_bytes_per_intent(const struct dmm_fm *fm)
@@ -134,11 +161,38 @@ static uint32_t head_of(const struct dmm_fm *fm, struct dmm_handle owner)
 {
 	uint32_t h = owner_hash(owner), pos, ref;
 
+	if (fm->head) {
+		ref = owner.idx < fm->nhead ? fm->head[owner.idx] : FM_NONE;
+		return ref != FM_NONE && same_owner(fm->slot[ref].owner, owner) ? ref : FM_NONE;
+	}
 	for (ref = dmm_hidx_first(&fm->owners, h, &pos); ref != DMM_HIDX_NONE;
 	     ref = dmm_hidx_next(&fm->owners, h, &pos))
 		if (same_owner(fm->slot[ref].owner, owner))
 			return ref;
 	return FM_NONE;
+}
+
+/*
+ * Make slot i the head of its owner in the index; DMM_ERR_NOMEM when there
+ * is no room (an indexed table: the owner's slot is out of range or
+ * still held by another generation).
+ */
+static int index_put(struct dmm_fm *fm, struct dmm_handle owner, uint32_t i)
+{
+	if (!fm->head)
+		return dmm_hidx_insert(&fm->owners, owner_hash(owner), i) == 0 ? 0 : DMM_ERR_NOMEM;
+	if (owner.idx >= fm->nhead || fm->head[owner.idx] != FM_NONE)
+		return DMM_ERR_NOMEM;
+	fm->head[owner.idx] = i;
+	return 0;
+}
+
+static void index_del(struct dmm_fm *fm, struct dmm_handle owner, uint32_t i)
+{
+	if (fm->head)
+		fm->head[owner.idx] = FM_NONE;
+	else
+		(void)dmm_hidx_remove(&fm->owners, owner_hash(owner), i);
 }
 
 /* Append slot i to its owner's chain; DMM_ERR_NOMEM when it is a new owner and there is no room. */
@@ -149,7 +203,7 @@ static int chain_add(struct dmm_fm *fm, uint32_t i)
 
 	fm->link[i].next = FM_NONE;
 	if (head == FM_NONE) {
-		if (dmm_hidx_insert(&fm->owners, owner_hash(owner), i) != 0)
+		if (index_put(fm, owner, i) != 0)
 			return DMM_ERR_NOMEM;
 		fm->link[i].prev = i;
 		return 0;
@@ -169,12 +223,10 @@ static void chain_del(struct dmm_fm *fm, uint32_t i)
 
 	if (fm->link[prev].next != i) {
 		/* i is the head: its successor (if any) becomes the head and keeps the tail. */
-		uint32_t h = owner_hash(owner);
-
-		(void)dmm_hidx_remove(&fm->owners, h, i);
+		index_del(fm, owner, i);
 		if (next != FM_NONE) {
 			fm->link[next].prev = prev;
-			(void)dmm_hidx_insert(&fm->owners, h, next); /* room: one was just removed */
+			(void)index_put(fm, owner, next); /* room: one was just removed */
 		}
 		return;
 	}

@@ -268,12 +268,12 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 			goto err_range;
 	caps.timers = timer_capacity(cfg);
 	caps.peers = cfg->max_peers;
-	caps.intents = 0; /* made below, with one owner index entry per binding */
+	caps.intents = 0; /* made below, its owner index an array by binding slot */
 	caps.timer = on_timer;
 	peer_cfg(cfg, &pc);
 	if (dmm_role_base_init(&lma->base, env, &caps, &pc, &pops) != 0)
 		goto err_base;
-	lma->base.fm = dmm_fm_new_owners(a, lma->fm_cap, cap, &env->fm); /* freed by dmm_role_base_fini() */
+	lma->base.fm = dmm_fm_new_indexed(a, lma->fm_cap, cap, &env->fm); /* freed by dmm_role_base_fini() */
 	if (!lma->base.fm)
 		goto err_bx;
 	dmm_peers_set_role(lma->base.peers, "lma");

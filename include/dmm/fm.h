@@ -79,6 +79,16 @@ struct dmm_fm *dmm_fm_new(const struct dmm_alloc *a, uint32_t capacity, const st
 struct dmm_fm *dmm_fm_new_owners(const struct dmm_alloc *a, uint32_t capacity, uint32_t max_owners,
 				 const struct dmm_fm_ops *ops);
 
+/*
+ * As dmm_fm_new(), for owners that are the handles of one table of
+ * owner_slots slots: the owner index is an array by owner.idx (4 bytes a
+ * slot, no hashing). An add for an owner whose idx is owner_slots or
+ * more, or whose slot still has intents of another generation, fails with
+ * DMM_ERR_NOMEM. NULL on error (owner_slots 0 or above 2^30).
+ */
+struct dmm_fm *dmm_fm_new_indexed(const struct dmm_alloc *a, uint32_t capacity, uint32_t owner_slots,
+				  const struct dmm_fm_ops *ops);
+
 /* Remove every intent (through ops->remove) and free fm; accepts NULL. */
 void dmm_fm_free(struct dmm_fm *fm);
 

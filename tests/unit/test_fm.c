@@ -434,15 +434,16 @@ static bool chain_is(const struct dmm_fm *fm, struct dmm_handle owner, const uin
 /*
  * The owner chain: many intents of one owner, interleaved with another's,
  * are found oldest first; removing the head, the tail or one in the
- * middle keeps the order; dmm_fm_del_owner() removes oldest first.
+ * middle keeps the order; dmm_fm_del_owner() removes oldest first. The
+ * same with the owner index by hash and by slot (dmm_fm_new_indexed()).
  */
-static void test_owner_chain(void)
+static void test_owner_chain(bool indexed)
 {
 	enum { N = 600 };
 	static uint32_t ids[N], other[N];
 	struct backend b = {0};
 	struct dmm_fm_ops ops = {.install = be_install, .remove = be_remove, .ctx = &b};
-	struct dmm_fm *fm = dmm_fm_new(&A, 2 * N, &ops);
+	struct dmm_fm *fm = indexed ? dmm_fm_new_indexed(&A, 2 * N, 16, &ops) : dmm_fm_new(&A, 2 * N, &ops);
 	unsigned n = N;
 
 	CHECK(fm != NULL);
@@ -520,6 +521,41 @@ static void test_max_owners(void)
 	dmm_fm_free(full);
 }
 
+/*
+ * dmm_fm_new_indexed(): owners by slot. An owner beyond the slots, or a
+ * slot still held by another generation, is refused (NOMEM, removed from
+ * the backend again); once the old generation's intents are gone, the new
+ * one takes the slot. The array costs less than a hash index.
+ */
+static void test_indexed(void)
+{
+	struct backend b = {0};
+	struct dmm_fm_ops ops = {.install = be_install, .remove = be_remove, .ctx = &b};
+	struct dmm_fm *fm = dmm_fm_new_indexed(&A, 64, 4, &ops), *hashed = dmm_fm_new(&A, 64, &ops);
+	struct dmm_intent x = intent(DMM_FM_ENCAP, H(3, 1), 1);
+	int id;
+
+	CHECK(fm != NULL && hashed != NULL && dmm_fm_new_indexed(&A, 64, 0, &ops) == NULL);
+	if (!fm || !hashed)
+		return;
+	id = dmm_fm_add(fm, &x, 0);
+	CHECK(id > 0);
+	x.owner = H(4, 1);
+	CHECK_EQ(dmm_fm_add(fm, &x, 0), DMM_ERR_NOMEM);
+	x.owner = H(3, 2);
+	CHECK_EQ(dmm_fm_add(fm, &x, 0), DMM_ERR_NOMEM);
+	CHECK_EQ(b.removes, 2);
+	CHECK(dmm_fm_next_owned(fm, H(3, 2), NULL) == NULL);
+	CHECK(dmm_fm_next_owned(fm, H(3, 1), NULL) != NULL);
+	CHECK_EQ(dmm_fm_del(fm, (uint32_t)id), 0);
+	CHECK(dmm_fm_add(fm, &x, 0) > 0);
+	CHECK(dmm_fm_next_owned(fm, H(3, 1), NULL) == NULL);
+	CHECK_EQ(dmm_fm_del_owner(fm, H(3, 2)), 1);
+	CHECK(dmm_fm_bytes_per_intent(fm) < dmm_fm_bytes_per_intent(hashed));
+	dmm_fm_free(fm);
+	dmm_fm_free(hashed);
+}
+
 int main(void)
 {
 	test_new_args();
@@ -530,7 +566,9 @@ int main(void)
 	test_names();
 	test_ensure();
 	test_replace();
-	test_owner_chain();
+	test_owner_chain(false);
+	test_owner_chain(true);
+	test_indexed();
 	test_max_owners();
 	return check_report("test_fm");
 }
