@@ -982,12 +982,31 @@ static void nft_failed(void *ctx, uint32_t id, int err)
 }
 
 /*
- * Each pending intent's first refusal. The kernel refuses a seg6 encap
- * route with ENOMEM when a per-CPU allocation fails under load: such a
- * message is sent once more on its own (if its intent is still there).
+ * The kernel refuses a seg6 encap route with ENOMEM when the atomic
+ * per-CPU allocation of its dst cache finds no populated page; the
+ * kernel's percpu worker populates more soon after. Such a message is
+ * sent again on its own after a pause that doubles (1 ms, 2 ms, ...),
+ * within a budget of KDP_RETRY_BUDGET_US per batch.
  */
+#define KDP_RETRY_BUDGET_US 250000
+
+static int retry_nomem(struct dmm_dp *dp, unsigned i, unsigned *budget_us)
+{
+	int err = -ENOMEM;
+
+	for (unsigned pause = 1000; err == -ENOMEM && pause <= *budget_us; pause *= 2) {
+		usleep(pause);
+		*budget_us -= pause;
+		err = nl_talk(dp, dp->nl, dmm_nl_batch_msg(&dp->batch, i), NULL, NULL);
+	}
+	return err;
+}
+
+/* Each pending intent's first refusal, after retry_nomem for ENOMEM (if its intent is still there). */
 static void batch_errors(struct dmm_dp *dp)
 {
+	unsigned budget_us = KDP_RETRY_BUDGET_US;
+
 	for (unsigned i = 0; i < dp->batch.n; i++) {
 		struct dmm_nl_bent *e = &dp->batch.ent[i];
 		struct kdp_pend *p;
@@ -996,7 +1015,7 @@ static void batch_errors(struct dmm_dp *dp)
 			continue;
 		p = &dp->pend[e->tag];
 		if (e->err == -ENOMEM && kdp_itab_find(&dp->t, p->id))
-			e->err = nl_talk(dp, dp->nl, dmm_nl_batch_msg(&dp->batch, i), NULL, NULL);
+			e->err = retry_nomem(dp, i, &budget_us);
 		if (e->err && !p->err)
 			p->err = e->err;
 	}
