@@ -83,7 +83,7 @@ struct lookups {
 static void base_read(struct lookups *L)
 {
 	for (uint32_t i = 0; i < L->N; i++)
-		L->sink += L->base[L->order[i]].seq;
+		L->sink += L->base[L->order[i]].handle.gen;
 }
 
 static void lookup_mnid(struct lookups *L)
@@ -93,7 +93,7 @@ static void lookup_mnid(struct lookups *L)
 		const struct dmm_bcache_entry *e = dmm_bcache_find_mnid(L->bc, &m);
 
 		if (e)
-			L->sink += e->seq;
+			L->sink += e->handle.gen; /* the first cache line, which the lookup read */
 		else
 			L->missing++;
 	}
@@ -106,7 +106,7 @@ static void lookup_prefix(struct lookups *L)
 		const struct dmm_bcache_entry *e = dmm_bcache_find_prefix(L->bc, &p);
 
 		if (e)
-			L->sink += e->seq;
+			L->sink += e->handle.gen; /* the first cache line, which the lookup read */
 		else
 			L->missing++;
 	}
@@ -165,7 +165,7 @@ static int run(uint32_t N, bool nai)
 	/* Baseline write: fill a plain array with the same entries. */
 	t0 = bench_now_ns();
 	for (uint32_t i = 0; i < N; i++) {
-		base[i].seq = (uint16_t)i;
+		base[i].handle.gen = i;
 		base[i].hnp0 = pfx(i);
 		base[i].n_hnp = 1;
 	}

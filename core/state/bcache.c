@@ -335,12 +335,13 @@ static bool bytes_eq_entry(const struct dmm_bcache_entry *a, const struct dmm_bc
 
 const struct dmm_prefix *dmm_bce_hnp(const struct dmm_bcache_entry *e, unsigned i)
 {
-	const struct dmm_bce_more *m = e->more;
+	const struct dmm_bce_more *m;
 
 	if (i == 0)
 		return &e->hnp0;
 	if (i >= e->n_hnp)
 		return NULL;
+	m = e->more;
 	while (--i)
 		m = m->next;
 	return &m->p;
@@ -387,12 +388,14 @@ struct dmm_bcache_entry *dmm_bcache_find_mnid_next(const struct dmm_bcache *t,
 /* Position of prefix in e's HNP list, or -1. */
 static int hnp_pos(const struct dmm_bcache_entry *e, const struct dmm_prefix *prefix)
 {
-	const struct dmm_bce_more *m = e->more;
+	const struct dmm_bce_more *m;
 
+	/* Only the first line of e unless the prefix is not the first HNP. */
 	if (e->n_hnp == 0)
 		return -1;
 	if (dmm_prefix_eq(&e->hnp0, prefix))
 		return 0;
+	m = e->more;
 	for (int i = 1; m; i++, m = m->next)
 		if (dmm_prefix_eq(&m->p, prefix))
 			return i;
