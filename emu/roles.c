@@ -90,7 +90,7 @@ static const struct dmm_alloc emu_alloc = {emu_zalloc, emu_free, NULL};
 static uint32_t mag_capacity(const struct emu *e)
 {
 	uint64_t avg = e->nmns / e->nmags + 1;
-	uint64_t c = 2 * avg + 64;
+	uint64_t c = avg + avg / 2 + 64; /* uniform attachment: many standard deviations above the mean */
 
 	if (e->cfg.mag_max_mns)
 		return e->cfg.mag_max_mns;
