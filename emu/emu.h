@@ -476,7 +476,11 @@ struct emu {
 	dmm_time_t max_any_delay;  /* largest one-way path delay between any two nodes, jitter included */
 	uint32_t cmd_idx, lma_idx; /* UINT32_MAX when none */
 	double cpu_setup, cpu_run; /* CPU seconds: loading and creating, then the events (--cost) */
+	void *mh_free;		   /* Mobility Header buffers of EMU_MH_BUF bytes for reuse, chained */
 };
+
+/* Mobility Header buffers up to this size are kept for reuse (roles.c); larger ones are allocated. */
+#define EMU_MH_BUF 256
 
 /* topo.c */
 /* Load the scenario as variant (enum emu_variant; NATIVE: DMM when it has MAARs). */

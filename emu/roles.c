@@ -42,6 +42,29 @@ static void log_sink(void *ctx, enum dmm_log_level lvl, enum dmm_log_cat cat, co
 		dmm_log_cat_name(cat), msg);
 }
 
+/* A buffer for an MH of len bytes in flight: a kept one when it fits. */
+static uint8_t *mh_buf_get(struct emu *e, size_t len)
+{
+	void *b = e->mh_free;
+
+	if (len > EMU_MH_BUF)
+		return malloc(len);
+	if (!b)
+		return malloc(EMU_MH_BUF);
+	memcpy(&e->mh_free, b, sizeof(void *));
+	return b;
+}
+
+static void mh_buf_put(struct emu *e, uint8_t *b, size_t len)
+{
+	if (!b || len > EMU_MH_BUF) {
+		free(b);
+		return;
+	}
+	memcpy(b, &e->mh_free, sizeof(void *));
+	e->mh_free = b;
+}
+
 static void emu_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
 		     size_t len)
 {
@@ -73,7 +96,7 @@ static void emu_send(void *ctx, const struct dmm_addr *src, const struct dmm_add
 	memset(&ev, 0, sizeof(ev));
 	ev.type = EV_MH;
 	ev.node = to->idx;
-	ev.u.mh.buf = malloc(len);
+	ev.u.mh.buf = mh_buf_get(e, len);
 	if (!ev.u.mh.buf)
 		return;
 	memcpy(ev.u.mh.buf, buf, len);
@@ -82,7 +105,7 @@ static void emu_send(void *ctx, const struct dmm_addr *src, const struct dmm_add
 	ev.u.mh.src = *src;
 	ev.u.mh.dst = *dst;
 	if (emu_schedule(&e->eng, e->eng.now + t, &ev))
-		free(ev.u.mh.buf);
+		mh_buf_put(e, ev.u.mh.buf, len);
 }
 
 static const struct dmm_alloc emu_alloc = {emu_zalloc, emu_free, NULL};
@@ -90,7 +113,7 @@ static const struct dmm_alloc emu_alloc = {emu_zalloc, emu_free, NULL};
 static uint32_t mag_capacity(const struct emu *e)
 {
 	uint64_t avg = e->nmns / e->nmags + 1;
-	uint64_t c = 2 * avg + 64;
+	uint64_t c = avg + avg / 2 + 64; /* uniform attachment: many standard deviations above the mean */
 
 	if (e->cfg.mag_max_mns)
 		return e->cfg.mag_max_mns;
@@ -337,6 +360,12 @@ void emu_roles_destroy(struct emu *e)
 	}
 	dmm_policy_free(e->mag_policy);
 	e->mag_policy = NULL;
+	while (e->mh_free) {
+		void *b = e->mh_free;
+
+		memcpy(&e->mh_free, b, sizeof(void *));
+		free(b);
+	}
 }
 
 void emu_role_resched(struct emu *e, struct emu_node *n)
@@ -407,12 +436,12 @@ void emu_on_mh(struct emu *e, struct emu_event *ev)
 
 	if (n->dead || e->nodes[ev->u.mh.from].dead) {
 		e->mh_to_dead++;
-		free(ev->u.mh.buf);
+		mh_buf_put(e, ev->u.mh.buf, ev->u.mh.len);
 		return;
 	}
 	n->mh_rcvd++;
 	n->ops->recv(n->inst, &ev->u.mh.src, &ev->u.mh.dst, ev->u.mh.buf, ev->u.mh.len, now);
-	free(ev->u.mh.buf);
+	mh_buf_put(e, ev->u.mh.buf, ev->u.mh.len);
 	emu_role_after_input(e, n);
 }
 
