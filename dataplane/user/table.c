@@ -64,6 +64,22 @@ static void lens_rebuild(struct dmm_dp *dp, int m)
 			dp->lens[m][dp->nlens[m]++] = (uint8_t)l;
 }
 
+/*
+ * A bucket holds its first slot plus one, so that 0 is an empty bucket
+ * (NONE + 1 wraps to 0): a new index comes zeroed from calloc, and the
+ * kernel's zero pages are touched only as chains arrive, rather than
+ * filled with NONE all at once by the install that doubles it.
+ */
+static uint32_t head_get(const uint32_t *head)
+{
+	return *head - 1;
+}
+
+static void head_set(uint32_t *head, uint32_t i)
+{
+	*head = i + 1;
+}
+
 /* The head of hash h's chain in index k: in the old index until its bucket moved over. */
 static uint32_t *head_of(const struct dmm_dp *dp, int k, uint32_t h)
 {
@@ -89,10 +105,10 @@ static void chain_link(struct dmm_dp *dp, int k, uint32_t i)
 	struct slot *s = dpu_slot(dp, i);
 
 	s->prev[k] = NONE;
-	s->next[k] = *head;
-	if (*head != NONE)
-		dpu_slot(dp, *head)->prev[k] = i;
-	*head = i;
+	s->next[k] = head_get(head);
+	if (s->next[k] != NONE)
+		dpu_slot(dp, s->next[k])->prev[k] = i;
+	head_set(head, i);
 }
 
 /* Take slot i off its chain of index k: no walk, the chain is doubly linked. */
@@ -101,7 +117,7 @@ static void chain_unlink(struct dmm_dp *dp, int k, uint32_t i)
 	struct slot *s = dpu_slot(dp, i);
 
 	if (s->prev[k] == NONE)
-		*bucket_of(dp, k, i) = s->next[k];
+		head_set(bucket_of(dp, k, i), s->next[k]);
 	else
 		dpu_slot(dp, s->prev[k])->next[k] = s->next[k];
 	if (s->next[k] != NONE)
@@ -115,7 +131,7 @@ static void migrate(struct dmm_dp *dp, uint32_t n)
 		uint32_t b = dp->moved++; /* from now on, head_of() answers the new bucket */
 
 		for (int k = 0; k < 2; k++)
-			for (uint32_t i = dp->old_bucket[k][b], next; i != NONE; i = next) {
+			for (uint32_t i = head_get(&dp->old_bucket[k][b]), next; i != NONE; i = next) {
 				next = dpu_slot(dp, i)->next[k];
 				chain_link(dp, k, i);
 			}
@@ -132,15 +148,13 @@ static void migrate(struct dmm_dp *dp, uint32_t n)
 static int double_index(struct dmm_dp *dp)
 {
 	uint32_t n = dp->nbucket ? 2 * dp->nbucket : 2 * DPU_CHUNK;
-	uint32_t *pb = malloc(n * sizeof(*pb)), *ib = malloc(n * sizeof(*ib));
+	uint32_t *pb = calloc(n, sizeof(*pb)), *ib = calloc(n, sizeof(*ib)); /* all empty (head_get) */
 
 	if (!pb || !ib) {
 		free(pb);
 		free(ib);
 		return -ENOMEM;
 	}
-	for (uint32_t b = 0; b < n; b++)
-		pb[b] = ib[b] = NONE;
 	migrate(dp, UINT32_MAX); /* an earlier doubling not finished yet: finish it first */
 	if (dp->nbucket) {
 		dp->old_bucket[DPU_BY_PREFIX] = dp->bucket[DPU_BY_PREFIX];
@@ -267,7 +281,7 @@ uint32_t dpu_find_id(const struct dmm_dp *dp, uint32_t id)
 {
 	if (!dp->nbucket)
 		return NONE;
-	for (uint32_t i = *head_of(dp, DPU_BY_ID, hash_id(id)); i != NONE;
+	for (uint32_t i = head_get(head_of(dp, DPU_BY_ID, hash_id(id))); i != NONE;
 	     i = dpu_slot(dp, i)->next[DPU_BY_ID])
 		if (dpu_slot(dp, i)->in.id == id)
 			return i;
@@ -276,7 +290,7 @@ uint32_t dpu_find_id(const struct dmm_dp *dp, uint32_t id)
 
 uint32_t dpu_chain(const struct dmm_dp *dp, uint8_t match, const struct dmm_prefix *p)
 {
-	return *head_of(dp, DPU_BY_PREFIX, hash_prefix(match, &p->addr, p->len));
+	return head_get(head_of(dp, DPU_BY_PREFIX, hash_prefix(match, &p->addr, p->len)));
 }
 
 bool dpu_better(const struct slot *a, const struct slot *b)
