@@ -147,7 +147,8 @@ static bool cfg_ok(const struct dmm_cmd_cfg *cfg)
 {
 	return cfg->policy && !dmm_addr_is_zero(&cfg->addr) && cfg->max_mns > 0 &&
 	       cfg->max_mns <= (1u << 22) && cfg->max_maars > 0 && cfg->max_maars <= (1u << 16) &&
-	       cfg->initial_bindack_timeout > 0 && cfg->max_bindack_timeout >= cfg->initial_bindack_timeout &&
+	       cfg->max_pending_updates <= (1u << 23) && cfg->initial_bindack_timeout > 0 &&
+	       cfg->max_bindack_timeout >= cfg->initial_bindack_timeout &&
 	       (cfg->mode == DMM_CMD_PROXY || (cfg->mode == DMM_CMD_RELAY && cfg->relay_timeout > 0));
 }
 
@@ -155,6 +156,23 @@ static void peer_cfg(const struct dmm_cmd_cfg *cfg, struct dmm_peer_cfg *pc)
 {
 	*pc = dmm_role_peer_cfg(&cfg->addr, cfg->heartbeat_interval, cfg->missing_heartbeats_allowed,
 				cfg->restart_counter);
+}
+
+/*
+ * Choice: an update lives only while its PBU/PBA exchange is in flight
+ * (a handover tells the previous anchors, RFC 8885 §3.2), so most MNs
+ * have none pending. An eighth of the MNs plus a floor of 4096 covers a
+ * burst (a MAAR restart releases all it anchored); a small CMD keeps two
+ * per MN. When the table is full, registrations that would need one are
+ * answered 130 (cmd_pbu.c); no binding is dropped for want of a slot.
+ */
+static uint32_t upd_capacity(const struct dmm_cmd_cfg *cfg)
+{
+	uint64_t all = 2 * (uint64_t)cfg->max_mns + 64, some = cfg->max_mns / 8 + 4096;
+
+	if (cfg->max_pending_updates)
+		return cfg->max_pending_updates;
+	return (uint32_t)(some < all ? some : all);
 }
 
 struct dmm_cmd *dmm_cmd_new(const struct dmm_env *env, const struct dmm_cmd_cfg *cfg, dmm_time_t now)
@@ -175,11 +193,7 @@ struct dmm_cmd *dmm_cmd_new(const struct dmm_env *env, const struct dmm_cmd_cfg 
 		return NULL;
 	c->cfg = *cfg;
 	c->seq = (uint16_t)(env->seed >> 24); /* a fresh start for our sequence numbers */
-	/*
-	 * Choice: room for two pending updates per MN on average (a handover
-	 * tells a few anchors, most MNs have none pending) plus slack.
-	 */
-	c->upd_cap = 2 * cap + 64;
+	c->upd_cap = upd_capacity(cfg);
 	c->bc = dmm_bcache_new(a, cap, cap * DMM_BCE_MAX_PMAAR, env->seed);
 	if (!c->bc)
 		goto err_bc;
@@ -256,7 +270,8 @@ int dmm_cmd_reconfigure(struct dmm_cmd *c, const struct dmm_cmd_cfg *cfg, dmm_ti
 	struct dmm_peer_cfg pc;
 
 	(void)now;
-	if (!cfg || !cfg_ok(cfg) || cfg->max_mns != c->cfg.max_mns || cfg->max_maars != c->cfg.max_maars)
+	if (!cfg || !cfg_ok(cfg) || cfg->max_mns != c->cfg.max_mns || cfg->max_maars != c->cfg.max_maars ||
+	    cfg->max_pending_updates != c->cfg.max_pending_updates)
 		return DMM_ERR_INVAL; /* capacities are fixed at creation */
 	c->cfg = *cfg;
 	peer_cfg(cfg, &pc);

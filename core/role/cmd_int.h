@@ -115,6 +115,7 @@ struct dmm_cmd {
 	struct cmd_upd *upd;
 	uint32_t *upd_gen;
 	uint32_t upd_cap, upd_used;
+	uint32_t upd_low;	    /* no free update slot below this one */
 	struct dmm_hidx upd_idx;    /* seq -> update slot */
 	struct dmm_hidx choose_idx; /* MN-ID -> CHOOSE update slot */
 	uint16_t seq;

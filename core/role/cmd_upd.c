@@ -120,7 +120,8 @@ struct cmd_upd *cmd_upd_get(struct dmm_cmd *c, struct dmm_handle h)
 
 struct cmd_upd *cmd_upd_new(struct dmm_cmd *c, uint8_t kind, const struct dmm_mnid *mnid)
 {
-	for (uint32_t i = 0; i < c->upd_cap; i++) {
+	/* The lowest free slot: every slot below upd_low is taken. */
+	for (uint32_t i = c->upd_low; c->upd_used < c->upd_cap && i < c->upd_cap; i++) {
 		struct cmd_upd *u = &c->upd[i];
 
 		if (u->h.gen)
@@ -142,6 +143,7 @@ struct cmd_upd *cmd_upd_new(struct dmm_cmd *c, uint8_t kind, const struct dmm_mn
 			return NULL;
 		}
 		c->upd_used++;
+		c->upd_low = i + 1;
 		return u;
 	}
 	return NULL;
@@ -159,6 +161,8 @@ void cmd_upd_free(struct dmm_cmd *c, struct cmd_upd *u)
 	cmd_timers_upd_freed(c, u);
 	u->h.gen = 0;
 	c->upd_used--;
+	if (i < c->upd_low)
+		c->upd_low = i;
 }
 
 /* A new seq for u (a new candidate), re-indexed. */

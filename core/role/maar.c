@@ -486,6 +486,23 @@ static struct dmm_peer_cfg peer_cfg(const struct dmm_maar_cfg *c)
 				 c->restart_counter);
 }
 
+/*
+ * The intent table, shared by every entry. Choice: what the entries use
+ * at once: an anchored prefix at most two (tunnel: encap and decap; one
+ * to deliver or buffer), an MN served here three per old prefix it keeps
+ * (maar_serving.c), one old prefix each; then a shared overflow for MNs
+ * with more old prefixes: three per eighth of the MNs plus a floor, as
+ * much as six per MN on a small MAAR. When the table is full, the intent
+ * is refused and logged (maar_intent_add()).
+ */
+static uint32_t intent_capacity(uint32_t max_mns, uint32_t anchored)
+{
+	uint64_t more = 3 * (uint64_t)(max_mns / 8) + 8192, most = 6 * (uint64_t)max_mns;
+	uint64_t n = 2 * (uint64_t)anchored + 3 * (uint64_t)max_mns + (more < most ? more : most) + 16;
+
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
 struct dmm_maar *dmm_maar_new(const struct dmm_env *env, const struct dmm_maar_cfg *cfg, dmm_time_t now)
 {
 	const struct dmm_alloc *a;
@@ -531,8 +548,7 @@ struct dmm_maar *dmm_maar_new(const struct dmm_env *env, const struct dmm_maar_c
 		goto err_ax;
 	caps.timers = cfg->max_mns * 4 + cap + 64 + 8; /* cap: one ANCHOR_EXPIRE per anchored entry */
 	caps.peers = 64;
-	/* Three intents per old prefix, three old prefixes per MN on average; two per anchored prefix. */
-	caps.intents = cfg->max_mns * 9 + cap * 2 + 16;
+	caps.intents = intent_capacity(cfg->max_mns, cap);
 	caps.timer = on_timer;
 	pc = peer_cfg(cfg);
 	if (dmm_role_base_init(&m->base, env, &caps, &pc, &po) != 0)

@@ -28,6 +28,13 @@ struct dmm_cmd_cfg {
 	dmm_time_t relay_timeout; /* relay mode: longest wait for the previous MAARs, 1 s */
 	uint32_t max_mns;
 	uint32_t max_maars;
+	/*
+	 * PBUs to MAARs in flight at once (RFC 8885 §3.2); 0: max_mns / 8 +
+	 * 4096, at most 2 * max_mns + 64. A registration that would need more
+	 * is refused with status 130 (Insufficient resources); no binding is
+	 * lost.
+	 */
+	uint32_t max_pending_updates;
 	uint32_t max_lifetime_s;
 	dmm_time_t initial_bindack_timeout;   /* PBUs to previous MAARs: 1 s, doubling */
 	dmm_time_t max_bindack_timeout;	      /* 32 s */

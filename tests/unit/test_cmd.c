@@ -22,6 +22,7 @@ static struct dmm_prefix P1, P2, P3, P4, PX, ZERO;
 static const int64_t WALL = 1700000000LL * 1000000000LL;
 static dmm_time_t T;
 static uint16_t SEQ = 100;
+static uint32_t MAX_PENDING; /* cfg.max_pending_updates of the next setup_mode(); 0: the default */
 
 static void setup_mode(enum dmm_cmd_mode mode)
 {
@@ -56,6 +57,7 @@ static void setup_mode(enum dmm_cmd_mode mode)
 	cfg.mode = mode;
 	cfg.max_mns = 32;
 	cfg.max_maars = 8;
+	cfg.max_pending_updates = MAX_PENDING;
 	cfg.heartbeat_interval = 0;
 	T = 1000 * DMM_SECOND;
 	C = dmm_cmd_new(&H.env, &cfg, T);
@@ -1103,6 +1105,53 @@ static void test_ops(void)
 	CHECK(!strcmp(dmm_anchor_state_name(200), "?"));
 }
 
+/*
+ * A full table of pending updates: a handover that needs one is refused
+ * with 130 (Insufficient resources, RFC 5213 §8.9) and every binding stays
+ * as it was; once an answer frees a slot, the same handover goes through.
+ */
+static void test_pending_full(void)
+{
+	struct dmm_prefix pa = prefix_of("2001:db8:6:1::/64"), pb = prefix_of("2001:db8:6:2::/64");
+	struct dmm_prefix pc = prefix_of("2001:db8:6:3::/64"), pc2 = prefix_of("2001:db8:6:4::/64");
+	struct sent *u;
+	uint16_t s;
+
+	MAX_PENDING = 2;
+	setup_mode(DMM_CMD_PROXY);
+	MAX_PENDING = 0;
+	CHECK(C != NULL);
+	check_pba(&M1, 0, pbu(&M1, "a@x", &P1, 100));
+	check_pba(&M1, 0, pbu(&M1, "b@x", &P3, 100));
+	check_pba(&M1, 0, pbu(&M1, "c@x", &pc, 100));
+	/* Two handovers, their updates to M1 unanswered: the table is full. */
+	check_pba(&M2, 0, pbu(&M2, "a@x", &pa, 100));
+	check_pba(&M2, 0, pbu(&M2, "b@x", &pb, 100));
+	CHECK_EQ(count_to(&M1, DMM_MH_BU), 2);
+	u = sent_to(&M1, DMM_MH_BU);
+	harness_clear(&H);
+	s = pbu(&M2, "c@x", &pc2, 100);
+	check_pba(&M2, DMM_BA_INSUFFICIENT_RESOURCES, s);
+	CHECK_EQ(count_to(&M1, DMM_MH_BU), 0);
+	/* c@x is still served by M1 with its one prefix; a@x and b@x kept both pairs. */
+	CHECK(mn("c@x") && dmm_addr_eq(&mn("c@x")->pcoa, &M1));
+	CHECK(mn("c@x") && mn("c@x")->pmaar->n == 1 && dmm_prefix_eq(&mn("c@x")->pmaar->a[0].prefix, &pc));
+	CHECK(mn("a@x") && dmm_addr_eq(&mn("a@x")->pcoa, &M2) && mn("a@x")->pmaar->n == 2);
+	CHECK(mn("b@x") && dmm_addr_eq(&mn("b@x")->pcoa, &M2) && mn("b@x")->pmaar->n == 2);
+	CHECK_EQ(dmm_bcache_count(dmm_cmd_bcache(C)), 3);
+	CHECK_EQ(dmm_cmd_counters(C)->handovers, 2);
+	/* M1 answers one update: the slot is free again and the handover goes through. */
+	CHECK(u != NULL);
+	if (u)
+		answer(u, 0, NULL, -1, 0);
+	harness_clear(&H);
+	s = pbu(&M2, "c@x", &pc2, 100);
+	check_pba(&M2, 0, s);
+	check_upd(&M1, &pc, &M2, false);
+	CHECK(mn("c@x") && dmm_addr_eq(&mn("c@x")->pcoa, &M2) && mn("c@x")->pmaar->n == 2);
+	CHECK_EQ(dmm_cmd_counters(C)->handovers, 3);
+}
+
 int main(void)
 {
 	CMDA = addr_of("2001:db8:c::1");
@@ -1141,6 +1190,7 @@ int main(void)
 	test_pacing();
 	test_malformed_ratelimit();
 	test_ops();
+	test_pending_full();
 	dmm_cmd_free(C);
 	dmm_policy_free(POL);
 	return check_report("test_cmd");
