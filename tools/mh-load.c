@@ -42,6 +42,9 @@
  * the host (a "local" route for the MAG addresses, e.g.
  * `ip -6 route add local 2001:db8:aaaa::/64 dev lo`).
  *
+ * Heartbeat Requests from the LMA (RFC 5847 §3) are answered from the
+ * MAG address they reached, with Restart Counter 1.
+ *
  * Every PBA is checked: the sequence number of an outstanding PBU, the
  * MN-ID of that PBU, status 0, and a prefix (register: any, stored;
  * the others: the MN's). Prints one JSON object: counts, seconds, rate
@@ -100,7 +103,7 @@ struct run {
 	struct slot slot[NSEQ];
 	uint16_t fifo[NSEQ]; /* outstanding sequence numbers in send order */
 	uint32_t fifo_head, fifo_tail;
-	uint64_t sent, acked, accepted, rejected, mismatch, timeouts, late, undecodable, other;
+	uint64_t sent, acked, accepted, rejected, mismatch, timeouts, late, undecodable, other, heartbeats;
 	uint64_t status_count[256];
 	uint32_t pbu_bytes, pba_bytes; /* sizes of the last PBU and PBA (the echo's sizes) */
 	float *lat;		       /* microseconds */
@@ -305,6 +308,45 @@ static void open_socket(struct run *r, int argc, char **argv)
 	}
 }
 
+/* Send one message to the LMA from the MAG address src (IPV6_PKTINFO). */
+static void send_from(const struct run *r, const struct in6_addr *src, const uint8_t *buf, size_t len)
+{
+	char ctl[CMSG_SPACE(sizeof(struct in6_pktinfo))] = {0};
+	struct in6_pktinfo pi = {.ipi6_addr = *src};
+	struct iovec iov = {(void *)buf, len};
+	struct msghdr mh = {(void *)&r->lma, sizeof(r->lma), &iov, 1, ctl, sizeof(ctl), 0};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	c->cmsg_level = IPPROTO_IPV6;
+	c->cmsg_type = IPV6_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	sendmsg(r->fd, &mh, 0);
+}
+
+/*
+ * RFC 5847 §3: answer a Heartbeat Request with a Response, same sequence
+ * number, with a Restart Counter (1: these MAGs never restart), so that
+ * an LMA with heartbeats on keeps the MAGs alive.
+ */
+static void answer_heartbeat(struct run *r, const struct dmm_mh_msg *req, const struct in6_addr *to)
+{
+	static struct dmm_mh_msg m;
+	uint8_t buf[64];
+	int n;
+
+	if (!to || (req->u.hb.flags & DMM_HB_R))
+		return;
+	dmm_mh_init(&m, DMM_MH_HB);
+	m.u.hb.flags = DMM_HB_R;
+	m.u.hb.seq = req->u.hb.seq;
+	dmm_mh_add_opt(&m, DMM_OPT_RESTART)->u.restart.counter = 1;
+	n = dmm_mh_encode(buf, sizeof(buf), &m);
+	if (n > 0)
+		send_from(r, to, buf, (size_t)n);
+	r->heartbeats++;
+}
+
 /* ---- PBU ---- */
 
 /* RFC 5213 §6.9.1.1: the PBU of mode for MN m with sequence number seq. */
@@ -460,6 +502,10 @@ static void on_pba(struct run *r, const uint8_t *buf, size_t len, const struct i
 		r->undecodable++;
 		return;
 	}
+	if (pba.type == DMM_MH_HB) {
+		answer_heartbeat(r, &pba, to);
+		return;
+	}
 	if (pba.type != DMM_MH_BA) {
 		r->other++; /* e.g. a Binding Revocation Indication to the old MAG (RFC 5846) */
 		return;
@@ -588,11 +634,12 @@ static void report(struct run *r, double secs)
 	}
 	printf("{\"mode\":\"%s\",\"mns\":%u,\"sent\":%llu,\"acked\":%llu,\"accepted\":%llu,\"rejected\":%llu,"
 	       "\"mismatch\":%llu,\"timeouts\":%llu,\"late\":%llu,\"undecodable\":%llu,\"other\":%llu,"
-	       "\"unsent\":%llu,",
+	       "\"heartbeats\":%llu,\"unsent\":%llu,",
 	       mode_name[r->mode], r->n, (unsigned long long)r->sent, (unsigned long long)r->acked,
 	       (unsigned long long)r->accepted, (unsigned long long)r->rejected,
 	       (unsigned long long)r->mismatch, (unsigned long long)r->timeouts, (unsigned long long)r->late,
-	       (unsigned long long)r->undecodable, (unsigned long long)r->other, (unsigned long long)unsent);
+	       (unsigned long long)r->undecodable, (unsigned long long)r->other,
+	       (unsigned long long)r->heartbeats, (unsigned long long)unsent);
 	printf("\"statuses\":{");
 	for (int s = 0, first = 1; s < 256; s++)
 		if (r->status_count[s]) {

@@ -117,7 +117,7 @@ sc_start() {
 {"dmm:node": {"name": "scale", "role": "lma", "address": "$LMA_A", "transport": "$tr",
   "dataplane": "$dp", "control-socket": "$SC_T/lma.sock", "state-file": "$SC_T/lma.state",
   "log-level": "${LOGLEVEL:-err}", "tun-name": "dmmsc0",
-  "heartbeat": {"interval": 0},
+  "heartbeat": {"interval": ${SC_HEARTBEAT:-0}},
   "lma": {"pools": ["$POOL"], "max-bindings": $maxb, "max-lifetime": 262140,
           "timestamp-validity-window": 5000},
   "default-profile": {"mn-id-type": "eui48"}}}
