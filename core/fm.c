@@ -39,6 +39,7 @@ struct dmm_fm {
 	struct dmm_intent *slot; /* id == 0: free */
 	struct fm_link *link;
 	uint32_t capacity, count, free_head;
+	uint32_t fresh; /* slots [fresh, capacity) were never used: free, off the list */
 	unsigned slot_bits;
 	struct dmm_hidx owners; /* owner hash -> the slot of its oldest intent */
 	uint32_t *head;		/* instead of owners (dmm_fm_new_indexed): owner.idx -> that slot */
@@ -80,9 +81,8 @@ struct dmm_fm *dmm_fm_new_owners(const struct dmm_alloc *a, uint32_t capacity, u
 		goto err_hidx;
 	while ((1u << fm->slot_bits) <= capacity)
 		fm->slot_bits++;
-	for (uint32_t i = 0; i < capacity; i++)
-		fm->link[i].next = i + 1 < capacity ? i + 1 : FM_NONE;
-	fm->free_head = 0;
+	/* No loop over the slots: they join the free list one at a time, in order (dmm_fm_add()). */
+	fm->free_head = FM_NONE;
 	return fm;
 
 err_hidx:
@@ -109,9 +109,7 @@ struct dmm_fm *dmm_fm_new_indexed(const struct dmm_alloc *a, uint32_t capacity, 
 		dmm_fm_free(fm);
 		return NULL;
 	}
-	fm->nhead = owner_slots;
-	for (uint32_t i = 0; i < owner_slots; i++)
-		fm->head[i] = FM_NONE;
+	fm->nhead = owner_slots; /* zeroed: no owner has a head */
 	return fm;
 }
 
@@ -124,8 +122,8 @@ void dmm_fm_free(struct dmm_fm *fm)
 {
 	if (!fm)
 		return;
-	/* One pass over the slots: removing never moves another intent. */
-	for (uint32_t i = 0; i < fm->capacity; i++)
+	/* One pass over the slots ever used: removing never moves another intent. */
+	for (uint32_t i = 0; i < fm->fresh; i++)
 		if (fm->slot[i].id)
 			dmm_fm_del(fm, fm->slot[i].id);
 	dmm_hidx_fini(&fm->owners, &fm->alloc);
@@ -162,7 +160,8 @@ static uint32_t head_of(const struct dmm_fm *fm, struct dmm_handle owner)
 	uint32_t h = owner_hash(owner), pos, ref;
 
 	if (fm->head) {
-		ref = owner.idx < fm->nhead ? fm->head[owner.idx] : FM_NONE;
+		/* head[] holds the slot + 1, 0 for none, so that zeroed memory is an empty index. */
+		ref = owner.idx < fm->nhead ? fm->head[owner.idx] - 1 : FM_NONE;
 		return ref != FM_NONE && same_owner(fm->slot[ref].owner, owner) ? ref : FM_NONE;
 	}
 	for (ref = dmm_hidx_first(&fm->owners, h, &pos); ref != DMM_HIDX_NONE;
@@ -181,16 +180,16 @@ static int index_put(struct dmm_fm *fm, struct dmm_handle owner, uint32_t i)
 {
 	if (!fm->head)
 		return dmm_hidx_insert(&fm->owners, owner_hash(owner), i) == 0 ? 0 : DMM_ERR_NOMEM;
-	if (owner.idx >= fm->nhead || fm->head[owner.idx] != FM_NONE)
+	if (owner.idx >= fm->nhead || fm->head[owner.idx] != 0)
 		return DMM_ERR_NOMEM;
-	fm->head[owner.idx] = i;
+	fm->head[owner.idx] = i + 1;
 	return 0;
 }
 
 static void index_del(struct dmm_fm *fm, struct dmm_handle owner, uint32_t i)
 {
 	if (fm->head)
-		fm->head[owner.idx] = FM_NONE;
+		fm->head[owner.idx] = 0;
 	else
 		(void)dmm_hidx_remove(&fm->owners, owner_hash(owner), i);
 }
@@ -241,10 +240,16 @@ static void chain_del(struct dmm_fm *fm, uint32_t i)
 
 int dmm_fm_add(struct dmm_fm *fm, const struct dmm_intent *in, dmm_time_t now)
 {
-	uint32_t i = fm->free_head, next_free, gen;
+	uint32_t i, next_free, gen;
 	struct dmm_intent *s;
 	int err;
 
+	if (fm->free_head == FM_NONE && fm->fresh < fm->capacity) {
+		/* The next slot never used joins the free list (its link is zeroed: generation 0). */
+		fm->link[fm->fresh].next = FM_NONE;
+		fm->free_head = fm->fresh++;
+	}
+	i = fm->free_head;
 	if (i == FM_NONE)
 		return DMM_ERR_NOMEM;
 	s = &fm->slot[i];

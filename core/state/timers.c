@@ -61,7 +61,8 @@ struct dmm_timers {
 	struct dmm_alloc alloc;
 	uint32_t capacity;
 	uint32_t n;	    /* heap size = armed timers */
-	uint32_t free_head; /* the first free record (its pos links the next), or TIMER_NONE */
+	uint32_t free_head; /* the first freed record (its pos links the next), or TIMER_NONE */
+	uint32_t fresh;	    /* records [fresh, capacity) were never used: free, off the list */
 	uint32_t seq;
 	struct heap_node *heap;
 	struct timer_rec *rec;
@@ -169,9 +170,9 @@ struct dmm_timers *dmm_timers_new(const struct dmm_alloc *a, uint32_t capacity)
 		goto err_rec;
 	if (dmm_hidx_init(&t->idx, a, capacity))
 		goto err_idx;
-	for (uint32_t i = 0; i < capacity; i++)
-		t->rec[i].pos = i + 1 < capacity ? i + 1 : TIMER_NONE;
-	t->free_head = 0;
+	/* No loop over the records: they are taken in order as needed (fresh), so start-up touches no page of them. */
+	t->free_head = TIMER_NONE;
+	t->fresh = 0;
 	return t;
 
 err_idx:
@@ -210,13 +211,17 @@ int dmm_timers_set(struct dmm_timers *t, unsigned kind, struct dmm_handle h, dmm
 		return 0;
 	}
 	if (r == DMM_HIDX_NONE) {
-		if (t->free_head == TIMER_NONE)
+		/* A freed record first, newest first; then the next one never used. */
+		if (t->free_head == TIMER_NONE && t->fresh == t->capacity)
 			return DMM_ERR_NOMEM;
-		r = t->free_head;
+		r = t->free_head != TIMER_NONE ? t->free_head : t->fresh;
 		/* Cannot fail: the index holds capacity references. */
 		if (dmm_hidx_insert(&t->idx, key_hash(kind, h.idx), r))
 			return DMM_ERR_NOMEM;
-		t->free_head = t->rec[r].pos;
+		if (r == t->free_head)
+			t->free_head = t->rec[r].pos;
+		else
+			t->fresh++;
 		t->rec[r].kind = kind;
 		pos = t->n++;
 	} else {
