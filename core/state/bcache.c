@@ -38,12 +38,14 @@ struct dmm_bcache {
 	struct dmm_alloc alloc;
 	uint64_t seed;
 	uint32_t capacity, count, nfree, more_cap;
+	uint32_t fresh; /* entries [fresh, capacity) were never used: free, not on free_stack */
 	uint32_t state_count[DMM_BCE_NSTATES];
 	void *mem;		    /* the entry block as allocated */
 	struct dmm_bcache_entry *e; /* mem rounded up to a cache line */
 	uint32_t *free_stack;
 	struct dmm_hidx by_mnid, by_prefix;
 	struct dmm_bce_more *more, *more_free; /* extra-HNP pool and its free list */
+	uint32_t more_fresh;		       /* more[more_fresh, more_cap) never used: free, off the list */
 	struct dmm_anchor_list *lists;	       /* per slot, or NULL */
 	struct dmm_arena *arena;	       /* long MN-IDs, or NULL */
 };
@@ -127,10 +129,7 @@ static int alloc_optional(struct dmm_bcache *t, const struct dmm_bcache_sizes *s
 		t->more = a->zalloc(a->ctx, (size_t)t->more_cap * sizeof(*t->more));
 		if (!t->more)
 			return DMM_ERR_NOMEM;
-		for (uint32_t i = t->more_cap; i-- > 0;) {
-			t->more[i].next = t->more_free;
-			t->more_free = &t->more[i];
-		}
+		/* No loop: unused nodes join the free list one at a time, in order (dmm_bcache_add_prefix()). */
 	}
 	if (sz->anchor_lists) {
 		t->lists = a->zalloc(a->ctx, (size_t)t->capacity * sizeof(*t->lists));
@@ -188,11 +187,9 @@ struct dmm_bcache *dmm_bcache_new_sized(const struct dmm_alloc *a, const struct 
 		goto err;
 	if (alloc_optional(t, sz))
 		goto err;
-	for (uint32_t i = 0; i < t->capacity; i++) {
-		t->free_stack[i] = t->capacity - 1 - i;
-		t->e[i].handle.idx = i;
-	}
-	t->nfree = t->capacity;
+	/* No loop over the entries: they are taken in order when the free stack is empty (dmm_bcache_add()). */
+	t->nfree = 0;
+	t->fresh = 0;
 	return t;
 
 err:
@@ -250,8 +247,13 @@ struct dmm_bcache_entry *dmm_bcache_add(struct dmm_bcache *t, const struct dmm_m
 	struct dmm_bcache_entry *e;
 	uint32_t idx, gen;
 
-	if (!mnid->len || t->nfree == 0)
+	if (!mnid->len || (t->nfree == 0 && t->fresh == t->capacity))
 		return NULL;
+	if (t->nfree == 0) {
+		/* The next entry never used joins the free stack (zeroed: generation 0). */
+		t->e[t->fresh].handle.idx = t->fresh;
+		t->free_stack[t->nfree++] = t->fresh++;
+	}
 	idx = t->free_stack[t->nfree - 1];
 	e = &t->e[idx];
 	gen = e->handle.gen + 1;
@@ -422,6 +424,8 @@ int dmm_bcache_add_prefix(struct dmm_bcache *t, struct dmm_bcache_entry *e, cons
 		return DMM_ERR_PREFIX_LEN;
 	if (dmm_bcache_find_prefix(t, prefix))
 		return DMM_ERR_EXISTS;
+	if (!t->more_free && t->more_fresh < t->more_cap)
+		t->more_free = &t->more[t->more_fresh++]; /* zeroed: next NULL */
 	if (e->n_hnp >= DMM_BCE_MAX_HNP || (e->n_hnp && !t->more_free))
 		return DMM_ERR_NOMEM;
 	err = dmm_hidx_insert(&t->by_prefix, prefix_hash(t, prefix), e->handle.idx);
@@ -493,7 +497,7 @@ struct dmm_bcache_entry *dmm_bcache_next(const struct dmm_bcache *t, const struc
 {
 	uint32_t i = prev ? prev->handle.idx + 1 : 0;
 
-	for (; i < t->capacity; i++)
+	for (; i < t->fresh; i++)
 		if (live(&t->e[i]))
 			return &t->e[i];
 	return NULL;
