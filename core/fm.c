@@ -352,7 +352,8 @@ static bool same_place(const struct dmm_intent *a, const struct dmm_intent *b)
 
 /*
  * One backend call swaps old's forwarding for in's: the slot, the id and
- * the owner chain stay; the counters start again (a new forwarding).
+ * the owner chain stay; the counters start again (a new forwarding): a
+ * backend's counters of the id start from 0 after a replace.
  */
 static int replace_in_place(struct dmm_fm *fm, const struct dmm_intent *old, const struct dmm_intent *in,
 			    dmm_time_t now)
