@@ -976,6 +976,11 @@ static bool cache_fresh(const struct kdp_nft *n)
 	return age < (life > KDP_NFT_CACHE_MS ? life : KDP_NFT_CACHE_MS);
 }
 
+uint32_t kdp_nft_count(const struct kdp_nft *n)
+{
+	return n->nslots;
+}
+
 int kdp_nft_read(struct kdp_nft *n, uint32_t id, uint8_t action, uint64_t *packets, uint64_t *bytes)
 {
 	struct slot *k;

@@ -52,6 +52,9 @@ void kdp_nft_del(struct kdp_nft *n, uint32_t id, uint8_t action);
  * header of a tunnelled packet is not included. 0, or -ESTALE when the
  * counter is gone (someone deleted it), or another -errno.
  */
+/* Number of intents counted (elements and rules of their own). */
+uint32_t kdp_nft_count(const struct kdp_nft *n);
+
 int kdp_nft_read(struct kdp_nft *n, uint32_t id, uint8_t action, uint64_t *packets, uint64_t *bytes);
 
 /*
