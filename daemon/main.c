@@ -754,8 +754,14 @@ static void shut_down(struct dmmd *d)
 	dmmd_ctl_close(d);
 	if (d->access)
 		dmmd_access_close(d->access);
-	if (d->role)
-		d->ro->destroy(d->role); /* removes every intent through the data plane */
+	if (d->role) {
+		/* Removes every intent through the data plane: in batches where it has them. */
+		if (d->dp && d->dpo->begin)
+			d->dpo->begin(d->dp);
+		d->ro->destroy(d->role);
+		if (d->dp && d->dpo->commit)
+			d->dpo->commit(d->dp, NULL, NULL);
+	}
 	if (d->dp)
 		d->dpo->close(d->dp); /* removes its routes, rules and devices */
 	dmm_mhsock_close(&d->mh);

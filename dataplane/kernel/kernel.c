@@ -1123,11 +1123,13 @@ static void k_close(struct dmm_dp *dp)
 		return;
 	k_commit(dp, NULL, NULL);
 	dp->closing = true;
+	k_begin(dp); /* the routes and rules left go in batches */
 	while (dp->t.n) {
 		struct dmm_intent in = {.id = dp->t.in[dp->t.n - 1].id};
 
 		k_remove(dp, &in);
 	}
+	k_commit(dp, NULL, NULL);
 	kdp_nft_close(dp->nft);
 	if (dp->tunsrc_set)
 		tunsrc_set(dp, &dp->old_tunsrc);
