@@ -69,6 +69,15 @@
  * The TUN offers no offloads to the kernel (no TUNSETOFFLOAD), so what we
  * read from it is segmented and checksummed already and fits DP_TUN_MTU.
  *
+ * Batches (dataplane.h begin/commit): between begin and commit an
+ * install, replace or remove changes the table at once, and its routes
+ * and rules wait in one netlink batch (../nl.h) that commit sends; until
+ * then a packet for a prefix without its route simply does not reach the
+ * TUN yet. An install or replace the kernel refused is reported, taken
+ * out of the table, and its prefix's route made to follow the intents
+ * left (a refusal for want of memory is tried again first, for a while).
+ * Outside a batch every op has reached the kernel when it returns.
+ *
  * No allocation per packet: batch buffers and the buffer pool are
  * allocated at open(); the intent table grows on install.
  *
