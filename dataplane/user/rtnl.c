@@ -15,7 +15,22 @@
 
 #include "user.h"
 
-int dpu_rt_route(struct dmm_dp *dp, bool add, uint32_t table, const struct dmm_prefix *p, int oif)
+/*
+ * A change: queued between begin and commit (an add tagged with the
+ * current pending entry, and extra tag bits; a delete refuses nothing),
+ * else sent at once. 0 or -errno.
+ */
+static int rt_send(struct dmm_dp *dp, struct nlmsghdr *nlh, bool add, uint32_t extra)
+{
+	uint32_t tag = add && dp->tag != DPU_NOTAG ? dp->tag | extra : DPU_NOTAG;
+
+	if (!dp->batching)
+		return dmm_nl_request(dp->nl, nlh);
+	return dmm_nl_batch_add(&dp->batch, nlh, tag);
+}
+
+static struct nlmsghdr *route_msg(struct dmm_dp *dp, bool add, uint32_t table, const struct dmm_prefix *p,
+				  int oif)
 {
 	struct nlmsghdr *nlh = dmm_nl_msg(dp->nlbuf, add ? RTM_NEWROUTE : RTM_DELROUTE,
 					  add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
@@ -31,7 +46,12 @@ int dpu_rt_route(struct dmm_dp *dp, bool add, uint32_t table, const struct dmm_p
 	mnl_attr_put_u32(nlh, RTA_TABLE, table);
 	if (add)
 		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
-	return dmm_nl_request(dp->nl, nlh);
+	return nlh;
+}
+
+int dpu_rt_route(struct dmm_dp *dp, bool add, uint32_t table, const struct dmm_prefix *p, int oif)
+{
+	return rt_send(dp, route_msg(dp, add, table, p, oif), add, 0);
 }
 
 int dpu_rt_rule(struct dmm_dp *dp, bool add, const struct dmm_prefix *p, const char *iif)
@@ -49,7 +69,8 @@ int dpu_rt_rule(struct dmm_dp *dp, bool add, const struct dmm_prefix *p, const c
 	mnl_attr_put_u32(nlh, FRA_TABLE, dp->cfg.table_base);
 	mnl_attr_put_u32(nlh, FRA_PRIORITY, dp->cfg.rule_prio);
 	mnl_attr_put_u8(nlh, FRA_PROTOCOL, dp->cfg.rt_proto);
-	return dmm_nl_request(dp->nl, nlh);
+	/* The rule is shared by the SRC intents of its prefix and link: one already there is no refusal. */
+	return rt_send(dp, nlh, add, DPU_TAG_EXIST_OK);
 }
 
 struct flush_ctx {
@@ -250,8 +271,21 @@ int dpu_sync_dst_route(struct dmm_dp *dp, const struct dmm_prefix *p)
 			    best->in.action == DMM_FM_DELIVER ? best->ifindex : dp->tun_ifindex);
 }
 
-int dpu_sync_src_rule(struct dmm_dp *dp, const struct dmm_prefix *p, const char *ifname, int ifindex,
-		      bool adding)
+/* The table route "default dev tun" that the rules lead to, added once, at once (also in a batch). */
+static int table_route(struct dmm_dp *dp)
+{
+	struct dmm_prefix any = {0};
+	int r;
+
+	if (dp->table_route)
+		return 0;
+	r = dmm_nl_request(dp->nl, route_msg(dp, true, dp->cfg.table_base, &any, dp->tun_ifindex));
+	if (r == 0)
+		dp->table_route = true;
+	return r;
+}
+
+int dpu_sync_src_rule(struct dmm_dp *dp, const struct dmm_prefix *p, const char *ifname, int ifindex, int how)
 {
 	unsigned users = 0;
 	int r;
@@ -262,19 +296,16 @@ int dpu_sync_src_rule(struct dmm_dp *dp, const struct dmm_prefix *p, const char 
 		if (dpu_slot_is(s, DMM_FM_SRC, p) && dpu_to_tun(s->in.action) && s->ifindex == ifindex)
 			users++;
 	}
-	if (adding && users == 1) {
-		if (!dp->table_route) {
-			struct dmm_prefix any = {0};
-
-			r = dpu_rt_route(dp, true, dp->cfg.table_base, &any, dp->tun_ifindex);
-			if (r < 0)
-				return r;
-			dp->table_route = true;
-		}
+	if (users && (how == DPU_RULE_ENSURE || (how == DPU_RULE_ADD && users == 1))) {
+		r = table_route(dp);
+		if (r < 0)
+			return r;
 		r = dpu_rt_rule(dp, true, p, ifname);
 		return r == -EEXIST ? 0 : r;
 	}
-	if (!adding && users == 0)
-		return dpu_rt_rule(dp, false, p, ifname);
+	if (!users && how != DPU_RULE_ADD) {
+		r = dpu_rt_rule(dp, false, p, ifname);
+		return how == DPU_RULE_ENSURE && r == -ENOENT ? 0 : r;
+	}
 	return 0;
 }

@@ -69,6 +69,15 @@
  * The TUN offers no offloads to the kernel (no TUNSETOFFLOAD), so what we
  * read from it is segmented and checksummed already and fits DP_TUN_MTU.
  *
+ * Batches (dataplane.h begin/commit): between begin and commit an
+ * install, replace or remove changes the table at once, and its routes
+ * and rules wait in one netlink batch (../nl.h) that commit sends; until
+ * then a packet for a prefix without its route simply does not reach the
+ * TUN yet. An install or replace the kernel refused is reported, taken
+ * out of the table, and its prefix's route made to follow the intents
+ * left (a refusal for want of memory is tried again first, for a while).
+ * Outside a batch every op has reached the kernel when it returns.
+ *
  * No allocation per packet: batch buffers and the buffer pool are
  * allocated at open(); the intent table grows on install.
  *
@@ -88,6 +97,7 @@
 #include "user.h"
 
 static void user_close(struct dmm_dp *dp);
+static int user_commit(struct dmm_dp *dp, void (*refused)(void *ctx, uint32_t id, int err), void *ctx);
 
 static void cfg_defaults(struct dmm_dp_cfg *c)
 {
@@ -193,6 +203,7 @@ static struct dmm_dp *user_open(const struct dmm_dp_cfg *cfg, char *err, size_t 
 	cfg_defaults(&dp->cfg);
 	dp->tun = dp->raw = dp->ep = -1;
 	dp->pool_free = NONE;
+	dp->tag = DPU_NOTAG;
 	if (kernel_prepare(dp, err, errlen) < 0 || tun_up(dp, err, errlen) < 0 ||
 	    dpu_raw_open(dp, err, errlen) < 0 || epoll_setup(dp, err, errlen) < 0)
 		goto err;
@@ -213,6 +224,7 @@ static void user_close(struct dmm_dp *dp)
 {
 	if (!dp)
 		return;
+	user_commit(dp, NULL, NULL);
 	if (dp->nl && dp->tun_ifindex)
 		dpu_rt_remove_all(dp);
 	if (dp->ep >= 0)
@@ -223,6 +235,8 @@ static void user_close(struct dmm_dp *dp)
 		close(dp->tun); /* not persistent: the device goes with the fd */
 	dmm_nl_close(dp->nl);
 	free(dp->nlbuf);
+	dmm_nl_batch_free(&dp->batch);
+	free(dp->pend);
 	dpu_table_free(dp);
 	free(dp->txbuf);
 	free(dp->rxbuf);
@@ -248,7 +262,8 @@ static int sync_kernel(struct dmm_dp *dp, const struct dmm_intent *c, uint32_t i
 	if (needs_route(c))
 		return dpu_sync_dst_route(dp, &c->prefix);
 	if (needs_rule(c))
-		return dpu_sync_src_rule(dp, &c->prefix, s->ifname, s->ifindex, adding);
+		return dpu_sync_src_rule(dp, &c->prefix, s->ifname, s->ifindex,
+					 adding ? DPU_RULE_ADD : DPU_RULE_DEL);
 	return 0;
 }
 
@@ -280,6 +295,31 @@ static int check_intent(const struct dmm_dp *dp, const struct dmm_intent *in, ch
 	return 0;
 }
 
+/*
+ * Between begin and commit: a pending entry for the intent in slot i, made
+ * current (dp->tag) for the requests its install or replace queues. With
+ * no room for it the requests go untagged and a refusal of them refuses
+ * nothing (the kernel lacks a route, the intent stays).
+ */
+static void pend_add(struct dmm_dp *dp, uint32_t i)
+{
+	const struct slot *s = dpu_slot(dp, i);
+
+	if (!dp->batching)
+		return;
+	if (dp->npend == dp->cappend) {
+		uint32_t cap = dp->cappend ? dp->cappend * 2 : 256;
+		struct dpu_pend *p = realloc(dp->pend, cap * sizeof(*p));
+
+		if (!p)
+			return;
+		dp->pend = p;
+		dp->cappend = cap;
+	}
+	dp->tag = dp->npend;
+	dp->pend[dp->npend++] = (struct dpu_pend){.id = s->in.id, .seq = s->seq};
+}
+
 static int user_install(struct dmm_dp *dp, const struct dmm_intent *in)
 {
 	struct dmm_intent c = *in;
@@ -295,7 +335,9 @@ static int user_install(struct dmm_dp *dp, const struct dmm_intent *in)
 	i = dpu_table_add(dp, &c, ifindex, ifname);
 	if (i < 0)
 		return i;
+	pend_add(dp, (uint32_t)i);
 	r = sync_kernel(dp, &c, (uint32_t)i, true);
+	dp->tag = DPU_NOTAG;
 	if (r < 0) {
 		dpu_table_del(dp, (uint32_t)i);
 		if (c.match == DMM_FM_DST)
@@ -337,7 +379,7 @@ static int sync_replaced(struct dmm_dp *dp, uint32_t i, const struct dmm_intent 
 	if (needs_route(was) && !(needs_route(&s->in) && same_prefix))
 		return dpu_sync_dst_route(dp, &was->prefix);
 	if (needs_rule(was) && !(needs_rule(&s->in) && same_prefix && s->ifindex == wasindex))
-		return dpu_sync_src_rule(dp, &was->prefix, wasname, wasindex, false);
+		return dpu_sync_src_rule(dp, &was->prefix, wasname, wasindex, DPU_RULE_DEL);
 	return 0;
 }
 
@@ -366,7 +408,9 @@ static int user_replace(struct dmm_dp *dp, const struct dmm_intent *old, const s
 	memcpy(wasname, dpu_slot(dp, i)->ifname, sizeof(wasname));
 	dmm_prefix_mask(&c.prefix);
 	dpu_table_replace(dp, i, &c, ifindex, ifname);
+	pend_add(dp, i);
 	r = sync_replaced(dp, i, &was, wasname, wasindex);
+	dp->tag = DPU_NOTAG;
 	if (r < 0) {
 		drop_slot(dp, i);
 		return r;
@@ -384,6 +428,123 @@ static void user_remove(struct dmm_dp *dp, const struct dmm_intent *in)
 
 	if (i != NONE)
 		drop_slot(dp, i);
+}
+
+/* ---- batches (dataplane.h begin/commit) ---- */
+
+static void user_begin(struct dmm_dp *dp)
+{
+	if (dp->batching)
+		return;
+	dp->batching = true;
+	dp->tag = DPU_NOTAG;
+	dmm_nl_batch_clear(&dp->batch);
+	dp->npend = 0;
+}
+
+/* The slot of pending entry p while it still holds that intent (not removed, nor installed anew), or NONE. */
+static uint32_t pend_slot(const struct dmm_dp *dp, const struct dpu_pend *p)
+{
+	uint32_t i = dpu_find_id(dp, p->id);
+
+	return i != NONE && dpu_slot(dp, i)->seq == p->seq ? i : NONE;
+}
+
+/* Each pending entry's first refusal (an existing shared rule is none). */
+static void batch_errors(struct dmm_dp *dp)
+{
+	for (unsigned k = 0; k < dp->batch.n; k++) {
+		const struct dmm_nl_bent *e = &dp->batch.ent[k];
+		uint32_t t = e->tag & ~DPU_TAG_EXIST_OK;
+
+		if (e->tag == DPU_NOTAG || t >= dp->npend || !e->err)
+			continue;
+		if (e->err == -EEXIST && (e->tag & DPU_TAG_EXIST_OK))
+			continue;
+		if (!dp->pend[t].err)
+			dp->pend[t].err = e->err;
+	}
+}
+
+/* The kernel route or rule of slot i made to follow the table, at once (after a batch). 0 or -errno. */
+static int resync(struct dmm_dp *dp, uint32_t i)
+{
+	const struct slot *s = dpu_slot(dp, i);
+
+	if (needs_route(&s->in))
+		return dpu_sync_dst_route(dp, &s->in.prefix);
+	if (needs_rule(&s->in))
+		return dpu_sync_src_rule(dp, &s->in.prefix, s->ifname, s->ifindex, DPU_RULE_ENSURE);
+	return 0;
+}
+
+/*
+ * A request refused with ENOMEM (the kernel short of memory for a moment)
+ * is made again, as the table now says, after a pause that doubles (1 ms,
+ * 2 ms, ...), within a budget of DPU_RETRY_BUDGET_US per batch.
+ */
+#define DPU_RETRY_BUDGET_US 250000
+
+static int retry_nomem(struct dmm_dp *dp, uint32_t i, unsigned *budget_us)
+{
+	int err = -ENOMEM;
+
+	for (unsigned pause = 1000; err == -ENOMEM && pause <= *budget_us; pause *= 2) {
+		usleep(pause);
+		*budget_us -= pause;
+		err = resync(dp, i);
+	}
+	return err;
+}
+
+/*
+ * Take a refused intent out of slot i, and whatever of it the kernel
+ * took: its route now follows the intents left on its prefix (or goes),
+ * and its rule stays only while another intent of the batch uses it.
+ */
+static void undo(struct dmm_dp *dp, uint32_t i)
+{
+	struct slot *s = dpu_slot(dp, i);
+	struct dmm_intent c = s->in;
+	char ifname[DMM_DP_IFNAMSIZ];
+	int ifindex = s->ifindex;
+
+	memcpy(ifname, s->ifname, sizeof(ifname));
+	drop_slot(dp, i);
+	if (needs_rule(&c))
+		dpu_sync_src_rule(dp, &c.prefix, ifname, ifindex, DPU_RULE_ENSURE);
+}
+
+static int user_commit(struct dmm_dp *dp, void (*refused)(void *ctx, uint32_t id, int err), void *ctx)
+{
+	unsigned budget_us = DPU_RETRY_BUDGET_US;
+	int ret = 0;
+
+	if (!dp->batching)
+		return 0;
+	dp->batching = false;
+	dp->tag = DPU_NOTAG;
+	if (dp->batch.n)
+		ret = dmm_nl_batch_send(dp->nl, &dp->batch);
+	batch_errors(dp);
+	for (uint32_t k = 0; k < dp->npend; k++) {
+		struct dpu_pend *p = &dp->pend[k];
+		uint32_t i = p->err ? pend_slot(dp, p) : NONE;
+
+		/* An intent removed again in the same batch is nobody's refusal. */
+		if (i == NONE)
+			continue;
+		if (p->err == -ENOMEM)
+			p->err = retry_nomem(dp, i, &budget_us);
+		if (!p->err)
+			continue;
+		undo(dp, i);
+		if (refused)
+			refused(ctx, p->id, p->err);
+	}
+	dmm_nl_batch_clear(&dp->batch);
+	dp->npend = 0;
+	return ret;
 }
 
 static int user_counters(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint64_t *bytes)
@@ -430,6 +591,8 @@ const struct dmm_dp_ops dmm_dp_user = {
 	.install = user_install,
 	.remove = user_remove,
 	.replace = user_replace,
+	.begin = user_begin,
+	.commit = user_commit,
 	.counters = user_counters,
 	.fd = user_fd,
 	.poll = user_poll,

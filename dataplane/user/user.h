@@ -42,7 +42,9 @@
 #define NONE UINT32_MAX
 #define DPU_CHUNK_SHIFT 8 /* slots come in chunks of 256: growing never moves a slot */
 #define DPU_CHUNK (1u << DPU_CHUNK_SHIFT)
-#define DPU_MIGRATE 4 /* buckets of the old index moved to the new one per table change */
+#define DPU_MIGRATE 4		    /* buckets of the old index moved to the new one per table change */
+#define DPU_NOTAG UINT32_MAX	    /* a batched request whose refusal refuses no intent (a delete) */
+#define DPU_TAG_EXIST_OK (1u << 31) /* in a tag: EEXIST is no refusal (a shared rule) */
 
 enum { DPU_BY_PREFIX, DPU_BY_ID }; /* the two hash indexes of the intent table */
 
@@ -59,6 +61,13 @@ struct slot {
 	uint32_t bhead, btail, bcount; /* held packets (pool indices) */
 };
 
+/* An install or replace queued between begin and commit; err: the first refusal of its requests. */
+struct dpu_pend {
+	uint32_t id;
+	uint64_t seq; /* its slot's install order: a later install of the same id is another intent */
+	int err;
+};
+
 struct bufpkt {
 	uint32_t next;
 	uint32_t len;
@@ -72,6 +81,16 @@ struct dmm_dp {
 	bool table_route; /* default dev tun in table_base installed */
 	struct dmm_nl *nl;
 	char *nlbuf;
+	/*
+	 * Between begin and commit (user.c): the table changes at once, the
+	 * rtnetlink requests wait in batch; one pending entry per install or
+	 * replace, and tag: the entry the requests being queued belong to.
+	 */
+	bool batching;
+	struct dmm_nl_batch batch;
+	struct dpu_pend *pend;
+	uint32_t npend, cappend;
+	uint32_t tag;
 
 	struct slot **chunk; /* slot i: chunk[i >> DPU_CHUNK_SHIFT][i % DPU_CHUNK] */
 	uint32_t nchunk, chunk_cap;
@@ -242,10 +261,14 @@ int dpu_l4_fixup(uint8_t *p, size_t len, struct virtio_net_hdr *vh);
 
 /* ---- rtnl.c ---- */
 
-/* Add (replace) or delete the route prefix in table: dev oif, ours by rt_proto. 0 or -errno. */
+/*
+ * Add (replace) or delete the route prefix in table: dev oif, ours by
+ * rt_proto. Between begin and commit only queued (an add tagged with
+ * dp->tag). 0 or -errno.
+ */
 int dpu_rt_route(struct dmm_dp *dp, bool add, uint32_t table, const struct dmm_prefix *p, int oif);
 
-/* Add or delete the rule "from p iif lookup table_base". 0 or -errno. */
+/* Add or delete the rule "from p iif lookup table_base"; queued like dpu_rt_route(). 0 or -errno. */
 int dpu_rt_rule(struct dmm_dp *dp, bool add, const struct dmm_prefix *p, const char *iif);
 
 /* Dump kind (RTM_GETROUTE / RTM_GETRULE) and delete what carries our protocol marker. 0 or -errno. */
@@ -273,9 +296,17 @@ int dpu_link_resolve(const struct dmm_dp *dp, uint32_t id, char ifname[DMM_DP_IF
  */
 int dpu_sync_dst_route(struct dmm_dp *dp, const struct dmm_prefix *p);
 
-/* Rule "from p iif link lookup table_base" while a SRC intent needing the TUN uses it. 0 or -errno. */
+enum { DPU_RULE_DEL, DPU_RULE_ADD, DPU_RULE_ENSURE };
+
+/*
+ * Rule "from p iif link lookup table_base" while a SRC intent needing the
+ * TUN uses it. how: DPU_RULE_ADD after a user was added (the first adds
+ * the rule), DPU_RULE_DEL after one was taken out (the last deletes it),
+ * DPU_RULE_ENSURE to make the kernel follow the users whatever it holds.
+ * 0 or -errno.
+ */
 int dpu_sync_src_rule(struct dmm_dp *dp, const struct dmm_prefix *p, const char *ifname, int ifindex,
-		      bool adding);
+		      int how);
 
 /* ---- tun.c ---- */
 

@@ -21,7 +21,7 @@ if [[ -n $missing ]]; then
 fi
 passed=0
 failed=0
-for t in tests/dp/kernel.sh tests/dp/batch.sh tests/dp/user.sh tests/dp/mixed.sh; do
+for t in tests/dp/kernel.sh tests/dp/batch.sh tests/dp/user.sh tests/dp/user-batch.sh tests/dp/mixed.sh; do
 	out=$("$t" 2>&1)
 	line=$(printf '%s\n' "$out" | grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed$' | tail -1)
 	if printf '%s\n' "$out" | grep -qiE '^[a-z-]+: skipped'; then
