@@ -268,6 +268,7 @@ void dpu_table_replace(struct dmm_dp *dp, uint32_t i, const struct dmm_intent *c
 	}
 	s->in = *c;
 	s->in.packets = s->in.bytes = 0;
+	s->packets = s->bytes = 0; /* a new forwarding counts from 0, as in the kernel backend (fm.c) */
 	s->ifindex = ifindex;
 	memcpy(s->ifname, ifname, sizeof(s->ifname));
 	if (moved) {

@@ -385,7 +385,7 @@ static int sync_replaced(struct dmm_dp *dp, uint32_t i, const struct dmm_intent 
 
 /*
  * A handoff (dataplane.h replace): the slot of old->id takes in's
- * forwarding in place, keeping its id and counters, so no packet meets a
+ * forwarding in place, keeping its id (counters from 0), so no packet meets a
  * missing intent; then the kernel follows (sync_replaced). After an
  * error old is no longer executed either (fm.h).
  */
