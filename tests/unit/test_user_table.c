@@ -145,8 +145,8 @@ static bool replace_one(struct dmm_dp *dp)
 	dpu_count(dpu_slot(dp, i), 100);
 	dpu_table_replace(dp, i, &in, 2, eth0);
 	sh[k].in = in;
-	return dpu_find_id(dp, in.id) == i && dpu_slot(dp, i)->packets == 0 &&
-	       dpu_slot(dp, i)->bytes == 0 && dpu_slot(dp, i)->ifindex == 2;
+	return dpu_find_id(dp, in.id) == i && dpu_slot(dp, i)->packets == 0 && dpu_slot(dp, i)->bytes == 0 &&
+	       dpu_slot(dp, i)->ifindex == 2;
 }
 
 /* Every free slot on the free list once, and nothing else on it. */
