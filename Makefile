@@ -146,7 +146,7 @@ cli-test: all
 # dmmd in private namespaces (root): a CMD and a MAAR; the restart counter
 # across restarts (RFC 5847); a MAG with NAI MN-IDs at an NAI-only LMA;
 # per-peer heartbeat off; and dmmctl's rendering of show stats.
-daemon-test: all
+daemon-test: all $(BUILD)/mh-send $(BUILD)/san/test_interop
 	@tests/daemon/render.sh
 	@tests/daemon/local.sh
 	@tests/daemon/restart.sh
