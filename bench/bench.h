@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * What every benchmark shares: a monotonic clock in nanoseconds, and a
+ * What every benchmark shares: a monotonic clock in nanoseconds, a
  * check of a result (never of a time: benchmarks print figures, tests
- * assert behaviour) that stops the program with the failed condition.
+ * assert behaviour) that stops the program with the failed condition,
+ * and an allocator for the core that counts and pre-faults.
  */
 #ifndef DMM_BENCH_H
 #define DMM_BENCH_H
@@ -17,6 +18,31 @@ static inline double bench_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* Bytes bench_zalloc() handed out. */
+static size_t bench_allocated;
+
+/*
+ * Every page is touched here, at creation, as a daemon that wants steady
+ * latency does (mlockall): the first write to a table would otherwise
+ * fault its pages in during the timed part.
+ */
+static inline void *bench_zalloc(void *ctx, size_t n)
+{
+	volatile char *p = calloc(1, n);
+
+	(void)ctx;
+	bench_allocated += n;
+	for (size_t i = 0; p && i < n; i += 4096)
+		p[i] = 0;
+	return (void *)p;
+}
+
+static inline void bench_free(void *ctx, void *p)
+{
+	(void)ctx;
+	free(p);
 }
 
 #define BENCH_CHECK(prog, c)                                                                                 \

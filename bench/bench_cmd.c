@@ -20,31 +20,7 @@
 
 enum { N_MAAR = 16, RING = 8 };
 
-static size_t allocated;
-
-/*
- * Every page is touched here, at creation, as a daemon that wants steady
- * latency does (mlockall): the first write to a table would otherwise
- * fault its pages in during the timed part.
- */
-static void *b_zalloc(void *ctx, size_t n)
-{
-	volatile char *p = calloc(1, n);
-
-	(void)ctx;
-	allocated += n;
-	for (size_t i = 0; p && i < n; i += 4096)
-		p[i] = 0;
-	return (void *)p;
-}
-
-static void b_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
-
-static const struct dmm_alloc A = {b_zalloc, b_free, NULL};
+static const struct dmm_alloc A = {bench_zalloc, bench_free, NULL};
 static const int64_t WALL = 1700000000LL * 1000000000LL;
 
 /* The last RING datagrams the CMD sent. */
@@ -262,15 +238,15 @@ int main(int argc, char **argv)
 	prof.may_register = true;
 	dmm_policy_set_default(pol, &prof);
 	dmm_policy_set_allow_any_mag(pol, true);
-	allocated = 0;
+	bench_allocated = 0;
 	c = make(f.n, pol);
 	BENCH_CHECK("bench_cmd", c != NULL);
-	f.alloc = allocated;
+	f.alloc = bench_allocated;
 	dmm_cmd_memory(c, &f.mem);
 	registrations(c, &f, &t);
 	refreshes(c, &f, &t);
 	handovers(c, &f, &t);
-	f.after = allocated - f.alloc;
+	f.after = bench_allocated - f.alloc;
 	/* Every previous MAAR's answer was taken: nothing unexpected, no retransmission pending. */
 	BENCH_CHECK("bench_cmd",
 		    dmm_role_stats(c)->rx_unexpected == 0 && dmm_role_next_deadline(c) > t + DMM_SECOND);

@@ -27,30 +27,6 @@ enum { MIN_REFRESH = 200000, MIN_HANDOFF = 100000 };
 
 static const uint32_t SIZES[] = {1000, 10000, 100000, 1000000};
 
-static size_t allocated;
-
-/*
- * Every page is touched here, at creation, as a daemon that wants steady
- * latency does (mlockall): the first write to a table would otherwise
- * fault its pages in during the timed part.
- */
-static void *b_zalloc(void *ctx, size_t n)
-{
-	volatile char *p = calloc(1, n);
-
-	(void)ctx;
-	allocated += n;
-	for (size_t i = 0; p && i < n; i += 4096)
-		p[i] = 0;
-	return (void *)p;
-}
-
-static void b_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
-
 static size_t sent_len;
 static uint8_t sent_buf[DMM_MH_MAX_LEN];
 static uint64_t nsent;
@@ -79,7 +55,7 @@ static void b_remove(void *ctx, const struct dmm_intent *in)
 	dp_removes++;
 }
 
-static const struct dmm_alloc A = {b_zalloc, b_free, NULL};
+static const struct dmm_alloc A = {bench_zalloc, bench_free, NULL};
 static const int64_t WALL = 1700000000LL * 1000000000LL;
 
 /* PBU for MN n (EUI-48 MN-ID) with the given HNP (NULL: ALL_ZERO) and Timestamp of now. */
@@ -241,16 +217,16 @@ static double one_size(struct run *r, struct dmm_policy *pol)
 	dmm_time_t t = DMM_SECOND;
 	double sink;
 
-	allocated = 0;
+	bench_allocated = 0;
 	lma = make(r->n, pol);
 	BENCH_CHECK("bench_lma", lma && pfx);
-	r->alloc = allocated;
+	r->alloc = bench_allocated;
 	dmm_lma_memory(lma, &r->mem);
 	r->nref = r->n < MIN_REFRESH ? MIN_REFRESH : r->n;
 	registrations(lma, r, pfx, &t);
 	sink = refreshes(lma, r, pfx, &t);
 	handoffs(lma, r, pfx, &t);
-	r->after = allocated - r->alloc;
+	r->after = bench_allocated - r->alloc;
 	dmm_lma_free(lma);
 	free(pfx);
 	return sink;

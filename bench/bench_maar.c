@@ -17,31 +17,7 @@
 #include "dmm/bcache.h"
 #include "dmm/maar.h"
 
-static size_t allocated;
-
-/*
- * Every page is touched here, at creation, as a daemon that wants steady
- * latency does (mlockall): the first write to a table would otherwise
- * fault its pages in during the timed part.
- */
-static void *b_zalloc(void *ctx, size_t n)
-{
-	volatile char *p = calloc(1, n);
-
-	(void)ctx;
-	allocated += n;
-	for (size_t i = 0; p && i < n; i += 4096)
-		p[i] = 0;
-	return (void *)p;
-}
-
-static void b_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
-
-static const struct dmm_alloc A = {b_zalloc, b_free, NULL};
+static const struct dmm_alloc A = {bench_zalloc, bench_free, NULL};
 static const int64_t WALL = 1700000000LL * 1000000000LL;
 
 static uint8_t sent_buf[DMM_MH_MAX_LEN];
@@ -216,13 +192,13 @@ int main(int argc, char **argv)
 	struct dmm_maar *m;
 
 	BENCH_CHECK("bench_maar", pfx && f.n > 0);
-	allocated = 0;
+	bench_allocated = 0;
 	m = make(f.n);
 	BENCH_CHECK("bench_maar", m != NULL);
-	f.alloc = allocated;
+	f.alloc = bench_allocated;
 	f.fm = dmm_fm_bytes(dmm_role_fm(m));
 	run(m, &f, pfx);
-	f.after = allocated - f.alloc;
+	f.after = bench_allocated - f.alloc;
 	printf("bench_maar: %u prefixes anchored here, on one core\n", f.n);
 	printf("bench_maar: attach + the CMD's PBA %.0f/s (%.0f ns), detach %.0f/s (%.0f ns), the CMD's PBU "
 	       "naming the next S-MAAR %.0f/s (%.0f ns); data plane: %.2f installs, %.2f removes per "
