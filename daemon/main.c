@@ -88,10 +88,22 @@ static struct {
 	unsigned nrids, caprids;
 } burst = {.cur = -1};
 
+/*
+ * The core's tables, all allocated at start-up. Their pages are committed
+ * here (a write per page of the zeroed block): the core hands out records
+ * it never used lazily, and without this a table's pages would fault in
+ * one by one under load, so dmmd's RSS would creep up for as long as any
+ * record is still untouched instead of being what the configuration asks
+ * for from the start.
+ */
 static void *z_alloc(void *ctx, size_t n)
 {
+	volatile char *p = calloc(1, n);
+
 	(void)ctx;
-	return calloc(1, n);
+	for (size_t i = 0; p && i < n; i += 4096)
+		p[i] = 0;
+	return (void *)p;
 }
 
 static void z_free(void *ctx, void *p)
