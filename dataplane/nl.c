@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -433,4 +434,16 @@ void dmm_nl_batch_free(struct dmm_nl_batch *b)
 	free(b->ent);
 	b->ent = NULL;
 	b->n = b->cap = 0;
+}
+
+bool dmm_nl_nomem_pause(unsigned *pause_us, unsigned *budget_us)
+{
+	unsigned next = *pause_us ? *pause_us * 2 : 1000;
+
+	if (next > *budget_us)
+		return false;
+	usleep(next);
+	*budget_us -= next;
+	*pause_us = next;
+	return true;
 }

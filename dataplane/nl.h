@@ -10,6 +10,7 @@
 #ifndef DMM_DP_NL_H
 #define DMM_DP_NL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -118,6 +119,18 @@ int dmm_nl_batch_add(struct dmm_nl_batch *b, const struct nlmsghdr *nlh, uint32_
  * last refusal.
  */
 int dmm_nl_batch_send(struct dmm_nl *nl, struct dmm_nl_batch *b);
+
+/*
+ * The kernel refuses a request with ENOMEM when an atomic allocation finds
+ * nothing ready (a seg6 route's per-CPU dst cache under a burst); its
+ * worker refills soon after. A backend makes such a request again after
+ * each dmm_nl_nomem_pause(): it sleeps the next pause, doubling from 1 ms,
+ * out of the batch's budget (*budget_us, DMM_NL_NOMEM_BUDGET_US at the
+ * batch's start); *pause_us starts at 0. False, without sleeping, when the
+ * next pause no longer fits.
+ */
+#define DMM_NL_NOMEM_BUDGET_US 250000u
+bool dmm_nl_nomem_pause(unsigned *pause_us, unsigned *budget_us);
 
 /* Message i of b (valid until the next add). */
 struct nlmsghdr *dmm_nl_batch_msg(const struct dmm_nl_batch *b, unsigned i);

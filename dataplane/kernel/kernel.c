@@ -995,31 +995,20 @@ static void nft_failed(void *ctx, uint32_t id, int err)
 		k->nft_err = err;
 }
 
-/*
- * The kernel refuses a seg6 encap route with ENOMEM when the atomic
- * per-CPU allocation of its dst cache finds no populated page; the
- * kernel's percpu worker populates more soon after. Such a message is
- * sent again on its own after a pause that doubles (1 ms, 2 ms, ...),
- * within a budget of KDP_RETRY_BUDGET_US per batch.
- */
-#define KDP_RETRY_BUDGET_US 250000
-
+/* A message refused with ENOMEM, sent again on its own (nl.h, dmm_nl_nomem_pause). */
 static int retry_nomem(struct dmm_dp *dp, unsigned i, unsigned *budget_us)
 {
 	int err = -ENOMEM;
 
-	for (unsigned pause = 1000; err == -ENOMEM && pause <= *budget_us; pause *= 2) {
-		usleep(pause);
-		*budget_us -= pause;
+	for (unsigned pause = 0; err == -ENOMEM && dmm_nl_nomem_pause(&pause, budget_us);)
 		err = nl_talk(dp, dp->nl, dmm_nl_batch_msg(&dp->batch, i), NULL, NULL);
-	}
 	return err;
 }
 
 /* Each pending intent's first refusal, after retry_nomem for ENOMEM (if its intent is still there). */
 static void batch_errors(struct dmm_dp *dp)
 {
-	unsigned budget_us = KDP_RETRY_BUDGET_US;
+	unsigned budget_us = DMM_NL_NOMEM_BUDGET_US;
 
 	for (unsigned i = 0; i < dp->batch.n; i++) {
 		struct dmm_nl_bent *e = &dp->batch.ent[i];

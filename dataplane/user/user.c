@@ -478,22 +478,13 @@ static int resync(struct dmm_dp *dp, uint32_t i)
 	return 0;
 }
 
-/*
- * A request refused with ENOMEM (the kernel short of memory for a moment)
- * is made again, as the table now says, after a pause that doubles (1 ms,
- * 2 ms, ...), within a budget of DPU_RETRY_BUDGET_US per batch.
- */
-#define DPU_RETRY_BUDGET_US 250000
-
+/* A request refused with ENOMEM, made again as the table now says (nl.h, dmm_nl_nomem_pause). */
 static int retry_nomem(struct dmm_dp *dp, uint32_t i, unsigned *budget_us)
 {
 	int err = -ENOMEM;
 
-	for (unsigned pause = 1000; err == -ENOMEM && pause <= *budget_us; pause *= 2) {
-		usleep(pause);
-		*budget_us -= pause;
+	for (unsigned pause = 0; err == -ENOMEM && dmm_nl_nomem_pause(&pause, budget_us);)
 		err = resync(dp, i);
-	}
 	return err;
 }
 
@@ -517,7 +508,7 @@ static void undo(struct dmm_dp *dp, uint32_t i)
 
 static int user_commit(struct dmm_dp *dp, void (*refused)(void *ctx, uint32_t id, int err), void *ctx)
 {
-	unsigned budget_us = DPU_RETRY_BUDGET_US;
+	unsigned budget_us = DMM_NL_NOMEM_BUDGET_US;
 	int ret = 0;
 
 	if (!dp->batching)

@@ -33,17 +33,7 @@ fi
 }
 
 dp_init batch-dp
-dp_ns GW
-dp_ns PE
-dp_link "$GW" tr "$PE" tr
-dp_link "$GW" acc "$PE" acc
-ip -n "$GW" link add gone type veth peer name gone-p
-ip -n "$GW" link set gone up
-ip -n "$GW" addr add "$LOCAL/64" dev tr
-ip -n "$PE" addr add "$PEER/64" dev tr
-
-mkfifo "$DP_TMP/in"
-: >"$DP_TMP/out"
+dp_batch_topology
 ip netns exec "$GW" "$DPTOOL" kernel --local "$LOCAL" --link 1=acc --link 2=gone <"$DP_TMP/in" >>"$DP_TMP/out" 2>&1 &
 DP_PIDS+=("$!")
 DPT=$!

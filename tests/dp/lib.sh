@@ -106,3 +106,19 @@ dp_summary() {
 	echo "$1: $DP_PASSED passed, $DP_FAILED failed"
 	[[ $DP_FAILED -eq 0 ]]
 }
+
+# The batch tests' set-up: GW (the data plane, LOCAL on tr, access link
+# acc, and a link "gone" a test deletes to make the kernel refuse) and PE
+# (PEER on tr); a fifo DP_TMP/in for dp-tool's commands, its output in DP_TMP/out.
+dp_batch_topology() {
+	dp_ns GW
+	dp_ns PE
+	dp_link "$GW" tr "$PE" tr
+	dp_link "$GW" acc "$PE" acc
+	ip -n "$GW" link add gone type veth peer name gone-p
+	ip -n "$GW" link set gone up
+	ip -n "$GW" addr add "$LOCAL/64" dev tr
+	ip -n "$PE" addr add "$PEER/64" dev tr
+	mkfifo "$DP_TMP/in"
+	: >"$DP_TMP/out"
+}
