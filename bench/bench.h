@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "dmm/fm.h"
+#include "dmm/mh.h"
+
 static inline double bench_now_ns(void)
 {
 	struct timespec ts;
@@ -43,6 +46,34 @@ static inline void bench_free(void *ctx, void *p)
 {
 	(void)ctx;
 	free(p);
+}
+
+/* Forwarding ops that only count: the core's data plane calls, without a data plane. */
+static uint64_t bench_installs, bench_removes;
+
+static inline int bench_install(void *ctx, const struct dmm_intent *in)
+{
+	(void)ctx, (void)in;
+	bench_installs++;
+	return 0;
+}
+
+static inline void bench_remove(void *ctx, const struct dmm_intent *in)
+{
+	(void)ctx, (void)in;
+	bench_removes++;
+}
+
+/* MN n's MN-ID option: an EUI-48, locally administered (02:00:n). */
+static inline void bench_mnid_eui48(struct dmm_mh_opt *o, uint32_t n)
+{
+	o->u.mnid.subtype = DMM_MNID_EUI48;
+	o->u.mnid.id.len = 6;
+	o->u.mnid.id.b[0] = 0x02;
+	o->u.mnid.id.b[2] = (uint8_t)(n >> 24);
+	o->u.mnid.id.b[3] = (uint8_t)(n >> 16);
+	o->u.mnid.id.b[4] = (uint8_t)(n >> 8);
+	o->u.mnid.id.b[5] = (uint8_t)n;
 }
 
 #define BENCH_CHECK(prog, c)                                                                                 \

@@ -65,13 +65,7 @@ static void put_mnid(struct dmm_mh_msg *m, uint32_t n)
 {
 	struct dmm_mh_opt *o = dmm_mh_add_opt(m, DMM_OPT_MNID);
 
-	o->u.mnid.subtype = DMM_MNID_EUI48;
-	o->u.mnid.id.len = 6;
-	o->u.mnid.id.b[0] = 0x02;
-	o->u.mnid.id.b[2] = (uint8_t)(n >> 24);
-	o->u.mnid.id.b[3] = (uint8_t)(n >> 16);
-	o->u.mnid.id.b[4] = (uint8_t)(n >> 8);
-	o->u.mnid.id.b[5] = (uint8_t)n;
+	bench_mnid_eui48(o, n);
 }
 
 /* A MAAR's PBU for MN n with HNP p (RFC 8885 §3.2: D set), Timestamp of now. */

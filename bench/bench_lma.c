@@ -40,21 +40,6 @@ static void b_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr 
 	memcpy(sent_buf, buf, len < sizeof(sent_buf) ? len : sizeof(sent_buf));
 }
 
-static uint64_t dp_installs, dp_removes;
-
-static int b_install(void *ctx, const struct dmm_intent *in)
-{
-	(void)ctx, (void)in;
-	dp_installs++;
-	return 0;
-}
-
-static void b_remove(void *ctx, const struct dmm_intent *in)
-{
-	(void)ctx, (void)in;
-	dp_removes++;
-}
-
 static const struct dmm_alloc A = {bench_zalloc, bench_free, NULL};
 static const int64_t WALL = 1700000000LL * 1000000000LL;
 
@@ -70,13 +55,7 @@ static int build_pbu(uint8_t *buf, uint32_t n, const struct dmm_prefix *hnp, uin
 	m.u.bu.flags = DMM_BU_A | DMM_BU_H | DMM_BU_L | DMM_BU_P;
 	m.u.bu.lifetime = 900; /* 3600 s: nothing expires during the run */
 	o = dmm_mh_add_opt(&m, DMM_OPT_MNID);
-	o->u.mnid.subtype = DMM_MNID_EUI48;
-	o->u.mnid.id.len = 6;
-	o->u.mnid.id.b[0] = 0x02;
-	o->u.mnid.id.b[2] = (uint8_t)(n >> 24);
-	o->u.mnid.id.b[3] = (uint8_t)(n >> 16);
-	o->u.mnid.id.b[4] = (uint8_t)(n >> 8);
-	o->u.mnid.id.b[5] = (uint8_t)n;
+	bench_mnid_eui48(o, n);
 	o = dmm_mh_add_opt(&m, DMM_OPT_HNP);
 	if (hnp)
 		o->u.hnp = *hnp;
@@ -101,7 +80,7 @@ static struct dmm_lma *make(uint32_t cap, struct dmm_policy *pol)
 	memset(&env, 0, sizeof(env));
 	env.alloc = &A;
 	env.send = b_send;
-	env.fm = (struct dmm_fm_ops){.install = b_install, .remove = b_remove, .ctx = NULL};
+	env.fm = (struct dmm_fm_ops){.install = bench_install, .remove = bench_remove, .ctx = NULL};
 	env.seed = 42;
 	env.wall_offset = WALL;
 	dmm_lma_cfg_defaults(&cfg);
@@ -159,7 +138,7 @@ static double refreshes(struct dmm_lma *lma, struct run *r, const struct dmm_pre
 	double t0, sink = 0;
 	int n;
 
-	dp_installs = dp_removes = 0;
+	bench_installs = bench_removes = 0;
 	for (uint32_t k = 0; k < r->nref; k++) {
 		uint32_t i;
 
@@ -180,7 +159,7 @@ static double refreshes(struct dmm_lma *lma, struct run *r, const struct dmm_pre
 		sink += dec.u.ba.status;
 		*t += 20000;
 	}
-	r->ref_installs = dp_installs, r->ref_removes = dp_removes;
+	r->ref_installs = bench_installs, r->ref_removes = bench_removes;
 	BENCH_CHECK("bench_lma", dmm_role_stats(lma)->lifetime_ext_no_handoff - ext0 == r->nref);
 	return sink;
 }
@@ -193,7 +172,7 @@ static void handoffs(struct dmm_lma *lma, struct run *r, const struct dmm_prefix
 	double t0;
 	int n;
 
-	dp_installs = dp_removes = 0;
+	bench_installs = bench_removes = 0;
 	r->nho = 0;
 	for (unsigned round = 0; r->nho < MIN_HANDOFF || round == 0; round++) {
 		const struct dmm_addr *to = round % 2 ? &MAG1 : &MAG2;
@@ -206,7 +185,7 @@ static void handoffs(struct dmm_lma *lma, struct run *r, const struct dmm_prefix
 			*t += 20000;
 		}
 	}
-	r->ho_installs = dp_installs, r->ho_removes = dp_removes;
+	r->ho_installs = bench_installs, r->ho_removes = bench_removes;
 	BENCH_CHECK("bench_lma", dmm_role_stats(lma)->handoffs - ho0 == r->nho);
 }
 

@@ -31,21 +31,6 @@ static void b_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr 
 	memcpy(sent_buf, buf, sent_len);
 }
 
-static uint64_t dp_installs, dp_removes;
-
-static int b_install(void *ctx, const struct dmm_intent *in)
-{
-	(void)ctx, (void)in;
-	dp_installs++;
-	return 0;
-}
-
-static void b_remove(void *ctx, const struct dmm_intent *in)
-{
-	(void)ctx, (void)in;
-	dp_removes++;
-}
-
 static struct dmm_addr MAAR1 = {{0x20, 0x01, 0x0a, [15] = 1}}, MAAR2 = {{0x20, 0x01, 0x0a, [15] = 2}};
 static struct dmm_addr CMDA = {{0x20, 0x01, 0x0c, [15] = 1}};
 
@@ -70,7 +55,7 @@ static struct dmm_maar *make(uint32_t n)
 	memset(&env, 0, sizeof(env));
 	env.alloc = &A;
 	env.send = b_send;
-	env.fm = (struct dmm_fm_ops){.install = b_install, .remove = b_remove, .ctx = NULL};
+	env.fm = (struct dmm_fm_ops){.install = bench_install, .remove = bench_remove, .ctx = NULL};
 	env.seed = 42;
 	env.wall_offset = WALL;
 	dmm_maar_cfg_defaults(&cfg);
@@ -204,7 +189,7 @@ int main(int argc, char **argv)
 	       "naming the next S-MAAR %.0f/s (%.0f ns); data plane: %.2f installs, %.2f removes per "
 	       "prefix\n",
 	       1e9 * f.n / f.attach, f.attach / f.n, 1e9 * f.n / f.detach, f.detach / f.n, 1e9 * f.n / f.away,
-	       f.away / f.n, (double)dp_installs / f.n, (double)dp_removes / f.n);
+	       f.away / f.n, (double)bench_installs / f.n, (double)bench_removes / f.n);
 	printf("bench_maar: bytes per anchored prefix (serving and anchored tables sized alike), allocated "
 	       "at "
 	       "creation: anchored table %.0f, serving table %.0f, intents %.0f (%zu per intent), total "
