@@ -76,7 +76,7 @@ $(BUILD)/daemon/%.o: daemon/%.c
 	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
 
 $(BUILD)/dmmd: $(DAEMON_OBJ) $(IO_OBJ) $(DP_OBJ) $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson
+	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto
 
 $(BUILD)/dp-tool: tests/dp/dp-tool.c $(DP_OBJ) $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lmnl -lnftables
@@ -137,8 +137,9 @@ fuzz-smoke: $(FUZZ_BIN)
 fuzz: $(FUZZ_BIN)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
-oracle: all
+oracle: all $(BUILD)/mh-send
 	@tests/oracle/run.sh
+	@tests/oracle/auth-golden.sh
 
 cli-test: all
 	@tests/cli/test-dmmctl.sh
@@ -165,9 +166,10 @@ yang-test: $(BUILD)/dmmd
 $(BUILD)/mh-load: tools/mh-load.c $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ tools/mh-load.c $(BUILD)/libdmm.a
 
-$(BUILD)/mh-send: tools/mh-send.c
+# With daemon/auth.c for --auth (RFC 4285 signing as dmmd does it).
+$(BUILD)/mh-send: tools/mh-send.c daemon/auth.c $(BUILD)/libdmm.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ tools/mh-send.c daemon/auth.c $(BUILD)/libdmm.a -lcrypto
 
 # The interop vectors (tests/unit/test_interop.c) sent to a dmmd LMA over a real socket (root).
 interop: all $(BUILD)/mh-send $(BUILD)/san/test_interop
