@@ -242,15 +242,18 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	if (!env || !a || !env->send || !env->fm.install || !env->fm.remove || !cfg || !cfg_ok(cfg))
 		return NULL;
 	cap = cfg->max_bindings;
-	pcap = cap * 2; /* the binding cache's prefixes */
 	/*
-	 * Compact cache: the first HNP of a binding is in its entry, the
-	 * second average one in the pool; MN-IDs of up to 32 octets are in the
-	 * entry, longer ones share an arena of 32 octets per binding (half of
-	 * the bindings may have NAIs of up to 64 octets), plus 4 KiB so that a
-	 * small LMA still takes a few 255-octet NAIs.
+	 * Compact cache: the first HNP of a binding is in its entry; HNPs
+	 * beyond the first share an overflow of an eighth of the bindings
+	 * (as the intents do, intent_capacity()), or of 64 when that is more
+	 * (a small LMA: as many as the bindings, up to 64).
+	 * MN-IDs of up to 32 octets are in the entry, longer ones share an
+	 * arena of 8 octets per binding (an eighth of the bindings may have
+	 * NAIs of up to 64 octets), plus 4 KiB so that a small LMA still takes
+	 * a few 255-octet NAIs.
 	 */
-	bc_sizes = (struct dmm_bcache_sizes){cap, pcap, pcap - cap, (size_t)cap * 32 + 4096, false};
+	pcap = cap + (cap / 8 > 64 ? cap / 8 : cap < 64 ? cap : 64);
+	bc_sizes = (struct dmm_bcache_sizes){cap, pcap, pcap - cap, (size_t)cap * 8 + 4096, false};
 	lma = a->zalloc(a->ctx, sizeof(*lma));
 	if (!lma)
 		return NULL;

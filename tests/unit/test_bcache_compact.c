@@ -240,14 +240,14 @@ static void test_sizes(void)
 	}
 	dmm_bcache_free(bc);
 	/* Every failure point of the constructor unwinds without a leak (ASan). */
-	for (int ok = 0; ok < 9; ok++) {
+	for (int ok = 0; ok < 8; ok++) {
 		int left = ok;
 		struct dmm_alloc a = {t_zalloc_limited, t_free, &left};
 
 		CHECK(dmm_bcache_new_sized(&a, &full, 1) == NULL);
 	}
 	{
-		int left = 9;
+		int left = 8;
 		struct dmm_alloc a = {t_zalloc_limited, t_free, &left};
 
 		bc = dmm_bcache_new_sized(&a, &full, 1);
