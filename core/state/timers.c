@@ -43,7 +43,11 @@
  * later one is in the bucket of the highest 8-bit digit in which
  * its tick differs from cur (the Linux kernel's placement), in a doubly
  * linked list. Setting, replacing and cancelling a timer is O(1): it is
- * unlinked and linked again, whatever the number of timers. When the
+ * unlinked and linked again, whatever the number of timers. A deadline
+ * that moves later (a binding's lifetime extended) does not even move:
+ * the timer stays in its bucket, which comes first, and finds its place
+ * when that bucket is reached; so a refresh touches the timer's record
+ * only, not its neighbours in a list. When the
  * ready list is empty and time has reached the first occupied bucket
  * (a bitmap per level finds it), cur moves to that bucket's start and its
  * timers go down a level, or, at level 0 (one tick), into the ready heap.
@@ -373,6 +377,22 @@ static uint32_t rec_take(struct dmm_timers *t, unsigned kind, uint32_t idx)
 	return r;
 }
 
+/*
+ * Timer r, in bucket b of the wheel, moves to a later deadline: it stays
+ * in b (the bucket comes no later than the deadline), whose earliest
+ * deadline is recomputed when it was r's.
+ */
+static void set_later(struct dmm_timers *t, uint32_t r, struct dmm_handle h, dmm_time_t deadline)
+{
+	struct timer_rec *x = &t->rec[r];
+
+	if (x->deadline == t->bmin[x->bucket])
+		bit_set(t->stale, x->bucket, true);
+	x->h = h;
+	x->deadline = deadline;
+	x->seq = t->seq++;
+}
+
 int dmm_timers_set(struct dmm_timers *t, unsigned kind, struct dmm_handle h, dmm_time_t deadline)
 {
 	uint32_t r;
@@ -383,6 +403,10 @@ int dmm_timers_set(struct dmm_timers *t, unsigned kind, struct dmm_handle h, dmm
 	if (deadline == DMM_TIME_NEVER) {
 		if (r != DMM_HIDX_NONE)
 			remove_rec(t, r);
+		return 0;
+	}
+	if (r != DMM_HIDX_NONE && t->rec[r].bucket != B_READY && deadline >= t->rec[r].deadline) {
+		set_later(t, r, h, deadline);
 		return 0;
 	}
 	if (r == DMM_HIDX_NONE) {
@@ -424,6 +448,30 @@ dmm_time_t dmm_timers_get(const struct dmm_timers *t, unsigned kind, struct dmm_
 	return t->rec[r].deadline;
 }
 
+/*
+ * Bucket b's earliest deadline is stale: the timers whose deadline moved
+ * beyond b (set_later()) go to their bucket now, and the minimum of the
+ * others is taken.
+ */
+static void refresh_bucket(struct dmm_timers *t, unsigned b)
+{
+	uint32_t x = t->head[b], next;
+	unsigned to;
+
+	bit_set(t->stale, b, false);
+	t->bmin[b] = DMM_TIME_NEVER;
+	for (; x != TIMER_NONE; x = next) {
+		next = t->rec[x].next;
+		to = bucket_of(t, t->rec[x].deadline >> TICK_SHIFT);
+		if (to != b) {
+			unlink_rec(t, x);
+			bucket_link(t, x, to);
+		} else if (t->rec[x].deadline < t->bmin[b]) {
+			t->bmin[b] = t->rec[x].deadline;
+		}
+	}
+}
+
 dmm_time_t dmm_timers_next(const struct dmm_timers *ct)
 {
 	/* The table was made writable (dmm_timers_new()): a stale bucket minimum is refreshed in place. */
@@ -432,17 +480,9 @@ dmm_time_t dmm_timers_next(const struct dmm_timers *ct)
 
 	if (t->nready)
 		return t->rec[t->ready[0]].deadline;
-	b = first_bucket(t);
-	if (b < 0)
-		return DMM_TIME_NEVER;
-	if (bit_get(t->stale, (unsigned)b)) {
-		t->bmin[b] = DMM_TIME_NEVER;
-		for (uint32_t x = t->head[b]; x != TIMER_NONE; x = t->rec[x].next)
-			if (t->rec[x].deadline < t->bmin[b])
-				t->bmin[b] = t->rec[x].deadline;
-		bit_set(t->stale, (unsigned)b, false);
-	}
-	return t->bmin[b];
+	while ((b = first_bucket(t)) >= 0 && bit_get(t->stale, (unsigned)b))
+		refresh_bucket(t, (unsigned)b);
+	return b < 0 ? DMM_TIME_NEVER : t->bmin[b];
 }
 
 int dmm_timers_pop_expired(struct dmm_timers *t, dmm_time_t now, unsigned *kind, struct dmm_handle *h)
