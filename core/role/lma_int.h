@@ -28,8 +28,9 @@ struct lma_bx {
 	dmm_time_t bri_delay;	     /* the next retransmission interval */
 	/* RFC 5213 §5.4.1.3 step 3: the MAG whose HI 4 request waits (HANDOFF_WAIT) or waited for this binding. */
 	struct dmm_addr hw_mag;
-	bool hw_over; /* the wait ended without a de-registration: hw_mag gets a new session */
-	bool upa;     /* RFC 7389 §5: the LMA-UPA is in use for this binding */
+	bool hw_over;		/* the wait ended without a de-registration: hw_mag gets a new session */
+	bool upa;		/* RFC 7389 §5: the LMA-UPA is in use for this binding */
+	struct dmm_addr mn_lla; /* the MN's link-local address (RFC 5213 §8.7), zero when not known */
 };
 
 struct dmm_lma {

@@ -536,7 +536,8 @@ static void pba_optional(struct dmm_lma *lma, struct dmm_mh_msg *m, const struct
 		 * when the binding has none; the MAG then gets :: back.
 		 */
 		o = dmm_mh_add_opt(m, DMM_OPT_LLA);
-		o->u.lla = status < 128 && e && dmm_addr_is_zero(&p->lla->u.lla) ? e->mn_lla : p->lla->u.lla;
+		o->u.lla = status < 128 && e && dmm_addr_is_zero(&p->lla->u.lla) ? lma_bx_of(lma, e)->mn_lla
+										 : p->lla->u.lla;
 	}
 }
 
@@ -625,11 +626,10 @@ static void bce_fill(struct dmm_lma *lma, struct dmm_bcache_entry *e, const stru
 		memcpy(e->llid.b, p->llid->u.mnllid.b, n);
 	}
 	if (p->lla && !dmm_addr_is_zero(&p->lla->u.lla))
-		e->mn_lla = p->lla->u.lla;
+		lma_bx_of(lma, e)->mn_lla = p->lla->u.lla;
 	e->pcoa = *p->pcoa;
 	e->lifetime = (dmm_time_t)v->lifetime_s * DMM_SECOND;
 	e->expires = now + e->lifetime;
-	e->updated = now;
 	/* RFC 7389 §5: without the option in the PBU the session does without the LMA-UPA. */
 	lma_bx_of(lma, e)->upa = lma->cfg.domain_wide_lma_upa_support || p->upa;
 }
@@ -672,7 +672,6 @@ static struct dmm_bcache_entry *apply_new(struct dmm_lma *lma, const struct pbu 
 		return NULL;
 	}
 	bce_fill(lma, e, p, v, now);
-	e->created = now;
 	/* §5.3.2 steps 4-6: the entry, the tunnel, the routes. */
 	lma_peer_hold(lma, e, now);
 	lma_bce_created(lma, e, "initial registration");
@@ -693,7 +692,6 @@ static void apply_dereg(struct dmm_lma *lma, const struct pbu *p, struct verdict
 	e->seq = p->seq;
 	if (p->ts)
 		e->timestamp = v->ts;
-	e->updated = now;
 	/* A repeated de-registration keeps the first deadline. */
 	lma_bce_deregister(lma, e, "de-registration", now);
 	send_pba(lma, p, DMM_BA_ACCEPTED, e, 0, now);

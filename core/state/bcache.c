@@ -4,7 +4,7 @@
  * MAARs (the anchor list functions below).
  *
  * Everything is allocated at creation (dmm_bcache_new_sized()):
- * - the entries, 192 octets each, in an array aligned to a cache line; the
+ * - the entries, 128 octets each, in an array aligned to a cache line; the
  *   free ones form a stack linked through their MN-ID octets (pop order 0,
  *   1, 2, ... so a fresh table fills from the front; a slot is live while
  *   its generation is odd);
@@ -27,9 +27,9 @@
 #define LINE 64 /* entries start on a cache line */
 #define FREE_NONE UINT32_MAX
 
-_Static_assert(sizeof(struct dmm_bcache_entry) == 3 * LINE, "an entry is three cache lines");
-_Static_assert(offsetof(struct dmm_bcache_entry, hnp0) + sizeof(struct dmm_prefix) <= LINE,
-	       "the keys of an entry are in its first cache line");
+_Static_assert(sizeof(struct dmm_bcache_entry) == 2 * LINE, "an entry is two cache lines");
+_Static_assert(offsetof(struct dmm_bcache_entry, pcoa) + sizeof(struct dmm_addr) == LINE,
+	       "the keys of an entry and its MAG's address are in its first cache line");
 
 struct dmm_bce_more {
 	struct dmm_bce_more *next;
@@ -484,7 +484,7 @@ enum dmm_bce_state dmm_bcache_set_state(struct dmm_bcache *t, struct dmm_bcache_
 		return old;
 	t->state_count[old]--;
 	t->state_count[to]++;
-	e->state = to;
+	e->state = (uint8_t)to;
 	return old;
 }
 

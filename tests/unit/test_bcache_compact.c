@@ -53,7 +53,8 @@ static void check_mnid(const struct dmm_bcache_entry *e, const struct dmm_mnid *
 
 static void test_layout(void)
 {
-	CHECK_EQ(sizeof(struct dmm_bcache_entry), 192);
+	CHECK_EQ(sizeof(struct dmm_bcache_entry), 128);
+	CHECK_EQ(DMM_BCE_MNID_INLINE, 16);
 }
 
 /* Lengths around the inline limit, and long IDs that share their first 20 octets. */
