@@ -366,6 +366,15 @@ unsigned dmm_bce_hnps(const struct dmm_bcache_entry *e, struct dmm_prefix out[DM
 	return e->n_hnp;
 }
 
+void dmm_bcache_prefetch(const struct dmm_bcache *t, const struct dmm_mnid *mnid,
+			 const struct dmm_prefix *prefix)
+{
+	if (mnid)
+		dmm_hidx_prefetch(&t->by_mnid, mnid_hash(t, mnid));
+	if (prefix)
+		dmm_hidx_prefetch(&t->by_prefix, prefix_hash(t, prefix));
+}
+
 struct dmm_bcache_entry *dmm_bcache_find_mnid(const struct dmm_bcache *t, const struct dmm_mnid *mnid)
 {
 	uint32_t h = mnid_hash(t, mnid), pos, ref;

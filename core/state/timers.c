@@ -436,6 +436,11 @@ int dmm_timers_cancel(struct dmm_timers *t, unsigned kind, struct dmm_handle h)
 	return 0;
 }
 
+void dmm_timers_prefetch(const struct dmm_timers *t, unsigned kind, uint32_t idx)
+{
+	dmm_hidx_prefetch(&t->idx, key_hash(kind, idx));
+}
+
 dmm_time_t dmm_timers_get(const struct dmm_timers *t, unsigned kind, struct dmm_handle h)
 {
 	uint32_t r;

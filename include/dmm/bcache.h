@@ -207,6 +207,21 @@ void dmm_bcache_del(struct dmm_bcache *bc, struct dmm_bcache_entry *e);
 /* The entry named by h, or NULL when h is stale or out of range. */
 struct dmm_bcache_entry *dmm_bcache_get(const struct dmm_bcache *bc, struct dmm_handle h);
 
+/*
+ * Start fetching what dmm_bcache_find_mnid(mnid) and
+ * dmm_bcache_find_prefix(prefix) will read first (either may be NULL),
+ * so that the two index lines come from memory at the same time. Changes
+ * nothing.
+ */
+void dmm_bcache_prefetch(const struct dmm_bcache *bc, const struct dmm_mnid *mnid,
+			 const struct dmm_prefix *prefix);
+
+/* Start fetching the second cache line of e (the times and the sequence number). */
+static inline void dmm_bce_prefetch(const struct dmm_bcache_entry *e)
+{
+	__builtin_prefetch((const char *)e + 64);
+}
+
 /* The first entry for mnid, or NULL. */
 struct dmm_bcache_entry *dmm_bcache_find_mnid(const struct dmm_bcache *bc, const struct dmm_mnid *mnid);
 

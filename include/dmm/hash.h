@@ -105,6 +105,17 @@ static inline uint32_t dmm_hidx_home(const struct dmm_hidx *x, uint32_t hash)
  */
 uint32_t dmm_hidx_next(const struct dmm_hidx *x, uint32_t hash, uint32_t *pos);
 
+/*
+ * Ask the CPU to fetch the cache line where a walk for hash starts, so
+ * that a lookup issued a little later does not wait for memory (several
+ * prefetches overlap, where lookups one after the other would each wait).
+ */
+static inline void dmm_hidx_prefetch(const struct dmm_hidx *x, uint32_t hash)
+{
+	if (x->slot)
+		__builtin_prefetch(&x->slot[dmm_hidx_home(x, hash)]);
+}
+
 /* Start a walk for hash: *pos is set for dmm_hidx_next(); returns the first ref. */
 static inline uint32_t dmm_hidx_first(const struct dmm_hidx *x, uint32_t hash, uint32_t *pos)
 {

@@ -64,6 +64,9 @@ int dmm_timers_cancel(struct dmm_timers *t, unsigned kind, struct dmm_handle h);
 /* Deadline of the kind timer of h (same generation), or DMM_TIME_NEVER. */
 dmm_time_t dmm_timers_get(const struct dmm_timers *t, unsigned kind, struct dmm_handle h);
 
+/* Start fetching what a set, cancel or get of the kind timer of slot idx reads first. Changes nothing. */
+void dmm_timers_prefetch(const struct dmm_timers *t, unsigned kind, uint32_t idx);
+
 /* The earliest deadline, or DMM_TIME_NEVER when nothing is armed. */
 dmm_time_t dmm_timers_next(const struct dmm_timers *t);
 
