@@ -8,7 +8,9 @@
  * (writing / reading a plain array of the same entry size, in the same
  * order), since absolute times on a shared machine mean little. Prints
  * figures; never fails on time. An argument (1000 ... 1000000) runs one
- * size only, e.g. under valgrind --tool=callgrind --cache-sim=yes.
+ * size only, a second one ("eui" or "nai") one kind of MN-ID only, e.g.
+ * under valgrind --tool=callgrind --cache-sim=yes --toggle-collect=lookup_mnid
+ * (the cache lines a lookup misses: bench/lookup-misses.sh).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,12 +205,15 @@ static int run(uint32_t N, bool nai)
 int main(int argc, char **argv)
 {
 	uint32_t only = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 0; /* one size only */
+	const char *kind = argc > 2 ? argv[2] : ""; /* "eui" or "nai": one kind only */
 	int rc = 0;
 
 	printf("bench_bcache: binding cache (entry struct %zu bytes) beside a plain array of the same size;\n"
 	       "ns per operation, lookups in a random order (best of three passes); ratio = cache / array\n",
 	       sizeof(struct dmm_bcache_entry));
 	for (int nai = 0; nai < 2; nai++) {
+		if ((nai && strcmp(kind, "eui") == 0) || (!nai && strcmp(kind, "nai") == 0))
+			continue;
 		printf("%s\n", nai ? "48-octet NAIs (in the arena)" : "6-octet EUI-48 MN-IDs (in the entry)");
 		printf("%9s  %8s %6s %5s   %8s %6s %5s   %8s %5s   %7s\n", "entries", "insert", "array",
 		       "ratio", "by-mnid", "array", "ratio", "by-pfx", "ratio", "B/entry");
