@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Binding cache from 10^3 to 10^6 entries, sized as the LMA sizes it
- * (two HNPs per binding on average, the arena sized for the MN-IDs): ns per insert,
+ * (an eighth more HNPs than bindings, the arena sized for the MN-IDs): ns per insert,
  * per lookup by MN-ID and by prefix, and bytes per entry. Run twice: with
  * 6-octet MN-IDs (EUI-48, in the entry) and with 48-octet NAIs (in the
  * arena). Each figure stands beside a baseline measured in the same run
  * (writing / reading a plain array of the same entry size, in the same
  * order), since absolute times on a shared machine mean little. Prints
  * figures; never fails on time. An argument (1000 ... 1000000) runs one
- * size only, e.g. under valgrind --tool=callgrind --cache-sim=yes.
+ * size only, a second one ("eui" or "nai") one kind of MN-ID only, e.g.
+ * under valgrind --tool=callgrind --cache-sim=yes --toggle-collect=lookup_mnid
+ * (the cache lines a lookup misses: bench/lookup-misses.sh).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,13 +82,13 @@ struct lookups {
 };
 
 /* Baseline read: index a plain array of entries in the same random order. */
-static void base_read(struct lookups *L)
+static __attribute__((noinline)) void base_read(struct lookups *L)
 {
 	for (uint32_t i = 0; i < L->N; i++)
 		L->sink += L->base[L->order[i]].handle.gen;
 }
 
-static void lookup_mnid(struct lookups *L)
+static __attribute__((noinline)) void lookup_mnid(struct lookups *L)
 {
 	for (uint32_t i = 0; i < L->N; i++) {
 		struct dmm_mnid m = mn_id(L->order[i], L->nai);
@@ -99,7 +101,7 @@ static void lookup_mnid(struct lookups *L)
 	}
 }
 
-static void lookup_prefix(struct lookups *L)
+static __attribute__((noinline)) void lookup_prefix(struct lookups *L)
 {
 	for (uint32_t i = 0; i < L->N; i++) {
 		struct dmm_prefix p = pfx(L->order[i]);
@@ -132,9 +134,10 @@ static double best_of(void (*f)(struct lookups *), struct lookups *L)
 static int run(uint32_t N, bool nai)
 {
 	const struct dmm_alloc a = {b_zalloc, b_free, NULL};
-	/* As the LMA sizes it, with enough arena when every MN-ID is a long NAI. */
-	const struct dmm_bcache_sizes sz = {N, 2 * N, N,
-					    (size_t)N * (nai ? dmm_arena_block(NAI_LEN) : 32) + 4096, false};
+	/* As the LMA sizes it (lma.c), with enough arena when every MN-ID is a long NAI. */
+	const uint32_t more = N / 8 > 64 ? N / 8 : N < 64 ? N : 64;
+	const struct dmm_bcache_sizes sz = {N, N + more, more,
+					    (size_t)N * (nai ? dmm_arena_block(NAI_LEN) : 8) + 4096, false};
 	struct dmm_bcache *bc = dmm_bcache_new_sized(&a, &sz, 0x5eed);
 	struct dmm_bcache_entry *base = calloc(N, sizeof(*base));
 	uint32_t *order = malloc(N * sizeof(*order));
@@ -202,12 +205,15 @@ static int run(uint32_t N, bool nai)
 int main(int argc, char **argv)
 {
 	uint32_t only = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 0; /* one size only */
+	const char *kind = argc > 2 ? argv[2] : ""; /* "eui" or "nai": one kind only */
 	int rc = 0;
 
 	printf("bench_bcache: binding cache (entry struct %zu bytes) beside a plain array of the same size;\n"
 	       "ns per operation, lookups in a random order (best of three passes); ratio = cache / array\n",
 	       sizeof(struct dmm_bcache_entry));
 	for (int nai = 0; nai < 2; nai++) {
+		if ((nai && strcmp(kind, "eui") == 0) || (!nai && strcmp(kind, "nai") == 0))
+			continue;
 		printf("%s\n", nai ? "48-octet NAIs (in the arena)" : "6-octet EUI-48 MN-IDs (in the entry)");
 		printf("%9s  %8s %6s %5s   %8s %6s %5s   %8s %5s   %7s\n", "entries", "insert", "array",
 		       "ratio", "by-mnid", "array", "ratio", "by-pfx", "ratio", "B/entry");

@@ -51,10 +51,10 @@
 
 static dmm_time_t next_sync;
 
-/* Where the counter sweep is: the last intent read (a place in the table, valid while fm is). */
+/* Where the counter sweep is: the last intent read (its id names a place in the table, fm.h). */
 static struct {
 	const struct dmm_fm *fm;
-	const struct dmm_intent *at;
+	struct dmm_intent at; /* id 0: at the start */
 } sweep;
 
 /* A reply produced by message msg of a burst, held until the commit. */
@@ -341,11 +341,11 @@ static void sync_counters(struct dmmd *d, dmm_time_t now)
 		return;
 	if (sweep.fm != fm) {
 		sweep.fm = fm;
-		sweep.at = NULL;
+		sweep.at.id = 0;
 	}
 	for (unsigned k = 0; k < COUNTER_SLICE; k++) {
-		in = dmm_fm_next(fm, sweep.at);
-		sweep.at = in;
+		in = dmm_fm_next(fm, sweep.at.id ? &sweep.at : NULL);
+		sweep.at.id = in ? in->id : 0;
 		if (!in)
 			break;
 		if (d->dpo->counters(d->dp, in->id, &p, &b) == 0)

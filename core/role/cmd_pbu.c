@@ -431,7 +431,6 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 	e->llid = r->llid;
 	e->lifetime = (dmm_time_t)lifetime_s * DMM_SECOND;
 	e->expires = now + e->lifetime;
-	e->updated = now;
 	for (unsigned i = 0; i < r->n_hnp; i++)
 		if (cmd_pair_add(c, e, anchor, &r->hnp[i], dmm_addr_eq(anchor, s) ? 0 : chosen_exp, now) != 0)
 			cmd_log_mn(c, DMM_LOG_ERR, mnid, &r->hnp[i], anchor, "pair not added");

@@ -28,7 +28,6 @@ struct dmm_bcache_entry *cmd_mn_add(struct dmm_cmd *c, const struct dmm_mnid *mn
 		return NULL;
 	memset(cmd_bx_of(c, e), 0, sizeof(struct cmd_bx));
 	e->proxy = true;
-	e->created = now;
 	e->pcoa = *s;
 	cmd_anchor_adjust(c, s, +1, 0, now);
 	note(c, mnid, p, s, DMM_FSM_NONE, (int)e->state, "initial registration");

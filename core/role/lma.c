@@ -228,6 +228,17 @@ static uint32_t timer_capacity(const struct dmm_lma_cfg *cfg)
 	return n > (1u << 30) ? (1u << 30) : (uint32_t)n;
 }
 
+/*
+ * BRIs waiting for their BRA (RFC 5846): as many as the short timers'
+ * overflow (timer_capacity()), a quarter of the bindings, plus 64; beyond
+ * that a BRI goes untracked (lma_bri.c), as it would go without
+ * retransmission for want of a timer.
+ */
+static uint32_t bri_capacity(uint32_t cap)
+{
+	return cap / 4 + 64;
+}
+
 struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg *cfg, dmm_time_t now)
 {
 	const struct dmm_alloc *a = env ? env->alloc : NULL;
@@ -242,15 +253,18 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	if (!env || !a || !env->send || !env->fm.install || !env->fm.remove || !cfg || !cfg_ok(cfg))
 		return NULL;
 	cap = cfg->max_bindings;
-	pcap = cap * 2; /* the binding cache's prefixes */
 	/*
-	 * Compact cache: the first HNP of a binding is in its entry, the
-	 * second average one in the pool; MN-IDs of up to 32 octets are in the
-	 * entry, longer ones share an arena of 32 octets per binding (half of
-	 * the bindings may have NAIs of up to 64 octets), plus 4 KiB so that a
-	 * small LMA still takes a few 255-octet NAIs.
+	 * Compact cache: the first HNP of a binding is in its entry; HNPs
+	 * beyond the first share an overflow of an eighth of the bindings
+	 * (as the intents do, intent_capacity()), or of 64 when that is more
+	 * (a small LMA: as many as the bindings, up to 64).
+	 * MN-IDs of up to 32 octets are in the entry, longer ones share an
+	 * arena of 8 octets per binding (an eighth of the bindings may have
+	 * NAIs of up to 64 octets), plus 4 KiB so that a small LMA still takes
+	 * a few 255-octet NAIs.
 	 */
-	bc_sizes = (struct dmm_bcache_sizes){cap, pcap, pcap - cap, (size_t)cap * 32 + 4096, false};
+	pcap = cap + (cap / 8 > 64 ? cap / 8 : cap < 64 ? cap : 64);
+	bc_sizes = (struct dmm_bcache_sizes){cap, pcap, pcap - cap, (size_t)cap * 8 + 4096, false};
 	lma = a->zalloc(a->ctx, sizeof(*lma));
 	if (!lma)
 		return NULL;
@@ -280,11 +294,18 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	lma->bx = a->zalloc(a->ctx, sizeof(*lma->bx) * cap);
 	if (!lma->bx)
 		goto err_bx;
-	if (dmm_hidx_init(&lma->bri_idx, a, cap) != 0)
+	lma->bri_cap = bri_capacity(cap);
+	lma->bri = a->zalloc(a->ctx, sizeof(*lma->bri) * lma->bri_cap);
+	if (!lma->bri)
+		goto err_bri;
+	if (dmm_hidx_init(&lma->bri_idx, a, lma->bri_cap) != 0)
 		goto err_idx;
+	lma->bri_free = UINT32_MAX; /* records are taken in order as needed (bri_fresh) */
 	return lma;
 
 err_idx:
+	a->free(a->ctx, lma->bri);
+err_bri:
 	a->free(a->ctx, lma->bx);
 err_bx:
 	dmm_role_base_fini(&lma->base);
@@ -306,6 +327,7 @@ void dmm_lma_free(struct dmm_lma *lma)
 		return;
 	a = lma->base.env.alloc;
 	dmm_hidx_fini(&lma->bri_idx, a);
+	a->free(a->ctx, lma->bri);
 	a->free(a->ctx, lma->bx);
 	dmm_role_base_fini(&lma->base); /* removes every intent through the backend */
 	dmm_pool_free(lma->pool);
@@ -349,7 +371,8 @@ void dmm_lma_memory(const struct dmm_lma *lma, struct dmm_lma_memory *out)
 	out->intents = dmm_fm_bytes(lma->base.fm);
 	out->timers = dmm_timers_bytes(lma->base.timers);
 	out->pool = dmm_pool_bytes(lma->pool);
-	out->lma = sizeof(*lma) + sizeof(*lma->bx) * lma->cfg.max_bindings + dmm_hidx_bytes(&lma->bri_idx);
+	out->lma = sizeof(*lma) + sizeof(*lma->bx) * lma->cfg.max_bindings +
+		   sizeof(*lma->bri) * lma->bri_cap + dmm_hidx_bytes(&lma->bri_idx);
 }
 
 /* --- the role ops table --- */

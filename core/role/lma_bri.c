@@ -12,74 +12,95 @@
 #define LMA_BRI_DELAY DMM_SECOND	   /* InitMINDelayBRIs, RFC 5846 §11 */
 #define LMA_BRI_MAX_DELAY (2 * DMM_SECOND) /* MAX_BRACK_TIMEOUT */
 
-/* RFC 5846 §8.1: P flag, trigger, MN-ID and the HNPs of the binding, to the previous MAG. */
-static void bri_send(struct dmm_lma *lma, const struct dmm_bcache_entry *e)
+/* RFC 5846 §8.1: P flag, trigger, MN-ID and the HNPs of the binding, to the previous MAG dst. */
+static void bri_send(struct dmm_lma *lma, const struct dmm_bcache_entry *e, uint16_t seq, uint8_t trigger,
+		     const struct dmm_addr *dst)
 {
-	struct lma_bx *x = lma_bx_of(lma, e);
 	struct dmm_mh_msg *m = &lma->tx;
 
 	dmm_mh_init(m, DMM_MH_BR);
 	m->u.br.br_type = DMM_BR_BRI;
-	m->u.br.code = x->bri_trigger;
-	m->u.br.seq = x->bri_seq;
+	m->u.br.code = trigger;
+	m->u.br.seq = seq;
 	m->u.br.flags = DMM_BR_P;
 	pmip_add_mnid(m, DMM_BCE_MNID(e));
 	for (unsigned i = 0; i < e->n_hnp; i++)
 		dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = *dmm_bce_hnp(e, i);
-	x->bri_sent++;
 	lma->base.stats.bri_sent++;
-	lma_send_msg(lma, &lma->cfg.addr, &x->bri_dst, m);
+	lma_send_msg(lma, &lma->cfg.addr, dst, m);
 }
 
-/* After a handoff away from prev (§5.3.4), revoke the binding at prev (RFC 5846 §8.1). */
+/* A free BRI record for seq, in the index (its number), or UINT32_MAX when the pool is full. */
+static uint32_t bri_take(struct dmm_lma *lma, uint16_t seq)
+{
+	uint32_t r;
+
+	if (lma->bri_free == UINT32_MAX && lma->bri_fresh < lma->bri_cap) {
+		/* The next record never used joins the free list, alone on it. */
+		lma->bri[lma->bri_fresh].owner.idx = UINT32_MAX;
+		lma->bri_free = lma->bri_fresh++;
+	}
+	r = lma->bri_free;
+	if (r == UINT32_MAX || dmm_hidx_insert(&lma->bri_idx, (uint32_t)dmm_hash_u64(seq), r) != 0)
+		return UINT32_MAX;
+	lma->bri_free = lma->bri[r].owner.idx;
+	return r;
+}
+
+/*
+ * After a handoff away from prev (§5.3.4), revoke the binding at prev (RFC
+ * 5846 §8.1). Choice: when the pool of pending BRIs is full (more handoffs
+ * at one moment than lma.c sized it for), the BRI goes once, untracked:
+ * no retransmission, and its BRA finds no BRI.
+ */
 void lma_bri_start(struct dmm_lma *lma, struct dmm_bcache_entry *e, const struct dmm_addr *prev,
 		   uint8_t trigger, dmm_time_t now)
 {
-	struct lma_bx *x = lma_bx_of(lma, e);
+	uint16_t seq;
+	uint32_t r;
 	char a[DMM_ADDR_STRLEN], mn[DMM_MNID_STRLEN];
 
 	lma_bri_stop(lma, e);
-	x->bri_seq = lma->bri_seq++;
-	if (dmm_hidx_insert(&lma->bri_idx, (uint32_t)dmm_hash_u64(x->bri_seq), e->handle.idx) != 0)
-		return; /* the index holds one reference per binding: cannot happen */
-	x->bri_pending = true;
-	x->bri_sent = 0;
-	x->bri_trigger = trigger;
-	x->bri_dst = *prev;
-	x->bri_owner = e->handle;
-	x->bri_delay = LMA_BRI_DELAY;
+	seq = lma->bri_seq++;
+	r = bri_take(lma, seq);
 	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_MH,
-		 "mn %s: BRI seq %u trigger %u to previous mag %s", dmm_mnid_str(DMM_BCE_MNID(e), mn),
-		 x->bri_seq, trigger, dmm_addr_str(prev, a));
-	bri_send(lma, e);
-	lma_timers_bri_sent(lma, e, now);
+		 "mn %s: BRI seq %u trigger %u to previous mag %s%s", dmm_mnid_str(DMM_BCE_MNID(e), mn), seq,
+		 trigger, dmm_addr_str(prev, a), r == UINT32_MAX ? " (untracked: no room)" : "");
+	if (r != UINT32_MAX) {
+		lma->bri[r] = (struct lma_bri){*prev, e->handle, LMA_BRI_DELAY, seq, 1, trigger};
+		lma_bx_of(lma, e)->bri = r + 1;
+	}
+	bri_send(lma, e, seq, trigger, prev);
+	if (r != UINT32_MAX)
+		lma_timers_bri_sent(lma, e, now);
 }
 
 void lma_bri_timer(struct dmm_lma *lma, struct dmm_handle h, dmm_time_t now)
 {
 	struct dmm_bcache_entry *e = dmm_bcache_get(lma->bc, h);
-	struct lma_bx *x;
+	struct lma_bri *b;
 	char a[DMM_ADDR_STRLEN];
 
-	if (!e)
+	b = e ? lma_bri_of(lma, e) : NULL;
+	if (!b)
 		return;
-	x = lma_bx_of(lma, e);
-	if (!x->bri_pending)
-		return;
-	if (x->bri_sent > lma->cfg.bri_max_retries) {
+	if (b->sent > lma->cfg.bri_max_retries) {
+		uint8_t trigger = b->trigger;
+
 		/* RFC 5846 §6.3: give up after BRIMaxRetriesNumber retransmissions (§11). */
 		dmm_logf(lma->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
-			 "BRI seq %u to %s: no BRA after %u transmissions", x->bri_seq,
-			 dmm_addr_str(&x->bri_dst, a), x->bri_sent);
+			 "BRI seq %u to %s: no BRA after %u transmissions", b->seq, dmm_addr_str(&b->dst, a),
+			 b->sent);
 		lma_bri_stop(lma, e);
 		/* §8.1, third case: a HI 4 request waiting for this answer gets a new session. */
-		if (x->bri_trigger == DMM_BRI_TRIGGER_UNKNOWN)
+		if (trigger == DMM_BRI_TRIGGER_UNKNOWN)
 			lma_handoff_wait_end(lma, e, true, "no BRA from the previous mag");
 		return;
 	}
-	bri_send(lma, e);
+	b->sent++;
+	bri_send(lma, e, b->seq, b->trigger, &b->dst);
 	/* §6.3: the interval doubles up to MAX_BRACK_TIMEOUT. */
-	x->bri_delay = x->bri_delay * 2 > LMA_BRI_MAX_DELAY ? LMA_BRI_MAX_DELAY : x->bri_delay * 2;
+	b->delay = b->delay * 2 > LMA_BRI_MAX_DELAY ? LMA_BRI_MAX_DELAY : b->delay * 2;
 	lma_timers_bri_sent(lma, e, now);
 }
 
@@ -107,16 +128,17 @@ void lma_recv_bra(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 	lma->base.stats.bra_received++;
 	for (ref = dmm_hidx_first(&lma->bri_idx, h, &pos); ref != DMM_HIDX_NONE;
 	     ref = dmm_hidx_next(&lma->bri_idx, h, &pos)) {
-		struct lma_bx *x = &lma->bx[ref];
-		struct dmm_bcache_entry *e = dmm_bcache_get(lma->bc, x->bri_owner);
+		const struct lma_bri *b = &lma->bri[ref];
+		struct dmm_bcache_entry *e = dmm_bcache_get(lma->bc, b->owner);
+		uint8_t trigger = b->trigger;
 
-		if (!e || !x->bri_pending || x->bri_seq != m->u.br.seq || !dmm_addr_eq(&x->bri_dst, src))
+		if (!e || lma_bri_of(lma, e) != b || b->seq != m->u.br.seq || !dmm_addr_eq(&b->dst, src))
 			continue;
 		/* RFC 5846 §6.3: the answer ends the retransmissions. */
 		dmm_logf(lma->base.env.log, DMM_LOG_DEBUG, DMM_LC_MH, "BRA seq %u status %u from %s",
 			 m->u.br.seq, m->u.br.code, dmm_addr_str(src, a));
 		lma_bri_stop(lma, e);
-		if (x->bri_trigger == DMM_BRI_TRIGGER_UNKNOWN)
+		if (trigger == DMM_BRI_TRIGGER_UNKNOWN)
 			bra_for_wait(lma, e, m->u.br.code, now);
 		return;
 	}

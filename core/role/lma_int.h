@@ -16,20 +16,29 @@
 /* Our own timer kind above the built-in ones (timers.h); its rule is in lma_timers.c. */
 enum { LMA_TIMER_BRI_RETX = DMM_TIMER_NKINDS_BUILTIN };
 
-/* What the LMA keeps per binding beside the cache entry (lma_bx_of()), indexed by handle.idx. */
+/* What the LMA keeps per binding beside the cache entry (lma_bx_of()), indexed by handle.idx: 48 octets. */
 struct lma_bx {
 	struct dmm_handle peer; /* the peer this binding holds a reference on; gen 0: none */
-	bool bri_pending;	/* a BRI waits for its BRA */
-	uint8_t bri_sent;	/* transmissions of the pending BRI */
-	uint8_t bri_trigger;
-	uint16_t bri_seq;
-	struct dmm_addr bri_dst;     /* the previous MAG */
-	struct dmm_handle bri_owner; /* the binding, for a BRA that names only the seq */
-	dmm_time_t bri_delay;	     /* the next retransmission interval */
+	uint32_t bri;		/* the BRI waiting for its BRA: its record + 1 (lma_bri_of()), 0: none */
+	bool hw_over;		/* the wait ended without a de-registration: hw_mag gets a new session */
+	bool upa;		/* RFC 7389 §5: the LMA-UPA is in use for this binding */
 	/* RFC 5213 §5.4.1.3 step 3: the MAG whose HI 4 request waits (HANDOFF_WAIT) or waited for this binding. */
 	struct dmm_addr hw_mag;
-	bool hw_over; /* the wait ended without a de-registration: hw_mag gets a new session */
-	bool upa;     /* RFC 7389 §5: the LMA-UPA is in use for this binding */
+	struct dmm_addr mn_lla; /* the MN's link-local address (RFC 5213 §8.7), zero when not known */
+};
+
+/*
+ * A BRI waiting for its BRA (RFC 5846 §8.1), in a pool sized for the
+ * handoffs of a moment (lma.c), not one per binding. A free record links
+ * the next free one in owner.idx.
+ */
+struct lma_bri {
+	struct dmm_addr dst;	 /* the previous MAG */
+	struct dmm_handle owner; /* the binding, for a BRA that names only the seq */
+	dmm_time_t delay;	 /* the next retransmission interval */
+	uint16_t seq;
+	uint8_t sent; /* transmissions */
+	uint8_t trigger;
 };
 
 struct dmm_lma {
@@ -39,7 +48,10 @@ struct dmm_lma {
 	struct dmm_pool *pool;
 	uint32_t fm_cap;
 	struct lma_bx *bx;
-	struct dmm_hidx bri_idx; /* pending BRI seq -> binding slot */
+	struct lma_bri *bri;	    /* bri_cap records */
+	uint32_t bri_cap, bri_free; /* the first free record, or UINT32_MAX */
+	uint32_t bri_fresh;	    /* records [bri_fresh, bri_cap) were never used: free, off the list */
+	struct dmm_hidx bri_idx;    /* pending BRI seq -> its record */
 	uint16_t bri_seq;
 	struct pmip_ratelimit rl; /* malformed-input log lines */
 	/* Scratch space, kept out of the stack: a decoded message is ~9 KB. */
@@ -50,6 +62,14 @@ struct dmm_lma {
 static inline struct lma_bx *lma_bx_of(struct dmm_lma *lma, const struct dmm_bcache_entry *e)
 {
 	return &lma->bx[e->handle.idx];
+}
+
+/* The BRI of e waiting for its BRA, or NULL. */
+static inline struct lma_bri *lma_bri_of(struct dmm_lma *lma, const struct dmm_bcache_entry *e)
+{
+	uint32_t r = lma_bx_of(lma, e)->bri;
+
+	return r ? &lma->bri[r - 1] : NULL;
 }
 
 /*

@@ -136,6 +136,32 @@ static bool prefix_set_eq(const struct pbu *p, const struct dmm_bcache_entry *e)
 	return true;
 }
 
+/*
+ * Start fetching the memory a PBU's handling reads (changes nothing): the
+ * binding cache's two index lines for the MN-ID and the first NON_ZERO
+ * HNP at once, instead of one after the other.
+ */
+static void prefetch(const struct dmm_lma *lma, const struct pbu *p)
+{
+	const struct dmm_prefix *hnp = NULL;
+
+	for (unsigned i = 0; i < p->n_hnp && !hnp; i++)
+		if (!prefix_is_zero(&p->hnp[i]))
+			hnp = &p->hnp[i];
+	dmm_bcache_prefetch(lma->bc, p->mnid_opt ? &p->mnid : NULL, hnp);
+}
+
+/*
+ * Binding e was found: start fetching its second line, its record beside
+ * the entry and its lifetime timer, which an accepted PBU reads next.
+ */
+static void prefetch_binding(const struct dmm_lma *lma, const struct dmm_bcache_entry *e)
+{
+	dmm_bce_prefetch(e);
+	__builtin_prefetch(&lma->bx[e->handle.idx]);
+	dmm_timers_prefetch(lma->base.timers, DMM_TIMER_BCE_EXPIRE, e->handle.idx);
+}
+
 /* How many bindings carry this MN-ID, and the first of them. */
 static unsigned count_mnid(const struct dmm_lma *lma, const struct dmm_mnid *id,
 			   struct dmm_bcache_entry **first)
@@ -194,6 +220,7 @@ static struct dmm_bcache_entry *lookup_bce(struct dmm_lma *lma, const struct pbu
 		if (!prefix_is_zero(&p->hnp[i]))
 			e = dmm_bcache_find_prefix(lma->bc, &p->hnp[i]);
 	if (e) {
+		prefetch_binding(lma, e);
 		if (!dmm_bce_mnid_eq(e, &p->mnid)) { /* step 3 */
 			*status = DMM_BA_NOT_AUTHORIZED_FOR_HNP;
 			return NULL;
@@ -268,6 +295,8 @@ static bool last_timestamp(const struct dmm_lma *lma, const struct dmm_mnid *id,
 	*ts = 0;
 	for (struct dmm_bcache_entry *e = dmm_bcache_find_mnid(lma->bc, id); e;
 	     e = dmm_bcache_find_mnid_next(lma->bc, e)) {
+		if (!any)
+			prefetch_binding(lma, e);
 		if (e->timestamp > *ts)
 			*ts = e->timestamp;
 		any = true;
@@ -536,7 +565,8 @@ static void pba_optional(struct dmm_lma *lma, struct dmm_mh_msg *m, const struct
 		 * when the binding has none; the MAG then gets :: back.
 		 */
 		o = dmm_mh_add_opt(m, DMM_OPT_LLA);
-		o->u.lla = status < 128 && e && dmm_addr_is_zero(&p->lla->u.lla) ? e->mn_lla : p->lla->u.lla;
+		o->u.lla = status < 128 && e && dmm_addr_is_zero(&p->lla->u.lla) ? lma_bx_of(lma, e)->mn_lla
+										 : p->lla->u.lla;
 	}
 }
 
@@ -625,11 +655,10 @@ static void bce_fill(struct dmm_lma *lma, struct dmm_bcache_entry *e, const stru
 		memcpy(e->llid.b, p->llid->u.mnllid.b, n);
 	}
 	if (p->lla && !dmm_addr_is_zero(&p->lla->u.lla))
-		e->mn_lla = p->lla->u.lla;
+		lma_bx_of(lma, e)->mn_lla = p->lla->u.lla;
 	e->pcoa = *p->pcoa;
 	e->lifetime = (dmm_time_t)v->lifetime_s * DMM_SECOND;
 	e->expires = now + e->lifetime;
-	e->updated = now;
 	/* RFC 7389 §5: without the option in the PBU the session does without the LMA-UPA. */
 	lma_bx_of(lma, e)->upa = lma->cfg.domain_wide_lma_upa_support || p->upa;
 }
@@ -672,7 +701,6 @@ static struct dmm_bcache_entry *apply_new(struct dmm_lma *lma, const struct pbu 
 		return NULL;
 	}
 	bce_fill(lma, e, p, v, now);
-	e->created = now;
 	/* §5.3.2 steps 4-6: the entry, the tunnel, the routes. */
 	lma_peer_hold(lma, e, now);
 	lma_bce_created(lma, e, "initial registration");
@@ -693,7 +721,6 @@ static void apply_dereg(struct dmm_lma *lma, const struct pbu *p, struct verdict
 	e->seq = p->seq;
 	if (p->ts)
 		e->timestamp = v->ts;
-	e->updated = now;
 	/* A repeated de-registration keeps the first deadline. */
 	lma_bce_deregister(lma, e, "de-registration", now);
 	send_pba(lma, p, DMM_BA_ACCEPTED, e, 0, now);
@@ -873,6 +900,7 @@ void lma_recv_pbu(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 		return;
 	}
 	read_pbu(lma, &p, src, dst);
+	prefetch(lma, &p);
 	check_pbu(lma, &p, &v, now);
 	if (v.what == PBU_REFUSE)
 		refuse(lma, &p, &v, now);

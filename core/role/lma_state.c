@@ -202,12 +202,15 @@ void lma_handoff_wait_end(struct dmm_lma *lma, struct dmm_bcache_entry *e, bool 
 void lma_bri_stop(struct dmm_lma *lma, const struct dmm_bcache_entry *e)
 {
 	struct lma_bx *x = lma_bx_of(lma, e);
+	struct lma_bri *b = lma_bri_of(lma, e);
 
-	if (!x->bri_pending)
+	if (!b)
 		return;
-	dmm_hidx_remove(&lma->bri_idx, (uint32_t)dmm_hash_u64(x->bri_seq), e->handle.idx);
+	dmm_hidx_remove(&lma->bri_idx, (uint32_t)dmm_hash_u64(b->seq), x->bri - 1);
 	lma_timers_bri_stopped(lma, e);
-	x->bri_pending = false;
+	b->owner.idx = lma->bri_free;
+	lma->bri_free = x->bri - 1;
+	x->bri = 0;
 }
 
 void lma_bce_delete(struct dmm_lma *lma, struct dmm_bcache_entry *e, const char *reason, dmm_time_t now)

@@ -82,7 +82,7 @@ void lma_timers_bri_sent(struct dmm_lma *lma, const struct dmm_bcache_entry *e, 
 {
 	if (short_timer_room(lma, LMA_TIMER_BRI_RETX, e))
 		dmm_timers_set(lma->base.timers, LMA_TIMER_BRI_RETX, e->handle,
-			       now + lma_bx_of(lma, e)->bri_delay);
+			       now + lma_bri_of(lma, e)->delay);
 }
 
 void lma_timers_bri_stopped(struct dmm_lma *lma, const struct dmm_bcache_entry *e)

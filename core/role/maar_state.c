@@ -169,6 +169,7 @@ struct dmm_bcache_entry *maar_anchor_new(struct dmm_maar *m, const struct dmm_mn
 	struct dmm_bcache_entry *a = dmm_bcache_add(m->bc, id, NULL);
 	struct maar_ax *x;
 
+	(void)now; /* the entry keeps no creation time */
 	if (!a)
 		return NULL;
 	if (dmm_bcache_add_prefix(m->bc, a, p) != 0) {
@@ -180,7 +181,6 @@ struct dmm_bcache_entry *maar_anchor_new(struct dmm_maar *m, const struct dmm_mn
 	x->remote = remote;
 	a->proxy = true;
 	a->pcoa = *serving;
-	a->created = a->updated = now;
 	a->lifetime = (dmm_time_t)m->cfg.lifetime_s * DMM_SECOND;
 	anchor_set_state(m, a, DMM_BCE_ACTIVE, reason);
 	return a;

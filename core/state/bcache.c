@@ -4,9 +4,10 @@
  * MAARs (the anchor list functions below).
  *
  * Everything is allocated at creation (dmm_bcache_new_sized()):
- * - the entries, 192 octets each, in an array aligned to a cache line, and
- *   a stack of free slots (pop order 0, 1, 2, ... so a fresh table fills
- *   from the front; a slot is live while its generation is odd);
+ * - the entries, 128 octets each, in an array aligned to a cache line; the
+ *   free ones form a stack linked through their MN-ID octets (pop order 0,
+ *   1, 2, ... so a fresh table fills from the front; a slot is live while
+ *   its generation is odd);
  * - two dmm_hidx indexes, MN-ID -> slot and prefix -> slot, which keep a
  *   32-bit hash tag per slot so a probe reads an entry only on a tag match;
  * - a pool of nodes for HNPs beyond the first of an entry (the first is in
@@ -24,10 +25,11 @@
 #include "dmm/err.h"
 
 #define LINE 64 /* entries start on a cache line */
+#define FREE_NONE UINT32_MAX
 
-_Static_assert(sizeof(struct dmm_bcache_entry) == 3 * LINE, "an entry is three cache lines");
-_Static_assert(offsetof(struct dmm_bcache_entry, hnp0) + sizeof(struct dmm_prefix) <= LINE,
-	       "the keys of an entry are in its first cache line");
+_Static_assert(sizeof(struct dmm_bcache_entry) == 2 * LINE, "an entry is two cache lines");
+_Static_assert(offsetof(struct dmm_bcache_entry, pcoa) + sizeof(struct dmm_addr) == LINE,
+	       "the keys of an entry and its MAG's address are in its first cache line");
 
 struct dmm_bce_more {
 	struct dmm_bce_more *next;
@@ -37,12 +39,12 @@ struct dmm_bce_more {
 struct dmm_bcache {
 	struct dmm_alloc alloc;
 	uint64_t seed;
-	uint32_t capacity, count, nfree, more_cap;
-	uint32_t fresh; /* entries [fresh, capacity) were never used: free, not on free_stack */
+	uint32_t capacity, count, more_cap;
+	uint32_t free_top; /* the last entry freed (its MN-ID octets link the next), or FREE_NONE */
+	uint32_t fresh;	   /* entries [fresh, capacity) were never used: free, not on the stack */
 	uint32_t state_count[DMM_BCE_NSTATES];
 	void *mem;		    /* the entry block as allocated */
 	struct dmm_bcache_entry *e; /* mem rounded up to a cache line */
-	uint32_t *free_stack;
 	struct dmm_hidx by_mnid, by_prefix;
 	struct dmm_bce_more *more, *more_free; /* extra-HNP pool and its free list */
 	uint32_t more_fresh;		       /* more[more_fresh, more_cap) never used: free, off the list */
@@ -155,8 +157,6 @@ static void free_parts(struct dmm_bcache *t)
 		a->free(a->ctx, t->more);
 	dmm_hidx_fini(&t->by_prefix, a);
 	dmm_hidx_fini(&t->by_mnid, a);
-	if (t->free_stack)
-		a->free(a->ctx, t->free_stack);
 	if (t->mem)
 		a->free(a->ctx, t->mem);
 }
@@ -180,15 +180,12 @@ struct dmm_bcache *dmm_bcache_new_sized(const struct dmm_alloc *a, const struct 
 		goto err;
 	base = ((uintptr_t)t->mem + LINE - 1) & ~(uintptr_t)(LINE - 1);
 	t->e = (struct dmm_bcache_entry *)base;
-	t->free_stack = a->zalloc(a->ctx, (size_t)t->capacity * sizeof(*t->free_stack));
-	if (!t->free_stack)
-		goto err;
 	if (dmm_hidx_init(&t->by_mnid, a, t->capacity) || dmm_hidx_init(&t->by_prefix, a, sz->prefixes))
 		goto err;
 	if (alloc_optional(t, sz))
 		goto err;
 	/* No loop over the entries: they are taken in order when the free stack is empty (dmm_bcache_add()). */
-	t->nfree = 0;
+	t->free_top = FREE_NONE;
 	t->fresh = 0;
 	return t;
 
@@ -241,31 +238,40 @@ static bool mnid_store(struct dmm_bcache *t, struct dmm_bcache_entry *e, const s
 	return true;
 }
 
+/* Entry idx (free) goes on top of the free stack. */
+static void free_push(struct dmm_bcache *t, uint32_t idx)
+{
+	memcpy(t->e[idx].mnid_id, &t->free_top, sizeof(t->free_top));
+	t->free_top = idx;
+}
+
 struct dmm_bcache_entry *dmm_bcache_add(struct dmm_bcache *t, const struct dmm_mnid *mnid,
 					struct dmm_handle *out)
 {
 	struct dmm_bcache_entry *e;
-	uint32_t idx, gen;
+	uint32_t idx, gen, next_free;
 
-	if (!mnid->len || (t->nfree == 0 && t->fresh == t->capacity))
+	if (!mnid->len || (t->free_top == FREE_NONE && t->fresh == t->capacity))
 		return NULL;
-	if (t->nfree == 0) {
+	if (t->free_top == FREE_NONE) {
 		/* The next entry never used joins the free stack (zeroed: generation 0). */
 		t->e[t->fresh].handle.idx = t->fresh;
-		t->free_stack[t->nfree++] = t->fresh++;
+		free_push(t, t->fresh++);
 	}
-	idx = t->free_stack[t->nfree - 1];
+	idx = t->free_top;
 	e = &t->e[idx];
 	gen = e->handle.gen + 1;
+	memcpy(&next_free, e->mnid_id, sizeof(next_free));
 	memset(e, 0, sizeof(*e));
 	if (!mnid_store(t, e, mnid)) {
 		e->handle.idx = idx;
 		e->handle.gen = gen - 1; /* still free */
+		memcpy(e->mnid_id, &next_free, sizeof(next_free));
 		return NULL;
 	}
 	/* Cannot fail: the index holds up to capacity references. */
 	(void)dmm_hidx_insert(&t->by_mnid, mnid_hash(t, mnid), idx);
-	t->nfree--;
+	t->free_top = next_free;
 	e->handle.idx = idx;
 	e->handle.gen = gen;
 	if (t->lists) {
@@ -302,7 +308,7 @@ void dmm_bcache_del(struct dmm_bcache *t, struct dmm_bcache_entry *e)
 	e->n_hnp = 0;
 	e->handle.gen++;
 	t->count--;
-	t->free_stack[t->nfree++] = idx;
+	free_push(t, idx);
 }
 
 struct dmm_bcache_entry *dmm_bcache_get(const struct dmm_bcache *t, struct dmm_handle h)
@@ -358,6 +364,15 @@ unsigned dmm_bce_hnps(const struct dmm_bcache_entry *e, struct dmm_prefix out[DM
 	for (unsigned i = 1; i < e->n_hnp; i++, m = m->next)
 		out[i] = m->p;
 	return e->n_hnp;
+}
+
+void dmm_bcache_prefetch(const struct dmm_bcache *t, const struct dmm_mnid *mnid,
+			 const struct dmm_prefix *prefix)
+{
+	if (mnid)
+		dmm_hidx_prefetch(&t->by_mnid, mnid_hash(t, mnid));
+	if (prefix)
+		dmm_hidx_prefetch(&t->by_prefix, prefix_hash(t, prefix));
 }
 
 struct dmm_bcache_entry *dmm_bcache_find_mnid(const struct dmm_bcache *t, const struct dmm_mnid *mnid)
@@ -478,7 +493,7 @@ enum dmm_bce_state dmm_bcache_set_state(struct dmm_bcache *t, struct dmm_bcache_
 		return old;
 	t->state_count[old]--;
 	t->state_count[to]++;
-	e->state = to;
+	e->state = (uint8_t)to;
 	return old;
 }
 
@@ -532,8 +547,7 @@ size_t dmm_bcache_arena_used(const struct dmm_bcache *t)
 
 size_t dmm_bcache_bytes(const struct dmm_bcache *t)
 {
-	return sizeof(*t) + (size_t)t->capacity * (sizeof(*t->e) + sizeof(*t->free_stack)) + LINE - 1 +
-	       dmm_hidx_bytes(&t->by_mnid) + dmm_hidx_bytes(&t->by_prefix) +
-	       (size_t)t->more_cap * sizeof(*t->more) + (t->lists ? t->capacity * sizeof(*t->lists) : 0) +
-	       (t->arena ? dmm_arena_bytes(t->arena) : 0);
+	return sizeof(*t) + (size_t)t->capacity * sizeof(*t->e) + LINE - 1 + dmm_hidx_bytes(&t->by_mnid) +
+	       dmm_hidx_bytes(&t->by_prefix) + (size_t)t->more_cap * sizeof(*t->more) +
+	       (t->lists ? t->capacity * sizeof(*t->lists) : 0) + (t->arena ? dmm_arena_bytes(t->arena) : 0);
 }

@@ -109,19 +109,20 @@ uint64_t dmm_hash_addr(uint64_t seed, const struct dmm_addr *a)
 
 int dmm_hidx_init(struct dmm_hidx *x, const struct dmm_alloc *a, uint32_t max_refs)
 {
-	uint32_t n = 2;
+	uint64_t n;
 
 	x->slot = NULL;
-	x->mask = x->count = x->limit = 0;
+	x->n = x->count = x->limit = 0;
 	if (max_refs == 0 || max_refs > (1u << 30))
 		return DMM_ERR_INVAL;
-	/* Load factor <= 0.5 keeps linear-probe chains short. */
-	while (n < 2 * (uint64_t)max_refs)
-		n <<= 1;
+	/* Load factor <= 2/3 keeps linear-probe chains short; one slot stays empty at least. */
+	n = (3 * (uint64_t)max_refs + 1) / 2;
+	if (n <= max_refs)
+		n = max_refs + 1;
 	x->slot = a->zalloc(a->ctx, (size_t)n * sizeof(*x->slot));
 	if (!x->slot)
 		return DMM_ERR_NOMEM;
-	x->mask = n - 1;
+	x->n = (uint32_t)n;
 	x->limit = max_refs;
 	return 0;
 }
@@ -131,22 +132,34 @@ void dmm_hidx_fini(struct dmm_hidx *x, const struct dmm_alloc *a)
 	if (x->slot)
 		a->free(a->ctx, x->slot);
 	x->slot = NULL;
-	x->mask = x->count = x->limit = 0;
+	x->n = x->count = x->limit = 0;
 }
 
 size_t dmm_hidx_bytes(const struct dmm_hidx *x)
 {
-	return x->slot ? ((size_t)x->mask + 1) * sizeof(*x->slot) : 0;
+	return x->slot ? (size_t)x->n * sizeof(*x->slot) : 0;
+}
+
+static inline uint32_t step(const struct dmm_hidx *x, uint32_t i)
+{
+	return i + 1 == x->n ? 0 : i + 1;
+}
+
+/* Slots from a forward to b, around the end. */
+static inline uint32_t dist(const struct dmm_hidx *x, uint32_t a, uint32_t b)
+{
+	return b >= a ? b - a : b + x->n - a;
 }
 
 int dmm_hidx_insert(struct dmm_hidx *x, uint32_t hash, uint32_t ref)
 {
-	uint32_t i = hash & x->mask;
+	uint32_t i;
 
 	if (x->count >= x->limit)
 		return DMM_ERR_NOMEM;
+	i = dmm_hidx_home(x, hash);
 	while (x->slot[i].ref1)
-		i = (i + 1) & x->mask;
+		i = step(x, i);
 	x->slot[i].ref1 = ref + 1;
 	x->slot[i].hash = hash;
 	x->count++;
@@ -155,26 +168,22 @@ int dmm_hidx_insert(struct dmm_hidx *x, uint32_t hash, uint32_t ref)
 
 int dmm_hidx_remove(struct dmm_hidx *x, uint32_t hash, uint32_t ref)
 {
-	uint32_t i = hash & x->mask, j, home;
+	uint32_t i, j;
 
-	for (;;) {
+	if (!x->slot)
+		return DMM_ERR_NOTFOUND;
+	for (i = dmm_hidx_home(x, hash);; i = step(x, i)) {
 		if (!x->slot[i].ref1)
 			return DMM_ERR_NOTFOUND;
 		if (x->slot[i].ref1 == ref + 1 && x->slot[i].hash == hash)
 			break;
-		i = (i + 1) & x->mask;
 	}
 	/*
 	 * Backward-shift deletion: move later members of the cluster into the
 	 * hole when their home slot is not cyclically within (i, j].
 	 */
-	j = i;
-	for (;;) {
-		j = (j + 1) & x->mask;
-		if (!x->slot[j].ref1)
-			break;
-		home = x->slot[j].hash & x->mask;
-		if (((j - home) & x->mask) >= ((j - i) & x->mask)) {
+	for (j = step(x, i); x->slot[j].ref1; j = step(x, j)) {
+		if (dist(x, dmm_hidx_home(x, x->slot[j].hash), j) >= dist(x, i, j)) {
 			x->slot[i] = x->slot[j];
 			i = j;
 		}
@@ -187,14 +196,14 @@ int dmm_hidx_remove(struct dmm_hidx *x, uint32_t hash, uint32_t ref)
 
 uint32_t dmm_hidx_next(const struct dmm_hidx *x, uint32_t hash, uint32_t *pos)
 {
-	uint32_t i = *pos & x->mask;
+	uint32_t i = *pos;
 
-	if (!x->slot)
+	if (!x->slot || i >= x->n)
 		return DMM_HIDX_NONE;
 	while (x->slot[i].ref1) {
 		const struct dmm_hidx_slot *s = &x->slot[i];
 
-		i = (i + 1) & x->mask;
+		i = step(x, i);
 		if (s->hash == hash) {
 			*pos = i;
 			return s->ref1 - 1;

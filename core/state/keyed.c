@@ -155,7 +155,7 @@ static void *mnid_walk(const struct keyed *k, const struct dmm_mnid *mnid, uint3
 
 void *keyed_find_mnid(const struct keyed *k, const struct dmm_mnid *mnid)
 {
-	uint32_t h = mnid_hash(k, mnid), pos = h;
+	uint32_t h = mnid_hash(k, mnid), pos = dmm_hidx_home(&k->by_mnid, h);
 
 	return mnid_walk(k, mnid, h, &pos);
 }
@@ -163,7 +163,7 @@ void *keyed_find_mnid(const struct keyed *k, const struct dmm_mnid *mnid)
 void *keyed_find_mnid_next(const struct keyed *k, const void *cur)
 {
 	const struct dmm_mnid *id = mnid_of(k, cur);
-	uint32_t h = mnid_hash(k, id), pos = h, ref;
+	uint32_t h = mnid_hash(k, id), pos = dmm_hidx_home(&k->by_mnid, h), ref;
 
 	/* Find cur in its probe chain, then continue after it. */
 	while ((ref = dmm_hidx_next(&k->by_mnid, h, &pos)) != DMM_HIDX_NONE)
@@ -174,7 +174,7 @@ void *keyed_find_mnid_next(const struct keyed *k, const void *cur)
 
 void *keyed_find_prefix(const struct keyed *k, const struct dmm_prefix *prefix)
 {
-	uint32_t h = prefix_hash(k, prefix), pos = h, ref;
+	uint32_t h = prefix_hash(k, prefix), pos = dmm_hidx_home(&k->by_prefix, h), ref;
 
 	while ((ref = dmm_hidx_next(&k->by_prefix, h, &pos)) != DMM_HIDX_NONE) {
 		const uint8_t *e = ent(k, ref);

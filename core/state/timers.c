@@ -34,39 +34,71 @@
  *   HEARTBEAT           per peer, RFC 5847 §3: send a Heartbeat Request;
  *                       missing responses count towards a failure.
  *
- * Structure: a binary min-heap ordered by (deadline, sequence of setting)
- * over a preallocated array of records (the free ones linked through
- * their heap position), plus a dmm_hidx from (kind, idx) to record, so
- * set and cancel find an armed timer in O(1) and move it in O(log n).
+ * Structure: a hierarchical timing wheel (Varghese and Lauck) with an
+ * exact order. Time is cut into ticks of 2^20 ns (about 1 ms); the wheel
+ * has NLEVEL levels of 256 buckets, level L covering 256^L ticks per
+ * bucket. cur is the wheel's tick: every timer whose tick is at most cur
+ * waits in the ready heap, a binary min-heap by (deadline, sequence of
+ * setting), which holds only the timers of one tick (or overdue); every
+ * later one is in the bucket of the highest 8-bit digit in which
+ * its tick differs from cur (the Linux kernel's placement), in a doubly
+ * linked list. Setting, replacing and cancelling a timer is O(1): it is
+ * unlinked and linked again, whatever the number of timers. A deadline
+ * that moves later (a binding's lifetime extended) does not even move:
+ * the timer stays in its bucket, which comes first, and finds its place
+ * when that bucket is reached; so a refresh touches the timer's record
+ * only, not its neighbours in a list. When the
+ * ready list is empty and time has reached the first occupied bucket
+ * (a bitmap per level finds it), cur moves to that bucket's start and its
+ * timers go down a level, or, at level 0 (one tick), into the ready heap.
+ * So the timers come out in exactly the order of one heap ordered by
+ * (deadline, sequence): equal deadlines in setting order.
+ * Each bucket keeps its earliest deadline (recomputed only after that
+ * very timer left), so dmm_timers_next() is O(1) too.
+ *
+ * The records (32 octets) and the ready heap (4 octets a timer) are
+ * preallocated, the free records linked; a dmm_hidx from (kind, idx) to
+ * record finds an armed timer in O(1).
  */
 #include "dmm/timers.h"
 #include "dmm/err.h"
 #include "dmm/hash.h"
 
 #define TIMER_NONE UINT32_MAX
-
-struct heap_node {
-	dmm_time_t deadline;
-	uint32_t rec;
-	uint32_t seq; /* tie-break: equal deadlines fire in setting order */
-};
+#define TICK_SHIFT 20 /* a tick is 2^20 ns */
+#define NLEVEL 6      /* 6 x 8 bits: every tick of a 64-bit time (44 bits) */
+#define NSLOT 256
+#define B_READY 0xffffu /* bucket of a record in the ready list */
+#define B_FREE 0xfffeu	/* bucket of a free record */
 
 struct timer_rec {
-	struct dmm_handle h;
-	uint32_t pos; /* index in heap; a free record: the next free one */
-	uint32_t kind;
+	dmm_time_t deadline;
+	uint32_t seq;	     /* tie-break: equal deadlines fire in setting order */
+	uint32_t next, prev; /* the bucket's list; ready: prev is the heap position; free: next links */
+	struct dmm_handle h; /* the object */
+	uint8_t kind;	     /* <= DMM_TIMER_KIND_MAX */
+	uint8_t spare;	     /* zero */
+	uint16_t bucket;     /* level * NSLOT + slot, B_READY or B_FREE */
 };
+
+_Static_assert(sizeof(struct timer_rec) == 32, "a timer record is 32 octets");
 
 struct dmm_timers {
 	struct dmm_alloc alloc;
 	uint32_t capacity;
-	uint32_t n;	    /* heap size = armed timers */
-	uint32_t free_head; /* the first freed record (its pos links the next), or TIMER_NONE */
+	uint32_t n;	    /* armed timers */
+	uint32_t free_head; /* the first freed record (its next links the next), or TIMER_NONE */
 	uint32_t fresh;	    /* records [fresh, capacity) were never used: free, off the list */
 	uint32_t seq;
-	struct heap_node *heap;
+	uint32_t nready; /* timers in the ready heap */
+	uint64_t cur;	 /* the wheel's tick */
 	struct timer_rec *rec;
+	uint32_t *ready; /* the ready heap: record numbers */
 	struct dmm_hidx idx;
+	uint32_t head[NLEVEL * NSLOT];	    /* first record of each bucket, or TIMER_NONE */
+	dmm_time_t bmin[NLEVEL * NSLOT];    /* each bucket's earliest deadline, unless stale */
+	uint64_t occ[NLEVEL][NSLOT / 64];   /* buckets that hold a timer */
+	uint64_t stale[NLEVEL][NSLOT / 64]; /* buckets whose bmin left */
 };
 
 static inline uint32_t key_hash(unsigned kind, uint32_t idx)
@@ -75,51 +107,194 @@ static inline uint32_t key_hash(unsigned kind, uint32_t idx)
 }
 
 /* a fires before b. Sequence numbers compare with wrap-around. */
-static inline bool before(const struct heap_node *a, const struct heap_node *b)
+static inline bool before(const struct timer_rec *a, const struct timer_rec *b)
 {
 	if (a->deadline != b->deadline)
 		return a->deadline < b->deadline;
 	return (int32_t)(a->seq - b->seq) < 0;
 }
 
-static inline void place(struct dmm_timers *t, uint32_t pos, struct heap_node node)
+static inline void bit_set(uint64_t m[][NSLOT / 64], unsigned b, bool on)
 {
-	t->heap[pos] = node;
-	t->rec[node.rec].pos = pos;
+	uint64_t bit = 1ull << (b % 64);
+
+	if (on)
+		m[b / NSLOT][b % NSLOT / 64] |= bit;
+	else
+		m[b / NSLOT][b % NSLOT / 64] &= ~bit;
+}
+
+static inline bool bit_get(const uint64_t m[][NSLOT / 64], unsigned b)
+{
+	return (m[b / NSLOT][b % NSLOT / 64] >> (b % 64)) & 1;
+}
+
+/* The bucket of a tick later than cur: the highest 8-bit digit where they differ. */
+static unsigned bucket_of(const struct dmm_timers *t, uint64_t tick)
+{
+	unsigned lvl = (unsigned)(63 - __builtin_clzll(tick ^ t->cur)) / 8;
+
+	return lvl * NSLOT + (unsigned)((tick >> (8 * lvl)) & (NSLOT - 1));
+}
+
+static void bucket_link(struct dmm_timers *t, uint32_t r, unsigned b)
+{
+	struct timer_rec *x = &t->rec[r];
+
+	x->bucket = (uint16_t)b;
+	x->prev = TIMER_NONE;
+	x->next = t->head[b];
+	t->head[b] = r;
+	if (x->next != TIMER_NONE) {
+		t->rec[x->next].prev = r;
+		if (x->deadline < t->bmin[b])
+			t->bmin[b] = x->deadline;
+		return;
+	}
+	bit_set(t->occ, b, true);
+	bit_set(t->stale, b, false);
+	t->bmin[b] = x->deadline;
+}
+
+static inline void heap_put(struct dmm_timers *t, uint32_t pos, uint32_t r)
+{
+	t->ready[pos] = r;
+	t->rec[r].prev = pos;
 }
 
 static void sift_up(struct dmm_timers *t, uint32_t pos)
 {
-	struct heap_node node = t->heap[pos];
+	uint32_t r = t->ready[pos];
 
 	while (pos > 0) {
 		uint32_t parent = (pos - 1) / 2;
 
-		if (!before(&node, &t->heap[parent]))
+		if (!before(&t->rec[r], &t->rec[t->ready[parent]]))
 			break;
-		place(t, pos, t->heap[parent]);
+		heap_put(t, pos, t->ready[parent]);
 		pos = parent;
 	}
-	place(t, pos, node);
+	heap_put(t, pos, r);
 }
 
 static void sift_down(struct dmm_timers *t, uint32_t pos)
 {
-	struct heap_node node = t->heap[pos];
+	uint32_t r = t->ready[pos];
 
 	for (;;) {
 		uint32_t c = 2 * pos + 1;
 
-		if (c >= t->n)
+		if (c >= t->nready)
 			break;
-		if (c + 1 < t->n && before(&t->heap[c + 1], &t->heap[c]))
+		if (c + 1 < t->nready && before(&t->rec[t->ready[c + 1]], &t->rec[t->ready[c]]))
 			c++;
-		if (!before(&t->heap[c], &node))
+		if (!before(&t->rec[t->ready[c]], &t->rec[r]))
 			break;
-		place(t, pos, t->heap[c]);
+		heap_put(t, pos, t->ready[c]);
 		pos = c;
 	}
-	place(t, pos, node);
+	heap_put(t, pos, r);
+}
+
+/* Into the ready heap. */
+static void ready_link(struct dmm_timers *t, uint32_t r)
+{
+	t->rec[r].bucket = B_READY;
+	heap_put(t, t->nready++, r);
+	sift_up(t, t->nready - 1);
+}
+
+/* Out of the ready heap: the last one fills the hole, and may belong above or below. */
+static void ready_unlink(struct dmm_timers *t, uint32_t r)
+{
+	uint32_t pos = t->rec[r].prev, last = t->ready[--t->nready];
+
+	if (pos == t->nready)
+		return;
+	heap_put(t, pos, last);
+	sift_up(t, pos);
+	sift_down(t, t->rec[last].prev);
+}
+
+/* Record r (armed) goes where its deadline says. */
+static void place(struct dmm_timers *t, uint32_t r)
+{
+	uint64_t tick = t->rec[r].deadline >> TICK_SHIFT;
+
+	if (tick <= t->cur)
+		ready_link(t, r);
+	else
+		bucket_link(t, r, bucket_of(t, tick));
+}
+
+/* Take record r out of its list. */
+static void unlink_rec(struct dmm_timers *t, uint32_t r)
+{
+	struct timer_rec *x = &t->rec[r];
+	unsigned b = x->bucket;
+
+	if (b == B_READY) {
+		ready_unlink(t, r);
+		return;
+	}
+	if (x->next != TIMER_NONE)
+		t->rec[x->next].prev = x->prev;
+	if (x->prev != TIMER_NONE)
+		t->rec[x->prev].next = x->next;
+	else
+		t->head[b] = x->next;
+	if (t->head[b] == TIMER_NONE)
+		bit_set(t->occ, b, false);
+	else if (x->deadline == t->bmin[b])
+		bit_set(t->stale, b, true);
+}
+
+/* The first occupied bucket: the lowest level, the lowest slot (all are after cur); -1 when none. */
+static int first_bucket(const struct dmm_timers *t)
+{
+	for (unsigned lvl = 0; lvl < NLEVEL; lvl++)
+		for (unsigned w = 0; w < NSLOT / 64; w++)
+			if (t->occ[lvl][w])
+				return (int)(lvl * NSLOT + w * 64 +
+					     (unsigned)__builtin_ctzll(t->occ[lvl][w]));
+	return -1;
+}
+
+/* The first tick bucket b covers. */
+static uint64_t bucket_start(const struct dmm_timers *t, unsigned b)
+{
+	unsigned lvl = b / NSLOT, shift = 8 * lvl;
+	uint64_t high = shift + 8 >= 64 ? 0 : t->cur >> (shift + 8) << (shift + 8);
+
+	return high | ((uint64_t)(b % NSLOT) << shift);
+}
+
+/*
+ * The ready heap is empty: cur moves to the start of the first occupied
+ * bucket b, whose timers go down a level, those of tick cur to the ready
+ * heap.
+ */
+static void advance(struct dmm_timers *t, unsigned b)
+{
+	uint32_t x = t->head[b], next;
+
+	t->cur = bucket_start(t, b);
+	t->head[b] = TIMER_NONE;
+	bit_set(t->occ, b, false);
+	for (; x != TIMER_NONE; x = next) {
+		next = t->rec[x].next;
+		place(t, x);
+	}
+}
+
+static void remove_rec(struct dmm_timers *t, uint32_t r)
+{
+	unlink_rec(t, r);
+	dmm_hidx_remove(&t->idx, key_hash(t->rec[r].kind, t->rec[r].h.idx), r);
+	t->rec[r].bucket = B_FREE;
+	t->rec[r].next = t->free_head;
+	t->free_head = r;
+	t->n--;
 }
 
 /* Record of the (kind, idx) timer, or DMM_HIDX_NONE. */
@@ -133,24 +308,6 @@ static uint32_t find(const struct dmm_timers *t, unsigned kind, uint32_t idx)
 	return DMM_HIDX_NONE;
 }
 
-static void remove_rec(struct dmm_timers *t, uint32_t r)
-{
-	uint32_t pos = t->rec[r].pos;
-
-	dmm_hidx_remove(&t->idx, key_hash(t->rec[r].kind, t->rec[r].h.idx), r);
-	t->rec[r].pos = t->free_head; /* pos is the free list's link while free */
-	t->free_head = r;
-	t->n--;
-	if (pos != t->n) {
-		uint32_t moved = t->heap[t->n].rec;
-
-		/* The last node fills the hole; it may belong above or below. */
-		place(t, pos, t->heap[t->n]);
-		sift_up(t, pos);
-		sift_down(t, t->rec[moved].pos);
-	}
-}
-
 struct dmm_timers *dmm_timers_new(const struct dmm_alloc *a, uint32_t capacity)
 {
 	struct dmm_timers *t;
@@ -162,24 +319,25 @@ struct dmm_timers *dmm_timers_new(const struct dmm_alloc *a, uint32_t capacity)
 		goto err_t;
 	t->alloc = *a;
 	t->capacity = capacity;
-	t->heap = a->zalloc(a->ctx, (size_t)capacity * sizeof(*t->heap));
-	if (!t->heap)
-		goto err_heap;
 	t->rec = a->zalloc(a->ctx, (size_t)capacity * sizeof(*t->rec));
 	if (!t->rec)
 		goto err_rec;
+	t->ready = a->zalloc(a->ctx, (size_t)capacity * sizeof(*t->ready));
+	if (!t->ready)
+		goto err_ready;
 	if (dmm_hidx_init(&t->idx, a, capacity))
 		goto err_idx;
 	/* No loop over the records: they are taken in order as needed (fresh), so start-up touches no page of them. */
+	for (unsigned b = 0; b < NLEVEL * NSLOT; b++)
+		t->head[b] = TIMER_NONE;
 	t->free_head = TIMER_NONE;
-	t->fresh = 0;
 	return t;
 
 err_idx:
+	a->free(a->ctx, t->ready);
+err_ready:
 	a->free(a->ctx, t->rec);
 err_rec:
-	a->free(a->ctx, t->heap);
-err_heap:
 	a->free(a->ctx, t);
 err_t:
 	return NULL;
@@ -193,14 +351,51 @@ void dmm_timers_free(struct dmm_timers *t)
 		return;
 	a = t->alloc;
 	dmm_hidx_fini(&t->idx, &a);
+	a.free(a.ctx, t->ready);
 	a.free(a.ctx, t->rec);
-	a.free(a.ctx, t->heap);
 	a.free(a.ctx, t);
+}
+
+/* A record for a new (kind, idx) timer, in the index; TIMER_NONE when full. */
+static uint32_t rec_take(struct dmm_timers *t, unsigned kind, uint32_t idx)
+{
+	uint32_t r;
+
+	/* A freed record first, newest first; then the next one never used. */
+	if (t->free_head == TIMER_NONE && t->fresh == t->capacity)
+		return TIMER_NONE;
+	r = t->free_head != TIMER_NONE ? t->free_head : t->fresh;
+	/* Cannot fail: the index holds capacity references. */
+	if (dmm_hidx_insert(&t->idx, key_hash(kind, idx), r))
+		return TIMER_NONE;
+	if (r == t->free_head)
+		t->free_head = t->rec[r].next;
+	else
+		t->fresh++;
+	t->rec[r].kind = (uint8_t)kind;
+	t->n++;
+	return r;
+}
+
+/*
+ * Timer r, in bucket b of the wheel, moves to a later deadline: it stays
+ * in b (the bucket comes no later than the deadline), whose earliest
+ * deadline is recomputed when it was r's.
+ */
+static void set_later(struct dmm_timers *t, uint32_t r, struct dmm_handle h, dmm_time_t deadline)
+{
+	struct timer_rec *x = &t->rec[r];
+
+	if (x->deadline == t->bmin[x->bucket])
+		bit_set(t->stale, x->bucket, true);
+	x->h = h;
+	x->deadline = deadline;
+	x->seq = t->seq++;
 }
 
 int dmm_timers_set(struct dmm_timers *t, unsigned kind, struct dmm_handle h, dmm_time_t deadline)
 {
-	uint32_t r, pos;
+	uint32_t r;
 
 	if (kind > DMM_TIMER_KIND_MAX)
 		return DMM_ERR_INVAL;
@@ -210,28 +405,21 @@ int dmm_timers_set(struct dmm_timers *t, unsigned kind, struct dmm_handle h, dmm
 			remove_rec(t, r);
 		return 0;
 	}
+	if (r != DMM_HIDX_NONE && t->rec[r].bucket != B_READY && deadline >= t->rec[r].deadline) {
+		set_later(t, r, h, deadline);
+		return 0;
+	}
 	if (r == DMM_HIDX_NONE) {
-		/* A freed record first, newest first; then the next one never used. */
-		if (t->free_head == TIMER_NONE && t->fresh == t->capacity)
+		r = rec_take(t, kind, h.idx);
+		if (r == TIMER_NONE)
 			return DMM_ERR_NOMEM;
-		r = t->free_head != TIMER_NONE ? t->free_head : t->fresh;
-		/* Cannot fail: the index holds capacity references. */
-		if (dmm_hidx_insert(&t->idx, key_hash(kind, h.idx), r))
-			return DMM_ERR_NOMEM;
-		if (r == t->free_head)
-			t->free_head = t->rec[r].pos;
-		else
-			t->fresh++;
-		t->rec[r].kind = kind;
-		pos = t->n++;
 	} else {
-		pos = t->rec[r].pos;
+		unlink_rec(t, r);
 	}
 	t->rec[r].h = h;
-	place(t, pos, (struct heap_node){.deadline = deadline, .rec = r, .seq = t->seq++});
-	/* A replaced timer may move either way; a new one only up. */
-	sift_up(t, pos);
-	sift_down(t, t->rec[r].pos);
+	t->rec[r].deadline = deadline;
+	t->rec[r].seq = t->seq++;
+	place(t, r);
 	return 0;
 }
 
@@ -248,6 +436,11 @@ int dmm_timers_cancel(struct dmm_timers *t, unsigned kind, struct dmm_handle h)
 	return 0;
 }
 
+void dmm_timers_prefetch(const struct dmm_timers *t, unsigned kind, uint32_t idx)
+{
+	dmm_hidx_prefetch(&t->idx, key_hash(kind, idx));
+}
+
 dmm_time_t dmm_timers_get(const struct dmm_timers *t, unsigned kind, struct dmm_handle h)
 {
 	uint32_t r;
@@ -257,21 +450,60 @@ dmm_time_t dmm_timers_get(const struct dmm_timers *t, unsigned kind, struct dmm_
 	r = find(t, kind, h.idx);
 	if (r == DMM_HIDX_NONE || t->rec[r].h.gen != h.gen)
 		return DMM_TIME_NEVER;
-	return t->heap[t->rec[r].pos].deadline;
+	return t->rec[r].deadline;
 }
 
-dmm_time_t dmm_timers_next(const struct dmm_timers *t)
+/*
+ * Bucket b's earliest deadline is stale: the timers whose deadline moved
+ * beyond b (set_later()) go to their bucket now, and the minimum of the
+ * others is taken.
+ */
+static void refresh_bucket(struct dmm_timers *t, unsigned b)
 {
-	return t->n ? t->heap[0].deadline : DMM_TIME_NEVER;
+	uint32_t x = t->head[b], next;
+	unsigned to;
+
+	bit_set(t->stale, b, false);
+	t->bmin[b] = DMM_TIME_NEVER;
+	for (; x != TIMER_NONE; x = next) {
+		next = t->rec[x].next;
+		to = bucket_of(t, t->rec[x].deadline >> TICK_SHIFT);
+		if (to != b) {
+			unlink_rec(t, x);
+			bucket_link(t, x, to);
+		} else if (t->rec[x].deadline < t->bmin[b]) {
+			t->bmin[b] = t->rec[x].deadline;
+		}
+	}
+}
+
+dmm_time_t dmm_timers_next(const struct dmm_timers *ct)
+{
+	/* The table was made writable (dmm_timers_new()): a stale bucket minimum is refreshed in place. */
+	struct dmm_timers *t = (struct dmm_timers *)(uintptr_t)ct;
+	int b;
+
+	if (t->nready)
+		return t->rec[t->ready[0]].deadline;
+	while ((b = first_bucket(t)) >= 0 && bit_get(t->stale, (unsigned)b))
+		refresh_bucket(t, (unsigned)b);
+	return b < 0 ? DMM_TIME_NEVER : t->bmin[b];
 }
 
 int dmm_timers_pop_expired(struct dmm_timers *t, dmm_time_t now, unsigned *kind, struct dmm_handle *h)
 {
 	uint32_t r;
+	int b;
 
-	if (!t->n || t->heap[0].deadline > now)
+	while (!t->nready) {
+		b = first_bucket(t);
+		if (b < 0 || bucket_start(t, (unsigned)b) > now >> TICK_SHIFT)
+			return 0;
+		advance(t, (unsigned)b);
+	}
+	r = t->ready[0];
+	if (t->rec[r].deadline > now)
 		return 0;
-	r = t->heap[0].rec;
 	if (kind)
 		*kind = t->rec[r].kind;
 	if (h)
@@ -292,6 +524,6 @@ uint32_t dmm_timers_capacity(const struct dmm_timers *t)
 
 size_t dmm_timers_bytes(const struct dmm_timers *t)
 {
-	return sizeof(*t) + (size_t)t->capacity * (sizeof(*t->heap) + sizeof(*t->rec)) +
+	return sizeof(*t) + (size_t)t->capacity * (sizeof(*t->rec) + sizeof(*t->ready)) +
 	       dmm_hidx_bytes(&t->idx);
 }

@@ -72,19 +72,20 @@ enum dmm_bce_state { DMM_BCE_ACTIVE, DMM_BCE_DEREG_WAIT, DMM_BCE_HANDOFF_WAIT, D
 
 /*
  * MN-IDs up to this many octets live in the entry (EUI-48/64, IMSI, IPv6
- * and most NAIs); longer ones in the cache's arena, named by a pointer
+ * and short NAIs); longer ones in the cache's arena, named by a pointer
  * stored in the same octets.
  */
-#define DMM_BCE_MNID_INLINE 32
+#define DMM_BCE_MNID_INLINE 16
 
 struct dmm_bce_more; /* a home network prefix beyond the first (bcache.c) */
 
 /*
- * One binding, three cache lines. The keys fill the first line, so a
+ * One binding, two cache lines. The keys fill the first line, so a
  * lookup that matches reads only that line (and, for an MN-ID longer than
  * DMM_BCE_MNID_INLINE octets, its arena block): the handle, the MN-ID and
- * the first HNP. The mnid_* and hnp0/more fields are private: read them
- * with dmm_bce_mnid*() and dmm_bce_hnp*().
+ * the first HNP; the MAG's address, which the LMA's lookup compares,
+ * ends it. The mnid_* and hnp0/more fields are private: read them with
+ * dmm_bce_mnid*() and dmm_bce_hnp*().
  */
 struct dmm_bcache_entry {
 	struct dmm_handle handle;	      /* read-only */
@@ -96,24 +97,18 @@ struct dmm_bcache_entry {
 	uint8_t att;			      /* access technology type (§8.5) */
 	uint8_t hi;			      /* handoff indicator (§8.4) */
 	bool proxy;			      /* proxy registration flag (§5.1) */
-	uint8_t spare;			      /* ends the first cache line */
-	/* Second line and after: what the roles read once the entry is found. */
+	uint8_t state;			      /* enum dmm_bce_state: change through dmm_bcache_set_state() */
+	struct dmm_addr pcoa;		      /* Proxy-CoA: the MAG's address; ends the first cache line */
+	/* Second line: what the roles read once the entry is found. */
 	uint16_t seq;		   /* sequence number of the last accepted PBU */
 	struct dmm_llid llid;	   /* MN link-layer identifier (§8.6) */
-	enum dmm_bce_state state;  /* change through dmm_bcache_set_state() */
-	uint32_t tunnel_id;	   /* bi-directional tunnel to the MAG (dataplane id) */
 	uint32_t handovers;	   /* Proxy-CoA changes on this entry */
+	struct dmm_bce_more *more; /* private: HNPs 2..n_hnp */
 	uint64_t timestamp;	   /* last accepted Timestamp option: 48-bit s, 16-bit 1/65536 s */
 	dmm_time_t lifetime;	   /* granted lifetime */
 	dmm_time_t expires;	   /* when the binding lapses */
-	dmm_time_t created;	   /* first registration */
-	dmm_time_t updated;	   /* last accepted PBU */
-	dmm_time_t reg_time;	   /* last measured registration time (attach → PBA) */
-	struct dmm_bce_more *more; /* private: HNPs 2..n_hnp */
 	/* RFC 8885 §3.2 previous MAARs; NULL unless the cache was made with anchor_lists. */
 	struct dmm_anchor_list *pmaar;
-	struct dmm_addr mn_lla; /* MN link-local address (§8.7) */
-	struct dmm_addr pcoa;	/* Proxy-CoA: the MAG's address */
 };
 
 /*
@@ -211,6 +206,21 @@ void dmm_bcache_del(struct dmm_bcache *bc, struct dmm_bcache_entry *e);
 
 /* The entry named by h, or NULL when h is stale or out of range. */
 struct dmm_bcache_entry *dmm_bcache_get(const struct dmm_bcache *bc, struct dmm_handle h);
+
+/*
+ * Start fetching what dmm_bcache_find_mnid(mnid) and
+ * dmm_bcache_find_prefix(prefix) will read first (either may be NULL),
+ * so that the two index lines come from memory at the same time. Changes
+ * nothing.
+ */
+void dmm_bcache_prefetch(const struct dmm_bcache *bc, const struct dmm_mnid *mnid,
+			 const struct dmm_prefix *prefix);
+
+/* Start fetching the second cache line of e (the times and the sequence number). */
+static inline void dmm_bce_prefetch(const struct dmm_bcache_entry *e)
+{
+	__builtin_prefetch((const char *)e + 64);
+}
 
 /* The first entry for mnid, or NULL. */
 struct dmm_bcache_entry *dmm_bcache_find_mnid(const struct dmm_bcache *bc, const struct dmm_mnid *mnid);

@@ -137,7 +137,17 @@ int dmm_fm_ensure(struct dmm_fm *fm, const struct dmm_intent *in, dmm_time_t now
 unsigned dmm_fm_del_owner_except(struct dmm_fm *fm, struct dmm_handle owner, const uint32_t *keep,
 				 unsigned nkeep);
 
-/* The intent with this id, or NULL. Valid until it is removed. */
+/*
+ * The table keeps intents in a compact form (core/fm.c). dmm_fm_get(),
+ * dmm_fm_next() and dmm_fm_next_owned() return a copy built for the
+ * caller, in one of 4 views of the table used in turn: it stays valid
+ * while fewer than 4 more of these calls are made on fm (a walk that
+ * holds the previous intent and the next one is fine), and it does not
+ * follow later changes (dmm_fm_report()). Of prev, the walks read only
+ * its id: a caller may keep the id and pass an intent with that id.
+ */
+
+/* The intent with this id, or NULL. */
 const struct dmm_intent *dmm_fm_get(const struct dmm_fm *fm, uint32_t id);
 
 /* Iterate: the intent after prev (NULL: the first), or NULL at the end. */
@@ -145,7 +155,7 @@ const struct dmm_intent *dmm_fm_next(const struct dmm_fm *fm, const struct dmm_i
 
 /*
  * The intent of owner after prev (NULL: its first), oldest first, or
- * NULL. O(1): prev must be an intent of owner (else NULL).
+ * NULL. O(1): prev must be a live intent of owner (else NULL).
  */
 const struct dmm_intent *dmm_fm_next_owned(const struct dmm_fm *fm, struct dmm_handle owner,
 					   const struct dmm_intent *prev);
@@ -159,7 +169,7 @@ int dmm_fm_report(struct dmm_fm *fm, uint32_t id, uint64_t packets, uint64_t byt
 /* Number of intents. */
 uint32_t dmm_fm_count(const struct dmm_fm *fm);
 
-/* Bytes allocated for fm: the intent records, their owner links and the owner index. */
+/* Bytes allocated for fm: the intent records, the owner index, the address table and the views. */
 size_t dmm_fm_bytes(const struct dmm_fm *fm);
 
 /* dmm_fm_bytes() per intent of capacity, rounded up: what one more intent of room costs. */

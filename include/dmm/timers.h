@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * All timers of one role instance in one structure (STYLE.md, after
- * WireGuard timers.c): a binary min-heap of {deadline, kind, handle}.
+ * WireGuard timers.c): a hierarchical timing wheel of {deadline, kind,
+ * handle} (core/state/timers.c).
  *
  * A timer names its object by handle, never by pointer; the role resolves
  * the handle when the timer fires and ignores it when stale. Each object
  * has at most one timer per kind: setting (kind, handle) again replaces
  * the old deadline. The (kind, handle.idx) pair is found in O(1) through
- * a hash index; set, cancel and pop are O(log n). Timers with equal
- * deadlines fire in the order they were set.
+ * a hash index; set, cancel and next are O(1), pop O(1) amortized but for
+ * the timers due in the same tick of about 1 ms (a heap of those). Timers
+ * with equal deadlines fire in the order they were set.
  *
  * The role names its kinds; these are the PMIPv6/DMM ones (the rule of
  * each is in core/state/timers.c).
@@ -61,6 +63,9 @@ int dmm_timers_cancel(struct dmm_timers *t, unsigned kind, struct dmm_handle h);
 
 /* Deadline of the kind timer of h (same generation), or DMM_TIME_NEVER. */
 dmm_time_t dmm_timers_get(const struct dmm_timers *t, unsigned kind, struct dmm_handle h);
+
+/* Start fetching what a set, cancel or get of the kind timer of slot idx reads first. Changes nothing. */
+void dmm_timers_prefetch(const struct dmm_timers *t, unsigned kind, uint32_t idx);
 
 /* The earliest deadline, or DMM_TIME_NEVER when nothing is armed. */
 dmm_time_t dmm_timers_next(const struct dmm_timers *t);

@@ -53,7 +53,8 @@ static void check_mnid(const struct dmm_bcache_entry *e, const struct dmm_mnid *
 
 static void test_layout(void)
 {
-	CHECK_EQ(sizeof(struct dmm_bcache_entry), 192);
+	CHECK_EQ(sizeof(struct dmm_bcache_entry), 128);
+	CHECK_EQ(DMM_BCE_MNID_INLINE, 16);
 }
 
 /* Lengths around the inline limit, and long IDs that share their first 20 octets. */
@@ -240,14 +241,14 @@ static void test_sizes(void)
 	}
 	dmm_bcache_free(bc);
 	/* Every failure point of the constructor unwinds without a leak (ASan). */
-	for (int ok = 0; ok < 9; ok++) {
+	for (int ok = 0; ok < 8; ok++) {
 		int left = ok;
 		struct dmm_alloc a = {t_zalloc_limited, t_free, &left};
 
 		CHECK(dmm_bcache_new_sized(&a, &full, 1) == NULL);
 	}
 	{
-		int left = 9;
+		int left = 8;
 		struct dmm_alloc a = {t_zalloc_limited, t_free, &left};
 
 		bc = dmm_bcache_new_sized(&a, &full, 1);

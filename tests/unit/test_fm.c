@@ -556,10 +556,66 @@ static void test_indexed(void)
 	dmm_fm_free(hashed);
 }
 
+/*
+ * The compact records (core/fm.c): tunnel ends are numbers in a table of
+ * capacity + 2 addresses, each held once while an intent names it. An
+ * add that would need one more address than the table holds fails with
+ * DMM_ERR_NOMEM before the backend is called, and leaves nothing; an
+ * address comes back when its last intent goes. The intents callers get
+ * are copies in 4 views used in turn.
+ */
+static void test_addresses(void)
+{
+	struct backend b = {0};
+	struct dmm_fm_ops ops = {.install = be_install, .remove = be_remove, .ctx = &b};
+	struct dmm_fm *fm = dmm_fm_new(&A, 3, &ops); /* 5 addresses */
+	struct dmm_intent in = intent(DMM_FM_ENCAP, H(1, 1), 1);
+	const struct dmm_intent *v[5];
+	int id[3];
+
+	CHECK(fm != NULL);
+	if (!fm)
+		return;
+	for (int i = 0; i < 2; i++) {
+		in.local = addr_last((uint8_t)(100 + 2 * i));
+		in.peer = addr_last((uint8_t)(101 + 2 * i));
+		id[i] = dmm_fm_add(fm, &in, 1000); /* 2 new addresses each: 4 held */
+		CHECK(id[i] > 0);
+	}
+	in.local = addr_last(110);
+	in.peer = addr_last(111);
+	CHECK_EQ(dmm_fm_add(fm, &in, 1000), DMM_ERR_NOMEM); /* 6 > 5 */
+	CHECK_EQ(b.installs, 2);
+	CHECK_EQ(dmm_fm_count(fm), 2);
+	in.local = addr_last(100); /* held already: one new address */
+	id[2] = dmm_fm_add(fm, &in, 1000);
+	CHECK(id[2] > 0);
+	v[0] = dmm_fm_get(fm, (uint32_t)id[2]);
+	CHECK(v[0] && dmm_addr_eq(&v[0]->local, &in.local) && dmm_addr_eq(&v[0]->peer, &in.peer));
+	/* The first intent goes: its peer (101) is free again, its local (100) is still held. */
+	CHECK_EQ(dmm_fm_del(fm, (uint32_t)id[0]), 0);
+	CHECK_EQ(dmm_fm_del(fm, (uint32_t)id[2]), 0);
+	in.local = addr_last(120);
+	in.peer = addr_last(121);
+	id[0] = dmm_fm_add(fm, &in, 1000);
+	CHECK(id[0] > 0);
+	v[1] = dmm_fm_get(fm, (uint32_t)id[1]);
+	struct dmm_addr a102 = addr_last(102);
+
+	CHECK(v[1] && dmm_addr_eq(&v[1]->local, &a102));
+	/* Four views in turn: the fifth copy lands where the first was. */
+	for (int i = 0; i < 5; i++)
+		v[i] = dmm_fm_get(fm, (uint32_t)id[i % 2]);
+	CHECK(v[4] == v[0] && v[1] != v[0] && v[2] != v[0] && v[3] != v[0]);
+	CHECK_EQ(v[4]->id, (uint32_t)id[0]);
+	dmm_fm_free(fm);
+}
+
 int main(void)
 {
 	test_new_args();
 	test_add_del();
+	test_addresses();
 	test_report();
 	test_owners();
 	test_id_range();

@@ -160,6 +160,12 @@ static unsigned walk(const struct dmm_hidx *x, uint32_t hash, uint32_t *out, uns
 	return n;
 }
 
+/* The k-th hash (k small) whose home slot in x is home. */
+static uint32_t at(const struct dmm_hidx *x, uint32_t home, uint32_t k)
+{
+	return (uint32_t)((((uint64_t)home << 32) + x->n - 1) / x->n) + k;
+}
+
 static void test_hidx_table(void)
 {
 	struct dmm_hidx x;
@@ -168,64 +174,67 @@ static void test_hidx_table(void)
 	CHECK_EQ(dmm_hidx_init(&x, &A, 0), DMM_ERR_INVAL);
 	CHECK_EQ(dmm_hidx_init(&x, &A, (1u << 30) + 1), DMM_ERR_INVAL);
 	CHECK_EQ(dmm_hidx_init(&x, &A, 4), 0);
-	CHECK_EQ(x.mask, 7); /* 2 * 4 slots: load factor 0.5 */
-	CHECK_EQ(dmm_hidx_bytes(&x), 8 * sizeof(struct dmm_hidx_slot));
+	CHECK_EQ(x.n, 6); /* 3/2 * 4 slots: load factor 2/3 */
+	CHECK_EQ(dmm_hidx_bytes(&x), 6 * sizeof(struct dmm_hidx_slot));
+	for (uint32_t h = 0; h < 6; h++)
+		CHECK(dmm_hidx_home(&x, at(&x, h, 0)) == h && dmm_hidx_home(&x, at(&x, h, 0) - 1) != h);
 
 	/* Three under home slot 1, one under home 2: slots 1, 2, 3 and 4. */
-	static const struct {
+	const struct {
 		uint32_t hash, ref, slot;
-	} ins[] = {{1, 10, 1}, {9, 11, 2}, {2, 12, 3}, {17, 13, 4}};
+	} ins[] = {
+		{at(&x, 1, 0), 10, 1}, {at(&x, 1, 1), 11, 2}, {at(&x, 2, 0), 12, 3}, {at(&x, 1, 2), 13, 4}};
 	for (size_t i = 0; i < 4; i++) {
 		CHECK_EQ(dmm_hidx_insert(&x, ins[i].hash, ins[i].ref), 0);
 		CHECK_EQ(x.slot[ins[i].slot].ref1, ins[i].ref + 1);
 	}
-	CHECK_EQ(dmm_hidx_insert(&x, 5, 14), DMM_ERR_NOMEM); /* limit 4 */
+	CHECK_EQ(dmm_hidx_insert(&x, at(&x, 5, 0), 14), DMM_ERR_NOMEM); /* limit 4 */
 	CHECK_EQ(x.count, 4);
-	CHECK_EQ(walk(&x, 9, got, 8), 1);
+	CHECK_EQ(walk(&x, at(&x, 1, 1), got, 8), 1);
 	CHECK_EQ(got[0], 11);
-	CHECK_EQ(walk(&x, 2, got, 8), 1);
+	CHECK_EQ(walk(&x, at(&x, 2, 0), got, 8), 1);
 	CHECK_EQ(got[0], 12);
-	CHECK_EQ(walk(&x, 3, got, 8), 0);
-	CHECK_EQ(dmm_hidx_remove(&x, 1, 11), DMM_ERR_NOTFOUND); /* right ref, wrong hash */
-	CHECK_EQ(dmm_hidx_remove(&x, 6, 10), DMM_ERR_NOTFOUND);
+	CHECK_EQ(walk(&x, at(&x, 3, 0), got, 8), 0);
+	CHECK_EQ(dmm_hidx_remove(&x, at(&x, 1, 0), 11), DMM_ERR_NOTFOUND); /* right ref, wrong hash */
+	CHECK_EQ(dmm_hidx_remove(&x, at(&x, 5, 0), 10), DMM_ERR_NOTFOUND);
 
 	/* Removing the head of the chain shifts 11 back to slot 1, 12 to its home slot 2, 13 to slot 3. */
-	CHECK_EQ(dmm_hidx_remove(&x, 1, 10), 0);
+	CHECK_EQ(dmm_hidx_remove(&x, at(&x, 1, 0), 10), 0);
 	CHECK_EQ(x.slot[1].ref1, 11 + 1);
 	CHECK_EQ(x.slot[2].ref1, 12 + 1);
 	CHECK_EQ(x.slot[3].ref1, 13 + 1);
 	CHECK_EQ(x.slot[4].ref1, 0);
-	CHECK_EQ(walk(&x, 17, got, 8), 1);
+	CHECK_EQ(walk(&x, at(&x, 1, 2), got, 8), 1);
 	CHECK_EQ(got[0], 13);
-	CHECK_EQ(walk(&x, 2, got, 8), 1);
+	CHECK_EQ(walk(&x, at(&x, 2, 0), got, 8), 1);
 	CHECK_EQ(x.count, 3);
 	dmm_hidx_fini(&x, &A);
 	CHECK_EQ(dmm_hidx_bytes(&x), 0);
 	dmm_hidx_fini(&x, &A); /* twice is harmless */
 
-	/* Across the end: three under home 7 take slots 7, 0 and 1. */
+	/* Across the end: three under home 5 (the last slot) take slots 5, 0 and 1. */
 	CHECK_EQ(dmm_hidx_init(&x, &A, 4), 0);
-	CHECK_EQ(dmm_hidx_insert(&x, 7, 1), 0);
-	CHECK_EQ(dmm_hidx_insert(&x, 15, 2), 0);
-	CHECK_EQ(dmm_hidx_insert(&x, 7, 3), 0); /* a duplicate hash: a multimap */
-	CHECK_EQ(dmm_hidx_insert(&x, 0, 4), 0); /* home 0, pushed to slot 2 */
+	CHECK_EQ(dmm_hidx_insert(&x, at(&x, 5, 0), 1), 0);
+	CHECK_EQ(dmm_hidx_insert(&x, at(&x, 5, 1), 2), 0);
+	CHECK_EQ(dmm_hidx_insert(&x, at(&x, 5, 0), 3), 0); /* a duplicate hash: a multimap */
+	CHECK_EQ(dmm_hidx_insert(&x, at(&x, 0, 0), 4), 0); /* home 0, pushed to slot 2 */
 	CHECK_EQ(x.slot[0].ref1, 2 + 1);
 	CHECK_EQ(x.slot[1].ref1, 3 + 1);
 	CHECK_EQ(x.slot[2].ref1, 4 + 1);
-	CHECK_EQ(walk(&x, 7, got, 8), 2);
+	CHECK_EQ(walk(&x, at(&x, 5, 0), got, 8), 2);
 	CHECK(got[0] == 1 && got[1] == 3);
-	CHECK_EQ(dmm_hidx_remove(&x, 7, 1), 0);
-	CHECK_EQ(x.slot[7].ref1, 2 + 1); /* shifted back across the end */
+	CHECK_EQ(dmm_hidx_remove(&x, at(&x, 5, 0), 1), 0);
+	CHECK_EQ(x.slot[5].ref1, 2 + 1); /* shifted back across the end */
 	CHECK_EQ(x.slot[0].ref1, 3 + 1);
 	CHECK_EQ(x.slot[1].ref1, 4 + 1); /* home 0 is occupied by 3... */
 	CHECK_EQ(x.slot[2].ref1, 0);
-	CHECK_EQ(walk(&x, 0, got, 8), 1);
+	CHECK_EQ(walk(&x, at(&x, 0, 0), got, 8), 1);
 	CHECK_EQ(got[0], 4);
-	CHECK_EQ(dmm_hidx_remove(&x, 15, 2), 0);
-	CHECK_EQ(x.slot[7].ref1, 3 + 1);
+	CHECK_EQ(dmm_hidx_remove(&x, at(&x, 5, 1), 2), 0);
+	CHECK_EQ(x.slot[5].ref1, 3 + 1);
 	CHECK_EQ(x.slot[0].ref1, 4 + 1); /* ...and now sits at home */
-	CHECK_EQ(walk(&x, 7, got, 8), 1);
-	CHECK_EQ(walk(&x, 0, got, 8), 1);
+	CHECK_EQ(walk(&x, at(&x, 5, 0), got, 8), 1);
+	CHECK_EQ(walk(&x, at(&x, 0, 0), got, 8), 1);
 	dmm_hidx_fini(&x, &A);
 }
 

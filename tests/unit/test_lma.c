@@ -1249,6 +1249,53 @@ static void t_bri_retries(void)
 }
 
 /*
+ * RFC 5846 §8.1 with more handoffs at one moment than the pool of pending
+ * BRIs holds (a quarter of the bindings plus 64, lma.c): every previous
+ * MAG still gets its BRI, the ones beyond the pool untracked (no
+ * retransmission), so of the BRAs that come back exactly those find no
+ * BRI; the others end their BRI.
+ */
+static void t_bri_pool(void)
+{
+	enum { N = 100 }; /* 100 bindings: 25 + 64 = 89 BRIs tracked */
+	struct dmm_lma *lma;
+	struct dmm_prefix p[N];
+	struct dmm_mh_msg m;
+	uint16_t seq[N];
+	char mn[16];
+	uint64_t unexpected;
+
+	MAX_BINDINGS = N;
+	lma = setup(56);
+	MAX_BINDINGS = 64;
+	for (int i = 0; i < N; i++) {
+		snprintf(mn, sizeof(mn), "b%d@x", i);
+		p[i] = reg(lma, &MAG1, mn);
+	}
+	T += DMM_MSEC;
+	for (int i = 0; i < N; i++) {
+		snprintf(mn, sizeof(mn), "b%d@x", i);
+		pbu(&m, mn, &p[i], DMM_HI_BETWEEN_MAGS, 2);
+		harness_clear(&H);
+		deliver(lma, &MAG2, &m);
+		CHECK_EQ(harness_count_type(&H, DMM_MH_BR, DMM_BR_BRI), 1);
+		seq[i] = last_of(DMM_MH_BR, DMM_BR_BRI) ? last_of(DMM_MH_BR, DMM_BR_BRI)->msg.u.br.seq : 0;
+		CHECK_EQ(harness_logged(&H, "(untracked: no room)"), i >= 89);
+	}
+	CHECK_EQ(dmm_role_stats(lma)->bri_sent, N);
+	unexpected = dmm_role_stats(lma)->rx_unexpected;
+	for (int i = 0; i < N; i++)
+		send_bra(lma, &MAG1, seq[i], 0);
+	CHECK_EQ(dmm_role_stats(lma)->rx_unexpected - unexpected, N - 89);
+	/* No BRI is left to retransmit. */
+	harness_clear(&H);
+	T += 10 * DMM_SECOND;
+	dmm_role_expire(lma, T);
+	CHECK_EQ(harness_count_type(&H, DMM_MH_BR, DMM_BR_BRI), 0);
+	dmm_lma_free(lma);
+}
+
+/*
  * issue 9 §2.14: RFC 7389 §5 (Domain-wide-LMA-UPA-Support 0): the PBA
  * carries the LMA-UPA, and the tunnel uses it, only when the PBU carried
  * the option (zero-length or ALL_ZERO).
@@ -1664,6 +1711,7 @@ int main(void)
 	t_bri_from_mag();
 	t_bri_global();
 	t_bri_retries();
+	t_bri_pool();
 	t_upa_when_asked();
 	t_prefix_room();
 	t_dataplane_refused();

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Timers: ordering, replace, cancel, pop, checked against a brute-force shadow. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "dmm/err.h"
@@ -106,8 +107,18 @@ test_table(void)
 	CHECK(dmm_timers_new(&A, 0) == NULL);
 }
 
-/* Random ops against a brute-force shadow indexed by (kind, idx). */
-static void test_random(void)
+/* A random multiplier for times: 1 (maxshift 0) or a power of two up to 2^maxshift. */
+static uint64_t spread(unsigned maxshift)
+{
+	return maxshift ? 1ull << (rnd() % (maxshift + 1)) : 1;
+}
+
+/*
+ * Random ops against a brute-force shadow indexed by (kind, idx). With
+ * maxshift 0 the deadlines are few and close (ties are common); with a
+ * larger one they spread over every level of the wheel (ticks of 2^20 ns).
+ */
+static void test_random(unsigned maxshift)
 {
 	enum { KINDS = 4, IDX = 300, OPS = 60000, CAP = KINDS * IDX };
 	static struct {
@@ -121,6 +132,7 @@ static void test_random(void)
 	uint64_t order = 0;
 	unsigned bad = 0, pops = 0;
 
+	memset(sh, 0, sizeof(sh));
 	for (int op = 0; op < OPS; op++) {
 		unsigned k = (unsigned)(rnd() % KINDS);
 		uint32_t i = (uint32_t)(rnd() % IDX), gen = 1 + (uint32_t)(rnd() % 3);
@@ -128,7 +140,7 @@ static void test_random(void)
 
 		if (r < 55) {
 			/* Few distinct deadlines, so ties are common. */
-			dmm_time_t d = now + rnd() % 64;
+			dmm_time_t d = now + rnd() % 64 * spread(maxshift);
 
 			bad += dmm_timers_set(t, k, H(i, gen), d) != 0;
 			sh[k][i].armed = true;
@@ -150,7 +162,7 @@ static void test_random(void)
 			unsigned kind;
 			struct dmm_handle h;
 
-			now += rnd() % 8;
+			now += rnd() % 8 * spread(maxshift);
 			for (;;) {
 				int bk = -1, bi = -1;
 
@@ -259,7 +271,9 @@ static void test_order(void)
 int main(void)
 {
 	test_table();
-	test_random();
+	test_random(0);
+	test_random(24); /* deadlines over the first levels of the wheel */
+	test_random(40); /* over all of them */
 	test_scale();
 	test_order();
 	return check_report("test_timers");
