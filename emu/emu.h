@@ -184,19 +184,30 @@ enum emu_variant { EMU_VAR_NATIVE, EMU_VAR_DMM, EMU_VAR_PMIP };
 
 struct emu;
 
-/* The emulator's copy of an installed intent, with its counters. */
+/*
+ * The emulator's copy of an installed intent: what forwarding reads, and
+ * its counters; one cache line. Tunnel ends are interned addresses
+ * (emu_addr_intern).
+ */
 struct emu_dp_ent {
-	struct dmm_intent in;
+	struct dmm_addr pfx; /* the prefix's address */
 	uint64_t packets, bytes;
-	uint32_t next, prev; /* chain of the same /64 key, or the "other" list */
-	bool used;
+	uint32_t id; /* 0: a free slot */
+	uint32_t link;
+	uint32_t local, peer; /* interned */
+	uint32_t next;	      /* the next of the same bucket, or of the free list */
+	uint16_t precedence;
+	uint8_t plen, match, action;
 };
 
-/* A slot of an open-addressing map from a non-zero 64-bit key. */
+/* A slot of an open-addressing map from a non-zero 32-bit key. */
 struct emu_map_ent {
-	uint64_t key;
+	uint32_t key;
 	uint32_t val;
 };
+
+/* Lookup classes: an intent is found only by lookups of its own class. */
+enum { EMU_DP_DST, EMU_DP_SRC, EMU_DP_DECAP, EMU_DP_NCLASS };
 
 struct emu_dp {
 	struct emu_dp_ent *v;
@@ -204,15 +215,21 @@ struct emu_dp {
 	uint32_t hwm; /* slots from here on were never used */
 	/* id -> slot */
 	struct emu_map_ent *ids;
-	/* upper 64 bits of a /64 -> first slot of the chain */
+	/* hash of (class, upper 64 bits of a /64) -> first slot of the bucket */
 	struct emu_map_ent *pfx;
 	uint32_t mask;
-	uint32_t other_head; /* intents whose prefix is not a /64 */
+	uint32_t other_head[EMU_DP_NCLASS]; /* intents whose prefix is not a /64, by class */
 	/* BUFFER: packets held until the next install */
 	struct emu_pkt *buf;
 	uint32_t nbuf, buf_cap;
 	bool flush_pending;
 	uint64_t installs, removes;
+};
+
+/* An address an intent names as a tunnel end, and the node that has it. */
+struct emu_iaddr {
+	struct dmm_addr a;
+	uint32_t node; /* UINT32_MAX: none */
 };
 
 struct emu_node {
@@ -477,6 +494,11 @@ struct emu {
 	uint32_t cmd_idx, lma_idx; /* UINT32_MAX when none */
 	double cpu_setup, cpu_run; /* CPU seconds: loading and creating, then the events (--cost) */
 	void *mh_free;		   /* Mobility Header buffers of EMU_MH_BUF bytes for reuse, chained */
+	/* tunnel ends named by intents, interned (dp.c) */
+	struct emu_iaddr *ia;
+	uint32_t nia, ia_cap;
+	uint32_t *ia_map; /* index + 1, open addressing */
+	uint32_t ia_mask;
 };
 
 /* Mobility Header buffers up to this size are kept for reuse (roles.c); larger ones are allocated. */
@@ -524,6 +546,8 @@ bool emu_mn_registered_both(struct emu *e, const struct emu_mn *m);
 /* dp.c */
 int emu_dp_init(struct emu_dp *dp, uint32_t cap, uint32_t buffer_cap);
 void emu_dp_fini(struct emu_dp *dp);
+/* The interned tunnel end addresses (emu_roles_destroy). */
+void emu_iaddr_fini(struct emu *e);
 int emu_dp_install(void *ctx, const struct dmm_intent *in);
 void emu_dp_remove(void *ctx, const struct dmm_intent *in);
 /* A packet arrives at node n (event EV_PKT, or from the MN's access link). */

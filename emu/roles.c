@@ -360,6 +360,7 @@ void emu_roles_destroy(struct emu *e)
 	}
 	dmm_policy_free(e->mag_policy);
 	e->mag_policy = NULL;
+	emu_iaddr_fini(e);
 	while (e->mh_free) {
 		void *b = e->mh_free;
 
