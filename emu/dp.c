@@ -35,23 +35,26 @@
 
 #define NONE UINT32_MAX
 
+/* The first 64 bits of a, as a number to hash (in host order: only equality matters). */
 static uint64_t upper64(const struct dmm_addr *a)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | a->b[i];
+	memcpy(&v, a->b, sizeof(v));
 	return v;
 }
 
 /*
- * The bucket key of a /64 in a class: a hash, never 0. Two keys may
- * collide: a bucket then holds intents of both, and every lookup checks
- * each intent it meets against the packet, so only the time changes.
+ * The bucket key of a /64 in a class: a hash of the /64 with the class + 1
+ * in its two low bits, never 0. The keys of one /64 have neighbouring
+ * home slots: the intents a role installs together for a prefix touch
+ * one cache line of the map. Two keys may collide: a bucket then holds
+ * intents of both, and every lookup checks each intent it meets against
+ * the packet, so only the time changes.
  */
 static uint32_t pfx_key(int cls, const struct dmm_addr *a)
 {
-	return (uint32_t)(dmm_hash_u64(upper64(a) ^ (uint64_t)cls << 62 ^ (uint64_t)cls) >> 32) | 1;
+	return ((uint32_t)(dmm_hash_u64(upper64(a)) >> 32) & ~3u) | (uint32_t)(cls + 1);
 }
 
 static int class_of(uint8_t match, uint8_t action)
@@ -94,65 +97,76 @@ void emu_dp_fini(struct emu_dp *dp)
 }
 
 /*
- * Open addressing with backward-shift deletion; keys are never 0 and a
- * key's home slot is key & mask. The id map's keys are the ids
+ * Open addressing, Robin Hood: keys are never 0, a key's home slot is
+ * key & mask, and along a run of occupied slots the homes never go down
+ * (an insert passes every key no farther from its home than itself). So
+ * a search ends at a key nearer its home than the search has come, and a
+ * deletion shifts back only the keys behind it that are away from home,
+ * stopping at the first one at home. The id map's keys are the ids
  * themselves: fm.c keeps an id's slot index in its low bits, so live ids
- * rarely share a home slot.
+ * sit in long runs, each key at its home, and no operation walks a run.
  */
+static uint32_t dist(uint32_t mask, uint32_t i, uint32_t k)
+{
+	return (i - k) & mask;
+}
+
+/* The slot of key k, or of the first key nearer its home than k would be there (where k belongs). */
+static uint32_t map_seek(const struct emu_map_ent *m, uint32_t mask, uint32_t k)
+{
+	uint32_t i = k & mask;
+
+	for (uint32_t d = 0; m[i].key && m[i].key != k && dist(mask, i, m[i].key) >= d; d++)
+		i = (i + 1) & mask;
+	return i;
+}
+
 static uint32_t *map_find(struct emu_map_ent *m, uint32_t mask, uint32_t k)
 {
-	for (uint32_t i = k & mask;; i = (i + 1) & mask) {
-		if (m[i].key == k)
-			return &m[i].val;
-		if (!m[i].key)
-			return NULL;
-	}
+	uint32_t i = map_seek(m, mask, k);
+
+	return m[i].key == k ? &m[i].val : NULL;
 }
 
 /* The value of key k, added with value v when k is new. */
 static uint32_t *map_get(struct emu_map_ent *m, uint32_t mask, uint32_t k, uint32_t v)
 {
-	uint32_t i = k & mask;
+	uint32_t i = map_seek(m, mask, k), at = i;
+	struct emu_map_ent cur = {k, v};
 
-	while (m[i].key && m[i].key != k)
+	if (m[i].key == k)
+		return &m[i].val;
+	/* k goes at i; the keys from i to the next free slot move up by one. */
+	while (cur.key) {
+		struct emu_map_ent t = m[i];
+
+		m[i] = cur;
+		cur = t;
 		i = (i + 1) & mask;
-	if (!m[i].key) {
-		m[i].key = k;
-		m[i].val = v;
 	}
-	return &m[i].val;
+	return &m[at].val;
 }
 
 static void map_del(struct emu_map_ent *m, uint32_t mask, uint32_t k)
 {
-	uint32_t i = k & mask, j;
+	uint32_t i = map_seek(m, mask, k), j;
 
-	while (m[i].key != k) {
-		if (!m[i].key)
-			return;
-		i = (i + 1) & mask;
+	if (m[i].key != k)
+		return;
+	for (j = (i + 1) & mask; m[j].key && dist(mask, j, m[j].key) > 0; j = (j + 1) & mask) {
+		m[i] = m[j];
+		i = j;
 	}
 	m[i].key = 0;
-	for (j = (i + 1) & mask; m[j].key; j = (j + 1) & mask) {
-		uint32_t home = m[j].key & mask;
-
-		/* Move j back to the hole at i unless its home lies in (i, j]. */
-		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
-			m[i] = m[j];
-			m[j].key = 0;
-			i = j;
-		}
-	}
 }
 
 /* ---- tunnel ends: the few addresses intents name, each with its node ---- */
 
 static uint32_t ia_hash(const struct dmm_addr *a)
 {
-	uint64_t lo = 0;
+	uint64_t lo;
 
-	for (int i = 8; i < 16; i++)
-		lo = lo << 8 | a->b[i];
+	memcpy(&lo, a->b + 8, sizeof(lo));
 	return (uint32_t)(dmm_hash_u64(upper64(a) * 31 + lo) >> 32);
 }
 
@@ -189,15 +203,17 @@ static uint32_t emu_addr_intern(struct emu *e, const struct dmm_addr *a)
 	uint32_t i;
 	struct emu_node *n;
 
+	if (e->nia && dmm_addr_eq(&e->ia[e->ia_last].a, a))
+		return e->ia_last;
 	if (e->nia == e->ia_cap && ia_grow(e))
 		return NONE;
 	for (i = ia_hash(a) & e->ia_mask; e->ia_map[i]; i = (i + 1) & e->ia_mask)
 		if (dmm_addr_eq(&e->ia[e->ia_map[i] - 1].a, a))
-			return e->ia_map[i] - 1;
+			return e->ia_last = e->ia_map[i] - 1;
 	n = emu_node_by_addr(e, a);
 	e->ia[e->nia] = (struct emu_iaddr){.a = *a, .node = n ? n->idx : NONE};
 	e->ia_map[i] = ++e->nia;
-	return e->nia - 1;
+	return e->ia_last = e->nia - 1;
 }
 
 void emu_iaddr_fini(struct emu *e)
@@ -206,7 +222,7 @@ void emu_iaddr_fini(struct emu *e)
 	free(e->ia_map);
 	e->ia = NULL;
 	e->ia_map = NULL;
-	e->nia = e->ia_cap = e->ia_mask = 0;
+	e->nia = e->ia_cap = e->ia_mask = e->ia_last = 0;
 }
 
 /* ---- install and remove ---- */
@@ -315,6 +331,8 @@ static bool contains(const struct emu_dp_ent *x, const struct dmm_addr *a)
 {
 	struct dmm_prefix p = {.addr = x->pfx, .len = x->plen};
 
+	if (x->plen == 64)
+		return !memcmp(x->pfx.b, a->b, 8);
 	return dmm_prefix_contains(&p, a);
 }
 

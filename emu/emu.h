@@ -496,8 +496,8 @@ struct emu {
 	void *mh_free;		   /* Mobility Header buffers of EMU_MH_BUF bytes for reuse, chained */
 	/* tunnel ends named by intents, interned (dp.c) */
 	struct emu_iaddr *ia;
-	uint32_t nia, ia_cap;
-	uint32_t *ia_map; /* index + 1, open addressing */
+	uint32_t nia, ia_cap, ia_last; /* ia_last: the last one looked up */
+	uint32_t *ia_map;	       /* index + 1, open addressing */
 	uint32_t ia_mask;
 };
 
