@@ -296,6 +296,15 @@ struct emu_paths {
 
 /* ---- mobile nodes ---- */
 
+/* A prefix an MN has an address from. */
+struct emu_mn_pfx {
+	struct dmm_prefix p;
+	uint32_t anchor; /* node whose pool holds p, or UINT32_MAX */
+	bool preferred;
+	uint32_t active;      /* sessions using it */
+	dmm_time_t idle_from; /* last session end, or the advertisement at this attach */
+};
+
 struct emu_mn {
 	uint32_t idx;	      /* 1-based: also its access link id */
 	uint32_t home_lma;    /* node index */
@@ -323,15 +332,9 @@ struct emu_mn {
 	uint32_t first_ar;   /* index into e->mag_list */
 	uint32_t attach_seq; /* attachments so far */
 	bool reg_seen;	     /* a REGISTERED event since the current attach */
-	/* addresses from the router advertisements (MN events) */
-	struct emu_mn_pfx {
-		struct dmm_prefix p;
-		uint32_t anchor; /* node whose pool holds p, or UINT32_MAX */
-		bool preferred;
-		uint32_t active;      /* sessions using it */
-		dmm_time_t idle_from; /* last session end, or the advertisement at this attach */
-	} pfx[DMM_MN_EVENT_MAX_PREFIX];
-	uint8_t npfx;
+	/* addresses from the router advertisements (MN events), up to DMM_MN_EVENT_MAX_PREFIX */
+	struct emu_mn_pfx *pfx;
+	uint8_t npfx, pfx_cap;
 	dmm_time_t attached_at;
 	uint64_t sig_initial; /* MH messages before the first move */
 	bool initial_done;

@@ -110,8 +110,10 @@ int emu_mns_start(struct emu *e)
 
 void emu_mns_fini(struct emu *e)
 {
-	for (uint32_t i = 0; i < e->nmns; i++)
+	for (uint32_t i = 0; i < e->nmns; i++) {
 		free(e->mns[i].dl_seen);
+		free(e->mns[i].pfx);
+	}
 	free(e->sess);
 	free(e->rel);
 	e->sess = NULL;
@@ -262,6 +264,22 @@ static void record_release(struct emu *e, struct emu_mn *m, struct emu_mn_pfx *x
 	};
 }
 
+/* Room for one more prefix of m (most MNs only ever have one). */
+static bool pfx_room(struct emu_mn *m)
+{
+	uint8_t cap = m->pfx_cap ? (uint8_t)(m->pfx_cap * 2) : 1;
+	struct emu_mn_pfx *v;
+
+	if (m->npfx < m->pfx_cap)
+		return true;
+	v = realloc(m->pfx, sizeof(*v) * cap);
+	if (!v)
+		return false;
+	m->pfx = v;
+	m->pfx_cap = cap;
+	return true;
+}
+
 /* The router advertisement of ev: the MN's address set follows it. */
 static void update_addresses(struct emu *e, struct emu_mn *m, const struct dmm_mn_event *ev, bool first)
 {
@@ -287,7 +305,7 @@ static void update_addresses(struct emu *e, struct emu_mn *m, const struct dmm_m
 			continue;
 		}
 		if (!x) {
-			if (m->npfx == DMM_MN_EVENT_MAX_PREFIX)
+			if (m->npfx == DMM_MN_EVENT_MAX_PREFIX || !pfx_room(m))
 				continue;
 			x = &m->pfx[m->npfx++];
 			memset(x, 0, sizeof(*x));

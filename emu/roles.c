@@ -112,11 +112,16 @@ static const struct dmm_alloc emu_alloc = {emu_zalloc, emu_free, NULL};
 
 static uint32_t mag_capacity(const struct emu *e)
 {
-	uint64_t avg = e->nmns / e->nmags + 1;
+	uint64_t avg = e->nmns / e->nmags + 1, sd = 1;
 	uint64_t c = avg + avg / 2 + 64; /* uniform attachment: many standard deviations above the mean */
 
 	if (e->cfg.mag_max_mns)
 		return e->cfg.mag_max_mns;
+	/* Eight standard deviations (about sqrt(avg)) where that is less: the MAGs' tables are most of the memory. */
+	while (sd * sd < avg)
+		sd++;
+	if (avg + 8 * sd + 64 < c)
+		c = avg + 8 * sd + 64;
 	return (uint32_t)(c < e->nmns + 8 ? c : e->nmns + 8);
 }
 
