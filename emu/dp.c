@@ -421,6 +421,37 @@ void emu_dp_sync(struct emu *e)
 	}
 }
 
+void emu_prefetch(struct emu *e, const struct emu_event *ev)
+{
+	const struct emu_pkt *p = &ev->u.pkt;
+	const struct emu_dp *dp;
+
+	switch (ev->type) {
+	case EV_MN_ATTACH:
+	case EV_MN_DETACH:
+	case EV_DOWNLINK:
+	case EV_UPLINK:
+		if (ev->mn < e->nmns)
+			__builtin_prefetch(&e->mns[ev->mn]);
+		return;
+	case EV_PKT:
+		dp = &e->nodes[ev->node].dp;
+		if (p->flow >= 1 && p->flow <= e->nmns)
+			__builtin_prefetch(&e->mns[p->flow - 1]);
+		if (!dp->pfx)
+			return;
+		if (p->tunnelled)
+			__builtin_prefetch(&dp->pfx[pfx_key(EMU_DP_DECAP, &p->dst) & dp->mask]);
+		else if (p->in_link)
+			__builtin_prefetch(&dp->pfx[pfx_key(EMU_DP_SRC, &p->src) & dp->mask]);
+		else
+			__builtin_prefetch(&dp->pfx[pfx_key(EMU_DP_DST, &p->dst) & dp->mask]);
+		return;
+	default:
+		return;
+	}
+}
+
 /* Send p from node a to node b over the path (it arrives as EV_PKT). */
 static void travel(struct emu *e, uint32_t a, uint32_t b, const struct emu_pkt *p)
 {

@@ -156,6 +156,8 @@ void emu_engine_fini(struct emu_engine *e);
 int emu_schedule(struct emu_engine *e, dmm_time_t at, const struct emu_event *ev);
 /* Take the earliest event into *out, advance now; false when none is left. */
 bool emu_next(struct emu_engine *e, struct emu_event *out);
+/* The next event of the current bucket (the one emu_next() takes next), or NULL. */
+const struct emu_event *emu_peek(const struct emu_engine *e);
 
 /* ---- topology ---- */
 
@@ -558,6 +560,8 @@ void emu_dp_arrive(struct emu *e, struct emu_node *n, struct emu_pkt *p);
 void emu_dp_flush(struct emu *e, struct emu_node *n);
 /* Report the counters of every intent of the LMAs and MAGs to their roles (end of the run). */
 void emu_dp_sync(struct emu *e);
+/* Start loading what event ev will read: its MN, or its packet's bucket in the node's data plane. */
+void emu_prefetch(struct emu *e, const struct emu_event *ev);
 /* Send a plain packet from node n towards the owner of its destination. */
 void emu_dp_route(struct emu *e, struct emu_node *n, struct emu_pkt *p);
 

@@ -383,6 +383,11 @@ static bool advance(struct emu_engine *e)
 	return true;
 }
 
+const struct emu_event *emu_peek(const struct emu_engine *e)
+{
+	return e->n ? &e->slab[e->heap[0].slot] : NULL;
+}
+
 bool emu_next(struct emu_engine *e, struct emu_event *out)
 {
 	struct emu_heap_ent top;
@@ -390,9 +395,9 @@ bool emu_next(struct emu_engine *e, struct emu_event *out)
 	if (e->n == 0 && !advance(e))
 		return false;
 	top = heap_pop(e->heap, &e->n);
-	if (e->n)
-		__builtin_prefetch(
-			&e->slab[e->heap[0].slot]); /* the next event: its load overlaps this one's run */
+	/* The next events: their loads overlap this one's run (one of heap[1], heap[2] is the one after next). */
+	for (uint32_t i = 0; i < 3 && i < e->n; i++)
+		__builtin_prefetch(&e->slab[e->heap[i].slot]);
 	memcpy(out, &e->slab[top.slot], ev_size(e->slab[top.slot].type));
 	e->free_slots[e->nfree++] = top.slot;
 	e->now = top.at;

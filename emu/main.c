@@ -69,6 +69,10 @@ static void run(struct emu *e)
 		emu_schedule(&e->eng, e->kills[i].at, &ev);
 	}
 	while (emu_next(&e->eng, &ev)) {
+		const struct emu_event *next = emu_peek(&e->eng);
+
+		if (next)
+			emu_prefetch(e, next);
 		switch (ev.type) {
 		case EV_ROLE_TIMER:
 			emu_on_role_timer(e, &ev);
