@@ -154,6 +154,8 @@ int emu_engine_init(struct emu_engine *e);
 void emu_engine_fini(struct emu_engine *e);
 /* Schedule a copy of ev at time at (not before now). Returns 0 or -1 (memory). */
 int emu_schedule(struct emu_engine *e, dmm_time_t at, const struct emu_event *ev);
+/* The same with the sequence number seq, taken from e->seq earlier (the event keeps that place among equal times). */
+int emu_schedule_seq(struct emu_engine *e, dmm_time_t at, uint64_t seq, const struct emu_event *ev);
 /* Take the earliest event into *out, advance now; false when none is left. */
 bool emu_next(struct emu_engine *e, struct emu_event *out);
 /* The next event of the current bucket (the one emu_next() takes next), or NULL. */
@@ -250,8 +252,15 @@ struct emu_node {
 	struct dmm_cmd *cmd;
 	struct dmm_env env;
 	struct dmm_log log;
-	dmm_time_t timer_at;
-	uint64_t timer_gen;
+	dmm_time_t timer_at; /* the role's deadline, as last asked */
+	/*
+	 * Its timer event (roles.c): the one the order of events has (time
+	 * lt_at, sequence lt_seq), and the one in the queue (ph_*, generation
+	 * timer_gen), never later.
+	 */
+	dmm_time_t lt_at, ph_at;
+	uint64_t lt_seq, ph_seq, timer_gen;
+	bool lt_live, ph_live;
 	bool dead;
 	dmm_time_t killed_at;
 	/* LMA */
@@ -499,6 +508,7 @@ struct emu {
 	uint32_t cmd_idx, lma_idx; /* UINT32_MAX when none */
 	double cpu_setup, cpu_run; /* CPU seconds: loading and creating, then the events (--cost) */
 	void *mh_free;		   /* Mobility Header buffers of EMU_MH_BUF bytes for reuse, chained */
+	bool stop_set;		   /* EV_STOP is in the queue */
 	/* tunnel ends named by intents, interned (dp.c) */
 	struct emu_iaddr *ia;
 	uint32_t nia, ia_cap, ia_last; /* ia_last: the last one looked up */

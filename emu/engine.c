@@ -304,7 +304,7 @@ static size_t ev_size(uint8_t type)
 	return offsetof(struct emu_event, u);
 }
 
-int emu_schedule(struct emu_engine *e, dmm_time_t at, const struct emu_event *ev)
+int emu_schedule_seq(struct emu_engine *e, dmm_time_t at, uint64_t seq, const struct emu_event *ev)
 {
 	struct emu_heap_ent x;
 	uint64_t b;
@@ -315,7 +315,7 @@ int emu_schedule(struct emu_engine *e, dmm_time_t at, const struct emu_event *ev
 	if (slab_reserve(e))
 		return -1;
 	x.at = at;
-	x.seq = e->seq;
+	x.seq = seq;
 	x.slot = e->free_slots[e->nfree - 1];
 	b = at >> EMU_BUCKET_SHIFT;
 	/* now lies in the current bucket, so b >= cur. */
@@ -328,8 +328,15 @@ int emu_schedule(struct emu_engine *e, dmm_time_t at, const struct emu_event *ev
 	if (rc)
 		return -1;
 	e->nfree--;
-	e->seq++;
 	memcpy(&e->slab[x.slot], ev, ev_size(ev->type));
+	return 0;
+}
+
+int emu_schedule(struct emu_engine *e, dmm_time_t at, const struct emu_event *ev)
+{
+	if (emu_schedule_seq(e, at, e->seq, ev))
+		return -1;
+	e->seq++;
 	return 0;
 }
 

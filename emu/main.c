@@ -61,6 +61,7 @@ static void run(struct emu *e)
 	memset(&ev, 0, sizeof(ev));
 	ev.type = EV_STOP;
 	emu_schedule(&e->eng, e->cfg.duration, &ev);
+	e->stop_set = true;
 	for (uint32_t i = 0; i < e->nkills; i++) {
 		memset(&ev, 0, sizeof(ev));
 		ev.type = EV_KILL;

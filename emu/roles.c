@@ -374,9 +374,42 @@ void emu_roles_destroy(struct emu *e)
 	}
 }
 
-void emu_role_resched(struct emu *e, struct emu_node *n)
+/*
+ * A role's timer. Every change of its deadline makes a timer event (time
+ * and sequence number, counted as processed if it comes before the stop),
+ * and only the latest is live: the others would pop and do nothing. So the
+ * queue holds one event per role, the earliest needed: when it pops early
+ * it is put back at the live event's time and sequence number, so the
+ * timer runs exactly where that event would have.
+ */
+static void timer_push(struct emu *e, struct emu_node *n, dmm_time_t at, uint64_t seq)
 {
 	struct emu_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_ROLE_TIMER;
+	ev.node = n->idx;
+	ev.gen = ++n->timer_gen;
+	n->ph_live = emu_schedule_seq(&e->eng, at, seq, &ev) == 0;
+	n->ph_at = at;
+	n->ph_seq = seq;
+}
+
+static void timer_set(struct emu *e, struct emu_node *n, dmm_time_t at)
+{
+	if (at < e->eng.now)
+		at = e->eng.now;
+	n->lt_at = at;
+	n->lt_seq = e->eng.seq++;
+	n->lt_live = true;
+	if (at < e->cfg.duration || (at == e->cfg.duration && !e->stop_set))
+		e->eng.processed++;
+	if (!n->ph_live || at < n->ph_at || (at == n->ph_at && n->lt_seq < n->ph_seq))
+		timer_push(e, n, at, n->lt_seq);
+}
+
+void emu_role_resched(struct emu *e, struct emu_node *n)
+{
 	dmm_time_t d;
 
 	if (n->dead)
@@ -385,14 +418,9 @@ void emu_role_resched(struct emu *e, struct emu_node *n)
 	if (d == n->timer_at)
 		return;
 	n->timer_at = d;
-	n->timer_gen++;
-	if (d == DMM_TIME_NEVER)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = EV_ROLE_TIMER;
-	ev.node = n->idx;
-	ev.gen = n->timer_gen;
-	emu_schedule(&e->eng, d, &ev);
+	n->lt_live = false;
+	if (d != DMM_TIME_NEVER)
+		timer_set(e, n, d);
 }
 
 void emu_role_after_input(struct emu *e, struct emu_node *n)
@@ -419,19 +447,24 @@ void emu_on_role_timer(struct emu *e, const struct emu_event *ev)
 	struct emu_node *n = &e->nodes[ev->node];
 	dmm_time_t now = e->eng.now;
 
+	e->eng.processed--; /* counted in timer_set() */
 	if (n->dead || ev->gen != n->timer_gen)
 		return;
+	n->ph_live = false;
+	if (!n->lt_live)
+		return;
+	if (n->lt_seq != n->ph_seq) {
+		timer_push(e, n, n->lt_at, n->lt_seq);
+		return;
+	}
+	n->lt_live = false;
 	n->timer_at = DMM_TIME_NEVER;
 	n->ops->expire(n->inst, now);
 	emu_role_after_input(e, n);
 	if (n->timer_at <= now && n->timer_at != DMM_TIME_NEVER) {
 		/* A role that keeps asking for the past would stall virtual time. */
-		struct emu_event t = *ev;
-
 		e->role_timer_stalls++;
-		n->timer_gen++;
-		t.gen = n->timer_gen;
-		emu_schedule(&e->eng, now + DMM_USEC, &t);
+		timer_set(e, n, now + DMM_USEC);
 	}
 }
 
