@@ -6,9 +6,9 @@
  * dmm_env whose callbacks are ours. Sent
  * Mobility Headers travel as the encoded bytes the role produced, over
  * the shortest path with its delay, jitter and loss draws. Each role has
- * at most one live timer event: after every input its next deadline is
- * asked again, and a changed deadline supersedes the pending event
- * (stale ones carry an older generation and are ignored).
+ * one timer: after every input its next deadline is asked again, and a
+ * changed deadline takes the place in the order of events of a new event
+ * (see timer_set()), with one event per role in the queue.
  */
 #include <stdlib.h>
 #include <string.h>
