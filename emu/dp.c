@@ -69,7 +69,8 @@ int emu_dp_init(struct emu_dp *dp, uint32_t cap, uint32_t buffer_cap)
 	uint32_t size = 16;
 
 	memset(dp, 0, sizeof(*dp));
-	while (size < cap * 2)
+	/* Maps at most 80 % full when every slot is used (Robin Hood keeps the probes short). */
+	while (size < cap + cap / 4)
 		size <<= 1;
 	dp->cap = cap;
 	/* Zeroed and filled from the front: pages never used stay untouched. */
