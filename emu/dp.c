@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The emulator's data plane: the backend that executes forwarding intents
- * (fm.h) in memory. Per node a table of installed intents, looked up by id
- * and by prefix (a hash on the upper 64 bits for /64s, a list for the
- * rest). A packet arriving at a node:
+ * (fm.h) in memory. Per node a table of installed intents of one cache
+ * line each, looked up by id and by prefix: a hash of the upper 64 bits
+ * of a /64 and the lookup class (DECAP, SRC, DST: the intents a packet
+ * can match at that step), a list per class for the other lengths. A
+ * packet arriving at a node:
  *
  *   tunnelled to this node  -> DECAP intent from that peer whose prefix
  *                              holds the inner destination or source;
@@ -33,29 +35,33 @@
 
 #define NONE UINT32_MAX
 
-static uint64_t mix(uint64_t x)
+/* The first 64 bits of a, as a number to hash (in host order: only equality matters). */
+static uint64_t upper64(const struct dmm_addr *a)
 {
-	return dmm_hash_u64(x) | 1;
+	uint64_t v;
+
+	memcpy(&v, a->b, sizeof(v));
+	return v;
 }
 
 /*
- * The id map's key: the id itself, placed so that its home slot is id &
- * mask. Ids are never 0; a backend that reuses an id's low bits for the
- * next intent (fm.c keeps a slot index there) finds that slot still in
- * the cache.
+ * The bucket key of a /64 in a class: a hash of the /64 with the class + 1
+ * in its two low bits, never 0. The keys of one /64 have neighbouring
+ * home slots: the intents a role installs together for a prefix touch
+ * one cache line of the map. Two keys may collide: a bucket then holds
+ * intents of both, and every lookup checks each intent it meets against
+ * the packet, so only the time changes.
  */
-static uint64_t id_key(uint32_t id)
+static uint32_t pfx_key(int cls, const struct dmm_addr *a)
 {
-	return (uint64_t)id << 7;
+	return ((uint32_t)(dmm_hash_u64(upper64(a)) >> 32) & ~3u) | (uint32_t)(cls + 1);
 }
 
-static uint64_t upper64(const struct dmm_addr *a)
+static int class_of(uint8_t match, uint8_t action)
 {
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | a->b[i];
-	return v;
+	if (action == DMM_FM_DECAP)
+		return EMU_DP_DECAP;
+	return match == DMM_FM_SRC ? EMU_DP_SRC : EMU_DP_DST;
 }
 
 int emu_dp_init(struct emu_dp *dp, uint32_t cap, uint32_t buffer_cap)
@@ -63,7 +69,8 @@ int emu_dp_init(struct emu_dp *dp, uint32_t cap, uint32_t buffer_cap)
 	uint32_t size = 16;
 
 	memset(dp, 0, sizeof(*dp));
-	while (size < cap * 2)
+	/* Maps at most 80 % full when every slot is used (Robin Hood keeps the probes short). */
+	while (size < cap + cap / 4)
 		size <<= 1;
 	dp->cap = cap;
 	/* Zeroed and filled from the front: pages never used stay untouched. */
@@ -76,7 +83,8 @@ int emu_dp_init(struct emu_dp *dp, uint32_t cap, uint32_t buffer_cap)
 		return -1;
 	dp->mask = size - 1;
 	dp->free_head = NONE;
-	dp->other_head = NONE;
+	for (int c = 0; c < EMU_DP_NCLASS; c++)
+		dp->other_head[c] = NONE;
 	return 0;
 }
 
@@ -89,94 +97,187 @@ void emu_dp_fini(struct emu_dp *dp)
 	memset(dp, 0, sizeof(*dp));
 }
 
-/* Open addressing with backward-shift deletion; keys are never 0. */
-static uint32_t *map_find(struct emu_map_ent *m, uint32_t mask, uint64_t k)
+/*
+ * Open addressing, Robin Hood: keys are never 0, a key's home slot is
+ * key & mask, and along a run of occupied slots the homes never go down
+ * (an insert passes every key no farther from its home than itself). So
+ * a search ends at a key nearer its home than the search has come, and a
+ * deletion shifts back only the keys behind it that are away from home,
+ * stopping at the first one at home. The id map's keys are the ids
+ * themselves: fm.c keeps an id's slot index in its low bits, so live ids
+ * sit in long runs, each key at its home, and no operation walks a run.
+ */
+static uint32_t dist(uint32_t mask, uint32_t i, uint32_t k)
 {
-	for (uint32_t i = (uint32_t)(k >> 7) & mask;; i = (i + 1) & mask) {
-		if (m[i].key == k)
-			return &m[i].val;
-		if (!m[i].key)
-			return NULL;
+	return (i - k) & mask;
+}
+
+/* The slot of key k, or of the first key nearer its home than k would be there (where k belongs). */
+static uint32_t map_seek(const struct emu_map_ent *m, uint32_t mask, uint32_t k)
+{
+	uint32_t i = k & mask;
+
+	for (uint32_t d = 0; m[i].key && m[i].key != k && dist(mask, i, m[i].key) >= d; d++)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static uint32_t *map_find(struct emu_map_ent *m, uint32_t mask, uint32_t k)
+{
+	uint32_t i = map_seek(m, mask, k);
+
+	return m[i].key == k ? &m[i].val : NULL;
+}
+
+/* The value of key k, added with value v when k is new. */
+static uint32_t *map_get(struct emu_map_ent *m, uint32_t mask, uint32_t k, uint32_t v)
+{
+	uint32_t i = map_seek(m, mask, k), at = i;
+	struct emu_map_ent cur = {k, v};
+
+	if (m[i].key == k)
+		return &m[i].val;
+	/* k goes at i; the keys from i to the next free slot move up by one. */
+	while (cur.key) {
+		struct emu_map_ent t = m[i];
+
+		m[i] = cur;
+		cur = t;
+		i = (i + 1) & mask;
 	}
+	return &m[at].val;
 }
 
-static void map_put(struct emu_map_ent *m, uint32_t mask, uint64_t k, uint32_t v)
+static void map_del(struct emu_map_ent *m, uint32_t mask, uint32_t k)
 {
-	uint32_t i = (uint32_t)(k >> 7) & mask;
+	uint32_t i = map_seek(m, mask, k), j;
 
-	while (m[i].key && m[i].key != k)
-		i = (i + 1) & mask;
-	m[i].key = k;
-	m[i].val = v;
-}
-
-static void map_del(struct emu_map_ent *m, uint32_t mask, uint64_t k)
-{
-	uint32_t i = (uint32_t)(k >> 7) & mask, j;
-
-	while (m[i].key != k) {
-		if (!m[i].key)
-			return;
-		i = (i + 1) & mask;
+	if (m[i].key != k)
+		return;
+	for (j = (i + 1) & mask; m[j].key && dist(mask, j, m[j].key) > 0; j = (j + 1) & mask) {
+		m[i] = m[j];
+		i = j;
 	}
 	m[i].key = 0;
-	for (j = (i + 1) & mask; m[j].key; j = (j + 1) & mask) {
-		uint32_t home = (uint32_t)(m[j].key >> 7) & mask;
-
-		/* Move j back to the hole at i unless its home lies in (i, j]. */
-		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
-			m[i] = m[j];
-			m[j].key = 0;
-			i = j;
-		}
-	}
 }
 
-static bool is64(const struct dmm_intent *in)
+/* ---- tunnel ends: the few addresses intents name, each with its node ---- */
+
+static uint32_t ia_hash(const struct dmm_addr *a)
 {
-	return in->prefix.len == 64;
+	uint64_t lo;
+
+	memcpy(&lo, a->b + 8, sizeof(lo));
+	return (uint32_t)(dmm_hash_u64(upper64(a) * 31 + lo) >> 32);
+}
+
+static int ia_grow(struct emu *e)
+{
+	uint32_t size = e->ia_mask ? (e->ia_mask + 1) * 2 : 64;
+	uint32_t *map = calloc(size, sizeof(*map));
+	struct emu_iaddr *v = realloc(e->ia, sizeof(*v) * size / 2);
+
+	if (!map || !v) {
+		free(map);
+		if (v)
+			e->ia = v;
+		return -1;
+	}
+	e->ia = v;
+	e->ia_cap = size / 2;
+	free(e->ia_map);
+	e->ia_map = map;
+	e->ia_mask = size - 1;
+	for (uint32_t k = 0; k < e->nia; k++) {
+		uint32_t i = ia_hash(&e->ia[k].a) & e->ia_mask;
+
+		while (map[i])
+			i = (i + 1) & e->ia_mask;
+		map[i] = k + 1;
+	}
+	return 0;
+}
+
+/* The index of address a among the interned ones (added when new), or NONE (memory). */
+static uint32_t emu_addr_intern(struct emu *e, const struct dmm_addr *a)
+{
+	uint32_t i;
+	struct emu_node *n;
+
+	if (e->nia && dmm_addr_eq(&e->ia[e->ia_last].a, a))
+		return e->ia_last;
+	if (e->nia == e->ia_cap && ia_grow(e))
+		return NONE;
+	for (i = ia_hash(a) & e->ia_mask; e->ia_map[i]; i = (i + 1) & e->ia_mask)
+		if (dmm_addr_eq(&e->ia[e->ia_map[i] - 1].a, a))
+			return e->ia_last = e->ia_map[i] - 1;
+	n = emu_node_by_addr(e, a);
+	e->ia[e->nia] = (struct emu_iaddr){.a = *a, .node = n ? n->idx : NONE};
+	e->ia_map[i] = ++e->nia;
+	return e->ia_last = e->nia - 1;
+}
+
+void emu_iaddr_fini(struct emu *e)
+{
+	free(e->ia);
+	free(e->ia_map);
+	e->ia = NULL;
+	e->ia_map = NULL;
+	e->nia = e->ia_cap = e->ia_mask = e->ia_last = 0;
+}
+
+/* ---- install and remove ---- */
+
+/* The head of the bucket x belongs in: a map value, or an "other" list. */
+static uint32_t *bucket(struct emu_dp *dp, const struct emu_dp_ent *x, bool add)
+{
+	int cls = class_of(x->match, x->action);
+	uint32_t k;
+
+	if (x->plen != 64)
+		return &dp->other_head[cls];
+	k = pfx_key(cls, &x->pfx);
+	return add ? map_get(dp->pfx, dp->mask, k, NONE) : map_find(dp->pfx, dp->mask, k);
 }
 
 int emu_dp_install(void *ctx, const struct dmm_intent *in)
 {
 	struct emu_node *n = ctx;
+	struct emu *e = n->emu;
 	struct emu_dp *dp = &n->dp;
-	uint32_t s = dp->free_head, *head;
+	uint32_t s = dp->free_head, *head, local, peer;
 	struct emu_dp_ent *x;
 
 	if (in->match > DMM_FM_SRC || in->action > DMM_FM_DROP || in->prefix.len > 128)
 		return -2; /* DMM_ERR_INVAL */
 	if (s == NONE && dp->hwm == dp->cap)
 		return -3; /* DMM_ERR_NOMEM */
+	local = emu_addr_intern(e, &in->local);
+	peer = emu_addr_intern(e, &in->peer);
+	if (local == NONE || peer == NONE)
+		return -3;
 	if (s == NONE)
 		s = dp->hwm++;
 	else
 		dp->free_head = dp->v[s].next;
 	x = &dp->v[s];
-	memset(x, 0, sizeof(*x));
-	x->in = *in;
-	x->used = true;
-	map_put(dp->ids, dp->mask, id_key(in->id), s);
-	if (is64(in)) {
-		uint64_t k = mix(upper64(&in->prefix.addr));
-
-		head = map_find(dp->pfx, dp->mask, k);
-		x->next = head ? *head : NONE;
-		x->prev = NONE;
-		if (head)
-			dp->v[*head].prev = s;
-		map_put(dp->pfx, dp->mask, k, s);
-	} else {
-		x->next = dp->other_head;
-		x->prev = NONE;
-		if (dp->other_head != NONE)
-			dp->v[dp->other_head].prev = s;
-		dp->other_head = s;
-	}
+	*x = (struct emu_dp_ent){.pfx = in->prefix.addr,
+				 .id = in->id,
+				 .link = in->link,
+				 .local = local,
+				 .peer = peer,
+				 .precedence = in->precedence,
+				 .plen = in->prefix.len,
+				 .match = in->match,
+				 .action = in->action};
+	*map_get(dp->ids, dp->mask, in->id, s) = s;
+	head = bucket(dp, x, true);
+	x->next = *head;
+	*head = s;
 	dp->count++;
 	dp->installs++;
 	if (in->action == DMM_FM_ENCAP)
-		n->emu->encap_now++;
+		e->encap_now++;
 	/* A new intent may be what buffered packets wait for. */
 	if (dp->nbuf && !dp->flush_pending) {
 		struct emu_event ev;
@@ -185,44 +286,55 @@ int emu_dp_install(void *ctx, const struct dmm_intent *in)
 		ev.type = EV_FLUSH;
 		ev.node = n->idx;
 		dp->flush_pending = true;
-		emu_schedule(&n->emu->eng, n->emu->eng.now, &ev);
+		emu_schedule(&e->eng, e->eng.now, &ev);
 	}
 	return 0;
+}
+
+/* Take slot s out of its bucket (newest first, so it is near the head). */
+static void unlink_slot(struct emu_dp *dp, uint32_t s)
+{
+	struct emu_dp_ent *x = &dp->v[s];
+	uint32_t *head = bucket(dp, x, false), *h = head;
+
+	while (*h != s)
+		h = &dp->v[*h].next;
+	*h = x->next;
+	if (*head == NONE && x->plen == 64)
+		map_del(dp->pfx, dp->mask, pfx_key(class_of(x->match, x->action), &x->pfx));
 }
 
 void emu_dp_remove(void *ctx, const struct dmm_intent *in)
 {
 	struct emu_node *n = ctx;
 	struct emu_dp *dp = &n->dp;
-	uint32_t *sp = map_find(dp->ids, dp->mask, id_key(in->id)), s;
+	uint32_t *sp = map_find(dp->ids, dp->mask, in->id), s;
 	struct emu_dp_ent *x;
 
 	if (!sp)
 		return;
 	s = *sp;
 	x = &dp->v[s];
-	map_del(dp->ids, dp->mask, id_key(in->id));
-	if (x->prev != NONE) {
-		dp->v[x->prev].next = x->next;
-	} else if (is64(&x->in)) {
-		uint64_t k = mix(upper64(&x->in.prefix.addr));
-
-		if (x->next != NONE)
-			map_put(dp->pfx, dp->mask, k, x->next);
-		else
-			map_del(dp->pfx, dp->mask, k);
-	} else {
-		dp->other_head = x->next;
-	}
-	if (x->next != NONE)
-		dp->v[x->next].prev = x->prev;
-	if (x->in.action == DMM_FM_ENCAP)
+	map_del(dp->ids, dp->mask, in->id);
+	unlink_slot(dp, s);
+	if (x->action == DMM_FM_ENCAP)
 		n->emu->encap_now--;
-	x->used = false;
+	x->id = 0;
 	x->next = dp->free_head;
 	dp->free_head = s;
 	dp->count--;
 	dp->removes++;
+}
+
+/* ---- lookup ---- */
+
+static bool contains(const struct emu_dp_ent *x, const struct dmm_addr *a)
+{
+	struct dmm_prefix p = {.addr = x->pfx, .len = x->plen};
+
+	if (x->plen == 64)
+		return !memcmp(x->pfx.b, a->b, 8);
+	return dmm_prefix_contains(&p, a);
 }
 
 /* Is ent a better match than best? PDR precedence, then the longer prefix. */
@@ -230,48 +342,55 @@ static bool better(const struct emu_dp_ent *ent, const struct emu_dp_ent *best)
 {
 	if (!best)
 		return true;
-	if (ent->in.precedence != best->in.precedence)
-		return ent->in.precedence < best->in.precedence;
-	return ent->in.prefix.len > best->in.prefix.len;
+	if (ent->precedence != best->precedence)
+		return ent->precedence < best->precedence;
+	return ent->plen > best->plen;
 }
 
-typedef bool (*match_fn)(const struct dmm_intent *in, const struct emu_pkt *p);
+typedef bool (*match_fn)(const struct emu *e, const struct emu_dp_ent *x, const struct emu_pkt *p);
 
-static struct emu_dp_ent *scan(struct emu_dp *dp, uint32_t s, match_fn fn, const struct emu_pkt *p,
-			       struct emu_dp_ent *best)
+static struct emu_dp_ent *scan(const struct emu *e, struct emu_dp *dp, uint32_t s, match_fn fn,
+			       const struct emu_pkt *p, struct emu_dp_ent *best)
 {
 	for (; s != NONE; s = dp->v[s].next)
-		if (fn(&dp->v[s].in, p) && better(&dp->v[s], best))
+		if (fn(e, &dp->v[s], p) && better(&dp->v[s], best))
 			best = &dp->v[s];
 	return best;
 }
 
-static struct emu_dp_ent *lookup(struct emu_dp *dp, const struct dmm_addr *key, match_fn fn,
-				 const struct emu_pkt *p, struct emu_dp_ent *best)
+/*
+ * The best intent of class cls for a packet whose key address is key: the
+ * bucket of key's /64, then the intents of other lengths. In each, newer
+ * intents come first and win ties, as they always have.
+ */
+static struct emu_dp_ent *lookup(const struct emu *e, struct emu_dp *dp, int cls, const struct dmm_addr *key,
+				 match_fn fn, const struct emu_pkt *p)
 {
-	uint32_t *head = map_find(dp->pfx, dp->mask, mix(upper64(key)));
+	uint32_t *head = map_find(dp->pfx, dp->mask, pfx_key(cls, key));
+	struct emu_dp_ent *best = NULL;
 
 	if (head)
-		best = scan(dp, *head, fn, p, best);
-	return scan(dp, dp->other_head, fn, p, best);
+		best = scan(e, dp, *head, fn, p, best);
+	return scan(e, dp, dp->other_head[cls], fn, p, best);
 }
 
-static bool m_decap(const struct dmm_intent *in, const struct emu_pkt *p)
+static bool m_decap(const struct emu *e, const struct emu_dp_ent *x, const struct emu_pkt *p)
 {
-	return in->action == DMM_FM_DECAP && dmm_addr_eq(&in->peer, &p->osrc) &&
-	       (dmm_prefix_contains(&in->prefix, &p->dst) || dmm_prefix_contains(&in->prefix, &p->src));
+	return x->action == DMM_FM_DECAP && dmm_addr_eq(&e->ia[x->peer].a, &p->osrc) &&
+	       (contains(x, &p->dst) || contains(x, &p->src));
 }
 
-static bool m_src(const struct dmm_intent *in, const struct emu_pkt *p)
+static bool m_src(const struct emu *e, const struct emu_dp_ent *x, const struct emu_pkt *p)
 {
-	return in->match == DMM_FM_SRC && in->action != DMM_FM_DECAP &&
-	       (in->link == 0 || in->link == p->in_link) && dmm_prefix_contains(&in->prefix, &p->src);
+	(void)e;
+	return x->match == DMM_FM_SRC && x->action != DMM_FM_DECAP &&
+	       (x->link == 0 || x->link == p->in_link) && contains(x, &p->src);
 }
 
-static bool m_dst(const struct dmm_intent *in, const struct emu_pkt *p)
+static bool m_dst(const struct emu *e, const struct emu_dp_ent *x, const struct emu_pkt *p)
 {
-	return in->match == DMM_FM_DST && in->action != DMM_FM_DECAP &&
-	       dmm_prefix_contains(&in->prefix, &p->dst);
+	(void)e;
+	return x->match == DMM_FM_DST && x->action != DMM_FM_DECAP && contains(x, &p->dst);
 }
 
 static struct emu_flow_stats *fs(struct emu *e, const struct emu_pkt *p)
@@ -282,10 +401,10 @@ static struct emu_flow_stats *fs(struct emu *e, const struct emu_pkt *p)
 static void count(struct emu *e, struct emu_node *n, struct emu_dp_ent *x, const struct emu_pkt *p)
 {
 	x->packets++;
-	x->bytes += p->size + (x->in.action == DMM_FM_ENCAP ? 40u : 0u);
+	x->bytes += p->size + (x->action == DMM_FM_ENCAP ? 40u : 0u);
 	/* A MAAR sees its counters move: its idle release (GAP2-1) depends on it. */
 	if (n->maar)
-		dmm_fm_report(dmm_role_fm(n->maar), x->in.id, x->packets, x->bytes, e->eng.now);
+		dmm_fm_report(dmm_role_fm(n->maar), x->id, x->packets, x->bytes, e->eng.now);
 }
 
 void emu_dp_sync(struct emu *e)
@@ -297,9 +416,40 @@ void emu_dp_sync(struct emu *e)
 		for (uint32_t s = 0; fm && s < n->dp.hwm; s++) {
 			struct emu_dp_ent *x = &n->dp.v[s];
 
-			if (x->used && x->packets)
-				dmm_fm_report(fm, x->in.id, x->packets, x->bytes, e->eng.now);
+			if (x->id && x->packets)
+				dmm_fm_report(fm, x->id, x->packets, x->bytes, e->eng.now);
 		}
+	}
+}
+
+void emu_prefetch(struct emu *e, const struct emu_event *ev)
+{
+	const struct emu_pkt *p = &ev->u.pkt;
+	const struct emu_dp *dp;
+
+	switch (ev->type) {
+	case EV_MN_ATTACH:
+	case EV_MN_DETACH:
+	case EV_DOWNLINK:
+	case EV_UPLINK:
+		if (ev->mn < e->nmns)
+			__builtin_prefetch(&e->mns[ev->mn]);
+		return;
+	case EV_PKT:
+		dp = &e->nodes[ev->node].dp;
+		if (p->flow >= 1 && p->flow <= e->nmns)
+			__builtin_prefetch(&e->mns[p->flow - 1]);
+		if (!dp->pfx)
+			return;
+		if (p->tunnelled)
+			__builtin_prefetch(&dp->pfx[pfx_key(EMU_DP_DECAP, &p->dst) & dp->mask]);
+		else if (p->in_link)
+			__builtin_prefetch(&dp->pfx[pfx_key(EMU_DP_SRC, &p->src) & dp->mask]);
+		else
+			__builtin_prefetch(&dp->pfx[pfx_key(EMU_DP_DST, &p->dst) & dp->mask]);
+		return;
+	default:
+		return;
 	}
 }
 
@@ -383,9 +533,9 @@ static void forward(struct emu *e, struct emu_node *n, struct emu_pkt *p)
 	struct emu_node *peer;
 
 	if (p->in_link)
-		x = lookup(&n->dp, &p->src, m_src, p, NULL);
+		x = lookup(e, &n->dp, EMU_DP_SRC, &p->src, m_src, p);
 	else
-		x = lookup(&n->dp, &p->dst, m_dst, p, NULL);
+		x = lookup(e, &n->dp, EMU_DP_DST, &p->dst, m_dst, p);
 	if (!x) {
 		/* No intent. An anchor owns its pool: no binding means no route. */
 		if (own_pool(n, &p->dst)) {
@@ -400,15 +550,15 @@ static void forward(struct emu *e, struct emu_node *n, struct emu_pkt *p)
 		return;
 	}
 	count(e, n, x, p);
-	switch (x->in.action) {
+	switch (x->action) {
 	case DMM_FM_ENCAP:
-		peer = emu_node_by_addr(e, &x->in.peer);
-		if (!peer) {
+		if (e->ia[x->peer].node == NONE) {
 			fs(e, p)->lost_no_route++;
 			return;
 		}
-		p->osrc = dmm_addr_is_zero(&x->in.local) ? n->addr : x->in.local;
-		p->odst = x->in.peer;
+		peer = &e->nodes[e->ia[x->peer].node];
+		p->osrc = dmm_addr_is_zero(&e->ia[x->local].a) ? n->addr : e->ia[x->local].a;
+		p->odst = e->ia[x->peer].a;
 		p->tunnelled = 1;
 		p->in_link = 0;
 		if (p->anchor == UINT16_MAX &&
@@ -417,7 +567,7 @@ static void forward(struct emu *e, struct emu_node *n, struct emu_pkt *p)
 		travel(e, n->idx, peer->idx, p);
 		return;
 	case DMM_FM_DELIVER:
-		deliver(e, n, x->in.link, p);
+		deliver(e, n, x->link, p);
 		return;
 	case DMM_FM_BUFFER:
 		buffer(e, n, p);
@@ -448,10 +598,10 @@ void emu_dp_arrive(struct emu *e, struct emu_node *n, struct emu_pkt *p)
 		return;
 	}
 	if (p->tunnelled) {
-		struct emu_dp_ent *x = lookup(&n->dp, &p->dst, m_decap, p, NULL);
+		struct emu_dp_ent *x = lookup(e, &n->dp, EMU_DP_DECAP, &p->dst, m_decap, p);
 
 		if (!x)
-			x = lookup(&n->dp, &p->src, m_decap, p, NULL);
+			x = lookup(e, &n->dp, EMU_DP_DECAP, &p->src, m_decap, p);
 		if (!x) {
 			fs(e, p)->lost_no_decap++;
 			return;

@@ -154,8 +154,12 @@ int emu_engine_init(struct emu_engine *e);
 void emu_engine_fini(struct emu_engine *e);
 /* Schedule a copy of ev at time at (not before now). Returns 0 or -1 (memory). */
 int emu_schedule(struct emu_engine *e, dmm_time_t at, const struct emu_event *ev);
+/* The same with the sequence number seq, taken from e->seq earlier (the event keeps that place among equal times). */
+int emu_schedule_seq(struct emu_engine *e, dmm_time_t at, uint64_t seq, const struct emu_event *ev);
 /* Take the earliest event into *out, advance now; false when none is left. */
 bool emu_next(struct emu_engine *e, struct emu_event *out);
+/* The next event of the current bucket (the one emu_next() takes next), or NULL. */
+const struct emu_event *emu_peek(const struct emu_engine *e);
 
 /* ---- topology ---- */
 
@@ -184,19 +188,30 @@ enum emu_variant { EMU_VAR_NATIVE, EMU_VAR_DMM, EMU_VAR_PMIP };
 
 struct emu;
 
-/* The emulator's copy of an installed intent, with its counters. */
+/*
+ * The emulator's copy of an installed intent: what forwarding reads, and
+ * its counters; one cache line. Tunnel ends are interned addresses
+ * (emu_addr_intern).
+ */
 struct emu_dp_ent {
-	struct dmm_intent in;
+	struct dmm_addr pfx; /* the prefix's address */
 	uint64_t packets, bytes;
-	uint32_t next, prev; /* chain of the same /64 key, or the "other" list */
-	bool used;
+	uint32_t id; /* 0: a free slot */
+	uint32_t link;
+	uint32_t local, peer; /* interned */
+	uint32_t next;	      /* the next of the same bucket, or of the free list */
+	uint16_t precedence;
+	uint8_t plen, match, action;
 };
 
-/* A slot of an open-addressing map from a non-zero 64-bit key. */
+/* A slot of an open-addressing map from a non-zero 32-bit key. */
 struct emu_map_ent {
-	uint64_t key;
+	uint32_t key;
 	uint32_t val;
 };
+
+/* Lookup classes: an intent is found only by lookups of its own class. */
+enum { EMU_DP_DST, EMU_DP_SRC, EMU_DP_DECAP, EMU_DP_NCLASS };
 
 struct emu_dp {
 	struct emu_dp_ent *v;
@@ -204,15 +219,21 @@ struct emu_dp {
 	uint32_t hwm; /* slots from here on were never used */
 	/* id -> slot */
 	struct emu_map_ent *ids;
-	/* upper 64 bits of a /64 -> first slot of the chain */
+	/* hash of (class, upper 64 bits of a /64) -> first slot of the bucket */
 	struct emu_map_ent *pfx;
 	uint32_t mask;
-	uint32_t other_head; /* intents whose prefix is not a /64 */
+	uint32_t other_head[EMU_DP_NCLASS]; /* intents whose prefix is not a /64, by class */
 	/* BUFFER: packets held until the next install */
 	struct emu_pkt *buf;
 	uint32_t nbuf, buf_cap;
 	bool flush_pending;
 	uint64_t installs, removes;
+};
+
+/* An address an intent names as a tunnel end, and the node that has it. */
+struct emu_iaddr {
+	struct dmm_addr a;
+	uint32_t node; /* UINT32_MAX: none */
 };
 
 struct emu_node {
@@ -231,8 +252,15 @@ struct emu_node {
 	struct dmm_cmd *cmd;
 	struct dmm_env env;
 	struct dmm_log log;
-	dmm_time_t timer_at;
-	uint64_t timer_gen;
+	dmm_time_t timer_at; /* the role's deadline, as last asked */
+	/*
+	 * Its timer event (roles.c): the one the order of events has (time
+	 * lt_at, sequence lt_seq), and the one in the queue (ph_*, generation
+	 * timer_gen), never later.
+	 */
+	dmm_time_t lt_at, ph_at;
+	uint64_t lt_seq, ph_seq, timer_gen;
+	bool lt_live, ph_live;
 	bool dead;
 	dmm_time_t killed_at;
 	/* LMA */
@@ -279,6 +307,15 @@ struct emu_paths {
 
 /* ---- mobile nodes ---- */
 
+/* A prefix an MN has an address from. */
+struct emu_mn_pfx {
+	struct dmm_prefix p;
+	uint32_t anchor; /* node whose pool holds p, or UINT32_MAX */
+	bool preferred;
+	uint32_t active;      /* sessions using it */
+	dmm_time_t idle_from; /* last session end, or the advertisement at this attach */
+};
+
 struct emu_mn {
 	uint32_t idx;	      /* 1-based: also its access link id */
 	uint32_t home_lma;    /* node index */
@@ -306,15 +343,9 @@ struct emu_mn {
 	uint32_t first_ar;   /* index into e->mag_list */
 	uint32_t attach_seq; /* attachments so far */
 	bool reg_seen;	     /* a REGISTERED event since the current attach */
-	/* addresses from the router advertisements (MN events) */
-	struct emu_mn_pfx {
-		struct dmm_prefix p;
-		uint32_t anchor; /* node whose pool holds p, or UINT32_MAX */
-		bool preferred;
-		uint32_t active;      /* sessions using it */
-		dmm_time_t idle_from; /* last session end, or the advertisement at this attach */
-	} pfx[DMM_MN_EVENT_MAX_PREFIX];
-	uint8_t npfx;
+	/* addresses from the router advertisements (MN events), up to DMM_MN_EVENT_MAX_PREFIX */
+	struct emu_mn_pfx *pfx;
+	uint8_t npfx, pfx_cap;
 	dmm_time_t attached_at;
 	uint64_t sig_initial; /* MH messages before the first move */
 	bool initial_done;
@@ -477,6 +508,12 @@ struct emu {
 	uint32_t cmd_idx, lma_idx; /* UINT32_MAX when none */
 	double cpu_setup, cpu_run; /* CPU seconds: loading and creating, then the events (--cost) */
 	void *mh_free;		   /* Mobility Header buffers of EMU_MH_BUF bytes for reuse, chained */
+	bool stop_set;		   /* EV_STOP is in the queue */
+	/* tunnel ends named by intents, interned (dp.c) */
+	struct emu_iaddr *ia;
+	uint32_t nia, ia_cap, ia_last; /* ia_last: the last one looked up */
+	uint32_t *ia_map;	       /* index + 1, open addressing */
+	uint32_t ia_mask;
 };
 
 /* Mobility Header buffers up to this size are kept for reuse (roles.c); larger ones are allocated. */
@@ -524,6 +561,8 @@ bool emu_mn_registered_both(struct emu *e, const struct emu_mn *m);
 /* dp.c */
 int emu_dp_init(struct emu_dp *dp, uint32_t cap, uint32_t buffer_cap);
 void emu_dp_fini(struct emu_dp *dp);
+/* The interned tunnel end addresses (emu_roles_destroy). */
+void emu_iaddr_fini(struct emu *e);
 int emu_dp_install(void *ctx, const struct dmm_intent *in);
 void emu_dp_remove(void *ctx, const struct dmm_intent *in);
 /* A packet arrives at node n (event EV_PKT, or from the MN's access link). */
@@ -531,6 +570,8 @@ void emu_dp_arrive(struct emu *e, struct emu_node *n, struct emu_pkt *p);
 void emu_dp_flush(struct emu *e, struct emu_node *n);
 /* Report the counters of every intent of the LMAs and MAGs to their roles (end of the run). */
 void emu_dp_sync(struct emu *e);
+/* Start loading what event ev will read: its MN, or its packet's bucket in the node's data plane. */
+void emu_prefetch(struct emu *e, const struct emu_event *ev);
 /* Send a plain packet from node n towards the owner of its destination. */
 void emu_dp_route(struct emu *e, struct emu_node *n, struct emu_pkt *p);
 

@@ -304,7 +304,7 @@ static size_t ev_size(uint8_t type)
 	return offsetof(struct emu_event, u);
 }
 
-int emu_schedule(struct emu_engine *e, dmm_time_t at, const struct emu_event *ev)
+int emu_schedule_seq(struct emu_engine *e, dmm_time_t at, uint64_t seq, const struct emu_event *ev)
 {
 	struct emu_heap_ent x;
 	uint64_t b;
@@ -315,7 +315,7 @@ int emu_schedule(struct emu_engine *e, dmm_time_t at, const struct emu_event *ev
 	if (slab_reserve(e))
 		return -1;
 	x.at = at;
-	x.seq = e->seq;
+	x.seq = seq;
 	x.slot = e->free_slots[e->nfree - 1];
 	b = at >> EMU_BUCKET_SHIFT;
 	/* now lies in the current bucket, so b >= cur. */
@@ -328,8 +328,15 @@ int emu_schedule(struct emu_engine *e, dmm_time_t at, const struct emu_event *ev
 	if (rc)
 		return -1;
 	e->nfree--;
-	e->seq++;
 	memcpy(&e->slab[x.slot], ev, ev_size(ev->type));
+	return 0;
+}
+
+int emu_schedule(struct emu_engine *e, dmm_time_t at, const struct emu_event *ev)
+{
+	if (emu_schedule_seq(e, at, e->seq, ev))
+		return -1;
+	e->seq++;
 	return 0;
 }
 
@@ -383,6 +390,11 @@ static bool advance(struct emu_engine *e)
 	return true;
 }
 
+const struct emu_event *emu_peek(const struct emu_engine *e)
+{
+	return e->n ? &e->slab[e->heap[0].slot] : NULL;
+}
+
 bool emu_next(struct emu_engine *e, struct emu_event *out)
 {
 	struct emu_heap_ent top;
@@ -390,9 +402,9 @@ bool emu_next(struct emu_engine *e, struct emu_event *out)
 	if (e->n == 0 && !advance(e))
 		return false;
 	top = heap_pop(e->heap, &e->n);
-	if (e->n)
-		__builtin_prefetch(
-			&e->slab[e->heap[0].slot]); /* the next event: its load overlaps this one's run */
+	/* The next events: their loads overlap this one's run (one of heap[1], heap[2] is the one after next). */
+	for (uint32_t i = 0; i < 3 && i < e->n; i++)
+		__builtin_prefetch(&e->slab[e->heap[i].slot]);
 	memcpy(out, &e->slab[top.slot], ev_size(e->slab[top.slot].type));
 	e->free_slots[e->nfree++] = top.slot;
 	e->now = top.at;

@@ -12,6 +12,7 @@
  * by side.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,7 @@ static void run(struct emu *e)
 	memset(&ev, 0, sizeof(ev));
 	ev.type = EV_STOP;
 	emu_schedule(&e->eng, e->cfg.duration, &ev);
+	e->stop_set = true;
 	for (uint32_t i = 0; i < e->nkills; i++) {
 		memset(&ev, 0, sizeof(ev));
 		ev.type = EV_KILL;
@@ -68,6 +70,10 @@ static void run(struct emu *e)
 		emu_schedule(&e->eng, e->kills[i].at, &ev);
 	}
 	while (emu_next(&e->eng, &ev)) {
+		const struct emu_event *next = emu_peek(&e->eng);
+
+		if (next)
+			emu_prefetch(e, next);
 		switch (ev.type) {
 		case EV_ROLE_TIMER:
 			emu_on_role_timer(e, &ev);
@@ -323,6 +329,11 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
+	/*
+	 * Tables of 64 KiB and more come zeroed from mmap: calloc() need not
+	 * clear them, and pages a table never uses take no memory.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	t0 = wall_now();
 	c0 = cpu_now();
 	e = simulate(&a.o, a.scenario, a.compare ? EMU_VAR_DMM : a.variant, &rc);

@@ -110,8 +110,10 @@ int emu_mns_start(struct emu *e)
 
 void emu_mns_fini(struct emu *e)
 {
-	for (uint32_t i = 0; i < e->nmns; i++)
+	for (uint32_t i = 0; i < e->nmns; i++) {
 		free(e->mns[i].dl_seen);
+		free(e->mns[i].pfx);
+	}
 	free(e->sess);
 	free(e->rel);
 	e->sess = NULL;
@@ -262,6 +264,22 @@ static void record_release(struct emu *e, struct emu_mn *m, struct emu_mn_pfx *x
 	};
 }
 
+/* Room for one more prefix of m (most MNs only ever have one). */
+static bool pfx_room(struct emu_mn *m)
+{
+	uint8_t cap = m->pfx_cap ? (uint8_t)(m->pfx_cap * 2) : 1;
+	struct emu_mn_pfx *v;
+
+	if (m->npfx < m->pfx_cap)
+		return true;
+	v = realloc(m->pfx, sizeof(*v) * cap);
+	if (!v)
+		return false;
+	m->pfx = v;
+	m->pfx_cap = cap;
+	return true;
+}
+
 /* The router advertisement of ev: the MN's address set follows it. */
 static void update_addresses(struct emu *e, struct emu_mn *m, const struct dmm_mn_event *ev, bool first)
 {
@@ -287,7 +305,7 @@ static void update_addresses(struct emu *e, struct emu_mn *m, const struct dmm_m
 			continue;
 		}
 		if (!x) {
-			if (m->npfx == DMM_MN_EVENT_MAX_PREFIX)
+			if (m->npfx == DMM_MN_EVENT_MAX_PREFIX || !pfx_room(m))
 				continue;
 			x = &m->pfx[m->npfx++];
 			memset(x, 0, sizeof(*x));
@@ -490,23 +508,63 @@ void emu_mn_delivered(struct emu *e, struct emu_mn *m, const struct emu_pkt *p, 
 	}
 }
 
-void emu_mn_attribute_mh(struct emu *e, const uint8_t *buf, size_t len)
+/*
+ * The MN a PBU or PBA names, from its bytes as the roles encoded them: six
+ * octets of header and six of fixed part (RFC 6275 §6.1.7, §6.1.8), then
+ * the options (§6.2); the first MN-ID option (RFC 4283) if it is one of
+ * ours (emu_mn_from_mnid). 0 otherwise, and the decoder decides.
+ */
+static uint32_t raw_mn(const uint8_t *buf, size_t len)
+{
+	size_t total, off = 12;
+
+	if (len < 12 || buf[0] != DMM_MH_PAYLOAD_PROTO || (buf[2] != DMM_MH_BU && buf[2] != DMM_MH_BA))
+		return 0;
+	total = ((size_t)buf[1] + 1) * 8;
+	if (total > len)
+		return 0;
+	while (off < total) {
+		const uint8_t *o = buf + off;
+
+		if (o[0] == DMM_OPT_PAD1) {
+			off++;
+			continue;
+		}
+		if (total - off < 2 || total - off - 2 < o[1])
+			return 0;
+		if (o[0] == DMM_OPT_MNID) {
+			if (o[1] != 7 || o[2] != DMM_MNID_EUI48 || o[3] != 0x02 || o[4] != 0)
+				return 0;
+			return (uint32_t)o[5] << 24 | (uint32_t)o[6] << 16 | (uint32_t)o[7] << 8 | o[8];
+		}
+		off += 2u + o[1];
+	}
+	return 0;
+}
+
+/* The MN a Mobility Header names, through the decoder; NULL when none of ours. */
+static struct emu_mn *decoded_mn(struct emu *e, const uint8_t *buf, size_t len)
 {
 	static struct dmm_mh_msg msg;
 	const struct dmm_mh_opt *o;
 	struct dmm_mnid id;
-	struct emu_mn *m;
 
 	/* Heartbeats name no MN: skip decoding them. */
 	if (len < 3 || buf[2] == DMM_MH_HB || dmm_mh_decode(&msg, buf, len) < 0 ||
-	    !(o = dmm_mh_find_opt(&msg, DMM_OPT_MNID, NULL))) {
-		e->mh_no_mnid++;
-		return;
-	}
+	    !(o = dmm_mh_find_opt(&msg, DMM_OPT_MNID, NULL)))
+		return NULL;
 	id.subtype = o->u.mnid.subtype;
 	id.len = o->u.mnid.id.len;
 	memcpy(id.id, o->u.mnid.id.b, id.len);
-	m = mn_of(e, emu_mn_from_mnid(&id));
+	return mn_of(e, emu_mn_from_mnid(&id));
+}
+
+void emu_mn_attribute_mh(struct emu *e, const uint8_t *buf, size_t len)
+{
+	struct emu_mn *m = mn_of(e, raw_mn(buf, len));
+
+	if (!m)
+		m = decoded_mn(e, buf, len);
 	if (!m) {
 		e->mh_no_mnid++;
 		return;

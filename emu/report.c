@@ -333,13 +333,13 @@ static json_t *signalling_json(struct emu *e, uint64_t sig_ho_total)
 			 e->nho ? r6((double)sig_ho_total / (double)e->nho) : 0.0);
 }
 
-/* Packets counted by the intents of fm. */
+/* Packets counted by the intents of fm (the walk ends at the last one: the table's tail stays untouched). */
 static uint64_t intent_packets(const struct dmm_fm *fm)
 {
 	const struct dmm_intent *in = NULL;
 	uint64_t pk = 0;
 
-	while ((in = dmm_fm_next(fm, in)) != NULL)
+	for (uint32_t left = dmm_fm_count(fm); left && (in = dmm_fm_next(fm, in)) != NULL; left--)
 		pk += in->packets;
 	return pk;
 }

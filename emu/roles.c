@@ -6,9 +6,9 @@
  * dmm_env whose callbacks are ours. Sent
  * Mobility Headers travel as the encoded bytes the role produced, over
  * the shortest path with its delay, jitter and loss draws. Each role has
- * at most one live timer event: after every input its next deadline is
- * asked again, and a changed deadline supersedes the pending event
- * (stale ones carry an older generation and are ignored).
+ * one timer: after every input its next deadline is asked again, and a
+ * changed deadline takes the place in the order of events of a new event
+ * (see timer_set()), with one event per role in the queue.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -112,11 +112,16 @@ static const struct dmm_alloc emu_alloc = {emu_zalloc, emu_free, NULL};
 
 static uint32_t mag_capacity(const struct emu *e)
 {
-	uint64_t avg = e->nmns / e->nmags + 1;
+	uint64_t avg = e->nmns / e->nmags + 1, sd = 1;
 	uint64_t c = avg + avg / 2 + 64; /* uniform attachment: many standard deviations above the mean */
 
 	if (e->cfg.mag_max_mns)
 		return e->cfg.mag_max_mns;
+	/* Eight standard deviations (about sqrt(avg)) where that is less: the MAGs' tables are most of the memory. */
+	while (sd * sd < avg)
+		sd++;
+	if (avg + 8 * sd + 64 < c)
+		c = avg + 8 * sd + 64;
 	return (uint32_t)(c < e->nmns + 8 ? c : e->nmns + 8);
 }
 
@@ -360,6 +365,7 @@ void emu_roles_destroy(struct emu *e)
 	}
 	dmm_policy_free(e->mag_policy);
 	e->mag_policy = NULL;
+	emu_iaddr_fini(e);
 	while (e->mh_free) {
 		void *b = e->mh_free;
 
@@ -368,9 +374,42 @@ void emu_roles_destroy(struct emu *e)
 	}
 }
 
-void emu_role_resched(struct emu *e, struct emu_node *n)
+/*
+ * A role's timer. Every change of its deadline makes a timer event (time
+ * and sequence number, counted as processed if it comes before the stop),
+ * and only the latest is live: the others would pop and do nothing. So the
+ * queue holds one event per role, the earliest needed: when it pops early
+ * it is put back at the live event's time and sequence number, so the
+ * timer runs exactly where that event would have.
+ */
+static void timer_push(struct emu *e, struct emu_node *n, dmm_time_t at, uint64_t seq)
 {
 	struct emu_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_ROLE_TIMER;
+	ev.node = n->idx;
+	ev.gen = ++n->timer_gen;
+	n->ph_live = emu_schedule_seq(&e->eng, at, seq, &ev) == 0;
+	n->ph_at = at;
+	n->ph_seq = seq;
+}
+
+static void timer_set(struct emu *e, struct emu_node *n, dmm_time_t at)
+{
+	if (at < e->eng.now)
+		at = e->eng.now;
+	n->lt_at = at;
+	n->lt_seq = e->eng.seq++;
+	n->lt_live = true;
+	if (at < e->cfg.duration || (at == e->cfg.duration && !e->stop_set))
+		e->eng.processed++;
+	if (!n->ph_live || at < n->ph_at || (at == n->ph_at && n->lt_seq < n->ph_seq))
+		timer_push(e, n, at, n->lt_seq);
+}
+
+void emu_role_resched(struct emu *e, struct emu_node *n)
+{
 	dmm_time_t d;
 
 	if (n->dead)
@@ -379,14 +418,9 @@ void emu_role_resched(struct emu *e, struct emu_node *n)
 	if (d == n->timer_at)
 		return;
 	n->timer_at = d;
-	n->timer_gen++;
-	if (d == DMM_TIME_NEVER)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = EV_ROLE_TIMER;
-	ev.node = n->idx;
-	ev.gen = n->timer_gen;
-	emu_schedule(&e->eng, d, &ev);
+	n->lt_live = false;
+	if (d != DMM_TIME_NEVER)
+		timer_set(e, n, d);
 }
 
 void emu_role_after_input(struct emu *e, struct emu_node *n)
@@ -413,19 +447,24 @@ void emu_on_role_timer(struct emu *e, const struct emu_event *ev)
 	struct emu_node *n = &e->nodes[ev->node];
 	dmm_time_t now = e->eng.now;
 
+	e->eng.processed--; /* counted in timer_set() */
 	if (n->dead || ev->gen != n->timer_gen)
 		return;
+	n->ph_live = false;
+	if (!n->lt_live)
+		return;
+	if (n->lt_seq != n->ph_seq) {
+		timer_push(e, n, n->lt_at, n->lt_seq);
+		return;
+	}
+	n->lt_live = false;
 	n->timer_at = DMM_TIME_NEVER;
 	n->ops->expire(n->inst, now);
 	emu_role_after_input(e, n);
 	if (n->timer_at <= now && n->timer_at != DMM_TIME_NEVER) {
 		/* A role that keeps asking for the past would stall virtual time. */
-		struct emu_event t = *ev;
-
 		e->role_timer_stalls++;
-		n->timer_gen++;
-		t.gen = n->timer_gen;
-		emu_schedule(&e->eng, now + DMM_USEC, &t);
+		timer_set(e, n, now + DMM_USEC);
 	}
 }
 
