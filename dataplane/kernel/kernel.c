@@ -727,18 +727,10 @@ static int src_rule(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t type
 
 /*
  * The counter of k. Its failure does not stop forwarding: counters()
- * then reports the error for that intent rather than a count that never grows.
+ * then reports the error for that intent rather than a count that never
+ * grows. Every intent is counted: reading one counter costs the same
+ * however many there are (nft.c).
  */
-/*
- * Intents counted at most: the kernel dumps an nftables hash set by
- * walking it again from the start for every message of the dump
- * (nft_rhash_walk skips the elements already sent), so listing n
- * elements costs O(n^2): about 30 ms at 65,536, seconds at 10^6, during
- * which the daemon answers nothing. Intents beyond this have no counter
- * (counters() says so); their forwarding is the same.
- */
-#define KDP_COUNTED_MAX 65536u
-
 static void count_add(struct dmm_dp *dp, struct kdp_intent *k)
 {
 	char iif[IF_NAMESIZE], oif[IF_NAMESIZE];
@@ -751,10 +743,6 @@ static void count_add(struct dmm_dp *dp, struct kdp_intent *k)
 
 	if (!dp->nft) {
 		k->nft_err = -ENOTSUP;
-		return;
-	}
-	if (kdp_nft_count(dp->nft) >= KDP_COUNTED_MAX) {
-		k->nft_err = -E2BIG;
 		return;
 	}
 	if (k->ifindex && if_indextoname((unsigned)k->ifindex, iif))
@@ -1064,7 +1052,7 @@ static int k_commit(struct dmm_dp *dp, void (*refused)(void *ctx, uint32_t id, i
 	return ret;
 }
 
-/* The counts of the intent's nftables counter (one listing serves the calls of KDP_NFT_CACHE_MS). */
+/* The counts of the intent's nftables counter (nft.c: one element read from the kernel). */
 static int k_counters(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint64_t *bytes)
 {
 	const struct kdp_intent *k = kdp_itab_find(&dp->t, id);
@@ -1080,10 +1068,7 @@ static int k_counters(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint64_
 		return -ENOTSUP;
 	}
 	if (k->nft_err) {
-		set_err(dp,
-			k->nft_err == -E2BIG ? "intent %u has no counter: more than %u intents are counted"
-					     : "intent %u has no counter",
-			id, KDP_COUNTED_MAX);
+		set_err(dp, "intent %u has no counter", id);
 		return k->nft_err;
 	}
 	ret = kdp_nft_read(dp->nft, k->id, k->action, packets, bytes);
