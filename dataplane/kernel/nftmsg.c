@@ -87,8 +87,8 @@ static struct nlmsghdr *nf_msg(char *buf, uint16_t type, uint16_t flags, uint8_t
 	return nlh;
 }
 
-struct nlmsghdr *kdp_nfmsg_elem(char *buf, uint8_t cmd, const char *table, const char *set, const uint8_t *key,
-				unsigned klen, uint32_t id)
+struct nlmsghdr *kdp_nfmsg_elem(char *buf, uint8_t cmd, const char *table, const char *set,
+				const uint8_t *key, unsigned klen, uint32_t id)
 {
 	/* "add element" (not "create"): NLM_F_CREATE without NLM_F_EXCL, as nft sends it. */
 	struct nlmsghdr *nlh = nf_msg(buf, (uint16_t)(NFNL_SUBSYS_NFTABLES << 8 | cmd),
@@ -202,7 +202,8 @@ int kdp_nfmsg_batch(int fd, struct dmm_nl_batch *b, unsigned first, unsigned cou
 int kdp_nfmsg_owner_probe(int fd, const char *table)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nf_msg(buf, NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWTABLE, NLM_F_CREATE, NFPROTO_INET, 0);
+	struct nlmsghdr *nlh =
+		nf_msg(buf, NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWTABLE, NLM_F_CREATE, NFPROTO_INET, 0);
 	struct dmm_nl_batch b = {0};
 	int ret;
 
@@ -300,7 +301,8 @@ int kdp_nfmsg_get(struct dmm_nl *nl, const char *table, const char *set, const u
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct got g = {0};
-	int ret = dmm_nl_talk(nl, kdp_nfmsg_elem(buf, NFT_MSG_GETSETELEM, table, set, key, klen, 0), get_cb, &g);
+	int ret = dmm_nl_talk(nl, kdp_nfmsg_elem(buf, NFT_MSG_GETSETELEM, table, set, key, klen, 0), get_cb,
+			      &g);
 
 	if (ret == 0 && !g.counted)
 		ret = -ENODATA;

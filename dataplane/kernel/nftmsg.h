@@ -40,8 +40,8 @@ int kdp_nfmsg_owner_probe(int fd, const char *table);
  * "dmm <id>", the set's counter is added by the kernel), DELSETELEM or
  * GETSETELEM of the element key[0 .. klen-1] of set "inet table set".
  */
-struct nlmsghdr *kdp_nfmsg_elem(char *buf, uint8_t cmd, const char *table, const char *set, const uint8_t *key,
-				unsigned klen, uint32_t id);
+struct nlmsghdr *kdp_nfmsg_elem(char *buf, uint8_t cmd, const char *table, const char *set,
+				const uint8_t *key, unsigned klen, uint32_t id);
 
 /*
  * Send messages first .. first+count-1 of b (elements of kdp_nfmsg_elem)
