@@ -599,10 +599,18 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 /* RFC 8885 CMD: location only. */
 static int parse_cmd(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
-	static const char *const keys[] = {
-		"mode",		 "relay-timeout",    "max-mobile-nodes",    "max-maars",
-		"max-lifetime",	 "authorized-maars", "timestamp-based",	    "min-delay-before-bce-delete",
-		"pbu-pacing-us", "max-update-rate",  "max-pending-updates", NULL};
+	static const char *const keys[] = {"mode",
+					   "relay-timeout",
+					   "max-mobile-nodes",
+					   "max-maars",
+					   "max-lifetime",
+					   "authorized-maars",
+					   "timestamp-based",
+					   "min-delay-before-bce-delete",
+					   "pbu-pacing-us",
+					   "max-update-rate",
+					   "max-pending-updates", /* RFC 8885 §3.2 */
+					   NULL};
 	struct dmm_cmd_cfg *m = &cfg->cmd;
 	uint32_t maxmn = m->max_mns, maxm = m->max_maars, life = m->max_lifetime_s;
 	uint32_t pacing_us = (uint32_t)(m->pbu_pacing / DMM_USEC);
