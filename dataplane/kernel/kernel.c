@@ -84,6 +84,21 @@
 /* Tag of a queued message whose failure refuses nothing (a delete). */
 #define KDP_NOTAG UINT32_MAX
 
+/*
+ * The device of the route to a tunnel peer, as the kernel said at ns
+ * (CLOCK_MONOTONIC), kept KDP_OIF_NS: an encap route needs a real device,
+ * but the packet is routed again after encapsulation, so a device that
+ * is no longer the best one still forwards right. Asking once per peer
+ * and second, not per install, saves a round trip from most installs.
+ */
+#define KDP_OIF_SLOTS 256
+#define KDP_OIF_NS 1000000000ull
+struct kdp_oif {
+	struct dmm_addr peer;
+	int oif; /* 0: none */
+	uint64_t ns;
+};
+
 /* An install or replace queued in the batch; err: the first refusal of its messages. */
 struct kdp_pend {
 	uint32_t id;
@@ -109,10 +124,8 @@ struct dmm_dp {
 	struct dmm_nl_batch batch;
 	struct kdp_pend *pend;
 	uint32_t npend, cappend;
-	uint32_t tag;	/* the pending entry the messages being queued belong to */
-	bool oif_valid; /* oif_peer's device, looked up once per batch */
-	struct dmm_addr oif_peer;
-	int oif;
+	uint32_t tag; /* the pending entry the messages being queued belong to */
+	struct kdp_oif oifs[KDP_OIF_SLOTS];
 	char nft_why[256]; /* why there is no nft */
 	char lasterr[256];
 };
@@ -304,21 +317,34 @@ static int route_get_oif_now(struct dmm_dp *dp, const struct dmm_addr *addr, int
 	return nl_talk(dp, dp->nl, nlh, cb_oif, oif);
 }
 
-/* route_get_oif_now(), asked once per peer and batch (the lookup is a round trip). */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* route_get_oif_now(), asked once per peer and KDP_OIF_NS (the lookup is a round trip). */
 static int route_get_oif(struct dmm_dp *dp, const struct dmm_addr *addr, int *oif)
 {
+	uint64_t h = 0, now = mono_ns();
+	struct kdp_oif *c;
 	int ret;
 
-	if (dp->batching && dp->oif_valid && dmm_addr_eq(&dp->oif_peer, addr)) {
-		*oif = dp->oif;
+	for (int i = 0; i < 16; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, addr->b + i, 8);
+		h ^= w;
+	}
+	c = &dp->oifs[dmm_hash_u64(h) % KDP_OIF_SLOTS];
+	if (c->oif && dmm_addr_eq(&c->peer, addr) && now - c->ns < KDP_OIF_NS) {
+		*oif = c->oif;
 		return 0;
 	}
 	ret = route_get_oif_now(dp, addr, oif);
-	if (ret == 0 && dp->batching) {
-		dp->oif_valid = true;
-		dp->oif_peer = *addr;
-		dp->oif = *oif;
-	}
+	*c = (struct kdp_oif){.peer = *addr, .oif = ret == 0 ? *oif : 0, .ns = now};
 	return ret;
 }
 
@@ -966,7 +992,6 @@ static void k_begin(struct dmm_dp *dp)
 	if (dp->batching)
 		return;
 	dp->batching = true;
-	dp->oif_valid = false;
 	dmm_nl_batch_clear(&dp->batch);
 	dp->npend = 0;
 	if (dp->nft)
@@ -1029,7 +1054,6 @@ static int k_commit(struct dmm_dp *dp, void (*refused)(void *ctx, uint32_t id, i
 	if (!dp->batching)
 		return 0;
 	dp->batching = false;
-	dp->oif_valid = false;
 	if (dp->nft)
 		kdp_nft_commit(dp->nft, nft_failed, dp);
 	if (dp->batch.n)
@@ -1041,6 +1065,7 @@ static int k_commit(struct dmm_dp *dp, void (*refused)(void *ctx, uint32_t id, i
 		/* An intent removed again in the same batch is nobody's refusal. */
 		if (!p->err || !kdp_itab_find(&dp->t, p->id))
 			continue;
+		memset(dp->oifs, 0, sizeof(dp->oifs)); /* a device may be gone: ask again */
 		undo(dp, p);
 		if (refused)
 			refused(ctx, p->id, p->err);
