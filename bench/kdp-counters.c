@@ -7,14 +7,19 @@
  *   kdp-counters --local ADDR --peer ADDR [--reads R] [--dump-max N] SIZE...
  *
  * Opens the kernel backend, then for each SIZE (ascending) installs DST
- * ENCAP intents up to SIZE (2001:db8:<i>::/64 to the peer, 1,000 per
- * batch) and reads the counters of R random intents one at a time, as
+ * ENCAP intents up to SIZE (2001:db8:<i>::/64 to the peer, 64 per batch)
+ * and reads the counters of R random intents one at a time, as
  * dmmd's counter sync does. With at most --dump-max intents it also times
  * one netlink dump of the whole set, the way the counters were read
  * before (the kernel walks the hash from the start again for every
- * message of a dump: O(n^2)). One line per size:
+ * message of a dump: O(n^2)), and the install of a DECAP intent for a
+ * new peer (a policy rule: the kernel walks every route). One line per size:
  *
- *   size N install_us_per_intent X read_us_per_counter Y read_errors E dump_us_per_element Z
+ *   size N install_us_per_intent X refused F read_us_per_counter Y read_errors E
+ *        decap_new_peer_us D dump_us_per_element Z
+ *
+ * (F: installs the kernel refused so far, ENOMEM from the seg6 route's
+ * per-CPU cache under a burst; they are not read.)
  *
  * Prints figures; never fails on speed (exit 1 only when it cannot run).
  */
@@ -34,7 +39,18 @@
 #include "../dataplane/kernel/kernel.h"
 #include "../dataplane/nl.h"
 
-#define BATCH 1000
+#define BATCH 64 /* about what dmmd commits per burst under load */
+
+static uint8_t *refused; /* by intent id: the kernel refused its install */
+static uint32_t nrefused;
+
+static void on_refused(void *ctx, uint32_t id, int err)
+{
+	(void)ctx;
+	if (nrefused++ == 0)
+		fprintf(stderr, "kdp-counters: intent %u refused: %s\n", id, strerror(-err));
+	refused[id] = 1;
+}
 
 static double now_us(void)
 {
@@ -108,11 +124,12 @@ static bool fill(const struct dmm_dp_ops *ops, struct dmm_dp *dp, const struct d
 
 			intent_of(i, peer, &in);
 			if (ops->install(dp, &in) < 0) {
-				fprintf(stderr, "kdp-counters: install %u: %s\n", i, dmm_dp_kernel_last_error(dp));
+				fprintf(stderr, "kdp-counters: install %u: %s\n", i,
+					dmm_dp_kernel_last_error(dp));
 				return false;
 			}
 		}
-		if (ops->commit(dp, NULL, NULL) < 0) {
+		if (ops->commit(dp, on_refused, NULL) < 0) {
 			fprintf(stderr, "kdp-counters: commit: %s\n", dmm_dp_kernel_last_error(dp));
 			return false;
 		}
@@ -120,8 +137,30 @@ static bool fill(const struct dmm_dp_ops *ops, struct dmm_dp *dp, const struct d
 	return true;
 }
 
+/*
+ * Microseconds to install (and commit) a DECAP intent for a peer not seen
+ * before, with n routes in place: it adds a policy rule, and the kernel
+ * then walks every IPv6 route (fib6_flush_trees: a new route genid).
+ */
+static double new_peer_us(const struct dmm_dp_ops *ops, struct dmm_dp *dp, uint32_t id, uint32_t k)
+{
+	struct dmm_intent in = {.id = id, .match = DMM_FM_SRC, .action = DMM_FM_DECAP, .prefix.len = 64};
+	double t0;
+
+	in.prefix.addr.b[0] = 0x3f;
+	in.prefix.addr.b[7] = (uint8_t)k;
+	in.peer.b[0] = 0x3f;
+	in.peer.b[15] = (uint8_t)k;
+	t0 = now_us();
+	ops->begin(dp);
+	if (ops->install(dp, &in) < 0 || ops->commit(dp, NULL, NULL) < 0)
+		return -1;
+	return now_us() - t0;
+}
+
 /* Read r random counters among 1 .. n: microseconds per read; *errors: reads that failed. */
-static double reads_us(const struct dmm_dp_ops *ops, struct dmm_dp *dp, uint32_t n, uint32_t r, uint32_t *errors)
+static double reads_us(const struct dmm_dp_ops *ops, struct dmm_dp *dp, uint32_t n, uint32_t r,
+		       uint32_t *errors)
 {
 	double t0 = now_us();
 
@@ -130,6 +169,10 @@ static double reads_us(const struct dmm_dp_ops *ops, struct dmm_dp *dp, uint32_t
 		uint64_t p, b;
 		uint32_t id = 1 + (uint32_t)(((uint64_t)rand() << 16 ^ (uint64_t)rand()) % n);
 
+		if (refused[id]) {
+			k--;
+			continue;
+		}
 		if (ops->counters(dp, id, &p, &b) < 0 && ++*errors == 1)
 			fprintf(stderr, "kdp-counters: counters %u: %s\n", id, dmm_dp_kernel_last_error(dp));
 	}
@@ -160,7 +203,8 @@ int main(int argc, char **argv)
 		break;
 	}
 	if (i >= argc || dmm_addr_is_zero(&cfg.local) || dmm_addr_is_zero(&peer)) {
-		fprintf(stderr, "usage: kdp-counters --local ADDR --peer ADDR [--reads R] [--dump-max N] SIZE...\n");
+		fprintf(stderr,
+			"usage: kdp-counters --local ADDR --peer ADDR [--reads R] [--dump-max N] SIZE...\n");
 		return 1;
 	}
 	dp = ops->open(&cfg, err, sizeof(err));
@@ -169,18 +213,24 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	srand(1);
+	refused = calloc((size_t)atol(argv[argc - 1]) + 1, 1);
+	if (!refused)
+		return 1;
 	for (; i < argc; i++) {
 		uint32_t n = (uint32_t)atol(argv[i]), errors;
 		double t0 = now_us(), inst, rd;
 
-		if (n <= have || !fill(ops, dp, &peer, have, n))
+		if (n <= have || n > (uint32_t)atol(argv[argc - 1]) || !fill(ops, dp, &peer, have, n))
 			break;
 		inst = (now_us() - t0) / (n - have);
 		have = n;
 		rd = reads_us(ops, dp, n, reads, &errors);
-		printf("size %u install_us_per_intent %.1f read_us_per_counter %.2f read_errors %u "
-		       "dump_us_per_element %.2f\n",
-		       n, inst, rd, errors, n <= dump_max ? dump_us(cfg.rt_proto, n) : -1.0);
+		printf("size %u install_us_per_intent %.1f refused %u read_us_per_counter %.2f read_errors "
+		       "%u "
+		       "decap_new_peer_us %.0f dump_us_per_element %.2f\n",
+		       n, inst, nrefused, rd, errors,
+		       new_peer_us(ops, dp, 0x40000000u + (uint32_t)i, (uint32_t)i),
+		       n <= dump_max ? dump_us(cfg.rt_proto, n) : -1.0);
 		fflush(stdout);
 	}
 	ops->close(dp);
