@@ -81,6 +81,10 @@ $(BUILD)/dmmd: $(DAEMON_OBJ) $(IO_OBJ) $(DP_OBJ) $(BUILD)/libdmm.a
 $(BUILD)/dp-tool: tests/dp/dp-tool.c $(DP_OBJ) $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lmnl -lnftables
 
+# Reading the kernel data plane's counters at 10^3 to 10^6 intents (bench/kernel-counters.sh, root).
+$(BUILD)/kdp-counters: bench/kdp-counters.c $(DP_OBJ) $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lmnl -lnftables
+
 $(BUILD)/dmmctl: $(CLI_OBJ) $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) -o $@ $^ -ljansson -lpcap
 

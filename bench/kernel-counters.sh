@@ -6,9 +6,14 @@
 # first with only that binding's intents, then with EXTRA more mobile nodes
 # on both gateways (2 intents each at the LMA: DST ENCAP, SRC DECAP; 3 at the
 # MAG: SRC ENCAP, DST DECAP, DST DELIVER), and how long those installs took.
-# Prints figures; never fails on speed. Needs root.
+# Then what reading one counter costs among 10^3 to 10^6 intents
+# (READ_SIZES; build/kdp-counters in a namespace of its own): each read is
+# one GETSETELEM for the intent's key, beside one dump of the whole set per
+# element, the way counters were read before (O(n^2) in the kernel; only
+# up to DUMP_MAX intents). Prints figures; never fails on speed. Needs root.
 #
-#   [EXTRA=1000] [COUNT=20000] bench/kernel-counters.sh
+#   [EXTRA=1000] [COUNT=20000] [READ_SIZES="1000 100000 1000000"] [DUMP_MAX=100000]
+#   bench/kernel-counters.sh
 set -u
 cd "$(dirname "$0")/.." || exit 1
 # shellcheck source=tests/dp/lib.sh
@@ -26,7 +31,7 @@ CN_ADDR=2001:db8:c::2
 	echo "kernel-counters: needs root" >&2
 	exit 1
 }
-make -s "$B/dp-tool" || exit 1
+make -s "$B/dp-tool" "$B/kdp-counters" || exit 1
 
 dp_init kernel-counters
 dp_ns MN
@@ -111,3 +116,14 @@ t1=$(ms)
 echo "  one counters sweep over the MAG's $((3 + 3 * EXTRA)) intents: $((t1 - t0)) ms," \
 	"$(grep -c '^counters [0-9]* packets=' "$DP_TMP/mag.out") read, $(grep -c '^counters [0-9]* error' "$DP_TMP/mag.out") errors"
 grep -E '^counters [13] ' "$DP_TMP/mag.out" | sed 's/^/  MAG /'
+
+READ_SIZES=${READ_SIZES:-1000 100000 1000000}
+[[ -n $READ_SIZES ]] || exit 0
+dp_ns RD
+dp_link "$RD" rd0 "$RD" rd1
+ip -n "$RD" addr add 2001:db8:fe::1/64 dev rd0 nodad
+ip netns exec "$RD" sysctl -qw net.ipv6.route.max_size=4194304
+echo "kernel-counters: one counter read (GETSETELEM) among N intents, µs; one dump of the set, µs per element"
+# shellcheck disable=SC2086
+ip netns exec "$RD" "$B/kdp-counters" --local 2001:db8:fe::1 --peer 2001:db8:fe::2 \
+	--dump-max "${DUMP_MAX:-100000}" $READ_SIZES | sed 's/^/  /'

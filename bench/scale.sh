@@ -8,8 +8,11 @@
 #
 #   register  SIZE MNs, window WINDOW: registrations per second with the
 #             forwarding installed (a PBA with status 0 means it is in
-#             place), and the PBU -> PBA latency (median, p99): the install
-#             latency per binding as a MAG sees it;
+#             place), and the PBU -> PBA latency (median, p99) at that window;
+#   install   min(SIZE / 4, BENCH_INSTALLS) more MNs at window 1 (one PBU
+#             outstanding), for at most BENCH_SECONDS: the install latency
+#             per binding, PBU sent to PBA with status 0 received (median,
+#             p99), beside the round trip of a window-1 UDP echo;
 #   refresh   every MN again and again for BENCH_SECONDS: refreshes per second;
 #   handoff   min(SIZE, BENCH_HANDOFFS) MNs to other MAG addresses (HI 3);
 #   echo      UDP, PBU-sized requests and PBA-sized replies, same window;
@@ -22,7 +25,8 @@
 # fails on speed. docs/scale.md explains the columns.
 #
 #   [SIZES="1000 10000 100000 1000000"] [DATAPLANES="kernel user"] [BENCH_SECONDS=3]
-#   [PHASE_LIMIT=300] [WINDOW=32] [BENCH_HANDOFFS=10000] [BENCH_TRANSPORT=udp] bench/scale.sh
+#   [PHASE_LIMIT=300] [WINDOW=32] [BENCH_HANDOFFS=10000] [BENCH_INSTALLS=2000]
+#   [BENCH_TRANSPORT=udp] bench/scale.sh
 set -u
 cd "$(dirname "$0")/.." || exit 1
 # shellcheck source=tests/scale/lib.sh
@@ -33,6 +37,7 @@ SECS=${BENCH_SECONDS:-3}
 LIMIT=${PHASE_LIMIT:-300}
 WINDOW=${WINDOW:-32}
 HANDOFFS=${BENCH_HANDOFFS:-10000}
+INSTALLS=${BENCH_INSTALLS:-2000}
 TR=${BENCH_TRANSPORT:-udp}
 sc_init bench-scale
 sc_setup
@@ -52,45 +57,55 @@ problems() {
 		"$SC_T/$1.json"
 }
 
-# One line per phase while it runs, for whoever watches.
+# One line per phase while it runs, for whoever watches. PHASE_AS: the file's name if not the mode's.
 phase() {
-	local name=$1
+	local name=$1 as=${PHASE_AS:-$1}
 	shift
-	mns "$B/mh-load" "$name" "$@" --to $LMA_A --transport "$TR" --window "$WINDOW" >"$SC_T/$name.json"
-	problems "$name" >>"$SC_T/notes"
-	printf '  %-9s %s\n' "$name" "$(jq -c '{sent, accepted, rejected, mismatch, timeouts, unsent, statuses, seconds, rate, lat_median_us, lat_p99_us}' "$SC_T/$name.json")"
+	mns "$B/mh-load" "$name" "$@" --to $LMA_A --transport "$TR" >"$SC_T/$as.json"
+	problems "$as" >>"$SC_T/notes"
+	printf '  %-9s %s\n' "$as" "$(jq -c '{sent, accepted, rejected, mismatch, timeouts, unsent, statuses, seconds, rate, lat_median_us, lat_p99_us}' "$SC_T/$as.json")"
 }
 
 run_one() {
-	local size=$1 dp=$2 slab0 slab1 rss0 rss1 reached ho echo note=""
+	local size=$1 dp=$2 slab0 slab1 rss0 rss1 reached ho echo inst note=""
 	echo "bench-scale: $size MNs, $dp data plane (phase limit $LIMIT s)"
 	: >"$SC_T/notes"
 	sc_start "$dp" "$TR" $((size + size / 4 + 16))
 	slab0=$(slab_kb)
 	rss0=$(sc_rss)
 	phase register --mns "$size" --mags 16 --mag-base $MAG_BASE --seconds "$LIMIT" --timeout 10 \
-		--hnp-out "$SC_T/hnp"
+		--hnp-out "$SC_T/hnp" --window "$WINDOW"
 	reached=$(j .accepted "$SC_T/register.json")
 	rss1=$(sc_rss)
 	slab1=$(slab_kb)
 	[[ $reached -lt $size ]] && note="registered $reached of $size in $LIMIT s; "
-	phase refresh --hnp-in "$SC_T/hnp" --seconds "$SECS" --timeout 10
+	# The install latency: MNs beyond the SIZE (max-bindings has room), one PBU at a time.
+	inst=$((size / 4 < INSTALLS ? size / 4 : INSTALLS))
+	PHASE_AS=install phase register --mns $((inst > 0 ? inst : 1)) --mn-base "$size" --mags 16 \
+		--mag-base $MAG_BASE --seconds "$SECS" --timeout 10 --window 1
+	phase refresh --hnp-in "$SC_T/hnp" --seconds "$SECS" --timeout 10 --window "$WINDOW"
 	head -n "$HANDOFFS" "$SC_T/hnp" >"$SC_T/moving"
-	phase handoff --hnp-in "$SC_T/moving" --mags 16 --mag-base $MAG_BASE2 --seconds "$LIMIT" --timeout 10
+	phase handoff --hnp-in "$SC_T/moving" --mags 16 --mag-base $MAG_BASE2 --seconds "$LIMIT" --timeout 10 \
+		--window "$WINDOW"
 	ho=$(j .accepted "$SC_T/handoff.json")
 	[[ $ho -lt $(wc -l <"$SC_T/moving") ]] && note="${note}handoffs $ho of $(wc -l <"$SC_T/moving"); "
 	mns "$B/mh-load" echo --to $LMA_A --port 5437 --size "$(j .pbu_bytes "$SC_T/refresh.json")" \
 		--reply "$(j .pba_bytes "$SC_T/refresh.json")" --seconds "$SECS" --window "$WINDOW" >"$SC_T/echo.json"
 	echo=$(j .rate "$SC_T/echo.json")
 	printf '  %-9s %s\n' echo "$(cat "$SC_T/echo.json")"
+	mns "$B/mh-load" echo --to $LMA_A --port 5437 --size "$(j .pbu_bytes "$SC_T/register.json")" \
+		--reply "$(j .pba_bytes "$SC_T/register.json")" --seconds 1 --window 1 >"$SC_T/echo1.json"
+	printf '  %-9s %s\n' echo-w1 "$(cat "$SC_T/echo1.json")"
 	sc_stop_within "$LIMIT"
 	[[ $SC_RC -ne 0 ]] && note="${note}dmmd exit $SC_RC after ${SC_STOP_S}s; "
-	ROWS+=("$(printf '| %9s | %-6s | %9s | %8s | %5s | %8s | %5s | %8s | %5s | %8s | %8s | %9s | %6s | %6s | %6s | %s' \
+	ROWS+=("$(printf '| %9s | %-6s | %9s | %8s | %5s | %8s | %5s | %8s | %5s | %8s | %8s | %9s | %7s | %7s | %6s | %6s | %6s | %6s | %s' \
 		"$size" "$dp" "$reached" "$(j .rate "$SC_T/register.json")" \
 		"$(ratio "$(j .rate "$SC_T/register.json")" "$echo")" "$(j .rate "$SC_T/refresh.json")" \
 		"$(ratio "$(j .rate "$SC_T/refresh.json")" "$echo")" "$(j .rate "$SC_T/handoff.json")" \
 		"$(ratio "$(j .rate "$SC_T/handoff.json")" "$echo")" "$echo" \
 		"$(j .lat_median_us "$SC_T/register.json")" "$(j .lat_p99_us "$SC_T/register.json")" \
+		"$(j .lat_median_us "$SC_T/install.json")" "$(j .lat_p99_us "$SC_T/install.json")" \
+		"$(j .lat_median_us "$SC_T/echo1.json")" \
 		"$(per "$rss1" "$reached")" "$(per $((rss1 - rss0)) "$reached")" "$(per $((slab1 - slab0)) "$reached")" \
 		"${note}$(cat "$SC_T/notes")stop ${SC_STOP_S}s |")")
 }
@@ -104,6 +119,6 @@ done
 echo
 echo "dmmd LMA, MH over $TR, window $WINDOW, $SECS s per rate phase; ratios are of the UDP echo in the same run"
 echo
-echo "|      size | dp     |       MNs |  reg./s | ratio | refresh/s | ratio | handoff/s | ratio |   echo/s | inst. med µs | inst. p99 µs | RSS B/bnd | ΔRSS | slab B/bnd | notes |"
-echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+echo "|      size | dp     |       MNs |  reg./s | ratio | refresh/s | ratio | handoff/s | ratio |   echo/s | reg. med µs | reg. p99 µs | inst. med µs | inst. p99 µs | echo w1 µs | RSS B/bnd | ΔRSS | slab B/bnd | notes |"
+echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 printf '%s\n' "${ROWS[@]}"

@@ -834,6 +834,7 @@ static int parse_cmd(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 					   "min-delay-before-bce-delete",
 					   "pbu-pacing-us",
 					   "max-update-rate",
+					   "max-pending-updates", /* RFC 8885 §3.2 */
 					   NULL};
 	struct dmm_cmd_cfg *m = &cfg->cmd;
 	uint32_t maxmn = m->max_mns, maxm = m->max_maars, life = m->max_lifetime_s;
@@ -852,7 +853,8 @@ static int parse_cmd(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 ||
 	    get_ms(c, o, "min-delay-before-bce-delete", &m->min_delay_before_bce_delete, 0, 3600000) < 0 ||
 	    get_u32(c, o, "pbu-pacing-us", &pacing_us, 0, 1000000) < 0 ||
-	    get_u32(c, o, "max-update-rate", &m->max_update_rate, 0, 1000000) < 0)
+	    get_u32(c, o, "max-update-rate", &m->max_update_rate, 0, 1000000) < 0 ||
+	    get_u32(c, o, "max-pending-updates", &m->max_pending_updates, 0, 1u << 23) < 0)
 		return -1;
 	m->pbu_pacing = (dmm_time_t)pacing_us * DMM_USEC;
 	if (*mode && strcmp(mode, "proxy") != 0 && strcmp(mode, "relay") != 0)
@@ -1183,7 +1185,8 @@ int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_conf
 		  !dmm_addr_eq(&old->maar.cmd, &new->maar.cmd) || old->maar.max_mns != new->maar.max_mns))
 		what = "maar pools, cmd or capacity";
 	else if (old->role == DMMD_ROLE_CMD &&
-		 (old->cmd.max_mns != new->cmd.max_mns || old->cmd.max_maars != new->cmd.max_maars))
+		 (old->cmd.max_mns != new->cmd.max_mns || old->cmd.max_maars != new->cmd.max_maars ||
+		  old->cmd.max_pending_updates != new->cmd.max_pending_updates))
 		what = "cmd capacities";
 	else if (dmmd_role_has_access(old->role) &&
 		 (old->naccess != new->naccess ||

@@ -7,6 +7,8 @@
  *   mh-load register|refresh|handoff|deregister --to LMA [options]
  *   mh-load echo-server [--port P]
  *   mh-load echo --to ADDR [--port P] [--size B] [--reply B] [--seconds S] [--window W]
+ *                                     (rate, and round trip median and p99; --window 1
+ *                                     gives the bare round trip beside an install latency)
  *   mh-load catch [--seconds S]       print inner destination, outer destination and
  *                                     source of each IPv6-in-IPv6 packet received
  *   mh-load probe ADDR...             one UDP datagram to each ADDR (port 9)
@@ -622,16 +624,23 @@ static int cmp_float(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void report(struct run *r, double secs)
+/* "lat_median_us":M,"lat_p99_us":P of the samples recorded (sorts them). */
+static void print_latency(struct run *r)
 {
 	double med = 0, p99 = 0;
-	uint64_t unsent = r->mode == M_REFRESH || r->next >= r->n ? 0 : r->n - r->next;
 
 	if (r->nlat) {
 		qsort(r->lat, r->nlat, sizeof(*r->lat), cmp_float);
 		med = r->lat[r->nlat / 2];
 		p99 = r->lat[(r->nlat * 99) / 100 < r->nlat ? (r->nlat * 99) / 100 : r->nlat - 1];
 	}
+	printf("\"lat_median_us\":%.1f,\"lat_p99_us\":%.1f", med, p99);
+}
+
+static void report(struct run *r, double secs)
+{
+	uint64_t unsent = r->mode == M_REFRESH || r->next >= r->n ? 0 : r->n - r->next;
+
 	printf("{\"mode\":\"%s\",\"mns\":%u,\"sent\":%llu,\"acked\":%llu,\"accepted\":%llu,\"rejected\":%llu,"
 	       "\"mismatch\":%llu,\"timeouts\":%llu,\"late\":%llu,\"undecodable\":%llu,\"other\":%llu,"
 	       "\"heartbeats\":%llu,\"unsent\":%llu,",
@@ -646,9 +655,9 @@ static void report(struct run *r, double secs)
 			printf("%s\"%d\":%llu", first ? "" : ",", s, (unsigned long long)r->status_count[s]);
 			first = 0;
 		}
-	printf("},\"seconds\":%.3f,\"rate\":%.0f,\"lat_median_us\":%.1f,\"lat_p99_us\":%.1f,"
-	       "\"pbu_bytes\":%u,\"pba_bytes\":%u}\n",
-	       secs, secs > 0 ? (double)r->acked / secs : 0, med, p99, r->pbu_bytes, r->pba_bytes);
+	printf("},\"seconds\":%.3f,\"rate\":%.0f,", secs, secs > 0 ? (double)r->acked / secs : 0);
+	print_latency(r);
+	printf(",\"pbu_bytes\":%u,\"pba_bytes\":%u}\n", r->pbu_bytes, r->pba_bytes);
 	fflush(stdout);
 }
 
@@ -738,9 +747,11 @@ static int run_echo(int argc, char **argv)
 	uint8_t buf[2048] = {0};
 	uint64_t sent = 0, acked = 0;
 	int outstanding = 0;
+	struct run *lr = calloc(1, sizeof(*lr));
 
-	if (size < 2 || size > 2048 || reply < 2 || reply > 2048 ||
-	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (size < 2 + (int)sizeof(double) || size > 2048 || reply < 2 + (int)sizeof(double) ||
+	    reply > 2048 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || !lr ||
+	    !(lr->lat = malloc(MAX_SAMPLES * sizeof(*lr->lat))))
 		return 2;
 	buf[0] = (uint8_t)(reply >> 8);
 	buf[1] = (uint8_t)reply;
@@ -748,14 +759,23 @@ static int run_echo(int argc, char **argv)
 	while ((t = now_s()) - t0 < secs) {
 		struct pollfd p = {fd, POLLIN, 0};
 
-		while (outstanding < window && send(fd, buf, (size_t)size, 0) >= 0) {
+		/* The send time travels in the request and comes back in the reply: the round trip of each. */
+		while (outstanding < window) {
+			double ts = now_s();
+
+			memcpy(buf + 2, &ts, sizeof(ts));
+			if (send(fd, buf, (size_t)size, 0) < 0)
+				break;
 			outstanding++;
 			sent++;
 		}
 		if (poll(&p, 1, 100) > 0) {
 			uint8_t r[2048];
+			double ts, now = now_s();
 
-			while (recv(fd, r, sizeof(r), MSG_DONTWAIT) > 0) {
+			while (recv(fd, r, sizeof(r), MSG_DONTWAIT) >= 2 + (ssize_t)sizeof(ts)) {
+				memcpy(&ts, r + 2, sizeof(ts));
+				record(lr, now - ts);
 				outstanding--;
 				acked++;
 				last = t;
@@ -767,8 +787,10 @@ static int run_echo(int argc, char **argv)
 		}
 	}
 	t = now_s() - t0;
-	printf("{\"sent\":%llu,\"acked\":%llu,\"seconds\":%.3f,\"rate\":%.0f}\n", (unsigned long long)sent,
+	printf("{\"sent\":%llu,\"acked\":%llu,\"seconds\":%.3f,\"rate\":%.0f,", (unsigned long long)sent,
 	       (unsigned long long)acked, t, (double)acked / t);
+	print_latency(lr);
+	printf("}\n");
 	return 0;
 }
 

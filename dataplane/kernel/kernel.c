@@ -84,6 +84,21 @@
 /* Tag of a queued message whose failure refuses nothing (a delete). */
 #define KDP_NOTAG UINT32_MAX
 
+/*
+ * The device of the route to a tunnel peer, as the kernel said at ns
+ * (CLOCK_MONOTONIC), kept KDP_OIF_NS: an encap route needs a real device,
+ * but the packet is routed again after encapsulation, so a device that
+ * is no longer the best one still forwards right. Asking once per peer
+ * and second, not per install, saves a round trip from most installs.
+ */
+#define KDP_OIF_SLOTS 256
+#define KDP_OIF_NS 1000000000ull
+struct kdp_oif {
+	struct dmm_addr peer;
+	int oif; /* 0: none */
+	uint64_t ns;
+};
+
 /* An install or replace queued in the batch; err: the first refusal of its messages. */
 struct kdp_pend {
 	uint32_t id;
@@ -109,10 +124,8 @@ struct dmm_dp {
 	struct dmm_nl_batch batch;
 	struct kdp_pend *pend;
 	uint32_t npend, cappend;
-	uint32_t tag;	/* the pending entry the messages being queued belong to */
-	bool oif_valid; /* oif_peer's device, looked up once per batch */
-	struct dmm_addr oif_peer;
-	int oif;
+	uint32_t tag; /* the pending entry the messages being queued belong to */
+	struct kdp_oif oifs[KDP_OIF_SLOTS];
 	char nft_why[256]; /* why there is no nft */
 	char lasterr[256];
 };
@@ -304,21 +317,34 @@ static int route_get_oif_now(struct dmm_dp *dp, const struct dmm_addr *addr, int
 	return nl_talk(dp, dp->nl, nlh, cb_oif, oif);
 }
 
-/* route_get_oif_now(), asked once per peer and batch (the lookup is a round trip). */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* route_get_oif_now(), asked once per peer and KDP_OIF_NS (the lookup is a round trip). */
 static int route_get_oif(struct dmm_dp *dp, const struct dmm_addr *addr, int *oif)
 {
+	uint64_t h = 0, now = mono_ns();
+	struct kdp_oif *c;
 	int ret;
 
-	if (dp->batching && dp->oif_valid && dmm_addr_eq(&dp->oif_peer, addr)) {
-		*oif = dp->oif;
+	for (int i = 0; i < 16; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, addr->b + i, 8);
+		h ^= w;
+	}
+	c = &dp->oifs[dmm_hash_u64(h) % KDP_OIF_SLOTS];
+	if (c->oif && dmm_addr_eq(&c->peer, addr) && now - c->ns < KDP_OIF_NS) {
+		*oif = c->oif;
 		return 0;
 	}
 	ret = route_get_oif_now(dp, addr, oif);
-	if (ret == 0 && dp->batching) {
-		dp->oif_valid = true;
-		dp->oif_peer = *addr;
-		dp->oif = *oif;
-	}
+	*c = (struct kdp_oif){.peer = *addr, .oif = ret == 0 ? *oif : 0, .ns = now};
 	return ret;
 }
 
@@ -727,18 +753,10 @@ static int src_rule(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t type
 
 /*
  * The counter of k. Its failure does not stop forwarding: counters()
- * then reports the error for that intent rather than a count that never grows.
+ * then reports the error for that intent rather than a count that never
+ * grows. Every intent is counted: reading one counter costs the same
+ * however many there are (nft.c).
  */
-/*
- * Intents counted at most: the kernel dumps an nftables hash set by
- * walking it again from the start for every message of the dump
- * (nft_rhash_walk skips the elements already sent), so listing n
- * elements costs O(n^2): about 30 ms at 65,536, seconds at 10^6, during
- * which the daemon answers nothing. Intents beyond this have no counter
- * (counters() says so); their forwarding is the same.
- */
-#define KDP_COUNTED_MAX 65536u
-
 static void count_add(struct dmm_dp *dp, struct kdp_intent *k)
 {
 	char iif[IF_NAMESIZE], oif[IF_NAMESIZE];
@@ -751,10 +769,6 @@ static void count_add(struct dmm_dp *dp, struct kdp_intent *k)
 
 	if (!dp->nft) {
 		k->nft_err = -ENOTSUP;
-		return;
-	}
-	if (kdp_nft_count(dp->nft) >= KDP_COUNTED_MAX) {
-		k->nft_err = -E2BIG;
 		return;
 	}
 	if (k->ifindex && if_indextoname((unsigned)k->ifindex, iif))
@@ -978,7 +992,6 @@ static void k_begin(struct dmm_dp *dp)
 	if (dp->batching)
 		return;
 	dp->batching = true;
-	dp->oif_valid = false;
 	dmm_nl_batch_clear(&dp->batch);
 	dp->npend = 0;
 	if (dp->nft)
@@ -1041,7 +1054,6 @@ static int k_commit(struct dmm_dp *dp, void (*refused)(void *ctx, uint32_t id, i
 	if (!dp->batching)
 		return 0;
 	dp->batching = false;
-	dp->oif_valid = false;
 	if (dp->nft)
 		kdp_nft_commit(dp->nft, nft_failed, dp);
 	if (dp->batch.n)
@@ -1053,6 +1065,7 @@ static int k_commit(struct dmm_dp *dp, void (*refused)(void *ctx, uint32_t id, i
 		/* An intent removed again in the same batch is nobody's refusal. */
 		if (!p->err || !kdp_itab_find(&dp->t, p->id))
 			continue;
+		memset(dp->oifs, 0, sizeof(dp->oifs)); /* a device may be gone: ask again */
 		undo(dp, p);
 		if (refused)
 			refused(ctx, p->id, p->err);
@@ -1064,7 +1077,7 @@ static int k_commit(struct dmm_dp *dp, void (*refused)(void *ctx, uint32_t id, i
 	return ret;
 }
 
-/* The counts of the intent's nftables counter (one listing serves the calls of KDP_NFT_CACHE_MS). */
+/* The counts of the intent's nftables counter (nft.c: one element read from the kernel). */
 static int k_counters(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint64_t *bytes)
 {
 	const struct kdp_intent *k = kdp_itab_find(&dp->t, id);
@@ -1080,10 +1093,7 @@ static int k_counters(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint64_
 		return -ENOTSUP;
 	}
 	if (k->nft_err) {
-		set_err(dp,
-			k->nft_err == -E2BIG ? "intent %u has no counter: more than %u intents are counted"
-					     : "intent %u has no counter",
-			id, KDP_COUNTED_MAX);
+		set_err(dp, "intent %u has no counter", id);
 		return k->nft_err;
 	}
 	ret = kdp_nft_read(dp->nft, k->id, k->action, packets, bytes);

@@ -54,21 +54,27 @@
  * the kernel removes it when the process ends, even by kill -9. open()
  * also deletes a table of that name left by anything else.
  *
- * Counters: one listing per KDP_NFT_CACHE_MS serves every read (dmmd
- * reads each intent once a second): a netlink dump of each set's
- * elements, read here (the table's owner flag only keeps other sockets
- * from changing it), and nft's listing of the chains when some intent has
- * a rule of its own. The listing writes each count into its intent's slot
- * (found by id in a hash index), so a read is one lookup. dmmd reads
- * every intent in one sweep (counter sync, dmmctl): one dump serves the
- * whole sweep, O(1) per read and no system call for most of them, where a
- * NFT_MSG_GETSETELEM per element would cost a netlink round trip per
- * intent. Elements are deleted by their key, kept here per
- * intent; a rule by the handle a listing shows: adding it with --echo to
- * learn the handle at once would make libnftables fetch the whole ruleset
- * first. The sets are hashes, not interval sets: adding an element to an
- * interval set makes libnftables fetch every element of it first (80 ms
- * per add at 10,000 elements).
+ * Element changes and reads go as nfnetlink messages (nftmsg.c), not as
+ * nft commands: libnftables fills its cache (six round trips) and parses
+ * text for every command, which made it most of an intent's install
+ * time. A change comes from the socket that owns the table (libnftables'
+ * own, found at open()); the changes of a batch are one transaction. If
+ * that socket cannot be found, element changes fall back to nft commands
+ * (one command buffer per batch).
+ *
+ * Counters are read one element at a time: a GETSETELEM for the intent's
+ * key, a hash lookup in the kernel, so a read costs the same with 10^3
+ * elements as with 10^6. A dump of the set would not: the kernel walks
+ * the hash again from the start for every message of a dump
+ * (nft_rhash_walk skips what it has sent), O(n^2) for the whole set,
+ * seconds at 10^6 during which the daemon answers nothing. Every intent
+ * is counted, however many there are. The rules of their own are read
+ * from nft's listing of the chains (one listing serves the reads of
+ * KDP_NFT_CACHE_MS); a rule is deleted by the handle a listing shows:
+ * adding it with --echo to learn the handle at once would make
+ * libnftables fetch the whole ruleset first. The sets are hashes, not
+ * interval sets: adding an element to an interval set makes libnftables
+ * fetch every element of it first (80 ms per add at 10,000 elements).
  */
 #include <endian.h>
 #include <errno.h>
@@ -91,9 +97,12 @@
 #include "dmm/hash.h"
 #include "../nl.h"
 #include "nft.h"
+#include "nftmsg.h"
 
 #define OUTER_HDR 40 /* an IPv6 header without extension headers: encap.red with one segment */
 #define KEY_MAX 128  /* an element key as nft text */
+#define KEY_BYTES 32 /* an element key as the kernel holds it: at most two 16-byte fields */
+#define IFNAME_BYTES 16
 
 /* The kinds of set: one per (hook, what is looked up). */
 enum kind {
@@ -135,15 +144,16 @@ static const struct {
 /* Where an intent is counted, and its counts at the last listing that showed it. */
 struct slot {
 	uint32_t id;
-	int8_t kind;	 /* enum kind, or -1: a rule of its own */
-	uint8_t len;	 /* the set's prefix length */
-	uint8_t action;	 /* a rule: which chain */
-	uint32_t seen;	 /* the listing that last showed it (0: none) */
-	uint64_t born;	 /* gen when it was added */
-	uint64_t hash;	 /* of kind, len and key */
-	uint64_t handle; /* a rule: its handle once a listing showed it, else 0 */
-	uint64_t packets, bytes;
-	char key[KEY_MAX];
+	int8_t kind;		 /* enum kind, or -1: a rule of its own */
+	uint8_t len;		 /* the set's prefix length */
+	uint8_t action;		 /* a rule: which chain */
+	uint8_t klen;		 /* an element: bytes of key */
+	uint32_t seen;		 /* a rule: the listing that last showed it (0: none) */
+	uint64_t born;		 /* gen when it was added */
+	uint64_t hash;		 /* of kind, len and key */
+	uint64_t handle;	 /* a rule: its handle once a listing showed it, else 0 */
+	uint64_t packets, bytes; /* a rule: at that listing */
+	uint8_t key[KEY_BYTES];	 /* an element: its key, fields padded as in the kernel */
 };
 
 /* A counter as a listing shows it. */
@@ -160,7 +170,8 @@ struct qcmd {
 
 struct kdp_nft {
 	struct nft_ctx *ctx;
-	struct dmm_nl *nl;	   /* NETLINK_NETFILTER, to dump set elements; NULL: list them as text */
+	struct dmm_nl *nl; /* NETLINK_NETFILTER, to read elements; NULL: list them as text */
+	int wfd;	   /* the table owner's socket (libnftables'), or -1: element changes as text */
 	char table[32], tname[16]; /* "inet dmm_<proto>", "dmm_<proto>" */
 	char cmd[1024];
 	struct slot *slots; /* dense: slots[0 .. nslots-1] */
@@ -177,8 +188,9 @@ struct kdp_nft {
 	uint64_t gen;		    /* counters added so far */
 	bool cache_valid;
 	char lasterr[256];
-	/* Element commands queued between kdp_nft_begin() and kdp_nft_commit(). */
+	/* Element changes queued between kdp_nft_begin() and kdp_nft_commit(): messages (wfd) or text. */
 	bool batching;
+	struct dmm_nl_batch wq; /* tag: the intent an add is for, or 0 */
 	char *bbuf;
 	size_t blen, bcap;
 	struct qcmd *q;
@@ -232,9 +244,22 @@ const char *kdp_nft_error(const struct kdp_nft *n)
 	return n->lasterr;
 }
 
+/* libnftables' socket, which owns the table, if it is the one new socket since before. */
+static void find_owner(struct kdp_nft *n, const struct kdp_nffds *before)
+{
+	struct kdp_nffds after;
+	int fd;
+
+	kdp_nffds_scan(&after);
+	fd = kdp_nffds_new(before, &after);
+	if (fd >= 0 && kdp_nfmsg_owner_probe(fd, n->tname) == 0)
+		n->wfd = fd;
+}
+
 struct kdp_nft *kdp_nft_open(uint8_t proto, char *err, size_t errlen)
 {
 	struct kdp_nft *n = calloc(1, sizeof(*n));
+	struct kdp_nffds before;
 	int ret;
 
 	if (!n) {
@@ -244,6 +269,8 @@ struct kdp_nft *kdp_nft_open(uint8_t proto, char *err, size_t errlen)
 	}
 	snprintf(n->table, sizeof(n->table), "inet dmm_%u", proto);
 	snprintf(n->tname, sizeof(n->tname), "dmm_%u", proto);
+	n->wfd = -1;
+	kdp_nffds_scan(&before);
 	n->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!n->ctx || nft_ctx_buffer_output(n->ctx) || nft_ctx_buffer_error(n->ctx)) {
 		snprintf(err, errlen, "nftables context: %s", strerror(errno ? errno : ENOMEM));
@@ -266,6 +293,7 @@ struct kdp_nft *kdp_nft_open(uint8_t proto, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", n->lasterr);
 		goto fail;
 	}
+	find_owner(n, &before);
 	/* Reading only: an owner table refuses changes from any other socket. */
 	n->nl = dmm_nl_open(NETLINK_NETFILTER);
 	return n;
@@ -287,6 +315,7 @@ void kdp_nft_close(struct kdp_nft *n)
 	dmm_nl_close(n->nl);
 	free(n->bbuf);
 	free(n->q);
+	dmm_nl_batch_free(&n->wq);
 	free(n->slots);
 	dmm_hidx_fini(&n->byid, &heap);
 	dmm_hidx_fini(&n->bykey, &heap);
@@ -369,14 +398,14 @@ static int kind_of(const struct kdp_nft_spec *s)
 }
 
 /* FNV-1a over kind, len and key. */
-static uint64_t key_hash(int kind, unsigned len, const char *key)
+static uint64_t key_hash(int kind, unsigned len, const uint8_t *key, unsigned klen)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 
 	h = (h ^ (uint64_t)kind) * 0x100000001b3ull;
 	h = (h ^ len) * 0x100000001b3ull;
-	for (const char *c = key; *c; c++)
-		h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+	for (unsigned i = 0; i < klen; i++)
+		h = (h ^ key[i]) * 0x100000001b3ull;
 	return h;
 }
 
@@ -398,8 +427,10 @@ static struct slot *slot_find(struct kdp_nft *n, uint32_t id)
 }
 
 /* An element of that kind, length and key is in place: another intent cannot share it. */
-static bool key_used(const struct kdp_nft *n, int kind, unsigned len, const char *key, uint64_t hash)
+static bool key_used(const struct kdp_nft *n, const struct slot *s)
 {
+	int kind = s->kind;
+	uint64_t hash = s->hash;
 	uint32_t pos, r;
 
 	if (!n->capslots)
@@ -408,7 +439,8 @@ static bool key_used(const struct kdp_nft *n, int kind, unsigned len, const char
 	     r = dmm_hidx_next(&n->bykey, (uint32_t)hash, &pos)) {
 		const struct slot *o = &n->slots[r];
 
-		if (o->hash == hash && o->kind == kind && o->len == len && strcmp(o->key, key) == 0)
+		if (o->hash == hash && o->kind == kind && o->len == s->len && o->klen == s->klen &&
+		    memcmp(o->key, s->key, s->klen) == 0)
 			return true;
 	}
 	return false;
@@ -485,39 +517,72 @@ static void slot_remove(struct kdp_nft *n, struct slot *sl)
 	n->nslots--;
 }
 
-/*
- * The element key of s in a set of kind k (no comment), or -errno.
- * Keys are written from the masked prefix: the lookup masks the packet's
- * address the same way.
- */
-static int element_key(int k, const struct kdp_nft_spec *s, char *key, size_t sz)
+/* An interface name as a key field: IFNAMSIZ bytes, NUL-padded. 0 or -EINVAL. */
+static int put_ifname(uint8_t *f, const char *name)
 {
-	char a[DMM_ADDR_STRLEN], h[40];
-	int w;
+	if (!ifname_ok(name) || strlen(name) >= IFNAME_BYTES)
+		return -EINVAL;
+	memset(f, 0, IFNAME_BYTES);
+	memcpy(f, name, strlen(name));
+	return 0;
+}
 
+/*
+ * The element key of s in a set of kind k, as the kernel holds it (each
+ * field of a concatenation padded to 4 bytes: here all of 16), into
+ * sl->key and sl->klen. Keys are made from the masked prefix: the lookup
+ * masks the packet's address the same way. 0 or -errno.
+ */
+static int element_key(int k, const struct kdp_nft_spec *s, struct slot *sl)
+{
 	switch (k) {
 	case K_ENCAP_DST:
 	case K_ENCAP_SRC:
 	case K_DECAP_DST:
 	case K_DECAP_SRC:
-		w = snprintf(key, sz, "%s . %s", dmm_addr_str(&s->peer, a), hex128(&s->prefix.addr, h));
+		memcpy(sl->key, s->peer.b, 16);
 		break;
 	case K_DELIVER_DST:
 	case K_DELIVER_SRC:
-		if (!ifname_ok(s->oif))
+		if (put_ifname(sl->key, s->oif) < 0)
 			return -EINVAL;
-		w = snprintf(key, sz, "\"%s\" . %s", s->oif, dmm_addr_str(&s->prefix.addr, a));
 		break;
 	case K_DROP_SRC_IIF:
-		if (!ifname_ok(s->iif))
+		if (put_ifname(sl->key, s->iif) < 0)
 			return -EINVAL;
-		w = snprintf(key, sz, "\"%s\" . %s", s->iif, dmm_addr_str(&s->prefix.addr, a));
 		break;
 	default:
-		w = snprintf(key, sz, "%s", dmm_addr_str(&s->prefix.addr, a));
-		break;
+		memcpy(sl->key, s->prefix.addr.b, 16);
+		sl->klen = 16;
+		return 0;
 	}
-	return w < 0 || (size_t)w >= sz ? -ENAMETOOLONG : 0;
+	memcpy(sl->key + 16, s->prefix.addr.b, 16);
+	sl->klen = 32;
+	return 0;
+}
+
+/* The key of sl as nft text (element changes without the owner's socket). */
+static void key_text(const struct slot *sl, char *out, size_t sz)
+{
+	char a[DMM_ADDR_STRLEN], h[40];
+	struct dmm_addr x, y;
+
+	memcpy(x.b, sl->key, 16);
+	if (sl->klen == 16) {
+		snprintf(out, sz, "%s", dmm_addr_str(&x, a));
+		return;
+	}
+	memcpy(y.b, sl->key + 16, 16);
+	if (kinds[sl->kind].raw)
+		snprintf(out, sz, "%s . %s", dmm_addr_str(&x, a), hex128(&y, h));
+	else
+		snprintf(out, sz, "\"%.16s\" . %s", (const char *)sl->key, dmm_addr_str(&y, a));
+}
+
+/* The name of sl's set. */
+static void set_name(const struct slot *sl, char *out, size_t sz)
+{
+	snprintf(out, sz, "%s_%u", kinds[sl->kind].name, sl->len);
 }
 
 /* Create set kind_len and the rule looking packets up in it, once. */
@@ -635,6 +700,20 @@ void kdp_nft_begin(struct kdp_nft *n)
 	n->batching = true;
 	n->blen = 0;
 	n->nq = 0;
+	dmm_nl_batch_clear(&n->wq);
+}
+
+/* The add of intent id was refused: it has no counter (fail says so). */
+static void add_refused(struct kdp_nft *n, uint32_t id, int err,
+			void (*fail)(void *ctx, uint32_t id, int err), void *ctx)
+{
+	struct slot *sl = slot_find(n, id);
+
+	if (sl && sl->kind >= 0) {
+		slot_remove(n, sl);
+		if (fail)
+			fail(ctx, id, err);
+	}
 }
 
 /* The buffer was refused as a whole (nothing of it applied): run each command alone. */
@@ -644,7 +723,6 @@ static int commit_each(struct kdp_nft *n, void (*fail)(void *ctx, uint32_t id, i
 
 	for (uint32_t i = 0; i < n->nq; i++) {
 		char *line = n->bbuf + n->q[i].off;
-		struct slot *sl;
 		int ret;
 
 		line[strcspn(line, "\n")] = '\0';
@@ -652,11 +730,46 @@ static int commit_each(struct kdp_nft *n, void (*fail)(void *ctx, uint32_t id, i
 		if (ret == 0 || !n->q[i].add_id)
 			continue;
 		first = first ? first : ret;
-		sl = slot_find(n, n->q[i].add_id);
+		add_refused(n, n->q[i].add_id, ret, fail, ctx);
+	}
+	return first;
+}
 
-		if (sl && sl->kind >= 0) {
-			slot_remove(n, sl);
-			fail(ctx, n->q[i].add_id, ret);
+/* Bytes of element messages in one transaction at most. */
+#define WQ_BYTES (64 * 1024)
+
+/*
+ * The queued element messages, as transactions of up to WQ_BYTES; a
+ * refused transaction (none of it applied) again one message at a time,
+ * so that only what the kernel refuses is lost. 0 or the first error.
+ */
+static int commit_msgs(struct kdp_nft *n, void (*fail)(void *ctx, uint32_t id, int err), void *ctx)
+{
+	struct dmm_nl_batch *b = &n->wq;
+	int first = 0;
+
+	for (unsigned i = 0, j; i < b->n; i = j) {
+		int ret;
+
+		/* As many as fit WQ_BYTES (the first always goes). */
+		for (j = i + 1;
+		     j < b->n && (j + 1 < b->n ? b->ent[j + 1].off : b->msgs.len) - b->ent[i].off <= WQ_BYTES;
+		     j++)
+			;
+		ret = kdp_nfmsg_batch(n->wfd, b, i, j - i);
+		for (unsigned k = i; ret == 1 && k < j; k++)
+			if (kdp_nfmsg_batch(n->wfd, b, k, 1) == 0)
+				b->ent[k].err = 0;
+		for (unsigned k = i; ret != 0 && k < j; k++) {
+			if (!b->ent[k].err)
+				continue;
+			if (!first) {
+				first = b->ent[k].err;
+				snprintf(n->lasterr, sizeof(n->lasterr), "nftables %s a counter: %s",
+					 b->ent[k].tag ? "adding" : "deleting", strerror(-first));
+			}
+			if (b->ent[k].tag)
+				add_refused(n, b->ent[k].tag, b->ent[k].err, fail, ctx);
 		}
 	}
 	return first;
@@ -667,11 +780,52 @@ int kdp_nft_commit(struct kdp_nft *n, void (*fail)(void *ctx, uint32_t id, int e
 	int ret = 0;
 
 	n->batching = false;
+	if (n->wq.n)
+		ret = commit_msgs(n, fail, ctx);
 	if (n->nq && run(n, n->bbuf, 0, "adding counters") < 0)
 		ret = commit_each(n, fail, ctx);
+	dmm_nl_batch_clear(&n->wq);
 	n->blen = 0;
 	n->nq = 0;
 	return ret;
+}
+
+/*
+ * Add (NEWSETELEM) or delete (DELSETELEM) the element of sl: queued in a
+ * batch, else at once; as a message on the owner's socket, else as an nft
+ * command. 0 or -errno.
+ */
+static int elem_change(struct kdp_nft *n, const struct slot *sl, uint8_t cmd)
+{
+	char set[32], key[KEY_MAX], buf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t tag = cmd == NFT_MSG_NEWSETELEM ? sl->id : 0;
+	int ret;
+
+	set_name(sl, set, sizeof(set));
+	if (n->wfd >= 0) {
+		struct nlmsghdr *nlh = kdp_nfmsg_elem(buf, cmd, n->tname, set, sl->key, sl->klen, sl->id);
+
+		if (dmm_nl_batch_add(&n->wq, nlh, tag) < 0)
+			return -ENOMEM;
+		if (n->batching)
+			return 0;
+		ret = kdp_nfmsg_batch(n->wfd, &n->wq, n->wq.n - 1, 1);
+		ret = ret == 1 ? n->wq.ent[n->wq.n - 1].err : ret;
+		dmm_nl_batch_clear(&n->wq);
+		if (ret < 0)
+			snprintf(n->lasterr, sizeof(n->lasterr), "nftables %s a counter: %s",
+				 tag ? "adding" : "deleting", strerror(-ret));
+		return ret < 0 ? ret : 0;
+	}
+	key_text(sl, key, sizeof(key));
+	if (cmd == NFT_MSG_NEWSETELEM)
+		snprintf(n->cmd, sizeof(n->cmd), "add element %s %s { %s comment \"dmm %u\" }", n->table, set,
+			 key, sl->id);
+	else
+		snprintf(n->cmd, sizeof(n->cmd), "delete element %s %s { %s }", n->table, set, key);
+	if (n->batching && queue(n, n->cmd, tag) == 0)
+		return 0;
+	return run(n, n->cmd, 0, tag ? "adding a counter" : "deleting a counter");
 }
 
 /*
@@ -695,21 +849,19 @@ int kdp_nft_add(struct kdp_nft *n, const struct kdp_nft_spec *s)
 	/* The tunnel kinds' rules match this node's address: one per kind. */
 	local_ok =
 		!kinds[k].raw || !n->have_local[k] || memcmp(&n->local[k], &s->local, sizeof(s->local)) == 0;
-	if (local_ok && s->prefix.len && s->prefix.len <= 128 &&
-	    element_key(k, s, sl.key, sizeof(sl.key)) == 0) {
-		sl.hash = key_hash(k, sl.len, sl.key);
-		if (!key_used(n, k, sl.len, sl.key, sl.hash) && make_set(n, k, sl.len, &s->local) == 0) {
+	if (local_ok && s->prefix.len && s->prefix.len <= 128 && element_key(k, s, &sl) == 0) {
+		sl.kind = (int8_t)k;
+		sl.hash = key_hash(k, sl.len, sl.key, sl.klen);
+		if (key_used(n, &sl) || make_set(n, k, sl.len, &s->local) != 0 ||
+		    elem_change(n, &sl, NFT_MSG_NEWSETELEM) != 0)
+			sl.kind = -1;
+		else {
 			n->have_local[k] = true;
 			n->local[k] = s->local;
-			snprintf(n->cmd, sizeof(n->cmd), "add element %s %s_%u { %s comment \"dmm %u\" }",
-				 n->table, kinds[k].name, sl.len, sl.key, s->id);
-			if (n->batching ? queue(n, n->cmd, s->id) == 0
-					: run(n, n->cmd, 0, "adding a counter") == 0)
-				sl.kind = (int8_t)k;
 		}
 	}
 	if (sl.kind < 0) {
-		sl.key[0] = '\0';
+		sl.klen = 0;
 		n->lasterr[0] = '\0';
 		ret = add_rule(n, s);
 		if (ret < 0) {
@@ -771,117 +923,14 @@ static int parse_listing(struct kdp_nft *n, const char *out)
 	return 0;
 }
 
-/* One counter expression (NFTA_EXPR_*) into k; false if it is not one. */
-static bool parse_counter(const struct nlattr *expr, struct counted *k)
-{
-	const struct nlattr *a, *d = NULL;
-	bool is_counter = false;
-
-	mnl_attr_for_each_nested(a, expr)
-	{
-		if (mnl_attr_get_type(a) == NFTA_EXPR_NAME && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
-			is_counter = strcmp(mnl_attr_get_str(a), "counter") == 0;
-		else if (mnl_attr_get_type(a) == NFTA_EXPR_DATA)
-			d = a;
-	}
-	if (!is_counter || !d)
-		return false;
-	mnl_attr_for_each_nested(a, d)
-	{
-		if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
-			continue;
-		if (mnl_attr_get_type(a) == NFTA_COUNTER_PACKETS)
-			k->packets = be64toh(mnl_attr_get_u64(a));
-		else if (mnl_attr_get_type(a) == NFTA_COUNTER_BYTES)
-			k->bytes = be64toh(mnl_attr_get_u64(a));
-	}
-	return true;
-}
-
-/* The intent id in an element's user data: the comment "dmm ID" (type 0 of nft's TLVs). */
-static bool parse_comment(const struct nlattr *ud, uint32_t *id)
-{
-	const uint8_t *p = mnl_attr_get_payload(ud);
-	size_t len = mnl_attr_get_payload_len(ud);
-
-	for (size_t i = 0; i + 2 <= len && i + 2 + p[i + 1] <= len; i += 2 + p[i + 1]) {
-		char txt[24];
-		size_t l = p[i + 1] < sizeof(txt) - 1 ? p[i + 1] : sizeof(txt) - 1;
-		char *e;
-
-		if (p[i] != 0)
-			continue;
-		memcpy(txt, p + i + 2, l);
-		txt[l] = '\0';
-		if (strncmp(txt, "dmm ", 4) != 0)
-			return false;
-		*id = (uint32_t)strtoul(txt + 4, &e, 10);
-		return *e == '\0' && e != txt + 4;
-	}
-	return false;
-}
-
-static int elems_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct kdp_nft *n = data;
-	const struct nlattr *a, *el, *x, *y;
-
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
-	{
-		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
-			continue;
-		mnl_attr_for_each_nested(el, a)
-		{
-			struct counted k = {0};
-			bool named = false, counted = false;
-
-			mnl_attr_for_each_nested(x, el)
-			{
-				switch (mnl_attr_get_type(x)) {
-				case NFTA_SET_ELEM_USERDATA:
-					named = parse_comment(x, &k.id);
-					break;
-				case NFTA_SET_ELEM_EXPR:
-					counted |= parse_counter(x, &k);
-					break;
-				case NFTA_SET_ELEM_EXPRESSIONS:
-					mnl_attr_for_each_nested(y, x) counted |= parse_counter(y, &k);
-					break;
-				default:
-					break;
-				}
-			}
-			if (named && counted)
-				cache_put(n, &k);
-		}
-	}
-	return MNL_CB_OK;
-}
-
-/* Every element of set name, with its counts, into the cache (a netlink dump). */
-static int dump_set(struct kdp_nft *n, const char *name)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = dmm_nl_msg(buf, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM, 0);
-	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-
-	g->nfgen_family = NFPROTO_INET;
-	g->version = NFNETLINK_V0;
-	g->res_id = 0;
-	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, n->tname);
-	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, name);
-	return dmm_nl_dump(n->nl, nlh, elems_cb, n);
-}
-
 /*
- * Every counter's intent id and counts, and a rule's handle: the sets'
- * elements by netlink dumps (nft's text listing of 10,000 elements took
- * 0.2 s), the rules of their own, if any, from nft's listing of the chains.
+ * The counters and handles of the rules of their own, from nft's listing
+ * of the chains; without a netfilter socket to read elements with, of the
+ * whole table (elements too).
  */
 static int list(struct kdp_nft *n)
 {
 	static const char *const chains[] = {"pre", "transit", "post"};
-	char name[32];
 	int ret;
 
 	/* A slot the listing does not show keeps an older number: its counter is gone. */
@@ -897,18 +946,6 @@ static int list(struct kdp_nft *n)
 			return ret;
 		goto done;
 	}
-	for (int k = 0; k < K_N; k++)
-		for (unsigned len = 0; len <= 128; len++) {
-			if (!n->made[k][len])
-				continue;
-			snprintf(name, sizeof(name), "%s_%u", kinds[k].name, len);
-			ret = dump_set(n, name);
-			if (ret < 0) {
-				snprintf(n->lasterr, sizeof(n->lasterr),
-					 "nftables listing the counters of set %s: %s", name, strerror(-ret));
-				return ret;
-			}
-		}
 	/* One chain per command: nft 1.0.6 fails a second "list chain" in one buffer. */
 	for (size_t i = 0; n->nrules && i < sizeof(chains) / sizeof(chains[0]); i++) {
 		snprintf(n->cmd, sizeof(n->cmd), "list chain %s %s", n->table, chains[i]);
@@ -938,10 +975,7 @@ void kdp_nft_del(struct kdp_nft *n, uint32_t id, uint8_t action)
 	if (!sl)
 		return;
 	if (sl->kind >= 0) {
-		snprintf(n->cmd, sizeof(n->cmd), "delete element %s %s_%u { %s }", n->table,
-			 kinds[sl->kind].name, sl->len, sl->key);
-		if (!n->batching || queue(n, n->cmd, 0) < 0)
-			run(n, n->cmd, 0, "deleting a counter");
+		elem_change(n, sl, NFT_MSG_DELSETELEM);
 	} else {
 		/* The listing puts the handle into the slot. */
 		if (!sl->handle)
@@ -958,22 +992,10 @@ void kdp_nft_del(struct kdp_nft *n, uint32_t id, uint8_t action)
 	n->cache_valid = false;
 }
 
-/*
- * The listing still serves reads: younger than KDP_NFT_CACHE_MS, and with
- * many counters younger than KDP_NFT_CACHE_US_PER microseconds each, so
- * that reading them all (dmmd sweeps a slice a second) costs a dump of
- * bounded size per second. A small table is listed again as soon as a
- * counter was added; a large one shows a new counter as 0 until then.
- */
+/* The listing still serves reads: younger than KDP_NFT_CACHE_MS, and no counter added since. */
 static bool cache_fresh(const struct kdp_nft *n)
 {
-	uint64_t age = now_ms() - n->cache_ms, life = (uint64_t)n->nslots * KDP_NFT_CACHE_US_PER / 1000;
-
-	if (!n->cache_valid)
-		return false;
-	if (n->nslots < KDP_NFT_SMALL)
-		return n->cache_gen == n->gen && age < KDP_NFT_CACHE_MS;
-	return age < (life > KDP_NFT_CACHE_MS ? life : KDP_NFT_CACHE_MS);
+	return n->cache_valid && n->cache_gen == n->gen && now_ms() - n->cache_ms < KDP_NFT_CACHE_MS;
 }
 
 uint32_t kdp_nft_count(const struct kdp_nft *n)
@@ -981,30 +1003,68 @@ uint32_t kdp_nft_count(const struct kdp_nft *n)
 	return n->nslots;
 }
 
-int kdp_nft_read(struct kdp_nft *n, uint32_t id, uint8_t action, uint64_t *packets, uint64_t *bytes)
+/* The counts of sl, an element, read from the kernel: one GETSETELEM. 0 or -errno. */
+static int read_elem(struct kdp_nft *n, const struct slot *sl, uint64_t *packets, uint64_t *bytes)
 {
-	struct slot *k;
+	char set[32];
 	int ret;
 
-	*packets = 0;
-	*bytes = 0;
+	set_name(sl, set, sizeof(set));
+	ret = kdp_nfmsg_get(n->nl, n->tname, set, sl->key, sl->klen, packets, bytes);
+	if (ret == -ENOENT) {
+		snprintf(n->lasterr, sizeof(n->lasterr), "nftables: the counter of intent %u is gone",
+			 sl->id);
+		return -ESTALE;
+	}
+	if (ret < 0)
+		snprintf(n->lasterr, sizeof(n->lasterr), "nftables reading the counter of intent %u: %s",
+			 sl->id, ret == -ENODATA ? "no counter" : strerror(-ret));
+	return ret;
+}
+
+/* The counts of sl, a rule of its own (or any, without a netfilter socket), from a listing. */
+static int read_listed(struct kdp_nft *n, struct slot *sl, uint64_t *packets, uint64_t *bytes)
+{
+	uint32_t id = sl->id;
+	int ret;
+
 	if (!cache_fresh(n)) {
 		n->cache_valid = false;
 		ret = list(n);
 		if (ret < 0)
 			return ret;
+		sl = slot_find(n, id);
 	}
-	k = slot_find(n, id);
-	if (k && !k->seen && k->born > n->cache_gen)
+	if (sl && !sl->seen && sl->born > n->cache_gen)
 		return 0; /* added since the listing: nothing counted yet that it could show */
-	if (!k || k->seen != n->listing) {
+	if (!sl || sl->seen != n->listing) {
 		snprintf(n->lasterr, sizeof(n->lasterr), "nftables: the counter of intent %u is gone", id);
 		return -ESTALE;
 	}
-	*packets = k->packets;
-	*bytes = k->bytes;
+	*packets = sl->packets;
+	*bytes = sl->bytes;
+	return 0;
+}
+
+int kdp_nft_read(struct kdp_nft *n, uint32_t id, uint8_t action, uint64_t *packets, uint64_t *bytes)
+{
+	struct slot *k = slot_find(n, id);
+	int ret;
+
+	*packets = 0;
+	*bytes = 0;
+	if (!k) {
+		snprintf(n->lasterr, sizeof(n->lasterr), "nftables: the counter of intent %u is gone", id);
+		return -ESTALE;
+	}
+	ret = k->kind >= 0 && n->nl ? read_elem(n, k, packets, bytes) : read_listed(n, k, packets, bytes);
+	if (ret < 0) {
+		*packets = 0;
+		*bytes = 0;
+		return ret;
+	}
 	/* The outer packet was counted: take its header off again. */
 	if (action == DMM_FM_ENCAP || action == DMM_FM_DECAP)
-		*bytes = k->bytes >= OUTER_HDR * k->packets ? k->bytes - OUTER_HDR * k->packets : 0;
+		*bytes = *bytes >= OUTER_HDR * *packets ? *bytes - OUTER_HDR * *packets : 0;
 	return 0;
 }

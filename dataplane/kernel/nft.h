@@ -44,24 +44,25 @@ int kdp_nft_add(struct kdp_nft *n, const struct kdp_nft_spec *s);
 /* Delete the counter of intent id (added for an intent with that action). */
 void kdp_nft_del(struct kdp_nft *n, uint32_t id, uint8_t action);
 
-/*
- * Packets and bytes counted for intent id, from one listing of the
- * table shared by every call within KDP_NFT_CACHE_MS (with more than
- * KDP_NFT_SMALL counters, KDP_NFT_CACHE_US_PER for each). Bytes are those of
- * the packet as the mobile node sent or receives it: the 40-byte outer
- * header of a tunnelled packet is not included. 0, or -ESTALE when the
- * counter is gone (someone deleted it), or another -errno.
- */
 /* Number of intents counted (elements and rules of their own). */
 uint32_t kdp_nft_count(const struct kdp_nft *n);
 
+/*
+ * Packets and bytes counted for intent id: an element's read from the
+ * kernel (one GETSETELEM, the same cost however many elements there are),
+ * a rule of its own's from one listing of the chains shared by the calls
+ * within KDP_NFT_CACHE_MS. Bytes are those of the packet as the mobile
+ * node sent or receives it: the 40-byte outer header of a tunnelled
+ * packet is not included. 0, or -ESTALE when the counter is gone (someone
+ * deleted it), or another -errno.
+ */
 int kdp_nft_read(struct kdp_nft *n, uint32_t id, uint8_t action, uint64_t *packets, uint64_t *bytes);
 
 /*
  * Batching: between begin and commit, adding and deleting set elements
- * only queues their commands; commit runs them all as one command buffer
- * (one nftables transaction). If nftables refuses the buffer, each
- * command is run on its own, and fail(ctx, id, -errno) is called for
+ * only queues them; commit sends them as nftables transactions of up to
+ * 64 KiB of messages. If nftables refuses one, each change in it is sent
+ * on its own, and fail(ctx, id, -errno) is called for
  * each counter that could not be added (it is then forgotten). Rules of
  * their own and new sets are still made at once. commit returns 0 or
  * the first error.
@@ -73,8 +74,5 @@ int kdp_nft_commit(struct kdp_nft *n, void (*fail)(void *ctx, uint32_t id, int e
 const char *kdp_nft_error(const struct kdp_nft *n);
 
 #define KDP_NFT_CACHE_MS 100
-/* Above KDP_NFT_SMALL counters, a listing serves reads this long per counter (dmmd's sweep, 4096 a second). */
-#define KDP_NFT_SMALL 4096
-#define KDP_NFT_CACHE_US_PER 250
 
 #endif
