@@ -214,16 +214,13 @@ static uint32_t get32(const uint8_t *p)
  * The header length (IPv6 + TCP or UDP) of p when it can open or join a
  * merge: IPv6 then TCP or UDP directly, a payload, for TCP no flag but ACK
  * and PSH, and a checksum that verifies (a merged packet gets new
- * checksums from the kernel, so a corrupted packet must not get in) or
- * that a kernel peer's checksum offload left partial (then no sum was
- * ever taken of it, and finishing it alone would not check anything
- * either). 0 when it cannot.
+ * checksums from the kernel, so a corrupted packet must not get in). 0
+ * when it cannot.
  */
 static size_t gro_hl(const uint8_t *p, size_t len)
 {
-	size_t hl, coff;
+	size_t hl;
 	uint32_t sum;
-	uint16_t field;
 
 	if (len < DP_HDR + 8 || len > DP_TUN_MTU)
 		return 0;
@@ -239,12 +236,9 @@ static size_t gro_hl(const uint8_t *p, size_t len)
 	if (p[6] == IPPROTO_UDP && (p[DP_HDR + 6] | p[DP_HDR + 7]) == 0)
 		return 0; /* RFC 8200 §8.1: a zero UDP checksum is not valid over IPv6 */
 	sum = dpu_csum(0, p + 8, 32) + (uint32_t)(len - DP_HDR) + p[6];
-	if (dmm_csum_fold(dpu_csum(sum, p + DP_HDR, len - DP_HDR)) == 0xffff)
-		return hl;
-	/* Partial (a kernel peer's checksum offload, dpu_l4_fixup): no sum was ever taken, the kernel takes it. */
-	coff = DP_HDR + (p[6] == IPPROTO_TCP ? 16 : 6);
-	field = (uint16_t)(p[coff] << 8 | p[coff + 1]);
-	return field % 0xffff == dmm_csum_fold(sum) % 0xffff ? hl : 0;
+	if (dmm_csum_fold(dpu_csum(sum, p + DP_HDR, len - DP_HDR)) != 0xffff)
+		return 0;
+	return hl;
 }
 
 /* Whether TCP segment p (header length hl) follows the merge g: same header but sequence number, PSH, checksum. */

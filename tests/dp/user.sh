@@ -369,7 +369,9 @@ udp_ok() {
 	[[ ${got:-0} -ge 1000 && $bytes -eq $((got * 64)) ]]
 }
 dp_check "UDP MN -> CN: 64-byte datagrams, 4 flows, each received whole" udp_ok
-if [[ $LMA_BE == user ]]; then
+# A kernel MAG leaves the inner UDP checksums partial (its host's offload):
+# those are finished one by one, not merged.
+if [[ $LMA_BE == user && $MAG_BE == user ]]; then
 	dp_check "LMA: merged datagrams reached its TUN as UDP GSO packets" bash -c "
 		read -r b0 p0 <<<'${RX0:-}'; read -r b1 p1 <<<'$(tun_stat "$LMA" rx)'
 		echo \"TUN RX \$((b1 - b0)) bytes in \$((p1 - p0)) packets\"; (( p1 > p0 && (b1 - b0) / (p1 - p0) > 112 ))"
