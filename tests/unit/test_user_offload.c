@@ -77,7 +77,8 @@ static void test_udp_finish(void)
 	/* What a sender with checksum offload leaves: the pseudo-header sum. */
 	p[DP_HDR + 6] = p[DP_HDR + 7] = 0;
 	{
-		uint16_t ps = dmm_csum_fold(dmm_csum_add(0, p + 8, 32) + (uint32_t)(sizeof(p) - DP_HDR) + IPPROTO_UDP);
+		uint16_t ps = dmm_csum_fold(dmm_csum_add(0, p + 8, 32) + (uint32_t)(sizeof(p) - DP_HDR) +
+					    IPPROTO_UDP);
 
 		p[DP_HDR + 6] = (uint8_t)(ps >> 8);
 		p[DP_HDR + 7] = (uint8_t)ps;
