@@ -97,6 +97,11 @@ $(BUILD)/san/test_user_table: tests/unit/test_user_table.c dataplane/user/table.
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) $(SAN) -Itests/unit -o $@ $(filter %.c %.a,$^)
 
+# The user data plane's checksums, segmentation and merging, with their one source file.
+$(BUILD)/san/test_user_offload: tests/unit/test_user_offload.c dataplane/user/offload.c $(BUILD)/san/libdmm.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) $(SAN) -Itests/unit -o $@ $(filter %.c %.a,$^)
+
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
 	@mkdir -p $(@D)
 	$(CLANG) -std=c11 -g -O1 -Iinclude -fsanitize=fuzzer,address,undefined \

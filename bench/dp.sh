@@ -19,8 +19,9 @@
 #
 # For each path: small-packet rate (64-byte UDP payloads, packets per
 # second received at the CN, 1 flow and 64 flows), TCP bulk throughput
-# (iperf3, host -> CN), ping RTT host -> CN; and each figure's ratio to
-# plain forwarding. The small-packet load is build/udp-blast (sendmmsg, 64
+# (iperf3, host -> CN) as veths come (no GRO) and again with GRO on the
+# core link's veths (as physical NICs have it by default), ping RTT host
+# -> CN; and each figure's ratio to plain forwarding. The small-packet load is build/udp-blast (sendmmsg, 64
 # datagrams per call, unpaced; the receiver counts with recvmmsg): the
 # kernel's packet generator (pktgen) needs /proc/net/pktgen, which this
 # kernel does not have (no modules, not built in).
@@ -152,6 +153,14 @@ m_udp() { # FLOWS
 	wait "$pid"
 	sed -n 's/.*pps=\([0-9]*\).*/\1/p' "$out"
 }
+# Generic receive offload on a veth (SIOCETHTOOL ETHTOOL_SGRO; ethtool is
+# not a dependency): off by default on veth, on by default on physical NICs.
+gro() { # NS IFNAME on|off
+	ip netns exec "$1" /usr/bin/python3 -c '
+import array, fcntl, socket, struct, sys
+v = array.array("B", struct.pack("II", 0x2c, sys.argv[2] == "on"))
+fcntl.ioctl(socket.socket(), 0x8946, struct.pack("16sP", sys.argv[1].encode(), v.buffer_info()[0]))' "$2" "$3"
+}
 # TCP bulk host -> CN, Gb/s at the receiver.
 m_tcp() {
 	ip netns exec "$CN" iperf3 -s -1 -B $CN_A -p 5299 >/dev/null 2>&1 &
@@ -167,8 +176,11 @@ measure() { # PATH
 	R[$1,udp1]=$(m_udp 1)
 	R[$1,udp64]=$(m_udp 64)
 	R[$1,tcp]=$(m_tcp)
-	printf '  %-8s udp1 %s pps, udp64 %s pps, tcp %s Gb/s, rtt %s ms\n' "$1" "${R[$1,udp1]:-?}" \
-		"${R[$1,udp64]:-?}" "${R[$1,tcp]:-?}" "${R[$1,rtt]:-?}" >&2
+	gro "$MAG" core0 on && gro "$LMA" core0 on && R[$1,tcpgro]=$(m_tcp)
+	gro "$MAG" core0 off
+	gro "$LMA" core0 off
+	printf '  %-8s udp1 %s pps, udp64 %s pps, tcp %s Gb/s (core GRO on: %s), rtt %s ms\n' "$1" "${R[$1,udp1]:-?}" \
+		"${R[$1,udp64]:-?}" "${R[$1,tcp]:-?}" "${R[$1,tcpgro]:-?}" "${R[$1,rtt]:-?}" >&2
 }
 
 echo "bench-dp: ${SECS}s per figure; load: udp-blast (sendmmsg), iperf3, ping; paths: plain $BACKENDS" >&2
@@ -186,9 +198,9 @@ ratio() { # PATH KEY
 	[[ -n $v && -n $p ]] && awk -v v="$v" -v p="$p" 'BEGIN { if (p > 0) printf "%.2f", v / p; else print "-" }' || echo -
 }
 echo
-echo "| path | UDP 64 B, 1 flow (pps) | ratio | UDP 64 B, 64 flows (pps) | ratio | TCP bulk (Gb/s) | ratio | ping RTT (ms) | ratio |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| path | UDP 64 B, 1 flow (pps) | ratio | UDP 64 B, 64 flows (pps) | ratio | TCP bulk (Gb/s) | ratio | TCP, core GRO (Gb/s) | ratio | ping RTT (ms) | ratio |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for p in plain $BACKENDS; do
 	echo "| $p | ${R[$p,udp1]:-?} | $(ratio "$p" udp1) | ${R[$p,udp64]:-?} | $(ratio "$p" udp64) |" \
-		"${R[$p,tcp]:-?} | $(ratio "$p" tcp) | ${R[$p,rtt]:-?} | $(ratio "$p" rtt) |"
+		"${R[$p,tcp]:-?} | $(ratio "$p" tcp) | ${R[$p,tcpgro]:-?} | $(ratio "$p" tcpgro) | ${R[$p,rtt]:-?} | $(ratio "$p" rtt) |"
 done

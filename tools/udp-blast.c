@@ -14,8 +14,8 @@
  *       count the datagrams arriving on port P (recvmmsg, 64 per call)
  *       from the first one until S seconds later, or until none came for
  *       MS milliseconds (default 500) after the first.
- *       Prints: received=N seconds=S pps=R (the time from the first
- *       datagram to the last).
+ *       Prints: received=N bytes=B seconds=S pps=R (B: the payload bytes
+ *       of all; S: the time from the first datagram to the last).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -97,7 +97,8 @@ static int open_flows(const struct opts *o, int *fd)
 		return -1;
 	}
 	for (unsigned f = 0; f < o->flows; f++) {
-		struct sockaddr_in6 src = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)(SPORT_BASE + f))};
+		struct sockaddr_in6 src = {.sin6_family = AF_INET6,
+					   .sin6_port = htons((uint16_t)(SPORT_BASE + f))};
 
 		fd[f] = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 		if (fd[f] < 0 || bind(fd[f], (struct sockaddr *)&src, sizeof(src)) < 0 ||
@@ -139,7 +140,8 @@ static int do_send(const struct opts *o)
 		f = (f + 1) % o->flows;
 		t = now_s();
 	} while (t - t0 < o->seconds);
-	printf("sent=%llu seconds=%.3f pps=%.0f\n", (unsigned long long)sent, t - t0, (double)sent / (t - t0));
+	printf("sent=%llu seconds=%.3f pps=%.0f\n", (unsigned long long)sent, t - t0,
+	       (double)sent / (t - t0));
 	return 0;
 }
 
@@ -150,7 +152,7 @@ static int do_recv(const struct opts *o)
 	static struct iovec iov[MAX_BATCH];
 	struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)o->port)};
 	int fd = socket(AF_INET6, SOCK_DGRAM, 0), big = 32 << 20;
-	uint64_t got = 0;
+	uint64_t got = 0, bytes = 0;
 	double first = 0, last = 0;
 
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -179,11 +181,13 @@ static int do_recv(const struct opts *o)
 		if (!got)
 			first = last;
 		got += (uint64_t)n;
+		for (int k = 0; k < n; k++)
+			bytes += msg[k].msg_len;
 		if (last - first >= o->seconds)
 			break;
 	}
-	printf("received=%llu seconds=%.3f pps=%.0f\n", (unsigned long long)got, last - first,
-	       last > first ? (double)got / (last - first) : 0.0);
+	printf("received=%llu bytes=%llu seconds=%.3f pps=%.0f\n", (unsigned long long)got,
+	       (unsigned long long)bytes, last - first, last > first ? (double)got / (last - first) : 0.0);
 	return 0;
 }
 

@@ -3,8 +3,9 @@
  * User-space data plane: one TUN device and one raw IPv6 socket for
  * protocol 41 (IPv6-in-IPv6, RFC 2473).
  *
- *   kernel ──route/rule──► TUN ──read──► classify ──sendmmsg──► raw socket ─► peer
- *   peer ──► raw socket ──recvmmsg──► check peer+prefix ──write──► TUN ──► kernel
+ *   kernel ──route/rule──► TUN queue i ──read──► classify, segment ──sendmmsg──► raw socket i ─► peer
+ *   peer ──► raw socket i ──recvmmsg──► check peer+prefix, merge ──writev──► TUN queue i ──► kernel
+ *   (one worker thread per core, each its queue and raw socket: user.h)
  *
  * What goes to the TUN, per intent:
  *   DST P ENCAP/BUFFER/DROP   route P dev <tun> (main table)
@@ -66,8 +67,11 @@
  *   - a partial UDP packet longer than DP_SEG_MAX is a UDP GSO
  *     super-packet whose datagram boundaries the raw socket lost: dropped
  *     and counted under id 0 rather than delivered as one merged datagram.
- * The TUN offers no offloads to the kernel (no TUNSETOFFLOAD), so what we
- * read from it is segmented and checksummed already and fits DP_TUN_MTU.
+ * Packets from the kernel, the other way, arrive with offloads
+ * (TUNSETOFFLOAD): partial checksums and TCP super-packets, finished and
+ * segmented here before they are encapsulated; and the workers, threads
+ * of this backend, run the packet path (user.h: "Threads", "GSO from the
+ * TUN", "GRO to the TUN"). fd() is -1: the owner has nothing to poll.
  *
  * Batches (dataplane.h begin/commit): between begin and commit an
  * install, replace or remove changes the table at once, and its routes
@@ -78,8 +82,8 @@
  * left (a refusal for want of memory is tried again first, for a while).
  * Outside a batch every op has reached the kernel when it returns.
  *
- * No allocation per packet: batch buffers and the buffer pool are
- * allocated at open(); the intent table grows on install.
+ * No allocation per packet: batch buffers (per worker) and the buffer
+ * pool are allocated at open(); the intent table grows on install.
  *
  * This file is the ops table; user.h lists the files below it (intent
  * table, buffer pool, offload repair, rtnetlink, TUN and packet path).
@@ -90,7 +94,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "dmm/fmt.h"
@@ -168,26 +171,13 @@ static int tun_up(struct dmm_dp *dp, char *err, size_t errlen)
 	return 0;
 }
 
-/* One epoll descriptor over the TUN and the raw socket (fd()). 0, or -1 with err filled and errno set. */
-static int epoll_setup(struct dmm_dp *dp, char *err, size_t errlen)
+/* Each worker's raw socket. 0, or -1 with err filled and errno set. */
+static int raw_up(struct dmm_dp *dp, char *err, size_t errlen)
 {
-	struct epoll_event ev = {.events = EPOLLIN};
-
-	dp->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (dp->ep < 0) {
-		dpu_seterr(err, errlen, "epoll: %s", strerror(errno));
-		return -1;
-	}
-	ev.data.fd = dp->tun;
-	if (epoll_ctl(dp->ep, EPOLL_CTL_ADD, dp->tun, &ev) < 0)
-		goto err;
-	ev.data.fd = dp->raw;
-	if (epoll_ctl(dp->ep, EPOLL_CTL_ADD, dp->raw, &ev) < 0)
-		goto err;
+	for (unsigned i = 0; i < dp->nworkers; i++)
+		if (dpu_raw_open(dp, &dp->w[i], err, errlen) < 0)
+			return -1;
 	return 0;
-err:
-	dpu_seterr(err, errlen, "epoll_ctl: %s", strerror(errno));
-	return -1;
 }
 
 static struct dmm_dp *user_open(const struct dmm_dp_cfg *cfg, char *err, size_t errlen)
@@ -201,15 +191,25 @@ static struct dmm_dp *user_open(const struct dmm_dp_cfg *cfg, char *err, size_t 
 	}
 	dp->cfg = *cfg;
 	cfg_defaults(&dp->cfg);
-	dp->tun = dp->raw = dp->ep = -1;
 	dp->pool_free = NONE;
 	dp->tag = DPU_NOTAG;
-	if (kernel_prepare(dp, err, errlen) < 0 || tun_up(dp, err, errlen) < 0 ||
-	    dpu_raw_open(dp, err, errlen) < 0 || epoll_setup(dp, err, errlen) < 0)
+	r = dpu_workers_alloc(dp);
+	if (r < 0) {
+		dpu_seterr(err, errlen, "workers: %s", strerror(-r));
+		errno = -r;
 		goto err;
-	if (dpu_batch_init(dp) < 0 || dpu_buf_init(dp) < 0 || dpu_table_grow(dp) < 0) {
+	}
+	if (kernel_prepare(dp, err, errlen) < 0 || tun_up(dp, err, errlen) < 0 || raw_up(dp, err, errlen) < 0)
+		goto err;
+	if (dpu_buf_init(dp) < 0 || dpu_table_grow(dp) < 0) {
 		dpu_seterr(err, errlen, "out of memory");
 		errno = ENOMEM;
+		goto err;
+	}
+	r = dpu_workers_start(dp);
+	if (r < 0) {
+		dpu_seterr(err, errlen, "starting the workers: %s", strerror(-r));
+		errno = -r;
 		goto err;
 	}
 	return dp;
@@ -227,19 +227,12 @@ static void user_close(struct dmm_dp *dp)
 	user_commit(dp, NULL, NULL);
 	if (dp->nl && dp->tun_ifindex)
 		dpu_rt_remove_all(dp);
-	if (dp->ep >= 0)
-		close(dp->ep);
-	if (dp->raw >= 0)
-		close(dp->raw);
-	if (dp->tun >= 0)
-		close(dp->tun); /* not persistent: the device goes with the fd */
+	dpu_workers_free(dp); /* the threads stop; the TUN device goes with its last queue */
 	dmm_nl_close(dp->nl);
 	free(dp->nlbuf);
 	dmm_nl_batch_free(&dp->batch);
 	free(dp->pend);
 	dpu_table_free(dp);
-	free(dp->txbuf);
-	free(dp->rxbuf);
 	free(dp->pool);
 	free(dp);
 }
@@ -332,14 +325,18 @@ static int user_install(struct dmm_dp *dp, const struct dmm_intent *in)
 	if (r < 0)
 		return r;
 	dmm_prefix_mask(&c.prefix);
+	dpu_wlock(dp);
 	i = dpu_table_add(dp, &c, ifindex, ifname);
+	dpu_wunlock(dp);
 	if (i < 0)
 		return i;
 	pend_add(dp, (uint32_t)i);
 	r = sync_kernel(dp, &c, (uint32_t)i, true);
 	dp->tag = DPU_NOTAG;
 	if (r < 0) {
+		dpu_wlock(dp);
 		dpu_table_del(dp, (uint32_t)i);
+		dpu_wunlock(dp);
 		if (c.match == DMM_FM_DST)
 			dpu_sync_dst_route(dp, &c.prefix);
 		return r;
@@ -354,7 +351,9 @@ static void drop_slot(struct dmm_dp *dp, uint32_t i)
 {
 	struct dmm_intent c = dpu_slot(dp, i)->in;
 
+	dpu_wlock(dp);
 	dpu_table_del(dp, i);
+	dpu_wunlock(dp);
 	sync_kernel(dp, &c, i, false);
 	if (dpu_slot(dp, i)->bcount)
 		dpu_buf_release(dp, i);
@@ -407,7 +406,9 @@ static int user_replace(struct dmm_dp *dp, const struct dmm_intent *old, const s
 	wasindex = dpu_slot(dp, i)->ifindex;
 	memcpy(wasname, dpu_slot(dp, i)->ifname, sizeof(wasname));
 	dmm_prefix_mask(&c.prefix);
+	dpu_wlock(dp);
 	dpu_table_replace(dp, i, &c, ifindex, ifname);
+	dpu_wunlock(dp);
 	pend_add(dp, i);
 	r = sync_replaced(dp, i, &was, wasname, wasindex);
 	dp->tag = DPU_NOTAG;
@@ -543,36 +544,29 @@ static int user_counters(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint
 	uint32_t i;
 
 	if (id == 0) {
-		*packets = dp->drop_packets;
-		*bytes = dp->drop_bytes;
+		*packets = __atomic_load_n(&dp->drop_packets, __ATOMIC_RELAXED);
+		*bytes = __atomic_load_n(&dp->drop_bytes, __ATOMIC_RELAXED);
 		return 0;
 	}
 	i = dpu_find_id(dp, id);
 	if (i == NONE)
 		return -ENOENT;
-	*packets = dpu_slot(dp, i)->packets;
-	*bytes = dpu_slot(dp, i)->bytes;
+	*packets = __atomic_load_n(&dpu_slot(dp, i)->packets, __ATOMIC_RELAXED);
+	*bytes = __atomic_load_n(&dpu_slot(dp, i)->bytes, __ATOMIC_RELAXED);
 	return 0;
 }
 
+/* The workers wait on their own descriptors: nothing for the owner to watch. */
 static int user_fd(struct dmm_dp *dp)
 {
-	return dp->ep;
+	(void)dp;
+	return -1;
 }
 
 static int user_poll(struct dmm_dp *dp)
 {
-	int total = 0;
-
-	for (;;) {
-		int a = dpu_tun_round(dp);
-		int b = dpu_raw_round(dp);
-
-		total += a + b;
-		if ((a < DP_BATCH && b < DP_BATCH) || total >= DP_POLL_BUDGET)
-			break;
-	}
-	return total;
+	(void)dp;
+	return 0;
 }
 
 const struct dmm_dp_ops dmm_dp_user = {

@@ -4,11 +4,79 @@
  * one-way layers: each file calls only files below it.
  *
  *   user.c     the dmm_dp_ops table: open, close, install, remove, ...
- *   tun.c      the TUN device, the raw socket and the batched packet path
+ *   worker.c   the worker threads: one per core, each with its TUN queue and raw socket
+ *   tun.c      the TUN device, the raw sockets and the batched packet path
  *   rtnl.c     the kernel's routes, rules and links (rtnetlink, ../nl.h)
- *   offload.c  finishing checksums and GSO packets of decapsulated packets
+ *   offload.c  checksums, and segmenting GSO packets (ours) or repairing them (the peers')
  *   buffer.c   the pool of packets held by BUFFER intents
  *   table.c    the intent table: slots, free list, hash indexes, longest-prefix lookup
+ *
+ * Threads. open() starts one worker per online core (DMM_DP_USER_WORKERS
+ * in the environment overrides it, 1..DP_MAX_WORKERS). Worker i owns TUN
+ * queue i (IFF_MULTI_QUEUE: the kernel spreads flows over the queues by
+ * their hash) and raw socket i; a raw socket would get a copy of every
+ * protocol-41 packet, so each carries a classic BPF filter that accepts
+ * only the packets whose inner flow (addresses and ports) hashes to i:
+ * every packet reaches exactly one worker, and the packets of a flow stay
+ * in order (a CPU-based split reordered TCP as the sender moved between
+ * CPUs). The thread that calls the ops (the daemon's) is the only one
+ * that changes the table; workers only read it.
+ *
+ * The table lock (tlock) is a readers-writer lock that prefers writers. A
+ * worker takes it for reading once per round (one batch of up to
+ * DP_BATCH reads or datagrams, lookups and sends), not per packet; the
+ * daemon thread takes it for writing around each change of the table
+ * (dpu_table_add/del/replace, which may also grow it or move hash
+ * chains), never around a netlink exchange. Why not RCU or a seqlock: a
+ * change relinks doubly linked hash chains in place, moves chains
+ * between indexes and frees the old index, so a reader racing with it
+ * could follow a freed chain; RCU would need every such change copied
+ * and its memory reclaimed after a grace period, a seqlock would need
+ * readers that survive torn chains. A lock taken once per batch costs two
+ * atomic operations per 32 packets, and a change of the table waits at
+ * most one round. The daemon's own reads need no lock: it is the only
+ * writer.
+ *
+ * GSO from the TUN. The TUN offers the kernel partial checksums and TCP
+ * segmentation over IPv6 (TUNSETOFFLOAD TUN_F_CSUM | TUN_F_TSO6 |
+ * TUN_F_TSO_ECN), so a host's TCP stream arrives as super-packets of up
+ * to 64 KB (virtio_net_hdr gso_type TCPV6, gso_size the host's MSS): one
+ * read instead of ~45. A partial checksum of a whole packet is finished
+ * here (dpu_csum_finish). A super-packet is cut into segments here, in
+ * user space (dpu_gso_next: each segment's inner IPv6 and TCP headers and
+ * checksum its own, as the kernel's TCP segmentation makes them), and the
+ * segments go out in one sendmmsg, each message two iovecs: its outer and
+ * inner headers, and its payload read in place from the super-packet (no
+ * copy). Handing the kernel the encapsulated super-packet to segment
+ * instead does not give valid packets: the raw socket (IPV6_HDRINCL) has
+ * no GSO at all; a packet socket or a TUN write with a virtio_net_hdr can
+ * only say TCPV6, and the kernel's IPv6-in-IPv6 segmentation
+ * (ip6ip6_gso_segment) refuses a packet without SKB_GSO_IPXIP6, which no
+ * virtio_net_hdr gso_type sets. Tried on this kernel (6.18): a TUN write
+ * of an encapsulated 10 KB TCP packet with gso_type TCPV6 is accepted,
+ * forwarded, and dropped at the veth's transmit (tx_dropped), with the
+ * veth's TSO on or off; nothing reaches the wire. So what
+ * the user data plane puts on the wire is at most DP_TUN_MTU + DP_HDR per
+ * packet. Counters count the segments: packets and inner bytes of each
+ * segment, as the wire carries them (the same figures as without
+ * offloads).
+ *
+ * GRO to the TUN. Decapsulated TCP segments of one flow that arrive in
+ * sequence in one recvmmsg batch, or UDP datagrams of one flow of one
+ * size, are written to the TUN as one GSO packet (gso_type TCPV6 or
+ * UDP_L4; dpu_gro_*: one writev of the merged header and each payload in
+ * place), so the kernel forwards one packet where it would forward up to
+ * DP_BATCH, and segments it again where the next link or the receiving
+ * socket needs it, with the same boundaries (all of one size but the
+ * last). Only packets whose checksum verifies, and TCP segments with no
+ * flag but ACK and PSH, join; the others go alone as before (a peer's
+ * partial checksum is finished, a peer's GRO packet repaired:
+ * dpu_l4_fixup). Counters count the packets received.
+ *
+ * Counters are per slot and added atomically (relaxed), once per run of
+ * packets of the same intent in a send batch; the daemon reads them with
+ * atomic loads. The buffer pool (BUFFER intents) has its own mutex
+ * (bufmu): a worker holds packets, the daemon thread releases them.
  *
  * Internal to dataplane/user.
  */
@@ -17,6 +85,7 @@
 
 #include <linux/virtio_net.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,15 +97,22 @@
 
 #include "../nl.h"
 
-#define DP_BATCH 32	     /* packets per read/recvmmsg/sendmmsg round */
-#define DP_POLL_BUDGET 1024  /* packets per poll() call, both directions */
-#define DP_HDR 40	     /* outer IPv6 header */
-#define DP_TUN_MTU 1460	     /* 1500 on the underlay minus the outer header */
-#define DP_SEG_MAX 1500	     /* the largest inner packet an ordinary host link sends */
-#define DP_TX_BUF 2048	     /* headroom + one TUN packet (MTU DP_TUN_MTU) */
-#define DP_RX_BUF 65536	     /* one raw datagram: anything a peer may send */
-#define DP_BUF_PACKETS 1024  /* buffer pool, shared by all BUFFER intents */
-#define DP_BUF_PER_INTENT 64 /* packets one BUFFER intent holds at most */
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5 /* linux/virtio_net.h of 6.2 and later; the kernel takes it since 6.2 */
+#endif
+
+#define DP_BATCH 32		    /* TUN reads or recvmmsg datagrams per round */
+#define DP_TXQ 64		    /* packets (segments) per sendmmsg */
+#define DP_MAX_WORKERS 16	    /* worker threads at most */
+#define DP_HDR 40		    /* outer IPv6 header */
+#define DP_TUN_MTU 1460		    /* 1500 on the underlay minus the outer header */
+#define DP_SEG_MAX 1500		    /* the largest inner packet an ordinary host link sends */
+#define DP_SEG_HDR 256		    /* outer header + a segment's inner IPv6, extension and TCP headers */
+#define DP_TUN_BUF (DP_HDR + 65600) /* headroom + one TUN packet: a GSO packet is up to 64 KB */
+#define DP_TX_BUF 2048		    /* headroom + one packet of a released BUFFER */
+#define DP_RX_BUF 65600		    /* one raw datagram: anything a peer may send */
+#define DP_BUF_PACKETS 1024	    /* buffer pool, shared by all BUFFER intents */
+#define DP_BUF_PER_INTENT 64	    /* packets one BUFFER intent holds at most */
 #define DP_BUF_SIZE DP_TX_BUF
 #define DP_HOP_LIMIT 64
 #define NONE UINT32_MAX
@@ -53,8 +129,8 @@ struct slot {
 	struct dmm_intent in; /* prefix masked */
 	int ifindex;	      /* link's interface (SRC, DELIVER) */
 	char ifname[DMM_DP_IFNAMSIZ];
-	uint64_t seq; /* install order: newest wins a tie */
-	uint64_t packets, bytes;
+	uint64_t seq;		 /* install order: newest wins a tie */
+	uint64_t packets, bytes; /* atomic: workers add, the daemon thread reads */
 	/* Hash chains, doubly linked so that removing is O(1): [DPU_BY_PREFIX], [DPU_BY_ID]. NONE ends
 	 * a chain; prev NONE: first in its bucket. A free slot is on the free list by next[DPU_BY_ID]. */
 	uint32_t next[2], prev[2];
@@ -74,9 +150,62 @@ struct bufpkt {
 	uint8_t data[DP_BUF_SIZE];
 };
 
+/*
+ * Decapsulated TCP segments or UDP datagrams merged into one GSO packet
+ * for the TUN, as the kernel's GRO would (tun.c raw round): consecutive
+ * datagrams of one batch, same peer and flow (TCP: in sequence), all of
+ * the first one's size but the last. Written with one writev: the merged header, then each
+ * segment's payload where it was received (iov[1..n]).
+ */
+#define DPU_GRO_MAX DP_BATCH
+struct dpu_gro {
+	unsigned n; /* packets merged; 0: none open */
+	uint8_t *first;
+	size_t hl, mss, total; /* header length, segment payload size, payload bytes in all */
+	uint64_t bytes;	       /* the packets' lengths, summed (counters) */
+	uint32_t next_seq, si;
+	bool udp, closed, psh; /* UDP (else TCP); no more may join (short or PSH); PSH seen */
+	struct dmm_addr peer;
+	uint8_t hdr[DP_SEG_HDR];
+	struct iovec iov[DPU_GRO_MAX + 1]; /* [0] the header, then the payloads; n 1: [1] the whole packet */
+};
+
+/* The packets of one sendmmsg: a whole packet behind its headroom (1 iovec) or a segment (2). */
+struct dpu_txq {
+	unsigned n;
+	struct mmsghdr msg[DP_TXQ];
+	struct iovec iov[DP_TXQ][2];
+	struct sockaddr_in6 addr[DP_TXQ];
+	uint8_t hdr[DP_TXQ][DP_SEG_HDR];    /* a segment's outer and inner headers */
+	uint32_t slot[DP_TXQ], len[DP_TXQ]; /* its intent, its inner length */
+};
+
+/* One worker thread (worker.c) and what it owns. */
+struct dpu_worker {
+	struct dmm_dp *dp;
+	unsigned id;
+	int tun, raw, ep; /* TUN queue id, raw socket id, epoll over both and dp->stopfd */
+	pthread_t thread;
+	bool running;
+	uint8_t (*tunbuf)[DP_TUN_BUF]; /* DP_BATCH TUN reads, each behind DP_HDR of headroom */
+	uint8_t (*rxbuf)[DP_RX_BUF];   /* DP_BATCH datagrams */
+	struct mmsghdr rxmsg[DP_BATCH];
+	struct iovec rxiov[DP_BATCH];
+	struct sockaddr_in6 rxaddr[DP_BATCH];
+	struct dpu_txq tx;
+	struct dpu_gro gro;
+};
+
 struct dmm_dp {
 	struct dmm_dp_cfg cfg;
-	int tun, raw, ep;
+	unsigned nworkers;
+	struct dpu_worker *w; /* nworkers; w[0] also sends what the daemon thread releases */
+	int stopfd;	      /* eventfd: readable when the workers must stop */
+	int stop;
+	pthread_rwlock_t tlock;	   /* the table: workers read per round, the daemon thread writes */
+	pthread_mutex_t bufmu;	   /* the buffer pool and the held chains of the slots */
+	bool locks;		   /* tlock and bufmu initialised */
+	uint8_t ctlbuf[DP_TX_BUF]; /* the daemon thread's send buffer (released packets) */
 	int tun_ifindex;
 	bool table_route; /* default dev tun in table_base installed */
 	struct dmm_nl *nl;
@@ -112,20 +241,11 @@ struct dmm_dp {
 	uint8_t lens[2][129];
 	uint8_t nlens[2];
 
-	/* batches */
-	uint8_t (*txbuf)[DP_TX_BUF];
-	uint8_t (*rxbuf)[DP_RX_BUF];
-	struct mmsghdr txmsg[DP_BATCH], rxmsg[DP_BATCH];
-	struct iovec txiov[DP_BATCH], rxiov[DP_BATCH];
-	struct sockaddr_in6 txaddr[DP_BATCH], rxaddr[DP_BATCH];
-	uint32_t txslot[DP_BATCH];
-	uint32_t txlen[DP_BATCH];
-
 	/* buffer pool */
 	struct bufpkt *pool;
 	uint32_t pool_free;
 
-	/* drops not attributable to an intent (counters id 0) */
+	/* drops not attributable to an intent (counters id 0); atomic */
 	uint64_t drop_packets, drop_bytes;
 };
 
@@ -148,18 +268,37 @@ static inline struct slot *dpu_slot(const struct dmm_dp *dp, uint32_t i)
 	return &dp->chunk[i >> DPU_CHUNK_SHIFT][i & (DPU_CHUNK - 1)];
 }
 
-/* A packet dropped for no intent's reason: counters(id 0). */
+/* A packet dropped for no intent's reason: counters(id 0). Any thread. */
 static inline void dpu_drop(struct dmm_dp *dp, size_t len)
 {
-	dp->drop_packets++;
-	dp->drop_bytes += len;
+	__atomic_fetch_add(&dp->drop_packets, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&dp->drop_bytes, (uint64_t)len, __ATOMIC_RELAXED);
+}
+
+/* n packets of bytes bytes in all handled by the intent in slot s. Any thread. */
+static inline void dpu_count_n(struct slot *s, uint64_t n, uint64_t bytes)
+{
+	__atomic_fetch_add(&s->packets, n, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->bytes, bytes, __ATOMIC_RELAXED);
 }
 
 /* One packet of len bytes handled by the intent in slot s. */
 static inline void dpu_count(struct slot *s, size_t len)
 {
-	s->packets++;
-	s->bytes += len;
+	dpu_count_n(s, 1, len);
+}
+
+/* The daemon thread around a change of the table (see Threads above). */
+static inline void dpu_wlock(struct dmm_dp *dp)
+{
+	if (dp->locks)
+		pthread_rwlock_wrlock(&dp->tlock);
+}
+
+static inline void dpu_wunlock(struct dmm_dp *dp)
+{
+	if (dp->locks)
+		pthread_rwlock_unlock(&dp->tlock);
 }
 
 /* The actions whose packets the kernel routes to the TUN. */
@@ -237,13 +376,18 @@ uint32_t dpu_classify(const struct dmm_dp *dp, const uint8_t *pkt);
 /* Allocate the pool (DP_BUF_PACKETS packets). 0 or -ENOMEM. */
 int dpu_buf_init(struct dmm_dp *dp);
 
-/* Hold a copy of pkt on slot s (a BUFFER intent) and count it; full: drop it. */
-void dpu_buf_hold(struct dmm_dp *dp, struct slot *s, const uint8_t *pkt, size_t len);
+/*
+ * Hold a copy of the packet a[0..alen) followed by b[0..blen) (b may be
+ * NULL) on slot s (a BUFFER intent) and count it; full: drop it. Any
+ * thread (bufmu).
+ */
+void dpu_buf_hold(struct dmm_dp *dp, struct slot *s, const uint8_t *a, size_t alen, const uint8_t *b,
+		  size_t blen);
 
-/* Take every packet held on slot i off it: the first pool index of the chain (next), or NONE. */
+/* Take every packet held on slot i off it: the first pool index of the chain (next), or NONE. Takes bufmu. */
 uint32_t dpu_buf_take(struct dmm_dp *dp, uint32_t i);
 
-/* Give pool packet b back. */
+/* Give pool packet b back. Takes bufmu. */
 void dpu_buf_put(struct dmm_dp *dp, uint32_t b);
 
 /* ---- offload.c ---- */
@@ -258,6 +402,48 @@ enum { L4_PASS, L4_GSO, L4_DROP };
  * (write it behind vh) or L4_DROP.
  */
 int dpu_l4_fixup(uint8_t *p, size_t len, struct virtio_net_hdr *vh);
+
+/* sum plus the ones' complement sum of p[0..len) (as dmm_csum_add, 8 bytes per step). p at an even offset. */
+uint32_t dpu_csum(uint32_t sum, const uint8_t *p, size_t len);
+
+/*
+ * Finish the checksum of packet p[0..len) that the TUN left partial
+ * (VIRTIO_NET_HDR_F_NEEDS_CSUM): the ones' complement of the sum from
+ * start to the end goes at start + off (a UDP 0 as 0xffff). 0, or -1 when
+ * start and off do not fit the packet.
+ */
+int dpu_csum_finish(uint8_t *p, size_t len, size_t start, size_t off);
+
+/*
+ * A TCP GSO packet read from the TUN, cut into segments here (tun.c has
+ * why): the inner IPv6 and TCP headers (hl bytes) of each segment are
+ * written by dpu_gso_next(), its payload stays in the packet.
+ */
+struct dpu_gso {
+	const uint8_t *p;
+	size_t len, hl, mss, thoff, done;
+	uint32_t seq, pseudo; /* first sequence number; the sum of both addresses */
+	unsigned k, nseg;
+};
+
+/* Open a merge with p (from peer) when it can join one (TCP with ACK/PSH only, or UDP; valid checksum). */
+bool dpu_gro_start(struct dpu_gro *g, uint8_t *p, size_t len, const struct dmm_addr *peer);
+
+/* Add p to the open merge when it follows it; false: it does not (g unchanged). */
+bool dpu_gro_add(struct dpu_gro *g, uint8_t *p, size_t len, const struct dmm_addr *peer);
+
+/* The merged header (iov[0]) and vh of a merge of n > 1 packets. */
+void dpu_gro_finish(struct dpu_gro *g, struct virtio_net_hdr *vh);
+
+/* Check the GSO packet p[0..len) behind vh (TCPV6, csum_start at its TCP header). 0 or -1. */
+int dpu_gso_init(struct dpu_gso *g, const uint8_t *p, size_t len, const struct virtio_net_hdr *vh);
+
+/*
+ * The next segment: its inner headers (g->hl bytes, lengths, sequence
+ * number, flags and checksum its own) written to hdr, its payload at
+ * *pay; returns the payload length (0: no segment left).
+ */
+size_t dpu_gso_next(struct dpu_gso *g, uint8_t *hdr, const uint8_t **pay);
 
 /* ---- rtnl.c ---- */
 
@@ -310,22 +496,43 @@ int dpu_sync_src_rule(struct dmm_dp *dp, const struct dmm_prefix *p, const char 
 
 /* ---- tun.c ---- */
 
-/* Create the TUN device cfg.tun_name (IFF_VNET_HDR, no offloads). 0, or -1 with err filled and errno set. */
+/*
+ * Create the TUN device cfg.tun_name with one queue per worker
+ * (IFF_MULTI_QUEUE, IFF_VNET_HDR) and offloads on (TUNSETOFFLOAD: partial
+ * checksums and TCP GSO over IPv6). 0, or -1 with err filled and errno set.
+ */
 int dpu_tun_open(struct dmm_dp *dp, char *err, size_t errlen);
 
-/* The raw protocol-41 socket bound to cfg.local. 0, or -1 with err filled and errno set. */
-int dpu_raw_open(struct dmm_dp *dp, char *err, size_t errlen);
+/*
+ * Worker w's raw protocol-41 socket bound to cfg.local, with the filter
+ * that gives it the packets of its CPUs. 0, or -1 with err filled and errno set.
+ */
+int dpu_raw_open(struct dmm_dp *dp, struct dpu_worker *w, char *err, size_t errlen);
 
-/* Allocate the batch buffers. 0 or -ENOMEM. */
-int dpu_batch_init(struct dmm_dp *dp);
+/* Allocate worker w's batch buffers. 0 or -ENOMEM. */
+int dpu_batch_init(struct dpu_worker *w);
 
-/* Send the packets held on slot i where the intents now say (BUFFER released). */
+/* Send the packets held on slot i where the intents now say (BUFFER released). Daemon thread. */
 void dpu_buf_release(struct dmm_dp *dp, uint32_t i);
 
-/* TUN → peers: one batch. Returns packets read. */
-int dpu_tun_round(struct dmm_dp *dp);
+/* TUN → peers: one batch of worker w (table read-locked by the caller). Returns packets read. */
+int dpu_tun_round(struct dpu_worker *w);
 
-/* Peers → TUN: one batch. Returns datagrams received. */
-int dpu_raw_round(struct dmm_dp *dp);
+/* Peers → TUN: one batch of worker w (table read-locked by the caller). Returns datagrams received. */
+int dpu_raw_round(struct dpu_worker *w);
+
+/* ---- worker.c ---- */
+
+/* How many workers: DMM_DP_USER_WORKERS, else the online cores (1..DP_MAX_WORKERS). */
+unsigned dpu_nworkers(void);
+
+/* Allocate dp->w (dp->nworkers, fds -1), the locks and the stop event. 0 or -errno. */
+int dpu_workers_alloc(struct dmm_dp *dp);
+
+/* Start every worker's thread (its TUN queue and raw socket open). 0 or -errno. */
+int dpu_workers_start(struct dmm_dp *dp);
+
+/* Stop and join the threads, close the workers' descriptors, free dp->w and the locks. */
+void dpu_workers_free(struct dmm_dp *dp);
 
 #endif

@@ -16,7 +16,9 @@
 # core link carries IPv6-in-IPv6 (outer MAG <-> LMA, next header 41, hop
 # limit 64, flow label 0, no ICMPv6 errors), counters move, a TCP transfer
 # completes with the same SHA-256 at both ends and no TCP or UDP checksum
-# error at the MN or the CN, tunnelled packets from an
+# error at the MN or the CN; with the user backend's offloads, its TUN
+# gets TCP super-packets and the wire only segments (tshark: IPv6-in-IPv6,
+# <= 1500 bytes, inner TCP checksums valid), counted per segment; tunnelled packets from an
 # unknown peer are dropped, a run killed with SIGKILL is cleaned up by the
 # next open(), and nothing of ours remains after exit.
 #
@@ -57,7 +59,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 # Every check below runs or the test fails: a missing tool is no reason to
 # drop a check quietly.
-for t in tcpdump iperf3 ping python3; do
+for t in tcpdump tshark iperf3 ping python3; do
 	command -v "$t" >/dev/null || {
 		echo "$LABEL: $t missing: run make deps as root" >&2
 		exit 1
@@ -279,8 +281,101 @@ s.sendall(f.read()); s.shutdown(socket.SHUT_WR); s.recv(1)' "$3" "$DP_TMP/blob" 
 # 1460-byte packets fit the tunnel; 1500-byte ones draw a Packet Too Big
 # (mtu 1460) and then pass as fragments (path MTU discovery works).
 dp_check "large packets MN -> CN (1460 bytes; 1500 after Packet Too Big)" bash -c "ip netns exec $MN ping -c 2 -i 0.2 -W 2 -s 1412 $CN_A && ip netns exec $MN ping -c 5 -i 0.3 -W 2 -s 1452 -M dont $CN_A"
-dp_check "TCP MN -> CN: iperf3 2 s and 4 MB with matching SHA-256" tcp_ok "$MN" "$CN" $CN_A
-dp_check "TCP CN -> MN: iperf3 2 s and 4 MB with matching SHA-256" tcp_ok "$CN" "$MN" $MN_A
+# The TCP transfers below cross a user backend with its offloads on: the
+# kernel hands its TUN TCP super-packets (TSO from the hosts' veths), which
+# it cuts into segments before encapsulating them. Captured on the core
+# link, every tunnelled packet must be plain IPv6-in-IPv6 within the path
+# MTU (1500) with a valid inner TCP checksum, and the counters must count
+# segments (the same packets at both ends, none larger than the TUN MTU).
+tun_stat() { # NS [tx|rx]: "bytes packets" of our TUN (tx: what the kernel handed to the backend)
+	ip -n "$1" -s -j link show dmm0 | /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin)[0]["stats64"][sys.argv[1]]; print(s["bytes"], s["packets"])' "${2:-tx}"
+}
+counter() { # NODE-VAR N: "packets bytes" of intent N
+	local out="$DP_TMP/$1.out" before
+	before=$(wc -l <"$out")
+	cmd "$1" counters
+	dp_wait_line "$out" "^counters $2 " 2 >/dev/null
+	tail -n +$((before + 1)) "$out" | sed -n "s/^counters $2 packets=\([0-9]*\) bytes=\([0-9]*\).*/\1 \2/p" | tail -1
+}
+declare -A TUN0 C0
+for n in MAG LMA; do
+	be_var=${n}_BE
+	[[ ${!be_var} == user ]] && TUN0[$n]=$(tun_stat "${!n}")
+done
+[[ $MAG_BE == user ]] && C0[MAG]=$(counter MAG 1)
+[[ $LMA_BE == user ]] && C0[LMA]=$(counter LMA 2)
+# The first 4000 tunnelled packets of each transfer, whole (tshark verifies the inner checksums).
+cap() { # FILE CMD...: run CMD with a capture on the LMA's core link
+	local file=$1 pid rc
+	shift
+	ip netns exec "$LMA" tcpdump -ni core0 -B 16384 -c 4000 -w "$file" 'ip6 proto 41' >/dev/null 2>&1 &
+	pid=$!
+	sleep 1
+	"$@"
+	rc=$?
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return $rc
+}
+dp_check "TCP MN -> CN: iperf3 2 s and 4 MB with matching SHA-256" cap "$DP_TMP/up.pcap" tcp_ok "$MN" "$CN" $CN_A
+dp_check "TCP CN -> MN: iperf3 2 s and 4 MB with matching SHA-256" cap "$DP_TMP/down.pcap" tcp_ok "$CN" "$MN" $MN_A
+for n in MAG LMA; do
+	be_var=${n}_BE
+	[[ ${!be_var} == user ]] || continue
+	# shellcheck disable=SC2086 # two numbers
+	dp_check "$n: the kernel handed its TUN TCP super-packets (offloads on)" bash -c "
+		read -r b0 p0 <<<'${TUN0[$n]}'; read -r b1 p1 <<<'$(tun_stat "${!n}")'
+		echo \"TUN TX \$((b1 - b0)) bytes in \$((p1 - p0)) packets\"; (( p1 > p0 && (b1 - b0) / (p1 - p0) > 1460 ))"
+	dp_check "$n: -d link shows a multi-queue TUN with offloads" bash -c "
+		ip -n '${!n}' -d link show dmm0 | tee /dev/stderr | grep -q 'vnet_hdr on multi_queue numqueues [1-9]'"
+done
+wire_ok() { # PCAP SRC DST: tunnelled TCP SRC -> DST decodes, fits 1500, inner checksums good
+	tshark -r "$1" -o tcp.check_checksum:TRUE -Y "ipv6.src == $2 && ipv6.dst == $3 && ipv6.nxt == 41 && tcp" \
+		-T fields -e frame.len -e tcp.checksum.status -e _ws.malformed 2>/dev/null |
+		awk '{ n++; if ($1 > max) max = $1; if ($2 != 1) bad++; if ($3 != "") mal++ }
+			END { printf "%d packets, largest frame %d bytes, %d bad or unverified TCP checksums, %d malformed\n", n, max, bad, mal
+				exit !(n >= 2000 && max <= 1514 && bad == 0 && mal == 0) }'
+}
+if [[ $MAG_BE == user ]]; then
+	dp_check "core link (tshark): MAG -> LMA TCP is IPv6-in-IPv6, <= 1500 bytes, checksums valid" wire_ok "$DP_TMP/up.pcap" $MAG_A $LMA_A
+fi
+if [[ $LMA_BE == user ]]; then
+	dp_check "core link (tshark): LMA -> MAG TCP is IPv6-in-IPv6, <= 1500 bytes, checksums valid" wire_ok "$DP_TMP/down.pcap" $LMA_A $MAG_A
+fi
+if [[ $MAG_BE == user && $LMA_BE == user ]]; then
+	# shellcheck disable=SC2086
+	dp_check "counters count segments: MAG uplink encap = LMA uplink decap (1 %), <= 1460 bytes each" bash -c "
+		read -r mp0 mb0 <<<'${C0[MAG]}'; read -r mp1 mb1 <<<'$(counter MAG 1)'
+		read -r lp0 lb0 <<<'${C0[LMA]}'; read -r lp1 lb1 <<<'$(counter LMA 2)'
+		mp=\$((mp1 - mp0)) mb=\$((mb1 - mb0)) lp=\$((lp1 - lp0)) lb=\$((lb1 - lb0))
+		echo \"MAG encap \$mp packets \$mb bytes; LMA decap \$lp packets \$lb bytes\"
+		(( mp >= 2000 && lp <= mp && lp * 100 >= mp * 99 && lb <= mb && lb * 100 >= mb * 99 && mb <= mp * 1460 && lb <= lp * 1460 ))"
+fi
+# Small UDP datagrams through the tunnel, 4 flows: every one arrives
+# whole (a user backend's LMA merges them into UDP GSO packets for its
+# TUN, which the CN's stack must split at the same boundaries).
+BLAST=${BLAST:-build/udp-blast}
+udp_ok() {
+	local out="$DP_TMP/blast.out" pid got bytes
+	[[ $LMA_BE == user ]] && RX0=$(tun_stat "$LMA" rx)
+	ip netns exec "$CN" "$BLAST" recv --port 9009 --seconds 5 --idle 700 >"$out" 2>&1 &
+	pid=$!
+	dp_wait_line "$out" '^ready' 5 >/dev/null || return 1
+	ip netns exec "$MN" "$BLAST" send --to $CN_A --port 9009 --flows 4 --size 64 --seconds 1 || return 1
+	wait "$pid"
+	cat "$out"
+	got=$(sed -n 's/.*received=\([0-9]*\).*/\1/p' "$out")
+	bytes=$(sed -n 's/.*bytes=\([0-9]*\).*/\1/p' "$out")
+	[[ ${got:-0} -ge 1000 && $bytes -eq $((got * 64)) ]]
+}
+dp_check "UDP MN -> CN: 64-byte datagrams, 4 flows, each received whole" udp_ok
+# A kernel MAG leaves the inner UDP checksums partial (its host's offload):
+# those are finished one by one, not merged.
+if [[ $LMA_BE == user && $MAG_BE == user ]]; then
+	dp_check "LMA: merged datagrams reached its TUN as UDP GSO packets" bash -c "
+		read -r b0 p0 <<<'${RX0:-}'; read -r b1 p1 <<<'$(tun_stat "$LMA" rx)'
+		echo \"TUN RX \$((b1 - b0)) bytes in \$((p1 - p0)) packets\"; (( p1 > p0 && (b1 - b0) / (p1 - p0) > 112 ))"
+fi
 # A peer's offloads must not leak: a kernel encapsulating a packet whose
 # checksum was left to offload (CHECKSUM_PARTIAL on veth) sends it on
 # unfinished, and a user backend must finish it before its TUN.
