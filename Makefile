@@ -27,7 +27,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
-DP_SRC   := $(sort $(wildcard dataplane/*.c dataplane/*/*.c))
+DP_SRC   := $(sort $(filter-out %.bpf.c,$(wildcard dataplane/*.c dataplane/*/*.c)))
 IO_SRC   := $(sort $(wildcard io/*.c))
 DAEMON_SRC := $(sort $(wildcard daemon/*.c))
 DP_OBJ   := $(DP_SRC:%.c=$(BUILD)/%.o)
@@ -67,6 +67,19 @@ $(BUILD)/dataplane/%.o: dataplane/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
 
+# The eBPF data plane's program: built with clang for the BPF target and
+# embedded in the binaries as a libbpf skeleton (no file to find at run time).
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -I/usr/include/$(shell $(CC) -dumpmachine)
+$(BUILD)/dataplane/bpf/dmm.bpf.o: dataplane/bpf/dmm.bpf.c dataplane/bpf/maps.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/dataplane/bpf/dmm.skel.h: $(BUILD)/dataplane/bpf/dmm.bpf.o
+	bpftool gen skeleton $< name dmm_bpf >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/dataplane/bpf/bpf.o: CFLAGS += -I$(BUILD)/dataplane/bpf
+$(BUILD)/dataplane/bpf/bpf.o: $(BUILD)/dataplane/bpf/dmm.skel.h
+
 $(BUILD)/io/%.o: io/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
@@ -76,10 +89,10 @@ $(BUILD)/daemon/%.o: daemon/%.c
 	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
 
 $(BUILD)/dmmd: $(DAEMON_OBJ) $(IO_OBJ) $(DP_OBJ) $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson
+	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lbpf
 
 $(BUILD)/dp-tool: tests/dp/dp-tool.c $(DP_OBJ) $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lmnl -lnftables
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lmnl -lnftables -lbpf
 
 $(BUILD)/dmmctl: $(CLI_OBJ) $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) -o $@ $^ -ljansson -lpcap
