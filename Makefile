@@ -40,7 +40,7 @@ EMU_OBJ  := $(EMU_SRC:%.c=$(BUILD)/%.o)
 .PHONY: all check lab dp-test deps unit purity structure daemon-test docs-test fuzz-smoke fuzz oracle cli-test emu-test yang-test bench demo format format-check clean interop \
 	scale-test soak-test bench-scale
 all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(BUILD)/dmm-emu $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
-	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool) $(BUILD)/lab-traffic
+	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool $(BUILD)/dp-install) $(BUILD)/lab-traffic
 
 $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(@D)
@@ -94,6 +94,9 @@ $(BUILD)/dmmd: $(DAEMON_OBJ) $(IO_OBJ) $(DP_OBJ) $(BUILD)/libdmm.a
 $(BUILD)/dp-tool: tests/dp/dp-tool.c $(DP_OBJ) $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lmnl -lnftables -lbpf
 
+$(BUILD)/dp-install: tests/dp/dp-install.c $(DP_OBJ) $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lmnl -lnftables -lbpf
+
 $(BUILD)/dmmctl: $(CLI_OBJ) $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) -o $@ $^ -ljansson -lpcap
 
@@ -143,6 +146,7 @@ structure: all
 	@tests/structure/cycles.sh $(BUILD)/daemon/*.o
 	@tests/structure/cycles.sh $(wildcard $(BUILD)/dataplane/user/*.o) $(BUILD)/dataplane/dataplane.o
 	@tests/structure/cycles.sh $(wildcard $(BUILD)/dataplane/kernel/*.o) $(BUILD)/dataplane/nl.o
+	@tests/structure/cycles.sh $(wildcard $(BUILD)/dataplane/bpf/*.o)
 
 fuzz-smoke: $(FUZZ_BIN)
 	@tests/fuzz/run.sh $(SMOKE_SECONDS) $(FUZZ_BIN)

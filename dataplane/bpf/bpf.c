@@ -101,6 +101,15 @@ static int load(struct dmm_dp *dp, char *err, size_t errlen)
 		return r;
 	}
 	dp->prog_fd = bpf_program__fd(dp->skel->progs.dmm_ingress);
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(dp->prog_fd, &info, &len) < 0) {
+		bdp_seterr(err, errlen, "the BPF program's id: %s", strerror(errno));
+		return -errno;
+	}
+	dp->prog_id = info.id;
 	dp->fd_dst = bpf_map__fd(dp->skel->maps.dst);
 	dp->fd_src = bpf_map__fd(dp->skel->maps.src);
 	dp->fd_decap_dst = bpf_map__fd(dp->skel->maps.decap_dst);
@@ -195,7 +204,8 @@ static int check_intent(struct dmm_dp *dp, const struct dmm_intent *in, uint32_t
 		return -EINVAL;
 	if (in->action == DMM_FM_DELIVER && in->match != DMM_FM_DST)
 		return -EOPNOTSUPP;
-	if (in->action == DMM_FM_DELIVER || (in->match == DMM_FM_SRC && in->action != DMM_FM_DECAP && in->link)) {
+	if (in->action == DMM_FM_DELIVER ||
+	    (in->match == DMM_FM_SRC && in->action != DMM_FM_DECAP && in->link)) {
 		r = link_resolve(dp, in->link, ifindex);
 		if (r < 0)
 			return r;
@@ -328,7 +338,8 @@ static int bdp_replace(struct dmm_dp *dp, const struct dmm_intent *old, const st
 	int r;
 
 	if (i == BDP_NONE)
-		return in->id == old->id || bdp_find_id(&dp->t, in->id) == BDP_NONE ? bdp_install(dp, in) : -EEXIST;
+		return in->id == old->id || bdp_find_id(&dp->t, in->id) == BDP_NONE ? bdp_install(dp, in)
+										    : -EEXIST;
 	r = in->id == old->id ? check_intent(dp, in, &ifindex) : -EINVAL;
 	if (r < 0) {
 		bdp_remove(dp, old);

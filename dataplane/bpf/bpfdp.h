@@ -57,6 +57,7 @@ struct dmm_dp {
 	struct dmm_dp_cfg cfg;
 	struct dmm_bpf *skel;
 	int fd_dst, fd_src, fd_decap_dst, fd_decap_src, fd_local, fd_counters, prog_fd;
+	uint32_t prog_id;
 	int ncpu;
 	struct dmm_bpf_ctr *percpu; /* ncpu counters: a read or a reset */
 	struct bdp_table t;
@@ -110,8 +111,8 @@ uint32_t bdp_best(const struct bdp_table *t, const struct bdp_slot *s);
 
 /*
  * Our program on the clsact ingress hook of ifindex (an Ethernet
- * device), once: replaces what an earlier run left with our handle. 0 or
- * -errno.
+ * device), unless it is there: replaces what an earlier run left with
+ * our handle. 0 or -errno.
  */
 int bdp_tc_attach(struct dmm_dp *dp, int ifindex);
 

@@ -32,8 +32,8 @@
 #endif
 #define ETH_LEN 14
 #define IP6_LEN 40
-#define HOP_LIMIT 64	/* RFC 2473 §6.3: the tunnel entry point's hop limit, as the user backend writes it */
-#define PTB_QUOTE 1232	/* RFC 4443 §3.2: as much of the packet as fits in 1280 bytes */
+#define HOP_LIMIT 64   /* RFC 2473 §6.3: the tunnel entry point's hop limit, as the user backend writes it */
+#define PTB_QUOTE 1232 /* RFC 4443 §3.2: as much of the packet as fits in 1280 bytes */
 #define MIN_MTU 1280
 #ifndef BPF_F_ADJ_ROOM_DECAP_L3_IPV6
 #define BPF_F_ADJ_ROOM_DECAP_L3_IPV6 (1ULL << 8) /* Linux 6.3 */
@@ -163,8 +163,8 @@ static __always_inline int send_fib(struct bpf_fib_lookup *fib, long fib_rc)
 	return TC_ACT_OK;
 }
 
-static __always_inline void fib_fill(struct bpf_fib_lookup *fib, struct __sk_buff *skb, const struct ipv6hdr *ip,
-				     __u16 tot_len)
+static __always_inline void fib_fill(struct bpf_fib_lookup *fib, struct __sk_buff *skb,
+				     const struct ipv6hdr *ip, __u16 tot_len)
 {
 	fib->family = AF_INET6;
 	fib->ifindex = skb->ingress_ifindex;

@@ -81,7 +81,8 @@ int bdp_table_init(struct bdp_table *t, uint32_t cap)
 {
 	memset(t, 0, sizeof(*t));
 	t->slot = calloc(cap, sizeof(*t->slot));
-	if (!t->slot || dmm_hidx_init(&t->by_id, &heap, cap) < 0 || dmm_hidx_init(&t->by_key, &heap, cap) < 0) {
+	if (!t->slot || dmm_hidx_init(&t->by_id, &heap, cap) < 0 ||
+	    dmm_hidx_init(&t->by_key, &heap, cap) < 0) {
 		bdp_table_fini(t);
 		return -ENOMEM;
 	}
@@ -161,7 +162,8 @@ uint32_t bdp_best(const struct bdp_table *t, const struct bdp_slot *s)
 {
 	uint32_t h = key_hash(t, s), pos, i, best = BDP_NONE;
 
-	for (i = dmm_hidx_first(&t->by_key, h, &pos); i != DMM_HIDX_NONE; i = dmm_hidx_next(&t->by_key, h, &pos)) {
+	for (i = dmm_hidx_first(&t->by_key, h, &pos); i != DMM_HIDX_NONE;
+	     i = dmm_hidx_next(&t->by_key, h, &pos)) {
 		const struct bdp_slot *c = &t->slot[i];
 
 		if (!c->used || !same_key(c, s))

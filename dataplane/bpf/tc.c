@@ -39,40 +39,51 @@ static bool is_ether(int ifindex)
 	return ok;
 }
 
+/* The entry of ifindex in dp->hook (a new one at the end), or NULL when full. */
+static struct bdp_hook *hook_entry(struct dmm_dp *dp, int ifindex)
+{
+	for (unsigned i = 0; i < dp->nhook; i++)
+		if (dp->hook[i].ifindex == ifindex)
+			return &dp->hook[i];
+	if (dp->nhook == BDP_MAX_ATTACH)
+		return NULL;
+	dp->hook[dp->nhook] = (struct bdp_hook){.ifindex = ifindex};
+	return &dp->hook[dp->nhook++];
+}
+
+/*
+ * Asked of the kernel every time, not of dp->hook alone: an access link
+ * that moved to another namespace and back (a handover in the lab) lost
+ * its qdisc, and so our filter, on the way.
+ */
 int bdp_tc_attach(struct dmm_dp *dp, int ifindex)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = dp->cfg.rt_proto, .priority = TC_PRIO);
-	bool created, leftover;
+	struct bdp_hook *h;
+	bool leftover;
 	int r;
 
-	for (unsigned i = 0; i < dp->nhook; i++)
-		if (dp->hook[i].ifindex == ifindex)
-			return 0;
-	if (dp->nhook == BDP_MAX_ATTACH)
-		return -ENOSPC;
 	if (!is_ether(ifindex))
 		return -EOPNOTSUPP; /* the program reads an Ethernet header */
-	/* A filter of ours already there was left by an earlier run, with the qdisc it added. */
 	leftover = bpf_tc_query(&hook, &opts) == 0;
-	memset(&opts, 0, sizeof(opts));
-	opts.sz = sizeof(opts);
+	if (leftover && opts.prog_id == dp->prog_id)
+		return 0;
+	h = hook_entry(dp, ifindex);
+	if (!h)
+		return -ENOSPC;
+	/* A filter of ours from an earlier run came with the qdisc that run added. */
 	r = bpf_tc_hook_create(&hook);
 	if (r < 0 && r != -EEXIST)
 		return r;
-	created = r == 0 || leftover;
+	h->created = h->created || r == 0 || leftover;
+	memset(&opts, 0, sizeof(opts));
+	opts.sz = sizeof(opts);
 	opts.handle = dp->cfg.rt_proto;
 	opts.priority = TC_PRIO;
 	opts.prog_fd = dp->prog_fd;
 	opts.flags = BPF_TC_F_REPLACE;
-	r = bpf_tc_attach(&hook, &opts);
-	if (r < 0) {
-		if (created)
-			bpf_tc_hook_destroy(&hook);
-		return r;
-	}
-	dp->hook[dp->nhook++] = (struct bdp_hook){.ifindex = ifindex, .created = created};
-	return 0;
+	return bpf_tc_attach(&hook, &opts);
 }
 
 int bdp_tc_attach_all(struct dmm_dp *dp, char *err, size_t errlen)
@@ -100,7 +111,8 @@ int bdp_tc_attach_all(struct dmm_dp *dp, char *err, size_t errlen)
 void bdp_tc_detach_all(struct dmm_dp *dp)
 {
 	for (unsigned i = 0; i < dp->nhook; i++) {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = dp->hook[i].ifindex, .attach_point = BPF_TC_INGRESS);
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = dp->hook[i].ifindex,
+			    .attach_point = BPF_TC_INGRESS);
 		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = dp->cfg.rt_proto, .priority = TC_PRIO);
 
 		bpf_tc_detach(&hook, &opts); /* the interface may have gone, and our filter with it */
@@ -149,7 +161,8 @@ int bdp_local_poll(struct dmm_dp *dp)
 	ssize_t n;
 
 	while ((n = recv(dp->nl, buf, sizeof(buf), 0)) > 0) {
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)n); h = NLMSG_NEXT(h, n)) {
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)n);
+		     h = NLMSG_NEXT(h, n)) {
 			struct ifaddrmsg *ifa = NLMSG_DATA(h);
 			int len = (int)IFA_PAYLOAD(h);
 

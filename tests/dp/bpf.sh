@@ -192,12 +192,12 @@ wait "$TCPD" 2>/dev/null
 wire_ok() { # SRC DST TYPE INNER-SRC INNER-DST
 	local f n
 	f=$(tshark -r "$DP_TMP/tr.pcap" -Y "ipv6.src == $1 && ipv6.dst == $2 && icmpv6.type == $3" -T fields \
-		-E separator=/ -e ipv6.nxt -e ipv6.hlim -e ipv6.tclass -e ipv6.flow -e ipv6.plen -e ipv6.src -e ipv6.dst 2>/dev/null)
+		-E separator=';' -e ipv6.nxt -e ipv6.hlim -e ipv6.tclass -e ipv6.flow -e ipv6.plen -e ipv6.src -e ipv6.dst 2>/dev/null)
 	n=$(echo "$f" | grep -c .)
-	echo "$n packets; nxt/hlim/tclass/flow/plen/src/dst, outer,inner:"
+	echo "$n packets; nxt;hlim;tclass;flow;plen;src;dst, outer,inner:"
 	echo "$f" | sort -u
 	# Outer flow label 0 (the inner one is the host's own).
-	[[ $n -ge 3 ]] && ! echo "$f" | grep -vE "^41,58/64,63/0x0+,0x[0-9a-f]+/0x0+,0x[0-9a-f]+/104,64/$1,$4/$2,$5\$"
+	[[ $n -ge 3 ]] && ! echo "$f" | grep -vE "^41,58;64,63;0x0+,0x[0-9a-f]+;0x0+,0x[0-9a-f]+;104,64;$1,$4;$2,$5\$"
 }
 dp_check "wire: MAG -> LMA IPv6-in-IPv6 (nh 41, hlim 64, tc 0, flow 0; inner hlim 63)" \
 	wire_ok "$MAG_ADDR" "$LMA_ADDR" 128 "$MN_ADDR" "$CN_ADDR"
