@@ -38,9 +38,9 @@ EMU_SRC  := $(sort $(wildcard emu/*.c))
 EMU_OBJ  := $(EMU_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all check lab dp-test deps unit purity structure daemon-test docs-test fuzz-smoke fuzz oracle cli-test emu-test yang-test bench demo format format-check clean interop \
-	scale-test soak-test bench-scale
+	scale-test soak-test bench-scale bench-dp
 all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(BUILD)/dmm-emu $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
-	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool $(BUILD)/dp-install) $(BUILD)/lab-traffic
+	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool $(BUILD)/dp-install) $(BUILD)/lab-traffic $(BUILD)/udp-blast
 
 $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(@D)
@@ -89,7 +89,7 @@ $(BUILD)/daemon/%.o: daemon/%.c
 	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
 
 $(BUILD)/dmmd: $(DAEMON_OBJ) $(IO_OBJ) $(DP_OBJ) $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lbpf
+	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto -lbpf
 
 $(BUILD)/dp-tool: tests/dp/dp-tool.c $(DP_OBJ) $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lmnl -lnftables -lbpf
@@ -154,8 +154,9 @@ fuzz-smoke: $(FUZZ_BIN)
 fuzz: $(FUZZ_BIN)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
-oracle: all
+oracle: all $(BUILD)/mh-send
 	@tests/oracle/run.sh
+	@tests/oracle/auth-golden.sh
 
 cli-test: all
 	@tests/cli/test-dmmctl.sh
@@ -182,9 +183,10 @@ yang-test: $(BUILD)/dmmd
 $(BUILD)/mh-load: tools/mh-load.c $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ tools/mh-load.c $(BUILD)/libdmm.a
 
-$(BUILD)/mh-send: tools/mh-send.c
+# With daemon/auth.c for --auth (RFC 4285 signing as dmmd does it).
+$(BUILD)/mh-send: tools/mh-send.c daemon/auth.c $(BUILD)/libdmm.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ tools/mh-send.c daemon/auth.c $(BUILD)/libdmm.a -lcrypto
 
 # The interop vectors (tests/unit/test_interop.c) sent to a dmmd LMA over a real socket (root).
 interop: all $(BUILD)/mh-send $(BUILD)/san/test_interop
@@ -208,6 +210,15 @@ bench-scale: all $(BUILD)/mh-load
 $(BUILD)/lab-traffic: tools/lab-traffic.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
+
+$(BUILD)/udp-blast: tools/udp-blast.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
+
+# Plain forwarding and each data plane backend over host -> MAG -> LMA -> CN
+# namespaces (root): small-packet rate, TCP bulk, ping RTT, ratios to plain.
+bench-dp: all
+	@bench/dp.sh
 
 # The data plane backends in namespaces (root): kernel, user, and the two mixed set-ups.
 dp-test: all
