@@ -21,7 +21,7 @@
 # headers on the wire as tshark decodes them (the user backend's bytes),
 # Packet Too Big, TCP both ways with no checksum error, tunnelled packets
 # from an unknown peer dropped and counted under id 0, DROP and BUFFER by
-# precedence, replace, install time, and that close, SIGTERM and a
+# precedence, replace, install time (build/dp-install), and that close, SIGTERM and a
 # restart after SIGKILL leave no filter, qdisc or program behind.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -280,20 +280,13 @@ dp_cmd lma "remove 1"
 dp_check "LMA removes the downlink encap" out_has lma '^ok removed 1'
 dp_check "CN -> MN fails without it" ping_fails "$CN" "$MN_ADDR"
 
-# Install time: 4000 intents of distinct /64s through dp-tool (its parsing and output included).
-N=4000
-start_dp inst "$CN" --local "$CN_ADDR"
-/usr/bin/python3 -c "
-for i in range($N):
-    print('install i dst 2001:db8:%x:%x::/64 encap peer 2001:db8:ff::9' % (0x1000 + (i >> 16), i & 0xffff))
-" >"$DP_TMP/inst.cmds"
-t0=$(date +%s%N)
-cat "$DP_TMP/inst.cmds" >&"${DPFD[inst]}"
-dp_check "$N intents installed" out_has inst "^ok $N " 60
-t1=$(date +%s%N)
-echo "  bench bpf install: $N intents in $(((t1 - t0) / 1000000)) ms, $(((t1 - t0) / N)) ns per intent through dp-tool"
-stop_dp inst
-dp_check "CN: nothing left after closing with $N intents" nothing_left "$CN"
+# Install time (goal 10 us): 10000 DST ENCAP intents installed, counted and
+# removed through the ops alone (build/dp-install), in the CN's namespace.
+# A figure, never a verdict; the check is that it ran and left nothing.
+dp_check "dp-install: 10000 intents installed, read and removed" \
+	bash -c "set -o pipefail; ip netns exec '$CN' ${DPINSTALL:-build/dp-install} bpf --local $CN_ADDR 10000 | tee '$DP_TMP/install.out'"
+sed 's/^/  bench /' "$DP_TMP/install.out"
+dp_check "CN: nothing left after dp-install" nothing_left "$CN"
 
 stop_dp mag
 stop_dp lma
