@@ -86,8 +86,8 @@ int main(int argc, char **argv)
 	}
 	t3 = now_ns();
 	ops->close(dp);
-	printf("install %s: %u intents, %llu ns per install, %llu ns per remove, %llu ns per counters\n", argv[1],
-	       n, (unsigned long long)((t1 - t0) / n), (unsigned long long)((t3 - t2) / n),
+	printf("install %s: %u intents, %llu ns per install, %llu ns per remove, %llu ns per counters\n",
+	       argv[1], n, (unsigned long long)((t1 - t0) / n), (unsigned long long)((t3 - t2) / n),
 	       (unsigned long long)((t2 - t1) / n));
 	return 0;
 }
