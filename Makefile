@@ -27,7 +27,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
-DP_SRC   := $(sort $(wildcard dataplane/*.c dataplane/*/*.c))
+DP_SRC   := $(sort $(filter-out %.bpf.c,$(wildcard dataplane/*.c dataplane/*/*.c)))
 IO_SRC   := $(sort $(wildcard io/*.c))
 DAEMON_SRC := $(sort $(wildcard daemon/*.c))
 DP_OBJ   := $(DP_SRC:%.c=$(BUILD)/%.o)
@@ -40,7 +40,7 @@ EMU_OBJ  := $(EMU_SRC:%.c=$(BUILD)/%.o)
 .PHONY: all check lab dp-test deps unit purity structure daemon-test docs-test fuzz-smoke fuzz oracle cli-test emu-test yang-test bench demo format format-check clean interop \
 	scale-test soak-test bench-scale bench-dp
 all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(BUILD)/dmm-emu $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
-	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool) $(BUILD)/lab-traffic $(BUILD)/udp-blast
+	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool $(BUILD)/dp-install) $(BUILD)/lab-traffic $(BUILD)/udp-blast
 
 $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(@D)
@@ -67,6 +67,19 @@ $(BUILD)/dataplane/%.o: dataplane/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
 
+# The eBPF data plane's program: built with clang for the BPF target and
+# embedded in the binaries as a libbpf skeleton (no file to find at run time).
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -I/usr/include/$(shell $(CC) -dumpmachine)
+$(BUILD)/dataplane/bpf/dmm.bpf.o: dataplane/bpf/dmm.bpf.c dataplane/bpf/maps.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/dataplane/bpf/dmm.skel.h: $(BUILD)/dataplane/bpf/dmm.bpf.o
+	bpftool gen skeleton $< name dmm_bpf >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/dataplane/bpf/bpf.o: CFLAGS += -I$(BUILD)/dataplane/bpf
+$(BUILD)/dataplane/bpf/bpf.o: $(BUILD)/dataplane/bpf/dmm.skel.h
+
 $(BUILD)/io/%.o: io/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
@@ -76,10 +89,13 @@ $(BUILD)/daemon/%.o: daemon/%.c
 	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
 
 $(BUILD)/dmmd: $(DAEMON_OBJ) $(IO_OBJ) $(DP_OBJ) $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto
+	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto -lbpf
 
 $(BUILD)/dp-tool: tests/dp/dp-tool.c $(DP_OBJ) $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lmnl -lnftables
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lmnl -lnftables -lbpf
+
+$(BUILD)/dp-install: tests/dp/dp-install.c $(DP_OBJ) $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lmnl -lnftables -lbpf
 
 # Reading the kernel data plane's counters at 10^3 to 10^6 intents (bench/kernel-counters.sh, root).
 $(BUILD)/kdp-counters: bench/kdp-counters.c $(DP_OBJ) $(BUILD)/libdmm.a
@@ -139,6 +155,7 @@ structure: all
 	@tests/structure/cycles.sh $(BUILD)/daemon/*.o
 	@tests/structure/cycles.sh $(wildcard $(BUILD)/dataplane/user/*.o) $(BUILD)/dataplane/dataplane.o
 	@tests/structure/cycles.sh $(wildcard $(BUILD)/dataplane/kernel/*.o) $(BUILD)/dataplane/nl.o
+	@tests/structure/cycles.sh $(wildcard $(BUILD)/dataplane/bpf/*.o)
 
 fuzz-smoke: $(FUZZ_BIN)
 	@tests/fuzz/run.sh $(SMOKE_SECONDS) $(FUZZ_BIN)

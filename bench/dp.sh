@@ -42,7 +42,7 @@ cd "$(dirname "$0")/.." || exit 1
 
 SECS=${1:-3}
 # Every backend dp-tool knows; one word per backend.
-BACKENDS=${BACKENDS:-kernel user}
+BACKENDS=${BACKENDS:-kernel user bpf}
 DP_TOOL=${DP_TOOL:-build/dp-tool}
 BLAST=${BLAST:-build/udp-blast}
 PFX=2001:db8:aa::/64

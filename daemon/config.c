@@ -942,7 +942,7 @@ static int parse_node(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 	    get_str(c, node, "state-file", cfg->state_file, sizeof(cfg->state_file), false) < 0)
 		return -1;
 	if (!dmm_dp_find(cfg->dataplane))
-		return fail(c, "dataplane", "'%s' is not one of kernel, user", cfg->dataplane);
+		return fail(c, "dataplane", "'%s' is not one of kernel, user, bpf", cfg->dataplane);
 	if (strcmp(cfg->log_level, "err") && strcmp(cfg->log_level, "warn") &&
 	    strcmp(cfg->log_level, "info") && strcmp(cfg->log_level, "debug"))
 		return fail(c, "log-level", "'%s' is not one of err, warn, info, debug", cfg->log_level);

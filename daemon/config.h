@@ -67,7 +67,7 @@ struct dmmd_config {
 	char name[64];
 	enum dmmd_role role;
 	enum dmmd_transport transport;
-	char dataplane[16];	      /* "kernel" or "user" */
+	char dataplane[16];	      /* "kernel", "user" or "bpf" */
 	char ctl_path[DMMD_PATH_MAX]; /* UNIX control socket */
 	char log_level[8];
 	struct dmm_addr address;

@@ -36,7 +36,7 @@
 #   prefixes deprecated (preferred lifetime 0), so Linux picks the newest
 #   address for new sessions (RFC 6724 rule 3) and old sessions keep theirs.
 #
-# Run it:   lab/dmm.sh [--dataplane kernel|user] [--mode proxy|relay] [--keep]
+# Run it:   lab/dmm.sh [--dataplane kernel|user|bpf] [--mode proxy|relay] [--keep]
 #           lab/dmm.sh --down DIR   (tear down a lab kept with --keep)
 #           Brings the network up, registers the MN at MAAR1, moves it to
 #           MAAR2 and MAAR3 with a ping to CN1 from each MAAR, prints the
@@ -176,8 +176,8 @@ handover() {
 
 dmm_up() {
 	local dp=$1 mode=$2 n
-	case $dp in kernel | user) ;; *)
-		echo "unknown data plane '$dp' (kernel, user)" >&2
+	case $dp in kernel | user | bpf) ;; *)
+		echo "unknown data plane '$dp' (kernel, user, bpf)" >&2
 		return 1
 		;;
 	esac

@@ -27,7 +27,7 @@
 #   MNs are plain Linux hosts: no address, no route, accept_ra on; they get
 #   their prefix by SLAAC from the MAG's Router Advertisement.
 #
-# Run it:   lab/pmip-fig4.sh [--dataplane kernel|user|mixed] [--keep]
+# Run it:   lab/pmip-fig4.sh [--dataplane kernel|user|bpf|mixed] [--keep]
 #           (mixed: MAGs kernel, LMAs user). Without --keep it brings the
 #           network up, registers both MNs, pings, and tears everything down.
 # Source it (tests/lab, lab/measure.sh) for lab/lib.sh's functions and:
@@ -179,10 +179,10 @@ handover() {
 lab_up() {
 	local dp=$1 n ldp mdp
 	case $dp in
-	kernel | user) ldp=$dp mdp=$dp ;;
+	kernel | user | bpf) ldp=$dp mdp=$dp ;;
 	mixed) ldp=user mdp=kernel ;;
 	*)
-		echo "unknown data plane set-up '$dp' (kernel, user, mixed)" >&2
+		echo "unknown data plane set-up '$dp' (kernel, user, bpf, mixed)" >&2
 		return 1
 		;;
 	esac

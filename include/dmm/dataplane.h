@@ -10,6 +10,9 @@
  *           list and remove exactly its own.
  *   user    a TUN device and a raw IPv6-in-IPv6 socket (protocol 41),
  *           batched with recvmmsg/sendmmsg; the same bytes on the wire.
+ *   bpf     a TC program (clsact ingress) with the intents in BPF maps
+ *           (longest-prefix-match tries), loaded with libbpf from the
+ *           object built into the binary; the same bytes on the wire.
  *   emu     in memory, inside dmm-emu.
  *
  * Any mix of backends interoperates because all of them put plain
@@ -47,7 +50,7 @@ struct dmm_dp_cfg {
 struct dmm_dp;
 
 struct dmm_dp_ops {
-	const char *name; /* "kernel", "user" */
+	const char *name; /* "kernel", "user", "bpf" */
 	/* Set the backend up (and remove leftovers of an earlier run with the same markers). NULL on error, with errno set. */
 	struct dmm_dp *(*open)(const struct dmm_dp_cfg *cfg, char *err, size_t errlen);
 	/* Remove every route, rule and device it installed, then free; accepts NULL. */
@@ -82,6 +85,7 @@ struct dmm_dp_ops {
 
 extern const struct dmm_dp_ops dmm_dp_kernel;
 extern const struct dmm_dp_ops dmm_dp_user;
+extern const struct dmm_dp_ops dmm_dp_bpf;
 
 /* The backend of that name, or NULL. */
 const struct dmm_dp_ops *dmm_dp_find(const char *name);

@@ -288,7 +288,7 @@ static int run_line(char *line)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: dp-tool kernel|user --local ADDR [--link ID=IFNAME]... [--tun NAME]\n"
+	fprintf(stderr, "usage: dp-tool kernel|user|bpf --local ADDR [--link ID=IFNAME]... [--tun NAME]\n"
 			"                [--table-base N] [--rule-prio N] [--proto N]\n");
 	exit(2);
 }

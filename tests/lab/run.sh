@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# The namespace lab: tests/lab/pmip.sh with the three data plane set-ups
-# (kernel, user, mixed: MAGs kernel, LMAs user), tests/lab/malformed.sh and
-# tests/lab/dmm.sh (RFC 8885: kernel data plane with a proxy CMD, user data
-# plane with a relay CMD; LAB_DMM="kernel:relay ..." picks others).
+# The namespace lab: tests/lab/pmip.sh with the four data plane set-ups
+# (kernel, user, mixed: MAGs kernel, LMAs user, bpf), tests/lab/malformed.sh
+# and tests/lab/dmm.sh (RFC 8885: kernel data plane with a proxy CMD, user
+# data plane with a relay CMD, bpf data plane with a proxy CMD;
+# LAB_DMM="kernel:relay ..." picks others).
 # Prints "lab: N passed, M failed" over all of them; exits 1 on a failure,
 # and at once, with the reason, when not root or a tool is missing.
 set -u
@@ -48,11 +49,11 @@ run() {
 	rm -f "$out"
 }
 
-for dp in ${LAB_DATAPLANES:-kernel user mixed}; do
+for dp in ${LAB_DATAPLANES:-kernel user mixed bpf}; do
 	run tests/lab/pmip.sh "$dp"
 done
 run tests/lab/malformed.sh
-for dm in ${LAB_DMM:-kernel:proxy user:relay}; do
+for dm in ${LAB_DMM:-kernel:proxy user:relay bpf:proxy}; do
 	run tests/lab/dmm.sh "${dm%%:*}" "${dm##*:}"
 done
 

@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Interoperability of the eBPF data plane with the other two on the wire:
+# the PMIPv6 binding of tests/dp/user.sh with one end on the bpf backend
+# (TC program, BPF maps) and the other on the kernel backend (seg6
+# encap.red + End.DT6) or the user backend (TUN + raw socket):
+#
+#   MN ── MAG(bpf) ── LMA(kernel) ── CN
+#   MN ── MAG(user) ── LMA(bpf) ── CN
+#
+# Each end encapsulates one direction and decapsulates the other, so both
+# pairs cover bpf <-> kernel and bpf <-> user both ways. Every check of
+# user.sh runs (the outer header byte for byte on a user end; a 1500-byte
+# packet draws a Packet Too Big from the bpf LMA in the second pair);
+# tests/dp/bpf.sh checks the bpf end's own bytes, counters and clean-up.
+# Ends with "mixed-bpf: N passed, M failed".
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+passed=0
+failed=0
+for pair in ${MIXED_BPF_PAIRS:-"bpf kernel" "user bpf"}; do
+	# shellcheck disable=SC2086 # two words on purpose
+	set -- $pair
+	out=$(tests/dp/user.sh --mag "$1" --lma "$2" --label "mixed-bpf MAG=$1 LMA=$2" 2>&1)
+	echo "$out"
+	line=$(echo "$out" | grep -E '^mixed-bpf MAG=.*: [0-9]+ passed, [0-9]+ failed$' | tail -1)
+	if [[ -z $line ]]; then
+		echo "  FAIL  MAG=$1 LMA=$2: no summary"
+		failed=$((failed + 1))
+		continue
+	fi
+	p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
+	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed$/\1/')
+	passed=$((passed + p))
+	failed=$((failed + f))
+done
+echo "mixed-bpf: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
