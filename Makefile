@@ -107,6 +107,10 @@ $(BUILD)/fuzz/fuzz_auth: tests/fuzz/fuzz_auth.c daemon/auth.c $(CORE_SRC)
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -O2 -o $@ $(filter %.c %.a,$^)
 
+# The cost of RFC 4285 authentication on the LMA's path, with dmmd's MAC code (libcrypto).
+$(BUILD)/bench_auth: bench/bench_auth.c daemon/auth.c $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) $(APPFLAGS) -O2 -o $@ $(filter %.c %.a,$^) -lcrypto
+
 # The user data plane's intent table, without a TUN device (no system calls).
 $(BUILD)/bench_user_table: bench/bench_user_table.c $(BUILD)/dataplane/user/table.o $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -O2 -o $@ $(filter %.c %.o %.a,$^)

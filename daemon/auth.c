@@ -272,7 +272,7 @@ static void accepted(struct dmmd_auth_peer *p, const uint8_t *buf, const struct 
 
 /* One refusal: counted; a log line within the budget of LOG_PER_SECOND (rule 5). */
 static void refused(struct dmmd_auth *a, struct dmmd_auth_peer *p, enum dmmd_auth_reason r,
-		    const uint8_t *buf, size_t len, const struct dmm_mh_auth_span *sp, dmm_time_t now)
+		    const uint8_t *buf, size_t len, dmm_time_t now)
 {
 	const struct dmm_mh_desc *d = len >= 8 ? dmm_mh_msg_desc(buf[2], buf[6]) : NULL;
 	char s[DMM_ADDR_STRLEN];
@@ -286,8 +286,7 @@ static void refused(struct dmmd_auth *a, struct dmmd_auth_peer *p, enum dmmd_aut
 		return;
 	dmm_logf(a->log, DMM_LOG_WARN, DMM_LC_MH, "peer %s: %s (%zu bytes) refused: %s%s",
 		 dmm_addr_str(&p->peer, s), d ? d->name : "message", len, dmmd_auth_reason_name(r),
-		 r == DMMD_AUTH_BAD_SPI ? " (unknown SPI)" : "");
-	(void)sp;
+		 r == DMMD_AUTH_BAD_SPI ? " (no key with that SPI)" : "");
 }
 
 /*
@@ -340,7 +339,7 @@ bool dmmd_auth_rx(struct dmmd_auth *a, const struct dmm_addr *src, const struct 
 		return true; /* no association: handled as without authentication */
 	memset(&sp, 0, sizeof(sp));
 	if (len < 8) {
-		refused(a, p, DMMD_AUTH_FAIL, buf, len, &sp, now);
+		refused(a, p, DMMD_AUTH_FAIL, buf, len, now);
 		return false;
 	}
 	dir = is_answer(buf);
@@ -352,7 +351,7 @@ bool dmmd_auth_rx(struct dmmd_auth *a, const struct dmm_addr *src, const struct 
 		accepted(p, buf, &sp, dir);
 		return true;
 	}
-	refused(a, p, r, buf, len, &sp, now);
+	refused(a, p, r, buf, len, now);
 	/* RFC 4285 §5: a message without the option is discarded silently. */
 	if (r != DMMD_AUTH_MISSING && buf[2] == DMM_MH_BU)
 		*reply_len = answer_pbu(a, p, src, dst, buf, len, r, &sp, ntp_now, reply, cap);
