@@ -93,6 +93,11 @@ $(BUILD)/san/test_user_table: tests/unit/test_user_table.c dataplane/user/table.
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) $(SAN) -Itests/unit -o $@ $(filter %.c %.a,$^)
 
+# dmmd's authentication state (daemon/auth.c) with libcrypto, no socket.
+$(BUILD)/san/test_auth: tests/unit/test_auth.c daemon/auth.c $(BUILD)/san/libdmm.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) $(SAN) -Itests/unit -o $@ $(filter %.c %.a,$^) -lcrypto
+
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
 	@mkdir -p $(@D)
 	$(CLANG) -std=c11 -g -O1 -Iinclude -fsanitize=fuzzer,address,undefined \
