@@ -38,9 +38,9 @@ EMU_SRC  := $(sort $(wildcard emu/*.c))
 EMU_OBJ  := $(EMU_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all check lab dp-test deps unit purity structure daemon-test docs-test fuzz-smoke fuzz oracle cli-test emu-test yang-test bench demo format format-check clean interop \
-	scale-test soak-test bench-scale
+	scale-test soak-test bench-scale bench-dp
 all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(BUILD)/dmm-emu $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
-	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool) $(BUILD)/lab-traffic
+	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool) $(BUILD)/lab-traffic $(BUILD)/udp-blast
 
 $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(@D)
@@ -210,6 +210,15 @@ bench-scale: all $(BUILD)/mh-load
 $(BUILD)/lab-traffic: tools/lab-traffic.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
+
+$(BUILD)/udp-blast: tools/udp-blast.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
+
+# Plain forwarding and each data plane backend over host -> MAG -> LMA -> CN
+# namespaces (root): small-packet rate, TCP bulk, ping RTT, ratios to plain.
+bench-dp: all
+	@bench/dp.sh
 
 # The data plane backends in namespaces (root): kernel, user, and the two mixed set-ups.
 dp-test: all
