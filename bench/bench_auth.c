@@ -119,7 +119,8 @@ static double refreshes(struct dmm_lma *lma, const struct dmm_prefix *pfx, dmm_t
 		i = (uint32_t)(rng % NMN);
 		n = build_pbu(buf, i, &pfx[i], DMM_HI_NO_CHANGE, *t);
 		if (e) /* the MAG signs (not timed) */
-			n = dmmd_auth_tx(&e->mag, &MAG1, &LMAA, buf, sizeof(buf), (size_t)n, dmmd_auth_ntp_now());
+			n = dmmd_auth_tx(&e->mag, &MAG1, &LMAA, buf, sizeof(buf), (size_t)n,
+					 dmmd_auth_ntp_now());
 		t0 = bench_now_ns();
 		if (!e || dmmd_auth_rx(&e->lma, &MAG1, &LMAA, buf, (size_t)n, dmmd_auth_ntp_now(), *t, reply,
 				       sizeof(reply), &rlen))
@@ -129,9 +130,9 @@ static double refreshes(struct dmm_lma *lma, const struct dmm_prefix *pfx, dmm_t
 					 dmmd_auth_ntp_now());
 		ns += bench_now_ns() - t0;
 		if (e) /* the MAG verifies (not timed) */
-			BENCH_CHECK("bench_auth", n > 0 && dmmd_auth_rx(&e->mag, &LMAA, &MAG1, sent_buf, (size_t)n,
-									dmmd_auth_ntp_now(), *t, reply,
-									sizeof(reply), &rlen));
+			BENCH_CHECK("bench_auth", n > 0 && dmmd_auth_rx(&e->mag, &LMAA, &MAG1, sent_buf,
+									(size_t)n, dmmd_auth_ntp_now(), *t,
+									reply, sizeof(reply), &rlen));
 		BENCH_CHECK("bench_auth", dmm_mh_decode(&dec, sent_buf, e ? (size_t)n : sent_len) > 0 &&
 						  dec.u.ba.status == 0);
 		*t += 20000;
@@ -162,7 +163,8 @@ int main(void)
 		int n = build_pbu(buf, i, NULL, DMM_HI_NEW_IF, t);
 
 		dmm_lma_recv(lma, &MAG1, &LMAA, buf, (size_t)n, t);
-		BENCH_CHECK("bench_auth", dmm_mh_decode(&dec, sent_buf, sent_len) > 0 && dec.u.ba.status == 0);
+		BENCH_CHECK("bench_auth",
+			    dmm_mh_decode(&dec, sent_buf, sent_len) > 0 && dec.u.ba.status == 0);
 		pfx[i] = dmm_mh_find_opt(&dec, DMM_OPT_HNP, NULL)->u.hnp;
 		t += 20000;
 	}
@@ -173,11 +175,14 @@ int main(void)
 	sha256 = refreshes(lma, pfx, &t, &e2);
 	printf("bench_auth: LMA PBU -> PBA refreshes among %u bindings, %u each, one core\n", NMN, NREF);
 	printf("bench_auth: %-22s %10s %8s %8s\n", "", "PBU/s", "ns/PBU", "ratio");
-	printf("bench_auth: %-22s %10.0f %8.0f %8.2f\n", "no authentication", NREF / base * 1e9, base / NREF, 1.0);
-	printf("bench_auth: %-22s %10.0f %8.0f %8.2f\n", "hmac-sha1-96", NREF / sha1 * 1e9, sha1 / NREF, base / sha1);
-	printf("bench_auth: %-22s %10.0f %8.0f %8.2f\n", "hmac-sha256-128", NREF / sha256 * 1e9, sha256 / NREF,
-	       base / sha256);
-	dmmd_auth_clear(&e1.lma), dmmd_auth_clear(&e1.mag), dmmd_auth_clear(&e2.lma), dmmd_auth_clear(&e2.mag);
+	printf("bench_auth: %-22s %10.0f %8.0f %8.2f\n", "no authentication", NREF / base * 1e9, base / NREF,
+	       1.0);
+	printf("bench_auth: %-22s %10.0f %8.0f %8.2f\n", "hmac-sha1-96", NREF / sha1 * 1e9, sha1 / NREF,
+	       base / sha1);
+	printf("bench_auth: %-22s %10.0f %8.0f %8.2f\n", "hmac-sha256-128", NREF / sha256 * 1e9,
+	       sha256 / NREF, base / sha256);
+	dmmd_auth_clear(&e1.lma), dmmd_auth_clear(&e1.mag), dmmd_auth_clear(&e2.lma),
+		dmmd_auth_clear(&e2.mag);
 	dmm_lma_free(lma);
 	dmm_policy_free(pol);
 	return 0;

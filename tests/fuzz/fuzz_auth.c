@@ -28,7 +28,9 @@ static const uint64_t NTP_NOW = 0xe8e8e8e800000000ull;
 
 static void setup(void)
 {
-	static const struct dmmd_sa_key k1 = {.spi = 4096, .alg = DMMD_AUTH_HMAC_SHA1_96, .keylen = 16,
+	static const struct dmmd_sa_key k1 = {.spi = 4096,
+					      .alg = DMMD_AUTH_HMAC_SHA1_96,
+					      .keylen = 16,
 					      .key = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}};
 	static const struct dmmd_sa_key k2 = {.spi = 4097, .alg = DMMD_AUTH_HMAC_SHA256_128, .keylen = 32};
 
@@ -47,7 +49,8 @@ static void agree(const uint8_t *buf, size_t len)
 	struct dmm_mh_auth_span sp;
 	int f = dmm_mh_auth_find(buf, len, &sp), d = dmm_mh_decode(&m, buf, len);
 
-	if (f == 0 && (sp.data_len != sp.opt_off + 7 || sp.auth_off + sp.auth_len > sp.mh_len || sp.mh_len > len))
+	if (f == 0 &&
+	    (sp.data_len != sp.opt_off + 7 || sp.auth_off + sp.auth_len > sp.mh_len || sp.mh_len > len))
 		abort();
 	if (d < 0 || (f != 0 && f != DMM_ERR_NOTFOUND))
 		return;
@@ -81,7 +84,8 @@ static void signed_ok(const uint8_t *data, size_t size)
 {
 	static uint8_t buf[DMM_MH_MAX_LEN];
 	static struct dmm_mh_msg m;
-	uint64_t bad_before = peer.peers[0].refused[DMMD_AUTH_FAIL] + peer.peers[0].refused[DMMD_AUTH_BAD_SPI] +
+	uint64_t bad_before = peer.peers[0].refused[DMMD_AUTH_FAIL] +
+			      peer.peers[0].refused[DMMD_AUTH_BAD_SPI] +
 			      peer.peers[0].refused[DMMD_AUTH_MISSING];
 	uint8_t reply[DMM_MH_MAX_LEN];
 	size_t rlen;

@@ -72,7 +72,8 @@ static int hb(uint8_t *buf, bool response)
 static bool to_lma(uint8_t *buf, int n, uint64_t ts, uint64_t lma_now, uint8_t *reply, size_t *rlen)
 {
 	n = dmmd_auth_tx(&mag, &A_MAG, &A_LMA, buf, DMM_MH_MAX_LEN, (size_t)n, ts);
-	return n > 0 && dmmd_auth_rx(&lma, &A_MAG, &A_LMA, buf, (size_t)n, lma_now, 1, reply, DMM_MH_MAX_LEN, rlen);
+	return n > 0 &&
+	       dmmd_auth_rx(&lma, &A_MAG, &A_LMA, buf, (size_t)n, lma_now, 1, reply, DMM_MH_MAX_LEN, rlen);
 }
 
 static uint64_t refused(enum dmmd_auth_reason r)
@@ -94,8 +95,10 @@ static void test_heartbeat_replay(void)
 		int n = dmmd_auth_tx(&mag, &A_MAG, &A_LMA, buf, sizeof(buf), (size_t)hb(buf, false), NOW);
 
 		memcpy(copy, buf, (size_t)n);
-		CHECK(dmmd_auth_rx(&lma, &A_MAG, &A_LMA, buf, (size_t)n, NOW, 1, reply, sizeof(reply), &rlen));
-		CHECK(!dmmd_auth_rx(&lma, &A_MAG, &A_LMA, copy, (size_t)n, NOW, 1, reply, sizeof(reply), &rlen));
+		CHECK(dmmd_auth_rx(&lma, &A_MAG, &A_LMA, buf, (size_t)n, NOW, 1, reply, sizeof(reply),
+				   &rlen));
+		CHECK(!dmmd_auth_rx(&lma, &A_MAG, &A_LMA, copy, (size_t)n, NOW, 1, reply, sizeof(reply),
+				    &rlen));
 		CHECK_EQ(rlen, 0);
 		CHECK_EQ(refused(DMMD_AUTH_REPLAY), 1);
 	}
@@ -112,7 +115,8 @@ static void test_heartbeat_replay(void)
 		int n = dmm_mh_auth_append(buf, sizeof(buf), (size_t)hb(buf, false), 4096, 12, NULL, &sp);
 
 		dmmd_auth_mac(mag.peers[0].keys[0], &A_MAG, &A_LMA, buf, &sp, buf + sp.auth_off);
-		CHECK(!dmmd_auth_rx(&lma, &A_MAG, &A_LMA, buf, (size_t)n, NOW, 1, reply, sizeof(reply), &rlen));
+		CHECK(!dmmd_auth_rx(&lma, &A_MAG, &A_LMA, buf, (size_t)n, NOW, 1, reply, sizeof(reply),
+				    &rlen));
 		CHECK_EQ(refused(DMMD_AUTH_REPLAY), 3);
 		CHECK_EQ(refused(DMMD_AUTH_FAIL), 0);
 	}
@@ -126,8 +130,8 @@ static bool pba_ok(const uint8_t *reply, size_t rlen, uint8_t st, uint16_t seq)
 	size_t r2;
 	uint8_t copy[DMM_MH_MAX_LEN], r[DMM_MH_MAX_LEN];
 
-	if (rlen == 0 || dmm_mh_decode(&m, reply, rlen) != (int)rlen || m.type != DMM_MH_BA || m.u.ba.status != st ||
-	    m.u.ba.seq != seq || !(m.u.ba.flags & DMM_BA_P))
+	if (rlen == 0 || dmm_mh_decode(&m, reply, rlen) != (int)rlen || m.type != DMM_MH_BA ||
+	    m.u.ba.status != st || m.u.ba.seq != seq || !(m.u.ba.flags & DMM_BA_P))
 		return false;
 	id = dmm_mh_find_opt(&m, DMM_OPT_MNID, NULL);
 	if (!id || id->u.mnid.id.len != 3 || memcmp(id->u.mnid.id.b, "mn1", 3) != 0)
@@ -167,7 +171,8 @@ static void test_pbu_refusals(void)
 
 		n = dmm_mh_auth_append(buf, sizeof(buf), (size_t)pbu(buf, 13), 4096, 12, &ts, &sp);
 		dmmd_auth_mac(mag.peers[0].keys[0], &A_MAG, &A_LMA, buf, &sp, buf + sp.auth_off);
-		CHECK(dmmd_auth_rx(&lma, &A_MAG, &A_LMA, buf, (size_t)n, NOW, 1, reply, sizeof(reply), &rlen));
+		CHECK(dmmd_auth_rx(&lma, &A_MAG, &A_LMA, buf, (size_t)n, NOW, 1, reply, sizeof(reply),
+				   &rlen));
 		dmm_mh_init(&m, DMM_MH_BA);
 		m.u.ba.seq = 13;
 		n = dmm_mh_encode(reply, sizeof(reply), &m);
@@ -176,9 +181,11 @@ static void test_pbu_refusals(void)
 		/* The same again: 144 with the low 32 bits kept under the LMA's time of day (§6). */
 		n = dmm_mh_auth_append(buf, sizeof(buf), (size_t)pbu(buf, 13), 4096, 12, &ts, &sp);
 		dmmd_auth_mac(mag.peers[0].keys[0], &A_MAG, &A_LMA, buf, &sp, buf + sp.auth_off);
-		CHECK(!dmmd_auth_rx(&lma, &A_MAG, &A_LMA, buf, (size_t)n, NOW + 3, 1, reply, sizeof(reply), &rlen));
+		CHECK(!dmmd_auth_rx(&lma, &A_MAG, &A_LMA, buf, (size_t)n, NOW + 3, 1, reply, sizeof(reply),
+				    &rlen));
 		CHECK(pba_ok(reply, rlen, DMM_BA_MN_AUTH_FAILED, 13));
-		CHECK(dmm_mh_auth_find(reply, rlen, &sp) == 0 && sp.mesgid == ((NOW + 3) & ~0xffffffffull) + 5);
+		CHECK(dmm_mh_auth_find(reply, rlen, &sp) == 0 &&
+		      sp.mesgid == ((NOW + 3) & ~0xffffffffull) + 5);
 	}
 }
 
@@ -193,7 +200,8 @@ static void test_rollover(void)
 	sa_lma[0].keys[1] = key(4097, DMMD_AUTH_HMAC_SHA256_128, 0x22);
 	CHECK(dmmd_auth_configure(&lma, sa_lma, 1) == 0);
 	CHECK_EQ(refused(DMMD_AUTH_MISSING), missing);
-	CHECK(to_lma(buf, hb(buf, false), NOW + SEC, NOW + SEC, reply, &rlen)); /* the MAG still signs with 4096 */
+	CHECK(to_lma(buf, hb(buf, false), NOW + SEC, NOW + SEC, reply,
+		     &rlen)); /* the MAG still signs with 4096 */
 	sa_mag[0].nkeys = 1;
 	sa_mag[0].keys[0] = key(4097, DMMD_AUTH_HMAC_SHA256_128, 0x22);
 	CHECK(dmmd_auth_configure(&mag, sa_mag, 1) == 0);
