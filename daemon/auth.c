@@ -95,8 +95,8 @@ int dmmd_auth_mac(struct dmmd_auth_key *key, const struct dmm_addr *coa, const s
 	return 0;
 }
 
-int dmmd_auth_sign(struct dmmd_auth_key *key, const struct dmm_addr *coa, const struct dmm_addr *hoa, uint8_t *buf,
-		   size_t cap, size_t len, const uint64_t *mesgid)
+int dmmd_auth_sign(struct dmmd_auth_key *key, const struct dmm_addr *coa, const struct dmm_addr *hoa,
+		   uint8_t *buf, size_t cap, size_t len, const uint64_t *mesgid)
 {
 	struct dmm_mh_auth_span sp;
 	int n = dmm_mh_auth_append(buf, cap, len, key->spi, dmmd_auth_alg_len(key->alg), mesgid, &sp);
@@ -110,8 +110,8 @@ int dmmd_auth_sign(struct dmmd_auth_key *key, const struct dmm_addr *coa, const 
 }
 
 enum dmmd_auth_reason dmmd_auth_verify(struct dmmd_auth_key *const *keys, const struct dmmd_sa_cfg *sa,
-				       const struct dmm_addr *coa, const struct dmm_addr *hoa, const uint8_t *buf,
-				       size_t len, struct dmm_mh_auth_span *sp)
+				       const struct dmm_addr *coa, const struct dmm_addr *hoa,
+				       const uint8_t *buf, size_t len, struct dmm_mh_auth_span *sp)
 {
 	uint8_t mac[DMM_MH_AUTH_DATA_MAX];
 	struct dmmd_auth_key *key = NULL;
@@ -271,8 +271,8 @@ static void accepted(struct dmmd_auth_peer *p, const uint8_t *buf, const struct 
 }
 
 /* One refusal: counted; a log line within the budget of LOG_PER_SECOND (rule 5). */
-static void refused(struct dmmd_auth *a, struct dmmd_auth_peer *p, enum dmmd_auth_reason r, const uint8_t *buf,
-		    size_t len, const struct dmm_mh_auth_span *sp, dmm_time_t now)
+static void refused(struct dmmd_auth *a, struct dmmd_auth_peer *p, enum dmmd_auth_reason r,
+		    const uint8_t *buf, size_t len, dmm_time_t now)
 {
 	const struct dmm_mh_desc *d = len >= 8 ? dmm_mh_msg_desc(buf[2], buf[6]) : NULL;
 	char s[DMM_ADDR_STRLEN];
@@ -284,10 +284,9 @@ static void refused(struct dmmd_auth *a, struct dmmd_auth_peer *p, enum dmmd_aut
 	}
 	if (a->rl_count++ >= LOG_PER_SECOND)
 		return;
-	dmm_logf(a->log, DMM_LOG_WARN, DMM_LC_MH, "peer %s: %s (%zu bytes) refused: %s%s", dmm_addr_str(&p->peer, s),
-		 d ? d->name : "message", len, dmmd_auth_reason_name(r),
-		 r == DMMD_AUTH_BAD_SPI ? " (unknown SPI)" : "");
-	(void)sp;
+	dmm_logf(a->log, DMM_LOG_WARN, DMM_LC_MH, "peer %s: %s (%zu bytes) refused: %s%s",
+		 dmm_addr_str(&p->peer, s), d ? d->name : "message", len, dmmd_auth_reason_name(r),
+		 r == DMMD_AUTH_BAD_SPI ? " (no key with that SPI)" : "");
 }
 
 /*
@@ -325,8 +324,9 @@ static size_t answer_pbu(struct dmmd_auth *a, struct dmmd_auth_peer *p, const st
 	return (size_t)n;
 }
 
-bool dmmd_auth_rx(struct dmmd_auth *a, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
-		  size_t len, uint64_t ntp_now, dmm_time_t now, uint8_t *reply, size_t cap, size_t *reply_len)
+bool dmmd_auth_rx(struct dmmd_auth *a, const struct dmm_addr *src, const struct dmm_addr *dst,
+		  const uint8_t *buf, size_t len, uint64_t ntp_now, dmm_time_t now, uint8_t *reply,
+		  size_t cap, size_t *reply_len)
 {
 	struct dmmd_auth_peer *p = dmmd_auth_peer(a, src);
 	const struct dmm_addr *coa, *hoa;
@@ -339,7 +339,7 @@ bool dmmd_auth_rx(struct dmmd_auth *a, const struct dmm_addr *src, const struct 
 		return true; /* no association: handled as without authentication */
 	memset(&sp, 0, sizeof(sp));
 	if (len < 8) {
-		refused(a, p, DMMD_AUTH_FAIL, buf, len, &sp, now);
+		refused(a, p, DMMD_AUTH_FAIL, buf, len, now);
 		return false;
 	}
 	dir = is_answer(buf);
@@ -351,7 +351,7 @@ bool dmmd_auth_rx(struct dmmd_auth *a, const struct dmm_addr *src, const struct 
 		accepted(p, buf, &sp, dir);
 		return true;
 	}
-	refused(a, p, r, buf, len, &sp, now);
+	refused(a, p, r, buf, len, now);
 	/* RFC 4285 §5: a message without the option is discarded silently. */
 	if (r != DMMD_AUTH_MISSING && buf[2] == DMM_MH_BU)
 		*reply_len = answer_pbu(a, p, src, dst, buf, len, r, &sp, ntp_now, reply, cap);

@@ -67,8 +67,8 @@ int dmmd_auth_mac(struct dmmd_auth_key *key, const struct dmm_addr *coa, const s
  * Protection option before it) to the encoded message buf[0, len) and
  * fill it in. Returns the new length or a DMM_ERR_* (buf unchanged).
  */
-int dmmd_auth_sign(struct dmmd_auth_key *key, const struct dmm_addr *coa, const struct dmm_addr *hoa, uint8_t *buf,
-		   size_t cap, size_t len, const uint64_t *mesgid);
+int dmmd_auth_sign(struct dmmd_auth_key *key, const struct dmm_addr *coa, const struct dmm_addr *hoa,
+		   uint8_t *buf, size_t cap, size_t len, const uint64_t *mesgid);
 
 /*
  * Verify the Authentication option of buf[0, len) against the nkeys keys
@@ -76,8 +76,8 @@ int dmmd_auth_sign(struct dmmd_auth_key *key, const struct dmm_addr *coa, const 
  * or why not. Compares in constant time (CRYPTO_memcmp).
  */
 enum dmmd_auth_reason dmmd_auth_verify(struct dmmd_auth_key *const *keys, const struct dmmd_sa_cfg *sa,
-				       const struct dmm_addr *coa, const struct dmm_addr *hoa, const uint8_t *buf,
-				       size_t len, struct dmm_mh_auth_span *sp);
+				       const struct dmm_addr *coa, const struct dmm_addr *hoa,
+				       const uint8_t *buf, size_t len, struct dmm_mh_auth_span *sp);
 
 /*
  * Mobility Data's two addresses for a message from src to dst: the node
@@ -143,8 +143,9 @@ struct dmmd_auth_peer *dmmd_auth_peer(struct dmmd_auth *a, const struct dmm_addr
  * is: a PBA with status 146 (MIPV6-AUTH-FAIL, RFC 4285 §5.1.1) or 144
  * (MIPV6-ID-MISMATCH, §6) echoing the PBU's MN-ID and sequence number.
  */
-bool dmmd_auth_rx(struct dmmd_auth *a, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
-		  size_t len, uint64_t ntp_now, dmm_time_t now, uint8_t *reply, size_t cap, size_t *reply_len);
+bool dmmd_auth_rx(struct dmmd_auth *a, const struct dmm_addr *src, const struct dmm_addr *dst,
+		  const uint8_t *buf, size_t len, uint64_t ntp_now, dmm_time_t now, uint8_t *reply,
+		  size_t cap, size_t *reply_len);
 
 /*
  * A message buf[0, len) (cap octets of room) about to go from src to dst:

@@ -790,6 +790,7 @@ struct opt_walk {
 	size_t end;	   /* the end of the last option that is not padding (or of the fixed part) */
 	size_t auth_off;   /* the Authentication option (RFC 4285 §5) */
 	size_t mesgid_off; /* the Replay Protection option (RFC 4285 §6) */
+	size_t last_off;   /* an option that must be the last (DMM_OPTF_LAST: AUTH, BAD) */
 };
 
 /* RFC 6275 §6.1.1: the header and the fixed part of buf; the offset of its first option, or a DMM_ERR_*. */
@@ -827,7 +828,7 @@ static int walk_opts(const uint8_t *buf, size_t len, struct opt_walk *w)
 	if (off < 0)
 		return off;
 	w->end = o = (size_t)off;
-	w->auth_off = w->mesgid_off = 0;
+	w->auth_off = w->mesgid_off = w->last_off = 0;
 	while (o < w->total) {
 		uint8_t t = buf[o], l;
 
@@ -842,7 +843,8 @@ static int walk_opts(const uint8_t *buf, size_t len, struct opt_walk *w)
 			o += 2u + l;
 			continue;
 		}
-		if (w->auth_off) /* RFC 4285 §5.1: the MN-HA option is the last option */
+		/* RFC 4285 §5.1, RFC 6275 §6.2.7: the authentication options come last. */
+		if (w->last_off)
 			return DMM_ERR_OPT_NOT_LAST;
 		if (t == DMM_OPT_AUTH && l < DMM_MH_AUTH_FIXED)
 			return DMM_ERR_OPT_LEN; /* no room for Subtype and SPI */
@@ -852,6 +854,8 @@ static int walk_opts(const uint8_t *buf, size_t len, struct opt_walk *w)
 			w->auth_off = o;
 		else if (t == DMM_OPT_MESGID)
 			w->mesgid_off = o;
+		if (dmm_mh_opt_desc(t) && (dmm_mh_opt_desc(t)->flags & DMM_OPTF_LAST))
+			w->last_off = o;
 		o += 2u + l;
 		w->end = o;
 	}
@@ -917,6 +921,8 @@ int dmm_mh_auth_append(uint8_t *buf, size_t cap, size_t len, uint32_t spi, size_
 		return err;
 	if (w.auth_off || (mesgid && w.mesgid_off))
 		return DMM_ERR_EXISTS;
+	if (w.last_off) /* a Binding Authorization Data option must stay last */
+		return DMM_ERR_OPT_NOT_LAST;
 	if (auth_len < 1 || auth_len > DMM_MH_AUTH_DATA_MAX)
 		return DMM_ERR_INVAL; /* the decoder's bounds (AUTH: Length 6 and up) */
 	off = w.end;

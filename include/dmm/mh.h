@@ -531,7 +531,8 @@ struct dmm_mh_auth_span {
  * fill *out. Checks the framing that locating it needs: the header
  * (Payload Proto, Header Len within len, a known type whose fixed part
  * fits), every option's length within the message, and that the
- * Authentication option is the only one and the last but padding; what
+ * Authentication option is the only one and, as every option that must
+ * be last (DMM_OPTF_LAST), followed by padding only; what
  * the full decoder tolerates (alignment) is tolerated here too. Meaning
  * beyond that (the MAC, the SPI) is the caller's.
  * Returns 0; DMM_ERR_NOTFOUND when the message is well framed and has no
@@ -552,7 +553,8 @@ int dmm_mh_auth_find(const uint8_t *buf, size_t len, struct dmm_mh_auth_span *ou
  * filled as dmm_mh_auth_find() would. Returns the new length; the errors
  * of dmm_mh_auth_find() for a message it cannot frame, DMM_ERR_EXISTS when
  * it already has an Authentication (or, with mesgid, a Replay Protection)
- * option, DMM_ERR_INVAL for auth_len 0 or above
+ * option, DMM_ERR_OPT_NOT_LAST when it ends with another option that must be
+ * last (Binding Authorization Data), DMM_ERR_INVAL for auth_len 0 or above
  * DMM_MH_AUTH_DATA_MAX, or
  * DMM_ERR_NOBUF / DMM_ERR_TOO_LONG. buf is unchanged on error.
  */

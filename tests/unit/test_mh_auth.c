@@ -51,8 +51,8 @@ static int bare(uint8_t *buf, size_t cap, uint8_t t, uint8_t br)
 }
 
 /* Everything about a freshly appended option that holds for any message. */
-static bool appended_ok(const uint8_t *buf, int n, const struct dmm_mh_auth_span *sp, uint32_t spi, size_t alen,
-			const uint64_t *mesgid)
+static bool appended_ok(const uint8_t *buf, int n, const struct dmm_mh_auth_span *sp, uint32_t spi,
+			size_t alen, const uint64_t *mesgid)
 {
 	struct dmm_mh_auth_span f;
 	struct dmm_mh_msg m;
@@ -91,12 +91,13 @@ static void test_append_pbu(void)
 			int n0 = pbu(buf, sizeof(buf)), n;
 
 			memcpy(orig, buf, sizeof(buf));
-			n = dmm_mh_auth_append(buf, sizeof(buf), (size_t)n0, 4096 + i, lens[i], withm ? &ts : NULL,
-					       &sp);
+			n = dmm_mh_auth_append(buf, sizeof(buf), (size_t)n0, 4096 + i, lens[i],
+					       withm ? &ts : NULL, &sp);
 			if (!CHECK_LOOP(l, appended_ok(buf, n, &sp, 4096 + i, lens[i], withm ? &ts : NULL)))
 				fprintf(stderr, "  auth_len %zu mesgid %d: n %d\n", lens[i], withm, n);
 			/* The message before the new options is as it was (fixed part and options). */
-			CHECK_LOOP(l, memcmp(buf + 2, orig + 2, 4) == 0 && memcmp(buf + 6, orig + 6, 38) == 0);
+			CHECK_LOOP(l,
+				   memcmp(buf + 2, orig + 2, 4) == 0 && memcmp(buf + 6, orig + 6, 38) == 0);
 		}
 	CHECK_LOOP_END(l);
 }
@@ -150,13 +151,15 @@ static void test_append_refusals(void)
 	CHECK_EQ(dmm_mh_auth_append(buf, sizeof(buf), (size_t)n0, 4096, 33, NULL, &sp), DMM_ERR_INVAL);
 	CHECK_EQ(dmm_mh_auth_append(buf, sizeof(buf), (size_t)n0, 4096, 0, NULL, &sp), DMM_ERR_INVAL);
 	memcpy(before, buf, sizeof(buf));
-	CHECK_EQ(dmm_mh_auth_append(buf, sizeof(buf), (size_t)n0 - 1, 4096, 12, NULL, &sp), DMM_ERR_TRUNCATED);
+	CHECK_EQ(dmm_mh_auth_append(buf, sizeof(buf), (size_t)n0 - 1, 4096, 12, NULL, &sp),
+		 DMM_ERR_TRUNCATED);
 	CHECK_MEM(buf, before, sizeof(buf)); /* unchanged on error */
 	/* A Replay Protection option already there: another is refused, authentication alone is not. */
 	n = dmm_mh_auth_append(buf, sizeof(buf), (size_t)n0, 4096, 12, &ts, &sp);
 	buf[sp.opt_off] = DMM_OPT_PADN; /* the Authentication option becomes padding */
 	CHECK_EQ(dmm_mh_auth_append(buf, sizeof(buf), (size_t)n, 4096, 12, &ts, &sp), DMM_ERR_EXISTS);
-	CHECK(appended_ok(buf, dmm_mh_auth_append(buf, sizeof(buf), (size_t)n, 9, 12, NULL, &sp), &sp, 9, 12, &ts));
+	CHECK(appended_ok(buf, dmm_mh_auth_append(buf, sizeof(buf), (size_t)n, 9, 12, NULL, &sp), &sp, 9, 12,
+			  &ts));
 }
 
 /* A hand-laid PBU: fixed part (12), then the given option bytes, then Header Len fixed up. */
@@ -195,6 +198,12 @@ static void test_find_malformed(void)
 	n = laid(buf, "0103000000 0911 01 00001000 000102030405060708090a0b 1802 0001");
 	CHECK_EQ(dmm_mh_auth_find(buf, n, &sp), DMM_ERR_OPT_NOT_LAST);
 	CHECK_EQ(dmm_mh_decode(&m, buf, n), DMM_ERR_OPT_NOT_LAST);
+	/* After a Binding Authorization Data option (also "last", RFC 6275 §6.2.7): refused by both, and by append. */
+	n = laid(buf, "0100 0504 00000000 0103000000 0911 01 00001000 000102030405060708090a0b 0102 0000");
+	CHECK_EQ(dmm_mh_auth_find(buf, n, &sp), DMM_ERR_OPT_NOT_LAST);
+	CHECK_EQ(dmm_mh_decode(&m, buf, n), DMM_ERR_OPT_NOT_LAST);
+	n = laid(buf, "0100 0504 00000000 01020000");
+	CHECK_EQ(dmm_mh_auth_append(buf, sizeof(buf), n, 4096, 12, NULL, &sp), DMM_ERR_OPT_NOT_LAST);
 	/* Truncated: its Length runs past Header Len. */
 	n = laid(buf, "0103000000 0915 01 00001000 000102030405060708090a0b 0000");
 	CHECK_EQ(dmm_mh_auth_find(buf, n, &sp), DMM_ERR_OPT_TRUNCATED);
