@@ -163,7 +163,7 @@ yang-test: $(BUILD)/dmmd
 	@tests/yang/run.sh $(BUILD)/dmmd
 
 $(BUILD)/mh-load: tools/mh-load.c $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ tools/mh-load.c $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ tools/mh-load.c $(BUILD)/libdmm.a -lcrypto
 
 $(BUILD)/mh-send: tools/mh-send.c
 	@mkdir -p $(@D)
