@@ -38,9 +38,9 @@ EMU_SRC  := $(sort $(wildcard emu/*.c))
 EMU_OBJ  := $(EMU_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all check lab dp-test deps unit purity structure daemon-test docs-test fuzz-smoke fuzz oracle cli-test emu-test yang-test bench demo format format-check clean interop \
-	scale-test soak-test bench-scale
+	scale-test soak-test bench-scale bench-dp
 all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(BUILD)/dmm-emu $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
-	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool) $(BUILD)/lab-traffic
+	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool) $(BUILD)/lab-traffic $(BUILD)/udp-blast
 
 $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(@D)
@@ -76,7 +76,7 @@ $(BUILD)/daemon/%.o: daemon/%.c
 	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
 
 $(BUILD)/dmmd: $(DAEMON_OBJ) $(IO_OBJ) $(DP_OBJ) $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson
+	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto
 
 $(BUILD)/dp-tool: tests/dp/dp-tool.c $(DP_OBJ) $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lmnl -lnftables
@@ -93,13 +93,28 @@ $(BUILD)/san/test_user_table: tests/unit/test_user_table.c dataplane/user/table.
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) $(SAN) -Itests/unit -o $@ $(filter %.c %.a,$^)
 
+# dmmd's authentication state (daemon/auth.c) with libcrypto, no socket.
+$(BUILD)/san/test_auth: tests/unit/test_auth.c daemon/auth.c $(BUILD)/san/libdmm.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) $(SAN) -Itests/unit -o $@ $(filter %.c %.a,$^) -lcrypto
+
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
 	@mkdir -p $(@D)
 	$(CLANG) -std=c11 -g -O1 -Iinclude -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $< $(CORE_SRC)
 
+# The authentication path: the core codec with dmmd's MAC code (daemon/auth.c, libcrypto).
+$(BUILD)/fuzz/fuzz_auth: tests/fuzz/fuzz_auth.c daemon/auth.c $(CORE_SRC)
+	@mkdir -p $(@D)
+	$(CLANG) -std=c11 -g -O1 -Iinclude -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $< daemon/auth.c $(CORE_SRC) -lcrypto
+
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -O2 -o $@ $(filter %.c %.a,$^)
+
+# The cost of RFC 4285 authentication on the LMA's path, with dmmd's MAC code (libcrypto).
+$(BUILD)/bench_auth: bench/bench_auth.c daemon/auth.c $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) $(APPFLAGS) -O2 -o $@ $(filter %.c %.a,$^) -lcrypto
 
 # The user data plane's intent table, without a TUN device (no system calls).
 $(BUILD)/bench_user_table: bench/bench_user_table.c $(BUILD)/dataplane/user/table.o $(BUILD)/libdmm.a
@@ -137,15 +152,17 @@ fuzz-smoke: $(FUZZ_BIN)
 fuzz: $(FUZZ_BIN)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
-oracle: all
+oracle: all $(BUILD)/mh-send
 	@tests/oracle/run.sh
+	@tests/oracle/auth-golden.sh
 
 cli-test: all
 	@tests/cli/test-dmmctl.sh
 
 # dmmd in private namespaces (root): a CMD and a MAAR; the restart counter
 # across restarts (RFC 5847); a MAG with NAI MN-IDs at an NAI-only LMA;
-# per-peer heartbeat off; and dmmctl's rendering of show stats.
+# per-peer heartbeat off; dmmctl's rendering of show stats; RFC 4285
+# authentication between a MAG and an LMA (forgeries, replay, key rollover).
 daemon-test: all $(BUILD)/mh-send $(BUILD)/san/test_interop
 	@tests/daemon/render.sh
 	@tests/daemon/local.sh
@@ -153,6 +170,7 @@ daemon-test: all $(BUILD)/mh-send $(BUILD)/san/test_interop
 	@tests/daemon/nai.sh
 	@tests/daemon/heartbeat.sh
 	@tests/daemon/kernel-status.sh
+	@tests/daemon/auth.sh
 
 # Every dmmd config example in the docs is valid and lets a host register.
 docs-test: all
@@ -165,9 +183,10 @@ yang-test: $(BUILD)/dmmd
 $(BUILD)/mh-load: tools/mh-load.c $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ tools/mh-load.c $(BUILD)/libdmm.a -lcrypto
 
-$(BUILD)/mh-send: tools/mh-send.c
+# With daemon/auth.c for --auth (RFC 4285 signing as dmmd does it).
+$(BUILD)/mh-send: tools/mh-send.c daemon/auth.c $(BUILD)/libdmm.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ tools/mh-send.c daemon/auth.c $(BUILD)/libdmm.a -lcrypto
 
 # The interop vectors (tests/unit/test_interop.c) sent to a dmmd LMA over a real socket (root).
 interop: all $(BUILD)/mh-send $(BUILD)/san/test_interop
@@ -191,6 +210,15 @@ bench-scale: all $(BUILD)/mh-load
 $(BUILD)/lab-traffic: tools/lab-traffic.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
+
+$(BUILD)/udp-blast: tools/udp-blast.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
+
+# Plain forwarding and each data plane backend over host -> MAG -> LMA -> CN
+# namespaces (root): small-packet rate, TCP bulk, ping RTT, ratios to plain.
+bench-dp: all
+	@bench/dp.sh
 
 # The data plane backends in namespaces (root): kernel, user, and the two mixed set-ups.
 dp-test: all

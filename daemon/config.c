@@ -7,11 +7,14 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "dmm/err.h"
@@ -344,6 +347,228 @@ static int parse_peers(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 		cfg->npeers++;
 	}
 	return 0;
+}
+
+/* --- dmm:node/security: RFC 4285 mobility security associations --- */
+
+/* RFC 4285 §5.1: HMAC-SHA1 takes a 16-octet key; HMAC-SHA256 here takes 32 (its output size). */
+static const struct {
+	const char *name;
+	enum dmmd_auth_alg alg;
+	uint8_t keylen;
+} auth_algs[] = {
+	{"hmac-sha1-96", DMMD_AUTH_HMAC_SHA1_96, 16},
+	{"hmac-sha256-128", DMMD_AUTH_HMAC_SHA256_128, 32},
+};
+
+const char *dmmd_auth_alg_name(enum dmmd_auth_alg alg)
+{
+	for (size_t i = 0; i < sizeof(auth_algs) / sizeof(auth_algs[0]); i++)
+		if (auth_algs[i].alg == alg)
+			return auth_algs[i].name;
+	return "?";
+}
+
+/* Hex digits of text (whitespace between them ignored) into out; the count, or -1 for anything else. */
+static int key_unhex(const char *text, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	int hi = -1;
+
+	for (const char *p = text; *p; p++) {
+		int v;
+
+		if (isspace((unsigned char)*p))
+			continue;
+		if (!isxdigit((unsigned char)*p))
+			return -1;
+		v = isdigit((unsigned char)*p) ? *p - '0' : tolower((unsigned char)*p) - 'a' + 10;
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (n == cap)
+			return -1;
+		out[n++] = (uint8_t)(hi << 4 | v);
+		hi = -1;
+	}
+	return hi < 0 ? (int)n : -1;
+}
+
+/* The text of key file path (at most cap - 1 octets) into text; an error message, or NULL. */
+static const char *key_text(const char *path, char *text, size_t cap, char *why, size_t whylen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0)
+		return strerror(errno);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return "not a regular file";
+	}
+	/* The key is a secret of this node: owner-only, like an ssh private key. */
+	if (st.st_mode & 077) {
+		close(fd);
+		snprintf(why, whylen, "mode %03o: group or others may read or write it (chmod 600)",
+			 (unsigned)(st.st_mode & 0777));
+		return why;
+	}
+	n = read(fd, text, cap - 1);
+	close(fd);
+	if (n < 0)
+		return strerror(errno);
+	if ((size_t)n == cap - 1)
+		return "longer than a key in hex";
+	text[n] = 0;
+	return NULL;
+}
+
+/* Read k->file into k->key: hex digits only, owner-only, exactly keylen octets. */
+static int read_key(struct ctx *c, struct dmmd_sa_key *k, uint8_t keylen)
+{
+	char text[256], why[96];
+	const char *e = key_text(k->file, text, sizeof(text), why, sizeof(why));
+	int n;
+
+	if (e)
+		return fail(c, "key-file", "'%s': %s", k->file, e);
+	n = key_unhex(text, k->key, sizeof(k->key));
+	explicit_bzero(text, sizeof(text));
+	if (n < 0)
+		return fail(c, "key-file", "'%s': not a key in hex digits", k->file);
+	if (n != keylen) {
+		explicit_bzero(k->key, sizeof(k->key));
+		return fail(c, "key-file", "'%s': %d octets, %s takes %u", k->file, n,
+			    dmmd_auth_alg_name(k->alg), keylen);
+	}
+	k->keylen = keylen;
+	return 0;
+}
+
+/* One entry of an association's keys: SPI, algorithm, key file (read here). */
+static int parse_sa_key(struct ctx *c, json_t *o, struct dmmd_sa_key *k)
+{
+	static const char *const keys[] = {"spi", "algorithm", "key-file", NULL};
+	char alg[32] = "";
+	size_t i;
+
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0)
+		return -1;
+	if (!json_object_get(o, "spi"))
+		return fail(c, "spi", "missing");
+	/* RFC 4285 §5.1: the SPIs 0-255 are reserved. */
+	if (get_u32(c, o, "spi", &k->spi, DMMD_SA_SPI_MIN, UINT32_MAX) < 0 ||
+	    get_str(c, o, "algorithm", alg, sizeof(alg), true) < 0 ||
+	    get_str(c, o, "key-file", k->file, sizeof(k->file), true) < 0)
+		return -1;
+	for (i = 0; i < sizeof(auth_algs) / sizeof(auth_algs[0]); i++)
+		if (strcmp(alg, auth_algs[i].name) == 0)
+			break;
+	if (i == sizeof(auth_algs) / sizeof(auth_algs[0]))
+		return fail(c, "algorithm", "'%s' is not one of hmac-sha1-96, hmac-sha256-128", alg);
+	k->alg = auth_algs[i].alg;
+	return read_key(c, k, auth_algs[i].keylen);
+}
+
+/* The keys list of an association: one or two, distinct SPIs. */
+static int parse_sa_keys(struct ctx *c, json_t *o, struct dmmd_sa_cfg *sa)
+{
+	json_t *a = json_object_get(o, "keys"), *v;
+	size_t i, n;
+
+	if (!a || !json_is_array(a) || json_array_size(a) < 1 || json_array_size(a) > DMMD_SA_KEYS)
+		return fail(c, "keys", "expected a list of 1 or 2 keys (the first signs)");
+	json_array_foreach(a, i, v)
+	{
+		char idx[32];
+
+		snprintf(idx, sizeof(idx), "keys[%zu]", i);
+		n = push(c, idx);
+		if (parse_sa_key(c, v, &sa->keys[i]) < 0)
+			return -1;
+		pop(c, n);
+		if (i > 0 && sa->keys[0].spi == sa->keys[i].spi)
+			return fail(c, idx, "spi %u is also keys[0]'s", sa->keys[i].spi);
+		sa->nkeys++;
+	}
+	return 0;
+}
+
+static int parse_sa(struct ctx *c, json_t *o, struct dmmd_sa_cfg *sa)
+{
+	static const char *const keys[] = {"peer", "keys", "replay-window", NULL};
+
+	sa->replay_window = 7; /* RFC 4285 §5.1 and §6 */
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0 || get_addr(c, o, "peer", &sa->peer, true) < 0 ||
+	    get_u32(c, o, "replay-window", &sa->replay_window, 1, 3600) < 0)
+		return -1;
+	if (dmm_addr_is_zero(&sa->peer) || sa->peer.b[0] == 0xff)
+		return fail(c, "peer", "not a unicast address");
+	return parse_sa_keys(c, o, sa);
+}
+
+/* The associations list of dmm:node/security into cfg->sa. */
+static int parse_sa_list(struct ctx *c, json_t *a, struct dmmd_config *cfg)
+{
+	json_t *v;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) > DMMD_MAX_PEERS)
+		return fail(c, "associations", "expected a list of at most %d associations", DMMD_MAX_PEERS);
+	cfg->sa = calloc(json_array_size(a) + 1, sizeof(*cfg->sa));
+	if (!cfg->sa)
+		return fail(c, "associations", "out of memory");
+	json_array_foreach(a, i, v)
+	{
+		char idx[48];
+		size_t m;
+
+		snprintf(idx, sizeof(idx), "associations[%zu]", i);
+		m = push(c, idx);
+		if (parse_sa(c, v, &cfg->sa[i]) < 0)
+			return -1;
+		pop(c, m);
+		cfg->nsa++;
+		for (size_t j = 0; j < i; j++)
+			if (dmm_addr_eq(&cfg->sa[j].peer, &cfg->sa[i].peer))
+				return fail(c, idx, "a second association with the same peer (entry %zu)", j);
+	}
+	return 0;
+}
+
+/* dmm:node/security: the associations, one per peer address. */
+static int parse_security(struct ctx *c, json_t *node, struct dmmd_config *cfg)
+{
+	static const char *const keys[] = {"associations", NULL};
+	json_t *sec = json_object_get(node, "security"), *a;
+	size_t n;
+
+	if (!sec)
+		return 0;
+	if (!json_is_object(sec))
+		return fail(c, "security", "expected an object");
+	n = push(c, "security");
+	if (only(c, sec, keys) < 0)
+		return -1;
+	a = json_object_get(sec, "associations");
+	if (a && parse_sa_list(c, a, cfg) < 0)
+		return -1;
+	pop(c, n);
+	return 0;
+}
+
+const struct dmmd_sa_cfg *dmmd_config_sa(const struct dmmd_config *cfg, const struct dmm_addr *peer)
+{
+	for (uint32_t i = 0; i < cfg->nsa; i++)
+		if (dmm_addr_eq(&cfg->sa[i].peer, peer))
+			return &cfg->sa[i];
+	return NULL;
 }
 
 static int parse_pools(struct ctx *c, json_t *o, struct dmm_prefix *pool, uint8_t *npool, uint8_t plen);
@@ -787,12 +1012,25 @@ static int parse_role_container(struct ctx *c, json_t *node, struct dmmd_config 
 
 int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size_t errlen)
 {
-	static const char *const keys[] = {"name",	 "role",	 "address",
-					   "transport",	 "dataplane",	 "control-socket",
-					   "log-level",	 "heartbeat",	 "restart-counter",
-					   "state-file", "peers",	 "tun-name",
-					   "lma",	 "mag",		 "maar",
-					   "cmd",	 "mobile-nodes", "default-profile",
+	static const char *const keys[] = {"name",
+					   "role",
+					   "address",
+					   "transport",
+					   "dataplane",
+					   "control-socket",
+					   "log-level",
+					   "heartbeat",
+					   "restart-counter",
+					   "state-file",
+					   "peers",
+					   "tun-name",
+					   "lma",
+					   "mag",
+					   "maar",
+					   "cmd",
+					   "mobile-nodes",
+					   "default-profile",
+					   "security",
 					   NULL};
 	struct ctx c = {err, errlen, ""};
 	struct dmmd_config cfg;
@@ -813,7 +1051,8 @@ int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size
 	}
 	strcpy(c.path, "dmm:node");
 	if (only(&c, node, keys) < 0 || parse_node(&c, node, &cfg) < 0 || parse_shared(&c, node, &cfg) < 0 ||
-	    parse_role_container(&c, node, &cfg) < 0 || parse_profiles(&c, node, &cfg) < 0)
+	    parse_role_container(&c, node, &cfg) < 0 || parse_profiles(&c, node, &cfg) < 0 ||
+	    parse_security(&c, node, &cfg) < 0)
 		goto out;
 	*out = cfg;
 	ret = 0;
@@ -904,6 +1143,11 @@ void dmmd_config_mnid_of_mac(const struct dmmd_config *cfg, const uint8_t mac[6]
 
 void dmmd_config_free(struct dmmd_config *cfg)
 {
+	if (cfg->sa)
+		explicit_bzero(cfg->sa, cfg->nsa * sizeof(*cfg->sa));
+	free(cfg->sa);
+	cfg->sa = NULL;
+	cfg->nsa = 0;
 	free(cfg->profiles);
 	free(cfg->mags);
 	cfg->profiles = NULL;

@@ -30,6 +30,33 @@ enum dmmd_mnid_form {
 	DMMD_MNID_FORM_NAI,   /* RFC 4283 subtype 1: "02-00-00-00-01-01@realm" */
 };
 
+/* RFC 4285 §5.1 MN-HA algorithms (dmm:node/security): the MAC, truncated. */
+enum dmmd_auth_alg {
+	DMMD_AUTH_HMAC_SHA1_96,	   /* First(96, HMAC-SHA1), key 16 octets (RFC 4285 §5.1) */
+	DMMD_AUTH_HMAC_SHA256_128, /* First(128, HMAC-SHA256), key 32 octets */
+};
+
+#define DMMD_SA_KEYS 2	    /* the current key and the next one (rollover) */
+#define DMMD_KEY_MAX 32	    /* octets */
+#define DMMD_SA_SPI_MIN 256 /* RFC 4285 §5.1: SPIs 0-255 are reserved */
+
+/* One key of a mobility security association. The key octets are never logged or shown. */
+struct dmmd_sa_key {
+	uint32_t spi;
+	enum dmmd_auth_alg alg;
+	uint8_t keylen;
+	uint8_t key[DMMD_KEY_MAX];
+	char file[DMMD_STATE_PATH_MAX]; /* where it was read from */
+};
+
+/* A mobility security association with one peer (dmm:node/security/associations). */
+struct dmmd_sa_cfg {
+	struct dmm_addr peer;
+	uint32_t nkeys; /* 1 or 2; keys[0] signs, any verifies */
+	struct dmmd_sa_key keys[DMMD_SA_KEYS];
+	uint32_t replay_window; /* seconds, RFC 4285 §6 "close enough" (7) */
+};
+
 /* Per-peer settings (dmm:node/peers). */
 struct dmmd_peer_cfg {
 	struct dmm_addr address;
@@ -78,6 +105,9 @@ struct dmmd_config {
 	uint32_t restart_counter_initial;
 	uint32_t npeers;
 	struct dmmd_peer_cfg peers[DMMD_MAX_PEERS];
+	/* RFC 4285 associations, at most one per peer (dmm:node/security). */
+	uint32_t nsa;
+	struct dmmd_sa_cfg *sa; /* owned, malloc'd; key octets wiped by dmmd_config_free */
 };
 
 /*
@@ -115,7 +145,13 @@ uint32_t dmmd_config_restart_counter(const struct dmmd_config *cfg);
  */
 void dmmd_config_mnid_of_mac(const struct dmmd_config *cfg, const uint8_t mac[6], struct dmm_mnid *out);
 
-/* Free what a loaded config owns; accepts a zeroed config. */
+/* The security association with peer, or NULL. */
+const struct dmmd_sa_cfg *dmmd_config_sa(const struct dmmd_config *cfg, const struct dmm_addr *peer);
+
+/* "hmac-sha1-96", "hmac-sha256-128". */
+const char *dmmd_auth_alg_name(enum dmmd_auth_alg alg);
+
+/* Free what a loaded config owns (key octets wiped first); accepts a zeroed config. */
 void dmmd_config_free(struct dmmd_config *cfg);
 
 /*

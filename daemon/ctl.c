@@ -18,6 +18,7 @@
 #include "dmm/bul.h"
 #include "dmm/err.h"
 #include "dmm/fmt.h"
+#include "auth.h"
 #include "dmm/mh.h"
 #include "dmmd.h"
 
@@ -162,6 +163,54 @@ static json_t *show_anchors(struct dmmd *d)
 	return arr;
 }
 
+/*
+ * An association's counters (RFC 4285) into o, keys prefixed with pre:
+ * which key signs, verified and signed messages, refusals by reason;
+ * never the key itself.
+ */
+static void auth_fields(json_t *o, const struct dmmd_auth_peer *p, const char *pre)
+{
+	char k[48];
+
+	if (p->sa && p->sa->nkeys) {
+		snprintf(k, sizeof(k), "%sspi", pre);
+		json_object_set_new(o, k, json_integer(p->sa->keys[0].spi));
+		snprintf(k, sizeof(k), "%salgorithm", pre);
+		json_object_set_new(o, k, json_string(dmmd_auth_alg_name(p->sa->keys[0].alg)));
+	}
+	snprintf(k, sizeof(k), "%sverified", pre);
+	json_object_set_new(o, k, json_integer((json_int_t)p->refused[DMMD_AUTH_OK]));
+	snprintf(k, sizeof(k), "%ssigned", pre);
+	json_object_set_new(o, k, json_integer((json_int_t)p->sent));
+	for (int r = DMMD_AUTH_OK + 1; r < DMMD_AUTH_NREASONS; r++)
+		json_object_set_new(o, dmmd_auth_reason_name((enum dmmd_auth_reason)r),
+				    json_integer((json_int_t)p->refused[r]));
+}
+
+/* show stats' "auth": totals by reason, then {"peer address": {counters}} per association. */
+static json_t *stats_auth(const struct dmmd *d)
+{
+	json_t *o = json_object(), *per = json_object();
+	uint64_t tot[DMMD_AUTH_NREASONS] = {0};
+	char a[DMM_ADDR_STRLEN];
+
+	json_object_set_new(o, "associations", json_integer(d->auth ? d->auth->n : 0));
+	for (uint32_t i = 0; d->auth && i < d->auth->n; i++) {
+		json_t *p = json_object();
+
+		for (int r = 0; r < DMMD_AUTH_NREASONS; r++)
+			tot[r] += d->auth->peers[i].refused[r];
+		auth_fields(p, &d->auth->peers[i], "");
+		json_object_set_new(per, dmm_addr_str(&d->auth->peers[i].peer, a), p);
+	}
+	json_object_set_new(o, "verified", json_integer((json_int_t)tot[DMMD_AUTH_OK]));
+	for (int r = DMMD_AUTH_OK + 1; r < DMMD_AUTH_NREASONS; r++)
+		json_object_set_new(o, dmmd_auth_reason_name((enum dmmd_auth_reason)r),
+				    json_integer((json_int_t)tot[r]));
+	json_object_set_new(o, "peers", per);
+	return o;
+}
+
 static json_t *show_peers(struct dmmd *d)
 {
 	struct dmm_peers *ps = dmm_role_peers(d->role);
@@ -182,6 +231,8 @@ static json_t *show_peers(struct dmmd *d)
 		json_object_set_new(o, "last-heard-ago",
 				    p->last_heard ? json_real((double)(now - p->last_heard) / 1e9)
 						  : json_null());
+		if (d->auth && dmmd_auth_peer(d->auth, &p->addr))
+			auth_fields(o, dmmd_auth_peer(d->auth, &p->addr), "auth-");
 		json_array_append_new(arr, o);
 	}
 	return arr;
@@ -368,6 +419,7 @@ static json_t *show_stats(struct dmmd *d)
 	stats_by_kind(o, s);
 	stats_rest(o, d, s);
 	stats_role(o, d);
+	json_object_set_new(o, "auth", stats_auth(d));
 	json_object_set_new(o, "transitions", stats_transitions(&s->transitions));
 	return o;
 }

@@ -19,6 +19,7 @@
 #include "dmm/stats.h"
 
 struct dmmd_access;
+struct dmmd_auth;
 
 struct dmmd {
 	struct dmmd_config cfg;
@@ -36,6 +37,7 @@ struct dmmd {
 	int ctl_fd;
 	int sig_fd;
 	struct dmmd_access *access; /* access-side roles only (MAG, MAAR) */
+	struct dmmd_auth *auth;	    /* RFC 4285 associations (daemon/auth.h) */
 	/* Set by main.c: re-arm the loop's timer after the role was driven from outside it. */
 	void (*rearm)(struct dmmd *d);
 	bool stop;

@@ -36,6 +36,7 @@
 #include "dmm/maar.h"
 #include "dmm/mag.h"
 #include "dmm/peer.h"
+#include "auth.h"
 #include "dmmd.h"
 #include "restart.h"
 
@@ -137,6 +138,24 @@ static enum dmm_log_level level_of(const char *s)
 	return DMM_LOG_INFO;
 }
 
+/*
+ * Every message leaves here: signed for a peer with an association (RFC
+ * 4285 §5.1; buf has cap octets of room), at the moment it is sent so
+ * that nothing changes it afterwards and its Replay Protection
+ * timestamps go out in order. One that cannot be signed is not sent.
+ */
+static void mh_send(struct dmmd *d, const struct dmm_addr *dst, uint8_t *buf, size_t len, size_t cap)
+{
+	int n = dmmd_auth_tx(d->auth, &d->cfg.address, dst, buf, cap, len, dmmd_auth_ntp_now());
+
+	if (n < 0) {
+		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_MH, "MH type %u not sent: cannot sign it: %s",
+			 len > 2 ? buf[2] : 0, dmm_strerror(n));
+		return;
+	}
+	dmm_mhsock_send(&d->mh, dst, buf, (size_t)n);
+}
+
 static void env_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
 		     size_t len)
 {
@@ -156,7 +175,7 @@ static void env_send(void *ctx, const struct dmm_addr *src, const struct dmm_add
 		return;
 	}
 	memcpy(copy, buf, len);
-	dmm_mhsock_send(&d->mh, dst, copy, len);
+	mh_send(d, dst, copy, len, sizeof(copy));
 }
 
 static uint32_t imap_slot(uint32_t id, uint32_t cap)
@@ -464,9 +483,27 @@ static void burst_end(struct dmmd *d)
 
 		if (h->msg >= 0 && burst.refused[h->msg])
 			pba_refused(h->buf, h->len);
-		dmm_mhsock_send(&d->mh, &h->dst, h->buf, h->len);
+		mh_send(d, &h->dst, h->buf, h->len, sizeof(h->buf));
 	}
 	burst.nheld = 0;
+}
+
+/*
+ * RFC 4285: a message from a peer with an association goes to the role
+ * only once verified, so a refused one changes nothing; the answer it may
+ * get (a PBA 146 or 144) is already signed.
+ */
+static bool mh_verified(struct dmmd *d, const struct dmm_mh_rx *rx)
+{
+	static uint8_t reply[DMM_MH_MAX_LEN];
+	size_t rlen;
+
+	if (dmmd_auth_rx(d->auth, &rx->src, &rx->dst, rx->buf, (size_t)rx->len, dmmd_auth_ntp_now(),
+			 dmm_io_now(), reply, sizeof(reply), &rlen))
+		return true;
+	if (rlen)
+		dmm_mhsock_send(&d->mh, &rx->src, reply, rlen);
+	return false;
 }
 
 static void on_mh(void *ctx, int fd, uint32_t ev)
@@ -493,7 +530,7 @@ static void on_mh(void *ctx, int fd, uint32_t ev)
 		batched = burst_begin(d);
 		for (int i = 0; i < n; i++) {
 			burst.cur = i;
-			if (rx[i].len > 0)
+			if (rx[i].len > 0 && mh_verified(d, &rx[i]))
 				d->ro->recv(d->role, &rx[i].src, &rx[i].dst, rx[i].buf, (size_t)rx[i].len,
 					    dmm_io_now());
 		}
@@ -552,7 +589,7 @@ static void reload(struct dmmd *d)
 	memset(&nc, 0, sizeof(nc));
 	if (dmmd_config_load(d->cfg_path, &nc, err, sizeof(err)) < 0 ||
 	    dmmd_config_reloadable(&d->cfg, &nc, err, sizeof(err)) < 0) {
-		if (nc.profiles || nc.mags)
+		if (nc.profiles || nc.mags || nc.sa)
 			dmmd_config_free(&nc);
 		d->reloads_refused++;
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused, running config kept: %s", err);
@@ -567,8 +604,17 @@ static void reload(struct dmmd *d)
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused, running config kept: %s", err);
 		return;
 	}
+	/* The new keys first (every key file was read and checked by the load). */
+	if (dmmd_auth_configure(d->auth, nc.sa, nc.nsa) < 0) {
+		dmm_policy_free(np);
+		dmmd_config_free(&nc);
+		d->reloads_refused++;
+		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused, running config kept: libcrypto");
+		return;
+	}
 	rc = d->ro->reconfigure(d->role, role_cfg(&nc, np), dmm_io_now());
 	if (rc < 0) {
+		dmmd_auth_configure(d->auth, d->cfg.sa, d->cfg.nsa); /* back to the running keys */
 		dmm_policy_free(np);
 		dmmd_config_free(&nc);
 		d->reloads_refused++;
@@ -760,6 +806,28 @@ static int start_counter(struct dmmd *d)
 	return 0;
 }
 
+/* RFC 4285 associations: the keys of the config in libcrypto contexts; the warning of a node without any. */
+static int start_auth(struct dmmd *d)
+{
+	d->auth = calloc(1, sizeof(*d->auth));
+	if (!d->auth) {
+		fprintf(stderr, "dmmd: out of memory\n");
+		return -1;
+	}
+	dmmd_auth_init(d->auth, &d->log);
+	if (dmmd_auth_configure(d->auth, d->cfg.sa, d->cfg.nsa) < 0) {
+		fprintf(stderr, "dmmd: libcrypto cannot set up the HMAC keys\n");
+		return -1;
+	}
+	if (!d->cfg.nsa)
+		dmm_logf(&d->log, DMM_LOG_WARN, DMM_LC_CFG,
+			 "signalling is unprotected (no security associations)");
+	else
+		dmm_logf(&d->log, DMM_LOG_INFO, DMM_LC_CFG, "%u security associations (RFC 4285)",
+			 d->cfg.nsa);
+	return 0;
+}
+
 /* Remove everything in the reverse order of its making; accepts a half-started daemon. */
 static void shut_down(struct dmmd *d)
 {
@@ -777,6 +845,9 @@ static void shut_down(struct dmmd *d)
 	if (d->dp)
 		d->dpo->close(d->dp); /* removes its routes, rules and devices */
 	dmm_mhsock_close(&d->mh);
+	if (d->auth)
+		dmmd_auth_clear(d->auth);
+	free(d->auth);
 	dmm_policy_free(d->policy);
 	dmmd_config_free(&d->cfg);
 	free(burst.held);
@@ -819,7 +890,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dmmd: %s\n", err);
 		goto out;
 	}
-	if (start_counter(&d) < 0 || open_io(&d) < 0 || start_role(&d) < 0)
+	if (start_counter(&d) < 0 || start_auth(&d) < 0 || open_io(&d) < 0 || start_role(&d) < 0)
 		goto out;
 	apply_peer_settings(&d);
 	/* A role without intents (the CMD keeps location only) has no data plane to speak of. */

@@ -781,3 +781,179 @@ int dmm_mh_pba_echo(struct dmm_mh_msg *pba, const struct dmm_mh_msg *pbu)
 			return DMM_ERR_OPT_TOO_MANY;
 	return 0;
 }
+
+/* --- authentication (RFC 4285) on encoded messages --- */
+
+/* What a walk over the options of an encoded message found (offsets from its start; 0: none). */
+struct opt_walk {
+	size_t total;	   /* (Header Len + 1) * 8 */
+	size_t end;	   /* the end of the last option that is not padding (or of the fixed part) */
+	size_t auth_off;   /* the Authentication option (RFC 4285 §5) */
+	size_t mesgid_off; /* the Replay Protection option (RFC 4285 §6) */
+	size_t last_off;   /* an option that must be the last (DMM_OPTF_LAST: AUTH, BAD) */
+};
+
+/* RFC 6275 §6.1.1: the header and the fixed part of buf; the offset of its first option, or a DMM_ERR_*. */
+static int walk_fixed(const uint8_t *buf, size_t len, size_t *total)
+{
+	_Alignas(8) uint8_t body[sizeof(((struct dmm_mh_msg *)0)->u)];
+	const struct dmm_mh_desc *d;
+	uint16_t notes = 0;
+	size_t used;
+	int err;
+
+	if (len < 8)
+		return DMM_ERR_TRUNCATED;
+	if (buf[0] != DMM_MH_PAYLOAD_PROTO)
+		return DMM_ERR_PAYLOAD_PROTO;
+	*total = ((size_t)buf[1] + 1) * 8;
+	if (*total > len)
+		return DMM_ERR_TRUNCATED;
+	d = dmm_mh_msg_desc(buf[2], buf[6]);
+	if (!d)
+		return buf[2] == DMM_MH_BR ? DMM_ERR_BR_TYPE : DMM_ERR_UNKNOWN_TYPE;
+	err = get_fields(d, body, buf + MH_HDR, *total - MH_HDR, &used, DMM_ERR_HDR_LEN, &notes);
+	return err ? err : (int)(MH_HDR + used);
+}
+
+/*
+ * The framing of buf's options (RFC 6275 §6.2.1), as decode_opts() sees
+ * it, without reading what is inside them but the two RFC 4285 options.
+ */
+static int walk_opts(const uint8_t *buf, size_t len, struct opt_walk *w)
+{
+	int off = walk_fixed(buf, len, &w->total);
+	size_t o;
+
+	if (off < 0)
+		return off;
+	w->end = o = (size_t)off;
+	w->auth_off = w->mesgid_off = w->last_off = 0;
+	while (o < w->total) {
+		uint8_t t = buf[o], l;
+
+		if (t == DMM_OPT_PAD1) {
+			o++;
+			continue;
+		}
+		if (w->total - o < 2 || w->total - o - 2 < buf[o + 1])
+			return DMM_ERR_OPT_TRUNCATED;
+		l = buf[o + 1];
+		if (t == DMM_OPT_PADN) {
+			o += 2u + l;
+			continue;
+		}
+		/* RFC 4285 §5.1, RFC 6275 §6.2.7: the authentication options come last. */
+		if (w->last_off)
+			return DMM_ERR_OPT_NOT_LAST;
+		if (t == DMM_OPT_AUTH && l < DMM_MH_AUTH_FIXED)
+			return DMM_ERR_OPT_LEN; /* no room for Subtype and SPI */
+		if (t == DMM_OPT_MESGID && (l != 8 || w->mesgid_off))
+			return l != 8 ? DMM_ERR_OPT_LEN : DMM_ERR_OPT_DUP;
+		if (t == DMM_OPT_AUTH)
+			w->auth_off = o;
+		else if (t == DMM_OPT_MESGID)
+			w->mesgid_off = o;
+		if (dmm_mh_opt_desc(t) && (dmm_mh_opt_desc(t)->flags & DMM_OPTF_LAST))
+			w->last_off = o;
+		o += 2u + l;
+		w->end = o;
+	}
+	return 0;
+}
+
+/* *out from the walk: the message, the Replay Protection option and the Authentication option at w->auth_off. */
+static void fill_span(const uint8_t *buf, const struct opt_walk *w, struct dmm_mh_auth_span *out)
+{
+	size_t o = w->auth_off;
+
+	memset(out, 0, sizeof(*out));
+	out->mh_len = w->total;
+	if (w->mesgid_off) {
+		out->has_mesgid = true;
+		out->mesgid = dmm_get_u64(buf + w->mesgid_off + 2);
+	}
+	if (!o)
+		return;
+	/* RFC 4285 §5: Type, Length, Subtype, Mobility SPI, then the Authentication Data. */
+	out->opt_off = o;
+	out->subtype = buf[o + 2];
+	out->spi = dmm_get_u32(buf + o + 3);
+	out->data_len = o + 2 + DMM_MH_AUTH_FIXED; /* "up to and including the mobility SPI" */
+	out->auth_off = out->data_len;
+	out->auth_len = (size_t)buf[o + 1] - DMM_MH_AUTH_FIXED;
+}
+
+int dmm_mh_auth_find(const uint8_t *buf, size_t len, struct dmm_mh_auth_span *out)
+{
+	struct opt_walk w;
+	int err = walk_opts(buf, len, &w);
+
+	memset(out, 0, sizeof(*out));
+	if (err)
+		return err;
+	fill_span(buf, &w, out);
+	return w.auth_off ? 0 : DMM_ERR_NOTFOUND;
+}
+
+/*
+ * Where the Authentication option of olen octets goes after off: at 4n+1
+ * (RFC 4285 §5), and where 4n+1 allows at an offset after which the
+ * message ends on 8 octets with no padding behind the option.
+ */
+static size_t auth_place(size_t off, size_t olen)
+{
+	size_t a = off + (5 - off % 4) % 4;
+
+	if ((a + olen) % 8 != 0 && (a + 4 + olen) % 8 == 0)
+		a += 4;
+	return a;
+}
+
+int dmm_mh_auth_append(uint8_t *buf, size_t cap, size_t len, uint32_t spi, size_t auth_len,
+		       const uint64_t *mesgid, struct dmm_mh_auth_span *span)
+{
+	size_t olen = 2 + DMM_MH_AUTH_FIXED + auth_len, off, m = 0, a, end, total;
+	struct opt_walk w;
+	int err = walk_opts(buf, len, &w);
+
+	if (err)
+		return err;
+	if (w.auth_off || (mesgid && w.mesgid_off))
+		return DMM_ERR_EXISTS;
+	if (w.last_off) /* a Binding Authorization Data option must stay last */
+		return DMM_ERR_OPT_NOT_LAST;
+	if (auth_len < 1 || auth_len > DMM_MH_AUTH_DATA_MAX)
+		return DMM_ERR_INVAL; /* the decoder's bounds (AUTH: Length 6 and up) */
+	off = w.end;
+	if (mesgid) { /* RFC 4285 §6: 8n+2 */
+		m = off + (10 - off % 8) % 8;
+		off = m + 10;
+	}
+	a = auth_place(off, olen);
+	end = a + olen;
+	total = end + (8 - end % 8) % 8;
+	if (total > DMM_MH_MAX_LEN)
+		return DMM_ERR_TOO_LONG;
+	if (total > cap)
+		return DMM_ERR_NOBUF;
+	if (mesgid) {
+		put_pad(buf, cap, w.end, m - w.end);
+		buf[m] = DMM_OPT_MESGID;
+		buf[m + 1] = 8;
+		dmm_put_u64(buf + m + 2, *mesgid);
+	}
+	put_pad(buf, cap, off, a - off);
+	buf[a] = DMM_OPT_AUTH;
+	buf[a + 1] = (uint8_t)(DMM_MH_AUTH_FIXED + auth_len);
+	buf[a + 2] = DMM_MH_AUTH_MN_HA;
+	dmm_put_u32(buf + a + 3, spi);
+	memset(buf + a + 7, 0, auth_len);
+	put_pad(buf, cap, end, total - end);
+	buf[1] = (uint8_t)(total / 8 - 1);
+	w.total = total;
+	w.auth_off = a;
+	w.mesgid_off = mesgid ? m : w.mesgid_off;
+	fill_span(buf, &w, span);
+	return (int)total;
+}

@@ -498,6 +498,69 @@ uint16_t dmm_mh_checksum(const uint8_t *buf, size_t len, const struct dmm_addr *
  */
 const char *dmm_mh_note_names(uint16_t notes, char *buf, size_t cap);
 
+/* --- authentication (RFC 4285) on encoded messages --- */
+
+/* RFC 4285 §5.1: subtype of the MN-HA Mobility Message Authentication option. */
+#define DMM_MH_AUTH_MN_HA 1
+/* Option Length of an Authentication option: Subtype and SPI, then the Authentication Data. */
+#define DMM_MH_AUTH_FIXED 5
+/* Longest Authentication Data dmm_mh_auth_append() writes (a truncated HMAC is at most this). */
+#define DMM_MH_AUTH_DATA_MAX 32
+
+/*
+ * Where the authentication of an encoded message sits (RFC 4285 §5):
+ * the "MH Data" it covers is buf[0, data_len) with the Checksum (octets
+ * 4-5) taken as zero; a MAC reads it in place as buf[0, 4), two zero
+ * octets, buf[6, data_len), so nothing is copied. All offsets are from
+ * the start of the Mobility Header.
+ */
+struct dmm_mh_auth_span {
+	size_t mh_len;	 /* the message: (Header Len + 1) * 8 */
+	size_t opt_off;	 /* the Authentication option's Type octet */
+	size_t data_len; /* MH Data: up to and including the Mobility SPI */
+	size_t auth_off; /* the Authentication Data */
+	size_t auth_len;
+	uint32_t spi;
+	uint8_t subtype;
+	bool has_mesgid; /* a Replay Protection option (type 10, RFC 4285 §6) came before it */
+	uint64_t mesgid; /* its Timestamp, 64-bit NTP format */
+};
+
+/*
+ * Find the Authentication option of the encoded message buf[0, len) and
+ * fill *out. Checks the framing that locating it needs: the header
+ * (Payload Proto, Header Len within len, a known type whose fixed part
+ * fits), every option's length within the message, and that the
+ * Authentication option is the only one and, as every option that must
+ * be last (DMM_OPTF_LAST), followed by padding only; what
+ * the full decoder tolerates (alignment) is tolerated here too. Meaning
+ * beyond that (the MAC, the SPI) is the caller's.
+ * Returns 0; DMM_ERR_NOTFOUND when the message is well framed and has no
+ * Authentication option (out->mh_len and out->has_mesgid/mesgid are then
+ * set); or the DMM_ERR_* of dmm_mh_decode() for the framing error
+ * (DMM_ERR_OPT_LEN for an option shorter than Subtype and SPI).
+ */
+int dmm_mh_auth_find(const uint8_t *buf, size_t len, struct dmm_mh_auth_span *out);
+
+/*
+ * Append authentication to the encoded message buf[0, len) (cap octets
+ * of room): the trailing padding is dropped, then, when mesgid is not
+ * NULL, a Replay Protection option (8n+2, RFC 4285 §6) with *mesgid, then
+ * an MN-HA Authentication option (4n+1, placed so that the message ends
+ * on 8 octets without trailing padding where 4n+1 allows) with spi and
+ * auth_len zero octets of Authentication Data for the caller's MAC; Header
+ * Len is updated and the message padded to a multiple of 8. *span is
+ * filled as dmm_mh_auth_find() would. Returns the new length; the errors
+ * of dmm_mh_auth_find() for a message it cannot frame, DMM_ERR_EXISTS when
+ * it already has an Authentication (or, with mesgid, a Replay Protection)
+ * option, DMM_ERR_OPT_NOT_LAST when it ends with another option that must be
+ * last (Binding Authorization Data), DMM_ERR_INVAL for auth_len 0 or above
+ * DMM_MH_AUTH_DATA_MAX, or
+ * DMM_ERR_NOBUF / DMM_ERR_TOO_LONG. buf is unchanged on error.
+ */
+int dmm_mh_auth_append(uint8_t *buf, size_t cap, size_t len, uint32_t spi, size_t auth_len,
+		       const uint64_t *mesgid, struct dmm_mh_auth_span *span);
+
 /* --- building and reading messages --- */
 
 /* Reset msg to an empty message of the given type (notes and decode state cleared). */
