@@ -76,7 +76,7 @@ same_binding() {
 	echo "before: $a"
 	echo "after:  $b"
 	[[ -n $a && -n $b ]] || return 1
-	[[ $(jq -c 'del(.expires)' <<<"$a") == $(jq -c 'del(.expires)' <<<"$b") ]] || return 1
+	[[ $(jq -c 'del(.expires)' <<<"$a") == "$(jq -c 'del(.expires)' <<<"$b")" ]] || return 1
 	# The lifetime runs on, not restarted: the same expiry within a second.
 	jq -e -n --argjson a "$a" --argjson b "$b" '($a.expires - $b.expires) | fabs < 1' >/dev/null
 }
