@@ -207,7 +207,7 @@ yang-test: $(BUILD)/dmmd
 	@tests/yang/run.sh $(BUILD)/dmmd
 
 $(BUILD)/mh-load: tools/mh-load.c $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ tools/mh-load.c $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ tools/mh-load.c $(BUILD)/libdmm.a -lcrypto
 
 # With daemon/auth.c for --auth (RFC 4285 signing as dmmd does it).
 $(BUILD)/mh-send: tools/mh-send.c daemon/auth.c $(BUILD)/libdmm.a

@@ -117,6 +117,7 @@ dmm_config() {
 	case $node in
 	cmd)
 		lab_node_json cmd cmd "$DMM_HB_MS" <<EOF
+$(lab_security cmd maar1 maar2 maar3)
   "cmd": {
     "mode": "$mode", "relay-timeout": $DMM_RELAY_MS, "max-lifetime": 3600,
     "authorized-maars": ["${ADDR[maar1]}", "${ADDR[maar2]}", "${ADDR[maar3]}"]
@@ -126,6 +127,7 @@ EOF
 		;;
 	maar*)
 		lab_node_json "$node" maar "$DMM_HB_MS" "$dp" <<EOF
+$(lab_security "$node" cmd)
   "maar": {
     "cmd": "${ADDR[cmd]}", "pools": ["${POOL[$i]}:/48"], "prefix-length": 64, "priority": $i,
     "lifetime": $DMM_LIFETIME_S, "idle-release": $DMM_IDLE_MS, "idle-check": $DMM_IDLE_CHECK_MS,
@@ -188,6 +190,9 @@ dmm_up() {
 	esac
 	lab_need_tools || return 1
 	dmm_topology "$dp"
+	# One mobility security association per MAAR-CMD pair (RFC 4285 §5.1),
+	# MAAR2's with HMAC-SHA-256.
+	lab_sa cmd maar1 && lab_sa cmd maar2 hmac-sha256-128 && lab_sa cmd maar3 || return 1
 	for n in cmd maar1 maar2 maar3; do
 		dmm_config "$n" "$dp" "$mode" >"$LAB_TMP/$n.json"
 	done

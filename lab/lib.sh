@@ -23,10 +23,24 @@
 #   dmmd_start NODE / dmmd_stop NODE / dmmd_alive NODE
 #   wait_for SECS CMD...      poll CMD every 0.1 s until it succeeds; status 1 on timeout
 #   cap_start VAR NODE IF FILE / cap_stop PID   tcpdump, waits until it listens
+#                             (snap length CAP_SNAPLEN, default 256; 0: whole packets)
 #   check NAME CMD... / info TEXT / summary LABEL   verdicts and figures
 #   dump_logs_on_failure      the end of each LAB_DAEMONS log, once a check failed
 #   lab_leftovers             no proto 0xd3 route, rule, TUN or tunnel device
 #                             in a LAB_DAEMONS namespace (after dmmd_stop)
+#
+# Mobility security associations (RFC 4285 option 9 between signalling
+# peers; off with LAB_AUTH=0): one per pair of nodes, the same on both ends.
+#   lab_sa A B [ALGO]         a fresh key for the pair A-B (hmac-sha1-96 by
+#                             default, or hmac-sha256-128), its own SPI
+#   lab_sa_key A B ALGO TAG   one more key for the pair (for a rollover), in
+#                             SA_SPI and SA_FILE; LAB_SA[PAIR] lists the
+#                             pair's keys "SPI:ALGO:FILE ...", the first sends
+#   lab_pair A B              the pair's name (the two nodes, sorted)
+#   lab_security NODE PEER... NODE's "security" leaf, with a trailing comma
+#                             (nothing with LAB_AUTH=0)
+#   lab_sa_all                every key of every association, one a line
+#   lab_auth_stats NODE PEER  NODE's authentication counters for PEER (JSON)
 #
 # Everything created is written to $LAB_TMP/state, so that the EXIT trap (or
 # "--down DIR" for a lab kept with --keep) removes it: dmmd processes first
@@ -46,6 +60,10 @@ LAB_KEEP=0
 LAB_SUFFIX=""
 PASSED=0
 FAILED=0
+LAB_AUTH=${LAB_AUTH:-1}
+LAB_REPLAY_WINDOW=${LAB_REPLAY_WINDOW:-7}
+declare -A LAB_SA=()
+LAB_SPI_NEXT=4096
 
 lab_log() {
 	printf '[%s] %s\n' "$(date +%T.%3N)" "$*" >&2
@@ -258,7 +276,7 @@ wait_for() {
 cap_start() {
 	local var=$1 node=$2 dev=$3 file=$4 i
 	shift 4
-	lab_bg "$var" "$node" tcpdump -i "$dev" -n -U -s 256 -w "$file" "$@" 2>"$file.err"
+	lab_bg "$var" "$node" tcpdump -i "$dev" -n -U -s "${CAP_SNAPLEN:-256}" -w "$file" "$@" 2>"$file.err"
 	for ((i = 0; i < 100; i++)); do
 		grep -q listening "$file.err" && return 0
 		sleep 0.05
@@ -336,4 +354,83 @@ lab_leftovers() {
 		fi
 	done
 	return $out
+}
+
+# ---- mobility security associations (RFC 4285 §5.1) ----
+
+lab_pair() {
+	if [[ $1 < $2 ]]; then echo "$1-$2"; else echo "$2-$1"; fi
+}
+
+# lab_sa_key A B ALGO TAG: a new random key for the pair A-B in
+# $LAB_TMP/keys/PAIR.TAG (hex, mode 0600 from its creation) and the next
+# SPI (values 0-255 are reserved); sets SA_SPI and SA_FILE.
+lab_sa_key() {
+	local pair n
+	pair=$(lab_pair "$1" "$2")
+	case $3 in
+	hmac-sha1-96) n=16 ;;
+	hmac-sha256-128) n=32 ;;
+	*)
+		echo "lab_sa_key: unknown algorithm $3" >&2
+		return 1
+		;;
+	esac
+	SA_SPI=$LAB_SPI_NEXT
+	LAB_SPI_NEXT=$((LAB_SPI_NEXT + 1))
+	SA_FILE=$LAB_TMP/keys/$pair.$4
+	[[ -d $LAB_TMP/keys ]] || mkdir -m 700 "$LAB_TMP/keys"
+	(
+		umask 077
+		od -An -tx1 -N"$n" /dev/urandom | tr -d ' \n' >"$SA_FILE"
+		echo >>"$SA_FILE"
+	)
+}
+
+# lab_sa A B [ALGO]: the pair's association, with one key.
+lab_sa() {
+	local algo=${3:-hmac-sha1-96}
+	lab_sa_key "$1" "$2" "$algo" key || return 1
+	LAB_SA[$(lab_pair "$1" "$2")]="$SA_SPI:$algo:$SA_FILE"
+}
+
+# lab_security NODE PEER...: the "security" leaf of NODE's config, one
+# association per PEER (whose address is ADDR[PEER]), then a comma.
+lab_security() {
+	local node=$1 peer pair k spi algo file sep="" ksep
+	shift
+	[[ $LAB_AUTH == 1 ]] || return 0
+	printf '  "security": {"associations": ['
+	for peer in "$@"; do
+		pair=$(lab_pair "$node" "$peer")
+		[[ -n ${LAB_SA[$pair]:-} ]] || continue
+		printf '%s\n    {"peer": "%s", "replay-window": %s, "keys": [' "$sep" "${ADDR[$peer]}" "$LAB_REPLAY_WINDOW"
+		ksep=""
+		for k in ${LAB_SA[$pair]}; do
+			IFS=: read -r spi algo file <<<"$k"
+			printf '%s{"spi": %s, "algorithm": "%s", "key-file": "%s"}' "$ksep" "$spi" "$algo" "$file"
+			ksep=", "
+		done
+		printf ']}'
+		sep=,
+	done
+	printf ']},\n'
+}
+
+# lab_sa_all: every key of every association, "SPI:ALGO:FILE" one a line
+# (for tests/lab/mhauth.py).
+lab_sa_all() {
+	local p
+	for p in "${!LAB_SA[@]}"; do
+		tr ' ' '\n' <<<"${LAB_SA[$p]}"
+	done
+}
+
+# lab_auth_stats NODE PEER: NODE's authentication counters for PEER (dmmctl
+# show stats: verified, signed, auth-missing, auth-bad-spi, auth-fail,
+# replay) as one JSON object, with "ok" (verified) and "failed" (the sum of
+# the refusals); empty if NODE has no association with PEER.
+lab_auth_stats() {
+	ctl "$1" show stats | jq -c --arg p "${ADDR[$2]}" '.auth.peers[$p] // empty
+		| . + {ok: .verified, failed: (."auth-missing" + ."auth-bad-spi" + ."auth-fail" + .replay)}'
 }

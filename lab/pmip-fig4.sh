@@ -45,6 +45,7 @@ LAB_NODES=(ir cn1 cn2 cn3 lma1 lma2 mag1 mag2 mag3 mn1 mn2)
 LAB_DAEMONS=(lma1 lma2 mag1 mag2 mag3)
 declare -A MN_AT=() MN_LMA=() MN_MAC=() MN_POOL=()
 LAB_HB_MS=${LAB_HB_MS:-1000}
+LAB_TS_WINDOW_MS=${LAB_TS_WINDOW_MS:-300}
 
 ADDR[lma1]=2001:db8:a:1::2
 ADDR[lma2]=2001:db8:a:2::2
@@ -104,6 +105,21 @@ lab_topology() {
 	done
 }
 
+# One mobility security association per MAG-LMA pair (RFC 4285 §5.1);
+# MAG3-LMA2, which carries MN2's signalling, with HMAC-SHA-256.
+lab_associations() {
+	local m l
+	for m in mag1 mag2 mag3; do
+		for l in lma1 lma2; do
+			if [[ $m$l == mag3lma2 ]]; then
+				lab_sa "$m" "$l" hmac-sha256-128 || return 1
+			else
+				lab_sa "$m" "$l" || return 1
+			fi
+		done
+	done
+}
+
 # dmmd configs (lab_node_json).
 lab_config() {
 	local node=$1 dp=$2 i=${1: -1} auth
@@ -116,16 +132,18 @@ lab_config() {
 			auth=", \"authorized-mags\": [\"${ADDR[mag1]}\", \"${ADDR[mag2]}\", \"${ADDR[mag3]}\"]"
 		fi
 		lab_node_json "$node" lma "$LAB_HB_MS" "$dp" <<EOF
+$(lab_security "$node" mag1 mag2 mag3)
   "lma": {
     "pools": ["2001:db8:$i::/48"], "prefix-length": 64, "max-lifetime": 3600,
     "min-delay-before-bce-delete": 10000, "max-delay-before-new-bce-assign": 1500,
-    "timestamp-validity-window": 300$auth
+    "timestamp-validity-window": $LAB_TS_WINDOW_MS$auth
   },
   "default-profile": {"mn-id-type": "eui48", "may-register": true}
 EOF
 		;;
 	mag*)
 		lab_node_json "$node" mag "$LAB_HB_MS" "$dp" <<EOF
+$(lab_security "$node" lma1 lma2)
   "mag": {
     "lma": "${ADDR[lma1]}", "lifetime": 600, "access-interfaces": ["mn*"],
     "link-local-address": "fe80::1", "link-layer-address": "02:00:00:00:d3:01", "ra-interval": 3
@@ -188,6 +206,7 @@ lab_up() {
 	esac
 	lab_need_tools || return 1
 	lab_topology
+	lab_associations
 	for n in lma1 lma2; do
 		lab_config "$n" "$ldp" >"$LAB_TMP/$n.json"
 	done

@@ -47,6 +47,12 @@
  * Heartbeat Requests from the LMA (RFC 5847 §3) are answered from the
  * MAG address they reached, with Restart Counter 1.
  *
+ * --auth SPI:ALGORITHM:KEYFILE (hmac-sha1-96 or hmac-sha256-128, the key
+ * in hex): every message to the LMA carries the RFC 4285 §5.1
+ * Authentication option (type 9, subtype 1, last), over MAG | LMA | the
+ * Mobility Header up to the SPI with the checksum zero; a message from the
+ * LMA whose option does not verify is dropped and counted ("auth_bad").
+ *
  * Every PBA is checked: the sequence number of an outstanding PBU, the
  * MN-ID of that PBU, status 0, and a prefix (register: any, stored;
  * the others: the MN's). Prints one JSON object: counts, seconds, rate
@@ -65,6 +71,9 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "dmm/err.h"
 #include "dmm/mh.h"
@@ -156,6 +165,152 @@ static void usage_exit(const char *why)
 {
 	fprintf(stderr, "mh-load: %s\n", why);
 	exit(2);
+}
+
+/* ---- RFC 4285 §5.1 authentication (--auth) ---- */
+
+static struct {
+	bool on;
+	uint32_t spi;
+	const EVP_MD *md;
+	size_t mac_len, key_len;
+	uint8_t key[32];
+	uint64_t bad; /* messages from the LMA that do not verify */
+} auth;
+
+/* --auth SPI:ALGORITHM:KEYFILE */
+static void auth_setup(const char *spec)
+{
+	char alg[32], path[256], hex[128] = "";
+	unsigned long spi;
+	FILE *f;
+	size_t n;
+
+	if (sscanf(spec, "%lu:%31[^:]:%255s", &spi, alg, path) != 3 || spi < 256 || spi > 0xffffffffUL)
+		usage_exit("--auth is SPI:ALGORITHM:KEYFILE (SPI 256 or above)");
+	if (strcmp(alg, "hmac-sha1-96") == 0)
+		auth.md = EVP_sha1(), auth.mac_len = 12, auth.key_len = 16;
+	else if (strcmp(alg, "hmac-sha256-128") == 0)
+		auth.md = EVP_sha256(), auth.mac_len = 16, auth.key_len = 32;
+	else
+		usage_exit("--auth: the algorithm is hmac-sha1-96 or hmac-sha256-128");
+	if (!(f = fopen(path, "r")) || !fgets(hex, sizeof(hex), f))
+		usage_exit("--auth: cannot read the key file");
+	fclose(f);
+	n = strspn(hex, "0123456789abcdefABCDEF");
+	if (n != 2 * auth.key_len)
+		usage_exit("--auth: the key file does not hold a key of the algorithm's length in hex");
+	for (size_t i = 0; i < auth.key_len; i++)
+		sscanf(hex + 2 * i, "%2hhx", &auth.key[i]);
+	auth.spi = (uint32_t)spi;
+	auth.on = true;
+}
+
+/* First(mac_len, HMAC(key, A | B | mh[0..n))), the checksum taken as zero. */
+static void auth_mac(const struct in6_addr *a, const struct in6_addr *b, const uint8_t *mh, size_t n,
+		     uint8_t *out)
+{
+	uint8_t data[32 + 512], md[EVP_MAX_MD_SIZE];
+	unsigned md_len = 0;
+
+	memcpy(data, a, 16);
+	memcpy(data + 16, b, 16);
+	memcpy(data + 32, mh, n);
+	data[32 + 4] = data[32 + 5] = 0;
+	HMAC(auth.md, auth.key, (int)auth.key_len, data, 32 + n, md, &md_len);
+	memcpy(out, md, auth.mac_len);
+}
+
+/* Where option 9 begins (-1: none), and the end of the last non-pad option;
+ * the options of a PBU, PBA and Heartbeat begin at octet 12. */
+static int auth_scan(const uint8_t *mh, size_t len, size_t *end)
+{
+	size_t off = 12, lim = (size_t)(mh[1] + 1) * 8 < len ? (size_t)(mh[1] + 1) * 8 : len;
+	int at = -1;
+
+	*end = off;
+	while (off < lim) {
+		if (mh[off] == DMM_OPT_PAD1) {
+			off++;
+			continue;
+		}
+		if (off + 2 > lim || off + 2 + mh[off + 1] > lim)
+			return -1;
+		if (mh[off] != DMM_OPT_PADN)
+			*end = off + 2 + mh[off + 1];
+		if (mh[off] == DMM_OPT_AUTH)
+			at = (int)off;
+		off += 2 + mh[off + 1];
+	}
+	return at;
+}
+
+static size_t put_pad(uint8_t *p, size_t n)
+{
+	if (n == 1)
+		p[0] = DMM_OPT_PAD1;
+	else if (n > 1) {
+		p[0] = DMM_OPT_PADN;
+		p[1] = (uint8_t)(n - 2);
+		memset(p + 2, 0, n - 2);
+	}
+	return n;
+}
+
+/* Append option 9 to an encoded message from A (the requester) to B;
+ * returns the new length (a multiple of 8) or DMM_ERR_NOBUF. */
+static int auth_sign(uint8_t *mh, int len, size_t cap, const struct in6_addr *a, const struct in6_addr *b)
+{
+	size_t e, n, pad, total;
+
+	if (len < 12)
+		return DMM_ERR_NOBUF;
+	auth_scan(mh, (size_t)len, &e);
+	/* At 4n+1 where the message then ends with the option (RFC 4285 §5.1: last). */
+	pad = (8 + (size_t)(8 - (7 + auth.mac_len) % 8) % 8 - e % 8) % 8;
+	n = e + pad + 7; /* up to and including the SPI */
+	total = n + auth.mac_len;
+	if (total > cap)
+		return DMM_ERR_NOBUF;
+	e += put_pad(mh + e, pad);
+	mh[e] = DMM_OPT_AUTH;
+	mh[e + 1] = (uint8_t)(5 + auth.mac_len);
+	mh[e + 2] = 1; /* MN-HA */
+	mh[e + 3] = (uint8_t)(auth.spi >> 24), mh[e + 4] = (uint8_t)(auth.spi >> 16);
+	mh[e + 5] = (uint8_t)(auth.spi >> 8), mh[e + 6] = (uint8_t)auth.spi;
+	mh[1] = (uint8_t)(total / 8 - 1);
+	mh[4] = mh[5] = 0;
+	auth_mac(a, b, mh, n, mh + n);
+	return (int)total;
+}
+
+/* Whether a message between A (the requester) and B carries option 9 last,
+ * with our SPI and the right authenticator (compared in constant time). */
+static bool auth_check(const uint8_t *mh, size_t len, const struct in6_addr *a, const struct in6_addr *b)
+{
+	uint8_t want[16];
+	size_t end;
+	int at;
+
+	if (len < 12 || (at = auth_scan(mh, len, &end)) < 0 || (size_t)at + 7 + auth.mac_len != end ||
+	    mh[at + 1] != 5 + auth.mac_len ||
+	    ((uint32_t)mh[at + 3] << 24 | (uint32_t)mh[at + 4] << 16 | mh[at + 5] << 8 | mh[at + 6]) !=
+		    auth.spi)
+		return false;
+	auth_mac(a, b, mh, (size_t)at + 7, want);
+	return CRYPTO_memcmp(want, mh + at + 7, auth.mac_len) == 0;
+}
+
+/* A message from the LMA to the MAG address to: the LMA asked in a
+ * Heartbeat Request; in the rest, the MAG asked. */
+static bool auth_from_lma(const struct run *r, const uint8_t *mh, size_t len, const struct in6_addr *to)
+{
+	bool lma_asks = len > 7 && mh[2] == DMM_MH_HB && !(mh[7] & DMM_HB_R);
+
+	if (!to)
+		return false;
+	return lma_asks ? auth_check(mh, len, &r->lma.sin6_addr, to)
+			: auth_check(mh, len, to, &r->lma.sin6_addr);
 }
 
 /* ---- the MN table and the prefix file ---- */
@@ -344,6 +499,8 @@ static void answer_heartbeat(struct run *r, const struct dmm_mh_msg *req, const 
 	m.u.hb.seq = req->u.hb.seq;
 	dmm_mh_add_opt(&m, DMM_OPT_RESTART)->u.restart.counter = 1;
 	n = dmm_mh_encode(buf, sizeof(buf), &m);
+	if (n > 0 && auth.on)
+		n = auth_sign(buf, n, sizeof(buf), &r->lma.sin6_addr, to); /* the LMA asked */
 	if (n > 0)
 		send_from(r, to, buf, (size_t)n);
 	r->heartbeats++;
@@ -423,6 +580,9 @@ static void send_some(struct run *r, double t)
 		uint32_t idx = r->next++ % r->n;
 		uint16_t seq = take_seq(r);
 		int len = build_pbu(r, &r->mn[idx], seq, buf[i], sizeof(buf[i]));
+
+		if (len > 0 && auth.on)
+			len = auth_sign(buf[i], len, sizeof(buf[i]), &r->mn[idx].mag, &r->lma.sin6_addr);
 		struct cmsghdr *c;
 		struct in6_pktinfo pi = {.ipi6_addr = r->mn[idx].mag};
 
@@ -500,6 +660,10 @@ static void on_pba(struct run *r, const uint8_t *buf, size_t len, const struct i
 	struct slot *s;
 	struct mn *m;
 
+	if (auth.on && !auth_from_lma(r, buf, len, to)) {
+		auth.bad++;
+		return;
+	}
 	if (dmm_mh_decode(&pba, buf, len) < 0) {
 		r->undecodable++;
 		return;
@@ -655,7 +819,10 @@ static void report(struct run *r, double secs)
 			printf("%s\"%d\":%llu", first ? "" : ",", s, (unsigned long long)r->status_count[s]);
 			first = 0;
 		}
-	printf("},\"seconds\":%.3f,\"rate\":%.0f,", secs, secs > 0 ? (double)r->acked / secs : 0);
+	printf("}");
+	if (auth.on)
+		printf(",\"auth_bad\":%llu", (unsigned long long)auth.bad);
+	printf(",\"seconds\":%.3f,\"rate\":%.0f,", secs, secs > 0 ? (double)r->acked / secs : 0);
 	print_latency(r);
 	printf(",\"pbu_bytes\":%u,\"pba_bytes\":%u}\n", r->pbu_bytes, r->pba_bytes);
 	fflush(stdout);
@@ -680,6 +847,8 @@ static int run_pbu(enum mode mode, int argc, char **argv)
 						     : DMM_HI_NO_CHANGE);
 	if (r.window < 1 || r.window > MAX_WINDOW || r.timeout <= 0 || r.hi < 1 || r.hi > 5)
 		usage_exit("bad --window (1..4096), --timeout or --hi (1..5)");
+	if (arg_str(argc, argv, "--auth"))
+		auth_setup(arg_str(argc, argv, "--auth"));
 	setup_mns(&r, argc, argv);
 	if (mode == M_REFRESH && r.window > r.n)
 		r.window = r.n; /* one PBU per MN at a time */
@@ -883,6 +1052,7 @@ int main(int argc, char **argv)
 		"P]\n"
 		"         [--mns N] [--mn-base I] [--mags K] [--mag-base ADDR] [--window W] [--rate R]\n"
 		"         [--seconds S] [--timeout T] [--lifetime L] [--hi V] [--hnp-in F] [--hnp-out F]\n"
+		"         [--auth SPI:hmac-sha1-96|hmac-sha256-128:KEYFILE]\n"
 		"       mh-load echo-server [--port P]\n"
 		"       mh-load echo --to ADDR [--port P] [--size B] [--reply B] [--seconds S] [--window W]\n"
 		"       mh-load catch [--seconds S]\n"

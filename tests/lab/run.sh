@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The namespace lab: tests/lab/pmip.sh with the four data plane set-ups
-# (kernel, user, mixed: MAGs kernel, LMAs user, bpf), tests/lab/malformed.sh
-# and tests/lab/dmm.sh (RFC 8885: kernel data plane with a proxy CMD, user
-# data plane with a relay CMD, bpf data plane with a proxy CMD;
-# LAB_DMM="kernel:relay ..." picks others).
+# (kernel, user, mixed: MAGs kernel, LMAs user, bpf), tests/lab/malformed.sh,
+# tests/lab/dmm.sh (RFC 8885: kernel data plane with a proxy CMD, user data
+# plane with a relay CMD, bpf data plane with a proxy CMD;
+# LAB_DMM="kernel:relay ..." picks others), and the RFC 4285 authentication
+# tests tests/lab/auth-attack.sh (forged and replayed PBUs) and
+# tests/lab/auth-rollover.sh (key rollover by SIGHUP).
+# Every lab signs its signalling (lab/lib.sh, lab_security).
 # Prints "lab: N passed, M failed" over all of them; exits 1 on a failure,
 # and at once, with the reason, when not root or a tool is missing.
 set -u
@@ -56,6 +59,8 @@ run tests/lab/malformed.sh
 for dm in ${LAB_DMM:-kernel:proxy user:relay bpf:proxy}; do
 	run tests/lab/dmm.sh "${dm%%:*}" "${dm##*:}"
 done
+run tests/lab/auth-attack.sh
+run tests/lab/auth-rollover.sh
 
 echo "lab: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

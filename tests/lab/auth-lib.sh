@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# Checks of RFC 4285 signalling authentication shared by the lab tests
+# (sourced after lab/pmip-fig4.sh or lab/dmm.sh):
+#
+#   auth_clean NODE PEER...   NODE verified messages from every PEER and
+#                             refused none (dmmctl show stats, "auth")
+#   auth_alg NODE PEER ALG    NODE signs for PEER with ALG
+#   auth_verify_pcap PCAP     every Mobility Header in PCAP carries option 9
+#                             that verifies with Python's hmac
+#                             (tests/lab/mhauth.py, the lab's key files)
+
+AUTH_PY=${PYTHON:-/usr/bin/python3}
+AUTH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+auth_clean() {
+	local node=$1 peer s rc=0
+	shift
+	for peer in "$@"; do
+		s=$(lab_auth_stats "$node" "$peer")
+		echo "$node for $peer: ${s:-no association}"
+		[[ -n $s ]] && jq -e '.verified > 0 and .failed == 0' <<<"$s" >/dev/null || rc=1
+	done
+	return $rc
+}
+
+auth_alg() {
+	local s
+	s=$(lab_auth_stats "$1" "$2")
+	echo "$1 for $2: ${s:-no association}"
+	[[ -n $s ]] && jq -e --arg a "$3" '.algorithm == $a' <<<"$s" >/dev/null
+}
+
+auth_verify_pcap() {
+	local out
+	# shellcheck disable=SC2046 # one argument a key
+	out=$("$AUTH_PY" "$AUTH_LIB_DIR/mhauth.py" verify "$1" $(lab_sa_all)) || return 1
+	echo "$out"
+	jq -e '.failures == [] and .ok > 0 and .truncated == 0' <<<"$out" >/dev/null
+}
