@@ -90,14 +90,14 @@ static int load(struct dmm_dp *dp, char *err, size_t errlen)
 	libbpf_set_print(quiet);
 	dp->skel = dmm_bpf__open();
 	if (!dp->skel) {
-		bdp_seterr(err, errlen, "opening the BPF object: %s", strerror(errno));
+		dmm_dp_seterr(err, errlen, "opening the BPF object: %s", strerror(errno));
 		return -errno;
 	}
 	memcpy((void *)dp->skel->rodata->local_addr, dp->cfg.local.b, 16);
 	r = dmm_bpf__load(dp->skel);
 	if (r < 0) {
-		bdp_seterr(err, errlen, "loading the BPF program: %s (DMM_BPF_DEBUG=1 shows the verifier)",
-			   strerror(-r));
+		dmm_dp_seterr(err, errlen, "loading the BPF program: %s (DMM_BPF_DEBUG=1 shows the verifier)",
+			      strerror(-r));
 		return r;
 	}
 	dp->prog_fd = bpf_program__fd(dp->skel->progs.dmm_ingress);
@@ -106,7 +106,7 @@ static int load(struct dmm_dp *dp, char *err, size_t errlen)
 
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(dp->prog_fd, &info, &len) < 0) {
-		bdp_seterr(err, errlen, "the BPF program's id: %s", strerror(errno));
+		dmm_dp_seterr(err, errlen, "the BPF program's id: %s", strerror(errno));
 		return -errno;
 	}
 	dp->prog_id = info.id;
@@ -125,7 +125,7 @@ static struct dmm_dp *bdp_open(const struct dmm_dp_cfg *cfg, char *err, size_t e
 	int r;
 
 	if (!dp) {
-		bdp_seterr(err, errlen, "out of memory");
+		dmm_dp_seterr(err, errlen, "out of memory");
 		return NULL;
 	}
 	dp->cfg = *cfg;
@@ -138,20 +138,20 @@ static struct dmm_dp *bdp_open(const struct dmm_dp_cfg *cfg, char *err, size_t e
 		       bdp_table_init(&dp->t, DMM_BPF_MAX_INTENTS) < 0))
 		r = -ENOMEM;
 	if (r < 0) {
-		bdp_seterr(err, errlen, "out of memory");
+		dmm_dp_seterr(err, errlen, "out of memory");
 		goto err;
 	}
 	for (unsigned i = 0; i < dp->cfg.nlinks; i++)
 		if (!if_nametoindex(dp->cfg.link[i].ifname)) {
-			bdp_seterr(err, errlen, "link %u: no interface %s", dp->cfg.link[i].id,
-				   dp->cfg.link[i].ifname);
+			dmm_dp_seterr(err, errlen, "link %u: no interface %s", dp->cfg.link[i].id,
+				      dp->cfg.link[i].ifname);
 			r = -ENODEV;
 			goto err;
 		}
 	if ((r = load(dp, err, errlen)) < 0)
 		goto err;
 	if ((r = bdp_local_open(dp)) < 0) {
-		bdp_seterr(err, errlen, "this node's addresses: %s", strerror(-r));
+		dmm_dp_seterr(err, errlen, "this node's addresses: %s", strerror(-r));
 		goto err;
 	}
 	if ((r = bdp_tc_attach_all(dp, err, errlen)) < 0)

@@ -21,6 +21,8 @@
 #include "dmm/dataplane.h"
 #include "dmm/hash.h"
 
+#include "../common.h"
+
 #include "maps.h"
 
 #define BDP_NONE UINT32_MAX
@@ -65,19 +67,6 @@ struct dmm_dp {
 	unsigned nhook;
 	int nl; /* rtnetlink, subscribed to IPv6 address changes (fd()) */
 };
-
-/* Fill err[0..len) like snprintf (either may be 0/NULL: no message). */
-__attribute__((format(printf, 3, 4))) static inline void bdp_seterr(char *err, size_t len, const char *fmt,
-								    ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- table.c ---- */
 

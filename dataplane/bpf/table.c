@@ -11,21 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common.h"
 #include "bpfdp.h"
-
-static void *z_alloc(void *ctx, size_t n)
-{
-	(void)ctx;
-	return calloc(1, n);
-}
-
-static void z_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
-
-static const struct dmm_alloc heap = {.zalloc = z_alloc, .free = z_free};
 
 uint8_t bdp_kind(const struct dmm_intent *in)
 {
@@ -81,8 +68,8 @@ int bdp_table_init(struct bdp_table *t, uint32_t cap)
 {
 	memset(t, 0, sizeof(*t));
 	t->slot = calloc(cap, sizeof(*t->slot));
-	if (!t->slot || dmm_hidx_init(&t->by_id, &heap, cap) < 0 ||
-	    dmm_hidx_init(&t->by_key, &heap, cap) < 0) {
+	if (!t->slot || dmm_hidx_init(&t->by_id, &dmm_dp_heap, cap) < 0 ||
+	    dmm_hidx_init(&t->by_key, &dmm_dp_heap, cap) < 0) {
 		bdp_table_fini(t);
 		return -ENOMEM;
 	}
@@ -96,8 +83,8 @@ int bdp_table_init(struct bdp_table *t, uint32_t cap)
 
 void bdp_table_fini(struct bdp_table *t)
 {
-	dmm_hidx_fini(&t->by_id, &heap);
-	dmm_hidx_fini(&t->by_key, &heap);
+	dmm_hidx_fini(&t->by_id, &dmm_dp_heap);
+	dmm_hidx_fini(&t->by_key, &dmm_dp_heap);
 	free(t->slot);
 	memset(t, 0, sizeof(*t));
 }

@@ -92,7 +92,7 @@ int bdp_tc_attach_all(struct dmm_dp *dp, char *err, size_t errlen)
 	int r = 0;
 
 	if (!ifs) {
-		bdp_seterr(err, errlen, "listing interfaces: %s", strerror(errno));
+		dmm_dp_seterr(err, errlen, "listing interfaces: %s", strerror(errno));
 		return -errno;
 	}
 	for (p = ifs; p->if_index; p++) {
@@ -100,7 +100,7 @@ int bdp_tc_attach_all(struct dmm_dp *dp, char *err, size_t errlen)
 			continue;
 		r = bdp_tc_attach(dp, (int)p->if_index);
 		if (r < 0) {
-			bdp_seterr(err, errlen, "%s: tc ingress: %s", p->if_name, strerror(-r));
+			dmm_dp_seterr(err, errlen, "%s: tc ingress: %s", p->if_name, strerror(-r));
 			break;
 		}
 	}

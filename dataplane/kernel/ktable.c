@@ -11,21 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common.h"
 #include "ktable.h"
-
-static void *z_alloc(void *ctx, size_t n)
-{
-	(void)ctx;
-	return calloc(1, n);
-}
-
-static void z_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
-
-static const struct dmm_alloc heap = {.zalloc = z_alloc, .free = z_free};
 
 static uint32_t id_hash(uint32_t id)
 {
@@ -54,8 +41,8 @@ void kdp_itab_fini(struct kdp_itab *t)
 {
 	free(t->in);
 	free(t->peers);
-	dmm_hidx_fini(&t->byid, &heap);
-	dmm_hidx_fini(&t->bypeer, &heap);
+	dmm_hidx_fini(&t->byid, &dmm_dp_heap);
+	dmm_hidx_fini(&t->bypeer, &dmm_dp_heap);
 	tables_free(&t->tables);
 	memset(t, 0, sizeof(*t));
 }
@@ -124,11 +111,11 @@ static int reindex(struct dmm_hidx *x, uint32_t max, uint32_t n,
 {
 	struct dmm_hidx nx;
 
-	if (dmm_hidx_init(&nx, &heap, max) != 0)
+	if (dmm_hidx_init(&nx, &dmm_dp_heap, max) != 0)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < n; i++)
 		dmm_hidx_insert(&nx, h(t, i), i);
-	dmm_hidx_fini(x, &heap);
+	dmm_hidx_fini(x, &dmm_dp_heap);
 	*x = nx;
 	return 0;
 }

@@ -95,6 +95,7 @@
 #include "dmm/fm.h"
 #include "dmm/fmt.h"
 #include "dmm/hash.h"
+#include "../common.h"
 #include "../nl.h"
 #include "nft.h"
 #include "nftmsg.h"
@@ -196,20 +197,6 @@ struct kdp_nft {
 	struct qcmd *q;
 	uint32_t nq, capq;
 };
-
-static void *z_alloc(void *ctx, size_t sz)
-{
-	(void)ctx;
-	return calloc(1, sz);
-}
-
-static void z_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
-
-static const struct dmm_alloc heap = {.zalloc = z_alloc, .free = z_free};
 
 static uint64_t now_ms(void)
 {
@@ -317,8 +304,8 @@ void kdp_nft_close(struct kdp_nft *n)
 	free(n->q);
 	dmm_nl_batch_free(&n->wq);
 	free(n->slots);
-	dmm_hidx_fini(&n->byid, &heap);
-	dmm_hidx_fini(&n->bykey, &heap);
+	dmm_hidx_fini(&n->byid, &dmm_dp_heap);
+	dmm_hidx_fini(&n->bykey, &dmm_dp_heap);
 	free(n);
 }
 
@@ -451,7 +438,7 @@ static int reindex(struct kdp_nft *n, struct dmm_hidx *x, uint32_t max, bool by_
 {
 	struct dmm_hidx nx;
 
-	if (dmm_hidx_init(&nx, &heap, max) != 0)
+	if (dmm_hidx_init(&nx, &dmm_dp_heap, max) != 0)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < n->nslots; i++) {
 		if (!by_key)
@@ -459,7 +446,7 @@ static int reindex(struct kdp_nft *n, struct dmm_hidx *x, uint32_t max, bool by_
 		else if (n->slots[i].kind >= 0)
 			dmm_hidx_insert(&nx, (uint32_t)n->slots[i].hash, i);
 	}
-	dmm_hidx_fini(x, &heap);
+	dmm_hidx_fini(x, &dmm_dp_heap);
 	*x = nx;
 	return 0;
 }

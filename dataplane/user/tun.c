@@ -35,22 +35,22 @@ static int tun_queue(struct dmm_dp *dp, char *err, size_t errlen)
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0) {
-		dpu_seterr(err, errlen, "/dev/net/tun: %s", strerror(errno));
+		dmm_dp_seterr(err, errlen, "/dev/net/tun: %s", strerror(errno));
 		return -1;
 	}
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
 	memcpy(ifr.ifr_name, dp->cfg.tun_name, sizeof(ifr.ifr_name) - 1);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		dpu_seterr(err, errlen, "TUNSETIFF %s: %s", dp->cfg.tun_name, strerror(errno));
+		dmm_dp_seterr(err, errlen, "TUNSETIFF %s: %s", dp->cfg.tun_name, strerror(errno));
 		goto err;
 	}
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hsz) < 0) {
-		dpu_seterr(err, errlen, "TUNSETVNETHDRSZ %s: %s", dp->cfg.tun_name, strerror(errno));
+		dmm_dp_seterr(err, errlen, "TUNSETVNETHDRSZ %s: %s", dp->cfg.tun_name, strerror(errno));
 		goto err;
 	}
 	/* Partial checksums and TCP/IPv6 GSO packets from the kernel (tun_round). */
 	if (ioctl(fd, TUNSETOFFLOAD, off) < 0) {
-		dpu_seterr(err, errlen, "TUNSETOFFLOAD %s: %s", dp->cfg.tun_name, strerror(errno));
+		dmm_dp_seterr(err, errlen, "TUNSETOFFLOAD %s: %s", dp->cfg.tun_name, strerror(errno));
 		goto err;
 	}
 	return fd;
@@ -115,7 +115,7 @@ int dpu_raw_open(struct dmm_dp *dp, struct dpu_worker *w, char *err, size_t errl
 
 	w->raw = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPV6);
 	if (w->raw < 0) {
-		dpu_seterr(err, errlen, "raw socket (protocol 41): %s", strerror(errno));
+		dmm_dp_seterr(err, errlen, "raw socket (protocol 41): %s", strerror(errno));
 		return -1;
 	}
 	/* Tolerate a local address still in DAD; we write the outer header. */
@@ -125,7 +125,7 @@ int dpu_raw_open(struct dmm_dp *dp, struct dpu_worker *w, char *err, size_t errl
 	if (setsockopt(w->raw, IPPROTO_IPV6, IPV6_HDRINCL, &one, sizeof(one)) < 0 ||
 	    raw_filter(w->raw, w->id, dp->nworkers) < 0 ||
 	    bind(w->raw, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		dpu_seterr(err, errlen, "raw socket: %s", strerror(errno));
+		dmm_dp_seterr(err, errlen, "raw socket: %s", strerror(errno));
 		return -1;
 	}
 	if (setsockopt(w->raw, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)

@@ -127,26 +127,26 @@ static int kernel_prepare(struct dmm_dp *dp, char *err, size_t errlen)
 	if (dp->nlbuf)
 		dp->nl = dmm_nl_open(NETLINK_ROUTE);
 	if (!dp->nlbuf || !dp->nl) {
-		dpu_seterr(err, errlen, "rtnetlink: %s", strerror(errno));
+		dmm_dp_seterr(err, errlen, "rtnetlink: %s", strerror(errno));
 		return -1;
 	}
 	for (unsigned i = 0; i < dp->cfg.nlinks; i++)
 		if (!if_nametoindex(dp->cfg.link[i].ifname)) {
-			dpu_seterr(err, errlen, "link %u: no interface %s", dp->cfg.link[i].id,
-				   dp->cfg.link[i].ifname);
+			dmm_dp_seterr(err, errlen, "link %u: no interface %s", dp->cfg.link[i].id,
+				      dp->cfg.link[i].ifname);
 			errno = ENODEV;
 			return -1;
 		}
 	r = dpu_rt_remove_stale_tun(dp, dp->cfg.tun_name);
 	if (r < 0) {
-		dpu_seterr(err, errlen, "%s: %s", dp->cfg.tun_name,
-			   r == -EEXIST ? "exists and is not a TUN device" : strerror(-r));
+		dmm_dp_seterr(err, errlen, "%s: %s", dp->cfg.tun_name,
+			      r == -EEXIST ? "exists and is not a TUN device" : strerror(-r));
 		errno = -r;
 		return -1;
 	}
 	if ((r = dpu_rt_flush(dp, RTM_GETRULE)) < 0 || (r = dpu_rt_flush(dp, RTM_GETROUTE)) < 0) {
-		dpu_seterr(err, errlen, "removing leftover routes and rules (protocol %u): %s",
-			   dp->cfg.rt_proto, strerror(-r));
+		dmm_dp_seterr(err, errlen, "removing leftover routes and rules (protocol %u): %s",
+			      dp->cfg.rt_proto, strerror(-r));
 		errno = -r;
 		return -1;
 	}
@@ -162,8 +162,8 @@ static int tun_up(struct dmm_dp *dp, char *err, size_t errlen)
 		return -1;
 	dp->tun_ifindex = (int)if_nametoindex(dp->cfg.tun_name);
 	if (!dp->tun_ifindex || (r = dpu_rt_tun_setup(dp)) < 0) {
-		dpu_seterr(err, errlen, "setting %s up: %s", dp->cfg.tun_name,
-			   strerror(dp->tun_ifindex ? -r : errno));
+		dmm_dp_seterr(err, errlen, "setting %s up: %s", dp->cfg.tun_name,
+			      strerror(dp->tun_ifindex ? -r : errno));
 		if (dp->tun_ifindex)
 			errno = -r;
 		return -1;
@@ -186,7 +186,7 @@ static struct dmm_dp *user_open(const struct dmm_dp_cfg *cfg, char *err, size_t 
 	int r;
 
 	if (!dp) {
-		dpu_seterr(err, errlen, "out of memory");
+		dmm_dp_seterr(err, errlen, "out of memory");
 		return NULL;
 	}
 	dp->cfg = *cfg;
@@ -195,20 +195,20 @@ static struct dmm_dp *user_open(const struct dmm_dp_cfg *cfg, char *err, size_t 
 	dp->tag = DPU_NOTAG;
 	r = dpu_workers_alloc(dp);
 	if (r < 0) {
-		dpu_seterr(err, errlen, "workers: %s", strerror(-r));
+		dmm_dp_seterr(err, errlen, "workers: %s", strerror(-r));
 		errno = -r;
 		goto err;
 	}
 	if (kernel_prepare(dp, err, errlen) < 0 || tun_up(dp, err, errlen) < 0 || raw_up(dp, err, errlen) < 0)
 		goto err;
 	if (dpu_buf_init(dp) < 0 || dpu_table_grow(dp) < 0) {
-		dpu_seterr(err, errlen, "out of memory");
+		dmm_dp_seterr(err, errlen, "out of memory");
 		errno = ENOMEM;
 		goto err;
 	}
 	r = dpu_workers_start(dp);
 	if (r < 0) {
-		dpu_seterr(err, errlen, "starting the workers: %s", strerror(-r));
+		dmm_dp_seterr(err, errlen, "starting the workers: %s", strerror(-r));
 		errno = -r;
 		goto err;
 	}

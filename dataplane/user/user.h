@@ -95,6 +95,7 @@
 
 #include "dmm/dataplane.h"
 
+#include "../common.h"
 #include "../nl.h"
 
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
@@ -248,19 +249,6 @@ struct dmm_dp {
 	/* drops not attributable to an intent (counters id 0); atomic */
 	uint64_t drop_packets, drop_bytes;
 };
-
-/* Fill err[0..len) (either may be 0/NULL: no message) like snprintf. */
-__attribute__((format(printf, 3, 4))) static inline void dpu_seterr(char *err, size_t len, const char *fmt,
-								    ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 /* The slot of index i (below cap). */
 static inline struct slot *dpu_slot(const struct dmm_dp *dp, uint32_t i)
