@@ -37,34 +37,15 @@ LAB_TS_WINDOW_MS=${LAB_TS_WINDOW_MS:-6000}
 LAB_REPLAY_WINDOW=${LAB_REPLAY_WINDOW:-6}
 # shellcheck source=lab/pmip-fig4.sh
 . lab/pmip-fig4.sh
+# shellcheck source=tests/lab/auth-lib.sh
+. tests/lab/auth-lib.sh
 
 NAME="auth-attack"
 PY=/usr/bin/python3
 TCP_BYTES=${TCP_BYTES:-8000000}
 TCP_MBPS=${TCP_MBPS:-2}
 
-if [[ $(id -u) -ne 0 ]]; then
-	echo "$NAME: needs root (network namespaces): run make check as root" >&2
-	exit 1
-fi
-if ! "$PY" -c 'import scapy.all' 2>/dev/null; then
-	echo "$NAME: $PY has no scapy: apt-get install python3-scapy (make deps as root)" >&2
-	exit 1
-fi
-if [[ $LAB_AUTH != 1 ]]; then
-	echo "$NAME: needs the lab's associations (LAB_AUTH=1)" >&2
-	exit 1
-fi
-
-lab_init lab-auth-attack
-trap 'dump_logs_on_failure; lab_cleanup' EXIT
-echo "$NAME: forged and replayed PBUs on the MAG-LMA path"
-if ! lab_up kernel; then
-	FAILED=$((FAILED + 1))
-	echo "  FAIL  bring-up: both MNs registered (with authentication)"
-	summary "$NAME"
-	exit 1
-fi
+auth_lab_start lab-auth-attack "forged and replayed PBUs on the MAG-LMA path"
 
 # MN1's binding at LMA1: what must not move, and its expiry (now + lifetime left).
 binding_state() {

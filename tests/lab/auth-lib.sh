@@ -10,6 +10,11 @@
 #   auth_verify_pcap PCAP     every Mobility Header in PCAP carries option 9
 #                             that verifies with Python's hmac
 #                             (tests/lab/mhauth.py, the lab's key files)
+#   auth_lab_start NS TITLE   the start of an attack or rollover test: root,
+#                             scapy and the lab's associations checked (exit
+#                             1 with the reason), the PMIPv6 lab up in
+#                             namespaces NS with the kernel data plane,
+#                             cleaned up at exit; uses NAME and PY
 
 AUTH_PY=${PYTHON:-/usr/bin/python3}
 AUTH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,4 +43,28 @@ auth_verify_pcap() {
 	out=$("$AUTH_PY" "$AUTH_LIB_DIR/mhauth.py" verify "$1" $(lab_sa_all)) || return 1
 	echo "$out"
 	jq -e '.failures == [] and .ok > 0 and .truncated == 0' <<<"$out" >/dev/null
+}
+
+auth_lab_start() {
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "$NAME: needs root (network namespaces): run make check as root" >&2
+		exit 1
+	fi
+	if ! "$PY" -c 'import scapy.all' 2>/dev/null; then
+		echo "$NAME: $PY has no scapy: apt-get install python3-scapy (make deps as root)" >&2
+		exit 1
+	fi
+	if [[ $LAB_AUTH != 1 ]]; then
+		echo "$NAME: needs the lab's associations (LAB_AUTH=1)" >&2
+		exit 1
+	fi
+	lab_init "$1"
+	trap 'dump_logs_on_failure; lab_cleanup' EXIT
+	echo "$NAME: $2"
+	if ! lab_up kernel; then
+		FAILED=$((FAILED + 1))
+		echo "  FAIL  bring-up: both MNs registered (with authentication)"
+		summary "$NAME"
+		exit 1
+	fi
 }

@@ -23,6 +23,8 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=lab/pmip-fig4.sh
 . lab/pmip-fig4.sh
+# shellcheck source=tests/lab/auth-lib.sh
+. tests/lab/auth-lib.sh
 
 NAME="auth-rollover"
 PY=/usr/bin/python3
@@ -30,28 +32,7 @@ TCP_BYTES=${TCP_BYTES:-6000000}
 TCP_MBPS=${TCP_MBPS:-2}
 SETTLE=${SETTLE:-2.5}
 
-if [[ $(id -u) -ne 0 ]]; then
-	echo "$NAME: needs root (network namespaces): run make check as root" >&2
-	exit 1
-fi
-if ! "$PY" -c 'import scapy.all' 2>/dev/null; then
-	echo "$NAME: $PY has no scapy: apt-get install python3-scapy (make deps as root)" >&2
-	exit 1
-fi
-if [[ $LAB_AUTH != 1 ]]; then
-	echo "$NAME: needs the lab's associations (LAB_AUTH=1)" >&2
-	exit 1
-fi
-
-lab_init lab-auth-rollover
-trap 'dump_logs_on_failure; lab_cleanup' EXIT
-echo "$NAME: SIGHUP key rollover on MAG1-LMA1 under traffic"
-if ! lab_up kernel; then
-	FAILED=$((FAILED + 1))
-	echo "  FAIL  bring-up: both MNs registered (with authentication)"
-	summary "$NAME"
-	exit 1
-fi
+auth_lab_start lab-auth-rollover "SIGHUP key rollover on MAG1-LMA1 under traffic"
 
 PAIR=$(lab_pair mag1 lma1)
 OLD=${LAB_SA[$PAIR]}
