@@ -324,6 +324,33 @@ static size_t answer_pbu(struct dmmd_auth *a, struct dmmd_auth_peer *p, const st
 	return (size_t)n;
 }
 
+/*
+ * RFC 4285 §5.1.1: "If the Home Agent does not have shared-key-based
+ * mobility SA, Home Agent MUST discard the BU." A PBU that carries an
+ * Authentication option from a peer without an association is discarded
+ * (counted, logged within the budget); other messages from such a peer
+ * are handled as without authentication.
+ */
+static bool signed_pbu_without_sa(struct dmmd_auth *a, const struct dmm_addr *src, const uint8_t *buf,
+				  size_t len, dmm_time_t now)
+{
+	struct dmm_mh_auth_span sp;
+	char s[DMM_ADDR_STRLEN];
+
+	if (len < 8 || buf[2] != DMM_MH_BU || dmm_mh_auth_find(buf, len, &sp) != 0)
+		return false;
+	a->no_sa++;
+	if (now - a->rl_start >= DMM_SECOND || now < a->rl_start) {
+		a->rl_start = now;
+		a->rl_count = 0;
+	}
+	if (a->rl_count++ < LOG_PER_SECOND)
+		dmm_logf(a->log, DMM_LOG_WARN, DMM_LC_MH,
+			 "peer %s: PBU with an Authentication option (SPI %u) discarded: no association",
+			 dmm_addr_str(src, s), sp.spi);
+	return true;
+}
+
 bool dmmd_auth_rx(struct dmmd_auth *a, const struct dmm_addr *src, const struct dmm_addr *dst,
 		  const uint8_t *buf, size_t len, uint64_t ntp_now, dmm_time_t now, uint8_t *reply,
 		  size_t cap, size_t *reply_len)
@@ -336,7 +363,7 @@ bool dmmd_auth_rx(struct dmmd_auth *a, const struct dmm_addr *src, const struct 
 
 	*reply_len = 0;
 	if (!p)
-		return true; /* no association: handled as without authentication */
+		return !signed_pbu_without_sa(a, src, buf, len, now);
 	memset(&sp, 0, sizeof(sp));
 	if (len < 8) {
 		refused(a, p, DMMD_AUTH_FAIL, buf, len, now);

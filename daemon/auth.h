@@ -113,6 +113,7 @@ struct dmmd_auth {
 	uint32_t n;
 	struct dmmd_auth_peer peers[DMMD_MAX_PEERS];
 	uint64_t last_tx_ts; /* the sender's timestamps only go up */
+	uint64_t no_sa;	     /* signed PBUs from peers without an association, discarded (RFC 4285 §5.1.1) */
 	dmm_time_t rl_start; /* log budget of the current second */
 	uint32_t rl_count;
 	struct dmm_mh_msg in, out; /* scratch for the answers (no allocation per message) */

@@ -207,6 +207,7 @@ static json_t *stats_auth(const struct dmmd *d)
 	for (int r = DMMD_AUTH_OK + 1; r < DMMD_AUTH_NREASONS; r++)
 		json_object_set_new(o, dmmd_auth_reason_name((enum dmmd_auth_reason)r),
 				    json_integer((json_int_t)tot[r]));
+	json_object_set_new(o, "no-association", json_integer(d->auth ? (json_int_t)d->auth->no_sa : 0));
 	json_object_set_new(o, "peers", per);
 	return o;
 }

@@ -153,6 +153,15 @@ static void test_pbu_refusals(void)
 	CHECK(rlen == 0 && refused(DMMD_AUTH_MISSING) == 1);
 	/* From a peer without an association: passes as before. */
 	CHECK(dmmd_auth_rx(&lma, &A_OTHER, &A_LMA, buf, (size_t)n, NOW, 1, reply, sizeof(reply), &rlen));
+	CHECK_EQ(lma.no_sa, 0);
+	/* But signed, from a peer without an association: discarded (RFC 4285 §5.1.1), no answer. */
+	n = dmm_mh_auth_append(buf, sizeof(buf), (size_t)pbu(buf, 10), 4096, 12, NULL, &sp);
+	CHECK(!dmmd_auth_rx(&lma, &A_OTHER, &A_LMA, buf, (size_t)n, NOW, 1, reply, sizeof(reply), &rlen));
+	CHECK(rlen == 0 && lma.no_sa == 1 && refused(DMMD_AUTH_FAIL) == 0);
+	/* A signed heartbeat from that peer is not a BU: handled as before. */
+	n = dmm_mh_auth_append(buf, sizeof(buf), (size_t)hb(buf, false), 4096, 12, NULL, &sp);
+	CHECK(dmmd_auth_rx(&lma, &A_OTHER, &A_LMA, buf, (size_t)n, NOW, 1, reply, sizeof(reply), &rlen));
+	CHECK_EQ(lma.no_sa, 1);
 	/* A flipped bit: 146, answered so that the MAG can verify and match it. */
 	n = dmmd_auth_tx(&mag, &A_MAG, &A_LMA, buf, sizeof(buf), (size_t)pbu(buf, 11), NOW);
 	buf[n - 1] ^= 1;
