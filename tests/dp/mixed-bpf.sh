@@ -17,23 +17,5 @@
 # Ends with "mixed-bpf: N passed, M failed".
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-passed=0
-failed=0
-for pair in ${MIXED_BPF_PAIRS:-"bpf kernel" "user bpf"}; do
-	# shellcheck disable=SC2086 # two words on purpose
-	set -- $pair
-	out=$(tests/dp/user.sh --mag "$1" --lma "$2" --label "mixed-bpf MAG=$1 LMA=$2" 2>&1)
-	echo "$out"
-	line=$(echo "$out" | grep -E '^mixed-bpf MAG=.*: [0-9]+ passed, [0-9]+ failed$' | tail -1)
-	if [[ -z $line ]]; then
-		echo "  FAIL  MAG=$1 LMA=$2: no summary"
-		failed=$((failed + 1))
-		continue
-	fi
-	p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
-	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed$/\1/')
-	passed=$((passed + p))
-	failed=$((failed + f))
-done
-echo "mixed-bpf: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+# shellcheck disable=SC2086 # pairs of two words on purpose
+exec tests/dp/mixed.sh --label mixed-bpf ${MIXED_BPF_PAIRS:-"bpf kernel" "user bpf"}

@@ -13,17 +13,26 @@
 # on the user side only (the kernel copies hop limit, traffic class and
 # flow label from the inner packet). Ends with "mixed-dp: N passed, M failed".
 #
-#   [BENCH=1] tests/dp/mixed.sh
+#   [BENCH=1] tests/dp/mixed.sh [--label NAME] ["MAG-BACKEND LMA-BACKEND" ...]
+#
+# With pairs, those instead of the two above, and with --label, NAME
+# instead of "mixed-dp" (tests/dp/mixed-bpf.sh).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+label=mixed-dp
+if [[ ${1:-} == --label ]]; then
+	label=$2
+	shift 2
+fi
+[[ $# -gt 0 ]] || set -- "kernel user" "user kernel"
 passed=0
 failed=0
-for pair in "kernel user" "user kernel"; do
+for pair in "$@"; do
 	# shellcheck disable=SC2086 # two words on purpose
 	set -- $pair
-	out=$(tests/dp/user.sh --mag "$1" --lma "$2" --label "mixed-dp MAG=$1 LMA=$2" ${BENCH:+--bench} 2>&1)
+	out=$(tests/dp/user.sh --mag "$1" --lma "$2" --label "$label MAG=$1 LMA=$2" ${BENCH:+--bench} 2>&1)
 	echo "$out"
-	line=$(echo "$out" | grep -E '^mixed-dp MAG=.*: [0-9]+ passed, [0-9]+ failed$' | tail -1)
+	line=$(echo "$out" | grep -E "^$label MAG=.*: [0-9]+ passed, [0-9]+ failed\$" | tail -1)
 	if [[ -z $line ]]; then
 		echo "  FAIL  MAG=$1 LMA=$2: no summary"
 		failed=$((failed + 1))
@@ -34,5 +43,5 @@ for pair in "kernel user" "user kernel"; do
 	passed=$((passed + p))
 	failed=$((failed + f))
 done
-echo "mixed-dp: $passed passed, $failed failed"
+echo "$label: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
