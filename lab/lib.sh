@@ -327,6 +327,21 @@ dump_logs_on_failure() {
 	done
 }
 
+# The bpf data plane: what it added (filters, clsact qdiscs) gone from every namespace; lists what it finds.
+lab_bpf_leftovers() {
+	local n d bad=0
+	for n in "${!NS[@]}"; do
+		for d in $(ip -n "${NS[$n]}" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
+			if tc -n "${NS[$n]}" qdisc show dev "$d" | grep -q clsact; then
+				echo "$n $d: clsact qdisc left"
+				tc -n "${NS[$n]}" filter show dev "$d" ingress
+				bad=1
+			fi
+		done
+	done
+	return $bad
+}
+
 # What a stopped dmmd must not leave in its namespace; lists what it finds.
 lab_leftovers() {
 	local n out=0

@@ -287,21 +287,7 @@ for n in maar1 maar2 maar3 cmd; do
 	check "SIGTERM $n: dmmd exits with status 0" dmmd_stop "$n"
 done
 check "after SIGTERM: no proto 0xd3 route, no rule, no tunnel device on the CMD or a MAAR" lab_leftovers
-# The bpf data plane: its filters, and the clsact qdiscs it added, went at exit.
-bpf_leftovers() {
-	local n d bad=0
-	for n in "${!NS[@]}"; do
-		for d in $(ip -n "${NS[$n]}" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
-			if tc -n "${NS[$n]}" qdisc show dev "$d" | grep -q clsact; then
-				echo "$n $d: clsact qdisc left"
-				tc -n "${NS[$n]}" filter show dev "$d" ingress
-				bad=1
-			fi
-		done
-	done
-	return $bad
-}
-[[ $DP == bpf ]] && check "after SIGTERM: no clsact qdisc or BPF filter in any namespace" bpf_leftovers
+[[ $DP == bpf ]] && check "after SIGTERM: no clsact qdisc or BPF filter in any namespace" lab_bpf_leftovers
 
 dump_logs_on_failure
 trap lab_cleanup EXIT
