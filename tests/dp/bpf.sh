@@ -29,6 +29,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/dp/lib.sh
 
 DPTOOL=${DPTOOL:-build/dp-tool}
+DP_BACKEND=bpf
 HNP=2001:db8:100::/64
 MN_ADDR=2001:db8:100::10
 MAG_ADDR=2001:db8:ff::1
@@ -67,33 +68,7 @@ ip -n "$LMA" addr add 2001:db8:c::1/64 dev cn
 ip -n "$CN" addr add "$CN_ADDR/64" dev cn
 ip -n "$CN" -6 route add default via 2001:db8:c::1
 
-declare -A DPFD DPPID
-start_dp() { # NAME NS ARGS...: dp-tool bpf reading commands from a fifo
-	local name=$1 ns=$2 fd
-	shift 2
-	rm -f "$DP_TMP/$name.in"
-	mkfifo "$DP_TMP/$name.in"
-	: >"$DP_TMP/$name.out"
-	ip netns exec "$ns" "$DPTOOL" bpf "$@" <"$DP_TMP/$name.in" >>"$DP_TMP/$name.out" 2>&1 &
-	DP_PIDS+=("$!")
-	DPPID[$name]=$!
-	exec {fd}>"$DP_TMP/$name.in"
-	DPFD[$name]=$fd
-	dp_wait_line "$DP_TMP/$name.out" '^(ok|error) open'
-}
-close_in() {
-	local fd=${DPFD[$1]}
-	exec {fd}>&-
-}
-dp_cmd() { echo "$2" >&"${DPFD[$1]}"; }
-stop_dp() {
-	dp_cmd "$1" close
-	close_in "$1"
-	wait "${DPPID[$1]}" 2>/dev/null
-}
 out_has() { dp_wait_line "$DP_TMP/$1.out" "$2" "${3:-5}"; }
-ping_ok() { ip netns exec "$1" ping -6 -c 3 -i 0.2 -W 1 "$2"; }
-ping_fails() { ! ip netns exec "$1" ping -6 -c 2 -i 0.2 -W 1 "$2"; }
 
 counters_of() { # NAME N: "packets=P bytes=B" from a fresh "counters"
 	local f=$DP_TMP/$1.out start line i

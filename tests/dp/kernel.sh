@@ -22,6 +22,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/dp/lib.sh
 
 DPTOOL=${DPTOOL:-build/dp-tool}
+DP_BACKEND=kernel
 HNP=2001:db8:100::/64
 MN_ADDR=2001:db8:100::10
 MAG_ADDR=2001:db8:ff::1
@@ -59,45 +60,10 @@ ip -n "$LMA" addr add 2001:db8:c::1/64 dev cn
 ip -n "$CN" addr add "$CN_ADDR/64" dev cn
 ip -n "$CN" -6 route add default via 2001:db8:c::1
 
-# start_dp NAME NS ARGS...: dp-tool reading commands from a fifo.
-declare -A DPFD DPPID
-start_dp() {
-	local name=$1 ns=$2 fd pid
-	shift 2
-	rm -f "$DP_TMP/$name.in"
-	mkfifo "$DP_TMP/$name.in"
-	: >"$DP_TMP/$name.out"
-	ip netns exec "$ns" "$DPTOOL" kernel "$@" <"$DP_TMP/$name.in" >>"$DP_TMP/$name.out" 2>&1 &
-	pid=$!
-	DP_PIDS+=("$pid")
-	exec {fd}>"$DP_TMP/$name.in"
-	DPFD[$name]=$fd
-	DPPID[$name]=$pid
-	dp_wait_line "$DP_TMP/$name.out" '^(ok|error) open'
-}
-close_in() { # NAME: end of input for that dp-tool
-	local fd=${DPFD[$1]}
-	exec {fd}>&-
-}
-dp_cmd() {
-	echo "$2" >&"${DPFD[$1]}"
-}
-# stop_dp NAME: close through the command, wait for the process.
-stop_dp() {
-	dp_cmd "$1" close
-	close_in "$1"
-	wait "${DPPID[$1]}" 2>/dev/null
-}
 out_has() {
 	dp_wait_line "$DP_TMP/$1.out" "$2"
 }
 
-ping_ok() { # NS DST
-	ip netns exec "$1" ping -6 -c 3 -i 0.2 -W 1 "$2"
-}
-ping_fails() {
-	! ip netns exec "$1" ping -6 -c 2 -i 0.2 -W 1 "$2"
-}
 ours_gone() { # NS: no route or rule with our marker, local table at priority 0
 	local r
 	r=$(ip -n "$1" -6 route show proto 0xd3 table all)

@@ -122,3 +122,39 @@ dp_batch_topology() {
 	mkfifo "$DP_TMP/in"
 	: >"$DP_TMP/out"
 }
+
+# dp-tool sessions over fifos (tests/dp/kernel.sh, bpf.sh): DP_BACKEND
+# names the backend.
+#   start_dp NAME NS ARGS...  dp-tool DP_BACKEND in NS, reading the
+#                             commands of NAME from a fifo; waits for open
+#   dp_cmd NAME LINE          one command
+#   close_in NAME             end of input for that dp-tool
+#   stop_dp NAME              close through the command, wait for the exit
+#   ping_ok NS DST / ping_fails NS DST
+declare -A DPFD DPPID
+start_dp() {
+	local name=$1 ns=$2 fd pid
+	shift 2
+	rm -f "$DP_TMP/$name.in"
+	mkfifo "$DP_TMP/$name.in"
+	: >"$DP_TMP/$name.out"
+	ip netns exec "$ns" "$DPTOOL" "$DP_BACKEND" "$@" <"$DP_TMP/$name.in" >>"$DP_TMP/$name.out" 2>&1 &
+	pid=$!
+	DP_PIDS+=("$pid")
+	exec {fd}>"$DP_TMP/$name.in"
+	DPFD[$name]=$fd
+	DPPID[$name]=$pid
+	dp_wait_line "$DP_TMP/$name.out" '^(ok|error) open'
+}
+close_in() {
+	local fd=${DPFD[$1]}
+	exec {fd}>&-
+}
+dp_cmd() { echo "$2" >&"${DPFD[$1]}"; }
+stop_dp() {
+	dp_cmd "$1" close
+	close_in "$1"
+	wait "${DPPID[$1]}" 2>/dev/null
+}
+ping_ok() { ip netns exec "$1" ping -6 -c 3 -i 0.2 -W 1 "$2"; }
+ping_fails() { ! ip netns exec "$1" ping -6 -c 2 -i 0.2 -W 1 "$2"; }
