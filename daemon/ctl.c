@@ -219,6 +219,7 @@ static json_t *show_peers(struct dmmd *d)
 	dmm_time_t now = dmm_io_now();
 
 	for (struct dmm_peer *p = dmm_peers_next(ps, NULL); p; p = dmm_peers_next(ps, p)) {
+		const struct dmmd_auth_peer *ap;
 		json_t *o = json_object();
 
 		json_object_set_new(o, "address", j_addr(&p->addr));
@@ -232,8 +233,8 @@ static json_t *show_peers(struct dmmd *d)
 		json_object_set_new(o, "last-heard-ago",
 				    p->last_heard ? json_real((double)(now - p->last_heard) / 1e9)
 						  : json_null());
-		if (d->auth && dmmd_auth_peer(d->auth, &p->addr))
-			auth_fields(o, dmmd_auth_peer(d->auth, &p->addr), "auth-");
+		if ((ap = d->auth ? dmmd_auth_peer(d->auth, &p->addr) : NULL) != NULL)
+			auth_fields(o, ap, "auth-");
 		json_array_append_new(arr, o);
 	}
 	return arr;
