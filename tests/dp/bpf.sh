@@ -282,9 +282,21 @@ close_in crash
 dp_check "kill -9 leaves our filters behind" eval '[[ -n $(filters_of "$LMA") ]]'
 start_dp again "$LMA" --local "$LMA_ADDR"
 dp_check "restarted dp-tool opens" out_has again '^ok open'
-# shellcheck disable=SC2086
-dp_check "open() replaced the leftover filters: the old program is gone" \
-	eval 'for id in '"$CRASH_PROGS"'; do ! bpftool prog show id $id >/dev/null 2>&1 || exit 1; done'
+# The replaced program is freed by the kernel after its last reference
+# goes (deferred): it is gone within a few seconds.
+old_progs_gone() {
+	local id t
+	for t in $(seq 30); do
+		for id in $CRASH_PROGS; do
+			bpftool prog show id "$id" >/dev/null 2>&1 && break
+			id=
+		done
+		[[ -z $id ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+dp_check "open() replaced the leftover filters: the old program is gone" old_progs_gone
 close_in again
 sleep 0.3
 kill -TERM "${DPPID[again]}"
