@@ -2,7 +2,8 @@
 /*
  * Internal to core/state: the slot table under the binding cache and the
  * binding update list. Entries of one fixed size live in an array
- * allocated at creation; a stack holds the free slots; two dmm_hidx
+ * allocated at creation, taken from the front (never written before
+ * their first use) or from a stack of freed ones; two dmm_hidx
  * indexes (MN-ID -> slot, prefix -> slot) run at a load factor of at most
  * 0.5. A slot is live while its generation is odd: adding and deleting
  * each bump it, so a handle of a deleted entry never matches again
@@ -29,9 +30,18 @@ struct keyed {
 	const struct keyed_layout *L;
 	uint64_t seed;
 	uint32_t capacity, count, nfree;
+	uint32_t hwm; /* slots from here on were never used */
 	uint8_t *e;
 	uint32_t *free_stack;
 	struct dmm_hidx by_mnid, by_prefix;
+	/*
+	 * The last MN-ID and prefix hashed, with their hashes: a message's
+	 * lookups, adds and deletes name the same key one after the other,
+	 * and comparing a key costs less than hashing it again.
+	 */
+	struct dmm_mnid memo_mnid;
+	struct dmm_prefix memo_prefix;
+	uint32_t memo_mnid_hash, memo_prefix_hash;
 };
 
 /* Allocate room for capacity entries and prefix_capacity prefixes (0: capacity). 0, DMM_ERR_INVAL or DMM_ERR_NOMEM. */
