@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stddef.h>
 #include <string.h>
 
 #include "dmm/err.h"
@@ -111,6 +112,26 @@ void keyed_fini(struct keyed *k)
 	k->alloc.free(k->alloc.ctx, k->e);
 }
 
+/*
+ * Clear entry e for an MN-ID of idlen octets: everything but the MN-ID
+ * octets past idlen and the keep ranges. An entry is several cache lines
+ * and most of them are counted arrays: a slot taken again (its old
+ * contents long out of the cache) then costs the lines in use only.
+ */
+static void clear_entry(const struct keyed *k, uint8_t *e, size_t idlen)
+{
+	const struct keyed_layout *L = k->L;
+	size_t at = L->off_mnid + offsetof(struct dmm_mnid, id) + idlen;
+
+	memset(e, 0, at);
+	at = L->off_mnid + sizeof(struct dmm_mnid);
+	for (unsigned i = 0; i < KEYED_KEEP && L->keep[i].len; i++) {
+		memset(e + at, 0, L->keep[i].off - at);
+		at = L->keep[i].off + L->keep[i].len;
+	}
+	memset(e + at, 0, L->size - at);
+}
+
 void *keyed_add(struct keyed *k, const struct dmm_mnid *mnid, struct dmm_handle *out)
 {
 	struct dmm_handle *h;
@@ -129,7 +150,7 @@ void *keyed_add(struct keyed *k, const struct dmm_mnid *mnid, struct dmm_handle 
 		k->hwm++;
 	e = ent(k, idx);
 	gen = handle_of(k, e)->gen + 1;
-	memset(e, 0, k->L->size);
+	clear_entry(k, e, mnid->len);
 	h = handle_of(k, e);
 	h->idx = idx;
 	h->gen = gen;

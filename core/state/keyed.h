@@ -16,6 +16,8 @@
 #include "dmm/alloc.h"
 #include "dmm/hash.h"
 
+#define KEYED_KEEP 2
+
 struct keyed_layout {
 	size_t size;	   /* sizeof the entry */
 	size_t off_handle; /* struct dmm_handle */
@@ -23,6 +25,14 @@ struct keyed_layout {
 	size_t off_nhnp;   /* uint8_t count of prefixes */
 	size_t off_hnp;	   /* struct dmm_prefix[max_hnp] */
 	unsigned max_hnp;
+	/*
+	 * The elements of counted arrays (the count elsewhere in the entry):
+	 * bytes an added entry need not clear, as nothing reads past a count.
+	 * Ranges after the MN-ID, in ascending order; len 0 ends the list.
+	 */
+	struct {
+		size_t off, len;
+	} keep[KEYED_KEEP];
 };
 
 struct keyed {
@@ -49,7 +59,11 @@ int keyed_init(struct keyed *k, const struct dmm_alloc *a, uint32_t capacity, ui
 	       uint64_t seed, const struct keyed_layout *L);
 void keyed_fini(struct keyed *k);
 
-/* A zeroed entry keyed by mnid, its handle set; NULL when full or mnid is empty. */
+/*
+ * A zeroed entry keyed by mnid, its handle set (the MN-ID past its length
+ * and the layout's keep ranges are left as they were); NULL when full or
+ * mnid is empty.
+ */
 void *keyed_add(struct keyed *k, const struct dmm_mnid *mnid, struct dmm_handle *out);
 /* Remove a live entry with its keys; a dead one is left alone. */
 void keyed_del(struct keyed *k, void *e);
