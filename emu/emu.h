@@ -519,7 +519,7 @@ struct emu {
 	/* tunnel ends named by intents, interned (dp.c) */
 	struct emu_iaddr *ia;
 	uint32_t nia, ia_cap, ia_last, ia_prev; /* the last one looked up, and the one before it */
-	uint32_t *ia_map;	       /* index + 1, open addressing */
+	uint32_t *ia_map;			/* index + 1, open addressing */
 	uint32_t ia_mask;
 };
 
