@@ -219,7 +219,10 @@ static uint32_t intent_capacity(uint32_t cap)
  * Timers: one per binding (BCE_EXPIRE, or BCE_DEREG_DELAY in its place),
  * one per peer (heartbeat), and a shared overflow of a quarter for the
  * short ones (BRI retransmission, BCE_HANDOFF_DELAY), which lma_timers.c
- * arms only while every binding keeps room for its lifetime timer.
+ * arms only while every binding keeps room for its lifetime timer. The
+ * binding's own timer is in the record of its slot (timers.h
+ * dmm_timers_make_direct()): a refresh finds it without a hash or an
+ * index line.
  */
 static uint32_t timer_capacity(const struct dmm_lma_cfg *cfg)
 {
@@ -280,13 +283,16 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	for (unsigned i = 0; i < cfg->npool; i++)
 		if (dmm_pool_add_range(lma->pool, &cfg->pool[i]) != 0)
 			goto err_range;
-	caps.timers = timer_capacity(cfg);
+	caps.timers = 1; /* made direct below, a record per binding slot (timer_capacity()) */
 	caps.peers = cfg->max_peers;
 	caps.intents = 0; /* made below, its owner index an array by binding slot */
 	caps.timer = on_timer;
 	peer_cfg(cfg, &pc);
 	if (dmm_role_base_init(&lma->base, env, &caps, &pc, &pops) != 0)
 		goto err_base;
+	if (dmm_timers_make_direct(lma->base.timers, timer_capacity(cfg), cap,
+				   1u << DMM_TIMER_BCE_EXPIRE | 1u << DMM_TIMER_BCE_DEREG_DELAY) != 0)
+		goto err_bx;
 	lma->base.fm = dmm_fm_new_indexed(a, lma->fm_cap, cap, &env->fm); /* freed by dmm_role_base_fini() */
 	if (!lma->base.fm)
 		goto err_bx;
