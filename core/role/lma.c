@@ -202,17 +202,19 @@ static uint32_t pool_capacity(const struct dmm_lma_cfg *cfg)
 
 /*
  * Choice: intents for what a binding uses: two per HNP (downlink ENCAP,
- * uplink DECAP; one DROP in DEREG_WAIT) for one HNP each, and a shared
- * overflow of an eighth for bindings with more HNPs and for the moment of
- * a handoff with two uplinks (lma_set_intents(): the new DECAP before the
- * old one goes). A request beyond it is refused with 130 (room_for() in
- * lma_pbu.c). The fm table holds at most 2^24.
+ * uplink DECAP; one DROP in DEREG_WAIT), those of the first HNP in the
+ * binding's home in the table (fm.h dmm_fm_new_indexed()), and a shared
+ * overflow of an eighth of the bindings (the records) for bindings with
+ * more HNPs and for the moment of a handoff with two uplinks
+ * (lma_set_intents(): the new DECAP before the old one goes). A request
+ * beyond it is refused with 130 (room_for() in lma_pbu.c). The records
+ * are at most 2^24.
  */
-static uint32_t intent_capacity(uint32_t cap)
+static uint32_t intent_records(uint32_t cap)
 {
-	uint64_t n = 2ull * cap + cap / 8 + 64;
+	uint32_t n = cap / 8 + 64;
 
-	return n > (1u << 24) ? (1u << 24) : (uint32_t)n;
+	return n > (1u << 24) ? (1u << 24) : n;
 }
 
 /*
@@ -272,7 +274,7 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	if (!lma)
 		return NULL;
 	lma->cfg = *cfg;
-	lma->fm_cap = intent_capacity(cap);
+	lma->fm_cap = 2 * cap + intent_records(cap);
 	lma->bri_seq = (uint16_t)(env->seed >> 16); /* a fresh start for BRI sequence numbers */
 	lma->bc = dmm_bcache_new_sized(a, &bc_sizes, env->seed);
 	if (!lma->bc)
@@ -293,7 +295,8 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	if (dmm_timers_make_direct(lma->base.timers, timer_capacity(cfg), cap,
 				   1u << DMM_TIMER_BCE_EXPIRE | 1u << DMM_TIMER_BCE_DEREG_DELAY) != 0)
 		goto err_bx;
-	lma->base.fm = dmm_fm_new_indexed(a, lma->fm_cap, cap, &env->fm); /* freed by dmm_role_base_fini() */
+	lma->base.fm =
+		dmm_fm_new_indexed(a, intent_records(cap), cap, &env->fm); /* freed by dmm_role_base_fini() */
 	if (!lma->base.fm)
 		goto err_bx;
 	dmm_peers_set_role(lma->base.peers, "lma");

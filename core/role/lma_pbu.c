@@ -361,13 +361,15 @@ static bool check_request(struct dmm_lma *lma, const struct pbu *p, struct verdi
 
 /*
  * True when the tunnel to pcoa and n_hnp more prefixes' intents fit (else
- * status 130). A check allocates nothing: the peer entry is made by
+ * status 130), records of them beyond the binding's home (lma.c
+ * intent_records()). A check allocates nothing: the peer entry is made by
  * lma_peer_hold() when the binding is applied.
  */
-static bool room_for(struct dmm_lma *lma, const struct dmm_addr *pcoa, unsigned n_hnp)
+static bool room_for(struct dmm_lma *lma, const struct dmm_addr *pcoa, unsigned n_hnp, unsigned records)
 {
 	return dmm_peers_has_room(lma->base.peers, pcoa) &&
-	       dmm_fm_count(lma->base.fm) + 2u * n_hnp <= lma->fm_cap;
+	       dmm_fm_count(lma->base.fm) + 2u * n_hnp <= lma->fm_cap &&
+	       dmm_fm_records_room(lma->base.fm) >= records;
 }
 
 /* Step 13 for a request that updates binding e: §5.3.3, §5.3.4 or §5.3.5. */
@@ -381,12 +383,16 @@ static void check_update(struct dmm_lma *lma, const struct pbu *p, struct verdic
 		v->lifetime_s = 0;
 		return;
 	}
-	/* Same Proxy-CoA: no handoff; else a handoff. Room to watch another MAG, and for the routes. */
-	if (!room_for(lma, p->pcoa, e->n_hnp)) {
-		v->status = DMM_BA_INSUFFICIENT_RESOURCES;
-		return;
-	}
+	/*
+	 * Same Proxy-CoA: no handoff; else a handoff. Room to watch another
+	 * MAG, and for the routes: a handoff holds a second uplink per HNP
+	 * for a moment.
+	 */
 	v->what = dmm_addr_eq(&e->pcoa, p->pcoa) ? PBU_EXTEND : PBU_HANDOFF;
+	if (!room_for(lma, p->pcoa, e->n_hnp, v->what == PBU_HANDOFF ? e->n_hnp : 0)) {
+		v->what = PBU_REFUSE;
+		v->status = DMM_BA_INSUFFICIENT_RESOURCES;
+	}
 }
 
 /* §5.3.2 step 3: the NON_ZERO prefixes asked for must be ours, this MN's and free. */
@@ -459,7 +465,8 @@ static void check_new(struct dmm_lma *lma, const struct pbu *p, struct verdict *
 		return;
 	/* Room for the entry, all of its prefixes (a session gets all or none), the tunnel and the routes. */
 	if (dmm_bcache_count(lma->bc) >= dmm_bcache_capacity(lma->bc) ||
-	    dmm_bcache_prefix_room(lma->bc) < v->n_new || !room_for(lma, p->pcoa, v->n_new)) {
+	    dmm_bcache_prefix_room(lma->bc) < v->n_new ||
+	    !room_for(lma, p->pcoa, v->n_new, 2u * v->n_new - 2)) {
 		v->status = DMM_BA_INSUFFICIENT_RESOURCES;
 		return;
 	}
