@@ -340,12 +340,10 @@ void dmm_prefix_mask(struct dmm_prefix *p)
 
 bool dmm_prefix_contains(const struct dmm_prefix *p, const struct dmm_addr *a)
 {
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned bits = p->len > i * 8 ? p->len - i * 8 : 0;
-		uint8_t m = bits >= 8 ? 0xff : (uint8_t)(0xff00u >> bits);
+	unsigned len = p->len < 128 ? p->len : 128, whole = len / 8, rest = len % 8;
 
-		if ((p->addr.b[i] ^ a->b[i]) & m)
-			return false;
-	}
-	return true;
+	/* The whole octets of the prefix, then the high bits of the next one. */
+	if (memcmp(p->addr.b, a->b, whole) != 0)
+		return false;
+	return !rest || !((p->addr.b[whole] ^ a->b[whole]) & (uint8_t)(0xff00u >> rest));
 }
