@@ -52,7 +52,7 @@
 #include "dmm/err.h"
 #include "mag_int.h"
 
-static const char *const fho_names[FHO_NSTATES] = {"NONE",	"P_HI_SENT",  "P_BUFFER",
+static const char *const fho_names[FHO_NSTATES] = {"NONE",	"P_HI_SENT", "P_BUFFER",
 						   "P_FORWARD", "N_WAIT_MN", "N_HI_SENT"};
 
 static dmm_time_t hold_of(const struct dmm_mag *mag)
@@ -79,7 +79,8 @@ static void set_fho(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t to, co
 		struct bulc_who w;
 
 		dmm_logf(mag->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "mag: fho %s peer %s: %s -> %s (%s)",
-			 mag_who(e, &w), dmm_addr_str(&f->peer, ps), fho_names[f->state], fho_names[to], reason);
+			 mag_who(e, &w), dmm_addr_str(&f->peer, ps), fho_names[f->state], fho_names[to],
+			 reason);
 	}
 	f->state = to;
 }
@@ -362,7 +363,8 @@ void mag_fho_recv_hi(struct dmm_mag *mag, const struct dmm_addr *src, const stru
 }
 
 /* The PMAG's HI was answered (§4.1 Figure 2 step d). */
-static void pmag_acked(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct dmm_mh_msg *m, dmm_time_t now)
+static void pmag_acked(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct dmm_mh_msg *m,
+		       dmm_time_t now)
 {
 	struct mag_fho *f = &mag_bx(mag, e)->fho;
 
@@ -448,7 +450,8 @@ int dmm_mag_handover(struct dmm_mag *mag, const struct dmm_mnid *mnid, const str
 	struct dmm_bul_entry *e;
 	struct mag_fho *f;
 
-	if (!mnid || !nmag || !mag->cfg.fho.enabled || dmm_addr_eq(nmag, &mag->cfg.addr) || dmm_addr_is_zero(nmag))
+	if (!mnid || !nmag || !mag->cfg.fho.enabled || dmm_addr_eq(nmag, &mag->cfg.addr) ||
+	    dmm_addr_is_zero(nmag))
 		return DMM_ERR_INVAL;
 	e = dmm_bul_find_mnid(mag->bul, mnid);
 	if (!e)
