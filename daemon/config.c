@@ -693,7 +693,8 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_str(c, o, "link-layer-address", mac, sizeof(mac), false) < 0 ||
 	    get_u32(c, o, "ra-interval", &cfg->ra_interval_s, 1, 1800) < 0 ||
 	    get_u32(c, o, "router-lifetime", &cfg->router_lifetime_s, 0, 9000) < 0 ||
-	    get_u32(c, o, "ra-mtu", &cfg->ra_mtu, 1280, 65535) < 0)
+	    get_u32(c, o, "ra-mtu", &cfg->ra_mtu, 1280, 65535) < 0 ||
+	    get_bool(c, o, "attach-probe", &cfg->attach_probe) < 0)
 		return -1;
 	if (parse_mnid_form(c, o, cfg) < 0)
 		return -1;
@@ -719,7 +720,7 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 
 #define ACCESS_KEYS                                                                                          \
 	"access-interfaces", "link-local-address", "link-layer-address", "ra-interval", "router-lifetime",   \
-		"ra-mtu", "mn-id-form", "nai-realm"
+		"ra-mtu", "mn-id-form", "nai-realm", "attach-probe"
 
 /*
  * RFC 5949 fast handover of a MAG ("fast-handover"): enabled, reactive,
@@ -943,6 +944,11 @@ static void defaults(struct dmmd_config *cfg)
 	cfg->router_lifetime_s = 1800;
 	/* RFC 2473 §7: 1500 on the access link minus the 40-octet tunnel header. */
 	cfg->ra_mtu = 1460;
+	cfg->attach_probe = true;
+	/* A detached MN's downlink: 256 packets (250 ms at 1000/s), 384 KiB, 1 s old at most. */
+	cfg->buffer_packets = 256;
+	cfg->buffer_bytes = 393216;
+	cfg->buffer_time_ms = 1000;
 }
 
 /* The role: one of lma, mag, maar, cmd. */
@@ -980,6 +986,9 @@ static int parse_node(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 	    get_str(c, node, "control-socket", cfg->ctl_path, sizeof(cfg->ctl_path), false) < 0 ||
 	    get_str(c, node, "log-level", cfg->log_level, sizeof(cfg->log_level), false) < 0 ||
 	    get_str(c, node, "tun-name", cfg->tun_name, sizeof(cfg->tun_name), false) < 0 ||
+	    get_u32(c, node, "buffer-packets", &cfg->buffer_packets, 1, 65536) < 0 ||
+	    get_u32(c, node, "buffer-bytes", &cfg->buffer_bytes, 2048, 67108864) < 0 ||
+	    get_u32(c, node, "buffer-time", &cfg->buffer_time_ms, 1, 60000) < 0 ||
 	    get_u32(c, node, "restart-counter", &cfg->restart_counter_initial, 0, UINT32_MAX) < 0 ||
 	    get_str(c, node, "state-file", cfg->state_file, sizeof(cfg->state_file), false) < 0)
 		return -1;
@@ -1068,6 +1077,9 @@ int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size
 					   "state-file",
 					   "peers",
 					   "tun-name",
+					   "buffer-packets",
+					   "buffer-bytes",
+					   "buffer-time",
 					   "lma",
 					   "mag",
 					   "maar",
@@ -1214,6 +1226,9 @@ int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_conf
 		what = "dataplane";
 	else if (strcmp(old->ctl_path, new->ctl_path) != 0)
 		what = "control-socket";
+	else if (old->buffer_packets != new->buffer_packets || old->buffer_bytes != new->buffer_bytes ||
+		 old->buffer_time_ms != new->buffer_time_ms)
+		what = "buffer bounds";
 	else if (strcmp(old->state_file, new->state_file) != 0)
 		what = "state-file";
 	else if (old->role == DMMD_ROLE_LMA &&

@@ -722,6 +722,9 @@ static int open_io(struct dmmd *d)
 	memset(&dpc, 0, sizeof(dpc));
 	dpc.local = dmmd_config_dp_local(&d->cfg);
 	snprintf(dpc.tun_name, sizeof(dpc.tun_name), "%s", d->cfg.tun_name);
+	dpc.buf_packets = d->cfg.buffer_packets;
+	dpc.buf_bytes = d->cfg.buffer_bytes;
+	dpc.buf_time_ms = d->cfg.buffer_time_ms;
 	d->dpo = dmm_dp_find(d->cfg.dataplane);
 	d->dp = d->dpo->open(&dpc, err, sizeof(err));
 	if (!d->dp) {
