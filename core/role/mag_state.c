@@ -112,7 +112,8 @@ void mag_intents_install(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_
 		in.action = DMM_FM_ENCAP;
 		in.local = mag->cfg.addr;
 		in.peer = *peer;
-		intent_put(mag, &in, now, keep, &n);
+		if (!mag_fho_quiet(mag, e)) /* RFC 5949: a prepared MN has no link to send from yet */
+			intent_put(mag, &in, now, keep, &n);
 		in.match = DMM_FM_DST;
 		in.link = 0;
 		in.action = DMM_FM_DECAP;

@@ -295,6 +295,7 @@ static void t_predictive(void)
 	CHECK(live(M2, DMM_FM_DST, DMM_FM_DECAP, &M1->addr) != NULL);
 	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, NULL) != NULL);
 	CHECK(live(M2, DMM_FM_DST, DMM_FM_DELIVER, NULL) == NULL);
+	CHECK(live(M2, DMM_FM_SRC, DMM_FM_ENCAP, NULL) == NULL); /* no access link to send from yet */
 	CHECK_EQ(M2->sent[DMM_MH_HACK], 1);
 	CHECK_EQ(M2->sent[DMM_MH_BU], 1);
 	run(1 * DMM_MSEC);
@@ -317,6 +318,8 @@ static void t_predictive(void)
 	in = live(M2, DMM_FM_DST, DMM_FM_DELIVER, NULL);
 	CHECK(in && in->link == 7 && dmm_prefix_eq(&in->prefix, &hnp));
 	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, NULL) == NULL);
+	in = live(M2, DMM_FM_SRC, DMM_FM_ENCAP, &LMA->addr);
+	CHECK(in && in->link == 7);
 	CHECK(M2->nreg == 1 && M2->reg_link == 7);
 	CHECK_EQ(M2->sent[DMM_MH_BU], 1);
 	CHECK_EQ(ctr(M2)->predictive, 1);
