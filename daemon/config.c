@@ -722,9 +722,44 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	"access-interfaces", "link-local-address", "link-layer-address", "ra-interval", "router-lifetime",   \
 		"ra-mtu", "mn-id-form", "nai-realm", "attach-probe"
 
+/*
+ * RFC 5949 fast handover of a MAG ("fast-handover"): enabled, reactive,
+ * hold, hi-wait and mn-wait in ms, neighbours (the MAGs an NMAG asks for
+ * an unknown MN's context).
+ */
+static int parse_fho(struct ctx *c, json_t *o, struct dmm_mag_fho_cfg *f)
+{
+	static const char *const keys[] = {"enabled", "reactive",   "hold", "hi-wait",
+					   "mn-wait", "neighbours", NULL};
+	json_t *a, *v;
+	size_t i;
+
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0 || get_bool(c, o, "enabled", &f->enabled) < 0 ||
+	    get_bool(c, o, "reactive", &f->reactive) < 0 || get_ms(c, o, "hold", &f->hold, 10, 60000) < 0 ||
+	    get_ms(c, o, "hi-wait", &f->hi_wait, 1, 10000) < 0 ||
+	    get_ms(c, o, "mn-wait", &f->mn_wait, 10, 600000) < 0)
+		return -1;
+	a = json_object_get(o, "neighbours");
+	if (!a)
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > DMM_MAG_FHO_MAX_NEIGHBOUR)
+		return fail(c, "neighbours", "expected a list of at most %d addresses",
+			    DMM_MAG_FHO_MAX_NEIGHBOUR);
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v) || dmm_addr_parse(json_string_value(v), &f->neighbour[i]) != 0)
+			return fail(c, "neighbours", "entry %zu is not an IPv6 address", i);
+	}
+	f->n_neighbour = (uint8_t)json_array_size(a);
+	return 0;
+}
+
 static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
 	static const char *const keys[] = {"lma",
+					   "fast-handover",
 					   "lifetime",
 					   "max-mobile-nodes",
 					   "timestamp-based",
@@ -746,6 +781,13 @@ static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_ms(c, o, "max-bindack-timeout", &m->max_bindack_timeout, 100, 600000) < 0 ||
 	    get_u32(c, o, "max-retransmissions", &retx, 0, 32) < 0 || parse_access(c, o, cfg) < 0)
 		return -1;
+	if (json_object_get(o, "fast-handover")) {
+		size_t n = push(c, "fast-handover");
+
+		if (parse_fho(c, json_object_get(o, "fast-handover"), &m->fho) < 0)
+			return -1;
+		pop(c, n);
+	}
 	m->lifetime_s = life;
 	m->max_mns = maxmn;
 	m->max_retransmissions = (uint8_t)retx;

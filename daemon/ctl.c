@@ -19,6 +19,7 @@
 #include "dmm/err.h"
 #include "dmm/fmt.h"
 #include "auth.h"
+#include "dmm/mag.h"
 #include "dmm/mh.h"
 #include "dmmd.h"
 
@@ -442,6 +443,36 @@ static json_t *show_node(struct dmmd *d)
 	return o;
 }
 
+/*
+ * "handover MN-ID to ADDRESS": the Handover indication of RFC 5949 §3
+ * (standing in for an access network's roam notice) for an MN attached to
+ * this MAG: a predictive fast handover to the MAG at ADDRESS.
+ */
+static json_t *ctl_handover(struct dmmd *d, const char *args)
+{
+	char mn[160], kw[8], to[64];
+	struct dmm_mnid id;
+	struct dmm_addr a;
+	int r;
+
+	if (d->ro != &dmm_mag_ops)
+		return json_pack("{s:s}", "error", "handover: only a MAG hands over (RFC 5949)");
+	if (sscanf(args, "%159s %7s %63s", mn, kw, to) != 3 || strcmp(kw, "to") != 0)
+		return json_pack("{s:s}", "error", "usage: handover MN-ID to ADDRESS");
+	if (dmm_mnid_parse(mn, &id) != 0)
+		return json_pack("{s:s,s:s}", "error", "handover: not an MN-ID", "mn-id", mn);
+	if (dmm_addr_parse(to, &a) != 0)
+		return json_pack("{s:s,s:s}", "error", "handover: not an IPv6 address", "to", to);
+	r = dmm_mag_handover(d->role, &id, &a, dmm_io_now());
+	if (d->rearm)
+		d->rearm(d);
+	if (r < 0)
+		return json_pack("{s:s,s:s}", "error", "handover refused", "reason",
+				 r == DMM_ERR_INVAL ? "fast handover off, or the MN is not registered here"
+						    : dmm_strerror(r));
+	return json_pack("{s:s,s:s,s:s}", "handover", "started", "mn-id", mn, "to", to);
+}
+
 static const struct {
 	const char *path;
 	const char *help;
@@ -491,6 +522,8 @@ static void on_client(void *ctx, int fd, uint32_t ev)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(line, commands[i].path) == 0)
 			reply = commands[i].handler(d);
+	if (!reply && strncmp(line, "handover ", 9) == 0)
+		reply = ctl_handover(d, line + 9);
 	if (!reply) {
 		json_t *list = json_array();
 

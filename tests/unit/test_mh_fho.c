@@ -65,9 +65,9 @@ static void fill_hi_pred(struct dmm_mh_msg *m)
  * MN-ID and a Context Request (§6.2.1) for HNP (22), MN-LLID (25) and
  * LMAA (41), each with Req-length 0.
  */
-static const char V_HI_REACT[] = "3b 03 0e 00 00 00 01 00"	/*  0: HdrLen 3 (32), HI | seq 256 */
-				 "30 00 08 07 05 02 00 00"	/*  8: P F | Code 0 | 10: MN-ID */
-				 "00 00 01 28 08 00 00 16"	/* 16: | 19: CR Len 8, rsvd | 23: 22/0 */
+static const char V_HI_REACT[] = "3b 03 0e 00 00 00 01 00"  /*  0: HdrLen 3 (32), HI | seq 256 */
+				 "30 00 08 07 05 02 00 00"  /*  8: P F | Code 0 | 10: MN-ID */
+				 "00 00 01 28 08 00 00 16"  /* 16: | 19: CR Len 8, rsvd | 23: 22/0 */
 				 "00 19 00 29 00 01 01 00"; /* 24: | 25/0 | 41/0 (ends 29) | 29: PadN(3) */
 
 static void fill_hi_react(struct dmm_mh_msg *m)
@@ -179,7 +179,8 @@ static void check_fields(void)
 	n = unhex(wire, sizeof(wire), V_HI_REACT);
 	CHECK_EQ(dmm_mh_decode(&m, wire, n), (int)n);
 	o = dmm_mh_find_opt(&m, DMM_OPT_CTX_REQ, NULL);
-	CHECK(o && o->u.ctx_req.len == 6 && o->u.ctx_req.b[0] == DMM_OPT_HNP && o->u.ctx_req.b[4] == DMM_OPT_LMAA);
+	CHECK(o && o->u.ctx_req.len == 6 && o->u.ctx_req.b[0] == DMM_OPT_HNP &&
+	      o->u.ctx_req.b[4] == DMM_OPT_LMAA);
 }
 
 struct bad {
@@ -223,8 +224,8 @@ static void check_bad(void)
 		CHECK(n % 8 == 0 && wire[1] == n / 8 - 1);
 		r = dmm_mh_decode(&m, wire, n);
 		if (r != bad[i].err)
-			fprintf(stderr, "%s: decode returned %d (%s), want %s\n", bad[i].name, r, dmm_errname(r),
-				dmm_errname(bad[i].err));
+			fprintf(stderr, "%s: decode returned %d (%s), want %s\n", bad[i].name, r,
+				dmm_errname(r), dmm_errname(bad[i].err));
 		CHECK_EQ(r, bad[i].err);
 	}
 }
