@@ -6,6 +6,8 @@
 #include <stdbool.h>
 
 int dmmctl_show(const char *what, int argc, char **argv);
+/* Send the control line cmd; argv holds -s SOCKET and --json; the reply rendered as by show. */
+int dmmctl_request(const char *cmd, int argc, char **argv);
 
 /*
  * Send one command line cmd to dmmd at sock (NULL: $DMMCTL_SOCKET, else

@@ -837,6 +837,8 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 					   "detach-grace",
 					   "timestamp-based",
 					   "prefix-valid-lifetime",
+					   "anchored-table", /* docs/dmm-protocol.md §11 */
+					   "routed-table",
 					   ACCESS_KEYS,
 					   NULL};
 	struct dmm_maar_cfg *m = &cfg->maar;
@@ -855,8 +857,12 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_ms(c, o, "idle-check", &m->idle_check, 100, 3600000) < 0 ||
 	    get_ms(c, o, "detach-grace", &m->detach_grace, 0, 3600000) < 0 ||
 	    get_u32(c, o, "prefix-valid-lifetime", &m->prefix_valid_s, 0, 262140) < 0 ||
-	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 || parse_access(c, o, cfg) < 0)
+	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 || parse_access(c, o, cfg) < 0 ||
+	    get_u32(c, o, "anchored-table", &cfg->anchored_table, 0, 0xfffffffeu) < 0 ||
+	    get_u32(c, o, "routed-table", &cfg->routed_table, 0, 0xfffffffeu) < 0)
 		return -1;
+	if (cfg->routed_table && cfg->routed_table == cfg->anchored_table)
+		return fail(c, "routed-table", "must differ from anchored-table");
 	m->hnp_len = (uint8_t)plen;
 	m->max_mns = maxmn;
 	m->lifetime_s = life;
@@ -878,6 +884,7 @@ static int parse_cmd(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 					   "pbu-pacing-us",
 					   "max-update-rate",
 					   "max-pending-updates", /* RFC 8885 §3.2 */
+					   "reanchor-on-failure", /* docs/dmm-protocol.md §11 */
 					   NULL};
 	struct dmm_cmd_cfg *m = &cfg->cmd;
 	uint32_t maxmn = m->max_mns, maxm = m->max_maars, life = m->max_lifetime_s;
@@ -897,7 +904,8 @@ static int parse_cmd(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_ms(c, o, "min-delay-before-bce-delete", &m->min_delay_before_bce_delete, 0, 3600000) < 0 ||
 	    get_u32(c, o, "pbu-pacing-us", &pacing_us, 0, 1000000) < 0 ||
 	    get_u32(c, o, "max-update-rate", &m->max_update_rate, 0, 1000000) < 0 ||
-	    get_u32(c, o, "max-pending-updates", &m->max_pending_updates, 0, 1u << 23) < 0)
+	    get_u32(c, o, "max-pending-updates", &m->max_pending_updates, 0, 1u << 23) < 0 ||
+	    get_bool(c, o, "reanchor-on-failure", &m->reanchor_on_failure) < 0)
 		return -1;
 	m->pbu_pacing = (dmm_time_t)pacing_us * DMM_USEC;
 	if (*mode && strcmp(mode, "proxy") != 0 && strcmp(mode, "relay") != 0)
@@ -1231,6 +1239,8 @@ int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_conf
 		what = "buffer bounds";
 	else if (strcmp(old->state_file, new->state_file) != 0)
 		what = "state-file";
+	else if (old->anchored_table != new->anchored_table || old->routed_table != new->routed_table)
+		what = "maar anchored-table or routed-table";
 	else if (old->role == DMMD_ROLE_LMA &&
 		 (old->lma.npool != new->lma.npool || old->lma.hnp_len != new->lma.hnp_len ||
 		  memcmp(old->lma.pool, new->lma.pool, sizeof(old->lma.pool)) != 0 ||

@@ -111,6 +111,13 @@ struct dmmd_config {
 	/* RFC 4285 associations, at most one per peer (dmm:node/security). */
 	uint32_t nsa;
 	struct dmmd_sa_cfg *sa; /* owned, malloc'd; key octets wiped by dmmd_config_free */
+	/*
+	 * MAAR (docs/dmm-protocol.md §11): the kernel routing table dmmd keeps
+	 * its anchored prefixes in, for the routing daemon to announce, and the
+	 * one the routing daemon installs the network's routes in, which dmmd
+	 * watches. 0: none.
+	 */
+	uint32_t anchored_table, routed_table;
 };
 
 /*

@@ -16,6 +16,7 @@
 
 #include "dmm/bcache.h"
 #include "dmm/bul.h"
+#include "dmm/cmd.h"
 #include "dmm/err.h"
 #include "dmm/fmt.h"
 #include "auth.h"
@@ -486,6 +487,67 @@ static const struct {
 	{"show node", "role, address, data plane", show_node},
 };
 
+/* docs/dmm-protocol.md §11 (CMD): "relocate PREFIX [to NODE]". */
+static json_t *act_relocate(struct dmmd *d, const char *args)
+{
+	char ps[64] = "", to[64] = "";
+	struct dmm_prefix p;
+	struct dmm_addr a = {0};
+	int n = sscanf(args, "%63s to %63s", ps, to), rc;
+
+	if (d->cfg.role != DMMD_ROLE_CMD)
+		return json_pack("{s:s}", "error", "relocate: only a cmd relocates prefixes");
+	if (n < 1 || dmm_prefix_parse(ps, &p) != 0)
+		return json_pack("{s:s,s:s}", "error", "relocate: not a prefix", "prefix", ps);
+	if (n == 2 && dmm_addr_parse(to, &a) != 0)
+		return json_pack("{s:s,s:s}", "error", "relocate: --to is not an address", "to", to);
+	rc = dmm_cmd_relocate(d->role, &p, &a, dmm_io_now());
+	d->rearm(d);
+	if (rc == DMM_ERR_INVAL)
+		return json_pack("{s:s}", "error",
+				 "relocate: the prefix is anchored at its MN's serving MAAR already, or --to is "
+				 "not that MAAR");
+	if (rc < 0)
+		return json_pack("{s:s,s:s}", "error", "relocate: not started", "reason", dmm_strerror(rc));
+	return json_pack("{s:s,s:b}", "prefix", ps, "started", 1);
+}
+
+/* docs/dmm-protocol.md §11 (CMD): "drain NODE". */
+static json_t *act_drain(struct dmmd *d, const char *args)
+{
+	char as[64] = "";
+	struct dmm_addr a;
+	unsigned n;
+
+	if (d->cfg.role != DMMD_ROLE_CMD)
+		return json_pack("{s:s}", "error", "drain: only a cmd drains a MAAR");
+	if (sscanf(args, "%63s", as) != 1 || dmm_addr_parse(as, &a) != 0)
+		return json_pack("{s:s,s:s}", "error", "drain: not an address", "node", as);
+	n = dmm_cmd_drain(d->role, &a, dmm_io_now());
+	d->rearm(d);
+	return json_pack("{s:s,s:i}", "node", as, "relocations", (json_int_t)n);
+}
+
+/* Commands with arguments: the path, a space, the arguments. */
+static const struct {
+	const char *path;
+	json_t *(*handler)(struct dmmd *d, const char *args);
+} actions[] = {
+	{"relocate", act_relocate},
+	{"drain", act_drain},
+};
+
+static json_t *run_action(struct dmmd *d, const char *line)
+{
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		size_t n = strlen(actions[i].path);
+
+		if (strncmp(line, actions[i].path, n) == 0 && line[n] == ' ')
+			return actions[i].handler(d, line + n + 1);
+	}
+	return NULL;
+}
+
 static void on_client(void *ctx, int fd, uint32_t ev)
 {
 	struct dmmd *d = ctx;
@@ -524,6 +586,8 @@ static void on_client(void *ctx, int fd, uint32_t ev)
 			reply = commands[i].handler(d);
 	if (!reply && strncmp(line, "handover ", 9) == 0)
 		reply = ctl_handover(d, line + 9);
+	if (!reply)
+		reply = run_action(d, line);
 	if (!reply) {
 		json_t *list = json_array();
 
