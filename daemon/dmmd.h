@@ -20,6 +20,7 @@
 
 struct dmmd_access;
 struct dmmd_auth;
+struct dmmd_anchored;
 
 struct dmmd {
 	struct dmmd_config cfg;
@@ -38,6 +39,7 @@ struct dmmd {
 	int sig_fd;
 	struct dmmd_access *access; /* access-side roles only (MAG, MAAR) */
 	struct dmmd_auth *auth;	    /* RFC 4285 associations (daemon/auth.h) */
+	struct dmmd_anchored *anchored; /* MAAR: anchored and routed tables (daemon/anchored.h), or NULL */
 	/* Set by main.c: re-arm the loop's timer after the role was driven from outside it. */
 	void (*rearm)(struct dmmd *d);
 	bool stop;
