@@ -135,14 +135,14 @@ void dmmd_anchored_event(struct dmmd_anchored *an, const struct dmm_prefix *p, b
 	rc = dmm_nl_request(an->nl, nlh);
 	if (rc < 0 && !(rc == -ESRCH && !up)) {
 		an->failed++;
-		dmm_logf(&an->d->log, DMM_LOG_ERR, DMM_LC_DP, "anchored table %u: prefix %s %s: %s %s",
-			 an->atable, dmm_prefix_str(p, ps), up ? "not added" : "not removed", strerror(-rc),
+		dmm_logf(&an->d->log, DMM_LOG_ERR, DMM_LC_DP, "anchored table %u: prefix %s %s: %s %s", an->atable,
+			 dmm_prefix_str(p, ps), up ? "not added" : "not removed", strerror(-rc),
 			 dmm_nl_error(an->nl));
 		return;
 	}
 	up ? an->added++ : an->removed++;
-	dmm_logf(&an->d->log, DMM_LOG_INFO, DMM_LC_DP, "anchored table %u: prefix %s %s (rank %u)",
-		 an->atable, dmm_prefix_str(p, ps), up ? "announced" : "withdrawn", up ? rank : 0);
+	dmm_logf(&an->d->log, DMM_LOG_INFO, DMM_LC_DP, "anchored table %u: prefix %s %s (rank %u)", an->atable,
+		 dmm_prefix_str(p, ps), up ? "announced" : "withdrawn", up ? rank : 0);
 }
 
 /* --- leftovers: our routes in the anchored table --- */
@@ -229,8 +229,7 @@ static void on_watch(void *ctx, int fd, uint32_t ev)
 	while ((n = mnl_socket_recvfrom(an->watch, an->rx, sizeof(an->rx))) > 0)
 		(void)mnl_cb_run(an->rx, (size_t)n, 0, 0, watch_cb, an);
 	if (n < 0 && errno == ENOBUFS)
-		dmm_logf(&an->d->log, DMM_LOG_WARN, DMM_LC_DP, "routed table %u: route events lost",
-			 an->rtable);
+		dmm_logf(&an->d->log, DMM_LOG_WARN, DMM_LC_DP, "routed table %u: route events lost", an->rtable);
 }
 
 static int open_watch(struct dmmd_anchored *an)
@@ -241,8 +240,7 @@ static int open_watch(struct dmmd_anchored *an)
 	if (!an->watch || mnl_socket_bind(an->watch, 0, MNL_SOCKET_AUTOPID) < 0)
 		return -1;
 	fd = mnl_socket_get_fd(an->watch);
-	if (mnl_socket_setsockopt(an->watch, NETLINK_ADD_MEMBERSHIP, &(int){RTNLGRP_IPV6_ROUTE},
-				  sizeof(int)) < 0 ||
+	if (mnl_socket_setsockopt(an->watch, NETLINK_ADD_MEMBERSHIP, &(int){RTNLGRP_IPV6_ROUTE}, sizeof(int)) < 0 ||
 	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
 		return -1;
 	return dmm_loop_add(an->d->loop, fd, on_watch, an);
@@ -263,15 +261,14 @@ struct dmmd_anchored *dmmd_anchored_open(struct dmmd *d, uint8_t proto)
 	an->proto = proto;
 	an->nl = dmm_nl_open(NETLINK_ROUTE);
 	if (!an->nl || (an->rtable && open_watch(an) < 0)) {
-		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_DP, "anchored/routed tables: netlink: %s",
-			 strerror(errno));
+		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_DP, "anchored/routed tables: netlink: %s", strerror(errno));
 		dmmd_anchored_close(an);
 		return NULL;
 	}
 	if (an->atable)
 		flush(an);
-	dmm_logf(&d->log, DMM_LOG_INFO, DMM_LC_DP,
-		 "anchored prefixes in table %u, network routes from table %u", an->atable, an->rtable);
+	dmm_logf(&d->log, DMM_LOG_INFO, DMM_LC_DP, "anchored prefixes in table %u, network routes from table %u",
+		 an->atable, an->rtable);
 	return an;
 }
 
