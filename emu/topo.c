@@ -70,7 +70,7 @@ struct emu_node *emu_node_by_addr(struct emu *e, const struct dmm_addr *a)
 	for (uint32_t i = (uint32_t)k & e->addr_mask;; i = (i + 1) & e->addr_mask) {
 		if (!e->addr_keys[i])
 			return NULL;
-		if (e->addr_keys[i] == k && dmm_addr_eq(&e->nodes[e->addr_vals[i]].addr, a))
+		if (e->addr_keys[i] == k && emu_addr_eq(&e->nodes[e->addr_vals[i]].addr, a))
 			return &e->nodes[e->addr_vals[i]];
 	}
 }
