@@ -70,6 +70,10 @@ static const struct cmd cmds[] = {
 	{"show node", "[-s SOCKET] [--json]", "role, address, data plane of the daemon", cmd_show_node},
 	{"show anchors", "[-s SOCKET] [--json]", "CMD: the MAARs with load, capacity and liveness (GAP1-3)",
 	 cmd_show_anchors},
+	{"events", "[-s SOCKET] [--json] [--replay N] [--count N]",
+	 "follow the event stream: bindings created, handed off, deleted; peers\n"
+	 "up and down; anchored prefixes released (--replay: the last N first)",
+	 dmmctl_events},
 	{"help", "", "show this text (the socket defaults to $DMMCTL_SOCKET)", cmd_help},
 };
 

@@ -5,4 +5,7 @@
 
 int dmmctl_show(const char *what, int argc, char **argv);
 
+/* dmmctl events: follow dmmd's event stream (cli/events.c). */
+int dmmctl_events(int argc, char **argv);
+
 #endif
