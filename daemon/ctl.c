@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +24,7 @@
 #include "dmm/mag.h"
 #include "dmm/mh.h"
 #include "dmmd.h"
+#include "ops.h"
 
 static json_t *j_addr(const struct dmm_addr *a)
 {
@@ -581,6 +583,11 @@ static void on_client(void *ctx, int fd, uint32_t ev)
 	}
 	line[n] = 0;
 	line[strcspn(line, "\r\n")] = 0;
+	/* "events [N]": the connection stays open and follows the event stream (daemon/events.c). */
+	if (strncmp(line, "events", 6) == 0 && (line[6] == '\0' || line[6] == ' ')) {
+		dmmd_events_follow(d->events, c, (unsigned)strtoul(line + 6, NULL, 10));
+		return;
+	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(line, commands[i].path) == 0)
 			reply = commands[i].handler(d);
