@@ -483,3 +483,55 @@ lab_move_link() {
 	echo "$(date +%s.%N) $ifn $from $to" >>"$LAB_TMP/handovers"
 	ip -n "${NS[$from]}" link set "$ifn" netns "${NS[$to]}"
 }
+
+# ---- BIRD 2 (docs/dmm-protocol.md §11: anchored prefixes in the routing system) ----
+#   lab_bird_maar_conf RID LOCAL ROUTER ATABLE RTABLE   lab/bird/maar.conf filled in (stdout)
+#   lab_bird_router_conf RID LOCAL:NEIGHBOR...           lab/bird/router.conf with one iBGP
+#                                                        client per pair (stdout)
+#   lab_bird_start NODE FILE   bird in NODE's namespace with config FILE, control
+#                              socket $LAB_TMP/NODE.bird, log NODE.bird.log; waits
+#                              until it answers; pid in BIRD_PID[NODE]
+#   lab_birdc NODE ARGS...     birdc against NODE's bird
+#   lab_bird_kill NODE         SIGKILL NODE's bird
+declare -A BIRD_PID=()
+
+lab_bird_maar_conf() {
+	sed -e "s/@RID@/$1/g" -e "s/@LOCAL@/$2/g" -e "s/@IR@/$3/g" -e "s/@ATABLE@/$4/g" -e "s/@RTABLE@/$5/g" \
+		"$LAB_ROOT/lab/bird/maar.conf"
+}
+
+lab_bird_router_conf() {
+	local rid=$1 pair n=0
+	shift
+	sed -e "s/@RID@/$rid/g" "$LAB_ROOT/lab/bird/router.conf"
+	for pair in "$@"; do
+		n=$((n + 1))
+		printf 'protocol bgp maar%s from maar {\n\tlocal %s;\n\tneighbor %s as 65000;\n}\n' \
+			"$n" "${pair%%:*}" "${pair#*:}"
+	done
+}
+
+lab_bird_start() {
+	local node=$1 conf=$2 pid i
+	lab_bg pid "$node" bird -f -c "$conf" -s "$LAB_TMP/$node.bird" 2>>"$LAB_TMP/$node.bird.log"
+	BIRD_PID[$node]=$pid
+	for ((i = 0; i < 100; i++)); do
+		lab_birdc "$node" show status >/dev/null 2>&1 && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	lab_log "bird on $node does not answer; its log:"
+	sed 's/^/    /' "$LAB_TMP/$node.bird.log" >&2
+	return 1
+}
+
+lab_birdc() {
+	local node=$1
+	shift
+	birdc -s "$LAB_TMP/$node.bird" "$@"
+}
+
+lab_bird_kill() {
+	[[ -n ${BIRD_PID[$1]:-} ]] && kill -KILL "${BIRD_PID[$1]}" 2>/dev/null
+	BIRD_PID[$1]=""
+}

@@ -729,6 +729,10 @@ void cmd_recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t now)
 	case UPD_CHOOSE:
 		choose_answer(c, u, m, now);
 		return;
+	case UPD_TAKE:
+	case UPD_MOVED:
+		cmd_reloc_answer(c, u, m->u.ba.status, now);
+		return;
 	case UPD_DEREG:
 		cmd_log_mn(c, DMM_LOG_DEBUG, &u->mnid, &u->prefix, src, "anchor acknowledged lifetime 0");
 		cmd_upd_free(c, u);

@@ -88,6 +88,16 @@ const struct dmm_bul *dmm_maar_serving(const struct dmm_maar *m);
 const struct dmm_bcache *dmm_maar_anchored(const struct dmm_maar *m);
 const struct dmm_pool *dmm_maar_pool(const struct dmm_maar *m);
 
+/*
+ * Relocation (docs/dmm-protocol.md §11): dmmd saw the routing system
+ * install (present) or remove a route for prefix p in its routed table:
+ * while present, the network's best route for p is another MAAR's
+ * announcement. A prefix this MAAR is handing over is released once
+ * present; anything else is only noted. Returns 1 when p was released,
+ * else 0.
+ */
+int dmm_maar_routed(struct dmm_maar *m, const struct dmm_prefix *p, bool present, dmm_time_t now);
+
 /* DMM-specific counters. */
 struct dmm_maar_counters {
 	uint64_t local_anchors;	     /* prefixes allocated here */
