@@ -366,6 +366,28 @@ static void stats_rest(json_t *o, const struct dmmd *d, const struct dmm_pmip_st
 	json_object_set_new(o, "uptime", json_real((double)(dmm_io_now() - d->started) / 1e9));
 }
 
+/* What the data plane's BUFFER intents hold and dropped, as "buffer"; nothing for a backend without. */
+static void stats_buffer(json_t *o, const struct dmmd *d)
+{
+	struct dmm_dp_buf_stats st;
+	json_t *b;
+
+	if (!d->dpo->buf_stats || d->dpo->buf_stats(d->dp, &st) < 0)
+		return;
+	b = json_object();
+	set_count(b, "held-packets", st.held_packets);
+	set_count(b, "held-bytes", st.held_bytes);
+	set_count(b, "held-peak", st.held_peak);
+	set_count(b, "buffered", st.buffered);
+	set_count(b, "released", st.released);
+	set_count(b, "dropped-over-bound", st.dropped_full);
+	set_count(b, "dropped-too-old", st.dropped_age);
+	set_count(b, "limit-packets", st.limit_packets);
+	set_count(b, "limit-bytes", st.limit_bytes);
+	set_count(b, "limit-ms", st.limit_ms);
+	json_object_set_new(o, "buffer", b);
+}
+
 /* The role's own counters (a MAAR's, a CMD's) as "dmm"; nothing for a role without any. */
 static void stats_role(json_t *o, const struct dmmd *d)
 {
@@ -425,6 +447,7 @@ static json_t *show_stats(struct dmmd *d)
 	stats_by_kind(o, s);
 	stats_rest(o, d, s);
 	stats_role(o, d);
+	stats_buffer(o, d);
 	json_object_set_new(o, "auth", stats_auth(d));
 	json_object_set_new(o, "transitions", stats_transitions(&s->transitions));
 	return o;
