@@ -37,8 +37,8 @@ struct dmmd {
 	struct dmm_log log;
 	int ctl_fd;
 	int sig_fd;
-	struct dmmd_access *access; /* access-side roles only (MAG, MAAR) */
-	struct dmmd_auth *auth;	    /* RFC 4285 associations (daemon/auth.h) */
+	struct dmmd_access *access;	/* access-side roles only (MAG, MAAR) */
+	struct dmmd_auth *auth;		/* RFC 4285 associations (daemon/auth.h) */
 	struct dmmd_anchored *anchored; /* MAAR: anchored and routed tables (daemon/anchored.h), or NULL */
 	/* Set by main.c: re-arm the loop's timer after the role was driven from outside it. */
 	void (*rearm)(struct dmmd *d);
