@@ -143,7 +143,8 @@ static struct sent *reloc_pbu_to(const struct dmm_addr *maar, const struct dmm_p
 	CHECK_EQ(s->msg.u.bu.flags & (DMM_BU_A | DMM_BU_P | DMM_BU_D), DMM_BU_A | DMM_BU_P | DMM_BU_D);
 	CHECK(s->msg.u.bu.lifetime > 0);
 	CHECK(opt(s, DMM_OPT_HNP) && dmm_prefix_eq(&opt(s, DMM_OPT_HNP)->u.hnp, p));
-	CHECK(opt(s, DMM_OPT_ANCHORED_PREFIX) && dmm_prefix_eq(&opt(s, DMM_OPT_ANCHORED_PREFIX)->u.anchored_prefix, p));
+	CHECK(opt(s, DMM_OPT_ANCHORED_PREFIX) &&
+	      dmm_prefix_eq(&opt(s, DMM_OPT_ANCHORED_PREFIX)->u.anchored_prefix, p));
 	CHECK(opt(s, DMM_OPT_SERVING_MAAR) && dmm_addr_eq(&opt(s, DMM_OPT_SERVING_MAAR)->u.serving_maar, to));
 	CHECK(opt(s, DMM_OPT_MNID) != NULL);
 	return s;
@@ -215,6 +216,50 @@ static void test_cmd_relocate(void)
 	cmd_answer(s, 0);
 	/* Nothing more to relocate. */
 	CHECK_EQ(dmm_cmd_relocate(C, &P1, NULL, T), DMM_ERR_INVAL);
+}
+
+/* The S-MAAR maar asks for the old prefix p of mn (relocate_after): PBU with Anchored Prefix. */
+static void ask(const struct dmm_addr *maar, const char *mn, const struct dmm_prefix *p)
+{
+	struct dmm_mh_msg m;
+
+	T += DMM_MSEC;
+	dmm_mh_init(&m, DMM_MH_BU);
+	m.u.bu.seq = ++SEQ;
+	m.u.bu.flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
+	m.u.bu.lifetime = 100;
+	add_mnid(&m, mn);
+	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = *p;
+	dmm_mh_add_opt(&m, DMM_OPT_ANCHORED_PREFIX)->u.anchored_prefix = *p;
+	cmd_deliver(maar, &m);
+}
+
+static void test_cmd_request(void)
+{
+	struct sent *s;
+
+	cmd_setup();
+	reg(&M1, "a@x", &P1);
+	reg(&M2, "a@x", &P2);
+	cmd_answer(sent_to(&M1, DMM_MH_BU), 0);
+	/* Not the MN's S-MAAR, or not the MN's prefix: 155, nothing starts. */
+	harness_clear(&H);
+	ask(&M3, "a@x", &P1);
+	s = sent_to(&M3, DMM_MH_BA);
+	CHECK(s && s->msg.u.ba.status == DMM_BA_NOT_AUTHORIZED_FOR_HNP);
+	ask(&M2, "b@x", &P1);
+	s = sent_to(&M2, DMM_MH_BA);
+	CHECK(s && s->msg.u.ba.status == DMM_BA_NOT_AUTHORIZED_FOR_HNP);
+	CHECK(sent_to(&M2, DMM_MH_BU) == NULL);
+	/* The S-MAAR asks: PBA 0, and the relocation PBU to it (§11 step 1). */
+	harness_clear(&H);
+	ask(&M2, "a@x", &P1);
+	s = sent_to(&M2, DMM_MH_BA);
+	CHECK(s && s->msg.u.ba.status == 0 && opt(s, DMM_OPT_HNP) &&
+	      dmm_prefix_eq(&opt(s, DMM_OPT_HNP)->u.hnp, &P1));
+	T += DMM_SECOND;
+	dmm_role_expire(C, T); /* the relocation PBU waits for its pacing slot */
+	reloc_pbu_to(&M2, &P1, &M2);
 }
 
 static void test_cmd_drain(void)
@@ -341,7 +386,8 @@ static void test_maar_take(void)
 	cmd_reloc_pbu("a@x", &P1, &M2, false);
 	CHECK_EQ(last_status(), 0);
 	s = sent_to(&CMDA, DMM_MH_BA);
-	CHECK(opt(s, DMM_OPT_ANCHORED_PREFIX) && dmm_prefix_eq(&opt(s, DMM_OPT_ANCHORED_PREFIX)->u.anchored_prefix, &P1));
+	CHECK(opt(s, DMM_OPT_ANCHORED_PREFIX) &&
+	      dmm_prefix_eq(&opt(s, DMM_OPT_ANCHORED_PREFIX)->u.anchored_prefix, &P1));
 	CHECK(opt(s, DMM_OPT_HNP) && dmm_prefix_eq(&opt(s, DMM_OPT_HNP)->u.hnp, &P1));
 	CHECK(anchored_here(&P1));
 	CHECK_EQ(intents_for(&P1, DMM_FM_BUFFER), 1);
@@ -409,6 +455,7 @@ int main(void)
 	P2 = prefix_of("2001:db8:2:1::/64");
 	PX = prefix_of("2001:db8:9:1::/64");
 	test_cmd_relocate();
+	test_cmd_request();
 	test_cmd_drain();
 	test_maar_take();
 	test_maar_hand_over();
