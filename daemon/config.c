@@ -842,6 +842,7 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 					   "timestamp-based",
 					   "prefix-valid-lifetime",
 					   "anchored-table", /* docs/dmm-protocol.md §11 */
+					   "relocate-after",
 					   "routed-table",
 					   ACCESS_KEYS,
 					   NULL};
@@ -862,6 +863,7 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_ms(c, o, "detach-grace", &m->detach_grace, 0, 3600000) < 0 ||
 	    get_u32(c, o, "prefix-valid-lifetime", &m->prefix_valid_s, 0, 262140) < 0 ||
 	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 || parse_access(c, o, cfg) < 0 ||
+	    get_ms(c, o, "relocate-after", &m->relocate_after, 0, 86400000) < 0 ||
 	    get_u32(c, o, "anchored-table", &cfg->anchored_table, 0, 0xfffffffeu) < 0 ||
 	    get_u32(c, o, "routed-table", &cfg->routed_table, 0, 0xfffffffeu) < 0)
 		return -1;

@@ -59,6 +59,9 @@ run tests/lab/malformed.sh
 for dm in ${LAB_DMM:-kernel:proxy user:relay bpf:proxy}; do
 	run tests/lab/dmm.sh "${dm%%:*}" "${dm##*:}"
 done
+for dp in ${LAB_RELOC:-kernel user}; do
+	run tests/lab/reloc.sh "$dp"
+done
 run tests/lab/auth-attack.sh
 run tests/lab/auth-rollover.sh
 
