@@ -4,6 +4,7 @@
  *
  *   dp-tool BACKEND --local ADDR [--link ID=IFNAME]... [--tun NAME]
  *           [--table-base N] [--rule-prio N] [--proto N]
+ *           [--buf-packets N] [--buf-bytes N] [--buf-time MS]
  *
  * Commands on stdin, one per line; one result line per command:
  *
@@ -18,6 +19,9 @@
  *   commit              -> one "refused N: reason" per intent the kernel refused,
  *                          then "ok committed R" (R refused)
  *   counters            -> "counters N packets=P bytes=B" or "counters N error=..."
+ *   bufstats            -> "bufstats held=N held_bytes=B peak=N buffered=N released=N
+ *                          dropped_full=N dropped_age=N limits=P/B/MS rss_kb=K"
+ *                          or "bufstats error=..." (the BUFFER intents' buffer)
  *   fill COUNT dst|src PREFIX ACTION [peer ADDR] [link N] [prec N]
  *                       -> "ok filled COUNT in MS ms" | "error fill I: reason":
  *                          COUNT more intents (ids from 1000001 on, not
@@ -329,6 +333,38 @@ static void cmd_remove(char **tok, int ntok)
 	printf("ok removed %u\n", n);
 }
 
+/* This process's resident set in KiB (VmRSS of /proc/self/status), or 0. */
+static unsigned long rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long kb = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %lu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static void cmd_bufstats(void)
+{
+	struct dmm_dp_buf_stats st;
+	int r = ops->buf_stats ? ops->buf_stats(dp, &st) : -ENOTSUP;
+
+	if (r < 0) {
+		printf("bufstats error=%s\n", why(r));
+		return;
+	}
+	printf("bufstats held=%llu held_bytes=%llu peak=%llu buffered=%llu released=%llu dropped_full=%llu "
+	       "dropped_age=%llu limits=%u/%u/%u rss_kb=%lu\n",
+	       (unsigned long long)st.held_packets, (unsigned long long)st.held_bytes,
+	       (unsigned long long)st.held_peak, (unsigned long long)st.buffered,
+	       (unsigned long long)st.released, (unsigned long long)st.dropped_full,
+	       (unsigned long long)st.dropped_age, st.limit_packets, st.limit_bytes, st.limit_ms, rss_kb());
+}
+
 static void cmd_counters(void)
 {
 	unsigned shown = 0;
@@ -376,6 +412,8 @@ static int run_line(char *line)
 		cmd_commit();
 	} else if (strcmp(tok[0], "counters") == 0) {
 		cmd_counters();
+	} else if (strcmp(tok[0], "bufstats") == 0) {
+		cmd_bufstats();
 	} else if (strcmp(tok[0], "fill") == 0) {
 		cmd_fill(tok, ntok);
 	} else if (strcmp(tok[0], "wait") == 0 && ntok == 2 && (secs = atof(tok[1])) >= 0) {
@@ -392,7 +430,8 @@ static int run_line(char *line)
 static void usage(void)
 {
 	fprintf(stderr, "usage: dp-tool kernel|user|bpf --local ADDR [--link ID=IFNAME]... [--tun NAME]\n"
-			"                [--table-base N] [--rule-prio N] [--proto N]\n");
+			"                [--table-base N] [--rule-prio N] [--proto N]\n"
+			"                [--buf-packets N] [--buf-bytes N] [--buf-time MS]\n");
 	exit(2);
 }
 
@@ -432,6 +471,12 @@ static void parse_args(int argc, char **argv, struct dmm_dp_cfg *cfg)
 			cfg->rule_prio = v;
 		} else if (strcmp(opt, "--proto") == 0 && parse_u32(val, &v) == 0 && v <= 255) {
 			cfg->rt_proto = (uint8_t)v;
+		} else if (strcmp(opt, "--buf-packets") == 0 && parse_u32(val, &v) == 0) {
+			cfg->buf_packets = v;
+		} else if (strcmp(opt, "--buf-bytes") == 0 && parse_u32(val, &v) == 0) {
+			cfg->buf_bytes = v;
+		} else if (strcmp(opt, "--buf-time") == 0 && parse_u32(val, &v) == 0) {
+			cfg->buf_time_ms = v;
 		} else {
 			usage();
 		}
