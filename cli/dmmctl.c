@@ -46,6 +46,35 @@ SHOW(stats)
 SHOW(node)
 SHOW(anchors)
 
+/* CMD (docs/dmm-protocol.md §11): "relocate PREFIX [--to NODE]" and "drain NODE" as control lines. */
+static int cmd_relocate(int argc, char **argv)
+{
+	char line[160];
+
+	if (argc < 1 || argv[0][0] == '-') {
+		fprintf(stderr, "dmmctl: relocate: PREFIX missing\n");
+		return 2;
+	}
+	if (argc >= 3 && strcmp(argv[1], "--to") == 0) {
+		snprintf(line, sizeof(line), "relocate %s to %s", argv[0], argv[2]);
+		return dmmctl_request(line, argc - 3, argv + 3);
+	}
+	snprintf(line, sizeof(line), "relocate %s", argv[0]);
+	return dmmctl_request(line, argc - 1, argv + 1);
+}
+
+static int cmd_drain(int argc, char **argv)
+{
+	char line[160];
+
+	if (argc < 1 || argv[0][0] == '-') {
+		fprintf(stderr, "dmmctl: drain: NODE (the MAAR's address) missing\n");
+		return 2;
+	}
+	snprintf(line, sizeof(line), "drain %s", argv[0]);
+	return dmmctl_request(line, argc - 1, argv + 1);
+}
+
 static const struct cmd cmds[] = {
 	{"decode", "--hex HEX | --pcap FILE",
 	 "decode Mobility Header messages given as hex (spaces and colons allowed)\n"
@@ -75,6 +104,18 @@ static const struct cmd cmds[] = {
 	 "MAG: the MN attached here is about to move to the MAG at ADDRESS (an\n"
 	 "access network's handover indication): RFC 5949 predictive fast handover",
 	 cmd_handover},
+	{"relocate", "PREFIX [--to NODE] [-s SOCKET] [--json]",
+	 "CMD: move the anchor of PREFIX to its MN's serving MAAR (NODE, if given,\n"
+	 "must be that MAAR's address), make-before-break (GAP1-1)",
+	 cmd_relocate},
+	{"drain", "NODE [-s SOCKET] [--json]",
+	 "CMD: relocate every prefix anchored at the MAAR NODE (an address) to\n"
+	 "its MN's serving MAAR, e.g. before maintenance",
+	 cmd_drain},
+	{"events", "[-s SOCKET] [--json] [--replay N] [--count N]",
+	 "follow the event stream: bindings created, handed off, deleted; peers\n"
+	 "up and down; anchored prefixes released (--replay: the last N first)",
+	 dmmctl_events},
 	{"help", "", "show this text (the socket defaults to $DMMCTL_SOCKET)", cmd_help},
 };
 

@@ -63,6 +63,15 @@ struct dmmd_peer_cfg {
 	bool heartbeat; /* false: never send this peer Heartbeat Requests (RFC 5847) */
 };
 
+/* dmm:node/monitoring (docs/operations.md): metrics over HTTP, usage records. */
+struct dmmd_monitoring_cfg {
+	bool metrics;			      /* metrics container present: serve /metrics */
+	char metrics_address[64];	      /* IPv6 or IPv4 literal, "::1" by default */
+	uint16_t metrics_port;		      /* 9437 by default */
+	char usage_file[DMMD_STATE_PATH_MAX]; /* usage records appended here ("": none) */
+	int usage_syslog;		      /* syslog facility (LOG_LOCAL0, ...), or -1: none */
+};
+
 struct dmmd_config {
 	char name[64];
 	enum dmmd_role role;
@@ -111,6 +120,14 @@ struct dmmd_config {
 	/* RFC 4285 associations, at most one per peer (dmm:node/security). */
 	uint32_t nsa;
 	struct dmmd_sa_cfg *sa; /* owned, malloc'd; key octets wiped by dmmd_config_free */
+	/*
+	 * MAAR (docs/dmm-protocol.md §11): the kernel routing table dmmd keeps
+	 * its anchored prefixes in, for the routing daemon to announce, and the
+	 * one the routing daemon installs the network's routes in, which dmmd
+	 * watches. 0: none.
+	 */
+	uint32_t anchored_table, routed_table;
+	struct dmmd_monitoring_cfg mon;
 };
 
 /*

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,12 +17,14 @@
 
 #include "dmm/bcache.h"
 #include "dmm/bul.h"
+#include "dmm/cmd.h"
 #include "dmm/err.h"
 #include "dmm/fmt.h"
 #include "auth.h"
 #include "dmm/mag.h"
 #include "dmm/mh.h"
 #include "dmmd.h"
+#include "ops.h"
 
 static json_t *j_addr(const struct dmm_addr *a)
 {
@@ -363,6 +366,28 @@ static void stats_rest(json_t *o, const struct dmmd *d, const struct dmm_pmip_st
 	json_object_set_new(o, "uptime", json_real((double)(dmm_io_now() - d->started) / 1e9));
 }
 
+/* What the data plane's BUFFER intents hold and dropped, as "buffer"; nothing for a backend without. */
+static void stats_buffer(json_t *o, const struct dmmd *d)
+{
+	struct dmm_dp_buf_stats st;
+	json_t *b;
+
+	if (!d->dpo->buf_stats || d->dpo->buf_stats(d->dp, &st) < 0)
+		return;
+	b = json_object();
+	set_count(b, "held-packets", st.held_packets);
+	set_count(b, "held-bytes", st.held_bytes);
+	set_count(b, "held-peak", st.held_peak);
+	set_count(b, "buffered", st.buffered);
+	set_count(b, "released", st.released);
+	set_count(b, "dropped-over-bound", st.dropped_full);
+	set_count(b, "dropped-too-old", st.dropped_age);
+	set_count(b, "limit-packets", st.limit_packets);
+	set_count(b, "limit-bytes", st.limit_bytes);
+	set_count(b, "limit-ms", st.limit_ms);
+	json_object_set_new(o, "buffer", b);
+}
+
 /* The role's own counters (a MAAR's, a CMD's) as "dmm"; nothing for a role without any. */
 static void stats_role(json_t *o, const struct dmmd *d)
 {
@@ -422,6 +447,7 @@ static json_t *show_stats(struct dmmd *d)
 	stats_by_kind(o, s);
 	stats_rest(o, d, s);
 	stats_role(o, d);
+	stats_buffer(o, d);
 	json_object_set_new(o, "auth", stats_auth(d));
 	json_object_set_new(o, "transitions", stats_transitions(&s->transitions));
 	return o;
@@ -486,6 +512,68 @@ static const struct {
 	{"show node", "role, address, data plane", show_node},
 };
 
+/* docs/dmm-protocol.md §11 (CMD): "relocate PREFIX [to NODE]". */
+static json_t *act_relocate(struct dmmd *d, const char *args)
+{
+	char ps[64] = "", to[64] = "";
+	struct dmm_prefix p;
+	struct dmm_addr a = {0};
+	int n = sscanf(args, "%63s to %63s", ps, to), rc;
+
+	if (d->cfg.role != DMMD_ROLE_CMD)
+		return json_pack("{s:s}", "error", "relocate: only a cmd relocates prefixes");
+	if (n < 1 || dmm_prefix_parse(ps, &p) != 0)
+		return json_pack("{s:s,s:s}", "error", "relocate: not a prefix", "prefix", ps);
+	if (n == 2 && dmm_addr_parse(to, &a) != 0)
+		return json_pack("{s:s,s:s}", "error", "relocate: --to is not an address", "to", to);
+	rc = dmm_cmd_relocate(d->role, &p, &a, dmm_io_now());
+	d->rearm(d);
+	if (rc == DMM_ERR_INVAL)
+		return json_pack(
+			"{s:s}", "error",
+			"relocate: the prefix is anchored at its MN's serving MAAR already, or --to is "
+			"not that MAAR");
+	if (rc < 0)
+		return json_pack("{s:s,s:s}", "error", "relocate: not started", "reason", dmm_strerror(rc));
+	return json_pack("{s:s,s:b}", "prefix", ps, "started", 1);
+}
+
+/* docs/dmm-protocol.md §11 (CMD): "drain NODE". */
+static json_t *act_drain(struct dmmd *d, const char *args)
+{
+	char as[64] = "";
+	struct dmm_addr a;
+	unsigned n;
+
+	if (d->cfg.role != DMMD_ROLE_CMD)
+		return json_pack("{s:s}", "error", "drain: only a cmd drains a MAAR");
+	if (sscanf(args, "%63s", as) != 1 || dmm_addr_parse(as, &a) != 0)
+		return json_pack("{s:s,s:s}", "error", "drain: not an address", "node", as);
+	n = dmm_cmd_drain(d->role, &a, dmm_io_now());
+	d->rearm(d);
+	return json_pack("{s:s,s:i}", "node", as, "relocations", (json_int_t)n);
+}
+
+/* Commands with arguments: the path, a space, the arguments. */
+static const struct {
+	const char *path;
+	json_t *(*handler)(struct dmmd *d, const char *args);
+} actions[] = {
+	{"relocate", act_relocate},
+	{"drain", act_drain},
+};
+
+static json_t *run_action(struct dmmd *d, const char *line)
+{
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		size_t n = strlen(actions[i].path);
+
+		if (strncmp(line, actions[i].path, n) == 0 && line[n] == ' ')
+			return actions[i].handler(d, line + n + 1);
+	}
+	return NULL;
+}
+
 static void on_client(void *ctx, int fd, uint32_t ev)
 {
 	struct dmmd *d = ctx;
@@ -519,11 +607,18 @@ static void on_client(void *ctx, int fd, uint32_t ev)
 	}
 	line[n] = 0;
 	line[strcspn(line, "\r\n")] = 0;
+	/* "events [N]": the connection stays open and follows the event stream (daemon/events.c). */
+	if (strncmp(line, "events", 6) == 0 && (line[6] == '\0' || line[6] == ' ')) {
+		dmmd_events_follow(d->events, c, (unsigned)strtoul(line + 6, NULL, 10));
+		return;
+	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(line, commands[i].path) == 0)
 			reply = commands[i].handler(d);
 	if (!reply && strncmp(line, "handover ", 9) == 0)
 		reply = ctl_handover(d, line + 9);
+	if (!reply)
+		reply = run_action(d, line);
 	if (!reply) {
 		json_t *list = json_array();
 
