@@ -378,7 +378,9 @@ void dmmd_obs_added(struct dmmd_obs *o, const struct dmm_intent *in, dmm_time_t 
 	if (forwards(in))
 		downlink_to(o, in->owner, s, in, now);
 	if (fresh && who_of(o->d, in->owner, &w))
-		binding_event(o, w.bcache && o->d->cfg.role == DMMD_ROLE_MAAR ? "anchor-created" : "binding-created",
+		binding_event(o,
+			      w.bcache && o->d->cfg.role == DMMD_ROLE_MAAR ? "anchor-created"
+									   : "binding-created",
 			      &w, s);
 }
 
@@ -449,7 +451,8 @@ void dmmd_obs_mh_out(struct dmmd_obs *o, const struct dmm_addr *dst, const uint8
 		struct dmmd_pending *p = &o->pend[pend_slot(dst, seq)];
 
 		/* A retransmission (§6.9.4) keeps the first sending time. */
-		if (p->sent && p->seq == seq && dmm_addr_eq(&p->peer, dst) && now - p->sent <= PENDING_MAX_AGE)
+		if (p->sent && p->seq == seq && dmm_addr_eq(&p->peer, dst) &&
+		    now - p->sent <= PENDING_MAX_AGE)
 			return;
 		*p = (struct dmmd_pending){.peer = *dst, .seq = seq, .sent = now};
 		return;

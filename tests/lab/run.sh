@@ -63,6 +63,10 @@ done
 for dp in ${LAB_RELOC:-kernel user}; do
 	run tests/lab/reloc.sh "$dp"
 done
+# RFC 5949 fast handover (predictive and reactive), LAB_FHO="user ..." picks the set-ups.
+for dp in ${LAB_FHO:-kernel user mixed}; do
+	run tests/lab/fho.sh "$dp"
+done
 run tests/lab/auth-attack.sh
 run tests/lab/auth-rollover.sh
 run tests/lab/prom.sh
