@@ -32,6 +32,7 @@ struct cmd {
 static int cmd_decode(int argc, char **argv);
 static int cmd_encode(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
+static int cmd_handover(int argc, char **argv);
 
 #define SHOW(w)                                                                                              \
 	static int cmd_show_##w(int argc, char **argv)                                                       \
@@ -99,6 +100,10 @@ static const struct cmd cmds[] = {
 	{"show node", "[-s SOCKET] [--json]", "role, address, data plane of the daemon", cmd_show_node},
 	{"show anchors", "[-s SOCKET] [--json]", "CMD: the MAARs with load, capacity and liveness (GAP1-3)",
 	 cmd_show_anchors},
+	{"handover", "MN-ID --to ADDRESS [-s SOCKET] [--json]",
+	 "MAG: the MN attached here is about to move to the MAG at ADDRESS (an\n"
+	 "access network's handover indication): RFC 5949 predictive fast handover",
+	 cmd_handover},
 	{"relocate", "PREFIX [--to NODE] [-s SOCKET] [--json]",
 	 "CMD: move the anchor of PREFIX to its MN's serving MAAR (NODE, if given,\n"
 	 "must be that MAAR's address), make-before-break (GAP1-1)",
@@ -107,10 +112,43 @@ static const struct cmd cmds[] = {
 	 "CMD: relocate every prefix anchored at the MAAR NODE (an address) to\n"
 	 "its MN's serving MAAR, e.g. before maintenance",
 	 cmd_drain},
+	{"events", "[-s SOCKET] [--json] [--replay N] [--count N]",
+	 "follow the event stream: bindings created, handed off, deleted; peers\n"
+	 "up and down; anchored prefixes released (--replay: the last N first)",
+	 dmmctl_events},
 	{"help", "", "show this text (the socket defaults to $DMMCTL_SOCKET)", cmd_help},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+/* dmmctl handover MN-ID --to ADDRESS: the daemon's "handover MN-ID to ADDRESS". */
+static int cmd_handover(int argc, char **argv)
+{
+	const char *sock = NULL, *mn = NULL, *to = NULL;
+	bool as_json = false;
+	char line[256];
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+			to = argv[++i];
+		else if ((strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "--socket") == 0) && i + 1 < argc)
+			sock = argv[++i];
+		else if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
+			as_json = true;
+		else if (!mn && argv[i][0] != '-')
+			mn = argv[i];
+		else {
+			fprintf(stderr, "dmmctl: handover: unknown argument %s\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (!mn || !to || strlen(mn) > 160 || strlen(to) > 64) {
+		fprintf(stderr, "usage: dmmctl handover MN-ID --to ADDRESS [-s SOCKET] [--json]\n");
+		return EXIT_USAGE;
+	}
+	snprintf(line, sizeof(line), "handover %s to %s", mn, to);
+	return dmmctl_command(sock, line, as_json);
+}
 
 static void usage(FILE *f)
 {

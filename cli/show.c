@@ -278,3 +278,36 @@ int dmmctl_request(const char *cmd, int argc, char **argv)
 	json_decref(j);
 	return rc;
 }
+
+int dmmctl_command(const char *sock, const char *cmd, bool as_json)
+{
+	char *reply;
+	json_t *j, *err;
+	json_error_t je;
+	int rc = 0;
+
+	if (!sock)
+		sock = getenv("DMMCTL_SOCKET");
+	reply = request(sock ? sock : "/run/dmmd-node.sock", cmd);
+	if (!reply)
+		return 2;
+	j = json_loads(reply, 0, &je);
+	if (!j) {
+		fprintf(stderr, "dmmctl: bad reply from dmmd: %s\n", je.text);
+		free(reply);
+		return 2;
+	}
+	err = json_object_get(j, "error");
+	if (as_json)
+		printf("%s\n", reply);
+	else if (err)
+		fprintf(stderr, "dmmctl: dmmd: %s%s%s\n", json_string_value(err),
+			json_object_get(j, "reason") ? ": " : "",
+			json_object_get(j, "reason") ? json_string_value(json_object_get(j, "reason")) : "");
+	else
+		object(j, 0);
+	rc = err ? 1 : 0;
+	json_decref(j);
+	free(reply);
+	return rc;
+}

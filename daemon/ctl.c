@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -20,8 +21,10 @@
 #include "dmm/err.h"
 #include "dmm/fmt.h"
 #include "auth.h"
+#include "dmm/mag.h"
 #include "dmm/mh.h"
 #include "dmmd.h"
+#include "ops.h"
 
 static json_t *j_addr(const struct dmm_addr *a)
 {
@@ -363,6 +366,28 @@ static void stats_rest(json_t *o, const struct dmmd *d, const struct dmm_pmip_st
 	json_object_set_new(o, "uptime", json_real((double)(dmm_io_now() - d->started) / 1e9));
 }
 
+/* What the data plane's BUFFER intents hold and dropped, as "buffer"; nothing for a backend without. */
+static void stats_buffer(json_t *o, const struct dmmd *d)
+{
+	struct dmm_dp_buf_stats st;
+	json_t *b;
+
+	if (!d->dpo->buf_stats || d->dpo->buf_stats(d->dp, &st) < 0)
+		return;
+	b = json_object();
+	set_count(b, "held-packets", st.held_packets);
+	set_count(b, "held-bytes", st.held_bytes);
+	set_count(b, "held-peak", st.held_peak);
+	set_count(b, "buffered", st.buffered);
+	set_count(b, "released", st.released);
+	set_count(b, "dropped-over-bound", st.dropped_full);
+	set_count(b, "dropped-too-old", st.dropped_age);
+	set_count(b, "limit-packets", st.limit_packets);
+	set_count(b, "limit-bytes", st.limit_bytes);
+	set_count(b, "limit-ms", st.limit_ms);
+	json_object_set_new(o, "buffer", b);
+}
+
 /* The role's own counters (a MAAR's, a CMD's) as "dmm"; nothing for a role without any. */
 static void stats_role(json_t *o, const struct dmmd *d)
 {
@@ -422,6 +447,7 @@ static json_t *show_stats(struct dmmd *d)
 	stats_by_kind(o, s);
 	stats_rest(o, d, s);
 	stats_role(o, d);
+	stats_buffer(o, d);
 	json_object_set_new(o, "auth", stats_auth(d));
 	json_object_set_new(o, "transitions", stats_transitions(&s->transitions));
 	return o;
@@ -441,6 +467,36 @@ static json_t *show_node(struct dmmd *d)
 	/* RFC 5847 §3.2: the counter this run sends, from the state file. */
 	json_object_set_new(o, "restart-counter", json_integer(dmmd_config_restart_counter(&d->cfg)));
 	return o;
+}
+
+/*
+ * "handover MN-ID to ADDRESS": the Handover indication of RFC 5949 §3
+ * (standing in for an access network's roam notice) for an MN attached to
+ * this MAG: a predictive fast handover to the MAG at ADDRESS.
+ */
+static json_t *ctl_handover(struct dmmd *d, const char *args)
+{
+	char mn[160], kw[8], to[64];
+	struct dmm_mnid id;
+	struct dmm_addr a;
+	int r;
+
+	if (d->ro != &dmm_mag_ops)
+		return json_pack("{s:s}", "error", "handover: only a MAG hands over (RFC 5949)");
+	if (sscanf(args, "%159s %7s %63s", mn, kw, to) != 3 || strcmp(kw, "to") != 0)
+		return json_pack("{s:s}", "error", "usage: handover MN-ID to ADDRESS");
+	if (dmm_mnid_parse(mn, &id) != 0)
+		return json_pack("{s:s,s:s}", "error", "handover: not an MN-ID", "mn-id", mn);
+	if (dmm_addr_parse(to, &a) != 0)
+		return json_pack("{s:s,s:s}", "error", "handover: not an IPv6 address", "to", to);
+	r = dmm_mag_handover(d->role, &id, &a, dmm_io_now());
+	if (d->rearm)
+		d->rearm(d);
+	if (r < 0)
+		return json_pack("{s:s,s:s}", "error", "handover refused", "reason",
+				 r == DMM_ERR_INVAL ? "fast handover off, or the MN is not registered here"
+						    : dmm_strerror(r));
+	return json_pack("{s:s,s:s,s:s}", "handover", "started", "mn-id", mn, "to", to);
 }
 
 static const struct {
@@ -551,9 +607,16 @@ static void on_client(void *ctx, int fd, uint32_t ev)
 	}
 	line[n] = 0;
 	line[strcspn(line, "\r\n")] = 0;
+	/* "events [N]": the connection stays open and follows the event stream (daemon/events.c). */
+	if (strncmp(line, "events", 6) == 0 && (line[6] == '\0' || line[6] == ' ')) {
+		dmmd_events_follow(d->events, c, (unsigned)strtoul(line + 6, NULL, 10));
+		return;
+	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(line, commands[i].path) == 0)
 			reply = commands[i].handler(d);
+	if (!reply && strncmp(line, "handover ", 9) == 0)
+		reply = ctl_handover(d, line + 9);
 	if (!reply)
 		reply = run_action(d, line);
 	if (!reply) {

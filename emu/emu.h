@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "dmm/fm.h"
 #include "dmm/hash.h"
@@ -169,6 +170,12 @@ enum emu_kind { EMU_LMA, EMU_MAG, EMU_MAAR, EMU_CMD, EMU_CN, EMU_ROUTER };
 static inline bool emu_is_role(unsigned kind)
 {
 	return kind <= EMU_CMD;
+}
+
+/* a == b, as two 64-bit compares (dmm_addr_eq() compares octet by octet). */
+static inline bool emu_addr_eq(const struct dmm_addr *a, const struct dmm_addr *b)
+{
+	return memcmp(a->b, b->b, 16) == 0;
 }
 
 /* MNs attach to these. */
@@ -511,8 +518,8 @@ struct emu {
 	bool stop_set;		   /* EV_STOP is in the queue */
 	/* tunnel ends named by intents, interned (dp.c) */
 	struct emu_iaddr *ia;
-	uint32_t nia, ia_cap, ia_last; /* ia_last: the last one looked up */
-	uint32_t *ia_map;	       /* index + 1, open addressing */
+	uint32_t nia, ia_cap, ia_last, ia_prev; /* the last one looked up, and the one before it */
+	uint32_t *ia_map;			/* index + 1, open addressing */
 	uint32_t ia_mask;
 };
 

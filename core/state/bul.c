@@ -23,6 +23,8 @@ static const struct keyed_layout layout = {
 	.off_nhnp = offsetof(struct dmm_bul_entry, n_hnp),
 	.off_hnp = offsetof(struct dmm_bul_entry, hnp),
 	.max_hnp = DMM_BUL_MAX_HNP,
+	.keep = {{offsetof(struct dmm_bul_entry, hnp), sizeof(((struct dmm_bul_entry *)0)->hnp)},
+		 {offsetof(struct dmm_bul_entry, anchors.a), sizeof(((struct dmm_bul_entry *)0)->anchors.a)}},
 };
 
 struct dmm_bul *dmm_bul_new(const struct dmm_alloc *a, uint32_t capacity, uint32_t prefix_capacity,

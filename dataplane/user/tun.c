@@ -276,22 +276,34 @@ static void queue_segments(struct dpu_worker *w, struct dpu_gso *g, uint32_t si)
 	}
 }
 
+/*
+ * A packet no TUN intent takes whose destination is delivered here (a
+ * released BUFFER, or one read during its flush): back to the kernel,
+ * whose route (or the flush route, user.c) sends it on the link. Whether
+ * it was.
+ */
+static bool deliver_back(struct dmm_dp *dp, int tun, const uint8_t *pkt, size_t len)
+{
+	struct dmm_addr dst;
+	uint32_t si;
+
+	memcpy(dst.b, pkt + 24, 16);
+	si = dpu_lookup(dp, DMM_FM_DST, &dst, 1u << DMM_FM_DELIVER, NULL);
+	if (si == NONE || !tun_write(tun, NULL, pkt, len))
+		return false;
+	dpu_count(dpu_slot(dp, si), len);
+	return true;
+}
+
 /* A packet held by BUFFER, released (daemon thread): classify again, one at a time. */
 static void classify_and_send_one(struct dmm_dp *dp, const uint8_t *pkt, size_t len)
 {
-	const unsigned deliver = 1u << DMM_FM_DELIVER;
 	uint32_t si = dpu_classify(dp, pkt);
 	struct sockaddr_in6 to = {.sin6_family = AF_INET6};
 	struct slot *s;
-	struct dmm_addr dst;
 
 	if (si == NONE) {
-		/* Destination now delivered here: the kernel's route takes it. */
-		memcpy(dst.b, pkt + 24, 16);
-		si = dpu_lookup(dp, DMM_FM_DST, &dst, deliver, NULL);
-		if (si != NONE && tun_write(dp->w[0].tun, NULL, pkt, len))
-			dpu_count(dpu_slot(dp, si), len);
-		else
+		if (!deliver_back(dp, dp->w[0].tun, pkt, len))
 			dpu_drop(dp, len);
 		return;
 	}
@@ -366,7 +378,10 @@ static void tun_one(struct dpu_worker *w, uint8_t *buf, size_t n, const struct v
 	}
 	si = dpu_classify(w->dp, p);
 	if (si == NONE) {
-		dpu_drop(w->dp, n);
+		/* During a BUFFER's flush its prefix may still reach the TUN: sent on behind the held packets. */
+		if (!__atomic_load_n(&w->dp->nflush, __ATOMIC_RELAXED) || gso ||
+		    !deliver_back(w->dp, w->tun, p, n))
+			dpu_drop(w->dp, n);
 		return;
 	}
 	if (gso && dpu_slot(w->dp, si)->in.action == DMM_FM_ENCAP)

@@ -112,8 +112,11 @@
 #define DP_TUN_BUF (DP_HDR + 65600) /* headroom + one TUN packet: a GSO packet is up to 64 KB */
 #define DP_TX_BUF 2048		    /* headroom + one packet of a released BUFFER */
 #define DP_RX_BUF 65600		    /* one raw datagram: anything a peer may send */
-#define DP_BUF_PACKETS 1024	    /* buffer pool, shared by all BUFFER intents */
-#define DP_BUF_PER_INTENT 64	    /* packets one BUFFER intent holds at most */
+#define DP_BUF_PACKETS 1024	    /* buffer pool, shared by all BUFFER intents: at least this */
+#define DP_BUF_POOL_MAX (1u << 17)  /* and at most this (buffer.c) */
+#define DP_BUF_PER_INTENT 256 /* packets one BUFFER intent holds at most, by default (cfg.buf_packets) */
+#define DP_BUF_BYTES 393216   /* octets, by default (cfg.buf_bytes) */
+#define DP_BUF_MS 1000	      /* age in ms, by default (cfg.buf_time_ms) */
 #define DP_BUF_SIZE DP_TX_BUF
 #define DP_HOP_LIMIT 64
 #define NONE UINT32_MAX
@@ -136,6 +139,7 @@ struct slot {
 	 * a chain; prev NONE: first in its bucket. A free slot is on the free list by next[DPU_BY_ID]. */
 	uint32_t next[2], prev[2];
 	uint32_t bhead, btail, bcount; /* held packets (pool indices) */
+	uint32_t bbytes;	       /* their octets */
 };
 
 /* An install or replace queued between begin and commit; err: the first refusal of its requests. */
@@ -148,6 +152,7 @@ struct dpu_pend {
 struct bufpkt {
 	uint32_t next;
 	uint32_t len;
+	uint64_t t; /* held at, ns of CLOCK_MONOTONIC */
 	uint8_t data[DP_BUF_SIZE];
 };
 
@@ -242,9 +247,20 @@ struct dmm_dp {
 	uint8_t lens[2][129];
 	uint8_t nlens[2];
 
-	/* buffer pool */
+	/* buffer pool: pool_used is the bump index (pages touched as packets come), then the free list */
 	struct bufpkt *pool;
-	uint32_t pool_free;
+	uint32_t pool_free, pool_n, pool_used;
+	uint64_t buf_lim_ns;
+	struct dmm_dp_buf_stats bst; /* under bufmu */
+	/*
+	 * BUFFER slots becoming DELIVER (user.c flush_*): the flush routes
+	 * (prefix dev link, table_base + 1) until the main routes switched;
+	 * nflush is also read by workers (atomic): packets for a flushed
+	 * prefix read from the TUN meanwhile are written back, not dropped.
+	 */
+	struct dmm_prefix *flush;
+	uint32_t nflush, capflush;
+	bool flush_rule; /* "iif <tun> lookup table_base + 1" installed */
 
 	/* drops not attributable to an intent (counters id 0); atomic */
 	uint64_t drop_packets, drop_bytes;
@@ -361,19 +377,32 @@ uint32_t dpu_classify(const struct dmm_dp *dp, const uint8_t *pkt);
 
 /* ---- buffer.c ---- */
 
-/* Allocate the pool (DP_BUF_PACKETS packets). 0 or -ENOMEM. */
+/*
+ * Allocate the pool (four intents' worth of cfg.buf_packets, within
+ * DP_BUF_PACKETS..DP_BUF_POOL_MAX; untouched until used) and set the
+ * bounds from cfg (0: DP_BUF_PER_INTENT, DP_BUF_BYTES, DP_BUF_MS). 0 or -ENOMEM.
+ */
 int dpu_buf_init(struct dmm_dp *dp);
 
 /*
  * Hold a copy of the packet a[0..alen) followed by b[0..blen) (b may be
- * NULL) on slot s (a BUFFER intent) and count it; full: drop it. Any
- * thread (bufmu).
+ * NULL) on slot s (a BUFFER intent) and count it. Over a bound of the
+ * slot (packets, bytes) or of the pool, the slot's oldest is dropped to
+ * make room; packets past the time bound are dropped first; all counted
+ * (dpu_buf_stats). Any thread (bufmu).
  */
 void dpu_buf_hold(struct dmm_dp *dp, struct slot *s, const uint8_t *a, size_t alen, const uint8_t *b,
 		  size_t blen);
 
-/* Take every packet held on slot i off it: the first pool index of the chain (next), or NONE. Takes bufmu. */
+/*
+ * Take every packet held on slot i off it: the first pool index of the
+ * chain (next), or NONE; those past the time bound are dropped (counted),
+ * the others counted as released. Takes bufmu.
+ */
 uint32_t dpu_buf_take(struct dmm_dp *dp, uint32_t i);
+
+/* What BUFFER intents hold and dropped (dataplane.h buf_stats). Takes bufmu. */
+int dpu_buf_stats(struct dmm_dp *dp, struct dmm_dp_buf_stats *st);
 
 /* Give pool packet b back. Takes bufmu. */
 void dpu_buf_put(struct dmm_dp *dp, uint32_t b);
@@ -444,6 +473,9 @@ int dpu_rt_route(struct dmm_dp *dp, bool add, uint32_t table, const struct dmm_p
 
 /* Add or delete the rule "from p iif lookup table_base"; queued like dpu_rt_route(). 0 or -errno. */
 int dpu_rt_rule(struct dmm_dp *dp, bool add, const struct dmm_prefix *p, const char *iif);
+
+/* Add or delete the rule "iif <tun> lookup table" at prio, at once (not batched). 0 or -errno. */
+int dpu_rt_iif_rule(struct dmm_dp *dp, bool add, uint32_t table, uint32_t prio);
 
 /* Dump kind (RTM_GETROUTE / RTM_GETRULE) and delete what carries our protocol marker. 0 or -errno. */
 int dpu_rt_flush(struct dmm_dp *dp, uint16_t kind);

@@ -7,7 +7,8 @@
 # plane with a relay CMD, bpf data plane with a proxy CMD;
 # LAB_DMM="kernel:relay ..." picks others), and the RFC 4285 authentication
 # tests tests/lab/auth-attack.sh (forged and replayed PBUs) and
-# tests/lab/auth-rollover.sh (key rollover by SIGHUP).
+# tests/lab/auth-rollover.sh (key rollover by SIGHUP), and tests/lab/prom.sh
+# (a Prometheus server scrapes LMA1, MAG1 and MAG2 through a handover).
 # Every lab signs its signalling (lab/lib.sh, lab_security).
 # Prints "lab: N passed, M failed" over all of them; exits 1 on a failure,
 # and at once, with the reason, when not root or a tool is missing.
@@ -64,6 +65,7 @@ for dp in ${LAB_RELOC:-kernel user}; do
 done
 run tests/lab/auth-attack.sh
 run tests/lab/auth-rollover.sh
+run tests/lab/prom.sh
 
 echo "lab: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
