@@ -93,15 +93,16 @@ int dmmd_usage_reopen(struct dmmd_usage *u)
 int dmmd_usage_write(struct dmmd_usage *u, const struct dmmd_usage_rec *r)
 {
 	char line[4096], t0[40], t1[40];
-	int n = snprintf(line, sizeof(line),
-			 "{\"record\":\"%s\",\"mn-id\":%s,\"prefixes\":%s,\"anchor\":%s,\"serving\":%s,"
-			 "\"start\":\"%s\",\"end\":\"%s\",\"duration\":%.6f,"
-			 "\"uplink-packets\":%" PRIu64 ",\"uplink-bytes\":%" PRIu64 ","
-			 "\"downlink-packets\":%" PRIu64 ",\"downlink-bytes\":%" PRIu64 ",\"reason\":\"%s\"}\n",
-			 r->kind, r->mnid, r->prefixes, r->anchor, r->serving,
-			 dmmd_rfc3339(r->start_wall, t0, sizeof(t0)), dmmd_rfc3339(r->end_wall, t1, sizeof(t1)),
-			 (double)(r->end_wall - r->start_wall) / 1e9, r->up_packets, r->up_bytes, r->down_packets,
-			 r->down_bytes, r->reason);
+	int n = snprintf(
+		line, sizeof(line),
+		"{\"record\":\"%s\",\"mn-id\":%s,\"prefixes\":%s,\"anchor\":%s,\"serving\":%s,"
+		"\"start\":\"%s\",\"end\":\"%s\",\"duration\":%.6f,"
+		"\"uplink-packets\":%" PRIu64 ",\"uplink-bytes\":%" PRIu64 ","
+		"\"downlink-packets\":%" PRIu64 ",\"downlink-bytes\":%" PRIu64 ",\"reason\":\"%s\"}\n",
+		r->kind, r->mnid, r->prefixes, r->anchor, r->serving,
+		dmmd_rfc3339(r->start_wall, t0, sizeof(t0)), dmmd_rfc3339(r->end_wall, t1, sizeof(t1)),
+		(double)(r->end_wall - r->start_wall) / 1e9, r->up_packets, r->up_bytes, r->down_packets,
+		r->down_bytes, r->reason);
 
 	if (n < 0 || (size_t)n >= sizeof(line)) {
 		u->failed++;
