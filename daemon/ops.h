@@ -198,7 +198,7 @@ struct dmmd_usage_rec {
 /* Write r as one line. 0, or -1 when it could not be written (counted). */
 int dmmd_usage_write(struct dmmd_usage *u, const struct dmmd_usage_rec *r);
 
-/* RFC 3339 UTC with microseconds of wall ns into buf (at least 32 octets); returns buf. */
+/* RFC 3339 UTC with microseconds of wall ns into buf (at least 32 octets); returns buf. Loop thread only. */
 char *dmmd_rfc3339(int64_t wall_ns, char *buf, size_t cap);
 
 /* --- metrics.c --- */
