@@ -89,7 +89,7 @@ $(BUILD)/daemon/%.o: daemon/%.c
 	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
 
 $(BUILD)/dmmd: $(DAEMON_OBJ) $(IO_OBJ) $(DP_OBJ) $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto -lbpf
+	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto -lbpf -lmicrohttpd -lpthread
 
 $(BUILD)/dp-tool: tests/dp/dp-tool.c $(DP_OBJ) $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lmnl -lnftables -lbpf
@@ -188,7 +188,8 @@ cli-test: all
 # dmmd in private namespaces (root): a CMD and a MAAR; the restart counter
 # across restarts (RFC 5847); a MAG with NAI MN-IDs at an NAI-only LMA;
 # per-peer heartbeat off; dmmctl's rendering of show stats; RFC 4285
-# authentication between a MAG and an LMA (forgeries, replay, key rollover).
+# authentication between a MAG and an LMA (forgeries, replay, key rollover);
+# /metrics (promtool), usage records and the event stream (docs/operations.md).
 daemon-test: all $(BUILD)/mh-send $(BUILD)/san/test_interop
 	@tests/daemon/render.sh
 	@tests/daemon/local.sh
@@ -197,6 +198,7 @@ daemon-test: all $(BUILD)/mh-send $(BUILD)/san/test_interop
 	@tests/daemon/heartbeat.sh
 	@tests/daemon/kernel-status.sh
 	@tests/daemon/auth.sh
+	@tests/daemon/ops.sh
 
 # Every dmmd config example in the docs is valid and lets a host register.
 docs-test: all
@@ -286,6 +288,7 @@ $(BUILD)/dmm-emu: $(EMU_OBJ) $(BUILD)/libdmm.a
 
 emu-test: $(BUILD)/dmm-emu
 	@tests/emu/run.sh $(BUILD)/dmm-emu
+	@tests/emu/fho.sh $(BUILD)/dmm-emu
 
 # The build dependencies first (installed as root, else named): a fresh
 # system with only a compiler lacks jansson.h.

@@ -112,6 +112,10 @@ static const struct cmd cmds[] = {
 	 "CMD: relocate every prefix anchored at the MAAR NODE (an address) to\n"
 	 "its MN's serving MAAR, e.g. before maintenance",
 	 cmd_drain},
+	{"events", "[-s SOCKET] [--json] [--replay N] [--count N]",
+	 "follow the event stream: bindings created, handed off, deleted; peers\n"
+	 "up and down; anchored prefixes released (--replay: the last N first)",
+	 dmmctl_events},
 	{"help", "", "show this text (the socket defaults to $DMMCTL_SOCKET)", cmd_help},
 };
 

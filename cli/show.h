@@ -17,4 +17,7 @@ int dmmctl_request(const char *cmd, int argc, char **argv);
  */
 int dmmctl_command(const char *sock, const char *cmd, bool as_json);
 
+/* dmmctl events: follow dmmd's event stream (cli/events.c). */
+int dmmctl_events(int argc, char **argv);
+
 #endif

@@ -47,6 +47,7 @@
  */
 #include <string.h>
 
+#include "dmm/addrtab.h"
 #include "dmm/err.h"
 #include "dmm/fm.h"
 #include "dmm/hash.h"
@@ -110,11 +111,8 @@ struct dmm_fm {
 	uint32_t nhead;
 	struct fm_home *home; /* with head: one per owner slot */
 	uint32_t home_hi;     /* homes [home_hi, nhead) were never used */
-	/* The addresses of the tunnel ends: each once, with the records that name it. */
-	struct dmm_addr *addr;
-	uint32_t *addr_refs; /* 0: free slot */
-	uint32_t addr_cap, addr_free, addr_fresh;
-	struct dmm_hidx addr_idx;
+	/* The addresses of the tunnel ends: each once, with the records that name it (keys from trusted peers). */
+	struct dmm_addrtab addrs;
 	/* What dmm_fm_get() and the walks return: a few intents built from records, in turn. */
 	struct dmm_intent *views;
 	unsigned view_next;
@@ -130,77 +128,25 @@ static bool same_owner(struct dmm_handle a, struct dmm_handle b)
 	return a.idx == b.idx && a.gen == b.gen;
 }
 
-/* --- the address table --- */
-
-static uint32_t addr_hash(const struct dmm_addr *a)
-{
-	uint64_t hi, lo;
-
-	memcpy(&hi, a->b, 8);
-	memcpy(&lo, a->b + 8, 8);
-	return (uint32_t)dmm_hash_u64(hi ^ dmm_hash_u64(lo));
-}
+/* --- the address table (addrtab.h) --- */
 
 static const struct dmm_addr *addr_of(const struct dmm_fm *fm, uint16_t n)
 {
-	static const struct dmm_addr zero;
-
-	return n ? &fm->addr[n - 1] : &zero;
-}
-
-/* The number of address a, 0 for the zero address, or FM_NONE when it is not in the table. */
-static uint32_t addr_find(const struct dmm_fm *fm, const struct dmm_addr *a)
-{
-	uint32_t h, pos, r;
-
-	if (dmm_addr_is_zero(a))
-		return 0;
-	h = addr_hash(a);
-	for (r = dmm_hidx_first(&fm->addr_idx, h, &pos); r != DMM_HIDX_NONE;
-	     r = dmm_hidx_next(&fm->addr_idx, h, &pos))
-		if (dmm_addr_eq(&fm->addr[r], a))
-			return r + 1;
-	return FM_NONE;
+	return dmm_addrtab_get(&fm->addrs, n);
 }
 
 /* One more record names a: its number (0 for the zero address), or FM_NONE when the table is full. */
 static uint32_t addr_hold(struct dmm_fm *fm, const struct dmm_addr *a)
 {
-	uint32_t n = addr_find(fm, a), r;
+	uint32_t n = dmm_addrtab_hold(&fm->addrs, a);
 
-	if (n == 0)
-		return 0;
-	if (n != FM_NONE) {
-		fm->addr_refs[n - 1]++;
-		return n;
-	}
-	if (fm->addr_free == FM_NONE && fm->addr_fresh < fm->addr_cap) {
-		/* The next slot never used joins the free list: its octets link none after it. */
-		r = fm->addr_fresh++;
-		memcpy(fm->addr[r].b, &fm->addr_free, sizeof(fm->addr_free));
-		fm->addr_free = r;
-	}
-	r = fm->addr_free;
-	if (r == FM_NONE || dmm_hidx_insert(&fm->addr_idx, addr_hash(a), r) != 0)
-		return FM_NONE;
-	/* A free slot's address octets hold the next free one. */
-	memcpy(&fm->addr_free, fm->addr[r].b, sizeof(fm->addr_free));
-	fm->addr[r] = *a;
-	fm->addr_refs[r] = 1;
-	return r + 1;
+	return n == DMM_ADDRTAB_FULL ? FM_NONE : n;
 }
 
 /* A record that named address n is gone. */
 static void addr_drop(struct dmm_fm *fm, uint16_t n)
 {
-	uint32_t r = (uint32_t)n - 1;
-
-	if (n == 0 || --fm->addr_refs[r])
-		return;
-	(void)dmm_hidx_remove(&fm->addr_idx, addr_hash(&fm->addr[r]), r);
-	memset(&fm->addr[r], 0, sizeof(fm->addr[r]));
-	memcpy(fm->addr[r].b, &fm->addr_free, sizeof(fm->addr_free));
-	fm->addr_free = r;
+	dmm_addrtab_drop(&fm->addrs, n);
 }
 
 /* --- slots: records and home places --- */
@@ -353,13 +299,11 @@ static void rec_release(struct dmm_fm *fm, struct fm_rec *r)
 /* The address table and the views: 0 or DMM_ERR_NOMEM. addrs: the intents the table holds at most. */
 static int alloc_addrs(struct dmm_fm *fm, const struct dmm_alloc *a, uint64_t intents)
 {
-	fm->addr_cap = intents + 2 < FM_ADDR_MAX ? (uint32_t)intents + 2 : FM_ADDR_MAX;
-	fm->addr = a->zalloc(a->ctx, sizeof(*fm->addr) * fm->addr_cap);
-	fm->addr_refs = a->zalloc(a->ctx, sizeof(*fm->addr_refs) * fm->addr_cap);
+	uint32_t cap = intents + 2 < FM_ADDR_MAX ? (uint32_t)intents + 2 : FM_ADDR_MAX;
+
 	fm->views = a->zalloc(a->ctx, sizeof(*fm->views) * FM_VIEWS);
-	if (!fm->addr || !fm->addr_refs || !fm->views || dmm_hidx_init(&fm->addr_idx, a, fm->addr_cap) != 0)
+	if (!fm->views || dmm_addrtab_init(&fm->addrs, a, cap, 0) != 0)
 		return DMM_ERR_NOMEM;
-	fm->addr_free = FM_NONE;
 	return 0;
 }
 
@@ -367,14 +311,10 @@ static void free_parts(struct dmm_fm *fm)
 {
 	const struct dmm_alloc *a = &fm->alloc;
 
-	dmm_hidx_fini(&fm->addr_idx, a);
+	dmm_addrtab_fini(&fm->addrs, a);
 	dmm_hidx_fini(&fm->owners, a);
 	if (fm->views)
 		a->free(a->ctx, fm->views);
-	if (fm->addr_refs)
-		a->free(a->ctx, fm->addr_refs);
-	if (fm->addr)
-		a->free(a->ctx, fm->addr);
 	if (fm->home)
 		a->free(a->ctx, fm->home);
 	if (fm->head)
@@ -487,8 +427,7 @@ size_t dmm_fm_bytes(const struct dmm_fm *fm)
 {
 	return sizeof(*fm) + sizeof(*fm->rec) * (size_t)fm->capacity + dmm_hidx_bytes(&fm->owners) +
 	       (sizeof(*fm->head) + (fm->home ? sizeof(*fm->home) : 0)) * (size_t)fm->nhead +
-	       (sizeof(*fm->addr) + sizeof(*fm->addr_refs)) * (size_t)fm->addr_cap +
-	       dmm_hidx_bytes(&fm->addr_idx) + sizeof(*fm->views) * FM_VIEWS;
+	       dmm_addrtab_bytes(&fm->addrs) + sizeof(*fm->views) * FM_VIEWS;
 }
 
 size_t dmm_fm_bytes_per_intent(const struct dmm_fm *fm)

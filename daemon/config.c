@@ -5,6 +5,7 @@
  * type and range, unknown fields are refused, and the first error is
  * reported as "<json path>: <reason>".
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -724,20 +726,22 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 
 /*
  * RFC 5949 fast handover of a MAG ("fast-handover"): enabled, reactive,
- * hold, hi-wait and mn-wait in ms, neighbours (the MAGs an NMAG asks for
+ * early-registration, hold, hi-wait and mn-wait in ms, neighbours (the MAGs an NMAG asks for
  * an unknown MN's context).
  */
 static int parse_fho(struct ctx *c, json_t *o, struct dmm_mag_fho_cfg *f)
 {
-	static const char *const keys[] = {"enabled", "reactive",   "hold", "hi-wait",
-					   "mn-wait", "neighbours", NULL};
+	static const char *const keys[] = {"enabled", "reactive", "early-registration", "hold",
+					   "hi-wait", "mn-wait",  "neighbours",		NULL};
 	json_t *a, *v;
 	size_t i;
 
 	if (!json_is_object(o))
 		return fail(c, NULL, "expected an object");
 	if (only(c, o, keys) < 0 || get_bool(c, o, "enabled", &f->enabled) < 0 ||
-	    get_bool(c, o, "reactive", &f->reactive) < 0 || get_ms(c, o, "hold", &f->hold, 10, 60000) < 0 ||
+	    get_bool(c, o, "reactive", &f->reactive) < 0 ||
+	    get_bool(c, o, "early-registration", &f->early_reg) < 0 ||
+	    get_ms(c, o, "hold", &f->hold, 10, 60000) < 0 ||
 	    get_ms(c, o, "hi-wait", &f->hi_wait, 1, 10000) < 0 ||
 	    get_ms(c, o, "mn-wait", &f->mn_wait, 10, 600000) < 0)
 		return -1;
@@ -838,6 +842,7 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 					   "timestamp-based",
 					   "prefix-valid-lifetime",
 					   "anchored-table", /* docs/dmm-protocol.md §11 */
+					   "relocate-after",
 					   "routed-table",
 					   ACCESS_KEYS,
 					   NULL};
@@ -858,6 +863,7 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_ms(c, o, "detach-grace", &m->detach_grace, 0, 3600000) < 0 ||
 	    get_u32(c, o, "prefix-valid-lifetime", &m->prefix_valid_s, 0, 262140) < 0 ||
 	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 || parse_access(c, o, cfg) < 0 ||
+	    get_ms(c, o, "relocate-after", &m->relocate_after, 0, 86400000) < 0 ||
 	    get_u32(c, o, "anchored-table", &cfg->anchored_table, 0, 0xfffffffeu) < 0 ||
 	    get_u32(c, o, "routed-table", &cfg->routed_table, 0, 0xfffffffeu) < 0)
 		return -1;
@@ -933,6 +939,92 @@ static int parse_cmd(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	return 0;
 }
 
+/* --- dmm:node/monitoring (docs/operations.md) --- */
+
+static const struct {
+	const char *name;
+	int facility;
+} facilities[] = {
+	{"daemon", LOG_DAEMON}, {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
+	{"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+	{"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+};
+
+/* metrics: {"address": "::1", "port": 9437}; its presence turns /metrics on. */
+static int parse_metrics(struct ctx *c, json_t *o, struct dmmd_monitoring_cfg *m)
+{
+	static const char *const keys[] = {"address", "port", NULL};
+	uint32_t port = m->metrics_port;
+	unsigned char buf[16];
+
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0 ||
+	    get_str(c, o, "address", m->metrics_address, sizeof(m->metrics_address), false) < 0 ||
+	    get_u32(c, o, "port", &port, 1, 65535) < 0)
+		return -1;
+	if (inet_pton(AF_INET6, m->metrics_address, buf) != 1 &&
+	    inet_pton(AF_INET, m->metrics_address, buf) != 1)
+		return fail(c, "address", "'%s' is not an IPv6 or IPv4 address", m->metrics_address);
+	m->metrics_port = (uint16_t)port;
+	m->metrics = true;
+	return 0;
+}
+
+/* usage-records: {"file": PATH} or {"syslog-facility": NAME}, one of them. */
+static int parse_usage(struct ctx *c, json_t *o, struct dmmd_monitoring_cfg *m)
+{
+	static const char *const keys[] = {"file", "syslog-facility", NULL};
+	char f[16] = "";
+
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0 || get_str(c, o, "file", m->usage_file, sizeof(m->usage_file), false) < 0 ||
+	    get_str(c, o, "syslog-facility", f, sizeof(f), false) < 0)
+		return -1;
+	if (*m->usage_file && *f)
+		return fail(c, NULL, "file and syslog-facility: give one of them");
+	if (!*m->usage_file && !*f)
+		return fail(c, NULL, "give file or syslog-facility");
+	for (size_t i = 0; *f && i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (strcmp(f, facilities[i].name) == 0)
+			m->usage_syslog = facilities[i].facility;
+	if (*f && m->usage_syslog < 0)
+		return fail(c, "syslog-facility", "'%s' is not one of daemon, local0 .. local7", f);
+	return 0;
+}
+
+static int parse_monitoring(struct ctx *c, json_t *node, struct dmmd_monitoring_cfg *m)
+{
+	static const char *const keys[] = {"metrics", "usage-records", NULL};
+	json_t *o = json_object_get(node, "monitoring"), *v;
+	size_t n;
+
+	if (!o)
+		return 0;
+	n = push(c, "monitoring");
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0)
+		return -1;
+	if ((v = json_object_get(o, "metrics")) != NULL) {
+		size_t k = push(c, "metrics");
+
+		if (parse_metrics(c, v, m) < 0)
+			return -1;
+		pop(c, k);
+	}
+	if ((v = json_object_get(o, "usage-records")) != NULL) {
+		size_t k = push(c, "usage-records");
+
+		if (parse_usage(c, v, m) < 0)
+			return -1;
+		pop(c, k);
+	}
+	pop(c, n);
+	return 0;
+}
+
 static void defaults(struct dmmd_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -957,6 +1049,9 @@ static void defaults(struct dmmd_config *cfg)
 	cfg->buffer_packets = 256;
 	cfg->buffer_bytes = 393216;
 	cfg->buffer_time_ms = 1000;
+	strcpy(cfg->mon.metrics_address, "::1");
+	cfg->mon.metrics_port = 9437;
+	cfg->mon.usage_syslog = -1;
 }
 
 /* The role: one of lma, mag, maar, cmd. */
@@ -1095,6 +1190,7 @@ int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size
 					   "mobile-nodes",
 					   "default-profile",
 					   "security",
+					   "monitoring",
 					   NULL};
 	struct ctx c = {err, errlen, ""};
 	struct dmmd_config cfg;
@@ -1116,7 +1212,7 @@ int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size
 	strcpy(c.path, "dmm:node");
 	if (only(&c, node, keys) < 0 || parse_node(&c, node, &cfg) < 0 || parse_shared(&c, node, &cfg) < 0 ||
 	    parse_role_container(&c, node, &cfg) < 0 || parse_profiles(&c, node, &cfg) < 0 ||
-	    parse_security(&c, node, &cfg) < 0)
+	    parse_security(&c, node, &cfg) < 0 || parse_monitoring(&c, node, &cfg.mon) < 0)
 		goto out;
 	*out = cfg;
 	ret = 0;
@@ -1241,6 +1337,9 @@ int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_conf
 		what = "state-file";
 	else if (old->anchored_table != new->anchored_table || old->routed_table != new->routed_table)
 		what = "maar anchored-table or routed-table";
+	else if (old->mon.metrics != new->mon.metrics || old->mon.metrics_port != new->mon.metrics_port ||
+		 strcmp(old->mon.metrics_address, new->mon.metrics_address) != 0)
+		what = "monitoring/metrics";
 	else if (old->role == DMMD_ROLE_LMA &&
 		 (old->lma.npool != new->lma.npool || old->lma.hnp_len != new->lma.hnp_len ||
 		  memcmp(old->lma.pool, new->lma.pool, sizeof(old->lma.pool)) != 0 ||

@@ -63,6 +63,15 @@ struct dmmd_peer_cfg {
 	bool heartbeat; /* false: never send this peer Heartbeat Requests (RFC 5847) */
 };
 
+/* dmm:node/monitoring (docs/operations.md): metrics over HTTP, usage records. */
+struct dmmd_monitoring_cfg {
+	bool metrics;			      /* metrics container present: serve /metrics */
+	char metrics_address[64];	      /* IPv6 or IPv4 literal, "::1" by default */
+	uint16_t metrics_port;		      /* 9437 by default */
+	char usage_file[DMMD_STATE_PATH_MAX]; /* usage records appended here ("": none) */
+	int usage_syslog;		      /* syslog facility (LOG_LOCAL0, ...), or -1: none */
+};
+
 struct dmmd_config {
 	char name[64];
 	enum dmmd_role role;
@@ -118,6 +127,7 @@ struct dmmd_config {
 	 * watches. 0: none.
 	 */
 	uint32_t anchored_table, routed_table;
+	struct dmmd_monitoring_cfg mon;
 };
 
 /*

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +24,7 @@
 #include "dmm/mag.h"
 #include "dmm/mh.h"
 #include "dmmd.h"
+#include "ops.h"
 
 static json_t *j_addr(const struct dmm_addr *a)
 {
@@ -364,6 +366,28 @@ static void stats_rest(json_t *o, const struct dmmd *d, const struct dmm_pmip_st
 	json_object_set_new(o, "uptime", json_real((double)(dmm_io_now() - d->started) / 1e9));
 }
 
+/* What the data plane's BUFFER intents hold and dropped, as "buffer"; nothing for a backend without. */
+static void stats_buffer(json_t *o, const struct dmmd *d)
+{
+	struct dmm_dp_buf_stats st;
+	json_t *b;
+
+	if (!d->dpo->buf_stats || d->dpo->buf_stats(d->dp, &st) < 0)
+		return;
+	b = json_object();
+	set_count(b, "held-packets", st.held_packets);
+	set_count(b, "held-bytes", st.held_bytes);
+	set_count(b, "held-peak", st.held_peak);
+	set_count(b, "buffered", st.buffered);
+	set_count(b, "released", st.released);
+	set_count(b, "dropped-over-bound", st.dropped_full);
+	set_count(b, "dropped-too-old", st.dropped_age);
+	set_count(b, "limit-packets", st.limit_packets);
+	set_count(b, "limit-bytes", st.limit_bytes);
+	set_count(b, "limit-ms", st.limit_ms);
+	json_object_set_new(o, "buffer", b);
+}
+
 /* The role's own counters (a MAAR's, a CMD's) as "dmm"; nothing for a role without any. */
 static void stats_role(json_t *o, const struct dmmd *d)
 {
@@ -423,6 +447,7 @@ static json_t *show_stats(struct dmmd *d)
 	stats_by_kind(o, s);
 	stats_rest(o, d, s);
 	stats_role(o, d);
+	stats_buffer(o, d);
 	json_object_set_new(o, "auth", stats_auth(d));
 	json_object_set_new(o, "transitions", stats_transitions(&s->transitions));
 	return o;
@@ -504,9 +529,10 @@ static json_t *act_relocate(struct dmmd *d, const char *args)
 	rc = dmm_cmd_relocate(d->role, &p, &a, dmm_io_now());
 	d->rearm(d);
 	if (rc == DMM_ERR_INVAL)
-		return json_pack("{s:s}", "error",
-				 "relocate: the prefix is anchored at its MN's serving MAAR already, or --to is "
-				 "not that MAAR");
+		return json_pack(
+			"{s:s}", "error",
+			"relocate: the prefix is anchored at its MN's serving MAAR already, or --to is "
+			"not that MAAR");
 	if (rc < 0)
 		return json_pack("{s:s,s:s}", "error", "relocate: not started", "reason", dmm_strerror(rc));
 	return json_pack("{s:s,s:b}", "prefix", ps, "started", 1);
@@ -581,6 +607,11 @@ static void on_client(void *ctx, int fd, uint32_t ev)
 	}
 	line[n] = 0;
 	line[strcspn(line, "\r\n")] = 0;
+	/* "events [N]": the connection stays open and follows the event stream (daemon/events.c). */
+	if (strncmp(line, "events", 6) == 0 && (line[6] == '\0' || line[6] == ' ')) {
+		dmmd_events_follow(d->events, c, (unsigned)strtoul(line + 6, NULL, 10));
+		return;
+	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(line, commands[i].path) == 0)
 			reply = commands[i].handler(d);

@@ -21,6 +21,10 @@
 struct dmmd_access;
 struct dmmd_auth;
 struct dmmd_anchored;
+struct dmmd_obs;
+struct dmmd_events;
+struct dmmd_usage;
+struct dmmd_metrics;
 
 struct dmmd {
 	struct dmmd_config cfg;
@@ -37,9 +41,14 @@ struct dmmd {
 	struct dmm_log log;
 	int ctl_fd;
 	int sig_fd;
-	struct dmmd_access *access; /* access-side roles only (MAG, MAAR) */
-	struct dmmd_auth *auth;	    /* RFC 4285 associations (daemon/auth.h) */
+	struct dmmd_access *access;	/* access-side roles only (MAG, MAAR) */
+	struct dmmd_auth *auth;		/* RFC 4285 associations (daemon/auth.h) */
 	struct dmmd_anchored *anchored; /* MAAR: anchored and routed tables (daemon/anchored.h), or NULL */
+	/* Operations (daemon/ops.h): sessions and histograms, events, usage records, /metrics. */
+	struct dmmd_obs *obs;
+	struct dmmd_events *events;
+	struct dmmd_usage *usage;     /* NULL: no usage records */
+	struct dmmd_metrics *metrics; /* NULL: no /metrics */
 	/* Set by main.c: re-arm the loop's timer after the role was driven from outside it. */
 	void (*rearm)(struct dmmd *d);
 	bool stop;

@@ -39,6 +39,7 @@
 #include "anchored.h"
 #include "auth.h"
 #include "dmmd.h"
+#include "ops.h"
 #include "restart.h"
 
 #define COUNTER_SYNC (1 * DMM_SECOND)
@@ -88,6 +89,7 @@ static struct {
 	uint32_t mapcap, nmap, gen;
 	uint32_t *rids;
 	unsigned nrids, caprids;
+	dmm_time_t rx_at; /* when the messages being handled were received */
 } burst = {.cur = -1};
 
 /*
@@ -145,7 +147,8 @@ static enum dmm_log_level level_of(const char *s)
  * that nothing changes it afterwards and its Replay Protection
  * timestamps go out in order. One that cannot be signed is not sent.
  */
-static void mh_send(struct dmmd *d, const struct dmm_addr *dst, uint8_t *buf, size_t len, size_t cap)
+static void mh_send(struct dmmd *d, const struct dmm_addr *dst, uint8_t *buf, size_t len, size_t cap,
+		    dmm_time_t rx_at)
 {
 	int n = dmmd_auth_tx(d->auth, &d->cfg.address, dst, buf, cap, len, dmmd_auth_ntp_now());
 
@@ -154,7 +157,8 @@ static void mh_send(struct dmmd *d, const struct dmm_addr *dst, uint8_t *buf, si
 			 len > 2 ? buf[2] : 0, dmm_strerror(n));
 		return;
 	}
-	dmm_mhsock_send(&d->mh, dst, buf, (size_t)n);
+	if (dmm_mhsock_send(&d->mh, dst, buf, (size_t)n) == 0)
+		dmmd_obs_mh_out(d->obs, dst, buf, (size_t)n, rx_at, dmm_io_now());
 }
 
 static void env_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
@@ -176,7 +180,7 @@ static void env_send(void *ctx, const struct dmm_addr *src, const struct dmm_add
 		return;
 	}
 	memcpy(copy, buf, len);
-	mh_send(d, dst, copy, len, sizeof(copy));
+	mh_send(d, dst, copy, len, sizeof(copy), burst.cur >= 0 ? burst.rx_at : 0);
 }
 
 static uint32_t imap_slot(uint32_t id, uint32_t cap)
@@ -245,8 +249,11 @@ static int dp_result(struct dmmd *d, const struct dmm_intent *in, int rc)
 static int dp_install(void *ctx, const struct dmm_intent *in)
 {
 	struct dmmd *d = ctx;
+	int rc = dp_result(d, in, d->dpo->install(d->dp, in));
 
-	return dp_result(d, in, d->dpo->install(d->dp, in));
+	if (rc == 0)
+		dmmd_obs_added(d->obs, in, dmm_io_now());
+	return rc;
 }
 
 /* A handoff: the backend swaps the forwarding in one step (fm.h). */
@@ -254,6 +261,7 @@ static int dp_replace(void *ctx, const struct dmm_intent *old, const struct dmm_
 {
 	struct dmmd *d = ctx;
 
+	dmmd_obs_replacing(d->obs, old, in, dmm_io_now()); /* reads old's counters first */
 	return dp_result(d, in, d->dpo->replace(d->dp, old, in));
 }
 
@@ -261,6 +269,7 @@ static void dp_remove(void *ctx, const struct dmm_intent *in)
 {
 	struct dmmd *d = ctx;
 
+	dmmd_obs_removing(d->obs, in, dmm_io_now()); /* reads its counters first */
 	d->dpo->remove(d->dp, in);
 }
 
@@ -401,6 +410,7 @@ static void rearm(struct dmmd *d)
 {
 	dmm_time_t t = d->ro->next_deadline(d->role);
 
+	dmmd_obs_peers(d->obs); /* the role was just driven: peers that went up or down */
 	if (next_sync < t)
 		t = next_sync;
 	dmm_loop_set_deadline(d->loop, t, on_deadline, d);
@@ -492,7 +502,7 @@ static void burst_end(struct dmmd *d)
 
 		if (h->msg >= 0 && burst.refused[h->msg])
 			pba_refused(h->buf, h->len);
-		mh_send(d, &h->dst, h->buf, h->len, sizeof(h->buf));
+		mh_send(d, &h->dst, h->buf, h->len, sizeof(h->buf), h->msg >= 0 ? burst.rx_at : 0);
 	}
 	burst.nheld = 0;
 }
@@ -537,11 +547,14 @@ static void on_mh(void *ctx, int fd, uint32_t ev)
 		if (n <= 0)
 			break;
 		batched = burst_begin(d);
+		burst.rx_at = dmm_io_now();
 		for (int i = 0; i < n; i++) {
 			burst.cur = i;
-			if (rx[i].len > 0 && mh_verified(d, &rx[i]))
-				d->ro->recv(d->role, &rx[i].src, &rx[i].dst, rx[i].buf, (size_t)rx[i].len,
-					    dmm_io_now());
+			if (rx[i].len <= 0 || !mh_verified(d, &rx[i]))
+				continue;
+			dmmd_obs_mh_in(d->obs, &rx[i].src, rx[i].buf, (size_t)rx[i].len, burst.rx_at);
+			d->ro->recv(d->role, &rx[i].src, &rx[i].dst, rx[i].buf, (size_t)rx[i].len,
+				    dmm_io_now());
 		}
 		burst.cur = -1;
 		if (batched)
@@ -585,6 +598,28 @@ static void apply_peer_settings(struct dmmd *d)
 	for (uint32_t i = 0; i < n; i++)
 		dmm_logf(&d->log, DMM_LOG_INFO, DMM_LC_CFG, "peer %s: heartbeat off",
 			 dmm_addr_str(&off[i], a));
+}
+
+/*
+ * The usage records of the config (docs/operations.md), opened anew; the
+ * old stream stays when the new one cannot be opened. A reload reopens
+ * the file even when its name did not change (log rotation).
+ */
+static void open_usage(struct dmmd *d)
+{
+	const struct dmmd_monitoring_cfg *m = &d->cfg.mon;
+	struct dmmd_usage *u = NULL;
+
+	if (*m->usage_file || m->usage_syslog >= 0) {
+		u = dmmd_usage_open(*m->usage_file ? m->usage_file : NULL, m->usage_syslog);
+		if (!u) {
+			dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "usage records: %s: %s", m->usage_file,
+				 strerror(errno));
+			return;
+		}
+	}
+	dmmd_usage_close(d->usage);
+	d->usage = u;
 }
 
 static void reload(struct dmmd *d)
@@ -641,6 +676,7 @@ static void reload(struct dmmd *d)
 		dmmd_config_free(&oc);
 	}
 	d->log.max_level = level_of(d->cfg.log_level);
+	open_usage(d);
 	d->reloads_ok++;
 	dmm_logf(&d->log, DMM_LOG_INFO, DMM_LC_CFG, "config reloaded from %s", d->cfg_path);
 	rearm(d);
@@ -848,9 +884,47 @@ static int start_auth(struct dmmd *d)
 	return 0;
 }
 
+/* The observer and the event stream (before the role: it may send at once), the usage records. */
+static int start_ops(struct dmmd *d)
+{
+	d->obs = dmmd_obs_new(d);
+	d->events = dmmd_events_new(d->loop);
+	if (!d->obs || !d->events) {
+		fprintf(stderr, "dmmd: out of memory\n");
+		return -1;
+	}
+	open_usage(d);
+	if ((*d->cfg.mon.usage_file || d->cfg.mon.usage_syslog >= 0) && !d->usage) {
+		fprintf(stderr, "dmmd: usage records: %s: %s\n", d->cfg.mon.usage_file, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* /metrics (docs/operations.md), once the role exists. */
+static int start_metrics(struct dmmd *d)
+{
+	char err[256];
+
+	if (!d->cfg.mon.metrics)
+		return 0;
+	d->metrics = dmmd_metrics_start(d, err, sizeof(err));
+	if (!d->metrics) {
+		fprintf(stderr, "dmmd: metrics: %s\n", err);
+		return -1;
+	}
+	dmm_logf(&d->log, DMM_LOG_INFO, DMM_LC_CFG, "metrics on http://%s%s%s:%u/metrics",
+		 strchr(d->cfg.mon.metrics_address, ':') ? "[" : "", d->cfg.mon.metrics_address,
+		 strchr(d->cfg.mon.metrics_address, ':') ? "]" : "", d->cfg.mon.metrics_port);
+	return 0;
+}
+
 /* Remove everything in the reverse order of its making; accepts a half-started daemon. */
 static void shut_down(struct dmmd *d)
 {
+	dmmd_metrics_stop(d->metrics);
+	d->metrics = NULL;
+	d->stop = true; /* the usage records of the bindings removed now say "shutdown" */
 	dmmd_ctl_close(d);
 	if (d->access)
 		dmmd_access_close(d->access);
@@ -865,6 +939,9 @@ static void shut_down(struct dmmd *d)
 	dmmd_anchored_close(d->anchored); /* withdraws every anchored prefix */
 	if (d->dp)
 		d->dpo->close(d->dp); /* removes its routes, rules and devices */
+	dmmd_usage_close(d->usage);
+	dmmd_events_free(d->events);
+	dmmd_obs_free(d->obs);
 	dmm_mhsock_close(&d->mh);
 	if (d->auth)
 		dmmd_auth_clear(d->auth);
@@ -911,7 +988,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dmmd: %s\n", err);
 		goto out;
 	}
-	if (start_counter(&d) < 0 || start_auth(&d) < 0 || open_io(&d) < 0 || start_role(&d) < 0)
+	if (start_counter(&d) < 0 || start_auth(&d) < 0 || start_ops(&d) < 0 || open_io(&d) < 0 ||
+	    start_role(&d) < 0 || start_metrics(&d) < 0)
 		goto out;
 	apply_peer_settings(&d);
 	/* A role without intents (the CMD keeps location only) has no data plane to speak of. */

@@ -367,6 +367,9 @@ struct emu_mn {
 	struct emu_mn_pfx *pfx;
 	uint8_t npfx, pfx_cap;
 	dmm_time_t attached_at;
+	/* RFC 5949 predictive mode: the handover indication went out; the MAG it named */
+	bool fho_announced;
+	uint32_t fho_next;
 	uint64_t sig_initial; /* MH messages before the first move */
 	bool initial_done;
 };
@@ -465,10 +468,15 @@ struct emu_cfg {
 	dmm_time_t sample_every;
 };
 
+/* RFC 5949 fast handover between the MAGs (--fho): none, predictive or reactive. */
+enum emu_fho { EMU_FHO_NONE, EMU_FHO_PREDICTIVE, EMU_FHO_REACTIVE };
+
 struct emu {
 	struct emu_engine eng;
-	uint8_t variant; /* enum emu_variant */
-	bool has_dmm;	 /* the scenario has MAARs */
+	uint8_t fho;	     /* enum emu_fho */
+	dmm_time_t fho_lead; /* predictive: the handover indication this long before the detach */
+	uint8_t variant;     /* enum emu_variant */
+	bool has_dmm;	     /* the scenario has MAARs */
 	struct emu_rng rng;
 	uint64_t seed;
 	int verbose;

@@ -29,6 +29,19 @@
 #   lab_leftovers             no proto 0xd3 route, rule, TUN or tunnel device
 #                             in a LAB_DAEMONS namespace (after dmmd_stop)
 #
+# Attach and move (fast attach, docs/dmmd.md): dmmd logs an access link's
+# carrier-up and each attach with the monotonic clock in microseconds.
+#   LAB_CFG_JQ                a jq filter dmmd_start applies to every node's
+#                             config (e.g. '.["dmm:node"].mag["attach-probe"] = false'
+#                             guarded by "if ... then ... else . end")
+#   lab_log_mark NODE         the current length of NODE's log (for lab_attach_us)
+#   lab_attach_us NODE IF [MARK]  one line per attach on IF in NODE's log after
+#                             MARK: "CARRIER_UP_US ATTACH_US DETECTION_US PROBES"
+#                             (monotonic us; detection = attach - carrier-up)
+#   lab_move_link IF FROM TO  move access link IF from node FROM's namespace to
+#                             TO's (the MN's carrier flaps), appended to
+#                             $LAB_TMP/handovers with the wall-clock time
+#
 # Mobility security associations (RFC 4285 option 9 between signalling
 # peers; off with LAB_AUTH=0): one per pair of nodes, the same on both ends.
 #   lab_sa A B [ALGO]         a fresh key for the pair A-B (hmac-sha1-96 by
@@ -230,6 +243,10 @@ dmmd_alive() {
 # dmmd_start NODE: dmmd with $LAB_TMP/NODE.json, log in NODE.log; waits until it answers.
 dmmd_start() {
 	local node=$1 i
+	if [[ -n ${LAB_CFG_JQ:-} ]]; then
+		jq "$LAB_CFG_JQ" "$LAB_TMP/$node.json" >"$LAB_TMP/$node.json.jq" &&
+			mv "$LAB_TMP/$node.json.jq" "$LAB_TMP/$node.json" || return 1
+	fi
 	ip netns exec "${NS[$node]}" "$DMMD" -c "$LAB_TMP/$node.json" 2>>"$LAB_TMP/$node.log" &
 	DPID[$node]=$!
 	lab_state dmmd "$!"
@@ -450,9 +467,26 @@ lab_auth_stats() {
 		| . + {ok: .verified, failed: (."auth-missing" + ."auth-bad-spi" + ."auth-fail" + .replay)}'
 }
 
+lab_log_mark() {
+	wc -l <"$LAB_TMP/$1.log" 2>/dev/null || echo 0
+}
+
+lab_attach_us() {
+	local node=$1 ifn=$2 mark=${3:-0}
+	tail -n +"$((mark + 1))" "$LAB_TMP/$node.log" 2>/dev/null |
+		sed -n "s/.* attached on $ifn (mono \([0-9]*\) us, \([0-9]*\) us after carrier-up, \([0-9]*\) probes).*/\1 \2 \3/p" |
+		awk '{ printf "%d %d %d %d\n", $1 - $2, $1, $2, $3 }'
+}
+
+lab_move_link() {
+	local ifn=$1 from=$2 to=$3
+	echo "$(date +%s.%N) $ifn $from $to" >>"$LAB_TMP/handovers"
+	ip -n "${NS[$from]}" link set "$ifn" netns "${NS[$to]}"
+}
+
 # ---- BIRD 2 (docs/dmm-protocol.md §11: anchored prefixes in the routing system) ----
 #   lab_bird_maar_conf RID LOCAL ROUTER ATABLE RTABLE   lab/bird/maar.conf filled in (stdout)
-#   lab_bird_router_conf RID LOCAL:NEIGHBOR...           lab/bird/router.conf with one iBGP
+#   lab_bird_router_conf RID LOCAL=NEIGHBOR...           lab/bird/router.conf with one iBGP
 #                                                        client per pair (stdout)
 #   lab_bird_start NODE FILE   bird in NODE's namespace with config FILE, control
 #                              socket $LAB_TMP/NODE.bird, log NODE.bird.log; waits
@@ -473,7 +507,7 @@ lab_bird_router_conf() {
 	for pair in "$@"; do
 		n=$((n + 1))
 		printf 'protocol bgp maar%s from maar {\n\tlocal %s;\n\tneighbor %s as 65000;\n}\n' \
-			"$n" "${pair%%:*}" "${pair#*:}"
+			"$n" "${pair%%=*}" "${pair#*=}"
 	done
 }
 

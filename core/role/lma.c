@@ -244,6 +244,18 @@ static uint32_t bri_capacity(uint32_t cap)
 	return cap / 4 + 64;
 }
 
+/*
+ * The addresses the bindings' records name (lma_int.h struct lma_bx): the
+ * MAGs a binding waited for, and link-local addresses (RFC 5213 §8.7),
+ * which are few: the MAGs', one per access link. Room for every peer,
+ * and for a sixteenth of the bindings beyond that; when full, a new
+ * link-local address is not kept (the PBA then names none).
+ */
+static uint32_t addr_capacity(const struct dmm_lma_cfg *cfg)
+{
+	return cfg->max_peers + cfg->max_bindings / 16 + 64;
+}
+
 struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg *cfg, dmm_time_t now)
 {
 	const struct dmm_alloc *a = env ? env->alloc : NULL;
@@ -309,9 +321,13 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 		goto err_bri;
 	if (dmm_hidx_init(&lma->bri_idx, a, lma->bri_cap) != 0)
 		goto err_idx;
+	if (dmm_addrtab_init(&lma->addrs, a, addr_capacity(cfg), env->seed | 1) != 0)
+		goto err_addrs;
 	lma->bri_free = UINT32_MAX; /* records are taken in order as needed (bri_fresh) */
 	return lma;
 
+err_addrs:
+	dmm_hidx_fini(&lma->bri_idx, a);
 err_idx:
 	a->free(a->ctx, lma->bri);
 err_bri:
@@ -335,6 +351,7 @@ void dmm_lma_free(struct dmm_lma *lma)
 	if (!lma)
 		return;
 	a = lma->base.env.alloc;
+	dmm_addrtab_fini(&lma->addrs, a);
 	dmm_hidx_fini(&lma->bri_idx, a);
 	a->free(a->ctx, lma->bri);
 	a->free(a->ctx, lma->bx);
@@ -381,7 +398,8 @@ void dmm_lma_memory(const struct dmm_lma *lma, struct dmm_lma_memory *out)
 	out->timers = dmm_timers_bytes(lma->base.timers);
 	out->pool = dmm_pool_bytes(lma->pool);
 	out->lma = sizeof(*lma) + sizeof(*lma->bx) * lma->cfg.max_bindings +
-		   sizeof(*lma->bri) * lma->bri_cap + dmm_hidx_bytes(&lma->bri_idx);
+		   sizeof(*lma->bri) * lma->bri_cap + dmm_hidx_bytes(&lma->bri_idx) +
+		   dmm_addrtab_bytes(&lma->addrs);
 }
 
 /* --- the role ops table --- */

@@ -214,7 +214,8 @@ static struct dmm_bcache_entry *hi_unknown(struct dmm_lma *lma, const struct pbu
 	if (e->state == DMM_BCE_DEREG_WAIT || dmm_addr_eq(&e->pcoa, p->pcoa))
 		return e;
 	/* The wait for this MAG ended without a de-registration, or the LMA is set not to wait. */
-	if ((x->hw_over && dmm_addr_eq(&x->hw_mag, p->pcoa)) || lma->cfg.max_delay_before_new_bce_assign == 0)
+	if ((x->hw_over && dmm_addr_eq(lma_addr(lma, x->hw_mag), p->pcoa)) ||
+	    lma->cfg.max_delay_before_new_bce_assign == 0)
 		return NULL;
 	*status = LOOKUP_WAIT;
 	return e;
@@ -591,8 +592,9 @@ static void pba_optional(struct dmm_lma *lma, struct dmm_mh_msg *m, const struct
 		 * when the binding has none; the MAG then gets :: back.
 		 */
 		o = dmm_mh_add_opt(m, DMM_OPT_LLA);
-		o->u.lla = status < 128 && e && dmm_addr_is_zero(&p->lla->u.lla) ? lma_bx_of(lma, e)->mn_lla
-										 : p->lla->u.lla;
+		o->u.lla = status < 128 && e && dmm_addr_is_zero(&p->lla->u.lla)
+				   ? *lma_addr(lma, lma_bx_of(lma, e)->mn_lla)
+				   : p->lla->u.lla;
 	}
 }
 
@@ -681,7 +683,7 @@ static void bce_fill(struct dmm_lma *lma, struct dmm_bcache_entry *e, const stru
 		memcpy(e->llid.b, p->llid->u.mnllid.b, n);
 	}
 	if (p->lla && !dmm_addr_is_zero(&p->lla->u.lla))
-		lma_bx_of(lma, e)->mn_lla = p->lla->u.lla;
+		(void)lma_addr_set(lma, &lma_bx_of(lma, e)->mn_lla, &p->lla->u.lla); /* full: not kept */
 	e->pcoa = *p->pcoa;
 	e->lifetime = (dmm_time_t)v->lifetime_s * DMM_SECOND;
 	e->expires = now + e->lifetime;
@@ -766,8 +768,10 @@ static bool handoff_done(struct dmm_lma *lma, struct dmm_bcache_entry *e, const 
 	lma->base.stats.lifetime_ext_after_handoff++;
 	lma->base.stats.handoffs++;
 	e->handovers++;
-	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "handoff: mag %s -> %s (hi %u, att %u -> %u)",
-		 dmm_addr_str(prev, a), dmm_addr_str(&e->pcoa, b), e->hi, prev_att, e->att);
+	if (dmm_role_base_log_on(&lma->base, DMM_LOG_INFO)) /* no formatting for a line nobody takes */
+		dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
+			 "handoff: mag %s -> %s (hi %u, att %u -> %u)", dmm_addr_str(prev, a),
+			 dmm_addr_str(&e->pcoa, b), e->hi, prev_att, e->att);
 	if (!revived)
 		lma_log_bce(lma, DMM_LOG_INFO, e, "ACTIVE", "ACTIVE", "handoff");
 	/*
@@ -858,7 +862,7 @@ static void apply_wait(struct dmm_lma *lma, const struct pbu *p, struct verdict 
 			 dmm_addr_str(p->pcoa, a));
 		return;
 	}
-	x->hw_mag = *p->pcoa;
+	(void)lma_addr_set(lma, &x->hw_mag, p->pcoa); /* full: the wait then ends as for an unknown MAG */
 	x->hw_over = false;
 	lma_timers_handoff_wait_started(lma, e, now);
 	lma_set_state(lma, e, DMM_BCE_HANDOFF_WAIT, "handoff state unknown: waiting for the previous mag");

@@ -122,7 +122,7 @@ static inline void mag_fho_dst(const struct dmm_mag *mag, const struct dmm_bul_e
 {
 	const struct mag_fho *f = &mag->bx[e->handle.idx].fho;
 
-	if (f->state == FHO_P_FORWARD) {
+	if (f->state == FHO_P_FORWARD && f->gone) {
 		in->action = DMM_FM_ENCAP;
 		in->link = 0;
 		in->local = mag->cfg.addr;
