@@ -102,6 +102,13 @@ struct dmmd_obs {
 		uint8_t state;
 	} peer[DMMD_OBS_PEERS];
 	uint64_t peer_moves; /* sum of the peer machine's transition counts last seen */
+	/* A CMD's anchors (MAARs) and their states last seen (anchor events, GAP1-3). */
+	uint32_t nanchor;
+	struct {
+		char addr[48];
+		char state[48];
+	} anchor[DMMD_OBS_PEERS];
+	uint64_t anchor_moves;
 };
 
 /* A zeroed observer for d (calloc'd; NULL on memory). Free with dmmd_obs_free (NULL ok). */
@@ -126,7 +133,10 @@ void dmmd_obs_mh_in(struct dmmd_obs *o, const struct dmm_addr *src, const uint8_
 void dmmd_obs_mh_out(struct dmmd_obs *o, const struct dmm_addr *dst, const uint8_t *buf, size_t len,
 		     dmm_time_t rx_at, dmm_time_t now);
 
-/* After each turn of the loop: peers that went up or down since the last call. */
+/*
+ * After each turn of the loop: peers that went up or down, and a CMD's
+ * anchors (MAARs) that changed state, since the last call.
+ */
 void dmmd_obs_peers(struct dmmd_obs *o);
 
 /* --- events.c --- */
@@ -188,7 +198,7 @@ struct dmmd_usage_rec {
 /* Write r as one line. 0, or -1 when it could not be written (counted). */
 int dmmd_usage_write(struct dmmd_usage *u, const struct dmmd_usage_rec *r);
 
-/* RFC 3339 UTC with microseconds of wall ns into buf (at least 32 octets); returns buf. */
+/* RFC 3339 UTC with microseconds of wall ns into buf (at least 32 octets); returns buf. Loop thread only. */
 char *dmmd_rfc3339(int64_t wall_ns, char *buf, size_t cap);
 
 /* --- metrics.c --- */

@@ -24,15 +24,24 @@ struct dmmd_usage {
 	uint64_t written, failed;
 };
 
+/* The loop's thread only: the date and time of the last second formatted (an event a binding, 10^5 a second). */
+static struct {
+	time_t s;
+	char t[24];
+} last = {.s = -1};
+
 char *dmmd_rfc3339(int64_t wall_ns, char *buf, size_t cap)
 {
 	time_t s = (time_t)(wall_ns / 1000000000);
-	struct tm tm;
-	char t[24];
 
-	gmtime_r(&s, &tm);
-	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, cap, "%s.%06ldZ", t, (long)(wall_ns % 1000000000 / 1000));
+	if (s != last.s) {
+		struct tm tm;
+
+		gmtime_r(&s, &tm);
+		strftime(last.t, sizeof(last.t), "%Y-%m-%dT%H:%M:%S", &tm);
+		last.s = s;
+	}
+	snprintf(buf, cap, "%s.%06ldZ", last.t, (long)(wall_ns % 1000000000 / 1000));
 	return buf;
 }
 

@@ -49,6 +49,19 @@ uint64_t emu_rng_below(struct emu_rng *r, uint64_t n);
 int emu_parse_duration(const char *s, dmm_time_t *out);
 
 /*
+ * A zeroed table of n elements of size elem, as calloc() gives it; one of
+ * EMU_TABLE_POPULATE bytes or more has its pages mapped at once, in one
+ * call. The tables of the roles and of the data plane are touched all
+ * over as the run goes on; a page the run touches first costs a page
+ * fault each time (about 10 us on a virtual machine), one mapped at
+ * creation about a hundredth of that. Pages never used then take memory
+ * too: at 10^5 MNs the peak RSS grows by about a quarter, and the CPU
+ * time goes down by a sixth to a fifth.
+ */
+#define EMU_TABLE_POPULATE (64 * 1024)
+void *emu_table(size_t n, size_t elem);
+
+/*
  * Room for one more element in a growing array of elements of size elem
  * holding *cap (starting at first): the same array or a larger copy, with
  * *cap updated; NULL (and *cap unchanged) when memory runs out.

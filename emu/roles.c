@@ -23,7 +23,7 @@
 static void *emu_zalloc(void *ctx, size_t n)
 {
 	(void)ctx;
-	return calloc(1, n);
+	return emu_table(1, n);
 }
 
 static void emu_free(void *ctx, void *p)

@@ -211,7 +211,17 @@ TUN_A=$(tshark -r "$LAB_TMP/maar2.pcap" -Y "ipv6.nxt == 41" 2>/dev/null | wc -l)
 PLAIN_A=$(tshark -r "$LAB_TMP/maar2.pcap" -Y "ipv6.addr == $ADDR_A && tcp.port == 5001 && !(ipv6.nxt == 41)" 2>/dev/null | wc -l)
 check "after the relocation A's packets cross no tunnel on MAAR2's transit link ($PLAIN_A plain, $TUN_A IPv6-in-IPv6)" \
 	test "$TUN_A" -eq 0 -a "$PLAIN_A" -gt 50
-info "relocation P1: new anchor $(ms "$T0" "$T_TAKE") ms, router's route at MAAR2 $(ms "$T0" "$T_ROUTE") ms, MAAR1 released $(ms "$T0" "$T_REL") ms after the command (polled every 100 ms)"
+# The timeline from the daemons' and BIRD's own clocks (ms of the day, same host clock).
+sod() { date -d "@$1" +%T.%N | awk -F: '{ printf "%.3f", $1 * 3600 + $2 * 60 + $3 }'; }
+hms() { awk -F: '{ printf "%.3f", $1 * 3600 + $2 * 60 + $3 }' <<<"$1"; }
+log_t() { grep -E "$2" "$LAB_TMP/$1.log" | tail -n 1 | awk '{ print $1 }'; }
+since() { [[ -n $2 ]] && awk -v a="$1" -v b="$(hms "$2")" 'BEGIN { printf "%.0f", (b - a) * 1000 }' || echo "?"; }
+S0=$(sod "$T0")
+T_ANN=$(log_t maar2 "prefix $P1 announced")
+T_IR=$(lab_birdc ir show route for "$P1" | grep -oE '\[maar2 [0-9:.]+' | awk '{ print $2 }')
+T_A=$(log_t maar1 "prefix $P1 withdrawn")
+info "relocation P1 timeline after the command: context transfer done and announced at MAAR2 $(since "$S0" "$T_ANN") ms, the router's route to MAAR2 (BIRD) $(since "$S0" "$T_IR") ms, MAAR1 released and withdrawn $(since "$S0" "$T_A") ms"
+info "relocation P1 as polled (100 ms): MAAR2 anchors $(ms "$T0" "$T_TAKE") ms, IR kernel route $(ms "$T0" "$T_ROUTE") ms, MAAR1 empty $(ms "$T0" "$T_REL") ms"
 
 # --- drain: every prefix anchored at MAAR2 moves to MAAR3, MAAR2 stops -----
 start_session B 2 5002 12

@@ -445,6 +445,83 @@ static void test_maar_hand_over(void)
 	M = NULL;
 }
 
+/* §11 policy: an old prefix still carrying traffic relocate_after after the move is asked for, once. */
+static void test_maar_policy(void)
+{
+	struct dmm_maar_cfg cfg;
+	struct dmm_mnid id = nai("a@x");
+	struct dmm_mh_msg u, r;
+	const struct dmm_mh_opt *o;
+	static const uint8_t ll[6] = {2, 0, 0, 0, 0, 9};
+	unsigned asked = 0, asked_idle = 0;
+	uint64_t pk = 0;
+
+	harness_init(&H);
+	H.env.wall_offset = WALL;
+	dmm_maar_cfg_defaults(&cfg);
+	cfg.addr = M2;
+	cfg.cmd = CMDA;
+	cfg.pool[0] = prefix_of("2001:db8:2::/48");
+	cfg.npool = 1;
+	cfg.max_mns = 8;
+	cfg.heartbeat_interval = 0;
+	cfg.relocate_after = 5 * DMM_SECOND;
+	cfg.idle_check = DMM_SECOND;
+	T = 1000 * DMM_SECOND;
+	M = dmm_maar_new(&H.env, &cfg, T);
+	CHECK_EQ(dmm_maar_attach(M, &id, 5, ll, 6, DMM_ATT_80211, T), 0);
+	CHECK(sent_to(&CMDA, DMM_MH_BU) != NULL);
+	u = sent_to(&CMDA, DMM_MH_BU)->msg;
+	/* The CMD's PBA: P1 anchored at M1 (carries traffic), P2 at M3 (idle). */
+	dmm_mh_init(&r, DMM_MH_BA);
+	r.u.ba.flags = DMM_BA_P | DMM_BA_D;
+	r.u.ba.seq = u.u.bu.seq;
+	r.u.ba.lifetime = u.u.bu.lifetime;
+	for (uint8_t t = DMM_OPT_MNID; t <= DMM_OPT_TIMESTAMP; t++)
+		if ((o = dmm_mh_find_opt(&u, t, NULL)) != NULL)
+			*dmm_mh_add_opt(&r, t) = *o;
+	o = dmm_mh_add_opt(&r, DMM_OPT_PREV_MAAR);
+	((struct dmm_mh_opt *)o)->u.prev_maar.maar = M1;
+	((struct dmm_mh_opt *)o)->u.prev_maar.hnp = P1;
+	o = dmm_mh_add_opt(&r, DMM_OPT_PREV_MAAR);
+	((struct dmm_mh_opt *)o)->u.prev_maar.maar = M3;
+	((struct dmm_mh_opt *)o)->u.prev_maar.hnp = P2;
+	maar_deliver(&r);
+	CHECK_EQ(intents_for(&P1, DMM_FM_ENCAP), 1);
+	for (unsigned sec = 0; sec < 12; sec++) {
+		const struct dmm_fm *fm = dmm_role_fm(M);
+
+		for (const struct dmm_intent *in = dmm_fm_next(fm, NULL); in; in = dmm_fm_next(fm, in))
+			if (in->action == DMM_FM_ENCAP && dmm_prefix_eq(&in->prefix, &P1)) {
+				pk += 100;
+				dmm_fm_report(dmm_role_fm(M), in->id, pk, pk * 100, T);
+				break;
+			}
+		harness_clear(&H);
+		T += DMM_SECOND;
+		dmm_role_expire(M, T);
+		for (unsigned i = 0; i < H.nsent; i++) {
+			const struct sent *x = &H.sent[i];
+			const struct dmm_mh_opt *ap = opt(x, DMM_OPT_ANCHORED_PREFIX);
+
+			if (x->msg.type != DMM_MH_BU || !ap)
+				continue;
+			CHECK(dmm_addr_eq(&x->dst, &CMDA));
+			CHECK(x->msg.u.bu.lifetime > 0 && (x->msg.u.bu.flags & DMM_BU_D));
+			CHECK(opt(x, DMM_OPT_HNP) &&
+			      dmm_prefix_eq(&opt(x, DMM_OPT_HNP)->u.hnp, &ap->u.anchored_prefix));
+			asked += dmm_prefix_eq(&ap->u.anchored_prefix, &P1);
+			asked_idle += dmm_prefix_eq(&ap->u.anchored_prefix, &P2);
+			CHECK(sec >= 4); /* not before relocate_after */
+		}
+	}
+	CHECK_EQ(asked, 1);
+	CHECK_EQ(asked_idle, 0);
+	CHECK_EQ(intents_for(&P2, DMM_FM_ENCAP), 1); /* idle release is off: kept */
+	dmm_maar_free(M);
+	M = NULL;
+}
+
 int main(void)
 {
 	CMDA = addr_of("2001:db8:c::1");
@@ -459,5 +536,6 @@ int main(void)
 	test_cmd_drain();
 	test_maar_take();
 	test_maar_hand_over();
+	test_maar_policy();
 	return check_report("test_reloc");
 }
