@@ -830,6 +830,8 @@ int emu_load(struct emu *e, const char *path, int variant, char *err, size_t err
 		rc = fail(&ld, "%s: the scenario must be a JSON object", path);
 	for (size_t s = 0; !rc && s < sizeof(load_sections) / sizeof(load_sections[0]); s++)
 		rc = load_sections[s](e, &ld);
+	if (!rc)
+		rc = emu_reloc_load(e, ld.root, 1, err, errlen);
 	free(ld.lmas);
 	free(ld.cns);
 	json_decref(ld.root);
