@@ -86,7 +86,7 @@ enum emu_ev_type {
 	EV_SESS_DL,    /* the CN of session mn sends the next packet */
 	EV_SESS_UL,    /* session mn sends the next packet */
 	EV_SAMPLE,     /* count the tunnels alive */
-	EV_ROUTE,      /* an announcement of a prefix takes effect in the network (reloc.c) */
+	EV_ROUTE,      /* a prefix's announcement takes effect, or a MAAR sees the route (reloc.c) */
 };
 
 /* A data packet: the inner IPv6 header, and the outer one while tunnelled. */

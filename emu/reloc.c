@@ -14,8 +14,8 @@
  * else to the MAAR whose pool holds it (the pool's aggregate). When that
  * route changes, each other MAAR that announced the prefix, and the one
  * the network routed it to before, sees the new route in its routed table
- * (dmm_maar_routed()), so the old anchor's make-before-break release
- * happens as in the daemon. The policies (relocate_after at the MAARs,
+ * (dmm_maar_routed()) the largest path delay later, so the old anchor's
+ * make-before-break release happens as in the daemon. The policies (relocate_after at the MAARs,
  * reanchor_on_failure at the CMD) are on unless --relocation off.
  *
  * Reported: tunnels crossed per delivered downlink packet of new and old
@@ -159,8 +159,8 @@ static void on_anchored(void *ctx, const struct dmm_prefix *p, bool up, bool tak
 	if (up && taken_over) {
 		b = best(e, p);
 		if (!x) {
-			struct emu_route *nv = r->nrt == r->rt_cap ? emu_grow(r->rt, &r->rt_cap, sizeof(*nv), 64)
-								   : r->rt;
+			struct emu_route *nv =
+				r->nrt == r->rt_cap ? emu_grow(r->rt, &r->rt_cap, sizeof(*nv), 64) : r->rt;
 
 			if (!nv)
 				return;
@@ -184,14 +184,35 @@ void emu_reloc_env(struct emu *e, struct emu_node *n)
 		n->env.anchored = on_anchored;
 }
 
-/* Node idx sees the network's route for p in its routed table (present) or not. */
+/*
+ * Node idx will see the network's route for p in its routed table
+ * (present) or not: the router's update reaches it once the packets the
+ * network sent the old way have left it, the largest path delay later
+ * (packets take their whole path when they are sent).
+ */
 static void tell(struct emu *e, uint32_t idx, const struct dmm_prefix *p, bool present)
 {
-	struct emu_node *n = idx == NONE ? NULL : &e->nodes[idx];
+	struct emu_event ev;
+	dmm_time_t lag = e->max_any_delay ? e->max_any_delay : e->paths.max_delay;
 
-	if (!n || !n->maar || n->dead)
+	if (idx == NONE || !e->nodes[idx].maar)
 		return;
-	dmm_maar_routed(n->maar, p, present, e->eng.now);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_ROUTE;
+	ev.node = idx;
+	ev.mn = present ? 3 : 2;
+	ev.gen = p->len;
+	ev.u.pkt.dst = p->addr;
+	emu_schedule(&e->eng, e->eng.now + lag, &ev);
+}
+
+static void routed(struct emu *e, const struct emu_event *ev, const struct dmm_prefix *p)
+{
+	struct emu_node *n = &e->nodes[ev->node];
+
+	if (n->dead)
+		return;
+	dmm_maar_routed(n->maar, p, ev->mn == 3, e->eng.now);
 	emu_role_after_input(e, n);
 }
 
@@ -202,6 +223,10 @@ void emu_on_route(struct emu *e, const struct emu_event *ev)
 	uint32_t before = route_of(e, &p), after;
 	bool announced;
 
+	if (ev->mn >= 2) {
+		routed(e, ev, &p);
+		return;
+	}
 	if (!x)
 		return;
 	if (ev->mn) {
@@ -217,7 +242,8 @@ void emu_on_route(struct emu *e, const struct emu_event *ev)
 	announced = best(e, &p) != NULL;
 	tell(e, before, &p, announced);
 	for (uint32_t i = 0; i < e->reloc.nrt; i++)
-		if (same(&e->reloc.rt[i].p, &p) && e->reloc.rt[i].node != after && e->reloc.rt[i].node != before)
+		if (same(&e->reloc.rt[i].p, &p) && e->reloc.rt[i].node != after &&
+		    e->reloc.rt[i].node != before)
 			tell(e, e->reloc.rt[i].node, &p, announced);
 	if (!announced)
 		tell(e, after, &p, false);
@@ -288,22 +314,23 @@ json_t *emu_reloc_json(struct emu *e)
 	}
 	return json_pack(
 		"{s:b,s:f,s:f,s:{s:I,s:f,s:f,s:f},s:{s:I,s:f,s:f},s:{s:f,s:f,s:I},s:{s:I,s:I,s:I,s:I,s:I},"
-		"s:{s:I,s:I,s:I,s:I,s:f,s:f},s:{s:I,s:I}}",
+		"s:{s:I,s:I,s:I,s:I,s:f,s:f},s:{s:I,s:I,s:I}}",
 		"on", r->on, "convergence_s", r4((double)r->convergence / 1e9), "relocate_after_s",
 		r4(r->on ? (double)r->after / 1e9 : 0), "old_sessions", "packets", (json_int_t)o->n,
 		"extra_hops_per_packet", r4(per(o->hops_anchor - o->hops_direct, o->n)), "tunnels_per_packet",
-		r4(per(r->tun_sum[1], r->tun_n[1])), "delay_ratio", r4(per(o->ratio_sum, o->n)), "new_sessions",
-		"packets", (json_int_t)n->n, "extra_hops_per_packet", r4(per(n->hops_anchor - n->hops_direct, n->n)),
-		"tunnels_per_packet", r4(per(r->tun_sum[0], r->tun_n[0])), "tunnels_alive", "mean",
-		r4(per(tsum, e->tunnels.n)), "max", tmax, "end", (json_int_t)e->encap_now, "signalling",
-		"mobility_header", (json_int_t)e->mh_total, "announcements", (json_int_t)r->announces,
-		"withdrawals", (json_int_t)r->withdrawals, "route_changes", (json_int_t)r->route_changes,
-		"relocations", (json_int_t)r->taken_over, "failure", "sessions_at_risk", (json_int_t)r->at_risk,
-		"sessions_survived", (json_int_t)r->resumed, "still_routed_to_it", (json_int_t)r->at_risk_routed,
-		"still_routed_survived", (json_int_t)r->resumed_routed, "interruption_mean_s",
-		r4(per(r->gap_sum, r->resumed_routed)),
-		"interruption_max_s", r4(r->gap_max), "downlink", "sent", (json_int_t)e->dl.sent, "delivered",
-		(json_int_t)e->dl.delivered);
+		r4(per(r->tun_sum[1], r->tun_n[1])), "delay_ratio", r4(per(o->ratio_sum, o->n)),
+		"new_sessions", "packets", (json_int_t)n->n, "extra_hops_per_packet",
+		r4(per(n->hops_anchor - n->hops_direct, n->n)), "tunnels_per_packet",
+		r4(per(r->tun_sum[0], r->tun_n[0])), "tunnels_alive", "mean", r4(per(tsum, e->tunnels.n)),
+		"max", tmax, "end", (json_int_t)e->encap_now, "signalling", "mobility_header",
+		(json_int_t)e->mh_total, "announcements", (json_int_t)r->announces, "withdrawals",
+		(json_int_t)r->withdrawals, "route_changes", (json_int_t)r->route_changes, "relocations",
+		(json_int_t)r->taken_over, "failure", "sessions_at_risk", (json_int_t)r->at_risk,
+		"sessions_survived", (json_int_t)r->resumed, "still_routed_to_it",
+		(json_int_t)r->at_risk_routed, "still_routed_survived", (json_int_t)r->resumed_routed,
+		"interruption_mean_s", r4(per(r->gap_sum, r->resumed_routed)), "interruption_max_s",
+		r4(r->gap_max), "downlink", "sent", (json_int_t)e->dl.sent, "delivered",
+		(json_int_t)e->dl.delivered, "lost_no_intent", (json_int_t)e->dl.lost_no_intent);
 }
 
 static void line(FILE *out, const char *label, json_t *a, json_t *b, const char *path)

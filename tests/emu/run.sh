@@ -236,6 +236,7 @@ check "reloc: on relocates, and old anchors withdraw" "$f" '.relocation_on.signa
 check "reloc: old sessions cross under half the tunnels" "$f" '.relocation_off.old_sessions.tunnels_per_packet > 0.5 and .relocation_on.old_sessions.tunnels_per_packet < 0.5 * .relocation_off.old_sessions.tunnels_per_packet'
 check "reloc: old sessions' extra hops under half" "$f" '.relocation_on.old_sessions.extra_hops_per_packet < 0.5 * .relocation_off.old_sessions.extra_hops_per_packet'
 check "reloc: new sessions never tunnelled" "$f" '.relocation_off.new_sessions.tunnels_per_packet == 0 and .relocation_on.new_sessions.tunnels_per_packet == 0'
+check "reloc: make-before-break, no downlink packet finds no intent" "$f" '.relocation_on.downlink.lost_no_intent == 0'
 check "reloc: fewer tunnels alive at the end" "$f" '.relocation_on.tunnels_alive.end < .relocation_off.tunnels_alive.end'
 check "reloc: off, no session on the killed anchor survives" "$f" '.relocation_off.failure.sessions_at_risk > 0 and .relocation_off.failure.sessions_survived == 0'
 check "reloc: on, every one survives" "$f" '.relocation_on.failure.sessions_at_risk == .relocation_off.failure.sessions_at_risk and .relocation_on.failure.sessions_survived == .relocation_on.failure.sessions_at_risk'
