@@ -343,7 +343,7 @@ static void line(FILE *out, const char *label, json_t *a, json_t *b, const char 
 		x = json_object_get(x, tok);
 		y = json_object_get(y, tok);
 	}
-	fprintf(out, "  %-40s %14.4g %14.4g\n", label, json_number_value(x), json_number_value(y));
+	fprintf(out, "  %-40s %14.7g %14.7g\n", label, json_number_value(x), json_number_value(y));
 }
 
 static const struct {
@@ -363,8 +363,8 @@ static const struct {
 	{"relocations", "signalling.relocations"},
 	{"failure: sessions at risk", "failure.sessions_at_risk"},
 	{"failure: sessions that survived", "failure.sessions_survived"},
-	{"failure: of them still on the dead anchor", "failure.still_routed_to_it"},
-	{"failure: those that survived", "failure.still_routed_survived"},
+	{"failure: of them, still routed to it", "failure.still_routed_to_it"},
+	{"failure: of those, survived", "failure.still_routed_survived"},
 	{"failure: their interruption mean (s)", "failure.interruption_mean_s"},
 	{"failure: their interruption max (s)", "failure.interruption_max_s"},
 	{"downlink packets delivered", "downlink.delivered"},
