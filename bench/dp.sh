@@ -30,8 +30,18 @@
 # encapsulates 1500-byte inner packets (tests/dp/user.sh); the user
 # backend's TUN has MTU 1460 and the host learns it by Packet Too Big.
 #
-#   bench/dp.sh [SECONDS]       (default 3 per figure; a run takes about a minute)
-#   BACKENDS="kernel user" bench/dp.sh
+# With FILL=N (default 100000) each backend of FILL_BACKENDS (default
+# "kernel bpf") is measured a second time, row "BACKEND+N", with N more
+# intents installed in each gateway before the binding's (dp-tool fill):
+# in the LMA those of N/2 other bindings (DST 3fff:0:X::/64 -> ENCAP MAG,
+# SRC 3fff:1:X::/64 <- DECAP MAG), in the MAG those of N/3 other bindings
+# (SRC 3fff:1:X::/64 link 1 -> ENCAP LMA, DST 3fff:0:X::/64 <- DECAP LMA,
+# DST 3fff:0:X::/64 -> DELIVER link 1). The measured binding is installed
+# last: among intents of one kind, its packets are the last to match
+# (the kernel backend's SRC rules are walked in install order).
+#
+#   bench/dp.sh [SECONDS]       (default 3 per figure; a run takes a few minutes)
+#   BACKENDS="kernel user" FILL=0 bench/dp.sh
 #
 # It prints figures and never fails on them; it fails only when a path
 # cannot be set up.
@@ -43,6 +53,8 @@ cd "$(dirname "$0")/.." || exit 1
 SECS=${1:-3}
 # Every backend dp-tool knows; one word per backend.
 BACKENDS=${BACKENDS:-kernel user bpf}
+FILL=${FILL:-100000}
+FILL_BACKENDS=${FILL_BACKENDS:-kernel bpf}
 DP_TOOL=${DP_TOOL:-build/dp-tool}
 BLAST=${BLAST:-build/udp-blast}
 PFX=2001:db8:aa::/64
@@ -119,11 +131,31 @@ stop_dp() {
 	kill "${!v}" 2>/dev/null
 	wait "${!v}" 2>/dev/null
 }
-dp_up() { # BACKEND
+# N more intents in each gateway (FILL above), before the binding's.
+dp_fill() { # BACKEND N
+	local l=$(($2 / 2)) m=$(($2 / 3)) t0=$SECONDS
+	cmd LMA "fill $l dst 3fff::/32 encap peer $MAG_A"
+	cmd LMA "fill $(($2 - l)) src 3fff:1::/32 decap peer $MAG_A"
+	cmd MAG "fill $m src 3fff:1::/32 encap peer $LMA_A link 1"
+	cmd MAG "fill $m dst 3fff::/32 decap peer $LMA_A"
+	cmd MAG "fill $(($2 - 2 * m)) dst 3fff::/32 deliver link 1"
+	for n in LMA MAG; do
+		for _ in $(seq 6000); do
+			[[ $(grep -c '^ok filled' "$DP_TMP/$n.out") -ge $([[ $n == LMA ]] && echo 2 || echo 3) ]] && break
+			grep -q '^error' "$DP_TMP/$n.out" && break
+			sleep 0.1
+		done
+		[[ $(grep -c '^ok filled' "$DP_TMP/$n.out") -ge $([[ $n == LMA ]] && echo 2 || echo 3) ]] || {
+			echo "bench-dp: backend $1: fill refused in the $n:"; grep -v '^ok' "$DP_TMP/$n.out" | head; return 1; }
+	done
+	echo "  $1: $2 intents in each gateway in $((SECONDS - t0)) s ($(grep -h '^ok filled' "$DP_TMP/LMA.out" "$DP_TMP/MAG.out" | awk '{printf "%s%s ms", s, $5; s=", "}'))" >&2
+}
+dp_up() { # BACKEND [FILL]
 	start_dp MAG "$1" $MAG_A --link 1=link1
 	start_dp LMA "$1" $LMA_A
 	dp_wait_line "$DP_TMP/MAG.out" '^ok open' 10 >/dev/null && dp_wait_line "$DP_TMP/LMA.out" '^ok open' 10 >/dev/null || {
 		echo "bench-dp: backend $1 does not open:"; cat "$DP_TMP/MAG.out" "$DP_TMP/LMA.out"; return 1; }
+	if [[ ${2:-0} -gt 0 ]]; then dp_fill "$1" "$2" || return 1; fi
 	cmd LMA "install lma-dl dst $PFX encap peer $MAG_A"
 	cmd LMA "install lma-ul src $PFX decap peer $MAG_A"
 	cmd MAG "install mag-ul src $PFX encap peer $LMA_A link 1"
@@ -183,24 +215,45 @@ measure() { # PATH
 		"${R[$1,udp64]:-?}" "${R[$1,tcp]:-?}" "${R[$1,tcpgro]:-?}" "${R[$1,rtt]:-?}" >&2
 }
 
-echo "bench-dp: ${SECS}s per figure; load: udp-blast (sendmmsg), iperf3, ping; paths: plain $BACKENDS" >&2
+echo "bench-dp: ${SECS}s per figure; load: udp-blast (sendmmsg), iperf3, ping; paths: plain $BACKENDS;" \
+	"again with $FILL more intents: $FILL_BACKENDS" >&2
 plain_up
 measure plain
 plain_down
-for be in $BACKENDS; do
-	dp_up "$be" || exit 1
-	measure "$be"
+# Plain forwarding again just before each path (REPLAIN=1, the default):
+# on a shared machine the load moves within a run, and each ratio is to
+# the plain figures measured next to it.
+REPLAIN=${REPLAIN:-1}
+PATHS=plain
+path() { # NAME BACKEND [FILL]
+	if [[ $REPLAIN == 1 ]]; then
+		plain_up
+		measure "plain@$1"
+		plain_down
+	fi
+	dp_up "$2" "${3:-0}" || exit 1
+	measure "$1"
 	dp_down
+	PATHS+=" $1"
+}
+for be in $BACKENDS; do
+	path "$be" "$be"
+	[[ $FILL -gt 0 && " $FILL_BACKENDS " == *" $be "* ]] && path "$be+$FILL" "$be" "$FILL"
 done
 
-ratio() { # PATH KEY
-	local v=${R[$1,$2]:-} p=${R[plain,$2]:-}
+ratio() { # PATH KEY: to the plain figure measured next to it
+	local v=${R[$1,$2]:-} p=${R[plain@$1,$2]:-${R[plain,$2]:-}}
 	[[ -n $v && -n $p ]] && awk -v v="$v" -v p="$p" 'BEGIN { if (p > 0) printf "%.2f", v / p; else print "-" }' || echo -
 }
 echo
 echo "| path | UDP 64 B, 1 flow (pps) | ratio | UDP 64 B, 64 flows (pps) | ratio | TCP bulk (Gb/s) | ratio | TCP, core GRO (Gb/s) | ratio | ping RTT (ms) | ratio |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
-for p in plain $BACKENDS; do
+rows=
+for p in $PATHS; do
+	[[ $p != plain && -n ${R[plain@$p,udp1]+x} ]] && rows+=" plain@$p"
+	rows+=" $p"
+done
+for p in $rows; do
 	echo "| $p | ${R[$p,udp1]:-?} | $(ratio "$p" udp1) | ${R[$p,udp64]:-?} | $(ratio "$p" udp64) |" \
 		"${R[$p,tcp]:-?} | $(ratio "$p" tcp) | ${R[$p,tcpgro]:-?} | $(ratio "$p" tcpgro) | ${R[$p,rtt]:-?} | $(ratio "$p" rtt) |"
 done

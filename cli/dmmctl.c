@@ -32,6 +32,7 @@ struct cmd {
 static int cmd_decode(int argc, char **argv);
 static int cmd_encode(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
+static int cmd_handover(int argc, char **argv);
 
 #define SHOW(w)                                                                                              \
 	static int cmd_show_##w(int argc, char **argv)                                                       \
@@ -44,6 +45,35 @@ SHOW(intents)
 SHOW(stats)
 SHOW(node)
 SHOW(anchors)
+
+/* CMD (docs/dmm-protocol.md §11): "relocate PREFIX [--to NODE]" and "drain NODE" as control lines. */
+static int cmd_relocate(int argc, char **argv)
+{
+	char line[160];
+
+	if (argc < 1 || argv[0][0] == '-') {
+		fprintf(stderr, "dmmctl: relocate: PREFIX missing\n");
+		return 2;
+	}
+	if (argc >= 3 && strcmp(argv[1], "--to") == 0) {
+		snprintf(line, sizeof(line), "relocate %s to %s", argv[0], argv[2]);
+		return dmmctl_request(line, argc - 3, argv + 3);
+	}
+	snprintf(line, sizeof(line), "relocate %s", argv[0]);
+	return dmmctl_request(line, argc - 1, argv + 1);
+}
+
+static int cmd_drain(int argc, char **argv)
+{
+	char line[160];
+
+	if (argc < 1 || argv[0][0] == '-') {
+		fprintf(stderr, "dmmctl: drain: NODE (the MAAR's address) missing\n");
+		return 2;
+	}
+	snprintf(line, sizeof(line), "drain %s", argv[0]);
+	return dmmctl_request(line, argc - 1, argv + 1);
+}
 
 static const struct cmd cmds[] = {
 	{"decode", "--hex HEX | --pcap FILE",
@@ -70,6 +100,18 @@ static const struct cmd cmds[] = {
 	{"show node", "[-s SOCKET] [--json]", "role, address, data plane of the daemon", cmd_show_node},
 	{"show anchors", "[-s SOCKET] [--json]", "CMD: the MAARs with load, capacity and liveness (GAP1-3)",
 	 cmd_show_anchors},
+	{"handover", "MN-ID --to ADDRESS [-s SOCKET] [--json]",
+	 "MAG: the MN attached here is about to move to the MAG at ADDRESS (an\n"
+	 "access network's handover indication): RFC 5949 predictive fast handover",
+	 cmd_handover},
+	{"relocate", "PREFIX [--to NODE] [-s SOCKET] [--json]",
+	 "CMD: move the anchor of PREFIX to its MN's serving MAAR (NODE, if given,\n"
+	 "must be that MAAR's address), make-before-break (GAP1-1)",
+	 cmd_relocate},
+	{"drain", "NODE [-s SOCKET] [--json]",
+	 "CMD: relocate every prefix anchored at the MAAR NODE (an address) to\n"
+	 "its MN's serving MAAR, e.g. before maintenance",
+	 cmd_drain},
 	{"events", "[-s SOCKET] [--json] [--replay N] [--count N]",
 	 "follow the event stream: bindings created, handed off, deleted; peers\n"
 	 "up and down; anchored prefixes released (--replay: the last N first)",
@@ -78,6 +120,35 @@ static const struct cmd cmds[] = {
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+/* dmmctl handover MN-ID --to ADDRESS: the daemon's "handover MN-ID to ADDRESS". */
+static int cmd_handover(int argc, char **argv)
+{
+	const char *sock = NULL, *mn = NULL, *to = NULL;
+	bool as_json = false;
+	char line[256];
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+			to = argv[++i];
+		else if ((strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "--socket") == 0) && i + 1 < argc)
+			sock = argv[++i];
+		else if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
+			as_json = true;
+		else if (!mn && argv[i][0] != '-')
+			mn = argv[i];
+		else {
+			fprintf(stderr, "dmmctl: handover: unknown argument %s\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (!mn || !to || strlen(mn) > 160 || strlen(to) > 64) {
+		fprintf(stderr, "usage: dmmctl handover MN-ID --to ADDRESS [-s SOCKET] [--json]\n");
+		return EXIT_USAGE;
+	}
+	snprintf(line, sizeof(line), "handover %s to %s", mn, to);
+	return dmmctl_command(sock, line, as_json);
+}
 
 static void usage(FILE *f)
 {

@@ -225,8 +225,17 @@ static void object(json_t *o, int indent)
 
 int dmmctl_show(const char *what, int argc, char **argv)
 {
-	const char *sock = getenv("DMMCTL_SOCKET");
-	char cmd[64], *reply;
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "show %s", what);
+	return dmmctl_request(cmd, argc, argv);
+}
+
+int dmmctl_request(const char *cmd, int argc, char **argv)
+{
+	const char *sock = getenv("DMMCTL_SOCKET"), *what = cmd;
+	char *reply;
+	int rc;
 	bool as_json = false;
 	json_t *j;
 	json_error_t je;
@@ -237,22 +246,24 @@ int dmmctl_show(const char *what, int argc, char **argv)
 		else if ((strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "--socket") == 0) && i + 1 < argc)
 			sock = argv[++i];
 		else {
-			fprintf(stderr, "dmmctl: show %s: unknown argument %s\n", what, argv[i]);
+			fprintf(stderr, "dmmctl: %s: unknown argument %s\n", what, argv[i]);
 			return 2;
 		}
 	}
 	if (!sock)
 		sock = "/run/dmmd-node.sock";
-	snprintf(cmd, sizeof(cmd), "show %s", what);
 	reply = request(sock, cmd);
 	if (!reply)
 		return 2;
+	j = json_loads(reply, 0, &je);
+	/* An action (not a show) that dmmd refused fails: status 1. */
+	rc = j && json_object_get(j, "error") && strncmp(cmd, "show ", 5) != 0 ? 1 : 0;
 	if (as_json) {
 		printf("%s\n", reply);
 		free(reply);
-		return 0;
+		json_decref(j);
+		return rc;
 	}
-	j = json_loads(reply, 0, &je);
 	free(reply);
 	if (!j) {
 		fprintf(stderr, "dmmctl: bad reply from dmmd: %s\n", je.text);
@@ -265,5 +276,38 @@ int dmmctl_show(const char *what, int argc, char **argv)
 	else
 		object(j, 0);
 	json_decref(j);
-	return 0;
+	return rc;
+}
+
+int dmmctl_command(const char *sock, const char *cmd, bool as_json)
+{
+	char *reply;
+	json_t *j, *err;
+	json_error_t je;
+	int rc = 0;
+
+	if (!sock)
+		sock = getenv("DMMCTL_SOCKET");
+	reply = request(sock ? sock : "/run/dmmd-node.sock", cmd);
+	if (!reply)
+		return 2;
+	j = json_loads(reply, 0, &je);
+	if (!j) {
+		fprintf(stderr, "dmmctl: bad reply from dmmd: %s\n", je.text);
+		free(reply);
+		return 2;
+	}
+	err = json_object_get(j, "error");
+	if (as_json)
+		printf("%s\n", reply);
+	else if (err)
+		fprintf(stderr, "dmmctl: dmmd: %s%s%s\n", json_string_value(err),
+			json_object_get(j, "reason") ? ": " : "",
+			json_object_get(j, "reason") ? json_string_value(json_object_get(j, "reason")) : "");
+	else
+		object(j, 0);
+	rc = err ? 1 : 0;
+	json_decref(j);
+	free(reply);
+	return rc;
 }

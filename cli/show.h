@@ -3,7 +3,19 @@
 #ifndef DMMCTL_SHOW_H
 #define DMMCTL_SHOW_H
 
+#include <stdbool.h>
+
 int dmmctl_show(const char *what, int argc, char **argv);
+/* Send the control line cmd; argv holds -s SOCKET and --json; the reply rendered as by show. */
+int dmmctl_request(const char *cmd, int argc, char **argv);
+
+/*
+ * Send one command line cmd to dmmd at sock (NULL: $DMMCTL_SOCKET, else
+ * the default) and print the reply: as is with as_json, else as text.
+ * Returns 0, 1 when dmmd answered with an error, 2 when it could not be
+ * reached or answered nonsense.
+ */
+int dmmctl_command(const char *sock, const char *cmd, bool as_json);
 
 /* dmmctl events: follow dmmd's event stream (cli/events.c). */
 int dmmctl_events(int argc, char **argv);

@@ -15,7 +15,7 @@
  * generation above them, up to bit 30: the low part is never 0, so no id
  * is 0, and bit 31 stays clear, so dmm_fm_add() can return every id as a
  * positive int. An id that was removed names no later intent until its
- * slot has been reused 2^(31 - slot_bits) times (at least 64, at the
+ * slot has been reused 2^(31 - slot_bits) times (at least 32, at the
  * largest capacity).
  *
  * The intents of one owner form a chain through the records, oldest first
@@ -23,18 +23,40 @@
  * owner: its head. So finding an owner's first intent, the next one,
  * adding and removing are O(1), whatever the number of intents an owner
  * holds. A free slot's links hold the free list and its last generation.
+ *
  * When the owners are the handles of one table (dmm_fm_new_indexed()),
- * the index is a plain array by the owner's slot instead.
+ * the index is a plain array by the owner's slot instead, and each owner
+ * slot has a home (struct fm_home, 96 octets): room for FM_HOME intents
+ * of the owner that share one prefix (an LMA's downlink and uplink of a
+ * binding's HNP), with no links, owner or prefix of their own: 36 octets
+ * an intent instead of a record's 72. An intent goes to its owner's home
+ * when there is room there, its prefix is the home's and its link is 0,
+ * else to a record. When a place of the home is free again, the first
+ * record of the owner that fits moves in (an LMA's handoff adds the new
+ * uplink to a record before the old one leaves the home): the records
+ * stay free for what they are for. An owner's intents are its home's
+ * first, then those of its chain of records, oldest first.
+ *
+ * There an id names the owner slot (its low slot_bits bits, the slot + 1)
+ * and a generation drawn from the slot's home (seq) that no other live
+ * intent of the owner has, so an intent keeps its id when it moves into
+ * the home; finding an id reads the owner's few intents. The walks go
+ * owner by owner: the home's intents, then the records. Slots [0,
+ * capacity) are the records, slot capacity + FM_HOME * owner slot + k is
+ * place k of that owner's home.
  */
 #include <string.h>
 
+#include "dmm/addrtab.h"
 #include "dmm/err.h"
 #include "dmm/fm.h"
 #include "dmm/hash.h"
 
 #define FM_NONE UINT32_MAX
-#define FM_VIEWS 4	   /* intents built for callers at a time (fm.h) */
-#define FM_ADDR_MAX 65535u /* addresses a table holds at most (a 16-bit number, 0 for none) */
+#define FM_VIEWS 4		  /* intents built for callers at a time (fm.h) */
+#define FM_ADDR_MAX 65535u	  /* addresses a table holds at most (a 16-bit number, 0 for none) */
+#define FM_HOME 2		  /* intents an owner's home holds */
+#define FM_INDEXED_MAX (1u << 24) /* owner slots of an indexed table at most: ids keep 5 bits of generation */
 
 /* One intent. A free record: id 0, next the next free slot, prev the slot's last generation. */
 struct fm_rec {
@@ -54,21 +76,43 @@ struct fm_rec {
 
 _Static_assert(sizeof(struct fm_rec) == 72, "an intent record is 72 octets");
 
+/* An intent in its owner's home. Free (its bit in used clear): id keeps the last generation. */
+struct fm_small {
+	uint32_t id;
+	uint8_t ma; /* as in a record */
+	uint8_t spare;
+	uint16_t precedence;
+	uint16_t local, peer;
+	uint8_t cnt[24]; /* packets, bytes, last_active: 64 bits each, unaligned, so an intent is 36 octets */
+};
+
+/* The home of one owner slot: intents of one generation of the owner, with one prefix. */
+struct fm_home {
+	uint32_t gen; /* the owner's generation, while used */
+	uint8_t used; /* bit k: r[k] holds an intent */
+	uint8_t plen;
+	uint16_t seq; /* the generation of the slot's last id */
+	uint8_t prefix[16];
+	struct fm_small r[FM_HOME];
+};
+
+_Static_assert(sizeof(struct fm_small) == 36 && sizeof(struct fm_home) == 96, "a home is 96 octets");
+
 struct dmm_fm {
 	struct dmm_alloc alloc;
 	struct dmm_fm_ops ops;
 	struct fm_rec *rec;
 	uint32_t capacity, count, free_head;
 	uint32_t fresh; /* slots [fresh, capacity) were never used: free, off the list */
+	uint32_t nrec;	/* records that hold an intent */
 	unsigned slot_bits;
 	struct dmm_hidx owners; /* owner hash -> the slot of its oldest intent */
-	uint32_t *head;		/* instead of owners (dmm_fm_new_indexed): owner.idx -> that slot */
+	uint32_t *head;		/* instead of owners (dmm_fm_new_indexed()): owner.idx -> that slot + 1 */
 	uint32_t nhead;
-	/* The addresses of the tunnel ends: each once, with the records that name it. */
-	struct dmm_addr *addr;
-	uint32_t *addr_refs; /* 0: free slot */
-	uint32_t addr_cap, addr_free, addr_fresh;
-	struct dmm_hidx addr_idx;
+	struct fm_home *home; /* with head: one per owner slot */
+	uint32_t home_hi;     /* homes [home_hi, nhead) were never used */
+	/* The addresses of the tunnel ends: each once, with the records that name it (keys from trusted peers). */
+	struct dmm_addrtab addrs;
 	/* What dmm_fm_get() and the walks return: a few intents built from records, in turn. */
 	struct dmm_intent *views;
 	unsigned view_next;
@@ -84,131 +128,155 @@ static bool same_owner(struct dmm_handle a, struct dmm_handle b)
 	return a.idx == b.idx && a.gen == b.gen;
 }
 
-/* --- the address table --- */
-
-static uint32_t addr_hash(const struct dmm_addr *a)
-{
-	uint64_t hi, lo;
-
-	memcpy(&hi, a->b, 8);
-	memcpy(&lo, a->b + 8, 8);
-	return (uint32_t)dmm_hash_u64(hi ^ dmm_hash_u64(lo));
-}
+/* --- the address table (addrtab.h) --- */
 
 static const struct dmm_addr *addr_of(const struct dmm_fm *fm, uint16_t n)
 {
-	static const struct dmm_addr zero;
-
-	return n ? &fm->addr[n - 1] : &zero;
-}
-
-/* The number of address a, 0 for the zero address, or FM_NONE when it is not in the table. */
-static uint32_t addr_find(const struct dmm_fm *fm, const struct dmm_addr *a)
-{
-	uint32_t h, pos, r;
-
-	if (dmm_addr_is_zero(a))
-		return 0;
-	h = addr_hash(a);
-	for (r = dmm_hidx_first(&fm->addr_idx, h, &pos); r != DMM_HIDX_NONE;
-	     r = dmm_hidx_next(&fm->addr_idx, h, &pos))
-		if (dmm_addr_eq(&fm->addr[r], a))
-			return r + 1;
-	return FM_NONE;
+	return dmm_addrtab_get(&fm->addrs, n);
 }
 
 /* One more record names a: its number (0 for the zero address), or FM_NONE when the table is full. */
 static uint32_t addr_hold(struct dmm_fm *fm, const struct dmm_addr *a)
 {
-	uint32_t n = addr_find(fm, a), r;
+	uint32_t n = dmm_addrtab_hold(&fm->addrs, a);
 
-	if (n == 0)
-		return 0;
-	if (n != FM_NONE) {
-		fm->addr_refs[n - 1]++;
-		return n;
-	}
-	if (fm->addr_free == FM_NONE && fm->addr_fresh < fm->addr_cap) {
-		/* The next slot never used joins the free list: its octets link none after it. */
-		r = fm->addr_fresh++;
-		memcpy(fm->addr[r].b, &fm->addr_free, sizeof(fm->addr_free));
-		fm->addr_free = r;
-	}
-	r = fm->addr_free;
-	if (r == FM_NONE || dmm_hidx_insert(&fm->addr_idx, addr_hash(a), r) != 0)
-		return FM_NONE;
-	/* A free slot's address octets hold the next free one. */
-	memcpy(&fm->addr_free, fm->addr[r].b, sizeof(fm->addr_free));
-	fm->addr[r] = *a;
-	fm->addr_refs[r] = 1;
-	return r + 1;
+	return n == DMM_ADDRTAB_FULL ? FM_NONE : n;
 }
 
 /* A record that named address n is gone. */
 static void addr_drop(struct dmm_fm *fm, uint16_t n)
 {
-	uint32_t r = (uint32_t)n - 1;
-
-	if (n == 0 || --fm->addr_refs[r])
-		return;
-	(void)dmm_hidx_remove(&fm->addr_idx, addr_hash(&fm->addr[r]), r);
-	memset(&fm->addr[r], 0, sizeof(fm->addr[r]));
-	memcpy(fm->addr[r].b, &fm->addr_free, sizeof(fm->addr_free));
-	fm->addr_free = r;
+	dmm_addrtab_drop(&fm->addrs, n);
 }
 
-/* --- records and intents --- */
+/* --- slots: records and home places --- */
 
-/* The intent record r holds, into out. */
-static void build(const struct dmm_fm *fm, const struct fm_rec *r, struct dmm_intent *out)
+static bool is_home(const struct dmm_fm *fm, uint32_t i)
 {
-	memset(out, 0, sizeof(*out));
-	out->id = r->id;
-	out->match = r->ma & 1;
-	out->action = r->ma >> 1;
-	out->precedence = r->precedence;
-	memcpy(out->prefix.addr.b, r->prefix, 16);
-	out->prefix.len = r->plen;
-	out->link = r->link;
-	out->local = *addr_of(fm, r->local);
-	out->peer = *addr_of(fm, r->peer);
-	out->owner = r->owner;
-	out->packets = r->packets;
-	out->bytes = r->bytes;
-	out->last_active = r->last_active;
+	return i >= fm->capacity;
 }
 
-/* The intent of record r in the next view (fm.h: valid for the next FM_VIEWS - 1 calls). */
-static const struct dmm_intent *view(const struct dmm_fm *fm, const struct fm_rec *r)
+static struct fm_home *home_of(const struct dmm_fm *fm, uint32_t i)
+{
+	return &fm->home[(i - fm->capacity) / FM_HOME];
+}
+
+static struct fm_small *small_of(const struct dmm_fm *fm, uint32_t i)
+{
+	return &home_of(fm, i)->r[(i - fm->capacity) % FM_HOME];
+}
+
+static unsigned place_of(const struct dmm_fm *fm, uint32_t i)
+{
+	return (i - fm->capacity) % FM_HOME;
+}
+
+static uint64_t cnt_get(const struct fm_small *s, unsigned n)
+{
+	uint64_t v;
+
+	memcpy(&v, s->cnt + 8 * n, 8);
+	return v;
+}
+
+static void cnt_set(struct fm_small *s, uint64_t packets, uint64_t bytes, dmm_time_t last)
+{
+	memcpy(s->cnt, &packets, 8);
+	memcpy(s->cnt + 8, &bytes, 8);
+	memcpy(s->cnt + 16, &last, 8);
+}
+
+/* Whether slot i holds an intent. */
+static bool slot_live(const struct dmm_fm *fm, uint32_t i)
+{
+	return is_home(fm, i) ? (home_of(fm, i)->used >> place_of(fm, i)) & 1 : fm->rec[i].id != 0;
+}
+
+/* The id of slot i (live, or the last one it had). */
+static uint32_t slot_id(const struct dmm_fm *fm, uint32_t i)
+{
+	return is_home(fm, i) ? small_of(fm, i)->id : fm->rec[i].id;
+}
+
+/* The owner of slot i (live). */
+static struct dmm_handle slot_owner(const struct dmm_fm *fm, uint32_t i)
+{
+	if (is_home(fm, i))
+		return (struct dmm_handle){(i - fm->capacity) / FM_HOME, home_of(fm, i)->gen};
+	return fm->rec[i].owner;
+}
+
+/* The intent slot i holds, into out. */
+static void build(const struct dmm_fm *fm, uint32_t i, struct dmm_intent *out)
+{
+	const struct fm_rec *r = &fm->rec[i];
+	const struct fm_small *s;
+	const struct fm_home *h;
+
+	memset(out, 0, sizeof(*out));
+	if (!is_home(fm, i)) {
+		out->id = r->id;
+		out->match = r->ma & 1;
+		out->action = r->ma >> 1;
+		out->precedence = r->precedence;
+		memcpy(out->prefix.addr.b, r->prefix, 16);
+		out->prefix.len = r->plen;
+		out->link = r->link;
+		out->local = *addr_of(fm, r->local);
+		out->peer = *addr_of(fm, r->peer);
+		out->owner = r->owner;
+		out->packets = r->packets;
+		out->bytes = r->bytes;
+		out->last_active = r->last_active;
+		return;
+	}
+	h = home_of(fm, i);
+	s = small_of(fm, i);
+	out->id = s->id;
+	out->match = s->ma & 1;
+	out->action = s->ma >> 1;
+	out->precedence = s->precedence;
+	memcpy(out->prefix.addr.b, h->prefix, 16);
+	out->prefix.len = h->plen;
+	out->local = *addr_of(fm, s->local);
+	out->peer = *addr_of(fm, s->peer);
+	out->owner = slot_owner(fm, i);
+	out->packets = cnt_get(s, 0);
+	out->bytes = cnt_get(s, 1);
+	out->last_active = cnt_get(s, 2);
+}
+
+/* The intent of slot i in the next view (fm.h: valid for the next FM_VIEWS - 1 calls). */
+static const struct dmm_intent *view(const struct dmm_fm *fm, uint32_t i)
 {
 	struct dmm_fm *w = (struct dmm_fm *)(uintptr_t)fm; /* made writable by dmm_fm_new_owners() */
 	struct dmm_intent *v = &w->views[w->view_next++ % FM_VIEWS];
 
-	build(fm, r, v);
+	build(fm, i, v);
 	return v;
 }
 
-/* True when record r forwards as in does (dmm_fm_same() on the record). */
-static bool rec_same(const struct dmm_fm *fm, const struct fm_rec *r, const struct dmm_intent *in)
+/* in's tunnel ends held: their numbers into *local and *peer; DMM_ERR_NOMEM when the address table is full. */
+static int addrs_hold(struct dmm_fm *fm, const struct dmm_intent *in, uint32_t *local, uint32_t *peer)
 {
-	return same_owner(r->owner, in->owner) && (r->ma & 1) == in->match && (r->ma >> 1) == in->action &&
-	       r->precedence == in->precedence && r->link == in->link && r->plen == in->prefix.len &&
-	       memcmp(r->prefix, in->prefix.addr.b, 16) == 0 &&
-	       dmm_addr_eq(addr_of(fm, r->local), &in->local) && dmm_addr_eq(addr_of(fm, r->peer), &in->peer);
+	*local = addr_hold(fm, &in->local);
+	if (*local == FM_NONE)
+		return DMM_ERR_NOMEM;
+	*peer = addr_hold(fm, &in->peer);
+	if (*peer == FM_NONE) {
+		addr_drop(fm, (uint16_t)*local);
+		return DMM_ERR_NOMEM;
+	}
+	return 0;
 }
 
 /* What in says into record r, its addresses held; DMM_ERR_NOMEM when the address table is full. */
 static int rec_fill(struct dmm_fm *fm, struct fm_rec *r, const struct dmm_intent *in)
 {
-	uint32_t local = addr_hold(fm, &in->local), peer;
+	uint32_t local, peer;
 
-	if (local == FM_NONE)
+	if (addrs_hold(fm, in, &local, &peer) != 0)
 		return DMM_ERR_NOMEM;
-	peer = addr_hold(fm, &in->peer);
-	if (peer == FM_NONE) {
-		addr_drop(fm, (uint16_t)local);
-		return DMM_ERR_NOMEM;
-	}
 	r->ma = (uint8_t)((in->match & 1) | in->action << 1);
 	r->precedence = in->precedence;
 	memcpy(r->prefix, in->prefix.addr.b, 16);
@@ -228,16 +296,14 @@ static void rec_release(struct dmm_fm *fm, struct fm_rec *r)
 	r->local = r->peer = 0;
 }
 
-/* The address table and the views: 0 or DMM_ERR_NOMEM. */
-static int alloc_addrs(struct dmm_fm *fm, const struct dmm_alloc *a)
+/* The address table and the views: 0 or DMM_ERR_NOMEM. addrs: the intents the table holds at most. */
+static int alloc_addrs(struct dmm_fm *fm, const struct dmm_alloc *a, uint64_t intents)
 {
-	fm->addr_cap = fm->capacity + 2 < FM_ADDR_MAX ? fm->capacity + 2 : FM_ADDR_MAX;
-	fm->addr = a->zalloc(a->ctx, sizeof(*fm->addr) * fm->addr_cap);
-	fm->addr_refs = a->zalloc(a->ctx, sizeof(*fm->addr_refs) * fm->addr_cap);
+	uint32_t cap = intents + 2 < FM_ADDR_MAX ? (uint32_t)intents + 2 : FM_ADDR_MAX;
+
 	fm->views = a->zalloc(a->ctx, sizeof(*fm->views) * FM_VIEWS);
-	if (!fm->addr || !fm->addr_refs || !fm->views || dmm_hidx_init(&fm->addr_idx, a, fm->addr_cap) != 0)
+	if (!fm->views || dmm_addrtab_init(&fm->addrs, a, cap, 0) != 0)
 		return DMM_ERR_NOMEM;
-	fm->addr_free = FM_NONE;
 	return 0;
 }
 
@@ -245,14 +311,12 @@ static void free_parts(struct dmm_fm *fm)
 {
 	const struct dmm_alloc *a = &fm->alloc;
 
-	dmm_hidx_fini(&fm->addr_idx, a);
+	dmm_addrtab_fini(&fm->addrs, a);
 	dmm_hidx_fini(&fm->owners, a);
 	if (fm->views)
 		a->free(a->ctx, fm->views);
-	if (fm->addr_refs)
-		a->free(a->ctx, fm->addr_refs);
-	if (fm->addr)
-		a->free(a->ctx, fm->addr);
+	if (fm->home)
+		a->free(a->ctx, fm->home);
 	if (fm->head)
 		a->free(a->ctx, fm->head);
 	if (fm->rec)
@@ -260,51 +324,61 @@ static void free_parts(struct dmm_fm *fm)
 	a->free(a->ctx, fm);
 }
 
-struct dmm_fm *dmm_fm_new_owners(const struct dmm_alloc *a, uint32_t capacity, uint32_t max_owners,
-				 const struct dmm_fm_ops *ops)
+/*
+ * A table of capacity records; with owner_slots, indexed by owner slot
+ * with a home per slot, else with a hash index of max_owners owners.
+ */
+static struct dmm_fm *create(const struct dmm_alloc *a, uint32_t capacity, uint32_t max_owners,
+			     uint32_t owner_slots, const struct dmm_fm_ops *ops)
 {
-	struct dmm_fm *fm;
+	uint64_t slots = capacity + (uint64_t)FM_HOME * owner_slots; /* intents at most */
+	struct dmm_fm *fm = a->zalloc(a->ctx, sizeof(*fm));
+	int err = 0;
 
-	if (!a || !ops || !ops->install || !ops->remove || capacity == 0 || capacity > (1u << 24))
-		return NULL;
-	if (max_owners == 0 || max_owners > capacity)
-		max_owners = capacity;
-	fm = a->zalloc(a->ctx, sizeof(*fm));
 	if (!fm)
 		return NULL;
 	fm->alloc = *a;
 	fm->ops = *ops;
 	fm->capacity = capacity;
 	fm->rec = a->zalloc(a->ctx, sizeof(*fm->rec) * capacity);
-	if (!fm->rec || dmm_hidx_init(&fm->owners, a, max_owners) != 0 || alloc_addrs(fm, a) != 0) {
+	if (owner_slots) {
+		fm->head = a->zalloc(a->ctx, sizeof(*fm->head) * (size_t)owner_slots);
+		fm->home = a->zalloc(a->ctx, sizeof(*fm->home) * (size_t)owner_slots);
+		fm->nhead = owner_slots; /* zeroed: no owner has a head, no home is used */
+		err = !fm->head || !fm->home;
+	} else {
+		err = dmm_hidx_init(&fm->owners, a, max_owners);
+	}
+	if (!fm->rec || err || alloc_addrs(fm, a, slots) != 0) {
 		/* One step: free_parts() skips what was not allocated (zeroed header). */
 		free_parts(fm);
 		return NULL;
 	}
-	while ((1u << fm->slot_bits) <= capacity)
+	/* An id names a record, or in an indexed table an owner slot. */
+	while ((1ull << fm->slot_bits) <= (owner_slots ? owner_slots : capacity))
 		fm->slot_bits++;
 	/* No loop over the slots: they join the free list one at a time, in order (dmm_fm_add()). */
 	fm->free_head = FM_NONE;
 	return fm;
 }
 
+struct dmm_fm *dmm_fm_new_owners(const struct dmm_alloc *a, uint32_t capacity, uint32_t max_owners,
+				 const struct dmm_fm_ops *ops)
+{
+	if (!a || !ops || !ops->install || !ops->remove || capacity == 0 || capacity > (1u << 24))
+		return NULL;
+	if (max_owners == 0 || max_owners > capacity)
+		max_owners = capacity;
+	return create(a, capacity, max_owners, 0, ops);
+}
+
 struct dmm_fm *dmm_fm_new_indexed(const struct dmm_alloc *a, uint32_t capacity, uint32_t owner_slots,
 				  const struct dmm_fm_ops *ops)
 {
-	struct dmm_fm *fm;
-
-	if (owner_slots == 0 || owner_slots > (1u << 30))
+	if (!a || !ops || !ops->install || !ops->remove || capacity == 0 || capacity > (1u << 24) ||
+	    owner_slots == 0 || owner_slots > FM_INDEXED_MAX)
 		return NULL;
-	fm = dmm_fm_new_owners(a, capacity, 1, ops); /* an owner index of one entry, unused */
-	if (!fm)
-		return NULL;
-	fm->head = a->zalloc(a->ctx, sizeof(*fm->head) * (size_t)owner_slots);
-	if (!fm->head) {
-		dmm_fm_free(fm);
-		return NULL;
-	}
-	fm->nhead = owner_slots; /* zeroed: no owner has a head */
-	return fm;
+	return create(a, capacity, 0, owner_slots, ops);
 }
 
 struct dmm_fm *dmm_fm_new(const struct dmm_alloc *a, uint32_t capacity, const struct dmm_fm_ops *ops)
@@ -312,46 +386,85 @@ struct dmm_fm *dmm_fm_new(const struct dmm_alloc *a, uint32_t capacity, const st
 	return dmm_fm_new_owners(a, capacity, capacity, ops);
 }
 
-void dmm_fm_free(struct dmm_fm *fm)
+/* Not indexed: the first record at or after slot i that holds an intent, or FM_NONE. */
+static uint32_t live_from(const struct dmm_fm *fm, uint32_t i)
 {
-	if (!fm)
-		return;
-	/* One pass over the slots ever used: removing never moves another intent. */
-	for (uint32_t i = 0; i < fm->fresh; i++)
+	for (; i < fm->fresh; i++)
 		if (fm->rec[i].id)
-			dmm_fm_del(fm, fm->rec[i].id);
-	free_parts(fm);
+			return i;
+	return FM_NONE;
+}
+
+/* Indexed: the first intent of owner slot o or a later one (its home's, then its records), or FM_NONE. */
+static uint32_t owners_from(const struct dmm_fm *fm, uint32_t o)
+{
+	for (; o < fm->home_hi; o++) {
+		for (unsigned k = 0; k < FM_HOME; k++)
+			if ((fm->home[o].used >> k) & 1)
+				return fm->capacity + FM_HOME * o + k;
+		if (fm->head[o])
+			return fm->head[o] - 1;
+	}
+	return FM_NONE;
+}
+
+/* Indexed: the intent after slot i (live) in the walk, or FM_NONE. */
+static uint32_t walk_after(const struct dmm_fm *fm, uint32_t i)
+{
+	uint32_t o;
+
+	if (!is_home(fm, i))
+		return fm->rec[i].next != FM_NONE ? fm->rec[i].next
+						  : owners_from(fm, fm->rec[i].owner.idx + 1);
+	o = (i - fm->capacity) / FM_HOME;
+	for (unsigned k = place_of(fm, i) + 1; k < FM_HOME; k++)
+		if ((fm->home[o].used >> k) & 1)
+			return fm->capacity + FM_HOME * o + k;
+	return fm->head[o] ? fm->head[o] - 1 : owners_from(fm, o + 1);
 }
 
 size_t dmm_fm_bytes(const struct dmm_fm *fm)
 {
 	return sizeof(*fm) + sizeof(*fm->rec) * (size_t)fm->capacity + dmm_hidx_bytes(&fm->owners) +
-	       sizeof(*fm->head) * (size_t)fm->nhead +
-	       (sizeof(*fm->addr) + sizeof(*fm->addr_refs)) * (size_t)fm->addr_cap +
-	       dmm_hidx_bytes(&fm->addr_idx) + sizeof(*fm->views) * FM_VIEWS;
+	       (sizeof(*fm->head) + (fm->home ? sizeof(*fm->home) : 0)) * (size_t)fm->nhead +
+	       dmm_addrtab_bytes(&fm->addrs) + sizeof(*fm->views) * FM_VIEWS;
 }
 
 size_t dmm_fm_bytes_per_intent(const struct dmm_fm *fm)
 {
-	return (dmm_fm_bytes(fm) + fm->capacity - 1) / fm->capacity;
+	uint64_t n = fm->capacity + (fm->home ? (uint64_t)FM_HOME * fm->nhead : 0);
+
+	return (size_t)((dmm_fm_bytes(fm) + n - 1) / n);
 }
 
-/* The slot an id names (its low bits), live or not, or FM_NONE when out of range. */
+/* The slot (indexed: the owner slot) an id names in its low bits, live or not, or FM_NONE when out of range. */
 static uint32_t slot_num(const struct dmm_fm *fm, uint32_t id)
 {
 	uint32_t i = (id & ((1u << fm->slot_bits) - 1)) - 1;
 
-	return id == 0 || i >= fm->capacity ? FM_NONE : i;
+	return id == 0 || i >= (fm->home ? fm->nhead : fm->capacity) ? FM_NONE : i;
 }
 
-static struct fm_rec *slot_of(const struct dmm_fm *fm, uint32_t id)
+/* The slot of live intent id, or FM_NONE. */
+static uint32_t slot_of(const struct dmm_fm *fm, uint32_t id)
 {
 	uint32_t i = slot_num(fm, id);
+	const struct fm_home *h;
 
-	return i == FM_NONE || fm->rec[i].id != id ? NULL : &fm->rec[i];
+	if (i == FM_NONE || !fm->home)
+		return i == FM_NONE || fm->rec[i].id != id ? FM_NONE : i;
+	/* Indexed: one of owner slot i's intents. */
+	h = &fm->home[i];
+	for (unsigned k = 0; k < FM_HOME; k++)
+		if (((h->used >> k) & 1) && h->r[k].id == id)
+			return fm->capacity + FM_HOME * i + k;
+	for (uint32_t r = fm->head[i] ? fm->head[i] - 1 : FM_NONE; r != FM_NONE; r = fm->rec[r].next)
+		if (fm->rec[r].id == id)
+			return r;
+	return FM_NONE;
 }
 
-/* The slot of owner's oldest intent, or FM_NONE. */
+/* The record of owner's oldest intent in its chain of records, or FM_NONE. */
 static uint32_t head_of(const struct dmm_fm *fm, struct dmm_handle owner)
 {
 	uint32_t h = owner_hash(owner), pos, ref;
@@ -366,6 +479,37 @@ static uint32_t head_of(const struct dmm_fm *fm, struct dmm_handle owner)
 		if (same_owner(fm->rec[ref].owner, owner))
 			return ref;
 	return FM_NONE;
+}
+
+/* The first used place of home slot i's home from place k on (as a slot), else owner's first record. */
+static uint32_t home_from(const struct dmm_fm *fm, struct dmm_handle owner, unsigned k)
+{
+	const struct fm_home *h = &fm->home[owner.idx];
+
+	for (; h->used && h->gen == owner.gen && k < FM_HOME; k++)
+		if ((h->used >> k) & 1)
+			return fm->capacity + FM_HOME * owner.idx + k;
+	return head_of(fm, owner);
+}
+
+/* The slot of owner's first intent: in its home, else its oldest record; FM_NONE when none. */
+static uint32_t first_owned(const struct dmm_fm *fm, struct dmm_handle owner)
+{
+	if (fm->home && owner.idx < fm->nhead)
+		return home_from(fm, owner, 0);
+	return head_of(fm, owner);
+}
+
+/* The slot of owner's intent after slot prev (FM_NONE: its first), or FM_NONE. */
+static uint32_t next_owned(const struct dmm_fm *fm, struct dmm_handle owner, uint32_t prev)
+{
+	if (prev == FM_NONE)
+		return first_owned(fm, owner);
+	if (!slot_live(fm, prev) || !same_owner(slot_owner(fm, prev), owner))
+		return FM_NONE;
+	if (is_home(fm, prev))
+		return home_from(fm, owner, place_of(fm, prev) + 1);
+	return fm->rec[prev].next;
 }
 
 /*
@@ -435,25 +579,134 @@ static void chain_del(struct dmm_fm *fm, uint32_t i)
 	fm->rec[head].prev = prev;
 }
 
-/* Free slot i (its links: the free list and its generation) without a backend call. */
+/*
+ * Whether an indexed table takes an intent of owner: its slot is in range
+ * and no other generation of it holds intents there (in its home or its
+ * records). Checked before the backend is called; any other table: true.
+ */
+static bool owner_fits(const struct dmm_fm *fm, struct dmm_handle owner)
+{
+	const struct fm_home *h;
+	uint32_t r;
+
+	if (!fm->home)
+		return true;
+	if (owner.idx >= fm->nhead)
+		return false;
+	h = &fm->home[owner.idx];
+	r = fm->head[owner.idx];
+	return (!h->used || h->gen == owner.gen) && (r == 0 || same_owner(fm->rec[r - 1].owner, owner));
+}
+
+/* The free place of in's owner's home that in may take (as a slot), or FM_NONE: none, another prefix, a link. */
+static uint32_t home_place(const struct dmm_fm *fm, const struct dmm_intent *in)
+{
+	const struct fm_home *h;
+
+	if (!fm->home || in->link != 0 || in->owner.idx >= fm->nhead)
+		return FM_NONE;
+	h = &fm->home[in->owner.idx];
+	if (h->used && (h->gen != in->owner.gen || h->plen != in->prefix.len ||
+			memcmp(h->prefix, in->prefix.addr.b, 16) != 0))
+		return FM_NONE;
+	for (unsigned k = 0; k < FM_HOME; k++)
+		if (!((h->used >> k) & 1))
+			return fm->capacity + FM_HOME * in->owner.idx + k;
+	return FM_NONE;
+}
+
+/*
+ * The id of slot i after one whose generation was last_gen: the
+ * generation lives above the slot bits, masked to stay below bit 31; the
+ * slot part (i + 1, never 0) keeps every id non-zero.
+ */
+static uint32_t next_id(const struct dmm_fm *fm, uint32_t i, uint32_t last_gen)
+{
+	uint32_t gen = (last_gen + 1) & ((1u << (31 - fm->slot_bits)) - 1);
+
+	return gen << fm->slot_bits | (i + 1);
+}
+
+/*
+ * Indexed: a new id for an intent of owner slot o, the home's next
+ * generation that no live intent of o has; 0 when every one is taken
+ * (more intents of one owner than generations).
+ */
+static uint32_t owner_id(struct dmm_fm *fm, uint32_t o)
+{
+	struct fm_home *h = &fm->home[o];
+	uint32_t id;
+
+	for (uint32_t tries = 0; tries <= 0xffffu; tries++) {
+		h->seq++;
+		id = next_id(fm, o, (uint32_t)h->seq - 1);
+		if (slot_of(fm, id) == FM_NONE)
+			return id;
+	}
+	return 0;
+}
+
+static uint8_t ma_of(const struct dmm_intent *in)
+{
+	return (uint8_t)((in->match & 1) | in->action << 1);
+}
+
+/* in into home place i (free), its addresses held, with a new id: 0 or DMM_ERR_NOMEM. */
+static int home_fill(struct dmm_fm *fm, uint32_t i, const struct dmm_intent *in, dmm_time_t now)
+{
+	struct fm_home *h = home_of(fm, i);
+	struct fm_small *s = small_of(fm, i);
+	uint32_t local, peer, id = owner_id(fm, in->owner.idx);
+
+	if (id == 0 || addrs_hold(fm, in, &local, &peer) != 0)
+		return DMM_ERR_NOMEM;
+	if (!h->used) {
+		h->gen = in->owner.gen;
+		h->plen = in->prefix.len;
+		memcpy(h->prefix, in->prefix.addr.b, 16);
+	}
+	s->id = id;
+	s->ma = ma_of(in);
+	s->precedence = in->precedence;
+	s->local = (uint16_t)local;
+	s->peer = (uint16_t)peer;
+	cnt_set(s, 0, 0, now);
+	h->used |= (uint8_t)(1u << place_of(fm, i));
+	return 0;
+}
+
+/* Home place i lets its intent go, without a backend call. */
+static void home_free(struct dmm_fm *fm, uint32_t i)
+{
+	struct fm_small *s = small_of(fm, i);
+
+	addr_drop(fm, s->local);
+	addr_drop(fm, s->peer);
+	s->local = s->peer = 0;
+	home_of(fm, i)->used &= (uint8_t) ~(1u << place_of(fm, i));
+}
+
+/* Free record i (its links: the free list and its generation) without a backend call. */
 static void free_slot(struct dmm_fm *fm, uint32_t i, uint32_t gen)
 {
 	struct fm_rec *r = &fm->rec[i];
 
 	rec_release(fm, r);
+	fm->nrec--;
 	r->id = 0;
 	r->next = fm->free_head;
 	r->prev = gen;
 	fm->free_head = i;
 }
 
-int dmm_fm_add(struct dmm_fm *fm, const struct dmm_intent *in, dmm_time_t now)
+/* A free record with in in it (addresses held, a new id, not in a chain yet): its slot, or FM_NONE. */
+static uint32_t rec_take(struct dmm_fm *fm, const struct dmm_intent *in, dmm_time_t now)
 {
-	uint32_t i, gen;
-	struct dmm_intent full;
+	uint32_t i, id = fm->home ? owner_id(fm, in->owner.idx) : 1;
 	struct fm_rec *r;
-	int err;
 
+	if (id == 0)
+		return FM_NONE;
 	if (fm->free_head == FM_NONE && fm->fresh < fm->capacity) {
 		/* The next slot never used joins the free list (zeroed: generation 0). */
 		fm->rec[fm->fresh].next = FM_NONE;
@@ -461,62 +714,129 @@ int dmm_fm_add(struct dmm_fm *fm, const struct dmm_intent *in, dmm_time_t now)
 	}
 	i = fm->free_head;
 	if (i == FM_NONE)
-		return DMM_ERR_NOMEM;
+		return FM_NONE;
 	r = &fm->rec[i];
-	/*
-	 * The generation lives above the slot bits, masked to stay below bit
-	 * 31; the slot part (i + 1, never 0) keeps every id non-zero.
-	 */
-	gen = (r->prev + 1) & ((1u << (31 - fm->slot_bits)) - 1);
 	if (rec_fill(fm, r, in) != 0)
-		return DMM_ERR_NOMEM;
+		return FM_NONE;
 	fm->free_head = r->next;
-	r->id = (gen << fm->slot_bits) | (i + 1);
+	fm->nrec++;
+	r->id = fm->home ? id : next_id(fm, i, r->prev);
 	r->packets = r->bytes = 0;
 	r->last_active = now;
-	build(fm, r, &full);
+	return i;
+}
+
+/*
+ * Place i of owner's home is free: the owner's first record that fits
+ * (its prefix the home's, or any when the home is empty, and link 0)
+ * moves in with its id, addresses and counters, and its record is free.
+ */
+static void home_adopt(struct dmm_fm *fm, uint32_t i, struct dmm_handle owner)
+{
+	struct fm_home *h = home_of(fm, i);
+	struct fm_small *s = small_of(fm, i);
+	struct fm_rec *r;
+	uint32_t x = head_of(fm, owner);
+
+	for (; x != FM_NONE; x = fm->rec[x].next) {
+		r = &fm->rec[x];
+		if (r->link == 0 &&
+		    (!h->used || (h->plen == r->plen && memcmp(h->prefix, r->prefix, 16) == 0)))
+			break;
+	}
+	if (x == FM_NONE)
+		return;
+	if (!h->used) {
+		h->gen = owner.gen;
+		h->plen = r->plen;
+		memcpy(h->prefix, r->prefix, 16);
+	}
+	s->id = r->id;
+	s->ma = r->ma;
+	s->precedence = r->precedence;
+	s->local = r->local;
+	s->peer = r->peer;
+	cnt_set(s, r->packets, r->bytes, r->last_active);
+	h->used |= (uint8_t)(1u << place_of(fm, i));
+	chain_del(fm, x);
+	r->local = r->peer = 0; /* the home holds them now */
+	free_slot(fm, x, 0);
+}
+
+/* Slot i lets its intent go, without a backend call. */
+static void drop_slot(struct dmm_fm *fm, uint32_t i)
+{
+	struct dmm_handle owner;
+
+	if (is_home(fm, i)) {
+		owner = slot_owner(fm, i);
+		home_free(fm, i);
+		home_adopt(fm, i, owner);
+	} else {
+		chain_del(fm, i);
+		free_slot(fm, i, fm->rec[i].id >> fm->slot_bits);
+	}
+	fm->count--;
+}
+
+int dmm_fm_add(struct dmm_fm *fm, const struct dmm_intent *in, dmm_time_t now)
+{
+	struct dmm_intent full;
+	uint32_t i;
+	int err;
+
+	if (!owner_fits(fm, in->owner))
+		return DMM_ERR_NOMEM;
+	if (fm->home && in->owner.idx >= fm->home_hi)
+		fm->home_hi = in->owner.idx + 1; /* the walks go this far */
+	/* The owner's home when in fits there, else a record. */
+	i = home_place(fm, in);
+	if (i != FM_NONE ? home_fill(fm, i, in, now) != 0 : (i = rec_take(fm, in, now)) == FM_NONE)
+		return DMM_ERR_NOMEM;
+	build(fm, i, &full);
 	err = fm->ops.install(fm->ops.ctx, &full);
-	if (err >= 0 && chain_add(fm, i) != 0) {
+	if (err >= 0 && !is_home(fm, i) && chain_add(fm, i) != 0) {
 		fm->ops.remove(fm->ops.ctx, &full);
 		err = DMM_ERR_NOMEM;
 	}
 	if (err < 0) {
-		free_slot(fm, i, gen);
+		if (is_home(fm, i))
+			home_free(fm, i);
+		else
+			free_slot(fm, i, full.id >> fm->slot_bits);
 		return err;
 	}
 	fm->count++;
-	return (int)r->id;
-}
-
-/* Free slot r without a backend call. */
-static void drop_slot(struct dmm_fm *fm, struct fm_rec *r)
-{
-	uint32_t i = (uint32_t)(r - fm->rec);
-
-	chain_del(fm, i);
-	free_slot(fm, i, r->id >> fm->slot_bits);
-	fm->count--;
+	return (int)full.id;
 }
 
 int dmm_fm_del(struct dmm_fm *fm, uint32_t id)
 {
-	struct fm_rec *r = slot_of(fm, id);
+	uint32_t i = slot_of(fm, id);
 	struct dmm_intent full;
 
-	if (!r)
+	if (i == FM_NONE)
 		return DMM_ERR_NOTFOUND;
-	build(fm, r, &full);
+	build(fm, i, &full);
 	fm->ops.remove(fm->ops.ctx, &full);
-	drop_slot(fm, r);
+	drop_slot(fm, i);
 	return 0;
 }
 
-/* The slot of owner's intent after slot prev (FM_NONE: its first), or FM_NONE. */
-static uint32_t next_owned(const struct dmm_fm *fm, struct dmm_handle owner, uint32_t prev)
+void dmm_fm_free(struct dmm_fm *fm)
 {
-	if (prev == FM_NONE)
-		return head_of(fm, owner);
-	return fm->rec[prev].id && same_owner(fm->rec[prev].owner, owner) ? fm->rec[prev].next : FM_NONE;
+	if (!fm)
+		return;
+	/* One pass over the slots ever used (indexed: owner by owner, each one's first until none). */
+	if (fm->home)
+		for (uint32_t o = 0, i; (i = owners_from(fm, o)) != FM_NONE;) {
+			o = slot_owner(fm, i).idx;
+			dmm_fm_del(fm, slot_id(fm, i));
+		}
+	else
+		for (uint32_t i = live_from(fm, 0); i != FM_NONE; i = live_from(fm, i + 1))
+			dmm_fm_del(fm, slot_id(fm, i));
+	free_parts(fm);
 }
 
 const struct dmm_intent *dmm_fm_next_owned(const struct dmm_fm *fm, struct dmm_handle owner,
@@ -525,12 +845,12 @@ const struct dmm_intent *dmm_fm_next_owned(const struct dmm_fm *fm, struct dmm_h
 	uint32_t i = FM_NONE;
 
 	if (prev) {
-		i = slot_num(fm, prev->id);
-		if (i == FM_NONE || fm->rec[i].id != prev->id)
+		i = slot_of(fm, prev->id);
+		if (i == FM_NONE)
 			return NULL;
 	}
 	i = next_owned(fm, owner, i);
-	return i == FM_NONE ? NULL : view(fm, &fm->rec[i]);
+	return i == FM_NONE ? NULL : view(fm, i);
 }
 
 unsigned dmm_fm_del_owner(struct dmm_fm *fm, struct dmm_handle owner)
@@ -538,9 +858,9 @@ unsigned dmm_fm_del_owner(struct dmm_fm *fm, struct dmm_handle owner)
 	uint32_t i;
 	unsigned n = 0;
 
-	/* Oldest first; each removal makes the next one the head. */
-	while ((i = head_of(fm, owner)) != FM_NONE) {
-		dmm_fm_del(fm, fm->rec[i].id);
+	/* Its home first, then its records oldest first; each removal makes the next one the first. */
+	while ((i = first_owned(fm, owner)) != FM_NONE) {
+		dmm_fm_del(fm, slot_id(fm, i));
 		n++;
 	}
 	return n;
@@ -555,66 +875,102 @@ bool dmm_fm_same(const struct dmm_intent *a, const struct dmm_intent *b)
 }
 
 /*
- * Whether record r and in claim the same place in a backend: one route
+ * Whether intent a and in claim the same place in a backend: one route
  * per destination and precedence (the kernel's NLM_F_EXCL refuses a
  * second one), while decapsulation is per peer, so two DECAPs from
  * different peers live side by side.
  */
-static bool same_place(const struct dmm_fm *fm, const struct fm_rec *r, const struct dmm_intent *in)
+static bool same_place(const struct dmm_intent *a, const struct dmm_intent *in)
 {
-	bool da = (r->ma >> 1) == DMM_FM_DECAP, db = in->action == DMM_FM_DECAP;
+	bool da = a->action == DMM_FM_DECAP, db = in->action == DMM_FM_DECAP;
 
-	return (r->ma & 1) == in->match && r->precedence == in->precedence && da == db &&
-	       r->plen == in->prefix.len && memcmp(r->prefix, in->prefix.addr.b, 16) == 0 &&
-	       (!da || dmm_addr_eq(addr_of(fm, r->peer), &in->peer));
+	return a->match == in->match && a->precedence == in->precedence && da == db &&
+	       dmm_prefix_eq(&a->prefix, &in->prefix) && (!da || dmm_addr_eq(&a->peer, &in->peer));
 }
 
 /*
- * One backend call swaps the forwarding of slot r for in's: the slot, the
+ * Slot i (live) forwards as in now: the same owner, and for a home place
+ * the same prefix and no link (dmm_fm_ensure() sees to it); the counters
+ * start again. Its new addresses are held before the old ones go, so an
+ * address they share stays in place. 0 or DMM_ERR_NOMEM (slot unchanged).
+ */
+static int refill(struct dmm_fm *fm, uint32_t i, const struct dmm_intent *in, dmm_time_t now)
+{
+	uint32_t local, peer;
+	struct fm_small *s;
+	struct fm_rec *r;
+
+	if (addrs_hold(fm, in, &local, &peer) != 0)
+		return DMM_ERR_NOMEM;
+	if (is_home(fm, i)) {
+		s = small_of(fm, i);
+		addr_drop(fm, s->local);
+		addr_drop(fm, s->peer);
+		s->ma = ma_of(in);
+		s->precedence = in->precedence;
+		s->local = (uint16_t)local;
+		s->peer = (uint16_t)peer;
+		cnt_set(s, 0, 0, now);
+		return 0;
+	}
+	r = &fm->rec[i];
+	rec_release(fm, r);
+	r->ma = ma_of(in);
+	r->precedence = in->precedence;
+	memcpy(r->prefix, in->prefix.addr.b, 16);
+	r->plen = in->prefix.len;
+	r->link = in->link;
+	r->local = (uint16_t)local;
+	r->peer = (uint16_t)peer;
+	r->packets = r->bytes = 0;
+	r->last_active = now;
+	return 0;
+}
+
+/*
+ * One backend call swaps the forwarding of slot i for in's: the slot, the
  * id and the owner chain stay; the counters start again (a new
  * forwarding): a backend's counters of the id start from 0 after a
  * replace.
  */
-static int replace_in_place(struct dmm_fm *fm, struct fm_rec *r, const struct dmm_intent *in, dmm_time_t now)
+static int replace_in_place(struct dmm_fm *fm, uint32_t i, const struct dmm_intent *in, dmm_time_t now)
 {
 	struct dmm_intent old, next = *in;
-	struct fm_rec was = *r;
 	int err;
 
-	build(fm, r, &old);
-	next.id = r->id;
+	build(fm, i, &old);
+	next.id = old.id;
 	next.packets = next.bytes = 0;
 	next.last_active = now;
 	err = fm->ops.replace(fm->ops.ctx, &old, &next);
-	if (err >= 0 && rec_fill(fm, r, &next) != 0) {
+	if (err >= 0 && refill(fm, i, &next, now) != 0) {
 		fm->ops.remove(fm->ops.ctx, &next);
 		err = DMM_ERR_NOMEM;
 	}
 	if (err < 0) {
-		*r = was;
-		drop_slot(fm, r);
+		drop_slot(fm, i);
 		return err;
 	}
-	rec_release(fm, &was); /* after the new ones are held: a shared address stays in place */
-	r->packets = r->bytes = 0;
-	r->last_active = now;
-	return (int)r->id;
+	return (int)old.id;
 }
 
 int dmm_fm_ensure(struct dmm_fm *fm, const struct dmm_intent *in, dmm_time_t now)
 {
+	struct dmm_intent cur;
 	uint32_t old = FM_NONE;
 
-	for (uint32_t i = head_of(fm, in->owner); i != FM_NONE; i = fm->rec[i].next) {
-		if (rec_same(fm, &fm->rec[i], in))
-			return (int)fm->rec[i].id; /* nothing changes: no backend call */
-		if (old == FM_NONE && same_place(fm, &fm->rec[i], in))
+	for (uint32_t i = first_owned(fm, in->owner); i != FM_NONE; i = next_owned(fm, in->owner, i)) {
+		build(fm, i, &cur);
+		if (dmm_fm_same(&cur, in))
+			return (int)cur.id; /* nothing changes: no backend call */
+		if (old == FM_NONE && same_place(&cur, in))
 			old = i;
 	}
-	if (old != FM_NONE && fm->ops.replace)
-		return replace_in_place(fm, &fm->rec[old], in, now);
+	/* A home place holds no link: an intent with one goes to a record. */
+	if (old != FM_NONE && fm->ops.replace && !(is_home(fm, old) && in->link))
+		return replace_in_place(fm, old, in, now);
 	if (old != FM_NONE)
-		dmm_fm_del(fm, fm->rec[old].id); /* its slot is the next one dmm_fm_add() takes */
+		dmm_fm_del(fm, slot_id(fm, old)); /* its slot is free for dmm_fm_add() */
 	return dmm_fm_add(fm, in, now);
 }
 
@@ -632,51 +988,79 @@ unsigned dmm_fm_del_owner_except(struct dmm_fm *fm, struct dmm_handle owner, con
 	uint32_t i, next;
 	unsigned n = 0;
 
-	/* Removing one intent leaves the links of the others in place: the walk goes on from its successor. */
-	for (i = head_of(fm, owner); i != FM_NONE; i = next) {
-		next = fm->rec[i].next;
-		if (kept(fm->rec[i].id, keep, nkeep))
+	/*
+	 * Removing one intent leaves the others' links in place: the walk
+	 * goes on from its successor; but one may move into a home place
+	 * that came free (indexed), so there it starts again.
+	 */
+	for (i = first_owned(fm, owner); i != FM_NONE; i = next) {
+		next = next_owned(fm, owner, i);
+		if (kept(slot_id(fm, i), keep, nkeep))
 			continue;
-		dmm_fm_del(fm, fm->rec[i].id);
+		if (is_home(fm, i))
+			next = FM_NONE;
+		dmm_fm_del(fm, slot_id(fm, i));
 		n++;
+		if (next == FM_NONE)
+			next = first_owned(fm, owner);
 	}
 	return n;
 }
 
 const struct dmm_intent *dmm_fm_get(const struct dmm_fm *fm, uint32_t id)
 {
-	const struct fm_rec *r = slot_of(fm, id);
+	uint32_t i = slot_of(fm, id);
 
-	return r ? view(fm, r) : NULL;
+	return i == FM_NONE ? NULL : view(fm, i);
 }
 
 const struct dmm_intent *dmm_fm_next(const struct dmm_fm *fm, const struct dmm_intent *prev)
 {
-	uint32_t i = 0;
+	uint32_t i = 0, o;
 
+	if (fm->home) {
+		/* Owner by owner; after an intent that is gone, from the next owner on. */
+		o = prev ? slot_num(fm, prev->id) : 0;
+		i = prev ? slot_of(fm, prev->id) : FM_NONE;
+		if (o == FM_NONE)
+			return NULL;
+		i = i != FM_NONE ? walk_after(fm, i) : owners_from(fm, prev ? o + 1 : 0);
+		return i == FM_NONE ? NULL : view(fm, i);
+	}
 	if (prev) {
 		i = slot_num(fm, prev->id);
 		if (i == FM_NONE)
 			return NULL;
 		i++;
 	}
-	for (; i < fm->fresh; i++)
-		if (fm->rec[i].id)
-			return view(fm, &fm->rec[i]);
-	return NULL;
+	i = live_from(fm, i);
+	return i == FM_NONE ? NULL : view(fm, i);
 }
 
 int dmm_fm_report(struct dmm_fm *fm, uint32_t id, uint64_t packets, uint64_t bytes, dmm_time_t now)
 {
-	struct fm_rec *r = slot_of(fm, id);
+	uint32_t i = slot_of(fm, id);
+	struct fm_small *s;
+	struct fm_rec *r;
 
-	if (!r)
+	if (i == FM_NONE)
 		return DMM_ERR_NOTFOUND;
+	if (is_home(fm, i)) {
+		s = small_of(fm, i);
+		cnt_set(s, packets, bytes, packets != cnt_get(s, 0) ? now : cnt_get(s, 2));
+		return 0;
+	}
+	r = &fm->rec[i];
 	if (packets != r->packets)
 		r->last_active = now;
 	r->packets = packets;
 	r->bytes = bytes;
 	return 0;
+}
+
+uint32_t dmm_fm_records_room(const struct dmm_fm *fm)
+{
+	return fm->capacity - fm->nrec;
 }
 
 uint32_t dmm_fm_count(const struct dmm_fm *fm)

@@ -8,18 +8,13 @@
 
 static const char hexd[] = "0123456789abcdef";
 
+/* v (16 bits) in hex without leading zeros (RFC 5952 §4.1). */
 static char *put_hex16(char *o, unsigned v)
 {
-	bool lead = true;
+	int s = v >= 0x1000 ? 12 : v >= 0x100 ? 8 : v >= 0x10 ? 4 : 0;
 
-	for (int s = 12; s >= 0; s -= 4) {
-		unsigned d = (v >> s) & 0xf;
-
-		if (lead && d == 0 && s)
-			continue;
-		lead = false;
-		*o++ = hexd[d];
-	}
+	for (; s >= 0; s -= 4)
+		*o++ = hexd[(v >> s) & 0xf];
 	return o;
 }
 
@@ -29,11 +24,15 @@ char *dmm_addr_str(const struct dmm_addr *a, char *buf)
 	int best = -1, bestlen = 1, cur = -1, curlen = 0;
 	char *o = buf;
 
-	for (int i = 0; i < 8; i++)
-		w[i] = (unsigned)a->b[2 * i] << 8 | a->b[2 * i + 1];
-	/* RFC 5952 §4.2: compress the longest run of two or more zero words, the first on a tie. */
+	unsigned zero = 0;
+
 	for (int i = 0; i < 8; i++) {
-		if (w[i] == 0) {
+		w[i] = (unsigned)a->b[2 * i] << 8 | a->b[2 * i + 1];
+		zero |= (w[i] == 0) << i;
+	}
+	/* RFC 5952 §4.2: compress the longest run of two or more zero words, the first on a tie. */
+	for (int i = 0; zero >> i; i++) {
+		if (zero >> i & 1) {
 			if (cur < 0)
 				cur = i, curlen = 0;
 			if (++curlen > bestlen)
@@ -340,12 +339,10 @@ void dmm_prefix_mask(struct dmm_prefix *p)
 
 bool dmm_prefix_contains(const struct dmm_prefix *p, const struct dmm_addr *a)
 {
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned bits = p->len > i * 8 ? p->len - i * 8 : 0;
-		uint8_t m = bits >= 8 ? 0xff : (uint8_t)(0xff00u >> bits);
+	unsigned len = p->len < 128 ? p->len : 128, whole = len / 8, rest = len % 8;
 
-		if ((p->addr.b[i] ^ a->b[i]) & m)
-			return false;
-	}
-	return true;
+	/* The whole octets of the prefix, then the high bits of the next one. */
+	if (memcmp(p->addr.b, a->b, whole) != 0)
+		return false;
+	return !rest || !((p->addr.b[whole] ^ a->b[whole]) & (uint8_t)(0xff00u >> rest));
 }

@@ -16,6 +16,20 @@
  * ra-interval and answer every RS. A link that disappears or loses its
  * carrier detaches its host.
  *
+ * Fast attach. Everything a link needs (the shared MAC and link-local
+ * address, the packet socket and its filter) is done when the link
+ * appears, not when a host arrives. When its carrier comes up, the host's
+ * first frame is elicited at once instead of awaited (its MLD report or
+ * DAD come when its own timers say, 10 to 100 ms later): an unsolicited
+ * RA to all-nodes (RFC 4861 §6.2.4: a router's interface becoming
+ * advertising) and an Echo Request to all-nodes (RFC 4443 §4.1), which
+ * a host answers from its link-local address, repeated 1, 3, 7, 15 and
+ * 31 ms after carrier-up while no host has shown itself (the host's own
+ * side of the link may start sending a moment later). Both carrier-up
+ * and the attach are logged with the monotonic clock in microseconds
+ * ("mono N us"), so a test can split link down time from attach
+ * detection (attach-probe false turns the probes off).
+ *
  * Links are found without a walk, whatever their number (one per host on
  * a MAG): by interface index through a hash table, a packet socket's
  * callback gets its link as context, and the links due for a periodic RA
@@ -55,6 +69,10 @@ struct acc_link {
 	struct acc_link *hnext;		    /* hash chain by ifindex */
 	struct acc_link *ra_prev, *ra_next; /* RA queue, while queued */
 	bool ra_queued;
+	struct acc_link *pr_next; /* probe list, while probed */
+	bool probing;
+	unsigned nprobe; /* probes sent since carrier-up */
+	dmm_time_t next_probe, carrier_at;
 	int ifindex;
 	char name[IFNAMSIZ];
 	int pkt_fd; /* AF_PACKET socket on this link */
@@ -75,10 +93,12 @@ struct dmmd_access {
 	struct dmm_nl *nlreq;  /* requests */
 	int icmp_fd;	       /* RA / RS */
 	int tick_fd;
+	int probe_fd;		  /* timerfd: the next probe of a link whose host has not shown itself */
+	struct acc_link *pr_head; /* links being probed (few: those whose carrier just came up) */
 	struct acc_link **bucket; /* by ifindex; nbucket heads, a power of two */
 	uint32_t nbucket, nlinks;
 	struct acc_link *ra_head, *ra_tail; /* registered links by next_ra, earliest first */
-	uint64_t ra_sent, rs_rcvd, attaches, detaches;
+	uint64_t ra_sent, rs_rcvd, attaches, detaches, probes_sent;
 };
 
 static bool is_access(const struct dmmd_access *a, const char *name)
@@ -224,12 +244,36 @@ static void unconfigure_link(struct dmmd_access *a, struct acc_link *l)
 	dmm_nl_request(a->nlreq, nlh);
 }
 
+/* Send an ICMPv6 message (checksum by the kernel) to dst on l, from the shared link-local address. */
+static bool send_icmp(struct dmmd_access *a, struct acc_link *l, const uint8_t *buf, size_t n,
+		      const struct dmm_addr *dst)
+{
+	struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_scope_id = (uint32_t)l->ifindex};
+	struct in6_pktinfo pi = {.ipi6_ifindex = (unsigned)l->ifindex};
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(pi))];
+	} cb;
+	struct iovec iov = {(void *)buf, n};
+	struct msghdr mh = {&to, sizeof(to), &iov, 1, cb.b, sizeof(cb.b), 0};
+	struct cmsghdr *cm;
+
+	memcpy(&to.sin6_addr, dst->b, 16);
+	memset(&cb, 0, sizeof(cb));
+	cm = CMSG_FIRSTHDR(&mh);
+	memcpy(&pi.ipi6_addr, a->d->cfg.access_lla.b, 16);
+	cm->cmsg_level = IPPROTO_IPV6;
+	cm->cmsg_type = IPV6_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	return sendmsg(a->icmp_fd, &mh, 0) >= 0;
+}
+
 static void send_ra(struct dmmd_access *a, struct acc_link *l, bool withdraw)
 {
 	struct dmmd_config *c = &a->d->cfg;
 	struct dmm_nd_msg m;
 	struct dmm_addr dst;
-	struct sockaddr_in6 to = {.sin6_family = AF_INET6};
 	uint8_t buf[1280];
 	int n;
 
@@ -247,30 +291,19 @@ static void send_ra(struct dmmd_access *a, struct acc_link *l, bool withdraw)
 				  withdraw ? 0 : l->valid_s[i], withdraw ? 0 : l->preferred_s[i]);
 	dmm_addr_parse("ff02::1", &dst);
 	n = dmm_nd_encode(buf, sizeof(buf), &m, &c->access_lla, &dst);
-	if (n < 0)
-		return;
-	memcpy(&to.sin6_addr, dst.b, 16);
-	to.sin6_scope_id = (uint32_t)l->ifindex;
-	{
-		/* Source: the shared link-local address on this link. */
-		struct in6_pktinfo pi = {.ipi6_ifindex = (unsigned)l->ifindex};
-		union {
-			struct cmsghdr h;
-			char b[CMSG_SPACE(sizeof(pi))];
-		} cb;
-		struct iovec iov = {buf, (size_t)n};
-		struct msghdr mh = {&to, sizeof(to), &iov, 1, cb.b, sizeof(cb.b), 0};
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	if (n >= 0 && send_icmp(a, l, buf, (size_t)n, &dst))
+		a->ra_sent++;
+}
 
-		memset(&cb, 0, sizeof(cb));
-		memcpy(&pi.ipi6_addr, c->access_lla.b, 16);
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		if (sendmsg(a->icmp_fd, &mh, 0) >= 0)
-			a->ra_sent++;
-	}
+/* RFC 4443 §4.1: an Echo Request to all-nodes on l, which a host answers from its link-local address. */
+static void send_probe(struct dmmd_access *a, struct acc_link *l)
+{
+	uint8_t echo[8] = {ICMP6_ECHO_REQUEST, 0, 0, 0, 0xd3, 0x13, 0, (uint8_t)l->nprobe};
+	struct dmm_addr dst;
+
+	dmm_addr_parse("ff02::1", &dst);
+	if (send_icmp(a, l, echo, sizeof(echo), &dst))
+		a->probes_sent++;
 }
 
 /*
@@ -307,9 +340,94 @@ static void set_filter(struct acc_link *l, const uint8_t *mac)
 		setsockopt(l->pkt_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
 }
 
+/* Take l off the probe list (a few links at most: those whose carrier came up in the last 31 ms). */
+static void probe_stop(struct dmmd_access *a, struct acc_link *l)
+{
+	struct acc_link **p = &a->pr_head;
+
+	if (!l->probing)
+		return;
+	while (*p != l)
+		p = &(*p)->pr_next;
+	*p = l->pr_next;
+	l->pr_next = NULL;
+	l->probing = false;
+}
+
+/* The probe timer at the earliest next probe of the list (disarmed when it is empty). */
+static void probe_arm(struct dmmd_access *a)
+{
+	struct itimerspec its = {{0, 0}, {0, 0}};
+	dmm_time_t first = 0;
+
+	for (struct acc_link *l = a->pr_head; l; l = l->pr_next)
+		if (!first || l->next_probe < first)
+			first = l->next_probe;
+	if (first) {
+		its.it_value.tv_sec = (time_t)(first / DMM_SECOND);
+		its.it_value.tv_nsec = (long)(first % DMM_SECOND);
+	}
+	timerfd_settime(a->probe_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+#define PROBES 6 /* at 0, 1, 3, 7, 15 and 31 ms after carrier-up */
+
+/* Probe k (from 0) of l, and the time of the next: 2^(k+1) - 1 ms after carrier-up. */
+static void probe_one(struct dmmd_access *a, struct acc_link *l)
+{
+	send_probe(a, l);
+	l->nprobe++;
+	l->next_probe = l->carrier_at + (((dmm_time_t)1 << l->nprobe) - 1) * DMM_MSEC;
+}
+
+static void on_probe(void *ctx, int fd, uint32_t ev)
+{
+	struct dmmd_access *a = ctx;
+	dmm_time_t now = dmm_io_now();
+	uint64_t n;
+
+	(void)ev;
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	for (struct acc_link *l = a->pr_head, *next; l; l = next) {
+		next = l->pr_next;
+		if (l->has_mn || !l->up || l->nprobe >= PROBES)
+			probe_stop(a, l);
+		else if (now >= l->next_probe)
+			probe_one(a, l);
+	}
+	probe_arm(a);
+}
+
+/*
+ * l's carrier came up: a host is (back) on the link. Advertise at once
+ * (RFC 4861 §6.2.4) and, while no host has shown itself, probe for it.
+ */
+static void carrier_up(struct dmmd_access *a, struct acc_link *l)
+{
+	l->carrier_at = dmm_io_now();
+	dmm_logf(&a->d->log, DMM_LOG_INFO, DMM_LC_ND, "access link %s carrier up (mono %llu us)", l->name,
+		 (unsigned long long)(l->carrier_at / DMM_USEC));
+	if (l->registered || a->d->cfg.attach_probe)
+		send_ra(a, l, false);
+	if (l->registered)
+		ra_schedule(a, l, l->carrier_at);
+	if (!a->d->cfg.attach_probe || l->has_mn)
+		return;
+	l->nprobe = 0;
+	probe_one(a, l);
+	if (!l->probing) {
+		l->pr_next = a->pr_head;
+		a->pr_head = l;
+		l->probing = true;
+	}
+	probe_arm(a);
+}
+
 static void attach(struct dmmd_access *a, struct acc_link *l, const uint8_t mac[6])
 {
 	char s[DMM_MNID_STRLEN];
+	dmm_time_t now = dmm_io_now();
 	int rc;
 
 	memcpy(l->mac, mac, 6);
@@ -318,7 +436,7 @@ static void attach(struct dmmd_access *a, struct acc_link *l, const uint8_t mac[
 	dmmd_config_mnid_of_mac(&a->d->cfg, mac, &l->mnid);
 	l->has_mn = true;
 	a->attaches++;
-	rc = a->d->ro->attach(a->d->role, &l->mnid, (uint32_t)l->ifindex, mac, 6, DMM_ATT_8023, dmm_io_now());
+	rc = a->d->ro->attach(a->d->role, &l->mnid, (uint32_t)l->ifindex, mac, 6, DMM_ATT_8023, now);
 	if (rc < 0)
 		/* Say what to configure: a refusal is most often a config without a profile for the host. */
 		dmm_logf(&a->d->log, DMM_LOG_WARN, DMM_LC_ND,
@@ -328,8 +446,10 @@ static void attach(struct dmmd_access *a, struct acc_link *l, const uint8_t mac[
 			 dmm_mnid_str(&l->mnid, s), l->name,
 			 a->d->cfg.has_default ? "a default-profile is set" : "no default-profile");
 	else
-		dmm_logf(&a->d->log, DMM_LOG_INFO, DMM_LC_ND, "mn %s attached on %s",
-			 dmm_mnid_str(&l->mnid, s), l->name);
+		dmm_logf(&a->d->log, DMM_LOG_INFO, DMM_LC_ND,
+			 "mn %s attached on %s (mono %llu us, %llu us after carrier-up, %u probes)",
+			 dmm_mnid_str(&l->mnid, s), l->name, (unsigned long long)(now / DMM_USEC),
+			 (unsigned long long)((now - l->carrier_at) / DMM_USEC), l->nprobe);
 	a->d->rearm(a->d); /* the role has a new deadline */
 }
 
@@ -428,6 +548,7 @@ static void link_gone(struct dmmd_access *a, struct acc_link *l, const char *why
 {
 	detach(a, l, why);
 	ra_dequeue(a, l);
+	probe_stop(a, l);
 	if (l->pkt_fd >= 0) {
 		dmm_loop_del(a->d->loop, l->pkt_fd);
 		close(l->pkt_fd);
@@ -475,13 +596,13 @@ static void link_seen(struct dmmd_access *a, int ifindex, const char *name, unsi
 
 	if (!l && (!is_access(a, name) || !(l = open_link(a, ifindex, name, carrier))))
 		return;
-	if (l->up && !carrier)
-		detach(a, l, "carrier down");
-	if (!l->up && carrier && l->registered) {
-		send_ra(a, l, false); /* the host is back: advertise at once */
-		ra_schedule(a, l, dmm_io_now());
-	}
+	bool was = l->up;
+
 	l->up = carrier;
+	if (was && !carrier)
+		detach(a, l, "carrier down");
+	if (!was && carrier)
+		carrier_up(a, l);
 }
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)
@@ -603,7 +724,7 @@ struct dmmd_access *dmmd_access_open(struct dmmd *d)
 	if (!a)
 		return NULL;
 	a->d = d;
-	a->icmp_fd = a->tick_fd = -1;
+	a->icmp_fd = a->tick_fd = a->probe_fd = -1;
 	a->nl = mnl_socket_open(NETLINK_ROUTE);
 	a->nlreq = dmm_nl_open(NETLINK_ROUTE);
 	if (!a->nl || !a->nlreq || mnl_socket_bind(a->nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0)
@@ -627,6 +748,9 @@ struct dmmd_access *dmmd_access_open(struct dmmd *d)
 	}
 	a->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (a->tick_fd < 0 || timerfd_settime(a->tick_fd, 0, &its, NULL) < 0)
+		goto err;
+	a->probe_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (a->probe_fd < 0 || dmm_loop_add(d->loop, a->probe_fd, on_probe, a) < 0)
 		goto err;
 	if (dmm_loop_add(d->loop, mnl_socket_get_fd(a->nl), on_netlink, a) < 0 ||
 	    dmm_loop_add(d->loop, a->icmp_fd, on_icmp, a) < 0 ||
@@ -662,6 +786,7 @@ static void close_link(struct dmmd_access *a, struct acc_link *l)
 {
 	if (l->registered && l->up)
 		send_ra(a, l, true);
+	probe_stop(a, l);
 	unconfigure_link(a, l);
 	if (l->pkt_fd >= 0) {
 		dmm_loop_del(a->d->loop, l->pkt_fd);
@@ -692,6 +817,10 @@ void dmmd_access_close(struct dmmd_access *a)
 	if (a->tick_fd >= 0) {
 		dmm_loop_del(a->d->loop, a->tick_fd);
 		close(a->tick_fd);
+	}
+	if (a->probe_fd >= 0) {
+		dmm_loop_del(a->d->loop, a->probe_fd);
+		close(a->probe_fd);
 	}
 	free(a);
 }

@@ -695,7 +695,8 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_str(c, o, "link-layer-address", mac, sizeof(mac), false) < 0 ||
 	    get_u32(c, o, "ra-interval", &cfg->ra_interval_s, 1, 1800) < 0 ||
 	    get_u32(c, o, "router-lifetime", &cfg->router_lifetime_s, 0, 9000) < 0 ||
-	    get_u32(c, o, "ra-mtu", &cfg->ra_mtu, 1280, 65535) < 0)
+	    get_u32(c, o, "ra-mtu", &cfg->ra_mtu, 1280, 65535) < 0 ||
+	    get_bool(c, o, "attach-probe", &cfg->attach_probe) < 0)
 		return -1;
 	if (parse_mnid_form(c, o, cfg) < 0)
 		return -1;
@@ -721,11 +722,48 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 
 #define ACCESS_KEYS                                                                                          \
 	"access-interfaces", "link-local-address", "link-layer-address", "ra-interval", "router-lifetime",   \
-		"ra-mtu", "mn-id-form", "nai-realm"
+		"ra-mtu", "mn-id-form", "nai-realm", "attach-probe"
+
+/*
+ * RFC 5949 fast handover of a MAG ("fast-handover"): enabled, reactive,
+ * early-registration, hold, hi-wait and mn-wait in ms, neighbours (the MAGs an NMAG asks for
+ * an unknown MN's context).
+ */
+static int parse_fho(struct ctx *c, json_t *o, struct dmm_mag_fho_cfg *f)
+{
+	static const char *const keys[] = {"enabled", "reactive", "early-registration", "hold",
+					   "hi-wait", "mn-wait",  "neighbours",		NULL};
+	json_t *a, *v;
+	size_t i;
+
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0 || get_bool(c, o, "enabled", &f->enabled) < 0 ||
+	    get_bool(c, o, "reactive", &f->reactive) < 0 ||
+	    get_bool(c, o, "early-registration", &f->early_reg) < 0 ||
+	    get_ms(c, o, "hold", &f->hold, 10, 60000) < 0 ||
+	    get_ms(c, o, "hi-wait", &f->hi_wait, 1, 10000) < 0 ||
+	    get_ms(c, o, "mn-wait", &f->mn_wait, 10, 600000) < 0)
+		return -1;
+	a = json_object_get(o, "neighbours");
+	if (!a)
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > DMM_MAG_FHO_MAX_NEIGHBOUR)
+		return fail(c, "neighbours", "expected a list of at most %d addresses",
+			    DMM_MAG_FHO_MAX_NEIGHBOUR);
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v) || dmm_addr_parse(json_string_value(v), &f->neighbour[i]) != 0)
+			return fail(c, "neighbours", "entry %zu is not an IPv6 address", i);
+	}
+	f->n_neighbour = (uint8_t)json_array_size(a);
+	return 0;
+}
 
 static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
 	static const char *const keys[] = {"lma",
+					   "fast-handover",
 					   "lifetime",
 					   "max-mobile-nodes",
 					   "timestamp-based",
@@ -747,6 +785,13 @@ static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_ms(c, o, "max-bindack-timeout", &m->max_bindack_timeout, 100, 600000) < 0 ||
 	    get_u32(c, o, "max-retransmissions", &retx, 0, 32) < 0 || parse_access(c, o, cfg) < 0)
 		return -1;
+	if (json_object_get(o, "fast-handover")) {
+		size_t n = push(c, "fast-handover");
+
+		if (parse_fho(c, json_object_get(o, "fast-handover"), &m->fho) < 0)
+			return -1;
+		pop(c, n);
+	}
 	m->lifetime_s = life;
 	m->max_mns = maxmn;
 	m->max_retransmissions = (uint8_t)retx;
@@ -796,6 +841,9 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 					   "detach-grace",
 					   "timestamp-based",
 					   "prefix-valid-lifetime",
+					   "anchored-table", /* docs/dmm-protocol.md §11 */
+					   "relocate-after",
+					   "routed-table",
 					   ACCESS_KEYS,
 					   NULL};
 	struct dmm_maar_cfg *m = &cfg->maar;
@@ -814,8 +862,13 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_ms(c, o, "idle-check", &m->idle_check, 100, 3600000) < 0 ||
 	    get_ms(c, o, "detach-grace", &m->detach_grace, 0, 3600000) < 0 ||
 	    get_u32(c, o, "prefix-valid-lifetime", &m->prefix_valid_s, 0, 262140) < 0 ||
-	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 || parse_access(c, o, cfg) < 0)
+	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 || parse_access(c, o, cfg) < 0 ||
+	    get_ms(c, o, "relocate-after", &m->relocate_after, 0, 86400000) < 0 ||
+	    get_u32(c, o, "anchored-table", &cfg->anchored_table, 0, 0xfffffffeu) < 0 ||
+	    get_u32(c, o, "routed-table", &cfg->routed_table, 0, 0xfffffffeu) < 0)
 		return -1;
+	if (cfg->routed_table && cfg->routed_table == cfg->anchored_table)
+		return fail(c, "routed-table", "must differ from anchored-table");
 	m->hnp_len = (uint8_t)plen;
 	m->max_mns = maxmn;
 	m->lifetime_s = life;
@@ -837,6 +890,7 @@ static int parse_cmd(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 					   "pbu-pacing-us",
 					   "max-update-rate",
 					   "max-pending-updates", /* RFC 8885 §3.2 */
+					   "reanchor-on-failure", /* docs/dmm-protocol.md §11 */
 					   NULL};
 	struct dmm_cmd_cfg *m = &cfg->cmd;
 	uint32_t maxmn = m->max_mns, maxm = m->max_maars, life = m->max_lifetime_s;
@@ -856,7 +910,8 @@ static int parse_cmd(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_ms(c, o, "min-delay-before-bce-delete", &m->min_delay_before_bce_delete, 0, 3600000) < 0 ||
 	    get_u32(c, o, "pbu-pacing-us", &pacing_us, 0, 1000000) < 0 ||
 	    get_u32(c, o, "max-update-rate", &m->max_update_rate, 0, 1000000) < 0 ||
-	    get_u32(c, o, "max-pending-updates", &m->max_pending_updates, 0, 1u << 23) < 0)
+	    get_u32(c, o, "max-pending-updates", &m->max_pending_updates, 0, 1u << 23) < 0 ||
+	    get_bool(c, o, "reanchor-on-failure", &m->reanchor_on_failure) < 0)
 		return -1;
 	m->pbu_pacing = (dmm_time_t)pacing_us * DMM_USEC;
 	if (*mode && strcmp(mode, "proxy") != 0 && strcmp(mode, "relay") != 0)
@@ -989,6 +1044,11 @@ static void defaults(struct dmmd_config *cfg)
 	cfg->router_lifetime_s = 1800;
 	/* RFC 2473 §7: 1500 on the access link minus the 40-octet tunnel header. */
 	cfg->ra_mtu = 1460;
+	cfg->attach_probe = true;
+	/* A detached MN's downlink: 256 packets (250 ms at 1000/s), 384 KiB, 1 s old at most. */
+	cfg->buffer_packets = 256;
+	cfg->buffer_bytes = 393216;
+	cfg->buffer_time_ms = 1000;
 	strcpy(cfg->mon.metrics_address, "::1");
 	cfg->mon.metrics_port = 9437;
 	cfg->mon.usage_syslog = -1;
@@ -1029,6 +1089,9 @@ static int parse_node(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 	    get_str(c, node, "control-socket", cfg->ctl_path, sizeof(cfg->ctl_path), false) < 0 ||
 	    get_str(c, node, "log-level", cfg->log_level, sizeof(cfg->log_level), false) < 0 ||
 	    get_str(c, node, "tun-name", cfg->tun_name, sizeof(cfg->tun_name), false) < 0 ||
+	    get_u32(c, node, "buffer-packets", &cfg->buffer_packets, 1, 65536) < 0 ||
+	    get_u32(c, node, "buffer-bytes", &cfg->buffer_bytes, 2048, 67108864) < 0 ||
+	    get_u32(c, node, "buffer-time", &cfg->buffer_time_ms, 1, 60000) < 0 ||
 	    get_u32(c, node, "restart-counter", &cfg->restart_counter_initial, 0, UINT32_MAX) < 0 ||
 	    get_str(c, node, "state-file", cfg->state_file, sizeof(cfg->state_file), false) < 0)
 		return -1;
@@ -1105,13 +1168,30 @@ static int parse_role_container(struct ctx *c, json_t *node, struct dmmd_config 
 
 int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size_t errlen)
 {
-	static const char *const keys[] = {"name",	 "role",	 "address",
-					   "transport",	 "dataplane",	 "control-socket",
-					   "log-level",	 "heartbeat",	 "restart-counter",
-					   "state-file", "peers",	 "tun-name",
-					   "lma",	 "mag",		 "maar",
-					   "cmd",	 "mobile-nodes", "default-profile",
-					   "security",	 "monitoring",	 NULL};
+	static const char *const keys[] = {"name",
+					   "role",
+					   "address",
+					   "transport",
+					   "dataplane",
+					   "control-socket",
+					   "log-level",
+					   "heartbeat",
+					   "restart-counter",
+					   "state-file",
+					   "peers",
+					   "tun-name",
+					   "buffer-packets",
+					   "buffer-bytes",
+					   "buffer-time",
+					   "lma",
+					   "mag",
+					   "maar",
+					   "cmd",
+					   "mobile-nodes",
+					   "default-profile",
+					   "security",
+					   "monitoring",
+					   NULL};
 	struct ctx c = {err, errlen, ""};
 	struct dmmd_config cfg;
 	json_error_t je;
@@ -1250,8 +1330,13 @@ int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_conf
 		what = "dataplane";
 	else if (strcmp(old->ctl_path, new->ctl_path) != 0)
 		what = "control-socket";
+	else if (old->buffer_packets != new->buffer_packets || old->buffer_bytes != new->buffer_bytes ||
+		 old->buffer_time_ms != new->buffer_time_ms)
+		what = "buffer bounds";
 	else if (strcmp(old->state_file, new->state_file) != 0)
 		what = "state-file";
+	else if (old->anchored_table != new->anchored_table || old->routed_table != new->routed_table)
+		what = "maar anchored-table or routed-table";
 	else if (old->mon.metrics != new->mon.metrics || old->mon.metrics_port != new->mon.metrics_port ||
 		 strcmp(old->mon.metrics_address, new->mon.metrics_address) != 0)
 		what = "monitoring/metrics";

@@ -101,6 +101,9 @@ struct dmmd_config {
 	uint32_t router_lifetime_s;
 	uint32_t ra_mtu; /* MTU option in RAs: the tunnel's, 1460 by default */
 	char tun_name[DMM_DP_IFNAMSIZ];
+	bool attach_probe; /* elicit a host's first frame when an access link's carrier comes up */
+	/* Downlink held per BUFFER intent (a detached MN's prefix): bounds in packets, bytes, age. */
+	uint32_t buffer_packets, buffer_bytes, buffer_time_ms;
 	/* MAG and MAAR: the MN-ID built from a host's MAC. */
 	enum dmmd_mnid_form mnid_form;
 	char nai_realm[DMMD_REALM_MAX + 1];
@@ -117,6 +120,13 @@ struct dmmd_config {
 	/* RFC 4285 associations, at most one per peer (dmm:node/security). */
 	uint32_t nsa;
 	struct dmmd_sa_cfg *sa; /* owned, malloc'd; key octets wiped by dmmd_config_free */
+	/*
+	 * MAAR (docs/dmm-protocol.md §11): the kernel routing table dmmd keeps
+	 * its anchored prefixes in, for the routing daemon to announce, and the
+	 * one the routing daemon installs the network's routes in, which dmmd
+	 * watches. 0: none.
+	 */
+	uint32_t anchored_table, routed_table;
 	struct dmmd_monitoring_cfg mon;
 };
 

@@ -17,9 +17,11 @@
 
 #include "dmm/bcache.h"
 #include "dmm/bul.h"
+#include "dmm/cmd.h"
 #include "dmm/err.h"
 #include "dmm/fmt.h"
 #include "auth.h"
+#include "dmm/mag.h"
 #include "dmm/mh.h"
 #include "dmmd.h"
 #include "ops.h"
@@ -364,6 +366,28 @@ static void stats_rest(json_t *o, const struct dmmd *d, const struct dmm_pmip_st
 	json_object_set_new(o, "uptime", json_real((double)(dmm_io_now() - d->started) / 1e9));
 }
 
+/* What the data plane's BUFFER intents hold and dropped, as "buffer"; nothing for a backend without. */
+static void stats_buffer(json_t *o, const struct dmmd *d)
+{
+	struct dmm_dp_buf_stats st;
+	json_t *b;
+
+	if (!d->dpo->buf_stats || d->dpo->buf_stats(d->dp, &st) < 0)
+		return;
+	b = json_object();
+	set_count(b, "held-packets", st.held_packets);
+	set_count(b, "held-bytes", st.held_bytes);
+	set_count(b, "held-peak", st.held_peak);
+	set_count(b, "buffered", st.buffered);
+	set_count(b, "released", st.released);
+	set_count(b, "dropped-over-bound", st.dropped_full);
+	set_count(b, "dropped-too-old", st.dropped_age);
+	set_count(b, "limit-packets", st.limit_packets);
+	set_count(b, "limit-bytes", st.limit_bytes);
+	set_count(b, "limit-ms", st.limit_ms);
+	json_object_set_new(o, "buffer", b);
+}
+
 /* The role's own counters (a MAAR's, a CMD's) as "dmm"; nothing for a role without any. */
 static void stats_role(json_t *o, const struct dmmd *d)
 {
@@ -423,6 +447,7 @@ static json_t *show_stats(struct dmmd *d)
 	stats_by_kind(o, s);
 	stats_rest(o, d, s);
 	stats_role(o, d);
+	stats_buffer(o, d);
 	json_object_set_new(o, "auth", stats_auth(d));
 	json_object_set_new(o, "transitions", stats_transitions(&s->transitions));
 	return o;
@@ -444,6 +469,36 @@ static json_t *show_node(struct dmmd *d)
 	return o;
 }
 
+/*
+ * "handover MN-ID to ADDRESS": the Handover indication of RFC 5949 §3
+ * (standing in for an access network's roam notice) for an MN attached to
+ * this MAG: a predictive fast handover to the MAG at ADDRESS.
+ */
+static json_t *ctl_handover(struct dmmd *d, const char *args)
+{
+	char mn[160], kw[8], to[64];
+	struct dmm_mnid id;
+	struct dmm_addr a;
+	int r;
+
+	if (d->ro != &dmm_mag_ops)
+		return json_pack("{s:s}", "error", "handover: only a MAG hands over (RFC 5949)");
+	if (sscanf(args, "%159s %7s %63s", mn, kw, to) != 3 || strcmp(kw, "to") != 0)
+		return json_pack("{s:s}", "error", "usage: handover MN-ID to ADDRESS");
+	if (dmm_mnid_parse(mn, &id) != 0)
+		return json_pack("{s:s,s:s}", "error", "handover: not an MN-ID", "mn-id", mn);
+	if (dmm_addr_parse(to, &a) != 0)
+		return json_pack("{s:s,s:s}", "error", "handover: not an IPv6 address", "to", to);
+	r = dmm_mag_handover(d->role, &id, &a, dmm_io_now());
+	if (d->rearm)
+		d->rearm(d);
+	if (r < 0)
+		return json_pack("{s:s,s:s}", "error", "handover refused", "reason",
+				 r == DMM_ERR_INVAL ? "fast handover off, or the MN is not registered here"
+						    : dmm_strerror(r));
+	return json_pack("{s:s,s:s,s:s}", "handover", "started", "mn-id", mn, "to", to);
+}
+
 static const struct {
 	const char *path;
 	const char *help;
@@ -456,6 +511,68 @@ static const struct {
 	{"show anchors", "the MAARs as the CMD sees them: load, capacity, liveness (GAP1-3)", show_anchors},
 	{"show node", "role, address, data plane", show_node},
 };
+
+/* docs/dmm-protocol.md §11 (CMD): "relocate PREFIX [to NODE]". */
+static json_t *act_relocate(struct dmmd *d, const char *args)
+{
+	char ps[64] = "", to[64] = "";
+	struct dmm_prefix p;
+	struct dmm_addr a = {0};
+	int n = sscanf(args, "%63s to %63s", ps, to), rc;
+
+	if (d->cfg.role != DMMD_ROLE_CMD)
+		return json_pack("{s:s}", "error", "relocate: only a cmd relocates prefixes");
+	if (n < 1 || dmm_prefix_parse(ps, &p) != 0)
+		return json_pack("{s:s,s:s}", "error", "relocate: not a prefix", "prefix", ps);
+	if (n == 2 && dmm_addr_parse(to, &a) != 0)
+		return json_pack("{s:s,s:s}", "error", "relocate: --to is not an address", "to", to);
+	rc = dmm_cmd_relocate(d->role, &p, &a, dmm_io_now());
+	d->rearm(d);
+	if (rc == DMM_ERR_INVAL)
+		return json_pack(
+			"{s:s}", "error",
+			"relocate: the prefix is anchored at its MN's serving MAAR already, or --to is "
+			"not that MAAR");
+	if (rc < 0)
+		return json_pack("{s:s,s:s}", "error", "relocate: not started", "reason", dmm_strerror(rc));
+	return json_pack("{s:s,s:b}", "prefix", ps, "started", 1);
+}
+
+/* docs/dmm-protocol.md §11 (CMD): "drain NODE". */
+static json_t *act_drain(struct dmmd *d, const char *args)
+{
+	char as[64] = "";
+	struct dmm_addr a;
+	unsigned n;
+
+	if (d->cfg.role != DMMD_ROLE_CMD)
+		return json_pack("{s:s}", "error", "drain: only a cmd drains a MAAR");
+	if (sscanf(args, "%63s", as) != 1 || dmm_addr_parse(as, &a) != 0)
+		return json_pack("{s:s,s:s}", "error", "drain: not an address", "node", as);
+	n = dmm_cmd_drain(d->role, &a, dmm_io_now());
+	d->rearm(d);
+	return json_pack("{s:s,s:i}", "node", as, "relocations", (json_int_t)n);
+}
+
+/* Commands with arguments: the path, a space, the arguments. */
+static const struct {
+	const char *path;
+	json_t *(*handler)(struct dmmd *d, const char *args);
+} actions[] = {
+	{"relocate", act_relocate},
+	{"drain", act_drain},
+};
+
+static json_t *run_action(struct dmmd *d, const char *line)
+{
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		size_t n = strlen(actions[i].path);
+
+		if (strncmp(line, actions[i].path, n) == 0 && line[n] == ' ')
+			return actions[i].handler(d, line + n + 1);
+	}
+	return NULL;
+}
 
 static void on_client(void *ctx, int fd, uint32_t ev)
 {
@@ -498,6 +615,10 @@ static void on_client(void *ctx, int fd, uint32_t ev)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(line, commands[i].path) == 0)
 			reply = commands[i].handler(d);
+	if (!reply && strncmp(line, "handover ", 9) == 0)
+		reply = ctl_handover(d, line + 9);
+	if (!reply)
+		reply = run_action(d, line);
 	if (!reply) {
 		json_t *list = json_array();
 

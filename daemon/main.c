@@ -36,6 +36,7 @@
 #include "dmm/maar.h"
 #include "dmm/mag.h"
 #include "dmm/peer.h"
+#include "anchored.h"
 #include "auth.h"
 #include "dmmd.h"
 #include "ops.h"
@@ -278,6 +279,14 @@ static void env_mn_event(void *ctx, const struct dmm_mn_event *ev)
 
 	if (d->access)
 		dmmd_access_mn_event(d->access, ev);
+}
+
+/* docs/dmm-protocol.md §11: the MAAR's anchored prefixes into the anchored table. */
+static void env_anchored(void *ctx, const struct dmm_prefix *p, bool up, bool taken_over)
+{
+	struct dmmd *d = ctx;
+
+	dmmd_anchored_event(d->anchored, p, up, taken_over);
 }
 
 /* Build a policy store from cfg. NULL on error (message in err). */
@@ -758,6 +767,9 @@ static int open_io(struct dmmd *d)
 	memset(&dpc, 0, sizeof(dpc));
 	dpc.local = dmmd_config_dp_local(&d->cfg);
 	snprintf(dpc.tun_name, sizeof(dpc.tun_name), "%s", d->cfg.tun_name);
+	dpc.buf_packets = d->cfg.buffer_packets;
+	dpc.buf_bytes = d->cfg.buffer_bytes;
+	dpc.buf_time_ms = d->cfg.buffer_time_ms;
 	d->dpo = dmm_dp_find(d->cfg.dataplane);
 	d->dp = d->dpo->open(&dpc, err, sizeof(err));
 	if (!d->dp) {
@@ -798,6 +810,14 @@ static int start_role(struct dmmd *d)
 			off[n++] = d->cfg.peers[i].address;
 	d->env.no_heartbeat = off; /* from the start: not even a restart announcement (RFC 5847 §3) */
 	d->env.n_no_heartbeat = n;
+	if (d->cfg.role == DMMD_ROLE_MAAR && (d->cfg.anchored_table || d->cfg.routed_table)) {
+		d->anchored = dmmd_anchored_open(d, DMMD_RT_PROTO);
+		if (!d->anchored) {
+			fprintf(stderr, "dmmd: cannot open the anchored and routed tables\n");
+			return -1;
+		}
+		d->env.anchored = env_anchored;
+	}
 	d->ro = roles[d->cfg.role].ops;
 	d->role = d->ro->create(&d->env, role_cfg(&d->cfg, d->policy), dmm_io_now());
 	d->env.no_heartbeat = NULL;
@@ -916,6 +936,7 @@ static void shut_down(struct dmmd *d)
 		if (d->dp && d->dpo->commit)
 			d->dpo->commit(d->dp, NULL, NULL);
 	}
+	dmmd_anchored_close(d->anchored); /* withdraws every anchored prefix */
 	if (d->dp)
 		d->dpo->close(d->dp); /* removes its routes, rules and devices */
 	dmmd_usage_close(d->usage);

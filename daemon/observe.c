@@ -174,6 +174,9 @@ static struct dmmd_session *session(struct dmmd_obs *o, struct dmm_handle h)
 /* A fresh session for h (the array doubles to take its slot); NULL on memory. */
 static struct dmmd_session *session_new(struct dmmd_obs *o, struct dmm_handle h)
 {
+	/* An owner with flag bits (a MAAR's serving entries, 1 << 31) is no slot: cap would overflow. */
+	if (h.idx >= (1u << 24))
+		return NULL;
 	if (h.idx >= o->scap) {
 		uint32_t cap = o->scap ? o->scap : 1024;
 		struct dmmd_session *ns;

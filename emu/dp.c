@@ -73,10 +73,10 @@ int emu_dp_init(struct emu_dp *dp, uint32_t cap, uint32_t buffer_cap)
 	while (size < cap + cap / 4)
 		size <<= 1;
 	dp->cap = cap;
-	/* Zeroed and filled from the front: pages never used stay untouched. */
-	dp->v = calloc(cap, sizeof(*dp->v));
-	dp->ids = calloc(size, sizeof(*dp->ids));
-	dp->pfx = calloc(size, sizeof(*dp->pfx));
+	/* Zeroed, mapped at once (emu_table()) and filled from the front. */
+	dp->v = emu_table(cap, sizeof(*dp->v));
+	dp->ids = emu_table(size, sizeof(*dp->ids));
+	dp->pfx = emu_table(size, sizeof(*dp->pfx));
 	dp->buf_cap = buffer_cap;
 	dp->buf = calloc(buffer_cap + 1, sizeof(*dp->buf));
 	if (!dp->v || !dp->ids || !dp->pfx || !dp->buf)
@@ -204,12 +204,19 @@ static uint32_t emu_addr_intern(struct emu *e, const struct dmm_addr *a)
 	uint32_t i;
 	struct emu_node *n;
 
-	if (e->nia && dmm_addr_eq(&e->ia[e->ia_last].a, a))
+	/* An install names two addresses (its local and its peer end): the last two looked up first. */
+	if (e->nia && emu_addr_eq(&e->ia[e->ia_last].a, a))
 		return e->ia_last;
+	if (e->nia && emu_addr_eq(&e->ia[e->ia_prev].a, a)) {
+		i = e->ia_prev;
+		e->ia_prev = e->ia_last;
+		return e->ia_last = i;
+	}
 	if (e->nia == e->ia_cap && ia_grow(e))
 		return NONE;
+	e->ia_prev = e->ia_last;
 	for (i = ia_hash(a) & e->ia_mask; e->ia_map[i]; i = (i + 1) & e->ia_mask)
-		if (dmm_addr_eq(&e->ia[e->ia_map[i] - 1].a, a))
+		if (emu_addr_eq(&e->ia[e->ia_map[i] - 1].a, a))
 			return e->ia_last = e->ia_map[i] - 1;
 	n = emu_node_by_addr(e, a);
 	e->ia[e->nia] = (struct emu_iaddr){.a = *a, .node = n ? n->idx : NONE};
@@ -223,7 +230,7 @@ void emu_iaddr_fini(struct emu *e)
 	free(e->ia_map);
 	e->ia = NULL;
 	e->ia_map = NULL;
-	e->nia = e->ia_cap = e->ia_mask = e->ia_last = 0;
+	e->nia = e->ia_cap = e->ia_mask = e->ia_last = e->ia_prev = 0;
 }
 
 /* ---- install and remove ---- */
@@ -376,7 +383,7 @@ static struct emu_dp_ent *lookup(const struct emu *e, struct emu_dp *dp, int cls
 
 static bool m_decap(const struct emu *e, const struct emu_dp_ent *x, const struct emu_pkt *p)
 {
-	return x->action == DMM_FM_DECAP && dmm_addr_eq(&e->ia[x->peer].a, &p->osrc) &&
+	return x->action == DMM_FM_DECAP && emu_addr_eq(&e->ia[x->peer].a, &p->osrc) &&
 	       (contains(x, &p->dst) || contains(x, &p->src));
 }
 

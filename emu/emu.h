@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "dmm/fm.h"
 #include "dmm/hash.h"
@@ -46,6 +47,19 @@ uint64_t emu_rng_below(struct emu_rng *r, uint64_t n);
 /* ---- durations: "2ms", "1.5s", "250us", "10ns", "1m"; a bare number is seconds ---- */
 
 int emu_parse_duration(const char *s, dmm_time_t *out);
+
+/*
+ * A zeroed table of n elements of size elem, as calloc() gives it; one of
+ * EMU_TABLE_POPULATE bytes or more has its pages mapped at once, in one
+ * call. The tables of the roles and of the data plane are touched all
+ * over as the run goes on; a page the run touches first costs a page
+ * fault each time (about 10 us on a virtual machine), one mapped at
+ * creation about a hundredth of that. Pages never used then take memory
+ * too: at 10^5 MNs the peak RSS grows by about a quarter, and the CPU
+ * time goes down by a sixth to a fifth.
+ */
+#define EMU_TABLE_POPULATE (64 * 1024)
+void *emu_table(size_t n, size_t elem);
 
 /*
  * Room for one more element in a growing array of elements of size elem
@@ -169,6 +183,12 @@ enum emu_kind { EMU_LMA, EMU_MAG, EMU_MAAR, EMU_CMD, EMU_CN, EMU_ROUTER };
 static inline bool emu_is_role(unsigned kind)
 {
 	return kind <= EMU_CMD;
+}
+
+/* a == b, as two 64-bit compares (dmm_addr_eq() compares octet by octet). */
+static inline bool emu_addr_eq(const struct dmm_addr *a, const struct dmm_addr *b)
+{
+	return memcmp(a->b, b->b, 16) == 0;
 }
 
 /* MNs attach to these. */
@@ -347,6 +367,9 @@ struct emu_mn {
 	struct emu_mn_pfx *pfx;
 	uint8_t npfx, pfx_cap;
 	dmm_time_t attached_at;
+	/* RFC 5949 predictive mode: the handover indication went out; the MAG it named */
+	bool fho_announced;
+	uint32_t fho_next;
 	uint64_t sig_initial; /* MH messages before the first move */
 	bool initial_done;
 };
@@ -445,10 +468,15 @@ struct emu_cfg {
 	dmm_time_t sample_every;
 };
 
+/* RFC 5949 fast handover between the MAGs (--fho): none, predictive or reactive. */
+enum emu_fho { EMU_FHO_NONE, EMU_FHO_PREDICTIVE, EMU_FHO_REACTIVE };
+
 struct emu {
 	struct emu_engine eng;
-	uint8_t variant; /* enum emu_variant */
-	bool has_dmm;	 /* the scenario has MAARs */
+	uint8_t fho;	     /* enum emu_fho */
+	dmm_time_t fho_lead; /* predictive: the handover indication this long before the detach */
+	uint8_t variant;     /* enum emu_variant */
+	bool has_dmm;	     /* the scenario has MAARs */
 	struct emu_rng rng;
 	uint64_t seed;
 	int verbose;
@@ -511,8 +539,8 @@ struct emu {
 	bool stop_set;		   /* EV_STOP is in the queue */
 	/* tunnel ends named by intents, interned (dp.c) */
 	struct emu_iaddr *ia;
-	uint32_t nia, ia_cap, ia_last; /* ia_last: the last one looked up */
-	uint32_t *ia_map;	       /* index + 1, open addressing */
+	uint32_t nia, ia_cap, ia_last, ia_prev; /* the last one looked up, and the one before it */
+	uint32_t *ia_map;			/* index + 1, open addressing */
 	uint32_t ia_mask;
 };
 

@@ -53,9 +53,14 @@
 #include "dmm/fmt.h"
 #include "emu.h"
 
+/* The map's key of an address: a mix of its two halves (node addresses come from the scenario), never 0. */
 static uint64_t addr_key(const struct dmm_addr *a)
 {
-	return dmm_hash_bytes(0x656d75, a->b, 16) | 1;
+	uint64_t hi, lo;
+
+	memcpy(&hi, a->b, sizeof(hi));
+	memcpy(&lo, a->b + 8, sizeof(lo));
+	return dmm_hash_u64(hi ^ dmm_hash_u64(lo)) | 1;
 }
 
 struct emu_node *emu_node_by_addr(struct emu *e, const struct dmm_addr *a)
@@ -65,7 +70,7 @@ struct emu_node *emu_node_by_addr(struct emu *e, const struct dmm_addr *a)
 	for (uint32_t i = (uint32_t)k & e->addr_mask;; i = (i + 1) & e->addr_mask) {
 		if (!e->addr_keys[i])
 			return NULL;
-		if (e->addr_keys[i] == k && dmm_addr_eq(&e->nodes[e->addr_vals[i]].addr, a))
+		if (e->addr_keys[i] == k && emu_addr_eq(&e->nodes[e->addr_vals[i]].addr, a))
 			return &e->nodes[e->addr_vals[i]];
 	}
 }
@@ -757,7 +762,7 @@ static int load_mns(struct emu *e, struct load *ld)
 	}
 	if (ld->nmn == 0)
 		return fail(ld, "no mobile nodes: add nodes of kind mn or a generator");
-	e->mns = calloc(ld->nmn, sizeof(*e->mns));
+	e->mns = emu_table(ld->nmn, sizeof(*e->mns));
 	e->path_store = calloc(ld->npath + 1, sizeof(*e->path_store));
 	if (!e->mns || !e->path_store)
 		return fail(ld, "out of memory");

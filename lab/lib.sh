@@ -29,6 +29,19 @@
 #   lab_leftovers             no proto 0xd3 route, rule, TUN or tunnel device
 #                             in a LAB_DAEMONS namespace (after dmmd_stop)
 #
+# Attach and move (fast attach, docs/dmmd.md): dmmd logs an access link's
+# carrier-up and each attach with the monotonic clock in microseconds.
+#   LAB_CFG_JQ                a jq filter dmmd_start applies to every node's
+#                             config (e.g. '.["dmm:node"].mag["attach-probe"] = false'
+#                             guarded by "if ... then ... else . end")
+#   lab_log_mark NODE         the current length of NODE's log (for lab_attach_us)
+#   lab_attach_us NODE IF [MARK]  one line per attach on IF in NODE's log after
+#                             MARK: "CARRIER_UP_US ATTACH_US DETECTION_US PROBES"
+#                             (monotonic us; detection = attach - carrier-up)
+#   lab_move_link IF FROM TO  move access link IF from node FROM's namespace to
+#                             TO's (the MN's carrier flaps), appended to
+#                             $LAB_TMP/handovers with the wall-clock time
+#
 # Mobility security associations (RFC 4285 option 9 between signalling
 # peers; off with LAB_AUTH=0): one per pair of nodes, the same on both ends.
 #   lab_sa A B [ALGO]         a fresh key for the pair A-B (hmac-sha1-96 by
@@ -230,6 +243,10 @@ dmmd_alive() {
 # dmmd_start NODE: dmmd with $LAB_TMP/NODE.json, log in NODE.log; waits until it answers.
 dmmd_start() {
 	local node=$1 i
+	if [[ -n ${LAB_CFG_JQ:-} ]]; then
+		jq "$LAB_CFG_JQ" "$LAB_TMP/$node.json" >"$LAB_TMP/$node.json.jq" &&
+			mv "$LAB_TMP/$node.json.jq" "$LAB_TMP/$node.json" || return 1
+	fi
 	ip netns exec "${NS[$node]}" "$DMMD" -c "$LAB_TMP/$node.json" 2>>"$LAB_TMP/$node.log" &
 	DPID[$node]=$!
 	lab_state dmmd "$!"
@@ -448,4 +465,73 @@ lab_sa_all() {
 lab_auth_stats() {
 	ctl "$1" show stats | jq -c --arg p "${ADDR[$2]}" '.auth.peers[$p] // empty
 		| . + {ok: .verified, failed: (."auth-missing" + ."auth-bad-spi" + ."auth-fail" + .replay)}'
+}
+
+lab_log_mark() {
+	wc -l <"$LAB_TMP/$1.log" 2>/dev/null || echo 0
+}
+
+lab_attach_us() {
+	local node=$1 ifn=$2 mark=${3:-0}
+	tail -n +"$((mark + 1))" "$LAB_TMP/$node.log" 2>/dev/null |
+		sed -n "s/.* attached on $ifn (mono \([0-9]*\) us, \([0-9]*\) us after carrier-up, \([0-9]*\) probes).*/\1 \2 \3/p" |
+		awk '{ printf "%d %d %d %d\n", $1 - $2, $1, $2, $3 }'
+}
+
+lab_move_link() {
+	local ifn=$1 from=$2 to=$3
+	echo "$(date +%s.%N) $ifn $from $to" >>"$LAB_TMP/handovers"
+	ip -n "${NS[$from]}" link set "$ifn" netns "${NS[$to]}"
+}
+
+# ---- BIRD 2 (docs/dmm-protocol.md §11: anchored prefixes in the routing system) ----
+#   lab_bird_maar_conf RID LOCAL ROUTER ATABLE RTABLE   lab/bird/maar.conf filled in (stdout)
+#   lab_bird_router_conf RID LOCAL=NEIGHBOR...           lab/bird/router.conf with one iBGP
+#                                                        client per pair (stdout)
+#   lab_bird_start NODE FILE   bird in NODE's namespace with config FILE, control
+#                              socket $LAB_TMP/NODE.bird, log NODE.bird.log; waits
+#                              until it answers; pid in BIRD_PID[NODE]
+#   lab_birdc NODE ARGS...     birdc against NODE's bird
+#   lab_bird_kill NODE         SIGKILL NODE's bird
+declare -A BIRD_PID=()
+
+lab_bird_maar_conf() {
+	sed -e "s/@RID@/$1/g" -e "s/@LOCAL@/$2/g" -e "s/@IR@/$3/g" -e "s/@ATABLE@/$4/g" -e "s/@RTABLE@/$5/g" \
+		"$LAB_ROOT/lab/bird/maar.conf"
+}
+
+lab_bird_router_conf() {
+	local rid=$1 pair n=0
+	shift
+	sed -e "s/@RID@/$rid/g" "$LAB_ROOT/lab/bird/router.conf"
+	for pair in "$@"; do
+		n=$((n + 1))
+		printf 'protocol bgp maar%s from maar {\n\tlocal %s;\n\tneighbor %s as 65000;\n}\n' \
+			"$n" "${pair%%=*}" "${pair#*=}"
+	done
+}
+
+lab_bird_start() {
+	local node=$1 conf=$2 pid i
+	lab_bg pid "$node" bird -f -c "$conf" -s "$LAB_TMP/$node.bird" 2>>"$LAB_TMP/$node.bird.log"
+	BIRD_PID[$node]=$pid
+	for ((i = 0; i < 100; i++)); do
+		lab_birdc "$node" show status >/dev/null 2>&1 && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	lab_log "bird on $node does not answer; its log:"
+	sed 's/^/    /' "$LAB_TMP/$node.bird.log" >&2
+	return 1
+}
+
+lab_birdc() {
+	local node=$1
+	shift
+	birdc -s "$LAB_TMP/$node.bird" "$@"
+}
+
+lab_bird_kill() {
+	[[ -n ${BIRD_PID[$1]:-} ]] && kill -KILL "${BIRD_PID[$1]}" 2>/dev/null
+	BIRD_PID[$1]=""
 }

@@ -178,7 +178,7 @@ static uint32_t upd_capacity(const struct dmm_cmd_cfg *cfg)
 struct dmm_cmd *dmm_cmd_new(const struct dmm_env *env, const struct dmm_cmd_cfg *cfg, dmm_time_t now)
 {
 	const struct dmm_alloc *a = env ? env->alloc : NULL;
-	struct dmm_peer_ops pops = {NULL, cmd_peer_down, peer_restarted, cmd_peer_up, NULL};
+	struct dmm_peer_ops pops = {NULL, cmd_reloc_peer_down, peer_restarted, cmd_peer_up, NULL};
 	struct dmm_peer_cfg pc;
 	struct dmm_role_caps caps;
 	struct dmm_cmd *c;

@@ -9,6 +9,8 @@
  *   cmd_upd.c     log lines, PBAs to the S-MAAR, updates (PBUs to MAARs)
  *   cmd_state.c   MN entries: creation and removal (counted, logged),
  *                 (anchor, prefix) pairs, the end of a relay transaction
+ *   cmd_reloc.c   relocation of anchored prefixes (GAP1-1): operator,
+ *                 drain, anchor failure, the anchors' answers
  *   cmd_pbu.c     PBU in (check, apply), PBA in, relay and anchor choice,
  *                 what the timers do when they fire
  *   cmd.c         receive and timer dispatch, MAAR restarts, life
@@ -72,7 +74,7 @@ struct cmd_bx {
 };
 
 /* A PBU from the CMD to a MAAR, until its PBA comes or it is given up. */
-enum { UPD_SERVING, UPD_DEREG, UPD_CHOOSE };
+enum { UPD_SERVING, UPD_DEREG, UPD_CHOOSE, UPD_TAKE, UPD_MOVED }; /* TAKE, MOVED: cmd_reloc.c */
 
 struct cmd_upd {
 	struct dmm_handle h; /* gen 0: free */
@@ -88,6 +90,7 @@ struct cmd_upd {
 	struct dmm_mnid mnid;
 	struct dmm_addr maar, serving;
 	struct dmm_prefix prefix;
+	struct dmm_addr from; /* UPD_TAKE, UPD_MOVED: the anchor the prefix leaves */
 	/* UPD_CHOOSE only */
 	struct cmd_req req;
 	uint8_t ntried;
@@ -233,6 +236,20 @@ void cmd_pair_drop(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, co
 		   dmm_time_t now);
 /* End e's relay transaction, if one is open. */
 void cmd_relay_close(struct dmm_cmd *c, struct dmm_bcache_entry *e);
+
+/* cmd_reloc.c */
+
+/* The PBA (status) to relocation update u (UPD_TAKE, UPD_MOVED); frees u. */
+void cmd_reloc_answer(struct dmm_cmd *c, struct cmd_upd *u, uint8_t status, dmm_time_t now);
+/*
+ * A PBU with an Anchored Prefix option from an S-MAAR (r, the MN mnid):
+ * it asks for that old prefix of its MN (relocate_after policy); PBA,
+ * and the relocation started.
+ */
+void cmd_reloc_request(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_mnid *mnid,
+		       dmm_time_t now);
+/* The peer ops' down hook: cmd_peer_down(), then re-anchoring when configured. */
+void cmd_reloc_peer_down(void *ctx, struct dmm_peer *p, dmm_time_t now);
 
 /* cmd_pbu.c */
 

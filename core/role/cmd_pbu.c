@@ -645,6 +645,11 @@ void cmd_recv_pbu(struct dmm_cmd *c, const struct dmm_addr *src, const struct dm
 	struct verdict v;
 
 	read_pbu(c, &p, src, dst);
+	if (p.has_mnid && c->rx.u.bu.lifetime && dmm_mh_find_opt(&c->rx, DMM_OPT_ANCHORED_PREFIX, NULL)) {
+		/* docs/dmm-protocol.md §11: an S-MAAR asks for one of its MN's old prefixes. */
+		cmd_reloc_request(c, &p.r, &p.mnid, now);
+		return;
+	}
 	check_pbu(c, &p, &v, now);
 	if (v.what != PBU_REFUSE && v.what != PBU_IGNORE)
 		cmd_anchor_heard(c, src, &c->rx, now);
@@ -728,6 +733,10 @@ void cmd_recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t now)
 	switch (u->kind) {
 	case UPD_CHOOSE:
 		choose_answer(c, u, m, now);
+		return;
+	case UPD_TAKE:
+	case UPD_MOVED:
+		cmd_reloc_answer(c, u, m->u.ba.status, now);
 		return;
 	case UPD_DEREG:
 		cmd_log_mn(c, DMM_LOG_DEBUG, &u->mnid, &u->prefix, src, "anchor acknowledged lifetime 0");

@@ -222,6 +222,8 @@ static void upd_transmit(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 	dmm_mh_add_opt(m, DMM_OPT_HI)->u.hi.value = u->hi ? u->hi : DMM_HI_UNKNOWN;
 	dmm_mh_add_opt(m, DMM_OPT_ATT)->u.att.value = u->att;
 	dmm_mh_add_opt(m, DMM_OPT_SERVING_MAAR)->u.serving_maar = u->serving;
+	if (u->kind == UPD_TAKE || u->kind == UPD_MOVED) /* docs/dmm-protocol.md §11: a relocation */
+		dmm_mh_add_opt(m, DMM_OPT_ANCHORED_PREFIX)->u.anchored_prefix = u->prefix;
 	if (c->cfg.timestamp_based) /* a fresh Timestamp on every transmission: an equal one gets 157 */
 		pmip_add_timestamp(m, pmip_wall_timestamp(c->base.env.wall_offset, now));
 	u->sent++;

@@ -202,24 +202,29 @@ static uint32_t pool_capacity(const struct dmm_lma_cfg *cfg)
 
 /*
  * Choice: intents for what a binding uses: two per HNP (downlink ENCAP,
- * uplink DECAP; one DROP in DEREG_WAIT) for one HNP each, and a shared
- * overflow of an eighth for bindings with more HNPs and for the moment of
- * a handoff with two uplinks (lma_set_intents(): the new DECAP before the
- * old one goes). A request beyond it is refused with 130 (room_for() in
- * lma_pbu.c). The fm table holds at most 2^24.
+ * uplink DECAP; one DROP in DEREG_WAIT), those of the first HNP in the
+ * binding's home in the table (fm.h dmm_fm_new_indexed()), and a shared
+ * overflow of an eighth of the bindings (the records) for bindings with
+ * more HNPs and for the moment of a handoff with two uplinks
+ * (lma_set_intents(): the new DECAP before the old one goes). A request
+ * beyond it is refused with 130 (room_for() in lma_pbu.c). The records
+ * are at most 2^24.
  */
-static uint32_t intent_capacity(uint32_t cap)
+static uint32_t intent_records(uint32_t cap)
 {
-	uint64_t n = 2ull * cap + cap / 8 + 64;
+	uint32_t n = cap / 8 + 64;
 
-	return n > (1u << 24) ? (1u << 24) : (uint32_t)n;
+	return n > (1u << 24) ? (1u << 24) : n;
 }
 
 /*
  * Timers: one per binding (BCE_EXPIRE, or BCE_DEREG_DELAY in its place),
  * one per peer (heartbeat), and a shared overflow of a quarter for the
  * short ones (BRI retransmission, BCE_HANDOFF_DELAY), which lma_timers.c
- * arms only while every binding keeps room for its lifetime timer.
+ * arms only while every binding keeps room for its lifetime timer. The
+ * binding's own timer is in the record of its slot (timers.h
+ * dmm_timers_make_direct()): a refresh finds it without a hash or an
+ * index line.
  */
 static uint32_t timer_capacity(const struct dmm_lma_cfg *cfg)
 {
@@ -237,6 +242,18 @@ static uint32_t timer_capacity(const struct dmm_lma_cfg *cfg)
 static uint32_t bri_capacity(uint32_t cap)
 {
 	return cap / 4 + 64;
+}
+
+/*
+ * The addresses the bindings' records name (lma_int.h struct lma_bx): the
+ * MAGs a binding waited for, and link-local addresses (RFC 5213 §8.7),
+ * which are few: the MAGs', one per access link. Room for every peer,
+ * and for a sixteenth of the bindings beyond that; when full, a new
+ * link-local address is not kept (the PBA then names none).
+ */
+static uint32_t addr_capacity(const struct dmm_lma_cfg *cfg)
+{
+	return cfg->max_peers + cfg->max_bindings / 16 + 64;
 }
 
 struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg *cfg, dmm_time_t now)
@@ -269,7 +286,7 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	if (!lma)
 		return NULL;
 	lma->cfg = *cfg;
-	lma->fm_cap = intent_capacity(cap);
+	lma->fm_cap = 2 * cap + intent_records(cap);
 	lma->bri_seq = (uint16_t)(env->seed >> 16); /* a fresh start for BRI sequence numbers */
 	lma->bc = dmm_bcache_new_sized(a, &bc_sizes, env->seed);
 	if (!lma->bc)
@@ -280,14 +297,18 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	for (unsigned i = 0; i < cfg->npool; i++)
 		if (dmm_pool_add_range(lma->pool, &cfg->pool[i]) != 0)
 			goto err_range;
-	caps.timers = timer_capacity(cfg);
+	caps.timers = 1; /* made direct below, a record per binding slot (timer_capacity()) */
 	caps.peers = cfg->max_peers;
 	caps.intents = 0; /* made below, its owner index an array by binding slot */
 	caps.timer = on_timer;
 	peer_cfg(cfg, &pc);
 	if (dmm_role_base_init(&lma->base, env, &caps, &pc, &pops) != 0)
 		goto err_base;
-	lma->base.fm = dmm_fm_new_indexed(a, lma->fm_cap, cap, &env->fm); /* freed by dmm_role_base_fini() */
+	if (dmm_timers_make_direct(lma->base.timers, timer_capacity(cfg), cap,
+				   1u << DMM_TIMER_BCE_EXPIRE | 1u << DMM_TIMER_BCE_DEREG_DELAY) != 0)
+		goto err_bx;
+	lma->base.fm =
+		dmm_fm_new_indexed(a, intent_records(cap), cap, &env->fm); /* freed by dmm_role_base_fini() */
 	if (!lma->base.fm)
 		goto err_bx;
 	dmm_peers_set_role(lma->base.peers, "lma");
@@ -300,9 +321,13 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 		goto err_bri;
 	if (dmm_hidx_init(&lma->bri_idx, a, lma->bri_cap) != 0)
 		goto err_idx;
+	if (dmm_addrtab_init(&lma->addrs, a, addr_capacity(cfg), env->seed | 1) != 0)
+		goto err_addrs;
 	lma->bri_free = UINT32_MAX; /* records are taken in order as needed (bri_fresh) */
 	return lma;
 
+err_addrs:
+	dmm_hidx_fini(&lma->bri_idx, a);
 err_idx:
 	a->free(a->ctx, lma->bri);
 err_bri:
@@ -326,6 +351,7 @@ void dmm_lma_free(struct dmm_lma *lma)
 	if (!lma)
 		return;
 	a = lma->base.env.alloc;
+	dmm_addrtab_fini(&lma->addrs, a);
 	dmm_hidx_fini(&lma->bri_idx, a);
 	a->free(a->ctx, lma->bri);
 	a->free(a->ctx, lma->bx);
@@ -372,7 +398,8 @@ void dmm_lma_memory(const struct dmm_lma *lma, struct dmm_lma_memory *out)
 	out->timers = dmm_timers_bytes(lma->base.timers);
 	out->pool = dmm_pool_bytes(lma->pool);
 	out->lma = sizeof(*lma) + sizeof(*lma->bx) * lma->cfg.max_bindings +
-		   sizeof(*lma->bri) * lma->bri_cap + dmm_hidx_bytes(&lma->bri_idx);
+		   sizeof(*lma->bri) * lma->bri_cap + dmm_hidx_bytes(&lma->bri_idx) +
+		   dmm_addrtab_bytes(&lma->addrs);
 }
 
 /* --- the role ops table --- */

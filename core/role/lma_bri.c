@@ -63,13 +63,23 @@ void lma_bri_start(struct dmm_lma *lma, struct dmm_bcache_entry *e, const struct
 	lma_bri_stop(lma, e);
 	seq = lma->bri_seq++;
 	r = bri_take(lma, seq);
-	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_MH,
-		 "mn %s: BRI seq %u trigger %u to previous mag %s%s", dmm_mnid_str(DMM_BCE_MNID(e), mn), seq,
-		 trigger, dmm_addr_str(prev, a), r == UINT32_MAX ? " (untracked: no room)" : "");
 	if (r != UINT32_MAX) {
-		lma->bri[r] = (struct lma_bri){*prev, e->handle, LMA_BRI_DELAY, seq, 1, trigger};
-		lma_bx_of(lma, e)->bri = r + 1;
+		lma->bri[r] = (struct lma_bri){e->handle, LMA_BRI_DELAY, 0, seq, 1, trigger};
+		if (!lma_addr_set(lma, &lma->bri[r].dst, prev)) {
+			/* No room for its address (addr_capacity(), lma.c): untracked as when the pool is full. */
+			dmm_hidx_remove(&lma->bri_idx, (uint32_t)dmm_hash_u64(seq), r);
+			lma->bri[r].owner.idx = lma->bri_free;
+			lma->bri_free = r;
+			r = UINT32_MAX;
+		}
 	}
+	if (dmm_role_base_log_on(&lma->base, DMM_LOG_INFO))
+		dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_MH,
+			 "mn %s: BRI seq %u trigger %u to previous mag %s%s",
+			 dmm_mnid_str(DMM_BCE_MNID(e), mn), seq, trigger, dmm_addr_str(prev, a),
+			 r == UINT32_MAX ? " (untracked: no room)" : "");
+	if (r != UINT32_MAX)
+		lma_bx_of(lma, e)->bri = r + 1;
 	bri_send(lma, e, seq, trigger, prev);
 	if (r != UINT32_MAX)
 		lma_timers_bri_sent(lma, e, now);
@@ -89,8 +99,8 @@ void lma_bri_timer(struct dmm_lma *lma, struct dmm_handle h, dmm_time_t now)
 
 		/* RFC 5846 §6.3: give up after BRIMaxRetriesNumber retransmissions (§11). */
 		dmm_logf(lma->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
-			 "BRI seq %u to %s: no BRA after %u transmissions", b->seq, dmm_addr_str(&b->dst, a),
-			 b->sent);
+			 "BRI seq %u to %s: no BRA after %u transmissions", b->seq,
+			 dmm_addr_str(lma_addr(lma, b->dst), a), b->sent);
 		lma_bri_stop(lma, e);
 		/* §8.1, third case: a HI 4 request waiting for this answer gets a new session. */
 		if (trigger == DMM_BRI_TRIGGER_UNKNOWN)
@@ -98,7 +108,7 @@ void lma_bri_timer(struct dmm_lma *lma, struct dmm_handle h, dmm_time_t now)
 		return;
 	}
 	b->sent++;
-	bri_send(lma, e, b->seq, b->trigger, &b->dst);
+	bri_send(lma, e, b->seq, b->trigger, lma_addr(lma, b->dst));
 	/* §6.3: the interval doubles up to MAX_BRACK_TIMEOUT. */
 	b->delay = b->delay * 2 > LMA_BRI_MAX_DELAY ? LMA_BRI_MAX_DELAY : b->delay * 2;
 	lma_timers_bri_sent(lma, e, now);
@@ -132,7 +142,8 @@ void lma_recv_bra(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 		struct dmm_bcache_entry *e = dmm_bcache_get(lma->bc, b->owner);
 		uint8_t trigger = b->trigger;
 
-		if (!e || lma_bri_of(lma, e) != b || b->seq != m->u.br.seq || !dmm_addr_eq(&b->dst, src))
+		if (!e || lma_bri_of(lma, e) != b || b->seq != m->u.br.seq ||
+		    !dmm_addr_eq(lma_addr(lma, b->dst), src))
 			continue;
 		/* RFC 5846 §6.3: the answer ends the retransmissions. */
 		dmm_logf(lma->base.env.log, DMM_LOG_DEBUG, DMM_LC_MH, "BRA seq %u status %u from %s",

@@ -8,6 +8,7 @@
 #define DMM_CORE_ROLE_LMA_INT_H
 
 #include "base.h"
+#include "dmm/addrtab.h"
 #include "dmm/fmt.h"
 #include "dmm/lma.h"
 #include "dmm/mh.h"
@@ -16,15 +17,20 @@
 /* Our own timer kind above the built-in ones (timers.h); its rule is in lma_timers.c. */
 enum { LMA_TIMER_BRI_RETX = DMM_TIMER_NKINDS_BUILTIN };
 
-/* What the LMA keeps per binding beside the cache entry (lma_bx_of()), indexed by handle.idx: 48 octets. */
+/*
+ * What the LMA keeps per binding beside the cache entry (lma_bx_of()),
+ * indexed by handle.idx: 24 octets. The addresses are numbers in the
+ * LMA's address table (addrtab.h: few distinct MAG addresses and
+ * link-local addresses, each held once); 0 is the zero address.
+ */
 struct lma_bx {
 	struct dmm_handle peer; /* the peer this binding holds a reference on; gen 0: none */
 	uint32_t bri;		/* the BRI waiting for its BRA: its record + 1 (lma_bri_of()), 0: none */
-	bool hw_over;		/* the wait ended without a de-registration: hw_mag gets a new session */
-	bool upa;		/* RFC 7389 §5: the LMA-UPA is in use for this binding */
 	/* RFC 5213 §5.4.1.3 step 3: the MAG whose HI 4 request waits (HANDOFF_WAIT) or waited for this binding. */
-	struct dmm_addr hw_mag;
-	struct dmm_addr mn_lla; /* the MN's link-local address (RFC 5213 §8.7), zero when not known */
+	uint32_t hw_mag;
+	uint32_t mn_lla; /* the MN's link-local address (RFC 5213 §8.7), 0 (zero) when not known */
+	bool hw_over;	 /* the wait ended without a de-registration: hw_mag gets a new session */
+	bool upa;	 /* RFC 7389 §5: the LMA-UPA is in use for this binding */
 };
 
 /*
@@ -33,9 +39,9 @@ struct lma_bx {
  * the next free one in owner.idx.
  */
 struct lma_bri {
-	struct dmm_addr dst;	 /* the previous MAG */
 	struct dmm_handle owner; /* the binding, for a BRA that names only the seq */
 	dmm_time_t delay;	 /* the next retransmission interval */
+	uint32_t dst;		 /* the previous MAG: a number in lma->addrs */
 	uint16_t seq;
 	uint8_t sent; /* transmissions */
 	uint8_t trigger;
@@ -52,6 +58,7 @@ struct dmm_lma {
 	uint32_t bri_cap, bri_free; /* the first free record, or UINT32_MAX */
 	uint32_t bri_fresh;	    /* records [bri_fresh, bri_cap) were never used: free, off the list */
 	struct dmm_hidx bri_idx;    /* pending BRI seq -> its record */
+	struct dmm_addrtab addrs; /* the addresses lma_bx names (keyed: link-local addresses come in PBUs) */
 	uint16_t bri_seq;
 	struct pmip_ratelimit rl; /* malformed-input log lines */
 	/* Scratch space, kept out of the stack: a decoded message is ~9 KB. */
@@ -104,6 +111,18 @@ void lma_timers_handoff_wait_started(struct dmm_lma *lma, const struct dmm_bcach
 void lma_timers_handoff_wait_ended(struct dmm_lma *lma, const struct dmm_bcache_entry *e);
 
 /* lma_state.c */
+
+/*
+ * Make *n (a number in lma->addrs) name a instead: a is held before the
+ * old address is let go. When the table is full, *n becomes 0 (not
+ * known) and false is returned.
+ */
+bool lma_addr_set(struct dmm_lma *lma, uint32_t *n, const struct dmm_addr *a);
+/* The address of number n in lma->addrs. */
+static inline const struct dmm_addr *lma_addr(const struct dmm_lma *lma, uint32_t n)
+{
+	return dmm_addrtab_get(&lma->addrs, n);
+}
 
 /* Log a line about e that changes no state ("ACTIVE -> ACTIVE (handoff)"), naming MN-ID, prefix and MAG. */
 void lma_log_bce(struct dmm_lma *lma, enum dmm_log_level lvl, const struct dmm_bcache_entry *e,

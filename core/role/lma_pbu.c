@@ -56,9 +56,11 @@ struct pbu {
 	uint16_t seq, flags, lifetime_units;
 	const struct dmm_mh_opt *mnid_opt, *hi, *att, *ts, *llid, *lla;
 	struct dmm_mnid mnid;
-	uint8_t n_hnp; /* HNP options in the request */
-	bool any_zero; /* at least one ALL_ZERO HNP */
-	bool upa;      /* RFC 7389 §5: the MAG asked for the LMA-UPA */
+	uint8_t n_hnp;		/* HNP options in the request */
+	bool any_zero;		/* at least one ALL_ZERO HNP */
+	int8_t key;		/* the first NON_ZERO HNP (the lookup key, §5.4.1.1), -1 for none */
+	uint32_t mnid_h, key_h; /* the binding cache's hashes of mnid and hnp[key], once per message */
+	bool upa;		/* RFC 7389 §5: the MAG asked for the LMA-UPA */
 	struct dmm_prefix hnp[DMM_MH_MAX_OPTS];
 };
 
@@ -83,6 +85,7 @@ static void read_pbu(struct dmm_lma *lma, struct pbu *p, const struct dmm_addr *
 	const struct dmm_mh_opt *acoa = dmm_mh_find_opt(m, DMM_OPT_ACOA, NULL);
 
 	memset(p, 0, offsetof(struct pbu, hnp));
+	p->key = -1;
 	p->src = src;
 	p->dst = dst;
 	/* §5.3.1 step 13: the Alternate Care-of Address, when present, is the Proxy-CoA. */
@@ -101,9 +104,11 @@ static void read_pbu(struct dmm_lma *lma, struct pbu *p, const struct dmm_addr *
 	p->upa = dmm_mh_find_opt(m, DMM_OPT_LMA_UPA, NULL) != NULL;
 	for (const struct dmm_mh_opt *o = dmm_mh_find_opt(m, DMM_OPT_HNP, NULL); o;
 	     o = dmm_mh_find_opt(m, DMM_OPT_HNP, o)) {
-		p->hnp[p->n_hnp++] = o->u.hnp;
 		if (prefix_is_zero(&o->u.hnp))
 			p->any_zero = true;
+		else if (p->key < 0)
+			p->key = (int8_t)p->n_hnp;
+		p->hnp[p->n_hnp++] = o->u.hnp;
 	}
 }
 
@@ -137,18 +142,31 @@ static bool prefix_set_eq(const struct pbu *p, const struct dmm_bcache_entry *e)
 }
 
 /*
- * Start fetching the memory a PBU's handling reads (changes nothing): the
+ * Hash the keys once (the lookups below take the hashes) and start
+ * fetching the memory a PBU's handling reads; changes nothing. The
  * binding cache's two index lines for the MN-ID and the first NON_ZERO
- * HNP at once, instead of one after the other.
+ * HNP come at once; as soon as the HNP's line is here, the binding it
+ * names (the MN-ID's when there is no HNP) comes with its record beside
+ * the entry and its lifetime timer, all at once: a refresh waits for
+ * memory twice, not four times one after the other.
  */
-static void prefetch(const struct dmm_lma *lma, const struct pbu *p)
+static void prefetch(const struct dmm_lma *lma, struct pbu *p)
 {
-	const struct dmm_prefix *hnp = NULL;
+	uint32_t slot = DMM_HIDX_NONE;
 
-	for (unsigned i = 0; i < p->n_hnp && !hnp; i++)
-		if (!prefix_is_zero(&p->hnp[i]))
-			hnp = &p->hnp[i];
-	dmm_bcache_prefetch(lma->bc, p->mnid_opt ? &p->mnid : NULL, hnp);
+	if (p->mnid_opt)
+		p->mnid_h = dmm_bcache_hash_mnid(lma->bc, &p->mnid);
+	if (p->key >= 0)
+		p->key_h = dmm_bcache_hash_prefix(lma->bc, &p->hnp[p->key]);
+	dmm_bcache_prefetch_h(lma->bc, p->mnid_opt ? &p->mnid_h : NULL, p->key >= 0 ? &p->key_h : NULL);
+	if (p->key >= 0)
+		slot = dmm_bcache_fetch_prefix_candidate(lma->bc, p->key_h);
+	else if (p->mnid_opt)
+		slot = dmm_bcache_fetch_mnid_candidate(lma->bc, p->mnid_h);
+	if (slot == DMM_HIDX_NONE)
+		return;
+	__builtin_prefetch(&lma->bx[slot]);
+	dmm_timers_prefetch(lma->base.timers, DMM_TIMER_BCE_EXPIRE, slot);
 }
 
 /*
@@ -162,15 +180,14 @@ static void prefetch_binding(const struct dmm_lma *lma, const struct dmm_bcache_
 	dmm_timers_prefetch(lma->base.timers, DMM_TIMER_BCE_EXPIRE, e->handle.idx);
 }
 
-/* How many bindings carry this MN-ID, and the first of them. */
-static unsigned count_mnid(const struct dmm_lma *lma, const struct dmm_mnid *id,
-			   struct dmm_bcache_entry **first)
+/* How many bindings carry the request's MN-ID, and the first of them. */
+static unsigned count_mnid(const struct dmm_lma *lma, const struct pbu *p, struct dmm_bcache_entry **first)
 {
-	struct dmm_bcache_entry *e = dmm_bcache_find_mnid(lma->bc, id);
+	struct dmm_bcache_entry *e = dmm_bcache_find_mnid_h(lma->bc, &p->mnid, p->mnid_h);
 	unsigned n = 0;
 
 	*first = e;
-	for (; e; e = dmm_bcache_find_mnid_next(lma->bc, e))
+	for (; e; e = dmm_bcache_find_mnid_next_h(lma->bc, e, p->mnid_h))
 		n++;
 	return n;
 }
@@ -197,7 +214,8 @@ static struct dmm_bcache_entry *hi_unknown(struct dmm_lma *lma, const struct pbu
 	if (e->state == DMM_BCE_DEREG_WAIT || dmm_addr_eq(&e->pcoa, p->pcoa))
 		return e;
 	/* The wait for this MAG ended without a de-registration, or the LMA is set not to wait. */
-	if ((x->hw_over && dmm_addr_eq(&x->hw_mag, p->pcoa)) || lma->cfg.max_delay_before_new_bce_assign == 0)
+	if ((x->hw_over && dmm_addr_eq(lma_addr(lma, x->hw_mag), p->pcoa)) ||
+	    lma->cfg.max_delay_before_new_bce_assign == 0)
 		return NULL;
 	*status = LOOKUP_WAIT;
 	return e;
@@ -217,7 +235,9 @@ static struct dmm_bcache_entry *lookup_bce(struct dmm_lma *lma, const struct pbu
 	*status = 0;
 	/* §5.4.1.1: a NON_ZERO HNP is the lookup key. */
 	for (unsigned i = 0; i < p->n_hnp && !e; i++)
-		if (!prefix_is_zero(&p->hnp[i]))
+		if ((int)i == p->key)
+			e = dmm_bcache_find_prefix_h(lma->bc, &p->hnp[i], p->key_h);
+		else if (!prefix_is_zero(&p->hnp[i]))
 			e = dmm_bcache_find_prefix(lma->bc, &p->hnp[i]);
 	if (e) {
 		prefetch_binding(lma, e);
@@ -250,10 +270,10 @@ static struct dmm_bcache_entry *lookup_bce(struct dmm_lma *lma, const struct pbu
 		/* §5.4.1.1 step 2: NON_ZERO prefixes held by no binding: a new session (checked in §5.3.2). */
 		return NULL;
 	}
-	n = count_mnid(lma, &p->mnid, &first);
+	n = count_mnid(lma, p, &first);
 	if (p->llid) {
 		/* §5.4.1.2: MN-ID + ATT + MN-LLID. */
-		for (e = first; e; e = dmm_bcache_find_mnid_next(lma->bc, e))
+		for (e = first; e; e = dmm_bcache_find_mnid_next_h(lma->bc, e, p->mnid_h))
 			if (e->att == att && llid_eq(&e->llid, p->llid))
 				return e;
 		if (n == 1 && hi == DMM_HI_BETWEEN_IFS)
@@ -287,14 +307,14 @@ static bool profile_has_prefix(const struct dmm_policy_profile *prof, const stru
 	return false;
 }
 
-/* The newest Timestamp accepted for any binding of this MN (§5.5 rule 6). */
-static bool last_timestamp(const struct dmm_lma *lma, const struct dmm_mnid *id, uint64_t *ts)
+/* The newest Timestamp accepted for any binding of the request's MN (§5.5 rule 6). */
+static bool last_timestamp(const struct dmm_lma *lma, const struct pbu *p, uint64_t *ts)
 {
 	bool any = false;
 
 	*ts = 0;
-	for (struct dmm_bcache_entry *e = dmm_bcache_find_mnid(lma->bc, id); e;
-	     e = dmm_bcache_find_mnid_next(lma->bc, e)) {
+	for (struct dmm_bcache_entry *e = dmm_bcache_find_mnid_h(lma->bc, &p->mnid, p->mnid_h); e;
+	     e = dmm_bcache_find_mnid_next_h(lma->bc, e, p->mnid_h)) {
 		if (!any)
 			prefetch_binding(lma, e);
 		if (e->timestamp > *ts)
@@ -322,7 +342,7 @@ static bool check_request(struct dmm_lma *lma, const struct pbu *p, struct verdi
 	/* Step 9, §5.5: Timestamp when present (the seq is then ignored, rule 5), else the seq (below). */
 	if (p->ts) {
 		uint64_t last;
-		bool any = last_timestamp(lma, &p->mnid, &last);
+		bool any = last_timestamp(lma, p, &last);
 
 		v->ts = pmip_ts_value(p->ts);
 		v->status = pmip_check_ts(p->ts, wall_ns(lma, now), lma->cfg.timestamp_validity_window, any,
@@ -342,13 +362,15 @@ static bool check_request(struct dmm_lma *lma, const struct pbu *p, struct verdi
 
 /*
  * True when the tunnel to pcoa and n_hnp more prefixes' intents fit (else
- * status 130). A check allocates nothing: the peer entry is made by
+ * status 130), records of them beyond the binding's home (lma.c
+ * intent_records()). A check allocates nothing: the peer entry is made by
  * lma_peer_hold() when the binding is applied.
  */
-static bool room_for(struct dmm_lma *lma, const struct dmm_addr *pcoa, unsigned n_hnp)
+static bool room_for(struct dmm_lma *lma, const struct dmm_addr *pcoa, unsigned n_hnp, unsigned records)
 {
 	return dmm_peers_has_room(lma->base.peers, pcoa) &&
-	       dmm_fm_count(lma->base.fm) + 2u * n_hnp <= lma->fm_cap;
+	       dmm_fm_count(lma->base.fm) + 2u * n_hnp <= lma->fm_cap &&
+	       dmm_fm_records_room(lma->base.fm) >= records;
 }
 
 /* Step 13 for a request that updates binding e: §5.3.3, §5.3.4 or §5.3.5. */
@@ -362,12 +384,16 @@ static void check_update(struct dmm_lma *lma, const struct pbu *p, struct verdic
 		v->lifetime_s = 0;
 		return;
 	}
-	/* Same Proxy-CoA: no handoff; else a handoff. Room to watch another MAG, and for the routes. */
-	if (!room_for(lma, p->pcoa, e->n_hnp)) {
-		v->status = DMM_BA_INSUFFICIENT_RESOURCES;
-		return;
-	}
+	/*
+	 * Same Proxy-CoA: no handoff; else a handoff. Room to watch another
+	 * MAG, and for the routes: a handoff holds a second uplink per HNP
+	 * for a moment.
+	 */
 	v->what = dmm_addr_eq(&e->pcoa, p->pcoa) ? PBU_EXTEND : PBU_HANDOFF;
+	if (!room_for(lma, p->pcoa, e->n_hnp, v->what == PBU_HANDOFF ? e->n_hnp : 0)) {
+		v->what = PBU_REFUSE;
+		v->status = DMM_BA_INSUFFICIENT_RESOURCES;
+	}
 }
 
 /* §5.3.2 step 3: the NON_ZERO prefixes asked for must be ours, this MN's and free. */
@@ -440,7 +466,8 @@ static void check_new(struct dmm_lma *lma, const struct pbu *p, struct verdict *
 		return;
 	/* Room for the entry, all of its prefixes (a session gets all or none), the tunnel and the routes. */
 	if (dmm_bcache_count(lma->bc) >= dmm_bcache_capacity(lma->bc) ||
-	    dmm_bcache_prefix_room(lma->bc) < v->n_new || !room_for(lma, p->pcoa, v->n_new)) {
+	    dmm_bcache_prefix_room(lma->bc) < v->n_new ||
+	    !room_for(lma, p->pcoa, v->n_new, 2u * v->n_new - 2)) {
 		v->status = DMM_BA_INSUFFICIENT_RESOURCES;
 		return;
 	}
@@ -565,8 +592,9 @@ static void pba_optional(struct dmm_lma *lma, struct dmm_mh_msg *m, const struct
 		 * when the binding has none; the MAG then gets :: back.
 		 */
 		o = dmm_mh_add_opt(m, DMM_OPT_LLA);
-		o->u.lla = status < 128 && e && dmm_addr_is_zero(&p->lla->u.lla) ? lma_bx_of(lma, e)->mn_lla
-										 : p->lla->u.lla;
+		o->u.lla = status < 128 && e && dmm_addr_is_zero(&p->lla->u.lla)
+				   ? *lma_addr(lma, lma_bx_of(lma, e)->mn_lla)
+				   : p->lla->u.lla;
 	}
 }
 
@@ -655,7 +683,7 @@ static void bce_fill(struct dmm_lma *lma, struct dmm_bcache_entry *e, const stru
 		memcpy(e->llid.b, p->llid->u.mnllid.b, n);
 	}
 	if (p->lla && !dmm_addr_is_zero(&p->lla->u.lla))
-		lma_bx_of(lma, e)->mn_lla = p->lla->u.lla;
+		(void)lma_addr_set(lma, &lma_bx_of(lma, e)->mn_lla, &p->lla->u.lla); /* full: not kept */
 	e->pcoa = *p->pcoa;
 	e->lifetime = (dmm_time_t)v->lifetime_s * DMM_SECOND;
 	e->expires = now + e->lifetime;
@@ -740,8 +768,10 @@ static bool handoff_done(struct dmm_lma *lma, struct dmm_bcache_entry *e, const 
 	lma->base.stats.lifetime_ext_after_handoff++;
 	lma->base.stats.handoffs++;
 	e->handovers++;
-	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "handoff: mag %s -> %s (hi %u, att %u -> %u)",
-		 dmm_addr_str(prev, a), dmm_addr_str(&e->pcoa, b), e->hi, prev_att, e->att);
+	if (dmm_role_base_log_on(&lma->base, DMM_LOG_INFO)) /* no formatting for a line nobody takes */
+		dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
+			 "handoff: mag %s -> %s (hi %u, att %u -> %u)", dmm_addr_str(prev, a),
+			 dmm_addr_str(&e->pcoa, b), e->hi, prev_att, e->att);
 	if (!revived)
 		lma_log_bce(lma, DMM_LOG_INFO, e, "ACTIVE", "ACTIVE", "handoff");
 	/*
@@ -832,7 +862,7 @@ static void apply_wait(struct dmm_lma *lma, const struct pbu *p, struct verdict 
 			 dmm_addr_str(p->pcoa, a));
 		return;
 	}
-	x->hw_mag = *p->pcoa;
+	(void)lma_addr_set(lma, &x->hw_mag, p->pcoa); /* full: the wait then ends as for an unknown MAG */
 	x->hw_over = false;
 	lma_timers_handoff_wait_started(lma, e, now);
 	lma_set_state(lma, e, DMM_BCE_HANDOFF_WAIT, "handoff state unknown: waiting for the previous mag");

@@ -35,10 +35,12 @@ static const char *bce_who(const struct dmm_bcache_entry *e, char *who, size_t c
 
 static void note(struct dmm_lma *lma, const struct dmm_bcache_entry *e, int from, int to, const char *reason)
 {
-	char who[DMM_MNID_STRLEN + DMM_PREFIX_STRLEN + DMM_ADDR_STRLEN + 32];
+	char who[DMM_MNID_STRLEN + DMM_PREFIX_STRLEN + DMM_ADDR_STRLEN + 32] = "";
 
-	pmip_bce_note(&lma->base.stats, lma->base.env.log, "lma", bce_who(e, who, sizeof(who)), from, to,
-		      reason);
+	/* The line is INFO (fsm.c): the object is named only when it goes out. */
+	if (dmm_role_base_log_on(&lma->base, DMM_LOG_INFO))
+		bce_who(e, who, sizeof(who));
+	pmip_bce_note(&lma->base.stats, lma->base.env.log, "lma", who, from, to, reason);
 }
 
 void lma_log_bce(struct dmm_lma *lma, enum dmm_log_level lvl, const struct dmm_bcache_entry *e,
@@ -113,6 +115,16 @@ void lma_peer_release(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_
 
 	x->peer = (struct dmm_handle){0, 0};
 	lma_peer_unref(lma, h, now);
+}
+
+bool lma_addr_set(struct dmm_lma *lma, uint32_t *n, const struct dmm_addr *a)
+{
+	uint32_t m = dmm_addrtab_hold(&lma->addrs, a);
+	bool ok = m != DMM_ADDRTAB_FULL;
+
+	dmm_addrtab_drop(&lma->addrs, *n);
+	*n = ok ? m : 0;
+	return ok;
 }
 
 /* --- forwarding intents (fm.h) --- */
@@ -208,6 +220,7 @@ void lma_bri_stop(struct dmm_lma *lma, const struct dmm_bcache_entry *e)
 		return;
 	dmm_hidx_remove(&lma->bri_idx, (uint32_t)dmm_hash_u64(b->seq), x->bri - 1);
 	lma_timers_bri_stopped(lma, e);
+	(void)lma_addr_set(lma, &b->dst, &(struct dmm_addr){{0}});
 	b->owner.idx = lma->bri_free;
 	lma->bri_free = x->bri - 1;
 	x->bri = 0;
@@ -224,6 +237,8 @@ void lma_bce_delete(struct dmm_lma *lma, struct dmm_bcache_entry *e, const char 
 	if (e->state != DMM_BCE_DEREG_WAIT)
 		lma_peer_release(lma, e, now); /* ACTIVE and HANDOFF_WAIT hold a reference */
 	lma_bx_of(lma, e)->peer = (struct dmm_handle){0, 0};
+	(void)lma_addr_set(lma, &lma_bx_of(lma, e)->hw_mag, &(struct dmm_addr){{0}});
+	(void)lma_addr_set(lma, &lma_bx_of(lma, e)->mn_lla, &(struct dmm_addr){{0}});
 	lma_bri_stop(lma, e);
 	lma_timers_binding_deleted(lma, e);
 	dmm_bcache_del(lma->bc, e);

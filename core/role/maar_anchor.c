@@ -50,7 +50,8 @@ struct apbu {
 	bool has_mnid;
 	struct dmm_mnid mnid;
 	const struct dmm_mh_opt *hnp, *serving, *ts;
-	uint8_t status;	 /* 0: accepted so far */
+	const struct dmm_mh_opt *anch; /* Anchored Prefix: a relocation (§11) */
+	uint8_t status;		       /* 0: accepted so far */
 	uint16_t ba_seq; /* the PBA's sequence number: the PBU's, or the last accepted one for 135 */
 };
 
@@ -83,6 +84,8 @@ static void send_apba(struct dmm_maar *m, const struct apbu *p, uint8_t status, 
 	/* RFC 8885 §3.2 step 3: the P-MAAR's PBA carries the Serving MAAR option of the PBU. */
 	if (p->serving)
 		*dmm_mh_add_opt(msg, DMM_OPT_SERVING_MAAR) = *p->serving;
+	if (p->anch) /* §11: the relocation's prefix echoed */
+		*dmm_mh_add_opt(msg, DMM_OPT_ANCHORED_PREFIX) = *p->anch;
 	maar_add_load(m, msg);
 	if (status < 128 && !dmm_addr_is_zero(&m->cfg.access_lla)) {
 		/*
@@ -157,6 +160,7 @@ static void read_apbu(struct dmm_maar *m, struct apbu *p, const struct dmm_addr 
 	p->hnp = dmm_mh_find_opt(msg, DMM_OPT_HNP, NULL);
 	p->serving = dmm_mh_find_opt(msg, DMM_OPT_SERVING_MAAR, NULL);
 	p->ts = dmm_mh_find_opt(msg, DMM_OPT_TIMESTAMP, NULL);
+	p->anch = dmm_mh_find_opt(msg, DMM_OPT_ANCHORED_PREFIX, NULL);
 	p->ba_seq = p->seq;
 	if (!dmm_addr_eq(src, &m->cfg.cmd))
 		p->status = DMM_BA_MAG_NOT_AUTHORIZED; /* only the CMD tells an anchor where the MN is */
@@ -230,6 +234,46 @@ static void apply_serving(struct dmm_maar *m, const struct apbu *p, struct dmm_b
 	note_accepted(m, p, a, now);
 }
 
+/*
+ * docs/dmm-protocol.md §11: a PBU with an Anchored Prefix option equal
+ * to its HNP relocates that prefix: to us when the Serving MAAR option
+ * names us (we take it over), away from us otherwise (we forward to the
+ * new anchor it names until the network routes the prefix there). The
+ * relocation does not apply to a release (lifetime 0: refused 128).
+ */
+static void reloc_pbu(struct dmm_maar *m, struct apbu *p, dmm_time_t now)
+{
+	const struct dmm_prefix *hnp = &p->hnp->u.hnp;
+	const struct dmm_addr *to = &p->serving->u.serving_maar;
+	bool here = dmm_addr_eq(to, &m->cfg.addr), repeat = false;
+	struct dmm_bcache_entry *a = NULL;
+	struct bulc_who w;
+
+	if (!p->lifetime_s || !dmm_prefix_eq(&p->anch->u.anchored_prefix, hnp) ||
+	    dmm_addr_is_zero(&hnp->addr))
+		p->status = DMM_BA_UNSPECIFIED;
+	else if ((a = dmm_bcache_find_prefix(m->bc, hnp)) != NULL && !dmm_bce_mnid_eq(a, &p->mnid))
+		p->status = DMM_BA_NOT_AUTHORIZED_FOR_HNP; /* another MN's */
+	else if (!a && !here)
+		p->status = DMM_BA_NOT_AUTHORIZED_FOR_HNP; /* handed over, but not anchored here */
+	if (!p->status && a)
+		repeat = order_check(m, p, a);
+	if (!p->status && !a && !(a = maar_reloc_take(m, &p->mnid, hnp, p->src, now)))
+		p->status = DMM_BA_INSUFFICIENT_RESOURCES;
+	if (p->status) {
+		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_MH,
+			 "maar: relocation PBU seq %u %s refused: status %u", p->seq,
+			 maar_who(&p->mnid, hnp, "to", to, &w), p->status);
+		send_apba(m, p, p->status, NULL, now);
+		return;
+	}
+	if (!repeat)
+		note_accepted(m, p, a, now);
+	if (!repeat && !here)
+		maar_reloc_moving(m, a, to, now); /* may release a at once: answer with the PBU's prefix */
+	send_apba(m, p, DMM_BA_ACCEPTED, hnp, now);
+}
+
 void maar_recv_pbu(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_addr *dst, dmm_time_t now)
 {
 	struct apbu p;
@@ -249,6 +293,10 @@ void maar_recv_pbu(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 		return;
 	}
 	read_apbu(m, &p, src, dst);
+	if (!p.status && p.anch) {
+		reloc_pbu(m, &p, now);
+		return;
+	}
 	a = p.status ? NULL : dmm_bcache_find_prefix(m->bc, &p.hnp->u.hnp);
 	if (!p.status && a && !dmm_bce_mnid_eq(a, &p.mnid))
 		p.status = DMM_BA_NOT_AUTHORIZED_FOR_HNP; /* the prefix is another MN's */

@@ -50,7 +50,9 @@ struct maar_sp {
 	bool own;		/* the preferred prefix: allocated here, or chosen by the CMD (GAP1-3) */
 	bool local;		/* anchored here: the anchored entry holds its intents */
 	uint8_t nid;
-	uint32_t id[3]; /* the tunnel's intents when anchored elsewhere */
+	uint32_t id[3];	  /* the tunnel's intents when anchored elsewhere */
+	dmm_time_t since; /* when the tunnel came up (relocate_after) */
+	bool reloc_asked; /* the CMD was asked to relocate it here (§11) */
 };
 
 /*
@@ -83,6 +85,10 @@ struct maar_ax {
 	bool has_ts;   /* that PBU carried a Timestamp (the entry's timestamp field) */
 	uint8_t nid;
 	uint32_t id[2];
+	/* Relocation (maar_reloc.c, docs/dmm-protocol.md §11). */
+	bool taken;  /* taken over from another anchor: not from our pool */
+	bool moving; /* handed over to a->pcoa: released once the network routes it there */
+	bool routed; /* dmmd's routed table has a route for the prefix (dmm_maar_routed()) */
 };
 
 struct dmm_maar {
@@ -96,6 +102,7 @@ struct dmm_maar {
 	struct dmm_pool *pool;
 	uint32_t max_anchored; /* effective: cfg.max_anchored capped by the pool */
 	bool dp_counts;	       /* the data plane has shown a packet count (GAP2-1 rule, maar.c) */
+	bool taking;	       /* maar_reloc_take() is creating an anchored entry */
 	struct dmm_maar_counters ctr;
 	/* Scratch space, kept off the stack: a decoded message is ~9 KB. */
 	struct dmm_mh_msg rx, tx;
@@ -190,6 +197,27 @@ void maar_serving_release(struct dmm_maar *m, struct dmm_bul_entry *e, bool drop
 /* Deny service to e: DMM_MN_REFUSED, and e released with a freshly allocated prefix. */
 void maar_refuse(struct dmm_maar *m, struct dmm_bul_entry *e, uint8_t status, dmm_time_t now,
 		 const char *reason);
+
+/* maar_reloc.c: relocation of an anchored prefix (docs/dmm-protocol.md §11) */
+/*
+ * Take over the anchoring of prefix p of MN id (asked by the CMD by): a new
+ * anchored entry (taken), delivered on the MN's link (buffered while the
+ * MN is not attached), the serving entry's tunnel to the old anchor
+ * reduced to its decapsulation (the old anchor forwards until the network
+ * routes p here). NULL when there is no room.
+ */
+struct dmm_bcache_entry *maar_reloc_take(struct dmm_maar *m, const struct dmm_mnid *id,
+					 const struct dmm_prefix *p, const struct dmm_addr *by,
+					 dmm_time_t now);
+/*
+ * relocate_after (§11): the tunnelled old prefix sp of e carried traffic
+ * up to last, since sp->since: ask the CMD (once) to relocate it here.
+ */
+void maar_reloc_policy(struct dmm_maar *m, struct dmm_bul_entry *e, struct maar_sp *sp, dmm_time_t last,
+		       dmm_time_t now);
+/* a is handed over to to: tunnelled there until dmm_maar_routed() sees the network route it there. */
+void maar_reloc_moving(struct dmm_maar *m, struct dmm_bcache_entry *a, const struct dmm_addr *to,
+		       dmm_time_t now);
 
 /* maar_pba.c */
 void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,

@@ -151,6 +151,9 @@ static void anchor_set_state(struct dmm_maar *m, struct dmm_bcache_entry *a, int
 	if (to != DMM_FSM_NONE && to != (int)a->state)
 		(void)dmm_bcache_set_state(m->bc, a, (enum dmm_bce_state)to);
 	x->noted = to != DMM_FSM_NONE;
+	/* docs/dmm-protocol.md §11: the routing system carries what is anchored here. */
+	if (m->base.env.anchored && (from == DMM_FSM_NONE) != (to == DMM_FSM_NONE))
+		m->base.env.anchored(m->base.env.ctx, dmm_bce_hnp(a, 0), to != DMM_FSM_NONE, x->taken);
 	dmm_fsm_note(&m->base.stats, on ? m->base.env.log : NULL, DMM_FSM_BCE, from, to, "maar",
 		     on ? maar_who(DMM_BCE_MNID(a), dmm_bce_hnp(a, 0), "serving", &a->pcoa, &w) : "", reason);
 }
@@ -179,6 +182,7 @@ struct dmm_bcache_entry *maar_anchor_new(struct dmm_maar *m, const struct dmm_mn
 	x = maar_ax(m, a);
 	memset(x, 0, sizeof(*x));
 	x->remote = remote;
+	x->taken = m->taking; /* maar_reloc_take(): announced as the newer anchor */
 	a->proxy = true;
 	a->pcoa = *serving;
 	a->lifetime = (dmm_time_t)m->cfg.lifetime_s * DMM_SECOND;
@@ -308,6 +312,7 @@ void maar_anchor_release(struct dmm_maar *m, struct dmm_bcache_entry *a, dmm_tim
 	struct maar_ax *x = maar_ax(m, a);
 	struct dmm_prefix p = *dmm_bce_hnp(a, 0);
 	struct bulc_who w;
+	bool moved;
 
 	(void)now;
 	intents_del(m, a);
@@ -321,9 +326,11 @@ void maar_anchor_release(struct dmm_maar *m, struct dmm_bcache_entry *a, dmm_tim
 			 maar_who(DMM_BCE_MNID(a), &p, "serving", &a->pcoa, &w),
 			 maar_anchor_mode_name(x->mode), reason);
 	anchor_set_state(m, a, DMM_FSM_NONE, reason);
+	moved = x->moving;
 	memset(x, 0, sizeof(*x));
 	dmm_bcache_del(m->bc, a);
-	(void)dmm_pool_release(m->pool, &p);
+	if (!moved) /* §11: a prefix handed over stays in use at its new anchor */
+		(void)dmm_pool_release(m->pool, &p);
 	m->ctr.anchors_released++;
 }
 

@@ -95,6 +95,8 @@ int dmm_mag_attach(struct dmm_mag *mag, const struct dmm_mnid *mnid, uint32_t li
 				 dmm_mnid_str(mnid, ms));
 		return DMM_ERR_INVAL;
 	}
+	if (e && mag_fho_arrived(mag, e, link, now))
+		return 0; /* RFC 5949: prepared by the PMAG's HI */
 	if (e && e->ifindex == link && (e->state == DMM_BUL_WAIT_PBA || e->state == DMM_BUL_REGISTERED)) {
 		/*
 		 * A repeated attach (another RS): nothing to signal. Forwarding
@@ -137,6 +139,8 @@ int dmm_mag_attach(struct dmm_mag *mag, const struct dmm_mnid *mnid, uint32_t li
 	 * already holds prefixes (the MN is known here) asks to keep them
 	 * with 5.
 	 */
+	if (!e->n_hnp && mag_fho_ask(mag, e, now))
+		return 0; /* RFC 5949 §4.1 Figure 3: the context first, then the PBU */
 	bulc_set_state(&mag->cl, e, DMM_BUL_WAIT_PBA, e->n_hnp ? "MN attached again" : "MN attached");
 	bulc_start(&mag->cl, e, BULC_REG, e->n_hnp ? DMM_HI_NO_CHANGE : DMM_HI_UNKNOWN, now);
 	return 0;
@@ -153,22 +157,9 @@ int dmm_mag_detach(struct dmm_mag *mag, const struct dmm_mnid *mnid, dmm_time_t 
 		return DMM_ERR_NOTFOUND;
 	if (e->state == DMM_BUL_DEREG_WAIT || e->state == DMM_BUL_IDLE)
 		return 0; /* already leaving, or a blocked marker */
-	mag_intents_del(mag, e);
-	bulc_timers_detached(&mag->cl, e);
-	mag_emit(mag, DMM_MN_DEREGISTERED, 0, e);
-	mag->base.stats.deregistrations++;
-	if (e->n_hnp == 0) {
-		/*
-		 * Never granted a prefix: there is nothing to name in a
-		 * de-registration (§6.9.1.4 item 2 needs the HNPs). If the LMA
-		 * did create a binding, it lapses with its lifetime.
-		 */
-		mag_release(mag, e, now, "MN detached before registration");
-		return 0;
-	}
-	/* §6.9.1.4: lifetime 0, the HNPs, HI 4; one timeout and no retry. */
-	bulc_set_state(&mag->cl, e, DMM_BUL_DEREG_WAIT, "MN detached");
-	bulc_start(&mag->cl, e, BULC_DEREG, DMM_HI_UNKNOWN, now);
+	if (mag_fho_detached(mag, e, now))
+		return 0; /* RFC 5949: its downlink is held or forwarded, the NMAG registers */
+	mag_deregister(mag, e, now);
 	return 0;
 }
 
@@ -192,6 +183,12 @@ void dmm_mag_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 	case DMM_MH_BE:
 		dmm_peers_recv(mag->base.peers, src, &m, now);
 		break;
+	case DMM_MH_HI:
+		mag_fho_recv_hi(mag, src, &m, now);
+		break;
+	case DMM_MH_HACK:
+		mag_fho_recv_hack(mag, src, &m, now);
+		break;
 	case DMM_MH_BR:
 		if (m.u.br.br_type == DMM_BR_BRI)
 			mag_recv_bri(mag, src, &m, now);
@@ -209,7 +206,10 @@ void dmm_mag_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 /* A timer of a BUL entry (heartbeats are run by base.c). */
 static void on_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle h, dmm_time_t now)
 {
-	(void)bulc_on_timer(&((struct dmm_mag *)b)->cl, kind, h, now);
+	if (kind == MAG_TIMER_FHO)
+		mag_fho_on_timer((struct dmm_mag *)b, h, now);
+	else
+		(void)bulc_on_timer(&((struct dmm_mag *)b)->cl, kind, h, now);
 }
 
 /* --- life cycle --- */
@@ -269,7 +269,7 @@ struct dmm_mag *dmm_mag_new(const struct dmm_env *env, const struct dmm_mag_cfg 
 	mag->bx = a->zalloc(a->ctx, sizeof(*mag->bx) * cfg->max_mns);
 	if (!mag->bx)
 		goto err_bx;
-	caps.timers = cfg->max_mns * 3 + cfg->max_peers + 8;
+	caps.timers = cfg->max_mns * 4 + cfg->max_peers + 8; /* PBU_RETX, BUL_REFRESH, BUL_EXPIRE, FHO */
 	caps.peers = cfg->max_peers;
 	/* Three intents per HNP; room for two HNPs per MN on average. */
 	caps.intents = cfg->max_mns > (1u << 21) ? 1u << 24 : cfg->max_mns * 6 + 16;
@@ -391,7 +391,7 @@ static int ops_refused(void *inst, struct dmm_handle owner, dmm_time_t now)
 }
 
 const struct dmm_role_ops dmm_mag_ops = {
-	DMM_ROLE_OPS_COMMON("mag"), .counters = dmm_role_no_counters,
+	DMM_ROLE_OPS_COMMON("mag"), .counters = mag_fho_role_counters,
 	.refused = ops_refused,	    .attach = ops_attach,
 	.detach = ops_detach,
 };

@@ -27,11 +27,38 @@
 #include "bul_client.h"
 #include "pmip_common.h"
 
+/* RFC 5949 fast handover: where an entry stands (mag_fho.c has the rules). */
+enum mag_fho_state {
+	FHO_NONE,
+	FHO_P_HI_SENT, /* PMAG: predictive HI sent, HAck awaited; delivering as before */
+	FHO_P_BUFFER,  /* PMAG: MN gone, downlink held for the NMAG's HI (reactive) */
+	FHO_P_FORWARD, /* PMAG: downlink tunnelled to the NMAG until the hold ends */
+	FHO_N_WAIT_MN, /* NMAG: context in, registered or registering, downlink buffered for the MN */
+	FHO_N_HI_SENT, /* NMAG: the MN arrived unknown, HI sent to the neighbours, HAck awaited */
+	FHO_NSTATES
+};
+
+struct mag_fho {
+	uint8_t state;	      /* enum mag_fho_state */
+	bool tunnel;	      /* NMAG: accept the PMAG's tunnel (DECAP from peer) */
+	bool gone;	      /* PMAG: the MN left (its detach was seen, or it is at the NMAG) */
+	bool nolink;	      /* NMAG: prepared, the MN has no access link here yet */
+	uint8_t asked;	      /* NMAG reactive: HAcks still awaited */
+	uint16_t seq;	      /* sequence number of our last HI */
+	struct dmm_addr peer; /* the other MAG */
+	dmm_time_t hi_sent;   /* our last HI */
+	dmm_time_t hi_rcvd;   /* NMAG: the HI with the context */
+};
+
+/* The fast-handover timer of an entry (HAck wait, hold, MN wait). */
+enum { MAG_TIMER_FHO = DMM_TIMER_NKINDS_BUILTIN };
+
 /* Per BUL entry, what neither the BUL nor the client's attempt holds; indexed by the entry's slot. */
 struct mag_bx {
-	bool intents;  /* intents installed */
-	bool blocked;  /* 152: no PBU until an administrative action (§6.9.1.2 item 7) */
-	bool lma_down; /* the LMA missed its heartbeats (RFC 5847 §3.1) */
+	struct mag_fho fho; /* RFC 5949 (mag_fho.c) */
+	bool intents;	    /* intents installed */
+	bool blocked;	    /* 152: no PBU until an administrative action (§6.9.1.2 item 7) */
+	bool lma_down;	    /* the LMA missed its heartbeats (RFC 5847 §3.1) */
 	bool has_upa;
 	struct dmm_addr upa; /* LMA user-plane address (RFC 7389), when given */
 };
@@ -43,6 +70,8 @@ struct dmm_mag {
 	struct bulc cl; /* attempts, sequence numbers, retransmission (bul_client.h) */
 	struct mag_bx *bx;
 	struct dmm_mag_counters ctr;
+	struct dmm_mag_fho_counters fho; /* RFC 5949 (mag_fho.c) */
+	uint16_t fho_seq;		 /* HI sequence numbers */
 };
 
 #define MAG_INTENT_PRECEDENCE 100
@@ -76,9 +105,40 @@ void mag_intents_del(struct dmm_mag *mag, struct dmm_bul_entry *e);
 void mag_intents_install(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now);
 /* Delete e with its intents, timers and heartbeat reference. */
 void mag_release(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now, const char *reason);
+/* The MN left (§6.9.1.4): intents gone, DMM_MN_DEREGISTERED, the de-registration PBU (or release). */
+void mag_deregister(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now);
 /* Deny service to e (§6.9.1.2 item 11): REFUSED event, entry deleted, or kept IDLE as a block. */
 void mag_refuse(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t status, bool block, dmm_time_t now,
 		const char *reason);
+
+/*
+ * RFC 5949 (the rules are at the top of mag_fho.c), read by mag_state.c:
+ * the downlink intent for an HNP of e (*in holds DELIVER on e's link)
+ * becomes a tunnel to the NMAG (§4.2, the LMA tunnel's encapsulation) or
+ * a buffer (§4.1: at the PMAG or at the NMAG) while a handover is on.
+ */
+static inline void mag_fho_dst(const struct dmm_mag *mag, const struct dmm_bul_entry *e,
+			       struct dmm_intent *in)
+{
+	const struct mag_fho *f = &mag->bx[e->handle.idx].fho;
+
+	if (f->state == FHO_P_FORWARD && f->gone) {
+		in->action = DMM_FM_ENCAP;
+		in->link = 0;
+		in->local = mag->cfg.addr;
+		in->peer = f->peer;
+	} else if (f->state == FHO_P_BUFFER || f->state == FHO_N_WAIT_MN ||
+		   (f->state == FHO_P_HI_SENT && f->gone)) {
+		in->action = DMM_FM_BUFFER;
+		in->link = 0;
+	}
+}
+
+/* True when e has no access link yet (an NMAG prepared it for an MN still to come): no event for a link. */
+static inline bool mag_fho_quiet(const struct dmm_mag *mag, const struct dmm_bul_entry *e)
+{
+	return mag->bx[e->handle.idx].fho.nolink;
+}
 
 /* mag_pba.c */
 void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
@@ -90,5 +150,26 @@ void mag_recv_bri(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 void mag_peer_down(void *ctx, struct dmm_peer *p, dmm_time_t now);
 void mag_peer_up(void *ctx, struct dmm_peer *p, dmm_time_t now);
 void mag_peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now);
+
+/*
+ * mag_fho.c: RFC 5949 fast handover, beside the layers above (it calls
+ * mag_state.c and bul_client.c; mag.c, mag_state.c and mag_lma.c call
+ * these hooks). Each returns true when it handled the event.
+ */
+void mag_fho_recv_hi(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+		     dmm_time_t now);
+void mag_fho_recv_hack(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+		       dmm_time_t now);
+void mag_fho_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now);
+/* A prepared MN (FHO_N_WAIT_MN) arrived on link: complete the handover. */
+bool mag_fho_arrived(struct dmm_mag *mag, struct dmm_bul_entry *e, uint32_t link, dmm_time_t now);
+/* A new MN without prefixes attached: ask the neighbours for its context (reactive). */
+bool mag_fho_ask(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now);
+/* The MN left: hold or keep forwarding instead of de-registering. */
+bool mag_fho_detached(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now);
+/* The LMA revoked e (RFC 5846): forwarding goes on until the hold ends. */
+bool mag_fho_revoked(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now);
+/* The fast-handover counters as role counters (dmm_role_ops.counters). */
+size_t mag_fho_role_counters(const void *inst, struct dmm_role_counter *out, size_t max);
 
 #endif

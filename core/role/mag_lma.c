@@ -13,6 +13,8 @@
 /* Revoke e: its intents and entry go, the MN loses its prefixes. */
 static void revoke(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
 {
+	if (mag_fho_revoked(mag, e, now))
+		return; /* RFC 5949: the MN moved to an NMAG this MAG forwards to */
 	mag_emit(mag, DMM_MN_DEREGISTERED, 0, e);
 	mag_release(mag, e, now, "binding revoked by the LMA");
 }

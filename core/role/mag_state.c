@@ -47,7 +47,7 @@ void mag_emit(struct dmm_mag *mag, uint8_t type, uint8_t status, const struct dm
 	struct dmm_mn_event ev;
 	uint32_t lt = type == DMM_MN_REGISTERED ? (uint32_t)(e->lifetime / DMM_SECOND) : 0;
 
-	if (!mag->base.env.mn_event)
+	if (!mag->base.env.mn_event || mag_fho_quiet(mag, e))
 		return;
 	pmip_mn_event_init(&ev, type, status, e, lt, &e->lmaa);
 	for (unsigned i = 0; i < e->n_hnp; i++)
@@ -97,7 +97,7 @@ void mag_intents_install(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_
 {
 	struct mag_bx *x = mag_bx(mag, e);
 	const struct dmm_addr *peer = x->has_upa ? &x->upa : &e->lmaa;
-	uint32_t keep[3 * DMM_BUL_MAX_HNP];
+	uint32_t keep[4 * DMM_BUL_MAX_HNP];
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < e->n_hnp; i++) {
@@ -112,7 +112,8 @@ void mag_intents_install(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_
 		in.action = DMM_FM_ENCAP;
 		in.local = mag->cfg.addr;
 		in.peer = *peer;
-		intent_put(mag, &in, now, keep, &n);
+		if (!mag_fho_quiet(mag, e)) /* RFC 5949: a prepared MN has no link to send from yet */
+			intent_put(mag, &in, now, keep, &n);
 		in.match = DMM_FM_DST;
 		in.link = 0;
 		in.action = DMM_FM_DECAP;
@@ -121,7 +122,16 @@ void mag_intents_install(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_
 		memset(&in.peer, 0, sizeof(in.peer));
 		in.action = DMM_FM_DELIVER;
 		in.link = e->ifindex;
+		mag_fho_dst(mag, e, &in); /* RFC 5949: buffered or tunnelled to the NMAG during a handover */
 		intent_put(mag, &in, now, keep, &n);
+		if (x->fho.tunnel) {
+			/* RFC 5949 §4.2: the PMAG's tunnel into this NMAG, for the packets it forwards. */
+			in.action = DMM_FM_DECAP;
+			in.link = 0;
+			in.local = mag->cfg.addr;
+			in.peer = x->fho.peer;
+			intent_put(mag, &in, now, keep, &n);
+		}
 	}
 	dmm_fm_del_owner_except(mag->base.fm, e->handle, keep, n);
 	/* As before: a change of the intents counts as the tunnel released and set up again. */
@@ -136,9 +146,31 @@ void mag_intents_install(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_
 void mag_release(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now, const char *reason)
 {
 	mag_intents_del(mag, e);
+	dmm_timers_cancel(mag->base.timers, MAG_TIMER_FHO, e->handle);
 	bulc_set_state(&mag->cl, e, DMM_FSM_NONE, reason);
 	memset(mag_bx(mag, e), 0, sizeof(struct mag_bx));
 	bulc_del(&mag->cl, e, now);
+}
+
+/* The MN left (§6.9.1.4): its forwarding goes, its binding is de-registered. */
+void mag_deregister(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
+{
+	mag_intents_del(mag, e);
+	bulc_timers_detached(&mag->cl, e);
+	mag_emit(mag, DMM_MN_DEREGISTERED, 0, e);
+	mag->base.stats.deregistrations++;
+	if (e->n_hnp == 0) {
+		/*
+		 * Never granted a prefix: there is nothing to name in a
+		 * de-registration (§6.9.1.4 item 2 needs the HNPs). If the LMA
+		 * did create a binding, it lapses with its lifetime.
+		 */
+		mag_release(mag, e, now, "MN detached before registration");
+		return;
+	}
+	/* §6.9.1.4: lifetime 0, the HNPs, HI 4; one timeout and no retry. */
+	bulc_set_state(&mag->cl, e, DMM_BUL_DEREG_WAIT, "MN detached");
+	bulc_start(&mag->cl, e, BULC_DEREG, DMM_HI_UNKNOWN, now);
 }
 
 /* The MN gets no (more) service (§6.9.1.2 item 11). */

@@ -375,9 +375,55 @@ void dmm_bcache_prefetch(const struct dmm_bcache *t, const struct dmm_mnid *mnid
 		dmm_hidx_prefetch(&t->by_prefix, prefix_hash(t, prefix));
 }
 
+uint32_t dmm_bcache_hash_mnid(const struct dmm_bcache *t, const struct dmm_mnid *mnid)
+{
+	return mnid_hash(t, mnid);
+}
+
+uint32_t dmm_bcache_hash_prefix(const struct dmm_bcache *t, const struct dmm_prefix *prefix)
+{
+	return prefix_hash(t, prefix);
+}
+
+void dmm_bcache_prefetch_h(const struct dmm_bcache *t, const uint32_t *mnid_h, const uint32_t *prefix_h)
+{
+	if (mnid_h)
+		dmm_hidx_prefetch(&t->by_mnid, *mnid_h);
+	if (prefix_h)
+		dmm_hidx_prefetch(&t->by_prefix, *prefix_h);
+}
+
+/* The first slot x names under h, both lines of its entry on their way; DMM_HIDX_NONE when none. */
+static uint32_t fetch_candidate(const struct dmm_bcache *t, const struct dmm_hidx *x, uint32_t h)
+{
+	uint32_t pos, ref = dmm_hidx_first(x, h, &pos);
+
+	if (ref != DMM_HIDX_NONE) {
+		__builtin_prefetch(&t->e[ref]);
+		__builtin_prefetch((const char *)&t->e[ref] + LINE);
+	}
+	return ref;
+}
+
+uint32_t dmm_bcache_fetch_prefix_candidate(const struct dmm_bcache *t, uint32_t prefix_h)
+{
+	return fetch_candidate(t, &t->by_prefix, prefix_h);
+}
+
+uint32_t dmm_bcache_fetch_mnid_candidate(const struct dmm_bcache *t, uint32_t mnid_h)
+{
+	return fetch_candidate(t, &t->by_mnid, mnid_h);
+}
+
 struct dmm_bcache_entry *dmm_bcache_find_mnid(const struct dmm_bcache *t, const struct dmm_mnid *mnid)
 {
-	uint32_t h = mnid_hash(t, mnid), pos, ref;
+	return dmm_bcache_find_mnid_h(t, mnid, mnid_hash(t, mnid));
+}
+
+struct dmm_bcache_entry *dmm_bcache_find_mnid_h(const struct dmm_bcache *t, const struct dmm_mnid *mnid,
+						uint32_t h)
+{
+	uint32_t pos, ref;
 
 	for (ref = dmm_hidx_first(&t->by_mnid, h, &pos); ref != DMM_HIDX_NONE;
 	     ref = dmm_hidx_next(&t->by_mnid, h, &pos))
@@ -389,7 +435,13 @@ struct dmm_bcache_entry *dmm_bcache_find_mnid(const struct dmm_bcache *t, const 
 struct dmm_bcache_entry *dmm_bcache_find_mnid_next(const struct dmm_bcache *t,
 						   const struct dmm_bcache_entry *cur)
 {
-	uint32_t h = entry_mnid_hash(t, cur), pos, ref;
+	return dmm_bcache_find_mnid_next_h(t, cur, entry_mnid_hash(t, cur));
+}
+
+struct dmm_bcache_entry *dmm_bcache_find_mnid_next_h(const struct dmm_bcache *t,
+						     const struct dmm_bcache_entry *cur, uint32_t h)
+{
+	uint32_t pos, ref;
 	bool after = false;
 
 	/* Find cur in its probe chain, then the next entry with its MN-ID. */
@@ -421,7 +473,13 @@ static int hnp_pos(const struct dmm_bcache_entry *e, const struct dmm_prefix *pr
 
 struct dmm_bcache_entry *dmm_bcache_find_prefix(const struct dmm_bcache *t, const struct dmm_prefix *prefix)
 {
-	uint32_t h = prefix_hash(t, prefix), pos, ref;
+	return dmm_bcache_find_prefix_h(t, prefix, prefix_hash(t, prefix));
+}
+
+struct dmm_bcache_entry *dmm_bcache_find_prefix_h(const struct dmm_bcache *t, const struct dmm_prefix *prefix,
+						  uint32_t h)
+{
+	uint32_t pos, ref;
 
 	for (ref = dmm_hidx_first(&t->by_prefix, h, &pos); ref != DMM_HIDX_NONE;
 	     ref = dmm_hidx_next(&t->by_prefix, h, &pos))

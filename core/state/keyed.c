@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stddef.h>
 #include <string.h>
 
 #include "dmm/err.h"
@@ -29,14 +30,34 @@ static struct dmm_prefix *hnp_of(const struct keyed *k, const void *e)
 	return (struct dmm_prefix *)((uint8_t *)(uintptr_t)e + k->L->off_hnp);
 }
 
+/*
+ * The hashes, remembered for the last key of each kind (the memo is not
+ * part of the table's contents, so lookups through a const table keep
+ * it too). An MN-ID of length 0 is never stored, so the zeroed memo
+ * matches nothing at first.
+ */
 static uint32_t mnid_hash(const struct keyed *k, const struct dmm_mnid *id)
 {
-	return (uint32_t)dmm_hash_mnid(k->seed, id);
+	struct keyed *m = (struct keyed *)(uintptr_t)k;
+
+	if (id->len && dmm_mnid_eq(&m->memo_mnid, id))
+		return m->memo_mnid_hash;
+	m->memo_mnid_hash = (uint32_t)dmm_hash_mnid(k->seed, id);
+	m->memo_mnid.subtype = id->subtype;
+	m->memo_mnid.len = id->len;
+	memcpy(m->memo_mnid.id, id->id, id->len);
+	return m->memo_mnid_hash;
 }
 
 static uint32_t prefix_hash(const struct keyed *k, const struct dmm_prefix *p)
 {
-	return (uint32_t)dmm_hash_prefix(k->seed, p);
+	struct keyed *m = (struct keyed *)(uintptr_t)k;
+
+	if (m->memo_prefix.len && dmm_prefix_eq(&m->memo_prefix, p))
+		return m->memo_prefix_hash;
+	m->memo_prefix_hash = (uint32_t)dmm_hash_prefix(k->seed, p);
+	m->memo_prefix = *p;
+	return m->memo_prefix_hash;
 }
 
 bool keyed_live(const struct keyed *k, const void *e)
@@ -64,12 +85,13 @@ int keyed_init(struct keyed *k, const struct dmm_alloc *a, uint32_t capacity, ui
 		goto err_mnid;
 	if (dmm_hidx_init(&k->by_prefix, a, prefix_capacity ? prefix_capacity : capacity))
 		goto err_prefix;
-	/* Pop order 0, 1, 2, ... so a fresh table fills from the front. */
-	for (uint32_t i = 0; i < capacity; i++) {
-		k->free_stack[i] = capacity - 1 - i;
-		handle_of(k, ent(k, i))->idx = i;
-	}
-	k->nfree = capacity;
+	/*
+	 * Slots never used are taken from the front (hwm) once the stack of
+	 * freed ones is empty: a fresh table fills from the front, and
+	 * nothing here writes the entries, so pages never used stay untouched.
+	 */
+	k->nfree = 0;
+	k->hwm = 0;
 	return 0;
 
 err_prefix:
@@ -90,22 +112,45 @@ void keyed_fini(struct keyed *k)
 	k->alloc.free(k->alloc.ctx, k->e);
 }
 
+/*
+ * Clear entry e for an MN-ID of idlen octets: everything but the MN-ID
+ * octets past idlen and the keep ranges. An entry is several cache lines
+ * and most of them are counted arrays: a slot taken again (its old
+ * contents long out of the cache) then costs the lines in use only.
+ */
+static void clear_entry(const struct keyed *k, uint8_t *e, size_t idlen)
+{
+	const struct keyed_layout *L = k->L;
+	size_t at = L->off_mnid + offsetof(struct dmm_mnid, id) + idlen;
+
+	memset(e, 0, at);
+	at = L->off_mnid + sizeof(struct dmm_mnid);
+	for (unsigned i = 0; i < KEYED_KEEP && L->keep[i].len; i++) {
+		memset(e + at, 0, L->keep[i].off - at);
+		at = L->keep[i].off + L->keep[i].len;
+	}
+	memset(e + at, 0, L->size - at);
+}
+
 void *keyed_add(struct keyed *k, const struct dmm_mnid *mnid, struct dmm_handle *out)
 {
 	struct dmm_handle *h;
 	uint8_t *e;
 	uint32_t idx, gen;
 
-	if (!mnid->len || k->nfree == 0)
+	if (!mnid->len || (k->nfree == 0 && k->hwm == k->capacity))
 		return NULL;
-	idx = k->free_stack[k->nfree - 1];
+	idx = k->nfree ? k->free_stack[k->nfree - 1] : k->hwm;
 	/* Cannot fail: the index holds up to capacity references. */
 	if (dmm_hidx_insert(&k->by_mnid, mnid_hash(k, mnid), idx))
 		return NULL;
-	k->nfree--;
+	if (k->nfree)
+		k->nfree--;
+	else
+		k->hwm++;
 	e = ent(k, idx);
 	gen = handle_of(k, e)->gen + 1;
-	memset(e, 0, k->L->size);
+	clear_entry(k, e, mnid->len);
 	h = handle_of(k, e);
 	h->idx = idx;
 	h->gen = gen;
@@ -137,7 +182,7 @@ void *keyed_get(const struct keyed *k, struct dmm_handle h)
 {
 	uint8_t *e;
 
-	if (h.idx >= k->capacity)
+	if (h.idx >= k->hwm)
 		return NULL;
 	e = ent(k, h.idx);
 	return keyed_live(k, e) && handle_of(k, e)->gen == h.gen ? e : NULL;
@@ -172,9 +217,9 @@ void *keyed_find_mnid_next(const struct keyed *k, const void *cur)
 	return NULL;
 }
 
-void *keyed_find_prefix(const struct keyed *k, const struct dmm_prefix *prefix)
+static void *find_prefix_h(const struct keyed *k, const struct dmm_prefix *prefix, uint32_t h)
 {
-	uint32_t h = prefix_hash(k, prefix), pos = dmm_hidx_home(&k->by_prefix, h), ref;
+	uint32_t pos = dmm_hidx_home(&k->by_prefix, h), ref;
 
 	while ((ref = dmm_hidx_next(&k->by_prefix, h, &pos)) != DMM_HIDX_NONE) {
 		const uint8_t *e = ent(k, ref);
@@ -186,18 +231,25 @@ void *keyed_find_prefix(const struct keyed *k, const struct dmm_prefix *prefix)
 	return NULL;
 }
 
+void *keyed_find_prefix(const struct keyed *k, const struct dmm_prefix *prefix)
+{
+	return find_prefix_h(k, prefix, prefix_hash(k, prefix));
+}
+
 int keyed_add_prefix(struct keyed *k, void *e, const struct dmm_prefix *prefix)
 {
 	uint8_t *n = nhnp_of(k, e);
+	uint32_t h;
 	int err;
 
 	if (prefix->len > 128)
 		return DMM_ERR_PREFIX_LEN;
-	if (keyed_find_prefix(k, prefix))
+	h = prefix_hash(k, prefix);
+	if (find_prefix_h(k, prefix, h))
 		return DMM_ERR_EXISTS;
 	if (*n >= k->L->max_hnp)
 		return DMM_ERR_NOMEM;
-	err = dmm_hidx_insert(&k->by_prefix, prefix_hash(k, prefix), handle_of(k, e)->idx);
+	err = dmm_hidx_insert(&k->by_prefix, h, handle_of(k, e)->idx);
 	if (err)
 		return err;
 	hnp_of(k, e)[(*n)++] = *prefix;
@@ -225,7 +277,7 @@ void *keyed_next(const struct keyed *k, const void *prev)
 {
 	uint32_t i = prev ? handle_of(k, prev)->idx + 1 : 0;
 
-	for (; i < k->capacity; i++)
+	for (; i < k->hwm; i++)
 		if (keyed_live(k, ent(k, i)))
 			return ent(k, i);
 	return NULL;

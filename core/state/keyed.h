@@ -2,7 +2,8 @@
 /*
  * Internal to core/state: the slot table under the binding cache and the
  * binding update list. Entries of one fixed size live in an array
- * allocated at creation; a stack holds the free slots; two dmm_hidx
+ * allocated at creation, taken from the front (never written before
+ * their first use) or from a stack of freed ones; two dmm_hidx
  * indexes (MN-ID -> slot, prefix -> slot) run at a load factor of at most
  * 0.5. A slot is live while its generation is odd: adding and deleting
  * each bump it, so a handle of a deleted entry never matches again
@@ -15,6 +16,8 @@
 #include "dmm/alloc.h"
 #include "dmm/hash.h"
 
+#define KEYED_KEEP 2
+
 struct keyed_layout {
 	size_t size;	   /* sizeof the entry */
 	size_t off_handle; /* struct dmm_handle */
@@ -22,6 +25,14 @@ struct keyed_layout {
 	size_t off_nhnp;   /* uint8_t count of prefixes */
 	size_t off_hnp;	   /* struct dmm_prefix[max_hnp] */
 	unsigned max_hnp;
+	/*
+	 * The elements of counted arrays (the count elsewhere in the entry):
+	 * bytes an added entry need not clear, as nothing reads past a count.
+	 * Ranges after the MN-ID, in ascending order; len 0 ends the list.
+	 */
+	struct {
+		size_t off, len;
+	} keep[KEYED_KEEP];
 };
 
 struct keyed {
@@ -29,9 +40,18 @@ struct keyed {
 	const struct keyed_layout *L;
 	uint64_t seed;
 	uint32_t capacity, count, nfree;
+	uint32_t hwm; /* slots from here on were never used */
 	uint8_t *e;
 	uint32_t *free_stack;
 	struct dmm_hidx by_mnid, by_prefix;
+	/*
+	 * The last MN-ID and prefix hashed, with their hashes: a message's
+	 * lookups, adds and deletes name the same key one after the other,
+	 * and comparing a key costs less than hashing it again.
+	 */
+	struct dmm_mnid memo_mnid;
+	struct dmm_prefix memo_prefix;
+	uint32_t memo_mnid_hash, memo_prefix_hash;
 };
 
 /* Allocate room for capacity entries and prefix_capacity prefixes (0: capacity). 0, DMM_ERR_INVAL or DMM_ERR_NOMEM. */
@@ -39,7 +59,11 @@ int keyed_init(struct keyed *k, const struct dmm_alloc *a, uint32_t capacity, ui
 	       uint64_t seed, const struct keyed_layout *L);
 void keyed_fini(struct keyed *k);
 
-/* A zeroed entry keyed by mnid, its handle set; NULL when full or mnid is empty. */
+/*
+ * A zeroed entry keyed by mnid, its handle set (the MN-ID past its length
+ * and the layout's keep ranges are left as they were); NULL when full or
+ * mnid is empty.
+ */
 void *keyed_add(struct keyed *k, const struct dmm_mnid *mnid, struct dmm_handle *out);
 /* Remove a live entry with its keys; a dead one is left alone. */
 void keyed_del(struct keyed *k, void *e);

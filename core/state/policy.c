@@ -45,7 +45,11 @@ static bool profile_ok(const struct dmm_policy_profile *p)
 
 static uint32_t find_profile(const struct dmm_policy *pol, const struct dmm_mnid *mnid)
 {
-	uint32_t h = mnid_hash(pol, mnid), pos, r;
+	uint32_t h, pos, r;
+
+	if (pol->count == 0)
+		return DMM_HIDX_NONE; /* only a default profile: no hash to compute */
+	h = mnid_hash(pol, mnid);
 
 	for (r = dmm_hidx_first(&pol->by_mnid, h, &pos); r != DMM_HIDX_NONE;
 	     r = dmm_hidx_next(&pol->by_mnid, h, &pos))

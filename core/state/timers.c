@@ -59,6 +59,17 @@
  * The records (32 octets) and the ready heap (4 octets a timer) are
  * preallocated, the free records linked; a dmm_hidx from (kind, idx) to
  * record finds an armed timer in O(1).
+ *
+ * Direct records (dmm_timers_make_direct()): the first ndirect records
+ * belong to the objects of slots 0..ndirect-1, one each, for the kinds of
+ * a mask (the LMA: a binding's lifetime or deletion delay). A timer of
+ * such a kind for such a slot takes the slot's record when it is free, so
+ * finding it costs no hash and no index line: the record is at a place
+ * the handle names (and dmm_timers_prefetch() fetches it). Only when the
+ * slot's record holds another kind does the timer take a shared record
+ * through the index; the direct record counts those (spill), so a
+ * lookup that misses the direct record reads the index only when one
+ * spilled.
  */
 #include "dmm/timers.h"
 #include "dmm/err.h"
@@ -77,7 +88,7 @@ struct timer_rec {
 	uint32_t next, prev; /* the bucket's list; ready: prev is the heap position; free: next links */
 	struct dmm_handle h; /* the object */
 	uint8_t kind;	     /* <= DMM_TIMER_KIND_MAX */
-	uint8_t spare;	     /* zero */
+	uint8_t direct;	     /* a direct record: bit 0 armed, the bits above its spilled timers */
 	uint16_t bucket;     /* level * NSLOT + slot, B_READY or B_FREE */
 };
 
@@ -90,8 +101,10 @@ struct dmm_timers {
 	uint32_t free_head; /* the first freed record (its next links the next), or TIMER_NONE */
 	uint32_t fresh;	    /* records [fresh, capacity) were never used: free, off the list */
 	uint32_t seq;
-	uint32_t nready; /* timers in the ready heap */
-	uint64_t cur;	 /* the wheel's tick */
+	uint32_t nready;  /* timers in the ready heap */
+	uint32_t ndirect; /* records [0, ndirect) are the direct records of slots 0..ndirect-1 */
+	uint32_t dkinds;  /* the kinds (bit numbers) that use direct records */
+	uint64_t cur;	  /* the wheel's tick */
 	struct timer_rec *rec;
 	uint32_t *ready; /* the ready heap: record numbers */
 	struct dmm_hidx idx;
@@ -287,21 +300,45 @@ static void advance(struct dmm_timers *t, unsigned b)
 	}
 }
 
+/* True when the (kind, idx) timer belongs in idx's direct record. */
+static inline bool is_direct(const struct dmm_timers *t, unsigned kind, uint32_t idx)
+{
+	return idx < t->ndirect && kind < 32 && ((t->dkinds >> kind) & 1);
+}
+
 static void remove_rec(struct dmm_timers *t, uint32_t r)
 {
+	struct timer_rec *x = &t->rec[r];
+
 	unlink_rec(t, r);
-	dmm_hidx_remove(&t->idx, key_hash(t->rec[r].kind, t->rec[r].h.idx), r);
-	t->rec[r].bucket = B_FREE;
-	t->rec[r].next = t->free_head;
-	t->free_head = r;
 	t->n--;
+	if (r < t->ndirect) {
+		x->direct &= (uint8_t)~1u; /* free; the count of spilled ones stays */
+		x->bucket = B_FREE;
+		return;
+	}
+	dmm_hidx_remove(&t->idx, key_hash(x->kind, x->h.idx), r);
+	if (is_direct(t, x->kind, x->h.idx))
+		t->rec[x->h.idx].direct = (uint8_t)(t->rec[x->h.idx].direct - 2);
+	x->bucket = B_FREE;
+	x->next = t->free_head;
+	t->free_head = r;
 }
 
 /* Record of the (kind, idx) timer, or DMM_HIDX_NONE. */
 static uint32_t find(const struct dmm_timers *t, unsigned kind, uint32_t idx)
 {
-	uint32_t h = key_hash(kind, idx), pos, r;
+	uint32_t h, pos, r;
 
+	if (is_direct(t, kind, idx)) {
+		const struct timer_rec *d = &t->rec[idx];
+
+		if ((d->direct & 1) && d->kind == kind)
+			return idx;
+		if (d->direct < 2)
+			return DMM_HIDX_NONE; /* none of this slot spilled: no index line to read */
+	}
+	h = key_hash(kind, idx);
 	for (r = dmm_hidx_first(&t->idx, h, &pos); r != DMM_HIDX_NONE; r = dmm_hidx_next(&t->idx, h, &pos))
 		if (t->rec[r].kind == kind && t->rec[r].h.idx == idx)
 			return r;
@@ -327,6 +364,7 @@ struct dmm_timers *dmm_timers_new(const struct dmm_alloc *a, uint32_t capacity)
 		goto err_ready;
 	if (dmm_hidx_init(&t->idx, a, capacity))
 		goto err_idx;
+	t->fresh = 0;
 	/* No loop over the records: they are taken in order as needed (fresh), so start-up touches no page of them. */
 	for (unsigned b = 0; b < NLEVEL * NSLOT; b++)
 		t->head[b] = TIMER_NONE;
@@ -343,6 +381,38 @@ err_t:
 	return NULL;
 }
 
+int dmm_timers_make_direct(struct dmm_timers *t, uint32_t capacity, uint32_t ndirect, uint32_t kinds)
+{
+	const struct dmm_alloc *a = &t->alloc;
+	struct timer_rec *rec;
+	uint32_t *ready;
+	struct dmm_hidx idx;
+
+	if (t->n || capacity == 0 || capacity > (1u << 30) || ndirect >= capacity)
+		return DMM_ERR_INVAL;
+	rec = a->zalloc(a->ctx, (size_t)capacity * sizeof(*rec));
+	ready = rec ? a->zalloc(a->ctx, (size_t)capacity * sizeof(*ready)) : NULL;
+	if (!ready || dmm_hidx_init(&idx, a, capacity - ndirect) != 0) {
+		if (ready)
+			a->free(a->ctx, ready);
+		if (rec)
+			a->free(a->ctx, rec);
+		return DMM_ERR_NOMEM;
+	}
+	dmm_hidx_fini(&t->idx, a);
+	a->free(a->ctx, t->ready);
+	a->free(a->ctx, t->rec);
+	t->rec = rec; /* zeroed: every direct record free */
+	t->ready = ready;
+	t->idx = idx;
+	t->capacity = capacity;
+	t->ndirect = ndirect;
+	t->dkinds = kinds;
+	t->fresh = ndirect; /* the shared records follow the direct ones */
+	t->free_head = TIMER_NONE;
+	return 0;
+}
+
 void dmm_timers_free(struct dmm_timers *t)
 {
 	struct dmm_alloc a;
@@ -356,23 +426,33 @@ void dmm_timers_free(struct dmm_timers *t)
 	a.free(a.ctx, t);
 }
 
-/* A record for a new (kind, idx) timer, in the index; TIMER_NONE when full. */
+/* A record for a new (kind, idx) timer: its slot's direct record, or one in the index; TIMER_NONE when full. */
 static uint32_t rec_take(struct dmm_timers *t, unsigned kind, uint32_t idx)
 {
+	bool direct = is_direct(t, kind, idx);
 	uint32_t r;
 
+	if (direct && !(t->rec[idx].direct & 1)) {
+		t->rec[idx].direct |= 1;
+		t->rec[idx].kind = (uint8_t)kind;
+		t->n++;
+		return idx;
+	}
 	/* A freed record first, newest first; then the next one never used. */
 	if (t->free_head == TIMER_NONE && t->fresh == t->capacity)
 		return TIMER_NONE;
 	r = t->free_head != TIMER_NONE ? t->free_head : t->fresh;
-	/* Cannot fail: the index holds capacity references. */
+	/* Cannot fail: the index holds a reference for every shared record. */
 	if (dmm_hidx_insert(&t->idx, key_hash(kind, idx), r))
 		return TIMER_NONE;
 	if (r == t->free_head)
 		t->free_head = t->rec[r].next;
 	else
 		t->fresh++;
+	if (direct)
+		t->rec[idx].direct = (uint8_t)(t->rec[idx].direct + 2);
 	t->rec[r].kind = (uint8_t)kind;
+	t->rec[r].direct = 0;
 	t->n++;
 	return r;
 }
@@ -438,7 +518,10 @@ int dmm_timers_cancel(struct dmm_timers *t, unsigned kind, struct dmm_handle h)
 
 void dmm_timers_prefetch(const struct dmm_timers *t, unsigned kind, uint32_t idx)
 {
-	dmm_hidx_prefetch(&t->idx, key_hash(kind, idx));
+	if (is_direct(t, kind, idx))
+		__builtin_prefetch(&t->rec[idx]);
+	else
+		dmm_hidx_prefetch(&t->idx, key_hash(kind, idx));
 }
 
 dmm_time_t dmm_timers_get(const struct dmm_timers *t, unsigned kind, struct dmm_handle h)

@@ -54,6 +54,11 @@ static const struct dmm_mh_field f_load[] = {
 	F("maximum_sessions", U32, load.max_sessions), F("used_capacity", U32, load.used_capacity),
 	F("maximum_capacity", U32, load.max_capacity)};
 static const struct dmm_mh_field f_lmaupa[] = {RSV(RSV16), F("lma_user_plane_address", IPADDR, lma_upa)};
+/* RFC 5949 §6.2.1-6.2.3 */
+static const struct dmm_mh_field f_ctxreq[] = {RSV(RSV16), FH("requests", BYTES, HEX, ctx_req)};
+static const struct dmm_mh_field f_lmaa[] = {F("option_code", U8, lmaa.code), RSV(RSV8),
+					     F("lma_address", IPADDR, lmaa.addr)};
+static const struct dmm_mh_field f_lla_iid[] = {RSV(RSV16), F("interface_identifier", U64, mn_lla_iid.iid)};
 static const struct dmm_mh_field f_anch[] = {RSV(RSV8), FPLEN(anchored_prefix.len, anchored_prefix.addr),
 					     F("prefix", ADDR, anchored_prefix.addr)};
 static const struct dmm_mh_field f_local[] = {RSV(RSV8), FPLEN(local_prefix.len, local_prefix.addr),
@@ -218,6 +223,39 @@ static int chk_lmaupa(const void *obj, uint8_t msg_type)
 	return len == 0 || len == 4 || len == 16 ? 0 : DMM_ERR_ADDR_LEN;
 }
 
+/*
+ * RFC 5949 §6.2.1: Req-type, Req-length and Req-length octets of
+ * Req-option, one after the other, filling the option exactly. A list
+ * that runs past its end would have the PMAG answer for options nobody
+ * asked for: refused.
+ */
+static int chk_ctxreq(const void *obj, uint8_t msg_type)
+{
+	const struct dmm_mh_bytes *r = &((const struct dmm_mh_opt *)obj)->u.ctx_req;
+	unsigned off = 0;
+
+	(void)msg_type;
+	while (off < r->len) {
+		if (r->len - off < 2u || r->len - off - 2u < r->b[off + 1])
+			return DMM_ERR_OPT_LEN;
+		off += 2u + r->b[off + 1];
+	}
+	return 0;
+}
+
+/* RFC 5949 §6.2.2: code 1 carries an IPv6 address (Length 18), code 2 an IPv4 one (6); 0 is reserved. */
+static int chk_lmaa(const void *obj, uint8_t msg_type)
+{
+	const struct dmm_mh_opt *o = obj;
+
+	(void)msg_type;
+	if (o->u.lmaa.code == DMM_LMAA_IPV6)
+		return o->u.lmaa.addr.len == 16 ? 0 : DMM_ERR_ADDR_LEN;
+	if (o->u.lmaa.code == DMM_LMAA_IPV4)
+		return o->u.lmaa.addr.len == 4 ? 0 : DMM_ERR_ADDR_LEN;
+	return DMM_ERR_OPT_RESERVED;
+}
+
 #define R DMM_OPTF_REPEAT
 #define L DMM_OPTF_LAST
 
@@ -352,6 +390,41 @@ static const struct dmm_mh_desc opt_descs[] = {
 	 .align_x = 4,
 	 .align_y = 2,
 	 FIELDS(f_restart)},
+	/*
+	 * RFC 5949 §6.2 states no alignment. The LMA Address and the
+	 * Interface Identifier sit 4 octets into their options; 8n+4 puts
+	 * them on 8 octets as the HNP option's prefix is (soft: a sender
+	 * that packs them is not even noted). The Context Request list is
+	 * octets.
+	 */
+	{.type = DMM_OPT_CTX_REQ,
+	 .name = "CONTEXT-REQ",
+	 .title = "Context Request (RFC 5949 §6.2.1)",
+	 .min_len = 2,
+	 .max_len = 255,
+	 .align_x = 1,
+	 .align_y = 0,
+	 FIELDS(f_ctxreq),
+	 .check = chk_ctxreq},
+	{.type = DMM_OPT_LMAA,
+	 .name = "LMAA",
+	 .title = "Local Mobility Anchor Address (RFC 5949 §6.2.2)",
+	 .min_len = 6,
+	 .max_len = 18,
+	 .align_x = 8,
+	 .align_y = 4,
+	 .flags = DMM_OPTF_ALIGN_SOFT,
+	 FIELDS(f_lmaa),
+	 .check = chk_lmaa},
+	{.type = DMM_OPT_MN_LLA_IID,
+	 .name = "MN-LLA-IID",
+	 .title = "MN Link-local Address Interface Identifier (RFC 5949 §6.2.3)",
+	 .min_len = 10,
+	 .max_len = 10,
+	 .align_x = 8,
+	 .align_y = 4,
+	 .flags = DMM_OPTF_ALIGN_SOFT,
+	 FIELDS(f_lla_iid)},
 	{.type = DMM_OPT_REDIR_CAP,
 	 .name = "REDIRECT-CAP",
 	 .title = "Redirect-Capability (RFC 6463 §4.1)",
@@ -451,7 +524,7 @@ enum { NOPT = sizeof(opt_descs) / sizeof(opt_descs[0]) };
 
 /*
  * The decoder's hot path. opt_descs[] is sorted by type (test_mh checks
- * it), so a binary search finds any of the 25 types in at most five steps
+ * it), so a binary search finds any of the 28 types in at most five steps
  * and no second table has to be kept in step with this one.
  */
 const struct dmm_mh_desc *dmm_mh_opt_desc(uint8_t type)

@@ -12,9 +12,17 @@
  *                          per-netns seg6 tunnel source, set to cfg.local
  *                          at open() (this kernel has no per-route source).
  *   DST P -> DELIVER L     route P dev L (on link).
- *   DST P -> DROP, BUFFER  route type blackhole P. The kernel cannot hold
- *                          packets, so BUFFER drops silently (no ICMPv6
+ *   DST P -> DROP          route type blackhole P (drops silently: no ICMPv6
  *                          unreachable, unlike "unreachable"/"prohibit").
+ *   DST P -> BUFFER        route P dev dmmh<N>, a TUN whose packets dmmd
+ *                          holds within the configured bounds (hold.c),
+ *                          and delivers in order when the intent is
+ *                          replaced: through a flush route for P in
+ *                          table cfg.table_base, which the rule "iif
+ *                          dmmh<N> lookup base" (rule_prio-2) selects,
+ *                          before P's main route changes. Without the
+ *                          TUN (no /dev/net/tun), and for a SRC BUFFER,
+ *                          blackhole as DROP.
  *   SRC P [iif L] -> X     table T (one per intent, from cfg.table_base+1)
  *                          holding a default route doing X, and the rule
  *                          "from P [iif L] lookup T" at cfg.rule_prio.
@@ -66,6 +74,7 @@
 #include "dmm/fmt.h"
 #include "../nl.h"
 #include "kernel.h"
+#include "hold.h"
 #include "ktable.h"
 #include "nft.h"
 
@@ -117,7 +126,10 @@ struct dmm_dp {
 	struct kdp_itab t; /* intents by id, SRC tables, peers by address */
 	uint32_t decap_refs;
 	int decap_ifindex;
-	struct kdp_nft *nft; /* NULL: no counters */
+	struct kdp_nft *nft;	     /* NULL: no counters */
+	struct kdp_hold *hold;	     /* NULL: BUFFER is a blackhole */
+	struct kdp_intent *flushing; /* replaced BUFFER intents whose flush routes go at commit */
+	uint32_t nflush, capflush;
 	bool closing;
 	/* Between begin and commit: the intents' messages wait in batch, one pending entry per intent. */
 	bool batching;
@@ -704,6 +716,12 @@ static int link_ifindex(struct dmm_dp *dp, uint32_t link, int *ifindex)
 	return -ENODEV;
 }
 
+/* Whether k's packets go to the hold device (a DST BUFFER, with the device there). */
+static bool held(const struct dmm_dp *dp, const struct kdp_intent *k)
+{
+	return dp->hold && k->match == DMM_FM_DST && k->action == DMM_FM_BUFFER;
+}
+
 /*
  * The route doing k's action for dst in table (DST: P in main; SRC: ::/0
  * in its table): RTM_DELROUTE, or RTM_NEWROUTE adding it (replace false)
@@ -714,7 +732,9 @@ static int action_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t 
 			const struct dmm_prefix *dst)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	uint8_t rtype = k->action == DMM_FM_DROP || k->action == DMM_FM_BUFFER ? RTN_BLACKHOLE : RTN_UNICAST;
+	bool hold = held(dp, k);
+	uint8_t rtype = k->action == DMM_FM_DROP || (k->action == DMM_FM_BUFFER && !hold) ? RTN_BLACKHOLE
+											  : RTN_UNICAST;
 	uint16_t flags = type != RTM_NEWROUTE ? 0
 			 : replace	      ? NLM_F_CREATE | NLM_F_REPLACE
 					      : NLM_F_CREATE | NLM_F_EXCL;
@@ -734,6 +754,8 @@ static int action_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t 
 		put_encap_red(nlh, &k->peer);
 	} else if (k->action == DMM_FM_DELIVER) {
 		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)k->out_ifindex);
+	} else if (hold) {
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)kdp_hold_ifindex(dp->hold));
 	}
 	return req(dp, nlh, type == RTM_NEWROUTE);
 }
@@ -884,6 +906,8 @@ static int k_install(struct dmm_dp *dp, const struct dmm_intent *in)
 				action_route(dp, &k, RTM_DELROUTE, false, &any);
 		}
 	}
+	if (ret == 0 && held(dp, &k))
+		ret = kdp_hold_start(dp->hold, k.id, &k.prefix);
 	if (ret < 0) {
 		count_del(dp, &k);
 		pend_drop(dp);
@@ -916,6 +940,8 @@ static void k_remove(struct dmm_dp *dp, const struct dmm_intent *in)
 		decap_put(dp, &k->peer);
 	else
 		routes_del(dp, k);
+	if (held(dp, k))
+		kdp_hold_end(dp->hold, k->id); /* what it held goes where the kernel's routes say now */
 	count_del(dp, k);
 	kdp_itab_del(&dp->t, k, is_src_table(k), dp->cfg.table_base);
 }
@@ -941,6 +967,69 @@ static int replace_routes(struct dmm_dp *dp, struct kdp_intent *cur, struct kdp_
 			src_rule(dp, cur, RTM_DELRULE);
 	}
 	return ret;
+}
+
+/*
+ * The flush route of k (hold.c): P doing k's action in table_base, where
+ * packets written back to the hold device are looked up. Sent at once,
+ * also between begin and commit: the held packets need it now.
+ */
+static int flush_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t type)
+{
+	struct kdp_intent f = *k;
+	bool batching = dp->batching;
+	int ret;
+
+	f.table = dp->cfg.table_base;
+	dp->batching = false;
+	ret = action_route(dp, &f, type, type == RTM_NEWROUTE, &f.prefix);
+	dp->batching = batching;
+	return ret;
+}
+
+/* The end of k's flush (its main route replaced): the device read once more, the flush route gone. */
+static void flush_end(struct dmm_dp *dp, const struct kdp_intent *k)
+{
+	kdp_hold_end(dp->hold, k->id);
+	flush_route(dp, k, RTM_DELROUTE);
+}
+
+/*
+ * A BUFFER intent becomes k: its held packets leave by k's forwarding
+ * before the main route switches to it (hold.c, steps 1 and 2); the flush
+ * ends now, or at commit when the switch waits in the batch.
+ */
+static void flush_begin(struct dmm_dp *dp, const struct kdp_intent *k)
+{
+	if (flush_route(dp, k, RTM_NEWROUTE) < 0) {
+		kdp_hold_end(dp->hold, k->id); /* no way for them yet: to whatever the kernel has */
+		return;
+	}
+	kdp_hold_flush(dp->hold, k->id);
+	if (dp->batching && dp->nflush == dp->capflush) {
+		uint32_t cap = dp->capflush ? 2 * dp->capflush : 16;
+		struct kdp_intent *f = realloc(dp->flushing, cap * sizeof(*f));
+
+		if (f) {
+			dp->flushing = f;
+			dp->capflush = cap;
+		}
+	}
+	if (dp->batching && dp->nflush < dp->capflush)
+		dp->flushing[dp->nflush++] = *k;
+}
+
+/* After the switch: every flush begun in the batch (or the one just begun) ends. */
+static void flush_done(struct dmm_dp *dp, const struct kdp_intent *k)
+{
+	if (k && !dp->batching) {
+		flush_end(dp, k);
+		return;
+	}
+	for (uint32_t i = 0; !k && i < dp->nflush; i++)
+		flush_end(dp, &dp->flushing[i]);
+	if (!k)
+		dp->nflush = 0;
 }
 
 /*
@@ -975,8 +1064,14 @@ static int k_replace(struct dmm_dp *dp, const struct dmm_intent *old, const stru
 	was = *cur;
 	count_del(dp, cur);
 	count_add(dp, &k);
+	if (held(dp, &was) && !held(dp, &k))
+		flush_begin(dp, &k);
 	ret = replace_routes(dp, cur, &k);
 	*cur = k;
+	if (held(dp, &was) && !held(dp, &k))
+		flush_done(dp, &k);
+	else if (!held(dp, &was) && held(dp, &k) && ret == 0)
+		ret = kdp_hold_start(dp->hold, k.id, &k.prefix);
 	if (ret < 0) {
 		pend_drop(dp);
 		routes_del(dp, &was);
@@ -1074,6 +1169,8 @@ static int k_commit(struct dmm_dp *dp, void (*refused)(void *ctx, uint32_t id, i
 		set_err(dp, "%s", dmm_nl_error(dp->nl));
 	dmm_nl_batch_clear(&dp->batch);
 	dp->npend = 0;
+	if (dp->hold)
+		flush_done(dp, NULL); /* the main routes switched: the flushes end */
 	return ret;
 }
 
@@ -1104,14 +1201,51 @@ static int k_counters(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint64_
 
 static int k_fd(struct dmm_dp *dp)
 {
-	(void)dp;
-	return -1;
+	return dp->hold ? kdp_hold_fd(dp->hold) : -1;
 }
 
 static int k_poll(struct dmm_dp *dp)
 {
-	(void)dp;
+	return dp->hold ? kdp_hold_poll(dp->hold) : 0;
+}
+
+static int k_buf_stats(struct dmm_dp *dp, struct dmm_dp_buf_stats *st)
+{
+	if (!dp->hold)
+		return -ENOTSUP;
+	kdp_hold_stats(dp->hold, st);
 	return 0;
+}
+
+/* The rule that sends what the hold device gives back to the flush routes in table_base. */
+static int hold_rule(struct dmm_dp *dp, uint16_t type)
+{
+	struct rule_spec s = {.prio = dp->cfg.rule_prio - 2,
+			      .table = dp->cfg.table_base,
+			      .iif = kdp_hold_ifindex(dp->hold),
+			      .marked = true};
+
+	return rule_do(dp, type, &s);
+}
+
+/*
+ * The hold device, up, with its rule. Optional: without it BUFFER is a
+ * blackhole (the reason is in lasterr until the first intent).
+ */
+static void hold_open(struct dmm_dp *dp)
+{
+	char why[200];
+
+	dp->hold = kdp_hold_open(&dp->cfg, why, sizeof(why));
+	if (!dp->hold) {
+		set_err(dp, "%s", why);
+		return;
+	}
+	if (dmm_nl_link_up(dp->nl, kdp_hold_ifindex(dp->hold)) < 0 || hold_rule(dp, RTM_NEWRULE) < 0) {
+		set_err(dp, "hold device: %s", dmm_nl_error(dp->nl));
+		kdp_hold_close(dp->hold);
+		dp->hold = NULL;
+	}
 }
 
 /* ---- open / close ---- */
@@ -1130,6 +1264,10 @@ static void k_close(struct dmm_dp *dp)
 	}
 	k_commit(dp, NULL, NULL);
 	kdp_nft_close(dp->nft);
+	if (dp->hold)
+		hold_rule(dp, RTM_DELRULE);
+	kdp_hold_close(dp->hold);
+	free(dp->flushing);
 	if (dp->tunsrc_set)
 		tunsrc_set(dp, &dp->old_tunsrc);
 	dmm_nl_close(dp->genl);
@@ -1211,6 +1349,7 @@ static struct dmm_dp *k_open(const struct dmm_dp_cfg *cfg, char *err, size_t err
 	/* Counters are extra: without nf_tables the intents still forward. */
 	dp->nft = kdp_nft_open(dp->cfg.rt_proto, dp->nft_why, sizeof(dp->nft_why));
 	dp->lasterr[0] = '\0';
+	hold_open(dp);
 	return dp;
 err_close:
 	k_close(dp);
@@ -1234,4 +1373,5 @@ const struct dmm_dp_ops dmm_dp_kernel = {
 	.counters = k_counters,
 	.fd = k_fd,
 	.poll = k_poll,
+	.buf_stats = k_buf_stats,
 };

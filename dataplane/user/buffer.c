@@ -1,26 +1,49 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The packets BUFFER intents hold (user.h): one pool of DP_BUF_PACKETS
- * preallocated at open() and shared by every intent, at most
- * DP_BUF_PER_INTENT per intent, each slot's packets a chain in arrival
- * order. No allocation per packet. Workers hold packets and the daemon
- * thread releases them: the pool and the slots' chains are under bufmu.
+ * The packets BUFFER intents hold (user.h): one pool preallocated at
+ * open() and shared by every intent, each slot's packets a chain in
+ * arrival order, bounded per intent by cfg.buf_packets, cfg.buf_bytes
+ * and cfg.buf_time_ms: over a bound the slot's oldest packet is dropped
+ * to make room for the new one (the newest are the ones a host resuming
+ * a flow wants), and a packet past the time bound is dropped instead of
+ * delivered; both are counted (dpu_buf_stats). The pool's pages are
+ * touched only as packets come (a bump index before the free list), so
+ * the memory a flood can take is the bound, not the pool. No allocation
+ * per packet. Workers hold packets and the daemon thread releases them:
+ * the pool, the slots' chains and the counters are under bufmu.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "user.h"
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 int dpu_buf_init(struct dmm_dp *dp)
 {
+	struct dmm_dp_buf_stats *st = &dp->bst;
+	uint64_t n;
+
+	st->limit_packets = dp->cfg.buf_packets ? dp->cfg.buf_packets : DP_BUF_PER_INTENT;
+	st->limit_bytes = dp->cfg.buf_bytes ? dp->cfg.buf_bytes : DP_BUF_BYTES;
+	st->limit_ms = dp->cfg.buf_time_ms ? dp->cfg.buf_time_ms : DP_BUF_MS;
+	dp->buf_lim_ns = (uint64_t)st->limit_ms * 1000000ull;
+	n = 4ull * st->limit_packets;
+	dp->pool_n = (uint32_t)(n < DP_BUF_PACKETS    ? DP_BUF_PACKETS
+				: n > DP_BUF_POOL_MAX ? DP_BUF_POOL_MAX
+						      : n);
 	dp->pool_free = NONE;
-	dp->pool = malloc(DP_BUF_PACKETS * sizeof(*dp->pool));
-	if (!dp->pool)
-		return -ENOMEM;
-	for (uint32_t b = 0; b < DP_BUF_PACKETS; b++)
-		dpu_buf_put(dp, b);
-	return 0;
+	dp->pool_used = 0;
+	dp->pool = malloc((size_t)dp->pool_n * sizeof(*dp->pool));
+	return dp->pool ? 0 : -ENOMEM;
 }
 
 static void lock(struct dmm_dp *dp)
@@ -35,22 +58,82 @@ static void unlock(struct dmm_dp *dp)
 		pthread_mutex_unlock(&dp->bufmu);
 }
 
+/* A free pool packet, or NONE. Under bufmu. */
+static uint32_t pkt_get(struct dmm_dp *dp)
+{
+	uint32_t k = dp->pool_free;
+
+	if (k != NONE) {
+		dp->pool_free = dp->pool[k].next;
+		return k;
+	}
+	return dp->pool_used < dp->pool_n ? dp->pool_used++ : NONE;
+}
+
+/* Give pool packet b back. Under bufmu. */
+static void pkt_put(struct dmm_dp *dp, uint32_t b)
+{
+	dp->pool[b].next = dp->pool_free;
+	dp->pool_free = b;
+}
+
+/* Drop the oldest packet s holds, counted as too old or over a bound. Under bufmu. */
+static void drop_oldest(struct dmm_dp *dp, struct slot *s, bool aged)
+{
+	uint32_t b = s->bhead;
+
+	s->bhead = dp->pool[b].next;
+	if (s->bhead == NONE)
+		s->btail = NONE;
+	s->bcount--;
+	s->bbytes -= dp->pool[b].len;
+	dp->bst.held_packets--;
+	dp->bst.held_bytes -= dp->pool[b].len;
+	if (aged)
+		dp->bst.dropped_age++;
+	else
+		dp->bst.dropped_full++;
+	pkt_put(dp, b);
+}
+
+/* A pool packet for len more octets on s, room made within the bounds; NONE if there is none. Under bufmu. */
+static uint32_t make_room(struct dmm_dp *dp, struct slot *s, size_t len, uint64_t now)
+{
+	const struct dmm_dp_buf_stats *st = &dp->bst;
+	uint32_t k;
+
+	while (s->bcount && now - dp->pool[s->bhead].t > dp->buf_lim_ns)
+		drop_oldest(dp, s, true);
+	if (len > DP_BUF_SIZE || len > st->limit_bytes)
+		return NONE;
+	while (s->bcount && (s->bcount >= st->limit_packets || (uint64_t)s->bbytes + len > st->limit_bytes))
+		drop_oldest(dp, s, false);
+	k = pkt_get(dp);
+	if (k == NONE && s->bcount) {
+		drop_oldest(dp, s, false); /* the pool is spent: this intent's oldest makes room */
+		k = pkt_get(dp);
+	}
+	return k;
+}
+
 void dpu_buf_hold(struct dmm_dp *dp, struct slot *s, const uint8_t *a, size_t alen, const uint8_t *b,
 		  size_t blen)
 {
 	size_t len = alen + blen;
+	uint64_t now = now_ns();
 	uint32_t k;
 
 	lock(dp);
-	k = dp->pool_free;
-	if (k == NONE || s->bcount >= DP_BUF_PER_INTENT || len > DP_BUF_SIZE) {
+	k = make_room(dp, s, len, now);
+	if (k == NONE) {
+		dp->bst.dropped_full++;
 		unlock(dp);
 		dpu_drop(dp, len);
 		return;
 	}
-	dp->pool_free = dp->pool[k].next;
 	dp->pool[k].next = NONE;
 	dp->pool[k].len = (uint32_t)len;
+	dp->pool[k].t = now;
 	memcpy(dp->pool[k].data, a, alen);
 	if (blen)
 		memcpy(dp->pool[k].data + alen, b, blen);
@@ -60,18 +143,31 @@ void dpu_buf_hold(struct dmm_dp *dp, struct slot *s, const uint8_t *a, size_t al
 		dp->pool[s->btail].next = k;
 	s->btail = k;
 	s->bcount++;
+	s->bbytes += (uint32_t)len;
+	dp->bst.buffered++;
+	dp->bst.held_packets++;
+	dp->bst.held_bytes += len;
+	if (dp->bst.held_packets > dp->bst.held_peak)
+		dp->bst.held_peak = dp->bst.held_packets;
 	unlock(dp);
 	dpu_count(s, len);
 }
 
 uint32_t dpu_buf_take(struct dmm_dp *dp, uint32_t i)
 {
+	struct slot *s = dpu_slot(dp, i);
+	uint64_t now = now_ns();
 	uint32_t b;
 
 	lock(dp);
-	b = dpu_slot(dp, i)->bhead;
-	dpu_slot(dp, i)->bhead = dpu_slot(dp, i)->btail = NONE;
-	dpu_slot(dp, i)->bcount = 0;
+	while (s->bcount && now - dp->pool[s->bhead].t > dp->buf_lim_ns)
+		drop_oldest(dp, s, true);
+	b = s->bhead;
+	dp->bst.released += s->bcount;
+	dp->bst.held_packets -= s->bcount;
+	dp->bst.held_bytes -= s->bbytes;
+	s->bhead = s->btail = NONE;
+	s->bcount = s->bbytes = 0;
 	unlock(dp);
 	return b;
 }
@@ -79,7 +175,14 @@ uint32_t dpu_buf_take(struct dmm_dp *dp, uint32_t i)
 void dpu_buf_put(struct dmm_dp *dp, uint32_t b)
 {
 	lock(dp);
-	dp->pool[b].next = dp->pool_free;
-	dp->pool_free = b;
+	pkt_put(dp, b);
 	unlock(dp);
+}
+
+int dpu_buf_stats(struct dmm_dp *dp, struct dmm_dp_buf_stats *st)
+{
+	lock(dp);
+	*st = dp->bst;
+	unlock(dp);
+	return 0;
 }

@@ -73,6 +73,21 @@ int dpu_rt_rule(struct dmm_dp *dp, bool add, const struct dmm_prefix *p, const c
 	return rt_send(dp, nlh, add, DPU_TAG_EXIST_OK);
 }
 
+int dpu_rt_iif_rule(struct dmm_dp *dp, bool add, uint32_t table, uint32_t prio)
+{
+	struct nlmsghdr *nlh = dmm_nl_msg(dp->nlbuf, add ? RTM_NEWRULE : RTM_DELRULE, 0);
+	struct fib_rule_hdr *fr = mnl_nlmsg_put_extra_header(nlh, sizeof(*fr));
+
+	fr->family = AF_INET6;
+	fr->action = FR_ACT_TO_TBL;
+	fr->table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+	mnl_attr_put_strz(nlh, FRA_IIFNAME, dp->cfg.tun_name);
+	mnl_attr_put_u32(nlh, FRA_TABLE, table);
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, prio);
+	mnl_attr_put_u8(nlh, FRA_PROTOCOL, dp->cfg.rt_proto);
+	return dmm_nl_request(dp->nl, nlh);
+}
+
 struct flush_ctx {
 	struct dmm_dp *dp;
 	uint16_t kind;

@@ -36,7 +36,7 @@
  * or the inner source (SRC intents, the uplink at an anchor); anything
  * else is dropped and counted under id 0.
  *
- * BUFFER keeps up to DP_BUF_PER_INTENT packets per intent in a pool
+ * BUFFER keeps up to cfg.buf_packets packets per intent in a pool
  * preallocated at open(). When the intent is removed, or an ENCAP or
  * DELIVER intent for the same match and prefix is installed, the held
  * packets are classified again and go where the new intents say (a
@@ -227,6 +227,9 @@ static void user_close(struct dmm_dp *dp)
 	user_commit(dp, NULL, NULL);
 	if (dp->nl && dp->tun_ifindex)
 		dpu_rt_remove_all(dp);
+	if (dp->flush_rule)
+		dpu_rt_iif_rule(dp, false, dp->cfg.table_base + 1, dp->cfg.rule_prio - 1);
+	free(dp->flush);
 	dpu_workers_free(dp); /* the threads stop; the TUN device goes with its last queue */
 	dmm_nl_close(dp->nl);
 	free(dp->nlbuf);
@@ -383,6 +386,51 @@ static int sync_replaced(struct dmm_dp *dp, uint32_t i, const struct dmm_intent 
 }
 
 /*
+ * A BUFFER slot with held packets becoming DELIVER on ifindex: in order
+ * (buffer.c) means the held packets leave before the main route of p
+ * switches from the TUN to the link, so they need a way of their own
+ * there: the flush route "p dev link" in table_base + 1, which the rule
+ * "iif <tun>" (rule_prio - 1, added at the first flush) selects, sent at
+ * once even in a batch. Whether it is there.
+ */
+static bool flush_begin(struct dmm_dp *dp, const struct dmm_prefix *p, int ifindex)
+{
+	bool batching = dp->batching;
+	int r;
+
+	if (dp->nflush == dp->capflush) {
+		uint32_t cap = dp->capflush ? 2 * dp->capflush : 16;
+		struct dmm_prefix *f = realloc(dp->flush, cap * sizeof(*f));
+
+		if (!f)
+			return false;
+		dp->flush = f;
+		dp->capflush = cap;
+	}
+	if (!dp->flush_rule && dpu_rt_iif_rule(dp, true, dp->cfg.table_base + 1, dp->cfg.rule_prio - 1) < 0)
+		return false;
+	dp->flush_rule = true;
+	dp->batching = false;
+	r = dpu_rt_route(dp, true, dp->cfg.table_base + 1, p, ifindex);
+	dp->batching = batching;
+	if (r < 0)
+		return false;
+	dp->flush[dp->nflush] = *p;
+	__atomic_store_n(&dp->nflush, dp->nflush + 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* Once the main routes switched (at once, or at commit): the flush routes go. */
+static void flush_done(struct dmm_dp *dp)
+{
+	if (dp->batching || !dp->nflush)
+		return;
+	for (uint32_t k = 0; k < dp->nflush; k++)
+		dpu_rt_route(dp, false, dp->cfg.table_base + 1, &dp->flush[k], 0);
+	__atomic_store_n(&dp->nflush, 0, __ATOMIC_RELAXED);
+}
+
+/*
  * A handoff (dataplane.h replace): the slot of old->id takes in's
  * forwarding in place, keeping its id (counters from 0), so no packet meets a
  * missing intent; then the kernel follows (sync_replaced). After an
@@ -394,6 +442,7 @@ static int user_replace(struct dmm_dp *dp, const struct dmm_intent *old, const s
 	struct dmm_intent c = *in, was;
 	char ifname[DMM_DP_IFNAMSIZ] = "", wasname[DMM_DP_IFNAMSIZ];
 	int ifindex = 0, wasindex, r;
+	bool in_order;
 
 	if (i == NONE)
 		return in->id == old->id || dpu_find_id(dp, in->id) == NONE ? user_install(dp, in) : -EEXIST;
@@ -406,8 +455,14 @@ static int user_replace(struct dmm_dp *dp, const struct dmm_intent *old, const s
 	wasindex = dpu_slot(dp, i)->ifindex;
 	memcpy(wasname, dpu_slot(dp, i)->ifname, sizeof(wasname));
 	dmm_prefix_mask(&c.prefix);
+	/* BUFFER no more: what it held goes first, before a worker sees the new intent (buffer.c). */
+	in_order = was.action == DMM_FM_BUFFER && dpu_slot(dp, i)->bcount &&
+		   (c.action == DMM_FM_ENCAP ||
+		    (c.action == DMM_FM_DELIVER && flush_begin(dp, &c.prefix, ifindex)));
 	dpu_wlock(dp);
 	dpu_table_replace(dp, i, &c, ifindex, ifname);
+	if (in_order)
+		dpu_buf_release(dp, i);
 	dpu_wunlock(dp);
 	pend_add(dp, i);
 	r = sync_replaced(dp, i, &was, wasname, wasindex);
@@ -416,6 +471,7 @@ static int user_replace(struct dmm_dp *dp, const struct dmm_intent *old, const s
 		drop_slot(dp, i);
 		return r;
 	}
+	flush_done(dp);
 	if (dpu_slot(dp, i)->bcount && c.action != DMM_FM_BUFFER)
 		dpu_buf_release(dp, i); /* BUFFER no more: what it held goes where the intents now say */
 	if (c.action == DMM_FM_ENCAP || c.action == DMM_FM_DELIVER)
@@ -536,6 +592,7 @@ static int user_commit(struct dmm_dp *dp, void (*refused)(void *ctx, uint32_t id
 	}
 	dmm_nl_batch_clear(&dp->batch);
 	dp->npend = 0;
+	flush_done(dp); /* the main routes switched: the flush routes go */
 	return ret;
 }
 
@@ -581,4 +638,5 @@ const struct dmm_dp_ops dmm_dp_user = {
 	.counters = user_counters,
 	.fd = user_fd,
 	.poll = user_poll,
+	.buf_stats = dpu_buf_stats,
 };

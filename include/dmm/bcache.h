@@ -236,6 +236,35 @@ struct dmm_bcache_entry *dmm_bcache_find_mnid_next(const struct dmm_bcache *bc,
 struct dmm_bcache_entry *dmm_bcache_find_prefix(const struct dmm_bcache *bc, const struct dmm_prefix *prefix);
 
 /*
+ * Hash once per message: the keyed hash (SipHash, hash.h) the lookups
+ * compute for an MN-ID or a prefix, and the lookups that take it (h must
+ * be the hash of that very key in bc). The same results as the forms
+ * without _h.
+ */
+uint32_t dmm_bcache_hash_mnid(const struct dmm_bcache *bc, const struct dmm_mnid *mnid);
+uint32_t dmm_bcache_hash_prefix(const struct dmm_bcache *bc, const struct dmm_prefix *prefix);
+struct dmm_bcache_entry *dmm_bcache_find_mnid_h(const struct dmm_bcache *bc, const struct dmm_mnid *mnid,
+						uint32_t h);
+struct dmm_bcache_entry *dmm_bcache_find_mnid_next_h(const struct dmm_bcache *bc,
+						     const struct dmm_bcache_entry *cur, uint32_t h);
+struct dmm_bcache_entry *dmm_bcache_find_prefix_h(const struct dmm_bcache *bc,
+						  const struct dmm_prefix *prefix, uint32_t h);
+
+/* dmm_bcache_prefetch() by hashes (either pointer NULL: no such key). */
+void dmm_bcache_prefetch_h(const struct dmm_bcache *bc, const uint32_t *mnid_h, const uint32_t *prefix_h);
+
+/*
+ * The slot of the first entry the prefix (MN-ID) index names under hash
+ * h, a candidate whose key is not compared yet, or DMM_HIDX_NONE; both
+ * lines of its entry start coming from memory. Reads the index line
+ * (prefetch it first) and changes nothing: a caller can start fetching
+ * what it keeps per slot at the same time as the entry, instead of after
+ * the lookup, and then look up as usual.
+ */
+uint32_t dmm_bcache_fetch_prefix_candidate(const struct dmm_bcache *bc, uint32_t prefix_h);
+uint32_t dmm_bcache_fetch_mnid_candidate(const struct dmm_bcache *bc, uint32_t mnid_h);
+
+/*
  * Add prefix to e's HNP list and index. Returns 0, DMM_ERR_PREFIX_LEN (len
  * above 128), DMM_ERR_EXISTS (the prefix belongs to an entry, e included)
  * or DMM_ERR_NOMEM (e has DMM_BCE_MAX_HNP, prefix_capacity reached, or

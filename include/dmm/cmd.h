@@ -47,6 +47,12 @@ struct dmm_cmd_cfg {
 	dmm_time_t heartbeat_interval;
 	uint8_t missing_heartbeats_allowed;
 	uint32_t restart_counter;
+	/*
+	 * GAP1-1 (docs/dmm-protocol.md §11): when a MAAR is declared down by
+	 * heartbeat, every prefix it anchors for an MN attached elsewhere is
+	 * re-anchored at that MN's S-MAAR. Default false.
+	 */
+	bool reanchor_on_failure;
 };
 
 void dmm_cmd_cfg_defaults(struct dmm_cmd_cfg *cfg);
@@ -92,6 +98,19 @@ struct dmm_cmd_counters {
 	uint64_t no_anchor;	 /* PBA 130: no MAAR could anchor */
 };
 const struct dmm_cmd_counters *dmm_cmd_counters(const struct dmm_cmd *c);
+
+/*
+ * Relocation (RFC 7429 GAP1-1, docs/dmm-protocol.md §11): move the
+ * anchoring of prefix p to its MN's S-MAAR, make-before-break. to, when
+ * given (not NULL or zero), must be that S-MAAR. Returns 0 (started),
+ * DMM_ERR_NOTFOUND (no MN has p), DMM_ERR_INVAL (to is not the MN's
+ * S-MAAR, p is anchored there already, or the MN is de-registering),
+ * DMM_ERR_NOMEM (no room for the update).
+ */
+int dmm_cmd_relocate(struct dmm_cmd *c, const struct dmm_prefix *p, const struct dmm_addr *to,
+		     dmm_time_t now);
+/* Relocate every prefix anchored at maar whose MN is served elsewhere; how many were started. */
+unsigned dmm_cmd_drain(struct dmm_cmd *c, const struct dmm_addr *maar, dmm_time_t now);
 
 /* Bytes a CMD allocated, by table (all at creation). */
 struct dmm_cmd_memory {

@@ -45,6 +45,23 @@ struct dmm_dp_cfg {
 	uint32_t table_base;		/* kernel backend: first routing table id it may use (default 1000) */
 	uint32_t rule_prio;		/* kernel backend: priority of its policy rules (default 1000) */
 	uint8_t rt_proto;		/* kernel backend: rtm_protocol marking its routes (default 0xd3) */
+	/*
+	 * BUFFER intents (user and kernel backends): each holds at most
+	 * buf_packets packets, buf_bytes bytes, none older than buf_time_ms;
+	 * over a bound the oldest is dropped and counted. 0: the backend's default.
+	 */
+	uint32_t buf_packets, buf_bytes, buf_time_ms;
+};
+
+/* What BUFFER intents hold and dropped, over the backend's life (dmm_dp_ops.buf_stats). */
+struct dmm_dp_buf_stats {
+	uint64_t held_packets, held_bytes; /* held now */
+	uint64_t held_peak;		   /* packets held at once, at most */
+	uint64_t buffered;		   /* packets ever held */
+	uint64_t released;		   /* packets sent on after their intent stopped buffering */
+	uint64_t dropped_full;		   /* oldest dropped over the packet or byte bound (or the pool) */
+	uint64_t dropped_age;		   /* dropped older than buf_time_ms */
+	uint32_t limit_packets, limit_bytes, limit_ms; /* the bounds in force */
 };
 
 struct dmm_dp;
@@ -81,6 +98,8 @@ struct dmm_dp_ops {
 	int (*fd)(struct dmm_dp *dp);
 	/* Process what is ready on fd() without blocking; returns packets handled. */
 	int (*poll)(struct dmm_dp *dp);
+	/* Optional (NULL: no buffering): what BUFFER intents hold and dropped. 0 or -errno. */
+	int (*buf_stats)(struct dmm_dp *dp, struct dmm_dp_buf_stats *st);
 };
 
 extern const struct dmm_dp_ops dmm_dp_kernel;

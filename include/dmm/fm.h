@@ -82,9 +82,14 @@ struct dmm_fm *dmm_fm_new_owners(const struct dmm_alloc *a, uint32_t capacity, u
 /*
  * As dmm_fm_new(), for owners that are the handles of one table of
  * owner_slots slots: the owner index is an array by owner.idx (4 bytes a
- * slot, no hashing). An add for an owner whose idx is owner_slots or
- * more, or whose slot still has intents of another generation, fails with
- * DMM_ERR_NOMEM. NULL on error (owner_slots 0 or above 2^30).
+ * slot, no hashing), and each slot has a home for two intents of its
+ * owner with one prefix and link 0 (an LMA binding's downlink and
+ * uplink), at 48 bytes an intent; capacity is the room for the others
+ * (more prefixes, a moment with one more). An owner's intents are then
+ * its home's first, then the others oldest first. An add for an owner
+ * whose idx is owner_slots or more, or whose slot still has intents of
+ * another generation, fails with DMM_ERR_NOMEM before the backend is
+ * called. NULL on error (owner_slots 0 or above 2^24).
  */
 struct dmm_fm *dmm_fm_new_indexed(const struct dmm_alloc *a, uint32_t capacity, uint32_t owner_slots,
 				  const struct dmm_fm_ops *ops);
@@ -165,6 +170,9 @@ const struct dmm_intent *dmm_fm_next_owned(const struct dmm_fm *fm, struct dmm_h
  * grew, last_active becomes now. Returns 0 or DMM_ERR_NOTFOUND.
  */
 int dmm_fm_report(struct dmm_fm *fm, uint32_t id, uint64_t packets, uint64_t bytes, dmm_time_t now);
+
+/* How many more intents the table takes beyond its homes (dmm_fm_new_indexed()); else, in all. */
+uint32_t dmm_fm_records_room(const struct dmm_fm *fm);
 
 /* Number of intents. */
 uint32_t dmm_fm_count(const struct dmm_fm *fm);

@@ -52,8 +52,14 @@ struct dmm_maar_cfg {
 	 * letting the address run out removes it. 0: the binding lifetime.
 	 */
 	uint32_t prefix_valid_s;
-	dmm_time_t idle_release;       /* GAP2-1: release an old prefix idle this long; 0: never */
-	dmm_time_t idle_check;	       /* how often counters are looked at, 1 s */
+	dmm_time_t idle_release; /* GAP2-1: release an old prefix idle this long; 0: never */
+	dmm_time_t idle_check;	 /* how often counters are looked at, 1 s */
+	/*
+	 * GAP1-1 (docs/dmm-protocol.md §11): an old prefix whose tunnel has
+	 * carried traffic for this long since the MN came here is asked to be
+	 * relocated here (to the CMD); 0: never.
+	 */
+	dmm_time_t relocate_after;
 	dmm_time_t detach_grace;       /* keep a detached MN's anchor waiting for its next S-MAAR, 10 s */
 	bool timestamp_based;	       /* Timestamp option in PBUs, default true */
 	dmm_time_t heartbeat_interval; /* RFC 5847: with the CMD; 0 disables */
@@ -87,6 +93,16 @@ void dmm_maar_recv(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 const struct dmm_bul *dmm_maar_serving(const struct dmm_maar *m);
 const struct dmm_bcache *dmm_maar_anchored(const struct dmm_maar *m);
 const struct dmm_pool *dmm_maar_pool(const struct dmm_maar *m);
+
+/*
+ * Relocation (docs/dmm-protocol.md §11): dmmd saw the routing system
+ * install (present) or remove a route for prefix p in its routed table:
+ * while present, the network's best route for p is another MAAR's
+ * announcement. A prefix this MAAR is handing over is released once
+ * present; anything else is only noted. Returns 1 when p was released,
+ * else 0.
+ */
+int dmm_maar_routed(struct dmm_maar *m, const struct dmm_prefix *p, bool present, dmm_time_t now);
 
 /* DMM-specific counters. */
 struct dmm_maar_counters {

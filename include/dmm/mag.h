@@ -18,6 +18,8 @@
 #include "dmm/role.h"
 #include "dmm/stats.h"
 
+#define DMM_MAG_FHO_MAX_NEIGHBOUR 8
+
 struct dmm_mag_cfg {
 	struct dmm_addr addr;	     /* Proxy-CoA: the MAG's address towards the LMAs */
 	struct dmm_addr default_lma; /* LMA for MNs whose profile names none */
@@ -35,6 +37,17 @@ struct dmm_mag_cfg {
 	dmm_time_t heartbeat_interval;		      /* RFC 5847: 60 s; 0 disables */
 	uint8_t missing_heartbeats_allowed;	      /* 3 */
 	uint32_t restart_counter;
+	/* Fast handover (RFC 5949); every field 0 (the default) turns it off. */
+	struct dmm_mag_fho_cfg {
+		bool enabled;	 /* answer HI, and send one on dmm_mag_handover() */
+		bool reactive;	 /* on detach, hold the MN's downlink for the new MAG's HI (§4.1 Fig. 3) */
+		bool early_reg;	 /* a prepared NMAG registers at once, not when the MN arrives */
+		dmm_time_t hold; /* forward (or hold) a moved MN's downlink this long; 0: 1 s */
+		dmm_time_t hi_wait;  /* wait this long for a HAck; 0: 200 ms */
+		dmm_time_t mn_wait;  /* a prepared NMAG waits this long for the MN; 0: 5 s */
+		uint8_t n_neighbour; /* MAGs an NMAG asks for an unknown MN's context (reactive) */
+		struct dmm_addr neighbour[DMM_MAG_FHO_MAX_NEIGHBOUR];
+	} fho;
 };
 
 void dmm_mag_cfg_defaults(struct dmm_mag_cfg *cfg);
@@ -85,6 +98,36 @@ void dmm_mag_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 
 const struct dmm_bul *dmm_mag_bul(const struct dmm_mag *mag);
 const struct dmm_mag_counters *dmm_mag_counters(const struct dmm_mag *mag);
+
+/*
+ * RFC 5949 fast handover. dmm_mag_handover() is the Handover indication
+ * of §3 (an L2 trigger: the access network tells the PMAG that the MN
+ * attached here is about to move to the MAG at nmag): the MAG sends a
+ * predictive HI (§4.1 Figure 2 step c) with the MN's context and, once
+ * acknowledged, forwards its downlink to nmag, which buffers it until the
+ * MN arrives. Returns 0, DMM_ERR_NOTFOUND (no such MN), DMM_ERR_INVAL
+ * (fast handover off, nmag is this MAG, or the MN is not registered here)
+ * or DMM_ERR_EXISTS (a handover of this MN is under way).
+ */
+int dmm_mag_handover(struct dmm_mag *mag, const struct dmm_mnid *mnid, const struct dmm_addr *nmag,
+		     dmm_time_t now);
+
+/* Fast-handover counters (RFC 5949) and the phases of the last handover this MAG completed. */
+struct dmm_mag_fho_counters {
+	uint64_t hi_sent, hi_received, hack_sent, hack_received;
+	uint64_t predictive;	/* MNs that arrived prepared (context and registration before the MN) */
+	uint64_t reactive;	/* MNs whose context came from the PMAG after they arrived */
+	uint64_t forwarded_out; /* MNs whose downlink this MAG forwarded to an NMAG */
+	uint64_t refused;	/* HAck with Code >= 128 sent or received */
+	uint64_t no_answer;	/* HI without a HAck in time */
+	uint64_t hi_bad;	/* HI or HAck without P, MN-ID or a needed option */
+	dmm_time_t last_ctx;	/* HI sent -> HAck received (context transfer) */
+	dmm_time_t last_reg;	/* PBU sent -> PBA accepted at the NMAG */
+	dmm_time_t last_attach; /* HI received -> MN attached (predictive: how far ahead) */
+	dmm_time_t last_ready;	/* MN attached -> delivery on the link installed */
+};
+
+const struct dmm_mag_fho_counters *dmm_mag_fho_counters(const struct dmm_mag *mag);
 
 extern const struct dmm_role_ops dmm_mag_ops;
 

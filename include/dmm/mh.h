@@ -165,8 +165,11 @@ enum dmm_mh_opt_type {
 	DMM_OPT_MNLLID = 25,
 	DMM_OPT_LLA = 26,
 	DMM_OPT_TIMESTAMP = 27,
-	DMM_OPT_RESTART = 28,	/* RFC 5847 */
-	DMM_OPT_REDIR_CAP = 46, /* RFC 6463 */
+	DMM_OPT_RESTART = 28,	 /* RFC 5847 */
+	DMM_OPT_CTX_REQ = 40,	 /* Context Request, RFC 5949 §6.2.1 */
+	DMM_OPT_LMAA = 41,	 /* LMA Address, RFC 5949 §6.2.2 */
+	DMM_OPT_MN_LLA_IID = 42, /* MN Link-local Address Interface Identifier, RFC 5949 §6.2.3 */
+	DMM_OPT_REDIR_CAP = 46,	 /* RFC 6463 */
 	DMM_OPT_REDIRECT = 47,
 	DMM_OPT_LOAD = 48,
 	DMM_OPT_LMA_UPA = 59,	      /* RFC 7389 */
@@ -176,6 +179,26 @@ enum dmm_mh_opt_type {
 	DMM_OPT_SERVING_MAAR = 68,
 	DMM_OPT_DLIF_LLA = 69,
 	DMM_OPT_DLIF_LL = 70,
+};
+
+/* LMA Address option codes (RFC 5949 §6.2.2). */
+enum { DMM_LMAA_IPV6 = 1, DMM_LMAA_IPV4 = 2 };
+
+/* HI Code values with P set (RFC 5949 §6.1.1) and HAck Code values (§6.1.2). */
+enum {
+	DMM_HI_CODE_NONE = 0,
+	DMM_HI_CODE_FWD_DONE = 2, /* completion of forwarding */
+	DMM_HI_CODE_ALL_SENT = 3, /* all available context transferred */
+};
+enum {
+	DMM_HACK_OK = 0,		/* handover accepted or successful */
+	DMM_HACK_CTX_OK = 5,		/* context transfer accepted or successful */
+	DMM_HACK_CTX_ALL = 6,		/* all available context transferred */
+	DMM_HACK_NOT_ACCEPTED = 128,	/* handover not accepted, reason unspecified */
+	DMM_HACK_PROHIBITED = 129,	/* administratively prohibited */
+	DMM_HACK_NO_RESOURCES = 130,	/* insufficient resources */
+	DMM_HACK_CTX_UNAVAILABLE = 131, /* requested context not available */
+	DMM_HACK_FWD_UNAVAILABLE = 132, /* forwarding not available */
 };
 
 /* MN-ID subtypes (RFC 4283, RFC 8371). */
@@ -269,6 +292,15 @@ struct dmm_mh_opt {
 			uint32_t used_capacity, max_capacity;
 		} load;
 		struct dmm_mh_ipaddr lma_upa;
+		/* RFC 5949 §6.2.1: the Req-type/Req-length(/Req-option) list after Reserved. */
+		struct dmm_mh_bytes ctx_req;
+		struct {
+			uint8_t code; /* DMM_LMAA_IPV6 or DMM_LMAA_IPV4 */
+			struct dmm_mh_ipaddr addr;
+		} lmaa;
+		struct {
+			uint64_t iid;
+		} mn_lla_iid;
 		struct dmm_prefix anchored_prefix;
 		struct dmm_prefix local_prefix;
 		struct {

@@ -80,6 +80,13 @@ struct dmm_env {
 	 */
 	const struct dmm_addr *no_heartbeat;
 	uint32_t n_no_heartbeat;
+	/*
+	 * MAAR only; may be NULL. Prefix p is anchored here from now on (up)
+	 * or no longer (down), so that the routing system carries it
+	 * (docs/dmm-protocol.md §11). taken_over: the anchoring moved here
+	 * from another MAAR, whose announcement this one must win over.
+	 */
+	void (*anchored)(void *ctx, const struct dmm_prefix *p, bool up, bool taken_over);
 };
 
 struct dmm_bcache;

@@ -8,7 +8,9 @@
  * the handle when the timer fires and ignores it when stale. Each object
  * has at most one timer per kind: setting (kind, handle) again replaces
  * the old deadline. The (kind, handle.idx) pair is found in O(1) through
- * a hash index; set, cancel and next are O(1), pop O(1) amortized but for
+ * a hash index, or with none for the kinds given direct records
+ * (dmm_timers_make_direct(): a record per object slot); set, cancel and
+ * next are O(1), pop O(1) amortized but for
  * the timers due in the same tick of about 1 ms (a heap of those). Timers
  * with equal deadlines fire in the order they were set.
  *
@@ -43,6 +45,19 @@ struct dmm_timers;
  * 0 or above 2^30) or when a fails.
  */
 struct dmm_timers *dmm_timers_new(const struct dmm_alloc *a, uint32_t capacity);
+
+/*
+ * Make t, with no timer armed, a set of capacity records of which the
+ * first ndirect are direct: the timer of a kind in kinds (bit k for kind
+ * k < 32) of the object of slot idx < ndirect takes record idx when that
+ * is free, found with no hash and no index (one object per slot, one such
+ * kind armed at a time in the common case; another kind of the same slot
+ * takes a shared record as any other timer does). The arrays are
+ * allocated again (at start-up); t stays where it is, so what holds it
+ * keeps it. Returns 0, DMM_ERR_INVAL (a timer armed, capacity 0 or above
+ * 2^30, ndirect not below capacity) or DMM_ERR_NOMEM (t unchanged).
+ */
+int dmm_timers_make_direct(struct dmm_timers *t, uint32_t capacity, uint32_t ndirect, uint32_t kinds);
 
 /* Free t and every pending timer; accepts NULL. */
 void dmm_timers_free(struct dmm_timers *t);

@@ -4,6 +4,7 @@
  *
  *   dp-tool BACKEND --local ADDR [--link ID=IFNAME]... [--tun NAME]
  *           [--table-base N] [--rule-prio N] [--proto N]
+ *           [--buf-packets N] [--buf-bytes N] [--buf-time MS]
  *
  * Commands on stdin, one per line; one result line per command:
  *
@@ -18,6 +19,17 @@
  *   commit              -> one "refused N: reason" per intent the kernel refused,
  *                          then "ok committed R" (R refused)
  *   counters            -> "counters N packets=P bytes=B" or "counters N error=..."
+ *   bufstats            -> "bufstats held=N held_bytes=B peak=N buffered=N released=N
+ *                          dropped_full=N dropped_age=N limits=P/B/MS rss_kb=K"
+ *                          or "bufstats error=..." (the BUFFER intents' buffer)
+ *   fill COUNT dst|src PREFIX ACTION [peer ADDR] [link N] [prec N]
+ *                       -> "ok filled COUNT in MS ms" | "error fill I: reason":
+ *                          COUNT more intents (ids from 1000001 on, not
+ *                          numbered, no counters line, removed by close), the
+ *                          i-th one prefix PREFIX/64 with i in bits 32..63
+ *                          (PREFIX no longer than /32), installed in batches
+ *                          of 250 where the backend batches (load for
+ *                          benchmarks: bench/dp.sh FILL)
  *   wait SECONDS        -> serve the backend (poll on fd()) that long, "ok waited"
  *   close               -> remove everything, "ok closed", exit 0
  *
@@ -194,6 +206,99 @@ static void cmd_replace(char **tok, int ntok)
 
 static unsigned nrefused;
 
+#define FILL_ID0 1000001u
+#define FILL_BATCH 250u
+#define FILL_TRIES 100
+static uint32_t nfilled;
+
+/* The intents of one fill batch the kernel refused for want of memory, to try again. */
+struct fill_retry {
+	uint32_t id[FILL_BATCH];
+	unsigned n;
+	int err;
+};
+
+static void fill_refused(void *ctx, uint32_t id, int err)
+{
+	struct fill_retry *r = ctx;
+
+	if (err == -ENOMEM && r->n < FILL_BATCH)
+		r->id[r->n++] = id;
+	else if (!r->err)
+		r->err = err;
+}
+
+static void fill_prefix(struct dmm_intent *in, uint32_t i)
+{
+	for (int b = 0; b < 4; b++)
+		in->prefix.addr.b[4 + b] = (uint8_t)(i >> (24 - 8 * b));
+}
+
+/*
+ * Intents first .. first+n-1 of in's kind, in one batch where the backend
+ * batches. Refusals for want of memory (the kernel's per-CPU allocations
+ * for routes fail while its allocator grows) are tried again after a
+ * pause. 0 or -errno after printing the error.
+ */
+static int fill_batch(struct dmm_intent *in, uint32_t first, uint32_t n)
+{
+	struct fill_retry r = {.n = 0};
+	int ret;
+
+	if (ops->begin)
+		ops->begin(dp);
+	for (uint32_t i = 0; i < n; i++) {
+		in->id = FILL_ID0 + nfilled++;
+		fill_prefix(in, first + i);
+		ret = ops->install(dp, in);
+		if (ret < 0 && !ops->commit) {
+			printf("error fill %u: %s\n", first + i, why(ret));
+			return ret;
+		}
+	}
+	for (int tries = 0; ops->commit && tries < FILL_TRIES; tries++) {
+		r.n = 0;
+		ret = ops->commit(dp, fill_refused, &r);
+		if (ret < 0 || r.err) {
+			printf("error fill: %s\n", why(ret < 0 ? ret : r.err));
+			return ret < 0 ? ret : r.err;
+		}
+		if (!r.n)
+			return 0;
+		usleep(20000);
+		ops->begin(dp);
+		for (unsigned k = 0; k < r.n; k++) {
+			in->id = r.id[k];
+			fill_prefix(in, first + (r.id[k] - FILL_ID0 - (nfilled - n)));
+			ops->install(dp, in);
+		}
+	}
+	if (ops->commit) {
+		printf("error fill: %s\n", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* fill COUNT ...: tok[1] is COUNT; tok[1..] parses as an install (tok[3] the base prefix). */
+static void cmd_fill(char **tok, int ntok)
+{
+	struct dmm_intent in;
+	uint32_t count;
+	uint64_t t0 = now_ms();
+
+	if (ntok < 2 || parse_u32(tok[1], &count) < 0 || parse_intent(tok, ntok, 0, &in) < 0 ||
+	    in.prefix.len > 32) {
+		printf("error fill: usage: fill COUNT dst|src PREFIX(/32 or shorter) ACTION ...\n");
+		return;
+	}
+	in.prefix.len = 64;
+	for (uint32_t i = 0; i < count; i += FILL_BATCH)
+		if (fill_batch(&in, i, count - i < FILL_BATCH ? count - i : FILL_BATCH) < 0)
+			return;
+	printf("ok filled %u in %llu ms\n", count, (unsigned long long)(now_ms() - t0));
+}
+
 static void on_refused(void *ctx, uint32_t id, int err)
 {
 	(void)ctx;
@@ -226,6 +331,38 @@ static void cmd_remove(char **tok, int ntok)
 	ops->remove(dp, &intents[n]);
 	intents[n].id = 0;
 	printf("ok removed %u\n", n);
+}
+
+/* This process's resident set in KiB (VmRSS of /proc/self/status), or 0. */
+static unsigned long rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long kb = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %lu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static void cmd_bufstats(void)
+{
+	struct dmm_dp_buf_stats st;
+	int r = ops->buf_stats ? ops->buf_stats(dp, &st) : -ENOTSUP;
+
+	if (r < 0) {
+		printf("bufstats error=%s\n", why(r));
+		return;
+	}
+	printf("bufstats held=%llu held_bytes=%llu peak=%llu buffered=%llu released=%llu dropped_full=%llu "
+	       "dropped_age=%llu limits=%u/%u/%u rss_kb=%lu\n",
+	       (unsigned long long)st.held_packets, (unsigned long long)st.held_bytes,
+	       (unsigned long long)st.held_peak, (unsigned long long)st.buffered,
+	       (unsigned long long)st.released, (unsigned long long)st.dropped_full,
+	       (unsigned long long)st.dropped_age, st.limit_packets, st.limit_bytes, st.limit_ms, rss_kb());
 }
 
 static void cmd_counters(void)
@@ -275,6 +412,10 @@ static int run_line(char *line)
 		cmd_commit();
 	} else if (strcmp(tok[0], "counters") == 0) {
 		cmd_counters();
+	} else if (strcmp(tok[0], "bufstats") == 0) {
+		cmd_bufstats();
+	} else if (strcmp(tok[0], "fill") == 0) {
+		cmd_fill(tok, ntok);
 	} else if (strcmp(tok[0], "wait") == 0 && ntok == 2 && (secs = atof(tok[1])) >= 0) {
 		serve((uint64_t)(secs * 1000));
 		printf("ok waited\n");
@@ -289,7 +430,8 @@ static int run_line(char *line)
 static void usage(void)
 {
 	fprintf(stderr, "usage: dp-tool kernel|user|bpf --local ADDR [--link ID=IFNAME]... [--tun NAME]\n"
-			"                [--table-base N] [--rule-prio N] [--proto N]\n");
+			"                [--table-base N] [--rule-prio N] [--proto N]\n"
+			"                [--buf-packets N] [--buf-bytes N] [--buf-time MS]\n");
 	exit(2);
 }
 
@@ -329,6 +471,12 @@ static void parse_args(int argc, char **argv, struct dmm_dp_cfg *cfg)
 			cfg->rule_prio = v;
 		} else if (strcmp(opt, "--proto") == 0 && parse_u32(val, &v) == 0 && v <= 255) {
 			cfg->rt_proto = (uint8_t)v;
+		} else if (strcmp(opt, "--buf-packets") == 0 && parse_u32(val, &v) == 0) {
+			cfg->buf_packets = v;
+		} else if (strcmp(opt, "--buf-bytes") == 0 && parse_u32(val, &v) == 0) {
+			cfg->buf_bytes = v;
+		} else if (strcmp(opt, "--buf-time") == 0 && parse_u32(val, &v) == 0) {
+			cfg->buf_time_ms = v;
 		} else {
 			usage();
 		}

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs the data plane tests (kernel, batch, user, mixed, bpf, mixed-bpf) and adds their
+# Runs the data plane tests (kernel, batch, user, mixed, bpf, mixed-bpf, buffer) and adds their
 # "name: N passed, M failed" lines into "dp: N passed, M failed". A test
 # that skips or ends without a summary counts as failed.
 set -u
@@ -22,7 +22,7 @@ fi
 passed=0
 failed=0
 for t in tests/dp/kernel.sh tests/dp/batch.sh tests/dp/user.sh tests/dp/user-batch.sh tests/dp/mixed.sh \
-	tests/dp/bpf.sh tests/dp/mixed-bpf.sh; do
+	tests/dp/bpf.sh tests/dp/mixed-bpf.sh tests/dp/buffer.sh; do
 	out=$("$t" 2>&1)
 	line=$(printf '%s\n' "$out" | grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed$' | tail -1)
 	if printf '%s\n' "$out" | grep -qiE '^[a-z-]+: skipped'; then

@@ -60,6 +60,13 @@ run tests/lab/malformed.sh
 for dm in ${LAB_DMM:-kernel:proxy user:relay bpf:proxy}; do
 	run tests/lab/dmm.sh "${dm%%:*}" "${dm##*:}"
 done
+for dp in ${LAB_RELOC:-kernel user}; do
+	run tests/lab/reloc.sh "$dp"
+done
+# RFC 5949 fast handover (predictive and reactive), LAB_FHO="user ..." picks the set-ups.
+for dp in ${LAB_FHO:-kernel user mixed}; do
+	run tests/lab/fho.sh "$dp"
+done
 run tests/lab/auth-attack.sh
 run tests/lab/auth-rollover.sh
 run tests/lab/prom.sh

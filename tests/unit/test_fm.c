@@ -431,6 +431,23 @@ static bool chain_is(const struct dmm_fm *fm, struct dmm_handle owner, const uin
 	return in == NULL;
 }
 
+/* As chain_is(), in any order (an indexed table: the home's intents first). */
+static bool chain_has(const struct dmm_fm *fm, struct dmm_handle owner, const uint32_t *ids, unsigned n)
+{
+	const struct dmm_intent *in = dmm_fm_next_owned(fm, owner, NULL);
+	unsigned seen = 0;
+
+	for (; in; in = dmm_fm_next_owned(fm, owner, in), seen++) {
+		bool found = false;
+
+		for (unsigned i = 0; i < n && !found; i++)
+			found = in->id == ids[i];
+		if (!found)
+			return false;
+	}
+	return seen == n;
+}
+
 /*
  * The owner chain: many intents of one owner, interleaved with another's,
  * are found oldest first; removing the head, the tail or one in the
@@ -465,16 +482,16 @@ static void test_owner_chain(bool indexed)
 	memmove(&ids[0], &ids[1], sizeof(ids[0]) * (N - 3));
 	n = N - 3;
 	CHECK(chain_is(fm, H(7, 1), ids, n) && chain_is(fm, H(8, 1), other, N));
-	/* A new one goes to the end. */
+	/* A new one goes to the end (indexed: to the home, which has room again, with the prefix of ids[1]). */
 	{
 		struct dmm_intent x = intent(DMM_FM_DROP, H(7, 1), 1);
 
 		ids[n++] = (uint32_t)dmm_fm_add(fm, &x, 0);
 	}
-	CHECK(chain_is(fm, H(7, 1), ids, n));
+	CHECK(indexed ? chain_has(fm, H(7, 1), ids, n) : chain_is(fm, H(7, 1), ids, n));
 	b.removes = 0;
 	CHECK_EQ(dmm_fm_del_owner(fm, H(7, 1)), n);
-	CHECK_EQ(b.last_removed, ids[n - 1]);
+	CHECK(indexed || b.last_removed == ids[n - 1]);
 	CHECK(chain_is(fm, H(7, 1), NULL, 0) && chain_is(fm, H(8, 1), other, N));
 	CHECK_EQ(dmm_fm_count(fm), N);
 	/* Every other one of the second owner kept. */
@@ -523,8 +540,8 @@ static void test_max_owners(void)
 
 /*
  * dmm_fm_new_indexed(): owners by slot. An owner beyond the slots, or a
- * slot still held by another generation, is refused (NOMEM, removed from
- * the backend again); once the old generation's intents are gone, the new
+ * slot still held by another generation, is refused (NOMEM, before the
+ * backend is called); once the old generation's intents are gone, the new
  * one takes the slot. The array costs less than a hash index.
  */
 static void test_indexed(void)
@@ -544,7 +561,8 @@ static void test_indexed(void)
 	CHECK_EQ(dmm_fm_add(fm, &x, 0), DMM_ERR_NOMEM);
 	x.owner = H(3, 2);
 	CHECK_EQ(dmm_fm_add(fm, &x, 0), DMM_ERR_NOMEM);
-	CHECK_EQ(b.removes, 2);
+	CHECK_EQ(b.installs, 1); /* refused before the backend is called */
+	CHECK_EQ(b.removes, 0);
 	CHECK(dmm_fm_next_owned(fm, H(3, 2), NULL) == NULL);
 	CHECK(dmm_fm_next_owned(fm, H(3, 1), NULL) != NULL);
 	CHECK_EQ(dmm_fm_del(fm, (uint32_t)id), 0);
@@ -554,6 +572,170 @@ static void test_indexed(void)
 	CHECK(dmm_fm_bytes_per_intent(fm) < dmm_fm_bytes_per_intent(hashed));
 	dmm_fm_free(fm);
 	dmm_fm_free(hashed);
+}
+
+/*
+ * The homes of an indexed table, in an LMA's handoff: downlink and uplink
+ * of a prefix in the owner's home take no record; a second uplink (the
+ * new MAG's, added before the old one goes) takes a record, and moves
+ * into the home, id and counters kept, when the old uplink leaves, so the
+ * records are free again. An intent with another prefix or a link takes
+ * a record. Ids, copies, counters and the walk are as with records.
+ */
+static void test_home(void)
+{
+	struct rbackend r = {0};
+	struct dmm_fm_ops ops = {
+		.install = be_install, .remove = be_remove, .replace = rbe_replace, .ctx = &r};
+	struct dmm_fm *fm = dmm_fm_new_indexed(&A, 2, 8, &ops);
+	struct dmm_intent dl = intent(DMM_FM_ENCAP, H(5, 3), 1), ul = intent(DMM_FM_DECAP, H(5, 3), 1);
+	struct dmm_intent ul2 = ul, other = intent(DMM_FM_ENCAP, H(5, 3), 2), lnk = dl;
+	const struct dmm_intent *v;
+	uint32_t id_dl, id_ul, id_ul2, keep[2];
+	unsigned n = 0;
+
+	CHECK(fm != NULL);
+	if (!fm)
+		return;
+	ul.match = DMM_FM_SRC;
+	ul2.match = DMM_FM_SRC;
+	ul2.peer = addr_last(99);
+	id_dl = (uint32_t)dmm_fm_ensure(fm, &dl, 10);
+	id_ul = (uint32_t)dmm_fm_ensure(fm, &ul, 10);
+	CHECK_EQ(dmm_fm_records_room(fm), 2); /* both in the home */
+	CHECK(id_dl > 0 && id_ul > 0 && id_dl != id_ul);
+	CHECK_EQ(dmm_fm_report(fm, id_ul, 7, 700, 20), 0);
+	/* The handoff: the downlink replaced in place, the new uplink beside the old one, then the old one goes. */
+	dl.peer = ul2.peer;
+	CHECK_EQ((uint32_t)dmm_fm_ensure(fm, &dl, 30), id_dl);
+	id_ul2 = (uint32_t)dmm_fm_ensure(fm, &ul2, 30);
+	CHECK_EQ(dmm_fm_records_room(fm), 1);
+	CHECK_EQ(dmm_fm_report(fm, id_ul2, 3, 300, 40), 0);
+	keep[0] = id_dl, keep[1] = id_ul2;
+	CHECK_EQ(dmm_fm_del_owner_except(fm, H(5, 3), keep, 2), 1);
+	CHECK_EQ(r.b.last_removed, id_ul);
+	CHECK_EQ(dmm_fm_records_room(fm), 2); /* the new uplink moved into the home */
+	v = dmm_fm_get(fm, id_ul2);
+	CHECK(v && dmm_fm_same(v, &ul2) && v->packets == 3 && v->bytes == 300 && v->last_active == 40);
+	CHECK(dmm_fm_get(fm, id_ul) == NULL);
+	CHECK(dmm_fm_next_owned(fm, H(5, 4), NULL) == NULL); /* another generation */
+	/* Another prefix and a link go to records; the walk sees all four once. */
+	lnk.link = 9;
+	lnk.precedence = 7;
+	CHECK(dmm_fm_add(fm, &other, 50) > 0);
+	CHECK(dmm_fm_add(fm, &lnk, 50) > 0);
+	CHECK_EQ(dmm_fm_records_room(fm), 0);
+	{
+		struct dmm_intent more = intent(DMM_FM_DROP, H(5, 3), 3); /* a third prefix: no record left */
+
+		CHECK_EQ(dmm_fm_add(fm, &more, 50), DMM_ERR_NOMEM);
+		more.owner = H(6, 1); /* another owner's home */
+		CHECK(dmm_fm_add(fm, &more, 50) > 0);
+	}
+	for (v = dmm_fm_next(fm, NULL); v; v = dmm_fm_next(fm, v))
+		n++;
+	CHECK_EQ(n, 5);
+	CHECK_EQ(dmm_fm_count(fm), 5);
+	CHECK_EQ(dmm_fm_del_owner(fm, H(5, 3)), 4);
+	CHECK_EQ(dmm_fm_count(fm), 1);
+	dmm_fm_free(fm);
+}
+
+/*
+ * A binding that hands off 70,000 times (more than the 2^16 generations
+ * of its slot's ids): its downlink, replaced in place, keeps its id the
+ * whole time, no new uplink gets that id when the generations come round
+ * again, and the records are all free after each handoff.
+ */
+static void test_home_many_handoffs(void)
+{
+	struct rbackend r = {0};
+	struct dmm_fm_ops ops = {
+		.install = be_install, .remove = be_remove, .replace = rbe_replace, .ctx = &r};
+	struct dmm_fm *fm = dmm_fm_new_indexed(&A, 4, 4, &ops);
+	struct dmm_intent dl = intent(DMM_FM_ENCAP, H(2, 1), 1), ul = intent(DMM_FM_DECAP, H(2, 1), 1);
+	uint32_t id_dl, keep[2];
+	unsigned bad = 0;
+
+	CHECK(fm != NULL);
+	if (!fm)
+		return;
+	ul.match = DMM_FM_SRC;
+	id_dl = (uint32_t)dmm_fm_ensure(fm, &dl, 0);
+	(void)dmm_fm_ensure(fm, &ul, 0);
+	for (uint32_t i = 0; i < 70000 && !bad; i++) {
+		const struct dmm_intent *v;
+
+		dl.peer = ul.peer = addr_last((uint8_t)(2 - i % 2)); /* a new MAG each time: 2, 1, 2, ... */
+		keep[0] = (uint32_t)dmm_fm_ensure(fm, &dl, i);
+		keep[1] = (uint32_t)dmm_fm_ensure(fm, &ul, i);
+		bad += keep[0] != id_dl || keep[1] == id_dl || (int32_t)keep[1] <= 0;
+		bad += dmm_fm_del_owner_except(fm, H(2, 1), keep, 2) != 1;
+		v = dmm_fm_get(fm, id_dl);
+		bad += !v || v->action != DMM_FM_ENCAP || dmm_fm_records_room(fm) != 4 ||
+		       dmm_fm_count(fm) != 2;
+	}
+	CHECK_EQ(bad, 0);
+	dmm_fm_free(fm);
+}
+
+/*
+ * An indexed table against a hashed one, random operations of an LMA's
+ * kinds (ensure, keep some, report, remove an owner) on a few owners:
+ * both hold the same intents (compared by what they forward and count),
+ * whatever moved into a home.
+ */
+static void test_home_random(void)
+{
+	enum { OWNERS = 6, OPS = 4000 };
+	struct backend b1 = {0}, b2 = {0};
+	struct dmm_fm_ops o1 = {.install = be_install, .remove = be_remove, .ctx = &b1};
+	struct dmm_fm_ops o2 = {.install = be_install, .remove = be_remove, .ctx = &b2};
+	struct dmm_fm *ix = dmm_fm_new_indexed(&A, 64, OWNERS, &o1), *hs = dmm_fm_new(&A, 256, &o2);
+	uint64_t rng = 12345;
+	unsigned bad = 0;
+
+	CHECK(ix && hs);
+	for (int op = 0; ix && hs && op < OPS && !bad; op++) {
+		uint32_t o = (uint32_t)((rng = rng * 6364136223846793005ull + 1442695040888963407ull) >> 33) %
+			     OWNERS;
+		uint32_t r = (uint32_t)(rng >> 45) % 100, n = (uint32_t)(rng >> 20) % 3;
+		struct dmm_intent in = intent(r % 2 ? DMM_FM_DECAP : DMM_FM_ENCAP, H(o, 1), n);
+		const struct dmm_intent *a, *c;
+		int i1, i2;
+
+		in.match = r % 2 ? DMM_FM_SRC : DMM_FM_DST;
+		in.peer = addr_last((uint8_t)(1 + (rng >> 40) % 3));
+		if (r < 60) {
+			i1 = dmm_fm_ensure(ix, &in, (dmm_time_t)op);
+			i2 = dmm_fm_ensure(hs, &in, (dmm_time_t)op);
+			bad += (i1 > 0) != (i2 > 0);
+			if (i1 > 0 && i2 > 0)
+				bad += dmm_fm_report(ix, (uint32_t)i1, (uint64_t)op, 1, 5) != 0 ||
+				       dmm_fm_report(hs, (uint32_t)i2, (uint64_t)op, 1, 5) != 0;
+		} else if (r < 90) {
+			/* Remove the owner's first intent (by what it forwards) from both. */
+			a = dmm_fm_next_owned(ix, H(o, 1), NULL);
+			for (c = a ? dmm_fm_next_owned(hs, H(o, 1), NULL) : NULL; c && !dmm_fm_same(a, c);)
+				c = dmm_fm_next_owned(hs, H(o, 1), c);
+			bad += (a != NULL) != (c != NULL);
+			if (a && c)
+				bad += dmm_fm_del(hs, c->id) != 0 || dmm_fm_del(ix, a->id) != 0;
+		} else {
+			bad += dmm_fm_del_owner(ix, H(o, 1)) != dmm_fm_del_owner(hs, H(o, 1));
+		}
+		bad += dmm_fm_count(ix) != dmm_fm_count(hs);
+		/* Every intent of the indexed table is in the hashed one, with its counters. */
+		for (a = dmm_fm_next(ix, NULL); a && !bad; a = dmm_fm_next(ix, a)) {
+			for (c = dmm_fm_next_owned(hs, a->owner, NULL); c && !dmm_fm_same(a, c);)
+				c = dmm_fm_next_owned(hs, a->owner, c);
+			bad += !c || c->packets != a->packets || dmm_fm_get(ix, a->id) == NULL;
+		}
+	}
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(b1.installs - b1.removes, b2.installs - b2.removes);
+	dmm_fm_free(ix);
+	dmm_fm_free(hs);
 }
 
 /*
@@ -625,6 +807,9 @@ int main(void)
 	test_owner_chain(false);
 	test_owner_chain(true);
 	test_indexed();
+	test_home();
+	test_home_random();
+	test_home_many_handoffs();
 	test_max_owners();
 	return check_report("test_fm");
 }

@@ -103,6 +103,15 @@ static void fix_opt(struct dmm_mh_opt *o)
 			o->u.mnid.id.b[0] = 0x20;
 		break;
 	}
+	case DMM_OPT_CTX_REQ: /* RFC 5949 §6.2.1: whole Req-type/Req-length pairs */
+		o->u.ctx_req.len &= 0xfe;
+		for (unsigned k = 1; k < o->u.ctx_req.len; k += 2)
+			o->u.ctx_req.b[k] = 0;
+		break;
+	case DMM_OPT_LMAA:
+		o->u.lmaa.addr.len = rnd32() % 2 ? 16 : 4;
+		o->u.lmaa.code = o->u.lmaa.addr.len == 16 ? DMM_LMAA_IPV6 : DMM_LMAA_IPV4;
+		break;
 	case DMM_OPT_REDIRECT:
 		o->u.redirect.r2lma.len = rnd32() % 2 ? 16 : 4;
 		o->u.redirect.flags = o->u.redirect.r2lma.len == 16 ? DMM_REDIRECT_K : DMM_REDIRECT_N;

@@ -118,7 +118,13 @@ static uint64_t spread(unsigned maxshift)
  * maxshift 0 the deadlines are few and close (ties are common); with a
  * larger one they spread over every level of the wheel (ticks of 2^20 ns).
  */
-static void test_random(unsigned maxshift)
+/*
+ * Random operations against the shadow; with direct, kinds 0 and 1 of
+ * slots below IDX - 50 use direct records (dmm_timers_make_direct()),
+ * both kinds of a slot armed at once often, so timers spill to the
+ * shared records too.
+ */
+static void test_random(unsigned maxshift, bool direct)
 {
 	enum { KINDS = 4, IDX = 300, OPS = 60000, CAP = KINDS * IDX };
 	static struct {
@@ -127,12 +133,15 @@ static void test_random(unsigned maxshift)
 		dmm_time_t deadline;
 		uint64_t order;
 	} sh[KINDS][IDX];
-	struct dmm_timers *t = dmm_timers_new(&A, CAP);
+	struct dmm_timers *t = dmm_timers_new(&A, direct ? 1 : CAP);
 	dmm_time_t now = 0;
 	uint64_t order = 0;
 	unsigned bad = 0, pops = 0;
 
 	memset(sh, 0, sizeof(sh));
+	if (direct)
+		CHECK_EQ(dmm_timers_make_direct(t, CAP, IDX - 50, 3u), 0);
+	CHECK_EQ(dmm_timers_capacity(t), CAP);
 	for (int op = 0; op < OPS; op++) {
 		unsigned k = (unsigned)(rnd() % KINDS);
 		uint32_t i = (uint32_t)(rnd() % IDX), gen = 1 + (uint32_t)(rnd() % 3);
@@ -268,12 +277,40 @@ static void test_order(void)
 	dmm_timers_free(t);
 }
 
+/* dmm_timers_make_direct() refuses an armed set and bad sizes, and the set is unchanged then. */
+static void test_direct_args(void)
+{
+	struct dmm_timers *t = dmm_timers_new(&A, 8);
+
+	CHECK_EQ(dmm_timers_make_direct(t, 4, 4, 1u), DMM_ERR_INVAL);
+	CHECK_EQ(dmm_timers_make_direct(t, 0, 0, 1u), DMM_ERR_INVAL);
+	CHECK_EQ(dmm_timers_set(t, 0, H(1, 1), 100), 0);
+	CHECK_EQ(dmm_timers_make_direct(t, 16, 8, 1u), DMM_ERR_INVAL);
+	CHECK_EQ(dmm_timers_cancel(t, 0, H(1, 1)), 0);
+	CHECK_EQ(dmm_timers_make_direct(t, 16, 8, 1u), 0);
+	/* Kind 0 of slot 1 takes its direct record, the 8 shared ones take the rest. */
+	CHECK_EQ(dmm_timers_set(t, 0, H(1, 1), 100), 0);
+	for (uint32_t i = 0; i < 8; i++)
+		CHECK_EQ(dmm_timers_set(t, 2, H(i, 1), 50 + i), 0);
+	CHECK_EQ(dmm_timers_set(t, 2, H(9, 1), 10), DMM_ERR_NOMEM);
+	CHECK_EQ(dmm_timers_set(t, 0, H(2, 1), 10), 0); /* its own record: room still */
+	CHECK_EQ(dmm_timers_get(t, 0, H(1, 1)), 100);
+	CHECK_EQ(dmm_timers_get(t, 0, H(1, 2)), DMM_TIME_NEVER);
+	CHECK_EQ(dmm_timers_count(t), 10);
+	CHECK_EQ(dmm_timers_next(t), 10);
+	dmm_timers_free(t);
+}
+
 int main(void)
 {
 	test_table();
-	test_random(0);
-	test_random(24); /* deadlines over the first levels of the wheel */
-	test_random(40); /* over all of them */
+	test_random(0, false);
+	test_random(24, false); /* deadlines over the first levels of the wheel */
+	test_random(40, false); /* over all of them */
+	test_random(0, true);
+	test_random(24, true);
+	test_random(40, true);
+	test_direct_args();
 	test_scale();
 	test_order();
 	return check_report("test_timers");

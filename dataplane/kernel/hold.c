@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A buffer for the kernel data plane's BUFFER intents, for the detached
+ * window only (a mobile node between its old and its new point of
+ * attachment: RFC 8885 §3.5 at the anchoring MAAR, RFC 5213 §5.3.5 /
+ * RFC 5949 §5 at an LMA or a previous MAG).
+ *
+ * The kernel cannot hold packets in a route, so a BUFFER route sends the
+ * prefix to a TUN device (dmmh<N>) whose packets dmmd reads and keeps
+ * here, per intent, in arrival order, within the configured bounds
+ * (dmm_dp_cfg buf_packets, buf_bytes, buf_time_ms): over the packet or
+ * byte bound the oldest is dropped, and a packet older than the time
+ * bound is dropped rather than delivered; both counted.
+ *
+ * Delivery in order (kernel.c does the routes):
+ *   1. a route for the prefix doing the new forwarding goes into the
+ *      table that the rule "iif dmmh<N>" selects (the flush route);
+ *   2. kdp_hold_flush(): what the device has is read, then every held
+ *      packet is written back to the device, oldest first: the kernel
+ *      takes it as received on dmmh<N> and forwards it by the flush
+ *      route, within the write (a TUN write is processed synchronously);
+ *      packets read later are passed through the same way;
+ *   3. the prefix's main route is replaced (NLM_F_REPLACE): new packets
+ *      take the new forwarding directly, behind the held ones;
+ *   4. kdp_hold_end(): what the kernel had routed to the device before
+ *      step 3 is read and written back, then the flush route goes.
+ * The only packets that may be overtaken are those in the device's queue
+ * at step 3 and not yet read, a window of one netlink round trip.
+ * A buffered packet costs one hop more (the kernel forwards it twice);
+ * should a flush route be missing, the hop limit ends the packet's loop.
+ *
+ * Memory: one pool of fixed-size packets, allocated at open and touched
+ * only as packets are held (a bump index before the free list), so the
+ * resident size grows with what is held at most, never with the flood.
+ * Entries (intents buffering now) are few and short-lived: a packet's
+ * entry is found by a scan over them, longest prefix first.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dmm/fmt.h"
+#include "hold.h"
+
+#define HOLD_PKT 2048		 /* a held packet's room: an access link's MTU and more */
+#define HOLD_DEF_PACKETS 256	 /* bounds when the config gives none */
+#define HOLD_DEF_BYTES 393216	 /* 384 KiB */
+#define HOLD_DEF_MS 1000	 /* 1 s */
+#define HOLD_POOL_MIN 1024	 /* the pool: four intents' worth, at least this */
+#define HOLD_POOL_MAX (1u << 17) /* and at most this (256 MiB of address space) */
+#define HOLD_READ_BURST 256	 /* packets read per poll */
+#define HOLD_NONE UINT32_MAX
+
+struct hpkt {
+	uint32_t next, len;
+	uint64_t t; /* arrival, ns of CLOCK_MONOTONIC */
+	uint8_t data[HOLD_PKT];
+};
+
+struct hent {
+	uint32_t id;
+	struct dmm_prefix p;
+	bool passthru; /* flushed: packets read are written back at once */
+	uint32_t head, tail, count;
+	uint64_t bytes;
+};
+
+struct kdp_hold {
+	int fd, ifindex;
+	char name[IFNAMSIZ];
+	struct hpkt *pool;
+	uint32_t npool, used, free; /* used: the bump index; free: list of given-back packets */
+	struct hent *ent;
+	uint32_t nent, capent;
+	uint64_t lim_ns;
+	struct dmm_dp_buf_stats st;
+	uint8_t rbuf[65536];
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int tun_create(struct kdp_hold *h, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC), e;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "hold device: /dev/net/tun: %s", strerror(errno));
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "dmmh%%d");
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		e = errno;
+		snprintf(err, errlen, "hold device: TUNSETIFF: %s", strerror(e));
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	memcpy(h->name, ifr.ifr_name, IFNAMSIZ);
+	h->name[IFNAMSIZ - 1] = '\0';
+	h->ifindex = (int)if_nametoindex(h->name);
+	h->fd = fd;
+	return 0;
+}
+
+struct kdp_hold *kdp_hold_open(const struct dmm_dp_cfg *cfg, char *err, size_t errlen)
+{
+	struct kdp_hold *h = calloc(1, sizeof(*h));
+	uint64_t n;
+
+	if (!h) {
+		snprintf(err, errlen, "hold device: out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	h->fd = -1;
+	h->st.limit_packets = cfg->buf_packets ? cfg->buf_packets : HOLD_DEF_PACKETS;
+	h->st.limit_bytes = cfg->buf_bytes ? cfg->buf_bytes : HOLD_DEF_BYTES;
+	h->st.limit_ms = cfg->buf_time_ms ? cfg->buf_time_ms : HOLD_DEF_MS;
+	h->lim_ns = (uint64_t)h->st.limit_ms * 1000000ull;
+	n = 4ull * h->st.limit_packets;
+	h->npool = (uint32_t)(n < HOLD_POOL_MIN ? HOLD_POOL_MIN : n > HOLD_POOL_MAX ? HOLD_POOL_MAX : n);
+	h->free = HOLD_NONE;
+	h->pool = malloc((size_t)h->npool * sizeof(*h->pool));
+	if (!h->pool) {
+		snprintf(err, errlen, "hold device: out of memory");
+		free(h);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (tun_create(h, err, errlen) < 0) {
+		int e = errno;
+
+		free(h->pool);
+		free(h);
+		errno = e;
+		return NULL;
+	}
+	return h;
+}
+
+void kdp_hold_close(struct kdp_hold *h)
+{
+	if (!h)
+		return;
+	if (h->fd >= 0)
+		close(h->fd);
+	free(h->pool);
+	free(h->ent);
+	free(h);
+}
+
+int kdp_hold_ifindex(const struct kdp_hold *h)
+{
+	return h->ifindex;
+}
+
+int kdp_hold_fd(const struct kdp_hold *h)
+{
+	return h->fd;
+}
+
+void kdp_hold_stats(const struct kdp_hold *h, struct dmm_dp_buf_stats *st)
+{
+	*st = h->st;
+}
+
+/* ---- the pool ---- */
+
+static uint32_t pkt_get(struct kdp_hold *h)
+{
+	uint32_t b = h->free;
+
+	if (b != HOLD_NONE) {
+		h->free = h->pool[b].next;
+		return b;
+	}
+	return h->used < h->npool ? h->used++ : HOLD_NONE;
+}
+
+static void pkt_put(struct kdp_hold *h, uint32_t b)
+{
+	h->pool[b].next = h->free;
+	h->free = b;
+}
+
+/* Take the oldest packet off e: its index (the caller gives it back), or HOLD_NONE. */
+static uint32_t ent_pop(struct kdp_hold *h, struct hent *e)
+{
+	uint32_t b = e->head;
+
+	if (b == HOLD_NONE)
+		return b;
+	e->head = h->pool[b].next;
+	if (e->head == HOLD_NONE)
+		e->tail = HOLD_NONE;
+	e->count--;
+	e->bytes -= h->pool[b].len;
+	h->st.held_packets--;
+	h->st.held_bytes -= h->pool[b].len;
+	return b;
+}
+
+/* Drop e's oldest packet, counted as over a bound (full) or too old. */
+static void drop_oldest(struct kdp_hold *h, struct hent *e, bool aged)
+{
+	uint32_t b = ent_pop(h, e);
+
+	if (b == HOLD_NONE)
+		return;
+	if (aged)
+		h->st.dropped_age++;
+	else
+		h->st.dropped_full++;
+	pkt_put(h, b);
+}
+
+/* Hold pkt[0..len) on e, making room within the bounds by dropping the oldest first. */
+static void ent_push(struct kdp_hold *h, struct hent *e, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	uint32_t b;
+
+	while (e->head != HOLD_NONE && now - h->pool[e->head].t > h->lim_ns)
+		drop_oldest(h, e, true);
+	if (len > HOLD_PKT || len > h->st.limit_bytes) {
+		h->st.dropped_full++;
+		return;
+	}
+	while (e->count && (e->count >= h->st.limit_packets || e->bytes + len > h->st.limit_bytes))
+		drop_oldest(h, e, false);
+	b = pkt_get(h);
+	if (b == HOLD_NONE && e->count) {
+		drop_oldest(h, e, false); /* the pool is spent: this intent's oldest makes room */
+		b = pkt_get(h);
+	}
+	if (b == HOLD_NONE) {
+		h->st.dropped_full++;
+		return;
+	}
+	h->pool[b] = (struct hpkt){.next = HOLD_NONE, .len = (uint32_t)len, .t = now};
+	memcpy(h->pool[b].data, pkt, len);
+	*(e->tail == HOLD_NONE ? &e->head : &h->pool[e->tail].next) = b;
+	e->tail = b;
+	e->count++;
+	e->bytes += len;
+	h->st.buffered++;
+	h->st.held_packets++;
+	h->st.held_bytes += len;
+	if (h->st.held_packets > h->st.held_peak)
+		h->st.held_peak = h->st.held_packets;
+}
+
+/* ---- entries ---- */
+
+static struct hent *ent_find(struct kdp_hold *h, uint32_t id)
+{
+	for (uint32_t i = 0; i < h->nent; i++)
+		if (h->ent[i].id == id)
+			return &h->ent[i];
+	return NULL;
+}
+
+/* The entry whose prefix holds dst, longest first; NULL if none. */
+static struct hent *ent_of(struct kdp_hold *h, const struct dmm_addr *dst)
+{
+	struct hent *best = NULL;
+
+	for (uint32_t i = 0; i < h->nent; i++)
+		if (dmm_prefix_contains(&h->ent[i].p, dst) && (!best || h->ent[i].p.len > best->p.len))
+			best = &h->ent[i];
+	return best;
+}
+
+int kdp_hold_start(struct kdp_hold *h, uint32_t id, const struct dmm_prefix *p)
+{
+	struct hent *e = ent_find(h, id);
+
+	if (e) {
+		e->p = *p;
+		e->passthru = false;
+		return 0;
+	}
+	if (h->nent == h->capent) {
+		uint32_t cap = h->capent ? 2 * h->capent : 16;
+		struct hent *n = realloc(h->ent, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		h->ent = n;
+		h->capent = cap;
+	}
+	h->ent[h->nent++] = (struct hent){.id = id, .p = *p, .head = HOLD_NONE, .tail = HOLD_NONE};
+	return 0;
+}
+
+/* ---- the device ---- */
+
+/*
+ * Write pkt back to the device. The hop limit it lost on the way in is
+ * not given back: should the flush route be missing, the packet comes
+ * back to the device, and the hop limit ends the loop.
+ */
+static bool write_back(struct kdp_hold *h, const uint8_t *pkt, size_t len)
+{
+	return write(h->fd, pkt, len) == (ssize_t)len;
+}
+
+/* One packet read from the device: held, passed through, or not ours (dropped). */
+static void hold_one(struct kdp_hold *h, uint8_t *pkt, size_t len, uint64_t now)
+{
+	struct dmm_addr dst;
+	struct hent *e;
+
+	if (len < 40 || (pkt[0] >> 4) != 6)
+		return;
+	memcpy(dst.b, pkt + 24, 16);
+	e = ent_of(h, &dst);
+	if (!e)
+		return; /* the kernel's own (MLD, RS) or a prefix no longer buffered */
+	if (e->passthru) {
+		if (write_back(h, pkt, len))
+			h->st.released++;
+		return;
+	}
+	ent_push(h, e, pkt, len, now);
+}
+
+int kdp_hold_poll(struct kdp_hold *h)
+{
+	uint64_t now = now_ns();
+	int n = 0;
+
+	for (; n < HOLD_READ_BURST; n++) {
+		ssize_t len = read(h->fd, h->rbuf, sizeof(h->rbuf));
+
+		if (len <= 0)
+			break;
+		hold_one(h, h->rbuf, (size_t)len, now);
+	}
+	return n;
+}
+
+/* Read everything the device has now (a burst at a time). */
+static void drain(struct kdp_hold *h)
+{
+	while (kdp_hold_poll(h) == HOLD_READ_BURST)
+		;
+}
+
+/* Write e's packets back, oldest first; those past the time bound are dropped instead. */
+static void release(struct kdp_hold *h, struct hent *e)
+{
+	uint64_t now = now_ns();
+	uint32_t b;
+
+	while ((b = ent_pop(h, e)) != HOLD_NONE) {
+		if (now - h->pool[b].t > h->lim_ns)
+			h->st.dropped_age++;
+		else if (write_back(h, h->pool[b].data, h->pool[b].len))
+			h->st.released++;
+		else
+			h->st.dropped_full++;
+		pkt_put(h, b);
+	}
+}
+
+void kdp_hold_flush(struct kdp_hold *h, uint32_t id)
+{
+	struct hent *e;
+
+	drain(h);
+	e = ent_find(h, id);
+	if (!e)
+		return;
+	release(h, e);
+	e->passthru = true;
+}
+
+void kdp_hold_end(struct kdp_hold *h, uint32_t id)
+{
+	struct hent *e;
+
+	drain(h);
+	e = ent_find(h, id);
+	if (!e)
+		return;
+	release(h, e);
+	*e = h->ent[--h->nent];
+}

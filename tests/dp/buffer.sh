@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# BUFFER intents of a data plane backend (kernel or user: the first
+# argument, default both) hold a detached MN's downlink within their
+# bounds and deliver it in order when forwarding to the MN exists again.
+#
+#    ┌──────┐ cn        cn ┌──────┐ acc      acc ┌──────┐
+#    │  CN  │──────────────│  GW  │──────────────│  MN  │
+#    └──────┘              └──────┘              └──────┘
+#  2001:db8:c::2      2001:db8:c::1  fe80::1    2001:db8:100::10 (HNP /64)
+#
+# GW runs dp-tool BACKEND with small bounds and plays the anchor of the
+# MN's prefix: DST HNP -> DELIVER on acc (attached), replaced in place by
+# BUFFER (detached), then by DELIVER again (re-attached), the sequence a
+# MAAR's anchor or an LMA's binding goes through (docs/dmmd.md).
+#   order   probes at 1000/s run across a 300 ms detach: none lost,
+#           none reordered, the held ones released
+#   bound   a flood of 1200-byte packets to the detached MN: the held
+#           packets and bytes stay within the bounds, the overflow is
+#           counted as dropped, and dp-tool's resident memory grows by no
+#           more than the bound (packets x pool slot) plus 1 MiB
+#   age     packets older than the time bound are dropped, counted, and
+#           not delivered
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/dp/lib.sh
+. tests/dp/lib.sh
+
+DPTOOL=${DPTOOL:-build/dp-tool}
+TRAFFIC=${TRAFFIC:-build/lab-traffic}
+BLAST=${BLAST:-build/udp-blast}
+HNP=2001:db8:100::/64
+MN_ADDR=2001:db8:100::10
+CN_ADDR=2001:db8:c::2
+BUF_PACKETS=1000
+BUF_BYTES=600000 # 500 packets of 1200 bytes: the byte bound is the one the flood meets
+BUF_MS=700
+SLOT_KB=3 # a held packet's room in the pool, rounded up (2 KiB of data and its header)
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "buffer-dp: needs root (network namespaces): run make check as root" >&2
+	exit 1
+fi
+for t in "$DPTOOL" "$TRAFFIC"; do
+	[[ -x $t ]] || {
+		echo "buffer-dp: $t missing (make all)"
+		echo "buffer-dp: 0 passed, 1 failed"
+		exit 1
+	}
+done
+BACKENDS=${1:-kernel user}
+
+dp_init buffer-dp
+
+# bufstats NAME FIELD: FIELD of dp-tool NAME's last "bufstats" line, after asking for a new one.
+bufstats() {
+	local n
+	n=$(grep -c '^bufstats' "$DP_TMP/$1.out")
+	dp_cmd "$1" bufstats
+	for _ in $(seq 100); do
+		[[ $(grep -c '^bufstats' "$DP_TMP/$1.out") -gt $n ]] && break
+		sleep 0.02
+	done
+	grep '^bufstats' "$DP_TMP/$1.out" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# expect WHAT ACTUAL OP LIMIT: a numeric check that prints both sides.
+expect() {
+	echo "$1: $2 (want $3 $4)"
+	[[ -n $2 ]] && test "$2" "$3" "$4"
+}
+
+jfield() { sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$1"; }
+
+one_backend() {
+	local dp=$1 CN GW MN P S rss0 rss1 full0 sent held hbytes
+	DP_BACKEND=$dp
+	dp_ns CN
+	dp_ns GW
+	dp_ns MN
+	dp_link "$CN" cn "$GW" cn
+	dp_link "$GW" acc "$MN" acc
+	ip -n "$CN" addr add "$CN_ADDR/64" dev cn
+	ip -n "$CN" -6 route add default via 2001:db8:c::1
+	ip -n "$GW" addr add 2001:db8:c::1/64 dev cn
+	ip -n "$GW" addr add fe80::1/64 dev acc
+	ip -n "$MN" addr add "$MN_ADDR/64" dev acc
+	ip -n "$MN" -6 route add default via fe80::1 dev acc
+	start_dp "$dp" "$GW" --local 2001:db8:c::1 --link 1=acc --tun "dmmb$dp" \
+		--buf-packets "$BUF_PACKETS" --buf-bytes "$BUF_BYTES" --buf-time "$BUF_MS"
+	dp_cmd "$dp" "install a dst $HNP deliver link 1"
+	dp_check "$dp: delivers to the attached MN" ping_ok "$CN" "$MN_ADDR"
+
+	# order: a 300 ms detach inside a 2 s probe stream.
+	ip netns exec "$MN" "$TRAFFIC" udp-sink --port 7001 --duration 3 --timeout 5 >"$DP_TMP/$dp-order.json" &
+	P=$!
+	sleep 0.3
+	ip netns exec "$CN" "$TRAFFIC" udp-source --to "$MN_ADDR" --port 7001 --pps 1000 --duration 2 >/dev/null &
+	S=$!
+	sleep 0.5
+	dp_cmd "$dp" "replace 1 a dst $HNP buffer"
+	sleep 0.3
+	dp_cmd "$dp" "replace 1 a dst $HNP deliver link 1"
+	wait "$P" "$S"
+	cat "$DP_TMP/$dp-order.json" >"$DP_TMP/check.json"
+	dp_check "$dp: no probe lost across the detach" expect lost "$(jfield "$DP_TMP/$dp-order.json" lost)" -eq 0
+	dp_check "$dp: no probe reordered" expect reordered "$(jfield "$DP_TMP/$dp-order.json" reordered)" -eq 0
+	dp_check "$dp: the detach's probes were held and released" \
+		expect released "$(bufstats "$dp" released)" -ge 200
+
+	# bound: a flood to the detached MN.
+	rss0=$(bufstats "$dp" rss_kb)
+	full0=$(bufstats "$dp" dropped_full)
+	dp_cmd "$dp" "replace 1 a dst $HNP buffer"
+	sleep 0.2
+	sent=20000
+	ip netns exec "$CN" "$TRAFFIC" udp-source --to "$MN_ADDR" --port 7002 --pps 20000 --duration 1 --size 1200 >/dev/null
+	sleep 0.3
+	held=$(bufstats "$dp" held)
+	hbytes=$(bufstats "$dp" held_bytes)
+	rss1=$(bufstats "$dp" rss_kb)
+	dp_check "$dp: held packets within the packet bound" expect held "$held" -le "$BUF_PACKETS"
+	dp_check "$dp: held bytes within the byte bound" expect held_bytes "$hbytes" -le "$BUF_BYTES"
+	dp_check "$dp: the bound is reached (the flood is held up to it)" \
+		expect held_bytes "$hbytes" -ge $((BUF_BYTES - 2 * 1300))
+	dp_check "$dp: the overflow is counted as dropped" \
+		expect dropped_full "$(($(bufstats "$dp" dropped_full) - full0))" -ge $((sent / 2))
+	dp_check "$dp: resident memory grew by no more than the bound (KiB, from $rss0)" \
+		expect rss_growth_kb "$((rss1 - rss0))" -le $((BUF_BYTES / 1200 * SLOT_KB + 1024))
+	echo "buffer-dp: $dp flood of $sent x 1200 B: held $held packets, $hbytes bytes; rss ${rss0} -> ${rss1} KiB"
+
+	# age: what waited longer than the time bound is dropped, not delivered.
+	dp_cmd "$dp" "replace 1 a dst $HNP deliver link 1"
+	sleep 0.2
+	dp_cmd "$dp" "replace 1 a dst $HNP buffer"
+	sleep 0.1
+	local age0
+	age0=$(bufstats "$dp" dropped_age)
+	ip netns exec "$MN" "$TRAFFIC" udp-sink --port 7003 --duration 1 --timeout 2 >"$DP_TMP/$dp-age.json" &
+	P=$!
+	sleep 0.2
+	ip netns exec "$CN" "$TRAFFIC" udp-source --to "$MN_ADDR" --port 7003 --pps 100 --duration 0.2 >/dev/null
+	sleep "$(awk -v m="$BUF_MS" 'BEGIN { print m / 1000 + 0.3 }')"
+	dp_cmd "$dp" "replace 1 a dst $HNP deliver link 1"
+	wait "$P"
+	dp_check "$dp: held packets past the time bound are dropped and counted" \
+		expect dropped_age "$(($(bufstats "$dp" dropped_age) - age0))" -ge 15
+	dp_check "$dp: and not delivered" expect received "$(jfield "$DP_TMP/$dp-age.json" received)" -eq 0
+	dp_check "$dp: delivers again after all that" ping_ok "$CN" "$MN_ADDR"
+	stop_dp "$dp"
+	dp_check "$dp: hold device, flush rule and routes gone at close" \
+		bash -c "! ip -n $GW link | grep -q dmmh && ! ip -n $GW -6 rule | grep -Eq 'dmmh|dmmb' &&
+			[[ -z \$(ip -n $GW -6 route show proto 0xd3 table all) ]]"
+}
+
+for b in $BACKENDS; do
+	one_backend "$b"
+done
+dp_summary buffer-dp

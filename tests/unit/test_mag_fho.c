@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * RFC 5949 fast handover end to end: a real LMA and two real MAGs on an
+ * in-memory network (a message bus delivering env.send after 1 ms),
+ * driven through their ops tables and dmm_mag_handover(). The checks
+ * follow §4.1: predictive (Figure 2: HI with the context, HAck, the
+ * PMAG's tunnel, the NMAG registered and buffering before the MN
+ * arrives, delivery when it does, "forwarding done"), reactive (Figure
+ * 3: the PMAG buffers, the NMAG asks its neighbours, HAck with the
+ * context, tunnel, then the PBU), and the fallbacks (no answer, refusal,
+ * fast handover off).
+ */
+#include <stdlib.h>
+
+#include "check.h"
+#include "dmm/err.h"
+#include "dmm/lma.h"
+#include "dmm/mag.h"
+#include "dmm/mh.h"
+#include "dmm/policy.h"
+#include "helpers.h"
+
+#define MAX_NODES 4
+#define MAX_LIVE 64
+#define MAX_Q 256
+#define LATENCY DMM_MSEC
+
+struct node {
+	const char *name;
+	struct dmm_addr addr;
+	const struct dmm_role_ops *ops;
+	void *inst;
+	struct dmm_env env;
+	struct dmm_intent live[MAX_LIVE];
+	unsigned nlive;
+	unsigned nreg, ndereg; /* DMM_MN_REGISTERED / DEREGISTERED events */
+	uint32_t reg_link;     /* link of the last DMM_MN_REGISTERED */
+	unsigned sent[32];     /* messages sent, by MH type */
+	bool drop_hack;	       /* lose every HAck this node sends */
+};
+
+struct msg {
+	struct dmm_addr src, dst;
+	uint8_t buf[DMM_MH_MAX_LEN];
+	size_t len;
+	dmm_time_t at;
+};
+
+static struct node N[MAX_NODES];
+static unsigned NN;
+static struct msg Q[MAX_Q];
+static unsigned QN;
+static dmm_time_t T;
+static struct dmm_policy *POL;
+static struct node *LMA, *M1, *M2;
+static const struct dmm_alloc ALLOC = {t_zalloc, t_free, NULL};
+static const int64_t WALL = 1700000000LL * 1000000000LL;
+static struct dmm_mnid MN = {.subtype = DMM_MNID_EUI48, .len = 6, .id = {2, 0, 0, 0, 0, 0x21}};
+static const uint8_t LL[6] = {2, 0, 0, 0, 0, 0x21};
+static struct dmm_log LOGS[MAX_NODES];
+
+static void lg(void *ctx, enum dmm_log_level lvl, enum dmm_log_cat cat, const char *msg)
+{
+	struct node *n = ctx;
+
+	if (getenv("FHO_VERBOSE"))
+		fprintf(stderr, "%llu.%03llu %-4s [%s %s] %s\n", (unsigned long long)(T / DMM_SECOND),
+			(unsigned long long)(T % DMM_SECOND / DMM_MSEC), n->name, dmm_log_level_name(lvl),
+			dmm_log_cat_name(cat), msg);
+}
+
+static struct node *node_at(const struct dmm_addr *a)
+{
+	for (unsigned i = 0; i < NN; i++)
+		if (dmm_addr_eq(&N[i].addr, a))
+			return &N[i];
+	return NULL;
+}
+
+static void bus_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
+		     size_t len)
+{
+	struct node *n = ctx;
+	struct msg *m;
+
+	if (len > 2 && buf[2] < 32)
+		n->sent[buf[2]]++;
+	if (QN >= MAX_Q || len > DMM_MH_MAX_LEN || (n->drop_hack && buf[2] == DMM_MH_HACK))
+		return;
+	m = &Q[QN++];
+	m->src = *src;
+	m->dst = *dst;
+	memcpy(m->buf, buf, len);
+	m->len = len;
+	m->at = T + LATENCY;
+}
+
+static void on_event(void *ctx, const struct dmm_mn_event *ev)
+{
+	struct node *n = ctx;
+
+	if (ev->type == DMM_MN_REGISTERED) {
+		n->nreg++;
+		n->reg_link = ev->link;
+	} else if (ev->type == DMM_MN_DEREGISTERED) {
+		n->ndereg++;
+	}
+}
+
+static int dp_install(void *ctx, const struct dmm_intent *in)
+{
+	struct node *n = ctx;
+
+	if (n->nlive >= MAX_LIVE)
+		return DMM_ERR_NOMEM;
+	n->live[n->nlive++] = *in;
+	return 0;
+}
+
+static void dp_remove(void *ctx, const struct dmm_intent *in)
+{
+	struct node *n = ctx;
+
+	for (unsigned i = 0; i < n->nlive; i++)
+		if (n->live[i].id == in->id) {
+			n->live[i] = n->live[--n->nlive];
+			return;
+		}
+}
+
+static struct node *add_node(const char *name, const char *addr, const struct dmm_role_ops *ops,
+			     const void *cfg)
+{
+	struct node *n = &N[NN];
+
+	memset(n, 0, sizeof(*n));
+	n->name = name;
+	n->addr = addr_of(addr);
+	n->ops = ops;
+	LOGS[NN] = (struct dmm_log){lg, n, DMM_LOG_DEBUG};
+	n->env.alloc = &ALLOC;
+	n->env.log = &LOGS[NN];
+	n->env.send = bus_send;
+	n->env.mn_event = on_event;
+	n->env.ctx = n;
+	n->env.fm = (struct dmm_fm_ops){.install = dp_install, .remove = dp_remove, .ctx = n};
+	n->env.seed = 0x2000 + NN;
+	n->env.wall_offset = WALL;
+	n->inst = ops->create(&n->env, cfg, T);
+	CHECK(n->inst != NULL);
+	NN++;
+	return n;
+}
+
+/* Deliver messages and fire timers in time order until T + d. */
+static void run(dmm_time_t d)
+{
+	dmm_time_t end = T + d;
+
+	for (;;) {
+		dmm_time_t next = DMM_TIME_NEVER;
+		int qi = -1;
+		unsigned ni = 0;
+
+		for (unsigned i = 0; i < QN; i++)
+			if (Q[i].at < next) {
+				next = Q[i].at;
+				qi = (int)i;
+			}
+		for (unsigned i = 0; i < NN; i++) {
+			dmm_time_t t = N[i].ops->next_deadline(N[i].inst);
+
+			if (t < next) {
+				next = t;
+				qi = -1;
+				ni = i;
+			}
+		}
+		if (next > end)
+			break;
+		if (next > T)
+			T = next;
+		if (qi >= 0) {
+			struct msg m = Q[qi];
+			struct node *to = node_at(&m.dst);
+
+			Q[qi] = Q[--QN];
+			if (to)
+				to->ops->recv(to->inst, &m.src, &m.dst, m.buf, m.len, T);
+		} else {
+			N[ni].ops->expire(N[ni].inst, T);
+		}
+	}
+	T = end;
+}
+
+/* reactive: M1 holds a leaving MN's downlink; neighbours: M2 asks M1 for an unknown MN's context. */
+static bool EARLY; /* the next setup's fho.early_reg */
+
+static void setup(bool fho, bool reactive)
+{
+	struct dmm_lma_cfg lc;
+	struct dmm_mag_cfg mc;
+	struct dmm_policy_profile prof;
+	const char *addr[2] = {"2001:db8:1::1", "2001:db8:2::1"};
+	struct node **slot[2] = {&M1, &M2};
+
+	T = 1000 * DMM_SECOND;
+	POL = dmm_policy_new(&ALLOC, 8, 8, 1);
+	for (unsigned i = 0; i < 2; i++) {
+		struct dmm_addr a = addr_of(addr[i]);
+
+		dmm_policy_add_mag(POL, &a);
+	}
+	memset(&prof, 0, sizeof(prof));
+	prof.may_register = true;
+	dmm_policy_set_default(POL, &prof);
+	dmm_lma_cfg_defaults(&lc);
+	lc.addr = addr_of("2001:db8:a::1");
+	lc.max_bindings = 16;
+	lc.max_peers = 8;
+	lc.npool = 1;
+	lc.pool[0] = prefix_of("2001:db8:100::/56");
+	lc.policy = POL;
+	lc.heartbeat_interval = 0;
+	LMA = add_node("lma", "2001:db8:a::1", &dmm_lma_ops, &lc);
+	for (unsigned i = 0; i < 2; i++) {
+		dmm_mag_cfg_defaults(&mc);
+		mc.addr = addr_of(addr[i]);
+		mc.default_lma = lc.addr;
+		mc.max_mns = 16;
+		mc.heartbeat_interval = 0;
+		mc.fho.enabled = fho;
+		mc.fho.reactive = reactive;
+		mc.fho.early_reg = EARLY;
+		mc.fho.neighbour[0] = addr_of(addr[1 - i]);
+		mc.fho.n_neighbour = reactive ? 1 : 0;
+		*slot[i] = add_node(i ? "mag2" : "mag1", addr[i], &dmm_mag_ops, &mc);
+	}
+}
+
+static void teardown(void)
+{
+	for (unsigned i = 0; i < NN; i++) {
+		N[i].ops->destroy(N[i].inst);
+		CHECK_EQ(N[i].nlive, 0);
+	}
+	NN = 0;
+	QN = 0;
+	dmm_policy_free(POL);
+	POL = NULL;
+}
+
+static const struct dmm_intent *live(const struct node *n, uint8_t match, uint8_t action,
+				     const struct dmm_addr *peer)
+{
+	for (unsigned i = 0; i < n->nlive; i++)
+		if (n->live[i].match == match && n->live[i].action == action &&
+		    (!peer || dmm_addr_eq(&n->live[i].peer, peer)))
+			return &n->live[i];
+	return NULL;
+}
+
+static const struct dmm_bul_entry *entry(const struct node *n)
+{
+	return dmm_bul_find_mnid(dmm_mag_bul(n->inst), &MN);
+}
+
+static const struct dmm_mag_fho_counters *ctr(const struct node *n)
+{
+	return dmm_mag_fho_counters(n->inst);
+}
+
+/* The MN at M1 on link 1, registered. */
+static void start_at_m1(void)
+{
+	CHECK_EQ(M1->ops->attach(M1->inst, &MN, 1, LL, 6, DMM_ATT_80211, T), 0);
+	run(10 * DMM_MSEC);
+	CHECK(entry(M1) && entry(M1)->state == DMM_BUL_REGISTERED);
+}
+
+/* §4.1 Figure 2: the PBU when the MN arrives (step k after h); the downlink comes through the PMAG. */
+static void t_predictive(void)
+{
+	struct dmm_prefix hnp;
+	const struct dmm_intent *in;
+
+	setup(true, false);
+	start_at_m1();
+	hnp = entry(M1)->hnp[0];
+	/* Step b-c: the handover indication; the HI carries the context. */
+	CHECK_EQ(dmm_mag_handover(M1->inst, &MN, &M2->addr, T), 0);
+	CHECK_EQ(dmm_mag_handover(M1->inst, &MN, &M2->addr, T), DMM_ERR_EXISTS);
+	CHECK_EQ(M1->sent[DMM_MH_HI], 1);
+	run(1 * DMM_MSEC);
+	/* Step d at the NMAG: prepared, tunnel accepted, downlink buffered, no PBU yet. */
+	CHECK(entry(M2) && entry(M2)->n_hnp == 1 && dmm_prefix_eq(&entry(M2)->hnp[0], &hnp));
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_DECAP, &M1->addr) != NULL);
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, NULL) != NULL);
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_DELIVER, NULL) == NULL);
+	CHECK(live(M2, DMM_FM_SRC, DMM_FM_ENCAP, NULL) == NULL); /* no access link to send from yet */
+	CHECK_EQ(M2->sent[DMM_MH_HACK], 1);
+	CHECK_EQ(M2->sent[DMM_MH_BU], 0);
+	run(1 * DMM_MSEC);
+	/* The PMAG delivers while the MN is still here. */
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_DELIVER, NULL) != NULL);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, NULL) == NULL);
+	run(5 * DMM_MSEC);
+	CHECK_EQ(M2->nreg, 0);
+	/* Step f: the MN leaves; the downlink goes into the tunnel, no de-registration. */
+	CHECK_EQ(M1->ops->detach(M1->inst, &MN, T), 0);
+	in = live(M1, DMM_FM_DST, DMM_FM_ENCAP, &M2->addr);
+	CHECK(in && dmm_prefix_eq(&in->prefix, &hnp));
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_DELIVER, NULL) == NULL);
+	run(2 * DMM_MSEC);
+	CHECK_EQ(M1->sent[DMM_MH_BU], 1);
+	/* Step h-i, k: the MN attaches; delivery replaces the buffer, then the PBU (HI 3, the HNP). */
+	CHECK_EQ(M2->ops->attach(M2->inst, &MN, 7, LL, 6, DMM_ATT_80211, T), 0);
+	in = live(M2, DMM_FM_DST, DMM_FM_DELIVER, NULL);
+	CHECK(in && in->link == 7 && dmm_prefix_eq(&in->prefix, &hnp));
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, NULL) == NULL);
+	in = live(M2, DMM_FM_SRC, DMM_FM_ENCAP, &LMA->addr);
+	CHECK(in && in->link == 7);
+	CHECK_EQ(M2->sent[DMM_MH_BU], 1);
+	run(5 * DMM_MSEC);
+	/* Step l: registered with the same prefix, advertised on the MN's link. */
+	CHECK(entry(M2)->state == DMM_BUL_REGISTERED && dmm_prefix_eq(&entry(M2)->hnp[0], &hnp));
+	CHECK(M2->nreg == 1 && M2->reg_link == 7);
+	CHECK_EQ(ctr(M2)->predictive, 1);
+	/* The hold ends: HI Code 2, the PMAG lets the entry go, the NMAG drops its end. */
+	run(1100 * DMM_MSEC);
+	CHECK(entry(M1) == NULL);
+	CHECK_EQ(M1->nlive, 0);
+	CHECK_EQ(M1->sent[DMM_MH_BU], 1);
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_DECAP, &M1->addr) == NULL);
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_DELIVER, NULL) != NULL);
+	CHECK(entry(M2)->state == DMM_BUL_REGISTERED);
+	CHECK_EQ(ctr(M1)->hi_sent, 2);
+	CHECK_EQ(ctr(M1)->forwarded_out, 1);
+	teardown();
+}
+
+/* fho.early_reg: the NMAG registers before the MN arrives and buffers what the LMA sends it. */
+static void t_predictive_early(void)
+{
+	EARLY = true;
+	setup(true, false);
+	EARLY = false;
+	start_at_m1();
+	CHECK_EQ(dmm_mag_handover(M1->inst, &MN, &M2->addr, T), 0);
+	run(10 * DMM_MSEC);
+	CHECK_EQ(M2->sent[DMM_MH_BU], 1);
+	CHECK(entry(M2) && entry(M2)->state == DMM_BUL_REGISTERED);
+	CHECK_EQ(M2->nreg, 0); /* no link: nothing advertised */
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, NULL) != NULL);
+	/* The LMA's BRI does not end the PMAG's part. */
+	CHECK(entry(M1) != NULL && live(M1, DMM_FM_DST, DMM_FM_DELIVER, NULL) != NULL);
+	CHECK_EQ(M1->ops->detach(M1->inst, &MN, T), 0);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, &M2->addr) != NULL);
+	CHECK_EQ(M2->ops->attach(M2->inst, &MN, 7, LL, 6, DMM_ATT_80211, T), 0);
+	CHECK(M2->nreg == 1 && M2->reg_link == 7);
+	CHECK_EQ(M2->sent[DMM_MH_BU], 1); /* no second PBU */
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_DELIVER, NULL) != NULL);
+	run(1100 * DMM_MSEC);
+	CHECK(entry(M1) == NULL);
+	teardown();
+}
+
+/* §4.1 Figure 3. */
+static void t_reactive(void)
+{
+	struct dmm_prefix hnp;
+	const struct dmm_intent *in;
+
+	setup(true, true);
+	start_at_m1();
+	hnp = entry(M1)->hnp[0];
+	/* The MN leaves: the PMAG holds its downlink, no de-registration. */
+	CHECK_EQ(M1->ops->detach(M1->inst, &MN, T), 0);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_BUFFER, NULL) != NULL);
+	CHECK_EQ(M1->sent[DMM_MH_BU], 1);
+	run(20 * DMM_MSEC);
+	/* It appears at the NMAG: HI with a Context Request, no PBU yet. */
+	CHECK_EQ(M2->ops->attach(M2->inst, &MN, 3, LL, 6, DMM_ATT_80211, T), 0);
+	CHECK_EQ(M2->sent[DMM_MH_HI], 1);
+	CHECK_EQ(M2->sent[DMM_MH_BU], 0);
+	run(1 * DMM_MSEC);
+	/* Steps d-e at the PMAG: the context goes back, the buffer into the tunnel. */
+	CHECK_EQ(M1->sent[DMM_MH_HACK], 1);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, &M2->addr) != NULL);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_BUFFER, NULL) == NULL);
+	run(1 * DMM_MSEC);
+	/* At the NMAG: the PMAG's HNP, its tunnel accepted, delivered at once, then the PBU. */
+	CHECK(entry(M2) && entry(M2)->n_hnp == 1 && dmm_prefix_eq(&entry(M2)->hnp[0], &hnp));
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_DECAP, &M1->addr) != NULL);
+	in = live(M2, DMM_FM_DST, DMM_FM_DELIVER, NULL);
+	CHECK(in && in->link == 3);
+	CHECK_EQ(M2->sent[DMM_MH_BU], 1);
+	run(5 * DMM_MSEC);
+	/* The LMA kept the prefix (a handoff, not a new session). */
+	CHECK(entry(M2)->state == DMM_BUL_REGISTERED && dmm_prefix_eq(&entry(M2)->hnp[0], &hnp));
+	CHECK(M2->nreg == 1 && M2->reg_link == 3);
+	CHECK_EQ(ctr(M2)->reactive, 1);
+	run(1100 * DMM_MSEC);
+	CHECK(entry(M1) == NULL);
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_DECAP, &M1->addr) == NULL);
+	teardown();
+}
+
+/* The fallbacks: no HAck (predictive), nobody holds the context (reactive), hold without HI. */
+static void t_fallbacks(void)
+{
+	/* Predictive, the NMAG's HAcks lost: the PMAG delivers again after hi_wait. */
+	setup(true, false);
+	start_at_m1();
+	M2->drop_hack = true;
+	CHECK_EQ(dmm_mag_handover(M1->inst, &MN, &M2->addr, T), 0);
+	run(300 * DMM_MSEC);
+	CHECK_EQ(ctr(M1)->no_answer, 1);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_DELIVER, NULL) != NULL);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, NULL) == NULL);
+	teardown();
+
+	/* Reactive, an MN nobody knows: the neighbour answers 131 and the plain PBU follows. */
+	setup(true, true);
+	CHECK_EQ(M2->ops->attach(M2->inst, &MN, 3, LL, 6, DMM_ATT_80211, T), 0);
+	run(10 * DMM_MSEC);
+	CHECK_EQ(M1->sent[DMM_MH_HACK], 1);
+	CHECK(entry(M2) && entry(M2)->state == DMM_BUL_REGISTERED);
+	CHECK_EQ(M2->nreg, 1);
+	teardown();
+
+	/* Reactive PMAG, no NMAG asks: the plain de-registration when the hold ends. */
+	setup(true, true);
+	start_at_m1();
+	CHECK_EQ(M1->ops->detach(M1->inst, &MN, T), 0);
+	run(900 * DMM_MSEC);
+	CHECK_EQ(M1->sent[DMM_MH_BU], 1);
+	run(200 * DMM_MSEC);
+	CHECK_EQ(M1->sent[DMM_MH_BU], 2);
+	CHECK(entry(M1) == NULL);
+	teardown();
+
+	/* Fast handover off: HI answered 129, dmm_mag_handover() refused, plain detach. */
+	setup(false, false);
+	start_at_m1();
+	CHECK_EQ(dmm_mag_handover(M1->inst, &MN, &M2->addr, T), DMM_ERR_INVAL);
+	CHECK_EQ(M1->ops->detach(M1->inst, &MN, T), 0);
+	CHECK_EQ(M1->sent[DMM_MH_BU], 2);
+	run(10 * DMM_MSEC);
+	teardown();
+}
+
+/* HI and HAck the MAG must not act on (§6.1: P, MN-ID). */
+static void t_bad_hi(void)
+{
+	uint8_t buf[128];
+	struct dmm_mh_msg m;
+	struct dmm_addr from;
+	int n;
+
+	setup(true, false);
+	from = M1->addr;
+	dmm_mh_init(&m, DMM_MH_HI); /* no P, no MN-ID: RFC 5568's HI */
+	m.u.hi.seq = 5;
+	n = dmm_mh_encode(buf, sizeof(buf), &m);
+	CHECK(n > 0);
+	M2->ops->recv(M2->inst, &from, &M2->addr, buf, (size_t)n, T);
+	m.u.hi.flags = DMM_HI_P; /* P but no MN-ID */
+	n = dmm_mh_encode(buf, sizeof(buf), &m);
+	M2->ops->recv(M2->inst, &from, &M2->addr, buf, (size_t)n, T);
+	CHECK_EQ(ctr(M2)->hi_bad, 2);
+	CHECK_EQ(M2->sent[DMM_MH_HACK], 0);
+	/* A HAck for no HI of ours. */
+	dmm_mh_init(&m, DMM_MH_HACK);
+	m.u.hi.flags = DMM_HACK_P;
+	dmm_mh_add_opt(&m, DMM_OPT_MNID)->u.mnid.subtype = DMM_MNID_EUI48;
+	m.opts[0].u.mnid.id.len = 6;
+	memcpy(m.opts[0].u.mnid.id.b, LL, 6);
+	n = dmm_mh_encode(buf, sizeof(buf), &m);
+	M2->ops->recv(M2->inst, &from, &M2->addr, buf, (size_t)n, T);
+	CHECK(entry(M2) == NULL);
+	CHECK_EQ(M2->nlive, 0);
+	teardown();
+}
+
+int main(void)
+{
+	t_predictive();
+	t_predictive_early();
+	t_reactive();
+	t_fallbacks();
+	t_bad_hi();
+	return check_report("test_mag_fho");
+}
