@@ -14,7 +14,8 @@
  * kept in user space (table.c); the map holds the best of them (lowest
  * precedence, then the newest), as the other backends keep one route
  * per destination. Installing an intent is one map update (and the
- * reset of its counters); nothing else changes in the kernel.
+ * reset of its counters); a DST intent's prefix also gets a route
+ * (route.c), for the packets this node sends itself.
  *
  * On the wire: the bytes of the user backend. Outer source cfg.local,
  * destination the peer, traffic class and flow label 0, hop limit 64,
@@ -40,8 +41,10 @@
  * destination (bpf_redirect_neigh: the destination is the neighbour),
  * else along the FIB; the stack gets it when the FIB does not forward it.
  * DELIVER also applies to packets that arrive unencapsulated. Packets
- * this node sends itself do not pass an ingress hook: DELIVER and DST
- * intents do not apply to them (the kernel backend's routes would).
+ * this node sends itself pass no ingress hook: the route of their DST
+ * prefix takes them, with the program dmm_local at its transmit (route.c).
+ * Between veths whose peer is in another namespace the program redirects
+ * to the peer's receive path (bpf_redirect_peer, tc.c's veth_peer map).
  *
  * BUFFER drops and counts, like the kernel backend's blackhole route: a
  * packet store in the program would need a copy to user space per packet.

@@ -26,8 +26,8 @@
  *      step 3 is read and written back, then the flush route goes.
  * The only packets that may be overtaken are those in the device's queue
  * at step 3 and not yet read, a window of one netlink round trip.
- * The hop limit a packet lost on the way into the device is given back
- * when it is written out again, so buffering costs it no hop.
+ * A buffered packet costs one hop more (the kernel forwards it twice);
+ * should a flush route be missing, the hop limit ends the packet's loop.
  *
  * Memory: one pool of fixed-size packets, allocated at open and touched
  * only as packets are held (a bump index before the free list), so the
@@ -311,11 +311,13 @@ int kdp_hold_start(struct kdp_hold *h, uint32_t id, const struct dmm_prefix *p)
 
 /* ---- the device ---- */
 
-/* Write pkt back to the device, the hop limit it lost on the way in given back. */
-static bool write_back(struct kdp_hold *h, uint8_t *pkt, size_t len)
+/*
+ * Write pkt back to the device. The hop limit it lost on the way in is
+ * not given back: should the flush route be missing, the packet comes
+ * back to the device, and the hop limit ends the loop.
+ */
+static bool write_back(struct kdp_hold *h, const uint8_t *pkt, size_t len)
 {
-	if (len >= 40 && pkt[7] < 255)
-		pkt[7]++;
 	return write(h->fd, pkt, len) == (ssize_t)len;
 }
 
