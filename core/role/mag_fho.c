@@ -26,10 +26,12 @@
  *     NMAG's HI. That HI {P F} gets HAck {U P F, Code 6} with the context
  *     and the buffer goes into the tunnel (P_FORWARD). No HI in time: the
  *     plain de-registration (RFC 5213 §6.9.1.4).
- *   P_FORWARD ends with the hold timer: HI {P F, Code 2} ("forwarding
- *     done", §4.1) tells the NMAG to drop its end of the tunnel, and the
- *     entry goes without a de-registration: the binding is the NMAG's now.
- *     A BRI from the LMA meanwhile is answered and the forwarding goes on.
+ *   P_FORWARD ends with the hold timer after the LMA's BRI (RFC 5846: the
+ *     binding moved to the NMAG; without one, mn_wait after the MN left):
+ *     HI {P F, Code 2} ("forwarding done", §4.1) tells the NMAG to drop its
+ *     end of the tunnel, and the entry goes without a de-registration: the
+ *     binding is the NMAG's now. The BRI is answered and the forwarding
+ *     goes on until then.
  *   NMAG, predictive: an HI with HNPs creates the entry without an access
  *     link, accepts the PMAG's tunnel, buffers the downlink and answers
  *     HAck {P, U F echoed, Code 5} -> N_WAIT_MN, timer mn_wait. The MN's
@@ -333,6 +335,8 @@ static void pmag_give(struct dmm_mag *mag, const struct dmm_addr *src, const str
 			flags |= DMM_HACK_U; /* what was buffered follows */
 		flags |= DMM_HACK_F;
 		f->peer = *src;
+		if (!f->gone)
+			f->gone_at = now;
 		f->gone = true; /* the MN is at the NMAG, whether or not its detach was seen here */
 		bulc_timers_detached(&mag->cl, e);
 		set_fho(mag, e, FHO_P_FORWARD, "the NMAG asked (RFC 5949 §4.1 Figure 3)");
@@ -537,11 +541,13 @@ bool mag_fho_detached(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t n
 	switch (f->state) {
 	case FHO_P_HI_SENT:
 		f->gone = true;
+		f->gone_at = now;
 		reinstall(mag, e, now); /* buffered until the HAck */
 		return true;
 	case FHO_P_FORWARD:
 		/* §4.1 step f: from now on the downlink goes into the tunnel, for hold. */
 		f->gone = true;
+		f->gone_at = now;
 		bulc_timers_detached(&mag->cl, e);
 		reinstall(mag, e, now);
 		arm(mag, e, now + hold_of(mag));
@@ -555,6 +561,7 @@ bool mag_fho_detached(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t n
 		    !e->n_hnp)
 			return false;
 		f->gone = true;
+		f->gone_at = now;
 		bulc_timers_detached(&mag->cl, e);
 		set_fho(mag, e, FHO_P_BUFFER, "MN left: downlink held for the NMAG (RFC 5949 §4.1 Figure 3)");
 		reinstall(mag, e, now);
@@ -567,11 +574,14 @@ bool mag_fho_detached(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t n
 
 bool mag_fho_revoked(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	uint8_t s = mag_bx(mag, e)->fho.state;
+	struct mag_fho *f = &mag_bx(mag, e)->fho;
 
 	(void)now;
 	/* The NMAG's registration moved the binding; the tunnel carries what is still on its way here. */
-	return s == FHO_P_FORWARD || s == FHO_P_HI_SENT;
+	if (f->state != FHO_P_FORWARD && f->state != FHO_P_HI_SENT)
+		return false;
+	f->revoked = true;
+	return true;
 }
 
 void mag_fho_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now)
@@ -600,6 +610,15 @@ void mag_fho_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now)
 			/* The MN never left: no handover after all; it is served here as before. */
 			set_fho(mag, e, FHO_NONE, "the MN did not leave");
 			reinstall(mag, e, now);
+			break;
+		}
+		/*
+		 * The LMA has not moved the binding yet (no BRI: the NMAG's PBU
+		 * is being retransmitted): its downlink still comes here, so the
+		 * tunnel stays, up to mn_wait after the MN left.
+		 */
+		if (!f->revoked && now - f->gone_at < mn_wait_of(mag)) {
+			arm(mag, e, now + hold_of(mag));
 			break;
 		}
 		/* §4.1: forwarding done; the binding is the NMAG's, so no de-registration. */

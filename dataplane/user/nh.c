@@ -120,7 +120,8 @@ const struct sockaddr_ll *dpu_nh_get(struct dpu_worker *w, const struct dmm_addr
 	if (w->pkt < 0 || !w->nl)
 		return NULL;
 	for (int i = 0; i < 16; i += 4)
-		h ^= (uint32_t)peer->b[i] << 24 | (uint32_t)peer->b[i + 1] << 16 | peer->b[i + 2] << 8 | peer->b[i + 3];
+		h ^= (uint32_t)peer->b[i] << 24 | (uint32_t)peer->b[i + 1] << 16 | peer->b[i + 2] << 8 |
+		     peer->b[i + 3];
 	e = &w->nh[(h ^ (h >> 16)) % DPU_NH_SLOTS];
 	if (!w->now)
 		w->now = now_ns();

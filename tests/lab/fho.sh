@@ -51,7 +51,7 @@ lab_config() {
 	nb=$(for m in mag1 mag2 mag3; do [[ $m != "$node" ]] && echo "\"${ADDR[$m]}\""; done | paste -sd,)
 	fig4_lab_config "$@" | jq --argjson nb "[$nb]" \
 		'."dmm:node".mag["fast-handover"] = {"enabled": true, "reactive": true, "hold": 300,
-		 "hi-wait": 100, "neighbours": $nb}'
+		 "hi-wait": 500, "neighbours": $nb}'
 }
 
 lab_init "fho-$DP"
