@@ -495,7 +495,7 @@ struct emu_reloc {
 	struct emu_route *rt;
 	uint32_t nrt;
 	size_t rt_cap;
-	uint64_t announces, withdrawals, route_changes, taken_over;
+	uint64_t announces, withdrawals, route_changes, taken_over, drained;
 	double tun_sum[2]; /* tunnels crossed by delivered downlink packets of new [0] and old [1] sessions */
 	uint64_t tun_n[2];
 	uint32_t at_risk, resumed, at_risk_routed, resumed_routed;

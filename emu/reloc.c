@@ -48,6 +48,36 @@ static int dur(json_t *o, const char *key, dmm_time_t *out)
 	return json_is_string(v) ? emu_parse_duration(json_string_value(v), out) : -1;
 }
 
+/* Events {"at": T, "drain": "MAAR"}: the CMD relocates what that MAAR anchors (dmmctl drain). */
+static int load_drains(struct emu *e, json_t *ev, char *err, size_t errlen)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(ev, i, v)
+	{
+		json_t *d = json_object_get(v, "drain");
+		struct emu_node *n = json_is_string(d) ? emu_node_by_name(e, json_string_value(d)) : NULL;
+		dmm_time_t at = DMM_TIME_NEVER;
+		struct emu_event x;
+
+		if (!d)
+			continue;
+		if (!n || n->kind != EMU_MAAR || e->cmd_idx == NONE || dur(v, "at", &at) ||
+		    at == DMM_TIME_NEVER) {
+			snprintf(err, errlen, "events[%zu].drain: must name a maar, with a time \"at\"", i);
+			return -1;
+		}
+		memset(&x, 0, sizeof(x));
+		x.type = EV_ROUTE;
+		x.node = n->idx;
+		x.mn = 4;
+		if (emu_schedule(&e->eng, at, &x))
+			return -1;
+	}
+	return 0;
+}
+
 int emu_reloc_load(struct emu *e, void *root, int force, char *err, size_t errlen)
 {
 	json_t *o = json_object_get(root, "relocation");
@@ -72,7 +102,7 @@ int emu_reloc_load(struct emu *e, void *root, int force, char *err, size_t errle
 		snprintf(err, errlen, "relocation: convergence, relocate_after, survival_window: durations");
 		return -1;
 	}
-	return 0;
+	return load_drains(e, json_object_get(root, "events"), err, errlen);
 }
 
 static bool same(const struct dmm_prefix *a, const struct dmm_prefix *b)
@@ -216,6 +246,17 @@ static void routed(struct emu *e, const struct emu_event *ev, const struct dmm_p
 	emu_role_after_input(e, n);
 }
 
+/* A drain event: relocation on, the CMD moves every prefix n anchors to its MN's S-MAAR. */
+static void drain(struct emu *e, struct emu_node *n)
+{
+	struct emu_node *cmd = &e->nodes[e->cmd_idx];
+
+	if (!e->reloc.on || !cmd->cmd || cmd->dead)
+		return;
+	e->reloc.drained += dmm_cmd_drain(cmd->cmd, &n->addr, e->eng.now);
+	emu_role_after_input(e, cmd);
+}
+
 void emu_on_route(struct emu *e, const struct emu_event *ev)
 {
 	struct dmm_prefix p = {.addr = ev->u.pkt.dst, .len = (uint8_t)ev->gen};
@@ -223,6 +264,10 @@ void emu_on_route(struct emu *e, const struct emu_event *ev)
 	uint32_t before = route_of(e, &p), after;
 	bool announced;
 
+	if (ev->mn == 4) {
+		drain(e, &e->nodes[ev->node]);
+		return;
+	}
 	if (ev->mn >= 2) {
 		routed(e, ev, &p);
 		return;
@@ -313,7 +358,8 @@ json_t *emu_reloc_json(struct emu *e)
 			tmax = e->tunnels.v[i];
 	}
 	return json_pack(
-		"{s:b,s:f,s:f,s:{s:I,s:f,s:f,s:f},s:{s:I,s:f,s:f},s:{s:f,s:f,s:I},s:{s:I,s:I,s:I,s:I,s:I},"
+		"{s:b,s:f,s:f,s:{s:I,s:f,s:f,s:f},s:{s:I,s:f,s:f},s:{s:f,s:f,s:I},s:{s:I,s:I,s:I,s:I,s:I,s:I}"
+		","
 		"s:{s:I,s:I,s:I,s:I,s:f,s:f},s:{s:I,s:I,s:I}}",
 		"on", r->on, "convergence_s", r4((double)r->convergence / 1e9), "relocate_after_s",
 		r4(r->on ? (double)r->after / 1e9 : 0), "old_sessions", "packets", (json_int_t)o->n,
@@ -325,8 +371,8 @@ json_t *emu_reloc_json(struct emu *e)
 		"max", tmax, "end", (json_int_t)e->encap_now, "signalling", "mobility_header",
 		(json_int_t)e->mh_total, "announcements", (json_int_t)r->announces, "withdrawals",
 		(json_int_t)r->withdrawals, "route_changes", (json_int_t)r->route_changes, "relocations",
-		(json_int_t)r->taken_over, "failure", "sessions_at_risk", (json_int_t)r->at_risk,
-		"sessions_survived", (json_int_t)r->resumed, "still_routed_to_it",
+		(json_int_t)r->taken_over, "drained", (json_int_t)r->drained, "failure", "sessions_at_risk",
+		(json_int_t)r->at_risk, "sessions_survived", (json_int_t)r->resumed, "still_routed_to_it",
 		(json_int_t)r->at_risk_routed, "still_routed_survived", (json_int_t)r->resumed_routed,
 		"interruption_mean_s", r4(per(r->gap_sum, r->resumed_routed)), "interruption_max_s",
 		r4(r->gap_max), "downlink", "sent", (json_int_t)e->dl.sent, "delivered",
@@ -361,6 +407,7 @@ static const struct {
 	{"signalling: route announcements", "signalling.announcements"},
 	{"signalling: route withdrawals", "signalling.withdrawals"},
 	{"relocations", "signalling.relocations"},
+	{"relocations started by a drain", "signalling.drained"},
 	{"failure: sessions at risk", "failure.sessions_at_risk"},
 	{"failure: sessions that survived", "failure.sessions_survived"},
 	{"failure: of them, still routed to it", "failure.still_routed_to_it"},

@@ -797,6 +797,9 @@ static int load_events(struct emu *e, struct load *ld)
 		struct emu_node *n = ks ? emu_node_by_name(e, ks) : NULL;
 		dmm_time_t at = DMM_TIME_NEVER;
 
+		if (!ks && get_string(v, "drain"))
+			continue; /* reloc.c */
+
 		if (!n || !emu_is_role(n->kind))
 			return fail(ld, "events[%zu].kill: must name an lma, mag, maar or cmd", i);
 		if (get_duration(v, "at", &at) || at == DMM_TIME_NEVER)

@@ -29,7 +29,8 @@
 #       relocation takes old sessions out of the tunnels (stretch), the old
 #       anchors release what they handed over, and with relocation on every
 #       session on a killed anchor's prefix survives, re-anchored within the
-#       heartbeat bound plus the routing convergence.
+#       heartbeat bound plus the routing convergence; a drained MAAR can
+#       be stopped with nothing left on it.
 #
 # usage: tests/emu/run.sh build/dmm-emu
 set -u
@@ -248,6 +249,15 @@ check "reloc late: sessions still on the dead anchor" "$f" '.relocation.failure.
 check "reloc late: all re-anchored and alive" "$f" '.relocation.failure.still_routed_survived == .relocation.failure.still_routed_to_it'
 # heartbeat 1 s, 2 missing allowed: detection within 1 s x (2 + 2) + path delays, then 200 ms convergence
 check "reloc late: interruption within detection + convergence" "$f" '.relocation.failure.interruption_max_s <= 4 + 0.2 + 2 * .max_role_path_delay_ms / 1000 + 0.1 and .relocation.failure.interruption_mean_s >= 2'
+# Maintenance: MAAR1 drained at 27 s, then stopped at 30 s: nothing is left on it, nothing lost.
+jq '.events = [{"at": "27s", "drain": "MAAR1"}, {"at": "30s", "kill": "MAAR1"}]' "$tmp/reloc-late-scen.json" >"$tmp/reloc-drain-scen.json"
+run "$tmp/reloc-drain.json" --relocation on "$tmp/reloc-drain-scen.json"
+f=$tmp/reloc-drain.json
+check "reloc drain: the drain relocated prefixes" "$f" '.relocation.signalling.drained > 0'
+check "reloc drain: every session at risk survives, none was still on MAAR1" "$f" '.relocation.failure.sessions_at_risk > 0 and .relocation.failure.sessions_survived == .relocation.failure.sessions_at_risk and .relocation.failure.still_routed_to_it == 0'
+check "reloc drain: no downlink packet finds no intent" "$f" '.relocation.downlink.lost_no_intent == 0'
+jq '.events = [{"at": "27s", "drain": "CN1"}]' "$reloc" >"$tmp/reloc-bad.json"
+if "$emu" "$tmp/reloc-bad.json" 2>&1 | grep -q 'drain: must name a maar'; then ok; else bad "a drain of a non-MAAR was not refused"; fi
 if "$emu" --relocation sideways "$reloc" >/dev/null 2>&1; then bad "--relocation: a bad mode was accepted"; else ok; fi
 if "$emu" --relocation compare "$top/tests/emu/dmm-small.json" >/dev/null 2>&1; then bad "--relocation compare without \"relocation\" was accepted"; else ok; fi
 
