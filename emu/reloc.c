@@ -185,9 +185,11 @@ static void on_anchored(void *ctx, const struct dmm_prefix *p, bool up, bool tak
 	struct emu *e = n->emu;
 	struct emu_reloc *r = &e->reloc;
 	struct emu_route *x = find(e, p, n->idx), *b;
+	uint32_t rank;
 
 	if (up && taken_over) {
 		b = best(e, p);
+		rank = (b ? b->rank : 1) + 1; /* before the table may move */
 		if (!x) {
 			struct emu_route *nv =
 				r->nrt == r->rt_cap ? emu_grow(r->rt, &r->rt_cap, sizeof(*nv), 64) : r->rt;
@@ -198,7 +200,7 @@ static void on_anchored(void *ctx, const struct dmm_prefix *p, bool up, bool tak
 			x = &r->rt[r->nrt++];
 			*x = (struct emu_route){.p = *p, .node = n->idx};
 		}
-		x->rank = (b ? b->rank : 1) + 1;
+		x->rank = rank;
 		r->announces++;
 		r->taken_over++;
 		route_event(e, n, p, true);
