@@ -4,8 +4,11 @@
  *
  *   dmm-emu [--seed N] [--format text|json|csv] [--duration D] [--loss P]
  *           [--kill NODE@TIME]... [--handovers] [--compare] [--pmipv6] [--cost] [-v]
- *           [--fho predictive|reactive [--fho-lead D]]
+ *           [--fho predictive|reactive [--fho-lead D]] [--relocation off|on|compare]
  *           SCENARIO.json
+ *
+ * --relocation compare runs a scenario with "relocation" (reloc.c) twice on
+ * the same traces, with relocation off and on, and prints them side by side.
  *
  * --compare runs a scenario with MAARs twice on the same topology, mobility
  * trace and session trace: as DMM (CMD + MAARs) and as centralized PMIPv6

@@ -30,7 +30,10 @@
  *   "sessions": {"interval": {"type": "exponential", "mean": "20s", "min": "0"},
  *                "duration": {"type": "exponential", "mean": "30s", "min": "1s"},
  *                "downlink_pps": 10, "uplink_pps": 2, "packet_size": 500},
- *   "sample": "1s", "compare": true
+ *   "sample": "1s", "compare": true,
+ *   "relocation": {"convergence": "200ms", "relocate_after": "2s", "reanchor_on_failure": true,
+ *                  "survival_window": "5s", "compare": true}   (GAP1-1, reloc.c)
+ *   "events": [{"at": "27s", "drain": "MAAR1"}]                (relocation on)
  *
  * MNs attach to MAARs exactly as to MAGs. A scenario with MAARs runs as
  * DMM (CMD + MAARs) or, for --compare, as centralized PMIPv6 on the same
