@@ -140,31 +140,17 @@ const struct dmm_mh_desc *dmm_mh_msg_descs(size_t *n)
 
 /* --- the generic field walker --- */
 
-/* Wire size of a fixed-size field kind; 0 for the variable ones. */
+/* Wire size of each fixed-size field kind; 0 for the variable ones. */
+static const uint8_t kind_size[] = {
+	[DMM_FK_U8] = 1,    [DMM_FK_U16] = 2,	 [DMM_FK_U32] = 4,     [DMM_FK_U48] = 6,
+	[DMM_FK_U64] = 8,   [DMM_FK_FLAGS8] = 1, [DMM_FK_FLAGS16] = 2, [DMM_FK_RSV8] = 1,
+	[DMM_FK_RSV16] = 2, [DMM_FK_RSV24] = 3,	 [DMM_FK_ADDR] = 16,
+};
+
+/* Wire size of a fixed-size field kind; 0 for the variable ones (and for kinds that do not exist). */
 static size_t fixed_size(uint8_t kind)
 {
-	switch (kind) {
-	case DMM_FK_U8:
-	case DMM_FK_FLAGS8:
-	case DMM_FK_RSV8:
-		return 1;
-	case DMM_FK_U16:
-	case DMM_FK_FLAGS16:
-	case DMM_FK_RSV16:
-		return 2;
-	case DMM_FK_RSV24:
-		return 3;
-	case DMM_FK_U32:
-		return 4;
-	case DMM_FK_U48:
-		return 6;
-	case DMM_FK_U64:
-		return 8;
-	case DMM_FK_ADDR:
-		return 16;
-	default:
-		return 0;
-	}
+	return kind < sizeof(kind_size) ? kind_size[kind] : 0;
 }
 
 /* True when any of p[0..n) is not zero. */
@@ -176,39 +162,19 @@ static bool any_set(const uint8_t *p, size_t n)
 	return false;
 }
 
-/* The bits of a flags field that have no name, i.e. are unassigned (the table lists MSB first). */
-static uint16_t unassigned_bits(const struct dmm_mh_field *f)
-{
-	unsigned nbits = f->kind == DMM_FK_FLAGS8 ? 8 : 16;
-	uint16_t mask = 0;
-
-	if (!f->bits)
-		return 0; /* no names at all: nothing is known about the bits */
-	for (unsigned i = 0; i < nbits; i++)
-		if (!f->bits[i])
-			mask |= (uint16_t)(1u << (nbits - 1 - i));
-	return mask;
-}
-
 /*
- * RFC 6275 §6.1 and every later format: Reserved fields and unassigned
- * flag bits are set to 0 by the sender and ignored by the receiver.
- * Returns DMM_MH_NOTE_RESERVED_BITS when the field at p breaks that.
+ * True when v, a flags field of nbits, has a bit set that has no name,
+ * i.e. is unassigned (the table lists MSB first). Only the bits set are
+ * looked at: a few, where a mask of the unassigned ones would read all.
  */
-static uint16_t reserved_note(const struct dmm_mh_field *f, const uint8_t *p, size_t sz)
+static bool unassigned_set(const struct dmm_mh_field *f, unsigned v, unsigned nbits)
 {
-	switch (f->kind) {
-	case DMM_FK_RSV8:
-	case DMM_FK_RSV16:
-	case DMM_FK_RSV24:
-		return any_set(p, sz) ? DMM_MH_NOTE_RESERVED_BITS : 0;
-	case DMM_FK_FLAGS8:
-		return p[0] & unassigned_bits(f) ? DMM_MH_NOTE_RESERVED_BITS : 0;
-	case DMM_FK_FLAGS16:
-		return dmm_get_u16(p) & unassigned_bits(f) ? DMM_MH_NOTE_RESERVED_BITS : 0;
-	default:
-		return 0;
-	}
+	if (!f->bits)
+		return false; /* no names at all: nothing is known about the bits */
+	for (; v; v &= v - 1)
+		if (!f->bits[nbits - 1 - (unsigned)__builtin_ctz(v)])
+			return true;
+	return false;
 }
 
 /*
@@ -222,24 +188,32 @@ static int get_fields(const struct dmm_mh_desc *d, uint8_t *body, const uint8_t 
 {
 	size_t o = 0;
 
-	for (unsigned i = 0; i < d->nfields; i++) {
-		const struct dmm_mh_field *f = &d->fields[i];
+	/* Locals, not d->: a store through uint8_t * may alias the table, and d-> would be read again. */
+	for (const struct dmm_mh_field *f = d->fields, *end = f + d->nfields; f < end; f++) {
+		const uint8_t kind = f->kind;
 		uint8_t *m = body + f->off;
-		size_t sz = fixed_size(f->kind);
+		size_t sz = fixed_size(kind);
 
 		if (sz && len - o < sz)
 			return short_err;
-		if (sz)
-			*notes |= reserved_note(f, p + o, sz);
-		switch (f->kind) {
+		/*
+		 * RFC 6275 §6.1 and every later format: Reserved fields and
+		 * unassigned flag bits are set to 0 by the sender and ignored
+		 * by the receiver; a field that breaks that is noted.
+		 */
+		switch (kind) {
 		case DMM_FK_U8:
 		case DMM_FK_FLAGS8:
 			*m = p[o];
+			if (kind == DMM_FK_FLAGS8 && unassigned_set(f, p[o], 8))
+				*notes |= DMM_MH_NOTE_RESERVED_BITS;
 			break;
 		case DMM_FK_U16:
 		case DMM_FK_FLAGS16: {
 			uint16_t v = dmm_get_u16(p + o);
 			memcpy(m, &v, sizeof(v));
+			if (kind == DMM_FK_FLAGS16 && unassigned_set(f, v, 16))
+				*notes |= DMM_MH_NOTE_RESERVED_BITS;
 			break;
 		}
 		case DMM_FK_U32: {
@@ -249,14 +223,17 @@ static int get_fields(const struct dmm_mh_desc *d, uint8_t *body, const uint8_t 
 		}
 		case DMM_FK_U48:
 		case DMM_FK_U64: {
-			uint64_t v = f->kind == DMM_FK_U48 ? dmm_get_u48(p + o) : dmm_get_u64(p + o);
+			uint64_t v = kind == DMM_FK_U48 ? dmm_get_u48(p + o) : dmm_get_u64(p + o);
 			memcpy(m, &v, sizeof(v));
 			break;
 		}
 		case DMM_FK_RSV8:
 		case DMM_FK_RSV16:
 		case DMM_FK_RSV24:
-			break; /* RFC 6275 §6.1: reserved fields are ignored on receipt */
+			/* RFC 6275 §6.1: reserved fields are ignored on receipt */
+			if (any_set(p + o, sz))
+				*notes |= DMM_MH_NOTE_RESERVED_BITS;
+			break;
 		case DMM_FK_ADDR:
 			memcpy(m, p + o, 16);
 			break;
@@ -302,11 +279,12 @@ static int fields_size(const struct dmm_mh_desc *d, const uint8_t *body)
 {
 	size_t n = 0;
 
-	for (unsigned i = 0; i < d->nfields; i++) {
-		const struct dmm_mh_field *f = &d->fields[i];
+	/* Locals, not d->: a store through uint8_t * may alias the table, and d-> would be read again. */
+	for (const struct dmm_mh_field *f = d->fields, *end = f + d->nfields; f < end; f++) {
+		const uint8_t kind = f->kind;
 		const uint8_t *m = body + f->off;
 
-		switch (f->kind) {
+		switch (kind) {
 		case DMM_FK_ADDRS:
 			if (body[f->aux] > DMM_MH_MAX_HA_ADDRS)
 				return DMM_ERR_HA_COUNT;
@@ -324,7 +302,7 @@ static int fields_size(const struct dmm_mh_desc *d, const uint8_t *body)
 			break;
 		}
 		default:
-			n += fixed_size(f->kind);
+			n += fixed_size(kind);
 		}
 	}
 	return (int)n;
@@ -335,12 +313,13 @@ static void put_fields(const struct dmm_mh_desc *d, const uint8_t *body, uint8_t
 {
 	size_t o = 0;
 
-	for (unsigned i = 0; i < d->nfields; i++) {
-		const struct dmm_mh_field *f = &d->fields[i];
+	/* Locals, not d->: a store through uint8_t * may alias the table, and d-> would be read again. */
+	for (const struct dmm_mh_field *f = d->fields, *end = f + d->nfields; f < end; f++) {
+		const uint8_t kind = f->kind;
 		const uint8_t *m = body + f->off;
-		size_t sz = fixed_size(f->kind);
+		size_t sz = fixed_size(kind);
 
-		switch (f->kind) {
+		switch (kind) {
 		case DMM_FK_U8:
 		case DMM_FK_FLAGS8:
 			p[o] = *m;
@@ -362,16 +341,20 @@ static void put_fields(const struct dmm_mh_desc *d, const uint8_t *body, uint8_t
 		case DMM_FK_U64: {
 			uint64_t v;
 			memcpy(&v, m, sizeof(v));
-			if (f->kind == DMM_FK_U48)
+			if (kind == DMM_FK_U48)
 				dmm_put_u48(p + o, v);
 			else
 				dmm_put_u64(p + o, v);
 			break;
 		}
-		case DMM_FK_RSV8:
-		case DMM_FK_RSV16:
 		case DMM_FK_RSV24:
-			memset(p + o, 0, sz);
+			p[o + 2] = 0;
+			/* fall through */
+		case DMM_FK_RSV16:
+			p[o + 1] = 0;
+			/* fall through */
+		case DMM_FK_RSV8:
+			p[o] = 0;
 			break;
 		case DMM_FK_ADDR:
 			memcpy(p + o, m, 16);
@@ -391,6 +374,12 @@ static void put_fields(const struct dmm_mh_desc *d, const uint8_t *body, uint8_t
 		}
 		o += sz;
 	}
+}
+
+/* off % x, by a mask where x is a power of two (every alignment the RFCs give is). */
+static size_t align_mod(size_t off, uint8_t x)
+{
+	return (x & (x - 1u)) == 0 ? off & (x - 1u) : off % x;
 }
 
 static uint8_t *msg_body(struct dmm_mh_msg *m)
@@ -421,7 +410,7 @@ static int decode_opt(struct dmm_mh_msg *out, const struct dmm_mh_desc *d, const
 	if (l < d->min_len || l > d->max_len)
 		return DMM_ERR_OPT_LEN;
 	/* RFC 6275 §6.2.1 states alignment as the sender's rule: noted, not refused. */
-	if (!(d->flags & DMM_OPTF_ALIGN_SOFT) && off % d->align_x != d->align_y)
+	if (!(d->flags & DMM_OPTF_ALIGN_SOFT) && align_mod(off, d->align_x) != d->align_y)
 		out->notes |= DMM_MH_NOTE_MISALIGNED;
 	if (!(d->flags & DMM_OPTF_REPEAT) && (seen[t >> 3] & (1u << (t & 7))))
 		return DMM_ERR_OPT_DUP;
@@ -601,7 +590,7 @@ static int encode_opts(uint8_t *buf, size_t cap, size_t *offp, const struct dmm_
 		/* Notes (positive) are accepted: the empty forms of §5.3.6 and what we echo. */
 		if (d->check && (err = d->check(o, msg->type)) < 0)
 			return err;
-		pad = (d->align_y + d->align_x - off % d->align_x) % d->align_x;
+		pad = align_mod(d->align_y + d->align_x - align_mod(off, d->align_x), d->align_x);
 		if ((err = put_pad(buf, cap, off, pad)) != 0)
 			return err;
 		off += pad;

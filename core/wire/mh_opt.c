@@ -523,23 +523,47 @@ static const struct dmm_mh_desc opt_descs[] = {
 enum { NOPT = sizeof(opt_descs) / sizeof(opt_descs[0]) };
 
 /*
- * The decoder's hot path. opt_descs[] is sorted by type (test_mh checks
- * it), so a binary search finds any of the 28 types in at most five steps
- * and no second table has to be kept in step with this one.
+ * The codec's hot path (twice per option: encode and decode): one load
+ * from an index by type, 1 + the entry's position in opt_descs[] or 0 for
+ * none. test_mh checks that the index finds every entry of the table, and
+ * nothing else, so the two cannot drift apart unnoticed.
  */
+static const uint8_t opt_index[256] = {
+	[DMM_OPT_BRA] = 1,
+	[DMM_OPT_ACOA] = 2,
+	[DMM_OPT_NONCE] = 3,
+	[DMM_OPT_BAD] = 4,
+	[DMM_OPT_MNID] = 5,
+	[DMM_OPT_AUTH] = 6,
+	[DMM_OPT_MESGID] = 7,
+	[DMM_OPT_VSM] = 8,
+	[DMM_OPT_HNP] = 9,
+	[DMM_OPT_HI] = 10,
+	[DMM_OPT_ATT] = 11,
+	[DMM_OPT_MNLLID] = 12,
+	[DMM_OPT_LLA] = 13,
+	[DMM_OPT_TIMESTAMP] = 14,
+	[DMM_OPT_RESTART] = 15,
+	[DMM_OPT_CTX_REQ] = 16,
+	[DMM_OPT_LMAA] = 17,
+	[DMM_OPT_MN_LLA_IID] = 18,
+	[DMM_OPT_REDIR_CAP] = 19,
+	[DMM_OPT_REDIRECT] = 20,
+	[DMM_OPT_LOAD] = 21,
+	[DMM_OPT_LMA_UPA] = 22,
+	[DMM_OPT_ANCHORED_PREFIX] = 23,
+	[DMM_OPT_LOCAL_PREFIX] = 24,
+	[DMM_OPT_PREV_MAAR] = 25,
+	[DMM_OPT_SERVING_MAAR] = 26,
+	[DMM_OPT_DLIF_LLA] = 27,
+	[DMM_OPT_DLIF_LL] = 28,
+};
+
 const struct dmm_mh_desc *dmm_mh_opt_desc(uint8_t type)
 {
-	size_t lo = 0, hi = NOPT;
+	unsigned i = opt_index[type];
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (opt_descs[mid].type < type)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < NOPT && opt_descs[lo].type == type ? &opt_descs[lo] : NULL;
+	return i ? &opt_descs[i - 1] : NULL;
 }
 
 const struct dmm_mh_desc *dmm_mh_opt_desc_by_name(const char *name)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Nanoseconds of a monotonic clock. Never wall-clock time. */
 typedef uint64_t dmm_time_t;
@@ -32,13 +33,10 @@ struct dmm_prefix {
 	uint8_t len;
 };
 
-/* True when both addresses are equal. */
+/* True when both addresses are equal (a fixed-size memcmp: two 64-bit compares, no call). */
 static inline bool dmm_addr_eq(const struct dmm_addr *a, const struct dmm_addr *b)
 {
-	for (int i = 0; i < 16; i++)
-		if (a->b[i] != b->b[i])
-			return false;
-	return true;
+	return memcmp(a->b, b->b, 16) == 0;
 }
 
 /* True for ::. */
