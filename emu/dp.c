@@ -485,6 +485,8 @@ void emu_dp_route(struct emu *e, struct emu_node *n, struct emu_pkt *p)
 {
 	struct emu_node *to = emu_node_by_addr(e, &p->dst);
 
+	if (!to && e->reloc.nrt)
+		to = emu_reloc_route(e, &p->dst);
 	if (!to)
 		to = emu_anchor_of(e, &p->dst);
 	if (!to) {
@@ -549,7 +551,10 @@ static void forward(struct emu *e, struct emu_node *n, struct emu_pkt *p)
 			fs(e, p)->lost_no_intent++;
 			return;
 		}
-		if (n->kind == EMU_MAG || (p->in_link && !(n->kind == EMU_MAAR && own_pool(n, &p->src)))) {
+		if (n->kind == EMU_MAG ||
+		    (p->in_link &&
+		     !(n->kind == EMU_MAAR &&
+		       (own_pool(n, &p->src) || (e->reloc.nrt && emu_reloc_announces(e, n, &p->src)))))) {
 			fs(e, p)->lost_no_intent++;
 			return;
 		}
@@ -568,8 +573,11 @@ static void forward(struct emu *e, struct emu_node *n, struct emu_pkt *p)
 		p->odst = e->ia[x->peer].a;
 		p->tunnelled = 1;
 		p->in_link = 0;
+		p->ntun++;
 		if (p->anchor == UINT16_MAX &&
-		    (n->kind == EMU_LMA || (n->kind == EMU_MAAR && own_pool(n, &p->dst))))
+		    (n->kind == EMU_LMA ||
+		     (n->kind == EMU_MAAR &&
+		      (own_pool(n, &p->dst) || (e->reloc.nrt && emu_reloc_announces(e, n, &p->dst))))))
 			p->anchor = (uint16_t)n->idx;
 		travel(e, n->idx, peer->idx, p);
 		return;

@@ -86,6 +86,7 @@ enum emu_ev_type {
 	EV_SESS_DL,    /* the CN of session mn sends the next packet */
 	EV_SESS_UL,    /* session mn sends the next packet */
 	EV_SAMPLE,     /* count the tunnels alive */
+	EV_ROUTE,      /* a prefix's announcement takes effect, or a MAAR sees the route (reloc.c) */
 };
 
 /* A data packet: the inner IPv6 header, and the outer one while tunnelled. */
@@ -103,6 +104,7 @@ struct emu_pkt {
 	uint8_t tunnelled;
 	uint8_t uplink;
 	uint8_t decapped; /* came out of a tunnel at this node */
+	uint8_t ntun;	  /* tunnels entered so far */
 };
 
 struct emu_event {
@@ -419,6 +421,9 @@ struct emu_sess {
 	uint32_t dl_next, ul_next;
 	uint64_t dl_delivered, ul_delivered;
 	bool active;
+	/* relocation (reloc.c): the last downlink delivery; at risk when its anchor died under it */
+	dmm_time_t dl_last, killed_at;
+	bool at_risk, resumed, via_dead;
 };
 
 /* A prefix withdrawn with valid lifetime 0 (GAP2-1), seen by its MN. */
@@ -468,11 +473,41 @@ struct emu_cfg {
 	dmm_time_t sample_every;
 };
 
+/*
+ * GAP1-1 relocation (reloc.c, the scenario's "relocation"): the routing
+ * system carries the prefixes a MAAR took over (dmm_env.anchored). An
+ * announcement or a withdrawal takes effect in the network convergence
+ * after it is made; the network's route for a prefix is then the
+ * effective announcement of highest rank, else the pool that holds it.
+ */
+struct emu_route {
+	struct dmm_prefix p;
+	uint32_t node, rank;
+	bool effective;
+};
+
+struct emu_reloc {
+	bool model;	 /* the scenario has "relocation" and MAARs: the routing system is modelled */
+	bool on;	 /* relocation on: the relocate-after policy and re-anchoring on failure */
+	bool compare;	 /* run with relocation off and on, side by side */
+	bool on_failure; /* re-anchor the prefixes of a MAAR declared down */
+	dmm_time_t convergence, after, window;
+	struct emu_route *rt;
+	uint32_t nrt;
+	size_t rt_cap;
+	uint64_t announces, withdrawals, route_changes, taken_over, drained;
+	double tun_sum[2]; /* tunnels crossed by delivered downlink packets of new [0] and old [1] sessions */
+	uint64_t tun_n[2];
+	uint32_t at_risk, resumed, at_risk_routed, resumed_routed;
+	double gap_sum, gap_max; /* seconds from the last delivery before a kill to the first after */
+};
+
 /* RFC 5949 fast handover between the MAGs (--fho): none, predictive or reactive. */
 enum emu_fho { EMU_FHO_NONE, EMU_FHO_PREDICTIVE, EMU_FHO_REACTIVE };
 
 struct emu {
 	struct emu_engine eng;
+	struct emu_reloc reloc;
 	uint8_t fho;	     /* enum emu_fho */
 	dmm_time_t fho_lead; /* predictive: the handover indication this long before the detach */
 	uint8_t variant;     /* enum emu_variant */
@@ -631,5 +666,22 @@ struct json_t *emu_report_json(struct emu *e, bool list_handovers);
 /* --compare: the distributed run d and the centralized run c side by side. */
 int emu_report_compare(struct emu *d, struct emu *c, FILE *out, enum emu_format fmt);
 void emu_dist_add(struct emu_dist *d, double v);
+
+/* reloc.c */
+/* The "relocation" section of the scenario root (a json_t *); off: the relocation policies off. */
+int emu_reloc_load(struct emu *e, void *root, int force, char *err, size_t errlen);
+/* Node n's env.anchored, when the routing system is modelled. */
+void emu_reloc_env(struct emu *e, struct emu_node *n);
+void emu_on_route(struct emu *e, const struct emu_event *ev);
+/* The node the network routes a to after a takeover, or NULL (then the pool that holds it). */
+struct emu_node *emu_reloc_route(struct emu *e, const struct dmm_addr *a);
+/* Node n anchors a by a takeover (it announces it). */
+bool emu_reloc_announces(const struct emu *e, const struct emu_node *n, const struct dmm_addr *a);
+void emu_reloc_kill(struct emu *e, const struct emu_node *dead);
+void emu_reloc_delivered(struct emu *e, struct emu_sess *s, const struct emu_pkt *p, int cls);
+/* The "relocation" section of the JSON report (a json_t *), or NULL when not modelled. */
+struct json_t *emu_reloc_json(struct emu *e);
+/* Relocation off (a) and on (b), side by side. */
+int emu_report_reloc(struct emu *a, struct emu *b, FILE *out, enum emu_format fmt);
 
 #endif

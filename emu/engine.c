@@ -310,7 +310,7 @@ static int slab_reserve(struct emu_engine *e)
 /* The bytes of an event of this type that carry something: the head, and the part of u it uses. */
 static size_t ev_size(uint8_t type)
 {
-	if (type == EV_PKT)
+	if (type == EV_PKT || type == EV_ROUTE)
 		return offsetof(struct emu_event, u) + sizeof(((struct emu_event *)0)->u.pkt);
 	if (type == EV_MH)
 		return offsetof(struct emu_event, u) + sizeof(((struct emu_event *)0)->u.mh);

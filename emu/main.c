@@ -4,8 +4,11 @@
  *
  *   dmm-emu [--seed N] [--format text|json|csv] [--duration D] [--loss P]
  *           [--kill NODE@TIME]... [--handovers] [--compare] [--pmipv6] [--cost] [-v]
- *           [--fho predictive|reactive [--fho-lead D]]
+ *           [--fho predictive|reactive [--fho-lead D]] [--relocation off|on|compare]
  *           SCENARIO.json
+ *
+ * --relocation compare runs a scenario with "relocation" (reloc.c) twice on
+ * the same traces, with relocation off and on, and prints them side by side.
  *
  * --compare runs a scenario with MAARs twice on the same topology, mobility
  * trace and session trace: as DMM (CMD + MAARs) and as centralized PMIPv6
@@ -31,6 +34,8 @@ static void usage(FILE *f)
 		   "  --kill NODE@TIME    stop an LMA or MAG at TIME, e.g. LMA2@30s (repeatable)\n"
 		   "  --handovers         list every handover\n"
 		   "  --compare           DMM and centralized PMIPv6 on the same traces, side by side\n"
+		   "  --relocation M      off, on or compare (a scenario with \"relocation\"; default: on,\n"
+		   "                      or compare when it says \"compare\": true)\n"
 		   "                      (also the scenario's \"compare\": true)\n"
 		   "  --pmipv6            run a scenario with MAARs as centralized PMIPv6 only\n"
 		   "  --fho MODE          RFC 5949 fast handover between the MAGs: predictive (the\n"
@@ -121,6 +126,9 @@ static void run(struct emu *e)
 		case EV_SAMPLE:
 			emu_on_sample(e);
 			break;
+		case EV_ROUTE:
+			emu_on_route(e, &ev);
+			break;
 		case EV_STOP:
 			return;
 		}
@@ -136,6 +144,7 @@ struct opts {
 	int nk;
 	uint8_t fho;	      /* enum emu_fho */
 	const char *fho_lead; /* NULL: 20ms */
+	int reloc;	      /* --relocation: -1 as the scenario says, 0 off, 1 on */
 };
 
 /* Load, set up and run the scenario as variant; NULL with a message on error. */
@@ -164,6 +173,8 @@ static struct emu *simulate(const struct opts *o, const char *path, int variant,
 		*rc = 2;
 		return NULL;
 	}
+	if (o->reloc == 0)
+		e->reloc.on = false;
 	e->fho = o->fho;
 	e->fho_lead = 20 * DMM_MSEC;
 	if (o->fho_lead && emu_parse_duration(o->fho_lead, &e->fho_lead)) {
@@ -217,6 +228,7 @@ struct args {
 	const char *out_path, *scenario;
 	int variant; /* enum emu_variant */
 	bool list, compare, cost;
+	bool reloc_compare; /* --relocation compare, or the scenario's "relocation": {"compare": true} */
 };
 
 static const struct {
@@ -235,23 +247,33 @@ static int parse_format(const char *s, enum emu_format *fmt)
 	return -1;
 }
 
+/* --relocation off|on|compare (a scenario with "relocation"). */
+static int parse_reloc(const char *s, struct args *a)
+{
+	if (strcmp(s, "off") == 0)
+		a->o.reloc = 0;
+	else if (strcmp(s, "on") == 0)
+		a->o.reloc = 1;
+	else if (strcmp(s, "compare") == 0)
+		a->reloc_compare = true;
+	else {
+		fprintf(stderr, "dmm-emu: --relocation: off, on or compare\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* Parse the command line into a; returns -1 to go on, else the exit code (0 after --help). */
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
-		{"seed", required_argument, NULL, 's'},
-		{"format", required_argument, NULL, 'f'},
-		{"duration", required_argument, NULL, 'd'},
-		{"loss", required_argument, NULL, 'l'},
-		{"kill", required_argument, NULL, 'k'},
-		{"handovers", no_argument, NULL, 'H'},
-		{"compare", no_argument, NULL, 'C'},
-		{"pmipv6", no_argument, NULL, 'P'},
-		{"fho", required_argument, NULL, 'F'},
-		{"fho-lead", required_argument, NULL, 'L'},
-		{"cost", no_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"seed", required_argument, NULL, 's'},	    {"format", required_argument, NULL, 'f'},
+		{"duration", required_argument, NULL, 'd'}, {"loss", required_argument, NULL, 'l'},
+		{"kill", required_argument, NULL, 'k'},	    {"handovers", no_argument, NULL, 'H'},
+		{"compare", no_argument, NULL, 'C'},	    {"pmipv6", no_argument, NULL, 'P'},
+		{"fho", required_argument, NULL, 'F'},	    {"fho-lead", required_argument, NULL, 'L'},
+		{"cost", no_argument, NULL, 'c'},	    {"relocation", required_argument, NULL, 'R'},
+		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 
@@ -306,6 +328,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'L':
 			a->o.fho_lead = optarg;
 			break;
+		case 'R':
+			if (parse_reloc(optarg, a))
+				return 2;
+			break;
 		case 'o':
 			a->out_path = optarg;
 			break;
@@ -348,7 +374,8 @@ static void print_cost(const struct emu *e, const struct emu *c, double cpu)
 
 int main(int argc, char **argv)
 {
-	struct args a = {.o = {.seed = 1, .loss = -1}, .fmt = EMU_FMT_TEXT, .variant = EMU_VAR_NATIVE};
+	struct args a = {
+		.o = {.seed = 1, .loss = -1, .reloc = -1}, .fmt = EMU_FMT_TEXT, .variant = EMU_VAR_NATIVE};
 	struct emu *e, *c = NULL;
 	int rc = parse_args(argc, argv, &a);
 	double t0, c0, wall, cpu;
@@ -367,7 +394,19 @@ int main(int argc, char **argv)
 	e = simulate(&a.o, a.scenario, a.compare ? EMU_VAR_DMM : a.variant, &rc);
 	if (!e)
 		return rc;
-	if ((a.compare || e->cfg.compare) && a.variant != EMU_VAR_PMIP) {
+	if ((a.reloc_compare || (e->reloc.compare && a.o.reloc < 0)) && !a.compare) {
+		if (!e->reloc.model) {
+			fprintf(stderr, "dmm-emu: --relocation compare needs a scenario with MAARs and "
+					"\"relocation\"\n");
+			return 2;
+		}
+		a.reloc_compare = true;
+		a.o.reloc = 0;
+		c = e;
+		e = simulate(&a.o, a.scenario, a.variant, &rc);
+		if (!e)
+			return rc;
+	} else if ((a.compare || e->cfg.compare) && a.variant != EMU_VAR_PMIP) {
 		if (!e->has_dmm) {
 			fprintf(stderr, "dmm-emu: --compare needs a scenario with MAARs and a CMD\n");
 			return 2;
@@ -384,7 +423,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (a.compare)
+	if (a.reloc_compare)
+		emu_report_reloc(e, c, out, a.fmt);
+	else if (a.compare)
 		emu_report_compare(e, c, out, a.fmt);
 	else
 		emu_report(e, out, a.fmt, a.list);

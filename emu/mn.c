@@ -763,6 +763,11 @@ void emu_sess_delivered(struct emu *e, const struct emu_pkt *p, struct emu_node 
 			h->first_rx = e->eng.now;
 		}
 	}
+	if (e->reloc.model) {
+		/* Relocation moves the anchor: the one the packet went through, if any (reloc.c). */
+		a = p->anchor == UINT16_MAX ? g : p->anchor;
+		emu_reloc_delivered(e, s, p, s->attach_seq == m->attach_seq ? 0 : 1);
+	}
 	if (a == UINT32_MAX)
 		return;
 	/* Path stretch: CN -> anchor of the source prefix -> access router, against CN -> access router. */

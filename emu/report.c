@@ -585,6 +585,8 @@ static json_t *build(struct emu *e, bool list_handovers)
 	for (uint32_t i = 0; i < e->nkills; i++)
 		json_array_append_new(kills, kill_json(e, &e->kills[i]));
 	json_object_set_new(root, "kills", kills);
+	if (e->reloc.model)
+		json_object_set_new(root, "relocation", emu_reloc_json(e));
 	free(f.pba.v);
 	free(f.pba_dead.v);
 	free(f.pba_other.v);

@@ -239,6 +239,8 @@ static int create_maar(struct emu *e, struct emu_node *n)
 	cfg.idle_release = e->cfg.idle_release;
 	cfg.idle_check = e->cfg.idle_check;
 	cfg.detach_grace = e->cfg.detach_grace;
+	if (e->reloc.on)
+		cfg.relocate_after = e->reloc.after;
 	hb_cfg(e, n, &cfg.heartbeat_interval, &cfg.missing_heartbeats_allowed);
 	cfg.restart_counter = 1;
 	n->ops = &dmm_maar_ops;
@@ -264,6 +266,7 @@ static int create_cmd(struct emu *e, struct emu_node *n)
 		cfg.max_lifetime_s = e->cfg.lifetime_s;
 	hb_cfg(e, n, &cfg.heartbeat_interval, &cfg.missing_heartbeats_allowed);
 	cfg.restart_counter = 1;
+	cfg.reanchor_on_failure = e->reloc.on && e->reloc.on_failure;
 	n->ops = &dmm_cmd_ops;
 	n->inst = n->cmd = n->ops->create(&n->env, &cfg, e->eng.now);
 	return n->cmd ? 0 : -1;
@@ -336,6 +339,7 @@ int emu_roles_create(struct emu *e)
 		n->env.seed = emu_rng_next(&e->rng);
 		n->env.wall_offset = WALL_OFFSET;
 		n->timer_at = DMM_TIME_NEVER;
+		emu_reloc_env(e, n);
 		switch (n->kind) {
 		case EMU_LMA:
 			rc = create_lma(e, n);
@@ -505,6 +509,8 @@ void emu_on_kill(struct emu *e, const struct emu_event *ev)
 	dead->killed_at = e->eng.now;
 	dead->timer_gen++;
 	k->done = true;
+	if (e->reloc.model)
+		emu_reloc_kill(e, dead);
 	k->mags = calloc(e->nmags, sizeof(*k->mags));
 	k->detected = calloc(e->nmags, sizeof(*k->detected));
 	if (!k->mags || !k->detected)

@@ -30,7 +30,10 @@
  *   "sessions": {"interval": {"type": "exponential", "mean": "20s", "min": "0"},
  *                "duration": {"type": "exponential", "mean": "30s", "min": "1s"},
  *                "downlink_pps": 10, "uplink_pps": 2, "packet_size": 500},
- *   "sample": "1s", "compare": true
+ *   "sample": "1s", "compare": true,
+ *   "relocation": {"convergence": "200ms", "relocate_after": "2s", "reanchor_on_failure": true,
+ *                  "survival_window": "5s", "compare": true}   (GAP1-1, reloc.c)
+ *   "events": [{"at": "27s", "drain": "MAAR1"}]                (relocation on)
  *
  * MNs attach to MAARs exactly as to MAGs. A scenario with MAARs runs as
  * DMM (CMD + MAARs) or, for --compare, as centralized PMIPv6 on the same
@@ -797,6 +800,9 @@ static int load_events(struct emu *e, struct load *ld)
 		struct emu_node *n = ks ? emu_node_by_name(e, ks) : NULL;
 		dmm_time_t at = DMM_TIME_NEVER;
 
+		if (!ks && get_string(v, "drain"))
+			continue; /* reloc.c */
+
 		if (!n || !emu_is_role(n->kind))
 			return fail(ld, "events[%zu].kill: must name an lma, mag, maar or cmd", i);
 		if (get_duration(v, "at", &at) || at == DMM_TIME_NEVER)
@@ -830,6 +836,8 @@ int emu_load(struct emu *e, const char *path, int variant, char *err, size_t err
 		rc = fail(&ld, "%s: the scenario must be a JSON object", path);
 	for (size_t s = 0; !rc && s < sizeof(load_sections) / sizeof(load_sections[0]); s++)
 		rc = load_sections[s](e, &ld);
+	if (!rc)
+		rc = emu_reloc_load(e, ld.root, 1, err, errlen);
 	free(ld.lmas);
 	free(ld.cns);
 	json_decref(ld.root);

@@ -24,7 +24,13 @@
 #       its virtual duration, every handover completes within a bound and
 #       every MN ends attached and registered at its MAG and its LMA;
 #   (j) events far ahead (a fixed 300 s dwell, beyond the calendar
-#       queue's ring): every move happens exactly one dwell after the last.
+#       queue's ring): every move happens exactly one dwell after the last;
+#   (k) anchor relocation (GAP1-1) with the routing system, off and on:
+#       relocation takes old sessions out of the tunnels (stretch), the old
+#       anchors release what they handed over, and with relocation on every
+#       session on a killed anchor's prefix survives, re-anchored within the
+#       heartbeat bound plus the routing convergence; a drained MAAR can
+#       be stopped with nothing left on it.
 #
 # usage: tests/emu/run.sh build/dmm-emu
 set -u
@@ -221,6 +227,39 @@ check "far: two moves per MN, all completed" "$f" '.handovers.count == 400 and .
 check "far: first move 300 s after the start" "$f" '[.handovers.list[] | select(.detach_s >= 300 and .detach_s < 302)] | length == 200'
 check "far: second move 300 s after the first attach" "$f" '[.handovers.list[] | select(.detach_s >= 600.05 and .detach_s < 602.05)] | length == 200'
 check "far: every MN registered at the end" "$f" '.registration.registered_at_mag_and_lma == 200'
+
+# --- (k) relocation off and on, the same traces; MAAR1 killed at 30 s ---
+reloc=$top/emu/scenarios/reloc.json
+run "$tmp/reloc.json" --relocation compare "$reloc"
+f=$tmp/reloc.json
+check "reloc: off relocates nothing" "$f" '.relocation_off.signalling.relocations == 0 and .relocation_off.signalling.announcements == 0'
+check "reloc: on relocates, and old anchors withdraw" "$f" '.relocation_on.signalling.relocations > 20 and .relocation_on.signalling.withdrawals > 10'
+check "reloc: old sessions cross under half the tunnels" "$f" '.relocation_off.old_sessions.tunnels_per_packet > 0.5 and .relocation_on.old_sessions.tunnels_per_packet < 0.5 * .relocation_off.old_sessions.tunnels_per_packet'
+check "reloc: old sessions' extra hops under half" "$f" '.relocation_on.old_sessions.extra_hops_per_packet < 0.5 * .relocation_off.old_sessions.extra_hops_per_packet'
+check "reloc: new sessions never tunnelled" "$f" '.relocation_off.new_sessions.tunnels_per_packet == 0 and .relocation_on.new_sessions.tunnels_per_packet == 0'
+check "reloc: make-before-break, no downlink packet finds no intent" "$f" '.relocation_on.downlink.lost_no_intent == 0'
+check "reloc: fewer tunnels alive at the end" "$f" '.relocation_on.tunnels_alive.end < .relocation_off.tunnels_alive.end'
+check "reloc: off, no session on the killed anchor survives" "$f" '.relocation_off.failure.sessions_at_risk > 0 and .relocation_off.failure.sessions_survived == 0'
+check "reloc: on, every one survives" "$f" '.relocation_on.failure.sessions_at_risk == .relocation_off.failure.sessions_at_risk and .relocation_on.failure.sessions_survived == .relocation_on.failure.sessions_at_risk'
+# Relocation late (12 s): the failure finds the sessions on the dead anchor, and the CMD re-anchors them.
+jq '.relocation.relocate_after = "12s"' "$reloc" >"$tmp/reloc-late-scen.json"
+run "$tmp/reloc-late.json" --relocation on "$tmp/reloc-late-scen.json"
+f=$tmp/reloc-late.json
+check "reloc late: sessions still on the dead anchor" "$f" '.relocation.failure.still_routed_to_it > 0'
+check "reloc late: all re-anchored and alive" "$f" '.relocation.failure.still_routed_survived == .relocation.failure.still_routed_to_it'
+# heartbeat 1 s, 2 missing allowed: detection within 1 s x (2 + 2) + path delays, then 200 ms convergence
+check "reloc late: interruption within detection + convergence" "$f" '.relocation.failure.interruption_max_s <= 4 + 0.2 + 2 * .max_role_path_delay_ms / 1000 + 0.1 and .relocation.failure.interruption_mean_s >= 2'
+# Maintenance: MAAR1 drained at 27 s, then stopped at 30 s: nothing is left on it, nothing lost.
+jq '.events = [{"at": "27s", "drain": "MAAR1"}, {"at": "30s", "kill": "MAAR1"}]' "$tmp/reloc-late-scen.json" >"$tmp/reloc-drain-scen.json"
+run "$tmp/reloc-drain.json" --relocation on "$tmp/reloc-drain-scen.json"
+f=$tmp/reloc-drain.json
+check "reloc drain: the drain relocated prefixes" "$f" '.relocation.signalling.drained > 0'
+check "reloc drain: every session at risk survives, none was still on MAAR1" "$f" '.relocation.failure.sessions_at_risk > 0 and .relocation.failure.sessions_survived == .relocation.failure.sessions_at_risk and .relocation.failure.still_routed_to_it == 0'
+check "reloc drain: no downlink packet finds no intent" "$f" '.relocation.downlink.lost_no_intent == 0'
+jq '.events = [{"at": "27s", "drain": "CN1"}]' "$reloc" >"$tmp/reloc-bad.json"
+if "$emu" "$tmp/reloc-bad.json" 2>&1 | grep -q 'drain: must name a maar'; then ok; else bad "a drain of a non-MAAR was not refused"; fi
+if "$emu" --relocation sideways "$reloc" >/dev/null 2>&1; then bad "--relocation: a bad mode was accepted"; else ok; fi
+if "$emu" --relocation compare "$top/tests/emu/dmm-small.json" >/dev/null 2>&1; then bad "--relocation compare without \"relocation\" was accepted"; else ok; fi
 
 # --- formats and bad input ---
 if "$emu" --format csv "$top/emu/scenarios/fig4.json" 2>/dev/null | head -n 1 | grep -q '^metric,n,min,mean,median,p95,max$'; then ok; else
