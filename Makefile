@@ -288,6 +288,7 @@ $(BUILD)/dmm-emu: $(EMU_OBJ) $(BUILD)/libdmm.a
 
 emu-test: $(BUILD)/dmm-emu
 	@tests/emu/run.sh $(BUILD)/dmm-emu
+	@tests/emu/fho.sh $(BUILD)/dmm-emu
 
 # The build dependencies first (installed as root, else named): a fresh
 # system with only a compiler lacks jansson.h.

@@ -220,27 +220,40 @@ echo "bench-dp: ${SECS}s per figure; load: udp-blast (sendmmsg), iperf3, ping; p
 plain_up
 measure plain
 plain_down
+# Plain forwarding again just before each path (REPLAIN=1, the default):
+# on a shared machine the load moves within a run, and each ratio is to
+# the plain figures measured next to it.
+REPLAIN=${REPLAIN:-1}
 PATHS=plain
+path() { # NAME BACKEND [FILL]
+	if [[ $REPLAIN == 1 ]]; then
+		plain_up
+		measure "plain@$1"
+		plain_down
+	fi
+	dp_up "$2" "${3:-0}" || exit 1
+	measure "$1"
+	dp_down
+	PATHS+=" $1"
+}
 for be in $BACKENDS; do
-	dp_up "$be" || exit 1
-	measure "$be"
-	dp_down
-	PATHS+=" $be"
-	[[ $FILL -gt 0 && " $FILL_BACKENDS " == *" $be "* ]] || continue
-	dp_up "$be" "$FILL" || exit 1
-	measure "$be+$FILL"
-	dp_down
-	PATHS+=" $be+$FILL"
+	path "$be" "$be"
+	[[ $FILL -gt 0 && " $FILL_BACKENDS " == *" $be "* ]] && path "$be+$FILL" "$be" "$FILL"
 done
 
-ratio() { # PATH KEY
-	local v=${R[$1,$2]:-} p=${R[plain,$2]:-}
+ratio() { # PATH KEY: to the plain figure measured next to it
+	local v=${R[$1,$2]:-} p=${R[plain@$1,$2]:-${R[plain,$2]:-}}
 	[[ -n $v && -n $p ]] && awk -v v="$v" -v p="$p" 'BEGIN { if (p > 0) printf "%.2f", v / p; else print "-" }' || echo -
 }
 echo
 echo "| path | UDP 64 B, 1 flow (pps) | ratio | UDP 64 B, 64 flows (pps) | ratio | TCP bulk (Gb/s) | ratio | TCP, core GRO (Gb/s) | ratio | ping RTT (ms) | ratio |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
+rows=
 for p in $PATHS; do
+	[[ $p != plain && -n ${R[plain@$p,udp1]+x} ]] && rows+=" plain@$p"
+	rows+=" $p"
+done
+for p in $rows; do
 	echo "| $p | ${R[$p,udp1]:-?} | $(ratio "$p" udp1) | ${R[$p,udp64]:-?} | $(ratio "$p" udp64) |" \
 		"${R[$p,tcp]:-?} | $(ratio "$p" tcp) | ${R[$p,tcpgro]:-?} | $(ratio "$p" tcpgro) | ${R[$p,rtt]:-?} | $(ratio "$p" rtt) |"
 done

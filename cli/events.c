@@ -59,7 +59,8 @@ static void render(const char *line)
 
 		if (!strcmp(k, "time") || !strcmp(k, "event") || !strcmp(k, "seq"))
 			continue;
-		t = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		t = json_is_string(v) ? strdup(json_string_value(v))
+				      : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 		printf(" %s=%s", k, t ? t : "?");
 		free(t);
 	}

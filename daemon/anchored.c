@@ -64,7 +64,7 @@ static void route_hdr(struct nlmsghdr *nlh, uint32_t table, uint8_t proto, const
 
 struct rank_q {
 	const struct dmm_prefix *p;
-	uint32_t rank;
+	uint32_t table, rank;
 	bool found;
 };
 
@@ -73,43 +73,45 @@ static int rank_cb(const struct nlmsghdr *nlh, void *data)
 	struct rank_q *q = data;
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a;
+	uint32_t table = rtm->rtm_table, prio = 0;
 	bool dst_ok = false;
-	uint32_t prio = 0;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_dst_len != q->p->len)
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET6 || rtm->rtm_dst_len != q->p->len)
 		return MNL_CB_OK;
 	mnl_attr_for_each(a, nlh, sizeof(*rtm))
 	{
-		if (mnl_attr_get_type(a) == RTA_DST && mnl_attr_get_payload_len(a) == 16)
+		if (mnl_attr_get_type(a) == RTA_TABLE && mnl_attr_get_payload_len(a) == 4)
+			table = mnl_attr_get_u32(a);
+		else if (mnl_attr_get_type(a) == RTA_DST && mnl_attr_get_payload_len(a) == 16)
 			dst_ok = memcmp(mnl_attr_get_payload(a), q->p->addr.b, 16) == 0;
 		else if (mnl_attr_get_type(a) == RTA_PRIORITY && mnl_attr_get_payload_len(a) == 4)
 			prio = mnl_attr_get_u32(a);
 	}
-	if (dst_ok) {
+	if (dst_ok && table == q->table) {
 		q->found = true;
 		q->rank = prio;
 	}
 	return MNL_CB_OK;
 }
 
-/* The rank the routed table shows for p (the current anchor's), 0 if none: one FIB lookup. */
+/*
+ * The rank the routed table shows for p (the current anchor's), 0 if
+ * none. IPv6 route lookups ignore RTA_TABLE, so this is a dump of the
+ * IPv6 routes, filtered here: once per take-over, never per message.
+ */
 static uint32_t routed_rank(struct dmmd_anchored *an, const struct dmm_prefix *p)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
-	struct rank_q q = {p, 0, false};
+	struct rank_q q = {p, an->rtable, 0, false};
 
 	if (!an->rtable)
 		return 0;
 	nlh = dmm_nl_msg(buf, RTM_GETROUTE, 0);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET6;
-	rtm->rtm_dst_len = 128;
-	rtm->rtm_flags = RTM_F_FIB_MATCH;
-	mnl_attr_put_u32(nlh, RTA_TABLE, an->rtable);
-	mnl_attr_put(nlh, RTA_DST, 16, p->addr.b);
-	if (dmm_nl_talk(an->nl, nlh, rank_cb, &q) < 0 || !q.found)
+	if (dmm_nl_dump(an->nl, nlh, rank_cb, &q) < 0 || !q.found)
 		return 0;
 	return q.rank;
 }
@@ -135,29 +137,47 @@ void dmmd_anchored_event(struct dmmd_anchored *an, const struct dmm_prefix *p, b
 	rc = dmm_nl_request(an->nl, nlh);
 	if (rc < 0 && !(rc == -ESRCH && !up)) {
 		an->failed++;
-		dmm_logf(&an->d->log, DMM_LOG_ERR, DMM_LC_DP, "anchored table %u: prefix %s %s: %s %s", an->atable,
-			 dmm_prefix_str(p, ps), up ? "not added" : "not removed", strerror(-rc),
+		dmm_logf(&an->d->log, DMM_LOG_ERR, DMM_LC_DP, "anchored table %u: prefix %s %s: %s %s",
+			 an->atable, dmm_prefix_str(p, ps), up ? "not added" : "not removed", strerror(-rc),
 			 dmm_nl_error(an->nl));
 		return;
 	}
 	up ? an->added++ : an->removed++;
-	dmm_logf(&an->d->log, DMM_LOG_INFO, DMM_LC_DP, "anchored table %u: prefix %s %s (rank %u)", an->atable,
-		 dmm_prefix_str(p, ps), up ? "announced" : "withdrawn", up ? rank : 0);
+	dmm_logf(&an->d->log, DMM_LOG_INFO, DMM_LC_DP, "anchored table %u: prefix %s %s (rank %u)",
+		 an->atable, dmm_prefix_str(p, ps), up ? "announced" : "withdrawn", up ? rank : 0);
 }
 
 /* --- leftovers: our routes in the anchored table --- */
 
 struct flush_q {
 	uint8_t proto;
+	uint32_t table;
 	struct dmm_nl_list l;
 };
 
+/* The route's table: RTA_TABLE, else rtm_table. */
+static uint32_t route_table(const struct nlmsghdr *nlh)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	uint32_t table = rtm->rtm_table;
+
+	mnl_attr_for_each(a, nlh, sizeof(*rtm))
+	{
+		if (mnl_attr_get_type(a) == RTA_TABLE && mnl_attr_get_payload_len(a) == 4)
+			table = mnl_attr_get_u32(a);
+	}
+	return table;
+}
+
+/* Dumps are not filtered by the kernel (no strict checking): only ours, in the anchored table. */
 static int flush_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct flush_q *q = data;
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_protocol != q->proto)
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET6 || rtm->rtm_protocol != q->proto ||
+	    route_table(nlh) != q->table)
 		return MNL_CB_OK;
 	return dmm_nl_list_add(&q->l, nlh);
 }
@@ -167,7 +187,7 @@ static void flush(struct dmmd_anchored *an)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = dmm_nl_msg(buf, RTM_GETROUTE, 0);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	struct flush_q q = {an->proto, {0}};
+	struct flush_q q = {an->proto, an->atable, {0}};
 
 	rtm->rtm_family = AF_INET6;
 	rtm->rtm_table = RT_TABLE_UNSPEC;
@@ -229,7 +249,8 @@ static void on_watch(void *ctx, int fd, uint32_t ev)
 	while ((n = mnl_socket_recvfrom(an->watch, an->rx, sizeof(an->rx))) > 0)
 		(void)mnl_cb_run(an->rx, (size_t)n, 0, 0, watch_cb, an);
 	if (n < 0 && errno == ENOBUFS)
-		dmm_logf(&an->d->log, DMM_LOG_WARN, DMM_LC_DP, "routed table %u: route events lost", an->rtable);
+		dmm_logf(&an->d->log, DMM_LOG_WARN, DMM_LC_DP, "routed table %u: route events lost",
+			 an->rtable);
 }
 
 static int open_watch(struct dmmd_anchored *an)
@@ -240,7 +261,8 @@ static int open_watch(struct dmmd_anchored *an)
 	if (!an->watch || mnl_socket_bind(an->watch, 0, MNL_SOCKET_AUTOPID) < 0)
 		return -1;
 	fd = mnl_socket_get_fd(an->watch);
-	if (mnl_socket_setsockopt(an->watch, NETLINK_ADD_MEMBERSHIP, &(int){RTNLGRP_IPV6_ROUTE}, sizeof(int)) < 0 ||
+	if (mnl_socket_setsockopt(an->watch, NETLINK_ADD_MEMBERSHIP, &(int){RTNLGRP_IPV6_ROUTE},
+				  sizeof(int)) < 0 ||
 	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
 		return -1;
 	return dmm_loop_add(an->d->loop, fd, on_watch, an);
@@ -261,14 +283,15 @@ struct dmmd_anchored *dmmd_anchored_open(struct dmmd *d, uint8_t proto)
 	an->proto = proto;
 	an->nl = dmm_nl_open(NETLINK_ROUTE);
 	if (!an->nl || (an->rtable && open_watch(an) < 0)) {
-		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_DP, "anchored/routed tables: netlink: %s", strerror(errno));
+		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_DP, "anchored/routed tables: netlink: %s",
+			 strerror(errno));
 		dmmd_anchored_close(an);
 		return NULL;
 	}
 	if (an->atable)
 		flush(an);
-	dmm_logf(&d->log, DMM_LOG_INFO, DMM_LC_DP, "anchored prefixes in table %u, network routes from table %u",
-		 an->atable, an->rtable);
+	dmm_logf(&d->log, DMM_LOG_INFO, DMM_LC_DP,
+		 "anchored prefixes in table %u, network routes from table %u", an->atable, an->rtable);
 	return an;
 }
 

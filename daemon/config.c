@@ -726,20 +726,22 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 
 /*
  * RFC 5949 fast handover of a MAG ("fast-handover"): enabled, reactive,
- * hold, hi-wait and mn-wait in ms, neighbours (the MAGs an NMAG asks for
+ * early-registration, hold, hi-wait and mn-wait in ms, neighbours (the MAGs an NMAG asks for
  * an unknown MN's context).
  */
 static int parse_fho(struct ctx *c, json_t *o, struct dmm_mag_fho_cfg *f)
 {
-	static const char *const keys[] = {"enabled", "reactive",   "hold", "hi-wait",
-					   "mn-wait", "neighbours", NULL};
+	static const char *const keys[] = {"enabled", "reactive", "early-registration", "hold",
+					   "hi-wait", "mn-wait",  "neighbours",		NULL};
 	json_t *a, *v;
 	size_t i;
 
 	if (!json_is_object(o))
 		return fail(c, NULL, "expected an object");
 	if (only(c, o, keys) < 0 || get_bool(c, o, "enabled", &f->enabled) < 0 ||
-	    get_bool(c, o, "reactive", &f->reactive) < 0 || get_ms(c, o, "hold", &f->hold, 10, 60000) < 0 ||
+	    get_bool(c, o, "reactive", &f->reactive) < 0 ||
+	    get_bool(c, o, "early-registration", &f->early_reg) < 0 ||
+	    get_ms(c, o, "hold", &f->hold, 10, 60000) < 0 ||
 	    get_ms(c, o, "hi-wait", &f->hi_wait, 1, 10000) < 0 ||
 	    get_ms(c, o, "mn-wait", &f->mn_wait, 10, 600000) < 0)
 		return -1;
@@ -840,6 +842,7 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 					   "timestamp-based",
 					   "prefix-valid-lifetime",
 					   "anchored-table", /* docs/dmm-protocol.md §11 */
+					   "relocate-after",
 					   "routed-table",
 					   ACCESS_KEYS,
 					   NULL};
@@ -860,6 +863,7 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_ms(c, o, "detach-grace", &m->detach_grace, 0, 3600000) < 0 ||
 	    get_u32(c, o, "prefix-valid-lifetime", &m->prefix_valid_s, 0, 262140) < 0 ||
 	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 || parse_access(c, o, cfg) < 0 ||
+	    get_ms(c, o, "relocate-after", &m->relocate_after, 0, 86400000) < 0 ||
 	    get_u32(c, o, "anchored-table", &cfg->anchored_table, 0, 0xfffffffeu) < 0 ||
 	    get_u32(c, o, "routed-table", &cfg->routed_table, 0, 0xfffffffeu) < 0)
 		return -1;

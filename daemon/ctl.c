@@ -529,9 +529,10 @@ static json_t *act_relocate(struct dmmd *d, const char *args)
 	rc = dmm_cmd_relocate(d->role, &p, &a, dmm_io_now());
 	d->rearm(d);
 	if (rc == DMM_ERR_INVAL)
-		return json_pack("{s:s}", "error",
-				 "relocate: the prefix is anchored at its MN's serving MAAR already, or --to is "
-				 "not that MAAR");
+		return json_pack(
+			"{s:s}", "error",
+			"relocate: the prefix is anchored at its MN's serving MAAR already, or --to is "
+			"not that MAAR");
 	if (rc < 0)
 		return json_pack("{s:s,s:s}", "error", "relocate: not started", "reason", dmm_strerror(rc));
 	return json_pack("{s:s,s:b}", "prefix", ps, "started", 1);

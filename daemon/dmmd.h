@@ -41,8 +41,8 @@ struct dmmd {
 	struct dmm_log log;
 	int ctl_fd;
 	int sig_fd;
-	struct dmmd_access *access; /* access-side roles only (MAG, MAAR) */
-	struct dmmd_auth *auth;	    /* RFC 4285 associations (daemon/auth.h) */
+	struct dmmd_access *access;	/* access-side roles only (MAG, MAAR) */
+	struct dmmd_auth *auth;		/* RFC 4285 associations (daemon/auth.h) */
 	struct dmmd_anchored *anchored; /* MAAR: anchored and routed tables (daemon/anchored.h), or NULL */
 	/* Operations (daemon/ops.h): sessions and histograms, events, usage records, /metrics. */
 	struct dmmd_obs *obs;

@@ -88,8 +88,9 @@ void dmmd_events_emit(struct dmmd_events *ev, const char *type, const char *fiel
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	dmmd_rfc3339((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, t, sizeof(t));
-	n = snprintf(ev->ring[slot].text, DMMD_EVENT_LEN, "{\"seq\":%" PRIu64 ",\"time\":\"%s\",\"event\":\"%s\"%s%s}\n",
-		     ev->seq + 1, t, type, *fields ? "," : "", fields);
+	n = snprintf(ev->ring[slot].text, DMMD_EVENT_LEN,
+		     "{\"seq\":%" PRIu64 ",\"time\":\"%s\",\"event\":\"%s\"%s%s}\n", ev->seq + 1, t, type,
+		     *fields ? "," : "", fields);
 	if (n < 0 || n >= DMMD_EVENT_LEN) /* cut: still one JSON object on one line */
 		n = snprintf(ev->ring[slot].text, DMMD_EVENT_LEN,
 			     "{\"seq\":%" PRIu64 ",\"time\":\"%s\",\"event\":\"%s\",\"truncated\":true}\n",

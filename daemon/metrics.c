@@ -231,8 +231,9 @@ static const struct {
 	 "initial binding registrations", offsetof(struct dmm_pmip_stats, initial_registrations)},
 	{"pmip6_binding_life_time_extension_no_hand_off_total", "pmip6BindingLifeTimeExtensionNoHandOff",
 	 "lifetime extensions without handoff", offsetof(struct dmm_pmip_stats, lifetime_ext_no_handoff)},
-	{"pmip6_binding_life_time_extension_after_hand_off_total", "pmip6BindingLifeTimeExtensionAfterHandOff",
-	 "lifetime extensions after a handoff", offsetof(struct dmm_pmip_stats, lifetime_ext_after_handoff)},
+	{"pmip6_binding_life_time_extension_after_hand_off_total",
+	 "pmip6BindingLifeTimeExtensionAfterHandOff", "lifetime extensions after a handoff",
+	 offsetof(struct dmm_pmip_stats, lifetime_ext_after_handoff)},
 	{"pmip6_binding_de_registrations_total", "pmip6BindingDeRegistrations", "de-registrations",
 	 offsetof(struct dmm_pmip_stats, deregistrations)},
 	{"pmip6_binding_binding_acks_total", "pmip6BindingBindingAcks",
@@ -251,8 +252,8 @@ static const struct {
 	 "PBAs with status 157", offsetof(struct dmm_pmip_stats, ba_status[157])},
 	{"pmip6_missing_home_network_prefix_option_total", "pmip6MissingHomeNetworkPrefixOption",
 	 "PBAs with status 158", offsetof(struct dmm_pmip_stats, ba_status[158])},
-	{"pmip6_bce_pbu_prefix_set_do_not_match_total", "pmip6BcePbuPrefixSetDoNotMatch", "PBAs with status 159",
-	 offsetof(struct dmm_pmip_stats, ba_status[159])},
+	{"pmip6_bce_pbu_prefix_set_do_not_match_total", "pmip6BcePbuPrefixSetDoNotMatch",
+	 "PBAs with status 159", offsetof(struct dmm_pmip_stats, ba_status[159])},
 	{"pmip6_missing_mn_identifier_option_total", "pmip6MissingMnIdentifierOption", "PBAs with status 160",
 	 offsetof(struct dmm_pmip_stats, ba_status[160])},
 	{"pmip6_missing_hand_off_indicator_option_total", "pmip6MissingHandOffIndicatorOption",
@@ -286,7 +287,8 @@ static const struct {
 	 offsetof(struct dmm_pmip_stats, hb_resp_sent)},
 	{"dmm_heartbeat_responses_received_total", "Heartbeat Responses received (RFC 5847)",
 	 offsetof(struct dmm_pmip_stats, hb_resp_rcvd)},
-	{"dmm_peers_down_total", "peers found down (RFC 5847 3.1)", offsetof(struct dmm_pmip_stats, peers_down)},
+	{"dmm_peers_down_total", "peers found down (RFC 5847 3.1)",
+	 offsetof(struct dmm_pmip_stats, peers_down)},
 	{"dmm_peer_restarts_total", "peers seen restarted (RFC 5847 3.2)",
 	 offsetof(struct dmm_pmip_stats, peer_restarts)},
 	{"dmm_pool_exhausted_total", "registrations refused for want of a prefix",
@@ -374,7 +376,8 @@ static void render_gauges(struct out *o, const struct snap *s)
 {
 	static const char *const action[] = {"encap", "decap", "deliver", "buffer", "drop"};
 
-	head(o, "dmm_bindings", "gauge", "bindings by table and state (RFC 6475 pmip6BindingCacheTable, pmip6MagBLTable)");
+	head(o, "dmm_bindings", "gauge",
+	     "bindings by table and state (RFC 6475 pmip6BindingCacheTable, pmip6MagBLTable)");
 	for (unsigned i = 0; i < s->ntables; i++)
 		for (int k = 0; k < (s->table[i].bcache ? DMM_BCE_NSTATES : DMM_BUL_NSTATES); k++)
 			outf(o, "dmm_bindings{table=\"%s\",state=\"%s\"} %u\n", s->table[i].kind,
@@ -414,7 +417,8 @@ static void render_hist(struct out *o, const char *name, const char *help, const
 			snprintf(lb, sizeof(lb), "%s=\"%s\",", label, values[k]);
 		for (int i = 0; i < DMMD_HIST_BUCKETS; i++) {
 			cum += h->le[i];
-			outf(o, "%s_bucket{%sle=\"%g\"} %llu\n", name, lb, dmmd_hist_bounds[i], (unsigned long long)cum);
+			outf(o, "%s_bucket{%sle=\"%g\"} %llu\n", name, lb, dmmd_hist_bounds[i],
+			     (unsigned long long)cum);
 		}
 		outf(o, "%s_bucket{%sle=\"+Inf\"} %llu\n", name, lb, (unsigned long long)h->count);
 		lb[strlen(lb) ? strlen(lb) - 1 : 0] = '\0';
@@ -432,24 +436,27 @@ static void render_rest(struct out *o, const struct snap *s)
 		    "PBU in to PBA out (side anchor), PBU out to PBA in (side serving)", "side",
 		    &s->hist[DMMD_H_REG_ANCHOR], side, 2);
 	render_hist(o, "dmm_handover_interruption_seconds",
-		    "downlink forwarding of a prefix lost (detach, de-registration) to forwarding again", NULL,
-		    &s->hist[DMMD_H_INTERRUPT], NULL, 1);
+		    "downlink forwarding of a prefix lost (detach, de-registration) to forwarding again",
+		    NULL, &s->hist[DMMD_H_INTERRUPT], NULL, 1);
 	head(o, "dmm_role_counter", "gauge", "the role's own counters (dmmctl show stats, \"dmm\")");
 	for (size_t i = 0; i < s->nrc; i++)
-		outf(o, "dmm_role_counter{counter=\"%s\"} %llu\n", s->rc[i].name, (unsigned long long)s->rc[i].value);
+		outf(o, "dmm_role_counter{counter=\"%s\"} %llu\n", s->rc[i].name,
+		     (unsigned long long)s->rc[i].value);
 	metric(o, "dmm_events_total", "counter", "events published (dmmctl events)", (double)s->events);
 	metric(o, "dmm_event_followers", "gauge", "clients following the event stream", s->followers);
 	metric(o, "dmm_usage_records_total", "counter", "usage records written (RFC 7429 GAP6)",
 	       (double)s->usage_records);
 	head(o, "dmm_config_reloads_total", "counter", "SIGHUP reloads by result");
 	outf(o, "dmm_config_reloads_total{result=\"ok\"} %llu\n", (unsigned long long)s->reloads_ok);
-	outf(o, "dmm_config_reloads_total{result=\"refused\"} %llu\n", (unsigned long long)s->reloads_refused);
+	outf(o, "dmm_config_reloads_total{result=\"refused\"} %llu\n",
+	     (unsigned long long)s->reloads_refused);
 	head(o, "dmm_node_info", "gauge", "the node: name, role, data plane");
-	outf(o, "dmm_node_info{name=\"%s\",role=\"%s\",dataplane=\"%s\"} 1\n", s->name, s->role, s->dataplane);
+	outf(o, "dmm_node_info{name=\"%s\",role=\"%s\",dataplane=\"%s\"} 1\n", s->name, s->role,
+	     s->dataplane);
 	metric(o, "dmm_start_time_seconds", "gauge", "when dmmd started, seconds since 1970", s->start_time);
 	metric(o, "dmm_uptime_seconds", "gauge", "seconds since dmmd started", s->uptime);
-	metric(o, "dmm_metrics_snapshot_seconds", "gauge", "how long the loop took to copy the previous snapshot",
-	       s->fill_seconds);
+	metric(o, "dmm_metrics_snapshot_seconds", "gauge",
+	       "how long the loop took to copy the previous snapshot", s->fill_seconds);
 }
 
 /* Ask the loop for a snapshot and copy it into out; false when there is none yet. */
@@ -553,8 +560,9 @@ struct dmmd_metrics *dmmd_metrics_start(struct dmmd *d, char *err, size_t errlen
 	}
 	m->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | (v6 ? MHD_USE_IPv6 : 0),
 				  cfg->metrics_port, NULL, NULL, on_request, m, MHD_OPTION_SOCK_ADDR,
-				  v6 ? (struct sockaddr *)&s6 : (struct sockaddr *)&s4, MHD_OPTION_CONNECTION_TIMEOUT,
-				  (unsigned)10, MHD_OPTION_CONNECTION_LIMIT, (unsigned)16, MHD_OPTION_END);
+				  v6 ? (struct sockaddr *)&s6 : (struct sockaddr *)&s4,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_CONNECTION_LIMIT,
+				  (unsigned)16, MHD_OPTION_END);
 	if (!m->mhd) {
 		snprintf(err, errlen, "cannot listen on [%s]:%u: %s", cfg->metrics_address, cfg->metrics_port,
 			 strerror(errno));

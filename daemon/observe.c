@@ -174,6 +174,9 @@ static struct dmmd_session *session(struct dmmd_obs *o, struct dmm_handle h)
 /* A fresh session for h (the array doubles to take its slot); NULL on memory. */
 static struct dmmd_session *session_new(struct dmmd_obs *o, struct dmm_handle h)
 {
+	/* An owner with flag bits (a MAAR's serving entries, 1 << 31) is no slot: cap would overflow. */
+	if (h.idx >= (1u << 24))
+		return NULL;
 	if (h.idx >= o->scap) {
 		uint32_t cap = o->scap ? o->scap : 1024;
 		struct dmmd_session *ns;
@@ -378,7 +381,9 @@ void dmmd_obs_added(struct dmmd_obs *o, const struct dmm_intent *in, dmm_time_t 
 	if (forwards(in))
 		downlink_to(o, in->owner, s, in, now);
 	if (fresh && who_of(o->d, in->owner, &w))
-		binding_event(o, w.bcache && o->d->cfg.role == DMMD_ROLE_MAAR ? "anchor-created" : "binding-created",
+		binding_event(o,
+			      w.bcache && o->d->cfg.role == DMMD_ROLE_MAAR ? "anchor-created"
+									   : "binding-created",
 			      &w, s);
 }
 
@@ -449,7 +454,8 @@ void dmmd_obs_mh_out(struct dmmd_obs *o, const struct dmm_addr *dst, const uint8
 		struct dmmd_pending *p = &o->pend[pend_slot(dst, seq)];
 
 		/* A retransmission (§6.9.4) keeps the first sending time. */
-		if (p->sent && p->seq == seq && dmm_addr_eq(&p->peer, dst) && now - p->sent <= PENDING_MAX_AGE)
+		if (p->sent && p->seq == seq && dmm_addr_eq(&p->peer, dst) &&
+		    now - p->sent <= PENDING_MAX_AGE)
 			return;
 		*p = (struct dmmd_pending){.peer = *dst, .seq = seq, .sent = now};
 		return;
@@ -460,13 +466,14 @@ void dmmd_obs_mh_out(struct dmmd_obs *o, const struct dmm_addr *dst, const uint8
 
 /* --- peers (RFC 5847) --- */
 
-static uint64_t peer_moves(const struct dmm_fsm_counts *t)
+/* Every change of state of machine k so far: when it did not move, nothing needs a look. */
+static uint64_t moves(const struct dmm_fsm_counts *t, enum dmm_fsm_kind k)
 {
 	uint64_t n = 0;
 
 	for (int i = 0; i <= DMM_FSM_MAX_STATES; i++)
 		for (int j = 0; j <= DMM_FSM_MAX_STATES; j++)
-			n += t->n[DMM_FSM_PEER][i][j];
+			n += t->n[k][i][j];
 	return n;
 }
 
@@ -493,11 +500,54 @@ static void peer_seen(struct dmmd_obs *o, const struct dmm_peer *p)
 		emit(o, p->state == DMM_PEER_UP ? "peer-up" : "peer-down", f);
 }
 
+/* A CMD's anchor (its address and state, the first two fields of its row) as last seen. */
+static void anchor_seen(struct dmmd_obs *o, const char *addr, const char *state)
+{
+	char f[160];
+	unsigned i;
+
+	for (i = 0; i < o->nanchor && strcmp(o->anchor[i].addr, addr) != 0; i++)
+		;
+	if (i == o->nanchor) {
+		if (o->nanchor == DMMD_OBS_PEERS)
+			return;
+		o->nanchor++;
+		snprintf(o->anchor[i].addr, sizeof(o->anchor[i].addr), "%s", addr);
+		strcpy(o->anchor[i].state, "unknown");
+	}
+	if (strcmp(o->anchor[i].state, state) == 0)
+		return;
+	snprintf(f, sizeof(f), "\"anchor\":\"%s\",\"state\":\"%s\",\"was\":\"%s\"", addr, state,
+		 o->anchor[i].state);
+	snprintf(o->anchor[i].state, sizeof(o->anchor[i].state), "%s", state);
+	emit(o, "anchor-state", f);
+}
+
+/* GAP1-3: the CMD's anchors, walked only when their machine moved (a handful of MAARs). */
+static void anchors(struct dmmd_obs *o)
+{
+	struct dmm_role_field f[16];
+	const void *cursor = NULL;
+	uint64_t n = moves(&dmm_role_stats(o->d->role)->transitions, DMM_FSM_ANCHOR);
+	size_t k;
+
+	if (n == o->anchor_moves || !o->d->ro->rows)
+		return;
+	o->anchor_moves = n;
+	while ((k = o->d->ro->rows(o->d->role, &cursor, f, 16)) >= 2)
+		if (f[0].is_str && f[1].is_str && strcmp(f[1].name, "state") == 0)
+			anchor_seen(o, f[0].str, f[1].str);
+}
+
 void dmmd_obs_peers(struct dmmd_obs *o)
 {
-	uint64_t n = peer_moves(&dmm_role_stats(o->d->role)->transitions);
+	uint64_t n;
 	struct dmm_peers *ps;
 
+	if (!o)
+		return;
+	anchors(o);
+	n = moves(&dmm_role_stats(o->d->role)->transitions, DMM_FSM_PEER);
 	/* Nothing changed state since the last look: nothing to scan (the usual case). */
 	if (n == o->peer_moves)
 		return;

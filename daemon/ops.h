@@ -35,9 +35,8 @@ struct dmmd;
 #define DMMD_HIST_BUCKETS 14
 
 /* Upper bounds in seconds; the last bucket is +Inf (count). */
-static const double dmmd_hist_bounds[DMMD_HIST_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-							   0.005,  0.01,    0.025,  0.05,  0.1,
-							   0.25,   0.5,     1.0,    5.0};
+static const double dmmd_hist_bounds[DMMD_HIST_BUCKETS] = {
+	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
 
 struct dmmd_hist {
 	uint64_t count;
@@ -61,10 +60,10 @@ struct dmmd_session {
 	uint32_t gen; /* the owner handle's generation; 0: free */
 	uint16_t nintents;
 	uint16_t handovers;
-	int64_t start_wall; /* ns since 1970 */
+	int64_t start_wall;					 /* ns since 1970 */
 	uint64_t up_packets, up_bytes, down_packets, down_bytes; /* of intents gone or replaced */
-	struct dmm_addr serving;				   /* peer of the downlink, or :: */
-	uint32_t link;						   /* access link of the delivery, or 0 */
+	struct dmm_addr serving;				 /* peer of the downlink, or :: */
+	uint32_t link;						 /* access link of the delivery, or 0 */
 };
 
 /* Where a downlink lost its forwarding (handover interruption). */
@@ -89,8 +88,8 @@ struct dmmd_obs {
 	struct dmmd *d;
 	struct dmmd_session *s; /* by owner idx */
 	uint32_t scap;
-	uint32_t sessions;		 /* live sessions */
-	uint32_t by_action[8];		 /* live intents by enum dmm_fm_action */
+	uint32_t sessions;		    /* live sessions */
+	uint32_t by_action[8];		    /* live intents by enum dmm_fm_action */
 	uint32_t buffers[DMMD_OBS_BUFFERS]; /* ids of live BUFFER intents (0: free) */
 	struct dmmd_hist hist[DMMD_H_N];
 	struct dmmd_gap gap[DMMD_OBS_GAPS];
@@ -103,6 +102,13 @@ struct dmmd_obs {
 		uint8_t state;
 	} peer[DMMD_OBS_PEERS];
 	uint64_t peer_moves; /* sum of the peer machine's transition counts last seen */
+	/* A CMD's anchors (MAARs) and their states last seen (anchor events, GAP1-3). */
+	uint32_t nanchor;
+	struct {
+		char addr[48];
+		char state[48];
+	} anchor[DMMD_OBS_PEERS];
+	uint64_t anchor_moves;
 };
 
 /* A zeroed observer for d (calloc'd; NULL on memory). Free with dmmd_obs_free (NULL ok). */
@@ -127,7 +133,10 @@ void dmmd_obs_mh_in(struct dmmd_obs *o, const struct dmm_addr *src, const uint8_
 void dmmd_obs_mh_out(struct dmmd_obs *o, const struct dmm_addr *dst, const uint8_t *buf, size_t len,
 		     dmm_time_t rx_at, dmm_time_t now);
 
-/* After each turn of the loop: peers that went up or down since the last call. */
+/*
+ * After each turn of the loop: peers that went up or down, and a CMD's
+ * anchors (MAARs) that changed state, since the last call.
+ */
 void dmmd_obs_peers(struct dmmd_obs *o);
 
 /* --- events.c --- */
@@ -189,7 +198,7 @@ struct dmmd_usage_rec {
 /* Write r as one line. 0, or -1 when it could not be written (counted). */
 int dmmd_usage_write(struct dmmd_usage *u, const struct dmmd_usage_rec *r);
 
-/* RFC 3339 UTC with microseconds of wall ns into buf (at least 32 octets); returns buf. */
+/* RFC 3339 UTC with microseconds of wall ns into buf (at least 32 octets); returns buf. Loop thread only. */
 char *dmmd_rfc3339(int64_t wall_ns, char *buf, size_t cap);
 
 /* --- metrics.c --- */

@@ -24,15 +24,24 @@ struct dmmd_usage {
 	uint64_t written, failed;
 };
 
+/* The loop's thread only: the date and time of the last second formatted (an event a binding, 10^5 a second). */
+static struct {
+	time_t s;
+	char t[24];
+} last = {.s = -1};
+
 char *dmmd_rfc3339(int64_t wall_ns, char *buf, size_t cap)
 {
 	time_t s = (time_t)(wall_ns / 1000000000);
-	struct tm tm;
-	char t[24];
 
-	gmtime_r(&s, &tm);
-	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, cap, "%s.%06ldZ", t, (long)(wall_ns % 1000000000 / 1000));
+	if (s != last.s) {
+		struct tm tm;
+
+		gmtime_r(&s, &tm);
+		strftime(last.t, sizeof(last.t), "%Y-%m-%dT%H:%M:%S", &tm);
+		last.s = s;
+	}
+	snprintf(buf, cap, "%s.%06ldZ", last.t, (long)(wall_ns % 1000000000 / 1000));
 	return buf;
 }
 
@@ -93,15 +102,16 @@ int dmmd_usage_reopen(struct dmmd_usage *u)
 int dmmd_usage_write(struct dmmd_usage *u, const struct dmmd_usage_rec *r)
 {
 	char line[4096], t0[40], t1[40];
-	int n = snprintf(line, sizeof(line),
-			 "{\"record\":\"%s\",\"mn-id\":%s,\"prefixes\":%s,\"anchor\":%s,\"serving\":%s,"
-			 "\"start\":\"%s\",\"end\":\"%s\",\"duration\":%.6f,"
-			 "\"uplink-packets\":%" PRIu64 ",\"uplink-bytes\":%" PRIu64 ","
-			 "\"downlink-packets\":%" PRIu64 ",\"downlink-bytes\":%" PRIu64 ",\"reason\":\"%s\"}\n",
-			 r->kind, r->mnid, r->prefixes, r->anchor, r->serving,
-			 dmmd_rfc3339(r->start_wall, t0, sizeof(t0)), dmmd_rfc3339(r->end_wall, t1, sizeof(t1)),
-			 (double)(r->end_wall - r->start_wall) / 1e9, r->up_packets, r->up_bytes, r->down_packets,
-			 r->down_bytes, r->reason);
+	int n = snprintf(
+		line, sizeof(line),
+		"{\"record\":\"%s\",\"mn-id\":%s,\"prefixes\":%s,\"anchor\":%s,\"serving\":%s,"
+		"\"start\":\"%s\",\"end\":\"%s\",\"duration\":%.6f,"
+		"\"uplink-packets\":%" PRIu64 ",\"uplink-bytes\":%" PRIu64 ","
+		"\"downlink-packets\":%" PRIu64 ",\"downlink-bytes\":%" PRIu64 ",\"reason\":\"%s\"}\n",
+		r->kind, r->mnid, r->prefixes, r->anchor, r->serving,
+		dmmd_rfc3339(r->start_wall, t0, sizeof(t0)), dmmd_rfc3339(r->end_wall, t1, sizeof(t1)),
+		(double)(r->end_wall - r->start_wall) / 1e9, r->up_packets, r->up_bytes, r->down_packets,
+		r->down_bytes, r->reason);
 
 	if (n < 0 || (size_t)n >= sizeof(line)) {
 		u->failed++;

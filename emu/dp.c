@@ -73,10 +73,10 @@ int emu_dp_init(struct emu_dp *dp, uint32_t cap, uint32_t buffer_cap)
 	while (size < cap + cap / 4)
 		size <<= 1;
 	dp->cap = cap;
-	/* Zeroed and filled from the front: pages never used stay untouched. */
-	dp->v = calloc(cap, sizeof(*dp->v));
-	dp->ids = calloc(size, sizeof(*dp->ids));
-	dp->pfx = calloc(size, sizeof(*dp->pfx));
+	/* Zeroed, mapped at once (emu_table()) and filled from the front. */
+	dp->v = emu_table(cap, sizeof(*dp->v));
+	dp->ids = emu_table(size, sizeof(*dp->ids));
+	dp->pfx = emu_table(size, sizeof(*dp->pfx));
 	dp->buf_cap = buffer_cap;
 	dp->buf = calloc(buffer_cap + 1, sizeof(*dp->buf));
 	if (!dp->v || !dp->ids || !dp->pfx || !dp->buf)

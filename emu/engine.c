@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "emu.h"
 
@@ -73,6 +74,18 @@ uint64_t emu_rng_below(struct emu_rng *r, uint64_t n)
 		}
 	}
 	return (uint64_t)(m >> 64);
+}
+
+void *emu_table(size_t n, size_t elem)
+{
+	void *p = calloc(n, elem);
+	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095,
+		  end = ((uintptr_t)p + n * elem) & ~(uintptr_t)4095;
+
+	/* A kernel without MADV_POPULATE_WRITE (Linux < 5.14) refuses it: the pages then come on first touch. */
+	if (p && n * elem >= EMU_TABLE_POPULATE && end > a)
+		(void)madvise((void *)a, end - a, MADV_POPULATE_WRITE);
+	return p;
 }
 
 void *emu_grow(void *arr, size_t *cap, size_t elem, size_t first)

@@ -4,6 +4,7 @@
  *
  *   dmm-emu [--seed N] [--format text|json|csv] [--duration D] [--loss P]
  *           [--kill NODE@TIME]... [--handovers] [--compare] [--pmipv6] [--cost] [-v]
+ *           [--fho predictive|reactive [--fho-lead D]]
  *           SCENARIO.json
  *
  * --compare runs a scenario with MAARs twice on the same topology, mobility
@@ -32,6 +33,9 @@ static void usage(FILE *f)
 		   "  --compare           DMM and centralized PMIPv6 on the same traces, side by side\n"
 		   "                      (also the scenario's \"compare\": true)\n"
 		   "  --pmipv6            run a scenario with MAARs as centralized PMIPv6 only\n"
+		   "  --fho MODE          RFC 5949 fast handover between the MAGs: predictive (the\n"
+		   "                      handover is announced --fho-lead before the link goes,\n"
+		   "                      20ms by default) or reactive\n"
 		   "  --cost              print the run's cost on stderr: CPU time of setup and\n"
 		   "                      run, handovers per CPU-second, peak RSS\n"
 		   "  -o FILE             write the report to FILE\n"
@@ -130,6 +134,8 @@ struct opts {
 	double loss;
 	char *kills[16];
 	int nk;
+	uint8_t fho;	      /* enum emu_fho */
+	const char *fho_lead; /* NULL: 20ms */
 };
 
 /* Load, set up and run the scenario as variant; NULL with a message on error. */
@@ -155,6 +161,13 @@ static struct emu *simulate(const struct opts *o, const char *path, int variant,
 	}
 	if (o->dur && emu_parse_duration(o->dur, &e->cfg.duration)) {
 		fprintf(stderr, "dmm-emu: --duration: not a duration\n");
+		*rc = 2;
+		return NULL;
+	}
+	e->fho = o->fho;
+	e->fho_lead = 20 * DMM_MSEC;
+	if (o->fho_lead && emu_parse_duration(o->fho_lead, &e->fho_lead)) {
+		fprintf(stderr, "dmm-emu: --fho-lead: not a duration\n");
 		*rc = 2;
 		return NULL;
 	}
@@ -234,6 +247,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"handovers", no_argument, NULL, 'H'},
 		{"compare", no_argument, NULL, 'C'},
 		{"pmipv6", no_argument, NULL, 'P'},
+		{"fho", required_argument, NULL, 'F'},
+		{"fho-lead", required_argument, NULL, 'L'},
 		{"cost", no_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -277,6 +292,19 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'c':
 			a->cost = true;
+			break;
+		case 'F':
+			if (strcmp(optarg, "predictive") == 0)
+				a->o.fho = EMU_FHO_PREDICTIVE;
+			else if (strcmp(optarg, "reactive") == 0)
+				a->o.fho = EMU_FHO_REACTIVE;
+			else {
+				fprintf(stderr, "dmm-emu: --fho: predictive or reactive\n");
+				return 2;
+			}
+			break;
+		case 'L':
+			a->o.fho_lead = optarg;
 			break;
 		case 'o':
 			a->out_path = optarg;

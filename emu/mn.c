@@ -176,6 +176,27 @@ static uint32_t next_mag(struct emu *e, struct emu_mn *m, uint32_t cur)
 	return r;
 }
 
+/*
+ * RFC 5949 predictive mode (--fho predictive): the access network's
+ * handover indication reaches the serving MAG fho_lead before the link
+ * goes, naming the MAG the MN will attach to (dmm_mag_handover). True
+ * when it went out now and the detach is moved to fho_lead later.
+ */
+static bool fho_announce(struct emu *e, struct emu_mn *m, struct emu_node *n, dmm_time_t now)
+{
+	struct dmm_mnid id;
+
+	if (e->fho != EMU_FHO_PREDICTIVE || m->fho_announced || n->dead || n->kind != EMU_MAG)
+		return false;
+	m->fho_next = next_mag(e, m, n->idx);
+	m->fho_announced = true;
+	emu_mn_mnid(m->idx, &id);
+	(void)dmm_mag_handover(n->mag, &id, &e->nodes[m->fho_next].addr, now);
+	emu_role_after_input(e, n);
+	schedule(e, now + e->fho_lead, EV_MN_DETACH, (uint32_t)(m - e->mns), n->idx);
+	return true;
+}
+
 void emu_on_detach(struct emu *e, const struct emu_event *ev)
 {
 	struct emu_mn *m = &e->mns[ev->mn];
@@ -187,6 +208,8 @@ void emu_on_detach(struct emu *e, const struct emu_event *ev)
 	if (m->mag < 0)
 		return;
 	n = &e->nodes[m->mag];
+	if (fho_announce(e, m, n, now))
+		return; /* RFC 5949 predictive: the link goes fho_lead later */
 	if (e->nho == e->ho_cap) {
 		struct emu_ho *nh = emu_grow(e->ho, &e->ho_cap, sizeof(*nh), 1024);
 
@@ -214,7 +237,9 @@ void emu_on_detach(struct emu *e, const struct emu_event *ev)
 	m->mag = -1;
 	m->registered = false;
 	m->moving = true;
-	schedule(e, now + e->cfg.l2_gap, EV_MN_ATTACH, ev->mn, next_mag(e, m, n->idx));
+	schedule(e, now + e->cfg.l2_gap, EV_MN_ATTACH, ev->mn,
+		 m->fho_announced ? m->fho_next : next_mag(e, m, n->idx));
+	m->fho_announced = false;
 }
 
 static void set_addr(struct emu_mn *m, const struct dmm_prefix *p)

@@ -23,7 +23,7 @@
 static void *emu_zalloc(void *ctx, size_t n)
 {
 	(void)ctx;
-	return calloc(1, n);
+	return emu_table(1, n);
 }
 
 static void emu_free(void *ctx, void *p)
@@ -179,6 +179,16 @@ static int create_lma(struct emu *e, struct emu_node *n)
 	return n->lma ? 0 : -1;
 }
 
+/* RFC 5949 (--fho): fast handover on, reactive when asked, every other MAG a neighbour (up to 8). */
+static void fho_cfg(const struct emu *e, const struct emu_node *n, struct dmm_mag_cfg *cfg)
+{
+	cfg->fho.enabled = true;
+	cfg->fho.reactive = e->fho == EMU_FHO_REACTIVE;
+	for (uint32_t k = 0; k < e->nmags && cfg->fho.n_neighbour < DMM_MAG_FHO_MAX_NEIGHBOUR; k++)
+		if (e->mag_list[k] != n->idx)
+			cfg->fho.neighbour[cfg->fho.n_neighbour++] = e->nodes[e->mag_list[k]].addr;
+}
+
 static int create_mag(struct emu *e, struct emu_node *n)
 {
 	struct dmm_mag_cfg cfg;
@@ -194,6 +204,8 @@ static int create_mag(struct emu *e, struct emu_node *n)
 	hb_cfg(e, n, &cfg.heartbeat_interval, &cfg.missing_heartbeats_allowed);
 	cfg.att = DMM_ATT_80211;
 	cfg.restart_counter = 1;
+	if (e->fho != EMU_FHO_NONE)
+		fho_cfg(e, n, &cfg);
 	n->ops = &dmm_mag_ops;
 	n->inst = n->mag = n->ops->create(&n->env, &cfg, e->eng.now);
 	return n->mag ? 0 : -1;

@@ -762,7 +762,7 @@ static int load_mns(struct emu *e, struct load *ld)
 	}
 	if (ld->nmn == 0)
 		return fail(ld, "no mobile nodes: add nodes of kind mn or a generator");
-	e->mns = calloc(ld->nmn, sizeof(*e->mns));
+	e->mns = emu_table(ld->nmn, sizeof(*e->mns));
 	e->path_store = calloc(ld->npath + 1, sizeof(*e->path_store));
 	if (!e->mns || !e->path_store)
 		return fail(ld, "out of memory");

@@ -486,7 +486,7 @@ lab_move_link() {
 
 # ---- BIRD 2 (docs/dmm-protocol.md §11: anchored prefixes in the routing system) ----
 #   lab_bird_maar_conf RID LOCAL ROUTER ATABLE RTABLE   lab/bird/maar.conf filled in (stdout)
-#   lab_bird_router_conf RID LOCAL:NEIGHBOR...           lab/bird/router.conf with one iBGP
+#   lab_bird_router_conf RID LOCAL=NEIGHBOR...           lab/bird/router.conf with one iBGP
 #                                                        client per pair (stdout)
 #   lab_bird_start NODE FILE   bird in NODE's namespace with config FILE, control
 #                              socket $LAB_TMP/NODE.bird, log NODE.bird.log; waits
@@ -507,7 +507,7 @@ lab_bird_router_conf() {
 	for pair in "$@"; do
 		n=$((n + 1))
 		printf 'protocol bgp maar%s from maar {\n\tlocal %s;\n\tneighbor %s as 65000;\n}\n' \
-			"$n" "${pair%%:*}" "${pair#*:}"
+			"$n" "${pair%%=*}" "${pair#*=}"
 	done
 }
 

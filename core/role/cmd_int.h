@@ -241,6 +241,13 @@ void cmd_relay_close(struct dmm_cmd *c, struct dmm_bcache_entry *e);
 
 /* The PBA (status) to relocation update u (UPD_TAKE, UPD_MOVED); frees u. */
 void cmd_reloc_answer(struct dmm_cmd *c, struct cmd_upd *u, uint8_t status, dmm_time_t now);
+/*
+ * A PBU with an Anchored Prefix option from an S-MAAR (r, the MN mnid):
+ * it asks for that old prefix of its MN (relocate_after policy); PBA,
+ * and the relocation started.
+ */
+void cmd_reloc_request(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_mnid *mnid,
+		       dmm_time_t now);
 /* The peer ops' down hook: cmd_peer_down(), then re-anchoring when configured. */
 void cmd_reloc_peer_down(void *ctx, struct dmm_peer *p, dmm_time_t now);
 

@@ -645,6 +645,11 @@ void cmd_recv_pbu(struct dmm_cmd *c, const struct dmm_addr *src, const struct dm
 	struct verdict v;
 
 	read_pbu(c, &p, src, dst);
+	if (p.has_mnid && c->rx.u.bu.lifetime && dmm_mh_find_opt(&c->rx, DMM_OPT_ANCHORED_PREFIX, NULL)) {
+		/* docs/dmm-protocol.md §11: an S-MAAR asks for one of its MN's old prefixes. */
+		cmd_reloc_request(c, &p.r, &p.mnid, now);
+		return;
+	}
 	check_pbu(c, &p, &v, now);
 	if (v.what != PBU_REFUSE && v.what != PBU_IGNORE)
 		cmd_anchor_heard(c, src, &c->rx, now);

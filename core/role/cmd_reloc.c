@@ -121,6 +121,26 @@ void cmd_reloc_peer_down(void *ctx, struct dmm_peer *p, dmm_time_t now)
 		 dmm_addr_str(&p->addr, as), n);
 }
 
+void cmd_reloc_request(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_mnid *mnid,
+		       dmm_time_t now)
+{
+	const struct dmm_mh_opt *o = dmm_mh_find_opt(&c->rx, DMM_OPT_ANCHORED_PREFIX, NULL);
+	struct dmm_bcache_entry *e = dmm_bcache_find_prefix(c->bc, &o->u.anchored_prefix);
+	uint8_t status = DMM_BA_ACCEPTED;
+	int rc;
+
+	/* The Anchored Prefix must be the one HNP; only the MN's S-MAAR asks, for its own MN. */
+	if (r->n_hnp != 1 || !dmm_prefix_eq(&r->hnp[0], &o->u.anchored_prefix))
+		status = DMM_BA_UNSPECIFIED;
+	else if (!e || !dmm_bce_mnid_eq(e, mnid) || !dmm_addr_eq(&e->pcoa, &r->smaar))
+		status = DMM_BA_NOT_AUTHORIZED_FOR_HNP;
+	else if ((rc = dmm_cmd_relocate(c, &o->u.anchored_prefix, &r->smaar, now)) == DMM_ERR_NOMEM)
+		status = DMM_BA_INSUFFICIENT_RESOURCES;
+	cmd_log_mn(c, status ? DMM_LOG_INFO : DMM_LOG_DEBUG, mnid, &o->u.anchored_prefix, &r->smaar,
+		   status ? "relocation request refused" : "relocation requested by the S-MAAR");
+	cmd_send_pba(c, r, mnid, status, status ? 0 : r->lifetime_s, NULL, now);
+}
+
 /* The new anchor accepted: the pair moves to it, and the old anchor (if up) is told. */
 static void take_accepted(struct dmm_cmd *c, const struct cmd_upd *u, dmm_time_t now)
 {

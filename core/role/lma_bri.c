@@ -73,9 +73,11 @@ void lma_bri_start(struct dmm_lma *lma, struct dmm_bcache_entry *e, const struct
 			r = UINT32_MAX;
 		}
 	}
-	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_MH,
-		 "mn %s: BRI seq %u trigger %u to previous mag %s%s", dmm_mnid_str(DMM_BCE_MNID(e), mn), seq,
-		 trigger, dmm_addr_str(prev, a), r == UINT32_MAX ? " (untracked: no room)" : "");
+	if (dmm_role_base_log_on(&lma->base, DMM_LOG_INFO))
+		dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_MH,
+			 "mn %s: BRI seq %u trigger %u to previous mag %s%s",
+			 dmm_mnid_str(DMM_BCE_MNID(e), mn), seq, trigger, dmm_addr_str(prev, a),
+			 r == UINT32_MAX ? " (untracked: no room)" : "");
 	if (r != UINT32_MAX)
 		lma_bx_of(lma, e)->bri = r + 1;
 	bri_send(lma, e, seq, trigger, prev);

@@ -768,8 +768,10 @@ static bool handoff_done(struct dmm_lma *lma, struct dmm_bcache_entry *e, const 
 	lma->base.stats.lifetime_ext_after_handoff++;
 	lma->base.stats.handoffs++;
 	e->handovers++;
-	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "handoff: mag %s -> %s (hi %u, att %u -> %u)",
-		 dmm_addr_str(prev, a), dmm_addr_str(&e->pcoa, b), e->hi, prev_att, e->att);
+	if (dmm_role_base_log_on(&lma->base, DMM_LOG_INFO)) /* no formatting for a line nobody takes */
+		dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
+			 "handoff: mag %s -> %s (hi %u, att %u -> %u)", dmm_addr_str(prev, a),
+			 dmm_addr_str(&e->pcoa, b), e->hi, prev_att, e->att);
 	if (!revived)
 		lma_log_bce(lma, DMM_LOG_INFO, e, "ACTIVE", "ACTIVE", "handoff");
 	/*

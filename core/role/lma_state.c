@@ -35,10 +35,12 @@ static const char *bce_who(const struct dmm_bcache_entry *e, char *who, size_t c
 
 static void note(struct dmm_lma *lma, const struct dmm_bcache_entry *e, int from, int to, const char *reason)
 {
-	char who[DMM_MNID_STRLEN + DMM_PREFIX_STRLEN + DMM_ADDR_STRLEN + 32];
+	char who[DMM_MNID_STRLEN + DMM_PREFIX_STRLEN + DMM_ADDR_STRLEN + 32] = "";
 
-	pmip_bce_note(&lma->base.stats, lma->base.env.log, "lma", bce_who(e, who, sizeof(who)), from, to,
-		      reason);
+	/* The line is INFO (fsm.c): the object is named only when it goes out. */
+	if (dmm_role_base_log_on(&lma->base, DMM_LOG_INFO))
+		bce_who(e, who, sizeof(who));
+	pmip_bce_note(&lma->base.stats, lma->base.env.log, "lma", who, from, to, reason);
 }
 
 void lma_log_bce(struct dmm_lma *lma, enum dmm_log_level lvl, const struct dmm_bcache_entry *e,

@@ -287,10 +287,14 @@ static void on_idle(struct dmm_maar *m, dmm_time_t now)
 				if (in && in->last_active > last)
 					last = in->last_active;
 			}
-			if (counts && now >= last && now - last >= m->cfg.idle_release)
+			if (counts && m->cfg.idle_release && now >= last &&
+			    now - last >= m->cfg.idle_release) {
 				idx[n++] = i;
-			else
-				any = true;
+				continue;
+			}
+			any = true;
+			if (counts && m->cfg.relocate_after)
+				maar_reloc_policy(m, e, sp, last, now); /* GAP1-1, maar_reloc.c */
 		}
 		if (n)
 			release_old(m, e, idx, n, now);

@@ -51,7 +51,7 @@ struct apbu {
 	struct dmm_mnid mnid;
 	const struct dmm_mh_opt *hnp, *serving, *ts;
 	const struct dmm_mh_opt *anch; /* Anchored Prefix: a relocation (§11) */
-	uint8_t status;	 /* 0: accepted so far */
+	uint8_t status;		       /* 0: accepted so far */
 	uint16_t ba_seq; /* the PBA's sequence number: the PBU's, or the last accepted one for 135 */
 };
 
@@ -249,7 +249,8 @@ static void reloc_pbu(struct dmm_maar *m, struct apbu *p, dmm_time_t now)
 	struct dmm_bcache_entry *a = NULL;
 	struct bulc_who w;
 
-	if (!p->lifetime_s || !dmm_prefix_eq(&p->anch->u.anchored_prefix, hnp) || dmm_addr_is_zero(&hnp->addr))
+	if (!p->lifetime_s || !dmm_prefix_eq(&p->anch->u.anchored_prefix, hnp) ||
+	    dmm_addr_is_zero(&hnp->addr))
 		p->status = DMM_BA_UNSPECIFIED;
 	else if ((a = dmm_bcache_find_prefix(m->bc, hnp)) != NULL && !dmm_bce_mnid_eq(a, &p->mnid))
 		p->status = DMM_BA_NOT_AUTHORIZED_FOR_HNP; /* another MN's */
@@ -260,8 +261,9 @@ static void reloc_pbu(struct dmm_maar *m, struct apbu *p, dmm_time_t now)
 	if (!p->status && !a && !(a = maar_reloc_take(m, &p->mnid, hnp, p->src, now)))
 		p->status = DMM_BA_INSUFFICIENT_RESOURCES;
 	if (p->status) {
-		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_MH, "maar: relocation PBU seq %u %s refused: status %u",
-			 p->seq, maar_who(&p->mnid, hnp, "to", to, &w), p->status);
+		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_MH,
+			 "maar: relocation PBU seq %u %s refused: status %u", p->seq,
+			 maar_who(&p->mnid, hnp, "to", to, &w), p->status);
 		send_apba(m, p, p->status, NULL, now);
 		return;
 	}

@@ -50,7 +50,9 @@ struct maar_sp {
 	bool own;		/* the preferred prefix: allocated here, or chosen by the CMD (GAP1-3) */
 	bool local;		/* anchored here: the anchored entry holds its intents */
 	uint8_t nid;
-	uint32_t id[3]; /* the tunnel's intents when anchored elsewhere */
+	uint32_t id[3];	  /* the tunnel's intents when anchored elsewhere */
+	dmm_time_t since; /* when the tunnel came up (relocate_after) */
+	bool reloc_asked; /* the CMD was asked to relocate it here (§11) */
 };
 
 /*
@@ -207,6 +209,12 @@ void maar_refuse(struct dmm_maar *m, struct dmm_bul_entry *e, uint8_t status, dm
 struct dmm_bcache_entry *maar_reloc_take(struct dmm_maar *m, const struct dmm_mnid *id,
 					 const struct dmm_prefix *p, const struct dmm_addr *by,
 					 dmm_time_t now);
+/*
+ * relocate_after (§11): the tunnelled old prefix sp of e carried traffic
+ * up to last, since sp->since: ask the CMD (once) to relocate it here.
+ */
+void maar_reloc_policy(struct dmm_maar *m, struct dmm_bul_entry *e, struct maar_sp *sp, dmm_time_t last,
+		       dmm_time_t now);
 /* a is handed over to to: tunnelled there until dmm_maar_routed() sees the network route it there. */
 void maar_reloc_moving(struct dmm_maar *m, struct dmm_bcache_entry *a, const struct dmm_addr *to,
 		       dmm_time_t now);

@@ -107,3 +107,33 @@ int dmm_maar_routed(struct dmm_maar *m, const struct dmm_prefix *p, bool present
 	maar_anchor_release(m, a, now, "the network routes it to its new anchor");
 	return 1;
 }
+
+/*
+ * §11 policy (relocate_after): an old prefix that still carries traffic
+ * (its tunnel's intents were active within the last idle_check) this
+ * long after its tunnel came up is asked for: PBU to the CMD, flags A P
+ * D, MN-ID, HNP = Anchored Prefix = the prefix, the MN's lifetime, Load
+ * Information. The CMD answers with a PBA and relocates it here (the
+ * relocation PBU of §11 step 1). Asked once per tunnel.
+ */
+void maar_reloc_policy(struct dmm_maar *m, struct dmm_bul_entry *e, struct maar_sp *sp, dmm_time_t last,
+		       dmm_time_t now)
+{
+	struct dmm_mh_msg *msg = &m->tx;
+	struct bulc_who w;
+
+	if (sp->reloc_asked || now < sp->since + m->cfg.relocate_after || last + 2 * m->cfg.idle_check < now)
+		return;
+	sp->reloc_asked = true;
+	pmip_pbu_build(msg, e, m->cl.seq++, DMM_BU_A | DMM_BU_P | DMM_BU_D,
+		       dmm_lifetime_units((uint32_t)(e->lifetime / DMM_SECOND)), &sp->p, 1, false,
+		       m->base.env.wall_offset, now);
+	dmm_mh_add_opt(msg, DMM_OPT_ANCHORED_PREFIX)->u.anchored_prefix = sp->p;
+	maar_add_load(m, msg);
+	maar_tx(m, &e->lmaa, msg);
+	if (maar_log_on(m, DMM_LOG_INFO))
+		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
+			 "maar: %s: carried traffic for %llu s after the move: relocation asked",
+			 maar_who(&e->mnid, &sp->p, "anchor", &sp->anchor, &w),
+			 (unsigned long long)((now - sp->since) / DMM_SECOND));
+}

@@ -78,6 +78,7 @@ static void sp_tunnel_add(struct dmm_maar *m, const struct dmm_bul_entry *e, str
 		if (r > 0)
 			sp->id[sp->nid++] = (uint32_t)r;
 	}
+	sp->since = now;
 	m->ctr.tunnels_up++;
 	m->base.stats.tunnels_established++;
 	maar_timers_idle_arm(m, now);

@@ -13,7 +13,8 @@
  *                        lifetime 0, HNP = the own prefix) and releases
  *                        its local prefix (docs/dmm-protocol.md §2.5).
  *   IDLE(MAAR)           armed to now + idle_check when a tunnel to
- *                        another MAAR comes up and idle_release is set
+ *                        another MAAR comes up and idle_release (or
+ *                        relocate_after, GAP1-1) is set
  *                        (maar_timers_idle_arm, no-op while armed); fires:
  *                        the GAP2-1 check of maar.c, which arms it again
  *                        while some MN attached here still has an old
@@ -59,7 +60,7 @@ void maar_timers_idle_arm(struct dmm_maar *m, dmm_time_t now)
 {
 	struct dmm_handle h = {0, 1};
 
-	if (!m->cfg.idle_release || !m->cfg.idle_check)
+	if ((!m->cfg.idle_release && !m->cfg.relocate_after) || !m->cfg.idle_check)
 		return;
 	if (dmm_timers_get(m->base.timers, MAAR_TIMER_IDLE, h) == DMM_TIME_NEVER)
 		dmm_timers_set(m->base.timers, MAAR_TIMER_IDLE, h, now + m->cfg.idle_check);

@@ -12,27 +12,35 @@
  *   PMAG, predictive (§4.1 Figure 2): dmm_mag_handover() (the Handover
  *     indication of step b) sends HI {P U F, Code 3} with MN-ID, HNPs,
  *     LMAA, MN-LLID and ATT (step c) -> P_HI_SENT, timer hi_wait. F offers
- *     the forwarding of step f at once and U asks the NMAG to buffer what
- *     it gets, so steps c-f take one round trip. A HAck below 128
- *     -> P_FORWARD: the downlink goes into the tunnel to the NMAG, timer
- *     hold. A refusal or no HAck in time -> back to delivering (or, if the
- *     MN left meanwhile, the plain de-registration). The MN leaving in
- *     P_HI_SENT buffers its downlink until the HAck.
+ *     the forwarding of step f and U asks the NMAG to buffer what it gets,
+ *     so steps c-f take one round trip. A HAck below 128 -> P_FORWARD,
+ *     timer mn_wait: the MN's downlink is still delivered here while it is
+ *     here, and goes into the tunnel to the NMAG the moment it leaves
+ *     (then timer hold), so nothing waits in a buffer longer than the
+ *     link is down. A refusal or no HAck in time -> back to delivering
+ *     (or, if the MN left meanwhile, the plain de-registration). The MN
+ *     leaving in P_HI_SENT buffers its downlink until the HAck; the MN not
+ *     leaving within mn_wait ends the handover (NONE).
  *   PMAG, reactive (Figure 3): with fho.reactive, an MN that leaves is not
  *     de-registered: its downlink is buffered (P_BUFFER, timer hold) for an
  *     NMAG's HI. That HI {P F} gets HAck {U P F, Code 6} with the context
  *     and the buffer goes into the tunnel (P_FORWARD). No HI in time: the
  *     plain de-registration (RFC 5213 §6.9.1.4).
- *   P_FORWARD ends with the hold timer: HI {P F, Code 2} ("forwarding
- *     done", §4.1) tells the NMAG to drop its end of the tunnel, and the
- *     entry goes without a de-registration: the binding is the NMAG's now.
- *     A BRI from the LMA meanwhile is answered and the forwarding goes on.
+ *   P_FORWARD ends with the hold timer after the LMA's BRI (RFC 5846: the
+ *     binding moved to the NMAG; without one, mn_wait after the MN left):
+ *     HI {P F, Code 2} ("forwarding done", §4.1) tells the NMAG to drop its
+ *     end of the tunnel, and the entry goes without a de-registration: the
+ *     binding is the NMAG's now. The BRI is answered and the forwarding
+ *     goes on until then.
  *   NMAG, predictive: an HI with HNPs creates the entry without an access
- *     link, accepts the PMAG's tunnel, buffers the downlink, registers with
- *     the LMA at once (PBU with the HNPs and HI 3, step k) and answers
+ *     link, accepts the PMAG's tunnel, buffers the downlink and answers
  *     HAck {P, U F echoed, Code 5} -> N_WAIT_MN, timer mn_wait. The MN's
  *     attach completes it: delivery on its link replaces the buffer (the
- *     data plane flushes it in order) and the prefixes are advertised.
+ *     data plane flushes it in order) and the PBU with the HNPs and HI 3
+ *     follows (step k); meanwhile the downlink comes through the PMAG.
+ *     With fho.early_reg the PBU goes at once, before the MN arrives (the
+ *     LMA then sends the downlink here, buffered until the MN comes: no
+ *     registration on the path, but a buffer as long as the lead time).
  *     The MN not arriving in time: the plain de-registration.
  *   NMAG, reactive: an unknown MN that attaches when neighbours are
  *     configured is not registered yet: HI {P F} with a Context Request
@@ -287,8 +295,9 @@ static void nmag_prepare(struct dmm_mag *mag, const struct dmm_addr *src, const 
 	if (echo & DMM_HI_F)
 		flags |= DMM_HACK_F;
 	send_hack(mag, src, m, flags, DMM_HACK_CTX_OK, NULL);
-	/* Step k before the MN arrives: HI 3, a handoff between MAGs, with the PMAG's HNPs. */
-	register_now(mag, e, DMM_HI_BETWEEN_MAGS, "registering ahead of the MN (RFC 5949)", now);
+	/* Step k before the MN arrives, when so configured: HI 3, a handoff between MAGs, the PMAG's HNPs. */
+	if (mag->cfg.fho.early_reg)
+		register_now(mag, e, DMM_HI_BETWEEN_MAGS, "registering ahead of the MN (RFC 5949)", now);
 	arm(mag, e, now + mn_wait_of(mag));
 }
 
@@ -326,6 +335,8 @@ static void pmag_give(struct dmm_mag *mag, const struct dmm_addr *src, const str
 			flags |= DMM_HACK_U; /* what was buffered follows */
 		flags |= DMM_HACK_F;
 		f->peer = *src;
+		if (!f->gone)
+			f->gone_at = now;
 		f->gone = true; /* the MN is at the NMAG, whether or not its detach was seen here */
 		bulc_timers_detached(&mag->cl, e);
 		set_fho(mag, e, FHO_P_FORWARD, "the NMAG asked (RFC 5949 §4.1 Figure 3)");
@@ -379,10 +390,14 @@ static void pmag_acked(struct dmm_mag *mag, struct dmm_bul_entry *e, const struc
 			reinstall(mag, e, now);
 		return;
 	}
-	bulc_timers_detached(&mag->cl, e); /* the NMAG registers: no refresh from here */
 	set_fho(mag, e, FHO_P_FORWARD, "HAck (RFC 5949 §4.1 step f)");
+	if (f->gone) {
+		bulc_timers_detached(&mag->cl, e); /* the NMAG registers: no refresh from here */
+		arm(mag, e, now + hold_of(mag));
+	} else {
+		arm(mag, e, now + mn_wait_of(mag)); /* forwarding starts when the MN leaves */
+	}
 	reinstall(mag, e, now);
-	arm(mag, e, now + hold_of(mag));
 	mag->fho.forwarded_out++;
 }
 
@@ -489,6 +504,8 @@ bool mag_fho_arrived(struct dmm_mag *mag, struct dmm_bul_entry *e, uint32_t link
 	mag->fho.last_ready = 0;
 	if (e->state == DMM_BUL_REGISTERED)
 		mag_emit(mag, DMM_MN_REGISTERED, 0, e);
+	else if (e->state != DMM_BUL_WAIT_PBA) /* step k: HI 3, with the PMAG's HNPs */
+		register_now(mag, e, DMM_HI_BETWEEN_MAGS, "MN attached, prepared by the PMAG", now);
 	return true;
 }
 
@@ -524,10 +541,16 @@ bool mag_fho_detached(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t n
 	switch (f->state) {
 	case FHO_P_HI_SENT:
 		f->gone = true;
+		f->gone_at = now;
 		reinstall(mag, e, now); /* buffered until the HAck */
 		return true;
 	case FHO_P_FORWARD:
+		/* §4.1 step f: from now on the downlink goes into the tunnel, for hold. */
 		f->gone = true;
+		f->gone_at = now;
+		bulc_timers_detached(&mag->cl, e);
+		reinstall(mag, e, now);
+		arm(mag, e, now + hold_of(mag));
 		return true;
 	case FHO_N_HI_SENT:
 		disarm(mag, e);
@@ -538,6 +561,7 @@ bool mag_fho_detached(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t n
 		    !e->n_hnp)
 			return false;
 		f->gone = true;
+		f->gone_at = now;
 		bulc_timers_detached(&mag->cl, e);
 		set_fho(mag, e, FHO_P_BUFFER, "MN left: downlink held for the NMAG (RFC 5949 §4.1 Figure 3)");
 		reinstall(mag, e, now);
@@ -550,11 +574,14 @@ bool mag_fho_detached(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t n
 
 bool mag_fho_revoked(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	uint8_t s = mag_bx(mag, e)->fho.state;
+	struct mag_fho *f = &mag_bx(mag, e)->fho;
 
 	(void)now;
 	/* The NMAG's registration moved the binding; the tunnel carries what is still on its way here. */
-	return s == FHO_P_FORWARD || s == FHO_P_HI_SENT;
+	if (f->state != FHO_P_FORWARD && f->state != FHO_P_HI_SENT)
+		return false;
+	f->revoked = true;
+	return true;
 }
 
 void mag_fho_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now)
@@ -579,6 +606,21 @@ void mag_fho_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now)
 		mag_deregister(mag, e, now);
 		break;
 	case FHO_P_FORWARD:
+		if (!f->gone) {
+			/* The MN never left: no handover after all; it is served here as before. */
+			set_fho(mag, e, FHO_NONE, "the MN did not leave");
+			reinstall(mag, e, now);
+			break;
+		}
+		/*
+		 * The LMA has not moved the binding yet (no BRI: the NMAG's PBU
+		 * is being retransmitted): its downlink still comes here, so the
+		 * tunnel stays, up to mn_wait after the MN left.
+		 */
+		if (!f->revoked && now - f->gone_at < mn_wait_of(mag)) {
+			arm(mag, e, now + hold_of(mag));
+			break;
+		}
 		/* §4.1: forwarding done; the binding is the NMAG's, so no de-registration. */
 		send_hi(mag, e, &f->peer, DMM_HI_F, DMM_HI_CODE_FWD_DONE, false, now);
 		set_fho(mag, e, FHO_NONE, "forwarding done");
@@ -590,7 +632,10 @@ void mag_fho_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now)
 		f->nolink = false;
 		f->gone = true;
 		set_fho(mag, e, FHO_NONE, "the MN did not arrive");
-		mag_deregister(mag, e, now);
+		if (e->state == DMM_BUL_IDLE)
+			mag_release(mag, e, now, "prepared, the MN did not arrive"); /* never registered */
+		else
+			mag_deregister(mag, e, now);
 		break;
 	case FHO_N_HI_SENT:
 		mag->fho.no_answer++;

@@ -43,6 +43,8 @@ struct mag_fho {
 	bool tunnel;	      /* NMAG: accept the PMAG's tunnel (DECAP from peer) */
 	bool gone;	      /* PMAG: the MN left (its detach was seen, or it is at the NMAG) */
 	bool nolink;	      /* NMAG: prepared, the MN has no access link here yet */
+	bool revoked;	      /* PMAG: the LMA's BRI came (the binding moved to the NMAG) */
+	dmm_time_t gone_at;   /* PMAG: when the MN left */
 	uint8_t asked;	      /* NMAG reactive: HAcks still awaited */
 	uint16_t seq;	      /* sequence number of our last HI */
 	struct dmm_addr peer; /* the other MAG */
@@ -122,7 +124,7 @@ static inline void mag_fho_dst(const struct dmm_mag *mag, const struct dmm_bul_e
 {
 	const struct mag_fho *f = &mag->bx[e->handle.idx].fho;
 
-	if (f->state == FHO_P_FORWARD) {
+	if (f->state == FHO_P_FORWARD && f->gone) {
 		in->action = DMM_FM_ENCAP;
 		in->link = 0;
 		in->local = mag->cfg.addr;

@@ -16,6 +16,12 @@ struct dmm_bul {
 	uint32_t state_count[DMM_BUL_NSTATES];
 };
 
+/* The second keep range runs to the end of the entry: nothing may follow the anchors but padding. */
+_Static_assert(sizeof(struct dmm_bul_entry) - offsetof(struct dmm_bul_entry, anchors) -
+			       sizeof(((struct dmm_bul_entry *)0)->anchors) <
+		       _Alignof(struct dmm_bul_entry),
+	       "anchors must be the last member of struct dmm_bul_entry");
+
 static const struct keyed_layout layout = {
 	.size = sizeof(struct dmm_bul_entry),
 	.off_handle = offsetof(struct dmm_bul_entry, handle),
@@ -24,7 +30,9 @@ static const struct keyed_layout layout = {
 	.off_hnp = offsetof(struct dmm_bul_entry, hnp),
 	.max_hnp = DMM_BUL_MAX_HNP,
 	.keep = {{offsetof(struct dmm_bul_entry, hnp), sizeof(((struct dmm_bul_entry *)0)->hnp)},
-		 {offsetof(struct dmm_bul_entry, anchors.a), sizeof(((struct dmm_bul_entry *)0)->anchors.a)}},
+		 /* the anchors are the last member: their array and the padding after it */
+		 {offsetof(struct dmm_bul_entry, anchors.a),
+		  sizeof(struct dmm_bul_entry) - offsetof(struct dmm_bul_entry, anchors.a)}},
 };
 
 struct dmm_bul *dmm_bul_new(const struct dmm_alloc *a, uint32_t capacity, uint32_t prefix_capacity,

@@ -14,7 +14,8 @@
  * kept in user space (table.c); the map holds the best of them (lowest
  * precedence, then the newest), as the other backends keep one route
  * per destination. Installing an intent is one map update (and the
- * reset of its counters); nothing else changes in the kernel.
+ * reset of its counters); a DST intent's prefix also gets a route
+ * (route.c), for the packets this node sends itself.
  *
  * On the wire: the bytes of the user backend. Outer source cfg.local,
  * destination the peer, traffic class and flow label 0, hop limit 64,
@@ -40,8 +41,10 @@
  * destination (bpf_redirect_neigh: the destination is the neighbour),
  * else along the FIB; the stack gets it when the FIB does not forward it.
  * DELIVER also applies to packets that arrive unencapsulated. Packets
- * this node sends itself do not pass an ingress hook: DELIVER and DST
- * intents do not apply to them (the kernel backend's routes would).
+ * this node sends itself pass no ingress hook: the route of their DST
+ * prefix takes them, with the program dmm_local at its transmit (route.c).
+ * Between veths whose peer is in another namespace the program redirects
+ * to the peer's receive path (bpf_redirect_peer, tc.c's veth_peer map).
  *
  * BUFFER drops and counts, like the kernel backend's blackhole route: a
  * packet store in the program would need a copy to user space per packet.
@@ -115,6 +118,8 @@ static int load(struct dmm_dp *dp, char *err, size_t errlen)
 	dp->fd_decap_dst = bpf_map__fd(dp->skel->maps.decap_dst);
 	dp->fd_decap_src = bpf_map__fd(dp->skel->maps.decap_src);
 	dp->fd_local = bpf_map__fd(dp->skel->maps.local);
+	dp->fd_veth_peer = bpf_map__fd(dp->skel->maps.veth_peer);
+	dp->lwt_fd = bpf_program__fd(dp->skel->progs.dmm_local);
 	dp->fd_counters = bpf_map__fd(dp->skel->maps.counters);
 	return 0;
 }
@@ -132,6 +137,7 @@ static struct dmm_dp *bdp_open(const struct dmm_dp_cfg *cfg, char *err, size_t e
 	if (!dp->cfg.rt_proto)
 		dp->cfg.rt_proto = 0xd3;
 	dp->nl = -1;
+	dp->rsk = -1;
 	dp->ncpu = libbpf_num_possible_cpus();
 	r = dp->ncpu > 0 ? 0 : -ENOMEM;
 	if (r == 0 && (!(dp->percpu = calloc((size_t)dp->ncpu, sizeof(*dp->percpu))) ||
@@ -154,6 +160,10 @@ static struct dmm_dp *bdp_open(const struct dmm_dp_cfg *cfg, char *err, size_t e
 		dmm_dp_seterr(err, errlen, "this node's addresses: %s", strerror(-r));
 		goto err;
 	}
+	if ((r = bdp_route_open(dp)) < 0) {
+		dmm_dp_seterr(err, errlen, "rtnetlink: %s", strerror(-r));
+		goto err;
+	}
 	if ((r = bdp_tc_attach_all(dp, err, errlen)) < 0)
 		goto err;
 	return dp;
@@ -168,6 +178,7 @@ static void bdp_close(struct dmm_dp *dp)
 	if (!dp)
 		return;
 	bdp_tc_detach_all(dp);
+	bdp_route_close(dp);
 	dmm_bpf__destroy(dp->skel);
 	if (dp->nl >= 0)
 		close(dp->nl);
@@ -262,6 +273,8 @@ static int sync_key(struct dmm_dp *dp, const struct bdp_slot *s)
 
 	memset(&key, 0, sizeof(key));
 	fd = map_key(dp, s, &key, &ksize);
+	if (s->kind == BDP_DST)
+		bdp_route_sync(dp, &s->in.prefix, b == BDP_NONE ? NULL : &dp->t.slot[b]);
 	if (b == BDP_NONE) {
 		r = bpf_map_delete_elem(fd, &key);
 		return r < 0 && errno != ENOENT ? -errno : 0;

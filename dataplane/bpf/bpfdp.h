@@ -4,6 +4,7 @@
  * layers: each file calls only files below it.
  *
  *   bpf.c    the dmm_dp_ops table: open, close, install, remove, counters
+ *   route.c  the routes of DST prefixes, for packets this node sends
  *   tc.c     the TC hooks (clsact ingress) and this node's addresses
  *   table.c  the intent table: slots, id and key indexes, best of a key
  *   dmm.bpf.c  the program (clang -target bpf), embedded as a skeleton
@@ -54,18 +55,31 @@ struct bdp_hook {
 };
 
 struct dmm_bpf;
+struct dmm_nl;
+
+#define BDP_OIF_SLOTS 16
+struct bdp_oif {
+	struct dmm_addr peer;
+	int oif; /* 0: none */
+	uint64_t ns;
+};
 
 struct dmm_dp {
 	struct dmm_dp_cfg cfg;
 	struct dmm_bpf *skel;
-	int fd_dst, fd_src, fd_decap_dst, fd_decap_src, fd_local, fd_counters, prog_fd;
+	int fd_dst, fd_src, fd_decap_dst, fd_decap_src, fd_local, fd_veth_peer, fd_counters, prog_fd;
 	uint32_t prog_id;
 	int ncpu;
 	struct dmm_bpf_ctr *percpu; /* ncpu counters: a read or a reset */
 	struct bdp_table t;
 	struct bdp_hook hook[BDP_MAX_ATTACH];
 	unsigned nhook;
-	int nl; /* rtnetlink, subscribed to IPv6 address changes (fd()) */
+	int nl;		    /* rtnetlink, subscribed to IPv6 address changes (fd()) */
+	int lwt_fd;	    /* dmm_local, the program of our routes */
+	struct dmm_nl *rnl; /* rtnetlink requests that wait for the answer */
+	int rsk;	    /* rtnetlink, route changes sent without waiting (route.c) */
+	uint32_t route_seq, route_refused;
+	struct bdp_oif oif[BDP_OIF_SLOTS];
 };
 
 /* ---- table.c ---- */
@@ -95,6 +109,17 @@ uint32_t bdp_find_id(const struct bdp_table *t, uint32_t id);
  * BDP_NONE when none is left.
  */
 uint32_t bdp_best(const struct bdp_table *t, const struct bdp_slot *s);
+
+/* ---- route.c ---- */
+
+/* The rtnetlink socket (dp->rnl), and the routes a killed run left gone. 0 or -errno. */
+int bdp_route_open(struct dmm_dp *dp);
+
+/* The route of DST prefix p made to follow best, its best intent (NULL: none left, no route). */
+void bdp_route_sync(struct dmm_dp *dp, const struct dmm_prefix *p, const struct bdp_slot *best);
+
+/* Every route of ours gone, and the socket. */
+void bdp_route_close(struct dmm_dp *dp);
 
 /* ---- tc.c ---- */
 

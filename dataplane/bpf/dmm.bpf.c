@@ -82,6 +82,18 @@ struct {
 	__uint(max_entries, 1024);
 } local SEC(".maps");
 
+/*
+ * Interfaces that are veths with their peer in another namespace (tc.c):
+ * a packet for one enters the peer's receive path at once
+ * (bpf_redirect_peer), not through the veth's transmit and backlog.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(max_entries, 256);
+} veth_peer SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
@@ -152,8 +164,13 @@ static __always_inline void set_eth(struct __sk_buff *skb, const __u8 *dmac, con
  */
 static __always_inline int send_fib(struct bpf_fib_lookup *fib, long fib_rc)
 {
-	if (fib_rc == BPF_FIB_LKUP_RET_SUCCESS)
-		return bpf_redirect(fib->ifindex, 0);
+	if (fib_rc == BPF_FIB_LKUP_RET_SUCCESS) {
+		__u32 ifx = fib->ifindex;
+
+		if (bpf_map_lookup_elem(&veth_peer, &ifx))
+			return bpf_redirect_peer(ifx, 0);
+		return bpf_redirect(ifx, 0);
+	}
 	if (fib_rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
 		struct bpf_redir_neigh nh = {.nh_family = AF_INET6};
 
@@ -443,6 +460,46 @@ int dmm_ingress(struct __sk_buff *skb)
 	if (f)
 		return act(skb, f);
 	return TC_ACT_OK;
+}
+
+/*
+ * The packets of the routes route.c installs for DST prefixes: those this
+ * node sends itself (and any the stack forwards), at the route's
+ * transmit. ENCAP: the outer header of encap() (RFC 2473 §3.1; the
+ * inner hop limit is the sender's own, or was decremented by the stack's
+ * forwarding), then the kernel routes the outer packet; DELIVER: counted,
+ * out of the route's link; DROP, BUFFER: dropped and counted.
+ */
+SEC("lwt_xmit")
+int dmm_local(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct dmm_bpf_dst_key dk = {.prefixlen = 128};
+	struct ipv6hdr *ip = data, out;
+	struct dmm_bpf_fwd *f;
+	__u32 inner = skb->len;
+
+	if (data + IP6_LEN > end || (*(__u8 *)ip >> 4) != 6)
+		return BPF_OK;
+	__builtin_memcpy(dk.addr, &ip->daddr, 16);
+	f = bpf_map_lookup_elem(&dst, &dk);
+	if (!f)
+		return BPF_OK;
+	count(f->slot, inner);
+	if (f->action == DMM_BPF_DELIVER)
+		return BPF_OK;
+	if (f->action != DMM_BPF_ENCAP)
+		return BPF_DROP;
+	__builtin_memset(&out, 0, sizeof(out));
+	*(__be32 *)&out = bpf_htonl(0x60000000);
+	out.payload_len = bpf_htons(inner > 0xffff ? 0 : (__u16)inner);
+	out.nexthdr = IPPROTO_IPV6;
+	out.hop_limit = HOP_LIMIT;
+	local_copy(&out.saddr);
+	__builtin_memcpy(&out.daddr, f->peer, 16);
+	if (bpf_lwt_push_encap(skb, BPF_LWT_ENCAP_IP, &out, sizeof(out)) < 0)
+		return BPF_DROP;
+	return BPF_LWT_REROUTE;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -14,7 +14,7 @@
 
 #include <linux/types.h>
 
-#define DMM_BPF_MAX_INTENTS 65536 /* map capacity; counter slot 0 is "no intent" */
+#define DMM_BPF_MAX_INTENTS 262144 /* map capacity; counter slot 0 is "no intent" */
 
 /* The actions, as in fm.h (enum dmm_fm_action). */
 #define DMM_BPF_ENCAP 0

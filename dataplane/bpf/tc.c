@@ -13,6 +13,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -21,6 +22,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "../nl.h"
 #include "bpfdp.h"
 
 #define TC_PRIO 0xd3
@@ -37,6 +39,67 @@ static bool is_ether(int ifindex)
 	if (s >= 0)
 		close(s);
 	return ok;
+}
+
+static int linkinfo_cb(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == IFLA_INFO_KIND && strcmp(mnl_attr_get_str(a), "veth") == 0)
+		*(bool *)data = true;
+	return MNL_CB_OK;
+}
+
+struct link_kind {
+	bool veth, other_ns;
+};
+
+static int link_attr_cb(const struct nlattr *a, void *data)
+{
+	struct link_kind *k = data;
+
+	if (mnl_attr_get_type(a) == IFLA_LINK_NETNSID)
+		k->other_ns = true; /* the peer's namespace, given only when it is not ours */
+	else if (mnl_attr_get_type(a) == IFLA_LINKINFO)
+		mnl_attr_parse_nested(a, linkinfo_cb, &k->veth);
+	return MNL_CB_OK;
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_attr_cb, data);
+}
+
+/*
+ * Whether ifindex is a veth whose peer is in another namespace: the
+ * program then hands packets for it straight to the peer's receive path
+ * (bpf_redirect_peer), skipping the veth's transmit and the backlog
+ * queue (and with them this side's egress hooks and captures).
+ */
+static bool veth_to_other_ns(int ifindex)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct dmm_nl *nl = dmm_nl_open(NETLINK_ROUTE);
+	struct nlmsghdr *nlh = dmm_nl_msg(buf, RTM_GETLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct link_kind k = {false, false};
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	if (nl && dmm_nl_talk(nl, nlh, link_cb, &k) < 0)
+		k.veth = false;
+	dmm_nl_close(nl);
+	return k.veth && k.other_ns;
+}
+
+/*
+ * DMM_BPF_REDIRECT_PEER=0 in the environment keeps packets on the veth's
+ * transmit path, where a capture on the sending side sees them (tests
+ * that capture there, tests/dp/mixed-bpf.sh).
+ */
+static bool peer_wanted(void)
+{
+	const char *e = getenv("DMM_BPF_REDIRECT_PEER");
+
+	return !e || strcmp(e, "0") != 0;
 }
 
 /* The entry of ifindex in dp->hook (a new one at the end), or NULL when full. */
@@ -83,7 +146,14 @@ int bdp_tc_attach(struct dmm_dp *dp, int ifindex)
 	opts.priority = TC_PRIO;
 	opts.prog_fd = dp->prog_fd;
 	opts.flags = BPF_TC_F_REPLACE;
-	return bpf_tc_attach(&hook, &opts);
+	r = bpf_tc_attach(&hook, &opts);
+	if (r == 0 && peer_wanted() && veth_to_other_ns(ifindex)) {
+		uint32_t ifx = (uint32_t)ifindex;
+		uint8_t one = 1;
+
+		bpf_map_update_elem(dp->fd_veth_peer, &ifx, &one, BPF_ANY);
+	}
+	return r;
 }
 
 int bdp_tc_attach_all(struct dmm_dp *dp, char *err, size_t errlen)

@@ -214,13 +214,17 @@ static uint32_t get32(const uint8_t *p)
  * The header length (IPv6 + TCP or UDP) of p when it can open or join a
  * merge: IPv6 then TCP or UDP directly, a payload, for TCP no flag but ACK
  * and PSH, and a checksum that verifies (a merged packet gets new
- * checksums from the kernel, so a corrupted packet must not get in). 0
- * when it cannot.
+ * checksums from the kernel, so a corrupted packet must not get in) or
+ * that a peer's kernel left partial (*partial: the field holds the
+ * pseudo-header sum, as a CHECKSUM_PARTIAL packet carries it; such a
+ * packet could not be checked alone either, dpu_l4_fixup). 0 when it
+ * cannot.
  */
-static size_t gro_hl(const uint8_t *p, size_t len)
+static size_t gro_hl(const uint8_t *p, size_t len, bool *partial)
 {
-	size_t hl;
+	size_t hl, coff;
 	uint32_t sum;
+	uint16_t field;
 
 	if (len < DP_HDR + 8 || len > DP_TUN_MTU)
 		return 0;
@@ -236,9 +240,13 @@ static size_t gro_hl(const uint8_t *p, size_t len)
 	if (p[6] == IPPROTO_UDP && (p[DP_HDR + 6] | p[DP_HDR + 7]) == 0)
 		return 0; /* RFC 8200 §8.1: a zero UDP checksum is not valid over IPv6 */
 	sum = dpu_csum(0, p + 8, 32) + (uint32_t)(len - DP_HDR) + p[6];
-	if (dmm_csum_fold(dpu_csum(sum, p + DP_HDR, len - DP_HDR)) != 0xffff)
-		return 0;
-	return hl;
+	*partial = false;
+	if (dmm_csum_fold(dpu_csum(sum, p + DP_HDR, len - DP_HDR)) == 0xffff)
+		return hl;
+	coff = DP_HDR + (p[6] == IPPROTO_UDP ? 6 : 16);
+	field = (uint16_t)(p[coff] << 8 | p[coff + 1]);
+	*partial = field % 0xffff == dmm_csum_fold(sum) % 0xffff; /* 0 and 0xffff are the same number */
+	return *partial ? hl : 0;
 }
 
 /* Whether TCP segment p (header length hl) follows the merge g: same header but sequence number, PSH, checksum. */
@@ -253,11 +261,13 @@ static bool tcp_follows(const struct dpu_gro *g, const uint8_t *p, size_t hl)
 
 bool dpu_gro_start(struct dpu_gro *g, uint8_t *p, size_t len, const struct dmm_addr *peer)
 {
-	size_t hl = gro_hl(p, len);
+	bool partial;
+	size_t hl = gro_hl(p, len, &partial);
 
 	if (!hl)
 		return false;
 	g->n = 1;
+	g->partial = partial;
 	g->first = p;
 	g->hl = hl;
 	g->mss = len - hl;
@@ -275,7 +285,8 @@ bool dpu_gro_start(struct dpu_gro *g, uint8_t *p, size_t len, const struct dmm_a
 bool dpu_gro_add(struct dpu_gro *g, uint8_t *p, size_t len, const struct dmm_addr *peer)
 {
 	const uint8_t *f = g->first;
-	size_t hl = g->n ? gro_hl(p, len) : 0;
+	bool partial;
+	size_t hl = g->n ? gro_hl(p, len, &partial) : 0;
 
 	/* As the kernel's GRO: same flow and header, equal sizes but the last, TCP in sequence. */
 	if (!hl || g->closed || g->n >= DPU_GRO_MAX || hl != g->hl || len - hl > g->mss || p[6] != f[6] ||
@@ -294,6 +305,17 @@ bool dpu_gro_add(struct dpu_gro *g, uint8_t *p, size_t len, const struct dmm_add
 	if (!g->udp && (p[DP_HDR + 13] & 0x08))
 		g->psh = true;
 	return true;
+}
+
+void dpu_gro_lone(const struct dpu_gro *g, struct virtio_net_hdr *vh)
+{
+	memset(vh, 0, sizeof(*vh));
+	vh->gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	if (!g->partial)
+		return;
+	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh->csum_start = DP_HDR;
+	vh->csum_offset = g->udp ? 6 : 16;
 }
 
 void dpu_gro_finish(struct dpu_gro *g, struct virtio_net_hdr *vh)

@@ -193,25 +193,39 @@ static void count_sent(struct dmm_dp *dp, const struct dpu_txq *q, unsigned from
 	}
 }
 
-/* Send what worker w queued (sendmmsg), count it per intent, empty the queue. */
-static void flush(struct dpu_worker *w)
+/* Send messages [from, to) of w's queue, all to one socket, and count them. */
+static void flush_run(struct dpu_worker *w, unsigned from, unsigned to)
 {
 	struct dpu_txq *q = &w->tx;
-	unsigned done = 0;
+	int fd = q->pkt[from] ? w->pkt : w->raw;
 
-	while (done < q->n) {
-		int r = sendmmsg(w->raw, q->msg + done, q->n - done, 0);
+	while (from < to) {
+		int r = sendmmsg(fd, q->msg + from, to - from, 0);
 
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			/* This one failed (unreachable peer, full queue): count it, go on. */
-			dpu_drop(w->dp, q->len[done]);
-			done++;
+			/* This one failed (unreachable peer, full queue, a device gone): count it, go on. */
+			dpu_drop(w->dp, q->len[from]);
+			if (q->pkt[from] && errno != ENOBUFS && errno != EAGAIN)
+				memset(w->nh, 0, sizeof(w->nh)); /* look the next hops up again */
+			from++;
 			continue;
 		}
-		count_sent(w->dp, q, done, done + (unsigned)r);
-		done += (unsigned)r;
+		count_sent(w->dp, q, from, from + (unsigned)r);
+		from += (unsigned)r;
+	}
+}
+
+/* Send what worker w queued (a sendmmsg per run of one socket), count it per intent, empty the queue. */
+static void flush(struct dpu_worker *w)
+{
+	struct dpu_txq *q = &w->tx;
+
+	for (unsigned from = 0, to; from < q->n; from = to) {
+		for (to = from + 1; to < q->n && q->pkt[to] == q->pkt[from]; to++)
+			;
+		flush_run(w, from, to);
 	}
 	q->n = 0;
 }
@@ -221,17 +235,26 @@ static unsigned queue_slot(struct dpu_worker *w, uint32_t si)
 {
 	struct dpu_txq *q = &w->tx;
 	const struct slot *s = dpu_slot(w->dp, si);
+	const struct sockaddr_ll *ll;
 	unsigned k;
 
 	if (q->n == DP_TXQ)
 		flush(w);
 	k = q->n++;
-	memset(&q->addr[k], 0, sizeof(q->addr[k]));
-	q->addr[k].sin6_family = AF_INET6;
-	memcpy(&q->addr[k].sin6_addr, s->in.peer.b, 16);
 	memset(&q->msg[k], 0, sizeof(q->msg[k]));
-	q->msg[k].msg_hdr.msg_name = &q->addr[k];
-	q->msg[k].msg_hdr.msg_namelen = sizeof(q->addr[k]);
+	ll = dpu_nh_get(w, &s->in.peer);
+	q->pkt[k] = ll != NULL;
+	if (ll) {
+		q->ll[k] = *ll;
+		q->msg[k].msg_hdr.msg_name = &q->ll[k];
+		q->msg[k].msg_hdr.msg_namelen = sizeof(q->ll[k]);
+	} else {
+		memset(&q->addr[k], 0, sizeof(q->addr[k]));
+		q->addr[k].sin6_family = AF_INET6;
+		memcpy(&q->addr[k].sin6_addr, s->in.peer.b, 16);
+		q->msg[k].msg_hdr.msg_name = &q->addr[k];
+		q->msg[k].msg_hdr.msg_namelen = sizeof(q->addr[k]);
+	}
 	q->msg[k].msg_hdr.msg_iov = q->iov[k];
 	q->slot[k] = si;
 	return k;
@@ -400,6 +423,8 @@ int dpu_tun_round(struct dpu_worker *w)
 {
 	unsigned nread = 0;
 
+	w->now = 0; /* read again at the round's first lookup of a next hop */
+
 	for (; nread < DP_BATCH; nread++) {
 		uint8_t *buf = w->tunbuf[nread];
 		struct virtio_net_hdr vh;
@@ -496,10 +521,12 @@ static void gro_flush(struct dpu_worker *w)
 	struct virtio_net_hdr vh = {.gso_type = VIRTIO_NET_HDR_GSO_NONE};
 	ssize_t want = (ssize_t)(sizeof(vh) + g->hl + g->total);
 
-	if (g->n > 1)
+	if (g->n > 1) {
 		dpu_gro_finish(g, &vh);
-	else
+	} else {
+		dpu_gro_lone(g, &vh);
 		g->iov[0] = (struct iovec){.iov_base = NULL, .iov_len = 0};
+	}
 	if (g->n) {
 		struct iovec iov[DPU_GRO_MAX + 2];
 

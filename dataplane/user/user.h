@@ -6,6 +6,7 @@
  *   user.c     the dmm_dp_ops table: open, close, install, remove, ...
  *   worker.c   the worker threads: one per core, each with its TUN queue and raw socket
  *   tun.c      the TUN device, the raw sockets and the batched packet path
+ *   nh.c       the next hop of each peer (packet socket sends)
  *   rtnl.c     the kernel's routes, rules and links (rtnetlink, ../nl.h)
  *   offload.c  checksums, and segmenting GSO packets (ours) or repairing them (the peers')
  *   buffer.c   the pool of packets held by BUFFER intents
@@ -61,6 +62,27 @@
  * segment, as the wire carries them (the same figures as without
  * offloads).
  *
+ * Sending through a packet socket. The tunnelled packets (whole ones and
+ * the segments of a super-packet) go out through each worker's
+ * AF_PACKET socket (SOCK_DGRAM) with one sendmmsg
+ * per batch, addressed to the next hop's link-layer address on the
+ * route's interface (nh.c: the kernel's route to the peer and its
+ * neighbour entry, looked up again every second). A raw socket send
+ * (IPV6_HDRINCL) makes the kernel look the route up and, because a
+ * header-including send names its next hop (FLOWI_FLAG_KNOWN_NH),
+ * allocate and free a route clone for every packet, then run the IPv6
+ * output path and the neighbour output; the packet socket hands the
+ * packet to the device's transmit with only the link-layer header added.
+ * The bytes of the IPv6 packet are the same (this code writes the whole
+ * outer header either way). What goes through the raw socket still: the
+ * first packet to a peer after each lookup (so the kernel's neighbour
+ * entry stays in use and is probed again when it goes stale), packets
+ * to a peer with no resolved neighbour or on a device without a 6-byte
+ * link-layer address, and everything when the packet socket cannot be
+ * opened or DMM_DP_USER_PACKET=0. A packet socket's sends go through
+ * the device's qdisc and are seen by captures, but skip the netfilter
+ * output hooks. (PACKET_QDISC_BYPASS would also skip the captures.)
+ *
  * GRO to the TUN. Decapsulated TCP segments of one flow that arrive in
  * sequence in one recvmmsg batch, or UDP datagrams of one flow of one
  * size, are written to the TUN as one GSO packet (gso_type TCPV6 or
@@ -68,10 +90,13 @@
  * place), so the kernel forwards one packet where it would forward up to
  * DP_BATCH, and segments it again where the next link or the receiving
  * socket needs it, with the same boundaries (all of one size but the
- * last). Only packets whose checksum verifies, and TCP segments with no
- * flag but ACK and PSH, join; the others go alone as before (a peer's
- * partial checksum is finished, a peer's GRO packet repaired:
- * dpu_l4_fixup). Counters count the packets received.
+ * last). Only packets whose checksum verifies or that a peer's kernel
+ * left partial (its checksum offload: the field holds the pseudo-header
+ * sum; the kernel writes every merged packet's checksums anyway, and a
+ * partial one that merges with nothing is written with NEEDS_CSUM), and
+ * TCP segments with no flag but ACK and PSH, join; the others go alone
+ * as before (a peer's GRO packet repaired: dpu_l4_fixup). Counters count
+ * the packets received.
  *
  * Counters are per slot and added atomically (relaxed), once per run of
  * packets of the same intent in a send batch; the daemon reads them with
@@ -83,6 +108,7 @@
 #ifndef DMM_DP_USER_H
 #define DMM_DP_USER_H
 
+#include <linux/if_packet.h>
 #include <linux/virtio_net.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -171,26 +197,49 @@ struct dpu_gro {
 	uint64_t bytes;	       /* the packets' lengths, summed (counters) */
 	uint32_t next_seq, si;
 	bool udp, closed, psh; /* UDP (else TCP); no more may join (short or PSH); PSH seen */
+	bool partial;	       /* the first packet's checksum is partial (its peer's offload) */
 	struct dmm_addr peer;
 	uint8_t hdr[DP_SEG_HDR];
 	struct iovec iov[DPU_GRO_MAX + 1]; /* [0] the header, then the payloads; n 1: [1] the whole packet */
 };
 
-/* The packets of one sendmmsg: a whole packet behind its headroom (1 iovec) or a segment (2). */
+/*
+ * The packets of one flush: a whole packet behind its headroom (1 iovec)
+ * or a segment (2), each to the packet socket (pkt, ll: its next hop) or
+ * to the raw socket (addr: its peer); a flush sends each run of one
+ * socket with one sendmmsg.
+ */
 struct dpu_txq {
 	unsigned n;
 	struct mmsghdr msg[DP_TXQ];
 	struct iovec iov[DP_TXQ][2];
 	struct sockaddr_in6 addr[DP_TXQ];
+	struct sockaddr_ll ll[DP_TXQ];
+	bool pkt[DP_TXQ];
 	uint8_t hdr[DP_TXQ][DP_SEG_HDR];    /* a segment's outer and inner headers */
 	uint32_t slot[DP_TXQ], len[DP_TXQ]; /* its intent, its inner length */
+};
+
+/* A peer's next hop for the packet socket (nh.c); ok false: send through the raw socket. */
+#define DPU_NH_SLOTS 16
+#define DPU_NH_TTL_NS 1000000000ull  /* looked up again after a second */
+#define DPU_NH_RETRY_NS 100000000ull /* unresolved: tried again after 100 ms */
+struct dpu_nh {
+	bool used, ok;
+	struct dmm_addr peer;
+	uint64_t expires; /* CLOCK_MONOTONIC ns */
+	struct sockaddr_ll ll;
 };
 
 /* One worker thread (worker.c) and what it owns. */
 struct dpu_worker {
 	struct dmm_dp *dp;
 	unsigned id;
-	int tun, raw, ep; /* TUN queue id, raw socket id, epoll over both and dp->stopfd */
+	int tun, raw, ep;  /* TUN queue id, raw socket id, epoll over both and dp->stopfd */
+	int pkt;	   /* packet socket for sending (-1: none, all through raw) */
+	struct dmm_nl *nl; /* the worker's own rtnetlink socket (next hops) */
+	struct dpu_nh nh[DPU_NH_SLOTS];
+	uint64_t now; /* the round's clock (0: not read yet) */
 	pthread_t thread;
 	bool running;
 	uint8_t (*tunbuf)[DP_TUN_BUF]; /* DP_BATCH TUN reads, each behind DP_HDR of headroom */
@@ -449,6 +498,13 @@ bool dpu_gro_start(struct dpu_gro *g, uint8_t *p, size_t len, const struct dmm_a
 /* Add p to the open merge when it follows it; false: it does not (g unchanged). */
 bool dpu_gro_add(struct dpu_gro *g, uint8_t *p, size_t len, const struct dmm_addr *peer);
 
+/*
+ * The vh of a merge of one packet, written as it came: a partial
+ * checksum (a peer's offload) left for the kernel to finish
+ * (VIRTIO_NET_HDR_F_NEEDS_CSUM), else none.
+ */
+void dpu_gro_lone(const struct dpu_gro *g, struct virtio_net_hdr *vh);
+
 /* The merged header (iov[0]) and vh of a merge of n > 1 packets. */
 void dpu_gro_finish(struct dpu_gro *g, struct virtio_net_hdr *vh);
 
@@ -513,6 +569,22 @@ enum { DPU_RULE_DEL, DPU_RULE_ADD, DPU_RULE_ENSURE };
  */
 int dpu_sync_src_rule(struct dmm_dp *dp, const struct dmm_prefix *p, const char *ifname, int ifindex,
 		      int how);
+
+/* ---- nh.c ---- */
+
+/*
+ * Where a packet to peer goes: the packet socket's address of its next
+ * hop, or NULL for the raw socket (none known yet, unresolved, or the
+ * first packet after each lookup, which keeps the kernel's neighbour
+ * entry in use). Worker thread.
+ */
+const struct sockaddr_ll *dpu_nh_get(struct dpu_worker *w, const struct dmm_addr *peer);
+
+/* Worker w's packet socket and netlink socket. 0 or -errno (then: raw only). */
+int dpu_nh_open(struct dpu_worker *w);
+
+/* Close them (accepts a worker that has none). */
+void dpu_nh_close(struct dpu_worker *w);
 
 /* ---- tun.c ---- */
 

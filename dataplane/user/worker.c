@@ -38,7 +38,7 @@ int dpu_workers_alloc(struct dmm_dp *dp)
 	for (unsigned i = 0; i < dp->nworkers; i++) {
 		dp->w[i].dp = dp;
 		dp->w[i].id = i;
-		dp->w[i].tun = dp->w[i].raw = dp->w[i].ep = -1;
+		dp->w[i].tun = dp->w[i].raw = dp->w[i].ep = dp->w[i].pkt = -1;
 	}
 	/* Writers first: workers re-take the lock every round and would starve the daemon thread. */
 	pthread_rwlockattr_init(&a);
@@ -98,6 +98,14 @@ static int worker_epoll(struct dpu_worker *w)
 	return 0;
 }
 
+/* DMM_DP_USER_PACKET=0: send through the raw socket only (user.h, "Sending through a packet socket"). */
+static bool packet_off(void)
+{
+	const char *e = getenv("DMM_DP_USER_PACKET");
+
+	return e && !strcmp(e, "0");
+}
+
 /*
  * The workers block every signal: a process-directed signal (SIGTERM) must
  * reach the owner's thread, which may wait for it with a signalfd, rather
@@ -114,6 +122,8 @@ int dpu_workers_start(struct dmm_dp *dp)
 		struct dpu_worker *w = &dp->w[i];
 
 		r = worker_epoll(w);
+		if (!r && !packet_off() && dpu_nh_open(w) < 0)
+			dpu_nh_close(w); /* no packet socket: everything through the raw socket */
 		if (!r && dpu_batch_init(w) < 0)
 			r = -ENOMEM;
 		if (!r)
@@ -144,6 +154,7 @@ void dpu_workers_free(struct dmm_dp *dp)
 			close(w->ep);
 		if (w->raw >= 0)
 			close(w->raw);
+		dpu_nh_close(w);
 		if (w->tun >= 0)
 			close(w->tun); /* not persistent: the device goes with its last queue */
 		free(w->tunbuf);

@@ -107,7 +107,8 @@ const struct dmm_cmd_counters *dmm_cmd_counters(const struct dmm_cmd *c);
  * S-MAAR, p is anchored there already, or the MN is de-registering),
  * DMM_ERR_NOMEM (no room for the update).
  */
-int dmm_cmd_relocate(struct dmm_cmd *c, const struct dmm_prefix *p, const struct dmm_addr *to, dmm_time_t now);
+int dmm_cmd_relocate(struct dmm_cmd *c, const struct dmm_prefix *p, const struct dmm_addr *to,
+		     dmm_time_t now);
 /* Relocate every prefix anchored at maar whose MN is served elsewhere; how many were started. */
 unsigned dmm_cmd_drain(struct dmm_cmd *c, const struct dmm_addr *maar, dmm_time_t now);
 

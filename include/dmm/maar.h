@@ -52,8 +52,14 @@ struct dmm_maar_cfg {
 	 * letting the address run out removes it. 0: the binding lifetime.
 	 */
 	uint32_t prefix_valid_s;
-	dmm_time_t idle_release;       /* GAP2-1: release an old prefix idle this long; 0: never */
-	dmm_time_t idle_check;	       /* how often counters are looked at, 1 s */
+	dmm_time_t idle_release; /* GAP2-1: release an old prefix idle this long; 0: never */
+	dmm_time_t idle_check;	 /* how often counters are looked at, 1 s */
+	/*
+	 * GAP1-1 (docs/dmm-protocol.md §11): an old prefix whose tunnel has
+	 * carried traffic for this long since the MN came here is asked to be
+	 * relocated here (to the CMD); 0: never.
+	 */
+	dmm_time_t relocate_after;
 	dmm_time_t detach_grace;       /* keep a detached MN's anchor waiting for its next S-MAAR, 10 s */
 	bool timestamp_based;	       /* Timestamp option in PBUs, default true */
 	dmm_time_t heartbeat_interval; /* RFC 5847: with the CMD; 0 disables */

@@ -41,6 +41,7 @@ struct dmm_mag_cfg {
 	struct dmm_mag_fho_cfg {
 		bool enabled;	 /* answer HI, and send one on dmm_mag_handover() */
 		bool reactive;	 /* on detach, hold the MN's downlink for the new MAG's HI (§4.1 Fig. 3) */
+		bool early_reg;	 /* a prepared NMAG registers at once, not when the MN arrives */
 		dmm_time_t hold; /* forward (or hold) a moved MN's downlink this long; 0: 1 s */
 		dmm_time_t hi_wait;  /* wait this long for a HAck; 0: 200 ms */
 		dmm_time_t mn_wait;  /* a prepared NMAG waits this long for the MN; 0: 5 s */

@@ -21,8 +21,9 @@
 # headers on the wire as tshark decodes them (the user backend's bytes),
 # Packet Too Big, TCP both ways with no checksum error, tunnelled packets
 # from an unknown peer dropped and counted under id 0, DROP and BUFFER by
-# precedence, replace, install time (build/dp-install), and that close, SIGTERM and a
-# restart after SIGKILL leave no filter, qdisc or program behind.
+# precedence, replace, install time (build/dp-install), packets the gateways
+# send themselves (the routes of DST prefixes), and that close, SIGTERM and a
+# restart after SIGKILL leave no filter, qdisc, route or program behind.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/dp/lib.sh
@@ -104,15 +105,16 @@ prog_ids() { # NS: the ids of the programs our filters run
 		tc -n "$1" filter show dev "$d" ingress | sed -n 's/.* id \([0-9]*\) .*/\1/p'
 	done | sort -u
 }
-nothing_left() { # NS [PROG-ID...]: no filter, no clsact qdisc, no program of ours
-	local ns=$1 q f
+nothing_left() { # NS [PROG-ID...]: no filter, no clsact qdisc, no route or program of ours
+	local ns=$1 q f r
 	shift
 	f=$(filters_of "$ns")
 	q=$(for d in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
 		tc -n "$ns" qdisc show dev "$d" | grep clsact
 	done)
-	echo "filters: '$f' clsact: '$q'"
-	[[ -z $f && -z $q ]] || return 1
+	r=$(ip -n "$ns" -6 route show proto 211)
+	echo "filters: '$f' clsact: '$q' routes: '$r'"
+	[[ -z $f && -z $q && -z $r ]] || return 1
 	for id in "$@"; do
 		if bpftool prog show id "$id" >/dev/null 2>&1; then
 			echo "program $id still loaded"
@@ -147,26 +149,46 @@ dp_check "counters: MAG DST DELIVER = 6 downlink packets" counters_are mag 3 6 6
 dp_check "counters: LMA DST ENCAP = 6 downlink packets" counters_are lma 1 6 624
 dp_check "counters: LMA SRC DECAP = 6 uplink packets" counters_are lma 2 6 624
 # A packet to the MAG's own address is not tunnelled (the program
-# leaves it to the stack); the MAG has no route back to the MN (its
-# DELIVER is in the program, which sees arriving packets only).
+# leaves it to the stack).
 ip netns exec "$MN" ping -6 -c 3 -i 0.2 -W 1 "$MAG_ADDR" >/dev/null 2>&1
 dp_check "ping LMA -> MAG tunnel address (not tunnelled)" ping_ok "$LMA" "$MAG_ADDR"
 dp_check "counters: MAG SRC ENCAP still 6 (the MN's packets to the MAG not tunnelled)" counters_are mag 1 6 624
 
+# Packets a gateway sends itself meet no ingress hook: the routes of the
+# DST prefixes (dataplane/bpf/route.c) take them, with the program at
+# their transmit. MAG -> MN: the DELIVER route; LMA -> MN: the ENCAP
+# route encapsulates to the MAG, which decapsulates and delivers.
+dp_check "MAG: route of the HNP (DELIVER on acc, BPF at transmit)" \
+	bash -c "ip -n '$MAG' -6 route show proto 211 | tee /dev/stderr | grep -q '^$HNP .*encap bpf.*dev acc'"
+dp_check "ping MAG -> MN (sent by the MAG itself)" ping_ok "$MAG" "$MN_ADDR"
+dp_check "ping LMA -> MN (sent by the LMA itself, tunnelled)" ping_ok "$LMA" "$MN_ADDR"
+dp_check "counters: LMA DST ENCAP = 6 + 3 requests of its own" counters_are lma 1 9 936
+# The MAG's DELIVER also counted its 3 echo replies to the MN's pings of the MAG above.
+dp_check "counters: MAG DST DELIVER = 6 + 3 replies + 3 of its own + 3 from the LMA" counters_are mag 3 15 1560
+
 # The wire, as tshark decodes it: outer MAG <-> LMA, next header 41,
 # hop limit 64, traffic class 0, flow label 0, payload length = inner
 # length; inner hop limit 63 (decremented on entry, RFC 2473 §3.1).
-ip netns exec "$MAG" tcpdump -nn -U --immediate-mode -Z root -i tr -w "$DP_TMP/tr.pcap" ip6 2>"$DP_TMP/tcpdump.err" &
-TCPD=$!
-DP_PIDS+=("$TCPD")
-dp_wait_line "$DP_TMP/tcpdump.err" 'listening on' 5 >/dev/null
+# Captured where each packet arrives: between veths the program hands a
+# packet straight to the peer's receive path (bpf_redirect_peer), which
+# the sending side's capture does not see.
+declare -A TCPD
+for n in MAG LMA; do
+	ip netns exec "${!n}" tcpdump -nn -U --immediate-mode -Z root -i tr -w "$DP_TMP/tr-$n.pcap" ip6 \
+		2>"$DP_TMP/tcpdump-$n.err" &
+	TCPD[$n]=$!
+	DP_PIDS+=("$!")
+	dp_wait_line "$DP_TMP/tcpdump-$n.err" 'listening on' 5 >/dev/null
+done
 ip netns exec "$MN" ping -6 -c 3 -i 0.2 -W 1 "$CN_ADDR" >/dev/null
 sleep 0.3
-kill -INT "$TCPD"
-wait "$TCPD" 2>/dev/null
-wire_ok() { # SRC DST TYPE INNER-SRC INNER-DST
+for n in MAG LMA; do
+	kill -INT "${TCPD[$n]}"
+	wait "${TCPD[$n]}" 2>/dev/null
+done
+wire_ok() { # SRC DST TYPE INNER-SRC INNER-DST PCAP-OF
 	local f n
-	f=$(tshark -r "$DP_TMP/tr.pcap" -Y "ipv6.src == $1 && ipv6.dst == $2 && icmpv6.type == $3" -T fields \
+	f=$(tshark -r "$DP_TMP/tr-$6.pcap" -Y "ipv6.src == $1 && ipv6.dst == $2 && icmpv6.type == $3" -T fields \
 		-E separator=';' -e ipv6.nxt -e ipv6.hlim -e ipv6.tclass -e ipv6.flow -e ipv6.plen -e ipv6.src -e ipv6.dst 2>/dev/null)
 	n=$(echo "$f" | grep -c .)
 	echo "$n packets; nxt;hlim;tclass;flow;plen;src;dst, outer,inner:"
@@ -175,9 +197,9 @@ wire_ok() { # SRC DST TYPE INNER-SRC INNER-DST
 	[[ $n -ge 3 ]] && ! echo "$f" | grep -vE "^41,58;64,63;0x0+,0x[0-9a-f]+;0x0+,0x[0-9a-f]+;104,64;$1,$4;$2,$5\$"
 }
 dp_check "wire: MAG -> LMA IPv6-in-IPv6 (nh 41, hlim 64, tc 0, flow 0; inner hlim 63)" \
-	wire_ok "$MAG_ADDR" "$LMA_ADDR" 128 "$MN_ADDR" "$CN_ADDR"
+	wire_ok "$MAG_ADDR" "$LMA_ADDR" 128 "$MN_ADDR" "$CN_ADDR" LMA
 dp_check "wire: LMA -> MAG IPv6-in-IPv6 (nh 41, hlim 64, tc 0, flow 0; inner hlim 63)" \
-	wire_ok "$LMA_ADDR" "$MAG_ADDR" 129 "$CN_ADDR" "$MN_ADDR"
+	wire_ok "$LMA_ADDR" "$MAG_ADDR" 129 "$CN_ADDR" "$MN_ADDR" MAG
 
 # 1460 bytes fit the tunnel; 1500 draw a Packet Too Big (MTU 1460) from the MAG's program.
 dp_check "ping MN -> CN with 1460-byte packets" ip netns exec "$MN" ping -6 -c 2 -i 0.2 -W 2 -s 1412 "$CN_ADDR"
@@ -280,8 +302,10 @@ kill -9 "${DPPID[crash]}"
 wait "${DPPID[crash]}" 2>/dev/null
 close_in crash
 dp_check "kill -9 leaves our filters behind" eval '[[ -n $(filters_of "$LMA") ]]'
+dp_check "kill -9 leaves the route of the DST prefix behind" eval '[[ -n $(ip -n "$LMA" -6 route show proto 211) ]]'
 start_dp again "$LMA" --local "$LMA_ADDR"
 dp_check "restarted dp-tool opens" out_has again '^ok open'
+dp_check "open() removed the leftover route" eval '[[ -z $(ip -n "$LMA" -6 route show proto 211) ]]'
 # The replaced program is freed by the kernel after its last reference
 # goes (deferred): it is gone within a few seconds.
 old_progs_gone() {

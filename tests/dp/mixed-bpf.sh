@@ -14,8 +14,13 @@
 # user.sh runs (the outer header byte for byte on a user end; a 1500-byte
 # packet draws a Packet Too Big from the bpf LMA in the second pair);
 # tests/dp/bpf.sh checks the bpf end's own bytes, counters and clean-up.
+# user.sh captures the core link at the LMA alone, also the packets the LMA
+# sends: DMM_BPF_REDIRECT_PEER=0 keeps the bpf end's packets on the veth's
+# transmit path, where that capture sees them (by default the program hands
+# them straight to the peer veth's receive path; tests/dp/bpf.sh captures
+# at the receiving ends).
 # Ends with "mixed-bpf: N passed, M failed".
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck disable=SC2086 # pairs of two words on purpose
-exec tests/dp/mixed.sh --label mixed-bpf ${MIXED_BPF_PAIRS:-"bpf kernel" "user bpf"}
+DMM_BPF_REDIRECT_PEER=0 exec tests/dp/mixed.sh --label mixed-bpf ${MIXED_BPF_PAIRS:-"bpf kernel" "user bpf"}

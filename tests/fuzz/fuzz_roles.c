@@ -125,6 +125,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.mag.default_lma = addr_n(1);
 		cfg.mag.max_mns = 32;
 		cfg.mag.max_peers = 8;
+		/* RFC 5949: HI and HAck reach the fast-handover code, both modes. */
+		cfg.mag.fho.enabled = true;
+		cfg.mag.fho.reactive = true;
+		cfg.mag.fho.n_neighbour = 1;
+		cfg.mag.fho.neighbour[0] = addr_n(2);
 		break;
 	case 2:
 		ro = &dmm_maar_ops;

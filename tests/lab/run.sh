@@ -7,7 +7,8 @@
 # plane with a relay CMD, bpf data plane with a proxy CMD;
 # LAB_DMM="kernel:relay ..." picks others), and the RFC 4285 authentication
 # tests tests/lab/auth-attack.sh (forged and replayed PBUs) and
-# tests/lab/auth-rollover.sh (key rollover by SIGHUP).
+# tests/lab/auth-rollover.sh (key rollover by SIGHUP), and tests/lab/prom.sh
+# (a Prometheus server scrapes LMA1, MAG1 and MAG2 through a handover).
 # Every lab signs its signalling (lab/lib.sh, lab_security).
 # Prints "lab: N passed, M failed" over all of them; exits 1 on a failure,
 # and at once, with the reason, when not root or a tool is missing.
@@ -59,8 +60,16 @@ run tests/lab/malformed.sh
 for dm in ${LAB_DMM:-kernel:proxy user:relay bpf:proxy}; do
 	run tests/lab/dmm.sh "${dm%%:*}" "${dm##*:}"
 done
+for dp in ${LAB_RELOC:-kernel user}; do
+	run tests/lab/reloc.sh "$dp"
+done
+# RFC 5949 fast handover (predictive and reactive), LAB_FHO="user ..." picks the set-ups.
+for dp in ${LAB_FHO:-kernel user mixed}; do
+	run tests/lab/fho.sh "$dp"
+done
 run tests/lab/auth-attack.sh
 run tests/lab/auth-rollover.sh
+run tests/lab/prom.sh
 
 echo "lab: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -642,6 +642,44 @@ static void test_home(void)
 }
 
 /*
+ * A binding that hands off 70,000 times (more than the 2^16 generations
+ * of its slot's ids): its downlink, replaced in place, keeps its id the
+ * whole time, no new uplink gets that id when the generations come round
+ * again, and the records are all free after each handoff.
+ */
+static void test_home_many_handoffs(void)
+{
+	struct rbackend r = {0};
+	struct dmm_fm_ops ops = {
+		.install = be_install, .remove = be_remove, .replace = rbe_replace, .ctx = &r};
+	struct dmm_fm *fm = dmm_fm_new_indexed(&A, 4, 4, &ops);
+	struct dmm_intent dl = intent(DMM_FM_ENCAP, H(2, 1), 1), ul = intent(DMM_FM_DECAP, H(2, 1), 1);
+	uint32_t id_dl, keep[2];
+	unsigned bad = 0;
+
+	CHECK(fm != NULL);
+	if (!fm)
+		return;
+	ul.match = DMM_FM_SRC;
+	id_dl = (uint32_t)dmm_fm_ensure(fm, &dl, 0);
+	(void)dmm_fm_ensure(fm, &ul, 0);
+	for (uint32_t i = 0; i < 70000 && !bad; i++) {
+		const struct dmm_intent *v;
+
+		dl.peer = ul.peer = addr_last((uint8_t)(2 - i % 2)); /* a new MAG each time: 2, 1, 2, ... */
+		keep[0] = (uint32_t)dmm_fm_ensure(fm, &dl, i);
+		keep[1] = (uint32_t)dmm_fm_ensure(fm, &ul, i);
+		bad += keep[0] != id_dl || keep[1] == id_dl || (int32_t)keep[1] <= 0;
+		bad += dmm_fm_del_owner_except(fm, H(2, 1), keep, 2) != 1;
+		v = dmm_fm_get(fm, id_dl);
+		bad += !v || v->action != DMM_FM_ENCAP || dmm_fm_records_room(fm) != 4 ||
+		       dmm_fm_count(fm) != 2;
+	}
+	CHECK_EQ(bad, 0);
+	dmm_fm_free(fm);
+}
+
+/*
  * An indexed table against a hashed one, random operations of an LMA's
  * kinds (ensure, keep some, report, remove an owner) on a few owners:
  * both hold the same intents (compared by what they forward and count),
@@ -771,6 +809,7 @@ int main(void)
 	test_indexed();
 	test_home();
 	test_home_random();
+	test_home_many_handoffs();
 	test_max_owners();
 	return check_report("test_fm");
 }

@@ -195,6 +195,8 @@ static void run(dmm_time_t d)
 }
 
 /* reactive: M1 holds a leaving MN's downlink; neighbours: M2 asks M1 for an unknown MN's context. */
+static bool EARLY; /* the next setup's fho.early_reg */
+
 static void setup(bool fho, bool reactive)
 {
 	struct dmm_lma_cfg lc;
@@ -230,6 +232,7 @@ static void setup(bool fho, bool reactive)
 		mc.heartbeat_interval = 0;
 		mc.fho.enabled = fho;
 		mc.fho.reactive = reactive;
+		mc.fho.early_reg = EARLY;
 		mc.fho.neighbour[0] = addr_of(addr[1 - i]);
 		mc.fho.n_neighbour = reactive ? 1 : 0;
 		*slot[i] = add_node(i ? "mag2" : "mag1", addr[i], &dmm_mag_ops, &mc);
@@ -276,7 +279,7 @@ static void start_at_m1(void)
 	CHECK(entry(M1) && entry(M1)->state == DMM_BUL_REGISTERED);
 }
 
-/* §4.1 Figure 2. */
+/* §4.1 Figure 2: the PBU when the MN arrives (step k after h); the downlink comes through the PMAG. */
 static void t_predictive(void)
 {
 	struct dmm_prefix hnp;
@@ -290,38 +293,39 @@ static void t_predictive(void)
 	CHECK_EQ(dmm_mag_handover(M1->inst, &MN, &M2->addr, T), DMM_ERR_EXISTS);
 	CHECK_EQ(M1->sent[DMM_MH_HI], 1);
 	run(1 * DMM_MSEC);
-	/* Step d and k at the NMAG: prepared, tunnel accepted, downlink buffered, PBU sent. */
+	/* Step d at the NMAG: prepared, tunnel accepted, downlink buffered, no PBU yet. */
 	CHECK(entry(M2) && entry(M2)->n_hnp == 1 && dmm_prefix_eq(&entry(M2)->hnp[0], &hnp));
 	CHECK(live(M2, DMM_FM_DST, DMM_FM_DECAP, &M1->addr) != NULL);
 	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, NULL) != NULL);
 	CHECK(live(M2, DMM_FM_DST, DMM_FM_DELIVER, NULL) == NULL);
 	CHECK(live(M2, DMM_FM_SRC, DMM_FM_ENCAP, NULL) == NULL); /* no access link to send from yet */
 	CHECK_EQ(M2->sent[DMM_MH_HACK], 1);
-	CHECK_EQ(M2->sent[DMM_MH_BU], 1);
+	CHECK_EQ(M2->sent[DMM_MH_BU], 0);
 	run(1 * DMM_MSEC);
-	/* Step f at the PMAG: the downlink goes into the tunnel to the NMAG. */
+	/* The PMAG delivers while the MN is still here. */
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_DELIVER, NULL) != NULL);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, NULL) == NULL);
+	run(5 * DMM_MSEC);
+	CHECK_EQ(M2->nreg, 0);
+	/* Step f: the MN leaves; the downlink goes into the tunnel, no de-registration. */
+	CHECK_EQ(M1->ops->detach(M1->inst, &MN, T), 0);
 	in = live(M1, DMM_FM_DST, DMM_FM_ENCAP, &M2->addr);
 	CHECK(in && dmm_prefix_eq(&in->prefix, &hnp));
 	CHECK(live(M1, DMM_FM_DST, DMM_FM_DELIVER, NULL) == NULL);
-	run(5 * DMM_MSEC);
-	/* Step l: the NMAG registered before the MN came; no RA yet (no link). */
-	CHECK(entry(M2)->state == DMM_BUL_REGISTERED);
-	CHECK_EQ(M2->nreg, 0);
-	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, NULL) != NULL);
-	/* The MN moves: the PMAG neither de-registers nor drops the tunnel. */
-	CHECK_EQ(M1->ops->detach(M1->inst, &MN, T), 0);
 	run(2 * DMM_MSEC);
 	CHECK_EQ(M1->sent[DMM_MH_BU], 1);
-	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, &M2->addr) != NULL);
-	/* Step h-i: the MN attaches; delivery replaces the buffer, the prefix is advertised, no new PBU. */
+	/* Step h-i, k: the MN attaches; delivery replaces the buffer, then the PBU (HI 3, the HNP). */
 	CHECK_EQ(M2->ops->attach(M2->inst, &MN, 7, LL, 6, DMM_ATT_80211, T), 0);
 	in = live(M2, DMM_FM_DST, DMM_FM_DELIVER, NULL);
 	CHECK(in && in->link == 7 && dmm_prefix_eq(&in->prefix, &hnp));
 	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, NULL) == NULL);
 	in = live(M2, DMM_FM_SRC, DMM_FM_ENCAP, &LMA->addr);
 	CHECK(in && in->link == 7);
-	CHECK(M2->nreg == 1 && M2->reg_link == 7);
 	CHECK_EQ(M2->sent[DMM_MH_BU], 1);
+	run(5 * DMM_MSEC);
+	/* Step l: registered with the same prefix, advertised on the MN's link. */
+	CHECK(entry(M2)->state == DMM_BUL_REGISTERED && dmm_prefix_eq(&entry(M2)->hnp[0], &hnp));
+	CHECK(M2->nreg == 1 && M2->reg_link == 7);
 	CHECK_EQ(ctr(M2)->predictive, 1);
 	/* The hold ends: HI Code 2, the PMAG lets the entry go, the NMAG drops its end. */
 	run(1100 * DMM_MSEC);
@@ -333,6 +337,32 @@ static void t_predictive(void)
 	CHECK(entry(M2)->state == DMM_BUL_REGISTERED);
 	CHECK_EQ(ctr(M1)->hi_sent, 2);
 	CHECK_EQ(ctr(M1)->forwarded_out, 1);
+	teardown();
+}
+
+/* fho.early_reg: the NMAG registers before the MN arrives and buffers what the LMA sends it. */
+static void t_predictive_early(void)
+{
+	EARLY = true;
+	setup(true, false);
+	EARLY = false;
+	start_at_m1();
+	CHECK_EQ(dmm_mag_handover(M1->inst, &MN, &M2->addr, T), 0);
+	run(10 * DMM_MSEC);
+	CHECK_EQ(M2->sent[DMM_MH_BU], 1);
+	CHECK(entry(M2) && entry(M2)->state == DMM_BUL_REGISTERED);
+	CHECK_EQ(M2->nreg, 0); /* no link: nothing advertised */
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, NULL) != NULL);
+	/* The LMA's BRI does not end the PMAG's part. */
+	CHECK(entry(M1) != NULL && live(M1, DMM_FM_DST, DMM_FM_DELIVER, NULL) != NULL);
+	CHECK_EQ(M1->ops->detach(M1->inst, &MN, T), 0);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, &M2->addr) != NULL);
+	CHECK_EQ(M2->ops->attach(M2->inst, &MN, 7, LL, 6, DMM_ATT_80211, T), 0);
+	CHECK(M2->nreg == 1 && M2->reg_link == 7);
+	CHECK_EQ(M2->sent[DMM_MH_BU], 1); /* no second PBU */
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_DELIVER, NULL) != NULL);
+	run(1100 * DMM_MSEC);
+	CHECK(entry(M1) == NULL);
 	teardown();
 }
 
@@ -457,6 +487,7 @@ static void t_bad_hi(void)
 int main(void)
 {
 	t_predictive();
+	t_predictive_early();
 	t_reactive();
 	t_fallbacks();
 	t_bad_hi();

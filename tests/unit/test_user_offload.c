@@ -11,7 +11,10 @@
  *    verify, and the payloads concatenate to the original;
  *  - decapsulated TCP segments in sequence merge into one GSO packet, and
  *    a segment out of sequence, with a bad checksum or another flag does
- *    not join; UDP datagrams of one size merge, a larger one does not.
+ *    not join; UDP datagrams of one size merge, a larger one does not;
+ *  - segments whose checksum a peer's kernel left partial (the
+ *    pseudo-header sum in the field) merge too, and one that merges with
+ *    nothing is written with NEEDS_CSUM at its checksum.
  */
 #include <stdlib.h>
 
@@ -238,6 +241,58 @@ static void test_gro_udp(void)
 	CHECK_EQ(g.hdr[DP_HDR + 4] << 8 | g.hdr[DP_HDR + 5], 8 + 158);
 }
 
+/* Leave the checksum of TCP segment p partial, as a sender's checksum offload does: the pseudo-header sum. */
+static void tcp_partial(uint8_t *p, size_t len)
+{
+	uint32_t sum = dmm_csum_add(0, p + 8, 32) + (uint32_t)(len - DP_HDR) + IPPROTO_TCP;
+	uint16_t psum = dmm_csum_fold(sum);
+
+	p[DP_HDR + 16] = (uint8_t)(psum >> 8);
+	p[DP_HDR + 17] = (uint8_t)psum;
+}
+
+static void test_gro_partial(void)
+{
+	static uint8_t a[3][DP_HDR + 32 + 1000], merged[DP_HDR + 32 + 2000];
+	static struct dpu_gro g;
+	struct virtio_net_hdr vh;
+	const struct dmm_addr peer = {{0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1}};
+	size_t len[3], off = DP_HDR + 32;
+
+	len[0] = tcp(a[0], 5000, 0x10, 1000, 0);
+	len[1] = tcp(a[1], 6000, 0x10, 1000, 1000);
+	len[2] = tcp(a[2], 9000, 0x10, 1000, 0);
+	for (int k = 0; k < 3; k++)
+		tcp_partial(a[k], len[k]);
+	CHECK(!l4_ok(a[0]));
+	CHECK(dpu_gro_start(&g, a[0], len[0], &peer));
+	CHECK(dpu_gro_add(&g, a[1], len[1], &peer));
+	CHECK_EQ(g.n, 2);
+	dpu_gro_finish(&g, &vh);
+	memcpy(merged, g.iov[0].iov_base, off);
+	for (unsigned k = 1; k <= g.n; k++)
+		memcpy(merged + off + (k - 1) * 1000, g.iov[k].iov_base, g.iov[k].iov_len);
+	CHECK_EQ(dpu_csum_finish(merged, sizeof(merged), vh.csum_start, vh.csum_offset), 0);
+	CHECK(l4_ok(merged));
+	/* Alone: as it came, the checksum left to the kernel at the TCP header. */
+	CHECK(dpu_gro_start(&g, a[2], len[2], &peer));
+	dpu_gro_lone(&g, &vh);
+	CHECK_EQ(vh.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	CHECK_EQ(vh.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+	CHECK_EQ(vh.csum_start, DP_HDR);
+	CHECK_EQ(vh.csum_offset, 16);
+	CHECK_EQ(dpu_csum_finish(a[2], len[2], vh.csum_start, vh.csum_offset), 0);
+	CHECK(l4_ok(a[2]));
+	/* A complete checksum alone: no flag. */
+	len[2] = tcp(a[2], 9000, 0x10, 1000, 0);
+	CHECK(dpu_gro_start(&g, a[2], len[2], &peer));
+	dpu_gro_lone(&g, &vh);
+	CHECK_EQ(vh.flags, 0);
+	/* Neither complete nor partial (damaged): opens nothing. */
+	a[2][DP_HDR + 17] ^= 1;
+	CHECK(!dpu_gro_start(&g, a[2], len[2], &peer));
+}
+
 int main(void)
 {
 	test_csum();
@@ -245,5 +300,6 @@ int main(void)
 	test_gso_segments();
 	test_gro_tcp();
 	test_gro_udp();
+	test_gro_partial();
 	return check_report("test_user_offload");
 }

@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# RFC 5949 fast handover between MAGs on RFC 7429 Figure 4 (lab/pmip-fig4.sh
+# has the picture), with one data plane set-up: kernel, user or mixed (MAGs
+# kernel, LMAs user). MN1 walks MAG1 -> MAG2 -> MAG3 -> MAG1 ... while CN1
+# sends it 1000 UDP probes a second, in two modes, FHO_ROUNDS handovers each:
+#
+#   predictive  dmmctl handover (the access network's handover indication)
+#               at the previous MAG first: HI/HAck with the context before
+#               the link moves; the previous MAG tunnels the downlink to the
+#               new one from the moment MN1 leaves, the new one buffers it
+#               until MN1 is there, then registers; checked: no probe lost,
+#               none reordered;
+#   reactive    the link just moves: the previous MAG holds MN1's downlink,
+#               the new MAG asks its neighbours (HI with a Context Request),
+#               gets the context and the held probes, then registers; checked:
+#               none reordered, and no handover loses more probes than CN1
+#               sent between the move and the previous MAG noticing it (from
+#               its log); both figures are printed.
+#
+# Each handover's interruption (the probes' gap) is printed split into link
+# down time (the move until the new MAG's carrier-up), attach detection
+# (carrier-up until the host's first frame), context transfer (HI -> HAck;
+# predictive: before the move), registration (attach -> PBA at the new MAG;
+# predictive: off the path, the downlink comes through the previous MAG
+# meanwhile) and buffer flush (attach until the first probe after the gap).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=lab/pmip-fig4.sh
+. lab/pmip-fig4.sh
+
+DP=${1:-user}
+NAME="fho-$DP"
+ROUNDS=${FHO_ROUNDS:-20}
+PPS=1000
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "$NAME: needs root (network namespaces): run make check as root" >&2
+	exit 1
+fi
+
+# Every MAG: fast handover on, reactive too, the other two MAGs as neighbours.
+eval "fig4_$(declare -f lab_config)"
+lab_config() {
+	local node=$1 nb
+	if [[ $node != mag* ]]; then
+		fig4_lab_config "$@"
+		return
+	fi
+	nb=$(for m in mag1 mag2 mag3; do [[ $m != "$node" ]] && echo "\"${ADDR[$m]}\""; done | paste -sd,)
+	fig4_lab_config "$@" | jq --argjson nb "[$nb]" \
+		'."dmm:node".mag["fast-handover"] = {"enabled": true, "reactive": true, "hold": 300,
+		 "hi-wait": 500, "neighbours": $nb}'
+}
+
+lab_init "fho-$DP"
+trap 'dump_logs_on_failure; lab_cleanup' EXIT
+echo "$NAME: RFC 5949 fast handover, $DP data plane, $ROUNDS handovers per mode"
+if ! lab_up "$DP"; then
+	FAILED=$((FAILED + 1))
+	echo "  FAIL  bring-up: both MNs registered"
+	dump_logs_on_failure
+	summary "$NAME"
+	exit 1
+fi
+
+# The monotonic clock dmmd logs ("mono N us") against the wall clock of this script.
+MONO_OFF=$(/usr/bin/python3 -c 'import time; print("%.6f" % (time.time() - time.clock_gettime(time.CLOCK_MONOTONIC)))')
+MN1=$(mn_addr mn1)
+MNID="eui48:${MN_MAC[mn1]}"
+declare -A NEXT=([mag1]=mag2 [mag2]=mag3 [mag3]=mag1)
+DONE=0
+
+# The last "mono N us" of a log line matching pattern in NODE's log, as wall-clock seconds.
+mono_wall() {
+	grep -a "$2" "$LAB_TMP/$1.log" | tail -n 1 | sed -n 's/.*(mono \([0-9]*\) us.*/\1/p' |
+		awk -v off="$MONO_OFF" '{ printf "%.6f", $1 / 1e6 + off }'
+}
+
+# A role counter of NODE's show stats ("dmm" object).
+counter() {
+	ctl "$1" show stats | jq -r --arg k "$2" '.dmm[$k] // 0'
+}
+
+# Wait until the previous MAG had its HAck (HI/HAck done, the tunnel ready).
+acked() {
+	local i n0=$HACKS
+	for ((i = 0; i < 100; i++)); do
+		HACKS=$(counter "$1" fho_hack_received)
+		((HACKS > n0)) && return 0
+		sleep 0.01
+	done
+	return 1
+}
+HACKS=0
+
+# run_mode MODE: ROUNDS handovers of MN1 with probes (DONE: how many completed); a row of
+# figures per handover in $LAB_TMP/MODE.rows.
+run_mode() {
+	local mode=$1 i from to t0 tc ta ctx reg td
+	DONE=0
+	: >"$LAB_TMP/$mode.rows"
+	lab_bg USINK_PID mn1 "$TRAFFIC" udp-sink --port 5002 --duration 120 --timeout 120 --gap 3 \
+		>"$LAB_TMP/$mode-sink.json"
+	sleep 0.2
+	lab_bg USRC_PID cn1 "$TRAFFIC" udp-source --to "$MN1" --port 5002 --pps "$PPS" --duration 120 \
+		>"$LAB_TMP/$mode-source.json"
+	sleep 0.5
+	for ((i = 0; i < ROUNDS; i++)); do
+		from=${MN_AT[mn1]}
+		to=${NEXT[$from]}
+		if [[ $mode == predictive ]]; then
+			HACKS=$(counter "$from" fho_hack_received)
+			ctl "$from" handover "$MNID" --to "${ADDR[$to]}" >/dev/null || lab_log "handover command refused at $from"
+			acked "$from" || lab_log "predictive: no HAck from $to"
+		fi
+		HACKS=0
+		t0=$EPOCHREALTIME
+		handover mn1 "$from" "$to" || break
+		wait_registered mn1 10 || break
+		sleep 0.25
+		tc=$(mono_wall "$to" "carrier up")
+		ta=$(mono_wall "$to" "attached on")
+		if [[ $mode == predictive ]]; then
+			ctx=$(counter "$from" fho_last_context_us)
+		else
+			ctx=$(counter "$to" fho_last_context_us)
+		fi
+		reg=$(ctl "$to" show bindings | jq -r '.[0]."registration-ms" // 0')
+		# When the previous MAG noticed the detach: its log line's time of day (ms).
+		td=$(grep -a "detached from mn1" "$LAB_TMP/$from.log" | tail -n 1 | cut -d' ' -f1 |
+			awk -F: '{ printf "%.3f", $1 * 3600 + $2 * 60 + $3 }')
+		echo "$t0 ${tc:-0} ${ta:-0} $ctx $reg ${td:-0}" >>"$LAB_TMP/$mode.rows"
+		DONE=$((DONE + 1))
+	done
+	sleep 0.3
+	kill "$USRC_PID" 2>/dev/null
+	wait "$USRC_PID" 2>/dev/null
+	kill -INT "$USINK_PID" 2>/dev/null
+	wait "$USINK_PID" 2>/dev/null
+}
+
+# report MODE: per handover the split of the interruption, then the median and max.
+report() {
+	local mode=$1
+	jq -r '.gaps[] | "\(.t) \(.ms) \(.lost)"' "$LAB_TMP/$mode-sink.json" >"$LAB_TMP/$mode.gaps"
+	awk -v mode="$mode" '
+		NR == FNR { gt[NR] = $1; gms[NR] = $2; gl[NR] = $3; ng = NR; next }
+		{
+			t0 = $1; tc = $2; ta = $3; ctx = $4 / 1000; reg = $5; td = $6; n++
+			# probes sent between the move and the previous MAG noticing it (log times are UTC
+			# with ms, so 2 ms of slack)
+			sod = t0 - int(t0 / 86400) * 86400
+			before = td > 0 ? int((td - sod + 0.002) * pps) : -1; if (before < 0) before = 0
+			down = tc > 0 ? (tc - t0) * 1000 : -1; att = (tc > 0 && ta > 0) ? (ta - tc) * 1000 : -1
+			# the gap that covers this handover: it began within 1 s before the move ended
+			g = 0; for (k = 1; k <= ng; k++) if (gt[k] >= t0 - 1 && gt[k] <= (ta > 0 ? ta : t0 + 1)) g = k
+			gap = g ? gms[g] : 0; lost = g ? gl[g] : 0
+			flush = (g && ta > 0) ? (gt[g] + gms[g] / 1000 - ta) * 1000 : -1
+			printf "  %s #%02d: interruption %6.1f ms, lost %3d (sent before the detach was noticed: %3d) | link down %5.1f, attach %5.1f, context %5.1f, registration %5.1f, flush %5.1f ms\n", mode, n, gap, lost, before, down, att, ctx, reg, flush
+			print gap > "/dev/stderr"
+			if (lost > before) over++
+		}
+		END { print over + 0 > over_file }' over_file="$LAB_TMP/$mode.over" pps="$PPS" "$LAB_TMP/$mode.gaps" "$LAB_TMP/$mode.rows" 2>"$LAB_TMP/$mode.int"
+	info "$mode: interruption median $(median <"$LAB_TMP/$mode.int") ms, max $(sort -g "$LAB_TMP/$mode.int" | tail -n 1) ms"
+	jq -r --arg m "$mode" '"\($m): \(.received) probes received, \(.lost) lost, \(.reordered) reordered, \(.duplicates) duplicated"' \
+		"$LAB_TMP/$mode-sink.json" | while read -r l; do info "$l"; done
+}
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) printf "%.1f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2); else printf "-" }'; }
+
+NA0=$(counter mag1 fho_no_answer)
+run_mode predictive
+check "predictive: $ROUNDS handovers, MN1 registered at the new MAG after each" test "$DONE" -eq "$ROUNDS"
+report predictive
+check "predictive: no probe lost at $PPS/s" jq -e '.lost == 0' "$LAB_TMP/predictive-sink.json"
+check "predictive: no probe reordered or duplicated" jq -e '.reordered == 0 and .duplicates == 0' \
+	"$LAB_TMP/predictive-sink.json"
+check "predictive: every HI answered in time (no fallback)" test "$(counter mag1 fho_no_answer)" -eq "$NA0"
+
+run_mode reactive
+check "reactive: $ROUNDS handovers, MN1 registered at the new MAG after each" test "$DONE" -eq "$ROUNDS"
+report reactive
+check "reactive: no probe reordered or duplicated" jq -e '.reordered == 0 and .duplicates == 0' \
+	"$LAB_TMP/reactive-sink.json"
+check "reactive: no handover lost more probes than were sent before the previous MAG noticed the detach" \
+	test "$(cat "$LAB_TMP/reactive.over")" -eq 0
+# shellcheck disable=SC2016 # expanded by eval, at check time
+check "reactive: the new MAGs got the context from the previous one ($ROUNDS times)" \
+	eval 'test $(( $(counter mag1 fho_reactive) + $(counter mag2 fho_reactive) + $(counter mag3 fho_reactive) )) -eq $ROUNDS'
+
+for n in mag1 mag2 mag3 lma1 lma2; do
+	check "SIGTERM $n: dmmd exits with status 0" dmmd_stop "$n"
+done
+check "after SIGTERM: no proto 0xd3 route, no rule, no TUN device in any namespace" lab_leftovers
+
+dump_logs_on_failure
+trap lab_cleanup EXIT
+summary "$NAME"
