@@ -1045,10 +1045,10 @@ static void defaults(struct dmmd_config *cfg)
 	/* RFC 2473 §7: 1500 on the access link minus the 40-octet tunnel header. */
 	cfg->ra_mtu = 1460;
 	cfg->attach_probe = true;
-	/* A detached MN's downlink: 256 packets (250 ms at 1000/s), 384 KiB, 1 s old at most. */
+	/* A detached MN's downlink: 256 packets (250 ms at 1000/s), 384 KiB, 2 s old at most. */
 	cfg->buffer_packets = 256;
 	cfg->buffer_bytes = 393216;
-	cfg->buffer_time_ms = 1000;
+	cfg->buffer_time_ms = 2000;
 	strcpy(cfg->mon.metrics_address, "::1");
 	cfg->mon.metrics_port = 9437;
 	cfg->mon.usage_syslog = -1;

@@ -53,7 +53,7 @@
 #define HOLD_PKT 2048		 /* a held packet's room: an access link's MTU and more */
 #define HOLD_DEF_PACKETS 256	 /* bounds when the config gives none */
 #define HOLD_DEF_BYTES 393216	 /* 384 KiB */
-#define HOLD_DEF_MS 1000	 /* 1 s */
+#define HOLD_DEF_MS 2000	 /* 2 s */
 #define HOLD_POOL_MIN 1024	 /* the pool: four intents' worth, at least this */
 #define HOLD_POOL_MAX (1u << 17) /* and at most this (256 MiB of address space) */
 #define HOLD_READ_BURST 256	 /* packets read per poll */

@@ -128,6 +128,7 @@ struct dmm_dp {
 	int decap_ifindex;
 	struct kdp_nft *nft;	     /* NULL: no counters */
 	struct kdp_hold *hold;	     /* NULL: BUFFER is a blackhole */
+	bool hold_rule;		     /* "iif dmmh<N> lookup table_base" installed (at the first BUFFER) */
 	struct kdp_intent *flushing; /* replaced BUFFER intents whose flush routes go at commit */
 	uint32_t nflush, capflush;
 	bool closing;
@@ -722,6 +723,30 @@ static bool held(const struct dmm_dp *dp, const struct kdp_intent *k)
 	return dp->hold && k->match == DMM_FM_DST && k->action == DMM_FM_BUFFER;
 }
 
+/* The rule that sends what the hold device gives back to the flush routes in table_base. */
+static int hold_rule(struct dmm_dp *dp, uint16_t type)
+{
+	struct rule_spec s = {.prio = dp->cfg.rule_prio - 2,
+			      .table = dp->cfg.table_base,
+			      .iif = kdp_hold_ifindex(dp->hold),
+			      .marked = true};
+
+	return rule_do(dp, type, &s);
+}
+
+/* k (a held BUFFER) starts holding; the first one adds the rule, at once (also in a batch). 0 or -errno. */
+static int hold_start(struct dmm_dp *dp, const struct kdp_intent *k)
+{
+	if (!dp->hold_rule) {
+		int ret = hold_rule(dp, RTM_NEWRULE);
+
+		if (ret < 0 && ret != -EEXIST)
+			return ret;
+		dp->hold_rule = true;
+	}
+	return kdp_hold_start(dp->hold, k->id, &k->prefix);
+}
+
 /*
  * The route doing k's action for dst in table (DST: P in main; SRC: ::/0
  * in its table): RTM_DELROUTE, or RTM_NEWROUTE adding it (replace false)
@@ -907,7 +932,7 @@ static int k_install(struct dmm_dp *dp, const struct dmm_intent *in)
 		}
 	}
 	if (ret == 0 && held(dp, &k))
-		ret = kdp_hold_start(dp->hold, k.id, &k.prefix);
+		ret = hold_start(dp, &k);
 	if (ret < 0) {
 		count_del(dp, &k);
 		pend_drop(dp);
@@ -1071,7 +1096,7 @@ static int k_replace(struct dmm_dp *dp, const struct dmm_intent *old, const stru
 	if (held(dp, &was) && !held(dp, &k))
 		flush_done(dp, &k);
 	else if (!held(dp, &was) && held(dp, &k) && ret == 0)
-		ret = kdp_hold_start(dp->hold, k.id, &k.prefix);
+		ret = hold_start(dp, &k);
 	if (ret < 0) {
 		pend_drop(dp);
 		routes_del(dp, &was);
@@ -1217,20 +1242,10 @@ static int k_buf_stats(struct dmm_dp *dp, struct dmm_dp_buf_stats *st)
 	return 0;
 }
 
-/* The rule that sends what the hold device gives back to the flush routes in table_base. */
-static int hold_rule(struct dmm_dp *dp, uint16_t type)
-{
-	struct rule_spec s = {.prio = dp->cfg.rule_prio - 2,
-			      .table = dp->cfg.table_base,
-			      .iif = kdp_hold_ifindex(dp->hold),
-			      .marked = true};
-
-	return rule_do(dp, type, &s);
-}
-
 /*
- * The hold device, up, with its rule. Optional: without it BUFFER is a
- * blackhole (the reason is in lasterr until the first intent).
+ * The hold device, up (its rule comes with the first BUFFER). Optional:
+ * without it BUFFER is a blackhole (the reason is in lasterr until the
+ * first intent).
  */
 static void hold_open(struct dmm_dp *dp)
 {
@@ -1241,7 +1256,7 @@ static void hold_open(struct dmm_dp *dp)
 		set_err(dp, "%s", why);
 		return;
 	}
-	if (dmm_nl_link_up(dp->nl, kdp_hold_ifindex(dp->hold)) < 0 || hold_rule(dp, RTM_NEWRULE) < 0) {
+	if (dmm_nl_link_up(dp->nl, kdp_hold_ifindex(dp->hold)) < 0) {
 		set_err(dp, "hold device: %s", dmm_nl_error(dp->nl));
 		kdp_hold_close(dp->hold);
 		dp->hold = NULL;
@@ -1264,7 +1279,7 @@ static void k_close(struct dmm_dp *dp)
 	}
 	k_commit(dp, NULL, NULL);
 	kdp_nft_close(dp->nft);
-	if (dp->hold)
+	if (dp->hold_rule)
 		hold_rule(dp, RTM_DELRULE);
 	kdp_hold_close(dp->hold);
 	free(dp->flushing);

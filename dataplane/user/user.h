@@ -142,7 +142,7 @@
 #define DP_BUF_POOL_MAX (1u << 17)  /* and at most this (buffer.c) */
 #define DP_BUF_PER_INTENT 256 /* packets one BUFFER intent holds at most, by default (cfg.buf_packets) */
 #define DP_BUF_BYTES 393216   /* octets, by default (cfg.buf_bytes) */
-#define DP_BUF_MS 1000	      /* age in ms, by default (cfg.buf_time_ms) */
+#define DP_BUF_MS 2000	      /* age in ms, by default (cfg.buf_time_ms) */
 #define DP_BUF_SIZE DP_TX_BUF
 #define DP_HOP_LIMIT 64
 #define NONE UINT32_MAX
