@@ -76,6 +76,8 @@ jfield() { sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$1"; }
 one_backend() {
 	local dp=$1 CN GW MN P S rss0 rss1 full0 sent held hbytes
 	DP_BACKEND=$dp
+	# Namespaces of their own per backend (the last backend's stay until exit).
+	DP_SUFFIX="$(printf '%04x%04x' $RANDOM $RANDOM)"
 	dp_ns CN
 	dp_ns GW
 	dp_ns MN
