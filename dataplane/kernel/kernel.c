@@ -23,9 +23,22 @@
  *                          before P's main route changes. Without the
  *                          TUN (no /dev/net/tun), and for a SRC BUFFER,
  *                          blackhole as DROP.
- *   SRC P [iif L] -> X     table T (one per intent, from cfg.table_base+1)
- *                          holding a default route doing X, and the rule
- *                          "from P [iif L] lookup T" at cfg.rule_prio.
+ *   SRC P [iif L] -> X     the source-specific route "default from P"
+ *                          (an IPv6 subtree) doing X, metric as for DST,
+ *                          in the table of link L: one table per access
+ *                          link (cfg.table_base+1+slot, made at its first
+ *                          SRC intent, gone with its last), selected by
+ *                          one rule "iif L lookup T_L" at cfg.rule_prio,
+ *                          and one table of SRC intents without a link,
+ *                          "lookup T" at cfg.rule_prio+1 (after them).
+ *                          Within a table the kernel picks the longest
+ *                          source prefix, then the lowest metric; a packet
+ *                          from no such prefix finds no route there and
+ *                          goes on to the next rule. So a packet passes a
+ *                          rule per access link, not per intent, and an
+ *                          install or a handoff is one route message
+ *                          (NLM_F_REPLACE on the same link; on another,
+ *                          the new link's route before the old one goes).
  *   * -> DECAP peer        the decapsulation machinery, refcounted over
  *                          DECAP intents, plus one rule per peer:
  *       table cfg.table_base:  local/128 encap seg6local End.DT6 table 254
@@ -116,6 +129,16 @@ struct kdp_pend {
 	int err;
 };
 
+/*
+ * The table of the SRC intents of one access link (ifindex 0: of any
+ * link), table_base + 1 + its slot, with the rule that selects it.
+ */
+struct kdp_slink {
+	int ifindex; /* -1: slot free */
+	uint32_t refs;
+	char ifname[IF_NAMESIZE];
+};
+
 struct dmm_dp {
 	struct dmm_dp_cfg cfg;
 	struct dmm_nl *nl;   /* NETLINK_ROUTE */
@@ -139,6 +162,8 @@ struct dmm_dp {
 	uint32_t npend, cappend;
 	uint32_t tag; /* the pending entry the messages being queued belong to */
 	struct kdp_oif oifs[KDP_OIF_SLOTS];
+	struct kdp_slink *slinks; /* SRC tables, by slot */
+	uint32_t nslinks;
 	char nft_why[256]; /* why there is no nft */
 	char lasterr[256];
 };
@@ -253,6 +278,7 @@ struct rule_spec {
 	uint32_t table;
 	const struct dmm_prefix *src, *dst; /* NULL: any */
 	int iif;			    /* 0: any */
+	const char *iifname;		    /* instead of iif */
 	uint8_t ipproto;		    /* 0: any */
 	bool marked;			    /* FRA_PROTOCOL = rt_proto */
 };
@@ -280,7 +306,9 @@ static struct nlmsghdr *rule_msg(struct dmm_dp *dp, char *buf, uint16_t type, ui
 		frh->dst_len = s->dst->len;
 		put_prefix(nlh, FRA_DST, s->dst);
 	}
-	if (s->iif && if_indextoname((unsigned)s->iif, ifname))
+	if (s->iifname)
+		mnl_attr_put_strz(nlh, FRA_IIFNAME, s->iifname);
+	else if (s->iif && if_indextoname((unsigned)s->iif, ifname))
 		mnl_attr_put_strz(nlh, FRA_IIFNAME, ifname);
 	if (s->ipproto)
 		mnl_attr_put_u8(nlh, FRA_IP_PROTO, s->ipproto);
@@ -766,6 +794,12 @@ static int action_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t 
 	struct nlmsghdr *nlh = route_msg(dp, buf, type, flags, k->table, dst, rtype, k->metric);
 	int oif = 0, ret;
 
+	if (k->match == DMM_FM_SRC && k->prefix.len) {
+		/* A source-specific route (IPv6 subtree): default from P. */
+		((struct rtmsg *)mnl_nlmsg_get_payload(nlh))->rtm_src_len = k->prefix.len;
+		mnl_attr_put(nlh, RTA_SRC, 16, k->prefix.addr.b);
+	}
+
 	if (type == RTM_NEWROUTE && k->action == DMM_FM_ENCAP) {
 		/* The outer packet is routed again after encapsulation; the device only has to be real. */
 		ret = route_get_oif(dp, &k->peer, &oif);
@@ -785,17 +819,71 @@ static int action_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t 
 	return req(dp, nlh, type == RTM_NEWROUTE);
 }
 
-static int src_rule(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t type)
+/*
+ * The slot of the SRC table of link ifindex (0: any link), made with its
+ * rule "iif L lookup T" at rule_prio ("lookup T" at rule_prio+1 for any
+ * link, so an intent of the link comes first) when there is none: sent
+ * at once, also in a batch. 0 or -errno; *table its number.
+ */
+static int slink_table(struct dmm_dp *dp, int ifindex, uint32_t *table)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct rule_spec s = {.prio = dp->cfg.rule_prio,
-			      .table = k->table,
-			      .src = &k->prefix,
-			      .iif = k->ifindex,
-			      .marked = true};
-	uint16_t flags = type == RTM_NEWRULE ? NLM_F_CREATE | NLM_F_EXCL : 0;
+	struct rule_spec s = {.prio = dp->cfg.rule_prio + (ifindex ? 0 : 1), .marked = true};
+	uint32_t i, fr = UINT32_MAX;
+	struct kdp_slink *l;
+	int ret;
 
-	return req(dp, rule_msg(dp, buf, type, flags, &s), type == RTM_NEWRULE);
+	for (i = 0; i < dp->nslinks; i++) {
+		if (dp->slinks[i].ifindex == ifindex) {
+			*table = dp->cfg.table_base + 1 + i;
+			return 0;
+		}
+		if (dp->slinks[i].ifindex < 0 && fr == UINT32_MAX)
+			fr = i;
+	}
+	if (fr == UINT32_MAX) {
+		l = realloc(dp->slinks, (dp->nslinks + 1) * sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+		dp->slinks = l;
+		fr = dp->nslinks++;
+		dp->slinks[fr].ifindex = -1;
+	}
+	l = &dp->slinks[fr];
+	l->ifname[0] = '\0';
+	if (ifindex && !if_indextoname((unsigned)ifindex, l->ifname)) {
+		set_err(dp, "link %d: no interface with that index", ifindex);
+		return -ENODEV;
+	}
+	s.table = dp->cfg.table_base + 1 + fr;
+	s.iifname = ifindex ? l->ifname : NULL;
+	ret = rule_do(dp, RTM_NEWRULE, &s);
+	if (ret < 0)
+		return ret;
+	l->ifindex = ifindex;
+	l->refs = 0;
+	*table = s.table;
+	return 0;
+}
+
+/* Take d references to link ifindex's SRC table; with none left its rule goes (at once). */
+static void slink_ref(struct dmm_dp *dp, int ifindex, int d)
+{
+	struct rule_spec s = {.prio = dp->cfg.rule_prio + (ifindex ? 0 : 1), .marked = true};
+
+	for (uint32_t i = 0; i < dp->nslinks; i++) {
+		struct kdp_slink *l = &dp->slinks[i];
+
+		if (l->ifindex != ifindex)
+			continue;
+		l->refs = (uint32_t)((int)l->refs + d);
+		if (l->refs)
+			return;
+		s.table = dp->cfg.table_base + 1 + i;
+		s.iifname = ifindex ? l->ifname : NULL;
+		rule_do(dp, RTM_DELRULE, &s);
+		l->ifindex = -1;
+		return;
+	}
 }
 
 /*
@@ -923,22 +1011,22 @@ static int k_install(struct dmm_dp *dp, const struct dmm_intent *in)
 		k.table = KDP_MAIN_TABLE;
 		ret = action_route(dp, &k, RTM_NEWROUTE, false, &k.prefix);
 	} else {
-		k.table = kdp_itab_table(&dp->t, dp->cfg.table_base);
-		ret = action_route(dp, &k, RTM_NEWROUTE, false, &any);
-		if (ret == 0) {
-			ret = src_rule(dp, &k, RTM_NEWRULE);
-			if (ret < 0)
-				action_route(dp, &k, RTM_DELROUTE, false, &any);
-		}
+		ret = slink_table(dp, k.ifindex, &k.table);
+		if (ret == 0)
+			ret = action_route(dp, &k, RTM_NEWROUTE, false, &any);
 	}
 	if (ret == 0 && held(dp, &k))
 		ret = hold_start(dp, &k);
 	if (ret < 0) {
+		if (is_src_table(&k))
+			slink_ref(dp, k.ifindex, 0); /* a table made for it goes again */
 		count_del(dp, &k);
 		pend_drop(dp);
 		return ret;
 	}
-	kdp_itab_add(&dp->t, &k, is_src_table(&k), dp->cfg.table_base);
+	kdp_itab_add(&dp->t, &k, false, dp->cfg.table_base);
+	if (is_src_table(&k))
+		slink_ref(dp, k.ifindex, 1);
 	return 0;
 }
 
@@ -950,7 +1038,6 @@ static void routes_del(struct dmm_dp *dp, const struct kdp_intent *k)
 	if (k->match == DMM_FM_DST) {
 		action_route(dp, k, RTM_DELROUTE, false, &k->prefix);
 	} else {
-		src_rule(dp, k, RTM_DELRULE);
 		action_route(dp, k, RTM_DELROUTE, false, &any);
 	}
 }
@@ -958,9 +1045,11 @@ static void routes_del(struct dmm_dp *dp, const struct kdp_intent *k)
 static void k_remove(struct dmm_dp *dp, const struct dmm_intent *in)
 {
 	struct kdp_intent *k = kdp_itab_find(&dp->t, in->id);
+	int src_link;
 
 	if (!k)
 		return;
+	src_link = is_src_table(k) ? k->ifindex : -1;
 	if (k->action == DMM_FM_DECAP)
 		decap_put(dp, &k->peer);
 	else
@@ -968,7 +1057,9 @@ static void k_remove(struct dmm_dp *dp, const struct dmm_intent *in)
 	if (held(dp, k))
 		kdp_hold_end(dp->hold, k->id); /* what it held goes where the kernel's routes say now */
 	count_del(dp, k);
-	kdp_itab_del(&dp->t, k, is_src_table(k), dp->cfg.table_base);
+	kdp_itab_del(&dp->t, k, false, dp->cfg.table_base);
+	if (src_link >= 0)
+		slink_ref(dp, src_link, -1);
 }
 
 /*
@@ -985,12 +1076,14 @@ static int replace_routes(struct dmm_dp *dp, struct kdp_intent *cur, struct kdp_
 	k->table = cur->table;
 	if (k->match == DMM_FM_DST)
 		return action_route(dp, k, RTM_NEWROUTE, true, &k->prefix);
-	ret = action_route(dp, k, RTM_NEWROUTE, true, &any);
-	if (ret == 0 && k->ifindex != cur->ifindex) {
-		ret = src_rule(dp, k, RTM_NEWRULE);
-		if (ret == 0)
-			src_rule(dp, cur, RTM_DELRULE);
-	}
+	if (k->ifindex == cur->ifindex)
+		return action_route(dp, k, RTM_NEWROUTE, true, &any);
+	/* Another access link: its table gets the route before the old one loses it. */
+	ret = slink_table(dp, k->ifindex, &k->table);
+	if (ret == 0)
+		ret = action_route(dp, k, RTM_NEWROUTE, true, &any);
+	if (ret == 0)
+		action_route(dp, cur, RTM_DELROUTE, false, &any);
 	return ret;
 }
 
@@ -1093,6 +1186,10 @@ static int k_replace(struct dmm_dp *dp, const struct dmm_intent *old, const stru
 		flush_begin(dp, &k);
 	ret = replace_routes(dp, cur, &k);
 	*cur = k;
+	if (is_src_table(&k) && k.ifindex != was.ifindex) {
+		slink_ref(dp, k.ifindex, 1); /* none if its table could not be made */
+		slink_ref(dp, was.ifindex, -1);
+	}
 	if (held(dp, &was) && !held(dp, &k))
 		flush_done(dp, &k);
 	else if (!held(dp, &was) && held(dp, &k) && ret == 0)
@@ -1288,6 +1385,7 @@ static void k_close(struct dmm_dp *dp)
 	dmm_nl_close(dp->genl);
 	dmm_nl_close(dp->nl);
 	kdp_itab_fini(&dp->t);
+	free(dp->slinks);
 	dmm_nl_batch_free(&dp->batch);
 	free(dp->pend);
 	free(dp);

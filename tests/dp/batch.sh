@@ -67,10 +67,10 @@ dp_check "commit reports exactly the intent on the missing interface refused" ba
 dp_check "all $N encap routes of the batch are in main" bash -c "
 	n=\$(ip -n '$GW' -6 route show table main proto 0xd3 | grep -c 'encap seg6 mode encap.red segs 1 \[ $PEER \]')
 	echo \"\$n routes\"; [[ \$n -eq $N ]]"
-dp_check "the 4 SRC intents have their rules and tables" bash -c "
-	ip -n '$GW' -6 rule show | grep 'from 2001:db8:2:' ; n=\$(ip -n '$GW' -6 rule show | grep -cE 'from 2001:db8:2:[1-4]::/64 iif acc lookup 100[1-4] proto (211|0xd3)')
-	[[ \$n -eq 4 ]] && for t in 1001 1002 1003 1004; do
-		ip -n '$GW' -6 route show table \$t | grep -q '^blackhole default' || exit 1; done"
+dp_check "the 4 SRC intents are source routes in the access link's table, one rule" bash -c "
+	ip -n '$GW' -6 rule show | grep 'lookup 1001'; n=\$(ip -n '$GW' -6 rule show | grep -cE '^1000:.*from all iif acc lookup 1001 proto (211|0xd3)')
+	[[ \$n -eq 1 ]] && for x in 1 2 3 4; do
+		ip -n '$GW' -6 route show table 1001 | grep -q \"^blackhole default from 2001:db8:2:\$x::/64\" || exit 1; done"
 dp_check "every counter of the batch is an nftables element" bash -c "
 	n=\$(ip netns exec '$GW' nft list set $NFT_TABLE encap_dst_64 | grep -o 'comment \"dmm [0-9]*\"' | wc -l)
 	echo \"\$n elements\"; [[ \$n -eq $N ]]"
