@@ -45,6 +45,7 @@
 #include <linux/if_ether.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <netinet/icmp6.h>
 #include <stdio.h>
@@ -199,6 +200,31 @@ static void ra_schedule(struct dmmd_access *a, struct acc_link *l, dmm_time_t no
 	l->ra_queued = true;
 }
 
+/*
+ * The neighbour solicitation retransmission on l (RFC 4861 §7.2.2,
+ * RetransTimer) at 100 ms instead of 1 s. A packet routed onto the link
+ * just after carrier-up, while the shared link-local address is still
+ * tentative (the kernel's DAD work, even with IFA_F_NODAD), finds no
+ * source for its solicitation: none is sent, and the next one would go
+ * only a RetransTimer later, the MN's downlink held meanwhile (a 1 s
+ * stall at a handover). Best effort: the link works without it.
+ */
+static void neigh_retrans(struct dmmd_access *a, struct acc_link *l)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = dmm_nl_msg(buf, RTM_SETNEIGHTBL, 0);
+	struct ndtmsg *ndt = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndt));
+	struct nlattr *nest;
+
+	ndt->ndtm_family = AF_INET6;
+	mnl_attr_put_strz(nlh, NDTA_NAME, "ndisc_cache");
+	nest = mnl_attr_nest_start(nlh, NDTA_PARMS);
+	mnl_attr_put_u32(nlh, NDTPA_IFINDEX, (uint32_t)l->ifindex);
+	mnl_attr_put_u64(nlh, NDTPA_RETRANS_TIME, 100);
+	mnl_attr_nest_end(nlh, nest);
+	dmm_nl_request(a->nlreq, nlh);
+}
+
 /* RFC 5213 §6.8: the shared MAC, the shared link-local address, link up. */
 static int configure_link(struct dmmd_access *a, struct acc_link *l)
 {
@@ -227,6 +253,7 @@ static int configure_link(struct dmmd_access *a, struct acc_link *l)
 	err = dmm_nl_request(a->nlreq, nlh);
 	if (err < 0 && err != -EEXIST)
 		return err;
+	neigh_retrans(a, l);
 	return dmm_nl_link_up(a->nlreq, l->ifindex);
 }
 
