@@ -96,17 +96,23 @@ static void cmd_deliver(const struct dmm_addr *from, const struct dmm_mh_msg *m)
 	dmm_cmd_recv(C, from, &CMDA, buf, (size_t)n, T);
 }
 
+/* A PBU from an S-MAAR for mn, 1 ms on: the next sequence number, A, P and D, lifetime 100. */
+static void pbu_of(struct dmm_mh_msg *m, const char *mn)
+{
+	T += DMM_MSEC;
+	dmm_mh_init(m, DMM_MH_BU);
+	m->u.bu.seq = ++SEQ;
+	m->u.bu.flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
+	m->u.bu.lifetime = 100;
+	add_mnid(m, mn);
+}
+
 /* The S-MAAR maar registers mn with its prefix hnp. */
 static void reg(const struct dmm_addr *maar, const char *mn, const struct dmm_prefix *hnp)
 {
 	struct dmm_mh_msg m;
 
-	T += DMM_MSEC;
-	dmm_mh_init(&m, DMM_MH_BU);
-	m.u.bu.seq = ++SEQ;
-	m.u.bu.flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
-	m.u.bu.lifetime = 100;
-	add_mnid(&m, mn);
+	pbu_of(&m, mn);
 	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = *hnp;
 	dmm_mh_add_opt(&m, DMM_OPT_HI)->u.hi.value = DMM_HI_NEW_IF;
 	dmm_mh_add_opt(&m, DMM_OPT_ATT)->u.att.value = DMM_ATT_8023;
@@ -223,12 +229,7 @@ static void ask(const struct dmm_addr *maar, const char *mn, const struct dmm_pr
 {
 	struct dmm_mh_msg m;
 
-	T += DMM_MSEC;
-	dmm_mh_init(&m, DMM_MH_BU);
-	m.u.bu.seq = ++SEQ;
-	m.u.bu.flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
-	m.u.bu.lifetime = 100;
-	add_mnid(&m, mn);
+	pbu_of(&m, mn);
 	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = *p;
 	dmm_mh_add_opt(&m, DMM_OPT_ANCHORED_PREFIX)->u.anchored_prefix = *p;
 	cmd_deliver(maar, &m);
