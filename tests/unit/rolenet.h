@@ -48,7 +48,7 @@ struct node {
 struct rn_hooks {
 	void (*event)(struct node *n, const struct dmm_mn_event *ev);
 	bool (*send)(struct node *n, const uint8_t *buf, size_t len); /* false: lost */
-	uint32_t seed;							  /* seed of node i: seed + i */
+	uint32_t seed;						      /* seed of node i: seed + i */
 	bool verbose;
 };
 

@@ -309,6 +309,21 @@ static void on_anchored(void *ctx, const struct dmm_prefix *p, bool up, bool tak
 		ANN[NANN++] = (struct ann){*p, up, taken};
 }
 
+/* The MAAR M2 under test: its own pool, CMD CMDA, room for 8 MNs, no heartbeats. */
+static struct dmm_maar_cfg maar_cfg(void)
+{
+	struct dmm_maar_cfg cfg;
+
+	dmm_maar_cfg_defaults(&cfg);
+	cfg.addr = M2;
+	cfg.cmd = CMDA;
+	cfg.pool[0] = prefix_of("2001:db8:2::/48");
+	cfg.npool = 1;
+	cfg.max_mns = 8;
+	cfg.heartbeat_interval = 0;
+	return cfg;
+}
+
 static void maar_setup(void)
 {
 	struct dmm_maar_cfg cfg;
@@ -318,13 +333,7 @@ static void maar_setup(void)
 	H.env.wall_offset = WALL;
 	H.env.anchored = on_anchored;
 	NANN = 0;
-	dmm_maar_cfg_defaults(&cfg);
-	cfg.addr = M2;
-	cfg.cmd = CMDA;
-	cfg.pool[0] = prefix_of("2001:db8:2::/48");
-	cfg.npool = 1;
-	cfg.max_mns = 8;
-	cfg.heartbeat_interval = 0;
+	cfg = maar_cfg();
 	T = 1000 * DMM_SECOND;
 	M = dmm_maar_new(&H.env, &cfg, T);
 }
@@ -459,13 +468,7 @@ static void test_maar_policy(void)
 
 	harness_init(&H);
 	H.env.wall_offset = WALL;
-	dmm_maar_cfg_defaults(&cfg);
-	cfg.addr = M2;
-	cfg.cmd = CMDA;
-	cfg.pool[0] = prefix_of("2001:db8:2::/48");
-	cfg.npool = 1;
-	cfg.max_mns = 8;
-	cfg.heartbeat_interval = 0;
+	cfg = maar_cfg();
 	cfg.relocate_after = 5 * DMM_SECOND;
 	cfg.idle_check = DMM_SECOND;
 	T = 1000 * DMM_SECOND;
