@@ -18,176 +18,24 @@
 #include "dmm/pool.h"
 #include "helpers.h"
 
-#define MAX_NODES 5
-#define MAX_LIVE 512
-#define MAX_Q 1024
-#define LATENCY DMM_MSEC
-
-struct node {
-	const char *name;
-	struct dmm_addr addr;
-	const struct dmm_role_ops *ops;
-	void *inst;
-	struct dmm_env env;
-	struct dmm_intent live[MAX_LIVE];
-	unsigned nlive;
-	struct dmm_mn_event ev; /* the last MN event */
-	struct dmm_mnid ev_mnid;
-	unsigned nev;
+#define RN_NODE_EXTRA                                                                                        \
+	struct dmm_mn_event ev; /* the last MN event */                                                      \
+	struct dmm_mnid ev_mnid;                                                                             \
+	unsigned nev;                                                                                        \
 	dmm_time_t ev_at;
-	bool unreachable; /* everything to or from it is lost */
-};
+#include "rolenet.h"
 
-struct msg {
-	struct dmm_addr src, dst;
-	uint8_t buf[DMM_MH_MAX_LEN];
-	size_t len;
-	dmm_time_t at;
-};
+#define LATENCY RN_LATENCY
 
-static struct node N[MAX_NODES];
-static unsigned NN;
-static struct msg Q[MAX_Q];
-static unsigned QN;
-static dmm_time_t T;
-static bool VERBOSE;
 static struct dmm_policy *POL;
-static const int64_t WALL = 1700000000LL * 1000000000LL;
 
-static const struct dmm_alloc ALLOC = {t_zalloc, t_free, NULL};
-
-static void lg(void *ctx, enum dmm_log_level lvl, enum dmm_log_cat cat, const char *msg)
+static void on_event(struct node *n, const struct dmm_mn_event *ev)
 {
-	struct node *n = ctx;
-
-	if (VERBOSE)
-		fprintf(stderr, "%llu.%03llu %-5s [%s %s] %s\n", (unsigned long long)(T / DMM_SECOND),
-			(unsigned long long)(T % DMM_SECOND / DMM_MSEC), n->name, dmm_log_level_name(lvl),
-			dmm_log_cat_name(cat), msg);
-}
-
-static struct dmm_log LOGS[MAX_NODES];
-
-static struct node *node_at(const struct dmm_addr *a)
-{
-	for (unsigned i = 0; i < NN; i++)
-		if (dmm_addr_eq(&N[i].addr, a))
-			return &N[i];
-	return NULL;
-}
-
-static void bus_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
-		     size_t len)
-{
-	struct msg *m;
-
-	(void)ctx;
-	if (QN >= MAX_Q || len > DMM_MH_MAX_LEN)
-		return;
-	m = &Q[QN++];
-	m->src = *src;
-	m->dst = *dst;
-	memcpy(m->buf, buf, len);
-	m->len = len;
-	m->at = T + LATENCY;
-}
-
-static void on_event(void *ctx, const struct dmm_mn_event *ev)
-{
-	struct node *n = ctx;
-
 	n->ev = *ev;
 	n->ev_mnid = *ev->mnid;
 	n->ev.mnid = &n->ev_mnid;
 	n->nev++;
 	n->ev_at = T;
-}
-
-static int dp_install(void *ctx, const struct dmm_intent *in)
-{
-	struct node *n = ctx;
-
-	if (n->nlive >= MAX_LIVE)
-		return DMM_ERR_NOMEM;
-	n->live[n->nlive++] = *in;
-	return 0;
-}
-
-static void dp_remove(void *ctx, const struct dmm_intent *in)
-{
-	struct node *n = ctx;
-
-	for (unsigned i = 0; i < n->nlive; i++)
-		if (n->live[i].id == in->id) {
-			n->live[i] = n->live[--n->nlive];
-			return;
-		}
-}
-
-static struct node *add_node(const char *name, const char *addr, const struct dmm_role_ops *ops,
-			     const void *cfg)
-{
-	struct node *n = &N[NN];
-
-	memset(n, 0, sizeof(*n));
-	n->name = name;
-	n->addr = addr_of(addr);
-	n->ops = ops;
-	LOGS[NN] = (struct dmm_log){lg, n, DMM_LOG_DEBUG};
-	n->env.alloc = &ALLOC;
-	n->env.log = &LOGS[NN];
-	n->env.send = bus_send;
-	n->env.mn_event = on_event;
-	n->env.ctx = n;
-	n->env.fm = (struct dmm_fm_ops){.install = dp_install, .remove = dp_remove, .ctx = n};
-	n->env.seed = 0x1000 + NN;
-	n->env.wall_offset = WALL;
-	n->inst = ops->create(&n->env, cfg, T);
-	CHECK(n->inst != NULL);
-	NN++;
-	return n;
-}
-
-/* Run the network until end: deliver messages and fire timers in time order. */
-static void run(dmm_time_t d)
-{
-	dmm_time_t end = T + d;
-
-	for (;;) {
-		dmm_time_t next = DMM_TIME_NEVER;
-		int qi = -1;
-		unsigned ni = 0;
-
-		for (unsigned i = 0; i < QN; i++)
-			if (Q[i].at < next) {
-				next = Q[i].at;
-				qi = (int)i;
-			}
-		for (unsigned i = 0; i < NN; i++) {
-			dmm_time_t t = N[i].inst ? N[i].ops->next_deadline(N[i].inst) : DMM_TIME_NEVER;
-
-			if (t < next) {
-				next = t;
-				qi = -1;
-				ni = i;
-			}
-		}
-		if (next > end)
-			break;
-		if (next > T)
-			T = next;
-		if (qi >= 0) {
-			struct msg m = Q[qi];
-			struct node *to = node_at(&m.dst), *from = node_at(&m.src);
-
-			Q[qi] = Q[--QN];
-			if (to && to->inst && !to->unreachable && !(from && from->unreachable))
-				to->ops->recv(to->inst, &m.src, &m.dst, m.buf, m.len, T);
-		} else {
-			N[ni].ops->expire(N[ni].inst, T);
-		}
-	}
-	T = end;
 }
 
 static struct dmm_mnid MN1 = {.subtype = DMM_MNID_EUI48, .len = 6, .id = {2, 0, 0, 0, 0, 0x11}};
@@ -197,13 +45,7 @@ static struct node *CMDN, *M1, *M2, *M3;
 
 static void teardown(void)
 {
-	for (unsigned i = 0; i < NN; i++) {
-		N[i].ops->destroy(N[i].inst);
-		N[i].inst = NULL;
-		CHECK_EQ(N[i].nlive, 0);
-	}
-	NN = 0;
-	QN = 0;
+	rn_teardown();
 	dmm_policy_free(POL);
 	POL = NULL;
 }
@@ -475,7 +317,7 @@ static void t_anchor_choice(void)
 int main(int argc, char **argv)
 {
 	(void)argv;
-	VERBOSE = argc > 1;
+	RN = (struct rn_hooks){.event = on_event, .seed = 0x1000, .verbose = argc > 1};
 	t_journey(DMM_CMD_PROXY);
 	t_journey(DMM_CMD_RELAY);
 	t_idle_release();

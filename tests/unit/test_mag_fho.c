@@ -20,178 +20,34 @@
 #include "dmm/policy.h"
 #include "helpers.h"
 
-#define MAX_NODES 4
-#define MAX_LIVE 64
-#define MAX_Q 256
-#define LATENCY DMM_MSEC
-
-struct node {
-	const char *name;
-	struct dmm_addr addr;
-	const struct dmm_role_ops *ops;
-	void *inst;
-	struct dmm_env env;
-	struct dmm_intent live[MAX_LIVE];
-	unsigned nlive;
-	unsigned nreg, ndereg; /* DMM_MN_REGISTERED / DEREGISTERED events */
-	uint32_t reg_link;     /* link of the last DMM_MN_REGISTERED */
-	unsigned sent[32];     /* messages sent, by MH type */
+#define RN_NODE_EXTRA                                                                                        \
+	unsigned nreg, ndereg; /* DMM_MN_REGISTERED / DEREGISTERED events */                                 \
+	uint32_t reg_link;     /* link of the last DMM_MN_REGISTERED */                                      \
+	unsigned sent[32];     /* messages sent, by MH type */                                               \
 	bool drop_hack;	       /* lose every HAck this node sends */
-};
+#include "rolenet.h"
 
-struct msg {
-	struct dmm_addr src, dst;
-	uint8_t buf[DMM_MH_MAX_LEN];
-	size_t len;
-	dmm_time_t at;
-};
-
-static struct node N[MAX_NODES];
-static unsigned NN;
-static struct msg Q[MAX_Q];
-static unsigned QN;
-static dmm_time_t T;
 static struct dmm_policy *POL;
 static struct node *LMA, *M1, *M2;
-static const struct dmm_alloc ALLOC = {t_zalloc, t_free, NULL};
-static const int64_t WALL = 1700000000LL * 1000000000LL;
 static struct dmm_mnid MN = {.subtype = DMM_MNID_EUI48, .len = 6, .id = {2, 0, 0, 0, 0, 0x21}};
 static const uint8_t LL[6] = {2, 0, 0, 0, 0, 0x21};
-static struct dmm_log LOGS[MAX_NODES];
 
-static void lg(void *ctx, enum dmm_log_level lvl, enum dmm_log_cat cat, const char *msg)
+/* Count what a node sends by MH type; lose its HAcks if asked to. */
+static bool on_send(struct node *n, const uint8_t *buf, size_t len)
 {
-	struct node *n = ctx;
-
-	if (getenv("FHO_VERBOSE"))
-		fprintf(stderr, "%llu.%03llu %-4s [%s %s] %s\n", (unsigned long long)(T / DMM_SECOND),
-			(unsigned long long)(T % DMM_SECOND / DMM_MSEC), n->name, dmm_log_level_name(lvl),
-			dmm_log_cat_name(cat), msg);
-}
-
-static struct node *node_at(const struct dmm_addr *a)
-{
-	for (unsigned i = 0; i < NN; i++)
-		if (dmm_addr_eq(&N[i].addr, a))
-			return &N[i];
-	return NULL;
-}
-
-static void bus_send(void *ctx, const struct dmm_addr *src, const struct dmm_addr *dst, const uint8_t *buf,
-		     size_t len)
-{
-	struct node *n = ctx;
-	struct msg *m;
-
 	if (len > 2 && buf[2] < 32)
 		n->sent[buf[2]]++;
-	if (QN >= MAX_Q || len > DMM_MH_MAX_LEN || (n->drop_hack && buf[2] == DMM_MH_HACK))
-		return;
-	m = &Q[QN++];
-	m->src = *src;
-	m->dst = *dst;
-	memcpy(m->buf, buf, len);
-	m->len = len;
-	m->at = T + LATENCY;
+	return !(n->drop_hack && len > 2 && buf[2] == DMM_MH_HACK);
 }
 
-static void on_event(void *ctx, const struct dmm_mn_event *ev)
+static void on_event(struct node *n, const struct dmm_mn_event *ev)
 {
-	struct node *n = ctx;
-
 	if (ev->type == DMM_MN_REGISTERED) {
 		n->nreg++;
 		n->reg_link = ev->link;
 	} else if (ev->type == DMM_MN_DEREGISTERED) {
 		n->ndereg++;
 	}
-}
-
-static int dp_install(void *ctx, const struct dmm_intent *in)
-{
-	struct node *n = ctx;
-
-	if (n->nlive >= MAX_LIVE)
-		return DMM_ERR_NOMEM;
-	n->live[n->nlive++] = *in;
-	return 0;
-}
-
-static void dp_remove(void *ctx, const struct dmm_intent *in)
-{
-	struct node *n = ctx;
-
-	for (unsigned i = 0; i < n->nlive; i++)
-		if (n->live[i].id == in->id) {
-			n->live[i] = n->live[--n->nlive];
-			return;
-		}
-}
-
-static struct node *add_node(const char *name, const char *addr, const struct dmm_role_ops *ops,
-			     const void *cfg)
-{
-	struct node *n = &N[NN];
-
-	memset(n, 0, sizeof(*n));
-	n->name = name;
-	n->addr = addr_of(addr);
-	n->ops = ops;
-	LOGS[NN] = (struct dmm_log){lg, n, DMM_LOG_DEBUG};
-	n->env.alloc = &ALLOC;
-	n->env.log = &LOGS[NN];
-	n->env.send = bus_send;
-	n->env.mn_event = on_event;
-	n->env.ctx = n;
-	n->env.fm = (struct dmm_fm_ops){.install = dp_install, .remove = dp_remove, .ctx = n};
-	n->env.seed = 0x2000 + NN;
-	n->env.wall_offset = WALL;
-	n->inst = ops->create(&n->env, cfg, T);
-	CHECK(n->inst != NULL);
-	NN++;
-	return n;
-}
-
-/* Deliver messages and fire timers in time order until T + d. */
-static void run(dmm_time_t d)
-{
-	dmm_time_t end = T + d;
-
-	for (;;) {
-		dmm_time_t next = DMM_TIME_NEVER;
-		int qi = -1;
-		unsigned ni = 0;
-
-		for (unsigned i = 0; i < QN; i++)
-			if (Q[i].at < next) {
-				next = Q[i].at;
-				qi = (int)i;
-			}
-		for (unsigned i = 0; i < NN; i++) {
-			dmm_time_t t = N[i].ops->next_deadline(N[i].inst);
-
-			if (t < next) {
-				next = t;
-				qi = -1;
-				ni = i;
-			}
-		}
-		if (next > end)
-			break;
-		if (next > T)
-			T = next;
-		if (qi >= 0) {
-			struct msg m = Q[qi];
-			struct node *to = node_at(&m.dst);
-
-			Q[qi] = Q[--QN];
-			if (to)
-				to->ops->recv(to->inst, &m.src, &m.dst, m.buf, m.len, T);
-		} else {
-			N[ni].ops->expire(N[ni].inst, T);
-		}
-	}
-	T = end;
 }
 
 /* reactive: M1 holds a leaving MN's downlink; neighbours: M2 asks M1 for an unknown MN's context. */
@@ -241,12 +97,7 @@ static void setup(bool fho, bool reactive)
 
 static void teardown(void)
 {
-	for (unsigned i = 0; i < NN; i++) {
-		N[i].ops->destroy(N[i].inst);
-		CHECK_EQ(N[i].nlive, 0);
-	}
-	NN = 0;
-	QN = 0;
+	rn_teardown();
 	dmm_policy_free(POL);
 	POL = NULL;
 }
@@ -486,6 +337,8 @@ static void t_bad_hi(void)
 
 int main(void)
 {
+	RN = (struct rn_hooks){
+		.event = on_event, .send = on_send, .seed = 0x2000, .verbose = getenv("FHO_VERBOSE")};
 	t_predictive();
 	t_predictive_early();
 	t_reactive();

@@ -96,17 +96,23 @@ static void cmd_deliver(const struct dmm_addr *from, const struct dmm_mh_msg *m)
 	dmm_cmd_recv(C, from, &CMDA, buf, (size_t)n, T);
 }
 
+/* A PBU from an S-MAAR for mn, 1 ms on: the next sequence number, A, P and D, lifetime 100. */
+static void pbu_of(struct dmm_mh_msg *m, const char *mn)
+{
+	T += DMM_MSEC;
+	dmm_mh_init(m, DMM_MH_BU);
+	m->u.bu.seq = ++SEQ;
+	m->u.bu.flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
+	m->u.bu.lifetime = 100;
+	add_mnid(m, mn);
+}
+
 /* The S-MAAR maar registers mn with its prefix hnp. */
 static void reg(const struct dmm_addr *maar, const char *mn, const struct dmm_prefix *hnp)
 {
 	struct dmm_mh_msg m;
 
-	T += DMM_MSEC;
-	dmm_mh_init(&m, DMM_MH_BU);
-	m.u.bu.seq = ++SEQ;
-	m.u.bu.flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
-	m.u.bu.lifetime = 100;
-	add_mnid(&m, mn);
+	pbu_of(&m, mn);
 	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = *hnp;
 	dmm_mh_add_opt(&m, DMM_OPT_HI)->u.hi.value = DMM_HI_NEW_IF;
 	dmm_mh_add_opt(&m, DMM_OPT_ATT)->u.att.value = DMM_ATT_8023;
@@ -223,12 +229,7 @@ static void ask(const struct dmm_addr *maar, const char *mn, const struct dmm_pr
 {
 	struct dmm_mh_msg m;
 
-	T += DMM_MSEC;
-	dmm_mh_init(&m, DMM_MH_BU);
-	m.u.bu.seq = ++SEQ;
-	m.u.bu.flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
-	m.u.bu.lifetime = 100;
-	add_mnid(&m, mn);
+	pbu_of(&m, mn);
 	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = *p;
 	dmm_mh_add_opt(&m, DMM_OPT_ANCHORED_PREFIX)->u.anchored_prefix = *p;
 	cmd_deliver(maar, &m);
@@ -308,6 +309,21 @@ static void on_anchored(void *ctx, const struct dmm_prefix *p, bool up, bool tak
 		ANN[NANN++] = (struct ann){*p, up, taken};
 }
 
+/* The MAAR M2 under test: its own pool, CMD CMDA, room for 8 MNs, no heartbeats. */
+static struct dmm_maar_cfg maar_cfg(void)
+{
+	struct dmm_maar_cfg cfg;
+
+	dmm_maar_cfg_defaults(&cfg);
+	cfg.addr = M2;
+	cfg.cmd = CMDA;
+	cfg.pool[0] = prefix_of("2001:db8:2::/48");
+	cfg.npool = 1;
+	cfg.max_mns = 8;
+	cfg.heartbeat_interval = 0;
+	return cfg;
+}
+
 static void maar_setup(void)
 {
 	struct dmm_maar_cfg cfg;
@@ -317,13 +333,7 @@ static void maar_setup(void)
 	H.env.wall_offset = WALL;
 	H.env.anchored = on_anchored;
 	NANN = 0;
-	dmm_maar_cfg_defaults(&cfg);
-	cfg.addr = M2;
-	cfg.cmd = CMDA;
-	cfg.pool[0] = prefix_of("2001:db8:2::/48");
-	cfg.npool = 1;
-	cfg.max_mns = 8;
-	cfg.heartbeat_interval = 0;
+	cfg = maar_cfg();
 	T = 1000 * DMM_SECOND;
 	M = dmm_maar_new(&H.env, &cfg, T);
 }
@@ -458,13 +468,7 @@ static void test_maar_policy(void)
 
 	harness_init(&H);
 	H.env.wall_offset = WALL;
-	dmm_maar_cfg_defaults(&cfg);
-	cfg.addr = M2;
-	cfg.cmd = CMDA;
-	cfg.pool[0] = prefix_of("2001:db8:2::/48");
-	cfg.npool = 1;
-	cfg.max_mns = 8;
-	cfg.heartbeat_interval = 0;
+	cfg = maar_cfg();
 	cfg.relocate_after = 5 * DMM_SECOND;
 	cfg.idle_check = DMM_SECOND;
 	T = 1000 * DMM_SECOND;
