@@ -19,26 +19,6 @@
 
 #include "show.h"
 
-static int connect_to(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "dmmctl: socket path too long: %s\n", path);
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "dmmctl: cannot reach dmmd at %s: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* One event for people: time, event, then the other members as key=value. */
 static void render(const char *line)
 {
@@ -78,11 +58,9 @@ int dmmctl_events(int argc, char **argv)
 	int fd;
 
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
-			as_json = true;
-		else if ((strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "--socket") == 0) && i + 1 < argc)
-			sock = argv[++i];
-		else if (strcmp(argv[i], "--replay") == 0 && i + 1 < argc)
+		if (dmmctl_common_arg(argc, argv, &i, &sock, &as_json))
+			continue;
+		if (strcmp(argv[i], "--replay") == 0 && i + 1 < argc)
 			replay = strtol(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
 			count = strtol(argv[++i], NULL, 10);
@@ -91,14 +69,9 @@ int dmmctl_events(int argc, char **argv)
 			return 2;
 		}
 	}
-	if ((fd = connect_to(sock ? sock : "/run/dmmd-node.sock")) < 0)
+	snprintf(cmd, sizeof(cmd), "events %ld", replay < 0 ? 0 : replay);
+	if ((fd = dmmctl_connect(sock ? sock : "/run/dmmd-node.sock", cmd)) < 0)
 		return 2;
-	snprintf(cmd, sizeof(cmd), "events %ld\n", replay < 0 ? 0 : replay);
-	if (send(fd, cmd, strlen(cmd), MSG_NOSIGNAL) < 0) {
-		fprintf(stderr, "dmmctl: %s\n", strerror(errno));
-		close(fd);
-		return 2;
-	}
 	while (count != 0) {
 		ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
 		char *nl;

@@ -22,16 +22,15 @@
 #define MAX_COLS 16
 #define CELL 160
 
-static char *request(const char *path, const char *cmd)
+int dmmctl_connect(const char *path, const char *cmd)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	size_t cap = 65536, len = 0;
-	char *buf, line[128];
+	char line[128];
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "dmmctl: socket path too long: %s\n", path);
-		return NULL;
+		return -1;
 	}
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -39,15 +38,37 @@ static char *request(const char *path, const char *cmd)
 		fprintf(stderr, "dmmctl: cannot reach dmmd at %s: %s\n", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return NULL;
+		return -1;
 	}
 	/* One write: the command and its newline arrive together. */
 	snprintf(line, sizeof(line), "%s\n", cmd);
 	if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0) {
 		fprintf(stderr, "dmmctl: %s\n", strerror(errno));
 		close(fd);
-		return NULL;
+		return -1;
 	}
+	return fd;
+}
+
+bool dmmctl_common_arg(int argc, char **argv, int *i, const char **sock, bool *as_json)
+{
+	if (strcmp(argv[*i], "--json") == 0 || strcmp(argv[*i], "-j") == 0)
+		*as_json = true;
+	else if ((strcmp(argv[*i], "-s") == 0 || strcmp(argv[*i], "--socket") == 0) && *i + 1 < argc)
+		*sock = argv[++*i];
+	else
+		return false;
+	return true;
+}
+
+static char *request(const char *path, const char *cmd)
+{
+	size_t cap = 65536, len = 0;
+	char *buf;
+	int fd = dmmctl_connect(path, cmd);
+
+	if (fd < 0)
+		return NULL;
 	buf = malloc(cap);
 	while (buf) {
 		ssize_t n = recv(fd, buf + len, cap - len - 1, 0);
@@ -241,11 +262,7 @@ int dmmctl_request(const char *cmd, int argc, char **argv)
 	json_error_t je;
 
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
-			as_json = true;
-		else if ((strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "--socket") == 0) && i + 1 < argc)
-			sock = argv[++i];
-		else {
+		if (!dmmctl_common_arg(argc, argv, &i, &sock, &as_json)) {
 			fprintf(stderr, "dmmctl: %s: unknown argument %s\n", what, argv[i]);
 			return 2;
 		}

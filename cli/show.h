@@ -17,6 +17,18 @@ int dmmctl_request(const char *cmd, int argc, char **argv);
  */
 int dmmctl_command(const char *sock, const char *cmd, bool as_json);
 
+/*
+ * Connect to dmmd's control socket at path and send the line cmd (the
+ * newline added). Returns the connected descriptor, or -1 after saying why.
+ */
+int dmmctl_connect(const char *path, const char *cmd);
+/*
+ * argv[*i] is one of the options every socket command takes (-s/--socket
+ * PATH, -j/--json): store it in *sock or *as_json, step *i past its value
+ * and return true; otherwise return false and leave all as it was.
+ */
+bool dmmctl_common_arg(int argc, char **argv, int *i, const char **sock, bool *as_json);
+
 /* dmmctl events: follow dmmd's event stream (cli/events.c). */
 int dmmctl_events(int argc, char **argv);
 

@@ -241,6 +241,35 @@ dmm_main() {
 	"$DMMCTL" show intents -s "$LAB_TMP/maar3.sock"
 }
 
+# The local address of the MN's established TCP connection to PORT (ss, as Linux chose it).
+sess_src() {
+	lab_exec mn ss -Htn state established "( dport = :$1 )" |
+		awk '{ a = $3; sub(/:[0-9]+$/, "", a); gsub(/[][]/, "", a); print a; exit }'
+}
+
+has_sess() { [[ -n $(sess_src "$1") ]]; }
+
+# dmm_session X I PORT BYTES SECONDS: TCP MN -> CN<I> (BYTES verified, paced at
+# $RATE Mbit/s) and, for SECONDS, probes CN<I> -> the session's address; sets
+# SRC_X, SINK_X, USINK_X, ADDR_X. Uses TRAFFIC, RATE, ADDR and wait_for of the caller.
+dmm_session() {
+	local x=$1 i=$2 port=$3 bytes=$4 secs=$5 p a
+	lab_bg p "cn$i" "$TRAFFIC" tcp-sink --port "$port" --bytes "$bytes" --timeout 90 >"$LAB_TMP/sink-$x.json"
+	printf -v "SINK_$x" %s "$p"
+	lab_bg p mn "$TRAFFIC" udp-sink --port "$((port + 1000))" --duration "$secs" --timeout 10 >"$LAB_TMP/probe-$x.json"
+	printf -v "USINK_$x" %s "$p"
+	sleep 0.2
+	lab_bg p mn "$TRAFFIC" tcp-source --to "${ADDR[cn$i]}" --port "$port" --bytes "$bytes" --rate "$RATE" \
+		--timeout 90 >"$LAB_TMP/source-$x.json"
+	printf -v "SRC_$x" %s "$p"
+	wait_for 5 has_sess "$port"
+	a=$(sess_src "$port")
+	printf -v "ADDR_$x" %s "$a"
+	lab_bg p "cn$i" "$TRAFFIC" udp-source --to "${a:-::1}" --port "$((port + 1000))" --pps 1000 --duration "$secs" \
+		>/dev/null
+	lab_log "session $x: MN [$a] -> CN$i port $port, $bytes bytes (~$secs s)"
+}
+
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	dmm_main "$@"
 fi

@@ -380,26 +380,30 @@ static void release(struct kdp_hold *h, struct hent *e)
 	}
 }
 
-void kdp_hold_flush(struct kdp_hold *h, uint32_t id)
+/* Read what the queue holds, then send on id's held packets: its entry, or NULL. */
+static struct hent *release_id(struct kdp_hold *h, uint32_t id)
 {
 	struct hent *e;
 
 	drain(h);
 	e = ent_find(h, id);
-	if (!e)
-		return;
-	release(h, e);
-	e->passthru = true;
+	if (e)
+		release(h, e);
+	return e;
+}
+
+void kdp_hold_flush(struct kdp_hold *h, uint32_t id)
+{
+	struct hent *e = release_id(h, id);
+
+	if (e)
+		e->passthru = true;
 }
 
 void kdp_hold_end(struct kdp_hold *h, uint32_t id)
 {
-	struct hent *e;
+	struct hent *e = release_id(h, id);
 
-	drain(h);
-	e = ent_find(h, id);
-	if (!e)
-		return;
-	release(h, e);
-	*e = h->ent[--h->nent];
+	if (e)
+		*e = h->ent[--h->nent];
 }

@@ -66,35 +66,14 @@ now() { date +%s.%N; }
 # ms between two epoch times
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b - a) * 1000 }'; }
 
-# The local address of the MN's established TCP connection to PORT (ss, as Linux chose it).
-sess_src() {
-	lab_exec mn ss -Htn state established "( dport = :$1 )" |
-		awk '{ a = $3; sub(/:[0-9]+$/, "", a); gsub(/[][]/, "", a); print a; exit }'
-}
-
-has_sess() { [[ -n $(sess_src "$1") ]]; }
-
 # start_session X I PORT BYTES: TCP MN -> CN<I> (verified bytes, paced) and,
 # for as long as the transfer should last, probes CN<I> -> the session's
 # address; sets SRC_X, SINK_X, USINK_X, ADDR_X. The probes stop on their own
 # (so that the prefix can go idle) and so does their sink, one second later.
 start_session() {
-	local x=$1 i=$2 port=$3 bytes=$4 p a d
-	d=$(awk -v b="$bytes" -v r="$RATE" 'BEGIN { printf "%.1f", b * 8 / (r * 1e6) }')
-	lab_bg p "cn$i" "$TRAFFIC" tcp-sink --port "$port" --bytes "$bytes" --timeout 90 >"$LAB_TMP/sink-$x.json"
-	printf -v "SINK_$x" %s "$p"
-	lab_bg p mn "$TRAFFIC" udp-sink --port "$((port + 1000))" --duration "$d" --timeout 10 >"$LAB_TMP/probe-$x.json"
-	printf -v "USINK_$x" %s "$p"
-	sleep 0.2
-	lab_bg p mn "$TRAFFIC" tcp-source --to "${ADDR[cn$i]}" --port "$port" --bytes "$bytes" --rate "$RATE" \
-		--timeout 90 >"$LAB_TMP/source-$x.json"
-	printf -v "SRC_$x" %s "$p"
-	wait_for 5 has_sess "$port"
-	a=$(sess_src "$port")
-	printf -v "ADDR_$x" %s "$a"
-	lab_bg p "cn$i" "$TRAFFIC" udp-source --to "${a:-::1}" --port "$((port + 1000))" --pps 1000 --duration "$d" \
-		>/dev/null
-	lab_log "session $x: MN [$a] -> CN$i port $port, $bytes bytes (~$d s)"
+	local d
+	d=$(awk -v b="$4" -v r="$RATE" 'BEGIN { printf "%.1f", b * 8 / (r * 1e6) }')
+	dmm_session "$1" "$2" "$3" "$4" "$d"
 }
 
 # move TO: handover, then time until registered and until a new session can use the new prefix.

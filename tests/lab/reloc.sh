@@ -110,31 +110,12 @@ anchored_at() {
 	ctl "maar$1" show bindings | jq -e --arg p "$2" 'map(select(.kind == "anchored" and (.prefixes | index($p)))) | length > 0' >/dev/null
 }
 
-sess_src() {
-	lab_exec mn ss -Htn state established "( dport = :$1 )" |
-		awk '{ a = $3; sub(/:[0-9]+$/, "", a); gsub(/[][]/, "", a); print a; exit }'
-}
-has_sess() { [[ -n $(sess_src "$1") ]]; }
-
 # start_session X I PORT SECONDS: TCP MN -> CN<I>, verified bytes, and probes CN<I> -> its address.
 start_session() {
-	local x=$1 i=$2 port=$3 secs=$4 p a bytes
-	bytes=$(awk -v s="$secs" -v r="$RATE" 'BEGIN { printf "%d", s * r * 1e6 / 8 }')
-	printf -v "BYTES_$x" %s "$bytes"
-	lab_bg p "cn$i" "$TRAFFIC" tcp-sink --port "$port" --bytes "$bytes" --timeout 90 >"$LAB_TMP/sink-$x.json"
-	printf -v "SINK_$x" %s "$p"
-	lab_bg p mn "$TRAFFIC" udp-sink --port "$((port + 1000))" --duration "$secs" --timeout 10 >"$LAB_TMP/probe-$x.json"
-	printf -v "USINK_$x" %s "$p"
-	sleep 0.2
-	lab_bg p mn "$TRAFFIC" tcp-source --to "${ADDR[cn$i]}" --port "$port" --bytes "$bytes" --rate "$RATE" \
-		--timeout 90 >"$LAB_TMP/source-$x.json"
-	printf -v "SRC_$x" %s "$p"
-	wait_for 5 has_sess "$port"
-	a=$(sess_src "$port")
-	printf -v "ADDR_$x" %s "$a"
-	lab_bg p "cn$i" "$TRAFFIC" udp-source --to "${a:-::1}" --port "$((port + 1000))" --pps 1000 --duration "$secs" \
-		>/dev/null
-	lab_log "session $x: MN [$a] -> CN$i port $port, $bytes bytes (~$secs s)"
+	local bytes
+	bytes=$(awk -v s="$4" -v r="$RATE" 'BEGIN { printf "%d", s * r * 1e6 / 8 }')
+	printf -v "BYTES_$1" %s "$bytes"
+	dmm_session "$1" "$2" "$3" "$bytes" "$4"
 }
 
 finish() {
