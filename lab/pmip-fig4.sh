@@ -219,6 +219,17 @@ lab_up() {
 	wait_registered mn1 && wait_registered mn2
 }
 
+# lab_up_or_exit DATAPLANE: lab_up for a test script; on failure one failed
+# check, the logs, the summary, and exit 1.
+lab_up_or_exit() {
+	lab_up "$1" && return 0
+	FAILED=$((FAILED + 1))
+	echo "  FAIL  bring-up: both MNs registered"
+	dump_logs_on_failure
+	summary "$NAME"
+	exit 1
+}
+
 # Run on its own: bring up, show, ping, tear down (or keep).
 lab_main() {
 	local dp=kernel

@@ -91,7 +91,10 @@ in_pool() { [[ $1 == "${POOL[$2]}"* ]]; }
 
 # --- captures: the CMD's link (signalling), MAAR3's transit link, the MN's link (RAs)
 CAP_SNAPLEN=0 cap_start CAP_CMD cmd ir "$LAB_TMP/cmd.pcap" ip6 proto 135 || exit 1
-cap_start CAP_M3 maar3 ir "$LAB_TMP/maar3.pcap" || exit 1
+# MAAR3's transit link is captured at the router's end: the bpf data plane
+# hands its packets to the veth's far end (bpf_redirect_peer), past the taps
+# of the sending side, and every data plane's packets pass the receiving side.
+cap_start CAP_M3 ir maar3 "$LAB_TMP/maar3.pcap" || exit 1
 cap_start CAP_MN mn eth0 "$LAB_TMP/mn.pcap" icmp6 || exit 1
 
 # --- A at MAAR1, B at MAAR2, C at MAAR3 -----------------------------------

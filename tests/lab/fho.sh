@@ -57,13 +57,7 @@ lab_config() {
 lab_init "fho-$DP"
 trap 'dump_logs_on_failure; lab_cleanup' EXIT
 echo "$NAME: RFC 5949 fast handover, $DP data plane, $ROUNDS handovers per mode"
-if ! lab_up "$DP"; then
-	FAILED=$((FAILED + 1))
-	echo "  FAIL  bring-up: both MNs registered"
-	dump_logs_on_failure
-	summary "$NAME"
-	exit 1
-fi
+lab_up_or_exit "$DP"
 
 # The monotonic clock dmmd logs ("mono N us") against the wall clock of this script.
 MONO_OFF=$(/usr/bin/python3 -c 'import time; print("%.6f" % (time.time() - time.clock_gettime(time.CLOCK_MONOTONIC)))')

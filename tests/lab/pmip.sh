@@ -37,13 +37,7 @@ fi
 lab_init "lab-$DP"
 trap 'dump_logs_on_failure; lab_cleanup' EXIT
 echo "$NAME: RFC 7429 Figure 4, $DP data plane"
-if ! lab_up "$DP"; then
-	FAILED=$((FAILED + 1))
-	echo "  FAIL  bring-up: both MNs registered"
-	dump_logs_on_failure
-	summary "$NAME"
-	exit 1
-fi
+lab_up_or_exit "$DP"
 
 # --- SLAAC from the right pool ---------------------------------------------
 slaac_ok() {
