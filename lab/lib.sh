@@ -165,6 +165,18 @@ lab_need_root() {
 	exit 1
 }
 
+# lab_need_root_scapy NAME PY: exit 1, with the reason, unless root and PY has scapy.
+lab_need_root_scapy() {
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "$1: needs root (network namespaces): run make check as root" >&2
+		exit 1
+	fi
+	if ! "$2" -c 'import scapy.all' 2>/dev/null; then
+		echo "$1: $2 has no scapy: apt-get install python3-scapy (make deps as root)" >&2
+		exit 1
+	fi
+}
+
 lab_need_tools() {
 	local n
 	for n in "$DMMD" "$DMMCTL" "$TRAFFIC"; do

@@ -46,14 +46,7 @@ auth_verify_pcap() {
 }
 
 auth_lab_start() {
-	if [[ $(id -u) -ne 0 ]]; then
-		echo "$NAME: needs root (network namespaces): run make check as root" >&2
-		exit 1
-	fi
-	if ! "$PY" -c 'import scapy.all' 2>/dev/null; then
-		echo "$NAME: $PY has no scapy: apt-get install python3-scapy (make deps as root)" >&2
-		exit 1
-	fi
+	lab_need_root_scapy "$NAME" "$PY"
 	if [[ $LAB_AUTH != 1 ]]; then
 		echo "$NAME: needs the lab's associations (LAB_AUTH=1)" >&2
 		exit 1

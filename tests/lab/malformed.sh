@@ -25,14 +25,7 @@ cd "$(dirname "$0")/../.." || exit 1
 NAME=malformed
 PY=${PYTHON:-/usr/bin/python3}
 
-if [[ $(id -u) -ne 0 ]]; then
-	echo "$NAME: needs root (network namespaces): run make check as root" >&2
-	exit 1
-fi
-if ! "$PY" -c 'import scapy.all' 2>/dev/null; then
-	echo "$NAME: $PY has no scapy: apt-get install python3-scapy (make deps as root)" >&2
-	exit 1
-fi
+lab_need_root_scapy "$NAME" "$PY"
 command -v jq >/dev/null || {
 	echo "$NAME: jq missing: apt-get install jq (make deps as root)" >&2
 	exit 1
