@@ -505,9 +505,12 @@ struct emu_reloc {
 /* RFC 5949 fast handover between the MAGs (--fho): none, predictive or reactive. */
 enum emu_fho { EMU_FHO_NONE, EMU_FHO_PREDICTIVE, EMU_FHO_REACTIVE };
 
+struct emu_svg;
+
 struct emu {
 	struct emu_engine eng;
 	struct emu_reloc reloc;
+	struct emu_svg *svg; /* --svg: what the pictures need, sampled during the run (svg.c); NULL */
 	uint8_t fho;	     /* enum emu_fho */
 	dmm_time_t fho_lead; /* predictive: the handover indication this long before the detach */
 	uint8_t variant;     /* enum emu_variant */
@@ -683,5 +686,19 @@ void emu_reloc_delivered(struct emu *e, struct emu_sess *s, const struct emu_pkt
 struct json_t *emu_reloc_json(struct emu *e);
 /* Relocation off (a) and on (b), side by side. */
 int emu_report_reloc(struct emu *a, struct emu *b, FILE *out, enum emu_format fmt);
+
+/* svg.c: pictures of a run (--svg DIR) */
+/* Start recording for the pictures: the topology at time at (DMM_TIME_NEVER: the end), time series. */
+int emu_svg_init(struct emu *e, dmm_time_t at);
+/* Before each event: samples the state when due (reads only; the run is unchanged). */
+void emu_svg_tick(struct emu *e);
+/* After the run: the last sample, and the topology if its time never came. */
+void emu_svg_finish(struct emu *e);
+void emu_svg_free(struct emu *e);
+/*
+ * Write the pictures of runs[0..n) (labels name them: "dmm", "pmipv6", "off", "on"; one run: NULL)
+ * into dir, created when missing; the files written are listed on log. 0, or -1 with a message.
+ */
+int emu_svg_write(const char *dir, struct emu **runs, const char *const *labels, int n, FILE *log);
 
 #endif

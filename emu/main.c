@@ -5,7 +5,12 @@
  *   dmm-emu [--seed N] [--format text|json|csv] [--duration D] [--loss P]
  *           [--kill NODE@TIME]... [--handovers] [--compare] [--pmipv6] [--cost] [-v]
  *           [--fho predictive|reactive [--fho-lead D]] [--relocation off|on|compare]
- *           SCENARIO.json
+ *           [--svg DIR [--svg-at T]] SCENARIO.json
+ *
+ * --svg DIR writes pictures of the run (svg.c) into DIR: the topology with
+ * anchors, serving nodes and tunnels at --svg-at (default: the end), the
+ * bindings, tunnels and handover interruptions over time, and with two
+ * runs (--compare, --relocation compare) both side by side.
  *
  * --relocation compare runs a scenario with "relocation" (reloc.c) twice on
  * the same traces, with relocation off and on, and prints them side by side.
@@ -43,6 +48,8 @@ static void usage(FILE *f)
 		   "                      20ms by default) or reactive\n"
 		   "  --cost              print the run's cost on stderr: CPU time of setup and\n"
 		   "                      run, handovers per CPU-second, peak RSS\n"
+		   "  --svg DIR           write pictures of the run (SVG) into DIR\n"
+		   "  --svg-at T          the topology picture at virtual time T (default: the end)\n"
 		   "  -o FILE             write the report to FILE\n"
 		   "  -v                  print the roles' log records on stderr (-vv: debug)\n");
 }
@@ -83,6 +90,8 @@ static void run(struct emu *e)
 
 		if (next)
 			emu_prefetch(e, next);
+		if (e->svg)
+			emu_svg_tick(e);
 		switch (ev.type) {
 		case EV_ROLE_TIMER:
 			emu_on_role_timer(e, &ev);
@@ -145,6 +154,8 @@ struct opts {
 	uint8_t fho;	      /* enum emu_fho */
 	const char *fho_lead; /* NULL: 20ms */
 	int reloc;	      /* --relocation: -1 as the scenario says, 0 off, 1 on */
+	bool svg;	      /* record for the pictures */
+	dmm_time_t svg_at;    /* the topology picture's time; DMM_TIME_NEVER: the end */
 };
 
 /* Load, set up and run the scenario as variant; NULL with a message on error. */
@@ -213,8 +224,14 @@ static struct emu *simulate(const struct opts *o, const char *path, int variant,
 	}
 	if (emu_roles_create(e) || emu_mns_start(e))
 		return NULL;
+	if (o->svg && emu_svg_init(e, o->svg_at)) {
+		fprintf(stderr, "dmm-emu: out of memory\n");
+		return NULL;
+	}
 	e->cpu_setup = cpu_now() - c0;
 	run(e);
+	if (e->svg)
+		emu_svg_finish(e);
 	emu_dp_sync(e);
 	e->cpu_run = cpu_now() - c0 - e->cpu_setup;
 	*rc = 0;
@@ -226,7 +243,8 @@ struct args {
 	struct opts o;
 	enum emu_format fmt;
 	const char *out_path, *scenario;
-	int variant; /* enum emu_variant */
+	const char *svg_dir; /* --svg */
+	int variant;	     /* enum emu_variant */
 	bool list, compare, cost;
 	bool reloc_compare; /* --relocation compare, or the scenario's "relocation": {"compare": true} */
 };
@@ -273,6 +291,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"compare", no_argument, NULL, 'C'},	    {"pmipv6", no_argument, NULL, 'P'},
 		{"fho", required_argument, NULL, 'F'},	    {"fho-lead", required_argument, NULL, 'L'},
 		{"cost", no_argument, NULL, 'c'},	    {"relocation", required_argument, NULL, 'R'},
+		{"svg", required_argument, NULL, 'G'},	    {"svg-at", required_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -332,6 +351,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 			if (parse_reloc(optarg, a))
 				return 2;
 			break;
+		case 'G':
+			a->svg_dir = optarg;
+			a->o.svg = true;
+			break;
+		case 'A':
+			if (emu_parse_duration(optarg, &a->o.svg_at)) {
+				fprintf(stderr, "dmm-emu: --svg-at: not a duration\n");
+				return 2;
+			}
+			break;
 		case 'o':
 			a->out_path = optarg;
 			break;
@@ -372,10 +401,28 @@ static void print_cost(const struct emu *e, const struct emu *c, double cpu)
 		(double)ru.ru_maxrss / 1024);
 }
 
+/* --svg: the pictures of the run, or of both runs side by side. */
+static int write_svg(const struct args *a, struct emu *e, struct emu *c)
+{
+	static const char *const one[] = {NULL}, *const cmp[] = {"dmm", "pmipv6"},
+				 *const rel[] = {"relocation-off", "relocation-on"};
+	struct emu *runs[2] = {e, c};
+
+	if (a->reloc_compare) {
+		runs[0] = c;
+		runs[1] = e;
+		return emu_svg_write(a->svg_dir, runs, rel, 2, stderr);
+	}
+	if (c)
+		return emu_svg_write(a->svg_dir, runs, cmp, 2, stderr);
+	return emu_svg_write(a->svg_dir, runs, one, 1, stderr);
+}
+
 int main(int argc, char **argv)
 {
-	struct args a = {
-		.o = {.seed = 1, .loss = -1, .reloc = -1}, .fmt = EMU_FMT_TEXT, .variant = EMU_VAR_NATIVE};
+	struct args a = {.o = {.seed = 1, .loss = -1, .reloc = -1, .svg_at = DMM_TIME_NEVER},
+			 .fmt = EMU_FMT_TEXT,
+			 .variant = EMU_VAR_NATIVE};
 	struct emu *e, *c = NULL;
 	int rc = parse_args(argc, argv, &a);
 	double t0, c0, wall, cpu;
@@ -423,6 +470,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (a.svg_dir && write_svg(&a, e, c))
+		return 1;
 	if (a.reloc_compare)
 		emu_report_reloc(e, c, out, a.fmt);
 	else if (a.compare)
