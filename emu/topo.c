@@ -473,6 +473,10 @@ static int load_sessions(struct emu *e, struct load *ld)
 		return fail(ld, "sessions: bad downlink_pps, uplink_pps or packet_size");
 	if (sz < 40 || sz > 65535 || c->ses_dl_pps < 0 || c->ses_ul_pps < 0 || c->ses_interval == 0)
 		return fail(ld, "sessions: out of range (interval must be > 0)");
+	if (get_number(o, "quiet_fraction", &c->ses_quiet_fraction) || c->ses_quiet_fraction < 0 ||
+	    c->ses_quiet_fraction > 1 || get_duration(o, "quiet_after", &c->ses_quiet_after) ||
+	    get_duration(o, "stray_after_end", &c->ses_stray))
+		return fail(ld, "sessions: quiet_fraction 0..1, quiet_after and stray_after_end durations");
 	c->ses_pkt_size = (uint16_t)sz;
 	return 0;
 }
@@ -843,6 +847,10 @@ int emu_load(struct emu *e, const char *path, int variant, char *err, size_t err
 		rc = emu_reloc_load(e, ld.root, 1, err, errlen);
 	if (!rc)
 		rc = emu_mcast_load(e, ld.root, err, errlen);
+	if (!rc)
+		rc = emu_lr_load(e, ld.root, err, errlen);
+	if (!rc)
+		rc = emu_release_load(e, ld.root, err, errlen);
 	free(ld.lmas);
 	free(ld.cns);
 	json_decref(ld.root);
