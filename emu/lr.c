@@ -127,7 +127,7 @@ static void pair(struct emu *e, struct emu_lr *l, const struct emu_mn *x, const 
 	g = (uint32_t)x->mag;
 	h = (uint32_t)y->mag;
 	l->pair_samples++;
-	local = g == h && e->eng.now >= lr_from(e, x, y, g, a, b);
+	local = g == h && l->next >= lr_from(e, x, y, g, a, b);
 	if (g == h) {
 		l->colocated++;
 		l->colocated_two_anchors += a != b;

@@ -165,8 +165,8 @@ static void measure(struct emu *e, struct emu_relm *r)
 			if (p->anchor == NONE || p->anchor == (uint32_t)m->mag || p->active)
 				continue;
 			r->held++;
-			if (e->eng.now - p->idle_from > r->held_max)
-				r->held_max = e->eng.now - p->idle_from;
+			if (r->next - p->idle_from > r->held_max)
+				r->held_max = r->next - p->idle_from;
 		}
 	}
 	r->tunnels_sum += e->encap_now;

@@ -29,11 +29,17 @@
  *   "defaults": {"idle_release": "10s", "idle_check": "1s", "detach_grace": "10s"},
  *   "sessions": {"interval": {"type": "exponential", "mean": "20s", "min": "0"},
  *                "duration": {"type": "exponential", "mean": "30s", "min": "1s"},
- *                "downlink_pps": 10, "uplink_pps": 2, "packet_size": 500},
+ *                "downlink_pps": 10, "uplink_pps": 2, "packet_size": 500,
+ *                "quiet_fraction": 0.3, "quiet_after": "2s", "stray_after_end": "5s"},
+ *     (a fraction of sessions open but silent after quiet_after; the CN sending
+ *     stray packets that long after a session closed: release.c)
  *   "sample": "1s", "compare": true,
  *   "relocation": {"convergence": "200ms", "relocate_after": "2s", "reanchor_on_failure": true,
  *                  "survival_window": "5s", "compare": true}   (GAP1-1, reloc.c)
  *   "events": [{"at": "27s", "drain": "MAAR1"}]                (relocation on)
+ *   "multicast": {"source": "CN1", "sample": "1s", "listeners": [10, 100, 1000]}   (mcast.c)
+ *   "localized_routing": {"sample": "100ms", "compare": true}                     (lr.c)
+ *   "release": {"mode": "sessions", "grace": "1s", "sample": "250ms", "compare": true} (release.c)
  *
  * MNs attach to MAARs exactly as to MAGs. A scenario with MAARs runs as
  * DMM (CMD + MAARs) or, for --compare, as centralized PMIPv6 on the same
