@@ -293,6 +293,8 @@ $(BUILD)/dmm-emu: $(EMU_OBJ) $(BUILD)/libdmm.a
 emu-test: $(BUILD)/dmm-emu
 	@tests/emu/run.sh $(BUILD)/dmm-emu
 	@tests/emu/fho.sh $(BUILD)/dmm-emu
+	@tests/emu/mcast.sh $(BUILD)/dmm-emu
+	@tests/emu/svg.sh $(BUILD)/dmm-emu
 
 # The build dependencies first (installed as root, else named): a fresh
 # system with only a compiler lacks jansson.h.
@@ -301,7 +303,8 @@ demo:
 	@$(MAKE) --no-print-directory -s $(BUILD)/dmm-emu
 	@$(BUILD)/dmm-emu --handovers emu/scenarios/fig4.json
 	@echo
-	@$(BUILD)/dmm-emu --compare emu/scenarios/dmm-demo.json
+	@$(BUILD)/dmm-emu --compare --svg $(BUILD)/demo-svg emu/scenarios/dmm-demo.json
+	@echo "pictures of the comparison (SVG, open in a browser): $(BUILD)/demo-svg/"
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
