@@ -1025,6 +1025,50 @@ static int parse_monitoring(struct ctx *c, json_t *node, struct dmmd_monitoring_
 	return 0;
 }
 
+/*
+ * dmm:node/multicast (daemon/mcast.c): {"mode": "direct", "upstream": IFNAME,
+ * "robustness", "query-interval", "query-response-interval",
+ * "last-listener-query-interval" (ms)}; MAG and MAAR only.
+ */
+static int parse_multicast(struct ctx *c, json_t *node, struct dmmd_config *cfg)
+{
+	static const char *const keys[] = {"mode",
+					   "upstream",
+					   "robustness",
+					   "query-interval",
+					   "query-response-interval",
+					   "last-listener-query-interval",
+					   NULL};
+	json_t *o = json_object_get(node, "multicast");
+	struct dmmd_mcast_cfg *m = &cfg->mcast;
+	char mode[16] = "direct";
+	size_t n;
+
+	if (!o)
+		return 0;
+	n = push(c, "multicast");
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0 || get_str(c, o, "mode", mode, sizeof(mode), false) < 0 ||
+	    get_str(c, o, "upstream", m->upstream, sizeof(m->upstream), true) < 0 ||
+	    get_u32(c, o, "robustness", &m->robustness, 1, 7) < 0 ||
+	    get_ms(c, o, "query-interval", &m->query_interval, 100, 3600000) < 0 ||
+	    get_ms(c, o, "query-response-interval", &m->response, 10, 3600000) < 0 ||
+	    get_ms(c, o, "last-listener-query-interval", &m->last_listener, 10, 3600000) < 0)
+		return -1;
+	if (strcmp(mode, "direct") != 0)
+		return fail(c, "mode", "'%s' is not one of direct", mode);
+	if (!*m->upstream)
+		return fail(c, "upstream", "empty interface name");
+	if (cfg->role != DMMD_ROLE_MAG && cfg->role != DMMD_ROLE_MAAR)
+		return fail(c, NULL, "only a MAG or a MAAR proxies MLD (access links)");
+	if (m->response >= m->query_interval) /* RFC 3810 §9.3 */
+		return fail(c, "query-response-interval", "must be shorter than query-interval");
+	m->mode = DMMD_MCAST_DIRECT;
+	pop(c, n);
+	return 0;
+}
+
 static void defaults(struct dmmd_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -1052,6 +1096,10 @@ static void defaults(struct dmmd_config *cfg)
 	strcpy(cfg->mon.metrics_address, "::1");
 	cfg->mon.metrics_port = 9437;
 	cfg->mon.usage_syslog = -1;
+	cfg->mcast.robustness = 2; /* RFC 3810 §9 */
+	cfg->mcast.query_interval = 125 * DMM_SECOND;
+	cfg->mcast.response = 10 * DMM_SECOND;
+	cfg->mcast.last_listener = 1 * DMM_SECOND;
 }
 
 /* The role: one of lma, mag, maar, cmd. */
@@ -1191,6 +1239,7 @@ int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size
 					   "default-profile",
 					   "security",
 					   "monitoring",
+					   "multicast",
 					   NULL};
 	struct ctx c = {err, errlen, ""};
 	struct dmmd_config cfg;
@@ -1212,7 +1261,8 @@ int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size
 	strcpy(c.path, "dmm:node");
 	if (only(&c, node, keys) < 0 || parse_node(&c, node, &cfg) < 0 || parse_shared(&c, node, &cfg) < 0 ||
 	    parse_role_container(&c, node, &cfg) < 0 || parse_profiles(&c, node, &cfg) < 0 ||
-	    parse_security(&c, node, &cfg) < 0 || parse_monitoring(&c, node, &cfg.mon) < 0)
+	    parse_security(&c, node, &cfg) < 0 || parse_monitoring(&c, node, &cfg.mon) < 0 ||
+	    parse_multicast(&c, node, &cfg) < 0)
 		goto out;
 	*out = cfg;
 	ret = 0;

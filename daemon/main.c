@@ -37,6 +37,7 @@
 #include "dmm/mag.h"
 #include "dmm/peer.h"
 #include "anchored.h"
+#include "mcast.h"
 #include "auth.h"
 #include "dmmd.h"
 #include "ops.h"
@@ -834,6 +835,11 @@ static int start_role(struct dmmd *d)
 			return -1;
 		}
 	}
+	/* The MLD proxy (daemon/mcast.c, RFC 6224 §4, RFC 7429 REQ8). */
+	if (d->cfg.mcast.mode != DMMD_MCAST_OFF && !(d->mcast = dmmd_mcast_open(d))) {
+		fprintf(stderr, "dmmd: cannot start the MLD proxy (multicast)\n");
+		return -1;
+	}
 	if (dmmd_ctl_open(d) < 0) {
 		fprintf(stderr, "dmmd: control socket %s: %s\n", d->cfg.ctl_path, strerror(errno));
 		return -1;
@@ -926,6 +932,8 @@ static void shut_down(struct dmmd *d)
 	d->metrics = NULL;
 	d->stop = true; /* the usage records of the bindings removed now say "shutdown" */
 	dmmd_ctl_close(d);
+	dmmd_mcast_close(d->mcast);
+	d->mcast = NULL;
 	if (d->access)
 		dmmd_access_close(d->access);
 	if (d->role) {
