@@ -637,6 +637,7 @@ static void reload(struct dmmd *d)
 		if (nc.profiles || nc.mags || nc.sa)
 			dmmd_config_free(&nc);
 		d->reloads_refused++;
+		snprintf(d->reload_err, sizeof(d->reload_err), "%s", err);
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused, running config kept: %s", err);
 		return;
 	}
@@ -646,6 +647,7 @@ static void reload(struct dmmd *d)
 	if (!np) {
 		dmmd_config_free(&nc);
 		d->reloads_refused++;
+		snprintf(d->reload_err, sizeof(d->reload_err), "%s", err);
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused, running config kept: %s", err);
 		return;
 	}
@@ -654,6 +656,7 @@ static void reload(struct dmmd *d)
 		dmm_policy_free(np);
 		dmmd_config_free(&nc);
 		d->reloads_refused++;
+		snprintf(d->reload_err, sizeof(d->reload_err), "libcrypto");
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused, running config kept: libcrypto");
 		return;
 	}
@@ -663,6 +666,7 @@ static void reload(struct dmmd *d)
 		dmm_policy_free(np);
 		dmmd_config_free(&nc);
 		d->reloads_refused++;
+		snprintf(d->reload_err, sizeof(d->reload_err), "refused by the role: %s", dmm_strerror(rc));
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG,
 			 "reload refused by the role (%s), running config kept", dmm_strerror(rc));
 		return;
@@ -987,6 +991,7 @@ int main(int argc, char **argv)
 	d.alloc = (struct dmm_alloc){z_alloc, z_free, NULL};
 	d.log = (struct dmm_log){log_sink, &d, level_of(d.cfg.log_level)};
 	d.rearm = rearm;
+	d.reload = reload;
 	d.started = dmm_io_now();
 	rc = 1;
 	if (open_loop(&d) < 0)
