@@ -38,6 +38,7 @@
 #include "dmm/peer.h"
 #include "anchored.h"
 #include "auth.h"
+#include "conntrack.h"
 #include "dmmd.h"
 #include "ops.h"
 #include "restart.h"
@@ -53,6 +54,7 @@
 #define HOLD_MAX (4 * DMM_MHSOCK_BURST)
 
 static dmm_time_t next_sync;
+static struct dmmd_ct *sessions; /* MAAR with release-by "sessions" (daemon/conntrack.c) */
 
 /* Where the counter sweep is: the last intent read (its id names a place in the table, fm.h). */
 static struct {
@@ -400,6 +402,7 @@ static void on_deadline(void *ctx)
 	d->ro->expire(d->role, now);
 	if (now >= next_sync) {
 		sync_counters(d, now);
+		dmmd_ct_poll(sessions, now); /* GAP2-1: sessions per old prefix, before the idle check */
 		next_sync = now + COUNTER_SYNC;
 	}
 	rearm(d);
@@ -826,6 +829,11 @@ static int start_role(struct dmmd *d)
 		fprintf(stderr, "dmmd: cannot create the %s role (config or memory)\n", d->ro->name);
 		return -1;
 	}
+	if (d->cfg.role == DMMD_ROLE_MAAR && d->cfg.maar.release_by_sessions &&
+	    !(sessions = dmmd_ct_open(d))) {
+		fprintf(stderr, "dmmd: cannot read connection tracking (release-by sessions)\n");
+		return -1;
+	}
 	/* Access-side roles (MAG, MAAR) are the ones with attach (dmm/role.h). */
 	if (d->ro->attach) {
 		d->access = dmmd_access_open(d);
@@ -936,6 +944,8 @@ static void shut_down(struct dmmd *d)
 		if (d->dp && d->dpo->commit)
 			d->dpo->commit(d->dp, NULL, NULL);
 	}
+	dmmd_ct_close(sessions);
+	sessions = NULL;
 	dmmd_anchored_close(d->anchored); /* withdraws every anchored prefix */
 	if (d->dp)
 		d->dpo->close(d->dp); /* removes its routes, rules and devices */
