@@ -22,6 +22,7 @@
 #include "dmm/err.h"
 #include "dmm/fmt.h"
 #include "dmm/mh.h"
+#include "pvd.h"
 
 struct ctx {
 	char *err;
@@ -696,8 +697,13 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_u32(c, o, "ra-interval", &cfg->ra_interval_s, 1, 1800) < 0 ||
 	    get_u32(c, o, "router-lifetime", &cfg->router_lifetime_s, 0, 9000) < 0 ||
 	    get_u32(c, o, "ra-mtu", &cfg->ra_mtu, 1280, 65535) < 0 ||
-	    get_bool(c, o, "attach-probe", &cfg->attach_probe) < 0)
+	    get_bool(c, o, "attach-probe", &cfg->attach_probe) < 0 ||
+	    get_str(c, o, "pvd-domain", cfg->pvd_domain, sizeof(cfg->pvd_domain), false) < 0)
 		return -1;
+	if (*cfg->pvd_domain && dmmd_pvd_domain_ok(cfg->pvd_domain) < 0)
+		return fail(c, "pvd-domain",
+			    "'%s' does not make a DNS name (RFC 1035 §2.3.4) of anchored.<it>",
+			    cfg->pvd_domain);
 	if (parse_mnid_form(c, o, cfg) < 0)
 		return -1;
 	if (*mac && parse_mac(mac, cfg->access_mac) != 0)
@@ -722,7 +728,7 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 
 #define ACCESS_KEYS                                                                                          \
 	"access-interfaces", "link-local-address", "link-layer-address", "ra-interval", "router-lifetime",   \
-		"ra-mtu", "mn-id-form", "nai-realm", "attach-probe"
+		"ra-mtu", "mn-id-form", "nai-realm", "attach-probe", "pvd-domain"
 
 /*
  * RFC 5949 fast handover of a MAG ("fast-handover"): enabled, reactive,
@@ -825,6 +831,63 @@ static int parse_pools(struct ctx *c, json_t *o, struct dmm_prefix *pool, uint8_
 	return 0;
 }
 
+/*
+ * GAP2-1 (docs/dmm-protocol.md §13): "release-by" ("traffic", the
+ * default, or "sessions": the kernel's connection tracking, which the bpf
+ * data plane bypasses) and "prefix-policies", a list of {"prefix",
+ * "policy": fixed | sessions | nomadic} (RFC 8653 §3.2's Fixed,
+ * Session-Lasting and Nonpersistent addresses).
+ */
+static int parse_sessions(struct ctx *c, json_t *o, struct dmmd_config *cfg)
+{
+	static const char *const kinds[] = {"sessions", "fixed", "nomadic"}; /* enum dmm_prefix_kind */
+	static const char *const keys[] = {"prefix", "policy", NULL};
+	struct dmm_maar_cfg *m = &cfg->maar;
+	json_t *a = json_object_get(o, "prefix-policies"), *v;
+	char by[16] = "", k[16];
+	size_t i;
+
+	if (get_str(c, o, "release-by", by, sizeof(by), false) < 0)
+		return -1;
+	if (*by && strcmp(by, "traffic") != 0 && strcmp(by, "sessions") != 0)
+		return fail(c, "release-by", "'%s' is not one of traffic, sessions", by);
+	m->release_by_sessions = strcmp(by, "sessions") == 0;
+	if (m->release_by_sessions && strcmp(cfg->dataplane, "bpf") == 0)
+		return fail(c, "release-by",
+			    "sessions needs connection tracking, which the bpf data plane bypasses");
+	m->nprefix_policy = 0;
+	if (!a)
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > DMM_MAAR_MAX_PREFIX_POLICY)
+		return fail(c, "prefix-policies", "expected a list of at most %d entries",
+			    DMM_MAAR_MAX_PREFIX_POLICY);
+	json_array_foreach(a, i, v)
+	{
+		struct dmm_prefix_policy *pp = &m->prefix_policy[i];
+		unsigned kk = 0;
+
+		*k = 0;
+		if (!json_is_object(v) || only(c, v, keys) < 0 ||
+		    get_str(c, v, "policy", k, sizeof(k), true) < 0)
+			return fail(c, "prefix-policies", "entry %zu: expected {\"prefix\", \"policy\"}", i);
+		if (!json_is_string(json_object_get(v, "prefix")) ||
+		    parse_prefix_strict(json_string_value(json_object_get(v, "prefix")), &pp->range) != 0)
+			return fail(c, "prefix-policies", "entry %zu: prefix is not a prefix (addr/len)", i);
+		while (kk < 3 && strcmp(k, kinds[kk]) != 0)
+			kk++;
+		if (kk == 3)
+			return fail(c, "prefix-policies",
+				    "entry %zu: '%s' is not one of fixed, sessions, nomadic", i, k);
+		for (size_t j = 0; j < i; j++)
+			if (dmm_prefix_eq(&m->prefix_policy[j].range, &pp->range))
+				return fail(c, "prefix-policies", "entry %zu repeats the prefix of entry %zu",
+					    i, j);
+		pp->kind = (uint8_t)kk;
+		m->nprefix_policy++;
+	}
+	return 0;
+}
+
 /* RFC 8885 MAAR: an access router anchoring its own pool. */
 static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
@@ -844,6 +907,8 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 					   "anchored-table", /* docs/dmm-protocol.md §11 */
 					   "relocate-after",
 					   "routed-table",
+					   "release-by",      /* GAP2-1, docs/dmm-protocol.md §13 */
+					   "prefix-policies", /* RFC 8653 §3.2 address types */
 					   ACCESS_KEYS,
 					   NULL};
 	struct dmm_maar_cfg *m = &cfg->maar;
@@ -865,7 +930,8 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 || parse_access(c, o, cfg) < 0 ||
 	    get_ms(c, o, "relocate-after", &m->relocate_after, 0, 86400000) < 0 ||
 	    get_u32(c, o, "anchored-table", &cfg->anchored_table, 0, 0xfffffffeu) < 0 ||
-	    get_u32(c, o, "routed-table", &cfg->routed_table, 0, 0xfffffffeu) < 0)
+	    get_u32(c, o, "routed-table", &cfg->routed_table, 0, 0xfffffffeu) < 0 ||
+	    parse_sessions(c, o, cfg) < 0)
 		return -1;
 	if (cfg->routed_table && cfg->routed_table == cfg->anchored_table)
 		return fail(c, "routed-table", "must differ from anchored-table");
@@ -1385,6 +1451,8 @@ int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_conf
 		what = "buffer bounds";
 	else if (strcmp(old->state_file, new->state_file) != 0)
 		what = "state-file";
+	else if (old->maar.release_by_sessions != new->maar.release_by_sessions)
+		what = "maar release-by";
 	else if (old->anchored_table != new->anchored_table || old->routed_table != new->routed_table)
 		what = "maar anchored-table or routed-table";
 	else if (old->mon.metrics != new->mon.metrics || old->mon.metrics_port != new->mon.metrics_port ||

@@ -39,6 +39,7 @@
 #include "anchored.h"
 #include "mcast.h"
 #include "auth.h"
+#include "conntrack.h"
 #include "dmmd.h"
 #include "ops.h"
 #include "restart.h"
@@ -54,6 +55,7 @@
 #define HOLD_MAX (4 * DMM_MHSOCK_BURST)
 
 static dmm_time_t next_sync;
+static struct dmmd_ct *sessions; /* MAAR with release-by "sessions" (daemon/conntrack.c) */
 
 /* Where the counter sweep is: the last intent read (its id names a place in the table, fm.h). */
 static struct {
@@ -401,6 +403,7 @@ static void on_deadline(void *ctx)
 	d->ro->expire(d->role, now);
 	if (now >= next_sync) {
 		sync_counters(d, now);
+		dmmd_ct_poll(sessions, now); /* GAP2-1: sessions per old prefix, before the idle check */
 		next_sync = now + COUNTER_SYNC;
 	}
 	rearm(d);
@@ -831,6 +834,11 @@ static int start_role(struct dmmd *d)
 		fprintf(stderr, "dmmd: cannot create the %s role (config or memory)\n", d->ro->name);
 		return -1;
 	}
+	if (d->cfg.role == DMMD_ROLE_MAAR && d->cfg.maar.release_by_sessions &&
+	    !(sessions = dmmd_ct_open(d))) {
+		fprintf(stderr, "dmmd: cannot read connection tracking (release-by sessions)\n");
+		return -1;
+	}
 	/* Access-side roles (MAG, MAAR) are the ones with attach (dmm/role.h). */
 	if (d->ro->attach) {
 		d->access = dmmd_access_open(d);
@@ -948,6 +956,8 @@ static void shut_down(struct dmmd *d)
 		if (d->dp && d->dpo->commit)
 			d->dpo->commit(d->dp, NULL, NULL);
 	}
+	dmmd_ct_close(sessions);
+	sessions = NULL;
 	dmmd_anchored_close(d->anchored); /* withdraws every anchored prefix */
 	if (d->dp)
 		d->dpo->close(d->dp); /* removes its routes, rules and devices */
