@@ -92,7 +92,8 @@ static int track(struct dmmd_ct *ct)
 
 		if (!f || fputs("1\n", f) < 0 || fclose(f) != 0) {
 			dmm_logf(&ct->d->log, DMM_LOG_ERR, DMM_LC_DP,
-				 "conntrack: cannot set net.netfilter.nf_hooks_lwtunnel=1: %s", strerror(errno));
+				 "conntrack: cannot set net.netfilter.nf_hooks_lwtunnel=1: %s",
+				 strerror(errno));
 			return -1;
 		}
 	}

@@ -27,7 +27,8 @@
 #include "dmm/err.h"
 #include "maar_int.h"
 
-enum dmm_prefix_kind dmm_prefix_kind_of(const struct dmm_prefix_policy *pol, unsigned n, const struct dmm_prefix *p)
+enum dmm_prefix_kind dmm_prefix_kind_of(const struct dmm_prefix_policy *pol, unsigned n,
+					const struct dmm_prefix *p)
 {
 	int best = -1;
 
@@ -59,7 +60,8 @@ bool maar_sess_judge(const struct dmm_maar *m, const struct maar_sp *sp, bool co
 /* Old prefixes tunnelled here from another anchor, whose release the sessions decide. */
 static bool judged_here(const struct dmm_maar *m, const struct maar_bx *x, const struct maar_sp *sp)
 {
-	return !x->detached && !sp->own && !sp->local && sp->nid > 0 && kind(m, &sp->p) == DMM_PREFIX_SESSIONS;
+	return !x->detached && !sp->own && !sp->local && sp->nid > 0 &&
+	       kind(m, &sp->p) == DMM_PREFIX_SESSIONS;
 }
 
 unsigned dmm_maar_session_prefixes(const struct dmm_maar *m, struct dmm_prefix *out, unsigned cap)
@@ -112,7 +114,8 @@ bool maar_sess_nomadic(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 	m->ctr.prefixes_released++;
 	m->ctr.nomadic_released++;
 	if (maar_log_on(m, DMM_LOG_INFO))
-		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: %s: nomadic: released, not tunnelled",
+		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
+			 "maar: %s: nomadic: released, not tunnelled",
 			 maar_who(&e->mnid, q, "anchor", anchor, &w));
 	return true;
 }
