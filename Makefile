@@ -310,6 +310,7 @@ emu-test: $(BUILD)/dmm-emu
 	@tests/emu/run.sh $(BUILD)/dmm-emu
 	@tests/emu/fho.sh $(BUILD)/dmm-emu
 	@tests/emu/mcast.sh $(BUILD)/dmm-emu
+	@tests/emu/gap2.sh $(BUILD)/dmm-emu
 	@tests/emu/svg.sh $(BUILD)/dmm-emu
 
 # The build dependencies first (installed as root, else named): a fresh
