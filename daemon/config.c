@@ -591,6 +591,7 @@ static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 					   "revoke-on-handoff",
 					   "bri-max-retries",
 					   "domain-wide-lma-upa-support",
+					   "localized-routing",
 					   NULL};
 	struct dmm_lma_cfg *l = &cfg->lma;
 	json_t *a, *v;
@@ -611,7 +612,8 @@ static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_addr(c, o, "user-plane-address", &l->upa, false) < 0 ||
 	    get_bool(c, o, "revoke-on-handoff", &l->revoke_on_handoff) < 0 ||
 	    get_u32(c, o, "bri-max-retries", &bri_retries, 0, 10) < 0 ||
-	    get_bool(c, o, "domain-wide-lma-upa-support", &l->domain_wide_lma_upa_support) < 0)
+	    get_bool(c, o, "domain-wide-lma-upa-support", &l->domain_wide_lma_upa_support) < 0 ||
+	    get_bool(c, o, "localized-routing", &l->localized_routing) < 0)
 		return -1;
 	l->bri_max_retries = (uint8_t)bri_retries;
 	l->hnp_len = (uint8_t)plen;
@@ -766,10 +768,29 @@ static int parse_fho(struct ctx *c, json_t *o, struct dmm_mag_fho_cfg *f)
 	return 0;
 }
 
+/* RFC 6705 localized routing of a MAG ("localized-routing"): enabled, lifetime (s), lra-wait (ms), lri-retries. */
+static int parse_lr(struct ctx *c, json_t *o, struct dmm_mag_lr_cfg *l)
+{
+	static const char *const keys[] = {"enabled", "lifetime", "lra-wait", "lri-retries", NULL};
+	uint32_t life = l->lifetime_s, retries = l->retries;
+
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0 || get_bool(c, o, "enabled", &l->enabled) < 0 ||
+	    get_u32(c, o, "lifetime", &life, 0, 65535) < 0 ||
+	    get_ms(c, o, "lra-wait", &l->lra_wait, 10, 60000) < 0 ||
+	    get_u32(c, o, "lri-retries", &retries, 0, 10) < 0)
+		return -1;
+	l->lifetime_s = (uint16_t)life;
+	l->retries = (uint8_t)retries;
+	return 0;
+}
+
 static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
 	static const char *const keys[] = {"lma",
 					   "fast-handover",
+					   "localized-routing",
 					   "lifetime",
 					   "max-mobile-nodes",
 					   "timestamp-based",
@@ -795,6 +816,13 @@ static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 		size_t n = push(c, "fast-handover");
 
 		if (parse_fho(c, json_object_get(o, "fast-handover"), &m->fho) < 0)
+			return -1;
+		pop(c, n);
+	}
+	if (json_object_get(o, "localized-routing")) {
+		size_t n = push(c, "localized-routing");
+
+		if (parse_lr(c, json_object_get(o, "localized-routing"), &m->lr) < 0)
 			return -1;
 		pop(c, n);
 	}
