@@ -40,7 +40,8 @@ EMU_OBJ  := $(EMU_SRC:%.c=$(BUILD)/%.o)
 .PHONY: all check lab fho-lab dp-test deps unit purity structure daemon-test docs-test fuzz-smoke fuzz oracle cli-test emu-test yang-test bench demo format format-check clean interop \
 	scale-test soak-test bench-scale bench-dp
 all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(BUILD)/dmm-emu $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
-	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool $(BUILD)/dp-install) $(BUILD)/lab-traffic $(BUILD)/udp-blast
+	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool $(BUILD)/dp-install) $(BUILD)/lab-traffic $(BUILD)/udp-blast \
+	$(BUILD)/mcast-traffic
 
 $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(@D)
@@ -236,6 +237,11 @@ bench-scale: all $(BUILD)/mh-load
 	@bench/scale.sh
 
 $(BUILD)/lab-traffic: tools/lab-traffic.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
+
+# A numbered multicast group stream and its receiver (tests/lab/mcast.sh).
+$(BUILD)/mcast-traffic: tools/mcast-traffic.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
 
