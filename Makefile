@@ -41,7 +41,7 @@ EMU_OBJ  := $(EMU_SRC:%.c=$(BUILD)/%.o)
 	scale-test soak-test bench-scale bench-dp
 all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(BUILD)/dmm-emu $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
 	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool $(BUILD)/dp-install) $(BUILD)/lab-traffic $(BUILD)/udp-blast \
-	$(BUILD)/dmm-netconfd
+	$(BUILD)/dmm-netconfd $(BUILD)/mcast-traffic
 
 $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(@D)
@@ -247,6 +247,11 @@ bench-scale: all $(BUILD)/mh-load
 	@bench/scale.sh
 
 $(BUILD)/lab-traffic: tools/lab-traffic.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
+
+# A numbered multicast group stream and its receiver (tests/lab/mcast.sh).
+$(BUILD)/mcast-traffic: tools/mcast-traffic.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
 
