@@ -191,6 +191,10 @@ check "MAAR2 anchors P1 and announces it with rank 2 (table $ATABLE)" \
 check "MAAR1 holds nothing for P1 (no anchored entry, no intent, no table-$ATABLE route)" eval "! held_at 1 $P1"
 check "CMD: P1 is anchored at MAAR2" \
 	eval "ctl cmd show bindings | tee /dev/stderr | jq -e --arg p $P1 --arg a ${ADDR[maar2]} '[.[] | .anchors[]? | select(.prefix == \$p and .anchor == \$a)] | length == 1'"
+cap_start CAP_M2 maar2 ir "$LAB_TMP/maar2.pcap" || exit 1
+finish A
+cap_stop "$CAP_M2"
+check "session A (P1, relocated MAAR1 -> MAAR2 while running): every byte verified, no reset" sess_ok A
 # docs/dmm-protocol.md §11.1: P1's usage went with it (checked on MAAR2's own record at the drain).
 wait_for 5 eval "[[ -n \$(rec_of 1 $P1) ]]"
 REC1=$(rec_of 1 "$P1")
@@ -198,10 +202,6 @@ check "MAAR1's usage record of P1: reason relocated, its traffic counted ($REC1)
 	eval "jq -e '.reason == \"relocated\" and .\"uplink-packets\" > 100 and .\"downlink-packets\" > 100' <<<'$REC1'"
 check "MAAR1's events: anchor-relocated for P1 to MAAR2" \
 	eval "events_of 1 | jq -e -s --arg p $P1 --arg to ${ADDR[maar2]} 'any(.[]; .event == \"anchor-relocated\" and .to == \$to and (.prefixes | index(\$p)))'"
-cap_start CAP_M2 maar2 ir "$LAB_TMP/maar2.pcap" || exit 1
-finish A
-cap_stop "$CAP_M2"
-check "session A (P1, relocated MAAR1 -> MAAR2 while running): every byte verified, no reset" sess_ok A
 wait "$RSINK" 2>/dev/null
 check "no probe lost across the relocation (1000/s for 3 s around it): $(lost R) lost" \
 	eval "cat $LAB_TMP/probe-R.json; test \"\$(jq -r .received $LAB_TMP/probe-R.json)\" -ge 2900 -a \"\$(lost R)\" = 0"
