@@ -70,7 +70,8 @@ static inline void reloc_usage_get(const struct dmm_mh_opt *o, struct dmm_usage 
 {
 	const uint8_t *b = o->u.vsm.data.b;
 
-	u->start_wall = (int64_t)(dmm_get_u48(b) * 1000000000u + (((uint64_t)dmm_get_u16(b + 6) * 1000000000u) >> 16));
+	u->start_wall = (int64_t)(dmm_get_u48(b) * 1000000000u +
+				  (((uint64_t)dmm_get_u16(b + 6) * 1000000000u) >> 16));
 	u->up_packets = dmm_get_u64(b + 8);
 	u->up_bytes = dmm_get_u64(b + 16);
 	u->down_packets = dmm_get_u64(b + 24);
