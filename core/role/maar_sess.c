@@ -18,7 +18,9 @@
  *             the CMD's PBA) never tunnels it; it releases it at once
  *             (the release PBU of docs/dmm-protocol.md §5, so the CMD
  *             releases it at its anchor too) and advertises it once with
- *             valid lifetime 0.
+ *             valid lifetime 0. Its anchor, told by the CMD to tunnel it
+ *             to the new S-MAAR meanwhile, holds its packets instead
+ *             (maar_sess_anchor_mode()); the release drops them.
  *
  * Calls maar_serving.c and maar_state.c only.
  */
@@ -27,7 +29,8 @@
 #include "dmm/err.h"
 #include "maar_int.h"
 
-enum dmm_prefix_kind dmm_prefix_kind_of(const struct dmm_prefix_policy *pol, unsigned n, const struct dmm_prefix *p)
+enum dmm_prefix_kind dmm_prefix_kind_of(const struct dmm_prefix_policy *pol, unsigned n,
+					const struct dmm_prefix *p)
 {
 	int best = -1;
 
@@ -59,7 +62,8 @@ bool maar_sess_judge(const struct dmm_maar *m, const struct maar_sp *sp, bool co
 /* Old prefixes tunnelled here from another anchor, whose release the sessions decide. */
 static bool judged_here(const struct dmm_maar *m, const struct maar_bx *x, const struct maar_sp *sp)
 {
-	return !x->detached && !sp->own && !sp->local && sp->nid > 0 && kind(m, &sp->p) == DMM_PREFIX_SESSIONS;
+	return !x->detached && !sp->own && !sp->local && sp->nid > 0 &&
+	       kind(m, &sp->p) == DMM_PREFIX_SESSIONS;
 }
 
 unsigned dmm_maar_session_prefixes(const struct dmm_maar *m, struct dmm_prefix *out, unsigned cap)
@@ -94,6 +98,11 @@ int dmm_maar_sessions(struct dmm_maar *m, const struct dmm_prefix *p, unsigned n
 	return DMM_ERR_NOTFOUND;
 }
 
+uint8_t maar_sess_anchor_mode(const struct dmm_maar *m, const struct dmm_prefix *p, uint8_t mode)
+{
+	return mode == AM_TUNNEL && kind(m, p) == DMM_PREFIX_NOMADIC ? AM_BUFFER : mode;
+}
+
 bool maar_sess_nomadic(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_prefix *q,
 		       const struct dmm_addr *anchor)
 {
@@ -112,7 +121,8 @@ bool maar_sess_nomadic(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 	m->ctr.prefixes_released++;
 	m->ctr.nomadic_released++;
 	if (maar_log_on(m, DMM_LOG_INFO))
-		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: %s: nomadic: released, not tunnelled",
+		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
+			 "maar: %s: nomadic: released, not tunnelled",
 			 maar_who(&e->mnid, q, "anchor", anchor, &w));
 	return true;
 }

@@ -1471,6 +1471,26 @@ static void t_sessions(void)
 	CHECK_EQ(intents_of(&q[0]), 0);
 	CHECK_EQ(dmm_maar_counters(m)->prefixes_released, 1);
 	dmm_maar_free(m);
+
+	/* Anchor side: the CMD names another S-MAAR for a nomadic prefix anchored here: held, not tunnelled. */
+	c.prefix_policy[3] = (struct dmm_prefix_policy){prefix_of("2001:db8:100::/56"), DMM_PREFIX_NOMADIC};
+	c.nprefix_policy = 4;
+	m = setup_cfg(&c);
+	if (!attach(m, 1, &u))
+		return;
+	{
+		struct dmm_prefix p = hnp_of(&u);
+		struct dmm_mnid id = MN(1);
+		struct dmm_mh_msg cp;
+
+		pba(m, &u, 0, NULL, 0, NULL, NULL);
+		dmm_maar_detach(m, &id, T);
+		cmd_pbu(&cp, 50, &id, &p, &MAAR2, 600);
+		deliver(m, &CMD, &cp);
+		CHECK(last(DMM_MH_BA) && last(DMM_MH_BA)->u.ba.status == 0);
+		CHECK(!find(DMM_FM_DST, DMM_FM_ENCAP, &p) && find(DMM_FM_DST, DMM_FM_BUFFER, &p));
+	}
+	dmm_maar_free(m);
 }
 
 int main(int argc, char **argv)
