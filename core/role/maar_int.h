@@ -154,6 +154,12 @@ bool maar_sess_judge(const struct dmm_maar *m, const struct maar_sp *sp, bool co
 /* Old prefix q of e, anchored at anchor, is nomadic: noted released (not tunnelled), true. */
 bool maar_sess_nomadic(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_prefix *q,
 		       const struct dmm_addr *anchor);
+/*
+ * The mode anchored prefix p gets instead of mode: a nomadic prefix is
+ * held (AM_BUFFER) rather than tunnelled, until the release its S-MAAR
+ * sends at once; anything else gets mode.
+ */
+uint8_t maar_sess_anchor_mode(const struct dmm_maar *m, const struct dmm_prefix *p, uint8_t mode);
 /* The release PBU for the prefixes maar_sess_nomadic() noted since the last call; how many. */
 unsigned maar_sess_arrived(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now);
 

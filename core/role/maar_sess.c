@@ -18,7 +18,9 @@
  *             the CMD's PBA) never tunnels it; it releases it at once
  *             (the release PBU of docs/dmm-protocol.md §5, so the CMD
  *             releases it at its anchor too) and advertises it once with
- *             valid lifetime 0.
+ *             valid lifetime 0. Its anchor, told by the CMD to tunnel it
+ *             to the new S-MAAR meanwhile, holds its packets instead
+ *             (maar_sess_anchor_mode()); the release drops them.
  *
  * Calls maar_serving.c and maar_state.c only.
  */
@@ -94,6 +96,11 @@ int dmm_maar_sessions(struct dmm_maar *m, const struct dmm_prefix *p, unsigned n
 			}
 	}
 	return DMM_ERR_NOTFOUND;
+}
+
+uint8_t maar_sess_anchor_mode(const struct dmm_maar *m, const struct dmm_prefix *p, uint8_t mode)
+{
+	return mode == AM_TUNNEL && kind(m, p) == DMM_PREFIX_NOMADIC ? AM_BUFFER : mode;
 }
 
 bool maar_sess_nomadic(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_prefix *q,
