@@ -734,8 +734,8 @@ void emu_lr_free(struct emu *e);
 int emu_release_load(struct emu *e, void *root, char *err, size_t errlen);
 /* Sessions (true) or the idle timer: also sets cfg.idle_release (before the roles are created). */
 void emu_release_mode(struct emu *e, bool sessions);
-/* Whether node n's intent for prefix pfx reports its counters to the role (sessions: only its own pool's). */
-bool emu_release_counts(const struct emu *e, const struct emu_node *n, const struct dmm_addr *pfx);
+/* The MAARs release old prefixes by the sessions (dmm_maar_cfg.release_by_sessions). */
+bool emu_release_by_sessions(const struct emu *e);
 /* Before each event: feeds the sessions to the MAARs and samples, when due. */
 void emu_release_tick(struct emu *e);
 bool emu_release_compare(const struct emu *e);

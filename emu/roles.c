@@ -238,6 +238,7 @@ static int create_maar(struct emu *e, struct emu_node *n)
 		cfg.lifetime_s = e->cfg.lifetime_s;
 	cfg.idle_release = e->cfg.idle_release;
 	cfg.idle_check = e->cfg.idle_check;
+	cfg.release_by_sessions = emu_release_by_sessions(e); /* release.c feeds the sessions */
 	cfg.detach_grace = e->cfg.detach_grace;
 	if (e->reloc.on)
 		cfg.relocate_after = e->reloc.after;

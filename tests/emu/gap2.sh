@@ -11,8 +11,10 @@
 #       localized routing never lengthens a packet's path (no packet worse,
 #       hops, delay and tunnels per packet no higher), some packets are
 #       routed locally, and never more than the co-located pair-samples;
-#   (c) emu/scenarios/release.json, idle timer against sessions, with
-#       three seeds: with the sessions no prefix is released while a session
+#   (c) emu/scenarios/release.json, idle timer against sessions (the
+#       MAARs' release_by_sessions, told the sessions of each tunnelled
+#       prefix with dmm_maar_sessions()), with three seeds: with the
+#       sessions no prefix is released while a session
 #       on it is open, and none is kept without a session longer than the
 #       grace plus an idle check (and the sampling); every released prefix
 #       goes back to its anchor's pool; the idle timer keeps prefixes
@@ -100,6 +102,8 @@ done
 for s in 1 2 3; do
 	f=$tmp/rel$s.json
 	run "$f" --seed "$s" --release compare "$top/emu/scenarios/release.json"
+	check "release seed $s: the MAARs heard the sessions (dmm_maar_sessions) only in sessions mode" "$f" \
+		'.sessions.session_reports > 0 and .idle.session_reports == 0'
 	check "release seed $s: sessions: none released with a session open" "$f" \
 		'.sessions.released_with_open_sessions == 0 and .sessions.released > 0'
 	check "release seed $s: sessions: none kept without a session past the bound" "$f" \
