@@ -88,8 +88,16 @@ $(BUILD)/daemon/%.o: daemon/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
 
+# yang/dmm.yang built into dmmd (daemon/yangcfg.c), so that it needs no file of the source tree.
+$(BUILD)/daemon/dmm_yang.h: yang/dmm.yang
+	@mkdir -p $(@D)
+	{ echo 'static const unsigned char dmm_yang_text[] = {'; xxd -i <$<; echo ', 0x00};'; } >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/daemon/yangcfg.o: CFLAGS += -I$(BUILD)/daemon
+$(BUILD)/daemon/yangcfg.o: $(BUILD)/daemon/dmm_yang.h
+
 $(BUILD)/dmmd: $(DAEMON_OBJ) $(IO_OBJ) $(DP_OBJ) $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto -lbpf -lmicrohttpd -lpthread
+	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto -lbpf -lmicrohttpd -lyang -lpthread
 
 $(BUILD)/dp-tool: tests/dp/dp-tool.c $(DP_OBJ) $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lmnl -lnftables -lbpf
