@@ -212,9 +212,11 @@ daemon-test: all $(BUILD)/mh-send $(BUILD)/san/test_interop
 docs-test: all
 	@tests/docs/run.sh
 
-# The YANG model (yang/dmm.yang) against dmmd's config loader.
-yang-test: $(BUILD)/dmmd
+# The YANG model (yang/dmm.yang) as dmmd's config validator, and every config
+# of docs/ and tests/ through it; a refused reload keeps the running config (root).
+yang-test: $(BUILD)/dmmd $(BUILD)/dmmctl
 	@tests/yang/run.sh $(BUILD)/dmmd
+	@tests/yang/reload.sh
 
 $(BUILD)/mh-load: tools/mh-load.c $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ tools/mh-load.c $(BUILD)/libdmm.a -lcrypto
