@@ -517,6 +517,15 @@ static int multicast(struct args *a)
 	return 0;
 }
 
+/* --svg of two runs of the same traces, named x and y. */
+static int two_svg(const struct args *a, struct emu *e1, struct emu *e2, const char *x, const char *y)
+{
+	struct emu *runs[2] = {e1, e2};
+	const char *labels[2] = {x, y};
+
+	return emu_svg_write(a->svg_dir, runs, labels, 2, stderr);
+}
+
 /* --release compare: the idle timer and the sessions on the same traces. */
 static int release_compare(struct args *a)
 {
@@ -541,6 +550,8 @@ static int release_compare(struct args *a)
 		perror(a->out_path);
 		return 1;
 	}
+	if (a->svg_dir && two_svg(a, idle, sess, "idle-timer", "sessions"))
+		return 1;
 	emu_report_release(idle, sess, out, a->fmt);
 	if (out != stdout)
 		fclose(out);
@@ -572,6 +583,8 @@ static int lr_compare(struct args *a)
 		perror(a->out_path);
 		return 1;
 	}
+	if (a->svg_dir && two_svg(a, off, on, "lr-off", "lr-on"))
+		return 1;
 	emu_report_lr(off, on, out, a->fmt);
 	if (out != stdout)
 		fclose(out);
