@@ -77,22 +77,13 @@ counter() {
 	ctl "$1" show stats | jq -r --arg k "$2" '.dmm[$k] // 0'
 }
 
-# Wait until the previous MAG had its HAck (HI/HAck done, the tunnel ready).
-acked() {
-	local i n0=$HACKS
-	for ((i = 0; i < 100; i++)); do
-		HACKS=$(counter "$1" fho_hack_received)
-		((HACKS > n0)) && return 0
-		sleep 0.01
-	done
-	return 1
-}
-HACKS=0
+# A log line's time of day (HH:MM:SS.mmm, UTC) in seconds.
+tod() { cut -d' ' -f1 | awk -F: '{ printf "%.3f", $1 * 3600 + $2 * 60 + $3 }'; }
 
 # run_mode MODE: ROUNDS handovers of MN1 with probes (DONE: how many completed); a row of
 # figures per handover in $LAB_TMP/MODE.rows.
 run_mode() {
-	local mode=$1 i from to t0 tc ta ctx reg td
+	local mode=$1 i from to t0 tc ta ctx reg td th
 	DONE=0
 	: >"$LAB_TMP/$mode.rows"
 	lab_bg USINK_PID mn1 "$TRAFFIC" udp-sink --port 5002 --duration 120 --timeout 120 --gap 3 \
@@ -104,14 +95,19 @@ run_mode() {
 	for ((i = 0; i < ROUNDS; i++)); do
 		from=${MN_AT[mn1]}
 		to=${NEXT[$from]}
+		th=0
 		if [[ $mode == predictive ]]; then
-			HACKS=$(counter "$from" fho_hack_received)
-			ctl "$from" handover "$MNID" --to "${ADDR[$to]}" >/dev/null || lab_log "handover command refused at $from"
-			acked "$from" || lab_log "predictive: no HAck from $to"
+			# The access network's handover indication; the MN moves as soon as the
+			# network side is ready (the HAck, RFC 5949 §4.1 step g).
+			ctl "$from" handover "$MNID" --to "${ADDR[$to]}" --wait 2000 >/dev/null ||
+				lab_log "handover command refused at $from, or no HAck from $to"
 		fi
-		HACKS=0
+		# The move itself, with nothing forked before it (lab/pmip-fig4.sh's handover, timed).
 		t0=$EPOCHREALTIME
-		handover mn1 "$from" "$to" || break
+		ip -n "${NS[$from]}" link set mn1 netns "${NS[$to]}" || break
+		MN_AT[mn1]=$to
+		echo "$t0 mn1 $from $to" >>"$LAB_TMP/handovers"
+		[[ $mode == predictive ]] && th=$(grep -a 'P_HI_SENT -> P_FORWARD' "$LAB_TMP/$from.log" | tail -n 1 | tod)
 		wait_registered mn1 10 || break
 		sleep 0.25
 		tc=$(mono_wall "$to" "carrier up")
@@ -121,11 +117,10 @@ run_mode() {
 		else
 			ctx=$(counter "$to" fho_last_context_us)
 		fi
-		reg=$(ctl "$to" show bindings | jq -r '.[0]."registration-ms" // 0')
+		reg=$(ctl "$to" show bindings | jq -r --arg id "$MNID" '[.[] | select(."mn-id" == $id)][0]."registration-ms" // 0')
 		# When the previous MAG noticed the detach: its log line's time of day (ms).
-		td=$(grep -a "detached from mn1" "$LAB_TMP/$from.log" | tail -n 1 | cut -d' ' -f1 |
-			awk -F: '{ printf "%.3f", $1 * 3600 + $2 * 60 + $3 }')
-		echo "$t0 ${tc:-0} ${ta:-0} $ctx $reg ${td:-0}" >>"$LAB_TMP/$mode.rows"
+		td=$(grep -a "detached from mn1" "$LAB_TMP/$from.log" | tail -n 1 | tod)
+		echo "$t0 ${tc:-0} ${ta:-0} $ctx $reg ${td:-0} ${th:-0}" >>"$LAB_TMP/$mode.rows"
 		DONE=$((DONE + 1))
 	done
 	sleep 0.3
@@ -142,17 +137,19 @@ report() {
 	awk -v mode="$mode" '
 		NR == FNR { gt[NR] = $1; gms[NR] = $2; gl[NR] = $3; ng = NR; next }
 		{
-			t0 = $1; tc = $2; ta = $3; ctx = $4 / 1000; reg = $5; td = $6; n++
+			t0 = $1; tc = $2; ta = $3; ctx = $4 / 1000; reg = $5; td = $6; th = $7; n++
 			# probes sent between the move and the previous MAG noticing it (log times are UTC
 			# with ms, so 2 ms of slack)
 			sod = t0 - int(t0 / 86400) * 86400
+			# predictive: from the HAck (the forwarding begins) to the move
+			lead = th > 0 ? (sod - th) * 1000 : 0
 			before = td > 0 ? int((td - sod + 0.002) * pps) : -1; if (before < 0) before = 0
 			down = tc > 0 ? (tc - t0) * 1000 : -1; att = (tc > 0 && ta > 0) ? (ta - tc) * 1000 : -1
 			# the gap that covers this handover: it began within 1 s before the move ended
 			g = 0; for (k = 1; k <= ng; k++) if (gt[k] >= t0 - 1 && gt[k] <= (ta > 0 ? ta : t0 + 1)) g = k
 			gap = g ? gms[g] : 0; lost = g ? gl[g] : 0
 			flush = (g && ta > 0) ? (gt[g] + gms[g] / 1000 - ta) * 1000 : -1
-			printf "  %s #%02d: interruption %6.1f ms, lost %3d (sent before the detach was noticed: %3d) | link down %5.1f, attach %5.1f, context %5.1f, registration %5.1f, flush %5.1f ms\n", mode, n, gap, lost, before, down, att, ctx, reg, flush
+			printf "  %s #%02d: interruption %6.1f ms, lost %3d (sent before the detach was noticed: %3d) | HAck to move %5.1f, link down %5.1f, attach %5.1f, context %5.1f, registration %5.1f, flush %5.1f ms\n", mode, n, gap, lost, before, lead, down, att, ctx, reg, flush
 			print gap > "/dev/stderr"
 			if (lost > before) over++
 		}
