@@ -200,12 +200,21 @@ static void ra_schedule(struct dmmd_access *a, struct acc_link *l, dmm_time_t no
 	l->ra_queued = true;
 }
 
+/*
+ * Solicitations on an access link: every 20 ms, 15 of them (300 ms, as
+ * RFC 4861's 3 x 100 ms would give with dmmd's earlier RetransTimer;
+ * RFC 7048 §3 lets a node send more than MAX_MULTICAST_SOLICIT). A
+ * solicitation that goes nowhere right after carrier-up then holds the
+ * MN's downlink 20 ms, not 100.
+ */
+#define NEIGH_RETRANS_MS 20
+#define NEIGH_MCAST_PROBES 15
 /* The kernel's room for a held packet in a neighbour's queue (its truesize): an MTU-sized one and more. */
 #define NEIGH_QUEUE_PER_PACKET 4096u
 
 /*
  * The neighbour parameters of l. The solicitation retransmission
- * (RFC 4861 §7.2.2, RetransTimer) at 100 ms instead of 1 s: a packet
+ * (RFC 4861 §7.2.2, RetransTimer) at NEIGH_RETRANS_MS instead of 1 s: a packet
  * routed onto the link just after carrier-up that finds no source for
  * its solicitation sends none, and the next one would go only a
  * RetransTimer later, the MN's downlink held meanwhile (a 1 s stall at a
@@ -227,7 +236,8 @@ static void neigh_params(struct dmmd_access *a, struct acc_link *l)
 	mnl_attr_put_strz(nlh, NDTA_NAME, "ndisc_cache");
 	nest = mnl_attr_nest_start(nlh, NDTA_PARMS);
 	mnl_attr_put_u32(nlh, NDTPA_IFINDEX, (uint32_t)l->ifindex);
-	mnl_attr_put_u64(nlh, NDTPA_RETRANS_TIME, 100);
+	mnl_attr_put_u64(nlh, NDTPA_RETRANS_TIME, NEIGH_RETRANS_MS);
+	mnl_attr_put_u32(nlh, NDTPA_MCAST_PROBES, NEIGH_MCAST_PROBES);
 	if (a->d->cfg.buffer_packets > 212992u / NEIGH_QUEUE_PER_PACKET)
 		mnl_attr_put_u32(nlh, NDTPA_QUEUE_LENBYTES,
 				 a->d->cfg.buffer_packets * NEIGH_QUEUE_PER_PACKET);
