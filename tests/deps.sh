@@ -18,7 +18,7 @@ check)
 	pkgs="build-essential clang clang-format libclang-rt-14-dev libjansson-dev libpcap-dev libmnl-dev
 libnftables-dev libnftables1 nftables
 tshark python3-scapy tcpdump iproute2 iputils-ping iperf3 procps jq xxd
-libyang2-tools libssl-dev libbpf-dev bpftool bird2 libmicrohttpd-dev prometheus curl"
+libyang2-tools libssl-dev libbpf-dev bpftool bird2 libmicrohttpd-dev prometheus curl smcroute"
 	;;
 *)
 	echo "usage: $0 [demo|check]" >&2

@@ -69,6 +69,10 @@ done
 for dp in ${LAB_FHO-}; do
 	run tests/lab/fho.sh "$dp"
 done
+# Multicast without tunnel convergence (RFC 7429 REQ8): MLD proxies in direct mode.
+for dp in ${LAB_MCAST:-kernel user}; do
+	run tests/lab/mcast.sh "$dp"
+done
 run tests/lab/auth-attack.sh
 run tests/lab/auth-rollover.sh
 run tests/lab/prom.sh
