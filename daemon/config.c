@@ -1160,6 +1160,8 @@ int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_conf
 		  !dmm_addr_eq(&old->access_lla, &new->access_lla) ||
 		  memcmp(old->access_mac, new->access_mac, 6) != 0 || old->mag.max_mns != new->mag.max_mns))
 		what = "access interfaces, addresses or capacity";
+	else if (memcmp(&old->mcast, &new->mcast, sizeof(old->mcast)) != 0) /* both from defaults(): zeroed */
+		what = "multicast";
 	if (what) {
 		snprintf(err, errlen, "dmm:node: changing %s needs a restart", what);
 		return -1;
