@@ -59,12 +59,14 @@ static int config_path(char *out, size_t len, const char **err)
 	json_t *j = ncd_ctl(ncd.ctl_path, "show node", err);
 	const char *p = j ? json_string_value(json_object_get(j, "config")) : NULL;
 
-	if (p && *p)
+	int rc = p && *p ? 0 : -1;
+
+	if (rc == 0)
 		snprintf(out, len, "%s", p);
 	else if (j)
 		*err = "dmmd does not name its config file";
 	json_decref(j);
-	return p && *p ? 0 : -1;
+	return rc;
 }
 
 /* The running config as a validated tree (NULL tree: an empty file); -1 with a reply on error. */

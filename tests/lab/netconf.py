@@ -6,6 +6,7 @@
 Usage: netconf.py HOST PORT KEY HOSTKEY_B64 STEP [ARG...]
   config                 get-config: print {"role", "max-lifetime", "pools"}
   bindings               get: print the state's bindings as a JSON list
+  state                  get: print {"children": the state's children, "role": ...}
   set-lma XML            edit-config (merge) of XML inside /dmm:node/lma
   bad-lma XML            the same edit, which must be refused: print the rpc-error
   listen SECS FILE       create-subscription, write {"subscribed": true} and then
@@ -54,6 +55,17 @@ def bindings(m):
                 row[k] = c.text
         out.append(row)
     return out
+
+
+def state(m):
+    root = etree.fromstring(m.get().data_xml.encode())
+    st = root.find("d:state", NS)
+    return {
+        "children": sorted({etree.QName(c).localname for c in st}),
+        "role": st.findtext("d:node/d:role", namespaces=NS),
+        "peers-up": len([p for p in st.findall("d:peers", NS) if p.findtext("d:state", namespaces=NS) == "up"]),
+        "pbu-received": st.findtext("d:stats/d:rx/d:PBU", namespaces=NS),
+    }
 
 
 def edit(m, xml):
@@ -105,6 +117,8 @@ def main():
             out = config(m)
         elif step == "bindings":
             out = bindings(m)
+        elif step == "state":
+            out = state(m)
         elif step == "set-lma":
             reply = edit(m, args[0])
             out = {"ok": reply.ok}

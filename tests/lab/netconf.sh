@@ -73,8 +73,13 @@ out=$(nc config)
 info "get-config: $out"
 check "get-config: role lma, max-lifetime 3600" jqe "$out" '.role == "lma" and ."max-lifetime" == "3600"'
 out=$(nc bindings)
+# shellcheck disable=SC2016 # $m and $p are jq's
 check "get: state/bindings has MN1's binding, served by MAG1" \
 	jqe "$out" 'any(.[]; ."mn-id" == $m and .peer == $p)' --arg m "$MN1" --arg p "${ADDR[mag1]}"
+out=$(nc state)
+info "get: state $out"
+check "get: state has node (role lma), bindings, peers (up), intents, stats" \
+	jqe "$out" '.role == "lma" and .["peers-up"] >= 1 and (.children | contains(["node", "bindings", "peers", "intents", "stats"]))'
 
 reloads() { ctl lma1 show stats | jq -r '."config-reloads"'; }
 r0=$(reloads)
@@ -110,6 +115,7 @@ sed 's/^/  notification: /' "$LAB_TMP/notif.jsonl"
 out=$(nc bindings)
 left=$(jq -r --arg m "$MN1" '.[] | select(."mn-id" == $m) | ."lifetime-left"' <<<"$out")
 info "MN1's binding at LMA1 after the handover: $(jq -c --arg m "$MN1" '.[] | select(."mn-id" == $m)' <<<"$out")"
+# shellcheck disable=SC2016 # $m and $p are jq's
 check "get: MN1's binding now served by MAG2" \
 	jqe "$out" 'any(.[]; ."mn-id" == $m and .peer == $p)' --arg m "$MN1" --arg p "${ADDR[mag2]}"
 check "dmmd uses the edited timer: MN1's binding has <= 300 s left (MAG2 asked for 600)" \
