@@ -64,7 +64,7 @@ def state(m):
         "children": sorted({etree.QName(c).localname for c in st}),
         "role": st.findtext("d:node/d:role", namespaces=NS),
         "peers-up": len([p for p in st.findall("d:peers", NS) if p.findtext("d:state", namespaces=NS) == "up"]),
-        "pbu-received": st.findtext("d:stats/d:rx/d:PBU", namespaces=NS),
+        "pbu-received": st.findtext("d:stats/d:rx/d:BU", namespaces=NS),
     }
 
 

@@ -78,8 +78,9 @@ check "get: state/bindings has MN1's binding, served by MAG1" \
 	jqe "$out" 'any(.[]; ."mn-id" == $m and .peer == $p)' --arg m "$MN1" --arg p "${ADDR[mag1]}"
 out=$(nc state)
 info "get: state $out"
-check "get: state has node (role lma), bindings, peers (up), intents, stats" \
-	jqe "$out" '.role == "lma" and .["peers-up"] >= 1 and (.children | contains(["node", "bindings", "peers", "intents", "stats"]))'
+check "get: state has node (role lma), bindings, peers (up), intents, stats (PBUs received)" \
+	jqe "$out" '.role == "lma" and .["peers-up"] >= 1 and (.["pbu-received"] | tonumber) >= 1 and
+		(.children | contains(["node", "bindings", "peers", "intents", "stats"]))'
 
 reloads() { ctl lma1 show stats | jq -r '."config-reloads"'; }
 r0=$(reloads)
