@@ -114,7 +114,8 @@ static const struct cmd cmds[] = {
 	 cmd_drain},
 	{"events", "[-s SOCKET] [--json] [--replay N] [--count N]",
 	 "follow the event stream: bindings created, handed off, deleted; peers\n"
-	 "up and down; anchored prefixes released (--replay: the last N first)",
+	 "up and down; anchored prefixes released or relocated (--replay: the last N\n"
+	 "first)",
 	 dmmctl_events},
 	{"help", "", "show this text (the socket defaults to $DMMCTL_SOCKET)", cmd_help},
 };

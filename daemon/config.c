@@ -22,6 +22,7 @@
 #include "dmm/err.h"
 #include "dmm/fmt.h"
 #include "dmm/mh.h"
+#include "pvd.h"
 
 struct ctx {
 	char *err;
@@ -590,6 +591,7 @@ static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 					   "revoke-on-handoff",
 					   "bri-max-retries",
 					   "domain-wide-lma-upa-support",
+					   "localized-routing",
 					   NULL};
 	struct dmm_lma_cfg *l = &cfg->lma;
 	json_t *a, *v;
@@ -610,7 +612,8 @@ static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_addr(c, o, "user-plane-address", &l->upa, false) < 0 ||
 	    get_bool(c, o, "revoke-on-handoff", &l->revoke_on_handoff) < 0 ||
 	    get_u32(c, o, "bri-max-retries", &bri_retries, 0, 10) < 0 ||
-	    get_bool(c, o, "domain-wide-lma-upa-support", &l->domain_wide_lma_upa_support) < 0)
+	    get_bool(c, o, "domain-wide-lma-upa-support", &l->domain_wide_lma_upa_support) < 0 ||
+	    get_bool(c, o, "localized-routing", &l->localized_routing) < 0)
 		return -1;
 	l->bri_max_retries = (uint8_t)bri_retries;
 	l->hnp_len = (uint8_t)plen;
@@ -696,8 +699,13 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_u32(c, o, "ra-interval", &cfg->ra_interval_s, 1, 1800) < 0 ||
 	    get_u32(c, o, "router-lifetime", &cfg->router_lifetime_s, 0, 9000) < 0 ||
 	    get_u32(c, o, "ra-mtu", &cfg->ra_mtu, 1280, 65535) < 0 ||
-	    get_bool(c, o, "attach-probe", &cfg->attach_probe) < 0)
+	    get_bool(c, o, "attach-probe", &cfg->attach_probe) < 0 ||
+	    get_str(c, o, "pvd-domain", cfg->pvd_domain, sizeof(cfg->pvd_domain), false) < 0)
 		return -1;
+	if (*cfg->pvd_domain && dmmd_pvd_domain_ok(cfg->pvd_domain) < 0)
+		return fail(c, "pvd-domain",
+			    "'%s' does not make a DNS name (RFC 1035 §2.3.4) of anchored.<it>",
+			    cfg->pvd_domain);
 	if (parse_mnid_form(c, o, cfg) < 0)
 		return -1;
 	if (*mac && parse_mac(mac, cfg->access_mac) != 0)
@@ -722,7 +730,7 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 
 #define ACCESS_KEYS                                                                                          \
 	"access-interfaces", "link-local-address", "link-layer-address", "ra-interval", "router-lifetime",   \
-		"ra-mtu", "mn-id-form", "nai-realm", "attach-probe"
+		"ra-mtu", "mn-id-form", "nai-realm", "attach-probe", "pvd-domain"
 
 /*
  * RFC 5949 fast handover of a MAG ("fast-handover"): enabled, reactive,
@@ -760,10 +768,29 @@ static int parse_fho(struct ctx *c, json_t *o, struct dmm_mag_fho_cfg *f)
 	return 0;
 }
 
+/* RFC 6705 localized routing of a MAG ("localized-routing"): enabled, lifetime (s), lra-wait (ms), lri-retries. */
+static int parse_lr(struct ctx *c, json_t *o, struct dmm_mag_lr_cfg *l)
+{
+	static const char *const keys[] = {"enabled", "lifetime", "lra-wait", "lri-retries", NULL};
+	uint32_t life = l->lifetime_s, retries = l->retries;
+
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0 || get_bool(c, o, "enabled", &l->enabled) < 0 ||
+	    get_u32(c, o, "lifetime", &life, 0, 65535) < 0 ||
+	    get_ms(c, o, "lra-wait", &l->lra_wait, 10, 60000) < 0 ||
+	    get_u32(c, o, "lri-retries", &retries, 0, 10) < 0)
+		return -1;
+	l->lifetime_s = (uint16_t)life;
+	l->retries = (uint8_t)retries;
+	return 0;
+}
+
 static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
 	static const char *const keys[] = {"lma",
 					   "fast-handover",
+					   "localized-routing",
 					   "lifetime",
 					   "max-mobile-nodes",
 					   "timestamp-based",
@@ -789,6 +816,13 @@ static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 		size_t n = push(c, "fast-handover");
 
 		if (parse_fho(c, json_object_get(o, "fast-handover"), &m->fho) < 0)
+			return -1;
+		pop(c, n);
+	}
+	if (json_object_get(o, "localized-routing")) {
+		size_t n = push(c, "localized-routing");
+
+		if (parse_lr(c, json_object_get(o, "localized-routing"), &m->lr) < 0)
 			return -1;
 		pop(c, n);
 	}
@@ -825,6 +859,63 @@ static int parse_pools(struct ctx *c, json_t *o, struct dmm_prefix *pool, uint8_
 	return 0;
 }
 
+/*
+ * GAP2-1 (docs/dmm-protocol.md §13): "release-by" ("traffic", the
+ * default, or "sessions": the kernel's connection tracking, which the bpf
+ * data plane bypasses) and "prefix-policies", a list of {"prefix",
+ * "policy": fixed | sessions | nomadic} (RFC 8653 §3.2's Fixed,
+ * Session-Lasting and Nonpersistent addresses).
+ */
+static int parse_sessions(struct ctx *c, json_t *o, struct dmmd_config *cfg)
+{
+	static const char *const kinds[] = {"sessions", "fixed", "nomadic"}; /* enum dmm_prefix_kind */
+	static const char *const keys[] = {"prefix", "policy", NULL};
+	struct dmm_maar_cfg *m = &cfg->maar;
+	json_t *a = json_object_get(o, "prefix-policies"), *v;
+	char by[16] = "", k[16];
+	size_t i;
+
+	if (get_str(c, o, "release-by", by, sizeof(by), false) < 0)
+		return -1;
+	if (*by && strcmp(by, "traffic") != 0 && strcmp(by, "sessions") != 0)
+		return fail(c, "release-by", "'%s' is not one of traffic, sessions", by);
+	m->release_by_sessions = strcmp(by, "sessions") == 0;
+	if (m->release_by_sessions && strcmp(cfg->dataplane, "bpf") == 0)
+		return fail(c, "release-by",
+			    "sessions needs connection tracking, which the bpf data plane bypasses");
+	m->nprefix_policy = 0;
+	if (!a)
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > DMM_MAAR_MAX_PREFIX_POLICY)
+		return fail(c, "prefix-policies", "expected a list of at most %d entries",
+			    DMM_MAAR_MAX_PREFIX_POLICY);
+	json_array_foreach(a, i, v)
+	{
+		struct dmm_prefix_policy *pp = &m->prefix_policy[i];
+		unsigned kk = 0;
+
+		*k = 0;
+		if (!json_is_object(v) || only(c, v, keys) < 0 ||
+		    get_str(c, v, "policy", k, sizeof(k), true) < 0)
+			return fail(c, "prefix-policies", "entry %zu: expected {\"prefix\", \"policy\"}", i);
+		if (!json_is_string(json_object_get(v, "prefix")) ||
+		    parse_prefix_strict(json_string_value(json_object_get(v, "prefix")), &pp->range) != 0)
+			return fail(c, "prefix-policies", "entry %zu: prefix is not a prefix (addr/len)", i);
+		while (kk < 3 && strcmp(k, kinds[kk]) != 0)
+			kk++;
+		if (kk == 3)
+			return fail(c, "prefix-policies",
+				    "entry %zu: '%s' is not one of fixed, sessions, nomadic", i, k);
+		for (size_t j = 0; j < i; j++)
+			if (dmm_prefix_eq(&m->prefix_policy[j].range, &pp->range))
+				return fail(c, "prefix-policies", "entry %zu repeats the prefix of entry %zu",
+					    i, j);
+		pp->kind = (uint8_t)kk;
+		m->nprefix_policy++;
+	}
+	return 0;
+}
+
 /* RFC 8885 MAAR: an access router anchoring its own pool. */
 static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
@@ -844,6 +935,8 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 					   "anchored-table", /* docs/dmm-protocol.md §11 */
 					   "relocate-after",
 					   "routed-table",
+					   "release-by",      /* GAP2-1, docs/dmm-protocol.md §13 */
+					   "prefix-policies", /* RFC 8653 §3.2 address types */
 					   ACCESS_KEYS,
 					   NULL};
 	struct dmm_maar_cfg *m = &cfg->maar;
@@ -865,7 +958,8 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 || parse_access(c, o, cfg) < 0 ||
 	    get_ms(c, o, "relocate-after", &m->relocate_after, 0, 86400000) < 0 ||
 	    get_u32(c, o, "anchored-table", &cfg->anchored_table, 0, 0xfffffffeu) < 0 ||
-	    get_u32(c, o, "routed-table", &cfg->routed_table, 0, 0xfffffffeu) < 0)
+	    get_u32(c, o, "routed-table", &cfg->routed_table, 0, 0xfffffffeu) < 0 ||
+	    parse_sessions(c, o, cfg) < 0)
 		return -1;
 	if (cfg->routed_table && cfg->routed_table == cfg->anchored_table)
 		return fail(c, "routed-table", "must differ from anchored-table");
@@ -1025,6 +1119,50 @@ static int parse_monitoring(struct ctx *c, json_t *node, struct dmmd_monitoring_
 	return 0;
 }
 
+/*
+ * dmm:node/multicast (daemon/mcast.c): {"mode": "direct", "upstream": IFNAME,
+ * "robustness", "query-interval", "query-response-interval",
+ * "last-listener-query-interval" (ms)}; MAG and MAAR only.
+ */
+static int parse_multicast(struct ctx *c, json_t *node, struct dmmd_config *cfg)
+{
+	static const char *const keys[] = {"mode",
+					   "upstream",
+					   "robustness",
+					   "query-interval",
+					   "query-response-interval",
+					   "last-listener-query-interval",
+					   NULL};
+	json_t *o = json_object_get(node, "multicast");
+	struct dmmd_mcast_cfg *m = &cfg->mcast;
+	char mode[16] = "direct";
+	size_t n;
+
+	if (!o)
+		return 0;
+	n = push(c, "multicast");
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0 || get_str(c, o, "mode", mode, sizeof(mode), false) < 0 ||
+	    get_str(c, o, "upstream", m->upstream, sizeof(m->upstream), true) < 0 ||
+	    get_u32(c, o, "robustness", &m->robustness, 1, 7) < 0 ||
+	    get_ms(c, o, "query-interval", &m->query_interval, 100, 3600000) < 0 ||
+	    get_ms(c, o, "query-response-interval", &m->response, 10, 3600000) < 0 ||
+	    get_ms(c, o, "last-listener-query-interval", &m->last_listener, 10, 3600000) < 0)
+		return -1;
+	if (strcmp(mode, "direct") != 0)
+		return fail(c, "mode", "'%s' is not one of direct", mode);
+	if (!*m->upstream)
+		return fail(c, "upstream", "empty interface name");
+	if (cfg->role != DMMD_ROLE_MAG && cfg->role != DMMD_ROLE_MAAR)
+		return fail(c, NULL, "only a MAG or a MAAR proxies MLD (access links)");
+	if (m->response >= m->query_interval) /* RFC 3810 §9.3 */
+		return fail(c, "query-response-interval", "must be shorter than query-interval");
+	m->mode = DMMD_MCAST_DIRECT;
+	pop(c, n);
+	return 0;
+}
+
 static void defaults(struct dmmd_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -1052,6 +1190,10 @@ static void defaults(struct dmmd_config *cfg)
 	strcpy(cfg->mon.metrics_address, "::1");
 	cfg->mon.metrics_port = 9437;
 	cfg->mon.usage_syslog = -1;
+	cfg->mcast.robustness = 2; /* RFC 3810 §9 */
+	cfg->mcast.query_interval = 125 * DMM_SECOND;
+	cfg->mcast.response = 10 * DMM_SECOND;
+	cfg->mcast.last_listener = 1 * DMM_SECOND;
 }
 
 /* The role: one of lma, mag, maar, cmd. */
@@ -1191,6 +1333,7 @@ int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size
 					   "default-profile",
 					   "security",
 					   "monitoring",
+					   "multicast",
 					   NULL};
 	struct ctx c = {err, errlen, ""};
 	struct dmmd_config cfg;
@@ -1212,7 +1355,8 @@ int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size
 	strcpy(c.path, "dmm:node");
 	if (only(&c, node, keys) < 0 || parse_node(&c, node, &cfg) < 0 || parse_shared(&c, node, &cfg) < 0 ||
 	    parse_role_container(&c, node, &cfg) < 0 || parse_profiles(&c, node, &cfg) < 0 ||
-	    parse_security(&c, node, &cfg) < 0 || parse_monitoring(&c, node, &cfg.mon) < 0)
+	    parse_security(&c, node, &cfg) < 0 || parse_monitoring(&c, node, &cfg.mon) < 0 ||
+	    parse_multicast(&c, node, &cfg) < 0)
 		goto out;
 	*out = cfg;
 	ret = 0;
@@ -1335,6 +1479,8 @@ int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_conf
 		what = "buffer bounds";
 	else if (strcmp(old->state_file, new->state_file) != 0)
 		what = "state-file";
+	else if (old->maar.release_by_sessions != new->maar.release_by_sessions)
+		what = "maar release-by";
 	else if (old->anchored_table != new->anchored_table || old->routed_table != new->routed_table)
 		what = "maar anchored-table or routed-table";
 	else if (old->mon.metrics != new->mon.metrics || old->mon.metrics_port != new->mon.metrics_port ||

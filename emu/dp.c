@@ -409,8 +409,8 @@ static void count(struct emu *e, struct emu_node *n, struct emu_dp_ent *x, const
 {
 	x->packets++;
 	x->bytes += p->size + (x->action == DMM_FM_ENCAP ? 40u : 0u);
-	/* A MAAR sees its counters move: its idle release (GAP2-1) depends on it. */
-	if (n->maar)
+	/* A MAAR sees its counters move: its idle release (GAP2-1) depends on it (release.c: or the sessions). */
+	if (n->maar && (!e->relm || emu_release_counts(e, n, &x->pfx)))
 		dmm_fm_report(dmm_role_fm(n->maar), x->id, x->packets, x->bytes, e->eng.now);
 }
 

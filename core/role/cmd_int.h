@@ -25,6 +25,7 @@
 #include "dmm/mh.h"
 #include "dmm/timers.h"
 #include "pmip_common.h"
+#include "reloc_usage.h"
 
 /* Our own timer kinds above the built-in ones (timers.h). */
 enum {
@@ -91,6 +92,9 @@ struct cmd_upd {
 	struct dmm_addr maar, serving;
 	struct dmm_prefix prefix;
 	struct dmm_addr from; /* UPD_TAKE, UPD_MOVED: the anchor the prefix leaves */
+	/* UPD_TAKE carrying the old anchor's usage (§11.1, reloc_usage.h): its Data */
+	bool has_usage;
+	uint8_t usage[RELOC_USAGE_LEN];
 	/* UPD_CHOOSE only */
 	struct cmd_req req;
 	uint8_t ntried;

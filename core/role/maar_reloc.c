@@ -26,6 +26,7 @@
 
 #include "dmm/err.h"
 #include "maar_int.h"
+#include "reloc_usage.h"
 
 /*
  * The serving entry's prefix sp becomes local: its uplink into the tunnel
@@ -91,6 +92,29 @@ void maar_reloc_moving(struct dmm_maar *m, struct dmm_bcache_entry *a, const str
 	x->moving = true;
 	if (x->routed)
 		maar_anchor_release(m, a, now, "handed over, and the network routes it to its new anchor");
+}
+
+bool maar_reloc_usage(struct dmm_maar *m, struct dmm_bcache_entry *a, const struct dmm_addr *to,
+		      struct dmm_usage *u)
+{
+	memset(u, 0, sizeof(*u));
+	return m->base.env.usage_get &&
+	       m->base.env.usage_get(m->base.env.ctx, a->handle, dmm_bce_hnp(a, 0), to, u) == 0;
+}
+
+void maar_reloc_continue(struct dmm_maar *m, struct dmm_bcache_entry *a, const struct dmm_mh_opt *o)
+{
+	struct dmm_usage u;
+	struct bulc_who w;
+
+	reloc_usage_get(o, &u);
+	if (m->base.env.usage_continue)
+		m->base.env.usage_continue(m->base.env.ctx, a->handle, dmm_bce_hnp(a, 0), &u);
+	if (maar_log_on(m, DMM_LOG_INFO))
+		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
+			 "maar: %s: usage of the old anchor continued (%llu/%llu packets up/down)",
+			 maar_who(DMM_BCE_MNID(a), dmm_bce_hnp(a, 0), "serving", &a->pcoa, &w),
+			 (unsigned long long)u.up_packets, (unsigned long long)u.down_packets);
 }
 
 int dmm_maar_routed(struct dmm_maar *m, const struct dmm_prefix *p, bool present, dmm_time_t now)

@@ -69,10 +69,15 @@ static void pba_accept(struct dmm_mag *mag, struct dmm_bul_entry *e, const struc
 		x->has_upa = false;
 	}
 	bulc_pba_accepted(&mag->cl, e, m->u.ba.lifetime, now);
-	if (!x->intents || changed || upa_changed)
+	if (!x->intents || changed || upa_changed) {
 		mag_intents_install(mag, e, now);
-	bulc_peer_hold(&mag->cl, e, now);
-	bulc_registered(&mag->cl, e, had_binding, -1, now);
+		bulc_peer_hold(&mag->cl, e, now);
+		bulc_registered(&mag->cl, e, had_binding, -1, now);
+		mag_lr_registered(mag, e, now); /* RFC 6705 §3.1 */
+	} else {
+		bulc_peer_hold(&mag->cl, e, now);
+		bulc_registered(&mag->cl, e, had_binding, -1, now);
+	}
 	mag_emit(mag, DMM_MN_REGISTERED, 0, e);
 }
 

@@ -45,6 +45,8 @@ struct dmm_lma_cfg {
 	 * LMA-UPA goes into a PBA only when the PBU carried the option.
 	 */
 	bool domain_wide_lma_upa_support;
+	/* RFC 6705 §7: accept a MAG's LRI for MNs bound here (policy), default false: status 128. */
+	bool localized_routing;
 };
 
 /* Defaults of RFC 5213 §9 and RFC 5847 §5 for the fields that have them. */
