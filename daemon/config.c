@@ -26,6 +26,7 @@
 #include "dmm/err.h"
 #include "dmm/fmt.h"
 #include "dmm/mh.h"
+#include "pvd.h"
 
 struct ctx {
 	char *err;
@@ -587,8 +588,14 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_u32(c, o, "ra-interval", &cfg->ra_interval_s) < 0 ||
 	    get_u32(c, o, "router-lifetime", &cfg->router_lifetime_s) < 0 ||
 	    get_u32(c, o, "ra-mtu", &cfg->ra_mtu) < 0 ||
-	    get_bool(c, o, "attach-probe", &cfg->attach_probe) < 0 || parse_mnid_form(c, o, cfg) < 0)
+	    get_bool(c, o, "attach-probe", &cfg->attach_probe) < 0 || parse_mnid_form(c, o, cfg) < 0 ||
+	    get_str(c, o, "pvd-domain", cfg->pvd_domain, sizeof(cfg->pvd_domain)) < 0)
 		return -1;
+	/* Rule beyond the model: both PvD IDs made of it fit the RA's PvD option (RFC 8801 §3.1). */
+	if (*cfg->pvd_domain && dmmd_pvd_domain_ok(cfg->pvd_domain) < 0)
+		return fail(c, "pvd-domain",
+			    "'%s' does not make a DNS name (RFC 1035 §2.3.4) of anchored.<it>",
+			    cfg->pvd_domain);
 	if (mac && parse_mac(mac, cfg->access_mac) != 0)
 		return fail(c, "link-layer-address", "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", mac);
 	cfg->maar.access_lla = cfg->access_lla; /* the DLIF option's address (RFC 8885 §4.7) */
@@ -650,6 +657,51 @@ static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	return 0;
 }
 
+/*
+ * GAP2-1 (docs/dmm-protocol.md §13): "release-by" ("traffic", the
+ * default, or "sessions": the kernel's connection tracking, which the bpf
+ * data plane bypasses) and "prefix-policies", a list of {"prefix",
+ * "policy": fixed | sessions | nomadic} (RFC 8653 §3.2's Fixed,
+ * Session-Lasting and Nonpersistent addresses).
+ */
+static int parse_sessions(struct ctx *c, json_t *o, struct dmmd_config *cfg)
+{
+	static const char *const by[] = {"traffic", "sessions", NULL};
+	static const char *const kinds[] = {"sessions", "fixed", "nomadic", NULL}; /* enum dmm_prefix_kind */
+	struct dmm_maar_cfg *m = &cfg->maar;
+	json_t *a = json_object_get(o, "prefix-policies"), *v;
+	int b = 0;
+	size_t i;
+
+	/* The model: sessions is refused with the bpf data plane, which bypasses connection tracking. */
+	if (get_enum(c, o, "release-by", by, &b) < 0)
+		return -1;
+	m->release_by_sessions = b == 1;
+	m->nprefix_policy = 0;
+	if (json_array_size(a) > DMM_MAAR_MAX_PREFIX_POLICY)
+		return fail(c, "prefix-policies", "more than %d entries (model and daemon disagree)",
+			    DMM_MAAR_MAX_PREFIX_POLICY);
+	json_array_foreach(a, i, v)
+	{
+		struct dmm_prefix_policy *pp = &m->prefix_policy[i];
+		const char *pfx = json_string_value(json_object_get(v, "prefix"));
+		char idx[96];
+		int k = 0;
+		size_t n;
+
+		snprintf(idx, sizeof(idx), "prefix-policies[prefix='%s']", pfx ? pfx : "");
+		n = push(c, idx);
+		if (!pfx || dmm_prefix_parse(pfx, &pp->range) != 0)
+			return fail(c, "prefix", "not a prefix");
+		if (get_enum(c, v, "policy", kinds, &k) < 0)
+			return -1;
+		pop(c, n);
+		pp->kind = (uint8_t)k;
+		m->nprefix_policy++;
+	}
+	return 0;
+}
+
 /* RFC 8885 MAAR: an access router anchoring its own pool. */
 static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
@@ -668,7 +720,7 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_ms(c, o, "relocate-after", &m->relocate_after) < 0 ||
 	    /* docs/dmm-protocol.md §11; the model: routed-table differs from a non-zero anchored-table */
 	    get_u32(c, o, "anchored-table", &cfg->anchored_table) < 0 ||
-	    get_u32(c, o, "routed-table", &cfg->routed_table) < 0)
+	    get_u32(c, o, "routed-table", &cfg->routed_table) < 0 || parse_sessions(c, o, cfg) < 0)
 		return -1;
 	m->priority = (uint16_t)prio; /* uint16 in the model */
 	return parse_pools(c, o, m->pool, &m->npool, &m->hnp_len);
@@ -744,6 +796,35 @@ static int parse_monitoring(struct ctx *c, json_t *node, struct dmmd_monitoring_
 	return 0;
 }
 
+/*
+ * dmm:node/multicast (daemon/mcast.c): {"mode": "direct", "upstream": IFNAME,
+ * "robustness", "query-interval", "query-response-interval",
+ * "last-listener-query-interval" (ms)}; MAG and MAAR only.
+ */
+static int parse_multicast(struct ctx *c, json_t *node, struct dmmd_config *cfg)
+{
+	static const char *const modes[] = {"direct", NULL};
+	json_t *o = json_object_get(node, "multicast");
+	struct dmmd_mcast_cfg *m = &cfg->mcast;
+	int mode = 0;
+	size_t n;
+
+	if (!o)
+		return 0;
+	/* The model: a MAG or MAAR only, query-response-interval below query-interval (RFC 3810 §9.3). */
+	n = push(c, "multicast");
+	if (get_enum(c, o, "mode", modes, &mode) < 0 ||
+	    get_str(c, o, "upstream", m->upstream, sizeof(m->upstream)) < 0 ||
+	    get_u32(c, o, "robustness", &m->robustness) < 0 ||
+	    get_ms(c, o, "query-interval", &m->query_interval) < 0 ||
+	    get_ms(c, o, "query-response-interval", &m->response) < 0 ||
+	    get_ms(c, o, "last-listener-query-interval", &m->last_listener) < 0)
+		return -1;
+	m->mode = DMMD_MCAST_DIRECT;
+	pop(c, n);
+	return 0;
+}
+
 static void defaults(struct dmmd_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -771,6 +852,10 @@ static void defaults(struct dmmd_config *cfg)
 	strcpy(cfg->mon.metrics_address, "::1");
 	cfg->mon.metrics_port = 9437;
 	cfg->mon.usage_syslog = -1;
+	cfg->mcast.robustness = 2; /* RFC 3810 §9 */
+	cfg->mcast.query_interval = 125 * DMM_SECOND;
+	cfg->mcast.response = 10 * DMM_SECOND;
+	cfg->mcast.last_listener = 1 * DMM_SECOND;
 }
 
 /*
@@ -908,7 +993,7 @@ int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size
 	if (empty_authorized(&c, text) < 0 || parse_node(&c, node, &cfg) < 0 ||
 	    parse_shared(&c, node, &cfg) < 0 || parse_role_container(&c, node, &cfg) < 0 ||
 	    parse_profiles(&c, node, &cfg) < 0 || parse_security(&c, node, &cfg) < 0 ||
-	    parse_monitoring(&c, node, &cfg.mon) < 0)
+	    parse_monitoring(&c, node, &cfg.mon) < 0 || parse_multicast(&c, node, &cfg) < 0)
 		goto out;
 	*out = cfg;
 	ret = 0;
@@ -1031,6 +1116,8 @@ int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_conf
 		what = "buffer bounds";
 	else if (strcmp(old->state_file, new->state_file) != 0)
 		what = "state-file";
+	else if (old->maar.release_by_sessions != new->maar.release_by_sessions)
+		what = "maar release-by";
 	else if (old->anchored_table != new->anchored_table || old->routed_table != new->routed_table)
 		what = "maar anchored-table or routed-table";
 	else if (old->mon.metrics != new->mon.metrics || old->mon.metrics_port != new->mon.metrics_port ||

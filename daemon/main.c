@@ -37,7 +37,9 @@
 #include "dmm/mag.h"
 #include "dmm/peer.h"
 #include "anchored.h"
+#include "mcast.h"
 #include "auth.h"
+#include "conntrack.h"
 #include "dmmd.h"
 #include "ops.h"
 #include "restart.h"
@@ -53,6 +55,7 @@
 #define HOLD_MAX (4 * DMM_MHSOCK_BURST)
 
 static dmm_time_t next_sync;
+static struct dmmd_ct *sessions; /* MAAR with release-by "sessions" (daemon/conntrack.c) */
 
 /* Where the counter sweep is: the last intent read (its id names a place in the table, fm.h). */
 static struct {
@@ -400,6 +403,7 @@ static void on_deadline(void *ctx)
 	d->ro->expire(d->role, now);
 	if (now >= next_sync) {
 		sync_counters(d, now);
+		dmmd_ct_poll(sessions, now); /* GAP2-1: sessions per old prefix, before the idle check */
 		next_sync = now + COUNTER_SYNC;
 	}
 	rearm(d);
@@ -636,6 +640,7 @@ static void reload(struct dmmd *d)
 		if (nc.profiles || nc.mags || nc.sa)
 			dmmd_config_free(&nc);
 		d->reloads_refused++;
+		snprintf(d->reload_err, sizeof(d->reload_err), "%s", err);
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused, running config kept: %s", err);
 		return;
 	}
@@ -645,6 +650,7 @@ static void reload(struct dmmd *d)
 	if (!np) {
 		dmmd_config_free(&nc);
 		d->reloads_refused++;
+		snprintf(d->reload_err, sizeof(d->reload_err), "%s", err);
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused, running config kept: %s", err);
 		return;
 	}
@@ -653,6 +659,7 @@ static void reload(struct dmmd *d)
 		dmm_policy_free(np);
 		dmmd_config_free(&nc);
 		d->reloads_refused++;
+		snprintf(d->reload_err, sizeof(d->reload_err), "libcrypto");
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused, running config kept: libcrypto");
 		return;
 	}
@@ -662,6 +669,7 @@ static void reload(struct dmmd *d)
 		dmm_policy_free(np);
 		dmmd_config_free(&nc);
 		d->reloads_refused++;
+		snprintf(d->reload_err, sizeof(d->reload_err), "refused by the role: %s", dmm_strerror(rc));
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG,
 			 "reload refused by the role (%s), running config kept", dmm_strerror(rc));
 		return;
@@ -826,6 +834,11 @@ static int start_role(struct dmmd *d)
 		fprintf(stderr, "dmmd: cannot create the %s role (config or memory)\n", d->ro->name);
 		return -1;
 	}
+	if (d->cfg.role == DMMD_ROLE_MAAR && d->cfg.maar.release_by_sessions &&
+	    !(sessions = dmmd_ct_open(d))) {
+		fprintf(stderr, "dmmd: cannot read connection tracking (release-by sessions)\n");
+		return -1;
+	}
 	/* Access-side roles (MAG, MAAR) are the ones with attach (dmm/role.h). */
 	if (d->ro->attach) {
 		d->access = dmmd_access_open(d);
@@ -833,6 +846,11 @@ static int start_role(struct dmmd *d)
 			fprintf(stderr, "dmmd: cannot open the access links\n");
 			return -1;
 		}
+	}
+	/* The MLD proxy (daemon/mcast.c, RFC 6224 §4, RFC 7429 REQ8). */
+	if (d->cfg.mcast.mode != DMMD_MCAST_OFF && !(d->mcast = dmmd_mcast_open(d))) {
+		fprintf(stderr, "dmmd: cannot start the MLD proxy (multicast)\n");
+		return -1;
 	}
 	if (dmmd_ctl_open(d) < 0) {
 		fprintf(stderr, "dmmd: control socket %s: %s\n", d->cfg.ctl_path, strerror(errno));
@@ -926,6 +944,8 @@ static void shut_down(struct dmmd *d)
 	d->metrics = NULL;
 	d->stop = true; /* the usage records of the bindings removed now say "shutdown" */
 	dmmd_ctl_close(d);
+	dmmd_mcast_close(d->mcast);
+	d->mcast = NULL;
 	if (d->access)
 		dmmd_access_close(d->access);
 	if (d->role) {
@@ -936,6 +956,8 @@ static void shut_down(struct dmmd *d)
 		if (d->dp && d->dpo->commit)
 			d->dpo->commit(d->dp, NULL, NULL);
 	}
+	dmmd_ct_close(sessions);
+	sessions = NULL;
 	dmmd_anchored_close(d->anchored); /* withdraws every anchored prefix */
 	if (d->dp)
 		d->dpo->close(d->dp); /* removes its routes, rules and devices */
@@ -979,6 +1001,7 @@ int main(int argc, char **argv)
 	d.alloc = (struct dmm_alloc){z_alloc, z_free, NULL};
 	d.log = (struct dmm_log){log_sink, &d, level_of(d.cfg.log_level)};
 	d.rearm = rearm;
+	d.reload = reload;
 	d.started = dmm_io_now();
 	rc = 1;
 	if (open_loop(&d) < 0)

@@ -336,6 +336,7 @@ struct emu_mn_pfx {
 	bool preferred;
 	uint32_t active;      /* sessions using it */
 	dmm_time_t idle_from; /* last session end, or the advertisement at this attach */
+	dmm_time_t added;     /* first advertised */
 };
 
 struct emu_mn {
@@ -505,13 +506,19 @@ struct emu_reloc {
 /* RFC 5949 fast handover between the MAGs (--fho): none, predictive or reactive. */
 enum emu_fho { EMU_FHO_NONE, EMU_FHO_PREDICTIVE, EMU_FHO_REACTIVE };
 
+struct emu_svg;
+struct emu_mcast;
+
 struct emu {
 	struct emu_engine eng;
 	struct emu_reloc reloc;
-	uint8_t fho;	     /* enum emu_fho */
-	dmm_time_t fho_lead; /* predictive: the handover indication this long before the detach */
-	uint8_t variant;     /* enum emu_variant */
-	bool has_dmm;	     /* the scenario has MAARs */
+	struct emu_mcast *mcast; /* the scenario's "multicast" (mcast.c), or NULL */
+	uint32_t mn_override;	 /* > 0: the first generator's mn_count (--multicast compare) */
+	struct emu_svg *svg;	 /* --svg: what the pictures need, sampled during the run (svg.c); NULL */
+	uint8_t fho;		 /* enum emu_fho */
+	dmm_time_t fho_lead;	 /* predictive: the handover indication this long before the detach */
+	uint8_t variant;	 /* enum emu_variant */
+	bool has_dmm;		 /* the scenario has MAARs */
 	struct emu_rng rng;
 	uint64_t seed;
 	int verbose;
@@ -683,5 +690,35 @@ void emu_reloc_delivered(struct emu *e, struct emu_sess *s, const struct emu_pkt
 struct json_t *emu_reloc_json(struct emu *e);
 /* Relocation off (a) and on (b), side by side. */
 int emu_report_reloc(struct emu *a, struct emu *b, FILE *out, enum emu_format fmt);
+
+/* mcast.c: multicast replication, via the anchor (RFC 6224) and direct (REQ8) */
+/* The scenario's "multicast" section (root: a json_t *); none: e->mcast stays NULL. */
+int emu_mcast_load(struct emu *e, void *root, char *err, size_t errlen);
+/* The listener counts the scenario lists, up to max, into out; how many. */
+uint32_t emu_mcast_listeners(const struct emu *e, uint32_t *out, uint32_t max);
+/* After the MNs are created: the tables. 0 or -1 (memory). */
+int emu_mcast_start(struct emu *e);
+/* Before each event: samples both modes when due (reads only). */
+void emu_mcast_tick(struct emu *e);
+/* The "multicast" section of the report (a json_t *). */
+void *emu_mcast_json(struct emu *e);
+void emu_mcast_free(struct emu *e);
+/* --multicast: runs[i] with counts[i] listeners side by side; mode "via-anchor", "direct" or "compare". */
+int emu_report_mcast(struct emu **runs, const uint32_t *counts, uint32_t n, const char *mode, FILE *out,
+		     enum emu_format fmt);
+
+/* svg.c: pictures of a run (--svg DIR) */
+/* Start recording for the pictures: the topology at time at (DMM_TIME_NEVER: the end), time series. */
+int emu_svg_init(struct emu *e, dmm_time_t at);
+/* Before each event: samples the state when due (reads only; the run is unchanged). */
+void emu_svg_tick(struct emu *e);
+/* After the run: the last sample, and the topology if its time never came. */
+void emu_svg_finish(struct emu *e);
+void emu_svg_free(struct emu *e);
+/*
+ * Write the pictures of runs[0..n) (labels name them: "dmm", "pmipv6", "off", "on"; one run: NULL)
+ * into dir, created when missing; the files written are listed on log. 0, or -1 with a message.
+ */
+int emu_svg_write(const char *dir, struct emu **runs, const char *const *labels, int n, FILE *log);
 
 #endif

@@ -338,6 +338,7 @@ static void update_addresses(struct emu *e, struct emu_mn *m, const struct dmm_m
 			a = emu_anchor_of(e, &x->p.addr);
 			x->anchor = a ? a->idx : UINT32_MAX;
 			x->idle_from = now;
+			x->added = now;
 		}
 		x->preferred = ev->preferred_s[i] > 0;
 	}

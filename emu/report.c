@@ -587,6 +587,8 @@ static json_t *build(struct emu *e, bool list_handovers)
 	json_object_set_new(root, "kills", kills);
 	if (e->reloc.model)
 		json_object_set_new(root, "relocation", emu_reloc_json(e));
+	if (e->mcast)
+		json_object_set_new(root, "multicast", emu_mcast_json(e));
 	free(f.pba.v);
 	free(f.pba_dead.v);
 	free(f.pba_other.v);

@@ -723,7 +723,8 @@ static int load_listed_mn(struct emu *e, struct load *ld, json_t *o)
 /* generators[i]: mn_count MNs, homed and given a CN by name or round-robin. */
 static int load_generator(struct emu *e, struct load *ld, size_t i, json_t *o)
 {
-	size_t count = (size_t)json_number_value(json_object_get(o, "mn_count"));
+	size_t count = i == 0 && e->mn_override ? e->mn_override
+						: (size_t)json_number_value(json_object_get(o, "mn_count"));
 	const char *hs = get_string(o, "home_lma"), *cs = get_string(o, "cn");
 	bool h_named = hs && strcmp(hs, "round-robin") && !e->has_dmm,
 	     cn_named = cs && strcmp(cs, "round-robin");
@@ -761,6 +762,8 @@ static int load_mns(struct emu *e, struct load *ld)
 
 		if (get_number(o, "mn_count", &c) || c < 0 || c > 1e7)
 			return fail(ld, "generators[%zu].mn_count: 0 to 10^7", i);
+		if (i == 0 && e->mn_override)
+			c = e->mn_override;
 		ld->nmn += (size_t)c;
 	}
 	if (ld->nmn == 0)
@@ -838,6 +841,8 @@ int emu_load(struct emu *e, const char *path, int variant, char *err, size_t err
 		rc = load_sections[s](e, &ld);
 	if (!rc)
 		rc = emu_reloc_load(e, ld.root, 1, err, errlen);
+	if (!rc)
+		rc = emu_mcast_load(e, ld.root, err, errlen);
 	free(ld.lmas);
 	free(ld.cns);
 	json_decref(ld.root);
