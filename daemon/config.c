@@ -589,10 +589,10 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_u32(c, o, "ra-interval", &cfg->ra_interval_s) < 0 ||
 	    get_u32(c, o, "router-lifetime", &cfg->router_lifetime_s) < 0 ||
 	    get_u32(c, o, "ra-mtu", &cfg->ra_mtu) < 0 ||
-	    get_bool(c, o, "attach-probe", &cfg->attach_probe) < 0 ||
-	    get_str(c, o, "pvd-domain", cfg->pvd_domain, sizeof(cfg->pvd_domain)) < 0 ||
-	    parse_mnid_form(c, o, cfg) < 0)
+	    get_bool(c, o, "attach-probe", &cfg->attach_probe) < 0 || parse_mnid_form(c, o, cfg) < 0 ||
+	    get_str(c, o, "pvd-domain", cfg->pvd_domain, sizeof(cfg->pvd_domain)) < 0)
 		return -1;
+	/* Rule beyond the model: both PvD IDs made of it fit the RA's PvD option (RFC 8801 §3.1). */
 	if (*cfg->pvd_domain && dmmd_pvd_domain_ok(cfg->pvd_domain) < 0)
 		return fail(c, "pvd-domain",
 			    "'%s' does not make a DNS name (RFC 1035 §2.3.4) of anchored.<it>",
@@ -687,19 +687,17 @@ static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
  */
 static int parse_sessions(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
-	static const char *const kinds[] = {"sessions", "fixed", "nomadic", NULL}; /* enum dmm_prefix_kind */
 	static const char *const by[] = {"traffic", "sessions", NULL};
+	static const char *const kinds[] = {"sessions", "fixed", "nomadic", NULL}; /* enum dmm_prefix_kind */
 	struct dmm_maar_cfg *m = &cfg->maar;
 	json_t *a = json_object_get(o, "prefix-policies"), *v;
-	int rb = 0;
+	int b = 0;
 	size_t i;
 
-	if (get_enum(c, o, "release-by", by, &rb) < 0)
+	/* The model: sessions is refused with the bpf data plane, which bypasses connection tracking. */
+	if (get_enum(c, o, "release-by", by, &b) < 0)
 		return -1;
-	m->release_by_sessions = rb == 1;
-	if (m->release_by_sessions && strcmp(cfg->dataplane, "bpf") == 0) /* a leaf of another container */
-		return fail(c, "release-by",
-			    "sessions needs connection tracking, which the bpf data plane bypasses");
+	m->release_by_sessions = b == 1;
 	m->nprefix_policy = 0;
 	if (json_array_size(a) > DMM_MAAR_MAX_PREFIX_POLICY)
 		return fail(c, "prefix-policies", "more than %d entries (model and daemon disagree)",
@@ -707,13 +705,19 @@ static int parse_sessions(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	json_array_foreach(a, i, v)
 	{
 		struct dmm_prefix_policy *pp = &m->prefix_policy[i];
-		int kk = 0;
+		const char *pfx = json_string_value(json_object_get(v, "prefix"));
+		char idx[96];
+		int k = 0;
+		size_t n;
 
-		if (get_enum(c, v, "policy", kinds, &kk) < 0)
+		snprintf(idx, sizeof(idx), "prefix-policies[prefix='%s']", pfx ? pfx : "");
+		n = push(c, idx);
+		if (!pfx || dmm_prefix_parse(pfx, &pp->range) != 0)
+			return fail(c, "prefix", "not a prefix");
+		if (get_enum(c, v, "policy", kinds, &k) < 0)
 			return -1;
-		if (dmm_prefix_parse(json_string_value(json_object_get(v, "prefix")), &pp->range) != 0)
-			return fail(c, "prefix-policies", "entry %zu: prefix is not a prefix (addr/len)", i);
-		pp->kind = (uint8_t)kk;
+		pop(c, n);
+		pp->kind = (uint8_t)k;
 		m->nprefix_policy++;
 	}
 	return 0;
@@ -828,6 +832,7 @@ static int parse_multicast(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 
 	if (!o)
 		return 0;
+	/* The model: a MAG or MAAR only, query-response-interval below query-interval (RFC 3810 §9.3). */
 	n = push(c, "multicast");
 	if (get_enum(c, o, "mode", modes, &mode) < 0 ||
 	    get_str(c, o, "upstream", m->upstream, sizeof(m->upstream)) < 0 ||
@@ -836,7 +841,6 @@ static int parse_multicast(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 	    get_ms(c, o, "query-response-interval", &m->response) < 0 ||
 	    get_ms(c, o, "last-listener-query-interval", &m->last_listener) < 0)
 		return -1;
-	/* The model: a MAG or MAAR only; query-response-interval < query-interval (RFC 3810 §9.3). */
 	m->mode = DMMD_MCAST_DIRECT;
 	pop(c, n);
 	return 0;

@@ -58,7 +58,11 @@ static void describe(const struct ly_ctx *ctx, const char *what, char *err, size
 		return;
 	}
 	n = err_node(e->path, &node);
-	if (n)
+	/* libyang names a duplicate list entry without its top container ("/dmm:lma/pools[...]"). */
+	if (n > 5 && strncmp(node, "/dmm:", 5) == 0 && strncmp(node, "/dmm:node", 9) != 0 &&
+	    strncmp(node, "/dmm:state", 10) != 0)
+		snprintf(err, errlen, "/dmm:node/%.*s: %s", (int)n - 5, node + 5, e->msg);
+	else if (n)
 		snprintf(err, errlen, "%.*s: %s", (int)n, node, e->msg);
 	else if (e->path && sscanf(e->path, "Line number %u", &line) == 1)
 		snprintf(err, errlen, "line %u: %s", line, e->msg); /* JSON syntax, before any node */

@@ -11,8 +11,9 @@
 # Steps: start with cmd-a.json; SIGHUP with a value out of range, with a
 # container of another role, with a JSON syntax error (each: refused, the
 # path logged, config-reloads-refused counts it, show node still names
-# cmd-a); then SIGHUP with the name changed to cmd-b (applied: show node
-# names cmd-b, config-reloads = 1).
+# cmd-a); the same with `dmmctl reload`, whose reply has the path; then
+# SIGHUP with the name changed to cmd-b (applied: show node names cmd-b,
+# config-reloads = 1).
 #
 # Usage: tests/yang/reload.sh   (root; DMMD, DMMCTL override build/)
 set -u
@@ -95,6 +96,14 @@ refused 1 "$(config cmd-b ', "max-maars": 65537')" "/dmm:node/cmd/max-maars"
 refused 2 "$(config cmd-b | sed 's/"cmd": {/"lma": {"pools": ["2001:db8:1::\/48"]}, "cmd": {/')" "/dmm:node/lma"
 refused 3 "$(config cmd-b | head -n 3)" "/dmm:node"
 refused 4 "$(config cmd-b ', "authorized-maars": []')" "/dmm:node/cmd/authorized-maars"
+
+# dmmctl reload: the same refusal, in the reply (status 1), the path first.
+config cmd-b ', "relay-timeout": 9' >"$T/cmd.json"
+if ctl reload >"$T/reply" 2>&1; then bad "dmmctl reload of a bad config: status 0"; else ok; fi
+echo "  dmmctl reload: $(cat "$T/reply")"
+check "dmmctl reload refused with the path in the reply" "jq -e '.reason | startswith(\"/dmm:node/cmd/relay-timeout: \")' '$T/reply'"
+check "dmmctl reload: config-reloads-refused = 5" "[ \"\$('$DMMCTL' show stats -s '$T/cmd.sock' --json | jq -r '.\"config-reloads-refused\"')\" = 5 ]"
+check "dmmctl reload: the running config stays (show node: cmd-a)" "[ \"\$('$DMMCTL' show node -s '$T/cmd.sock' --json | jq -r .name)\" = cmd-a ]"
 
 config cmd-b >"$T/cmd.json"
 reload || bad "reload of cmd-b: no log line"
