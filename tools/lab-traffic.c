@@ -15,6 +15,7 @@
  *       lost, duplicated, and every gap between arrivals longer than
  *       --gap MS (default 5): when it began, how long it lasted, how many
  *       probes were lost in it. Each gap is one handover's interruption.
+ *       The first 64 reordered probes are listed too (when, how far behind).
  *       SIGINT or SIGTERM ends the run early, with the report.
  *   udp-source --to ADDR --port P --pps N --duration S [--size B]
  *       send N probes a second for S seconds, each with its sequence
@@ -64,6 +65,7 @@
 
 #define PROBE_MAGIC 0x444d4d50u /* "DMMP" */
 #define MAX_GAPS 4096
+#define MAX_REORDERS 64 /* reordered probes listed (all are counted) */
 
 struct opts {
 	const char *to;
@@ -383,8 +385,8 @@ static int udp_sink(const struct opts *o)
 	uint64_t total = 0, received = 0, dups = 0, reordered = 0, max_seq = 0, last_seq = 0;
 	uint64_t first = 0, last = 0, deadline;
 	double last_wall = 0, max_delay_ms = 0;
-	struct gap *gaps = calloc(MAX_GAPS, sizeof(*gaps));
-	unsigned ngaps = 0;
+	struct gap *gaps = calloc(MAX_GAPS, sizeof(*gaps)), reorders[MAX_REORDERS];
+	unsigned ngaps = 0, nreorders = 0;
 	bool any = false;
 
 	if (fd < 0 || !gaps) {
@@ -443,8 +445,11 @@ static int udp_sink(const struct opts *o)
 		}
 		seen[seq] = 1;
 		received++;
-		if (seq < max_seq)
-			reordered++;
+		if (seq < max_seq && reordered++ < MAX_REORDERS) {
+			reorders[nreorders].t = wall;
+			reorders[nreorders].ms = (double)(max_seq - seq);
+			reorders[nreorders++].after = seq;
+		}
 		if (seq > max_seq)
 			max_seq = seq;
 		if (now > sent_ns && (double)(now - sent_ns) / 1e6 > max_delay_ms)
@@ -467,6 +472,11 @@ static int udp_sink(const struct opts *o)
 	for (unsigned i = 0; i < ngaps; i++)
 		printf("%s{\"t\":%.3f,\"ms\":%.3f,\"lost\":%llu,\"after-seq\":%llu}", i ? "," : "", gaps[i].t,
 		       gaps[i].ms, (unsigned long long)gaps[i].lost, (unsigned long long)gaps[i].after);
+	/* The first reordered probes: when each came and how far behind the highest number seen. */
+	printf("],\"reorders\":[");
+	for (unsigned i = 0; i < nreorders; i++)
+		printf("%s{\"t\":%.6f,\"seq\":%llu,\"behind\":%.0f}", i ? "," : "", reorders[i].t,
+		       (unsigned long long)reorders[i].after, reorders[i].ms);
 	printf("]}\n");
 	free(seen);
 	free(gaps);

@@ -163,16 +163,22 @@ report() {
 			printf "  %s #%02d: interruption %6.1f ms, lost %3d (sent before the detach was noticed: %3d) | HAck to move %5.1f, link down %5.1f, attach %5.1f, context %5.1f, registration %5.1f, flush %5.1f ms\n", mode, n, gap, lost, before, lead, down, att, ctx, reg, flush
 			print gap > "/dev/stderr"
 			if (lost > before) over++
-			# the TCP session's stall over this handover, against the link's down time + 1 RTT + 5 ms
+			# the stall of the TCP session over this handover, against the down time of the link + 1 RTT + 5 ms
 			tst = 0; for (k = 1; k <= ns; k++) if (st[k] >= t0 - 1 && st[k] <= (ta > 0 ? ta : t0 + 1)) tst = sms[k]
 			bound = down + rtt + 5
-			printf "  %s #%02d: TCP stall %6.1f ms (bound: link down %5.1f + RTT %4.1f + 5 = %5.1f ms)%s\n", mode, n, tst, down, rtt, bound, tst > bound ? "  OVER" : ""
+			printf "  %s #%02d: TCP stall %6.1f ms (bound: link down %5.1f + RTT %4.1f + 5 = %5.1f ms)%s\n", mode, n, tst, down, rtt, bound, (tst > bound ? "  OVER" : "")
 			if (tst > bound) tover++
 		}
 		END { print over + 0 > over_file; print tover + 0 > tover_file }' over_file="$LAB_TMP/$mode.over" tover_file="$LAB_TMP/$mode.tover" pps="$PPS" "$LAB_TMP/$mode.stalls" "$LAB_TMP/$mode.gaps" "$LAB_TMP/$mode.rows" 2>"$LAB_TMP/$mode.int"
 	info "$mode: interruption median $(median <"$LAB_TMP/$mode.int") ms, max $(sort -g "$LAB_TMP/$mode.int" | tail -n 1) ms"
 	jq -r --arg m "$mode" '"\($m): \(.received) probes received, \(.lost) lost, \(.reordered) reordered, \(.duplicates) duplicated"' \
 		"$LAB_TMP/$mode-sink.json" | while read -r l; do info "$l"; done
+	# Where reordered probes came: after which move, how long after it and after the attach.
+	jq -r '.reorders[]? | "\(.t) \(.seq) \(.behind)"' "$LAB_TMP/$mode-sink.json" |
+		awk -v mode="$mode" 'NR == FNR { t0[NR] = $1; ta[NR] = $3; n = NR; next }
+			{ h = 0; for (k = 1; k <= n; k++) if (t0[k] <= $1) h = k
+			  if (h) printf "  %s: probe %d reordered (%d behind) %.1f ms after move #%02d, %.1f ms after the attach\n", mode, $2, $3, ($1 - t0[h]) * 1000, h, ($1 - ta[h]) * 1000 }' \
+			"$LAB_TMP/$mode.rows" - | head -n 20
 	jq -r --arg m "$mode" '"\($m): TCP echo \(.sent) records, \(.echoed) echoed, RTT median \(."rtt-ms-median") ms, longest stall \(."max-stall-ms") ms"' \
 		"$LAB_TMP/$mode-tcp.json" 2>/dev/null | while read -r l; do info "$l"; done
 }

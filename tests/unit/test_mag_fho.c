@@ -273,6 +273,18 @@ static void t_fallbacks(void)
 	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, NULL) == NULL);
 	teardown();
 
+	/* Predictive, the MN never leaves: forwarded from the HAck on, delivered here again after mn_wait. */
+	setup(true, false);
+	start_at_m1();
+	CHECK_EQ(dmm_mag_handover(M1->inst, &MN, &M2->addr, T), 0);
+	run(10 * DMM_MSEC);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, &M2->addr) != NULL);
+	run(5100 * DMM_MSEC);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_DELIVER, NULL) != NULL);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, NULL) == NULL);
+	CHECK(entry(M1) && entry(M1)->state == DMM_BUL_REGISTERED);
+	teardown();
+
 	/* Reactive, an MN nobody knows: the neighbour answers 131 and the plain PBU follows. */
 	setup(true, true);
 	CHECK_EQ(M2->ops->attach(M2->inst, &MN, 3, LL, 6, DMM_ATT_80211, T), 0);
