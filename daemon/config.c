@@ -575,6 +575,25 @@ const struct dmmd_sa_cfg *dmmd_config_sa(const struct dmmd_config *cfg, const st
 
 static int parse_pools(struct ctx *c, json_t *o, struct dmm_prefix *pool, uint8_t *npool, uint8_t plen);
 
+/* RFC 6463 runtime LMA assignment of an LMA ("redirect": {"load": bindings, "to": r2LMA address}). */
+static int parse_redirect(struct ctx *c, json_t *parent, struct dmm_lma_cfg *l)
+{
+	static const char *const keys[] = {"load", "to", NULL};
+	json_t *o = json_object_get(parent, "redirect");
+	size_t n;
+
+	if (!o)
+		return 0;
+	n = push(c, "redirect");
+	if (!json_is_object(o))
+		return fail(c, NULL, "expected an object");
+	if (only(c, o, keys) < 0 || get_u32(c, o, "load", &l->redirect_load, 1, 10000000) < 0 ||
+	    get_addr(c, o, "to", &l->redirect_to, true) < 0)
+		return -1;
+	pop(c, n);
+	return 0;
+}
+
 static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
 	static const char *const keys[] = {"pools",
@@ -591,6 +610,7 @@ static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 					   "bri-max-retries",
 					   "domain-wide-lma-upa-support",
 					   "localized-routing",
+					   "redirect",
 					   NULL};
 	struct dmm_lma_cfg *l = &cfg->lma;
 	json_t *a, *v;
@@ -612,7 +632,7 @@ static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_bool(c, o, "revoke-on-handoff", &l->revoke_on_handoff) < 0 ||
 	    get_u32(c, o, "bri-max-retries", &bri_retries, 0, 10) < 0 ||
 	    get_bool(c, o, "domain-wide-lma-upa-support", &l->domain_wide_lma_upa_support) < 0 ||
-	    get_bool(c, o, "localized-routing", &l->localized_routing) < 0)
+	    get_bool(c, o, "localized-routing", &l->localized_routing) < 0 || parse_redirect(c, o, l) < 0)
 		return -1;
 	l->bri_max_retries = (uint8_t)bri_retries;
 	l->hnp_len = (uint8_t)plen;
@@ -785,6 +805,7 @@ static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	static const char *const keys[] = {"lma",
 					   "fast-handover",
 					   "localized-routing",
+					   "redirect",
 					   "lifetime",
 					   "max-mobile-nodes",
 					   "timestamp-based",
@@ -802,6 +823,7 @@ static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_u32(c, o, "lifetime", &life, 4, 262140) < 0 ||
 	    get_u32(c, o, "max-mobile-nodes", &maxmn, 1, 1000000) < 0 ||
 	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 ||
+	    get_bool(c, o, "redirect", &m->redirect) < 0 ||
 	    get_ms(c, o, "initial-bindack-timeout", &m->initial_bindack_timeout, 100, 60000) < 0 ||
 	    get_ms(c, o, "max-bindack-timeout", &m->max_bindack_timeout, 100, 600000) < 0 ||
 	    get_u32(c, o, "max-retransmissions", &retx, 0, 32) < 0 || parse_access(c, o, cfg) < 0)
