@@ -88,6 +88,8 @@ struct mag_bx {
 	bool lma_down;	    /* the LMA missed its heartbeats (RFC 5847 §3.1) */
 	bool has_upa;
 	struct dmm_addr upa; /* LMA user-plane address (RFC 7389), when given */
+	bool redir_cap;	     /* RFC 6463: the PBUs of the current attempt carry Redirect-Capability */
+	bool redirected;     /* RFC 6463: at the r2LMA already: no capability again (no redirect loop) */
 };
 
 struct dmm_mag {
@@ -190,6 +192,10 @@ void mag_lr_recv_lra(struct dmm_mag *mag, const struct dmm_addr *src, const stru
 		     dmm_time_t now);
 void mag_lr_recv_lri(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m);
 void mag_lr_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now);
+
+/* mag_redirect.c: a PBA with the Redirect option for e (RFC 6463 §5.2); true when it handled it. */
+bool mag_redirect_pba(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct dmm_mh_msg *m,
+		      dmm_time_t now);
 
 /* mag_pba.c */
 void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,

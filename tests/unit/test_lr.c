@@ -100,8 +100,8 @@ static void t_codec(void)
 	m.u.lr.lifetime = DMM_LR_LIFETIME_INFINITE;
 	n = dmm_mh_encode(buf, sizeof(buf), &m);
 	CHECK_EQ(n, 16);
-	CHECK(buf[2] == 18 && buf[6] == 0 && buf[7] == 7 && buf[8] == 0x80 && buf[9] == 129 && buf[10] == 0xff &&
-	      buf[11] == 0xff);
+	CHECK(buf[2] == 18 && buf[6] == 0 && buf[7] == 7 && buf[8] == 0x80 && buf[9] == 129 &&
+	      buf[10] == 0xff && buf[11] == 0xff);
 	CHECK_EQ(dmm_mh_decode(&d, buf, (size_t)n), 16);
 	CHECK(d.u.lr.flags == DMM_LRA_U && d.u.lr.status == 129 && d.u.lr.lifetime == 0xffff);
 	CHECK(dmm_mh_msg_desc_by_name("LRI") && dmm_mh_msg_desc_by_name("LRA"));
@@ -293,7 +293,8 @@ static void t_refused(void)
 		/* From MAG1, which does not serve MN1: 129 (the LRA goes to MAG1, which ignores it). */
 		L1->ops->recv(L1->inst, &M1->addr, &L1->addr, buf, (size_t)n, T);
 		CHECK_EQ(L1->sent[DMM_MH_LRA], 1);
-		CHECK(QN > 0 && Q[QN - 1].buf[2] == DMM_MH_LRA && Q[QN - 1].buf[9] == DMM_LRA_MN_NOT_ATTACHED);
+		CHECK(QN > 0 && Q[QN - 1].buf[2] == DMM_MH_LRA &&
+		      Q[QN - 1].buf[9] == DMM_LRA_MN_NOT_ATTACHED);
 		/* From MAG2, which does: 0, the tuples echoed. */
 		L1->ops->recv(L1->inst, &M2->addr, &L1->addr, buf, (size_t)n, T);
 		CHECK(QN > 0 && Q[QN - 1].buf[2] == DMM_MH_LRA && Q[QN - 1].buf[9] == DMM_LRA_SUCCESS);
@@ -301,7 +302,8 @@ static void t_refused(void)
 			struct dmm_mh_msg a;
 
 			CHECK(dmm_mh_decode(&a, Q[QN - 1].buf, Q[QN - 1].len) > 0 &&
-			      dmm_mh_count_opt(&a, DMM_OPT_MNID) == 2 && a.u.lr.seq == 9 && a.u.lr.lifetime == 100);
+			      dmm_mh_count_opt(&a, DMM_OPT_MNID) == 2 && a.u.lr.seq == 9 &&
+			      a.u.lr.lifetime == 100);
 		}
 		/* One tuple only: not an LRI of §10.1, 128. */
 		m.nopts = 2;
