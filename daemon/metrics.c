@@ -438,9 +438,9 @@ static void render_rest(struct out *o, const struct snap *s)
 	render_hist(o, "dmm_handover_interruption_seconds",
 		    "downlink forwarding of a prefix lost (detach, de-registration) to forwarding again",
 		    NULL, &s->hist[DMMD_H_INTERRUPT], NULL, 1);
-	head(o, "dmm_role_counter", "gauge", "the role's own counters (dmmctl show stats, \"dmm\")");
+	head(o, "dmm_role_events_total", "counter", "the role's own counters (dmmctl show stats, \"dmm\")");
 	for (size_t i = 0; i < s->nrc; i++)
-		outf(o, "dmm_role_counter{counter=\"%s\"} %llu\n", s->rc[i].name,
+		outf(o, "dmm_role_events_total{event=\"%s\"} %llu\n", s->rc[i].name,
 		     (unsigned long long)s->rc[i].value);
 	metric(o, "dmm_events_total", "counter", "events published (dmmctl events)", (double)s->events);
 	metric(o, "dmm_event_followers", "gauge", "clients following the event stream", s->followers);

@@ -122,7 +122,7 @@ check "MAAR logs the kernel data plane" "grep -q 'maar started: kernel data plan
 check "CMD binding for the host" "jq -e '.[0][\"mn-id\"] == \"eui48:02:00:00:00:01:01\" and .[0].state == \"ACTIVE\"' '$OUT/cmd-bindings.json'"
 check "MAAR serving and anchored rows" "jq -e '[.[].kind] == [\"serving\", \"anchored\"]' '$OUT/maar-bindings.json'"
 check "CMD role counters under dmm" "jq -e '.dmm | keys_unsorted == [\"handovers\",\"pmaar-updates\",\"pmaar-give-ups\",\"partial-pbas\",\"releases\",\"anchor-choices\",\"no-anchor\"]' '$OUT/cmd-stats.json'"
-check "MAAR role counters under dmm" "jq -e '.dmm | keys_unsorted == [\"local-anchors\",\"remote-anchor-asks\",\"prefixes-released\",\"anchors-released\",\"tunnels-up\",\"tunnels-down\"]' '$OUT/maar-stats.json'"
+check "MAAR role counters under dmm" "jq -e '.dmm | keys_unsorted == [\"local-anchors\",\"remote-anchor-asks\",\"prefixes-released\",\"anchors-released\",\"tunnels-up\",\"tunnels-down\",\"nomadic-released\"]' '$OUT/maar-stats.json'"
 check "MAAR local anchor counted" "jq -e '.dmm[\"local-anchors\"] == 1' '$OUT/maar-stats.json'"
 for n in cmd maar; do
 	check "$n stats: transitions last, every entry above zero" "jq -e '(keys_unsorted | last) == \"transitions\" and ([.transitions[][]] | all(. > 0))' '$OUT/$n-stats.json'"
