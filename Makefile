@@ -41,7 +41,7 @@ EMU_OBJ  := $(EMU_SRC:%.c=$(BUILD)/%.o)
 	scale-test soak-test bench-scale bench-dp
 all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(BUILD)/dmm-emu $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
 	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool $(BUILD)/dp-install) $(BUILD)/lab-traffic $(BUILD)/udp-blast \
-	$(BUILD)/dmm-netconfd
+	$(BUILD)/dmm-netconfd $(BUILD)/mcast-traffic
 
 $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(@D)
@@ -260,6 +260,11 @@ $(BUILD)/lab-traffic: tools/lab-traffic.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
 
+# A numbered multicast group stream and its receiver (tests/lab/mcast.sh).
+$(BUILD)/mcast-traffic: tools/mcast-traffic.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
+
 $(BUILD)/udp-blast: tools/udp-blast.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
@@ -320,6 +325,7 @@ emu-test: $(BUILD)/dmm-emu
 	@tests/emu/run.sh $(BUILD)/dmm-emu
 	@tests/emu/fho.sh $(BUILD)/dmm-emu
 	@tests/emu/mcast.sh $(BUILD)/dmm-emu
+	@tests/emu/gap2.sh $(BUILD)/dmm-emu
 	@tests/emu/svg.sh $(BUILD)/dmm-emu
 
 # The build dependencies first (installed as root, else named): a fresh

@@ -506,6 +506,21 @@ const struct dmmd_sa_cfg *dmmd_config_sa(const struct dmmd_config *cfg, const st
 	return NULL;
 }
 
+/* RFC 6463 runtime LMA assignment of an LMA ("redirect": {"load": bindings, "to": r2LMA address}). */
+static int parse_redirect(struct ctx *c, json_t *parent, struct dmm_lma_cfg *l)
+{
+	json_t *o = json_object_get(parent, "redirect");
+	size_t n;
+
+	if (!o)
+		return 0;
+	n = push(c, "redirect");
+	if (get_u32(c, o, "load", &l->redirect_load) < 0 || get_addr(c, o, "to", &l->redirect_to) < 0)
+		return -1;
+	pop(c, n);
+	return 0;
+}
+
 /* The pools (1 to 4, each shorter than prefix-length by at most 24 bits: the model) and prefix-length. */
 static int parse_pools(struct ctx *c, json_t *o, struct dmm_prefix *pool, uint8_t *npool, uint8_t *plen)
 {
@@ -557,6 +572,7 @@ static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_bool(c, o, "revoke-on-handoff", &l->revoke_on_handoff) < 0 ||
 	    get_u32(c, o, "bri-max-retries", &bri_retries) < 0 ||
 	    get_bool(c, o, "domain-wide-lma-upa-support", &l->domain_wide_lma_upa_support) < 0 ||
+	    get_bool(c, o, "localized-routing", &l->localized_routing) < 0 || parse_redirect(c, o, l) < 0 ||
 	    parse_pools(c, o, l->pool, &l->npool, &l->hnp_len) < 0)
 		return -1;
 	l->bri_max_retries = (uint8_t)bri_retries; /* uint8 0..10 in the model */
@@ -632,6 +648,19 @@ static int parse_fho(struct ctx *c, json_t *o, struct dmm_mag_fho_cfg *f)
 	return 0;
 }
 
+/* RFC 6705 localized routing of a MAG ("localized-routing"): enabled, lifetime (s), lra-wait (ms), lri-retries. */
+static int parse_lr(struct ctx *c, json_t *o, struct dmm_mag_lr_cfg *l)
+{
+	uint32_t life = l->lifetime_s, retries = l->retries;
+
+	if (get_bool(c, o, "enabled", &l->enabled) < 0 || get_u32(c, o, "lifetime", &life) < 0 ||
+	    get_ms(c, o, "lra-wait", &l->lra_wait) < 0 || get_u32(c, o, "lri-retries", &retries) < 0)
+		return -1;
+	l->lifetime_s = (uint16_t)life; /* uint16 in the model */
+	l->retries = (uint8_t)retries;	/* uint8 0..10 in the model */
+	return 0;
+}
+
 /* The model: max-bindack-timeout >= initial-bindack-timeout (a must on mag). */
 static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
@@ -642,6 +671,7 @@ static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	if (get_addr(c, o, "lma", &m->default_lma) < 0 || get_u32(c, o, "lifetime", &m->lifetime_s) < 0 ||
 	    get_u32(c, o, "max-mobile-nodes", &m->max_mns) < 0 ||
 	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 ||
+	    get_bool(c, o, "redirect", &m->redirect) < 0 ||
 	    get_ms(c, o, "initial-bindack-timeout", &m->initial_bindack_timeout) < 0 ||
 	    get_ms(c, o, "max-bindack-timeout", &m->max_bindack_timeout) < 0 ||
 	    get_u32(c, o, "max-retransmissions", &retx) < 0 || parse_access(c, o, cfg) < 0)
@@ -651,6 +681,13 @@ static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 		size_t n = push(c, "fast-handover");
 
 		if (parse_fho(c, fho, &m->fho) < 0)
+			return -1;
+		pop(c, n);
+	}
+	if (json_object_get(o, "localized-routing")) {
+		size_t n = push(c, "localized-routing");
+
+		if (parse_lr(c, json_object_get(o, "localized-routing"), &m->lr) < 0)
 			return -1;
 		pop(c, n);
 	}
@@ -1143,6 +1180,8 @@ int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_conf
 		  !dmm_addr_eq(&old->access_lla, &new->access_lla) ||
 		  memcmp(old->access_mac, new->access_mac, 6) != 0 || old->mag.max_mns != new->mag.max_mns))
 		what = "access interfaces, addresses or capacity";
+	else if (memcmp(&old->mcast, &new->mcast, sizeof(old->mcast)) != 0) /* both from defaults(): zeroed */
+		what = "multicast";
 	if (what) {
 		snprintf(err, errlen, "dmm:node: changing %s needs a restart", what);
 		return -1;

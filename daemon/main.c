@@ -292,6 +292,25 @@ static void env_anchored(void *ctx, const struct dmm_prefix *p, bool up, bool ta
 	dmmd_anchored_event(d->anchored, p, up, taken_over);
 }
 
+/* docs/dmm-protocol.md §11.1: the usage an anchored prefix hands over on relocation, and takes over. */
+static int env_usage_get(void *ctx, struct dmm_handle owner, const struct dmm_prefix *p,
+			 const struct dmm_addr *to, struct dmm_usage *u)
+{
+	struct dmmd *d = ctx;
+
+	(void)p;
+	return dmmd_obs_usage_get(d->obs, owner, to, u);
+}
+
+static void env_usage_continue(void *ctx, struct dmm_handle owner, const struct dmm_prefix *p,
+			       const struct dmm_usage *u)
+{
+	struct dmmd *d = ctx;
+
+	(void)p;
+	dmmd_obs_usage_continue(d->obs, owner, u);
+}
+
 /* Build a policy store from cfg. NULL on error (message in err). */
 static struct dmm_policy *policy_build(const struct dmmd_config *cfg, const struct dmm_alloc *a, char *err,
 				       size_t errlen)
@@ -825,6 +844,10 @@ static int start_role(struct dmmd *d)
 			return -1;
 		}
 		d->env.anchored = env_anchored;
+	}
+	if (d->cfg.role == DMMD_ROLE_MAAR) { /* §11.1: usage records stay whole across relocations */
+		d->env.usage_get = env_usage_get;
+		d->env.usage_continue = env_usage_continue;
 	}
 	d->ro = roles[d->cfg.role].ops;
 	d->role = d->ro->create(&d->env, role_cfg(&d->cfg, d->policy), dmm_io_now());

@@ -226,19 +226,6 @@ static void tree(struct emu *e, struct emu_mcast *m, struct mc_load *l, uint32_t
 	}
 }
 
-/* The mobility anchor of m: the anchor of its oldest prefix, or NONE. */
-static uint32_t mn_anchor(const struct emu *e, const struct emu_mn *mn)
-{
-	const struct emu_mn_pfx *best = NULL;
-
-	for (unsigned k = 0; k < mn->npfx; k++)
-		if (mn->pfx[k].anchor != NONE && (!best || mn->pfx[k].added < best->added))
-			best = &mn->pfx[k];
-	if (!best || e->nodes[best->anchor].dead)
-		return NONE;
-	return best->anchor;
-}
-
 static void reset(struct emu *e, struct mc_load *l)
 {
 	memset(l->dir, 0, sizeof(*l->dir) * 2 * e->nlinks);
@@ -360,8 +347,8 @@ static void sample(struct emu *e, struct emu_mcast *m)
 	memset(m->mark, 0, (size_t)n * n);
 	for (uint32_t i = 0; i < e->nmns; i++) {
 		const struct emu_mn *mn = &e->mns[i];
-		uint32_t a =
-			mn->mag >= 0 && mn->registered && !e->nodes[mn->mag].dead ? mn_anchor(e, mn) : NONE;
+		uint32_t a = mn->mag >= 0 && mn->registered && !e->nodes[mn->mag].dead ? emu_mn_anchor(e, mn)
+										       : NONE;
 
 		m->anchor_of[i] = a;
 		if (a == NONE)

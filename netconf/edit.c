@@ -176,6 +176,23 @@ static int apply_siblings(struct lyd_node *tparent, struct lyd_node **tfirst, co
 	return 0;
 }
 
+bool ncd_edit_opaque_ok(const struct lyd_node *edit)
+{
+	for (const struct lyd_node *top = edit; top; top = top->next) {
+		const struct lyd_node *n;
+
+		LYD_TREE_DFS_BEGIN(top, n)
+		{
+			enum op op = op_of(n, OP_MERGE);
+
+			if (!n->schema && op != OP_DELETE && op != OP_REMOVE)
+				return false;
+			LYD_TREE_DFS_END(top, n);
+		}
+	}
+	return true;
+}
+
 int ncd_edit(struct lyd_node **running, const struct lyd_node *edit, const char *defop, NC_ERR *tag,
 	     char *path, size_t pathlen, char *msg, size_t msglen)
 {

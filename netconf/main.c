@@ -106,7 +106,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 /*
  * The context: ietf-netconf (RFC 6241, writable-running), its monitoring
- * module (get-schema), notifications (RFC 5277) and dmm.
+ * module (get-schema), notifications and nc-notifications (RFC 5277) and
+ * dmm.
  */
 static int build_ctx(const struct opts *o)
 {
@@ -123,6 +124,7 @@ static int build_ctx(const struct opts *o)
 	if (!ly_ctx_load_module(ncd.ctx, "ietf-netconf", NULL, nc_features) ||
 	    !ly_ctx_load_module(ncd.ctx, "ietf-netconf-monitoring", NULL, NULL) ||
 	    !ly_ctx_load_module(ncd.ctx, "notifications", NULL, NULL) ||
+	    !ly_ctx_load_module(ncd.ctx, "nc-notifications", NULL, NULL) ||
 	    !(ncd.dmm = ly_ctx_load_module(ncd.ctx, "dmm", NULL, NULL))) {
 		fprintf(stderr,
 			"dmm-netconfd: cannot load the YANG modules (dmm from %s, NETCONF's under %s)\n",
@@ -189,6 +191,10 @@ static int setup_ssh(const struct opts *o)
 		fprintf(stderr, "dmm-netconfd: %s: no usable public key\n", o->authkeys);
 		return -1;
 	}
+	/* RFC 5277 §3.1 and §6: libnetconf2 2.0 leaves these two to the server. */
+	if (nc_server_set_capability("urn:ietf:params:netconf:capability:notification:1.0") != 0 ||
+	    nc_server_set_capability("urn:ietf:params:netconf:capability:interleave:1.0") != 0)
+		return -1;
 	nc_set_global_rpc_clb(ncd_rpc);
 	return 0;
 }

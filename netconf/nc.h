@@ -65,6 +65,9 @@ struct lyd_node *ncd_state(const char **err);
 int ncd_edit(struct lyd_node **running, const struct lyd_node *edit, const char *defop, NC_ERR *tag,
 	     char *path, size_t pathlen, char *msg, size_t msglen);
 
+/* Whether the opaque nodes of edit (values the model refuses) are all deleted or removed. */
+bool ncd_edit_opaque_ok(const struct lyd_node *edit);
+
 /* rpc.c: the callback for every RPC, and the event stream's reader. */
 struct nc_server_reply *ncd_rpc(struct lyd_node *rpc, struct nc_session *session);
 void ncd_events_read(void);

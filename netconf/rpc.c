@@ -34,14 +34,23 @@ static struct nc_server_reply *err_reply(NC_ERR tag, const char *path, const cha
 	return nc_server_reply_err(e);
 }
 
-/* libyang's last error as an rpc-error with its path. */
+/*
+ * libyang's last error as an rpc-error with its path. A parser's error
+ * has its path inside a sentence (Data location "/dmm:node/...", line
+ * number 3.): the quoted part is the path.
+ */
 static struct nc_server_reply *ly_reply(NC_ERR tag, const char *what)
 {
 	const struct ly_err_item *le = ly_err_last(ncd.ctx);
-	char msg[1024];
+	const char *p = le && le->path ? le->path : "/dmm:node", *q = strchr(p, '"');
+	char msg[2600], path[1024];
 
-	snprintf(msg, sizeof(msg), "%s: %s", what, le && le->msg ? le->msg : "invalid");
-	return err_reply(tag, le && le->path ? le->path : "/dmm:node", msg);
+	if (q && strchr(q + 1, '"'))
+		snprintf(path, sizeof(path), "%.*s", (int)(strchr(q + 1, '"') - q - 1), q + 1);
+	else
+		snprintf(path, sizeof(path), "%s", p);
+	snprintf(msg, sizeof(msg), "%s: %s: %s", what, path, le && le->msg ? le->msg : "invalid");
+	return err_reply(tag, path, msg);
 }
 
 /* The config file dmmd runs from, as dmmd's "show node" says. */
@@ -50,12 +59,14 @@ static int config_path(char *out, size_t len, const char **err)
 	json_t *j = ncd_ctl(ncd.ctl_path, "show node", err);
 	const char *p = j ? json_string_value(json_object_get(j, "config")) : NULL;
 
-	if (p && *p)
+	int rc = p && *p ? 0 : -1;
+
+	if (rc == 0)
 		snprintf(out, len, "%s", p);
 	else if (j)
 		*err = "dmmd does not name its config file";
 	json_decref(j);
-	return p && *p ? 0 : -1;
+	return rc;
 }
 
 /* The running config as a validated tree (NULL tree: an empty file); -1 with a reply on error. */
@@ -222,7 +233,10 @@ static struct nc_server_reply *edit_content(struct lyd_node *rpc, struct lyd_nod
 
 		/* A leaf to delete may come without a value: parse again, opaque nodes allowed. */
 		if (lyd_parse_data_mem(ncd.ctx, xml, LYD_XML, LYD_PARSE_ONLY | LYD_PARSE_OPAQ, 0, edit) !=
-		    LY_SUCCESS) {
+			    LY_SUCCESS ||
+		    !ncd_edit_opaque_ok(*edit)) {
+			lyd_free_all(*edit);
+			*edit = NULL;
 			free(xml);
 			return r;
 		}

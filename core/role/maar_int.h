@@ -14,7 +14,8 @@
  *   maar_state.c   log names, sending, intents, MN events, and the
  *                  anchored entries (struct maar_ax) with their set_state
  *   maar_timers.c  GRACE, IDLE and ANCHOR_EXPIRE (their rules at its top)
- *   maar_sess.c    per-prefix policy and the session judgement (GAP2-1)
+ *   maar_sess.c    the session judgement and nomadic prefixes (GAP2-1)
+ *   maar_policy.c  below maar_state.c: the per-prefix policy
  *   bul_client.c   below all: attempts, retransmission, refresh, expiry,
  *                  the serving entries' set_state and timers
  *
@@ -144,6 +145,14 @@ void maar_timers_anchor_granted(struct dmm_maar *m, const struct dmm_bcache_entr
 /* a is delivered here (its MN's serving entry decides) or goes: no ANCHOR_EXPIRE. */
 void maar_timers_anchor_held(struct dmm_maar *m, const struct dmm_bcache_entry *a);
 
+/* maar_policy.c */
+/*
+ * The mode anchored prefix p gets instead of mode: a nomadic prefix is
+ * held (AM_BUFFER) rather than tunnelled, until the release its S-MAAR
+ * sends at once; anything else gets mode.
+ */
+uint8_t maar_sess_anchor_mode(const struct dmm_maar *m, const struct dmm_prefix *p, uint8_t mode);
+
 /* maar_sess.c */
 /*
  * Whether old prefix sp may be released idle, and from when it counts as
@@ -234,6 +243,22 @@ void maar_reloc_policy(struct dmm_maar *m, struct dmm_bul_entry *e, struct maar_
 /* a is handed over to to: tunnelled there until dmm_maar_routed() sees the network route it there. */
 void maar_reloc_moving(struct dmm_maar *m, struct dmm_bcache_entry *a, const struct dmm_addr *to,
 		       dmm_time_t now);
+
+/*
+ * §11.1: the usage so far of a, handed over to to (env.usage_get), into u;
+ * false when there is none to hand over.
+ */
+bool maar_reloc_usage(struct dmm_maar *m, struct dmm_bcache_entry *a, const struct dmm_addr *to,
+		      struct dmm_usage *u);
+/* §11.1: a, taken over, continues the old anchor's usage in Anchor Usage option o (env.usage_continue). */
+void maar_reloc_continue(struct dmm_maar *m, struct dmm_bcache_entry *a, const struct dmm_mh_opt *o);
+
+/*
+ * §11: the CMD releases prefix p of MN id, which has no entry here: a
+ * prefix of our pool handed over to another anchor has ended there, and
+ * goes back to the pool.
+ */
+void maar_reloc_returned(struct dmm_maar *m, const struct dmm_mnid *id, const struct dmm_prefix *p);
 
 /* maar_pba.c */
 void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,

@@ -18,29 +18,16 @@
  *             the CMD's PBA) never tunnels it; it releases it at once
  *             (the release PBU of docs/dmm-protocol.md §5, so the CMD
  *             releases it at its anchor too) and advertises it once with
- *             valid lifetime 0.
+ *             valid lifetime 0. Its anchor, told by the CMD to tunnel it
+ *             to the new S-MAAR meanwhile, holds its packets instead
+ *             (maar_sess_anchor_mode()); the release drops them.
  *
- * Calls maar_serving.c and maar_state.c only.
+ * Calls maar_serving.c, maar_state.c and maar_policy.c only.
  */
 #include <string.h>
 
 #include "dmm/err.h"
 #include "maar_int.h"
-
-enum dmm_prefix_kind dmm_prefix_kind_of(const struct dmm_prefix_policy *pol, unsigned n,
-					const struct dmm_prefix *p)
-{
-	int best = -1;
-
-	for (unsigned i = 0; pol && i < n; i++) {
-		const struct dmm_prefix *r = &pol[i].range;
-
-		if (r->len <= p->len && dmm_prefix_contains(r, &p->addr) &&
-		    (best < 0 || r->len > pol[best].range.len))
-			best = (int)i;
-	}
-	return best < 0 ? DMM_PREFIX_SESSIONS : (enum dmm_prefix_kind)pol[best].kind;
-}
 
 static enum dmm_prefix_kind kind(const struct dmm_maar *m, const struct dmm_prefix *p)
 {

@@ -6,10 +6,12 @@
 Usage: netconf.py HOST PORT KEY HOSTKEY_B64 STEP [ARG...]
   config                 get-config: print {"role", "max-lifetime", "pools"}
   bindings               get: print the state's bindings as a JSON list
-  set-max-lifetime N     edit-config (merge) of /dmm:node/lma/max-lifetime
-  bad-max-lifetime N     edit-config that must be refused: print the rpc-error
-  listen SECS FILE       create-subscription, write each notification to FILE
-                         as one JSON line, for SECS seconds
+  state                  get: print {"children": the state's children, "role": ...}
+  set-lma XML            edit-config (merge) of XML inside /dmm:node/lma
+  bad-lma XML            the same edit, which must be refused: print the rpc-error
+  listen SECS FILE       create-subscription, write {"subscribed": true} and then
+                         each notification to FILE as one JSON line, for SECS
+                         seconds or until a binding-handed-off
 Prints one JSON document; exits 1 when the server's answer is wrong.
 """
 import json
@@ -44,19 +46,37 @@ def bindings(m):
     root = etree.fromstring(m.get().data_xml.encode())
     out = []
     for b in root.findall("d:state/d:bindings", NS):
-        out.append({etree.QName(c).localname: c.text for c in b})
+        row = {}
+        for c in b:
+            k = etree.QName(c).localname
+            if k == "prefixes":
+                row.setdefault(k, []).append(c.text)
+            else:
+                row[k] = c.text
+        out.append(row)
     return out
 
 
-def edit(m, n):
+def state(m):
+    root = etree.fromstring(m.get().data_xml.encode())
+    st = root.find("d:state", NS)
+    return {
+        "children": sorted({etree.QName(c).localname for c in st}),
+        "role": st.findtext("d:node/d:role", namespaces=NS),
+        "peers-up": len([p for p in st.findall("d:peers", NS) if p.findtext("d:state", namespaces=NS) == "up"]),
+        "pbu-received": st.findtext("d:stats/d:rx/d:BU", namespaces=NS),
+    }
+
+
+def edit(m, xml):
     cfg = (f'<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">'
-           f'<node xmlns="{DMM}"><lma><max-lifetime>{n}</max-lifetime></lma></node></config>')
+           f'<node xmlns="{DMM}"><lma>{xml}</lma></node></config>')
     return m.edit_config(target="running", config=cfg, default_operation="merge")
 
 
-def bad(m, n):
+def bad(m, xml):
     try:
-        edit(m, n)
+        edit(m, xml)
     except RPCError as e:
         return {"refused": True, "tag": e.tag, "path": (e.path or "").strip(), "message": e.message}
     return {"refused": False}
@@ -66,7 +86,9 @@ def listen(m, secs, path):
     m.create_subscription()
     end = time.time() + float(secs)
     with open(path, "w", buffering=1) as f:
-        while time.time() < end:
+        f.write(json.dumps({"subscribed": True}) + "\n")
+        seen = False
+        while time.time() < end and not seen:
             n = m.take_notification(block=True, timeout=0.5)
             if n is None:
                 continue
@@ -83,6 +105,7 @@ def listen(m, secs, path):
                     else:
                         rec[k] = c.text
                 f.write(json.dumps(rec) + "\n")
+                seen = seen or q.localname == "binding-handed-off"
     return {"listened": float(secs)}
 
 
@@ -94,10 +117,12 @@ def main():
             out = config(m)
         elif step == "bindings":
             out = bindings(m)
-        elif step == "set-max-lifetime":
+        elif step == "state":
+            out = state(m)
+        elif step == "set-lma":
             reply = edit(m, args[0])
             out = {"ok": reply.ok}
-        elif step == "bad-max-lifetime":
+        elif step == "bad-lma":
             out = bad(m, args[0])
         elif step == "listen":
             out = listen(m, args[0], args[1])
