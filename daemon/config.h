@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * dmmd configuration: the JSON encoding (RFC 7951 style names) of the
- * dmm YANG model's config subtree. Loading validates everything before
- * anything is applied; an error names the JSON path and the reason.
+ * dmmd configuration: the RFC 7951 JSON encoding of the dmm YANG model's
+ * config subtree. Loading validates everything against yang/dmm.yang
+ * through libyang (yangcfg.h), then the rules YANG cannot state, before
+ * anything is applied; an error names the data path and the reason.
  */
 #ifndef DMMD_CONFIG_H
 #define DMMD_CONFIG_H
@@ -147,8 +148,9 @@ struct dmmd_config {
 
 /*
  * Parse and validate the config file at path into *cfg (which the caller
- * frees with dmmd_config_free). On error returns -1 and writes "path:
- * reason" into err; *cfg is then untouched.
+ * frees with dmmd_config_free). On error returns -1 and writes "<data
+ * path>: reason" (e.g. "/dmm:node/lma/max-lifetime: ...") into err; *cfg
+ * is then untouched.
  */
 int dmmd_config_load(const char *path, struct dmmd_config *cfg, char *err, size_t errlen);
 

@@ -7,8 +7,10 @@
 #   - each ```json block of docs/*.md and README.md holding "dmm:node";
 #   - the lab's, as lab/pmip-fig4.sh (lab_config) and lab/dmm.sh
 #     (dmm_config) write them for the kernel and user data planes and both
-#     CMD modes, with their
-#     security associations (key files made here, as the lab makes them);
+#     CMD modes, with their security associations (key files made here,
+#     as the lab makes them), and each of them changed by the LAB_CFG_JQ
+#     filter of every lab script that sets one (the lab's dmmd_start
+#     applies it);
 #   - each here-document of the scripts in tests/, lab/ and bench/ that is
 #     a whole config ({"dmm:node": ...}), its shell variables given the
 #     values below (addresses of the scripts' own topologies, paths in a
@@ -54,16 +56,17 @@ for f in "$W"/cfg/*.json; do
 	check "$f" "${b%-*}.md, the json block at line ${b##*-}"
 done
 
-# 2. The lab's configs, written by the lab's own functions.
-lab_configs() { # SCRIPT FUNCTION ARGS-AFTER-NODE-AND-DP: every daemon's config into $W/lab
-	local script=$1 fn=$2 dp
+# 2. The lab's configs, written by the lab's own functions, into $W/lab/SCRIPT-NAME/DP/.
+lab_configs() { # SCRIPT FUNCTION [ARGS AFTER NODE AND DP]
+	local script=$1 fn=$2 dp d
 	shift 2
 	for dp in kernel user; do # bpf differs from kernel in the dataplane name only
+		d=$W/lab/$(basename "$script" .sh)${1:+-$1}/$dp
+		mkdir -p "$d"
 		(
 			# shellcheck disable=SC1090
 			. "$ROOT/$script" || exit 1
-			LAB_TMP=$W/lab/$dp
-			mkdir -p "$LAB_TMP"
+			LAB_TMP=$d
 			if [[ $fn == lab_config ]]; then
 				lab_associations || exit 1
 			else
@@ -76,15 +79,46 @@ lab_configs() { # SCRIPT FUNCTION ARGS-AFTER-NODE-AND-DP: every daemon's config 
 			echo "corpus: FAIL $script: $fn did not write the configs"
 			return 1
 		}
-		for f in "$W/lab/$dp"/*.json; do
+		for f in "$d"/*.json; do
 			check "$f" "$script $fn $(basename "$f" .json) $dp $*"
 		done
-		rm -rf "$W/lab"
 	done
 }
 lab_configs lab/pmip-fig4.sh lab_config || fail=$((fail + 1))
 lab_configs lab/dmm.sh dmm_config proxy || fail=$((fail + 1))
 lab_configs lab/dmm.sh dmm_config relay || fail=$((fail + 1))
+
+# 2b. The labs that change those configs with LAB_CFG_JQ (lab/lib.sh's
+# dmmd_start applies it to every node): each filter on the configs of the
+# lab it sources, its shell variables given the values below.
+export DOMAIN=dmm.example.org QI=125000 QRI=10000 LLQI=1000
+for sh in $(grep -rl '^[[:space:]]*LAB_CFG_JQ=' --include='*.sh' tests lab | grep -v '^lab/lib.sh$' | sort); do
+	case $(grep -o 'lab/dmm\.sh\|lab/pmip-fig4\.sh' "$sh" | head -n1) in
+	lab/dmm.sh) base=$W/lab/dmm-proxy ;;
+	*) base=$W/lab/pmip-fig4 ;;
+	esac
+	# The assignment: from LAB_CFG_JQ= on, as many lines as make a whole shell word.
+	start=$(grep -n '^[[:space:]]*LAB_CFG_JQ=' "$sh" | head -n1 | cut -d: -f1)
+	text=
+	for ((k = start; k < start + 20; k++)); do
+		text+=$(sed -n "${k}p" "$sh")$'\n'
+		bash -n <<<"$text" 2>/dev/null && break
+	done
+	if ! filter=$(eval "$text" && printf '%s' "$LAB_CFG_JQ") 2>"$W/jqerr" || [ -z "$filter" ]; then
+		fail=$((fail + 1))
+		echo "corpus: FAIL $sh:$start: LAB_CFG_JQ does not expand: $(head -n1 "$W/jqerr")"
+		continue
+	fi
+	for f in "$base"/*/*.json; do
+		if ! jq "$filter" "$f" >"$f.jq" 2>"$W/jqerr"; then
+			fail=$((fail + 1))
+			echo "corpus: FAIL $sh:$start: jq: $(head -n1 "$W/jqerr")"
+			continue
+		fi
+		check "$f.jq" "$sh's LAB_CFG_JQ on $(basename "$f" .json) ($(basename "$(dirname "$f")"))"
+		rm -f "$f.jq"
+	done
+done
 
 # 3. Whole configs in here-documents. The values of their variables:
 export T=$W/t OUT=$W/t TMP=$W/t SC_T=$W/t LAB_TMP=$W/t
@@ -143,5 +177,5 @@ if [ $((pass + fail)) -eq 0 ]; then
 	echo "corpus: FAIL no config found"
 	exit 1
 fi
-echo "corpus: $pass configs of docs/, lab/ and tests/ accepted by dmmd, $fail failed"
+echo "corpus: $pass configs of docs/, lab/, tests/ and bench/ accepted by dmmd, $fail failed"
 [ "$fail" -eq 0 ]
