@@ -77,11 +77,17 @@ exchange() {
 	[[ $src -eq 0 && $? -eq 0 ]] && jq -e ".ok and .bytes == $bytes" "$LAB_TMP/sink-$port.json"
 }
 
+cap_start CAPS ir lma2 "$LAB_TMP/lma2-mh.pcap" ip6 proto 135
 handover mn2 mag3 mag1 || exit 1
 check "MN2 moved to MAG1 and registered there (still at LMA2)" wait_registered mn2 30
 check "MAG1: LRI to both LMAs, both LRAs status 0, one pair localized" wait_lr mag1 1 1
 check "LMA1 and LMA2 each accepted one LRI" \
 	eval '[[ $(mag_stat lma1 lr-accepted) -ge 1 && $(mag_stat lma2 lr-accepted) -ge 1 ]]'
+sleep 1.2
+cap_stop "$CAPS"
+check "tshark: MAG1 sends LMA2 an LRI (MH 17), LMA2's LRA (MH 18) says status 0" \
+	eval "tshark -r $LAB_TMP/lma2-mh.pcap -Y 'mip6.mhtype == 17 && ipv6.src == ${ADDR[mag1]}' 2>/dev/null | grep -q . &&
+		tshark -r $LAB_TMP/lma2-mh.pcap -Y 'mip6.mhtype == 18 && mip6.lra.status == 0 && ipv6.dst == ${ADDR[mag1]}' 2>/dev/null | grep -q ."
 MN1=$(mn_addr mn1)
 MN2=$(mn_addr mn2)
 info "MN1 $MN1 (LMA1), MN2 $MN2 (LMA2), both on MAG1"

@@ -73,6 +73,8 @@ done
 for dp in ${LAB_LR:-kernel user}; do
 	run tests/lab/lr.sh "$dp"
 done
+# RFC 6463 runtime LMA assignment (tests/lab/redirect.sh).
+run tests/lab/redirect.sh
 run tests/lab/auth-attack.sh
 run tests/lab/auth-rollover.sh
 run tests/lab/prom.sh
