@@ -39,7 +39,8 @@ static bool grants(const struct dmm_mh_msg *m)
 	return m->u.ba.lifetime && h && h->u.hnp.len;
 }
 
-bool mag_redirect_pba(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct dmm_mh_msg *m, dmm_time_t now)
+bool mag_redirect_pba(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct dmm_mh_msg *m,
+		      dmm_time_t now)
 {
 	struct mag_bx *x = mag_bx(mag, e);
 	char as[DMM_ADDR_STRLEN], bs[DMM_ADDR_STRLEN];
@@ -50,7 +51,8 @@ bool mag_redirect_pba(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct
 	x->redir_cap = false;
 	x->redirected = true;
 	mag->ctr.redirected++;
-	dmm_logf(mag->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "mag: %s: redirected from LMA %s to %s (RFC 6463)",
+	dmm_logf(mag->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
+		 "mag: %s: redirected from LMA %s to %s (RFC 6463)",
 		 dmm_mnid_str(&e->mnid, (char[DMM_MNID_STRLEN]){0}), dmm_addr_str(&e->lmaa, as),
 		 dmm_addr_str(&r2, bs));
 	if (grants(m)) {
