@@ -22,11 +22,11 @@ cd "$(dirname "$0")/../.." || exit 1
 
 DP=${1:-kernel}
 NAME="redirect-$DP"
+# shellcheck disable=SC2034 # read by dmmd_start (lab/lib.sh)
 LAB_CFG_JQ='if ."dmm:node".role == "mag" then ."dmm:node".mag.redirect = true
 		| ."dmm:node"."mobile-nodes" |= map(del(.lma))
 	elif ."dmm:node".name == "lma1" then ."dmm:node".lma.redirect = {"load": 1, "to": "2001:db8:a:2::2"}
 	else . end'
-export LAB_CFG_JQ
 
 if [[ $(id -u) -ne 0 ]]; then
 	echo "$NAME: needs root (network namespaces): run make check as root" >&2
@@ -49,7 +49,7 @@ up() {
 	for n in lma1 lma2; do
 		dmmd_start "$n" || return 1
 	done
-	cap_start CAP ir lma1 "$LAB_TMP/ir-lma1.pcap" ip6 proto 135 || return 1
+	cap_start CAP_PID ir lma1 "$LAB_TMP/ir-lma1.pcap" ip6 proto 135 || return 1
 	dmmd_start mag1 || return 1
 	wait_registered mn1 || return 1
 	for n in mag2 mag3; do
@@ -78,7 +78,7 @@ check "dmmctl: MAG3's entry for MN2 names LMA2" \
 check "LMA1 counted one redirect" eval "ctl lma1 show stats | jq -e '[.. | objects | select(has(\"redirected\")) | .redirected][0] == 1'"
 check "ping MN2 -> CN2 through LMA2" lab_exec mn2 ping -6 -c 3 -i 0.2 -w 10 "${ADDR[cn2]}"
 sleep 1.2
-cap_stop "$CAP"
+cap_stop "$CAP_PID"
 PCAP=$LAB_TMP/ir-lma1.pcap
 check "tshark: PBUs from MAG1 and MAG3 carry Redirect-Capability (option 46)" \
 	eval "tshark -r $PCAP -Y 'mip6.mhtype == 5 && mip6.options.recap' -T fields -e ipv6.src 2>/dev/null | sort -u | tee /dev/stderr | grep -c . | grep -qx 2"
