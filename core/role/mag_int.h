@@ -152,7 +152,15 @@ static inline void mag_fho_dst(const struct dmm_mag *mag, const struct dmm_bul_e
 {
 	const struct mag_fho *f = &mag->bx[e->handle.idx].fho;
 
-	if (f->state == FHO_P_FORWARD && f->gone) {
+	/*
+	 * RFC 5949 §4.1 Figure 2: the forwarding of step f starts with the
+	 * HAck, before the MN is told to move (step g), not when its leaving
+	 * is seen: a link that goes down drops what is on its way onto it
+	 * (the kernel's queue of a closing device), so waiting for the
+	 * detach would lose those packets. The NMAG buffers them until the MN
+	 * is there.
+	 */
+	if (f->state == FHO_P_FORWARD) {
 		in->action = DMM_FM_ENCAP;
 		in->link = 0;
 		in->local = mag->cfg.addr;

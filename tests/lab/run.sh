@@ -75,6 +75,10 @@ for dp in ${LAB_LR:-kernel user}; do
 done
 # RFC 6463 runtime LMA assignment (tests/lab/redirect.sh).
 run tests/lab/redirect.sh
+# Multicast without tunnel convergence (RFC 7429 REQ8): MLD proxies in direct mode.
+for dp in ${LAB_MCAST:-kernel user}; do
+	run tests/lab/mcast.sh "$dp"
+done
 run tests/lab/auth-attack.sh
 run tests/lab/auth-rollover.sh
 run tests/lab/prom.sh
