@@ -27,9 +27,9 @@ cd "$(dirname "$0")/../.." || exit 1
 
 DP=${1:-kernel}
 NAME="lr-$DP"
+# shellcheck disable=SC2034 # read by dmmd_start (lab/lib.sh)
 LAB_CFG_JQ='if ."dmm:node".role == "mag" then ."dmm:node".mag."localized-routing" = {"enabled": true, "lra-wait": 500}
 	elif ."dmm:node".role == "lma" then ."dmm:node".lma."localized-routing" = true else . end'
-export LAB_CFG_JQ
 
 if [[ $(id -u) -ne 0 ]]; then
 	echo "$NAME: needs root (network namespaces): run make check as root" >&2
@@ -77,11 +77,18 @@ exchange() {
 	[[ $src -eq 0 && $? -eq 0 ]] && jq -e ".ok and .bytes == $bytes" "$LAB_TMP/sink-$port.json"
 }
 
+cap_start CAPS ir lma2 "$LAB_TMP/lma2-mh.pcap" ip6 proto 135
 handover mn2 mag3 mag1 || exit 1
 check "MN2 moved to MAG1 and registered there (still at LMA2)" wait_registered mn2 30
 check "MAG1: LRI to both LMAs, both LRAs status 0, one pair localized" wait_lr mag1 1 1
+# shellcheck disable=SC2016 # expanded by eval, at check time
 check "LMA1 and LMA2 each accepted one LRI" \
 	eval '[[ $(mag_stat lma1 lr-accepted) -ge 1 && $(mag_stat lma2 lr-accepted) -ge 1 ]]'
+sleep 1.2
+cap_stop "$CAPS"
+check "tshark: MAG1 sends LMA2 an LRI (MH 17), LMA2's LRA (MH 18) says status 0" \
+	eval "tshark -r $LAB_TMP/lma2-mh.pcap -Y 'mip6.mhtype == 17 && ipv6.src == ${ADDR[mag1]}' 2>/dev/null | grep -q . &&
+		tshark -r $LAB_TMP/lma2-mh.pcap -Y 'mip6.mhtype == 18 && mip6.lra.status == 0 && ipv6.dst == ${ADDR[mag1]}' 2>/dev/null | grep -q ."
 MN1=$(mn_addr mn1)
 MN2=$(mn_addr mn2)
 info "MN1 $MN1 (LMA1), MN2 $MN2 (LMA2), both on MAG1"
@@ -120,6 +127,7 @@ handover mn1 mag2 mag1 && wait_registered mn1 30
 check "MN1 back at MAG1: localized again (lr-active 1, lr-started 2)" wait_lr mag1 1 2
 wait "$SRC"
 src_rc=$?
+# shellcheck disable=SC2153 # SINK is set by lab_bg
 wait "$SINK"
 sink_rc=$?
 sleep 1.2

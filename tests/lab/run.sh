@@ -73,6 +73,8 @@ done
 for dp in ${LAB_LR:-kernel user}; do
 	run tests/lab/lr.sh "$dp"
 done
+# RFC 6463 runtime LMA assignment (tests/lab/redirect.sh).
+run tests/lab/redirect.sh
 # Multicast without tunnel convergence (RFC 7429 REQ8): MLD proxies in direct mode.
 for dp in ${LAB_MCAST:-kernel user}; do
 	run tests/lab/mcast.sh "$dp"
