@@ -77,6 +77,12 @@ static int cmd_drain(int argc, char **argv)
 	return dmmctl_request(line, argc - 1, argv + 1);
 }
 
+/* "reload": the daemon reads its config file again (as SIGHUP); a refusal names the path and the reason. */
+static int cmd_reload(int argc, char **argv)
+{
+	return dmmctl_request("reload", argc, argv);
+}
+
 static const struct cmd cmds[] = {
 	{"decode", "--hex HEX | --pcap FILE",
 	 "decode Mobility Header messages given as hex (spaces and colons allowed)\n"
@@ -115,9 +121,14 @@ static const struct cmd cmds[] = {
 	 "CMD: relocate every prefix anchored at the MAAR NODE (an address) to\n"
 	 "its MN's serving MAAR, e.g. before maintenance",
 	 cmd_drain},
+	{"reload", "[-s SOCKET] [--json]",
+	 "read the config file again, as SIGHUP; a config that does not validate\n"
+	 "is refused with its path and reason, and the running config stays",
+	 cmd_reload},
 	{"events", "[-s SOCKET] [--json] [--replay N] [--count N]",
 	 "follow the event stream: bindings created, handed off, deleted; peers\n"
-	 "up and down; anchored prefixes released (--replay: the last N first)",
+	 "up and down; anchored prefixes released or relocated (--replay: the last N\n"
+	 "first)",
 	 dmmctl_events},
 	{"help", "", "show this text (the socket defaults to $DMMCTL_SOCKET)", cmd_help},
 };

@@ -62,6 +62,7 @@
 #include "dmm/nd.h"
 #include "../dataplane/nl.h"
 #include "dmmd.h"
+#include "pvd.h"
 
 struct dmmd_access;
 
@@ -337,9 +338,15 @@ static void send_ra(struct dmmd_access *a, struct acc_link *l, bool withdraw)
 		dmm_nd_ra_add_pio(&m.opts, &l->prefix[i], DMM_ND_PIO_L | DMM_ND_PIO_A,
 				  withdraw ? 0 : l->valid_s[i], withdraw ? 0 : l->preferred_s[i]);
 	dmm_addr_parse("ff02::1", &dst);
-	n = dmm_nd_encode(buf, sizeof(buf), &m, &c->access_lla, &dst);
-	if (n >= 0 && send_icmp(a, l, buf, (size_t)n, &dst))
-		a->ra_sent++;
+	/* RFC 8801 (GAP2-2): one RA per PvD, each prefix in its kind's PvD option (pvd.c). */
+	static struct dmm_nd_msg pv[DMMD_PVD_MAX_RA];
+	unsigned k = dmmd_pvd_split(c, &m, pv, DMMD_PVD_MAX_RA);
+
+	for (unsigned i = 0; i < (k ? k : 1); i++) {
+		n = dmm_nd_encode(buf, sizeof(buf), k ? &pv[i] : &m, &c->access_lla, &dst);
+		if (n >= 0 && send_icmp(a, l, buf, (size_t)n, &dst))
+			a->ra_sent++;
+	}
 }
 
 /* RFC 4443 §4.1: an Echo Request to all-nodes on l, which a host answers from its link-local address. */

@@ -23,6 +23,8 @@ enum dmmd_transport { DMMD_TRANSPORT_IP6, DMMD_TRANSPORT_UDP };
 #define DMMD_MAX_PEERS 64
 /* Longest NAI realm: "xx-xx-xx-xx-xx-xx@" (18 octets) plus the realm fit one MN-ID (255). */
 #define DMMD_REALM_MAX 237
+/* The longest PvD domain: "anchored." (9 octets in DNS wire form, 10 with the root) leaves 245. */
+#define DMMD_PVD_DOMAIN_MAX 244
 
 /* How a MAG or MAAR names a host it sees on an access link by its MAC. */
 enum dmmd_mnid_form {
@@ -72,6 +74,16 @@ struct dmmd_monitoring_cfg {
 	int usage_syslog;		      /* syslog facility (LOG_LOCAL0, ...), or -1: none */
 };
 
+/* dmm:node/multicast (daemon/mcast.c): the MLD proxy of a MAG or MAAR (RFC 6224 §4, RFC 4605). */
+enum dmmd_mcast_mode { DMMD_MCAST_OFF, DMMD_MCAST_DIRECT };
+
+struct dmmd_mcast_cfg {
+	enum dmmd_mcast_mode mode;	/* direct: subscribe natively on upstream (RFC 7429 REQ8) */
+	char upstream[DMM_DP_IFNAMSIZ]; /* the interface toward the multicast network */
+	uint32_t robustness;		/* RFC 3810 §9.1 */
+	dmm_time_t query_interval, response, last_listener; /* RFC 3810 §9.2, §9.3, §9.8 */
+};
+
 struct dmmd_config {
 	char name[64];
 	enum dmmd_role role;
@@ -107,6 +119,8 @@ struct dmmd_config {
 	/* MAG and MAAR: the MN-ID built from a host's MAC. */
 	enum dmmd_mnid_form mnid_form;
 	char nai_realm[DMMD_REALM_MAX + 1];
+	/* RFC 8801: prefixes advertised in PvD options "anchored.<it>" and "local.<it>" ("": none; pvd.c). */
+	char pvd_domain[DMMD_PVD_DOMAIN_MAX + 1];
 	/*
 	 * RFC 5847 §3.2: the Restart Counter persists in state_file. The
 	 * configured restart-counter is the value before the first start
@@ -128,6 +142,7 @@ struct dmmd_config {
 	 */
 	uint32_t anchored_table, routed_table;
 	struct dmmd_monitoring_cfg mon;
+	struct dmmd_mcast_cfg mcast;
 };
 
 /*

@@ -260,6 +260,8 @@ static int sync_kernel(struct dmm_dp *dp, const struct dmm_intent *c, uint32_t i
 	if (needs_rule(c))
 		return dpu_sync_src_rule(dp, &c->prefix, s->ifname, s->ifindex,
 					 adding ? DPU_RULE_ADD : DPU_RULE_DEL);
+	if (c->action == DMM_FM_LOCAL)
+		return dpu_rt_local_rule(dp, adding, &c->prefix, s->ifname);
 	return 0;
 }
 
@@ -279,8 +281,11 @@ static void release_buffered(struct dmm_dp *dp, const struct dmm_intent *c)
 static int check_intent(const struct dmm_dp *dp, const struct dmm_intent *in, char ifname[DMM_DP_IFNAMSIZ],
 			int *ifindex)
 {
-	if (in->match > DMM_FM_SRC || in->action > DMM_FM_DROP || in->prefix.len > 128)
+	if (in->match > DMM_FM_SRC || in->action > DMM_FM_LOCAL || in->prefix.len > 128)
 		return -EINVAL;
+	if (in->action == DMM_FM_LOCAL) /* RFC 6705: a rule per (destination, access link) */
+		return in->match == DMM_FM_DST && in->link ? dpu_link_resolve(dp, in->link, ifname, ifindex)
+							   : -EINVAL;
 	if ((in->action == DMM_FM_ENCAP || in->action == DMM_FM_DECAP) && dmm_addr_is_zero(&in->peer))
 		return -EINVAL;
 	if (in->action == DMM_FM_DELIVER && in->match != DMM_FM_DST)
@@ -382,6 +387,9 @@ static int sync_replaced(struct dmm_dp *dp, uint32_t i, const struct dmm_intent 
 		return dpu_sync_dst_route(dp, &was->prefix);
 	if (needs_rule(was) && !(needs_rule(&s->in) && same_prefix && s->ifindex == wasindex))
 		return dpu_sync_src_rule(dp, &was->prefix, wasname, wasindex, DPU_RULE_DEL);
+	if (was->action == DMM_FM_LOCAL &&
+	    !(s->in.action == DMM_FM_LOCAL && same_prefix && s->ifindex == wasindex))
+		return dpu_rt_local_rule(dp, false, &was->prefix, wasname);
 	return 0;
 }
 

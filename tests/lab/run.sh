@@ -69,6 +69,14 @@ done
 for dp in ${LAB_FHO-}; do
 	run tests/lab/fho.sh "$dp"
 done
+# RFC 6705 localized routing (tests/lab/lr.sh), kernel and user data planes.
+for dp in ${LAB_LR:-kernel user}; do
+	run tests/lab/lr.sh "$dp"
+done
+# Multicast without tunnel convergence (RFC 7429 REQ8): MLD proxies in direct mode.
+for dp in ${LAB_MCAST:-kernel user}; do
+	run tests/lab/mcast.sh "$dp"
+done
 run tests/lab/auth-attack.sh
 run tests/lab/auth-rollover.sh
 run tests/lab/prom.sh
