@@ -54,8 +54,10 @@
  *     gives the prefixes and the LMA; the PMAG's tunnel is accepted and
  *     delivery set up, and only then HI {P F} asks for the forwarding
  *     (§4.1: U and F may come at different times), so no forwarded packet
- *     arrives before this end of the tunnel exists; the PBU follows
- *     (steps g-h). All refusing, or none in time: the plain PBU (HI 4,
+ *     arrives before this end of the tunnel exists -> N_FWD_WAIT, timer
+ *     hi_wait; its HAck (behind the buffer on the same path) or the timer
+ *     -> NONE and the PBU (steps g-h), so the LMA's switch does not let
+ *     its packets overtake the buffer. All refusing, or none in time: the plain PBU (HI 4,
  *     RFC 5213 §6.9.1.1).
  *
  * Not done: retransmission of HI (one HI, then the fallback), the uplink
@@ -67,8 +69,8 @@
 #include "dmm/err.h"
 #include "mag_int.h"
 
-static const char *const fho_names[FHO_NSTATES] = {"NONE",	"P_HI_SENT", "P_BUFFER",
-						   "P_FORWARD", "N_WAIT_MN", "N_HI_SENT"};
+static const char *const fho_names[FHO_NSTATES] = {"NONE",	"P_HI_SENT", "P_BUFFER",  "P_FORWARD",
+						   "N_WAIT_MN", "N_HI_SENT", "N_FWD_WAIT"};
 
 static dmm_time_t hold_of(const struct dmm_mag *mag)
 {
@@ -448,11 +450,16 @@ static void nmag_acked(struct dmm_mag *mag, const struct dmm_addr *src, struct d
 	take_context(mag, e, m);
 	f->peer = *src;
 	f->tunnel = true;
-	set_fho(mag, e, FHO_NONE, "context from the PMAG (RFC 5949 §4.1 Figure 3 step d)");
+	set_fho(mag, e, FHO_N_FWD_WAIT, "context from the PMAG (RFC 5949 §4.1 Figure 3 step d)");
 	reinstall(mag, e, now); /* the PMAG's tunnel accepted, delivery here */
-	/* Step e, now that our end of the tunnel is there: the PMAG's buffer and what follows. */
+	/*
+	 * Step e, now that our end of the tunnel is there: the PMAG's buffer
+	 * and what follows. The PBU waits for the HAck, which comes behind the
+	 * buffer on the same path: the LMA's own packets, once it switches,
+	 * would otherwise overtake the buffer still in the tunnel.
+	 */
 	send_hi(mag, e, src, DMM_HI_F, DMM_HI_CODE_NONE, false, now);
-	register_now(mag, e, DMM_HI_BETWEEN_MAGS, "MN attached, context from the PMAG", now);
+	arm(mag, e, now + hi_wait_of(mag));
 }
 
 void mag_fho_recv_hack(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
@@ -479,9 +486,12 @@ void mag_fho_recv_hack(struct dmm_mag *mag, const struct dmm_addr *src, const st
 		pmag_acked(mag, e, m, now);
 	else if (f->state == FHO_N_HI_SENT)
 		nmag_acked(mag, src, e, m, now);
-	else if (f->state == FHO_NONE && f->tunnel && dmm_addr_eq(&f->peer, src))
-		; /* the answer to our HI {F} after the context (reactive): forwarding on */
-	else
+	else if (f->state == FHO_N_FWD_WAIT && dmm_addr_eq(&f->peer, src)) {
+		/* The answer to our HI {F} (reactive): the buffer is through, step g. */
+		disarm(mag, e);
+		set_fho(mag, e, FHO_NONE, "forwarding on (RFC 5949 §4.1 Figure 3 step e)");
+		register_now(mag, e, DMM_HI_BETWEEN_MAGS, "MN attached, context from the PMAG", now);
+	} else
 		mag->base.stats.rx_unexpected++; /* the handover it answers is over (code 2, a late one) */
 }
 
@@ -581,6 +591,7 @@ bool mag_fho_detached(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t n
 		arm(mag, e, now + hold_of(mag));
 		return true;
 	case FHO_N_HI_SENT:
+	case FHO_N_FWD_WAIT:
 		disarm(mag, e);
 		f->state = FHO_NONE;
 		return false;
@@ -669,6 +680,11 @@ void mag_fho_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now)
 		mag->fho.no_answer++;
 		set_fho(mag, e, FHO_NONE, "no HAck from a neighbour");
 		register_now(mag, e, DMM_HI_UNKNOWN, "MN attached", now);
+		break;
+	case FHO_N_FWD_WAIT:
+		mag->fho.no_answer++;
+		set_fho(mag, e, FHO_NONE, "no HAck to HI {F}: registering anyway");
+		register_now(mag, e, DMM_HI_BETWEEN_MAGS, "MN attached, context from the PMAG", now);
 		break;
 	default:
 		break;
