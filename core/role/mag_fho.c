@@ -25,9 +25,11 @@
  *     leaving within mn_wait ends the handover (NONE).
  *   PMAG, reactive (Figure 3): with fho.reactive, an MN that leaves is not
  *     de-registered: its downlink is buffered (P_BUFFER, timer hold) for an
- *     NMAG's HI. That HI {P F} gets HAck {U P F, Code 6} with the context
- *     and the buffer goes into the tunnel (P_FORWARD). No HI in time: the
- *     plain de-registration (RFC 5213 §6.9.1.4).
+ *     NMAG's HI. That HI {P U} gets HAck {U P, Code 6} with the context
+ *     and the buffering goes on (an MN whose detach was not seen yet is
+ *     buffered from then on); the NMAG's HI {P F} that follows puts the
+ *     buffer into the tunnel (P_FORWARD). No HI in time: the plain
+ *     de-registration (RFC 5213 §6.9.1.4).
  *   P_FORWARD ends with the hold timer after the LMA's BRI (RFC 5846: the
  *     binding moved to the NMAG; without one, mn_wait after the MN left):
  *     HI {P F, Code 2} ("forwarding done", §4.1) tells the NMAG to drop its
@@ -45,13 +47,18 @@
  *     registration on the path, but a buffer as long as the lead time).
  *     The MN not arriving in time: the plain de-registration.
  *   NMAG, reactive: an unknown MN that attaches when neighbours are
- *     configured is not registered yet: HI {P F} with a Context Request
+ *     configured is not registered yet: HI {P U} with a Context Request
  *     (HNP, MN-LLID, LMAA) goes to each neighbour (the PMAG is learnt
  *     from this MAG's own table: its neighbours are asked, §4.1 leaves the
  *     way open) -> N_HI_SENT, timer hi_wait. The first HAck with HNPs
- *     gives the prefixes, the LMA and the tunnel; the PBU follows with
- *     them (steps g-h). All refusing, or none in time: the plain PBU
- *     (HI 4, RFC 5213 §6.9.1.1).
+ *     gives the prefixes and the LMA; the PMAG's tunnel is accepted and
+ *     delivery set up, and only then HI {P F} asks for the forwarding
+ *     (§4.1: U and F may come at different times), so no forwarded packet
+ *     arrives before this end of the tunnel exists -> N_FWD_WAIT, timer
+ *     hi_wait; its HAck (behind the buffer on the same path) or the timer
+ *     -> NONE and the PBU (steps g-h), so the LMA's switch does not let
+ *     its packets overtake the buffer. All refusing, or none in time: the plain PBU (HI 4,
+ *     RFC 5213 §6.9.1.1).
  *
  * Not done: retransmission of HI (one HI, then the fallback), the uplink
  * reverse tunnel NMAG -> PMAG of step j (the NMAG sends uplink to the LMA
@@ -62,8 +69,8 @@
 #include "dmm/err.h"
 #include "mag_int.h"
 
-static const char *const fho_names[FHO_NSTATES] = {"NONE",	"P_HI_SENT", "P_BUFFER",
-						   "P_FORWARD", "N_WAIT_MN", "N_HI_SENT"};
+static const char *const fho_names[FHO_NSTATES] = {"NONE",	"P_HI_SENT", "P_BUFFER",  "P_FORWARD",
+						   "N_WAIT_MN", "N_HI_SENT", "N_FWD_WAIT"};
 
 static dmm_time_t hold_of(const struct dmm_mag *mag)
 {
@@ -155,7 +162,7 @@ static void send_hi(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct d
 	pmip_add_mnid(&m, &e->mnid); /* §6.1.1: MUST */
 	if (code == DMM_HI_CODE_ALL_SENT)
 		add_context(&m, e);
-	else if (code == DMM_HI_CODE_NONE) {
+	else if (code == DMM_HI_CODE_NONE && !(flags & DMM_HI_F)) {
 		/* §6.2.1: the defaults, HNP and MN-LLID, and the LMA it is registered with. */
 		static const uint8_t req[] = {DMM_OPT_HNP, 0, DMM_OPT_MNLLID, 0, DMM_OPT_LMAA, 0};
 		struct dmm_mh_opt *o = dmm_mh_add_opt(&m, DMM_OPT_CTX_REQ);
@@ -332,7 +339,24 @@ static void pmag_give(struct dmm_mag *mag, const struct dmm_addr *src, const str
 		send_hack(mag, src, m, 0, DMM_HACK_CTX_UNAVAILABLE, NULL);
 		return;
 	}
-	if (m->u.hi.flags & DMM_HI_F) {
+	if (!(m->u.hi.flags & DMM_HI_F) && (m->u.hi.flags & DMM_HI_U)) {
+		/*
+		 * §4.1 "U ... earlier if the timing of buffering is different from
+		 * that of forwarding": buffer (go on buffering) for this NMAG, the
+		 * forwarding comes with its HI {F}, once its end of the tunnel is
+		 * there (what we forwarded before would find none).
+		 */
+		flags |= DMM_HACK_U;
+		f->peer = *src;
+		if (f->state == FHO_NONE) {
+			f->gone = true; /* at the NMAG before its detach was seen here */
+			f->gone_at = now;
+			bulc_timers_detached(&mag->cl, e);
+			set_fho(mag, e, FHO_P_BUFFER, "the NMAG asked to buffer (RFC 5949 §4.1, U)");
+			reinstall(mag, e, now);
+		}
+		arm(mag, e, now + hold_of(mag));
+	} else if (m->u.hi.flags & DMM_HI_F) {
 		if (f->state == FHO_P_BUFFER)
 			flags |= DMM_HACK_U; /* what was buffered follows */
 		flags |= DMM_HACK_F;
@@ -425,10 +449,17 @@ static void nmag_acked(struct dmm_mag *mag, const struct dmm_addr *src, struct d
 		e->lmaa = lma;
 	take_context(mag, e, m);
 	f->peer = *src;
-	f->tunnel = (m->u.hi.flags & DMM_HACK_F) != 0;
-	set_fho(mag, e, FHO_NONE, "context from the PMAG (RFC 5949 §4.1 Figure 3 step d)");
-	reinstall(mag, e, now); /* the PMAG's tunnel and its buffer are delivered at once */
-	register_now(mag, e, DMM_HI_BETWEEN_MAGS, "MN attached, context from the PMAG", now);
+	f->tunnel = true;
+	set_fho(mag, e, FHO_N_FWD_WAIT, "context from the PMAG (RFC 5949 §4.1 Figure 3 step d)");
+	reinstall(mag, e, now); /* the PMAG's tunnel accepted, delivery here */
+	/*
+	 * Step e, now that our end of the tunnel is there: the PMAG's buffer
+	 * and what follows. The PBU waits for the HAck, which comes behind the
+	 * buffer on the same path: the LMA's own packets, once it switches,
+	 * would otherwise overtake the buffer still in the tunnel.
+	 */
+	send_hi(mag, e, src, DMM_HI_F, DMM_HI_CODE_NONE, false, now);
+	arm(mag, e, now + hi_wait_of(mag));
 }
 
 void mag_fho_recv_hack(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
@@ -455,7 +486,12 @@ void mag_fho_recv_hack(struct dmm_mag *mag, const struct dmm_addr *src, const st
 		pmag_acked(mag, e, m, now);
 	else if (f->state == FHO_N_HI_SENT)
 		nmag_acked(mag, src, e, m, now);
-	else
+	else if (f->state == FHO_N_FWD_WAIT && dmm_addr_eq(&f->peer, src)) {
+		/* The answer to our HI {F} (reactive): the buffer is through, step g. */
+		disarm(mag, e);
+		set_fho(mag, e, FHO_NONE, "forwarding on (RFC 5949 §4.1 Figure 3 step e)");
+		register_now(mag, e, DMM_HI_BETWEEN_MAGS, "MN attached, context from the PMAG", now);
+	} else
 		mag->base.stats.rx_unexpected++; /* the handover it answers is over (code 2, a late one) */
 }
 
@@ -526,7 +562,7 @@ bool mag_fho_ask(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
 		if (dmm_addr_eq(nb, &mag->cfg.addr))
 			continue;
 		/* One sequence number for all: each neighbour answers the same HI. */
-		send_hi(mag, e, nb, DMM_HI_F, DMM_HI_CODE_NONE, n > 0, now);
+		send_hi(mag, e, nb, DMM_HI_U, DMM_HI_CODE_NONE, n > 0, now);
 		n++;
 	}
 	f->asked = (uint8_t)n;
@@ -555,6 +591,7 @@ bool mag_fho_detached(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t n
 		arm(mag, e, now + hold_of(mag));
 		return true;
 	case FHO_N_HI_SENT:
+	case FHO_N_FWD_WAIT:
 		disarm(mag, e);
 		f->state = FHO_NONE;
 		return false;
@@ -643,6 +680,11 @@ void mag_fho_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now)
 		mag->fho.no_answer++;
 		set_fho(mag, e, FHO_NONE, "no HAck from a neighbour");
 		register_now(mag, e, DMM_HI_UNKNOWN, "MN attached", now);
+		break;
+	case FHO_N_FWD_WAIT:
+		mag->fho.no_answer++;
+		set_fho(mag, e, FHO_NONE, "no HAck to HI {F}: registering anyway");
+		register_now(mag, e, DMM_HI_BETWEEN_MAGS, "MN attached, context from the PMAG", now);
 		break;
 	default:
 		break;

@@ -30,11 +30,12 @@
 /* RFC 5949 fast handover: where an entry stands (mag_fho.c has the rules). */
 enum mag_fho_state {
 	FHO_NONE,
-	FHO_P_HI_SENT, /* PMAG: predictive HI sent, HAck awaited; delivering as before */
-	FHO_P_BUFFER,  /* PMAG: MN gone, downlink held for the NMAG's HI (reactive) */
-	FHO_P_FORWARD, /* PMAG: downlink tunnelled to the NMAG until the hold ends */
-	FHO_N_WAIT_MN, /* NMAG: context in, registered or registering, downlink buffered for the MN */
-	FHO_N_HI_SENT, /* NMAG: the MN arrived unknown, HI sent to the neighbours, HAck awaited */
+	FHO_P_HI_SENT,	/* PMAG: predictive HI sent, HAck awaited; delivering as before */
+	FHO_P_BUFFER,	/* PMAG: MN gone, downlink held for the NMAG's HI (reactive) */
+	FHO_P_FORWARD,	/* PMAG: downlink tunnelled to the NMAG until the hold ends */
+	FHO_N_WAIT_MN,	/* NMAG: context in, registered or registering, downlink buffered for the MN */
+	FHO_N_HI_SENT,	/* NMAG: the MN arrived unknown, HI sent to the neighbours, HAck awaited */
+	FHO_N_FWD_WAIT, /* NMAG: context in, HI {F} sent to the PMAG; the PBU goes with its HAck */
 	FHO_NSTATES
 };
 

@@ -237,16 +237,24 @@ static void t_reactive(void)
 	CHECK_EQ(M2->sent[DMM_MH_HI], 1);
 	CHECK_EQ(M2->sent[DMM_MH_BU], 0);
 	run(1 * DMM_MSEC);
-	/* Steps d-e at the PMAG: the context goes back, the buffer into the tunnel. */
+	/* Step d at the PMAG: the context goes back (HI {U}), the buffer stays until the HI {F}. */
 	CHECK_EQ(M1->sent[DMM_MH_HACK], 1);
-	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, &M2->addr) != NULL);
-	CHECK(live(M1, DMM_FM_DST, DMM_FM_BUFFER, NULL) == NULL);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_BUFFER, NULL) != NULL);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, &M2->addr) == NULL);
 	run(1 * DMM_MSEC);
-	/* At the NMAG: the PMAG's HNP, its tunnel accepted, delivered at once, then the PBU. */
+	/* At the NMAG: the PMAG's HNP, its tunnel accepted, delivered at once, then HI {F} and the PBU. */
 	CHECK(entry(M2) && entry(M2)->n_hnp == 1 && dmm_prefix_eq(&entry(M2)->hnp[0], &hnp));
 	CHECK(live(M2, DMM_FM_DST, DMM_FM_DECAP, &M1->addr) != NULL);
 	in = live(M2, DMM_FM_DST, DMM_FM_DELIVER, NULL);
 	CHECK(in && in->link == 3);
+	CHECK_EQ(M2->sent[DMM_MH_HI], 2);
+	CHECK_EQ(M2->sent[DMM_MH_BU], 0); /* after the HAck to HI {F}: the buffer goes first */
+	run(1 * DMM_MSEC);
+	/* Step e at the PMAG: the buffer into the tunnel. */
+	CHECK_EQ(M1->sent[DMM_MH_HACK], 2);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, &M2->addr) != NULL);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_BUFFER, NULL) == NULL);
+	run(1 * DMM_MSEC);
 	CHECK_EQ(M2->sent[DMM_MH_BU], 1);
 	run(5 * DMM_MSEC);
 	/* The LMA kept the prefix (a handoff, not a new session). */
