@@ -1026,7 +1026,8 @@ static int parse_monitoring(struct ctx *c, json_t *node, struct dmmd_monitoring_
 }
 
 /*
- * dmm:node/multicast (daemon/mcast.c): {"mode": "direct", "upstream": IFNAME,
+ * dmm:node/multicast (daemon/mcast.c): {"mode": "direct" | "via-anchor", "upstream": IFNAME,
+ * "anchor": ADDRESS (via-anchor),
  * "robustness", "query-interval", "query-response-interval",
  * "last-listener-query-interval" (ms)}; MAG and MAAR only.
  */
@@ -1034,6 +1035,7 @@ static int parse_multicast(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 {
 	static const char *const keys[] = {"mode",
 					   "upstream",
+					   "anchor",
 					   "robustness",
 					   "query-interval",
 					   "query-response-interval",
@@ -1056,15 +1058,17 @@ static int parse_multicast(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 	    get_ms(c, o, "query-response-interval", &m->response, 10, 3600000) < 0 ||
 	    get_ms(c, o, "last-listener-query-interval", &m->last_listener, 10, 3600000) < 0)
 		return -1;
-	if (strcmp(mode, "direct") != 0)
-		return fail(c, "mode", "'%s' is not one of direct", mode);
+	if (strcmp(mode, "direct") != 0 && strcmp(mode, "via-anchor") != 0)
+		return fail(c, "mode", "'%s' is not one of direct, via-anchor", mode);
+	if (get_addr(c, o, "anchor", &m->anchor, strcmp(mode, "via-anchor") == 0) < 0)
+		return -1;
 	if (!*m->upstream)
 		return fail(c, "upstream", "empty interface name");
 	if (cfg->role != DMMD_ROLE_MAG && cfg->role != DMMD_ROLE_MAAR)
 		return fail(c, NULL, "only a MAG or a MAAR proxies MLD (access links)");
 	if (m->response >= m->query_interval) /* RFC 3810 §9.3 */
 		return fail(c, "query-response-interval", "must be shorter than query-interval");
-	m->mode = DMMD_MCAST_DIRECT;
+	m->mode = strcmp(mode, "direct") == 0 ? DMMD_MCAST_DIRECT : DMMD_MCAST_VIA_ANCHOR;
 	pop(c, n);
 	return 0;
 }
