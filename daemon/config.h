@@ -23,6 +23,8 @@ enum dmmd_transport { DMMD_TRANSPORT_IP6, DMMD_TRANSPORT_UDP };
 #define DMMD_MAX_PEERS 64
 /* Longest NAI realm: "xx-xx-xx-xx-xx-xx@" (18 octets) plus the realm fit one MN-ID (255). */
 #define DMMD_REALM_MAX 237
+/* The longest PvD domain: "anchored." (9 octets in DNS wire form, 10 with the root) leaves 245. */
+#define DMMD_PVD_DOMAIN_MAX 244
 
 /* How a MAG or MAAR names a host it sees on an access link by its MAC. */
 enum dmmd_mnid_form {
@@ -118,6 +120,8 @@ struct dmmd_config {
 	/* MAG and MAAR: the MN-ID built from a host's MAC. */
 	enum dmmd_mnid_form mnid_form;
 	char nai_realm[DMMD_REALM_MAX + 1];
+	/* RFC 8801: prefixes advertised in PvD options "anchored.<it>" and "local.<it>" ("": none; pvd.c). */
+	char pvd_domain[DMMD_PVD_DOMAIN_MAX + 1];
 	/*
 	 * RFC 5847 §3.2: the Restart Counter persists in state_file. The
 	 * configured restart-counter is the value before the first start

@@ -53,6 +53,9 @@ struct dmmd {
 	struct dmmd_metrics *metrics; /* NULL: no /metrics */
 	/* Set by main.c: re-arm the loop's timer after the role was driven from outside it. */
 	void (*rearm)(struct dmmd *d);
+	/* Set by main.c: reload the config file now, as SIGHUP does (the control socket's "reload"). */
+	void (*reload)(struct dmmd *d);
+	char reload_err[512]; /* why the last reload was refused */
 	bool stop;
 	uint64_t reloads_ok, reloads_refused;
 	dmm_time_t started;

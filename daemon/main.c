@@ -39,6 +39,7 @@
 #include "anchored.h"
 #include "mcast.h"
 #include "auth.h"
+#include "conntrack.h"
 #include "dmmd.h"
 #include "ops.h"
 #include "restart.h"
@@ -54,6 +55,7 @@
 #define HOLD_MAX (4 * DMM_MHSOCK_BURST)
 
 static dmm_time_t next_sync;
+static struct dmmd_ct *sessions; /* MAAR with release-by "sessions" (daemon/conntrack.c) */
 
 /* Where the counter sweep is: the last intent read (its id names a place in the table, fm.h). */
 static struct {
@@ -290,6 +292,25 @@ static void env_anchored(void *ctx, const struct dmm_prefix *p, bool up, bool ta
 	dmmd_anchored_event(d->anchored, p, up, taken_over);
 }
 
+/* docs/dmm-protocol.md §11.1: the usage an anchored prefix hands over on relocation, and takes over. */
+static int env_usage_get(void *ctx, struct dmm_handle owner, const struct dmm_prefix *p,
+			 const struct dmm_addr *to, struct dmm_usage *u)
+{
+	struct dmmd *d = ctx;
+
+	(void)p;
+	return dmmd_obs_usage_get(d->obs, owner, to, u);
+}
+
+static void env_usage_continue(void *ctx, struct dmm_handle owner, const struct dmm_prefix *p,
+			       const struct dmm_usage *u)
+{
+	struct dmmd *d = ctx;
+
+	(void)p;
+	dmmd_obs_usage_continue(d->obs, owner, u);
+}
+
 /* Build a policy store from cfg. NULL on error (message in err). */
 static struct dmm_policy *policy_build(const struct dmmd_config *cfg, const struct dmm_alloc *a, char *err,
 				       size_t errlen)
@@ -401,6 +422,7 @@ static void on_deadline(void *ctx)
 	d->ro->expire(d->role, now);
 	if (now >= next_sync) {
 		sync_counters(d, now);
+		dmmd_ct_poll(sessions, now); /* GAP2-1: sessions per old prefix, before the idle check */
 		next_sync = now + COUNTER_SYNC;
 	}
 	rearm(d);
@@ -637,6 +659,7 @@ static void reload(struct dmmd *d)
 		if (nc.profiles || nc.mags || nc.sa)
 			dmmd_config_free(&nc);
 		d->reloads_refused++;
+		snprintf(d->reload_err, sizeof(d->reload_err), "%s", err);
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused, running config kept: %s", err);
 		return;
 	}
@@ -646,6 +669,7 @@ static void reload(struct dmmd *d)
 	if (!np) {
 		dmmd_config_free(&nc);
 		d->reloads_refused++;
+		snprintf(d->reload_err, sizeof(d->reload_err), "%s", err);
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused, running config kept: %s", err);
 		return;
 	}
@@ -654,6 +678,7 @@ static void reload(struct dmmd *d)
 		dmm_policy_free(np);
 		dmmd_config_free(&nc);
 		d->reloads_refused++;
+		snprintf(d->reload_err, sizeof(d->reload_err), "libcrypto");
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused, running config kept: libcrypto");
 		return;
 	}
@@ -663,6 +688,7 @@ static void reload(struct dmmd *d)
 		dmm_policy_free(np);
 		dmmd_config_free(&nc);
 		d->reloads_refused++;
+		snprintf(d->reload_err, sizeof(d->reload_err), "refused by the role: %s", dmm_strerror(rc));
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG,
 			 "reload refused by the role (%s), running config kept", dmm_strerror(rc));
 		return;
@@ -819,12 +845,21 @@ static int start_role(struct dmmd *d)
 		}
 		d->env.anchored = env_anchored;
 	}
+	if (d->cfg.role == DMMD_ROLE_MAAR) { /* §11.1: usage records stay whole across relocations */
+		d->env.usage_get = env_usage_get;
+		d->env.usage_continue = env_usage_continue;
+	}
 	d->ro = roles[d->cfg.role].ops;
 	d->role = d->ro->create(&d->env, role_cfg(&d->cfg, d->policy), dmm_io_now());
 	d->env.no_heartbeat = NULL;
 	d->env.n_no_heartbeat = 0;
 	if (!d->role) {
 		fprintf(stderr, "dmmd: cannot create the %s role (config or memory)\n", d->ro->name);
+		return -1;
+	}
+	if (d->cfg.role == DMMD_ROLE_MAAR && d->cfg.maar.release_by_sessions &&
+	    !(sessions = dmmd_ct_open(d))) {
+		fprintf(stderr, "dmmd: cannot read connection tracking (release-by sessions)\n");
 		return -1;
 	}
 	/* Access-side roles (MAG, MAAR) are the ones with attach (dmm/role.h). */
@@ -944,6 +979,8 @@ static void shut_down(struct dmmd *d)
 		if (d->dp && d->dpo->commit)
 			d->dpo->commit(d->dp, NULL, NULL);
 	}
+	dmmd_ct_close(sessions);
+	sessions = NULL;
 	dmmd_anchored_close(d->anchored); /* withdraws every anchored prefix */
 	if (d->dp)
 		d->dpo->close(d->dp); /* removes its routes, rules and devices */
@@ -987,6 +1024,7 @@ int main(int argc, char **argv)
 	d.alloc = (struct dmm_alloc){z_alloc, z_free, NULL};
 	d.log = (struct dmm_log){log_sink, &d, level_of(d.cfg.log_level)};
 	d.rearm = rearm;
+	d.reload = reload;
 	d.started = dmm_io_now();
 	rc = 1;
 	if (open_loop(&d) < 0)

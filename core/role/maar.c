@@ -277,7 +277,7 @@ static void on_idle(struct dmm_maar *m, dmm_time_t now)
 
 		for (unsigned i = x->nsp; i-- > 0;) {
 			struct maar_sp *sp = &x->sp[i];
-			dmm_time_t last = 0;
+			dmm_time_t last = 0, idle;
 
 			if (sp->own || sp->local || sp->nid == 0)
 				continue;
@@ -287,8 +287,9 @@ static void on_idle(struct dmm_maar *m, dmm_time_t now)
 				if (in && in->last_active > last)
 					last = in->last_active;
 			}
-			if (counts && m->cfg.idle_release && now >= last &&
-			    now - last >= m->cfg.idle_release) {
+			idle = last; /* fixed prefixes and the session judgement: maar_sess.c */
+			if (maar_sess_judge(m, sp, counts, &idle) && m->cfg.idle_release && now >= idle &&
+			    now - idle >= m->cfg.idle_release) {
 				idx[n++] = i;
 				continue;
 			}
@@ -468,7 +469,8 @@ static bool cfg_ok(const struct dmm_maar_cfg *c)
 	       c->initial_bindack_timeout > 0 && c->max_bindack_timeout >= c->initial_bindack_timeout &&
 	       c->max_bindack_timeout >= c->initial_bindack_timeout_first_reg &&
 	       c->refresh_margin_pct < 100 && (c->idle_release == 0 || c->idle_check > 0) &&
-	       !dmm_addr_is_zero(&c->addr) && !dmm_addr_is_zero(&c->cmd);
+	       c->nprefix_policy <= DMM_MAAR_MAX_PREFIX_POLICY && !dmm_addr_is_zero(&c->addr) &&
+	       !dmm_addr_is_zero(&c->cmd);
 }
 
 /* Prefixes in the configured ranges (each capped as the pool caps it). */
@@ -669,6 +671,7 @@ static size_t ops_counters(const void *inst, struct dmm_role_counter *out, size_
 		{"anchors-released", m->anchors_released},
 		{"tunnels-up", m->tunnels_up},
 		{"tunnels-down", m->tunnels_down},
+		{"nomadic-released", m->nomadic_released}, /* GAP2-1, maar_sess.c */
 	};
 	return dmm_role_counters_copy(out, max, all, sizeof(all) / sizeof(all[0]));
 }

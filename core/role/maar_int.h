@@ -14,6 +14,8 @@
  *   maar_state.c   log names, sending, intents, MN events, and the
  *                  anchored entries (struct maar_ax) with their set_state
  *   maar_timers.c  GRACE, IDLE and ANCHOR_EXPIRE (their rules at its top)
+ *   maar_sess.c    the session judgement and nomadic prefixes (GAP2-1)
+ *   maar_policy.c  below maar_state.c: the per-prefix policy
  *   bul_client.c   below all: attempts, retransmission, refresh, expiry,
  *                  the serving entries' set_state and timers
  *
@@ -50,9 +52,10 @@ struct maar_sp {
 	bool own;		/* the preferred prefix: allocated here, or chosen by the CMD (GAP1-3) */
 	bool local;		/* anchored here: the anchored entry holds its intents */
 	uint8_t nid;
-	uint32_t id[3];	  /* the tunnel's intents when anchored elsewhere */
-	dmm_time_t since; /* when the tunnel came up (relocate_after) */
-	bool reloc_asked; /* the CMD was asked to relocate it here (§11) */
+	uint32_t id[3];		 /* the tunnel's intents when anchored elsewhere */
+	dmm_time_t since;	 /* when the tunnel came up (relocate_after) */
+	bool reloc_asked;	 /* the CMD was asked to relocate it here (§11) */
+	dmm_time_t last_session; /* when dmmd last reported a session on it (maar_sess.c) */
 };
 
 /*
@@ -69,6 +72,7 @@ struct maar_bx {
 	struct dmm_prefix rel[MAAR_MAX_RELEASED];
 	uint16_t rel_seq; /* sequence number of the last release PBU */
 	bool rel_retried; /* that release was refused once and sent again */
+	uint8_t nrel_new; /* the newest of rel, released by the PBA being taken (nomadic) */
 	uint64_t last_ts; /* Timestamp of the last PBU sent for the MN */
 };
 
@@ -140,6 +144,27 @@ void maar_timers_idle_arm(struct dmm_maar *m, dmm_time_t now);
 void maar_timers_anchor_granted(struct dmm_maar *m, const struct dmm_bcache_entry *a, dmm_time_t now);
 /* a is delivered here (its MN's serving entry decides) or goes: no ANCHOR_EXPIRE. */
 void maar_timers_anchor_held(struct dmm_maar *m, const struct dmm_bcache_entry *a);
+
+/* maar_policy.c */
+/*
+ * The mode anchored prefix p gets instead of mode: a nomadic prefix is
+ * held (AM_BUFFER) rather than tunnelled, until the release its S-MAAR
+ * sends at once; anything else gets mode.
+ */
+uint8_t maar_sess_anchor_mode(const struct dmm_maar *m, const struct dmm_prefix *p, uint8_t mode);
+
+/* maar_sess.c */
+/*
+ * Whether old prefix sp may be released idle, and from when it counts as
+ * idle (*last: left as the counters' time unless sessions judge): never
+ * for a fixed prefix; by sessions with release_by_sessions; else counts.
+ */
+bool maar_sess_judge(const struct dmm_maar *m, const struct maar_sp *sp, bool counts, dmm_time_t *last);
+/* Old prefix q of e, anchored at anchor, is nomadic: noted released (not tunnelled), true. */
+bool maar_sess_nomadic(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_prefix *q,
+		       const struct dmm_addr *anchor);
+/* The release PBU for the prefixes maar_sess_nomadic() noted since the last call; how many. */
+unsigned maar_sess_arrived(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now);
 
 /* maar_state.c */
 const char *maar_who(const struct dmm_mnid *id, const struct dmm_prefix *p, const char *via,
@@ -218,6 +243,22 @@ void maar_reloc_policy(struct dmm_maar *m, struct dmm_bul_entry *e, struct maar_
 /* a is handed over to to: tunnelled there until dmm_maar_routed() sees the network route it there. */
 void maar_reloc_moving(struct dmm_maar *m, struct dmm_bcache_entry *a, const struct dmm_addr *to,
 		       dmm_time_t now);
+
+/*
+ * §11.1: the usage so far of a, handed over to to (env.usage_get), into u;
+ * false when there is none to hand over.
+ */
+bool maar_reloc_usage(struct dmm_maar *m, struct dmm_bcache_entry *a, const struct dmm_addr *to,
+		      struct dmm_usage *u);
+/* §11.1: a, taken over, continues the old anchor's usage in Anchor Usage option o (env.usage_continue). */
+void maar_reloc_continue(struct dmm_maar *m, struct dmm_bcache_entry *a, const struct dmm_mh_opt *o);
+
+/*
+ * §11: the CMD releases prefix p of MN id, which has no entry here: a
+ * prefix of our pool handed over to another anchor has ended there, and
+ * goes back to the pool.
+ */
+void maar_reloc_returned(struct dmm_maar *m, const struct dmm_mnid *id, const struct dmm_prefix *p);
 
 /* maar_pba.c */
 void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,

@@ -72,6 +72,8 @@ static bool merge_prev(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 			maar_send_release(m, e, q, 1, now);
 			continue;
 		}
+		if (!dmm_addr_eq(a, &m->cfg.addr) && maar_sess_nomadic(m, e, q, a))
+			continue; /* GAP2-1 nomadic: never tunnelled (maar_sess.c) */
 		i = maar_sp_find(m, e, q);
 		if (i >= 0) {
 			if (dmm_addr_eq(&x->sp[i].anchor, a))
@@ -164,12 +166,16 @@ static void pba_accept(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 		if (a)
 			maar_anchor_set(m, a, AM_DELIVER, e->ifindex, NULL, now, "MN registered here");
 	}
+	x->nrel_new = 0;
 	merge_prev(m, e, msg, now);
 	x->own_fresh = false;
 	bulc_pba_accepted(&m->cl, e, msg->u.ba.lifetime, now);
 	bulc_peer_hold(&m->cl, e, now);
 	bulc_registered(&m->cl, e, had, (int)x->nsp - 1, now);
-	maar_emit_registered(m, e, NULL, 0);
+	/* Nomadic prefixes of the PBA: released to the CMD, and once with valid 0 to the MN. */
+	unsigned nn = maar_sess_arrived(m, e, now);
+
+	maar_emit_registered(m, e, nn ? &x->rel[x->nrel - nn] : NULL, nn);
 }
 
 /*

@@ -259,10 +259,12 @@ void maar_anchor_set(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t mod
 	struct maar_ax *x = maar_ax(m, a);
 	uint8_t from = x->mode;
 	struct bulc_who w;
-	const struct dmm_addr *s = mode == AM_TUNNEL ? serving : &m->cfg.addr;
+	const struct dmm_addr *s;
 	uint32_t old[2];
 	unsigned nold = x->nid;
 
+	mode = maar_sess_anchor_mode(m, dmm_bce_hnp(a, 0), mode); /* nomadic: never tunnelled (GAP2-1) */
+	s = mode == AM_TUNNEL ? serving : &m->cfg.addr;
 	if (from == mode && dmm_addr_eq(&a->pcoa, s) && (mode != AM_DELIVER || x->link == link))
 		return; /* nothing changes */
 	a->pcoa = *s;

@@ -22,6 +22,27 @@
 #include "dmm/role.h"
 #include "dmm/stats.h"
 
+/*
+ * Per-prefix mobility policy (GAP2-1), after the address types of
+ * RFC 8653 §3.2. A prefix takes the kind of the longest configured range
+ * that holds it; DMM_PREFIX_SESSIONS when none does.
+ */
+enum dmm_prefix_kind {
+	DMM_PREFIX_SESSIONS = 0, /* Session-Lasting: anchored while sessions use it (the default) */
+	DMM_PREFIX_FIXED,	 /* Fixed: always anchored, never released */
+	DMM_PREFIX_NOMADIC,	 /* Nonpersistent: local only, never tunnelled after a move */
+};
+#define DMM_MAAR_MAX_PREFIX_POLICY 16
+
+struct dmm_prefix_policy {
+	struct dmm_prefix range;
+	uint8_t kind; /* enum dmm_prefix_kind */
+};
+
+/* The kind of prefix p under the n ranges of pol (longest match), SESSIONS when none holds it. */
+enum dmm_prefix_kind dmm_prefix_kind_of(const struct dmm_prefix_policy *pol, unsigned n,
+					const struct dmm_prefix *p);
+
 struct dmm_maar_cfg {
 	struct dmm_addr addr;	   /* signalling and tunnel address */
 	struct dmm_addr cmd;	   /* the CMD */
@@ -54,6 +75,15 @@ struct dmm_maar_cfg {
 	uint32_t prefix_valid_s;
 	dmm_time_t idle_release; /* GAP2-1: release an old prefix idle this long; 0: never */
 	dmm_time_t idle_check;	 /* how often counters are looked at, 1 s */
+	/*
+	 * GAP2-1 judged by sessions: an old prefix is idle when the host's
+	 * connection tracking has shown no session on it (dmm_maar_sessions())
+	 * for idle_release since its tunnel came up, whatever its counters say.
+	 * false: by the intents' counters (the rule at the top of maar.c).
+	 */
+	bool release_by_sessions;
+	struct dmm_prefix_policy prefix_policy[DMM_MAAR_MAX_PREFIX_POLICY];
+	uint8_t nprefix_policy;
 	/*
 	 * GAP1-1 (docs/dmm-protocol.md §11): an old prefix whose tunnel has
 	 * carried traffic for this long since the MN came here is asked to be
@@ -104,11 +134,24 @@ const struct dmm_pool *dmm_maar_pool(const struct dmm_maar *m);
  */
 int dmm_maar_routed(struct dmm_maar *m, const struct dmm_prefix *p, bool present, dmm_time_t now);
 
+/*
+ * Session-based release (GAP2-1, GAP2-3). dmm_maar_session_prefixes()
+ * copies into out (up to cap) the old prefixes tunnelled here whose
+ * release the sessions decide (kind SESSIONS) and returns how many there
+ * are; dmmd counts the sessions of each in the kernel's connection
+ * tracking and reports each prefix that has one with dmm_maar_sessions(),
+ * which keeps it for idle_release more. Returns 0, or DMM_ERR_NOTFOUND for a
+ * prefix not tunnelled here. All pointers borrowed.
+ */
+unsigned dmm_maar_session_prefixes(const struct dmm_maar *m, struct dmm_prefix *out, unsigned cap);
+int dmm_maar_sessions(struct dmm_maar *m, const struct dmm_prefix *p, unsigned nsessions, dmm_time_t now);
+
 /* DMM-specific counters. */
 struct dmm_maar_counters {
 	uint64_t local_anchors;	     /* prefixes allocated here */
 	uint64_t remote_anchor_asks; /* PBUs with HNP ::/0 (own pool full or anchor_locally off) */
 	uint64_t prefixes_released;  /* old prefixes released idle (S-MAAR side) */
+	uint64_t nomadic_released;   /* of them, nomadic ones released on arrival, never tunnelled */
 	uint64_t anchors_released;   /* anchored prefixes returned to the pool (P-MAAR side) */
 	uint64_t tunnels_up, tunnels_down;
 };

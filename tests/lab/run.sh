@@ -69,6 +69,10 @@ done
 for dp in ${LAB_FHO-}; do
 	run tests/lab/fho.sh "$dp"
 done
+# RFC 6705 localized routing (tests/lab/lr.sh), kernel and user data planes.
+for dp in ${LAB_LR:-kernel user}; do
+	run tests/lab/lr.sh "$dp"
+done
 # Multicast without tunnel convergence (RFC 7429 REQ8): MLD proxies in direct
 # mode on both data planes, and via the anchor (RFC 6224 base) for comparison
 # (LAB_MCAST="user:via-anchor ..." picks others).

@@ -1388,6 +1388,111 @@ static void t_ops_refused_serving(void)
 	dmm_maar_free(m);
 }
 
+/*
+ * GAP2-1 by sessions and the per-prefix policy (maar_sess.c): a session
+ * keeps an old prefix without a packet; packets without a session keep
+ * nothing; fixed is never released; nomadic is never tunnelled.
+ */
+static struct dmm_maar_cfg sess_cfg(void)
+{
+	struct dmm_maar_cfg c = cfg();
+
+	c.idle_release = 30 * DMM_SECOND;
+	c.idle_check = DMM_SECOND;
+	c.release_by_sessions = true;
+	c.prefix_policy[0] = (struct dmm_prefix_policy){prefix_of("2001:db8:300::/48"), DMM_PREFIX_FIXED};
+	c.prefix_policy[1] = (struct dmm_prefix_policy){prefix_of("2001:db8:400::/48"), DMM_PREFIX_NOMADIC};
+	c.prefix_policy[2] =
+		(struct dmm_prefix_policy){prefix_of("2001:db8:400:1::/64"), DMM_PREFIX_SESSIONS};
+	c.nprefix_policy = 3;
+	return c;
+}
+
+static void t_sessions(void)
+{
+	struct dmm_maar_cfg c = sess_cfg();
+	struct dmm_maar *m = setup_cfg(&c);
+	struct dmm_mh_msg u;
+	struct dmm_prefix q[3] = {prefix_of("2001:db8:200::/64"), prefix_of("2001:db8:300::/64"),
+				  prefix_of("2001:db8:400::/64")},
+			  got[4], sub = prefix_of("2001:db8:400:1::/64");
+	struct dmm_addr a[3] = {MAAR2, MAAR3, MAAR2};
+	const struct dmm_mn_event *ev;
+
+	CHECK_EQ(dmm_prefix_kind_of(c.prefix_policy, 3, &q[0]), DMM_PREFIX_SESSIONS);
+	CHECK_EQ(dmm_prefix_kind_of(c.prefix_policy, 3, &q[1]), DMM_PREFIX_FIXED);
+	CHECK_EQ(dmm_prefix_kind_of(c.prefix_policy, 3, &q[2]), DMM_PREFIX_NOMADIC);
+	CHECK_EQ(dmm_prefix_kind_of(c.prefix_policy, 3, &sub), DMM_PREFIX_SESSIONS); /* longest match */
+	if (!attach(m, 1, &u))
+		return;
+	harness_clear(&H);
+	pba(m, &u, 0, NULL, 3, a, q);
+	/* Nomadic: no tunnel, released to the CMD at once, shown to the MN once with valid 0. */
+	CHECK_EQ(intents_of(&q[2]), 0);
+	CHECK(last(DMM_MH_BU) && last(DMM_MH_BU)->u.bu.lifetime == 0 &&
+	      dmm_prefix_eq(hnpp(last(DMM_MH_BU)), &q[2]));
+	ev = last_event();
+	CHECK(ev && ev->nprefix == 4 && dmm_prefix_eq(&ev->prefix[3], &q[2]) && ev->valid_s[3] == 0);
+	CHECK_EQ(dmm_maar_counters(m)->nomadic_released, 1);
+	/* Only the sessions prefix is asked about; the fixed one is not. */
+	CHECK_EQ(dmm_maar_session_prefixes(m, got, 4), 1);
+	CHECK(dmm_prefix_eq(&got[0], &q[0]));
+	CHECK_EQ(dmm_maar_sessions(m, &q[1], 1, T), DMM_ERR_NOTFOUND);
+	/* A session on q[0], reported every 5 s for 100 s, and not one packet: kept. */
+	for (unsigned s = 0; s < 100; s += 5) {
+		CHECK_EQ(dmm_maar_sessions(m, &q[0], 1, T), 0);
+		advance(m, 5 * DMM_SECOND);
+	}
+	CHECK_EQ(intents_of(&q[0]), 3);
+	/* The session ended after the last report (5 s ago): released idle_release after it. */
+	CHECK_EQ(dmm_maar_sessions(m, &q[0], 0, T), 0);
+	advance(m, 24 * DMM_SECOND);
+	CHECK_EQ(intents_of(&q[0]), 3);
+	advance(m, 2 * DMM_SECOND);
+	CHECK_EQ(intents_of(&q[0]), 0);
+	/* Fixed: never released, sessions or not (300 s: before the binding's refresh is due). */
+	advance(m, 300 * DMM_SECOND);
+	CHECK_EQ(intents_of(&q[1]), 3);
+	CHECK_EQ(dmm_maar_counters(m)->prefixes_released, 2);
+	dmm_maar_free(m);
+
+	/* Stray packets, no session: released idle_release after the tunnel came up. */
+	m = setup_cfg(&c);
+	if (!attach(m, 1, &u))
+		return;
+	pba(m, &u, 0, NULL, 1, a, q);
+	for (unsigned s = 0; s < 40; s++) {
+		const struct dmm_intent *in = fm_find(m, DMM_FM_DST, DMM_FM_DECAP, &q[0]);
+
+		if (in)
+			dmm_fm_report(dmm_role_fm(m), in->id, s + 1, (s + 1) * 100, T);
+		advance(m, DMM_SECOND);
+	}
+	CHECK_EQ(intents_of(&q[0]), 0);
+	CHECK_EQ(dmm_maar_counters(m)->prefixes_released, 1);
+	dmm_maar_free(m);
+
+	/* Anchor side: the CMD names another S-MAAR for a nomadic prefix anchored here: held, not tunnelled. */
+	c.prefix_policy[3] = (struct dmm_prefix_policy){prefix_of("2001:db8:100::/56"), DMM_PREFIX_NOMADIC};
+	c.nprefix_policy = 4;
+	m = setup_cfg(&c);
+	if (!attach(m, 1, &u))
+		return;
+	{
+		struct dmm_prefix p = hnp_of(&u);
+		struct dmm_mnid id = MN(1);
+		struct dmm_mh_msg cp;
+
+		pba(m, &u, 0, NULL, 0, NULL, NULL);
+		dmm_maar_detach(m, &id, T);
+		cmd_pbu(&cp, 50, &id, &p, &MAAR2, 600);
+		deliver(m, &CMD, &cp);
+		CHECK(last(DMM_MH_BA) && last(DMM_MH_BA)->u.ba.status == 0);
+		CHECK(!find(DMM_FM_DST, DMM_FM_ENCAP, &p) && find(DMM_FM_DST, DMM_FM_BUFFER, &p));
+	}
+	dmm_maar_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argv;
@@ -1412,6 +1517,7 @@ int main(int argc, char **argv)
 	t_ops_refused_anchor();
 	t_ops_refused_serving();
 	t_refresh_no_dataplane();
+	t_sessions();
 	if (argc > 1)
 		H.print_logs = true;
 	return check_report("test_maar");
