@@ -47,6 +47,7 @@ SHOW(intents)
 SHOW(stats)
 SHOW(node)
 SHOW(anchors)
+SHOW(multicast)
 
 /* CMD (docs/dmm-protocol.md §11): "relocate PREFIX [--to NODE]" and "drain NODE" as control lines. */
 static int cmd_relocate(int argc, char **argv)
@@ -106,6 +107,8 @@ static const struct cmd cmds[] = {
 	 "role counters, every state transition",
 	 cmd_show_stats},
 	{"show node", "[-s SOCKET] [--json]", "role, address, data plane of the daemon", cmd_show_node},
+	{"show multicast", "[-s SOCKET] [--json]",
+	 "MLD proxy: links, listeners, tunnels and their replication", cmd_show_multicast},
 	{"show anchors", "[-s SOCKET] [--json]", "CMD: the MAARs with load, capacity and liveness (GAP1-3)",
 	 cmd_show_anchors},
 	{"handover", "MN-ID --to ADDRESS [--wait MS] [-s SOCKET] [--json]",

@@ -834,13 +834,14 @@ static int parse_monitoring(struct ctx *c, json_t *node, struct dmmd_monitoring_
 }
 
 /*
- * dmm:node/multicast (daemon/mcast.c): {"mode": "direct", "upstream": IFNAME,
+ * dmm:node/multicast (daemon/mcast.c): {"mode": "direct" | "via-anchor", "upstream": IFNAME,
+ * "anchor": ADDRESS (via-anchor),
  * "robustness", "query-interval", "query-response-interval",
  * "last-listener-query-interval" (ms)}; MAG and MAAR only.
  */
 static int parse_multicast(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 {
-	static const char *const modes[] = {"direct", NULL};
+	static const char *const modes[] = {"direct", "via-anchor", NULL};
 	json_t *o = json_object_get(node, "multicast");
 	struct dmmd_mcast_cfg *m = &cfg->mcast;
 	int mode = 0;
@@ -848,7 +849,8 @@ static int parse_multicast(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 
 	if (!o)
 		return 0;
-	/* The model: a MAG or MAAR only, query-response-interval below query-interval (RFC 3810 §9.3). */
+	/* The model: a MAG or MAAR only, query-response-interval below query-interval (RFC 3810 §9.3), an
+	 * anchor in via-anchor mode. */
 	n = push(c, "multicast");
 	if (get_enum(c, o, "mode", modes, &mode) < 0 ||
 	    get_str(c, o, "upstream", m->upstream, sizeof(m->upstream)) < 0 ||
@@ -857,7 +859,9 @@ static int parse_multicast(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 	    get_ms(c, o, "query-response-interval", &m->response) < 0 ||
 	    get_ms(c, o, "last-listener-query-interval", &m->last_listener) < 0)
 		return -1;
-	m->mode = DMMD_MCAST_DIRECT;
+	if (get_addr(c, o, "anchor", &m->anchor) < 0)
+		return -1;
+	m->mode = mode == 0 ? DMMD_MCAST_DIRECT : DMMD_MCAST_VIA_ANCHOR;
 	pop(c, n);
 	return 0;
 }

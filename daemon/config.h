@@ -76,11 +76,12 @@ struct dmmd_monitoring_cfg {
 };
 
 /* dmm:node/multicast (daemon/mcast.c): the MLD proxy of a MAG or MAAR (RFC 6224 §4, RFC 4605). */
-enum dmmd_mcast_mode { DMMD_MCAST_OFF, DMMD_MCAST_DIRECT };
+enum dmmd_mcast_mode { DMMD_MCAST_OFF, DMMD_MCAST_DIRECT, DMMD_MCAST_VIA_ANCHOR };
 
 struct dmmd_mcast_cfg {
 	enum dmmd_mcast_mode mode;	/* direct: subscribe natively on upstream (RFC 7429 REQ8) */
 	char upstream[DMM_DP_IFNAMSIZ]; /* the interface toward the multicast network */
+	struct dmm_addr anchor;		/* via-anchor: the anchor (this node's address: it is the anchor) */
 	uint32_t robustness;		/* RFC 3810 §9.1 */
 	dmm_time_t query_interval, response, last_listener; /* RFC 3810 §9.2, §9.3, §9.8 */
 };

@@ -24,6 +24,7 @@
 #include "dmm/mag.h"
 #include "dmm/mh.h"
 #include "dmmd.h"
+#include "mcast.h"
 #include "ops.h"
 
 static json_t *j_addr(const struct dmm_addr *a)
@@ -500,6 +501,14 @@ static json_t *ctl_handover(struct dmmd *d, const char *args)
 	return json_pack("{s:s,s:s,s:s}", "handover", "started", "mn-id", mn, "to", to);
 }
 
+/* The MLD proxy (daemon/mcast.c). */
+static json_t *show_multicast(struct dmmd *d)
+{
+	if (!d->mcast)
+		return json_pack("{s:s}", "error", "show multicast: no multicast container in the config");
+	return dmmd_mcast_show(d->mcast);
+}
+
 /*
  * "reload": read the config file again now, as SIGHUP does, and say
  * whether it was applied; a refused file leaves the running config
@@ -529,6 +538,7 @@ static const struct {
 	{"show stats", "counters, named after the PMIPv6 MIB (RFC 6475)", show_stats},
 	{"show anchors", "the MAARs as the CMD sees them: load, capacity, liveness (GAP1-3)", show_anchors},
 	{"show node", "role, address, data plane", show_node},
+	{"show multicast", "the MLD proxy: links, listeners, tunnels and their replication", show_multicast},
 	{"reload", "read the config file again (as SIGHUP); the reason when it is refused", ctl_reload},
 };
 

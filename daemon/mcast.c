@@ -49,17 +49,31 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "dmm/bytes.h"
+#include "dmm/csum.h"
 #include "dmm/fmt.h"
 #include "dmm/mld.h"
 #include "../dataplane/nl.h"
 #include "dmmd.h"
 #include "mcast.h"
+#include "mcast_tun.h"
 
 #define MC_MFC_MAX 256
 #define MC_CHANGES 128
+#define MC_PEERS 16    /* via-anchor, at the anchor: serving nodes with a tunnel */
+#define MC_TUN_LINK 64 /* listener table link id of tunnel peer i: MC_TUN_LINK + i */
+
+/* A serving node that reached the anchor through the multicast tunnel. */
+struct mc_peer {
+	bool used;
+	struct dmm_addr addr;
+	uint64_t tx_packets, tx_bytes, reports;
+};
 
 struct mc_mif {
-	bool used, access, up;
+	bool used, access, up, tun;
 	int ifindex;
 	char name[IFNAMSIZ];
 	uint8_t startup_left;  /* startup queries still to send (RFC 3810 §7.6.1) */
@@ -83,6 +97,13 @@ struct dmmd_mcast {
 	struct mc_mfc mfc[MC_MFC_MAX];
 	struct dmm_mld_tab tab; /* link id: MIF index */
 	struct dmm_mld_msg msg;
+	/* via-anchor: the tunnel; at the anchor its MIF and the serving nodes behind it. */
+	struct mctun *tun;
+	bool anchor;
+	unsigned tun_mif;
+	struct mc_peer peer[MC_PEERS];
+	dmm_time_t next_peer_query;
+	uint64_t tun_rx, tun_tx;
 	uint64_t queries_sent, reports, bad, upcalls, mfc_set, mfc_del, upstream_joins, upstream_leaves;
 };
 
@@ -112,11 +133,15 @@ static uint32_t listeners_of(const struct dmmd_mcast *m, const struct in6_addr *
 	uint32_t oifs = 0;
 
 	for (unsigned i = 1; i < MAXMIFS; i++)
-		if (m->mif[i].used && i != parent &&
+		if (m->mif[i].used && !m->mif[i].tun && i != parent &&
 		    dmm_mld_listening(&m->tab, i, (const struct dmm_addr *)g))
 			oifs |= 1u << i;
 	if (parent != 0 && m->mif[0].used)
 		oifs |= 1u; /* RFC 4605 §4.2: from a downstream link, also upstream */
+	for (unsigned i = 0; m->anchor && i < MC_PEERS && parent != m->tun_mif; i++)
+		if (m->peer[i].used &&
+		    dmm_mld_listening(&m->tab, MC_TUN_LINK + i, (const struct dmm_addr *)g))
+			oifs |= 1u << m->tun_mif;
 	return oifs;
 }
 
@@ -276,11 +301,142 @@ static void send_query(struct dmmd_mcast *m, unsigned mif, const struct dmm_addr
 	m->queries_sent++;
 }
 
+/* --- via-anchor: the tunnel --- */
+
+/*
+ * A query to serving node i through the tunnel (RFC 6224 §4.2: the LMA
+ * is the querier of its tunnels): IPv6 from fe80::1 to ff02::1 (or the
+ * group), hop limit 1, Router Alert, as on a link.
+ */
+static void peer_query(struct dmmd_mcast *m, unsigned i, const struct dmm_addr *group)
+{
+	static const uint8_t hbh[8] = {58, 0, 5, 2, 0, 0, 1, 0};
+	const struct dmm_mld_timers *t = &m->tab.t;
+	struct dmm_mld_msg *q = &m->msg;
+	struct dmm_addr src = {{0xfe, 0x80, [15] = 1}}, dst = {{0xff, 0x02, [15] = 1}};
+	uint8_t pkt[128] = {0x60};
+	int n;
+
+	memset(q, 0, offsetof(struct dmm_mld_msg, rec));
+	q->nsrc = 0;
+	q->type = DMM_MLD_QUERY;
+	q->version = 2;
+	q->qrv = t->robustness <= 7 ? t->robustness : 0;
+	q->qqic = dmm_mld_s_qqic((uint32_t)(t->query_interval / DMM_SECOND));
+	q->max_resp_code = dmm_mld_ms_code((uint32_t)((group ? t->last_listener : t->response) / DMM_MSEC));
+	if (group)
+		q->group = dst = *group;
+	n = dmm_mld_encode(pkt + 48, sizeof(pkt) - 48, q);
+	if (n < 0)
+		return;
+	dmm_put_u16(pkt + 48 + 2, dmm_csum_ipv6(pkt + 48, (size_t)n, &src, &dst, 58, 2));
+	dmm_put_u16(pkt + 4, (uint16_t)(8 + n));
+	pkt[6] = 0; /* hop-by-hop */
+	pkt[7] = 1;
+	memcpy(pkt + 8, src.b, 16);
+	memcpy(pkt + 24, dst.b, 16);
+	memcpy(pkt + 40, hbh, 8);
+	if (mctun_encap(m->tun, &m->peer[i].addr, pkt, (size_t)(48 + n)) == 0)
+		m->queries_sent++;
+}
+
+static int peer_of(struct dmmd_mcast *m, const struct dmm_addr *a)
+{
+	int free_i = -1;
+
+	for (int i = 0; i < MC_PEERS; i++) {
+		if (m->peer[i].used && dmm_addr_eq(&m->peer[i].addr, a))
+			return i;
+		if (!m->peer[i].used && free_i < 0)
+			free_i = i;
+	}
+	if (free_i >= 0) {
+		char s[INET6_ADDRSTRLEN];
+
+		m->peer[free_i] = (struct mc_peer){.used = true, .addr = *a};
+		mc_log(m, DMM_LOG_INFO, "tunnel to %s (listener link %d)", grp_str(a->b, s),
+		       MC_TUN_LINK + free_i);
+	}
+	return free_i;
+}
+
+static void apply(struct dmmd_mcast *m, const struct dmm_mld_change *c, int n);
+static void arm(struct dmmd_mcast *m);
+
+/* At the anchor: an MLD report of serving node src through the tunnel (inner packet pkt). */
+static void peer_mld(struct dmmd_mcast *m, const struct dmm_addr *src, const uint8_t *pkt, size_t len)
+{
+	struct dmm_mld_change c[MC_CHANGES];
+	size_t off = 40;
+	uint8_t nh = pkt[6];
+	int i, n;
+
+	if (nh == 0 && len >= 48) { /* the Router Alert's hop-by-hop header */
+		nh = pkt[40];
+		off += 8u * (pkt[41] + 1u);
+	}
+	if (nh != 58 || off >= len || pkt[7] != 1 || pkt[off] == DMM_MLD_QUERY)
+		return;
+	if (dmm_mld_decode(&m->msg, pkt + off, len - off) < 0) {
+		m->bad++;
+		return;
+	}
+	if ((i = peer_of(m, src)) < 0)
+		return;
+	m->peer[i].reports++;
+	m->reports++;
+	n = dmm_mld_report(&m->tab, MC_TUN_LINK + (unsigned)i, &m->msg, dmm_io_now(), c, MC_CHANGES);
+	if (n > 0)
+		apply(m, c, n);
+	arm(m);
+}
+
+/* Encapsulated, from the physical link: at a serving node the anchor's, at the anchor the serving nodes'. */
+static void on_tunnel(void *ctx, const struct dmm_addr *src, const uint8_t *pkt, size_t len)
+{
+	struct dmmd_mcast *m = ctx;
+
+	if (len < 40 || (pkt[0] >> 4) != 6)
+		return;
+	if (m->anchor) {
+		peer_mld(m, src, pkt, len);
+		return;
+	}
+	if (!dmm_addr_eq(src, &m->d->cfg.mcast.anchor))
+		return;
+	if (mctun_inject(m->tun, pkt, len) == 0) /* arrives on MIF 0: routed to the listeners */
+		m->tun_rx++;
+}
+
+/* From the TUN device: at the anchor a group packet, once per tunnel with listeners; else to the anchor. */
+static void on_tun(void *ctx, const struct dmm_addr *src, const uint8_t *pkt, size_t len)
+{
+	struct dmmd_mcast *m = ctx;
+
+	(void)src;
+	if (!m->anchor) {
+		if (mctun_encap(m->tun, &m->d->cfg.mcast.anchor, pkt, len) == 0)
+			m->tun_tx++;
+		return;
+	}
+	for (unsigned i = 0; i < MC_PEERS; i++) {
+		struct mc_peer *p = &m->peer[i];
+
+		if (!p->used ||
+		    !dmm_mld_listening(&m->tab, MC_TUN_LINK + i, (const struct dmm_addr *)(pkt + 24)))
+			continue;
+		if (mctun_encap(m->tun, &p->addr, pkt, len) == 0) {
+			p->tx_packets++;
+			p->tx_bytes += len;
+		}
+	}
+}
+
 /* --- the listener state's changes and timers --- */
 
 static bool others_listen(const struct dmmd_mcast *m, unsigned mif, const struct dmm_addr *g)
 {
-	for (unsigned j = 1; j < MAXMIFS; j++)
+	for (unsigned j = 1; j < MC_TUN_LINK + MC_PEERS; j++)
 		if (j != mif && dmm_mld_listening(&m->tab, j, g))
 			return true;
 	return false;
@@ -291,23 +447,27 @@ static void apply(struct dmmd_mcast *m, const struct dmm_mld_change *c, int n)
 	char s[INET6_ADDRSTRLEN];
 
 	for (int i = 0; i < n; i++) {
-		const char *link = m->mif[c[i].link].name;
+		char pb[INET6_ADDRSTRLEN];
+		const char *link = c[i].link >= MC_TUN_LINK
+					   ? grp_str(m->peer[c[i].link - MC_TUN_LINK].addr.b, pb)
+					   : m->mif[c[i].link].name;
 
 		switch (c[i].what) {
 		case DMM_MLD_SEND_GSQ:
-			send_query(m, c[i].link, &c[i].group);
+			if (c[i].link >= MC_TUN_LINK)
+				peer_query(m, c[i].link - MC_TUN_LINK, &c[i].group);
+			else
+				send_query(m, c[i].link, &c[i].group);
 			break;
 		case DMM_MLD_JOINED:
 			mc_log(m, DMM_LOG_INFO, "%s: listener of %s", link, grp_str(c[i].group.b, s));
-			if (m->d->cfg.mcast.mode == DMMD_MCAST_DIRECT &&
-			    !others_listen(m, c[i].link, &c[i].group))
+			if (!others_listen(m, c[i].link, &c[i].group))
 				upstream_member(m, &c[i].group, true); /* the first listener anywhere */
 			mfc_group_changed(m, &c[i].group);
 			break;
 		case DMM_MLD_LEFT:
 			mc_log(m, DMM_LOG_INFO, "%s: no listener of %s left", link, grp_str(c[i].group.b, s));
-			if (m->d->cfg.mcast.mode == DMMD_MCAST_DIRECT &&
-			    !dmm_mld_any_listener(&m->tab, &c[i].group))
+			if (!dmm_mld_any_listener(&m->tab, &c[i].group))
 				upstream_member(m, &c[i].group, false);
 			mfc_group_changed(m, &c[i].group);
 			break;
@@ -323,6 +483,8 @@ static void arm(struct dmmd_mcast *m)
 	for (unsigned i = 1; i < MAXMIFS; i++)
 		if (m->mif[i].used && m->mif[i].next_query < t)
 			t = m->mif[i].next_query;
+	if (m->anchor && m->next_peer_query < t)
+		t = m->next_peer_query;
 	if (t != DMM_TIME_NEVER) {
 		dmm_time_t in = t > now ? t - now : 1;
 
@@ -359,6 +521,12 @@ static void on_timer(void *ctx, int fd, uint32_t ev)
 	for (unsigned i = 1; i < MAXMIFS; i++)
 		if (m->mif[i].used && m->mif[i].up && m->mif[i].next_query <= now)
 			query_due(m, i, now);
+	if (m->anchor && m->next_peer_query <= now) { /* §7.6: General Queries, every query interval */
+		for (unsigned i = 0; i < MC_PEERS; i++)
+			if (m->peer[i].used)
+				peer_query(m, i, NULL);
+		m->next_peer_query = now + m->tab.t.query_interval;
+	}
 	while ((n = dmm_mld_expire(&m->tab, now, c, MC_CHANGES)) > 0)
 		apply(m, c, n);
 	arm(m);
@@ -506,6 +674,8 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 		if (!m->mif[i].used && !free_i)
 			free_i = i;
 	}
+	if (i < MAXMIFS && m->mif[i].tun)
+		return MNL_CB_OK; /* the tunnel's TUN device: dmmd's own */
 	if (nlh->nlmsg_type == RTM_DELLINK) {
 		if (i < MAXMIFS)
 			link_gone(m, i);
@@ -585,6 +755,25 @@ static int open_sockets(struct dmmd_mcast *m)
 	return 0;
 }
 
+/*
+ * via-anchor: the anchor (this node's address) gets "mcdn", MIF 1, toward
+ * its tunnels; a serving node gets "mcup" as its upstream, MIF 0.
+ */
+static int open_tunnel(struct dmmd_mcast *m)
+{
+	const struct dmmd_mcast_cfg *c = &m->d->cfg.mcast;
+	const char *name;
+
+	m->anchor = dmm_addr_eq(&c->anchor, &m->d->cfg.address);
+	name = m->anchor ? "mcdn" : "mcup";
+	m->tun = mctun_open(m->d->loop, name, c->upstream, on_tunnel, on_tun, m);
+	m->tun_mif = m->anchor ? 1 : 0;
+	if (!m->tun || mif_add(m, m->tun_mif, mctun_ifindex(m->tun), name, false) < 0)
+		return -1;
+	m->mif[m->tun_mif].tun = true;
+	return 0;
+}
+
 static int dump_links(struct dmmd_mcast *m)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -614,7 +803,7 @@ struct dmmd_mcast *dmmd_mcast_open(struct dmmd *d)
 	m->d = d;
 	m->fd = m->tfd = m->join_fd = -1;
 	dmm_mld_tab_init(&m->tab, &t);
-	if (open_sockets(m) < 0)
+	if (open_sockets(m) < 0 || (c->mode == DMMD_MCAST_VIA_ANCHOR && open_tunnel(m) < 0))
 		goto err;
 	m->nl = mnl_socket_open(NETLINK_ROUTE);
 	if (!m->nl || mnl_socket_bind(m->nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0 ||
@@ -625,7 +814,11 @@ struct dmmd_mcast *dmmd_mcast_open(struct dmmd *d)
 		goto err_quiet;
 	}
 	arm(m);
-	mc_log(m, DMM_LOG_INFO, "MLD proxy up, direct mode, upstream %s", c->upstream);
+	mc_log(m, DMM_LOG_INFO, "MLD proxy up, %s, upstream %s",
+	       c->mode == DMMD_MCAST_DIRECT ? "direct mode"
+	       : m->anchor		    ? "via-anchor mode, the anchor"
+					    : "via-anchor mode, serving",
+	       m->mif[0].name);
 	return m;
 err:
 	mc_log(m, DMM_LOG_ERR, "cannot start: %s", strerror(errno));
@@ -652,5 +845,48 @@ void dmmd_mcast_close(struct dmmd_mcast *m)
 	}
 	if (m->join_fd >= 0)
 		close(m->join_fd); /* leaves every upstream group */
+	mctun_close(m->tun);
 	free(m);
+}
+
+json_t *dmmd_mcast_show(const struct dmmd_mcast *m)
+{
+	json_t *o = json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I}", "mode",
+			      m->d->cfg.mcast.mode == DMMD_MCAST_DIRECT ? "direct" : "via-anchor", "anchor",
+			      m->anchor, "queries-sent", (json_int_t)m->queries_sent, "reports",
+			      (json_int_t)m->reports, "bad", (json_int_t)m->bad, "upcalls",
+			      (json_int_t)m->upcalls, "tunnel-rx", (json_int_t)m->tun_rx, "tunnel-tx",
+			      (json_int_t)m->tun_tx);
+	json_t *mifs = json_array(), *groups = json_array(), *tunnels = json_array();
+	char s[INET6_ADDRSTRLEN];
+
+	for (unsigned i = 0; i < MAXMIFS; i++)
+		if (m->mif[i].used)
+			json_array_append_new(mifs, json_pack("{s:i,s:s,s:b,s:b}", "mif", (int)i, "name",
+							      m->mif[i].name, "access", m->mif[i].access,
+							      "tunnel", m->mif[i].tun));
+	for (unsigned i = 0; i < DMM_MLD_TAB_MAX; i++) {
+		const struct dmm_mld_entry *e = &m->tab.e[i];
+		char pb[INET6_ADDRSTRLEN];
+
+		if (!e->link)
+			continue;
+		json_array_append_new(groups,
+				      json_pack("{s:s,s:s}", "link",
+						e->link >= MC_TUN_LINK
+							? grp_str(m->peer[e->link - MC_TUN_LINK].addr.b, pb)
+							: m->mif[e->link].name,
+						"group", grp_str(e->group.b, s)));
+	}
+	for (unsigned i = 0; i < MC_PEERS; i++)
+		if (m->peer[i].used)
+			json_array_append_new(tunnels, json_pack("{s:s,s:I,s:I,s:I}", "peer",
+								 grp_str(m->peer[i].addr.b, s), "tx-packets",
+								 (json_int_t)m->peer[i].tx_packets,
+								 "tx-bytes", (json_int_t)m->peer[i].tx_bytes,
+								 "reports", (json_int_t)m->peer[i].reports));
+	json_object_set_new(o, "mifs", mifs);
+	json_object_set_new(o, "groups", groups);
+	json_object_set_new(o, "tunnels", tunnels);
+	return o;
 }

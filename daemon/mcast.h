@@ -8,6 +8,8 @@
 #ifndef DMMD_MCAST_H
 #define DMMD_MCAST_H
 
+#include <jansson.h>
+
 struct dmmd;
 struct dmmd_mcast;
 
@@ -19,5 +21,8 @@ struct dmmd_mcast;
 struct dmmd_mcast *dmmd_mcast_open(struct dmmd *d);
 /* Stop multicast routing (every MFC and MIF goes) and free; accepts NULL. */
 void dmmd_mcast_close(struct dmmd_mcast *m);
+
+/* "show multicast": MIFs, listeners per link or tunnel, per-tunnel replication, counters (new reference). */
+json_t *dmmd_mcast_show(const struct dmmd_mcast *m);
 
 #endif

@@ -75,9 +75,11 @@ for dp in ${LAB_LR:-kernel user}; do
 done
 # RFC 6463 runtime LMA assignment (tests/lab/redirect.sh).
 run tests/lab/redirect.sh
-# Multicast without tunnel convergence (RFC 7429 REQ8): MLD proxies in direct mode.
-for dp in ${LAB_MCAST:-kernel user}; do
-	run tests/lab/mcast.sh "$dp"
+# Multicast without tunnel convergence (RFC 7429 REQ8): MLD proxies in direct
+# mode on both data planes, and via the anchor (RFC 6224 base) for comparison
+# (LAB_MCAST="user:via-anchor ..." picks others).
+for dm in ${LAB_MCAST:-kernel:direct user:direct kernel:via-anchor}; do
+	run tests/lab/mcast.sh "${dm%%:*}" "${dm##*:}"
 done
 run tests/lab/auth-attack.sh
 run tests/lab/auth-rollover.sh
