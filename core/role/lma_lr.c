@@ -91,8 +91,9 @@ void lma_recv_lri(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 		lma->lr_accepted++;
 	else
 		lma->lr_refused++;
-	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_MH, "lma: LRI from MAG %s, lifetime %u: LRA status %u",
-		 dmm_addr_str(src, ps), m->u.lr.lifetime, st);
+	dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_MH,
+		 "lma: LRI from MAG %s, lifetime %u: LRA status %u", dmm_addr_str(src, ps), m->u.lr.lifetime,
+		 st);
 	lma_send_msg(lma, dst, src, a);
 }
 

@@ -140,8 +140,8 @@ static void lre_set(struct dmm_mag *mag, struct mag_lr_pair *p, bool on, dmm_tim
 			r = dmm_fm_add(mag->base.fm, &in, now);
 			if (r < 0) {
 				mag->ctr.intents_failed++;
-				dmm_logf(mag->base.env.log, DMM_LOG_ERR, DMM_LC_DP, "mag: LR intent refused: %s",
-					 dmm_strerror(r));
+				dmm_logf(mag->base.env.log, DMM_LOG_ERR, DMM_LC_DP,
+					 "mag: LR intent refused: %s", dmm_strerror(r));
 				continue;
 			}
 			p->lre[k][h] = (uint32_t)r;
@@ -214,7 +214,8 @@ void mag_lr_registered(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t 
 }
 
 /* Tear p down: its LREs go at once (§7.1), and when tell, both LMAs get an LRI with lifetime 0 (§4). */
-static void pair_end(struct dmm_mag *mag, struct mag_lr_pair *p, bool tell, const char *reason, dmm_time_t now)
+static void pair_end(struct dmm_mag *mag, struct mag_lr_pair *p, bool tell, const char *reason,
+		     dmm_time_t now)
 {
 	uint8_t was = p->state;
 
@@ -257,7 +258,8 @@ void mag_lr_keep(const struct dmm_mag *mag, const struct dmm_bul_entry *e, uint3
 }
 
 /* The tuples of an LRA with status 0 name the pair's MNs (§10.2: as in the LRI). */
-static bool lra_names(struct dmm_mag *mag, const struct mag_lr_pair *p, unsigned k, const struct dmm_mh_msg *m)
+static bool lra_names(struct dmm_mag *mag, const struct mag_lr_pair *p, unsigned k,
+		      const struct dmm_mh_msg *m)
 {
 	const struct dmm_mh_opt *o = dmm_mh_find_opt(m, DMM_OPT_MNID, NULL);
 	const struct dmm_bul_entry *e = dmm_bul_get(mag->bul, p->mn[k]);
@@ -274,15 +276,15 @@ void mag_lr_recv_lra(struct dmm_mag *mag, const struct dmm_addr *src, const stru
 		struct mag_lr_pair *p = &mag->lr.pair[i];
 
 		for (unsigned k = 0; k < 2; k++) {
-			if ((p->state != MAG_LR_WAIT && p->state != MAG_LR_REFRESH) || p->seq[k] != m->u.lr.seq ||
-			    !dmm_addr_eq(&p->lma[k], src))
+			if ((p->state != MAG_LR_WAIT && p->state != MAG_LR_REFRESH) ||
+			    p->seq[k] != m->u.lr.seq || !dmm_addr_eq(&p->lma[k], src))
 				continue;
 			mag->lr.ctr.lra_received++;
 			if (m->u.lr.status >= 128 || !lra_names(mag, p, k, m)) {
 				mag->lr.ctr.refused++;
 				pair_end(mag, p, false,
 					 m->u.lr.status >= 128 ? "an LMA refused (LRA status >= 128)"
-								: "LRA names other MNs",
+							       : "LRA names other MNs",
 					 now);
 				p->state = MAG_LR_REFUSED; /* not asked again while both stay */
 				return;

@@ -74,8 +74,8 @@ info "get-config: $out"
 check "get-config: role lma, max-lifetime 3600" jqe "$out" '.role == "lma" and ."max-lifetime" == "3600"'
 out=$(nc bindings)
 # shellcheck disable=SC2016 # $m and $p are jq's
-check "get: state/bindings has MN1's binding, served by MAG1" \
-	jqe "$out" 'any(.[]; ."mn-id" == $m and .peer == $p)' --arg m "$MN1" --arg p "${ADDR[mag1]}"
+check "get (subtree filter state/bindings): MN1's binding, served by MAG1, and nothing else" \
+	jqe "$out" 'any(.bindings[]; ."mn-id" == $m and .peer == $p) and .others == []' --arg m "$MN1" --arg p "${ADDR[mag1]}"
 out=$(nc state)
 info "get: state $out"
 check "get: state has node (role lma), bindings, peers (up), intents, stats (PBUs received)" \
@@ -114,11 +114,11 @@ check "notification binding-handed-off for MN1, serving MAG2" wait_for 10 handed
 sed 's/^/  notification: /' "$LAB_TMP/notif.jsonl"
 
 out=$(nc bindings)
-left=$(jq -r --arg m "$MN1" '.[] | select(."mn-id" == $m) | ."lifetime-left"' <<<"$out")
-info "MN1's binding at LMA1 after the handover: $(jq -c --arg m "$MN1" '.[] | select(."mn-id" == $m)' <<<"$out")"
+left=$(jq -r --arg m "$MN1" '.bindings[] | select(."mn-id" == $m) | ."lifetime-left"' <<<"$out")
+info "MN1's binding at LMA1 after the handover: $(jq -c --arg m "$MN1" '.bindings[] | select(."mn-id" == $m)' <<<"$out")"
 # shellcheck disable=SC2016 # $m and $p are jq's
 check "get: MN1's binding now served by MAG2" \
-	jqe "$out" 'any(.[]; ."mn-id" == $m and .peer == $p)' --arg m "$MN1" --arg p "${ADDR[mag2]}"
+	jqe "$out" 'any(.bindings[]; ."mn-id" == $m and .peer == $p)' --arg m "$MN1" --arg p "${ADDR[mag2]}"
 check "dmmd uses the edited timer: MN1's binding has <= 300 s left (MAG2 asked for 600)" \
 	awk -v l="${left:-9999}" 'BEGIN { exit !(l > 0 && l <= 300) }'
 summary "$NAME"
