@@ -49,8 +49,8 @@ static bool content_matches(const struct lyd_node *d, const struct lyd_node *f)
 		bool found = !v;
 
 		for (const struct lyd_node *e = lyd_child(d); v && e && !found; e = e->next)
-			found = e->schema && (e->schema->nodetype & LYD_NODE_TERM) && !strcmp(e->schema->name, fname(c)) &&
-				!strcmp(lyd_get_value(e), v);
+			found = e->schema && (e->schema->nodetype & LYD_NODE_TERM) &&
+				!strcmp(e->schema->name, fname(c)) && !strcmp(lyd_get_value(e), v);
 		if (!found)
 			return false;
 	}
@@ -80,8 +80,8 @@ static int subtree(const struct lyd_node *ds, const struct lyd_node *fs, struct 
 				return -1;
 			for (const struct lyd_node *e = lyd_child(d); sel && e; e = e->next)
 				for (const struct lyd_node *c = lyd_child(f); c; c = c->next)
-					if (match_value(c) && e->schema && !strcmp(e->schema->name, fname(c)) &&
-					    copy_out(e, out) < 0)
+					if (match_value(c) && e->schema &&
+					    !strcmp(e->schema->name, fname(c)) && copy_out(e, out) < 0)
 						return -1;
 		}
 	return 0;
