@@ -89,8 +89,16 @@ $(BUILD)/daemon/%.o: daemon/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
 
+# yang/dmm.yang built into dmmd (daemon/yangcfg.c), so that it needs no file of the source tree.
+$(BUILD)/daemon/dmm_yang.h: yang/dmm.yang
+	@mkdir -p $(@D)
+	{ echo 'static const unsigned char dmm_yang_text[] = {'; xxd -i <$<; echo ', 0x00};'; } >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/daemon/yangcfg.o: CFLAGS += -I$(BUILD)/daemon
+$(BUILD)/daemon/yangcfg.o: $(BUILD)/daemon/dmm_yang.h
+
 $(BUILD)/dmmd: $(DAEMON_OBJ) $(IO_OBJ) $(DP_OBJ) $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto -lbpf -lmicrohttpd -lpthread
+	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto -lbpf -lmicrohttpd -lyang -lpthread
 
 # dmm-netconfd: NETCONF over SSH for dmmd (libnetconf2, libyang), through dmmd's control socket.
 NETCONF_SRC := $(sort $(wildcard netconf/*.c))
@@ -215,9 +223,11 @@ daemon-test: all $(BUILD)/mh-send $(BUILD)/san/test_interop
 docs-test: all
 	@tests/docs/run.sh
 
-# The YANG model (yang/dmm.yang) against dmmd's config loader.
-yang-test: $(BUILD)/dmmd
+# The YANG model (yang/dmm.yang) as dmmd's config validator, and every config
+# of docs/ and tests/ through it; a refused reload keeps the running config (root).
+yang-test: $(BUILD)/dmmd $(BUILD)/dmmctl
 	@tests/yang/run.sh $(BUILD)/dmmd
+	@tests/yang/reload.sh
 
 $(BUILD)/mh-load: tools/mh-load.c $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ tools/mh-load.c $(BUILD)/libdmm.a -lcrypto

@@ -650,6 +650,8 @@ void emu_dp_flush(struct emu *e, struct emu_node *n);
 void emu_dp_sync(struct emu *e);
 /* Start loading what event ev will read: its MN, or its packet's bucket in the node's data plane. */
 void emu_prefetch(struct emu *e, const struct emu_event *ev);
+/* Node n routes packets to dst arriving on access link link locally (a DMM_FM_LOCAL intent, RFC 6705). */
+bool emu_dp_local(struct emu *e, struct emu_node *n, uint32_t link, const struct dmm_addr *dst);
 /* Send a plain packet from node n towards the owner of its destination. */
 void emu_dp_route(struct emu *e, struct emu_node *n, struct emu_pkt *p);
 
@@ -670,6 +672,8 @@ void emu_on_sess_ul(struct emu *e, const struct emu_event *ev);
 void emu_on_sample(struct emu *e);
 /* The anchor of m's oldest prefix (its mobility anchor: the LMA, or a MAAR), or UINT32_MAX (none, or dead). */
 uint32_t emu_mn_anchor(const struct emu *e, const struct emu_mn *m);
+/* m's oldest prefix with a known, live anchor, or NULL. */
+const struct emu_mn_pfx *emu_mn_oldest(const struct emu *e, const struct emu_mn *m);
 /* A session packet reached its MN (downlink) or its CN (uplink). */
 void emu_sess_delivered(struct emu *e, const struct emu_pkt *p, struct emu_node *at);
 /* The fm table of a role node with a data plane, or NULL. */
@@ -723,10 +727,13 @@ int emu_lr_load(struct emu *e, void *root, char *err, size_t errlen);
 /* Before each event: samples the pairs when due (reads only). */
 void emu_lr_tick(struct emu *e);
 bool emu_lr_compare(const struct emu *e);
+/* Localized routing on in this run (the MAGs initiate it, the LMAs allow it), as set by emu_lr_set(). */
+bool emu_lr_on(const struct emu *e);
+void emu_lr_set(struct emu *e, bool on);
 /* The "localized_routing" section of the report (a json_t *). */
 void *emu_lr_json(struct emu *e);
-/* Without and with localized routing, side by side. */
-int emu_report_lr(struct emu *e, FILE *out, enum emu_format fmt);
+/* Without (a) and with (b) localized routing, side by side. */
+int emu_report_lr(struct emu *a, struct emu *b, FILE *out, enum emu_format fmt);
 void emu_lr_free(struct emu *e);
 
 /* release.c: old prefixes released by the idle timer or by the sessions (GAP2-1, GAP2-3) */
@@ -734,8 +741,8 @@ void emu_lr_free(struct emu *e);
 int emu_release_load(struct emu *e, void *root, char *err, size_t errlen);
 /* Sessions (true) or the idle timer: also sets cfg.idle_release (before the roles are created). */
 void emu_release_mode(struct emu *e, bool sessions);
-/* Whether node n's intent for prefix pfx reports its counters to the role (sessions: only its own pool's). */
-bool emu_release_counts(const struct emu *e, const struct emu_node *n, const struct dmm_addr *pfx);
+/* The MAARs release old prefixes by the sessions (dmm_maar_cfg.release_by_sessions). */
+bool emu_release_by_sessions(const struct emu *e);
 /* Before each event: feeds the sessions to the MAARs and samples, when due. */
 void emu_release_tick(struct emu *e);
 bool emu_release_compare(const struct emu *e);

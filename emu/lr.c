@@ -1,29 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Localized routing (RFC 6705), modelled on the run's state. MNs talk in
- * pairs (MN 2k-1 with MN 2k, a constant-rate flow each way) from the
- * address of their oldest prefix, so each packet goes, without localized
- * routing, from the sender's access router up its tunnel to the anchor
- * of its prefix, across to the anchor of the peer's prefix, and down
- * that anchor's tunnel to the peer's access router (RFC 5213 §6.10.3).
- * With localized routing, two MNs attached to the same access router
- * are routed there (RFC 6705 §6.1 and §6.2 for one LMA, §6.3 and §6.4
- * for two), once the MAG is registered for both and has had the
- * Localized Routing Initiation and Acknowledgement from their anchors:
- * the later attach, plus a PBU/PBA round trip and an LRI/LRA round trip
- * to the farther anchor. When either moves away the flow falls back to
- * the tunnels at once (its registration at the new MAG is the PBU that
- * ends the localized state, RFC 6705 §6.6).
+ * Localized routing (RFC 6705) as the MAGs and LMAs run it: a scenario's
  *
- *   "localized_routing": {"sample": "100ms", "compare": true}
+ *   "localized_routing": {"sample": "100ms", "compare": true, "on": true}
  *
- * Sampled every `sample` between events (none added): per pair and
- * direction, hops and delay via the anchors against the direct path,
- * tunnels crossed, with and without localized routing, from the same
- * state (the flows do not change the mobility or the bindings: one run
- * gives both). Reported: extra hops per packet, hop and delay ratios,
- * tunnels crossed per packet, the share of packets routed locally, and
- * the pair-samples where localized routing would be worse (never).
+ * turns on the MAGs' scenario A12 (core/role/mag_lr.c: a registered MN is
+ * paired with every MN at the same MAG anchored at another LMA, both
+ * LMAs get an LRI, and with both LRAs the MAG installs DMM_FM_LOCAL
+ * intents; they go when either MN leaves, RFC 6705 §7.1) and the LMAs'
+ * policy (lma_lr.c), or leaves both off.
+ *
+ * MNs talk in pairs (MN 2k-1 with MN 2k, a flow each way) from the
+ * address of their oldest prefix. At each sample, between events (none
+ * is added), each direction is routed at the sender's MAG when it has a
+ * DMM_FM_LOCAL intent for it (emu_dp_local), else up the sender's tunnel
+ * to the anchor of its prefix, across to the peer's anchor and down its
+ * tunnel (RFC 5213 §6.10.3). Reported: hops, delay and tunnels per packet
+ * against the direct path, the share routed locally, local routes while
+ * the pair is apart (never), and the MAGs' counters and LRI/LRA messages.
+ * --localized-routing compare runs it off and on, on the same traces.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -33,17 +28,17 @@
 
 #define NONE UINT32_MAX
 
-/* Path figures of one way of routing the pairs' packets. */
+/* Path figures of the pairs' packets. */
 struct lr_way {
 	double hops, direct_hops, delay, direct_delay, tunnels;
 	uint64_t packets, local;
 };
 
 struct emu_lr {
-	bool compare;
+	bool compare, on;
 	dmm_time_t every, next;
-	struct lr_way way[2]; /* [0] without, [1] with localized routing */
-	uint64_t pair_samples, colocated, colocated_two_anchors, worse;
+	struct lr_way way;
+	uint64_t pair_samples, colocated, colocated_two_anchors, local_not_colocated;
 	double tunnels_alive_sum;
 	uint64_t tunnels_alive_n;
 };
@@ -67,6 +62,7 @@ int emu_lr_load(struct emu *e, void *root, char *err, size_t errlen)
 	e->lr = l;
 	l->every = 100 * DMM_MSEC;
 	l->compare = json_is_true(json_object_get(o, "compare"));
+	l->on = !json_is_false(json_object_get(o, "on"));
 	v = json_object_get(o, "sample");
 	if (v && (!json_is_string(v) || emu_parse_duration(json_string_value(v), &l->every) || !l->every)) {
 		snprintf(err, errlen, "localized_routing.sample: a duration above 0");
@@ -87,54 +83,61 @@ bool emu_lr_compare(const struct emu *e)
 	return e->lr && e->lr->compare;
 }
 
-/* One packet from access router g through anchors a and b to access router h, or locally at g; its hops. */
-static uint32_t add(struct emu *e, struct lr_way *w, uint32_t g, uint32_t a, uint32_t b, uint32_t h,
-		    bool local)
+bool emu_lr_on(const struct emu *e)
 {
-	uint32_t hops = emu_path_hops(e, g, a) + emu_path_hops(e, a, b) + emu_path_hops(e, b, h);
+	return e->lr && e->lr->on;
+}
 
+void emu_lr_set(struct emu *e, bool on)
+{
+	if (e->lr)
+		e->lr->on = on;
+}
+
+/* One packet from access router g through anchors a and b to access router h, or locally at g. */
+static void add(struct emu *e, struct lr_way *w, uint32_t g, uint32_t a, uint32_t b, uint32_t h, bool local)
+{
 	w->packets++;
 	w->direct_hops += emu_path_hops(e, g, h);
 	w->direct_delay += (double)emu_path_delay(e, g, h);
 	if (local) {
 		w->local++;
-		return 0;
+		return;
 	}
-	w->hops += hops;
+	w->hops += emu_path_hops(e, g, a) + emu_path_hops(e, a, b) + emu_path_hops(e, b, h);
 	w->delay += (double)(emu_path_delay(e, g, a) + emu_path_delay(e, a, b) + emu_path_delay(e, b, h));
 	w->tunnels += (g != a) + (b != h);
-	return hops;
 }
 
-/* When the MAG routes the pair locally: registered for both, then LRI/LRA with the farther anchor. */
-static dmm_time_t lr_from(struct emu *e, const struct emu_mn *x, const struct emu_mn *y, uint32_t g,
-			  uint32_t a, uint32_t b)
+/* Does x's access router route x's packets to y's address locally (its DMM_FM_LOCAL intents)? */
+static bool local_at(struct emu *e, const struct emu_mn *x, const struct emu_mn_pfx *py)
 {
-	dmm_time_t d = emu_path_delay(e, g, a) > emu_path_delay(e, g, b) ? emu_path_delay(e, g, a)
-									 : emu_path_delay(e, g, b);
-	dmm_time_t at = x->attached_at > y->attached_at ? x->attached_at : y->attached_at;
-
-	return at + 4 * d;
+	return e->lr->on && emu_dp_local(e, &e->nodes[x->mag], x->idx, &py->p.addr);
 }
 
 static void pair(struct emu *e, struct emu_lr *l, const struct emu_mn *x, const struct emu_mn *y)
 {
-	uint32_t a = emu_mn_anchor(e, x), b = emu_mn_anchor(e, y), g, h;
-	bool local;
+	const struct emu_mn_pfx *px = emu_mn_oldest(e, x), *py = emu_mn_oldest(e, y);
+	uint32_t g, h;
+	bool xy, yx;
 
-	if (x->mag < 0 || y->mag < 0 || !x->registered || !y->registered || a == NONE || b == NONE)
+	if (x->mag < 0 || y->mag < 0 || !x->registered || !y->registered || !px || !py)
 		return;
 	g = (uint32_t)x->mag;
 	h = (uint32_t)y->mag;
+	xy = local_at(e, x, py);
+	yx = local_at(e, y, px);
 	l->pair_samples++;
-	local = g == h && l->next >= lr_from(e, x, y, g, a, b);
 	if (g == h) {
 		l->colocated++;
-		l->colocated_two_anchors += a != b;
+		l->colocated_two_anchors += px->anchor != py->anchor;
+	} else {
+		l->local_not_colocated += xy + yx; /* a stale intent: the MAG must drop it when one leaves */
+		xy = yx = false;
 	}
-	/* Both directions: x to y through a then b, y to x through b then a; each packet compared. */
-	l->worse += add(e, &l->way[1], g, a, b, h, local) > add(e, &l->way[0], g, a, b, h, false);
-	l->worse += add(e, &l->way[1], h, b, a, g, local) > add(e, &l->way[0], h, b, a, g, false);
+	/* Both directions: x to y through x's anchor then y's, and back. */
+	add(e, &l->way, g, px->anchor, py->anchor, h, xy);
+	add(e, &l->way, h, py->anchor, px->anchor, g, yx);
 }
 
 void emu_lr_tick(struct emu *e)
@@ -155,30 +158,56 @@ static double r6(double v)
 	return (double)(int64_t)(v * 1e6 + (v >= 0 ? 0.5 : -0.5)) / 1e6;
 }
 
-static json_t *way_json(const struct lr_way *w, const struct emu_lr *l)
+/* The MAGs' localized routing counters, summed. */
+static struct dmm_mag_lr_counters mag_counters(struct emu *e)
 {
-	double n = w->packets ? (double)w->packets : 1;
+	struct dmm_mag_lr_counters t;
 
-	return json_pack("{s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "packets", (json_int_t)w->packets,
-			 "hops_per_packet", r6(w->hops / n), "direct_hops_per_packet", r6(w->direct_hops / n),
-			 "extra_hops_per_packet", r6((w->hops - w->direct_hops) / n), "hop_ratio",
-			 w->direct_hops > 0 ? r6(w->hops / w->direct_hops) : 0.0, "delay_ms_per_packet",
-			 r6(w->delay / n / 1e6), "delay_ratio",
-			 w->direct_delay > 0 ? r6(w->delay / w->direct_delay) : 0.0, "tunnels_per_packet",
-			 r6(w->tunnels / n), "routed_locally_share", r6((double)w->local / n),
-			 "tunnels_alive_mean",
-			 l->tunnels_alive_n ? r6(l->tunnels_alive_sum / (double)l->tunnels_alive_n) : 0.0);
+	memset(&t, 0, sizeof(t));
+	for (uint32_t i = 0; i < e->nnodes; i++)
+		if (e->nodes[i].mag) {
+			const struct dmm_mag_lr_counters *c = dmm_mag_lr_counters(e->nodes[i].mag);
+
+			t.started += c->started;
+			t.ended += c->ended;
+			t.refused += c->refused;
+			t.no_answer += c->no_answer;
+			t.table_full += c->table_full;
+		}
+	return t;
 }
 
 void *emu_lr_json(struct emu *e)
 {
 	struct emu_lr *l = e->lr;
+	const struct lr_way *w = &l->way;
+	double n = w->packets ? (double)w->packets : 1;
+	struct dmm_mag_lr_counters c = mag_counters(e);
+	json_t *j;
 
-	return json_pack("{s:f,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "sample_every_s", (double)l->every / 1e9,
-			 "pairs", (json_int_t)(e->nmns / 2), "pair_samples", (json_int_t)l->pair_samples,
-			 "colocated_pair_samples", (json_int_t)l->colocated, "colocated_with_two_anchors",
-			 (json_int_t)l->colocated_two_anchors, "localized_worse", (json_int_t)l->worse,
-			 "without", way_json(&l->way[0], l), "with", way_json(&l->way[1], l));
+	j = json_pack("{s:b,s:f,s:I,s:I,s:I,s:I,s:I}", "on", l->on, "sample_every_s", (double)l->every / 1e9,
+		      "pairs", (json_int_t)(e->nmns / 2), "pair_samples", (json_int_t)l->pair_samples,
+		      "colocated_pair_samples", (json_int_t)l->colocated, "colocated_with_two_anchors",
+		      (json_int_t)l->colocated_two_anchors, "local_not_colocated",
+		      (json_int_t)l->local_not_colocated);
+	json_object_update_new(
+		j,
+		json_pack("{s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "packets", (json_int_t)w->packets,
+			  "hops_per_packet", r6(w->hops / n), "direct_hops_per_packet",
+			  r6(w->direct_hops / n), "extra_hops_per_packet", r6((w->hops - w->direct_hops) / n),
+			  "hop_ratio", w->direct_hops > 0 ? r6(w->hops / w->direct_hops) : 0.0,
+			  "delay_ms_per_packet", r6(w->delay / n / 1e6), "delay_ratio",
+			  w->direct_delay > 0 ? r6(w->delay / w->direct_delay) : 0.0, "tunnels_per_packet",
+			  r6(w->tunnels / n), "routed_locally_share", r6((double)w->local / n),
+			  "tunnels_alive_mean",
+			  l->tunnels_alive_n ? r6(l->tunnels_alive_sum / (double)l->tunnels_alive_n) : 0.0));
+	json_object_update_new(
+		j, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "lr_messages",
+			     (json_int_t)(e->mh_by_type[17] + e->mh_by_type[18]), "mh_messages",
+			     (json_int_t)e->mh_total, "pairs_started", (json_int_t)c.started, "pairs_ended",
+			     (json_int_t)c.ended, "pairs_refused", (json_int_t)c.refused, "pairs_no_answer",
+			     (json_int_t)c.no_answer, "pairs_table_full", (json_int_t)c.table_full));
+	return j;
 }
 
 static const struct {
@@ -194,11 +223,17 @@ static const struct {
 	{"tunnels crossed per packet", "tunnels_per_packet", "%.4f"},
 	{"routed locally (share of packets)", "routed_locally_share", "%.4f"},
 	{"tunnels alive (ENCAP intents, mean)", "tunnels_alive_mean", "%.2f"},
+	{"pairs localized at a MAG (LRA from both)", "pairs_started", "%.0f"},
+	{"pairs the MAG had no room for", "pairs_table_full", "%.0f"},
+	{"LRI and LRA messages", "lr_messages", "%.0f"},
+	{"Mobility Header messages in all", "mh_messages", "%.0f"},
 };
 
-int emu_report_lr(struct emu *e, FILE *out, enum emu_format fmt)
+int emu_report_lr(struct emu *a, struct emu *b, FILE *out, enum emu_format fmt)
 {
-	json_t *r = emu_lr_json(e), *w0 = json_object_get(r, "without"), *w1 = json_object_get(r, "with");
+	json_t *w0 = emu_lr_json(a), *w1 = emu_lr_json(b);
+	json_t *r = json_pack("{s:s,s:I,s:o,s:o}", "scenario", a->cfg.name, "seed", (json_int_t)a->seed,
+			      "without", w0, "with", w1);
 
 	if (fmt == EMU_FMT_JSON) {
 		char *s = json_dumps(r, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
@@ -210,22 +245,22 @@ int emu_report_lr(struct emu *e, FILE *out, enum emu_format fmt)
 		return 0;
 	}
 	fprintf(out,
-		"localized routing (RFC 6705): %s, seed %llu, %u pairs of MNs talking, sampled every %.3f s; "
-		"%.0f "
-		"pair-samples, %.0f co-located (%.0f with two anchors)\n",
-		e->cfg.name, (unsigned long long)e->seed, e->nmns / 2, (double)e->lr->every / 1e9,
-		json_number_value(json_object_get(r, "pair_samples")),
-		json_number_value(json_object_get(r, "colocated_pair_samples")),
-		json_number_value(json_object_get(r, "colocated_with_two_anchors")));
-	fprintf(out, "  %-40s %14s %14s\n", "", "without LR", "with LR");
+		"localized routing (RFC 6705 §7, the MAGs'): %s, seed %llu, %u pairs of MNs talking, sampled "
+		"every "
+		"%.3f s; %.0f pair-samples, %.0f co-located (%.0f with two anchors)\n",
+		a->cfg.name, (unsigned long long)a->seed, a->nmns / 2, (double)a->lr->every / 1e9,
+		json_number_value(json_object_get(w0, "pair_samples")),
+		json_number_value(json_object_get(w0, "colocated_pair_samples")),
+		json_number_value(json_object_get(w0, "colocated_with_two_anchors")));
+	fprintf(out, "  %-42s %14s %14s\n", "", "without LR", "with LR");
 	for (size_t k = 0; k < sizeof(lr_rows) / sizeof(lr_rows[0]); k++) {
-		char a[32], b[32];
+		char x[32], y[32];
 
-		snprintf(a, sizeof(a), lr_rows[k].fmt,
+		snprintf(x, sizeof(x), lr_rows[k].fmt,
 			 json_number_value(json_object_get(w0, lr_rows[k].key)));
-		snprintf(b, sizeof(b), lr_rows[k].fmt,
+		snprintf(y, sizeof(y), lr_rows[k].fmt,
 			 json_number_value(json_object_get(w1, lr_rows[k].key)));
-		fprintf(out, "  %-40s %14s %14s\n", lr_rows[k].label, a, b);
+		fprintf(out, "  %-42s %14s %14s\n", lr_rows[k].label, x, y);
 	}
 	json_decref(r);
 	return 0;

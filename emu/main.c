@@ -51,9 +51,10 @@ static void usage(FILE *f)
 		"                      run, handovers per CPU-second, peak RSS\n"
 		"  --multicast M       via-anchor, direct or compare: the scenario's \"multicast\" at each\n"
 		"                      of its listener counts, replication per group packet\n"
-		"  --localized-routing compare\n"
-		"                      pairs of MNs talking, without and with RFC 6705 localized routing\n"
-		"                      (a scenario with \"localized_routing\")\n"
+		"  --localized-routing M\n"
+		"                      off, on or compare: pairs of MNs talking, without and with the\n"
+		"                      MAGs' RFC 6705 localized routing (a scenario with "
+		"\"localized_routing\")\n"
 		"  --release M         idle, sessions or compare: old prefixes released by the idle timer\n"
 		"                      or when their last session closes (a scenario with \"release\")\n"
 		"  --svg DIR           write pictures of the run (SVG) into DIR\n"
@@ -171,6 +172,7 @@ struct opts {
 	bool svg;	      /* record for the pictures */
 	uint32_t mn_count;    /* > 0: the first generator's mn_count */
 	int release;	      /* --release: -1 as the scenario says, 0 the idle timer, 1 the sessions */
+	int lr;		      /* --localized-routing: -1 as the scenario says, 0 off, 1 on */
 	dmm_time_t svg_at;    /* the topology picture's time; DMM_TIME_NEVER: the end */
 };
 
@@ -205,6 +207,8 @@ static struct emu *simulate(const struct opts *o, const char *path, int variant,
 		e->reloc.on = false;
 	if (o->release >= 0)
 		emu_release_mode(e, o->release == 1);
+	if (o->lr >= 0)
+		emu_lr_set(e, o->lr == 1);
 	e->fho = o->fho;
 	e->fho_lead = 20 * DMM_MSEC;
 	if (o->fho_lead && emu_parse_duration(o->fho_lead, &e->fho_lead)) {
@@ -355,11 +359,16 @@ static int parse_model_opt(int ch, struct args *a)
 		a->mcast = optarg;
 		return 1;
 	case 'Z':
-		if (strcmp(optarg, "compare")) {
-			fprintf(stderr, "dmm-emu: --localized-routing: compare\n");
+		if (strcmp(optarg, "off") == 0)
+			a->o.lr = 0;
+		else if (strcmp(optarg, "on") == 0)
+			a->o.lr = 1;
+		else if (strcmp(optarg, "compare") == 0)
+			a->lr_compare = true;
+		else {
+			fprintf(stderr, "dmm-emu: --localized-routing: off, on or compare\n");
 			return -1;
 		}
-		a->lr_compare = true;
 		return 1;
 	case 'E':
 		if (strcmp(optarg, "idle") == 0)
@@ -508,6 +517,15 @@ static int multicast(struct args *a)
 	return 0;
 }
 
+/* --svg of two runs of the same traces, named x and y. */
+static int two_svg(const struct args *a, struct emu *e1, struct emu *e2, const char *x, const char *y)
+{
+	struct emu *runs[2] = {e1, e2};
+	const char *labels[2] = {x, y};
+
+	return emu_svg_write(a->svg_dir, runs, labels, 2, stderr);
+}
+
 /* --release compare: the idle timer and the sessions on the same traces. */
 static int release_compare(struct args *a)
 {
@@ -532,7 +550,42 @@ static int release_compare(struct args *a)
 		perror(a->out_path);
 		return 1;
 	}
+	if (a->svg_dir && two_svg(a, idle, sess, "idle-timer", "sessions"))
+		return 1;
 	emu_report_release(idle, sess, out, a->fmt);
+	if (out != stdout)
+		fclose(out);
+	return 0;
+}
+
+/* --localized-routing compare: off and on, on the same traces. */
+static int lr_compare(struct args *a)
+{
+	struct emu *off, *on;
+	FILE *out = stdout;
+	int rc;
+
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+	a->o.lr = 0;
+	off = simulate(&a->o, a->scenario, a->variant, &rc);
+	if (!off)
+		return rc;
+	if (!off->lr) {
+		fprintf(stderr,
+			"dmm-emu: --localized-routing compare needs a scenario with \"localized_routing\"\n");
+		return 2;
+	}
+	a->o.lr = 1;
+	on = simulate(&a->o, a->scenario, a->variant, &rc);
+	if (!on)
+		return rc;
+	if (a->out_path && !(out = fopen(a->out_path, "w"))) {
+		perror(a->out_path);
+		return 1;
+	}
+	if (a->svg_dir && two_svg(a, off, on, "lr-off", "lr-on"))
+		return 1;
+	emu_report_lr(off, on, out, a->fmt);
 	if (out != stdout)
 		fclose(out);
 	return 0;
@@ -557,9 +610,10 @@ static int write_svg(const struct args *a, struct emu *e, struct emu *c)
 
 int main(int argc, char **argv)
 {
-	struct args a = {.o = {.seed = 1, .loss = -1, .reloc = -1, .release = -1, .svg_at = DMM_TIME_NEVER},
-			 .fmt = EMU_FMT_TEXT,
-			 .variant = EMU_VAR_NATIVE};
+	struct args a = {
+		.o = {.seed = 1, .loss = -1, .reloc = -1, .release = -1, .lr = -1, .svg_at = DMM_TIME_NEVER},
+		.fmt = EMU_FMT_TEXT,
+		.variant = EMU_VAR_NATIVE};
 	struct emu *e, *c = NULL;
 	int rc = parse_args(argc, argv, &a);
 	double t0, c0, wall, cpu;
@@ -572,6 +626,8 @@ int main(int argc, char **argv)
 		return multicast(&a);
 	if (a.rel_compare)
 		return release_compare(&a);
+	if (a.lr_compare)
+		return lr_compare(&a);
 	/*
 	 * Tables of 64 KiB and more come zeroed from mmap: calloc() need not
 	 * clear them, and pages a table never uses take no memory.
@@ -584,6 +640,8 @@ int main(int argc, char **argv)
 		return rc;
 	if (a.o.release < 0 && !a.compare && emu_release_compare(e))
 		return release_compare(&a);
+	if (a.o.lr < 0 && !a.compare && emu_lr_compare(e))
+		return lr_compare(&a);
 	if ((a.reloc_compare || (e->reloc.compare && a.o.reloc < 0)) && !a.compare) {
 		if (!e->reloc.model) {
 			fprintf(stderr, "dmm-emu: --relocation compare needs a scenario with MAARs and "
@@ -615,14 +673,7 @@ int main(int argc, char **argv)
 	}
 	if (a.svg_dir && write_svg(&a, e, c))
 		return 1;
-	if (a.lr_compare && !e->lr) {
-		fprintf(stderr,
-			"dmm-emu: --localized-routing compare needs a scenario with \"localized_routing\"\n");
-		return 2;
-	}
-	if ((a.lr_compare || emu_lr_compare(e)) && !c)
-		emu_report_lr(e, out, a.fmt);
-	else if (a.reloc_compare)
+	if (a.reloc_compare)
 		emu_report_reloc(e, c, out, a.fmt);
 	else if (a.compare)
 		emu_report_compare(e, c, out, a.fmt);

@@ -794,7 +794,7 @@ void emu_sess_delivered(struct emu *e, const struct emu_pkt *p, struct emu_node 
 	st->n++;
 }
 
-uint32_t emu_mn_anchor(const struct emu *e, const struct emu_mn *m)
+const struct emu_mn_pfx *emu_mn_oldest(const struct emu *e, const struct emu_mn *m)
 {
 	const struct emu_mn_pfx *best = NULL;
 
@@ -802,8 +802,15 @@ uint32_t emu_mn_anchor(const struct emu *e, const struct emu_mn *m)
 		if (m->pfx[k].anchor != UINT32_MAX && (!best || m->pfx[k].added < best->added))
 			best = &m->pfx[k];
 	if (!best || e->nodes[best->anchor].dead)
-		return UINT32_MAX;
-	return best->anchor;
+		return NULL;
+	return best;
+}
+
+uint32_t emu_mn_anchor(const struct emu *e, const struct emu_mn *m)
+{
+	const struct emu_mn_pfx *p = emu_mn_oldest(e, m);
+
+	return p ? p->anchor : UINT32_MAX;
 }
 
 void emu_on_sample(struct emu *e)

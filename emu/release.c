@@ -14,12 +14,12 @@
  *             a session that stays open but quiet (a long idle TCP
  *             connection) loses its address, and stray packets after the
  *             last session keep the prefix;
- *   sessions  the session table (the host's connections as the
- *             connection tracking sees them): the tunnel's intents count
- *             as active while a session on the prefix is open, and the
- *             packets through the tunnels do not count; idle_release is
- *             then `grace`, so the prefix goes soon after its last
- *             session closes, and never while one is open.
+ *   sessions  the MAARs' release_by_sessions (core/role/maar_sess.c):
+ *             every `sample` each MAAR hears how many sessions use each
+ *             old prefix tunnelled there (dmm_maar_sessions(), as dmmd
+ *             does from the connection tracking), whatever the packets;
+ *             idle_release is then `grace`, so the prefix goes soon after
+ *             its last session closes, and never while one is open.
  *
  * Sampled every `sample` between events (none added): tunnels alive, and
  * the old prefixes held by attached MNs without any session, with how
@@ -101,52 +101,34 @@ void emu_release_free(struct emu *e)
 	e->relm = NULL;
 }
 
+bool emu_release_by_sessions(const struct emu *e)
+{
+	return e->relm && e->relm->sessions;
+}
+
 bool emu_release_compare(const struct emu *e)
 {
 	return e->relm && e->relm->compare;
 }
 
-bool emu_release_counts(const struct emu *e, const struct emu_node *n, const struct dmm_addr *pfx)
-{
-	if (!n->maar || !e->relm || !e->relm->sessions)
-		return n->maar != NULL;
-	/* Sessions: the packets of a prefix from another pool (an old one, tunnelled) do not count. */
-	for (unsigned k = 0; k < n->npool; k++)
-		if (dmm_prefix_contains(&n->pool[k], pfx))
-			return true;
-	return false;
-}
-
-/* m's prefix holding a, or NULL. */
-static const struct emu_mn_pfx *pfx_of(const struct emu_mn *m, const struct dmm_addr *a)
-{
-	for (unsigned k = 0; k < m->npfx; k++)
-		if (memcmp(m->pfx[k].p.addr.b, a->b, 8) == 0)
-			return &m->pfx[k];
-	return NULL;
-}
-
-/* Sessions mode: the uplink tunnel intents of prefixes with an open session are active now. */
+/*
+ * Sessions mode: what dmmd does with the connection tracking. Each MAAR
+ * hears, for each old prefix tunnelled there, how many sessions of its
+ * MN use it (dmm_maar_sessions); one with a session is kept idle_release
+ * (the grace) more.
+ */
 static void feed(struct emu *e, struct emu_relm *r)
 {
-	for (uint32_t i = 0; i < e->nnodes; i++) {
-		struct emu_node *n = &e->nodes[i];
-		struct emu_dp *dp = &n->dp;
+	for (uint32_t i = 0; i < e->nmns; i++) {
+		const struct emu_mn *m = &e->mns[i];
+		struct emu_node *n = m->mag >= 0 ? &e->nodes[m->mag] : NULL;
 
-		if (!n->maar || n->dead)
+		if (!n || !n->maar || n->dead)
 			continue;
-		for (uint32_t s = 0; s < dp->hwm; s++) {
-			struct emu_dp_ent *x = &dp->v[s];
-			const struct emu_mn *m =
-				x->link >= 1 && x->link <= e->nmns ? &e->mns[x->link - 1] : NULL;
-			const struct emu_mn_pfx *p = m && m->mag == (int32_t)i ? pfx_of(m, &x->pfx) : NULL;
-
-			if (!x->id || x->match != DMM_FM_SRC || x->action != DMM_FM_ENCAP || !p || !p->active)
-				continue;
-			x->packets++;
-			dmm_fm_report(dmm_role_fm(n->maar), x->id, x->packets, x->bytes, e->eng.now);
-			r->feeds++;
-		}
+		for (unsigned k = 0; k < m->npfx; k++)
+			if (m->pfx[k].active && m->pfx[k].anchor != n->idx &&
+			    dmm_maar_sessions(n->maar, &m->pfx[k].p, m->pfx[k].active, e->eng.now) == 0)
+				r->feeds++;
 	}
 }
 
@@ -201,12 +183,13 @@ void *emu_release_json(struct emu *e)
 	for (uint32_t i = 0; i < e->nrel; i++)
 		with_active += e->rel[i].active > 0;
 	return json_pack(
-		"{s:s,s:f,s:f,s:I,s:f,s:f,s:f,s:I,s:I,s:f}", "mode", r->sessions ? "sessions" : "idle",
+		"{s:s,s:f,s:f,s:I,s:f,s:f,s:f,s:I,s:I,s:I,s:f}", "mode", r->sessions ? "sessions" : "idle",
 		"idle_release_s", (double)e->cfg.idle_release / 1e9, "sample_every_s", (double)r->every / 1e9,
 		"samples", (json_int_t)r->samples, "held_without_sessions_mean", r6((double)r->held / ns),
 		"held_without_sessions_max_s", r6((double)r->held_max / 1e9), "sessions_bound_s",
 		r6((double)bound / 1e9), "released", (json_int_t)e->nrel, "released_with_open_sessions",
-		(json_int_t)with_active, "tunnels_alive_mean", r6(r->tunnels_sum / ns));
+		(json_int_t)with_active, "session_reports", (json_int_t)r->feeds, "tunnels_alive_mean",
+		r6(r->tunnels_sum / ns));
 }
 
 static const struct {

@@ -440,6 +440,8 @@ static void draw_node(struct emu *e, FILE *f, const struct layout *l, uint32_t i
 	double x = l->x[i], y = l->y[i];
 	const char *fill = e->svg->slot[i] >= 0 ? anchor_colour(e->svg, i) : "#ffffff";
 	const char *stroke = nd->dead ? "#ff0000" : "#222222";
+	/* Access routers in a crowded row are narrower, to stay apart. */
+	double w = emu_is_access(nd->kind) && l->spacing < 40 ? (l->spacing > 6 ? l->spacing - 2 : 4) : 36;
 
 	switch (nd->kind) {
 	case EMU_CN:
@@ -454,10 +456,9 @@ static void draw_node(struct emu *e, FILE *f, const struct layout *l, uint32_t i
 		break;
 	default:
 		fprintf(f,
-			"<rect x=\"%.1f\" y=\"%.1f\" width=\"36\" height=\"22\" rx=\"%d\" fill=\"%s\" "
-			"stroke=\"%s\" "
-			"stroke-width=\"%d\"/>\n",
-			x - 18, y - 11, nd->kind == EMU_MAAR ? 8 : 2, fill, stroke,
+			"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"22\" rx=\"%d\" fill=\"%s\" "
+			"stroke=\"%s\" stroke-width=\"%d\"/>\n",
+			x - w / 2, y - 11, w, nd->kind == EMU_MAAR ? 8 : 2, fill, stroke,
 			nd->kind == EMU_MAAR ? 3 : 1);
 		break;
 	}
@@ -476,17 +477,28 @@ static void draw_mns(struct emu *e, FILE *f, const struct layout *l, uint32_t i,
 {
 	struct emu_svg *s = e->svg;
 	const uint32_t *c = &s->mns[(size_t)i * (s->nanch + 1)];
-	uint32_t drawn = 0, all = 0;
+	uint32_t drawn = 0, all = 0,
+		 per_row = l->spacing >= 34   ? 6
+			   : l->spacing >= 12 ? 2
+					      : 1,
+		 room = per_row * 4;
 
-	for (uint32_t k = 0; k <= s->nanch; k++) {
+	for (uint32_t k = 0; k <= s->nanch; k++)
 		all += c[k];
-		for (uint32_t j = 0; j < c[k] && drawn < 24; j++, drawn++)
-			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n",
-				l->x[i] - 12.5 + 5 * (drawn % 6), l->y[i] + 22 + 8 * (drawn / 6),
+	/* At most room dots, shared among the anchors in proportion (every anchor present gets one). */
+	for (uint32_t k = 0; k <= s->nanch && all; k++) {
+		uint32_t want = c[k] && all > room ? (uint32_t)((uint64_t)c[k] * room / all) : c[k];
+
+		if (c[k] && want == 0)
+			want = 1;
+		for (uint32_t j = 0; j < want && drawn < room; j++, drawn++)
+			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"/>\n",
+				l->x[i] - 2.5 * (per_row - 1) + 5 * (drawn % per_row),
+				l->y[i] + 22 + 8 * (drawn / per_row), per_row > 1 ? 2.3 : 2.0,
 				k < s->nanch ? colour(k) : "#999999");
 	}
 	*total += all;
-	if (all)
+	if (all && l->spacing >= 34)
 		fprintf(f,
 			"<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\">%u "
 			"MN%s</text>\n",

@@ -60,7 +60,13 @@ enum { RELAY_NONE, RELAY_WAITING, RELAY_ACCEPTED, RELAY_FAILED };
 struct cmd_pair_x {
 	dmm_time_t
 		expires; /* when the anchor's entry lapses (last lifetime we sent it); 0: it is the S-MAAR's own */
-	uint8_t relay;	       /* RELAY_* */
+	uint8_t relay; /* RELAY_* */
+	/*
+	 * §11: 1 + the anchor-table slot of the MAAR whose pool the prefix came
+	 * from, once it was relocated away from it (0: never relocated); that
+	 * MAAR gets the prefix back when the pair ends (cmd_pair_drop, cmd_mn_delete).
+	 */
+	uint16_t origin;
 	struct dmm_handle upd; /* the pending update to the anchor; gen 0: none */
 };
 

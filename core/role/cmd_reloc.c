@@ -8,7 +8,10 @@
  * (A, P) becomes (B, P) and the old anchor A learns that P is B's now
  * (UPD_MOVED: the same PBU to A with Serving MAAR B); A forwards to B
  * until the routing system routes P to B, then releases it. A that is
- * down (heartbeat, RFC 5847) is not told.
+ * down (heartbeat, RFC 5847) is not told. A's answer carries P's usage
+ * (§11.1), passed on to B in another PBU like the first. The pair
+ * remembers its first anchor (the pool P came from: px->origin), which
+ * gets P back when the pair ends (cmd_state.c).
  *
  * Triggers: dmm_cmd_relocate() (operator), dmm_cmd_drain() (every
  * prefix anchored at a MAAR), and a MAAR declared down when
@@ -166,6 +169,8 @@ static void take_accepted(struct dmm_cmd *c, const struct cmd_upd *u, dmm_time_t
 	if (pending)
 		cmd_upd_free(c, pending);
 	px->upd = (struct dmm_handle){0, 0};
+	if (!px->origin && old && old - c->anchor < 0xffff) /* the first move: the pool it came from */
+		px->origin = (uint16_t)(old - c->anchor + 1);
 	e->pmaar->a[i].addr = u->maar;
 	px->expires = dmm_addr_eq(&u->maar, &e->pcoa) ? 0 : now + e->lifetime;
 	cmd_anchor_adjust(c, &u->from, 0, -1, now);

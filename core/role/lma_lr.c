@@ -106,5 +106,7 @@ size_t lma_role_counters(const void *inst, struct dmm_role_counter *out, size_t 
 		out[n++] = (struct dmm_role_counter){"lr-accepted", lma->lr_accepted};
 	if (n < max)
 		out[n++] = (struct dmm_role_counter){"lr-refused", lma->lr_refused};
+	if (n < max)
+		out[n++] = (struct dmm_role_counter){"redirected", lma->redirected};
 	return n;
 }

@@ -332,6 +332,8 @@ void maar_recv_pbu(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 		/* §4, §5: de-registration or release: the prefix goes back to the pool. */
 		if (a)
 			maar_anchor_release(m, a, now, "released by the CMD");
+		else
+			maar_reloc_returned(m, &p.mnid, &p.hnp->u.hnp); /* §11: handed over, ended there */
 		send_apba(m, &p, DMM_BA_ACCEPTED, NULL, now);
 		return;
 	}

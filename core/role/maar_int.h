@@ -14,7 +14,8 @@
  *   maar_state.c   log names, sending, intents, MN events, and the
  *                  anchored entries (struct maar_ax) with their set_state
  *   maar_timers.c  GRACE, IDLE and ANCHOR_EXPIRE (their rules at its top)
- *   maar_sess.c    per-prefix policy and the session judgement (GAP2-1)
+ *   maar_sess.c    the session judgement and nomadic prefixes (GAP2-1)
+ *   maar_policy.c  below maar_state.c: the per-prefix policy
  *   bul_client.c   below all: attempts, retransmission, refresh, expiry,
  *                  the serving entries' set_state and timers
  *
@@ -144,6 +145,14 @@ void maar_timers_anchor_granted(struct dmm_maar *m, const struct dmm_bcache_entr
 /* a is delivered here (its MN's serving entry decides) or goes: no ANCHOR_EXPIRE. */
 void maar_timers_anchor_held(struct dmm_maar *m, const struct dmm_bcache_entry *a);
 
+/* maar_policy.c */
+/*
+ * The mode anchored prefix p gets instead of mode: a nomadic prefix is
+ * held (AM_BUFFER) rather than tunnelled, until the release its S-MAAR
+ * sends at once; anything else gets mode.
+ */
+uint8_t maar_sess_anchor_mode(const struct dmm_maar *m, const struct dmm_prefix *p, uint8_t mode);
+
 /* maar_sess.c */
 /*
  * Whether old prefix sp may be released idle, and from when it counts as
@@ -154,12 +163,6 @@ bool maar_sess_judge(const struct dmm_maar *m, const struct maar_sp *sp, bool co
 /* Old prefix q of e, anchored at anchor, is nomadic: noted released (not tunnelled), true. */
 bool maar_sess_nomadic(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_prefix *q,
 		       const struct dmm_addr *anchor);
-/*
- * The mode anchored prefix p gets instead of mode: a nomadic prefix is
- * held (AM_BUFFER) rather than tunnelled, until the release its S-MAAR
- * sends at once; anything else gets mode.
- */
-uint8_t maar_sess_anchor_mode(const struct dmm_maar *m, const struct dmm_prefix *p, uint8_t mode);
 /* The release PBU for the prefixes maar_sess_nomadic() noted since the last call; how many. */
 unsigned maar_sess_arrived(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now);
 
@@ -249,6 +252,13 @@ bool maar_reloc_usage(struct dmm_maar *m, struct dmm_bcache_entry *a, const stru
 		      struct dmm_usage *u);
 /* §11.1: a, taken over, continues the old anchor's usage in Anchor Usage option o (env.usage_continue). */
 void maar_reloc_continue(struct dmm_maar *m, struct dmm_bcache_entry *a, const struct dmm_mh_opt *o);
+
+/*
+ * §11: the CMD releases prefix p of MN id, which has no entry here: a
+ * prefix of our pool handed over to another anchor has ended there, and
+ * goes back to the pool.
+ */
+void maar_reloc_returned(struct dmm_maar *m, const struct dmm_mnid *id, const struct dmm_prefix *p);
 
 /* maar_pba.c */
 void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,

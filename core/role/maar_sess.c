@@ -22,27 +22,12 @@
  *             to the new S-MAAR meanwhile, holds its packets instead
  *             (maar_sess_anchor_mode()); the release drops them.
  *
- * Calls maar_serving.c and maar_state.c only.
+ * Calls maar_serving.c, maar_state.c and maar_policy.c only.
  */
 #include <string.h>
 
 #include "dmm/err.h"
 #include "maar_int.h"
-
-enum dmm_prefix_kind dmm_prefix_kind_of(const struct dmm_prefix_policy *pol, unsigned n,
-					const struct dmm_prefix *p)
-{
-	int best = -1;
-
-	for (unsigned i = 0; pol && i < n; i++) {
-		const struct dmm_prefix *r = &pol[i].range;
-
-		if (r->len <= p->len && dmm_prefix_contains(r, &p->addr) &&
-		    (best < 0 || r->len > pol[best].range.len))
-			best = (int)i;
-	}
-	return best < 0 ? DMM_PREFIX_SESSIONS : (enum dmm_prefix_kind)pol[best].kind;
-}
 
 static enum dmm_prefix_kind kind(const struct dmm_maar *m, const struct dmm_prefix *p)
 {
@@ -96,11 +81,6 @@ int dmm_maar_sessions(struct dmm_maar *m, const struct dmm_prefix *p, unsigned n
 			}
 	}
 	return DMM_ERR_NOTFOUND;
-}
-
-uint8_t maar_sess_anchor_mode(const struct dmm_maar *m, const struct dmm_prefix *p, uint8_t mode)
-{
-	return mode == AM_TUNNEL && kind(m, p) == DMM_PREFIX_NOMADIC ? AM_BUFFER : mode;
 }
 
 bool maar_sess_nomadic(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_prefix *q,

@@ -88,6 +88,8 @@ struct mag_bx {
 	bool lma_down;	    /* the LMA missed its heartbeats (RFC 5847 §3.1) */
 	bool has_upa;
 	struct dmm_addr upa; /* LMA user-plane address (RFC 7389), when given */
+	bool redir_cap;	     /* RFC 6463: the PBUs of the current attempt carry Redirect-Capability */
+	bool redirected;     /* RFC 6463: at the r2LMA already: no capability again (no redirect loop) */
 };
 
 struct dmm_mag {
@@ -150,7 +152,15 @@ static inline void mag_fho_dst(const struct dmm_mag *mag, const struct dmm_bul_e
 {
 	const struct mag_fho *f = &mag->bx[e->handle.idx].fho;
 
-	if (f->state == FHO_P_FORWARD && f->gone) {
+	/*
+	 * RFC 5949 §4.1 Figure 2: the forwarding of step f starts with the
+	 * HAck, before the MN is told to move (step g), not when its leaving
+	 * is seen: a link that goes down drops what is on its way onto it
+	 * (the kernel's queue of a closing device), so waiting for the
+	 * detach would lose those packets. The NMAG buffers them until the MN
+	 * is there.
+	 */
+	if (f->state == FHO_P_FORWARD) {
 		in->action = DMM_FM_ENCAP;
 		in->link = 0;
 		in->local = mag->cfg.addr;
@@ -182,6 +192,10 @@ void mag_lr_recv_lra(struct dmm_mag *mag, const struct dmm_addr *src, const stru
 		     dmm_time_t now);
 void mag_lr_recv_lri(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m);
 void mag_lr_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now);
+
+/* mag_redirect.c: a PBA with the Redirect option for e (RFC 6463 §5.2); true when it handled it. */
+bool mag_redirect_pba(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct dmm_mh_msg *m,
+		      dmm_time_t now);
 
 /* mag_pba.c */
 void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,

@@ -324,6 +324,7 @@ void mag_lr_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now)
 		pair_state(mag, p, MAG_LR_REFRESH, "lifetime 80% over");
 		p->acked = 0;
 		p->tries = 0;
+		p->sent = now;
 		for (unsigned k = 0; k < 2; k++)
 			send_lri(mag, p, k, lr_lifetime(mag));
 		dmm_timers_set(mag->base.timers, MAG_TIMER_LR, h, p->expires);

@@ -118,6 +118,8 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 	/* §6.9.1.2 item 6: a PBA that does not echo the PBU is ignored; the retransmissions go on. */
 	if (!bulc_pba_echo_ok(&mag->cl, e, m, &mag->ctr.pba_echo_mismatch))
 		return;
+	if (mag_redirect_pba(mag, e, m, now))
+		return; /* RFC 6463 §5.2: registered at the r2LMA, or registering there */
 	if (mag_at(mag, e)->kind == BULC_DEREG) {
 		/* §6.9.1.4: the answer (whatever its status) completes the de-registration. */
 		mag_release(mag, e, now,

@@ -215,6 +215,11 @@ static void ops_send_pbu(void *role, struct dmm_bul_entry *e, uint16_t lifetime_
 
 	pmip_pbu_build(&m, e, e->seq, DMM_BU_A | DMM_BU_P, lifetime_units, e->hnp, e->n_hnp,
 		       mag->cfg.timestamp_based, mag->base.env.wall_offset, now);
+	/* RFC 6463 §5.2: Redirect-Capability in the PBUs of a new session (no prefix yet). */
+	mag_bx(mag, e)->redir_cap =
+		mag->cfg.redirect && !mag_bx(mag, e)->redirected && e->n_hnp == 0 && lifetime_units;
+	if (mag_bx(mag, e)->redir_cap)
+		dmm_mh_add_opt(&m, DMM_OPT_REDIR_CAP);
 	mag_tx(mag, &e->lmaa, &m);
 }
 

@@ -438,6 +438,21 @@ static void flush_done(struct dmm_dp *dp)
 	__atomic_store_n(&dp->nflush, 0, __ATOMIC_RELAXED);
 }
 
+#define DRAIN_ROUNDS 64 /* batches read per TUN queue by drain_tun */
+
+/*
+ * Read every worker's TUN queue and treat what it has as the worker
+ * would (a BUFFER's packets held behind the others), up to DRAIN_ROUNDS
+ * batches a queue. Workers locked out (dpu_wlock): before a BUFFER is
+ * released (buffer.c).
+ */
+static void drain_tun(struct dmm_dp *dp)
+{
+	for (unsigned k = 0; k < dp->nworkers; k++)
+		for (unsigned n = 0; n < DRAIN_ROUNDS && dpu_tun_round(&dp->w[k]) > 0; n++)
+			;
+}
+
 /*
  * A handoff (dataplane.h replace): the slot of old->id takes in's
  * forwarding in place, keeping its id (counters from 0), so no packet meets a
@@ -463,11 +478,17 @@ static int user_replace(struct dmm_dp *dp, const struct dmm_intent *old, const s
 	wasindex = dpu_slot(dp, i)->ifindex;
 	memcpy(wasname, dpu_slot(dp, i)->ifname, sizeof(wasname));
 	dmm_prefix_mask(&c.prefix);
-	/* BUFFER no more: what it held goes first, before a worker sees the new intent (buffer.c). */
+	/*
+	 * BUFFER no more: what it held goes first, before a worker sees the
+	 * new intent, behind what the TUN's queues still had for it, and the
+	 * flush route only once the workers are out (buffer.c).
+	 */
+	dpu_wlock(dp);
+	if (was.action == DMM_FM_BUFFER && (c.action == DMM_FM_ENCAP || c.action == DMM_FM_DELIVER))
+		drain_tun(dp);
 	in_order = was.action == DMM_FM_BUFFER && dpu_slot(dp, i)->bcount &&
 		   (c.action == DMM_FM_ENCAP ||
 		    (c.action == DMM_FM_DELIVER && flush_begin(dp, &c.prefix, ifindex)));
-	dpu_wlock(dp);
 	dpu_table_replace(dp, i, &c, ifindex, ifname);
 	if (in_order)
 		dpu_buf_release(dp, i);

@@ -48,6 +48,8 @@ struct dmm_mag_cfg {
 		uint8_t n_neighbour; /* MAGs an NMAG asks for an unknown MN's context (reactive) */
 		struct dmm_addr neighbour[DMM_MAG_FHO_MAX_NEIGHBOUR];
 	} fho;
+	/* RFC 6463 §5.2 EnableLMARedirectFunction: Redirect-Capability in new sessions' PBUs; off by default. */
+	bool redirect;
 	/* Localized routing (RFC 6705 §7, scenario A12); off by default. */
 	struct dmm_mag_lr_cfg {
 		bool enabled;	     /* pair MNs anchored at different LMAs, ask both LMAs */
@@ -77,6 +79,7 @@ struct dmm_mag_counters {
 	uint64_t intents_failed;	/* the data plane refused an intent, or the table was full */
 	uint64_t rereg_after_restart;	/* PBUs sent because an LMA restarted (RFC 5847 §3.2) */
 	uint64_t bindings_marked_down;	/* bindings whose LMA was declared down (RFC 5847 §3.1) */
+	uint64_t redirected;		/* PBAs with the Redirect option followed (RFC 6463 §5.2) */
 	uint64_t transitions[DMM_BUL_NSTATES][DMM_BUL_NSTATES]; /* BUL state changes, [from][to] */
 };
 

@@ -2,17 +2,21 @@
 # Localized routing (RFC 6705, emu/lr.c) and the release of old prefixes
 # by the sessions rather than an idle timer (GAP2-1, GAP2-3, emu/release.c).
 #
-#   (a) two MNs anchored at LMA1 and LMA2 on one MAG: with localized
-#       routing their packets stay at the MAG (no hop, no tunnel) once it
-#       is registered for both and had the LRI/LRA exchange; without, two
+#   (a) two MNs anchored at LMA1 and LMA2 on one MAG, run without and
+#       with the MAGs' localized routing (core/role/mag_lr.c, LMAs that
+#       allow it): with it, one pair, an LRI and an LRA with each LMA, and
+#       every packet stays at the MAG (no hop, no tunnel); without, two
 #       tunnels and the way through both LMAs; on two MAGs nothing is
-#       localized and both ways are the same;
+#       localized and no LRI goes; when one moves away and back, the pair
+#       ends and starts again and no local route outlives the co-location;
 #   (b) emu/scenarios/lr.json (40 MNs in pairs, moving) with three seeds:
-#       localized routing never lengthens a packet's path (no packet worse,
-#       hops, delay and tunnels per packet no higher), some packets are
-#       routed locally, and never more than the co-located pair-samples;
-#   (c) emu/scenarios/release.json, idle timer against sessions, with
-#       three seeds: with the sessions no prefix is released while a session
+#       the same traces both ways; localized routing never lengthens the
+#       path (hops, delay and tunnels per packet no higher), some packets
+#       are routed locally, never more than the co-located pair-samples;
+#   (c) emu/scenarios/release.json, idle timer against sessions (the
+#       MAARs' release_by_sessions, told the sessions of each tunnelled
+#       prefix with dmm_maar_sessions()), with three seeds: with the
+#       sessions no prefix is released while a session
 #       on it is open, and none is kept without a session longer than the
 #       grace plus an idle check (and the sampling); every released prefix
 #       goes back to its anchor's pool; the idle timer keeps prefixes
@@ -72,34 +76,43 @@ JSON
 }
 pair MAG1 >"$tmp/same.json"
 pair MAG2 >"$tmp/two.json"
+# MN2 moves between MAG1 and MAG2 every 3 s: localized, back to the tunnels, again.
+pair 'MAG1", "MAG2' | jq '.mobility.dwell.mean = "3s"' >"$tmp/move.json"
 run "$tmp/same.out" --localized-routing compare "$tmp/same.json"
 f=$tmp/same.out
-check "same MAG: 98 pair-samples (from 0.2 s), all co-located with two anchors" "$f" \
-	'.pair_samples == 98 and .colocated_pair_samples == 98 and .colocated_with_two_anchors == 98'
+check "same MAG: 98 pair-samples (from 0.2 s), co-located with two anchors, in both runs" "$f" \
+	'[.without, .with][] | .pair_samples == 98 and .colocated_pair_samples == 98 and .colocated_with_two_anchors == 98'
 check "same MAG: without LR, 6 hops (MAG1-R-LMA1-R-LMA2-R-MAG1), 6 ms and 2 tunnels a packet" "$f" \
-	'.without.hops_per_packet == 6 and .without.delay_ms_per_packet == 6 and .without.tunnels_per_packet == 2 and .without.direct_hops_per_packet == 0'
-check "same MAG: with LR, every packet local" "$f" \
-	'.with.routed_locally_share == 1 and .with.hops_per_packet == 0 and .with.tunnels_per_packet == 0 and .localized_worse == 0'
+	'.without.hops_per_packet == 6 and .without.delay_ms_per_packet == 6 and .without.tunnels_per_packet == 2 and .without.direct_hops_per_packet == 0 and .without.lr_messages == 0'
+check "same MAG: with LR, one pair (an LRI and an LRA with each LMA), every packet local" "$f" \
+	'.with.pairs_started == 1 and .with.lr_messages == 4 and .with.routed_locally_share == 1 and .with.hops_per_packet == 0 and .with.tunnels_per_packet == 0'
 run "$tmp/two.out" --localized-routing compare "$tmp/two.json"
 f=$tmp/two.out
-check "two MAGs: nothing local, both ways the same" "$f" \
-	'.colocated_pair_samples == 0 and .with.routed_locally_share == 0 and .with == .without'
+check "two MAGs: nothing local, no LRI, both ways the same" "$f" \
+	'.with.colocated_pair_samples == 0 and .with.routed_locally_share == 0 and .with.lr_messages == 0 and .with.hops_per_packet == .without.hops_per_packet'
+run "$tmp/move.out" --localized-routing compare "$tmp/move.json"
+f=$tmp/move.out
+check "moving: localized again after each return, ended when MN2 leaves, never stale" "$f" \
+	'.with.pairs_started >= 2 and .with.pairs_ended >= 1 and .with.local_not_colocated == 0 and .with.routed_locally_share > 0 and .with.routed_locally_share <= .with.colocated_pair_samples / .with.pair_samples + 1e-5'
 
 # (b)
 for s in 1 2 3; do
 	f=$tmp/lr$s.json
 	run "$f" --seed "$s" --localized-routing compare "$top/emu/scenarios/lr.json"
-	check "lr seed $s: no packet worse with LR" "$f" '.localized_worse == 0'
-	check "lr seed $s: hops, delay, tunnels no higher" "$f" \
+	check "lr seed $s: the same traces in both runs" "$f" \
+		'.with.pair_samples == .without.pair_samples and .with.colocated_pair_samples == .without.colocated_pair_samples'
+	check "lr seed $s: hops, delay, tunnels no higher with LR" "$f" \
 		'.with.hops_per_packet <= .without.hops_per_packet and .with.delay_ms_per_packet <= .without.delay_ms_per_packet and .with.tunnels_per_packet <= .without.tunnels_per_packet and .with.hop_ratio <= .without.hop_ratio'
-	check "lr seed $s: some packets local, no more than co-located" "$f" \
-		'.with.routed_locally_share > 0 and .with.routed_locally_share <= .colocated_pair_samples / .pair_samples and .without.routed_locally_share == 0'
+	check "lr seed $s: some packets local, never more than co-located, never stale" "$f" \
+		'.with.routed_locally_share > 0 and .with.routed_locally_share <= .with.colocated_pair_samples / .with.pair_samples + 1e-5 and .with.local_not_colocated == 0 and .without.routed_locally_share == 0'
 done
 
 # (c)
 for s in 1 2 3; do
 	f=$tmp/rel$s.json
 	run "$f" --seed "$s" --release compare "$top/emu/scenarios/release.json"
+	check "release seed $s: the MAARs heard the sessions (dmm_maar_sessions) only in sessions mode" "$f" \
+		'.sessions.session_reports > 0 and .idle.session_reports == 0'
 	check "release seed $s: sessions: none released with a session open" "$f" \
 		'.sessions.released_with_open_sessions == 0 and .sessions.released > 0'
 	check "release seed $s: sessions: none kept without a session past the bound" "$f" \

@@ -2,7 +2,8 @@
 # dmm-emu --svg: the pictures of a run.
 #
 #   (a) every SVG written for a single run (fig4), a --compare run
-#       (dmm-demo, DMM and PMIPv6) and a --relocation compare run is
+#       (dmm-demo, DMM and PMIPv6), a --relocation compare run and a
+#       --release compare run (idle timer and sessions) is
 #       well-formed XML (xmllint) and an SVG document;
 #   (b) the pictures expected are all there, the topology names every
 #       anchor, and its caption gives the chosen time (--svg-at);
@@ -42,9 +43,12 @@ if cmp -s "$tmp/plain.json" "$tmp/svg.json"; then ok; else bad "--svg changed th
 	bad "dmm-demo --compare --svg run: $(cat "$tmp/cmp.log")"
 "$emu" --relocation compare --duration 20s --svg "$tmp/rel" "$top/emu/scenarios/reloc.json" >/dev/null \
 	2>"$tmp/rel.log" || bad "reloc --svg run: $(cat "$tmp/rel.log")"
+"$emu" --svg "$tmp/gap2" "$top/emu/scenarios/release.json" >/dev/null 2>"$tmp/gap2.log" ||
+	bad "release --svg run: $(cat "$tmp/gap2.log")"
 for f in one/topology one/timeline one/interruption one/tunnels one/anchors one/stretch \
 	cmp/topology-dmm cmp/topology-pmipv6 cmp/timeline-dmm cmp/timeline-pmipv6 cmp/interruption \
-	cmp/tunnels cmp/anchors cmp/stretch rel/topology-relocation-off rel/topology-relocation-on; do
+	cmp/tunnels cmp/anchors cmp/stretch rel/topology-relocation-off rel/topology-relocation-on \
+	gap2/tunnels gap2/timeline-idle-timer gap2/timeline-sessions; do
 	if [ -s "$tmp/$f.svg" ]; then ok; else bad "$f.svg not written"; fi
 done
 n=0
@@ -53,7 +57,7 @@ for f in "$tmp"/*/*.svg; do
 	if xmllint --noout "$f" 2>"$tmp/xmllint.err"; then ok; else bad "xmllint $f: $(cat "$tmp/xmllint.err")"; fi
 	if xmllint --xpath 'name(/*)' "$f" 2>/dev/null | grep -qx svg; then ok; else bad "$f: root is not svg"; fi
 done
-[ "$n" -eq 22 ] && ok || bad "$n SVG files, not 22"
+[ "$n" -eq 30 ] && ok || bad "$n SVG files, not 30"
 for a in LMA1 LMA2; do
 	if xmllint --xpath '//*[local-name()="text"]/text()' "$tmp/one/topology.svg" 2>/dev/null | grep -qx "$a"; then
 		ok

@@ -73,6 +73,10 @@ done
 for dp in ${LAB_LR:-kernel user}; do
 	run tests/lab/lr.sh "$dp"
 done
+# Multicast without tunnel convergence (RFC 7429 REQ8): MLD proxies in direct mode.
+for dp in ${LAB_MCAST:-kernel user}; do
+	run tests/lab/mcast.sh "$dp"
+done
 run tests/lab/auth-attack.sh
 run tests/lab/auth-rollover.sh
 run tests/lab/prom.sh

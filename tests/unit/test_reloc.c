@@ -311,6 +311,52 @@ static void test_cmd_usage(void)
 	CHECK(sent_to(&M1, DMM_MH_BU) == NULL && sent_to(&M2, DMM_MH_BU) == NULL);
 }
 
+/*
+ * §11: a prefix relocated away from the MAAR whose pool it came from goes
+ * back there when its pair ends: the MN de-registers at its S-MAAR, which
+ * anchors the prefix now, and the first anchor gets a lifetime-0 PBU.
+ */
+static void test_cmd_origin(void)
+{
+	struct dmm_mh_msg m;
+	bool told = false;
+
+	cmd_setup();
+	reg(&M1, "a@x", &P1);
+	reg(&M2, "a@x", &P2);
+	cmd_answer(sent_to(&M1, DMM_MH_BU), 0);
+	T += DMM_MSEC;
+	CHECK_EQ(dmm_cmd_relocate(C, &P1, &M2, T), 0);
+	cmd_answer(reloc_pbu_to(&M2, &P1, &M2), 0);
+	cmd_answer(reloc_pbu_to(&M1, &P1, &M2), 0);
+	harness_clear(&H);
+	pbu_of(&m, "a@x");
+	m.u.bu.lifetime = 0;
+	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = P2;
+	dmm_mh_add_opt(&m, DMM_OPT_HI)->u.hi.value = DMM_HI_NEW_IF;
+	dmm_mh_add_opt(&m, DMM_OPT_ATT)->u.att.value = DMM_ATT_8023;
+	add_ts(&m);
+	cmd_deliver(&M2, &m);
+	for (int k = 0; k < 20; k++) {
+		T += DMM_SECOND;
+		dmm_role_expire(C, T);
+	}
+	CHECK(mn("a@x") == NULL);
+	for (unsigned i = 0; i < H.nsent; i++) {
+		const struct sent *x = &H.sent[i];
+
+		if (x->msg.type == DMM_MH_BU && dmm_addr_eq(&x->dst, &M1) && x->msg.u.bu.lifetime == 0 &&
+		    opt(x, DMM_OPT_HNP) && dmm_prefix_eq(&opt(x, DMM_OPT_HNP)->u.hnp, &P1) &&
+		    !opt(x, DMM_OPT_ANCHORED_PREFIX))
+			told = true;
+	}
+	CHECK(told);
+	dmm_cmd_free(C);
+	C = NULL;
+	dmm_policy_free(POL);
+	POL = NULL;
+}
+
 /* The S-MAAR maar asks for the old prefix p of mn (relocate_after): PBU with Anchored Prefix. */
 static void ask(const struct dmm_addr *maar, const char *mn, const struct dmm_prefix *p)
 {
@@ -645,6 +691,59 @@ static void test_maar_usage(void)
 	M = NULL;
 }
 
+/* The CMD's release (lifetime 0, no Anchored Prefix) of mn's prefix p. */
+static void cmd_release_pbu(const char *mn, const struct dmm_prefix *p)
+{
+	struct dmm_mh_msg m;
+
+	T += DMM_MSEC;
+	dmm_mh_init(&m, DMM_MH_BU);
+	m.u.bu.seq = ++SEQ;
+	m.u.bu.flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
+	add_mnid(&m, mn);
+	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = *p;
+	dmm_mh_add_opt(&m, DMM_OPT_SERVING_MAAR)->u.serving_maar = M3;
+	add_ts(&m);
+	maar_deliver(&m);
+}
+
+/*
+ * §11: a prefix of our pool handed over stays allocated while its new
+ * anchor uses it; the CMD's release of it (no entry here any more) puts
+ * it back. A release of a prefix we never allocated changes nothing.
+ */
+static void test_maar_returned(void)
+{
+	struct dmm_maar_cfg cfg = maar_cfg();
+	struct dmm_mnid id = nai("a@x");
+	static const uint8_t ll[6] = {2, 0, 0, 0, 0, 7};
+	struct dmm_prefix own;
+
+	harness_init(&H);
+	H.env.wall_offset = WALL;
+	T = 1000 * DMM_SECOND;
+	M = dmm_maar_new(&H.env, &cfg, T);
+	CHECK_EQ(dmm_maar_attach(M, &id, 5, ll, 6, DMM_ATT_80211, T), 0);
+	CHECK(opt(sent_to(&CMDA, DMM_MH_BU), DMM_OPT_HNP) != NULL);
+	own = opt(sent_to(&CMDA, DMM_MH_BU), DMM_OPT_HNP)->u.hnp;
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(M)), 1);
+	cmd_reloc_pbu("a@x", &own, &M3, false);
+	CHECK_EQ(last_status(), 0);
+	CHECK_EQ(dmm_maar_routed(M, &own, true, T), 1);
+	CHECK(!anchored_here(&own));
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(M)), 1); /* in use at M3 */
+	cmd_release_pbu("a@x", &P1);		      /* not of our pool */
+	CHECK_EQ(last_status(), 0);
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(M)), 1);
+	cmd_release_pbu("a@x", &own);
+	CHECK_EQ(last_status(), 0);
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(M)), 0);
+	cmd_release_pbu("a@x", &own); /* again: nothing more */
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(M)), 0);
+	dmm_maar_free(M);
+	M = NULL;
+}
+
 /* §11 policy: an old prefix still carrying traffic relocate_after after the move is asked for, once. */
 static void test_maar_policy(void)
 {
@@ -729,9 +828,11 @@ int main(void)
 	test_cmd_request();
 	test_cmd_drain();
 	test_cmd_usage();
+	test_cmd_origin();
 	test_maar_take();
 	test_maar_hand_over();
 	test_maar_usage();
+	test_maar_returned();
 	test_maar_policy();
 	return check_report("test_reloc");
 }
