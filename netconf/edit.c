@@ -135,17 +135,19 @@ static int apply_one(struct lyd_node *tparent, struct lyd_node **tfirst, const s
 {
 	enum op op = op_of(n, inherited);
 	struct lyd_node *t = match(tparent ? lyd_child(tparent) : *tfirst, n);
+	/* A default the model filled in (validation) is not in the config: delete and create ignore it. */
+	bool exists = t && !(t->flags & LYD_DEFAULT);
 
 	if (n->schema && lysc_is_key(n->schema))
 		return 0;
 	switch (op) {
 	case OP_DELETE:
-		if (!t)
+		if (!exists)
 			return fail(e, NC_ERR_DATA_MISSING, n, "delete: no such node in the running config");
 		unlink_free(tfirst, t);
 		return 0;
 	case OP_REMOVE:
-		if (t)
+		if (exists)
 			unlink_free(tfirst, t);
 		return 0;
 	default:
@@ -155,8 +157,10 @@ static int apply_one(struct lyd_node *tparent, struct lyd_node **tfirst, const s
 		return fail(e, NC_ERR_INVALID_VALUE, n, "not a node of the model, or an invalid value");
 	switch (op) {
 	case OP_CREATE:
-		if (t)
+		if (exists)
 			return fail(e, NC_ERR_DATA_EXISTS, n, "create: the node exists");
+		if (t)
+			unlink_free(tfirst, t);
 		return copy_in(tparent, tfirst, n, true, NULL, e);
 	case OP_REPLACE:
 		if (t)

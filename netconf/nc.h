@@ -10,8 +10,8 @@
  *
  * Files: main.c (options, SSH endpoint, the poll loop), ctl.c (the
  * control socket client), tree.c (dmmd's JSON as libyang data trees),
- * edit.c (edit-config on a data tree), rpc.c (the operations and the
- * notification stream).
+ * edit.c (edit-config on a data tree), filter.c (subtree and XPath
+ * filters), rpc.c (the operations and the notification stream).
  */
 #ifndef DMM_NETCONFD_H
 #define DMM_NETCONFD_H
@@ -67,6 +67,13 @@ int ncd_edit(struct lyd_node **running, const struct lyd_node *edit, const char 
 
 /* Whether the opaque nodes of edit (values the model refuses) are all deleted or removed. */
 bool ncd_edit_opaque_ok(const struct lyd_node *edit);
+
+/*
+ * filter.c: apply the filter of get or get-config rpc (subtree or
+ * xpath) to *data, replacing it; no filter leaves it whole. -1 with *err
+ * on a filter that cannot be read.
+ */
+int ncd_filter(const struct lyd_node *rpc, struct lyd_node **data, const char **err);
 
 /* rpc.c: the callback for every RPC, and the event stream's reader. */
 struct nc_server_reply *ncd_rpc(struct lyd_node *rpc, struct nc_session *session);

@@ -92,6 +92,12 @@ static int running(char *path, size_t len, struct lyd_node **tree, struct nc_ser
 static struct nc_server_reply *data_reply(const struct lyd_node *rpc, struct lyd_node *data)
 {
 	struct lyd_node *out = NULL;
+	const char *err = NULL;
+
+	if (ncd_filter(rpc, &data, &err) < 0) {
+		lyd_free_all(data);
+		return err_reply(NC_ERR_INVALID_VALUE, NULL, err);
+	}
 
 	if (lyd_dup_single(rpc, NULL, 0, &out) != LY_SUCCESS ||
 	    lyd_new_any(out, NULL, "data", data, 1, LYD_ANYDATA_DATATREE, 1, NULL) != LY_SUCCESS) {

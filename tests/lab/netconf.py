@@ -5,10 +5,12 @@
 
 Usage: netconf.py HOST PORT KEY HOSTKEY_B64 STEP [ARG...]
   config                 get-config: print {"role", "max-lifetime", "pools"}
-  bindings               get: print the state's bindings as a JSON list
+  bindings               get, subtree filter state/bindings: print
+                         {"bindings": [...], "others": what else came back}
   state                  get: print {"children": the state's children, "role": ...}
   set-lma XML            edit-config (merge) of XML inside /dmm:node/lma
   bad-lma XML            the same edit, which must be refused: print the rpc-error
+  try-lma XML            the same edit: print {"ok": true} or the rpc-error
   listen SECS FILE       create-subscription, write {"subscribed": true} and then
                          each notification to FILE as one JSON line, for SECS
                          seconds or until a binding-handed-off
@@ -43,7 +45,9 @@ def config(m):
 
 
 def bindings(m):
-    root = etree.fromstring(m.get().data_xml.encode())
+    """get with a subtree filter: only the state's bindings come back."""
+    flt = f'<state xmlns="{DMM}"><bindings/></state>'
+    root = etree.fromstring(m.get(filter=("subtree", flt)).data_xml.encode())
     out = []
     for b in root.findall("d:state/d:bindings", NS):
         row = {}
@@ -54,7 +58,8 @@ def bindings(m):
             else:
                 row[k] = c.text
         out.append(row)
-    return out
+    others = [etree.QName(c).localname for c in root.iter() if etree.QName(c).localname in ("node", "peers", "stats")]
+    return {"bindings": out, "others": others}
 
 
 def state(m):
@@ -122,6 +127,9 @@ def main():
         elif step == "set-lma":
             reply = edit(m, args[0])
             out = {"ok": reply.ok}
+        elif step == "try-lma":
+            out = bad(m, args[0])
+            out = {"ok": True} if not out["refused"] else out
         elif step == "bad-lma":
             out = bad(m, args[0])
         elif step == "listen":

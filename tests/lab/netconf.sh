@@ -18,7 +18,9 @@
 #   - create-subscription, then MN1 moves MAG1 -> MAG2: the
 #     binding-handed-off notification for MN1 with serving MAG2 arrives;
 #   - dmmd uses the new timer: MN1's binding after the handover (PBA of
-#     MAG2's PBU) has at most 300 s left, where MAG2 asked for 600.
+#     MAG2's PBU) has at most 300 s left, where MAG2 asked for 600;
+#   - edit-config delete and create of max-lifetime, and their errors
+#     (data-missing, data-exists).
 #
 # Usage: tests/lab/netconf.sh   (root)
 set -u
@@ -74,8 +76,8 @@ info "get-config: $out"
 check "get-config: role lma, max-lifetime 3600" jqe "$out" '.role == "lma" and ."max-lifetime" == "3600"'
 out=$(nc bindings)
 # shellcheck disable=SC2016 # $m and $p are jq's
-check "get: state/bindings has MN1's binding, served by MAG1" \
-	jqe "$out" 'any(.[]; ."mn-id" == $m and .peer == $p)' --arg m "$MN1" --arg p "${ADDR[mag1]}"
+check "get (subtree filter state/bindings): MN1's binding, served by MAG1, and nothing else" \
+	jqe "$out" 'any(.bindings[]; ."mn-id" == $m and .peer == $p) and .others == []' --arg m "$MN1" --arg p "${ADDR[mag1]}"
 out=$(nc state)
 info "get: state $out"
 check "get: state has node (role lma), bindings, peers (up), intents, stats (PBUs received)" \
@@ -114,11 +116,28 @@ check "notification binding-handed-off for MN1, serving MAG2" wait_for 10 handed
 sed 's/^/  notification: /' "$LAB_TMP/notif.jsonl"
 
 out=$(nc bindings)
-left=$(jq -r --arg m "$MN1" '.[] | select(."mn-id" == $m) | ."lifetime-left"' <<<"$out")
-info "MN1's binding at LMA1 after the handover: $(jq -c --arg m "$MN1" '.[] | select(."mn-id" == $m)' <<<"$out")"
+left=$(jq -r --arg m "$MN1" '.bindings[] | select(."mn-id" == $m) | ."lifetime-left"' <<<"$out")
+info "MN1's binding at LMA1 after the handover: $(jq -c --arg m "$MN1" '.bindings[] | select(."mn-id" == $m)' <<<"$out")"
 # shellcheck disable=SC2016 # $m and $p are jq's
 check "get: MN1's binding now served by MAG2" \
-	jqe "$out" 'any(.[]; ."mn-id" == $m and .peer == $p)' --arg m "$MN1" --arg p "${ADDR[mag2]}"
+	jqe "$out" 'any(.bindings[]; ."mn-id" == $m and .peer == $p)' --arg m "$MN1" --arg p "${ADDR[mag2]}"
 check "dmmd uses the edited timer: MN1's binding has <= 300 s left (MAG2 asked for 600)" \
 	awk -v l="${left:-9999}" 'BEGIN { exit !(l > 0 && l <= 300) }'
+# The other operations of edit-config (RFC 6241 §7.2), on max-lifetime.
+NC='xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0"'
+out=$(nc try-lma "<max-lifetime $NC nc:operation=\"delete\"/>")
+file_has() { jq -e "$1" "$LAB_TMP/lma1.json" >/dev/null; }
+# (check's own $out hides the caller's: the answer goes in as $1)
+deleted() { jqe "$1" '.ok' && file_has '."dmm:node".lma | has("max-lifetime") | not'; }
+info "delete: $out"
+check "edit-config delete of max-lifetime: ok, gone from the file" deleted "$out"
+out=$(nc try-lma "<max-lifetime $NC nc:operation=\"delete\"/>")
+info "delete again: $out"
+check "delete again: rpc-error data-missing" jqe "$out" '.tag == "data-missing"'
+out=$(nc try-lma "<max-lifetime $NC nc:operation=\"create\">400</max-lifetime>")
+check "create max-lifetime 400: ok" jqe "$out" '.ok'
+out=$(nc try-lma "<max-lifetime $NC nc:operation=\"create\">500</max-lifetime>")
+exists() { jqe "$1" '.tag == "data-exists"' && file_has '."dmm:node".lma."max-lifetime" == 400'; }
+info "create again: $out"
+check "create again: rpc-error data-exists, 400 stays" exists "$out"
 summary "$NAME"
