@@ -92,7 +92,8 @@ static int track(struct dmmd_ct *ct)
 
 		if (!f || fputs("1\n", f) < 0 || fclose(f) != 0) {
 			dmm_logf(&ct->d->log, DMM_LOG_ERR, DMM_LC_DP,
-				 "conntrack: cannot set net.netfilter.nf_hooks_lwtunnel=1: %s", strerror(errno));
+				 "conntrack: cannot set net.netfilter.nf_hooks_lwtunnel=1: %s",
+				 strerror(errno));
 			return -1;
 		}
 	}
@@ -178,10 +179,15 @@ static bool is_session(const struct ct_attrs *top, uint8_t proto)
 	if (!top->a[CTA_STATUS] || mnl_attr_get_payload_len(top->a[CTA_STATUS]) != 4)
 		return false;
 	status = ntohl(mnl_attr_get_u32(top->a[CTA_STATUS]));
-	if (!(status & IPS_ASSURED))
-		return false;
 	if (proto != IPPROTO_TCP)
-		return true;
+		return status & IPS_ASSURED;
+	/*
+	 * TCP: answered is enough. Conntrack sets ASSURED only at the packet
+	 * after the first answer, and a connection picked up in mid-stream
+	 * after a move may have said one thing since.
+	 */
+	if (!(status & IPS_SEEN_REPLY))
+		return false;
 	nested(top->a[CTA_PROTOINFO], &pi, CTA_PROTOINFO_MAX);
 	nested(pi.a[CTA_PROTOINFO_TCP], &tcp, CTA_PROTOINFO_TCP_MAX);
 	if (!tcp.a[CTA_PROTOINFO_TCP_STATE])

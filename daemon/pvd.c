@@ -84,7 +84,7 @@ unsigned dmmd_pvd_split(const struct dmmd_config *c, const struct dmm_nd_msg *ra
 
 			if (kind_of(c, &p->prefix) != k)
 				continue;
-			m->opts.pio[m->opts.npio++] = *p;		 /* outside: every host (§3.3) */
+			m->opts.pio[m->opts.npio++] = *p;	  /* outside: every host (§3.3) */
 			m->pvd.opts.pio[m->pvd.opts.npio++] = *p; /* inside: its PvD (§3.1) */
 			any = true;
 		}

@@ -104,8 +104,8 @@ wait_for 5 has_sess 7100
 A1=$(sess_src 7100)
 check "the MN's TCP connection to CN1 uses its MAAR1 address ($A1)" eval "[[ $A1 == ${POOL[1]}* ]]"
 handover maar2 && wait_attached maar2
-echo send >&4
-sleep 1
+echo send >&4 # MAAR2's connection tracking picks the connection up, answered
+sleep 2       # the counters are read every second
 N0=$(packets maar2 "$P1")
 T0=$(date +%s%N)
 sleep $((DMM_IDLE_MS / 1000 + 3))
