@@ -35,7 +35,8 @@
 set -u
 trap '' PIPE # a write to a connection that is gone fails a check, not the script
 cd "$(dirname "$0")/../.." || exit 1
-DMM_IDLE_MS=${DMM_IDLE_MS:-3000}
+# Well above what a move takes before the MN's connection can say something (its DAD, ~1 s).
+DMM_IDLE_MS=${DMM_IDLE_MS:-5000}
 # shellcheck source=lab/dmm.sh
 . lab/dmm.sh
 
