@@ -37,10 +37,11 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 EMU_SRC  := $(sort $(wildcard emu/*.c))
 EMU_OBJ  := $(EMU_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all check lab fho-lab dp-test deps unit purity structure daemon-test docs-test fuzz-smoke fuzz oracle cli-test emu-test yang-test bench demo format format-check clean interop \
+.PHONY: all check lab netconf-lab fho-lab dp-test deps unit purity structure daemon-test docs-test fuzz-smoke fuzz oracle cli-test emu-test yang-test bench demo format format-check clean interop \
 	scale-test soak-test bench-scale bench-dp
 all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(BUILD)/dmm-emu $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
-	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool $(BUILD)/dp-install) $(BUILD)/lab-traffic $(BUILD)/udp-blast
+	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool $(BUILD)/dp-install) $(BUILD)/lab-traffic $(BUILD)/udp-blast \
+	$(BUILD)/dmm-netconfd $(BUILD)/mcast-traffic
 
 $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(@D)
@@ -88,8 +89,26 @@ $(BUILD)/daemon/%.o: daemon/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
 
+# yang/dmm.yang built into dmmd (daemon/yangcfg.c), so that it needs no file of the source tree.
+$(BUILD)/daemon/dmm_yang.h: yang/dmm.yang
+	@mkdir -p $(@D)
+	{ echo 'static const unsigned char dmm_yang_text[] = {'; xxd -i <$<; echo ', 0x00};'; } >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/daemon/yangcfg.o: CFLAGS += -I$(BUILD)/daemon
+$(BUILD)/daemon/yangcfg.o: $(BUILD)/daemon/dmm_yang.h
+
 $(BUILD)/dmmd: $(DAEMON_OBJ) $(IO_OBJ) $(DP_OBJ) $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto -lbpf -lmicrohttpd -lpthread
+	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto -lbpf -lmicrohttpd -lyang -lpthread
+
+# dmm-netconfd: NETCONF over SSH for dmmd (libnetconf2, libyang), through dmmd's control socket.
+NETCONF_SRC := $(sort $(wildcard netconf/*.c))
+NETCONF_OBJ := $(NETCONF_SRC:%.c=$(BUILD)/%.o)
+$(BUILD)/netconf/%.o: netconf/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) -c $< -o $@
+
+$(BUILD)/dmm-netconfd: $(NETCONF_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ -lnetconf2 -lyang -ljansson
 
 $(BUILD)/dp-tool: tests/dp/dp-tool.c $(DP_OBJ) $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lmnl -lnftables -lbpf
@@ -204,9 +223,11 @@ daemon-test: all $(BUILD)/mh-send $(BUILD)/san/test_interop
 docs-test: all
 	@tests/docs/run.sh
 
-# The YANG model (yang/dmm.yang) against dmmd's config loader.
-yang-test: $(BUILD)/dmmd
+# The YANG model (yang/dmm.yang) as dmmd's config validator, and every config
+# of docs/ and tests/ through it; a refused reload keeps the running config (root).
+yang-test: $(BUILD)/dmmd $(BUILD)/dmmctl
 	@tests/yang/run.sh $(BUILD)/dmmd
+	@tests/yang/reload.sh
 
 $(BUILD)/mh-load: tools/mh-load.c $(BUILD)/libdmm.a
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ tools/mh-load.c $(BUILD)/libdmm.a -lcrypto
@@ -239,6 +260,11 @@ $(BUILD)/lab-traffic: tools/lab-traffic.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
 
+# A numbered multicast group stream and its receiver (tests/lab/mcast.sh).
+$(BUILD)/mcast-traffic: tools/mcast-traffic.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
+
 $(BUILD)/udp-blast: tools/udp-blast.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $<
@@ -256,6 +282,10 @@ dp-test: all
 lab: all
 	@tests/lab/run.sh
 
+# NETCONF in the lab (root): Debian's ncclient against dmm-netconfd on LMA1.
+netconf-lab: all
+	@tests/lab/netconf.sh
+
 # RFC 5949 fast handover in the lab (root), kernel, user and mixed; not yet in check.
 fho-lab: all
 	@rc=0; for dp in kernel user mixed; do tests/lab/fho.sh $$dp || rc=1; done; exit $$rc
@@ -271,6 +301,7 @@ check: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory dp-test
 	@$(MAKE) --no-print-directory lab
+	@$(MAKE) --no-print-directory netconf-lab
 	@$(MAKE) --no-print-directory cli-test
 	@$(MAKE) --no-print-directory daemon-test
 	@$(MAKE) --no-print-directory docs-test
@@ -293,6 +324,9 @@ $(BUILD)/dmm-emu: $(EMU_OBJ) $(BUILD)/libdmm.a
 emu-test: $(BUILD)/dmm-emu
 	@tests/emu/run.sh $(BUILD)/dmm-emu
 	@tests/emu/fho.sh $(BUILD)/dmm-emu
+	@tests/emu/mcast.sh $(BUILD)/dmm-emu
+	@tests/emu/gap2.sh $(BUILD)/dmm-emu
+	@tests/emu/svg.sh $(BUILD)/dmm-emu
 
 # The build dependencies first (installed as root, else named): a fresh
 # system with only a compiler lacks jansson.h.
@@ -301,7 +335,8 @@ demo:
 	@$(MAKE) --no-print-directory -s $(BUILD)/dmm-emu
 	@$(BUILD)/dmm-emu --handovers emu/scenarios/fig4.json
 	@echo
-	@$(BUILD)/dmm-emu --compare emu/scenarios/dmm-demo.json
+	@$(BUILD)/dmm-emu --compare --svg $(BUILD)/demo-svg emu/scenarios/dmm-demo.json
+	@echo "pictures of the comparison (SVG, open in a browser): $(BUILD)/demo-svg/"
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -7,9 +7,11 @@
  * message failed to decode or encode, 2 usage or I/O error.
  */
 #include <arpa/inet.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dmm/bytes.h"
 #include "dmm/err.h"
@@ -75,6 +77,12 @@ static int cmd_drain(int argc, char **argv)
 	return dmmctl_request(line, argc - 1, argv + 1);
 }
 
+/* "reload": the daemon reads its config file again (as SIGHUP); a refusal names the path and the reason. */
+static int cmd_reload(int argc, char **argv)
+{
+	return dmmctl_request("reload", argc, argv);
+}
+
 static const struct cmd cmds[] = {
 	{"decode", "--hex HEX | --pcap FILE",
 	 "decode Mobility Header messages given as hex (spaces and colons allowed)\n"
@@ -100,9 +108,10 @@ static const struct cmd cmds[] = {
 	{"show node", "[-s SOCKET] [--json]", "role, address, data plane of the daemon", cmd_show_node},
 	{"show anchors", "[-s SOCKET] [--json]", "CMD: the MAARs with load, capacity and liveness (GAP1-3)",
 	 cmd_show_anchors},
-	{"handover", "MN-ID --to ADDRESS [-s SOCKET] [--json]",
+	{"handover", "MN-ID --to ADDRESS [--wait MS] [-s SOCKET] [--json]",
 	 "MAG: the MN attached here is about to move to the MAG at ADDRESS (an\n"
-	 "access network's handover indication): RFC 5949 predictive fast handover",
+	 "access network's handover indication): RFC 5949 predictive fast handover;\n"
+	 "--wait MS returns only when the new MAG's HAck came (the MN may move)",
 	 cmd_handover},
 	{"relocate", "PREFIX [--to NODE] [-s SOCKET] [--json]",
 	 "CMD: move the anchor of PREFIX to its MN's serving MAAR (NODE, if given,\n"
@@ -112,25 +121,66 @@ static const struct cmd cmds[] = {
 	 "CMD: relocate every prefix anchored at the MAAR NODE (an address) to\n"
 	 "its MN's serving MAAR, e.g. before maintenance",
 	 cmd_drain},
+	{"reload", "[-s SOCKET] [--json]",
+	 "read the config file again, as SIGHUP; a config that does not validate\n"
+	 "is refused with its path and reason, and the running config stays",
+	 cmd_reload},
 	{"events", "[-s SOCKET] [--json] [--replay N] [--count N]",
 	 "follow the event stream: bindings created, handed off, deleted; peers\n"
-	 "up and down; anchored prefixes released (--replay: the last N first)",
+	 "up and down; anchored prefixes released or relocated (--replay: the last N\n"
+	 "first)",
 	 dmmctl_events},
 	{"help", "", "show this text (the socket defaults to $DMMCTL_SOCKET)", cmd_help},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-/* dmmctl handover MN-ID --to ADDRESS: the daemon's "handover MN-ID to ADDRESS". */
+/* The MAG's count of HAcks received (role counter fho_hack_received), or -1. */
+static long long hacks_received(const char *sock)
+{
+	char *reply = dmmctl_fetch(sock, "show stats");
+	json_t *j = reply ? json_loads(reply, 0, NULL) : NULL;
+	json_t *v = json_object_get(json_object_get(j, "dmm"), "fho_hack_received");
+	long long n = json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+
+	json_decref(j);
+	free(reply);
+	return n;
+}
+
+/*
+ * --wait MS: return only when the new MAG's HAck came (RFC 5949 §4.1 step
+ * g: the handover is ready on the network side, the MN may move), polled
+ * every millisecond for up to ms. 0, or 3 when none came in time.
+ */
+static int wait_hack(const char *sock, long long before, long ms)
+{
+	struct timespec ms1 = {0, 1000000};
+
+	for (long i = 0; i < ms; i++) {
+		if (hacks_received(sock) > before)
+			return 0;
+		nanosleep(&ms1, NULL);
+	}
+	fprintf(stderr, "dmmctl: handover: no HAck within %ld ms\n", ms);
+	return 3;
+}
+
+/* dmmctl handover MN-ID --to ADDRESS [--wait MS]: the daemon's "handover MN-ID to ADDRESS". */
 static int cmd_handover(int argc, char **argv)
 {
 	const char *sock = NULL, *mn = NULL, *to = NULL;
 	bool as_json = false;
 	char line[256];
+	long wait_ms = -1;
+	long long before = 0;
+	int rc;
 
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
 			to = argv[++i];
+		else if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc)
+			wait_ms = strtol(argv[++i], NULL, 10);
 		else if ((strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "--socket") == 0) && i + 1 < argc)
 			sock = argv[++i];
 		else if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
@@ -142,12 +192,20 @@ static int cmd_handover(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!mn || !to || strlen(mn) > 160 || strlen(to) > 64) {
-		fprintf(stderr, "usage: dmmctl handover MN-ID --to ADDRESS [-s SOCKET] [--json]\n");
+	if (!mn || !to || strlen(mn) > 160 || strlen(to) > 64 ||
+	    (wait_ms != -1 && (wait_ms < 1 || wait_ms > 60000))) {
+		fprintf(stderr,
+			"usage: dmmctl handover MN-ID --to ADDRESS [--wait MS] [-s SOCKET] [--json]\n");
 		return EXIT_USAGE;
 	}
+	if (wait_ms > 0 && (before = hacks_received(sock)) < 0) {
+		fprintf(stderr,
+			"dmmctl: handover: no fast-handover counters (not a MAG with fast-handover on?)\n");
+		return 1;
+	}
 	snprintf(line, sizeof(line), "handover %s to %s", mn, to);
-	return dmmctl_command(sock, line, as_json);
+	rc = dmmctl_command(sock, line, as_json);
+	return rc || wait_ms < 0 ? rc : wait_hack(sock, before, wait_ms);
 }
 
 static void usage(FILE *f)

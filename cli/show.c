@@ -296,6 +296,13 @@ int dmmctl_request(const char *cmd, int argc, char **argv)
 	return rc;
 }
 
+char *dmmctl_fetch(const char *sock, const char *cmd)
+{
+	if (!sock)
+		sock = getenv("DMMCTL_SOCKET");
+	return request(sock ? sock : "/run/dmmd-node.sock", cmd);
+}
+
 int dmmctl_command(const char *sock, const char *cmd, bool as_json)
 {
 	char *reply;

@@ -29,6 +29,13 @@ int dmmctl_connect(const char *path, const char *cmd);
  */
 bool dmmctl_common_arg(int argc, char **argv, int *i, const char **sock, bool *as_json);
 
+/*
+ * Send the control line cmd to dmmd at sock (NULL: as dmmctl_command)
+ * and return its reply, NUL-terminated, which the caller frees; NULL if
+ * dmmd could not be reached.
+ */
+char *dmmctl_fetch(const char *sock, const char *cmd);
+
 /* dmmctl events: follow dmmd's event stream (cli/events.c). */
 int dmmctl_events(int argc, char **argv);
 

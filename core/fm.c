@@ -1070,9 +1070,9 @@ uint32_t dmm_fm_count(const struct dmm_fm *fm)
 
 const char *dmm_fm_action_name(uint8_t action)
 {
-	static const char *const n[] = {"encap", "decap", "deliver", "buffer", "drop"};
+	static const char *const n[] = {"encap", "decap", "deliver", "buffer", "drop", "local"};
 
-	return action < 5 ? n[action] : "?";
+	return action < 6 ? n[action] : "?";
 }
 
 const char *dmm_fm_match_name(uint8_t match)

@@ -202,15 +202,31 @@ static void ra_schedule(struct dmmd_access *a, struct acc_link *l, dmm_time_t no
 }
 
 /*
- * The neighbour solicitation retransmission on l (RFC 4861 §7.2.2,
- * RetransTimer) at 100 ms instead of 1 s. A packet routed onto the link
- * just after carrier-up, while the shared link-local address is still
- * tentative (the kernel's DAD work, even with IFA_F_NODAD), finds no
- * source for its solicitation: none is sent, and the next one would go
- * only a RetransTimer later, the MN's downlink held meanwhile (a 1 s
- * stall at a handover). Best effort: the link works without it.
+ * Solicitations on an access link: every 20 ms, 15 of them (300 ms, as
+ * RFC 4861's 3 x 100 ms would give with dmmd's earlier RetransTimer;
+ * RFC 7048 §3 lets a node send more than MAX_MULTICAST_SOLICIT). A
+ * solicitation that goes nowhere right after carrier-up then holds the
+ * MN's downlink 20 ms, not 100.
  */
-static void neigh_retrans(struct dmmd_access *a, struct acc_link *l)
+#define NEIGH_RETRANS_MS 20
+#define NEIGH_MCAST_PROBES 15
+/* The kernel's room for a held packet in a neighbour's queue (its truesize): an MTU-sized one and more. */
+#define NEIGH_QUEUE_PER_PACKET 4096u
+
+/*
+ * The neighbour parameters of l. The solicitation retransmission
+ * (RFC 4861 §7.2.2, RetransTimer) at NEIGH_RETRANS_MS instead of 1 s: a packet
+ * routed onto the link just after carrier-up that finds no source for
+ * its solicitation sends none, and the next one would go only a
+ * RetransTimer later, the MN's downlink held meanwhile (a 1 s stall at a
+ * handover). And the queue of packets waiting for the host's link-layer
+ * address (RFC 4861 §7.2.2 "queue ... at least one packet"; Linux:
+ * unres_qlen_bytes, about 200 small packets by default) big enough for
+ * a whole buffer flushed at the handover (buffer-packets of an MTU
+ * each), else the kernel drops the oldest of them while it resolves the
+ * host's address. Best effort: the link works without it.
+ */
+static void neigh_params(struct dmmd_access *a, struct acc_link *l)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = dmm_nl_msg(buf, RTM_SETNEIGHTBL, 0);
@@ -221,7 +237,11 @@ static void neigh_retrans(struct dmmd_access *a, struct acc_link *l)
 	mnl_attr_put_strz(nlh, NDTA_NAME, "ndisc_cache");
 	nest = mnl_attr_nest_start(nlh, NDTA_PARMS);
 	mnl_attr_put_u32(nlh, NDTPA_IFINDEX, (uint32_t)l->ifindex);
-	mnl_attr_put_u64(nlh, NDTPA_RETRANS_TIME, 100);
+	mnl_attr_put_u64(nlh, NDTPA_RETRANS_TIME, NEIGH_RETRANS_MS);
+	mnl_attr_put_u32(nlh, NDTPA_MCAST_PROBES, NEIGH_MCAST_PROBES);
+	if (a->d->cfg.buffer_packets > 212992u / NEIGH_QUEUE_PER_PACKET)
+		mnl_attr_put_u32(nlh, NDTPA_QUEUE_LENBYTES,
+				 a->d->cfg.buffer_packets * NEIGH_QUEUE_PER_PACKET);
 	mnl_attr_nest_end(nlh, nest);
 	dmm_nl_request(a->nlreq, nlh);
 }
@@ -254,7 +274,7 @@ static int configure_link(struct dmmd_access *a, struct acc_link *l)
 	err = dmm_nl_request(a->nlreq, nlh);
 	if (err < 0 && err != -EEXIST)
 		return err;
-	neigh_retrans(a, l);
+	neigh_params(a, l);
 	return dmm_nl_link_up(a->nlreq, l->ifindex);
 }
 

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * dmmd config loader. The file is the JSON encoding of the config part
- * of yang/dmm.yang (container "dmm:node"). Every field is checked for
- * type and range, unknown fields are refused, and the first error is
- * reported as "<json path>: <reason>".
+ * dmmd config loader. The file is the RFC 7951 JSON encoding of the config
+ * part of yang/dmm.yang (container "dmm:node"). daemon/yangcfg.c validates
+ * it against the model through libyang (types, ranges, patterns, must,
+ * when, list keys, unknown members) and hands back the canonical JSON with
+ * every default of the model; this file only turns that into struct
+ * dmmd_config. The few rules the model cannot express are checked here
+ * ("Rules beyond the model", docs/yang.md) and reported the way libyang
+ * reports its own: "<data path>: <reason>".
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +22,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "yangcfg.h"
 #include "dmm/err.h"
 #include "dmm/fmt.h"
 #include "dmm/mh.h"
@@ -27,7 +31,7 @@
 struct ctx {
 	char *err;
 	size_t errlen;
-	char path[256];
+	char path[512];
 };
 
 static int fail(struct ctx *c, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -44,7 +48,7 @@ static int fail(struct ctx *c, const char *field, const char *fmt, ...)
 	return -1;
 }
 
-/* Enter a sub-object for error paths; returns the old path length. */
+/* Enter a child node for error paths ("lma", "peers[address='2001:db8::1']"); returns the old length. */
 static size_t push(struct ctx *c, const char *name)
 {
 	size_t n = strlen(c->path);
@@ -58,75 +62,50 @@ static void pop(struct ctx *c, size_t n)
 	c->path[n] = 0;
 }
 
-/* Refuse keys of obj not in allowed (NULL-terminated). */
-static int only(struct ctx *c, json_t *obj, const char *const *allowed)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(obj, k, v)
-	{
-		bool ok = false;
-
-		for (const char *const *a = allowed; *a; a++)
-			ok |= strcmp(*a, k) == 0;
-		if (!ok)
-			return fail(c, k, "unknown field");
-	}
-	return 0;
-}
-
-static int get_str(struct ctx *c, json_t *o, const char *k, char *out, size_t cap, bool required)
+/*
+ * The readers below take the validated tree: the model has checked type,
+ * range and length, so they only convert. A value that still does not fit
+ * means the model and struct dmmd_config disagree: refused, not truncated.
+ */
+static int get_str(struct ctx *c, json_t *o, const char *k, char *out, size_t cap)
 {
 	json_t *v = json_object_get(o, k);
 
 	if (!v)
-		return required ? fail(c, k, "missing") : 0;
-	if (!json_is_string(v))
-		return fail(c, k, "expected a string");
-	if (!*json_string_value(v))
-		return fail(c, k, "empty (leave the field out for its default)");
-	if (strlen(json_string_value(v)) >= cap)
-		return fail(c, k, "longer than %zu characters", cap - 1);
+		return 0;
+	if (!json_is_string(v) || strlen(json_string_value(v)) >= cap)
+		return fail(c, k, "does not fit %zu characters (model and daemon disagree)", cap - 1);
 	strcpy(out, json_string_value(v));
 	return 0;
 }
 
-static int get_addr(struct ctx *c, json_t *o, const char *k, struct dmm_addr *out, bool required)
+static int get_addr(struct ctx *c, json_t *o, const char *k, struct dmm_addr *out)
 {
-	char s[64] = "";
+	json_t *v = json_object_get(o, k);
 
-	if (get_str(c, o, k, s, sizeof(s), required) < 0)
-		return -1;
-	if (!*s)
-		return 0;
-	if (dmm_addr_parse(s, out) != 0)
-		return fail(c, k, "'%s' is not an IPv6 address", s);
+	if (v && (!json_is_string(v) || dmm_addr_parse(json_string_value(v), out) != 0))
+		return fail(c, k, "not an IPv6 address");
 	return 0;
 }
 
-static int get_u32(struct ctx *c, json_t *o, const char *k, uint32_t *out, uint32_t min, uint32_t max)
+static int get_u32(struct ctx *c, json_t *o, const char *k, uint32_t *out)
 {
 	json_t *v = json_object_get(o, k);
-	json_int_t x;
 
 	if (!v)
 		return 0;
-	if (!json_is_integer(v))
-		return fail(c, k, "expected an integer");
-	x = json_integer_value(v);
-	if (x < (json_int_t)min || x > (json_int_t)max)
-		return fail(c, k, "%lld is outside %u..%u", (long long)x, min, max);
-	*out = (uint32_t)x;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > UINT32_MAX)
+		return fail(c, k, "not a 32-bit unsigned integer");
+	*out = (uint32_t)json_integer_value(v);
 	return 0;
 }
 
 /* A duration in milliseconds into dmm_time_t. */
-static int get_ms(struct ctx *c, json_t *o, const char *k, dmm_time_t *out, uint32_t min, uint32_t max)
+static int get_ms(struct ctx *c, json_t *o, const char *k, dmm_time_t *out)
 {
 	uint32_t ms = (uint32_t)(*out / DMM_MSEC);
 
-	if (get_u32(c, o, k, &ms, min, max) < 0)
+	if (get_u32(c, o, k, &ms) < 0)
 		return -1;
 	*out = (dmm_time_t)ms * DMM_MSEC;
 	return 0;
@@ -136,15 +115,47 @@ static int get_bool(struct ctx *c, json_t *o, const char *k, bool *out)
 {
 	json_t *v = json_object_get(o, k);
 
-	if (!v)
-		return 0;
-	if (!json_is_boolean(v))
-		return fail(c, k, "expected true or false");
-	*out = json_is_true(v);
+	if (v && !json_is_boolean(v))
+		return fail(c, k, "not a boolean (model and daemon disagree)");
+	if (v)
+		*out = json_is_true(v);
 	return 0;
 }
 
-/* xx:xx:xx:xx:xx:xx, two hex digits an octet. */
+/* An enumeration leaf: the index of its value in names (NULL-terminated); absent: *out untouched. */
+static int get_enum(struct ctx *c, json_t *o, const char *k, const char *const *names, int *out)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	if (!json_object_get(o, k))
+		return 0;
+	for (int i = 0; s && names[i]; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	return fail(c, k, "'%s' is not a value dmmd knows (model and daemon disagree)", s ? s : "?");
+}
+
+/* The addresses of a leaf-list into out (at most cap); the count, or -1. */
+static int get_addrs(struct ctx *c, json_t *o, const char *k, struct dmm_addr *out, size_t cap)
+{
+	json_t *a = json_object_get(o, k), *v;
+	size_t i;
+
+	if (!a)
+		return 0;
+	if (json_array_size(a) > cap)
+		return fail(c, k, "more than %zu entries (model and daemon disagree)", cap);
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v) || dmm_addr_parse(json_string_value(v), &out[i]) != 0)
+			return fail(c, k, "entry %zu is not an IPv6 address", i);
+	}
+	return (int)json_array_size(a);
+}
+
+/* xx:xx:xx:xx:xx:xx, two hex digits an octet (yang:mac-address). */
 static int parse_mac(const char *s, uint8_t mac[6])
 {
 	if (strlen(s) != 17)
@@ -168,106 +179,88 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
-/* A prefix in text form whose length has no leading zero (RFC 4291 §2.3). */
-static int parse_prefix_strict(const char *t, struct dmm_prefix *p)
+/* The prefixes of a leaf-list (inet:ipv6-prefix, host bits zero) into out; the count, or -1. */
+static int get_prefixes(struct ctx *c, json_t *o, const char *k, struct dmm_prefix *out, size_t cap)
 {
-	const char *slash = strchr(t, '/');
+	json_t *a = json_object_get(o, k), *v;
+	size_t i;
 
-	if (slash && slash[1] == '0' && slash[2])
-		return -1;
-	return dmm_prefix_parse(t, p) == 0 ? 0 : -1;
+	if (!a)
+		return 0;
+	if (json_array_size(a) > cap)
+		return fail(c, k, "more than %zu entries (model and daemon disagree)", cap);
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v) || dmm_prefix_parse(json_string_value(v), &out[i]) != 0)
+			return fail(c, k, "entry %zu is not a prefix", i);
+	}
+	return (int)json_array_size(a);
 }
 
 static int parse_profile(struct ctx *c, json_t *o, struct dmm_policy_profile *p, bool is_default)
 {
-	static const char *const node_keys[] = {"mn-id", "may-register", "lma", "prefixes", NULL};
-	static const char *const default_keys[] = {"mn-id-type", "may-register", "lma", "prefixes", NULL};
-	char s[300];
-	json_t *a, *v;
-	size_t i;
+	static const char *const types[] = {"any", "eui48", "eui64", "nai", NULL};
+	static const uint8_t subtype[] = {0, DMM_MNID_EUI48, DMM_MNID_EUI64, DMM_MNID_NAI};
+	int t = 0, n;
 
 	memset(p, 0, sizeof(*p));
 	p->may_register = true;
 	p->n_alloc = 1;
-	if (!json_is_object(o))
-		return fail(c, NULL, "expected an object");
-	if (only(c, o, is_default ? default_keys : node_keys) < 0 ||
-	    get_bool(c, o, "may-register", &p->may_register) < 0)
+	if (get_bool(c, o, "may-register", &p->may_register) < 0)
 		return -1;
 	if (is_default) {
-		*s = 0;
-		if (get_str(c, o, "mn-id-type", s, sizeof(s), false) < 0)
+		if (get_enum(c, o, "mn-id-type", types, &t) < 0)
 			return -1;
-		if (!*s || strcmp(s, "any") == 0)
-			p->mnid.subtype = 0;
-		else if (strcmp(s, "eui48") == 0)
-			p->mnid.subtype = DMM_MNID_EUI48;
-		else if (strcmp(s, "eui64") == 0)
-			p->mnid.subtype = DMM_MNID_EUI64;
-		else if (strcmp(s, "nai") == 0)
-			p->mnid.subtype = DMM_MNID_NAI;
-		else
-			return fail(c, "mn-id-type", "'%s' is not one of any, eui48, eui64, nai", s);
+		p->mnid.subtype = subtype[t];
 	} else {
-		struct dmm_mnid id;
+		const char *s = json_string_value(json_object_get(o, "mn-id"));
 
-		if (get_str(c, o, "mn-id", s, sizeof(s), true) < 0)
-			return -1;
-		if (dmm_mnid_parse(s, &id) != 0)
-			return fail(c, "mn-id",
-				    "'%s' is not an MN-ID (nai:..., eui48:..., eui64:..., imsi:...)", s);
-		p->mnid = id;
+		if (!s || dmm_mnid_parse(s, &p->mnid) != 0)
+			return fail(c, "mn-id", "'%s' is not an MN-ID dmmd reads", s ? s : "");
 	}
-	if ((a = json_object_get(o, "lma")) != NULL) {
-		if (!json_is_array(a) || json_array_size(a) > DMM_POLICY_MAX_LMA)
-			return fail(c, "lma", "expected a list of at most %d addresses", DMM_POLICY_MAX_LMA);
-		json_array_foreach(a, i, v)
-		{
-			if (!json_is_string(v) || dmm_addr_parse(json_string_value(v), &p->lma[i]) != 0)
-				return fail(c, "lma", "entry %zu is not an IPv6 address", i);
-			p->n_lma++;
-		}
-	}
-	if ((a = json_object_get(o, "prefixes")) != NULL) {
-		if (!json_is_array(a) || json_array_size(a) == 0 ||
-		    json_array_size(a) > DMM_POLICY_MAX_PREFIX)
-			return fail(c, "prefixes", "expected a list of 1 to %d prefixes",
-				    DMM_POLICY_MAX_PREFIX);
-		json_array_foreach(a, i, v)
-		{
-			if (!json_is_string(v) ||
-			    parse_prefix_strict(json_string_value(v), &p->prefix[i]) != 0)
-				return fail(c, "prefixes", "entry %zu is not a prefix (addr/len)", i);
-			p->n_prefix++;
-		}
+	n = get_addrs(c, o, "lma", p->lma, DMM_POLICY_MAX_LMA);
+	if (n < 0)
+		return -1;
+	p->n_lma = (uint8_t)n;
+	n = get_prefixes(c, o, "prefixes", p->prefix, DMM_POLICY_MAX_PREFIX);
+	if (n < 0)
+		return -1;
+	p->n_prefix = (uint8_t)n;
+	if (n > 0)
 		p->n_alloc = 0;
-	}
 	return 0;
 }
 
+/*
+ * Rule beyond the model: one MN, one entry. The model's list key is the
+ * MN-ID's text, and one identifier has several texts (upper or lower case
+ * hex, eui48 with or without colons, "5:<hex>" for eui48, IPv6 spellings);
+ * YANG has no way to say two keys are equal when their values are.
+ */
 static int parse_profiles(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 {
 	json_t *a = json_object_get(node, "mobile-nodes"), *d = json_object_get(node, "default-profile"), *v;
 	size_t i, n;
 
 	if (a) {
-		if (!json_is_array(a))
-			return fail(c, "mobile-nodes", "expected a list");
 		cfg->profiles = calloc(json_array_size(a) + 1, sizeof(*cfg->profiles));
 		if (!cfg->profiles)
 			return fail(c, "mobile-nodes", "out of memory");
 		json_array_foreach(a, i, v)
 		{
-			char idx[48];
+			char idx[360];
 
-			snprintf(idx, sizeof(idx), "mobile-nodes[%zu]", i);
+			snprintf(idx, sizeof(idx), "mobile-nodes[mn-id='%s']",
+				 json_string_value(json_object_get(v, "mn-id")));
 			n = push(c, idx);
 			if (parse_profile(c, v, &cfg->profiles[i], false) < 0)
 				return -1;
 			pop(c, n);
 			for (size_t j = 0; j < i; j++)
 				if (dmm_mnid_eq(&cfg->profiles[j].mnid, &cfg->profiles[i].mnid))
-					return fail(c, idx, "duplicate mn-id (also entry %zu)", j);
+					return fail(c, idx, "the same MN-ID as mobile-nodes[mn-id='%s']",
+						    json_string_value(
+							    json_object_get(json_array_get(a, j), "mn-id")));
 			cfg->nprofiles++;
 		}
 	}
@@ -283,70 +276,44 @@ static int parse_profiles(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 
 static int parse_heartbeat(struct ctx *c, json_t *node, dmm_time_t *interval, uint8_t *missing)
 {
-	static const char *const keys[] = {"interval", "missing-allowed", NULL};
 	json_t *h = json_object_get(node, "heartbeat");
-	uint32_t iv = (uint32_t)(*interval / DMM_MSEC), m = *missing;
+	uint32_t m = *missing;
 	size_t n;
 
 	if (!h)
 		return 0;
+	/* RFC 5847 §5: 30..3600 s; the model also allows 100 ms and up for labs, and 0 (off). */
 	n = push(c, "heartbeat");
-	if (!json_is_object(h))
-		return fail(c, NULL, "expected an object");
-	/* RFC 5847 §5: 30..3600 s; shorter intervals are allowed for labs (>= 100 ms). 0 disables. */
-	if (only(c, h, keys) < 0 || get_u32(c, h, "interval", &iv, 0, 3600000) < 0 ||
-	    get_u32(c, h, "missing-allowed", &m, 1, 255) < 0)
+	if (get_ms(c, h, "interval", interval) < 0 || get_u32(c, h, "missing-allowed", &m) < 0)
 		return -1;
-	if (iv && iv < 100)
-		return fail(c, "interval", "%u ms is below 100 ms", iv);
 	pop(c, n);
-	*interval = (dmm_time_t)iv * DMM_MSEC;
-	*missing = (uint8_t)m;
-	return 0;
-}
-
-/* One entry of dmm:node/peers: an address and its settings. */
-static int parse_peer(struct ctx *c, json_t *o, struct dmmd_peer_cfg *p)
-{
-	static const char *const keys[] = {"address", "heartbeat", NULL};
-
-	p->heartbeat = true;
-	if (!json_is_object(o))
-		return fail(c, NULL, "expected an object");
-	if (only(c, o, keys) < 0 || get_addr(c, o, "address", &p->address, true) < 0 ||
-	    get_bool(c, o, "heartbeat", &p->heartbeat) < 0)
-		return -1;
-	if (dmm_addr_is_zero(&p->address) || p->address.b[0] == 0xff)
-		return fail(c, "address", "not a unicast address");
+	*missing = (uint8_t)m; /* uint8 1..255 in the model */
 	return 0;
 }
 
 /*
- * dmm:node/peers: settings per mobility peer. heartbeat false: never send
- * that peer Heartbeat Requests (RFC 5847 §3 makes heartbeats optional;
- * some implementations lack them and misbehave when they arrive).
+ * dmm:node/peers: settings per mobility peer, keyed by address. heartbeat
+ * false: never send that peer Heartbeat Requests (RFC 5847 §3 makes
+ * heartbeats optional; some implementations lack them and misbehave when
+ * they arrive).
  */
 static int parse_peers(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 {
 	json_t *a = json_object_get(node, "peers"), *v;
-	size_t i, n;
+	size_t i;
 
 	if (!a)
 		return 0;
-	if (!json_is_array(a) || json_array_size(a) > DMMD_MAX_PEERS)
-		return fail(c, "peers", "expected a list of at most %d peers", DMMD_MAX_PEERS);
+	if (json_array_size(a) > DMMD_MAX_PEERS)
+		return fail(c, "peers", "more than %d entries (model and daemon disagree)", DMMD_MAX_PEERS);
 	json_array_foreach(a, i, v)
 	{
-		char idx[32];
+		struct dmmd_peer_cfg *p = &cfg->peers[i];
 
-		snprintf(idx, sizeof(idx), "peers[%zu]", i);
-		n = push(c, idx);
-		if (parse_peer(c, v, &cfg->peers[i]) < 0)
+		p->heartbeat = true;
+		if (get_addr(c, v, "address", &p->address) < 0 ||
+		    get_bool(c, v, "heartbeat", &p->heartbeat) < 0)
 			return -1;
-		pop(c, n);
-		for (size_t j = 0; j < i; j++)
-			if (dmm_addr_eq(&cfg->peers[j].address, &cfg->peers[i].address))
-				return fail(c, idx, "duplicate address (also entry %zu)", j);
 		cfg->npeers++;
 	}
 	return 0;
@@ -453,94 +420,65 @@ static int read_key(struct ctx *c, struct dmmd_sa_key *k, uint8_t keylen)
 /* One entry of an association's keys: SPI, algorithm, key file (read here). */
 static int parse_sa_key(struct ctx *c, json_t *o, struct dmmd_sa_key *k)
 {
-	static const char *const keys[] = {"spi", "algorithm", "key-file", NULL};
-	char alg[32] = "";
-	size_t i;
+	static const char *const names[] = {"hmac-sha1-96", "hmac-sha256-128", NULL};
+	int a = 0;
 
-	if (!json_is_object(o))
-		return fail(c, NULL, "expected an object");
-	if (only(c, o, keys) < 0)
+	if (get_u32(c, o, "spi", &k->spi) < 0 || get_enum(c, o, "algorithm", names, &a) < 0 ||
+	    get_str(c, o, "key-file", k->file, sizeof(k->file)) < 0)
 		return -1;
-	if (!json_object_get(o, "spi"))
-		return fail(c, "spi", "missing");
-	/* RFC 4285 §5.1: the SPIs 0-255 are reserved. */
-	if (get_u32(c, o, "spi", &k->spi, DMMD_SA_SPI_MIN, UINT32_MAX) < 0 ||
-	    get_str(c, o, "algorithm", alg, sizeof(alg), true) < 0 ||
-	    get_str(c, o, "key-file", k->file, sizeof(k->file), true) < 0)
-		return -1;
-	for (i = 0; i < sizeof(auth_algs) / sizeof(auth_algs[0]); i++)
-		if (strcmp(alg, auth_algs[i].name) == 0)
-			break;
-	if (i == sizeof(auth_algs) / sizeof(auth_algs[0]))
-		return fail(c, "algorithm", "'%s' is not one of hmac-sha1-96, hmac-sha256-128", alg);
-	k->alg = auth_algs[i].alg;
-	return read_key(c, k, auth_algs[i].keylen);
+	k->alg = auth_algs[a].alg;
+	return read_key(c, k, auth_algs[a].keylen);
 }
 
-/* The keys list of an association: one or two, distinct SPIs. */
+/* The keys list of an association: one or two (the first signs), SPIs distinct (the list key). */
 static int parse_sa_keys(struct ctx *c, json_t *o, struct dmmd_sa_cfg *sa)
 {
 	json_t *a = json_object_get(o, "keys"), *v;
 	size_t i, n;
 
-	if (!a || !json_is_array(a) || json_array_size(a) < 1 || json_array_size(a) > DMMD_SA_KEYS)
-		return fail(c, "keys", "expected a list of 1 or 2 keys (the first signs)");
+	if (json_array_size(a) > DMMD_SA_KEYS)
+		return fail(c, "keys", "more than %d entries (model and daemon disagree)", DMMD_SA_KEYS);
 	json_array_foreach(a, i, v)
 	{
-		char idx[32];
+		char idx[48];
 
-		snprintf(idx, sizeof(idx), "keys[%zu]", i);
+		snprintf(idx, sizeof(idx), "keys[spi='%lld']",
+			 (long long)json_integer_value(json_object_get(v, "spi")));
 		n = push(c, idx);
 		if (parse_sa_key(c, v, &sa->keys[i]) < 0)
 			return -1;
 		pop(c, n);
-		if (i > 0 && sa->keys[0].spi == sa->keys[i].spi)
-			return fail(c, idx, "spi %u is also keys[0]'s", sa->keys[i].spi);
 		sa->nkeys++;
 	}
 	return 0;
 }
 
-static int parse_sa(struct ctx *c, json_t *o, struct dmmd_sa_cfg *sa)
-{
-	static const char *const keys[] = {"peer", "keys", "replay-window", NULL};
-
-	sa->replay_window = 7; /* RFC 4285 §5.1 and §6 */
-	if (!json_is_object(o))
-		return fail(c, NULL, "expected an object");
-	if (only(c, o, keys) < 0 || get_addr(c, o, "peer", &sa->peer, true) < 0 ||
-	    get_u32(c, o, "replay-window", &sa->replay_window, 1, 3600) < 0)
-		return -1;
-	if (dmm_addr_is_zero(&sa->peer) || sa->peer.b[0] == 0xff)
-		return fail(c, "peer", "not a unicast address");
-	return parse_sa_keys(c, o, sa);
-}
-
-/* The associations list of dmm:node/security into cfg->sa. */
+/* The associations list of dmm:node/security into cfg->sa, one per peer (the list key). */
 static int parse_sa_list(struct ctx *c, json_t *a, struct dmmd_config *cfg)
 {
 	json_t *v;
 	size_t i;
 
-	if (!json_is_array(a) || json_array_size(a) > DMMD_MAX_PEERS)
-		return fail(c, "associations", "expected a list of at most %d associations", DMMD_MAX_PEERS);
+	if (json_array_size(a) > DMMD_MAX_PEERS)
+		return fail(c, "associations", "more than %d entries (model and daemon disagree)",
+			    DMMD_MAX_PEERS);
 	cfg->sa = calloc(json_array_size(a) + 1, sizeof(*cfg->sa));
 	if (!cfg->sa)
 		return fail(c, "associations", "out of memory");
 	json_array_foreach(a, i, v)
 	{
-		char idx[48];
+		struct dmmd_sa_cfg *sa = &cfg->sa[i];
+		char idx[96];
 		size_t m;
 
-		snprintf(idx, sizeof(idx), "associations[%zu]", i);
+		snprintf(idx, sizeof(idx), "associations[peer='%s']",
+			 json_string_value(json_object_get(v, "peer")));
 		m = push(c, idx);
-		if (parse_sa(c, v, &cfg->sa[i]) < 0)
+		cfg->nsa++;
+		if (get_addr(c, v, "peer", &sa->peer) < 0 ||
+		    get_u32(c, v, "replay-window", &sa->replay_window) < 0 || parse_sa_keys(c, v, sa) < 0)
 			return -1;
 		pop(c, m);
-		cfg->nsa++;
-		for (size_t j = 0; j < i; j++)
-			if (dmm_addr_eq(&cfg->sa[j].peer, &cfg->sa[i].peer))
-				return fail(c, idx, "a second association with the same peer (entry %zu)", j);
 	}
 	return 0;
 }
@@ -548,19 +486,13 @@ static int parse_sa_list(struct ctx *c, json_t *a, struct dmmd_config *cfg)
 /* dmm:node/security: the associations, one per peer address. */
 static int parse_security(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 {
-	static const char *const keys[] = {"associations", NULL};
-	json_t *sec = json_object_get(node, "security"), *a;
+	json_t *a = json_object_get(json_object_get(node, "security"), "associations");
 	size_t n;
 
-	if (!sec)
+	if (!a)
 		return 0;
-	if (!json_is_object(sec))
-		return fail(c, "security", "expected an object");
 	n = push(c, "security");
-	if (only(c, sec, keys) < 0)
-		return -1;
-	a = json_object_get(sec, "associations");
-	if (a && parse_sa_list(c, a, cfg) < 0)
+	if (parse_sa_list(c, a, cfg) < 0)
 		return -1;
 	pop(c, n);
 	return 0;
@@ -574,161 +506,127 @@ const struct dmmd_sa_cfg *dmmd_config_sa(const struct dmmd_config *cfg, const st
 	return NULL;
 }
 
-static int parse_pools(struct ctx *c, json_t *o, struct dmm_prefix *pool, uint8_t *npool, uint8_t plen);
-
-static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
+/* RFC 6463 runtime LMA assignment of an LMA ("redirect": {"load": bindings, "to": r2LMA address}). */
+static int parse_redirect(struct ctx *c, json_t *parent, struct dmm_lma_cfg *l)
 {
-	static const char *const keys[] = {"pools",
-					   "prefix-length",
-					   "max-bindings",
-					   "min-delay-before-bce-delete",
-					   "max-delay-before-new-bce-assign",
-					   "timestamp-validity-window",
-					   "timestamp-based",
-					   "max-lifetime",
-					   "authorized-mags",
-					   "user-plane-address",
-					   "revoke-on-handoff",
-					   "bri-max-retries",
-					   "domain-wide-lma-upa-support",
-					   NULL};
-	struct dmm_lma_cfg *l = &cfg->lma;
-	json_t *a, *v;
-	size_t i;
-	uint32_t plen = l->hnp_len, maxlife = l->max_lifetime_s, maxb = l->max_bindings;
-	uint32_t bri_retries = l->bri_max_retries;
+	json_t *o = json_object_get(parent, "redirect");
+	size_t n;
 
-	if (!json_is_object(o))
-		return fail(c, NULL, "expected an object");
-	if (only(c, o, keys) < 0 || get_u32(c, o, "prefix-length", &plen, 1, 128) < 0 ||
-	    get_u32(c, o, "max-bindings", &maxb, 1, 10000000) < 0 ||
-	    get_ms(c, o, "min-delay-before-bce-delete", &l->min_delay_before_bce_delete, 0, 3600000) < 0 ||
-	    get_ms(c, o, "max-delay-before-new-bce-assign", &l->max_delay_before_new_bce_assign, 0, 3600000) <
-		    0 ||
-	    get_ms(c, o, "timestamp-validity-window", &l->timestamp_validity_window, 1, 3600000) < 0 ||
-	    get_bool(c, o, "timestamp-based", &l->timestamp_based) < 0 ||
-	    get_u32(c, o, "max-lifetime", &maxlife, 4, 262140) < 0 ||
-	    get_addr(c, o, "user-plane-address", &l->upa, false) < 0 ||
-	    get_bool(c, o, "revoke-on-handoff", &l->revoke_on_handoff) < 0 ||
-	    get_u32(c, o, "bri-max-retries", &bri_retries, 0, 10) < 0 ||
-	    get_bool(c, o, "domain-wide-lma-upa-support", &l->domain_wide_lma_upa_support) < 0)
+	if (!o)
+		return 0;
+	n = push(c, "redirect");
+	if (get_u32(c, o, "load", &l->redirect_load) < 0 || get_addr(c, o, "to", &l->redirect_to) < 0)
 		return -1;
-	l->bri_max_retries = (uint8_t)bri_retries;
-	l->hnp_len = (uint8_t)plen;
-	l->max_lifetime_s = maxlife;
-	l->max_bindings = maxb;
-	if (parse_pools(c, o, l->pool, &l->npool, l->hnp_len) < 0)
-		return -1;
-	/* Absent: any MAG may register (RFC 7951 has no other encoding for "all" of a leaf-list). */
-	a = json_object_get(o, "authorized-mags");
-	if (!a) {
-		cfg->any_mag = true;
-	} else if (json_is_array(a)) {
-		cfg->mags = calloc(json_array_size(a) + 1, sizeof(*cfg->mags));
-		if (!cfg->mags)
-			return fail(c, "authorized-mags", "out of memory");
-		json_array_foreach(a, i, v)
-		{
-			if (!json_is_string(v) || dmm_addr_parse(json_string_value(v), &cfg->mags[i]) != 0)
-				return fail(c, "authorized-mags", "entry %zu is not an IPv6 address", i);
-			cfg->nmags++;
-		}
-	} else {
-		return fail(c, "authorized-mags", "expected a list of addresses (leave it out: any MAG)");
-	}
+	pop(c, n);
 	return 0;
 }
 
-/*
- * A realm of an NAI (RFC 7542 §2.2): labels of letters, digits and
- * hyphens, not starting or ending with a hyphen, joined by single dots.
- */
-static bool realm_ok(const char *r)
+/* The pools (1 to 4, each shorter than prefix-length by at most 24 bits: the model) and prefix-length. */
+static int parse_pools(struct ctx *c, json_t *o, struct dmm_prefix *pool, uint8_t *npool, uint8_t *plen)
 {
-	size_t label = 0;
+	uint32_t len = *plen;
+	int n;
 
-	for (const char *p = r;; p++) {
-		if (*p == '.' || !*p) {
-			if (label == 0 || p[-1] == '-')
-				return false;
-			if (!*p)
-				return true;
-			label = 0;
-		} else if (isalnum((unsigned char)*p) || (*p == '-' && label > 0)) {
-			label++;
-		} else {
-			return false;
-		}
+	if (get_u32(c, o, "prefix-length", &len) < 0)
+		return -1;
+	*plen = (uint8_t)len; /* uint8 1..128 in the model */
+	n = get_prefixes(c, o, "pools", pool, 4);
+	if (n < 0)
+		return -1;
+	*npool = (uint8_t)n;
+	return 0;
+}
+
+/* The authorised MAGs or MAARs; absent: any (RFC 7951 has no other encoding for "all" of a leaf-list). */
+static int parse_authorized(struct ctx *c, json_t *o, const char *k, struct dmmd_config *cfg)
+{
+	json_t *a = json_object_get(o, k);
+	int n;
+
+	if (!a) {
+		cfg->any_mag = true;
+		return 0;
 	}
+	cfg->mags = calloc(json_array_size(a) + 1, sizeof(*cfg->mags));
+	if (!cfg->mags)
+		return fail(c, k, "out of memory");
+	n = get_addrs(c, o, k, cfg->mags, json_array_size(a));
+	if (n < 0)
+		return -1;
+	cfg->nmags = (uint32_t)n;
+	return 0;
+}
+
+static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
+{
+	struct dmm_lma_cfg *l = &cfg->lma;
+	uint32_t bri_retries = l->bri_max_retries;
+
+	if (get_u32(c, o, "max-bindings", &l->max_bindings) < 0 ||
+	    get_ms(c, o, "min-delay-before-bce-delete", &l->min_delay_before_bce_delete) < 0 ||
+	    get_ms(c, o, "max-delay-before-new-bce-assign", &l->max_delay_before_new_bce_assign) < 0 ||
+	    get_ms(c, o, "timestamp-validity-window", &l->timestamp_validity_window) < 0 ||
+	    get_bool(c, o, "timestamp-based", &l->timestamp_based) < 0 ||
+	    get_u32(c, o, "max-lifetime", &l->max_lifetime_s) < 0 ||
+	    get_addr(c, o, "user-plane-address", &l->upa) < 0 ||
+	    get_bool(c, o, "revoke-on-handoff", &l->revoke_on_handoff) < 0 ||
+	    get_u32(c, o, "bri-max-retries", &bri_retries) < 0 ||
+	    get_bool(c, o, "domain-wide-lma-upa-support", &l->domain_wide_lma_upa_support) < 0 ||
+	    get_bool(c, o, "localized-routing", &l->localized_routing) < 0 || parse_redirect(c, o, l) < 0 ||
+	    parse_pools(c, o, l->pool, &l->npool, &l->hnp_len) < 0)
+		return -1;
+	l->bri_max_retries = (uint8_t)bri_retries; /* uint8 0..10 in the model */
+	return parse_authorized(c, o, "authorized-mags", cfg);
 }
 
 /* How hosts are named: mn-id-form eui48 (default) or nai with nai-realm (RFC 4283, RFC 8371). */
 static int parse_mnid_form(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
-	char form[16] = "";
+	static const char *const forms[] = {"eui48", "nai", NULL};
+	int f = 0;
 
-	if (get_str(c, o, "mn-id-form", form, sizeof(form), false) < 0 ||
-	    get_str(c, o, "nai-realm", cfg->nai_realm, sizeof(cfg->nai_realm), false) < 0)
+	/* The model: a realm of RFC 7542 §2.2, and mn-id-form nai needs one. */
+	if (get_enum(c, o, "mn-id-form", forms, &f) < 0 ||
+	    get_str(c, o, "nai-realm", cfg->nai_realm, sizeof(cfg->nai_realm)) < 0)
 		return -1;
-	if (!*form || strcmp(form, "eui48") == 0)
-		cfg->mnid_form = DMMD_MNID_FORM_EUI48;
-	else if (strcmp(form, "nai") == 0)
-		cfg->mnid_form = DMMD_MNID_FORM_NAI;
-	else
-		return fail(c, "mn-id-form", "'%s' is not one of eui48, nai", form);
-	if (*cfg->nai_realm && !realm_ok(cfg->nai_realm))
-		return fail(c, "nai-realm",
-			    "'%s' is not a realm (labels of letters, digits, '-', joined by '.')",
-			    cfg->nai_realm);
-	if (cfg->mnid_form == DMMD_MNID_FORM_NAI && !*cfg->nai_realm)
-		return fail(c, "nai-realm", "missing (mn-id-form nai builds <mac>@<nai-realm>)");
+	cfg->mnid_form = f == 1 ? DMMD_MNID_FORM_NAI : DMMD_MNID_FORM_EUI48;
 	return 0;
 }
 
 /* Access-link fields shared by MAG and MAAR (RFC 5213 §6.8, RFC 4861 §6.2.1). */
 static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
-	char mac[32] = "";
-	json_t *a, *v;
+	const char *mac = json_string_value(json_object_get(o, "link-layer-address"));
+	json_t *a = json_object_get(o, "access-interfaces"), *v;
 	size_t i;
 
-	if (get_addr(c, o, "link-local-address", &cfg->access_lla, false) < 0 ||
-	    get_str(c, o, "link-layer-address", mac, sizeof(mac), false) < 0 ||
-	    get_u32(c, o, "ra-interval", &cfg->ra_interval_s, 1, 1800) < 0 ||
-	    get_u32(c, o, "router-lifetime", &cfg->router_lifetime_s, 0, 9000) < 0 ||
-	    get_u32(c, o, "ra-mtu", &cfg->ra_mtu, 1280, 65535) < 0 ||
-	    get_bool(c, o, "attach-probe", &cfg->attach_probe) < 0 ||
-	    get_str(c, o, "pvd-domain", cfg->pvd_domain, sizeof(cfg->pvd_domain), false) < 0)
+	if (get_addr(c, o, "link-local-address", &cfg->access_lla) < 0 ||
+	    get_u32(c, o, "ra-interval", &cfg->ra_interval_s) < 0 ||
+	    get_u32(c, o, "router-lifetime", &cfg->router_lifetime_s) < 0 ||
+	    get_u32(c, o, "ra-mtu", &cfg->ra_mtu) < 0 ||
+	    get_bool(c, o, "attach-probe", &cfg->attach_probe) < 0 || parse_mnid_form(c, o, cfg) < 0 ||
+	    get_str(c, o, "pvd-domain", cfg->pvd_domain, sizeof(cfg->pvd_domain)) < 0)
 		return -1;
+	/* Rule beyond the model: both PvD IDs made of it fit the RA's PvD option (RFC 8801 §3.1). */
 	if (*cfg->pvd_domain && dmmd_pvd_domain_ok(cfg->pvd_domain) < 0)
 		return fail(c, "pvd-domain",
 			    "'%s' does not make a DNS name (RFC 1035 §2.3.4) of anchored.<it>",
 			    cfg->pvd_domain);
-	if (parse_mnid_form(c, o, cfg) < 0)
-		return -1;
-	if (*mac && parse_mac(mac, cfg->access_mac) != 0)
+	if (mac && parse_mac(mac, cfg->access_mac) != 0)
 		return fail(c, "link-layer-address", "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", mac);
-	if (cfg->access_lla.b[0] != 0xfe || (cfg->access_lla.b[1] & 0xc0) != 0x80)
-		return fail(c, "link-local-address", "not a link-local address (fe80::/10)");
 	cfg->maar.access_lla = cfg->access_lla; /* the DLIF option's address (RFC 8885 §4.7) */
-	a = json_object_get(o, "access-interfaces");
-	if (!a || !json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > DMMD_MAX_ACCESS)
-		return fail(c, "access-interfaces", "expected a list of 1 to %d interface name patterns",
+	if (json_array_size(a) > DMMD_MAX_ACCESS)
+		return fail(c, "access-interfaces", "more than %d entries (model and daemon disagree)",
 			    DMMD_MAX_ACCESS);
 	json_array_foreach(a, i, v)
 	{
-		if (!json_is_string(v) || strlen(json_string_value(v)) >= DMM_DP_IFNAMSIZ ||
-		    !*json_string_value(v))
-			return fail(c, "access-interfaces", "entry %zu is not an interface name pattern", i);
+		if (!json_is_string(v) || strlen(json_string_value(v)) >= DMM_DP_IFNAMSIZ)
+			return fail(c, "access-interfaces", "entry %zu is longer than an interface name", i);
 		strcpy(cfg->access[i], json_string_value(v));
 		cfg->naccess++;
 	}
 	return 0;
 }
-
-#define ACCESS_KEYS                                                                                          \
-	"access-interfaces", "link-local-address", "link-layer-address", "ra-interval", "router-lifetime",   \
-		"ra-mtu", "mn-id-form", "nai-realm", "attach-probe", "pvd-domain"
 
 /*
  * RFC 5949 fast handover of a MAG ("fast-handover"): enabled, reactive,
@@ -737,96 +635,61 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
  */
 static int parse_fho(struct ctx *c, json_t *o, struct dmm_mag_fho_cfg *f)
 {
-	static const char *const keys[] = {"enabled", "reactive", "early-registration", "hold",
-					   "hi-wait", "mn-wait",  "neighbours",		NULL};
-	json_t *a, *v;
-	size_t i;
+	int n;
 
-	if (!json_is_object(o))
-		return fail(c, NULL, "expected an object");
-	if (only(c, o, keys) < 0 || get_bool(c, o, "enabled", &f->enabled) < 0 ||
-	    get_bool(c, o, "reactive", &f->reactive) < 0 ||
-	    get_bool(c, o, "early-registration", &f->early_reg) < 0 ||
-	    get_ms(c, o, "hold", &f->hold, 10, 60000) < 0 ||
-	    get_ms(c, o, "hi-wait", &f->hi_wait, 1, 10000) < 0 ||
-	    get_ms(c, o, "mn-wait", &f->mn_wait, 10, 600000) < 0)
+	if (get_bool(c, o, "enabled", &f->enabled) < 0 || get_bool(c, o, "reactive", &f->reactive) < 0 ||
+	    get_bool(c, o, "early-registration", &f->early_reg) < 0 || get_ms(c, o, "hold", &f->hold) < 0 ||
+	    get_ms(c, o, "hi-wait", &f->hi_wait) < 0 || get_ms(c, o, "mn-wait", &f->mn_wait) < 0)
 		return -1;
-	a = json_object_get(o, "neighbours");
-	if (!a)
-		return 0;
-	if (!json_is_array(a) || json_array_size(a) > DMM_MAG_FHO_MAX_NEIGHBOUR)
-		return fail(c, "neighbours", "expected a list of at most %d addresses",
-			    DMM_MAG_FHO_MAX_NEIGHBOUR);
-	json_array_foreach(a, i, v)
-	{
-		if (!json_is_string(v) || dmm_addr_parse(json_string_value(v), &f->neighbour[i]) != 0)
-			return fail(c, "neighbours", "entry %zu is not an IPv6 address", i);
-	}
-	f->n_neighbour = (uint8_t)json_array_size(a);
+	n = get_addrs(c, o, "neighbours", f->neighbour, DMM_MAG_FHO_MAX_NEIGHBOUR);
+	if (n < 0)
+		return -1;
+	f->n_neighbour = (uint8_t)n;
 	return 0;
 }
 
+/* RFC 6705 localized routing of a MAG ("localized-routing"): enabled, lifetime (s), lra-wait (ms), lri-retries. */
+static int parse_lr(struct ctx *c, json_t *o, struct dmm_mag_lr_cfg *l)
+{
+	uint32_t life = l->lifetime_s, retries = l->retries;
+
+	if (get_bool(c, o, "enabled", &l->enabled) < 0 || get_u32(c, o, "lifetime", &life) < 0 ||
+	    get_ms(c, o, "lra-wait", &l->lra_wait) < 0 || get_u32(c, o, "lri-retries", &retries) < 0)
+		return -1;
+	l->lifetime_s = (uint16_t)life; /* uint16 in the model */
+	l->retries = (uint8_t)retries;	/* uint8 0..10 in the model */
+	return 0;
+}
+
+/* The model: max-bindack-timeout >= initial-bindack-timeout (a must on mag). */
 static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
-	static const char *const keys[] = {"lma",
-					   "fast-handover",
-					   "lifetime",
-					   "max-mobile-nodes",
-					   "timestamp-based",
-					   "initial-bindack-timeout",
-					   "max-bindack-timeout",
-					   "max-retransmissions",
-					   ACCESS_KEYS,
-					   NULL};
 	struct dmm_mag_cfg *m = &cfg->mag;
-	uint32_t life = m->lifetime_s, maxmn = m->max_mns, retx = m->max_retransmissions;
+	uint32_t retx = m->max_retransmissions;
+	json_t *fho = json_object_get(o, "fast-handover");
 
-	if (!json_is_object(o))
-		return fail(c, NULL, "expected an object");
-	if (only(c, o, keys) < 0 || get_addr(c, o, "lma", &m->default_lma, true) < 0 ||
-	    get_u32(c, o, "lifetime", &life, 4, 262140) < 0 ||
-	    get_u32(c, o, "max-mobile-nodes", &maxmn, 1, 1000000) < 0 ||
+	if (get_addr(c, o, "lma", &m->default_lma) < 0 || get_u32(c, o, "lifetime", &m->lifetime_s) < 0 ||
+	    get_u32(c, o, "max-mobile-nodes", &m->max_mns) < 0 ||
 	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 ||
-	    get_ms(c, o, "initial-bindack-timeout", &m->initial_bindack_timeout, 100, 60000) < 0 ||
-	    get_ms(c, o, "max-bindack-timeout", &m->max_bindack_timeout, 100, 600000) < 0 ||
-	    get_u32(c, o, "max-retransmissions", &retx, 0, 32) < 0 || parse_access(c, o, cfg) < 0)
+	    get_bool(c, o, "redirect", &m->redirect) < 0 ||
+	    get_ms(c, o, "initial-bindack-timeout", &m->initial_bindack_timeout) < 0 ||
+	    get_ms(c, o, "max-bindack-timeout", &m->max_bindack_timeout) < 0 ||
+	    get_u32(c, o, "max-retransmissions", &retx) < 0 || parse_access(c, o, cfg) < 0)
 		return -1;
-	if (json_object_get(o, "fast-handover")) {
+	m->max_retransmissions = (uint8_t)retx; /* uint8 0..32 in the model */
+	if (fho) {
 		size_t n = push(c, "fast-handover");
 
-		if (parse_fho(c, json_object_get(o, "fast-handover"), &m->fho) < 0)
+		if (parse_fho(c, fho, &m->fho) < 0)
 			return -1;
 		pop(c, n);
 	}
-	m->lifetime_s = life;
-	m->max_mns = maxmn;
-	m->max_retransmissions = (uint8_t)retx;
-	if (m->max_bindack_timeout < m->initial_bindack_timeout)
-		return fail(c, "max-bindack-timeout", "below initial-bindack-timeout");
-	return 0;
-}
+	if (json_object_get(o, "localized-routing")) {
+		size_t n = push(c, "localized-routing");
 
-/* A list of 1 to 4 prefixes, each shorter than plen, into pool[]. */
-static int parse_pools(struct ctx *c, json_t *o, struct dmm_prefix *pool, uint8_t *npool, uint8_t plen)
-{
-	json_t *a = json_object_get(o, "pools"), *v;
-	size_t i;
-
-	if (!a || !json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > 4)
-		return fail(c, "pools", "expected a list of 1 to 4 prefixes");
-	json_array_foreach(a, i, v)
-	{
-		if (!json_is_string(v) || parse_prefix_strict(json_string_value(v), &pool[i]) != 0)
-			return fail(c, "pools", "entry %zu is not a prefix (addr/len)", i);
-		for (size_t j = 0; j < i; j++)
-			if (dmm_prefix_eq(&pool[j], &pool[i]))
-				return fail(c, "pools", "entry %zu repeats entry %zu", i, j);
-		if (pool[i].len >= plen)
-			return fail(c, "pools", "entry %zu (/%u) is not shorter than prefix-length /%u", i,
-				    pool[i].len, plen);
-		if (plen - pool[i].len > 24)
-			return fail(c, "pools", "entry %zu holds more than 2^24 prefixes", i);
-		(*npool)++;
+		if (parse_lr(c, json_object_get(o, "localized-routing"), &m->lr) < 0)
+			return -1;
+		pop(c, n);
 	}
 	return 0;
 }
@@ -840,49 +703,37 @@ static int parse_pools(struct ctx *c, json_t *o, struct dmm_prefix *pool, uint8_
  */
 static int parse_sessions(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
-	static const char *const kinds[] = {"sessions", "fixed", "nomadic"}; /* enum dmm_prefix_kind */
-	static const char *const keys[] = {"prefix", "policy", NULL};
+	static const char *const by[] = {"traffic", "sessions", NULL};
+	static const char *const kinds[] = {"sessions", "fixed", "nomadic", NULL}; /* enum dmm_prefix_kind */
 	struct dmm_maar_cfg *m = &cfg->maar;
 	json_t *a = json_object_get(o, "prefix-policies"), *v;
-	char by[16] = "", k[16];
+	int b = 0;
 	size_t i;
 
-	if (get_str(c, o, "release-by", by, sizeof(by), false) < 0)
+	/* The model: sessions is refused with the bpf data plane, which bypasses connection tracking. */
+	if (get_enum(c, o, "release-by", by, &b) < 0)
 		return -1;
-	if (*by && strcmp(by, "traffic") != 0 && strcmp(by, "sessions") != 0)
-		return fail(c, "release-by", "'%s' is not one of traffic, sessions", by);
-	m->release_by_sessions = strcmp(by, "sessions") == 0;
-	if (m->release_by_sessions && strcmp(cfg->dataplane, "bpf") == 0)
-		return fail(c, "release-by",
-			    "sessions needs connection tracking, which the bpf data plane bypasses");
+	m->release_by_sessions = b == 1;
 	m->nprefix_policy = 0;
-	if (!a)
-		return 0;
-	if (!json_is_array(a) || json_array_size(a) > DMM_MAAR_MAX_PREFIX_POLICY)
-		return fail(c, "prefix-policies", "expected a list of at most %d entries",
+	if (json_array_size(a) > DMM_MAAR_MAX_PREFIX_POLICY)
+		return fail(c, "prefix-policies", "more than %d entries (model and daemon disagree)",
 			    DMM_MAAR_MAX_PREFIX_POLICY);
 	json_array_foreach(a, i, v)
 	{
 		struct dmm_prefix_policy *pp = &m->prefix_policy[i];
-		unsigned kk = 0;
+		const char *pfx = json_string_value(json_object_get(v, "prefix"));
+		char idx[96];
+		int k = 0;
+		size_t n;
 
-		*k = 0;
-		if (!json_is_object(v) || only(c, v, keys) < 0 ||
-		    get_str(c, v, "policy", k, sizeof(k), true) < 0)
-			return fail(c, "prefix-policies", "entry %zu: expected {\"prefix\", \"policy\"}", i);
-		if (!json_is_string(json_object_get(v, "prefix")) ||
-		    parse_prefix_strict(json_string_value(json_object_get(v, "prefix")), &pp->range) != 0)
-			return fail(c, "prefix-policies", "entry %zu: prefix is not a prefix (addr/len)", i);
-		while (kk < 3 && strcmp(k, kinds[kk]) != 0)
-			kk++;
-		if (kk == 3)
-			return fail(c, "prefix-policies",
-				    "entry %zu: '%s' is not one of fixed, sessions, nomadic", i, k);
-		for (size_t j = 0; j < i; j++)
-			if (dmm_prefix_eq(&m->prefix_policy[j].range, &pp->range))
-				return fail(c, "prefix-policies", "entry %zu repeats the prefix of entry %zu",
-					    i, j);
-		pp->kind = (uint8_t)kk;
+		snprintf(idx, sizeof(idx), "prefix-policies[prefix='%s']", pfx ? pfx : "");
+		n = push(c, idx);
+		if (!pfx || dmm_prefix_parse(pfx, &pp->range) != 0)
+			return fail(c, "prefix", "not a prefix");
+		if (get_enum(c, v, "policy", kinds, &k) < 0)
+			return -1;
+		pop(c, n);
+		pp->kind = (uint8_t)k;
 		m->nprefix_policy++;
 	}
 	return 0;
@@ -891,202 +742,122 @@ static int parse_sessions(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 /* RFC 8885 MAAR: an access router anchoring its own pool. */
 static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
-	static const char *const keys[] = {"cmd",
-					   "pools",
-					   "prefix-length",
-					   "anchor-locally",
-					   "max-mobile-nodes",
-					   "max-anchored",
-					   "priority",
-					   "lifetime",
-					   "idle-release",
-					   "idle-check",
-					   "detach-grace",
-					   "timestamp-based",
-					   "prefix-valid-lifetime",
-					   "anchored-table", /* docs/dmm-protocol.md §11 */
-					   "relocate-after",
-					   "routed-table",
-					   "release-by",      /* GAP2-1, docs/dmm-protocol.md §13 */
-					   "prefix-policies", /* RFC 8653 §3.2 address types */
-					   ACCESS_KEYS,
-					   NULL};
 	struct dmm_maar_cfg *m = &cfg->maar;
-	uint32_t plen = m->hnp_len, maxmn = m->max_mns, life = m->lifetime_s, prio = m->priority;
+	uint32_t prio = m->priority;
 
-	if (!json_is_object(o))
-		return fail(c, NULL, "expected an object");
-	if (only(c, o, keys) < 0 || get_addr(c, o, "cmd", &m->cmd, true) < 0 ||
-	    get_u32(c, o, "prefix-length", &plen, 1, 128) < 0 ||
-	    get_bool(c, o, "anchor-locally", &m->anchor_locally) < 0 ||
-	    get_u32(c, o, "max-mobile-nodes", &maxmn, 1, 1000000) < 0 ||
-	    get_u32(c, o, "max-anchored", &m->max_anchored, 0, 16777216) < 0 ||
-	    get_u32(c, o, "priority", &prio, 0, 65535) < 0 ||
-	    get_u32(c, o, "lifetime", &life, 4, 262140) < 0 ||
-	    get_ms(c, o, "idle-release", &m->idle_release, 0, 86400000) < 0 ||
-	    get_ms(c, o, "idle-check", &m->idle_check, 100, 3600000) < 0 ||
-	    get_ms(c, o, "detach-grace", &m->detach_grace, 0, 3600000) < 0 ||
-	    get_u32(c, o, "prefix-valid-lifetime", &m->prefix_valid_s, 0, 262140) < 0 ||
+	if (get_addr(c, o, "cmd", &m->cmd) < 0 || get_bool(c, o, "anchor-locally", &m->anchor_locally) < 0 ||
+	    get_u32(c, o, "max-mobile-nodes", &m->max_mns) < 0 ||
+	    get_u32(c, o, "max-anchored", &m->max_anchored) < 0 || get_u32(c, o, "priority", &prio) < 0 ||
+	    get_u32(c, o, "lifetime", &m->lifetime_s) < 0 ||
+	    get_ms(c, o, "idle-release", &m->idle_release) < 0 ||
+	    get_ms(c, o, "idle-check", &m->idle_check) < 0 ||
+	    get_ms(c, o, "detach-grace", &m->detach_grace) < 0 ||
+	    get_u32(c, o, "prefix-valid-lifetime", &m->prefix_valid_s) < 0 ||
 	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 || parse_access(c, o, cfg) < 0 ||
-	    get_ms(c, o, "relocate-after", &m->relocate_after, 0, 86400000) < 0 ||
-	    get_u32(c, o, "anchored-table", &cfg->anchored_table, 0, 0xfffffffeu) < 0 ||
-	    get_u32(c, o, "routed-table", &cfg->routed_table, 0, 0xfffffffeu) < 0 ||
-	    parse_sessions(c, o, cfg) < 0)
+	    get_ms(c, o, "relocate-after", &m->relocate_after) < 0 ||
+	    /* docs/dmm-protocol.md §11; the model: routed-table differs from a non-zero anchored-table */
+	    get_u32(c, o, "anchored-table", &cfg->anchored_table) < 0 ||
+	    get_u32(c, o, "routed-table", &cfg->routed_table) < 0 || parse_sessions(c, o, cfg) < 0)
 		return -1;
-	if (cfg->routed_table && cfg->routed_table == cfg->anchored_table)
-		return fail(c, "routed-table", "must differ from anchored-table");
-	m->hnp_len = (uint8_t)plen;
-	m->max_mns = maxmn;
-	m->lifetime_s = life;
-	m->priority = (uint16_t)prio;
-	return parse_pools(c, o, m->pool, &m->npool, m->hnp_len);
+	m->priority = (uint16_t)prio; /* uint16 in the model */
+	return parse_pools(c, o, m->pool, &m->npool, &m->hnp_len);
 }
 
 /* RFC 8885 CMD: location only. */
 static int parse_cmd(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
-	static const char *const keys[] = {"mode",
-					   "relay-timeout",
-					   "max-mobile-nodes",
-					   "max-maars",
-					   "max-lifetime",
-					   "authorized-maars",
-					   "timestamp-based",
-					   "min-delay-before-bce-delete",
-					   "pbu-pacing-us",
-					   "max-update-rate",
-					   "max-pending-updates", /* RFC 8885 §3.2 */
-					   "reanchor-on-failure", /* docs/dmm-protocol.md §11 */
-					   NULL};
+	static const char *const modes[] = {"proxy", "relay", NULL};
 	struct dmm_cmd_cfg *m = &cfg->cmd;
-	uint32_t maxmn = m->max_mns, maxm = m->max_maars, life = m->max_lifetime_s;
 	uint32_t pacing_us = (uint32_t)(m->pbu_pacing / DMM_USEC);
-	char mode[16] = "";
-	json_t *a, *v;
-	size_t i;
+	int mode = 0;
 
-	if (!json_is_object(o))
-		return fail(c, NULL, "expected an object");
-	if (only(c, o, keys) < 0 || get_str(c, o, "mode", mode, sizeof(mode), false) < 0 ||
-	    get_ms(c, o, "relay-timeout", &m->relay_timeout, 10, 60000) < 0 ||
-	    get_u32(c, o, "max-mobile-nodes", &maxmn, 1, 4000000) < 0 ||
-	    get_u32(c, o, "max-maars", &maxm, 1, 65536) < 0 ||
-	    get_u32(c, o, "max-lifetime", &life, 4, 262140) < 0 ||
+	if (get_enum(c, o, "mode", modes, &mode) < 0 ||
+	    get_ms(c, o, "relay-timeout", &m->relay_timeout) < 0 ||
+	    get_u32(c, o, "max-mobile-nodes", &m->max_mns) < 0 ||
+	    get_u32(c, o, "max-maars", &m->max_maars) < 0 ||
+	    get_u32(c, o, "max-lifetime", &m->max_lifetime_s) < 0 ||
 	    get_bool(c, o, "timestamp-based", &m->timestamp_based) < 0 ||
-	    get_ms(c, o, "min-delay-before-bce-delete", &m->min_delay_before_bce_delete, 0, 3600000) < 0 ||
-	    get_u32(c, o, "pbu-pacing-us", &pacing_us, 0, 1000000) < 0 ||
-	    get_u32(c, o, "max-update-rate", &m->max_update_rate, 0, 1000000) < 0 ||
-	    get_u32(c, o, "max-pending-updates", &m->max_pending_updates, 0, 1u << 23) < 0 ||
-	    get_bool(c, o, "reanchor-on-failure", &m->reanchor_on_failure) < 0)
+	    get_ms(c, o, "min-delay-before-bce-delete", &m->min_delay_before_bce_delete) < 0 ||
+	    get_u32(c, o, "pbu-pacing-us", &pacing_us) < 0 ||
+	    get_u32(c, o, "max-update-rate", &m->max_update_rate) < 0 ||
+	    get_u32(c, o, "max-pending-updates", &m->max_pending_updates) < 0 || /* RFC 8885 §3.2 */
+	    get_bool(c, o, "reanchor-on-failure", &m->reanchor_on_failure) < 0) /* docs/dmm-protocol.md §11 */
 		return -1;
 	m->pbu_pacing = (dmm_time_t)pacing_us * DMM_USEC;
-	if (*mode && strcmp(mode, "proxy") != 0 && strcmp(mode, "relay") != 0)
-		return fail(c, "mode", "'%s' is not one of proxy, relay", mode);
-	m->mode = strcmp(mode, "relay") == 0 ? DMM_CMD_RELAY : DMM_CMD_PROXY;
-	m->max_mns = maxmn;
-	m->max_maars = maxm;
-	m->max_lifetime_s = life;
-	a = json_object_get(o, "authorized-maars");
-	if (!a) {
-		cfg->any_mag = true; /* absent: any MAAR */
-		return 0;
-	}
-	if (!json_is_array(a))
-		return fail(c, "authorized-maars", "expected a list of addresses (leave it out: any MAAR)");
-	cfg->mags = calloc(json_array_size(a) + 1, sizeof(*cfg->mags));
-	if (!cfg->mags)
-		return fail(c, "authorized-maars", "out of memory");
-	json_array_foreach(a, i, v)
-	{
-		if (!json_is_string(v) || dmm_addr_parse(json_string_value(v), &cfg->mags[i]) != 0)
-			return fail(c, "authorized-maars", "entry %zu is not an IPv6 address", i);
-		cfg->nmags++;
-	}
-	return 0;
+	m->mode = mode == 1 ? DMM_CMD_RELAY : DMM_CMD_PROXY;
+	return parse_authorized(c, o, "authorized-maars", cfg);
 }
 
 /* --- dmm:node/monitoring (docs/operations.md) --- */
 
-static const struct {
-	const char *name;
-	int facility;
-} facilities[] = {
-	{"daemon", LOG_DAEMON}, {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
-	{"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
-	{"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
-};
+static const char *const facility_names[] = {"daemon", "local0", "local1", "local2", "local3",
+					     "local4", "local5", "local6", "local7", NULL};
+static const int facilities[] = {LOG_DAEMON, LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2, LOG_LOCAL3,
+				 LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7};
 
-/* metrics: {"address": "::1", "port": 9437}; its presence turns /metrics on. */
-static int parse_metrics(struct ctx *c, json_t *o, struct dmmd_monitoring_cfg *m)
-{
-	static const char *const keys[] = {"address", "port", NULL};
-	uint32_t port = m->metrics_port;
-	unsigned char buf[16];
-
-	if (!json_is_object(o))
-		return fail(c, NULL, "expected an object");
-	if (only(c, o, keys) < 0 ||
-	    get_str(c, o, "address", m->metrics_address, sizeof(m->metrics_address), false) < 0 ||
-	    get_u32(c, o, "port", &port, 1, 65535) < 0)
-		return -1;
-	if (inet_pton(AF_INET6, m->metrics_address, buf) != 1 &&
-	    inet_pton(AF_INET, m->metrics_address, buf) != 1)
-		return fail(c, "address", "'%s' is not an IPv6 or IPv4 address", m->metrics_address);
-	m->metrics_port = (uint16_t)port;
-	m->metrics = true;
-	return 0;
-}
-
-/* usage-records: {"file": PATH} or {"syslog-facility": NAME}, one of them. */
-static int parse_usage(struct ctx *c, json_t *o, struct dmmd_monitoring_cfg *m)
-{
-	static const char *const keys[] = {"file", "syslog-facility", NULL};
-	char f[16] = "";
-
-	if (!json_is_object(o))
-		return fail(c, NULL, "expected an object");
-	if (only(c, o, keys) < 0 || get_str(c, o, "file", m->usage_file, sizeof(m->usage_file), false) < 0 ||
-	    get_str(c, o, "syslog-facility", f, sizeof(f), false) < 0)
-		return -1;
-	if (*m->usage_file && *f)
-		return fail(c, NULL, "file and syslog-facility: give one of them");
-	if (!*m->usage_file && !*f)
-		return fail(c, NULL, "give file or syslog-facility");
-	for (size_t i = 0; *f && i < sizeof(facilities) / sizeof(facilities[0]); i++)
-		if (strcmp(f, facilities[i].name) == 0)
-			m->usage_syslog = facilities[i].facility;
-	if (*f && m->usage_syslog < 0)
-		return fail(c, "syslog-facility", "'%s' is not one of daemon, local0 .. local7", f);
-	return 0;
-}
-
+/*
+ * metrics (a presence container: it turns /metrics on) with address and
+ * port; usage-records with file or syslog-facility (a mandatory choice).
+ */
 static int parse_monitoring(struct ctx *c, json_t *node, struct dmmd_monitoring_cfg *m)
 {
-	static const char *const keys[] = {"metrics", "usage-records", NULL};
 	json_t *o = json_object_get(node, "monitoring"), *v;
+	uint32_t port = m->metrics_port;
+	int f = -1;
 	size_t n;
 
 	if (!o)
 		return 0;
 	n = push(c, "monitoring");
-	if (!json_is_object(o))
-		return fail(c, NULL, "expected an object");
-	if (only(c, o, keys) < 0)
-		return -1;
 	if ((v = json_object_get(o, "metrics")) != NULL) {
 		size_t k = push(c, "metrics");
 
-		if (parse_metrics(c, v, m) < 0)
+		if (get_str(c, v, "address", m->metrics_address, sizeof(m->metrics_address)) < 0 ||
+		    get_u32(c, v, "port", &port) < 0)
 			return -1;
+		m->metrics_port = (uint16_t)port; /* inet:port-number 1..65535 */
+		m->metrics = true;
 		pop(c, k);
 	}
 	if ((v = json_object_get(o, "usage-records")) != NULL) {
 		size_t k = push(c, "usage-records");
 
-		if (parse_usage(c, v, m) < 0)
+		if (get_str(c, v, "file", m->usage_file, sizeof(m->usage_file)) < 0 ||
+		    get_enum(c, v, "syslog-facility", facility_names, &f) < 0)
 			return -1;
+		if (f >= 0)
+			m->usage_syslog = facilities[f];
 		pop(c, k);
 	}
+	pop(c, n);
+	return 0;
+}
+
+/*
+ * dmm:node/multicast (daemon/mcast.c): {"mode": "direct", "upstream": IFNAME,
+ * "robustness", "query-interval", "query-response-interval",
+ * "last-listener-query-interval" (ms)}; MAG and MAAR only.
+ */
+static int parse_multicast(struct ctx *c, json_t *node, struct dmmd_config *cfg)
+{
+	static const char *const modes[] = {"direct", NULL};
+	json_t *o = json_object_get(node, "multicast");
+	struct dmmd_mcast_cfg *m = &cfg->mcast;
+	int mode = 0;
+	size_t n;
+
+	if (!o)
+		return 0;
+	/* The model: a MAG or MAAR only, query-response-interval below query-interval (RFC 3810 §9.3). */
+	n = push(c, "multicast");
+	if (get_enum(c, o, "mode", modes, &mode) < 0 ||
+	    get_str(c, o, "upstream", m->upstream, sizeof(m->upstream)) < 0 ||
+	    get_u32(c, o, "robustness", &m->robustness) < 0 ||
+	    get_ms(c, o, "query-interval", &m->query_interval) < 0 ||
+	    get_ms(c, o, "query-response-interval", &m->response) < 0 ||
+	    get_ms(c, o, "last-listener-query-interval", &m->last_listener) < 0)
+		return -1;
+	m->mode = DMMD_MCAST_DIRECT;
 	pop(c, n);
 	return 0;
 }
@@ -1118,56 +889,42 @@ static void defaults(struct dmmd_config *cfg)
 	strcpy(cfg->mon.metrics_address, "::1");
 	cfg->mon.metrics_port = 9437;
 	cfg->mon.usage_syslog = -1;
-}
-
-/* The role: one of lma, mag, maar, cmd. */
-static int parse_role(struct ctx *c, json_t *node, struct dmmd_config *cfg)
-{
-	char s[32] = "";
-
-	if (get_str(c, node, "role", s, sizeof(s), true) < 0)
-		return -1;
-	for (int r = DMMD_ROLE_LMA; r <= DMMD_ROLE_CMD; r++)
-		if (strcmp(s, dmmd_role_name((enum dmmd_role)r)) == 0) {
-			cfg->role = (enum dmmd_role)r;
-			return 0;
-		}
-	return fail(c, "role", "'%s' is not one of lma, mag, maar, cmd", s);
+	cfg->mcast.robustness = 2; /* RFC 3810 §9 */
+	cfg->mcast.query_interval = 125 * DMM_SECOND;
+	cfg->mcast.response = 10 * DMM_SECOND;
+	cfg->mcast.last_listener = 1 * DMM_SECOND;
 }
 
 /*
- * The leaves of dmm:node every role has: name, transport, address, data
- * plane, paths, log level, restart counter (kept in cfg->lma until
- * parse_shared copies it to every role's config).
+ * The leaves of dmm:node every role has: name, role, transport, address,
+ * data plane, paths, log level, restart counter.
  */
 static int parse_node(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 {
-	char s[32] = "";
+	static const char *const roles[] = {"lma", "mag", "maar", "cmd", NULL};
+	static const char *const transports[] = {"ip6", "udp", NULL};
+	int role = 0, tr = 0;
 
-	if (get_str(c, node, "name", cfg->name, sizeof(cfg->name), false) < 0 ||
-	    parse_role(c, node, cfg) < 0 || get_str(c, node, "transport", s, sizeof(s), false) < 0)
+	if (get_str(c, node, "name", cfg->name, sizeof(cfg->name)) < 0 ||
+	    get_enum(c, node, "role", roles, &role) < 0 ||
+	    get_enum(c, node, "transport", transports, &tr) < 0 ||
+	    get_addr(c, node, "address", &cfg->address) < 0 ||
+	    get_str(c, node, "dataplane", cfg->dataplane, sizeof(cfg->dataplane)) < 0 ||
+	    get_str(c, node, "control-socket", cfg->ctl_path, sizeof(cfg->ctl_path)) < 0 ||
+	    get_str(c, node, "log-level", cfg->log_level, sizeof(cfg->log_level)) < 0 ||
+	    get_str(c, node, "tun-name", cfg->tun_name, sizeof(cfg->tun_name)) < 0 ||
+	    get_u32(c, node, "buffer-packets", &cfg->buffer_packets) < 0 ||
+	    get_u32(c, node, "buffer-bytes", &cfg->buffer_bytes) < 0 ||
+	    get_u32(c, node, "buffer-time", &cfg->buffer_time_ms) < 0 ||
+	    get_u32(c, node, "restart-counter", &cfg->restart_counter_initial) < 0 ||
+	    get_str(c, node, "state-file", cfg->state_file, sizeof(cfg->state_file)) < 0)
 		return -1;
-	if (*s && strcmp(s, "ip6") != 0 && strcmp(s, "udp") != 0)
-		return fail(c, "transport", "'%s' is not one of ip6, udp", s);
-	cfg->transport = strcmp(s, "udp") == 0 ? DMMD_TRANSPORT_UDP : DMMD_TRANSPORT_IP6;
-	if (get_addr(c, node, "address", &cfg->address, true) < 0 ||
-	    get_str(c, node, "dataplane", cfg->dataplane, sizeof(cfg->dataplane), false) < 0 ||
-	    get_str(c, node, "control-socket", cfg->ctl_path, sizeof(cfg->ctl_path), false) < 0 ||
-	    get_str(c, node, "log-level", cfg->log_level, sizeof(cfg->log_level), false) < 0 ||
-	    get_str(c, node, "tun-name", cfg->tun_name, sizeof(cfg->tun_name), false) < 0 ||
-	    get_u32(c, node, "buffer-packets", &cfg->buffer_packets, 1, 65536) < 0 ||
-	    get_u32(c, node, "buffer-bytes", &cfg->buffer_bytes, 2048, 67108864) < 0 ||
-	    get_u32(c, node, "buffer-time", &cfg->buffer_time_ms, 1, 60000) < 0 ||
-	    get_u32(c, node, "restart-counter", &cfg->restart_counter_initial, 0, UINT32_MAX) < 0 ||
-	    get_str(c, node, "state-file", cfg->state_file, sizeof(cfg->state_file), false) < 0)
-		return -1;
+	cfg->role = (enum dmmd_role)role;
+	cfg->transport = tr == 1 ? DMMD_TRANSPORT_UDP : DMMD_TRANSPORT_IP6;
+	/* Rule beyond the model: the data plane must be built into this dmmd. */
 	if (!dmm_dp_find(cfg->dataplane))
-		return fail(c, "dataplane", "'%s' is not one of kernel, user, bpf", cfg->dataplane);
-	if (strcmp(cfg->log_level, "err") && strcmp(cfg->log_level, "warn") &&
-	    strcmp(cfg->log_level, "info") && strcmp(cfg->log_level, "debug"))
-		return fail(c, "log-level", "'%s' is not one of err, warn, info, debug", cfg->log_level);
-	if (dmm_addr_is_zero(&cfg->address) || cfg->address.b[0] == 0xff)
-		return fail(c, "address", "not a unicast address");
+		return fail(c, "dataplane", "'%s' is not built into this dmmd", cfg->dataplane);
+	/* Defaults that depend on name, which a YANG default cannot say. */
 	if (!*cfg->ctl_path)
 		snprintf(cfg->ctl_path, sizeof(cfg->ctl_path), "/run/dmmd-%s.sock",
 			 *cfg->name ? cfg->name : "node");
@@ -1175,8 +932,6 @@ static int parse_node(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 	if (!*cfg->state_file)
 		snprintf(cfg->state_file, sizeof(cfg->state_file), "/var/lib/dmm/%s.state",
 			 *cfg->name ? cfg->name : "node");
-	if (cfg->state_file[strlen(cfg->state_file) - 1] == '/')
-		return fail(c, "state-file", "'%s' names a directory, not a file", cfg->state_file);
 	return 0;
 }
 
@@ -1203,7 +958,7 @@ static int parse_shared(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 	return 0;
 }
 
-/* The role's own container (and no other role's). */
+/* The role's own container (the model's when and must allow no other role's, and require it). */
 static int parse_role_container(struct ctx *c, json_t *node, struct dmmd_config *cfg)
 {
 	static int (*const parse[])(struct ctx *, json_t *, struct dmmd_config *) = {
@@ -1213,18 +968,11 @@ static int parse_role_container(struct ctx *c, json_t *node, struct dmmd_config 
 		[DMMD_ROLE_CMD] = parse_cmd,
 	};
 	const char *own = dmmd_role_name(cfg->role);
-	json_t *sub;
+	json_t *sub = json_object_get(node, own);
 	size_t n;
 
-	for (int r = DMMD_ROLE_LMA; r <= DMMD_ROLE_CMD; r++) {
-		const char *name = dmmd_role_name((enum dmmd_role)r);
-
-		if ((enum dmmd_role)r != cfg->role && json_object_get(node, name))
-			return fail(c, name, "not allowed for role %s", own);
-	}
-	sub = json_object_get(node, own);
-	if (!sub)
-		return fail(c, own, "missing");
+	if (!json_is_object(sub))
+		return fail(c, own, "missing (model and daemon disagree)");
 	n = push(c, own);
 	if (parse[cfg->role](c, sub, cfg) < 0)
 		return -1;
@@ -1232,53 +980,57 @@ static int parse_role_container(struct ctx *c, json_t *node, struct dmmd_config 
 	return 0;
 }
 
+/*
+ * Rule beyond the model: an empty authorized-mags or authorized-maars.
+ * YANG has no empty leaf-list (libyang reads [] as absent, which means
+ * "any"), so [] would open the node to every gateway; it is refused.
+ */
+static int empty_authorized(struct ctx *c, const char *text)
+{
+	static const char *const lists[][2] = {{"lma", "authorized-mags"}, {"cmd", "authorized-maars"}};
+	json_t *root = json_loads(text, 0, NULL), *node = json_object_get(root, "dmm:node");
+	int ret = 0;
+
+	for (size_t i = 0; i < 2 && ret == 0; i++) {
+		json_t *a = json_object_get(json_object_get(node, lists[i][0]), lists[i][1]);
+
+		if (json_is_array(a) && json_array_size(a) == 0) {
+			size_t n = push(c, lists[i][0]);
+
+			ret = fail(c, lists[i][1],
+				   "an empty list would authorise nobody, and YANG reads it as "
+				   "absent (any): leave it out for any");
+			pop(c, n);
+		}
+	}
+	json_decref(root);
+	return ret;
+}
+
 int dmmd_config_parse(const char *text, struct dmmd_config *out, char *err, size_t errlen)
 {
-	static const char *const keys[] = {"name",
-					   "role",
-					   "address",
-					   "transport",
-					   "dataplane",
-					   "control-socket",
-					   "log-level",
-					   "heartbeat",
-					   "restart-counter",
-					   "state-file",
-					   "peers",
-					   "tun-name",
-					   "buffer-packets",
-					   "buffer-bytes",
-					   "buffer-time",
-					   "lma",
-					   "mag",
-					   "maar",
-					   "cmd",
-					   "mobile-nodes",
-					   "default-profile",
-					   "security",
-					   "monitoring",
-					   NULL};
-	struct ctx c = {err, errlen, ""};
+	struct ctx c = {err, errlen, "/dmm:node"};
 	struct dmmd_config cfg;
-	json_error_t je;
+	char *canon;
 	json_t *root, *node;
 	int ret = -1;
 
 	defaults(&cfg);
-	root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-	if (!root) {
-		snprintf(err, errlen, "line %d column %d: %s", je.line, je.column, je.text);
+	/* The model first: libyang validates, then prints every leaf with its default. */
+	canon = dmmd_yang_validate(text, err, errlen);
+	if (!canon)
 		return -1;
-	}
+	root = json_loads(canon, 0, NULL);
+	free(canon);
 	node = json_object_get(root, "dmm:node");
-	if (!json_is_object(root) || !node || !json_is_object(node) || json_object_size(root) != 1) {
-		fail(&c, NULL, "expected one object {\"dmm:node\": {...}}");
+	if (!json_is_object(node)) {
+		fail(&c, NULL, "libyang printed no dmm:node");
 		goto out;
 	}
-	strcpy(c.path, "dmm:node");
-	if (only(&c, node, keys) < 0 || parse_node(&c, node, &cfg) < 0 || parse_shared(&c, node, &cfg) < 0 ||
-	    parse_role_container(&c, node, &cfg) < 0 || parse_profiles(&c, node, &cfg) < 0 ||
-	    parse_security(&c, node, &cfg) < 0 || parse_monitoring(&c, node, &cfg.mon) < 0)
+	if (empty_authorized(&c, text) < 0 || parse_node(&c, node, &cfg) < 0 ||
+	    parse_shared(&c, node, &cfg) < 0 || parse_role_container(&c, node, &cfg) < 0 ||
+	    parse_profiles(&c, node, &cfg) < 0 || parse_security(&c, node, &cfg) < 0 ||
+	    parse_monitoring(&c, node, &cfg.mon) < 0 || parse_multicast(&c, node, &cfg) < 0)
 		goto out;
 	*out = cfg;
 	ret = 0;
@@ -1428,6 +1180,8 @@ int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_conf
 		  !dmm_addr_eq(&old->access_lla, &new->access_lla) ||
 		  memcmp(old->access_mac, new->access_mac, 6) != 0 || old->mag.max_mns != new->mag.max_mns))
 		what = "access interfaces, addresses or capacity";
+	else if (memcmp(&old->mcast, &new->mcast, sizeof(old->mcast)) != 0) /* both from defaults(): zeroed */
+		what = "multicast";
 	if (what) {
 		snprintf(err, errlen, "dmm:node: changing %s needs a restart", what);
 		return -1;

@@ -74,6 +74,16 @@ struct dmmd_monitoring_cfg {
 	int usage_syslog;		      /* syslog facility (LOG_LOCAL0, ...), or -1: none */
 };
 
+/* dmm:node/multicast (daemon/mcast.c): the MLD proxy of a MAG or MAAR (RFC 6224 §4, RFC 4605). */
+enum dmmd_mcast_mode { DMMD_MCAST_OFF, DMMD_MCAST_DIRECT };
+
+struct dmmd_mcast_cfg {
+	enum dmmd_mcast_mode mode;	/* direct: subscribe natively on upstream (RFC 7429 REQ8) */
+	char upstream[DMM_DP_IFNAMSIZ]; /* the interface toward the multicast network */
+	uint32_t robustness;		/* RFC 3810 §9.1 */
+	dmm_time_t query_interval, response, last_listener; /* RFC 3810 §9.2, §9.3, §9.8 */
+};
+
 struct dmmd_config {
 	char name[64];
 	enum dmmd_role role;
@@ -132,6 +142,7 @@ struct dmmd_config {
 	 */
 	uint32_t anchored_table, routed_table;
 	struct dmmd_monitoring_cfg mon;
+	struct dmmd_mcast_cfg mcast;
 };
 
 /*

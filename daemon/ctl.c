@@ -464,6 +464,7 @@ static json_t *show_node(struct dmmd *d)
 	json_object_set_new(o, "transport",
 			    json_string(d->cfg.transport == DMMD_TRANSPORT_UDP ? "udp" : "ip6"));
 	json_object_set_new(o, "pid", json_integer(getpid()));
+	json_object_set_new(o, "config", json_string(d->cfg_path ? d->cfg_path : ""));
 	/* RFC 5847 §3.2: the counter this run sends, from the state file. */
 	json_object_set_new(o, "restart-counter", json_integer(dmmd_config_restart_counter(&d->cfg)));
 	return o;
@@ -499,6 +500,24 @@ static json_t *ctl_handover(struct dmmd *d, const char *args)
 	return json_pack("{s:s,s:s,s:s}", "handover", "started", "mn-id", mn, "to", to);
 }
 
+/*
+ * "reload": read the config file again now, as SIGHUP does, and say
+ * whether it was applied; a refused file leaves the running config
+ * (dmm-netconfd's edit-config applies its edits this way).
+ */
+static json_t *ctl_reload(struct dmmd *d)
+{
+	uint64_t ok = d->reloads_ok;
+
+	if (!d->reload)
+		return json_pack("{s:s}", "error", "reload: not available");
+	d->reload(d);
+	if (d->reloads_ok == ok)
+		return json_pack("{s:s,s:s}", "error", "reload refused, running config kept", "reason",
+				 d->reload_err);
+	return json_pack("{s:s,s:s}", "reload", "ok", "config", d->cfg_path);
+}
+
 static const struct {
 	const char *path;
 	const char *help;
@@ -510,6 +529,7 @@ static const struct {
 	{"show stats", "counters, named after the PMIPv6 MIB (RFC 6475)", show_stats},
 	{"show anchors", "the MAARs as the CMD sees them: load, capacity, liveness (GAP1-3)", show_anchors},
 	{"show node", "role, address, data plane", show_node},
+	{"reload", "read the config file again (as SIGHUP); the reason when it is refused", ctl_reload},
 };
 
 /* docs/dmm-protocol.md §11 (CMD): "relocate PREFIX [to NODE]". */

@@ -21,6 +21,7 @@
 struct dmmd_access;
 struct dmmd_auth;
 struct dmmd_anchored;
+struct dmmd_mcast;
 struct dmmd_obs;
 struct dmmd_events;
 struct dmmd_usage;
@@ -44,6 +45,7 @@ struct dmmd {
 	struct dmmd_access *access;	/* access-side roles only (MAG, MAAR) */
 	struct dmmd_auth *auth;		/* RFC 4285 associations (daemon/auth.h) */
 	struct dmmd_anchored *anchored; /* MAAR: anchored and routed tables (daemon/anchored.h), or NULL */
+	struct dmmd_mcast *mcast;	/* MLD proxy (daemon/mcast.h), or NULL */
 	/* Operations (daemon/ops.h): sessions and histograms, events, usage records, /metrics. */
 	struct dmmd_obs *obs;
 	struct dmmd_events *events;
@@ -51,6 +53,9 @@ struct dmmd {
 	struct dmmd_metrics *metrics; /* NULL: no /metrics */
 	/* Set by main.c: re-arm the loop's timer after the role was driven from outside it. */
 	void (*rearm)(struct dmmd *d);
+	/* Set by main.c: reload the config file now, as SIGHUP does (the control socket's "reload"). */
+	void (*reload)(struct dmmd *d);
+	char reload_err[512]; /* why the last reload was refused */
 	bool stop;
 	uint64_t reloads_ok, reloads_refused;
 	dmm_time_t started;

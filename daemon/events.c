@@ -2,7 +2,8 @@
 /*
  * The event stream (RFC 7429 §5.6: "responding to events that impact the
  * device"): bindings created, handed off and deleted, peers up and down,
- * anchored prefixes released. Each event is one JSON object on one line,
+ * anchored prefixes released, and relocated to another anchor
+ * (anchor-relocated, docs/dmm-protocol.md §11). Each event is one JSON object on one line,
  * numbered by seq; the latest DMMD_EVENT_RING are kept for a follower
  * that wants to see what just happened.
  *

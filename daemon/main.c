@@ -37,6 +37,7 @@
 #include "dmm/mag.h"
 #include "dmm/peer.h"
 #include "anchored.h"
+#include "mcast.h"
 #include "auth.h"
 #include "conntrack.h"
 #include "dmmd.h"
@@ -289,6 +290,25 @@ static void env_anchored(void *ctx, const struct dmm_prefix *p, bool up, bool ta
 	struct dmmd *d = ctx;
 
 	dmmd_anchored_event(d->anchored, p, up, taken_over);
+}
+
+/* docs/dmm-protocol.md §11.1: the usage an anchored prefix hands over on relocation, and takes over. */
+static int env_usage_get(void *ctx, struct dmm_handle owner, const struct dmm_prefix *p,
+			 const struct dmm_addr *to, struct dmm_usage *u)
+{
+	struct dmmd *d = ctx;
+
+	(void)p;
+	return dmmd_obs_usage_get(d->obs, owner, to, u);
+}
+
+static void env_usage_continue(void *ctx, struct dmm_handle owner, const struct dmm_prefix *p,
+			       const struct dmm_usage *u)
+{
+	struct dmmd *d = ctx;
+
+	(void)p;
+	dmmd_obs_usage_continue(d->obs, owner, u);
 }
 
 /* Build a policy store from cfg. NULL on error (message in err). */
@@ -639,6 +659,7 @@ static void reload(struct dmmd *d)
 		if (nc.profiles || nc.mags || nc.sa)
 			dmmd_config_free(&nc);
 		d->reloads_refused++;
+		snprintf(d->reload_err, sizeof(d->reload_err), "%s", err);
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused, running config kept: %s", err);
 		return;
 	}
@@ -648,6 +669,7 @@ static void reload(struct dmmd *d)
 	if (!np) {
 		dmmd_config_free(&nc);
 		d->reloads_refused++;
+		snprintf(d->reload_err, sizeof(d->reload_err), "%s", err);
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused, running config kept: %s", err);
 		return;
 	}
@@ -656,6 +678,7 @@ static void reload(struct dmmd *d)
 		dmm_policy_free(np);
 		dmmd_config_free(&nc);
 		d->reloads_refused++;
+		snprintf(d->reload_err, sizeof(d->reload_err), "libcrypto");
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "reload refused, running config kept: libcrypto");
 		return;
 	}
@@ -665,6 +688,7 @@ static void reload(struct dmmd *d)
 		dmm_policy_free(np);
 		dmmd_config_free(&nc);
 		d->reloads_refused++;
+		snprintf(d->reload_err, sizeof(d->reload_err), "refused by the role: %s", dmm_strerror(rc));
 		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG,
 			 "reload refused by the role (%s), running config kept", dmm_strerror(rc));
 		return;
@@ -821,6 +845,10 @@ static int start_role(struct dmmd *d)
 		}
 		d->env.anchored = env_anchored;
 	}
+	if (d->cfg.role == DMMD_ROLE_MAAR) { /* §11.1: usage records stay whole across relocations */
+		d->env.usage_get = env_usage_get;
+		d->env.usage_continue = env_usage_continue;
+	}
 	d->ro = roles[d->cfg.role].ops;
 	d->role = d->ro->create(&d->env, role_cfg(&d->cfg, d->policy), dmm_io_now());
 	d->env.no_heartbeat = NULL;
@@ -841,6 +869,11 @@ static int start_role(struct dmmd *d)
 			fprintf(stderr, "dmmd: cannot open the access links\n");
 			return -1;
 		}
+	}
+	/* The MLD proxy (daemon/mcast.c, RFC 6224 §4, RFC 7429 REQ8). */
+	if (d->cfg.mcast.mode != DMMD_MCAST_OFF && !(d->mcast = dmmd_mcast_open(d))) {
+		fprintf(stderr, "dmmd: cannot start the MLD proxy (multicast)\n");
+		return -1;
 	}
 	if (dmmd_ctl_open(d) < 0) {
 		fprintf(stderr, "dmmd: control socket %s: %s\n", d->cfg.ctl_path, strerror(errno));
@@ -934,6 +967,8 @@ static void shut_down(struct dmmd *d)
 	d->metrics = NULL;
 	d->stop = true; /* the usage records of the bindings removed now say "shutdown" */
 	dmmd_ctl_close(d);
+	dmmd_mcast_close(d->mcast);
+	d->mcast = NULL;
 	if (d->access)
 		dmmd_access_close(d->access);
 	if (d->role) {
@@ -989,6 +1024,7 @@ int main(int argc, char **argv)
 	d.alloc = (struct dmm_alloc){z_alloc, z_free, NULL};
 	d.log = (struct dmm_log){log_sink, &d, level_of(d.cfg.log_level)};
 	d.rearm = rearm;
+	d.reload = reload;
 	d.started = dmm_io_now();
 	rc = 1;
 	if (open_loop(&d) < 0)

@@ -38,6 +38,7 @@
 #include "dmm/bcache.h"
 #include "dmm/bul.h"
 #include "dmm/bytes.h"
+#include "dmm/err.h"
 #include "dmm/fmt.h"
 #include "dmm/hash.h"
 #include "dmm/mh.h"
@@ -214,6 +215,20 @@ static void binding_event(struct dmmd_obs *o, const char *type, const struct who
 	emit(o, type, f);
 }
 
+/* §11.1: the prefix of s ended here because it moved to s->moved_to (with its usage). */
+static void relocated_event(struct dmmd_obs *o, const struct who *w, const struct dmmd_session *s)
+{
+	char f[2 * DMMD_EVENT_LEN], a[DMM_ADDR_STRLEN], t[DMM_ADDR_STRLEN];
+
+	snprintf(f, sizeof(f),
+		 "\"mn-id\":%s,\"prefixes\":%s,\"anchor\":%s,\"to\":\"%s\",\"serving\":\"%s\","
+		 "\"uplink-packets\":%" PRIu64 ",\"downlink-packets\":%" PRIu64,
+		 w->mnid, w->prefixes, w->anchor, dmm_addr_str(&s->moved_to, t),
+		 dmm_addr_str(serving_of(o, s), a), s->up_packets + s->prior.up_packets,
+		 s->down_packets + s->prior.down_packets);
+	emit(o, "anchor-relocated", f);
+}
+
 /* The last intent of s went: the usage record and the event. */
 static void session_end(struct dmmd_obs *o, struct dmm_handle h, struct dmmd_session *s)
 {
@@ -237,17 +252,23 @@ static void session_end(struct dmmd_obs *o, struct dmm_handle h, struct dmmd_ses
 			.serving = serving,
 			.start_wall = s->start_wall,
 			.end_wall = wall_now(),
-			.up_packets = s->up_packets,
-			.up_bytes = s->up_bytes,
-			.down_packets = s->down_packets,
-			.down_bytes = s->down_bytes,
-			.reason = o->d->stop ? "shutdown" : "ended",
+			.up_packets = s->up_packets + s->prior.up_packets,
+			.up_bytes = s->up_bytes + s->prior.up_bytes,
+			.down_packets = s->down_packets + s->prior.down_packets,
+			.down_bytes = s->down_bytes + s->prior.down_bytes,
+			.reason = s->relocated ? "relocated"
+				  : o->d->stop ? "shutdown"
+					       : "ended",
 		};
 
 		if (dmmd_usage_write(o->d->usage, &r) == 0)
 			o->usage_records++;
 	}
-	binding_event(o, o->d->cfg.role == DMMD_ROLE_MAAR ? "anchor-released" : "binding-deleted", &w, s);
+	if (s->relocated)
+		relocated_event(o, &w, s);
+	else
+		binding_event(o, o->d->cfg.role == DMMD_ROLE_MAAR ? "anchor-released" : "binding-deleted", &w,
+			      s);
 	s->gen = 0;
 	o->sessions--;
 }
@@ -416,6 +437,42 @@ void dmmd_obs_removing(struct dmmd_obs *o, const struct dmm_intent *in, dmm_time
 	add_counters(o, s, in);
 	if (--s->nintents == 0)
 		session_end(o, in->owner, s);
+}
+
+/* --- relocation: the usage handed over and continued (docs/dmm-protocol.md §11.1) --- */
+
+int dmmd_obs_usage_get(struct dmmd_obs *o, struct dmm_handle owner, const struct dmm_addr *to,
+		       struct dmm_usage *u)
+{
+	struct dmmd_session *s = session(o, owner);
+	const struct dmm_fm *fm = dmm_role_fm(o->d->role);
+	struct dmmd_session live = {0};
+
+	if (!s)
+		return DMM_ERR_NOTFOUND;
+	/* The live intents' counters so far, read as if they were removed now (nothing changes). */
+	for (const struct dmm_intent *in = fm ? dmm_fm_next_owned(fm, owner, NULL) : NULL; in;
+	     in = dmm_fm_next_owned(fm, owner, in))
+		add_counters(o, &live, in);
+	u->up_packets = s->prior.up_packets + s->up_packets + live.up_packets;
+	u->up_bytes = s->prior.up_bytes + s->up_bytes + live.up_bytes;
+	u->down_packets = s->prior.down_packets + s->down_packets + live.down_packets;
+	u->down_bytes = s->prior.down_bytes + s->down_bytes + live.down_bytes;
+	u->start_wall = s->start_wall;
+	s->relocated = true;
+	s->moved_to = *to;
+	return 0;
+}
+
+void dmmd_obs_usage_continue(struct dmmd_obs *o, struct dmm_handle owner, const struct dmm_usage *u)
+{
+	struct dmmd_session *s = session(o, owner);
+
+	if (!s)
+		return;
+	s->prior = *u;
+	if (u->start_wall > 0 && u->start_wall < s->start_wall)
+		s->start_wall = u->start_wall;
 }
 
 /* --- Mobility Headers: registration latency --- */

@@ -26,6 +26,7 @@
 
 #include "dmm/fm.h"
 #include "dmm/mnid.h"
+#include "dmm/role.h"
 #include "dmm/types.h"
 
 struct dmmd;
@@ -64,6 +65,10 @@ struct dmmd_session {
 	uint64_t up_packets, up_bytes, down_packets, down_bytes; /* of intents gone or replaced */
 	struct dmm_addr serving;				 /* peer of the downlink, or :: */
 	uint32_t link;						 /* access link of the delivery, or 0 */
+	/* docs/dmm-protocol.md §11.1: the usage a relocation brought (added to the record), the move */
+	struct dmm_usage prior;
+	bool relocated;		  /* the session ends because its prefix moved to another anchor */
+	struct dmm_addr moved_to; /* that anchor */
 };
 
 /* Where a downlink lost its forwarding (handover interruption). */
@@ -132,6 +137,18 @@ void dmmd_obs_mh_in(struct dmmd_obs *o, const struct dmm_addr *src, const uint8_
 /* A Mobility Header sent to dst; rx_at: when the message it answers arrived (0: none). */
 void dmmd_obs_mh_out(struct dmmd_obs *o, const struct dmm_addr *dst, const uint8_t *buf, size_t len,
 		     dmm_time_t rx_at, dmm_time_t now);
+
+/*
+ * dmm_env.usage_get (docs/dmm-protocol.md §11.1): the usage so far of
+ * owner's session (counters of its intents gone and live, the prior usage
+ * it continued, its start) into u; the session is noted as relocated to
+ * to, so that its end is an anchor-relocated event and a usage record
+ * with reason "relocated". DMM_ERR_NOTFOUND when owner has no session.
+ */
+int dmmd_obs_usage_get(struct dmmd_obs *o, struct dmm_handle owner, const struct dmm_addr *to,
+		       struct dmm_usage *u);
+/* dmm_env.usage_continue: owner's session continues usage u (start and counters). */
+void dmmd_obs_usage_continue(struct dmmd_obs *o, struct dmm_handle owner, const struct dmm_usage *u);
 
 /*
  * After each turn of the loop: peers that went up or down, and a CMD's

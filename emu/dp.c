@@ -255,7 +255,7 @@ int emu_dp_install(void *ctx, const struct dmm_intent *in)
 	uint32_t s = dp->free_head, *head, local, peer;
 	struct emu_dp_ent *x;
 
-	if (in->match > DMM_FM_SRC || in->action > DMM_FM_DROP || in->prefix.len > 128)
+	if (in->match > DMM_FM_SRC || in->action > DMM_FM_LOCAL || in->prefix.len > 128)
 		return -2; /* DMM_ERR_INVAL */
 	if (s == NONE && dp->hwm == dp->cap)
 		return -3; /* DMM_ERR_NOMEM */
@@ -397,7 +397,25 @@ static bool m_src(const struct emu *e, const struct emu_dp_ent *x, const struct 
 static bool m_dst(const struct emu *e, const struct emu_dp_ent *x, const struct emu_pkt *p)
 {
 	(void)e;
-	return x->match == DMM_FM_DST && x->action != DMM_FM_DECAP && contains(x, &p->dst);
+	/* A localized routing intent (RFC 6705) is for packets from its access link only (emu_dp_local). */
+	return x->match == DMM_FM_DST && x->action != DMM_FM_DECAP && x->action != DMM_FM_LOCAL &&
+	       contains(x, &p->dst);
+}
+
+static bool m_local(const struct emu *e, const struct emu_dp_ent *x, const struct emu_pkt *p)
+{
+	(void)e;
+	return x->action == DMM_FM_LOCAL && x->link == p->in_link && contains(x, &p->dst);
+}
+
+bool emu_dp_local(struct emu *e, struct emu_node *n, uint32_t link, const struct dmm_addr *dst)
+{
+	struct emu_pkt p;
+
+	memset(&p, 0, sizeof(p));
+	p.in_link = link;
+	p.dst = *dst;
+	return !n->dead && lookup(e, &n->dp, EMU_DP_DST, dst, m_local, &p) != NULL;
 }
 
 static struct emu_flow_stats *fs(struct emu *e, const struct emu_pkt *p)

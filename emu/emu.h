@@ -336,6 +336,7 @@ struct emu_mn_pfx {
 	bool preferred;
 	uint32_t active;      /* sessions using it */
 	dmm_time_t idle_from; /* last session end, or the advertisement at this attach */
+	dmm_time_t added;     /* first advertised */
 };
 
 struct emu_mn {
@@ -424,6 +425,7 @@ struct emu_sess {
 	/* relocation (reloc.c): the last downlink delivery; at risk when its anchor died under it */
 	dmm_time_t dl_last, killed_at;
 	bool at_risk, resumed, via_dead;
+	dmm_time_t quiet_at; /* no packets from then on, the session still open (DMM_TIME_NEVER: never) */
 };
 
 /* A prefix withdrawn with valid lifetime 0 (GAP2-1), seen by its MN. */
@@ -469,6 +471,9 @@ struct emu_cfg {
 	bool ses_interval_exp, ses_duration_exp;
 	dmm_time_t ses_interval, ses_interval_min, ses_duration, ses_duration_min;
 	double ses_dl_pps, ses_ul_pps;
+	double ses_quiet_fraction; /* sessions that go quiet (open, no packets) ... */
+	dmm_time_t ses_quiet_after,
+		ses_stray; /* ... this long after they start; stray downlink after the end */
 	uint16_t ses_pkt_size;
 	dmm_time_t sample_every;
 };
@@ -505,13 +510,23 @@ struct emu_reloc {
 /* RFC 5949 fast handover between the MAGs (--fho): none, predictive or reactive. */
 enum emu_fho { EMU_FHO_NONE, EMU_FHO_PREDICTIVE, EMU_FHO_REACTIVE };
 
+struct emu_svg;
+struct emu_mcast;
+struct emu_lr;
+struct emu_relm;
+
 struct emu {
 	struct emu_engine eng;
 	struct emu_reloc reloc;
-	uint8_t fho;	     /* enum emu_fho */
-	dmm_time_t fho_lead; /* predictive: the handover indication this long before the detach */
-	uint8_t variant;     /* enum emu_variant */
-	bool has_dmm;	     /* the scenario has MAARs */
+	struct emu_mcast *mcast; /* the scenario's "multicast" (mcast.c), or NULL */
+	struct emu_lr *lr;	 /* the scenario's "localized_routing" (lr.c), or NULL */
+	struct emu_relm *relm;	 /* the scenario's "release" (release.c), or NULL */
+	uint32_t mn_override;	 /* > 0: the first generator's mn_count (--multicast compare) */
+	struct emu_svg *svg;	 /* --svg: what the pictures need, sampled during the run (svg.c); NULL */
+	uint8_t fho;		 /* enum emu_fho */
+	dmm_time_t fho_lead;	 /* predictive: the handover indication this long before the detach */
+	uint8_t variant;	 /* enum emu_variant */
+	bool has_dmm;		 /* the scenario has MAARs */
 	struct emu_rng rng;
 	uint64_t seed;
 	int verbose;
@@ -635,6 +650,8 @@ void emu_dp_flush(struct emu *e, struct emu_node *n);
 void emu_dp_sync(struct emu *e);
 /* Start loading what event ev will read: its MN, or its packet's bucket in the node's data plane. */
 void emu_prefetch(struct emu *e, const struct emu_event *ev);
+/* Node n routes packets to dst arriving on access link link locally (a DMM_FM_LOCAL intent, RFC 6705). */
+bool emu_dp_local(struct emu *e, struct emu_node *n, uint32_t link, const struct dmm_addr *dst);
 /* Send a plain packet from node n towards the owner of its destination. */
 void emu_dp_route(struct emu *e, struct emu_node *n, struct emu_pkt *p);
 
@@ -653,6 +670,10 @@ void emu_on_sess_end(struct emu *e, const struct emu_event *ev);
 void emu_on_sess_dl(struct emu *e, const struct emu_event *ev);
 void emu_on_sess_ul(struct emu *e, const struct emu_event *ev);
 void emu_on_sample(struct emu *e);
+/* The anchor of m's oldest prefix (its mobility anchor: the LMA, or a MAAR), or UINT32_MAX (none, or dead). */
+uint32_t emu_mn_anchor(const struct emu *e, const struct emu_mn *m);
+/* m's oldest prefix with a known, live anchor, or NULL. */
+const struct emu_mn_pfx *emu_mn_oldest(const struct emu *e, const struct emu_mn *m);
 /* A session packet reached its MN (downlink) or its CN (uplink). */
 void emu_sess_delivered(struct emu *e, const struct emu_pkt *p, struct emu_node *at);
 /* The fm table of a role node with a data plane, or NULL. */
@@ -683,5 +704,66 @@ void emu_reloc_delivered(struct emu *e, struct emu_sess *s, const struct emu_pkt
 struct json_t *emu_reloc_json(struct emu *e);
 /* Relocation off (a) and on (b), side by side. */
 int emu_report_reloc(struct emu *a, struct emu *b, FILE *out, enum emu_format fmt);
+
+/* mcast.c: multicast replication, via the anchor (RFC 6224) and direct (REQ8) */
+/* The scenario's "multicast" section (root: a json_t *); none: e->mcast stays NULL. */
+int emu_mcast_load(struct emu *e, void *root, char *err, size_t errlen);
+/* The listener counts the scenario lists, up to max, into out; how many. */
+uint32_t emu_mcast_listeners(const struct emu *e, uint32_t *out, uint32_t max);
+/* After the MNs are created: the tables. 0 or -1 (memory). */
+int emu_mcast_start(struct emu *e);
+/* Before each event: samples both modes when due (reads only). */
+void emu_mcast_tick(struct emu *e);
+/* The "multicast" section of the report (a json_t *). */
+void *emu_mcast_json(struct emu *e);
+void emu_mcast_free(struct emu *e);
+/* --multicast: runs[i] with counts[i] listeners side by side; mode "via-anchor", "direct" or "compare". */
+int emu_report_mcast(struct emu **runs, const uint32_t *counts, uint32_t n, const char *mode, FILE *out,
+		     enum emu_format fmt);
+
+/* lr.c: localized routing (RFC 6705) for pairs of MNs talking */
+/* The scenario's "localized_routing" (root: a json_t *); none: e->lr stays NULL. */
+int emu_lr_load(struct emu *e, void *root, char *err, size_t errlen);
+/* Before each event: samples the pairs when due (reads only). */
+void emu_lr_tick(struct emu *e);
+bool emu_lr_compare(const struct emu *e);
+/* Localized routing on in this run (the MAGs initiate it, the LMAs allow it), as set by emu_lr_set(). */
+bool emu_lr_on(const struct emu *e);
+void emu_lr_set(struct emu *e, bool on);
+/* The "localized_routing" section of the report (a json_t *). */
+void *emu_lr_json(struct emu *e);
+/* Without (a) and with (b) localized routing, side by side. */
+int emu_report_lr(struct emu *a, struct emu *b, FILE *out, enum emu_format fmt);
+void emu_lr_free(struct emu *e);
+
+/* release.c: old prefixes released by the idle timer or by the sessions (GAP2-1, GAP2-3) */
+/* The scenario's "release" (root: a json_t *), DMM runs only; none: e->relm stays NULL. */
+int emu_release_load(struct emu *e, void *root, char *err, size_t errlen);
+/* Sessions (true) or the idle timer: also sets cfg.idle_release (before the roles are created). */
+void emu_release_mode(struct emu *e, bool sessions);
+/* The MAARs release old prefixes by the sessions (dmm_maar_cfg.release_by_sessions). */
+bool emu_release_by_sessions(const struct emu *e);
+/* Before each event: feeds the sessions to the MAARs and samples, when due. */
+void emu_release_tick(struct emu *e);
+bool emu_release_compare(const struct emu *e);
+/* The "release" section of the report (a json_t *). */
+void *emu_release_json(struct emu *e);
+/* The idle timer (a) and the sessions (b), side by side. */
+int emu_report_release(struct emu *a, struct emu *b, FILE *out, enum emu_format fmt);
+void emu_release_free(struct emu *e);
+
+/* svg.c: pictures of a run (--svg DIR) */
+/* Start recording for the pictures: the topology at time at (DMM_TIME_NEVER: the end), time series. */
+int emu_svg_init(struct emu *e, dmm_time_t at);
+/* Before each event: samples the state when due (reads only; the run is unchanged). */
+void emu_svg_tick(struct emu *e);
+/* After the run: the last sample, and the topology if its time never came. */
+void emu_svg_finish(struct emu *e);
+void emu_svg_free(struct emu *e);
+/*
+ * Write the pictures of runs[0..n) (labels name them: "dmm", "pmipv6", "off", "on"; one run: NULL)
+ * into dir, created when missing; the files written are listed on log. 0, or -1 with a message.
+ */
+int emu_svg_write(const char *dir, struct emu **runs, const char *const *labels, int n, FILE *log);
 
 #endif

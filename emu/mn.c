@@ -338,6 +338,7 @@ static void update_addresses(struct emu *e, struct emu_mn *m, const struct dmm_m
 			a = emu_anchor_of(e, &x->p.addr);
 			x->anchor = a ? a->idx : UINT32_MAX;
 			x->idle_from = now;
+			x->added = now;
 		}
 		x->preferred = ev->preferred_s[i] > 0;
 	}
@@ -666,6 +667,10 @@ void emu_on_sess_start(struct emu *e, const struct emu_event *ev)
 	s->start = now;
 	s->end = now + dur;
 	s->active = true;
+	s->quiet_at = DMM_TIME_NEVER;
+	/* A long idle connection (release.c): drawn only when asked for, the trace stays the same otherwise. */
+	if (c->ses_quiet_fraction > 0 && emu_rng_unit(&m->ses_rng) < c->ses_quiet_fraction)
+		s->quiet_at = now + c->ses_quiet_after;
 	pref->active++;
 	if (s->end < c->duration)
 		schedule(e, s->end, EV_SESS_END, e->nsess, 0);
@@ -694,8 +699,11 @@ void emu_on_sess_dl(struct emu *e, const struct emu_event *ev)
 	dmm_time_t now = e->eng.now, gap = (dmm_time_t)(1e9 / e->cfg.ses_dl_pps);
 	struct emu_pkt p;
 
-	if (!s->active)
+	/* Stray packets: the CN still sends stray_after_end after the session closed. */
+	if (!s->active && now >= s->end + e->cfg.ses_stray)
 		return;
+	if (now >= s->quiet_at && s->active)
+		goto next;
 	memset(&p, 0, sizeof(p));
 	p.src = cn->addr;
 	p.dst = s->addr;
@@ -708,7 +716,8 @@ void emu_on_sess_dl(struct emu *e, const struct emu_event *ev)
 	p.anchor = UINT16_MAX;
 	e->dl.sent++;
 	emu_dp_arrive(e, cn, &p);
-	if (now + gap < s->end && now + gap < e->cfg.duration)
+next:
+	if (now + gap < s->end + e->cfg.ses_stray && now + gap < e->cfg.duration)
 		schedule(e, now + (gap ? gap : 1), EV_SESS_DL, ev->mn, ev->node);
 }
 
@@ -721,8 +730,8 @@ void emu_on_sess_ul(struct emu *e, const struct emu_event *ev)
 
 	if (!s->active)
 		return;
-	/* With the link up and the address still valid, the host sends. */
-	if (m->mag >= 0 && pfx_find(m, &s->prefix)) {
+	/* With the link up and the address still valid, the host sends (not once the session is quiet). */
+	if (m->mag >= 0 && pfx_find(m, &s->prefix) && now < s->quiet_at) {
 		memset(&p, 0, sizeof(p));
 		p.src = s->addr;
 		p.dst = e->nodes[s->cn].addr;
@@ -783,6 +792,25 @@ void emu_sess_delivered(struct emu *e, const struct emu_pkt *p, struct emu_node 
 	if (dd > 0)
 		st->ratio_sum += da / dd;
 	st->n++;
+}
+
+const struct emu_mn_pfx *emu_mn_oldest(const struct emu *e, const struct emu_mn *m)
+{
+	const struct emu_mn_pfx *best = NULL;
+
+	for (unsigned k = 0; k < m->npfx; k++)
+		if (m->pfx[k].anchor != UINT32_MAX && (!best || m->pfx[k].added < best->added))
+			best = &m->pfx[k];
+	if (!best || e->nodes[best->anchor].dead)
+		return NULL;
+	return best;
+}
+
+uint32_t emu_mn_anchor(const struct emu *e, const struct emu_mn *m)
+{
+	const struct emu_mn_pfx *p = emu_mn_oldest(e, m);
+
+	return p ? p->anchor : UINT32_MAX;
 }
 
 void emu_on_sample(struct emu *e)

@@ -587,6 +587,12 @@ static json_t *build(struct emu *e, bool list_handovers)
 	json_object_set_new(root, "kills", kills);
 	if (e->reloc.model)
 		json_object_set_new(root, "relocation", emu_reloc_json(e));
+	if (e->mcast)
+		json_object_set_new(root, "multicast", emu_mcast_json(e));
+	if (e->lr)
+		json_object_set_new(root, "localized_routing", emu_lr_json(e));
+	if (e->relm)
+		json_object_set_new(root, "release", emu_release_json(e));
 	free(f.pba.v);
 	free(f.pba_dead.v);
 	free(f.pba_other.v);

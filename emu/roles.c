@@ -171,6 +171,7 @@ static int create_lma(struct emu *e, struct emu_node *n)
 	if (e->cfg.lifetime_s && cfg.max_lifetime_s < e->cfg.lifetime_s)
 		cfg.max_lifetime_s = e->cfg.lifetime_s;
 	cfg.restart_counter = 1;
+	cfg.localized_routing = emu_lr_on(e); /* RFC 6705 §7: the policy allows it (lr.c) */
 	n->ops = &dmm_lma_ops;
 	if (anchor_policy(e, n))
 		return -1;
@@ -206,6 +207,7 @@ static int create_mag(struct emu *e, struct emu_node *n)
 	cfg.restart_counter = 1;
 	if (e->fho != EMU_FHO_NONE)
 		fho_cfg(e, n, &cfg);
+	cfg.lr.enabled = emu_lr_on(e); /* RFC 6705 §7, scenario A12 (lr.c) */
 	n->ops = &dmm_mag_ops;
 	n->inst = n->mag = n->ops->create(&n->env, &cfg, e->eng.now);
 	return n->mag ? 0 : -1;
@@ -238,6 +240,7 @@ static int create_maar(struct emu *e, struct emu_node *n)
 		cfg.lifetime_s = e->cfg.lifetime_s;
 	cfg.idle_release = e->cfg.idle_release;
 	cfg.idle_check = e->cfg.idle_check;
+	cfg.release_by_sessions = emu_release_by_sessions(e); /* release.c feeds the sessions */
 	cfg.detach_grace = e->cfg.detach_grace;
 	if (e->reloc.on)
 		cfg.relocate_after = e->reloc.after;

@@ -29,11 +29,17 @@
  *   "defaults": {"idle_release": "10s", "idle_check": "1s", "detach_grace": "10s"},
  *   "sessions": {"interval": {"type": "exponential", "mean": "20s", "min": "0"},
  *                "duration": {"type": "exponential", "mean": "30s", "min": "1s"},
- *                "downlink_pps": 10, "uplink_pps": 2, "packet_size": 500},
+ *                "downlink_pps": 10, "uplink_pps": 2, "packet_size": 500,
+ *                "quiet_fraction": 0.3, "quiet_after": "2s", "stray_after_end": "5s"},
+ *     (a fraction of sessions open but silent after quiet_after; the CN sending
+ *     stray packets that long after a session closed: release.c)
  *   "sample": "1s", "compare": true,
  *   "relocation": {"convergence": "200ms", "relocate_after": "2s", "reanchor_on_failure": true,
  *                  "survival_window": "5s", "compare": true}   (GAP1-1, reloc.c)
  *   "events": [{"at": "27s", "drain": "MAAR1"}]                (relocation on)
+ *   "multicast": {"source": "CN1", "sample": "1s", "listeners": [10, 100, 1000]}   (mcast.c)
+ *   "localized_routing": {"sample": "100ms", "compare": true}                     (lr.c)
+ *   "release": {"mode": "sessions", "grace": "1s", "sample": "250ms", "compare": true} (release.c)
  *
  * MNs attach to MAARs exactly as to MAGs. A scenario with MAARs runs as
  * DMM (CMD + MAARs) or, for --compare, as centralized PMIPv6 on the same
@@ -473,6 +479,10 @@ static int load_sessions(struct emu *e, struct load *ld)
 		return fail(ld, "sessions: bad downlink_pps, uplink_pps or packet_size");
 	if (sz < 40 || sz > 65535 || c->ses_dl_pps < 0 || c->ses_ul_pps < 0 || c->ses_interval == 0)
 		return fail(ld, "sessions: out of range (interval must be > 0)");
+	if (get_number(o, "quiet_fraction", &c->ses_quiet_fraction) || c->ses_quiet_fraction < 0 ||
+	    c->ses_quiet_fraction > 1 || get_duration(o, "quiet_after", &c->ses_quiet_after) ||
+	    get_duration(o, "stray_after_end", &c->ses_stray))
+		return fail(ld, "sessions: quiet_fraction 0..1, quiet_after and stray_after_end durations");
 	c->ses_pkt_size = (uint16_t)sz;
 	return 0;
 }
@@ -723,7 +733,8 @@ static int load_listed_mn(struct emu *e, struct load *ld, json_t *o)
 /* generators[i]: mn_count MNs, homed and given a CN by name or round-robin. */
 static int load_generator(struct emu *e, struct load *ld, size_t i, json_t *o)
 {
-	size_t count = (size_t)json_number_value(json_object_get(o, "mn_count"));
+	size_t count = i == 0 && e->mn_override ? e->mn_override
+						: (size_t)json_number_value(json_object_get(o, "mn_count"));
 	const char *hs = get_string(o, "home_lma"), *cs = get_string(o, "cn");
 	bool h_named = hs && strcmp(hs, "round-robin") && !e->has_dmm,
 	     cn_named = cs && strcmp(cs, "round-robin");
@@ -761,6 +772,8 @@ static int load_mns(struct emu *e, struct load *ld)
 
 		if (get_number(o, "mn_count", &c) || c < 0 || c > 1e7)
 			return fail(ld, "generators[%zu].mn_count: 0 to 10^7", i);
+		if (i == 0 && e->mn_override)
+			c = e->mn_override;
 		ld->nmn += (size_t)c;
 	}
 	if (ld->nmn == 0)
@@ -838,6 +851,12 @@ int emu_load(struct emu *e, const char *path, int variant, char *err, size_t err
 		rc = load_sections[s](e, &ld);
 	if (!rc)
 		rc = emu_reloc_load(e, ld.root, 1, err, errlen);
+	if (!rc)
+		rc = emu_mcast_load(e, ld.root, err, errlen);
+	if (!rc)
+		rc = emu_lr_load(e, ld.root, err, errlen);
+	if (!rc)
+		rc = emu_release_load(e, ld.root, err, errlen);
 	free(ld.lmas);
 	free(ld.cns);
 	json_decref(ld.root);

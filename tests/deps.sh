@@ -18,7 +18,8 @@ check)
 	pkgs="build-essential clang clang-format libclang-rt-14-dev libjansson-dev libpcap-dev libmnl-dev
 libnftables-dev libnftables1 nftables
 tshark python3-scapy tcpdump iproute2 iputils-ping iperf3 procps jq xxd
-libyang2-tools libssl-dev libbpf-dev bpftool bird2 libmicrohttpd-dev prometheus curl"
+libyang2-tools libyang2-dev libnetconf2-dev libssh-dev libyuma-base python3-ncclient openssh-client libssl-dev libbpf-dev bpftool bird2 libmicrohttpd-dev prometheus curl
+libxml2-utils chromium smcroute"
 	;;
 *)
 	echo "usage: $0 [demo|check]" >&2

@@ -15,10 +15,23 @@
  *       lost, duplicated, and every gap between arrivals longer than
  *       --gap MS (default 5): when it began, how long it lasted, how many
  *       probes were lost in it. Each gap is one handover's interruption.
+ *       The first 64 reordered probes are listed too (when, how far behind).
  *       SIGINT or SIGTERM ends the run early, with the report.
  *   udp-source --to ADDR --port P --pps N --duration S [--size B]
  *       send N probes a second for S seconds, each with its sequence
  *       number, its send time and the total that will be sent.
+ *
+ *   tcp-echo   --port P [--timeout S]
+ *       accept one connection and send back every byte it brings, until
+ *       the peer closes.
+ *   tcp-ping   --to ADDR --port P --pps N --duration S [--gap MS]
+ *       connect (TCP_NODELAY) and send a 16-byte record N times a second
+ *       for S seconds, reading the echoes: report records sent and echoed,
+ *       the median round trip, and every stall: a time longer than --gap
+ *       MS (default 5) plus one sending interval between two echoes,
+ *       when it began (wall clock) and how long it lasted minus that
+ *       interval (the longest is "max-stall-ms"). Exit non-zero when the
+ *       connection failed or not every record came back.
  *
  *   tx-csum-off IFNAME
  *       turn transmit checksum offload off on IFNAME (ethtool -K IFNAME tx
@@ -52,6 +65,7 @@
 
 #define PROBE_MAGIC 0x444d4d50u /* "DMMP" */
 #define MAX_GAPS 4096
+#define MAX_REORDERS 64 /* reordered probes listed (all are counted) */
 
 struct opts {
 	const char *to;
@@ -371,8 +385,8 @@ static int udp_sink(const struct opts *o)
 	uint64_t total = 0, received = 0, dups = 0, reordered = 0, max_seq = 0, last_seq = 0;
 	uint64_t first = 0, last = 0, deadline;
 	double last_wall = 0, max_delay_ms = 0;
-	struct gap *gaps = calloc(MAX_GAPS, sizeof(*gaps));
-	unsigned ngaps = 0;
+	struct gap *gaps = calloc(MAX_GAPS, sizeof(*gaps)), reorders[MAX_REORDERS];
+	unsigned ngaps = 0, nreorders = 0;
 	bool any = false;
 
 	if (fd < 0 || !gaps) {
@@ -431,8 +445,11 @@ static int udp_sink(const struct opts *o)
 		}
 		seen[seq] = 1;
 		received++;
-		if (seq < max_seq)
-			reordered++;
+		if (seq < max_seq && reordered++ < MAX_REORDERS) {
+			reorders[nreorders].t = wall;
+			reorders[nreorders].ms = (double)(max_seq - seq);
+			reorders[nreorders++].after = seq;
+		}
 		if (seq > max_seq)
 			max_seq = seq;
 		if (now > sent_ns && (double)(now - sent_ns) / 1e6 > max_delay_ms)
@@ -455,10 +472,166 @@ static int udp_sink(const struct opts *o)
 	for (unsigned i = 0; i < ngaps; i++)
 		printf("%s{\"t\":%.3f,\"ms\":%.3f,\"lost\":%llu,\"after-seq\":%llu}", i ? "," : "", gaps[i].t,
 		       gaps[i].ms, (unsigned long long)gaps[i].lost, (unsigned long long)gaps[i].after);
+	/* The first reordered probes: when each came and how far behind the highest number seen. */
+	printf("],\"reorders\":[");
+	for (unsigned i = 0; i < nreorders; i++)
+		printf("%s{\"t\":%.6f,\"seq\":%llu,\"behind\":%.0f}", i ? "," : "", reorders[i].t,
+		       (unsigned long long)reorders[i].after, reorders[i].ms);
 	printf("]}\n");
 	free(seen);
 	free(gaps);
 	return any ? 0 : 1;
+}
+
+static int tcp_echo(const struct opts *o)
+{
+	int lfd = listen_on(SOCK_STREAM, o->port), fd, one = 1;
+	uint8_t buf[65536];
+	uint64_t echoed = 0;
+	ssize_t n;
+
+	if (lfd < 0 || wait_in(lfd, (int)(o->timeout * 1000)) <= 0 ||
+	    (fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+		printf("{\"ok\":false,\"error\":\"no connection\"}\n");
+		return 1;
+	}
+	close(lfd);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0 && send(fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
+			break;
+		else if (n > 0)
+			echoed += (uint64_t)n;
+	close(fd);
+	printf("{\"ok\":true,\"bytes\":%llu}\n", (unsigned long long)echoed);
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct ping {
+	uint64_t sent, echoed, last_ns, t0;
+	double *rtt, last_wall, interval_ms;
+	struct gap *stalls;
+	unsigned nstall;
+	double max_stall;
+	uint8_t rbuf[16];
+	size_t rlen;
+};
+
+/* Read what the echo sent back: whole 16-byte records, each a round trip; stalls between arrivals. */
+static int ping_read(int fd, struct ping *p, const struct opts *o)
+{
+	ssize_t n = recv(fd, p->rbuf + p->rlen, sizeof(p->rbuf) - p->rlen, MSG_DONTWAIT);
+	uint64_t now = mono_ns();
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		return -1;
+	if (n < 0 || (p->rlen += (size_t)n) < sizeof(p->rbuf))
+		return 0;
+	p->rlen = 0;
+	if (p->echoed < p->sent)
+		p->rtt[p->echoed] = (double)(now - get_u64(p->rbuf + 8)) / 1e6;
+	p->echoed++;
+	if (p->last_ns) {
+		double ms = (double)(now - p->last_ns) / 1e6 - p->interval_ms;
+
+		if (ms > o->gap_ms && p->nstall < MAX_GAPS) {
+			p->stalls[p->nstall].t = p->last_wall;
+			p->stalls[p->nstall++].ms = ms;
+		}
+		if (ms > p->max_stall)
+			p->max_stall = ms;
+	}
+	p->last_ns = now;
+	p->last_wall = wall_s();
+	return 1;
+}
+
+static void ping_report(struct ping *p, const char *err)
+{
+	bool ok = !err && (stop_now || p->echoed == p->sent);
+	double med = 0;
+
+	if (p->echoed) {
+		uint64_t k = p->echoed < p->sent ? p->echoed : p->sent;
+
+		qsort(p->rtt, (size_t)k, sizeof(double), cmp_double);
+		med = p->rtt[k / 2];
+	}
+	printf("{\"ok\":%s,\"sent\":%llu,\"echoed\":%llu,\"rtt-ms-median\":%.3f,\"max-stall-ms\":%.3f,"
+	       "\"stalls\":[",
+	       ok ? "true" : "false", (unsigned long long)p->sent, (unsigned long long)p->echoed, med,
+	       p->max_stall);
+	for (unsigned i = 0; i < p->nstall; i++)
+		printf("%s{\"t\":%.3f,\"ms\":%.3f}", i ? "," : "", p->stalls[i].t, p->stalls[i].ms);
+	printf("]%s%s%s}\n", err ? ",\"error\":\"" : "", err ? err : "", err ? "\"" : "");
+}
+
+static int tcp_ping(const struct opts *o)
+{
+	struct sockaddr_in6 sa;
+	struct ping p = {.interval_ms = 1000.0 / (o->pps ? o->pps : 1)};
+	uint64_t total = (uint64_t)(o->duration * (o->pps ? o->pps : 1)),
+		 step = 1000000000ull / (o->pps ? o->pps : 1);
+	int fd = -1, one = 1;
+	const char *err = NULL;
+
+	if (!o->to || parse_addr(o->to, o->port, &sa) < 0) {
+		fprintf(stderr, "lab-traffic: --to needs an IPv6 address\n");
+		return 2;
+	}
+	p.rtt = calloc((size_t)total + 1, sizeof(double));
+	p.stalls = calloc(MAX_GAPS, sizeof(*p.stalls));
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (!p.rtt || !p.stalls || fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		printf("{\"ok\":false,\"error\":\"connect: %s\"}\n", strerror(errno));
+		return 1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* SIGINT/SIGTERM end the run early, with the report (records still on their way are not missed). */
+	{
+		struct sigaction sig = {.sa_handler = on_stop};
+
+		sigaction(SIGINT, &sig, NULL);
+		sigaction(SIGTERM, &sig, NULL);
+	}
+	p.t0 = mono_ns();
+	uint64_t stop_at = p.t0 + (uint64_t)((o->duration + o->timeout) * 1e9);
+
+	while (!err && !stop_now && p.echoed < total && mono_ns() < stop_at) {
+		uint64_t now = mono_ns(), due = p.t0 + p.sent * step;
+		int wait_ms = p.sent < total && due > now ? (int)((due - now) / 1000000u)
+			      : p.sent < total		  ? 0
+							  : 100;
+
+		if (wait_in(fd, wait_ms) > 0) {
+			while (ping_read(fd, &p, o) > 0)
+				;
+			if (ping_read(fd, &p, o) < 0)
+				err = "connection closed";
+		}
+		while (!err && p.sent < total && p.t0 + p.sent * step <= mono_ns()) {
+			uint8_t rec[16];
+
+			put_u64(rec, p.sent);
+			put_u64(rec + 8, mono_ns());
+			if (send(fd, rec, sizeof(rec), MSG_NOSIGNAL) != (ssize_t)sizeof(rec))
+				err = "send failed";
+			p.sent++;
+		}
+	}
+	shutdown(fd, SHUT_WR);
+	close(fd);
+	ping_report(&p, err);
+	free(p.rtt);
+	free(p.stalls);
+	return !err && (stop_now || p.echoed == p.sent) ? 0 : 1;
 }
 
 static int tx_csum_off(const char *ifname)
@@ -486,6 +659,8 @@ static void usage(FILE *f)
 		   "       lab-traffic tcp-source --to ADDR --port P --bytes N [--rate MBPS] [--timeout S]\n"
 		   "       lab-traffic udp-sink   --port P --duration S [--gap MS] [--timeout S]\n"
 		   "       lab-traffic udp-source --to ADDR --port P --pps N --duration S [--size B]\n"
+		   "       lab-traffic tcp-echo   --port P [--timeout S]\n"
+		   "       lab-traffic tcp-ping   --to ADDR --port P --pps N --duration S [--gap MS]\n"
 		   "       lab-traffic tx-csum-off IFNAME\n");
 }
 
@@ -541,6 +716,10 @@ int main(int argc, char **argv)
 		return udp_sink(&o);
 	if (strcmp(mode, "udp-source") == 0)
 		return udp_source(&o);
+	if (strcmp(mode, "tcp-echo") == 0)
+		return tcp_echo(&o);
+	if (strcmp(mode, "tcp-ping") == 0)
+		return tcp_ping(&o);
 	usage(stderr);
 	return 2;
 }

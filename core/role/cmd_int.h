@@ -25,6 +25,7 @@
 #include "dmm/mh.h"
 #include "dmm/timers.h"
 #include "pmip_common.h"
+#include "reloc_usage.h"
 
 /* Our own timer kinds above the built-in ones (timers.h). */
 enum {
@@ -59,7 +60,13 @@ enum { RELAY_NONE, RELAY_WAITING, RELAY_ACCEPTED, RELAY_FAILED };
 struct cmd_pair_x {
 	dmm_time_t
 		expires; /* when the anchor's entry lapses (last lifetime we sent it); 0: it is the S-MAAR's own */
-	uint8_t relay;	       /* RELAY_* */
+	uint8_t relay; /* RELAY_* */
+	/*
+	 * §11: 1 + the anchor-table slot of the MAAR whose pool the prefix came
+	 * from, once it was relocated away from it (0: never relocated); that
+	 * MAAR gets the prefix back when the pair ends (cmd_pair_drop, cmd_mn_delete).
+	 */
+	uint16_t origin;
 	struct dmm_handle upd; /* the pending update to the anchor; gen 0: none */
 };
 
@@ -91,6 +98,9 @@ struct cmd_upd {
 	struct dmm_addr maar, serving;
 	struct dmm_prefix prefix;
 	struct dmm_addr from; /* UPD_TAKE, UPD_MOVED: the anchor the prefix leaves */
+	/* UPD_TAKE carrying the old anchor's usage (§11.1, reloc_usage.h): its Data */
+	bool has_usage;
+	uint8_t usage[RELOC_USAGE_LEN];
 	/* UPD_CHOOSE only */
 	struct cmd_req req;
 	uint8_t ntried;

@@ -8,7 +8,10 @@
  * (A, P) becomes (B, P) and the old anchor A learns that P is B's now
  * (UPD_MOVED: the same PBU to A with Serving MAAR B); A forwards to B
  * until the routing system routes P to B, then releases it. A that is
- * down (heartbeat, RFC 5847) is not told.
+ * down (heartbeat, RFC 5847) is not told. A's answer carries P's usage
+ * (§11.1), passed on to B in another PBU like the first. The pair
+ * remembers its first anchor (the pool P came from: px->origin), which
+ * gets P back when the pair ends (cmd_state.c).
  *
  * Triggers: dmm_cmd_relocate() (operator), dmm_cmd_drain() (every
  * prefix anchored at a MAAR), and a MAAR declared down when
@@ -30,9 +33,13 @@ static uint32_t remaining_s(const struct dmm_bcache_entry *e, dmm_time_t now)
 	return s == 0 ? 1 : s > 0xffffu * 4u ? 0xffffu * 4u : (uint32_t)s;
 }
 
-/* One relocation PBU (kind UPD_TAKE or UPD_MOVED) about pair i of e to maar. */
+/*
+ * One relocation PBU (kind UPD_TAKE or UPD_MOVED) about pair i of e to
+ * maar; with usage (an Anchor Usage option, §11.1), a PBU passing it on.
+ */
 static int reloc_send(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, uint8_t kind,
-		      const struct dmm_addr *maar, const struct dmm_addr *from, dmm_time_t now)
+		      const struct dmm_addr *maar, const struct dmm_addr *from,
+		      const struct dmm_mh_opt *usage, dmm_time_t now)
 {
 	struct cmd_upd *u = cmd_upd_new(c, kind, DMM_BCE_MNID(e));
 
@@ -50,9 +57,14 @@ static int reloc_send(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i,
 	u->delay = c->cfg.initial_bindack_timeout;
 	u->hi = e->hi;
 	u->att = e->att;
+	if (usage) {
+		u->has_usage = true;
+		memcpy(u->usage, usage->u.vsm.data.b, RELOC_USAGE_LEN);
+	}
 	cmd_log_mn(c, DMM_LOG_INFO, DMM_BCE_MNID(e), &u->prefix, maar,
-		   kind == UPD_TAKE ? "relocation: PBU with Anchored Prefix to the new anchor"
-				    : "relocation: PBU with Anchored Prefix to the old anchor");
+		   usage	      ? "relocation: the old anchor's usage to the new anchor"
+		   : kind == UPD_TAKE ? "relocation: PBU with Anchored Prefix to the new anchor"
+				      : "relocation: PBU with Anchored Prefix to the old anchor");
 	cmd_upd_send(c, u, now);
 	return 0;
 }
@@ -64,7 +76,7 @@ static int reloc_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i,
 
 	if (e->state != DMM_BCE_ACTIVE || dmm_addr_eq(from, &e->pcoa))
 		return DMM_ERR_INVAL; /* de-registering, or anchored at the S-MAAR already */
-	return reloc_send(c, e, i, UPD_TAKE, &e->pcoa, from, now);
+	return reloc_send(c, e, i, UPD_TAKE, &e->pcoa, from, NULL, now);
 }
 
 int dmm_cmd_relocate(struct dmm_cmd *c, const struct dmm_prefix *p, const struct dmm_addr *to, dmm_time_t now)
@@ -157,13 +169,29 @@ static void take_accepted(struct dmm_cmd *c, const struct cmd_upd *u, dmm_time_t
 	if (pending)
 		cmd_upd_free(c, pending);
 	px->upd = (struct dmm_handle){0, 0};
+	if (!px->origin && old && old - c->anchor < 0xffff) /* the first move: the pool it came from */
+		px->origin = (uint16_t)(old - c->anchor + 1);
 	e->pmaar->a[i].addr = u->maar;
 	px->expires = dmm_addr_eq(&u->maar, &e->pcoa) ? 0 : now + e->lifetime;
 	cmd_anchor_adjust(c, &u->from, 0, -1, now);
 	cmd_anchor_adjust(c, &u->maar, 0, +1, now);
 	cmd_log_mn(c, DMM_LOG_INFO, DMM_BCE_MNID(e), &u->prefix, &u->maar, "relocated: pair moved");
 	if (!old || !old->down)
-		(void)reloc_send(c, e, (unsigned)i, UPD_MOVED, &u->from, &u->maar, now);
+		(void)reloc_send(c, e, (unsigned)i, UPD_MOVED, &u->from, &u->maar, NULL, now);
+}
+
+/*
+ * §11.1: the old anchor accepted and sent its usage (u: the UPD_MOVED):
+ * passed on to the new anchor, if the pair is still there.
+ */
+static void usage_pass_on(struct dmm_cmd *c, const struct cmd_upd *u, dmm_time_t now)
+{
+	const struct dmm_mh_opt *o = reloc_usage_find(&c->rx);
+	struct dmm_bcache_entry *e = o ? dmm_bcache_get(c->bc, u->mn) : NULL;
+	int i = e ? dmm_anchor_list_find(e->pmaar, &u->from, &u->prefix) : -1;
+
+	if (i >= 0)
+		(void)reloc_send(c, e, (unsigned)i, UPD_TAKE, &u->from, &u->maar, o, now);
 }
 
 void cmd_reloc_answer(struct dmm_cmd *c, struct cmd_upd *u, uint8_t status, dmm_time_t now)
@@ -171,6 +199,13 @@ void cmd_reloc_answer(struct dmm_cmd *c, struct cmd_upd *u, uint8_t status, dmm_
 	struct cmd_upd copy = *u;
 
 	cmd_upd_free(c, u);
+	if (copy.has_usage) { /* the new anchor has the old one's usage (or refused it): done */
+		cmd_log_mn(c, status >= 128 ? DMM_LOG_WARN : DMM_LOG_DEBUG, &copy.mnid, &copy.prefix,
+			   &copy.maar,
+			   status >= 128 ? "relocation: usage refused by the new anchor"
+					 : "relocation: the new anchor continues the old one's usage");
+		return;
+	}
 	if (status >= 128) {
 		cmd_log_mn(c, DMM_LOG_WARN, &copy.mnid, &copy.prefix, &copy.maar,
 			   copy.kind == UPD_TAKE ? "relocation refused by the new anchor"
@@ -179,7 +214,9 @@ void cmd_reloc_answer(struct dmm_cmd *c, struct cmd_upd *u, uint8_t status, dmm_
 	}
 	if (copy.kind == UPD_TAKE)
 		take_accepted(c, &copy, now);
-	else
+	else {
 		cmd_log_mn(c, DMM_LOG_DEBUG, &copy.mnid, &copy.prefix, &copy.maar,
 			   "relocation: old anchor forwards until the network routes the prefix");
+		usage_pass_on(c, &copy, now);
+	}
 }

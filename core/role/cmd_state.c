@@ -57,11 +57,28 @@ int cmd_pair_add(struct dmm_cmd *c, struct dmm_bcache_entry *e, const struct dmm
 	return 0;
 }
 
+/*
+ * docs/dmm-protocol.md §11: pair pr (with px) of e ends; when its prefix
+ * was relocated away from the MAAR whose pool it came from, that MAAR
+ * gets a lifetime-0 PBU for it (the prefix goes back to its pool) unless
+ * it anchors it again itself.
+ */
+static void origin_release(struct dmm_cmd *c, struct dmm_bcache_entry *e, const struct cmd_pair_x *px,
+			   const struct dmm_anchor *pr, dmm_time_t now)
+{
+	const struct cmd_anchor *o =
+		px->origin && px->origin <= c->cfg.max_maars ? &c->anchor[px->origin - 1] : NULL;
+
+	if (o && o->used && !dmm_addr_eq(&o->pub.addr, &pr->addr))
+		cmd_release_at(c, DMM_BCE_MNID(e), &o->pub.addr, &pr->prefix, &e->pcoa, e->hi, e->att, now);
+}
+
 void cmd_pair_drop(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, const char *reason,
 		   dmm_time_t now)
 {
 	struct cmd_bx *x = cmd_bx_of(c, e);
 	struct dmm_anchor pr = e->pmaar->a[i];
+	struct cmd_pair_x px = x->px[i];
 	struct cmd_upd *u = cmd_upd_get(c, x->px[i].upd);
 	char what[96];
 
@@ -75,6 +92,7 @@ void cmd_pair_drop(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, co
 	if (x->has_current && dmm_prefix_eq(&x->current, &pr.prefix))
 		x->has_current = false;
 	cmd_anchor_adjust(c, &pr.addr, 0, -1, now);
+	origin_release(c, e, &px, &pr, now);
 	memcpy(what, "pair removed (", 14);
 	what[14] = 0;
 	strncat(what, reason, sizeof(what) - 16);
@@ -142,6 +160,8 @@ void cmd_mn_delete(struct dmm_cmd *c, struct dmm_bcache_entry *e, bool notify, c
 		if (notify && !dmm_addr_eq(&e->pmaar->a[i].addr, &serving))
 			cmd_release_at(c, DMM_BCE_MNID(e), &e->pmaar->a[i].addr, &e->pmaar->a[i].prefix,
 				       &serving, e->hi, e->att, now);
+		if (notify)
+			origin_release(c, e, &cmd_bx_of(c, e)->px[i], &e->pmaar->a[i], now);
 		cmd_anchor_adjust(c, &e->pmaar->a[i].addr, 0, -1, now);
 	}
 	cmd_anchor_adjust(c, &serving, -1, 0, now);

@@ -224,6 +224,16 @@ static void upd_transmit(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 	dmm_mh_add_opt(m, DMM_OPT_SERVING_MAAR)->u.serving_maar = u->serving;
 	if (u->kind == UPD_TAKE || u->kind == UPD_MOVED) /* docs/dmm-protocol.md §11: a relocation */
 		dmm_mh_add_opt(m, DMM_OPT_ANCHORED_PREFIX)->u.anchored_prefix = u->prefix;
+	if (u->has_usage) { /* §11.1: the old anchor's usage, passed on as it came */
+		struct dmm_mh_opt *o = dmm_mh_add_opt(m, DMM_OPT_VSM);
+
+		if (o) {
+			o->u.vsm.vendor_id = RELOC_USAGE_VENDOR;
+			o->u.vsm.subtype = RELOC_USAGE_SUBTYPE;
+			o->u.vsm.data.len = RELOC_USAGE_LEN;
+			memcpy(o->u.vsm.data.b, u->usage, RELOC_USAGE_LEN);
+		}
+	}
 	if (c->cfg.timestamp_based) /* a fresh Timestamp on every transmission: an equal one gets 157 */
 		pmip_add_timestamp(m, pmip_wall_timestamp(c->base.env.wall_offset, now));
 	u->sent++;

@@ -59,6 +59,9 @@ void dmm_lma_recv(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 		/* RFC 5847: heartbeats, and a BE that may answer one. */
 		dmm_peers_recv(lma->base.peers, src, &lma->rx, now);
 		return;
+	case DMM_MH_LRI:
+		lma_recv_lri(lma, src, dst, &lma->rx); /* RFC 6705 §7 */
+		return;
 	case DMM_MH_BR:
 		if (lma->rx.u.br.br_type == DMM_BR_BRA)
 			lma_recv_bra(lma, src, &lma->rx, now);
@@ -434,6 +437,6 @@ static int ops_refused(void *inst, struct dmm_handle owner, dmm_time_t now)
 }
 
 const struct dmm_role_ops dmm_lma_ops = {
-	DMM_ROLE_OPS_COMMON("lma"), .counters = dmm_role_no_counters, .refused = ops_refused,
+	DMM_ROLE_OPS_COMMON("lma"), .counters = lma_role_counters, .refused = ops_refused,
 	/* no access links: no attach, no detach */
 };

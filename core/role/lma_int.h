@@ -60,7 +60,10 @@ struct dmm_lma {
 	struct dmm_hidx bri_idx;    /* pending BRI seq -> its record */
 	struct dmm_addrtab addrs; /* the addresses lma_bx names (keyed: link-local addresses come in PBUs) */
 	uint16_t bri_seq;
-	struct pmip_ratelimit rl; /* malformed-input log lines */
+	struct pmip_ratelimit rl;	  /* malformed-input log lines */
+	uint64_t lr_accepted, lr_refused; /* LRIs answered 0 and >= 128 (RFC 6705, lma_lr.c) */
+	uint64_t redirected; /* PBUs answered with the Redirect option (RFC 6463, lma_redirect.c) */
+	const struct dmm_addr *tx_redirect; /* send_pba(): add the Redirect option naming it */
 	/* Scratch space, kept out of the stack: a decoded message is ~9 KB. */
 	struct dmm_mh_msg rx, tx;
 	uint8_t buf[DMM_MH_MAX_LEN];
@@ -176,6 +179,13 @@ void lma_recv_bri(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 
 /* lma_pbu.c */
 
+/* lma_lr.c: a MAG's LRI (RFC 6705 §7), answered with an LRA. */
+void lma_recv_lri(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst,
+		  const struct dmm_mh_msg *m);
+/* lma_redirect.c: the r2LMA for a new session of the PBU m (RFC 6463 §5.3), or NULL: serve it here. */
+const struct dmm_addr *lma_redirect_to(const struct dmm_lma *lma, const struct dmm_mh_msg *m);
+/* The LMA's own counters (dmm_role_ops.counters). */
+size_t lma_role_counters(const void *inst, struct dmm_role_counter *out, size_t max);
 /* The PBU decoded into lma->rx, from src to dst (RFC 5213 §5.3.1). */
 void lma_recv_pbu(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_addr *dst,
 		  dmm_time_t now);

@@ -624,6 +624,13 @@ static void send_pba(struct dmm_lma *lma, const struct pbu *p, uint8_t status,
 		o->u.lma_upa.len = 16;
 		memcpy(o->u.lma_upa.b, lma->cfg.upa.b, 16);
 	}
+	if (lma->tx_redirect) {
+		/* RFC 6463 §4.2: K set, the r2LMA's IPv6 address (IPv6 transport, §5.3: the same family). */
+		o = dmm_mh_add_opt(m, DMM_OPT_REDIRECT);
+		o->u.redirect.flags = DMM_REDIRECT_K;
+		o->u.redirect.r2lma.len = 16;
+		memcpy(o->u.redirect.r2lma.b, lma->tx_redirect->b, 16);
+	}
 	if (lma->cfg.max_sessions_advertised) {
 		/* RFC 6463 §4.3: sessions in use are our bindings. */
 		o = dmm_mh_add_opt(m, DMM_OPT_LOAD);
@@ -932,6 +939,13 @@ void lma_recv_pbu(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 	read_pbu(lma, &p, src, dst);
 	prefetch(lma, &p);
 	check_pbu(lma, &p, &v, now);
+	if (v.what == PBU_NEW && (lma->tx_redirect = lma_redirect_to(lma, &lma->rx)) != NULL) {
+		/* RFC 6463 §5.3: success, the Redirect option, no session here (lma_redirect.c). */
+		lma->redirected++;
+		send_pba(lma, &p, DMM_BA_ACCEPTED, NULL, 0, now);
+		lma->tx_redirect = NULL;
+		return;
+	}
 	if (v.what == PBU_REFUSE)
 		refuse(lma, &p, &v, now);
 	else

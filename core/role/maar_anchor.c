@@ -39,6 +39,7 @@
 
 #include "dmm/err.h"
 #include "maar_int.h"
+#include "reloc_usage.h"
 
 /* --- PBUs from the CMD --- */
 
@@ -50,8 +51,11 @@ struct apbu {
 	bool has_mnid;
 	struct dmm_mnid mnid;
 	const struct dmm_mh_opt *hnp, *serving, *ts;
-	const struct dmm_mh_opt *anch; /* Anchored Prefix: a relocation (§11) */
-	uint8_t status;		       /* 0: accepted so far */
+	const struct dmm_mh_opt *anch;	/* Anchored Prefix: a relocation (§11) */
+	const struct dmm_mh_opt *usage; /* §11.1 Anchor Usage from the old anchor, through the CMD */
+	bool has_out;			/* the PBA carries out: our usage, handed over (§11.1) */
+	struct dmm_usage out;
+	uint8_t status;	 /* 0: accepted so far */
 	uint16_t ba_seq; /* the PBA's sequence number: the PBU's, or the last accepted one for 135 */
 };
 
@@ -86,6 +90,8 @@ static void send_apba(struct dmm_maar *m, const struct apbu *p, uint8_t status, 
 		*dmm_mh_add_opt(msg, DMM_OPT_SERVING_MAAR) = *p->serving;
 	if (p->anch) /* §11: the relocation's prefix echoed */
 		*dmm_mh_add_opt(msg, DMM_OPT_ANCHORED_PREFIX) = *p->anch;
+	if (p->has_out && status < 128) /* §11.1: the usage so far, for the new anchor */
+		reloc_usage_add(msg, &p->out);
 	maar_add_load(m, msg);
 	if (status < 128 && !dmm_addr_is_zero(&m->cfg.access_lla)) {
 		/*
@@ -161,6 +167,7 @@ static void read_apbu(struct dmm_maar *m, struct apbu *p, const struct dmm_addr 
 	p->serving = dmm_mh_find_opt(msg, DMM_OPT_SERVING_MAAR, NULL);
 	p->ts = dmm_mh_find_opt(msg, DMM_OPT_TIMESTAMP, NULL);
 	p->anch = dmm_mh_find_opt(msg, DMM_OPT_ANCHORED_PREFIX, NULL);
+	p->usage = p->anch ? reloc_usage_find(msg) : NULL;
 	p->ba_seq = p->seq;
 	if (!dmm_addr_eq(src, &m->cfg.cmd))
 		p->status = DMM_BA_MAG_NOT_AUTHORIZED; /* only the CMD tells an anchor where the MN is */
@@ -254,8 +261,8 @@ static void reloc_pbu(struct dmm_maar *m, struct apbu *p, dmm_time_t now)
 		p->status = DMM_BA_UNSPECIFIED;
 	else if ((a = dmm_bcache_find_prefix(m->bc, hnp)) != NULL && !dmm_bce_mnid_eq(a, &p->mnid))
 		p->status = DMM_BA_NOT_AUTHORIZED_FOR_HNP; /* another MN's */
-	else if (!a && !here)
-		p->status = DMM_BA_NOT_AUTHORIZED_FOR_HNP; /* handed over, but not anchored here */
+	else if (!a && (!here || p->usage))
+		p->status = DMM_BA_NOT_AUTHORIZED_FOR_HNP; /* handed over, or a usage for nothing here */
 	if (!p->status && a)
 		repeat = order_check(m, p, a);
 	if (!p->status && !a && !(a = maar_reloc_take(m, &p->mnid, hnp, p->src, now)))
@@ -269,6 +276,10 @@ static void reloc_pbu(struct dmm_maar *m, struct apbu *p, dmm_time_t now)
 	}
 	if (!repeat)
 		note_accepted(m, p, a, now);
+	if (!repeat && here && p->usage)
+		maar_reloc_continue(m, a, p->usage); /* §11.1 step 5: the old anchor's usage */
+	if (!here) /* §11.1: the usage so far goes back with the PBA (again for a repeat) */
+		p->has_out = maar_reloc_usage(m, a, to, &p->out);
 	if (!repeat && !here)
 		maar_reloc_moving(m, a, to, now); /* may release a at once: answer with the PBU's prefix */
 	send_apba(m, p, DMM_BA_ACCEPTED, hnp, now);
@@ -321,6 +332,8 @@ void maar_recv_pbu(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 		/* §4, §5: de-registration or release: the prefix goes back to the pool. */
 		if (a)
 			maar_anchor_release(m, a, now, "released by the CMD");
+		else
+			maar_reloc_returned(m, &p.mnid, &p.hnp->u.hnp); /* §11: handed over, ended there */
 		send_apba(m, &p, DMM_BA_ACCEPTED, NULL, now);
 		return;
 	}

@@ -244,6 +244,22 @@ void maar_reloc_policy(struct dmm_maar *m, struct dmm_bul_entry *e, struct maar_
 void maar_reloc_moving(struct dmm_maar *m, struct dmm_bcache_entry *a, const struct dmm_addr *to,
 		       dmm_time_t now);
 
+/*
+ * §11.1: the usage so far of a, handed over to to (env.usage_get), into u;
+ * false when there is none to hand over.
+ */
+bool maar_reloc_usage(struct dmm_maar *m, struct dmm_bcache_entry *a, const struct dmm_addr *to,
+		      struct dmm_usage *u);
+/* §11.1: a, taken over, continues the old anchor's usage in Anchor Usage option o (env.usage_continue). */
+void maar_reloc_continue(struct dmm_maar *m, struct dmm_bcache_entry *a, const struct dmm_mh_opt *o);
+
+/*
+ * §11: the CMD releases prefix p of MN id, which has no entry here: a
+ * prefix of our pool handed over to another anchor has ended there, and
+ * goes back to the pool.
+ */
+void maar_reloc_returned(struct dmm_maar *m, const struct dmm_mnid *id, const struct dmm_prefix *p);
+
 /* maar_pba.c */
 void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
 		   dmm_time_t now);

@@ -16,7 +16,11 @@
  *   at A, dmm_maar_routed(): dmmd saw the routing system install a route
  *     for P in its routed table (the network's best route for P is B's
  *     announcement): A releases P, its tunnel and its announcement. The
- *     prefix stays out of A's pool: B uses it.
+ *     prefix stays out of A's pool while B uses it: the CMD's release of
+ *     it, when its pair ends, puts it back (maar_reloc_returned());
+ *   the usage (§11.1): A's PBA to the CMD carries P's usage so far
+ *     (maar_reloc_usage(), env.usage_get), which the CMD passes on to B
+ *     in another relocation PBU (maar_reloc_continue(), env.usage_continue).
  *
  * The route can come before the CMD's PBU to A does (routing may be
  * faster than signalling): the entry remembers it (routed) and the PBU
@@ -26,6 +30,7 @@
 
 #include "dmm/err.h"
 #include "maar_int.h"
+#include "reloc_usage.h"
 
 /*
  * The serving entry's prefix sp becomes local: its uplink into the tunnel
@@ -91,6 +96,42 @@ void maar_reloc_moving(struct dmm_maar *m, struct dmm_bcache_entry *a, const str
 	x->moving = true;
 	if (x->routed)
 		maar_anchor_release(m, a, now, "handed over, and the network routes it to its new anchor");
+}
+
+bool maar_reloc_usage(struct dmm_maar *m, struct dmm_bcache_entry *a, const struct dmm_addr *to,
+		      struct dmm_usage *u)
+{
+	memset(u, 0, sizeof(*u));
+	return m->base.env.usage_get &&
+	       m->base.env.usage_get(m->base.env.ctx, a->handle, dmm_bce_hnp(a, 0), to, u) == 0;
+}
+
+void maar_reloc_continue(struct dmm_maar *m, struct dmm_bcache_entry *a, const struct dmm_mh_opt *o)
+{
+	struct dmm_usage u;
+	struct bulc_who w;
+
+	reloc_usage_get(o, &u);
+	if (m->base.env.usage_continue)
+		m->base.env.usage_continue(m->base.env.ctx, a->handle, dmm_bce_hnp(a, 0), &u);
+	if (maar_log_on(m, DMM_LOG_INFO))
+		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
+			 "maar: %s: usage of the old anchor continued (%llu/%llu packets up/down)",
+			 maar_who(DMM_BCE_MNID(a), dmm_bce_hnp(a, 0), "serving", &a->pcoa, &w),
+			 (unsigned long long)u.up_packets, (unsigned long long)u.down_packets);
+}
+
+void maar_reloc_returned(struct dmm_maar *m, const struct dmm_mnid *id, const struct dmm_prefix *p)
+{
+	struct bulc_who w;
+
+	/* Allocated and anchored here go together (maar.c, maar_anchor.c): with no entry it was handed over. */
+	if (dmm_addr_is_zero(&p->addr) || dmm_pool_release(m->pool, p) != 0)
+		return;
+	if (maar_log_on(m, DMM_LOG_INFO))
+		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
+			 "maar: %s: ended at the anchor it was handed over to: back in the pool",
+			 maar_who(id, p, NULL, NULL, &w));
 }
 
 int dmm_maar_routed(struct dmm_maar *m, const struct dmm_prefix *p, bool present, dmm_time_t now)

@@ -189,6 +189,12 @@ void dmm_mag_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 	case DMM_MH_HACK:
 		mag_fho_recv_hack(mag, src, &m, now);
 		break;
+	case DMM_MH_LRA:
+		mag_lr_recv_lra(mag, src, &m, now); /* RFC 6705 §7 */
+		break;
+	case DMM_MH_LRI:
+		mag_lr_recv_lri(mag, src, &m);
+		break;
 	case DMM_MH_BR:
 		if (m.u.br.br_type == DMM_BR_BRI)
 			mag_recv_bri(mag, src, &m, now);
@@ -208,6 +214,8 @@ static void on_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle h
 {
 	if (kind == MAG_TIMER_FHO)
 		mag_fho_on_timer((struct dmm_mag *)b, h, now);
+	else if (kind == MAG_TIMER_LR)
+		mag_lr_on_timer((struct dmm_mag *)b, h, now);
 	else
 		(void)bulc_on_timer(&((struct dmm_mag *)b)->cl, kind, h, now);
 }
@@ -230,6 +238,8 @@ void dmm_mag_cfg_defaults(struct dmm_mag_cfg *cfg)
 	cfg->heartbeat_interval = 60 * DMM_SECOND; /* RFC 5847 §5 */
 	cfg->missing_heartbeats_allowed = 3;
 	cfg->restart_counter = 1;
+	cfg->lr.lra_wait = 3 * DMM_SECOND; /* RFC 6705 §12 LRA_WAIT_TIME */
+	cfg->lr.retries = 3;		   /* LRI_RETRIES */
 }
 
 static bool cfg_ok(const struct dmm_mag_cfg *c)
@@ -269,7 +279,8 @@ struct dmm_mag *dmm_mag_new(const struct dmm_env *env, const struct dmm_mag_cfg 
 	mag->bx = a->zalloc(a->ctx, sizeof(*mag->bx) * cfg->max_mns);
 	if (!mag->bx)
 		goto err_bx;
-	caps.timers = cfg->max_mns * 4 + cfg->max_peers + 8; /* PBU_RETX, BUL_REFRESH, BUL_EXPIRE, FHO */
+	/* PBU_RETX, BUL_REFRESH, BUL_EXPIRE, FHO; one per localized-routing pair */
+	caps.timers = cfg->max_mns * 4 + cfg->max_peers + 8 + MAG_LR_MAX_PAIRS;
 	caps.peers = cfg->max_peers;
 	/* Three intents per HNP; room for two HNPs per MN on average. */
 	caps.intents = cfg->max_mns > (1u << 21) ? 1u << 24 : cfg->max_mns * 6 + 16;
@@ -352,6 +363,24 @@ const struct dmm_mag_counters *dmm_mag_counters(const struct dmm_mag *mag)
 
 /* --- ops table --- */
 
+/* The role's own counters: fast handover's, then localized routing's. */
+static size_t mag_role_counters(const void *inst, struct dmm_role_counter *out, size_t max)
+{
+	const struct dmm_mag_lr_counters *c = &((const struct dmm_mag *)inst)->lr.ctr;
+	const struct dmm_role_counter lr[] = {
+		{"lr-lri-sent", c->lri_sent},	  {"lr-lra-received", c->lra_received},
+		{"lr-started", c->started},	  {"lr-ended", c->ended},
+		{"lr-refused", c->refused},	  {"lr-no-answer", c->no_answer},
+		{"lr-table-full", c->table_full}, {"lr-lri-refused", c->lri_refused},
+		{"lr-active", c->active},
+	};
+	size_t n = mag_fho_role_counters(inst, out, max);
+
+	for (size_t i = 0; i < sizeof(lr) / sizeof(lr[0]) && n < max; i++)
+		out[n++] = lr[i];
+	return n;
+}
+
 DMM_ROLE_OPS_ADAPTERS(mag)
 DMM_ROLE_OPS_ACCESS_ADAPTERS(mag)
 
@@ -391,7 +420,6 @@ static int ops_refused(void *inst, struct dmm_handle owner, dmm_time_t now)
 }
 
 const struct dmm_role_ops dmm_mag_ops = {
-	DMM_ROLE_OPS_COMMON("mag"), .counters = mag_fho_role_counters,
-	.refused = ops_refused,	    .attach = ops_attach,
-	.detach = ops_detach,
+	DMM_ROLE_OPS_COMMON("mag"), .counters = mag_role_counters, .refused = ops_refused,
+	.attach = ops_attach,	    .detach = ops_detach,
 };

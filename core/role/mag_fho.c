@@ -14,10 +14,12 @@
  *     LMAA, MN-LLID and ATT (step c) -> P_HI_SENT, timer hi_wait. F offers
  *     the forwarding of step f and U asks the NMAG to buffer what it gets,
  *     so steps c-f take one round trip. A HAck below 128 -> P_FORWARD,
- *     timer mn_wait: the MN's downlink is still delivered here while it is
- *     here, and goes into the tunnel to the NMAG the moment it leaves
- *     (then timer hold), so nothing waits in a buffer longer than the
- *     link is down. A refusal or no HAck in time -> back to delivering
+ *     timer mn_wait: the MN's downlink goes into the tunnel to the NMAG
+ *     at once (step f comes before the MN is told to move, step g), and
+ *     the NMAG buffers it until the MN is there; when the MN leaves,
+ *     timer hold. Nothing is sent onto a link that is about to go: a
+ *     closing device drops what is queued on it, and its leaving is seen
+ *     only afterwards. A refusal or no HAck in time -> back to delivering
  *     (or, if the MN left meanwhile, the plain de-registration). The MN
  *     leaving in P_HI_SENT buffers its downlink until the HAck; the MN not
  *     leaving within mn_wait ends the handover (NONE).
@@ -395,7 +397,7 @@ static void pmag_acked(struct dmm_mag *mag, struct dmm_bul_entry *e, const struc
 		bulc_timers_detached(&mag->cl, e); /* the NMAG registers: no refresh from here */
 		arm(mag, e, now + hold_of(mag));
 	} else {
-		arm(mag, e, now + mn_wait_of(mag)); /* forwarding starts when the MN leaves */
+		arm(mag, e, now + mn_wait_of(mag)); /* the MN not leaving in time: delivered here again */
 	}
 	reinstall(mag, e, now);
 	mag->fho.forwarded_out++;

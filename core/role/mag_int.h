@@ -52,8 +52,33 @@ struct mag_fho {
 	dmm_time_t hi_rcvd;   /* NMAG: the HI with the context */
 };
 
-/* The fast-handover timer of an entry (HAck wait, hold, MN wait). */
-enum { MAG_TIMER_FHO = DMM_TIMER_NKINDS_BUILTIN };
+/* The fast-handover timer of an entry (HAck wait, hold, MN wait); the localized-routing timer of a pair. */
+enum { MAG_TIMER_FHO = DMM_TIMER_NKINDS_BUILTIN, MAG_TIMER_LR };
+
+/* RFC 6705 localized routing (mag_lr.c has the rules): one pair of MNs. */
+enum mag_lr_state { MAG_LR_FREE, MAG_LR_WAIT, MAG_LR_ON, MAG_LR_REFRESH, MAG_LR_REFUSED };
+#define MAG_LR_MAX_PAIRS 32
+#define MAG_LR_HNP 4 /* LREs per direction of a pair: the other MN's first HNPs */
+#define MAG_LR_KEEP (MAG_LR_MAX_PAIRS * MAG_LR_HNP)
+#define MAG_LR_PRECEDENCE 50 /* LREs: their own place beside the delivery intents (fm.h) */
+
+struct mag_lr_pair {
+	uint8_t state;		     /* enum mag_lr_state */
+	uint8_t acked;		     /* bit k: the LMA of mn[k] answered status 0 */
+	uint8_t tries;		     /* LRI retransmissions (LRI_RETRIES) */
+	uint32_t gen;		     /* the pair's timer handle */
+	struct dmm_handle mn[2];     /* the two BUL entries */
+	struct dmm_addr lma[2];	     /* their LMAs */
+	uint16_t seq[2];	     /* the last LRI to each */
+	uint32_t lre[2][MAG_LR_HNP]; /* ids of the LREs owned by mn[k] (0: none) */
+	dmm_time_t sent, expires;    /* LRIs sent; the granted lifetime ends (DMM_TIME_NEVER: infinite) */
+};
+
+struct mag_lr {
+	struct mag_lr_pair pair[MAG_LR_MAX_PAIRS];
+	uint16_t seq;
+	struct dmm_mag_lr_counters ctr;
+};
 
 /* Per BUL entry, what neither the BUL nor the client's attempt holds; indexed by the entry's slot. */
 struct mag_bx {
@@ -63,6 +88,8 @@ struct mag_bx {
 	bool lma_down;	    /* the LMA missed its heartbeats (RFC 5847 §3.1) */
 	bool has_upa;
 	struct dmm_addr upa; /* LMA user-plane address (RFC 7389), when given */
+	bool redir_cap;	     /* RFC 6463: the PBUs of the current attempt carry Redirect-Capability */
+	bool redirected;     /* RFC 6463: at the r2LMA already: no capability again (no redirect loop) */
 };
 
 struct dmm_mag {
@@ -74,6 +101,7 @@ struct dmm_mag {
 	struct dmm_mag_counters ctr;
 	struct dmm_mag_fho_counters fho; /* RFC 5949 (mag_fho.c) */
 	uint16_t fho_seq;		 /* HI sequence numbers */
+	struct mag_lr lr;		 /* RFC 6705 (mag_lr.c) */
 };
 
 #define MAG_INTENT_PRECEDENCE 100
@@ -124,7 +152,15 @@ static inline void mag_fho_dst(const struct dmm_mag *mag, const struct dmm_bul_e
 {
 	const struct mag_fho *f = &mag->bx[e->handle.idx].fho;
 
-	if (f->state == FHO_P_FORWARD && f->gone) {
+	/*
+	 * RFC 5949 §4.1 Figure 2: the forwarding of step f starts with the
+	 * HAck, before the MN is told to move (step g), not when its leaving
+	 * is seen: a link that goes down drops what is on its way onto it
+	 * (the kernel's queue of a closing device), so waiting for the
+	 * detach would lose those packets. The NMAG buffers them until the MN
+	 * is there.
+	 */
+	if (f->state == FHO_P_FORWARD) {
 		in->action = DMM_FM_ENCAP;
 		in->link = 0;
 		in->local = mag->cfg.addr;
@@ -141,6 +177,25 @@ static inline bool mag_fho_quiet(const struct dmm_mag *mag, const struct dmm_bul
 {
 	return mag->bx[e->handle.idx].fho.nolink;
 }
+
+/*
+ * mag_lr.c: RFC 6705 localized routing, below mag_state.c (it calls only
+ * the base, the BUL and the intent table). mag_lr_registered() after e's
+ * intents were installed on an accepted registration; mag_lr_gone() when
+ * e's intents go; mag_lr_keep() appends the ids of e's LREs to keep, so
+ * that mag_intents_install() keeps them beside e's own.
+ */
+void mag_lr_registered(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now);
+void mag_lr_gone(struct dmm_mag *mag, const struct dmm_bul_entry *e, dmm_time_t now);
+void mag_lr_keep(const struct dmm_mag *mag, const struct dmm_bul_entry *e, uint32_t *keep, unsigned *n);
+void mag_lr_recv_lra(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+		     dmm_time_t now);
+void mag_lr_recv_lri(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m);
+void mag_lr_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now);
+
+/* mag_redirect.c: a PBA with the Redirect option for e (RFC 6463 §5.2); true when it handled it. */
+bool mag_redirect_pba(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct dmm_mh_msg *m,
+		      dmm_time_t now);
 
 /* mag_pba.c */
 void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,

@@ -69,10 +69,15 @@ static void pba_accept(struct dmm_mag *mag, struct dmm_bul_entry *e, const struc
 		x->has_upa = false;
 	}
 	bulc_pba_accepted(&mag->cl, e, m->u.ba.lifetime, now);
-	if (!x->intents || changed || upa_changed)
+	if (!x->intents || changed || upa_changed) {
 		mag_intents_install(mag, e, now);
-	bulc_peer_hold(&mag->cl, e, now);
-	bulc_registered(&mag->cl, e, had_binding, -1, now);
+		bulc_peer_hold(&mag->cl, e, now);
+		bulc_registered(&mag->cl, e, had_binding, -1, now);
+		mag_lr_registered(mag, e, now); /* RFC 6705 §3.1 */
+	} else {
+		bulc_peer_hold(&mag->cl, e, now);
+		bulc_registered(&mag->cl, e, had_binding, -1, now);
+	}
 	mag_emit(mag, DMM_MN_REGISTERED, 0, e);
 }
 
@@ -113,6 +118,8 @@ void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 	/* §6.9.1.2 item 6: a PBA that does not echo the PBU is ignored; the retransmissions go on. */
 	if (!bulc_pba_echo_ok(&mag->cl, e, m, &mag->ctr.pba_echo_mismatch))
 		return;
+	if (mag_redirect_pba(mag, e, m, now))
+		return; /* RFC 6463 §5.2: registered at the r2LMA, or registering there */
 	if (mag_at(mag, e)->kind == BULC_DEREG) {
 		/* §6.9.1.4: the answer (whatever its status) completes the de-registration. */
 		mag_release(mag, e, now,

@@ -64,6 +64,8 @@ void mag_intents_del(struct dmm_mag *mag, struct dmm_bul_entry *e)
 
 	if (!x->intents)
 		return;
+	/* RFC 6705 §7.1: the pair's LREs go first (the latest time the entry saw stands for now). */
+	mag_lr_gone(mag, e, e->sent > e->attached ? e->sent : e->attached);
 	dmm_fm_del_owner(mag->base.fm, e->handle);
 	x->intents = false;
 	mag->base.stats.tunnels_released++;
@@ -97,7 +99,7 @@ void mag_intents_install(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_
 {
 	struct mag_bx *x = mag_bx(mag, e);
 	const struct dmm_addr *peer = x->has_upa ? &x->upa : &e->lmaa;
-	uint32_t keep[4 * DMM_BUL_MAX_HNP];
+	uint32_t keep[4 * DMM_BUL_MAX_HNP + MAG_LR_KEEP];
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < e->n_hnp; i++) {
@@ -133,6 +135,7 @@ void mag_intents_install(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_
 			intent_put(mag, &in, now, keep, &n);
 		}
 	}
+	mag_lr_keep(mag, e, keep, &n); /* RFC 6705: the LREs of e's pairs stay */
 	dmm_fm_del_owner_except(mag->base.fm, e->handle, keep, n);
 	/* As before: a change of the intents counts as the tunnel released and set up again. */
 	if (x->intents)
@@ -212,6 +215,11 @@ static void ops_send_pbu(void *role, struct dmm_bul_entry *e, uint16_t lifetime_
 
 	pmip_pbu_build(&m, e, e->seq, DMM_BU_A | DMM_BU_P, lifetime_units, e->hnp, e->n_hnp,
 		       mag->cfg.timestamp_based, mag->base.env.wall_offset, now);
+	/* RFC 6463 §5.2: Redirect-Capability in the PBUs of a new session (no prefix yet). */
+	mag_bx(mag, e)->redir_cap =
+		mag->cfg.redirect && !mag_bx(mag, e)->redirected && e->n_hnp == 0 && lifetime_units;
+	if (mag_bx(mag, e)->redir_cap)
+		dmm_mh_add_opt(&m, DMM_OPT_REDIR_CAP);
 	mag_tx(mag, &e->lmaa, &m);
 }
 

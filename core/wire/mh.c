@@ -40,6 +40,7 @@ static const char *const hi_bits[8] = {"S", "U", "P", "F"};
 static const char *const hack_bits[8] = {"U", "P", "F"};
 static const char *const br_bits[16] = {"P", "V", "G"};
 static const char *const upn_bits[16] = {"A", "D"};
+static const char *const lra_bits[8] = {"U"};
 
 static const struct dmm_mh_field m_brr[] = {RSV(RSV16)};
 /* RFC 6275 §6.1.7 */
@@ -75,6 +76,11 @@ static const struct dmm_mh_field m_bra[] = {F("br_type", U8, br.br_type), F("sta
 static const struct dmm_mh_field m_upn[] = {F("seq", U16, upn.seq), F("reason", U16, upn.reason),
 					    FB("flags", FLAGS16, upn.flags, upn_bits)};
 static const struct dmm_mh_field m_upa[] = {F("seq", U16, upa.seq), F("status", U8, upa.status), RSV(RSV24)};
+/* RFC 6705 §10.1 (LRI) and §10.2 (LRA) */
+static const struct dmm_mh_field m_lri[] = {F("seq", U16, lr.seq), RSV(RSV16),
+					    F("lifetime", U16, lr.lifetime)};
+static const struct dmm_mh_field m_lra[] = {F("seq", U16, lr.seq), FB("flags", FLAGS8, lr.flags, lra_bits),
+					    F("status", U8, lr.status), F("lifetime", U16, lr.lifetime)};
 
 static const struct dmm_mh_desc msg_descs[] = {
 	{.type = DMM_MH_BRR,
@@ -112,6 +118,14 @@ static const struct dmm_mh_desc msg_descs[] = {
 	 .name = "UPA",
 	 .title = "Update Notification Acknowledgement (RFC 7077 §4.2)",
 	 FIELDS(m_upa)},
+	{.type = DMM_MH_LRI,
+	 .name = "LRI",
+	 .title = "Localized Routing Initiation (RFC 6705 §10.1)",
+	 FIELDS(m_lri)},
+	{.type = DMM_MH_LRA,
+	 .name = "LRA",
+	 .title = "Localized Routing Acknowledgment (RFC 6705 §10.2)",
+	 FIELDS(m_lra)},
 };
 
 #define NMSG (sizeof(msg_descs) / sizeof(msg_descs[0]))
@@ -392,6 +406,17 @@ static uint8_t *opt_body(struct dmm_mh_opt *o)
 	return (uint8_t *)&o->u;
 }
 
+/*
+ * Whether an option of descriptor d may come again in a message of type
+ * msg_type: repeatable options, and the MN-ID in the localized routing
+ * messages, which name two MNs (RFC 6705 §10.1, §10.2).
+ */
+static bool may_repeat(const struct dmm_mh_desc *d, uint8_t msg_type)
+{
+	return (d->flags & DMM_OPTF_REPEAT) ||
+	       (d->type == DMM_OPT_MNID && (msg_type == DMM_MH_LRI || msg_type == DMM_MH_LRA));
+}
+
 /* --- decode --- */
 
 /*
@@ -412,7 +437,7 @@ static int decode_opt(struct dmm_mh_msg *out, const struct dmm_mh_desc *d, const
 	/* RFC 6275 §6.2.1 states alignment as the sender's rule: noted, not refused. */
 	if (!(d->flags & DMM_OPTF_ALIGN_SOFT) && align_mod(off, d->align_x) != d->align_y)
 		out->notes |= DMM_MH_NOTE_MISALIGNED;
-	if (!(d->flags & DMM_OPTF_REPEAT) && (seen[t >> 3] & (1u << (t & 7))))
+	if (!may_repeat(d, out->type) && (seen[t >> 3] & (1u << (t & 7))))
 		return DMM_ERR_OPT_DUP;
 	if (out->nopts >= DMM_MH_MAX_OPTS)
 		return DMM_ERR_OPT_TOO_MANY;
@@ -580,7 +605,7 @@ static int encode_opts(uint8_t *buf, size_t cap, size_t *offp, const struct dmm_
 			return DMM_ERR_INVAL;
 		if (after_last)
 			return DMM_ERR_OPT_NOT_LAST;
-		if (!(d->flags & DMM_OPTF_REPEAT) && (seen[o->type >> 3] & (1u << (o->type & 7))))
+		if (!may_repeat(d, msg->type) && (seen[o->type >> 3] & (1u << (o->type & 7))))
 			return DMM_ERR_OPT_DUP;
 		l = fields_size(d, (const uint8_t *)&o->u);
 		if (l < 0)

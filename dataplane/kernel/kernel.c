@@ -39,6 +39,12 @@
  *                          install or a handoff is one route message
  *                          (NLM_F_REPLACE on the same link; on another,
  *                          the new link's route before the old one goes).
+ *   DST P iif L -> LOCAL   localized routing (RFC 6705): the rule "to P iif L
+ *                          lookup main" at rule_prio-1, ahead of L's SRC
+ *                          table, so a packet from one access link to an
+ *                          MN on another is routed by its destination (the
+ *                          DELIVER route of P) instead of being tunnelled.
+ *                          No counter.
  *   * -> DECAP peer        the decapsulation machinery, refcounted over
  *                          DECAP intents, plus one rule per peer:
  *       table cfg.table_base:  local/128 encap seg6local End.DT6 table 254
@@ -920,6 +926,18 @@ static void count_del(struct dmm_dp *dp, const struct kdp_intent *k)
 		kdp_nft_del(dp->nft, k->id, k->action);
 }
 
+/* The rule of a LOCAL intent (RFC 6705 localized routing): "to P iif L lookup main". 0 or -errno. */
+static int local_rule(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t type)
+{
+	struct rule_spec s = {.prio = dp->cfg.rule_prio - 1,
+			      .table = KDP_MAIN_TABLE,
+			      .dst = &k->prefix,
+			      .iif = k->ifindex,
+			      .marked = true};
+
+	return rule_do(dp, type, &s);
+}
+
 /* A SRC intent other than DECAP holds a table of its own. */
 static bool is_src_table(const struct kdp_intent *k)
 {
@@ -932,7 +950,8 @@ static int fill_intent(struct dmm_dp *dp, const struct dmm_intent *in, struct kd
 	int ret;
 
 	memset(k, 0, sizeof(*k));
-	if (!in->id || in->prefix.len > 128 || in->match > DMM_FM_SRC || in->action > DMM_FM_DROP) {
+	if (!in->id || in->prefix.len > 128 || in->match > DMM_FM_SRC || in->action > DMM_FM_LOCAL ||
+	    (in->action == DMM_FM_LOCAL && (in->match != DMM_FM_DST || !in->link))) {
 		set_err(dp, "invalid intent");
 		return -EINVAL;
 	}
@@ -953,7 +972,7 @@ static int fill_intent(struct dmm_dp *dp, const struct dmm_intent *in, struct kd
 		if (ret < 0)
 			return ret;
 	}
-	if (k->match == DMM_FM_SRC && in->link) {
+	if ((k->match == DMM_FM_SRC || k->action == DMM_FM_LOCAL) && in->link) {
 		ret = link_ifindex(dp, in->link, &k->ifindex);
 		if (ret < 0)
 			return ret;
@@ -1004,8 +1023,13 @@ static int k_install(struct dmm_dp *dp, const struct dmm_intent *in)
 		return -ENOMEM;
 
 	/* Count from the first packet the intent handles. */
-	count_add(dp, &k);
-	if (k.action == DMM_FM_DECAP) {
+	if (k.action == DMM_FM_LOCAL)
+		k.nft_err = -ENOTSUP;
+	else
+		count_add(dp, &k);
+	if (k.action == DMM_FM_LOCAL) {
+		ret = local_rule(dp, &k, RTM_NEWRULE);
+	} else if (k.action == DMM_FM_DECAP) {
 		ret = decap_get(dp, &k.peer);
 	} else if (k.match == DMM_FM_DST) {
 		k.table = KDP_MAIN_TABLE;
@@ -1035,7 +1059,9 @@ static void routes_del(struct dmm_dp *dp, const struct kdp_intent *k)
 {
 	static const struct dmm_prefix any = {.len = 0};
 
-	if (k->match == DMM_FM_DST) {
+	if (k->action == DMM_FM_LOCAL) {
+		local_rule(dp, k, RTM_DELRULE);
+	} else if (k->match == DMM_FM_DST) {
 		action_route(dp, k, RTM_DELROUTE, false, &k->prefix);
 	} else {
 		action_route(dp, k, RTM_DELROUTE, false, &any);
@@ -1163,7 +1189,7 @@ static int k_replace(struct dmm_dp *dp, const struct dmm_intent *old, const stru
 
 	dp->lasterr[0] = '\0';
 	if (!cur || in->id != old->id || cur->action == DMM_FM_DECAP || in->action == DMM_FM_DECAP ||
-	    cur->match != in->match) {
+	    cur->action == DMM_FM_LOCAL || in->action == DMM_FM_LOCAL || cur->match != in->match) {
 		k_remove(dp, old);
 		return k_install(dp, in);
 	}

@@ -11,6 +11,17 @@
  * the memory a flood can take is the bound, not the pool. No allocation
  * per packet. Workers hold packets and the daemon thread releases them:
  * the pool, the slots' chains and the counters are under bufmu.
+ *
+ * In order at the release (user.c user_replace), with the workers locked
+ * out: first what the kernel has already routed into the TUN's queues
+ * (the prefix's main route still leads there) is read and classified
+ * with the old table, so what belongs to the buffer joins it at its
+ * tail (user.c drain_tun); only then does the flush route go in (a packet
+ * a worker decapsulates and writes to the TUN would take it at once,
+ * ahead of the held ones), the table switch, and the held packets leave
+ * through worker 0's queue, all before a worker runs again. A packet
+ * left in another queue would otherwise be read after the switch and
+ * overtaken by newer ones.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -73,6 +73,24 @@ int dpu_rt_rule(struct dmm_dp *dp, bool add, const struct dmm_prefix *p, const c
 	return rt_send(dp, nlh, add, DPU_TAG_EXIST_OK);
 }
 
+int dpu_rt_local_rule(struct dmm_dp *dp, bool add, const struct dmm_prefix *p, const char *iif)
+{
+	struct nlmsghdr *nlh =
+		dmm_nl_msg(dp->nlbuf, add ? RTM_NEWRULE : RTM_DELRULE, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	struct fib_rule_hdr *fr = mnl_nlmsg_put_extra_header(nlh, sizeof(*fr));
+
+	fr->family = AF_INET6;
+	fr->dst_len = p->len;
+	fr->action = FR_ACT_TO_TBL;
+	fr->table = RT_TABLE_MAIN;
+	mnl_attr_put(nlh, FRA_DST, 16, p->addr.b);
+	mnl_attr_put_strz(nlh, FRA_IIFNAME, iif);
+	mnl_attr_put_u32(nlh, FRA_TABLE, RT_TABLE_MAIN);
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, dp->cfg.rule_prio - 1);
+	mnl_attr_put_u8(nlh, FRA_PROTOCOL, dp->cfg.rt_proto);
+	return rt_send(dp, nlh, add, 0);
+}
+
 int dpu_rt_iif_rule(struct dmm_dp *dp, bool add, uint32_t table, uint32_t prio)
 {
 	struct nlmsghdr *nlh = dmm_nl_msg(dp->nlbuf, add ? RTM_NEWRULE : RTM_DELRULE, 0);
@@ -240,6 +258,8 @@ void dpu_rt_remove_all(struct dmm_dp *dp)
 			dpu_rt_route(dp, false, RT_TABLE_MAIN, &s->in.prefix, 0);
 		else if (s->in.match == DMM_FM_SRC && dpu_to_tun(s->in.action))
 			dpu_rt_rule(dp, false, &s->in.prefix, s->ifname);
+		else if (s->in.action == DMM_FM_LOCAL)
+			dpu_rt_local_rule(dp, false, &s->in.prefix, s->ifname);
 	}
 	if (dp->table_route) {
 		struct dmm_prefix any = {0};

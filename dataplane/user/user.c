@@ -260,6 +260,8 @@ static int sync_kernel(struct dmm_dp *dp, const struct dmm_intent *c, uint32_t i
 	if (needs_rule(c))
 		return dpu_sync_src_rule(dp, &c->prefix, s->ifname, s->ifindex,
 					 adding ? DPU_RULE_ADD : DPU_RULE_DEL);
+	if (c->action == DMM_FM_LOCAL)
+		return dpu_rt_local_rule(dp, adding, &c->prefix, s->ifname);
 	return 0;
 }
 
@@ -279,8 +281,11 @@ static void release_buffered(struct dmm_dp *dp, const struct dmm_intent *c)
 static int check_intent(const struct dmm_dp *dp, const struct dmm_intent *in, char ifname[DMM_DP_IFNAMSIZ],
 			int *ifindex)
 {
-	if (in->match > DMM_FM_SRC || in->action > DMM_FM_DROP || in->prefix.len > 128)
+	if (in->match > DMM_FM_SRC || in->action > DMM_FM_LOCAL || in->prefix.len > 128)
 		return -EINVAL;
+	if (in->action == DMM_FM_LOCAL) /* RFC 6705: a rule per (destination, access link) */
+		return in->match == DMM_FM_DST && in->link ? dpu_link_resolve(dp, in->link, ifname, ifindex)
+							   : -EINVAL;
 	if ((in->action == DMM_FM_ENCAP || in->action == DMM_FM_DECAP) && dmm_addr_is_zero(&in->peer))
 		return -EINVAL;
 	if (in->action == DMM_FM_DELIVER && in->match != DMM_FM_DST)
@@ -382,6 +387,9 @@ static int sync_replaced(struct dmm_dp *dp, uint32_t i, const struct dmm_intent 
 		return dpu_sync_dst_route(dp, &was->prefix);
 	if (needs_rule(was) && !(needs_rule(&s->in) && same_prefix && s->ifindex == wasindex))
 		return dpu_sync_src_rule(dp, &was->prefix, wasname, wasindex, DPU_RULE_DEL);
+	if (was->action == DMM_FM_LOCAL &&
+	    !(s->in.action == DMM_FM_LOCAL && same_prefix && s->ifindex == wasindex))
+		return dpu_rt_local_rule(dp, false, &was->prefix, wasname);
 	return 0;
 }
 
@@ -430,6 +438,21 @@ static void flush_done(struct dmm_dp *dp)
 	__atomic_store_n(&dp->nflush, 0, __ATOMIC_RELAXED);
 }
 
+#define DRAIN_ROUNDS 64 /* batches read per TUN queue by drain_tun */
+
+/*
+ * Read every worker's TUN queue and treat what it has as the worker
+ * would (a BUFFER's packets held behind the others), up to DRAIN_ROUNDS
+ * batches a queue. Workers locked out (dpu_wlock): before a BUFFER is
+ * released (buffer.c).
+ */
+static void drain_tun(struct dmm_dp *dp)
+{
+	for (unsigned k = 0; k < dp->nworkers; k++)
+		for (unsigned n = 0; n < DRAIN_ROUNDS && dpu_tun_round(&dp->w[k]) > 0; n++)
+			;
+}
+
 /*
  * A handoff (dataplane.h replace): the slot of old->id takes in's
  * forwarding in place, keeping its id (counters from 0), so no packet meets a
@@ -455,11 +478,17 @@ static int user_replace(struct dmm_dp *dp, const struct dmm_intent *old, const s
 	wasindex = dpu_slot(dp, i)->ifindex;
 	memcpy(wasname, dpu_slot(dp, i)->ifname, sizeof(wasname));
 	dmm_prefix_mask(&c.prefix);
-	/* BUFFER no more: what it held goes first, before a worker sees the new intent (buffer.c). */
+	/*
+	 * BUFFER no more: what it held goes first, before a worker sees the
+	 * new intent, behind what the TUN's queues still had for it, and the
+	 * flush route only once the workers are out (buffer.c).
+	 */
+	dpu_wlock(dp);
+	if (was.action == DMM_FM_BUFFER && (c.action == DMM_FM_ENCAP || c.action == DMM_FM_DELIVER))
+		drain_tun(dp);
 	in_order = was.action == DMM_FM_BUFFER && dpu_slot(dp, i)->bcount &&
 		   (c.action == DMM_FM_ENCAP ||
 		    (c.action == DMM_FM_DELIVER && flush_begin(dp, &c.prefix, ifindex)));
-	dpu_wlock(dp);
 	dpu_table_replace(dp, i, &c, ifindex, ifname);
 	if (in_order)
 		dpu_buf_release(dp, i);

@@ -530,6 +530,13 @@ int dpu_rt_route(struct dmm_dp *dp, bool add, uint32_t table, const struct dmm_p
 /* Add or delete the rule "from p iif lookup table_base"; queued like dpu_rt_route(). 0 or -errno. */
 int dpu_rt_rule(struct dmm_dp *dp, bool add, const struct dmm_prefix *p, const char *iif);
 
+/*
+ * Add or delete the rule "to p iif lookup main" at rule_prio - 1, ahead of
+ * the SRC rules: localized routing (RFC 6705, DMM_FM_LOCAL); queued like
+ * dpu_rt_route(). 0 or -errno.
+ */
+int dpu_rt_local_rule(struct dmm_dp *dp, bool add, const struct dmm_prefix *p, const char *iif);
+
 /* Add or delete the rule "iif <tun> lookup table" at prio, at once (not batched). 0 or -errno. */
 int dpu_rt_iif_rule(struct dmm_dp *dp, bool add, uint32_t table, uint32_t prio);
 

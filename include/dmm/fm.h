@@ -29,6 +29,14 @@ enum dmm_fm_action {
 	DMM_FM_DELIVER, /* send on access link 'link' */
 	DMM_FM_BUFFER,	/* hold packets (e.g. during a handover) */
 	DMM_FM_DROP,	/* discard (e.g. MinDelayBeforeBCEDelete, RFC 5213 §5.3.5) */
+	/*
+	 * Localized routing (RFC 6705): packets to the DST prefix arriving on
+	 * access link 'link' are forwarded by their destination at this node
+	 * (to another access link, where a DELIVER intent names it), ahead of
+	 * the SRC intents that would tunnel them to the anchor. Backends that
+	 * cannot do it refuse it; the tunnels then carry the traffic as before.
+	 */
+	DMM_FM_LOCAL,
 };
 
 struct dmm_intent {

@@ -45,6 +45,16 @@ struct dmm_lma_cfg {
 	 * LMA-UPA goes into a PBA only when the PBU carried the option.
 	 */
 	bool domain_wide_lma_upa_support;
+	/* RFC 6705 §7: accept a MAG's LRI for MNs bound here (policy), default false: status 128. */
+	bool localized_routing;
+	/*
+	 * RFC 6463 runtime LMA assignment (EnableLMARedirectFunction, §7): with
+	 * redirect_load bindings or more, a new session whose PBU carries the
+	 * Redirect-Capability option is answered with the Redirect option
+	 * naming redirect_to (lma_redirect.c). 0 or :: : off.
+	 */
+	uint32_t redirect_load;
+	struct dmm_addr redirect_to;
 };
 
 /* Defaults of RFC 5213 §9 and RFC 5847 §5 for the fields that have them. */

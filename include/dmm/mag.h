@@ -48,6 +48,15 @@ struct dmm_mag_cfg {
 		uint8_t n_neighbour; /* MAGs an NMAG asks for an unknown MN's context (reactive) */
 		struct dmm_addr neighbour[DMM_MAG_FHO_MAX_NEIGHBOUR];
 	} fho;
+	/* RFC 6463 §5.2 EnableLMARedirectFunction: Redirect-Capability in new sessions' PBUs; off by default. */
+	bool redirect;
+	/* Localized routing (RFC 6705 §7, scenario A12); off by default. */
+	struct dmm_mag_lr_cfg {
+		bool enabled;	     /* pair MNs anchored at different LMAs, ask both LMAs */
+		uint16_t lifetime_s; /* asked for in LRIs; 0: infinite (0xffff, §10.1) */
+		dmm_time_t lra_wait; /* LRA_WAIT_TIME, 3 s (§12) */
+		uint8_t retries;     /* LRI_RETRIES, 3 (§12) */
+	} lr;
 };
 
 void dmm_mag_cfg_defaults(struct dmm_mag_cfg *cfg);
@@ -70,6 +79,7 @@ struct dmm_mag_counters {
 	uint64_t intents_failed;	/* the data plane refused an intent, or the table was full */
 	uint64_t rereg_after_restart;	/* PBUs sent because an LMA restarted (RFC 5847 §3.2) */
 	uint64_t bindings_marked_down;	/* bindings whose LMA was declared down (RFC 5847 §3.1) */
+	uint64_t redirected;		/* PBAs with the Redirect option followed (RFC 6463 §5.2) */
 	uint64_t transitions[DMM_BUL_NSTATES][DMM_BUL_NSTATES]; /* BUL state changes, [from][to] */
 };
 
@@ -128,6 +138,20 @@ struct dmm_mag_fho_counters {
 };
 
 const struct dmm_mag_fho_counters *dmm_mag_fho_counters(const struct dmm_mag *mag);
+
+/* Localized routing counters (RFC 6705). */
+struct dmm_mag_lr_counters {
+	uint64_t lri_sent, lra_received;
+	uint64_t started;     /* pairs whose traffic is routed here */
+	uint64_t ended;	      /* ... and went back to the tunnels */
+	uint64_t refused;     /* an LMA refused (status >= 128) */
+	uint64_t no_answer;   /* no LRA after LRI_RETRIES, or the lifetime ran out */
+	uint64_t table_full;  /* a pair found no room */
+	uint64_t lri_refused; /* LMA-initiated LRIs answered 128 */
+	uint32_t active;      /* pairs routed here now */
+};
+
+const struct dmm_mag_lr_counters *dmm_mag_lr_counters(const struct dmm_mag *mag);
 
 extern const struct dmm_role_ops dmm_mag_ops;
 

@@ -55,6 +55,8 @@ enum dmm_mh_type {
 	DMM_MH_HI = 14,	  /* Handover Initiate, RFC 5568/5949 */
 	DMM_MH_HACK = 15, /* Handover Acknowledge */
 	DMM_MH_BR = 16,	  /* Binding Revocation, RFC 5846 */
+	DMM_MH_LRI = 17,  /* Localized Routing Initiation, RFC 6705 §10.1 */
+	DMM_MH_LRA = 18,  /* Localized Routing Acknowledgment, RFC 6705 §10.2 */
 	DMM_MH_UPN = 19,  /* Update Notification, RFC 7077 */
 	DMM_MH_UPA = 20,  /* Update Notification Acknowledgement */
 };
@@ -116,6 +118,11 @@ enum { DMM_HACK_U = 0x80, DMM_HACK_P = 0x40, DMM_HACK_F = 0x20 };
 enum { DMM_BR_P = 0x8000, DMM_BR_V = 0x4000, DMM_BR_G = 0x2000 }; /* RFC 5846 */
 enum { DMM_UPN_A = 0x8000, DMM_UPN_D = 0x4000 };		  /* RFC 7077 */
 enum { DMM_REDIRECT_K = 0x8000, DMM_REDIRECT_N = 0x4000 };	  /* RFC 6463 */
+enum { DMM_LRA_U = 0x80 };					  /* RFC 6705 §10.2 */
+
+/* RFC 6705 §10.2: LRA status values; §10.1: Lifetime 0xffff is infinite. */
+enum { DMM_LRA_SUCCESS = 0, DMM_LRA_NOT_ALLOWED = 128, DMM_LRA_MN_NOT_ATTACHED = 129 };
+#define DMM_LR_LIFETIME_INFINITE 0xffff
 
 /* BA status codes (RFC 6275 §6.1.8, RFC 4285, RFC 5213 §8.9). */
 enum dmm_ba_status {
@@ -391,6 +398,12 @@ struct dmm_mh_msg {
 			uint16_t seq;
 			uint8_t status;
 		} upa;
+		struct {
+			uint16_t seq;
+			uint8_t flags;	   /* LRA: DMM_LRA_U */
+			uint8_t status;	   /* LRA only */
+			uint16_t lifetime; /* seconds (not 4-second units), RFC 6705 §10.1 */
+		} lr;			   /* LRI and LRA */
 	} u;
 	uint8_t nopts;
 	uint16_t unknown_opts; /* options skipped because their type is unknown */

@@ -50,6 +50,15 @@ struct dmm_mn_event {
 	struct dmm_addr anchor; /* the LMA (or the MAAR anchoring the preferred prefix) */
 };
 
+/*
+ * The usage of an anchored prefix carried by a relocation (docs/dmm-protocol.md
+ * §11): packets and octets each way, and when the usage began.
+ */
+struct dmm_usage {
+	uint64_t up_packets, up_bytes, down_packets, down_bytes;
+	int64_t start_wall; /* ns since 1970 (wall clock) */
+};
+
 struct dmm_env {
 	const struct dmm_alloc *alloc; /* tables are allocated at creation only */
 	const struct dmm_log *log;     /* may be NULL */
@@ -87,6 +96,24 @@ struct dmm_env {
 	 * from another MAAR, whose announcement this one must win over.
 	 */
 	void (*anchored)(void *ctx, const struct dmm_prefix *p, bool up, bool taken_over);
+	/*
+	 * MAAR only; may be NULL (the relocation then carries no usage). The
+	 * usage so far of anchored prefix p, whose anchored entry owner hands
+	 * it over to the new anchor to (docs/dmm-protocol.md §11): the caller
+	 * fills u (counters of every intent owner ever had, start of its
+	 * usage) and notes that the entry ends by relocation. Returns 0, or a
+	 * negative DMM_ERR_* when it knows no usage of owner.
+	 */
+	int (*usage_get)(void *ctx, struct dmm_handle owner, const struct dmm_prefix *p,
+			 const struct dmm_addr *to, struct dmm_usage *u);
+	/*
+	 * MAAR only; may be NULL. Anchored entry owner, which took prefix p
+	 * over, continues the usage u of the previous anchor: its counters
+	 * count on from u's and its usage started at u's start. u replaces
+	 * what an earlier call gave (a repeated message counts once).
+	 */
+	void (*usage_continue)(void *ctx, struct dmm_handle owner, const struct dmm_prefix *p,
+			       const struct dmm_usage *u);
 };
 
 struct dmm_bcache;

@@ -34,6 +34,8 @@ DP=${1:-user}
 NAME="fho-$DP"
 ROUNDS=${FHO_ROUNDS:-20}
 PPS=1000
+TCP_PPS=200
+BUF_PACKETS=1000
 
 if [[ $(id -u) -ne 0 ]]; then
 	echo "$NAME: needs root (network namespaces): run make check as root" >&2
@@ -49,9 +51,10 @@ lab_config() {
 		return
 	fi
 	nb=$(for m in mag1 mag2 mag3; do [[ $m != "$node" ]] && echo "\"${ADDR[$m]}\""; done | paste -sd,)
-	fig4_lab_config "$@" | jq --argjson nb "[$nb]" \
+	# buffer-packets: a second of probes, more than the slowest move of a loaded machine.
+	fig4_lab_config "$@" | jq --argjson nb "[$nb]" --argjson bp "$BUF_PACKETS" \
 		'."dmm:node".mag["fast-handover"] = {"enabled": true, "reactive": true, "hold": 300,
-		 "hi-wait": 500, "neighbours": $nb}'
+		 "hi-wait": 500, "neighbours": $nb} | ."dmm:node"["buffer-packets"] = $bp'
 }
 
 lab_init "fho-$DP"
@@ -77,41 +80,41 @@ counter() {
 	ctl "$1" show stats | jq -r --arg k "$2" '.dmm[$k] // 0'
 }
 
-# Wait until the previous MAG had its HAck (HI/HAck done, the tunnel ready).
-acked() {
-	local i n0=$HACKS
-	for ((i = 0; i < 100; i++)); do
-		HACKS=$(counter "$1" fho_hack_received)
-		((HACKS > n0)) && return 0
-		sleep 0.01
-	done
-	return 1
-}
-HACKS=0
+# A log line's time of day (HH:MM:SS.mmm, UTC) in seconds.
+tod() { cut -d' ' -f1 | awk -F: '{ printf "%.3f", $1 * 3600 + $2 * 60 + $3 }'; }
 
 # run_mode MODE: ROUNDS handovers of MN1 with probes (DONE: how many completed); a row of
 # figures per handover in $LAB_TMP/MODE.rows.
 run_mode() {
-	local mode=$1 i from to t0 tc ta ctx reg td
+	local mode=$1 i from to t0 tc ta ctx reg td th
 	DONE=0
 	: >"$LAB_TMP/$mode.rows"
 	lab_bg USINK_PID mn1 "$TRAFFIC" udp-sink --port 5002 --duration 120 --timeout 120 --gap 3 \
 		>"$LAB_TMP/$mode-sink.json"
+	# A TCP echo session beside the probes: CN1 sends TCP_PPS small records a second, MN1 echoes them.
+	lab_bg TECHO_PID mn1 "$TRAFFIC" tcp-echo --port 5003 --timeout 10 >"$LAB_TMP/$mode-echo.json"
 	sleep 0.2
 	lab_bg USRC_PID cn1 "$TRAFFIC" udp-source --to "$MN1" --port 5002 --pps "$PPS" --duration 120 \
 		>"$LAB_TMP/$mode-source.json"
+	lab_bg TPING_PID cn1 "$TRAFFIC" tcp-ping --to "$MN1" --port 5003 --pps "$TCP_PPS" --duration 120 \
+		--gap 5 >"$LAB_TMP/$mode-tcp.json"
 	sleep 0.5
 	for ((i = 0; i < ROUNDS; i++)); do
 		from=${MN_AT[mn1]}
 		to=${NEXT[$from]}
+		th=0
 		if [[ $mode == predictive ]]; then
-			HACKS=$(counter "$from" fho_hack_received)
-			ctl "$from" handover "$MNID" --to "${ADDR[$to]}" >/dev/null || lab_log "handover command refused at $from"
-			acked "$from" || lab_log "predictive: no HAck from $to"
+			# The access network's handover indication; the MN moves as soon as the
+			# network side is ready (the HAck, RFC 5949 §4.1 step g).
+			ctl "$from" handover "$MNID" --to "${ADDR[$to]}" --wait 2000 >/dev/null ||
+				lab_log "handover command refused at $from, or no HAck from $to"
 		fi
-		HACKS=0
+		# The move itself, with nothing forked before it (lab/pmip-fig4.sh's handover, timed).
 		t0=$EPOCHREALTIME
-		handover mn1 "$from" "$to" || break
+		ip -n "${NS[$from]}" link set mn1 netns "${NS[$to]}" || break
+		MN_AT[mn1]=$to
+		echo "$t0 mn1 $from $to" >>"$LAB_TMP/handovers"
+		[[ $mode == predictive ]] && th=$(grep -a 'P_HI_SENT -> P_FORWARD' "$LAB_TMP/$from.log" | tail -n 1 | tod)
 		wait_registered mn1 10 || break
 		sleep 0.25
 		tc=$(mono_wall "$to" "carrier up")
@@ -121,45 +124,63 @@ run_mode() {
 		else
 			ctx=$(counter "$to" fho_last_context_us)
 		fi
-		reg=$(ctl "$to" show bindings | jq -r '.[0]."registration-ms" // 0')
+		reg=$(ctl "$to" show bindings | jq -r --arg id "$MNID" '[.[] | select(."mn-id" == $id)][0]."registration-ms" // 0')
 		# When the previous MAG noticed the detach: its log line's time of day (ms).
-		td=$(grep -a "detached from mn1" "$LAB_TMP/$from.log" | tail -n 1 | cut -d' ' -f1 |
-			awk -F: '{ printf "%.3f", $1 * 3600 + $2 * 60 + $3 }')
-		echo "$t0 ${tc:-0} ${ta:-0} $ctx $reg ${td:-0}" >>"$LAB_TMP/$mode.rows"
+		td=$(grep -a "detached from mn1" "$LAB_TMP/$from.log" | tail -n 1 | tod)
+		echo "$t0 ${tc:-0} ${ta:-0} $ctx $reg ${td:-0} ${th:-0}" >>"$LAB_TMP/$mode.rows"
 		DONE=$((DONE + 1))
 	done
 	sleep 0.3
 	kill "$USRC_PID" 2>/dev/null
 	wait "$USRC_PID" 2>/dev/null
-	kill -INT "$USINK_PID" 2>/dev/null
-	wait "$USINK_PID" 2>/dev/null
+	kill -INT "$TPING_PID" "$USINK_PID" 2>/dev/null
+	wait "$TPING_PID" "$USINK_PID" 2>/dev/null
+	wait "$TECHO_PID" 2>/dev/null
 }
 
 # report MODE: per handover the split of the interruption, then the median and max.
 report() {
-	local mode=$1
+	local mode=$1 rtt
 	jq -r '.gaps[] | "\(.t) \(.ms) \(.lost)"' "$LAB_TMP/$mode-sink.json" >"$LAB_TMP/$mode.gaps"
-	awk -v mode="$mode" '
-		NR == FNR { gt[NR] = $1; gms[NR] = $2; gl[NR] = $3; ng = NR; next }
+	jq -r '.stalls[]? | "\(.t) \(.ms)"' "$LAB_TMP/$mode-tcp.json" >"$LAB_TMP/$mode.stalls" 2>/dev/null
+	rtt=$(jq -r '."rtt-ms-median" // 0' "$LAB_TMP/$mode-tcp.json" 2>/dev/null)
+	awk -v mode="$mode" -v rtt="${rtt:-0}" '
+		FILENAME ~ /stalls$/ { st[++ns] = $1; sms[ns] = $2; next }
+		FILENAME ~ /gaps$/ { gt[FNR] = $1; gms[FNR] = $2; gl[FNR] = $3; ng = FNR; next }
 		{
-			t0 = $1; tc = $2; ta = $3; ctx = $4 / 1000; reg = $5; td = $6; n++
+			t0 = $1; tc = $2; ta = $3; ctx = $4 / 1000; reg = $5; td = $6; th = $7; n++
 			# probes sent between the move and the previous MAG noticing it (log times are UTC
 			# with ms, so 2 ms of slack)
 			sod = t0 - int(t0 / 86400) * 86400
+			# predictive: from the HAck (the forwarding begins) to the move
+			lead = th > 0 ? (sod - th) * 1000 : 0
 			before = td > 0 ? int((td - sod + 0.002) * pps) : -1; if (before < 0) before = 0
 			down = tc > 0 ? (tc - t0) * 1000 : -1; att = (tc > 0 && ta > 0) ? (ta - tc) * 1000 : -1
 			# the gap that covers this handover: it began within 1 s before the move ended
 			g = 0; for (k = 1; k <= ng; k++) if (gt[k] >= t0 - 1 && gt[k] <= (ta > 0 ? ta : t0 + 1)) g = k
 			gap = g ? gms[g] : 0; lost = g ? gl[g] : 0
 			flush = (g && ta > 0) ? (gt[g] + gms[g] / 1000 - ta) * 1000 : -1
-			printf "  %s #%02d: interruption %6.1f ms, lost %3d (sent before the detach was noticed: %3d) | link down %5.1f, attach %5.1f, context %5.1f, registration %5.1f, flush %5.1f ms\n", mode, n, gap, lost, before, down, att, ctx, reg, flush
+			printf "  %s #%02d: interruption %6.1f ms, lost %3d (sent before the detach was noticed: %3d) | HAck to move %5.1f, link down %5.1f, attach %5.1f, context %5.1f, registration %5.1f, flush %5.1f ms\n", mode, n, gap, lost, before, lead, down, att, ctx, reg, flush
 			print gap > "/dev/stderr"
 			if (lost > before) over++
+			# the stall of the TCP session over this handover, against the down time of the link + 1 RTT + 5 ms
+			tst = 0; for (k = 1; k <= ns; k++) if (st[k] >= t0 - 1 && st[k] <= (ta > 0 ? ta : t0 + 1)) tst = sms[k]
+			bound = down + rtt + 5
+			printf "  %s #%02d: TCP stall %6.1f ms (bound: link down %5.1f + RTT %4.1f + 5 = %5.1f ms)%s\n", mode, n, tst, down, rtt, bound, (tst > bound ? "  OVER" : "")
+			if (tst > bound) tover++
 		}
-		END { print over + 0 > over_file }' over_file="$LAB_TMP/$mode.over" pps="$PPS" "$LAB_TMP/$mode.gaps" "$LAB_TMP/$mode.rows" 2>"$LAB_TMP/$mode.int"
+		END { print over + 0 > over_file; print tover + 0 > tover_file }' over_file="$LAB_TMP/$mode.over" tover_file="$LAB_TMP/$mode.tover" pps="$PPS" "$LAB_TMP/$mode.stalls" "$LAB_TMP/$mode.gaps" "$LAB_TMP/$mode.rows" 2>"$LAB_TMP/$mode.int"
 	info "$mode: interruption median $(median <"$LAB_TMP/$mode.int") ms, max $(sort -g "$LAB_TMP/$mode.int" | tail -n 1) ms"
 	jq -r --arg m "$mode" '"\($m): \(.received) probes received, \(.lost) lost, \(.reordered) reordered, \(.duplicates) duplicated"' \
 		"$LAB_TMP/$mode-sink.json" | while read -r l; do info "$l"; done
+	# Where reordered probes came: after which move, how long after it and after the attach.
+	jq -r '.reorders[]? | "\(.t) \(.seq) \(.behind)"' "$LAB_TMP/$mode-sink.json" |
+		awk -v mode="$mode" 'NR == FNR { t0[NR] = $1; ta[NR] = $3; n = NR; next }
+			{ h = 0; for (k = 1; k <= n; k++) if (t0[k] <= $1) h = k
+			  if (h) printf "  %s: probe %d reordered (%d behind) %.1f ms after move #%02d, %.1f ms after the attach\n", mode, $2, $3, ($1 - t0[h]) * 1000, h, ($1 - ta[h]) * 1000 }' \
+			"$LAB_TMP/$mode.rows" - | head -n 20
+	jq -r --arg m "$mode" '"\($m): TCP echo \(.sent) records, \(.echoed) echoed, RTT median \(."rtt-ms-median") ms, longest stall \(."max-stall-ms") ms"' \
+		"$LAB_TMP/$mode-tcp.json" 2>/dev/null | while read -r l; do info "$l"; done
 }
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) printf "%.1f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2); else printf "-" }'; }
 
@@ -171,6 +192,8 @@ check "predictive: no probe lost at $PPS/s" jq -e '.lost == 0' "$LAB_TMP/predict
 check "predictive: no probe reordered or duplicated" jq -e '.reordered == 0 and .duplicates == 0' \
 	"$LAB_TMP/predictive-sink.json"
 check "predictive: every HI answered in time (no fallback)" test "$(counter mag1 fho_no_answer)" -eq "$NA0"
+check "predictive: the TCP session never stalled longer than the link's down time + 1 RTT + 5 ms" \
+	test "$(cat "$LAB_TMP/predictive.tover")" -eq 0
 
 run_mode reactive
 check "reactive: $ROUNDS handovers, MN1 registered at the new MAG after each" test "$DONE" -eq "$ROUNDS"
@@ -182,6 +205,34 @@ check "reactive: no handover lost more probes than were sent before the previous
 # shellcheck disable=SC2016 # expanded by eval, at check time
 check "reactive: the new MAGs got the context from the previous one ($ROUNDS times)" \
 	eval 'test $(( $(counter mag1 fho_reactive) + $(counter mag2 fho_reactive) + $(counter mag3 fho_reactive) )) -eq $ROUNDS'
+
+# The buffer's bound under a flood: a handover announced but MN1 staying where it is, so the new
+# MAG buffers the whole downlink, while CN1 sends FLOOD_PPS large packets; the new MAG's dmmd
+# must not grow by more than the bound (buffer-packets of one pool packet each, 2112 bytes with
+# its header; 1 MiB of slack for everything else).
+FLOOD_PPS=5000
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/${DPID[$1]}/status"; }
+flood() {
+	local from=${MN_AT[mn1]} to=${NEXT[${MN_AT[mn1]}]} r0 peak r i bound
+	r0=$(rss_kb "$to")
+	ctl "$from" handover "$MNID" --to "${ADDR[$to]}" --wait 2000 >/dev/null || return 1
+	lab_bg FSRC_PID cn1 "$TRAFFIC" udp-source --to "$MN1" --port 5009 --pps "$FLOOD_PPS" --duration 1 \
+		--size 1000 >/dev/null
+	peak=$r0
+	for ((i = 0; i < 30; i++)); do
+		r=$(rss_kb "$to")
+		((r > peak)) && peak=$r
+		sleep 0.05
+	done
+	wait "$FSRC_PID" 2>/dev/null
+	bound=$(((BUF_PACKETS * 2112 + 1048576) / 1024))
+	ctl "$to" show stats | jq -c '.buffer' >"$LAB_TMP/flood-buffer.json"
+	info "flood: $FLOOD_PPS/s of 1000-byte packets for 1 s to MN1 held at $to: dmmd RSS $r0 -> peak $peak kB" \
+		"(+$((peak - r0)) kB, bound +$bound kB); buffer $(cat "$LAB_TMP/flood-buffer.json")"
+	((peak - r0 <= bound)) && jq -e '."dropped-over-bound" > 0 and ."held-peak" <= ."limit-packets"' \
+		"$LAB_TMP/flood-buffer.json" >/dev/null
+}
+check "buffer bound: a flood to a held MN leaves dmmd's memory within the configured bound" flood
 
 for n in mag1 mag2 mag3 lma1 lma2; do
 	check "SIGTERM $n: dmmd exits with status 0" dmmd_stop "$n"

@@ -18,15 +18,20 @@
 #     probe is lost; afterwards the router's route for P1 (BIRD) points to
 #     MAAR2, MAAR1 holds nothing for P1 (anchored entry, intents, table
 #     220), the CMD has P1 at MAAR2, and A's packets cross no tunnel on
-#     MAAR2's transit link;
+#     MAAR2's transit link; P1's usage went with it (§11.1): MAAR1's usage
+#     record of P1 ends with reason relocated and its event stream shows
+#     anchor-relocated, and MAAR2's record of P1 (written when the drain
+#     moves P1 on) has MAAR1's start and at least MAAR1's counts;
 #   - drain: the MN runs session B on P2 (MAAR2's) and moves to MAAR3;
-#     `dmmctl drain MAAR2` moves P1 and P2 to MAAR3; MAAR2's dmmd and BIRD
-#     are stopped; B survives, verified;
+#     `dmmctl drain MAAR2` moves P1 and P2 to MAAR3; MAAR2 anchors nothing;
+#     its dmmd and BIRD are stopped; B survives, verified;
 #   - failure: the MN runs session C on P3 at MAAR3 and moves to MAAR1;
 #     MAAR3's dmmd and BIRD are killed (SIGKILL); the CMD declares MAAR3
 #     down by heartbeat and P3 is re-anchored at MAAR1, which announces
-#     it; C survives, verified; its interruption is reported beside the
-#     heartbeat detection bound.
+#     it; C survives, verified; the detection (kill -> the CMD's verdict)
+#     and the routing convergence (verdict -> the router's BIRD route to
+#     MAAR1) are measured; detection is within its bound and C's
+#     interruption within that bound plus the convergence.
 # Figures: relocation timeline (command, new anchor's announcement, the
 # router's route switch, release at the old anchor), probes lost.
 set -u
@@ -59,8 +64,9 @@ P() { echo "${POOL[$1]}:/64"; }
 # dmmd's config of lab/dmm.sh plus the routing tables (MAARs) and failure re-anchoring (CMD).
 reloc_config() {
 	local n=$1
-	dmm_config "$n" "$DP" proxy | jq --argjson a "$ATABLE" --argjson r "$RTABLE" '
-		if ."dmm:node".maar then ."dmm:node".maar += {"anchored-table": $a, "routed-table": $r}
+	dmm_config "$n" "$DP" proxy | jq --argjson a "$ATABLE" --argjson r "$RTABLE" --arg f "$LAB_TMP/$n-usage.jsonl" '
+		if ."dmm:node".maar then ."dmm:node".maar += {"anchored-table": $a, "routed-table": $r} |
+			."dmm:node".monitoring = {"usage-records": {file: $f}}
 		else ."dmm:node".cmd += {"reanchor-on-failure": true} end'
 }
 
@@ -105,6 +111,15 @@ held_at() {
 	ctl "maar$n" show bindings | jq -e --arg p "$p" 'map(select(.kind == "anchored" and (.prefixes | index($p)))) | length > 0' >/dev/null ||
 		ctl "maar$n" show intents | jq -e --arg p "$p" 'map(select(.prefix == $p)) | length > 0' >/dev/null ||
 		[[ -n $(ip -n "${NS[maar$n]}" -6 route show table "$ATABLE" "$p") ]]
+}
+# rec_of N P: MAARn's last usage record of prefix P (one JSON object), or nothing.
+rec_of() {
+	jq -c -s --arg p "$2" '[.[] | select(.prefixes | index($p))] | last // empty' "$LAB_TMP/maar$1-usage.jsonl" 2>/dev/null
+}
+# events_of N: what MAARn's event stream still holds (dmmctl events --replay), one JSON object a line.
+events_of() {
+	timeout 1 "$DMMCTL" events --replay 256 --json -s "$LAB_TMP/maar$1.sock" 2>/dev/null
+	true
 }
 anchored_at() {
 	ctl "maar$1" show bindings | jq -e --arg p "$2" 'map(select(.kind == "anchored" and (.prefixes | index($p)))) | length > 0' >/dev/null
@@ -185,6 +200,13 @@ cap_start CAP_M2 maar2 ir "$LAB_TMP/maar2.pcap" || exit 1
 finish A
 cap_stop "$CAP_M2"
 check "session A (P1, relocated MAAR1 -> MAAR2 while running): every byte verified, no reset" sess_ok A
+# docs/dmm-protocol.md §11.1: P1's usage went with it (checked on MAAR2's own record at the drain).
+wait_for 5 eval "[[ -n \$(rec_of 1 $P1) ]]"
+REC1=$(rec_of 1 "$P1")
+check "MAAR1's usage record of P1: reason relocated, its traffic counted ($REC1)" \
+	eval "jq -e '.reason == \"relocated\" and .\"uplink-packets\" > 100 and .\"downlink-packets\" > 100' <<<'$REC1'"
+check "MAAR1's events: anchor-relocated for P1 to MAAR2" \
+	eval "events_of 1 | jq -e -s --arg p $P1 --arg to ${ADDR[maar2]} 'any(.[]; .event == \"anchor-relocated\" and .to == \$to and (.prefixes | index(\$p)))'"
 wait "$RSINK" 2>/dev/null
 check "no probe lost across the relocation (1000/s for 3 s around it): $(lost R) lost" \
 	eval "cat $LAB_TMP/probe-R.json; test \"\$(jq -r .received $LAB_TMP/probe-R.json)\" -ge 2900 -a \"\$(lost R)\" = 0"
@@ -201,7 +223,8 @@ S0=$(sod "$T0")
 T_ANN=$(log_t maar2 "prefix $P1 announced")
 T_IR=$(lab_birdc ir show route for "$P1" | grep -oE '\[maar2 [0-9:.]+' | awk '{ print $2 }')
 T_A=$(log_t maar1 "prefix $P1 withdrawn")
-info "relocation P1 timeline after the command: context transfer done and announced at MAAR2 $(since "$S0" "$T_ANN") ms, the router's route to MAAR2 (BIRD) $(since "$S0" "$T_IR") ms, MAAR1 released and withdrawn $(since "$S0" "$T_A") ms"
+T_USE=$(log_t maar2 "prefix $P1 .*usage of the old anchor continued")
+info "relocation P1 timeline after the command: context transfer done and announced at MAAR2 $(since "$S0" "$T_ANN") ms, the router's route to MAAR2 (BIRD) $(since "$S0" "$T_IR") ms, MAAR1 released and withdrawn $(since "$S0" "$T_A") ms, MAAR1's usage continued at MAAR2 $(since "$S0" "$T_USE") ms"
 info "relocation P1 as polled (100 ms): MAAR2 anchors $(ms "$T0" "$T_TAKE") ms, IR kernel route $(ms "$T0" "$T_ROUTE") ms, MAAR1 empty $(ms "$T0" "$T_REL") ms"
 
 # --- drain: every prefix anchored at MAAR2 moves to MAAR3, MAAR2 stops -----
@@ -217,6 +240,19 @@ drained() { ir_via "$P1" 3 && ir_via "$P2" 3 && ! held_at 2 "$P1" && ! held_at 2
 wait_for 10 drained
 T1_DONE=$(now)
 check "IR routes P1 and P2 to MAAR3 (BIRD), MAAR2 holds nothing for them" drained
+check "MAAR2 anchors no prefix at all before it stops" \
+	eval "ctl maar2 show bindings | jq -e 'map(select(.kind == \"anchored\")) | length == 0'"
+REC2=$(rec_of 2 "$P1")
+# The start travels in the Timestamp format (1/65536 s): equal within 20 us. MAAR2 delivers P1 on
+# the MN's link: no uplink intent counts there (packets are routed as they come), and the user data
+# plane's DELIVER counts only what it decapsulated, so only the kernel's downlink must have grown.
+GROWN=$([[ $DP == kernel ]] && echo '>' || echo '>=')
+check "MAAR2's usage record of P1 continues MAAR1's: same start, MAAR1's counters included ($REC2)" \
+	eval "jq -e --argjson a '$REC1' 'def us: split(\".\") | [.[0], (.[1] | rtrimstr(\"Z\") | tonumber)];
+		(.start | us) as \$s | (\$a.start | us) as \$t |
+		.reason == \"relocated\" and \$s[0] == \$t[0] and (\$s[1] - \$t[1] | fabs) <= 20 and
+		.\"uplink-packets\" >= \$a.\"uplink-packets\" and .\"uplink-bytes\" >= \$a.\"uplink-bytes\" and
+		.\"downlink-packets\" $GROWN \$a.\"downlink-packets\" and .\"downlink-bytes\" $GROWN \$a.\"downlink-bytes\"' <<<'$REC2'"
 check "MAAR2's dmmd stops cleanly and leaves no route of its own (table $ATABLE included)" \
 	eval "dmmd_stop maar2 && test -z \"\$(ip -n ${NS[maar2]} -6 route show table all proto 0xd3)\""
 kill -TERM "${BIRD_PID[maar2]}" 2>/dev/null
@@ -245,11 +281,22 @@ finish C
 check "session C (P3, its anchor MAAR3 killed while it ran): every byte verified, no reset" sess_ok C
 GAP_C=$(jq -r --argjson t "$T2" '[.gaps[] | select(.t >= $t - 0.05) | .ms] | max // 0 | floor' "$LAB_TMP/probe-C.json")
 LOST_C=$(jq -r --argjson t "$T2" '[.gaps[] | select(.t >= $t - 0.05) | .lost] | add // 0' "$LAB_TMP/probe-C.json")
-HB_BOUND=$((DMM_HB_MS * 4))
-CONV=$(ms "$T2" "$T2_ROUTE")
-check "C's interruption ${GAP_C} ms <= heartbeat detection bound ${HB_BOUND} ms + routing convergence 1000 ms" \
-	test "$GAP_C" -le $((HB_BOUND + 1000))
-info "failure of MAAR3: C interrupted ${GAP_C} ms (${LOST_C} probes lost); the router's route to MAAR1 ${CONV} ms after the kill (heartbeat ${DMM_HB_MS} ms x 3 missing: detection bound ${HB_BOUND} ms)"
+# Detection bound (core/role/peer.c): a peer is DOWN at the first timer once more than 3 requests
+# went unanswered; the first lost request leaves up to one interval after the kill: 5 intervals.
+HB_BOUND=$((DMM_HB_MS * 5))
+# Measured from the daemons' and BIRD's clocks: detection (kill -> the CMD declares MAAR3 down) and
+# routing convergence (that -> the router's BIRD route for P3 to MAAR1: re-anchoring, announcement, iBGP).
+S2=$(sod "$T2")
+DET=$(since "$S2" "$(log_t cmd "anchor ${ADDR[maar3]} down")")
+T_IR3=$(lab_birdc ir show route for "$P3" | grep -oE '\[maar1 [0-9:.]+' | awk '{ print $2 }')
+CONV=$(($(since "$S2" "$T_IR3") - DET))
+# 100 ms of slack for a loaded machine (a timer that fires late, the router's kernel install after
+# BIRD's choice, the probes' and the logs' 1 ms granularity): a slow machine must not fail the test.
+check "MAAR3's failure detected by heartbeat in ${DET} ms <= the detection bound ${HB_BOUND} ms" \
+	test "$DET" -le $((HB_BOUND + 100))
+check "C's interruption ${GAP_C} ms <= detection bound ${HB_BOUND} ms + measured routing convergence ${CONV} ms" \
+	test "$GAP_C" -le $((HB_BOUND + CONV + 100))
+info "failure of MAAR3: C interrupted ${GAP_C} ms (${LOST_C} probes lost): detection ${DET} ms (bound ${HB_BOUND} ms: heartbeat every ${DMM_HB_MS} ms, 3 missing allowed), routing convergence ${CONV} ms; the router's kernel route to MAAR1 seen $(ms "$T2" "$T2_ROUTE") ms after the kill (polled)"
 
 dump_logs_on_failure
 summary "$NAME"

@@ -70,6 +70,14 @@ done
 for dp in ${LAB_FHO-}; do
 	run tests/lab/fho.sh "$dp"
 done
+# RFC 6705 localized routing (tests/lab/lr.sh), kernel and user data planes.
+for dp in ${LAB_LR:-kernel user}; do
+	run tests/lab/lr.sh "$dp"
+done
+# Multicast without tunnel convergence (RFC 7429 REQ8): MLD proxies in direct mode.
+for dp in ${LAB_MCAST:-kernel user}; do
+	run tests/lab/mcast.sh "$dp"
+done
 # GAP2-1/2-2/2-3: release by sessions, per-prefix policy, PvD (kernel and user:
 # the bpf data plane bypasses connection tracking).
 for dp in ${LAB_SESS:-kernel user}; do

@@ -153,15 +153,16 @@ static void t_predictive(void)
 	CHECK_EQ(M2->sent[DMM_MH_HACK], 1);
 	CHECK_EQ(M2->sent[DMM_MH_BU], 0);
 	run(1 * DMM_MSEC);
-	/* The PMAG delivers while the MN is still here. */
-	CHECK(live(M1, DMM_FM_DST, DMM_FM_DELIVER, NULL) != NULL);
-	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, NULL) == NULL);
-	run(5 * DMM_MSEC);
-	CHECK_EQ(M2->nreg, 0);
-	/* Step f: the MN leaves; the downlink goes into the tunnel, no de-registration. */
-	CHECK_EQ(M1->ops->detach(M1->inst, &MN, T), 0);
+	/* Step f with the HAck, before the MN moves (step g): the downlink goes into the tunnel. */
 	in = live(M1, DMM_FM_DST, DMM_FM_ENCAP, &M2->addr);
 	CHECK(in && dmm_prefix_eq(&in->prefix, &hnp));
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_DELIVER, NULL) == NULL);
+	CHECK(live(M1, DMM_FM_SRC, DMM_FM_ENCAP, &LMA->addr) != NULL); /* the uplink still goes from here */
+	run(5 * DMM_MSEC);
+	CHECK_EQ(M2->nreg, 0);
+	/* The MN leaves: the tunnel stays, no de-registration. */
+	CHECK_EQ(M1->ops->detach(M1->inst, &MN, T), 0);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, &M2->addr) != NULL);
 	CHECK(live(M1, DMM_FM_DST, DMM_FM_DELIVER, NULL) == NULL);
 	run(2 * DMM_MSEC);
 	CHECK_EQ(M1->sent[DMM_MH_BU], 1);
@@ -204,8 +205,8 @@ static void t_predictive_early(void)
 	CHECK(entry(M2) && entry(M2)->state == DMM_BUL_REGISTERED);
 	CHECK_EQ(M2->nreg, 0); /* no link: nothing advertised */
 	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, NULL) != NULL);
-	/* The LMA's BRI does not end the PMAG's part. */
-	CHECK(entry(M1) != NULL && live(M1, DMM_FM_DST, DMM_FM_DELIVER, NULL) != NULL);
+	/* The LMA's BRI does not end the PMAG's part: it forwards to the NMAG since the HAck. */
+	CHECK(entry(M1) != NULL && live(M1, DMM_FM_DST, DMM_FM_ENCAP, &M2->addr) != NULL);
 	CHECK_EQ(M1->ops->detach(M1->inst, &MN, T), 0);
 	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, &M2->addr) != NULL);
 	CHECK_EQ(M2->ops->attach(M2->inst, &MN, 7, LL, 6, DMM_ATT_80211, T), 0);
@@ -270,6 +271,18 @@ static void t_fallbacks(void)
 	CHECK_EQ(ctr(M1)->no_answer, 1);
 	CHECK(live(M1, DMM_FM_DST, DMM_FM_DELIVER, NULL) != NULL);
 	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, NULL) == NULL);
+	teardown();
+
+	/* Predictive, the MN never leaves: forwarded from the HAck on, delivered here again after mn_wait. */
+	setup(true, false);
+	start_at_m1();
+	CHECK_EQ(dmm_mag_handover(M1->inst, &MN, &M2->addr, T), 0);
+	run(10 * DMM_MSEC);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, &M2->addr) != NULL);
+	run(5100 * DMM_MSEC);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_DELIVER, NULL) != NULL);
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_ENCAP, NULL) == NULL);
+	CHECK(entry(M1) && entry(M1)->state == DMM_BUL_REGISTERED);
 	teardown();
 
 	/* Reactive, an MN nobody knows: the neighbour answers 131 and the plain PBU follows. */

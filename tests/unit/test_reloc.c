@@ -224,6 +224,139 @@ static void test_cmd_relocate(void)
 	CHECK_EQ(dmm_cmd_relocate(C, &P1, NULL, T), DMM_ERR_INVAL);
 }
 
+/*
+ * docs/dmm-protocol.md §11.1: the Anchor Usage option is a Vendor-Specific
+ * Mobility Option (RFC 5094 §3: Vendor ID 32473, Sub-Type 1) whose 40
+ * octets of Data are the start (RFC 5213 §8.8 Timestamp format) and the
+ * uplink packets, uplink octets, downlink packets and downlink octets,
+ * 64 bits each. USAGE_DATA is that Data for a start of 1700000000.5 s
+ * and counters 1, 2, 3, 4 (written by hand from the layout).
+ */
+static const uint8_t USAGE_DATA[40] = {
+	0x00, 0x00, 0x65, 0x53, 0xf1, 0x00, 0x80, 0x00, /* 1700000000 s, 0x8000 / 65536 */
+	0,    0,    0,	  0,	0,    0,    0,	  1,	0, 0, 0, 0, 0, 0, 0, 2,
+	0,    0,    0,	  0,	0,    0,    0,	  3,	0, 0, 0, 0, 0, 0, 0, 4,
+};
+static const int64_t USAGE_START = 1700000000LL * 1000000000LL + 500000000LL;
+
+static void add_usage(struct dmm_mh_msg *m)
+{
+	struct dmm_mh_opt *o = dmm_mh_add_opt(m, DMM_OPT_VSM);
+
+	o->u.vsm.vendor_id = 32473;
+	o->u.vsm.subtype = 1;
+	o->u.vsm.data.len = sizeof(USAGE_DATA);
+	memcpy(o->u.vsm.data.b, USAGE_DATA, sizeof(USAGE_DATA));
+}
+
+static bool has_usage(const struct sent *s, const uint8_t *data)
+{
+	const struct dmm_mh_opt *o = opt(s, DMM_OPT_VSM);
+
+	return o && o->u.vsm.vendor_id == 32473 && o->u.vsm.subtype == 1 && o->u.vsm.data.len == 40 &&
+	       memcmp(o->u.vsm.data.b, data, 40) == 0;
+}
+
+/*
+ * §11.1: the old anchor's PBA carries its usage; the CMD passes it on to
+ * the new anchor in a PBU like the first (Anchored Prefix, Serving MAAR),
+ * and the answer moves nothing.
+ */
+static void test_cmd_usage(void)
+{
+	struct dmm_mh_msg m;
+	struct dmm_addr a;
+	struct sent *s;
+
+	cmd_setup();
+	reg(&M1, "a@x", &P1);
+	reg(&M2, "a@x", &P2);
+	cmd_answer(sent_to(&M1, DMM_MH_BU), 0);
+	T += DMM_MSEC;
+	CHECK_EQ(dmm_cmd_relocate(C, &P1, &M2, T), 0);
+	cmd_answer(reloc_pbu_to(&M2, &P1, &M2), 0);
+	/* Without a usage in the old anchor's PBA, nothing more. */
+	s = reloc_pbu_to(&M1, &P1, &M2);
+	harness_clear(&H);
+	cmd_answer(s, 0);
+	CHECK(sent_to(&M2, DMM_MH_BU) == NULL);
+	/* Again (P1 back at M1 in a fresh CMD), with the usage: passed on as it came. */
+	cmd_setup();
+	reg(&M1, "a@x", &P1);
+	reg(&M2, "a@x", &P2);
+	cmd_answer(sent_to(&M1, DMM_MH_BU), 0);
+	T += DMM_MSEC;
+	CHECK_EQ(dmm_cmd_relocate(C, &P1, &M2, T), 0);
+	cmd_answer(reloc_pbu_to(&M2, &P1, &M2), 0);
+	s = reloc_pbu_to(&M1, &P1, &M2);
+	CHECK(!has_usage(s, USAGE_DATA)); /* the CMD sends none of its own */
+	T += DMM_MSEC;
+	dmm_mh_init(&m, DMM_MH_BA);
+	m.u.ba.flags = DMM_BA_P | DMM_BA_D;
+	m.u.ba.seq = s->msg.u.bu.seq;
+	m.u.ba.lifetime = s->msg.u.bu.lifetime;
+	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = P1;
+	dmm_mh_add_opt(&m, DMM_OPT_ANCHORED_PREFIX)->u.anchored_prefix = P1;
+	add_usage(&m);
+	harness_clear(&H);
+	cmd_deliver(&M1, &m);
+	T += DMM_SECOND;
+	dmm_role_expire(C, T); /* past the pacing slot */
+	s = reloc_pbu_to(&M2, &P1, &M2);
+	CHECK(has_usage(s, USAGE_DATA));
+	harness_clear(&H);
+	cmd_answer(s, 0);
+	CHECK(pair_of("a@x", &P1, &a) == 0 && dmm_addr_eq(&a, &M2));
+	CHECK_EQ(anchored_count(&M2), 2);
+	CHECK(sent_to(&M1, DMM_MH_BU) == NULL && sent_to(&M2, DMM_MH_BU) == NULL);
+}
+
+/*
+ * §11: a prefix relocated away from the MAAR whose pool it came from goes
+ * back there when its pair ends: the MN de-registers at its S-MAAR, which
+ * anchors the prefix now, and the first anchor gets a lifetime-0 PBU.
+ */
+static void test_cmd_origin(void)
+{
+	struct dmm_mh_msg m;
+	bool told = false;
+
+	cmd_setup();
+	reg(&M1, "a@x", &P1);
+	reg(&M2, "a@x", &P2);
+	cmd_answer(sent_to(&M1, DMM_MH_BU), 0);
+	T += DMM_MSEC;
+	CHECK_EQ(dmm_cmd_relocate(C, &P1, &M2, T), 0);
+	cmd_answer(reloc_pbu_to(&M2, &P1, &M2), 0);
+	cmd_answer(reloc_pbu_to(&M1, &P1, &M2), 0);
+	harness_clear(&H);
+	pbu_of(&m, "a@x");
+	m.u.bu.lifetime = 0;
+	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = P2;
+	dmm_mh_add_opt(&m, DMM_OPT_HI)->u.hi.value = DMM_HI_NEW_IF;
+	dmm_mh_add_opt(&m, DMM_OPT_ATT)->u.att.value = DMM_ATT_8023;
+	add_ts(&m);
+	cmd_deliver(&M2, &m);
+	for (int k = 0; k < 20; k++) {
+		T += DMM_SECOND;
+		dmm_role_expire(C, T);
+	}
+	CHECK(mn("a@x") == NULL);
+	for (unsigned i = 0; i < H.nsent; i++) {
+		const struct sent *x = &H.sent[i];
+
+		if (x->msg.type == DMM_MH_BU && dmm_addr_eq(&x->dst, &M1) && x->msg.u.bu.lifetime == 0 &&
+		    opt(x, DMM_OPT_HNP) && dmm_prefix_eq(&opt(x, DMM_OPT_HNP)->u.hnp, &P1) &&
+		    !opt(x, DMM_OPT_ANCHORED_PREFIX))
+			told = true;
+	}
+	CHECK(told);
+	dmm_cmd_free(C);
+	C = NULL;
+	dmm_policy_free(POL);
+	POL = NULL;
+}
+
 /* The S-MAAR maar asks for the old prefix p of mn (relocate_after): PBU with Anchored Prefix. */
 static void ask(const struct dmm_addr *maar, const char *mn, const struct dmm_prefix *p)
 {
@@ -301,6 +434,33 @@ struct ann {
 };
 static struct ann ANN[16];
 static unsigned NANN;
+
+/* The daemon's side of §11.1 as the MAAR sees it: the usage it hands over, and the one continued. */
+static struct dmm_usage GIVE, GOT;
+static unsigned NGET, NCONT;
+static struct dmm_addr GET_TO;
+
+static int on_usage_get(void *ctx, struct dmm_handle owner, const struct dmm_prefix *p,
+			const struct dmm_addr *to, struct dmm_usage *u)
+{
+	(void)ctx;
+	(void)owner;
+	(void)p;
+	NGET++;
+	GET_TO = *to;
+	*u = GIVE;
+	return 0;
+}
+
+static void on_usage_continue(void *ctx, struct dmm_handle owner, const struct dmm_prefix *p,
+			      const struct dmm_usage *u)
+{
+	(void)ctx;
+	(void)owner;
+	(void)p;
+	NCONT++;
+	GOT = *u;
+}
 
 static void on_anchored(void *ctx, const struct dmm_prefix *p, bool up, bool taken)
 {
@@ -455,6 +615,135 @@ static void test_maar_hand_over(void)
 	M = NULL;
 }
 
+/* The CMD's PBU passing the old anchor's usage on to us (§11.1): the relocation PBU with USAGE_DATA. */
+static void cmd_usage_pbu(const char *mn, const struct dmm_prefix *p)
+{
+	struct dmm_mh_msg m;
+
+	T += DMM_MSEC;
+	dmm_mh_init(&m, DMM_MH_BU);
+	m.u.bu.seq = ++SEQ;
+	m.u.bu.flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
+	m.u.bu.lifetime = 50;
+	add_mnid(&m, mn);
+	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = *p;
+	dmm_mh_add_opt(&m, DMM_OPT_SERVING_MAAR)->u.serving_maar = M2;
+	dmm_mh_add_opt(&m, DMM_OPT_ANCHORED_PREFIX)->u.anchored_prefix = *p;
+	add_usage(&m);
+	add_ts(&m);
+	maar_deliver(&m);
+}
+
+/*
+ * §11.1 at the MAAR: the new anchor continues the usage the CMD passes
+ * on (decoded from the option's bytes); a usage for a prefix not taken
+ * over here is refused (155) and creates nothing; the old anchor's PBA
+ * carries its usage (encoded as the layout says) for the anchor it hands
+ * the prefix to.
+ */
+static void test_maar_usage(void)
+{
+	static const uint8_t give[40] = {
+		0x00, 0x00, 0x65, 0x53, 0xf1, 0x01, 0x40, 0x00, /* 1700000001.25 s */
+		0,    0,    0,	  0,	0,    0,    0,	  10,
+		0,    0,    0,	  0,	0,    0,    0x03, 0xe8, /* 10 packets, 1000 octets up */
+		0,    0,    0,	  0,	0,    0,    0,	  20,
+		0,    0,    0,	  0,	0,    0,    0x07, 0xd0, /* 20 packets, 2000 octets down */
+	};
+	struct sent *s;
+
+	maar_setup();
+	dmm_maar_free(M);
+	H.env.usage_get = on_usage_get;
+	H.env.usage_continue = on_usage_continue;
+	{
+		struct dmm_maar_cfg cfg = maar_cfg();
+
+		M = dmm_maar_new(&H.env, &cfg, T);
+	}
+	NGET = NCONT = 0;
+	/* Nothing taken over here: refused, nothing created, nothing continued. */
+	cmd_usage_pbu("a@x", &P1);
+	CHECK_EQ(last_status(), DMM_BA_NOT_AUTHORIZED_FOR_HNP);
+	CHECK(!anchored_here(&P1));
+	CHECK_EQ(NCONT, 0);
+	/* Taken over, then the old anchor's usage: continued as the bytes say. */
+	cmd_reloc_pbu("a@x", &P1, &M2, false);
+	CHECK_EQ(last_status(), 0);
+	CHECK_EQ(NCONT, 0);
+	cmd_usage_pbu("a@x", &P1);
+	CHECK_EQ(last_status(), 0);
+	CHECK_EQ(NCONT, 1);
+	CHECK_EQ(GOT.start_wall, USAGE_START);
+	CHECK(GOT.up_packets == 1 && GOT.up_bytes == 2 && GOT.down_packets == 3 && GOT.down_bytes == 4);
+	CHECK(!has_usage(sent_to(&CMDA, DMM_MH_BA), USAGE_DATA)); /* the new anchor gives none back */
+	/* Handed over to M3: usage_get asked for M3, its answer in the PBA. */
+	GIVE = (struct dmm_usage){10, 1000, 20, 2000, 1700000001LL * 1000000000LL + 250000000LL};
+	harness_clear(&H);
+	cmd_reloc_pbu("a@x", &P1, &M3, false);
+	CHECK_EQ(last_status(), 0);
+	CHECK_EQ(NGET, 1);
+	CHECK(dmm_addr_eq(&GET_TO, &M3));
+	s = sent_to(&CMDA, DMM_MH_BA);
+	CHECK(has_usage(s, give));
+	CHECK(s && s->len > 0 && s->msg.u.ba.status == 0);
+	dmm_maar_free(M);
+	M = NULL;
+}
+
+/* The CMD's release (lifetime 0, no Anchored Prefix) of mn's prefix p. */
+static void cmd_release_pbu(const char *mn, const struct dmm_prefix *p)
+{
+	struct dmm_mh_msg m;
+
+	T += DMM_MSEC;
+	dmm_mh_init(&m, DMM_MH_BU);
+	m.u.bu.seq = ++SEQ;
+	m.u.bu.flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
+	add_mnid(&m, mn);
+	dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp = *p;
+	dmm_mh_add_opt(&m, DMM_OPT_SERVING_MAAR)->u.serving_maar = M3;
+	add_ts(&m);
+	maar_deliver(&m);
+}
+
+/*
+ * §11: a prefix of our pool handed over stays allocated while its new
+ * anchor uses it; the CMD's release of it (no entry here any more) puts
+ * it back. A release of a prefix we never allocated changes nothing.
+ */
+static void test_maar_returned(void)
+{
+	struct dmm_maar_cfg cfg = maar_cfg();
+	struct dmm_mnid id = nai("a@x");
+	static const uint8_t ll[6] = {2, 0, 0, 0, 0, 7};
+	struct dmm_prefix own;
+
+	harness_init(&H);
+	H.env.wall_offset = WALL;
+	T = 1000 * DMM_SECOND;
+	M = dmm_maar_new(&H.env, &cfg, T);
+	CHECK_EQ(dmm_maar_attach(M, &id, 5, ll, 6, DMM_ATT_80211, T), 0);
+	CHECK(opt(sent_to(&CMDA, DMM_MH_BU), DMM_OPT_HNP) != NULL);
+	own = opt(sent_to(&CMDA, DMM_MH_BU), DMM_OPT_HNP)->u.hnp;
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(M)), 1);
+	cmd_reloc_pbu("a@x", &own, &M3, false);
+	CHECK_EQ(last_status(), 0);
+	CHECK_EQ(dmm_maar_routed(M, &own, true, T), 1);
+	CHECK(!anchored_here(&own));
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(M)), 1); /* in use at M3 */
+	cmd_release_pbu("a@x", &P1);		      /* not of our pool */
+	CHECK_EQ(last_status(), 0);
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(M)), 1);
+	cmd_release_pbu("a@x", &own);
+	CHECK_EQ(last_status(), 0);
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(M)), 0);
+	cmd_release_pbu("a@x", &own); /* again: nothing more */
+	CHECK_EQ(dmm_pool_used(dmm_maar_pool(M)), 0);
+	dmm_maar_free(M);
+	M = NULL;
+}
+
 /* §11 policy: an old prefix still carrying traffic relocate_after after the move is asked for, once. */
 static void test_maar_policy(void)
 {
@@ -538,8 +827,12 @@ int main(void)
 	test_cmd_relocate();
 	test_cmd_request();
 	test_cmd_drain();
+	test_cmd_usage();
+	test_cmd_origin();
 	test_maar_take();
 	test_maar_hand_over();
+	test_maar_usage();
+	test_maar_returned();
 	test_maar_policy();
 	return check_report("test_reloc");
 }

@@ -1,13 +1,18 @@
 #!/bin/sh
-# The YANG model against the daemon's config loader (ARCHITECTURE.md rule 7).
+# The YANG model is dmmd's config validator (dmmd reads every config
+# through libyang against yang/dmm.yang, daemon/yangcfg.c):
 #   1. yanglint compiles yang/dmm.yang without a message;
 #   2. tests/yang/good/*.json: yanglint and `dmmd --check` both accept;
-#   3. tests/yang/bad/*.json: both refuse (the reasons are printed);
-#   4. tests/yang/known/*.json: the disagreements docs/yang.md lists still
-#      hold: dmmd-only-* is accepted by dmmd only, yang-only-* by yanglint
-#      only. A case that starts to agree fails, so that it moves to good/
-#      or bad/ and docs/yang.md loses the entry;
-#   5. tests/yang/state/*.json: operational data that validates (-t data).
+#   3. tests/yang/bad/*.json: both refuse, and dmmd names the node that
+#      tests/yang/expected-paths gives for the file (libyang's data path);
+#   4. tests/yang/beyond/*.json: the rules dmmd adds to the model, which
+#      YANG cannot express (docs/yang.md, "Rules beyond the model"):
+#      yanglint accepts, dmmd refuses with the expected path. There is no
+#      list of known differences any more: a file yanglint and dmmd judge
+#      differently for any other reason fails in 2 or 3;
+#   5. tests/yang/state/*.json: operational data that validates (-t data);
+#   6. every dmmd config in docs/ and tests/ (tests/yang/corpus.sh) passes
+#      `dmmd --check`.
 # Usage: tests/yang/run.sh [DMMD]   (default build/dmmd)
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -68,42 +73,41 @@ for f in tests/yang/good/*.json; do
 done
 echo "yang: good/ done"
 
-# 3. Refused by both, each for its reason.
+# The path dmmd's message starts with, and the one expected-paths gives for $1 (dir/name.json).
+d_path() { d_reason "$1" | sed 's/: .*//'; }
+want_path() { awk -F'\t' -v f="$1" '$1 == f { print $2 }' tests/yang/expected-paths; }
+
+# 3. Refused by both, dmmd with the expected path.
 for f in tests/yang/bad/*.json; do
 	judge "$f"
 	n=$(basename "$f" .json)
-	if [ $y = ref ] && [ $d = ref ]; then
+	want=$(want_path "bad/$n.json")
+	if [ $y = ref ] && [ $d = ref ] && [ -n "$want" ] && [ "$(d_path "$de")" = "$want" ]; then
 		ok
 		echo "  $n"
 		echo "    yanglint: $(y_reason "$ye")"
 		echo "    dmmd:     $(d_reason "$de")"
 	else
-		bad "$f: bad, but yanglint ${y}, dmmd ${d}"
+		bad "$f: bad, yanglint ${y}, dmmd ${d}, expected path '${want:-none in expected-paths}'"
 		[ $y = ref ] && echo "    yanglint: $(y_reason "$ye")"
 		[ $d = ref ] && echo "    dmmd:     $(d_reason "$de")"
 	fi
 done
 echo "yang: bad/ done"
 
-# 4. The known disagreements (docs/yang.md).
-for f in tests/yang/known/*.json; do
+# 4. The rules beyond the model: yanglint accepts, dmmd refuses with the path.
+for f in tests/yang/beyond/*.json; do
 	judge "$f"
 	n=$(basename "$f" .json)
-	case $n in
-	dmmd-only-*) want_y=ref want_d=acc ;;
-	yang-only-*) want_y=acc want_d=ref ;;
-	*)
-		bad "$f: name it dmmd-only-* or yang-only-*"
-		continue
-		;;
-	esac
-	if [ $y = "$want_y" ] && [ $d = "$want_d" ]; then
+	want=$(want_path "beyond/$n.json")
+	if [ $y = acc ] && [ $d = ref ] && [ -n "$want" ] && [ "$(d_path "$de")" = "$want" ]; then
 		ok
-		echo "  known: $n"
+		echo "  beyond: $n"
+		echo "    dmmd:     $(d_reason "$de")"
+	else
+		bad "$f: a rule beyond the model, but yanglint ${y}, dmmd ${d}, expected path '${want:-none}'"
 		[ $y = ref ] && echo "    yanglint: $(y_reason "$ye")"
 		[ $d = ref ] && echo "    dmmd:     $(d_reason "$de")"
-	else
-		bad "$f: documented as $n, now yanglint ${y}, dmmd ${d}: move it to good/ or bad/, update docs/yang.md"
 	fi
 done
 
@@ -116,6 +120,15 @@ for f in tests/yang/state/*.json; do
 		bad "$f: state sample refused: $(y_reason "$ye")"
 	fi
 done
+
+# 6. Every config of docs/ and tests/.
+if tests/yang/corpus.sh "$DMMD" >"$ye" 2>&1; then
+	ok
+	tail -n1 "$ye"
+else
+	bad "tests/yang/corpus.sh:"
+	sed 's/^/    /' "$ye"
+fi
 
 echo "yang: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,656 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The MLD proxy of a MAG or MAAR (RFC 6224 §4; RFC 4605 §4), direct mode
+ * (RFC 7429 REQ8): the access router itself subscribes upstream, so each
+ * group packet reaches it once on its own link into the network and never
+ * through a tunnel, whichever anchor its listeners' prefixes have.
+ *
+ * Downstream, on every access link (the access-interfaces patterns), dmmd
+ * is the MLD querier (RFC 3810 §7): it joins ff02::16 to hear MLDv2
+ * reports (MLDv1 ones carry a Router Alert and reach a multicast router
+ * anyway), keeps the listener state of core/state/mld_tab.c and sends
+ * General Queries, robustness of them QI/4 apart at carrier-up (§7.6.1's
+ * startup queries: a host that just moved here reports at once instead of
+ * at its next unsolicited report) and then every query interval, and
+ * Multicast Address Specific Queries when a listener leaves (§7.6.3.1).
+ *
+ * Upstream, the kernel does the forwarding (the MRT6 socket API on the
+ * same raw ICMPv6 socket, RFC 3542-style ancillary data): the upstream
+ * link is MIF 0, each access link a MIF of its own. A group packet with no
+ * forwarding entry raises MRT6MSG_NOCACHE; dmmd answers with an (S,G)
+ * entry whose outgoing MIFs are the access links with listeners of G
+ * (none: a negative entry, so the kernel drops without asking again). A
+ * listener that comes or goes rewrites the entries of its group; the last
+ * one deletes them. In direct mode the first listener of a group anywhere
+ * joins it on the upstream link from a socket of this process, so the
+ * kernel's own MLD host side reports it to the upstream router (RFC 4605
+ * §4.1: the proxy's upstream membership is the union of its downstream
+ * ones); the last one leaves. A link that goes away (a host's link moved
+ * to another access router) leaves its groups at once.
+ *
+ * Limits: 32 MIFs per namespace (MAXMIFS), so 31 access links; forwarding
+ * is per group (any source), as an MLD proxy forwards.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <libmnl/libmnl.h>
+#include <linux/filter.h>
+#include <linux/if.h>
+#include <linux/mroute6.h>
+#include <linux/rtnetlink.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "dmm/fmt.h"
+#include "dmm/mld.h"
+#include "../dataplane/nl.h"
+#include "dmmd.h"
+#include "mcast.h"
+
+#define MC_MFC_MAX 256
+#define MC_CHANGES 128
+
+struct mc_mif {
+	bool used, access, up;
+	int ifindex;
+	char name[IFNAMSIZ];
+	uint8_t startup_left;  /* startup queries still to send (RFC 3810 §7.6.1) */
+	dmm_time_t next_query; /* next General Query (DMM_TIME_NEVER: carrier down) */
+};
+
+struct mc_mfc {
+	bool used;
+	struct in6_addr src, grp;
+	mifi_t parent;
+	uint32_t oifs; /* bit per MIF */
+};
+
+struct dmmd_mcast {
+	struct dmmd *d;
+	int fd;	     /* MRT6 + MLD (raw ICMPv6) */
+	int tfd;     /* timerfd: queries and listener timers */
+	int join_fd; /* direct mode: the upstream memberships (a UDP socket that reads nothing) */
+	struct mnl_socket *nl;
+	struct mc_mif mif[MAXMIFS]; /* [0]: upstream */
+	struct mc_mfc mfc[MC_MFC_MAX];
+	struct dmm_mld_tab tab; /* link id: MIF index */
+	struct dmm_mld_msg msg;
+	uint64_t queries_sent, reports, bad, upcalls, mfc_set, mfc_del, upstream_joins, upstream_leaves;
+};
+
+static void mc_log(struct dmmd_mcast *m, enum dmm_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void mc_log(struct dmmd_mcast *m, enum dmm_log_level lvl, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	dmm_logf(&m->d->log, lvl, DMM_LC_DP, "mcast: %s", buf);
+}
+
+static const char *grp_str(const void *a, char *buf)
+{
+	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+}
+
+/* --- the kernel's forwarding entries (MRT6) --- */
+
+static uint32_t listeners_of(const struct dmmd_mcast *m, const struct in6_addr *g, mifi_t parent)
+{
+	uint32_t oifs = 0;
+
+	for (unsigned i = 1; i < MAXMIFS; i++)
+		if (m->mif[i].used && i != parent &&
+		    dmm_mld_listening(&m->tab, i, (const struct dmm_addr *)g))
+			oifs |= 1u << i;
+	if (parent != 0 && m->mif[0].used)
+		oifs |= 1u; /* RFC 4605 §4.2: from a downstream link, also upstream */
+	return oifs;
+}
+
+static int mfc_write(struct dmmd_mcast *m, const struct mc_mfc *e, bool del)
+{
+	struct mf6cctl c = {.mf6cc_parent = e->parent};
+
+	c.mf6cc_origin.sin6_family = c.mf6cc_mcastgrp.sin6_family = AF_INET6;
+	c.mf6cc_origin.sin6_addr = e->src;
+	c.mf6cc_mcastgrp.sin6_addr = e->grp;
+	for (unsigned i = 0; i < MAXMIFS; i++)
+		if (e->oifs & (1u << i))
+			IF_SET(i, &c.mf6cc_ifset);
+	if (setsockopt(m->fd, IPPROTO_IPV6, del ? MRT6_DEL_MFC : MRT6_ADD_MFC, &c, sizeof(c)) < 0)
+		return -errno;
+	if (del)
+		m->mfc_del++;
+	else
+		m->mfc_set++;
+	return 0;
+}
+
+static void mfc_log(struct dmmd_mcast *m, const struct mc_mfc *e, const char *what)
+{
+	char s[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
+
+	mc_log(m, DMM_LOG_INFO, "(%s, %s) from %s %s, to %u access links (oifs 0x%x)", grp_str(&e->src, s),
+	       grp_str(&e->grp, g), m->mif[e->parent].name, what, (unsigned)__builtin_popcount(e->oifs & ~1u),
+	       e->oifs);
+}
+
+/* MRT6MSG_NOCACHE: the first packet of (src, grp) on mif; install the entry it lacks. */
+static void on_nocache(struct dmmd_mcast *m, const struct in6_addr *src, const struct in6_addr *grp,
+		       mifi_t mif)
+{
+	struct mc_mfc *e = NULL;
+	int r;
+
+	m->upcalls++;
+	if (mif >= MAXMIFS || !m->mif[mif].used)
+		return;
+	for (unsigned i = 0; i < MC_MFC_MAX && !e; i++)
+		if (!m->mfc[i].used)
+			e = &m->mfc[i];
+	if (!e) {
+		mc_log(m, DMM_LOG_WARN, "forwarding table full (%d entries)", MC_MFC_MAX);
+		return;
+	}
+	*e = (struct mc_mfc){.used = true, .src = *src, .grp = *grp, .parent = mif};
+	e->oifs = listeners_of(m, grp, mif);
+	if ((r = mfc_write(m, e, false)) < 0) {
+		mc_log(m, DMM_LOG_WARN, "MRT6_ADD_MFC: %s", strerror(-r));
+		e->used = false;
+		return;
+	}
+	mfc_log(m, e, "installed");
+}
+
+/* Listeners of g changed: rewrite its entries, delete them when nobody listens any more. */
+static void mfc_group_changed(struct dmmd_mcast *m, const struct dmm_addr *g)
+{
+	bool any = dmm_mld_any_listener(&m->tab, g);
+
+	for (unsigned i = 0; i < MC_MFC_MAX; i++) {
+		struct mc_mfc *e = &m->mfc[i];
+		uint32_t oifs;
+
+		if (!e->used || memcmp(&e->grp, g->b, 16) != 0)
+			continue;
+		if (!any && e->parent == 0) {
+			mfc_write(m, e, true);
+			mfc_log(m, e, "removed (no listener left)");
+			e->used = false;
+			continue;
+		}
+		oifs = listeners_of(m, &e->grp, e->parent);
+		if (oifs == e->oifs)
+			continue;
+		e->oifs = oifs;
+		mfc_write(m, e, false);
+		mfc_log(m, e, "updated");
+	}
+}
+
+/* A MIF went away (its link left the namespace): no entry may name it any more. */
+static void mfc_mif_gone(struct dmmd_mcast *m, unsigned mif)
+{
+	for (unsigned i = 0; i < MC_MFC_MAX; i++) {
+		struct mc_mfc *e = &m->mfc[i];
+
+		if (!e->used)
+			continue;
+		if (e->parent == mif) {
+			mfc_write(m, e, true);
+			e->used = false;
+		} else if (e->oifs & (1u << mif)) {
+			e->oifs &= ~(1u << mif);
+			mfc_write(m, e, false);
+		}
+	}
+}
+
+/* --- upstream membership (direct mode) --- */
+
+static void upstream_member(struct dmmd_mcast *m, const struct dmm_addr *g, bool join)
+{
+	struct ipv6_mreq mr = {.ipv6mr_interface = (unsigned)m->mif[0].ifindex};
+	char s[INET6_ADDRSTRLEN];
+
+	memcpy(&mr.ipv6mr_multiaddr, g->b, 16);
+	if (setsockopt(m->join_fd, IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &mr, sizeof(mr)) <
+	    0) {
+		mc_log(m, DMM_LOG_WARN, "%s %s on %s: %s", join ? "join" : "leave", grp_str(g->b, s),
+		       m->mif[0].name, strerror(errno));
+		return;
+	}
+	if (join)
+		m->upstream_joins++;
+	else
+		m->upstream_leaves++;
+	mc_log(m, DMM_LOG_INFO, "upstream %s %s on %s", join ? "joined" : "left", grp_str(g->b, s),
+	       m->mif[0].name);
+}
+
+/* --- MLD out: queries (RFC 3810 §5.1, §6.2 / §7.6) --- */
+
+static void send_query(struct dmmd_mcast *m, unsigned mif, const struct dmm_addr *group)
+{
+	const struct dmm_mld_timers *t = &m->tab.t;
+	struct dmm_mld_msg *q = &m->msg;
+	uint8_t buf[64];
+	struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_scope_id = (uint32_t)m->mif[mif].ifindex};
+	int n;
+
+	memset(q, 0, offsetof(struct dmm_mld_msg, rec));
+	q->nsrc = 0;
+	q->type = DMM_MLD_QUERY;
+	q->version = 2;
+	q->qrv = t->robustness <= 7 ? t->robustness : 0;
+	q->qqic = dmm_mld_s_qqic((uint32_t)(t->query_interval / DMM_SECOND));
+	if (group) { /* §5.1.15: a Multicast Address Specific Query goes to the address itself */
+		q->group = *group;
+		q->max_resp_code = dmm_mld_ms_code((uint32_t)(t->last_listener / DMM_MSEC));
+		memcpy(&to.sin6_addr, group->b, 16);
+	} else { /* a General Query to ff02::1 */
+		q->max_resp_code = dmm_mld_ms_code((uint32_t)(t->response / DMM_MSEC));
+		inet_pton(AF_INET6, "ff02::1", &to.sin6_addr);
+	}
+	n = dmm_mld_encode(buf, sizeof(buf), q);
+	if (n < 0)
+		return;
+	if (sendto(m->fd, buf, (size_t)n, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+		if (errno != ENETDOWN && errno != EADDRNOTAVAIL)
+			mc_log(m, DMM_LOG_WARN, "query on %s: %s", m->mif[mif].name, strerror(errno));
+		return;
+	}
+	m->queries_sent++;
+}
+
+/* --- the listener state's changes and timers --- */
+
+static bool others_listen(const struct dmmd_mcast *m, unsigned mif, const struct dmm_addr *g)
+{
+	for (unsigned j = 1; j < MAXMIFS; j++)
+		if (j != mif && dmm_mld_listening(&m->tab, j, g))
+			return true;
+	return false;
+}
+
+static void apply(struct dmmd_mcast *m, const struct dmm_mld_change *c, int n)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	for (int i = 0; i < n; i++) {
+		const char *link = m->mif[c[i].link].name;
+
+		switch (c[i].what) {
+		case DMM_MLD_SEND_GSQ:
+			send_query(m, c[i].link, &c[i].group);
+			break;
+		case DMM_MLD_JOINED:
+			mc_log(m, DMM_LOG_INFO, "%s: listener of %s", link, grp_str(c[i].group.b, s));
+			if (m->d->cfg.mcast.mode == DMMD_MCAST_DIRECT &&
+			    !others_listen(m, c[i].link, &c[i].group))
+				upstream_member(m, &c[i].group, true); /* the first listener anywhere */
+			mfc_group_changed(m, &c[i].group);
+			break;
+		case DMM_MLD_LEFT:
+			mc_log(m, DMM_LOG_INFO, "%s: no listener of %s left", link, grp_str(c[i].group.b, s));
+			if (m->d->cfg.mcast.mode == DMMD_MCAST_DIRECT &&
+			    !dmm_mld_any_listener(&m->tab, &c[i].group))
+				upstream_member(m, &c[i].group, false);
+			mfc_group_changed(m, &c[i].group);
+			break;
+		}
+	}
+}
+
+static void arm(struct dmmd_mcast *m)
+{
+	dmm_time_t t = dmm_mld_next_expiry(&m->tab), now = dmm_io_now();
+	struct itimerspec its = {0};
+
+	for (unsigned i = 1; i < MAXMIFS; i++)
+		if (m->mif[i].used && m->mif[i].next_query < t)
+			t = m->mif[i].next_query;
+	if (t != DMM_TIME_NEVER) {
+		dmm_time_t in = t > now ? t - now : 1;
+
+		its.it_value.tv_sec = (time_t)(in / DMM_SECOND);
+		its.it_value.tv_nsec = (long)(in % DMM_SECOND);
+	}
+	timerfd_settime(m->tfd, 0, &its, NULL);
+}
+
+static void query_due(struct dmmd_mcast *m, unsigned i, dmm_time_t now)
+{
+	struct mc_mif *f = &m->mif[i];
+
+	send_query(m, i, NULL);
+	if (f->startup_left) { /* §9.6, §9.7: startup queries, QI/4 apart */
+		f->startup_left--;
+		f->next_query = now + m->tab.t.query_interval / 4;
+	} else {
+		f->next_query = now + m->tab.t.query_interval;
+	}
+}
+
+static void on_timer(void *ctx, int fd, uint32_t ev)
+{
+	struct dmmd_mcast *m = ctx;
+	struct dmm_mld_change c[MC_CHANGES];
+	dmm_time_t now = dmm_io_now();
+	uint64_t x;
+	int n;
+
+	(void)ev;
+	if (read(fd, &x, sizeof(x)) < 0 && errno != EAGAIN)
+		return;
+	for (unsigned i = 1; i < MAXMIFS; i++)
+		if (m->mif[i].used && m->mif[i].up && m->mif[i].next_query <= now)
+			query_due(m, i, now);
+	while ((n = dmm_mld_expire(&m->tab, now, c, MC_CHANGES)) > 0)
+		apply(m, c, n);
+	arm(m);
+}
+
+/* --- MLD and upcalls in --- */
+
+static void on_mld(struct dmmd_mcast *m, const uint8_t *buf, size_t len, int ifindex, int hops,
+		   const struct in6_addr *src)
+{
+	struct dmm_mld_change c[MC_CHANGES];
+	unsigned mif = 0;
+	int n;
+
+	for (unsigned i = 1; i < MAXMIFS && !mif; i++)
+		if (m->mif[i].used && m->mif[i].ifindex == ifindex)
+			mif = i;
+	if (!mif || buf[0] == DMM_MLD_QUERY)
+		return; /* not an access link, or another querier (ours is the only router there) */
+	/* RFC 3810 §5.2.13, RFC 2710 §5: hop limit 1, a link-local source (or ::, §5.2.13). */
+	if (hops != 1 || !(IN6_IS_ADDR_LINKLOCAL(src) || IN6_IS_ADDR_UNSPECIFIED(src)) ||
+	    dmm_mld_decode(&m->msg, buf, len) < 0) {
+		m->bad++;
+		return;
+	}
+	m->reports++;
+	n = dmm_mld_report(&m->tab, mif, &m->msg, dmm_io_now(), c, MC_CHANGES);
+	if (n > 0)
+		apply(m, c, n);
+	arm(m);
+}
+
+static void on_sock(void *ctx, int fd, uint32_t ev)
+{
+	struct dmmd_mcast *m = ctx;
+	uint8_t buf[2048], cbuf[256];
+	struct sockaddr_in6 from;
+	struct iovec iov = {buf, sizeof(buf)};
+	struct msghdr mh = {&from, sizeof(from), &iov, 1, cbuf, sizeof(cbuf), 0};
+	ssize_t n;
+
+	(void)ev;
+	while ((n = recvmsg(fd, &mh, MSG_DONTWAIT)) >= 0) {
+		int ifindex = 0, hops = -1;
+
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO)
+				ifindex = (int)((struct in6_pktinfo *)CMSG_DATA(c))->ipi6_ifindex;
+			if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)
+				memcpy(&hops, CMSG_DATA(c), sizeof(hops));
+		}
+		if ((size_t)n >= sizeof(struct mrt6msg) && buf[0] == 0) { /* an upcall: im6_mbz is 0 */
+			struct mrt6msg u;
+
+			memcpy(&u, buf, sizeof(u));
+			if (u.im6_msgtype == MRT6MSG_NOCACHE)
+				on_nocache(m, &u.im6_src, &u.im6_dst, u.im6_mif);
+		} else if (n > 0) {
+			on_mld(m, buf, (size_t)n, ifindex, hops, &from.sin6_addr);
+		}
+		mh.msg_namelen = sizeof(from);
+		mh.msg_controllen = sizeof(cbuf);
+	}
+}
+
+/* --- links: MIFs --- */
+
+static bool is_access(const struct dmmd_mcast *m, const char *name)
+{
+	for (uint32_t i = 0; i < m->d->cfg.naccess; i++)
+		if (fnmatch(m->d->cfg.access[i], name, 0) == 0)
+			return true;
+	return false;
+}
+
+static int mif_add(struct dmmd_mcast *m, unsigned i, int ifindex, const char *name, bool access)
+{
+	struct mif6ctl c = {.mif6c_mifi = (mifi_t)i, .vifc_threshold = 1, .mif6c_pifi = (uint16_t)ifindex};
+	struct ipv6_mreq mr = {.ipv6mr_interface = (unsigned)ifindex};
+
+	if (setsockopt(m->fd, IPPROTO_IPV6, MRT6_ADD_MIF, &c, sizeof(c)) < 0) {
+		mc_log(m, DMM_LOG_WARN, "MIF %u for %s: %s", i, name, strerror(errno));
+		return -1;
+	}
+	m->mif[i] = (struct mc_mif){
+		.used = true, .access = access, .ifindex = ifindex, .next_query = DMM_TIME_NEVER};
+	snprintf(m->mif[i].name, sizeof(m->mif[i].name), "%s", name);
+	/* MLDv2 reports go to ff02::16 (RFC 3810 §5.2.14). */
+	inet_pton(AF_INET6, "ff02::16", &mr.ipv6mr_multiaddr);
+	if (access && setsockopt(m->fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof(mr)) < 0)
+		mc_log(m, DMM_LOG_WARN, "join ff02::16 on %s: %s", name, strerror(errno));
+	mc_log(m, DMM_LOG_INFO, "%s link %s (index %d) is MIF %u", access ? "access" : "upstream", name,
+	       ifindex, i);
+	return 0;
+}
+
+static void carrier(struct dmmd_mcast *m, unsigned i, bool up)
+{
+	struct mc_mif *f = &m->mif[i];
+	dmm_time_t now = dmm_io_now();
+
+	if (f->up == up)
+		return;
+	f->up = up;
+	f->next_query = DMM_TIME_NEVER;
+	if (!up)
+		return;
+	/* §7.6.1: startup queries; the first at once, so a host that moved here reports now. */
+	f->startup_left = (uint8_t)(m->tab.t.robustness - 1);
+	mc_log(m, DMM_LOG_INFO, "%s carrier up: general query (mono %llu us)", f->name,
+	       (unsigned long long)(now / DMM_USEC));
+	query_due(m, i, now);
+}
+
+static void link_gone(struct dmmd_mcast *m, unsigned i)
+{
+	struct dmm_mld_change c[MC_CHANGES];
+	struct mif6ctl mc = {.mif6c_mifi = (mifi_t)i};
+	int n = dmm_mld_link_gone(&m->tab, i, c, MC_CHANGES);
+
+	mc_log(m, DMM_LOG_INFO, "access link %s gone (MIF %u), %d groups left", m->mif[i].name, i, n);
+	mfc_mif_gone(m, i);
+	apply(m, c, n);
+	/* The kernel dropped the MIF with its device; this only clears a leftover. */
+	setsockopt(m->fd, IPPROTO_IPV6, MRT6_DEL_MIF, &mc, sizeof(mc));
+	m->mif[i].used = false;
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dmmd_mcast *m = data;
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const char *name = NULL;
+	struct nlattr *attr;
+	unsigned i, free_i = 0;
+
+	mnl_attr_for_each(attr, nlh, sizeof(*ifi))
+	{
+		if (mnl_attr_get_type(attr) == IFLA_IFNAME)
+			name = mnl_attr_get_str(attr);
+	}
+	for (i = 1; i < MAXMIFS; i++) {
+		if (m->mif[i].used && m->mif[i].ifindex == ifi->ifi_index)
+			break;
+		if (!m->mif[i].used && !free_i)
+			free_i = i;
+	}
+	if (nlh->nlmsg_type == RTM_DELLINK) {
+		if (i < MAXMIFS)
+			link_gone(m, i);
+		else if (m->mif[0].used && m->mif[0].ifindex == ifi->ifi_index)
+			m->mif[0].used = false; /* the upstream: until it comes back */
+		return MNL_CB_OK;
+	}
+	if (nlh->nlmsg_type != RTM_NEWLINK || !name)
+		return MNL_CB_OK;
+	if (!m->mif[0].used && strcmp(name, m->d->cfg.mcast.upstream) == 0) {
+		mif_add(m, 0, ifi->ifi_index, name, false);
+		return MNL_CB_OK;
+	}
+	if (i == MAXMIFS) {
+		if (m->mif[0].used && m->mif[0].ifindex == ifi->ifi_index)
+			return MNL_CB_OK;
+		if (!is_access(m, name))
+			return MNL_CB_OK;
+		if (!free_i || mif_add(m, free_i, ifi->ifi_index, name, true) < 0)
+			return MNL_CB_OK;
+		i = free_i;
+	}
+	carrier(m, i, (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_LOWER_UP));
+	return MNL_CB_OK;
+}
+
+static void on_netlink(void *ctx, int fd, uint32_t ev)
+{
+	struct dmmd_mcast *m = ctx;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	ssize_t n;
+
+	(void)fd;
+	(void)ev;
+	while ((n = recv(mnl_socket_get_fd(m->nl), buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		mnl_cb_run(buf, (size_t)n, 0, 0, link_cb, m);
+	arm(m);
+}
+
+/* --- open and close --- */
+
+static int open_sockets(struct dmmd_mcast *m)
+{
+	/* Hop-by-hop Router Alert (RFC 2711) with value 0, MLD (RFC 3810 §5), padded to 8 octets. */
+	static const uint8_t hbh[8] = {0, 0, 5, 2, 0, 0, 1, 0};
+	struct sock_filter none = {BPF_RET | BPF_K, 0, 0, 0};
+	struct sock_fprog drop = {1, &none};
+	struct icmp6_filter filt;
+	int one = 1, v = 1, hops = 1;
+
+	m->fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	m->join_fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	m->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (m->fd < 0 || m->join_fd < 0 || m->tfd < 0)
+		return -1;
+	if (setsockopt(m->fd, IPPROTO_IPV6, MRT6_INIT, &v, sizeof(v)) < 0) {
+		mc_log(m, DMM_LOG_ERR, "MRT6_INIT: %s (another multicast router in this namespace?)",
+		       strerror(errno));
+		return -1;
+	}
+	ICMP6_FILTER_SETBLOCKALL(&filt);
+	ICMP6_FILTER_SETPASS(DMM_MLD_V1_REPORT, &filt);
+	ICMP6_FILTER_SETPASS(DMM_MLD_V1_DONE, &filt);
+	ICMP6_FILTER_SETPASS(DMM_MLD_V2_REPORT, &filt);
+	setsockopt(m->fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filt, sizeof(filt));
+	setsockopt(m->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+	setsockopt(m->fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one));
+	setsockopt(m->fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops));
+	setsockopt(m->fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &(int){0}, sizeof(int));
+	if (setsockopt(m->fd, IPPROTO_IPV6, IPV6_HOPOPTS, hbh, sizeof(hbh)) < 0)
+		mc_log(m, DMM_LOG_WARN, "Router Alert on queries: %s", strerror(errno));
+	/* The upstream memberships' socket reads nothing: a filter drops what the groups bring. */
+	setsockopt(m->join_fd, SOL_SOCKET, SO_ATTACH_FILTER, &drop, sizeof(drop));
+	if (dmm_loop_add(m->d->loop, m->fd, on_sock, m) < 0 ||
+	    dmm_loop_add(m->d->loop, m->tfd, on_timer, m) < 0)
+		return -1;
+	return 0;
+}
+
+static int dump_links(struct dmmd_mcast *m)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct dmm_nl *dump = dmm_nl_open(NETLINK_ROUTE);
+	struct nlmsghdr *nlh;
+	struct rtgenmsg *rt;
+	int r;
+
+	if (!dump)
+		return -1;
+	nlh = dmm_nl_msg(buf, RTM_GETLINK, 0);
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt->rtgen_family = AF_UNSPEC;
+	r = dmm_nl_dump(dump, nlh, link_cb, m);
+	dmm_nl_close(dump);
+	return r < 0 ? -1 : 0;
+}
+
+struct dmmd_mcast *dmmd_mcast_open(struct dmmd *d)
+{
+	const struct dmmd_mcast_cfg *c = &d->cfg.mcast;
+	struct dmmd_mcast *m = calloc(1, sizeof(*m));
+	struct dmm_mld_timers t = {(uint8_t)c->robustness, c->query_interval, c->response, c->last_listener};
+
+	if (!m)
+		return NULL;
+	m->d = d;
+	m->fd = m->tfd = m->join_fd = -1;
+	dmm_mld_tab_init(&m->tab, &t);
+	if (open_sockets(m) < 0)
+		goto err;
+	m->nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!m->nl || mnl_socket_bind(m->nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0 ||
+	    dmm_loop_add(d->loop, mnl_socket_get_fd(m->nl), on_netlink, m) < 0 || dump_links(m) < 0)
+		goto err;
+	if (!m->mif[0].used) {
+		mc_log(m, DMM_LOG_ERR, "upstream interface %s: no such link, or no MIF for it", c->upstream);
+		goto err_quiet;
+	}
+	arm(m);
+	mc_log(m, DMM_LOG_INFO, "MLD proxy up, direct mode, upstream %s", c->upstream);
+	return m;
+err:
+	mc_log(m, DMM_LOG_ERR, "cannot start: %s", strerror(errno));
+err_quiet:
+	dmmd_mcast_close(m);
+	return NULL;
+}
+
+void dmmd_mcast_close(struct dmmd_mcast *m)
+{
+	if (!m)
+		return;
+	if (m->nl) {
+		dmm_loop_del(m->d->loop, mnl_socket_get_fd(m->nl));
+		mnl_socket_close(m->nl);
+	}
+	if (m->fd >= 0) {
+		dmm_loop_del(m->d->loop, m->fd);
+		close(m->fd); /* MRT6_DONE on close: the kernel drops every MFC entry and MIF */
+	}
+	if (m->tfd >= 0) {
+		dmm_loop_del(m->d->loop, m->tfd);
+		close(m->tfd);
+	}
+	if (m->join_fd >= 0)
+		close(m->join_fd); /* leaves every upstream group */
+	free(m);
+}

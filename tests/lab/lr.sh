@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Localized routing (RFC 6705 §7, scenario A12) on RFC 7429 Figure 4
+# (lab/pmip-fig4.sh has the picture), kernel or user data plane:
+#
+#            LMA1 (2001:db8:1::/48)     LMA2 (2001:db8:2::/48)
+#               ╲  tunnel                  ╱ tunnel
+#                ╲ (idle for MN1<->MN2)   ╱
+#                 └──── IR ──────────────┘
+#                        │
+#                      MAG1 ── LREs: MN1 <-> MN2 routed here
+#                      ╱  ╲
+#                   MN1    MN2   (MN2 moved here from MAG3)
+#
+#   - MN2 moves to MAG1: MAG1 holds MN1 (anchored at LMA1) and MN2 (at
+#     LMA2), sends an LRI to each LMA, both answer an LRA with status 0;
+#   - TCP MN1 -> MN2: every byte arrives, and captures on IR's links to
+#     LMA1 and LMA2 hold none of it (it crossed neither LMA);
+#   - a TCP stream MN1 -> MN2 survives MN1 moving to MAG2 (the LREs go, the
+#     traffic takes both tunnels) and back to MAG1 (localized again);
+#   - after the return, a new TCP exchange again crosses neither LMA.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=lab/pmip-fig4.sh
+. lab/pmip-fig4.sh
+
+DP=${1:-kernel}
+NAME="lr-$DP"
+LAB_CFG_JQ='if ."dmm:node".role == "mag" then ."dmm:node".mag."localized-routing" = {"enabled": true, "lra-wait": 500}
+	elif ."dmm:node".role == "lma" then ."dmm:node".lma."localized-routing" = true else . end'
+export LAB_CFG_JQ
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "$NAME: needs root (network namespaces): run make check as root" >&2
+	exit 1
+fi
+
+lab_init "lr-$DP"
+trap 'dump_logs_on_failure; lab_cleanup' EXIT
+echo "$NAME: RFC 6705 localized routing at MAG1, $DP data plane"
+lab_up_or_exit "$DP"
+
+# mag_stat NODE NAME: one of the role's own counters.
+mag_stat() {
+	ctl "$1" show stats | jq -r --arg k "$2" '[.. | objects | select(has($k)) | .[$k]][0] // empty'
+}
+
+# wait_lr NODE N STARTED: N localized pairs active and STARTED started so far.
+wait_lr() {
+	local i a s
+	for ((i = 0; i < 100; i++)); do
+		a=$(mag_stat "$1" lr-active)
+		s=$(mag_stat "$1" lr-started)
+		[[ $a == "$2" && $s == "$3" ]] && return 0
+		sleep 0.1
+	done
+	echo "$1: lr-active '$a' (want $2), lr-started '$s' (want $3)"
+	ctl "$1" show stats
+	return 1
+}
+
+# tcp_count PCAP PORT: TCP segments of PORT inside the capture (tunnelled or not).
+tcp_count() {
+	tshark -r "$1" -Y "tcp.port == $2" 2>/dev/null | wc -l
+}
+
+# exchange PORT BYTES: TCP MN1 -> MN2, every byte checked.
+exchange() {
+	local port=$1 bytes=$2 sink src
+	lab_bg sink mn2 "$TRAFFIC" tcp-sink --port "$port" --bytes "$bytes" --timeout 20 >"$LAB_TMP/sink-$port.json"
+	sleep 0.3
+	ip netns exec "${NS[mn1]}" "$TRAFFIC" tcp-source --to "$MN2" --port "$port" --bytes "$bytes" --timeout 20 \
+		>"$LAB_TMP/src-$port.json"
+	src=$?
+	wait "$sink"
+	[[ $src -eq 0 && $? -eq 0 ]] && jq -e ".ok and .bytes == $bytes" "$LAB_TMP/sink-$port.json"
+}
+
+handover mn2 mag3 mag1 || exit 1
+check "MN2 moved to MAG1 and registered there (still at LMA2)" wait_registered mn2 30
+check "MAG1: LRI to both LMAs, both LRAs status 0, one pair localized" wait_lr mag1 1 1
+check "LMA1 and LMA2 each accepted one LRI" \
+	eval '[[ $(mag_stat lma1 lr-accepted) -ge 1 && $(mag_stat lma2 lr-accepted) -ge 1 ]]'
+MN1=$(mn_addr mn1)
+MN2=$(mn_addr mn2)
+info "MN1 $MN1 (LMA1), MN2 $MN2 (LMA2), both on MAG1"
+
+# --- localized: no byte through either LMA -----------------------------------
+cap_start CAP1 ir lma1 "$LAB_TMP/lma1-a.pcap" ip6
+cap_start CAP2 ir lma2 "$LAB_TMP/lma2-a.pcap" ip6
+cap_start CAP3 mag1 mn2 "$LAB_TMP/mag1-mn2-a.pcap" ip6 and tcp port 5010
+t0=$(date +%s%N)
+check "TCP MN1 -> MN2 (1 MB): every byte arrives" exchange 5010 1000000
+info "1 MB MN1 -> MN2 localized in $((($(date +%s%N) - t0) / 1000000)) ms (incl. 0.3 s set-up)"
+lab_exec mn1 ping -6 -c 20 -i 0.05 -q "$MN2" >"$LAB_TMP/ping-lr.txt" 2>&1
+info "ping MN1 -> MN2 localized: $(grep -o 'rtt.*' "$LAB_TMP/ping-lr.txt")"
+sleep 1.2
+cap_stop "$CAP1"
+cap_stop "$CAP2"
+cap_stop "$CAP3"
+check "the TCP exchange crossed MAG1's link to MN2" \
+	eval "n=\$(tcp_count $LAB_TMP/mag1-mn2-a.pcap 5010); echo \$n segments; cat $LAB_TMP/mag1-mn2-a.pcap.err; [[ \$n -gt 0 ]]"
+check "none of it crossed IR's link to LMA1" eval "[[ \$(tcp_count $LAB_TMP/lma1-a.pcap 5010) -eq 0 ]]"
+check "none of it crossed IR's link to LMA2" eval "[[ \$(tcp_count $LAB_TMP/lma2-a.pcap 5010) -eq 0 ]]"
+
+# --- MN1 moves away and back: one TCP stream throughout ------------------------
+BYTES=3000000
+cap_start CAP4 ir lma1 "$LAB_TMP/lma1-b.pcap" ip6
+lab_bg SINK mn2 "$TRAFFIC" tcp-sink --port 5011 --bytes "$BYTES" --timeout 60 >"$LAB_TMP/sink-5011.json"
+sleep 0.3
+lab_bg SRC mn1 "$TRAFFIC" tcp-source --to "$MN2" --port 5011 --bytes "$BYTES" --rate 4 --timeout 60 \
+	>"$LAB_TMP/src-5011.json"
+sleep 1
+handover mn1 mag1 mag2 && wait_registered mn1 30
+check "MN1 at MAG2: MAG1 ended the pair (lr-active 0)" wait_lr mag1 0 1
+lab_exec mn1 ping -6 -c 20 -i 0.05 -q "$MN2" >"$LAB_TMP/ping-tun.txt" 2>&1
+info "ping MN1 (MAG2) -> MN2 (MAG1) through both tunnels: $(grep -o 'rtt.*' "$LAB_TMP/ping-tun.txt")"
+handover mn1 mag2 mag1 && wait_registered mn1 30
+check "MN1 back at MAG1: localized again (lr-active 1, lr-started 2)" wait_lr mag1 1 2
+wait "$SRC"
+src_rc=$?
+wait "$SINK"
+sink_rc=$?
+sleep 1.2
+cap_stop "$CAP4"
+check "TCP MN1 -> MN2 across MAG1 -> MAG2 -> MAG1: source finished without reset" \
+	eval "cat $LAB_TMP/src-5011.json; [[ $src_rc -eq 0 ]] && jq -e '.ok and .resets == 0' $LAB_TMP/src-5011.json"
+check "TCP MN1 -> MN2: all $BYTES bytes received and verified" \
+	eval "cat $LAB_TMP/sink-5011.json; [[ $sink_rc -eq 0 ]] && jq -e '.ok and .resets == 0 and .bytes == $BYTES' $LAB_TMP/sink-5011.json"
+check "while MN1 was at MAG2 the stream went through LMA1's tunnel" \
+	eval "[[ \$(tcp_count $LAB_TMP/lma1-b.pcap 5011) -gt 0 ]]"
+info "segments of the stream through LMA1 while MN1 was away: $(tcp_count "$LAB_TMP/lma1-b.pcap" 5011)"
+
+cap_start CAP5 ir lma1 "$LAB_TMP/lma1-c.pcap" ip6
+cap_start CAP6 ir lma2 "$LAB_TMP/lma2-c.pcap" ip6
+check "after the return, TCP MN1 -> MN2 (1 MB) again" exchange 5012 1000000
+sleep 1.2
+cap_stop "$CAP5"
+cap_stop "$CAP6"
+check "... crossing neither LMA" \
+	eval "[[ \$(tcp_count $LAB_TMP/lma1-c.pcap 5012) -eq 0 && \$(tcp_count $LAB_TMP/lma2-c.pcap 5012) -eq 0 ]]"
+
+for n in mag1 mag2 mag3 lma1 lma2; do
+	dmmd_stop "$n" >/dev/null 2>&1
+done
+check "after SIGTERM: no proto 0xd3 route, no rule, no TUN device in any namespace" lab_leftovers
+
+dump_logs_on_failure
+trap lab_cleanup EXIT
+summary "$NAME"
