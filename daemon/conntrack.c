@@ -8,10 +8,23 @@
  * carried a packet, not whether anything still uses it: a long idle TCP
  * connection moves no counter, and a stray packet (a scan, a late probe
  * nobody answers) moves it. nf_conntrack knows the flows: a flow the
- * kernel saw answered (IPS_ASSURED) is a session; a TCP one ends with its
- * FIN or RST (TIME_WAIT and CLOSE are not sessions any more). The S-MAAR
- * forwards every packet of the MN's old prefixes, both ways, so its
- * table holds them, from the first packet it forwards after the move.
+ * kernel saw answered is a session (IPS_ASSURED: answered, then used
+ * again; for TCP IPS_SEEN_REPLY, in a state from ESTABLISHED to
+ * LAST_ACK), and a TCP one ends with its FIN or RST (TIME_WAIT and CLOSE
+ * are not sessions any more). The S-MAAR forwards every packet of the
+ * MN's old prefixes, both ways, so its table holds them, from the first
+ * packet it forwards after the move.
+ *
+ * One more kind counts: an ESTABLISHED TCP flow seen only one way, from
+ * the MN's address. The kernel data plane's seg6 End.DT6 decapsulation
+ * (legacy table mode) passes no netfilter hook, so the S-MAAR's conntrack
+ * sees the MN's side of its connections only; an MN that sent on an
+ * established connection has one (a stray packet comes from the other
+ * side). Such an entry ends when the MN closes (FIN_WAIT) or after
+ * nf_conntrack_tcp_timeout_unacknowledged (300 s) without a packet: a
+ * longer idle connection loses its prefix with the kernel data plane;
+ * with the user one, whose packets cross the kernel's forwarding path
+ * both ways, it keeps it for the established timeout (5 days).
  *
  * Making the kernel look. Since Linux 4.10 connection tracking runs in a
  * namespace only once something there needs it. dmmd creates the table
@@ -20,11 +33,11 @@
  * verdict, no drop. The table is owned by dmmd's nftables socket (flags
  * owner), so it goes when dmmd goes, even when killed. Both data planes
  * pass the hooks: the user one hands packets to and from its TUN through
- * the kernel's forwarding path; the kernel one encapsulates and
- * decapsulates with seg6 lightweight tunnels, whose packets skip the
- * netfilter hooks unless net.netfilter.nf_hooks_lwtunnel is 1, which
- * dmmd then sets (a kernel-wide switch that cannot be turned off again;
- * it only makes seg6 packets visible to netfilter). The bpf data plane
+ * the kernel's forwarding path; the kernel one encapsulates with seg6
+ * lightweight tunnels, whose packets pass the hooks only with
+ * net.netfilter.nf_hooks_lwtunnel=1, which dmmd then sets (a kernel-wide
+ * switch that cannot be turned off again), and decapsulates out of their
+ * sight (above). The bpf data plane
  * redirects packets at tc, before netfilter: config.c refuses
  * release-by "sessions" with it.
  *
@@ -170,26 +183,33 @@ static bool get_v6(const struct nlattr *a, struct dmm_addr *out)
 	return true;
 }
 
-/* A session: answered, and for TCP not closing (the header comment). */
-static bool is_session(const struct ct_attrs *top, uint8_t proto)
+/* What a tracked flow is worth (the header comment). */
+enum ct_worth { CT_NONE, CT_SESSION, CT_ONE_WAY };
+
+static enum ct_worth worth(const struct ct_attrs *top, uint8_t proto)
 {
 	struct ct_attrs pi, tcp;
 	uint32_t status;
+	uint8_t st;
 
 	if (!top->a[CTA_STATUS] || mnl_attr_get_payload_len(top->a[CTA_STATUS]) != 4)
-		return false;
+		return CT_NONE;
 	status = ntohl(mnl_attr_get_u32(top->a[CTA_STATUS]));
-	if (!(status & IPS_ASSURED))
-		return false;
 	if (proto != IPPROTO_TCP)
-		return true;
+		return status & IPS_ASSURED ? CT_SESSION : CT_NONE;
 	nested(top->a[CTA_PROTOINFO], &pi, CTA_PROTOINFO_MAX);
 	nested(pi.a[CTA_PROTOINFO_TCP], &tcp, CTA_PROTOINFO_TCP_MAX);
 	if (!tcp.a[CTA_PROTOINFO_TCP_STATE])
-		return false;
-	uint8_t st = mnl_attr_get_u8(tcp.a[CTA_PROTOINFO_TCP_STATE]);
-
-	return st >= TCP_CONNTRACK_ESTABLISHED && st <= TCP_CONNTRACK_LAST_ACK;
+		return CT_NONE;
+	st = mnl_attr_get_u8(tcp.a[CTA_PROTOINFO_TCP_STATE]);
+	/*
+	 * TCP: answered is enough. Conntrack sets ASSURED only at the packet
+	 * after the first answer, and a connection picked up in mid-stream
+	 * after a move may have said one thing since.
+	 */
+	if (status & IPS_SEEN_REPLY)
+		return st >= TCP_CONNTRACK_ESTABLISHED && st <= TCP_CONNTRACK_LAST_ACK ? CT_SESSION : CT_NONE;
+	return st == TCP_CONNTRACK_ESTABLISHED ? CT_ONE_WAY : CT_NONE;
 }
 
 static int entry_cb(const struct nlmsghdr *nlh, void *data)
@@ -210,11 +230,16 @@ static int entry_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	if (pr.a[CTA_PROTO_NUM])
 		proto = mnl_attr_get_u8(pr.a[CTA_PROTO_NUM]);
-	if (!is_session(&top, proto))
+	enum ct_worth w = worth(&top, proto);
+
+	if (w == CT_NONE)
 		return MNL_CB_OK;
-	for (unsigned i = 0; i < ct->np; i++)
-		if (dmm_prefix_contains(&ct->p[i], &src) || dmm_prefix_contains(&ct->p[i], &dst))
+	for (unsigned i = 0; i < ct->np; i++) {
+		bool mn = dmm_prefix_contains(&ct->p[i], &src);
+
+		if (mn || (w == CT_SESSION && dmm_prefix_contains(&ct->p[i], &dst)))
 			ct->n[i]++;
+	}
 	return MNL_CB_OK;
 }
 
@@ -289,6 +314,12 @@ void dmmd_ct_poll(struct dmmd_ct *ct, dmm_time_t now)
 	for (unsigned i = 0; i < ct->np; i++) {
 		if (ct->n[i])
 			ct->in_use++;
+		if (ct->d->log.max_level >= DMM_LOG_DEBUG) {
+			char ps[DMM_PREFIX_STRLEN];
+
+			dmm_logf(&ct->d->log, DMM_LOG_DEBUG, DMM_LC_DP, "conntrack: prefix %s: %u sessions",
+				 dmm_prefix_str(&ct->p[i], ps), ct->n[i]);
+		}
 		(void)dmm_maar_sessions(m, &ct->p[i], ct->n[i], now);
 	}
 }

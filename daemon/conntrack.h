@@ -30,8 +30,8 @@ void dmmd_ct_close(struct dmmd_ct *ct);
  * One look at the table: the sessions of every old prefix the MAAR asks
  * about (dmm_maar_session_prefixes), each reported with
  * dmm_maar_sessions(). A session is a tracked flow the kernel has seen
- * answered (IPS_ASSURED) and, for TCP, not closing (ESTABLISHED to
- * LAST_ACK): packets nobody answered are not one.
+ * answered (IPS_ASSURED; for TCP IPS_SEEN_REPLY and a state from
+ * ESTABLISHED to LAST_ACK): packets nobody answered are not one.
  */
 void dmmd_ct_poll(struct dmmd_ct *ct, dmm_time_t now);
 

@@ -8,7 +8,8 @@
 # LAB_DMM="kernel:relay ..." picks others), and the RFC 4285 authentication
 # tests tests/lab/auth-attack.sh (forged and replayed PBUs) and
 # tests/lab/auth-rollover.sh (key rollover by SIGHUP), and tests/lab/prom.sh
-# (a Prometheus server scrapes LMA1, MAG1 and MAG2 through a handover).
+# (a Prometheus server scrapes LMA1, MAG1 and MAG2 through a handover),
+# tests/lab/sess.sh (session-based release, prefix policy, PvD; kernel, user).
 # Every lab signs its signalling (lab/lib.sh, lab_security).
 # Prints "lab: N passed, M failed" over all of them; exits 1 on a failure,
 # and at once, with the reason, when not root or a tool is missing.
@@ -80,6 +81,11 @@ run tests/lab/redirect.sh
 # (LAB_MCAST="user:via-anchor ..." picks others).
 for dm in ${LAB_MCAST:-kernel:direct user:direct kernel:via-anchor}; do
 	run tests/lab/mcast.sh "${dm%%:*}" "${dm##*:}"
+done
+# GAP2-1/2-2/2-3: release by sessions, per-prefix policy, PvD (kernel and user:
+# the bpf data plane bypasses connection tracking).
+for dp in ${LAB_SESS:-kernel user}; do
+	run tests/lab/sess.sh "$dp"
 done
 run tests/lab/auth-attack.sh
 run tests/lab/auth-rollover.sh

@@ -35,7 +35,8 @@
 set -u
 trap '' PIPE # a write to a connection that is gone fails a check, not the script
 cd "$(dirname "$0")/../.." || exit 1
-DMM_IDLE_MS=${DMM_IDLE_MS:-3000}
+# Well above what a move takes before the MN's connection can say something (its DAD, ~1 s).
+DMM_IDLE_MS=${DMM_IDLE_MS:-5000}
 # shellcheck source=lab/dmm.sh
 . lab/dmm.sh
 
@@ -104,14 +105,22 @@ wait_for 5 has_sess 7100
 A1=$(sess_src 7100)
 check "the MN's TCP connection to CN1 uses its MAAR1 address ($A1)" eval "[[ $A1 == ${POOL[1]}* ]]"
 handover maar2 && wait_attached maar2
+# Two exchanges after the move: MAAR2's connection tracking picks the connection up.
 echo send >&4
-sleep 1
+sleep 0.3
+echo send >&4
+sleep 2 # the counters are read every second
+lab_exec maar2 cat /proc/net/nf_conntrack >"$LAB_TMP/maar2-conntrack" 2>&1
 N0=$(packets maar2 "$P1")
 T0=$(date +%s%N)
 sleep $((DMM_IDLE_MS / 1000 + 3))
 N1=$(packets maar2 "$P1")
 check "MAAR2 still tunnels P1 $((($(date +%s%N) - T0) / 1000000)) ms into the idle connection (idle-release $DMM_IDLE_MS ms)" tunnelled maar2 "$P1"
 check "MAAR1 still anchors P1, MAAR2 released nothing" eval "anchors maar1 $P1 && [[ \$(dstat maar2 prefixes-released) == 0 ]]"
+if [[ $FAILED -gt 0 ]]; then
+	echo "  --- MAAR2's connection tracking after the exchanges"
+	grep -E "port=7100" "$LAB_TMP/maar2-conntrack" | sed 's/^/      /'
+fi
 check "P1's tunnel at MAAR2 counted no packet meanwhile ($N0 -> $N1): only the session kept it" test "$N0" = "$N1"
 
 # --- the connection closes; stray packets do not keep P1 --------------------
