@@ -686,6 +686,15 @@ int emu_report(struct emu *e, FILE *out, enum emu_format fmt, bool list_handover
 struct json_t *emu_report_json(struct emu *e, bool list_handovers);
 /* --compare: the distributed run d and the centralized run c side by side. */
 int emu_report_compare(struct emu *d, struct emu *c, FILE *out, enum emu_format fmt);
+/* A report's JSON document as every report prints it (2-space indent, order kept, 12 digits). */
+void emu_print_json(FILE *out, const struct json_t *r);
+/* One row of a two-run table: its label, the key of its value in each run's object, a printf format. */
+struct emu_row {
+	const char *label, *key, *fmt;
+};
+/* The table of two runs: a header line (ha, hb) then one line per row; lw and cw are the column widths. */
+void emu_print_rows2(FILE *out, const struct emu_row *rows, size_t n, const struct json_t *a,
+		     const struct json_t *b, int lw, int cw, const char *ha, const char *hb);
 void emu_dist_add(struct emu_dist *d, double v);
 
 /* reloc.c */

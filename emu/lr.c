@@ -210,9 +210,7 @@ void *emu_lr_json(struct emu *e)
 	return j;
 }
 
-static const struct {
-	const char *label, *key, *fmt;
-} lr_rows[] = {
+static const struct emu_row lr_rows[] = {
 	{"packets (pair-samples x 2)", "packets", "%.0f"},
 	{"hops per packet", "hops_per_packet", "%.4f"},
 	{"direct hops per packet", "direct_hops_per_packet", "%.4f"},
@@ -236,11 +234,7 @@ int emu_report_lr(struct emu *a, struct emu *b, FILE *out, enum emu_format fmt)
 			      "without", w0, "with", w1);
 
 	if (fmt == EMU_FMT_JSON) {
-		char *s = json_dumps(r, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-
-		if (s)
-			fprintf(out, "%s\n", s);
-		free(s);
+		emu_print_json(out, r);
 		json_decref(r);
 		return 0;
 	}
@@ -252,16 +246,8 @@ int emu_report_lr(struct emu *a, struct emu *b, FILE *out, enum emu_format fmt)
 		json_number_value(json_object_get(w0, "pair_samples")),
 		json_number_value(json_object_get(w0, "colocated_pair_samples")),
 		json_number_value(json_object_get(w0, "colocated_with_two_anchors")));
-	fprintf(out, "  %-42s %14s %14s\n", "", "without LR", "with LR");
-	for (size_t k = 0; k < sizeof(lr_rows) / sizeof(lr_rows[0]); k++) {
-		char x[32], y[32];
-
-		snprintf(x, sizeof(x), lr_rows[k].fmt,
-			 json_number_value(json_object_get(w0, lr_rows[k].key)));
-		snprintf(y, sizeof(y), lr_rows[k].fmt,
-			 json_number_value(json_object_get(w1, lr_rows[k].key)));
-		fprintf(out, "  %-42s %14s %14s\n", lr_rows[k].label, x, y);
-	}
+	emu_print_rows2(out, lr_rows, sizeof(lr_rows) / sizeof(lr_rows[0]), w0, w1, 42, 14, "without LR",
+			"with LR");
 	json_decref(r);
 	return 0;
 }

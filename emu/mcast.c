@@ -497,11 +497,7 @@ int emu_report_mcast(struct emu **runs, const uint32_t *counts, uint32_t n, cons
 	root = json_pack("{s:s,s:I,s:s,s:o}", "scenario", runs[0]->cfg.name, "seed",
 			 (json_int_t)runs[0]->seed, "mode", mode, "runs", arr);
 	if (fmt == EMU_FMT_JSON) {
-		char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-
-		if (s)
-			fprintf(out, "%s\n", s);
-		free(s);
+		emu_print_json(out, root);
 	} else {
 		mc_text(r, counts, n < 8 ? n : 8, mode, runs[0]->nodes[runs[0]->mcast->source].name, out);
 	}

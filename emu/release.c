@@ -192,9 +192,7 @@ void *emu_release_json(struct emu *e)
 		r6(r->tunnels_sum / ns));
 }
 
-static const struct {
-	const char *label, *key, *fmt;
-} rel_rows[] = {
+static const struct emu_row rel_rows[] = {
 	{"prefix released this long after the last packet/session (s)", "idle_release_s", "%.3f"},
 	{"tunnels alive (ENCAP intents, mean)", "tunnels_alive_mean", "%.2f"},
 	{"old prefixes held without a session (mean)", "held_without_sessions_mean", "%.3f"},
@@ -210,26 +208,14 @@ int emu_report_release(struct emu *a, struct emu *b, FILE *out, enum emu_format 
 				 "idle", ra, "sessions", rb);
 
 	if (fmt == EMU_FMT_JSON) {
-		char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-
-		if (s)
-			fprintf(out, "%s\n", s);
-		free(s);
+		emu_print_json(out, root);
 	} else {
 		fprintf(out,
 			"release of old prefixes (GAP2-1): %s, seed %llu, %u MNs; idle timer against "
 			"sessions\n",
 			a->cfg.name, (unsigned long long)a->seed, a->nmns);
-		fprintf(out, "  %-56s %12s %12s\n", "", "idle timer", "sessions");
-		for (size_t k = 0; k < sizeof(rel_rows) / sizeof(rel_rows[0]); k++) {
-			char x[32], y[32];
-
-			snprintf(x, sizeof(x), rel_rows[k].fmt,
-				 json_number_value(json_object_get(ra, rel_rows[k].key)));
-			snprintf(y, sizeof(y), rel_rows[k].fmt,
-				 json_number_value(json_object_get(rb, rel_rows[k].key)));
-			fprintf(out, "  %-56s %12s %12s\n", rel_rows[k].label, x, y);
-		}
+		emu_print_rows2(out, rel_rows, sizeof(rel_rows) / sizeof(rel_rows[0]), ra, rb, 56, 12,
+				"idle timer", "sessions");
 	}
 	json_decref(root);
 	return 0;

@@ -986,7 +986,6 @@ static void compare_text(struct emu *d, json_t *md, json_t *mc, FILE *out)
 int emu_report_compare(struct emu *d, struct emu *c, FILE *out, enum emu_format fmt)
 {
 	json_t *rd = build(d, false), *rc = build(c, false), *root, *md, *mc;
-	char *str;
 
 	if (!rd || !rc)
 		return -1;
@@ -995,31 +994,46 @@ int emu_report_compare(struct emu *d, struct emu *c, FILE *out, enum emu_format 
 	root = json_pack("{s:s,s:I,s:I,s:f,s:{s:o,s:o},s:o,s:o}", "scenario", d->cfg.name, "seed",
 			 (json_int_t)d->seed, "mns", (json_int_t)d->nmns, "virtual_duration_s",
 			 sec(d->cfg.duration), "compare", "dmm", md, "pmipv6", mc, "dmm", rd, "pmipv6", rc);
-	if (fmt == EMU_FMT_JSON) {
-		str = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-		if (str)
-			fprintf(out, "%s\n", str);
-		free(str);
-	} else {
+	if (fmt == EMU_FMT_JSON)
+		emu_print_json(out, root);
+	else {
 		compare_text(d, md, mc, out);
 	}
 	json_decref(root);
 	return 0;
 }
 
+void emu_print_json(FILE *out, const json_t *r)
+{
+	char *s = json_dumps(r, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+
+	if (s)
+		fprintf(out, "%s\n", s);
+	free(s);
+}
+
+void emu_print_rows2(FILE *out, const struct emu_row *rows, size_t n, const json_t *a, const json_t *b,
+		     int lw, int cw, const char *ha, const char *hb)
+{
+	fprintf(out, "  %-*s %*s %*s\n", lw, "", cw, ha, cw, hb);
+	for (size_t k = 0; k < n; k++) {
+		char x[32], y[32];
+
+		snprintf(x, sizeof(x), rows[k].fmt, json_number_value(json_object_get(a, rows[k].key)));
+		snprintf(y, sizeof(y), rows[k].fmt, json_number_value(json_object_get(b, rows[k].key)));
+		fprintf(out, "  %-*s %*s %*s\n", lw, rows[k].label, cw, x, cw, y);
+	}
+}
+
 int emu_report(struct emu *e, FILE *out, enum emu_format fmt, bool list_handovers)
 {
 	json_t *r = build(e, list_handovers || fmt == EMU_FMT_CSV);
-	char *s;
 
 	if (!r)
 		return -1;
 	switch (fmt) {
 	case EMU_FMT_JSON:
-		s = json_dumps(r, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-		if (s)
-			fprintf(out, "%s\n", s);
-		free(s);
+		emu_print_json(out, r);
 		break;
 	case EMU_FMT_CSV:
 		csv(out, r);
