@@ -137,8 +137,19 @@ static int get_enum(struct ctx *c, json_t *o, const char *k, const char *const *
 	return fail(c, k, "'%s' is not a value dmmd knows (model and daemon disagree)", s ? s : "?");
 }
 
-/* The addresses of a leaf-list into out (at most cap); the count, or -1. */
-static int get_addrs(struct ctx *c, json_t *o, const char *k, struct dmm_addr *out, size_t cap)
+static int parse_addr_el(const char *t, void *out)
+{
+	return dmm_addr_parse(t, out);
+}
+
+static int parse_prefix_el(const char *t, void *out)
+{
+	return dmm_prefix_parse(t, out);
+}
+
+/* The strings of a leaf-list parsed into out[cap] of elements of size sz; the count, or -1. */
+static int get_list(struct ctx *c, json_t *o, const char *k, void *out, size_t cap, size_t sz,
+		    int (*parse)(const char *, void *), const char *what)
 {
 	json_t *a = json_object_get(o, k), *v;
 	size_t i;
@@ -149,10 +160,16 @@ static int get_addrs(struct ctx *c, json_t *o, const char *k, struct dmm_addr *o
 		return fail(c, k, "more than %zu entries (model and daemon disagree)", cap);
 	json_array_foreach(a, i, v)
 	{
-		if (!json_is_string(v) || dmm_addr_parse(json_string_value(v), &out[i]) != 0)
-			return fail(c, k, "entry %zu is not an IPv6 address", i);
+		if (!json_is_string(v) || parse(json_string_value(v), (char *)out + i * sz) != 0)
+			return fail(c, k, "entry %zu is not %s", i, what);
 	}
 	return (int)json_array_size(a);
+}
+
+/* The addresses of a leaf-list into out (at most cap); the count, or -1. */
+static int get_addrs(struct ctx *c, json_t *o, const char *k, struct dmm_addr *out, size_t cap)
+{
+	return get_list(c, o, k, out, cap, sizeof(*out), parse_addr_el, "an IPv6 address");
 }
 
 /* xx:xx:xx:xx:xx:xx, two hex digits an octet (yang:mac-address). */
@@ -182,19 +199,7 @@ static int parse_mac(const char *s, uint8_t mac[6])
 /* The prefixes of a leaf-list (inet:ipv6-prefix, host bits zero) into out; the count, or -1. */
 static int get_prefixes(struct ctx *c, json_t *o, const char *k, struct dmm_prefix *out, size_t cap)
 {
-	json_t *a = json_object_get(o, k), *v;
-	size_t i;
-
-	if (!a)
-		return 0;
-	if (json_array_size(a) > cap)
-		return fail(c, k, "more than %zu entries (model and daemon disagree)", cap);
-	json_array_foreach(a, i, v)
-	{
-		if (!json_is_string(v) || dmm_prefix_parse(json_string_value(v), &out[i]) != 0)
-			return fail(c, k, "entry %zu is not a prefix", i);
-	}
-	return (int)json_array_size(a);
+	return get_list(c, o, k, out, cap, sizeof(*out), parse_prefix_el, "a prefix");
 }
 
 static int parse_profile(struct ctx *c, json_t *o, struct dmm_policy_profile *p, bool is_default)

@@ -91,7 +91,8 @@ lab_configs lab/dmm.sh dmm_config relay || fail=$((fail + 1))
 # 2b. The labs that change those configs with LAB_CFG_JQ (lab/lib.sh's
 # dmmd_start applies it to every node): each filter on the configs of the
 # lab it sources, its shell variables given the values below.
-export DOMAIN=dmm.example.org QI=125000 QRI=10000 LLQI=1000
+export DOMAIN=dmm.example.org QI=125000 QRI=10000 LLQI=1000 MODE=via-anchor
+declare -A ADDR=([maar1]=2001:db8:10::1) # tests/lab/mcast.sh: the anchor of via-anchor mode
 for sh in $(grep -rl '^[[:space:]]*LAB_CFG_JQ=' --include='*.sh' tests lab | grep -v '^lab/lib.sh$' | sort); do
 	case $(grep -o 'lab/dmm\.sh\|lab/pmip-fig4\.sh' "$sh" | head -n1) in
 	lab/dmm.sh) base=$W/lab/dmm-proxy ;;
