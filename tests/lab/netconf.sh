@@ -47,7 +47,10 @@ $PY -c 'import ncclient' 2>/dev/null || fail_now "ncclient missing (tests/deps.s
 [[ -d /usr/share/yuma/modules/ietf ]] || fail_now "the NETCONF YANG modules are missing (tests/deps.sh: libyuma-base)"
 
 lab_init "$NAME"
-trap 'dump_logs_on_failure; [[ $FAILED -gt 0 ]] && sed "s/^/  netconfd: /" "$LAB_TMP/netconfd.log" | tail -n 30; lab_cleanup' EXIT
+# The script's own status (summary's, or an early exit's) is what lab_cleanup exits with.
+trap 'rc=$?; dump_logs_on_failure
+if [[ $FAILED -gt 0 ]]; then sed "s/^/  netconfd: /" "$LAB_TMP/netconfd.log" | tail -n 30; fi
+(exit $rc); lab_cleanup' EXIT
 echo "$NAME: ncclient against dmm-netconfd for LMA1, over SSH"
 lab_up_or_exit kernel
 
