@@ -268,13 +268,15 @@ static void upstream_member(struct dmmd_mcast *m, const struct dmm_addr *g, bool
 
 /* --- MLD out: queries (RFC 3810 §5.1, §6.2 / §7.6) --- */
 
-static void send_query(struct dmmd_mcast *m, unsigned mif, const struct dmm_addr *group)
+/*
+ * An MLDv2 Query (RFC 3810 §5.1) into m->msg: General (group NULL, Maximum
+ * Response from the Query Response Interval) or Multicast Address
+ * Specific (from the Last Listener Query Interval, §7.6.3.1).
+ */
+static struct dmm_mld_msg *make_query(struct dmmd_mcast *m, const struct dmm_addr *group)
 {
 	const struct dmm_mld_timers *t = &m->tab.t;
 	struct dmm_mld_msg *q = &m->msg;
-	uint8_t buf[64];
-	struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_scope_id = (uint32_t)m->mif[mif].ifindex};
-	int n;
 
 	memset(q, 0, offsetof(struct dmm_mld_msg, rec));
 	q->nsrc = 0;
@@ -282,14 +284,23 @@ static void send_query(struct dmmd_mcast *m, unsigned mif, const struct dmm_addr
 	q->version = 2;
 	q->qrv = t->robustness <= 7 ? t->robustness : 0;
 	q->qqic = dmm_mld_s_qqic((uint32_t)(t->query_interval / DMM_SECOND));
-	if (group) { /* §5.1.15: a Multicast Address Specific Query goes to the address itself */
+	q->max_resp_code = dmm_mld_ms_code((uint32_t)((group ? t->last_listener : t->response) / DMM_MSEC));
+	if (group)
 		q->group = *group;
-		q->max_resp_code = dmm_mld_ms_code((uint32_t)(t->last_listener / DMM_MSEC));
+	return q;
+}
+
+static void send_query(struct dmmd_mcast *m, unsigned mif, const struct dmm_addr *group)
+{
+	struct dmm_mld_msg *q = make_query(m, group);
+	uint8_t buf[64];
+	struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_scope_id = (uint32_t)m->mif[mif].ifindex};
+	int n;
+
+	if (group) /* §5.1.15: a Multicast Address Specific Query goes to the address itself */
 		memcpy(&to.sin6_addr, group->b, 16);
-	} else { /* a General Query to ff02::1 */
-		q->max_resp_code = dmm_mld_ms_code((uint32_t)(t->response / DMM_MSEC));
+	else /* a General Query to ff02::1 */
 		inet_pton(AF_INET6, "ff02::1", &to.sin6_addr);
-	}
 	n = dmm_mld_encode(buf, sizeof(buf), q);
 	if (n < 0)
 		return;
@@ -311,21 +322,13 @@ static void send_query(struct dmmd_mcast *m, unsigned mif, const struct dmm_addr
 static void peer_query(struct dmmd_mcast *m, unsigned i, const struct dmm_addr *group)
 {
 	static const uint8_t hbh[8] = {58, 0, 5, 2, 0, 0, 1, 0};
-	const struct dmm_mld_timers *t = &m->tab.t;
-	struct dmm_mld_msg *q = &m->msg;
+	struct dmm_mld_msg *q = make_query(m, group);
 	struct dmm_addr src = {{0xfe, 0x80, [15] = 1}}, dst = {{0xff, 0x02, [15] = 1}};
 	uint8_t pkt[128] = {0x60};
 	int n;
 
-	memset(q, 0, offsetof(struct dmm_mld_msg, rec));
-	q->nsrc = 0;
-	q->type = DMM_MLD_QUERY;
-	q->version = 2;
-	q->qrv = t->robustness <= 7 ? t->robustness : 0;
-	q->qqic = dmm_mld_s_qqic((uint32_t)(t->query_interval / DMM_SECOND));
-	q->max_resp_code = dmm_mld_ms_code((uint32_t)((group ? t->last_listener : t->response) / DMM_MSEC));
 	if (group)
-		q->group = dst = *group;
+		dst = *group;
 	n = dmm_mld_encode(pkt + 48, sizeof(pkt) - 48, q);
 	if (n < 0)
 		return;
