@@ -26,22 +26,10 @@ set -u
 emu=${1:-build/dmm-emu}
 here=$(dirname "$0")
 top=$here/../..
-command -v jq >/dev/null || {
-	echo "emu-mcast: jq missing" >&2
-	exit 1
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "emu-mcast: FAIL: $*" >&2
-}
-check() {
-	if jq -e "$3" "$2" >/dev/null 2>&1; then ok; else bad "$1 ($3)"; fi
-}
+NAME=emu-mcast
+# shellcheck source=tests/emu/lib.sh
+. "$here/lib.sh"
+emu_need jq
 
 # (a)
 cat >"$tmp/small.json" <<'JSON'

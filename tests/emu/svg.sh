@@ -18,21 +18,10 @@ set -u
 emu=${1:-build/dmm-emu}
 here=$(dirname "$0")
 top=$here/../..
-for t in xmllint chromium python3; do
-	command -v $t >/dev/null || {
-		echo "emu-svg: $t missing (tests/deps.sh installs libxml2-utils, chromium, python3)" >&2
-		exit 1
-	}
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "emu-svg: FAIL: $*" >&2
-}
+NAME=emu-svg
+# shellcheck source=tests/emu/lib.sh
+. "$here/lib.sh"
+emu_need xmllint chromium python3
 
 # (a) (b) (c)
 "$emu" --seed 7 --format json "$top/emu/scenarios/fig4.json" >"$tmp/plain.json" 2>/dev/null || bad "fig4 run"
