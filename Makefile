@@ -294,23 +294,25 @@ bench: $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b; done
 
 check: deps
-	@$(MAKE) --no-print-directory all
+	@# build everything the suites run first, on every core; the suites run one by one
+	@$(MAKE) --no-print-directory -j$$(nproc) all $(UNIT_BIN) $(FUZZ_BIN) $(BUILD)/mh-send $(BUILD)/mh-load \
+		$(BUILD)/san/test_interop
 	@$(MAKE) --no-print-directory purity
 	@$(MAKE) --no-print-directory structure
 	@$(MAKE) --no-print-directory format-check
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory dp-test
-	@$(MAKE) --no-print-directory lab
-	@$(MAKE) --no-print-directory netconf-lab
-	@$(MAKE) --no-print-directory cli-test
-	@$(MAKE) --no-print-directory daemon-test
-	@$(MAKE) --no-print-directory docs-test
-	@$(MAKE) --no-print-directory interop
-	@$(MAKE) --no-print-directory scale-test
-	@$(MAKE) --no-print-directory soak-test
+	@tests/step.sh unit $(MAKE) --no-print-directory unit
+	@tests/step.sh dp-test $(MAKE) --no-print-directory dp-test
+	@tests/step.sh lab $(MAKE) --no-print-directory lab
+	@tests/step.sh netconf-lab $(MAKE) --no-print-directory netconf-lab
+	@tests/step.sh cli-test $(MAKE) --no-print-directory cli-test
+	@tests/step.sh daemon-test $(MAKE) --no-print-directory daemon-test
+	@tests/step.sh docs-test $(MAKE) --no-print-directory docs-test
+	@tests/step.sh interop $(MAKE) --no-print-directory interop
+	@tests/step.sh scale-test $(MAKE) --no-print-directory scale-test
+	@tests/step.sh soak-test $(MAKE) --no-print-directory soak-test
 	@# the emulator, the model and the fuzz smoke need no namespace: side by side
-	@$(MAKE) --no-print-directory -j3 --output-sync=target emu-test yang-test fuzz-smoke
-	@$(MAKE) --no-print-directory oracle
+	@tests/step.sh emu+yang+fuzz $(MAKE) --no-print-directory -j3 --output-sync=target emu-test yang-test fuzz-smoke
+	@tests/step.sh oracle $(MAKE) --no-print-directory oracle
 	@echo "make check: all suites passed"
 
 $(BUILD)/emu/%.o: emu/%.c

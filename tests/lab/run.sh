@@ -36,9 +36,11 @@ fi
 passed=0
 failed=0
 run() {
-	local out line
+	local out line start
 	out=$(mktemp /tmp/dmm-lab-run.XXXXXX)
+	start=$(date +%s)
 	"$@" 2>&1 | tee "$out"
+	echo "lab: $* took $(($(date +%s) - start)) s"
 	line=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 	if grep -qiE '^[a-z-]+: skipped' "$out"; then
 		echo "  FAIL  $* was skipped: $(grep -iE '^[a-z-]+: skipped' "$out" | head -n 1)"
