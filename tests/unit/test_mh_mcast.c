@@ -20,14 +20,15 @@ static const uint8_t G1[16] = {0xff, 0x3e, [14] = 0x12, [15] = 0x34};
 static const uint8_t G2[16] = {0xff, 0x3e, [14] = 0x56, [15] = 0x78};
 
 /* PBA, status 0, P and S, seq 7, lifetime 0x96; an MLDv2 IS_EX {} record for G1, the MLDv1 form for G2. */
-static const char V_PBA[] = "3b 07 06 00 00 00 00 24"  /*  0: HdrLen 7 (64), BA | 6: status 0, P S */
-			    "00 07 00 96 01 03 00 00"  /*  8: seq 7, lifetime | 12: PadN(5) */
-			    "00 39 15 8f 02 00 00 00"  /* 16: | 17: type 57 Len 21, MLD 143 | record IS_EX, aux 0, 0 src */
-			    "ff 3e 00 00 00 00 00 00"  /* 24: ff3e::1234 */
-			    "00 00 00 00 00 00 12 34"  /* 32 */
-			    "00 39 15 83 00 00 00 00"  /* 40: Pad1 | 41: type 57 Len 21, MLD 131 | reserved */
-			    "ff 3e 00 00 00 00 00 00"  /* 48: ff3e::5678 */
-			    "00 00 00 00 00 00 56 78"; /* 56 (ends 64) */
+static const char V_PBA[] =
+	"3b 07 06 00 00 00 00 24"  /*  0: HdrLen 7 (64), BA | 6: status 0, P S */
+	"00 07 00 96 01 03 00 00"  /*  8: seq 7, lifetime | 12: PadN(5) */
+	"00 39 15 8f 02 00 00 00"  /* 16: | 17: type 57 Len 21, MLD 143 | record IS_EX, aux 0, 0 src */
+	"ff 3e 00 00 00 00 00 00"  /* 24: ff3e::1234 */
+	"00 00 00 00 00 00 12 34"  /* 32 */
+	"00 39 15 83 00 00 00 00"  /* 40: Pad1 | 41: type 57 Len 21, MLD 131 | reserved */
+	"ff 3e 00 00 00 00 00 00"  /* 48: ff3e::5678 */
+	"00 00 00 00 00 00 56 78"; /* 56 (ends 64) */
 
 static void fill_pba(struct dmm_mh_msg *m)
 {
@@ -71,7 +72,8 @@ static void check_golden(void)
 	CHECK_EQ(got.nopts, 2);
 	CHECK(got.u.ba.flags == (DMM_BA_P | DMM_BA_S));
 	CHECK(got.opts[0].type == DMM_OPT_MCAST_SUB && got.opts[0].u.mcast_sub.type == 143 &&
-	      got.opts[0].u.mcast_sub.rec.len == 20 && memcmp(got.opts[0].u.mcast_sub.rec.b + 4, G1, 16) == 0);
+	      got.opts[0].u.mcast_sub.rec.len == 20 &&
+	      memcmp(got.opts[0].u.mcast_sub.rec.b + 4, G1, 16) == 0);
 	CHECK(got.opts[1].u.mcast_sub.type == 131 && memcmp(got.opts[1].u.mcast_sub.rec.b + 4, G2, 16) == 0);
 	r = dmm_mh_encode(out, sizeof(out), &got);
 	CHECK_EQ(r, (int)n);
@@ -97,8 +99,8 @@ static const struct bad bad[] = {
 	 HDR "00 39 15 8f 02 01 00 00 ff 3e 00 00 00 00 00 00 00 00 00 00 00 00 12 34", DMM_ERR_OPT_LEN},
 	{"unicast group", HDR "00 39 15 8f 02 00 00 00 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01",
 	 DMM_ERR_MCAST_GROUP},
-	{"shorter than a record", HDR "00 39 14 8f 02 00 00 00 ff 3e 00 00 00 00 00 00 00 00 00 00 00 12 34 00",
-	 DMM_ERR_OPT_LEN},
+	{"shorter than a record",
+	 HDR "00 39 14 8f 02 00 00 00 ff 3e 00 00 00 00 00 00 00 00 00 00 00 12 34 00", DMM_ERR_OPT_LEN},
 };
 
 static void check_bad(void)
@@ -117,8 +119,9 @@ static void check_bad(void)
 	}
 	/* MLDv1 reserved octets not zero: accepted, noted (RFC 2710 §3.6: ignored). */
 	{
-		size_t n = unhex(wire, sizeof(wire),
-				 HDR "00 39 15 83 00 00 00 01 ff 3e 00 00 00 00 00 00 00 00 00 00 00 00 12 34");
+		size_t n =
+			unhex(wire, sizeof(wire),
+			      HDR "00 39 15 83 00 00 00 01 ff 3e 00 00 00 00 00 00 00 00 00 00 00 00 12 34");
 
 		CHECK_EQ(dmm_mh_decode(&m, wire, n), (int)n);
 		CHECK(m.notes & DMM_MH_NOTE_RESERVED_BITS);
