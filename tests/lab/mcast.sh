@@ -69,6 +69,12 @@ for t in smcrouted tcpdump jq; do
 		exit 1
 	fi
 done
+# The MLD proxy is the kernel's IPv6 multicast routing (MRT6): without it
+# dmmd cannot start it (MRT6_INIT: ENOPROTOOPT) and nothing here can pass.
+if [[ ! -e /proc/net/ip6_mr_vif ]]; then
+	echo "$NAME: this kernel has no IPv6 multicast routing (CONFIG_IPV6_MROUTE): cannot run" >&2
+	exit 1
+fi
 [[ -x $MCT ]] || {
 	echo "$NAME: $MCT missing: make all" >&2
 	exit 1
