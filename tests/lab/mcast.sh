@@ -181,12 +181,12 @@ from_context() {
 # the link came up) TO listed the group from the context, or "" if it did
 # not within 1.5 s.
 move_ctx() {
-	local to=$1 t1 i
+	local to=$1 t1
 	CTX_MS=""
 	mld_block on
 	move_timed "$to"
 	t1=$(ms)
-	for ((i = 0; i < 150; i++)); do
+	while (($(ms) - t1 < 1500)); do
 		if from_context "$to"; then
 			CTX_MS=$(($(ms) - t1))
 			break
