@@ -284,6 +284,25 @@ static void env_mn_event(void *ctx, const struct dmm_mn_event *ev)
 		dmmd_access_mn_event(d->access, ev);
 }
 
+/* docs/dmm-protocol.md §14 (RFC 7161): the host's multicast subscription in the handover context. */
+static void env_mcast_get(void *ctx, const struct dmm_mnid *mnid, uint32_t link, struct dmm_mcast_groups *out)
+{
+	struct dmmd *d = ctx;
+
+	(void)mnid; /* one host per access link: the link's groups are its own */
+	out->n = 0;
+	dmmd_mcast_ctx_get(d->mcast, (int)link, out);
+}
+
+static void env_mcast_put(void *ctx, const struct dmm_mnid *mnid, uint32_t link,
+			  const struct dmm_mcast_groups *in)
+{
+	struct dmmd *d = ctx;
+
+	(void)mnid;
+	dmmd_mcast_ctx_put(d->mcast, (int)link, in);
+}
+
 /* docs/dmm-protocol.md §11: the MAAR's anchored prefixes into the anchored table. */
 static void env_anchored(void *ctx, const struct dmm_prefix *p, bool up, bool taken_over)
 {
@@ -844,6 +863,10 @@ static int start_role(struct dmmd *d)
 			return -1;
 		}
 		d->env.anchored = env_anchored;
+	}
+	if (d->cfg.role == DMMD_ROLE_MAAR && d->cfg.mcast.mode != DMMD_MCAST_OFF) { /* §14 */
+		d->env.mcast_get = env_mcast_get;
+		d->env.mcast_put = env_mcast_put;
 	}
 	if (d->cfg.role == DMMD_ROLE_MAAR) { /* §11.1: usage records stay whole across relocations */
 		d->env.usage_get = env_usage_get;
