@@ -25,8 +25,7 @@
  * holds. A free slot's links hold the free list and its last generation.
  *
  * When the owners are the handles of one table (dmm_fm_new_indexed()),
- * the index is a plain array by the owner's slot instead, and each owner
- * slot has a home (struct fm_home, 96 octets): room for FM_HOME intents
+ * each owner slot has a home (struct fm_home, 96 octets): room for FM_HOME intents
  * of the owner that share one prefix (an LMA's downlink and uplink of a
  * binding's HNP), with no links, owner or prefix of their own: 36 octets
  * an intent instead of a record's 72. An intent goes to its owner's home
@@ -35,7 +34,10 @@
  * record of the owner that fits moves in (an LMA's handoff adds the new
  * uplink to a record before the old one leaves the home): the records
  * stay free for what they are for. An owner's intents are its home's
- * first, then those of its chain of records, oldest first.
+ * first, then those of its chain of records, oldest first. The index
+ * then holds the owner slots that have records (a flag in the home says
+ * which), keyed by the slot: it is sized for the records, not for every
+ * slot, and an owner without records (the common case) is not looked up.
  *
  * There an id names the owner slot (its low slot_bits bits, the slot + 1)
  * and a generation drawn from the slot's home (seq) that no other live
@@ -57,6 +59,7 @@
 #define FM_ADDR_MAX 65535u	  /* addresses a table holds at most (a 16-bit number, 0 for none) */
 #define FM_HOME 2		  /* intents an owner's home holds */
 #define FM_INDEXED_MAX (1u << 24) /* owner slots of an indexed table at most: ids keep 5 bits of generation */
+#define FM_HAS_RECS 1u		  /* home r[0].flags: the slot's owner has records (an entry in owners) */
 
 /* One intent. A free record: id 0, next the next free slot, prev the slot's last generation. */
 struct fm_rec {
@@ -79,8 +82,8 @@ _Static_assert(sizeof(struct fm_rec) == 72, "an intent record is 72 octets");
 /* An intent in its owner's home. Free (its bit in used clear): id keeps the last generation. */
 struct fm_small {
 	uint32_t id;
-	uint8_t ma; /* as in a record */
-	uint8_t spare;
+	uint8_t ma;    /* as in a record */
+	uint8_t flags; /* of r[0]: FM_HAS_RECS; of r[1]: 0 */
 	uint16_t precedence;
 	uint16_t local, peer;
 	uint8_t cnt[24]; /* packets, bytes, last_active: 64 bits each, unaligned, so an intent is 36 octets */
@@ -106,10 +109,16 @@ struct dmm_fm {
 	uint32_t fresh; /* slots [fresh, capacity) were never used: free, off the list */
 	uint32_t nrec;	/* records that hold an intent */
 	unsigned slot_bits;
-	struct dmm_hidx owners; /* owner hash -> the slot of its oldest intent */
-	uint32_t *head;		/* instead of owners (dmm_fm_new_indexed()): owner.idx -> that slot + 1 */
-	uint32_t nhead;
-	struct fm_home *home; /* with head: one per owner slot */
+	/*
+	 * Owner hash -> the slot of its oldest record. Indexed
+	 * (dmm_fm_new_indexed()): the hash of the owner slot, for the owners
+	 * whose home is flagged FM_HAS_RECS only, so an owner with no record
+	 * (the common case) costs no probe, and the index is sized for the
+	 * records rather than for every owner slot.
+	 */
+	struct dmm_hidx owners;
+	uint32_t nhead;	      /* indexed: owner slots */
+	struct fm_home *home; /* indexed: one per owner slot */
 	uint32_t home_hi;     /* homes [home_hi, nhead) were never used */
 	/* The addresses of the tunnel ends: each once, with the records that name it (keys from trusted peers). */
 	struct dmm_addrtab addrs;
@@ -126,6 +135,27 @@ static uint32_t owner_hash(struct dmm_handle h)
 static bool same_owner(struct dmm_handle a, struct dmm_handle b)
 {
 	return a.idx == b.idx && a.gen == b.gen;
+}
+
+/* Indexed: the index key of owner slot o (one generation at a time has records, owner_fits()). */
+static uint32_t slot_hash(uint32_t o)
+{
+	return (uint32_t)dmm_hash_u64(o);
+}
+
+/* Indexed: the oldest record of owner slot o's owner, or FM_NONE. */
+static uint32_t rec_head(const struct dmm_fm *fm, uint32_t o)
+{
+	uint32_t h, pos, ref;
+
+	if (!(fm->home[o].r[0].flags & FM_HAS_RECS))
+		return FM_NONE;
+	h = slot_hash(o);
+	for (ref = dmm_hidx_first(&fm->owners, h, &pos); ref != DMM_HIDX_NONE;
+	     ref = dmm_hidx_next(&fm->owners, h, &pos))
+		if (fm->rec[ref].owner.idx == o)
+			return ref;
+	return FM_NONE;
 }
 
 /* --- the address table (addrtab.h) --- */
@@ -317,8 +347,6 @@ static void free_parts(struct dmm_fm *fm)
 		a->free(a->ctx, fm->views);
 	if (fm->home)
 		a->free(a->ctx, fm->home);
-	if (fm->head)
-		a->free(a->ctx, fm->head);
 	if (fm->rec)
 		a->free(a->ctx, fm->rec);
 	a->free(a->ctx, fm);
@@ -342,10 +370,10 @@ static struct dmm_fm *create(const struct dmm_alloc *a, uint32_t capacity, uint3
 	fm->capacity = capacity;
 	fm->rec = a->zalloc(a->ctx, sizeof(*fm->rec) * capacity);
 	if (owner_slots) {
-		fm->head = a->zalloc(a->ctx, sizeof(*fm->head) * (size_t)owner_slots);
 		fm->home = a->zalloc(a->ctx, sizeof(*fm->home) * (size_t)owner_slots);
-		fm->nhead = owner_slots; /* zeroed: no owner has a head, no home is used */
-		err = !fm->head || !fm->home;
+		fm->nhead = owner_slots; /* zeroed: no owner has records, no home is used */
+		/* Owners with records: at most one per record. */
+		err = !fm->home || dmm_hidx_init(&fm->owners, a, capacity) != 0;
 	} else {
 		err = dmm_hidx_init(&fm->owners, a, max_owners);
 	}
@@ -402,8 +430,8 @@ static uint32_t owners_from(const struct dmm_fm *fm, uint32_t o)
 		for (unsigned k = 0; k < FM_HOME; k++)
 			if ((fm->home[o].used >> k) & 1)
 				return fm->capacity + FM_HOME * o + k;
-		if (fm->head[o])
-			return fm->head[o] - 1;
+		if (fm->home[o].r[0].flags & FM_HAS_RECS)
+			return rec_head(fm, o);
 	}
 	return FM_NONE;
 }
@@ -420,14 +448,14 @@ static uint32_t walk_after(const struct dmm_fm *fm, uint32_t i)
 	for (unsigned k = place_of(fm, i) + 1; k < FM_HOME; k++)
 		if ((fm->home[o].used >> k) & 1)
 			return fm->capacity + FM_HOME * o + k;
-	return fm->head[o] ? fm->head[o] - 1 : owners_from(fm, o + 1);
+	return fm->home[o].r[0].flags & FM_HAS_RECS ? rec_head(fm, o) : owners_from(fm, o + 1);
 }
 
 size_t dmm_fm_bytes(const struct dmm_fm *fm)
 {
 	return sizeof(*fm) + sizeof(*fm->rec) * (size_t)fm->capacity + dmm_hidx_bytes(&fm->owners) +
-	       (sizeof(*fm->head) + (fm->home ? sizeof(*fm->home) : 0)) * (size_t)fm->nhead +
-	       dmm_addrtab_bytes(&fm->addrs) + sizeof(*fm->views) * FM_VIEWS;
+	       (fm->home ? sizeof(*fm->home) : 0) * (size_t)fm->nhead + dmm_addrtab_bytes(&fm->addrs) +
+	       sizeof(*fm->views) * FM_VIEWS;
 }
 
 size_t dmm_fm_bytes_per_intent(const struct dmm_fm *fm)
@@ -458,7 +486,7 @@ static uint32_t slot_of(const struct dmm_fm *fm, uint32_t id)
 	for (unsigned k = 0; k < FM_HOME; k++)
 		if (((h->used >> k) & 1) && h->r[k].id == id)
 			return fm->capacity + FM_HOME * i + k;
-	for (uint32_t r = fm->head[i] ? fm->head[i] - 1 : FM_NONE; r != FM_NONE; r = fm->rec[r].next)
+	for (uint32_t r = rec_head(fm, i); r != FM_NONE; r = fm->rec[r].next)
 		if (fm->rec[r].id == id)
 			return r;
 	return FM_NONE;
@@ -469,9 +497,8 @@ static uint32_t head_of(const struct dmm_fm *fm, struct dmm_handle owner)
 {
 	uint32_t h = owner_hash(owner), pos, ref;
 
-	if (fm->head) {
-		/* head[] holds the slot + 1, 0 for none, so that zeroed memory is an empty index. */
-		ref = owner.idx < fm->nhead ? fm->head[owner.idx] - 1 : FM_NONE;
+	if (fm->home) {
+		ref = owner.idx < fm->nhead ? rec_head(fm, owner.idx) : FM_NONE;
 		return ref != FM_NONE && same_owner(fm->rec[ref].owner, owner) ? ref : FM_NONE;
 	}
 	for (ref = dmm_hidx_first(&fm->owners, h, &pos); ref != DMM_HIDX_NONE;
@@ -519,20 +546,27 @@ static uint32_t next_owned(const struct dmm_fm *fm, struct dmm_handle owner, uin
  */
 static int index_put(struct dmm_fm *fm, struct dmm_handle owner, uint32_t i)
 {
-	if (!fm->head)
+	struct fm_small *s;
+
+	if (!fm->home)
 		return dmm_hidx_insert(&fm->owners, owner_hash(owner), i) == 0 ? 0 : DMM_ERR_NOMEM;
-	if (owner.idx >= fm->nhead || fm->head[owner.idx] != 0)
+	if (owner.idx >= fm->nhead)
 		return DMM_ERR_NOMEM;
-	fm->head[owner.idx] = i + 1;
+	s = &fm->home[owner.idx].r[0];
+	if ((s->flags & FM_HAS_RECS) || dmm_hidx_insert(&fm->owners, slot_hash(owner.idx), i) != 0)
+		return DMM_ERR_NOMEM;
+	s->flags |= FM_HAS_RECS;
 	return 0;
 }
 
 static void index_del(struct dmm_fm *fm, struct dmm_handle owner, uint32_t i)
 {
-	if (fm->head)
-		fm->head[owner.idx] = 0;
-	else
+	if (fm->home) {
+		(void)dmm_hidx_remove(&fm->owners, slot_hash(owner.idx), i);
+		fm->home[owner.idx].r[0].flags &= (uint8_t)~FM_HAS_RECS;
+	} else {
 		(void)dmm_hidx_remove(&fm->owners, owner_hash(owner), i);
+	}
 }
 
 /* Append slot i to its owner's chain; DMM_ERR_NOMEM when it is a new owner and there is no room. */
@@ -594,8 +628,8 @@ static bool owner_fits(const struct dmm_fm *fm, struct dmm_handle owner)
 	if (owner.idx >= fm->nhead)
 		return false;
 	h = &fm->home[owner.idx];
-	r = fm->head[owner.idx];
-	return (!h->used || h->gen == owner.gen) && (r == 0 || same_owner(fm->rec[r - 1].owner, owner));
+	r = rec_head(fm, owner.idx);
+	return (!h->used || h->gen == owner.gen) && (r == FM_NONE || same_owner(fm->rec[r].owner, owner));
 }
 
 /* The free place of in's owner's home that in may take (as a slot), or FM_NONE: none, another prefix, a link. */
