@@ -25,9 +25,9 @@
  * holds. A free slot's links hold the free list and its last generation.
  *
  * When the owners are the handles of one table (dmm_fm_new_indexed()),
- * each owner slot has a home (struct fm_home, 96 octets): room for FM_HOME intents
+ * each owner slot has a home (struct fm_home, 92 octets): room for FM_HOME intents
  * of the owner that share one prefix (an LMA's downlink and uplink of a
- * binding's HNP), with no links, owner or prefix of their own: 36 octets
+ * binding's HNP), with no links, owner, prefix or full id of their own: 34 octets
  * an intent instead of a record's 72. An intent goes to its owner's home
  * when there is room there, its prefix is the home's and its link is 0,
  * else to a record. When a place of the home is free again, the first
@@ -79,14 +79,18 @@ struct fm_rec {
 
 _Static_assert(sizeof(struct fm_rec) == 72, "an intent record is 72 octets");
 
-/* An intent in its owner's home. Free (its bit in used clear): id keeps the last generation. */
+/*
+ * An intent in its owner's home. Its id is gen << slot_bits | (owner
+ * slot + 1) (owner_id(): a generation from the home's 16-bit seq), so
+ * the generation alone is kept.
+ */
 struct fm_small {
-	uint32_t id;
+	uint16_t gen;
 	uint8_t ma;    /* as in a record */
 	uint8_t flags; /* of r[0]: FM_HAS_RECS; of r[1]: 0 */
 	uint16_t precedence;
 	uint16_t local, peer;
-	uint8_t cnt[24]; /* packets, bytes, last_active: 64 bits each, unaligned, so an intent is 36 octets */
+	uint8_t cnt[24]; /* packets, bytes, last_active: 64 bits each, unaligned, so an intent is 34 octets */
 };
 
 /* The home of one owner slot: intents of one generation of the owner, with one prefix. */
@@ -99,7 +103,7 @@ struct fm_home {
 	struct fm_small r[FM_HOME];
 };
 
-_Static_assert(sizeof(struct fm_small) == 36 && sizeof(struct fm_home) == 96, "a home is 96 octets");
+_Static_assert(sizeof(struct fm_small) == 34 && sizeof(struct fm_home) == 92, "a home is 92 octets");
 
 struct dmm_fm {
 	struct dmm_alloc alloc;
@@ -216,6 +220,12 @@ static void cnt_set(struct fm_small *s, uint64_t packets, uint64_t bytes, dmm_ti
 	memcpy(s->cnt + 16, &last, 8);
 }
 
+/* The id of home place i (live). */
+static uint32_t small_id(const struct dmm_fm *fm, uint32_t i)
+{
+	return (uint32_t)small_of(fm, i)->gen << fm->slot_bits | ((i - fm->capacity) / FM_HOME + 1);
+}
+
 /* Whether slot i holds an intent. */
 static bool slot_live(const struct dmm_fm *fm, uint32_t i)
 {
@@ -225,7 +235,7 @@ static bool slot_live(const struct dmm_fm *fm, uint32_t i)
 /* The id of slot i (live, or the last one it had). */
 static uint32_t slot_id(const struct dmm_fm *fm, uint32_t i)
 {
-	return is_home(fm, i) ? small_of(fm, i)->id : fm->rec[i].id;
+	return is_home(fm, i) ? small_id(fm, i) : fm->rec[i].id;
 }
 
 /* The owner of slot i (live). */
@@ -262,7 +272,7 @@ static void build(const struct dmm_fm *fm, uint32_t i, struct dmm_intent *out)
 	}
 	h = home_of(fm, i);
 	s = small_of(fm, i);
-	out->id = s->id;
+	out->id = small_id(fm, i);
 	out->match = s->ma & 1;
 	out->action = s->ma >> 1;
 	out->precedence = s->precedence;
@@ -484,7 +494,7 @@ static uint32_t slot_of(const struct dmm_fm *fm, uint32_t id)
 	/* Indexed: one of owner slot i's intents. */
 	h = &fm->home[i];
 	for (unsigned k = 0; k < FM_HOME; k++)
-		if (((h->used >> k) & 1) && h->r[k].id == id)
+		if (((h->used >> k) & 1) && h->r[k].gen == id >> fm->slot_bits)
 			return fm->capacity + FM_HOME * i + k;
 	for (uint32_t r = rec_head(fm, i); r != FM_NONE; r = fm->rec[r].next)
 		if (fm->rec[r].id == id)
@@ -699,7 +709,7 @@ static int home_fill(struct dmm_fm *fm, uint32_t i, const struct dmm_intent *in,
 		h->plen = in->prefix.len;
 		memcpy(h->prefix, in->prefix.addr.b, 16);
 	}
-	s->id = id;
+	s->gen = (uint16_t)(id >> fm->slot_bits);
 	s->ma = ma_of(in);
 	s->precedence = in->precedence;
 	s->local = (uint16_t)local;
@@ -785,7 +795,7 @@ static void home_adopt(struct dmm_fm *fm, uint32_t i, struct dmm_handle owner)
 		h->plen = r->plen;
 		memcpy(h->prefix, r->prefix, 16);
 	}
-	s->id = r->id;
+	s->gen = (uint16_t)(r->id >> fm->slot_bits);
 	s->ma = r->ma;
 	s->precedence = r->precedence;
 	s->local = r->local;
