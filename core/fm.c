@@ -25,7 +25,7 @@
  * holds. A free slot's links hold the free list and its last generation.
  *
  * When the owners are the handles of one table (dmm_fm_new_indexed()),
- * each owner slot has a home (struct fm_home, 92 octets): room for FM_HOME intents
+ * each owner slot has a home (struct fm_home, 96 octets): room for FM_HOME intents
  * of the owner that share one prefix (an LMA's downlink and uplink of a
  * binding's HNP), with no links, owner, prefix or full id of their own: 34 octets
  * an intent instead of a record's 72. An intent goes to its owner's home
@@ -34,10 +34,8 @@
  * record of the owner that fits moves in (an LMA's handoff adds the new
  * uplink to a record before the old one leaves the home): the records
  * stay free for what they are for. An owner's intents are its home's
- * first, then those of its chain of records, oldest first. The index
- * then holds the owner slots that have records (a flag in the home says
- * which), keyed by the slot: it is sized for the records, not for every
- * slot, and an owner without records (the common case) is not looked up.
+ * first, then those of its chain of records, oldest first. The home
+ * holds the head of that chain: no index, no other line to read.
  *
  * There an id names the owner slot (its low slot_bits bits, the slot + 1)
  * and a generation drawn from the slot's home (seq) that no other live
@@ -59,7 +57,6 @@
 #define FM_ADDR_MAX 65535u	  /* addresses a table holds at most (a 16-bit number, 0 for none) */
 #define FM_HOME 2		  /* intents an owner's home holds */
 #define FM_INDEXED_MAX (1u << 24) /* owner slots of an indexed table at most: ids keep 5 bits of generation */
-#define FM_HAS_RECS 1u		  /* home r[0].flags: the slot's owner has records (an entry in owners) */
 
 /* One intent. A free record: id 0, next the next free slot, prev the slot's last generation. */
 struct fm_rec {
@@ -86,8 +83,8 @@ _Static_assert(sizeof(struct fm_rec) == 72, "an intent record is 72 octets");
  */
 struct fm_small {
 	uint16_t gen;
-	uint8_t ma;    /* as in a record */
-	uint8_t flags; /* of r[0]: FM_HAS_RECS; of r[1]: 0 */
+	uint8_t ma; /* as in a record */
+	uint8_t spare;
 	uint16_t precedence;
 	uint16_t local, peer;
 	uint8_t cnt[24]; /* packets, bytes, last_active: 64 bits each, unaligned, so an intent is 34 octets */
@@ -98,12 +95,13 @@ struct fm_home {
 	uint32_t gen; /* the owner's generation, while used */
 	uint8_t used; /* bit k: r[k] holds an intent */
 	uint8_t plen;
-	uint16_t seq; /* the generation of the slot's last id */
+	uint16_t seq;  /* the generation of the slot's last id */
+	uint32_t head; /* the owner's oldest record: its slot + 1, 0 for none (zeroed: none) */
 	uint8_t prefix[16];
 	struct fm_small r[FM_HOME];
 };
 
-_Static_assert(sizeof(struct fm_small) == 34 && sizeof(struct fm_home) == 92, "a home is 92 octets");
+_Static_assert(sizeof(struct fm_small) == 34 && sizeof(struct fm_home) == 96, "a home is 96 octets");
 
 struct dmm_fm {
 	struct dmm_alloc alloc;
@@ -113,15 +111,9 @@ struct dmm_fm {
 	uint32_t fresh; /* slots [fresh, capacity) were never used: free, off the list */
 	uint32_t nrec;	/* records that hold an intent */
 	unsigned slot_bits;
-	/*
-	 * Owner hash -> the slot of its oldest record. Indexed
-	 * (dmm_fm_new_indexed()): the hash of the owner slot, for the owners
-	 * whose home is flagged FM_HAS_RECS only, so an owner with no record
-	 * (the common case) costs no probe, and the index is sized for the
-	 * records rather than for every owner slot.
-	 */
-	struct dmm_hidx owners;
-	uint32_t nhead;	      /* indexed: owner slots */
+	struct dmm_hidx
+		owners; /* owner hash -> the slot of its oldest intent; indexed: the homes' head instead */
+	uint32_t nhead; /* indexed: owner slots */
 	struct fm_home *home; /* indexed: one per owner slot */
 	uint32_t home_hi;     /* homes [home_hi, nhead) were never used */
 	/* The addresses of the tunnel ends: each once, with the records that name it (keys from trusted peers). */
@@ -141,25 +133,10 @@ static bool same_owner(struct dmm_handle a, struct dmm_handle b)
 	return a.idx == b.idx && a.gen == b.gen;
 }
 
-/* Indexed: the index key of owner slot o (one generation at a time has records, owner_fits()). */
-static uint32_t slot_hash(uint32_t o)
-{
-	return (uint32_t)dmm_hash_u64(o);
-}
-
-/* Indexed: the oldest record of owner slot o's owner, or FM_NONE. */
+/* Indexed: the oldest record of owner slot o's owner (one generation at a time has any, owner_fits()), or FM_NONE. */
 static uint32_t rec_head(const struct dmm_fm *fm, uint32_t o)
 {
-	uint32_t h, pos, ref;
-
-	if (!(fm->home[o].r[0].flags & FM_HAS_RECS))
-		return FM_NONE;
-	h = slot_hash(o);
-	for (ref = dmm_hidx_first(&fm->owners, h, &pos); ref != DMM_HIDX_NONE;
-	     ref = dmm_hidx_next(&fm->owners, h, &pos))
-		if (fm->rec[ref].owner.idx == o)
-			return ref;
-	return FM_NONE;
+	return fm->home[o].head ? fm->home[o].head - 1 : FM_NONE;
 }
 
 /* --- the address table (addrtab.h) --- */
@@ -382,8 +359,7 @@ static struct dmm_fm *create(const struct dmm_alloc *a, uint32_t capacity, uint3
 	if (owner_slots) {
 		fm->home = a->zalloc(a->ctx, sizeof(*fm->home) * (size_t)owner_slots);
 		fm->nhead = owner_slots; /* zeroed: no owner has records, no home is used */
-		/* Owners with records: at most one per record. */
-		err = !fm->home || dmm_hidx_init(&fm->owners, a, capacity) != 0;
+		err = !fm->home;
 	} else {
 		err = dmm_hidx_init(&fm->owners, a, max_owners);
 	}
@@ -440,8 +416,8 @@ static uint32_t owners_from(const struct dmm_fm *fm, uint32_t o)
 		for (unsigned k = 0; k < FM_HOME; k++)
 			if ((fm->home[o].used >> k) & 1)
 				return fm->capacity + FM_HOME * o + k;
-		if (fm->home[o].r[0].flags & FM_HAS_RECS)
-			return rec_head(fm, o);
+		if (fm->home[o].head)
+			return fm->home[o].head - 1;
 	}
 	return FM_NONE;
 }
@@ -458,7 +434,7 @@ static uint32_t walk_after(const struct dmm_fm *fm, uint32_t i)
 	for (unsigned k = place_of(fm, i) + 1; k < FM_HOME; k++)
 		if ((fm->home[o].used >> k) & 1)
 			return fm->capacity + FM_HOME * o + k;
-	return fm->home[o].r[0].flags & FM_HAS_RECS ? rec_head(fm, o) : owners_from(fm, o + 1);
+	return fm->home[o].head ? fm->home[o].head - 1 : owners_from(fm, o + 1);
 }
 
 size_t dmm_fm_bytes(const struct dmm_fm *fm)
@@ -556,27 +532,20 @@ static uint32_t next_owned(const struct dmm_fm *fm, struct dmm_handle owner, uin
  */
 static int index_put(struct dmm_fm *fm, struct dmm_handle owner, uint32_t i)
 {
-	struct fm_small *s;
-
 	if (!fm->home)
 		return dmm_hidx_insert(&fm->owners, owner_hash(owner), i) == 0 ? 0 : DMM_ERR_NOMEM;
-	if (owner.idx >= fm->nhead)
+	if (owner.idx >= fm->nhead || fm->home[owner.idx].head != 0)
 		return DMM_ERR_NOMEM;
-	s = &fm->home[owner.idx].r[0];
-	if ((s->flags & FM_HAS_RECS) || dmm_hidx_insert(&fm->owners, slot_hash(owner.idx), i) != 0)
-		return DMM_ERR_NOMEM;
-	s->flags |= FM_HAS_RECS;
+	fm->home[owner.idx].head = i + 1;
 	return 0;
 }
 
 static void index_del(struct dmm_fm *fm, struct dmm_handle owner, uint32_t i)
 {
-	if (fm->home) {
-		(void)dmm_hidx_remove(&fm->owners, slot_hash(owner.idx), i);
-		fm->home[owner.idx].r[0].flags &= (uint8_t)~FM_HAS_RECS;
-	} else {
+	if (fm->home)
+		fm->home[owner.idx].head = 0;
+	else
 		(void)dmm_hidx_remove(&fm->owners, owner_hash(owner), i);
-	}
 }
 
 /* Append slot i to its owner's chain; DMM_ERR_NOMEM when it is a new owner and there is no room. */
