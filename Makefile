@@ -16,6 +16,7 @@ APPFLAGS := -D_GNU_SOURCE
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 60
 SMOKE_SECONDS ?= 6
+CHECK_FAILED := $(BUILD)/check-failed
 
 CORE_SRC := $(sort $(wildcard core/*.c core/*/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
@@ -294,25 +295,30 @@ bench: $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b; done
 
 check: deps
+	@tests/kernel-features.sh
 	@# build everything the suites run first, on every core; the suites run one by one
 	@$(MAKE) --no-print-directory -j$$(nproc) all $(UNIT_BIN) $(FUZZ_BIN) $(BUILD)/mh-send $(BUILD)/mh-load \
 		$(BUILD)/san/test_interop
 	@$(MAKE) --no-print-directory purity
 	@$(MAKE) --no-print-directory structure
 	@$(MAKE) --no-print-directory format-check
-	@tests/step.sh unit $(MAKE) --no-print-directory unit
-	@tests/step.sh dp-test $(MAKE) --no-print-directory dp-test
-	@tests/step.sh lab $(MAKE) --no-print-directory lab
-	@tests/step.sh netconf-lab $(MAKE) --no-print-directory netconf-lab
-	@tests/step.sh cli-test $(MAKE) --no-print-directory cli-test
-	@tests/step.sh daemon-test $(MAKE) --no-print-directory daemon-test
-	@tests/step.sh docs-test $(MAKE) --no-print-directory docs-test
-	@tests/step.sh interop $(MAKE) --no-print-directory interop
-	@tests/step.sh scale-test $(MAKE) --no-print-directory scale-test
-	@tests/step.sh soak-test $(MAKE) --no-print-directory soak-test
+	@# every suite runs even when an earlier one failed; the failed ones are named at the end
+	@rm -f $(CHECK_FAILED)
+	@tests/step.sh unit $(MAKE) --no-print-directory unit || echo unit >>$(CHECK_FAILED)
+	@tests/step.sh dp-test $(MAKE) --no-print-directory dp-test || echo dp-test >>$(CHECK_FAILED)
+	@tests/step.sh lab $(MAKE) --no-print-directory lab || echo lab >>$(CHECK_FAILED)
+	@tests/step.sh netconf-lab $(MAKE) --no-print-directory netconf-lab || echo netconf-lab >>$(CHECK_FAILED)
+	@tests/step.sh cli-test $(MAKE) --no-print-directory cli-test || echo cli-test >>$(CHECK_FAILED)
+	@tests/step.sh daemon-test $(MAKE) --no-print-directory daemon-test || echo daemon-test >>$(CHECK_FAILED)
+	@tests/step.sh docs-test $(MAKE) --no-print-directory docs-test || echo docs-test >>$(CHECK_FAILED)
+	@tests/step.sh interop $(MAKE) --no-print-directory interop || echo interop >>$(CHECK_FAILED)
+	@tests/step.sh scale-test $(MAKE) --no-print-directory scale-test || echo scale-test >>$(CHECK_FAILED)
+	@tests/step.sh soak-test $(MAKE) --no-print-directory soak-test || echo soak-test >>$(CHECK_FAILED)
 	@# the emulator, the model and the fuzz smoke need no namespace: side by side
-	@tests/step.sh emu+yang+fuzz $(MAKE) --no-print-directory -j3 --output-sync=target emu-test yang-test fuzz-smoke
-	@tests/step.sh oracle $(MAKE) --no-print-directory oracle
+	@tests/step.sh emu+yang+fuzz $(MAKE) --no-print-directory -j3 --output-sync=target emu-test yang-test fuzz-smoke \
+		|| echo emu-test/yang-test/fuzz-smoke >>$(CHECK_FAILED)
+	@tests/step.sh oracle $(MAKE) --no-print-directory oracle || echo oracle >>$(CHECK_FAILED)
+	@if [ -s $(CHECK_FAILED) ]; then echo "make check: FAILED:" $$(cat $(CHECK_FAILED)); exit 1; fi
 	@echo "make check: all suites passed"
 
 $(BUILD)/emu/%.o: emu/%.c

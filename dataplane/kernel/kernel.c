@@ -647,6 +647,32 @@ static int local_rule_moved(struct dmm_dp *dp, uint16_t type)
 	return rule_do(dp, type, &s);
 }
 
+/*
+ * The kernel data plane needs SRv6 lightweight tunnels (encap.red and
+ * End.DT6, CONFIG_IPV6_SEG6_LWTUNNEL). A kernel built without them has the
+ * seg6 generic netlink family but refuses every such route: find out at
+ * open, with the decapsulation route put in and taken out again, rather
+ * than at the first PBU.
+ */
+static int lwt_probe(struct dmm_dp *dp)
+{
+	int ret;
+
+	if (!dp->decap_ifindex)
+		dp->decap_ifindex = pick_dev(&dp->cfg.local);
+	if (!dp->decap_ifindex)
+		return 0; /* no link yet: decap_up() reports it later */
+	ret = decap_route(dp, RTM_NEWROUTE);
+	if (ret == -EOPNOTSUPP || ret == -EAFNOSUPPORT) {
+		set_err(dp, "this kernel has no SRv6 lightweight tunnels (CONFIG_IPV6_SEG6_LWTUNNEL); "
+			    "use the user or bpf data plane");
+		return ret;
+	}
+	if (ret == 0)
+		decap_route(dp, RTM_DELROUTE);
+	return 0;
+}
+
 static int decap_up(struct dmm_dp *dp)
 {
 	int ret;
@@ -1474,6 +1500,11 @@ static struct dmm_dp *k_open(const struct dmm_dp_cfg *cfg, char *err, size_t err
 		ret = tunsrc_get(dp, &cur);
 	if (ret < 0) {
 		snprintf(err, errlen, "kernel dp: seg6 genetlink: %s", dp->lasterr);
+		goto err_close;
+	}
+	ret = lwt_probe(dp);
+	if (ret < 0) {
+		snprintf(err, errlen, "kernel dp: %s", dp->lasterr);
 		goto err_close;
 	}
 	if (!dmm_addr_eq(&cur, &dp->cfg.local)) {
