@@ -10,6 +10,7 @@
 # tests/lab/auth-rollover.sh (key rollover by SIGHUP), and tests/lab/prom.sh
 # (a Prometheus server scrapes LMA1, MAG1 and MAG2 through a handover),
 # tests/lab/sess.sh (session-based release, prefix policy, PvD; kernel, user).
+# tests/lab/fho.sh (RFC 5949 fast handover; kernel, user, mixed).
 # Every lab signs its signalling (lab/lib.sh, lab_security).
 # Prints "lab: N passed, M failed" over all of them; exits 1 on a failure,
 # and at once, with the reason, when not root or a tool is missing.
@@ -66,10 +67,10 @@ done
 for dp in ${LAB_RELOC:-kernel user}; do
 	run tests/lab/reloc.sh "$dp"
 done
-# RFC 5949 fast handover (predictive and reactive): not in make check yet,
-# because its loss bounds do not hold on every handover (docs/dmm-protocol.md
-# §12, "Status"); `make fho-lab` runs it, LAB_FHO="user ..." picks set-ups.
-for dp in ${LAB_FHO-}; do
+# RFC 5949 fast handover (tests/lab/fho.sh: predictive and reactive, 20
+# handovers each, loss, reordering, TCP stall and buffer bound), kernel,
+# user and mixed data planes; LAB_FHO="user ..." picks set-ups.
+for dp in ${LAB_FHO:-kernel user mixed}; do
 	run tests/lab/fho.sh "$dp"
 done
 # RFC 6705 localized routing (tests/lab/lr.sh), kernel and user data planes.
