@@ -98,7 +98,7 @@ $(BUILD)/daemon/yangcfg.o: CFLAGS += -I$(BUILD)/daemon
 $(BUILD)/daemon/yangcfg.o: $(BUILD)/daemon/dmm_yang.h
 
 $(BUILD)/dmmd: $(DAEMON_OBJ) $(IO_OBJ) $(DP_OBJ) $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto -lbpf -lmicrohttpd -lyang -lpthread
+	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto -lbpf -lmicrohttpd -lyang -lcares -lpthread
 
 # dmm-netconfd: NETCONF over SSH for dmmd (libnetconf2, libyang), through dmmd's control socket.
 NETCONF_SRC := $(sort $(wildcard netconf/*.c))

@@ -24,6 +24,7 @@
 #include "dmm/mag.h"
 #include "dmm/mh.h"
 #include "dmmd.h"
+#include "lmadisc.h"
 #include "mcast.h"
 #include "ops.h"
 
@@ -468,6 +469,8 @@ static json_t *show_node(struct dmmd *d)
 	json_object_set_new(o, "config", json_string(d->cfg_path ? d->cfg_path : ""));
 	/* RFC 5847 §3.2: the counter this run sends, from the state file. */
 	json_object_set_new(o, "restart-counter", json_integer(dmmd_config_restart_counter(&d->cfg)));
+	if (d->disc) /* RFC 6097: the LMA name, its addresses and the TTL left */
+		json_object_set_new(o, "lma-discovery", dmmd_disc_json(d->disc));
 	return o;
 }
 

@@ -306,6 +306,7 @@ void dmm_mag_cfg_defaults(struct dmm_mag_cfg *cfg)
 	cfg->restart_counter = 1;
 	cfg->lr.lra_wait = 3 * DMM_SECOND; /* RFC 6705 §12 LRA_WAIT_TIME */
 	cfg->lr.retries = 3;		   /* LRI_RETRIES */
+	cfg->lma_moves = true;		   /* RFC 6097 discovery: bindings follow the name (docs/dmmd.md) */
 }
 
 static bool cfg_ok(const struct dmm_mag_cfg *c)
