@@ -194,8 +194,8 @@ static int channel_open(struct dmmd_disc *s)
 	o.lookups = lookups;
 	o.timeout = 1000; /* ms per try */
 	o.tries = 2;
-	r = ares_init_options(&s->ch, &o,
-			      ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+	r = ares_init_options(
+		&s->ch, &o, ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
 	if (r != ARES_SUCCESS) {
 		snprintf(s->last_error, sizeof(s->last_error), "%s", ares_strerror(r));
 		return -1;
@@ -275,13 +275,15 @@ json_t *dmmd_disc_json(const struct dmmd_disc *s)
 	for (unsigned i = 0; i < n; i++)
 		json_array_append_new(l, json_string(dmm_addr_str(&a[i], as)));
 	json_object_set_new(o, "name", json_string(s->cfg.name));
-	json_object_set_new(o, "dns-server",
-			    json_string(s->cfg.has_server ? dmm_addr_str(&s->cfg.server, as) : "resolv.conf"));
+	json_object_set_new(
+		o, "dns-server",
+		json_string(s->cfg.has_server ? dmm_addr_str(&s->cfg.server, as) : "resolv.conf"));
 	json_object_set_new(o, "addresses", l);
 	json_object_set_new(o, "current", n ? json_string(dmm_addr_str(&a[cur], as)) : json_null());
 	json_object_set_new(o, "ttl", json_integer(s->ttl_s));
-	json_object_set_new(o, "ttl-left",
-			    json_integer(s->n && s->expires > now ? (json_int_t)((s->expires - now) / DMM_SECOND) : 0));
+	json_object_set_new(
+		o, "ttl-left",
+		json_integer(s->n && s->expires > now ? (json_int_t)((s->expires - now) / DMM_SECOND) : 0));
 	json_object_set_new(o, "lookups", json_integer((json_int_t)s->lookups));
 	json_object_set_new(o, "answers", json_integer((json_int_t)s->answers));
 	json_object_set_new(o, "failures", json_integer((json_int_t)s->failures));
