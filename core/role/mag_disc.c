@@ -14,6 +14,8 @@
  *    InitialBindackTimeoutFirstReg, doubling, max retransmissions) starts
  *    again at the next address of the answer, each address once, before
  *    the MN is refused; new MNs then start at that address too;
+ *  - an answer with the same addresses in another order (a server's
+ *    round robin) changes nothing;
  *  - a new answer that still holds an entry's LMA leaves the entry alone;
  *    one that no longer does (the operator moved the name) moves the
  *    entry at its next refresh (cfg.lma_moves): a de-registration PBU to
@@ -49,7 +51,14 @@ int dmm_mag_set_lmas(struct dmm_mag *mag, const struct dmm_addr *a, unsigned n, 
 		return DMM_ERR_INVAL;
 	if (n > DMM_MAG_MAX_LMA_ADDRS)
 		n = DMM_MAG_MAX_LMA_ADDRS;
-	same = n == d->n && memcmp(d->a, a, n * sizeof(*a)) == 0;
+	/*
+	 * The same addresses in another order are no change: a server that
+	 * rotates its answers (round robin) must not make the MAG forget
+	 * the address a failed registration moved on to.
+	 */
+	same = n == d->n;
+	for (unsigned i = 0; i < n && same; i++)
+		same = disc_find(d, &a[i]) >= 0;
 	if (same)
 		return 0;
 	memcpy(d->a, a, n * sizeof(*a));

@@ -146,9 +146,9 @@ int dmm_mag_handover(struct dmm_mag *mag, const struct dmm_mnid *mnid, const str
  * while their LMA is in the list; one whose LMA left it moves (with
  * lma_moves) at its next refresh: de-registration at the old address,
  * new registration at the new one. n == 0 is refused (DMM_ERR_INVAL):
- * a failed lookup keeps the last good list. Returns 1 when the list
- * changed, 0 when it is the same, DMM_ERR_INVAL when the MAG has no LMA
- * name.
+ * a failed lookup keeps the last good list. The same addresses in
+ * another order are the same list. Returns 1 when the list changed, 0
+ * when it is the same, DMM_ERR_INVAL when the MAG has no LMA name.
  */
 int dmm_mag_set_lmas(struct dmm_mag *mag, const struct dmm_addr *a, unsigned n, dmm_time_t now);
 /* The current list: its length, *cur the index new registrations use. */

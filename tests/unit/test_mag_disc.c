@@ -8,7 +8,8 @@
  *  - new MNs register at the first address;
  *  - an address that never answers (no node there): after the PBU's
  *    retransmissions (RFC 5213 §6.9.4) the MAG registers the MN at the
- *    next address of the answer, and new MNs start there;
+ *    next address of the answer, and new MNs start there, also after
+ *    the same answer in another order (round robin);
  *  - an answer that no longer holds an entry's LMA moves the entry at its
  *    next refresh: de-registration at the old LMA, a new session (new
  *    prefix) at the new one; an entry whose LMA is still in the answer
@@ -135,6 +136,9 @@ static void t_discovery(void)
 	CHECK_EQ(c->lma_next_address, 1);
 	CHECK_EQ(dmm_mag_lmas(M->inst, &list, &cur), 2);
 	CHECK_EQ(cur, 1);
+	CHECK_EQ(set(LMA[1], DEAD), 0); /* round robin: the same answer, LMA2 stays the address to use */
+	CHECK_EQ(dmm_mag_lmas(M->inst, &list, &cur), 2);
+	CHECK(dmm_addr_eq(&list[cur], &L2->addr));
 	CHECK_EQ(attach(3), 0);
 	run(100 * DMM_MSEC);
 	CHECK(at(3, L2));
