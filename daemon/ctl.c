@@ -397,6 +397,8 @@ static void stats_role(json_t *o, const struct dmmd *d)
 	size_t n = d->ro->counters(d->role, c, MAX_COUNTERS);
 	json_t *m;
 
+	n += dmmd_disc_counters(d->disc, c + n, MAX_COUNTERS - n); /* RFC 6097: the resolver's */
+
 	if (!n)
 		return;
 	m = json_object();

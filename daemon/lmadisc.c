@@ -264,6 +264,18 @@ int dmmd_disc_reconfigure(struct dmmd *d)
 	return err ? -1 : 0;
 }
 
+size_t dmmd_disc_counters(const struct dmmd_disc *s, struct dmm_role_counter *out, size_t max)
+{
+	const char *const names[] = {"lma-dns-lookups", "lma-dns-failures", "lma-dns-changes"};
+	size_t n = 0;
+
+	for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]) && n < max; i++) {
+		out[n].name = names[i];
+		out[n++].value = i == 0 ? s->lookups : i == 1 ? s->failures : s->changes;
+	}
+	return n;
+}
+
 json_t *dmmd_disc_json(const struct dmmd_disc *s)
 {
 	const struct dmm_addr *a = NULL;

@@ -28,6 +28,8 @@ dmm_time_t dmmd_disc_next(const struct dmmd_disc *s);
 void dmmd_disc_expire(struct dmmd_disc *s, dmm_time_t now);
 /* After a reload: start again when the name, the server or the TTL bounds changed; 0 or -1. */
 int dmmd_disc_reconfigure(struct dmmd *d);
+/* The resolver's counters as role counters (show stats "dmm", /metrics): how many written; 0 for NULL. */
+size_t dmmd_disc_counters(const struct dmmd_disc *s, struct dmm_role_counter *out, size_t max);
 /* "lma-discovery" of show node: name, server, addresses, current, ttl-left, counters (new reference). */
 json_t *dmmd_disc_json(const struct dmmd_disc *s);
 
