@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * LMA discovery by DNS (RFC 6097 §3; lmadisc.h). The resolver is c-ares:
+ * LMA discovery by DNS (RFC 6097; lmadisc.h). The resolver is c-ares:
  * ares_getaddrinfo() asks for the AAAA records only (hosts files are not
  * read: lookups "b"), keeps the answer's order (ARES_AI_NOSORT: the order
  * is the zone's preference, and the MAG tries the addresses in it) and

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * LMA discovery by DNS (RFC 6097 §3) for a MAG configured with
+ * LMA discovery by DNS (RFC 6097) for a MAG configured with
  * mag/lma-discovery/name: c-ares looks the name's AAAA records up on
  * dmmd's loop (its sockets are watched there, its timeouts join the
  * loop's deadline), and each answer goes to the MAG as an input event

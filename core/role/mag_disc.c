@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * MAG: LMA discovery by name (RFC 6097 §3; RFC 5213 §6.2 leaves open how
+ * MAG: LMA discovery by name (RFC 6097; RFC 5213 §5.7 leaves open how
  * the MAG learns the LMA address, §6.9.1.1 only says it is the MN's LMA).
  * Below mag_state.c (it calls only bul_client.c and the base); the move of
  * a binding, which needs mag_state.c, is mag.c's lma_move().

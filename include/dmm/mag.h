@@ -135,7 +135,7 @@ int dmm_mag_handover(struct dmm_mag *mag, const struct dmm_mnid *mnid, const str
 		     dmm_time_t now);
 
 /*
- * LMA discovery (RFC 6097 §3: the MAG learns its LMA's address from a
+ * LMA discovery (RFC 6097: the MAG learns its LMA's address from a
  * DNS lookup): the addresses the last lookup of the configured LMA name
  * returned, in the answer's order (n <= DMM_MAG_MAX_LMA_ADDRS; a copy is
  * kept). The resolver is the caller's; this is an input event like a
