@@ -78,5 +78,11 @@ void dmmd_ctl_close(struct dmmd *d);
 struct dmmd_access *dmmd_access_open(struct dmmd *d);
 void dmmd_access_close(struct dmmd_access *a);
 void dmmd_access_mn_event(struct dmmd_access *a, const struct dmm_mn_event *ev);
+/*
+ * Attach again every host seen on an access link and not registered: the
+ * role refused it for a reason that may have gone (RFC 6097: the MAG's LMA
+ * name had no address yet). Accepts NULL.
+ */
+void dmmd_access_retry(struct dmmd_access *a);
 
 #endif

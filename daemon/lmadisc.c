@@ -114,6 +114,7 @@ static void on_answer(void *ctx, int status, int timeouts, struct ares_addrinfo 
 	struct dmm_addr a[DMM_MAG_MAX_LMA_ADDRS];
 	int ttl;
 	unsigned n;
+	bool first;
 
 	(void)timeouts;
 	s->busy = false;
@@ -133,6 +134,7 @@ static void on_answer(void *ctx, int status, int timeouts, struct ares_addrinfo 
 	if (s->ttl_s > s->cfg.max_ttl_s)
 		s->ttl_s = s->cfg.max_ttl_s;
 	s->expires = s->due = now + (dmm_time_t)s->ttl_s * DMM_SECOND;
+	first = s->n == 0;
 	memcpy(s->a, a, sizeof(a));
 	s->n = n;
 	if (dmm_mag_set_lmas(s->d->role, a, n, now) == 1) {
@@ -143,6 +145,8 @@ static void on_answer(void *ctx, int status, int timeouts, struct ares_addrinfo 
 			 "lma-discovery: %s: %u address%s, first %s, TTL %u s", s->cfg.name, n,
 			 n == 1 ? "" : "es", dmm_addr_str(&a[0], as), s->ttl_s);
 	}
+	if (first) /* hosts that attached before the first answer were refused: now they can register */
+		dmmd_access_retry(s->d->access);
 }
 
 static void lookup(struct dmmd_disc *s)
