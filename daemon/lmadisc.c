@@ -295,7 +295,8 @@ json_t *dmmd_disc_json(const struct dmmd_disc *s)
 		o, "dns-server",
 		json_string(s->cfg.has_server ? dmm_addr_str(&s->cfg.server, as) : "resolv.conf"));
 	json_object_set_new(o, "addresses", l);
-	json_object_set_new(o, "current", n ? json_string(dmm_addr_str(&a[cur], as)) : json_null());
+	if (n)
+		json_object_set_new(o, "current", json_string(dmm_addr_str(&a[cur], as)));
 	json_object_set_new(o, "ttl", json_integer(s->ttl_s));
 	json_object_set_new(
 		o, "ttl-left",
