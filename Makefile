@@ -209,7 +209,12 @@ cli-test: all
 # per-peer heartbeat off; dmmctl's rendering of show stats; RFC 4285
 # authentication between a MAG and an LMA (forgeries, replay, key rollover);
 # /metrics (promtool), usage records and the event stream (docs/operations.md).
-daemon-test: all $(BUILD)/mh-send $(BUILD)/san/test_interop
+# dmmd's resolver for LMA discovery (RFC 6097) on its loop, against dnsmasq on ::1.
+$(BUILD)/test_lmadisc: tests/daemon/test_lmadisc.c daemon/lmadisc.c io/loop.c io/clock.c $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.a,$^) -lcares -ljansson
+
+daemon-test: all $(BUILD)/mh-send $(BUILD)/san/test_interop $(BUILD)/test_lmadisc
+	@tests/daemon/lmadisc.sh $(BUILD)/test_lmadisc
 	@tests/daemon/render.sh
 	@tests/daemon/local.sh
 	@tests/daemon/restart.sh

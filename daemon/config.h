@@ -151,6 +151,8 @@ struct dmmd_config {
 		bool has_server;	/* false: the resolvers of /etc/resolv.conf */
 		struct dmm_addr server; /* the DNS server to ask */
 		uint32_t min_ttl_s, max_ttl_s;
+		uint16_t
+			port; /* not in the model: 0 is 53; tests/daemon/lmadisc.sh asks a server on another */
 	} disc;
 };
 

@@ -205,10 +205,11 @@ static int channel_open(struct dmmd_disc *s)
 		return -1;
 	}
 	if (s->cfg.has_server) {
-		char as[DMM_ADDR_STRLEN + 8];
+		char as[DMM_ADDR_STRLEN], csv[DMM_ADDR_STRLEN + 10];
 
-		dmm_addr_str(&s->cfg.server, as);
-		r = ares_set_servers_csv(s->ch, as);
+		snprintf(csv, sizeof(csv), "[%s]:%u", dmm_addr_str(&s->cfg.server, as),
+			 s->cfg.port ? s->cfg.port : 53);
+		r = ares_set_servers_ports_csv(s->ch, csv);
 		if (r != ARES_SUCCESS) {
 			snprintf(s->last_error, sizeof(s->last_error), "dns-server: %s", ares_strerror(r));
 			ares_destroy(s->ch);
