@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # LMA discovery by DNS (RFC 6097) on RFC 7429 Figure 4 (lab/pmip-fig4.sh
-# has the picture), kernel data plane. dnsmasq runs in IR's namespace on
+# has the picture). dnsmasq runs in IR's namespace on
 # 2001:db8:53::53 and answers from a hosts file with a TTL of 2 s; the
 # MAGs name their LMA by DNS (mag/lma-discovery, docs/dmmd.md) and no MN
-# profile names an LMA.
+# profile names an LMA. Usage: tests/lab/discovery.sh [kernel|user|bpf]
+# (the data plane, kernel by default).
 #
 #   dnsmasq (IR)  lma.dmm.test   AAAA LMA1            then LMA2
 #                 lmas.dmm.test  AAAA 2001:db8:a:9::2 (IR drops it), LMA1
@@ -25,6 +26,7 @@ cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=lab/pmip-fig4.sh
 . lab/pmip-fig4.sh
 
+DP=${1:-kernel}
 NAME=discovery
 DNS=2001:db8:53::53
 DEAD=2001:db8:a:9::2
@@ -50,7 +52,7 @@ fi
 
 lab_init discovery
 trap 'dump_logs_on_failure; lab_cleanup' EXIT
-echo "$NAME: RFC 6097 LMA discovery by DNS (dnsmasq), kernel data plane"
+echo "$NAME: RFC 6097 LMA discovery by DNS (dnsmasq), $DP data plane"
 
 # records LINE...: dnsmasq's hosts file, re-read on SIGHUP.
 records() {
@@ -81,7 +83,7 @@ up() {
 		--addn-hosts="$LAB_TMP/hosts" --local-ttl=2 --listen-address="$DNS" --bind-interfaces \
 		--log-queries --log-facility="$LAB_TMP/dnsmasq.log" --pid-file="$LAB_TMP/dnsmasq.pid"
 	for n in lma1 lma2 mag1 mag3; do
-		lab_config "$n" kernel >"$LAB_TMP/$n.json"
+		lab_config "$n" "$DP" >"$LAB_TMP/$n.json"
 	done
 	for n in lma1 lma2; do
 		dmmd_start "$n" || return 1
@@ -162,5 +164,6 @@ for n in mag1 mag3 lma1 lma2; do
 done
 check "after SIGTERM: no proto 0xd3 route, no rule, no TUN device in any namespace" lab_leftovers
 dump_logs_on_failure
+[[ $FAILED -eq 0 ]] || tail -n 15 "$LAB_TMP/dnsmasq.log" | sed 's/^/      dnsmasq: /'
 trap lab_cleanup EXIT
 summary "$NAME"
