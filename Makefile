@@ -99,7 +99,7 @@ $(BUILD)/daemon/yangcfg.o: CFLAGS += -I$(BUILD)/daemon
 $(BUILD)/daemon/yangcfg.o: $(BUILD)/daemon/dmm_yang.h
 
 $(BUILD)/dmmd: $(DAEMON_OBJ) $(IO_OBJ) $(DP_OBJ) $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto -lbpf -lmicrohttpd -lyang -lpthread
+	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto -lbpf -lmicrohttpd -lyang -lcares -lpthread
 
 # dmm-netconfd: NETCONF over SSH for dmmd (libnetconf2, libyang), through dmmd's control socket.
 NETCONF_SRC := $(sort $(wildcard netconf/*.c))
@@ -210,7 +210,12 @@ cli-test: all
 # per-peer heartbeat off; dmmctl's rendering of show stats; RFC 4285
 # authentication between a MAG and an LMA (forgeries, replay, key rollover);
 # /metrics (promtool), usage records and the event stream (docs/operations.md).
-daemon-test: all $(BUILD)/mh-send $(BUILD)/san/test_interop
+# dmmd's resolver for LMA discovery (RFC 6097) on its loop, against dnsmasq on ::1.
+$(BUILD)/test_lmadisc: tests/daemon/test_lmadisc.c daemon/lmadisc.c io/loop.c io/clock.c $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.a,$^) -lcares -ljansson
+
+daemon-test: all $(BUILD)/mh-send $(BUILD)/san/test_interop $(BUILD)/test_lmadisc
+	@tests/daemon/lmadisc.sh $(BUILD)/test_lmadisc
 	@tests/daemon/render.sh
 	@tests/daemon/local.sh
 	@tests/daemon/restart.sh
