@@ -82,7 +82,7 @@ done
 # RFC 6463 runtime LMA assignment (tests/lab/redirect.sh).
 run tests/lab/redirect.sh
 # RFC 6097 LMA discovery by DNS, against dnsmasq (tests/lab/discovery.sh).
-run tests/lab/discovery.sh
+run tests/lab/discovery.sh user
 # Multicast without tunnel convergence (RFC 7429 REQ8): MLD proxies in direct
 # mode on both data planes, and via the anchor (RFC 6224 base) for comparison
 # (LAB_MCAST="user:via-anchor ..." picks others).
