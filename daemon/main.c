@@ -822,6 +822,7 @@ static int open_io(struct dmmd *d)
 	dpc.buf_packets = d->cfg.buffer_packets;
 	dpc.buf_bytes = d->cfg.buffer_bytes;
 	dpc.buf_time_ms = d->cfg.buffer_time_ms;
+	dpc.no_intents = d->cfg.role == DMMD_ROLE_CMD;
 	d->dpo = dmm_dp_find(d->cfg.dataplane);
 	d->dp = d->dpo->open(&dpc, err, sizeof(err));
 	if (!d->dp) {

@@ -656,6 +656,8 @@ static int lwt_probe(struct dmm_dp *dp)
 {
 	int ret;
 
+	if (dp->cfg.no_intents)
+		return 0;
 	if (!dp->decap_ifindex)
 		dp->decap_ifindex = pick_dev(&dp->cfg.local);
 	if (!dp->decap_ifindex)

@@ -51,6 +51,8 @@ struct dmm_dp_cfg {
 	 * over a bound the oldest is dropped and counted. 0: the backend's default.
 	 */
 	uint32_t buf_packets, buf_bytes, buf_time_ms;
+	/* The node installs no forwarding intents (a CMD): open() skips its check that the kernel can forward. */
+	bool no_intents;
 };
 
 /* What BUFFER intents hold and dropped, over the backend's life (dmm_dp_ops.buf_stats). */
