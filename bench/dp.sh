@@ -272,8 +272,7 @@ echo "|---|---|---|---|---|"
 for be in $BACKENDS; do
 	dp_ns "INST_$be"
 	ns=INST_$be
-	ip -n "${!ns}" link add d0 type dummy && ip -n "${!ns}" link set d0 up &&
-		ip -n "${!ns}" addr add 2001:db8:ff::1/64 dev d0 nodad
+	ip -n "${!ns}" addr add 2001:db8:ff::1/128 dev lo nodad
 	ip netns exec "${!ns}" "$DP_INSTALL" "$be" --local 2001:db8:ff::1 "$INSTALL_N" 2>&1 |
 		awk -v be="$be" '/^install/ { printf "| %s | %s | %.2f | %.2f | %.2f |\n", be, $3, $5 / 1000, $9 / 1000, $13 / 1000; ok = 1 }
 			END { if (!ok) printf "| %s | ? | ? | ? | ? |\n", be }'
