@@ -43,6 +43,10 @@
 #   bench/dp.sh [SECONDS]       (default 3 per figure; a run takes a few minutes)
 #   BACKENDS="kernel user" FILL=0 bench/dp.sh
 #
+# Then the time to install an intent through each backend's install
+# operation (build/dp-install: INSTALL_N DST ENCAP intents of distinct
+# /64s, default 10000, in a namespace of its own; INSTALL_N=0 skips it).
+#
 # It prints figures and never fails on them; it fails only when a path
 # cannot be set up.
 set -u
@@ -55,7 +59,9 @@ SECS=${1:-3}
 BACKENDS=${BACKENDS:-kernel user bpf}
 FILL=${FILL:-100000}
 FILL_BACKENDS=${FILL_BACKENDS:-kernel bpf}
+INSTALL_N=${INSTALL_N:-10000}
 DP_TOOL=${DP_TOOL:-build/dp-tool}
+DP_INSTALL=${DP_INSTALL:-build/dp-install}
 BLAST=${BLAST:-build/udp-blast}
 PFX=2001:db8:aa::/64
 HOST_A=2001:db8:aa::1
@@ -256,4 +262,19 @@ done
 for p in $rows; do
 	echo "| $p | ${R[$p,udp1]:-?} | $(ratio "$p" udp1) | ${R[$p,udp64]:-?} | $(ratio "$p" udp64) |" \
 		"${R[$p,tcp]:-?} | $(ratio "$p" tcp) | ${R[$p,tcpgro]:-?} | $(ratio "$p" tcpgro) | ${R[$p,rtt]:-?} | $(ratio "$p" rtt) |"
+done
+
+# Install time per intent, each backend in its own fresh namespace.
+[[ $INSTALL_N -gt 0 && -x $DP_INSTALL ]] || exit 0
+echo
+echo "| backend | intents | install (µs each) | remove (µs each) | counters read (µs each) |"
+echo "|---|---|---|---|---|"
+for be in $BACKENDS; do
+	dp_ns "INST_$be"
+	ns=INST_$be
+	ip -n "${!ns}" addr add 2001:db8:ff::1/128 dev lo nodad
+	ip netns exec "${!ns}" "$DP_INSTALL" "$be" --local 2001:db8:ff::1 "$INSTALL_N" 2>&1 |
+		awk -v be="$be" '/^install/ { printf "| %s | %s | %.2f | %.2f | %.2f |\n", be, $3, $5 / 1000, $9 / 1000, $13 / 1000; ok = 1 }
+			END { if (!ok) printf "| %s | ? | ? | ? | ? |\n", be }'
+	ip netns del "${!ns}"
 done

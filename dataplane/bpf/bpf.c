@@ -141,6 +141,7 @@ static struct dmm_dp *bdp_open(const struct dmm_dp_cfg *cfg, char *err, size_t e
 	dp->ncpu = libbpf_num_possible_cpus();
 	r = dp->ncpu > 0 ? 0 : -ENOMEM;
 	if (r == 0 && (!(dp->percpu = calloc((size_t)dp->ncpu, sizeof(*dp->percpu))) ||
+		       !(dp->counted = calloc(DMM_BPF_MAX_INTENTS, 1)) ||
 		       bdp_table_init(&dp->t, DMM_BPF_MAX_INTENTS) < 0))
 		r = -ENOMEM;
 	if (r < 0) {
@@ -184,6 +185,7 @@ static void bdp_close(struct dmm_dp *dp)
 		close(dp->nl);
 	bdp_table_fini(&dp->t);
 	free(dp->percpu);
+	free(dp->counted);
 	free(dp);
 }
 
@@ -318,7 +320,10 @@ static int bdp_install(struct dmm_dp *dp, const struct dmm_intent *in)
 	i = bdp_table_add(&dp->t, &c, ifindex);
 	if (i < 0)
 		return i;
-	reset_counters(dp, (uint32_t)i);
+	/* A slot never installed before counts from 0 already (the map starts zeroed): one update less. */
+	if (dp->counted[i])
+		reset_counters(dp, (uint32_t)i);
+	dp->counted[i] = 1;
 	r = sync_key(dp, &dp->t.slot[i]);
 	if (r < 0) {
 		bdp_table_del(&dp->t, (uint32_t)i);

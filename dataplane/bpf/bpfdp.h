@@ -71,6 +71,7 @@ struct dmm_dp {
 	uint32_t prog_id;
 	int ncpu;
 	struct dmm_bpf_ctr *percpu; /* ncpu counters: a read or a reset */
+	uint8_t *counted;	    /* per slot: installed before, so its counters may not be 0 */
 	struct bdp_table t;
 	struct bdp_hook hook[BDP_MAX_ATTACH];
 	unsigned nhook;
