@@ -128,8 +128,8 @@ static void register_now(struct dmm_maar *m, struct dmm_bul_entry *e, uint8_t hi
 }
 
 /* Every prefix of e anchored here: its anchored entry to mode (on link, or tunnelled to peer). */
-static void local_anchors(struct dmm_maar *m, struct dmm_bul_entry *e, uint8_t mode, const struct dmm_addr *peer,
-			  dmm_time_t now, const char *reason)
+static void local_anchors(struct dmm_maar *m, struct dmm_bul_entry *e, uint8_t mode,
+			  const struct dmm_addr *peer, dmm_time_t now, const char *reason)
 {
 	struct maar_bx *x = maar_bx(m, e);
 
@@ -182,8 +182,8 @@ static void send_hi(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dm
 }
 
 /* §6.1.2: the answer to hi, with the context of e when given. */
-static void send_hack(struct dmm_maar *m, const struct dmm_addr *dst, const struct dmm_mh_msg *hi, uint8_t flags,
-		      uint8_t code, const struct dmm_bul_entry *e)
+static void send_hack(struct dmm_maar *m, const struct dmm_addr *dst, const struct dmm_mh_msg *hi,
+		      uint8_t flags, uint8_t code, const struct dmm_bul_entry *e)
 {
 	struct dmm_mh_msg *msg = &m->tx;
 
@@ -224,7 +224,8 @@ static void take_prefixes(struct dmm_maar *m, struct dmm_bul_entry *e, const str
 
 			if (!an || !dmm_bce_mnid_eq(an, &e->mnid)) {
 				dmm_logf(m->base.env.log, DMM_LOG_WARN, DMM_LC_MH,
-					 "maar: fho %s: the context names us as anchor, but we do not anchor it",
+					 "maar: fho %s: the context names us as anchor, but we do not anchor "
+					 "it",
 					 maar_who(&e->mnid, q, "from", src, &w));
 				continue;
 			}
@@ -340,8 +341,8 @@ static void nmaar_prepare(struct dmm_maar *m, const struct dmm_addr *src, const 
 		send_hack(m, src, msg, 0, DMM_HACK_NO_RESOURCES, NULL);
 		return;
 	}
-	set_fho(m, e, FHO_N_WAIT_MN, "context from the PMAAR (RFC 5949 §4.1 step c)");
 	maar_serving_own(m, e, now);
+	set_fho(m, e, FHO_N_WAIT_MN, "context from the PMAAR (RFC 5949 §4.1 step c)");
 	take_prefixes(m, e, msg, src, now);
 	local_anchors(m, e, AM_BUFFER, NULL, now, "the MN is coming (RFC 5949)");
 	accept_tunnel(m, e, now);
@@ -435,7 +436,8 @@ static void pmaar_give(struct dmm_maar *m, const struct dmm_addr *src, const str
 		return;
 	}
 	if (f->state == FHO_NONE && !maar_bx(m, e)->detached)
-		hold_here(m, e, "the NMAAR has the MN (RFC 5949 §4.1)", now); /* its detach not seen here yet */
+		hold_here(m, e, "the NMAAR has the MN (RFC 5949 §4.1)",
+			  now); /* its detach not seen here yet */
 	f->peer = *src;
 	if (!(msg->u.hi.flags & DMM_HI_F) && (msg->u.hi.flags & DMM_HI_U)) {
 		/* §4.1 "U ... earlier if the timing of buffering is different from that of forwarding". */
@@ -566,12 +568,14 @@ void maar_fho_recv_hack(struct dmm_maar *m, const struct dmm_addr *src, const st
 
 /* --- the hooks of maar.c --- */
 
-int dmm_maar_handover(struct dmm_maar *m, const struct dmm_mnid *mnid, const struct dmm_addr *to, dmm_time_t now)
+int dmm_maar_handover(struct dmm_maar *m, const struct dmm_mnid *mnid, const struct dmm_addr *to,
+		      dmm_time_t now)
 {
 	struct dmm_bul_entry *e;
 	struct maar_fho *f;
 
-	if (!m || !mnid || !to || !m->cfg.fho.enabled || dmm_addr_eq(to, &m->cfg.addr) || dmm_addr_is_zero(to))
+	if (!m || !mnid || !to || !m->cfg.fho.enabled || dmm_addr_eq(to, &m->cfg.addr) ||
+	    dmm_addr_is_zero(to))
 		return DMM_ERR_INVAL;
 	e = dmm_bul_find_mnid(m->bul, mnid);
 	if (!e)
@@ -671,7 +675,8 @@ bool maar_fho_detached(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t n
 		f->state = FHO_NONE;
 		return false;
 	case FHO_NONE:
-		if (!m->cfg.fho.enabled || !m->cfg.fho.reactive || e->state != DMM_BUL_REGISTERED || !e->n_hnp)
+		if (!m->cfg.fho.enabled || !m->cfg.fho.reactive || e->state != DMM_BUL_REGISTERED ||
+		    !e->n_hnp)
 			return false;
 		hold_here(m, e, "MN left: downlink held for the NMAAR (RFC 5949 §4.1 Figure 3)", now);
 		return true;
@@ -714,7 +719,8 @@ static void no_mn_timer(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t 
 		struct dmm_bcache_entry *a = x->sp[i].local ? maar_anchor_mine(m, e, &x->sp[i].p) : NULL;
 
 		if (a && !(x->sp[i].own && x->own_fresh)) {
-			maar_anchor_set(m, a, AM_TUNNEL, 0, &f->peer, now, "the MN did not arrive (RFC 5949)");
+			maar_anchor_set(m, a, AM_TUNNEL, 0, &f->peer, now,
+					"the MN did not arrive (RFC 5949)");
 			maar_timers_anchor_granted(m, a, now);
 		}
 	}
