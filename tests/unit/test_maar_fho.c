@@ -220,7 +220,8 @@ static void t_predictive(void)
 	ps[1] = p2;
 	predictive_move(M2, M1, 3, ps, 2);
 	CHECK(anchor_tunnels(M2, &p2, &M1->addr));
-	CHECK(live(M1, DMM_FM_DST, DMM_FM_DELIVER, &p1, NULL) && !live(M1, DMM_FM_DST, DMM_FM_ENCAP, &p1, NULL));
+	CHECK(live(M1, DMM_FM_DST, DMM_FM_DELIVER, &p1, NULL) &&
+	      !live(M1, DMM_FM_DST, DMM_FM_ENCAP, &p1, NULL));
 	CHECK(live(M1, DMM_FM_SRC, DMM_FM_ENCAP, &p2, &M2->addr) != NULL);
 	CHECK_EQ(ctr(M1)->predictive, 1);
 	/* Forwarding done (hold): MAAR1's end of MAAR2's tunnel for p1 goes; p2's is its anchor tunnel. */
