@@ -33,7 +33,8 @@
 #include "rolenet.h"
 
 static struct dmm_policy *POL;
-static struct node *CMDN, *M1, *M2;
+static struct node *CMDN, *M1, *M2, *M3;
+static unsigned NMAARS = 2; /* the next setup's MAARs: 2 or 3 */
 static struct dmm_mnid MN = {.subtype = DMM_MNID_EUI48, .len = 6, .id = {2, 0, 0, 0, 0, 0x31}};
 static const uint8_t LL[6] = {2, 0, 0, 0, 0, 0x31};
 
@@ -64,13 +65,14 @@ static void setup(bool reactive, bool m2_on)
 	struct dmm_cmd_cfg cc;
 	struct dmm_maar_cfg mc;
 	struct dmm_policy_profile prof;
-	const char *addr[2] = {"2001:db8:1::1", "2001:db8:2::1"};
-	const char *pool[2] = {"2001:db8:100::/56", "2001:db8:200::/56"};
-	struct node **slot[2] = {&M1, &M2};
+	const char *addr[3] = {"2001:db8:1::1", "2001:db8:2::1", "2001:db8:3::1"};
+	const char *pool[3] = {"2001:db8:100::/56", "2001:db8:200::/56", "2001:db8:300::/56"};
+	const char *name[3] = {"maar1", "maar2", "maar3"};
+	struct node **slot[3] = {&M1, &M2, &M3};
 
 	T = 1000 * DMM_SECOND;
 	POL = dmm_policy_new(&ALLOC, 8, 8, 1);
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < NMAARS; i++) {
 		struct dmm_addr a = addr_of(addr[i]);
 
 		dmm_policy_add_mag(POL, &a);
@@ -84,7 +86,7 @@ static void setup(bool reactive, bool m2_on)
 	cc.max_mns = 16;
 	cc.max_maars = 8;
 	CMDN = add_node("cmd", "2001:db8:c::1", &dmm_cmd_ops, &cc);
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < NMAARS; i++) {
 		dmm_maar_cfg_defaults(&mc);
 		mc.addr = addr_of(addr[i]);
 		mc.cmd = cc.addr;
@@ -95,9 +97,10 @@ static void setup(bool reactive, bool m2_on)
 		mc.fho.enabled = i == 0 || m2_on;
 		mc.fho.reactive = reactive;
 		mc.fho.hold = 300 * DMM_MSEC;
-		mc.fho.neighbour[0] = addr_of(addr[1 - i]);
-		mc.fho.n_neighbour = reactive ? 1 : 0;
-		*slot[i] = add_node(i ? "maar2" : "maar1", addr[i], &dmm_maar_ops, &mc);
+		for (unsigned k = 0; reactive && k < NMAARS; k++)
+			if (k != i)
+				mc.fho.neighbour[mc.fho.n_neighbour++] = addr_of(addr[k]);
+		*slot[i] = add_node(name[i], addr[i], &dmm_maar_ops, &mc);
 	}
 }
 
@@ -341,6 +344,52 @@ static void t_refused(void)
 	teardown();
 }
 
+/*
+ * A prefix anchored at a third MAAR: MAAR1 -> MAAR2 (plain), then MAAR2 ->
+ * MAAR3 predictive: MAAR2 re-tunnels MAAR1's prefix to MAAR3 (§4.2), which
+ * accepts it from MAAR2 as well as from MAAR1 until the hold after the
+ * MN's arrival, and the CMD then moves MAAR1's tunnel to MAAR3.
+ */
+static void t_third_anchor(void)
+{
+	struct dmm_prefix p1, p2;
+
+	NMAARS = 3;
+	setup(false, true);
+	NMAARS = 2;
+	start_at(M1, 1, &p1);
+	CHECK_EQ(M1->ops->detach(M1->inst, &MN, T), 0);
+	CHECK_EQ(M2->ops->attach(M2->inst, &MN, 2, LL, 6, DMM_ATT_80211, T), 0);
+	run(50 * DMM_MSEC);
+	CHECK(cmd_says(M2) && serving(M2) && serving(M2)->n_hnp == 2);
+	p2 = serving(M2) ? serving(M2)->hnp[0] : p1;
+	T += DMM_SECOND;
+	CHECK_EQ(dmm_maar_handover(M2->inst, &MN, &M3->addr, T), 0);
+	run(5 * DMM_MSEC);
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_ENCAP, &p1, &M3->addr) != NULL); /* re-tunnelled */
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_DECAP, &p1, &M1->addr) != NULL); /* still from its anchor */
+	CHECK(anchor_tunnels(M2, &p2, &M3->addr));
+	CHECK(live(M3, DMM_FM_DST, DMM_FM_DECAP, &p1, &M2->addr) != NULL);
+	CHECK(live(M3, DMM_FM_DST, DMM_FM_DECAP, &p1, &M1->addr) != NULL);
+	CHECK(live(M3, DMM_FM_DST, DMM_FM_BUFFER, &p1, NULL) &&
+	      live(M3, DMM_FM_DST, DMM_FM_BUFFER, &p2, NULL));
+	CHECK_EQ(M2->ops->detach(M2->inst, &MN, T), 0);
+	run(2 * DMM_MSEC);
+	CHECK_EQ(M3->ops->attach(M3->inst, &MN, 3, LL, 6, DMM_ATT_80211, T), 0);
+	CHECK(live(M3, DMM_FM_DST, DMM_FM_DELIVER, &p1, NULL) &&
+	      live(M3, DMM_FM_DST, DMM_FM_DELIVER, &p2, NULL));
+	run(50 * DMM_MSEC);
+	CHECK(cmd_says(M3));
+	CHECK(anchor_tunnels(M1, &p1, &M3->addr));
+	CHECK(anchor_tunnels(M2, &p2, &M3->addr));
+	CHECK(serving(M2) == NULL);
+	CHECK_EQ(M2->dereg, 0);
+	run(400 * DMM_MSEC);
+	CHECK(!live(M3, DMM_FM_DST, DMM_FM_DECAP, &p1, &M2->addr)); /* the temporary tunnel's end went */
+	CHECK(live(M3, DMM_FM_DST, DMM_FM_DECAP, &p1, &M1->addr) != NULL);
+	teardown();
+}
+
 int main(int argc, char **argv)
 {
 	(void)argv;
@@ -350,5 +399,6 @@ int main(int argc, char **argv)
 	t_no_answer();
 	t_mn_stays();
 	t_refused();
+	t_third_anchor();
 	return check_report("test_maar_fho");
 }
