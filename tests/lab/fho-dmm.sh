@@ -50,6 +50,12 @@ if [[ $(id -u) -ne 0 ]]; then
 	echo "$NAME: needs root (network namespaces): run make check as root" >&2
 	exit 1
 fi
+# The kernel data plane's tunnels are seg6 lightweight tunnels (encap.red, End.DT6).
+if [[ $DP == kernel ]] && zcat /proc/config.gz 2>/dev/null | grep -q '^# CONFIG_IPV6_SEG6_LWTUNNEL is not set'; then
+	echo "$NAME: SKIP: this kernel has no CONFIG_IPV6_SEG6_LWTUNNEL (the kernel data plane cannot tunnel)"
+	echo "$NAME: 0 passed, 0 failed"
+	exit 0
+fi
 
 # Every MAAR: fast handover on, reactive too, the other MAARs as neighbours; hold 300 ms;
 # buffers of a second of probes; no idle release (the probes keep P1 busy anyway).
@@ -136,7 +142,8 @@ run_mode() {
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) printf "%.1f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2); else printf "-" }'; }
 
-# report MODE: per handover its gap, the probes lost and sent before the detach was noticed.
+# report MODE: per handover its gap, the probes missing in it (some may come later, reordered)
+# and those sent before the detach was noticed.
 report() {
 	local mode=$1
 	jq -r '.gaps[] | "\(.t) \(.ms) \(.lost)"' "$LAB_TMP/$mode-sink.json" >"$LAB_TMP/$mode.gaps"
@@ -149,12 +156,13 @@ report() {
 			down = tc > 0 ? (tc - t0) * 1000 : -1; att = (tc > 0 && ta > 0) ? (ta - tc) * 1000 : -1
 			g = 0; for (k = 1; k <= ng; k++) if (gt[k] >= t0 - 1 && gt[k] <= (ta > 0 ? ta : t0 + 1)) g = k
 			gap = g ? gms[g] : 0; lost = g ? gl[g] : 0
-			printf "  %s #%02d: interruption %6.1f ms, lost %3d (sent before the detach was noticed: %3d) | link down %5.1f, attach %5.1f, context %5.1f ms\n", mode, n, gap, lost, before, down, att, ctx
+			printf "  %s #%02d: interruption %6.1f ms, missing %3d (sent before the detach was noticed: %3d) | link down %5.1f, attach %5.1f, context %5.1f ms\n", mode, n, gap, lost, before, down, att, ctx
 			print gap > "/dev/stderr"
 			print lost >> lostf
 			if (lost > before) over++
+			sumb += before
 		}
-		END { print over + 0 > overf }' overf="$LAB_TMP/$mode.over" lostf="$LAB_TMP/$mode.lost" \
+		END { print over + 0 > overf; print sumb + 0 > sumbf }' sumbf="$LAB_TMP/$mode.before" overf="$LAB_TMP/$mode.over" lostf="$LAB_TMP/$mode.lost" \
 		"$LAB_TMP/$mode.gaps" "$LAB_TMP/$mode.rows" 2>"$LAB_TMP/$mode.int"
 	info "$mode: interruption median $(median <"$LAB_TMP/$mode.int") ms, max $(sort -g "$LAB_TMP/$mode.int" | tail -n 1) ms;" \
 		"lost per handover median $(median <"$LAB_TMP/$mode.lost"), max $(sort -g "$LAB_TMP/$mode.lost" | tail -n 1)"
@@ -176,8 +184,10 @@ for mode in "${MODES[@]}"; do
 	if [[ $mode == predictive ]]; then
 		check "predictive: no probe lost at $PPS/s" jq -e '.lost == 0' "$LAB_TMP/$mode-sink.json"
 	else
-		check "reactive: no handover lost more probes than were sent before the previous MAAR noticed the detach" \
-			test "$(cat "$LAB_TMP/$mode.over")" -eq 0
+		# shellcheck disable=SC2016 # expanded by eval, at check time
+		check "reactive: probes lost in all ($(jq .lost "$LAB_TMP/$mode-sink.json")) no more than were sent before the previous MAAR noticed the detach ($(cat "$LAB_TMP/$mode.before"))" \
+			eval 'test $(jq .lost "$LAB_TMP/$mode-sink.json") -le $(cat "$LAB_TMP/$mode.before")'
+		info "reactive: handovers with more probes missing in the gap than sent before the detach was noticed: $(cat "$LAB_TMP/$mode.over")"
 	fi
 	# shellcheck disable=SC2016 # expanded by eval, at check time
 	check "$mode: every handover was a fast one ($ROUNDS $mode, no HI unanswered)" \
