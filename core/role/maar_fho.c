@@ -59,12 +59,14 @@
  *     registered yet: HI {P U} with a Context Request to each neighbour
  *     -> N_HI_SENT, timer hi_wait. The first HAck with HNPs gives the
  *     older prefixes and their anchors: tunnels from the anchors, the
- *     PMAAR's tunnel accepted; then HI {P F} -> N_FWD_WAIT. Its HAck
- *     comes behind the PMAAR's buffers: the prefixes anchored here
- *     (tunnelled to the PMAAR until then, so that what the PMAAR holds
- *     and what arrives meanwhile stay in order) are delivered on the link
- *     and the MN registers (HI 3). None answering with a context: the
- *     plain registration (HI 4).
+ *     PMAAR's tunnel accepted, the prefixes anchored here delivered on
+ *     the link; then HI {P F} -> N_FWD_WAIT. With its HAck (behind the
+ *     PMAAR's buffers where the data plane keeps them in order) the MN
+ *     registers (HI 3). None answering with a context: the plain
+ *     registration (HI 4). Not done: what the PMAAR held of a prefix
+ *     anchored here arrives after what the anchor delivered meanwhile
+ *     (reordered; keeping the prefix tunnelled to the PMAAR until the
+ *     HAck loops those packets between the two instead).
  *
  * Not done: retransmission of HI (one HI, then the fallback), IPsec for
  * HI/HAck (RFC 5949 §7), GRE keys and IPv4 (§6.2.6, §6.2.7).
@@ -519,6 +521,14 @@ static void nmaar_acked(struct dmm_maar *m, const struct dmm_addr *src, struct d
 	fho_take_link(e, msg);
 	take_prefixes(m, e, msg, src, now);
 	accept_tunnel(m, e, now);
+	/*
+	 * What is anchored here is delivered here from now on. Kept tunnelled
+	 * to the PMAAR until its HAck, what it held would come back here only
+	 * to be tunnelled there again: the lab (user data plane, whose HAck
+	 * can overtake its flush) lost those packets in that loop. Now they
+	 * arrive a round trip late: reordered behind what came meanwhile.
+	 */
+	local_anchors(m, e, AM_DELIVER, NULL, now, "MN attached, context from the PMAAR (RFC 5949)");
 	set_fho(m, e, FHO_N_FWD_WAIT, "context from the PMAAR (RFC 5949 §4.1 Figure 3 step d)");
 	/* Step e, now that our end of the tunnel is there: the PMAAR's buffers and what follows. */
 	send_hi(m, e, src, DMM_HI_F, DMM_HI_CODE_NONE, false, now);
