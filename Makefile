@@ -336,6 +336,7 @@ $(BUILD)/dmm-emu: $(EMU_OBJ) $(BUILD)/libdmm.a
 emu-test: $(BUILD)/dmm-emu
 	@tests/emu/run.sh $(BUILD)/dmm-emu
 	@tests/emu/fho.sh $(BUILD)/dmm-emu
+	@tests/emu/fho-dmm.sh $(BUILD)/dmm-emu
 	@tests/emu/mcast.sh $(BUILD)/dmm-emu
 	@tests/emu/gap2.sh $(BUILD)/dmm-emu
 	@tests/emu/svg.sh $(BUILD)/dmm-emu

@@ -115,9 +115,9 @@ static const struct cmd cmds[] = {
 	{"show anchors", "[-s SOCKET] [--json]", "CMD: the MAARs with load, capacity and liveness (GAP1-3)",
 	 cmd_show_anchors},
 	{"handover", "MN-ID --to ADDRESS [--wait MS] [-s SOCKET] [--json]",
-	 "MAG: the MN attached here is about to move to the MAG at ADDRESS (an\n"
-	 "access network's handover indication): RFC 5949 predictive fast handover;\n"
-	 "--wait MS returns only when the new MAG's HAck came (the MN may move)",
+	 "MAG or MAAR: the MN attached here is about to move to the MAG (MAAR) at\n"
+	 "ADDRESS (an access network's handover indication): RFC 5949 predictive\n"
+	 "fast handover; --wait MS returns only when the new one's HAck came (the MN may move)",
 	 cmd_handover},
 	{"relocate", "PREFIX [--to NODE] [-s SOCKET] [--json]",
 	 "CMD: move the anchor of PREFIX to its MN's serving MAAR (NODE, if given,\n"
@@ -205,8 +205,8 @@ static int cmd_handover(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (wait_ms > 0 && (before = hacks_received(sock)) < 0) {
-		fprintf(stderr,
-			"dmmctl: handover: no fast-handover counters (not a MAG with fast-handover on?)\n");
+		fprintf(stderr, "dmmctl: handover: no fast-handover counters (not a MAG or MAAR with "
+				"fast-handover on?)\n");
 		return 1;
 	}
 	snprintf(line, sizeof(line), "handover %s to %s", mn, to);

@@ -634,9 +634,9 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 }
 
 /*
- * RFC 5949 fast handover of a MAG ("fast-handover"): enabled, reactive,
- * early-registration, hold, hi-wait and mn-wait in ms, neighbours (the MAGs an NMAG asks for
- * an unknown MN's context).
+ * RFC 5949 fast handover of a MAG or MAAR ("fast-handover"): enabled, reactive,
+ * early-registration, hold, hi-wait and mn-wait in ms, neighbours (the MAGs or MAARs a new one
+ * asks for an unknown MN's context).
  */
 static int parse_fho(struct ctx *c, json_t *o, struct dmm_mag_fho_cfg *f)
 {
@@ -790,7 +790,14 @@ static int parse_maar(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_u32(c, o, "anchored-table", &cfg->anchored_table) < 0 ||
 	    get_u32(c, o, "routed-table", &cfg->routed_table) < 0 || parse_sessions(c, o, cfg) < 0)
 		return -1;
-	m->priority = (uint16_t)prio; /* uint16 in the model */
+	m->priority = (uint16_t)prio;		   /* uint16 in the model */
+	if (json_object_get(o, "fast-handover")) { /* RFC 5949 between MAARs: the MAG's container */
+		size_t n = push(c, "fast-handover");
+
+		if (parse_fho(c, json_object_get(o, "fast-handover"), &m->fho) < 0)
+			return -1;
+		pop(c, n);
+	}
 	return parse_pools(c, o, m->pool, &m->npool, &m->hnp_len);
 }
 

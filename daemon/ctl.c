@@ -21,6 +21,7 @@
 #include "dmm/err.h"
 #include "dmm/fmt.h"
 #include "auth.h"
+#include "dmm/maar.h"
 #include "dmm/mag.h"
 #include "dmm/mh.h"
 #include "dmmd.h"
@@ -479,7 +480,7 @@ static json_t *show_node(struct dmmd *d)
 /*
  * "handover MN-ID to ADDRESS": the Handover indication of RFC 5949 §3
  * (standing in for an access network's roam notice) for an MN attached to
- * this MAG: a predictive fast handover to the MAG at ADDRESS.
+ * this MAG or MAAR: a predictive fast handover to the MAG or MAAR at ADDRESS.
  */
 static json_t *ctl_handover(struct dmmd *d, const char *args)
 {
@@ -488,15 +489,16 @@ static json_t *ctl_handover(struct dmmd *d, const char *args)
 	struct dmm_addr a;
 	int r;
 
-	if (d->ro != &dmm_mag_ops)
-		return json_pack("{s:s}", "error", "handover: only a MAG hands over (RFC 5949)");
+	if (d->ro != &dmm_mag_ops && d->ro != &dmm_maar_ops)
+		return json_pack("{s:s}", "error", "handover: only a MAG or a MAAR hands over (RFC 5949)");
 	if (sscanf(args, "%159s %7s %63s", mn, kw, to) != 3 || strcmp(kw, "to") != 0)
 		return json_pack("{s:s}", "error", "usage: handover MN-ID to ADDRESS");
 	if (dmm_mnid_parse(mn, &id) != 0)
 		return json_pack("{s:s,s:s}", "error", "handover: not an MN-ID", "mn-id", mn);
 	if (dmm_addr_parse(to, &a) != 0)
 		return json_pack("{s:s,s:s}", "error", "handover: not an IPv6 address", "to", to);
-	r = dmm_mag_handover(d->role, &id, &a, dmm_io_now());
+	r = d->ro == &dmm_mag_ops ? dmm_mag_handover(d->role, &id, &a, dmm_io_now())
+				  : dmm_maar_handover(d->role, &id, &a, dmm_io_now());
 	if (d->rearm)
 		d->rearm(d);
 	if (r < 0)

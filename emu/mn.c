@@ -179,19 +179,24 @@ static uint32_t next_mag(struct emu *e, struct emu_mn *m, uint32_t cur)
 /*
  * RFC 5949 predictive mode (--fho predictive): the access network's
  * handover indication reaches the serving MAG fho_lead before the link
- * goes, naming the MAG the MN will attach to (dmm_mag_handover). True
+ * goes, naming the MAG (MAAR) the MN will attach to (dmm_mag_handover,
+ * dmm_maar_handover). True
  * when it went out now and the detach is moved to fho_lead later.
  */
 static bool fho_announce(struct emu *e, struct emu_mn *m, struct emu_node *n, dmm_time_t now)
 {
 	struct dmm_mnid id;
 
-	if (e->fho != EMU_FHO_PREDICTIVE || m->fho_announced || n->dead || n->kind != EMU_MAG)
+	if (e->fho != EMU_FHO_PREDICTIVE || m->fho_announced || n->dead ||
+	    (n->kind != EMU_MAG && n->kind != EMU_MAAR))
 		return false;
 	m->fho_next = next_mag(e, m, n->idx);
 	m->fho_announced = true;
 	emu_mn_mnid(m->idx, &id);
-	(void)dmm_mag_handover(n->mag, &id, &e->nodes[m->fho_next].addr, now);
+	if (n->kind == EMU_MAG)
+		(void)dmm_mag_handover(n->mag, &id, &e->nodes[m->fho_next].addr, now);
+	else /* RFC 5949 between MAARs */
+		(void)dmm_maar_handover(n->maar, &id, &e->nodes[m->fho_next].addr, now);
 	emu_role_after_input(e, n);
 	schedule(e, now + e->fho_lead, EV_MN_DETACH, (uint32_t)(m - e->mns), n->idx);
 	return true;

@@ -180,14 +180,14 @@ static int create_lma(struct emu *e, struct emu_node *n)
 	return n->lma ? 0 : -1;
 }
 
-/* RFC 5949 (--fho): fast handover on, reactive when asked, every other MAG a neighbour (up to 8). */
-static void fho_cfg(const struct emu *e, const struct emu_node *n, struct dmm_mag_cfg *cfg)
+/* RFC 5949 (--fho): fast handover on, reactive when asked, every other MAG (MAAR) a neighbour (up to 8). */
+static void fho_cfg(const struct emu *e, const struct emu_node *n, struct dmm_mag_fho_cfg *f)
 {
-	cfg->fho.enabled = true;
-	cfg->fho.reactive = e->fho == EMU_FHO_REACTIVE;
-	for (uint32_t k = 0; k < e->nmags && cfg->fho.n_neighbour < DMM_MAG_FHO_MAX_NEIGHBOUR; k++)
+	f->enabled = true;
+	f->reactive = e->fho == EMU_FHO_REACTIVE;
+	for (uint32_t k = 0; k < e->nmags && f->n_neighbour < DMM_MAG_FHO_MAX_NEIGHBOUR; k++)
 		if (e->mag_list[k] != n->idx)
-			cfg->fho.neighbour[cfg->fho.n_neighbour++] = e->nodes[e->mag_list[k]].addr;
+			f->neighbour[f->n_neighbour++] = e->nodes[e->mag_list[k]].addr;
 }
 
 static int create_mag(struct emu *e, struct emu_node *n)
@@ -206,7 +206,7 @@ static int create_mag(struct emu *e, struct emu_node *n)
 	cfg.att = DMM_ATT_80211;
 	cfg.restart_counter = 1;
 	if (e->fho != EMU_FHO_NONE)
-		fho_cfg(e, n, &cfg);
+		fho_cfg(e, n, &cfg.fho);
 	cfg.lr.enabled = emu_lr_on(e); /* RFC 6705 §7, scenario A12 (lr.c) */
 	n->ops = &dmm_mag_ops;
 	n->inst = n->mag = n->ops->create(&n->env, &cfg, e->eng.now);
@@ -246,6 +246,8 @@ static int create_maar(struct emu *e, struct emu_node *n)
 		cfg.relocate_after = e->reloc.after;
 	hb_cfg(e, n, &cfg.heartbeat_interval, &cfg.missing_heartbeats_allowed);
 	cfg.restart_counter = 1;
+	if (e->fho != EMU_FHO_NONE)
+		fho_cfg(e, n, &cfg.fho); /* RFC 5949 between MAARs (core/role/maar_fho.c) */
 	n->ops = &dmm_maar_ops;
 	n->inst = n->maar = n->ops->create(&n->env, &cfg, e->eng.now);
 	return n->maar ? 0 : -1;

@@ -49,7 +49,6 @@ static int attach_new(struct dmm_maar *m, const struct dmm_mnid *mnid, struct dm
 {
 	char ms[DMM_MNID_STRLEN];
 	struct dmm_bul_entry *e;
-	struct dmm_bcache_entry *a;
 	struct maar_bx *x;
 
 	/* RFC 5213 §6.2: the MN's policy profile decides whether it may attach. */
@@ -74,35 +73,8 @@ static int attach_new(struct dmm_maar *m, const struct dmm_mnid *mnid, struct dm
 	memset(x, 0, sizeof(*x));
 	e->lmaa = m->cfg.cmd;
 	e->pcoa = m->cfg.addr;
-	/*
-	 * docs/dmm-protocol.md §2.1: a prefix this MAAR anchors for the MN
-	 * already (it comes back) is used again; else a new one from the
-	 * pool; else (pool full, anchoring off) the CMD chooses (§6).
-	 */
-	a = maar_anchor_of_mn(m, mnid);
-	if (a) {
-		maar_sp_add(m, e, dmm_bce_hnp(a, 0), &m->cfg.addr, true, now);
-	} else {
-		struct dmm_prefix p;
-		bool room = m->cfg.anchor_locally && dmm_bcache_count(m->bc) < m->max_anchored;
-
-		if (room && dmm_pool_alloc(m->pool, &p) == 0) {
-			a = maar_anchor_new(m, mnid, &p, &m->cfg.addr, false, now, "MN attached");
-			if (!a) {
-				(void)dmm_pool_release(m->pool, &p);
-			} else {
-				m->ctr.local_anchors++;
-				x->own_fresh = true;
-				maar_sp_add(m, e, &p, &m->cfg.addr, true, now);
-			}
-		} else if (m->cfg.anchor_locally) {
-			m->base.stats.pool_exhausted++;
-		}
-		if (!a) {
-			x->asked = true;
-			m->ctr.remote_anchor_asks++;
-		}
-	}
+	/* docs/dmm-protocol.md §2.1 (maar_serving.c). */
+	maar_serving_own(m, e, now);
 	*out = e;
 	return 0;
 }
@@ -118,6 +90,9 @@ int dmm_maar_attach(struct dmm_maar *m, const struct dmm_mnid *mnid, uint32_t li
 	if (!m || !mnid || mnid->len == 0 || ll_len > DMM_LLID_MAX || (ll_len && !ll))
 		return DMM_ERR_INVAL;
 	e = dmm_bul_find_mnid(m->bul, mnid);
+	if (e && maar_fho_arrived(m, e, link, now)) /* RFC 5949: prepared by the previous MAAR */
+		return 0;
+	e = dmm_bul_find_mnid(m->bul, mnid); /* maar_fho_arrived() may have ended an old handover's entry */
 	if (e && e->state == DMM_BUL_DEREG_WAIT) {
 		/* Back after the de-registration went out: start afresh. */
 		maar_serving_release(m, e, true, now, "MN attached during de-registration");
@@ -160,6 +135,8 @@ int dmm_maar_attach(struct dmm_maar *m, const struct dmm_mnid *mnid, uint32_t li
 	at->ts_resynced = at->seq_resynced = false;
 	/* A local own prefix's intents follow the MN to this link when the PBA comes (maar_pba.c). */
 	bulc_set_state(&m->cl, e, DMM_BUL_WAIT_PBA, again ? "MN attached again" : "MN attached");
+	if (!again && maar_fho_ask(m, e, now)) /* RFC 5949 reactive: the context first */
+		return 0;
 	/*
 	 * RFC 5213 §6.9.1.1 item 4: an MN new here may attach for the first
 	 * time or come from another MAAR; the MAAR cannot tell (the CMD can):
@@ -174,7 +151,6 @@ int dmm_maar_detach(struct dmm_maar *m, const struct dmm_mnid *mnid, dmm_time_t 
 {
 	struct dmm_bul_entry *e;
 	struct maar_bx *x;
-	struct bulc_who w;
 
 	if (!m || !mnid || mnid->len == 0)
 		return DMM_ERR_INVAL;
@@ -182,7 +158,7 @@ int dmm_maar_detach(struct dmm_maar *m, const struct dmm_mnid *mnid, dmm_time_t 
 	if (!e)
 		return DMM_ERR_NOTFOUND;
 	x = maar_bx(m, e);
-	if (x->detached || e->state == DMM_BUL_DEREG_WAIT || e->state == DMM_BUL_IDLE)
+	if (x->detached || e->state == DMM_BUL_DEREG_WAIT || e->state == DMM_BUL_IDLE || maar_fho_quiet(m, e))
 		return 0;
 	maar_emit(m, DMM_MN_DEREGISTERED, 0, e);
 	if (maar_at(m, e)->first_reg) {
@@ -190,33 +166,10 @@ int dmm_maar_detach(struct dmm_maar *m, const struct dmm_mnid *mnid, dmm_time_t 
 		maar_serving_release(m, e, x->own_fresh, now, "MN detached before registration");
 		return 0;
 	}
-	/*
-	 * docs/dmm-protocol.md §2.5: tunnels of prefixes anchored elsewhere
-	 * go; prefixes anchored here wait (BUFFER) for the CMD to name the
-	 * next S-MAAR, at most detach_grace.
-	 */
-	for (unsigned i = x->nsp; i-- > 0;) {
-		struct maar_sp *sp = &x->sp[i];
-
-		if (sp->local) {
-			struct dmm_bcache_entry *a = maar_anchor_mine(m, e, &sp->p);
-
-			if (a && maar_ax(m, a)->mode == AM_DELIVER)
-				maar_anchor_set(m, a, AM_BUFFER, 0, NULL, now, "MN detached");
-		}
-		if (sp->own)
-			maar_sp_tunnel_del(m, sp);
-		else
-			maar_sp_del(m, e, i);
-	}
-	bulc_stop(&m->cl, e);
-	bulc_timers_no_refresh(&m->cl, e);
-	x->detached = true;
-	maar_timers_detached(m, e, now);
-	if (maar_log_on(m, DMM_LOG_INFO))
-		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
-			 "maar: %s: detached, waiting up to %llu ms for the next S-MAAR",
-			 maar_who_e(m, e, &w), (unsigned long long)(m->cfg.detach_grace / DMM_MSEC));
+	if (maar_fho_detached(m, e, now)) /* RFC 5949: held or forwarded for the new MAAR */
+		return 0;
+	/* docs/dmm-protocol.md §2.5 (maar_serving.c). */
+	maar_serving_detached(m, e, now);
 	return 0;
 }
 
@@ -326,6 +279,12 @@ void dmm_maar_recv(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 	case DMM_MH_BE:
 		dmm_peers_recv(m->base.peers, src, &m->rx, now);
 		break;
+	case DMM_MH_HI:
+		maar_fho_recv_hi(m, src, &m->rx, now);
+		break;
+	case DMM_MH_HACK:
+		maar_fho_recv_hack(m, src, &m->rx, now);
+		break;
 	default:
 		m->base.stats.rx_unexpected++;
 		dmm_logf(m->base.env.log, DMM_LOG_DEBUG, DMM_LC_MH, "maar: MH type %u from %s not handled",
@@ -373,6 +332,10 @@ static void on_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle h
 
 	if (kind == MAAR_TIMER_IDLE) {
 		on_idle(m, now);
+		return;
+	}
+	if (kind == MAAR_TIMER_FHO) {
+		maar_fho_on_timer(m, h, now);
 		return;
 	}
 	if (kind == MAAR_TIMER_ANCHOR_EXPIRE) {
@@ -552,7 +515,7 @@ struct dmm_maar *dmm_maar_new(const struct dmm_env *env, const struct dmm_maar_c
 	m->ax = a->zalloc(a->ctx, sizeof(*m->ax) * cap);
 	if (!m->ax)
 		goto err_ax;
-	caps.timers = cfg->max_mns * 4 + cap + 64 + 8; /* cap: one ANCHOR_EXPIRE per anchored entry */
+	caps.timers = cfg->max_mns * 5 + cap + 64 + 8; /* cap: one ANCHOR_EXPIRE per anchored entry; FHO */
 	caps.peers = 64;
 	caps.intents = intent_capacity(cfg->max_mns, cap);
 	caps.timer = on_timer;
@@ -673,7 +636,9 @@ static size_t ops_counters(const void *inst, struct dmm_role_counter *out, size_
 		{"tunnels-down", m->tunnels_down},
 		{"nomadic-released", m->nomadic_released}, /* GAP2-1, maar_sess.c */
 	};
-	return dmm_role_counters_copy(out, max, all, sizeof(all) / sizeof(all[0]));
+	size_t n = dmm_role_counters_copy(out, max, all, sizeof(all) / sizeof(all[0]));
+
+	return n + maar_fho_role_counters(inst, out + n, max - n); /* RFC 5949, maar_fho.c */
 }
 
 #define DP_REFUSED "data plane refused the forwarding state"

@@ -230,7 +230,7 @@ static void apply_serving(struct dmm_maar *m, struct apbu *p, struct dmm_bcache_
 
 	if (dmm_addr_eq(&p->serving->u.serving_maar, &m->cfg.addr)) {
 		/* The MN came back: deliver on its link if it is attached, else hold. */
-		if (e && !maar_bx(m, e)->detached && e->state != DMM_BUL_DEREG_WAIT)
+		if (e && !maar_bx(m, e)->detached && e->state != DMM_BUL_DEREG_WAIT && !maar_fho_quiet(m, e))
 			maar_anchor_set(m, a, AM_DELIVER, e->ifindex, NULL, now, "CMD: MN served here");
 		else
 			maar_anchor_set(m, a, AM_BUFFER, 0, NULL, now,
@@ -245,6 +245,9 @@ static void apply_serving(struct dmm_maar *m, struct apbu *p, struct dmm_bcache_
 			m->base.env.mcast_get(m->base.env.ctx, &e->mnid, e->ifindex, &p->sub);
 		maar_anchor_set(m, a, AM_TUNNEL, 0, &p->serving->u.serving_maar, now,
 				"CMD: MN served elsewhere");
+		/* RFC 5949: a handover to it under way; the MN may not have left yet. */
+		if (e)
+			maar_bx(m, e)->fho.revoked = true;
 		/* The MN left us and has its next S-MAAR: our serving entry ends without a de-registration. */
 		if (e && maar_bx(m, e)->detached)
 			maar_serving_release(m, e, false, now, "MN moved to its next S-MAAR");

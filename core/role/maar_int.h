@@ -16,6 +16,9 @@
  *   maar_timers.c  GRACE, IDLE and ANCHOR_EXPIRE (their rules at its top)
  *   maar_sess.c    the session judgement and nomadic prefixes (GAP2-1)
  *   maar_policy.c  below maar_state.c: the per-prefix policy
+ *   maar_fho.c     RFC 5949 fast handover between MAARs, beside maar.c
+ *                  (which calls its hooks); calls maar_serving.c,
+ *                  maar_state.c, fho.c and bul_client.c
  *   bul_client.c   below all: attempts, retransmission, refresh, expiry,
  *                  the serving entries' set_state and timers
  *
@@ -31,10 +34,16 @@
 #include "dmm/timers.h"
 #include "base.h"
 #include "bul_client.h"
+#include "fho.h"
 #include "pmip_common.h"
 
 /* Timer kinds of our own (timers.h): per serving entry, and one for the whole MAAR. */
-enum { MAAR_TIMER_GRACE = DMM_TIMER_NKINDS_BUILTIN, MAAR_TIMER_IDLE, MAAR_TIMER_ANCHOR_EXPIRE };
+enum {
+	MAAR_TIMER_GRACE = DMM_TIMER_NKINDS_BUILTIN,
+	MAAR_TIMER_IDLE,
+	MAAR_TIMER_ANCHOR_EXPIRE,
+	MAAR_TIMER_FHO
+};
 
 /*
  * Intents of serving entries are owned by the entry's handle with this
@@ -56,6 +65,22 @@ struct maar_sp {
 	dmm_time_t since;	 /* when the tunnel came up (relocate_after) */
 	bool reloc_asked;	 /* the CMD was asked to relocate it here (§11) */
 	dmm_time_t last_session; /* when dmmd last reported a session on it (maar_sess.c) */
+	uint32_t fho_id;	 /* RFC 5949: the end of the previous MAAR's tunnel for it (maar_fho.c) */
+};
+
+/* RFC 5949 fast handover of a serving entry (maar_fho.c has the rules; the states are fho.h's). */
+struct maar_fho {
+	uint8_t state;	      /* enum fho_state */
+	bool gone;	      /* previous: the MN left (its detach was seen, or it is at the new MAAR) */
+	bool nolink;	      /* new: prepared, the MN has no access link here yet */
+	bool tunnel;	      /* new: the previous MAAR's tunnel is accepted (fho_id of the prefixes) */
+	bool revoked;	      /* previous: the CMD named another S-MAAR for the MN */
+	uint8_t asked;	      /* new, reactive: HAcks still awaited */
+	uint16_t seq;	      /* sequence number of our last HI */
+	struct dmm_addr peer; /* the other MAAR */
+	dmm_time_t gone_at;   /* previous: when the MN left */
+	dmm_time_t hi_sent;   /* our last HI */
+	dmm_time_t hi_rcvd;   /* new: the HI with the context */
 };
 
 /*
@@ -74,6 +99,7 @@ struct maar_bx {
 	bool rel_retried; /* that release was refused once and sent again */
 	uint8_t nrel_new; /* the newest of rel, released by the PBA being taken (nomadic) */
 	uint64_t last_ts; /* Timestamp of the last PBU sent for the MN */
+	struct maar_fho fho;
 };
 
 /* What an anchored prefix's intents do. */
@@ -108,6 +134,8 @@ struct dmm_maar {
 	bool dp_counts;	       /* the data plane has shown a packet count (GAP2-1 rule, maar.c) */
 	bool taking;	       /* maar_reloc_take() is creating an anchored entry */
 	struct dmm_maar_counters ctr;
+	struct dmm_mag_fho_counters fho; /* RFC 5949 (maar_fho.c) */
+	uint16_t fho_seq;		 /* HI sequence numbers */
 	/* Scratch space, kept off the stack: a decoded message is ~9 KB. */
 	struct dmm_mh_msg rx, tx;
 	uint8_t buf[DMM_MH_MAX_LEN];
@@ -131,6 +159,42 @@ static inline struct bulc_attempt *maar_at(const struct dmm_maar *m, const struc
 static inline struct maar_ax *maar_ax(const struct dmm_maar *m, const struct dmm_bcache_entry *a)
 {
 	return &m->ax[a->handle.idx];
+}
+
+/*
+ * RFC 5949 (the rules are at the top of maar_fho.c), read by
+ * maar_serving.c: the downlink intent of an old prefix of e (*in holds
+ * DELIVER on e's link) becomes a tunnel to the new MAAR while the
+ * previous one forwards, or a buffer while the MN is between MAARs.
+ */
+static inline void maar_fho_dst(const struct dmm_maar *m, const struct dmm_bul_entry *e,
+				struct dmm_intent *in)
+{
+	const struct maar_fho *f = &m->bx[e->handle.idx].fho;
+
+	if (f->state == FHO_P_FORWARD) {
+		in->action = DMM_FM_ENCAP;
+		in->link = 0;
+		in->local = m->cfg.addr;
+		in->peer = f->peer;
+	} else if (f->nolink || f->state == FHO_P_BUFFER || (f->state == FHO_P_HI_SENT && f->gone)) {
+		in->action = DMM_FM_BUFFER;
+		in->link = 0;
+	}
+}
+
+/* True when e has no access link (prepared for an MN still to come, or left during a handover). */
+static inline bool maar_fho_linkless(const struct dmm_maar *m, const struct dmm_bul_entry *e)
+{
+	const struct maar_fho *f = &m->bx[e->handle.idx].fho;
+
+	return f->nolink || (f->gone && f->state != FHO_NONE);
+}
+
+/* True when e was prepared for an MN that has not arrived: no MN event, nothing delivered on a link. */
+static inline bool maar_fho_quiet(const struct dmm_maar *m, const struct dmm_bul_entry *e)
+{
+	return m->bx[e->handle.idx].fho.nolink;
 }
 
 /* maar_timers.c */
@@ -206,6 +270,20 @@ int maar_sp_find(struct dmm_maar *m, const struct dmm_bul_entry *e, const struct
 int maar_sp_add(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_prefix *p,
 		const struct dmm_addr *anchor, bool own, dmm_time_t now);
 void maar_sp_del(struct dmm_maar *m, struct dmm_bul_entry *e, unsigned i);
+/* Install the tunnel intents of every old prefix of e anchored elsewhere again (maar_fho_dst() decides). */
+void maar_sp_reinstall(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now);
+/*
+ * The own prefix of a new serving entry e of MN mnid (docs/dmm-protocol.md
+ * §2.1): the one this MAAR anchors for the MN already, else a new one from
+ * the pool, else (pool full, anchoring off) the CMD is asked to choose (§6).
+ */
+void maar_serving_own(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now);
+/*
+ * §2.5: the MN left e (registered): prefixes anchored here are held
+ * (BUFFER) for the CMD to name its next S-MAAR, tunnels of prefixes
+ * anchored elsewhere go, GRACE is armed.
+ */
+void maar_serving_detached(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now);
 /* Remove the tunnel of sp (it stays in the list). */
 void maar_sp_tunnel_del(struct dmm_maar *m, struct maar_sp *sp);
 /* Send a release PBU (lifetime 0, HNPs p[0..n)) for e, outside e's registration attempt (GAP2-1). */
@@ -259,6 +337,24 @@ void maar_reloc_continue(struct dmm_maar *m, struct dmm_bcache_entry *a, const s
  * goes back to the pool.
  */
 void maar_reloc_returned(struct dmm_maar *m, const struct dmm_mnid *id, const struct dmm_prefix *p);
+
+/*
+ * maar_fho.c: RFC 5949 fast handover between MAARs. maar.c calls these
+ * hooks; each returns true when it handled the event.
+ */
+void maar_fho_recv_hi(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
+		      dmm_time_t now);
+void maar_fho_recv_hack(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
+			dmm_time_t now);
+void maar_fho_on_timer(struct dmm_maar *m, struct dmm_handle h, dmm_time_t now);
+/* A prepared MN (FHO_N_WAIT_MN) arrived on link: complete the handover. */
+bool maar_fho_arrived(struct dmm_maar *m, struct dmm_bul_entry *e, uint32_t link, dmm_time_t now);
+/* A new MN attached: ask the neighbours for its context before registering (reactive). */
+bool maar_fho_ask(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now);
+/* The MN left: hold or forward instead of the plain detach. */
+bool maar_fho_detached(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now);
+/* The fast-handover counters as role counters. */
+size_t maar_fho_role_counters(const struct dmm_maar *m, struct dmm_role_counter *out, size_t max);
 
 /* maar_pba.c */
 void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,

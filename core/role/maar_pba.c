@@ -109,7 +109,10 @@ static bool merge_prev(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 					 maar_who(&e->mnid, q, "anchor", a, &w));
 				continue;
 			}
-			maar_anchor_set(m, an, AM_DELIVER, e->ifindex, NULL, now, "MN attached here");
+			if (maar_fho_quiet(m, e)) /* RFC 5949: prepared, the MN still to come */
+				maar_anchor_set(m, an, AM_BUFFER, 0, NULL, now, "MN expected here");
+			else
+				maar_anchor_set(m, an, AM_DELIVER, e->ifindex, NULL, now, "MN attached here");
 		}
 		if (maar_sp_add(m, e, q, a, false, now) < 0)
 			continue;
@@ -182,7 +185,7 @@ static void pba_accept(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 		struct dmm_bcache_entry *a = dmm_bcache_find_prefix(m->bc, &own->p);
 
 		/* docs/dmm-protocol.md §1.4: the own prefix is delivered on the link, no tunnel. */
-		if (a)
+		if (a && !maar_fho_quiet(m, e)) /* RFC 5949: held until the MN arrives */
 			maar_anchor_set(m, a, AM_DELIVER, e->ifindex, NULL, now, "MN registered here");
 	}
 	x->nrel_new = 0;

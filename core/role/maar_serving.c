@@ -36,6 +36,10 @@ int maar_sp_find(struct dmm_maar *m, const struct dmm_bul_entry *e, const struct
 
 void maar_sp_tunnel_del(struct dmm_maar *m, struct maar_sp *sp)
 {
+	if (sp->fho_id) {
+		dmm_fm_del(m->base.fm, sp->fho_id);
+		sp->fho_id = 0;
+	}
 	if (!sp->nid)
 		return;
 	for (unsigned k = 0; k < sp->nid; k++)
@@ -48,19 +52,27 @@ void maar_sp_tunnel_del(struct dmm_maar *m, struct maar_sp *sp)
 /*
  * docs/dmm-protocol.md §2.4: for a prefix Q anchored at A, on link L:
  * SRC Q on L -> tunnel to A; the tunnel from A carrying Q is accepted;
- * DST Q -> deliver on L.
+ * DST Q -> deliver on L. RFC 5949 (maar_fho_dst()): while a fast
+ * handover is on, DST Q is buffered or tunnelled to the new MAAR, and
+ * there is no uplink without a link. Only what differs reaches the data
+ * plane (dmm_fm_ensure: the downlink is replaced in place, so a buffer is
+ * flushed, not dropped).
  */
-static void sp_tunnel_add(struct dmm_maar *m, const struct dmm_bul_entry *e, struct maar_sp *sp,
-			  dmm_time_t now)
+static void sp_install(struct dmm_maar *m, const struct dmm_bul_entry *e, struct maar_sp *sp, dmm_time_t now)
 {
-	struct dmm_intent in;
 	static const uint8_t match[3] = {DMM_FM_SRC, DMM_FM_DST, DMM_FM_DST};
 	static const uint8_t action[3] = {DMM_FM_ENCAP, DMM_FM_DECAP, DMM_FM_DELIVER};
+	uint32_t old[3];
+	unsigned nold = sp->nid;
+	struct dmm_intent in;
 
-	maar_sp_tunnel_del(m, sp);
+	memcpy(old, sp->id, sizeof(old));
+	sp->nid = 0;
 	for (unsigned k = 0; k < 3; k++) {
 		int r;
 
+		if (match[k] == DMM_FM_SRC && maar_fho_linkless(m, e))
+			continue;
 		memset(&in, 0, sizeof(in));
 		in.precedence = MAAR_INTENT_PRECEDENCE;
 		in.prefix = sp->p;
@@ -73,15 +85,41 @@ static void sp_tunnel_add(struct dmm_maar *m, const struct dmm_bul_entry *e, str
 		if (action[k] != DMM_FM_DELIVER) {
 			in.local = m->cfg.addr;
 			in.peer = sp->anchor;
+		} else {
+			maar_fho_dst(m, e, &in);
 		}
 		r = maar_intent_add(m, &in, now);
 		if (r > 0)
 			sp->id[sp->nid++] = (uint32_t)r;
 	}
+	for (unsigned k = 0; k < nold; k++) {
+		bool kept = false;
+
+		for (unsigned j = 0; j < sp->nid; j++)
+			kept |= sp->id[j] == old[k];
+		if (!kept)
+			dmm_fm_del(m->base.fm, old[k]);
+	}
+}
+
+static void sp_tunnel_add(struct dmm_maar *m, const struct dmm_bul_entry *e, struct maar_sp *sp,
+			  dmm_time_t now)
+{
+	maar_sp_tunnel_del(m, sp);
+	sp_install(m, e, sp, now);
 	sp->since = now;
 	m->ctr.tunnels_up++;
 	m->base.stats.tunnels_established++;
 	maar_timers_idle_arm(m, now);
+}
+
+void maar_sp_reinstall(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
+{
+	struct maar_bx *x = maar_bx(m, e);
+
+	for (unsigned i = 0; i < x->nsp; i++)
+		if (!x->sp[i].local && x->sp[i].nid)
+			sp_install(m, e, &x->sp[i], now);
 }
 
 int maar_sp_add(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_prefix *p,
@@ -126,6 +164,65 @@ void maar_sp_del(struct dmm_maar *m, struct dmm_bul_entry *e, unsigned i)
 	for (unsigned k = i + 1; k < x->nsp; k++)
 		x->sp[k - 1] = x->sp[k];
 	x->nsp--;
+}
+
+void maar_serving_own(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
+{
+	struct maar_bx *x = maar_bx(m, e);
+	struct dmm_bcache_entry *a = maar_anchor_of_mn(m, &e->mnid);
+	struct dmm_prefix p;
+	bool room;
+
+	if (a) {
+		maar_sp_add(m, e, dmm_bce_hnp(a, 0), &m->cfg.addr, true, now);
+		return;
+	}
+	room = m->cfg.anchor_locally && dmm_bcache_count(m->bc) < m->max_anchored;
+	if (room && dmm_pool_alloc(m->pool, &p) == 0) {
+		a = maar_anchor_new(m, &e->mnid, &p, &m->cfg.addr, false, now, "MN attached");
+		if (!a) {
+			(void)dmm_pool_release(m->pool, &p);
+		} else {
+			m->ctr.local_anchors++;
+			x->own_fresh = true;
+			maar_sp_add(m, e, &p, &m->cfg.addr, true, now);
+		}
+	} else if (m->cfg.anchor_locally) {
+		m->base.stats.pool_exhausted++;
+	}
+	if (!a) {
+		x->asked = true;
+		m->ctr.remote_anchor_asks++;
+	}
+}
+
+void maar_serving_detached(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
+{
+	struct maar_bx *x = maar_bx(m, e);
+	struct bulc_who w;
+
+	for (unsigned i = x->nsp; i-- > 0;) {
+		struct maar_sp *sp = &x->sp[i];
+
+		if (sp->local) {
+			struct dmm_bcache_entry *a = maar_anchor_mine(m, e, &sp->p);
+
+			if (a && maar_ax(m, a)->mode == AM_DELIVER)
+				maar_anchor_set(m, a, AM_BUFFER, 0, NULL, now, "MN detached");
+		}
+		if (sp->own)
+			maar_sp_tunnel_del(m, sp);
+		else
+			maar_sp_del(m, e, i);
+	}
+	bulc_stop(&m->cl, e);
+	bulc_timers_no_refresh(&m->cl, e);
+	x->detached = true;
+	maar_timers_detached(m, e, now);
+	if (maar_log_on(m, DMM_LOG_INFO))
+		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
+			 "maar: %s: detached, waiting up to %llu ms for the next S-MAAR",
+			 maar_who_e(m, e, &w), (unsigned long long)(m->cfg.detach_grace / DMM_MSEC));
 }
 
 /* --- PBUs to the CMD --- */

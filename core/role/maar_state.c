@@ -101,7 +101,7 @@ void maar_emit_registered(struct dmm_maar *m, const struct dmm_bul_entry *e,
 	uint32_t lt = granted_s(e), adv = lt;
 	const struct maar_sp *own = NULL;
 
-	if (!m->base.env.mn_event)
+	if (!m->base.env.mn_event || maar_fho_quiet(m, e)) /* RFC 5949: no link for the MN yet */
 		return;
 	/* What the RAs advertise: short, so a released prefix leaves the host (RFC 4862 §5.5.3 e). */
 	if (m->cfg.prefix_valid_s && m->cfg.prefix_valid_s < adv)
@@ -126,7 +126,7 @@ void maar_emit(struct dmm_maar *m, uint8_t type, uint8_t status, const struct dm
 	const struct maar_bx *x = maar_bx(m, e);
 	struct dmm_mn_event ev;
 
-	if (!m->base.env.mn_event)
+	if (!m->base.env.mn_event || maar_fho_quiet(m, e))
 		return;
 	pmip_mn_event_init(&ev, type, status, e, 0, &m->cfg.addr);
 	for (unsigned i = 0; i < x->nsp; i++)

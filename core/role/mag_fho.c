@@ -69,9 +69,6 @@
 #include "dmm/err.h"
 #include "mag_int.h"
 
-static const char *const fho_names[FHO_NSTATES] = {"NONE",	"P_HI_SENT", "P_BUFFER",  "P_FORWARD",
-						   "N_WAIT_MN", "N_HI_SENT", "N_FWD_WAIT"};
-
 static dmm_time_t hold_of(const struct dmm_mag *mag)
 {
 	return mag->cfg.fho.hold ? mag->cfg.fho.hold : 1 * DMM_SECOND;
@@ -96,8 +93,8 @@ static void set_fho(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t to, co
 		struct bulc_who w;
 
 		dmm_logf(mag->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "mag: fho %s peer %s: %s -> %s (%s)",
-			 mag_who(e, &w), dmm_addr_str(&f->peer, ps), fho_names[f->state], fho_names[to],
-			 reason);
+			 mag_who(e, &w), dmm_addr_str(&f->peer, ps), fho_state_name(f->state),
+			 fho_state_name(to), reason);
 	}
 	f->state = to;
 }
@@ -121,29 +118,10 @@ static void reinstall(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t n
 
 /* --- messages (§6.1, §6.2) --- */
 
-/* §6.2: the context of e: MN-ID, HNPs (§6.2.4), LMAA (§6.2.2), MN-LLID when valid, ATT. */
+/* §6.2: the context of e: HNPs (§6.2.4), LMAA (§6.2.2), MN-LLID when valid, ATT (fho.c). */
 static void add_context(struct dmm_mh_msg *m, const struct dmm_bul_entry *e)
 {
-	struct dmm_mh_opt *o;
-	bool ll_valid = false;
-
-	for (unsigned i = 0; i < e->n_hnp; i++)
-		if ((o = dmm_mh_add_opt(m, DMM_OPT_HNP)) != NULL)
-			o->u.hnp = e->hnp[i];
-	if ((o = dmm_mh_add_opt(m, DMM_OPT_LMAA)) != NULL) {
-		o->u.lmaa.code = DMM_LMAA_IPV6;
-		o->u.lmaa.addr.len = 16;
-		memcpy(o->u.lmaa.addr.b, e->lmaa.b, 16);
-	}
-	for (unsigned i = 0; i < e->llid.len; i++)
-		ll_valid |= e->llid.b[i] != 0;
-	/* §4.1 step c: the MN LL-ID only when valid (non-zero). */
-	if (ll_valid && e->llid.len + 2u <= DMM_MH_OPT_DATA_MAX && (o = dmm_mh_add_opt(m, DMM_OPT_MNLLID))) {
-		o->u.mnllid.len = e->llid.len;
-		memcpy(o->u.mnllid.b, e->llid.b, e->llid.len);
-	}
-	if ((o = dmm_mh_add_opt(m, DMM_OPT_ATT)) != NULL)
-		o->u.att.value = e->att;
+	fho_add_context(m, e, &e->lmaa);
 }
 
 /* An HI about e to dst; a new sequence number unless again (the same HI to another neighbour). */
@@ -153,25 +131,14 @@ static void send_hi(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct d
 	struct mag_fho *f = &mag_bx(mag, e)->fho;
 	struct dmm_mh_msg m;
 
-	dmm_mh_init(&m, DMM_MH_HI);
 	if (!again)
 		f->seq = ++mag->fho_seq;
-	m.u.hi.seq = f->seq;
-	m.u.hi.flags = (uint8_t)(flags | DMM_HI_P); /* §6.1.1: P in every message of this protocol */
-	m.u.hi.code = code;
-	pmip_add_mnid(&m, &e->mnid); /* §6.1.1: MUST */
+	fho_hi_init(&m, f->seq, flags, code, &e->mnid); /* §6.1.1: P and the MN-ID */
 	if (code == DMM_HI_CODE_ALL_SENT)
 		add_context(&m, e);
-	else if (code == DMM_HI_CODE_NONE && !(flags & DMM_HI_F)) {
-		/* §6.2.1: the defaults, HNP and MN-LLID, and the LMA it is registered with. */
-		static const uint8_t req[] = {DMM_OPT_HNP, 0, DMM_OPT_MNLLID, 0, DMM_OPT_LMAA, 0};
-		struct dmm_mh_opt *o = dmm_mh_add_opt(&m, DMM_OPT_CTX_REQ);
-
-		if (o) {
-			o->u.ctx_req.len = sizeof(req);
-			memcpy(o->u.ctx_req.b, req, sizeof(req));
-		}
-	}
+	else if (code == DMM_HI_CODE_NONE && !(flags & DMM_HI_F))
+		fho_add_ctx_req(
+			&m); /* §6.2.1: the defaults, HNP and MN-LLID, and the LMA it is registered with */
 	f->hi_sent = now;
 	mag->fho.hi_sent++;
 	mag_tx(mag, dst, &m);
@@ -182,14 +149,8 @@ static void send_hack(struct dmm_mag *mag, const struct dmm_addr *dst, const str
 		      uint8_t flags, uint8_t code, const struct dmm_bul_entry *e)
 {
 	struct dmm_mh_msg m;
-	struct dmm_mnid id;
 
-	dmm_mh_init(&m, DMM_MH_HACK);
-	m.u.hi.seq = hi->u.hi.seq;
-	m.u.hi.flags = (uint8_t)(flags | DMM_HACK_P);
-	m.u.hi.code = code;
-	if (pmip_mnid_of(hi, &id))
-		pmip_add_mnid(&m, &id);
+	fho_hack_init(&m, hi, flags, code);
 	if (e)
 		add_context(&m, e);
 	if (code >= 128)
@@ -228,14 +189,7 @@ static void take_context(struct dmm_mag *mag, struct dmm_bul_entry *e, const str
 	while ((o = dmm_mh_find_opt(m, DMM_OPT_HNP, o)) != NULL)
 		if (o->u.hnp.len && dmm_bul_add_prefix(mag->bul, e, &o->u.hnp) < 0)
 			break;
-	o = dmm_mh_find_opt(m, DMM_OPT_MNLLID, NULL);
-	if (o && o->u.mnllid.len <= DMM_LLID_MAX && !e->llid.len) {
-		e->llid.len = o->u.mnllid.len;
-		memcpy(e->llid.b, o->u.mnllid.b, o->u.mnllid.len);
-	}
-	o = dmm_mh_find_opt(m, DMM_OPT_ATT, NULL);
-	if (o && o->u.att.value && !e->att)
-		e->att = o->u.att.value;
+	fho_take_link(e, m);
 }
 
 /* The first PBU of e, with the prefixes it holds (RFC 5949 §4.1 step k). */
@@ -381,7 +335,7 @@ void mag_fho_recv_hi(struct dmm_mag *mag, const struct dmm_addr *src, const stru
 
 	mag->fho.hi_received++;
 	/* §6.1.1: P marks this protocol (without it, RFC 5568's HI for MIPv6: not served); MN-ID MUST. */
-	if (!(m->u.hi.flags & DMM_HI_P) || !pmip_mnid_of(m, &id)) {
+	if (!fho_valid(m, DMM_HI_P, &id)) {
 		mag->fho.hi_bad++;
 		mag->base.stats.rx_unexpected++;
 		return;
@@ -470,7 +424,7 @@ void mag_fho_recv_hack(struct dmm_mag *mag, const struct dmm_addr *src, const st
 	struct mag_fho *f;
 
 	mag->fho.hack_received++;
-	if (!(m->u.hi.flags & DMM_HACK_P) || !pmip_mnid_of(m, &id)) {
+	if (!fho_valid(m, DMM_HACK_P, &id)) {
 		mag->fho.hi_bad++;
 		mag->base.stats.rx_unexpected++;
 		return;

@@ -25,22 +25,12 @@
 #include "dmm/timers.h"
 #include "base.h"
 #include "bul_client.h"
+#include "fho.h"
 #include "pmip_common.h"
 
-/* RFC 5949 fast handover: where an entry stands (mag_fho.c has the rules). */
-enum mag_fho_state {
-	FHO_NONE,
-	FHO_P_HI_SENT,	/* PMAG: predictive HI sent, HAck awaited; delivering as before */
-	FHO_P_BUFFER,	/* PMAG: MN gone, downlink held for the NMAG's HI (reactive) */
-	FHO_P_FORWARD,	/* PMAG: downlink tunnelled to the NMAG until the hold ends */
-	FHO_N_WAIT_MN,	/* NMAG: context in, registered or registering, downlink buffered for the MN */
-	FHO_N_HI_SENT,	/* NMAG: the MN arrived unknown, HI sent to the neighbours, HAck awaited */
-	FHO_N_FWD_WAIT, /* NMAG: context in, HI {F} sent to the PMAG; the PBU goes with its HAck */
-	FHO_NSTATES
-};
-
+/* RFC 5949 fast handover of an entry (mag_fho.c has the rules; the states are fho.h's). */
 struct mag_fho {
-	uint8_t state;	      /* enum mag_fho_state */
+	uint8_t state;	      /* enum fho_state */
 	bool tunnel;	      /* NMAG: accept the PMAG's tunnel (DECAP from peer) */
 	bool gone;	      /* PMAG: the MN left (its detach was seen, or it is at the NMAG) */
 	bool nolink;	      /* NMAG: prepared, the MN has no access link here yet */

@@ -16,6 +16,7 @@
 #include "dmm/bcache.h"
 #include "dmm/bul.h"
 #include "dmm/fm.h"
+#include "dmm/mag.h" /* struct dmm_mag_fho_cfg, dmm_mag_fho_counters: RFC 5949 as a MAG runs it */
 #include "dmm/peer.h"
 #include "dmm/policy.h"
 #include "dmm/pool.h"
@@ -90,7 +91,13 @@ struct dmm_maar_cfg {
 	 * relocated here (to the CMD); 0: never.
 	 */
 	dmm_time_t relocate_after;
-	dmm_time_t detach_grace;       /* keep a detached MN's anchor waiting for its next S-MAAR, 10 s */
+	dmm_time_t detach_grace; /* keep a detached MN's anchor waiting for its next S-MAAR, 10 s */
+	/*
+	 * RFC 5949 fast handover between MAARs (the MAG's fields: enabled,
+	 * reactive, early_reg, hold, hi_wait, mn_wait, the neighbours a new
+	 * MAAR asks for an unknown MN's context); all 0 (the default): off.
+	 */
+	struct dmm_mag_fho_cfg fho;
 	bool timestamp_based;	       /* Timestamp option in PBUs, default true */
 	dmm_time_t heartbeat_interval; /* RFC 5847: with the CMD; 0 disables */
 	uint8_t missing_heartbeats_allowed;
@@ -156,6 +163,24 @@ struct dmm_maar_counters {
 	uint64_t tunnels_up, tunnels_down;
 };
 const struct dmm_maar_counters *dmm_maar_counters(const struct dmm_maar *m);
+
+/*
+ * RFC 5949 fast handover between MAARs. dmm_maar_handover() is the
+ * Handover indication of §3 (the access network tells this MAAR that the
+ * MN attached here is about to move to the MAAR at to): an HI with the
+ * MN's context (its prefixes, each with the MAAR anchoring it) goes to
+ * to; once acknowledged, the MN's downlink goes there (the prefixes
+ * anchored here through their anchor tunnel, the others through a
+ * temporary one), and to buffers it until the MN arrives. Returns 0,
+ * DMM_ERR_NOTFOUND (no such MN), DMM_ERR_INVAL (fast handover off, to is
+ * this MAAR, or the MN is not registered here) or DMM_ERR_EXISTS (a
+ * handover of this MN is under way).
+ */
+int dmm_maar_handover(struct dmm_maar *m, const struct dmm_mnid *mnid, const struct dmm_addr *to,
+		      dmm_time_t now);
+
+/* The fast-handover counters (RFC 5949), as the MAG keeps them. */
+const struct dmm_mag_fho_counters *dmm_maar_fho_counters(const struct dmm_maar *m);
 
 extern const struct dmm_role_ops dmm_maar_ops;
 

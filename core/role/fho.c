@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * RFC 5949 fast handover: the Handover Initiate and Handover Acknowledge
+ * messages and the MN's context (§6.1, §6.2), as the MAG and the MAAR
+ * build and read them (fho.h).
+ */
+#include <string.h>
+
+#include "fho.h"
+#include "pmip_common.h"
+
+const char *fho_state_name(unsigned s)
+{
+	static const char *const n[FHO_NSTATES] = {"NONE",	"P_HI_SENT", "P_BUFFER",  "P_FORWARD",
+						   "N_WAIT_MN", "N_HI_SENT", "N_FWD_WAIT"};
+
+	return s < FHO_NSTATES ? n[s] : "?";
+}
+
+void fho_hi_init(struct dmm_mh_msg *m, uint16_t seq, uint8_t flags, uint8_t code, const struct dmm_mnid *id)
+{
+	dmm_mh_init(m, DMM_MH_HI);
+	m->u.hi.seq = seq;
+	m->u.hi.flags = (uint8_t)(flags | DMM_HI_P); /* §6.1.1: P in every message of this protocol */
+	m->u.hi.code = code;
+	pmip_add_mnid(m, id); /* §6.1.1: MUST */
+}
+
+void fho_hack_init(struct dmm_mh_msg *m, const struct dmm_mh_msg *hi, uint8_t flags, uint8_t code)
+{
+	struct dmm_mnid id;
+
+	dmm_mh_init(m, DMM_MH_HACK);
+	m->u.hi.seq = hi->u.hi.seq;
+	m->u.hi.flags = (uint8_t)(flags | DMM_HACK_P);
+	m->u.hi.code = code;
+	if (pmip_mnid_of(hi, &id))
+		pmip_add_mnid(m, &id);
+}
+
+void fho_add_ctx_req(struct dmm_mh_msg *m)
+{
+	static const uint8_t req[] = {DMM_OPT_HNP, 0, DMM_OPT_MNLLID, 0, DMM_OPT_LMAA, 0};
+	struct dmm_mh_opt *o = dmm_mh_add_opt(m, DMM_OPT_CTX_REQ);
+
+	if (o) {
+		o->u.ctx_req.len = sizeof(req);
+		memcpy(o->u.ctx_req.b, req, sizeof(req));
+	}
+}
+
+void fho_add_context(struct dmm_mh_msg *m, const struct dmm_bul_entry *e, const struct dmm_addr *lmaa)
+{
+	struct dmm_mh_opt *o;
+	bool ll_valid = false;
+
+	for (unsigned i = 0; i < e->n_hnp; i++)
+		if ((o = dmm_mh_add_opt(m, DMM_OPT_HNP)) != NULL)
+			o->u.hnp = e->hnp[i];
+	if (lmaa && (o = dmm_mh_add_opt(m, DMM_OPT_LMAA)) != NULL) {
+		o->u.lmaa.code = DMM_LMAA_IPV6;
+		o->u.lmaa.addr.len = 16;
+		memcpy(o->u.lmaa.addr.b, lmaa->b, 16);
+	}
+	for (unsigned i = 0; i < e->llid.len; i++)
+		ll_valid |= e->llid.b[i] != 0;
+	/* §4.1 step c: the MN LL-ID only when valid (non-zero). */
+	if (ll_valid && e->llid.len + 2u <= DMM_MH_OPT_DATA_MAX && (o = dmm_mh_add_opt(m, DMM_OPT_MNLLID))) {
+		o->u.mnllid.len = e->llid.len;
+		memcpy(o->u.mnllid.b, e->llid.b, e->llid.len);
+	}
+	if ((o = dmm_mh_add_opt(m, DMM_OPT_ATT)) != NULL)
+		o->u.att.value = e->att;
+}
+
+void fho_take_link(struct dmm_bul_entry *e, const struct dmm_mh_msg *m)
+{
+	const struct dmm_mh_opt *o = dmm_mh_find_opt(m, DMM_OPT_MNLLID, NULL);
+
+	if (o && o->u.mnllid.len <= DMM_LLID_MAX && !e->llid.len) {
+		e->llid.len = o->u.mnllid.len;
+		memcpy(e->llid.b, o->u.mnllid.b, o->u.mnllid.len);
+	}
+	o = dmm_mh_find_opt(m, DMM_OPT_ATT, NULL);
+	if (o && o->u.att.value && !e->att)
+		e->att = o->u.att.value;
+}
+
+bool fho_valid(const struct dmm_mh_msg *m, uint8_t p_flag, struct dmm_mnid *id)
+{
+	return (m->u.hi.flags & p_flag) && pmip_mnid_of(m, id);
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * RFC 5949 fast handover, what the MAG (mag_fho.c) and the MAAR
+ * (maar_fho.c) share: the states of a handover as one access router sees
+ * it, and the Handover Initiate / Handover Acknowledge messages with the
+ * MN's context (§6.1, §6.2). Below both roles: calls only the codec and
+ * pmip_common.c.
+ *
+ * Not a public header.
+ */
+#ifndef DMM_CORE_ROLE_FHO_H
+#define DMM_CORE_ROLE_FHO_H
+
+#include "dmm/bul.h"
+#include "dmm/mh.h"
+
+/* Where a handover stands at one access router (mag_fho.c and maar_fho.c have the rules). */
+enum fho_state {
+	FHO_NONE,
+	FHO_P_HI_SENT,	/* previous: predictive HI sent, HAck awaited; delivering as before */
+	FHO_P_BUFFER,	/* previous: MN gone, downlink held for the new one's HI (reactive) */
+	FHO_P_FORWARD,	/* previous: downlink tunnelled to the new one until the hold ends */
+	FHO_N_WAIT_MN,	/* new: context in, downlink buffered for the MN */
+	FHO_N_HI_SENT,	/* new: the MN arrived unknown, HI sent to the neighbours, HAck awaited */
+	FHO_N_FWD_WAIT, /* new: context in, HI {F} sent to the previous one; registration with its HAck */
+	FHO_NSTATES
+};
+
+/* The name of state s for log lines. */
+const char *fho_state_name(unsigned s);
+
+/*
+ * §6.1.1: m becomes an HI with sequence number seq, flags (P added: every
+ * message of this protocol carries it), code and the MN-ID (MUST).
+ */
+void fho_hi_init(struct dmm_mh_msg *m, uint16_t seq, uint8_t flags, uint8_t code, const struct dmm_mnid *id);
+
+/* §6.1.2: m becomes the HAck to hi: its sequence number, flags (P added), code, its MN-ID copied. */
+void fho_hack_init(struct dmm_mh_msg *m, const struct dmm_mh_msg *hi, uint8_t flags, uint8_t code);
+
+/* §6.2.1: a Context Request for the defaults, HNP and MN-LLID, and the LMA address. */
+void fho_add_ctx_req(struct dmm_mh_msg *m);
+
+/*
+ * §6.2: the context of e into m: its HNPs (§6.2.4), the LMA address
+ * lmaa (§6.2.2; none when NULL), the MN-LLID when valid (§4.1 step c:
+ * non-zero) and the ATT.
+ */
+void fho_add_context(struct dmm_mh_msg *m, const struct dmm_bul_entry *e, const struct dmm_addr *lmaa);
+
+/* Take the MN-LLID and ATT of m (an HI or HAck) into e, where e has none yet. */
+void fho_take_link(struct dmm_bul_entry *e, const struct dmm_mh_msg *m);
+
+/*
+ * §6.1.1, §6.1.2: an HI or HAck of this protocol carries the P flag
+ * (p_flag: DMM_HI_P or DMM_HACK_P) and an MN-ID, put into *id. False
+ * otherwise: RFC 5568's HI for Mobile IPv6, not served here.
+ */
+bool fho_valid(const struct dmm_mh_msg *m, uint8_t p_flag, struct dmm_mnid *id);
+
+#endif
