@@ -180,7 +180,7 @@ void dmm_lma_cfg_defaults(struct dmm_lma_cfg *cfg)
 	cfg->heartbeat_interval = 60 * DMM_SECOND; /* RFC 5847 §5 */
 	cfg->missing_heartbeats_allowed = 3;
 	cfg->revoke_on_handoff = true;
-	cfg->bri_max_retries = 1; /* RFC 5846 §11 */
+	cfg->bri_max_retries = 1;	   /* RFC 5846 §11 */
 	cfg->lr.lra_wait = 3 * DMM_SECOND; /* RFC 6705 §12 LRA_WAIT_TIME */
 	cfg->lr.retries = 3;		   /* LRI_RETRIES */
 }
@@ -194,8 +194,8 @@ static void peer_cfg(const struct dmm_lma_cfg *cfg, struct dmm_peer_cfg *pc)
 static bool cfg_ok(const struct dmm_lma_cfg *cfg)
 {
 	return cfg->policy && cfg->max_bindings > 0 && cfg->max_bindings <= (1u << 24) &&
-	       cfg->max_peers > 0 && cfg->npool <= 4 && cfg->lr.npairs <= DMM_LMA_LR_MAX_POLICY && cfg->hnp_len >= 1 && cfg->hnp_len <= 128 &&
-	       !dmm_addr_is_zero(&cfg->addr);
+	       cfg->max_peers > 0 && cfg->npool <= 4 && cfg->lr.npairs <= DMM_LMA_LR_MAX_POLICY &&
+	       cfg->hnp_len >= 1 && cfg->hnp_len <= 128 && !dmm_addr_is_zero(&cfg->addr);
 }
 
 /* Prefixes in the configured ranges (each capped as the pool caps it). */
@@ -419,9 +419,8 @@ void dmm_lma_memory(const struct dmm_lma *lma, struct dmm_lma_memory *out)
 	out->timers = dmm_timers_bytes(lma->base.timers);
 	out->pool = dmm_pool_bytes(lma->pool);
 	out->lma = sizeof(*lma) + (sizeof(*lma->bx) + sizeof(*lma->lrx)) * lma->cfg.max_bindings +
-		   sizeof(*lma->mag_head) * lma->mag_cap +
-		   sizeof(*lma->bri) * lma->bri_cap + dmm_hidx_bytes(&lma->bri_idx) +
-		   dmm_addrtab_bytes(&lma->addrs);
+		   sizeof(*lma->mag_head) * lma->mag_cap + sizeof(*lma->bri) * lma->bri_cap +
+		   dmm_hidx_bytes(&lma->bri_idx) + dmm_addrtab_bytes(&lma->addrs);
 }
 
 /* --- the role ops table --- */

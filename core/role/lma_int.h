@@ -100,7 +100,7 @@ struct dmm_lma {
 	uint32_t *mag_head;		  /* per peer slot: its first binding + 1 */
 	uint32_t mag_cap;		  /* peer slots in mag_head */
 	struct lma_lr_pair lr[LMA_LR_MAX_PAIRS];
-	uint16_t lr_seq;				/* the upper bits of LRI sequence numbers */
+	uint16_t lr_seq;			       /* the upper bits of LRI sequence numbers */
 	uint64_t lr_started, lr_ended, lr_lri_refused; /* LMA-initiated pairs (lma_lr.c) */
 	uint64_t redirected; /* PBUs answered with the Redirect option (RFC 6463, lma_redirect.c) */
 	const struct dmm_addr *tx_redirect; /* send_pba(): add the Redirect option naming it */

@@ -26,7 +26,8 @@
  *    [MN2-ID, MN2-HNP...], §5 Figure 2, §10.1). The MAG answers with an
  *    LRA; status 0 sets the pair ON (§5: "the LMA sets a flag in the BCE
  *    ... that localized routing is in progress"); >= 128 leaves it
- *    REFUSED (not asked again while both stay there).
+ *    REFUSED (not asked again while both stay there), except 129 while
+ *    waiting: asked again (see lma_lr_recv_lra()).
  *
  *    Finding the other bindings at a MAG costs no walk of the cache: the
  *    bindings that hold a reference on a MAG's peer are a list threaded
@@ -42,6 +43,8 @@
  *       LRI_RETRIES times (§10.1, §12); then the pair is given up;
  *     - ON with a finite lifetime: at 80% of it the LRI again (REFRESH),
  *       at its end without an LRA the pair ends (§4).
+ *     Either end also sends the MAG an LRI with lifetime 0: it may have
+ *     taken an LRI whose LRA was lost.
  *    When either MN leaves the MAG (handoff: the binding's reference
  *    moves to the new MAG's peer; de-registration; deletion), its pairs
  *    end at once, and the MAG gets an LRI with lifetime 0 (§4: the
@@ -148,7 +151,8 @@ static void pair_state(struct dmm_lma *lma, struct lma_lr_pair *p, uint8_t to, c
 	const struct dmm_addr *mag = pair_mag(lma, p);
 
 	if (dmm_role_base_log_on(&lma->base, DMM_LOG_INFO))
-		dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "lma: LR %s <-> %s at mag %s: %s -> %s (%s)",
+		dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
+			 "lma: LR %s <-> %s at mag %s: %s -> %s (%s)",
 			 ea ? dmm_mnid_str(DMM_BCE_MNID(ea), a) : "-",
 			 eb ? dmm_mnid_str(DMM_BCE_MNID(eb), b) : "-", mag ? dmm_addr_str(mag, m) : "-",
 			 lr_state_names[p->state], lr_state_names[to], reason);
@@ -348,7 +352,8 @@ void lma_lr_bound(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t no
 	if (!lma->cfg.lr.initiate || e->state != DMM_BCE_ACTIVE || !x->mag || !e->n_hnp)
 		return;
 	for (uint32_t r = lma->mag_head[x->mag - 1]; r;) {
-		struct dmm_bcache_entry *o = dmm_bcache_get(lma->bc, (struct dmm_handle){r - 1, lma->lrx[r - 1].gen});
+		struct dmm_bcache_entry *o =
+			dmm_bcache_get(lma->bc, (struct dmm_handle){r - 1, lma->lrx[r - 1].gen});
 		struct lma_lr_pair *p;
 
 		r = lma->lrx[r - 1].next;
@@ -398,13 +403,23 @@ void lma_lr_recv_lra(struct dmm_lma *lma, const struct dmm_addr *src, const stru
 		lma->base.stats.rx_unexpected++;
 		return;
 	}
+	/*
+	 * Choice: 129 (MN Not Attached) while WAIT is taken as "not yet": the
+	 * LRI goes right after the PBA and may overtake it, and a MAG that has
+	 * not taken the PBA yet knows no such MN. The LRI goes again after
+	 * LRA_WAIT_TIME, within LRI_RETRIES (the timer that is already armed).
+	 */
+	if (m->u.lr.status == DMM_LRA_MN_NOT_ATTACHED && p->state == LMA_LR_WAIT &&
+	    p->tries < lma->cfg.lr.retries)
+		return;
 	if (m->u.lr.status >= 128 || !lra_names(lma, p, m)) {
 		lma->lr_lri_refused++;
 		if (p->state == LMA_LR_REFRESH)
 			lma->lr_ended++;
 		lma_timers_lr_stop(lma, pair_handle(lma, p));
 		pair_state(lma, p, LMA_LR_REFUSED,
-			   m->u.lr.status >= 128 ? "the MAG refused (LRA status >= 128)" : "LRA names other MNs");
+			   m->u.lr.status >= 128 ? "the MAG refused (LRA status >= 128)"
+						 : "LRA names other MNs");
 		return; /* kept, not asked again while both stay at that MAG */
 	}
 	p->expires = m->u.lr.lifetime == DMM_LR_LIFETIME_INFINITE
@@ -436,7 +451,12 @@ void lma_lr_timer(struct dmm_lma *lma, struct dmm_handle h, dmm_time_t now)
 		return;
 	}
 	if (p->state == LMA_LR_REFRESH || p->tries >= lma->cfg.lr.retries) {
-		pair_end(lma, p, false, p->state == LMA_LR_REFRESH ? "lifetime over (RFC 6705 §4)" : "no LRA");
+		/*
+		 * §4: the last LRI gave the MAG a lifetime that has not run out,
+		 * and its LRA may be what was lost: the initiator ends LR "before
+		 * the expiry of the lifetime specified in the LRI" with lifetime 0.
+		 */
+		pair_end(lma, p, true, p->state == LMA_LR_REFRESH ? "lifetime over (RFC 6705 §4)" : "no LRA");
 		return;
 	}
 	/* §10.1: the LRI again after LRA_WAIT_TIME, up to LRI_RETRIES times. */
@@ -448,8 +468,8 @@ size_t lma_role_counters(const void *inst, struct dmm_role_counter *out, size_t 
 {
 	const struct dmm_lma *lma = inst;
 	struct dmm_role_counter c[] = {
-		{"lr-accepted", lma->lr_accepted},   {"lr-refused", lma->lr_refused},
-		{"lr-started", lma->lr_started},     {"lr-ended", lma->lr_ended},
+		{"lr-accepted", lma->lr_accepted},	 {"lr-refused", lma->lr_refused},
+		{"lr-started", lma->lr_started},	 {"lr-ended", lma->lr_ended},
 		{"lr-lri-refused", lma->lr_lri_refused}, {"lr-active", lma->lr_started - lma->lr_ended},
 		{"redirected", lma->redirected},
 	};

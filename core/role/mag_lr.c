@@ -210,7 +210,8 @@ static bool same_lma_static(const struct dmm_mag *mag)
 }
 
 /* §3.1: both MNs attached here, anchored at different LMAs (A12); or at one (A11) with the static rule. */
-static bool lr_candidate(const struct dmm_mag *mag, const struct dmm_bul_entry *a, const struct dmm_bul_entry *b)
+static bool lr_candidate(const struct dmm_mag *mag, const struct dmm_bul_entry *a,
+			 const struct dmm_bul_entry *b)
 {
 	if (a == b || b->state != DMM_BUL_REGISTERED || !b->n_hnp || !a->n_hnp)
 		return false;
@@ -311,8 +312,9 @@ void mag_lr_recv_lra(struct dmm_mag *mag, const struct dmm_addr *src, const stru
 		struct mag_lr_pair *p = &mag->lr.pair[i];
 
 		for (unsigned k = 0; k < 2; k++) {
-			if ((p->state != MAG_LR_WAIT && p->state != MAG_LR_REFRESH) || p->kind != MAG_LR_ASK ||
-			    p->seq[k] != m->u.lr.seq || !dmm_addr_eq(&p->lma[k], src))
+			if ((p->state != MAG_LR_WAIT && p->state != MAG_LR_REFRESH) ||
+			    p->kind != MAG_LR_ASK || p->seq[k] != m->u.lr.seq ||
+			    !dmm_addr_eq(&p->lma[k], src))
 				continue;
 			mag->lr.ctr.lra_received++;
 			if (m->u.lr.status >= 128 || !lra_names(mag, p, k, m)) {
@@ -392,8 +394,8 @@ void mag_lr_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now)
  * MN is not attached here (§5: "verify the attachment status of the two
  * MNs locally"; §10.2 status 129).
  */
-static struct dmm_bul_entry *lri_mn(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
-				    const struct dmm_mh_opt *o)
+static struct dmm_bul_entry *lri_mn(struct dmm_mag *mag, const struct dmm_addr *src,
+				    const struct dmm_mh_msg *m, const struct dmm_mh_opt *o)
 {
 	struct dmm_bul_entry *e;
 	struct dmm_mnid id;
@@ -484,8 +486,9 @@ void mag_lr_recv_lri(struct dmm_mag *mag, const struct dmm_addr *src, const stru
 	if (mag_log_on(mag, DMM_LOG_INFO)) {
 		char ps[DMM_ADDR_STRLEN];
 
-		dmm_logf(mag->base.env.log, DMM_LOG_INFO, DMM_LC_MH, "mag: LRI from LMA %s, lifetime %u: LRA status %u",
-			 dmm_addr_str(src, ps), m->u.lr.lifetime, st);
+		dmm_logf(mag->base.env.log, DMM_LOG_INFO, DMM_LC_MH,
+			 "mag: LRI from LMA %s, lifetime %u: LRA status %u", dmm_addr_str(src, ps),
+			 m->u.lr.lifetime, st);
 	}
 }
 
