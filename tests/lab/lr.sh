@@ -49,7 +49,7 @@ MODE=${2:-a12}
 NAME="lr-$DP"
 MN2_LMA=2001:db8:a:2::2 # ADDR[lma2]
 if [[ $MODE == a11 ]]; then
-	NAME="lr-a11-$DP"
+	NAME="lr-same-lma-$DP" # the summary line wants [a-z-]+ (tests/lab/run.sh)
 	MN_LMA[mn2]=lma1
 	MN_POOL[mn2]=2001:db8:1:
 	MN2_LMA=${ADDR[lma1]}
