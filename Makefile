@@ -16,6 +16,7 @@ APPFLAGS := -D_GNU_SOURCE
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 60
 SMOKE_SECONDS ?= 6
+CHECK_FAILED := $(BUILD)/check-failed
 
 CORE_SRC := $(sort $(wildcard core/*.c core/*/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
@@ -98,7 +99,7 @@ $(BUILD)/daemon/yangcfg.o: CFLAGS += -I$(BUILD)/daemon
 $(BUILD)/daemon/yangcfg.o: $(BUILD)/daemon/dmm_yang.h
 
 $(BUILD)/dmmd: $(DAEMON_OBJ) $(IO_OBJ) $(DP_OBJ) $(BUILD)/libdmm.a
-	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto -lbpf -lmicrohttpd -lyang -lpthread
+	$(CC) $(CFLAGS) -o $@ $^ -lmnl -lnftables -ljansson -lcrypto -lbpf -lmicrohttpd -lyang -lcares -lpthread
 
 # dmm-netconfd: NETCONF over SSH for dmmd (libnetconf2, libyang), through dmmd's control socket.
 NETCONF_SRC := $(sort $(wildcard netconf/*.c))
@@ -209,7 +210,12 @@ cli-test: all
 # per-peer heartbeat off; dmmctl's rendering of show stats; RFC 4285
 # authentication between a MAG and an LMA (forgeries, replay, key rollover);
 # /metrics (promtool), usage records and the event stream (docs/operations.md).
-daemon-test: all $(BUILD)/mh-send $(BUILD)/san/test_interop
+# dmmd's resolver for LMA discovery (RFC 6097) on its loop, against dnsmasq on ::1.
+$(BUILD)/test_lmadisc: tests/daemon/test_lmadisc.c daemon/lmadisc.c io/loop.c io/clock.c $(BUILD)/libdmm.a
+	$(CC) $(CFLAGS) $(APPFLAGS) -o $@ $(filter %.c %.a,$^) -lcares -ljansson
+
+daemon-test: all $(BUILD)/mh-send $(BUILD)/san/test_interop $(BUILD)/test_lmadisc
+	@tests/daemon/lmadisc.sh $(BUILD)/test_lmadisc
 	@tests/daemon/render.sh
 	@tests/daemon/local.sh
 	@tests/daemon/restart.sh
@@ -294,23 +300,30 @@ bench: $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b; done
 
 check: deps
-	@$(MAKE) --no-print-directory all
+	@tests/kernel-features.sh
+	@# build everything the suites run first, on every core; the suites run one by one
+	@$(MAKE) --no-print-directory -j$$(nproc) all $(UNIT_BIN) $(FUZZ_BIN) $(BUILD)/mh-send $(BUILD)/mh-load \
+		$(BUILD)/san/test_interop
 	@$(MAKE) --no-print-directory purity
 	@$(MAKE) --no-print-directory structure
 	@$(MAKE) --no-print-directory format-check
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory dp-test
-	@$(MAKE) --no-print-directory lab
-	@$(MAKE) --no-print-directory netconf-lab
-	@$(MAKE) --no-print-directory cli-test
-	@$(MAKE) --no-print-directory daemon-test
-	@$(MAKE) --no-print-directory docs-test
-	@$(MAKE) --no-print-directory interop
-	@$(MAKE) --no-print-directory scale-test
-	@$(MAKE) --no-print-directory soak-test
+	@# every suite runs even when an earlier one failed; the failed ones are named at the end
+	@rm -f $(CHECK_FAILED)
+	@tests/step.sh unit $(MAKE) --no-print-directory unit || echo unit >>$(CHECK_FAILED)
+	@tests/step.sh dp-test $(MAKE) --no-print-directory dp-test || echo dp-test >>$(CHECK_FAILED)
+	@tests/step.sh lab $(MAKE) --no-print-directory lab || echo lab >>$(CHECK_FAILED)
+	@tests/step.sh netconf-lab $(MAKE) --no-print-directory netconf-lab || echo netconf-lab >>$(CHECK_FAILED)
+	@tests/step.sh cli-test $(MAKE) --no-print-directory cli-test || echo cli-test >>$(CHECK_FAILED)
+	@tests/step.sh daemon-test $(MAKE) --no-print-directory daemon-test || echo daemon-test >>$(CHECK_FAILED)
+	@tests/step.sh docs-test $(MAKE) --no-print-directory docs-test || echo docs-test >>$(CHECK_FAILED)
+	@tests/step.sh interop $(MAKE) --no-print-directory interop || echo interop >>$(CHECK_FAILED)
+	@tests/step.sh scale-test $(MAKE) --no-print-directory scale-test || echo scale-test >>$(CHECK_FAILED)
+	@tests/step.sh soak-test $(MAKE) --no-print-directory soak-test || echo soak-test >>$(CHECK_FAILED)
 	@# the emulator, the model and the fuzz smoke need no namespace: side by side
-	@$(MAKE) --no-print-directory -j3 --output-sync=target emu-test yang-test fuzz-smoke
-	@$(MAKE) --no-print-directory oracle
+	@tests/step.sh emu+yang+fuzz $(MAKE) --no-print-directory -j3 --output-sync=target emu-test yang-test fuzz-smoke \
+		|| echo emu-test/yang-test/fuzz-smoke >>$(CHECK_FAILED)
+	@tests/step.sh oracle $(MAKE) --no-print-directory oracle || echo oracle >>$(CHECK_FAILED)
+	@if [ -s $(CHECK_FAILED) ]; then echo "make check: FAILED:" $$(cat $(CHECK_FAILED)); exit 1; fi
 	@echo "make check: all suites passed"
 
 $(BUILD)/emu/%.o: emu/%.c

@@ -106,7 +106,10 @@ static const struct cmd cmds[] = {
 	 "counters named after the PMIPv6 MIB (RFC 6475),\n"
 	 "role counters, every state transition",
 	 cmd_show_stats},
-	{"show node", "[-s SOCKET] [--json]", "role, address, data plane of the daemon", cmd_show_node},
+	{"show node", "[-s SOCKET] [--json]",
+	 "role, address, data plane of the daemon; a MAG with an LMA name: the\n"
+	 "name, its addresses, the one in use and the TTL left (RFC 6097)",
+	 cmd_show_node},
 	{"show multicast", "[-s SOCKET] [--json]",
 	 "MLD proxy: links, listeners, tunnels and their replication", cmd_show_multicast},
 	{"show anchors", "[-s SOCKET] [--json]", "CMD: the MAARs with load, capacity and liveness (GAP1-3)",

@@ -25,17 +25,17 @@
  * holds. A free slot's links hold the free list and its last generation.
  *
  * When the owners are the handles of one table (dmm_fm_new_indexed()),
- * the index is a plain array by the owner's slot instead, and each owner
- * slot has a home (struct fm_home, 96 octets): room for FM_HOME intents
+ * each owner slot has a home (struct fm_home, 96 octets): room for FM_HOME intents
  * of the owner that share one prefix (an LMA's downlink and uplink of a
- * binding's HNP), with no links, owner or prefix of their own: 36 octets
+ * binding's HNP), with no links, owner, prefix or full id of their own: 34 octets
  * an intent instead of a record's 72. An intent goes to its owner's home
  * when there is room there, its prefix is the home's and its link is 0,
  * else to a record. When a place of the home is free again, the first
  * record of the owner that fits moves in (an LMA's handoff adds the new
  * uplink to a record before the old one leaves the home): the records
  * stay free for what they are for. An owner's intents are its home's
- * first, then those of its chain of records, oldest first.
+ * first, then those of its chain of records, oldest first. The home
+ * holds the head of that chain: no index, no other line to read.
  *
  * There an id names the owner slot (its low slot_bits bits, the slot + 1)
  * and a generation drawn from the slot's home (seq) that no other live
@@ -76,14 +76,18 @@ struct fm_rec {
 
 _Static_assert(sizeof(struct fm_rec) == 72, "an intent record is 72 octets");
 
-/* An intent in its owner's home. Free (its bit in used clear): id keeps the last generation. */
+/*
+ * An intent in its owner's home. Its id is gen << slot_bits | (owner
+ * slot + 1) (owner_id(): a generation from the home's 16-bit seq), so
+ * the generation alone is kept.
+ */
 struct fm_small {
-	uint32_t id;
+	uint16_t gen;
 	uint8_t ma; /* as in a record */
 	uint8_t spare;
 	uint16_t precedence;
 	uint16_t local, peer;
-	uint8_t cnt[24]; /* packets, bytes, last_active: 64 bits each, unaligned, so an intent is 36 octets */
+	uint8_t cnt[24]; /* packets, bytes, last_active: 64 bits each, unaligned, so an intent is 34 octets */
 };
 
 /* The home of one owner slot: intents of one generation of the owner, with one prefix. */
@@ -91,12 +95,13 @@ struct fm_home {
 	uint32_t gen; /* the owner's generation, while used */
 	uint8_t used; /* bit k: r[k] holds an intent */
 	uint8_t plen;
-	uint16_t seq; /* the generation of the slot's last id */
+	uint16_t seq;  /* the generation of the slot's last id */
+	uint32_t head; /* the owner's oldest record: its slot + 1, 0 for none (zeroed: none) */
 	uint8_t prefix[16];
 	struct fm_small r[FM_HOME];
 };
 
-_Static_assert(sizeof(struct fm_small) == 36 && sizeof(struct fm_home) == 96, "a home is 96 octets");
+_Static_assert(sizeof(struct fm_small) == 34 && sizeof(struct fm_home) == 96, "a home is 96 octets");
 
 struct dmm_fm {
 	struct dmm_alloc alloc;
@@ -106,10 +111,10 @@ struct dmm_fm {
 	uint32_t fresh; /* slots [fresh, capacity) were never used: free, off the list */
 	uint32_t nrec;	/* records that hold an intent */
 	unsigned slot_bits;
-	struct dmm_hidx owners; /* owner hash -> the slot of its oldest intent */
-	uint32_t *head;		/* instead of owners (dmm_fm_new_indexed()): owner.idx -> that slot + 1 */
-	uint32_t nhead;
-	struct fm_home *home; /* with head: one per owner slot */
+	struct dmm_hidx
+		owners; /* owner hash -> the slot of its oldest intent; indexed: the homes' head instead */
+	uint32_t nhead; /* indexed: owner slots */
+	struct fm_home *home; /* indexed: one per owner slot */
 	uint32_t home_hi;     /* homes [home_hi, nhead) were never used */
 	/* The addresses of the tunnel ends: each once, with the records that name it (keys from trusted peers). */
 	struct dmm_addrtab addrs;
@@ -126,6 +131,12 @@ static uint32_t owner_hash(struct dmm_handle h)
 static bool same_owner(struct dmm_handle a, struct dmm_handle b)
 {
 	return a.idx == b.idx && a.gen == b.gen;
+}
+
+/* Indexed: the oldest record of owner slot o's owner (one generation at a time has any, owner_fits()), or FM_NONE. */
+static uint32_t rec_head(const struct dmm_fm *fm, uint32_t o)
+{
+	return fm->home[o].head ? fm->home[o].head - 1 : FM_NONE;
 }
 
 /* --- the address table (addrtab.h) --- */
@@ -186,6 +197,12 @@ static void cnt_set(struct fm_small *s, uint64_t packets, uint64_t bytes, dmm_ti
 	memcpy(s->cnt + 16, &last, 8);
 }
 
+/* The id of home place i (live). */
+static uint32_t small_id(const struct dmm_fm *fm, uint32_t i)
+{
+	return (uint32_t)small_of(fm, i)->gen << fm->slot_bits | ((i - fm->capacity) / FM_HOME + 1);
+}
+
 /* Whether slot i holds an intent. */
 static bool slot_live(const struct dmm_fm *fm, uint32_t i)
 {
@@ -195,7 +212,7 @@ static bool slot_live(const struct dmm_fm *fm, uint32_t i)
 /* The id of slot i (live, or the last one it had). */
 static uint32_t slot_id(const struct dmm_fm *fm, uint32_t i)
 {
-	return is_home(fm, i) ? small_of(fm, i)->id : fm->rec[i].id;
+	return is_home(fm, i) ? small_id(fm, i) : fm->rec[i].id;
 }
 
 /* The owner of slot i (live). */
@@ -232,7 +249,7 @@ static void build(const struct dmm_fm *fm, uint32_t i, struct dmm_intent *out)
 	}
 	h = home_of(fm, i);
 	s = small_of(fm, i);
-	out->id = s->id;
+	out->id = small_id(fm, i);
 	out->match = s->ma & 1;
 	out->action = s->ma >> 1;
 	out->precedence = s->precedence;
@@ -317,8 +334,6 @@ static void free_parts(struct dmm_fm *fm)
 		a->free(a->ctx, fm->views);
 	if (fm->home)
 		a->free(a->ctx, fm->home);
-	if (fm->head)
-		a->free(a->ctx, fm->head);
 	if (fm->rec)
 		a->free(a->ctx, fm->rec);
 	a->free(a->ctx, fm);
@@ -342,10 +357,9 @@ static struct dmm_fm *create(const struct dmm_alloc *a, uint32_t capacity, uint3
 	fm->capacity = capacity;
 	fm->rec = a->zalloc(a->ctx, sizeof(*fm->rec) * capacity);
 	if (owner_slots) {
-		fm->head = a->zalloc(a->ctx, sizeof(*fm->head) * (size_t)owner_slots);
 		fm->home = a->zalloc(a->ctx, sizeof(*fm->home) * (size_t)owner_slots);
-		fm->nhead = owner_slots; /* zeroed: no owner has a head, no home is used */
-		err = !fm->head || !fm->home;
+		fm->nhead = owner_slots; /* zeroed: no owner has records, no home is used */
+		err = !fm->home;
 	} else {
 		err = dmm_hidx_init(&fm->owners, a, max_owners);
 	}
@@ -402,8 +416,8 @@ static uint32_t owners_from(const struct dmm_fm *fm, uint32_t o)
 		for (unsigned k = 0; k < FM_HOME; k++)
 			if ((fm->home[o].used >> k) & 1)
 				return fm->capacity + FM_HOME * o + k;
-		if (fm->head[o])
-			return fm->head[o] - 1;
+		if (fm->home[o].head)
+			return fm->home[o].head - 1;
 	}
 	return FM_NONE;
 }
@@ -420,14 +434,14 @@ static uint32_t walk_after(const struct dmm_fm *fm, uint32_t i)
 	for (unsigned k = place_of(fm, i) + 1; k < FM_HOME; k++)
 		if ((fm->home[o].used >> k) & 1)
 			return fm->capacity + FM_HOME * o + k;
-	return fm->head[o] ? fm->head[o] - 1 : owners_from(fm, o + 1);
+	return fm->home[o].head ? fm->home[o].head - 1 : owners_from(fm, o + 1);
 }
 
 size_t dmm_fm_bytes(const struct dmm_fm *fm)
 {
 	return sizeof(*fm) + sizeof(*fm->rec) * (size_t)fm->capacity + dmm_hidx_bytes(&fm->owners) +
-	       (sizeof(*fm->head) + (fm->home ? sizeof(*fm->home) : 0)) * (size_t)fm->nhead +
-	       dmm_addrtab_bytes(&fm->addrs) + sizeof(*fm->views) * FM_VIEWS;
+	       (fm->home ? sizeof(*fm->home) : 0) * (size_t)fm->nhead + dmm_addrtab_bytes(&fm->addrs) +
+	       sizeof(*fm->views) * FM_VIEWS;
 }
 
 size_t dmm_fm_bytes_per_intent(const struct dmm_fm *fm)
@@ -456,9 +470,9 @@ static uint32_t slot_of(const struct dmm_fm *fm, uint32_t id)
 	/* Indexed: one of owner slot i's intents. */
 	h = &fm->home[i];
 	for (unsigned k = 0; k < FM_HOME; k++)
-		if (((h->used >> k) & 1) && h->r[k].id == id)
+		if (((h->used >> k) & 1) && h->r[k].gen == id >> fm->slot_bits)
 			return fm->capacity + FM_HOME * i + k;
-	for (uint32_t r = fm->head[i] ? fm->head[i] - 1 : FM_NONE; r != FM_NONE; r = fm->rec[r].next)
+	for (uint32_t r = rec_head(fm, i); r != FM_NONE; r = fm->rec[r].next)
 		if (fm->rec[r].id == id)
 			return r;
 	return FM_NONE;
@@ -469,9 +483,8 @@ static uint32_t head_of(const struct dmm_fm *fm, struct dmm_handle owner)
 {
 	uint32_t h = owner_hash(owner), pos, ref;
 
-	if (fm->head) {
-		/* head[] holds the slot + 1, 0 for none, so that zeroed memory is an empty index. */
-		ref = owner.idx < fm->nhead ? fm->head[owner.idx] - 1 : FM_NONE;
+	if (fm->home) {
+		ref = owner.idx < fm->nhead ? rec_head(fm, owner.idx) : FM_NONE;
 		return ref != FM_NONE && same_owner(fm->rec[ref].owner, owner) ? ref : FM_NONE;
 	}
 	for (ref = dmm_hidx_first(&fm->owners, h, &pos); ref != DMM_HIDX_NONE;
@@ -519,18 +532,18 @@ static uint32_t next_owned(const struct dmm_fm *fm, struct dmm_handle owner, uin
  */
 static int index_put(struct dmm_fm *fm, struct dmm_handle owner, uint32_t i)
 {
-	if (!fm->head)
+	if (!fm->home)
 		return dmm_hidx_insert(&fm->owners, owner_hash(owner), i) == 0 ? 0 : DMM_ERR_NOMEM;
-	if (owner.idx >= fm->nhead || fm->head[owner.idx] != 0)
+	if (owner.idx >= fm->nhead || fm->home[owner.idx].head != 0)
 		return DMM_ERR_NOMEM;
-	fm->head[owner.idx] = i + 1;
+	fm->home[owner.idx].head = i + 1;
 	return 0;
 }
 
 static void index_del(struct dmm_fm *fm, struct dmm_handle owner, uint32_t i)
 {
-	if (fm->head)
-		fm->head[owner.idx] = 0;
+	if (fm->home)
+		fm->home[owner.idx].head = 0;
 	else
 		(void)dmm_hidx_remove(&fm->owners, owner_hash(owner), i);
 }
@@ -594,8 +607,8 @@ static bool owner_fits(const struct dmm_fm *fm, struct dmm_handle owner)
 	if (owner.idx >= fm->nhead)
 		return false;
 	h = &fm->home[owner.idx];
-	r = fm->head[owner.idx];
-	return (!h->used || h->gen == owner.gen) && (r == 0 || same_owner(fm->rec[r - 1].owner, owner));
+	r = rec_head(fm, owner.idx);
+	return (!h->used || h->gen == owner.gen) && (r == FM_NONE || same_owner(fm->rec[r].owner, owner));
 }
 
 /* The free place of in's owner's home that in may take (as a slot), or FM_NONE: none, another prefix, a link. */
@@ -665,7 +678,7 @@ static int home_fill(struct dmm_fm *fm, uint32_t i, const struct dmm_intent *in,
 		h->plen = in->prefix.len;
 		memcpy(h->prefix, in->prefix.addr.b, 16);
 	}
-	s->id = id;
+	s->gen = (uint16_t)(id >> fm->slot_bits);
 	s->ma = ma_of(in);
 	s->precedence = in->precedence;
 	s->local = (uint16_t)local;
@@ -751,7 +764,7 @@ static void home_adopt(struct dmm_fm *fm, uint32_t i, struct dmm_handle owner)
 		h->plen = r->plen;
 		memcpy(h->prefix, r->prefix, 16);
 	}
-	s->id = r->id;
+	s->gen = (uint16_t)(r->id >> fm->slot_bits);
 	s->ma = r->ma;
 	s->precedence = r->precedence;
 	s->local = r->local;

@@ -507,6 +507,14 @@ static void attach(struct dmmd_access *a, struct acc_link *l, const uint8_t mac[
 	a->d->rearm(a->d); /* the role has a new deadline */
 }
 
+void dmmd_access_retry(struct dmmd_access *a)
+{
+	for (uint32_t b = 0; a && b < a->nbucket; b++)
+		for (struct acc_link *l = a->bucket[b]; l; l = l->hnext)
+			if (l->has_mn && l->up && !l->registered)
+				attach(a, l, l->mac);
+}
+
 static void detach(struct dmmd_access *a, struct acc_link *l, const char *why)
 {
 	char s[DMM_MNID_STRLEN];

@@ -705,6 +705,30 @@ static int parse_lr(struct ctx *c, json_t *o, struct dmm_mag_lr_cfg *l)
 	return 0;
 }
 
+/* mag/lma-discovery (RFC 6097): the model says it is set exactly when mag/lma is not. */
+static int parse_disc(struct ctx *c, json_t *o, struct dmmd_config *cfg)
+{
+	struct dmmd_disc_cfg *d = &cfg->disc;
+	size_t n;
+
+	d->min_ttl_s = 1;
+	d->max_ttl_s = 3600;
+	if (!o)
+		return 0;
+	n = push(c, "lma-discovery");
+	if (get_str(c, o, "name", d->name, sizeof(d->name)) < 0 ||
+	    get_addr(c, o, "dns-server", &d->server) < 0 || get_u32(c, o, "min-ttl", &d->min_ttl_s) < 0 ||
+	    get_u32(c, o, "max-ttl", &d->max_ttl_s) < 0 ||
+	    get_bool(c, o, "move-bindings", &cfg->mag.lma_moves) < 0)
+		return -1;
+	if (d->max_ttl_s < d->min_ttl_s)
+		return fail(c, "max-ttl", "is below min-ttl");
+	d->has_server = json_object_get(o, "dns-server") != NULL;
+	cfg->mag.lma_by_name = d->name[0] != 0;
+	pop(c, n);
+	return 0;
+}
+
 /* The model: max-bindack-timeout >= initial-bindack-timeout (a must on mag). */
 static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 {
@@ -721,6 +745,8 @@ static int parse_mag(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_u32(c, o, "max-retransmissions", &retx) < 0 || parse_access(c, o, cfg) < 0)
 		return -1;
 	m->max_retransmissions = (uint8_t)retx; /* uint8 0..32 in the model */
+	if (parse_disc(c, json_object_get(o, "lma-discovery"), cfg) < 0)
+		return -1;
 	if (fho) {
 		size_t n = push(c, "fast-handover");
 

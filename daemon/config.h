@@ -145,6 +145,15 @@ struct dmmd_config {
 	uint32_t anchored_table, routed_table;
 	struct dmmd_monitoring_cfg mon;
 	struct dmmd_mcast_cfg mcast;
+	/* MAG: the LMA by DNS name (RFC 6097, daemon/lmadisc.c); name[0] == 0: by address (mag.default_lma). */
+	struct dmmd_disc_cfg {
+		char name[254];		/* inet:domain-name */
+		bool has_server;	/* false: the resolvers of /etc/resolv.conf */
+		struct dmm_addr server; /* the DNS server to ask */
+		uint32_t min_ttl_s, max_ttl_s;
+		uint16_t
+			port; /* not in the model: 0 is 53; tests/daemon/lmadisc.sh asks a server on another */
+	} disc;
 };
 
 /*

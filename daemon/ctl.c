@@ -24,6 +24,7 @@
 #include "dmm/mag.h"
 #include "dmm/mh.h"
 #include "dmmd.h"
+#include "lmadisc.h"
 #include "mcast.h"
 #include "ops.h"
 
@@ -396,6 +397,8 @@ static void stats_role(json_t *o, const struct dmmd *d)
 	size_t n = d->ro->counters(d->role, c, MAX_COUNTERS);
 	json_t *m;
 
+	n += dmmd_disc_counters(d->disc, c + n, MAX_COUNTERS - n); /* RFC 6097: the resolver's */
+
 	if (!n)
 		return;
 	m = json_object();
@@ -468,6 +471,8 @@ static json_t *show_node(struct dmmd *d)
 	json_object_set_new(o, "config", json_string(d->cfg_path ? d->cfg_path : ""));
 	/* RFC 5847 §3.2: the counter this run sends, from the state file. */
 	json_object_set_new(o, "restart-counter", json_integer(dmmd_config_restart_counter(&d->cfg)));
+	if (d->disc) /* RFC 6097: the LMA name, its addresses and the TTL left */
+		json_object_set_new(o, "lma-discovery", dmmd_disc_json(d->disc));
 	return o;
 }
 

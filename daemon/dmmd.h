@@ -22,6 +22,7 @@ struct dmmd_access;
 struct dmmd_auth;
 struct dmmd_anchored;
 struct dmmd_mcast;
+struct dmmd_disc;
 struct dmmd_obs;
 struct dmmd_events;
 struct dmmd_usage;
@@ -46,6 +47,7 @@ struct dmmd {
 	struct dmmd_auth *auth;		/* RFC 4285 associations (daemon/auth.h) */
 	struct dmmd_anchored *anchored; /* MAAR: anchored and routed tables (daemon/anchored.h), or NULL */
 	struct dmmd_mcast *mcast;	/* MLD proxy (daemon/mcast.h), or NULL */
+	struct dmmd_disc *disc;		/* MAG: LMA discovery by DNS (daemon/lmadisc.h), or NULL */
 	/* Operations (daemon/ops.h): sessions and histograms, events, usage records, /metrics. */
 	struct dmmd_obs *obs;
 	struct dmmd_events *events;
@@ -76,5 +78,11 @@ void dmmd_ctl_close(struct dmmd *d);
 struct dmmd_access *dmmd_access_open(struct dmmd *d);
 void dmmd_access_close(struct dmmd_access *a);
 void dmmd_access_mn_event(struct dmmd_access *a, const struct dmm_mn_event *ev);
+/*
+ * Attach again every host seen on an access link and not registered: the
+ * role refused it for a reason that may have gone (RFC 6097: the MAG's LMA
+ * name had no address yet). Accepts NULL.
+ */
+void dmmd_access_retry(struct dmmd_access *a);
 
 #endif

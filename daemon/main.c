@@ -41,6 +41,7 @@
 #include "auth.h"
 #include "conntrack.h"
 #include "dmmd.h"
+#include "lmadisc.h"
 #include "ops.h"
 #include "restart.h"
 
@@ -284,6 +285,25 @@ static void env_mn_event(void *ctx, const struct dmm_mn_event *ev)
 		dmmd_access_mn_event(d->access, ev);
 }
 
+/* docs/dmm-protocol.md §14 (RFC 7161): the host's multicast subscription in the handover context. */
+static void env_mcast_get(void *ctx, const struct dmm_mnid *mnid, uint32_t link, struct dmm_mcast_groups *out)
+{
+	struct dmmd *d = ctx;
+
+	(void)mnid; /* one host per access link: the link's groups are its own */
+	out->n = 0;
+	dmmd_mcast_ctx_get(d->mcast, (int)link, out);
+}
+
+static void env_mcast_put(void *ctx, const struct dmm_mnid *mnid, uint32_t link,
+			  const struct dmm_mcast_groups *in)
+{
+	struct dmmd *d = ctx;
+
+	(void)mnid;
+	dmmd_mcast_ctx_put(d->mcast, (int)link, in);
+}
+
 /* docs/dmm-protocol.md §11: the MAAR's anchored prefixes into the anchored table. */
 static void env_anchored(void *ctx, const struct dmm_prefix *p, bool up, bool taken_over)
 {
@@ -420,6 +440,7 @@ static void on_deadline(void *ctx)
 	dmm_time_t now = dmm_io_now();
 
 	d->ro->expire(d->role, now);
+	dmmd_disc_expire(d->disc, now); /* RFC 6097: a lookup due, or the resolver's timeout */
 	if (now >= next_sync) {
 		sync_counters(d, now);
 		dmmd_ct_poll(sessions, now); /* GAP2-1: sessions per old prefix, before the idle check */
@@ -436,6 +457,8 @@ static void rearm(struct dmmd *d)
 	dmmd_obs_peers(d->obs); /* the role was just driven: peers that went up or down */
 	if (next_sync < t)
 		t = next_sync;
+	if (dmmd_disc_next(d->disc) < t)
+		t = dmmd_disc_next(d->disc);
 	dmm_loop_set_deadline(d->loop, t, on_deadline, d);
 }
 
@@ -702,6 +725,8 @@ static void reload(struct dmmd *d)
 		apply_peer_settings(d);
 		dmmd_config_free(&oc);
 	}
+	if (dmmd_disc_reconfigure(d) < 0)
+		dmm_logf(&d->log, DMM_LOG_ERR, DMM_LC_CFG, "lma-discovery: the resolver did not start again");
 	d->log.max_level = level_of(d->cfg.log_level);
 	open_usage(d);
 	d->reloads_ok++;
@@ -845,6 +870,10 @@ static int start_role(struct dmmd *d)
 		}
 		d->env.anchored = env_anchored;
 	}
+	if (d->cfg.role == DMMD_ROLE_MAAR && d->cfg.mcast.mode != DMMD_MCAST_OFF) { /* §14 */
+		d->env.mcast_get = env_mcast_get;
+		d->env.mcast_put = env_mcast_put;
+	}
 	if (d->cfg.role == DMMD_ROLE_MAAR) { /* §11.1: usage records stay whole across relocations */
 		d->env.usage_get = env_usage_get;
 		d->env.usage_continue = env_usage_continue;
@@ -874,6 +903,16 @@ static int start_role(struct dmmd *d)
 	if (d->cfg.mcast.mode != DMMD_MCAST_OFF && !(d->mcast = dmmd_mcast_open(d))) {
 		fprintf(stderr, "dmmd: cannot start the MLD proxy (multicast)\n");
 		return -1;
+	}
+	/* RFC 6097: the LMA's address by DNS; MNs register once the first answer is in. */
+	{
+		bool err;
+
+		d->disc = dmmd_disc_open(d, &err);
+		if (err) {
+			fprintf(stderr, "dmmd: cannot start the resolver for lma-discovery\n");
+			return -1;
+		}
 	}
 	if (dmmd_ctl_open(d) < 0) {
 		fprintf(stderr, "dmmd: control socket %s: %s\n", d->cfg.ctl_path, strerror(errno));
@@ -969,6 +1008,8 @@ static void shut_down(struct dmmd *d)
 	dmmd_ctl_close(d);
 	dmmd_mcast_close(d->mcast);
 	d->mcast = NULL;
+	dmmd_disc_close(d->disc);
+	d->disc = NULL;
 	if (d->access)
 		dmmd_access_close(d->access);
 	if (d->role) {

@@ -28,6 +28,14 @@
  * ones); the last one leaves. A link that goes away (a host's link moved
  * to another access router) leaves its groups at once.
  *
+ * Handover context (docs/dmm-protocol.md §14, RFC 7161): when an access
+ * link goes away its groups are kept for MALI, so that the previous
+ * MAAR can hand them to the host's next one in its PBA
+ * (dmmd_mcast_ctx_get); the next one installs them on the host's new
+ * link the moment the PBA comes (dmmd_mcast_ctx_put), through the same
+ * listener state as a report, so the stream resumes before the host has
+ * answered a query.
+ *
  * Limits: 32 MIFs per namespace (MAXMIFS), so 31 access links; forwarding
  * is per group (any source), as an MLD proxy forwards.
  */
@@ -64,6 +72,21 @@
 #define MC_CHANGES 128
 #define MC_PEERS 16    /* via-anchor, at the anchor: serving nodes with a tunnel */
 #define MC_TUN_LINK 64 /* listener table link id of tunnel peer i: MC_TUN_LINK + i */
+#define MC_GONE 16     /* access links gone lately, whose groups a handover context asks for */
+#define MC_MARKS 64    /* (link, group) learned from a handover context, not reported yet */
+
+/* The groups of an access link that went away (a host that moved), for MALI. */
+struct mc_gone {
+	int ifindex; /* 0: free */
+	dmm_time_t at;
+	struct dmm_mcast_groups g;
+};
+
+struct mc_mark {
+	bool used;
+	unsigned mif;
+	struct dmm_addr group;
+};
 
 /* A serving node that reached the anchor through the multicast tunnel. */
 struct mc_peer {
@@ -104,6 +127,9 @@ struct dmmd_mcast {
 	struct mc_peer peer[MC_PEERS];
 	dmm_time_t next_peer_query;
 	uint64_t tun_rx, tun_tx;
+	struct mc_gone gone[MC_GONE];
+	struct mc_mark mark[MC_MARKS];
+	uint64_t ctx_sent, ctx_groups_in;
 	uint64_t queries_sent, reports, bad, upcalls, mfc_set, mfc_del, upstream_joins, upstream_leaves;
 };
 
@@ -435,6 +461,23 @@ static void on_tun(void *ctx, const struct dmm_addr *src, const uint8_t *pkt, si
 	}
 }
 
+/* (link, group) entries learned from a handover context, until a report confirms them. */
+
+static void mark_clear(struct dmmd_mcast *m, unsigned mif, const struct dmm_addr *g)
+{
+	for (unsigned i = 0; i < MC_MARKS; i++)
+		if (m->mark[i].used && m->mark[i].mif == mif && (!g || dmm_addr_eq(&m->mark[i].group, g)))
+			m->mark[i].used = false;
+}
+
+static bool marked(const struct dmmd_mcast *m, unsigned mif, const struct dmm_addr *g)
+{
+	for (unsigned i = 0; i < MC_MARKS; i++)
+		if (m->mark[i].used && m->mark[i].mif == mif && dmm_addr_eq(&m->mark[i].group, g))
+			return true;
+	return false;
+}
+
 /* --- the listener state's changes and timers --- */
 
 static bool others_listen(const struct dmmd_mcast *m, unsigned mif, const struct dmm_addr *g)
@@ -470,6 +513,7 @@ static void apply(struct dmmd_mcast *m, const struct dmm_mld_change *c, int n)
 			break;
 		case DMM_MLD_LEFT:
 			mc_log(m, DMM_LOG_INFO, "%s: no listener of %s left", link, grp_str(c[i].group.b, s));
+			mark_clear(m, c[i].link, &c[i].group);
 			if (!dmm_mld_any_listener(&m->tab, &c[i].group))
 				upstream_member(m, &c[i].group, false);
 			mfc_group_changed(m, &c[i].group);
@@ -535,6 +579,98 @@ static void on_timer(void *ctx, int fd, uint32_t ev)
 	arm(m);
 }
 
+/* --- the handover context (docs/dmm-protocol.md §14, RFC 7161) --- */
+
+static void groups_of(const struct dmmd_mcast *m, unsigned mif, struct dmm_mcast_groups *out)
+{
+	out->n = 0;
+	for (unsigned i = 0; i < DMM_MLD_TAB_MAX && out->n < DMM_MCAST_GROUPS_MAX; i++)
+		if (m->tab.e[i].link == mif && dmm_mld_listening(&m->tab, mif, &m->tab.e[i].group))
+			out->group[out->n++] = m->tab.e[i].group;
+}
+
+/* Access link mif goes away: its groups are kept for MALI, for the host's next access router. */
+static void gone_keep(struct dmmd_mcast *m, unsigned mif)
+{
+	struct mc_gone *slot = &m->gone[0];
+	dmm_time_t now = dmm_io_now();
+
+	for (unsigned i = 0; i < MC_GONE; i++) { /* a free slot, or the oldest */
+		if (!m->gone[i].ifindex || m->gone[i].ifindex == m->mif[mif].ifindex) {
+			slot = &m->gone[i];
+			break;
+		}
+		if (m->gone[i].at < slot->at)
+			slot = &m->gone[i];
+	}
+	groups_of(m, mif, &slot->g);
+	slot->ifindex = slot->g.n ? m->mif[mif].ifindex : 0;
+	slot->at = now;
+}
+
+void dmmd_mcast_ctx_get(struct dmmd_mcast *m, int ifindex, struct dmm_mcast_groups *out)
+{
+	dmm_time_t now = dmm_io_now();
+
+	out->n = 0;
+	if (!m)
+		return;
+	for (unsigned i = 1; i < MAXMIFS && !out->n; i++)
+		if (m->mif[i].used && m->mif[i].access && m->mif[i].ifindex == ifindex)
+			groups_of(m, i, out);
+	for (unsigned i = 0; i < MC_GONE && !out->n; i++)
+		if (m->gone[i].ifindex == ifindex && now - m->gone[i].at <= dmm_mld_mali(&m->tab.t))
+			*out = m->gone[i].g;
+	if (out->n) {
+		m->ctx_sent++;
+		mc_log(m, DMM_LOG_INFO,
+		       "handover context: %u groups of link index %d to the next access router", out->n,
+		       ifindex);
+	}
+}
+
+void dmmd_mcast_ctx_put(struct dmmd_mcast *m, int ifindex, const struct dmm_mcast_groups *in)
+{
+	struct dmm_mld_change c[MC_CHANGES];
+	struct dmm_mld_msg *r;
+	unsigned mif = 0;
+	int n;
+
+	if (!m || !in->n)
+		return;
+	for (unsigned i = 1; i < MAXMIFS && !mif; i++)
+		if (m->mif[i].used && m->mif[i].access && m->mif[i].ifindex == ifindex)
+			mif = i;
+	if (!mif) {
+		mc_log(m, DMM_LOG_WARN, "handover context for link index %d: not an access link here",
+		       ifindex);
+		return;
+	}
+	/* The same listener state as a report: MODE_IS_EXCLUDE {} per group (RFC 3810 §6.1). */
+	r = &m->msg;
+	memset(r, 0, offsetof(struct dmm_mld_msg, rec));
+	r->type = DMM_MLD_V2_REPORT;
+	r->version = 2;
+	r->nrec = 0;
+	r->nsrc = 0;
+	for (unsigned i = 0; i < in->n && i < DMM_MLD_MAX_REC; i++) {
+		r->rec[r->nrec++] = (struct dmm_mld_rec){.type = DMM_MLD_IS_EX, .group = in->group[i]};
+		if (!dmm_mld_listening(&m->tab, mif, &in->group[i]))
+			for (unsigned k = 0; k < MC_MARKS; k++)
+				if (!m->mark[k].used) {
+					m->mark[k] = (struct mc_mark){true, mif, in->group[i]};
+					break;
+				}
+	}
+	m->ctx_groups_in += in->n;
+	mc_log(m, DMM_LOG_INFO, "%s: %u groups from the handover context (mono %llu us)", m->mif[mif].name,
+	       in->n, (unsigned long long)(dmm_io_now() / DMM_USEC));
+	n = dmm_mld_report(&m->tab, mif, r, dmm_io_now(), c, MC_CHANGES);
+	if (n > 0)
+		apply(m, c, n);
+	arm(m);
+}
+
 /* --- MLD and upcalls in --- */
 
 static void on_mld(struct dmmd_mcast *m, const uint8_t *buf, size_t len, int ifindex, int hops,
@@ -556,6 +692,11 @@ static void on_mld(struct dmmd_mcast *m, const uint8_t *buf, size_t len, int ifi
 		return;
 	}
 	m->reports++;
+	if (m->msg.type == DMM_MLD_V2_REPORT) /* the host confirms: no longer "context" */
+		for (unsigned i = 0; i < m->msg.nrec; i++)
+			mark_clear(m, mif, &m->msg.rec[i].group);
+	else
+		mark_clear(m, mif, &m->msg.group);
 	n = dmm_mld_report(&m->tab, mif, &m->msg, dmm_io_now(), c, MC_CHANGES);
 	if (n > 0)
 		apply(m, c, n);
@@ -616,6 +757,10 @@ static int mif_add(struct dmmd_mcast *m, unsigned i, int ifindex, const char *na
 	}
 	m->mif[i] = (struct mc_mif){
 		.used = true, .access = access, .ifindex = ifindex, .next_query = DMM_TIME_NEVER};
+	mark_clear(m, i, NULL);
+	for (unsigned k = 0; k < MC_GONE; k++) /* the link is back here: what it had is no context */
+		if (m->gone[k].ifindex == ifindex)
+			m->gone[k].ifindex = 0;
 	snprintf(m->mif[i].name, sizeof(m->mif[i].name), "%s", name);
 	/* MLDv2 reports go to ff02::16 (RFC 3810 §5.2.14). */
 	inet_pton(AF_INET6, "ff02::16", &mr.ipv6mr_multiaddr);
@@ -648,8 +793,11 @@ static void link_gone(struct dmmd_mcast *m, unsigned i)
 {
 	struct dmm_mld_change c[MC_CHANGES];
 	struct mif6ctl mc = {.mif6c_mifi = (mifi_t)i};
-	int n = dmm_mld_link_gone(&m->tab, i, c, MC_CHANGES);
+	int n;
 
+	gone_keep(m, i); /* before its state goes: the host's next access router may ask */
+	mark_clear(m, i, NULL);
+	n = dmm_mld_link_gone(&m->tab, i, c, MC_CHANGES);
 	mc_log(m, DMM_LOG_INFO, "access link %s gone (MIF %u), %d groups left", m->mif[i].name, i, n);
 	mfc_mif_gone(m, i);
 	apply(m, c, n);
@@ -875,11 +1023,12 @@ json_t *dmmd_mcast_show(const struct dmmd_mcast *m)
 		if (!e->link)
 			continue;
 		json_array_append_new(groups,
-				      json_pack("{s:s,s:s}", "link",
+				      json_pack("{s:s,s:s,s:s}", "link",
 						e->link >= MC_TUN_LINK
 							? grp_str(m->peer[e->link - MC_TUN_LINK].addr.b, pb)
 							: m->mif[e->link].name,
-						"group", grp_str(e->group.b, s)));
+						"group", grp_str(e->group.b, s), "source",
+						marked(m, e->link, &e->group) ? "context" : "report"));
 	}
 	for (unsigned i = 0; i < MC_PEERS; i++)
 		if (m->peer[i].used)
@@ -888,6 +1037,8 @@ json_t *dmmd_mcast_show(const struct dmmd_mcast *m)
 								 (json_int_t)m->peer[i].tx_packets,
 								 "tx-bytes", (json_int_t)m->peer[i].tx_bytes,
 								 "reports", (json_int_t)m->peer[i].reports));
+	json_object_set_new(o, "context-sent", json_integer((json_int_t)m->ctx_sent));
+	json_object_set_new(o, "context-groups-in", json_integer((json_int_t)m->ctx_groups_in));
 	json_object_set_new(o, "mifs", mifs);
 	json_object_set_new(o, "groups", groups);
 	json_object_set_new(o, "tunnels", tunnels);

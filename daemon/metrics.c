@@ -38,6 +38,7 @@
 #include "dmm/mh.h"
 #include "dmm/peer.h"
 #include "dmmd.h"
+#include "lmadisc.h"
 #include "ops.h"
 
 #define SNAP_WAIT_MS 2000
@@ -145,6 +146,7 @@ static void fill(const struct dmmd *d, struct snap *s)
 	s->followers = dmmd_events_followers(d->events);
 	s->usage_records = o->usage_records;
 	s->nrc = d->ro->counters(d->role, s->rc, MAX_ROLE_COUNTERS);
+	s->nrc += dmmd_disc_counters(d->disc, s->rc + s->nrc, MAX_ROLE_COUNTERS - s->nrc); /* RFC 6097 */
 	s->uptime = (double)(dmm_io_now() - d->started) / 1e9;
 	s->start_time = (double)((int64_t)d->started + dmm_io_wall_offset()) / 1e9;
 	s->role = d->ro->name;

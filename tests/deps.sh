@@ -19,7 +19,7 @@ check)
 libnftables-dev libnftables1 nftables
 tshark python3-scapy tcpdump iproute2 iputils-ping iperf3 procps jq xxd
 libyang2-tools libyang2-dev libnetconf2-dev libssh-dev libyuma-base python3-ncclient openssh-client libssl-dev libbpf-dev bpftool bird2 libmicrohttpd-dev prometheus curl
-libxml2-utils chromium smcroute"
+libxml2-utils chromium smcroute libc-ares-dev dnsmasq-base"
 	;;
 *)
 	echo "usage: $0 [demo|check]" >&2

@@ -51,6 +51,7 @@ struct cmd_req {
 	uint8_t n_hnp;
 	struct dmm_prefix hnp[DMM_BCE_MAX_HNP];
 	struct dmm_llid llid; /* len 0: no MN-LLID (or one longer than DMM_LLID_MAX, not echoed) */
+	bool mcast;	      /* RFC 7161 §4.2.1.1: S, the S-MAAR takes the MN's multicast subscription */
 };
 
 /* Relay state of one (anchor, prefix) pair during a relay transaction. */
@@ -76,6 +77,7 @@ struct cmd_bx {
 	bool has_current;
 	struct dmm_prefix current; /* the prefix the S-MAAR registered (its own, or the one chosen for it) */
 	bool relay_open, relay_done; /* a relay transaction; done: its (partial) PBA went out */
+	bool mcast;		     /* the S-MAAR's last PBU had S (docs/dmm-protocol.md §14) */
 	uint8_t relay_waiting;
 	struct cmd_req relay_req;
 };
@@ -88,6 +90,7 @@ struct cmd_upd {
 	uint8_t kind;	     /* UPD_* */
 	bool relay;	     /* part of the MN's relay transaction */
 	bool abandoned;	     /* CHOOSE: the candidate timed out; a late prefix is given back */
+	bool mcast;	     /* SERVING: S, the anchor returns the MN's subscription (§14) */
 	bool queued;	     /* its next PBU waits for its slot (pacing, rate limit): the timer sends it */
 	uint8_t sent;
 	uint8_t hi, att; /* RFC 8885 §3.2: the S-MAAR's PBU is forwarded: its HI and ATT */
@@ -134,6 +137,12 @@ struct dmm_cmd {
 	uint16_t seq;
 	dmm_time_t next_pbu;	  /* RFC 8885 §3.2 pacing: no PBU to anyone before */
 	struct pmip_ratelimit rl; /* malformed-input log lines */
+	/*
+	 * docs/dmm-protocol.md §14: while set, the next accepting PBA to an
+	 * S-MAAR (cmd_send_pba) carries the Active Multicast Subscription
+	 * options of this message (an anchor's PBA), with S; it clears it.
+	 */
+	const struct dmm_mh_msg *mcast_from;
 	/* Scratch space, kept out of the stack: a decoded message is ~9 KB. */
 	struct dmm_mh_msg rx, tx;
 	uint8_t buf[DMM_MH_MAX_LEN];

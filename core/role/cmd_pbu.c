@@ -57,7 +57,8 @@ static void relay_answer(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned
 			   "follow-up PBA to the S-MAAR");
 		cmd_send_pba(c, &x->relay_req, DMM_BCE_MNID(e), DMM_BA_ACCEPTED, x->relay_req.lifetime_s, &l,
 			     now);
-	} else if (!x->relay_done && x->relay_waiting == 0) {
+	} else if (!x->relay_done && (x->relay_waiting == 0 || c->mcast_from)) {
+		/* §14: a subscription does not wait for the other anchors; they follow as late ones. */
 		relay_pba(c, e, now);
 	}
 	if (x->relay_waiting == 0)
@@ -121,6 +122,7 @@ static void read_pbu(struct dmm_cmd *c, struct pbu *p, const struct dmm_addr *sr
 	p->r.dst = *dst;
 	p->r.seq = m->u.bu.seq;
 	p->flags = m->u.bu.flags;
+	p->r.mcast = (m->u.bu.flags & DMM_BU_S) != 0;
 	p->lifetime_units = m->u.bu.lifetime;
 	p->r.lifetime_s = dmm_lifetime_seconds(p->lifetime_units);
 	p->has_mnid = pmip_mnid_of(m, &p->mnid);
@@ -422,6 +424,7 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 		cmd_log_mn(c, DMM_LOG_DEBUG, mnid, &r->hnp[0], s, "ACTIVE -> ACTIVE (refresh)");
 	}
 	x = cmd_bx_of(c, e);
+	x->mcast = r->mcast;
 	cmd_mn_reactivate(c, e); /* RFC 5213 §5.3.5 step 2: a registration ends the wait */
 	e->seq = r->seq;
 	if (r->has_ts)
@@ -703,12 +706,45 @@ void cmd_recv_pbu(struct dmm_cmd *c, const struct dmm_addr *src, const struct dm
 
 /* --- PBAs from MAARs --- */
 
+/*
+ * docs/dmm-protocol.md §14 (RFC 7161 §4.2.1): anchor pair i of e returned
+ * the MN's multicast subscription (c->mcast_from) after the S-MAAR had its
+ * PBA (proxy mode, or a relay already answered): a follow-up PBA as the
+ * late answers of §2.2 have, with the S-MAAR's last sequence number, the
+ * echoes it checks (HI, ATT, MN-LLID, Timestamp), its prefix, the pair's
+ * Previous MAAR option and the subscription.
+ */
+static void mcast_follow_up(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, dmm_time_t now)
+{
+	struct cmd_bx *x = cmd_bx_of(c, e);
+	struct cmd_req r = {
+		.smaar = e->pcoa, .dst = c->cfg.addr, .seq = e->seq, .has_hi = true, .has_att = true};
+	struct dmm_anchor_list l = {.n = 1};
+
+	if (!x->has_current || !x->mcast) {
+		c->mcast_from = NULL;
+		return;
+	}
+	r.has_ts = e->timestamp != 0;
+	r.ts = e->timestamp;
+	r.hi = e->hi;
+	r.att = e->att;
+	r.llid = e->llid;
+	r.n_hnp = 1;
+	r.hnp[0] = x->current;
+	l.a[0] = e->pmaar->a[i];
+	cmd_log_mn(c, DMM_LOG_INFO, DMM_BCE_MNID(e), &l.a[0].prefix, &l.a[0].addr,
+		   "multicast subscription of the previous MAAR to the S-MAAR");
+	cmd_send_pba(c, &r, DMM_BCE_MNID(e), DMM_BA_ACCEPTED, (uint32_t)(e->lifetime / DMM_SECOND), &l, now);
+}
+
 void cmd_recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t now)
 {
 	const struct dmm_mh_msg *m = &c->rx;
 	struct cmd_upd *u = cmd_upd_match(c, m->u.ba.seq, src);
 	struct dmm_bcache_entry *e;
 	char a[DMM_ADDR_STRLEN];
+	bool sub;
 	int i;
 
 	if (!u) {
@@ -747,11 +783,17 @@ void cmd_recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t now)
 	}
 	e = dmm_bcache_get(c->bc, u->mn);
 	i = e ? dmm_anchor_list_find(e->pmaar, &u->maar, &u->prefix) : -1;
+	sub = u->mcast && m->u.ba.status < 128 && (m->u.ba.flags & DMM_BA_S) &&
+	      dmm_mh_find_opt(m, DMM_OPT_MCAST_SUB, NULL);
 	cmd_upd_free(c, u);
 	if (i < 0)
 		return;
 	cmd_bx_of(c, e)->px[i].upd = (struct dmm_handle){0, 0};
+	c->mcast_from = sub ? m : NULL; /* §14: the next PBA to the S-MAAR carries the subscription */
 	relay_answer(c, e, (unsigned)i, m->u.ba.status < 128, now);
+	if (c->mcast_from)
+		mcast_follow_up(c, e, (unsigned)i, now);
+	c->mcast_from = NULL;
 	if (m->u.ba.status >= 128) {
 		/* Choice: an anchor that refuses does not anchor the prefix any more: the pair goes. */
 		cmd_pair_drop(c, e, (unsigned)i, "anchor refused", now);

@@ -10,6 +10,7 @@
 #include "cmd_int.h"
 #include "dmm/err.h"
 #include "dmm/fmt.h"
+#include "mcast_ctx.h"
 #include "pmip_common.h"
 
 const char *cmd_who(char *who, const struct dmm_mnid *id, const struct dmm_prefix *p,
@@ -59,6 +60,10 @@ void cmd_send_pba(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_m
 	m->u.ba.status = status;
 	m->u.ba.flags = DMM_BA_P | DMM_BA_D;
 	m->u.ba.seq = r->seq;
+	/* §14: the subscription an anchor returned, with S (RFC 7161 §4.2.1.1). */
+	if (c->mcast_from && status < 128 && mcast_ctx_copy(m, c->mcast_from))
+		m->u.ba.flags |= DMM_BA_S;
+	c->mcast_from = NULL;
 	m->u.ba.lifetime = status < 128 ? dmm_lifetime_units(lifetime_s) : 0;
 	if (mnid && mnid->len)
 		pmip_add_mnid(m, mnid);
@@ -216,6 +221,8 @@ static void upd_transmit(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 	dmm_mh_init(m, DMM_MH_BU);
 	m->u.bu.seq = u->seq;
 	m->u.bu.flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
+	if (u->mcast && u->kind == UPD_SERVING) /* §14: S of the S-MAAR's PBU, forwarded */
+		m->u.bu.flags |= DMM_BU_S;
 	m->u.bu.lifetime = u->lifetime_units;
 	pmip_add_mnid(m, &u->mnid);
 	dmm_mh_add_opt(m, DMM_OPT_HNP)->u.hnp = u->prefix;
@@ -313,6 +320,7 @@ bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, 
 	u->delay = c->cfg.initial_bindack_timeout;
 	u->hi = e->hi;
 	u->att = e->att;
+	u->mcast = cmd_bx_of(c, e)->mcast;
 	if (lifetime_s) {
 		px->upd = u->h;
 		px->expires = now + (dmm_time_t)lifetime_s * DMM_SECOND;

@@ -34,7 +34,7 @@ struct lma_lr_pair {
 	uint32_t gen;		 /* the pair's timer handle */
 	struct dmm_handle mn[2]; /* the two bindings */
 	uint32_t next[2];	 /* the next pair of binding mn[k] (record + 1; 0: none) */
-	struct dmm_handle mag;	 /* the peer (MAG) both are at */
+	uint32_t mag;		 /* the peer (MAG) both are at: its slot + 1, as lma_bx.peer */
 	dmm_time_t sent, expires;
 };
 
@@ -58,14 +58,17 @@ struct lma_lrx {
  * link-local addresses, each held once); 0 is the zero address.
  */
 struct lma_bx {
-	struct dmm_handle peer; /* the peer this binding holds a reference on; gen 0: none */
-	uint32_t bri;		/* the BRI waiting for its BRA: its record + 1 (lma_bri_of()), 0: none */
+	/* The peer this binding holds a reference on: its slot + 1 (peers keep their slots, peer.h), 0: none. */
+	uint32_t peer;
+	uint32_t bri : 30;    /* the BRI waiting for its BRA: its record + 1 (lma_bri_of()), 0: none */
+	uint32_t hw_over : 1; /* the wait ended without a de-registration: hw_mag gets a new session */
+	uint32_t upa : 1;     /* RFC 7389 §5: the LMA-UPA is in use for this binding */
 	/* RFC 5213 §5.4.1.3 step 3: the MAG whose HI 4 request waits (HANDOFF_WAIT) or waited for this binding. */
 	uint32_t hw_mag;
 	uint32_t mn_lla; /* the MN's link-local address (RFC 5213 §8.7), 0 (zero) when not known */
-	bool hw_over;	 /* the wait ended without a de-registration: hw_mag gets a new session */
-	bool upa;	 /* RFC 7389 §5: the LMA-UPA is in use for this binding */
 };
+
+_Static_assert(sizeof(struct lma_bx) == 16, "a binding's LMA record is 16 octets");
 
 /*
  * A BRI waiting for its BRA (RFC 5846 §8.1), in a pool sized for the
@@ -202,8 +205,8 @@ void lma_send_msg(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 		  const struct dmm_mh_msg *m);
 /* The binding e now uses the tunnel to e->pcoa: one heartbeat reference on that peer. */
 void lma_peer_hold(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t now);
-/* Drop a reference taken by lma_peer_hold() on peer h. */
-void lma_peer_unref(struct dmm_lma *lma, struct dmm_handle h, dmm_time_t now);
+/* Drop a reference taken by lma_peer_hold() on the peer of slot + 1 n (lma_bx.peer; 0: none). */
+void lma_peer_unref(struct dmm_lma *lma, uint32_t n, dmm_time_t now);
 /* Drop e's peer reference, if it holds one. */
 void lma_peer_release(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t now);
 /* Replace every intent of e after its state (RFC 5213 §5.6.2, §5.3.5); false when the data plane refused one. */

@@ -138,7 +138,7 @@ static struct dmm_handle pair_handle(const struct dmm_lma *lma, const struct lma
 /* The MAG of p (its peer's address), or NULL when that peer is gone. */
 static const struct dmm_addr *pair_mag(struct dmm_lma *lma, const struct lma_lr_pair *p)
 {
-	const struct dmm_peer *q = dmm_peers_by_handle(lma->base.peers, p->mag);
+	const struct dmm_peer *q = p->mag ? dmm_peers_at(lma->base.peers, p->mag - 1) : NULL;
 
 	return q ? &q->addr : NULL;
 }
@@ -323,9 +323,9 @@ void lma_lr_left(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t now
 void lma_lr_at_mag(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t now)
 {
 	struct lma_lrx *x = lrx_of(lma, e);
-	uint32_t m = lma_bx_of(lma, e)->peer.idx;
+	uint32_t m = lma_bx_of(lma, e)->peer - 1; /* held: peer is its slot + 1 */
 
-	if (m >= lma->mag_cap || x->mag == m + 1)
+	if (!lma_bx_of(lma, e)->peer || m >= lma->mag_cap || x->mag == m + 1)
 		return; /* the same MAG: its pairs stay */
 	lma_lr_left(lma, e, now);
 	x->mag = m + 1;

@@ -810,7 +810,7 @@ static void apply_update(struct dmm_lma *lma, const struct pbu *p, struct verdic
 	if (revived) {
 		lma_peer_hold(lma, e, now); /* released at the de-registration */
 	} else if (v->what == PBU_HANDOFF) {
-		struct dmm_handle old = lma_bx_of(lma, e)->peer;
+		uint32_t old = lma_bx_of(lma, e)->peer;
 
 		lma_peer_hold(lma, e, now); /* the new MAG first: no needless tunnel teardown */
 		lma_peer_unref(lma, old, now);

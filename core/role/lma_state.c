@@ -89,13 +89,13 @@ void lma_peer_hold(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t n
 			 dmm_addr_str(&p->addr, a));
 	}
 	dmm_peers_ref(lma->base.peers, p, +1, now);
-	x->peer = p->handle;
+	x->peer = p->handle.idx + 1;
 	lma_lr_at_mag(lma, e, now); /* the per-MAG list (RFC 6705 §5, lma_lr.c) */
 }
 
-void lma_peer_unref(struct dmm_lma *lma, struct dmm_handle h, dmm_time_t now)
+void lma_peer_unref(struct dmm_lma *lma, uint32_t n, dmm_time_t now)
 {
-	struct dmm_peer *p = dmm_peers_by_handle(lma->base.peers, h);
+	struct dmm_peer *p = n ? dmm_peers_at(lma->base.peers, n - 1) : NULL;
 	char a[DMM_ADDR_STRLEN];
 
 	if (!p)
@@ -112,11 +112,11 @@ void lma_peer_unref(struct dmm_lma *lma, struct dmm_handle h, dmm_time_t now)
 void lma_peer_release(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t now)
 {
 	struct lma_bx *x = lma_bx_of(lma, e);
-	struct dmm_handle h = x->peer;
+	uint32_t n = x->peer;
 
-	x->peer = (struct dmm_handle){0, 0};
+	x->peer = 0;
 	lma_lr_left(lma, e, now); /* its localized routing ends (RFC 6705 §4) */
-	lma_peer_unref(lma, h, now);
+	lma_peer_unref(lma, n, now);
 }
 
 bool lma_addr_set(struct dmm_lma *lma, uint32_t *n, const struct dmm_addr *a)
@@ -238,7 +238,7 @@ void lma_bce_delete(struct dmm_lma *lma, struct dmm_bcache_entry *e, const char 
 				       dmm_bce_hnp(e, i)); /* fixed prefixes outside the pool: NOTFOUND */
 	if (e->state != DMM_BCE_DEREG_WAIT)
 		lma_peer_release(lma, e, now); /* ACTIVE and HANDOFF_WAIT hold a reference */
-	lma_bx_of(lma, e)->peer = (struct dmm_handle){0, 0};
+	lma_bx_of(lma, e)->peer = 0;
 	(void)lma_addr_set(lma, &lma_bx_of(lma, e)->hw_mag, &(struct dmm_addr){{0}});
 	(void)lma_addr_set(lma, &lma_bx_of(lma, e)->mn_lla, &(struct dmm_addr){{0}});
 	lma_bri_stop(lma, e);

@@ -39,6 +39,7 @@
 
 #include "dmm/err.h"
 #include "maar_int.h"
+#include "mcast_ctx.h"
 #include "reloc_usage.h"
 
 /* --- PBUs from the CMD --- */
@@ -55,7 +56,8 @@ struct apbu {
 	const struct dmm_mh_opt *usage; /* §11.1 Anchor Usage from the old anchor, through the CMD */
 	bool has_out;			/* the PBA carries out: our usage, handed over (§11.1) */
 	struct dmm_usage out;
-	uint8_t status;	 /* 0: accepted so far */
+	struct dmm_mcast_groups sub; /* RFC 7161: the MN's subscription here, for the PBA (n 0: none) */
+	uint8_t status;		     /* 0: accepted so far */
 	uint16_t ba_seq; /* the PBA's sequence number: the PBU's, or the last accepted one for 135 */
 };
 
@@ -92,6 +94,9 @@ static void send_apba(struct dmm_maar *m, const struct apbu *p, uint8_t status, 
 		*dmm_mh_add_opt(msg, DMM_OPT_ANCHORED_PREFIX) = *p->anch;
 	if (p->has_out && status < 128) /* §11.1: the usage so far, for the new anchor */
 		reloc_usage_add(msg, &p->out);
+	/* RFC 7161 §4.2.1.1: S and the subscription when the MN has one, else S 0. */
+	if (status < 128 && p->sub.n && mcast_ctx_add(msg, &p->sub))
+		msg->u.ba.flags |= DMM_BA_S;
 	maar_add_load(m, msg);
 	if (status < 128 && !dmm_addr_is_zero(&m->cfg.access_lla)) {
 		/*
@@ -219,8 +224,7 @@ static void anchor_for_other(struct dmm_maar *m, const struct apbu *p, dmm_time_
 }
 
 /* §2.3: the CMD names the S-MAAR of a's MN (lifetime > 0); a's intents follow. */
-static void apply_serving(struct dmm_maar *m, const struct apbu *p, struct dmm_bcache_entry *a,
-			  dmm_time_t now)
+static void apply_serving(struct dmm_maar *m, struct apbu *p, struct dmm_bcache_entry *a, dmm_time_t now)
 {
 	struct dmm_bul_entry *e = dmm_bul_find_mnid(m->bul, DMM_BCE_MNID(a));
 
@@ -232,6 +236,13 @@ static void apply_serving(struct dmm_maar *m, const struct apbu *p, struct dmm_b
 			maar_anchor_set(m, a, AM_BUFFER, 0, NULL, now,
 					"CMD: MN served here, not attached yet");
 	} else {
+		/*
+		 * docs/dmm-protocol.md §14 (RFC 7161 §4.2.1.2, the pMAG's context):
+		 * the MN's groups on the link it had here go back in the PBA when
+		 * the S flag says its next S-MAAR takes them.
+		 */
+		if (e && (m->rx.u.bu.flags & DMM_BU_S) && m->base.env.mcast_get)
+			m->base.env.mcast_get(m->base.env.ctx, &e->mnid, e->ifindex, &p->sub);
 		maar_anchor_set(m, a, AM_TUNNEL, 0, &p->serving->u.serving_maar, now,
 				"CMD: MN served elsewhere");
 		/* The MN left us and has its next S-MAAR: our serving entry ends without a de-registration. */

@@ -11,12 +11,31 @@
 
 #include "dmm/err.h"
 #include "maar_int.h"
+#include "mcast_ctx.h"
 
 /*
  * A relaying CMD's later PBA for e, whose last attempt was already
  * answered: the Previous MAAR options of late P-MAARs
  * (docs/dmm-protocol.md §2.2, RFC 8885 §3.2). NULL when none.
  */
+/*
+ * docs/dmm-protocol.md §14 (RFC 7161 §4.2.1.1): the MN's subscription at
+ * its previous MAAR, relayed by the CMD, goes to the access link at once.
+ */
+static void take_mcast(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg)
+{
+	struct dmm_mcast_groups g;
+	struct bulc_who w;
+
+	if (!(msg->u.ba.flags & DMM_BA_S) || !m->base.env.mcast_put || !mcast_ctx_of(msg, &g) || !g.n)
+		return;
+	if (maar_log_on(m, DMM_LOG_INFO))
+		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
+			 "maar: %s: multicast subscription from the previous MAAR: %u groups",
+			 maar_who_e(m, e, &w), g.n);
+	m->base.env.mcast_put(m->base.env.ctx, &e->mnid, e->ifindex, &g);
+}
+
 static struct dmm_bul_entry *pba_match_late(struct dmm_maar *m, const struct dmm_addr *src,
 					    const struct dmm_mh_msg *msg)
 {
@@ -176,6 +195,7 @@ static void pba_accept(struct dmm_maar *m, struct dmm_bul_entry *e, const struct
 	unsigned nn = maar_sess_arrived(m, e, now);
 
 	maar_emit_registered(m, e, nn ? &x->rel[x->nrel - nn] : NULL, nn);
+	take_mcast(m, e, msg);
 }
 
 /*
@@ -250,6 +270,8 @@ void maar_recv_pba(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 	if (late) {
 		if (status < 128 && merge_prev(m, e, msg, now))
 			maar_emit_registered(m, e, NULL, 0);
+		if (status < 128)
+			take_mcast(m, e, msg);
 		return;
 	}
 	if (maar_at(m, e)->kind == BULC_DEREG) {

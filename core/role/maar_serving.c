@@ -158,9 +158,17 @@ static void ops_send_pbu(void *role, struct dmm_bul_entry *e, uint16_t lifetime_
 	struct dmm_maar *m = role;
 	struct maar_sp *own = maar_own(m, e);
 	struct dmm_mh_msg *msg = &m->tx;
+	uint16_t flags = DMM_BU_A | DMM_BU_P | DMM_BU_D;
 
-	pmip_pbu_build(msg, e, e->seq, DMM_BU_A | DMM_BU_P | DMM_BU_D, lifetime_units, own ? &own->p : NULL,
-		       own ? 1 : 0, m->cfg.timestamp_based, m->base.env.wall_offset, now);
+	/*
+	 * RFC 7161 §4.2.1.1: S, we take the MN's multicast subscription from
+	 * its previous MAAR (docs/dmm-protocol.md §14). Not in a
+	 * de-registration, where S would announce a context (§4.2.1.2).
+	 */
+	if (m->base.env.mcast_put && lifetime_units)
+		flags |= DMM_BU_S;
+	pmip_pbu_build(msg, e, e->seq, flags, lifetime_units, own ? &own->p : NULL, own ? 1 : 0,
+		       m->cfg.timestamp_based, m->base.env.wall_offset, now);
 	stamp(m, e, msg);
 	maar_add_load(m, msg);
 	maar_tx(m, &e->lmaa, msg);

@@ -38,6 +38,7 @@ static struct dmm_bul_entry *attach_new(struct dmm_mag *mag, const struct dmm_mn
 	char ms[DMM_MNID_STRLEN];
 	struct dmm_addr lma = mag->cfg.default_lma;
 	struct dmm_bul_entry *e;
+	bool by_name = false;
 
 	*err = DMM_ERR_INVAL;
 	if (mag->cfg.policy) {
@@ -53,6 +54,16 @@ static struct dmm_bul_entry *attach_new(struct dmm_mag *mag, const struct dmm_mn
 		}
 		if (pr->n_lma)
 			lma = pr->lma[0];
+	}
+	if (dmm_addr_is_zero(&lma) && mag->cfg.lma_by_name) {
+		/* RFC 6097: the LMA name's address; none until the first answer (the MN's next RS retries). */
+		by_name = mag_disc_lma(mag, &lma);
+		if (!by_name) {
+			dmm_logf(mag->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
+				 "mag: %s: attach refused: the LMA name has no address yet",
+				 dmm_mnid_str(mnid, ms));
+			return NULL;
+		}
 	}
 	if (dmm_addr_is_zero(&lma)) {
 		mag->ctr.attach_refused_policy++;
@@ -70,6 +81,7 @@ static struct dmm_bul_entry *attach_new(struct dmm_mag *mag, const struct dmm_mn
 		return NULL;
 	}
 	memset(mag_bx(mag, e), 0, sizeof(struct mag_bx));
+	mag_bx(mag, e)->by_name = by_name;
 	e->lmaa = lma;
 	e->pcoa = mag->cfg.addr;
 	return e;
@@ -209,6 +221,58 @@ void dmm_mag_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 
 /* --- timers --- */
 
+/*
+ * RFC 6097 (the rules are at the top of mag_disc.c): e's LMA left the LMA
+ * name's list; at its refresh e de-registers there (§6.9.1.4, not waited
+ * for) and registers at the name's current address as a new session.
+ */
+static void lma_move(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
+{
+	struct dmm_addr old = e->lmaa, to;
+	struct mag_bx *x = mag_bx(mag, e);
+	char as[DMM_ADDR_STRLEN], bs[DMM_ADDR_STRLEN];
+	struct dmm_mh_msg m;
+
+	if (!mag_disc_lma(mag, &to))
+		return;
+	mag->ctr.lma_moved++;
+	dmm_logf(mag->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
+		 "mag: %s: the LMA name no longer names %s: registering at %s",
+		 dmm_mnid_str(&e->mnid, (char[DMM_MNID_STRLEN]){0}), dmm_addr_str(&old, as),
+		 dmm_addr_str(&to, bs));
+	pmip_pbu_build(&m, e, mag->cl.seq++, DMM_BU_A | DMM_BU_P, 0, e->hnp, e->n_hnp,
+		       mag->cfg.timestamp_based, mag->base.env.wall_offset, now);
+	mag_tx(mag, &old, &m);
+	mag->base.stats.deregistrations++;
+	mag_intents_del(mag, e);
+	mag_emit(mag, DMM_MN_DEREGISTERED, 0, e); /* the old prefixes are withdrawn on the link */
+	bulc_timers_cancel_all(&mag->cl, e);
+	while (e->n_hnp) {
+		struct dmm_prefix p = e->hnp[e->n_hnp - 1];
+
+		dmm_bul_del_prefix(mag->bul, e, &p);
+	}
+	bulc_peer_release(&mag->cl, e, now);
+	mag_at(mag, e)->outstanding = false;
+	x->has_upa = x->lma_down = x->redir_cap = x->redirected = false;
+	x->tried = 0;
+	e->lmaa = to;
+	e->lifetime_req = (dmm_time_t)mag->cfg.lifetime_s * DMM_SECOND;
+	bulc_set_state(&mag->cl, e, DMM_BUL_WAIT_PBA, "LMA name moved");
+	bulc_start(&mag->cl, e, BULC_REG, DMM_HI_UNKNOWN, now);
+}
+
+/* The refresh timer of h: true when the entry moved to another LMA instead (RFC 6097). */
+static bool refresh_moves(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now)
+{
+	struct dmm_bul_entry *e = dmm_bul_get(mag->bul, h);
+
+	if (!e || !mag_disc_stale(mag, e))
+		return false;
+	lma_move(mag, e, now);
+	return true;
+}
+
 /* A timer of a BUL entry (heartbeats are run by base.c). */
 static void on_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle h, dmm_time_t now)
 {
@@ -216,6 +280,8 @@ static void on_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle h
 		mag_fho_on_timer((struct dmm_mag *)b, h, now);
 	else if (kind == MAG_TIMER_LR)
 		mag_lr_on_timer((struct dmm_mag *)b, h, now);
+	else if (kind == DMM_TIMER_BUL_REFRESH && refresh_moves((struct dmm_mag *)b, h, now))
+		return; /* RFC 6097: moved to the LMA name's new address instead */
 	else
 		(void)bulc_on_timer(&((struct dmm_mag *)b)->cl, kind, h, now);
 }
@@ -240,6 +306,7 @@ void dmm_mag_cfg_defaults(struct dmm_mag_cfg *cfg)
 	cfg->restart_counter = 1;
 	cfg->lr.lra_wait = 3 * DMM_SECOND; /* RFC 6705 §12 LRA_WAIT_TIME */
 	cfg->lr.retries = 3;		   /* LRI_RETRIES */
+	cfg->lma_moves = true;		   /* RFC 6097 discovery: bindings follow the name (docs/dmmd.md) */
 }
 
 static bool cfg_ok(const struct dmm_mag_cfg *c)
@@ -368,11 +435,19 @@ static size_t mag_role_counters(const void *inst, struct dmm_role_counter *out, 
 {
 	const struct dmm_mag_lr_counters *c = &((const struct dmm_mag *)inst)->lr.ctr;
 	const struct dmm_role_counter lr[] = {
-		{"lr-lri-sent", c->lri_sent},	  {"lr-lra-received", c->lra_received},
-		{"lr-started", c->started},	  {"lr-ended", c->ended},
-		{"lr-refused", c->refused},	  {"lr-no-answer", c->no_answer},
-		{"lr-table-full", c->table_full}, {"lr-lri-refused", c->lri_refused},
-		{"lr-lri-taken", c->lri_taken},	  {"lr-active", c->active},
+		{"lr-lri-sent", c->lri_sent},
+		{"lr-lra-received", c->lra_received},
+		{"lr-started", c->started},
+		{"lr-ended", c->ended},
+		{"lr-refused", c->refused},
+		{"lr-no-answer", c->no_answer},
+		{"lr-table-full", c->table_full},
+		{"lr-lri-refused", c->lri_refused},
+		{"lr-lri-taken", c->lri_taken},
+		{"lr-active", c->active},
+		{"lma-next-address", ((const struct dmm_mag *)inst)->ctr.lma_next_address},
+		{"lma-moved", ((const struct dmm_mag *)inst)->ctr.lma_moved},
+		{"attach-no-lma", ((const struct dmm_mag *)inst)->ctr.attach_no_lma},
 	};
 	size_t n = mag_fho_role_counters(inst, out, max);
 

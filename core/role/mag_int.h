@@ -95,6 +95,14 @@ struct mag_bx {
 	struct dmm_addr upa; /* LMA user-plane address (RFC 7389), when given */
 	bool redir_cap;	     /* RFC 6463: the PBUs of the current attempt carry Redirect-Capability */
 	bool redirected;     /* RFC 6463: at the r2LMA already: no capability again (no redirect loop) */
+	bool by_name;	     /* RFC 6097: the LMA came from the LMA name's address list */
+	uint8_t tried;	     /* RFC 6097: addresses of the list tried by this registration */
+};
+
+/* RFC 6097 LMA discovery (mag_disc.c): the LMA name's addresses, in the answer's order. */
+struct mag_disc {
+	uint8_t n, cur; /* cur: the address new registrations go to */
+	struct dmm_addr a[DMM_MAG_MAX_LMA_ADDRS];
 };
 
 struct dmm_mag {
@@ -107,6 +115,7 @@ struct dmm_mag {
 	struct dmm_mag_fho_counters fho; /* RFC 5949 (mag_fho.c) */
 	uint16_t fho_seq;		 /* HI sequence numbers */
 	struct mag_lr lr;		 /* RFC 6705 (mag_lr.c) */
+	struct mag_disc disc;		 /* RFC 6097 (mag_disc.c) */
 };
 
 #define MAG_INTENT_PRECEDENCE 100
@@ -202,6 +211,18 @@ void mag_lr_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now);
 /* mag_redirect.c: a PBA with the Redirect option for e (RFC 6463 §5.2); true when it handled it. */
 bool mag_redirect_pba(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct dmm_mh_msg *m,
 		      dmm_time_t now);
+
+/*
+ * mag_disc.c: RFC 6097 LMA discovery, below mag_state.c (it calls only
+ * bul_client.c). mag_disc_lma: the LMA for a new entry without a profile
+ * LMA (false: none known yet). mag_disc_give_up: a registration went
+ * unanswered; true when it moved on to the next address. mag_disc_stale:
+ * e's LMA left the LMA name's list and e may move now (mag.c moves it at
+ * its refresh).
+ */
+bool mag_disc_lma(struct dmm_mag *mag, struct dmm_addr *out);
+bool mag_disc_give_up(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now);
+bool mag_disc_stale(struct dmm_mag *mag, struct dmm_bul_entry *e);
 
 /* mag_pba.c */
 void mag_recv_pba(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,

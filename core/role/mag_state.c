@@ -235,6 +235,8 @@ static void ops_dereg_lost(void *role, struct dmm_bul_entry *e, dmm_time_t now)
 
 static void ops_give_up(void *role, struct dmm_bul_entry *e, dmm_time_t now)
 {
+	if (mag_disc_give_up(role, e, now))
+		return; /* RFC 6097: the next address of the LMA name */
 	mag_refuse(role, e, DMM_MN_STATUS_NO_ANSWER, false, now, "no PBA");
 }
 

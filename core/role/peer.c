@@ -216,6 +216,11 @@ struct dmm_peer *dmm_peers_by_handle(struct dmm_peers *ps, struct dmm_handle h)
 	return &ps->peer[h.idx];
 }
 
+struct dmm_peer *dmm_peers_at(struct dmm_peers *ps, uint32_t idx)
+{
+	return idx < ps->capacity && ps->peer[idx].handle.gen ? &ps->peer[idx] : NULL;
+}
+
 struct dmm_peer *dmm_peers_next(struct dmm_peers *ps, struct dmm_peer *prev)
 {
 	uint32_t i = prev ? (uint32_t)(prev - ps->peer) + 1 : 0;

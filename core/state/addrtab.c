@@ -71,15 +71,39 @@ static uint32_t find(const struct dmm_addrtab *t, const struct dmm_addr *a)
 	return NONE;
 }
 
+/* Number m (a memo) holds a: a live slot with those octets. */
+static bool memo_is(const struct dmm_addrtab *t, uint32_t m, const struct dmm_addr *a)
+{
+	return m && t->refs[m - 1] && dmm_addr_eq(&t->addr[m - 1], a);
+}
+
+/* a has number n: it becomes the newest memo. */
+static uint32_t remember(struct dmm_addrtab *t, uint32_t n)
+{
+	if (t->memo[0] != n) {
+		t->memo[1] = t->memo[0];
+		t->memo[0] = n;
+	}
+	return n;
+}
+
 uint32_t dmm_addrtab_hold(struct dmm_addrtab *t, const struct dmm_addr *a)
 {
-	uint32_t n = find(t, a), r;
+	uint32_t n, r;
 
+	if (dmm_addr_is_zero(a))
+		return 0;
+	for (unsigned i = 0; i < 2; i++)
+		if (memo_is(t, t->memo[i], a)) {
+			t->refs[t->memo[i] - 1]++;
+			return t->memo[i];
+		}
+	n = find(t, a);
 	if (n == 0)
 		return 0;
 	if (n != NONE) {
 		t->refs[n - 1]++;
-		return n;
+		return remember(t, n);
 	}
 	if (t->free == NONE && t->fresh < t->cap) {
 		/* The next slot never used joins the free list: its octets link none after it. */
@@ -94,7 +118,7 @@ uint32_t dmm_addrtab_hold(struct dmm_addrtab *t, const struct dmm_addr *a)
 	memcpy(&t->free, t->addr[r].b, sizeof(t->free));
 	t->addr[r] = *a;
 	t->refs[r] = 1;
-	return r + 1;
+	return remember(t, r + 1);
 }
 
 void dmm_addrtab_drop(struct dmm_addrtab *t, uint32_t n)

@@ -70,6 +70,8 @@ static const struct dmm_mh_field f_smaar[] = {F("serving_maar", ADDR, serving_ma
 static const struct dmm_mh_field f_dlifl[] = {F("dlif_link_local_address", ADDR, dlif_lla)};
 static const struct dmm_mh_field f_dlifll[] = {RSV(RSV16),
 					       FH("dlif_link_layer_address", BYTES, MAC, dlif_ll)};
+static const struct dmm_mh_field f_mcsub[] = {F("mld_type", U8, mcast_sub.type),
+					      FH("multicast_membership_context", BYTES, HEX, mcast_sub.rec)};
 
 /*
  * --- semantic checks (after framing); obj is the struct dmm_mh_opt ---
@@ -254,6 +256,41 @@ static int chk_lmaa(const void *obj, uint8_t msg_type)
 	if (o->u.lmaa.code == DMM_LMAA_IPV4)
 		return o->u.lmaa.addr.len == 4 ? 0 : DMM_ERR_ADDR_LEN;
 	return DMM_ERR_OPT_RESERVED;
+}
+
+/*
+ * RFC 7161 §4.1.2 and §4.1.3: one subscribed multicast address per
+ * option. MLDv2 (143): one Multicast Address Record (RFC 3810 §5.2.4)
+ * that fills the option exactly (its Number of Sources and Aux Data Len
+ * say how long it is), of a record type 1-6; MLDv1 (131): 4 reserved
+ * octets and the address. The receiver installs what it says on an
+ * access link, so anything else is refused: another MLD Type (no format
+ * known), a record longer or shorter than the option, an unassigned
+ * record type, an address that is not multicast. Nonzero reserved
+ * octets of the MLDv1 form are noted only (RFC 2710 §3.6: ignored).
+ */
+static int chk_mcsub(const void *obj, uint8_t msg_type)
+{
+	const struct dmm_mh_opt *o = obj;
+	const struct dmm_mh_bytes *c = &o->u.mcast_sub.rec;
+
+	(void)msg_type;
+	if (c->len < 20)
+		return DMM_ERR_OPT_LEN;
+	if (c->b[4] != 0xff)
+		return DMM_ERR_MCAST_GROUP;
+	if (o->u.mcast_sub.type == 131) {
+		if (c->len != 20)
+			return DMM_ERR_OPT_LEN;
+		return c->b[0] | c->b[1] | c->b[2] | c->b[3] ? DMM_MH_NOTE_RESERVED_BITS : 0;
+	}
+	if (o->u.mcast_sub.type != 143)
+		return DMM_ERR_OPT_RESERVED;
+	if (c->b[0] < 1 || c->b[0] > 6)
+		return DMM_ERR_OPT_RESERVED;
+	if ((unsigned)c->len != 20u + 16u * (((unsigned)c->b[2] << 8) | c->b[3]) + 4u * c->b[1])
+		return DMM_ERR_OPT_LEN;
+	return 0;
 }
 
 #define R DMM_OPTF_REPEAT
@@ -450,6 +487,16 @@ static const struct dmm_mh_desc opt_descs[] = {
 	 .align_x = 4,
 	 .align_y = 0,
 	 FIELDS(f_load)},
+	{.type = DMM_OPT_MCAST_SUB,
+	 .name = "MCAST-SUB",
+	 .title = "Active Multicast Subscription (RFC 7161 §4.1)",
+	 .min_len = 21,
+	 .max_len = 255,
+	 .align_x = 8,
+	 .align_y = 1,
+	 .flags = R,
+	 FIELDS(f_mcsub),
+	 .check = chk_mcsub},
 	{.type = DMM_OPT_LMA_UPA,
 	 .name = "LMA-UPA",
 	 .title = "LMA User-Plane Address (RFC 7389 §4)",
@@ -529,34 +576,16 @@ enum { NOPT = sizeof(opt_descs) / sizeof(opt_descs[0]) };
  * nothing else, so the two cannot drift apart unnoticed.
  */
 static const uint8_t opt_index[256] = {
-	[DMM_OPT_BRA] = 1,
-	[DMM_OPT_ACOA] = 2,
-	[DMM_OPT_NONCE] = 3,
-	[DMM_OPT_BAD] = 4,
-	[DMM_OPT_MNID] = 5,
-	[DMM_OPT_AUTH] = 6,
-	[DMM_OPT_MESGID] = 7,
-	[DMM_OPT_VSM] = 8,
-	[DMM_OPT_HNP] = 9,
-	[DMM_OPT_HI] = 10,
-	[DMM_OPT_ATT] = 11,
-	[DMM_OPT_MNLLID] = 12,
-	[DMM_OPT_LLA] = 13,
-	[DMM_OPT_TIMESTAMP] = 14,
-	[DMM_OPT_RESTART] = 15,
-	[DMM_OPT_CTX_REQ] = 16,
-	[DMM_OPT_LMAA] = 17,
-	[DMM_OPT_MN_LLA_IID] = 18,
-	[DMM_OPT_REDIR_CAP] = 19,
-	[DMM_OPT_REDIRECT] = 20,
-	[DMM_OPT_LOAD] = 21,
-	[DMM_OPT_LMA_UPA] = 22,
-	[DMM_OPT_ANCHORED_PREFIX] = 23,
-	[DMM_OPT_LOCAL_PREFIX] = 24,
-	[DMM_OPT_PREV_MAAR] = 25,
-	[DMM_OPT_SERVING_MAAR] = 26,
-	[DMM_OPT_DLIF_LLA] = 27,
-	[DMM_OPT_DLIF_LL] = 28,
+	[DMM_OPT_BRA] = 1,	     [DMM_OPT_ACOA] = 2,       [DMM_OPT_NONCE] = 3,
+	[DMM_OPT_BAD] = 4,	     [DMM_OPT_MNID] = 5,       [DMM_OPT_AUTH] = 6,
+	[DMM_OPT_MESGID] = 7,	     [DMM_OPT_VSM] = 8,	       [DMM_OPT_HNP] = 9,
+	[DMM_OPT_HI] = 10,	     [DMM_OPT_ATT] = 11,       [DMM_OPT_MNLLID] = 12,
+	[DMM_OPT_LLA] = 13,	     [DMM_OPT_TIMESTAMP] = 14, [DMM_OPT_RESTART] = 15,
+	[DMM_OPT_CTX_REQ] = 16,	     [DMM_OPT_LMAA] = 17,      [DMM_OPT_MN_LLA_IID] = 18,
+	[DMM_OPT_REDIR_CAP] = 19,    [DMM_OPT_REDIRECT] = 20,  [DMM_OPT_LOAD] = 21,
+	[DMM_OPT_MCAST_SUB] = 22,    [DMM_OPT_LMA_UPA] = 23,   [DMM_OPT_ANCHORED_PREFIX] = 24,
+	[DMM_OPT_LOCAL_PREFIX] = 25, [DMM_OPT_PREV_MAAR] = 26, [DMM_OPT_SERVING_MAAR] = 27,
+	[DMM_OPT_DLIF_LLA] = 28,     [DMM_OPT_DLIF_LL] = 29,
 };
 
 const struct dmm_mh_desc *dmm_mh_opt_desc(uint8_t type)

@@ -12,20 +12,23 @@
  * byte bound the oldest is dropped, and a packet older than the time
  * bound is dropped rather than delivered; both counted.
  *
- * Delivery in order (kernel.c does the routes):
+ * Delivery in order (kernel.c does the routes, one step right after the
+ * other, none of them left to wait in a netlink batch):
  *   1. a route for the prefix doing the new forwarding goes into the
  *      table that the rule "iif dmmh<N>" selects (the flush route);
  *   2. kdp_hold_flush(): what the device has is read, then every held
  *      packet is written back to the device, oldest first: the kernel
  *      takes it as received on dmmh<N> and forwards it by the flush
  *      route, within the write (a TUN write is processed synchronously);
- *      packets read later are passed through the same way;
+ *      then the device is read until it is empty, each packet passed
+ *      through the same way as it is read;
  *   3. the prefix's main route is replaced (NLM_F_REPLACE): new packets
  *      take the new forwarding directly, behind the held ones;
- *   4. kdp_hold_end(): what the kernel had routed to the device before
+ *   4. kdp_hold_end(): what the kernel had routed to the device during
  *      step 3 is read and written back, then the flush route goes.
- * The only packets that may be overtaken are those in the device's queue
- * at step 3 and not yet read, a window of one netlink round trip.
+ * The only packets that may be overtaken are those the kernel routed to
+ * the device during the replace of step 3 and not yet read when a newer
+ * one comes: a window of one netlink request (tens of microseconds).
  * A buffered packet costs one hop more (the kernel forwards it twice);
  * should a flush route be missing, the hop limit ends the packet's loop.
  *
@@ -396,8 +399,10 @@ void kdp_hold_flush(struct kdp_hold *h, uint32_t id)
 {
 	struct hent *e = release_id(h, id);
 
-	if (e)
-		e->passthru = true;
+	if (!e)
+		return;
+	e->passthru = true;
+	drain(h); /* what came during the release: the device empty just before the switch */
 }
 
 void kdp_hold_end(struct kdp_hold *h, uint32_t id)

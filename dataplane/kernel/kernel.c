@@ -155,11 +155,9 @@ struct dmm_dp {
 	struct kdp_itab t; /* intents by id, SRC tables, peers by address */
 	uint32_t decap_refs;
 	int decap_ifindex;
-	struct kdp_nft *nft;	     /* NULL: no counters */
-	struct kdp_hold *hold;	     /* NULL: BUFFER is a blackhole */
-	bool hold_rule;		     /* "iif dmmh<N> lookup table_base" installed (at the first BUFFER) */
-	struct kdp_intent *flushing; /* replaced BUFFER intents whose flush routes go at commit */
-	uint32_t nflush, capflush;
+	struct kdp_nft *nft;   /* NULL: no counters */
+	struct kdp_hold *hold; /* NULL: BUFFER is a blackhole */
+	bool hold_rule;	       /* "iif dmmh<N> lookup table_base" installed (at the first BUFFER) */
 	bool closing;
 	/* Between begin and commit: the intents' messages wait in batch, one pending entry per intent. */
 	bool batching;
@@ -647,6 +645,32 @@ static int local_rule_moved(struct dmm_dp *dp, uint16_t type)
 	return rule_do(dp, type, &s);
 }
 
+/*
+ * The kernel data plane needs SRv6 lightweight tunnels (encap.red and
+ * End.DT6, CONFIG_IPV6_SEG6_LWTUNNEL). A kernel built without them has the
+ * seg6 generic netlink family but refuses every such route: find out at
+ * open, with the decapsulation route put in and taken out again, rather
+ * than at the first PBU.
+ */
+static int lwt_probe(struct dmm_dp *dp)
+{
+	int ret;
+
+	if (!dp->decap_ifindex)
+		dp->decap_ifindex = pick_dev(&dp->cfg.local);
+	if (!dp->decap_ifindex)
+		return 0; /* no link yet: decap_up() reports it later */
+	ret = decap_route(dp, RTM_NEWROUTE);
+	if (ret == -EOPNOTSUPP || ret == -EAFNOSUPPORT) {
+		set_err(dp, "this kernel has no SRv6 lightweight tunnels (CONFIG_IPV6_SEG6_LWTUNNEL); "
+			    "use the user or bpf data plane");
+		return ret;
+	}
+	if (ret == 0)
+		decap_route(dp, RTM_DELROUTE);
+	return 0;
+}
+
 static int decap_up(struct dmm_dp *dp)
 {
 	int ret;
@@ -1131,49 +1155,31 @@ static int flush_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t t
 	return ret;
 }
 
-/* The end of k's flush (its main route replaced): the device read once more, the flush route gone. */
-static void flush_end(struct dmm_dp *dp, const struct kdp_intent *k)
-{
-	kdp_hold_end(dp->hold, k->id);
-	flush_route(dp, k, RTM_DELROUTE);
-}
-
 /*
- * A BUFFER intent becomes k: its held packets leave by k's forwarding
- * before the main route switches to it (hold.c, steps 1 and 2); the flush
- * ends now, or at commit when the switch waits in the batch.
+ * A BUFFER intent cur becomes k (hold.c, steps 1 to 4), all at once, also
+ * between begin and commit: the flush route, the held packets written
+ * back and the device read until it is empty, the main route replaced,
+ * the device read again, the flush route gone. Only what the kernel
+ * routes to the device during the replace itself can be overtaken, so
+ * the replace is not left to wait in the batch (where every packet of
+ * the wait would be). 0 or -errno of the replace.
  */
-static void flush_begin(struct dmm_dp *dp, const struct kdp_intent *k)
+static int flush_replace(struct dmm_dp *dp, struct kdp_intent *cur, struct kdp_intent *k)
 {
+	bool batching = dp->batching;
+	int ret;
+
 	if (flush_route(dp, k, RTM_NEWROUTE) < 0) {
 		kdp_hold_end(dp->hold, k->id); /* no way for them yet: to whatever the kernel has */
-		return;
+		return replace_routes(dp, cur, k);
 	}
 	kdp_hold_flush(dp->hold, k->id);
-	if (dp->batching && dp->nflush == dp->capflush) {
-		uint32_t cap = dp->capflush ? 2 * dp->capflush : 16;
-		struct kdp_intent *f = realloc(dp->flushing, cap * sizeof(*f));
-
-		if (f) {
-			dp->flushing = f;
-			dp->capflush = cap;
-		}
-	}
-	if (dp->batching && dp->nflush < dp->capflush)
-		dp->flushing[dp->nflush++] = *k;
-}
-
-/* After the switch: every flush begun in the batch (or the one just begun) ends. */
-static void flush_done(struct dmm_dp *dp, const struct kdp_intent *k)
-{
-	if (k && !dp->batching) {
-		flush_end(dp, k);
-		return;
-	}
-	for (uint32_t i = 0; !k && i < dp->nflush; i++)
-		flush_end(dp, &dp->flushing[i]);
-	if (!k)
-		dp->nflush = 0;
+	dp->batching = false;
+	ret = replace_routes(dp, cur, k);
+	dp->batching = batching;
+	kdp_hold_end(dp->hold, k->id);
+	flush_route(dp, k, RTM_DELROUTE);
+	return ret;
 }
 
 /*
@@ -1209,16 +1215,15 @@ static int k_replace(struct dmm_dp *dp, const struct dmm_intent *old, const stru
 	count_del(dp, cur);
 	count_add(dp, &k);
 	if (held(dp, &was) && !held(dp, &k))
-		flush_begin(dp, &k);
-	ret = replace_routes(dp, cur, &k);
+		ret = flush_replace(dp, cur, &k);
+	else
+		ret = replace_routes(dp, cur, &k);
 	*cur = k;
 	if (is_src_table(&k) && k.ifindex != was.ifindex) {
 		slink_ref(dp, k.ifindex, 1); /* none if its table could not be made */
 		slink_ref(dp, was.ifindex, -1);
 	}
-	if (held(dp, &was) && !held(dp, &k))
-		flush_done(dp, &k);
-	else if (!held(dp, &was) && held(dp, &k) && ret == 0)
+	if (!held(dp, &was) && held(dp, &k) && ret == 0)
 		ret = hold_start(dp, &k);
 	if (ret < 0) {
 		pend_drop(dp);
@@ -1317,8 +1322,6 @@ static int k_commit(struct dmm_dp *dp, void (*refused)(void *ctx, uint32_t id, i
 		set_err(dp, "%s", dmm_nl_error(dp->nl));
 	dmm_nl_batch_clear(&dp->batch);
 	dp->npend = 0;
-	if (dp->hold)
-		flush_done(dp, NULL); /* the main routes switched: the flushes end */
 	return ret;
 }
 
@@ -1405,7 +1408,6 @@ static void k_close(struct dmm_dp *dp)
 	if (dp->hold_rule)
 		hold_rule(dp, RTM_DELRULE);
 	kdp_hold_close(dp->hold);
-	free(dp->flushing);
 	if (dp->tunsrc_set)
 		tunsrc_set(dp, &dp->old_tunsrc);
 	dmm_nl_close(dp->genl);
@@ -1474,6 +1476,11 @@ static struct dmm_dp *k_open(const struct dmm_dp_cfg *cfg, char *err, size_t err
 		ret = tunsrc_get(dp, &cur);
 	if (ret < 0) {
 		snprintf(err, errlen, "kernel dp: seg6 genetlink: %s", dp->lasterr);
+		goto err_close;
+	}
+	ret = lwt_probe(dp);
+	if (ret < 0) {
+		snprintf(err, errlen, "kernel dp: %s", dp->lasterr);
 		goto err_close;
 	}
 	if (!dmm_addr_eq(&cur, &dp->cfg.local)) {

@@ -454,6 +454,29 @@ static void drain_tun(struct dmm_dp *dp)
 }
 
 /*
+ * A released BUFFER's main route goes from the TUN to the link at once,
+ * also in a batch, the workers still out (buffer.c): what came into the
+ * TUN's queues during the release is read first (delivered by the flush
+ * route), then the route is replaced and what the kernel routed to the
+ * TUN meanwhile is read; a newer packet can overtake only one routed to
+ * the TUN during the replace itself. Were the switch left to the commit,
+ * every packet still in a queue when it comes would be overtaken.
+ */
+static int switch_now(struct dmm_dp *dp, uint32_t i, const struct dmm_intent *was, const char *wasname,
+		      int wasindex)
+{
+	bool batching = dp->batching;
+	int r;
+
+	drain_tun(dp);
+	dp->batching = false;
+	r = sync_replaced(dp, i, was, wasname, wasindex);
+	dp->batching = batching;
+	drain_tun(dp);
+	return r;
+}
+
+/*
  * A handoff (dataplane.h replace): the slot of old->id takes in's
  * forwarding in place, keeping its id (counters from 0), so no packet meets a
  * missing intent; then the kernel follows (sync_replaced). After an
@@ -492,10 +515,15 @@ static int user_replace(struct dmm_dp *dp, const struct dmm_intent *old, const s
 	dpu_table_replace(dp, i, &c, ifindex, ifname);
 	if (in_order)
 		dpu_buf_release(dp, i);
-	dpu_wunlock(dp);
-	pend_add(dp, i);
-	r = sync_replaced(dp, i, &was, wasname, wasindex);
-	dp->tag = DPU_NOTAG;
+	if (in_order && c.action == DMM_FM_DELIVER) {
+		r = switch_now(dp, i, &was, wasname, wasindex);
+		dpu_wunlock(dp);
+	} else {
+		dpu_wunlock(dp);
+		pend_add(dp, i);
+		r = sync_replaced(dp, i, &was, wasname, wasindex);
+		dp->tag = DPU_NOTAG;
+	}
 	if (r < 0) {
 		drop_slot(dp, i);
 		return r;

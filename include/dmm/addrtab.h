@@ -25,6 +25,12 @@ struct dmm_addrtab {
 	uint32_t cap, free, fresh;
 	uint64_t seed; /* 0: an unkeyed mix of the address (trusted input), else SipHash keyed by it */
 	struct dmm_hidx idx;
+	/*
+	 * The numbers of the last two addresses held (0: none): an intent
+	 * holds its two tunnel ends one after the other, and the next intent
+	 * names the same two, so comparing 16 octets saves hashing them.
+	 */
+	uint32_t memo[2];
 };
 
 /*

@@ -35,6 +35,7 @@
 	X(MNID_IMSI, "MN identifier IMSI is not BCD digits")                      \
 	X(REDIRECT_FLAGS, "redirect option K and N flags inconsistent")           \
 	X(ADDR_LEN, "address field neither IPv4 nor IPv6 sized")                   \
+	X(MCAST_GROUP, "multicast subscription names no multicast address")       \
 	X(ND_TRUNCATED, "ND message shorter than its fixed part")                 \
 	X(ND_TYPE, "ICMPv6 type is not RS, RA, NS or NA")                         \
 	X(ND_CODE, "ND message code is not 0")                                     \

@@ -89,10 +89,9 @@ struct dmm_fm *dmm_fm_new_owners(const struct dmm_alloc *a, uint32_t capacity, u
 
 /*
  * As dmm_fm_new(), for owners that are the handles of one table of
- * owner_slots slots: the owner index is an array by owner.idx (4 bytes a
- * slot, no hashing), and each slot has a home for two intents of its
+ * owner_slots slots: each slot has a home for two intents of its
  * owner with one prefix and link 0 (an LMA binding's downlink and
- * uplink), at 48 bytes an intent; capacity is the room for the others
+ * uplink), at 46 bytes an intent; capacity is the room for the others
  * (more prefixes, a moment with one more). An owner's intents are then
  * its home's first, then the others oldest first. An add for an owner
  * whose idx is owner_slots or more, or whose slot still has intents of

@@ -19,6 +19,7 @@
 #include "dmm/stats.h"
 
 #define DMM_MAG_FHO_MAX_NEIGHBOUR 8
+#define DMM_MAG_MAX_LMA_ADDRS 8 /* addresses of one LMA name kept (RFC 6097 discovery) */
 
 struct dmm_mag_cfg {
 	struct dmm_addr addr;	     /* Proxy-CoA: the MAG's address towards the LMAs */
@@ -50,6 +51,14 @@ struct dmm_mag_cfg {
 	} fho;
 	/* RFC 6463 §5.2 EnableLMARedirectFunction: Redirect-Capability in new sessions' PBUs; off by default. */
 	bool redirect;
+	/*
+	 * LMA discovery by name (RFC 6097): default_lma is ignored and the
+	 * default LMA is an address of the list dmm_mag_set_lmas() gives;
+	 * with lma_moves a binding whose LMA left the list moves to the
+	 * list's address at its next refresh.
+	 */
+	bool lma_by_name;
+	bool lma_moves;
 	/* Localized routing (RFC 6705 §7, scenario A12); off by default. */
 	struct dmm_mag_lr_cfg {
 		bool enabled;	     /* pair MNs anchored at different LMAs, ask both LMAs */
@@ -93,6 +102,9 @@ struct dmm_mag_counters {
 	uint64_t rereg_after_restart;	/* PBUs sent because an LMA restarted (RFC 5847 §3.2) */
 	uint64_t bindings_marked_down;	/* bindings whose LMA was declared down (RFC 5847 §3.1) */
 	uint64_t redirected;		/* PBAs with the Redirect option followed (RFC 6463 §5.2) */
+	uint64_t lma_next_address;	/* registrations moved on to the next address of the LMA name */
+	uint64_t lma_moved;		/* bindings moved because the LMA name names another address */
+	uint64_t attach_no_lma;		/* attaches refused: the LMA name has no address yet */
 	uint64_t transitions[DMM_BUL_NSTATES][DMM_BUL_NSTATES]; /* BUL state changes, [from][to] */
 };
 
@@ -134,6 +146,26 @@ const struct dmm_mag_counters *dmm_mag_counters(const struct dmm_mag *mag);
  */
 int dmm_mag_handover(struct dmm_mag *mag, const struct dmm_mnid *mnid, const struct dmm_addr *nmag,
 		     dmm_time_t now);
+
+/*
+ * LMA discovery (RFC 6097: the MAG learns its LMA's address from a
+ * DNS lookup): the addresses the last lookup of the configured LMA name
+ * returned, in the answer's order (n <= DMM_MAG_MAX_LMA_ADDRS; a copy is
+ * kept). The resolver is the caller's; this is an input event like a
+ * reconfiguration. New MNs register at the first address, or at the one
+ * a failed registration moved on to while the list stays the same; a
+ * registration that goes unanswered (§6.9.4 retransmissions exhausted)
+ * tries the next address before the MN is refused. Existing bindings stay
+ * while their LMA is in the list; one whose LMA left it moves (with
+ * lma_moves) at its next refresh: de-registration at the old address,
+ * new registration at the new one. n == 0 is refused (DMM_ERR_INVAL):
+ * a failed lookup keeps the last good list. The same addresses in
+ * another order are the same list. Returns 1 when the list changed, 0
+ * when it is the same, DMM_ERR_INVAL when the MAG has no LMA name.
+ */
+int dmm_mag_set_lmas(struct dmm_mag *mag, const struct dmm_addr *a, unsigned n, dmm_time_t now);
+/* The current list: its length, *cur the index new registrations use. */
+unsigned dmm_mag_lmas(const struct dmm_mag *mag, const struct dmm_addr **a, unsigned *cur);
 
 /* Fast-handover counters (RFC 5949) and the phases of the last handover this MAG completed. */
 struct dmm_mag_fho_counters {

@@ -179,6 +179,7 @@ enum dmm_mh_opt_type {
 	DMM_OPT_REDIR_CAP = 46,	 /* RFC 6463 */
 	DMM_OPT_REDIRECT = 47,
 	DMM_OPT_LOAD = 48,
+	DMM_OPT_MCAST_SUB = 57,	      /* Active Multicast Subscription (IPv6), RFC 7161 §4.1 */
 	DMM_OPT_LMA_UPA = 59,	      /* RFC 7389 */
 	DMM_OPT_ANCHORED_PREFIX = 65, /* RFC 8885 */
 	DMM_OPT_LOCAL_PREFIX = 66,
@@ -317,6 +318,15 @@ struct dmm_mh_opt {
 		struct dmm_addr serving_maar;
 		struct dmm_addr dlif_lla;
 		struct dmm_mh_bytes dlif_ll;
+		/*
+		 * RFC 7161 §4.1.2: MLD Type 143 (MLDv2) with one Multicast Address
+		 * Record (RFC 3810 §5.2.4) as the Multicast Membership Context, or
+		 * 131 (MLDv1, §4.1.3) with 4 reserved octets and the address.
+		 */
+		struct {
+			uint8_t type; /* MLD Type */
+			struct dmm_mh_bytes rec;
+		} mcast_sub;
 	} u;
 };
 

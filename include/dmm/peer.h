@@ -107,6 +107,13 @@ struct dmm_peer *dmm_peers_get(struct dmm_peers *ps, const struct dmm_addr *addr
 bool dmm_peers_has_room(const struct dmm_peers *ps, const struct dmm_addr *addr);
 /* The peer named by h, or NULL when stale. */
 struct dmm_peer *dmm_peers_by_handle(struct dmm_peers *ps, struct dmm_handle h);
+
+/*
+ * The peer in slot idx (its handle.idx), or NULL when the slot is free or
+ * out of range. A peer keeps its slot for the life of the table (none is
+ * ever freed), so a holder of a reference may keep the slot alone.
+ */
+struct dmm_peer *dmm_peers_at(struct dmm_peers *ps, uint32_t idx);
 /* Iterate peers: the one after prev (NULL: first), or NULL. */
 struct dmm_peer *dmm_peers_next(struct dmm_peers *ps, struct dmm_peer *prev);
 

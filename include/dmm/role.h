@@ -59,6 +59,18 @@ struct dmm_usage {
 	int64_t start_wall; /* ns since 1970 (wall clock) */
 };
 
+/*
+ * A host's multicast subscription as the handover context carries it
+ * (RFC 7161 §4.1: one Active Multicast Subscription option per group):
+ * the groups its access link listens to, any source (what an MLD proxy
+ * forwards by, RFC 4605 §4.1).
+ */
+#define DMM_MCAST_GROUPS_MAX 8
+struct dmm_mcast_groups {
+	uint8_t n;
+	struct dmm_addr group[DMM_MCAST_GROUPS_MAX];
+};
+
 struct dmm_env {
 	const struct dmm_alloc *alloc; /* tables are allocated at creation only */
 	const struct dmm_log *log;     /* may be NULL */
@@ -114,6 +126,19 @@ struct dmm_env {
 	 */
 	void (*usage_continue)(void *ctx, struct dmm_handle owner, const struct dmm_prefix *p,
 			       const struct dmm_usage *u);
+	/*
+	 * MAAR only; both NULL or both set (the MAAR then sets the S flag of
+	 * RFC 7161 §4.2 in its PBUs). mcast_get: the groups MN mnid listens
+	 * to on access link `link` here, or listened to there until the link
+	 * went away lately; fills out (n 0: none). mcast_put: the MN's
+	 * subscription at its previous MAAR, which the CMD relayed: the MN,
+	 * now on `link` here, listens to the groups of in from now on, as if
+	 * it had reported them. Pointers borrowed for the call.
+	 */
+	void (*mcast_get)(void *ctx, const struct dmm_mnid *mnid, uint32_t link,
+			  struct dmm_mcast_groups *out);
+	void (*mcast_put)(void *ctx, const struct dmm_mnid *mnid, uint32_t link,
+			  const struct dmm_mcast_groups *in);
 };
 
 struct dmm_bcache;

@@ -118,7 +118,7 @@ run_mode() {
 		echo "$t0 mn1 $from $to" >>"$LAB_TMP/handovers"
 		[[ $mode == predictive ]] && th=$(grep -a 'P_HI_SENT -> P_FORWARD' "$LAB_TMP/$from.log" | tail -n 1 | tod)
 		wait_registered mn1 10 || break
-		sleep 0.25
+		sleep 0.15
 		tc=$(mono_wall "$to" "carrier up")
 		ta=$(mono_wall "$to" "attached on")
 		if [[ $mode == predictive ]]; then
@@ -170,9 +170,16 @@ report() {
 			bound = down + rtt + 5
 			printf "  %s #%02d: TCP stall %6.1f ms (bound: link down %5.1f + RTT %4.1f + 5 = %5.1f ms)%s\n", mode, n, tst, down, rtt, bound, (tst > bound ? "  OVER" : "")
 			if (tst > bound) tover++
+			printf "%.1f %.1f %.1f %.1f %.1f %.1f %.1f %.1f\n", gap, lead, down, att, ctx, reg, flush, tst > parts_file
 		}
-		END { print over + 0 > over_file; print tover + 0 > tover_file }' over_file="$LAB_TMP/$mode.over" tover_file="$LAB_TMP/$mode.tover" pps="$PPS" "$LAB_TMP/$mode.stalls" "$LAB_TMP/$mode.gaps" "$LAB_TMP/$mode.rows" 2>"$LAB_TMP/$mode.int"
+		END { print over + 0 > over_file; print tover + 0 > tover_file }' over_file="$LAB_TMP/$mode.over" tover_file="$LAB_TMP/$mode.tover" parts_file="$LAB_TMP/$mode.parts" pps="$PPS" "$LAB_TMP/$mode.stalls" "$LAB_TMP/$mode.gaps" "$LAB_TMP/$mode.rows" 2>"$LAB_TMP/$mode.int"
 	info "$mode: interruption median $(median <"$LAB_TMP/$mode.int") ms, max $(sort -g "$LAB_TMP/$mode.int" | tail -n 1) ms"
+	# The median and max of each part over the handovers (ms).
+	local k parts="" names=(interruption lead "link down" attach context registration flush "TCP stall")
+	for k in 1 2 3 4 5 6 7 8; do
+		parts="$parts${parts:+, }${names[k - 1]} $(cut -d' ' -f"$k" "$LAB_TMP/$mode.parts" | median)/$(cut -d' ' -f"$k" "$LAB_TMP/$mode.parts" | sort -g | tail -n 1)"
+	done
+	info "$mode: median/max ms: $parts"
 	jq -r --arg m "$mode" '"\($m): \(.received) probes received, \(.lost) lost, \(.reordered) reordered, \(.duplicates) duplicated"' \
 		"$LAB_TMP/$mode-sink.json" | while read -r l; do info "$l"; done
 	# Where reordered probes came: after which move, how long after it and after the attach.

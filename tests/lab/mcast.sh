@@ -19,6 +19,12 @@
 #   - the MN, an unmodified host, joins with IPV6_JOIN_GROUP at MAAR1 and
 #     receives; it moves to MAAR2 and MAAR3 and keeps receiving: per move,
 #     packets lost <= link down time x rate + 2, and no packet twice;
+#   - the subscription follows the host (docs/dmm-protocol.md §14, RFC
+#     7161): around each move the MN's MLD reports are dropped on their
+#     way out (nft in its namespace) until 1.5 s after it, so the new MAAR
+#     learns the group only from the handover context (the previous MAAR's
+#     PBA, relayed by the CMD): it lists it with the source "context" with
+#     no report heard, and the loss bound above holds all the same;
 #   - H1 at MAAR1, H2 at MAAR2 and the MN at MAAR3 listen: each MAAR's
 #     upstream MIF (its link to IR) takes every group packet exactly once
 #     (/proc/net/ip6_mr_vif), its access link passes each once, each host
@@ -63,6 +69,12 @@ for t in smcrouted tcpdump jq; do
 		exit 1
 	fi
 done
+# The MLD proxy is the kernel's IPv6 multicast routing (MRT6): without it
+# dmmd cannot start it (MRT6_INIT: ENOPROTOOPT) and nothing here can pass.
+if [[ ! -e /proc/net/ip6_mr_vif ]]; then
+	echo "$NAME: this kernel has no IPv6 multicast routing (CONFIG_IPV6_MROUTE): cannot run" >&2
+	exit 1
+fi
 [[ -x $MCT ]] || {
 	echo "$NAME: $MCT missing: make all" >&2
 	exit 1
@@ -137,6 +149,54 @@ move_timed() {
 	DOWN=$(($(ms) - t0))
 }
 
+# mld_block on|off: the MN's MLD reports (RFC 2710 131, RFC 3810 143)
+# dropped on their way out, so that only the handover context can tell
+# its next MAAR its groups.
+cat >"$LAB_TMP/mld-block.nft" <<EOF
+table ip6 mcblk {
+	chain out {
+		type filter hook output priority 0;
+		icmpv6 type { mld-listener-report, mld2-listener-report } counter drop
+	}
+}
+EOF
+MLD_DROPPED=0
+mld_block() {
+	if [[ $1 == on ]]; then
+		lab_exec mn nft -f "$LAB_TMP/mld-block.nft"
+	else
+		MLD_DROPPED=$((MLD_DROPPED + $(lab_exec mn nft -j list table ip6 mcblk |
+			jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add // 0')))
+		lab_exec mn nft delete table ip6 mcblk
+	fi
+}
+# from_context M: MAAR M lists the group on the MN's link as learned from
+# the handover context (dmmd clears that source when a report of the group
+# comes from the link).
+from_context() {
+	ctl "$1" show multicast | jq -e --arg g "$GROUP" \
+		'any(.groups[]; .link == "mn1" and .group == $g and .source == "context")' >/dev/null
+}
+# move_ctx TO: move with the MN's reports blocked; CTX_MS is when (ms after
+# the link came up) TO listed the group from the context, or "" if it did
+# not within 1.5 s.
+move_ctx() {
+	local to=$1 t1
+	CTX_MS=""
+	mld_block on
+	move_timed "$to"
+	t1=$(ms)
+	while (($(ms) - t1 < 1500)); do
+		if from_context "$to"; then
+			CTX_MS=$(($(ms) - t1))
+			break
+		fi
+		sleep 0.01
+	done
+	sleep "$(awk -v t="$(($(ms) - t1))" 'BEGIN { d = 1.5 - t / 1000; print (d > 0 ? d : 0) }')"
+	mld_block off
+}
+
 # ---- 1. one host moves: MAAR1 -> MAAR2 -> MAAR3 ----
 t_rx=$(ms)
 lab_bg RX mn "$MCT" recv --group "$GROUP" --port "$PORT" --duration 11 --dev eth0 >"$LAB_TMP/rx-move.json" 2>/dev/null
@@ -144,14 +204,13 @@ sleep 0.5
 lab_bg TX cn1 "$MCT" send --group "$GROUP" --port "$PORT" --pps "$PPS" --duration 12 --dev ir >/dev/null
 sleep 3
 at2=$(($(ms) - t_rx))
-move_timed maar2
-down2=$DOWN
-sleep 1
+move_ctx maar2
+down2=$DOWN ctx2=$CTX_MS
 mif_maar1_after=$(lab_exec maar1 ip -6 mroute show 2>/dev/null | grep -c "$GROUP.*mn1")
-sleep 2
+sleep 1.5
 at3=$(($(ms) - t_rx))
-move_timed maar3
-down3=$DOWN
+move_ctx maar3
+down3=$DOWN ctx3=$CTX_MS
 wait "$RX"
 wait "$TX"
 info "MN: $(jq -c '{received, duplicates, missing, gaps}' "$LAB_TMP/rx-move.json")"
@@ -180,6 +239,12 @@ check "move to MAAR2: lost $(lost_at "$at2") <= down time x rate + 2" loss_ok "$
 check "move to MAAR3: lost $(lost_at "$at3") <= down time x rate + 2" loss_ok "$at3" "${down3:-0}"
 info "loss per move ($DP): MAAR1->MAAR2 $(lost_at "$at2") packets (link down ${down2} ms), MAAR2->MAAR3 $(lost_at "$at3") packets (link down ${down3} ms)"
 check "MAAR1 forwards nothing to the link that moved away" test "${mif_maar1_after:-1}" -eq 0
+check "the MN's MLD reports were dropped around the moves ($MLD_DROPPED dropped)" test "$MLD_DROPPED" -gt 0
+check "MAAR2 had the group from the handover context, before any report of it (${ctx2:-never} ms after the link came up)" \
+	test -n "$ctx2"
+check "MAAR3 had the group from the handover context, before any report of it (${ctx3:-never} ms after the link came up)" \
+	test -n "$ctx3"
+info "context path: $(grep -h 'handover context' "$LAB_TMP"/maar[123].log | sed 's/^.*mcast: //' | tr '\n' ';')"
 
 # ---- 2. three listeners on three MAARs: each upstream carries each packet once, no tunnel any ----
 add_host h1 maar1 mnb 02:00:00:00:01:0b && add_host h2 maar2 mnc 02:00:00:00:01:0c || exit 1

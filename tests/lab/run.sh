@@ -10,6 +10,7 @@
 # tests/lab/auth-rollover.sh (key rollover by SIGHUP), and tests/lab/prom.sh
 # (a Prometheus server scrapes LMA1, MAG1 and MAG2 through a handover),
 # tests/lab/sess.sh (session-based release, prefix policy, PvD; kernel, user).
+# tests/lab/fho.sh (RFC 5949 fast handover; kernel, user, mixed).
 # Every lab signs its signalling (lab/lib.sh, lab_security).
 # Prints "lab: N passed, M failed" over all of them; exits 1 on a failure,
 # and at once, with the reason, when not root or a tool is missing.
@@ -36,9 +37,11 @@ fi
 passed=0
 failed=0
 run() {
-	local out line
+	local out line start
 	out=$(mktemp /tmp/dmm-lab-run.XXXXXX)
+	start=$(date +%s)
 	"$@" 2>&1 | tee "$out"
+	echo "lab: $* took $(($(date +%s) - start)) s"
 	line=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 	if grep -qiE '^[a-z-]+: skipped' "$out"; then
 		echo "  FAIL  $* was skipped: $(grep -iE '^[a-z-]+: skipped' "$out" | head -n 1)"
@@ -64,9 +67,11 @@ done
 for dp in ${LAB_RELOC:-kernel user}; do
 	run tests/lab/reloc.sh "$dp"
 done
-# RFC 5949 fast handover (predictive and reactive): not in make check yet,
-# because its loss bounds do not hold on every handover (docs/dmm-protocol.md
-# §12, "Status"); `make fho-lab` runs it, LAB_FHO="user ..." picks set-ups.
+# RFC 5949 fast handover (tests/lab/fho.sh: predictive and reactive, 20
+# handovers each, loss, reordering, TCP stall and buffer bound): not in make
+# check yet, because the TCP stall bound and reactive ordering do not hold on
+# every run (docs/dmm-protocol.md §12, "Status"); `make fho-lab` runs kernel,
+# user and mixed, LAB_FHO="user ..." picks set-ups here.
 for dp in ${LAB_FHO-}; do
 	run tests/lab/fho.sh "$dp"
 done
@@ -78,6 +83,8 @@ for dp in ${LAB_LR:-kernel user}; do
 done
 # RFC 6463 runtime LMA assignment (tests/lab/redirect.sh).
 run tests/lab/redirect.sh
+# RFC 6097 LMA discovery by DNS, against dnsmasq (tests/lab/discovery.sh).
+run tests/lab/discovery.sh user
 # Multicast without tunnel convergence (RFC 7429 REQ8): MLD proxies in direct
 # mode on both data planes, and via the anchor (RFC 6224 base) for comparison
 # (LAB_MCAST="user:via-anchor ..." picks others).

@@ -49,6 +49,11 @@ struct rn_hooks {
 	void (*event)(struct node *n, const struct dmm_mn_event *ev);
 	bool (*send)(struct node *n, const uint8_t *buf, size_t len); /* false: lost */
 	uint32_t seed;						      /* seed of node i: seed + i */
+	/* Copied into every node's env (RFC 7161 handover context); NULL: none. */
+	void (*mcast_get)(void *ctx, const struct dmm_mnid *mnid, uint32_t link,
+			  struct dmm_mcast_groups *out);
+	void (*mcast_put)(void *ctx, const struct dmm_mnid *mnid, uint32_t link,
+			  const struct dmm_mcast_groups *in);
 	bool verbose;
 };
 
@@ -150,6 +155,8 @@ static struct node *add_node(const char *name, const char *addr, const struct dm
 	n->env.fm = (struct dmm_fm_ops){.install = rn_dp_install, .remove = rn_dp_remove, .ctx = n};
 	n->env.seed = RN.seed + NN;
 	n->env.wall_offset = WALL;
+	n->env.mcast_get = RN.mcast_get;
+	n->env.mcast_put = RN.mcast_put;
 	n->inst = ops->create(&n->env, cfg, T);
 	CHECK(n->inst != NULL);
 	NN++;

@@ -34,6 +34,15 @@ static void test_table(uint64_t seed)
 	CHECK(nc != DMM_ADDRTAB_FULL && dmm_addr_eq(dmm_addrtab_get(&t, nc), &c));
 	CHECK(dmm_addr_eq(dmm_addrtab_get(&t, nb), &b));
 	CHECK_EQ(dmm_addrtab_hold(&t, &b), nb);
+	/* The last numbers held are remembered; a slot freed and taken by another address is not c's. */
+	dmm_addrtab_drop(&t, nc);
+	CHECK_EQ(dmm_addrtab_hold(&t, &c), nc); /* its slot again, the first free one */
+	dmm_addrtab_drop(&t, nc);
+	na = dmm_addrtab_hold(&t, &a);
+	CHECK(na == nc && dmm_addr_eq(dmm_addrtab_get(&t, na), &a));
+	CHECK_EQ(dmm_addrtab_hold(&t, &c), DMM_ADDRTAB_FULL);
+	CHECK_EQ(dmm_addrtab_hold(&t, &a), na);
+	CHECK_EQ(dmm_addrtab_hold(&t, &zero), 0);
 	dmm_addrtab_drop(&t, 0); /* ignored */
 	dmm_addrtab_fini(&t, &A);
 	dmm_addrtab_fini(&t, &A); /* twice: nothing */

@@ -4,7 +4,9 @@
  * network (a message bus delivering env.send between instances after 1
  * ms), driven through their ops tables. An MN attaches at MAAR1, moves
  * to MAAR2 and MAAR3; proxy and relay modes; release of an idle prefix
- * end to end; a silent previous MAAR; anchor selection (GAP1-3).
+ * end to end; a silent previous MAAR; anchor selection (GAP1-3); the
+ * MN's multicast subscription in the handover context (RFC 7161,
+ * docs/dmm-protocol.md §14), proxy and relay modes.
  */
 #include <stdlib.h>
 
@@ -22,7 +24,11 @@
 	struct dmm_mn_event ev; /* the last MN event */                                                      \
 	struct dmm_mnid ev_mnid;                                                                             \
 	unsigned nev;                                                                                        \
-	dmm_time_t ev_at;
+	dmm_time_t ev_at;                                                                                    \
+	struct dmm_mcast_groups sub[4]; /* per access link: the groups its host listens to */                \
+	unsigned nput;			/* handover contexts put */                                          \
+	uint32_t put_link;                                                                                   \
+	dmm_time_t put_at;
 #include "rolenet.h"
 
 #define LATENCY RN_LATENCY
@@ -207,6 +213,68 @@ static void journey(enum dmm_cmd_mode mode, struct dmm_prefix p[3])
 	CHECK(tunnels_to(M1, &p[0], &M3->addr));
 }
 
+static void mc_get(void *ctx, const struct dmm_mnid *mnid, uint32_t link, struct dmm_mcast_groups *out)
+{
+	struct node *n = ctx;
+
+	CHECK(dmm_mnid_eq(mnid, &MN1));
+	out->n = 0;
+	if (link < 4)
+		*out = n->sub[link];
+}
+
+static void mc_put(void *ctx, const struct dmm_mnid *mnid, uint32_t link, const struct dmm_mcast_groups *in)
+{
+	struct node *n = ctx;
+
+	CHECK(dmm_mnid_eq(mnid, &MN1));
+	n->nput++;
+	n->put_link = link;
+	n->put_at = T;
+	if (link < 4)
+		n->sub[link] = *in; /* as dmmd: the link listens to them from now on */
+}
+
+/*
+ * RFC 7161 through RFC 8885 signalling (docs/dmm-protocol.md §14): the MN
+ * listens to two groups on MAAR1's link; at MAAR2 and then MAAR3 the new
+ * S-MAAR gets them for the MN's new link from its previous MAAR, through
+ * the CMD, right after the registration; the MAAR the MN left long ago
+ * (MAAR1 at the second move) has nothing to give.
+ */
+static void t_mcast_context(enum dmm_cmd_mode mode)
+{
+	struct dmm_addr g1 = addr_of("ff3e::1234"), g2 = addr_of("ff3e::5678");
+
+	RN.mcast_get = mc_get;
+	RN.mcast_put = mc_put;
+	setup(mode, true);
+	M1->sub[1] = (struct dmm_mcast_groups){.n = 2, .group = {g1, g2}};
+	move(NULL, M1, 1);
+	run(100 * DMM_MSEC);
+	CHECK(M1->nev == 1 && M1->nput == 0); /* nobody to take it from */
+	T += DMM_SECOND;
+	move(M1, M2, 2);
+	run(100 * DMM_MSEC);
+	CHECK(M2->nev >= 1 && M2->ev.nprefix == 2);
+	CHECK(M2->nput == 1 && M2->put_link == 2);
+	CHECK(M2->sub[2].n == 2 && dmm_addr_eq(&M2->sub[2].group[0], &g1) &&
+	      dmm_addr_eq(&M2->sub[2].group[1], &g2));
+	/* At once: the PBU, the CMD, the previous MAAR and back (4 one-way trips, 1 ms each) and the relay. */
+	CHECK(M2->put_at - M2->ev_at <= 4 * LATENCY);
+	T += DMM_SECOND;
+	M2->sub[2].n = 1; /* the MN left g2 at MAAR2 */
+	move(M2, M3, 3);
+	run(100 * DMM_MSEC);
+	CHECK(M3->nev >= 1 && M3->ev.nprefix == 3);
+	CHECK(M3->nput == 1 && M3->put_link == 3 && M3->sub[3].n == 1 &&
+	      dmm_addr_eq(&M3->sub[3].group[0], &g1));
+	CHECK(M1->nput == 0);
+	RN.mcast_get = NULL;
+	RN.mcast_put = NULL;
+	teardown();
+}
+
 static void t_journey(enum dmm_cmd_mode mode)
 {
 	struct dmm_prefix p[3];
@@ -324,5 +392,7 @@ int main(int argc, char **argv)
 	t_unreachable(DMM_CMD_PROXY);
 	t_unreachable(DMM_CMD_RELAY);
 	t_anchor_choice();
+	t_mcast_context(DMM_CMD_PROXY);
+	t_mcast_context(DMM_CMD_RELAY);
 	return check_report("test_dmm");
 }

@@ -112,6 +112,13 @@ static void fix_opt(struct dmm_mh_opt *o)
 		o->u.lmaa.addr.len = rnd32() % 2 ? 16 : 4;
 		o->u.lmaa.code = o->u.lmaa.addr.len == 16 ? DMM_LMAA_IPV6 : DMM_LMAA_IPV4;
 		break;
+	case DMM_OPT_MCAST_SUB: /* RFC 7161 §4.1.2: one MLDv2 record, no source or aux data, a group */
+		o->u.mcast_sub.type = 143;
+		o->u.mcast_sub.rec.len = 20;
+		o->u.mcast_sub.rec.b[0] = (uint8_t)(1 + rnd32() % 6);
+		o->u.mcast_sub.rec.b[1] = o->u.mcast_sub.rec.b[2] = o->u.mcast_sub.rec.b[3] = 0;
+		o->u.mcast_sub.rec.b[4] = 0xff;
+		break;
 	case DMM_OPT_REDIRECT:
 		o->u.redirect.r2lma.len = rnd32() % 2 ? 16 : 4;
 		o->u.redirect.flags = o->u.redirect.r2lma.len == 16 ? DMM_REDIRECT_K : DMM_REDIRECT_N;

@@ -189,6 +189,9 @@ static void test_script(void)
 	CHECK_EQ(p->state, DMM_PEER_UNKNOWN);
 	CHECK(dmm_peers_get(w.ps, &w.peer, true) == p);
 	CHECK(dmm_peers_by_handle(w.ps, p->handle) == p);
+	CHECK(dmm_peers_at(w.ps, p->handle.idx) == p);
+	CHECK(dmm_peers_at(w.ps, p->handle.idx + 1) == NULL); /* free */
+	CHECK(dmm_peers_at(w.ps, 4) == NULL);		      /* beyond the capacity */
 
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		const struct step *s = &steps[i];
