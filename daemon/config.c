@@ -526,6 +526,40 @@ static int parse_redirect(struct ctx *c, json_t *parent, struct dmm_lma_cfg *l)
 	return 0;
 }
 
+/* RFC 6705 §5 "localized-routing-initiate": lifetime (s), lra-wait (ms), lri-retries, pair {a, b}. */
+static int parse_lr_initiate(struct ctx *c, json_t *parent, struct dmm_lma_lr_cfg *l)
+{
+	json_t *o = json_object_get(parent, "localized-routing-initiate"), *pairs, *v;
+	uint32_t life = l->lifetime_s, retries = l->retries;
+	size_t n, i;
+
+	if (!o)
+		return 0;
+	n = push(c, "localized-routing-initiate");
+	if (get_u32(c, o, "lifetime", &life) < 0 || get_ms(c, o, "lra-wait", &l->lra_wait) < 0 ||
+	    get_u32(c, o, "lri-retries", &retries) < 0)
+		return -1;
+	l->initiate = true;
+	l->lifetime_s = (uint16_t)life; /* uint16 in the model */
+	l->retries = (uint8_t)retries;	/* uint8 0..10 in the model */
+	pairs = json_object_get(o, "pair");
+	if (json_array_size(pairs) > DMM_LMA_LR_MAX_POLICY)
+		return fail(c, "pair", "more than %d entries (model and daemon disagree)",
+			    DMM_LMA_LR_MAX_POLICY);
+	json_array_foreach(pairs, i, v)
+	{
+		const char *a = json_string_value(json_object_get(v, "a"));
+		const char *b = json_string_value(json_object_get(v, "b"));
+
+		if (!a || !b || dmm_prefix_parse(a, &l->pair[i].a) != 0 ||
+		    dmm_prefix_parse(b, &l->pair[i].b) != 0)
+			return fail(c, "pair", "entry %zu is not two prefixes", i);
+	}
+	l->npairs = (uint8_t)json_array_size(pairs);
+	pop(c, n);
+	return 0;
+}
+
 /* The pools (1 to 4, each shorter than prefix-length by at most 24 bits: the model) and prefix-length. */
 static int parse_pools(struct ctx *c, json_t *o, struct dmm_prefix *pool, uint8_t *npool, uint8_t *plen)
 {
@@ -578,7 +612,7 @@ static int parse_lma(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 	    get_u32(c, o, "bri-max-retries", &bri_retries) < 0 ||
 	    get_bool(c, o, "domain-wide-lma-upa-support", &l->domain_wide_lma_upa_support) < 0 ||
 	    get_bool(c, o, "localized-routing", &l->localized_routing) < 0 || parse_redirect(c, o, l) < 0 ||
-	    parse_pools(c, o, l->pool, &l->npool, &l->hnp_len) < 0)
+	    parse_lr_initiate(c, o, &l->lr) < 0 || parse_pools(c, o, l->pool, &l->npool, &l->hnp_len) < 0)
 		return -1;
 	l->bri_max_retries = (uint8_t)bri_retries; /* uint8 0..10 in the model */
 	return parse_authorized(c, o, "authorized-mags", cfg);
@@ -653,13 +687,18 @@ static int parse_fho(struct ctx *c, json_t *o, struct dmm_mag_fho_cfg *f)
 	return 0;
 }
 
-/* RFC 6705 localized routing of a MAG ("localized-routing"): enabled, lifetime (s), lra-wait (ms), lri-retries. */
+/*
+ * RFC 6705 localized routing of a MAG ("localized-routing"): enabled, lifetime (s), lra-wait (ms),
+ * lri-retries; enable-mag-local-routing and same-lma (scenario A11, §5).
+ */
 static int parse_lr(struct ctx *c, json_t *o, struct dmm_mag_lr_cfg *l)
 {
 	uint32_t life = l->lifetime_s, retries = l->retries;
 
 	if (get_bool(c, o, "enabled", &l->enabled) < 0 || get_u32(c, o, "lifetime", &life) < 0 ||
-	    get_ms(c, o, "lra-wait", &l->lra_wait) < 0 || get_u32(c, o, "lri-retries", &retries) < 0)
+	    get_ms(c, o, "lra-wait", &l->lra_wait) < 0 || get_u32(c, o, "lri-retries", &retries) < 0 ||
+	    get_bool(c, o, "enable-mag-local-routing", &l->local_routing) < 0 ||
+	    get_bool(c, o, "same-lma", &l->same_lma) < 0)
 		return -1;
 	l->lifetime_s = (uint16_t)life; /* uint16 in the model */
 	l->retries = (uint8_t)retries;	/* uint8 0..10 in the model */

@@ -738,6 +738,8 @@ void emu_lr_tick(struct emu *e);
 bool emu_lr_compare(const struct emu *e);
 /* Localized routing on in this run (the MAGs initiate it, the LMAs allow it), as set by emu_lr_set(). */
 bool emu_lr_on(const struct emu *e);
+/* ... and with the scenario's "a11": the LMAs initiate too (RFC 6705 §5). */
+bool emu_lr_a11(const struct emu *e);
 void emu_lr_set(struct emu *e, bool on);
 /* The "localized_routing" section of the report (a json_t *). */
 void *emu_lr_json(struct emu *e);

@@ -2,13 +2,18 @@
 /*
  * Localized routing (RFC 6705) as the MAGs and LMAs run it: a scenario's
  *
- *   "localized_routing": {"sample": "100ms", "compare": true, "on": true}
+ *   "localized_routing": {"sample": "100ms", "compare": true, "on": true, "a11": false}
  *
  * turns on the MAGs' scenario A12 (core/role/mag_lr.c: a registered MN is
  * paired with every MN at the same MAG anchored at another LMA, both
  * LMAs get an LRI, and with both LRAs the MAG installs DMM_FM_LOCAL
  * intents; they go when either MN leaves, RFC 6705 §7.1) and the LMAs'
- * policy (lma_lr.c), or leaves both off.
+ * policy (lma_lr.c), or leaves both off. With "a11": true, also scenario
+ * A11 (RFC 6705 §5): the LMAs initiate for any two of their MNs at one
+ * MAG (lma_lr.c, no prefix pairs) and the MAGs take those LRIs
+ * (EnableMAGLocalRouting). Off by default: the LMA pairs every two MNs
+ * at a MAG, not only those that talk, and those pairs share the MAG's
+ * table (32) with the A12 pairs.
  *
  * MNs talk in pairs (MN 2k-1 with MN 2k, a flow each way) from the
  * address of their oldest prefix. At each sample, between events (none
@@ -35,7 +40,7 @@ struct lr_way {
 };
 
 struct emu_lr {
-	bool compare, on;
+	bool compare, on, a11;
 	dmm_time_t every, next;
 	struct lr_way way;
 	uint64_t pair_samples, colocated, colocated_two_anchors, local_not_colocated;
@@ -63,6 +68,7 @@ int emu_lr_load(struct emu *e, void *root, char *err, size_t errlen)
 	l->every = 100 * DMM_MSEC;
 	l->compare = json_is_true(json_object_get(o, "compare"));
 	l->on = !json_is_false(json_object_get(o, "on"));
+	l->a11 = json_is_true(json_object_get(o, "a11"));
 	v = json_object_get(o, "sample");
 	if (v && (!json_is_string(v) || emu_parse_duration(json_string_value(v), &l->every) || !l->every)) {
 		snprintf(err, errlen, "localized_routing.sample: a duration above 0");
@@ -86,6 +92,11 @@ bool emu_lr_compare(const struct emu *e)
 bool emu_lr_on(const struct emu *e)
 {
 	return e->lr && e->lr->on;
+}
+
+bool emu_lr_a11(const struct emu *e)
+{
+	return emu_lr_on(e) && e->lr->a11;
 }
 
 void emu_lr_set(struct emu *e, bool on)
@@ -173,6 +184,7 @@ static struct dmm_mag_lr_counters mag_counters(struct emu *e)
 			t.refused += c->refused;
 			t.no_answer += c->no_answer;
 			t.table_full += c->table_full;
+			t.lri_taken += c->lri_taken;
 		}
 	return t;
 }
@@ -207,6 +219,7 @@ void *emu_lr_json(struct emu *e)
 			     (json_int_t)e->mh_total, "pairs_started", (json_int_t)c.started, "pairs_ended",
 			     (json_int_t)c.ended, "pairs_refused", (json_int_t)c.refused, "pairs_no_answer",
 			     (json_int_t)c.no_answer, "pairs_table_full", (json_int_t)c.table_full));
+	json_object_set_new(j, "pairs_lma_initiated", json_integer((json_int_t)c.lri_taken));
 	return j;
 }
 
@@ -223,6 +236,7 @@ static const struct emu_row lr_rows[] = {
 	{"tunnels alive (ENCAP intents, mean)", "tunnels_alive_mean", "%.2f"},
 	{"pairs localized at a MAG (LRA from both)", "pairs_started", "%.0f"},
 	{"pairs the MAG had no room for", "pairs_table_full", "%.0f"},
+	{"LRIs of an LMA taken (A11, §5)", "pairs_lma_initiated", "%.0f"},
 	{"LRI and LRA messages", "lr_messages", "%.0f"},
 	{"Mobility Header messages in all", "mh_messages", "%.0f"},
 };

@@ -172,6 +172,7 @@ static int create_lma(struct emu *e, struct emu_node *n)
 		cfg.max_lifetime_s = e->cfg.lifetime_s;
 	cfg.restart_counter = 1;
 	cfg.localized_routing = emu_lr_on(e); /* RFC 6705 §7: the policy allows it (lr.c) */
+	cfg.lr.initiate = emu_lr_a11(e);      /* RFC 6705 §5, scenario A11: the LMA initiates (lr.c) */
 	n->ops = &dmm_lma_ops;
 	if (anchor_policy(e, n))
 		return -1;
@@ -207,7 +208,8 @@ static int create_mag(struct emu *e, struct emu_node *n)
 	cfg.restart_counter = 1;
 	if (e->fho != EMU_FHO_NONE)
 		fho_cfg(e, n, &cfg.fho);
-	cfg.lr.enabled = emu_lr_on(e); /* RFC 6705 §7, scenario A12 (lr.c) */
+	cfg.lr.enabled = emu_lr_on(e);	      /* RFC 6705 §7, scenario A12 (lr.c) */
+	cfg.lr.local_routing = emu_lr_a11(e); /* §5: EnableMAGLocalRouting, takes the LMA's LRI (A11) */
 	n->ops = &dmm_mag_ops;
 	n->inst = n->mag = n->ops->create(&n->env, &cfg, e->eng.now);
 	return n->mag ? 0 : -1;

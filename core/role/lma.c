@@ -62,6 +62,9 @@ void dmm_lma_recv(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 	case DMM_MH_LRI:
 		lma_recv_lri(lma, src, dst, &lma->rx); /* RFC 6705 §7 */
 		return;
+	case DMM_MH_LRA:
+		lma_lr_recv_lra(lma, src, &lma->rx, now); /* RFC 6705 §5 */
+		return;
 	case DMM_MH_BR:
 		if (lma->rx.u.br.br_type == DMM_BR_BRA)
 			lma_recv_bra(lma, src, &lma->rx, now);
@@ -103,6 +106,9 @@ static void on_timer(struct dmm_role_base *b, unsigned kind, struct dmm_handle h
 		break;
 	case LMA_TIMER_BRI_RETX:
 		lma_bri_timer(lma, h, now);
+		break;
+	case LMA_TIMER_LR:
+		lma_lr_timer(lma, h, now);
 		break;
 	default:
 		break;
@@ -174,7 +180,9 @@ void dmm_lma_cfg_defaults(struct dmm_lma_cfg *cfg)
 	cfg->heartbeat_interval = 60 * DMM_SECOND; /* RFC 5847 §5 */
 	cfg->missing_heartbeats_allowed = 3;
 	cfg->revoke_on_handoff = true;
-	cfg->bri_max_retries = 1; /* RFC 5846 §11 */
+	cfg->bri_max_retries = 1;	   /* RFC 5846 §11 */
+	cfg->lr.lra_wait = 3 * DMM_SECOND; /* RFC 6705 §12 LRA_WAIT_TIME */
+	cfg->lr.retries = 3;		   /* LRI_RETRIES */
 }
 
 static void peer_cfg(const struct dmm_lma_cfg *cfg, struct dmm_peer_cfg *pc)
@@ -186,8 +194,8 @@ static void peer_cfg(const struct dmm_lma_cfg *cfg, struct dmm_peer_cfg *pc)
 static bool cfg_ok(const struct dmm_lma_cfg *cfg)
 {
 	return cfg->policy && cfg->max_bindings > 0 && cfg->max_bindings <= (1u << 24) &&
-	       cfg->max_peers > 0 && cfg->npool <= 4 && cfg->hnp_len >= 1 && cfg->hnp_len <= 128 &&
-	       !dmm_addr_is_zero(&cfg->addr);
+	       cfg->max_peers > 0 && cfg->npool <= 4 && cfg->lr.npairs <= DMM_LMA_LR_MAX_POLICY &&
+	       cfg->hnp_len >= 1 && cfg->hnp_len <= 128 && !dmm_addr_is_zero(&cfg->addr);
 }
 
 /* Prefixes in the configured ranges (each capped as the pool caps it). */
@@ -320,6 +328,12 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	lma->bx = a->zalloc(a->ctx, sizeof(*lma->bx) * cap);
 	if (!lma->bx)
 		goto err_bx;
+	/* RFC 6705 §5: the per-MAG lists of bindings (lma_lr.c). */
+	lma->lrx = a->zalloc(a->ctx, sizeof(*lma->lrx) * cap);
+	lma->mag_cap = cfg->max_peers;
+	lma->mag_head = a->zalloc(a->ctx, sizeof(*lma->mag_head) * cfg->max_peers);
+	if (!lma->lrx || !lma->mag_head)
+		goto err_bri;
 	lma->bri_cap = bri_capacity(cap);
 	lma->bri = a->zalloc(a->ctx, sizeof(*lma->bri) * lma->bri_cap);
 	if (!lma->bri)
@@ -336,6 +350,8 @@ err_addrs:
 err_idx:
 	a->free(a->ctx, lma->bri);
 err_bri:
+	a->free(a->ctx, lma->lrx);
+	a->free(a->ctx, lma->mag_head);
 	a->free(a->ctx, lma->bx);
 err_bx:
 	dmm_role_base_fini(&lma->base);
@@ -359,6 +375,8 @@ void dmm_lma_free(struct dmm_lma *lma)
 	dmm_addrtab_fini(&lma->addrs, a);
 	dmm_hidx_fini(&lma->bri_idx, a);
 	a->free(a->ctx, lma->bri);
+	a->free(a->ctx, lma->lrx);
+	a->free(a->ctx, lma->mag_head);
 	a->free(a->ctx, lma->bx);
 	dmm_role_base_fini(&lma->base); /* removes every intent through the backend */
 	dmm_pool_free(lma->pool);
@@ -402,9 +420,9 @@ void dmm_lma_memory(const struct dmm_lma *lma, struct dmm_lma_memory *out)
 	out->intents = dmm_fm_bytes(lma->base.fm);
 	out->timers = dmm_timers_bytes(lma->base.timers);
 	out->pool = dmm_pool_bytes(lma->pool);
-	out->lma = sizeof(*lma) + sizeof(*lma->bx) * lma->cfg.max_bindings +
-		   sizeof(*lma->bri) * lma->bri_cap + dmm_hidx_bytes(&lma->bri_idx) +
-		   dmm_addrtab_bytes(&lma->addrs);
+	out->lma = sizeof(*lma) + (sizeof(*lma->bx) + sizeof(*lma->lrx)) * lma->cfg.max_bindings +
+		   sizeof(*lma->mag_head) * lma->mag_cap + sizeof(*lma->bri) * lma->bri_cap +
+		   dmm_hidx_bytes(&lma->bri_idx) + dmm_addrtab_bytes(&lma->addrs);
 }
 
 /* --- the role ops table --- */

@@ -15,7 +15,41 @@
 #include "pmip_common.h"
 
 /* Our own timer kind above the built-in ones (timers.h); its rule is in lma_timers.c. */
-enum { LMA_TIMER_BRI_RETX = DMM_TIMER_NKINDS_BUILTIN };
+enum { LMA_TIMER_BRI_RETX = DMM_TIMER_NKINDS_BUILTIN, LMA_TIMER_LR };
+
+/*
+ * RFC 6705 §5 (scenario A11), the LMA's side (lma_lr.c has the rules):
+ * one pair of MNs bound here at the same MAG, asked of that MAG by LRI.
+ * The records are a fixed table; the LRI's sequence number names the
+ * record (its low LMA_LR_BITS), so an LRA finds its pair at once.
+ */
+enum lma_lr_state { LMA_LR_FREE, LMA_LR_WAIT, LMA_LR_ON, LMA_LR_REFRESH, LMA_LR_REFUSED };
+#define LMA_LR_BITS 6
+#define LMA_LR_MAX_PAIRS (1u << LMA_LR_BITS)
+
+struct lma_lr_pair {
+	uint8_t state;		 /* enum lma_lr_state */
+	uint8_t tries;		 /* LRI retransmissions (LRI_RETRIES) */
+	uint16_t seq;		 /* the last LRI */
+	uint32_t gen;		 /* the pair's timer handle */
+	struct dmm_handle mn[2]; /* the two bindings */
+	uint32_t next[2];	 /* the next pair of binding mn[k] (record + 1; 0: none) */
+	uint32_t mag;		 /* the peer (MAG) both are at: its slot + 1, as lma_bx.peer */
+	dmm_time_t sent, expires;
+};
+
+/*
+ * Per binding, what localized routing needs (lma->lrx, by handle.idx):
+ * the links of the per-MAG list (the bindings that hold a reference on
+ * one peer, head in lma->mag_head by the peer's handle.idx) and the
+ * first of the binding's pairs. Numbers are record + 1, 0: none.
+ */
+struct lma_lrx {
+	uint32_t next, prev; /* bindings at the same MAG */
+	uint32_t mag;	     /* the peer slot + 1 whose list holds the binding (0: none) */
+	uint32_t gen;	     /* the binding's handle.gen while listed */
+	uint32_t pair;	     /* the binding's first LR pair */
+};
 
 /*
  * What the LMA keeps per binding beside the cache entry (lma_bx_of()),
@@ -65,6 +99,12 @@ struct dmm_lma {
 	uint16_t bri_seq;
 	struct pmip_ratelimit rl;	  /* malformed-input log lines */
 	uint64_t lr_accepted, lr_refused; /* LRIs answered 0 and >= 128 (RFC 6705, lma_lr.c) */
+	struct lma_lrx *lrx;		  /* per binding slot (RFC 6705 §5, lma_lr.c) */
+	uint32_t *mag_head;		  /* per peer slot: its first binding + 1 */
+	uint32_t mag_cap;		  /* peer slots in mag_head */
+	struct lma_lr_pair lr[LMA_LR_MAX_PAIRS];
+	uint16_t lr_seq;			       /* the upper bits of LRI sequence numbers */
+	uint64_t lr_started, lr_ended, lr_lri_refused; /* LMA-initiated pairs (lma_lr.c) */
 	uint64_t redirected; /* PBUs answered with the Redirect option (RFC 6463, lma_redirect.c) */
 	const struct dmm_addr *tx_redirect; /* send_pba(): add the Redirect option naming it */
 	/* Scratch space, kept out of the stack: a decoded message is ~9 KB. */
@@ -98,6 +138,26 @@ static inline struct lma_bri *lma_bri_of(struct dmm_lma *lma, const struct dmm_b
  */
 
 /* lma_timers.c: see the rules at its top. */
+
+/* The LRI of LR pair h went out (or it is on): its timer fires at t. */
+void lma_timers_lr_set(struct dmm_lma *lma, struct dmm_handle h, dmm_time_t t);
+/* LR pair h ended. */
+void lma_timers_lr_stop(struct dmm_lma *lma, struct dmm_handle h);
+
+/*
+ * lma_lr.c (RFC 6705), above lma_timers.c and below lma_state.c (it calls
+ * the base, the binding cache and the timer hooks only):
+ * lma_lr_at_mag() when binding e took a reference on its MAG's peer
+ * (lma_peer_hold()), lma_lr_left() when it drops it or moves (its pairs
+ * end, §4, §5.1); lma_lr_bound() once the PBA accepting e at a MAG went
+ * out: the LRIs for its pairs there (§3.2, §5).
+ */
+void lma_lr_at_mag(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t now);
+void lma_lr_left(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t now);
+void lma_lr_bound(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t now);
+void lma_lr_recv_lra(struct dmm_lma *lma, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+		     dmm_time_t now);
+void lma_lr_timer(struct dmm_lma *lma, struct dmm_handle h, dmm_time_t now);
 
 /* A PBU for e was accepted (§5.3.2-§5.3.4): e lives until e->expires. */
 void lma_timers_binding_accepted(struct dmm_lma *lma, const struct dmm_bcache_entry *e);

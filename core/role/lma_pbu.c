@@ -845,6 +845,8 @@ static void apply_update(struct dmm_lma *lma, const struct pbu *p, struct verdic
 		return;
 	}
 	send_pba(lma, p, DMM_BA_ACCEPTED, e, v->lifetime_s, now);
+	if (v->what == PBU_HANDOFF || revived)
+		lma_lr_bound(lma, e, now); /* RFC 6705 §5.1: LR again at the new MAG */
 }
 
 /*
@@ -884,9 +886,10 @@ static void apply_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *
 	switch (v->what) {
 	case PBU_NEW:
 		e = apply_new(lma, p, v, now);
-		if (e)
+		if (e) {
 			send_pba(lma, p, DMM_BA_ACCEPTED, e, v->lifetime_s, now);
-		else
+			lma_lr_bound(lma, e, now); /* RFC 6705 §3.2, §5 */
+		} else
 			dataplane_refused(lma, p, NULL, now);
 		return;
 	case PBU_DEREG:

@@ -90,6 +90,7 @@ void lma_peer_hold(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t n
 	}
 	dmm_peers_ref(lma->base.peers, p, +1, now);
 	x->peer = p->handle.idx + 1;
+	lma_lr_at_mag(lma, e, now); /* the per-MAG list (RFC 6705 §5, lma_lr.c) */
 }
 
 void lma_peer_unref(struct dmm_lma *lma, uint32_t n, dmm_time_t now)
@@ -114,6 +115,7 @@ void lma_peer_release(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_
 	uint32_t n = x->peer;
 
 	x->peer = 0;
+	lma_lr_left(lma, e, now); /* its localized routing ends (RFC 6705 §4) */
 	lma_peer_unref(lma, n, now);
 }
 

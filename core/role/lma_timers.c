@@ -101,3 +101,19 @@ void lma_timers_handoff_wait_ended(struct dmm_lma *lma, const struct dmm_bcache_
 {
 	dmm_timers_cancel(lma->base.timers, DMM_TIMER_BCE_HANDOFF_DELAY, e->handle);
 }
+
+/*
+ * LMA_TIMER_LR, per localized-routing pair (RFC 6705, lma_lr.c): armed
+ * LRA_WAIT_TIME after each LRI (§10.1), or at 80% of a granted finite
+ * lifetime (the refresh) and then at its end; cancelled when the pair
+ * ends. Fires: lma_lr_timer().
+ */
+void lma_timers_lr_set(struct dmm_lma *lma, struct dmm_handle h, dmm_time_t t)
+{
+	dmm_timers_set(lma->base.timers, LMA_TIMER_LR, h, t);
+}
+
+void lma_timers_lr_stop(struct dmm_lma *lma, struct dmm_handle h)
+{
+	dmm_timers_cancel(lma->base.timers, LMA_TIMER_LR, h);
+}

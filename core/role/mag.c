@@ -205,7 +205,7 @@ void dmm_mag_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 		mag_lr_recv_lra(mag, src, &m, now); /* RFC 6705 §7 */
 		break;
 	case DMM_MH_LRI:
-		mag_lr_recv_lri(mag, src, &m);
+		mag_lr_recv_lri(mag, src, &m, now); /* RFC 6705 §5 */
 		break;
 	case DMM_MH_BR:
 		if (m.u.br.br_type == DMM_BR_BRI)
@@ -443,6 +443,7 @@ static size_t mag_role_counters(const void *inst, struct dmm_role_counter *out, 
 		{"lr-no-answer", c->no_answer},
 		{"lr-table-full", c->table_full},
 		{"lr-lri-refused", c->lri_refused},
+		{"lr-lri-taken", c->lri_taken},
 		{"lr-active", c->active},
 		{"lma-next-address", ((const struct dmm_mag *)inst)->ctr.lma_next_address},
 		{"lma-moved", ((const struct dmm_mag *)inst)->ctr.lma_moved},

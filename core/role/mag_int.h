@@ -53,8 +53,12 @@ enum mag_lr_state { MAG_LR_FREE, MAG_LR_WAIT, MAG_LR_ON, MAG_LR_REFRESH, MAG_LR_
 #define MAG_LR_KEEP (MAG_LR_MAX_PAIRS * MAG_LR_HNP)
 #define MAG_LR_PRECEDENCE 50 /* LREs: their own place beside the delivery intents (fm.h) */
 
+/* Who set a pair up: this MAG asking two LMAs (A12, §7), an LMA's LRI (A11, §5), or the static A11 rule. */
+enum mag_lr_kind { MAG_LR_ASK, MAG_LR_BY_LMA, MAG_LR_STATIC };
+
 struct mag_lr_pair {
 	uint8_t state;		     /* enum mag_lr_state */
+	uint8_t kind;		     /* enum mag_lr_kind */
 	uint8_t acked;		     /* bit k: the LMA of mn[k] answered status 0 */
 	uint8_t tries;		     /* LRI retransmissions (LRI_RETRIES) */
 	uint32_t gen;		     /* the pair's timer handle */
@@ -190,7 +194,8 @@ void mag_lr_gone(struct dmm_mag *mag, const struct dmm_bul_entry *e, dmm_time_t 
 void mag_lr_keep(const struct dmm_mag *mag, const struct dmm_bul_entry *e, uint32_t *keep, unsigned *n);
 void mag_lr_recv_lra(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
 		     dmm_time_t now);
-void mag_lr_recv_lri(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m);
+void mag_lr_recv_lri(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+		     dmm_time_t now);
 void mag_lr_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now);
 
 /* mag_redirect.c: a PBA with the Redirect option for e (RFC 6463 §5.2); true when it handled it. */

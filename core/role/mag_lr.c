@@ -22,9 +22,24 @@
  * from mag_intents_del()), the LREs go at once (§7.1) and both LMAs get
  * an LRI with lifetime 0 (§4, §8: the initiator tears it down).
  *
+ * Scenario A11 (§5), both MNs here and at the same LMA: only that LMA
+ * initiates (§3.1, §3.2). Its LRI names both MNs; the MAG verifies both
+ * are attached here (through that LMA) and that EnableMAGLocalRouting
+ * (cfg.lr.local_routing) is set, else LRA 128 (§5) or 129 (§10.2); then
+ * installs the same LREs and answers LRA 0 with the tuples echoed
+ * (MAG_LR_BY_LMA pairs, mag_lr_recv_lri()). The LMA refreshes it before
+ * the LRI's lifetime ends; without that the LREs go at its end (§4); an
+ * LRI with lifetime 0 ends it at once. When either MN leaves, the LREs
+ * go at once (§5: the MAG "MUST fall back to using the BUL entry"), and
+ * it is the LMA, the initiator, that sends the LRI with lifetime 0.
+ * §5 also lets a MAG "statically initiate LR based on the
+ * EnableMAGLocalRouting configuration variable" without an LRI: with
+ * cfg.lr.same_lma, two MNs here at one LMA are routed here at once
+ * (MAG_LR_STATIC pairs, RFC 5213 §6.10.3), with no message at all.
+ *
  * The pairs live in a small fixed table (MAG_LR_MAX_PAIRS); pairing
  * reads the binding update list once per accepted first registration,
- * which is why localized routing is off unless configured.
+ * which is why MAG-initiated localized routing is off unless configured.
  */
 #include <string.h>
 
@@ -189,25 +204,46 @@ static struct mag_lr_pair *pair_new(struct dmm_mag *mag, const struct dmm_bul_en
 	return NULL;
 }
 
-/* §3.1: both MNs attached here, anchored at different LMAs. */
-static bool lr_candidate(const struct dmm_bul_entry *a, const struct dmm_bul_entry *b)
+static bool same_lma_static(const struct dmm_mag *mag)
 {
-	return a != b && b->state == DMM_BUL_REGISTERED && b->n_hnp && a->n_hnp &&
-	       !dmm_addr_eq(&a->lmaa, &b->lmaa);
+	return mag->cfg.lr.same_lma && mag->cfg.lr.local_routing;
+}
+
+/* §3.1: both MNs attached here, anchored at different LMAs (A12); or at one (A11) with the static rule. */
+static bool lr_candidate(const struct dmm_mag *mag, const struct dmm_bul_entry *a,
+			 const struct dmm_bul_entry *b)
+{
+	if (a == b || b->state != DMM_BUL_REGISTERED || !b->n_hnp || !a->n_hnp)
+		return false;
+	return dmm_addr_eq(&a->lmaa, &b->lmaa) ? same_lma_static(mag) : mag->cfg.lr.enabled;
+}
+
+/* The pair's LREs on now, no signalling (A11, from an LMA's LRI or the static rule). */
+static void pair_on(struct dmm_mag *mag, struct mag_lr_pair *p, const char *reason, dmm_time_t now)
+{
+	mag->lr.ctr.started++;
+	mag->lr.ctr.active++;
+	pair_state(mag, p, MAG_LR_ON, reason);
+	lre_set(mag, p, true, now);
 }
 
 void mag_lr_registered(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	if (!mag->cfg.lr.enabled || e->state != DMM_BUL_REGISTERED)
+	if ((!mag->cfg.lr.enabled && !same_lma_static(mag)) || e->state != DMM_BUL_REGISTERED)
 		return;
 	for (struct dmm_bul_entry *o = dmm_bul_next(mag->bul, NULL); o; o = dmm_bul_next(mag->bul, o)) {
 		struct mag_lr_pair *p;
 
-		if (!lr_candidate(e, o) || pair_find(mag, e->handle, o->handle))
+		if (!lr_candidate(mag, e, o) || pair_find(mag, e->handle, o->handle))
 			continue;
 		p = pair_new(mag, e, o);
 		if (!p)
 			return;
+		if (dmm_addr_eq(&e->lmaa, &o->lmaa)) {
+			p->kind = MAG_LR_STATIC;
+			pair_on(mag, p, "both MNs here at one LMA, EnableMAGLocalRouting (RFC 6705 §5)", now);
+			continue;
+		}
 		pair_state(mag, p, MAG_LR_WAIT, "both MNs here, anchored at different LMAs (RFC 6705 §3.1)");
 		send_both(mag, p, now);
 	}
@@ -226,7 +262,7 @@ static void pair_end(struct dmm_mag *mag, struct mag_lr_pair *p, bool tell, cons
 		mag->lr.ctr.ended++;
 		mag->lr.ctr.active--;
 	}
-	if (tell && was != MAG_LR_REFUSED)
+	if (tell && was != MAG_LR_REFUSED && p->kind == MAG_LR_ASK) /* §4: only the initiator */
 		for (unsigned k = 0; k < 2; k++)
 			send_lri(mag, p, k, 0);
 }
@@ -237,7 +273,7 @@ void mag_lr_gone(struct dmm_mag *mag, const struct dmm_bul_entry *e, dmm_time_t 
 		struct mag_lr_pair *p = &mag->lr.pair[i];
 
 		if (p->state != MAG_LR_FREE && pair_has(p, e->handle))
-			pair_end(mag, p, true, "an MN left or lost its binding (RFC 6705 §7.1)", now);
+			pair_end(mag, p, true, "an MN left or lost its binding (RFC 6705 §5, §7.1)", now);
 	}
 }
 
@@ -277,7 +313,8 @@ void mag_lr_recv_lra(struct dmm_mag *mag, const struct dmm_addr *src, const stru
 
 		for (unsigned k = 0; k < 2; k++) {
 			if ((p->state != MAG_LR_WAIT && p->state != MAG_LR_REFRESH) ||
-			    p->seq[k] != m->u.lr.seq || !dmm_addr_eq(&p->lma[k], src))
+			    p->kind != MAG_LR_ASK || p->seq[k] != m->u.lr.seq ||
+			    !dmm_addr_eq(&p->lma[k], src))
 				continue;
 			mag->lr.ctr.lra_received++;
 			if (m->u.lr.status >= 128 || !lra_names(mag, p, k, m)) {
@@ -319,6 +356,12 @@ void mag_lr_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now)
 
 	if (!p || p->gen != h.gen || p->state == MAG_LR_FREE || p->state == MAG_LR_REFUSED)
 		return;
+	if (p->kind == MAG_LR_BY_LMA) {
+		/* §4: the lifetime the LMA's LRI gave ran out without a new LRI. */
+		mag->lr.ctr.no_answer++;
+		pair_end(mag, p, false, "lifetime over, no LRI from the LMA (RFC 6705 §4)", now);
+		return;
+	}
 	if (p->state == MAG_LR_ON) {
 		/* 80% of the lifetime: ask again, keep forwarding until it ends. */
 		pair_state(mag, p, MAG_LR_REFRESH, "lifetime 80% over");
@@ -344,17 +387,109 @@ void mag_lr_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now)
 	dmm_timers_set(mag->base.timers, MAG_TIMER_LR, h, now + mag->cfg.lr.lra_wait);
 }
 
-/* An LMA-initiated LRI (RFC 6705 §5, §6) is not for a MAG of scenario A12: answered "not allowed". */
-void mag_lr_recv_lri(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m)
+/*
+ * The BUL entry of the MN named by the MN-ID option o of an LMA's LRI:
+ * registered here through that LMA (src), and every HNP of the tuple
+ * (the options after o up to the next MN-ID) one of its own. NULL: the
+ * MN is not attached here (§5: "verify the attachment status of the two
+ * MNs locally"; §10.2 status 129).
+ */
+static struct dmm_bul_entry *lri_mn(struct dmm_mag *mag, const struct dmm_addr *src,
+				    const struct dmm_mh_msg *m, const struct dmm_mh_opt *o)
+{
+	struct dmm_bul_entry *e;
+	struct dmm_mnid id;
+
+	pmip_mnid_of_opt(o, &id);
+	for (e = dmm_bul_find_mnid(mag->bul, &id); e; e = dmm_bul_find_mnid_next(mag->bul, e))
+		if (e->state == DMM_BUL_REGISTERED && dmm_addr_eq(&e->lmaa, src) && mag_bx(mag, e)->intents)
+			break;
+	if (!e)
+		return NULL;
+	for (const struct dmm_mh_opt *h = o + 1; h < m->opts + m->nopts && h->type == DMM_OPT_HNP; h++)
+		if (dmm_bul_find_prefix(mag->bul, &h->u.hnp) != e)
+			return NULL;
+	return e;
+}
+
+/* §5: check the LRI, set the pair up or refresh or end it; the LRA's status. */
+static uint8_t lri_take(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+			dmm_time_t now)
+{
+	const struct dmm_mh_opt *o1 = dmm_mh_find_opt(m, DMM_OPT_MNID, NULL);
+	const struct dmm_mh_opt *o2 = o1 ? dmm_mh_find_opt(m, DMM_OPT_MNID, o1) : NULL;
+	struct dmm_bul_entry *a, *b;
+	struct mag_lr_pair *p;
+
+	if (!pmip_lr_shape(m))
+		return DMM_LRA_NOT_ALLOWED; /* not the two tuples of §10.1 */
+	a = lri_mn(mag, src, m, o1);
+	b = lri_mn(mag, src, m, o2);
+	p = a && b ? pair_find(mag, a->handle, b->handle) : NULL;
+	if (m->u.lr.lifetime == 0) {
+		/* §4: the initiator ends it; acknowledged also when it is gone already. */
+		if (p && p->kind == MAG_LR_BY_LMA)
+			pair_end(mag, p, false, "the LMA's LRI with lifetime 0 (RFC 6705 §4)", now);
+		return DMM_LRA_SUCCESS;
+	}
+	/* §5: EnableMAGLocalRouting off: "MUST reject the LRI ... Localized Routing Not Allowed". */
+	if (!mag->cfg.lr.local_routing)
+		return DMM_LRA_NOT_ALLOWED;
+	if (!a || !b || a == b)
+		return DMM_LRA_MN_NOT_ATTACHED;
+	if (!p) {
+		p = pair_new(mag, a, b);
+		if (!p)
+			return DMM_LRA_NOT_ALLOWED; /* no room: the tunnel carries it */
+		p->kind = MAG_LR_BY_LMA;
+		pair_on(mag, p, "the LMA's LRI (RFC 6705 §5)", now);
+	}
+	p->kind = MAG_LR_BY_LMA; /* a static pair is the LMA's from now on */
+	p->lma[0] = p->lma[1] = *src;
+	p->seq[0] = m->u.lr.seq;
+	p->expires = m->u.lr.lifetime == DMM_LR_LIFETIME_INFINITE
+			     ? DMM_TIME_NEVER
+			     : now + (dmm_time_t)m->u.lr.lifetime * DMM_SECOND;
+	dmm_timers_cancel(mag->base.timers, MAG_TIMER_LR, pair_handle(mag, p));
+	if (p->expires != DMM_TIME_NEVER)
+		dmm_timers_set(mag->base.timers, MAG_TIMER_LR, pair_handle(mag, p), p->expires);
+	return DMM_LRA_SUCCESS;
+}
+
+/*
+ * RFC 6705 §5 (scenario A11), §10.1, §10.2: an LMA's LRI for two MNs
+ * here, answered with an LRA (status 0: "MUST also include the MN-ID and
+ * the HNP for each of the communicating MNs", in the LRI's order).
+ */
+void mag_lr_recv_lri(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+		     dmm_time_t now)
 {
 	struct dmm_mh_msg a;
+	uint8_t st = lri_take(mag, src, m, now);
 
 	dmm_mh_init(&a, DMM_MH_LRA);
 	a.u.lr.seq = m->u.lr.seq;
-	a.u.lr.status = DMM_LRA_NOT_ALLOWED;
+	a.u.lr.status = st;
 	a.u.lr.lifetime = m->u.lr.lifetime;
+	for (unsigned i = 0; st == DMM_LRA_SUCCESS && i < m->nopts; i++)
+		if (m->opts[i].type == DMM_OPT_MNID || m->opts[i].type == DMM_OPT_HNP) {
+			struct dmm_mh_opt *o = dmm_mh_add_opt(&a, m->opts[i].type);
+
+			if (o)
+				*o = m->opts[i];
+		}
 	lr_tx(mag, src, &a);
-	mag->lr.ctr.lri_refused++;
+	if (st == DMM_LRA_SUCCESS)
+		mag->lr.ctr.lri_taken++;
+	else
+		mag->lr.ctr.lri_refused++;
+	if (mag_log_on(mag, DMM_LOG_INFO)) {
+		char ps[DMM_ADDR_STRLEN];
+
+		dmm_logf(mag->base.env.log, DMM_LOG_INFO, DMM_LC_MH,
+			 "mag: LRI from LMA %s, lifetime %u: LRA status %u", dmm_addr_str(src, ps),
+			 m->u.lr.lifetime, st);
+	}
 }
 
 const struct dmm_mag_lr_counters *dmm_mag_lr_counters(const struct dmm_mag *mag)

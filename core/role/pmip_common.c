@@ -328,3 +328,32 @@ bool pmip_ratelimit_allow(struct pmip_ratelimit *rl, dmm_time_t now, uint32_t pe
 }
 
 /* ===== end of the anchor-side block ===== */
+
+bool pmip_lr_shape(const struct dmm_mh_msg *m)
+{
+	unsigned ids = 0, hnps = 0;
+
+	for (unsigned i = 0; i < m->nopts; i++) {
+		uint8_t t = m->opts[i].type;
+
+		if (t == DMM_OPT_MNID) {
+			if (ids && !hnps)
+				return false;
+			ids++;
+			hnps = 0;
+		} else if (t == DMM_OPT_HNP) {
+			if (!ids)
+				return false;
+			hnps++;
+		}
+	}
+	return ids == 2 && hnps > 0;
+}
+
+void pmip_mnid_of_opt(const struct dmm_mh_opt *o, struct dmm_mnid *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->subtype = o->u.mnid.subtype;
+	id->len = o->u.mnid.id.len;
+	memcpy(id->id, o->u.mnid.id.b, id->len);
+}

@@ -172,4 +172,12 @@ bool pmip_malformed(struct dmm_role_base *b, struct pmip_ratelimit *rl, struct d
 
 /* ===== end of the anchor-side block ===== */
 
+/*
+ * RFC 6705 §10.1: the options of a well-formed LRI (and of an LRA with
+ * status 0, §10.2): two MN-IDs, each followed by one or more HNPs.
+ */
+bool pmip_lr_shape(const struct dmm_mh_msg *m);
+/* The MN-ID an MN-ID option carries. */
+void pmip_mnid_of_opt(const struct dmm_mh_opt *o, struct dmm_mnid *id);
+
 #endif

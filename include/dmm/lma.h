@@ -19,6 +19,8 @@
 #include "dmm/role.h"
 #include "dmm/stats.h"
 
+#define DMM_LMA_LR_MAX_POLICY 8 /* prefix pairs of the localized-routing policy */
+
 struct dmm_lma_cfg {
 	struct dmm_addr addr;	   /* LMAA: the address MAGs send PBUs to */
 	struct dmm_addr upa;	   /* user-plane (tunnel) address; :: = addr (RFC 7389) */
@@ -47,6 +49,26 @@ struct dmm_lma_cfg {
 	bool domain_wide_lma_upa_support;
 	/* RFC 6705 §7: accept a MAG's LRI for MNs bound here (policy), default false: status 128. */
 	bool localized_routing;
+	/*
+	 * RFC 6705 §3.2, §5 (scenario A11): when two MNs bound here are at
+	 * the same MAG, send that MAG an LRI naming both (policy below), keep
+	 * it alive and end it when either leaves. Off by default.
+	 */
+	struct dmm_lma_lr_cfg {
+		bool initiate;
+		uint16_t lifetime_s; /* asked for in LRIs; 0: infinite (0xffff, §10.1) */
+		dmm_time_t lra_wait; /* LRA_WAIT_TIME, 3 s (§12) */
+		uint8_t retries;     /* LRI_RETRIES, 3 (§12) */
+		/*
+		 * Which pairs: none listed, any two MNs at one MAG; otherwise only
+		 * an MN with an HNP inside pair[i].a with one with an HNP inside
+		 * pair[i].b (either way round).
+		 */
+		uint8_t npairs;
+		struct dmm_lma_lr_pair {
+			struct dmm_prefix a, b;
+		} pair[DMM_LMA_LR_MAX_POLICY];
+	} lr;
 	/*
 	 * RFC 6463 runtime LMA assignment (EnableLMARedirectFunction, §7): with
 	 * redirect_load bindings or more, a new session whose PBU carries the

@@ -65,6 +65,19 @@ struct dmm_mag_cfg {
 		uint16_t lifetime_s; /* asked for in LRIs; 0: infinite (0xffff, §10.1) */
 		dmm_time_t lra_wait; /* LRA_WAIT_TIME, 3 s (§12) */
 		uint8_t retries;     /* LRI_RETRIES, 3 (§12) */
+		/*
+		 * EnableMAGLocalRouting (RFC 5213 §6.10.3, §9.2): an LMA's LRI
+		 * for two MNs here (scenario A11, RFC 6705 §5) is taken (LREs,
+		 * LRA 0); off: LRA 128 (§5).
+		 */
+		bool local_routing;
+		/*
+		 * Scenario A11 without signalling (RFC 6705 §5, last sentences:
+		 * "statically initiate LR based on EnableMAGLocalRouting"): two
+		 * MNs here at the same LMA are routed here at once, no LRI (§3.1:
+		 * the MAG MUST NOT send one). Needs local_routing.
+		 */
+		bool same_lma;
 	} lr;
 };
 
@@ -179,7 +192,8 @@ struct dmm_mag_lr_counters {
 	uint64_t refused;     /* an LMA refused (status >= 128) */
 	uint64_t no_answer;   /* no LRA after LRI_RETRIES, or the lifetime ran out */
 	uint64_t table_full;  /* a pair found no room */
-	uint64_t lri_refused; /* LMA-initiated LRIs answered 128 */
+	uint64_t lri_refused; /* LMA-initiated LRIs answered >= 128 */
+	uint64_t lri_taken;   /* LMA-initiated LRIs answered 0 (RFC 6705 §5) */
 	uint32_t active;      /* pairs routed here now */
 };
 

@@ -82,6 +82,12 @@ run "$tmp/move.out" --localized-routing compare "$tmp/move.json"
 f=$tmp/move.out
 check "moving: localized again after each return, ended when MN2 leaves, never stale" "$f" \
 	'.with.pairs_started >= 2 and .with.pairs_ended >= 1 and .with.local_not_colocated == 0 and .with.routed_locally_share > 0 and .with.routed_locally_share <= .with.colocated_pair_samples / .with.pair_samples + 1e-5'
+# Scenario A11 (RFC 6705 §5): both at LMA1, "a11": LMA1 initiates, MAG1 takes its LRI; MN2 moves.
+pair 'MAG1", "MAG2' | jq '.mobility.dwell.mean = "3s" | .nodes[7].home_lma = "LMA1" | .localized_routing.a11 = true' >"$tmp/a11.json"
+run "$tmp/a11.out" --localized-routing compare "$tmp/a11.json"
+f=$tmp/a11.out
+check "A11 (one LMA): localized by LMA1's LRI whenever co-located, ended when MN2 leaves, never stale" "$f" \
+	'.with.colocated_with_two_anchors == 0 and .with.pairs_lma_initiated >= 2 and .with.pairs_started >= 2 and .with.pairs_ended >= 1 and .with.local_not_colocated == 0 and .with.routed_locally_share > 0 and (.with.routed_locally_share - .with.colocated_pair_samples / .with.pair_samples | fabs) < 0.05 and .without.lr_messages == 0'
 
 # (b)
 for s in 1 2 3; do

@@ -75,9 +75,11 @@ done
 for dp in ${LAB_FHO-}; do
 	run tests/lab/fho.sh "$dp"
 done
-# RFC 6705 localized routing (tests/lab/lr.sh), kernel and user data planes.
+# RFC 6705 localized routing (tests/lab/lr.sh), kernel and user data planes:
+# scenario A12 (MAG-initiated, §7) and A11 (LMA-initiated, §5).
 for dp in ${LAB_LR:-kernel user}; do
 	run tests/lab/lr.sh "$dp"
+	run tests/lab/lr.sh "$dp" a11
 done
 # RFC 6463 runtime LMA assignment (tests/lab/redirect.sh).
 run tests/lab/redirect.sh
