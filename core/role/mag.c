@@ -246,14 +246,7 @@ static void lma_move(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t no
 	mag->base.stats.deregistrations++;
 	mag_intents_del(mag, e);
 	mag_emit(mag, DMM_MN_DEREGISTERED, 0, e); /* the old prefixes are withdrawn on the link */
-	bulc_timers_cancel_all(&mag->cl, e);
-	while (e->n_hnp) {
-		struct dmm_prefix p = e->hnp[e->n_hnp - 1];
-
-		dmm_bul_del_prefix(mag->bul, e, &p);
-	}
-	bulc_peer_release(&mag->cl, e, now);
-	mag_at(mag, e)->outstanding = false;
+	mag_strip(mag, e, now);
 	x->has_upa = x->lma_down = x->redir_cap = x->redirected = false;
 	x->tried = 0;
 	e->lmaa = to;

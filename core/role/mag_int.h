@@ -135,6 +135,7 @@ void mag_tx(struct dmm_mag *mag, const struct dmm_addr *dst, const struct dmm_mh
 /* Report an access-side event for e (env.mn_event). */
 void mag_emit(struct dmm_mag *mag, uint8_t type, uint8_t status, const struct dmm_bul_entry *e);
 void mag_intents_del(struct dmm_mag *mag, struct dmm_bul_entry *e);
+void mag_strip(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now);
 /* Per HNP: uplink into the tunnel, downlink out of it, delivery on the link (§6.10.5). */
 void mag_intents_install(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now);
 /* Delete e with its intents, timers and heartbeat reference. */

@@ -176,6 +176,22 @@ void mag_deregister(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now
 	bulc_start(&mag->cl, e, BULC_DEREG, DMM_HI_UNKNOWN, now);
 }
 
+/*
+ * e keeps its entry but nothing else: its timers, prefixes, LMA peer and
+ * outstanding PBU go (its intents are the caller's, removed before).
+ */
+void mag_strip(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
+{
+	bulc_timers_cancel_all(&mag->cl, e);
+	while (e->n_hnp) {
+		struct dmm_prefix p = e->hnp[e->n_hnp - 1];
+
+		dmm_bul_del_prefix(mag->bul, e, &p);
+	}
+	bulc_peer_release(&mag->cl, e, now);
+	mag_at(mag, e)->outstanding = false;
+}
+
 /* The MN gets no (more) service (§6.9.1.2 item 11). */
 void mag_refuse(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t status, bool block, dmm_time_t now,
 		const char *reason)
@@ -187,14 +203,7 @@ void mag_refuse(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t status, bo
 	}
 	/* Kept in IDLE, without prefixes, as the marker that blocks the MN. */
 	mag_intents_del(mag, e);
-	bulc_timers_cancel_all(&mag->cl, e);
-	while (e->n_hnp) {
-		struct dmm_prefix p = e->hnp[e->n_hnp - 1];
-
-		dmm_bul_del_prefix(mag->bul, e, &p);
-	}
-	bulc_peer_release(&mag->cl, e, now);
-	mag_at(mag, e)->outstanding = false;
+	mag_strip(mag, e, now);
 	mag_bx(mag, e)->blocked = true;
 	bulc_set_state(&mag->cl, e, DMM_BUL_IDLE, reason);
 }
