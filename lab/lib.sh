@@ -346,14 +346,17 @@ summary() {
 }
 
 # Show the daemons' logs when something failed (to the test's output).
+# It returns the status it was called with, so that in an EXIT trap before
+# lab_cleanup the script still exits with its own status.
 dump_logs_on_failure() {
-	local n
-	[[ $FAILED -gt 0 && -n $LAB_TMP ]] || return 0
+	local rc=$? n
+	[[ $FAILED -gt 0 && -n $LAB_TMP ]] || return "$rc"
 	for n in "${LAB_DAEMONS[@]}"; do
 		[[ -s $LAB_TMP/$n.log ]] || continue
 		echo "  --- $n.log (last 25 lines)"
 		tail -n 25 "$LAB_TMP/$n.log" | sed 's/^/      /'
 	done
+	return "$rc"
 }
 
 # The bpf data plane: what it added (filters, clsact qdiscs) gone from every namespace; lists what it finds.

@@ -52,9 +52,9 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 # The kernel data plane's tunnels are seg6 lightweight tunnels (encap.red, End.DT6).
 if [[ $DP == kernel ]] && zcat /proc/config.gz 2>/dev/null | grep -q '^# CONFIG_IPV6_SEG6_LWTUNNEL is not set'; then
-	echo "$NAME: SKIP: this kernel has no CONFIG_IPV6_SEG6_LWTUNNEL (the kernel data plane cannot tunnel)"
-	echo "$NAME: 0 passed, 0 failed"
-	exit 0
+	echo "  FAIL  this kernel has no CONFIG_IPV6_SEG6_LWTUNNEL: the kernel data plane cannot tunnel here"
+	echo "$NAME: 0 passed, 1 failed"
+	exit 1
 fi
 
 # Every MAAR: fast handover on, reactive too, the other MAARs as neighbours; hold 300 ms;
@@ -66,10 +66,11 @@ LAB_CFG_JQ='if ."dmm:node".maar then ."dmm:node".address as $a | ."dmm:node".maa
 	| ."dmm:node"["buffer-packets"] = 1000 else . end'
 
 # FHO_DMM_SAVE=DIR: the daemons' logs, configs and the probes' reports are copied there at the end.
-save_logs() {
-	[[ -n ${FHO_DMM_SAVE:-} && -n $LAB_TMP ]] || return 0
+save_logs() { # returns the status it was called with (EXIT trap)
+	local rc=$?
+	[[ -n ${FHO_DMM_SAVE:-} && -n $LAB_TMP ]] || return "$rc"
 	mkdir -p "$FHO_DMM_SAVE/$DP" && cp "$LAB_TMP"/*.log "$LAB_TMP"/*.json "$LAB_TMP"/*.rows "$FHO_DMM_SAVE/$DP/" 2>/dev/null
-	return 0
+	return "$rc"
 }
 
 lab_init "fho-dmm-$DP"
