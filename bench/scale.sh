@@ -70,7 +70,7 @@ run_one() {
 	local size=$1 dp=$2 slab0 slab1 rss0 rss1 reached ho echo inst note=""
 	echo "bench-scale: $size MNs, $dp data plane (phase limit $LIMIT s)"
 	: >"$SC_T/notes"
-	sc_start "$dp" "$TR" $((size + size / 4 + 16))
+	sc_start "$dp" "$TR" $((size + size / 4 + 16)) || exit 1
 	slab0=$(slab_kb)
 	rss0=$(sc_rss)
 	phase register --mns "$size" --mags 16 --mag-base $MAG_BASE --seconds "$LIMIT" --timeout 10 \

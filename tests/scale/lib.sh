@@ -133,7 +133,7 @@ JSON
 	if ! kill -0 "$D_PID" 2>/dev/null || [[ ! -S $SC_T/lma.sock ]]; then
 		echo "$SC_NAME: FAIL dmmd ($dp) did not start:"
 		tail -n 20 "$SC_T/dmmd.log"
-		exit 1
+		return 1
 	fi
 }
 

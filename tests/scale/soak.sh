@@ -49,7 +49,7 @@ rss_flat() {
 }
 
 echo "soak: $DP data plane, MH over $TR, $N MNs, refreshed for $SECS s at ${RATE}/s (0: window-bound)"
-sc_start "$DP" "$TR" $((N + N / 4 + 16))
+sc_start "$DP" "$TR" $((N + N / 4 + 16)) || exit 1
 t0=$(date +%s.%N)
 sc_load register --transport "$TR" --mns "$N" --mags 16 --mag-base $MAG_BASE --window 32 --timeout 30 \
 	--seconds "${SOAK_REGISTER_LIMIT:-1800}" --hnp-out "$SC_T/hnp" >/dev/null
