@@ -26,6 +26,25 @@ enum fho_state {
 	FHO_NSTATES
 };
 
+/*
+ * One MN's fast handover at an access router (a MAG's BUL entry, a MAAR's
+ * serving entry): previous = the router the MN leaves, new = the one it
+ * reaches.
+ */
+struct fho_rec {
+	uint8_t state; /* enum fho_state */
+	bool gone;     /* previous: the MN left (its detach was seen, or it is at the new router) */
+	bool nolink;   /* new: prepared, the MN has no access link here yet */
+	bool tunnel;   /* new: the previous router's tunnel is accepted */
+	bool revoked;  /* previous: the binding moved to the new router (LMA's BRI, CMD's new S-MAAR) */
+	uint8_t asked; /* new, reactive: HAcks still awaited */
+	uint16_t seq;  /* sequence number of our last HI */
+	struct dmm_addr peer; /* the other router */
+	dmm_time_t gone_at;   /* previous: when the MN left */
+	dmm_time_t hi_sent;   /* our last HI */
+	dmm_time_t hi_rcvd;   /* new: the HI with the context */
+};
+
 /* The name of state s for log lines. */
 const char *fho_state_name(unsigned s);
 

@@ -23,7 +23,7 @@
  * the prefix) until "forwarding done" (HI Code 2) or hold after the MN
  * arrived.
  *
- * One state per serving entry (struct maar_fho in maar_bx, enum fho_state
+ * One state per serving entry (struct fho_rec in maar_bx, enum fho_state
  * of fho.h) and one timer, MAAR_TIMER_FHO. The rules:
  *
  *   PMAAR, predictive (§4.1 Figure 2): dmm_maar_handover() sends HI
@@ -91,14 +91,14 @@ static dmm_time_t mn_wait_of(const struct dmm_maar *m)
 	return m->cfg.fho.mn_wait ? m->cfg.fho.mn_wait : 5 * DMM_SECOND;
 }
 
-static struct maar_fho *fho_of(struct dmm_maar *m, const struct dmm_bul_entry *e)
+static struct fho_rec *fho_of(struct dmm_maar *m, const struct dmm_bul_entry *e)
 {
 	return &maar_bx(m, e)->fho;
 }
 
 static void set_fho(struct dmm_maar *m, struct dmm_bul_entry *e, uint8_t to, const char *reason)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 
 	if (maar_log_on(m, DMM_LOG_INFO)) {
 		char ps[DMM_ADDR_STRLEN];
@@ -168,7 +168,7 @@ static void add_context(struct dmm_maar *m, struct dmm_mh_msg *msg, const struct
 static void send_hi(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_addr *dst, uint8_t flags,
 		    uint8_t code, bool again, dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 	struct dmm_mh_msg *msg = &m->tx;
 
 	if (!again)
@@ -294,7 +294,7 @@ static struct dmm_bul_entry *prepared_entry(struct dmm_maar *m, const struct dmm
 					    dmm_time_t now)
 {
 	struct dmm_bul_entry *e = bulc_add(&m->cl, id);
-	struct maar_fho *f;
+	struct fho_rec *f;
 
 	if (!e)
 		return NULL;
@@ -327,7 +327,7 @@ static void nmaar_prepare(struct dmm_maar *m, const struct dmm_addr *src, const 
 	}
 	if (e) {
 		/* A repeated HI (our HAck was lost) is answered again; anything else is refused. */
-		struct maar_fho *f = fho_of(m, e);
+		struct fho_rec *f = fho_of(m, e);
 
 		if (f->state == FHO_N_WAIT_MN && dmm_addr_eq(&f->peer, src))
 			send_hack(m, src, msg, (uint8_t)(echo >> 1), DMM_HACK_CTX_OK, NULL);
@@ -363,7 +363,7 @@ static void nmaar_prepare(struct dmm_maar *m, const struct dmm_addr *src, const 
 static void nmaar_fwd_done(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
 			   struct dmm_bul_entry *e)
 {
-	struct maar_fho *f = e ? fho_of(m, e) : NULL;
+	struct fho_rec *f = e ? fho_of(m, e) : NULL;
 
 	if (!f || !f->tunnel || !dmm_addr_eq(&f->peer, src)) {
 		send_hack(m, src, msg, 0, DMM_HACK_NOT_ACCEPTED, NULL);
@@ -378,7 +378,7 @@ static void nmaar_fwd_done(struct dmm_maar *m, const struct dmm_addr *src, const
 /* The MN left e during a handover: no uplink, no refresh; the handover's timer decides, not GRACE. */
 static void gone_here(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 
 	if (!f->gone)
 		f->gone_at = now;
@@ -404,7 +404,7 @@ static void hold_here(struct dmm_maar *m, struct dmm_bul_entry *e, const char *r
 /* §4.1 step f: e's downlink into the tunnels to the NMAAR (their buffers first). */
 static void forward(struct dmm_maar *m, struct dmm_bul_entry *e, const char *reason, dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 
 	set_fho(m, e, FHO_P_FORWARD, reason);
 	local_anchors(m, e, AM_TUNNEL, &f->peer, now, "forwarded to the NMAAR (RFC 5949)");
@@ -429,7 +429,7 @@ static void fall_back(struct dmm_maar *m, struct dmm_bul_entry *e, const char *r
 static void pmaar_give(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
 		       struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct maar_fho *f = e ? fho_of(m, e) : NULL;
+	struct fho_rec *f = e ? fho_of(m, e) : NULL;
 	uint8_t flags = 0;
 
 	if (!e || !e->n_hnp || e->state == DMM_BUL_IDLE || e->state == DMM_BUL_DEREG_WAIT ||
@@ -486,7 +486,7 @@ void maar_fho_recv_hi(struct dmm_maar *m, const struct dmm_addr *src, const stru
 static void pmaar_acked(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg,
 			dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 
 	disarm(m, e);
 	m->fho.last_ctx = now - f->hi_sent;
@@ -504,7 +504,7 @@ static void pmaar_acked(struct dmm_maar *m, struct dmm_bul_entry *e, const struc
 static void nmaar_acked(struct dmm_maar *m, const struct dmm_addr *src, struct dmm_bul_entry *e,
 			const struct dmm_mh_msg *msg, dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 
 	if (msg->u.hi.code >= 128 || !dmm_mh_find_opt(msg, DMM_OPT_HNP, NULL)) {
 		if (f->asked && --f->asked)
@@ -549,7 +549,7 @@ void maar_fho_recv_hack(struct dmm_maar *m, const struct dmm_addr *src, const st
 {
 	struct dmm_mnid id;
 	struct dmm_bul_entry *e;
-	struct maar_fho *f;
+	struct fho_rec *f;
 
 	m->fho.hack_received++;
 	if (!fho_valid(msg, DMM_HACK_P, &id)) {
@@ -582,7 +582,7 @@ int dmm_maar_handover(struct dmm_maar *m, const struct dmm_mnid *mnid, const str
 		      dmm_time_t now)
 {
 	struct dmm_bul_entry *e;
-	struct maar_fho *f;
+	struct fho_rec *f;
 
 	if (!m || !mnid || !to || !m->cfg.fho.enabled || dmm_addr_eq(to, &m->cfg.addr) ||
 	    dmm_addr_is_zero(to))
@@ -608,7 +608,7 @@ int dmm_maar_handover(struct dmm_maar *m, const struct dmm_mnid *mnid, const str
 
 bool maar_fho_arrived(struct dmm_maar *m, struct dmm_bul_entry *e, uint32_t link, dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 
 	if (f->state != FHO_N_WAIT_MN) {
 		/* Back where a handover from here has not ended yet: that entry goes, the MN attaches afresh. */
@@ -639,7 +639,7 @@ bool maar_fho_arrived(struct dmm_maar *m, struct dmm_bul_entry *e, uint32_t link
 
 bool maar_fho_ask(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 	unsigned n = 0;
 
 	if (!m->cfg.fho.enabled || !m->cfg.fho.n_neighbour)
@@ -665,7 +665,7 @@ bool maar_fho_ask(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
 
 bool maar_fho_detached(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 
 	switch (f->state) {
 	case FHO_P_HI_SENT:
@@ -698,7 +698,7 @@ bool maar_fho_detached(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t n
 /* P_FORWARD's timer: the MN stayed, the forwarding goes on, or it is done. */
 static void forward_timer(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 
 	if (!f->gone) {
 		/* The MN never left: served here as before, and registered again (the NMAAR may have). */
@@ -721,7 +721,7 @@ static void forward_timer(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_
 static void no_mn_timer(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
 {
 	struct maar_bx *x = maar_bx(m, e);
-	struct maar_fho *f = &x->fho;
+	struct fho_rec *f = &x->fho;
 
 	m->fho.no_answer++;
 	set_fho(m, e, FHO_NONE, "the MN did not arrive");
@@ -741,7 +741,7 @@ static void no_mn_timer(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t 
 void maar_fho_on_timer(struct dmm_maar *m, struct dmm_handle h, dmm_time_t now)
 {
 	struct dmm_bul_entry *e = dmm_bul_get(m->bul, h);
-	struct maar_fho *f;
+	struct fho_rec *f;
 
 	if (!e)
 		return;

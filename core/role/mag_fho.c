@@ -6,7 +6,7 @@
  * the PMAG to the NMAG for the MN's downlink (§4.2), in both modes of
  * §4.1. The LMA sees nothing new (§4.1: "transparent to the LMA").
  *
- * One state per BUL entry (struct mag_fho in mag_bx, enum mag_fho_state)
+ * One state per BUL entry (struct fho_rec in mag_bx, enum fho_state)
  * and one timer, MAG_TIMER_FHO. The rules:
  *
  *   PMAG, predictive (§4.1 Figure 2): dmm_mag_handover() (the Handover
@@ -86,7 +86,7 @@ static dmm_time_t mn_wait_of(const struct dmm_mag *mag)
 
 static void set_fho(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t to, const char *reason)
 {
-	struct mag_fho *f = &mag_bx(mag, e)->fho;
+	struct fho_rec *f = &mag_bx(mag, e)->fho;
 
 	if (mag_log_on(mag, DMM_LOG_INFO)) {
 		char ps[DMM_ADDR_STRLEN];
@@ -128,7 +128,7 @@ static void add_context(struct dmm_mh_msg *m, const struct dmm_bul_entry *e)
 static void send_hi(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct dmm_addr *dst, uint8_t flags,
 		    uint8_t code, bool again, dmm_time_t now)
 {
-	struct mag_fho *f = &mag_bx(mag, e)->fho;
+	struct fho_rec *f = &mag_bx(mag, e)->fho;
 	struct dmm_mh_msg m;
 
 	if (!again)
@@ -217,7 +217,7 @@ static void nmag_prepare(struct dmm_mag *mag, const struct dmm_addr *src, const 
 {
 	uint8_t echo = m->u.hi.flags & (DMM_HI_U | DMM_HI_F), flags = 0;
 	struct dmm_addr lma;
-	struct mag_fho *f;
+	struct fho_rec *f;
 
 	if (e) {
 		/* A repeated HI (our HAck was lost) is answered again; anything else is refused. */
@@ -268,7 +268,7 @@ static void nmag_prepare(struct dmm_mag *mag, const struct dmm_addr *src, const 
 static void nmag_fwd_done(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
 			  struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct mag_fho *f = e ? &mag_bx(mag, e)->fho : NULL;
+	struct fho_rec *f = e ? &mag_bx(mag, e)->fho : NULL;
 
 	if (!f || !f->tunnel || !dmm_addr_eq(&f->peer, src)) {
 		send_hack(mag, src, m, 0, DMM_HACK_NOT_ACCEPTED, NULL);
@@ -285,7 +285,7 @@ static void nmag_fwd_done(struct dmm_mag *mag, const struct dmm_addr *src, const
 static void pmag_give(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
 		      struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct mag_fho *f = e ? &mag_bx(mag, e)->fho : NULL;
+	struct fho_rec *f = e ? &mag_bx(mag, e)->fho : NULL;
 	uint8_t flags = 0;
 
 	if (!e || !e->n_hnp || e->state == DMM_BUL_IDLE || e->state == DMM_BUL_DEREG_WAIT ||
@@ -357,7 +357,7 @@ void mag_fho_recv_hi(struct dmm_mag *mag, const struct dmm_addr *src, const stru
 static void pmag_acked(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct dmm_mh_msg *m,
 		       dmm_time_t now)
 {
-	struct mag_fho *f = &mag_bx(mag, e)->fho;
+	struct fho_rec *f = &mag_bx(mag, e)->fho;
 
 	disarm(mag, e);
 	mag->fho.last_ctx = now - f->hi_sent;
@@ -385,7 +385,7 @@ static void pmag_acked(struct dmm_mag *mag, struct dmm_bul_entry *e, const struc
 static void nmag_acked(struct dmm_mag *mag, const struct dmm_addr *src, struct dmm_bul_entry *e,
 		       const struct dmm_mh_msg *m, dmm_time_t now)
 {
-	struct mag_fho *f = &mag_bx(mag, e)->fho;
+	struct fho_rec *f = &mag_bx(mag, e)->fho;
 	struct dmm_addr lma;
 
 	if (m->u.hi.code >= 128 || !dmm_mh_find_opt(m, DMM_OPT_HNP, NULL)) {
@@ -421,7 +421,7 @@ void mag_fho_recv_hack(struct dmm_mag *mag, const struct dmm_addr *src, const st
 {
 	struct dmm_mnid id;
 	struct dmm_bul_entry *e;
-	struct mag_fho *f;
+	struct fho_rec *f;
 
 	mag->fho.hack_received++;
 	if (!fho_valid(m, DMM_HACK_P, &id)) {
@@ -455,7 +455,7 @@ int dmm_mag_handover(struct dmm_mag *mag, const struct dmm_mnid *mnid, const str
 		     dmm_time_t now)
 {
 	struct dmm_bul_entry *e;
-	struct mag_fho *f;
+	struct fho_rec *f;
 
 	if (!mnid || !nmag || !mag->cfg.fho.enabled || dmm_addr_eq(nmag, &mag->cfg.addr) ||
 	    dmm_addr_is_zero(nmag))
@@ -479,7 +479,7 @@ int dmm_mag_handover(struct dmm_mag *mag, const struct dmm_mnid *mnid, const str
 
 bool mag_fho_arrived(struct dmm_mag *mag, struct dmm_bul_entry *e, uint32_t link, dmm_time_t now)
 {
-	struct mag_fho *f = &mag_bx(mag, e)->fho;
+	struct fho_rec *f = &mag_bx(mag, e)->fho;
 
 	if (f->state != FHO_N_WAIT_MN)
 		return false;
@@ -503,7 +503,7 @@ bool mag_fho_arrived(struct dmm_mag *mag, struct dmm_bul_entry *e, uint32_t link
 
 bool mag_fho_ask(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct mag_fho *f = &mag_bx(mag, e)->fho;
+	struct fho_rec *f = &mag_bx(mag, e)->fho;
 	unsigned n = 0;
 
 	if (!mag->cfg.fho.enabled || !mag->cfg.fho.n_neighbour)
@@ -526,7 +526,7 @@ bool mag_fho_ask(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
 
 bool mag_fho_detached(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct mag_fho *f = &mag_bx(mag, e)->fho;
+	struct fho_rec *f = &mag_bx(mag, e)->fho;
 
 	if (f->gone)
 		return false; /* the hold ended: the plain de-registration */
@@ -567,7 +567,7 @@ bool mag_fho_detached(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t n
 
 bool mag_fho_revoked(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct mag_fho *f = &mag_bx(mag, e)->fho;
+	struct fho_rec *f = &mag_bx(mag, e)->fho;
 
 	(void)now;
 	/* The NMAG's registration moved the binding; the tunnel carries what is still on its way here. */
@@ -580,7 +580,7 @@ bool mag_fho_revoked(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t no
 void mag_fho_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now)
 {
 	struct dmm_bul_entry *e = dmm_bul_get(mag->bul, h);
-	struct mag_fho *f;
+	struct fho_rec *f;
 
 	if (!e)
 		return;
