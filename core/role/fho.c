@@ -90,3 +90,59 @@ bool fho_valid(const struct dmm_mh_msg *m, uint8_t p_flag, struct dmm_mnid *id)
 {
 	return (m->u.hi.flags & p_flag) && pmip_mnid_of(m, id);
 }
+
+void fho_recv_hi(const struct fho_role *r, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+		 dmm_time_t now)
+{
+	struct dmm_mnid id;
+	struct dmm_bul_entry *e;
+
+	r->cnt->hi_received++;
+	/* §6.1.1: P marks this protocol (without it, RFC 5568's HI for MIPv6: not served); MN-ID MUST. */
+	if (!fho_valid(m, DMM_HI_P, &id)) {
+		r->cnt->hi_bad++;
+		(*r->rx_unexpected)++;
+		return;
+	}
+	if (!r->enabled) {
+		r->ops->send_hack(r->self, src, m, 0, DMM_HACK_PROHIBITED, NULL);
+		return;
+	}
+	e = dmm_bul_find_mnid(r->bul, &id);
+	if (m->u.hi.code == DMM_HI_CODE_FWD_DONE)
+		r->ops->fwd_done(r->self, src, m, e, now);
+	else if (dmm_mh_find_opt(m, DMM_OPT_HNP, NULL))
+		r->ops->prepare(r->self, src, m, &id, e, now);
+	else
+		r->ops->give(r->self, src, m, e, now);
+}
+
+void fho_recv_hack(const struct fho_role *r, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+		   dmm_time_t now)
+{
+	struct dmm_mnid id;
+	struct dmm_bul_entry *e;
+	struct fho_rec *f;
+
+	r->cnt->hack_received++;
+	if (!fho_valid(m, DMM_HACK_P, &id)) {
+		r->cnt->hi_bad++;
+		(*r->rx_unexpected)++;
+		return;
+	}
+	e = dmm_bul_find_mnid(r->bul, &id);
+	f = e ? r->ops->rec(r->self, e) : NULL;
+	/* §6.1.2: the HAck answers our last HI by its sequence number. */
+	if (!f || m->u.hi.seq != f->seq) {
+		(*r->rx_unexpected)++;
+		return;
+	}
+	if (f->state == FHO_P_HI_SENT && dmm_addr_eq(&f->peer, src))
+		r->ops->p_acked(r->self, e, m, now);
+	else if (f->state == FHO_N_HI_SENT)
+		r->ops->n_acked(r->self, src, e, m, now);
+	else if (f->state == FHO_N_FWD_WAIT && dmm_addr_eq(&f->peer, src))
+		r->ops->n_forwarded(r->self, e, now); /* the answer to our HI {F} (reactive): step g */
+	else
+		(*r->rx_unexpected)++; /* the handover it answers is over (code 2, a late one) */
+}

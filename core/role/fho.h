@@ -12,6 +12,7 @@
 #define DMM_CORE_ROLE_FHO_H
 
 #include "dmm/bul.h"
+#include "dmm/mag.h" /* struct dmm_mag_fho_counters */
 #include "dmm/mh.h"
 
 /* Where a handover stands at one access router (mag_fho.c and maar_fho.c have the rules). */
@@ -76,5 +77,45 @@ void fho_take_link(struct dmm_bul_entry *e, const struct dmm_mh_msg *m);
  * otherwise: RFC 5568's HI for Mobile IPv6, not served here.
  */
 bool fho_valid(const struct dmm_mh_msg *m, uint8_t p_flag, struct dmm_mnid *id);
+
+/*
+ * What the MAG and the MAAR each do on an HI or HAck (self: the role
+ * instance); fho_recv_hi() and fho_recv_hack() decide which.
+ */
+struct fho_ops {
+	struct fho_rec *(*rec)(void *self, const struct dmm_bul_entry *e);
+	void (*send_hack)(void *self, const struct dmm_addr *dst, const struct dmm_mh_msg *hi, uint8_t flags,
+			  uint8_t code, const struct dmm_bul_entry *e);
+	/* An HI: code "forwarding done" (new), with the context (new), asking for it (previous). */
+	void (*fwd_done)(void *self, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+			 struct dmm_bul_entry *e, dmm_time_t now);
+	void (*prepare)(void *self, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+			const struct dmm_mnid *id, struct dmm_bul_entry *e, dmm_time_t now);
+	void (*give)(void *self, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+		     struct dmm_bul_entry *e, dmm_time_t now);
+	/* A HAck: to the previous router's HI, to the new one's reactive HI, to its HI {F}. */
+	void (*p_acked)(void *self, struct dmm_bul_entry *e, const struct dmm_mh_msg *m, dmm_time_t now);
+	void (*n_acked)(void *self, const struct dmm_addr *src, struct dmm_bul_entry *e,
+			const struct dmm_mh_msg *m, dmm_time_t now);
+	void (*n_forwarded)(void *self, struct dmm_bul_entry *e, dmm_time_t now);
+};
+
+/* A MAG or a MAAR as the receiving of HI and HAck sees it. */
+struct fho_role {
+	const struct fho_ops *ops;
+	void *self;
+	const struct dmm_bul *bul;	  /* the entries, by MN-ID */
+	struct dmm_mag_fho_counters *cnt; /* the role's RFC 5949 counters */
+	uint64_t *rx_unexpected;	  /* the role's stats */
+	bool enabled;			  /* fast handover configured */
+};
+
+/* §6.1.1: an HI from src, checked, then answered by the role's rules. */
+void fho_recv_hi(const struct fho_role *r, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+		 dmm_time_t now);
+
+/* §6.1.2: a HAck from src, matched to our last HI, then taken by the role's rules. */
+void fho_recv_hack(const struct fho_role *r, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+		   dmm_time_t now);
 
 #endif

@@ -315,9 +315,10 @@ static struct dmm_bul_entry *prepared_entry(struct dmm_maar *m, const struct dmm
 }
 
 /* §4.1 Figure 2 steps c-d at the NMAAR: the PMAAR's HI with the context. */
-static void nmaar_prepare(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
+static void nmaar_prepare(void *self, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
 			  const struct dmm_mnid *id, struct dmm_bul_entry *e, dmm_time_t now)
 {
+	struct dmm_maar *m = self;
 	uint8_t echo = msg->u.hi.flags & (DMM_HI_U | DMM_HI_F), flags = 0;
 
 	if (e && maar_bx(m, e)->detached && (fho_of(m, e)->state == FHO_NONE || fho_of(m, e)->gone)) {
@@ -360,11 +361,13 @@ static void nmaar_prepare(struct dmm_maar *m, const struct dmm_addr *src, const 
 }
 
 /* HI {F, Code 2} from the PMAAR (§4.1): its forwarding is done, our end of its tunnel goes. */
-static void nmaar_fwd_done(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
-			   struct dmm_bul_entry *e)
+static void nmaar_fwd_done(void *self, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
+			   struct dmm_bul_entry *e, dmm_time_t now)
 {
+	struct dmm_maar *m = self;
 	struct fho_rec *f = e ? fho_of(m, e) : NULL;
 
+	(void)now;
 	if (!f || !f->tunnel || !dmm_addr_eq(&f->peer, src)) {
 		send_hack(m, src, msg, 0, DMM_HACK_NOT_ACCEPTED, NULL);
 		return;
@@ -426,9 +429,10 @@ static void fall_back(struct dmm_maar *m, struct dmm_bul_entry *e, const char *r
 }
 
 /* §4.1 Figure 3 steps c-e at the PMAAR: the NMAAR asks for the context and the forwarding. */
-static void pmaar_give(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
+static void pmaar_give(void *self, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
 		       struct dmm_bul_entry *e, dmm_time_t now)
 {
+	struct dmm_maar *m = self;
 	struct fho_rec *f = e ? fho_of(m, e) : NULL;
 	uint8_t flags = 0;
 
@@ -456,36 +460,10 @@ static void pmaar_give(struct dmm_maar *m, const struct dmm_addr *src, const str
 	send_hack(m, src, msg, flags, DMM_HACK_CTX_ALL, e);
 }
 
-void maar_fho_recv_hi(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
-		      dmm_time_t now)
-{
-	struct dmm_mnid id;
-	struct dmm_bul_entry *e;
-
-	m->fho.hi_received++;
-	/* §6.1.1: P marks this protocol (without it, RFC 5568's HI for MIPv6: not served); MN-ID MUST. */
-	if (!fho_valid(msg, DMM_HI_P, &id)) {
-		m->fho.hi_bad++;
-		m->base.stats.rx_unexpected++;
-		return;
-	}
-	if (!m->cfg.fho.enabled) {
-		send_hack(m, src, msg, 0, DMM_HACK_PROHIBITED, NULL);
-		return;
-	}
-	e = dmm_bul_find_mnid(m->bul, &id);
-	if (msg->u.hi.code == DMM_HI_CODE_FWD_DONE)
-		nmaar_fwd_done(m, src, msg, e);
-	else if (dmm_mh_find_opt(msg, DMM_OPT_HNP, NULL))
-		nmaar_prepare(m, src, msg, &id, e, now);
-	else
-		pmaar_give(m, src, msg, e, now);
-}
-
 /* The PMAAR's HI was answered (§4.1 Figure 2 step d). */
-static void pmaar_acked(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg,
-			dmm_time_t now)
+static void pmaar_acked(void *self, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg, dmm_time_t now)
 {
+	struct dmm_maar *m = self;
 	struct fho_rec *f = fho_of(m, e);
 
 	disarm(m, e);
@@ -501,9 +479,10 @@ static void pmaar_acked(struct dmm_maar *m, struct dmm_bul_entry *e, const struc
 }
 
 /* A neighbour answered the NMAAR's reactive HI (§4.1 Figure 3 step d). */
-static void nmaar_acked(struct dmm_maar *m, const struct dmm_addr *src, struct dmm_bul_entry *e,
+static void nmaar_acked(void *self, const struct dmm_addr *src, struct dmm_bul_entry *e,
 			const struct dmm_mh_msg *msg, dmm_time_t now)
 {
+	struct dmm_maar *m = self;
 	struct fho_rec *f = fho_of(m, e);
 
 	if (msg->u.hi.code >= 128 || !dmm_mh_find_opt(msg, DMM_OPT_HNP, NULL)) {
@@ -544,36 +523,62 @@ static void nmaar_forwarded(struct dmm_maar *m, struct dmm_bul_entry *e, const c
 	arm(m, e, now + hold_of(m)); /* then our end of the PMAAR's tunnel goes */
 }
 
+/* The answer to our HI {F} (reactive), as fho.c's HAck dispatch calls it. */
+static void nmaar_hack_f(void *self, struct dmm_bul_entry *e, dmm_time_t now)
+{
+	disarm(self, e);
+	nmaar_forwarded(self, e, "forwarding on (RFC 5949 §4.1 Figure 3 step e)", now);
+}
+
+static struct fho_rec *rec_of(void *self, const struct dmm_bul_entry *e)
+{
+	return fho_of(self, e);
+}
+
+static void hack_to(void *self, const struct dmm_addr *dst, const struct dmm_mh_msg *hi, uint8_t flags,
+		    uint8_t code, const struct dmm_bul_entry *e)
+{
+	send_hack(self, dst, hi, flags, code, e);
+}
+
+static const struct fho_ops maar_fho_ops = {
+	.rec = rec_of,
+	.send_hack = hack_to,
+	.fwd_done = nmaar_fwd_done,
+	.prepare = nmaar_prepare,
+	.give = pmaar_give,
+	.p_acked = pmaar_acked,
+	.n_acked = nmaar_acked,
+	.n_forwarded = nmaar_hack_f,
+};
+
+/* The MAAR as fho.c receives HI and HAck for it. */
+static struct fho_role role_of(struct dmm_maar *m)
+{
+	return (struct fho_role){.ops = &maar_fho_ops,
+				 .self = m,
+				 .bul = m->bul,
+				 .cnt = &m->fho,
+				 .rx_unexpected = &m->base.stats.rx_unexpected,
+				 .enabled = m->cfg.fho.enabled};
+}
+
+/* §6.1.1 HI (§4.1 Figures 2 and 3 steps c-e): fho.c checks it and calls the rules above. */
+void maar_fho_recv_hi(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
+		      dmm_time_t now)
+{
+	struct fho_role r = role_of(m);
+
+	fho_recv_hi(&r, src, msg, now);
+}
+
+/* §6.1.2 HAck (§4.1 Figure 2 step d, Figure 3 steps d and e). */
 void maar_fho_recv_hack(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
 			dmm_time_t now)
 {
-	struct dmm_mnid id;
-	struct dmm_bul_entry *e;
-	struct fho_rec *f;
+	struct fho_role r = role_of(m);
 
-	m->fho.hack_received++;
-	if (!fho_valid(msg, DMM_HACK_P, &id)) {
-		m->fho.hi_bad++;
-		m->base.stats.rx_unexpected++;
-		return;
-	}
-	e = dmm_bul_find_mnid(m->bul, &id);
-	f = e ? fho_of(m, e) : NULL;
-	/* §6.1.2: the HAck answers our last HI by its sequence number. */
-	if (!f || msg->u.hi.seq != f->seq) {
-		m->base.stats.rx_unexpected++;
-		return;
-	}
-	if (f->state == FHO_P_HI_SENT && dmm_addr_eq(&f->peer, src)) {
-		pmaar_acked(m, e, msg, now);
-	} else if (f->state == FHO_N_HI_SENT) {
-		nmaar_acked(m, src, e, msg, now);
-	} else if (f->state == FHO_N_FWD_WAIT && dmm_addr_eq(&f->peer, src)) {
-		disarm(m, e);
-		nmaar_forwarded(m, e, "forwarding on (RFC 5949 §4.1 Figure 3 step e)", now);
-	} else {
-		m->base.stats.rx_unexpected++; /* the handover it answers is over (code 2, a late one) */
-	}
+	fho_recv_hack(&r, src, msg, now);
 }
 
 /* --- the hooks of maar.c --- */

@@ -212,9 +212,10 @@ static bool may_serve(const struct dmm_mag *mag, const struct dmm_mnid *id)
 }
 
 /* §4.1 Figure 2 steps c-d at the NMAG: the PMAG's HI with the context. */
-static void nmag_prepare(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+static void nmag_prepare(void *self, const struct dmm_addr *src, const struct dmm_mh_msg *m,
 			 const struct dmm_mnid *id, struct dmm_bul_entry *e, dmm_time_t now)
 {
+	struct dmm_mag *mag = self;
 	uint8_t echo = m->u.hi.flags & (DMM_HI_U | DMM_HI_F), flags = 0;
 	struct dmm_addr lma;
 	struct fho_rec *f;
@@ -265,9 +266,10 @@ static void nmag_prepare(struct dmm_mag *mag, const struct dmm_addr *src, const 
 }
 
 /* HI {F, Code 2} from the PMAG (§4.1): its forwarding is done, our end of the tunnel goes. */
-static void nmag_fwd_done(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+static void nmag_fwd_done(void *self, const struct dmm_addr *src, const struct dmm_mh_msg *m,
 			  struct dmm_bul_entry *e, dmm_time_t now)
 {
+	struct dmm_mag *mag = self;
 	struct fho_rec *f = e ? &mag_bx(mag, e)->fho : NULL;
 
 	if (!f || !f->tunnel || !dmm_addr_eq(&f->peer, src)) {
@@ -282,9 +284,10 @@ static void nmag_fwd_done(struct dmm_mag *mag, const struct dmm_addr *src, const
 /* --- PMAG --- */
 
 /* §4.1 Figure 3 steps c-e at the PMAG: the NMAG asks for the context and the forwarding. */
-static void pmag_give(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+static void pmag_give(void *self, const struct dmm_addr *src, const struct dmm_mh_msg *m,
 		      struct dmm_bul_entry *e, dmm_time_t now)
 {
+	struct dmm_mag *mag = self;
 	struct fho_rec *f = e ? &mag_bx(mag, e)->fho : NULL;
 	uint8_t flags = 0;
 
@@ -327,36 +330,10 @@ static void pmag_give(struct dmm_mag *mag, const struct dmm_addr *src, const str
 	send_hack(mag, src, m, flags, DMM_HACK_CTX_ALL, e);
 }
 
-void mag_fho_recv_hi(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
-		     dmm_time_t now)
-{
-	struct dmm_mnid id;
-	struct dmm_bul_entry *e;
-
-	mag->fho.hi_received++;
-	/* §6.1.1: P marks this protocol (without it, RFC 5568's HI for MIPv6: not served); MN-ID MUST. */
-	if (!fho_valid(m, DMM_HI_P, &id)) {
-		mag->fho.hi_bad++;
-		mag->base.stats.rx_unexpected++;
-		return;
-	}
-	if (!mag->cfg.fho.enabled) {
-		send_hack(mag, src, m, 0, DMM_HACK_PROHIBITED, NULL);
-		return;
-	}
-	e = dmm_bul_find_mnid(mag->bul, &id);
-	if (m->u.hi.code == DMM_HI_CODE_FWD_DONE)
-		nmag_fwd_done(mag, src, m, e, now);
-	else if (dmm_mh_find_opt(m, DMM_OPT_HNP, NULL))
-		nmag_prepare(mag, src, m, &id, e, now);
-	else
-		pmag_give(mag, src, m, e, now);
-}
-
 /* The PMAG's HI was answered (§4.1 Figure 2 step d). */
-static void pmag_acked(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct dmm_mh_msg *m,
-		       dmm_time_t now)
+static void pmag_acked(void *self, struct dmm_bul_entry *e, const struct dmm_mh_msg *m, dmm_time_t now)
 {
+	struct dmm_mag *mag = self;
 	struct fho_rec *f = &mag_bx(mag, e)->fho;
 
 	disarm(mag, e);
@@ -382,9 +359,10 @@ static void pmag_acked(struct dmm_mag *mag, struct dmm_bul_entry *e, const struc
 }
 
 /* A neighbour answered the NMAG's reactive HI (§4.1 Figure 3 step d). */
-static void nmag_acked(struct dmm_mag *mag, const struct dmm_addr *src, struct dmm_bul_entry *e,
+static void nmag_acked(void *self, const struct dmm_addr *src, struct dmm_bul_entry *e,
 		       const struct dmm_mh_msg *m, dmm_time_t now)
 {
+	struct dmm_mag *mag = self;
 	struct fho_rec *f = &mag_bx(mag, e)->fho;
 	struct dmm_addr lma;
 
@@ -416,37 +394,65 @@ static void nmag_acked(struct dmm_mag *mag, const struct dmm_addr *src, struct d
 	arm(mag, e, now + hi_wait_of(mag));
 }
 
+/* The answer to our HI {F} (reactive): the buffer is through, step g. */
+static void nmag_forwarded(void *self, struct dmm_bul_entry *e, dmm_time_t now)
+{
+	struct dmm_mag *mag = self;
+
+	disarm(mag, e);
+	set_fho(mag, e, FHO_NONE, "forwarding on (RFC 5949 §4.1 Figure 3 step e)");
+	register_now(mag, e, DMM_HI_BETWEEN_MAGS, "MN attached, context from the PMAG", now);
+}
+
+static struct fho_rec *rec_of(void *self, const struct dmm_bul_entry *e)
+{
+	return &mag_bx(self, e)->fho;
+}
+
+static void hack_to(void *self, const struct dmm_addr *dst, const struct dmm_mh_msg *hi, uint8_t flags,
+		    uint8_t code, const struct dmm_bul_entry *e)
+{
+	send_hack(self, dst, hi, flags, code, e);
+}
+
+static const struct fho_ops mag_fho_ops = {
+	.rec = rec_of,
+	.send_hack = hack_to,
+	.fwd_done = nmag_fwd_done,
+	.prepare = nmag_prepare,
+	.give = pmag_give,
+	.p_acked = pmag_acked,
+	.n_acked = nmag_acked,
+	.n_forwarded = nmag_forwarded,
+};
+
+/* The MAG as fho.c receives HI and HAck for it. */
+static struct fho_role role_of(struct dmm_mag *mag)
+{
+	return (struct fho_role){.ops = &mag_fho_ops,
+				 .self = mag,
+				 .bul = mag->bul,
+				 .cnt = &mag->fho,
+				 .rx_unexpected = &mag->base.stats.rx_unexpected,
+				 .enabled = mag->cfg.fho.enabled};
+}
+
+/* §6.1.1 HI (§4.1 Figures 2 and 3 steps c-e): fho.c checks it and calls the rules above. */
+void mag_fho_recv_hi(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+		     dmm_time_t now)
+{
+	struct fho_role r = role_of(mag);
+
+	fho_recv_hi(&r, src, m, now);
+}
+
+/* §6.1.2 HAck (§4.1 Figure 2 step d, Figure 3 steps d and e). */
 void mag_fho_recv_hack(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
 		       dmm_time_t now)
 {
-	struct dmm_mnid id;
-	struct dmm_bul_entry *e;
-	struct fho_rec *f;
+	struct fho_role r = role_of(mag);
 
-	mag->fho.hack_received++;
-	if (!fho_valid(m, DMM_HACK_P, &id)) {
-		mag->fho.hi_bad++;
-		mag->base.stats.rx_unexpected++;
-		return;
-	}
-	e = dmm_bul_find_mnid(mag->bul, &id);
-	f = e ? &mag_bx(mag, e)->fho : NULL;
-	/* §6.1.2: the HAck answers our last HI by its sequence number. */
-	if (!f || m->u.hi.seq != f->seq) {
-		mag->base.stats.rx_unexpected++;
-		return;
-	}
-	if (f->state == FHO_P_HI_SENT && dmm_addr_eq(&f->peer, src))
-		pmag_acked(mag, e, m, now);
-	else if (f->state == FHO_N_HI_SENT)
-		nmag_acked(mag, src, e, m, now);
-	else if (f->state == FHO_N_FWD_WAIT && dmm_addr_eq(&f->peer, src)) {
-		/* The answer to our HI {F} (reactive): the buffer is through, step g. */
-		disarm(mag, e);
-		set_fho(mag, e, FHO_NONE, "forwarding on (RFC 5949 §4.1 Figure 3 step e)");
-		register_now(mag, e, DMM_HI_BETWEEN_MAGS, "MN attached, context from the PMAG", now);
-	} else
-		mag->base.stats.rx_unexpected++; /* the handover it answers is over (code 2, a late one) */
+	fho_recv_hack(&r, src, m, now);
 }
 
 /* --- the hooks of mag.c, mag_state.c and mag_lma.c --- */
