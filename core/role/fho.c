@@ -91,8 +91,8 @@ bool fho_valid(const struct dmm_mh_msg *m, uint8_t p_flag, struct dmm_mnid *id)
 	return (m->u.hi.flags & p_flag) && pmip_mnid_of(m, id);
 }
 
-void fho_recv_hi(const struct fho_role *r, const struct dmm_addr *src, const struct dmm_mh_msg *m,
-		 dmm_time_t now)
+static void fho_recv_hi(const struct fho_role *r, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+			dmm_time_t now)
 {
 	struct dmm_mnid id;
 	struct dmm_bul_entry *e;
@@ -117,8 +117,8 @@ void fho_recv_hi(const struct fho_role *r, const struct dmm_addr *src, const str
 		r->ops->give(r->self, src, m, e, now);
 }
 
-void fho_recv_hack(const struct fho_role *r, const struct dmm_addr *src, const struct dmm_mh_msg *m,
-		   dmm_time_t now)
+static void fho_recv_hack(const struct fho_role *r, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+			  dmm_time_t now)
 {
 	struct dmm_mnid id;
 	struct dmm_bul_entry *e;
@@ -145,4 +145,13 @@ void fho_recv_hack(const struct fho_role *r, const struct dmm_addr *src, const s
 		r->ops->n_forwarded(r->self, e, now); /* the answer to our HI {F} (reactive): step g */
 	else
 		(*r->rx_unexpected)++; /* the handover it answers is over (code 2, a late one) */
+}
+
+void fho_recv(const struct fho_role *r, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+	      dmm_time_t now)
+{
+	if (m->type == DMM_MH_HI)
+		fho_recv_hi(r, src, m, now);
+	else
+		fho_recv_hack(r, src, m, now);
 }

@@ -2,9 +2,11 @@
 /*
  * RFC 5949 fast handover, what the MAG (mag_fho.c) and the MAAR
  * (maar_fho.c) share: the states of a handover as one access router sees
- * it, and the Handover Initiate / Handover Acknowledge messages with the
- * MN's context (§6.1, §6.2). Below both roles: calls only the codec and
- * pmip_common.c.
+ * it, one MN's record of it (struct fho_rec), the Handover Initiate /
+ * Handover Acknowledge messages with the MN's context (§6.1, §6.2), and
+ * their receiving up to the role's rules (struct fho_ops). Below both
+ * roles: calls only the codec and pmip_common.c, and the role through the
+ * fho_ops it is given.
  *
  * Not a public header.
  */
@@ -80,7 +82,7 @@ bool fho_valid(const struct dmm_mh_msg *m, uint8_t p_flag, struct dmm_mnid *id);
 
 /*
  * What the MAG and the MAAR each do on an HI or HAck (self: the role
- * instance); fho_recv_hi() and fho_recv_hack() decide which.
+ * instance); fho_recv() decides which.
  */
 struct fho_ops {
 	struct fho_rec *(*rec)(void *self, const struct dmm_bul_entry *e);
@@ -110,12 +112,11 @@ struct fho_role {
 	bool enabled;			  /* fast handover configured */
 };
 
-/* §6.1.1: an HI from src, checked, then answered by the role's rules. */
-void fho_recv_hi(const struct fho_role *r, const struct dmm_addr *src, const struct dmm_mh_msg *m,
-		 dmm_time_t now);
-
-/* §6.1.2: a HAck from src, matched to our last HI, then taken by the role's rules. */
-void fho_recv_hack(const struct fho_role *r, const struct dmm_addr *src, const struct dmm_mh_msg *m,
-		   dmm_time_t now);
+/*
+ * §6.1.1 HI, §6.1.2 HAck (by m's type) from src: checked, matched to the
+ * MN's entry (a HAck to our last HI), then taken by the role's rules.
+ */
+void fho_recv(const struct fho_role *r, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+	      dmm_time_t now);
 
 #endif

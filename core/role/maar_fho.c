@@ -91,9 +91,9 @@ static dmm_time_t mn_wait_of(const struct dmm_maar *m)
 	return m->cfg.fho.mn_wait ? m->cfg.fho.mn_wait : 5 * DMM_SECOND;
 }
 
-static struct fho_rec *fho_of(struct dmm_maar *m, const struct dmm_bul_entry *e)
+static struct fho_rec *fho_of(void *self, const struct dmm_bul_entry *e)
 {
-	return &maar_bx(m, e)->fho;
+	return &maar_bx(self, e)->fho;
 }
 
 static void set_fho(struct dmm_maar *m, struct dmm_bul_entry *e, uint8_t to, const char *reason)
@@ -184,9 +184,10 @@ static void send_hi(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dm
 }
 
 /* §6.1.2: the answer to hi, with the context of e when given. */
-static void send_hack(struct dmm_maar *m, const struct dmm_addr *dst, const struct dmm_mh_msg *hi,
-		      uint8_t flags, uint8_t code, const struct dmm_bul_entry *e)
+static void send_hack(void *self, const struct dmm_addr *dst, const struct dmm_mh_msg *hi, uint8_t flags,
+		      uint8_t code, const struct dmm_bul_entry *e)
 {
+	struct dmm_maar *m = self;
 	struct dmm_mh_msg *msg = &m->tx;
 
 	fho_hack_init(msg, hi, flags, code);
@@ -530,20 +531,9 @@ static void nmaar_hack_f(void *self, struct dmm_bul_entry *e, dmm_time_t now)
 	nmaar_forwarded(self, e, "forwarding on (RFC 5949 §4.1 Figure 3 step e)", now);
 }
 
-static struct fho_rec *rec_of(void *self, const struct dmm_bul_entry *e)
-{
-	return fho_of(self, e);
-}
-
-static void hack_to(void *self, const struct dmm_addr *dst, const struct dmm_mh_msg *hi, uint8_t flags,
-		    uint8_t code, const struct dmm_bul_entry *e)
-{
-	send_hack(self, dst, hi, flags, code, e);
-}
-
 static const struct fho_ops maar_fho_ops = {
-	.rec = rec_of,
-	.send_hack = hack_to,
+	.rec = fho_of,
+	.send_hack = send_hack,
 	.fwd_done = nmaar_fwd_done,
 	.prepare = nmaar_prepare,
 	.give = pmaar_give,
@@ -563,22 +553,13 @@ static struct fho_role role_of(struct dmm_maar *m)
 				 .enabled = m->cfg.fho.enabled};
 }
 
-/* §6.1.1 HI (§4.1 Figures 2 and 3 steps c-e): fho.c checks it and calls the rules above. */
-void maar_fho_recv_hi(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
-		      dmm_time_t now)
+/* §6.1.1 HI, §6.1.2 HAck (§4.1 Figures 2 and 3): fho.c checks them and calls the rules above. */
+void maar_fho_recv(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
+		   dmm_time_t now)
 {
 	struct fho_role r = role_of(m);
 
-	fho_recv_hi(&r, src, msg, now);
-}
-
-/* §6.1.2 HAck (§4.1 Figure 2 step d, Figure 3 steps d and e). */
-void maar_fho_recv_hack(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
-			dmm_time_t now)
-{
-	struct fho_role r = role_of(m);
-
-	fho_recv_hack(&r, src, msg, now);
+	fho_recv(&r, src, msg, now);
 }
 
 /* --- the hooks of maar.c --- */

@@ -327,10 +327,8 @@ void maar_reloc_returned(struct dmm_maar *m, const struct dmm_mnid *id, const st
  * maar_fho.c: RFC 5949 fast handover between MAARs. maar.c calls these
  * hooks; each returns true when it handled the event.
  */
-void maar_fho_recv_hi(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
-		      dmm_time_t now);
-void maar_fho_recv_hack(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
-			dmm_time_t now);
+void maar_fho_recv(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
+		   dmm_time_t now);
 void maar_fho_on_timer(struct dmm_maar *m, struct dmm_handle h, dmm_time_t now);
 /* A prepared MN (FHO_N_WAIT_MN) arrived on link: complete the handover. */
 bool maar_fho_arrived(struct dmm_maar *m, struct dmm_bul_entry *e, uint32_t link, dmm_time_t now);

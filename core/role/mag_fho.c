@@ -145,9 +145,10 @@ static void send_hi(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct d
 }
 
 /* §6.1.2: same sequence number, the MN-ID copied; the context of e when given. */
-static void send_hack(struct dmm_mag *mag, const struct dmm_addr *dst, const struct dmm_mh_msg *hi,
-		      uint8_t flags, uint8_t code, const struct dmm_bul_entry *e)
+static void send_hack(void *self, const struct dmm_addr *dst, const struct dmm_mh_msg *hi, uint8_t flags,
+		      uint8_t code, const struct dmm_bul_entry *e)
 {
+	struct dmm_mag *mag = self;
 	struct dmm_mh_msg m;
 
 	fho_hack_init(&m, hi, flags, code);
@@ -409,15 +410,9 @@ static struct fho_rec *rec_of(void *self, const struct dmm_bul_entry *e)
 	return &mag_bx(self, e)->fho;
 }
 
-static void hack_to(void *self, const struct dmm_addr *dst, const struct dmm_mh_msg *hi, uint8_t flags,
-		    uint8_t code, const struct dmm_bul_entry *e)
-{
-	send_hack(self, dst, hi, flags, code, e);
-}
-
 static const struct fho_ops mag_fho_ops = {
 	.rec = rec_of,
-	.send_hack = hack_to,
+	.send_hack = send_hack,
 	.fwd_done = nmag_fwd_done,
 	.prepare = nmag_prepare,
 	.give = pmag_give,
@@ -437,22 +432,12 @@ static struct fho_role role_of(struct dmm_mag *mag)
 				 .enabled = mag->cfg.fho.enabled};
 }
 
-/* §6.1.1 HI (§4.1 Figures 2 and 3 steps c-e): fho.c checks it and calls the rules above. */
-void mag_fho_recv_hi(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
-		     dmm_time_t now)
+/* §6.1.1 HI, §6.1.2 HAck (§4.1 Figures 2 and 3): fho.c checks them and calls the rules above. */
+void mag_fho_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m, dmm_time_t now)
 {
 	struct fho_role r = role_of(mag);
 
-	fho_recv_hi(&r, src, m, now);
-}
-
-/* §6.1.2 HAck (§4.1 Figure 2 step d, Figure 3 steps d and e). */
-void mag_fho_recv_hack(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
-		       dmm_time_t now)
-{
-	struct fho_role r = role_of(mag);
-
-	fho_recv_hack(&r, src, m, now);
+	fho_recv(&r, src, m, now);
 }
 
 /* --- the hooks of mag.c, mag_state.c and mag_lma.c --- */

@@ -216,10 +216,8 @@ void mag_peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now);
  * mag_state.c and bul_client.c; mag.c, mag_state.c and mag_lma.c call
  * these hooks). Each returns true when it handled the event.
  */
-void mag_fho_recv_hi(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
-		     dmm_time_t now);
-void mag_fho_recv_hack(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
-		       dmm_time_t now);
+void mag_fho_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+		  dmm_time_t now);
 void mag_fho_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now);
 /* A prepared MN (FHO_N_WAIT_MN) arrived on link: complete the handover. */
 bool mag_fho_arrived(struct dmm_mag *mag, struct dmm_bul_entry *e, uint32_t link, dmm_time_t now);
