@@ -117,6 +117,37 @@ static void fho_recv_hi(const struct fho_role *r, const struct dmm_addr *src, co
 		r->ops->give(r->self, src, m, e, now);
 }
 
+/* The previous router's HI was answered (§4.1 Figure 2 step d). */
+static void p_acked(const struct fho_role *r, const struct fho_rec *f, struct dmm_bul_entry *e,
+		    const struct dmm_mh_msg *m, dmm_time_t now)
+{
+	r->ops->disarm(r->self, e);
+	r->cnt->last_ctx = now - f->hi_sent;
+	if (m->u.hi.code >= 128) {
+		r->cnt->refused++;
+		r->ops->p_refused(r->self, e, now);
+		return;
+	}
+	r->ops->p_acked(r->self, e, m, now);
+}
+
+/* A neighbour answered the new router's reactive HI (§4.1 Figure 3 step d). */
+static void n_acked(const struct fho_role *r, struct fho_rec *f, const struct dmm_addr *src,
+		    struct dmm_bul_entry *e, const struct dmm_mh_msg *m, dmm_time_t now)
+{
+	if (m->u.hi.code >= 128 || !dmm_mh_find_opt(m, DMM_OPT_HNP, NULL)) {
+		if (f->asked && --f->asked)
+			return; /* others may hold the context */
+		r->ops->disarm(r->self, e);
+		r->ops->n_none(r->self, e, now);
+		return;
+	}
+	r->ops->disarm(r->self, e);
+	r->cnt->last_ctx = now - f->hi_sent;
+	r->cnt->reactive++;
+	r->ops->n_acked(r->self, src, e, m, now);
+}
+
 static void fho_recv_hack(const struct fho_role *r, const struct dmm_addr *src, const struct dmm_mh_msg *m,
 			  dmm_time_t now)
 {
@@ -138,12 +169,13 @@ static void fho_recv_hack(const struct fho_role *r, const struct dmm_addr *src, 
 		return;
 	}
 	if (f->state == FHO_P_HI_SENT && dmm_addr_eq(&f->peer, src))
-		r->ops->p_acked(r->self, e, m, now);
+		p_acked(r, f, e, m, now);
 	else if (f->state == FHO_N_HI_SENT)
-		r->ops->n_acked(r->self, src, e, m, now);
-	else if (f->state == FHO_N_FWD_WAIT && dmm_addr_eq(&f->peer, src))
+		n_acked(r, f, src, e, m, now);
+	else if (f->state == FHO_N_FWD_WAIT && dmm_addr_eq(&f->peer, src)) {
+		r->ops->disarm(r->self, e);
 		r->ops->n_forwarded(r->self, e, now); /* the answer to our HI {F} (reactive): step g */
-	else
+	} else
 		(*r->rx_unexpected)++; /* the handover it answers is over (code 2, a late one) */
 }
 

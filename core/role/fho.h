@@ -95,10 +95,17 @@ struct fho_ops {
 			const struct dmm_mnid *id, struct dmm_bul_entry *e, dmm_time_t now);
 	void (*give)(void *self, const struct dmm_addr *src, const struct dmm_mh_msg *m,
 		     struct dmm_bul_entry *e, dmm_time_t now);
-	/* A HAck: to the previous router's HI, to the new one's reactive HI, to its HI {F}. */
+	/*
+	 * A HAck, its timer disarmed: accepting or refusing the previous
+	 * router's HI, with the context for the new one's reactive HI, none
+	 * from any neighbour, to the new one's HI {F}.
+	 */
+	void (*disarm)(void *self, const struct dmm_bul_entry *e);
 	void (*p_acked)(void *self, struct dmm_bul_entry *e, const struct dmm_mh_msg *m, dmm_time_t now);
+	void (*p_refused)(void *self, struct dmm_bul_entry *e, dmm_time_t now);
 	void (*n_acked)(void *self, const struct dmm_addr *src, struct dmm_bul_entry *e,
 			const struct dmm_mh_msg *m, dmm_time_t now);
+	void (*n_none)(void *self, struct dmm_bul_entry *e, dmm_time_t now);
 	void (*n_forwarded)(void *self, struct dmm_bul_entry *e, dmm_time_t now);
 };
 

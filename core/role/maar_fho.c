@@ -116,8 +116,10 @@ static void arm(struct dmm_maar *m, const struct dmm_bul_entry *e, dmm_time_t at
 	dmm_timers_set(m->base.timers, MAAR_TIMER_FHO, e->handle, at);
 }
 
-static void disarm(struct dmm_maar *m, const struct dmm_bul_entry *e)
+static void disarm(void *self, const struct dmm_bul_entry *e)
 {
+	struct dmm_maar *m = self;
+
 	dmm_timers_cancel(m->base.timers, MAAR_TIMER_FHO, e->handle);
 }
 
@@ -461,19 +463,26 @@ static void pmaar_give(void *self, const struct dmm_addr *src, const struct dmm_
 	send_hack(m, src, msg, flags, DMM_HACK_CTX_ALL, e);
 }
 
-/* The PMAAR's HI was answered (§4.1 Figure 2 step d). */
+/* The PMAAR's HI was refused (§4.1 Figure 2 step d). */
+static void pmaar_refused(void *self, struct dmm_bul_entry *e, dmm_time_t now)
+{
+	fall_back(self, e, "HAck refused", now);
+}
+
+/* No neighbour had the context (§4.1 Figure 3 step d): the MN registers as a new one. */
+static void nmaar_none(void *self, struct dmm_bul_entry *e, dmm_time_t now)
+{
+	set_fho(self, e, FHO_NONE, "no neighbour has the context");
+	register_now(self, e, DMM_HI_UNKNOWN, "MN attached", now);
+}
+
+/* The PMAAR's HI was accepted (§4.1 Figure 2 step d). */
 static void pmaar_acked(void *self, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg, dmm_time_t now)
 {
 	struct dmm_maar *m = self;
 	struct fho_rec *f = fho_of(m, e);
 
-	disarm(m, e);
-	m->fho.last_ctx = now - f->hi_sent;
-	if (msg->u.hi.code >= 128) {
-		m->fho.refused++;
-		fall_back(m, e, "HAck refused", now);
-		return;
-	}
+	(void)msg;
 	forward(m, e, "HAck (RFC 5949 §4.1 step f)", now);
 	/* The MN not leaving in time: delivered here again. */
 	arm(m, e, now + (f->gone ? hold_of(m) : mn_wait_of(m)));
@@ -486,17 +495,6 @@ static void nmaar_acked(void *self, const struct dmm_addr *src, struct dmm_bul_e
 	struct dmm_maar *m = self;
 	struct fho_rec *f = fho_of(m, e);
 
-	if (msg->u.hi.code >= 128 || !dmm_mh_find_opt(msg, DMM_OPT_HNP, NULL)) {
-		if (f->asked && --f->asked)
-			return; /* others may hold the context */
-		disarm(m, e);
-		set_fho(m, e, FHO_NONE, "no neighbour has the context");
-		register_now(m, e, DMM_HI_UNKNOWN, "MN attached", now);
-		return;
-	}
-	disarm(m, e);
-	m->fho.last_ctx = now - f->hi_sent;
-	m->fho.reactive++;
 	f->peer = *src;
 	fho_take_link(e, msg);
 	take_prefixes(m, e, msg, src, now);
@@ -527,7 +525,6 @@ static void nmaar_forwarded(struct dmm_maar *m, struct dmm_bul_entry *e, const c
 /* The answer to our HI {F} (reactive), as fho.c's HAck dispatch calls it. */
 static void nmaar_hack_f(void *self, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	disarm(self, e);
 	nmaar_forwarded(self, e, "forwarding on (RFC 5949 §4.1 Figure 3 step e)", now);
 }
 
@@ -537,8 +534,11 @@ static const struct fho_ops maar_fho_ops = {
 	.fwd_done = nmaar_fwd_done,
 	.prepare = nmaar_prepare,
 	.give = pmaar_give,
+	.disarm = disarm,
 	.p_acked = pmaar_acked,
+	.p_refused = pmaar_refused,
 	.n_acked = nmaar_acked,
+	.n_none = nmaar_none,
 	.n_forwarded = nmaar_hack_f,
 };
 

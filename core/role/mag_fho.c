@@ -104,8 +104,10 @@ static void arm(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t at)
 	dmm_timers_set(mag->base.timers, MAG_TIMER_FHO, e->handle, at);
 }
 
-static void disarm(struct dmm_mag *mag, struct dmm_bul_entry *e)
+static void disarm(void *self, const struct dmm_bul_entry *e)
 {
+	struct dmm_mag *mag = self;
+
 	dmm_timers_cancel(mag->base.timers, MAG_TIMER_FHO, e->handle);
 }
 
@@ -331,23 +333,34 @@ static void pmag_give(void *self, const struct dmm_addr *src, const struct dmm_m
 	send_hack(mag, src, m, flags, DMM_HACK_CTX_ALL, e);
 }
 
-/* The PMAG's HI was answered (§4.1 Figure 2 step d). */
+/* The PMAG's HI was refused (§4.1 Figure 2 step d): the MN gone, or delivered here again. */
+static void pmag_refused(void *self, struct dmm_bul_entry *e, dmm_time_t now)
+{
+	struct dmm_mag *mag = self;
+
+	set_fho(mag, e, FHO_NONE, "HAck refused");
+	if (mag_bx(mag, e)->fho.gone)
+		mag_deregister(mag, e, now);
+	else
+		reinstall(mag, e, now);
+}
+
+/* No neighbour had the context (§4.1 Figure 3 step d): the MN registers as a new one. */
+static void nmag_none(void *self, struct dmm_bul_entry *e, dmm_time_t now)
+{
+	struct dmm_mag *mag = self;
+
+	set_fho(mag, e, FHO_NONE, "no neighbour has the context");
+	register_now(mag, e, DMM_HI_UNKNOWN, "MN attached", now);
+}
+
+/* The PMAG's HI was accepted (§4.1 Figure 2 step d). */
 static void pmag_acked(void *self, struct dmm_bul_entry *e, const struct dmm_mh_msg *m, dmm_time_t now)
 {
 	struct dmm_mag *mag = self;
 	struct fho_rec *f = &mag_bx(mag, e)->fho;
 
-	disarm(mag, e);
-	mag->fho.last_ctx = now - f->hi_sent;
-	if (m->u.hi.code >= 128) {
-		mag->fho.refused++;
-		set_fho(mag, e, FHO_NONE, "HAck refused");
-		if (f->gone)
-			mag_deregister(mag, e, now);
-		else
-			reinstall(mag, e, now);
-		return;
-	}
+	(void)m;
 	set_fho(mag, e, FHO_P_FORWARD, "HAck (RFC 5949 §4.1 step f)");
 	if (f->gone) {
 		bulc_timers_detached(&mag->cl, e); /* the NMAG registers: no refresh from here */
@@ -367,17 +380,6 @@ static void nmag_acked(void *self, const struct dmm_addr *src, struct dmm_bul_en
 	struct fho_rec *f = &mag_bx(mag, e)->fho;
 	struct dmm_addr lma;
 
-	if (m->u.hi.code >= 128 || !dmm_mh_find_opt(m, DMM_OPT_HNP, NULL)) {
-		if (f->asked && --f->asked)
-			return; /* others may hold the context */
-		disarm(mag, e);
-		set_fho(mag, e, FHO_NONE, "no neighbour has the context");
-		register_now(mag, e, DMM_HI_UNKNOWN, "MN attached", now);
-		return;
-	}
-	disarm(mag, e);
-	mag->fho.last_ctx = now - f->hi_sent;
-	mag->fho.reactive++;
 	if (lma_of(mag, m, &e->mnid, &lma))
 		e->lmaa = lma;
 	take_context(mag, e, m);
@@ -400,7 +402,6 @@ static void nmag_forwarded(void *self, struct dmm_bul_entry *e, dmm_time_t now)
 {
 	struct dmm_mag *mag = self;
 
-	disarm(mag, e);
 	set_fho(mag, e, FHO_NONE, "forwarding on (RFC 5949 §4.1 Figure 3 step e)");
 	register_now(mag, e, DMM_HI_BETWEEN_MAGS, "MN attached, context from the PMAG", now);
 }
@@ -416,8 +417,11 @@ static const struct fho_ops mag_fho_ops = {
 	.fwd_done = nmag_fwd_done,
 	.prepare = nmag_prepare,
 	.give = pmag_give,
+	.disarm = disarm,
 	.p_acked = pmag_acked,
+	.p_refused = pmag_refused,
 	.n_acked = nmag_acked,
+	.n_none = nmag_none,
 	.n_forwarded = nmag_forwarded,
 };
 
