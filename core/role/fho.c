@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "base.h"
 #include "fho.h"
 #include "pmip_common.h"
 
@@ -186,4 +187,28 @@ void fho_recv(const struct fho_role *r, const struct dmm_addr *src, const struct
 		fho_recv_hi(r, src, m, now);
 	else
 		fho_recv_hack(r, src, m, now);
+}
+
+size_t fho_counters(const struct dmm_mag_fho_counters *c, bool enabled, struct dmm_role_counter *out,
+		    size_t max)
+{
+	const struct dmm_role_counter all[] = {
+		{"fho_hi_sent", c->hi_sent},
+		{"fho_hi_received", c->hi_received},
+		{"fho_hack_sent", c->hack_sent},
+		{"fho_hack_received", c->hack_received},
+		{"fho_predictive", c->predictive},
+		{"fho_reactive", c->reactive},
+		{"fho_forwarded_out", c->forwarded_out},
+		{"fho_refused", c->refused},
+		{"fho_no_answer", c->no_answer},
+		{"fho_bad", c->hi_bad},
+		{"fho_last_context_us", c->last_ctx / DMM_USEC},
+		{"fho_last_registration_us", c->last_reg / DMM_USEC},
+		{"fho_last_lead_us", c->last_attach / DMM_USEC},
+	};
+
+	if (!enabled)
+		return 0;
+	return dmm_role_counters_copy(out, max, all, sizeof(all) / sizeof(all[0]));
 }

@@ -3,10 +3,10 @@
  * RFC 5949 fast handover, what the MAG (mag_fho.c) and the MAAR
  * (maar_fho.c) share: the states of a handover as one access router sees
  * it, one MN's record of it (struct fho_rec), the Handover Initiate /
- * Handover Acknowledge messages with the MN's context (§6.1, §6.2), and
- * their receiving up to the role's rules (struct fho_ops). Below both
- * roles: calls only the codec and pmip_common.c, and the role through the
- * fho_ops it is given.
+ * Handover Acknowledge messages with the MN's context (§6.1, §6.2),
+ * their receiving up to the role's rules (struct fho_ops), and the
+ * counters (fho_counters). Below both roles: calls only the codec,
+ * pmip_common.c and base.c, and the role through the fho_ops it is given.
  *
  * Not a public header.
  */
@@ -16,6 +16,7 @@
 #include "dmm/bul.h"
 #include "dmm/mag.h" /* struct dmm_mag_fho_counters */
 #include "dmm/mh.h"
+#include "dmm/role.h" /* struct dmm_role_counter */
 
 /* Where a handover stands at one access router (mag_fho.c and maar_fho.c have the rules). */
 enum fho_state {
@@ -125,5 +126,9 @@ struct fho_role {
  */
 void fho_recv(const struct fho_role *r, const struct dmm_addr *src, const struct dmm_mh_msg *m,
 	      dmm_time_t now);
+
+/* The role's RFC 5949 counters c as role counters (none when fast handover is not enabled). */
+size_t fho_counters(const struct dmm_mag_fho_counters *c, bool enabled, struct dmm_role_counter *out,
+		    size_t max);
 
 #endif

@@ -648,24 +648,6 @@ const struct dmm_mag_fho_counters *dmm_mag_fho_counters(const struct dmm_mag *ma
 size_t mag_fho_role_counters(const void *inst, struct dmm_role_counter *out, size_t max)
 {
 	const struct dmm_mag *mag = inst;
-	const struct dmm_mag_fho_counters *c = &mag->fho;
-	const struct dmm_role_counter all[] = {
-		{"fho_hi_sent", c->hi_sent},
-		{"fho_hi_received", c->hi_received},
-		{"fho_hack_sent", c->hack_sent},
-		{"fho_hack_received", c->hack_received},
-		{"fho_predictive", c->predictive},
-		{"fho_reactive", c->reactive},
-		{"fho_forwarded_out", c->forwarded_out},
-		{"fho_refused", c->refused},
-		{"fho_no_answer", c->no_answer},
-		{"fho_bad", c->hi_bad},
-		{"fho_last_context_us", c->last_ctx / DMM_USEC},
-		{"fho_last_registration_us", c->last_reg / DMM_USEC},
-		{"fho_last_lead_us", c->last_attach / DMM_USEC},
-	};
 
-	if (!mag->cfg.fho.enabled)
-		return 0;
-	return dmm_role_counters_copy(out, max, all, sizeof(all) / sizeof(all[0]));
+	return fho_counters(&mag->fho, mag->cfg.fho.enabled, out, max);
 }
