@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "base.h"
 #include "fho.h"
 #include "pmip_common.h"
 
@@ -89,4 +90,125 @@ void fho_take_link(struct dmm_bul_entry *e, const struct dmm_mh_msg *m)
 bool fho_valid(const struct dmm_mh_msg *m, uint8_t p_flag, struct dmm_mnid *id)
 {
 	return (m->u.hi.flags & p_flag) && pmip_mnid_of(m, id);
+}
+
+static void fho_recv_hi(const struct fho_role *r, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+			dmm_time_t now)
+{
+	struct dmm_mnid id;
+	struct dmm_bul_entry *e;
+
+	r->cnt->hi_received++;
+	/* §6.1.1: P marks this protocol (without it, RFC 5568's HI for MIPv6: not served); MN-ID MUST. */
+	if (!fho_valid(m, DMM_HI_P, &id)) {
+		r->cnt->hi_bad++;
+		(*r->rx_unexpected)++;
+		return;
+	}
+	if (!r->enabled) {
+		r->ops->send_hack(r->self, src, m, 0, DMM_HACK_PROHIBITED, NULL);
+		return;
+	}
+	e = dmm_bul_find_mnid(r->bul, &id);
+	if (m->u.hi.code == DMM_HI_CODE_FWD_DONE)
+		r->ops->fwd_done(r->self, src, m, e, now);
+	else if (dmm_mh_find_opt(m, DMM_OPT_HNP, NULL))
+		r->ops->prepare(r->self, src, m, &id, e, now);
+	else
+		r->ops->give(r->self, src, m, e, now);
+}
+
+/* The previous router's HI was answered (§4.1 Figure 2 step d). */
+static void p_acked(const struct fho_role *r, const struct fho_rec *f, struct dmm_bul_entry *e,
+		    const struct dmm_mh_msg *m, dmm_time_t now)
+{
+	r->ops->disarm(r->self, e);
+	r->cnt->last_ctx = now - f->hi_sent;
+	if (m->u.hi.code >= 128) {
+		r->cnt->refused++;
+		r->ops->p_refused(r->self, e, now);
+		return;
+	}
+	r->ops->p_acked(r->self, e, m, now);
+}
+
+/* A neighbour answered the new router's reactive HI (§4.1 Figure 3 step d). */
+static void n_acked(const struct fho_role *r, struct fho_rec *f, const struct dmm_addr *src,
+		    struct dmm_bul_entry *e, const struct dmm_mh_msg *m, dmm_time_t now)
+{
+	if (m->u.hi.code >= 128 || !dmm_mh_find_opt(m, DMM_OPT_HNP, NULL)) {
+		if (f->asked && --f->asked)
+			return; /* others may hold the context */
+		r->ops->disarm(r->self, e);
+		r->ops->n_none(r->self, e, now);
+		return;
+	}
+	r->ops->disarm(r->self, e);
+	r->cnt->last_ctx = now - f->hi_sent;
+	r->cnt->reactive++;
+	r->ops->n_acked(r->self, src, e, m, now);
+}
+
+static void fho_recv_hack(const struct fho_role *r, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+			  dmm_time_t now)
+{
+	struct dmm_mnid id;
+	struct dmm_bul_entry *e;
+	struct fho_rec *f;
+
+	r->cnt->hack_received++;
+	if (!fho_valid(m, DMM_HACK_P, &id)) {
+		r->cnt->hi_bad++;
+		(*r->rx_unexpected)++;
+		return;
+	}
+	e = dmm_bul_find_mnid(r->bul, &id);
+	f = e ? r->ops->rec(r->self, e) : NULL;
+	/* §6.1.2: the HAck answers our last HI by its sequence number. */
+	if (!f || m->u.hi.seq != f->seq) {
+		(*r->rx_unexpected)++;
+		return;
+	}
+	if (f->state == FHO_P_HI_SENT && dmm_addr_eq(&f->peer, src))
+		p_acked(r, f, e, m, now);
+	else if (f->state == FHO_N_HI_SENT)
+		n_acked(r, f, src, e, m, now);
+	else if (f->state == FHO_N_FWD_WAIT && dmm_addr_eq(&f->peer, src)) {
+		r->ops->disarm(r->self, e);
+		r->ops->n_forwarded(r->self, e, now); /* the answer to our HI {F} (reactive): step g */
+	} else
+		(*r->rx_unexpected)++; /* the handover it answers is over (code 2, a late one) */
+}
+
+void fho_recv(const struct fho_role *r, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+	      dmm_time_t now)
+{
+	if (m->type == DMM_MH_HI)
+		fho_recv_hi(r, src, m, now);
+	else
+		fho_recv_hack(r, src, m, now);
+}
+
+size_t fho_counters(const struct dmm_mag_fho_counters *c, bool enabled, struct dmm_role_counter *out,
+		    size_t max)
+{
+	const struct dmm_role_counter all[] = {
+		{"fho_hi_sent", c->hi_sent},
+		{"fho_hi_received", c->hi_received},
+		{"fho_hack_sent", c->hack_sent},
+		{"fho_hack_received", c->hack_received},
+		{"fho_predictive", c->predictive},
+		{"fho_reactive", c->reactive},
+		{"fho_forwarded_out", c->forwarded_out},
+		{"fho_refused", c->refused},
+		{"fho_no_answer", c->no_answer},
+		{"fho_bad", c->hi_bad},
+		{"fho_last_context_us", c->last_ctx / DMM_USEC},
+		{"fho_last_registration_us", c->last_reg / DMM_USEC},
+		{"fho_last_lead_us", c->last_attach / DMM_USEC},
+	};
+
+	if (!enabled)
+		return 0;
+	return dmm_role_counters_copy(out, max, all, sizeof(all) / sizeof(all[0]));
 }

@@ -280,10 +280,8 @@ void dmm_maar_recv(struct dmm_maar *m, const struct dmm_addr *src, const struct 
 		dmm_peers_recv(m->base.peers, src, &m->rx, now);
 		break;
 	case DMM_MH_HI:
-		maar_fho_recv_hi(m, src, &m->rx, now);
-		break;
 	case DMM_MH_HACK:
-		maar_fho_recv_hack(m, src, &m->rx, now);
+		maar_fho_recv(m, src, &m->rx, now); /* RFC 5949 §6.1 */
 		break;
 	default:
 		m->base.stats.rx_unexpected++;

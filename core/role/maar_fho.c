@@ -23,7 +23,7 @@
  * the prefix) until "forwarding done" (HI Code 2) or hold after the MN
  * arrived.
  *
- * One state per serving entry (struct maar_fho in maar_bx, enum fho_state
+ * One state per serving entry (struct fho_rec in maar_bx, enum fho_state
  * of fho.h) and one timer, MAAR_TIMER_FHO. The rules:
  *
  *   PMAAR, predictive (§4.1 Figure 2): dmm_maar_handover() sends HI
@@ -91,14 +91,14 @@ static dmm_time_t mn_wait_of(const struct dmm_maar *m)
 	return m->cfg.fho.mn_wait ? m->cfg.fho.mn_wait : 5 * DMM_SECOND;
 }
 
-static struct maar_fho *fho_of(struct dmm_maar *m, const struct dmm_bul_entry *e)
+static struct fho_rec *fho_of(void *self, const struct dmm_bul_entry *e)
 {
-	return &maar_bx(m, e)->fho;
+	return &maar_bx(self, e)->fho;
 }
 
 static void set_fho(struct dmm_maar *m, struct dmm_bul_entry *e, uint8_t to, const char *reason)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 
 	if (maar_log_on(m, DMM_LOG_INFO)) {
 		char ps[DMM_ADDR_STRLEN];
@@ -116,8 +116,10 @@ static void arm(struct dmm_maar *m, const struct dmm_bul_entry *e, dmm_time_t at
 	dmm_timers_set(m->base.timers, MAAR_TIMER_FHO, e->handle, at);
 }
 
-static void disarm(struct dmm_maar *m, const struct dmm_bul_entry *e)
+static void disarm(void *self, const struct dmm_bul_entry *e)
 {
+	struct dmm_maar *m = self;
+
 	dmm_timers_cancel(m->base.timers, MAAR_TIMER_FHO, e->handle);
 }
 
@@ -168,7 +170,7 @@ static void add_context(struct dmm_maar *m, struct dmm_mh_msg *msg, const struct
 static void send_hi(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_addr *dst, uint8_t flags,
 		    uint8_t code, bool again, dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 	struct dmm_mh_msg *msg = &m->tx;
 
 	if (!again)
@@ -184,9 +186,10 @@ static void send_hi(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dm
 }
 
 /* §6.1.2: the answer to hi, with the context of e when given. */
-static void send_hack(struct dmm_maar *m, const struct dmm_addr *dst, const struct dmm_mh_msg *hi,
-		      uint8_t flags, uint8_t code, const struct dmm_bul_entry *e)
+static void send_hack(void *self, const struct dmm_addr *dst, const struct dmm_mh_msg *hi, uint8_t flags,
+		      uint8_t code, const struct dmm_bul_entry *e)
 {
+	struct dmm_maar *m = self;
 	struct dmm_mh_msg *msg = &m->tx;
 
 	fho_hack_init(msg, hi, flags, code);
@@ -294,7 +297,7 @@ static struct dmm_bul_entry *prepared_entry(struct dmm_maar *m, const struct dmm
 					    dmm_time_t now)
 {
 	struct dmm_bul_entry *e = bulc_add(&m->cl, id);
-	struct maar_fho *f;
+	struct fho_rec *f;
 
 	if (!e)
 		return NULL;
@@ -315,9 +318,10 @@ static struct dmm_bul_entry *prepared_entry(struct dmm_maar *m, const struct dmm
 }
 
 /* §4.1 Figure 2 steps c-d at the NMAAR: the PMAAR's HI with the context. */
-static void nmaar_prepare(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
+static void nmaar_prepare(void *self, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
 			  const struct dmm_mnid *id, struct dmm_bul_entry *e, dmm_time_t now)
 {
+	struct dmm_maar *m = self;
 	uint8_t echo = msg->u.hi.flags & (DMM_HI_U | DMM_HI_F), flags = 0;
 
 	if (e && maar_bx(m, e)->detached && (fho_of(m, e)->state == FHO_NONE || fho_of(m, e)->gone)) {
@@ -327,7 +331,7 @@ static void nmaar_prepare(struct dmm_maar *m, const struct dmm_addr *src, const 
 	}
 	if (e) {
 		/* A repeated HI (our HAck was lost) is answered again; anything else is refused. */
-		struct maar_fho *f = fho_of(m, e);
+		struct fho_rec *f = fho_of(m, e);
 
 		if (f->state == FHO_N_WAIT_MN && dmm_addr_eq(&f->peer, src))
 			send_hack(m, src, msg, (uint8_t)(echo >> 1), DMM_HACK_CTX_OK, NULL);
@@ -360,11 +364,13 @@ static void nmaar_prepare(struct dmm_maar *m, const struct dmm_addr *src, const 
 }
 
 /* HI {F, Code 2} from the PMAAR (§4.1): its forwarding is done, our end of its tunnel goes. */
-static void nmaar_fwd_done(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
-			   struct dmm_bul_entry *e)
+static void nmaar_fwd_done(void *self, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
+			   struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct maar_fho *f = e ? fho_of(m, e) : NULL;
+	struct dmm_maar *m = self;
+	struct fho_rec *f = e ? fho_of(m, e) : NULL;
 
+	(void)now;
 	if (!f || !f->tunnel || !dmm_addr_eq(&f->peer, src)) {
 		send_hack(m, src, msg, 0, DMM_HACK_NOT_ACCEPTED, NULL);
 		return;
@@ -378,7 +384,7 @@ static void nmaar_fwd_done(struct dmm_maar *m, const struct dmm_addr *src, const
 /* The MN left e during a handover: no uplink, no refresh; the handover's timer decides, not GRACE. */
 static void gone_here(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 
 	if (!f->gone)
 		f->gone_at = now;
@@ -404,7 +410,7 @@ static void hold_here(struct dmm_maar *m, struct dmm_bul_entry *e, const char *r
 /* §4.1 step f: e's downlink into the tunnels to the NMAAR (their buffers first). */
 static void forward(struct dmm_maar *m, struct dmm_bul_entry *e, const char *reason, dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 
 	set_fho(m, e, FHO_P_FORWARD, reason);
 	local_anchors(m, e, AM_TUNNEL, &f->peer, now, "forwarded to the NMAAR (RFC 5949)");
@@ -426,10 +432,11 @@ static void fall_back(struct dmm_maar *m, struct dmm_bul_entry *e, const char *r
 }
 
 /* §4.1 Figure 3 steps c-e at the PMAAR: the NMAAR asks for the context and the forwarding. */
-static void pmaar_give(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
+static void pmaar_give(void *self, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
 		       struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct maar_fho *f = e ? fho_of(m, e) : NULL;
+	struct dmm_maar *m = self;
+	struct fho_rec *f = e ? fho_of(m, e) : NULL;
 	uint8_t flags = 0;
 
 	if (!e || !e->n_hnp || e->state == DMM_BUL_IDLE || e->state == DMM_BUL_DEREG_WAIT ||
@@ -456,67 +463,38 @@ static void pmaar_give(struct dmm_maar *m, const struct dmm_addr *src, const str
 	send_hack(m, src, msg, flags, DMM_HACK_CTX_ALL, e);
 }
 
-void maar_fho_recv_hi(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
-		      dmm_time_t now)
+/* The PMAAR's HI was refused (§4.1 Figure 2 step d). */
+static void pmaar_refused(void *self, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct dmm_mnid id;
-	struct dmm_bul_entry *e;
-
-	m->fho.hi_received++;
-	/* §6.1.1: P marks this protocol (without it, RFC 5568's HI for MIPv6: not served); MN-ID MUST. */
-	if (!fho_valid(msg, DMM_HI_P, &id)) {
-		m->fho.hi_bad++;
-		m->base.stats.rx_unexpected++;
-		return;
-	}
-	if (!m->cfg.fho.enabled) {
-		send_hack(m, src, msg, 0, DMM_HACK_PROHIBITED, NULL);
-		return;
-	}
-	e = dmm_bul_find_mnid(m->bul, &id);
-	if (msg->u.hi.code == DMM_HI_CODE_FWD_DONE)
-		nmaar_fwd_done(m, src, msg, e);
-	else if (dmm_mh_find_opt(msg, DMM_OPT_HNP, NULL))
-		nmaar_prepare(m, src, msg, &id, e, now);
-	else
-		pmaar_give(m, src, msg, e, now);
+	fall_back(self, e, "HAck refused", now);
 }
 
-/* The PMAAR's HI was answered (§4.1 Figure 2 step d). */
-static void pmaar_acked(struct dmm_maar *m, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg,
-			dmm_time_t now)
+/* No neighbour had the context (§4.1 Figure 3 step d): the MN registers as a new one. */
+static void nmaar_none(void *self, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	set_fho(self, e, FHO_NONE, "no neighbour has the context");
+	register_now(self, e, DMM_HI_UNKNOWN, "MN attached", now);
+}
 
-	disarm(m, e);
-	m->fho.last_ctx = now - f->hi_sent;
-	if (msg->u.hi.code >= 128) {
-		m->fho.refused++;
-		fall_back(m, e, "HAck refused", now);
-		return;
-	}
+/* The PMAAR's HI was accepted (§4.1 Figure 2 step d). */
+static void pmaar_acked(void *self, struct dmm_bul_entry *e, const struct dmm_mh_msg *msg, dmm_time_t now)
+{
+	struct dmm_maar *m = self;
+	struct fho_rec *f = fho_of(m, e);
+
+	(void)msg;
 	forward(m, e, "HAck (RFC 5949 §4.1 step f)", now);
 	/* The MN not leaving in time: delivered here again. */
 	arm(m, e, now + (f->gone ? hold_of(m) : mn_wait_of(m)));
 }
 
 /* A neighbour answered the NMAAR's reactive HI (§4.1 Figure 3 step d). */
-static void nmaar_acked(struct dmm_maar *m, const struct dmm_addr *src, struct dmm_bul_entry *e,
+static void nmaar_acked(void *self, const struct dmm_addr *src, struct dmm_bul_entry *e,
 			const struct dmm_mh_msg *msg, dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct dmm_maar *m = self;
+	struct fho_rec *f = fho_of(m, e);
 
-	if (msg->u.hi.code >= 128 || !dmm_mh_find_opt(msg, DMM_OPT_HNP, NULL)) {
-		if (f->asked && --f->asked)
-			return; /* others may hold the context */
-		disarm(m, e);
-		set_fho(m, e, FHO_NONE, "no neighbour has the context");
-		register_now(m, e, DMM_HI_UNKNOWN, "MN attached", now);
-		return;
-	}
-	disarm(m, e);
-	m->fho.last_ctx = now - f->hi_sent;
-	m->fho.reactive++;
 	f->peer = *src;
 	fho_take_link(e, msg);
 	take_prefixes(m, e, msg, src, now);
@@ -544,36 +522,44 @@ static void nmaar_forwarded(struct dmm_maar *m, struct dmm_bul_entry *e, const c
 	arm(m, e, now + hold_of(m)); /* then our end of the PMAAR's tunnel goes */
 }
 
-void maar_fho_recv_hack(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
-			dmm_time_t now)
+/* The answer to our HI {F} (reactive), as fho.c's HAck dispatch calls it. */
+static void nmaar_hack_f(void *self, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct dmm_mnid id;
-	struct dmm_bul_entry *e;
-	struct maar_fho *f;
+	nmaar_forwarded(self, e, "forwarding on (RFC 5949 §4.1 Figure 3 step e)", now);
+}
 
-	m->fho.hack_received++;
-	if (!fho_valid(msg, DMM_HACK_P, &id)) {
-		m->fho.hi_bad++;
-		m->base.stats.rx_unexpected++;
-		return;
-	}
-	e = dmm_bul_find_mnid(m->bul, &id);
-	f = e ? fho_of(m, e) : NULL;
-	/* §6.1.2: the HAck answers our last HI by its sequence number. */
-	if (!f || msg->u.hi.seq != f->seq) {
-		m->base.stats.rx_unexpected++;
-		return;
-	}
-	if (f->state == FHO_P_HI_SENT && dmm_addr_eq(&f->peer, src)) {
-		pmaar_acked(m, e, msg, now);
-	} else if (f->state == FHO_N_HI_SENT) {
-		nmaar_acked(m, src, e, msg, now);
-	} else if (f->state == FHO_N_FWD_WAIT && dmm_addr_eq(&f->peer, src)) {
-		disarm(m, e);
-		nmaar_forwarded(m, e, "forwarding on (RFC 5949 §4.1 Figure 3 step e)", now);
-	} else {
-		m->base.stats.rx_unexpected++; /* the handover it answers is over (code 2, a late one) */
-	}
+static const struct fho_ops maar_fho_ops = {
+	.rec = fho_of,
+	.send_hack = send_hack,
+	.fwd_done = nmaar_fwd_done,
+	.prepare = nmaar_prepare,
+	.give = pmaar_give,
+	.disarm = disarm,
+	.p_acked = pmaar_acked,
+	.p_refused = pmaar_refused,
+	.n_acked = nmaar_acked,
+	.n_none = nmaar_none,
+	.n_forwarded = nmaar_hack_f,
+};
+
+/* The MAAR as fho.c receives HI and HAck for it. */
+static struct fho_role role_of(struct dmm_maar *m)
+{
+	return (struct fho_role){.ops = &maar_fho_ops,
+				 .self = m,
+				 .bul = m->bul,
+				 .cnt = &m->fho,
+				 .rx_unexpected = &m->base.stats.rx_unexpected,
+				 .enabled = m->cfg.fho.enabled};
+}
+
+/* §6.1.1 HI, §6.1.2 HAck (§4.1 Figures 2 and 3): fho.c checks them and calls the rules above. */
+void maar_fho_recv(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
+		   dmm_time_t now)
+{
+	struct fho_role r = role_of(m);
+
+	fho_recv(&r, src, msg, now);
 }
 
 /* --- the hooks of maar.c --- */
@@ -582,7 +568,7 @@ int dmm_maar_handover(struct dmm_maar *m, const struct dmm_mnid *mnid, const str
 		      dmm_time_t now)
 {
 	struct dmm_bul_entry *e;
-	struct maar_fho *f;
+	struct fho_rec *f;
 
 	if (!m || !mnid || !to || !m->cfg.fho.enabled || dmm_addr_eq(to, &m->cfg.addr) ||
 	    dmm_addr_is_zero(to))
@@ -608,7 +594,7 @@ int dmm_maar_handover(struct dmm_maar *m, const struct dmm_mnid *mnid, const str
 
 bool maar_fho_arrived(struct dmm_maar *m, struct dmm_bul_entry *e, uint32_t link, dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 
 	if (f->state != FHO_N_WAIT_MN) {
 		/* Back where a handover from here has not ended yet: that entry goes, the MN attaches afresh. */
@@ -639,7 +625,7 @@ bool maar_fho_arrived(struct dmm_maar *m, struct dmm_bul_entry *e, uint32_t link
 
 bool maar_fho_ask(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 	unsigned n = 0;
 
 	if (!m->cfg.fho.enabled || !m->cfg.fho.n_neighbour)
@@ -665,7 +651,7 @@ bool maar_fho_ask(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
 
 bool maar_fho_detached(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 
 	switch (f->state) {
 	case FHO_P_HI_SENT:
@@ -698,7 +684,7 @@ bool maar_fho_detached(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t n
 /* P_FORWARD's timer: the MN stayed, the forwarding goes on, or it is done. */
 static void forward_timer(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct maar_fho *f = fho_of(m, e);
+	struct fho_rec *f = fho_of(m, e);
 
 	if (!f->gone) {
 		/* The MN never left: served here as before, and registered again (the NMAAR may have). */
@@ -721,7 +707,7 @@ static void forward_timer(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_
 static void no_mn_timer(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t now)
 {
 	struct maar_bx *x = maar_bx(m, e);
-	struct maar_fho *f = &x->fho;
+	struct fho_rec *f = &x->fho;
 
 	m->fho.no_answer++;
 	set_fho(m, e, FHO_NONE, "the MN did not arrive");
@@ -741,7 +727,7 @@ static void no_mn_timer(struct dmm_maar *m, struct dmm_bul_entry *e, dmm_time_t 
 void maar_fho_on_timer(struct dmm_maar *m, struct dmm_handle h, dmm_time_t now)
 {
 	struct dmm_bul_entry *e = dmm_bul_get(m->bul, h);
-	struct maar_fho *f;
+	struct fho_rec *f;
 
 	if (!e)
 		return;
@@ -783,24 +769,5 @@ const struct dmm_mag_fho_counters *dmm_maar_fho_counters(const struct dmm_maar *
 
 size_t maar_fho_role_counters(const struct dmm_maar *m, struct dmm_role_counter *out, size_t max)
 {
-	const struct dmm_mag_fho_counters *c = &m->fho;
-	const struct dmm_role_counter all[] = {
-		{"fho_hi_sent", c->hi_sent},
-		{"fho_hi_received", c->hi_received},
-		{"fho_hack_sent", c->hack_sent},
-		{"fho_hack_received", c->hack_received},
-		{"fho_predictive", c->predictive},
-		{"fho_reactive", c->reactive},
-		{"fho_forwarded_out", c->forwarded_out},
-		{"fho_refused", c->refused},
-		{"fho_no_answer", c->no_answer},
-		{"fho_bad", c->hi_bad},
-		{"fho_last_context_us", c->last_ctx / DMM_USEC},
-		{"fho_last_registration_us", c->last_reg / DMM_USEC},
-		{"fho_last_lead_us", c->last_attach / DMM_USEC},
-	};
-
-	if (!m->cfg.fho.enabled)
-		return 0;
-	return dmm_role_counters_copy(out, max, all, sizeof(all) / sizeof(all[0]));
+	return fho_counters(&m->fho, m->cfg.fho.enabled, out, max);
 }

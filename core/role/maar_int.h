@@ -68,21 +68,6 @@ struct maar_sp {
 	uint32_t fho_id;	 /* RFC 5949: the end of the previous MAAR's tunnel for it (maar_fho.c) */
 };
 
-/* RFC 5949 fast handover of a serving entry (maar_fho.c has the rules; the states are fho.h's). */
-struct maar_fho {
-	uint8_t state;	      /* enum fho_state */
-	bool gone;	      /* previous: the MN left (its detach was seen, or it is at the new MAAR) */
-	bool nolink;	      /* new: prepared, the MN has no access link here yet */
-	bool tunnel;	      /* new: the previous MAAR's tunnel is accepted (fho_id of the prefixes) */
-	bool revoked;	      /* previous: the CMD named another S-MAAR for the MN */
-	uint8_t asked;	      /* new, reactive: HAcks still awaited */
-	uint16_t seq;	      /* sequence number of our last HI */
-	struct dmm_addr peer; /* the other MAAR */
-	dmm_time_t gone_at;   /* previous: when the MN left */
-	dmm_time_t hi_sent;   /* our last HI */
-	dmm_time_t hi_rcvd;   /* new: the HI with the context */
-};
-
 /*
  * Per serving entry (MN attached here), indexed like the binding update
  * list; the registration attempt is the BUL client's (struct bulc_attempt).
@@ -99,7 +84,7 @@ struct maar_bx {
 	bool rel_retried; /* that release was refused once and sent again */
 	uint8_t nrel_new; /* the newest of rel, released by the PBA being taken (nomadic) */
 	uint64_t last_ts; /* Timestamp of the last PBU sent for the MN */
-	struct maar_fho fho;
+	struct fho_rec fho;
 };
 
 /* What an anchored prefix's intents do. */
@@ -170,7 +155,7 @@ static inline struct maar_ax *maar_ax(const struct dmm_maar *m, const struct dmm
 static inline void maar_fho_dst(const struct dmm_maar *m, const struct dmm_bul_entry *e,
 				struct dmm_intent *in)
 {
-	const struct maar_fho *f = &m->bx[e->handle.idx].fho;
+	const struct fho_rec *f = &m->bx[e->handle.idx].fho;
 
 	if (f->state == FHO_P_FORWARD) {
 		in->action = DMM_FM_ENCAP;
@@ -186,7 +171,7 @@ static inline void maar_fho_dst(const struct dmm_maar *m, const struct dmm_bul_e
 /* True when e has no access link (prepared for an MN still to come, or left during a handover). */
 static inline bool maar_fho_linkless(const struct dmm_maar *m, const struct dmm_bul_entry *e)
 {
-	const struct maar_fho *f = &m->bx[e->handle.idx].fho;
+	const struct fho_rec *f = &m->bx[e->handle.idx].fho;
 
 	return f->nolink || (f->gone && f->state != FHO_NONE);
 }
@@ -342,10 +327,8 @@ void maar_reloc_returned(struct dmm_maar *m, const struct dmm_mnid *id, const st
  * maar_fho.c: RFC 5949 fast handover between MAARs. maar.c calls these
  * hooks; each returns true when it handled the event.
  */
-void maar_fho_recv_hi(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
-		      dmm_time_t now);
-void maar_fho_recv_hack(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
-			dmm_time_t now);
+void maar_fho_recv(struct dmm_maar *m, const struct dmm_addr *src, const struct dmm_mh_msg *msg,
+		   dmm_time_t now);
 void maar_fho_on_timer(struct dmm_maar *m, struct dmm_handle h, dmm_time_t now);
 /* A prepared MN (FHO_N_WAIT_MN) arrived on link: complete the handover. */
 bool maar_fho_arrived(struct dmm_maar *m, struct dmm_bul_entry *e, uint32_t link, dmm_time_t now);

@@ -196,10 +196,8 @@ void dmm_mag_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct 
 		dmm_peers_recv(mag->base.peers, src, &m, now);
 		break;
 	case DMM_MH_HI:
-		mag_fho_recv_hi(mag, src, &m, now);
-		break;
 	case DMM_MH_HACK:
-		mag_fho_recv_hack(mag, src, &m, now);
+		mag_fho_recv(mag, src, &m, now); /* RFC 5949 §6.1 */
 		break;
 	case DMM_MH_LRA:
 		mag_lr_recv_lra(mag, src, &m, now); /* RFC 6705 §7 */

@@ -6,7 +6,7 @@
  * the PMAG to the NMAG for the MN's downlink (§4.2), in both modes of
  * §4.1. The LMA sees nothing new (§4.1: "transparent to the LMA").
  *
- * One state per BUL entry (struct mag_fho in mag_bx, enum mag_fho_state)
+ * One state per BUL entry (struct fho_rec in mag_bx, enum fho_state)
  * and one timer, MAG_TIMER_FHO. The rules:
  *
  *   PMAG, predictive (§4.1 Figure 2): dmm_mag_handover() (the Handover
@@ -86,7 +86,7 @@ static dmm_time_t mn_wait_of(const struct dmm_mag *mag)
 
 static void set_fho(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t to, const char *reason)
 {
-	struct mag_fho *f = &mag_bx(mag, e)->fho;
+	struct fho_rec *f = &mag_bx(mag, e)->fho;
 
 	if (mag_log_on(mag, DMM_LOG_INFO)) {
 		char ps[DMM_ADDR_STRLEN];
@@ -104,8 +104,10 @@ static void arm(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t at)
 	dmm_timers_set(mag->base.timers, MAG_TIMER_FHO, e->handle, at);
 }
 
-static void disarm(struct dmm_mag *mag, struct dmm_bul_entry *e)
+static void disarm(void *self, const struct dmm_bul_entry *e)
 {
+	struct dmm_mag *mag = self;
+
 	dmm_timers_cancel(mag->base.timers, MAG_TIMER_FHO, e->handle);
 }
 
@@ -128,7 +130,7 @@ static void add_context(struct dmm_mh_msg *m, const struct dmm_bul_entry *e)
 static void send_hi(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct dmm_addr *dst, uint8_t flags,
 		    uint8_t code, bool again, dmm_time_t now)
 {
-	struct mag_fho *f = &mag_bx(mag, e)->fho;
+	struct fho_rec *f = &mag_bx(mag, e)->fho;
 	struct dmm_mh_msg m;
 
 	if (!again)
@@ -145,9 +147,10 @@ static void send_hi(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct d
 }
 
 /* §6.1.2: same sequence number, the MN-ID copied; the context of e when given. */
-static void send_hack(struct dmm_mag *mag, const struct dmm_addr *dst, const struct dmm_mh_msg *hi,
-		      uint8_t flags, uint8_t code, const struct dmm_bul_entry *e)
+static void send_hack(void *self, const struct dmm_addr *dst, const struct dmm_mh_msg *hi, uint8_t flags,
+		      uint8_t code, const struct dmm_bul_entry *e)
 {
+	struct dmm_mag *mag = self;
 	struct dmm_mh_msg m;
 
 	fho_hack_init(&m, hi, flags, code);
@@ -212,12 +215,13 @@ static bool may_serve(const struct dmm_mag *mag, const struct dmm_mnid *id)
 }
 
 /* §4.1 Figure 2 steps c-d at the NMAG: the PMAG's HI with the context. */
-static void nmag_prepare(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+static void nmag_prepare(void *self, const struct dmm_addr *src, const struct dmm_mh_msg *m,
 			 const struct dmm_mnid *id, struct dmm_bul_entry *e, dmm_time_t now)
 {
+	struct dmm_mag *mag = self;
 	uint8_t echo = m->u.hi.flags & (DMM_HI_U | DMM_HI_F), flags = 0;
 	struct dmm_addr lma;
-	struct mag_fho *f;
+	struct fho_rec *f;
 
 	if (e) {
 		/* A repeated HI (our HAck was lost) is answered again; anything else is refused. */
@@ -265,10 +269,11 @@ static void nmag_prepare(struct dmm_mag *mag, const struct dmm_addr *src, const 
 }
 
 /* HI {F, Code 2} from the PMAG (§4.1): its forwarding is done, our end of the tunnel goes. */
-static void nmag_fwd_done(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+static void nmag_fwd_done(void *self, const struct dmm_addr *src, const struct dmm_mh_msg *m,
 			  struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct mag_fho *f = e ? &mag_bx(mag, e)->fho : NULL;
+	struct dmm_mag *mag = self;
+	struct fho_rec *f = e ? &mag_bx(mag, e)->fho : NULL;
 
 	if (!f || !f->tunnel || !dmm_addr_eq(&f->peer, src)) {
 		send_hack(mag, src, m, 0, DMM_HACK_NOT_ACCEPTED, NULL);
@@ -282,10 +287,11 @@ static void nmag_fwd_done(struct dmm_mag *mag, const struct dmm_addr *src, const
 /* --- PMAG --- */
 
 /* §4.1 Figure 3 steps c-e at the PMAG: the NMAG asks for the context and the forwarding. */
-static void pmag_give(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+static void pmag_give(void *self, const struct dmm_addr *src, const struct dmm_mh_msg *m,
 		      struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct mag_fho *f = e ? &mag_bx(mag, e)->fho : NULL;
+	struct dmm_mag *mag = self;
+	struct fho_rec *f = e ? &mag_bx(mag, e)->fho : NULL;
 	uint8_t flags = 0;
 
 	if (!e || !e->n_hnp || e->state == DMM_BUL_IDLE || e->state == DMM_BUL_DEREG_WAIT ||
@@ -327,49 +333,34 @@ static void pmag_give(struct dmm_mag *mag, const struct dmm_addr *src, const str
 	send_hack(mag, src, m, flags, DMM_HACK_CTX_ALL, e);
 }
 
-void mag_fho_recv_hi(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
-		     dmm_time_t now)
+/* The PMAG's HI was refused (§4.1 Figure 2 step d): the MN gone, or delivered here again. */
+static void pmag_refused(void *self, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct dmm_mnid id;
-	struct dmm_bul_entry *e;
+	struct dmm_mag *mag = self;
 
-	mag->fho.hi_received++;
-	/* §6.1.1: P marks this protocol (without it, RFC 5568's HI for MIPv6: not served); MN-ID MUST. */
-	if (!fho_valid(m, DMM_HI_P, &id)) {
-		mag->fho.hi_bad++;
-		mag->base.stats.rx_unexpected++;
-		return;
-	}
-	if (!mag->cfg.fho.enabled) {
-		send_hack(mag, src, m, 0, DMM_HACK_PROHIBITED, NULL);
-		return;
-	}
-	e = dmm_bul_find_mnid(mag->bul, &id);
-	if (m->u.hi.code == DMM_HI_CODE_FWD_DONE)
-		nmag_fwd_done(mag, src, m, e, now);
-	else if (dmm_mh_find_opt(m, DMM_OPT_HNP, NULL))
-		nmag_prepare(mag, src, m, &id, e, now);
+	set_fho(mag, e, FHO_NONE, "HAck refused");
+	if (mag_bx(mag, e)->fho.gone)
+		mag_deregister(mag, e, now);
 	else
-		pmag_give(mag, src, m, e, now);
+		reinstall(mag, e, now);
 }
 
-/* The PMAG's HI was answered (§4.1 Figure 2 step d). */
-static void pmag_acked(struct dmm_mag *mag, struct dmm_bul_entry *e, const struct dmm_mh_msg *m,
-		       dmm_time_t now)
+/* No neighbour had the context (§4.1 Figure 3 step d): the MN registers as a new one. */
+static void nmag_none(void *self, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct mag_fho *f = &mag_bx(mag, e)->fho;
+	struct dmm_mag *mag = self;
 
-	disarm(mag, e);
-	mag->fho.last_ctx = now - f->hi_sent;
-	if (m->u.hi.code >= 128) {
-		mag->fho.refused++;
-		set_fho(mag, e, FHO_NONE, "HAck refused");
-		if (f->gone)
-			mag_deregister(mag, e, now);
-		else
-			reinstall(mag, e, now);
-		return;
-	}
+	set_fho(mag, e, FHO_NONE, "no neighbour has the context");
+	register_now(mag, e, DMM_HI_UNKNOWN, "MN attached", now);
+}
+
+/* The PMAG's HI was accepted (§4.1 Figure 2 step d). */
+static void pmag_acked(void *self, struct dmm_bul_entry *e, const struct dmm_mh_msg *m, dmm_time_t now)
+{
+	struct dmm_mag *mag = self;
+	struct fho_rec *f = &mag_bx(mag, e)->fho;
+
+	(void)m;
 	set_fho(mag, e, FHO_P_FORWARD, "HAck (RFC 5949 §4.1 step f)");
 	if (f->gone) {
 		bulc_timers_detached(&mag->cl, e); /* the NMAG registers: no refresh from here */
@@ -382,23 +373,13 @@ static void pmag_acked(struct dmm_mag *mag, struct dmm_bul_entry *e, const struc
 }
 
 /* A neighbour answered the NMAG's reactive HI (§4.1 Figure 3 step d). */
-static void nmag_acked(struct dmm_mag *mag, const struct dmm_addr *src, struct dmm_bul_entry *e,
+static void nmag_acked(void *self, const struct dmm_addr *src, struct dmm_bul_entry *e,
 		       const struct dmm_mh_msg *m, dmm_time_t now)
 {
-	struct mag_fho *f = &mag_bx(mag, e)->fho;
+	struct dmm_mag *mag = self;
+	struct fho_rec *f = &mag_bx(mag, e)->fho;
 	struct dmm_addr lma;
 
-	if (m->u.hi.code >= 128 || !dmm_mh_find_opt(m, DMM_OPT_HNP, NULL)) {
-		if (f->asked && --f->asked)
-			return; /* others may hold the context */
-		disarm(mag, e);
-		set_fho(mag, e, FHO_NONE, "no neighbour has the context");
-		register_now(mag, e, DMM_HI_UNKNOWN, "MN attached", now);
-		return;
-	}
-	disarm(mag, e);
-	mag->fho.last_ctx = now - f->hi_sent;
-	mag->fho.reactive++;
 	if (lma_of(mag, m, &e->mnid, &lma))
 		e->lmaa = lma;
 	take_context(mag, e, m);
@@ -416,37 +397,51 @@ static void nmag_acked(struct dmm_mag *mag, const struct dmm_addr *src, struct d
 	arm(mag, e, now + hi_wait_of(mag));
 }
 
-void mag_fho_recv_hack(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
-		       dmm_time_t now)
+/* The answer to our HI {F} (reactive): the buffer is through, step g. */
+static void nmag_forwarded(void *self, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct dmm_mnid id;
-	struct dmm_bul_entry *e;
-	struct mag_fho *f;
+	struct dmm_mag *mag = self;
 
-	mag->fho.hack_received++;
-	if (!fho_valid(m, DMM_HACK_P, &id)) {
-		mag->fho.hi_bad++;
-		mag->base.stats.rx_unexpected++;
-		return;
-	}
-	e = dmm_bul_find_mnid(mag->bul, &id);
-	f = e ? &mag_bx(mag, e)->fho : NULL;
-	/* §6.1.2: the HAck answers our last HI by its sequence number. */
-	if (!f || m->u.hi.seq != f->seq) {
-		mag->base.stats.rx_unexpected++;
-		return;
-	}
-	if (f->state == FHO_P_HI_SENT && dmm_addr_eq(&f->peer, src))
-		pmag_acked(mag, e, m, now);
-	else if (f->state == FHO_N_HI_SENT)
-		nmag_acked(mag, src, e, m, now);
-	else if (f->state == FHO_N_FWD_WAIT && dmm_addr_eq(&f->peer, src)) {
-		/* The answer to our HI {F} (reactive): the buffer is through, step g. */
-		disarm(mag, e);
-		set_fho(mag, e, FHO_NONE, "forwarding on (RFC 5949 §4.1 Figure 3 step e)");
-		register_now(mag, e, DMM_HI_BETWEEN_MAGS, "MN attached, context from the PMAG", now);
-	} else
-		mag->base.stats.rx_unexpected++; /* the handover it answers is over (code 2, a late one) */
+	set_fho(mag, e, FHO_NONE, "forwarding on (RFC 5949 §4.1 Figure 3 step e)");
+	register_now(mag, e, DMM_HI_BETWEEN_MAGS, "MN attached, context from the PMAG", now);
+}
+
+static struct fho_rec *rec_of(void *self, const struct dmm_bul_entry *e)
+{
+	return &mag_bx(self, e)->fho;
+}
+
+static const struct fho_ops mag_fho_ops = {
+	.rec = rec_of,
+	.send_hack = send_hack,
+	.fwd_done = nmag_fwd_done,
+	.prepare = nmag_prepare,
+	.give = pmag_give,
+	.disarm = disarm,
+	.p_acked = pmag_acked,
+	.p_refused = pmag_refused,
+	.n_acked = nmag_acked,
+	.n_none = nmag_none,
+	.n_forwarded = nmag_forwarded,
+};
+
+/* The MAG as fho.c receives HI and HAck for it. */
+static struct fho_role role_of(struct dmm_mag *mag)
+{
+	return (struct fho_role){.ops = &mag_fho_ops,
+				 .self = mag,
+				 .bul = mag->bul,
+				 .cnt = &mag->fho,
+				 .rx_unexpected = &mag->base.stats.rx_unexpected,
+				 .enabled = mag->cfg.fho.enabled};
+}
+
+/* §6.1.1 HI, §6.1.2 HAck (§4.1 Figures 2 and 3): fho.c checks them and calls the rules above. */
+void mag_fho_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m, dmm_time_t now)
+{
+	struct fho_role r = role_of(mag);
+
+	fho_recv(&r, src, m, now);
 }
 
 /* --- the hooks of mag.c, mag_state.c and mag_lma.c --- */
@@ -455,7 +450,7 @@ int dmm_mag_handover(struct dmm_mag *mag, const struct dmm_mnid *mnid, const str
 		     dmm_time_t now)
 {
 	struct dmm_bul_entry *e;
-	struct mag_fho *f;
+	struct fho_rec *f;
 
 	if (!mnid || !nmag || !mag->cfg.fho.enabled || dmm_addr_eq(nmag, &mag->cfg.addr) ||
 	    dmm_addr_is_zero(nmag))
@@ -479,7 +474,7 @@ int dmm_mag_handover(struct dmm_mag *mag, const struct dmm_mnid *mnid, const str
 
 bool mag_fho_arrived(struct dmm_mag *mag, struct dmm_bul_entry *e, uint32_t link, dmm_time_t now)
 {
-	struct mag_fho *f = &mag_bx(mag, e)->fho;
+	struct fho_rec *f = &mag_bx(mag, e)->fho;
 
 	if (f->state != FHO_N_WAIT_MN)
 		return false;
@@ -503,7 +498,7 @@ bool mag_fho_arrived(struct dmm_mag *mag, struct dmm_bul_entry *e, uint32_t link
 
 bool mag_fho_ask(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct mag_fho *f = &mag_bx(mag, e)->fho;
+	struct fho_rec *f = &mag_bx(mag, e)->fho;
 	unsigned n = 0;
 
 	if (!mag->cfg.fho.enabled || !mag->cfg.fho.n_neighbour)
@@ -526,7 +521,7 @@ bool mag_fho_ask(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
 
 bool mag_fho_detached(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct mag_fho *f = &mag_bx(mag, e)->fho;
+	struct fho_rec *f = &mag_bx(mag, e)->fho;
 
 	if (f->gone)
 		return false; /* the hold ended: the plain de-registration */
@@ -567,7 +562,7 @@ bool mag_fho_detached(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t n
 
 bool mag_fho_revoked(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
 {
-	struct mag_fho *f = &mag_bx(mag, e)->fho;
+	struct fho_rec *f = &mag_bx(mag, e)->fho;
 
 	(void)now;
 	/* The NMAG's registration moved the binding; the tunnel carries what is still on its way here. */
@@ -580,7 +575,7 @@ bool mag_fho_revoked(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t no
 void mag_fho_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now)
 {
 	struct dmm_bul_entry *e = dmm_bul_get(mag->bul, h);
-	struct mag_fho *f;
+	struct fho_rec *f;
 
 	if (!e)
 		return;
@@ -653,24 +648,6 @@ const struct dmm_mag_fho_counters *dmm_mag_fho_counters(const struct dmm_mag *ma
 size_t mag_fho_role_counters(const void *inst, struct dmm_role_counter *out, size_t max)
 {
 	const struct dmm_mag *mag = inst;
-	const struct dmm_mag_fho_counters *c = &mag->fho;
-	const struct dmm_role_counter all[] = {
-		{"fho_hi_sent", c->hi_sent},
-		{"fho_hi_received", c->hi_received},
-		{"fho_hack_sent", c->hack_sent},
-		{"fho_hack_received", c->hack_received},
-		{"fho_predictive", c->predictive},
-		{"fho_reactive", c->reactive},
-		{"fho_forwarded_out", c->forwarded_out},
-		{"fho_refused", c->refused},
-		{"fho_no_answer", c->no_answer},
-		{"fho_bad", c->hi_bad},
-		{"fho_last_context_us", c->last_ctx / DMM_USEC},
-		{"fho_last_registration_us", c->last_reg / DMM_USEC},
-		{"fho_last_lead_us", c->last_attach / DMM_USEC},
-	};
 
-	if (!mag->cfg.fho.enabled)
-		return 0;
-	return dmm_role_counters_copy(out, max, all, sizeof(all) / sizeof(all[0]));
+	return fho_counters(&mag->fho, mag->cfg.fho.enabled, out, max);
 }

@@ -28,21 +28,6 @@
 #include "fho.h"
 #include "pmip_common.h"
 
-/* RFC 5949 fast handover of an entry (mag_fho.c has the rules; the states are fho.h's). */
-struct mag_fho {
-	uint8_t state;	      /* enum fho_state */
-	bool tunnel;	      /* NMAG: accept the PMAG's tunnel (DECAP from peer) */
-	bool gone;	      /* PMAG: the MN left (its detach was seen, or it is at the NMAG) */
-	bool nolink;	      /* NMAG: prepared, the MN has no access link here yet */
-	bool revoked;	      /* PMAG: the LMA's BRI came (the binding moved to the NMAG) */
-	dmm_time_t gone_at;   /* PMAG: when the MN left */
-	uint8_t asked;	      /* NMAG reactive: HAcks still awaited */
-	uint16_t seq;	      /* sequence number of our last HI */
-	struct dmm_addr peer; /* the other MAG */
-	dmm_time_t hi_sent;   /* our last HI */
-	dmm_time_t hi_rcvd;   /* NMAG: the HI with the context */
-};
-
 /* The fast-handover timer of an entry (HAck wait, hold, MN wait); the localized-routing timer of a pair. */
 enum { MAG_TIMER_FHO = DMM_TIMER_NKINDS_BUILTIN, MAG_TIMER_LR };
 
@@ -77,7 +62,7 @@ struct mag_lr {
 
 /* Per BUL entry, what neither the BUL nor the client's attempt holds; indexed by the entry's slot. */
 struct mag_bx {
-	struct mag_fho fho; /* RFC 5949 (mag_fho.c) */
+	struct fho_rec fho; /* RFC 5949 (mag_fho.c) */
 	bool intents;	    /* intents installed */
 	bool blocked;	    /* 152: no PBU until an administrative action (§6.9.1.2 item 7) */
 	bool lma_down;	    /* the LMA missed its heartbeats (RFC 5847 §3.1) */
@@ -155,7 +140,7 @@ void mag_refuse(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t status, bo
 static inline void mag_fho_dst(const struct dmm_mag *mag, const struct dmm_bul_entry *e,
 			       struct dmm_intent *in)
 {
-	const struct mag_fho *f = &mag->bx[e->handle.idx].fho;
+	const struct fho_rec *f = &mag->bx[e->handle.idx].fho;
 
 	/*
 	 * RFC 5949 §4.1 Figure 2: the forwarding of step f starts with the
@@ -231,10 +216,8 @@ void mag_peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now);
  * mag_state.c and bul_client.c; mag.c, mag_state.c and mag_lma.c call
  * these hooks). Each returns true when it handled the event.
  */
-void mag_fho_recv_hi(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
-		     dmm_time_t now);
-void mag_fho_recv_hack(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
-		       dmm_time_t now);
+void mag_fho_recv(struct dmm_mag *mag, const struct dmm_addr *src, const struct dmm_mh_msg *m,
+		  dmm_time_t now);
 void mag_fho_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now);
 /* A prepared MN (FHO_N_WAIT_MN) arrived on link: complete the handover. */
 bool mag_fho_arrived(struct dmm_mag *mag, struct dmm_bul_entry *e, uint32_t link, dmm_time_t now);
