@@ -452,13 +452,13 @@ static void on_deadline(void *ctx)
 /* Re-arm the loop's timer for the role's next deadline (or the next counter sync). */
 static void rearm(struct dmmd *d)
 {
-	dmm_time_t t = d->ro->next_deadline(d->role);
+	dmm_time_t t = d->ro->next_deadline(d->role), disc = dmmd_disc_next(d->disc);
 
 	dmmd_obs_peers(d->obs); /* the role was just driven: peers that went up or down */
 	if (next_sync < t)
 		t = next_sync;
-	if (dmmd_disc_next(d->disc) < t)
-		t = dmmd_disc_next(d->disc);
+	if (disc < t)
+		t = disc;
 	dmm_loop_set_deadline(d->loop, t, on_deadline, d);
 }
 
