@@ -645,6 +645,14 @@ static int local_rule_moved(struct dmm_dp *dp, uint16_t type)
 	return rule_do(dp, type, &s);
 }
 
+/* The device of the End.DT6 route, chosen once: its ifindex, 0 while there is none. */
+static int decap_dev(struct dmm_dp *dp)
+{
+	if (!dp->decap_ifindex)
+		dp->decap_ifindex = pick_dev(&dp->cfg.local);
+	return dp->decap_ifindex;
+}
+
 /*
  * The kernel data plane needs SRv6 lightweight tunnels (encap.red and
  * End.DT6, CONFIG_IPV6_SEG6_LWTUNNEL). A kernel built without them has the
@@ -656,11 +664,7 @@ static int lwt_probe(struct dmm_dp *dp)
 {
 	int ret;
 
-	if (dp->cfg.no_intents)
-		return 0;
-	if (!dp->decap_ifindex)
-		dp->decap_ifindex = pick_dev(&dp->cfg.local);
-	if (!dp->decap_ifindex)
+	if (dp->cfg.no_intents || !decap_dev(dp))
 		return 0; /* no link yet: decap_up() reports it later */
 	ret = decap_route(dp, RTM_NEWROUTE);
 	if (ret == -EOPNOTSUPP || ret == -EAFNOSUPPORT) {
@@ -677,9 +681,7 @@ static int decap_up(struct dmm_dp *dp)
 {
 	int ret;
 
-	if (!dp->decap_ifindex)
-		dp->decap_ifindex = pick_dev(&dp->cfg.local);
-	if (!dp->decap_ifindex) {
+	if (!decap_dev(dp)) {
 		set_err(dp, "no non-loopback interface for the End.DT6 route");
 		return -ENODEV;
 	}
