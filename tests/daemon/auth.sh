@@ -54,7 +54,7 @@ keys() {
 }
 lma_json() {
 	cat >"$T/lma.json" <<EOF
-{"dmm:node": {"name": "lma", "role": "lma", "address": "$LMA_A",
+{"dmm:node": {"dataplane": "$PL_DP", "name": "lma", "role": "lma", "address": "$LMA_A",
   "control-socket": "$T/lma.sock", "log-level": "debug", "state-file": "$T/lma.state",
   "heartbeat": {"interval": 200, "missing-allowed": 5},
   "lma": {"pools": ["2001:db8:1::/48"], "min-delay-before-bce-delete": 0, "timestamp-validity-window": 1500},
@@ -66,7 +66,7 @@ mag_json() {
 	sec=
 	[ $# -gt 0 ] && sec=", \"security\": {\"associations\": [{\"peer\": \"$LMA_A\", \"keys\": $(keys "$@")}]}"
 	cat >"$T/mag.json" <<EOF
-{"dmm:node": {"name": "mag", "role": "mag", "address": "$MAG_A",
+{"dmm:node": {"dataplane": "$PL_DP", "name": "mag", "role": "mag", "address": "$MAG_A",
   "control-socket": "$T/mag.sock", "log-level": "debug", "state-file": "$T/mag.state",
   "heartbeat": {"interval": 200, "missing-allowed": 5},
   "mag": {"lma": "$LMA_A", "access-interfaces": ["mn*"], "lifetime": 40},

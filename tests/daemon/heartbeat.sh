@@ -21,7 +21,7 @@ pl_setup
 
 lma_json() {
 	cat >"$T/lma.json" <<EOF
-{"dmm:node": {"name": "lma", "role": "lma", "address": "$LMA_A",
+{"dmm:node": {"dataplane": "$PL_DP", "name": "lma", "role": "lma", "address": "$LMA_A",
   "control-socket": "$T/lma.sock", "log-level": "debug", "state-file": "$T/lma.state",
   "heartbeat": {"interval": 200, "missing-allowed": 3},
   "peers": [{"address": "$MAG_A", "heartbeat": $1}],
@@ -31,7 +31,7 @@ EOF
 }
 lma_json false
 cat >"$T/mag.json" <<EOF
-{"dmm:node": {"name": "mag", "role": "mag", "address": "$MAG_A",
+{"dmm:node": {"dataplane": "$PL_DP", "name": "mag", "role": "mag", "address": "$MAG_A",
   "control-socket": "$T/mag.sock", "log-level": "debug", "state-file": "$T/mag.state",
   "heartbeat": {"interval": 200, "missing-allowed": 3},
   "mag": {"lma": "$LMA_A", "access-interfaces": ["mn*"]},

@@ -27,6 +27,9 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "kernel-status: FAIL needs root (network namespaces, a raw socket)"
 	exit 1
 fi
+# shellcheck source=tests/kfeat.sh
+. tests/kfeat.sh
+kfeat_need_or_exit seg6 kernel-status
 command -v jq >/dev/null || { echo "kernel-status: FAIL jq missing (apt-get install jq)"; exit 1; }
 [ -x "$SEND" ] && [ -x "$VECTORS" ] || { echo "kernel-status: FAIL $SEND or $VECTORS not built (make daemon-test builds them)"; exit 1; }
 

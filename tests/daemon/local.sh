@@ -14,7 +14,8 @@
 #
 # The host's first IPv6 frame attaches it at the MAAR, which anchors a
 # prefix of its pool and registers the MN at the CMD (RFC 8885 §3.1).
-# Checks: both daemons start and log the right data plane, the MN is
+# Checks: both daemons start and log the right data plane (the MAAR:
+# kernel, or user on a kernel without SRv6, tests/kfeat.sh), the MN is
 # registered at both, show stats has the role counters under "dmm" and
 # every state transition under "transitions", show anchors answers on the
 # CMD and refuses on the MAAR, SIGTERM leaves both cleanly.
@@ -34,9 +35,15 @@ command -v jq >/dev/null || { echo "daemon-local: jq missing (apt-get install jq
 
 if [ "${1:-}" != "--inside" ]; then
 	OUT=${1:-}
+	# The MAAR's data plane: kernel, or user on a kernel without SRv6.
+	# shellcheck source=tests/kfeat.sh
+	. tests/kfeat.sh
+	DMM_LOCAL_DP=$(kfeat_dp)
+	export DMM_LOCAL_DP
 	exec unshare -n "$0" --inside "$OUT"
 fi
 OUT=${2:-}
+DP=${DMM_LOCAL_DP:-kernel}
 T=$(mktemp -d)
 [ -n "$OUT" ] || OUT=$T/out
 mkdir -p "$OUT"
@@ -86,7 +93,7 @@ cat >"$T/cmd.json" <<EOF
 EOF
 cat >"$T/maar.json" <<EOF
 {"dmm:node": {"name": "maar1", "role": "maar", "address": "2001:db8:a:1::2",
-  "dataplane": "kernel", "control-socket": "$T/maar.sock", "log-level": "debug", "state-file": "$T/maar.state",
+  "dataplane": "$DP", "control-socket": "$T/maar.sock", "log-level": "debug", "state-file": "$T/maar.state",
   "heartbeat": {"interval": 1000, "missing-allowed": 3},
   "maar": {"cmd": "2001:db8:d::2", "pools": ["2001:db8:11::/48"], "priority": 1,
            "access-interfaces": ["mn*"], "ra-interval": 10},
@@ -118,7 +125,7 @@ for n in cmd maar; do
 done
 
 check "CMD logs no data plane" "grep -q 'cmd started: no data plane' '$OUT/cmd.log'"
-check "MAAR logs the kernel data plane" "grep -q 'maar started: kernel data plane' '$OUT/maar.log'"
+check "MAAR logs the $DP data plane" "grep -q 'maar started: $DP data plane' '$OUT/maar.log'"
 check "CMD binding for the host" "jq -e '.[0][\"mn-id\"] == \"eui48:02:00:00:00:01:01\" and .[0].state == \"ACTIVE\"' '$OUT/cmd-bindings.json'"
 check "MAAR serving and anchored rows" "jq -e '[.[].kind] == [\"serving\", \"anchored\"]' '$OUT/maar-bindings.json'"
 check "CMD role counters under dmm" "jq -e '.dmm | keys_unsorted == [\"handovers\",\"pmaar-updates\",\"pmaar-give-ups\",\"partial-pbas\",\"releases\",\"anchor-choices\",\"no-anchor\"]' '$OUT/cmd-stats.json'"

@@ -22,14 +22,14 @@ pl_setup
 
 NAI=nai:02-00-00-00-01-01@example.org
 cat >"$T/lma.json" <<EOF
-{"dmm:node": {"name": "lma", "role": "lma", "address": "$LMA_A",
+{"dmm:node": {"dataplane": "$PL_DP", "name": "lma", "role": "lma", "address": "$LMA_A",
   "control-socket": "$T/lma.sock", "log-level": "debug", "state-file": "$T/lma.state",
   "lma": {"pools": ["2001:db8:1::/48"]},
   "mobile-nodes": [{"mn-id": "$NAI"}]}}
 EOF
 mag_json() {
 	cat >"$T/mag.json" <<EOF
-{"dmm:node": {"name": "mag", "role": "mag", "address": "$MAG_A",
+{"dmm:node": {"dataplane": "$PL_DP", "name": "mag", "role": "mag", "address": "$MAG_A",
   "control-socket": "$T/mag.sock", "log-level": "debug", "state-file": "$T/mag.state",
   "mag": {"lma": "$LMA_A", "access-interfaces": ["mn*"], "ra-interval": 1,
           "mn-id-form": "nai", "nai-realm": "example.org"},

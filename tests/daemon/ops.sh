@@ -54,7 +54,7 @@ MAC=02:00:00:00:01:01
 MNID=eui48:02:00:00:00:01:01
 
 cat >"$T/lma.json" <<EOF
-{"dmm:node": {"name": "lma", "role": "lma", "address": "$LMA_A",
+{"dmm:node": {"dataplane": "$PL_DP", "name": "lma", "role": "lma", "address": "$LMA_A",
   "control-socket": "$T/lma.sock", "log-level": "debug", "state-file": "$T/lma.state",
   "heartbeat": {"interval": 500, "missing-allowed": 3},
   "lma": {"pools": ["2001:db8:1::/48"], "min-delay-before-bce-delete": 2500},
@@ -63,7 +63,7 @@ cat >"$T/lma.json" <<EOF
                  "usage-records": {"file": "$T/lma-usage.jsonl"}}}}
 EOF
 cat >"$T/mag.json" <<EOF
-{"dmm:node": {"name": "mag", "role": "mag", "address": "$MAG_A",
+{"dmm:node": {"dataplane": "$PL_DP", "name": "mag", "role": "mag", "address": "$MAG_A",
   "control-socket": "$T/mag.sock", "log-level": "debug", "state-file": "$T/mag.state",
   "heartbeat": {"interval": 500, "missing-allowed": 3},
   "mag": {"lma": "$LMA_A", "access-interfaces": ["mn*"]},

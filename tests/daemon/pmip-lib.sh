@@ -11,7 +11,8 @@
 # The script re-executes itself in a namespace of its own (pl_enter); the
 # LMA's and each host's namespace is held by a sleeping process. dmmd's
 # Mobility Header socket takes every MH that reaches its namespace, so the
-# two daemons need two namespaces.
+# two daemons need two namespaces. The configs name "dataplane": "$PL_DP":
+# kernel, or user on a kernel without SRv6 (tests/kfeat.sh).
 #
 # Before sourcing: NAME (for messages). Functions:
 #   pl_enter "$@"          root check, then re-exec inside unshare -n
@@ -41,8 +42,14 @@ pl_enter() {
 	done
 	[ -x "$DMMD" ] && [ -x "$DMMCTL" ] || { echo "$NAME: FAIL $DMMD or $DMMCTL not built (make all)"; exit 1; }
 	if [ "${1:-}" != "--inside" ]; then
+		# The daemons' data plane: kernel, or user on a kernel without SRv6.
+		# shellcheck source=tests/kfeat.sh
+		. tests/kfeat.sh
+		PL_DP=$(kfeat_dp)
+		export PL_DP
 		exec unshare -n "$0" --inside
 	fi
+	PL_DP=${PL_DP:-kernel}
 }
 
 T=

@@ -22,14 +22,14 @@ pl_enter "$@"
 pl_setup
 
 cat >"$T/lma.json" <<EOF
-{"dmm:node": {"name": "lma", "role": "lma", "address": "$LMA_A",
+{"dmm:node": {"dataplane": "$PL_DP", "name": "lma", "role": "lma", "address": "$LMA_A",
   "control-socket": "$T/lma.sock", "log-level": "debug", "state-file": "$T/lma.state",
   "heartbeat": {"interval": 300, "missing-allowed": 20},
   "lma": {"pools": ["2001:db8:1::/48"]},
   "default-profile": {"mn-id-type": "eui48"}}}
 EOF
 cat >"$T/mag.json" <<EOF
-{"dmm:node": {"name": "mag", "role": "mag", "address": "$MAG_A",
+{"dmm:node": {"dataplane": "$PL_DP", "name": "mag", "role": "mag", "address": "$MAG_A",
   "control-socket": "$T/mag.sock", "log-level": "debug", "state-file": "$T/var/mag.state",
   "restart-counter": 41,
   "heartbeat": {"interval": 300, "missing-allowed": 20},

@@ -27,6 +27,8 @@ if [[ $(id -u) -ne 0 ]]; then
 	echo "batch-dp: needs root (network namespaces): run make check as root" >&2
 	exit 1
 fi
+. tests/kfeat.sh
+kfeat_need_or_exit seg6 batch-dp
 [[ -x $DPTOOL ]] || {
 	echo "batch-dp: $DPTOOL missing (make build/dp-tool)"
 	exit 1

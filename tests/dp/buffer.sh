@@ -156,7 +156,9 @@ one_backend() {
 			[[ -z \$(ip -n $GW -6 route show proto 0xd3 table all) ]]"
 }
 
+. tests/kfeat.sh
 for b in $BACKENDS; do
+	[[ $b == kernel ]] && kfeat_lacks seg6 "buffer-dp kernel" && continue
 	one_backend "$b"
 done
 dp_summary buffer-dp

@@ -33,6 +33,8 @@ if [[ $(id -u) -ne 0 ]]; then
 	echo "kernel-dp: needs root (network namespaces): run make check as root" >&2
 	exit 1
 fi
+. tests/kfeat.sh
+kfeat_need_or_exit seg6 kernel-dp
 [[ -x $DPTOOL ]] || {
 	echo "kernel-dp: $DPTOOL missing (make build/dp-tool)"
 	exit 1

@@ -25,11 +25,13 @@ if [[ ${1:-} == --label ]]; then
 	shift 2
 fi
 [[ $# -gt 0 ]] || set -- "kernel user" "user kernel"
+. tests/kfeat.sh
 passed=0
 failed=0
 for pair in "$@"; do
 	# shellcheck disable=SC2086 # two words on purpose
 	set -- $pair
+	[[ " $pair " == *" kernel "* ]] && kfeat_lacks seg6 "$label MAG=$1 LMA=$2" && continue
 	out=$(tests/dp/user.sh --mag "$1" --lma "$2" --label "$label MAG=$1 LMA=$2" ${BENCH:+--bench} 2>&1)
 	echo "$out"
 	line=$(echo "$out" | grep -E "^$label MAG=.*: [0-9]+ passed, [0-9]+ failed\$" | tail -1)

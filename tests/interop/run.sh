@@ -8,7 +8,8 @@
 # whose default profile accepts NAI MN-IDs:
 #
 #   [ netns dmm-interop-PID-mag ]                 [ netns dmm-interop-PID-lma ]
-#    build/mh-send  2001:db8:b::2  m0 -------- l0  2001:db8:a::2  dmmd (LMA, kernel data plane)
+#    build/mh-send  2001:db8:b::2  m0 -------- l0  2001:db8:a::2  dmmd (LMA, kernel data plane; user
+#                                                    on a kernel without SRv6, tests/kfeat.sh)
 #
 # Checks: each vector draws a PBA with status 0, its sequence number and
 # its MN-ID echoed, and the LMA lists 20 NAI bindings; a malformed PBU (a
@@ -76,10 +77,14 @@ inm ip link set m0 up
 inl ip -6 route add 2001:db8:b::2/128 via 2001:db8:a::3 dev l0
 inl sysctl -qw net.ipv6.conf.all.forwarding=1
 
-# The LMA of docs/dmmd.md, authorising NAI MN-IDs through its default profile.
+# The LMA of docs/dmmd.md, authorising NAI MN-IDs through its default
+# profile; the kernel data plane, or user on a kernel without SRv6.
+# shellcheck source=tests/kfeat.sh
+. tests/kfeat.sh
+DP=$(kfeat_dp)
 cat >"$T/lma.json" <<JSON
 {"dmm:node": {"name": "lma-interop", "role": "lma", "address": "2001:db8:a::2",
-  "transport": "ip6", "dataplane": "kernel", "control-socket": "$T/lma.sock", "log-level": "debug",
+  "transport": "ip6", "dataplane": "$DP", "control-socket": "$T/lma.sock", "log-level": "debug",
   "lma": {"pools": ["2001:db8:1::/48"], "prefix-length": 64, "max-lifetime": 3600},
   "default-profile": {"mn-id-type": "nai", "may-register": true}}}
 JSON

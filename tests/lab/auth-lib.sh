@@ -13,9 +13,13 @@
 #   auth_lab_start NS TITLE   the start of an attack or rollover test: root,
 #                             scapy and the lab's associations checked (exit
 #                             1 with the reason), the PMIPv6 lab up in
-#                             namespaces NS with the kernel data plane,
-#                             cleaned up at exit; uses NAME and PY
+#                             namespaces NS with the kernel data plane
+#                             (the user data plane on a kernel without
+#                             SRv6, tests/kfeat.sh), cleaned up at exit;
+#                             uses NAME and PY
 
+# shellcheck source=tests/kfeat.sh
+. tests/kfeat.sh
 AUTH_PY=${PYTHON:-/usr/bin/python3}
 AUTH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -54,7 +58,7 @@ auth_lab_start() {
 	lab_init "$1"
 	trap 'dump_logs_on_failure; lab_cleanup' EXIT
 	echo "$NAME: $2"
-	if ! lab_up kernel; then
+	if ! lab_up "$(kfeat_dp)"; then
 		FAILED=$((FAILED + 1))
 		echo "  FAIL  bring-up: both MNs registered (with authentication)"
 		summary "$NAME"

@@ -49,7 +49,7 @@ rekey() {
 	local n want
 	LAB_SA[$PAIR]=$1
 	for n in lma1 mag1; do
-		lab_config "$n" kernel >"$LAB_TMP/$n.json"
+		lab_config "$n" "$(kfeat_dp)" >"$LAB_TMP/$n.json"
 	done
 	for n in lma1 mag1; do
 		want=$(($(ctl "$n" show stats | jq '."config-reloads"') + 1))

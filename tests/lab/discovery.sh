@@ -27,6 +27,9 @@ cd "$(dirname "$0")/../.." || exit 1
 . lab/pmip-fig4.sh
 
 DP=${1:-kernel}
+# shellcheck source=tests/kfeat.sh
+. tests/kfeat.sh
+kfeat_need_dp "$DP" "discovery-$DP"
 NAME=discovery
 DNS=2001:db8:53::53
 DEAD=2001:db8:a:9::2

@@ -34,6 +34,9 @@ cd "$(dirname "$0")/../.." || exit 1
 
 DP=${1:-kernel}
 MODE=${2:-proxy}
+# shellcheck source=tests/kfeat.sh
+. tests/kfeat.sh
+kfeat_need_dp "$DP" "dmm-$DP $MODE"
 NAME=dmm-lab
 RATE=${TCP_MBPS:-4}
 # At 4 Mbit/s (0.5 MB/s): A spans both handovers, B outlasts A's release, C is short.

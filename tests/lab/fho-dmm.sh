@@ -33,6 +33,9 @@ cd "$(dirname "$0")/../.." || exit 1
 . lab/dmm.sh
 
 DP=${1:-kernel}
+# shellcheck source=tests/kfeat.sh
+. tests/kfeat.sh
+kfeat_need_dp "$DP" "fho-dmm-$DP"
 WHICH=${2:-both}
 NAME="fho-dmm-$DP"
 ROUNDS=${FHO_ROUNDS:-10}

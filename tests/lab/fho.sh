@@ -31,6 +31,9 @@ cd "$(dirname "$0")/../.." || exit 1
 . lab/pmip-fig4.sh
 
 DP=${1:-user}
+# shellcheck source=tests/kfeat.sh
+. tests/kfeat.sh
+kfeat_need_dp "$DP" "fho-$DP"
 NAME="fho-$DP"
 ROUNDS=${FHO_ROUNDS:-20}
 PPS=1000

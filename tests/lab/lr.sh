@@ -46,6 +46,9 @@ cd "$(dirname "$0")/../.." || exit 1
 
 DP=${1:-kernel}
 MODE=${2:-a12}
+# shellcheck source=tests/kfeat.sh
+. tests/kfeat.sh
+kfeat_need_dp "$DP" "lr-$DP $MODE"
 NAME="lr-$DP"
 MN2_LMA=2001:db8:a:2::2 # ADDR[lma2]
 if [[ $MODE == a11 ]]; then

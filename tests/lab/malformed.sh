@@ -34,7 +34,9 @@ command -v jq >/dev/null || {
 lab_init lab-malformed
 trap 'dump_logs_on_failure; lab_cleanup' EXIT
 echo "$NAME: hostile Mobility Header input to LMA1"
-if ! lab_up kernel; then
+# shellcheck source=tests/kfeat.sh
+. tests/kfeat.sh
+if ! lab_up "$(kfeat_dp)"; then
 	FAILED=$((FAILED + 1))
 	echo "  FAIL  bring-up: both MNs registered"
 	summary "$NAME"

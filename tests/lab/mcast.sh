@@ -71,10 +71,10 @@ for t in smcrouted tcpdump jq; do
 done
 # The MLD proxy is the kernel's IPv6 multicast routing (MRT6): without it
 # dmmd cannot start it (MRT6_INIT: ENOPROTOOPT) and nothing here can pass.
-if [[ ! -e /proc/net/ip6_mr_vif ]]; then
-	echo "$NAME: this kernel has no IPv6 multicast routing (CONFIG_IPV6_MROUTE): cannot run" >&2
-	exit 1
-fi
+# shellcheck source=tests/kfeat.sh
+. tests/kfeat.sh
+kfeat_need_or_exit mroute "$NAME $DP $MODE"
+kfeat_need_dp "$DP" "$NAME $DP $MODE"
 [[ -x $MCT ]] || {
 	echo "$NAME: $MCT missing: make all" >&2
 	exit 1

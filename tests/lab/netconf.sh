@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # NETCONF in the lab of RFC 7429 Figure 4 (lab/pmip-fig4.sh has the
-# picture), kernel data plane: dmm-netconfd serves LMA1's dmmd on [::1]:8830
+# picture), kernel data plane (user without SRv6, tests/kfeat.sh): dmm-netconfd serves LMA1's dmmd on [::1]:8830
 # in LMA1's namespace, SSH with public keys only; the client is Debian's
 # ncclient (tests/lab/netconf.py), a NETCONF client that is not ours:
 #
@@ -52,7 +52,9 @@ trap 'rc=$?; dump_logs_on_failure
 if [[ $FAILED -gt 0 ]]; then sed "s/^/  netconfd: /" "$LAB_TMP/netconfd.log" | tail -n 30; fi
 (exit $rc); lab_cleanup' EXIT
 echo "$NAME: ncclient against dmm-netconfd for LMA1, over SSH"
-lab_up_or_exit kernel
+# shellcheck source=tests/kfeat.sh
+. tests/kfeat.sh
+lab_up_or_exit "$(kfeat_dp)"
 
 # The host key and the client's key (RSA: Debian's libnetconf2 2.0 checks
 # ECDSA client keys wrongly); the client's public key is the one authorized.

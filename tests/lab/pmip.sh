@@ -25,6 +25,9 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lab/auth-lib.sh
 
 DP=${1:-kernel}
+# shellcheck source=tests/kfeat.sh
+. tests/kfeat.sh
+kfeat_need_dp "$DP" "pmip-$DP"
 NAME="pmip-$DP"
 TCP_BYTES=${TCP_BYTES:-4000000}
 TCP_MBPS=${TCP_MBPS:-4}

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # A real Prometheus server scrapes dmmd in the lab of RFC 7429 Figure 4
-# (lab/pmip-fig4.sh has the picture), kernel data plane. LMA1, MAG1 and
+# (lab/pmip-fig4.sh has the picture), kernel data plane (user without SRv6, tests/kfeat.sh). LMA1, MAG1 and
 # MAG2 serve /metrics on their node addresses, port 9437, and write usage
 # records; Prometheus (Debian's) runs in LMA1's namespace on [::1]:9090,
 # scraping every second for at least 15 s:
@@ -26,6 +26,9 @@ cd "$(dirname "$0")/../.." || exit 1
 . lab/pmip-fig4.sh
 
 NAME=lab-prom
+# shellcheck source=tests/kfeat.sh
+. tests/kfeat.sh
+DP=$(kfeat_dp)
 PORT=9437
 if [[ $(id -u) -ne 0 ]]; then
 	echo "$NAME: needs root (network namespaces): run make check as root" >&2
@@ -46,7 +49,7 @@ lab_need_tools || exit 1
 lab_topology
 lab_associations
 for n in lma1 lma2 mag1 mag2 mag3; do
-	lab_config "$n" kernel >"$LAB_TMP/$n.json.in"
+	lab_config "$n" "$DP" >"$LAB_TMP/$n.json.in"
 	case $n in
 	lma1 | mag1 | mag2)
 		jq --arg a "${ADDR[$n]}" --arg f "$LAB_TMP/$n-usage.jsonl" --argjson p $PORT \

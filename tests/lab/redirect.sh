@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Runtime LMA assignment (RFC 6463) on RFC 7429 Figure 4 (lab/pmip-fig4.sh
-# has the picture), kernel data plane. Every MAG's default LMA is LMA1 and
+# has the picture), kernel data plane (user without SRv6, tests/kfeat.sh). Every MAG's default LMA is LMA1 and
 # no MN names its LMA; LMA1 redirects new sessions to LMA2 from one binding
 # on ("redirect": {"load": 1}); the MAGs have EnableLMARedirectFunction.
 #
@@ -20,7 +20,9 @@ cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=lab/pmip-fig4.sh
 . lab/pmip-fig4.sh
 
-DP=${1:-kernel}
+# shellcheck source=tests/kfeat.sh
+. tests/kfeat.sh
+DP=${1:-$(kfeat_dp)}
 NAME="redirect-$DP"
 # shellcheck disable=SC2034 # read by dmmd_start (lab/lib.sh)
 LAB_CFG_JQ='if ."dmm:node".role == "mag" then ."dmm:node".mag.redirect = true

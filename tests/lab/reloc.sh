@@ -40,6 +40,9 @@ cd "$(dirname "$0")/../.." || exit 1
 . lab/dmm.sh
 
 DP=${1:-kernel}
+# shellcheck source=tests/kfeat.sh
+. tests/kfeat.sh
+kfeat_need_dp "$DP" "reloc-$DP"
 NAME=reloc
 ATABLE=220
 RTABLE=221

@@ -41,6 +41,9 @@ DMM_IDLE_MS=${DMM_IDLE_MS:-5000}
 . lab/dmm.sh
 
 DP=${1:-kernel}
+# shellcheck source=tests/kfeat.sh
+. tests/kfeat.sh
+kfeat_need_dp "$DP" "sess-$DP"
 NAME=sess
 DOMAIN=dmm.example
 PY=/usr/bin/python3

@@ -137,9 +137,11 @@ run_dataplane() {
 	kill "${SC_PIDS[-1]}" 2>/dev/null
 }
 
+# shellcheck source=tests/kfeat.sh
+. tests/kfeat.sh
 for dp in ${SCALE_DATAPLANES:-kernel user}; do
 	case $dp in
-	kernel) run_dataplane kernel "${SCALE_TRANSPORT:-ip6}" ;;
+	kernel) kfeat_lacks seg6 "scale-test kernel" || run_dataplane kernel "${SCALE_TRANSPORT:-ip6}" ;;
 	user) run_dataplane user "${SCALE_TRANSPORT:-udp}" ;;
 	*) check "data plane '$dp' is kernel or user" false ;;
 	esac
