@@ -123,7 +123,7 @@ done
 
 # 3. Whole configs in here-documents. The values of their variables:
 export T=$W/t OUT=$W/t TMP=$W/t SC_T=$W/t LAB_TMP=$W/t
-export LMA_A=2001:db8:a::2 MAG_A=2001:db8:b::2 NAI=example.org DP=kernel dp=kernel tr=ip6 maxb=1024
+export LMA_A=2001:db8:a::2 MAG_A=2001:db8:b::2 NAI=example.org DP=kernel PL_DP=kernel dp=kernel tr=ip6 maxb=1024
 export PORT=9437 sec= POOL=2001:db8:1000::/44 NAI=nai:02-00-00-00-01-01@example.org
 export LMA=2001:db8:ffff::1 MNS=1000 N=1000
 # The arguments of the shell function a here-document is in, where it uses them.
