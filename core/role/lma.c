@@ -245,6 +245,23 @@ static uint32_t timer_capacity(const struct dmm_lma_cfg *cfg)
 }
 
 /*
+ * RFC 6705 §5: the per-MAG lists of bindings (lma_lr.c), 20 octets a
+ * binding, only for an LMA that initiates localized routing (off by
+ * default): without them no pair is ever made, so the lists would serve
+ * nothing. Whether it does is fixed at creation (dmm_lma_reconfigure()).
+ * 0 or DMM_ERR_NOMEM.
+ */
+static int lr_lists(struct dmm_lma *lma, const struct dmm_alloc *a)
+{
+	if (!lma->cfg.lr.initiate)
+		return 0;
+	lma->lrx = a->zalloc(a->ctx, sizeof(*lma->lrx) * lma->cfg.max_bindings);
+	lma->mag_cap = lma->cfg.max_peers;
+	lma->mag_head = a->zalloc(a->ctx, sizeof(*lma->mag_head) * lma->cfg.max_peers);
+	return lma->lrx && lma->mag_head ? 0 : DMM_ERR_NOMEM;
+}
+
+/*
  * BRIs waiting for their BRA (RFC 5846): as many as the short timers'
  * overflow (timer_capacity()), a quarter of the bindings, plus 64; beyond
  * that a BRI goes untracked (lma_bri.c), as it would go without
@@ -328,11 +345,7 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	lma->bx = a->zalloc(a->ctx, sizeof(*lma->bx) * cap);
 	if (!lma->bx)
 		goto err_bx;
-	/* RFC 6705 §5: the per-MAG lists of bindings (lma_lr.c). */
-	lma->lrx = a->zalloc(a->ctx, sizeof(*lma->lrx) * cap);
-	lma->mag_cap = cfg->max_peers;
-	lma->mag_head = a->zalloc(a->ctx, sizeof(*lma->mag_head) * cfg->max_peers);
-	if (!lma->lrx || !lma->mag_head)
+	if (lr_lists(lma, a) != 0)
 		goto err_bri;
 	lma->bri_cap = bri_capacity(cap);
 	lma->bri = a->zalloc(a->ctx, sizeof(*lma->bri) * lma->bri_cap);
@@ -350,8 +363,10 @@ err_addrs:
 err_idx:
 	a->free(a->ctx, lma->bri);
 err_bri:
-	a->free(a->ctx, lma->lrx);
-	a->free(a->ctx, lma->mag_head);
+	if (lma->lrx)
+		a->free(a->ctx, lma->lrx);
+	if (lma->mag_head)
+		a->free(a->ctx, lma->mag_head);
 	a->free(a->ctx, lma->bx);
 err_bx:
 	dmm_role_base_fini(&lma->base);
@@ -375,8 +390,10 @@ void dmm_lma_free(struct dmm_lma *lma)
 	dmm_addrtab_fini(&lma->addrs, a);
 	dmm_hidx_fini(&lma->bri_idx, a);
 	a->free(a->ctx, lma->bri);
-	a->free(a->ctx, lma->lrx);
-	a->free(a->ctx, lma->mag_head);
+	if (lma->lrx)
+		a->free(a->ctx, lma->lrx);
+	if (lma->mag_head)
+		a->free(a->ctx, lma->mag_head);
 	a->free(a->ctx, lma->bx);
 	dmm_role_base_fini(&lma->base); /* removes every intent through the backend */
 	dmm_pool_free(lma->pool);
@@ -391,9 +408,10 @@ int dmm_lma_reconfigure(struct dmm_lma *lma, const struct dmm_lma_cfg *cfg, dmm_
 	(void)now;
 	if (!cfg || !cfg_ok(cfg))
 		return DMM_ERR_INVAL;
-	/* Pools and capacities are fixed at creation. */
+	/* Pools and capacities are fixed at creation, and the per-MAG lists of localized routing (lr_lists()). */
 	if (cfg->max_bindings != lma->cfg.max_bindings || cfg->max_peers != lma->cfg.max_peers ||
-	    cfg->npool != lma->cfg.npool || cfg->hnp_len != lma->cfg.hnp_len)
+	    cfg->npool != lma->cfg.npool || cfg->hnp_len != lma->cfg.hnp_len ||
+	    (cfg->lr.initiate && !lma->lrx))
 		return DMM_ERR_INVAL;
 	for (unsigned i = 0; i < cfg->npool; i++)
 		if (!dmm_prefix_eq(&cfg->pool[i], &lma->cfg.pool[i]))
@@ -420,7 +438,8 @@ void dmm_lma_memory(const struct dmm_lma *lma, struct dmm_lma_memory *out)
 	out->intents = dmm_fm_bytes(lma->base.fm);
 	out->timers = dmm_timers_bytes(lma->base.timers);
 	out->pool = dmm_pool_bytes(lma->pool);
-	out->lma = sizeof(*lma) + (sizeof(*lma->bx) + sizeof(*lma->lrx)) * lma->cfg.max_bindings +
+	out->lma = sizeof(*lma) + sizeof(*lma->bx) * lma->cfg.max_bindings +
+		   (lma->lrx ? sizeof(*lma->lrx) * lma->cfg.max_bindings : 0) +
 		   sizeof(*lma->mag_head) * lma->mag_cap + sizeof(*lma->bri) * lma->bri_cap +
 		   dmm_hidx_bytes(&lma->bri_idx) + dmm_addrtab_bytes(&lma->addrs);
 }

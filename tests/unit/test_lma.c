@@ -1519,6 +1519,34 @@ static void t_malformed_echo(void)
 	dmm_lma_free(lma);
 }
 
+/*
+ * RFC 6705 §5: the per-MAG lists of localized routing take room only in
+ * an LMA made to initiate it, 20 octets a binding; one made without
+ * refuses a reconfiguration that turns it on, one made with it takes
+ * turning it off and on again.
+ */
+static void lr_lists_fixed(struct dmm_lma *lma, struct dmm_lma_cfg *cfg)
+{
+	struct dmm_lma_memory without, with;
+	struct dmm_lma *lr;
+
+	dmm_lma_memory(lma, &without);
+	cfg->lr.initiate = true;
+	CHECK_EQ(dmm_lma_reconfigure(lma, cfg, T), DMM_ERR_INVAL);
+	lr = dmm_lma_new(&H.env, cfg, T);
+	CHECK(lr != NULL);
+	if (lr) {
+		dmm_lma_memory(lr, &with);
+		CHECK(with.lma >= without.lma + 20 * (size_t)cfg->max_bindings);
+		cfg->lr.initiate = false;
+		CHECK_EQ(dmm_lma_reconfigure(lr, cfg, T), 0);
+		cfg->lr.initiate = true;
+		CHECK_EQ(dmm_lma_reconfigure(lr, cfg, T), 0);
+		dmm_lma_free(lr);
+	}
+	cfg->lr.initiate = false;
+}
+
 static void t_ops_and_config(void)
 {
 	struct dmm_lma_cfg cfg;
@@ -1528,8 +1556,9 @@ static void t_ops_and_config(void)
 	CHECK(strcmp(dmm_lma_ops.name, "lma") == 0);
 	cfg.npool = 2;
 	CHECK_EQ(dmm_lma_reconfigure(lma, &cfg, T), DMM_ERR_INVAL);
-	dmm_lma_free(lma);
 	cfg.npool = 1;
+	lr_lists_fixed(lma, &cfg);
+	dmm_lma_free(lma);
 	inst = dmm_lma_ops.create(&H.env, &cfg, T);
 	CHECK(inst != NULL);
 	CHECK_EQ(dmm_lma_ops.next_deadline(inst), DMM_TIME_NEVER);
