@@ -229,17 +229,27 @@ static uint32_t intent_records(uint32_t cap)
 }
 
 /*
+ * Choice: the short timers (BRI retransmission, BCE_HANDOFF_DELAY) and
+ * the pending BRIs are for the handoffs of a moment: a BRI waits for its
+ * BRA (a round trip; 3 s when the old MAG is gone, at the default
+ * retries, RFC 5846 §6.3), a handoff wait MaxDelayBeforeNewBCEAssign
+ * (1.5 s). Room for an
+ * eighth of the bindings at once (125,000 at 10^6: that many handoffs
+ * within those 3 s), plus 64 for a small LMA.
+ */
+#define LMA_SHORT_SHARE 8
+
+/*
  * Timers: one per binding (BCE_EXPIRE, or BCE_DEREG_DELAY in its place),
- * one per peer (heartbeat), and a shared overflow of a quarter for the
- * short ones (BRI retransmission, BCE_HANDOFF_DELAY), which lma_timers.c
- * arms only while every binding keeps room for its lifetime timer. The
- * binding's own timer is in the record of its slot (timers.h
- * dmm_timers_make_direct()): a refresh finds it without a hash or an
- * index line.
+ * one per peer (heartbeat), and a shared overflow of LMA_SHORT_SHARE for
+ * the short ones, which lma_timers.c arms only while every binding keeps
+ * room for its lifetime timer. The binding's own timer is in the record
+ * of its slot (timers.h dmm_timers_make_direct()): a refresh finds it
+ * without a hash or an index line.
  */
 static uint32_t timer_capacity(const struct dmm_lma_cfg *cfg)
 {
-	uint64_t n = (uint64_t)cfg->max_bindings + cfg->max_bindings / 4 + cfg->max_peers + 64;
+	uint64_t n = (uint64_t)cfg->max_bindings + cfg->max_bindings / LMA_SHORT_SHARE + cfg->max_peers + 64;
 
 	return n > (1u << 30) ? (1u << 30) : (uint32_t)n;
 }
@@ -263,13 +273,13 @@ static int lr_lists(struct dmm_lma *lma, const struct dmm_alloc *a)
 
 /*
  * BRIs waiting for their BRA (RFC 5846): as many as the short timers'
- * overflow (timer_capacity()), a quarter of the bindings, plus 64; beyond
+ * overflow (timer_capacity()), an eighth of the bindings, plus 64; beyond
  * that a BRI goes untracked (lma_bri.c), as it would go without
  * retransmission for want of a timer.
  */
 static uint32_t bri_capacity(uint32_t cap)
 {
-	return cap / 4 + 64;
+	return cap / LMA_SHORT_SHARE + 64;
 }
 
 /*
