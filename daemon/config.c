@@ -1247,7 +1247,7 @@ int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_conf
 		  old->lma.max_bindings != new->lma.max_bindings))
 		what = "lma pools or capacity";
 	else if (old->role == DMMD_ROLE_LMA && !old->lma.lr.initiate && new->lma.lr.initiate)
-		what = "lma localized-routing-initiate turned on (its per-MAG lists are made at start)";
+		what = "lma localized-routing-initiate from off to on"; /* its per-MAG lists are made at start */
 	else if (old->role == DMMD_ROLE_MAAR &&
 		 (old->maar.npool != new->maar.npool || old->maar.hnp_len != new->maar.hnp_len ||
 		  memcmp(old->maar.pool, new->maar.pool, sizeof(old->maar.pool)) != 0 ||
