@@ -25,10 +25,14 @@
  * holds. A free slot's links hold the free list and its last generation.
  *
  * When the owners are the handles of one table (dmm_fm_new_indexed()),
- * each owner slot has a home (struct fm_home, 96 octets): room for FM_HOME intents
+ * each owner slot has a home (struct fm_home, 48 octets): room for FM_HOME intents
  * of the owner that share one prefix (an LMA's downlink and uplink of a
- * binding's HNP), with no links, owner, prefix or full id of their own: 34 octets
- * an intent instead of a record's 72. An intent goes to its owner's home
+ * binding's HNP), with no links, owner, prefix, full id or counters of
+ * their own: 10 octets an intent instead of a record's 72. Such a table
+ * keeps no counters (its owner, the LMA, has no rule that reads them; the
+ * data planes count per intent and dmmd reads them there): its intents
+ * read 0 packets, 0 bytes and last_active 0, and dmm_fm_report() only
+ * checks the id. An intent goes to its owner's home
  * when there is room there, its prefix is the home's and its link is 0,
  * else to a record. When a place of the home is free again, the first
  * record of the owner that fits moves in (an LMA's handoff adds the new
@@ -87,7 +91,6 @@ struct fm_small {
 	uint8_t spare;
 	uint16_t precedence;
 	uint16_t local, peer;
-	uint8_t cnt[24]; /* packets, bytes, last_active: 64 bits each, unaligned, so an intent is 34 octets */
 };
 
 /* The home of one owner slot: intents of one generation of the owner, with one prefix. */
@@ -101,7 +104,7 @@ struct fm_home {
 	struct fm_small r[FM_HOME];
 };
 
-_Static_assert(sizeof(struct fm_small) == 34 && sizeof(struct fm_home) == 96, "a home is 96 octets");
+_Static_assert(sizeof(struct fm_small) == 10 && sizeof(struct fm_home) == 48, "a home is 48 octets");
 
 struct dmm_fm {
 	struct dmm_alloc alloc;
@@ -182,21 +185,6 @@ static unsigned place_of(const struct dmm_fm *fm, uint32_t i)
 	return (i - fm->capacity) % FM_HOME;
 }
 
-static uint64_t cnt_get(const struct fm_small *s, unsigned n)
-{
-	uint64_t v;
-
-	memcpy(&v, s->cnt + 8 * n, 8);
-	return v;
-}
-
-static void cnt_set(struct fm_small *s, uint64_t packets, uint64_t bytes, dmm_time_t last)
-{
-	memcpy(s->cnt, &packets, 8);
-	memcpy(s->cnt + 8, &bytes, 8);
-	memcpy(s->cnt + 16, &last, 8);
-}
-
 /* The id of home place i (live). */
 static uint32_t small_id(const struct dmm_fm *fm, uint32_t i)
 {
@@ -242,9 +230,11 @@ static void build(const struct dmm_fm *fm, uint32_t i, struct dmm_intent *out)
 		out->local = *addr_of(fm, r->local);
 		out->peer = *addr_of(fm, r->peer);
 		out->owner = r->owner;
-		out->packets = r->packets;
-		out->bytes = r->bytes;
-		out->last_active = r->last_active;
+		if (!fm->home) { /* an indexed table keeps no counters */
+			out->packets = r->packets;
+			out->bytes = r->bytes;
+			out->last_active = r->last_active;
+		}
 		return;
 	}
 	h = home_of(fm, i);
@@ -258,9 +248,6 @@ static void build(const struct dmm_fm *fm, uint32_t i, struct dmm_intent *out)
 	out->local = *addr_of(fm, s->local);
 	out->peer = *addr_of(fm, s->peer);
 	out->owner = slot_owner(fm, i);
-	out->packets = cnt_get(s, 0);
-	out->bytes = cnt_get(s, 1);
-	out->last_active = cnt_get(s, 2);
 }
 
 /* The intent of slot i in the next view (fm.h: valid for the next FM_VIEWS - 1 calls). */
@@ -665,7 +652,7 @@ static uint8_t ma_of(const struct dmm_intent *in)
 }
 
 /* in into home place i (free), its addresses held, with a new id: 0 or DMM_ERR_NOMEM. */
-static int home_fill(struct dmm_fm *fm, uint32_t i, const struct dmm_intent *in, dmm_time_t now)
+static int home_fill(struct dmm_fm *fm, uint32_t i, const struct dmm_intent *in)
 {
 	struct fm_home *h = home_of(fm, i);
 	struct fm_small *s = small_of(fm, i);
@@ -683,7 +670,6 @@ static int home_fill(struct dmm_fm *fm, uint32_t i, const struct dmm_intent *in,
 	s->precedence = in->precedence;
 	s->local = (uint16_t)local;
 	s->peer = (uint16_t)peer;
-	cnt_set(s, 0, 0, now);
 	h->used |= (uint8_t)(1u << place_of(fm, i));
 	return 0;
 }
@@ -742,7 +728,7 @@ static uint32_t rec_take(struct dmm_fm *fm, const struct dmm_intent *in, dmm_tim
 /*
  * Place i of owner's home is free: the owner's first record that fits
  * (its prefix the home's, or any when the home is empty, and link 0)
- * moves in with its id, addresses and counters, and its record is free.
+ * moves in with its id and addresses, and its record is free.
  */
 static void home_adopt(struct dmm_fm *fm, uint32_t i, struct dmm_handle owner)
 {
@@ -769,7 +755,6 @@ static void home_adopt(struct dmm_fm *fm, uint32_t i, struct dmm_handle owner)
 	s->precedence = r->precedence;
 	s->local = r->local;
 	s->peer = r->peer;
-	cnt_set(s, r->packets, r->bytes, r->last_active);
 	h->used |= (uint8_t)(1u << place_of(fm, i));
 	chain_del(fm, x);
 	r->local = r->peer = 0; /* the home holds them now */
@@ -804,7 +789,7 @@ int dmm_fm_add(struct dmm_fm *fm, const struct dmm_intent *in, dmm_time_t now)
 		fm->home_hi = in->owner.idx + 1; /* the walks go this far */
 	/* The owner's home when in fits there, else a record. */
 	i = home_place(fm, in);
-	if (i != FM_NONE ? home_fill(fm, i, in, now) != 0 : (i = rec_take(fm, in, now)) == FM_NONE)
+	if (i != FM_NONE ? home_fill(fm, i, in) != 0 : (i = rec_take(fm, in, now)) == FM_NONE)
 		return DMM_ERR_NOMEM;
 	build(fm, i, &full);
 	err = fm->ops.install(fm->ops.ctx, &full);
@@ -923,7 +908,6 @@ static int refill(struct dmm_fm *fm, uint32_t i, const struct dmm_intent *in, dm
 		s->precedence = in->precedence;
 		s->local = (uint16_t)local;
 		s->peer = (uint16_t)peer;
-		cnt_set(s, 0, 0, now);
 		return 0;
 	}
 	r = &fm->rec[i];
@@ -1053,22 +1037,23 @@ const struct dmm_intent *dmm_fm_next(const struct dmm_fm *fm, const struct dmm_i
 int dmm_fm_report(struct dmm_fm *fm, uint32_t id, uint64_t packets, uint64_t bytes, dmm_time_t now)
 {
 	uint32_t i = slot_of(fm, id);
-	struct fm_small *s;
 	struct fm_rec *r;
 
 	if (i == FM_NONE)
 		return DMM_ERR_NOTFOUND;
-	if (is_home(fm, i)) {
-		s = small_of(fm, i);
-		cnt_set(s, packets, bytes, packets != cnt_get(s, 0) ? now : cnt_get(s, 2));
-		return 0;
-	}
+	if (fm->home)
+		return 0; /* an indexed table keeps no counters */
 	r = &fm->rec[i];
 	if (packets != r->packets)
 		r->last_active = now;
 	r->packets = packets;
 	r->bytes = bytes;
 	return 0;
+}
+
+bool dmm_fm_counts(const struct dmm_fm *fm)
+{
+	return !fm->home;
 }
 
 uint32_t dmm_fm_records_room(const struct dmm_fm *fm)

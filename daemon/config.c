@@ -1246,6 +1246,8 @@ int dmmd_config_reloadable(const struct dmmd_config *old, const struct dmmd_conf
 		  memcmp(old->lma.pool, new->lma.pool, sizeof(old->lma.pool)) != 0 ||
 		  old->lma.max_bindings != new->lma.max_bindings))
 		what = "lma pools or capacity";
+	else if (old->role == DMMD_ROLE_LMA && !old->lma.lr.initiate && new->lma.lr.initiate)
+		what = "lma localized-routing-initiate from off to on"; /* its per-MAG lists are made at start */
 	else if (old->role == DMMD_ROLE_MAAR &&
 		 (old->maar.npool != new->maar.npool || old->maar.hnp_len != new->maar.hnp_len ||
 		  memcmp(old->maar.pool, new->maar.pool, sizeof(old->maar.pool)) != 0 ||

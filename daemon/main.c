@@ -416,7 +416,7 @@ static void sync_counters(struct dmmd *d, dmm_time_t now)
 	const struct dmm_intent *in;
 	uint64_t p, b;
 
-	if (!fm)
+	if (!fm || !dmm_fm_counts(fm)) /* the LMA's table keeps none: `show intents` reads the data plane */
 		return;
 	if (sweep.fm != fm) {
 		sweep.fm = fm;

@@ -344,6 +344,17 @@ static uint64_t intent_packets(const struct dmm_fm *fm)
 	return pk;
 }
 
+/* Packets counted by the node's data plane for its live intents (an LMA's table keeps no counters, fm.h). */
+static uint64_t dp_packets(const struct emu_node *n)
+{
+	uint64_t pk = 0;
+
+	for (uint32_t s = 0; s < n->dp.hwm; s++)
+		if (n->dp.v[s].id)
+			pk += n->dp.v[s].packets;
+	return pk;
+}
+
 static json_t *lma_json(const struct emu_node *n)
 {
 	const struct dmm_fm *fm = dmm_role_fm(n->lma);
@@ -355,8 +366,8 @@ static json_t *lma_json(const struct emu_node *n)
 			      (json_int_t)dmm_pool_used(dmm_lma_pool(n->lma)), "initial_registrations",
 			      (json_int_t)st->initial_registrations, "handoffs", (json_int_t)st->handoffs,
 			      "deregistrations", (json_int_t)st->deregistrations, "intents_end",
-			      (json_int_t)dmm_fm_count(fm), "intent_packets_end",
-			      (json_int_t)intent_packets(fm), "dead", n->dead);
+			      (json_int_t)dmm_fm_count(fm), "intent_packets_end", (json_int_t)dp_packets(n),
+			      "dead", n->dead);
 
 	json_object_set_new(j, "carried",
 			    json_pack("{s:I,s:I}", "packets", (json_int_t)n->carried_pkts, "bytes",

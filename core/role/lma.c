@@ -229,30 +229,57 @@ static uint32_t intent_records(uint32_t cap)
 }
 
 /*
+ * Choice: the short timers (BRI retransmission, BCE_HANDOFF_DELAY) and
+ * the pending BRIs are for the handoffs of a moment: a BRI waits for its
+ * BRA (a round trip; 3 s when the old MAG is gone, at the default
+ * retries, RFC 5846 §6.3), a handoff wait MaxDelayBeforeNewBCEAssign
+ * (1.5 s). Room for an
+ * eighth of the bindings at once (125,000 at 10^6: that many handoffs
+ * within those 3 s), plus 64 for a small LMA.
+ */
+#define LMA_SHORT_SHARE 8
+
+/*
  * Timers: one per binding (BCE_EXPIRE, or BCE_DEREG_DELAY in its place),
- * one per peer (heartbeat), and a shared overflow of a quarter for the
- * short ones (BRI retransmission, BCE_HANDOFF_DELAY), which lma_timers.c
- * arms only while every binding keeps room for its lifetime timer. The
- * binding's own timer is in the record of its slot (timers.h
- * dmm_timers_make_direct()): a refresh finds it without a hash or an
- * index line.
+ * one per peer (heartbeat), and a shared overflow of LMA_SHORT_SHARE for
+ * the short ones, which lma_timers.c arms only while every binding keeps
+ * room for its lifetime timer. The binding's own timer is in the record
+ * of its slot (timers.h dmm_timers_make_direct()): a refresh finds it
+ * without a hash or an index line.
  */
 static uint32_t timer_capacity(const struct dmm_lma_cfg *cfg)
 {
-	uint64_t n = (uint64_t)cfg->max_bindings + cfg->max_bindings / 4 + cfg->max_peers + 64;
+	uint64_t n = (uint64_t)cfg->max_bindings + cfg->max_bindings / LMA_SHORT_SHARE + cfg->max_peers + 64;
 
 	return n > (1u << 30) ? (1u << 30) : (uint32_t)n;
 }
 
 /*
+ * RFC 6705 §5: the per-MAG lists of bindings (lma_lr.c), 20 octets a
+ * binding, only for an LMA that initiates localized routing (off by
+ * default): without them no pair is ever made, so the lists would serve
+ * nothing. Whether it does is fixed at creation (dmm_lma_reconfigure()).
+ * 0 or DMM_ERR_NOMEM.
+ */
+static int lr_lists(struct dmm_lma *lma, const struct dmm_alloc *a)
+{
+	if (!lma->cfg.lr.initiate)
+		return 0;
+	lma->lrx = a->zalloc(a->ctx, sizeof(*lma->lrx) * lma->cfg.max_bindings);
+	lma->mag_cap = lma->cfg.max_peers;
+	lma->mag_head = a->zalloc(a->ctx, sizeof(*lma->mag_head) * lma->cfg.max_peers);
+	return lma->lrx && lma->mag_head ? 0 : DMM_ERR_NOMEM;
+}
+
+/*
  * BRIs waiting for their BRA (RFC 5846): as many as the short timers'
- * overflow (timer_capacity()), a quarter of the bindings, plus 64; beyond
+ * overflow (timer_capacity()), an eighth of the bindings, plus 64; beyond
  * that a BRI goes untracked (lma_bri.c), as it would go without
  * retransmission for want of a timer.
  */
 static uint32_t bri_capacity(uint32_t cap)
 {
-	return cap / 4 + 64;
+	return cap / LMA_SHORT_SHARE + 64;
 }
 
 /*
@@ -328,11 +355,7 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	lma->bx = a->zalloc(a->ctx, sizeof(*lma->bx) * cap);
 	if (!lma->bx)
 		goto err_bx;
-	/* RFC 6705 §5: the per-MAG lists of bindings (lma_lr.c). */
-	lma->lrx = a->zalloc(a->ctx, sizeof(*lma->lrx) * cap);
-	lma->mag_cap = cfg->max_peers;
-	lma->mag_head = a->zalloc(a->ctx, sizeof(*lma->mag_head) * cfg->max_peers);
-	if (!lma->lrx || !lma->mag_head)
+	if (lr_lists(lma, a) != 0)
 		goto err_bri;
 	lma->bri_cap = bri_capacity(cap);
 	lma->bri = a->zalloc(a->ctx, sizeof(*lma->bri) * lma->bri_cap);
@@ -350,8 +373,10 @@ err_addrs:
 err_idx:
 	a->free(a->ctx, lma->bri);
 err_bri:
-	a->free(a->ctx, lma->lrx);
-	a->free(a->ctx, lma->mag_head);
+	if (lma->lrx)
+		a->free(a->ctx, lma->lrx);
+	if (lma->mag_head)
+		a->free(a->ctx, lma->mag_head);
 	a->free(a->ctx, lma->bx);
 err_bx:
 	dmm_role_base_fini(&lma->base);
@@ -375,8 +400,10 @@ void dmm_lma_free(struct dmm_lma *lma)
 	dmm_addrtab_fini(&lma->addrs, a);
 	dmm_hidx_fini(&lma->bri_idx, a);
 	a->free(a->ctx, lma->bri);
-	a->free(a->ctx, lma->lrx);
-	a->free(a->ctx, lma->mag_head);
+	if (lma->lrx)
+		a->free(a->ctx, lma->lrx);
+	if (lma->mag_head)
+		a->free(a->ctx, lma->mag_head);
 	a->free(a->ctx, lma->bx);
 	dmm_role_base_fini(&lma->base); /* removes every intent through the backend */
 	dmm_pool_free(lma->pool);
@@ -391,9 +418,10 @@ int dmm_lma_reconfigure(struct dmm_lma *lma, const struct dmm_lma_cfg *cfg, dmm_
 	(void)now;
 	if (!cfg || !cfg_ok(cfg))
 		return DMM_ERR_INVAL;
-	/* Pools and capacities are fixed at creation. */
+	/* Pools and capacities are fixed at creation, and the per-MAG lists of localized routing (lr_lists()). */
 	if (cfg->max_bindings != lma->cfg.max_bindings || cfg->max_peers != lma->cfg.max_peers ||
-	    cfg->npool != lma->cfg.npool || cfg->hnp_len != lma->cfg.hnp_len)
+	    cfg->npool != lma->cfg.npool || cfg->hnp_len != lma->cfg.hnp_len ||
+	    (cfg->lr.initiate && !lma->lrx))
 		return DMM_ERR_INVAL;
 	for (unsigned i = 0; i < cfg->npool; i++)
 		if (!dmm_prefix_eq(&cfg->pool[i], &lma->cfg.pool[i]))
@@ -420,7 +448,8 @@ void dmm_lma_memory(const struct dmm_lma *lma, struct dmm_lma_memory *out)
 	out->intents = dmm_fm_bytes(lma->base.fm);
 	out->timers = dmm_timers_bytes(lma->base.timers);
 	out->pool = dmm_pool_bytes(lma->pool);
-	out->lma = sizeof(*lma) + (sizeof(*lma->bx) + sizeof(*lma->lrx)) * lma->cfg.max_bindings +
+	out->lma = sizeof(*lma) + sizeof(*lma->bx) * lma->cfg.max_bindings +
+		   (lma->lrx ? sizeof(*lma->lrx) * lma->cfg.max_bindings : 0) +
 		   sizeof(*lma->mag_head) * lma->mag_cap + sizeof(*lma->bri) * lma->bri_cap +
 		   dmm_hidx_bytes(&lma->bri_idx) + dmm_addrtab_bytes(&lma->addrs);
 }

@@ -99,9 +99,9 @@ struct dmm_lma {
 	uint16_t bri_seq;
 	struct pmip_ratelimit rl;	  /* malformed-input log lines */
 	uint64_t lr_accepted, lr_refused; /* LRIs answered 0 and >= 128 (RFC 6705, lma_lr.c) */
-	struct lma_lrx *lrx;		  /* per binding slot (RFC 6705 §5, lma_lr.c) */
-	uint32_t *mag_head;		  /* per peer slot: its first binding + 1 */
-	uint32_t mag_cap;		  /* peer slots in mag_head */
+	struct lma_lrx *lrx; /* per binding slot (RFC 6705 §5, lma_lr.c); NULL unless lr.initiate (lma.c) */
+	uint32_t *mag_head;  /* per peer slot: its first binding + 1 */
+	uint32_t mag_cap;    /* peer slots in mag_head */
 	struct lma_lr_pair lr[LMA_LR_MAX_PAIRS];
 	uint16_t lr_seq;			       /* the upper bits of LRI sequence numbers */
 	uint64_t lr_started, lr_ended, lr_lri_refused; /* LMA-initiated pairs (lma_lr.c) */

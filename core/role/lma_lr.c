@@ -303,9 +303,12 @@ static struct lma_lr_pair *pair_new(struct dmm_lma *lma, struct dmm_bcache_entry
 /* The binding e left the list of its MAG (or is about to join another): its pairs end (§4, §5.1). */
 void lma_lr_left(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t now)
 {
-	struct lma_lrx *x = lrx_of(lma, e);
+	struct lma_lrx *x;
 
 	(void)now;
+	if (!lma->lrx)
+		return; /* no lists, no pairs (lma.c lr_lists()) */
+	x = lrx_of(lma, e);
 	while (x->pair)
 		pair_end(lma, &lma->lr[x->pair - 1], true, "an MN left the MAG (RFC 6705 §4, §5.1)");
 	if (!x->mag)
@@ -322,10 +325,13 @@ void lma_lr_left(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t now
 /* e holds a reference on the peer lma_bx_of(e)->peer: it joins that MAG's list. */
 void lma_lr_at_mag(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t now)
 {
-	struct lma_lrx *x = lrx_of(lma, e);
 	uint32_t m = lma_bx_of(lma, e)->peer - 1; /* held: peer is its slot + 1 */
+	struct lma_lrx *x;
 
-	if (!lma_bx_of(lma, e)->peer || m >= lma->mag_cap || x->mag == m + 1)
+	if (!lma->lrx || !lma_bx_of(lma, e)->peer || m >= lma->mag_cap)
+		return; /* no lists (lma.c lr_lists()) */
+	x = lrx_of(lma, e);
+	if (x->mag == m + 1)
 		return; /* the same MAG: its pairs stay */
 	lma_lr_left(lma, e, now);
 	x->mag = m + 1;
@@ -347,9 +353,12 @@ static void send_wait(struct dmm_lma *lma, struct lma_lr_pair *p, dmm_time_t now
 /* §3.2, §5: e was accepted at its MAG (the PBA went out): an LRI for each new pair there. */
 void lma_lr_bound(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t now)
 {
-	struct lma_lrx *x = lrx_of(lma, e);
+	struct lma_lrx *x;
 
-	if (!lma->cfg.lr.initiate || e->state != DMM_BCE_ACTIVE || !x->mag || !e->n_hnp)
+	if (!lma->cfg.lr.initiate || !lma->lrx || e->state != DMM_BCE_ACTIVE || !e->n_hnp)
+		return;
+	x = lrx_of(lma, e);
+	if (!x->mag)
 		return;
 	for (uint32_t r = lma->mag_head[x->mag - 1]; r;) {
 		struct dmm_bcache_entry *o =

@@ -91,8 +91,9 @@ struct dmm_fm *dmm_fm_new_owners(const struct dmm_alloc *a, uint32_t capacity, u
  * As dmm_fm_new(), for owners that are the handles of one table of
  * owner_slots slots: each slot has a home for two intents of its
  * owner with one prefix and link 0 (an LMA binding's downlink and
- * uplink), at 46 bytes an intent; capacity is the room for the others
- * (more prefixes, a moment with one more). An owner's intents are then
+ * uplink), at 24 bytes an intent; capacity is the room for the others
+ * (more prefixes, a moment with one more). Such a table keeps no
+ * counters (dmm_fm_counts()): the data plane's own are the figures. An owner's intents are then
  * its home's first, then the others oldest first. An add for an owner
  * whose idx is owner_slots or more, or whose slot still has intents of
  * another generation, fails with DMM_ERR_NOMEM before the backend is
@@ -174,9 +175,14 @@ const struct dmm_intent *dmm_fm_next_owned(const struct dmm_fm *fm, struct dmm_h
 
 /*
  * The data plane reports the absolute counters of intent id; when they
- * grew, last_active becomes now. Returns 0 or DMM_ERR_NOTFOUND.
+ * grew, last_active becomes now. Returns 0 or DMM_ERR_NOTFOUND. A table
+ * that keeps no counters (dmm_fm_counts()) only checks the id: its
+ * intents read 0 packets, 0 bytes and last_active 0.
  */
 int dmm_fm_report(struct dmm_fm *fm, uint32_t id, uint64_t packets, uint64_t bytes, dmm_time_t now);
+
+/* Whether the table keeps the counters dmm_fm_report() gives it (dmm_fm_new_indexed(): no). */
+bool dmm_fm_counts(const struct dmm_fm *fm);
 
 /* How many more intents the table takes beyond its homes (dmm_fm_new_indexed()); else, in all. */
 uint32_t dmm_fm_records_room(const struct dmm_fm *fm);

@@ -52,7 +52,10 @@ struct dmm_lma_cfg {
 	/*
 	 * RFC 6705 §3.2, §5 (scenario A11): when two MNs bound here are at
 	 * the same MAG, send that MAG an LRI naming both (policy below), keep
-	 * it alive and end it when either leaves. Off by default.
+	 * it alive and end it when either leaves. Off by default. Its
+	 * per-MAG lists of bindings (20 octets a binding) exist only in an
+	 * LMA made with it on: one made without refuses a reconfiguration
+	 * that turns it on (DMM_ERR_INVAL).
 	 */
 	struct dmm_lma_lr_cfg {
 		bool initiate;

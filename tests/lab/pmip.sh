@@ -62,6 +62,9 @@ check "LMA1 binds MN1 at MAG1, LMA2 binds MN2 at MAG3" \
 # --- ping through the tunnels ------------------------------------------------
 check "ping MN1 -> CN1" lab_exec mn1 ping -6 -c 3 -i 0.2 -w 10 "${ADDR[cn1]}"
 check "ping MN2 -> CN2" lab_exec mn2 ping -6 -c 3 -i 0.2 -w 10 "${ADDR[cn2]}"
+# The LMA's intent table keeps no counters (fm.h): show intents reads the data plane's.
+check "LMA2's show intents counts MN2's pings, up and down (the data plane's counters)" \
+	eval 'ctl lma2 show intents | jq -e "([.[] | select(.match == \"src\") | .packets] | add // 0) >= 3 and ([.[] | select(.match == \"dst\") | .packets] | add // 0) >= 3"'
 
 # --- capture on IR's link to LMA1 ------------------------------------------
 cap_start CAP_PID ir lma1 "$LAB_TMP/ir-lma1.pcap"

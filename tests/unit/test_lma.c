@@ -1250,14 +1250,14 @@ static void t_bri_retries(void)
 
 /*
  * RFC 5846 §8.1 with more handoffs at one moment than the pool of pending
- * BRIs holds (a quarter of the bindings plus 64, lma.c): every previous
+ * BRIs holds (an eighth of the bindings plus 64, lma.c): every previous
  * MAG still gets its BRI, the ones beyond the pool untracked (no
  * retransmission), so of the BRAs that come back exactly those find no
  * BRI; the others end their BRI.
  */
 static void t_bri_pool(void)
 {
-	enum { N = 100 }; /* 100 bindings: 25 + 64 = 89 BRIs tracked */
+	enum { N = 100, TRACKED = N / 8 + 64 }; /* 100 bindings: 12 + 64 = 76 BRIs tracked */
 	struct dmm_lma *lma;
 	struct dmm_prefix p[N];
 	struct dmm_mh_msg m;
@@ -1280,13 +1280,13 @@ static void t_bri_pool(void)
 		deliver(lma, &MAG2, &m);
 		CHECK_EQ(harness_count_type(&H, DMM_MH_BR, DMM_BR_BRI), 1);
 		seq[i] = last_of(DMM_MH_BR, DMM_BR_BRI) ? last_of(DMM_MH_BR, DMM_BR_BRI)->msg.u.br.seq : 0;
-		CHECK_EQ(harness_logged(&H, "(untracked: no room)"), i >= 89);
+		CHECK_EQ(harness_logged(&H, "(untracked: no room)"), i >= TRACKED);
 	}
 	CHECK_EQ(dmm_role_stats(lma)->bri_sent, N);
 	unexpected = dmm_role_stats(lma)->rx_unexpected;
 	for (int i = 0; i < N; i++)
 		send_bra(lma, &MAG1, seq[i], 0);
-	CHECK_EQ(dmm_role_stats(lma)->rx_unexpected - unexpected, N - 89);
+	CHECK_EQ(dmm_role_stats(lma)->rx_unexpected - unexpected, N - TRACKED);
 	/* No BRI is left to retransmit. */
 	harness_clear(&H);
 	T += 10 * DMM_SECOND;
@@ -1519,6 +1519,34 @@ static void t_malformed_echo(void)
 	dmm_lma_free(lma);
 }
 
+/*
+ * RFC 6705 §5: the per-MAG lists of localized routing take room only in
+ * an LMA made to initiate it, 20 octets a binding; one made without
+ * refuses a reconfiguration that turns it on, one made with it takes
+ * turning it off and on again.
+ */
+static void lr_lists_fixed(struct dmm_lma *lma, struct dmm_lma_cfg *cfg)
+{
+	struct dmm_lma_memory without, with;
+	struct dmm_lma *lr;
+
+	dmm_lma_memory(lma, &without);
+	cfg->lr.initiate = true;
+	CHECK_EQ(dmm_lma_reconfigure(lma, cfg, T), DMM_ERR_INVAL);
+	lr = dmm_lma_new(&H.env, cfg, T);
+	CHECK(lr != NULL);
+	if (lr) {
+		dmm_lma_memory(lr, &with);
+		CHECK(with.lma >= without.lma + 20 * (size_t)cfg->max_bindings);
+		cfg->lr.initiate = false;
+		CHECK_EQ(dmm_lma_reconfigure(lr, cfg, T), 0);
+		cfg->lr.initiate = true;
+		CHECK_EQ(dmm_lma_reconfigure(lr, cfg, T), 0);
+		dmm_lma_free(lr);
+	}
+	cfg->lr.initiate = false;
+}
+
 static void t_ops_and_config(void)
 {
 	struct dmm_lma_cfg cfg;
@@ -1528,8 +1556,9 @@ static void t_ops_and_config(void)
 	CHECK(strcmp(dmm_lma_ops.name, "lma") == 0);
 	cfg.npool = 2;
 	CHECK_EQ(dmm_lma_reconfigure(lma, &cfg, T), DMM_ERR_INVAL);
-	dmm_lma_free(lma);
 	cfg.npool = 1;
+	lr_lists_fixed(lma, &cfg);
+	dmm_lma_free(lma);
 	inst = dmm_lma_ops.create(&H.env, &cfg, T);
 	CHECK(inst != NULL);
 	CHECK_EQ(dmm_lma_ops.next_deadline(inst), DMM_TIME_NEVER);

@@ -110,5 +110,30 @@ reload || bad "reload of cmd-b: no log line"
 check "a valid reload is applied (show node: cmd-b)" "[ \"\$('$DMMCTL' show node -s '$T/cmd.sock' --json | jq -r .name)\" = cmd-b ]"
 check "config-reloads = 1" "[ \"\$('$DMMCTL' show stats -s '$T/cmd.sock' --json | jq -r '.\"config-reloads\"')\" = 1 ]"
 
+# An LMA made without localized-routing-initiate has no per-MAG lists
+# (20 octets a binding): a reload that turns it on is refused, by name;
+# another change is applied.
+kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+lma() {
+	cat <<EOF
+{"dmm:node": {"dataplane": "user", "name": "lma-a", "role": "lma", "address": "2001:db8:d::2",
+  "control-socket": "$T/lma.sock", "state-file": "$T/lma.state", "log-level": "info",
+  "heartbeat": {"interval": 0}, "lma": {"pools": ["2001:db8:1::/48"]${1:-}},
+  "default-profile": {"mn-id-type": "eui48"}}}
+EOF
+}
+lma >"$T/cmd.json"
+"$DMMD" -c "$T/cmd.json" 2>"$T/cmd.log" &
+PID=$!
+for _ in $(seq 100); do "$DMMCTL" show node -s "$T/lma.sock" --json >/dev/null 2>&1 && break; sleep 0.05; done
+lma ', "localized-routing-initiate": {}' >"$T/cmd.json"
+reload || bad "LMA reload with localized-routing-initiate: no log line"
+check "LMA: turning localized-routing-initiate on is refused, named" \
+	"grep 'reload refused' '$T/cmd.log' | grep -qF 'lma localized-routing-initiate from off to on'"
+lma ', "min-delay-before-bce-delete": 0' >"$T/cmd.json"
+reload || bad "LMA reload: no log line"
+check "LMA: another change is applied (config-reloads = 1)" \
+	"[ \"\$('$DMMCTL' show stats -s '$T/lma.sock' --json | jq -r '.\"config-reloads\"')\" = 1 ]"
+
 echo "yang-reload: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
