@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # /init of the small initramfs that tests/vm/run.sh builds: busybox only.
@@ -12,6 +13,7 @@
 /bin/busybox mkdir -p /proc /sys /dev /newroot
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t devtmpfs dev /dev
+# shellcheck source=/dev/null
 . /vm.conf # VM_REPO: the checkout's path on the host and in the VM
 
 fail() {

@@ -74,9 +74,9 @@ BUSYBOX=/bin/busybox
 
 # The newest Debian kernel with its modules installed.
 if [[ -z $KERNEL ]]; then
-	for k in $(ls /boot/vmlinuz-*-amd64 2>/dev/null | sort -V); do
+	while read -r k; do
 		[[ -d /lib/modules/${k#/boot/vmlinuz-} ]] && KERNEL=$k
-	done
+	done < <(printf '%s\n' /boot/vmlinuz-*-amd64 | sort -V)
 fi
 [[ -n $KERNEL && -r $KERNEL ]] || {
 	echo "vm: no Debian kernel in /boot (apt-get install linux-image-amd64)" >&2
@@ -92,6 +92,7 @@ MODDIR=/lib/modules/$KVER
 TMP=$(mktemp -d /tmp/dmm-vm.XXXXXX) || exit 1
 QPID=
 TPID=
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	[[ -n $TPID ]] && kill "$TPID" 2>/dev/null
 	# timeout(1) passes TERM on to qemu
@@ -119,6 +120,7 @@ add_module() {
 	local m=$1 dep name
 	[[ -n ${LOADED[$m]-} ]] && return 0
 	LOADED[$m]=1
+	# shellcheck disable=SC2013 # module paths have no spaces
 	for dep in $(awk -v m="$m:" '$1 == m { $1 = ""; print }' "$MODDIR/modules.dep"); do
 		add_module "$dep" || return 1
 	done
