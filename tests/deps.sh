@@ -1,10 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages that building and testing dmm need.
 #
-#   tests/deps.sh [demo|check]
+#   tests/deps.sh [demo|check|vm]
 #
 # demo:  what `make demo` needs (a C compiler, make, libjansson-dev);
-# check: everything `make check` needs (the default).
+# check: everything `make check` needs (the default), with vm's;
+# vm:    what tests/vm/run.sh needs (make vm-check): Debian's stock kernel
+#        and qemu, to run the kernel-feature tests on a kernel lacking them.
 # As root it runs apt-get update once and apt-get install for what is
 # missing; otherwise it names the missing packages and the command that
 # installs them, and exits 1.
@@ -14,15 +16,19 @@ case $set_name in
 demo)
 	pkgs="gcc make libc6-dev libjansson-dev"
 	;;
+vm)
+	pkgs="linux-image-amd64 qemu-system-x86 busybox-static cpio"
+	;;
 check)
-	pkgs="build-essential clang clang-format libclang-rt-14-dev libjansson-dev libpcap-dev libmnl-dev
+	pkgs="linux-image-amd64 qemu-system-x86 busybox-static cpio
+build-essential clang clang-format libclang-rt-14-dev libjansson-dev libpcap-dev libmnl-dev
 libnftables-dev libnftables1 nftables
 tshark python3-scapy tcpdump iproute2 iputils-ping iperf3 procps jq xxd
 libyang2-tools libyang2-dev libnetconf2-dev libssh-dev libyuma-base python3-ncclient openssh-client libssl-dev libbpf-dev bpftool bird2 libmicrohttpd-dev prometheus curl
 libxml2-utils chromium smcroute libc-ares-dev dnsmasq-base"
 	;;
 *)
-	echo "usage: $0 [demo|check]" >&2
+	echo "usage: $0 [demo|check|vm]" >&2
 	exit 2
 	;;
 esac

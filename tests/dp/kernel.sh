@@ -100,11 +100,14 @@ mh_reaches() { # FROM_NS TO_NS TO_ADDR
 import socket, sys
 s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 135)
 s.settimeout(3)
+print("ready", flush=True)
 d, a = s.recvfrom(100)
 print("MH type", d[2], "from", a[0])
 sys.exit(0 if d[2] == 0 else 1)' >"$DP_TMP/mh.out" 2>&1 &
 	pid=$!
-	sleep 0.3
+	# Send once the receiver's socket is open (Python starts slowly on an
+	# emulated machine), not after a fixed pause.
+	dp_wait_line "$DP_TMP/mh.out" '^ready' 10 >/dev/null
 	ip netns exec "$1" /usr/bin/python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 135)

@@ -250,13 +250,16 @@ info "context path: $(grep -h 'handover context' "$LAB_TMP"/maar[123].log | sed 
 add_host h1 maar1 mnb 02:00:00:00:01:0b && add_host h2 maar2 mnc 02:00:00:00:01:0c || exit 1
 sleep 1
 declare -A RXP=() CAP=()
-for h in h1 h2 mn; do
-	lab_bg p "$h" "$MCT" recv --group "$GROUP" --port "$PORT" --duration 6 --dev eth0 >"$LAB_TMP/rx-$h.json" 2>/dev/null
-	RXP[$h]=$p
-done
 for i in 1 2 3; do
 	cap_start p "maar$i" ir "$LAB_TMP/ir-maar$i.pcap" ip6 || exit 1
 	CAP[$i]=$p
+done
+# The receivers' window is only a wait: it must cover their join, the
+# counters read below and the 3 s stream, which take longer on a slow
+# (emulated) machine; the captures started before it for the same reason.
+for h in h1 h2 mn; do
+	lab_bg p "$h" "$MCT" recv --group "$GROUP" --port "$PORT" --duration 8 --dev eth0 >"$LAB_TMP/rx-$h.json" 2>/dev/null
+	RXP[$h]=$p
 done
 sleep 1
 declare -A UP0=() ACC0=()
