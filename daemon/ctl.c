@@ -98,8 +98,8 @@ static void bcache_rows(json_t *arr, const struct dmm_bcache *bc, const char *ki
 					e->expires, now);
 
 		json_object_set_new(o, "handovers", json_integer(e->handovers));
-		if (e->pmaar && e->pmaar->n)
-			json_object_set_new(o, "anchors", j_anchors(e->pmaar));
+		if (dmm_bce_pmaar(e) && dmm_bce_pmaar(e)->n)
+			json_object_set_new(o, "anchors", j_anchors(dmm_bce_pmaar(e)));
 		json_array_append_new(arr, o);
 	}
 }

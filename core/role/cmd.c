@@ -109,12 +109,12 @@ static void peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now)
 			mns++;
 			continue;
 		}
-		for (unsigned i = e->pmaar->n; i-- > 0;)
-			if (dmm_addr_eq(&e->pmaar->a[i].addr, &maar)) {
+		for (unsigned i = dmm_bce_pmaar(e)->n; i-- > 0;)
+			if (dmm_addr_eq(&dmm_bce_pmaar(e)->a[i].addr, &maar)) {
 				cmd_pair_drop(c, e, i, "anchoring maar restarted", now);
 				pairs++;
 			}
-		if (e->pmaar->n == 0)
+		if (dmm_bce_pmaar(e)->n == 0)
 			cmd_mn_delete(c, e, false, "no prefix left", now);
 	}
 	dmm_logf(c->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,

@@ -30,9 +30,9 @@ static void relay_pba(struct dmm_cmd *c, struct dmm_bcache_entry *e, dmm_time_t 
 	struct cmd_bx *x = cmd_bx_of(c, e);
 	struct dmm_anchor_list l = {0};
 
-	for (unsigned i = 0; i < e->pmaar->n; i++)
+	for (unsigned i = 0; i < dmm_bce_pmaar(e)->n; i++)
 		if (x->px[i].relay == RELAY_ACCEPTED)
-			l.a[l.n++] = e->pmaar->a[i];
+			l.a[l.n++] = dmm_bce_pmaar(e)->a[i];
 	cmd_send_pba(c, &x->relay_req, DMM_BCE_MNID(e), DMM_BA_ACCEPTED, x->relay_req.lifetime_s, &l, now);
 	x->relay_done = true;
 }
@@ -52,7 +52,7 @@ static void relay_answer(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned
 		/* §2.2: a late answer: an unsolicited PBA, same seq, with only the late Previous MAAR. */
 		struct dmm_anchor_list l = {.n = 1};
 
-		l.a[0] = e->pmaar->a[i];
+		l.a[0] = dmm_bce_pmaar(e)->a[i];
 		cmd_log_mn(c, DMM_LOG_INFO, DMM_BCE_MNID(e), &l.a[0].prefix, &l.a[0].addr,
 			   "follow-up PBA to the S-MAAR");
 		cmd_send_pba(c, &x->relay_req, DMM_BCE_MNID(e), DMM_BA_ACCEPTED, x->relay_req.lifetime_s, &l,
@@ -158,9 +158,9 @@ static void read_pbu(struct dmm_cmd *c, struct pbu *p, const struct dmm_addr *sr
 static int anchored_elsewhere(const struct dmm_bcache_entry *e, const struct dmm_prefix *pf,
 			      const struct dmm_addr *s)
 {
-	for (unsigned i = 0; i < e->pmaar->n; i++)
-		if (dmm_prefix_eq(&e->pmaar->a[i].prefix, pf))
-			return !dmm_addr_eq(&e->pmaar->a[i].addr, s);
+	for (unsigned i = 0; i < dmm_bce_pmaar(e)->n; i++)
+		if (dmm_prefix_eq(&dmm_bce_pmaar(e)->a[i].prefix, pf))
+			return !dmm_addr_eq(&dmm_bce_pmaar(e)->a[i].addr, s);
 	return -1;
 }
 
@@ -169,8 +169,8 @@ static unsigned others(const struct dmm_bcache_entry *e, const struct dmm_addr *
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < e->pmaar->n; i++)
-		n += !dmm_addr_eq(&e->pmaar->a[i].addr, s);
+	for (unsigned i = 0; i < dmm_bce_pmaar(e)->n; i++)
+		n += !dmm_addr_eq(&dmm_bce_pmaar(e)->a[i].addr, s);
 	return n;
 }
 
@@ -308,7 +308,7 @@ static void check_own_prefixes(struct dmm_cmd *c, const struct pbu *p, struct ve
 			return;
 		}
 	}
-	if (e->pmaar->n + add > DMM_BCE_MAX_PMAAR || c->upd_cap - c->upd_used < others(e, s)) {
+	if (dmm_bce_pmaar(e)->n + add > DMM_BCE_MAX_PMAAR || c->upd_cap - c->upd_used < others(e, s)) {
 		v->status = DMM_BA_INSUFFICIENT_RESOURCES;
 		return;
 	}
@@ -453,11 +453,11 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 		x->relay_req = *r;
 		x->relay_req.lifetime_s = lifetime_s;
 	}
-	for (unsigned i = 0; i < e->pmaar->n; i++) {
-		bool chosen = !dmm_addr_eq(anchor, s) && dmm_addr_eq(&e->pmaar->a[i].addr, anchor) &&
-			      dmm_prefix_eq(&e->pmaar->a[i].prefix, &r->hnp[0]);
+	for (unsigned i = 0; i < dmm_bce_pmaar(e)->n; i++) {
+		bool chosen = !dmm_addr_eq(anchor, s) && dmm_addr_eq(&dmm_bce_pmaar(e)->a[i].addr, anchor) &&
+			      dmm_prefix_eq(&dmm_bce_pmaar(e)->a[i].prefix, &r->hnp[0]);
 
-		if (dmm_addr_eq(&e->pmaar->a[i].addr, s))
+		if (dmm_addr_eq(&dmm_bce_pmaar(e)->a[i].addr, s))
 			continue;
 		if (chosen) {
 			x->px[i].relay = relay ? RELAY_ACCEPTED : RELAY_NONE;
@@ -499,8 +499,8 @@ static void apply_release(struct dmm_cmd *c, const struct pbu *p, struct dmm_bca
 	if (p->r.has_ts)
 		e->timestamp = p->r.ts;
 	for (unsigned k = 0; k < p->r.n_hnp; k++) {
-		for (unsigned i = 0; i < e->pmaar->n; i++) {
-			struct dmm_anchor pr = e->pmaar->a[i];
+		for (unsigned i = 0; i < dmm_bce_pmaar(e)->n; i++) {
+			struct dmm_anchor pr = dmm_bce_pmaar(e)->a[i];
 
 			if (!dmm_prefix_eq(&pr.prefix, &p->r.hnp[k]))
 				continue;
@@ -576,7 +576,7 @@ static void choose_answer(struct dmm_cmd *c, struct cmd_upd *u, const struct dmm
 		  !dmm_bcache_find_prefix(c->bc, &h->u.hnp);
 
 	if (ok && e &&
-	    (e->pmaar->n >= DMM_BCE_MAX_PMAAR || c->upd_cap - c->upd_used + 1 < others(e, &r.smaar)))
+	    (dmm_bce_pmaar(e)->n >= DMM_BCE_MAX_PMAAR || c->upd_cap - c->upd_used + 1 < others(e, &r.smaar)))
 		ok = false;
 	if (ok && !e && dmm_bcache_count(c->bc) >= dmm_bcache_capacity(c->bc))
 		ok = false;
@@ -732,7 +732,7 @@ static void mcast_follow_up(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsig
 	r.llid = e->llid;
 	r.n_hnp = 1;
 	r.hnp[0] = x->current;
-	l.a[0] = e->pmaar->a[i];
+	l.a[0] = dmm_bce_pmaar(e)->a[i];
 	cmd_log_mn(c, DMM_LOG_INFO, DMM_BCE_MNID(e), &l.a[0].prefix, &l.a[0].addr,
 		   "multicast subscription of the previous MAAR to the S-MAAR");
 	cmd_send_pba(c, &r, DMM_BCE_MNID(e), DMM_BA_ACCEPTED, (uint32_t)(e->lifetime / DMM_SECOND), &l, now);
@@ -782,7 +782,7 @@ void cmd_recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t now)
 		break;
 	}
 	e = dmm_bcache_get(c->bc, u->mn);
-	i = e ? dmm_anchor_list_find(e->pmaar, &u->maar, &u->prefix) : -1;
+	i = e ? dmm_anchor_list_find(dmm_bce_pmaar(e), &u->maar, &u->prefix) : -1;
 	sub = u->mcast && m->u.ba.status < 128 && (m->u.ba.flags & DMM_BA_S) &&
 	      dmm_mh_find_opt(m, DMM_OPT_MCAST_SUB, NULL);
 	cmd_upd_free(c, u);
@@ -797,10 +797,10 @@ void cmd_recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t now)
 	if (m->u.ba.status >= 128) {
 		/* Choice: an anchor that refuses does not anchor the prefix any more: the pair goes. */
 		cmd_pair_drop(c, e, (unsigned)i, "anchor refused", now);
-		if (e->pmaar->n == 0)
+		if (dmm_bce_pmaar(e)->n == 0)
 			cmd_mn_delete(c, e, false, "no prefix left", now);
 	} else {
-		cmd_log_mn(c, DMM_LOG_DEBUG, DMM_BCE_MNID(e), &e->pmaar->a[i].prefix, src,
+		cmd_log_mn(c, DMM_LOG_DEBUG, DMM_BCE_MNID(e), &dmm_bce_pmaar(e)->a[i].prefix, src,
 			   "anchor acknowledged the S-MAAR");
 	}
 }
@@ -835,7 +835,7 @@ void cmd_upd_timer(struct dmm_cmd *c, struct dmm_handle h, dmm_time_t now)
 	c->ctr.pmaar_give_ups++;
 	cmd_log_mn(c, DMM_LOG_WARN, &u->mnid, &u->prefix, &u->maar, "anchor never answered: given up");
 	e = u->kind == UPD_SERVING ? dmm_bcache_get(c->bc, u->mn) : NULL;
-	i = e ? dmm_anchor_list_find(e->pmaar, &u->maar, &u->prefix) : -1;
+	i = e ? dmm_anchor_list_find(dmm_bce_pmaar(e), &u->maar, &u->prefix) : -1;
 	cmd_upd_free(c, u);
 	if (i >= 0) {
 		cmd_bx_of(c, e)->px[i].upd = (struct dmm_handle){0, 0};

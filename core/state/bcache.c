@@ -36,6 +36,31 @@ struct dmm_bce_more {
 	struct dmm_prefix p;
 };
 
+/*
+ * The line before entry 0: what an accessor given only an entry reads
+ * (entry 0 is at e - e->handle.idx).
+ */
+struct bce_head {
+	struct dmm_anchor_list *lists; /* per slot, or NULL */
+};
+
+static struct bce_head *head_of(const struct dmm_bcache_entry *e0)
+{
+	return (struct bce_head *)(uintptr_t)((const char *)e0 - LINE);
+}
+
+static const struct bce_head *entry_head(const struct dmm_bcache_entry *e)
+{
+	return head_of(e - e->handle.idx);
+}
+
+struct dmm_anchor_list *dmm_bce_pmaar(const struct dmm_bcache_entry *e)
+{
+	const struct bce_head *h = entry_head(e);
+
+	return h->lists ? &h->lists[e->handle.idx] : NULL;
+}
+
 struct dmm_bcache {
 	struct dmm_alloc alloc;
 	uint64_t seed;
@@ -175,15 +200,16 @@ struct dmm_bcache *dmm_bcache_new_sized(const struct dmm_alloc *a, const struct 
 	t->alloc = *a;
 	t->seed = seed;
 	t->capacity = sz->entries;
-	t->mem = a->zalloc(a->ctx, (size_t)t->capacity * sizeof(*t->e) + LINE - 1);
+	t->mem = a->zalloc(a->ctx, (size_t)t->capacity * sizeof(*t->e) + 2 * LINE - 1);
 	if (!t->mem)
 		goto err;
 	base = ((uintptr_t)t->mem + LINE - 1) & ~(uintptr_t)(LINE - 1);
-	t->e = (struct dmm_bcache_entry *)base;
+	t->e = (struct dmm_bcache_entry *)(base + LINE);
 	if (dmm_hidx_init(&t->by_mnid, a, t->capacity) || dmm_hidx_init(&t->by_prefix, a, sz->prefixes))
 		goto err;
 	if (alloc_optional(t, sz))
 		goto err;
+	*head_of(t->e) = (struct bce_head){t->lists};
 	/* No loop over the entries: they are taken in order when the free stack is empty (dmm_bcache_add()). */
 	t->free_top = FREE_NONE;
 	t->fresh = 0;
@@ -274,10 +300,8 @@ struct dmm_bcache_entry *dmm_bcache_add(struct dmm_bcache *t, const struct dmm_m
 	t->free_top = next_free;
 	e->handle.idx = idx;
 	e->handle.gen = gen;
-	if (t->lists) {
-		e->pmaar = &t->lists[idx];
-		memset(e->pmaar, 0, sizeof(*e->pmaar));
-	}
+	if (t->lists)
+		memset(&t->lists[idx], 0, sizeof(t->lists[idx]));
 	t->count++;
 	t->state_count[DMM_BCE_ACTIVE]++; /* zeroed: state DMM_BCE_ACTIVE */
 	if (out)
@@ -605,7 +629,7 @@ size_t dmm_bcache_arena_used(const struct dmm_bcache *t)
 
 size_t dmm_bcache_bytes(const struct dmm_bcache *t)
 {
-	return sizeof(*t) + (size_t)t->capacity * sizeof(*t->e) + LINE - 1 + dmm_hidx_bytes(&t->by_mnid) +
+	return sizeof(*t) + (size_t)t->capacity * sizeof(*t->e) + 2 * LINE - 1 + dmm_hidx_bytes(&t->by_mnid) +
 	       dmm_hidx_bytes(&t->by_prefix) + (size_t)t->more_cap * sizeof(*t->more) +
 	       (t->lists ? t->capacity * sizeof(*t->lists) : 0) + (t->arena ? dmm_arena_bytes(t->arena) : 0);
 }

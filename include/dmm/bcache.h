@@ -107,9 +107,15 @@ struct dmm_bcache_entry {
 	uint64_t timestamp;	   /* last accepted Timestamp option: 48-bit s, 16-bit 1/65536 s */
 	dmm_time_t lifetime;	   /* granted lifetime */
 	dmm_time_t expires;	   /* when the binding lapses */
-	/* RFC 8885 §3.2 previous MAARs; NULL unless the cache was made with anchor_lists. */
-	struct dmm_anchor_list *pmaar;
+	uint8_t spare[8];
 };
+
+/*
+ * The RFC 8885 §3.2 list of previous MAARs of e, or NULL unless the cache
+ * was made with anchor_lists. Held per slot beside the entries, not in
+ * them; valid while e lives.
+ */
+struct dmm_anchor_list *dmm_bce_pmaar(const struct dmm_bcache_entry *e);
 
 /*
  * The MN-ID of e copied into buf; returns buf. DMM_BCE_MNID(e) does the

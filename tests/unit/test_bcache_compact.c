@@ -237,7 +237,7 @@ static void test_sizes(void)
 		struct dmm_mnid m = eui48(1);
 		struct dmm_bcache_entry *e = dmm_bcache_add(bc, &m, NULL);
 
-		CHECK(e && e->pmaar == NULL);
+		CHECK(e && dmm_bce_pmaar(e) == NULL);
 	}
 	dmm_bcache_free(bc);
 	/* Every failure point of the constructor unwinds without a leak (ASan). */

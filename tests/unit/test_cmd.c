@@ -268,7 +268,7 @@ static void test_initial(void)
 	CHECK(dmm_mh_find_opt(&b->msg, DMM_OPT_TIMESTAMP, NULL) != NULL);
 	CHECK_EQ(b->msg.u.ba.lifetime, 100);
 	CHECK(mn("a@x") && dmm_addr_eq(&mn("a@x")->pcoa, &M1));
-	CHECK_EQ(mn("a@x")->pmaar->n, 1);
+	CHECK_EQ(dmm_bce_pmaar(mn("a@x"))->n, 1);
 	CHECK_EQ(dmm_role_stats(C)->initial_registrations, 1);
 	CHECK_EQ(H.nsent, 1);
 	/* Refresh from the same MAAR: PBA at once, nothing to previous MAARs. */
@@ -296,8 +296,8 @@ static void test_handover_proxy(void)
 	CHECK_EQ(dmm_mh_count_opt(&b->msg, DMM_OPT_PREV_MAAR), 1);
 	u = check_upd(&M1, &P1, &M2, false);
 	CHECK(dmm_addr_eq(&mn("a@x")->pcoa, &M2));
-	CHECK_EQ(mn("a@x")->pmaar->n, 2);
-	CHECK(dmm_addr_eq(&mn("a@x")->pmaar->a[0].addr, &M1)); /* oldest first */
+	CHECK_EQ(dmm_bce_pmaar(mn("a@x"))->n, 2);
+	CHECK(dmm_addr_eq(&dmm_bce_pmaar(mn("a@x"))->a[0].addr, &M1)); /* oldest first */
 	CHECK_EQ(dmm_cmd_counters(C)->handovers, 1);
 	CHECK_EQ(dmm_cmd_counters(C)->pmaar_updates, 1);
 	CHECK(harness_logged(&H, "handover from"));
@@ -393,7 +393,7 @@ static void test_unreachable_proxy(void)
 	CHECK_EQ(dmm_cmd_counters(C)->pmaar_give_ups, 1);
 	CHECK(harness_logged(&H, "given up"));
 	CHECK_EQ(count_to(&M2, DMM_MH_BA), 1);
-	CHECK_EQ(mn("a@x")->pmaar->n, 2); /* the pair stays */
+	CHECK_EQ(dmm_bce_pmaar(mn("a@x"))->n, 2); /* the pair stays */
 }
 
 static void test_return(void)
@@ -410,8 +410,8 @@ static void test_return(void)
 	b = sent_to(&M1, DMM_MH_BA);
 	CHECK(has_prev(&b->msg, &M2, &P2));
 	CHECK(!has_prev(&b->msg, &M1, &P1));
-	CHECK_EQ(mn("a@x")->pmaar->n, 2); /* no duplicate pair */
-	CHECK(dmm_addr_eq(&mn("a@x")->pmaar->a[0].addr, &M1));
+	CHECK_EQ(dmm_bce_pmaar(mn("a@x"))->n, 2); /* no duplicate pair */
+	CHECK(dmm_addr_eq(&dmm_bce_pmaar(mn("a@x"))->a[0].addr, &M1));
 	check_upd(&M2, &P2, &M1, false);
 	CHECK(sent_to(&M1, DMM_MH_BU) == NULL); /* M1 knows itself */
 }
@@ -435,7 +435,7 @@ static void test_chain(void)
 	CHECK(has_prev(&b->msg, &M2, &P2));
 	check_upd(&M1, &P1, &M3, false);
 	check_upd(&M2, &P2, &M3, false);
-	CHECK_EQ(mn("a@x")->pmaar->n, 3);
+	CHECK_EQ(dmm_bce_pmaar(mn("a@x"))->n, 3);
 }
 
 static void test_dereg(void)
@@ -484,8 +484,8 @@ static void test_release(void)
 	s = pbu(&M3, "a@x", &P1, 0);
 	check_pba(&M3, 0, s);
 	CHECK(mn("a@x") != NULL);
-	CHECK_EQ(mn("a@x")->pmaar->n, 2);
-	CHECK(dmm_anchor_list_find(mn("a@x")->pmaar, &M1, &P1) < 0);
+	CHECK_EQ(dmm_bce_pmaar(mn("a@x"))->n, 2);
+	CHECK(dmm_anchor_list_find(dmm_bce_pmaar(mn("a@x")), &M1, &P1) < 0);
 	check_upd(&M1, &P1, &M3, true);
 	CHECK(sent_to(&M2, DMM_MH_BU) == NULL);
 	CHECK_EQ(dmm_cmd_counters(C)->releases, 1);
@@ -494,7 +494,7 @@ static void test_release(void)
 	harness_clear(&H);
 	s = pbu(&M3, "a@x", &P1, 0);
 	check_pba(&M3, 0, s);
-	CHECK_EQ(mn("a@x")->pmaar->n, 2);
+	CHECK_EQ(dmm_bce_pmaar(mn("a@x"))->n, 2);
 	CHECK_EQ(dmm_cmd_counters(C)->releases, 1);
 }
 
@@ -577,7 +577,7 @@ static void test_anchor_choice(void)
 	CHECK(hnp_is(&b->msg, &P4));
 	CHECK(has_prev(&b->msg, &M1, &P4));
 	CHECK(mn("new@x") && dmm_addr_eq(&mn("new@x")->pcoa, &M4));
-	CHECK_EQ(dmm_anchor_list_find(mn("new@x")->pmaar, &M1, &P4), 0);
+	CHECK_EQ(dmm_anchor_list_find(dmm_bce_pmaar(mn("new@x")), &M1, &P4), 0);
 	CHECK_EQ(dmm_cmd_counters(C)->anchor_choices, 1);
 	/* The S-MAAR refreshes with the chosen prefix: accepted, no new choice. */
 	harness_clear(&H);
@@ -650,7 +650,7 @@ static void test_status(void)
 	/* Nothing changed. */
 	CHECK_EQ(dmm_bcache_count(dmm_cmd_bcache(C)), 1);
 	CHECK(dmm_addr_eq(&mn("a@x")->pcoa, &M1));
-	CHECK_EQ(mn("a@x")->pmaar->n, 1);
+	CHECK_EQ(dmm_bce_pmaar(mn("a@x"))->n, 1);
 	CHECK_EQ(count_to(&M1, DMM_MH_BU), 0);
 	CHECK_EQ(dmm_cmd_counters(C)->handovers, 0);
 	CHECK_EQ(dmm_role_stats(C)->ba_status[DMM_BA_UNSPECIFIED], 1);
@@ -724,9 +724,9 @@ static void test_restart(void)
 		dmm_mh_add_opt(&m, DMM_OPT_RESTART)->u.restart.counter = rc;
 		deliver(&M1, &m);
 	}
-	CHECK(mn("b@x") == NULL);		      /* served by M1: removed */
-	CHECK(mn("a@x") && mn("a@x")->pmaar->n == 1); /* M1's pair dropped */
-	CHECK(dmm_addr_eq(&mn("a@x")->pmaar->a[0].addr, &M2));
+	CHECK(mn("b@x") == NULL);			      /* served by M1: removed */
+	CHECK(mn("a@x") && dmm_bce_pmaar(mn("a@x"))->n == 1); /* M1's pair dropped */
+	CHECK(dmm_addr_eq(&dmm_bce_pmaar(mn("a@x"))->a[0].addr, &M2));
 }
 
 /* --- issue 9: conformance --- */
@@ -1135,9 +1135,10 @@ static void test_pending_full(void)
 	CHECK_EQ(count_to(&M1, DMM_MH_BU), 0);
 	/* c@x is still served by M1 with its one prefix; a@x and b@x kept both pairs. */
 	CHECK(mn("c@x") && dmm_addr_eq(&mn("c@x")->pcoa, &M1));
-	CHECK(mn("c@x") && mn("c@x")->pmaar->n == 1 && dmm_prefix_eq(&mn("c@x")->pmaar->a[0].prefix, &pc));
-	CHECK(mn("a@x") && dmm_addr_eq(&mn("a@x")->pcoa, &M2) && mn("a@x")->pmaar->n == 2);
-	CHECK(mn("b@x") && dmm_addr_eq(&mn("b@x")->pcoa, &M2) && mn("b@x")->pmaar->n == 2);
+	CHECK(mn("c@x") && dmm_bce_pmaar(mn("c@x"))->n == 1 &&
+	      dmm_prefix_eq(&dmm_bce_pmaar(mn("c@x"))->a[0].prefix, &pc));
+	CHECK(mn("a@x") && dmm_addr_eq(&mn("a@x")->pcoa, &M2) && dmm_bce_pmaar(mn("a@x"))->n == 2);
+	CHECK(mn("b@x") && dmm_addr_eq(&mn("b@x")->pcoa, &M2) && dmm_bce_pmaar(mn("b@x"))->n == 2);
 	CHECK_EQ(dmm_bcache_count(dmm_cmd_bcache(C)), 3);
 	CHECK_EQ(dmm_cmd_counters(C)->handovers, 2);
 	/* M1 answers one update: the slot is free again and the handover goes through. */
@@ -1148,7 +1149,7 @@ static void test_pending_full(void)
 	s = pbu(&M2, "c@x", &pc2, 100);
 	check_pba(&M2, 0, s);
 	check_upd(&M1, &pc, &M2, false);
-	CHECK(mn("c@x") && dmm_addr_eq(&mn("c@x")->pcoa, &M2) && mn("c@x")->pmaar->n == 2);
+	CHECK(mn("c@x") && dmm_addr_eq(&mn("c@x")->pcoa, &M2) && dmm_bce_pmaar(mn("c@x"))->n == 2);
 	CHECK_EQ(dmm_cmd_counters(C)->handovers, 3);
 }
 
