@@ -136,8 +136,8 @@ static int run(uint32_t N, bool nai)
 	const struct dmm_alloc a = {b_zalloc, b_free, NULL};
 	/* As the LMA sizes it (lma.c), with enough arena when every MN-ID is a long NAI. */
 	const uint32_t more = N / 8 > 64 ? N / 8 : N < 64 ? N : 64;
-	const struct dmm_bcache_sizes sz = {N, N + more, more,
-					    (size_t)N * (nai ? dmm_arena_block(NAI_LEN) : 8) + 4096, false};
+	const struct dmm_bcache_sizes sz = {
+		N, N + more, more, (size_t)N * (nai ? dmm_arena_block(NAI_LEN) : 8) + 4096, false, 64};
 	struct dmm_bcache *bc = dmm_bcache_new_sized(&a, &sz, 0x5eed);
 	struct dmm_bcache_entry *base = calloc(N, sizeof(*base));
 	uint32_t *order = malloc(N * sizeof(*order));

@@ -77,7 +77,7 @@ void cmd_relay_timer(struct dmm_cmd *c, struct dmm_handle h, dmm_time_t now)
 		return;
 	/* §2.2 relay mode: a partial PBA; the late ones follow when they answer. */
 	c->ctr.partial_pbas++;
-	cmd_log_mn(c, DMM_LOG_WARN, DMM_BCE_MNID(e), x->has_current ? &x->current : NULL, &e->pcoa,
+	cmd_log_mn(c, DMM_LOG_WARN, DMM_BCE_MNID(e), x->has_current ? &x->current : NULL, dmm_bce_pcoa(e),
 		   "relay timeout: partial PBA to the S-MAAR");
 	relay_pba(c, e, now);
 }
@@ -204,7 +204,7 @@ static bool check_request(struct dmm_cmd *c, const struct pbu *p, struct dmm_bca
 					  e ? e->timestamp : 0);
 		if (v->status)
 			return false;
-	} else if (e && dmm_addr_eq(&e->pcoa, s) && !dmm_seq_lt(e->seq, p->r.seq)) {
+	} else if (e && dmm_addr_eq(dmm_bce_pcoa(e), s) && !dmm_seq_lt(e->seq, p->r.seq)) {
 		/*
 		 * Choice: the seq spaces of different MAARs are unrelated, so a
 		 * PBU from another MAAR is never refused for its seq.
@@ -260,7 +260,7 @@ static void check_lifetime0(struct dmm_cmd *c, const struct pbu *p, struct verdi
 	 * de-registers): from a MAAR that does not serve the MN it is
 	 * ignored: no PBA, no status.
 	 */
-	if (!dmm_addr_eq(&e->pcoa, s)) {
+	if (!dmm_addr_eq(dmm_bce_pcoa(e), s)) {
 		v->what = PBU_IGNORE;
 		return;
 	}
@@ -302,7 +302,7 @@ static void check_own_prefixes(struct dmm_cmd *c, const struct pbu *p, struct ve
 
 		if (w < 0)
 			add++;
-		else if (w == 1 && !(dmm_addr_eq(&e->pcoa, s) && x->has_current &&
+		else if (w == 1 && !(dmm_addr_eq(dmm_bce_pcoa(e), s) && x->has_current &&
 				     dmm_prefix_eq(&x->current, &p->r.hnp[i]))) {
 			v->status = DMM_BA_NOT_AUTHORIZED_FOR_HNP; /* anchored at another MAAR */
 			return;
@@ -323,7 +323,7 @@ static void check_register(struct dmm_cmd *c, const struct pbu *p, struct verdic
 	struct cmd_bx *x = e ? cmd_bx_of(c, e) : NULL;
 
 	/* A retransmission from the S-MAAR while its relay PBA or anchor choice is pending. */
-	if (e && x->relay_open && !x->relay_done && dmm_addr_eq(&e->pcoa, s)) {
+	if (e && x->relay_open && !x->relay_done && dmm_addr_eq(dmm_bce_pcoa(e), s)) {
 		v->what = PBU_ABSORB;
 		return;
 	}
@@ -341,7 +341,7 @@ static void check_register(struct dmm_cmd *c, const struct pbu *p, struct verdic
 		return;
 	}
 	/* The S-MAAR already got an anchor for its current prefix: a refresh of that one. */
-	if (e && dmm_addr_eq(&e->pcoa, s) && x->has_current) {
+	if (e && dmm_addr_eq(dmm_bce_pcoa(e), s) && x->has_current) {
 		v->what = PBU_REGISTER;
 		return;
 	}
@@ -397,8 +397,8 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 		if (!e)
 			return; /* checked: cannot happen */
 		c->base.stats.initial_registrations++;
-	} else if (!dmm_addr_eq(&e->pcoa, s)) {
-		old = e->pcoa;
+	} else if (!dmm_addr_eq(dmm_bce_pcoa(e), s)) {
+		old = *dmm_bce_pcoa(e);
 		handover = true;
 		if (cmd_bx_of(c, e)->relay_open) {
 			/* The MN moved on during a relay wait: the old S-MAAR gets what is known now. */
@@ -406,7 +406,7 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 				relay_pba(c, e, now);
 			cmd_relay_close(c, e);
 		}
-		e->pcoa = *s;
+		(void)dmm_bcache_set_pcoa(c->bc, e, s); /* cannot fail: cmd_anchor_room() checked */
 		e->handovers++;
 		cmd_anchor_adjust(c, s, +1, 0, now);
 		cmd_anchor_adjust(c, &old, -1, 0, now);
@@ -506,8 +506,8 @@ static void apply_release(struct dmm_cmd *c, const struct pbu *p, struct dmm_bca
 				continue;
 			/* §5: the anchor gives the prefix back to its pool. */
 			cmd_pair_drop(c, e, i, "released idle", now);
-			cmd_release_at(c, DMM_BCE_MNID(e), &pr.addr, &pr.prefix, &e->pcoa, p->r.hi, p->r.att,
-				       now);
+			cmd_release_at(c, DMM_BCE_MNID(e), &pr.addr, &pr.prefix, dmm_bce_pcoa(e), p->r.hi,
+				       p->r.att, now);
 			c->ctr.releases++;
 			break;
 		}
@@ -717,8 +717,11 @@ void cmd_recv_pbu(struct dmm_cmd *c, const struct dmm_addr *src, const struct dm
 static void mcast_follow_up(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, dmm_time_t now)
 {
 	struct cmd_bx *x = cmd_bx_of(c, e);
-	struct cmd_req r = {
-		.smaar = e->pcoa, .dst = c->cfg.addr, .seq = e->seq, .has_hi = true, .has_att = true};
+	struct cmd_req r = {.smaar = *dmm_bce_pcoa(e),
+			    .dst = c->cfg.addr,
+			    .seq = e->seq,
+			    .has_hi = true,
+			    .has_att = true};
 	struct dmm_anchor_list l = {.n = 1};
 
 	if (!x->has_current || !x->mcast) {

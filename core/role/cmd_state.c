@@ -26,9 +26,12 @@ struct dmm_bcache_entry *cmd_mn_add(struct dmm_cmd *c, const struct dmm_mnid *mn
 
 	if (!e)
 		return NULL;
+	if (dmm_bcache_set_pcoa(c->bc, e, s) != 0) {
+		dmm_bcache_del(c->bc, e); /* checked by cmd_anchor_room(): cannot happen */
+		return NULL;
+	}
 	memset(cmd_bx_of(c, e), 0, sizeof(struct cmd_bx));
 	e->proxy = true;
-	e->pcoa = *s;
 	cmd_anchor_adjust(c, s, +1, 0, now);
 	note(c, mnid, p, s, DMM_FSM_NONE, (int)e->state, "initial registration");
 	return e;
@@ -70,7 +73,8 @@ static void origin_release(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 		px->origin && px->origin <= c->cfg.max_maars ? &c->anchor[px->origin - 1] : NULL;
 
 	if (o && o->used && !dmm_addr_eq(&o->pub.addr, &pr->addr))
-		cmd_release_at(c, DMM_BCE_MNID(e), &o->pub.addr, &pr->prefix, &e->pcoa, e->hi, e->att, now);
+		cmd_release_at(c, DMM_BCE_MNID(e), &o->pub.addr, &pr->prefix, dmm_bce_pcoa(e), e->hi, e->att,
+			       now);
 }
 
 void cmd_pair_drop(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, const char *reason,
@@ -125,7 +129,7 @@ void cmd_mn_dereg_wait(struct dmm_cmd *c, struct dmm_bcache_entry *e, dmm_time_t
 		return;
 	}
 	cmd_relay_close(c, e);
-	note(c, DMM_BCE_MNID(e), x->has_current ? &x->current : NULL, &e->pcoa, (int)e->state,
+	note(c, DMM_BCE_MNID(e), x->has_current ? &x->current : NULL, dmm_bce_pcoa(e), (int)e->state,
 	     DMM_BCE_DEREG_WAIT, "de-registration");
 	dmm_bcache_set_state(c->bc, e, DMM_BCE_DEREG_WAIT);
 	cmd_timers_mn_dereg_wait(c, e, now);
@@ -137,15 +141,15 @@ void cmd_mn_reactivate(struct dmm_cmd *c, struct dmm_bcache_entry *e)
 
 	if (e->state == DMM_BCE_ACTIVE)
 		return;
-	note(c, DMM_BCE_MNID(e), x->has_current ? &x->current : NULL, &e->pcoa, (int)e->state, DMM_BCE_ACTIVE,
-	     "registered again in the wait");
+	note(c, DMM_BCE_MNID(e), x->has_current ? &x->current : NULL, dmm_bce_pcoa(e), (int)e->state,
+	     DMM_BCE_ACTIVE, "registered again in the wait");
 	dmm_bcache_set_state(c->bc, e, DMM_BCE_ACTIVE);
 }
 
 void cmd_mn_delete(struct dmm_cmd *c, struct dmm_bcache_entry *e, bool notify, const char *reason,
 		   dmm_time_t now)
 {
-	struct dmm_addr serving = e->pcoa;
+	struct dmm_addr serving = *dmm_bce_pcoa(e);
 
 	note(c, DMM_BCE_MNID(e), cmd_bx_of(c, e)->has_current ? &cmd_bx_of(c, e)->current : NULL, &serving,
 	     (int)e->state, DMM_FSM_NONE, reason);

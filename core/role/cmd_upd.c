@@ -100,7 +100,7 @@ void cmd_prev_all(const struct dmm_bcache_entry *e, struct dmm_anchor_list *l)
 {
 	l->n = 0;
 	for (unsigned i = 0; i < dmm_bce_pmaar(e)->n; i++)
-		if (!dmm_addr_eq(&dmm_bce_pmaar(e)->a[i].addr, &e->pcoa))
+		if (!dmm_addr_eq(&dmm_bce_pmaar(e)->a[i].addr, dmm_bce_pcoa(e)))
 			l->a[l->n++] = dmm_bce_pmaar(e)->a[i];
 }
 
@@ -292,7 +292,7 @@ void cmd_upd_send_queued(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 }
 
 /*
- * Tell the anchor of pair i of e that the MN is served by e->pcoa now,
+ * Tell the anchor of pair i of e that the MN is served by *dmm_bce_pcoa(e) now,
  * for lifetime_s (0: the MN or the prefix is gone). A pending update of
  * the same pair is superseded. Returns false when no update slot is free.
  */
@@ -315,7 +315,7 @@ bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, 
 	u->mn = e->handle;
 	u->maar = dmm_bce_pmaar(e)->a[i].addr;
 	u->prefix = dmm_bce_pmaar(e)->a[i].prefix;
-	u->serving = e->pcoa;
+	u->serving = *dmm_bce_pcoa(e);
 	u->lifetime_units = dmm_lifetime_units(lifetime_s);
 	u->delay = c->cfg.initial_bindack_timeout;
 	u->hi = e->hi;

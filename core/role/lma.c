@@ -155,7 +155,7 @@ static void peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now)
 
 	for (e = dmm_bcache_next(lma->bc, NULL); e; e = next) {
 		next = dmm_bcache_next(lma->bc, e);
-		if (dmm_addr_eq(&e->pcoa, &mag)) {
+		if (dmm_addr_eq(dmm_bce_pcoa(e), &mag)) {
 			lma_bce_delete(lma, e, "mag restarted", now);
 			n++;
 		}
@@ -321,7 +321,8 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	 * (bench_lma); the entry, 128, and its two indexes, 25, are the rest.
 	 */
 	pcap = cap + (cap / 8 > 64 ? cap / 8 : cap < 64 ? cap : 64);
-	bc_sizes = (struct dmm_bcache_sizes){cap, pcap, pcap - cap, (size_t)cap * 8 + 4096, false};
+	bc_sizes = (struct dmm_bcache_sizes){
+		cap, pcap, pcap - cap, (size_t)cap * 8 + 4096, false, cfg->max_peers + 64};
 	lma = a->zalloc(a->ctx, sizeof(*lma));
 	if (!lma)
 		return NULL;

@@ -211,7 +211,7 @@ static struct dmm_bcache_entry *hi_unknown(struct dmm_lma *lma, const struct pbu
 	const struct lma_bx *x = lma_bx_of(lma, e);
 
 	/* De-registered already. Choice: from e's own MAG there is nobody to wait for. */
-	if (e->state == DMM_BCE_DEREG_WAIT || dmm_addr_eq(&e->pcoa, p->pcoa))
+	if (e->state == DMM_BCE_DEREG_WAIT || dmm_addr_eq(dmm_bce_pcoa(e), p->pcoa))
 		return e;
 	/* The wait for this MAG ended without a de-registration, or the LMA is set not to wait. */
 	if ((x->hw_over && dmm_addr_eq(lma_addr(lma, x->hw_mag), p->pcoa)) ||
@@ -256,7 +256,7 @@ static struct dmm_bcache_entry *lookup_bce(struct dmm_lma *lma, const struct pbu
 			return e;
 		if (!p->llid && llid_zero(&e->llid) && e->att == att && hi == DMM_HI_BETWEEN_MAGS)
 			return e;
-		if (dmm_addr_eq(&e->pcoa, p->pcoa) && e->att == att)
+		if (dmm_addr_eq(dmm_bce_pcoa(e), p->pcoa) && e->att == att)
 			return e;
 		/*
 		 * Step 6: a new session, or with lifetime 0 silently ignored.
@@ -294,7 +294,7 @@ static struct dmm_bcache_entry *lookup_bce(struct dmm_lma *lma, const struct pbu
 	 * the binding updates it. Step 4 would start a new session, which
 	 * would hand the same MN a second prefix set on the same interface.
 	 */
-	if (hi == DMM_HI_NO_CHANGE && dmm_addr_eq(&first->pcoa, p->pcoa))
+	if (hi == DMM_HI_NO_CHANGE && dmm_addr_eq(dmm_bce_pcoa(first), p->pcoa))
 		return first;
 	return NULL;
 }
@@ -368,7 +368,7 @@ static bool check_request(struct dmm_lma *lma, const struct pbu *p, struct verdi
  */
 static bool room_for(struct dmm_lma *lma, const struct dmm_addr *pcoa, unsigned n_hnp, unsigned records)
 {
-	return dmm_peers_has_room(lma->base.peers, pcoa) &&
+	return dmm_peers_has_room(lma->base.peers, pcoa) && dmm_bcache_pcoa_room(lma->bc, pcoa) &&
 	       dmm_fm_count(lma->base.fm) + 2u * n_hnp <= lma->fm_cap &&
 	       dmm_fm_records_room(lma->base.fm) >= records;
 }
@@ -380,7 +380,7 @@ static void check_update(struct dmm_lma *lma, const struct pbu *p, struct verdic
 
 	if (p->lifetime_units == 0) {
 		/* §5.3.5 step 1: only the MAG that holds the binding may remove it. */
-		v->what = dmm_addr_eq(&e->pcoa, p->pcoa) ? PBU_DEREG : PBU_IGNORE;
+		v->what = dmm_addr_eq(dmm_bce_pcoa(e), p->pcoa) ? PBU_DEREG : PBU_IGNORE;
 		v->lifetime_s = 0;
 		return;
 	}
@@ -389,7 +389,7 @@ static void check_update(struct dmm_lma *lma, const struct pbu *p, struct verdic
 	 * MAG, and for the routes: a handoff holds a second uplink per HNP
 	 * for a moment.
 	 */
-	v->what = dmm_addr_eq(&e->pcoa, p->pcoa) ? PBU_EXTEND : PBU_HANDOFF;
+	v->what = dmm_addr_eq(dmm_bce_pcoa(e), p->pcoa) ? PBU_EXTEND : PBU_HANDOFF;
 	if (!room_for(lma, p->pcoa, e->n_hnp, v->what == PBU_HANDOFF ? e->n_hnp : 0)) {
 		v->what = PBU_REFUSE;
 		v->status = DMM_BA_INSUFFICIENT_RESOURCES;
@@ -691,7 +691,7 @@ static void bce_fill(struct dmm_lma *lma, struct dmm_bcache_entry *e, const stru
 	}
 	if (p->lla && !dmm_addr_is_zero(&p->lla->u.lla))
 		(void)lma_addr_set(lma, &lma_bx_of(lma, e)->mn_lla, &p->lla->u.lla); /* full: not kept */
-	e->pcoa = *p->pcoa;
+	(void)dmm_bcache_set_pcoa(lma->bc, e, p->pcoa); /* cannot fail: room_for() checked */
 	e->lifetime = (dmm_time_t)v->lifetime_s * DMM_SECOND;
 	e->expires = now + e->lifetime;
 	/* RFC 7389 §5: without the option in the PBU the session does without the LMA-UPA. */
@@ -778,7 +778,7 @@ static bool handoff_done(struct dmm_lma *lma, struct dmm_bcache_entry *e, const 
 	if (dmm_role_base_log_on(&lma->base, DMM_LOG_INFO)) /* no formatting for a line nobody takes */
 		dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
 			 "handoff: mag %s -> %s (hi %u, att %u -> %u)", dmm_addr_str(prev, a),
-			 dmm_addr_str(&e->pcoa, b), e->hi, prev_att, e->att);
+			 dmm_addr_str(dmm_bce_pcoa(e), b), e->hi, prev_att, e->att);
 	if (!revived)
 		lma_log_bce(lma, DMM_LOG_INFO, e, "ACTIVE", "ACTIVE", "handoff");
 	/*
@@ -798,7 +798,7 @@ static bool handoff_done(struct dmm_lma *lma, struct dmm_bcache_entry *e, const 
 static void apply_update(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)
 {
 	struct dmm_bcache_entry *e = v->e;
-	struct dmm_addr prev = e->pcoa;
+	struct dmm_addr prev = *dmm_bce_pcoa(e);
 	uint8_t prev_att = e->att;
 	bool revived = e->state == DMM_BCE_DEREG_WAIT, ok = true;
 	bool had_upa = lma_bx_of(lma, e)->upa;
@@ -876,7 +876,7 @@ static void apply_wait(struct dmm_lma *lma, const struct pbu *p, struct verdict 
 	lma_timers_handoff_wait_started(lma, e, now);
 	lma_set_state(lma, e, DMM_BCE_HANDOFF_WAIT, "handoff state unknown: waiting for the previous mag");
 	if (lma->cfg.revoke_on_handoff)
-		lma_bri_start(lma, e, &e->pcoa, DMM_BRI_TRIGGER_UNKNOWN, now);
+		lma_bri_start(lma, e, dmm_bce_pcoa(e), DMM_BRI_TRIGGER_UNKNOWN, now);
 }
 
 static void apply_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)

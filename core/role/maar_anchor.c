@@ -199,7 +199,7 @@ static void anchor_for_other(struct dmm_maar *m, const struct apbu *p, dmm_time_
 
 	/* A retransmitted request gets the prefix already anchored for it. */
 	for (a = dmm_bcache_find_mnid(m->bc, &p->mnid); a; a = dmm_bcache_find_mnid_next(m->bc, a))
-		if (maar_ax(m, a)->remote && dmm_addr_eq(&a->pcoa, s))
+		if (maar_ax(m, a)->remote && dmm_addr_eq(dmm_bce_pcoa(a), s))
 			break;
 	if (!a) {
 		if (dmm_bcache_count(m->bc) >= m->max_anchored || dmm_pool_alloc(m->pool, &pf) != 0) {

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "dmm/addrtab.h"
 #include "dmm/arena.h"
 #include "dmm/bcache.h"
 #include "dmm/err.h"
@@ -28,7 +29,7 @@
 #define FREE_NONE UINT32_MAX
 
 _Static_assert(sizeof(struct dmm_bcache_entry) == 2 * LINE, "an entry is two cache lines");
-_Static_assert(offsetof(struct dmm_bcache_entry, pcoa) + sizeof(struct dmm_addr) == LINE,
+_Static_assert(offsetof(struct dmm_bcache_entry, pcoa_n) + sizeof(uint32_t) <= LINE,
 	       "the keys of an entry and its MAG's address are in its first cache line");
 
 struct dmm_bce_more {
@@ -42,6 +43,7 @@ struct dmm_bce_more {
  */
 struct bce_head {
 	struct dmm_anchor_list *lists; /* per slot, or NULL */
+	const struct dmm_addrtab *addrs;
 };
 
 static struct bce_head *head_of(const struct dmm_bcache_entry *e0)
@@ -61,6 +63,11 @@ struct dmm_anchor_list *dmm_bce_pmaar(const struct dmm_bcache_entry *e)
 	return h->lists ? &h->lists[e->handle.idx] : NULL;
 }
 
+const struct dmm_addr *dmm_bce_pcoa(const struct dmm_bcache_entry *e)
+{
+	return dmm_addrtab_get(entry_head(e)->addrs, e->pcoa_n);
+}
+
 struct dmm_bcache {
 	struct dmm_alloc alloc;
 	uint64_t seed;
@@ -75,6 +82,7 @@ struct dmm_bcache {
 	uint32_t more_fresh;		       /* more[more_fresh, more_cap) never used: free, off the list */
 	struct dmm_anchor_list *lists;	       /* per slot, or NULL */
 	struct dmm_arena *arena;	       /* long MN-IDs, or NULL */
+	struct dmm_addrtab addrs;	       /* the Proxy-CoAs the entries name */
 };
 
 int dmm_anchor_list_find(const struct dmm_anchor_list *l, const struct dmm_addr *addr,
@@ -175,6 +183,7 @@ static void free_parts(struct dmm_bcache *t)
 {
 	const struct dmm_alloc *a = &t->alloc;
 
+	dmm_addrtab_fini(&t->addrs, a);
 	dmm_arena_free(t->arena);
 	if (t->lists)
 		a->free(a->ctx, t->lists);
@@ -209,7 +218,9 @@ struct dmm_bcache *dmm_bcache_new_sized(const struct dmm_alloc *a, const struct 
 		goto err;
 	if (alloc_optional(t, sz))
 		goto err;
-	*head_of(t->e) = (struct bce_head){t->lists};
+	if (dmm_addrtab_init(&t->addrs, a, sz->addrs ? sz->addrs : sz->entries + 1, seed | 1) != 0)
+		goto err;
+	*head_of(t->e) = (struct bce_head){t->lists, &t->addrs};
 	/* No loop over the entries: they are taken in order when the free stack is empty (dmm_bcache_add()). */
 	t->free_top = FREE_NONE;
 	t->fresh = 0;
@@ -327,6 +338,8 @@ void dmm_bcache_del(struct dmm_bcache *t, struct dmm_bcache_entry *e)
 	dmm_hidx_remove(&t->by_mnid, entry_mnid_hash(t, e), idx);
 	if (e->mnid_len > DMM_BCE_MNID_INLINE)
 		dmm_arena_put(t->arena, (void *)(uintptr_t)dmm_bce_mnid_bytes(e), e->mnid_len);
+	dmm_addrtab_drop(&t->addrs, e->pcoa_n);
+	e->pcoa_n = 0;
 	e->mnid_len = 0;
 	e->more = NULL;
 	e->n_hnp = 0;
@@ -566,6 +579,22 @@ int dmm_bcache_del_prefix(struct dmm_bcache *t, struct dmm_bcache_entry *e, cons
 	return 0;
 }
 
+int dmm_bcache_set_pcoa(struct dmm_bcache *t, struct dmm_bcache_entry *e, const struct dmm_addr *pcoa)
+{
+	uint32_t n = dmm_addrtab_hold(&t->addrs, pcoa);
+
+	if (n == DMM_ADDRTAB_FULL)
+		return DMM_ERR_NOMEM;
+	dmm_addrtab_drop(&t->addrs, e->pcoa_n);
+	e->pcoa_n = n;
+	return 0;
+}
+
+bool dmm_bcache_pcoa_room(const struct dmm_bcache *t, const struct dmm_addr *pcoa)
+{
+	return dmm_addrtab_room(&t->addrs, pcoa);
+}
+
 enum dmm_bce_state dmm_bcache_set_state(struct dmm_bcache *t, struct dmm_bcache_entry *e,
 					enum dmm_bce_state to)
 {
@@ -631,5 +660,6 @@ size_t dmm_bcache_bytes(const struct dmm_bcache *t)
 {
 	return sizeof(*t) + (size_t)t->capacity * sizeof(*t->e) + 2 * LINE - 1 + dmm_hidx_bytes(&t->by_mnid) +
 	       dmm_hidx_bytes(&t->by_prefix) + (size_t)t->more_cap * sizeof(*t->more) +
-	       (t->lists ? t->capacity * sizeof(*t->lists) : 0) + (t->arena ? dmm_arena_bytes(t->arena) : 0);
+	       (t->lists ? t->capacity * sizeof(*t->lists) : 0) + (t->arena ? dmm_arena_bytes(t->arena) : 0) +
+	       dmm_addrtab_bytes(&t->addrs);
 }

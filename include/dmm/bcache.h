@@ -98,7 +98,8 @@ struct dmm_bcache_entry {
 	uint8_t hi;			      /* handoff indicator (§8.4) */
 	bool proxy;			      /* proxy registration flag (§5.1) */
 	uint8_t state;			      /* enum dmm_bce_state: change through dmm_bcache_set_state() */
-	struct dmm_addr pcoa;		      /* Proxy-CoA: the MAG's address; ends the first cache line */
+	uint32_t pcoa_n; /* private: the Proxy-CoA's number in the cache's address table */
+	uint8_t spare0[12];
 	/* Second line: what the roles read once the entry is found. */
 	uint16_t seq;		   /* sequence number of the last accepted PBU */
 	struct dmm_llid llid;	   /* MN link-layer identifier (§8.6) */
@@ -116,6 +117,14 @@ struct dmm_bcache_entry {
  * them; valid while e lives.
  */
 struct dmm_anchor_list *dmm_bce_pmaar(const struct dmm_bcache_entry *e);
+
+/*
+ * The Proxy-CoA of e (RFC 5213 §5.1: the MAG's address), the zero
+ * address until set; valid until e's Proxy-CoA changes or e is deleted.
+ * An entry keeps a 4-octet number in the cache's table of addresses
+ * (addrtab.h), where each distinct address is held once.
+ */
+const struct dmm_addr *dmm_bce_pcoa(const struct dmm_bcache_entry *e);
 
 /*
  * The MN-ID of e copied into buf; returns buf. DMM_BCE_MNID(e) does the
@@ -165,7 +174,9 @@ struct dmm_bcache;
  * - arena_bytes: room for MN-IDs longer than DMM_BCE_MNID_INLINE octets,
  *   each in a block of its length rounded up to 16 octets (arena.h); 0 for
  *   none;
- * - anchor_lists: each entry gets an RFC 8885 P-MAAR list (e->pmaar).
+ * - anchor_lists: each entry gets an RFC 8885 P-MAAR list (dmm_bce_pmaar());
+ * - addrs: distinct Proxy-CoAs held at once (dmm_bcache_set_pcoa()); 0:
+ *   entries + 1, so that setting one never fails.
  */
 struct dmm_bcache_sizes {
 	uint32_t entries;
@@ -173,6 +184,7 @@ struct dmm_bcache_sizes {
 	uint32_t more_prefixes;
 	size_t arena_bytes;
 	bool anchor_lists;
+	uint32_t addrs;
 };
 
 /*
@@ -280,6 +292,15 @@ int dmm_bcache_add_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e, con
 
 /* Remove prefix from e. Returns 0 or DMM_ERR_NOTFOUND. Order is kept. */
 int dmm_bcache_del_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e, const struct dmm_prefix *prefix);
+
+/*
+ * Set e's Proxy-CoA to pcoa. Returns 0, or DMM_ERR_NOMEM when the table of
+ * addresses is full (see dmm_bcache_pcoa_room()); e is then unchanged.
+ */
+int dmm_bcache_set_pcoa(struct dmm_bcache *bc, struct dmm_bcache_entry *e, const struct dmm_addr *pcoa);
+
+/* True when dmm_bcache_set_pcoa() of pcoa cannot fail: pcoa is held already or there is room. */
+bool dmm_bcache_pcoa_room(const struct dmm_bcache *bc, const struct dmm_addr *pcoa);
 
 /* Move e to state to and keep the per-state counts. Returns the old state. */
 enum dmm_bce_state dmm_bcache_set_state(struct dmm_bcache *bc, struct dmm_bcache_entry *e,

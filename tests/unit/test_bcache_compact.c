@@ -223,8 +223,8 @@ static void test_sizes(void)
 		{.entries = (1u << 30) + 1, .prefixes = 4},
 	};
 	/* The LMA's sizing: two HNPs and 32 arena octets per binding on average. */
-	const struct dmm_bcache_sizes lma = {1024, 2048, 1024, 1024 * 32 + 4096, false};
-	struct dmm_bcache_sizes full = {8, 16, 16, 4096, true};
+	const struct dmm_bcache_sizes lma = {1024, 2048, 1024, 1024 * 32 + 4096, false, 64};
+	struct dmm_bcache_sizes full = {8, 16, 16, 4096, true, 0};
 	struct dmm_bcache *bc;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -241,14 +241,14 @@ static void test_sizes(void)
 	}
 	dmm_bcache_free(bc);
 	/* Every failure point of the constructor unwinds without a leak (ASan). */
-	for (int ok = 0; ok < 8; ok++) {
+	for (int ok = 0; ok < 11; ok++) {
 		int left = ok;
 		struct dmm_alloc a = {t_zalloc_limited, t_free, &left};
 
 		CHECK(dmm_bcache_new_sized(&a, &full, 1) == NULL);
 	}
 	{
-		int left = 8;
+		int left = 11;
 		struct dmm_alloc a = {t_zalloc_limited, t_free, &left};
 
 		bc = dmm_bcache_new_sized(&a, &full, 1);
