@@ -431,9 +431,10 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 		e->timestamp = r->ts;
 	e->hi = r->hi;
 	e->att = r->att;
-	e->llid = r->llid;
-	e->lifetime = (dmm_time_t)lifetime_s * DMM_SECOND;
-	e->expires = now + e->lifetime;
+	/* An MN-LLID beyond DMM_BCE_LLID_INLINE octets with no arena block is not kept (bcache.h). */
+	(void)dmm_bcache_set_llid(c->bc, e, r->llid.b, r->llid.len);
+	e->lifetime_s = lifetime_s;
+	e->expires = now + (dmm_time_t)e->lifetime_s * DMM_SECOND;
 	for (unsigned i = 0; i < r->n_hnp; i++)
 		if (cmd_pair_add(c, e, anchor, &r->hnp[i], dmm_addr_eq(anchor, s) ? 0 : chosen_exp, now) != 0)
 			cmd_log_mn(c, DMM_LOG_ERR, mnid, &r->hnp[i], anchor, "pair not added");
@@ -732,13 +733,13 @@ static void mcast_follow_up(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsig
 	r.ts = e->timestamp;
 	r.hi = e->hi;
 	r.att = e->att;
-	r.llid = e->llid;
+	r.llid = *DMM_BCE_LLID(e);
 	r.n_hnp = 1;
 	r.hnp[0] = x->current;
 	l.a[0] = dmm_bce_pmaar(e)->a[i];
 	cmd_log_mn(c, DMM_LOG_INFO, DMM_BCE_MNID(e), &l.a[0].prefix, &l.a[0].addr,
 		   "multicast subscription of the previous MAAR to the S-MAAR");
-	cmd_send_pba(c, &r, DMM_BCE_MNID(e), DMM_BA_ACCEPTED, (uint32_t)(e->lifetime / DMM_SECOND), &l, now);
+	cmd_send_pba(c, &r, DMM_BCE_MNID(e), DMM_BA_ACCEPTED, e->lifetime_s, &l, now);
 }
 
 void cmd_recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t now)

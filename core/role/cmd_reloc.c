@@ -172,7 +172,8 @@ static void take_accepted(struct dmm_cmd *c, const struct cmd_upd *u, dmm_time_t
 	if (!px->origin && old && old - c->anchor < 0xffff) /* the first move: the pool it came from */
 		px->origin = (uint16_t)(old - c->anchor + 1);
 	dmm_bce_pmaar(e)->a[i].addr = u->maar;
-	px->expires = dmm_addr_eq(&u->maar, dmm_bce_pcoa(e)) ? 0 : now + e->lifetime;
+	px->expires =
+		dmm_addr_eq(&u->maar, dmm_bce_pcoa(e)) ? 0 : now + (dmm_time_t)e->lifetime_s * DMM_SECOND;
 	cmd_anchor_adjust(c, &u->from, 0, -1, now);
 	cmd_anchor_adjust(c, &u->maar, 0, +1, now);
 	cmd_log_mn(c, DMM_LOG_INFO, DMM_BCE_MNID(e), &u->prefix, &u->maar, "relocated: pair moved");

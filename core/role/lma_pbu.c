@@ -250,11 +250,11 @@ static struct dmm_bcache_entry *lookup_bce(struct dmm_lma *lma, const struct pbu
 			return NULL;
 		}
 		/* Step 5: any one of these makes it an update of e. */
-		if (p->llid && llid_eq(&e->llid, p->llid) && e->att == att)
+		if (p->llid && llid_eq(DMM_BCE_LLID(e), p->llid) && e->att == att)
 			return e;
 		if (hi == DMM_HI_BETWEEN_IFS)
 			return e;
-		if (!p->llid && llid_zero(&e->llid) && e->att == att && hi == DMM_HI_BETWEEN_MAGS)
+		if (!p->llid && llid_zero(DMM_BCE_LLID(e)) && e->att == att && hi == DMM_HI_BETWEEN_MAGS)
 			return e;
 		if (dmm_addr_eq(dmm_bce_pcoa(e), p->pcoa) && e->att == att)
 			return e;
@@ -274,7 +274,7 @@ static struct dmm_bcache_entry *lookup_bce(struct dmm_lma *lma, const struct pbu
 	if (p->llid) {
 		/* §5.4.1.2: MN-ID + ATT + MN-LLID. */
 		for (e = first; e; e = dmm_bcache_find_mnid_next_h(lma->bc, e, p->mnid_h))
-			if (e->att == att && llid_eq(&e->llid, p->llid))
+			if (e->att == att && llid_eq(DMM_BCE_LLID(e), p->llid))
 				return e;
 		if (n == 1 && hi == DMM_HI_BETWEEN_IFS)
 			return first; /* step 3 */
@@ -683,17 +683,14 @@ static void bce_fill(struct dmm_lma *lma, struct dmm_bcache_entry *e, const stru
 	e->seq = p->seq;
 	if (p->ts)
 		e->timestamp = v->ts;
-	if (p->llid) {
-		uint8_t n = p->llid->u.mnllid.len > DMM_LLID_MAX ? DMM_LLID_MAX : p->llid->u.mnllid.len;
-
-		e->llid.len = n;
-		memcpy(e->llid.b, p->llid->u.mnllid.b, n);
-	}
+	/* An MN-LLID beyond DMM_BCE_LLID_INLINE octets with no arena block is not kept (bcache.h). */
+	if (p->llid)
+		(void)dmm_bcache_set_llid(lma->bc, e, p->llid->u.mnllid.b, p->llid->u.mnllid.len);
 	if (p->lla && !dmm_addr_is_zero(&p->lla->u.lla))
 		(void)lma_addr_set(lma, &lma_bx_of(lma, e)->mn_lla, &p->lla->u.lla); /* full: not kept */
 	(void)dmm_bcache_set_pcoa(lma->bc, e, p->pcoa); /* cannot fail: room_for() checked */
-	e->lifetime = (dmm_time_t)v->lifetime_s * DMM_SECOND;
-	e->expires = now + e->lifetime;
+	e->lifetime_s = v->lifetime_s;
+	e->expires = now + (dmm_time_t)e->lifetime_s * DMM_SECOND;
 	/* RFC 7389 §5: without the option in the PBU the session does without the LMA-UPA. */
 	lma_bx_of(lma, e)->upa = lma->cfg.domain_wide_lma_upa_support || p->upa;
 }

@@ -151,7 +151,7 @@ static void note_accepted(struct dmm_maar *m, const struct apbu *p, struct dmm_b
 	a->seq = p->seq;
 	if (p->ts)
 		a->timestamp = pmip_ts_value(p->ts);
-	a->lifetime = (dmm_time_t)p->lifetime_s * DMM_SECOND;
+	a->lifetime_s = p->lifetime_s;
 	/* While the MN is attached here its serving entry decides (maar_anchor_set cancelled it). */
 	if (x->mode != AM_DELIVER)
 		maar_timers_anchor_granted(m, a, now);

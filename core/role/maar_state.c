@@ -186,7 +186,7 @@ struct dmm_bcache_entry *maar_anchor_new(struct dmm_maar *m, const struct dmm_mn
 	x->taken = m->taking; /* maar_reloc_take(): announced as the newer anchor */
 	a->proxy = true;
 	(void)dmm_bcache_set_pcoa(m->bc, a, serving); /* cannot fail: a table of entries + 1 (maar.c) */
-	a->lifetime = (dmm_time_t)m->cfg.lifetime_s * DMM_SECOND;
+	a->lifetime_s = m->cfg.lifetime_s;
 	anchor_set_state(m, a, DMM_BCE_ACTIVE, reason);
 	return a;
 }
