@@ -95,7 +95,7 @@ static __attribute__((noinline)) void lookup_mnid(struct lookups *L)
 		const struct dmm_bcache_entry *e = dmm_bcache_find_mnid(L->bc, &m);
 
 		if (e)
-			L->sink += e->handle.gen; /* the first cache line, which the lookup read */
+			L->sink += e->handle.gen; /* the part of the entry (bcache.h) which the lookup read */
 		else
 			L->missing++;
 	}
@@ -108,7 +108,7 @@ static __attribute__((noinline)) void lookup_prefix(struct lookups *L)
 		const struct dmm_bcache_entry *e = dmm_bcache_find_prefix(L->bc, &p);
 
 		if (e)
-			L->sink += e->handle.gen; /* the first cache line, which the lookup read */
+			L->sink += e->n_hnp; /* the part of the entry (bcache.h) which the lookup read */
 		else
 			L->missing++;
 	}

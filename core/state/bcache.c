@@ -379,16 +379,30 @@ const struct dmm_mnid *dmm_bce_mnid(const struct dmm_bcache_entry *e, struct dmm
 	return buf;
 }
 
+/*
+ * The n octets at a and b are equal. Reads those octets only: a library
+ * memcmp() may load a whole vector past a short inline MN-ID, into the
+ * next part of the entry and, for half the entries, the next cache line.
+ */
+static bool octets_eq(const uint8_t *a, const uint8_t *b, unsigned n)
+{
+	uint8_t d = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
+}
+
 bool dmm_bce_mnid_eq(const struct dmm_bcache_entry *e, const struct dmm_mnid *id)
 {
 	return e->mnid_subtype == id->subtype && e->mnid_len == id->len &&
-	       memcmp(dmm_bce_mnid_bytes(e), id->id, id->len) == 0;
+	       octets_eq(dmm_bce_mnid_bytes(e), id->id, id->len);
 }
 
 static bool bytes_eq_entry(const struct dmm_bcache_entry *a, const struct dmm_bcache_entry *b)
 {
 	return a->mnid_subtype == b->mnid_subtype && a->mnid_len == b->mnid_len &&
-	       memcmp(dmm_bce_mnid_bytes(a), dmm_bce_mnid_bytes(b), a->mnid_len) == 0;
+	       octets_eq(dmm_bce_mnid_bytes(a), dmm_bce_mnid_bytes(b), a->mnid_len);
 }
 
 const struct dmm_prefix *dmm_bce_hnp(const struct dmm_bcache_entry *e, unsigned i)
