@@ -95,7 +95,7 @@ static __attribute__((noinline)) void lookup_mnid(struct lookups *L)
 		const struct dmm_bcache_entry *e = dmm_bcache_find_mnid(L->bc, &m);
 
 		if (e)
-			L->sink += e->handle.gen; /* the first cache line, which the lookup read */
+			L->sink += e->handle.gen; /* the part of the entry (bcache.h) which the lookup read */
 		else
 			L->missing++;
 	}
@@ -108,7 +108,7 @@ static __attribute__((noinline)) void lookup_prefix(struct lookups *L)
 		const struct dmm_bcache_entry *e = dmm_bcache_find_prefix(L->bc, &p);
 
 		if (e)
-			L->sink += e->handle.gen; /* the first cache line, which the lookup read */
+			L->sink += e->n_hnp; /* the part of the entry (bcache.h) which the lookup read */
 		else
 			L->missing++;
 	}
@@ -136,8 +136,8 @@ static int run(uint32_t N, bool nai)
 	const struct dmm_alloc a = {b_zalloc, b_free, NULL};
 	/* As the LMA sizes it (lma.c), with enough arena when every MN-ID is a long NAI. */
 	const uint32_t more = N / 8 > 64 ? N / 8 : N < 64 ? N : 64;
-	const struct dmm_bcache_sizes sz = {N, N + more, more,
-					    (size_t)N * (nai ? dmm_arena_block(NAI_LEN) : 8) + 4096, false};
+	const struct dmm_bcache_sizes sz = {
+		N, N + more, more, (size_t)N * (nai ? dmm_arena_block(NAI_LEN) : 8) + 4096, false, 64};
 	struct dmm_bcache *bc = dmm_bcache_new_sized(&a, &sz, 0x5eed);
 	struct dmm_bcache_entry *base = calloc(N, sizeof(*base));
 	uint32_t *order = malloc(N * sizeof(*order));

@@ -94,12 +94,12 @@ static void bcache_rows(json_t *arr, const struct dmm_bcache *bc, const char *ki
 	for (const struct dmm_bcache_entry *e = dmm_bcache_next(bc, NULL); e; e = dmm_bcache_next(bc, e)) {
 		struct dmm_prefix hnp[DMM_BCE_MAX_HNP];
 		unsigned n = dmm_bce_hnps(e, hnp);
-		json_t *o = binding_row(kind, DMM_BCE_MNID(e), hnp, n, &e->pcoa, dmm_bce_state_name(e->state),
-					e->expires, now);
+		json_t *o = binding_row(kind, DMM_BCE_MNID(e), hnp, n, dmm_bce_pcoa(e),
+					dmm_bce_state_name(e->state), e->expires, now);
 
 		json_object_set_new(o, "handovers", json_integer(e->handovers));
-		if (e->pmaar && e->pmaar->n)
-			json_object_set_new(o, "anchors", j_anchors(e->pmaar));
+		if (dmm_bce_pmaar(e) && dmm_bce_pmaar(e)->n)
+			json_object_set_new(o, "anchors", j_anchors(dmm_bce_pmaar(e)));
 		json_array_append_new(arr, o);
 	}
 }

@@ -582,7 +582,7 @@ bool emu_mn_registered_both(struct emu *e, const struct emu_mn *m)
 		if (!b || b->state != DMM_BUL_REGISTERED || !cmd->cmd)
 			return false;
 		c = dmm_bcache_find_mnid(dmm_cmd_bcache(cmd->cmd), &id);
-		return c && c->state == DMM_BCE_ACTIVE && dmm_addr_eq(&c->pcoa, &mag->addr);
+		return c && c->state == DMM_BCE_ACTIVE && dmm_addr_eq(dmm_bce_pcoa(c), &mag->addr);
 	}
 	if (!mag->mag)
 		return false;
@@ -590,5 +590,5 @@ bool emu_mn_registered_both(struct emu *e, const struct emu_mn *m)
 	if (!b || b->state != DMM_BUL_REGISTERED || !dmm_addr_eq(&b->lmaa, &lma->addr))
 		return false;
 	c = dmm_bcache_find_mnid(dmm_lma_bcache(lma->lma), &id);
-	return c && c->state == DMM_BCE_ACTIVE && dmm_addr_eq(&c->pcoa, &mag->addr);
+	return c && c->state == DMM_BCE_ACTIVE && dmm_addr_eq(dmm_bce_pcoa(c), &mag->addr);
 }

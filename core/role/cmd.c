@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cmd_int.h"
+#include "dmm/arena.h"
 #include "dmm/err.h"
 #include "dmm/fmt.h"
 #include "pmip_common.h"
@@ -104,17 +105,17 @@ static void peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now)
 
 	for (e = dmm_bcache_next(c->bc, NULL); e; e = next) {
 		next = dmm_bcache_next(c->bc, e);
-		if (dmm_addr_eq(&e->pcoa, &maar)) {
+		if (dmm_addr_eq(dmm_bce_pcoa(e), &maar)) {
 			cmd_mn_delete(c, e, true, "serving maar restarted", now);
 			mns++;
 			continue;
 		}
-		for (unsigned i = e->pmaar->n; i-- > 0;)
-			if (dmm_addr_eq(&e->pmaar->a[i].addr, &maar)) {
+		for (unsigned i = dmm_bce_pmaar(e)->n; i-- > 0;)
+			if (dmm_addr_eq(&dmm_bce_pmaar(e)->a[i].addr, &maar)) {
 				cmd_pair_drop(c, e, i, "anchoring maar restarted", now);
 				pairs++;
 			}
-		if (e->pmaar->n == 0)
+		if (dmm_bce_pmaar(e)->n == 0)
 			cmd_mn_delete(c, e, false, "no prefix left", now);
 	}
 	dmm_logf(c->base.env.log, DMM_LOG_WARN, DMM_LC_FSM,
@@ -194,7 +195,12 @@ struct dmm_cmd *dmm_cmd_new(const struct dmm_env *env, const struct dmm_cmd_cfg 
 	c->cfg = *cfg;
 	c->seq = (uint16_t)(env->seed >> 24); /* a fresh start for our sequence numbers */
 	c->upd_cap = upd_capacity(cfg);
-	c->bc = dmm_bcache_new(a, cap, cap * DMM_BCE_MAX_PMAAR, env->seed);
+	/* As dmm_bcache_new(), with the Proxy-CoAs (S-MAARs) bounded by the anchor rows (cmd_anchor_room()). */
+	c->bc = dmm_bcache_new_sized(
+		a,
+		&(struct dmm_bcache_sizes){cap, cap * DMM_BCE_MAX_PMAAR, cap * DMM_BCE_MAX_PMAAR,
+					   (size_t)cap * 64 + 16 * DMM_ARENA_MAX, true, cfg->max_maars + 64},
+		env->seed);
 	if (!c->bc)
 		goto err_bc;
 	c->bx = a->zalloc(a->ctx, sizeof(*c->bx) * cap);

@@ -105,7 +105,7 @@ static int64_t free_slot(const struct dmm_cmd *c)
  */
 bool cmd_anchor_room(struct dmm_cmd *c, const struct dmm_addr *a)
 {
-	if (!dmm_peers_has_room(c->base.peers, a))
+	if (!dmm_peers_has_room(c->base.peers, a) || !dmm_bcache_pcoa_room(c->bc, a))
 		return false;
 	return cmd_anchor_find(c, a) || free_slot(c) >= 0;
 }

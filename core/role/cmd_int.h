@@ -57,7 +57,7 @@ struct cmd_req {
 /* Relay state of one (anchor, prefix) pair during a relay transaction. */
 enum { RELAY_NONE, RELAY_WAITING, RELAY_ACCEPTED, RELAY_FAILED };
 
-/* Per pair of e->pmaar, same index. */
+/* Per pair of dmm_bce_pmaar(e), same index. */
 struct cmd_pair_x {
 	dmm_time_t
 		expires; /* when the anchor's entry lapses (last lifetime we sent it); 0: it is the S-MAAR's own */

@@ -30,9 +30,9 @@ static void relay_pba(struct dmm_cmd *c, struct dmm_bcache_entry *e, dmm_time_t 
 	struct cmd_bx *x = cmd_bx_of(c, e);
 	struct dmm_anchor_list l = {0};
 
-	for (unsigned i = 0; i < e->pmaar->n; i++)
+	for (unsigned i = 0; i < dmm_bce_pmaar(e)->n; i++)
 		if (x->px[i].relay == RELAY_ACCEPTED)
-			l.a[l.n++] = e->pmaar->a[i];
+			l.a[l.n++] = dmm_bce_pmaar(e)->a[i];
 	cmd_send_pba(c, &x->relay_req, DMM_BCE_MNID(e), DMM_BA_ACCEPTED, x->relay_req.lifetime_s, &l, now);
 	x->relay_done = true;
 }
@@ -52,7 +52,7 @@ static void relay_answer(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned
 		/* §2.2: a late answer: an unsolicited PBA, same seq, with only the late Previous MAAR. */
 		struct dmm_anchor_list l = {.n = 1};
 
-		l.a[0] = e->pmaar->a[i];
+		l.a[0] = dmm_bce_pmaar(e)->a[i];
 		cmd_log_mn(c, DMM_LOG_INFO, DMM_BCE_MNID(e), &l.a[0].prefix, &l.a[0].addr,
 			   "follow-up PBA to the S-MAAR");
 		cmd_send_pba(c, &x->relay_req, DMM_BCE_MNID(e), DMM_BA_ACCEPTED, x->relay_req.lifetime_s, &l,
@@ -77,7 +77,7 @@ void cmd_relay_timer(struct dmm_cmd *c, struct dmm_handle h, dmm_time_t now)
 		return;
 	/* §2.2 relay mode: a partial PBA; the late ones follow when they answer. */
 	c->ctr.partial_pbas++;
-	cmd_log_mn(c, DMM_LOG_WARN, DMM_BCE_MNID(e), x->has_current ? &x->current : NULL, &e->pcoa,
+	cmd_log_mn(c, DMM_LOG_WARN, DMM_BCE_MNID(e), x->has_current ? &x->current : NULL, dmm_bce_pcoa(e),
 		   "relay timeout: partial PBA to the S-MAAR");
 	relay_pba(c, e, now);
 }
@@ -158,9 +158,9 @@ static void read_pbu(struct dmm_cmd *c, struct pbu *p, const struct dmm_addr *sr
 static int anchored_elsewhere(const struct dmm_bcache_entry *e, const struct dmm_prefix *pf,
 			      const struct dmm_addr *s)
 {
-	for (unsigned i = 0; i < e->pmaar->n; i++)
-		if (dmm_prefix_eq(&e->pmaar->a[i].prefix, pf))
-			return !dmm_addr_eq(&e->pmaar->a[i].addr, s);
+	for (unsigned i = 0; i < dmm_bce_pmaar(e)->n; i++)
+		if (dmm_prefix_eq(&dmm_bce_pmaar(e)->a[i].prefix, pf))
+			return !dmm_addr_eq(&dmm_bce_pmaar(e)->a[i].addr, s);
 	return -1;
 }
 
@@ -169,8 +169,8 @@ static unsigned others(const struct dmm_bcache_entry *e, const struct dmm_addr *
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < e->pmaar->n; i++)
-		n += !dmm_addr_eq(&e->pmaar->a[i].addr, s);
+	for (unsigned i = 0; i < dmm_bce_pmaar(e)->n; i++)
+		n += !dmm_addr_eq(&dmm_bce_pmaar(e)->a[i].addr, s);
 	return n;
 }
 
@@ -204,7 +204,7 @@ static bool check_request(struct dmm_cmd *c, const struct pbu *p, struct dmm_bca
 					  e ? e->timestamp : 0);
 		if (v->status)
 			return false;
-	} else if (e && dmm_addr_eq(&e->pcoa, s) && !dmm_seq_lt(e->seq, p->r.seq)) {
+	} else if (e && dmm_addr_eq(dmm_bce_pcoa(e), s) && !dmm_seq_lt(e->seq, p->r.seq)) {
 		/*
 		 * Choice: the seq spaces of different MAARs are unrelated, so a
 		 * PBU from another MAAR is never refused for its seq.
@@ -260,7 +260,7 @@ static void check_lifetime0(struct dmm_cmd *c, const struct pbu *p, struct verdi
 	 * de-registers): from a MAAR that does not serve the MN it is
 	 * ignored: no PBA, no status.
 	 */
-	if (!dmm_addr_eq(&e->pcoa, s)) {
+	if (!dmm_addr_eq(dmm_bce_pcoa(e), s)) {
 		v->what = PBU_IGNORE;
 		return;
 	}
@@ -302,13 +302,13 @@ static void check_own_prefixes(struct dmm_cmd *c, const struct pbu *p, struct ve
 
 		if (w < 0)
 			add++;
-		else if (w == 1 && !(dmm_addr_eq(&e->pcoa, s) && x->has_current &&
+		else if (w == 1 && !(dmm_addr_eq(dmm_bce_pcoa(e), s) && x->has_current &&
 				     dmm_prefix_eq(&x->current, &p->r.hnp[i]))) {
 			v->status = DMM_BA_NOT_AUTHORIZED_FOR_HNP; /* anchored at another MAAR */
 			return;
 		}
 	}
-	if (e->pmaar->n + add > DMM_BCE_MAX_PMAAR || c->upd_cap - c->upd_used < others(e, s)) {
+	if (dmm_bce_pmaar(e)->n + add > DMM_BCE_MAX_PMAAR || c->upd_cap - c->upd_used < others(e, s)) {
 		v->status = DMM_BA_INSUFFICIENT_RESOURCES;
 		return;
 	}
@@ -323,7 +323,7 @@ static void check_register(struct dmm_cmd *c, const struct pbu *p, struct verdic
 	struct cmd_bx *x = e ? cmd_bx_of(c, e) : NULL;
 
 	/* A retransmission from the S-MAAR while its relay PBA or anchor choice is pending. */
-	if (e && x->relay_open && !x->relay_done && dmm_addr_eq(&e->pcoa, s)) {
+	if (e && x->relay_open && !x->relay_done && dmm_addr_eq(dmm_bce_pcoa(e), s)) {
 		v->what = PBU_ABSORB;
 		return;
 	}
@@ -341,7 +341,7 @@ static void check_register(struct dmm_cmd *c, const struct pbu *p, struct verdic
 		return;
 	}
 	/* The S-MAAR already got an anchor for its current prefix: a refresh of that one. */
-	if (e && dmm_addr_eq(&e->pcoa, s) && x->has_current) {
+	if (e && dmm_addr_eq(dmm_bce_pcoa(e), s) && x->has_current) {
 		v->what = PBU_REGISTER;
 		return;
 	}
@@ -397,8 +397,8 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 		if (!e)
 			return; /* checked: cannot happen */
 		c->base.stats.initial_registrations++;
-	} else if (!dmm_addr_eq(&e->pcoa, s)) {
-		old = e->pcoa;
+	} else if (!dmm_addr_eq(dmm_bce_pcoa(e), s)) {
+		old = *dmm_bce_pcoa(e);
 		handover = true;
 		if (cmd_bx_of(c, e)->relay_open) {
 			/* The MN moved on during a relay wait: the old S-MAAR gets what is known now. */
@@ -406,7 +406,7 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 				relay_pba(c, e, now);
 			cmd_relay_close(c, e);
 		}
-		e->pcoa = *s;
+		(void)dmm_bcache_set_pcoa(c->bc, e, s); /* cannot fail: cmd_anchor_room() checked */
 		e->handovers++;
 		cmd_anchor_adjust(c, s, +1, 0, now);
 		cmd_anchor_adjust(c, &old, -1, 0, now);
@@ -431,9 +431,10 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 		e->timestamp = r->ts;
 	e->hi = r->hi;
 	e->att = r->att;
-	e->llid = r->llid;
-	e->lifetime = (dmm_time_t)lifetime_s * DMM_SECOND;
-	e->expires = now + e->lifetime;
+	/* An MN-LLID beyond DMM_BCE_LLID_INLINE octets with no arena block is not kept (bcache.h). */
+	(void)dmm_bcache_set_llid(c->bc, e, r->llid.b, r->llid.len);
+	e->lifetime_s = lifetime_s;
+	e->expires = now + (dmm_time_t)e->lifetime_s * DMM_SECOND;
 	for (unsigned i = 0; i < r->n_hnp; i++)
 		if (cmd_pair_add(c, e, anchor, &r->hnp[i], dmm_addr_eq(anchor, s) ? 0 : chosen_exp, now) != 0)
 			cmd_log_mn(c, DMM_LOG_ERR, mnid, &r->hnp[i], anchor, "pair not added");
@@ -453,11 +454,11 @@ static void apply_register(struct dmm_cmd *c, struct dmm_bcache_entry *e, const 
 		x->relay_req = *r;
 		x->relay_req.lifetime_s = lifetime_s;
 	}
-	for (unsigned i = 0; i < e->pmaar->n; i++) {
-		bool chosen = !dmm_addr_eq(anchor, s) && dmm_addr_eq(&e->pmaar->a[i].addr, anchor) &&
-			      dmm_prefix_eq(&e->pmaar->a[i].prefix, &r->hnp[0]);
+	for (unsigned i = 0; i < dmm_bce_pmaar(e)->n; i++) {
+		bool chosen = !dmm_addr_eq(anchor, s) && dmm_addr_eq(&dmm_bce_pmaar(e)->a[i].addr, anchor) &&
+			      dmm_prefix_eq(&dmm_bce_pmaar(e)->a[i].prefix, &r->hnp[0]);
 
-		if (dmm_addr_eq(&e->pmaar->a[i].addr, s))
+		if (dmm_addr_eq(&dmm_bce_pmaar(e)->a[i].addr, s))
 			continue;
 		if (chosen) {
 			x->px[i].relay = relay ? RELAY_ACCEPTED : RELAY_NONE;
@@ -499,15 +500,15 @@ static void apply_release(struct dmm_cmd *c, const struct pbu *p, struct dmm_bca
 	if (p->r.has_ts)
 		e->timestamp = p->r.ts;
 	for (unsigned k = 0; k < p->r.n_hnp; k++) {
-		for (unsigned i = 0; i < e->pmaar->n; i++) {
-			struct dmm_anchor pr = e->pmaar->a[i];
+		for (unsigned i = 0; i < dmm_bce_pmaar(e)->n; i++) {
+			struct dmm_anchor pr = dmm_bce_pmaar(e)->a[i];
 
 			if (!dmm_prefix_eq(&pr.prefix, &p->r.hnp[k]))
 				continue;
 			/* §5: the anchor gives the prefix back to its pool. */
 			cmd_pair_drop(c, e, i, "released idle", now);
-			cmd_release_at(c, DMM_BCE_MNID(e), &pr.addr, &pr.prefix, &e->pcoa, p->r.hi, p->r.att,
-				       now);
+			cmd_release_at(c, DMM_BCE_MNID(e), &pr.addr, &pr.prefix, dmm_bce_pcoa(e), p->r.hi,
+				       p->r.att, now);
 			c->ctr.releases++;
 			break;
 		}
@@ -576,7 +577,7 @@ static void choose_answer(struct dmm_cmd *c, struct cmd_upd *u, const struct dmm
 		  !dmm_bcache_find_prefix(c->bc, &h->u.hnp);
 
 	if (ok && e &&
-	    (e->pmaar->n >= DMM_BCE_MAX_PMAAR || c->upd_cap - c->upd_used + 1 < others(e, &r.smaar)))
+	    (dmm_bce_pmaar(e)->n >= DMM_BCE_MAX_PMAAR || c->upd_cap - c->upd_used + 1 < others(e, &r.smaar)))
 		ok = false;
 	if (ok && !e && dmm_bcache_count(c->bc) >= dmm_bcache_capacity(c->bc))
 		ok = false;
@@ -717,8 +718,11 @@ void cmd_recv_pbu(struct dmm_cmd *c, const struct dmm_addr *src, const struct dm
 static void mcast_follow_up(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, dmm_time_t now)
 {
 	struct cmd_bx *x = cmd_bx_of(c, e);
-	struct cmd_req r = {
-		.smaar = e->pcoa, .dst = c->cfg.addr, .seq = e->seq, .has_hi = true, .has_att = true};
+	struct cmd_req r = {.smaar = *dmm_bce_pcoa(e),
+			    .dst = c->cfg.addr,
+			    .seq = e->seq,
+			    .has_hi = true,
+			    .has_att = true};
 	struct dmm_anchor_list l = {.n = 1};
 
 	if (!x->has_current || !x->mcast) {
@@ -729,13 +733,13 @@ static void mcast_follow_up(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsig
 	r.ts = e->timestamp;
 	r.hi = e->hi;
 	r.att = e->att;
-	r.llid = e->llid;
+	r.llid = *DMM_BCE_LLID(e);
 	r.n_hnp = 1;
 	r.hnp[0] = x->current;
-	l.a[0] = e->pmaar->a[i];
+	l.a[0] = dmm_bce_pmaar(e)->a[i];
 	cmd_log_mn(c, DMM_LOG_INFO, DMM_BCE_MNID(e), &l.a[0].prefix, &l.a[0].addr,
 		   "multicast subscription of the previous MAAR to the S-MAAR");
-	cmd_send_pba(c, &r, DMM_BCE_MNID(e), DMM_BA_ACCEPTED, (uint32_t)(e->lifetime / DMM_SECOND), &l, now);
+	cmd_send_pba(c, &r, DMM_BCE_MNID(e), DMM_BA_ACCEPTED, e->lifetime_s, &l, now);
 }
 
 void cmd_recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t now)
@@ -782,7 +786,7 @@ void cmd_recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t now)
 		break;
 	}
 	e = dmm_bcache_get(c->bc, u->mn);
-	i = e ? dmm_anchor_list_find(e->pmaar, &u->maar, &u->prefix) : -1;
+	i = e ? dmm_anchor_list_find(dmm_bce_pmaar(e), &u->maar, &u->prefix) : -1;
 	sub = u->mcast && m->u.ba.status < 128 && (m->u.ba.flags & DMM_BA_S) &&
 	      dmm_mh_find_opt(m, DMM_OPT_MCAST_SUB, NULL);
 	cmd_upd_free(c, u);
@@ -797,10 +801,10 @@ void cmd_recv_pba(struct dmm_cmd *c, const struct dmm_addr *src, dmm_time_t now)
 	if (m->u.ba.status >= 128) {
 		/* Choice: an anchor that refuses does not anchor the prefix any more: the pair goes. */
 		cmd_pair_drop(c, e, (unsigned)i, "anchor refused", now);
-		if (e->pmaar->n == 0)
+		if (dmm_bce_pmaar(e)->n == 0)
 			cmd_mn_delete(c, e, false, "no prefix left", now);
 	} else {
-		cmd_log_mn(c, DMM_LOG_DEBUG, DMM_BCE_MNID(e), &e->pmaar->a[i].prefix, src,
+		cmd_log_mn(c, DMM_LOG_DEBUG, DMM_BCE_MNID(e), &dmm_bce_pmaar(e)->a[i].prefix, src,
 			   "anchor acknowledged the S-MAAR");
 	}
 }
@@ -835,7 +839,7 @@ void cmd_upd_timer(struct dmm_cmd *c, struct dmm_handle h, dmm_time_t now)
 	c->ctr.pmaar_give_ups++;
 	cmd_log_mn(c, DMM_LOG_WARN, &u->mnid, &u->prefix, &u->maar, "anchor never answered: given up");
 	e = u->kind == UPD_SERVING ? dmm_bcache_get(c->bc, u->mn) : NULL;
-	i = e ? dmm_anchor_list_find(e->pmaar, &u->maar, &u->prefix) : -1;
+	i = e ? dmm_anchor_list_find(dmm_bce_pmaar(e), &u->maar, &u->prefix) : -1;
 	cmd_upd_free(c, u);
 	if (i >= 0) {
 		cmd_bx_of(c, e)->px[i].upd = (struct dmm_handle){0, 0};

@@ -44,15 +44,15 @@ static int reloc_send(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i,
 	struct cmd_upd *u = cmd_upd_new(c, kind, DMM_BCE_MNID(e));
 
 	if (!u) {
-		cmd_log_mn(c, DMM_LOG_ERR, DMM_BCE_MNID(e), &e->pmaar->a[i].prefix, maar,
+		cmd_log_mn(c, DMM_LOG_ERR, DMM_BCE_MNID(e), &dmm_bce_pmaar(e)->a[i].prefix, maar,
 			   "no room for an update: not relocated");
 		return DMM_ERR_NOMEM;
 	}
 	u->mn = e->handle;
 	u->maar = *maar;
 	u->from = *from;
-	u->prefix = e->pmaar->a[i].prefix;
-	u->serving = e->pcoa;
+	u->prefix = dmm_bce_pmaar(e)->a[i].prefix;
+	u->serving = *dmm_bce_pcoa(e);
 	u->lifetime_units = dmm_lifetime_units(remaining_s(e, now));
 	u->delay = c->cfg.initial_bindack_timeout;
 	u->hi = e->hi;
@@ -72,11 +72,11 @@ static int reloc_send(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i,
 /* Relocate pair i of e to its S-MAAR. */
 static int reloc_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, dmm_time_t now)
 {
-	const struct dmm_addr *from = &e->pmaar->a[i].addr;
+	const struct dmm_addr *from = &dmm_bce_pmaar(e)->a[i].addr;
 
-	if (e->state != DMM_BCE_ACTIVE || dmm_addr_eq(from, &e->pcoa))
+	if (e->state != DMM_BCE_ACTIVE || dmm_addr_eq(from, dmm_bce_pcoa(e)))
 		return DMM_ERR_INVAL; /* de-registering, or anchored at the S-MAAR already */
-	return reloc_send(c, e, i, UPD_TAKE, &e->pcoa, from, NULL, now);
+	return reloc_send(c, e, i, UPD_TAKE, dmm_bce_pcoa(e), from, NULL, now);
 }
 
 int dmm_cmd_relocate(struct dmm_cmd *c, const struct dmm_prefix *p, const struct dmm_addr *to, dmm_time_t now)
@@ -86,12 +86,12 @@ int dmm_cmd_relocate(struct dmm_cmd *c, const struct dmm_prefix *p, const struct
 
 	if (!e)
 		return DMM_ERR_NOTFOUND;
-	for (unsigned k = 0; k < e->pmaar->n && i < 0; k++)
-		if (dmm_prefix_eq(&e->pmaar->a[k].prefix, p))
+	for (unsigned k = 0; k < dmm_bce_pmaar(e)->n && i < 0; k++)
+		if (dmm_prefix_eq(&dmm_bce_pmaar(e)->a[k].prefix, p))
 			i = (int)k;
 	if (i < 0)
 		return DMM_ERR_NOTFOUND;
-	if (to && !dmm_addr_is_zero(to) && !dmm_addr_eq(to, &e->pcoa))
+	if (to && !dmm_addr_is_zero(to) && !dmm_addr_eq(to, dmm_bce_pcoa(e)))
 		return DMM_ERR_INVAL; /* only the MN's S-MAAR takes a prefix over */
 	return reloc_pair(c, e, (unsigned)i, now);
 }
@@ -102,12 +102,12 @@ static unsigned reloc_all(struct dmm_cmd *c, const struct dmm_addr *maar, bool u
 	unsigned n = 0;
 
 	for (struct dmm_bcache_entry *e = dmm_bcache_next(c->bc, NULL); e; e = dmm_bcache_next(c->bc, e)) {
-		const struct cmd_anchor *s = cmd_anchor_find(c, &e->pcoa);
+		const struct cmd_anchor *s = cmd_anchor_find(c, dmm_bce_pcoa(e));
 
 		if (up_only && s && s->down)
 			continue;
-		for (unsigned i = 0; i < e->pmaar->n; i++)
-			if (dmm_addr_eq(&e->pmaar->a[i].addr, maar) && reloc_pair(c, e, i, now) == 0)
+		for (unsigned i = 0; i < dmm_bce_pmaar(e)->n; i++)
+			if (dmm_addr_eq(&dmm_bce_pmaar(e)->a[i].addr, maar) && reloc_pair(c, e, i, now) == 0)
 				n++;
 	}
 	return n;
@@ -144,7 +144,7 @@ void cmd_reloc_request(struct dmm_cmd *c, const struct cmd_req *r, const struct 
 	/* The Anchored Prefix must be the one HNP; only the MN's S-MAAR asks, for its own MN. */
 	if (r->n_hnp != 1 || !dmm_prefix_eq(&r->hnp[0], &o->u.anchored_prefix))
 		status = DMM_BA_UNSPECIFIED;
-	else if (!e || !dmm_bce_mnid_eq(e, mnid) || !dmm_addr_eq(&e->pcoa, &r->smaar))
+	else if (!e || !dmm_bce_mnid_eq(e, mnid) || !dmm_addr_eq(dmm_bce_pcoa(e), &r->smaar))
 		status = DMM_BA_NOT_AUTHORIZED_FOR_HNP;
 	else if ((rc = dmm_cmd_relocate(c, &o->u.anchored_prefix, &r->smaar, now)) == DMM_ERR_NOMEM)
 		status = DMM_BA_INSUFFICIENT_RESOURCES;
@@ -157,7 +157,7 @@ void cmd_reloc_request(struct dmm_cmd *c, const struct cmd_req *r, const struct 
 static void take_accepted(struct dmm_cmd *c, const struct cmd_upd *u, dmm_time_t now)
 {
 	struct dmm_bcache_entry *e = dmm_bcache_get(c->bc, u->mn);
-	int i = e ? dmm_anchor_list_find(e->pmaar, &u->from, &u->prefix) : -1;
+	int i = e ? dmm_anchor_list_find(dmm_bce_pmaar(e), &u->from, &u->prefix) : -1;
 	const struct cmd_anchor *old = cmd_anchor_find(c, &u->from);
 	struct cmd_pair_x *px;
 	struct cmd_upd *pending;
@@ -171,8 +171,9 @@ static void take_accepted(struct dmm_cmd *c, const struct cmd_upd *u, dmm_time_t
 	px->upd = (struct dmm_handle){0, 0};
 	if (!px->origin && old && old - c->anchor < 0xffff) /* the first move: the pool it came from */
 		px->origin = (uint16_t)(old - c->anchor + 1);
-	e->pmaar->a[i].addr = u->maar;
-	px->expires = dmm_addr_eq(&u->maar, &e->pcoa) ? 0 : now + e->lifetime;
+	dmm_bce_pmaar(e)->a[i].addr = u->maar;
+	px->expires =
+		dmm_addr_eq(&u->maar, dmm_bce_pcoa(e)) ? 0 : now + (dmm_time_t)e->lifetime_s * DMM_SECOND;
 	cmd_anchor_adjust(c, &u->from, 0, -1, now);
 	cmd_anchor_adjust(c, &u->maar, 0, +1, now);
 	cmd_log_mn(c, DMM_LOG_INFO, DMM_BCE_MNID(e), &u->prefix, &u->maar, "relocated: pair moved");
@@ -188,7 +189,7 @@ static void usage_pass_on(struct dmm_cmd *c, const struct cmd_upd *u, dmm_time_t
 {
 	const struct dmm_mh_opt *o = reloc_usage_find(&c->rx);
 	struct dmm_bcache_entry *e = o ? dmm_bcache_get(c->bc, u->mn) : NULL;
-	int i = e ? dmm_anchor_list_find(e->pmaar, &u->from, &u->prefix) : -1;
+	int i = e ? dmm_anchor_list_find(dmm_bce_pmaar(e), &u->from, &u->prefix) : -1;
 
 	if (i >= 0)
 		(void)reloc_send(c, e, (unsigned)i, UPD_TAKE, &u->from, &u->maar, o, now);

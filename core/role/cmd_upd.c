@@ -99,9 +99,9 @@ void cmd_send_pba(struct dmm_cmd *c, const struct cmd_req *r, const struct dmm_m
 void cmd_prev_all(const struct dmm_bcache_entry *e, struct dmm_anchor_list *l)
 {
 	l->n = 0;
-	for (unsigned i = 0; i < e->pmaar->n; i++)
-		if (!dmm_addr_eq(&e->pmaar->a[i].addr, &e->pcoa))
-			l->a[l->n++] = e->pmaar->a[i];
+	for (unsigned i = 0; i < dmm_bce_pmaar(e)->n; i++)
+		if (!dmm_addr_eq(&dmm_bce_pmaar(e)->a[i].addr, dmm_bce_pcoa(e)))
+			l->a[l->n++] = dmm_bce_pmaar(e)->a[i];
 }
 
 /* --- updates: PBUs from the CMD to MAARs --- */
@@ -292,7 +292,7 @@ void cmd_upd_send_queued(struct dmm_cmd *c, struct cmd_upd *u, dmm_time_t now)
 }
 
 /*
- * Tell the anchor of pair i of e that the MN is served by e->pcoa now,
+ * Tell the anchor of pair i of e that the MN is served by *dmm_bce_pcoa(e) now,
  * for lifetime_s (0: the MN or the prefix is gone). A pending update of
  * the same pair is superseded. Returns false when no update slot is free.
  */
@@ -307,15 +307,15 @@ bool cmd_notify_pair(struct dmm_cmd *c, struct dmm_bcache_entry *e, unsigned i, 
 	px->upd = (struct dmm_handle){0, 0};
 	u = cmd_upd_new(c, lifetime_s ? UPD_SERVING : UPD_DEREG, DMM_BCE_MNID(e));
 	if (!u) {
-		cmd_log_mn(c, DMM_LOG_ERR, DMM_BCE_MNID(e), &e->pmaar->a[i].prefix, &e->pmaar->a[i].addr,
-			   "no room for an update: anchor not told");
+		cmd_log_mn(c, DMM_LOG_ERR, DMM_BCE_MNID(e), &dmm_bce_pmaar(e)->a[i].prefix,
+			   &dmm_bce_pmaar(e)->a[i].addr, "no room for an update: anchor not told");
 		return false;
 	}
 	u->relay = relay;
 	u->mn = e->handle;
-	u->maar = e->pmaar->a[i].addr;
-	u->prefix = e->pmaar->a[i].prefix;
-	u->serving = e->pcoa;
+	u->maar = dmm_bce_pmaar(e)->a[i].addr;
+	u->prefix = dmm_bce_pmaar(e)->a[i].prefix;
+	u->serving = *dmm_bce_pcoa(e);
 	u->lifetime_units = dmm_lifetime_units(lifetime_s);
 	u->delay = c->cfg.initial_bindack_timeout;
 	u->hi = e->hi;

@@ -155,7 +155,7 @@ static void peer_restarted(void *ctx, struct dmm_peer *p, dmm_time_t now)
 
 	for (e = dmm_bcache_next(lma->bc, NULL); e; e = next) {
 		next = dmm_bcache_next(lma->bc, e);
-		if (dmm_addr_eq(&e->pcoa, &mag)) {
+		if (dmm_addr_eq(dmm_bce_pcoa(e), &mag)) {
 			lma_bce_delete(lma, e, "mag restarted", now);
 			n++;
 		}
@@ -316,12 +316,15 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	 * MN-IDs of up to DMM_BCE_MNID_INLINE (16) octets are in the entry,
 	 * longer ones share an arena of 8 octets per binding (an eighth of
 	 * the bindings may have NAIs of up to 64 octets), plus 4 KiB so that a
-	 * small LMA still takes a few 255-octet NAIs. At 10^6 bindings the
-	 * arena and the extra HNPs are 12 of the cache's 166 octets a binding
-	 * (bench_lma); the entry, 128, and its two indexes, 25, are the rest.
+	 * small LMA still takes a few 255-octet NAIs (and MN-LLIDs beyond 8
+	 * octets). The Proxy-CoAs: one per MAG, held once (room_for() refuses
+	 * a new one when the table is full). At 10^6 bindings the arena and the
+	 * extra HNPs are 11 of the cache's 133 octets a binding (bench_lma);
+	 * the entry, 96, and its two indexes, 25, are the rest.
 	 */
 	pcap = cap + (cap / 8 > 64 ? cap / 8 : cap < 64 ? cap : 64);
-	bc_sizes = (struct dmm_bcache_sizes){cap, pcap, pcap - cap, (size_t)cap * 8 + 4096, false};
+	bc_sizes = (struct dmm_bcache_sizes){
+		cap, pcap, pcap - cap, (size_t)cap * 8 + 4096, false, cfg->max_peers + 64};
 	lma = a->zalloc(a->ctx, sizeof(*lma));
 	if (!lma)
 		return NULL;

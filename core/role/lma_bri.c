@@ -239,7 +239,7 @@ static bool bri_covers(const struct dmm_bcache_entry *e, const struct dmm_mh_msg
 	const struct dmm_mh_opt *o = NULL;
 
 	/* P: proxy bindings only (all of ours are); V: IPv4 HoA bindings, which we do not have. */
-	if (!dmm_addr_eq(&e->pcoa, pcoa) || !(m->u.br.flags & DMM_BR_P) || (m->u.br.flags & DMM_BR_V))
+	if (!dmm_addr_eq(dmm_bce_pcoa(e), pcoa) || !(m->u.br.flags & DMM_BR_P) || (m->u.br.flags & DMM_BR_V))
 		return false;
 	if (m->u.br.flags & DMM_BR_G)
 		return m->u.br.code == DMM_BRI_TRIGGER_PER_PEER || realm_eq(DMM_BCE_MNID(e), id);

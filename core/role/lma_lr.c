@@ -82,7 +82,7 @@ static uint8_t lri_status(struct dmm_lma *lma, const struct dmm_addr *src, const
 		return DMM_LRA_NOT_ALLOWED;
 	pmip_mnid_of_opt(o, &id);
 	e = dmm_bcache_find_mnid(lma->bc, &id);
-	if (!e || e->state != DMM_BCE_ACTIVE || !dmm_addr_eq(&e->pcoa, src))
+	if (!e || e->state != DMM_BCE_ACTIVE || !dmm_addr_eq(dmm_bce_pcoa(e), src))
 		return DMM_LRA_MN_NOT_ATTACHED;
 	for (const struct dmm_mh_opt *h = o + 1; h < m->opts + m->nopts && h->type == DMM_OPT_HNP; h++) {
 		const struct dmm_bcache_entry *b = dmm_bcache_find_prefix(lma->bc, &h->u.hnp);

@@ -211,7 +211,7 @@ static struct dmm_bcache_entry *hi_unknown(struct dmm_lma *lma, const struct pbu
 	const struct lma_bx *x = lma_bx_of(lma, e);
 
 	/* De-registered already. Choice: from e's own MAG there is nobody to wait for. */
-	if (e->state == DMM_BCE_DEREG_WAIT || dmm_addr_eq(&e->pcoa, p->pcoa))
+	if (e->state == DMM_BCE_DEREG_WAIT || dmm_addr_eq(dmm_bce_pcoa(e), p->pcoa))
 		return e;
 	/* The wait for this MAG ended without a de-registration, or the LMA is set not to wait. */
 	if ((x->hw_over && dmm_addr_eq(lma_addr(lma, x->hw_mag), p->pcoa)) ||
@@ -250,13 +250,13 @@ static struct dmm_bcache_entry *lookup_bce(struct dmm_lma *lma, const struct pbu
 			return NULL;
 		}
 		/* Step 5: any one of these makes it an update of e. */
-		if (p->llid && llid_eq(&e->llid, p->llid) && e->att == att)
+		if (p->llid && llid_eq(DMM_BCE_LLID(e), p->llid) && e->att == att)
 			return e;
 		if (hi == DMM_HI_BETWEEN_IFS)
 			return e;
-		if (!p->llid && llid_zero(&e->llid) && e->att == att && hi == DMM_HI_BETWEEN_MAGS)
+		if (!p->llid && llid_zero(DMM_BCE_LLID(e)) && e->att == att && hi == DMM_HI_BETWEEN_MAGS)
 			return e;
-		if (dmm_addr_eq(&e->pcoa, p->pcoa) && e->att == att)
+		if (dmm_addr_eq(dmm_bce_pcoa(e), p->pcoa) && e->att == att)
 			return e;
 		/*
 		 * Step 6: a new session, or with lifetime 0 silently ignored.
@@ -274,7 +274,7 @@ static struct dmm_bcache_entry *lookup_bce(struct dmm_lma *lma, const struct pbu
 	if (p->llid) {
 		/* §5.4.1.2: MN-ID + ATT + MN-LLID. */
 		for (e = first; e; e = dmm_bcache_find_mnid_next_h(lma->bc, e, p->mnid_h))
-			if (e->att == att && llid_eq(&e->llid, p->llid))
+			if (e->att == att && llid_eq(DMM_BCE_LLID(e), p->llid))
 				return e;
 		if (n == 1 && hi == DMM_HI_BETWEEN_IFS)
 			return first; /* step 3 */
@@ -294,7 +294,7 @@ static struct dmm_bcache_entry *lookup_bce(struct dmm_lma *lma, const struct pbu
 	 * the binding updates it. Step 4 would start a new session, which
 	 * would hand the same MN a second prefix set on the same interface.
 	 */
-	if (hi == DMM_HI_NO_CHANGE && dmm_addr_eq(&first->pcoa, p->pcoa))
+	if (hi == DMM_HI_NO_CHANGE && dmm_addr_eq(dmm_bce_pcoa(first), p->pcoa))
 		return first;
 	return NULL;
 }
@@ -368,7 +368,7 @@ static bool check_request(struct dmm_lma *lma, const struct pbu *p, struct verdi
  */
 static bool room_for(struct dmm_lma *lma, const struct dmm_addr *pcoa, unsigned n_hnp, unsigned records)
 {
-	return dmm_peers_has_room(lma->base.peers, pcoa) &&
+	return dmm_peers_has_room(lma->base.peers, pcoa) && dmm_bcache_pcoa_room(lma->bc, pcoa) &&
 	       dmm_fm_count(lma->base.fm) + 2u * n_hnp <= lma->fm_cap &&
 	       dmm_fm_records_room(lma->base.fm) >= records;
 }
@@ -380,7 +380,7 @@ static void check_update(struct dmm_lma *lma, const struct pbu *p, struct verdic
 
 	if (p->lifetime_units == 0) {
 		/* §5.3.5 step 1: only the MAG that holds the binding may remove it. */
-		v->what = dmm_addr_eq(&e->pcoa, p->pcoa) ? PBU_DEREG : PBU_IGNORE;
+		v->what = dmm_addr_eq(dmm_bce_pcoa(e), p->pcoa) ? PBU_DEREG : PBU_IGNORE;
 		v->lifetime_s = 0;
 		return;
 	}
@@ -389,7 +389,7 @@ static void check_update(struct dmm_lma *lma, const struct pbu *p, struct verdic
 	 * MAG, and for the routes: a handoff holds a second uplink per HNP
 	 * for a moment.
 	 */
-	v->what = dmm_addr_eq(&e->pcoa, p->pcoa) ? PBU_EXTEND : PBU_HANDOFF;
+	v->what = dmm_addr_eq(dmm_bce_pcoa(e), p->pcoa) ? PBU_EXTEND : PBU_HANDOFF;
 	if (!room_for(lma, p->pcoa, e->n_hnp, v->what == PBU_HANDOFF ? e->n_hnp : 0)) {
 		v->what = PBU_REFUSE;
 		v->status = DMM_BA_INSUFFICIENT_RESOURCES;
@@ -683,17 +683,14 @@ static void bce_fill(struct dmm_lma *lma, struct dmm_bcache_entry *e, const stru
 	e->seq = p->seq;
 	if (p->ts)
 		e->timestamp = v->ts;
-	if (p->llid) {
-		uint8_t n = p->llid->u.mnllid.len > DMM_LLID_MAX ? DMM_LLID_MAX : p->llid->u.mnllid.len;
-
-		e->llid.len = n;
-		memcpy(e->llid.b, p->llid->u.mnllid.b, n);
-	}
+	/* An MN-LLID beyond DMM_BCE_LLID_INLINE octets with no arena block is not kept (bcache.h). */
+	if (p->llid)
+		(void)dmm_bcache_set_llid(lma->bc, e, p->llid->u.mnllid.b, p->llid->u.mnllid.len);
 	if (p->lla && !dmm_addr_is_zero(&p->lla->u.lla))
 		(void)lma_addr_set(lma, &lma_bx_of(lma, e)->mn_lla, &p->lla->u.lla); /* full: not kept */
-	e->pcoa = *p->pcoa;
-	e->lifetime = (dmm_time_t)v->lifetime_s * DMM_SECOND;
-	e->expires = now + e->lifetime;
+	(void)dmm_bcache_set_pcoa(lma->bc, e, p->pcoa); /* cannot fail: room_for() checked */
+	e->lifetime_s = v->lifetime_s;
+	e->expires = now + (dmm_time_t)e->lifetime_s * DMM_SECOND;
 	/* RFC 7389 §5: without the option in the PBU the session does without the LMA-UPA. */
 	lma_bx_of(lma, e)->upa = lma->cfg.domain_wide_lma_upa_support || p->upa;
 }
@@ -778,7 +775,7 @@ static bool handoff_done(struct dmm_lma *lma, struct dmm_bcache_entry *e, const 
 	if (dmm_role_base_log_on(&lma->base, DMM_LOG_INFO)) /* no formatting for a line nobody takes */
 		dmm_logf(lma->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
 			 "handoff: mag %s -> %s (hi %u, att %u -> %u)", dmm_addr_str(prev, a),
-			 dmm_addr_str(&e->pcoa, b), e->hi, prev_att, e->att);
+			 dmm_addr_str(dmm_bce_pcoa(e), b), e->hi, prev_att, e->att);
 	if (!revived)
 		lma_log_bce(lma, DMM_LOG_INFO, e, "ACTIVE", "ACTIVE", "handoff");
 	/*
@@ -798,7 +795,7 @@ static bool handoff_done(struct dmm_lma *lma, struct dmm_bcache_entry *e, const 
 static void apply_update(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)
 {
 	struct dmm_bcache_entry *e = v->e;
-	struct dmm_addr prev = e->pcoa;
+	struct dmm_addr prev = *dmm_bce_pcoa(e);
 	uint8_t prev_att = e->att;
 	bool revived = e->state == DMM_BCE_DEREG_WAIT, ok = true;
 	bool had_upa = lma_bx_of(lma, e)->upa;
@@ -876,7 +873,7 @@ static void apply_wait(struct dmm_lma *lma, const struct pbu *p, struct verdict 
 	lma_timers_handoff_wait_started(lma, e, now);
 	lma_set_state(lma, e, DMM_BCE_HANDOFF_WAIT, "handoff state unknown: waiting for the previous mag");
 	if (lma->cfg.revoke_on_handoff)
-		lma_bri_start(lma, e, &e->pcoa, DMM_BRI_TRIGGER_UNKNOWN, now);
+		lma_bri_start(lma, e, dmm_bce_pcoa(e), DMM_BRI_TRIGGER_UNKNOWN, now);
 }
 
 static void apply_pbu(struct dmm_lma *lma, const struct pbu *p, struct verdict *v, dmm_time_t now)

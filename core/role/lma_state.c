@@ -29,7 +29,7 @@ static const char *bce_who(const struct dmm_bcache_entry *e, char *who, size_t c
 
 	snprintf(who, cap, "mn %s prefix %s%s mag %s", dmm_mnid_str(DMM_BCE_MNID(e), m),
 		 e->n_hnp ? dmm_prefix_str(dmm_bce_hnp(e, 0), p) : "-", e->n_hnp > 1 ? " (+more)" : "",
-		 dmm_addr_str(&e->pcoa, a));
+		 dmm_addr_str(dmm_bce_pcoa(e), a));
 	return who;
 }
 
@@ -77,7 +77,7 @@ void lma_send_msg(struct dmm_lma *lma, const struct dmm_addr *src, const struct 
 void lma_peer_hold(struct dmm_lma *lma, struct dmm_bcache_entry *e, dmm_time_t now)
 {
 	struct lma_bx *x = lma_bx_of(lma, e);
-	struct dmm_peer *p = dmm_peers_get(lma->base.peers, &e->pcoa, true);
+	struct dmm_peer *p = dmm_peers_get(lma->base.peers, dmm_bce_pcoa(e), true);
 	char a[DMM_ADDR_STRLEN];
 
 	if (!p)
@@ -146,7 +146,7 @@ static bool put_intent(struct dmm_lma *lma, const struct dmm_bcache_entry *e, ui
 	in.owner = e->handle;
 	if (action == DMM_FM_ENCAP || action == DMM_FM_DECAP) {
 		in.local = *tunnel_local(lma, e);
-		in.peer = e->pcoa;
+		in.peer = *dmm_bce_pcoa(e);
 	}
 	r = dmm_fm_ensure(lma->base.fm, &in, now);
 	if (r < 0) {

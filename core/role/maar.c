@@ -506,7 +506,7 @@ struct dmm_maar *dmm_maar_new(const struct dmm_env *env, const struct dmm_maar_c
 		goto err_bx;
 	cap = m->max_anchored ? m->max_anchored : 1;
 	m->bc = dmm_bcache_new_sized(
-		a, &(struct dmm_bcache_sizes){cap, cap, cap, (size_t)cap * 64 + 4096, false},
+		a, &(struct dmm_bcache_sizes){cap, cap, cap, (size_t)cap * 64 + 4096, false, 0},
 		env->seed ^ 0x616e63686f72); /* no P-MAAR lists */
 	if (!m->bc)
 		goto err_bc;

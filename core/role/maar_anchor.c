@@ -151,7 +151,7 @@ static void note_accepted(struct dmm_maar *m, const struct apbu *p, struct dmm_b
 	a->seq = p->seq;
 	if (p->ts)
 		a->timestamp = pmip_ts_value(p->ts);
-	a->lifetime = (dmm_time_t)p->lifetime_s * DMM_SECOND;
+	a->lifetime_s = p->lifetime_s;
 	/* While the MN is attached here its serving entry decides (maar_anchor_set cancelled it). */
 	if (x->mode != AM_DELIVER)
 		maar_timers_anchor_granted(m, a, now);
@@ -199,7 +199,7 @@ static void anchor_for_other(struct dmm_maar *m, const struct apbu *p, dmm_time_
 
 	/* A retransmitted request gets the prefix already anchored for it. */
 	for (a = dmm_bcache_find_mnid(m->bc, &p->mnid); a; a = dmm_bcache_find_mnid_next(m->bc, a))
-		if (maar_ax(m, a)->remote && dmm_addr_eq(&a->pcoa, s))
+		if (maar_ax(m, a)->remote && dmm_addr_eq(dmm_bce_pcoa(a), s))
 			break;
 	if (!a) {
 		if (dmm_bcache_count(m->bc) >= m->max_anchored || dmm_pool_alloc(m->pool, &pf) != 0) {

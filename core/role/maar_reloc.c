@@ -117,7 +117,7 @@ void maar_reloc_continue(struct dmm_maar *m, struct dmm_bcache_entry *a, const s
 	if (maar_log_on(m, DMM_LOG_INFO))
 		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM,
 			 "maar: %s: usage of the old anchor continued (%llu/%llu packets up/down)",
-			 maar_who(DMM_BCE_MNID(a), dmm_bce_hnp(a, 0), "serving", &a->pcoa, &w),
+			 maar_who(DMM_BCE_MNID(a), dmm_bce_hnp(a, 0), "serving", dmm_bce_pcoa(a), &w),
 			 (unsigned long long)u.up_packets, (unsigned long long)u.down_packets);
 }
 

@@ -155,7 +155,8 @@ static void anchor_set_state(struct dmm_maar *m, struct dmm_bcache_entry *a, int
 	if (m->base.env.anchored && (from == DMM_FSM_NONE) != (to == DMM_FSM_NONE))
 		m->base.env.anchored(m->base.env.ctx, dmm_bce_hnp(a, 0), to != DMM_FSM_NONE, x->taken);
 	dmm_fsm_note(&m->base.stats, on ? m->base.env.log : NULL, DMM_FSM_BCE, from, to, "maar",
-		     on ? maar_who(DMM_BCE_MNID(a), dmm_bce_hnp(a, 0), "serving", &a->pcoa, &w) : "", reason);
+		     on ? maar_who(DMM_BCE_MNID(a), dmm_bce_hnp(a, 0), "serving", dmm_bce_pcoa(a), &w) : "",
+		     reason);
 }
 
 const char *maar_anchor_mode_name(uint8_t mode)
@@ -184,8 +185,8 @@ struct dmm_bcache_entry *maar_anchor_new(struct dmm_maar *m, const struct dmm_mn
 	x->remote = remote;
 	x->taken = m->taking; /* maar_reloc_take(): announced as the newer anchor */
 	a->proxy = true;
-	a->pcoa = *serving;
-	a->lifetime = (dmm_time_t)m->cfg.lifetime_s * DMM_SECOND;
+	(void)dmm_bcache_set_pcoa(m->bc, a, serving); /* cannot fail: a table of entries + 1 (maar.c) */
+	a->lifetime_s = m->cfg.lifetime_s;
 	anchor_set_state(m, a, DMM_BCE_ACTIVE, reason);
 	return a;
 }
@@ -230,7 +231,7 @@ static void intent(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t match
 		in.link = x->link;
 	if (action == DMM_FM_ENCAP || action == DMM_FM_DECAP) {
 		in.local = m->cfg.addr;
-		in.peer = a->pcoa;
+		in.peer = *dmm_bce_pcoa(a);
 	}
 	r = maar_intent_add(m, &in, now);
 	if (r > 0 && x->nid < 2)
@@ -265,9 +266,9 @@ void maar_anchor_set(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t mod
 
 	mode = maar_sess_anchor_mode(m, dmm_bce_hnp(a, 0), mode); /* nomadic: never tunnelled (GAP2-1) */
 	s = mode == AM_TUNNEL ? serving : &m->cfg.addr;
-	if (from == mode && dmm_addr_eq(&a->pcoa, s) && (mode != AM_DELIVER || x->link == link))
-		return; /* nothing changes */
-	a->pcoa = *s;
+	if (from == mode && dmm_addr_eq(dmm_bce_pcoa(a), s) && (mode != AM_DELIVER || x->link == link))
+		return;				/* nothing changes */
+	(void)dmm_bcache_set_pcoa(m->bc, a, s); /* cannot fail: a table of entries + 1 (maar.c) */
 	/*
 	 * Only what differs reaches the data plane (fm.h dmm_fm_ensure): the
 	 * downlink is replaced in place, a new uplink is accepted before the
@@ -305,7 +306,7 @@ void maar_anchor_set(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t mod
 	intents_del_old(m, a, old, nold);
 	if (maar_log_on(m, DMM_LOG_INFO))
 		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: anchor %s: %s -> %s (%s)",
-			 maar_who(DMM_BCE_MNID(a), dmm_bce_hnp(a, 0), "serving", &a->pcoa, &w),
+			 maar_who(DMM_BCE_MNID(a), dmm_bce_hnp(a, 0), "serving", dmm_bce_pcoa(a), &w),
 			 maar_anchor_mode_name(from), maar_anchor_mode_name(mode), reason);
 }
 
@@ -325,7 +326,7 @@ void maar_anchor_release(struct dmm_maar *m, struct dmm_bcache_entry *a, dmm_tim
 	}
 	if (maar_log_on(m, DMM_LOG_INFO))
 		dmm_logf(m->base.env.log, DMM_LOG_INFO, DMM_LC_FSM, "maar: anchor %s: %s -> released (%s)",
-			 maar_who(DMM_BCE_MNID(a), &p, "serving", &a->pcoa, &w),
+			 maar_who(DMM_BCE_MNID(a), &p, "serving", dmm_bce_pcoa(a), &w),
 			 maar_anchor_mode_name(x->mode), reason);
 	anchor_set_state(m, a, DMM_FSM_NONE, reason);
 	moved = x->moving;

@@ -68,7 +68,8 @@ void maar_timers_idle_arm(struct dmm_maar *m, dmm_time_t now)
 
 void maar_timers_anchor_granted(struct dmm_maar *m, const struct dmm_bcache_entry *a, dmm_time_t now)
 {
-	dmm_timers_set(m->base.timers, MAAR_TIMER_ANCHOR_EXPIRE, a->handle, now + a->lifetime);
+	dmm_timers_set(m->base.timers, MAAR_TIMER_ANCHOR_EXPIRE, a->handle,
+		       now + (dmm_time_t)a->lifetime_s * DMM_SECOND);
 }
 
 void maar_timers_anchor_held(struct dmm_maar *m, const struct dmm_bcache_entry *a)

@@ -121,6 +121,11 @@ uint32_t dmm_addrtab_hold(struct dmm_addrtab *t, const struct dmm_addr *a)
 	return remember(t, r + 1);
 }
 
+bool dmm_addrtab_room(const struct dmm_addrtab *t, const struct dmm_addr *a)
+{
+	return t->free != NONE || t->fresh < t->cap || find(t, a) != NONE;
+}
+
 void dmm_addrtab_drop(struct dmm_addrtab *t, uint32_t n)
 {
 	uint32_t r = n - 1;

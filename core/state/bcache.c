@@ -4,7 +4,7 @@
  * MAARs (the anchor list functions below).
  *
  * Everything is allocated at creation (dmm_bcache_new_sized()):
- * - the entries, 128 octets each, in an array aligned to a cache line; the
+ * - the entries, 96 octets each, in an array aligned to a cache line; the
  *   free ones form a stack linked through their MN-ID octets (pop order 0,
  *   1, 2, ... so a fresh table fills from the front; a slot is live while
  *   its generation is odd);
@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "dmm/addrtab.h"
 #include "dmm/arena.h"
 #include "dmm/bcache.h"
 #include "dmm/err.h"
@@ -27,14 +28,57 @@
 #define LINE 64 /* entries start on a cache line */
 #define FREE_NONE UINT32_MAX
 
-_Static_assert(sizeof(struct dmm_bcache_entry) == 2 * LINE, "an entry is two cache lines");
-_Static_assert(offsetof(struct dmm_bcache_entry, pcoa) + sizeof(struct dmm_addr) == LINE,
-	       "the keys of an entry and its MAG's address are in its first cache line");
+#define PART 32 /* an entry is three parts, each within one cache line */
+
+_Static_assert(sizeof(struct dmm_bcache_entry) == 3 * PART, "an entry is 96 octets");
+_Static_assert(offsetof(struct dmm_bcache_entry, mnid_id) + DMM_BCE_MNID_INLINE <= PART,
+	       "the key by MN-ID is in the first part of an entry");
+_Static_assert(offsetof(struct dmm_bcache_entry, n_hnp) >= PART &&
+		       offsetof(struct dmm_bcache_entry, more) + sizeof(uint32_t) <= 2 * PART,
+	       "the key by prefix and the MAG's address are in the second part of an entry");
 
 struct dmm_bce_more {
-	struct dmm_bce_more *next;
+	uint32_t next; /* the next node's number + 1, 0: none */
 	struct dmm_prefix p;
 };
+
+/*
+ * The line before entry 0: what an accessor given only an entry reads
+ * (entry 0 is at e - e->handle.idx).
+ */
+struct bce_head {
+	struct dmm_anchor_list *lists; /* per slot, or NULL */
+	const struct dmm_addrtab *addrs;
+	const struct dmm_bce_more *more; /* the extra-HNP pool */
+};
+
+static struct bce_head *head_of(const struct dmm_bcache_entry *e0)
+{
+	return (struct bce_head *)(uintptr_t)((const char *)e0 - LINE);
+}
+
+static const struct bce_head *entry_head(const struct dmm_bcache_entry *e)
+{
+	return head_of(e - e->handle.idx);
+}
+
+struct dmm_anchor_list *dmm_bce_pmaar(const struct dmm_bcache_entry *e)
+{
+	const struct bce_head *h = entry_head(e);
+
+	return h->lists ? &h->lists[e->handle.idx] : NULL;
+}
+
+const struct dmm_addr *dmm_bce_pcoa(const struct dmm_bcache_entry *e)
+{
+	return dmm_addrtab_get(entry_head(e)->addrs, e->pcoa_n);
+}
+
+/* Node number n + 1 of the pool of e's cache (n + 1 != 0). */
+static const struct dmm_bce_more *node_of(const struct dmm_bcache_entry *e, uint32_t n1)
+{
+	return &entry_head(e)->more[n1 - 1];
+}
 
 struct dmm_bcache {
 	struct dmm_alloc alloc;
@@ -46,10 +90,12 @@ struct dmm_bcache {
 	void *mem;		    /* the entry block as allocated */
 	struct dmm_bcache_entry *e; /* mem rounded up to a cache line */
 	struct dmm_hidx by_mnid, by_prefix;
-	struct dmm_bce_more *more, *more_free; /* extra-HNP pool and its free list */
-	uint32_t more_fresh;		       /* more[more_fresh, more_cap) never used: free, off the list */
-	struct dmm_anchor_list *lists;	       /* per slot, or NULL */
-	struct dmm_arena *arena;	       /* long MN-IDs, or NULL */
+	struct dmm_bce_more *more;     /* extra-HNP pool */
+	uint32_t more_free;	       /* the first free node + 1, 0: none */
+	uint32_t more_fresh;	       /* more[more_fresh, more_cap) never used: free, off the list */
+	struct dmm_anchor_list *lists; /* per slot, or NULL */
+	struct dmm_arena *arena;       /* long MN-IDs, or NULL */
+	struct dmm_addrtab addrs;      /* the Proxy-CoAs the entries name */
 };
 
 int dmm_anchor_list_find(const struct dmm_anchor_list *l, const struct dmm_addr *addr,
@@ -150,6 +196,7 @@ static void free_parts(struct dmm_bcache *t)
 {
 	const struct dmm_alloc *a = &t->alloc;
 
+	dmm_addrtab_fini(&t->addrs, a);
 	dmm_arena_free(t->arena);
 	if (t->lists)
 		a->free(a->ctx, t->lists);
@@ -175,15 +222,18 @@ struct dmm_bcache *dmm_bcache_new_sized(const struct dmm_alloc *a, const struct 
 	t->alloc = *a;
 	t->seed = seed;
 	t->capacity = sz->entries;
-	t->mem = a->zalloc(a->ctx, (size_t)t->capacity * sizeof(*t->e) + LINE - 1);
+	t->mem = a->zalloc(a->ctx, (size_t)t->capacity * sizeof(*t->e) + 2 * LINE - 1);
 	if (!t->mem)
 		goto err;
 	base = ((uintptr_t)t->mem + LINE - 1) & ~(uintptr_t)(LINE - 1);
-	t->e = (struct dmm_bcache_entry *)base;
+	t->e = (struct dmm_bcache_entry *)(base + LINE);
 	if (dmm_hidx_init(&t->by_mnid, a, t->capacity) || dmm_hidx_init(&t->by_prefix, a, sz->prefixes))
 		goto err;
 	if (alloc_optional(t, sz))
 		goto err;
+	if (dmm_addrtab_init(&t->addrs, a, sz->addrs ? sz->addrs : sz->entries + 1, seed | 1) != 0)
+		goto err;
+	*head_of(t->e) = (struct bce_head){t->lists, &t->addrs, t->more};
 	/* No loop over the entries: they are taken in order when the free stack is empty (dmm_bcache_add()). */
 	t->free_top = FREE_NONE;
 	t->fresh = 0;
@@ -274,10 +324,8 @@ struct dmm_bcache_entry *dmm_bcache_add(struct dmm_bcache *t, const struct dmm_m
 	t->free_top = next_free;
 	e->handle.idx = idx;
 	e->handle.gen = gen;
-	if (t->lists) {
-		e->pmaar = &t->lists[idx];
-		memset(e->pmaar, 0, sizeof(*e->pmaar));
-	}
+	if (t->lists)
+		memset(&t->lists[idx], 0, sizeof(t->lists[idx]));
 	t->count++;
 	t->state_count[DMM_BCE_ACTIVE]++; /* zeroed: state DMM_BCE_ACTIVE */
 	if (out)
@@ -287,8 +335,7 @@ struct dmm_bcache_entry *dmm_bcache_add(struct dmm_bcache *t, const struct dmm_m
 
 void dmm_bcache_del(struct dmm_bcache *t, struct dmm_bcache_entry *e)
 {
-	uint32_t idx = e->handle.idx;
-	struct dmm_bce_more *m, *next;
+	uint32_t idx = e->handle.idx, m, next;
 
 	if (!live(e))
 		return;
@@ -296,15 +343,18 @@ void dmm_bcache_del(struct dmm_bcache *t, struct dmm_bcache_entry *e)
 	for (unsigned i = 0; i < e->n_hnp; i++)
 		dmm_hidx_remove(&t->by_prefix, prefix_hash(t, dmm_bce_hnp(e, i)), idx);
 	for (m = e->more; m; m = next) {
-		next = m->next;
-		m->next = t->more_free;
+		next = t->more[m - 1].next;
+		t->more[m - 1].next = t->more_free;
 		t->more_free = m;
 	}
+	(void)dmm_bcache_set_llid(t, e, NULL, 0);
 	dmm_hidx_remove(&t->by_mnid, entry_mnid_hash(t, e), idx);
 	if (e->mnid_len > DMM_BCE_MNID_INLINE)
 		dmm_arena_put(t->arena, (void *)(uintptr_t)dmm_bce_mnid_bytes(e), e->mnid_len);
+	dmm_addrtab_drop(&t->addrs, e->pcoa_n);
+	e->pcoa_n = 0;
 	e->mnid_len = 0;
-	e->more = NULL;
+	e->more = 0;
 	e->n_hnp = 0;
 	e->handle.gen++;
 	t->count--;
@@ -329,16 +379,30 @@ const struct dmm_mnid *dmm_bce_mnid(const struct dmm_bcache_entry *e, struct dmm
 	return buf;
 }
 
+/*
+ * The n octets at a and b are equal. Reads those octets only: a library
+ * memcmp() may load a whole vector past a short inline MN-ID, into the
+ * next part of the entry and, for half the entries, the next cache line.
+ */
+static bool octets_eq(const uint8_t *a, const uint8_t *b, unsigned n)
+{
+	uint8_t d = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
+}
+
 bool dmm_bce_mnid_eq(const struct dmm_bcache_entry *e, const struct dmm_mnid *id)
 {
 	return e->mnid_subtype == id->subtype && e->mnid_len == id->len &&
-	       memcmp(dmm_bce_mnid_bytes(e), id->id, id->len) == 0;
+	       octets_eq(dmm_bce_mnid_bytes(e), id->id, id->len);
 }
 
 static bool bytes_eq_entry(const struct dmm_bcache_entry *a, const struct dmm_bcache_entry *b)
 {
 	return a->mnid_subtype == b->mnid_subtype && a->mnid_len == b->mnid_len &&
-	       memcmp(dmm_bce_mnid_bytes(a), dmm_bce_mnid_bytes(b), a->mnid_len) == 0;
+	       octets_eq(dmm_bce_mnid_bytes(a), dmm_bce_mnid_bytes(b), a->mnid_len);
 }
 
 const struct dmm_prefix *dmm_bce_hnp(const struct dmm_bcache_entry *e, unsigned i)
@@ -349,20 +413,20 @@ const struct dmm_prefix *dmm_bce_hnp(const struct dmm_bcache_entry *e, unsigned 
 		return &e->hnp0;
 	if (i >= e->n_hnp)
 		return NULL;
-	m = e->more;
+	m = node_of(e, e->more);
 	while (--i)
-		m = m->next;
+		m = node_of(e, m->next);
 	return &m->p;
 }
 
 unsigned dmm_bce_hnps(const struct dmm_bcache_entry *e, struct dmm_prefix out[DMM_BCE_MAX_HNP])
 {
-	const struct dmm_bce_more *m = e->more;
+	uint32_t m = e->more;
 
 	if (e->n_hnp)
 		out[0] = e->hnp0;
-	for (unsigned i = 1; i < e->n_hnp; i++, m = m->next)
-		out[i] = m->p;
+	for (unsigned i = 1; i < e->n_hnp; i++, m = node_of(e, m)->next)
+		out[i] = node_of(e, m)->p;
 	return e->n_hnp;
 }
 
@@ -400,7 +464,7 @@ static uint32_t fetch_candidate(const struct dmm_bcache *t, const struct dmm_hid
 
 	if (ref != DMM_HIDX_NONE) {
 		__builtin_prefetch(&t->e[ref]);
-		__builtin_prefetch((const char *)&t->e[ref] + LINE);
+		__builtin_prefetch((const char *)&t->e[ref] + sizeof(t->e[ref]) - 1);
 	}
 	return ref;
 }
@@ -457,16 +521,16 @@ struct dmm_bcache_entry *dmm_bcache_find_mnid_next_h(const struct dmm_bcache *t,
 /* Position of prefix in e's HNP list, or -1. */
 static int hnp_pos(const struct dmm_bcache_entry *e, const struct dmm_prefix *prefix)
 {
-	const struct dmm_bce_more *m;
+	uint32_t m;
 
-	/* Only the first line of e unless the prefix is not the first HNP. */
+	/* Only the second part of e unless the prefix is not the first HNP. */
 	if (e->n_hnp == 0)
 		return -1;
 	if (dmm_prefix_eq(&e->hnp0, prefix))
 		return 0;
 	m = e->more;
-	for (int i = 1; m; i++, m = m->next)
-		if (dmm_prefix_eq(&m->p, prefix))
+	for (int i = 1; m; i++, m = node_of(e, m)->next)
+		if (dmm_prefix_eq(&node_of(e, m)->p, prefix))
 			return i;
 	return -1;
 }
@@ -490,7 +554,7 @@ struct dmm_bcache_entry *dmm_bcache_find_prefix_h(const struct dmm_bcache *t, co
 
 int dmm_bcache_add_prefix(struct dmm_bcache *t, struct dmm_bcache_entry *e, const struct dmm_prefix *prefix)
 {
-	struct dmm_bce_more *m = NULL, **tail;
+	uint32_t m, *tail;
 	int err;
 
 	if (prefix->len > 128)
@@ -498,7 +562,7 @@ int dmm_bcache_add_prefix(struct dmm_bcache *t, struct dmm_bcache_entry *e, cons
 	if (dmm_bcache_find_prefix(t, prefix))
 		return DMM_ERR_EXISTS;
 	if (!t->more_free && t->more_fresh < t->more_cap)
-		t->more_free = &t->more[t->more_fresh++]; /* zeroed: next NULL */
+		t->more_free = ++t->more_fresh; /* zeroed: next 0 */
 	if (e->n_hnp >= DMM_BCE_MAX_HNP || (e->n_hnp && !t->more_free))
 		return DMM_ERR_NOMEM;
 	err = dmm_hidx_insert(&t->by_prefix, prefix_hash(t, prefix), e->handle.idx);
@@ -508,10 +572,10 @@ int dmm_bcache_add_prefix(struct dmm_bcache *t, struct dmm_bcache_entry *e, cons
 		e->hnp0 = *prefix;
 	} else {
 		m = t->more_free;
-		t->more_free = m->next;
-		m->next = NULL;
-		m->p = *prefix;
-		for (tail = &e->more; *tail; tail = &(*tail)->next)
+		t->more_free = t->more[m - 1].next;
+		t->more[m - 1].next = 0;
+		t->more[m - 1].p = *prefix;
+		for (tail = &e->more; *tail; tail = &t->more[*tail - 1].next)
 			;
 		*tail = m;
 	}
@@ -522,24 +586,78 @@ int dmm_bcache_add_prefix(struct dmm_bcache *t, struct dmm_bcache_entry *e, cons
 int dmm_bcache_del_prefix(struct dmm_bcache *t, struct dmm_bcache_entry *e, const struct dmm_prefix *prefix)
 {
 	int i = hnp_pos(e, prefix);
-	struct dmm_bce_more **link = &e->more, *m;
+	uint32_t *link = &e->more, m;
 
 	if (i < 0)
 		return DMM_ERR_NOTFOUND;
 	dmm_hidx_remove(&t->by_prefix, prefix_hash(t, prefix), e->handle.idx);
 	/* Order is kept: the second HNP moves into the entry, or the node goes. */
 	if (i == 0 && e->more)
-		e->hnp0 = e->more->p;
+		e->hnp0 = t->more[e->more - 1].p;
 	for (int k = 1; k < i; k++)
-		link = &(*link)->next;
+		link = &t->more[*link - 1].next;
 	m = *link;
 	if (m) {
-		*link = m->next;
-		m->next = t->more_free;
+		*link = t->more[m - 1].next;
+		t->more[m - 1].next = t->more_free;
 		t->more_free = m;
 	}
 	e->n_hnp--;
 	return 0;
+}
+
+static const uint8_t *llid_bytes(const struct dmm_bcache_entry *e)
+{
+	const uint8_t *out;
+
+	if (e->llid_len <= DMM_BCE_LLID_INLINE)
+		return e->llid_b;
+	memcpy(&out, e->llid_b, sizeof(out)); /* a pointer into the arena, stored unaligned */
+	return out;
+}
+
+const struct dmm_llid *dmm_bce_llid(const struct dmm_bcache_entry *e, struct dmm_llid *buf)
+{
+	buf->len = e->llid_len;
+	memcpy(buf->b, llid_bytes(e), e->llid_len);
+	return buf;
+}
+
+int dmm_bcache_set_llid(struct dmm_bcache *t, struct dmm_bcache_entry *e, const uint8_t *b, unsigned len)
+{
+	uint8_t *dst = e->llid_b;
+
+	if (e->llid_len > DMM_BCE_LLID_INLINE)
+		dmm_arena_put(t->arena, (void *)(uintptr_t)llid_bytes(e), e->llid_len);
+	e->llid_len = 0;
+	if (len > DMM_LLID_MAX)
+		len = DMM_LLID_MAX;
+	if (len > DMM_BCE_LLID_INLINE) {
+		dst = t->arena ? dmm_arena_get(t->arena, len) : NULL;
+		if (!dst)
+			return DMM_ERR_NOMEM;
+		memcpy(e->llid_b, &dst, sizeof(dst));
+	}
+	if (len)
+		memcpy(dst, b, len);
+	e->llid_len = (uint8_t)len;
+	return 0;
+}
+
+int dmm_bcache_set_pcoa(struct dmm_bcache *t, struct dmm_bcache_entry *e, const struct dmm_addr *pcoa)
+{
+	uint32_t n = dmm_addrtab_hold(&t->addrs, pcoa);
+
+	if (n == DMM_ADDRTAB_FULL)
+		return DMM_ERR_NOMEM;
+	dmm_addrtab_drop(&t->addrs, e->pcoa_n);
+	e->pcoa_n = n;
+	return 0;
+}
+
+bool dmm_bcache_pcoa_room(const struct dmm_bcache *t, const struct dmm_addr *pcoa)
+{
+	return dmm_addrtab_room(&t->addrs, pcoa);
 }
 
 enum dmm_bce_state dmm_bcache_set_state(struct dmm_bcache *t, struct dmm_bcache_entry *e,
@@ -605,7 +723,8 @@ size_t dmm_bcache_arena_used(const struct dmm_bcache *t)
 
 size_t dmm_bcache_bytes(const struct dmm_bcache *t)
 {
-	return sizeof(*t) + (size_t)t->capacity * sizeof(*t->e) + LINE - 1 + dmm_hidx_bytes(&t->by_mnid) +
+	return sizeof(*t) + (size_t)t->capacity * sizeof(*t->e) + 2 * LINE - 1 + dmm_hidx_bytes(&t->by_mnid) +
 	       dmm_hidx_bytes(&t->by_prefix) + (size_t)t->more_cap * sizeof(*t->more) +
-	       (t->lists ? t->capacity * sizeof(*t->lists) : 0) + (t->arena ? dmm_arena_bytes(t->arena) : 0);
+	       (t->lists ? t->capacity * sizeof(*t->lists) : 0) + (t->arena ? dmm_arena_bytes(t->arena) : 0) +
+	       dmm_addrtab_bytes(&t->addrs);
 }

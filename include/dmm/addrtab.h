@@ -50,6 +50,9 @@ size_t dmm_addrtab_bytes(const struct dmm_addrtab *t);
 /* One more record names a: its number (0 for the zero address), or DMM_ADDRTAB_FULL. */
 uint32_t dmm_addrtab_hold(struct dmm_addrtab *t, const struct dmm_addr *a);
 
+/* True when dmm_addrtab_hold(t, a) would not fail: a is held already, zero, or a slot is free. */
+bool dmm_addrtab_room(const struct dmm_addrtab *t, const struct dmm_addr *a);
+
 /* A record that named number n (from dmm_addrtab_hold()) no longer does; 0 is ignored. */
 void dmm_addrtab_drop(struct dmm_addrtab *t, uint32_t n);
 

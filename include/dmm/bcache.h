@@ -80,36 +80,64 @@ enum dmm_bce_state { DMM_BCE_ACTIVE, DMM_BCE_DEREG_WAIT, DMM_BCE_HANDOFF_WAIT, D
 struct dmm_bce_more; /* a home network prefix beyond the first (bcache.c) */
 
 /*
- * One binding, two cache lines. The keys fill the first line, so a
- * lookup that matches reads only that line (and, for an MN-ID longer than
- * DMM_BCE_MNID_INLINE octets, its arena block): the handle, the MN-ID and
- * the first HNP; the MAG's address, which the LMA's lookup compares,
- * ends it. The mnid_* and hnp0/more fields are private: read them with
- * dmm_bce_mnid*() and dmm_bce_hnp*().
+ * An MN-LLID of up to this many octets lives in the entry (EUI-64 and
+ * shorter); a longer one in the cache's arena, named by a pointer stored
+ * in the same octets.
+ */
+#define DMM_BCE_LLID_INLINE 8
+
+/*
+ * One binding, 96 octets, in three parts of 32 octets: from an array
+ * aligned to a cache line, each part lies within one line, so a lookup
+ * reads one line of the entry (plus, for an MN-ID longer than
+ * DMM_BCE_MNID_INLINE octets, its arena block). The first part holds the
+ * handle and the MN-ID (the key by MN-ID); the second the first HNP (the
+ * key by prefix) and the number of the MAG's address, which the LMA's
+ * lookup compares; the third the times. Every entry spans two lines.
+ * The mnid_*, hnp0, more, pcoa_n and llid_* fields are private: read them
+ * with dmm_bce_mnid*(), dmm_bce_hnp*(), dmm_bce_pcoa() and dmm_bce_llid().
  */
 struct dmm_bcache_entry {
+	/* [0, 32): the key by MN-ID. */
 	struct dmm_handle handle;	      /* read-only */
 	uint8_t mnid_subtype;		      /* private */
 	uint8_t mnid_len;		      /* private */
-	uint8_t n_hnp;			      /* read-only: number of HNPs */
 	uint8_t mnid_id[DMM_BCE_MNID_INLINE]; /* private: the octets, or a pointer to them */
-	struct dmm_prefix hnp0;		      /* private: the first HNP */
 	uint8_t att;			      /* access technology type (§8.5) */
 	uint8_t hi;			      /* handoff indicator (§8.4) */
 	bool proxy;			      /* proxy registration flag (§5.1) */
 	uint8_t state;			      /* enum dmm_bce_state: change through dmm_bcache_set_state() */
-	struct dmm_addr pcoa;		      /* Proxy-CoA: the MAG's address; ends the first cache line */
-	/* Second line: what the roles read once the entry is found. */
-	uint16_t seq;		   /* sequence number of the last accepted PBU */
-	struct dmm_llid llid;	   /* MN link-layer identifier (§8.6) */
-	uint32_t handovers;	   /* Proxy-CoA changes on this entry */
-	struct dmm_bce_more *more; /* private: HNPs 2..n_hnp */
-	uint64_t timestamp;	   /* last accepted Timestamp option: 48-bit s, 16-bit 1/65536 s */
-	dmm_time_t lifetime;	   /* granted lifetime */
-	dmm_time_t expires;	   /* when the binding lapses */
-	/* RFC 8885 §3.2 previous MAARs; NULL unless the cache was made with anchor_lists. */
-	struct dmm_anchor_list *pmaar;
+	uint16_t seq;			      /* sequence number of the last accepted PBU */
+	/* [32, 64): the key by prefix and the MAG. */
+	uint8_t n_hnp;		/* read-only: number of HNPs */
+	struct dmm_prefix hnp0; /* private: the first HNP */
+	uint8_t llid_len;	/* private: MN link-layer identifier (§8.6) length */
+	uint8_t spare0;
+	uint32_t pcoa_n;    /* private: the Proxy-CoA's number in the cache's address table */
+	uint32_t handovers; /* Proxy-CoA changes on this entry */
+	uint32_t more;	    /* private: HNPs 2..n_hnp, a node number + 1 (0: none) */
+	/* [64, 96): the times. */
+	uint64_t timestamp;		     /* last accepted Timestamp option: 48-bit s, 16-bit 1/65536 s */
+	dmm_time_t expires;		     /* when the binding lapses */
+	uint32_t lifetime_s;		     /* granted lifetime, seconds */
+	uint8_t llid_b[DMM_BCE_LLID_INLINE]; /* private: the MN-LLID's octets, or a pointer to them */
+	uint8_t spare1[4];
 };
+
+/*
+ * The RFC 8885 §3.2 list of previous MAARs of e, or NULL unless the cache
+ * was made with anchor_lists. Held per slot beside the entries, not in
+ * them; valid while e lives.
+ */
+struct dmm_anchor_list *dmm_bce_pmaar(const struct dmm_bcache_entry *e);
+
+/*
+ * The Proxy-CoA of e (RFC 5213 §5.1: the MAG's address), the zero
+ * address until set; valid until e's Proxy-CoA changes or e is deleted.
+ * An entry keeps a 4-octet number in the cache's table of addresses
+ * (addrtab.h), where each distinct address is held once.
+ */
+const struct dmm_addr *dmm_bce_pcoa(const struct dmm_bcache_entry *e);
 
 /*
  * The MN-ID of e copied into buf; returns buf. DMM_BCE_MNID(e) does the
@@ -159,7 +187,9 @@ struct dmm_bcache;
  * - arena_bytes: room for MN-IDs longer than DMM_BCE_MNID_INLINE octets,
  *   each in a block of its length rounded up to 16 octets (arena.h); 0 for
  *   none;
- * - anchor_lists: each entry gets an RFC 8885 P-MAAR list (e->pmaar).
+ * - anchor_lists: each entry gets an RFC 8885 P-MAAR list (dmm_bce_pmaar());
+ * - addrs: distinct Proxy-CoAs held at once (dmm_bcache_set_pcoa()); 0:
+ *   entries + 1, so that setting one never fails.
  */
 struct dmm_bcache_sizes {
 	uint32_t entries;
@@ -167,6 +197,7 @@ struct dmm_bcache_sizes {
 	uint32_t more_prefixes;
 	size_t arena_bytes;
 	bool anchor_lists;
+	uint32_t addrs;
 };
 
 /*
@@ -216,10 +247,10 @@ struct dmm_bcache_entry *dmm_bcache_get(const struct dmm_bcache *bc, struct dmm_
 void dmm_bcache_prefetch(const struct dmm_bcache *bc, const struct dmm_mnid *mnid,
 			 const struct dmm_prefix *prefix);
 
-/* Start fetching the second cache line of e (the times and the sequence number). */
+/* Start fetching the second cache line of e (the times; the line its last octet is in). */
 static inline void dmm_bce_prefetch(const struct dmm_bcache_entry *e)
 {
-	__builtin_prefetch((const char *)e + 64);
+	__builtin_prefetch((const char *)e + sizeof(*e) - 1);
 }
 
 /* The first entry for mnid, or NULL. */
@@ -274,6 +305,26 @@ int dmm_bcache_add_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e, con
 
 /* Remove prefix from e. Returns 0 or DMM_ERR_NOTFOUND. Order is kept. */
 int dmm_bcache_del_prefix(struct dmm_bcache *bc, struct dmm_bcache_entry *e, const struct dmm_prefix *prefix);
+
+/* The MN-LLID of e copied into buf; returns buf. DMM_BCE_LLID(e): into a temporary of the enclosing block. */
+const struct dmm_llid *dmm_bce_llid(const struct dmm_bcache_entry *e, struct dmm_llid *buf);
+#define DMM_BCE_LLID(e) dmm_bce_llid((e), &(struct dmm_llid){0})
+
+/*
+ * Set e's MN-LLID to the len octets b (len <= DMM_LLID_MAX; 0: none).
+ * Returns 0, or DMM_ERR_NOMEM when it is longer than DMM_BCE_LLID_INLINE
+ * and the arena has no block for it: e then has none.
+ */
+int dmm_bcache_set_llid(struct dmm_bcache *bc, struct dmm_bcache_entry *e, const uint8_t *b, unsigned len);
+
+/*
+ * Set e's Proxy-CoA to pcoa. Returns 0, or DMM_ERR_NOMEM when the table of
+ * addresses is full (see dmm_bcache_pcoa_room()); e is then unchanged.
+ */
+int dmm_bcache_set_pcoa(struct dmm_bcache *bc, struct dmm_bcache_entry *e, const struct dmm_addr *pcoa);
+
+/* True when dmm_bcache_set_pcoa() of pcoa cannot fail: pcoa is held already or there is room. */
+bool dmm_bcache_pcoa_room(const struct dmm_bcache *bc, const struct dmm_addr *pcoa);
 
 /* Move e to state to and keep the per-state counts. Returns the old state. */
 enum dmm_bce_state dmm_bcache_set_state(struct dmm_bcache *bc, struct dmm_bcache_entry *e,

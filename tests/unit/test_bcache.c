@@ -227,14 +227,14 @@ static void test_pmaar(void)
 static void test_alloc_failure(void)
 {
 	/* Every failure point of the constructor unwinds without a leak. */
-	for (int ok = 0; ok < 8; ok++) {
+	for (int ok = 0; ok < 11; ok++) {
 		int left = ok;
 		struct dmm_alloc a = {t_zalloc_limited, t_free, &left};
 
 		CHECK(dmm_bcache_new(&a, 16, 0, 1) == NULL);
 	}
 	{
-		int left = 8;
+		int left = 11;
 		struct dmm_alloc a = {t_zalloc_limited, t_free, &left};
 		struct dmm_bcache *bc = dmm_bcache_new(&a, 16, 0, 1);
 

@@ -53,8 +53,57 @@ static void check_mnid(const struct dmm_bcache_entry *e, const struct dmm_mnid *
 
 static void test_layout(void)
 {
-	CHECK_EQ(sizeof(struct dmm_bcache_entry), 128);
+	CHECK_EQ(sizeof(struct dmm_bcache_entry), 96);
 	CHECK_EQ(DMM_BCE_MNID_INLINE, 16);
+	CHECK_EQ(DMM_BCE_LLID_INLINE, 8);
+}
+
+/* MN-LLIDs of up to 8 octets in the entry, longer ones in the arena; Proxy-CoAs as numbers, each held once. */
+static void test_llid_pcoa(void)
+{
+	struct dmm_bcache_sizes sz = {.entries = 4, .prefixes = 4, .arena_bytes = 64, .addrs = 2};
+	struct dmm_bcache *bc = dmm_bcache_new_sized(&A, &sz, 0x99);
+	struct dmm_mnid m1 = eui48(1), m2 = eui48(2), m3 = eui48(3);
+	struct dmm_bcache_entry *e1 = bc ? dmm_bcache_add(bc, &m1, NULL) : NULL;
+	struct dmm_bcache_entry *e2 = bc ? dmm_bcache_add(bc, &m2, NULL) : NULL;
+	struct dmm_bcache_entry *e3 = bc ? dmm_bcache_add(bc, &m3, NULL) : NULL;
+	uint8_t ll[16];
+	struct dmm_addr a1 = {{0x20, 1, [15] = 1}}, a2 = {{0x20, 1, [15] = 2}}, a3 = {{0x20, 1, [15] = 3}};
+
+	CHECK(e1 && e2 && e3);
+	if (!e1 || !e2 || !e3) {
+		dmm_bcache_free(bc);
+		return;
+	}
+	for (unsigned i = 0; i < sizeof(ll); i++)
+		ll[i] = (uint8_t)(0xa0 + i);
+	CHECK_EQ(DMM_BCE_LLID(e1)->len, 0);
+	CHECK_EQ(dmm_bcache_set_llid(bc, e1, ll, 8), 0);
+	CHECK_EQ(dmm_bcache_arena_used(bc), 0);
+	CHECK(DMM_BCE_LLID(e1)->len == 8 && memcmp(DMM_BCE_LLID(e1)->b, ll, 8) == 0);
+	CHECK_EQ(dmm_bcache_set_llid(bc, e2, ll, 16), 0);
+	CHECK_EQ(dmm_bcache_arena_used(bc), 16);
+	CHECK(DMM_BCE_LLID(e2)->len == 16 && memcmp(DMM_BCE_LLID(e2)->b, ll, 16) == 0);
+	CHECK_EQ(dmm_bcache_set_llid(bc, e2, ll + 1, 3), 0); /* back inline: the block returns */
+	CHECK_EQ(dmm_bcache_arena_used(bc), 0);
+	CHECK(DMM_BCE_LLID(e2)->len == 3 && DMM_BCE_LLID(e2)->b[0] == 0xa1);
+	CHECK_EQ(dmm_bcache_set_llid(bc, e3, ll, 12), 0);
+	/* Proxy-CoAs: two distinct addresses fit, a third does not until one is let go. */
+	CHECK(dmm_addr_is_zero(dmm_bce_pcoa(e1)));
+	CHECK_EQ(dmm_bcache_set_pcoa(bc, e1, &a1), 0);
+	CHECK_EQ(dmm_bcache_set_pcoa(bc, e2, &a1), 0);
+	CHECK_EQ(dmm_bcache_set_pcoa(bc, e3, &a2), 0);
+	CHECK(dmm_addr_eq(dmm_bce_pcoa(e1), &a1) && dmm_addr_eq(dmm_bce_pcoa(e2), &a1));
+	CHECK(dmm_addr_eq(dmm_bce_pcoa(e3), &a2));
+	CHECK(!dmm_bcache_pcoa_room(bc, &a3) && dmm_bcache_pcoa_room(bc, &a1));
+	CHECK_EQ(dmm_bcache_set_pcoa(bc, e1, &a3), DMM_ERR_NOMEM);
+	CHECK(dmm_addr_eq(dmm_bce_pcoa(e1), &a1));
+	dmm_bcache_del(bc, e3); /* lets a2 go, and its MN-LLID's block */
+	CHECK_EQ(dmm_bcache_arena_used(bc), 0);
+	CHECK(dmm_bcache_pcoa_room(bc, &a3));
+	CHECK_EQ(dmm_bcache_set_pcoa(bc, e1, &a3), 0);
+	CHECK(dmm_addr_eq(dmm_bce_pcoa(e1), &a3) && dmm_addr_eq(dmm_bce_pcoa(e2), &a1));
+	dmm_bcache_free(bc);
 }
 
 /* Lengths around the inline limit, and long IDs that share their first 20 octets. */
@@ -223,8 +272,8 @@ static void test_sizes(void)
 		{.entries = (1u << 30) + 1, .prefixes = 4},
 	};
 	/* The LMA's sizing: two HNPs and 32 arena octets per binding on average. */
-	const struct dmm_bcache_sizes lma = {1024, 2048, 1024, 1024 * 32 + 4096, false};
-	struct dmm_bcache_sizes full = {8, 16, 16, 4096, true};
+	const struct dmm_bcache_sizes lma = {1024, 2048, 1024, 1024 * 32 + 4096, false, 64};
+	struct dmm_bcache_sizes full = {8, 16, 16, 4096, true, 0};
 	struct dmm_bcache *bc;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -237,18 +286,18 @@ static void test_sizes(void)
 		struct dmm_mnid m = eui48(1);
 		struct dmm_bcache_entry *e = dmm_bcache_add(bc, &m, NULL);
 
-		CHECK(e && e->pmaar == NULL);
+		CHECK(e && dmm_bce_pmaar(e) == NULL);
 	}
 	dmm_bcache_free(bc);
 	/* Every failure point of the constructor unwinds without a leak (ASan). */
-	for (int ok = 0; ok < 8; ok++) {
+	for (int ok = 0; ok < 11; ok++) {
 		int left = ok;
 		struct dmm_alloc a = {t_zalloc_limited, t_free, &left};
 
 		CHECK(dmm_bcache_new_sized(&a, &full, 1) == NULL);
 	}
 	{
-		int left = 8;
+		int left = 11;
 		struct dmm_alloc a = {t_zalloc_limited, t_free, &left};
 
 		bc = dmm_bcache_new_sized(&a, &full, 1);
@@ -260,6 +309,7 @@ static void test_sizes(void)
 int main(void)
 {
 	test_layout();
+	test_llid_pcoa();
 	test_long_short();
 	test_long_multihomed();
 	test_arena_exhaustion();

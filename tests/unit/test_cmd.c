@@ -267,8 +267,8 @@ static void test_initial(void)
 	CHECK(dmm_mh_find_opt(&b->msg, DMM_OPT_PREV_MAAR, NULL) == NULL);
 	CHECK(dmm_mh_find_opt(&b->msg, DMM_OPT_TIMESTAMP, NULL) != NULL);
 	CHECK_EQ(b->msg.u.ba.lifetime, 100);
-	CHECK(mn("a@x") && dmm_addr_eq(&mn("a@x")->pcoa, &M1));
-	CHECK_EQ(mn("a@x")->pmaar->n, 1);
+	CHECK(mn("a@x") && dmm_addr_eq(dmm_bce_pcoa(mn("a@x")), &M1));
+	CHECK_EQ(dmm_bce_pmaar(mn("a@x"))->n, 1);
 	CHECK_EQ(dmm_role_stats(C)->initial_registrations, 1);
 	CHECK_EQ(H.nsent, 1);
 	/* Refresh from the same MAAR: PBA at once, nothing to previous MAARs. */
@@ -295,9 +295,9 @@ static void test_handover_proxy(void)
 	CHECK(has_prev(&b->msg, &M1, &P1));
 	CHECK_EQ(dmm_mh_count_opt(&b->msg, DMM_OPT_PREV_MAAR), 1);
 	u = check_upd(&M1, &P1, &M2, false);
-	CHECK(dmm_addr_eq(&mn("a@x")->pcoa, &M2));
-	CHECK_EQ(mn("a@x")->pmaar->n, 2);
-	CHECK(dmm_addr_eq(&mn("a@x")->pmaar->a[0].addr, &M1)); /* oldest first */
+	CHECK(dmm_addr_eq(dmm_bce_pcoa(mn("a@x")), &M2));
+	CHECK_EQ(dmm_bce_pmaar(mn("a@x"))->n, 2);
+	CHECK(dmm_addr_eq(&dmm_bce_pmaar(mn("a@x"))->a[0].addr, &M1)); /* oldest first */
 	CHECK_EQ(dmm_cmd_counters(C)->handovers, 1);
 	CHECK_EQ(dmm_cmd_counters(C)->pmaar_updates, 1);
 	CHECK(harness_logged(&H, "handover from"));
@@ -393,7 +393,7 @@ static void test_unreachable_proxy(void)
 	CHECK_EQ(dmm_cmd_counters(C)->pmaar_give_ups, 1);
 	CHECK(harness_logged(&H, "given up"));
 	CHECK_EQ(count_to(&M2, DMM_MH_BA), 1);
-	CHECK_EQ(mn("a@x")->pmaar->n, 2); /* the pair stays */
+	CHECK_EQ(dmm_bce_pmaar(mn("a@x"))->n, 2); /* the pair stays */
 }
 
 static void test_return(void)
@@ -410,8 +410,8 @@ static void test_return(void)
 	b = sent_to(&M1, DMM_MH_BA);
 	CHECK(has_prev(&b->msg, &M2, &P2));
 	CHECK(!has_prev(&b->msg, &M1, &P1));
-	CHECK_EQ(mn("a@x")->pmaar->n, 2); /* no duplicate pair */
-	CHECK(dmm_addr_eq(&mn("a@x")->pmaar->a[0].addr, &M1));
+	CHECK_EQ(dmm_bce_pmaar(mn("a@x"))->n, 2); /* no duplicate pair */
+	CHECK(dmm_addr_eq(&dmm_bce_pmaar(mn("a@x"))->a[0].addr, &M1));
 	check_upd(&M2, &P2, &M1, false);
 	CHECK(sent_to(&M1, DMM_MH_BU) == NULL); /* M1 knows itself */
 }
@@ -435,7 +435,7 @@ static void test_chain(void)
 	CHECK(has_prev(&b->msg, &M2, &P2));
 	check_upd(&M1, &P1, &M3, false);
 	check_upd(&M2, &P2, &M3, false);
-	CHECK_EQ(mn("a@x")->pmaar->n, 3);
+	CHECK_EQ(dmm_bce_pmaar(mn("a@x"))->n, 3);
 }
 
 static void test_dereg(void)
@@ -484,8 +484,8 @@ static void test_release(void)
 	s = pbu(&M3, "a@x", &P1, 0);
 	check_pba(&M3, 0, s);
 	CHECK(mn("a@x") != NULL);
-	CHECK_EQ(mn("a@x")->pmaar->n, 2);
-	CHECK(dmm_anchor_list_find(mn("a@x")->pmaar, &M1, &P1) < 0);
+	CHECK_EQ(dmm_bce_pmaar(mn("a@x"))->n, 2);
+	CHECK(dmm_anchor_list_find(dmm_bce_pmaar(mn("a@x")), &M1, &P1) < 0);
 	check_upd(&M1, &P1, &M3, true);
 	CHECK(sent_to(&M2, DMM_MH_BU) == NULL);
 	CHECK_EQ(dmm_cmd_counters(C)->releases, 1);
@@ -494,7 +494,7 @@ static void test_release(void)
 	harness_clear(&H);
 	s = pbu(&M3, "a@x", &P1, 0);
 	check_pba(&M3, 0, s);
-	CHECK_EQ(mn("a@x")->pmaar->n, 2);
+	CHECK_EQ(dmm_bce_pmaar(mn("a@x"))->n, 2);
 	CHECK_EQ(dmm_cmd_counters(C)->releases, 1);
 }
 
@@ -576,8 +576,8 @@ static void test_anchor_choice(void)
 	b = sent_to(&M4, DMM_MH_BA);
 	CHECK(hnp_is(&b->msg, &P4));
 	CHECK(has_prev(&b->msg, &M1, &P4));
-	CHECK(mn("new@x") && dmm_addr_eq(&mn("new@x")->pcoa, &M4));
-	CHECK_EQ(dmm_anchor_list_find(mn("new@x")->pmaar, &M1, &P4), 0);
+	CHECK(mn("new@x") && dmm_addr_eq(dmm_bce_pcoa(mn("new@x")), &M4));
+	CHECK_EQ(dmm_anchor_list_find(dmm_bce_pmaar(mn("new@x")), &M1, &P4), 0);
 	CHECK_EQ(dmm_cmd_counters(C)->anchor_choices, 1);
 	/* The S-MAAR refreshes with the chosen prefix: accepted, no new choice. */
 	harness_clear(&H);
@@ -649,8 +649,8 @@ static void test_status(void)
 	check_pba(&M2, DMM_BA_NOT_AUTHORIZED_FOR_HNP, s);
 	/* Nothing changed. */
 	CHECK_EQ(dmm_bcache_count(dmm_cmd_bcache(C)), 1);
-	CHECK(dmm_addr_eq(&mn("a@x")->pcoa, &M1));
-	CHECK_EQ(mn("a@x")->pmaar->n, 1);
+	CHECK(dmm_addr_eq(dmm_bce_pcoa(mn("a@x")), &M1));
+	CHECK_EQ(dmm_bce_pmaar(mn("a@x"))->n, 1);
 	CHECK_EQ(count_to(&M1, DMM_MH_BU), 0);
 	CHECK_EQ(dmm_cmd_counters(C)->handovers, 0);
 	CHECK_EQ(dmm_role_stats(C)->ba_status[DMM_BA_UNSPECIFIED], 1);
@@ -689,7 +689,7 @@ static void test_malformed(void)
 	CHECK(dmm_role_stats(C)->rx_malformed[-DMM_ERR_UNKNOWN_TYPE] == 1);
 	CHECK_EQ(H.nsent, 2);
 	CHECK_EQ(dmm_bcache_count(dmm_cmd_bcache(C)), 1);
-	CHECK(dmm_addr_eq(&mn("a@x")->pcoa, &M1));
+	CHECK(dmm_addr_eq(dmm_bce_pcoa(mn("a@x")), &M1));
 }
 
 static void test_restart(void)
@@ -724,9 +724,9 @@ static void test_restart(void)
 		dmm_mh_add_opt(&m, DMM_OPT_RESTART)->u.restart.counter = rc;
 		deliver(&M1, &m);
 	}
-	CHECK(mn("b@x") == NULL);		      /* served by M1: removed */
-	CHECK(mn("a@x") && mn("a@x")->pmaar->n == 1); /* M1's pair dropped */
-	CHECK(dmm_addr_eq(&mn("a@x")->pmaar->a[0].addr, &M2));
+	CHECK(mn("b@x") == NULL);			      /* served by M1: removed */
+	CHECK(mn("a@x") && dmm_bce_pmaar(mn("a@x"))->n == 1); /* M1's pair dropped */
+	CHECK(dmm_addr_eq(&dmm_bce_pmaar(mn("a@x"))->a[0].addr, &M2));
 }
 
 /* --- issue 9: conformance --- */
@@ -830,7 +830,7 @@ static void test_echo_statuses(void)
 		s = pbu_x(maar, t[i].mn, t[i].p1 ? &P1 : &P2, 100, &t[i].po);
 		check_echo(maar, t[i].status, s, &t[i].po, t[i].p1 ? &P1 : &P2);
 		if (t[i].status) {
-			CHECK(dmm_addr_eq(&mn("a@x")->pcoa, &M1)); /* nothing changed */
+			CHECK(dmm_addr_eq(dmm_bce_pcoa(mn("a@x")), &M1)); /* nothing changed */
 			CHECK_EQ(count_to(&M1, DMM_MH_BU), 0);
 		}
 	}
@@ -883,7 +883,7 @@ static void test_dereg_wait(void)
 	CHECK(sent_to(&M1, DMM_MH_BA) == NULL);
 	CHECK_EQ(H.nsent, 0);
 	CHECK_EQ(dmm_role_stats(C)->rx_unexpected, 1);
-	CHECK(mn("a@x") && dmm_addr_eq(&mn("a@x")->pcoa, &M2) && mn("a@x")->state == DMM_BCE_ACTIVE);
+	CHECK(mn("a@x") && dmm_addr_eq(dmm_bce_pcoa(mn("a@x")), &M2) && mn("a@x")->state == DMM_BCE_ACTIVE);
 	/* The S-MAAR de-registers: PBA 0 at once, the entry waits. */
 	s = pbu(&M2, "a@x", &P2, 0);
 	check_pba(&M2, 0, s);
@@ -905,7 +905,7 @@ static void test_dereg_wait(void)
 	s = pbu(&M3, "a@x", &P3, 100);
 	check_pba(&M3, 0, s);
 	CHECK(has_prev(&sent_to(&M3, DMM_MH_BA)->msg, &M1, &P1));
-	CHECK(mn("a@x") && mn("a@x")->state == DMM_BCE_ACTIVE && dmm_addr_eq(&mn("a@x")->pcoa, &M3));
+	CHECK(mn("a@x") && mn("a@x")->state == DMM_BCE_ACTIVE && dmm_addr_eq(dmm_bce_pcoa(mn("a@x")), &M3));
 	run_to(T + 20 * DMM_SECOND);
 	CHECK(mn("a@x") != NULL);
 	CHECK(!sent_to(&M1, DMM_MH_BU) || sent_to(&M1, DMM_MH_BU)->msg.u.bu.lifetime != 0);
@@ -1134,10 +1134,11 @@ static void test_pending_full(void)
 	check_pba(&M2, DMM_BA_INSUFFICIENT_RESOURCES, s);
 	CHECK_EQ(count_to(&M1, DMM_MH_BU), 0);
 	/* c@x is still served by M1 with its one prefix; a@x and b@x kept both pairs. */
-	CHECK(mn("c@x") && dmm_addr_eq(&mn("c@x")->pcoa, &M1));
-	CHECK(mn("c@x") && mn("c@x")->pmaar->n == 1 && dmm_prefix_eq(&mn("c@x")->pmaar->a[0].prefix, &pc));
-	CHECK(mn("a@x") && dmm_addr_eq(&mn("a@x")->pcoa, &M2) && mn("a@x")->pmaar->n == 2);
-	CHECK(mn("b@x") && dmm_addr_eq(&mn("b@x")->pcoa, &M2) && mn("b@x")->pmaar->n == 2);
+	CHECK(mn("c@x") && dmm_addr_eq(dmm_bce_pcoa(mn("c@x")), &M1));
+	CHECK(mn("c@x") && dmm_bce_pmaar(mn("c@x"))->n == 1 &&
+	      dmm_prefix_eq(&dmm_bce_pmaar(mn("c@x"))->a[0].prefix, &pc));
+	CHECK(mn("a@x") && dmm_addr_eq(dmm_bce_pcoa(mn("a@x")), &M2) && dmm_bce_pmaar(mn("a@x"))->n == 2);
+	CHECK(mn("b@x") && dmm_addr_eq(dmm_bce_pcoa(mn("b@x")), &M2) && dmm_bce_pmaar(mn("b@x"))->n == 2);
 	CHECK_EQ(dmm_bcache_count(dmm_cmd_bcache(C)), 3);
 	CHECK_EQ(dmm_cmd_counters(C)->handovers, 2);
 	/* M1 answers one update: the slot is free again and the handover goes through. */
@@ -1148,7 +1149,7 @@ static void test_pending_full(void)
 	s = pbu(&M2, "c@x", &pc2, 100);
 	check_pba(&M2, 0, s);
 	check_upd(&M1, &pc, &M2, false);
-	CHECK(mn("c@x") && dmm_addr_eq(&mn("c@x")->pcoa, &M2) && mn("c@x")->pmaar->n == 2);
+	CHECK(mn("c@x") && dmm_addr_eq(dmm_bce_pcoa(mn("c@x")), &M2) && dmm_bce_pmaar(mn("c@x"))->n == 2);
 	CHECK_EQ(dmm_cmd_counters(C)->handovers, 3);
 }
 

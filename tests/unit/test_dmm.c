@@ -163,7 +163,7 @@ static void journey(enum dmm_cmd_mode mode, struct dmm_prefix p[3])
 	CHECK(M1->nev == 1 && M1->ev.nprefix == 1 && M1->ev.preferred_s[0] == 600);
 	CHECK(live(M1, DMM_FM_DST, DMM_FM_DELIVER, &p[0]) && M1->nlive == 1);
 	ce = cmd_entry();
-	CHECK(ce && dmm_addr_eq(&ce->pcoa, &M1->addr) && ce->pmaar->n == 1);
+	CHECK(ce && dmm_addr_eq(dmm_bce_pcoa(ce), &M1->addr) && dmm_bce_pmaar(ce)->n == 1);
 
 	T += DMM_SECOND;
 	move(M1, M2, 2);
@@ -205,11 +205,11 @@ static void journey(enum dmm_cmd_mode mode, struct dmm_prefix p[3])
 	CHECK(dmm_bul_count(dmm_maar_serving(maar(M1))) == 0 &&
 	      dmm_bul_count(dmm_maar_serving(maar(M2))) == 0);
 	ce = cmd_entry();
-	CHECK(ce && dmm_addr_eq(&ce->pcoa, &M3->addr) && ce->pmaar->n == 3);
+	CHECK(ce && dmm_addr_eq(dmm_bce_pcoa(ce), &M3->addr) && dmm_bce_pmaar(ce)->n == 3);
 	/* No de-registration after detach_grace: every MAAR heard of the next S-MAAR. */
 	run(20 * DMM_SECOND);
 	ce = cmd_entry();
-	CHECK(ce && ce->pmaar->n == 3 && dmm_pool_used(dmm_maar_pool(maar(M1))) == 1);
+	CHECK(ce && dmm_bce_pmaar(ce)->n == 3 && dmm_pool_used(dmm_maar_pool(maar(M1))) == 1);
 	CHECK(tunnels_to(M1, &p[0], &M3->addr));
 }
 
@@ -317,7 +317,7 @@ static void t_idle_release(void)
 	CHECK_EQ(dmm_maar_counters(maar(M1))->anchors_released, 1);
 	CHECK(tunnels_to(M2, &p[1], &M3->addr));
 	ce = cmd_entry();
-	CHECK(ce && ce->pmaar->n == 2);
+	CHECK(ce && dmm_bce_pmaar(ce)->n == 2);
 	teardown();
 }
 

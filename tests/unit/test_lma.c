@@ -203,7 +203,7 @@ static void t_initial_registration(void)
 	CHECK(dmm_mh_find_opt(r, DMM_OPT_LMA_UPA, NULL) == NULL);
 	/* The binding, its intents, its counters. */
 	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
-	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(&e->pcoa, &MAG1));
+	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(dmm_bce_pcoa(e), &MAG1));
 	CHECK(e && e->expires == T + 400 * DMM_SECOND);
 	CHECK_EQ(H.nlive, 2);
 	{
@@ -498,7 +498,7 @@ static void t_handoff_vs_reregistration(void)
 	CHECK(dmm_prefix_eq(&dmm_mh_find_opt(&bri->msg, DMM_OPT_HNP, NULL)->u.hnp, &p));
 	bri_seq = bri->msg.u.br.seq;
 	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
-	CHECK(e && dmm_addr_eq(&e->pcoa, &MAG2) && e->handovers == 1);
+	CHECK(e && dmm_addr_eq(dmm_bce_pcoa(e), &MAG2) && e->handovers == 1);
 	dl = harness_find_intent(&H, DMM_FM_DST, DMM_FM_ENCAP, &p);
 	CHECK(dl && dmm_addr_eq(&dl->peer, &MAG2));
 	CHECK_EQ(H.nlive, 2);
@@ -652,7 +652,7 @@ static void t_dereg_revive(void)
 	deliver(lma, &MAG2, &m);
 	CHECK_EQ(harness_count_type(&H, DMM_MH_BR, 0), 0);
 	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
-	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(&e->pcoa, &MAG2));
+	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(dmm_bce_pcoa(e), &MAG2));
 	CHECK(harness_find_intent(&H, DMM_FM_DST, DMM_FM_ENCAP, &p) != NULL);
 	CHECK(harness_find_intent(&H, DMM_FM_DST, DMM_FM_DROP, &p) == NULL);
 	dmm_role_expire(lma, T + 20 * DMM_SECOND);
@@ -781,7 +781,7 @@ static void t_malformed(void)
 	CHECK(s && dmm_addr_eq(&s->dst, &MAG2));
 	CHECK_EQ(dmm_role_stats(lma)->rx_malformed[-DMM_ERR_OPT_LEN], 1);
 	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
-	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(&e->pcoa, &MAG1) && e->expires == exp);
+	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(dmm_bce_pcoa(e), &MAG1) && e->expires == exp);
 	CHECK_EQ(H.nlive, 2);
 	/* Unknown MH type 99: Binding Error status 2, home address ::. */
 	memset(buf, 0, 16);
@@ -917,7 +917,7 @@ static void t_hi_unknown_bra_success(void)
 	CHECK(bri && bri->msg.u.br.code == 4 && dmm_addr_eq(&bri->dst, &MAG1));
 	seq = bri ? bri->msg.u.br.seq : 0;
 	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
-	CHECK(e && e->state == DMM_BCE_HANDOFF_WAIT && dmm_addr_eq(&e->pcoa, &MAG1));
+	CHECK(e && e->state == DMM_BCE_HANDOFF_WAIT && dmm_addr_eq(dmm_bce_pcoa(e), &MAG1));
 	/* Traffic still goes to the old MAG while waiting. */
 	CHECK(harness_find_intent(&H, DMM_FM_DST, DMM_FM_ENCAP, &p) != NULL);
 	/* A retransmission inside the window still waits. */
@@ -933,7 +933,7 @@ static void t_hi_unknown_bra_success(void)
 	r = last_of(DMM_MH_BA, 0) ? &last_of(DMM_MH_BA, 0)->msg : NULL;
 	CHECK(r && r->u.ba.status == 0 && dmm_prefix_eq(&dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp, &p));
 	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
-	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(&e->pcoa, &MAG2));
+	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(dmm_bce_pcoa(e), &MAG2));
 	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(lma)), 1);
 	dmm_lma_free(lma);
 }
@@ -956,14 +956,14 @@ static void t_hi_unknown_timeout(void)
 	CHECK(e && e->state == DMM_BCE_HANDOFF_WAIT);
 	dmm_role_expire(lma, t0 + 1500 * DMM_MSEC);
 	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
-	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(&e->pcoa, &MAG1));
+	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(dmm_bce_pcoa(e), &MAG1));
 	T = t0 + 2 * DMM_SECOND;
 	hi4_from_mag2(lma, 3);
 	r = last_of(DMM_MH_BA, 0) ? &last_of(DMM_MH_BA, 0)->msg : NULL;
 	CHECK(r && r->u.ba.status == 0 && !dmm_prefix_eq(&dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp, &p));
 	CHECK_EQ(dmm_bcache_count(dmm_lma_bcache(lma)), 2);
 	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
-	CHECK(e && dmm_addr_eq(&e->pcoa, &MAG1));
+	CHECK(e && dmm_addr_eq(dmm_bce_pcoa(e), &MAG1));
 	dmm_lma_free(lma);
 }
 
@@ -982,7 +982,7 @@ static void t_hi_unknown_attached(void)
 	CHECK(bri != NULL);
 	send_bra(lma, &MAG1, bri ? bri->msg.u.br.seq : 0, 132);
 	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
-	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(&e->pcoa, &MAG1));
+	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(dmm_bce_pcoa(e), &MAG1));
 	T += 100 * DMM_MSEC;
 	hi4_from_mag2(lma, 3);
 	r = last_of(DMM_MH_BA, 0) ? &last_of(DMM_MH_BA, 0)->msg : NULL;
@@ -1013,7 +1013,7 @@ static void t_hi_unknown_dereg(void)
 	r = last_of(DMM_MH_BA, 0) ? &last_of(DMM_MH_BA, 0)->msg : NULL;
 	CHECK(r && r->u.ba.status == 0 && dmm_prefix_eq(&dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp, &p));
 	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
-	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(&e->pcoa, &MAG2));
+	CHECK(e && e->state == DMM_BCE_ACTIVE && dmm_addr_eq(dmm_bce_pcoa(e), &MAG2));
 	dmm_lma_free(lma);
 }
 
@@ -1068,7 +1068,7 @@ static void t_acoa_not_authorised(void)
 	dmm_mh_add_opt(&m, DMM_OPT_ACOA)->u.acoa = MAG2;
 	CHECK_EQ(status_of(lma, &MAG_BAD, &m), DMM_BA_MAG_NOT_AUTHORIZED);
 	e = dmm_bcache_find_prefix(dmm_lma_bcache(lma), &p);
-	CHECK(e && dmm_addr_eq(&e->pcoa, &MAG1));
+	CHECK(e && dmm_addr_eq(dmm_bce_pcoa(e), &MAG1));
 	CHECK_EQ(H.nlive, 2);
 	/* An authorised sender may name another Proxy-CoA (§5.3.1 step 13); the PBA goes to the sender. */
 	T += DMM_MSEC;
@@ -1078,7 +1078,7 @@ static void t_acoa_not_authorised(void)
 	CHECK(r && r->u.ba.status == 0);
 	e = r ? dmm_bcache_find_prefix(dmm_lma_bcache(lma), &dmm_mh_find_opt(r, DMM_OPT_HNP, NULL)->u.hnp)
 	      : NULL;
-	CHECK(e && dmm_addr_eq(&e->pcoa, &other));
+	CHECK(e && dmm_addr_eq(dmm_bce_pcoa(e), &other));
 	dmm_lma_free(lma);
 }
 

@@ -441,7 +441,7 @@ static void t_anchor_side(void)
 	      dmm_addr_eq(&find(DMM_FM_SRC, DMM_FM_DECAP, &p)->peer, &MAAR2));
 	CHECK(!find(DMM_FM_DST, DMM_FM_BUFFER, &p) && !find(DMM_FM_DST, DMM_FM_DELIVER, &p));
 	a = dmm_bcache_find_prefix(dmm_maar_anchored(m), &p);
-	CHECK(a && dmm_addr_eq(&a->pcoa, &MAAR2));
+	CHECK(a && dmm_addr_eq(dmm_bce_pcoa(a), &MAAR2));
 	/* The MN moved on: its serving entry here ends, and no de-registration follows. */
 	CHECK(dmm_bul_find_mnid(dmm_maar_serving(m), &id) == NULL);
 	harness_clear(&H);

@@ -155,7 +155,7 @@ static void start_at(struct node *n, uint32_t link, struct dmm_prefix *p)
 /* The S-MAAR the CMD holds for the MN is n. */
 static bool cmd_says(const struct node *n)
 {
-	return cmd_entry() && dmm_addr_eq(&cmd_entry()->pcoa, &n->addr);
+	return cmd_entry() && dmm_addr_eq(dmm_bce_pcoa(cmd_entry()), &n->addr);
 }
 
 /*

@@ -167,9 +167,9 @@ static int pair_of(const char *id, const struct dmm_prefix *p, struct dmm_addr *
 {
 	const struct dmm_bcache_entry *e = mn(id);
 
-	for (unsigned i = 0; e && i < e->pmaar->n; i++)
-		if (dmm_prefix_eq(&e->pmaar->a[i].prefix, p)) {
-			*anchor = e->pmaar->a[i].addr;
+	for (unsigned i = 0; e && i < dmm_bce_pmaar(e)->n; i++)
+		if (dmm_prefix_eq(&dmm_bce_pmaar(e)->a[i].prefix, p)) {
+			*anchor = dmm_bce_pmaar(e)->a[i].addr;
 			return (int)i;
 		}
 	return -1;
