@@ -141,45 +141,18 @@ static const struct cmd cmds[] = {
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-/* The MAG's count of HAcks received (role counter fho_hack_received), or -1. */
-static long long hacks_received(const char *sock)
-{
-	char *reply = dmmctl_fetch(sock, "show stats");
-	json_t *j = reply ? json_loads(reply, 0, NULL) : NULL;
-	json_t *v = json_object_get(json_object_get(j, "dmm"), "fho_hack_received");
-	long long n = json_is_integer(v) ? (long long)json_integer_value(v) : -1;
-
-	json_decref(j);
-	free(reply);
-	return n;
-}
-
 /*
- * --wait MS: return only when the new MAG's HAck came (RFC 5949 §4.1 step
- * g: the handover is ready on the network side, the MN may move), polled
- * every millisecond for up to ms. 0, or 3 when none came in time.
+ * dmmctl handover MN-ID --to ADDRESS [--wait MS]: the daemon's "handover
+ * MN-ID to ADDRESS". --wait MS: the daemon answers only when the new MAG's
+ * HAck came (RFC 5949 §4.1 step g: the handover is ready on the network
+ * side, the MN may move), at once, or after MS: then 3.
  */
-static int wait_hack(const char *sock, long long before, long ms)
-{
-	struct timespec ms1 = {0, 1000000};
-
-	for (long i = 0; i < ms; i++) {
-		if (hacks_received(sock) > before)
-			return 0;
-		nanosleep(&ms1, NULL);
-	}
-	fprintf(stderr, "dmmctl: handover: no HAck within %ld ms\n", ms);
-	return 3;
-}
-
-/* dmmctl handover MN-ID --to ADDRESS [--wait MS]: the daemon's "handover MN-ID to ADDRESS". */
 static int cmd_handover(int argc, char **argv)
 {
 	const char *sock = NULL, *mn = NULL, *to = NULL;
 	bool as_json = false;
 	char line[256];
 	long wait_ms = -1;
-	long long before = 0;
 	int rc;
 
 	for (int i = 0; i < argc; i++) {
@@ -204,14 +177,12 @@ static int cmd_handover(int argc, char **argv)
 			"usage: dmmctl handover MN-ID --to ADDRESS [--wait MS] [-s SOCKET] [--json]\n");
 		return EXIT_USAGE;
 	}
-	if (wait_ms > 0 && (before = hacks_received(sock)) < 0) {
-		fprintf(stderr, "dmmctl: handover: no fast-handover counters (not a MAG or MAAR with "
-				"fast-handover on?)\n");
-		return 1;
-	}
-	snprintf(line, sizeof(line), "handover %s to %s", mn, to);
-	rc = dmmctl_command(sock, line, as_json);
-	return rc || wait_ms < 0 ? rc : wait_hack(sock, before, wait_ms);
+	if (wait_ms > 0)
+		snprintf(line, sizeof(line), "handover %s to %s wait %ld", mn, to, wait_ms);
+	else
+		snprintf(line, sizeof(line), "handover %s to %s", mn, to);
+	rc = dmmctl_command_status(sock, line, as_json, "handover: no HAck in time");
+	return rc;
 }
 
 static void usage(FILE *f)

@@ -305,6 +305,11 @@ char *dmmctl_fetch(const char *sock, const char *cmd)
 
 int dmmctl_command(const char *sock, const char *cmd, bool as_json)
 {
+	return dmmctl_command_status(sock, cmd, as_json, NULL);
+}
+
+int dmmctl_command_status(const char *sock, const char *cmd, bool as_json, const char *err3)
+{
 	char *reply;
 	json_t *j, *err;
 	json_error_t je;
@@ -330,7 +335,7 @@ int dmmctl_command(const char *sock, const char *cmd, bool as_json)
 			json_object_get(j, "reason") ? json_string_value(json_object_get(j, "reason")) : "");
 	else
 		object(j, 0);
-	rc = err ? 1 : 0;
+	rc = !err ? 0 : err3 && json_is_string(err) && strcmp(json_string_value(err), err3) == 0 ? 3 : 1;
 	json_decref(j);
 	free(reply);
 	return rc;

@@ -16,6 +16,8 @@ int dmmctl_request(const char *cmd, int argc, char **argv);
  * reached or answered nonsense.
  */
 int dmmctl_command(const char *sock, const char *cmd, bool as_json);
+/* As dmmctl_command, but 3 when the daemon's error is err3 (NULL: never). */
+int dmmctl_command_status(const char *sock, const char *cmd, bool as_json, const char *err3);
 
 /*
  * Connect to dmmd's control socket at path and send the line cmd (the

@@ -477,37 +477,6 @@ static json_t *show_node(struct dmmd *d)
 	return o;
 }
 
-/*
- * "handover MN-ID to ADDRESS": the Handover indication of RFC 5949 §3
- * (standing in for an access network's roam notice) for an MN attached to
- * this MAG or MAAR: a predictive fast handover to the MAG or MAAR at ADDRESS.
- */
-static json_t *ctl_handover(struct dmmd *d, const char *args)
-{
-	char mn[160], kw[8], to[64];
-	struct dmm_mnid id;
-	struct dmm_addr a;
-	int r;
-
-	if (d->ro != &dmm_mag_ops && d->ro != &dmm_maar_ops)
-		return json_pack("{s:s}", "error", "handover: only a MAG or a MAAR hands over (RFC 5949)");
-	if (sscanf(args, "%159s %7s %63s", mn, kw, to) != 3 || strcmp(kw, "to") != 0)
-		return json_pack("{s:s}", "error", "usage: handover MN-ID to ADDRESS");
-	if (dmm_mnid_parse(mn, &id) != 0)
-		return json_pack("{s:s,s:s}", "error", "handover: not an MN-ID", "mn-id", mn);
-	if (dmm_addr_parse(to, &a) != 0)
-		return json_pack("{s:s,s:s}", "error", "handover: not an IPv6 address", "to", to);
-	r = d->ro == &dmm_mag_ops ? dmm_mag_handover(d->role, &id, &a, dmm_io_now())
-				  : dmm_maar_handover(d->role, &id, &a, dmm_io_now());
-	if (d->rearm)
-		d->rearm(d);
-	if (r < 0)
-		return json_pack("{s:s,s:s}", "error", "handover refused", "reason",
-				 r == DMM_ERR_INVAL ? "fast handover off, or the MN is not registered here"
-						    : dmm_strerror(r));
-	return json_pack("{s:s,s:s,s:s}", "handover", "started", "mn-id", mn, "to", to);
-}
-
 /* The MLD proxy (daemon/mcast.c). */
 static json_t *show_multicast(struct dmmd *d)
 {
@@ -652,8 +621,11 @@ static void on_client(void *ctx, int fd, uint32_t ev)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(line, commands[i].path) == 0)
 			reply = commands[i].handler(d);
-	if (!reply && strncmp(line, "handover ", 9) == 0)
-		reply = ctl_handover(d, line + 9);
+	if (!reply && strncmp(line, "handover ", 9) == 0) {
+		reply = dmmd_ctl_handover(d, line + 9, c);
+		if (!reply)
+			return; /* kept: answered at the HAck (daemon/handover.c) */
+	}
 	if (!reply)
 		reply = run_action(d, line);
 	if (!reply) {
@@ -708,6 +680,7 @@ int dmmd_ctl_open(struct dmmd *d)
 
 void dmmd_ctl_close(struct dmmd *d)
 {
+	dmmd_ctl_hwait_close(d);
 	if (d->ctl_fd < 0)
 		return;
 	dmm_loop_del(d->loop, d->ctl_fd);

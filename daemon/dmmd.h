@@ -28,6 +28,15 @@ struct dmmd_events;
 struct dmmd_usage;
 struct dmmd_metrics;
 
+/* A "handover ... wait MS" client waiting for the HAck (daemon/handover.c). */
+struct dmmd_hwait {
+	int fd; /* -1: none */
+	uint64_t hacks;
+	long wait_ms;
+	dmm_time_t until;
+	char mn[160], to[64];
+};
+
 struct dmmd {
 	struct dmmd_config cfg;
 	const char *cfg_path;
@@ -42,6 +51,7 @@ struct dmmd {
 	struct dmm_alloc alloc;
 	struct dmm_log log;
 	int ctl_fd;
+	struct dmmd_hwait hwait;
 	int sig_fd;
 	struct dmmd_access *access;	/* access-side roles only (MAG, MAAR) */
 	struct dmmd_auth *auth;		/* RFC 4285 associations (daemon/auth.h) */
@@ -69,6 +79,17 @@ struct dmmd {
  */
 int dmmd_ctl_open(struct dmmd *d);
 void dmmd_ctl_close(struct dmmd *d);
+
+/*
+ * The control socket's "handover MN-ID to ADDRESS [wait MS]" (daemon/handover.c):
+ * the reply, or NULL when client fd is kept until the HAck or MS. dmmd_ctl_hwait
+ * answers a kept client whose HAck came or whose time is up (call it after the
+ * role was driven) and returns the wait's deadline (DMM_TIME_NEVER: none).
+ */
+struct json_t;
+struct json_t *dmmd_ctl_handover(struct dmmd *d, const char *args, int fd);
+dmm_time_t dmmd_ctl_hwait(struct dmmd *d, dmm_time_t now);
+void dmmd_ctl_hwait_close(struct dmmd *d);
 
 /*
  * Access links of a MAG or MAAR (daemon/access.c): RS in, RA out, attach

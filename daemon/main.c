@@ -453,8 +453,11 @@ static void on_deadline(void *ctx)
 static void rearm(struct dmmd *d)
 {
 	dmm_time_t t = d->ro->next_deadline(d->role), disc = dmmd_disc_next(d->disc);
+	dmm_time_t hw = dmmd_ctl_hwait(d, dmm_io_now()); /* a handover's wait: the HAck came? */
 
 	dmmd_obs_peers(d->obs); /* the role was just driven: peers that went up or down */
+	if (hw < t)
+		t = hw;
 	if (next_sync < t)
 		t = next_sync;
 	if (disc < t)
@@ -1061,7 +1064,7 @@ int main(int argc, char **argv)
 		dmmd_config_free(&d.cfg);
 		return 0;
 	}
-	d.ctl_fd = d.sig_fd = -1;
+	d.ctl_fd = d.sig_fd = d.hwait.fd = -1;
 	d.mh.fd = -1;
 	d.alloc = (struct dmm_alloc){z_alloc, z_free, NULL};
 	d.log = (struct dmm_log){log_sink, &d, level_of(d.cfg.log_level)};

@@ -38,6 +38,13 @@
  *       off): a veth otherwise hands over TCP/UDP packets whose checksum is
  *       still to be filled in, which a host on a real NIC never sends.
  *
+ *   ctl-then SOCKET LINE -- COMMAND...
+ *       send LINE to dmmd's control socket, read its reply; on an error
+ *       print the reply and exit 3; otherwise print the wall-clock time
+ *       (the moment the reply came) and exec COMMAND at once: the lab's
+ *       layer 2 acting on the network's answer (a predictive handover's
+ *       HAck: the MN moves) with no process exit or fork in between.
+ *
  * The TCP pattern depends only on the byte's offset, so the sink can
  * check any byte on its own: byte i = (i * 2654435761 mod 2^32) >> 24.
  * Times in the output: "t" fields are wall-clock seconds (CLOCK_REALTIME,
@@ -58,6 +65,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -653,6 +661,36 @@ static int tx_csum_off(const char *ifname)
 	return 0;
 }
 
+/* ctl-then: the reply to line from the control socket at path, then exec argv. */
+static int ctl_then(const char *path, const char *line, char **argv)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char reply[4096];
+	size_t len = 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    send(fd, line, strlen(line), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
+		fprintf(stderr, "lab-traffic: ctl-then: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	for (ssize_t n;
+	     len < sizeof(reply) - 1 && (n = recv(fd, reply + len, sizeof(reply) - 1 - len, 0)) > 0;)
+		len += (size_t)n;
+	close(fd);
+	reply[len] = 0;
+	if (!len || strstr(reply, "\"error\"")) {
+		fprintf(stderr, "lab-traffic: ctl-then: %s\n", len ? reply : "no reply");
+		return 3;
+	}
+	printf("%.6f\n", wall_s());
+	fflush(stdout);
+	execvp(argv[0], argv);
+	fprintf(stderr, "lab-traffic: ctl-then: %s: %s\n", argv[0], strerror(errno));
+	return 2;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: lab-traffic tcp-sink   --port P --bytes N [--timeout S]\n"
@@ -661,7 +699,8 @@ static void usage(FILE *f)
 		   "       lab-traffic udp-source --to ADDR --port P --pps N --duration S [--size B]\n"
 		   "       lab-traffic tcp-echo   --port P [--timeout S]\n"
 		   "       lab-traffic tcp-ping   --to ADDR --port P --pps N --duration S [--gap MS]\n"
-		   "       lab-traffic tx-csum-off IFNAME\n");
+		   "       lab-traffic tx-csum-off IFNAME\n"
+		   "       lab-traffic ctl-then SOCKET LINE -- COMMAND...\n");
 }
 
 int main(int argc, char **argv)
@@ -676,6 +715,8 @@ int main(int argc, char **argv)
 	mode = argv[1];
 	if (strcmp(mode, "tx-csum-off") == 0)
 		return argc == 3 ? tx_csum_off(argv[2]) : 2;
+	if (strcmp(mode, "ctl-then") == 0)
+		return argc >= 6 && strcmp(argv[4], "--") == 0 ? ctl_then(argv[2], argv[3], argv + 5) : 2;
 	for (int i = 2; i < argc; i++) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 

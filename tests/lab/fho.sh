@@ -91,7 +91,7 @@ tod() { cut -d' ' -f1 | awk -F: '{ printf "%.3f", $1 * 3600 + $2 * 60 + $3 }'; }
 # run_mode MODE: ROUNDS handovers of MN1 with probes (DONE: how many completed); a row of
 # figures per handover in $LAB_TMP/MODE.rows.
 run_mode() {
-	local mode=$1 i from to t0 tc ta ctx reg td th
+	local mode=$1 i from to t0 tc ta ctx reg td th tw
 	DONE=0
 	: >"$LAB_TMP/$mode.rows"
 	lab_bg USINK_PID mn1 "$TRAFFIC" udp-sink --port 5002 --duration 120 --timeout 120 --gap 3 \
@@ -107,19 +107,27 @@ run_mode() {
 	for ((i = 0; i < ROUNDS; i++)); do
 		from=${MN_AT[mn1]}
 		to=${NEXT[$from]}
-		th=0
+		th=0 tw=0
 		if [[ $mode == predictive ]]; then
 			# The access network's handover indication; the MN moves as soon as the
-			# network side is ready (the HAck, RFC 5949 §4.1 step g).
-			ctl "$from" handover "$MNID" --to "${ADDR[$to]}" --wait 2000 >/dev/null ||
-				lab_log "handover command refused at $from, or no HAck from $to"
+			# network side is ready (the HAck, RFC 5949 §4.1 step g): the move is
+			# exec'd the moment dmmd answers (t0), no process exit in between.
+			t0=$("$TRAFFIC" ctl-then "$LAB_TMP/$from.sock" "handover $MNID to ${ADDR[$to]} wait 2000" \
+				-- ip -n "${NS[$from]}" link set mn1 netns "${NS[$to]}") || {
+				lab_log "handover command refused at $from, or no HAck from $to, or the move failed"
+				break
+			}
+		else
+			# The move itself, with nothing forked before it (lab/pmip-fig4.sh's handover, timed).
+			t0=$EPOCHREALTIME
+			ip -n "${NS[$from]}" link set mn1 netns "${NS[$to]}" || break
 		fi
-		# The move itself, with nothing forked before it (lab/pmip-fig4.sh's handover, timed).
-		t0=$EPOCHREALTIME
-		ip -n "${NS[$from]}" link set mn1 netns "${NS[$to]}" || break
 		MN_AT[mn1]=$to
 		echo "$t0 mn1 $from $to" >>"$LAB_TMP/handovers"
-		[[ $mode == predictive ]] && th=$(grep -a 'P_HI_SENT -> P_FORWARD' "$LAB_TMP/$from.log" | tail -n 1 | tod)
+		if [[ $mode == predictive ]]; then
+			th=$(grep -a 'P_HI_SENT -> P_FORWARD' "$LAB_TMP/$from.log" | tail -n 1 | tod)
+			tw=$(mono_wall "$from" "the MN may move")
+		fi
 		wait_registered mn1 10 || break
 		sleep 0.15
 		tc=$(mono_wall "$to" "carrier up")
@@ -132,7 +140,7 @@ run_mode() {
 		reg=$(ctl "$to" show bindings | jq -r --arg id "$MNID" '[.[] | select(."mn-id" == $id)][0]."registration-ms" // 0')
 		# When the previous MAG noticed the detach: its log line's time of day (ms).
 		td=$(grep -a "detached from mn1" "$LAB_TMP/$from.log" | tail -n 1 | tod)
-		echo "$t0 ${tc:-0} ${ta:-0} $ctx $reg ${td:-0} ${th:-0}" >>"$LAB_TMP/$mode.rows"
+		echo "$t0 ${tc:-0} ${ta:-0} $ctx $reg ${td:-0} ${th:-0} ${tw:-0}" >>"$LAB_TMP/$mode.rows"
 		DONE=$((DONE + 1))
 	done
 	sleep 0.3
@@ -153,19 +161,21 @@ report() {
 		FILENAME ~ /stalls$/ { st[++ns] = $1; sms[ns] = $2; next }
 		FILENAME ~ /gaps$/ { gt[FNR] = $1; gms[FNR] = $2; gl[FNR] = $3; ng = FNR; next }
 		{
-			t0 = $1; tc = $2; ta = $3; ctx = $4 / 1000; reg = $5; td = $6; th = $7; n++
+			t0 = $1; tc = $2; ta = $3; ctx = $4 / 1000; reg = $5; td = $6; th = $7; tw = $8; n++
 			# probes sent between the move and the previous MAG noticing it (log times are UTC
 			# with ms, so 2 ms of slack)
 			sod = t0 - int(t0 / 86400) * 86400
 			# predictive: from the HAck (the forwarding begins) to the move
 			lead = th > 0 ? (sod - th) * 1000 : 0
+			# of it, the lab part: from the answer to dmmctl (dmmd logs it in us) to the move
+			lab = tw > 0 ? (t0 - tw) * 1000 : 0
 			before = td > 0 ? int((td - sod + 0.002) * pps) : -1; if (before < 0) before = 0
 			down = tc > 0 ? (tc - t0) * 1000 : -1; att = (tc > 0 && ta > 0) ? (ta - tc) * 1000 : -1
 			# the gap that covers this handover: it began within 1 s before the move ended
 			g = 0; for (k = 1; k <= ng; k++) if (gt[k] >= t0 - 1 && gt[k] <= (ta > 0 ? ta : t0 + 1)) g = k
 			gap = g ? gms[g] : 0; lost = g ? gl[g] : 0
 			flush = (g && ta > 0) ? (gt[g] + gms[g] / 1000 - ta) * 1000 : -1
-			printf "  %s #%02d: interruption %6.1f ms, lost %3d (sent before the detach was noticed: %3d) | HAck to move %5.1f, link down %5.1f, attach %5.1f, context %5.1f, registration %5.1f, flush %5.1f ms\n", mode, n, gap, lost, before, lead, down, att, ctx, reg, flush
+			printf "  %s #%02d: interruption %6.1f ms, lost %3d (sent before the detach was noticed: %3d) | HAck to move %5.1f (lab %4.1f), link down %5.1f, attach %5.1f, context %5.1f, registration %5.1f, flush %5.1f ms\n", mode, n, gap, lost, before, lead, lab, down, att, ctx, reg, flush
 			print gap > "/dev/stderr"
 			if (lost > before) over++
 			# the stall of the TCP session over this handover, against the down time of the link + 1 RTT + 5 ms
