@@ -125,6 +125,10 @@ lab_cleanup() {
 		declare -F lab_keep_hint >/dev/null && lab_keep_hint
 		exit "$rc"
 	fi
+	# LAB_SAVE_LOGS=DIR: the daemons' logs and the lab's records are copied there first.
+	if [[ -n ${LAB_SAVE_LOGS:-} && -n $LAB_TMP ]]; then
+		mkdir -p "$LAB_SAVE_LOGS" && cp -p "$LAB_TMP"/*.log "$LAB_TMP"/*.json "$LAB_TMP"/*.rows "$LAB_SAVE_LOGS"/ 2>/dev/null
+	fi
 	[[ -n $LAB_TMP ]] && lab_down_dir "$LAB_TMP"
 	exit "$rc"
 }

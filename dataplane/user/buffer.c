@@ -183,6 +183,25 @@ uint32_t dpu_buf_take(struct dmm_dp *dp, uint32_t i)
 	return b;
 }
 
+unsigned dpu_buf_dsts(struct dmm_dp *dp, uint32_t i, uint8_t (*out)[16], unsigned max)
+{
+	struct slot *s = dpu_slot(dp, i);
+	unsigned n = 0;
+
+	lock(dp);
+	for (uint32_t b = s->bhead; b != NONE && n < max; b = dp->pool[b].next) {
+		const uint8_t *d = dp->pool[b].data + 24; /* the IPv6 destination */
+		unsigned k = 0;
+
+		while (k < n && memcmp(out[k], d, 16) != 0)
+			k++;
+		if (k == n)
+			memcpy(out[n++], d, 16);
+	}
+	unlock(dp);
+	return n;
+}
+
 void dpu_buf_put(struct dmm_dp *dp, uint32_t b)
 {
 	lock(dp);
@@ -195,5 +214,6 @@ int dpu_buf_stats(struct dmm_dp *dp, struct dmm_dp_buf_stats *st)
 	lock(dp);
 	*st = dp->bst;
 	unlock(dp);
+	st->unresolved = dp->unresolved; /* the daemon thread's own */
 	return 0;
 }

@@ -97,6 +97,7 @@
 #include <unistd.h>
 
 #include "dmm/fmt.h"
+#include "../neigh.h"
 #include "user.h"
 
 static void user_close(struct dmm_dp *dp);
@@ -476,6 +477,19 @@ static int switch_now(struct dmm_dp *dp, uint32_t i, const struct dmm_intent *wa
 	return r;
 }
 
+#define RESOLVE_DSTS 4	     /* held destinations resolved before a release onto a link */
+#define RESOLVE_MAX_US 20000 /* how long the release waits for them (the daemon thread) */
+
+/* The destinations slot i holds packets for, resolved on ifindex (neigh.h), up to RESOLVE_MAX_US. */
+static void resolve_held(struct dmm_dp *dp, uint32_t i, int ifindex)
+{
+	uint8_t dst[RESOLVE_DSTS][16];
+	unsigned n = dpu_buf_dsts(dp, i, dst, RESOLVE_DSTS);
+
+	if (n)
+		dp->unresolved += n - dmm_neigh_resolve(dp->nl, ifindex, dst, n, RESOLVE_MAX_US);
+}
+
 /*
  * A handoff (dataplane.h replace): the slot of old->id takes in's
  * forwarding in place, keeping its id (counters from 0), so no packet meets a
@@ -504,8 +518,12 @@ static int user_replace(struct dmm_dp *dp, const struct dmm_intent *old, const s
 	/*
 	 * BUFFER no more: what it held goes first, before a worker sees the
 	 * new intent, behind what the TUN's queues still had for it, and the
-	 * flush route only once the workers are out (buffer.c).
+	 * flush route only once the workers are out (buffer.c). Delivered on
+	 * a link: the host's addresses resolved first (neigh.h), the workers
+	 * still running meanwhile (they keep buffering).
 	 */
+	if (was.action == DMM_FM_BUFFER && c.action == DMM_FM_DELIVER && dpu_slot(dp, i)->bcount)
+		resolve_held(dp, i, ifindex);
 	dpu_wlock(dp);
 	if (was.action == DMM_FM_BUFFER && (c.action == DMM_FM_ENCAP || c.action == DMM_FM_DELIVER))
 		drain_tun(dp);

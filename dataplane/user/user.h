@@ -301,6 +301,7 @@ struct dmm_dp {
 	uint32_t pool_free, pool_n, pool_used;
 	uint64_t buf_lim_ns;
 	struct dmm_dp_buf_stats bst; /* under bufmu */
+	uint64_t unresolved;	     /* released buffers' destinations not resolved in time (daemon thread) */
 	/*
 	 * BUFFER slots becoming DELIVER (user.c flush_*): the flush routes
 	 * (prefix dev link, table_base + 1) until the main routes switched;
@@ -449,6 +450,12 @@ void dpu_buf_hold(struct dmm_dp *dp, struct slot *s, const uint8_t *a, size_t al
  * the others counted as released. Takes bufmu.
  */
 uint32_t dpu_buf_take(struct dmm_dp *dp, uint32_t i);
+
+/*
+ * The distinct destinations of the packets held on slot i, up to max of
+ * them, into out (16 octets each); how many. Takes bufmu.
+ */
+unsigned dpu_buf_dsts(struct dmm_dp *dp, uint32_t i, uint8_t (*out)[16], unsigned max);
 
 /* What BUFFER intents hold and dropped (dataplane.h buf_stats). Takes bufmu. */
 int dpu_buf_stats(struct dmm_dp *dp, struct dmm_dp_buf_stats *st);
