@@ -395,6 +395,23 @@ static struct hent *release_id(struct kdp_hold *h, uint32_t id)
 	return e;
 }
 
+unsigned kdp_hold_dsts(struct kdp_hold *h, uint32_t id, uint8_t (*out)[16], unsigned max)
+{
+	struct hent *e = ent_find(h, id);
+	unsigned n = 0;
+
+	for (uint32_t b = e ? e->head : HOLD_NONE; b != HOLD_NONE && n < max; b = h->pool[b].next) {
+		const uint8_t *d = h->pool[b].data + 24; /* the IPv6 destination */
+		unsigned k = 0;
+
+		while (k < n && memcmp(out[k], d, 16) != 0)
+			k++;
+		if (k == n)
+			memcpy(out[n++], d, 16);
+	}
+	return n;
+}
+
 void kdp_hold_flush(struct kdp_hold *h, uint32_t id)
 {
 	struct hent *e = release_id(h, id);

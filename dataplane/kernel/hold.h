@@ -51,6 +51,9 @@ void kdp_hold_flush(struct kdp_hold *h, uint32_t id);
  */
 void kdp_hold_end(struct kdp_hold *h, uint32_t id);
 
+/* The distinct destinations of id's held packets, up to max, into out (16 octets each); how many. */
+unsigned kdp_hold_dsts(struct kdp_hold *h, uint32_t id, uint8_t (*out)[16], unsigned max);
+
 /* Read and hold (or pass through) what the device has, without blocking. Packets read. */
 int kdp_hold_poll(struct kdp_hold *h);
 

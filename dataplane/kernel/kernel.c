@@ -93,6 +93,7 @@
 #include "dmm/fmt.h"
 #include "../nl.h"
 #include "kernel.h"
+#include "../neigh.h"
 #include "hold.h"
 #include "ktable.h"
 #include "nft.h"
@@ -148,6 +149,7 @@ struct kdp_slink {
 struct dmm_dp {
 	struct dmm_dp_cfg cfg;
 	struct dmm_nl *nl;   /* NETLINK_ROUTE */
+	uint64_t unresolved; /* released buffers' destinations not resolved in time (neigh.h) */
 	struct dmm_nl *genl; /* NETLINK_GENERIC, for the seg6 tunnel source */
 	uint16_t seg6_family;
 	bool tunsrc_set; /* we changed it; restore old_tunsrc at close */
@@ -1159,6 +1161,9 @@ static int flush_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t t
 	return ret;
 }
 
+#define RESOLVE_DSTS 4	     /* held destinations resolved before a release onto a link */
+#define RESOLVE_MAX_US 20000 /* how long the release waits for them */
+
 /*
  * A BUFFER intent cur becomes k (hold.c, steps 1 to 4), all at once, also
  * between begin and commit: the flush route, the held packets written
@@ -1171,8 +1176,15 @@ static int flush_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t t
 static int flush_replace(struct dmm_dp *dp, struct kdp_intent *cur, struct kdp_intent *k)
 {
 	bool batching = dp->batching;
+	uint8_t dst[RESOLVE_DSTS][16];
+	unsigned n;
 	int ret;
 
+	/* Onto a link: the host's addresses resolved first, so no held packet waits in a neighbour queue (neigh.h). */
+	if (k->action == DMM_FM_DELIVER && (n = kdp_hold_dsts(dp->hold, k->id, dst, RESOLVE_DSTS)) > 0) {
+		dp->unresolved += n - dmm_neigh_resolve(dp->nl, k->out_ifindex ? k->out_ifindex : k->ifindex,
+							dst, n, RESOLVE_MAX_US);
+	}
 	if (flush_route(dp, k, RTM_NEWROUTE) < 0) {
 		kdp_hold_end(dp->hold, k->id); /* no way for them yet: to whatever the kernel has */
 		return replace_routes(dp, cur, k);
@@ -1369,6 +1381,7 @@ static int k_buf_stats(struct dmm_dp *dp, struct dmm_dp_buf_stats *st)
 	if (!dp->hold)
 		return -ENOTSUP;
 	kdp_hold_stats(dp->hold, st);
+	st->unresolved = dp->unresolved;
 	return 0;
 }
 
