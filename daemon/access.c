@@ -23,9 +23,9 @@
  * DAD come when its own timers say, 10 to 100 ms later): an unsolicited
  * RA to all-nodes (RFC 4861 §6.2.4: a router's interface becoming
  * advertising) and an Echo Request to all-nodes (RFC 4443 §4.1), which
- * a host answers from its link-local address, repeated 1, 3, 7, 15 and
- * 31 ms after carrier-up while no host has shown itself (the host's own
- * side of the link may start sending a moment later). Both carrier-up
+ * a host answers from its link-local address, repeated 0.25, 0.5, 1, 2,
+ * 4, 8, 16 and 32 ms after carrier-up while no host has shown itself
+ * (the host's own side of the link may start a moment later). Both carrier-up
  * and the attach are logged with the monotonic clock in microseconds
  * ("mono N us"), so a test can split link down time from attach
  * detection (attach-probe false turns the probes off).
@@ -394,7 +394,7 @@ static void set_filter(struct acc_link *l, const uint8_t *mac)
 		setsockopt(l->pkt_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
 }
 
-/* Take l off the probe list (a few links at most: those whose carrier came up in the last 31 ms). */
+/* Take l off the probe list (a few links at most: those whose carrier came up in the last 32 ms). */
 static void probe_stop(struct dmmd_access *a, struct acc_link *l)
 {
 	struct acc_link **p = &a->pr_head;
@@ -424,14 +424,21 @@ static void probe_arm(struct dmmd_access *a)
 	timerfd_settime(a->probe_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-#define PROBES 6 /* at 0, 1, 3, 7, 15 and 31 ms after carrier-up */
+/*
+ * At 0, 0.25, 0.5, 1, 2, 4, 8, 16 and 32 ms after carrier-up: a host
+ * whose own side of the link is not up yet when the first probe comes
+ * (the common case on a veth, about half the time) answers the next one
+ * a quarter of a millisecond later, not a whole one.
+ */
+#define PROBES 9
+#define PROBE_STEP (DMM_MSEC / 4)
 
-/* Probe k (from 0) of l, and the time of the next: 2^(k+1) - 1 ms after carrier-up. */
+/* Probe k (from 0) of l, and the time of the next: 2^k quarter milliseconds after carrier-up. */
 static void probe_one(struct dmmd_access *a, struct acc_link *l)
 {
 	send_probe(a, l);
+	l->next_probe = l->carrier_at + ((dmm_time_t)1 << l->nprobe) * PROBE_STEP;
 	l->nprobe++;
-	l->next_probe = l->carrier_at + (((dmm_time_t)1 << l->nprobe) - 1) * DMM_MSEC;
 }
 
 static void on_probe(void *ctx, int fd, uint32_t ev)
