@@ -103,7 +103,8 @@ json_t *dmmd_ctl_handover(struct dmmd *d, const char *args, int fd)
 		return json_pack("{s:s,s:s}", "error", "handover refused", "reason",
 				 "another handover's wait is pending");
 	if (n == 5 && (before = hacks_received(d)) < 0)
-		return json_pack("{s:s,s:s}", "error", "handover refused", "reason", "no fast-handover counters");
+		return json_pack("{s:s,s:s}", "error", "handover refused", "reason",
+				 "no fast-handover counters");
 	r = d->ro == &dmm_mag_ops ? dmm_mag_handover(d->role, &id, &a, dmm_io_now())
 				  : dmm_maar_handover(d->role, &id, &a, dmm_io_now());
 	if (r >= 0 && n == 5)
@@ -126,12 +127,14 @@ dmm_time_t dmmd_ctl_hwait(struct dmmd *d, dmm_time_t now)
 		return DMM_TIME_NEVER;
 	h = hacks_received(d);
 	if (h > (long long)w->hacks) {
-		dmm_logf(&d->log, DMM_LOG_INFO, DMM_LC_FSM, "handover of %s to %s: HAck, the MN may move (mono %llu us)",
-			 w->mn, w->to, (unsigned long long)(now / DMM_USEC));
-		answer(w->fd, json_pack("{s:s,s:s,s:s}", "handover", "acknowledged", "mn-id", w->mn, "to", w->to));
+		dmm_logf(&d->log, DMM_LOG_INFO, DMM_LC_FSM,
+			 "handover of %s to %s: HAck, the MN may move (mono %llu us)", w->mn, w->to,
+			 (unsigned long long)(now / DMM_USEC));
+		answer(w->fd,
+		       json_pack("{s:s,s:s,s:s}", "handover", "acknowledged", "mn-id", w->mn, "to", w->to));
 	} else if (now >= w->until)
-		answer(w->fd, json_pack("{s:s,s:s,s:s,s:i}", "error", "handover: no HAck in time", "mn-id", w->mn,
-					"to", w->to, "wait-ms", (json_int_t)w->wait_ms));
+		answer(w->fd, json_pack("{s:s,s:s,s:s,s:i}", "error", "handover: no HAck in time", "mn-id",
+					w->mn, "to", w->to, "wait-ms", (json_int_t)w->wait_ms));
 	else
 		return w->until;
 	w->fd = -1;
