@@ -18,7 +18,9 @@
 # kernel, or user on a kernel without SRv6, tests/kfeat.sh), the MN is
 # registered at both, show stats has the role counters under "dmm" and
 # every state transition under "transitions", show anchors answers on the
-# CMD and refuses on the MAAR, SIGTERM leaves both cleanly.
+# CMD and refuses on the MAAR, a predictive handover's wait (RFC 5949) that
+# no HAck ends returns 3 after its time and refuses a second wait meanwhile,
+# SIGTERM leaves both cleanly.
 #
 # Usage: tests/daemon/local.sh [OUTDIR]   (root; DMMD, DMMCTL override build/)
 # OUTDIR, when given, keeps the logs and every JSON reply.
