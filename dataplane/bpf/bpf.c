@@ -401,6 +401,20 @@ static int bdp_poll(struct dmm_dp *dp)
 	return bdp_local_poll(dp);
 }
 
+/* A burst of intents (dataplane.h): the map updates at once, their routes in one send at commit (route.c). */
+static void bdp_begin(struct dmm_dp *dp)
+{
+	bdp_route_begin(dp);
+}
+
+static int bdp_commit(struct dmm_dp *dp, void (*refused)(void *ctx, uint32_t id, int err), void *ctx)
+{
+	(void)refused;
+	(void)ctx;
+	bdp_route_commit(dp);
+	return 0;
+}
+
 const struct dmm_dp_ops dmm_dp_bpf = {
 	.name = "bpf",
 	.open = bdp_open,
@@ -408,6 +422,8 @@ const struct dmm_dp_ops dmm_dp_bpf = {
 	.install = bdp_install,
 	.remove = bdp_remove,
 	.replace = bdp_replace,
+	.begin = bdp_begin,
+	.commit = bdp_commit,
 	.counters = bdp_counters,
 	.fd = bdp_fd,
 	.poll = bdp_poll,

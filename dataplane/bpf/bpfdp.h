@@ -80,6 +80,10 @@ struct dmm_dp {
 	struct dmm_nl *rnl; /* rtnetlink requests that wait for the answer */
 	int rsk;	    /* rtnetlink, route changes sent without waiting (route.c) */
 	uint32_t route_seq, route_refused;
+	/* Between begin() and commit(): route messages queued, sent in one send (route.c). */
+	bool batching;
+	char *rbuf;
+	size_t rlen;
 	struct bdp_oif oif[BDP_OIF_SLOTS];
 };
 
@@ -121,6 +125,10 @@ void bdp_route_sync(struct dmm_dp *dp, const struct dmm_prefix *p, const struct 
 
 /* Every route of ours gone, and the socket. */
 void bdp_route_close(struct dmm_dp *dp);
+
+/* From now on queue route messages; commit sends what is queued in one send. */
+void bdp_route_begin(struct dmm_dp *dp);
+void bdp_route_commit(struct dmm_dp *dp);
 
 /* ---- tc.c ---- */
 

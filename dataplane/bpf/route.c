@@ -23,10 +23,18 @@
  * refusal's error message is read and dropped before the next send):
  * waiting for the answer would double an install's time.
  *
+ * Between begin() and commit() (dmmd's burst of Mobility Headers) the
+ * messages are queued and go in one send at commit: the kernel takes
+ * them in order from the one buffer (rtnetlink handles each message of
+ * a send in turn), and the install's own time is the map update and the
+ * message's construction. The forwarding itself is the map update, done
+ * at once; the route serves only the node's own packets.
+ *
  * At close the routes go; open() removes what a killed run left (routes
  * of our protocol that are blackholes or carry a BPF program).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +48,7 @@
 #include "bpfdp.h"
 
 #define OIF_NS 1000000000ull /* how long the interface to a peer is believed */
+#define RBATCH (256u << 10)  /* route messages queued before a send of their own */
 
 static uint64_t now_ns(void)
 {
@@ -100,19 +109,58 @@ static struct nlmsghdr *route_msg(const struct dmm_dp *dp, char *buf, uint16_t t
 	return nlh;
 }
 
-/* Send nlh on the route socket, no acknowledgement asked; what earlier refusals left there is dropped. */
-static void route_send(struct dmm_dp *dp, struct nlmsghdr *nlh)
+/* Read what refusals came back (no NLM_F_ACK: only they do), counting them. */
+static void route_refusals(struct dmm_dp *dp)
 {
 	char junk[512];
 
-	/* Only refusals come back (no NLM_F_ACK): read them every 64 requests, not one recv per request. */
+	while (recv(dp->rsk, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		dp->route_refused++;
+}
+
+/* Send what is queued, in one send. */
+static void route_flush(struct dmm_dp *dp)
+{
+	if (!dp->rlen)
+		return;
+	route_refusals(dp);
+	if (send(dp->rsk, dp->rbuf, dp->rlen, 0) < 0)
+		dp->route_refused++;
+	dp->rlen = 0;
+}
+
+/* Send nlh on the route socket (or queue it, between begin and commit), no acknowledgement asked. */
+static void route_send(struct dmm_dp *dp, struct nlmsghdr *nlh)
+{
+	size_t len = NLMSG_ALIGN(nlh->nlmsg_len);
+
 	nlh->nlmsg_flags |= NLM_F_REQUEST;
 	nlh->nlmsg_seq = ++dp->route_seq;
+	if (dp->batching && dp->rbuf && len <= RBATCH) {
+		if (dp->rlen + len > RBATCH)
+			route_flush(dp);
+		memcpy(dp->rbuf + dp->rlen, nlh, nlh->nlmsg_len);
+		memset(dp->rbuf + dp->rlen + nlh->nlmsg_len, 0, len - nlh->nlmsg_len);
+		dp->rlen += len;
+		return;
+	}
+	/* Refusals read every 64 requests, not one recv per request. */
 	if (dp->route_seq % 64 == 0)
-		while (recv(dp->rsk, junk, sizeof(junk), MSG_DONTWAIT) > 0)
-			dp->route_refused++;
+		route_refusals(dp);
 	if (send(dp->rsk, nlh, nlh->nlmsg_len, 0) < 0)
 		dp->route_refused++;
+}
+
+void bdp_route_begin(struct dmm_dp *dp)
+{
+	dp->batching = true;
+}
+
+void bdp_route_commit(struct dmm_dp *dp)
+{
+	if (dp->rsk >= 0)
+		route_flush(dp);
+	dp->batching = false;
 }
 
 void bdp_route_sync(struct dmm_dp *dp, const struct dmm_prefix *p, const struct bdp_slot *best)
@@ -182,9 +230,10 @@ int bdp_route_open(struct dmm_dp *dp)
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
-	int one = 1;
+	int one = 1, sz = 2 * RBATCH;
 
 	dp->rnl = dmm_nl_open(NETLINK_ROUTE);
+	dp->rbuf = malloc(RBATCH);
 	if (!dp->rnl)
 		return -errno;
 	dp->rsk = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
@@ -192,6 +241,8 @@ int bdp_route_open(struct dmm_dp *dp)
 		return -errno;
 	/* A refusal comes back without the request. */
 	setsockopt(dp->rsk, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	if (setsockopt(dp->rsk, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(dp->rsk, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	nlh = dmm_nl_msg(buf, RTM_GETROUTE, 0);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET6;
@@ -205,6 +256,9 @@ void bdp_route_close(struct dmm_dp *dp)
 {
 	if (!dp->rnl && dp->rsk < 0)
 		return;
+	dp->batching = false;
+	if (dp->rsk >= 0)
+		route_flush(dp);
 	for (uint32_t i = 0; dp->t.slot && i < dp->t.cap; i++) {
 		const struct bdp_slot *s = &dp->t.slot[i];
 
@@ -216,4 +270,7 @@ void bdp_route_close(struct dmm_dp *dp)
 	if (dp->rsk >= 0)
 		close(dp->rsk);
 	dp->rsk = -1;
+	free(dp->rbuf);
+	dp->rbuf = NULL;
+	dp->rlen = 0;
 }

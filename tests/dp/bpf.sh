@@ -283,6 +283,10 @@ dp_check "CN -> MN fails without it" ping_fails "$CN" "$MN_ADDR"
 dp_check "dp-install: 10000 intents installed, read and removed" \
 	bash -c "set -o pipefail; ip netns exec '$CN' ${DPINSTALL:-build/dp-install} bpf --local $CN_ADDR 10000 | tee '$DP_TMP/install.out'"
 sed 's/^/  bench /' "$DP_TMP/install.out"
+# The same in bursts of 32 between begin() and commit(), as dmmd drives it: the routes in one send.
+dp_check "dp-install: 10000 intents in bursts of 32 installed, read and removed" \
+	bash -c "set -o pipefail; ip netns exec '$CN' ${DPINSTALL:-build/dp-install} bpf --local $CN_ADDR 10000 32 | tee '$DP_TMP/install-burst.out'"
+sed 's/^/  bench /' "$DP_TMP/install-burst.out"
 dp_check "CN: nothing left after dp-install" nothing_left "$CN"
 
 stop_dp mag
