@@ -3,11 +3,12 @@
  * The intent table of one role instance (ARCHITECTURE.md rule 3).
  *
  * Intents live in a preallocated array of compact records (struct
- * fm_rec, 72 octets against the 96 of struct dmm_intent and its 8 of
+ * fm_rec, 48 octets against the 96 of struct dmm_intent and its 8 of
  * links before): the tunnel ends are numbers in a table of addresses
  * (each address once, counted by the records that name it), the match
  * and the action share an octet, the links of the owner's chain are in
- * the record. A struct dmm_intent is built from a record when a backend
+ * the record. The counters (24 octets) are in an array beside the
+ * records, only in a table that keeps them (not an indexed one). A struct dmm_intent is built from a record when a backend
  * is called (on the stack, valid during the call) and when a caller asks
  * (dmm_fm_get() and the walks: into one of a few views of the table).
  *
@@ -30,7 +31,7 @@
  * for its home (an LMA's downlink and uplink of a binding's first HNP:
  * the binding cache entry holds it, so the home does not), with no
  * links, owner, prefix, full id or counters of their own: 10 octets an
- * intent instead of a record's 72. Such a table
+ * intent instead of a record's 48. Such a table
  * keeps no counters (its owner, the LMA, has no rule that reads them; the
  * data planes count per intent and dmmd reads them there): its intents
  * read 0 packets, 0 bytes and last_active 0, and dmm_fm_report() only
@@ -77,11 +78,18 @@ struct fm_rec {
 	uint8_t plen;
 	uint16_t precedence;
 	uint16_t local, peer; /* address numbers: 0 the zero address, else the table's slot + 1 */
+};
+
+_Static_assert(sizeof(struct fm_rec) == 48, "an intent record is 48 octets");
+
+/*
+ * The counters of a record (dmm_fm_report()), in an array beside the
+ * records, only in a table that keeps them (not an indexed one).
+ */
+struct fm_cnt {
 	uint64_t packets, bytes;
 	dmm_time_t last_active;
 };
-
-_Static_assert(sizeof(struct fm_rec) == 72, "an intent record is 72 octets");
 
 /*
  * An intent in its owner's home. Its id is gen << slot_bits | (owner
@@ -116,6 +124,7 @@ struct dmm_fm {
 	struct dmm_alloc alloc;
 	struct dmm_fm_ops ops;
 	struct fm_rec *rec;
+	struct fm_cnt *cnt; /* per record, or NULL (indexed: no counters) */
 	uint32_t capacity, count, free_head;
 	uint32_t fresh; /* slots [fresh, capacity) were never used: free, off the list */
 	uint32_t nrec;	/* records that hold an intent */
@@ -245,10 +254,10 @@ static void build(const struct dmm_fm *fm, uint32_t i, struct dmm_intent *out)
 		out->local = *addr_of(fm, r->local);
 		out->peer = *addr_of(fm, r->peer);
 		out->owner = r->owner;
-		if (!fm->home) { /* an indexed table keeps no counters */
-			out->packets = r->packets;
-			out->bytes = r->bytes;
-			out->last_active = r->last_active;
+		if (fm->cnt) { /* an indexed table keeps no counters */
+			out->packets = fm->cnt[i].packets;
+			out->bytes = fm->cnt[i].bytes;
+			out->last_active = fm->cnt[i].last_active;
 		}
 		return;
 	}
@@ -336,6 +345,8 @@ static void free_parts(struct dmm_fm *fm)
 		a->free(a->ctx, fm->views);
 	if (fm->home_mem)
 		a->free(a->ctx, fm->home_mem);
+	if (fm->cnt)
+		a->free(a->ctx, fm->cnt);
 	if (fm->rec)
 		a->free(a->ctx, fm->rec);
 	a->free(a->ctx, fm);
@@ -358,6 +369,8 @@ static struct dmm_fm *create(const struct dmm_alloc *a, uint32_t capacity, uint3
 	fm->ops = *ops;
 	fm->capacity = capacity;
 	fm->rec = a->zalloc(a->ctx, sizeof(*fm->rec) * capacity);
+	if (!owner_slots)
+		fm->cnt = a->zalloc(a->ctx, sizeof(*fm->cnt) * capacity);
 	if (owner_slots) {
 		/* From a line's start: a home (32 octets) is within one line. */
 		fm->home_mem = a->zalloc(a->ctx, sizeof(*fm->home) * (size_t)owner_slots + FM_LINE);
@@ -369,7 +382,7 @@ static struct dmm_fm *create(const struct dmm_alloc *a, uint32_t capacity, uint3
 	} else {
 		err = dmm_hidx_init(&fm->owners, a, max_owners);
 	}
-	if (!fm->rec || err || alloc_addrs(fm, a, slots) != 0) {
+	if (!fm->rec || err || (!owner_slots && !fm->cnt) || alloc_addrs(fm, a, slots) != 0) {
 		/* One step: free_parts() skips what was not allocated (zeroed header). */
 		free_parts(fm);
 		return NULL;
@@ -453,7 +466,8 @@ static uint32_t walk_after(const struct dmm_fm *fm, uint32_t i)
 
 size_t dmm_fm_bytes(const struct dmm_fm *fm)
 {
-	return sizeof(*fm) + sizeof(*fm->rec) * (size_t)fm->capacity + dmm_hidx_bytes(&fm->owners) +
+	return sizeof(*fm) + (sizeof(*fm->rec) + (fm->cnt ? sizeof(*fm->cnt) : 0)) * (size_t)fm->capacity +
+	       dmm_hidx_bytes(&fm->owners) +
 	       (fm->home ? sizeof(*fm->home) * (size_t)fm->nhead + FM_LINE : 0) +
 	       dmm_addrtab_bytes(&fm->addrs) + sizeof(*fm->views) * FM_VIEWS;
 }
@@ -750,8 +764,8 @@ static uint32_t rec_take(struct dmm_fm *fm, const struct dmm_intent *in, dmm_tim
 	fm->free_head = r->next;
 	fm->nrec++;
 	r->id = fm->home ? id : next_id(fm, i, r->prev);
-	r->packets = r->bytes = 0;
-	r->last_active = now;
+	if (fm->cnt)
+		fm->cnt[i] = (struct fm_cnt){0, 0, now};
 	return i;
 }
 
@@ -949,8 +963,8 @@ static int refill(struct dmm_fm *fm, uint32_t i, const struct dmm_intent *in, dm
 	r->link = in->link;
 	r->local = (uint16_t)local;
 	r->peer = (uint16_t)peer;
-	r->packets = r->bytes = 0;
-	r->last_active = now;
+	if (fm->cnt)
+		fm->cnt[i] = (struct fm_cnt){0, 0, now};
 	return 0;
 }
 
@@ -1067,17 +1081,17 @@ const struct dmm_intent *dmm_fm_next(const struct dmm_fm *fm, const struct dmm_i
 int dmm_fm_report(struct dmm_fm *fm, uint32_t id, uint64_t packets, uint64_t bytes, dmm_time_t now)
 {
 	uint32_t i = slot_of(fm, id);
-	struct fm_rec *r;
+	struct fm_cnt *c;
 
 	if (i == FM_NONE)
 		return DMM_ERR_NOTFOUND;
-	if (fm->home)
+	if (!fm->cnt)
 		return 0; /* an indexed table keeps no counters */
-	r = &fm->rec[i];
-	if (packets != r->packets)
-		r->last_active = now;
-	r->packets = packets;
-	r->bytes = bytes;
+	c = &fm->cnt[i];
+	if (packets != c->packets)
+		c->last_active = now;
+	c->packets = packets;
+	c->bytes = bytes;
 	return 0;
 }
 
