@@ -235,19 +235,16 @@ static void incoming_link(struct dmm_timers *t, uint32_t r)
  */
 static uint32_t sort_chain(struct dmm_timers *t, uint32_t a, uint32_t n)
 {
-	uint32_t b, head = TIMER_NONE, *tail = &head;
+	uint32_t last = a, b, head = TIMER_NONE, *tail = &head;
 
 	if (n < 2)
 		return a;
-	b = a;
+	/* Cut after the first n / 2 (last), sort both halves, merge them. */
 	for (uint32_t i = 1; i < n / 2; i++)
-		b = t->rec[b].next;
-	{
-		uint32_t second = t->rec[b].next;
-
-		t->rec[b].next = TIMER_NONE;
-		b = sort_chain(t, second, n - n / 2);
-	}
+		last = t->rec[last].next;
+	b = t->rec[last].next;
+	t->rec[last].next = TIMER_NONE;
+	b = sort_chain(t, b, n - n / 2);
 	a = sort_chain(t, a, n / 2);
 	while (a != TIMER_NONE && b != TIMER_NONE) {
 		uint32_t *from = before(&t->rec[b], &t->rec[a]) ? &b : &a;
