@@ -3,11 +3,12 @@
  * The intent table of one role instance (ARCHITECTURE.md rule 3).
  *
  * Intents live in a preallocated array of compact records (struct
- * fm_rec, 72 octets against the 96 of struct dmm_intent and its 8 of
+ * fm_rec, 48 octets against the 96 of struct dmm_intent and its 8 of
  * links before): the tunnel ends are numbers in a table of addresses
  * (each address once, counted by the records that name it), the match
  * and the action share an octet, the links of the owner's chain are in
- * the record. A struct dmm_intent is built from a record when a backend
+ * the record. The counters (24 octets) are in an array beside the
+ * records, only in a table that keeps them (not an indexed one). A struct dmm_intent is built from a record when a backend
  * is called (on the stack, valid during the call) and when a caller asks
  * (dmm_fm_get() and the walks: into one of a few views of the table).
  *
@@ -25,10 +26,12 @@
  * holds. A free slot's links hold the free list and its last generation.
  *
  * When the owners are the handles of one table (dmm_fm_new_indexed()),
- * each owner slot has a home (struct fm_home, 48 octets): room for FM_HOME intents
- * of the owner that share one prefix (an LMA's downlink and uplink of a
- * binding's HNP), with no links, owner, prefix, full id or counters of
- * their own: 10 octets an intent instead of a record's 72. Such a table
+ * each owner slot has a home (struct fm_home, 32 octets, two to a line):
+ * room for FM_HOME intents of the owner with the prefix the owner names
+ * for its home (an LMA's downlink and uplink of a binding's first HNP:
+ * the binding cache entry holds it, so the home does not), with no
+ * links, owner, prefix, full id or counters of their own: 10 octets an
+ * intent instead of a record's 48. Such a table
  * keeps no counters (its owner, the LMA, has no rule that reads them; the
  * data planes count per intent and dmmd reads them there): its intents
  * read 0 packets, 0 bytes and last_active 0, and dmm_fm_report() only
@@ -61,6 +64,7 @@
 #define FM_ADDR_MAX 65535u	  /* addresses a table holds at most (a 16-bit number, 0 for none) */
 #define FM_HOME 2		  /* intents an owner's home holds */
 #define FM_INDEXED_MAX (1u << 24) /* owner slots of an indexed table at most: ids keep 5 bits of generation */
+#define FM_LINE 64		  /* a cache line */
 
 /* One intent. A free record: id 0, next the next free slot, prev the slot's last generation. */
 struct fm_rec {
@@ -74,11 +78,18 @@ struct fm_rec {
 	uint8_t plen;
 	uint16_t precedence;
 	uint16_t local, peer; /* address numbers: 0 the zero address, else the table's slot + 1 */
+};
+
+_Static_assert(sizeof(struct fm_rec) == 48, "an intent record is 48 octets");
+
+/*
+ * The counters of a record (dmm_fm_report()), in an array beside the
+ * records, only in a table that keeps them (not an indexed one).
+ */
+struct fm_cnt {
 	uint64_t packets, bytes;
 	dmm_time_t last_active;
 };
-
-_Static_assert(sizeof(struct fm_rec) == 72, "an intent record is 72 octets");
 
 /*
  * An intent in its owner's home. Its id is gen << slot_bits | (owner
@@ -93,23 +104,27 @@ struct fm_small {
 	uint16_t local, peer;
 };
 
-/* The home of one owner slot: intents of one generation of the owner, with one prefix. */
+/*
+ * The home of one owner slot: intents of one generation of the owner,
+ * with the prefix its owner names (dmm_fm_home_prefix_fn), which is not
+ * kept here.
+ */
 struct fm_home {
 	uint32_t gen; /* the owner's generation, while used */
 	uint8_t used; /* bit k: r[k] holds an intent */
-	uint8_t plen;
+	uint8_t spare;
 	uint16_t seq;  /* the generation of the slot's last id */
 	uint32_t head; /* the owner's oldest record: its slot + 1, 0 for none (zeroed: none) */
-	uint8_t prefix[16];
 	struct fm_small r[FM_HOME];
 };
 
-_Static_assert(sizeof(struct fm_small) == 10 && sizeof(struct fm_home) == 48, "a home is 48 octets");
+_Static_assert(sizeof(struct fm_small) == 10 && sizeof(struct fm_home) == 32, "a home is 32 octets");
 
 struct dmm_fm {
 	struct dmm_alloc alloc;
 	struct dmm_fm_ops ops;
 	struct fm_rec *rec;
+	struct fm_cnt *cnt; /* per record, or NULL (indexed: no counters) */
 	uint32_t capacity, count, free_head;
 	uint32_t fresh; /* slots [fresh, capacity) were never used: free, off the list */
 	uint32_t nrec;	/* records that hold an intent */
@@ -117,8 +132,11 @@ struct dmm_fm {
 	struct dmm_hidx
 		owners; /* owner hash -> the slot of its oldest intent; indexed: the homes' head instead */
 	uint32_t nhead; /* indexed: owner slots */
-	struct fm_home *home; /* indexed: one per owner slot */
-	uint32_t home_hi;     /* homes [home_hi, nhead) were never used */
+	struct fm_home *home; /* indexed: one per owner slot, from a line's start (home_mem as allocated) */
+	void *home_mem;
+	uint32_t home_hi;		   /* homes [home_hi, nhead) were never used */
+	dmm_fm_home_prefix_fn home_prefix; /* indexed: the prefix of an owner's home */
+	const void *home_ctx;
 	/* The addresses of the tunnel ends: each once, with the records that name it (keys from trusted peers). */
 	struct dmm_addrtab addrs;
 	/* What dmm_fm_get() and the walks return: a few intents built from records, in turn. */
@@ -140,6 +158,12 @@ static bool same_owner(struct dmm_handle a, struct dmm_handle b)
 static uint32_t rec_head(const struct dmm_fm *fm, uint32_t o)
 {
 	return fm->home[o].head ? fm->home[o].head - 1 : FM_NONE;
+}
+
+/* Indexed: the prefix of owner's home, as its owner says (fm.h dmm_fm_home_prefix_fn), or NULL. */
+static const struct dmm_prefix *owner_prefix(const struct dmm_fm *fm, struct dmm_handle owner)
+{
+	return fm->home_prefix(fm->home_ctx, owner);
 }
 
 /* --- the address table (addrtab.h) --- */
@@ -216,7 +240,7 @@ static void build(const struct dmm_fm *fm, uint32_t i, struct dmm_intent *out)
 {
 	const struct fm_rec *r = &fm->rec[i];
 	const struct fm_small *s;
-	const struct fm_home *h;
+	const struct dmm_prefix *p;
 
 	memset(out, 0, sizeof(*out));
 	if (!is_home(fm, i)) {
@@ -230,24 +254,24 @@ static void build(const struct dmm_fm *fm, uint32_t i, struct dmm_intent *out)
 		out->local = *addr_of(fm, r->local);
 		out->peer = *addr_of(fm, r->peer);
 		out->owner = r->owner;
-		if (!fm->home) { /* an indexed table keeps no counters */
-			out->packets = r->packets;
-			out->bytes = r->bytes;
-			out->last_active = r->last_active;
+		if (fm->cnt) { /* an indexed table keeps no counters */
+			out->packets = fm->cnt[i].packets;
+			out->bytes = fm->cnt[i].bytes;
+			out->last_active = fm->cnt[i].last_active;
 		}
 		return;
 	}
-	h = home_of(fm, i);
 	s = small_of(fm, i);
 	out->id = small_id(fm, i);
 	out->match = s->ma & 1;
 	out->action = s->ma >> 1;
 	out->precedence = s->precedence;
-	memcpy(out->prefix.addr.b, h->prefix, 16);
-	out->prefix.len = h->plen;
 	out->local = *addr_of(fm, s->local);
 	out->peer = *addr_of(fm, s->peer);
 	out->owner = slot_owner(fm, i);
+	p = owner_prefix(fm, out->owner); /* not NULL while the home holds an intent (fm.h) */
+	if (p)
+		out->prefix = *p;
 }
 
 /* The intent of slot i in the next view (fm.h: valid for the next FM_VIEWS - 1 calls). */
@@ -319,8 +343,10 @@ static void free_parts(struct dmm_fm *fm)
 	dmm_hidx_fini(&fm->owners, a);
 	if (fm->views)
 		a->free(a->ctx, fm->views);
-	if (fm->home)
-		a->free(a->ctx, fm->home);
+	if (fm->home_mem)
+		a->free(a->ctx, fm->home_mem);
+	if (fm->cnt)
+		a->free(a->ctx, fm->cnt);
 	if (fm->rec)
 		a->free(a->ctx, fm->rec);
 	a->free(a->ctx, fm);
@@ -343,14 +369,20 @@ static struct dmm_fm *create(const struct dmm_alloc *a, uint32_t capacity, uint3
 	fm->ops = *ops;
 	fm->capacity = capacity;
 	fm->rec = a->zalloc(a->ctx, sizeof(*fm->rec) * capacity);
+	if (!owner_slots)
+		fm->cnt = a->zalloc(a->ctx, sizeof(*fm->cnt) * capacity);
 	if (owner_slots) {
-		fm->home = a->zalloc(a->ctx, sizeof(*fm->home) * (size_t)owner_slots);
+		/* From a line's start: a home (32 octets) is within one line. */
+		fm->home_mem = a->zalloc(a->ctx, sizeof(*fm->home) * (size_t)owner_slots + FM_LINE);
+		fm->home = fm->home_mem ? (struct fm_home *)(((uintptr_t)fm->home_mem + FM_LINE - 1) &
+							     ~(uintptr_t)(FM_LINE - 1))
+					: NULL;
 		fm->nhead = owner_slots; /* zeroed: no owner has records, no home is used */
 		err = !fm->home;
 	} else {
 		err = dmm_hidx_init(&fm->owners, a, max_owners);
 	}
-	if (!fm->rec || err || alloc_addrs(fm, a, slots) != 0) {
+	if (!fm->rec || err || (!owner_slots && !fm->cnt) || alloc_addrs(fm, a, slots) != 0) {
 		/* One step: free_parts() skips what was not allocated (zeroed header). */
 		free_parts(fm);
 		return NULL;
@@ -374,12 +406,20 @@ struct dmm_fm *dmm_fm_new_owners(const struct dmm_alloc *a, uint32_t capacity, u
 }
 
 struct dmm_fm *dmm_fm_new_indexed(const struct dmm_alloc *a, uint32_t capacity, uint32_t owner_slots,
-				  const struct dmm_fm_ops *ops)
+				  const struct dmm_fm_ops *ops, dmm_fm_home_prefix_fn home_prefix,
+				  const void *home_ctx)
 {
-	if (!a || !ops || !ops->install || !ops->remove || capacity == 0 || capacity > (1u << 24) ||
-	    owner_slots == 0 || owner_slots > FM_INDEXED_MAX)
+	struct dmm_fm *fm;
+
+	if (!a || !ops || !ops->install || !ops->remove || !home_prefix || capacity == 0 ||
+	    capacity > (1u << 24) || owner_slots == 0 || owner_slots > FM_INDEXED_MAX)
 		return NULL;
-	return create(a, capacity, 0, owner_slots, ops);
+	fm = create(a, capacity, 0, owner_slots, ops);
+	if (fm) {
+		fm->home_prefix = home_prefix;
+		fm->home_ctx = home_ctx;
+	}
+	return fm;
 }
 
 struct dmm_fm *dmm_fm_new(const struct dmm_alloc *a, uint32_t capacity, const struct dmm_fm_ops *ops)
@@ -426,9 +466,10 @@ static uint32_t walk_after(const struct dmm_fm *fm, uint32_t i)
 
 size_t dmm_fm_bytes(const struct dmm_fm *fm)
 {
-	return sizeof(*fm) + sizeof(*fm->rec) * (size_t)fm->capacity + dmm_hidx_bytes(&fm->owners) +
-	       (fm->home ? sizeof(*fm->home) : 0) * (size_t)fm->nhead + dmm_addrtab_bytes(&fm->addrs) +
-	       sizeof(*fm->views) * FM_VIEWS;
+	return sizeof(*fm) + (sizeof(*fm->rec) + (fm->cnt ? sizeof(*fm->cnt) : 0)) * (size_t)fm->capacity +
+	       dmm_hidx_bytes(&fm->owners) +
+	       (fm->home ? sizeof(*fm->home) * (size_t)fm->nhead + FM_LINE : 0) +
+	       dmm_addrtab_bytes(&fm->addrs) + sizeof(*fm->views) * FM_VIEWS;
 }
 
 size_t dmm_fm_bytes_per_intent(const struct dmm_fm *fm)
@@ -598,16 +639,22 @@ static bool owner_fits(const struct dmm_fm *fm, struct dmm_handle owner)
 	return (!h->used || h->gen == owner.gen) && (r == FM_NONE || same_owner(fm->rec[r].owner, owner));
 }
 
-/* The free place of in's owner's home that in may take (as a slot), or FM_NONE: none, another prefix, a link. */
+/*
+ * The free place of in's owner's home that in may take (as a slot), or
+ * FM_NONE: none, a prefix other than the home's, a link.
+ */
 static uint32_t home_place(const struct dmm_fm *fm, const struct dmm_intent *in)
 {
 	const struct fm_home *h;
+	const struct dmm_prefix *p;
 
 	if (!fm->home || in->link != 0 || in->owner.idx >= fm->nhead)
 		return FM_NONE;
 	h = &fm->home[in->owner.idx];
-	if (h->used && (h->gen != in->owner.gen || h->plen != in->prefix.len ||
-			memcmp(h->prefix, in->prefix.addr.b, 16) != 0))
+	if (h->used && h->gen != in->owner.gen)
+		return FM_NONE;
+	p = owner_prefix(fm, in->owner);
+	if (!p || !dmm_prefix_eq(p, &in->prefix))
 		return FM_NONE;
 	for (unsigned k = 0; k < FM_HOME; k++)
 		if (!((h->used >> k) & 1))
@@ -660,11 +707,8 @@ static int home_fill(struct dmm_fm *fm, uint32_t i, const struct dmm_intent *in)
 
 	if (id == 0 || addrs_hold(fm, in, &local, &peer) != 0)
 		return DMM_ERR_NOMEM;
-	if (!h->used) {
+	if (!h->used)
 		h->gen = in->owner.gen;
-		h->plen = in->prefix.len;
-		memcpy(h->prefix, in->prefix.addr.b, 16);
-	}
 	s->gen = (uint16_t)(id >> fm->slot_bits);
 	s->ma = ma_of(in);
 	s->precedence = in->precedence;
@@ -720,36 +764,36 @@ static uint32_t rec_take(struct dmm_fm *fm, const struct dmm_intent *in, dmm_tim
 	fm->free_head = r->next;
 	fm->nrec++;
 	r->id = fm->home ? id : next_id(fm, i, r->prev);
-	r->packets = r->bytes = 0;
-	r->last_active = now;
+	if (fm->cnt)
+		fm->cnt[i] = (struct fm_cnt){0, 0, now};
 	return i;
 }
 
 /*
  * Place i of owner's home is free: the owner's first record that fits
- * (its prefix the home's, or any when the home is empty, and link 0)
- * moves in with its id and addresses, and its record is free.
+ * (its prefix the home's, link 0) moves in with its id and addresses,
+ * and its record is free.
  */
 static void home_adopt(struct dmm_fm *fm, uint32_t i, struct dmm_handle owner)
 {
 	struct fm_home *h = home_of(fm, i);
 	struct fm_small *s = small_of(fm, i);
-	struct fm_rec *r;
+	const struct dmm_prefix *p;
+	struct fm_rec *r = NULL;
 	uint32_t x = head_of(fm, owner);
 
-	for (; x != FM_NONE; x = fm->rec[x].next) {
-		r = &fm->rec[x];
-		if (r->link == 0 &&
-		    (!h->used || (h->plen == r->plen && memcmp(h->prefix, r->prefix, 16) == 0)))
+	p = x != FM_NONE ? owner_prefix(fm, owner) : NULL;
+	for (; p && x != FM_NONE; x = fm->rec[x].next) {
+		if (fm->rec[x].link == 0 && fm->rec[x].plen == p->len &&
+		    memcmp(fm->rec[x].prefix, p->addr.b, 16) == 0) {
+			r = &fm->rec[x];
 			break;
+		}
 	}
-	if (x == FM_NONE)
+	if (!r)
 		return;
-	if (!h->used) {
+	if (!h->used)
 		h->gen = owner.gen;
-		h->plen = r->plen;
-		memcpy(h->prefix, r->prefix, 16);
-	}
 	s->gen = (uint16_t)(r->id >> fm->slot_bits);
 	s->ma = r->ma;
 	s->precedence = r->precedence;
@@ -919,8 +963,8 @@ static int refill(struct dmm_fm *fm, uint32_t i, const struct dmm_intent *in, dm
 	r->link = in->link;
 	r->local = (uint16_t)local;
 	r->peer = (uint16_t)peer;
-	r->packets = r->bytes = 0;
-	r->last_active = now;
+	if (fm->cnt)
+		fm->cnt[i] = (struct fm_cnt){0, 0, now};
 	return 0;
 }
 
@@ -1037,17 +1081,17 @@ const struct dmm_intent *dmm_fm_next(const struct dmm_fm *fm, const struct dmm_i
 int dmm_fm_report(struct dmm_fm *fm, uint32_t id, uint64_t packets, uint64_t bytes, dmm_time_t now)
 {
 	uint32_t i = slot_of(fm, id);
-	struct fm_rec *r;
+	struct fm_cnt *c;
 
 	if (i == FM_NONE)
 		return DMM_ERR_NOTFOUND;
-	if (fm->home)
+	if (!fm->cnt)
 		return 0; /* an indexed table keeps no counters */
-	r = &fm->rec[i];
-	if (packets != r->packets)
-		r->last_active = now;
-	r->packets = packets;
-	r->bytes = bytes;
+	c = &fm->cnt[i];
+	if (packets != c->packets)
+		c->last_active = now;
+	c->packets = packets;
+	c->bytes = bytes;
 	return 0;
 }
 

@@ -294,6 +294,20 @@ static uint32_t addr_capacity(const struct dmm_lma_cfg *cfg)
 	return cfg->max_peers + cfg->max_bindings / 16 + 64;
 }
 
+/*
+ * fm.h dmm_fm_home_prefix_fn: a binding's home in the intent table holds
+ * the intents of its first HNP, read from its entry, not kept twice.
+ * The entry keeps that HNP while it has intents: HNPs are added before
+ * the first intent (lma_pbu.c) and never removed, and the intents go
+ * before the entry (lma_bce_delete()).
+ */
+static const struct dmm_prefix *home_prefix(const void *ctx, struct dmm_handle owner)
+{
+	const struct dmm_bcache_entry *e = dmm_bcache_get(ctx, owner);
+
+	return e && e->n_hnp ? dmm_bce_hnp(e, 0) : NULL;
+}
+
 struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg *cfg, dmm_time_t now)
 {
 	const struct dmm_alloc *a = env ? env->alloc : NULL;
@@ -350,8 +364,8 @@ struct dmm_lma *dmm_lma_new(const struct dmm_env *env, const struct dmm_lma_cfg 
 	if (dmm_timers_make_direct(lma->base.timers, timer_capacity(cfg), cap,
 				   1u << DMM_TIMER_BCE_EXPIRE | 1u << DMM_TIMER_BCE_DEREG_DELAY) != 0)
 		goto err_bx;
-	lma->base.fm =
-		dmm_fm_new_indexed(a, intent_records(cap), cap, &env->fm); /* freed by dmm_role_base_fini() */
+	lma->base.fm = dmm_fm_new_indexed(a, intent_records(cap), cap, &env->fm, home_prefix,
+					  lma->bc); /* freed by dmm_role_base_fini() */
 	if (!lma->base.fm)
 		goto err_bx;
 	dmm_peers_set_role(lma->base.peers, "lma");

@@ -9,9 +9,6 @@
 
 #include "lma_int.h"
 
-#define LMA_BRI_DELAY DMM_SECOND	   /* InitMINDelayBRIs, RFC 5846 §11 */
-#define LMA_BRI_MAX_DELAY (2 * DMM_SECOND) /* MAX_BRACK_TIMEOUT */
-
 /* RFC 5846 §8.1: P flag, trigger, MN-ID and the HNPs of the binding, to the previous MAG dst. */
 static void bri_send(struct dmm_lma *lma, const struct dmm_bcache_entry *e, uint16_t seq, uint8_t trigger,
 		     const struct dmm_addr *dst)
@@ -64,7 +61,7 @@ void lma_bri_start(struct dmm_lma *lma, struct dmm_bcache_entry *e, const struct
 	seq = lma->bri_seq++;
 	r = bri_take(lma, seq);
 	if (r != UINT32_MAX) {
-		lma->bri[r] = (struct lma_bri){e->handle, LMA_BRI_DELAY, 0, seq, 1, trigger};
+		lma->bri[r] = (struct lma_bri){e->handle, 0, seq, 1, trigger};
 		if (!lma_addr_set(lma, &lma->bri[r].dst, prev)) {
 			/* No room for its address (addr_capacity(), lma.c): untracked as when the pool is full. */
 			dmm_hidx_remove(&lma->bri_idx, (uint32_t)dmm_hash_u64(seq), r);
@@ -109,9 +106,8 @@ void lma_bri_timer(struct dmm_lma *lma, struct dmm_handle h, dmm_time_t now)
 	}
 	b->sent++;
 	bri_send(lma, e, b->seq, b->trigger, lma_addr(lma, b->dst));
-	/* §6.3: the interval doubles up to MAX_BRACK_TIMEOUT. */
-	b->delay = b->delay * 2 > LMA_BRI_MAX_DELAY ? LMA_BRI_MAX_DELAY : b->delay * 2;
-	lma_timers_bri_sent(lma, e, now);
+	lma_timers_bri_sent(lma, e,
+			    now); /* §6.3: after an interval twice the last, up to MAX_BRACK_TIMEOUT */
 }
 
 /*

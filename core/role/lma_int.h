@@ -77,12 +77,30 @@ _Static_assert(sizeof(struct lma_bx) == 16, "a binding's LMA record is 16 octets
  */
 struct lma_bri {
 	struct dmm_handle owner; /* the binding, for a BRA that names only the seq */
-	dmm_time_t delay;	 /* the next retransmission interval */
 	uint32_t dst;		 /* the previous MAG: a number in lma->addrs */
 	uint16_t seq;
 	uint8_t sent; /* transmissions */
 	uint8_t trigger;
 };
+
+_Static_assert(sizeof(struct lma_bri) == 16, "a pending BRI is 16 octets");
+
+#define LMA_BRI_DELAY DMM_SECOND	   /* InitMINDelayBRIs, RFC 5846 §11 */
+#define LMA_BRI_MAX_DELAY (2 * DMM_SECOND) /* MAX_BRACK_TIMEOUT */
+
+/*
+ * The interval after transmission number b->sent (RFC 5846 §6.3):
+ * InitMINDelayBRIs after the first, doubled after each retransmission up
+ * to MAX_BRACK_TIMEOUT. A function of sent, so not kept in the record.
+ */
+static inline dmm_time_t lma_bri_delay(const struct lma_bri *b)
+{
+	dmm_time_t d = LMA_BRI_DELAY;
+
+	for (unsigned k = 1; k < b->sent && d < LMA_BRI_MAX_DELAY; k++)
+		d *= 2;
+	return d < LMA_BRI_MAX_DELAY ? d : LMA_BRI_MAX_DELAY;
+}
 
 struct dmm_lma {
 	struct dmm_role_base base; /* first: env, timers, peers, intents, stats (base.h) */
@@ -167,7 +185,7 @@ void lma_timers_dereg_received(struct dmm_lma *lma, const struct dmm_bcache_entr
 void lma_timers_dereg_ended(struct dmm_lma *lma, const struct dmm_bcache_entry *e);
 /* e is being deleted: its binding timers go (the BRI's go with lma_timers_bri_stopped()). */
 void lma_timers_binding_deleted(struct dmm_lma *lma, const struct dmm_bcache_entry *e);
-/* The BRI of e went out: its next retransmission is due after lma_bx_of(e)->bri_delay. */
+/* The BRI of e went out: its next retransmission is due after lma_bri_delay(). */
 void lma_timers_bri_sent(struct dmm_lma *lma, const struct dmm_bcache_entry *e, dmm_time_t now);
 /* The BRI of e is answered or given up. */
 void lma_timers_bri_stopped(struct dmm_lma *lma, const struct dmm_bcache_entry *e);

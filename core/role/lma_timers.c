@@ -14,7 +14,7 @@
  *                              one keeps the first deadline); cancelled
  *                              when a PBU revives the binding or it is
  *                              deleted. Fires: the binding is deleted.
- *   LMA_TIMER_BRI_RETX         armed bri_delay after each BRI (RFC 5846
+ *   LMA_TIMER_BRI_RETX         armed lma_bri_delay() after each BRI (RFC 5846
  *                              §6.3): 1 s (InitMINDelayBRIs), doubled up to
  *                              MAX_BRACK_TIMEOUT (2 s); cancelled by the
  *                              BRA, a new BRI or the deletion. Fires: the
@@ -82,7 +82,7 @@ void lma_timers_bri_sent(struct dmm_lma *lma, const struct dmm_bcache_entry *e, 
 {
 	if (short_timer_room(lma, LMA_TIMER_BRI_RETX, e))
 		dmm_timers_set(lma->base.timers, LMA_TIMER_BRI_RETX, e->handle,
-			       now + lma_bri_of(lma, e)->delay);
+			       now + lma_bri_delay(lma_bri_of(lma, e)));
 }
 
 void lma_timers_bri_stopped(struct dmm_lma *lma, const struct dmm_bcache_entry *e)

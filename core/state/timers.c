@@ -38,26 +38,31 @@
  * exact order. Time is cut into ticks of 2^20 ns (about 1 ms); the wheel
  * has NLEVEL levels of 256 buckets, level L covering 256^L ticks per
  * bucket. cur is the wheel's tick: every timer whose tick is at most cur
- * waits in the ready heap, a binary min-heap by (deadline, sequence of
- * setting), which holds only the timers of one tick (or overdue); every
- * later one is in the bucket of the highest 8-bit digit in which
- * its tick differs from cur (the Linux kernel's placement), in a doubly
- * linked list. Setting, replacing and cancelling a timer is O(1): it is
- * unlinked and linked again, whatever the number of timers. A deadline
+ * waits in the ready list, sorted by (deadline, sequence of setting) and
+ * linked through the records as the buckets are, which holds only the
+ * timers of one tick (or overdue); every later one is in the bucket of
+ * the highest 8-bit digit in which its tick differs from cur (the Linux
+ * kernel's placement), in a doubly linked list. Setting, replacing and
+ * cancelling a timer is O(1): it is unlinked and linked again, whatever
+ * the number of timers; a timer set into the current tick goes to an
+ * incoming list, unsorted, which the next dmm_timers_next() or pop
+ * sorts into the ready list (flush()). A deadline
  * that moves later (a binding's lifetime extended) does not even move:
  * the timer stays in its bucket, which comes first, and finds its place
  * when that bucket is reached; so a refresh touches the timer's record
  * only, not its neighbours in a list. When the
  * ready list is empty and time has reached the first occupied bucket
  * (a bitmap per level finds it), cur moves to that bucket's start and its
- * timers go down a level, or, at level 0 (one tick), into the ready heap.
- * So the timers come out in exactly the order of one heap ordered by
- * (deadline, sequence): equal deadlines in setting order.
+ * timers go down a level, or, at level 0 (one tick), into the ready list
+ * (through the incoming list: a merge sort, O(k log k) for k timers).
+ * So the timers come out in exactly the order of one heap
+ * ordered by (deadline, sequence): equal deadlines in setting order.
  * Each bucket keeps its earliest deadline (recomputed only after that
  * very timer left), so dmm_timers_next() is O(1) too.
  *
- * The records (32 octets) and the ready heap (4 octets a timer) are
- * preallocated, the free records linked; a dmm_hidx from (kind, idx) to
+ * The records (32 octets) are preallocated, the free records linked (no
+ * array for the ready timers: their list is in the records, as a bucket's
+ * is; 4 octets a timer less than a heap's array); a dmm_hidx from (kind, idx) to
  * record finds an armed timer in O(1).
  *
  * Direct records (dmm_timers_make_direct()): the first ndirect records
@@ -79,17 +84,18 @@
 #define TICK_SHIFT 20 /* a tick is 2^20 ns */
 #define NLEVEL 6      /* 6 x 8 bits: every tick of a 64-bit time (44 bits) */
 #define NSLOT 256
-#define B_READY 0xffffu /* bucket of a record in the ready list */
-#define B_FREE 0xfffeu	/* bucket of a free record */
+#define B_READY 0xffffu	   /* bucket of a record in the ready list */
+#define B_INCOMING 0xfffdu /* bucket of a record due in the current tick, not yet in the ready list */
+#define B_FREE 0xfffeu	   /* bucket of a free record */
 
 struct timer_rec {
 	dmm_time_t deadline;
 	uint32_t seq;	     /* tie-break: equal deadlines fire in setting order */
-	uint32_t next, prev; /* the bucket's list; ready: prev is the heap position; free: next links */
+	uint32_t next, prev; /* the bucket's or the ready list; free: next links */
 	struct dmm_handle h; /* the object */
 	uint8_t kind;	     /* <= DMM_TIMER_KIND_MAX */
 	uint8_t direct;	     /* a direct record: bit 0 armed, the bits above its spilled timers */
-	uint16_t bucket;     /* level * NSLOT + slot, B_READY or B_FREE */
+	uint16_t bucket;     /* level * NSLOT + slot, B_READY, B_INCOMING or B_FREE */
 };
 
 _Static_assert(sizeof(struct timer_rec) == 32, "a timer record is 32 octets");
@@ -101,12 +107,13 @@ struct dmm_timers {
 	uint32_t free_head; /* the first freed record (its next links the next), or TIMER_NONE */
 	uint32_t fresh;	    /* records [fresh, capacity) were never used: free, off the list */
 	uint32_t seq;
-	uint32_t nready;  /* timers in the ready heap */
-	uint32_t ndirect; /* records [0, ndirect) are the direct records of slots 0..ndirect-1 */
-	uint32_t dkinds;  /* the kinds (bit numbers) that use direct records */
-	uint64_t cur;	  /* the wheel's tick */
+	uint32_t nready;       /* timers in the ready list */
+	uint32_t rhead, rtail; /* the ready list, earliest first, or TIMER_NONE */
+	uint32_t ihead, nin;   /* the incoming list (due, not sorted yet) and its length */
+	uint32_t ndirect;      /* records [0, ndirect) are the direct records of slots 0..ndirect-1 */
+	uint32_t dkinds;       /* the kinds (bit numbers) that use direct records */
+	uint64_t cur;	       /* the wheel's tick */
 	struct timer_rec *rec;
-	uint32_t *ready; /* the ready heap: record numbers */
 	struct dmm_hidx idx;
 	uint32_t head[NLEVEL * NSLOT];	    /* first record of each bucket, or TIMER_NONE */
 	dmm_time_t bmin[NLEVEL * NSLOT];    /* each bucket's earliest deadline, unless stale */
@@ -169,64 +176,114 @@ static void bucket_link(struct dmm_timers *t, uint32_t r, unsigned b)
 	t->bmin[b] = x->deadline;
 }
 
-static inline void heap_put(struct dmm_timers *t, uint32_t pos, uint32_t r)
+/* Ready record r goes after ready record p (TIMER_NONE: first). */
+static void ready_insert_after(struct dmm_timers *t, uint32_t r, uint32_t p)
 {
-	t->ready[pos] = r;
-	t->rec[r].prev = pos;
+	struct timer_rec *x = &t->rec[r];
+
+	x->bucket = B_READY;
+	x->prev = p;
+	x->next = p == TIMER_NONE ? t->rhead : t->rec[p].next;
+	if (p == TIMER_NONE)
+		t->rhead = r;
+	else
+		t->rec[p].next = r;
+	if (x->next == TIMER_NONE)
+		t->rtail = r;
+	else
+		t->rec[x->next].prev = r;
+	t->nready++;
 }
 
-static void sift_up(struct dmm_timers *t, uint32_t pos)
-{
-	uint32_t r = t->ready[pos];
-
-	while (pos > 0) {
-		uint32_t parent = (pos - 1) / 2;
-
-		if (!before(&t->rec[r], &t->rec[t->ready[parent]]))
-			break;
-		heap_put(t, pos, t->ready[parent]);
-		pos = parent;
-	}
-	heap_put(t, pos, r);
-}
-
-static void sift_down(struct dmm_timers *t, uint32_t pos)
-{
-	uint32_t r = t->ready[pos];
-
-	for (;;) {
-		uint32_t c = 2 * pos + 1;
-
-		if (c >= t->nready)
-			break;
-		if (c + 1 < t->nready && before(&t->rec[t->ready[c + 1]], &t->rec[t->ready[c]]))
-			c++;
-		if (!before(&t->rec[t->ready[c]], &t->rec[r]))
-			break;
-		heap_put(t, pos, t->ready[c]);
-		pos = c;
-	}
-	heap_put(t, pos, r);
-}
-
-/* Into the ready heap. */
-static void ready_link(struct dmm_timers *t, uint32_t r)
-{
-	t->rec[r].bucket = B_READY;
-	heap_put(t, t->nready++, r);
-	sift_up(t, t->nready - 1);
-}
-
-/* Out of the ready heap: the last one fills the hole, and may belong above or below. */
+/* Take r out of the ready list or the incoming list. */
 static void ready_unlink(struct dmm_timers *t, uint32_t r)
 {
-	uint32_t pos = t->rec[r].prev, last = t->ready[--t->nready];
+	struct timer_rec *x = &t->rec[r];
+	bool in = x->bucket == B_INCOMING;
 
-	if (pos == t->nready)
+	if (x->prev == TIMER_NONE)
+		*(in ? &t->ihead : &t->rhead) = x->next;
+	else
+		t->rec[x->prev].next = x->next;
+	if (x->next != TIMER_NONE)
+		t->rec[x->next].prev = x->prev;
+	else if (!in)
+		t->rtail = x->prev;
+	if (in)
+		t->nin--;
+	else
+		t->nready--;
+}
+
+/* Due in the current tick (or overdue): into the incoming list, unsorted (flush() sorts it in). */
+static void incoming_link(struct dmm_timers *t, uint32_t r)
+{
+	struct timer_rec *x = &t->rec[r];
+
+	x->bucket = B_INCOMING;
+	x->prev = TIMER_NONE;
+	x->next = t->ihead;
+	if (x->next != TIMER_NONE)
+		t->rec[x->next].prev = r;
+	t->ihead = r;
+	t->nin++;
+}
+
+/*
+ * The chain of records from a (linked by next, n of them) sorted by
+ * before(): a merge sort, stable, O(n log n). Returns its first record.
+ */
+static uint32_t sort_chain(struct dmm_timers *t, uint32_t a, uint32_t n)
+{
+	uint32_t last = a, b, head = TIMER_NONE, *tail = &head;
+
+	if (n < 2)
+		return a;
+	/* Cut after the first n / 2 (last), sort both halves, merge them. */
+	for (uint32_t i = 1; i < n / 2; i++)
+		last = t->rec[last].next;
+	b = t->rec[last].next;
+	t->rec[last].next = TIMER_NONE;
+	b = sort_chain(t, b, n - n / 2);
+	a = sort_chain(t, a, n / 2);
+	while (a != TIMER_NONE && b != TIMER_NONE) {
+		uint32_t *from = before(&t->rec[b], &t->rec[a]) ? &b : &a;
+
+		*tail = *from;
+		tail = &t->rec[*from].next;
+		*from = t->rec[*from].next;
+	}
+	*tail = a != TIMER_NONE ? a : b;
+	return head;
+}
+
+/*
+ * The incoming timers join the ready list in its order: sorted, then
+ * from the largest down, each after the last ready one that fires before
+ * it, walking back from the list's end once: O(m log m + k) for m
+ * incoming and k ready ones, O(1) a timer when they come after the
+ * ready ones (the common case: one set into the current tick).
+ */
+static void flush(struct dmm_timers *t)
+{
+	uint32_t x, next, desc = TIMER_NONE, p = t->rtail, n = t->nin;
+
+	if (!n)
 		return;
-	heap_put(t, pos, last);
-	sift_up(t, pos);
-	sift_down(t, t->rec[last].prev);
+	/* Sorted ascending, then reversed into desc (largest first). */
+	for (x = sort_chain(t, t->ihead, n); x != TIMER_NONE; x = next) {
+		next = t->rec[x].next;
+		t->rec[x].next = desc;
+		desc = x;
+	}
+	t->ihead = TIMER_NONE;
+	t->nin = 0;
+	for (x = desc; x != TIMER_NONE; x = next) {
+		next = t->rec[x].next;
+		while (p != TIMER_NONE && before(&t->rec[x], &t->rec[p]))
+			p = t->rec[p].prev;
+		ready_insert_after(t, x, p);
+	}
 }
 
 /* Record r (armed) goes where its deadline says. */
@@ -235,7 +292,7 @@ static void place(struct dmm_timers *t, uint32_t r)
 	uint64_t tick = t->rec[r].deadline >> TICK_SHIFT;
 
 	if (tick <= t->cur)
-		ready_link(t, r);
+		incoming_link(t, r);
 	else
 		bucket_link(t, r, bucket_of(t, tick));
 }
@@ -246,7 +303,7 @@ static void unlink_rec(struct dmm_timers *t, uint32_t r)
 	struct timer_rec *x = &t->rec[r];
 	unsigned b = x->bucket;
 
-	if (b == B_READY) {
+	if (b == B_READY || b == B_INCOMING) {
 		ready_unlink(t, r);
 		return;
 	}
@@ -283,9 +340,9 @@ static uint64_t bucket_start(const struct dmm_timers *t, unsigned b)
 }
 
 /*
- * The ready heap is empty: cur moves to the start of the first occupied
- * bucket b, whose timers go down a level, those of tick cur to the ready
- * heap.
+ * The ready list is empty: cur moves to the start of the first occupied
+ * bucket b, whose timers go down a level, those of tick cur to the
+ * incoming list (the caller flushes it into the ready list).
  */
 static void advance(struct dmm_timers *t, unsigned b)
 {
@@ -359,9 +416,6 @@ struct dmm_timers *dmm_timers_new(const struct dmm_alloc *a, uint32_t capacity)
 	t->rec = a->zalloc(a->ctx, (size_t)capacity * sizeof(*t->rec));
 	if (!t->rec)
 		goto err_rec;
-	t->ready = a->zalloc(a->ctx, (size_t)capacity * sizeof(*t->ready));
-	if (!t->ready)
-		goto err_ready;
 	if (dmm_hidx_init(&t->idx, a, capacity))
 		goto err_idx;
 	t->fresh = 0;
@@ -369,11 +423,10 @@ struct dmm_timers *dmm_timers_new(const struct dmm_alloc *a, uint32_t capacity)
 	for (unsigned b = 0; b < NLEVEL * NSLOT; b++)
 		t->head[b] = TIMER_NONE;
 	t->free_head = TIMER_NONE;
+	t->rhead = t->rtail = t->ihead = TIMER_NONE;
 	return t;
 
 err_idx:
-	a->free(a->ctx, t->ready);
-err_ready:
 	a->free(a->ctx, t->rec);
 err_rec:
 	a->free(a->ctx, t);
@@ -385,25 +438,19 @@ int dmm_timers_make_direct(struct dmm_timers *t, uint32_t capacity, uint32_t ndi
 {
 	const struct dmm_alloc *a = &t->alloc;
 	struct timer_rec *rec;
-	uint32_t *ready;
 	struct dmm_hidx idx;
 
 	if (t->n || capacity == 0 || capacity > (1u << 30) || ndirect >= capacity)
 		return DMM_ERR_INVAL;
 	rec = a->zalloc(a->ctx, (size_t)capacity * sizeof(*rec));
-	ready = rec ? a->zalloc(a->ctx, (size_t)capacity * sizeof(*ready)) : NULL;
-	if (!ready || dmm_hidx_init(&idx, a, capacity - ndirect) != 0) {
-		if (ready)
-			a->free(a->ctx, ready);
+	if (!rec || dmm_hidx_init(&idx, a, capacity - ndirect) != 0) {
 		if (rec)
 			a->free(a->ctx, rec);
 		return DMM_ERR_NOMEM;
 	}
 	dmm_hidx_fini(&t->idx, a);
-	a->free(a->ctx, t->ready);
 	a->free(a->ctx, t->rec);
 	t->rec = rec; /* zeroed: every direct record free */
-	t->ready = ready;
 	t->idx = idx;
 	t->capacity = capacity;
 	t->ndirect = ndirect;
@@ -421,7 +468,6 @@ void dmm_timers_free(struct dmm_timers *t)
 		return;
 	a = t->alloc;
 	dmm_hidx_fini(&t->idx, &a);
-	a.free(a.ctx, t->ready);
 	a.free(a.ctx, t->rec);
 	a.free(a.ctx, t);
 }
@@ -485,7 +531,7 @@ int dmm_timers_set(struct dmm_timers *t, unsigned kind, struct dmm_handle h, dmm
 			remove_rec(t, r);
 		return 0;
 	}
-	if (r != DMM_HIDX_NONE && t->rec[r].bucket != B_READY && deadline >= t->rec[r].deadline) {
+	if (r != DMM_HIDX_NONE && t->rec[r].bucket < NLEVEL * NSLOT && deadline >= t->rec[r].deadline) {
 		set_later(t, r, h, deadline);
 		return 0;
 	}
@@ -562,12 +608,13 @@ static void refresh_bucket(struct dmm_timers *t, unsigned b)
 
 dmm_time_t dmm_timers_next(const struct dmm_timers *ct)
 {
-	/* The table was made writable (dmm_timers_new()): a stale bucket minimum is refreshed in place. */
+	/* The table was made writable (dmm_timers_new()): incoming timers and a stale bucket minimum are put right in place. */
 	struct dmm_timers *t = (struct dmm_timers *)(uintptr_t)ct;
 	int b;
 
+	flush(t);
 	if (t->nready)
-		return t->rec[t->ready[0]].deadline;
+		return t->rec[t->rhead].deadline;
 	while ((b = first_bucket(t)) >= 0 && bit_get(t->stale, (unsigned)b))
 		refresh_bucket(t, (unsigned)b);
 	return b < 0 ? DMM_TIME_NEVER : t->bmin[b];
@@ -578,13 +625,15 @@ int dmm_timers_pop_expired(struct dmm_timers *t, dmm_time_t now, unsigned *kind,
 	uint32_t r;
 	int b;
 
+	flush(t);
 	while (!t->nready) {
 		b = first_bucket(t);
 		if (b < 0 || bucket_start(t, (unsigned)b) > now >> TICK_SHIFT)
 			return 0;
 		advance(t, (unsigned)b);
+		flush(t);
 	}
-	r = t->ready[0];
+	r = t->rhead;
 	if (t->rec[r].deadline > now)
 		return 0;
 	if (kind)
@@ -607,6 +656,5 @@ uint32_t dmm_timers_capacity(const struct dmm_timers *t)
 
 size_t dmm_timers_bytes(const struct dmm_timers *t)
 {
-	return sizeof(*t) + (size_t)t->capacity * (sizeof(*t->rec) + sizeof(*t->ready)) +
-	       dmm_hidx_bytes(&t->idx);
+	return sizeof(*t) + (size_t)t->capacity * sizeof(*t->rec) + dmm_hidx_bytes(&t->idx);
 }

@@ -88,19 +88,34 @@ struct dmm_fm *dmm_fm_new_owners(const struct dmm_alloc *a, uint32_t capacity, u
 				 const struct dmm_fm_ops *ops);
 
 /*
+ * What an indexed table (dmm_fm_new_indexed()) asks the table of its
+ * owners: the prefix of the intents in owner's home (an LMA: the
+ * binding's first HNP, read from its binding cache entry), or NULL for
+ * none (its intents then all take records). The table keeps no copy: the
+ * answer for an owner must stay the same while the table holds an intent
+ * of that owner with that prefix (an LMA keeps a binding's first HNP
+ * until the binding and its intents are gone). Called when an intent is
+ * added or moves, and whenever one in a home is built (dmm_fm_get(), the
+ * walks, the backend's calls, dmm_fm_free()).
+ */
+typedef const struct dmm_prefix *(*dmm_fm_home_prefix_fn)(const void *ctx, struct dmm_handle owner);
+
+/*
  * As dmm_fm_new(), for owners that are the handles of one table of
  * owner_slots slots: each slot has a home for two intents of its
- * owner with one prefix and link 0 (an LMA binding's downlink and
- * uplink), at 24 bytes an intent; capacity is the room for the others
- * (more prefixes, a moment with one more). Such a table keeps no
- * counters (dmm_fm_counts()): the data plane's own are the figures. An owner's intents are then
- * its home's first, then the others oldest first. An add for an owner
- * whose idx is owner_slots or more, or whose slot still has intents of
- * another generation, fails with DMM_ERR_NOMEM before the backend is
- * called. NULL on error (owner_slots 0 or above 2^24).
+ * owner with link 0 and the prefix home_prefix(home_ctx, owner) names
+ * (an LMA binding's downlink and uplink), at 16 bytes an intent;
+ * capacity is the room for the others (more prefixes, a moment with one
+ * more). Such a table keeps no counters (dmm_fm_counts()): the data
+ * plane's own are the figures. An owner's intents are then its home's
+ * first, then the others oldest first. An add for an owner whose idx is
+ * owner_slots or more, or whose slot still has intents of another
+ * generation, fails with DMM_ERR_NOMEM before the backend is called.
+ * NULL on error (owner_slots 0 or above 2^24, no home_prefix).
  */
 struct dmm_fm *dmm_fm_new_indexed(const struct dmm_alloc *a, uint32_t capacity, uint32_t owner_slots,
-				  const struct dmm_fm_ops *ops);
+				  const struct dmm_fm_ops *ops, dmm_fm_home_prefix_fn home_prefix,
+				  const void *home_ctx);
 
 /* Remove every intent (through ops->remove) and free fm; accepts NULL. */
 void dmm_fm_free(struct dmm_fm *fm);

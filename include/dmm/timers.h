@@ -9,10 +9,13 @@
  * has at most one timer per kind: setting (kind, handle) again replaces
  * the old deadline. The (kind, handle.idx) pair is found in O(1) through
  * a hash index, or with none for the kinds given direct records
- * (dmm_timers_make_direct(): a record per object slot); set, cancel and
- * next are O(1), pop O(1) amortized but for
- * the timers due in the same tick of about 1 ms (a heap of those). Timers
- * with equal deadlines fire in the order they were set.
+ * (dmm_timers_make_direct(): a record per object slot); set, cancel,
+ * next and pop are O(1) (pop amortized), but for the timers due in the
+ * same tick of about 1 ms (a sorted list of those: the timers set into
+ * that tick, or moved there from the wheel, are sorted into it at the
+ * next next or pop, O(m log m) for m of them, plus the walk over those
+ * they precede). Timers with equal deadlines fire in the order they were
+ * set.
  *
  * The role names its kinds; these are the PMIPv6/DMM ones (the rule of
  * each is in core/state/timers.c).

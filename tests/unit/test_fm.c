@@ -57,6 +57,33 @@ intent(uint8_t action, struct dmm_handle owner, uint32_t n)
 	return in;
 }
 
+/*
+ * The prefix of an owner's home in the indexed tables here (fm.h
+ * dmm_fm_home_prefix_fn): home_pfx[owner.idx % 8], or none for an owner
+ * whose entry there has length 255.
+ */
+static struct dmm_prefix home_pfx[8];
+
+static const struct dmm_prefix *home_prefix(const void *ctx, struct dmm_handle owner)
+{
+	const struct dmm_prefix *p = &home_pfx[owner.idx % 8];
+
+	(void)ctx;
+	return p->len == 255 ? NULL : p;
+}
+
+/* Every owner's home has prefix_n(n, 64). */
+static void homes(uint32_t n)
+{
+	for (unsigned i = 0; i < 8; i++)
+		home_pfx[i] = prefix_n(n, 64);
+}
+
+static struct dmm_fm *new_indexed(uint32_t capacity, uint32_t owner_slots, const struct dmm_fm_ops *ops)
+{
+	return dmm_fm_new_indexed(&A, capacity, owner_slots, ops, home_prefix, NULL);
+}
+
 static void test_new_args(void)
 {
 	static struct backend b;
@@ -460,9 +487,10 @@ static void test_owner_chain(bool indexed)
 	static uint32_t ids[N], other[N];
 	struct backend b = {0};
 	struct dmm_fm_ops ops = {.install = be_install, .remove = be_remove, .ctx = &b};
-	struct dmm_fm *fm = indexed ? dmm_fm_new_indexed(&A, 2 * N, 16, &ops) : dmm_fm_new(&A, 2 * N, &ops);
+	struct dmm_fm *fm = indexed ? new_indexed(2 * N, 16, &ops) : dmm_fm_new(&A, 2 * N, &ops);
 	unsigned n = N;
 
+	homes(0); /* the first intent of each owner goes home */
 	CHECK(fm != NULL);
 	for (unsigned i = 0; i < N; i++) {
 		struct dmm_intent x = intent(DMM_FM_ENCAP, H(7, 1), i), y = intent(DMM_FM_ENCAP, H(8, 1), i);
@@ -482,7 +510,7 @@ static void test_owner_chain(bool indexed)
 	memmove(&ids[0], &ids[1], sizeof(ids[0]) * (N - 3));
 	n = N - 3;
 	CHECK(chain_is(fm, H(7, 1), ids, n) && chain_is(fm, H(8, 1), other, N));
-	/* A new one goes to the end (indexed: to the home, which has room again, with the prefix of ids[1]). */
+	/* A new one goes to the end (indexed: a record, its prefix not the home's). */
 	{
 		struct dmm_intent x = intent(DMM_FM_DROP, H(7, 1), 1);
 
@@ -548,11 +576,13 @@ static void test_indexed(void)
 {
 	struct backend b = {0};
 	struct dmm_fm_ops ops = {.install = be_install, .remove = be_remove, .ctx = &b};
-	struct dmm_fm *fm = dmm_fm_new_indexed(&A, 64, 4, &ops), *hashed = dmm_fm_new(&A, 64, &ops);
+	struct dmm_fm *fm = new_indexed(64, 4, &ops), *hashed = dmm_fm_new(&A, 64, &ops);
 	struct dmm_intent x = intent(DMM_FM_ENCAP, H(3, 1), 1);
 	int id;
 
-	CHECK(fm != NULL && hashed != NULL && dmm_fm_new_indexed(&A, 64, 0, &ops) == NULL);
+	homes(1);
+	CHECK(fm != NULL && hashed != NULL && new_indexed(64, 0, &ops) == NULL);
+	CHECK(dmm_fm_new_indexed(&A, 64, 4, &ops, NULL, NULL) == NULL);
 	if (!fm || !hashed)
 		return;
 	id = dmm_fm_add(fm, &x, 0);
@@ -590,7 +620,7 @@ static void test_home(void)
 	struct rbackend r = {0};
 	struct dmm_fm_ops ops = {
 		.install = be_install, .remove = be_remove, .replace = rbe_replace, .ctx = &r};
-	struct dmm_fm *fm = dmm_fm_new_indexed(&A, 2, 8, &ops);
+	struct dmm_fm *fm = new_indexed(2, 8, &ops);
 	struct dmm_intent dl = intent(DMM_FM_ENCAP, H(5, 3), 1), ul = intent(DMM_FM_DECAP, H(5, 3), 1);
 	struct dmm_intent ul2 = ul, other = intent(DMM_FM_ENCAP, H(5, 3), 2), lnk = dl;
 	const struct dmm_intent *v;
@@ -600,6 +630,8 @@ static void test_home(void)
 	CHECK(fm != NULL);
 	if (!fm)
 		return;
+	homes(1);
+	home_pfx[6] = prefix_n(3, 64);
 	ul.match = DMM_FM_SRC;
 	ul2.match = DMM_FM_SRC;
 	ul2.peer = addr_last(99);
@@ -649,6 +681,50 @@ static void test_home(void)
 }
 
 /*
+ * The home's prefix is its owner's word (dmm_fm_home_prefix_fn), not the
+ * first intent's: an intent of another prefix takes a record even when
+ * the home is empty, one of the owner's prefix added later goes home
+ * and comes first, built with that prefix; when it goes, the other one
+ * does not move in; an owner that names no prefix has its intents in
+ * records. The backend gets every intent back at the end.
+ */
+static void test_home_prefix(void)
+{
+	struct backend b = {0};
+	struct dmm_fm_ops ops = {.install = be_install, .remove = be_remove, .ctx = &b};
+	struct dmm_fm *fm = new_indexed(4, 4, &ops);
+	struct dmm_intent x = intent(DMM_FM_ENCAP, H(1, 1), 2), y = intent(DMM_FM_ENCAP, H(1, 1), 1);
+	const struct dmm_intent *v;
+	int idx, idy;
+
+	CHECK(fm != NULL);
+	if (!fm)
+		return;
+	homes(1);
+	home_pfx[2].len = 255; /* owner 2 names none */
+	idx = dmm_fm_add(fm, &x, 0);
+	CHECK(idx > 0);
+	CHECK_EQ(dmm_fm_records_room(fm), 3);
+	idy = dmm_fm_add(fm, &y, 0);
+	CHECK(idy > 0);
+	CHECK_EQ(dmm_fm_records_room(fm), 3); /* in the home */
+	v = dmm_fm_next_owned(fm, H(1, 1), NULL);
+	CHECK(v && v->id == (uint32_t)idy && dmm_fm_same(v, &y));
+	v = dmm_fm_next_owned(fm, H(1, 1), v);
+	CHECK(v && v->id == (uint32_t)idx && dmm_fm_same(v, &x));
+	CHECK_EQ(dmm_fm_del(fm, (uint32_t)idy), 0);
+	CHECK_EQ(dmm_fm_records_room(fm), 3); /* x stays in its record */
+	y.owner = H(2, 1);
+	CHECK(dmm_fm_add(fm, &y, 0) > 0);
+	CHECK_EQ(dmm_fm_records_room(fm), 2);
+	v = dmm_fm_next_owned(fm, H(2, 1), NULL);
+	CHECK(v && dmm_fm_same(v, &y));
+	b.removes = 0;
+	dmm_fm_free(fm);
+	CHECK_EQ(b.removes, 2);
+}
+
+/*
  * A binding that hands off 70,000 times (more than the 2^16 generations
  * of its slot's ids): its downlink, replaced in place, keeps its id the
  * whole time, no new uplink gets that id when the generations come round
@@ -659,11 +735,12 @@ static void test_home_many_handoffs(void)
 	struct rbackend r = {0};
 	struct dmm_fm_ops ops = {
 		.install = be_install, .remove = be_remove, .replace = rbe_replace, .ctx = &r};
-	struct dmm_fm *fm = dmm_fm_new_indexed(&A, 4, 4, &ops);
+	struct dmm_fm *fm = new_indexed(4, 4, &ops);
 	struct dmm_intent dl = intent(DMM_FM_ENCAP, H(2, 1), 1), ul = intent(DMM_FM_DECAP, H(2, 1), 1);
 	uint32_t id_dl, keep[2];
 	unsigned bad = 0;
 
+	homes(1);
 	CHECK(fm != NULL);
 	if (!fm)
 		return;
@@ -698,10 +775,11 @@ static void test_home_random(void)
 	struct backend b1 = {0}, b2 = {0};
 	struct dmm_fm_ops o1 = {.install = be_install, .remove = be_remove, .ctx = &b1};
 	struct dmm_fm_ops o2 = {.install = be_install, .remove = be_remove, .ctx = &b2};
-	struct dmm_fm *ix = dmm_fm_new_indexed(&A, 64, OWNERS, &o1), *hs = dmm_fm_new(&A, 256, &o2);
+	struct dmm_fm *ix = new_indexed(64, OWNERS, &o1), *hs = dmm_fm_new(&A, 256, &o2);
 	uint64_t rng = 12345;
 	unsigned bad = 0;
 
+	homes(1);
 	CHECK(ix && hs);
 	for (int op = 0; ix && hs && op < OPS && !bad; op++) {
 		uint32_t o = (uint32_t)((rng = rng * 6364136223846793005ull + 1442695040888963407ull) >> 33) %
@@ -815,6 +893,7 @@ int main(void)
 	test_owner_chain(true);
 	test_indexed();
 	test_home();
+	test_home_prefix();
 	test_home_random();
 	test_home_many_handoffs();
 	test_max_owners();

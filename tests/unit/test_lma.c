@@ -1249,6 +1249,47 @@ static void t_bri_retries(void)
 }
 
 /*
+ * RFC 5846 §6.3, §11: with BRIMaxRetriesNumber 3, the BRI goes again
+ * InitMINDelayBRIs (1 s) after the first transmission, then at twice
+ * the interval up to MAX_BRACK_TIMEOUT (2 s): 1, 3 and 5 s after the
+ * first; given up 2 s after the last.
+ */
+static void t_bri_intervals(void)
+{
+	struct dmm_lma_cfg cfg;
+	struct dmm_lma *lma = setup_cfg(60, &cfg);
+	struct dmm_prefix p = reg(lma, &MAG1, "mn1@x");
+	struct dmm_mh_msg m;
+	dmm_time_t t0, at[4] = {0};
+	unsigned n = 0;
+
+	cfg.bri_max_retries = 3;
+	CHECK_EQ(dmm_lma_reconfigure(lma, &cfg, T), 0);
+	T += DMM_SECOND;
+	pbu(&m, "mn1@x", &p, DMM_HI_BETWEEN_MAGS, 3);
+	harness_clear(&H);
+	deliver(lma, &MAG2, &m);
+	CHECK_EQ(harness_count_type(&H, DMM_MH_BR, DMM_BR_BRI), 1);
+	t0 = T;
+	for (int i = 0; i < 100 && n < 4; i++) {
+		T += 100 * DMM_MSEC;
+		harness_clear(&H);
+		dmm_role_expire(lma, T);
+		if (harness_count_type(&H, DMM_MH_BR, DMM_BR_BRI))
+			at[n++] = T - t0;
+		if (harness_logged(&H, "no BRA after 4 transmissions"))
+			at[n++] = T - t0;
+	}
+	CHECK_EQ(n, 4);
+	CHECK_EQ(at[0], 1 * DMM_SECOND);
+	CHECK_EQ(at[1], 3 * DMM_SECOND);
+	CHECK_EQ(at[2], 5 * DMM_SECOND);
+	CHECK_EQ(at[3], 7 * DMM_SECOND);
+	CHECK_EQ(dmm_role_stats(lma)->bri_sent, 4);
+	dmm_lma_free(lma);
+}
+
+/*
  * RFC 5846 §8.1 with more handoffs at one moment than the pool of pending
  * BRIs holds (an eighth of the bindings plus 64, lma.c): every previous
  * MAG still gets its BRI, the ones beyond the pool untracked (no
@@ -1740,6 +1781,7 @@ int main(void)
 	t_bri_from_mag();
 	t_bri_global();
 	t_bri_retries();
+	t_bri_intervals();
 	t_bri_pool();
 	t_upa_when_asked();
 	t_prefix_room();
