@@ -588,7 +588,6 @@ static void on_client(void *ctx, int fd, uint32_t ev)
 	int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 	ssize_t n;
 	json_t *reply = NULL;
-	char *text;
 
 	(void)ev;
 	if (c < 0)
@@ -637,21 +636,7 @@ static void on_client(void *ctx, int fd, uint32_t ev)
 							      "help", commands[i].help));
 		reply = json_pack("{s:s,s:o}", "error", "unknown command", "commands", list);
 	}
-	text = json_dumps(reply, JSON_COMPACT);
-	if (text) {
-		size_t len = strlen(text), off = 0;
-
-		while (off < len) {
-			ssize_t w = send(c, text + off, len - off, MSG_NOSIGNAL);
-
-			if (w <= 0)
-				break;
-			off += (size_t)w;
-		}
-		free(text);
-	}
-	json_decref(reply);
-	close(c);
+	dmmd_ctl_reply(c, reply);
 }
 
 int dmmd_ctl_open(struct dmmd *d)

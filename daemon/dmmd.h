@@ -90,6 +90,8 @@ struct json_t;
 struct json_t *dmmd_ctl_handover(struct dmmd *d, const char *args, int fd);
 dmm_time_t dmmd_ctl_hwait(struct dmmd *d, dmm_time_t now);
 void dmmd_ctl_hwait_close(struct dmmd *d);
+/* Send reply (consumed) on client fd whole, then close fd. */
+void dmmd_ctl_reply(int fd, struct json_t *reply);
 
 /*
  * Access links of a MAG or MAAR (daemon/access.c): RS in, RA out, attach

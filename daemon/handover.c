@@ -41,24 +41,6 @@ static long long hacks_received(const struct dmmd *d)
 	return -1;
 }
 
-/* Send reply on fd whole (a blocking socket), then close it. */
-static void answer(int fd, json_t *reply)
-{
-	char *text = json_dumps(reply, JSON_COMPACT);
-	size_t len = text ? strlen(text) : 0, off = 0;
-
-	while (off < len) {
-		ssize_t w = send(fd, text + off, len - off, MSG_NOSIGNAL);
-
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	free(text);
-	json_decref(reply);
-	close(fd);
-}
-
 static json_t *refusal(int r)
 {
 	return json_pack("{s:s,s:s}", "error", "handover refused", "reason",
@@ -130,11 +112,12 @@ dmm_time_t dmmd_ctl_hwait(struct dmmd *d, dmm_time_t now)
 		dmm_logf(&d->log, DMM_LOG_INFO, DMM_LC_FSM,
 			 "handover of %s to %s: HAck, the MN may move (mono %llu us)", w->mn, w->to,
 			 (unsigned long long)(now / DMM_USEC));
-		answer(w->fd,
-		       json_pack("{s:s,s:s,s:s}", "handover", "acknowledged", "mn-id", w->mn, "to", w->to));
+		dmmd_ctl_reply(w->fd, json_pack("{s:s,s:s,s:s}", "handover", "acknowledged", "mn-id", w->mn,
+						"to", w->to));
 	} else if (now >= w->until)
-		answer(w->fd, json_pack("{s:s,s:s,s:s,s:i}", "error", "handover: no HAck in time", "mn-id",
-					w->mn, "to", w->to, "wait-ms", (json_int_t)w->wait_ms));
+		dmmd_ctl_reply(w->fd,
+			       json_pack("{s:s,s:s,s:s,s:i}", "error", "handover: no HAck in time", "mn-id",
+					 w->mn, "to", w->to, "wait-ms", (json_int_t)w->wait_ms));
 	else
 		return w->until;
 	w->fd = -1;

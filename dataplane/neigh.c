@@ -69,3 +69,14 @@ unsigned dmm_neigh_resolve(struct dmm_nl *nl, int ifindex, const uint8_t (*dst)[
 		waited += POLL_US;
 	}
 }
+
+unsigned dmm_neigh_dst_add(uint8_t (*dst)[16], unsigned n, const uint8_t *pkt)
+{
+	const uint8_t *d = pkt + 24; /* the IPv6 destination */
+
+	for (unsigned k = 0; k < n; k++)
+		if (memcmp(dst[k], d, 16) == 0)
+			return n;
+	memcpy(dst[n], d, 16);
+	return n + 1;
+}

@@ -29,4 +29,7 @@ struct dmm_nl;
 unsigned dmm_neigh_resolve(struct dmm_nl *nl, int ifindex, const uint8_t (*dst)[16], unsigned n,
 			   unsigned max_us);
 
+/* Add the destination of IPv6 packet pkt to the n in dst unless it is there; the new n. */
+unsigned dmm_neigh_dst_add(uint8_t (*dst)[16], unsigned n, const uint8_t *pkt);
+
 #endif

@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "dmm/fmt.h"
+#include "../neigh.h"
 #include "hold.h"
 
 #define HOLD_PKT 2048		 /* a held packet's room: an access link's MTU and more */
@@ -400,15 +401,8 @@ unsigned kdp_hold_dsts(struct kdp_hold *h, uint32_t id, uint8_t (*out)[16], unsi
 	struct hent *e = ent_find(h, id);
 	unsigned n = 0;
 
-	for (uint32_t b = e ? e->head : HOLD_NONE; b != HOLD_NONE && n < max; b = h->pool[b].next) {
-		const uint8_t *d = h->pool[b].data + 24; /* the IPv6 destination */
-		unsigned k = 0;
-
-		while (k < n && memcmp(out[k], d, 16) != 0)
-			k++;
-		if (k == n)
-			memcpy(out[n++], d, 16);
-	}
+	for (uint32_t b = e ? e->head : HOLD_NONE; b != HOLD_NONE && n < max; b = h->pool[b].next)
+		n = dmm_neigh_dst_add(out, n, h->pool[b].data);
 	return n;
 }
 

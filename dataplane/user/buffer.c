@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../neigh.h"
 #include "user.h"
 
 static uint64_t now_ns(void)
@@ -189,15 +190,8 @@ unsigned dpu_buf_dsts(struct dmm_dp *dp, uint32_t i, uint8_t (*out)[16], unsigne
 	unsigned n = 0;
 
 	lock(dp);
-	for (uint32_t b = s->bhead; b != NONE && n < max; b = dp->pool[b].next) {
-		const uint8_t *d = dp->pool[b].data + 24; /* the IPv6 destination */
-		unsigned k = 0;
-
-		while (k < n && memcmp(out[k], d, 16) != 0)
-			k++;
-		if (k == n)
-			memcpy(out[n++], d, 16);
-	}
+	for (uint32_t b = s->bhead; b != NONE && n < max; b = dp->pool[b].next)
+		n = dmm_neigh_dst_add(out, n, dp->pool[b].data);
 	unlock(dp);
 	return n;
 }
