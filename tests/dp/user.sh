@@ -162,7 +162,12 @@ install_binding() {
 }
 start_both() {
 	start_dp MAG "$MAG_BE" $MAG_A --link 1=link1
-	start_dp LMA "$LMA_BE" $LMA_A
+	# The LMA's BUFFER below holds its echo requests for as long as the
+	# ping waits (6 s), however slow the machine (tests/vm): the age
+	# bound, 2 s by default, is tests/dp/buffer.sh's subject.
+	local lma_opts=()
+	[[ $LMA_BE == user ]] && lma_opts=(--buf-time 10000)
+	start_dp LMA "$LMA_BE" $LMA_A "${lma_opts[@]}"
 	dp_check "MAG ($MAG_BE) opens" dp_wait_line "$DP_TMP/MAG.out" '^ok open'
 	dp_check "LMA ($LMA_BE) opens" dp_wait_line "$DP_TMP/LMA.out" '^ok open'
 	install_binding
@@ -254,10 +259,20 @@ done
 # TCP: 4 MB each way, SHA-256 compared.
 head -c 4000000 /dev/urandom >"$DP_TMP/blob"
 want=$(sha256sum <"$DP_TMP/blob" | cut -d' ' -f1)
+# Waits until a server listens: a slow machine (tests/vm) may take more
+# than a moment to start one, and a client that comes first is refused.
+listening() { # NS PORT
+	for _ in $(seq 200); do
+		[[ -n $(ip netns exec "$1" ss -Hltn "sport = :$2") ]] && return 0
+		sleep 0.1
+	done
+	echo "no server listens on TCP port $2 after 20 s"
+	return 1
+}
 tcp_ok() { # FROM-NS TO-NS TO-ADDR
 	local got
 	ip netns exec "$2" timeout 20 iperf3 -s -1 -B "$3" -p 5201 >/dev/null 2>&1 &
-	sleep 0.5
+	listening "$2" 5201 || return 1
 	ip netns exec "$1" timeout 20 iperf3 -c "$3" -p 5201 -t 2 >"$DP_TMP/iperf.out" 2>&1 || { tail -5 "$DP_TMP/iperf.out"; return 1; }
 	grep receiver "$DP_TMP/iperf.out"
 	ip netns exec "$2" timeout 20 python3 -c '
@@ -270,7 +285,7 @@ while True:
     h.update(b)
 print(h.hexdigest())' "$3" >"$DP_TMP/sha.out" &
 	local srv=$!
-	sleep 0.5
+	listening "$2" 5202 || return 1
 	ip netns exec "$1" timeout 20 python3 -c '
 import socket, sys
 s = socket.create_connection((sys.argv[1], 5202)); f = open(sys.argv[2], "rb")
@@ -449,10 +464,10 @@ bench() {
 	local label=$1 rtt tcp udp
 	rtt=$(ip netns exec "$MN" ping -c 200 -i 0.005 -q $CN_A | sed -n 's/^rtt.* = \([^/]*\)\/\([^/]*\)\/.*/min \1 avg \2 ms/p')
 	ip netns exec "$CN" iperf3 -s -1 -B $CN_A -p 5203 >/dev/null 2>&1 &
-	sleep 0.5
+	listening "$CN" 5203
 	tcp=$(ip netns exec "$MN" iperf3 -c $CN_A -p 5203 -t 3 -f m | awk '/receiver/ {print $7, $8}')
 	ip netns exec "$CN" iperf3 -s -1 -B $CN_A -p 5204 >/dev/null 2>&1 &
-	sleep 0.5
+	listening "$CN" 5204
 	# 64-byte UDP payloads (112-byte IPv6 packets), offered at 400k pps
 	udp=$(ip netns exec "$MN" iperf3 -c $CN_A -p 5204 -u -l 64 -b 205M -t 3 --json |
 		/usr/bin/python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]["sum"]; print("%d pps received (%.1f%% lost)" % ((e["packets"]-e["lost_packets"])/e["seconds"], e["lost_percent"]))')
