@@ -100,12 +100,16 @@ inm ping -q -c 1 -W 2 2001:db8:a::2 >/dev/null || echo "kernel-status: note: the
 
 "$VECTORS" --print-vectors >"$T/vectors"
 # The three PBUs at once (one burst where they arrive together), each waiting for its PBA.
+sends=
 for v in nai01 nai02 nai03; do
 	hex=$(grep "^$v " "$T/vectors" | cut -d' ' -f3)
 	inm "$SEND" --now --timeout 3000 2001:db8:b::2 2001:db8:a::2 "$hex" >"$OUT/$v.reply" 2>"$OUT/$v.err" &
+	sends="$sends $!"
 done
-wait_sends() { for j in $(jobs -p); do [ "$j" = "$WRAPPID" ] || wait "$j"; done; }
-wait_sends
+# Each by its pid: in dash, $(jobs -p) runs in a subshell that has no jobs,
+# and the replies were read before they were all written.
+# shellcheck disable=SC2086 # a list of pids
+wait $sends
 for v in nai01 nai02 nai03; do
 	"$DMMCTL" decode --hex "$(cat "$OUT/$v.reply")" >"$OUT/$v.json" 2>&1 || echo "{}" >"$OUT/$v.json"
 done

@@ -20,7 +20,22 @@
 # them straight to the peer veth's receive path; tests/dp/bpf.sh captures
 # at the receiving ends).
 # Ends with "mixed-bpf: N passed, M failed".
+#
+#   tests/dp/mixed-bpf.sh [MAG-BACKEND LMA-BACKEND]...
+#
+# With backends, those pairs instead of the two above: make check's
+# vm-kernel step runs "bpf kernel" alone in its machine
+# (tests/dp/mixed-bpf.sh:bpf:kernel), where the kernel backend runs.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-# shellcheck disable=SC2086 # pairs of two words on purpose
-DMM_BPF_REDIRECT_PEER=0 exec tests/dp/mixed.sh --label mixed-bpf ${MIXED_BPF_PAIRS:-"bpf kernel" "user bpf"}
+pairs=()
+while [[ $# -ge 2 ]]; do
+	pairs+=("$1 $2")
+	shift 2
+done
+if [[ $# -ne 0 ]]; then
+	echo "usage: $0 [MAG-BACKEND LMA-BACKEND]..." >&2
+	exit 2
+fi
+[[ ${#pairs[@]} -gt 0 ]] || pairs=("bpf kernel" "user bpf")
+DMM_BPF_REDIRECT_PEER=0 exec tests/dp/mixed.sh --label mixed-bpf "${pairs[@]}"
