@@ -45,7 +45,8 @@
 #
 # Then the time to install an intent through each backend's install
 # operation (build/dp-install: INSTALL_N DST ENCAP intents of distinct
-# /64s, default 10000, in a namespace of its own; INSTALL_N=0 skips it).
+# /64s, default 10000, in a namespace of its own, one at a time and in
+# bursts of 32 between begin() and commit(); INSTALL_N=0 skips it).
 #
 # It prints figures and never fails on them; it fails only when a path
 # cannot be set up.
@@ -277,12 +278,20 @@ done
 echo
 echo "| backend | intents | install (µs each) | remove (µs each) | counters read (µs each) |"
 echo "|---|---|---|---|---|"
+# Each backend one intent at a time, then in bursts of 32 between begin() and commit(), as dmmd
+# drives it per burst of Mobility Headers (a backend without begin/commit: the same as one at a time).
 for be in $BACKENDS; do
-	dp_ns "INST_$be"
-	ns=INST_$be
-	ip -n "${!ns}" addr add 2001:db8:ff::1/128 dev lo nodad
-	ip netns exec "${!ns}" "$DP_INSTALL" "$be" --local 2001:db8:ff::1 "$INSTALL_N" 2>&1 |
-		awk -v be="$be" '/^install/ { printf "| %s | %s | %.2f | %.2f | %.2f |\n", be, $3, $5 / 1000, $9 / 1000, $13 / 1000; ok = 1 }
-			END { if (!ok) printf "| %s | ? | ? | ? | ? |\n", be }'
-	ip netns del "${!ns}"
+	for batch in 0 32; do
+		dp_ns "INST_$be"
+		ns=INST_$be
+		ip -n "${!ns}" addr add 2001:db8:ff::1/128 dev lo nodad
+		ip netns exec "${!ns}" "$DP_INSTALL" "$be" --local 2001:db8:ff::1 "$INSTALL_N" "$batch" 2>&1 |
+			awk -v be="$be" -v batch="$batch" '/^install/ {
+				match($0, /[0-9]+ ns per install/); i = substr($0, RSTART, RLENGTH) + 0
+				match($0, /[0-9]+ ns per remove/); r = substr($0, RSTART, RLENGTH) + 0
+				match($0, /[0-9]+ ns per counters/); c = substr($0, RSTART, RLENGTH) + 0
+				printf "| %s%s | %s | %.2f | %.2f | %.2f |\n", be, (batch > 0 ? " (bursts of " batch ")" : ""), $3, i / 1000, r / 1000, c / 1000; ok = 1 }
+				END { if (!ok) printf "| %s | ? | ? | ? | ? |\n", be }'
+		ip netns del "${!ns}"
+	done
 done
