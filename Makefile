@@ -133,6 +133,11 @@ $(BUILD)/san/test_user_table: tests/unit/test_user_table.c dataplane/user/table.
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) $(SAN) -Itests/unit -o $@ $(filter %.c %.a,$^)
 
+# The user data plane's buffer, with its table (no TUN device, no system call).
+$(BUILD)/san/test_user_buffer: tests/unit/test_user_buffer.c dataplane/user/buffer.c dataplane/user/table.c dataplane/neigh.c dataplane/nl.c $(BUILD)/san/libdmm.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) $(SAN) -Itests/unit -o $@ $(filter %.c %.a,$^) -lmnl
+
 # The user data plane's checksums, segmentation and merging, with their one source file.
 $(BUILD)/san/test_user_offload: tests/unit/test_user_offload.c dataplane/user/offload.c $(BUILD)/san/libdmm.a
 	@mkdir -p $(@D)

@@ -669,7 +669,7 @@ static int parse_access(struct ctx *c, json_t *o, struct dmmd_config *cfg)
 
 /*
  * RFC 5949 fast handover of a MAG or MAAR ("fast-handover"): enabled, reactive,
- * early-registration, hold, hi-wait and mn-wait in ms, neighbours (the MAGs or MAARs a new one
+ * early-registration, hold, hi-wait, mn-wait and order-wait (MAG) in ms, neighbours (the MAGs or MAARs a new one
  * asks for an unknown MN's context).
  */
 static int parse_fho(struct ctx *c, json_t *o, struct dmm_mag_fho_cfg *f)
@@ -678,7 +678,8 @@ static int parse_fho(struct ctx *c, json_t *o, struct dmm_mag_fho_cfg *f)
 
 	if (get_bool(c, o, "enabled", &f->enabled) < 0 || get_bool(c, o, "reactive", &f->reactive) < 0 ||
 	    get_bool(c, o, "early-registration", &f->early_reg) < 0 || get_ms(c, o, "hold", &f->hold) < 0 ||
-	    get_ms(c, o, "hi-wait", &f->hi_wait) < 0 || get_ms(c, o, "mn-wait", &f->mn_wait) < 0)
+	    get_ms(c, o, "hi-wait", &f->hi_wait) < 0 || get_ms(c, o, "mn-wait", &f->mn_wait) < 0 ||
+	    get_ms(c, o, "order-wait", &f->order_wait) < 0)
 		return -1;
 	n = get_addrs(c, o, "neighbours", f->neighbour, DMM_MAG_FHO_MAX_NEIGHBOUR);
 	if (n < 0)

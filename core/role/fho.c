@@ -12,8 +12,8 @@
 
 const char *fho_state_name(unsigned s)
 {
-	static const char *const n[FHO_NSTATES] = {"NONE",	"P_HI_SENT", "P_BUFFER",  "P_FORWARD",
-						   "N_WAIT_MN", "N_HI_SENT", "N_FWD_WAIT"};
+	static const char *const n[FHO_NSTATES] = {"NONE",	"P_HI_SENT", "P_BUFFER",   "P_FORWARD",
+						   "N_WAIT_MN", "N_HI_SENT", "N_FWD_WAIT", "N_ORDER"};
 
 	return s < FHO_NSTATES ? n[s] : "?";
 }

@@ -27,6 +27,7 @@ enum fho_state {
 	FHO_N_WAIT_MN,	/* new: context in, downlink buffered for the MN */
 	FHO_N_HI_SENT,	/* new: the MN arrived unknown, HI sent to the neighbours, HAck awaited */
 	FHO_N_FWD_WAIT, /* new: context in, HI {F} sent to the previous one; registration with its HAck */
+	FHO_N_ORDER,	/* new: registered from here with the tunnel on; the LMA's packets held behind it */
 	FHO_NSTATES
 };
 

@@ -84,6 +84,11 @@ static dmm_time_t mn_wait_of(const struct dmm_mag *mag)
 	return mag->cfg.fho.mn_wait ? mag->cfg.fho.mn_wait : 5 * DMM_SECOND;
 }
 
+static dmm_time_t order_wait_of(const struct dmm_mag *mag)
+{
+	return mag->cfg.fho.order_wait ? mag->cfg.fho.order_wait : 3 * DMM_MSEC;
+}
+
 static void set_fho(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t to, const char *reason)
 {
 	struct fho_rec *f = &mag_bx(mag, e)->fho;
@@ -203,6 +208,22 @@ static void register_now(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t h
 	bulc_start(&mag->cl, e, BULC_REG, hi, now);
 }
 
+/*
+ * The NMAG registers with the PMAG's tunnel on and the MN here (§4.1
+ * Figure 3 after step e, the PMAG's buffer through): once the LMA switches, its
+ * packets come straight here, ahead of the last ones it sent the PMAG,
+ * which take two passes through the PMAG. N_ORDER holds the downlink
+ * (the PMAG's packets released first, fm.h) until order_wait after the
+ * PBA (mag_fho_registered), or hi_wait without one.
+ */
+static void register_ordered(struct dmm_mag *mag, struct dmm_bul_entry *e, const char *reason, dmm_time_t now)
+{
+	set_fho(mag, e, FHO_N_ORDER, reason);
+	reinstall(mag, e, now);
+	arm(mag, e, now + hi_wait_of(mag));
+	register_now(mag, e, DMM_HI_BETWEEN_MAGS, reason, now);
+}
+
 /* May the MN named id be served here (RFC 5213 §6.2, the MAG's policy)? */
 static bool may_serve(const struct dmm_mag *mag, const struct dmm_mnid *id)
 {
@@ -280,6 +301,10 @@ static void nmag_fwd_done(void *self, const struct dmm_addr *src, const struct d
 		return;
 	}
 	f->tunnel = false;
+	if (f->state == FHO_N_ORDER) { /* nothing more comes from the PMAG */
+		disarm(mag, e);
+		set_fho(mag, e, FHO_NONE, "forwarding done (RFC 5949 §4.1)");
+	}
 	reinstall(mag, e, now);
 	send_hack(mag, src, m, DMM_HACK_F, DMM_HACK_OK, NULL);
 }
@@ -402,8 +427,9 @@ static void nmag_forwarded(void *self, struct dmm_bul_entry *e, dmm_time_t now)
 {
 	struct dmm_mag *mag = self;
 
-	set_fho(mag, e, FHO_NONE, "forwarding on (RFC 5949 §4.1 Figure 3 step e)");
-	register_now(mag, e, DMM_HI_BETWEEN_MAGS, "MN attached, context from the PMAG", now);
+	register_ordered(mag, e,
+			 "forwarding on (RFC 5949 §4.1 Figure 3 step e): MN attached, context from the PMAG",
+			 now);
 }
 
 static struct fho_rec *rec_of(void *self, const struct dmm_bul_entry *e)
@@ -489,9 +515,14 @@ bool mag_fho_arrived(struct dmm_mag *mag, struct dmm_bul_entry *e, uint32_t link
 	set_fho(mag, e, FHO_NONE, "MN attached (RFC 5949 §4.1 step h)");
 	reinstall(mag, e, now); /* delivery replaces the buffer, which the data plane flushes in order */
 	mag->fho.last_ready = 0;
+	/*
+	 * Step k: HI 3, with the PMAG's HNPs. Not in N_ORDER: holding the
+	 * buffer for the registration's round trip would cost more than the
+	 * race it orders (early registration has none: the buffer orders it).
+	 */
 	if (e->state == DMM_BUL_REGISTERED)
 		mag_emit(mag, DMM_MN_REGISTERED, 0, e);
-	else if (e->state != DMM_BUL_WAIT_PBA) /* step k: HI 3, with the PMAG's HNPs */
+	else if (e->state != DMM_BUL_WAIT_PBA)
 		register_now(mag, e, DMM_HI_BETWEEN_MAGS, "MN attached, prepared by the PMAG", now);
 	return true;
 }
@@ -541,6 +572,7 @@ bool mag_fho_detached(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t n
 		return true;
 	case FHO_N_HI_SENT:
 	case FHO_N_FWD_WAIT:
+	case FHO_N_ORDER:
 		disarm(mag, e);
 		f->state = FHO_NONE;
 		return false;
@@ -558,6 +590,13 @@ bool mag_fho_detached(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t n
 	default:
 		return false;
 	}
+}
+
+void mag_fho_registered(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
+{
+	/* The LMA switched before it sent the PBA: what it sent the PMAG is on its way here. */
+	if (mag_bx(mag, e)->fho.state == FHO_N_ORDER)
+		arm(mag, e, now + order_wait_of(mag));
 }
 
 bool mag_fho_revoked(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now)
@@ -632,8 +671,11 @@ void mag_fho_on_timer(struct dmm_mag *mag, struct dmm_handle h, dmm_time_t now)
 		break;
 	case FHO_N_FWD_WAIT:
 		mag->fho.no_answer++;
-		set_fho(mag, e, FHO_NONE, "no HAck to HI {F}: registering anyway");
-		register_now(mag, e, DMM_HI_BETWEEN_MAGS, "MN attached, context from the PMAG", now);
+		register_ordered(mag, e, "no HAck to HI {F}: registering anyway", now);
+		break;
+	case FHO_N_ORDER:
+		set_fho(mag, e, FHO_NONE, "the LMA's packets go on behind the PMAG's");
+		reinstall(mag, e, now); /* delivery replaces the buffer: the PMAG's packets first */
 		break;
 	default:
 		break;

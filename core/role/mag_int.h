@@ -155,10 +155,18 @@ static inline void mag_fho_dst(const struct dmm_mag *mag, const struct dmm_bul_e
 		in->link = 0;
 		in->local = mag->cfg.addr;
 		in->peer = f->peer;
-	} else if (f->state == FHO_P_BUFFER || f->state == FHO_N_WAIT_MN ||
+	} else if (f->state == FHO_P_BUFFER || f->state == FHO_N_WAIT_MN || f->state == FHO_N_ORDER ||
 		   (f->state == FHO_P_HI_SENT && f->gone)) {
 		in->action = DMM_FM_BUFFER;
 		in->link = 0;
+		/*
+		 * NMAG: what the PMAG forwards left the LMA before what the LMA
+		 * sends here once it switched (early registration, or the
+		 * registration that N_ORDER covers), but takes longer (two passes
+		 * through the PMAG): released first (fm.h).
+		 */
+		if (f->state == FHO_N_WAIT_MN || f->state == FHO_N_ORDER)
+			in->peer = f->peer;
 	}
 }
 
@@ -225,6 +233,8 @@ bool mag_fho_arrived(struct dmm_mag *mag, struct dmm_bul_entry *e, uint32_t link
 bool mag_fho_ask(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now);
 /* The MN left: hold or keep forwarding instead of de-registering. */
 bool mag_fho_detached(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now);
+/* A PBA accepted for e: in N_ORDER, the LMA's packets are released order_wait later. */
+void mag_fho_registered(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now);
 /* The LMA revoked e (RFC 5846): forwarding goes on until the hold ends. */
 bool mag_fho_revoked(struct dmm_mag *mag, struct dmm_bul_entry *e, dmm_time_t now);
 /* The fast-handover counters as role counters (dmm_role_ops.counters). */

@@ -69,6 +69,7 @@ static void pba_accept(struct dmm_mag *mag, struct dmm_bul_entry *e, const struc
 		x->has_upa = false;
 	}
 	bulc_pba_accepted(&mag->cl, e, m->u.ba.lifetime, now);
+	mag_fho_registered(mag, e, now); /* RFC 5949: the LMA switched */
 	if (!x->intents || changed || upa_changed) {
 		mag_intents_install(mag, e, now);
 		bulc_peer_hold(&mag->cl, e, now);

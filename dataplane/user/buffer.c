@@ -129,7 +129,7 @@ static uint32_t make_room(struct dmm_dp *dp, struct slot *s, size_t len, uint64_
 }
 
 void dpu_buf_hold(struct dmm_dp *dp, struct slot *s, const uint8_t *a, size_t alen, const uint8_t *b,
-		  size_t blen)
+		  size_t blen, bool first)
 {
 	size_t len = alen + blen;
 	uint64_t now = now_ns();
@@ -146,6 +146,7 @@ void dpu_buf_hold(struct dmm_dp *dp, struct slot *s, const uint8_t *a, size_t al
 	dp->pool[k].next = NONE;
 	dp->pool[k].len = (uint32_t)len;
 	dp->pool[k].t = now;
+	dp->pool[k].first = first;
 	memcpy(dp->pool[k].data, a, alen);
 	if (blen)
 		memcpy(dp->pool[k].data + alen, b, blen);
@@ -165,6 +166,29 @@ void dpu_buf_hold(struct dmm_dp *dp, struct slot *s, const uint8_t *a, size_t al
 	dpu_count(s, len);
 }
 
+/* The chain from b with the packets held as first ahead of the others, each part in its order. Under bufmu. */
+static uint32_t firsts_ahead(struct dmm_dp *dp, uint32_t b)
+{
+	uint32_t head[2] = {NONE, NONE}, tail[2] = {NONE, NONE};
+
+	while (b != NONE) {
+		uint32_t next = dp->pool[b].next;
+		int k = !dp->pool[b].first;
+
+		dp->pool[b].next = NONE;
+		if (tail[k] == NONE)
+			head[k] = b;
+		else
+			dp->pool[tail[k]].next = b;
+		tail[k] = b;
+		b = next;
+	}
+	if (tail[0] == NONE)
+		return head[1];
+	dp->pool[tail[0]].next = head[1];
+	return head[0];
+}
+
 uint32_t dpu_buf_take(struct dmm_dp *dp, uint32_t i)
 {
 	struct slot *s = dpu_slot(dp, i);
@@ -174,7 +198,7 @@ uint32_t dpu_buf_take(struct dmm_dp *dp, uint32_t i)
 	lock(dp);
 	while (s->bcount && now - dp->pool[s->bhead].t > dp->buf_lim_ns)
 		drop_oldest(dp, s, true);
-	b = s->bhead;
+	b = firsts_ahead(dp, s->bhead);
 	dp->bst.released += s->bcount;
 	dp->bst.held_packets -= s->bcount;
 	dp->bst.held_bytes -= s->bbytes;

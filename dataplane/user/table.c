@@ -210,6 +210,20 @@ void dpu_table_free(struct dmm_dp *dp)
 	dp->free_head = NONE;
 }
 
+/* Whether in is a DST BUFFER with a peer (fm.h): dp->nordered counts them. */
+static bool ordered(const struct dmm_intent *in)
+{
+	return in->match == DMM_FM_DST && in->action == DMM_FM_BUFFER && !dmm_addr_is_zero(&in->peer);
+}
+
+/* The count of ordered slots after one went from was (NULL: none) to now (NULL: none). */
+static void count_ordered(struct dmm_dp *dp, const struct dmm_intent *was, const struct dmm_intent *now)
+{
+	uint32_t n = dp->nordered - (was && ordered(was)) + (now && ordered(now));
+
+	__atomic_store_n(&dp->nordered, n, __ATOMIC_RELAXED);
+}
+
 int dpu_table_add(struct dmm_dp *dp, const struct dmm_intent *c, int ifindex,
 		  const char ifname[DMM_DP_IFNAMSIZ])
 {
@@ -225,6 +239,7 @@ int dpu_table_add(struct dmm_dp *dp, const struct dmm_intent *c, int ifindex,
 	dp->free_head = s->next[DPU_BY_ID];
 	memset(s, 0, sizeof(*s));
 	s->used = true;
+	count_ordered(dp, NULL, c);
 	s->in = *c;
 	s->in.packets = s->in.bytes = 0;
 	s->ifindex = ifindex;
@@ -246,6 +261,7 @@ void dpu_table_del(struct dmm_dp *dp, uint32_t i)
 	migrate(dp, DPU_MIGRATE);
 	chain_unlink(dp, DPU_BY_PREFIX, i);
 	chain_unlink(dp, DPU_BY_ID, i);
+	count_ordered(dp, &s->in, NULL);
 	s->used = false;
 	s->next[DPU_BY_ID] = dp->free_head;
 	dp->free_head = i;
@@ -266,6 +282,7 @@ void dpu_table_replace(struct dmm_dp *dp, uint32_t i, const struct dmm_intent *c
 		if (!--dp->lencount[s->in.match][s->in.prefix.len])
 			lens_rebuild(dp, s->in.match);
 	}
+	count_ordered(dp, &s->in, c);
 	s->in = *c;
 	s->in.packets = s->in.bytes = 0;
 	s->packets = s->bytes = 0; /* a new forwarding counts from 0, as in the kernel backend (fm.c) */

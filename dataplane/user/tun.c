@@ -343,7 +343,7 @@ static void classify_and_send_one(struct dmm_dp *dp, const uint8_t *pkt, size_t 
 			dpu_drop(dp, len);
 		break;
 	case DMM_FM_BUFFER:
-		dpu_buf_hold(dp, s, pkt, len, NULL, 0);
+		dpu_buf_hold(dp, s, pkt, len, NULL, 0, false);
 		break;
 	default:
 		dpu_count(s, len);
@@ -373,7 +373,7 @@ static void gso_hold_or_count(struct dpu_worker *w, struct dpu_gso *g, struct sl
 
 	while ((n = dpu_gso_next(g, hdr, &pay)) > 0) {
 		if (s->in.action == DMM_FM_BUFFER)
-			dpu_buf_hold(w->dp, s, hdr, g->hl, pay, n);
+			dpu_buf_hold(w->dp, s, hdr, g->hl, pay, n, false);
 		else
 			dpu_count(s, g->hl + n);
 	}
@@ -414,7 +414,7 @@ static void tun_one(struct dpu_worker *w, uint8_t *buf, size_t n, const struct v
 	else if (dpu_slot(w->dp, si)->in.action == DMM_FM_ENCAP)
 		queue_encap(w, buf, si, n);
 	else if (dpu_slot(w->dp, si)->in.action == DMM_FM_BUFFER)
-		dpu_buf_hold(w->dp, dpu_slot(w->dp, si), p, n, NULL, 0);
+		dpu_buf_hold(w->dp, dpu_slot(w->dp, si), p, n, NULL, 0, false);
 	else /* DROP */
 		dpu_count(dpu_slot(w->dp, si), n);
 }
@@ -541,13 +541,52 @@ static void gro_flush(struct dpu_worker *w)
 }
 
 /*
- * A datagram of the batch: joins the open merge, or closes it and opens
- * its own (TCP that can merge, with a DECAP intent), or goes alone.
+ * A decapsulated packet p[0..len) from peer for a DST BUFFER with a peer
+ * (fm.h; RFC 5949 §4.1 at the NMAG): held here, marked first when it came
+ * from the buffer's peer, rather than written to the TUN and routed back
+ * by the kernel, which would lose the path it came by. True when it was
+ * taken (held, or dropped as the normal path would); false: not such a
+ * packet, for the normal path.
+ */
+static bool hold_ordered(struct dpu_worker *w, uint8_t *p, size_t len, const struct dmm_addr *peer)
+{
+	const unsigned routed =
+		1u << DMM_FM_ENCAP | 1u << DMM_FM_DELIVER | 1u << DMM_FM_BUFFER | 1u << DMM_FM_DROP;
+	struct dmm_dp *dp = w->dp;
+	struct virtio_net_hdr vh;
+	struct dmm_addr dst;
+	struct slot *b;
+	uint32_t si, bi;
+
+	if (!__atomic_load_n(&dp->nordered, __ATOMIC_RELAXED) || len > DP_TUN_MTU)
+		return false;
+	memcpy(dst.b, p + 24, 16);
+	bi = dpu_lookup(dp, DMM_FM_DST, &dst, routed, NULL);
+	if (bi == NONE || dpu_slot(dp, bi)->in.action != DMM_FM_BUFFER ||
+	    dmm_addr_is_zero(&dpu_slot(dp, bi)->in.peer))
+		return false;
+	si = decap_slot(dp, p, peer);
+	if (si == NONE || dpu_l4_fixup(p, len, &vh) == L4_DROP) {
+		dpu_drop(dp, len);
+		return true;
+	}
+	b = dpu_slot(dp, bi);
+	dpu_buf_hold(dp, b, p, len, NULL, 0, dmm_addr_eq(peer, &b->in.peer));
+	count_decap(dp, si, p, 1, len);
+	return true;
+}
+
+/*
+ * A datagram of the batch: held at once for an ordered BUFFER, or joins
+ * the open merge, or closes it and opens its own (TCP that can merge, with
+ * a DECAP intent), or goes alone.
  */
 static void raw_next(struct dpu_worker *w, uint8_t *p, size_t len, const struct dmm_addr *peer)
 {
 	struct dpu_gro *g = &w->gro;
 
+	if (hold_ordered(w, p, len, peer))
+		return;
 	if (g->n && dpu_gro_add(g, p, len, peer))
 		return;
 	gro_flush(w);

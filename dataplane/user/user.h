@@ -179,6 +179,7 @@ struct bufpkt {
 	uint32_t next;
 	uint32_t len;
 	uint64_t t; /* held at, ns of CLOCK_MONOTONIC */
+	bool first; /* came from the BUFFER's peer: released before the others (fm.h) */
 	uint8_t data[DP_BUF_SIZE];
 };
 
@@ -311,6 +312,13 @@ struct dmm_dp {
 	struct dmm_prefix *flush;
 	uint32_t nflush, capflush;
 	bool flush_rule; /* "iif <tun> lookup table_base + 1" installed */
+	/*
+	 * DST BUFFER slots with a peer (fm.h): while there are any (atomic,
+	 * read by workers), a decapsulated packet for one is held at once
+	 * (tun.c), knowing which path it came by, instead of going through
+	 * the kernel and back.
+	 */
+	uint32_t nordered;
 
 	/* drops not attributable to an intent (counters id 0); atomic */
 	uint64_t drop_packets, drop_bytes;
@@ -439,14 +447,16 @@ int dpu_buf_init(struct dmm_dp *dp);
  * NULL) on slot s (a BUFFER intent) and count it. Over a bound of the
  * slot (packets, bytes) or of the pool, the slot's oldest is dropped to
  * make room; packets past the time bound are dropped first; all counted
- * (dpu_buf_stats). Any thread (bufmu).
+ * (dpu_buf_stats). first: it came decapsulated from the slot's peer
+ * (released ahead, fm.h). Any thread (bufmu).
  */
 void dpu_buf_hold(struct dmm_dp *dp, struct slot *s, const uint8_t *a, size_t alen, const uint8_t *b,
-		  size_t blen);
+		  size_t blen, bool first);
 
 /*
  * Take every packet held on slot i off it: the first pool index of the
- * chain (next), or NONE; those past the time bound are dropped (counted),
+ * chain (next), or NONE, those held as first ahead of the others, each
+ * part in arrival order; those past the time bound are dropped (counted),
  * the others counted as released. Takes bufmu.
  */
 uint32_t dpu_buf_take(struct dmm_dp *dp, uint32_t i);

@@ -27,8 +27,16 @@ enum dmm_fm_action {
 	DMM_FM_ENCAP, /* IPv6-in-IPv6 (RFC 2473) from 'local' to 'peer' */
 	DMM_FM_DECAP, /* accept tunnelled packets from 'peer' to 'local' for prefix and forward the inner packet */
 	DMM_FM_DELIVER, /* send on access link 'link' */
-	DMM_FM_BUFFER,	/* hold packets (e.g. during a handover) */
-	DMM_FM_DROP,	/* discard (e.g. MinDelayBeforeBCEDelete, RFC 5213 §5.3.5) */
+	/*
+	 * Hold packets (e.g. during a handover). A DST BUFFER with a 'peer'
+	 * holds two paths: what comes decapsulated from peer took the older
+	 * path and is released before what came otherwise (RFC 5949 §4.1: the
+	 * PMAG's forwarded packets ahead of those the LMA sends straight to
+	 * the NMAG once it switched). Backends that cannot tell the paths
+	 * apart release in arrival order.
+	 */
+	DMM_FM_BUFFER,
+	DMM_FM_DROP, /* discard (e.g. MinDelayBeforeBCEDelete, RFC 5213 §5.3.5) */
 	/*
 	 * Localized routing (RFC 6705): packets to the DST prefix arriving on
 	 * access link 'link' are forwarded by their destination at this node

@@ -44,9 +44,10 @@ struct dmm_mag_cfg {
 		bool reactive;	 /* on detach, hold the MN's downlink for the new MAG's HI (§4.1 Fig. 3) */
 		bool early_reg;	 /* a prepared NMAG registers at once, not when the MN arrives */
 		dmm_time_t hold; /* forward (or hold) a moved MN's downlink this long; 0: 1 s */
-		dmm_time_t hi_wait;  /* wait this long for a HAck; 0: 200 ms */
-		dmm_time_t mn_wait;  /* a prepared NMAG waits this long for the MN; 0: 5 s */
-		uint8_t n_neighbour; /* MAGs an NMAG asks for an unknown MN's context (reactive) */
+		dmm_time_t hi_wait;    /* wait this long for a HAck; 0: 200 ms */
+		dmm_time_t mn_wait;    /* a prepared NMAG waits this long for the MN; 0: 5 s */
+		dmm_time_t order_wait; /* NMAG: the LMA's packets held this long after its PBA; 0: 3 ms */
+		uint8_t n_neighbour;   /* MAGs an NMAG asks for an unknown MN's context (reactive) */
 		struct dmm_addr neighbour[DMM_MAG_FHO_MAX_NEIGHBOUR];
 	} fho;
 	/* RFC 6463 §5.2 EnableLMARedirectFunction: Redirect-Capability in new sessions' PBUs; off by default. */

@@ -203,8 +203,8 @@ static void t_predictive_early(void)
 	run(10 * DMM_MSEC);
 	CHECK_EQ(M2->sent[DMM_MH_BU], 1);
 	CHECK(entry(M2) && entry(M2)->state == DMM_BUL_REGISTERED);
-	CHECK_EQ(M2->nreg, 0); /* no link: nothing advertised */
-	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, NULL) != NULL);
+	CHECK_EQ(M2->nreg, 0);					       /* no link: nothing advertised */
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, &M1->addr) != NULL); /* the PMAG's packets ahead (fm.h) */
 	/* The LMA's BRI does not end the PMAG's part: it forwards to the NMAG since the HAck. */
 	CHECK(entry(M1) != NULL && live(M1, DMM_FM_DST, DMM_FM_ENCAP, &M2->addr) != NULL);
 	CHECK_EQ(M1->ops->detach(M1->inst, &MN, T), 0);
@@ -256,10 +256,17 @@ static void t_reactive(void)
 	CHECK(live(M1, DMM_FM_DST, DMM_FM_BUFFER, NULL) == NULL);
 	run(1 * DMM_MSEC);
 	CHECK_EQ(M2->sent[DMM_MH_BU], 1);
+	/* Registering with the tunnel on: the downlink held, the PMAG's packets ahead (N_ORDER). */
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, &M1->addr) != NULL);
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_DELIVER, NULL) == NULL);
 	run(5 * DMM_MSEC);
 	/* The LMA kept the prefix (a handoff, not a new session). */
 	CHECK(entry(M2)->state == DMM_BUL_REGISTERED && dmm_prefix_eq(&entry(M2)->hnp[0], &hnp));
 	CHECK(M2->nreg == 1 && M2->reg_link == 3);
+	run(3 * DMM_MSEC); /* order-wait after the PBA: delivered on the link */
+	in = live(M2, DMM_FM_DST, DMM_FM_DELIVER, NULL);
+	CHECK(in && in->link == 3);
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, NULL) == NULL);
 	CHECK_EQ(ctr(M2)->reactive, 1);
 	run(1100 * DMM_MSEC);
 	CHECK(entry(M1) == NULL);

@@ -103,6 +103,8 @@ static struct dmm_intent some_intent(uint32_t id)
 	in.prefix.addr = some_addr();
 	in.prefix.len = lens[rnd(sizeof(lens))];
 	in.peer = some_peer();
+	if (rnd(4) == 0)
+		memset(&in.peer, 0, sizeof(in.peer)); /* a BUFFER without a peer: arrival order */
 	dmm_prefix_mask(&in.prefix);
 	return in;
 }
@@ -177,6 +179,17 @@ static bool classify_ok(const struct dmm_dp *dp)
 		       shadow_lookup(DMM_FM_SRC, &src, 1u << DMM_FM_DECAP, &peer);
 }
 
+/* dp->nordered counts the DST BUFFER intents with a peer (fm.h), as the shadow does. */
+static bool ordered_ok(const struct dmm_dp *dp)
+{
+	uint32_t n = 0;
+
+	for (unsigned k = 0; k < nsh; k++)
+		n += sh[k].in.match == DMM_FM_DST && sh[k].in.action == DMM_FM_BUFFER &&
+		     !dmm_addr_is_zero(&sh[k].in.peer);
+	return dp->nordered == n;
+}
+
 static void test_random(void)
 {
 	struct dmm_dp *dp = calloc(1, sizeof(*dp));
@@ -184,6 +197,7 @@ static void test_random(void)
 	struct check_loop fl = CHECK_LOOP_INIT("the free list holds every free slot once");
 	struct check_loop cl = CHECK_LOOP_INIT("classify and accept answer as the shadow does");
 	struct check_loop rp = CHECK_LOOP_INIT("a replaced intent keeps its id, slot and counters");
+	struct check_loop od = CHECK_LOOP_INIT("the ordered BUFFERs are counted as the shadow has them");
 	uint32_t next_id = 1;
 
 	CHECK(dp && dpu_table_grow(dp) == 0);
@@ -198,6 +212,7 @@ static void test_random(void)
 		else if (nsh)
 			remove_one(dp);
 		CHECK_LOOP(ids, dp->nused == nsh);
+		CHECK_LOOP(od, ordered_ok(dp));
 		for (unsigned r = 0; r < 4 && nsh; r++) {
 			const struct shadow *s = &sh[rnd(nsh)];
 
@@ -214,10 +229,12 @@ static void test_random(void)
 	CHECK_LOOP_END(fl);
 	CHECK_LOOP_END(cl);
 	CHECK_LOOP_END(rp);
+	CHECK_LOOP_END(od);
 	CHECK(dp->cap >= 2048);
 	while (nsh)
 		remove_one(dp);
 	CHECK_EQ(dp->nused, 0);
+	CHECK_EQ(dp->nordered, 0);
 	CHECK(free_list_ok(dp));
 	dpu_table_free(dp);
 	free(dp);
