@@ -160,8 +160,23 @@ report() {
 	awk -v mode="$mode" -v rtt="${rtt:-0}" '
 		FILENAME ~ /stalls$/ { st[++ns] = $1; sms[ns] = $2; next }
 		FILENAME ~ /gaps$/ { gt[FNR] = $1; gms[FNR] = $2; gl[FNR] = $3; ng = FNR; next }
-		{
-			t0 = $1; tc = $2; ta = $3; ctx = $4 / 1000; reg = $5; td = $6; th = $7; tw = $8; n++
+		{ row[++n] = $0 }
+		END {
+			# each handover'"'"'s TCP stall: the last one that began within 1 s before the move ended
+			for (i = 1; i <= n; i++) {
+				split(row[i], f, " "); t0 = f[1]; ta = f[3]; ts[i] = 0
+				for (k = 1; k <= ns; k++) if (st[k] >= t0 - 1 && st[k] <= (ta > 0 ? ta : t0 + 1)) ts[i] = k
+				if (ts[i]) mine[ts[i]] = 1
+			}
+			# the machine'"'"'s own: the longest stall of the session that belongs to no handover
+			noise = 0; for (k = 1; k <= ns; k++) if (!mine[k] && sms[k] > noise) noise = sms[k]
+			for (i = 1; i <= n; i++) one(i)
+			print over + 0 > over_file; print tover + 0 > tover_file
+			printf "%.1f\n", noise > noise_file
+		}
+		function one(i,    f, t0, tc, ta, ctx, reg, td, th, tw, sod, lead, lab, before, down, att, g, k, gap, lost, flush, tst, bound) {
+			split(row[i], f, " ")
+			t0 = f[1]; tc = f[2]; ta = f[3]; ctx = f[4] / 1000; reg = f[5]; td = f[6]; th = f[7]; tw = f[8]
 			# probes sent between the move and the previous MAG noticing it (log times are UTC
 			# with ms, so 2 ms of slack)
 			sod = t0 - int(t0 / 86400) * 86400
@@ -175,17 +190,17 @@ report() {
 			g = 0; for (k = 1; k <= ng; k++) if (gt[k] >= t0 - 1 && gt[k] <= (ta > 0 ? ta : t0 + 1)) g = k
 			gap = g ? gms[g] : 0; lost = g ? gl[g] : 0
 			flush = (g && ta > 0) ? (gt[g] + gms[g] / 1000 - ta) * 1000 : -1
-			printf "  %s #%02d: interruption %6.1f ms, lost %3d (sent before the detach was noticed: %3d) | HAck to move %5.1f (lab %4.1f), link down %5.1f, attach %5.1f, context %5.1f, registration %5.1f, flush %5.1f ms\n", mode, n, gap, lost, before, lead, lab, down, att, ctx, reg, flush
+			printf "  %s #%02d: interruption %6.1f ms, lost %3d (sent before the detach was noticed: %3d) | HAck to move %5.1f (lab %4.1f), link down %5.1f, attach %5.1f, context %5.1f, registration %5.1f, flush %5.1f ms\n", mode, i, gap, lost, before, lead, lab, down, att, ctx, reg, flush
 			print gap > "/dev/stderr"
 			if (lost > before) over++
-			# the stall of the TCP session over this handover, against the down time of the link + 1 RTT + 5 ms
-			tst = 0; for (k = 1; k <= ns; k++) if (st[k] >= t0 - 1 && st[k] <= (ta > 0 ? ta : t0 + 1)) tst = sms[k]
-			bound = down + rtt + 5
-			printf "  %s #%02d: TCP stall %6.1f ms (bound: link down %5.1f + RTT %4.1f + 5 = %5.1f ms)%s\n", mode, n, tst, down, rtt, bound, (tst > bound ? "  OVER" : "")
+			# the stall of the TCP session over this handover, against the down time of the link + 1 RTT
+			# + 5 ms, + the longest stall of this run outside any handover (what the machine itself costs)
+			tst = ts[i] ? sms[ts[i]] : 0
+			bound = down + rtt + 5 + noise
+			printf "  %s #%02d: TCP stall %6.1f ms (bound: link down %5.1f + RTT %4.1f + 5 + outside handovers %4.1f = %5.1f ms)%s\n", mode, i, tst, down, rtt, noise, bound, (tst > bound ? "  OVER" : "")
 			if (tst > bound) tover++
 			printf "%.1f %.1f %.1f %.1f %.1f %.1f %.1f %.1f\n", gap, lead, down, att, ctx, reg, flush, tst > parts_file
-		}
-		END { print over + 0 > over_file; print tover + 0 > tover_file }' over_file="$LAB_TMP/$mode.over" tover_file="$LAB_TMP/$mode.tover" parts_file="$LAB_TMP/$mode.parts" pps="$PPS" "$LAB_TMP/$mode.stalls" "$LAB_TMP/$mode.gaps" "$LAB_TMP/$mode.rows" 2>"$LAB_TMP/$mode.int"
+		}' over_file="$LAB_TMP/$mode.over" tover_file="$LAB_TMP/$mode.tover" noise_file="$LAB_TMP/$mode.noise" parts_file="$LAB_TMP/$mode.parts" pps="$PPS" "$LAB_TMP/$mode.stalls" "$LAB_TMP/$mode.gaps" "$LAB_TMP/$mode.rows" 2>"$LAB_TMP/$mode.int"
 	info "$mode: interruption median $(median <"$LAB_TMP/$mode.int") ms, max $(sort -g "$LAB_TMP/$mode.int" | tail -n 1) ms"
 	# The median and max of each part over the handovers (ms).
 	local k parts="" names=(interruption lead "link down" attach context registration flush "TCP stall")
@@ -214,7 +229,7 @@ check "predictive: no probe lost at $PPS/s" jq -e '.lost == 0' "$LAB_TMP/predict
 check "predictive: no probe reordered or duplicated" jq -e '.reordered == 0 and .duplicates == 0' \
 	"$LAB_TMP/predictive-sink.json"
 check "predictive: every HI answered in time (no fallback)" test "$(counter mag1 fho_no_answer)" -eq "$NA0"
-check "predictive: the TCP session never stalled longer than the link's down time + 1 RTT + 5 ms" \
+check "predictive: the TCP session never stalled longer than the link's down time + 1 RTT + 5 ms (+ its longest stall outside handovers: $(cat "$LAB_TMP/predictive.noise") ms)" \
 	test "$(cat "$LAB_TMP/predictive.tover")" -eq 0
 
 run_mode reactive
