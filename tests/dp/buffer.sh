@@ -22,6 +22,9 @@
 #           more than the bound (packets x pool slot) plus 1 MiB
 #   age     packets older than the time bound are dropped, counted, and
 #           not delivered
+#   paths   (user) a BUFFER naming a peer releases the packets that came
+#           decapsulated from it first (RFC 5949 §4.1: the PMAG's ahead
+#           of those the LMA sends the new MAG straight)
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/dp/lib.sh
@@ -72,6 +75,50 @@ expect() {
 }
 
 jfield() { sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$1"; }
+
+# two_paths BACKEND: a BUFFER naming a peer (include/dmm/fm.h; RFC 5949 §4.1 at the NMAG)
+# releases what came decapsulated from that peer first. Peer B (the LMA, straight) sends probes
+# 51-100 first, then peer A (the PMAG, the older path) probes 1-50; the MN must get 1-100 in order
+# (in arrival order it would be 51-100, 1-50). The user backend; the kernel one keeps arrival order.
+two_paths() {
+	local dp=$1 A=2001:db8:c::a B=2001:db8:c::b R
+	ip -n "$CN" addr add "$A/64" dev cn nodad
+	ip -n "$CN" addr add "$B/64" dev cn nodad
+	dp_cmd "$dp" "install da dst $HNP decap peer $A"
+	dp_cmd "$dp" "install db dst $HNP decap peer $B"
+	dp_cmd "$dp" "replace 1 a dst $HNP buffer peer $A"
+	sleep 0.2
+	ip netns exec "$MN" /usr/bin/python3 -c '
+import json, socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::", 7004)); s.settimeout(3)
+got = []
+try:
+    while len(got) < 100:
+        got.append(int.from_bytes(s.recv(64)[:4], "big"))
+except socket.timeout:
+    pass
+print(json.dumps({"received": len(got), "in_order": got == list(range(1, 101)), "first": got[:3]}))
+' >"$DP_TMP/$dp-paths.json" &
+	R=$!
+	ip netns exec "$CN" /usr/bin/python3 -c '
+import logging, sys
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+from scapy.all import IPv6, UDP, Raw, send
+gw, cn, mn, a, b = sys.argv[1:6]
+def probes(peer, seqs):
+    return [IPv6(src=peer, dst=gw, nh=41) / IPv6(src=cn, dst=mn) / UDP(sport=7004, dport=7004) /
+            Raw(n.to_bytes(4, "big")) for n in seqs]
+send(probes(b, range(51, 101)), verbose=0)
+send(probes(a, range(1, 51)), verbose=0)
+' 2001:db8:c::1 "$CN_ADDR" "$MN_ADDR" "$A" "$B"
+	sleep 0.3
+	dp_check "$dp: two paths: all 100 probes held" expect held "$(bufstats "$dp" held)" -eq 100
+	dp_cmd "$dp" "replace 1 a dst $HNP deliver link 1"
+	wait "$R"
+	dp_check "$dp: two paths: the buffer's peer's probes released first, each path in order" \
+		grep -q '"in_order": true' "$DP_TMP/$dp-paths.json"
+	echo "buffer-dp: $dp two paths: $(cat "$DP_TMP/$dp-paths.json")"
+}
 
 one_backend() {
 	local dp=$1 CN GW MN P S rss0 rss1 full0 sent held hbytes
@@ -150,6 +197,7 @@ one_backend() {
 		expect dropped_age "$(($(bufstats "$dp" dropped_age) - age0))" -ge 15
 	dp_check "$dp: and not delivered" expect received "$(jfield "$DP_TMP/$dp-age.json" received)" -eq 0
 	dp_check "$dp: delivers again after all that" ping_ok "$CN" "$MN_ADDR"
+	[[ $dp == user ]] && two_paths "$dp"
 	stop_dp "$dp"
 	dp_check "$dp: hold device, flush rule and routes gone at close" \
 		bash -c "! ip -n $GW link | grep -q dmmh && ! ip -n $GW -6 rule | grep -Eq 'dmmh|dmmb' &&
