@@ -500,13 +500,15 @@ static void nmaar_acked(void *self, const struct dmm_addr *src, struct dmm_bul_e
 	take_prefixes(m, e, msg, src, now);
 	accept_tunnel(m, e, now);
 	/*
-	 * What is anchored here is delivered here from now on. Kept tunnelled
-	 * to the PMAAR until its HAck, what it held would come back here only
-	 * to be tunnelled there again: the lab (user data plane, whose HAck
-	 * can overtake its flush) lost those packets in that loop. Now they
-	 * arrive a round trip late: reordered behind what came meanwhile.
+	 * What is anchored here is held here until the PMAAR's buffers are
+	 * through (its HAck to our HI {F}), what they bring released ahead of
+	 * what came here meanwhile (fm.h, a BUFFER naming the PMAAR). Kept
+	 * tunnelled to the PMAAR, what it held would come back here only to be
+	 * tunnelled there again (the lab lost those packets in that loop);
+	 * delivered at once, it came a round trip late, behind the newer ones.
 	 */
-	local_anchors(m, e, AM_DELIVER, NULL, now, "MN attached, context from the PMAAR (RFC 5949)");
+	local_anchors(m, e, AM_BUFFER, src, now,
+		      "MN attached, context from the PMAAR: its packets first (RFC 5949)");
 	set_fho(m, e, FHO_N_FWD_WAIT, "context from the PMAAR (RFC 5949 §4.1 Figure 3 step d)");
 	/* Step e, now that our end of the tunnel is there: the PMAAR's buffers and what follows. */
 	send_hi(m, e, src, DMM_HI_F, DMM_HI_CODE_NONE, false, now);

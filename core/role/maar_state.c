@@ -215,7 +215,7 @@ static void intents_del(struct dmm_maar *m, struct dmm_bcache_entry *a)
  * forwarding stay in old until maar_anchor_set() removes what is left.
  */
 static void intent(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t match, uint8_t action,
-		   dmm_time_t now)
+		   const struct dmm_addr *first, dmm_time_t now)
 {
 	struct maar_ax *x = maar_ax(m, a);
 	struct dmm_intent in;
@@ -233,6 +233,8 @@ static void intent(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t match
 		in.local = m->cfg.addr;
 		in.peer = *dmm_bce_pcoa(a);
 	}
+	if (action == DMM_FM_BUFFER && first)
+		in.peer = *first; /* its packets released first (fm.h) */
 	r = maar_intent_add(m, &in, now);
 	if (r > 0 && x->nid < 2)
 		x->id[x->nid++] = (uint32_t)r;
@@ -266,8 +268,9 @@ void maar_anchor_set(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t mod
 
 	mode = maar_sess_anchor_mode(m, dmm_bce_hnp(a, 0), mode); /* nomadic: never tunnelled (GAP2-1) */
 	s = mode == AM_TUNNEL ? serving : &m->cfg.addr;
-	if (from == mode && dmm_addr_eq(dmm_bce_pcoa(a), s) && (mode != AM_DELIVER || x->link == link))
-		return;				/* nothing changes */
+	if (from == mode && dmm_addr_eq(dmm_bce_pcoa(a), s) && (mode != AM_DELIVER || x->link == link) &&
+	    (mode != AM_BUFFER || !serving))
+		return; /* nothing changes (a BUFFER naming a peer goes to the data plane, which keeps what is equal) */
 	(void)dmm_bcache_set_pcoa(m->bc, a, s); /* cannot fail: a table of entries + 1 (maar.c) */
 	/*
 	 * Only what differs reaches the data plane (fm.h dmm_fm_ensure): the
@@ -285,20 +288,24 @@ void maar_anchor_set(struct dmm_maar *m, struct dmm_bcache_entry *a, uint8_t mod
 	switch (mode) {
 	case AM_DELIVER:
 		/* docs/dmm-protocol.md §1.4: a plain router for its own prefix. */
-		intent(m, a, DMM_FM_DST, DMM_FM_DELIVER, now);
+		intent(m, a, DMM_FM_DST, DMM_FM_DELIVER, NULL, now);
 		maar_timers_anchor_held(m, a); /* the MN's serving entry decides its lifetime now */
 		break;
 	case AM_TUNNEL:
 		/* §2.3: downlink into the tunnel to the S-MAAR, uplink out of it. */
-		intent(m, a, DMM_FM_DST, DMM_FM_ENCAP, now);
-		intent(m, a, DMM_FM_SRC, DMM_FM_DECAP, now);
+		intent(m, a, DMM_FM_DST, DMM_FM_ENCAP, NULL, now);
+		intent(m, a, DMM_FM_SRC, DMM_FM_DECAP, NULL, now);
 		m->ctr.tunnels_up++;
 		m->base.stats.tunnels_established++;
 		a->handovers++;
 		break;
 	case AM_BUFFER:
-		/* §2.5: hold the MN's packets until the CMD names its next S-MAAR. */
-		intent(m, a, DMM_FM_DST, DMM_FM_BUFFER, now);
+		/*
+		 * §2.5: hold the MN's packets until the CMD names its next S-MAAR;
+		 * with serving (RFC 5949 reactive at the NMAAR), what comes from it
+		 * is released first.
+		 */
+		intent(m, a, DMM_FM_DST, DMM_FM_BUFFER, serving, now);
 		break;
 	default:
 		break;

@@ -238,10 +238,11 @@ static void t_predictive(void)
 /*
  * Reactive from `from` to `to`: the link moves unannounced; `from` holds
  * every prefix in ps[0..np), `to` asks, gets the context and the
- * forwarding, then registers.
+ * forwarding, then registers. own: a prefix `to` anchors itself (or NULL),
+ * held there until `from`'s buffers are through, theirs released first.
  */
 static void reactive_move(struct node *from, struct node *to, uint32_t link, const struct dmm_prefix *ps,
-			  unsigned np)
+			  unsigned np, const struct dmm_prefix *own)
 {
 	unsigned dereg0 = from->dereg, bu0 = to->sent[DMM_MH_BU];
 
@@ -256,6 +257,9 @@ static void reactive_move(struct node *from, struct node *to, uint32_t link, con
 	/* Steps d-e: the context came, HI {F} asked for the buffers, which now go to `to`. */
 	for (unsigned i = 0; i < np; i++)
 		CHECK(live(from, DMM_FM_DST, DMM_FM_ENCAP, &ps[i], &to->addr) != NULL);
+	if (own)
+		CHECK(live(to, DMM_FM_DST, DMM_FM_BUFFER, own, &from->addr) != NULL &&
+		      !live(to, DMM_FM_DST, DMM_FM_DELIVER, own, NULL));
 	run(20 * DMM_MSEC);
 	CHECK(serving(to) && serving(to)->state == DMM_BUL_REGISTERED);
 	for (unsigned i = 0; i < np; i++)
@@ -273,13 +277,13 @@ static void t_reactive(void)
 	setup(true, true);
 	start_at(M1, 1, &p1);
 	ps[0] = p1;
-	reactive_move(M1, M2, 2, ps, 1);
+	reactive_move(M1, M2, 2, ps, 1, NULL);
 	CHECK_EQ(ctr(M2)->reactive, 1);
 	CHECK(anchor_tunnels(M1, &p1, &M2->addr));
 	CHECK(serving(M2) && serving(M2)->n_hnp == 2);
 	ps[1] = serving(M2) ? serving(M2)->hnp[0] : p1;
 	T += DMM_SECOND;
-	reactive_move(M2, M1, 3, ps, 2);
+	reactive_move(M2, M1, 3, ps, 2, &p1);
 	CHECK_EQ(ctr(M1)->reactive, 1);
 	CHECK(anchor_tunnels(M2, &ps[1], &M1->addr));
 	CHECK(!live(M1, DMM_FM_DST, DMM_FM_ENCAP, &p1, NULL));
