@@ -1100,6 +1100,11 @@ bool dmm_fm_counts(const struct dmm_fm *fm)
 	return !fm->home;
 }
 
+bool dmm_fm_can(const struct dmm_fm *fm, unsigned cap)
+{
+	return (fm->ops.caps & cap) == cap;
+}
+
 uint32_t dmm_fm_records_room(const struct dmm_fm *fm)
 {
 	return fm->capacity - fm->nrec;

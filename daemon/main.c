@@ -855,6 +855,7 @@ static int start_role(struct dmmd *d)
 				  .fm = {.install = dp_install,
 					 .remove = dp_remove,
 					 .replace = d->dpo->replace ? dp_replace : NULL,
+					 .caps = d->dpo->fm_caps,
 					 .ctx = d},
 				  .seed = (uint64_t)dmm_io_now() ^ ((uint64_t)getpid() << 32),
 				  .wall_offset = dmm_io_wall_offset()};

@@ -512,14 +512,21 @@ bool mag_fho_arrived(struct dmm_mag *mag, struct dmm_bul_entry *e, uint32_t link
 	mag->fho.last_attach = now - f->hi_rcvd;
 	if (e->state == DMM_BUL_REGISTERED)
 		mag->fho.last_reg = e->reg_time;
-	set_fho(mag, e, FHO_NONE, "MN attached (RFC 5949 §4.1 step h)");
-	reinstall(mag, e, now); /* delivery replaces the buffer, which the data plane flushes in order */
 	mag->fho.last_ready = 0;
 	/*
-	 * Step k: HI 3, with the PMAG's HNPs. Not in N_ORDER: holding the
-	 * buffer for the registration's round trip would cost more than the
-	 * race it orders (early registration has none: the buffer orders it).
+	 * Step k: HI 3, with the PMAG's HNPs, in N_ORDER where the backend
+	 * passes the PMAG's packets while it holds the LMA's (fm.h
+	 * DMM_FM_CAP_PASS); elsewhere holding the whole downlink for the
+	 * registration's round trip would cost more than the race it orders.
+	 * Early registration has no such race here: the buffer orders it.
 	 */
+	if (e->state != DMM_BUL_REGISTERED && e->state != DMM_BUL_WAIT_PBA &&
+	    dmm_fm_can(mag->base.fm, DMM_FM_CAP_PASS)) {
+		register_ordered(mag, e, "MN attached (RFC 5949 §4.1 step h), prepared by the PMAG", now);
+		return true;
+	}
+	set_fho(mag, e, FHO_NONE, "MN attached (RFC 5949 §4.1 step h)");
+	reinstall(mag, e, now); /* delivery replaces the buffer, which the data plane flushes in order */
 	if (e->state == DMM_BUL_REGISTERED)
 		mag_emit(mag, DMM_MN_REGISTERED, 0, e);
 	else if (e->state != DMM_BUL_WAIT_PBA)

@@ -157,8 +157,11 @@ static inline void mag_fho_dst(const struct dmm_mag *mag, const struct dmm_bul_e
 		in->peer = f->peer;
 	} else if (f->state == FHO_P_BUFFER || f->state == FHO_N_WAIT_MN || f->state == FHO_N_ORDER ||
 		   (f->state == FHO_P_HI_SENT && f->gone)) {
+		/* N_ORDER: the MN is here; where the backend can, the PMAG's packets pass at once (fm.h). */
+		bool pass = f->state == FHO_N_ORDER && dmm_fm_can(mag->base.fm, DMM_FM_CAP_PASS);
+
 		in->action = DMM_FM_BUFFER;
-		in->link = 0;
+		in->link = pass ? in->link : 0;
 		/*
 		 * NMAG: what the PMAG forwards left the LMA before what the LMA
 		 * sends here once it switched (early registration, or the

@@ -189,6 +189,43 @@ static uint32_t firsts_ahead(struct dmm_dp *dp, uint32_t b)
 	return head[0];
 }
 
+uint32_t dpu_buf_take_first(struct dmm_dp *dp, uint32_t i)
+{
+	struct slot *s = dpu_slot(dp, i);
+	uint32_t head = NONE, tail = NONE, keep = NONE, b;
+
+	lock(dp);
+	b = s->bhead;
+	s->bhead = s->btail = NONE;
+	while (b != NONE) {
+		uint32_t next = dp->pool[b].next;
+		struct bufpkt *k = &dp->pool[b];
+
+		k->next = NONE;
+		if (k->first) {
+			if (tail == NONE)
+				head = b;
+			else
+				dp->pool[tail].next = b;
+			tail = b;
+			s->bcount--;
+			s->bbytes -= k->len;
+			dp->bst.released++;
+			dp->bst.held_packets--;
+			dp->bst.held_bytes -= k->len;
+		} else {
+			if (keep == NONE)
+				s->bhead = b;
+			else
+				dp->pool[keep].next = b;
+			keep = s->btail = b;
+		}
+		b = next;
+	}
+	unlock(dp);
+	return head;
+}
+
 uint32_t dpu_buf_take(struct dmm_dp *dp, uint32_t i)
 {
 	struct slot *s = dpu_slot(dp, i);

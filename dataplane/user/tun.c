@@ -364,6 +364,20 @@ void dpu_buf_release(struct dmm_dp *dp, uint32_t i)
 	}
 }
 
+void dpu_buf_pass_first(struct dmm_dp *dp, uint32_t i)
+{
+	uint32_t b = dpu_buf_take_first(dp, i);
+
+	while (b != NONE) {
+		uint32_t next = dp->pool[b].next;
+
+		if (!tun_write(dp->w[0].tun, NULL, dp->pool[b].data, dp->pool[b].len))
+			dpu_drop(dp, dp->pool[b].len);
+		dpu_buf_put(dp, b);
+		b = next;
+	}
+}
+
 /* A GSO packet for BUFFER or DROP: each segment held, or counted. */
 static void gso_hold_or_count(struct dpu_worker *w, struct dpu_gso *g, struct slot *s)
 {
@@ -544,9 +558,11 @@ static void gro_flush(struct dpu_worker *w)
  * A decapsulated packet p[0..len) from peer for a DST BUFFER with a peer
  * (fm.h; RFC 5949 §4.1 at the NMAG): held here, marked first when it came
  * from the buffer's peer, rather than written to the TUN and routed back
- * by the kernel, which would lose the path it came by. True when it was
- * taken (held, or dropped as the normal path would); false: not such a
- * packet, for the normal path.
+ * by the kernel, which would lose the path it came by. With a link too,
+ * the peer's packets are not held: they take the normal path, and the
+ * TUN's flush route (user.c tun_route) puts them on the link. True when
+ * it was taken (held, or dropped as the normal path would); false: for
+ * the normal path.
  */
 static bool hold_ordered(struct dpu_worker *w, uint8_t *p, size_t len, const struct dmm_addr *peer)
 {
@@ -565,12 +581,15 @@ static bool hold_ordered(struct dpu_worker *w, uint8_t *p, size_t len, const str
 	if (bi == NONE || dpu_slot(dp, bi)->in.action != DMM_FM_BUFFER ||
 	    dmm_addr_is_zero(&dpu_slot(dp, bi)->in.peer))
 		return false;
+	b = dpu_slot(dp, bi);
+	/* The MN is on the BUFFER's link (fm.h DMM_FM_CAP_PASS): the peer's go on, through the TUN. */
+	if (b->in.link && dmm_addr_eq(peer, &b->in.peer))
+		return false;
 	si = decap_slot(dp, p, peer);
 	if (si == NONE || dpu_l4_fixup(p, len, &vh) == L4_DROP) {
 		dpu_drop(dp, len);
 		return true;
 	}
-	b = dpu_slot(dp, bi);
 	dpu_buf_hold(dp, b, p, len, NULL, 0, dmm_addr_eq(peer, &b->in.peer));
 	count_decap(dp, si, p, 1, len);
 	return true;

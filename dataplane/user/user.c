@@ -221,11 +221,40 @@ err:
 	return NULL;
 }
 
+/*
+ * The route "p dev ifindex" in table_base + 1 (add) or its removal, with
+ * the rule "iif <tun>" that selects it added first, sent at once even in
+ * a batch. 0 or -errno.
+ */
+static int tun_route(struct dmm_dp *dp, bool add, const struct dmm_prefix *p, int ifindex)
+{
+	bool batching = dp->batching;
+	int r;
+
+	if (add && !dp->flush_rule &&
+	    dpu_rt_iif_rule(dp, true, dp->cfg.table_base + 1, dp->cfg.rule_prio - 1) < 0)
+		return -EIO;
+	dp->flush_rule |= add;
+	dp->batching = false;
+	r = dpu_rt_route(dp, add, dp->cfg.table_base + 1, p, ifindex);
+	dp->batching = batching;
+	return r;
+}
+
+/* A DST BUFFER passing its peer's packets on its link (fm.h DMM_FM_CAP_PASS): they take tun_route(). */
+static bool passes(const struct dmm_intent *c)
+{
+	return c->match == DMM_FM_DST && c->action == DMM_FM_BUFFER && c->link && !dmm_addr_is_zero(&c->peer);
+}
+
 static void user_close(struct dmm_dp *dp)
 {
 	if (!dp)
 		return;
 	user_commit(dp, NULL, NULL);
+	for (uint32_t i = 0; dp->nl && i < dp->cap; i++)
+		if (dpu_slot(dp, i)->used && passes(&dpu_slot(dp, i)->in))
+			tun_route(dp, false, &dpu_slot(dp, i)->in.prefix, 0);
 	if (dp->nl && dp->tun_ifindex)
 		dpu_rt_remove_all(dp);
 	if (dp->flush_rule)
@@ -256,6 +285,8 @@ static int sync_kernel(struct dmm_dp *dp, const struct dmm_intent *c, uint32_t i
 {
 	const struct slot *s = dpu_slot(dp, i);
 
+	if (passes(c) && (!adding || tun_route(dp, true, &c->prefix, s->ifindex) < 0))
+		tun_route(dp, false, &c->prefix, 0); /* gone, or no way to pass: all held */
 	if (needs_route(c))
 		return dpu_sync_dst_route(dp, &c->prefix);
 	if (needs_rule(c))
@@ -291,7 +322,8 @@ static int check_intent(const struct dmm_dp *dp, const struct dmm_intent *in, ch
 		return -EINVAL;
 	if (in->action == DMM_FM_DELIVER && in->match != DMM_FM_DST)
 		return -EOPNOTSUPP;
-	if (in->action == DMM_FM_DELIVER || (in->match == DMM_FM_SRC && dpu_to_tun(in->action)))
+	if (in->action == DMM_FM_DELIVER || (in->match == DMM_FM_SRC && dpu_to_tun(in->action)) ||
+	    (in->action == DMM_FM_BUFFER && in->link)) /* a BUFFER passing its peer's packets (fm.h) */
 		/* A SRC intent on "any link" (0) would need a rule without iif: not offered. */
 		return dpu_link_resolve(dp, in->link, ifname, ifindex);
 	return 0;
@@ -384,6 +416,8 @@ static int sync_replaced(struct dmm_dp *dp, uint32_t i, const struct dmm_intent 
 
 	if (r < 0)
 		return r;
+	if (passes(was) && !(passes(&s->in) && same_prefix && s->ifindex == wasindex))
+		tun_route(dp, false, &was->prefix, 0); /* at a release, flush_done() removes it too */
 	if (needs_route(was) && !(needs_route(&s->in) && same_prefix))
 		return dpu_sync_dst_route(dp, &was->prefix);
 	if (needs_rule(was) && !(needs_rule(&s->in) && same_prefix && s->ifindex == wasindex))
@@ -404,9 +438,6 @@ static int sync_replaced(struct dmm_dp *dp, uint32_t i, const struct dmm_intent 
  */
 static bool flush_begin(struct dmm_dp *dp, const struct dmm_prefix *p, int ifindex)
 {
-	bool batching = dp->batching;
-	int r;
-
 	if (dp->nflush == dp->capflush) {
 		uint32_t cap = dp->capflush ? 2 * dp->capflush : 16;
 		struct dmm_prefix *f = realloc(dp->flush, cap * sizeof(*f));
@@ -416,13 +447,7 @@ static bool flush_begin(struct dmm_dp *dp, const struct dmm_prefix *p, int ifind
 		dp->flush = f;
 		dp->capflush = cap;
 	}
-	if (!dp->flush_rule && dpu_rt_iif_rule(dp, true, dp->cfg.table_base + 1, dp->cfg.rule_prio - 1) < 0)
-		return false;
-	dp->flush_rule = true;
-	dp->batching = false;
-	r = dpu_rt_route(dp, true, dp->cfg.table_base + 1, p, ifindex);
-	dp->batching = batching;
-	if (r < 0)
+	if (tun_route(dp, true, p, ifindex) < 0)
 		return false;
 	dp->flush[dp->nflush] = *p;
 	__atomic_store_n(&dp->nflush, dp->nflush + 1, __ATOMIC_RELAXED);
@@ -502,7 +527,7 @@ static int user_replace(struct dmm_dp *dp, const struct dmm_intent *old, const s
 	struct dmm_intent c = *in, was;
 	char ifname[DMM_DP_IFNAMSIZ] = "", wasname[DMM_DP_IFNAMSIZ];
 	int ifindex = 0, wasindex, r;
-	bool in_order;
+	bool in_order, pass;
 
 	if (i == NONE)
 		return in->id == old->id || dpu_find_id(dp, in->id) == NONE ? user_install(dp, in) : -EEXIST;
@@ -522,17 +547,22 @@ static int user_replace(struct dmm_dp *dp, const struct dmm_intent *old, const s
 	 * a link: the host's addresses resolved first (neigh.h), the workers
 	 * still running meanwhile (they keep buffering).
 	 */
-	if (was.action == DMM_FM_BUFFER && c.action == DMM_FM_DELIVER && dpu_slot(dp, i)->bcount)
+	pass = was.action == DMM_FM_BUFFER && passes(&c) && !passes(&was);
+	if (was.action == DMM_FM_BUFFER && (c.action == DMM_FM_DELIVER || pass) && dpu_slot(dp, i)->bcount)
 		resolve_held(dp, i, ifindex);
 	dpu_wlock(dp);
-	if (was.action == DMM_FM_BUFFER && (c.action == DMM_FM_ENCAP || c.action == DMM_FM_DELIVER))
+	if (was.action == DMM_FM_BUFFER && (c.action == DMM_FM_ENCAP || c.action == DMM_FM_DELIVER || pass))
 		drain_tun(dp);
+	/* Passing from now on: the peer's packets held so far go first, by the same route (fm.h). */
+	pass = pass && tun_route(dp, true, &c.prefix, ifindex) == 0;
 	in_order = was.action == DMM_FM_BUFFER && dpu_slot(dp, i)->bcount &&
 		   (c.action == DMM_FM_ENCAP ||
 		    (c.action == DMM_FM_DELIVER && flush_begin(dp, &c.prefix, ifindex)));
 	dpu_table_replace(dp, i, &c, ifindex, ifname);
 	if (in_order)
 		dpu_buf_release(dp, i);
+	if (pass)
+		dpu_buf_pass_first(dp, i);
 	if (in_order && c.action == DMM_FM_DELIVER) {
 		r = switch_now(dp, i, &was, wasname, wasindex);
 		dpu_wunlock(dp);
@@ -703,6 +733,7 @@ static int user_poll(struct dmm_dp *dp)
 
 const struct dmm_dp_ops dmm_dp_user = {
 	.name = "user",
+	.fm_caps = DMM_FM_CAP_PASS,
 	.open = user_open,
 	.close = user_close,
 	.install = user_install,

@@ -462,6 +462,19 @@ void dpu_buf_hold(struct dmm_dp *dp, struct slot *s, const uint8_t *a, size_t al
 uint32_t dpu_buf_take(struct dmm_dp *dp, uint32_t i);
 
 /*
+ * Take the packets held as first off slot i, the others staying in their
+ * order: the first pool index of their chain, or NONE. Takes bufmu.
+ */
+uint32_t dpu_buf_take_first(struct dmm_dp *dp, uint32_t i);
+
+/*
+ * A BUFFER slot i that now passes its peer's packets (fm.h
+ * DMM_FM_CAP_PASS): those it held go on first, written to the TUN for the
+ * route user.c tun_route() installed (daemon thread, workers locked out).
+ */
+void dpu_buf_pass_first(struct dmm_dp *dp, uint32_t i);
+
+/*
  * The distinct destinations of the packets held on slot i, up to max of
  * them, into out (16 octets each); how many. Takes bufmu.
  */

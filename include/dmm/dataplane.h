@@ -71,6 +71,7 @@ struct dmm_dp;
 
 struct dmm_dp_ops {
 	const char *name; /* "kernel", "user", "bpf" */
+	unsigned fm_caps; /* DMM_FM_CAP_* (fm.h) of this backend */
 	/* Set the backend up (and remove leftovers of an earlier run with the same markers). NULL on error, with errno set. */
 	struct dmm_dp *(*open)(const struct dmm_dp_cfg *cfg, char *err, size_t errlen);
 	/* Remove every route, rule and device it installed, then free; accepts NULL. */

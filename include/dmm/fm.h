@@ -33,7 +33,8 @@ enum dmm_fm_action {
 	 * path and is released before what came otherwise (RFC 5949 §4.1: the
 	 * PMAG's forwarded packets ahead of those the LMA sends straight to
 	 * the NMAG once it switched). Backends that cannot tell the paths
-	 * apart release in arrival order.
+	 * apart release in arrival order. With a link too, see
+	 * DMM_FM_CAP_PASS.
 	 */
 	DMM_FM_BUFFER,
 	DMM_FM_DROP, /* discard (e.g. MinDelayBeforeBCEDelete, RFC 5213 §5.3.5) */
@@ -76,10 +77,22 @@ struct dmm_fm_ops {
 	 * error old is no longer executed.
 	 */
 	int (*replace)(void *ctx, const struct dmm_intent *old, const struct dmm_intent *in);
+	unsigned caps; /* DMM_FM_CAP_*: what the backend does beyond the above */
 	void *ctx;
 };
 
+/*
+ * A DST BUFFER naming a peer and a link (the MN is there) delivers what
+ * comes decapsulated from the peer on the link at once and holds only the
+ * rest (released after it, when the buffer goes). Without it a backend
+ * holds all of it; a role then names no link on such a BUFFER.
+ */
+#define DMM_FM_CAP_PASS 1u
+
 struct dmm_fm;
+
+/* Whether fm's backend has capability cap (DMM_FM_CAP_*). */
+bool dmm_fm_can(const struct dmm_fm *fm, unsigned cap);
 
 /*
  * Create an intent table for up to capacity intents, executed through

@@ -24,7 +24,8 @@
 #           not delivered
 #   paths   (user) a BUFFER naming a peer releases the packets that came
 #           decapsulated from it first (RFC 5949 §4.1: the PMAG's ahead
-#           of those the LMA sends the new MAG straight)
+#           of those the LMA sends the new MAG straight); with a link it
+#           passes them at once and holds only the others
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/dp/lib.sh
@@ -79,18 +80,66 @@ jfield() { sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$1"; }
 # two_paths BACKEND: a BUFFER naming a peer (include/dmm/fm.h; RFC 5949 §4.1 at the NMAG)
 # releases what came decapsulated from that peer first. Peer B (the LMA, straight) sends probes
 # 51-100 first, then peer A (the PMAG, the older path) probes 1-50; the MN must get 1-100 in order
-# (in arrival order it would be 51-100, 1-50). The user backend; the kernel one keeps arrival order.
+# (in arrival order it would be 51-100, 1-50). Then with the MN's link on the BUFFER
+# (DMM_FM_CAP_PASS): A's probes go on at once, only B's are held, and the MN still gets 1-100 in
+# order. Last, the MN arriving (the BUFFER gains its link) while A's 1-30 and B's 61-100 are held:
+# A's 1-30 go first, A's 31-60 pass, B's follow at the release. The user backend; the kernel one
+# keeps arrival order.
 two_paths() {
-	local dp=$1 A=2001:db8:c::a B=2001:db8:c::b R
+	local dp=$1 A=2001:db8:c::a B=2001:db8:c::b
 	ip -n "$CN" addr add "$A/64" dev cn nodad
 	ip -n "$CN" addr add "$B/64" dev cn nodad
 	dp_cmd "$dp" "install da dst $HNP decap peer $A"
 	dp_cmd "$dp" "install db dst $HNP decap peer $B"
-	dp_cmd "$dp" "replace 1 a dst $HNP buffer peer $A"
+	two_paths_run "$dp" 7005 100 "held, the peer's released first" "peer $A" "b:51:100 a:1:50"
+	two_paths_run "$dp" 7006 50 "the peer's passed at once, the others held" "peer $A link 1" "b:51:100 a:1:50"
+	two_paths_run "$dp" 7007 40 "the MN arrives: the peer's held ones first, then the peer's pass" \
+		"peer $A" "a:1:30 b:61:100" "peer $A link 1" "a:31:60"
+	dp_cmd "$dp" "replace 1 a dst $HNP buffer peer $A link 1" # left passing: close removes its route
+	sleep 0.1
+}
+
+# send_probes PORT SEGMENT...: IPv6-in-IPv6 from A (a:FROM:TO) or B (b:FROM:TO) to the MN, in
+# order, each a UDP datagram whose payload is its number (a raw protocol-41 socket bound to A or B:
+# the kernel writes the outer header, RFC 2473).
+send_probes() {
+	ip netns exec "$CN" /usr/bin/python3 -c '
+import socket, struct, sys
+gw, cn, mn, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+peer = {"a": "2001:db8:c::a", "b": "2001:db8:c::b"}
+src, dst = socket.inet_pton(socket.AF_INET6, cn), socket.inet_pton(socket.AF_INET6, mn)
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff or 0xffff
+def inner(n):
+    udp = struct.pack("!HHHH", port, port, 12, 0) + n.to_bytes(4, "big")
+    c = csum(src + dst + struct.pack("!IxxxB", len(udp), 17) + udp)
+    udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+    return struct.pack("!IHBB", 6 << 28, len(udp), 17, 64) + src + dst + udp
+for seg in sys.argv[5:]:
+    who, lo, hi = seg.split(":")
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 41)
+    s.bind((peer[who], 0))
+    for n in range(int(lo), int(hi) + 1):
+        s.sendto(inner(n), (gw, 0))
+    s.close()
+' 2001:db8:c::1 "$CN_ADDR" "$MN_ADDR" "$@"
+}
+
+# two_paths_run BACKEND PORT HELD WHAT BUFFER-ARGS SEGMENTS [BUFFER-ARGS SEGMENTS]: the BUFFER
+# (replacing intent 1), the probes; optionally the BUFFER again and more probes; HELD held at the
+# end; then delivery, and the MN must have got 1-100 in order.
+two_paths_run() {
+	local dp=$1 port=$2 held=$3 what=$4 R
+	dp_cmd "$dp" "replace 1 a dst $HNP buffer $5"
 	sleep 0.2
 	ip netns exec "$MN" /usr/bin/python3 -c '
 import json, socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::", 7004)); s.settimeout(3)
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::", int(sys.argv[1]))); s.settimeout(3)
 got = []
 try:
     while len(got) < 100:
@@ -98,26 +147,24 @@ try:
 except socket.timeout:
     pass
 print(json.dumps({"received": len(got), "in_order": got == list(range(1, 101)), "first": got[:3]}))
-' >"$DP_TMP/$dp-paths.json" &
+' "$port" >"$DP_TMP/$dp-paths.json" &
 	R=$!
-	ip netns exec "$CN" /usr/bin/python3 -c '
-import logging, sys
-logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import IPv6, UDP, Raw, send
-gw, cn, mn, a, b = sys.argv[1:6]
-def probes(peer, seqs):
-    return [IPv6(src=peer, dst=gw, nh=41) / IPv6(src=cn, dst=mn) / UDP(sport=7004, dport=7004) /
-            Raw(n.to_bytes(4, "big")) for n in seqs]
-send(probes(b, range(51, 101)), verbose=0)
-send(probes(a, range(1, 51)), verbose=0)
-' 2001:db8:c::1 "$CN_ADDR" "$MN_ADDR" "$A" "$B"
-	sleep 0.3
-	dp_check "$dp: two paths: all 100 probes held" expect held "$(bufstats "$dp" held)" -eq 100
+	sleep 0.2
+	read -ra segs <<<"$6"
+	send_probes "$port" "${segs[@]}"
+	if [[ -n ${7-} ]]; then
+		sleep 0.1
+		dp_cmd "$dp" "replace 1 a dst $HNP buffer $7"
+		sleep 0.1
+		read -ra segs <<<"$8"
+		send_probes "$port" "${segs[@]}"
+	fi
+	sleep 0.15
+	dp_check "$dp: two paths ($what): $held probes held" expect held "$(bufstats "$dp" held)" -eq "$held"
 	dp_cmd "$dp" "replace 1 a dst $HNP deliver link 1"
 	wait "$R"
-	dp_check "$dp: two paths: the buffer's peer's probes released first, each path in order" \
-		grep -q '"in_order": true' "$DP_TMP/$dp-paths.json"
-	echo "buffer-dp: $dp two paths: $(cat "$DP_TMP/$dp-paths.json")"
+	dp_check "$dp: two paths ($what): the MN got 1-100 in order" grep -q '"in_order": true' "$DP_TMP/$dp-paths.json"
+	echo "buffer-dp: $dp two paths ($what): $(cat "$DP_TMP/$dp-paths.json")"
 }
 
 one_backend() {
@@ -197,11 +244,20 @@ one_backend() {
 		expect dropped_age "$(($(bufstats "$dp" dropped_age) - age0))" -ge 15
 	dp_check "$dp: and not delivered" expect received "$(jfield "$DP_TMP/$dp-age.json" received)" -eq 0
 	dp_check "$dp: delivers again after all that" ping_ok "$CN" "$MN_ADDR"
-	[[ $dp == user ]] && two_paths "$dp"
 	stop_dp "$dp"
-	dp_check "$dp: hold device, flush rule and routes gone at close" \
-		bash -c "! ip -n $GW link | grep -q dmmh && ! ip -n $GW -6 rule | grep -Eq 'dmmh|dmmb' &&
-			[[ -z \$(ip -n $GW -6 route show proto 0xd3 table all) ]]"
+	dp_check "$dp: hold device, flush rule and routes gone at close" gone_at_close
+	[[ $dp == user ]] || return 0
+	# paths: a fresh instance whose time bound no held probe can reach on a slow machine.
+	start_dp "$dp" "$GW" --local 2001:db8:c::1 --link 1=acc --tun "dmmb$dp" --buf-time 30000
+	dp_cmd "$dp" "install a dst $HNP deliver link 1"
+	two_paths "$dp"
+	stop_dp "$dp"
+	dp_check "$dp: two paths: the passing route, the flush rule and routes gone at close" gone_at_close
+}
+
+gone_at_close() {
+	! ip -n "$GW" link | grep -q dmmh && ! ip -n "$GW" -6 rule | grep -Eq 'dmmh|dmmb' &&
+		[[ -z $(ip -n "$GW" -6 route show proto 0xd3 table all) ]]
 }
 
 . tests/kfeat.sh

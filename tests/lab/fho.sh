@@ -39,6 +39,9 @@ ROUNDS=${FHO_ROUNDS:-20}
 PPS=1000
 TCP_PPS=200
 BUF_PACKETS=1000
+# FHO_EARLY=false: the new MAG registers when the MN arrives (RFC 5949 Figure 2 step k, the default
+# of the YANG model) instead of at the HI.
+EARLY=${FHO_EARLY:-true}
 
 if [[ $(id -u) -ne 0 ]]; then
 	echo "$NAME: needs root (network namespaces): run make check as root" >&2
@@ -57,14 +60,14 @@ lab_config() {
 	fi
 	nb=$(for m in mag1 mag2 mag3; do [[ $m != "$node" ]] && echo "\"${ADDR[$m]}\""; done | paste -sd,)
 	# buffer-packets: a second of probes, more than the slowest move of a loaded machine.
-	fig4_lab_config "$@" | jq --argjson nb "[$nb]" --argjson bp "$BUF_PACKETS" \
+	fig4_lab_config "$@" | jq --argjson nb "[$nb]" --argjson bp "$BUF_PACKETS" --argjson early "$EARLY" \
 		'."dmm:node".mag["fast-handover"] = {"enabled": true, "reactive": true, "hold": 300,
-		 "hi-wait": 500, "early-registration": true, "neighbours": $nb} | ."dmm:node"["buffer-packets"] = $bp'
+		 "hi-wait": 500, "early-registration": $early, "neighbours": $nb} | ."dmm:node"["buffer-packets"] = $bp'
 }
 
 lab_init "fho-$DP"
 trap 'dump_logs_on_failure; lab_cleanup' EXIT
-echo "$NAME: RFC 5949 fast handover, $DP data plane, $ROUNDS handovers per mode"
+echo "$NAME: RFC 5949 fast handover, $DP data plane, $ROUNDS handovers per mode (early registration: $EARLY)"
 lab_up_or_exit "$DP"
 
 # The monotonic clock dmmd logs ("mono N us") against the wall clock of this script.

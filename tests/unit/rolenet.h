@@ -55,6 +55,7 @@ struct rn_hooks {
 	void (*mcast_put)(void *ctx, const struct dmm_mnid *mnid, uint32_t link,
 			  const struct dmm_mcast_groups *in);
 	bool verbose;
+	unsigned fm_caps; /* every node's data plane capabilities (fm.h DMM_FM_CAP_*) */
 };
 
 struct rn_msg {
@@ -152,7 +153,8 @@ static struct node *add_node(const char *name, const char *addr, const struct dm
 	n->env.send = rn_send;
 	n->env.mn_event = rn_event;
 	n->env.ctx = n;
-	n->env.fm = (struct dmm_fm_ops){.install = rn_dp_install, .remove = rn_dp_remove, .ctx = n};
+	n->env.fm = (struct dmm_fm_ops){
+		.install = rn_dp_install, .remove = rn_dp_remove, .caps = RN.fm_caps, .ctx = n};
 	n->env.seed = RN.seed + NN;
 	n->env.wall_offset = WALL;
 	n->env.mcast_get = RN.mcast_get;

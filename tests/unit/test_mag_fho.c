@@ -192,6 +192,40 @@ static void t_predictive(void)
 	teardown();
 }
 
+/*
+ * Predictive, registration at the attach, on a data plane that passes a
+ * BUFFER's peer (fm.h DMM_FM_CAP_PASS): N_ORDER holds what the LMA sends
+ * straight while the PMAG's packets go on to the MN (the BUFFER names the
+ * PMAG and the MN's link), until order-wait after the PBA.
+ */
+static void t_predictive_pass(void)
+{
+	const struct dmm_intent *in;
+
+	RN.fm_caps = DMM_FM_CAP_PASS;
+	setup(true, false);
+	RN.fm_caps = 0;
+	start_at_m1();
+	CHECK_EQ(dmm_mag_handover(M1->inst, &MN, &M2->addr, T), 0);
+	run(2 * DMM_MSEC);
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, &M1->addr) &&
+	      live(M2, DMM_FM_DST, DMM_FM_BUFFER, NULL)->link == 0);
+	CHECK_EQ(M1->ops->detach(M1->inst, &MN, T), 0);
+	CHECK_EQ(M2->ops->attach(M2->inst, &MN, 7, LL, 6, DMM_ATT_80211, T), 0);
+	in = live(M2, DMM_FM_DST, DMM_FM_BUFFER, &M1->addr);
+	CHECK(in && in->link == 7);
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_DELIVER, NULL) == NULL);
+	CHECK_EQ(M2->sent[DMM_MH_BU], 1);
+	run(4 * DMM_MSEC); /* the PBA at 2 ms */
+	CHECK(entry(M2)->state == DMM_BUL_REGISTERED);
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, &M1->addr) != NULL);
+	run(2 * DMM_MSEC); /* order-wait 3 ms after it */
+	in = live(M2, DMM_FM_DST, DMM_FM_DELIVER, NULL);
+	CHECK(in && in->link == 7);
+	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, NULL) == NULL);
+	teardown();
+}
+
 /* fho.early_reg: the NMAG registers before the MN arrives and buffers what the LMA sends it. */
 static void t_predictive_early(void)
 {
@@ -369,6 +403,7 @@ int main(void)
 		.event = on_event, .send = on_send, .seed = 0x2000, .verbose = getenv("FHO_VERBOSE")};
 	t_predictive();
 	t_predictive_early();
+	t_predictive_pass();
 	t_reactive();
 	t_fallbacks();
 	t_bad_hi();

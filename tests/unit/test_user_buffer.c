@@ -145,9 +145,45 @@ static void test_bound(void)
 	dp_free(dp);
 }
 
+/* Taking the first ones only: the others stay, in their order, counted as held. */
+static void test_take_first(void)
+{
+	struct dmm_dp *dp = dp_new(100);
+	struct dmm_intent b = {.id = 1, .match = DMM_FM_DST, .action = DMM_FM_BUFFER, .prefix.len = 64};
+	unsigned got[8], n = 0;
+	int i;
+
+	b.peer.b[15] = 1;
+	i = dpu_table_add(dp, &b, 0, eth0);
+	CHECK(i >= 0);
+	hold(dp, (uint32_t)i, 10, false);
+	hold(dp, (uint32_t)i, 1, true);
+	hold(dp, (uint32_t)i, 11, false);
+	hold(dp, (uint32_t)i, 2, true);
+	for (uint32_t k = dpu_buf_take_first(dp, (uint32_t)i); k != NONE;) {
+		uint32_t next = dp->pool[k].next;
+
+		if (n < 8)
+			got[n] = (unsigned)(dp->pool[k].data[2] << 8 | dp->pool[k].data[3]);
+		n++;
+		dpu_buf_put(dp, k);
+		k = next;
+	}
+	CHECK(n == 2 && got[0] == 1 && got[1] == 2);
+	CHECK_EQ(dp->bst.held_packets, 2);
+	CHECK_EQ(dpu_slot(dp, (uint32_t)i)->bcount, 2);
+	CHECK_EQ(dpu_slot(dp, (uint32_t)i)->bbytes, 80);
+	hold(dp, (uint32_t)i, 12, false); /* joins at the tail */
+	CHECK_EQ(take(dp, (uint32_t)i, got, 8), 3);
+	CHECK(got[0] == 10 && got[1] == 11 && got[2] == 12);
+	CHECK_EQ(dpu_buf_take_first(dp, (uint32_t)i), NONE);
+	dp_free(dp);
+}
+
 int main(void)
 {
 	test_order();
 	test_bound();
+	test_take_first();
 	return check_report("test_user_buffer");
 }
