@@ -86,7 +86,7 @@ static dmm_time_t mn_wait_of(const struct dmm_mag *mag)
 
 static dmm_time_t order_wait_of(const struct dmm_mag *mag)
 {
-	return mag->cfg.fho.order_wait ? mag->cfg.fho.order_wait : 3 * DMM_MSEC;
+	return mag->cfg.fho.order_wait ? mag->cfg.fho.order_wait : 5 * DMM_MSEC;
 }
 
 static void set_fho(struct dmm_mag *mag, struct dmm_bul_entry *e, uint8_t to, const char *reason)

@@ -46,7 +46,7 @@ struct dmm_mag_cfg {
 		dmm_time_t hold; /* forward (or hold) a moved MN's downlink this long; 0: 1 s */
 		dmm_time_t hi_wait;    /* wait this long for a HAck; 0: 200 ms */
 		dmm_time_t mn_wait;    /* a prepared NMAG waits this long for the MN; 0: 5 s */
-		dmm_time_t order_wait; /* NMAG: the LMA's packets held this long after its PBA; 0: 3 ms */
+		dmm_time_t order_wait; /* NMAG: the LMA's packets held this long after its PBA; 0: 5 ms */
 		uint8_t n_neighbour;   /* MAGs an NMAG asks for an unknown MN's context (reactive) */
 		struct dmm_addr neighbour[DMM_MAG_FHO_MAX_NEIGHBOUR];
 	} fho;

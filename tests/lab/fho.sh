@@ -20,7 +20,8 @@
 #               its log); both figures are printed.
 #
 # Each handover's interruption (the probes' gap) is printed split into link
-# down time (the move until the new MAG's carrier-up), attach detection
+# down time (the move until both ends are up again: the new MAG's carrier-up,
+# and the host side's "state UP", after which its kernel lets it send), attach detection
 # (carrier-up until the host's first frame), context transfer (HI -> HAck;
 # predictive: before the move), registration (attach -> PBA at the new MAG;
 # predictive: off the path, the downlink comes through the previous MAG
@@ -97,6 +98,9 @@ run_mode() {
 	local mode=$1 i from to t0 tc ta ctx reg td th tw
 	DONE=0
 	: >"$LAB_TMP/$mode.rows"
+	# The host's side of the link: the kernel lets it send only once its own carrier event is
+	# processed (linkwatch, "state UP"), which a loaded machine delays.
+	lab_bg MON_PID mn1 ip -ts monitor link >"$LAB_TMP/$mode-mnlink.txt"
 	lab_bg USINK_PID mn1 "$TRAFFIC" udp-sink --port 5002 --duration 120 --timeout 120 --gap 3 \
 		>"$LAB_TMP/$mode-sink.json"
 	# A TCP echo session beside the probes: CN1 sends TCP_PPS small records a second, MN1 echoes them.
@@ -152,6 +156,8 @@ run_mode() {
 	kill -INT "$TPING_PID" "$USINK_PID" 2>/dev/null
 	wait "$TPING_PID" "$USINK_PID" 2>/dev/null
 	wait "$TECHO_PID" 2>/dev/null
+	kill "$MON_PID" 2>/dev/null
+	wait "$MON_PID" 2>/dev/null
 }
 
 # report MODE: per handover the split of the interruption, then the median and max.
@@ -160,7 +166,11 @@ report() {
 	jq -r '.gaps[] | "\(.t) \(.ms) \(.lost)"' "$LAB_TMP/$mode-sink.json" >"$LAB_TMP/$mode.gaps"
 	jq -r '.stalls[]? | "\(.t) \(.ms)"' "$LAB_TMP/$mode-tcp.json" >"$LAB_TMP/$mode.stalls" 2>/dev/null
 	rtt=$(jq -r '."rtt-ms-median" // 0' "$LAB_TMP/$mode-tcp.json" 2>/dev/null)
+	# the host side's "state UP" events, seconds of the day (UTC, as the log lines)
+	sed -n 's/^\[[0-9-]*T\([0-9:.]*\)\] [0-9]*: eth0.* state UP .*/\1/p' "$LAB_TMP/$mode-mnlink.txt" |
+		awk -F: '{ printf "%.6f\n", $1 * 3600 + $2 * 60 + $3 }' >"$LAB_TMP/$mode.hostup"
 	awk -v mode="$mode" -v rtt="${rtt:-0}" '
+		FILENAME ~ /hostup$/ { hu[++nh] = $1; next }
 		FILENAME ~ /stalls$/ { st[++ns] = $1; sms[ns] = $2; next }
 		FILENAME ~ /gaps$/ { gt[FNR] = $1; gms[FNR] = $2; gl[FNR] = $3; ng = FNR; next }
 		{ row[++n] = $0 }
@@ -177,7 +187,7 @@ report() {
 			print over + 0 > over_file; print tover + 0 > tover_file
 			printf "%.1f\n", noise > noise_file
 		}
-		function one(i,    f, t0, tc, ta, ctx, reg, td, th, tw, sod, lead, lab, before, down, att, g, k, gap, lost, flush, tst, bound) {
+		function one(i,    f, t0, tc, ta, ctx, reg, td, th, tw, sod, lead, lab, before, down, att, g, k, gap, lost, flush, tst, bound, hup, hostd) {
 			split(row[i], f, " ")
 			t0 = f[1]; tc = f[2]; ta = f[3]; ctx = f[4] / 1000; reg = f[5]; td = f[6]; th = f[7]; tw = f[8]
 			# probes sent between the move and the previous MAG noticing it (log times are UTC
@@ -188,12 +198,16 @@ report() {
 			# of it, the lab part: from the answer to dmmctl (dmmd logs it in us) to the move
 			lab = tw > 0 ? (t0 - tw) * 1000 : 0
 			before = td > 0 ? int((td - sod + 0.002) * pps) : -1; if (before < 0) before = 0
+			# the link is down until both ends are up: carrier at the new MAG, and the host side
+			hup = 0; for (k = 1; k <= nh; k++) if (!hup && hu[k] >= sod) hup = hu[k]
+			hostd = hup > 0 ? (hup - sod) * 1000 : -1
 			down = tc > 0 ? (tc - t0) * 1000 : -1; att = (tc > 0 && ta > 0) ? (ta - tc) * 1000 : -1
+			if (hostd > down) down = hostd
 			# the gap that covers this handover: it began within 1 s before the move ended
 			g = 0; for (k = 1; k <= ng; k++) if (gt[k] >= t0 - 1 && gt[k] <= (ta > 0 ? ta : t0 + 1)) g = k
 			gap = g ? gms[g] : 0; lost = g ? gl[g] : 0
 			flush = (g && ta > 0) ? (gt[g] + gms[g] / 1000 - ta) * 1000 : -1
-			printf "  %s #%02d: interruption %6.1f ms, lost %3d (sent before the detach was noticed: %3d) | HAck to move %5.1f (lab %4.1f), link down %5.1f, attach %5.1f, context %5.1f, registration %5.1f, flush %5.1f ms\n", mode, i, gap, lost, before, lead, lab, down, att, ctx, reg, flush
+			printf "  %s #%02d: interruption %6.1f ms, lost %3d (sent before the detach was noticed: %3d) | HAck to move %5.1f (lab %4.1f), link down %5.1f (host side %5.1f), attach %5.1f, context %5.1f, registration %5.1f, flush %5.1f ms\n", mode, i, gap, lost, before, lead, lab, down, hostd, att, ctx, reg, flush
 			print gap > "/dev/stderr"
 			if (lost > before) over++
 			# the stall of the TCP session over this handover, against the down time of the link + 1 RTT
@@ -203,7 +217,7 @@ report() {
 			printf "  %s #%02d: TCP stall %6.1f ms (bound: link down %5.1f + RTT %4.1f + 5 + outside handovers %4.1f = %5.1f ms)%s\n", mode, i, tst, down, rtt, noise, bound, (tst > bound ? "  OVER" : "")
 			if (tst > bound) tover++
 			printf "%.1f %.1f %.1f %.1f %.1f %.1f %.1f %.1f\n", gap, lead, down, att, ctx, reg, flush, tst > parts_file
-		}' over_file="$LAB_TMP/$mode.over" tover_file="$LAB_TMP/$mode.tover" noise_file="$LAB_TMP/$mode.noise" parts_file="$LAB_TMP/$mode.parts" pps="$PPS" "$LAB_TMP/$mode.stalls" "$LAB_TMP/$mode.gaps" "$LAB_TMP/$mode.rows" 2>"$LAB_TMP/$mode.int"
+		}' over_file="$LAB_TMP/$mode.over" tover_file="$LAB_TMP/$mode.tover" noise_file="$LAB_TMP/$mode.noise" parts_file="$LAB_TMP/$mode.parts" pps="$PPS" "$LAB_TMP/$mode.hostup" "$LAB_TMP/$mode.stalls" "$LAB_TMP/$mode.gaps" "$LAB_TMP/$mode.rows" 2>"$LAB_TMP/$mode.int"
 	info "$mode: interruption median $(median <"$LAB_TMP/$mode.int") ms, max $(sort -g "$LAB_TMP/$mode.int" | tail -n 1) ms"
 	# The median and max of each part over the handovers (ms).
 	local k parts="" names=(interruption lead "link down" attach context registration flush "TCP stall")

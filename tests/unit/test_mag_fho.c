@@ -219,7 +219,7 @@ static void t_predictive_pass(void)
 	run(4 * DMM_MSEC); /* the PBA at 2 ms */
 	CHECK(entry(M2)->state == DMM_BUL_REGISTERED);
 	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, &M1->addr) != NULL);
-	run(2 * DMM_MSEC); /* order-wait 3 ms after it */
+	run(4 * DMM_MSEC); /* order-wait 5 ms after it */
 	in = live(M2, DMM_FM_DST, DMM_FM_DELIVER, NULL);
 	CHECK(in && in->link == 7);
 	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, NULL) == NULL);
@@ -297,7 +297,7 @@ static void t_reactive(void)
 	/* The LMA kept the prefix (a handoff, not a new session). */
 	CHECK(entry(M2)->state == DMM_BUL_REGISTERED && dmm_prefix_eq(&entry(M2)->hnp[0], &hnp));
 	CHECK(M2->nreg == 1 && M2->reg_link == 3);
-	run(3 * DMM_MSEC); /* order-wait after the PBA: delivered on the link */
+	run(5 * DMM_MSEC); /* order-wait after the PBA: delivered on the link */
 	in = live(M2, DMM_FM_DST, DMM_FM_DELIVER, NULL);
 	CHECK(in && in->link == 3);
 	CHECK(live(M2, DMM_FM_DST, DMM_FM_BUFFER, NULL) == NULL);
