@@ -464,16 +464,22 @@ static void flush_done(struct dmm_dp *dp)
 	__atomic_store_n(&dp->nflush, 0, __ATOMIC_RELAXED);
 }
 
-#define DRAIN_ROUNDS 64 /* batches read per TUN queue by drain_tun */
+#define DRAIN_ROUNDS 64 /* batches read per TUN queue and raw socket by drain_tun */
 
 /*
- * Read every worker's TUN queue and treat what it has as the worker
- * would (a BUFFER's packets held behind the others), up to DRAIN_ROUNDS
- * batches a queue. Workers locked out (dpu_wlock): before a BUFFER is
- * released (buffer.c).
+ * Read every worker's raw socket, then its TUN queue, and treat what they
+ * have as the worker would (a BUFFER's packets held behind the others), up
+ * to DRAIN_ROUNDS batches each. Workers locked out (dpu_wlock): before a
+ * BUFFER is released (buffer.c). The raw sockets first: the message that
+ * ends a buffer (a HAck, a PBA) reaches dmmd's own socket while packets
+ * that came before it on the same path may still wait in a worker's, and
+ * what they decapsulate goes through the TUN.
  */
 static void drain_tun(struct dmm_dp *dp)
 {
+	for (unsigned k = 0; k < dp->nworkers; k++)
+		for (unsigned n = 0; n < DRAIN_ROUNDS && dpu_raw_round(&dp->w[k]) > 0; n++)
+			;
 	for (unsigned k = 0; k < dp->nworkers; k++)
 		for (unsigned n = 0; n < DRAIN_ROUNDS && dpu_tun_round(&dp->w[k]) > 0; n++)
 			;
