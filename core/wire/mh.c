@@ -436,6 +436,22 @@ static bool may_repeat(const struct dmm_mh_desc *d, uint8_t msg_type)
 	       (d->type == DMM_OPT_MNID && (msg_type == DMM_MH_LRI || msg_type == DMM_MH_LRA));
 }
 
+/*
+ * Zero the first n octets of o (0: all of it), the type and its union
+ * member (struct dmm_mh_desc.clear), in whole stores of a constant size:
+ * most options (HNP, HI, ATT, Timestamp, LLA) need 32 octets, not 268.
+ */
+static void clear_opt(struct dmm_mh_opt *o, size_t n)
+{
+	_Static_assert(sizeof(*o) >= 64, "an option is larger than the sizes cleared");
+	if (n && n <= 32)
+		memset(o, 0, 32);
+	else if (n && n <= 64)
+		memset(o, 0, 64);
+	else
+		memset(o, 0, sizeof(*o));
+}
+
 /* --- decode --- */
 
 /*
@@ -461,7 +477,7 @@ static int decode_opt(struct dmm_mh_msg *out, const struct dmm_mh_desc *d, const
 	if (out->nopts >= DMM_MH_MAX_OPTS)
 		return DMM_ERR_OPT_TOO_MANY;
 	o = &out->opts[out->nopts];
-	memset(o, 0, sizeof(*o));
+	clear_opt(o, d->clear);
 	o->type = t;
 	err = get_fields(d, opt_body(o), buf + off + 2, l, &used, DMM_ERR_OPT_LEN, &out->notes);
 	if (err)
@@ -720,12 +736,14 @@ void dmm_mh_init(struct dmm_mh_msg *msg, uint8_t type)
 
 struct dmm_mh_opt *dmm_mh_add_opt(struct dmm_mh_msg *msg, uint8_t type)
 {
+	const struct dmm_mh_desc *d;
 	struct dmm_mh_opt *o;
 
 	if (msg->nopts >= DMM_MH_MAX_OPTS)
 		return NULL;
+	d = dmm_mh_opt_desc(type);
 	o = &msg->opts[msg->nopts++];
-	memset(o, 0, sizeof(*o));
+	clear_opt(o, d ? d->clear : 0);
 	o->type = type;
 	return o;
 }
