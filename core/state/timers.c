@@ -75,7 +75,8 @@
  * through the index; the direct record counts those (spill), so a
  * lookup that misses the direct record reads the index only when one
  * spilled. dmm_timers_make_direct_kinds() gives each kind of the mask a
- * plane of records of its own (record kind_rank * ndirect + idx), so
+ * record of its own per slot, side by side (record idx * nkinds +
+ * kind_rank: the timers of one object in one or two cache lines), so
  * the kinds of one slot never share a record and nothing spills.
  */
 #include <string.h>
@@ -117,8 +118,9 @@ struct dmm_timers {
 	uint32_t ndirect;      /* slots 0..ndirect-1 have direct records */
 	uint32_t dkinds;       /* the kinds (bit numbers) that use direct records */
 	uint32_t ndrec;	       /* records [0, ndrec) are direct: ndirect, or ndirect a kind (per_kind) */
-	bool per_kind;	       /* a plane of ndirect records for each kind of dkinds, in kind order */
-	uint8_t plane[32];     /* per_kind: the plane of each kind of dkinds */
+	bool per_kind;	       /* a record per slot for each kind of dkinds, side by side in kind order */
+	uint8_t nplane;	       /* per_kind: the kinds of dkinds */
+	uint8_t plane[32];     /* per_kind: the rank of each kind of dkinds */
 	uint64_t cur;	       /* the wheel's tick */
 	struct timer_rec *rec;
 	struct dmm_hidx idx;
@@ -370,12 +372,12 @@ static inline bool is_direct(const struct dmm_timers *t, unsigned kind, uint32_t
 	return idx < t->ndirect && kind < 32 && ((t->dkinds >> kind) & 1);
 }
 
-/* The direct record of a direct (kind, idx): idx, or idx in the plane of kind. */
+/* The direct record of a direct (kind, idx): idx, or kind's record among idx's. */
 static inline uint32_t drec(const struct dmm_timers *t, unsigned kind, uint32_t idx)
 {
 	if (!t->per_kind)
 		return idx;
-	return t->plane[kind] * t->ndirect + idx;
+	return idx * t->nplane + t->plane[kind];
 }
 
 static void remove_rec(struct dmm_timers *t, uint32_t r)
@@ -485,6 +487,7 @@ static int make_direct(struct dmm_timers *t, uint32_t capacity, uint32_t ndirect
 	t->ndrec = (uint32_t)ndrec;
 	t->per_kind = per_kind;
 	memcpy(t->plane, plane, sizeof(plane));
+	t->nplane = nplane;
 	t->fresh = (uint32_t)ndrec; /* the shared records follow the direct ones */
 	t->free_head = TIMER_NONE;
 	return 0;

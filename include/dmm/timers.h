@@ -65,8 +65,8 @@ int dmm_timers_make_direct(struct dmm_timers *t, uint32_t capacity, uint32_t ndi
 
 /*
  * As dmm_timers_make_direct(), but each kind of kinds (not 0) has a
- * record of its own for each slot idx < ndirect (the first ndirect
- * records for the lowest kind, the next ndirect for the next, ...): for
+ * record of its own for each slot idx < ndirect (the records of a slot
+ * side by side, in the order of the kinds' numbers): for
  * objects that hold timers of several kinds at once (a MAG's PBU
  * retransmission, refresh and expiry of a binding update list entry),
  * none of them ever needs the index. The direct records count in
