@@ -995,12 +995,35 @@ static int replace_in_place(struct dmm_fm *fm, uint32_t i, const struct dmm_inte
 	return (int)old.id;
 }
 
+/*
+ * Whether slot i (live) may hold in or in's place (dmm_fm_same() or
+ * same_place()), from its match, action and precedence alone: both ask
+ * for the same match and precedence and both for a DECAP or neither.
+ */
+static bool may_be_same_place(const struct dmm_fm *fm, uint32_t i, const struct dmm_intent *in)
+{
+	uint8_t ma;
+	uint16_t prec;
+
+	if (is_home(fm, i)) {
+		ma = small_of(fm, i)->ma;
+		prec = small_of(fm, i)->precedence;
+	} else {
+		ma = fm->rec[i].ma;
+		prec = fm->rec[i].precedence;
+	}
+	return (ma & 1) == in->match && prec == in->precedence &&
+	       ((ma >> 1) == DMM_FM_DECAP) == (in->action == DMM_FM_DECAP);
+}
+
 int dmm_fm_ensure(struct dmm_fm *fm, const struct dmm_intent *in, dmm_time_t now)
 {
 	struct dmm_intent cur;
 	uint32_t old = FM_NONE;
 
 	for (uint32_t i = first_owned(fm, in->owner); i != FM_NONE; i = next_owned(fm, in->owner, i)) {
+		if (!may_be_same_place(fm, i, in))
+			continue; /* neither the same intent nor its place: no need to build it */
 		build(fm, i, &cur);
 		if (dmm_fm_same(&cur, in))
 			return (int)cur.id; /* nothing changes: no backend call */

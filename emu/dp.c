@@ -453,6 +453,7 @@ void emu_prefetch(struct emu *e, const struct emu_event *ev)
 	const struct emu_dp *dp;
 
 	switch (ev->type) {
+	case EV_MH:
 	case EV_MN_ATTACH:
 	case EV_MN_DETACH:
 	case EV_DOWNLINK:
@@ -476,6 +477,33 @@ void emu_prefetch(struct emu *e, const struct emu_event *ev)
 	default:
 		return;
 	}
+}
+
+/* The map line of the /64 buckets of prefix p at node n (the classes' keys of a /64 are neighbours). */
+static void prefetch_pfx(const struct emu_node *n, const struct dmm_prefix *p)
+{
+	const struct emu_dp *dp = &n->dp;
+
+	if (dp->pfx && p->len == 64)
+		__builtin_prefetch(&dp->pfx[pfx_key(EMU_DP_DST, &p->addr) & dp->mask]);
+}
+
+void emu_prefetch_run(struct emu *e, const struct emu_event *ev)
+{
+	const struct emu_mn *m;
+
+	if (ev->mn >= e->nmns || (ev->type != EV_MH && ev->type != EV_MN_DETACH && ev->type != EV_MN_ATTACH))
+		return;
+	m = &e->mns[ev->mn];
+	if (!m->has_prefix)
+		return;
+	if (ev->type == EV_MN_DETACH) {
+		if (m->mag >= 0)
+			prefetch_pfx(&e->nodes[m->mag], &m->hnp);
+		return;
+	}
+	if (ev->node < e->nnodes)
+		prefetch_pfx(&e->nodes[ev->node], &m->hnp);
 }
 
 /* Send p from node a to node b over the path (it arrives as EV_PKT). */

@@ -650,6 +650,13 @@ void emu_dp_flush(struct emu *e, struct emu_node *n);
 void emu_dp_sync(struct emu *e);
 /* Start loading what event ev will read: its MN, or its packet's bucket in the node's data plane. */
 void emu_prefetch(struct emu *e, const struct emu_event *ev);
+/*
+ * ev is about to run, its MN loaded (emu_prefetch() of the event before):
+ * start loading the data plane buckets of that MN's prefix at the node
+ * where the event installs or removes its intents, so that the roles'
+ * work before the install overlaps the load.
+ */
+void emu_prefetch_run(struct emu *e, const struct emu_event *ev);
 /* Node n routes packets to dst arriving on access link link locally (a DMM_FM_LOCAL intent, RFC 6705). */
 bool emu_dp_local(struct emu *e, struct emu_node *n, uint32_t link, const struct dmm_addr *dst);
 /* Send a plain packet from node n towards the owner of its destination. */
@@ -663,7 +670,8 @@ void emu_on_attach(struct emu *e, const struct emu_event *ev);
 void emu_on_downlink(struct emu *e, const struct emu_event *ev);
 void emu_on_uplink(struct emu *e, const struct emu_event *ev);
 void emu_mn_delivered(struct emu *e, struct emu_mn *m, const struct emu_pkt *p, struct emu_node *mag);
-void emu_mn_attribute_mh(struct emu *e, const uint8_t *buf, size_t len);
+/* Count the message buf for the MN it names; returns that MN's index in e->mns, or EMU_NONE. */
+uint32_t emu_mn_attribute_mh(struct emu *e, const uint8_t *buf, size_t len);
 void emu_mns_fini(struct emu *e);
 void emu_on_sess_start(struct emu *e, const struct emu_event *ev);
 void emu_on_sess_end(struct emu *e, const struct emu_event *ev);

@@ -99,6 +99,7 @@ static void run(struct emu *e)
 
 		if (next)
 			emu_prefetch(e, next);
+		emu_prefetch_run(e, &ev);
 		if (e->svg)
 			emu_svg_tick(e);
 		if (e->mcast)

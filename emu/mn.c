@@ -590,7 +590,7 @@ static struct emu_mn *decoded_mn(struct emu *e, const uint8_t *buf, size_t len)
 	return mn_of(e, emu_mn_from_mnid(&id));
 }
 
-void emu_mn_attribute_mh(struct emu *e, const uint8_t *buf, size_t len)
+uint32_t emu_mn_attribute_mh(struct emu *e, const uint8_t *buf, size_t len)
 {
 	struct emu_mn *m = mn_of(e, raw_mn(buf, len));
 
@@ -598,7 +598,7 @@ void emu_mn_attribute_mh(struct emu *e, const uint8_t *buf, size_t len)
 		m = decoded_mn(e, buf, len);
 	if (!m) {
 		e->mh_no_mnid++;
-		return;
+		return EMU_NONE;
 	}
 	if (m->cur_ho != NO_HO) {
 		e->ho[m->cur_ho].sig++;
@@ -606,6 +606,7 @@ void emu_mn_attribute_mh(struct emu *e, const uint8_t *buf, size_t len)
 		m->sig_initial++;
 		e->mh_initial++;
 	}
+	return (uint32_t)(m - e->mns);
 }
 
 /* ---- sessions ---- */

@@ -72,6 +72,7 @@ static void emu_send(void *ctx, const struct dmm_addr *src, const struct dmm_add
 	struct emu *e = n->emu;
 	struct emu_event ev;
 	dmm_time_t t;
+	uint32_t mn;
 	bool lost;
 
 	e->mh_total++;
@@ -79,7 +80,7 @@ static void emu_send(void *ctx, const struct dmm_addr *src, const struct dmm_add
 	n->mh_sent++;
 	if (len >= 3 && buf[2] < 32)
 		e->mh_by_type[buf[2]]++;
-	emu_mn_attribute_mh(e, buf, len);
+	mn = emu_mn_attribute_mh(e, buf, len);
 	to = emu_node_by_addr(e, dst);
 	if (!to || !emu_is_role(to->kind) || len > UINT16_MAX) {
 		e->mh_unroutable++;
@@ -96,6 +97,7 @@ static void emu_send(void *ctx, const struct dmm_addr *src, const struct dmm_add
 	memset(&ev, 0, sizeof(ev));
 	ev.type = EV_MH;
 	ev.node = to->idx;
+	ev.mn = mn; /* for emu_prefetch() only */
 	ev.u.mh.buf = mh_buf_get(e, len);
 	if (!ev.u.mh.buf)
 		return;

@@ -59,8 +59,20 @@ int bulc_init(struct bulc *c, struct dmm_role_base *b, struct dmm_bul *bul, uint
 	      const struct bulc_ops *ops, void *role, dmm_time_t now)
 {
 	const struct dmm_alloc *a = b->env.alloc;
+	int err;
 
 	memset(c, 0, sizeof(*c));
+	/*
+	 * The three timers of an entry (PBU_RETX, BUL_REFRESH, BUL_EXPIRE)
+	 * in records of its slot, one per kind: no hash index to read or
+	 * update when one is set or cancelled. The role sized the set for
+	 * these (n of each) and its others.
+	 */
+	err = dmm_timers_make_direct_kinds(b->timers, dmm_timers_capacity(b->timers), n,
+					   1u << DMM_TIMER_PBU_RETX | 1u << DMM_TIMER_BUL_REFRESH |
+						   1u << DMM_TIMER_BUL_EXPIRE);
+	if (err)
+		return err;
 	c->at = a->zalloc(a->ctx, sizeof(*c->at) * n);
 	if (!c->at)
 		return DMM_ERR_NOMEM;

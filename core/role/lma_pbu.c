@@ -78,38 +78,68 @@ struct verdict {
 	uint32_t lifetime_s; /* granted */
 };
 
+/* *slot takes o when it holds no option yet: the first of its type, as dmm_mh_find_opt() finds it. */
+static void first_opt(const struct dmm_mh_opt **slot, const struct dmm_mh_opt *o)
+{
+	if (!*slot)
+		*slot = o;
+}
+
+/* The request's options, in one pass over them (the first of each type; every HNP, in order). */
 static void read_pbu(struct dmm_lma *lma, struct pbu *p, const struct dmm_addr *src,
 		     const struct dmm_addr *dst)
 {
 	const struct dmm_mh_msg *m = &lma->rx;
-	const struct dmm_mh_opt *acoa = dmm_mh_find_opt(m, DMM_OPT_ACOA, NULL);
+	const struct dmm_mh_opt *acoa = NULL;
 
 	memset(p, 0, offsetof(struct pbu, hnp));
 	p->key = -1;
 	p->src = src;
 	p->dst = dst;
-	/* §5.3.1 step 13: the Alternate Care-of Address, when present, is the Proxy-CoA. */
-	p->pcoa = acoa ? &acoa->u.acoa : src;
 	p->seq = m->u.bu.seq;
 	p->flags = m->u.bu.flags;
 	p->lifetime_units = m->u.bu.lifetime;
-	p->mnid_opt = dmm_mh_find_opt(m, DMM_OPT_MNID, NULL);
+	for (const struct dmm_mh_opt *o = m->opts, *end = o + m->nopts; o < end; o++) {
+		switch (o->type) {
+		case DMM_OPT_ACOA:
+			first_opt(&acoa, o);
+			break;
+		case DMM_OPT_MNID:
+			first_opt(&p->mnid_opt, o);
+			break;
+		case DMM_OPT_HI:
+			first_opt(&p->hi, o);
+			break;
+		case DMM_OPT_ATT:
+			first_opt(&p->att, o);
+			break;
+		case DMM_OPT_TIMESTAMP:
+			first_opt(&p->ts, o);
+			break;
+		case DMM_OPT_MNLLID:
+			first_opt(&p->llid, o);
+			break;
+		case DMM_OPT_LLA:
+			first_opt(&p->lla, o);
+			break;
+		case DMM_OPT_LMA_UPA:
+			p->upa = true;
+			break;
+		case DMM_OPT_HNP:
+			if (prefix_is_zero(&o->u.hnp))
+				p->any_zero = true;
+			else if (p->key < 0)
+				p->key = (int8_t)p->n_hnp;
+			p->hnp[p->n_hnp++] = o->u.hnp;
+			break;
+		default:
+			break;
+		}
+	}
+	/* §5.3.1 step 13: the Alternate Care-of Address, when present, is the Proxy-CoA. */
+	p->pcoa = acoa ? &acoa->u.acoa : src;
 	if (p->mnid_opt)
 		mnid_from_opt(&p->mnid, p->mnid_opt);
-	p->hi = dmm_mh_find_opt(m, DMM_OPT_HI, NULL);
-	p->att = dmm_mh_find_opt(m, DMM_OPT_ATT, NULL);
-	p->ts = dmm_mh_find_opt(m, DMM_OPT_TIMESTAMP, NULL);
-	p->llid = dmm_mh_find_opt(m, DMM_OPT_MNLLID, NULL);
-	p->lla = dmm_mh_find_opt(m, DMM_OPT_LLA, NULL);
-	p->upa = dmm_mh_find_opt(m, DMM_OPT_LMA_UPA, NULL) != NULL;
-	for (const struct dmm_mh_opt *o = dmm_mh_find_opt(m, DMM_OPT_HNP, NULL); o;
-	     o = dmm_mh_find_opt(m, DMM_OPT_HNP, o)) {
-		if (prefix_is_zero(&o->u.hnp))
-			p->any_zero = true;
-		else if (p->key < 0)
-			p->key = (int8_t)p->n_hnp;
-		p->hnp[p->n_hnp++] = o->u.hnp;
-	}
 }
 
 static bool llid_eq(const struct dmm_llid *l, const struct dmm_mh_opt *o)

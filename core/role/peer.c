@@ -46,9 +46,20 @@ struct dmm_peers {
 	struct dmm_pmip_stats dummy;
 };
 
+/*
+ * The index's hash of a peer address: an unkeyed mix of its two halves.
+ * It was SipHash under a fixed, public seed, which no more keeps a
+ * sender from choosing colliding addresses than a mix does, at some 200
+ * instructions a message; the table holds at most max_peers addresses,
+ * so even all of them in one probe chain is a short walk.
+ */
 static uint32_t addr_hash(const struct dmm_addr *a)
 {
-	return (uint32_t)dmm_hash_bytes(0x5eed, a->b, 16);
+	uint64_t hi, lo;
+
+	memcpy(&hi, a->b, 8);
+	memcpy(&lo, a->b + 8, 8);
+	return (uint32_t)dmm_hash_u64(hi ^ dmm_hash_u64(lo));
 }
 
 struct dmm_peers *dmm_peers_new(const struct dmm_alloc *a, uint32_t capacity, struct dmm_timers *timers,

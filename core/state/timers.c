@@ -74,8 +74,13 @@
  * slot's record holds another kind does the timer take a shared record
  * through the index; the direct record counts those (spill), so a
  * lookup that misses the direct record reads the index only when one
- * spilled.
+ * spilled. dmm_timers_make_direct_kinds() gives each kind of the mask a
+ * record of its own per slot, side by side (record idx * nkinds +
+ * kind_rank: the timers of one object in one or two cache lines), so
+ * the kinds of one slot never share a record and nothing spills.
  */
+#include <string.h>
+
 #include "dmm/timers.h"
 #include "dmm/err.h"
 #include "dmm/hash.h"
@@ -110,8 +115,12 @@ struct dmm_timers {
 	uint32_t nready;       /* timers in the ready list */
 	uint32_t rhead, rtail; /* the ready list, earliest first, or TIMER_NONE */
 	uint32_t ihead, nin;   /* the incoming list (due, not sorted yet) and its length */
-	uint32_t ndirect;      /* records [0, ndirect) are the direct records of slots 0..ndirect-1 */
+	uint32_t ndirect;      /* slots 0..ndirect-1 have direct records */
 	uint32_t dkinds;       /* the kinds (bit numbers) that use direct records */
+	uint32_t ndrec;	       /* records [0, ndrec) are direct: ndirect, or ndirect a kind (per_kind) */
+	bool per_kind;	       /* a record per slot for each kind of dkinds, side by side in kind order */
+	uint8_t nplane;	       /* per_kind: the kinds of dkinds */
+	uint8_t plane[32];     /* per_kind: the rank of each kind of dkinds */
 	uint64_t cur;	       /* the wheel's tick */
 	struct timer_rec *rec;
 	struct dmm_hidx idx;
@@ -363,20 +372,31 @@ static inline bool is_direct(const struct dmm_timers *t, unsigned kind, uint32_t
 	return idx < t->ndirect && kind < 32 && ((t->dkinds >> kind) & 1);
 }
 
+/* The direct record of a direct (kind, idx): idx, or kind's record among idx's. */
+static inline uint32_t drec(const struct dmm_timers *t, unsigned kind, uint32_t idx)
+{
+	if (!t->per_kind)
+		return idx;
+	return idx * t->nplane + t->plane[kind];
+}
+
 static void remove_rec(struct dmm_timers *t, uint32_t r)
 {
 	struct timer_rec *x = &t->rec[r];
 
 	unlink_rec(t, r);
 	t->n--;
-	if (r < t->ndirect) {
+	if (r < t->ndrec) {
 		x->direct &= (uint8_t)~1u; /* free; the count of spilled ones stays */
 		x->bucket = B_FREE;
 		return;
 	}
 	dmm_hidx_remove(&t->idx, key_hash(x->kind, x->h.idx), r);
-	if (is_direct(t, x->kind, x->h.idx))
-		t->rec[x->h.idx].direct = (uint8_t)(t->rec[x->h.idx].direct - 2);
+	if (is_direct(t, x->kind, x->h.idx)) {
+		struct timer_rec *d = &t->rec[drec(t, x->kind, x->h.idx)];
+
+		d->direct = (uint8_t)(d->direct - 2);
+	}
 	x->bucket = B_FREE;
 	x->next = t->free_head;
 	t->free_head = r;
@@ -388,10 +408,11 @@ static uint32_t find(const struct dmm_timers *t, unsigned kind, uint32_t idx)
 	uint32_t h, pos, r;
 
 	if (is_direct(t, kind, idx)) {
-		const struct timer_rec *d = &t->rec[idx];
+		uint32_t dr = drec(t, kind, idx);
+		const struct timer_rec *d = &t->rec[dr];
 
 		if ((d->direct & 1) && d->kind == kind)
-			return idx;
+			return dr;
 		if (d->direct < 2)
 			return DMM_HIDX_NONE; /* none of this slot spilled: no index line to read */
 	}
@@ -434,16 +455,24 @@ err_t:
 	return NULL;
 }
 
-int dmm_timers_make_direct(struct dmm_timers *t, uint32_t capacity, uint32_t ndirect, uint32_t kinds)
+static int make_direct(struct dmm_timers *t, uint32_t capacity, uint32_t ndirect, uint32_t kinds,
+		       bool per_kind)
 {
 	const struct dmm_alloc *a = &t->alloc;
+	uint8_t plane[32] = {0}, nplane = 0;
+	uint64_t ndrec;
 	struct timer_rec *rec;
 	struct dmm_hidx idx;
 
-	if (t->n || capacity == 0 || capacity > (1u << 30) || ndirect >= capacity)
+	for (unsigned k = 0; per_kind && k < 32; k++)
+		if ((kinds >> k) & 1)
+			plane[k] = nplane++;
+	ndrec = per_kind ? (uint64_t)ndirect * nplane : ndirect;
+
+	if (t->n || capacity == 0 || capacity > (1u << 30) || ndrec >= capacity)
 		return DMM_ERR_INVAL;
 	rec = a->zalloc(a->ctx, (size_t)capacity * sizeof(*rec));
-	if (!rec || dmm_hidx_init(&idx, a, capacity - ndirect) != 0) {
+	if (!rec || dmm_hidx_init(&idx, a, capacity - (uint32_t)ndrec) != 0) {
 		if (rec)
 			a->free(a->ctx, rec);
 		return DMM_ERR_NOMEM;
@@ -455,9 +484,25 @@ int dmm_timers_make_direct(struct dmm_timers *t, uint32_t capacity, uint32_t ndi
 	t->capacity = capacity;
 	t->ndirect = ndirect;
 	t->dkinds = kinds;
-	t->fresh = ndirect; /* the shared records follow the direct ones */
+	t->ndrec = (uint32_t)ndrec;
+	t->per_kind = per_kind;
+	memcpy(t->plane, plane, sizeof(plane));
+	t->nplane = nplane;
+	t->fresh = (uint32_t)ndrec; /* the shared records follow the direct ones */
 	t->free_head = TIMER_NONE;
 	return 0;
+}
+
+int dmm_timers_make_direct(struct dmm_timers *t, uint32_t capacity, uint32_t ndirect, uint32_t kinds)
+{
+	return make_direct(t, capacity, ndirect, kinds, false);
+}
+
+int dmm_timers_make_direct_kinds(struct dmm_timers *t, uint32_t capacity, uint32_t ndirect, uint32_t kinds)
+{
+	if (kinds == 0)
+		return DMM_ERR_INVAL;
+	return make_direct(t, capacity, ndirect, kinds, true);
 }
 
 void dmm_timers_free(struct dmm_timers *t)
@@ -476,13 +521,13 @@ void dmm_timers_free(struct dmm_timers *t)
 static uint32_t rec_take(struct dmm_timers *t, unsigned kind, uint32_t idx)
 {
 	bool direct = is_direct(t, kind, idx);
-	uint32_t r;
+	uint32_t d = direct ? drec(t, kind, idx) : 0, r;
 
-	if (direct && !(t->rec[idx].direct & 1)) {
-		t->rec[idx].direct |= 1;
-		t->rec[idx].kind = (uint8_t)kind;
+	if (direct && !(t->rec[d].direct & 1)) {
+		t->rec[d].direct |= 1;
+		t->rec[d].kind = (uint8_t)kind;
 		t->n++;
-		return idx;
+		return d;
 	}
 	/* A freed record first, newest first; then the next one never used. */
 	if (t->free_head == TIMER_NONE && t->fresh == t->capacity)
@@ -496,7 +541,7 @@ static uint32_t rec_take(struct dmm_timers *t, unsigned kind, uint32_t idx)
 	else
 		t->fresh++;
 	if (direct)
-		t->rec[idx].direct = (uint8_t)(t->rec[idx].direct + 2);
+		t->rec[d].direct = (uint8_t)(t->rec[d].direct + 2);
 	t->rec[r].kind = (uint8_t)kind;
 	t->rec[r].direct = 0;
 	t->n++;
@@ -565,7 +610,7 @@ int dmm_timers_cancel(struct dmm_timers *t, unsigned kind, struct dmm_handle h)
 void dmm_timers_prefetch(const struct dmm_timers *t, unsigned kind, uint32_t idx)
 {
 	if (is_direct(t, kind, idx))
-		__builtin_prefetch(&t->rec[idx]);
+		__builtin_prefetch(&t->rec[drec(t, kind, idx)]);
 	else
 		dmm_hidx_prefetch(&t->idx, key_hash(kind, idx));
 }

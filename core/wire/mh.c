@@ -322,8 +322,22 @@ static int fields_size(const struct dmm_mh_desc *d, const uint8_t *body)
 	return (int)n;
 }
 
-/* Write body's fields to p; the caller has checked the size. */
-static void put_fields(const struct dmm_mh_desc *d, const uint8_t *body, uint8_t *p)
+/*
+ * The most octets d's fields can take on the wire, whatever body holds
+ * (put_fields() refuses what does not fit its field first): a BYTES field
+ * 255, a list of addresses DMM_MH_MAX_HA_ADDRS * 16, any other 16 or less.
+ */
+#define FIELD_WIRE_MAX 256u
+_Static_assert(DMM_MH_MAX_HA_ADDRS * 16 <= FIELD_WIRE_MAX && DMM_MH_OPT_DATA_MAX <= FIELD_WIRE_MAX,
+	       "a field's wire size is bounded");
+
+/*
+ * Write body's fields to p: their wire size, or DMM_ERR_HA_COUNT or
+ * DMM_ERR_ADDR_LEN (as fields_size()) for a variable field out of range,
+ * refused before it is copied. p has room for the size, or for
+ * d->nfields * FIELD_WIRE_MAX.
+ */
+static int put_fields(const struct dmm_mh_desc *d, const uint8_t *body, uint8_t *p)
 {
 	size_t o = 0;
 
@@ -374,6 +388,8 @@ static void put_fields(const struct dmm_mh_desc *d, const uint8_t *body, uint8_t
 			memcpy(p + o, m, 16);
 			break;
 		case DMM_FK_ADDRS:
+			if (body[f->aux] > DMM_MH_MAX_HA_ADDRS)
+				return DMM_ERR_HA_COUNT;
 			sz = (size_t)body[f->aux] * 16;
 			memcpy(p + o, m, sz);
 			break;
@@ -383,11 +399,14 @@ static void put_fields(const struct dmm_mh_desc *d, const uint8_t *body, uint8_t
 			break;
 		case DMM_FK_IPADDR:
 			sz = ((const struct dmm_mh_ipaddr *)m)->len;
+			if (sz != 0 && sz != 4 && sz != 16)
+				return DMM_ERR_ADDR_LEN;
 			memcpy(p + o, ((const struct dmm_mh_ipaddr *)m)->b, sz);
 			break;
 		}
 		o += sz;
 	}
+	return (int)o;
 }
 
 /* off % x, by a mask where x is a power of two (every alignment the RFCs give is). */
@@ -417,6 +436,22 @@ static bool may_repeat(const struct dmm_mh_desc *d, uint8_t msg_type)
 	       (d->type == DMM_OPT_MNID && (msg_type == DMM_MH_LRI || msg_type == DMM_MH_LRA));
 }
 
+/*
+ * Zero the first n octets of o (0: all of it), the type and its union
+ * member (struct dmm_mh_desc.clear), in whole stores of a constant size:
+ * most options (HNP, HI, ATT, Timestamp, LLA) need 32 octets, not 268.
+ */
+static void clear_opt(struct dmm_mh_opt *o, size_t n)
+{
+	_Static_assert(sizeof(*o) >= 64, "an option is larger than the sizes cleared");
+	if (n && n <= 32)
+		memset(o, 0, 32);
+	else if (n && n <= 64)
+		memset(o, 0, 64);
+	else
+		memset(o, 0, sizeof(*o));
+}
+
 /* --- decode --- */
 
 /*
@@ -442,7 +477,7 @@ static int decode_opt(struct dmm_mh_msg *out, const struct dmm_mh_desc *d, const
 	if (out->nopts >= DMM_MH_MAX_OPTS)
 		return DMM_ERR_OPT_TOO_MANY;
 	o = &out->opts[out->nopts];
-	memset(o, 0, sizeof(*o));
+	clear_opt(o, d->clear);
 	o->type = t;
 	err = get_fields(d, opt_body(o), buf + off + 2, l, &used, DMM_ERR_OPT_LEN, &out->notes);
 	if (err)
@@ -607,7 +642,12 @@ static int encode_opts(uint8_t *buf, size_t cap, size_t *offp, const struct dmm_
 			return DMM_ERR_OPT_NOT_LAST;
 		if (!may_repeat(d, msg->type) && (seen[o->type >> 3] & (1u << (o->type & 7))))
 			return DMM_ERR_OPT_DUP;
-		l = fields_size(d, (const uint8_t *)&o->u);
+		pad = align_mod(d->align_y + d->align_x - align_mod(off, d->align_x), d->align_x);
+		/* With room for the most the fields can take, they are written and measured in one walk. */
+		if (cap - off >= pad + 2u + (size_t)d->nfields * FIELD_WIRE_MAX)
+			l = put_fields(d, (const uint8_t *)&o->u, buf + off + pad + 2);
+		else
+			l = fields_size(d, (const uint8_t *)&o->u);
 		if (l < 0)
 			return l;
 		if (l < d->min_len || l > d->max_len)
@@ -615,15 +655,18 @@ static int encode_opts(uint8_t *buf, size_t cap, size_t *offp, const struct dmm_
 		/* Notes (positive) are accepted: the empty forms of §5.3.6 and what we echo. */
 		if (d->check && (err = d->check(o, msg->type)) < 0)
 			return err;
-		pad = align_mod(d->align_y + d->align_x - align_mod(off, d->align_x), d->align_x);
-		if ((err = put_pad(buf, cap, off, pad)) != 0)
-			return err;
+		if (cap - off < pad + 2u + (size_t)d->nfields * FIELD_WIRE_MAX) {
+			if ((err = put_pad(buf, cap, off, pad)) != 0)
+				return err;
+			if (cap - off - pad < 2u + (size_t)l)
+				return DMM_ERR_NOBUF;
+			put_fields(d, (const uint8_t *)&o->u, buf + off + pad + 2);
+		} else {
+			put_pad(buf, cap, off, pad);
+		}
 		off += pad;
-		if (cap - off < 2u + (size_t)l)
-			return DMM_ERR_NOBUF;
 		buf[off] = o->type;
 		buf[off + 1] = (uint8_t)l;
-		put_fields(d, (const uint8_t *)&o->u, buf + off + 2);
 		off += 2u + (size_t)l;
 		seen[o->type >> 3] |= (uint8_t)(1u << (o->type & 7));
 		after_last = d->flags & DMM_OPTF_LAST;
@@ -693,12 +736,14 @@ void dmm_mh_init(struct dmm_mh_msg *msg, uint8_t type)
 
 struct dmm_mh_opt *dmm_mh_add_opt(struct dmm_mh_msg *msg, uint8_t type)
 {
+	const struct dmm_mh_desc *d;
 	struct dmm_mh_opt *o;
 
 	if (msg->nopts >= DMM_MH_MAX_OPTS)
 		return NULL;
+	d = dmm_mh_opt_desc(type);
 	o = &msg->opts[msg->nopts++];
-	memset(o, 0, sizeof(*o));
+	clear_opt(o, d ? d->clear : 0);
 	o->type = type;
 	return o;
 }

@@ -477,6 +477,10 @@ struct dmm_mh_desc {
 	uint8_t align_x, align_y; /* options: alignment xn+y; x = 1 for none */
 	uint8_t flags;		  /* DMM_OPTF_* */
 	uint8_t nfields;
+	/* Options: the octets of struct dmm_mh_opt from its start that the
+	 * type and the fields' union member take (what dmm_mh_decode() and
+	 * dmm_mh_add_opt() clear); 0 for messages. */
+	uint16_t clear;
 	const struct dmm_mh_field *fields;
 	/* Meaning check after framing, given the whole struct dmm_mh_opt or
 	 * struct dmm_mh_msg and the MH type of the message it is in (some
@@ -621,7 +625,12 @@ int dmm_mh_auth_append(uint8_t *buf, size_t cap, size_t len, uint32_t spi, size_
 /* Reset msg to an empty message of the given type (notes and decode state cleared). */
 void dmm_mh_init(struct dmm_mh_msg *msg, uint8_t type);
 
-/* Append an option of the given type, zeroed; NULL when the message is full. */
+/*
+ * Append an option of the given type, its union member zeroed (all of u
+ * for a type without a descriptor); NULL when the message is full. The
+ * octets of u past the type's member are unspecified, in a decoded
+ * option as in an added one: read an option through its type's member.
+ */
 struct dmm_mh_opt *dmm_mh_add_opt(struct dmm_mh_msg *msg, uint8_t type);
 
 /* The first option of type after 'after' (NULL: from the start), or NULL. */

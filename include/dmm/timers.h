@@ -9,7 +9,8 @@
  * has at most one timer per kind: setting (kind, handle) again replaces
  * the old deadline. The (kind, handle.idx) pair is found in O(1) through
  * a hash index, or with none for the kinds given direct records
- * (dmm_timers_make_direct(): a record per object slot); set, cancel,
+ * (dmm_timers_make_direct(): a record per object slot;
+ * dmm_timers_make_direct_kinds(): one per slot and kind); set, cancel,
  * next and pop are O(1) (pop amortized), but for the timers due in the
  * same tick of about 1 ms (a sorted list of those: the timers set into
  * that tick, or moved there from the wheel, are sorted into it at the
@@ -61,6 +62,17 @@ struct dmm_timers *dmm_timers_new(const struct dmm_alloc *a, uint32_t capacity);
  * 2^30, ndirect not below capacity) or DMM_ERR_NOMEM (t unchanged).
  */
 int dmm_timers_make_direct(struct dmm_timers *t, uint32_t capacity, uint32_t ndirect, uint32_t kinds);
+
+/*
+ * As dmm_timers_make_direct(), but each kind of kinds (not 0) has a
+ * record of its own for each slot idx < ndirect (the records of a slot
+ * side by side, in the order of the kinds' numbers): for
+ * objects that hold timers of several kinds at once (a MAG's PBU
+ * retransmission, refresh and expiry of a binding update list entry),
+ * none of them ever needs the index. The direct records count in
+ * capacity: DMM_ERR_INVAL when ndirect times the kinds is not below it.
+ */
+int dmm_timers_make_direct_kinds(struct dmm_timers *t, uint32_t capacity, uint32_t ndirect, uint32_t kinds);
 
 /* Free t and every pending timer; accepts NULL. */
 void dmm_timers_free(struct dmm_timers *t);

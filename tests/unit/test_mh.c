@@ -6,7 +6,9 @@
  * verify and detect any single-bit flip; builder helpers behave.
  * Hand-worked byte vectors live in test_mh_golden.c.
  */
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "dmm/bytes.h"
@@ -430,9 +432,81 @@ static void test_opt_lookup(void)
 	CHECK(dmm_mh_opt_desc(DMM_OPT_PADN) == NULL);
 }
 
+/* The octets a field keeps in its union member (reserved fields keep none). */
+static size_t field_storage(const struct dmm_mh_field *f)
+{
+	switch (f->kind) {
+	case DMM_FK_U8:
+	case DMM_FK_FLAGS8:
+		return 1;
+	case DMM_FK_U16:
+	case DMM_FK_FLAGS16:
+		return 2;
+	case DMM_FK_U32:
+		return 4;
+	case DMM_FK_U48:
+	case DMM_FK_U64:
+		return 8;
+	case DMM_FK_ADDR:
+		return 16;
+	case DMM_FK_BYTES:
+		return sizeof(struct dmm_mh_bytes);
+	case DMM_FK_IPADDR:
+		return sizeof(struct dmm_mh_ipaddr);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Every option's clear length covers its fields, so a decoded or added
+ * option reads as zero wherever its fields did not write; and what decode
+ * and dmm_mh_add_opt() leave past it is not read by the encoder.
+ */
+static void test_opt_clear(void)
+{
+	struct dmm_mh_msg m, fresh;
+	uint8_t a[DMM_MH_MAX_LEN], b[DMM_MH_MAX_LEN];
+	unsigned bad = 0, n = 0;
+
+	for (unsigned t = 0; t < 256; t++) {
+		const struct dmm_mh_desc *d = dmm_mh_opt_desc((uint8_t)t);
+		size_t need = offsetof(struct dmm_mh_opt, u);
+
+		if (!d)
+			continue;
+		n++;
+		for (unsigned i = 0; i < d->nfields; i++) {
+			size_t end = offsetof(struct dmm_mh_opt, u) + d->fields[i].off +
+				     field_storage(&d->fields[i]);
+
+			if (field_storage(&d->fields[i]) && end > need)
+				need = end;
+		}
+		bad += d->clear < need || d->clear > sizeof(struct dmm_mh_opt);
+	}
+	CHECK(n > 20);
+	CHECK_EQ(bad, 0);
+	/* An option slot that held a long MN-ID, reused for an HNP: the same wire as from a fresh message. */
+	memset(&m, 0xa5, sizeof(m));
+	dmm_mh_init(&m, DMM_MH_BU);
+	CHECK(dmm_mh_add_opt(&m, DMM_OPT_HNP)->u.hnp.addr.b[15] == 0);
+	m.opts[0].u.hnp.len = 64;
+	m.opts[0].u.hnp.addr.b[0] = 0x20;
+	memset(&fresh, 0, sizeof(fresh));
+	dmm_mh_init(&fresh, DMM_MH_BU);
+	dmm_mh_add_opt(&fresh, DMM_OPT_HNP)->u.hnp = m.opts[0].u.hnp;
+	n = (unsigned)dmm_mh_encode(a, sizeof(a), &m);
+	CHECK(n > 0 && (int)n == dmm_mh_encode(b, sizeof(b), &fresh) && memcmp(a, b, n) == 0);
+	/* Decoded into the dirty slot: the option as a fresh decode gives it. */
+	CHECK(dmm_mh_decode(&m, a, n) > 0 && dmm_mh_decode(&fresh, b, n) > 0);
+	CHECK(memcmp(&m.opts[0].u.hnp, &fresh.opts[0].u.hnp, sizeof(m.opts[0].u.hnp)) == 0);
+}
+
 int main(void)
 {
 	test_opt_lookup();
+	test_opt_clear();
 	test_random_roundtrip();
 	test_checksum_detects_flips();
 	test_builders();

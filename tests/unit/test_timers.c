@@ -122,9 +122,10 @@ static uint64_t spread(unsigned maxshift)
  * Random operations against the shadow; with direct, kinds 0 and 1 of
  * slots below IDX - 50 use direct records (dmm_timers_make_direct()),
  * both kinds of a slot armed at once often, so timers spill to the
- * shared records too.
+ * shared records too. With direct 2, kinds 0 and 2 of those slots have
+ * a record each (dmm_timers_make_direct_kinds()).
  */
-static void test_random(unsigned maxshift, bool direct)
+static void test_random(unsigned maxshift, int direct)
 {
 	enum { KINDS = 4, IDX = 300, OPS = 60000, CAP = KINDS * IDX };
 	static struct {
@@ -139,8 +140,10 @@ static void test_random(unsigned maxshift, bool direct)
 	unsigned bad = 0, pops = 0;
 
 	memset(sh, 0, sizeof(sh));
-	if (direct)
+	if (direct == 1)
 		CHECK_EQ(dmm_timers_make_direct(t, CAP, IDX - 50, 3u), 0);
+	if (direct == 2)
+		CHECK_EQ(dmm_timers_make_direct_kinds(t, CAP, IDX - 50, 5u), 0);
 	CHECK_EQ(dmm_timers_capacity(t), CAP);
 	for (int op = 0; op < OPS; op++) {
 		unsigned k = (unsigned)(rnd() % KINDS);
@@ -301,16 +304,45 @@ static void test_direct_args(void)
 	dmm_timers_free(t);
 }
 
+/* dmm_timers_make_direct_kinds(): the planes count in the capacity; each kind of a slot has its record. */
+static void test_direct_kinds_args(void)
+{
+	struct dmm_timers *t = dmm_timers_new(&A, 8);
+
+	CHECK_EQ(dmm_timers_make_direct_kinds(t, 16, 8, 0u), DMM_ERR_INVAL);
+	CHECK_EQ(dmm_timers_make_direct_kinds(t, 16, 8, 3u), DMM_ERR_INVAL); /* 2 x 8 records, no room left */
+	CHECK_EQ(dmm_timers_make_direct_kinds(t, 20, 8, 0x28u), 0);	     /* kinds 3 and 5 */
+	/* Both kinds of every slot armed at once, and the 4 shared records for others. */
+	for (uint32_t i = 0; i < 8; i++) {
+		CHECK_EQ(dmm_timers_set(t, 3, H(i, 1), 100 + i), 0);
+		CHECK_EQ(dmm_timers_set(t, 5, H(i, 1), 200 + i), 0);
+	}
+	for (uint32_t i = 0; i < 4; i++)
+		CHECK_EQ(dmm_timers_set(t, 3, H(8 + i, 1), 50 + i), 0); /* beyond the slots: shared */
+	CHECK_EQ(dmm_timers_set(t, 4, H(0, 1), 10), DMM_ERR_NOMEM);
+	CHECK_EQ(dmm_timers_count(t), 20);
+	CHECK_EQ(dmm_timers_get(t, 5, H(7, 1)), 207);
+	CHECK_EQ(dmm_timers_cancel(t, 3, H(7, 1)), 0);
+	CHECK_EQ(dmm_timers_get(t, 5, H(7, 1)), 207);
+	CHECK_EQ(dmm_timers_get(t, 3, H(7, 1)), DMM_TIME_NEVER);
+	CHECK_EQ(dmm_timers_next(t), 50);
+	dmm_timers_free(t);
+}
+
 int main(void)
 {
 	test_table();
-	test_random(0, false);
-	test_random(24, false); /* deadlines over the first levels of the wheel */
-	test_random(40, false); /* over all of them */
-	test_random(0, true);
-	test_random(24, true);
-	test_random(40, true);
+	test_random(0, 0);
+	test_random(24, 0); /* deadlines over the first levels of the wheel */
+	test_random(40, 0); /* over all of them */
+	test_random(0, 1);
+	test_random(24, 1);
+	test_random(40, 1);
+	test_random(0, 2);
+	test_random(24, 2);
+	test_random(40, 2);
 	test_direct_args();
+	test_direct_kinds_args();
 	test_scale();
 	test_order();
 	return check_report("test_timers");
