@@ -386,6 +386,7 @@ static void stats_buffer(json_t *o, const struct dmmd *d)
 	set_count(b, "dropped-over-bound", st.dropped_full);
 	set_count(b, "dropped-too-old", st.dropped_age);
 	set_count(b, "unresolved-at-release", st.unresolved);
+	set_count(b, "released-ahead", st.ahead);
 	set_count(b, "limit-packets", st.limit_packets);
 	set_count(b, "limit-bytes", st.limit_bytes);
 	set_count(b, "limit-ms", st.limit_ms);

@@ -166,7 +166,11 @@ void dpu_buf_hold(struct dmm_dp *dp, struct slot *s, const uint8_t *a, size_t al
 	dpu_count(s, len);
 }
 
-/* The chain from b with the packets held as first ahead of the others, each part in its order. Under bufmu. */
+/*
+ * The chain from b with the packets held as first ahead of the others,
+ * each part in its order; those that overtake one (a first behind another)
+ * are counted as ahead. Under bufmu.
+ */
 static uint32_t firsts_ahead(struct dmm_dp *dp, uint32_t b)
 {
 	uint32_t head[2] = {NONE, NONE}, tail[2] = {NONE, NONE};
@@ -175,6 +179,7 @@ static uint32_t firsts_ahead(struct dmm_dp *dp, uint32_t b)
 		uint32_t next = dp->pool[b].next;
 		int k = !dp->pool[b].first;
 
+		dp->bst.ahead += !k && tail[1] != NONE;
 		dp->pool[b].next = NONE;
 		if (tail[k] == NONE)
 			head[k] = b;
@@ -203,6 +208,7 @@ uint32_t dpu_buf_take_first(struct dmm_dp *dp, uint32_t i)
 
 		k->next = NONE;
 		if (k->first) {
+			dp->bst.ahead += keep != NONE; /* it leaves before others that came first */
 			if (tail == NONE)
 				head = b;
 			else

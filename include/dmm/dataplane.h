@@ -64,6 +64,8 @@ struct dmm_dp_buf_stats {
 	uint64_t dropped_full;		   /* oldest dropped over the packet or byte bound (or the pool) */
 	uint64_t dropped_age;		   /* dropped older than buf_time_ms */
 	uint64_t unresolved; /* a released buffer's destinations not resolved on the link in time (neigh.h) */
+	uint64_t
+		ahead; /* released ahead of packets that arrived before them: from the BUFFER's peer (fm.h) */
 	uint32_t limit_packets, limit_bytes, limit_ms; /* the bounds in force */
 };
 

@@ -91,10 +91,11 @@ two_paths() {
 	ip -n "$CN" addr add "$B/64" dev cn nodad
 	dp_cmd "$dp" "install da dst $HNP decap peer $A"
 	dp_cmd "$dp" "install db dst $HNP decap peer $B"
-	two_paths_run "$dp" 7005 100 "held, the peer's released first" "peer $A" "b:51:100 a:1:50"
-	two_paths_run "$dp" 7006 50 "the peer's passed at once, the others held" "peer $A link 1" "b:51:100 a:1:50"
+	two_paths_run "$dp" 7005 100 "held, the peer's released first" "peer $A" "b:51:100 a:1:50" "" "" 50
+	two_paths_run "$dp" 7006 50 "the peer's passed at once, the others held" "peer $A link 1" "b:51:100 a:1:50" \
+		"" "" 0
 	two_paths_run "$dp" 7007 40 "the MN arrives: the peer's held ones first, then the peer's pass" \
-		"peer $A" "a:1:30 b:61:100" "peer $A link 1" "a:31:60"
+		"peer $A" "a:1:30 b:61:100" "peer $A link 1" "a:31:60" 0
 	dp_cmd "$dp" "replace 1 a dst $HNP buffer peer $A link 1" # left passing: close removes its route
 	sleep 0.1
 }
@@ -130,11 +131,13 @@ for seg in sys.argv[5:]:
 ' 2001:db8:c::1 "$CN_ADDR" "$MN_ADDR" "$@"
 }
 
-# two_paths_run BACKEND PORT HELD WHAT BUFFER-ARGS SEGMENTS [BUFFER-ARGS SEGMENTS]: the BUFFER
-# (replacing intent 1), the probes; optionally the BUFFER again and more probes; HELD held at the
-# end; then delivery, and the MN must have got 1-100 in order.
+# two_paths_run BACKEND PORT HELD WHAT BUFFER-ARGS SEGMENTS BUFFER-ARGS SEGMENTS AHEAD: the BUFFER
+# (replacing intent 1), the probes; if the second pair is not empty, the BUFFER again and more
+# probes; HELD held at the end; then delivery: the MN must have got 1-100 in order, and AHEAD
+# packets were counted as released ahead of earlier arrivals.
 two_paths_run() {
-	local dp=$1 port=$2 held=$3 what=$4 R
+	local dp=$1 port=$2 held=$3 what=$4 R ahead0
+	ahead0=$(bufstats "$dp" ahead)
 	dp_cmd "$dp" "replace 1 a dst $HNP buffer $5"
 	sleep 0.2
 	ip netns exec "$MN" /usr/bin/python3 -c '
@@ -164,6 +167,8 @@ print(json.dumps({"received": len(got), "in_order": got == list(range(1, 101)), 
 	dp_cmd "$dp" "replace 1 a dst $HNP deliver link 1"
 	wait "$R"
 	dp_check "$dp: two paths ($what): the MN got 1-100 in order" grep -q '"in_order": true' "$DP_TMP/$dp-paths.json"
+	dp_check "$dp: two paths ($what): counted as released ahead: $9" \
+		expect released_ahead "$(($(bufstats "$dp" ahead) - ahead0))" -eq "$9"
 	echo "buffer-dp: $dp two paths ($what): $(cat "$DP_TMP/$dp-paths.json")"
 }
 

@@ -20,7 +20,7 @@
  *                          then "ok committed R" (R refused)
  *   counters            -> "counters N packets=P bytes=B" or "counters N error=..."
  *   bufstats            -> "bufstats held=N held_bytes=B peak=N buffered=N released=N
- *                          dropped_full=N dropped_age=N limits=P/B/MS rss_kb=K"
+ *                          dropped_full=N dropped_age=N ahead=N limits=P/B/MS rss_kb=K"
  *                          or "bufstats error=..." (the BUFFER intents' buffer)
  *   fill COUNT dst|src PREFIX ACTION [peer ADDR] [link N] [prec N]
  *                       -> "ok filled COUNT in MS ms" | "error fill I: reason":
@@ -358,11 +358,12 @@ static void cmd_bufstats(void)
 		return;
 	}
 	printf("bufstats held=%llu held_bytes=%llu peak=%llu buffered=%llu released=%llu dropped_full=%llu "
-	       "dropped_age=%llu limits=%u/%u/%u rss_kb=%lu\n",
+	       "dropped_age=%llu ahead=%llu limits=%u/%u/%u rss_kb=%lu\n",
 	       (unsigned long long)st.held_packets, (unsigned long long)st.held_bytes,
 	       (unsigned long long)st.held_peak, (unsigned long long)st.buffered,
 	       (unsigned long long)st.released, (unsigned long long)st.dropped_full,
-	       (unsigned long long)st.dropped_age, st.limit_packets, st.limit_bytes, st.limit_ms, rss_kb());
+	       (unsigned long long)st.dropped_age, (unsigned long long)st.ahead, st.limit_packets,
+	       st.limit_bytes, st.limit_ms, rss_kb());
 }
 
 static void cmd_counters(void)

@@ -86,6 +86,7 @@ static void test_order(void)
 	CHECK_EQ(take(dp, (uint32_t)i, got, 16), 6);
 	CHECK(same(got, arrive, 6));
 	CHECK_EQ(take(dp, (uint32_t)i, got, 16), 0);
+	CHECK_EQ(dp->bst.ahead, 0);
 
 	/* With a peer: counted as ordered; the peer's first, each part in arrival order. */
 	b.peer.b[0] = 0x20;
@@ -99,8 +100,9 @@ static void test_order(void)
 	CHECK(same(got, want, 6));
 	CHECK_EQ(dp->bst.held_packets, 0);
 	CHECK_EQ(dp->bst.released, 12);
+	CHECK_EQ(dp->bst.ahead, 3); /* 1, 2 and 3 overtook 10 (and 11) */
 
-	/* Only the peer's, or only the others': as they came. */
+	/* Only the peer's, or only the others': as they came, none ahead. */
 	for (unsigned k = 0; k < 3; k++)
 		hold(dp, (uint32_t)i, k, true);
 	CHECK_EQ(take(dp, (uint32_t)i, got, 16), 3);
@@ -109,6 +111,7 @@ static void test_order(void)
 		hold(dp, (uint32_t)i, k, false);
 	CHECK_EQ(take(dp, (uint32_t)i, got, 16), 3);
 	CHECK(got[0] == 0 && got[1] == 1 && got[2] == 2);
+	CHECK_EQ(dp->bst.ahead, 3);
 
 	/* Delivery replaces the buffer: no ordered slot left; removing it counts too. */
 	b.action = DMM_FM_DELIVER;
@@ -170,6 +173,7 @@ static void test_take_first(void)
 		k = next;
 	}
 	CHECK(n == 2 && got[0] == 1 && got[1] == 2);
+	CHECK_EQ(dp->bst.ahead, 2); /* both left before 10, which came first */
 	CHECK_EQ(dp->bst.held_packets, 2);
 	CHECK_EQ(dpu_slot(dp, (uint32_t)i)->bcount, 2);
 	CHECK_EQ(dpu_slot(dp, (uint32_t)i)->bbytes, 80);
