@@ -16,7 +16,7 @@
  * out: first what the kernel has already routed into the TUN's queues
  * (the prefix's main route still leads there) is read and classified
  * with the old table, so what belongs to the buffer joins it at its
- * tail (user.c drain_tun); only then does the flush route go in (a packet
+ * tail (user.c drain_queues); only then does the flush route go in (a packet
  * a worker decapsulates and writes to the TUN would take it at once,
  * ahead of the held ones), the table switch, and the held packets leave
  * through worker 0's queue, all before a worker runs again. A packet
@@ -167,19 +167,24 @@ void dpu_buf_hold(struct dmm_dp *dp, struct slot *s, const uint8_t *a, size_t al
 }
 
 /*
- * The chain from b with the packets held as first ahead of the others,
- * each part in its order; those that overtake one (a first behind another)
- * are counted as ahead. Under bufmu.
+ * Split the chain from b into the packets held as first (head[0]..tail[0])
+ * and the others (head[1]..tail[1]), each part in its order; a first one
+ * behind another is counted as ahead. The first part's octets in *bytes.
+ * Returns its packets. Under bufmu.
  */
-static uint32_t firsts_ahead(struct dmm_dp *dp, uint32_t b)
+static uint32_t split(struct dmm_dp *dp, uint32_t b, uint32_t head[2], uint32_t tail[2], uint32_t *bytes)
 {
-	uint32_t head[2] = {NONE, NONE}, tail[2] = {NONE, NONE};
+	uint32_t n = 0;
 
+	head[0] = head[1] = tail[0] = tail[1] = NONE;
+	*bytes = 0;
 	while (b != NONE) {
 		uint32_t next = dp->pool[b].next;
 		int k = !dp->pool[b].first;
 
 		dp->bst.ahead += !k && tail[1] != NONE;
+		n += !k;
+		*bytes += k ? 0 : dp->pool[b].len;
 		dp->pool[b].next = NONE;
 		if (tail[k] == NONE)
 			head[k] = b;
@@ -188,6 +193,15 @@ static uint32_t firsts_ahead(struct dmm_dp *dp, uint32_t b)
 		tail[k] = b;
 		b = next;
 	}
+	return n;
+}
+
+/* The chain from b with the packets held as first ahead of the others (split()). Under bufmu. */
+static uint32_t firsts_ahead(struct dmm_dp *dp, uint32_t b)
+{
+	uint32_t head[2], tail[2], bytes;
+
+	split(dp, b, head, tail, &bytes);
 	if (tail[0] == NONE)
 		return head[1];
 	dp->pool[tail[0]].next = head[1];
@@ -197,39 +211,19 @@ static uint32_t firsts_ahead(struct dmm_dp *dp, uint32_t b)
 uint32_t dpu_buf_take_first(struct dmm_dp *dp, uint32_t i)
 {
 	struct slot *s = dpu_slot(dp, i);
-	uint32_t head = NONE, tail = NONE, keep = NONE, b;
+	uint32_t head[2], tail[2], bytes, n;
 
 	lock(dp);
-	b = s->bhead;
-	s->bhead = s->btail = NONE;
-	while (b != NONE) {
-		uint32_t next = dp->pool[b].next;
-		struct bufpkt *k = &dp->pool[b];
-
-		k->next = NONE;
-		if (k->first) {
-			dp->bst.ahead += keep != NONE; /* it leaves before others that came first */
-			if (tail == NONE)
-				head = b;
-			else
-				dp->pool[tail].next = b;
-			tail = b;
-			s->bcount--;
-			s->bbytes -= k->len;
-			dp->bst.released++;
-			dp->bst.held_packets--;
-			dp->bst.held_bytes -= k->len;
-		} else {
-			if (keep == NONE)
-				s->bhead = b;
-			else
-				dp->pool[keep].next = b;
-			keep = s->btail = b;
-		}
-		b = next;
-	}
+	n = split(dp, s->bhead, head, tail, &bytes);
+	s->bhead = head[1];
+	s->btail = tail[1];
+	s->bcount -= n;
+	s->bbytes -= bytes;
+	dp->bst.released += n;
+	dp->bst.held_packets -= n;
+	dp->bst.held_bytes -= bytes;
 	unlock(dp);
-	return head;
+	return head[0];
 }
 
 uint32_t dpu_buf_take(struct dmm_dp *dp, uint32_t i)

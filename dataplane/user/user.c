@@ -464,7 +464,7 @@ static void flush_done(struct dmm_dp *dp)
 	__atomic_store_n(&dp->nflush, 0, __ATOMIC_RELAXED);
 }
 
-#define DRAIN_ROUNDS 64 /* batches read per TUN queue and raw socket by drain_tun */
+#define DRAIN_ROUNDS 64 /* batches read per TUN queue and raw socket by drain_queues */
 
 /*
  * Read every worker's raw socket, then its TUN queue, and treat what they
@@ -475,7 +475,7 @@ static void flush_done(struct dmm_dp *dp)
  * that came before it on the same path may still wait in a worker's, and
  * what they decapsulate goes through the TUN.
  */
-static void drain_tun(struct dmm_dp *dp)
+static void drain_queues(struct dmm_dp *dp)
 {
 	for (unsigned k = 0; k < dp->nworkers; k++)
 		for (unsigned n = 0; n < DRAIN_ROUNDS && dpu_raw_round(&dp->w[k]) > 0; n++)
@@ -500,11 +500,11 @@ static int switch_now(struct dmm_dp *dp, uint32_t i, const struct dmm_intent *wa
 	bool batching = dp->batching;
 	int r;
 
-	drain_tun(dp);
+	drain_queues(dp);
 	dp->batching = false;
 	r = sync_replaced(dp, i, was, wasname, wasindex);
 	dp->batching = batching;
-	drain_tun(dp);
+	drain_queues(dp);
 	return r;
 }
 
@@ -558,7 +558,7 @@ static int user_replace(struct dmm_dp *dp, const struct dmm_intent *old, const s
 		resolve_held(dp, i, ifindex);
 	dpu_wlock(dp);
 	if (was.action == DMM_FM_BUFFER && (c.action == DMM_FM_ENCAP || c.action == DMM_FM_DELIVER || pass))
-		drain_tun(dp);
+		drain_queues(dp);
 	/* Passing from now on: the peer's packets held so far go first, by the same route (fm.h). */
 	pass = pass && tun_route(dp, true, &c.prefix, ifindex) == 0;
 	in_order = was.action == DMM_FM_BUFFER && dpu_slot(dp, i)->bcount &&
