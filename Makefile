@@ -138,6 +138,11 @@ $(BUILD)/san/test_user_buffer: tests/unit/test_user_buffer.c dataplane/user/buff
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) $(SAN) -Itests/unit -o $@ $(filter %.c %.a,$^) -lmnl
 
+# The data planes' table of the host on each access link (no system call).
+$(BUILD)/san/test_neigh_hosts: tests/unit/test_neigh_hosts.c dataplane/neigh.c dataplane/nl.c $(BUILD)/san/libdmm.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) $(SAN) -Itests/unit -o $@ $(filter %.c %.a,$^) -lmnl
+
 # The user data plane's checksums, segmentation and merging, with their one source file.
 $(BUILD)/san/test_user_offload: tests/unit/test_user_offload.c dataplane/user/offload.c $(BUILD)/san/libdmm.a
 	@mkdir -p $(@D)

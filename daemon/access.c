@@ -485,6 +485,16 @@ static void carrier_up(struct dmmd_access *a, struct acc_link *l)
 	probe_arm(a);
 }
 
+/* Tell the data plane which host is on l (mac NULL: none), for what it releases onto l (dataplane.h host). */
+static void dp_host(struct dmmd_access *a, const struct acc_link *l, const uint8_t *mac)
+{
+	struct dmmd *d = a->d;
+
+	if (d->dp && d->dpo->host && d->dpo->host(d->dp, (uint32_t)l->ifindex, mac, mac ? 6 : 0) < 0)
+		dmm_logf(&d->log, DMM_LOG_WARN, DMM_LC_ND,
+			 "access link %s: the data plane did not take its host", l->name);
+}
+
 static void attach(struct dmmd_access *a, struct acc_link *l, const uint8_t mac[6])
 {
 	char s[DMM_MNID_STRLEN];
@@ -497,6 +507,7 @@ static void attach(struct dmmd_access *a, struct acc_link *l, const uint8_t mac[
 	dmmd_config_mnid_of_mac(&a->d->cfg, mac, &l->mnid);
 	l->has_mn = true;
 	a->attaches++;
+	dp_host(a, l, mac); /* before the role: registering may release a buffer onto l */
 	rc = a->d->ro->attach(a->d->role, &l->mnid, (uint32_t)l->ifindex, mac, 6, DMM_ATT_8023, now);
 	if (rc < 0)
 		/* Say what to configure: a refusal is most often a config without a profile for the host. */
@@ -531,6 +542,7 @@ static void detach(struct dmmd_access *a, struct acc_link *l, const char *why)
 	dmm_logf(&a->d->log, DMM_LOG_INFO, DMM_LC_ND, "mn %s detached from %s (%s)",
 		 dmm_mnid_str(&l->mnid, s), l->name, why);
 	a->d->ro->detach(a->d->role, &l->mnid, dmm_io_now());
+	dp_host(a, l, NULL);
 	l->has_mn = false;
 	l->registered = false;
 	ra_dequeue(a, l);

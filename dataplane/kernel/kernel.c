@@ -148,9 +148,10 @@ struct kdp_slink {
 
 struct dmm_dp {
 	struct dmm_dp_cfg cfg;
-	struct dmm_nl *nl;   /* NETLINK_ROUTE */
-	uint64_t unresolved; /* released buffers' destinations not resolved in time (neigh.h) */
-	struct dmm_nl *genl; /* NETLINK_GENERIC, for the seg6 tunnel source */
+	struct dmm_nl *nl;	      /* NETLINK_ROUTE */
+	uint64_t unresolved;	      /* released buffers' destinations not resolved in time (neigh.h) */
+	struct dmm_neigh_hosts hosts; /* the host on each access link (neigh.h) */
+	struct dmm_nl *genl;	      /* NETLINK_GENERIC, for the seg6 tunnel source */
 	uint16_t seg6_family;
 	bool tunsrc_set; /* we changed it; restore old_tunsrc at close */
 	struct dmm_addr old_tunsrc;
@@ -1182,8 +1183,9 @@ static int flush_replace(struct dmm_dp *dp, struct kdp_intent *cur, struct kdp_i
 
 	/* Onto a link: the host's addresses resolved first, so no held packet waits in a neighbour queue (neigh.h). */
 	if (k->action == DMM_FM_DELIVER && (n = kdp_hold_dsts(dp->hold, k->id, dst, RESOLVE_DSTS)) > 0) {
-		dp->unresolved += n - dmm_neigh_resolve(dp->nl, k->out_ifindex ? k->out_ifindex : k->ifindex,
-							dst, n, RESOLVE_MAX_US);
+		dp->unresolved += n - dmm_neigh_resolve(dp->nl, &dp->hosts,
+							k->out_ifindex ? k->out_ifindex : k->ifindex, dst, n,
+							RESOLVE_MAX_US);
 	}
 	if (flush_route(dp, k, RTM_NEWROUTE) < 0) {
 		kdp_hold_end(dp->hold, k->id); /* no way for them yet: to whatever the kernel has */
@@ -1430,6 +1432,7 @@ static void k_close(struct dmm_dp *dp)
 	dmm_nl_close(dp->genl);
 	dmm_nl_close(dp->nl);
 	kdp_itab_fini(&dp->t);
+	dmm_neigh_hosts_free(&dp->hosts);
 	free(dp->slinks);
 	dmm_nl_batch_free(&dp->batch);
 	free(dp->pend);
@@ -1524,6 +1527,16 @@ err_free:
 	return NULL;
 }
 
+/* dataplane.h host: kept for flush_replace's resolution (neigh.h); a link gone is forgotten by index. */
+static int k_host(struct dmm_dp *dp, uint32_t link, const uint8_t *lladdr, unsigned len)
+{
+	int ifindex = (int)link;
+
+	if (dp->cfg.nlinks && link_ifindex(dp, link, &ifindex) < 0)
+		return len ? -ENODEV : 0;
+	return dmm_neigh_host_set(&dp->hosts, ifindex, lladdr, len);
+}
+
 const struct dmm_dp_ops dmm_dp_kernel = {
 	.name = "kernel",
 	.open = k_open,
@@ -1537,4 +1550,5 @@ const struct dmm_dp_ops dmm_dp_kernel = {
 	.fd = k_fd,
 	.poll = k_poll,
 	.buf_stats = k_buf_stats,
+	.host = k_host,
 };

@@ -266,6 +266,7 @@ static void user_close(struct dmm_dp *dp)
 	dmm_nl_batch_free(&dp->batch);
 	free(dp->pend);
 	dpu_table_free(dp);
+	dmm_neigh_hosts_free(&dp->hosts);
 	free(dp->pool);
 	free(dp);
 }
@@ -518,7 +519,7 @@ static void resolve_held(struct dmm_dp *dp, uint32_t i, int ifindex)
 	unsigned n = dpu_buf_dsts(dp, i, dst, RESOLVE_DSTS);
 
 	if (n)
-		dp->unresolved += n - dmm_neigh_resolve(dp->nl, ifindex, dst, n, RESOLVE_MAX_US);
+		dp->unresolved += n - dmm_neigh_resolve(dp->nl, &dp->hosts, ifindex, dst, n, RESOLVE_MAX_US);
 }
 
 /*
@@ -737,6 +738,17 @@ static int user_poll(struct dmm_dp *dp)
 	return 0;
 }
 
+/* dataplane.h host: kept for resolve_held (neigh.h); a link gone is forgotten by index. */
+static int user_host(struct dmm_dp *dp, uint32_t link, const uint8_t *lladdr, unsigned len)
+{
+	char ifname[DMM_DP_IFNAMSIZ];
+	int ifindex = (int)link;
+
+	if (dp->cfg.nlinks && dpu_link_resolve(dp, link, ifname, &ifindex) < 0)
+		return len ? -ENODEV : 0;
+	return dmm_neigh_host_set(&dp->hosts, ifindex, lladdr, len);
+}
+
 const struct dmm_dp_ops dmm_dp_user = {
 	.name = "user",
 	.fm_caps = DMM_FM_CAP_PASS,
@@ -751,4 +763,5 @@ const struct dmm_dp_ops dmm_dp_user = {
 	.fd = user_fd,
 	.poll = user_poll,
 	.buf_stats = dpu_buf_stats,
+	.host = user_host,
 };

@@ -122,6 +122,7 @@
 #include "dmm/dataplane.h"
 
 #include "../common.h"
+#include "../neigh.h"
 #include "../nl.h"
 
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
@@ -303,6 +304,7 @@ struct dmm_dp {
 	uint64_t buf_lim_ns;
 	struct dmm_dp_buf_stats bst; /* under bufmu */
 	uint64_t unresolved;	     /* released buffers' destinations not resolved in time (daemon thread) */
+	struct dmm_neigh_hosts hosts; /* the host on each access link (neigh.h; daemon thread) */
 	/*
 	 * BUFFER slots becoming DELIVER (user.c flush_*): the flush routes
 	 * (prefix dev link, table_base + 1) until the main routes switched;

@@ -104,6 +104,13 @@ struct dmm_dp_ops {
 	int (*fd)(struct dmm_dp *dp);
 	/* Process what is ready on fd() without blocking; returns packets handled. */
 	int (*poll)(struct dmm_dp *dp);
+	/*
+	 * Optional: the host on access link `link` (the intents' link id) has
+	 * link-layer address lladdr (len octets; len 0: it left). A buffer
+	 * released onto the link then sends at once to that address instead
+	 * of soliciting it first (RFC 4861 §7.3.3). 0 or -errno.
+	 */
+	int (*host)(struct dmm_dp *dp, uint32_t link, const uint8_t *lladdr, unsigned len);
 	/* Optional (NULL: no buffering): what BUFFER intents hold and dropped. 0 or -errno. */
 	int (*buf_stats)(struct dmm_dp *dp, struct dmm_dp_buf_stats *st);
 };

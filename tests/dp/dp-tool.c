@@ -20,8 +20,12 @@
  *                          then "ok committed R" (R refused)
  *   counters            -> "counters N packets=P bytes=B" or "counters N error=..."
  *   bufstats            -> "bufstats held=N held_bytes=B peak=N buffered=N released=N
- *                          dropped_full=N dropped_age=N ahead=N limits=P/B/MS rss_kb=K"
+ *                          dropped_full=N dropped_age=N ahead=N unresolved=N limits=P/B/MS
+ *                          rss_kb=K"
  *                          or "bufstats error=..." (the BUFFER intents' buffer)
+ *   host LINK MAC|-     -> "ok host" | "error host: reason" (the host on access
+ *                          link LINK has link-layer address MAC, xx:xx:..;
+ *                          -: none; dataplane.h host)
  *   fill COUNT dst|src PREFIX ACTION [peer ADDR] [link N] [prec N]
  *                       -> "ok filled COUNT in MS ms" | "error fill I: reason":
  *                          COUNT more intents (ids from 1000001 on, not
@@ -358,12 +362,33 @@ static void cmd_bufstats(void)
 		return;
 	}
 	printf("bufstats held=%llu held_bytes=%llu peak=%llu buffered=%llu released=%llu dropped_full=%llu "
-	       "dropped_age=%llu ahead=%llu limits=%u/%u/%u rss_kb=%lu\n",
+	       "dropped_age=%llu ahead=%llu unresolved=%llu limits=%u/%u/%u rss_kb=%lu\n",
 	       (unsigned long long)st.held_packets, (unsigned long long)st.held_bytes,
 	       (unsigned long long)st.held_peak, (unsigned long long)st.buffered,
 	       (unsigned long long)st.released, (unsigned long long)st.dropped_full,
-	       (unsigned long long)st.dropped_age, (unsigned long long)st.ahead, st.limit_packets,
-	       st.limit_bytes, st.limit_ms, rss_kb());
+	       (unsigned long long)st.dropped_age, (unsigned long long)st.ahead,
+	       (unsigned long long)st.unresolved, st.limit_packets, st.limit_bytes, st.limit_ms, rss_kb());
+}
+
+static void cmd_host(char **tok, int ntok)
+{
+	uint8_t mac[8];
+	unsigned len = 0, v;
+	int r = -EINVAL;
+	char *s;
+
+	if (ntok == 3 && strcmp(tok[2], "-") != 0)
+		for (s = tok[2]; len < sizeof(mac) && sscanf(s, "%2x", &v) == 1; s += s[2] == ':' ? 3 : 2) {
+			mac[len++] = (uint8_t)v;
+			if (s[2] != ':')
+				break;
+		}
+	if (ntok == 3 && (len == 6 || strcmp(tok[2], "-") == 0))
+		r = ops->host ? ops->host(dp, (uint32_t)strtoul(tok[1], NULL, 10), mac, len) : -ENOTSUP;
+	if (r < 0)
+		printf("error host: %s\n", ntok == 3 ? why(r) : "usage: host LINK MAC|-");
+	else
+		printf("ok host\n");
 }
 
 static void cmd_counters(void)
@@ -415,6 +440,8 @@ static int run_line(char *line)
 		cmd_counters();
 	} else if (strcmp(tok[0], "bufstats") == 0) {
 		cmd_bufstats();
+	} else if (strcmp(tok[0], "host") == 0) {
+		cmd_host(tok, ntok);
 	} else if (strcmp(tok[0], "fill") == 0) {
 		cmd_fill(tok, ntok);
 	} else if (strcmp(tok[0], "wait") == 0 && ntok == 2 && (secs = atof(tok[1])) >= 0) {

@@ -42,7 +42,7 @@ dp_cleanup() {
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
-	[[ -n $DP_TMP ]] && rm -rf "$DP_TMP"
+	[[ -n $DP_TMP && -z ${DP_KEEP:-} ]] && rm -rf "$DP_TMP"
 }
 
 dp_init() {
