@@ -21,7 +21,7 @@ struct dmm_nl;
 
 /*
  * The link-layer address of the host on each access link, by interface
- * index, as the daemon saw it in the host's frames (RFC 5213 §6.9.1.1:
+ * index, as the daemon saw it in the host's frames (RFC 5213 §6.3:
  * one host per point-to-point access link). Owned by a backend.
  */
 struct dmm_neigh_host;
