@@ -44,7 +44,7 @@ static struct nlmsghdr *route_msg(struct dmm_dp *dp, bool add, uint32_t table, c
 	rtm->rtm_type = RTN_UNICAST;
 	mnl_attr_put(nlh, RTA_DST, 16, p->addr.b);
 	mnl_attr_put_u32(nlh, RTA_TABLE, table);
-	if (add)
+	if (add && oif)
 		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
 	return nlh;
 }
@@ -52,6 +52,31 @@ static struct nlmsghdr *route_msg(struct dmm_dp *dp, bool add, uint32_t table, c
 int dpu_rt_route(struct dmm_dp *dp, bool add, uint32_t table, const struct dmm_prefix *p, int oif)
 {
 	return rt_send(dp, route_msg(dp, add, table, p, oif), add, 0);
+}
+
+/*
+ * The blackhole under a DELIVER route: "blackhole p metric DPU_GUARD_METRIC"
+ * in the main table. The kernel deletes "p dev link" when the link goes
+ * (a host's link moved away, before the daemon has seen the detach); p's
+ * packets would then follow the default route back to the anchor, which
+ * tunnels them here again, round and round until their hop limit runs
+ * out, and a buffer installed meanwhile catches them in whatever order
+ * they come round. The blackhole drops them instead: they are the packets
+ * sent to a link that is gone (RFC 5949 §4.1: lost before the PMAG knew).
+ */
+int dpu_rt_guard(struct dmm_dp *dp, bool add, const struct dmm_prefix *p)
+{
+	struct nlmsghdr *nlh = route_msg(dp, add, RT_TABLE_MAIN, p, 0);
+	struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	uint32_t tag = dp->tag;
+	int r;
+
+	rtm->rtm_type = RTN_BLACKHOLE;
+	mnl_attr_put_u32(nlh, RTA_PRIORITY, DPU_GUARD_METRIC);
+	dp->tag = DPU_NOTAG; /* its refusal refuses no intent: the link's route is what delivers */
+	r = rt_send(dp, nlh, add, 0);
+	dp->tag = tag;
+	return r;
 }
 
 int dpu_rt_rule(struct dmm_dp *dp, bool add, const struct dmm_prefix *p, const char *iif)
@@ -256,6 +281,8 @@ void dpu_rt_remove_all(struct dmm_dp *dp)
 			continue;
 		if (s->in.match == DMM_FM_DST && (dpu_to_tun(s->in.action) || s->in.action == DMM_FM_DELIVER))
 			dpu_rt_route(dp, false, RT_TABLE_MAIN, &s->in.prefix, 0);
+		if (s->in.match == DMM_FM_DST && s->in.action == DMM_FM_DELIVER)
+			dpu_rt_guard(dp, false, &s->in.prefix);
 		else if (s->in.match == DMM_FM_SRC && dpu_to_tun(s->in.action))
 			dpu_rt_rule(dp, false, &s->in.prefix, s->ifname);
 		else if (s->in.action == DMM_FM_LOCAL)
@@ -297,11 +324,15 @@ int dpu_sync_dst_route(struct dmm_dp *dp, const struct dmm_prefix *p)
 		if ((dpu_to_tun(s->in.action) || s->in.action == DMM_FM_DELIVER) && dpu_better(s, best))
 			best = s;
 	}
+	if (!best || best->in.action != DMM_FM_DELIVER)
+		dpu_rt_guard(dp, false, p); /* none there is no error */
 	if (!best) {
 		int r = dpu_rt_route(dp, false, RT_TABLE_MAIN, p, 0);
 
 		return r == -ESRCH || r == -ENOENT ? 0 : r;
 	}
+	if (best->in.action == DMM_FM_DELIVER)
+		dpu_rt_guard(dp, true, p); /* best effort: without it the link's route alone, as before */
 	return dpu_rt_route(dp, true, RT_TABLE_MAIN, p,
 			    best->in.action == DMM_FM_DELIVER ? best->ifindex : dp->tun_ifindex);
 }

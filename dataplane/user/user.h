@@ -559,6 +559,11 @@ size_t dpu_gso_next(struct dpu_gso *g, uint8_t *hdr, const uint8_t **pay);
  */
 int dpu_rt_route(struct dmm_dp *dp, bool add, uint32_t table, const struct dmm_prefix *p, int oif);
 
+/* The metric of the blackhole under a DELIVER route (the kernel's default for IPv6 routes is 1024). */
+#define DPU_GUARD_METRIC 1025
+/* Add or delete that blackhole for p (rtnl.c); queued like dpu_rt_route(). 0 or -errno. */
+int dpu_rt_guard(struct dmm_dp *dp, bool add, const struct dmm_prefix *p);
+
 /* Add or delete the rule "from p iif lookup table_base"; queued like dpu_rt_route(). 0 or -errno. */
 int dpu_rt_rule(struct dmm_dp *dp, bool add, const struct dmm_prefix *p, const char *iif);
 
@@ -592,8 +597,9 @@ int dpu_link_resolve(const struct dmm_dp *dp, uint32_t id, char ifname[DMM_DP_IF
 
 /*
  * Make the main-table route of DST prefix p follow the best remaining DST
- * intent that needs one (ENCAP/BUFFER/DROP: dev tun; DELIVER: dev link);
- * delete it when none is left. 0 or -errno.
+ * intent that needs one (ENCAP/BUFFER/DROP: dev tun; DELIVER: dev link,
+ * with the blackhole of dpu_rt_guard() under it); delete it when none is
+ * left. 0 or -errno.
  */
 int dpu_sync_dst_route(struct dmm_dp *dp, const struct dmm_prefix *p);
 
