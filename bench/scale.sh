@@ -34,11 +34,15 @@ cd "$(dirname "$0")/.." || exit 1
 SIZES=${SIZES:-1000 10000 100000 1000000}
 DATAPLANES=${DATAPLANES:-kernel user}
 # The kernel data plane needs SRv6 (tests/kfeat.sh): on a kernel without it
-# its rows are left out, and said so.
+# its rows are left out, said so, and make bench-scale-vm named: it runs
+# them in a qemu machine on Debian's stock kernel (bench/scale-vm.sh).
 # shellcheck source=tests/kfeat.sh
 . tests/kfeat.sh
+VM_HINT=
 if [[ " $DATAPLANES " == *" kernel "* ]] && kfeat_lacks seg6 "bench-scale kernel" >&2; then
 	DATAPLANES=$(echo " $DATAPLANES " | sed 's/ kernel / /; s/^ *//; s/ *$//')
+	VM_HINT="bench-scale: the kernel data plane's rows: make bench-scale-vm (Debian's stock kernel in a qemu machine, software emulation; docs/scale.md)"
+	echo "$VM_HINT" >&2
 fi
 SECS=${BENCH_SECONDS:-3}
 LIMIT=${PHASE_LIMIT:-300}
@@ -129,3 +133,5 @@ echo
 echo "|      size | dp     |       MNs |  reg./s | ratio | refresh/s | ratio | handoff/s | ratio |   echo/s | reg. med µs | reg. p99 µs | inst. med µs | inst. p99 µs | echo w1 µs | RSS B/bnd | ΔRSS | slab B/bnd | notes |"
 echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 printf '%s\n' "${ROWS[@]}"
+[[ -n $VM_HINT ]] && echo && echo "$VM_HINT"
+exit 0
