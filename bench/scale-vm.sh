@@ -23,7 +23,8 @@
 #
 # In the machine (DMM_VM_BENCH=1), the same script samples the machine's
 # memory every 5 s while bench/scale.sh runs and prints the most it saw
-# in use (MemTotal - MemAvailable), to size VM_MEM.
+# in use (MemTotal - MemAvailable), to size VM_MEM; then it copies dmmd's
+# log to build/vm/bench-scale/dmmd.log and prints its most frequent lines.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 SIZES=${SIZES:-1000 10000 100000}
@@ -43,10 +44,21 @@ if [[ ${DMM_VM_BENCH-} == 1 ]]; then
 	) &
 	sampler=$!
 	echo "bench-scale-vm: kernel $(uname -r), $(nproc) CPUs, $(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) (software emulation)"
-	bench/scale.sh
+	SC_KEEP=1 bench/scale.sh
 	rc=$?
 	kill "$sampler" 2>/dev/null
 	wait "$sampler" 2>/dev/null
+	# dmmd's log (LOGLEVEL, err by default) outlives the machine in the
+	# checkout; its most frequent lines, numbers and addresses masked.
+	mkdir -p build/vm/bench-scale
+	for d in /tmp/dmm-bench-scale.*; do
+		[[ -f $d/dmmd.log ]] && cp "$d/dmmd.log" build/vm/bench-scale/dmmd.log
+	done
+	if [[ -s build/vm/bench-scale/dmmd.log ]]; then
+		echo "bench-scale-vm: dmmd's log, $(wc -l <build/vm/bench-scale/dmmd.log) lines, in build/vm/bench-scale/dmmd.log; the most frequent:"
+		sed -E 's/[0-9a-f]*:[0-9a-f:]+(\/[0-9]+)?/ADDR/g; s/[0-9]+/N/g' build/vm/bench-scale/dmmd.log |
+			sort | uniq -c | sort -rn | head -n 8
+	fi
 	awk -v u="$(cat "$peak")" '/^MemTotal:/ {printf "bench-scale-vm: machine memory in use at most %.2f GiB of %.2f GiB (MemTotal - MemAvailable, every 5 s)\n", u / 1048576, $2 / 1048576}' /proc/meminfo
 	exit $rc
 fi
