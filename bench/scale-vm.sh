@@ -10,7 +10,7 @@
 # the UDP echo of the same run and the memory per binding are the figures
 # that compare (docs/scale.md, "make bench-scale-vm").
 #
-#   [SIZES="1000 10000 100000"] [DATAPLANES="kernel user"] [VM_MEM=6G]
+#   [SIZES="1000 10000 100000 1000000"] [DATAPLANES="kernel user"] [VM_MEM=6G]
 #   [VM_NICE=10] [PHASE_LIMIT=1800] [SC_START_LIMIT=900] [BENCH_SECONDS=3]
 #   [WINDOW=32] [BENCH_HANDOFFS=10000] [BENCH_INSTALLS=2000]
 #   [BENCH_TRANSPORT=udp] bench/scale-vm.sh
@@ -27,7 +27,7 @@
 # log to build/vm/bench-scale/dmmd.log and prints its most frequent lines.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-SIZES=${SIZES:-1000 10000 100000}
+SIZES=${SIZES:-1000 10000 100000 1000000}
 DATAPLANES=${DATAPLANES:-kernel user}
 LIMIT=${PHASE_LIMIT:-1800}
 START=${SC_START_LIMIT:-900}
