@@ -24,7 +24,8 @@
 # In the machine (DMM_VM_BENCH=1), the same script samples the machine's
 # memory every 5 s while bench/scale.sh runs and prints the most it saw
 # in use (MemTotal - MemAvailable), to size VM_MEM; then it copies dmmd's
-# log to build/vm/bench-scale/dmmd.log and prints its most frequent lines.
+# log to build/vm/bench-scale/dmmd.log and prints its most frequent lines,
+# and the kernel's warnings and errors (build/vm/bench-scale/dmesg.txt).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 SIZES=${SIZES:-1000 10000 100000 1000000}
@@ -59,6 +60,10 @@ if [[ ${DMM_VM_BENCH-} == 1 ]]; then
 		sed -E 's/[0-9a-f]*:[0-9a-f:]+(\/[0-9]+)?/ADDR/g; s/[0-9]+/N/g' build/vm/bench-scale/dmmd.log |
 			sort | uniq -c | sort -rn | head -n 8
 	fi
+	# The kernel's warnings (an allocation failure, say), which the machine's console does not keep.
+	dmesg --level=emerg,alert,crit,err,warn >build/vm/bench-scale/dmesg.txt 2>&1
+	echo "bench-scale-vm: the kernel's warnings and errors: $(wc -l <build/vm/bench-scale/dmesg.txt) lines, in build/vm/bench-scale/dmesg.txt"
+	head -n 20 build/vm/bench-scale/dmesg.txt
 	awk -v u="$(cat "$peak")" '/^MemTotal:/ {printf "bench-scale-vm: machine memory in use at most %.2f GiB of %.2f GiB (MemTotal - MemAvailable, every 5 s)\n", u / 1048576, $2 / 1048576}' /proc/meminfo
 	exit $rc
 fi
