@@ -16,7 +16,7 @@
 #   [BENCH_TRANSPORT=udp] bench/scale-vm.sh
 #
 # PHASE_LIMIT and SC_START_LIMIT are higher than bench/scale.sh's own
-# defaults: the emulated machine is about ten times slower. The machine is
+# defaults: the emulated machine is several times slower. The machine is
 # killed after a bound that every phase at its limit fits in (the
 # benchmark then fails with 124, tests/vm/run.sh). qemu runs at nice
 # VM_NICE, since it takes both cores.
@@ -52,6 +52,7 @@ if [[ ${DMM_VM_BENCH-} == 1 ]]; then
 	# dmmd's log (LOGLEVEL, err by default) outlives the machine in the
 	# checkout; its most frequent lines, numbers and addresses masked.
 	mkdir -p build/vm/bench-scale
+	rm -f build/vm/bench-scale/dmmd.log
 	for d in /tmp/dmm-bench-scale.*; do
 		[[ -f $d/dmmd.log ]] && cp "$d/dmmd.log" build/vm/bench-scale/dmmd.log
 	done
