@@ -122,7 +122,7 @@ run_one() {
 		"$(j .lat_median_us "$SC_T/install.json")" "$(j .lat_p99_us "$SC_T/install.json")" \
 		"$(j .lat_median_us "$SC_T/echo1.json")" \
 		"$(per "$rss1" "$reached")" "$(per $((rss1 - rss0)) "$reached")" "$(per $((slab1 - slab0)) "$reached")" \
-		"${note}$(cat "$SC_T/notes")stop ${SC_STOP_S}s |")")
+		"${note}$(tr -d '\n' <"$SC_T/notes")stop ${SC_STOP_S}s |")")
 }
 
 for size in $SIZES; do
