@@ -39,7 +39,7 @@ EMU_SRC  := $(sort $(wildcard emu/*.c))
 EMU_OBJ  := $(EMU_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all check lab netconf-lab fho-lab dp-test deps unit purity structure daemon-test docs-test fuzz-smoke fuzz oracle cli-test emu-test yang-test bench demo format format-check clean interop \
-	scale-test soak-test bench-scale bench-dp vm-check vm-check-quick
+	scale-test soak-test bench-scale bench-scale-vm bench-dp vm-check vm-check-quick
 all: $(BUILD)/libdmm.a $(BUILD)/dmmctl $(BUILD)/dmm-emu $(if $(DAEMON_SRC),$(BUILD)/dmmd) \
 	$(if $(wildcard tests/dp/dp-tool.c),$(BUILD)/dp-tool $(BUILD)/dp-install) $(BUILD)/lab-traffic $(BUILD)/udp-blast \
 	$(BUILD)/dmm-netconfd $(BUILD)/mcast-traffic
@@ -271,6 +271,14 @@ soak-test: all $(BUILD)/mh-load
 # per binding, for SIZES x DATAPLANES, beside a UDP echo (root; docs/scale.md).
 bench-scale: all $(BUILD)/mh-load
 	@bench/scale.sh
+
+# bench-scale in a qemu machine on Debian's stock kernel (root; tests/vm/run.sh,
+# software emulation): the kernel data plane's rows where this kernel lacks
+# SRv6, beside the user data plane's in the same machine (SIZES, DATAPLANES,
+# VM_MEM, PHASE_LIMIT: bench/scale-vm.sh; docs/scale.md, "make bench-scale-vm").
+bench-scale-vm: all $(BUILD)/mh-load
+	@tests/deps.sh vm
+	@bench/scale-vm.sh
 
 $(BUILD)/lab-traffic: tools/lab-traffic.c
 	@mkdir -p $(@D)
