@@ -310,7 +310,7 @@ lab: all
 netconf-lab: all
 	@tests/lab/netconf.sh
 
-# RFC 5949 fast handover in the lab (root), kernel, user and mixed; not yet in check.
+# RFC 5949 fast handover in the lab (root), kernel, user and mixed; also part of make lab.
 fho-lab: all
 	@rc=0; for dp in kernel user mixed; do tests/lab/fho.sh $$dp || rc=1; done; exit $$rc
 

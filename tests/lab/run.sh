@@ -76,17 +76,13 @@ done
 # handovers each: loss, reordering, the TCP stall against the link's down
 # time + 1 RTT + 5 ms (+ the session's longest stall outside handovers, what
 # the machine itself costs), the buffer bound), kernel, user and mixed
-# (docs/dmm-protocol.md §12): not in make check yet, because a flush that
-# waits for the host's address now and then (24 ms once in a clean-clone run)
-# still takes the TCP stall over its bound; `make fho-lab` runs it,
-# LAB_FHO="user ..." picks set-ups here.
-for dp in ${LAB_FHO-}; do
+# (docs/dmm-protocol.md §12); LAB_FHO="user ..." picks set-ups.
+for dp in ${LAB_FHO:-kernel user mixed}; do
 	run tests/lab/fho.sh "$dp"
 done
 # The same between MAARs (RFC 8885; tests/lab/fho-dmm.sh, both modes, 10 handovers each: loss and
-# reordering of probes to a prefix anchored at MAAR1): not in make check yet, a single probe still
-# comes out of order in some runs (docs/dmm-protocol.md §15); LAB_FHO_DMM="user ..." runs it.
-for dp in ${LAB_FHO_DMM-}; do
+# reordering of probes to a prefix anchored at MAAR1), kernel and user data planes.
+for dp in ${LAB_FHO_DMM:-kernel user}; do
 	run tests/lab/fho-dmm.sh "$dp" both
 done
 # RFC 6705 localized routing (tests/lab/lr.sh), kernel and user data planes:
