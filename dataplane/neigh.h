@@ -44,7 +44,8 @@ void dmm_neigh_hosts_free(struct dmm_neigh_hosts *h);
  * ifindex. With the link's host known in hosts (may be NULL), each one
  * not yet valid is set STALE at the host's link-layer address (RFC 4861
  * §7.3.3: learned, not yet confirmed; the kernel confirms it later by
- * unicast probes), so no packet waits for a solicitation. Otherwise each
+ * unicast probes; RFC 5949 §4.1 has an NMAG make such entries from the
+ * MN's link-layer address), so no packet waits for a solicitation. Otherwise each
  * gets a resolution started (RTM_NEWNEIGH with NTF_USE: the kernel's own
  * solicitation, as a packet would start it), then they are polled until
  * all are valid or max_us has passed. Returns how many are valid.

@@ -62,7 +62,8 @@ int dpu_rt_route(struct dmm_dp *dp, bool add, uint32_t table, const struct dmm_p
  * tunnels them here again, round and round until their hop limit runs
  * out, and a buffer installed meanwhile catches them in whatever order
  * they come round. The blackhole drops them instead: they are the packets
- * sent to a link that is gone (RFC 5949 §4.1: lost before the PMAG knew).
+ * sent onto a link already gone, before the daemon knew, and on a real
+ * access link they would be lost there too.
  */
 int dpu_rt_guard(struct dmm_dp *dp, bool add, const struct dmm_prefix *p)
 {
