@@ -199,7 +199,7 @@ structure: all
 	@tests/structure/cycles.sh $(BUILD)/core/role/*.o
 	@tests/structure/cycles.sh $(BUILD)/daemon/*.o
 	@tests/structure/cycles.sh $(wildcard $(BUILD)/dataplane/user/*.o) $(BUILD)/dataplane/dataplane.o
-	@tests/structure/cycles.sh $(wildcard $(BUILD)/dataplane/kernel/*.o) $(BUILD)/dataplane/nl.o
+	@tests/structure/cycles.sh $(wildcard $(BUILD)/dataplane/kernel/*.o) $(BUILD)/dataplane/hold.o $(BUILD)/dataplane/nl.o
 	@tests/structure/cycles.sh $(wildcard $(BUILD)/dataplane/bpf/*.o)
 
 fuzz-smoke: $(FUZZ_BIN)

@@ -94,7 +94,7 @@
 #include "../nl.h"
 #include "kernel.h"
 #include "../neigh.h"
-#include "hold.h"
+#include "../hold.h"
 #include "ktable.h"
 #include "nft.h"
 
@@ -159,7 +159,7 @@ struct dmm_dp {
 	uint32_t decap_refs;
 	int decap_ifindex;
 	struct kdp_nft *nft;   /* NULL: no counters */
-	struct kdp_hold *hold; /* NULL: BUFFER is a blackhole */
+	struct dmm_hold *hold; /* NULL: BUFFER is a blackhole */
 	bool hold_rule;	       /* "iif dmmh<N> lookup table_base" installed (at the first BUFFER) */
 	bool closing;
 	/* Between begin and commit: the intents' messages wait in batch, one pending entry per intent. */
@@ -793,7 +793,7 @@ static int hold_rule(struct dmm_dp *dp, uint16_t type)
 {
 	struct rule_spec s = {.prio = dp->cfg.rule_prio - 2,
 			      .table = dp->cfg.table_base,
-			      .iif = kdp_hold_ifindex(dp->hold),
+			      .iif = dmm_hold_ifindex(dp->hold),
 			      .marked = true};
 
 	return rule_do(dp, type, &s);
@@ -809,7 +809,7 @@ static int hold_start(struct dmm_dp *dp, const struct kdp_intent *k)
 			return ret;
 		dp->hold_rule = true;
 	}
-	return kdp_hold_start(dp->hold, k->id, &k->prefix);
+	return dmm_hold_start(dp->hold, k->id, &k->prefix);
 }
 
 /*
@@ -851,7 +851,7 @@ static int action_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t 
 	} else if (k->action == DMM_FM_DELIVER) {
 		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)k->out_ifindex);
 	} else if (hold) {
-		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)kdp_hold_ifindex(dp->hold));
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)dmm_hold_ifindex(dp->hold));
 	}
 	return req(dp, nlh, type == RTM_NEWROUTE);
 }
@@ -1112,7 +1112,7 @@ static void k_remove(struct dmm_dp *dp, const struct dmm_intent *in)
 	else
 		routes_del(dp, k);
 	if (held(dp, k))
-		kdp_hold_end(dp->hold, k->id); /* what it held goes where the kernel's routes say now */
+		dmm_hold_end(dp->hold, k->id); /* what it held goes where the kernel's routes say now */
 	count_del(dp, k);
 	kdp_itab_del(&dp->t, k, false, dp->cfg.table_base);
 	if (src_link >= 0)
@@ -1182,20 +1182,20 @@ static int flush_replace(struct dmm_dp *dp, struct kdp_intent *cur, struct kdp_i
 	int ret;
 
 	/* Onto a link: the host's addresses resolved first, so no held packet waits in a neighbour queue (neigh.h). */
-	if (k->action == DMM_FM_DELIVER && (n = kdp_hold_dsts(dp->hold, k->id, dst, RESOLVE_DSTS)) > 0) {
+	if (k->action == DMM_FM_DELIVER && (n = dmm_hold_dsts(dp->hold, k->id, dst, RESOLVE_DSTS)) > 0) {
 		dp->unresolved += n - dmm_neigh_resolve(dp->nl, &dp->hosts,
 							k->out_ifindex ? k->out_ifindex : k->ifindex, dst, n,
 							RESOLVE_MAX_US);
 	}
 	if (flush_route(dp, k, RTM_NEWROUTE) < 0) {
-		kdp_hold_end(dp->hold, k->id); /* no way for them yet: to whatever the kernel has */
+		dmm_hold_end(dp->hold, k->id); /* no way for them yet: to whatever the kernel has */
 		return replace_routes(dp, cur, k);
 	}
-	kdp_hold_flush(dp->hold, k->id);
+	dmm_hold_flush(dp->hold, k->id);
 	dp->batching = false;
 	ret = replace_routes(dp, cur, k);
 	dp->batching = batching;
-	kdp_hold_end(dp->hold, k->id);
+	dmm_hold_end(dp->hold, k->id);
 	flush_route(dp, k, RTM_DELROUTE);
 	return ret;
 }
@@ -1370,19 +1370,19 @@ static int k_counters(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint64_
 
 static int k_fd(struct dmm_dp *dp)
 {
-	return dp->hold ? kdp_hold_fd(dp->hold) : -1;
+	return dp->hold ? dmm_hold_fd(dp->hold) : -1;
 }
 
 static int k_poll(struct dmm_dp *dp)
 {
-	return dp->hold ? kdp_hold_poll(dp->hold) : 0;
+	return dp->hold ? dmm_hold_poll(dp->hold) : 0;
 }
 
 static int k_buf_stats(struct dmm_dp *dp, struct dmm_dp_buf_stats *st)
 {
 	if (!dp->hold)
 		return -ENOTSUP;
-	kdp_hold_stats(dp->hold, st);
+	dmm_hold_stats(dp->hold, st);
 	st->unresolved = dp->unresolved;
 	return 0;
 }
@@ -1396,14 +1396,14 @@ static void hold_open(struct dmm_dp *dp)
 {
 	char why[200];
 
-	dp->hold = kdp_hold_open(&dp->cfg, why, sizeof(why));
+	dp->hold = dmm_hold_open(&dp->cfg, why, sizeof(why));
 	if (!dp->hold) {
 		set_err(dp, "%s", why);
 		return;
 	}
-	if (dmm_nl_link_up(dp->nl, kdp_hold_ifindex(dp->hold)) < 0) {
+	if (dmm_nl_link_up(dp->nl, dmm_hold_ifindex(dp->hold)) < 0) {
 		set_err(dp, "hold device: %s", dmm_nl_error(dp->nl));
-		kdp_hold_close(dp->hold);
+		dmm_hold_close(dp->hold);
 		dp->hold = NULL;
 	}
 }
@@ -1426,7 +1426,7 @@ static void k_close(struct dmm_dp *dp)
 	kdp_nft_close(dp->nft);
 	if (dp->hold_rule)
 		hold_rule(dp, RTM_DELRULE);
-	kdp_hold_close(dp->hold);
+	dmm_hold_close(dp->hold);
 	if (dp->tunsrc_set)
 		tunsrc_set(dp, &dp->old_tunsrc);
 	dmm_nl_close(dp->genl);

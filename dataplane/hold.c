@@ -16,7 +16,7 @@
  * other, none of them left to wait in a netlink batch):
  *   1. a route for the prefix doing the new forwarding goes into the
  *      table that the rule "iif dmmh<N>" selects (the flush route);
- *   2. kdp_hold_flush(): what the device has is read, then every held
+ *   2. dmm_hold_flush(): what the device has is read, then every held
  *      packet is written back to the device, oldest first: the kernel
  *      takes it as received on dmmh<N> and forwards it by the flush
  *      route, within the write (a TUN write is processed synchronously);
@@ -24,7 +24,7 @@
  *      through the same way as it is read;
  *   3. the prefix's main route is replaced (NLM_F_REPLACE): new packets
  *      take the new forwarding directly, behind the held ones;
- *   4. kdp_hold_end(): what the kernel had routed to the device during
+ *   4. dmm_hold_end(): what the kernel had routed to the device during
  *      step 3 is read and written back, then the flush route goes.
  * The only packets that may be overtaken are those the kernel routed to
  * the device during the replace of step 3 and not yet read when a newer
@@ -51,7 +51,7 @@
 #include <unistd.h>
 
 #include "dmm/fmt.h"
-#include "../neigh.h"
+#include "neigh.h"
 #include "hold.h"
 
 #define HOLD_PKT 2048		 /* a held packet's room: an access link's MTU and more */
@@ -77,7 +77,7 @@ struct hent {
 	uint64_t bytes;
 };
 
-struct kdp_hold {
+struct dmm_hold {
 	int fd, ifindex;
 	char name[IFNAMSIZ];
 	struct hpkt *pool;
@@ -97,7 +97,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int tun_create(struct kdp_hold *h, char *err, size_t errlen)
+static int tun_create(struct dmm_hold *h, char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC), e;
@@ -123,9 +123,9 @@ static int tun_create(struct kdp_hold *h, char *err, size_t errlen)
 	return 0;
 }
 
-struct kdp_hold *kdp_hold_open(const struct dmm_dp_cfg *cfg, char *err, size_t errlen)
+struct dmm_hold *dmm_hold_open(const struct dmm_dp_cfg *cfg, char *err, size_t errlen)
 {
-	struct kdp_hold *h = calloc(1, sizeof(*h));
+	struct dmm_hold *h = calloc(1, sizeof(*h));
 	uint64_t n;
 
 	if (!h) {
@@ -159,7 +159,7 @@ struct kdp_hold *kdp_hold_open(const struct dmm_dp_cfg *cfg, char *err, size_t e
 	return h;
 }
 
-void kdp_hold_close(struct kdp_hold *h)
+void dmm_hold_close(struct dmm_hold *h)
 {
 	if (!h)
 		return;
@@ -170,24 +170,24 @@ void kdp_hold_close(struct kdp_hold *h)
 	free(h);
 }
 
-int kdp_hold_ifindex(const struct kdp_hold *h)
+int dmm_hold_ifindex(const struct dmm_hold *h)
 {
 	return h->ifindex;
 }
 
-int kdp_hold_fd(const struct kdp_hold *h)
+int dmm_hold_fd(const struct dmm_hold *h)
 {
 	return h->fd;
 }
 
-void kdp_hold_stats(const struct kdp_hold *h, struct dmm_dp_buf_stats *st)
+void dmm_hold_stats(const struct dmm_hold *h, struct dmm_dp_buf_stats *st)
 {
 	*st = h->st;
 }
 
 /* ---- the pool ---- */
 
-static uint32_t pkt_get(struct kdp_hold *h)
+static uint32_t pkt_get(struct dmm_hold *h)
 {
 	uint32_t b = h->free;
 
@@ -198,14 +198,14 @@ static uint32_t pkt_get(struct kdp_hold *h)
 	return h->used < h->npool ? h->used++ : HOLD_NONE;
 }
 
-static void pkt_put(struct kdp_hold *h, uint32_t b)
+static void pkt_put(struct dmm_hold *h, uint32_t b)
 {
 	h->pool[b].next = h->free;
 	h->free = b;
 }
 
 /* Take the oldest packet off e: its index (the caller gives it back), or HOLD_NONE. */
-static uint32_t ent_pop(struct kdp_hold *h, struct hent *e)
+static uint32_t ent_pop(struct dmm_hold *h, struct hent *e)
 {
 	uint32_t b = e->head;
 
@@ -222,7 +222,7 @@ static uint32_t ent_pop(struct kdp_hold *h, struct hent *e)
 }
 
 /* Drop e's oldest packet, counted as over a bound (full) or too old. */
-static void drop_oldest(struct kdp_hold *h, struct hent *e, bool aged)
+static void drop_oldest(struct dmm_hold *h, struct hent *e, bool aged)
 {
 	uint32_t b = ent_pop(h, e);
 
@@ -236,7 +236,7 @@ static void drop_oldest(struct kdp_hold *h, struct hent *e, bool aged)
 }
 
 /* Hold pkt[0..len) on e, making room within the bounds by dropping the oldest first. */
-static void ent_push(struct kdp_hold *h, struct hent *e, const uint8_t *pkt, size_t len, uint64_t now)
+static void ent_push(struct dmm_hold *h, struct hent *e, const uint8_t *pkt, size_t len, uint64_t now)
 {
 	uint32_t b;
 
@@ -272,7 +272,7 @@ static void ent_push(struct kdp_hold *h, struct hent *e, const uint8_t *pkt, siz
 
 /* ---- entries ---- */
 
-static struct hent *ent_find(struct kdp_hold *h, uint32_t id)
+static struct hent *ent_find(struct dmm_hold *h, uint32_t id)
 {
 	for (uint32_t i = 0; i < h->nent; i++)
 		if (h->ent[i].id == id)
@@ -281,7 +281,7 @@ static struct hent *ent_find(struct kdp_hold *h, uint32_t id)
 }
 
 /* The entry whose prefix holds dst, longest first; NULL if none. */
-static struct hent *ent_of(struct kdp_hold *h, const struct dmm_addr *dst)
+static struct hent *ent_of(struct dmm_hold *h, const struct dmm_addr *dst)
 {
 	struct hent *best = NULL;
 
@@ -291,7 +291,7 @@ static struct hent *ent_of(struct kdp_hold *h, const struct dmm_addr *dst)
 	return best;
 }
 
-int kdp_hold_start(struct kdp_hold *h, uint32_t id, const struct dmm_prefix *p)
+int dmm_hold_start(struct dmm_hold *h, uint32_t id, const struct dmm_prefix *p)
 {
 	struct hent *e = ent_find(h, id);
 
@@ -320,13 +320,13 @@ int kdp_hold_start(struct kdp_hold *h, uint32_t id, const struct dmm_prefix *p)
  * not given back: should the flush route be missing, the packet comes
  * back to the device, and the hop limit ends the loop.
  */
-static bool write_back(struct kdp_hold *h, const uint8_t *pkt, size_t len)
+static bool write_back(struct dmm_hold *h, const uint8_t *pkt, size_t len)
 {
 	return write(h->fd, pkt, len) == (ssize_t)len;
 }
 
 /* One packet read from the device: held, passed through, or not ours (dropped). */
-static void hold_one(struct kdp_hold *h, uint8_t *pkt, size_t len, uint64_t now)
+static void hold_one(struct dmm_hold *h, uint8_t *pkt, size_t len, uint64_t now)
 {
 	struct dmm_addr dst;
 	struct hent *e;
@@ -345,7 +345,7 @@ static void hold_one(struct kdp_hold *h, uint8_t *pkt, size_t len, uint64_t now)
 	ent_push(h, e, pkt, len, now);
 }
 
-int kdp_hold_poll(struct kdp_hold *h)
+int dmm_hold_poll(struct dmm_hold *h)
 {
 	uint64_t now = now_ns();
 	int n = 0;
@@ -361,14 +361,14 @@ int kdp_hold_poll(struct kdp_hold *h)
 }
 
 /* Read everything the device has now (a burst at a time). */
-static void drain(struct kdp_hold *h)
+static void drain(struct dmm_hold *h)
 {
-	while (kdp_hold_poll(h) == HOLD_READ_BURST)
+	while (dmm_hold_poll(h) == HOLD_READ_BURST)
 		;
 }
 
 /* Write e's packets back, oldest first; those past the time bound are dropped instead. */
-static void release(struct kdp_hold *h, struct hent *e)
+static void release(struct dmm_hold *h, struct hent *e)
 {
 	uint64_t now = now_ns();
 	uint32_t b;
@@ -385,7 +385,7 @@ static void release(struct kdp_hold *h, struct hent *e)
 }
 
 /* Read what the queue holds, then send on id's held packets: its entry, or NULL. */
-static struct hent *release_id(struct kdp_hold *h, uint32_t id)
+static struct hent *release_id(struct dmm_hold *h, uint32_t id)
 {
 	struct hent *e;
 
@@ -396,7 +396,7 @@ static struct hent *release_id(struct kdp_hold *h, uint32_t id)
 	return e;
 }
 
-unsigned kdp_hold_dsts(struct kdp_hold *h, uint32_t id, uint8_t (*out)[16], unsigned max)
+unsigned dmm_hold_dsts(struct dmm_hold *h, uint32_t id, uint8_t (*out)[16], unsigned max)
 {
 	struct hent *e = ent_find(h, id);
 	unsigned n = 0;
@@ -406,7 +406,7 @@ unsigned kdp_hold_dsts(struct kdp_hold *h, uint32_t id, uint8_t (*out)[16], unsi
 	return n;
 }
 
-void kdp_hold_flush(struct kdp_hold *h, uint32_t id)
+void dmm_hold_flush(struct dmm_hold *h, uint32_t id)
 {
 	struct hent *e = release_id(h, id);
 
@@ -416,7 +416,7 @@ void kdp_hold_flush(struct kdp_hold *h, uint32_t id)
 	drain(h); /* what came during the release: the device empty just before the switch */
 }
 
-void kdp_hold_end(struct kdp_hold *h, uint32_t id)
+void dmm_hold_end(struct dmm_hold *h, uint32_t id)
 {
 	struct hent *e = release_id(h, id);
 
