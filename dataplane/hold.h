@@ -16,6 +16,8 @@
 #include "dmm/dataplane.h"
 
 struct dmm_hold;
+struct dmm_nl;
+struct dmm_neigh_hosts;
 
 /*
  * Create the hold device (a TUN named dmmh<N>, not yet up) and the packet
@@ -53,6 +55,16 @@ void dmm_hold_end(struct dmm_hold *h, uint32_t id);
 
 /* The distinct destinations of id's held packets, up to max, into out (16 octets each); how many. */
 unsigned dmm_hold_dsts(struct dmm_hold *h, uint32_t id, uint8_t (*out)[16], unsigned max);
+
+/*
+ * Before id's packets are released onto access link ifindex: the
+ * distinct destinations of the first of them made valid neighbours there
+ * (neigh.h dmm_neigh_resolve: at the host's address in hosts when known,
+ * else solicited and waited for, 20 ms at most), so that no released
+ * packet waits in a neighbour queue. How many could not be.
+ */
+unsigned dmm_hold_resolve(struct dmm_hold *h, uint32_t id, struct dmm_nl *nl, const struct dmm_neigh_hosts *hosts,
+			  int ifindex);
 
 /* Read and hold (or pass through) what the device has, without blocking. Packets read. */
 int dmm_hold_poll(struct dmm_hold *h);

@@ -46,8 +46,31 @@
  * Between veths whose peer is in another namespace the program redirects
  * to the peer's receive path (bpf_redirect_peer, tc.c's veth_peer map).
  *
- * BUFFER drops and counts, like the kernel backend's blackhole route: a
- * packet store in the program would need a copy to user space per packet.
+ * BUFFER (a DST one: the downlink of a detached MN) sends the prefix's
+ * packets to the hold device, a TUN device whose reader (dataplane/hold.c,
+ * shared with the kernel backend) keeps them per intent within the
+ * configured bounds: the map entry carries the device (hold), and the
+ * program redirects what it meets there, decapsulated packets too; the
+ * prefix's route points at the device for this node's own packets. The
+ * packets stay in the kernel until the program sees them and in dmmd
+ * only for the detached window. Without the device (it could not be
+ * made) BUFFER drops and counts, as SRC BUFFER always does.
+ *
+ * The release (a held BUFFER replaced by forwarding, RFC 5949 §4.1 at a
+ * previous or new MAG, RFC 8885 §3.5 at an anchor), in order:
+ *   1. the map entry takes the new action and keeps the hold device: what
+ *      arrives still goes to the device, behind what is held;
+ *   2. the prefix's route takes the new action, sent at once (also in a
+ *      burst): it is what forwards packets written back to the device;
+ *   3. onto a link: the held destinations made valid neighbours (neigh.h);
+ *   4. the held packets are written back, oldest first, then what the
+ *      device has, until it is empty (the kernel forwards each within
+ *      the write, by that route: one forwarding, one hop);
+ *   5. the map entry loses the device: new packets go straight;
+ *   6. the device is read once more and what came is written back.
+ * Only a packet redirected during step 5's map update and not yet read
+ * when a newer one goes straight can be overtaken: the window of one
+ * map update.
  *
  * A SRC intent leaves link-local and multicast destinations (ND, RS,
  * MLD) and this node's own addresses (the local map, following
@@ -73,7 +96,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <sys/epoll.h>
+
 #include "dmm/fmt.h"
+#include "../hold.h"
+#include "../nl.h"
 #include "bpfdp.h"
 #include "dmm.skel.h"
 
@@ -124,6 +151,41 @@ static int load(struct dmm_dp *dp, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The hold device, up. Optional: without it BUFFER drops and counts
+ * (DMM_BPF_DEBUG=1 says why it could not be made).
+ */
+static void hold_open(struct dmm_dp *dp)
+{
+	char why[200];
+
+	dp->hold = dmm_hold_open(&dp->cfg, why, sizeof(why));
+	if (dp->hold && dmm_nl_link_up(dp->rnl, dmm_hold_ifindex(dp->hold)) < 0) {
+		snprintf(why, sizeof(why), "hold device up: %s", dmm_nl_error(dp->rnl));
+		dmm_hold_close(dp->hold);
+		dp->hold = NULL;
+	}
+	if (!dp->hold && getenv("DMM_BPF_DEBUG"))
+		fprintf(stderr, "bpf data plane: BUFFER drops: %s\n", why);
+}
+
+/* One descriptor for fd(): the address socket and the hold device. 0 or -errno. */
+static int events_open(struct dmm_dp *dp)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	dp->efd = epoll_create1(EPOLL_CLOEXEC);
+	if (dp->efd < 0)
+		return -errno;
+	ev.data.fd = dp->nl;
+	if (epoll_ctl(dp->efd, EPOLL_CTL_ADD, dp->nl, &ev) < 0)
+		return -errno;
+	if (!dp->hold)
+		return 0;
+	ev.data.fd = dmm_hold_fd(dp->hold);
+	return epoll_ctl(dp->efd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0 ? -errno : 0;
+}
+
 static struct dmm_dp *bdp_open(const struct dmm_dp_cfg *cfg, char *err, size_t errlen)
 {
 	struct dmm_dp *dp = calloc(1, sizeof(*dp));
@@ -138,6 +200,8 @@ static struct dmm_dp *bdp_open(const struct dmm_dp_cfg *cfg, char *err, size_t e
 		dp->cfg.rt_proto = 0xd3;
 	dp->nl = -1;
 	dp->rsk = -1;
+	dp->efd = -1;
+	dp->releasing = BDP_NONE;
 	dp->ncpu = libbpf_num_possible_cpus();
 	r = dp->ncpu > 0 ? 0 : -ENOMEM;
 	if (r == 0 && (!(dp->percpu = calloc((size_t)dp->ncpu, sizeof(*dp->percpu))) ||
@@ -165,6 +229,11 @@ static struct dmm_dp *bdp_open(const struct dmm_dp_cfg *cfg, char *err, size_t e
 		dmm_dp_seterr(err, errlen, "rtnetlink: %s", strerror(-r));
 		goto err;
 	}
+	hold_open(dp);
+	if ((r = events_open(dp)) < 0) {
+		dmm_dp_seterr(err, errlen, "epoll: %s", strerror(-r));
+		goto err;
+	}
 	if ((r = bdp_tc_attach_all(dp, err, errlen)) < 0)
 		goto err;
 	return dp;
@@ -180,7 +249,11 @@ static void bdp_close(struct dmm_dp *dp)
 		return;
 	bdp_tc_detach_all(dp);
 	bdp_route_close(dp);
+	dmm_hold_close(dp->hold);
+	dmm_neigh_hosts_free(&dp->hosts);
 	dmm_bpf__destroy(dp->skel);
+	if (dp->efd >= 0)
+		close(dp->efd);
 	if (dp->nl >= 0)
 		close(dp->nl);
 	bdp_table_fini(&dp->t);
@@ -261,22 +334,25 @@ static int map_key(const struct dmm_dp *dp, const struct bdp_slot *s, void *key,
 	return s->kind == BDP_DECAP_DST ? dp->fd_decap_dst : dp->fd_decap_src;
 }
 
-/* The map entry of s's key made to follow the best intent left with that key. 0 or -errno. */
-static int sync_key(struct dmm_dp *dp, const struct bdp_slot *s)
+/* Whether s's packets go to the hold device: a DST BUFFER, with the device there. */
+static bool held(const struct dmm_dp *dp, const struct bdp_slot *s)
+{
+	return dp->hold && s->kind == BDP_DST && s->in.action == DMM_FM_BUFFER;
+}
+
+/* The map entry of s's key made to follow b, the best intent left with that key (BDP_NONE: none). 0 or -errno. */
+static int map_sync(struct dmm_dp *dp, const struct bdp_slot *s, uint32_t b)
 {
 	union {
 		struct dmm_bpf_dst_key d;
 		struct dmm_bpf_src_key s;
 		struct dmm_bpf_decap_key x;
 	} key;
-	size_t ksize;
 	int fd, r;
-	uint32_t b = bdp_best(&dp->t, s);
+	size_t ksize;
 
 	memset(&key, 0, sizeof(key));
 	fd = map_key(dp, s, &key, &ksize);
-	if (s->kind == BDP_DST)
-		bdp_route_sync(dp, &s->in.prefix, b == BDP_NONE ? NULL : &dp->t.slot[b]);
 	if (b == BDP_NONE) {
 		r = bpf_map_delete_elem(fd, &key);
 		return r < 0 && errno != ENOENT ? -errno : 0;
@@ -290,10 +366,22 @@ static int sync_key(struct dmm_dp *dp, const struct bdp_slot *s)
 	} else {
 		struct dmm_bpf_fwd f = {.slot = b + 1, .action = w->in.action, .ifindex = w->ifindex};
 
+		if (held(dp, w) || b == dp->releasing)
+			f.hold = (uint32_t)dmm_hold_ifindex(dp->hold);
 		memcpy(f.peer, w->in.peer.b, 16);
 		r = bpf_map_update_elem(fd, &key, &f, BPF_ANY);
 	}
 	return r < 0 ? -errno : 0;
+}
+
+/* The map entry and route of s's key made to follow the best intent left with that key. 0 or -errno. */
+static int sync_key(struct dmm_dp *dp, const struct bdp_slot *s)
+{
+	uint32_t b = bdp_best(&dp->t, s);
+
+	if (s->kind == BDP_DST)
+		bdp_route_sync(dp, &s->in.prefix, b == BDP_NONE ? NULL : &dp->t.slot[b]);
+	return map_sync(dp, s, b);
 }
 
 /* A new forwarding counts from 0. */
@@ -324,10 +412,14 @@ static int bdp_install(struct dmm_dp *dp, const struct dmm_intent *in)
 	if (dp->counted[i])
 		reset_counters(dp, (uint32_t)i);
 	dp->counted[i] = 1;
-	r = sync_key(dp, &dp->t.slot[i]);
+	r = held(dp, &dp->t.slot[i]) ? dmm_hold_start(dp->hold, c.id, &c.prefix) : 0;
+	if (r == 0)
+		r = sync_key(dp, &dp->t.slot[i]);
 	if (r < 0) {
 		bdp_table_del(&dp->t, (uint32_t)i);
 		sync_key(dp, &dp->t.slot[i]);
+		if (held(dp, &dp->t.slot[i]))
+			dmm_hold_end(dp->hold, c.id);
 	}
 	return r;
 }
@@ -340,6 +432,33 @@ static void bdp_remove(struct dmm_dp *dp, const struct dmm_intent *in)
 		return;
 	bdp_table_del(&dp->t, i);
 	sync_key(dp, &dp->t.slot[i]);
+	if (held(dp, &dp->t.slot[i]))
+		dmm_hold_end(dp->hold, in->id); /* what it held goes where the kernel's route says now */
+}
+
+/*
+ * Slot i, a held BUFFER before (was), now forwards: its held packets
+ * go first, in order (steps 1 to 6 of the design above), all at once,
+ * also in a burst. 0 or -errno of the map update.
+ */
+static int release(struct dmm_dp *dp, uint32_t i, const struct bdp_slot *was)
+{
+	const struct bdp_slot *s = &dp->t.slot[i];
+	uint32_t id = s->in.id;
+	int r;
+
+	dp->releasing = i;
+	r = sync_key(dp, s);
+	sync_key(dp, was); /* the old key: its next best, or nothing (the same key: unchanged) */
+	bdp_route_send_now(dp);
+	if (s->in.action == DMM_FM_DELIVER) /* no held packet waits in a neighbour queue (neigh.h) */
+		dp->unresolved += dmm_hold_resolve(dp->hold, id, dp->rnl, &dp->hosts, (int)s->ifindex);
+	dmm_hold_flush(dp->hold, id);
+	dp->releasing = BDP_NONE;
+	if (r == 0)
+		r = map_sync(dp, s, bdp_best(&dp->t, s));
+	dmm_hold_end(dp->hold, id);
+	return r;
 }
 
 /*
@@ -367,8 +486,14 @@ static int bdp_replace(struct dmm_dp *dp, const struct dmm_intent *old, const st
 	dmm_prefix_mask(&c.prefix);
 	bdp_table_set(&dp->t, i, &c, ifindex);
 	reset_counters(dp, i);
-	r = sync_key(dp, &dp->t.slot[i]);
-	sync_key(dp, &was); /* the old key: its next best, or nothing (the same key: unchanged) */
+	if (held(dp, &was) && !held(dp, &dp->t.slot[i])) {
+		r = release(dp, i, &was);
+	} else {
+		r = held(dp, &dp->t.slot[i]) ? dmm_hold_start(dp->hold, c.id, &c.prefix) : 0;
+		if (r == 0)
+			r = sync_key(dp, &dp->t.slot[i]);
+		sync_key(dp, &was); /* the old key: its next best, or nothing (the same key: unchanged) */
+	}
 	if (r < 0)
 		bdp_remove(dp, in);
 	return r;
@@ -393,12 +518,35 @@ static int bdp_counters(struct dmm_dp *dp, uint32_t id, uint64_t *packets, uint6
 
 static int bdp_fd(struct dmm_dp *dp)
 {
-	return dp->nl;
+	return dp->efd;
 }
 
+/* The address changes, and what the hold device has (held, or written back once released). */
 static int bdp_poll(struct dmm_dp *dp)
 {
-	return bdp_local_poll(dp);
+	struct epoll_event ev[2];
+
+	epoll_wait(dp->efd, ev, 2, 0); /* nothing to learn from it: both are read without blocking */
+	return bdp_local_poll(dp) + (dp->hold ? dmm_hold_poll(dp->hold) : 0);
+}
+
+/* dataplane.h host: kept for the release's resolution (neigh.h); a link gone is forgotten by index. */
+static int bdp_host(struct dmm_dp *dp, uint32_t link, const uint8_t *lladdr, unsigned len)
+{
+	uint32_t ifindex;
+
+	if (link_resolve(dp, link, &ifindex) < 0)
+		return len ? -ENODEV : 0;
+	return dmm_neigh_host_set(&dp->hosts, (int)ifindex, lladdr, len);
+}
+
+static int bdp_buf_stats(struct dmm_dp *dp, struct dmm_dp_buf_stats *st)
+{
+	if (!dp->hold)
+		return -ENOTSUP;
+	dmm_hold_stats(dp->hold, st);
+	st->unresolved = dp->unresolved;
+	return 0;
 }
 
 /* A burst of intents (dataplane.h): the map updates at once, their routes in one send at commit (route.c). */
@@ -427,4 +575,6 @@ const struct dmm_dp_ops dmm_dp_bpf = {
 	.counters = bdp_counters,
 	.fd = bdp_fd,
 	.poll = bdp_poll,
+	.host = bdp_host,
+	.buf_stats = bdp_buf_stats,
 };

@@ -3,7 +3,8 @@
  * The eBPF data plane's internals (bpf.c has the design), in one-way
  * layers: each file calls only files below it.
  *
- *   bpf.c    the dmm_dp_ops table: open, close, install, remove, counters
+ *   bpf.c    the dmm_dp_ops table: open, close, install, remove, counters;
+ *            the release of held packets (with dataplane/hold.c)
  *   route.c  the routes of DST prefixes, for packets this node sends
  *   tc.c     the TC hooks (clsact ingress) and this node's addresses
  *   table.c  the intent table: slots, id and key indexes, best of a key
@@ -23,6 +24,7 @@
 #include "dmm/hash.h"
 
 #include "../common.h"
+#include "../neigh.h"
 
 #include "maps.h"
 
@@ -85,6 +87,12 @@ struct dmm_dp {
 	char *rbuf;
 	size_t rlen;
 	struct bdp_oif oif[BDP_OIF_SLOTS];
+	/* DST BUFFER intents: the hold device (dataplane/hold.c; NULL: BUFFER drops). */
+	struct dmm_hold *hold;
+	uint32_t releasing;	      /* the slot whose held packets are being written back, or BDP_NONE */
+	struct dmm_neigh_hosts hosts; /* the host on each access link (neigh.h) */
+	uint64_t unresolved;	      /* held destinations not resolved at a release onto a link */
+	int efd;		      /* epoll of nl and the hold device: what fd() gives */
 };
 
 /* ---- table.c ---- */
@@ -129,6 +137,9 @@ void bdp_route_close(struct dmm_dp *dp);
 /* From now on queue route messages; commit sends what is queued in one send. */
 void bdp_route_begin(struct dmm_dp *dp);
 void bdp_route_commit(struct dmm_dp *dp);
+
+/* Send what is queued now, batching or not: the kernel has those routes when this returns. */
+void bdp_route_send_now(struct dmm_dp *dp);
 
 /* ---- tc.c ---- */
 

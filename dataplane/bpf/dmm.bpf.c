@@ -10,7 +10,10 @@
  *       to the stack. No DECAP intent for that peer: dropped, counted
  *       under slot 0.
  *   else dst (destination), then src (link, source): ENCAP, DELIVER,
- *       DROP, BUFFER (dropped and counted, as by the kernel backend);
+ *       DROP, BUFFER (a SRC one drops and counts);
+ *   a dst entry with a hold device (a DST BUFFER, or one being released:
+ *       bpf.c) sends arriving packets, decapsulated ones too, to that
+ *       device, whose reader holds them;
  *   anything else: TC_ACT_OK, the stack's.
  *
  * Built with clang -target bpf, embedded in dmmd (bpftool gen skeleton).
@@ -338,6 +341,17 @@ static __noinline int deliver(struct __sk_buff *skb, __u32 ifindex, __u32 slot)
 	return bpf_redirect_neigh(ifindex, &nh, sizeof(nh), 0);
 }
 
+/*
+ * To the hold device (a TUN: the kernel strips the Ethernet header on the
+ * way), counted; its reader in dmmd holds the packet, or writes it back
+ * for the stack to forward by the prefix's route (bpf.c).
+ */
+static __noinline int to_hold(struct __sk_buff *skb, __u32 ifindex, __u32 slot)
+{
+	count(slot, skb->len - ETH_LEN);
+	return bpf_redirect(ifindex, 0);
+}
+
 /* What a DST or SRC intent says: TC_ACT_*. */
 static __always_inline int act(struct __sk_buff *skb, const struct dmm_bpf_fwd *f)
 {
@@ -347,7 +361,7 @@ static __always_inline int act(struct __sk_buff *skb, const struct dmm_bpf_fwd *
 	case DMM_BPF_DELIVER:
 		return deliver(skb, f->ifindex, f->slot);
 	case DMM_BPF_DROP:
-	case DMM_BPF_BUFFER: /* no packet store here: dropped and counted (bpf.c) */
+	case DMM_BPF_BUFFER: /* without a hold device: dropped and counted (bpf.c) */
 		count(f->slot, skb->len - ETH_LEN);
 		return TC_ACT_SHOT;
 	}
@@ -370,6 +384,8 @@ static __noinline int after_decap(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	__builtin_memcpy(dk.addr, &ip->daddr, 16);
 	f = bpf_map_lookup_elem(&dst, &dk);
+	if (f && f->hold)
+		return to_hold(skb, f->hold, f->slot);
 	if (f && f->action == DMM_BPF_DELIVER)
 		return deliver(skb, f->ifindex, f->slot);
 	if (ip->hop_limit <= 1)
@@ -445,6 +461,8 @@ int dmm_ingress(struct __sk_buff *skb)
 		return TC_ACT_OK; /* ND, RS, MLD: the node's own */
 	__builtin_memcpy(dk.addr, &ip->daddr, 16);
 	f = bpf_map_lookup_elem(&dst, &dk);
+	if (f && f->hold)
+		return to_hold(skb, f->hold, f->slot);
 	if (f)
 		return act(skb, f);
 	if (bpf_map_lookup_elem(&local, &ip->daddr))
@@ -468,7 +486,10 @@ int dmm_ingress(struct __sk_buff *skb)
  * transmit. ENCAP: the outer header of encap() (RFC 2473 §3.1; the
  * inner hop limit is the sender's own, or was decremented by the stack's
  * forwarding), then the kernel routes the outer packet; DELIVER: counted,
- * out of the route's link; DROP, BUFFER: dropped and counted.
+ * out of the route's link; DROP, BUFFER: dropped and counted. The hold
+ * flag does not apply here: a held BUFFER's route goes to the hold device
+ * itself, and while a release writes the held packets back, this is the
+ * path they take, with the new action (bpf.c).
  */
 SEC("lwt_xmit")
 int dmm_local(struct __sk_buff *skb)

@@ -48,6 +48,7 @@ struct dmm_bpf_fwd {
 	__u32 slot;    /* its counters */
 	__u32 action;  /* DMM_BPF_* */
 	__u32 ifindex; /* DELIVER: the access link */
+	__u32 hold;    /* nonzero: arriving packets go to this device, the hold device (bpf.c) */
 	__u8 peer[16]; /* ENCAP: the tunnel's far end */
 };
 

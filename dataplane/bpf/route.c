@@ -12,6 +12,8 @@
  *              outer packet is routed again.
  *   DELIVER    P dev L encap bpf xmit dmm_local: counted, then out of L
  *              (the kernel resolves the neighbour).
+ *   BUFFER     P dev dmmh<N>, the hold device (bpf.c), when there is one:
+ *              this node's own packets are held too;
  *   DROP, BUFFER  blackhole P.
  *
  * A packet forwarded by the stack (one the ingress program leaves to it,
@@ -44,6 +46,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "../hold.h"
 #include "../nl.h"
 #include "bpfdp.h"
 
@@ -163,6 +166,12 @@ void bdp_route_commit(struct dmm_dp *dp)
 	dp->batching = false;
 }
 
+void bdp_route_send_now(struct dmm_dp *dp)
+{
+	if (dp->rsk >= 0)
+		route_flush(dp);
+}
+
 void bdp_route_sync(struct dmm_dp *dp, const struct dmm_prefix *p, const struct bdp_slot *best)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -174,6 +183,12 @@ void bdp_route_sync(struct dmm_dp *dp, const struct dmm_prefix *p, const struct 
 		return;
 	if (!best) {
 		route_send(dp, route_msg(dp, buf, RTM_DELROUTE, 0, p, RTN_UNSPEC));
+		return;
+	}
+	if (best->in.action == DMM_FM_BUFFER && dp->hold) {
+		nlh = route_msg(dp, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, p, RTN_UNICAST);
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)dmm_hold_ifindex(dp->hold));
+		route_send(dp, nlh);
 		return;
 	}
 	if (best->in.action == DMM_FM_DROP || best->in.action == DMM_FM_BUFFER) {

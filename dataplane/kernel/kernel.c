@@ -1162,9 +1162,6 @@ static int flush_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t t
 	return ret;
 }
 
-#define RESOLVE_DSTS 4	     /* held destinations resolved before a release onto a link */
-#define RESOLVE_MAX_US 20000 /* how long the release waits for them */
-
 /*
  * A BUFFER intent cur becomes k (hold.c, steps 1 to 4), all at once, also
  * between begin and commit: the flush route, the held packets written
@@ -1177,16 +1174,12 @@ static int flush_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t t
 static int flush_replace(struct dmm_dp *dp, struct kdp_intent *cur, struct kdp_intent *k)
 {
 	bool batching = dp->batching;
-	uint8_t dst[RESOLVE_DSTS][16];
-	unsigned n;
 	int ret;
 
 	/* Onto a link: the host's addresses resolved first, so no held packet waits in a neighbour queue (neigh.h). */
-	if (k->action == DMM_FM_DELIVER && (n = dmm_hold_dsts(dp->hold, k->id, dst, RESOLVE_DSTS)) > 0) {
-		dp->unresolved += n - dmm_neigh_resolve(dp->nl, &dp->hosts,
-							k->out_ifindex ? k->out_ifindex : k->ifindex, dst, n,
-							RESOLVE_MAX_US);
-	}
+	if (k->action == DMM_FM_DELIVER)
+		dp->unresolved += dmm_hold_resolve(dp->hold, k->id, dp->nl, &dp->hosts,
+						   k->out_ifindex ? k->out_ifindex : k->ifindex);
 	if (flush_route(dp, k, RTM_NEWROUTE) < 0) {
 		dmm_hold_end(dp->hold, k->id); /* no way for them yet: to whatever the kernel has */
 		return replace_routes(dp, cur, k);

@@ -254,7 +254,8 @@ slot0_is() { # PROG-ID PACKETS BYTES
 dp_check "LMA: 3 tunnelled packets (88 bytes) from an unknown peer dropped, counted under id 0" \
 	slot0_is "$LMA_PROGS" 3 264
 
-# DROP and BUFFER of one prefix: the lower precedence wins; both drop and count.
+# DROP and BUFFER of one prefix: the lower precedence wins; the DROP drops, the BUFFER holds
+# (tests/dp/buffer.sh has the release); both count.
 BH=2001:db8:300::/64
 dp_cmd lma "install d1 dst $BH drop prec 10"
 dp_cmd lma "install d2 dst $BH buffer prec 20"
@@ -264,7 +265,7 @@ dp_check "counters: LMA DST DROP (precedence 10) = 2 packets" counters_are lma 3
 dp_check "counters: LMA DST BUFFER (precedence 20) = 0" counters_are lma 4 0 0
 dp_cmd lma "remove 3"
 dp_check "LMA removes the DROP" out_has lma '^ok removed 3'
-dp_check "CN -> prefix still fails (BUFFER drops and counts)" ping_fails "$CN" 2001:db8:300::1
+dp_check "CN -> prefix still fails (BUFFER holds and counts)" ping_fails "$CN" 2001:db8:300::1
 dp_check "counters: LMA DST BUFFER = 2 packets" counters_are lma 4 2 208
 dp_cmd lma "remove 4"
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# BUFFER intents of a data plane backend (kernel or user: the first
-# argument, default both) hold a detached MN's downlink within their
+# BUFFER intents of a data plane backend (kernel, user or bpf: the first
+# argument, default all three) hold a detached MN's downlink within their
 # bounds and deliver it in order when forwarding to the MN exists again.
 #
 #    ┌──────┐ cn        cn ┌──────┐ acc      acc ┌──────┐
@@ -53,7 +53,7 @@ for t in "$DPTOOL" "$TRAFFIC"; do
 		exit 1
 	}
 done
-BACKENDS=${1:-kernel user}
+BACKENDS=${1:-kernel user bpf}
 
 dp_init buffer-dp
 
