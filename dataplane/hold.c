@@ -65,14 +65,16 @@
 
 struct hpkt {
 	uint32_t next, len;
-	uint64_t t; /* arrival, ns of CLOCK_MONOTONIC */
+	uint64_t t;    /* arrival, ns of CLOCK_MONOTONIC */
+	bool first;    /* came from the entry's peer: released ahead of the others */
 	uint8_t data[HOLD_PKT];
 };
 
 struct hent {
 	uint32_t id;
 	struct dmm_prefix p;
-	bool passthru; /* flushed: packets read are written back at once */
+	struct dmm_addr peer; /* zero: none */
+	bool passthru;	      /* flushed: packets read are written back at once */
 	uint32_t head, tail, count;
 	uint64_t bytes;
 };
@@ -236,7 +238,7 @@ static void drop_oldest(struct dmm_hold *h, struct hent *e, bool aged)
 }
 
 /* Hold pkt[0..len) on e, making room within the bounds by dropping the oldest first. */
-static void ent_push(struct dmm_hold *h, struct hent *e, const uint8_t *pkt, size_t len, uint64_t now)
+static void ent_push(struct dmm_hold *h, struct hent *e, const uint8_t *pkt, size_t len, bool first, uint64_t now)
 {
 	uint32_t b;
 
@@ -257,7 +259,7 @@ static void ent_push(struct dmm_hold *h, struct hent *e, const uint8_t *pkt, siz
 		h->st.dropped_full++;
 		return;
 	}
-	h->pool[b] = (struct hpkt){.next = HOLD_NONE, .len = (uint32_t)len, .t = now};
+	h->pool[b] = (struct hpkt){.next = HOLD_NONE, .len = (uint32_t)len, .t = now, .first = first};
 	memcpy(h->pool[b].data, pkt, len);
 	*(e->tail == HOLD_NONE ? &e->head : &h->pool[e->tail].next) = b;
 	e->tail = b;
@@ -291,12 +293,16 @@ static struct hent *ent_of(struct dmm_hold *h, const struct dmm_addr *dst)
 	return best;
 }
 
-int dmm_hold_start(struct dmm_hold *h, uint32_t id, const struct dmm_prefix *p)
+int dmm_hold_start(struct dmm_hold *h, uint32_t id, const struct dmm_prefix *p, const struct dmm_addr *peer)
 {
+	static const struct dmm_addr none;
 	struct hent *e = ent_find(h, id);
 
+	if (!peer)
+		peer = &none;
 	if (e) {
 		e->p = *p;
+		e->peer = *peer;
 		e->passthru = false;
 		return 0;
 	}
@@ -309,7 +315,7 @@ int dmm_hold_start(struct dmm_hold *h, uint32_t id, const struct dmm_prefix *p)
 		h->ent = n;
 		h->capent = cap;
 	}
-	h->ent[h->nent++] = (struct hent){.id = id, .p = *p, .head = HOLD_NONE, .tail = HOLD_NONE};
+	h->ent[h->nent++] = (struct hent){.id = id, .p = *p, .peer = *peer, .head = HOLD_NONE, .tail = HOLD_NONE};
 	return 0;
 }
 
@@ -325,24 +331,46 @@ static bool write_back(struct dmm_hold *h, const uint8_t *pkt, size_t len)
 	return write(h->fd, pkt, len) == (ssize_t)len;
 }
 
-/* One packet read from the device: held, passed through, or not ours (dropped). */
+/* Whether dst is link-local or multicast: the kernel's own packets on the device (MLD, RS). */
+static bool link_scope(const struct dmm_addr *dst)
+{
+	return dst->b[0] == 0xff || (dst->b[0] == 0xfe && (dst->b[1] & 0xc0) == 0x80);
+}
+
+/*
+ * One packet read from the device: held, or passed through. A packet of
+ * a prefix no longer buffered passes too: the forwarding that sent it
+ * here was replaced while it was on its way (a packet the eBPF program
+ * redirected under the map entry it had just read, or the kernel routed
+ * under the route it had just looked up), and the prefix's route now
+ * forwards it. The kernel's own packets on the device are dropped.
+ *
+ * A packet still encapsulated (IPv6 in IPv6, RFC 2473) came through the
+ * tunnel of a BUFFER's peer (the bpf backend leaves those packets
+ * encapsulated, dmm.bpf.c): what is held or passed is the inner packet,
+ * marked as the peer's when the outer source is the entry's peer.
+ */
 static void hold_one(struct dmm_hold *h, uint8_t *pkt, size_t len, uint64_t now)
 {
-	struct dmm_addr dst;
+	struct dmm_addr dst, src = {{0}};
 	struct hent *e;
 
 	if (len < 40 || (pkt[0] >> 4) != 6)
 		return;
+	if (pkt[6] == 41 && len >= 80 && (pkt[40] >> 4) == 6) {
+		memcpy(src.b, pkt + 8, 16);
+		pkt += 40, len -= 40;
+	}
 	memcpy(dst.b, pkt + 24, 16);
+	if (link_scope(&dst))
+		return;
 	e = ent_of(h, &dst);
-	if (!e)
-		return; /* the kernel's own (MLD, RS) or a prefix no longer buffered */
-	if (e->passthru) {
+	if (!e || e->passthru) {
 		if (write_back(h, pkt, len))
 			h->st.released++;
 		return;
 	}
-	ent_push(h, e, pkt, len, now);
+	ent_push(h, e, pkt, len, !dmm_addr_is_zero(&src) && dmm_addr_eq(&src, &e->peer), now);
 }
 
 int dmm_hold_poll(struct dmm_hold *h)
@@ -367,21 +395,57 @@ static void drain(struct dmm_hold *h)
 		;
 }
 
-/* Write e's packets back, oldest first; those past the time bound are dropped instead. */
+/* Write packet b of e back (past the time bound: dropped instead) and give it back to the pool. */
+static void release_one(struct dmm_hold *h, uint32_t b, uint64_t now)
+{
+	if (now - h->pool[b].t > h->lim_ns)
+		h->st.dropped_age++;
+	else if (write_back(h, h->pool[b].data, h->pool[b].len))
+		h->st.released++;
+	else
+		h->st.dropped_full++;
+	pkt_put(h, b);
+}
+
+/*
+ * Take e's packets from its peer out of its queue and write them back,
+ * oldest first (RFC 5949 §4.1: they took the older path, through the
+ * PMAG, and go ahead of what came otherwise meanwhile); those that
+ * overtake an older packet are counted.
+ */
+static void release_peer(struct dmm_hold *h, struct hent *e, uint64_t now)
+{
+	uint32_t b = e->head, prev = HOLD_NONE, next;
+	bool older = false;
+
+	for (; b != HOLD_NONE; b = next) {
+		struct hpkt *k = &h->pool[b];
+
+		next = k->next;
+		if (!k->first) {
+			older = true, prev = b;
+			continue;
+		}
+		*(prev == HOLD_NONE ? &e->head : &h->pool[prev].next) = next;
+		if (e->tail == b)
+			e->tail = prev;
+		e->count--, e->bytes -= k->len;
+		h->st.held_packets--, h->st.held_bytes -= k->len;
+		h->st.ahead += older;
+		release_one(h, b, now);
+	}
+}
+
+/* Write e's packets back, its peer's first, then the others oldest first. */
 static void release(struct dmm_hold *h, struct hent *e)
 {
 	uint64_t now = now_ns();
 	uint32_t b;
 
-	while ((b = ent_pop(h, e)) != HOLD_NONE) {
-		if (now - h->pool[b].t > h->lim_ns)
-			h->st.dropped_age++;
-		else if (write_back(h, h->pool[b].data, h->pool[b].len))
-			h->st.released++;
-		else
-			h->st.dropped_full++;
-		pkt_put(h, b);
-	}
+	if (!dmm_addr_is_zero(&e->peer))
+		release_peer(h, e, now);
+	while ((b = ent_pop(h, e)) != HOLD_NONE)
+		release_one(h, b, now);
 }
 
 /* Read what the queue holds, then send on id's held packets: its entry, or NULL. */

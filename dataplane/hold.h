@@ -33,8 +33,13 @@ void dmm_hold_close(struct dmm_hold *h);
 int dmm_hold_ifindex(const struct dmm_hold *h);
 int dmm_hold_fd(const struct dmm_hold *h);
 
-/* Intent id (DST prefix p) starts buffering: packets to p are held from now on. 0 or -ENOMEM. */
-int dmm_hold_start(struct dmm_hold *h, uint32_t id, const struct dmm_prefix *p);
+/*
+ * Intent id (DST prefix p) starts buffering: packets to p are held from
+ * now on. With a peer (may be NULL), packets that reach the device still
+ * encapsulated from that peer are released ahead of the others (fm.h
+ * DMM_FM_BUFFER). 0 or -ENOMEM.
+ */
+int dmm_hold_start(struct dmm_hold *h, uint32_t id, const struct dmm_prefix *p, const struct dmm_addr *peer);
 
 /*
  * Intent id stops buffering, its new forwarding already reachable for

@@ -412,7 +412,7 @@ static int bdp_install(struct dmm_dp *dp, const struct dmm_intent *in)
 	if (dp->counted[i])
 		reset_counters(dp, (uint32_t)i);
 	dp->counted[i] = 1;
-	r = held(dp, &dp->t.slot[i]) ? dmm_hold_start(dp->hold, c.id, &c.prefix) : 0;
+	r = held(dp, &dp->t.slot[i]) ? dmm_hold_start(dp->hold, c.id, &c.prefix, &c.peer) : 0;
 	if (r == 0)
 		r = sync_key(dp, &dp->t.slot[i]);
 	if (r < 0) {
@@ -489,7 +489,7 @@ static int bdp_replace(struct dmm_dp *dp, const struct dmm_intent *old, const st
 	if (held(dp, &was) && !held(dp, &dp->t.slot[i])) {
 		r = release(dp, i, &was);
 	} else {
-		r = held(dp, &dp->t.slot[i]) ? dmm_hold_start(dp->hold, c.id, &c.prefix) : 0;
+		r = held(dp, &dp->t.slot[i]) ? dmm_hold_start(dp->hold, c.id, &c.prefix, &c.peer) : 0;
 		if (r == 0)
 			r = sync_key(dp, &dp->t.slot[i]);
 		sync_key(dp, &was); /* the old key: its next best, or nothing (the same key: unchanged) */

@@ -131,6 +131,14 @@ static __always_inline int addr_eq(const __u8 *a, const volatile __u8 *b)
 	return x[0] == y[0] && x[1] == y[1];
 }
 
+/* a == b, 16 octets each, both 4-aligned (a key's address after its 32-bit prefix length). */
+static __always_inline int addr_eq32(const __u8 *a, const __u8 *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
 /* The IPv6 header at offset off, or NULL (pulled into the linear area if it must be). */
 static __always_inline struct ipv6hdr *ip6_at(struct __sk_buff *skb, __u32 off)
 {
@@ -346,9 +354,9 @@ static __noinline int deliver(struct __sk_buff *skb, __u32 ifindex, __u32 slot)
  * way), counted; its reader in dmmd holds the packet, or writes it back
  * for the stack to forward by the prefix's route (bpf.c).
  */
-static __noinline int to_hold(struct __sk_buff *skb, __u32 ifindex, __u32 slot)
+static __noinline int to_hold(struct __sk_buff *skb, __u32 ifindex, __u32 slot, __u32 len)
 {
-	count(slot, skb->len - ETH_LEN);
+	count(slot, len);
 	return bpf_redirect(ifindex, 0);
 }
 
@@ -385,7 +393,7 @@ static __noinline int after_decap(struct __sk_buff *skb)
 	__builtin_memcpy(dk.addr, &ip->daddr, 16);
 	f = bpf_map_lookup_elem(&dst, &dk);
 	if (f && f->hold)
-		return to_hold(skb, f->hold, f->slot);
+		return to_hold(skb, f->hold, f->slot, skb->len - ETH_LEN);
 	if (f && f->action == DMM_BPF_DELIVER)
 		return deliver(skb, f->ifindex, f->slot);
 	if (ip->hop_limit <= 1)
@@ -405,6 +413,8 @@ static __noinline int decap(struct __sk_buff *skb)
 {
 	struct ipv6hdr *ip = ip6_at(skb, ETH_LEN), *in;
 	struct dmm_bpf_decap_key k = {.prefixlen = 256};
+	struct dmm_bpf_dst_key dk = {.prefixlen = 128};
+	struct dmm_bpf_fwd *f;
 	__u32 *slot, s;
 
 	if (!ip)
@@ -424,6 +434,17 @@ static __noinline int decap(struct __sk_buff *skb)
 	if (!slot)
 		goto unknown;
 	s = *slot;
+	/*
+	 * A BUFFER naming this peer (fm.h DMM_FM_BUFFER, RFC 5949 §4.1): its
+	 * packets go to the hold device still encapsulated, so that its
+	 * reader tells them from the others and releases them first (hold.c).
+	 */
+	__builtin_memcpy(dk.addr, &in->daddr, 16);
+	f = bpf_map_lookup_elem(&dst, &dk);
+	if (f && f->hold && f->action == DMM_BPF_BUFFER && addr_eq32(f->peer, k.peer)) {
+		count(s, skb->len - ETH_LEN - IP6_LEN);
+		return to_hold(skb, f->hold, f->slot, skb->len - ETH_LEN - IP6_LEN);
+	}
 	if (bpf_skb_adjust_room(skb, -IP6_LEN, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_DECAP_L3_IPV6) < 0 &&
 	    bpf_skb_adjust_room(skb, -IP6_LEN, BPF_ADJ_ROOM_MAC, 0) < 0) /* before Linux 6.3 */
 		goto unknown;
@@ -462,7 +483,7 @@ int dmm_ingress(struct __sk_buff *skb)
 	__builtin_memcpy(dk.addr, &ip->daddr, 16);
 	f = bpf_map_lookup_elem(&dst, &dk);
 	if (f && f->hold)
-		return to_hold(skb, f->hold, f->slot);
+		return to_hold(skb, f->hold, f->slot, skb->len - ETH_LEN);
 	if (f)
 		return act(skb, f);
 	if (bpf_map_lookup_elem(&local, &ip->daddr))

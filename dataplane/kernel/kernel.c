@@ -809,7 +809,7 @@ static int hold_start(struct dmm_dp *dp, const struct kdp_intent *k)
 			return ret;
 		dp->hold_rule = true;
 	}
-	return dmm_hold_start(dp->hold, k->id, &k->prefix);
+	return dmm_hold_start(dp->hold, k->id, &k->prefix, NULL);
 }
 
 /*
