@@ -637,6 +637,17 @@ static void link_gone(struct dmmd_access *a, struct acc_link *l, const char *why
 	free_link(a, l);
 }
 
+/* Tell the data plane of a new access link before it is brought up (dataplane.h access_link). */
+static void dp_access_link(struct dmmd_access *a, const struct acc_link *l)
+{
+	struct dmmd *d = a->d;
+	int err;
+
+	if (d->dp && d->dpo->access_link && (err = d->dpo->access_link(d->dp, (uint32_t)l->ifindex)) < 0)
+		dmm_logf(&d->log, DMM_LOG_WARN, DMM_LC_ND, "access link %s: the data plane could not prepare it: %s",
+			 l->name, strerror(-err));
+}
+
 /* A new access link: its packet socket, then RFC 5213 §6.8's settings. NULL if it could not be watched. */
 static struct acc_link *open_link(struct dmmd_access *a, int ifindex, const char *name, bool carrier)
 {
@@ -663,6 +674,7 @@ static struct acc_link *open_link(struct dmmd_access *a, int ifindex, const char
 		free_link(a, l);
 		return NULL;
 	}
+	dp_access_link(a, l); /* before it is up (dataplane.h) */
 	err = configure_link(a, l);
 	dmm_logf(&a->d->log, err ? DMM_LOG_WARN : DMM_LOG_INFO, DMM_LC_ND, "access link %s (index %d) %s%s%s",
 		 name, ifindex, err ? "not configured: " : "configured", err ? strerror(-err) : "",

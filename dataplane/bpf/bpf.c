@@ -540,6 +540,16 @@ static int bdp_host(struct dmm_dp *dp, uint32_t link, const uint8_t *lladdr, uns
 	return dmm_neigh_host_set(&dp->hosts, (int)ifindex, lladdr, len);
 }
 
+/* dataplane.h access_link: the hook goes on while the link is down (tc.c). */
+static int bdp_access_link(struct dmm_dp *dp, uint32_t link)
+{
+	uint32_t ifindex;
+
+	if (link_resolve(dp, link, &ifindex) < 0)
+		return -ENODEV;
+	return bdp_tc_attach(dp, (int)ifindex);
+}
+
 static int bdp_buf_stats(struct dmm_dp *dp, struct dmm_dp_buf_stats *st)
 {
 	if (!dp->hold)
@@ -576,5 +586,6 @@ const struct dmm_dp_ops dmm_dp_bpf = {
 	.fd = bdp_fd,
 	.poll = bdp_poll,
 	.host = bdp_host,
+	.access_link = bdp_access_link,
 	.buf_stats = bdp_buf_stats,
 };

@@ -111,6 +111,14 @@ struct dmm_dp_ops {
 	 * of soliciting it first (RFC 4861 §7.3.3). 0 or -errno.
 	 */
 	int (*host)(struct dmm_dp *dp, uint32_t link, const uint8_t *lladdr, unsigned len);
+	/*
+	 * Optional: access link `link` appeared, and the daemon is about to
+	 * bring it up. A backend that hooks its links does it now, while the
+	 * link is down: a qdisc added to a link that is up stops the link's
+	 * transmit queue for a moment (the kernel's dev_deactivate), and what
+	 * is sent to the link meanwhile is dropped. 0 or -errno.
+	 */
+	int (*access_link)(struct dmm_dp *dp, uint32_t link);
 	/* Optional (NULL: no buffering): what BUFFER intents hold and dropped. 0 or -errno. */
 	int (*buf_stats)(struct dmm_dp *dp, struct dmm_dp_buf_stats *st);
 };
