@@ -312,7 +312,7 @@ netconf-lab: all
 
 # RFC 5949 fast handover in the lab (root), kernel, user and mixed; also part of make lab.
 fho-lab: all
-	@rc=0; for dp in kernel user mixed; do tests/lab/fho.sh $$dp || rc=1; done; exit $$rc
+	@rc=0; for dp in kernel user mixed bpf mixed-bpf; do tests/lab/fho.sh $$dp || rc=1; done; exit $$rc
 
 # The tests that need kernel features this kernel may lack (SRv6, MRT6,
 # ip6tnl: tests/kfeat.sh), in a qemu machine on Debian's stock kernel (root;

@@ -1,19 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * A buffer for the kernel data plane's BUFFER intents, for the detached
- * window only (a mobile node between its old and its new point of
+ * A buffer for BUFFER intents of the kernel and bpf data planes, for the
+ * detached window only (a mobile node between its old and its new point of
  * attachment: RFC 8885 §3.5 at the anchoring MAAR, RFC 5213 §5.3.5 /
  * RFC 5949 §5 at an LMA or a previous MAG).
  *
  * The kernel cannot hold packets in a route, so a BUFFER route sends the
  * prefix to a TUN device (dmmh<N>) whose packets dmmd reads and keeps
- * here, per intent, in arrival order, within the configured bounds
+ * here, per intent, in arrival order (a BUFFER's peer's packets first,
+ * where the backend tells them apart: dmm_hold_start), within the configured bounds
  * (dmm_dp_cfg buf_packets, buf_bytes, buf_time_ms): over the packet or
  * byte bound the oldest is dropped, and a packet older than the time
  * bound is dropped rather than delivered; both counted.
  *
- * Delivery in order (kernel.c does the routes, one step right after the
- * other, none of them left to wait in a netlink batch):
+ * The bpf backend redirects a held prefix's packets to the device from
+ * its TC program, and releases them with its map entry and route (its
+ * design is in dataplane/bpf/bpf.c). Delivery in order with the kernel
+ * backend (kernel.c does the routes, one step right after the other,
+ * none of them left to wait in a netlink batch):
  *   1. a route for the prefix doing the new forwarding goes into the
  *      table that the rule "iif dmmh<N>" selects (the flush route);
  *   2. dmm_hold_flush(): what the device has is read, then every held

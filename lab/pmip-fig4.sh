@@ -27,9 +27,10 @@
 #   MNs are plain Linux hosts: no address, no route, accept_ra on; they get
 #   their prefix by SLAAC from the MAG's Router Advertisement.
 #
-# Run it:   lab/pmip-fig4.sh [--dataplane kernel|user|bpf|mixed] [--keep]
-#           (mixed: MAGs kernel, LMAs user). Without --keep it brings the
-#           network up, registers both MNs, pings, and tears everything down.
+# Run it:   lab/pmip-fig4.sh [--dataplane kernel|user|bpf|mixed|mixed-bpf] [--keep]
+#           (mixed: MAGs kernel, LMAs user; mixed-bpf: MAGs bpf, LMAs
+#           user). Without --keep it brings the network up, registers both
+#           MNs, pings, and tears everything down.
 # Source it (tests/lab, lab/measure.sh) for lab/lib.sh's functions and:
 #   lab_up DATAPLANE          namespaces, links, dmmd everywhere, MNs registered
 #   handover MN FROM TO       move MN's access link from MAG FROM to MAG TO
@@ -199,8 +200,9 @@ lab_up() {
 	case $dp in
 	kernel | user | bpf) ldp=$dp mdp=$dp ;;
 	mixed) ldp=user mdp=kernel ;;
+	mixed-bpf) ldp=user mdp=bpf ;;
 	*)
-		echo "unknown data plane set-up '$dp' (kernel, user, bpf, mixed)" >&2
+		echo "unknown data plane set-up '$dp' (kernel, user, bpf, mixed, mixed-bpf)" >&2
 		return 1
 		;;
 	esac

@@ -5,7 +5,7 @@
 # (the picture is there): the MN, a plain Linux host, walks MAAR1 -> MAAR2
 # -> MAAR1 ... FHO_ROUNDS times while CN1 sends 1000 UDP probes a second to
 # its address from MAAR1's pool (P1, anchored at MAAR1 all along), in one
-# data plane set-up (kernel or user) and one or both modes:
+# data plane set-up (kernel, user or bpf) and one or both modes:
 #
 #   predictive  dmmctl handover at the previous MAAR first (the access
 #               network's handover indication): HI with the MN's prefixes
@@ -26,7 +26,7 @@
 # (carrier-up until the host's first frame), context transfer (HI -> HAck)
 # and the probes lost.
 #
-#   tests/lab/fho-dmm.sh [kernel|user] [predictive|reactive|both]
+#   tests/lab/fho-dmm.sh [kernel|user|bpf] [predictive|reactive|both]
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=lab/dmm.sh
@@ -45,7 +45,7 @@ case $WHICH in
 predictive | reactive) MODES=("$WHICH") ;;
 both) MODES=(predictive reactive) ;;
 *)
-	echo "usage: $0 [kernel|user] [predictive|reactive|both]" >&2
+	echo "usage: $0 [kernel|user|bpf] [predictive|reactive|both]" >&2
 	exit 2
 	;;
 esac

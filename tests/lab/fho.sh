@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # RFC 5949 fast handover between MAGs on RFC 7429 Figure 4 (lab/pmip-fig4.sh
-# has the picture), with one data plane set-up: kernel, user or mixed (MAGs
-# kernel, LMAs user). MN1 walks MAG1 -> MAG2 -> MAG3 -> MAG1 ... while CN1
+# has the picture), with one data plane set-up: kernel, user, mixed (MAGs
+# kernel, LMAs user), bpf or mixed-bpf (MAGs bpf, LMAs user). MN1 walks MAG1 -> MAG2 -> MAG3 -> MAG1 ... while CN1
 # sends it 1000 UDP probes a second, in two modes, FHO_ROUNDS handovers each:
 #
 #   predictive  dmmctl handover (the access network's handover indication)

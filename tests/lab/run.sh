@@ -75,14 +75,15 @@ done
 # RFC 5949 fast handover (tests/lab/fho.sh: predictive and reactive, 20
 # handovers each: loss, reordering, the TCP stall against the link's down
 # time + 1 RTT + 5 ms (+ the session's longest stall outside handovers, what
-# the machine itself costs), the buffer bound), kernel, user and mixed
+# the machine itself costs), the buffer bound), kernel, user, mixed (MAGs
+# kernel, LMAs user), bpf and mixed-bpf (MAGs bpf, LMAs user)
 # (docs/dmm-protocol.md §12); LAB_FHO="user ..." picks set-ups.
-for dp in ${LAB_FHO:-kernel user mixed}; do
+for dp in ${LAB_FHO:-kernel user mixed bpf mixed-bpf}; do
 	run tests/lab/fho.sh "$dp"
 done
 # The same between MAARs (RFC 8885; tests/lab/fho-dmm.sh, both modes, 10 handovers each: loss and
-# reordering of probes to a prefix anchored at MAAR1), kernel and user data planes.
-for dp in ${LAB_FHO_DMM:-kernel user}; do
+# reordering of probes to a prefix anchored at MAAR1), kernel, user and bpf data planes.
+for dp in ${LAB_FHO_DMM:-kernel user bpf}; do
 	run tests/lab/fho-dmm.sh "$dp" both
 done
 # RFC 6705 localized routing (tests/lab/lr.sh), kernel and user data planes:
