@@ -644,8 +644,8 @@ static void dp_access_link(struct dmmd_access *a, const struct acc_link *l)
 	int err;
 
 	if (d->dp && d->dpo->access_link && (err = d->dpo->access_link(d->dp, (uint32_t)l->ifindex)) < 0)
-		dmm_logf(&d->log, DMM_LOG_WARN, DMM_LC_ND, "access link %s: the data plane could not prepare it: %s",
-			 l->name, strerror(-err));
+		dmm_logf(&d->log, DMM_LOG_WARN, DMM_LC_ND,
+			 "access link %s: the data plane could not prepare it: %s", l->name, strerror(-err));
 }
 
 /* A new access link: its packet socket, then RFC 5213 §6.8's settings. NULL if it could not be watched. */

@@ -69,8 +69,8 @@
 
 struct hpkt {
 	uint32_t next, len;
-	uint64_t t;    /* arrival, ns of CLOCK_MONOTONIC */
-	bool first;    /* came from the entry's peer: released ahead of the others */
+	uint64_t t; /* arrival, ns of CLOCK_MONOTONIC */
+	bool first; /* came from the entry's peer: released ahead of the others */
 	uint8_t data[HOLD_PKT];
 };
 
@@ -242,7 +242,8 @@ static void drop_oldest(struct dmm_hold *h, struct hent *e, bool aged)
 }
 
 /* Hold pkt[0..len) on e, making room within the bounds by dropping the oldest first. */
-static void ent_push(struct dmm_hold *h, struct hent *e, const uint8_t *pkt, size_t len, bool first, uint64_t now)
+static void ent_push(struct dmm_hold *h, struct hent *e, const uint8_t *pkt, size_t len, bool first,
+		     uint64_t now)
 {
 	uint32_t b;
 
@@ -319,7 +320,8 @@ int dmm_hold_start(struct dmm_hold *h, uint32_t id, const struct dmm_prefix *p, 
 		h->ent = n;
 		h->capent = cap;
 	}
-	h->ent[h->nent++] = (struct hent){.id = id, .p = *p, .peer = *peer, .head = HOLD_NONE, .tail = HOLD_NONE};
+	h->ent[h->nent++] =
+		(struct hent){.id = id, .p = *p, .peer = *peer, .head = HOLD_NONE, .tail = HOLD_NONE};
 	return 0;
 }
 
@@ -477,13 +479,14 @@ unsigned dmm_hold_dsts(struct dmm_hold *h, uint32_t id, uint8_t (*out)[16], unsi
 #define RESOLVE_DSTS 4	     /* held destinations resolved before a release onto a link */
 #define RESOLVE_MAX_US 20000 /* how long the release waits for them */
 
-unsigned dmm_hold_resolve(struct dmm_hold *h, uint32_t id, struct dmm_nl *nl, const struct dmm_neigh_hosts *hosts,
-			  int ifindex)
+unsigned dmm_hold_resolve(struct dmm_hold *h, uint32_t id, struct dmm_nl *nl,
+			  const struct dmm_neigh_hosts *hosts, int ifindex)
 {
 	uint8_t dst[RESOLVE_DSTS][16];
 	unsigned n = dmm_hold_dsts(h, id, dst, RESOLVE_DSTS);
 
-	return n ? n - dmm_neigh_resolve(nl, hosts, ifindex, (const uint8_t(*)[16])dst, n, RESOLVE_MAX_US) : 0;
+	return n ? n - dmm_neigh_resolve(nl, hosts, ifindex, (const uint8_t(*)[16])dst, n, RESOLVE_MAX_US)
+		 : 0;
 }
 
 void dmm_hold_flush(struct dmm_hold *h, uint32_t id)
