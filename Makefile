@@ -143,6 +143,11 @@ $(BUILD)/san/test_neigh_hosts: tests/unit/test_neigh_hosts.c dataplane/neigh.c d
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(APPFLAGS) $(SAN) -Itests/unit -o $@ $(filter %.c %.a,$^) -lmnl
 
+# The kernel and bpf data planes' TUN buffer, on a socket pair instead of a TUN device.
+$(BUILD)/san/test_hold: tests/unit/test_hold.c dataplane/hold.c dataplane/neigh.c dataplane/nl.c $(BUILD)/san/libdmm.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APPFLAGS) $(SAN) -Itests/unit -o $@ $(filter %.c %.a,$^) -lmnl
+
 # The user data plane's checksums, segmentation and merging, with their one source file.
 $(BUILD)/san/test_user_offload: tests/unit/test_user_offload.c dataplane/user/offload.c $(BUILD)/san/libdmm.a
 	@mkdir -p $(@D)

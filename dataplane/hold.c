@@ -129,7 +129,8 @@ static int tun_create(struct dmm_hold *h, char *err, size_t errlen)
 	return 0;
 }
 
-struct dmm_hold *dmm_hold_open(const struct dmm_dp_cfg *cfg, char *err, size_t errlen)
+/* A buffer with its bounds and pool, no device yet. NULL with err filled and errno set. */
+static struct dmm_hold *hold_new(const struct dmm_dp_cfg *cfg, char *err, size_t errlen)
 {
 	struct dmm_hold *h = calloc(1, sizeof(*h));
 	uint64_t n;
@@ -154,7 +155,14 @@ struct dmm_hold *dmm_hold_open(const struct dmm_dp_cfg *cfg, char *err, size_t e
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (tun_create(h, err, errlen) < 0) {
+	return h;
+}
+
+struct dmm_hold *dmm_hold_open(const struct dmm_dp_cfg *cfg, char *err, size_t errlen)
+{
+	struct dmm_hold *h = hold_new(cfg, err, errlen);
+
+	if (h && tun_create(h, err, errlen) < 0) {
 		int e = errno;
 
 		free(h->pool);
@@ -162,6 +170,15 @@ struct dmm_hold *dmm_hold_open(const struct dmm_dp_cfg *cfg, char *err, size_t e
 		errno = e;
 		return NULL;
 	}
+	return h;
+}
+
+struct dmm_hold *dmm_hold_open_fd(const struct dmm_dp_cfg *cfg, int fd, char *err, size_t errlen)
+{
+	struct dmm_hold *h = hold_new(cfg, err, errlen);
+
+	if (h)
+		h->fd = fd;
 	return h;
 }
 

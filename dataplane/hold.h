@@ -26,6 +26,14 @@ struct dmm_neigh_hosts;
  */
 struct dmm_hold *dmm_hold_open(const struct dmm_dp_cfg *cfg, char *err, size_t errlen);
 
+/*
+ * The same on a descriptor already open that carries one packet per read
+ * and per write, as a TUN device does (tests give one end of a
+ * SOCK_SEQPACKET socket pair); the buffer owns fd from now on. The
+ * interface index is 0.
+ */
+struct dmm_hold *dmm_hold_open_fd(const struct dmm_dp_cfg *cfg, int fd, char *err, size_t errlen);
+
 /* Close the device and free every held packet; accepts NULL. */
 void dmm_hold_close(struct dmm_hold *h);
 
