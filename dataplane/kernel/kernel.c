@@ -11,7 +11,13 @@
  *                          2473, next header 41). The outer source is the
  *                          per-netns seg6 tunnel source, set to cfg.local
  *                          at open() (this kernel has no per-route source).
- *   DST P -> DELIVER L     route P dev L (on link).
+ *   DST P -> DELIVER L     route P dev L (on link), and under it, once
+ *                          per prefix however many DELIVER intents it
+ *                          has, "blackhole P metric 1025" (guard_route):
+ *                          when L goes, the kernel deletes "P dev L" with
+ *                          it, and until the intent is replaced P's
+ *                          packets are dropped, not sent up the default
+ *                          route into a loop through the anchor.
  *   DST P -> DROP          route type blackhole P (drops silently: no ICMPv6
  *                          unreachable, unlike "unreachable"/"prohibit").
  *   DST P -> BUFFER        route P dev dmmh<N>, a TUN whose packets dmmd
@@ -112,6 +118,15 @@
 
 /* Tag of a queued message whose failure refuses nothing (a delete). */
 #define KDP_NOTAG UINT32_MAX
+
+/*
+ * The metric of the blackhole under DELIVER routes (guard_route): worse
+ * than every intent's route (1 + precedence: at most 256 for dmmd's
+ * precedences) and than the kernel's own routes (1024), so it decides
+ * only when nothing else routes the prefix. The user data plane's
+ * DPU_GUARD_METRIC.
+ */
+#define KDP_GUARD_METRIC 1025
 
 /*
  * The device of the route to a tunnel peer, as the kernel said at ns
@@ -857,6 +872,50 @@ static int action_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t 
 }
 
 /*
+ * The blackhole under the DELIVER routes of p, "blackhole p metric
+ * KDP_GUARD_METRIC" in main. RFC 5213 §6.10.3: what the MAG takes from
+ * the tunnel for a prefix goes out on the access link where the prefix
+ * is hosted, not back up the tunnel. When the link goes (the host moved away), the kernel deletes
+ * "p dev link" with it; until dmmd sees the detach and replaces the
+ * intent, p's packets would take the default route back to the anchor,
+ * which still tunnels them here: a loop until their hop limit runs out,
+ * and a buffer installed meanwhile catches them in whatever order they
+ * come round (docs/dmm-protocol.md §12). The blackhole drops them: they
+ * were sent onto a link already gone, where they would be lost too.
+ * NLM_F_REPLACE: one left there is no error. Queued untagged: a refused
+ * blackhole refuses no intent, the link's route is what delivers.
+ */
+static int guard_route(struct dmm_dp *dp, uint16_t type, const struct dmm_prefix *p)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint16_t flags = type == RTM_NEWROUTE ? NLM_F_CREATE | NLM_F_REPLACE : 0;
+	struct nlmsghdr *nlh =
+		route_msg(dp, buf, type, flags, KDP_MAIN_TABLE, p, RTN_BLACKHOLE, KDP_GUARD_METRIC);
+
+	return req(dp, nlh, false);
+}
+
+/*
+ * k starts (d 1) or stops (d -1) counting among the DELIVER intents of
+ * its prefix, if it is a DST DELIVER: the first adds the blackhole, the
+ * last takes it. The count is ktable's, by prefix: one lookup, however
+ * many intents there are. Best effort: without the blackhole the link's
+ * route delivers alone, as before.
+ */
+static void guard_ref(struct dmm_dp *dp, const struct kdp_intent *k, int d)
+{
+	uint32_t n;
+
+	if (k->match != DMM_FM_DST || k->action != DMM_FM_DELIVER)
+		return;
+	n = kdp_itab_guard_ref(&dp->t, &k->prefix, d);
+	if (d > 0 && n == 1)
+		guard_route(dp, RTM_NEWROUTE, &k->prefix);
+	else if (d < 0 && n == 0)
+		guard_route(dp, RTM_DELROUTE, &k->prefix);
+}
+
+/*
  * The slot of the SRC table of link ifindex (0: any link), made with its
  * rule "iif L lookup T" at rule_prio ("lookup T" at rule_prio+1 for any
  * link, so an intent of the link comes first) when there is none: sent
@@ -1082,6 +1141,7 @@ static int k_install(struct dmm_dp *dp, const struct dmm_intent *in)
 	kdp_itab_add(&dp->t, &k, false, dp->cfg.table_base);
 	if (is_src_table(&k))
 		slink_ref(dp, k.ifindex, 1);
+	guard_ref(dp, &k, 1); /* after its route, and only once it is in the table */
 	return 0;
 }
 
@@ -1114,6 +1174,7 @@ static void k_remove(struct dmm_dp *dp, const struct dmm_intent *in)
 	if (held(dp, k))
 		dmm_hold_end(dp->hold, k->id); /* what it held goes where the kernel's routes say now */
 	count_del(dp, k);
+	guard_ref(dp, k, -1); /* after its route: the blackhole alone rather than nothing */
 	kdp_itab_del(&dp->t, k, false, dp->cfg.table_base);
 	if (src_link >= 0)
 		slink_ref(dp, src_link, -1);
@@ -1230,6 +1291,9 @@ static int k_replace(struct dmm_dp *dp, const struct dmm_intent *old, const stru
 	else
 		ret = replace_routes(dp, cur, &k);
 	*cur = k;
+	/* Into or out of DELIVER (same prefix here): k counts before was stops, so a blackhole kept stays. */
+	guard_ref(dp, &k, 1);
+	guard_ref(dp, &was, -1);
 	if (is_src_table(&k) && k.ifindex != was.ifindex) {
 		slink_ref(dp, k.ifindex, 1); /* none if its table could not be made */
 		slink_ref(dp, was.ifindex, -1);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The kernel data plane's intents, SRC tables and decapsulation peers
- * (ktable.h). Lookups by id and by peer address go through open-addressing
- * indexes (dmm_hidx); the table numbers through a bitmap with one summary
+ * The kernel data plane's intents, SRC tables, decapsulation peers and
+ * prefixes with DELIVER intents (ktable.h). Lookups by id, by peer
+ * address and by prefix go through open-addressing indexes (dmm_hidx);
+ * the table numbers through a bitmap with one summary
  * level per 64 words, so that "the lowest free table", what the backend
  * has always chosen, costs one step per level rather than a walk over
  * every intent for every candidate number.
@@ -24,6 +25,11 @@ static uint32_t peer_hash(const struct kdp_itab *t, const struct dmm_addr *a)
 	return (uint32_t)dmm_hash_addr(t->seed, a);
 }
 
+static uint32_t guard_hash(const struct kdp_itab *t, const struct dmm_prefix *p)
+{
+	return (uint32_t)dmm_hash_prefix(t->seed, p);
+}
+
 void kdp_itab_init(struct kdp_itab *t, uint64_t seed)
 {
 	memset(t, 0, sizeof(*t));
@@ -41,8 +47,10 @@ void kdp_itab_fini(struct kdp_itab *t)
 {
 	free(t->in);
 	free(t->peers);
+	free(t->guards);
 	dmm_hidx_fini(&t->byid, &dmm_dp_heap);
 	dmm_hidx_fini(&t->bypeer, &dmm_dp_heap);
+	dmm_hidx_fini(&t->byguard, &dmm_dp_heap);
 	tables_free(&t->tables);
 	memset(t, 0, sizeof(*t));
 }
@@ -130,6 +138,11 @@ static uint32_t hash_peer(const struct kdp_itab *t, uint32_t i)
 	return peer_hash(t, &t->peers[i].addr);
 }
 
+static uint32_t hash_guard(const struct kdp_itab *t, uint32_t i)
+{
+	return guard_hash(t, &t->guards[i].prefix);
+}
+
 int kdp_itab_reserve(struct kdp_itab *t)
 {
 	uint32_t cap;
@@ -148,8 +161,13 @@ int kdp_itab_reserve(struct kdp_itab *t)
 	if (!p)
 		return -ENOMEM;
 	t->peers = p;
+	p = realloc(t->guards, cap * sizeof(*t->guards));
+	if (!p)
+		return -ENOMEM;
+	t->guards = p;
 	if (reindex(&t->byid, cap, t->n, hash_in, t) < 0 ||
-	    reindex(&t->bypeer, cap, t->npeers, hash_peer, t) < 0 || tables_grow(&t->tables, cap) < 0)
+	    reindex(&t->bypeer, cap, t->npeers, hash_peer, t) < 0 ||
+	    reindex(&t->byguard, cap, t->nguards, hash_guard, t) < 0 || tables_grow(&t->tables, cap) < 0)
 		return -ENOMEM;
 	t->cap = cap;
 	return 0;
@@ -232,4 +250,56 @@ void kdp_itab_peer_del(struct kdp_itab *t, struct kdp_peer *p)
 		t->peers[i] = t->peers[last];
 	}
 	t->npeers--;
+}
+
+/* ---- guarded prefixes ---- */
+
+static struct kdp_guard *guard_find(const struct kdp_itab *t, const struct dmm_prefix *p, uint32_t h)
+{
+	uint32_t pos, r;
+
+	if (!t->cap)
+		return NULL;
+	for (r = dmm_hidx_first(&t->byguard, h, &pos); r != DMM_HIDX_NONE;
+	     r = dmm_hidx_next(&t->byguard, h, &pos))
+		if (dmm_prefix_eq(&t->guards[r].prefix, p))
+			return &t->guards[r];
+	return NULL;
+}
+
+/* Forget guard g (its count reached 0); the last one moves into its place. */
+static void guard_del(struct kdp_itab *t, struct kdp_guard *g, uint32_t h)
+{
+	uint32_t i = (uint32_t)(g - t->guards), last = t->nguards - 1;
+
+	dmm_hidx_remove(&t->byguard, h, i);
+	if (i != last) {
+		uint32_t lh = guard_hash(t, &t->guards[last].prefix);
+
+		dmm_hidx_remove(&t->byguard, lh, last);
+		dmm_hidx_insert(&t->byguard, lh, i);
+		t->guards[i] = t->guards[last];
+	}
+	t->nguards--;
+}
+
+uint32_t kdp_itab_guard_ref(struct kdp_itab *t, const struct dmm_prefix *p, int d)
+{
+	uint32_t h = guard_hash(t, p);
+	struct kdp_guard *g = guard_find(t, p, h);
+
+	if (!g) {
+		if (d < 0)
+			return 0;
+		/* At most one guard per intent, and the intent was reserved: there is room. */
+		g = &t->guards[t->nguards];
+		*g = (struct kdp_guard){.prefix = *p, .refs = 0};
+		dmm_hidx_insert(&t->byguard, h, t->nguards++);
+	}
+	g->refs = (uint32_t)((int)g->refs + d);
+	if (g->refs == 0) {
+		guard_del(t, g, h);
+		return 0;
+	}
+	return g->refs;
 }

@@ -2,8 +2,9 @@
 /*
  * The kernel data plane's own bookkeeping, without a system call: its
  * intents indexed by id, the routing tables of SRC intents (the lowest
- * free number, as before, found in a few word operations), and the
- * decapsulation peers indexed by address. Everything is sized when the
+ * free number, as before, found in a few word operations), the
+ * decapsulation peers indexed by address, and the count of DELIVER
+ * intents of each DST prefix, indexed by prefix. Everything is sized when the
  * table grows (capacity doubles); adding or removing an intent allocates
  * nothing. Internal to dataplane/kernel (bench/bench_kernel_table.c
  * times it).
@@ -35,6 +36,12 @@ struct kdp_peer {
 	uint32_t refs;
 };
 
+/* A DST prefix with DELIVER intents: its blackhole stays while refs > 0 (kernel.c guard_ref). */
+struct kdp_guard {
+	struct dmm_prefix prefix;
+	uint32_t refs;
+};
+
 /* Levels of the table bitmap: 64^5 offsets, more than an intent capacity reaches. */
 #define KDP_TLEVELS 5
 
@@ -56,11 +63,14 @@ struct kdp_itab {
 	struct kdp_tables tables;
 	struct kdp_peer *peers; /* dense, at most cap (a peer has a DECAP intent) */
 	uint32_t npeers;
-	struct dmm_hidx bypeer; /* address -> index in peers[] */
-	uint64_t seed;		/* of the peer address hash */
+	struct dmm_hidx bypeer;	  /* address -> index in peers[] */
+	struct kdp_guard *guards; /* dense, at most cap (one per DELIVER intent at most) */
+	uint32_t nguards;
+	struct dmm_hidx byguard; /* prefix -> index in guards[] */
+	uint64_t seed;		 /* of the peer address and prefix hashes */
 };
 
-/* An empty table; seed keys the peer hash. Nothing is allocated until kdp_itab_reserve(). */
+/* An empty table; seed keys the peer and prefix hashes. Nothing is allocated until kdp_itab_reserve(). */
 void kdp_itab_init(struct kdp_itab *t, uint64_t seed);
 
 /* Free everything t holds. */
@@ -90,5 +100,14 @@ struct kdp_peer *kdp_itab_peer_add(struct kdp_itab *t, const struct dmm_addr *a)
 
 /* Forget peer p; the last peer moves into its place. */
 void kdp_itab_peer_del(struct kdp_itab *t, struct kdp_peer *p);
+
+/*
+ * Add d (+1 or -1) to the count of DELIVER intents of prefix p (masked),
+ * which is made at its first and forgotten at zero, and return the new
+ * count: 1 after +1 means the first, 0 after -1 the last. One hash lookup.
+ * +1 after kdp_itab_reserve() for the intent it counts; -1 of a prefix
+ * not counted returns 0 and changes nothing.
+ */
+uint32_t kdp_itab_guard_ref(struct kdp_itab *t, const struct dmm_prefix *p, int d);
 
 #endif

@@ -11,7 +11,10 @@
 #  (HNP 2001:db8:100::/64)  2001:db8:ff::1  (41)  2001:db8:c::1
 #
 # MAG: SRC HNP on link 1 -> ENCAP to LMA; DST HNP -> DECAP from LMA;
-#      DST HNP -> DELIVER on link 1.
+#      DST HNP -> DELIVER on link 1. Later a second access link acc2
+#      (link 2, its peer in MN) carries the DELIVER intents of GP, and
+#      the MAG a default route to the LMA, as a PMAG has: the blackhole
+#      under a DELIVER route must stop the loop when acc2 goes.
 # LMA: DST HNP -> ENCAP to MAG; SRC HNP -> DECAP from MAG.
 # Neither gateway has any other route between MN and CN: only the tunnel
 # connects them. DP_BENCH=1 also prints RTT and iperf3 figures, tunnel
@@ -186,7 +189,7 @@ echo "kernel-dp: MN=$MN MAG=$MAG LMA=$LMA CN=$CN"
 
 dp_check "MN -> CN unreachable before any intent" ping_fails "$MN" "$CN_ADDR"
 
-start_dp mag "$MAG" --local "$MAG_ADDR" --link 1=acc
+start_dp mag "$MAG" --local "$MAG_ADDR" --link 1=acc --link 2=acc2
 start_dp lma "$LMA" --local "$LMA_ADDR"
 dp_cmd mag "install up src $HNP encap peer $LMA_ADDR link 1"
 dp_cmd mag "install dn dst $HNP decap peer $LMA_ADDR"
@@ -249,6 +252,75 @@ dp_cmd lma "remove 4"
 dp_check "LMA removes the BUFFER" out_has lma '^ok removed 4'
 dp_check "LMA: its rule went with it" nft_rules_are "$LMA" 0
 
+# The blackhole under every DELIVER route (docs/dmm-protocol.md §12,
+# "Reactive reordering"): when the access link goes, the kernel deletes
+# "P dev link" with it; without the blackhole P's packets would take the
+# MAG's default route to the LMA, which tunnels them back, round and round.
+GP=2001:db8:400::/64
+GP2=2001:db8:401::/64
+guards_of() { # NS PREFIX: how many of our blackholes at metric 1025 PREFIX has
+	local r
+	r=$(ip -n "$1" -6 route show "$2")
+	echo "routes of $2: ${r:-none}" >&2
+	grep -Ec "^blackhole $2 dev lo proto (211|0xd3) metric 1025 " <<<"$r"
+}
+guarded() { [[ $(guards_of "$1" "$2") -eq 1 ]]; }
+unguarded() { [[ $(guards_of "$1" "$2") -eq 0 ]]; }
+route_of() { # NS PREFIX REGEX: a route of PREFIX matches
+	ip -n "$1" -6 route show "$2" | grep -E "$3"
+}
+only_guard() { # NS PREFIX: the blackhole is the only route of PREFIX
+	local n
+	guarded "$1" "$2" || return 1
+	n=$(ip -n "$1" -6 route show "$2" | wc -l)
+	echo "routes: $n (want 1)"
+	[[ $n -eq 1 ]]
+}
+no_route_of() { # NS PREFIX
+	local r
+	r=$(ip -n "$1" -6 route show "$2")
+	echo "routes of $2: ${r:-none}"
+	[[ -z $r ]]
+}
+dp_link "$MAG" acc2 "$MN" acc2
+ip -n "$MAG" -6 route add default via "$LMA_ADDR"
+dp_cmd mag "install g1 dst $GP deliver link 2"
+dp_cmd mag "install g2 dst $GP deliver link 2 prec 10"
+dp_check "MAG installs two DELIVERs of GP" out_has mag '^ok 5 '
+dp_check "MAG: GP has both link routes" \
+	eval 'route_of "$MAG" $GP "^$GP dev acc2 proto (211|0xd3) metric 1 " && route_of "$MAG" $GP "^$GP dev acc2 proto (211|0xd3) metric 11 "'
+dp_check "MAG: and one blackhole at metric 1025 under them" guarded "$MAG" $GP
+dp_check "MAG: the DELIVER of HNP has its blackhole too" guarded "$MAG" $HNP
+dp_cmd mag "remove 4"
+dp_check "MAG removes one DELIVER of GP" out_has mag '^ok removed 4'
+dp_check "MAG: the blackhole stays while a DELIVER of GP remains" guarded "$MAG" $GP
+dp_cmd mag "replace 5 gdrop dst $GP drop prec 10"
+dp_check "MAG replaces the DELIVER of GP by a DROP" out_has mag '^ok replaced 5 hint=gdrop'
+dp_check "MAG: a replace out of DELIVER takes the blackhole" \
+	eval 'unguarded "$MAG" $GP && route_of "$MAG" $GP "^blackhole $GP .*metric 11 "'
+dp_cmd mag "replace 5 gback dst $GP deliver link 2 prec 10"
+dp_check "MAG replaces the DROP by a DELIVER again" out_has mag '^ok replaced 5 hint=gback'
+dp_check "MAG: a replace into DELIVER puts the blackhole back" guarded "$MAG" $GP
+dp_cmd mag "replace 5 gmove dst $GP2 deliver link 2 prec 10"
+dp_check "MAG replaces the DELIVER of GP by one of GP2" out_has mag '^ok replaced 5 hint=gmove'
+dp_check "MAG: the blackhole moves with the prefix" eval 'unguarded "$MAG" $GP && guarded "$MAG" $GP2'
+dp_cmd mag "replace 5 ghome dst $GP deliver link 2 prec 10"
+dp_check "MAG replaces it by a DELIVER of GP again" out_has mag '^ok replaced 5 hint=ghome'
+dp_check "MAG: the blackhole moves back" eval 'guarded "$MAG" $GP && unguarded "$MAG" $GP2'
+dp_cmd lma "install ge dst $GP encap peer $MAG_ADDR"
+dp_check "LMA tunnels GP to the MAG" out_has lma '^ok 5 '
+ip -n "$MAG" link del acc2
+dp_check "MAG: with acc2 gone the blackhole alone is left of GP" only_guard "$MAG" $GP
+dp_check "MAG -> GP has no route out" ping_fails "$MAG" 2001:db8:400::1
+dp_check "CN -> GP fails" ping_fails "$CN" 2001:db8:400::1
+dp_check "counters: LMA DST ENCAP of GP saw each ping once (no loop)" counters_are lma 5 2 208
+dp_cmd lma "remove 5"
+dp_check "LMA removes its ENCAP of GP" out_has lma '^ok removed 5'
+dp_cmd mag "remove 5"
+dp_check "MAG removes the last DELIVER of GP" out_has mag '^ok removed 5'
+dp_check "MAG: no route of GP is left" no_route_of "$MAG" $GP
+ip -n "$MAG" -6 route del default via "$LMA_ADDR"
+
 if [[ ${DP_BENCH:-0} == 1 ]]; then
 	ip netns exec "$MN" ping -6 -c 200 -i 0.005 -q "$CN_ADDR" | tail -n 1 >"$DP_TMP/rtt.tunnel"
 	ip netns exec "$CN" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
@@ -282,11 +354,14 @@ start_dp crash "$LMA" --local "$LMA_ADDR"
 dp_cmd crash "install dn dst $HNP encap peer $MAG_ADDR"
 dp_cmd crash "install up src $HNP decap peer $MAG_ADDR"
 dp_cmd crash "install dr src 2001:db8:200::/64 drop"
-out_has crash '^ok 3 ' >/dev/null
+# No link table here: the link is the interface index (cn's).
+dp_cmd crash "install dl dst $GP deliver link $(ip -n "$LMA" -o link show cn | cut -d: -f1)"
+out_has crash '^ok 4 ' >/dev/null
 kill -9 "${DPPID[crash]}"
 wait "${DPPID[crash]}" 2>/dev/null
 close_in crash
 dp_check "kill -9 leaves routes and rules behind" has_ours "$LMA"
+dp_check "kill -9 leaves the blackhole under the DELIVER behind" guarded "$LMA" $GP
 # The table is owned by the process's netlink socket: the kernel removed it.
 dp_check "kill -9 leaves no counter table behind" nft_table_gone "$LMA"
 start_dp again "$LMA" --local "$LMA_ADDR"
