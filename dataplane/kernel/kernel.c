@@ -873,9 +873,11 @@ static int action_route(struct dmm_dp *dp, const struct kdp_intent *k, uint16_t 
 
 /*
  * The blackhole under the DELIVER routes of p, "blackhole p metric
- * KDP_GUARD_METRIC" in main. RFC 5213 §6.10.3: what the MAG takes from
- * the tunnel for a prefix goes out on the access link where the prefix
- * is hosted, not back up the tunnel. When the link goes (the host moved away), the kernel deletes
+ * KDP_GUARD_METRIC" in main. RFC 5213 §6.10.5: a packet from the
+ * tunnel goes out on the interface where its destination prefix is
+ * hosted, and "if the mobile access gateway cannot find the connected
+ * interface for that destination address, it MUST silently drop the
+ * packet", not send it back up. When the link goes (the host moved away), the kernel deletes
  * "p dev link" with it; until dmmd sees the detach and replaces the
  * intent, p's packets would take the default route back to the anchor,
  * which still tunnels them here: a loop until their hop limit runs out,

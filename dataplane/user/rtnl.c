@@ -63,7 +63,9 @@ int dpu_rt_route(struct dmm_dp *dp, bool add, uint32_t table, const struct dmm_p
  * out, and a buffer installed meanwhile catches them in whatever order
  * they come round. The blackhole drops them instead: they are the packets
  * sent onto a link already gone, before the daemon knew, and on a real
- * access link they would be lost there too.
+ * access link they would be lost there too. RFC 5213 §6.10.5: a MAG that
+ * "cannot find the connected interface for that destination address ...
+ * MUST silently drop the packet".
  */
 int dpu_rt_guard(struct dmm_dp *dp, bool add, const struct dmm_prefix *p)
 {

@@ -19,7 +19,7 @@
 
 #define PLEN 48 /* an IPv6 header and 8 octets: the sequence number */
 
-static const uint8_t PFX[16] = {0x20, 0x01, 0x0d, 0xb8, 0x01};		      /* 2001:db8:100::/64 */
+static const uint8_t PFX[16] = {0x20, 0x01, 0x0d, 0xb8, 0x01};			  /* 2001:db8:100::/64 */
 static const uint8_t PEER_A[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x0c, [15] = 0x0a}; /* 2001:db8:c::a */
 static const uint8_t PEER_B[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x0c, [15] = 0x0b};
 
@@ -35,7 +35,8 @@ static void put_pkt(uint8_t *p, const uint8_t dst[16], uint32_t seq)
 	p[7] = 64;
 	p[8] = 0x20, p[9] = 0x01, p[23] = 1; /* source 2001::1 */
 	memcpy(p + 24, dst, 16);
-	p[40] = (uint8_t)(seq >> 24), p[41] = (uint8_t)(seq >> 16), p[42] = (uint8_t)(seq >> 8), p[43] = (uint8_t)seq;
+	p[40] = (uint8_t)(seq >> 24), p[41] = (uint8_t)(seq >> 16), p[42] = (uint8_t)(seq >> 8),
+	p[43] = (uint8_t)seq;
 }
 
 /* seq to the MN's address (host ::10 of PFX), plain or inside IPv6 from outer (RFC 2473). */
@@ -75,9 +76,9 @@ static unsigned recv_seqs(uint32_t *out, unsigned max)
 	ssize_t len;
 
 	while (n < max && (len = recv(dev, b, sizeof(b), MSG_DONTWAIT)) > 0)
-		out[n++] = len == PLEN && b[6] == 17
-				   ? (uint32_t)b[40] << 24 | (uint32_t)b[41] << 16 | (uint32_t)b[42] << 8 | b[43]
-				   : 0;
+		out[n++] = len == PLEN && b[6] == 17 ? (uint32_t)b[40] << 24 | (uint32_t)b[41] << 16 |
+							       (uint32_t)b[42] << 8 | b[43]
+						     : 0;
 	return n;
 }
 
@@ -117,7 +118,8 @@ static void test_peer_first(void)
 	struct dmm_hold *h = open_pair(0, 0);
 	struct dmm_prefix p = prefix();
 	struct dmm_addr a;
-	uint32_t got[64], want[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 51, 52, 53, 54, 55, 61, 62, 56, 57, 58, 59, 60};
+	uint32_t got[64],
+		want[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 51, 52, 53, 54, 55, 61, 62, 56, 57, 58, 59, 60};
 	unsigned n;
 
 	memcpy(a.b, PEER_A, 16);
