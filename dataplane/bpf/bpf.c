@@ -521,12 +521,13 @@ static int bdp_fd(struct dmm_dp *dp)
 	return dp->efd;
 }
 
-/* The address changes, and what the hold device has (held, or written back once released). */
+/*
+ * The address changes, and what the hold device has (held, or written
+ * back once released): both read without blocking, so fd() (level
+ * triggered) is ready again only while one of them has more.
+ */
 static int bdp_poll(struct dmm_dp *dp)
 {
-	struct epoll_event ev[2];
-
-	epoll_wait(dp->efd, ev, 2, 0); /* nothing to learn from it: both are read without blocking */
 	return bdp_local_poll(dp) + (dp->hold ? dmm_hold_poll(dp->hold) : 0);
 }
 
