@@ -39,8 +39,11 @@
  * Memory: one pool of fixed-size packets, allocated at open and touched
  * only as packets are held (a bump index before the free list), so the
  * resident size grows with what is held at most, never with the flood.
- * Entries (intents buffering now) are few and short-lived: a packet's
- * entry is found by a scan over them, longest prefix first.
+ * Entries (intents buffering now) are found by id and, for a packet, by
+ * the /64 of its destination (RFC 5213 §2: a home network prefix is a
+ * /64), each through a hash index, so a packet costs the same however
+ * many MNs are detached at once; entries of another length (rare) are
+ * scanned, the longest prefix winning.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +58,8 @@
 #include <unistd.h>
 
 #include "dmm/fmt.h"
+#include "dmm/hash.h"
+#include "common.h"
 #include "neigh.h"
 #include "hold.h"
 
@@ -90,6 +95,8 @@ struct dmm_hold {
 	uint32_t npool, used, free; /* used: the bump index; free: list of given-back packets */
 	struct hent *ent;
 	uint32_t nent, capent;
+	struct dmm_hidx by_id, by_p64; /* entries by intent id; those of a /64 by their /64 */
+	uint32_t nother;	       /* entries of another length: scanned */
 	uint64_t lim_ns;
 	struct dmm_dp_buf_stats st;
 	uint8_t rbuf[65536];
@@ -129,6 +136,9 @@ static int tun_create(struct dmm_hold *h, char *err, size_t errlen)
 	return 0;
 }
 
+static int ent_grow(struct dmm_hold *h);
+static void ent_free(struct dmm_hold *h);
+
 /* A buffer with its bounds and pool, no device yet. NULL with err filled and errno set. */
 static struct dmm_hold *hold_new(const struct dmm_dp_cfg *cfg, char *err, size_t errlen)
 {
@@ -149,8 +159,10 @@ static struct dmm_hold *hold_new(const struct dmm_dp_cfg *cfg, char *err, size_t
 	h->npool = (uint32_t)(n < HOLD_POOL_MIN ? HOLD_POOL_MIN : n > HOLD_POOL_MAX ? HOLD_POOL_MAX : n);
 	h->free = HOLD_NONE;
 	h->pool = malloc((size_t)h->npool * sizeof(*h->pool));
-	if (!h->pool) {
+	if (!h->pool || ent_grow(h) < 0) {
 		snprintf(err, errlen, "hold device: out of memory");
+		ent_free(h);
+		free(h->pool);
 		free(h);
 		errno = ENOMEM;
 		return NULL;
@@ -165,6 +177,7 @@ struct dmm_hold *dmm_hold_open(const struct dmm_dp_cfg *cfg, char *err, size_t e
 	if (h && tun_create(h, err, errlen) < 0) {
 		int e = errno;
 
+		ent_free(h);
 		free(h->pool);
 		free(h);
 		errno = e;
@@ -189,7 +202,7 @@ void dmm_hold_close(struct dmm_hold *h)
 	if (h->fd >= 0)
 		close(h->fd);
 	free(h->pool);
-	free(h->ent);
+	ent_free(h);
 	free(h);
 }
 
@@ -296,9 +309,80 @@ static void ent_push(struct dmm_hold *h, struct hent *e, const uint8_t *pkt, siz
 
 /* ---- entries ---- */
 
+static uint32_t id_hash(uint32_t id)
+{
+	return (uint32_t)dmm_hash_u64(id);
+}
+
+static uint32_t p64_hash(const struct dmm_addr *a)
+{
+	uint64_t w;
+
+	memcpy(&w, a->b, 8);
+	return (uint32_t)dmm_hash_u64(w);
+}
+
+/* Entry i into the indexes (they have room: as many as capent). */
+static void ent_index(struct dmm_hold *h, uint32_t i)
+{
+	const struct hent *e = &h->ent[i];
+
+	dmm_hidx_insert(&h->by_id, id_hash(e->id), i);
+	if (e->p.len == 64)
+		dmm_hidx_insert(&h->by_p64, p64_hash(&e->p.addr), i);
+	else
+		h->nother++;
+}
+
+static void ent_unindex(struct dmm_hold *h, uint32_t i)
+{
+	const struct hent *e = &h->ent[i];
+
+	dmm_hidx_remove(&h->by_id, id_hash(e->id), i);
+	if (e->p.len == 64)
+		dmm_hidx_remove(&h->by_p64, p64_hash(&e->p.addr), i);
+	else
+		h->nother--;
+}
+
+static void ent_free(struct dmm_hold *h)
+{
+	dmm_hidx_fini(&h->by_id, &dmm_dp_heap);
+	dmm_hidx_fini(&h->by_p64, &dmm_dp_heap);
+	free(h->ent);
+	h->ent = NULL;
+}
+
+/* Room for twice the entries (16 at first), the indexes made anew. 0 or -ENOMEM (nothing changed). */
+static int ent_grow(struct dmm_hold *h)
+{
+	uint32_t cap = h->capent ? 2 * h->capent : 16;
+	struct hent *n = realloc(h->ent, cap * sizeof(*n));
+	struct dmm_hidx id = {0}, p64 = {0};
+
+	if (!n)
+		return -ENOMEM;
+	h->ent = n;
+	if (dmm_hidx_init(&id, &dmm_dp_heap, cap) < 0 || dmm_hidx_init(&p64, &dmm_dp_heap, cap) < 0) {
+		dmm_hidx_fini(&id, &dmm_dp_heap);
+		return -ENOMEM;
+	}
+	dmm_hidx_fini(&h->by_id, &dmm_dp_heap);
+	dmm_hidx_fini(&h->by_p64, &dmm_dp_heap);
+	h->by_id = id, h->by_p64 = p64;
+	h->capent = cap;
+	h->nother = 0;
+	for (uint32_t i = 0; i < h->nent; i++)
+		ent_index(h, i);
+	return 0;
+}
+
 static struct hent *ent_find(struct dmm_hold *h, uint32_t id)
 {
-	for (uint32_t i = 0; i < h->nent; i++)
+	uint32_t pos, i;
+
+	for (i = dmm_hidx_first(&h->by_id, id_hash(id), &pos); i != DMM_HIDX_NONE;
+	     i = dmm_hidx_next(&h->by_id, id_hash(id), &pos))
 		if (h->ent[i].id == id)
 			return &h->ent[i];
 	return NULL;
@@ -308,11 +392,33 @@ static struct hent *ent_find(struct dmm_hold *h, uint32_t id)
 static struct hent *ent_of(struct dmm_hold *h, const struct dmm_addr *dst)
 {
 	struct hent *best = NULL;
+	uint32_t pos, i, hash = p64_hash(dst);
 
-	for (uint32_t i = 0; i < h->nent; i++)
-		if (dmm_prefix_contains(&h->ent[i].p, dst) && (!best || h->ent[i].p.len > best->p.len))
+	for (i = dmm_hidx_first(&h->by_p64, hash, &pos); i != DMM_HIDX_NONE;
+	     i = dmm_hidx_next(&h->by_p64, hash, &pos))
+		if (dmm_prefix_contains(&h->ent[i].p, dst)) {
+			best = &h->ent[i];
+			break;
+		}
+	for (i = 0; h->nother && i < h->nent; i++)
+		if (h->ent[i].p.len != 64 && dmm_prefix_contains(&h->ent[i].p, dst) &&
+		    (!best || h->ent[i].p.len > best->p.len))
 			best = &h->ent[i];
 	return best;
+}
+
+/* Entry e goes; the last one takes its place. */
+static void ent_del(struct dmm_hold *h, struct hent *e)
+{
+	uint32_t i = (uint32_t)(e - h->ent), last = h->nent - 1;
+
+	ent_unindex(h, i);
+	if (i != last) {
+		ent_unindex(h, last);
+		h->ent[i] = h->ent[last];
+		ent_index(h, i);
+	}
+	h->nent--;
 }
 
 int dmm_hold_start(struct dmm_hold *h, uint32_t id, const struct dmm_prefix *p, const struct dmm_addr *peer)
@@ -323,22 +429,20 @@ int dmm_hold_start(struct dmm_hold *h, uint32_t id, const struct dmm_prefix *p, 
 	if (!peer)
 		peer = &none;
 	if (e) {
+		uint32_t i = (uint32_t)(e - h->ent);
+
+		ent_unindex(h, i);
 		e->p = *p;
 		e->peer = *peer;
 		e->passthru = false;
+		ent_index(h, i);
 		return 0;
 	}
-	if (h->nent == h->capent) {
-		uint32_t cap = h->capent ? 2 * h->capent : 16;
-		struct hent *n = realloc(h->ent, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		h->ent = n;
-		h->capent = cap;
-	}
-	h->ent[h->nent++] =
+	if (h->nent == h->capent && ent_grow(h) < 0)
+		return -ENOMEM;
+	h->ent[h->nent] =
 		(struct hent){.id = id, .p = *p, .peer = *peer, .head = HOLD_NONE, .tail = HOLD_NONE};
+	ent_index(h, h->nent++);
 	return 0;
 }
 
@@ -521,5 +625,5 @@ void dmm_hold_end(struct dmm_hold *h, uint32_t id)
 	struct hent *e = release_id(h, id);
 
 	if (e)
-		*e = h->ent[--h->nent];
+		ent_del(h, e);
 }

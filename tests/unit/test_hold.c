@@ -237,6 +237,82 @@ static void test_age(void)
 	close(dev);
 }
 
+/* 2001:db8:1:<i>::/64, and its host ::10. */
+static struct dmm_prefix mn_prefix(uint32_t i, unsigned len)
+{
+	struct dmm_prefix p = {.len = (uint8_t)len};
+
+	memcpy(p.addr.b, PFX, 4);
+	p.addr.b[5] = 1, p.addr.b[6] = (uint8_t)(i >> 8), p.addr.b[7] = (uint8_t)i;
+	return p;
+}
+
+/* One packet to dst; whether the pair took it. */
+static bool send_to(const struct dmm_addr *dst)
+{
+	uint8_t b[PLEN];
+
+	put_pkt(b, dst->b, 1);
+	return write(dev, b, PLEN) == PLEN;
+}
+
+static unsigned dsts_of(struct dmm_hold *h, uint32_t id)
+{
+	uint8_t out[4][16];
+
+	return dmm_hold_dsts(h, id, out, 4);
+}
+
+/*
+ * Many MNs detached at once (the entries grow past several doublings of
+ * their index): every packet finds its own entry, also after half of them
+ * went; a /56 and a /128 among the /64s: the longest prefix wins.
+ */
+static void test_many(void)
+{
+	struct dmm_hold *h = open_pair(4, 0);
+	struct dmm_prefix p56 = mn_prefix(0x500, 56), p128 = mn_prefix(7, 128);
+	uint32_t n = 2000, bad = 0, wfail = 0, passed = 0, got[32];
+
+	p128.addr.b[15] = 0x10;
+	for (uint32_t i = 0; i < n; i++) {
+		struct dmm_prefix p = mn_prefix(i, 64);
+
+		bad += dmm_hold_start(h, 1000 + i, &p, NULL) != 0;
+	}
+	CHECK_EQ(bad, 0u);
+	CHECK_EQ(dmm_hold_start(h, 5000, &p56, NULL), 0);
+	CHECK_EQ(dmm_hold_start(h, 5001, &p128, NULL), 0);
+	for (uint32_t i = 0; i < n; i += 2)
+		dmm_hold_end(h, 1000 + i);
+	for (uint32_t i = 0; i < n; i++) {
+		struct dmm_addr a = mn_prefix(i, 64).addr;
+
+		a.b[15] = 0x10;
+		wfail += !send_to(&a);
+		if (i % 16 == 15) { /* the socket pair's queues are short */
+			dmm_hold_poll(h);
+			passed += recv_seqs(got, 32);
+		}
+	}
+	dmm_hold_poll(h);
+	passed += recv_seqs(got, 32);
+	CHECK_EQ(wfail, 0u);
+	for (uint32_t i = 1; i < n; i += 2)
+		bad += dsts_of(h, 1000 + i) != (i == 7 ? 0u : 1u);
+	CHECK_EQ(bad, 0u);
+	CHECK_EQ(dsts_of(h, 5001), 1u); /* the /128 inside /64 number 7 */
+	CHECK_EQ(dsts_of(h, 5000), 4u); /* the even ones under the /56 (dsts_of stops at 4) */
+	/* Held: the odd ones but number 7, the /128's, the /56's within its bound of 4. */
+	CHECK_EQ(stats(h).held_packets, 999u + 1u + 4u);
+	CHECK_EQ(stats(h).dropped_full, 128u - 4u);
+	/* The even ones outside the /56: no entry, passed. */
+	CHECK_EQ(passed, 1000u - 128u);
+	CHECK_EQ(stats(h).released, 1000u - 128u);
+	dmm_hold_close(h);
+	close(dev);
+}
+
 int main(void)
 {
 	test_peer_first();
@@ -244,5 +320,6 @@ int main(void)
 	test_late_and_own();
 	test_bound();
 	test_age();
+	test_many();
 	return check_report("test_hold");
 }
