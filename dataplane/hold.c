@@ -600,14 +600,15 @@ unsigned dmm_hold_dsts(struct dmm_hold *h, uint32_t id, uint8_t (*out)[16], unsi
 #define RESOLVE_DSTS 4	     /* held destinations resolved before a release onto a link */
 #define RESOLVE_MAX_US 20000 /* how long the release waits for them */
 
-unsigned dmm_hold_resolve(struct dmm_hold *h, uint32_t id, struct dmm_nl *nl,
-			  const struct dmm_neigh_hosts *hosts, int ifindex)
+void dmm_hold_resolve(struct dmm_hold *h, uint32_t id, struct dmm_nl *nl, const struct dmm_neigh_hosts *hosts,
+		      int ifindex)
 {
 	uint8_t dst[RESOLVE_DSTS][16];
 	unsigned n = dmm_hold_dsts(h, id, dst, RESOLVE_DSTS);
 
-	return n ? n - dmm_neigh_resolve(nl, hosts, ifindex, (const uint8_t(*)[16])dst, n, RESOLVE_MAX_US)
-		 : 0;
+	if (n)
+		h->st.unresolved += n - dmm_neigh_resolve(nl, hosts, ifindex, (const uint8_t(*)[16])dst, n,
+							  RESOLVE_MAX_US);
 }
 
 void dmm_hold_flush(struct dmm_hold *h, uint32_t id)

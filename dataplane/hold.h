@@ -74,10 +74,11 @@ unsigned dmm_hold_dsts(struct dmm_hold *h, uint32_t id, uint8_t (*out)[16], unsi
  * distinct destinations of the first of them made valid neighbours there
  * (neigh.h dmm_neigh_resolve: at the host's address in hosts when known,
  * else solicited and waited for, 20 ms at most), so that no released
- * packet waits in a neighbour queue. How many could not be.
+ * packet waits in a neighbour queue. Those that could not be are counted
+ * (dmm_dp_buf_stats unresolved).
  */
-unsigned dmm_hold_resolve(struct dmm_hold *h, uint32_t id, struct dmm_nl *nl,
-			  const struct dmm_neigh_hosts *hosts, int ifindex);
+void dmm_hold_resolve(struct dmm_hold *h, uint32_t id, struct dmm_nl *nl, const struct dmm_neigh_hosts *hosts,
+		      int ifindex);
 
 /* Read and hold (or pass through) what the device has, without blocking. Packets read. */
 int dmm_hold_poll(struct dmm_hold *h);

@@ -384,6 +384,14 @@ static int sync_key(struct dmm_dp *dp, const struct bdp_slot *s)
 	return map_sync(dp, s, b);
 }
 
+/* s into its key's map entry and route, its hold entry made first when it holds. 0 or -errno. */
+static int hold_and_sync(struct dmm_dp *dp, const struct bdp_slot *s)
+{
+	int r = held(dp, s) ? dmm_hold_start(dp->hold, s->in.id, &s->in.prefix, &s->in.peer) : 0;
+
+	return r < 0 ? r : sync_key(dp, s);
+}
+
 /* A new forwarding counts from 0. */
 static void reset_counters(struct dmm_dp *dp, uint32_t i)
 {
@@ -412,9 +420,7 @@ static int bdp_install(struct dmm_dp *dp, const struct dmm_intent *in)
 	if (dp->counted[i])
 		reset_counters(dp, (uint32_t)i);
 	dp->counted[i] = 1;
-	r = held(dp, &dp->t.slot[i]) ? dmm_hold_start(dp->hold, c.id, &c.prefix, &c.peer) : 0;
-	if (r == 0)
-		r = sync_key(dp, &dp->t.slot[i]);
+	r = hold_and_sync(dp, &dp->t.slot[i]);
 	if (r < 0) {
 		bdp_table_del(&dp->t, (uint32_t)i);
 		sync_key(dp, &dp->t.slot[i]);
@@ -452,7 +458,7 @@ static int release(struct dmm_dp *dp, uint32_t i, const struct bdp_slot *was)
 	sync_key(dp, was); /* the old key: its next best, or nothing (the same key: unchanged) */
 	bdp_route_send_now(dp);
 	if (s->in.action == DMM_FM_DELIVER) /* no held packet waits in a neighbour queue (neigh.h) */
-		dp->unresolved += dmm_hold_resolve(dp->hold, id, dp->rnl, &dp->hosts, (int)s->ifindex);
+		dmm_hold_resolve(dp->hold, id, dp->rnl, &dp->hosts, (int)s->ifindex);
 	dmm_hold_flush(dp->hold, id);
 	dp->releasing = BDP_NONE;
 	if (r == 0)
@@ -489,9 +495,7 @@ static int bdp_replace(struct dmm_dp *dp, const struct dmm_intent *old, const st
 	if (held(dp, &was) && !held(dp, &dp->t.slot[i])) {
 		r = release(dp, i, &was);
 	} else {
-		r = held(dp, &dp->t.slot[i]) ? dmm_hold_start(dp->hold, c.id, &c.prefix, &c.peer) : 0;
-		if (r == 0)
-			r = sync_key(dp, &dp->t.slot[i]);
+		r = hold_and_sync(dp, &dp->t.slot[i]);
 		sync_key(dp, &was); /* the old key: its next best, or nothing (the same key: unchanged) */
 	}
 	if (r < 0)
@@ -556,7 +560,6 @@ static int bdp_buf_stats(struct dmm_dp *dp, struct dmm_dp_buf_stats *st)
 	if (!dp->hold)
 		return -ENOTSUP;
 	dmm_hold_stats(dp->hold, st);
-	st->unresolved = dp->unresolved;
 	return 0;
 }
 

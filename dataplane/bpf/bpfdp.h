@@ -91,7 +91,6 @@ struct dmm_dp {
 	struct dmm_hold *hold;
 	uint32_t releasing;	      /* the slot whose held packets are being written back, or BDP_NONE */
 	struct dmm_neigh_hosts hosts; /* the host on each access link (neigh.h) */
-	uint64_t unresolved;	      /* held destinations not resolved at a release onto a link */
 	int efd;		      /* epoll of nl and the hold device: what fd() gives */
 };
 

@@ -377,21 +377,18 @@ static __always_inline int act(struct __sk_buff *skb, const struct dmm_bpf_fwd *
 }
 
 /*
- * The inner packet of a tunnelled one now stands alone: a DELIVER intent
- * of its destination sends it on its link; else the FIB does, or the stack.
+ * The inner packet of a tunnelled one now stands alone: f, the dst entry
+ * of its destination (NULL: none), holds it or sends it on its link with
+ * a DELIVER intent; else the FIB does, or the stack.
  */
-static __noinline int after_decap(struct __sk_buff *skb)
+static __noinline int after_decap(struct __sk_buff *skb, struct dmm_bpf_fwd *f)
 {
 	struct ipv6hdr *ip = ip6_at(skb, ETH_LEN);
-	struct dmm_bpf_dst_key dk = {.prefixlen = 128};
 	struct bpf_fib_lookup fib = {};
-	struct dmm_bpf_fwd *f;
 	long rc;
 
 	if (!ip)
 		return TC_ACT_SHOT;
-	__builtin_memcpy(dk.addr, &ip->daddr, 16);
-	f = bpf_map_lookup_elem(&dst, &dk);
 	if (f && f->hold)
 		return to_hold(skb, f->hold, f->slot, skb->len - ETH_LEN);
 	if (f && f->action == DMM_BPF_DELIVER)
@@ -449,7 +446,7 @@ static __noinline int decap(struct __sk_buff *skb)
 	    bpf_skb_adjust_room(skb, -IP6_LEN, BPF_ADJ_ROOM_MAC, 0) < 0) /* before Linux 6.3 */
 		goto unknown;
 	count(s, skb->len - ETH_LEN);
-	return after_decap(skb);
+	return after_decap(skb, f);
 unknown:
 	count(0, skb->len - ETH_LEN);
 	return TC_ACT_SHOT;

@@ -164,7 +164,6 @@ struct kdp_slink {
 struct dmm_dp {
 	struct dmm_dp_cfg cfg;
 	struct dmm_nl *nl;	      /* NETLINK_ROUTE */
-	uint64_t unresolved;	      /* released buffers' destinations not resolved in time (neigh.h) */
 	struct dmm_neigh_hosts hosts; /* the host on each access link (neigh.h) */
 	struct dmm_nl *genl;	      /* NETLINK_GENERIC, for the seg6 tunnel source */
 	uint16_t seg6_family;
@@ -1241,8 +1240,8 @@ static int flush_replace(struct dmm_dp *dp, struct kdp_intent *cur, struct kdp_i
 
 	/* Onto a link: the host's addresses resolved first, so no held packet waits in a neighbour queue (neigh.h). */
 	if (k->action == DMM_FM_DELIVER)
-		dp->unresolved += dmm_hold_resolve(dp->hold, k->id, dp->nl, &dp->hosts,
-						   k->out_ifindex ? k->out_ifindex : k->ifindex);
+		dmm_hold_resolve(dp->hold, k->id, dp->nl, &dp->hosts,
+				 k->out_ifindex ? k->out_ifindex : k->ifindex);
 	if (flush_route(dp, k, RTM_NEWROUTE) < 0) {
 		dmm_hold_end(dp->hold, k->id); /* no way for them yet: to whatever the kernel has */
 		return replace_routes(dp, cur, k);
@@ -1442,7 +1441,6 @@ static int k_buf_stats(struct dmm_dp *dp, struct dmm_dp_buf_stats *st)
 	if (!dp->hold)
 		return -ENOTSUP;
 	dmm_hold_stats(dp->hold, st);
-	st->unresolved = dp->unresolved;
 	return 0;
 }
 
