@@ -57,8 +57,12 @@
  * (through the incoming list: a merge sort, O(k log k) for k timers).
  * So the timers come out in exactly the order of one heap
  * ordered by (deadline, sequence): equal deadlines in setting order.
- * Each bucket keeps its earliest deadline (recomputed only after that
- * very timer left), so dmm_timers_next() is O(1) too.
+ * Each bucket keeps its earliest deadline; when that very timer leaves
+ * (cancelled, or moved later) the bucket is marked stale, and
+ * dmm_timers_next() finding the first bucket stale advances the wheel to
+ * it (below) rather than searching it, so it is O(1) amortized too. The
+ * wheel's tick may then be ahead of the clock: a timer set before it
+ * goes to the ready list in its order.
  *
  * The records (32 octets) are preallocated, the free records linked (no
  * array for the ready timers: their list is in the records, as a bucket's
@@ -112,6 +116,7 @@ struct dmm_timers {
 	uint32_t free_head; /* the first freed record (its next links the next), or TIMER_NONE */
 	uint32_t fresh;	    /* records [fresh, capacity) were never used: free, off the list */
 	uint32_t seq;
+	uint64_t work;	       /* records moved in bulk (dmm_timers_work()) */
 	uint32_t nready;       /* timers in the ready list */
 	uint32_t rhead, rtail; /* the ready list, earliest first, or TIMER_NONE */
 	uint32_t ihead, nin;   /* the incoming list (due, not sorted yet) and its length */
@@ -279,6 +284,7 @@ static void flush(struct dmm_timers *t)
 
 	if (!n)
 		return;
+	t->work += n;
 	/* Sorted ascending, then reversed into desc (largest first). */
 	for (x = sort_chain(t, t->ihead, n); x != TIMER_NONE; x = next) {
 		next = t->rec[x].next;
@@ -363,6 +369,7 @@ static void advance(struct dmm_timers *t, unsigned b)
 	for (; x != TIMER_NONE; x = next) {
 		next = t->rec[x].next;
 		place(t, x);
+		t->work++;
 	}
 }
 
@@ -627,42 +634,34 @@ dmm_time_t dmm_timers_get(const struct dmm_timers *t, unsigned kind, struct dmm_
 	return t->rec[r].deadline;
 }
 
-/*
- * Bucket b's earliest deadline is stale: the timers whose deadline moved
- * beyond b (set_later()) go to their bucket now, and the minimum of the
- * others is taken.
- */
-static void refresh_bucket(struct dmm_timers *t, unsigned b)
-{
-	uint32_t x = t->head[b], next;
-	unsigned to;
-
-	bit_set(t->stale, b, false);
-	t->bmin[b] = DMM_TIME_NEVER;
-	for (; x != TIMER_NONE; x = next) {
-		next = t->rec[x].next;
-		to = bucket_of(t, t->rec[x].deadline >> TICK_SHIFT);
-		if (to != b) {
-			unlink_rec(t, x);
-			bucket_link(t, x, to);
-		} else if (t->rec[x].deadline < t->bmin[b]) {
-			t->bmin[b] = t->rec[x].deadline;
-		}
-	}
-}
-
 dmm_time_t dmm_timers_next(const struct dmm_timers *ct)
 {
 	/* The table was made writable (dmm_timers_new()): incoming timers and a stale bucket minimum are put right in place. */
 	struct dmm_timers *t = (struct dmm_timers *)(uintptr_t)ct;
 	int b;
 
-	flush(t);
-	if (t->nready)
-		return t->rec[t->rhead].deadline;
-	while ((b = first_bucket(t)) >= 0 && bit_get(t->stale, (unsigned)b))
-		refresh_bucket(t, (unsigned)b);
-	return b < 0 ? DMM_TIME_NEVER : t->bmin[b];
+	/*
+	 * The first bucket's minimum left it (a refresh moved that timer
+	 * later, or it was cancelled): instead of searching the bucket for the
+	 * new minimum, which costs every timer in it each time (and refreshes
+	 * in the order of expiry make it stale at every ask), the wheel
+	 * advances to that bucket, as time reaching it would: cur moves to its
+	 * start, its timers go down a level or into the ready list, each
+	 * placed by its deadline now. No timer is earlier than that bucket, so
+	 * the order is kept; a timer moves down at most NLEVEL times between
+	 * two settings.
+	 */
+	for (;;) {
+		flush(t);
+		if (t->nready)
+			return t->rec[t->rhead].deadline;
+		b = first_bucket(t);
+		if (b < 0)
+			return DMM_TIME_NEVER;
+		if (!bit_get(t->stale, (unsigned)b))
+			return t->bmin[b];
+		advance(t, (unsigned)b);
+	}
 }
 
 int dmm_timers_pop_expired(struct dmm_timers *t, dmm_time_t now, unsigned *kind, struct dmm_handle *h)
@@ -692,6 +691,11 @@ int dmm_timers_pop_expired(struct dmm_timers *t, dmm_time_t now, unsigned *kind,
 uint32_t dmm_timers_count(const struct dmm_timers *t)
 {
 	return t->n;
+}
+
+uint64_t dmm_timers_work(const struct dmm_timers *t)
+{
+	return t->work;
 }
 
 uint32_t dmm_timers_capacity(const struct dmm_timers *t)

@@ -110,6 +110,15 @@ int dmm_timers_pop_expired(struct dmm_timers *t, dmm_time_t now, unsigned *kind,
 /* Pending timers. */
 uint32_t dmm_timers_count(const struct dmm_timers *t);
 
+/*
+ * Records the wheel has moved in bulk since t was made: taken down a
+ * level or into the ready list from a bucket, or sorted there. Each timer
+ * is moved at most a few times between its setting and its firing, so
+ * this grows with the timers set, never with the timers armed (the unit
+ * tests bound it per operation).
+ */
+uint64_t dmm_timers_work(const struct dmm_timers *t);
+
 /* Most pending timers (the capacity t was created with). */
 uint32_t dmm_timers_capacity(const struct dmm_timers *t);
 

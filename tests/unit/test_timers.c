@@ -253,6 +253,43 @@ static void test_scale(void)
 	dmm_timers_free(t);
 }
 
+/*
+ * Refreshes in the order of expiry (how MAGs refresh: each binding a
+ * fixed time before its lifetime ends, so the earliest one first), with
+ * the earliest deadline asked after each: the deadline is exact every
+ * time, and the wheel's work (dmm_timers_work()) stays a few records a
+ * refresh however many timers share the first bucket. A rescan of that
+ * bucket at each ask would visit each of the N records about N / 2
+ * times.
+ */
+static void test_refresh_in_order(void)
+{
+	enum { N = 100000 };
+	const dmm_time_t life = 600 * DMM_SECOND, gap = 20 * DMM_USEC;
+	struct dmm_timers *t = dmm_timers_new(&A, N);
+	unsigned bad = 0;
+	uint64_t w0;
+
+	CHECK_EQ(dmm_timers_make_direct(t, N + 64, N, 1u << DMM_TIMER_BCE_EXPIRE), 0);
+	for (uint32_t i = 0; i < N; i++)
+		bad += dmm_timers_set(t, DMM_TIMER_BCE_EXPIRE, H(i, 1), (dmm_time_t)i * gap + life) != 0;
+	bad += dmm_timers_next(t) != life;
+	w0 = dmm_timers_work(t);
+	/* The refresh of binding i comes 30 s later than its registration, for another lifetime. */
+	for (uint32_t i = 0; i < N; i++) {
+		dmm_time_t now = (dmm_time_t)i * gap + 30 * DMM_SECOND;
+
+		bad += dmm_timers_set(t, DMM_TIMER_BCE_EXPIRE, H(i, 1), now + life) != 0;
+		bad += dmm_timers_next(t) !=
+		       (i + 1 < N ? (dmm_time_t)(i + 1) * gap + life : 30 * DMM_SECOND + life);
+		bad += dmm_timers_pop_expired(t, now, NULL, NULL) != 0;
+	}
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(dmm_timers_count(t), N);
+	CHECK(dmm_timers_work(t) - w0 <= 16ull * N);
+	dmm_timers_free(t);
+}
+
 /* Deadlines come out non-decreasing over a large heap. */
 static void test_order(void)
 {
@@ -343,6 +380,7 @@ int main(void)
 	test_random(40, 2);
 	test_direct_args();
 	test_direct_kinds_args();
+	test_refresh_in_order();
 	test_scale();
 	test_order();
 	return check_report("test_timers");
