@@ -325,14 +325,14 @@ fho-lab: all
 # joined by ':'; make vm-check VM_TESTS='...' runs others.
 VM_TESTS ?= tests/dp/kernel.sh tests/dp/batch.sh tests/dp/mixed.sh tests/dp/mixed-bpf.sh:bpf:kernel \
 	tests/dp/buffer.sh:kernel tests/lab/mcast.sh:kernel:direct tests/daemon/kernel-status.sh tests/lab/pmip.sh:kernel \
-	tests/lab/dmm.sh:kernel:proxy
+	tests/lab/dmm.sh:kernel:proxy tests/scale/scale-test.sh:kernel
 # make check's part (tests/vm/check.sh: only on a kernel that lacks SRv6 or MRT6):
 # the kernel data plane, the mixed pairs with a kernel end (kernel/user both
 # ways, bpf MAG/kernel LMA; user/bpf runs on the host), dmmd's status of it,
-# the PMIPv6 lab. Not the kernel buffer (buffer.sh kernel, in VM_TESTS): its
+# the PMIPv6 lab, the scale test's 10^4 bindings. Not the kernel buffer (buffer.sh kernel, in VM_TESTS): its
 # order across a detach at 1000 probes/s is a timing the emulation missed once.
 VM_TESTS_CHECK := tests/dp/kernel.sh tests/dp/batch.sh tests/dp/mixed.sh tests/dp/mixed-bpf.sh:bpf:kernel \
-	tests/daemon/kernel-status.sh tests/lab/pmip.sh:kernel
+	tests/daemon/kernel-status.sh tests/lab/pmip.sh:kernel tests/scale/scale-test.sh:kernel
 VM_TESTS_QUICK := tests/dp/kernel.sh tests/dp/batch.sh tests/daemon/kernel-status.sh tests/lab/mcast.sh:kernel:direct
 vm-check: all $(BUILD)/mh-send $(BUILD)/san/test_interop
 	@tests/deps.sh vm
