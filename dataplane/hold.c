@@ -379,10 +379,10 @@ static int ent_grow(struct dmm_hold *h)
 
 static struct hent *ent_find(struct dmm_hold *h, uint32_t id)
 {
-	uint32_t pos, i;
+	uint32_t pos, i, hash = id_hash(id);
 
-	for (i = dmm_hidx_first(&h->by_id, id_hash(id), &pos); i != DMM_HIDX_NONE;
-	     i = dmm_hidx_next(&h->by_id, id_hash(id), &pos))
+	for (i = dmm_hidx_first(&h->by_id, hash, &pos); i != DMM_HIDX_NONE;
+	     i = dmm_hidx_next(&h->by_id, hash, &pos))
 		if (h->ent[i].id == id)
 			return &h->ent[i];
 	return NULL;

@@ -636,7 +636,7 @@ dmm_time_t dmm_timers_get(const struct dmm_timers *t, unsigned kind, struct dmm_
 
 dmm_time_t dmm_timers_next(const struct dmm_timers *ct)
 {
-	/* The table was made writable (dmm_timers_new()): incoming timers and a stale bucket minimum are put right in place. */
+	/* The table was made writable (dmm_timers_new()): incoming timers are sorted in, a stale first bucket advanced to. */
 	struct dmm_timers *t = (struct dmm_timers *)(uintptr_t)ct;
 	int b;
 
